@@ -1,0 +1,9 @@
+import { timestamp } from "drizzle-orm/pg-core";
+
+/** Created/updated timestamps shared by every table that has them. */
+export const timestamps = {
+  createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+};
+
+export const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });

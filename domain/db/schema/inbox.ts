@@ -1,0 +1,14 @@
+import { index, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { tstz } from "./columns.js";
+
+/** Messages a subscription has already handled, recorded in the handler's own transaction. */
+export const inbox = pgTable(
+  "inbox",
+  {
+    subscription: text("subscription").notNull(),
+    messageId: text("message_id").notNull(),
+    eventType: text("event_type"),
+    processedAt: tstz("processed_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.subscription, t.messageId] }), index("inbox_processed_at_idx").on(t.processedAt)],
+);

@@ -1,0 +1,35 @@
+import { publicAccess } from "../platform/http/access.js";
+import { ProblemError } from "../platform/http/problem.js";
+import { route } from "../platform/http/route.js";
+import { type HttpMethod, declaredRoutes, templateMatches } from "../platform/http/route-registry.js";
+
+const methods: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/**
+ * The host answers unmatched paths with an empty 404. A catch-all (lowest precedence in the host's
+ * routing) turns those, and known paths called with the wrong method, into problem+json.
+ */
+for (const method of methods) {
+  route({
+    name: `system-not-found-${method.toLowerCase()}`,
+    method,
+    path: "/{*path}",
+    access: publicAccess,
+    summary: "Unknown route",
+    hidden: true,
+    responses: {},
+    handler: async ({ request }) => {
+      const path = new URL(request.url).pathname.replace(/^\/api/, "");
+      const allowed = declaredRoutes()
+        .filter((r) => !r.path.startsWith("/{*") && templateMatches(r.path, path))
+        .map((r) => r.method);
+      if (allowed.length > 0) {
+        throw new ProblemError("METHOD_NOT_ALLOWED", {
+          detail: `${request.method} is not allowed here; use ${allowed.join(", ")}.`,
+          headers: { allow: [...new Set(allowed)].join(", ") },
+        });
+      }
+      throw new ProblemError("ROUTE_NOT_FOUND", { detail: `No route matches ${request.method} /api${path}.` });
+    },
+  });
+}

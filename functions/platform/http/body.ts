@@ -1,0 +1,41 @@
+import type { HttpRequest } from "@azure/functions";
+import { ProblemError } from "./problem.js";
+
+/** Reads the raw body, refusing it with 413 as soon as it passes `limit` bytes. */
+export async function readBody(request: HttpRequest, limit: number): Promise<Buffer> {
+  const declared = Number(request.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  if (!request.body) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(limit);
+    }
+    chunks.push(Buffer.from(value));
+  }
+  return Buffer.concat(chunks);
+}
+
+const tooLarge = (limit: number) =>
+  new ProblemError("PAYLOAD_TOO_LARGE", { detail: `The request body must not exceed ${limit} bytes.` });
+
+/** Parses a JSON body; an empty body is `undefined` so the schema decides whether one is required. */
+export function parseJsonBody(request: HttpRequest, raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  const type = request.headers.get("content-type") ?? "";
+  const mediaType = type.split(";")[0]?.trim().toLowerCase() ?? "";
+  if (mediaType !== "application/json" && !mediaType.endsWith("+json")) {
+    throw new ProblemError("UNSUPPORTED_MEDIA_TYPE", { detail: "Send the body as application/json." });
+  }
+  try {
+    return JSON.parse(raw.toString("utf8")) as unknown;
+  } catch (err) {
+    throw new ProblemError("MALFORMED_JSON", { detail: (err as Error).message });
+  }
+}

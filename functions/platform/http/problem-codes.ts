@@ -1,0 +1,27 @@
+/**
+ * Every problem code the API can answer with, and its status. A code without an entry here does not
+ * compile (the `satisfies` below), so each context adds its codes when it adds its errors.
+ */
+export const problemCatalog = {
+  VALIDATION_FAILED: { status: 400, title: "The request is not valid" },
+  MALFORMED_JSON: { status: 400, title: "The request body is not valid JSON" },
+  INVALID_CURSOR: { status: 400, title: "The pagination cursor is not valid" },
+  INVALID_IDEMPOTENCY_KEY: { status: 400, title: "The Idempotency-Key header is not valid" },
+  UNAUTHENTICATED: { status: 401, title: "Authentication is required" },
+  FORBIDDEN: { status: 403, title: "You may not do this" },
+  NOT_FOUND: { status: 404, title: "Not found" },
+  ROUTE_NOT_FOUND: { status: 404, title: "No such route" },
+  METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed on this route" },
+  IDEMPOTENCY_KEY_IN_USE: { status: 409, title: "A request with this Idempotency-Key is still in progress" },
+  PRECONDITION_FAILED: { status: 412, title: "The resource has changed since you read it" },
+  PAYLOAD_TOO_LARGE: { status: 413, title: "The request body is too large" },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported content type" },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: "This Idempotency-Key was used with a different request" },
+  RATE_LIMITED: { status: 429, title: "Too many requests" },
+  INTERNAL_ERROR: { status: 500, title: "Internal server error" },
+  SERVICE_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemCode = keyof typeof problemCatalog;
+
+export const problemType = (code: ProblemCode): string => `urn:ringlet:problem:${code.toLowerCase().replaceAll("_", "-")}`;

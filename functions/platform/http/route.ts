@@ -1,0 +1,176 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import { z } from "zod";
+import type { Executor, Transaction } from "../../../domain/db/client.js";
+import { type Platform, platform } from "../platform.js";
+import { enforceAccess, type Principal } from "./access.js";
+import { parseJsonBody, readBody } from "./body.js";
+import { claimIdempotencyKey, completeIdempotencyKey, idempotencyKeyOf, replay, requestHash, type StoredResponse } from "./idempotency.js";
+import { fieldErrors, ProblemError, problemResponse } from "./problem.js";
+import { type RequestMeta, requestMeta } from "./request-context.js";
+import { recordRoute, type RouteDeclaration } from "./route-registry.js";
+
+type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteInput<P, Q, B> {
+  params: Infer<P>;
+  query: Infer<Q>;
+  body: Infer<B>;
+  request: HttpRequest;
+}
+
+export interface RouteContext extends RequestMeta {
+  principal: Principal;
+  platform: Platform;
+  /** The pool, or the request's transaction on idempotent routes so the stored response commits with the change. */
+  db: Executor;
+  /** Runs `fn` in a transaction (a savepoint when the request already has one). */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /** Runs after the request's writes are committed (e.g. asking the outbox relay to publish now). */
+  afterCommit(fn: () => Promise<void>): void;
+  now(): Date;
+}
+
+/** A JSON answer (`body` serialised), or a raw Functions response for HTML, files and redirects. */
+export type RouteResult = { status: number; body?: unknown; headers?: Record<string, string> } | { raw: HttpResponseInit };
+
+export interface RouteSpec<P extends z.ZodObject | undefined, Q extends z.ZodObject | undefined, B extends z.ZodType | undefined>
+  extends Omit<RouteDeclaration, "params" | "query" | "body"> {
+  params?: P;
+  query?: Q;
+  body?: B;
+  handler(input: RouteInput<P, Q, B>, ctx: RouteContext): Promise<RouteResult>;
+}
+
+/**
+ * Declares and registers one HTTP function. Validation, access, body limits, problem answers,
+ * idempotency and logging happen here so handlers stay a few lines long.
+ */
+export function route<
+  P extends z.ZodObject | undefined = undefined,
+  Q extends z.ZodObject | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(spec: RouteSpec<P, Q, B>): void {
+  const { handler, ...declaration } = spec;
+  recordRoute(declaration);
+  const bodySchema =
+    spec.body instanceof z.ZodObject && spec.unknownFields !== "strip" ? spec.body.strict() : spec.body;
+
+  app.http(spec.name, {
+    methods: [spec.method],
+    route: spec.path.replace(/^\//, ""),
+    authLevel: "anonymous",
+    handler: async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+      const p = platform();
+      const meta = requestMeta(request, context, p.settings);
+      const started = performance.now();
+      const afterCommit: (() => Promise<void>)[] = [];
+      let response: HttpResponseInit;
+      try {
+        const principal = await enforceAccess(spec.access, request);
+        const params = parsePart(spec.params, request.params, "params");
+        const query = parsePart(spec.query, queryObject(request.query), "query");
+        let raw: Buffer = Buffer.alloc(0);
+        let body: unknown;
+        if (bodySchema) {
+          raw = await readBody(request, spec.bodyLimitBytes ?? p.settings.HTTP_MAX_BODY_BYTES);
+          body = parsePart(bodySchema, parseJsonBody(request, raw), "body");
+        }
+        const input = { params, query, body, request } as RouteInput<P, Q, B>;
+        const context = (tx: Transaction | undefined): RouteContext => ({
+          ...meta,
+          principal,
+          platform: p,
+          db: tx ?? p.database.db,
+          transaction: (fn) => (tx ? tx.transaction(fn) : p.database.db.transaction(fn)),
+          afterCommit: (fn) => afterCommit.push(fn),
+          now: p.clock,
+        });
+
+        const key = spec.idempotent ? idempotencyKeyOf(request.headers.get("idempotency-key")) : undefined;
+        if (key === undefined) {
+          response = toHttpResponse(await handler(input, context(undefined)));
+        } else {
+          const now = p.clock();
+          const claim = {
+            scope: `${spec.name}:${principal.userId ?? "anonymous"}`,
+            key,
+            hash: requestHash(request.method, new URL(request.url).pathname, raw),
+            now,
+            expiresAt: new Date(now.getTime() + p.settings.IDEMPOTENCY_TTL_HOURS * 3_600_000),
+          };
+          response = await p.database.db.transaction(async (tx) => {
+            const stored = await claimIdempotencyKey(tx, claim);
+            if (stored) return replay(stored);
+            const fresh = toHttpResponse(await handler(input, context(tx)));
+            // A server fault is not an answer worth replaying: roll the claim back with the work.
+            if ((fresh.status ?? 200) >= 500) throw new ServerFaultResponse(fresh);
+            await completeIdempotencyKey(tx, claim, storable(fresh));
+            return fresh;
+          });
+        }
+        for (const fn of afterCommit) {
+          await fn().catch((err: unknown) => meta.log.warn("after-commit step failed", { err }));
+        }
+      } catch (err) {
+        response = errorResponse(err, meta);
+      }
+      const status = response.status ?? 200;
+      response.headers = { ...(response.headers as Record<string, string>), "x-request-id": meta.requestId };
+      meta.log[status >= 500 ? "error" : "debug"]("request completed", {
+        method: request.method,
+        route: spec.name,
+        status,
+        durationMs: Math.round(performance.now() - started),
+      });
+      return response;
+    },
+  });
+}
+
+class ServerFaultResponse extends Error {
+  constructor(readonly response: HttpResponseInit) {
+    super("handler answered with a server fault");
+  }
+}
+
+function errorResponse(err: unknown, meta: RequestMeta): HttpResponseInit {
+  if (err instanceof ServerFaultResponse) return err.response;
+  if (err instanceof ProblemError) return problemResponse(err.code, { ...err.options, requestId: meta.requestId });
+  meta.log.error("unhandled error", { err });
+  return problemResponse("INTERNAL_ERROR", { requestId: meta.requestId });
+}
+
+function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, source: "params" | "query" | "body"): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ProblemError("VALIDATION_FAILED", { detail: `The ${source} is not valid.`, errors: fieldErrors(source, result.error) });
+}
+
+/** Repeated query keys become arrays; single ones stay strings. */
+function queryObject(query: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(query.keys())) {
+    const values = query.getAll(key);
+    out[key] = values.length === 1 ? (values[0] as string) : values;
+  }
+  return out;
+}
+
+function toHttpResponse(result: RouteResult): HttpResponseInit {
+  if ("raw" in result) return result.raw;
+  const headers: Record<string, string> = { ...result.headers };
+  if (result.body === undefined || result.status === 204 || result.status === 304) {
+    return { status: result.status, headers };
+  }
+  headers["content-type"] ??= "application/json; charset=utf-8";
+  return { status: result.status, headers, body: JSON.stringify(result.body) };
+}
+
+function storable(response: HttpResponseInit): StoredResponse {
+  return {
+    status: response.status ?? 200,
+    headers: { ...(response.headers as Record<string, string>) },
+    body: typeof response.body === "string" ? response.body : null,
+  };
+}

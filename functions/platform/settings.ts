@@ -1,0 +1,76 @@
+import { z } from "zod";
+
+// Environment values are strings; these helpers turn them into typed settings with readable errors.
+const flag = z
+  .enum(["true", "false", "1", "0", ""])
+  .transform((v) => v === "true" || v === "1");
+const positiveInt = z.coerce.number().int().positive();
+
+const postgresUrl = z
+  .string({ error: "is required (a postgres:// connection URL)" })
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL");
+
+/**
+ * Every setting the app reads, under its Azure app-setting name. Parsed once at start;
+ * nothing else reads process.env. local.settings.sample.json and the Bicep app module list
+ * the same names (a test holds them together).
+ */
+export const databaseSettingsSchema = z.object({
+  DATABASE_URL: postgresUrl,
+  DATABASE_POOL_MAX: positiveInt.max(100).default(5),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
+  DATABASE_IDLE_TIMEOUT_S: positiveInt.default(30),
+  // Built-in PgBouncer runs in transaction mode: prepared statements must stay off.
+  DATABASE_PGBOUNCER: flag.default(false),
+  DATABASE_SSL: z.enum(["disable", "require", "verify-full"]).default("disable"),
+});
+export type DatabaseSettings = z.infer<typeof databaseSettingsSchema>;
+
+export const settingsSchema = databaseSettingsSchema
+  .extend({
+    // Blob Storage: a connection string locally, or the service URI with a managed identity in Azure.
+    BlobStorage: z.string().optional(),
+    BlobStorage__serviceUri: z.url().optional(),
+    BlobStorage__clientId: z.string().optional(),
+    BLOB_CONTAINER_COURSE_FILES: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$/).default("course-files"),
+
+    HTTP_MAX_BODY_BYTES: positiveInt.default(1_048_576),
+    IDEMPOTENCY_TTL_HOURS: positiveInt.default(24),
+    READY_CHECK_TIMEOUT_MS: positiveInt.default(2_000),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  })
+  // `when` runs the check even when other settings failed, so one start reports every problem.
+  .refine((s) => Boolean(s.BlobStorage || s.BlobStorage__serviceUri), {
+    path: ["BlobStorage"],
+    message: "set BlobStorage (connection string) or BlobStorage__serviceUri (managed identity)",
+    when: () => true,
+  });
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "SettingsError";
+  }
+}
+
+/** Parses the environment with `schema` and fails fast, naming each missing or malformed setting. */
+export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  // Empty strings mean "not set" so optional settings fall back to their defaults.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const result = schema.safeParse(present);
+  if (result.success) return result.data;
+  throw new SettingsError(
+    result.error.issues.map((i) => `${i.path.join(".") || "(settings)"}: ${i.message}`),
+  );
+}
+
+export const parseSettings = (env: Record<string, string | undefined>): Settings => parseEnv(settingsSchema, env);
+
+let cached: Settings | undefined;
+
+export function settings(): Settings {
+  cached ??= parseSettings(process.env);
+  return cached;
+}

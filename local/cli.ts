@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// `node dist/local/cli.js start [--before "<cmd>"]...` hosts the app in the current directory;
+// `node dist/local/cli.js exec -- <command> [args...]` runs a one-off command with the same settings and services.
+import { LocalRuntime, databaseNameFor, prepareSettings } from './runtime.js';
+import { startBackingServices } from './backing-services.js';
+import { runCommand } from './child-command.js';
+import { hostError } from './log.js';
+
+const usage = `Usage:
+  cli.js start [--before "<shell command>"]...
+  cli.js exec -- <command> [args...]`;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/** A stray error in app code (a timer callback, an un-awaited promise) is logged; the host keeps serving. */
+function keepRunningOnStrayErrors(): void {
+  process.on('uncaughtException', (error) => hostError('Uncaught exception: %s', describe(error)));
+  process.on('unhandledRejection', (reason) => hostError('Unhandled promise rejection: %s', describe(reason)));
+}
+
+async function start(args: string[]): Promise<void> {
+  const beforeCommands: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--before' && args[i + 1] !== undefined) beforeCommands.push(args[++i] as string);
+    else if (arg?.startsWith('--before=')) beforeCommands.push(arg.slice('--before='.length));
+    else throw new Error(`Unknown argument: ${arg}\n${usage}`);
+  }
+  keepRunningOnStrayErrors();
+  const runtime = new LocalRuntime({ appRoot: process.cwd(), beforeCommands });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      hostError('Second signal: exiting without waiting.');
+      process.exit(1);
+    }
+    void runtime.stop(signal).then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await runtime.start();
+  } catch (error) {
+    hostError('Start-up failed: %s', describe(error));
+    await runtime.stop('start-up failure');
+    process.exit(1);
+  }
+}
+
+async function exec(args: string[]): Promise<void> {
+  const rest = args[0] === '--' ? args.slice(1) : args;
+  const [command, ...commandArgs] = rest;
+  if (!command) throw new Error(usage);
+  const appRoot = process.cwd();
+  prepareSettings(appRoot);
+  const services = await startBackingServices(appRoot, databaseNameFor(appRoot));
+  let code = 1;
+  try {
+    const run = runCommand(command, commandArgs, { cwd: appRoot, env: process.env, shell: false });
+    // The child shares our terminal; forward termination so services still get stopped afterwards.
+    const forward = (signal: NodeJS.Signals): void => {
+      run.child.kill(signal);
+    };
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    code = await run.exited;
+  } catch (error) {
+    hostError('Command failed to run: %s', describe(error));
+  } finally {
+    await services.stop();
+  }
+  process.exit(code);
+}
+
+const [commandName, ...args] = process.argv.slice(2);
+const main = commandName === 'start' ? start : commandName === 'exec' ? exec : undefined;
+if (!main) {
+  process.stderr.write(`${usage}\n`);
+  process.exit(2);
+} else {
+  main(args).catch((error: unknown) => {
+    hostError(describe(error));
+    process.exit(1);
+  });
+}

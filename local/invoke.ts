@@ -1,0 +1,251 @@
+// One invocation through the app's programming model, in the worker's order:
+// getInvocationModel → getArguments → preInvocation hooks → invokeFunction → postInvocation hooks → getResponse.
+// Every trigger module calls this; it knows nothing about HTTP or timers.
+import { randomUUID } from 'node:crypto';
+import { format } from 'node:util';
+import { functionLog, hostError, hostLog } from './log.js';
+import type { FunctionHost, RegisteredFunction } from './function-host.js';
+import type {
+  CoreInvocationContext,
+  InvocationState,
+  PostInvocationContext,
+  PreInvocationContext,
+  RpcFunctionMetadata,
+  RpcInvocationRequest,
+  RpcInvocationResponse,
+  RpcLogCategory,
+  RpcLogLevel,
+  RpcParameterBinding,
+  RpcTypedData,
+} from './core-types.js';
+
+export interface InvokeRequest {
+  inputData: RpcParameterBinding[];
+  triggerMetadata?: Record<string, RpcTypedData>;
+  invocationId?: string;
+  /** Why it ran, for the "Executing" line (the host prints e.g. "Timer fired at ..."). */
+  reason?: string;
+  traceParent?: string;
+}
+
+export interface InvokeResult {
+  invocationId: string;
+  response: RpcInvocationResponse;
+}
+
+/** Receives what a function wrote to an output binding of one type (e.g. a Service Bus message). */
+export type OutputBindingHandler = (bindingName: string, data: RpcTypedData, fn: RegisteredFunction) => void | Promise<void>;
+
+/** Supplies data for input bindings the trigger does not carry (e.g. durableClient), per binding type. */
+export type InputBindingProvider = (bindingName: string, fn: RegisteredFunction) => RpcTypedData | undefined;
+
+export class FunctionInvocationError extends Error {
+  constructor(
+    readonly invocationId: string,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : format(cause));
+  }
+}
+
+class LocalCoreInvocationContext implements CoreInvocationContext {
+  state?: InvocationState;
+
+  constructor(
+    readonly invocationId: string,
+    readonly request: RpcInvocationRequest,
+    readonly metadata: RpcFunctionMetadata,
+  ) {}
+
+  log(level: RpcLogLevel, category: RpcLogCategory, message: string): void {
+    const name = this.metadata.name ?? 'function';
+    if (category === 'user') functionLog(name, level, message);
+    else functionLog(name, level === 'information' ? 'debug' : level, message);
+  }
+}
+
+function toRpcMetadata(fn: RegisteredFunction): RpcFunctionMetadata {
+  return {
+    name: fn.name,
+    functionId: fn.metadata.functionId ?? fn.name,
+    bindings: fn.metadata.bindings,
+    // The host reads rawBindings; the library reads bindings. Keep both as the worker does.
+    rawBindings: Object.entries(fn.metadata.bindings).map(([name, b]) => JSON.stringify({ ...b, name })),
+    scriptFile: fn.scriptFile ?? 'unknown',
+    retryOptions: fn.metadata.retryOptions,
+  };
+}
+
+export class Invoker {
+  readonly inFlight = new Set<Promise<unknown>>();
+  readonly #inputProviders = new Map<string, InputBindingProvider>();
+  readonly #outputHandlers = new Map<string, OutputBindingHandler>();
+  readonly #warnedOutputs = new Set<string>();
+
+  constructor(private readonly host: FunctionHost) {}
+
+  registerInputBindingProvider(bindingType: string, provider: InputBindingProvider): void {
+    this.#inputProviders.set(bindingType.toLowerCase(), provider);
+  }
+
+  registerOutputBindingHandler(bindingType: string, handler: OutputBindingHandler): void {
+    this.#outputHandlers.set(bindingType.toLowerCase(), handler);
+  }
+
+  /** Invokes by function name; throws FunctionInvocationError when the function (or a hook) failed. */
+  invoke(functionName: string, request: InvokeRequest): Promise<InvokeResult> {
+    const fn = this.host.functions.get(functionName);
+    if (!fn) return Promise.reject(new Error(`Function '${functionName}' is not registered.`));
+    const run = this.#invoke(fn, request);
+    this.inFlight.add(run);
+    const forget = (): void => {
+      this.inFlight.delete(run);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  async #invoke(fn: RegisteredFunction, request: InvokeRequest): Promise<InvokeResult> {
+    const invocationId = request.invocationId ?? randomUUID();
+    const started = performance.now();
+    hostLog(
+      `Executing 'Functions.${fn.name}' (Reason='${request.reason ?? 'This function was programmatically called via the host APIs.'}', Id=${invocationId})`,
+    );
+    try {
+      const response = await this.#runPipeline(fn, invocationId, request);
+      await this.#deliverOutputs(fn, response);
+      hostLog(`Executed 'Functions.${fn.name}' (Succeeded, Id=${invocationId}, Duration=${elapsed(started)}ms)`);
+      return { invocationId, response };
+    } catch (error) {
+      hostError(
+        `Executed 'Functions.${fn.name}' (Failed, Id=${invocationId}, Duration=${elapsed(started)}ms)\n${describeError(error)}`,
+      );
+      throw new FunctionInvocationError(invocationId, error);
+    }
+  }
+
+  async #runPipeline(fn: RegisteredFunction, invocationId: string, request: InvokeRequest): Promise<RpcInvocationResponse> {
+    const model = this.host.programmingModel;
+    if (!model) throw new Error('No programming model was set; the app never loaded @azure/functions.');
+
+    const rpcRequest: RpcInvocationRequest = {
+      invocationId,
+      functionId: fn.metadata.functionId ?? fn.name,
+      inputData: [...request.inputData, ...this.#extraInputs(fn, request.inputData)],
+      triggerMetadata: request.triggerMetadata ?? {},
+      traceContext: { traceParent: request.traceParent ?? newTraceParent(), traceState: '', attributes: {} },
+      retryContext: null,
+    };
+    const coreCtx = new LocalCoreInvocationContext(invocationId, rpcRequest, toRpcMetadata(fn));
+    const invocationModel = await model.getInvocationModel(coreCtx);
+    const { context, inputs } = await invocationModel.getArguments();
+
+    const hookData = {};
+    const appHookData = this.host.appHookData;
+    const preContext: PreInvocationContext = {
+      get hookData() {
+        return hookData;
+      },
+      get appHookData() {
+        return appHookData;
+      },
+      get invocationContext() {
+        return context;
+      },
+      inputs,
+      functionCallback: fn.callback,
+    };
+    coreCtx.state = 'preInvocationHooks';
+    try {
+      await this.host.runHooks('preInvocation', preContext);
+    } finally {
+      coreCtx.state = undefined;
+    }
+
+    const postContext: PostInvocationContext = {
+      get hookData() {
+        return hookData;
+      },
+      get appHookData() {
+        return appHookData;
+      },
+      get invocationContext() {
+        return context;
+      },
+      inputs: preContext.inputs,
+      result: null,
+      error: null,
+    };
+    coreCtx.state = 'invocation';
+    try {
+      postContext.result = await invocationModel.invokeFunction(context, preContext.inputs, preContext.functionCallback);
+    } catch (error) {
+      postContext.error = error;
+    } finally {
+      coreCtx.state = undefined;
+    }
+
+    coreCtx.state = 'postInvocationHooks';
+    try {
+      await this.host.runHooks('postInvocation', postContext);
+    } finally {
+      coreCtx.state = undefined;
+    }
+
+    // Like the worker: a hook may clear the error (then the result stands) or set one.
+    if (postContext.error !== null && postContext.error !== undefined) {
+      throw postContext.error;
+    }
+    return invocationModel.getResponse(context, postContext.result);
+  }
+
+  /** Hands non-HTTP outputs to their handler; types nobody handles yet are reported (once per binding) and dropped. */
+  async #deliverOutputs(fn: RegisteredFunction, response: RpcInvocationResponse): Promise<void> {
+    const outputs = [...(response.outputData ?? [])];
+    const returnBinding = fn.metadata.bindings.$return;
+    if (returnBinding && response.returnValue) outputs.push({ name: '$return', data: response.returnValue });
+    for (const output of outputs) {
+      const name = output.name ?? '';
+      const type = String(fn.metadata.bindings[name]?.type ?? '');
+      if (!output.data || type.toLowerCase() === 'http') continue;
+      const handler = this.#outputHandlers.get(type.toLowerCase());
+      if (handler) {
+        await handler(name, output.data, fn);
+      } else if (!this.#warnedOutputs.has(`${fn.name}/${name}`)) {
+        this.#warnedOutputs.add(`${fn.name}/${name}`);
+        hostLog(`Output binding '${name}' (${type}) of '${fn.name}' is not supported locally yet; value dropped: ${preview(output.data)}`);
+      }
+    }
+  }
+
+  #extraInputs(fn: RegisteredFunction, given: RpcParameterBinding[]): RpcParameterBinding[] {
+    const names = new Set(given.map((b) => b.name));
+    const extra: RpcParameterBinding[] = [];
+    for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
+      if (names.has(name) || binding.direction !== 'in' || name === fn.triggerName) continue;
+      const provider = this.#inputProviders.get(String(binding.type).toLowerCase());
+      const data = provider?.(name, fn);
+      if (data) extra.push({ name, data });
+    }
+    return extra;
+  }
+}
+
+function preview(data: RpcTypedData): string {
+  const text = data.string ?? data.json ?? (data.bytes ? `<${data.bytes.length} bytes>` : JSON.stringify(data));
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? error.message;
+  return format(error);
+}
+
+function newTraceParent(): string {
+  const hex = (bytes: number): string => randomUUID().replace(/-/g, '').slice(0, bytes * 2);
+  return `00-${hex(16)}-${hex(8)}-01`;
+}

@@ -1,0 +1,81 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { inject } from "vitest";
+import { freePort } from "./ports.js";
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export interface RunningApp {
+  baseUrl: string;
+  /** Everything the runtime printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+  process: ChildProcess;
+}
+
+export interface StartOptions {
+  /** Settings that override the sample's (DATABASE_URL is required: a test database's url). */
+  env: Record<string, string>;
+  /** The function app to host; the repository (the built Ringlet app) by default. */
+  appRoot?: string;
+  /** Extra node flags, e.g. `--import tsx` for a TypeScript fixture app. */
+  nodeArgs?: string[];
+}
+
+/**
+ * Starts the local runtime (`dist/local/cli.js start`) as its own process on a free port, against the
+ * shared test PostgreSQL and Azurite, and waits until /api/health answers.
+ */
+export async function startApp(options: StartOptions): Promise<RunningApp> {
+  const port = await freePort();
+  const storage = inject("storageConnectionString");
+  let output = "";
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(repoRoot, "dist", "local", "cli.js"), "start"], {
+    cwd: options.appRoot ?? repoRoot,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      AzureWebJobsStorage: storage,
+      BlobStorage: storage,
+      LOG_LEVEL: "warn",
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`runtime exited with ${child.exitCode}:\n${output}`);
+    try {
+      const res = await fetch(`${baseUrl}/api/health`);
+      if (res.status === 200 || res.status === 404) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`runtime did not answer within 30 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return {
+    baseUrl,
+    output: () => output,
+    process: child,
+    stop: async () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** Parses a JSON or problem+json body, asserting nothing. */
+export async function jsonOf(res: Response): Promise<Record<string, unknown>> {
+  return (await res.json()) as Record<string, unknown>;
+}

@@ -1,0 +1,53 @@
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import type { TestProject } from "vitest/node";
+import { runMigrations } from "../../functions/platform/migrations.js";
+import { databaseSettingsSchema, parseEnv } from "../../functions/platform/settings.js";
+import { startAzurite } from "../../local/services/azurite.js";
+import { startEmbeddedPostgres } from "../../local/services/postgres.js";
+
+export const TEMPLATE_DATABASE = "ringlet_template";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    postgresUrl: string;
+    storageConnectionString: string;
+  }
+}
+
+/**
+ * One PostgreSQL server and one Azurite for the whole run. The template database is migrated once;
+ * each test file clones it (CREATE DATABASE ... TEMPLATE), which takes milliseconds.
+ */
+export default async function setup(project: TestProject) {
+  const dir = await mkdtemp(join(tmpdir(), "ringlet-test-"));
+  // PostgreSQL runs as the `postgres` OS user, which must be able to reach its data directory.
+  await chmod(dir, 0o755);
+  const [pg, azurite] = await Promise.all([
+    startEmbeddedPostgres({ dataDir: join(dir, "postgres"), database: "postgres" }),
+    startAzurite({ location: "memory", blobPort: 0, queuePort: 0, tablePort: 0 }),
+  ]);
+
+  const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`drop database if exists ${TEMPLATE_DATABASE}`);
+  await admin.unsafe(`create database ${TEMPLATE_DATABASE}`);
+  await admin.end();
+  const templateUrl = withDatabase(pg.url, TEMPLATE_DATABASE);
+  await runMigrations(parseEnv(databaseSettingsSchema, { DATABASE_URL: templateUrl }));
+
+  project.provide("postgresUrl", pg.url);
+  project.provide("storageConnectionString", azurite.connectionString);
+
+  return async () => {
+    await Promise.allSettled([azurite.stop(), pg.stop()]);
+    await rm(dir, { recursive: true, force: true });
+  };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
