@@ -71,7 +71,6 @@ function operation(route: RouteDeclaration): RouteConfig {
 /** The OpenAPI 3.1 document, generated from the same declarations and zod schemas that validate requests. */
 export function openApiDocument(info: { title: string; version: string }) {
   const registry = new OpenAPIRegistry();
-  registry.register("Problem", problemSchema);
   for (const route of declaredRoutes()) {
     if (!route.hidden) registry.registerPath(operation(route));
   }
