@@ -62,7 +62,7 @@ try {
   const env = { DATABASE_URL: pg.url, BlobStorage: azurite.connectionString, AzureWebJobsStorage: azurite.connectionString, LOG_LEVEL: "warn" };
   const runtimePort = await freePort();
   const barePort = await freePort();
-  const runtime = serve(["dist/local/cli.js", "start"], { ...env, PORT: String(runtimePort), LOCAL_LOG_INVOCATIONS: "false" });
+  const runtime = serve(["dist/local/cli.js", "start"], { ...env, PORT: String(runtimePort)});
   const bare = serve(["--import", "tsx", "bench/bare-server.ts"], { ...env, PORT: String(barePort) });
   servers.push(runtime, bare);
   await Promise.all([

@@ -2,7 +2,7 @@
 // schedule monitor's past-due detection at start.
 import { Cron } from 'croner';
 import { hostError, hostLog } from './log.js';
-import { neverRun, ScheduleStatusStore, type ScheduleStatus } from './timer-schedule-store.js';
+import { neverRun, type ScheduleStatus, type ScheduleStatusStore } from './timer-schedule-store.js';
 import type { RegisteredFunction } from './function-host.js';
 import type { Invoker } from './invoke.js';
 import type { TriggerModule } from './trigger-module.js';

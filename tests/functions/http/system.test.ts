@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOf, type RunningApp, startApp } from "../../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
-import { freePort } from "../../support/ports.js";
+import { freePort } from "../../../local/services/ports.js";
 
 let db: TestDatabase;
 let app: RunningApp;
