@@ -1,7 +1,12 @@
 import { app } from "@azure/functions";
+import { bootstrapAdminFromSettings } from "./platform/bootstrap-admin.js";
 import { closePlatform } from "./platform/platform.js";
 import { settings } from "./platform/settings.js";
 import "./http/system.js";
+import "./http/auth.js";
+import "./http/me.js";
+import "./http/users.js";
+import "./http/audit-log.js";
 import "./http/ops.js";
 import "./http/not-found.js";
 
@@ -9,6 +14,9 @@ import "./http/not-found.js";
 settings();
 
 app.setup({ enableHttpStream: false });
+app.hook.appStart(async () => {
+  await bootstrapAdminFromSettings();
+});
 app.hook.appTerminate(async () => {
   await closePlatform();
 });

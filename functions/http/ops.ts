@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { outboxBacklog } from "../../domain/outbox/outbox-backlog.js";
-import { publicAccess } from "../platform/http/access.js";
+import { adminOnly, describeAccess } from "../platform/http/access.js";
+import { declaredRoutes } from "../platform/http/route-registry.js";
 import { route } from "../platform/http/route.js";
 
 const outboxStatusSchema = z
@@ -15,8 +16,7 @@ route({
   name: "ops-outbox-get",
   method: "GET",
   path: "/v1/ops/outbox",
-  // Until the identity work adds the admin policy this is public; it shows counts only, no event content.
-  access: publicAccess,
+  access: adminOnly,
   summary: "Outbox backlog: how many events wait to be published and for how long",
   tags: ["operations"],
   responses: { 200: { description: "Backlog", body: outboxStatusSchema } },
@@ -33,4 +33,33 @@ route({
       headers: { "cache-control": "no-store" },
     };
   },
+});
+
+const routeListingSchema = z.object({
+  items: z.array(
+    z.object({ name: z.string(), method: z.string(), path: z.string(), access: z.unknown(), idempotent: z.boolean(), hidden: z.boolean() }),
+  ),
+});
+
+route({
+  name: "ops-routes-list",
+  method: "GET",
+  path: "/v1/ops/routes",
+  access: adminOnly,
+  summary: "Every HTTP route with the access policy it declares",
+  tags: ["operations"],
+  responses: { 200: { description: "The routes", body: routeListingSchema } },
+  handler: async () => ({
+    status: 200,
+    body: {
+      items: declaredRoutes().map((r) => ({
+        name: r.name,
+        method: r.method,
+        path: `/api${r.path}`,
+        access: describeAccess(r.access),
+        idempotent: Boolean(r.idempotent),
+        hidden: Boolean(r.hidden),
+      })),
+    },
+  }),
 });

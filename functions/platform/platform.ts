@@ -1,4 +1,8 @@
 import type { BlobServiceClient } from "@azure/storage-blob";
+import { v7 as uuidv7 } from "uuid";
+import type { ScryptParams } from "../../domain/identity/password-hash.js";
+import type { ThrottlePolicy } from "../../domain/identity/login-throttle.js";
+import { type AccessTokens, createAccessTokens } from "./auth/access-tokens.js";
 import { openBlobService } from "./blob.js";
 import { type DatabaseHandle, openDatabase } from "./database.js";
 import { type Settings, settings } from "./settings.js";
@@ -8,7 +12,12 @@ export interface Platform {
   settings: Settings;
   database: DatabaseHandle;
   blob: BlobServiceClient;
+  accessTokens: Promise<AccessTokens>;
+  kdf: ScryptParams;
+  loginThrottle: ThrottlePolicy;
   clock: () => Date;
+  /** UUIDv7: time-ordered ids, so keyset pagination by id follows creation order. */
+  newId: () => string;
 }
 
 let current: Platform | undefined;
@@ -16,7 +25,26 @@ let current: Platform | undefined;
 export function platform(): Platform {
   if (!current) {
     const s = settings();
-    current = { settings: s, database: openDatabase(s), blob: openBlobService(s), clock: () => new Date() };
+    const accessTokens = createAccessTokens(s);
+    // Surface a bad key at start in the log; requests then see the same rejection.
+    accessTokens.catch(() => undefined);
+    current = {
+      settings: s,
+      database: openDatabase(s),
+      blob: openBlobService(s),
+      accessTokens,
+      kdf: { logN: s.AUTH_SCRYPT_LOG_N, r: 8, p: 1 },
+      loginThrottle: {
+        windowSeconds: s.AUTH_LOGIN_WINDOW_S,
+        maxFailuresPerAccount: s.AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        maxFailuresPerAddress: s.AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS,
+        baseLockSeconds: s.AUTH_LOGIN_LOCK_S,
+        maxLockSeconds: s.AUTH_LOGIN_MAX_LOCK_S,
+        slowAfter: s.AUTH_LOGIN_SLOW_AFTER,
+      },
+      clock: () => new Date(),
+      newId: () => uuidv7(),
+    };
   }
   return current;
 }

@@ -38,11 +38,52 @@ export const settingsSchema = databaseSettingsSchema
     IDEMPOTENCY_TTL_HOURS: positiveInt.default(24),
     READY_CHECK_TIMEOUT_MS: positiveInt.default(2_000),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+
+    // Access tokens. HS256 with a shared secret, or ES256/RS256 with a private JWK set whose first key
+    // signs and whose every key verifies (rotation by `kid`).
+    AUTH_JWT_ALGORITHM: z.enum(["HS256", "ES256", "RS256"]).default("HS256"),
+    AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    AUTH_JWT_PRIVATE_JWKS: z.string().optional(),
+    AUTH_JWT_ISSUER: z.string().min(1).default("ringlet"),
+    AUTH_JWT_AUDIENCE: z.string().min(1).default("ringlet-api"),
+    AUTH_ACCESS_TOKEN_TTL_S: positiveInt.max(86_400).default(900),
+    AUTH_REFRESH_TOKEN_TTL_DAYS: positiveInt.max(365).default(30),
+    AUTH_CLOCK_SKEW_S: z.coerce.number().int().min(0).max(300).default(30),
+    // scrypt cost as log2(N); 15 = 32 MiB per hash. Raising it re-hashes passwords at their next sign-in.
+    AUTH_SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(15),
+    AUTH_LOGIN_WINDOW_S: positiveInt.default(900),
+    AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt.default(5),
+    AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt.default(20),
+    AUTH_LOGIN_LOCK_S: positiveInt.default(30),
+    AUTH_LOGIN_MAX_LOCK_S: positiveInt.default(900),
+    AUTH_LOGIN_SLOW_AFTER: positiveInt.default(3),
+    // Optional external OpenID Connect issuer (e.g. Microsoft Entra External ID): all three or none.
+    AUTH_OIDC_ISSUER: z.url().optional(),
+    AUTH_OIDC_JWKS_URL: z.url().optional(),
+    AUTH_OIDC_AUDIENCE: z.string().optional(),
+    // The first admin, created at start when no admin exists (from Key Vault in Azure).
+    AUTH_BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
+    AUTH_BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).optional(),
   })
   // `when` runs the check even when other settings failed, so one start reports every problem.
   .refine((s) => Boolean(s.BlobStorage || s.BlobStorage__serviceUri), {
     path: ["BlobStorage"],
     message: "set BlobStorage (connection string) or BlobStorage__serviceUri (managed identity)",
+    when: () => true,
+  })
+  .refine((s) => s.AUTH_JWT_ALGORITHM !== "HS256" || Boolean(s.AUTH_JWT_SECRET), {
+    path: ["AUTH_JWT_SECRET"],
+    message: "is required when AUTH_JWT_ALGORITHM is HS256",
+    when: () => true,
+  })
+  .refine((s) => s.AUTH_JWT_ALGORITHM === "HS256" || Boolean(s.AUTH_JWT_PRIVATE_JWKS), {
+    path: ["AUTH_JWT_PRIVATE_JWKS"],
+    message: "is required when AUTH_JWT_ALGORITHM is ES256 or RS256 (a JSON JWK set of private keys with kid)",
+    when: () => true,
+  })
+  .refine((s) => [s.AUTH_OIDC_ISSUER, s.AUTH_OIDC_JWKS_URL, s.AUTH_OIDC_AUDIENCE].every((v) => v === undefined) || [s.AUTH_OIDC_ISSUER, s.AUTH_OIDC_JWKS_URL, s.AUTH_OIDC_AUDIENCE].every(Boolean), {
+    path: ["AUTH_OIDC_ISSUER"],
+    message: "set AUTH_OIDC_ISSUER, AUTH_OIDC_JWKS_URL and AUTH_OIDC_AUDIENCE together, or none of them",
     when: () => true,
   });
 

@@ -39,6 +39,8 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       AzureWebJobsStorage: storage,
       BlobStorage: storage,
       LOG_LEVEL: "warn",
+      // A cheaper KDF keeps sign-ins fast in tests; the cost itself is tested separately.
+      AUTH_SCRYPT_LOG_N: "12",
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

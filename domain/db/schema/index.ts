@@ -2,3 +2,5 @@ export * from "./outbox.js";
 export * from "./inbox.js";
 export * from "./idempotency-keys.js";
 export * from "./audit-log.js";
+export * from "./users.js";
+export * from "./courses.js";

@@ -1,21 +1,112 @@
-import type { HttpRequest } from "@azure/functions";
+import type { Executor } from "../../../domain/db/client.js";
+import type { CourseRole } from "../../../domain/db/schema/index.js";
+import { courseRoleOf } from "../../../domain/identity/caller.js";
+
+/** Finds a value from the route's parsed params: directly (`param`) or by a lookup (`resolve`). */
+export type Locator =
+  | { param: string }
+  | { describe: string; resolve(params: Record<string, unknown>, db: Executor): Promise<string | null> };
 
 /**
- * Who may call a route. The identity work adds authenticated, admin, course-staff and owner policies
- * here; enforcement stays in `enforceAccess`, the one place the route helper calls.
+ * Who may call a route. Every route declares one; the route helper enforces it, and no handler reads
+ * tokens itself. Admins pass every policy but `public`'s absence of a caller.
  */
-export type AccessPolicy = { kind: "public" };
+export type AccessPolicy =
+  | { kind: "public" }
+  | { kind: "authenticated" }
+  | { kind: "admin" }
+  /** Staff of the course the route is about, in one of `roles`. */
+  | { kind: "courseStaff"; roles: readonly CourseRole[]; course: Locator }
+  /** The user who owns the resource (for `/users/{userId}/...`, that user). */
+  | { kind: "owner"; owner: Locator }
+  | { kind: "anyOf"; policies: readonly AccessPolicy[] };
 
 export const publicAccess: AccessPolicy = { kind: "public" };
+export const authenticated: AccessPolicy = { kind: "authenticated" };
+export const adminOnly: AccessPolicy = { kind: "admin" };
+export const courseStaff = (roles: readonly CourseRole[], course: Locator = { param: "courseId" }): AccessPolicy => ({ kind: "courseStaff", roles, course });
+export const owner = (locator: Locator = { param: "userId" }): AccessPolicy => ({ kind: "owner", owner: locator });
+export const anyOf = (...policies: AccessPolicy[]): AccessPolicy => ({ kind: "anyOf", policies });
 
-/** The caller as far as the route is concerned; anonymous until the identity work fills it in. */
+/** The caller as the route sees it. */
 export interface Principal {
   userId: string | null;
+  isAdmin: boolean;
+  /** The session (refresh-token family) of a local access token. */
+  sessionId: string | null;
 }
 
-export async function enforceAccess(policy: AccessPolicy, _request: HttpRequest): Promise<Principal> {
+export const anonymous: Principal = { userId: null, isAdmin: false, sessionId: null };
+
+/** True when no anonymous caller can pass: the helper answers 401 before looking at anything else. */
+export function requiresCaller(policy: AccessPolicy): boolean {
+  if (policy.kind === "public") return false;
+  if (policy.kind === "anyOf") return policy.policies.every(requiresCaller);
+  return true;
+}
+
+export type AccessDecision = "allow" | "deny" | "not-found";
+
+async function locate(locator: Locator, params: Record<string, unknown>, db: Executor): Promise<string | null> {
+  if ("param" in locator) {
+    const value = params[locator.param];
+    return typeof value === "string" ? value : null;
+  }
+  return locator.resolve(params, db);
+}
+
+/** Decides a policy for a caller and the route's parsed params. A resource that cannot be located is not found. */
+export async function decide(policy: AccessPolicy, caller: Principal, params: Record<string, unknown>, db: Executor): Promise<AccessDecision> {
   switch (policy.kind) {
     case "public":
-      return { userId: null };
+      return "allow";
+    case "authenticated":
+      return caller.userId ? "allow" : "deny";
+    case "admin":
+      return caller.isAdmin ? "allow" : "deny";
+    case "courseStaff": {
+      if (!caller.userId) return "deny";
+      const courseId = await locate(policy.course, params, db);
+      if (!courseId) return "not-found";
+      if (caller.isAdmin) return "allow";
+      const role = await courseRoleOf(db, caller.userId, courseId);
+      return role && policy.roles.includes(role) ? "allow" : "deny";
+    }
+    case "owner": {
+      if (!caller.userId) return "deny";
+      const ownerId = await locate(policy.owner, params, db);
+      if (!ownerId) return "not-found";
+      return caller.isAdmin || ownerId === caller.userId ? "allow" : "deny";
+    }
+    case "anyOf": {
+      let sawNotFound = false;
+      for (const p of policy.policies) {
+        const d = await decide(p, caller, params, db);
+        if (d === "allow") return "allow";
+        sawNotFound ||= d === "not-found";
+      }
+      return sawNotFound ? "not-found" : "deny";
+    }
+  }
+}
+
+export type AccessDescription =
+  | { kind: "public" | "authenticated" | "admin" }
+  | { kind: "courseStaff"; roles: readonly CourseRole[]; course: string }
+  | { kind: "owner"; owner: string }
+  | { kind: "anyOf"; policies: AccessDescription[] };
+
+/** A serialisable description for the OpenAPI document (`x-access`) and the route listing. */
+export function describeAccess(policy: AccessPolicy): AccessDescription {
+  const where = (l: Locator) => ("param" in l ? `param:${l.param}` : l.describe);
+  switch (policy.kind) {
+    case "courseStaff":
+      return { kind: "courseStaff", roles: policy.roles, course: where(policy.course) };
+    case "owner":
+      return { kind: "owner", owner: where(policy.owner) };
+    case "anyOf":
+      return { kind: "anyOf", policies: policy.policies.map(describeAccess) };
+    default:
+      return { kind: policy.kind };
   }
 }

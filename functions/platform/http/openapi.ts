@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
+import { describeAccess } from "./access.js";
 import { problemCatalog } from "./problem-codes.js";
 import { problemSchema } from "./problem.js";
 import { type RouteDeclaration, declaredRoutes } from "./route-registry.js";
@@ -57,7 +58,7 @@ function operation(route: RouteDeclaration): RouteConfig {
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: route.tags ?? [],
-    "x-access": route.access,
+    "x-access": describeAccess(route.access),
     request: {
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { query: route.query } : {}),

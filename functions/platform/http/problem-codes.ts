@@ -19,6 +19,18 @@ export const problemCatalog = {
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: "This Idempotency-Key was used with a different request" },
   RATE_LIMITED: { status: 429, title: "Too many requests" },
   INTERNAL_ERROR: { status: 500, title: "Internal server error" },
+
+  // identity
+  EMAIL_TAKEN: { status: 409, title: "An account with this email address exists" },
+  INVALID_CREDENTIALS: { status: 401, title: "The email address or password is not correct" },
+  LOGIN_THROTTLED: { status: 429, title: "Too many failed sign-ins" },
+  ACCOUNT_DISABLED: { status: 403, title: "The account is disabled" },
+  INVALID_REFRESH_TOKEN: { status: 401, title: "The refresh token is not valid" },
+  REFRESH_TOKEN_REUSED: { status: 401, title: "The refresh token was already used" },
+  CURRENT_PASSWORD_INCORRECT: { status: 403, title: "The current password is not correct" },
+  USER_NOT_FOUND: { status: 404, title: "No such user" },
+  LAST_ADMIN: { status: 409, title: "At least one admin must remain" },
+  AUTH_UNAVAILABLE: { status: 503, title: "Sessions cannot be checked right now" },
   SERVICE_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -1,5 +1,6 @@
 import type { HttpResponseInit } from "@azure/functions";
 import { z } from "zod";
+import type { DomainError } from "../../../domain/shared/result.js";
 import { type ProblemCode, problemCatalog, problemType } from "./problem-codes.js";
 
 export const fieldErrorSchema = z.object({
@@ -69,4 +70,23 @@ export function fieldErrors(source: "body" | "query" | "params" | "headers", err
       message: issue.code === "unrecognized_keys" ? "unknown field" : issue.message,
     }));
   }).flat();
+}
+
+/**
+ * A domain outcome as a problem. Only codes in the catalog are accepted, so a domain code without a
+ * mapping does not compile. `retryAfterSeconds` becomes a Retry-After header.
+ */
+export function domainProblem(error: DomainError<ProblemCode>): ProblemError {
+  const retryAfter = error.extensions?.retryAfterSeconds;
+  return new ProblemError(error.code, {
+    ...(error.detail ? { detail: error.detail } : {}),
+    ...(error.extensions ? { extensions: error.extensions } : {}),
+    ...(typeof retryAfter === "number" ? { headers: { "retry-after": String(retryAfter) } } : {}),
+  });
+}
+
+/** The value of a successful domain result, or the problem its error maps to. */
+export function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: DomainError<ProblemCode> }): T {
+  if (result.ok) return result.value;
+  throw domainProblem(result.error);
 }

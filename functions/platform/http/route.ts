@@ -2,7 +2,9 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { z } from "zod";
 import type { Executor, Transaction } from "../../../domain/db/client.js";
 import { type Platform, platform } from "../platform.js";
-import { enforceAccess, type Principal } from "./access.js";
+import type { DomainContext } from "../../../domain/shared/context.js";
+import { authenticate } from "../auth/authenticate.js";
+import { anonymous, decide, type Principal, requiresCaller } from "./access.js";
 import { parseJsonBody, readBody } from "./body.js";
 import { claimIdempotencyKey, completeIdempotencyKey, idempotencyKeyOf, replay, requestHash, type StoredResponse } from "./idempotency.js";
 import { fieldErrors, ProblemError, problemResponse } from "./problem.js";
@@ -28,10 +30,12 @@ export interface RouteContext extends RequestMeta {
   /** Runs after the request's writes are committed (e.g. asking the outbox relay to publish now). */
   afterCommit(fn: () => Promise<void>): void;
   now(): Date;
+  /** The context domain operations take: `db` (the request's by default), clock, ids and the actor. */
+  domain(db?: Executor): DomainContext;
 }
 
 /** A JSON answer (`body` serialised), or a raw Functions response for HTML, files and redirects. */
-export type RouteResult = { status: number; body?: unknown; headers?: Record<string, string> } | { raw: HttpResponseInit };
+export type RouteResult = { status: number; body?: unknown; headers?: Record<string, string | undefined> } | { raw: HttpResponseInit };
 
 export interface RouteSpec<P extends z.ZodObject | undefined, Q extends z.ZodObject | undefined, B extends z.ZodType | undefined>
   extends Omit<RouteDeclaration, "params" | "query" | "body"> {
@@ -66,8 +70,24 @@ export function route<
       const afterCommit: (() => Promise<void>)[] = [];
       let response: HttpResponseInit;
       try {
-        const principal = await enforceAccess(spec.access, request);
+        const domainFor = (db: Executor, principal: Principal): DomainContext => ({
+          db,
+          now: p.clock,
+          newId: p.newId,
+          actor: { userId: principal.userId, requestId: meta.requestId, clientIp: meta.clientIp, traceparent: meta.trace.traceparent },
+        });
+        // 401 before anything else is looked at; a token, when sent, must be valid even on public routes.
+        const principal =
+          request.headers.has("authorization") || requiresCaller(spec.access)
+            ? await authenticate(request, await p.accessTokens, domainFor(p.database.db, anonymous))
+            : anonymous;
+        if (!principal.userId && requiresCaller(spec.access)) {
+          throw new ProblemError("UNAUTHENTICATED", { detail: "Sign in and send the access token as Authorization: Bearer <token>.", headers: { "www-authenticate": "Bearer" } });
+        }
         const params = parsePart(spec.params, request.params, "params");
+        const decision = await decide(spec.access, principal, (params ?? {}) as Record<string, unknown>, p.database.db);
+        if (decision === "not-found") throw new ProblemError("NOT_FOUND");
+        if (decision === "deny") throw new ProblemError("FORBIDDEN");
         const query = parsePart(spec.query, queryObject(request.query), "query");
         let raw: Buffer = Buffer.alloc(0);
         let body: unknown;
@@ -84,6 +104,7 @@ export function route<
           transaction: (fn) => (tx ? tx.transaction(fn) : p.database.db.transaction(fn)),
           afterCommit: (fn) => afterCommit.push(fn),
           now: p.clock,
+          domain: (db) => domainFor(db ?? tx ?? p.database.db, principal),
         });
 
         const key = spec.idempotent ? idempotencyKeyOf(request.headers.get("idempotency-key")) : undefined;
@@ -159,7 +180,8 @@ function queryObject(query: URLSearchParams): Record<string, string | string[]> 
 
 function toHttpResponse(result: RouteResult): HttpResponseInit {
   if ("raw" in result) return result.raw;
-  const headers: Record<string, string> = { ...result.headers };
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) if (value !== undefined) headers[name] = value;
   if (result.body === undefined || result.status === 204 || result.status === 304) {
     return { status: result.status, headers };
   }

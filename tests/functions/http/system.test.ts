@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOf, type RunningApp, startApp } from "../../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+import { call, signUp } from "../../support/identity.js";
 import { freePort } from "../../../local/services/ports.js";
 
 let db: TestDatabase;
@@ -88,12 +89,14 @@ describe("OpenAPI and docs", () => {
 });
 
 describe("operations", () => {
-  it("reports the outbox backlog and the age of its oldest row", async () => {
-    const empty = await jsonOf(await fetch(`${app.baseUrl}/api/v1/ops/outbox`));
+  it("reports the outbox backlog and the age of its oldest row to admins", async () => {
+    const admin = await signUp(app, db, { label: "admin", admin: true });
+    await db.sql`update outbox set published_at = now()`;
+    const empty = await jsonOf(await call(app, "GET", "/v1/ops/outbox", { token: admin.accessToken }));
     expect(empty).toEqual({ backlog: 0, oldestCreatedAt: null, oldestAgeSeconds: null });
     await db.sql`insert into outbox (id, type, aggregate_type, aggregate_id, occurred_at, data, created_at)
       values (gen_random_uuid(), 'test.happened', 'test', '1', now(), '{}', now() - interval '90 seconds')`;
-    const body = await jsonOf(await fetch(`${app.baseUrl}/api/v1/ops/outbox`));
+    const body = await jsonOf(await call(app, "GET", "/v1/ops/outbox", { token: admin.accessToken }));
     expect(body.backlog).toBe(1);
     expect(body.oldestAgeSeconds as number).toBeGreaterThanOrEqual(89);
   });

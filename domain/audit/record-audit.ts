@@ -1,0 +1,44 @@
+import { auditLog } from "../db/schema/index.js";
+import type { DomainContext } from "../shared/context.js";
+
+export const auditActions = [
+  "user.registered",
+  "user.roles-changed",
+  "user.sessions-revoked",
+  "user.password-changed",
+  "user.profile-updated",
+  "user.external-linked",
+  "admin.bootstrapped",
+  "auth.login-succeeded",
+  "auth.login-failed",
+  "auth.login-locked",
+  "auth.refresh-family-revoked",
+  "auth.logout",
+  "course.staff-added",
+  "course.staff-removed",
+] as const;
+export type AuditAction = (typeof auditActions)[number];
+
+export interface AuditEntry {
+  action: AuditAction;
+  targetType?: string;
+  targetId?: string;
+  details?: Record<string, unknown>;
+  /** Overrides the context's actor, e.g. for a login where the actor is only known afterwards. */
+  actorUserId?: string | null;
+}
+
+/** Appends one audit row in the caller's transaction: it commits or rolls back with the change it records. */
+export async function recordAudit(ctx: DomainContext, entry: AuditEntry): Promise<void> {
+  await ctx.db.insert(auditLog).values({
+    id: ctx.newId(),
+    occurredAt: ctx.now(),
+    action: entry.action,
+    actorUserId: entry.actorUserId === undefined ? ctx.actor.userId : entry.actorUserId,
+    targetType: entry.targetType ?? null,
+    targetId: entry.targetId ?? null,
+    requestId: ctx.actor.requestId,
+    clientIp: ctx.actor.clientIp,
+    details: entry.details ?? {},
+  });
+}

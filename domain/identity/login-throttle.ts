@@ -1,0 +1,77 @@
+import { inArray, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { loginThrottles } from "../db/schema/index.js";
+
+export interface ThrottlePolicy {
+  windowSeconds: number;
+  /** Failures per account within the window before the account is locked. */
+  maxFailuresPerAccount: number;
+  /** Failures per client address within the window before the address is locked. */
+  maxFailuresPerAddress: number;
+  /** First lock; each further failure doubles it, up to maxLockSeconds. */
+  baseLockSeconds: number;
+  maxLockSeconds: number;
+  /** From this many failures on, each failed answer is delayed (0.5 s per failure past it, at most 3 s). */
+  slowAfter: number;
+}
+
+export const throttleKeys = (email: string, clientIp: string | null): string[] =>
+  [`account:${email}`, ...(clientIp ? [`ip:${clientIp}`] : [])];
+
+/** Seconds until every key is unlocked, or 0 when none is locked now. */
+export async function lockedFor(db: Executor, keys: string[], now: Date): Promise<number> {
+  const rows = await db.select({ lockedUntil: loginThrottles.lockedUntil }).from(loginThrottles).where(inArray(loginThrottles.key, keys));
+  const until = Math.max(0, ...rows.map((r) => r.lockedUntil?.getTime() ?? 0));
+  return until > now.getTime() ? Math.ceil((until - now.getTime()) / 1000) : 0;
+}
+
+export interface FailureOutcome {
+  /** Highest failure count among the keys after this failure. */
+  failures: number;
+  /** Seconds of lock this failure started (0 when it locked nothing). */
+  lockedSeconds: number;
+}
+
+/**
+ * Counts one failure against each key, atomically (concurrent failures all count), restarting the count
+ * when the window has passed, and locks a key with an exponentially growing lock once it is over its limit.
+ */
+export async function recordLoginFailure(db: Executor, keys: string[], policy: ThrottlePolicy, now: Date): Promise<FailureOutcome> {
+  let failures = 0;
+  let lockedSeconds = 0;
+  for (const key of keys) {
+    const limit = key.startsWith("account:") ? policy.maxFailuresPerAccount : policy.maxFailuresPerAddress;
+    const windowStart = new Date(now.getTime() - policy.windowSeconds * 1000);
+    const [row] = await db
+      .insert(loginThrottles)
+      .values({ key, failures: 1, windowStartedAt: now, updatedAt: now })
+      .onConflictDoUpdate({
+        target: loginThrottles.key,
+        set: {
+          failures: sql`case when ${loginThrottles.windowStartedAt} < ${windowStart} then 1 else ${loginThrottles.failures} + 1 end`,
+          windowStartedAt: sql`case when ${loginThrottles.windowStartedAt} < ${windowStart} then ${now} else ${loginThrottles.windowStartedAt} end`,
+          updatedAt: now,
+        },
+      })
+      .returning({ failures: loginThrottles.failures });
+    const count = row?.failures ?? 1;
+    failures = Math.max(failures, count);
+    if (count >= limit) {
+      const seconds = Math.min(policy.baseLockSeconds * 2 ** (count - limit), policy.maxLockSeconds);
+      await db
+        .update(loginThrottles)
+        .set({ lockedUntil: new Date(now.getTime() + seconds * 1000) })
+        .where(inArray(loginThrottles.key, [key]));
+      lockedSeconds = Math.max(lockedSeconds, seconds);
+    }
+  }
+  return { failures, lockedSeconds };
+}
+
+/** A successful sign-in clears the account's count; the address keeps its own. */
+export async function clearAccountFailures(db: Executor, email: string): Promise<void> {
+  await db.delete(loginThrottles).where(inArray(loginThrottles.key, [`account:${email}`]));
+}
+
+export const slowDownMs = (failures: number, policy: ThrottlePolicy): number =>
+  failures < policy.slowAfter ? 0 : Math.min(500 * (failures - policy.slowAfter + 1), 3000);

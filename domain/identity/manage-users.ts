@@ -1,0 +1,155 @@
+import { and, asc, eq, exists, gt, ilike, isNotNull, ne, sql, type SQL } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { type CourseRole, courseStaff, users } from "../db/schema/index.js";
+import { recordAudit } from "../audit/record-audit.js";
+import type { DomainContext } from "../shared/context.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import { hashPassword, type ScryptParams, verifyPassword } from "./password-hash.js";
+import { revokeUserSessions } from "./refresh-tokens.js";
+import { findUserView, type GlobalRole, toUserView, type UserView } from "./user-view.js";
+
+export type RoleFilter = GlobalRole | CourseRole | "learner";
+
+export interface UserQuery {
+  /** Substring of the email address, case-insensitive. */
+  email?: string;
+  role?: RoleFilter;
+  limit: number;
+  afterId?: string;
+}
+
+const isStaff = (role?: CourseRole) =>
+  exists(
+    sql`(select 1 from ${courseStaff} where ${courseStaff.userId} = ${users.id}${role ? sql` and ${courseStaff.role} = ${role}` : sql``})`,
+  );
+
+/** Users in id order (UUIDv7: creation order); limit + 1 rows so the caller can tell whether a next page exists. */
+export async function listUsers(db: Executor, q: UserQuery): Promise<UserView[]> {
+  const roleFilter: SQL | undefined =
+    q.role === "admin"
+      ? eq(users.isAdmin, true)
+      : q.role === "instructor" || q.role === "grader"
+        ? isStaff(q.role)
+        : q.role === "learner"
+          ? and(eq(users.isAdmin, false), sql`not ${isStaff()}`)
+          : undefined;
+  const rows = await db
+    .select()
+    .from(users)
+    .where(
+      and(
+        q.email ? ilike(users.email, `%${q.email.replace(/[\\%_]/g, (c) => `\\${c}`)}%`) : undefined,
+        roleFilter,
+        q.afterId ? gt(users.id, q.afterId) : undefined,
+      ),
+    )
+    .orderBy(asc(users.id))
+    .limit(q.limit + 1);
+  return rows.map((r) => toUserView(r));
+}
+
+export async function getUser(db: Executor, userId: string): Promise<Result<UserView, "USER_NOT_FOUND">> {
+  const view = await findUserView(db, userId);
+  return view ? ok(view) : fail("USER_NOT_FOUND");
+}
+
+/** Sets a user's global roles. Refuses to remove the last admin, so the platform is never left without one. */
+export async function setGlobalRoles(ctx: DomainContext, userId: string, roles: GlobalRole[]): Promise<Result<UserView, "USER_NOT_FOUND" | "LAST_ADMIN">> {
+  const [user] = await ctx.db.select().from(users).where(eq(users.id, userId)).for("update");
+  if (!user) return fail("USER_NOT_FOUND");
+  const makeAdmin = roles.includes("admin");
+  if (user.isAdmin && !makeAdmin) {
+    // Lock the other admins' rows too, so two admins demoting each other at once cannot both succeed.
+    const others = await ctx.db.select({ id: users.id }).from(users).where(and(eq(users.isAdmin, true), ne(users.id, userId))).for("update");
+    if (others.length === 0) return fail("LAST_ADMIN", "At least one admin must remain.");
+  }
+  if (user.isAdmin !== makeAdmin) {
+    await ctx.db.update(users).set({ isAdmin: makeAdmin, updatedAt: ctx.now() }).where(eq(users.id, userId));
+    await recordAudit(ctx, {
+      action: "user.roles-changed",
+      targetType: "user",
+      targetId: userId,
+      details: { before: user.isAdmin ? ["admin"] : [], after: roles },
+    });
+  }
+  return getUser(ctx.db, userId);
+}
+
+export async function updateProfile(ctx: DomainContext, userId: string, patch: { displayName?: string }): Promise<Result<UserView, "USER_NOT_FOUND">> {
+  if (patch.displayName !== undefined) {
+    const updated = await ctx.db
+      .update(users)
+      .set({ displayName: patch.displayName, updatedAt: ctx.now() })
+      .where(eq(users.id, userId))
+      .returning({ id: users.id });
+    if (updated.length === 0) return fail("USER_NOT_FOUND");
+    await recordAudit(ctx, { action: "user.profile-updated", targetType: "user", targetId: userId, details: { fields: ["displayName"] } });
+  }
+  return getUser(ctx.db, userId);
+}
+
+/** Changes the password and ends every other session of the user; the caller's own session stays. */
+export async function changePassword(
+  ctx: DomainContext,
+  input: { userId: string; currentPassword: string; newPassword: string; keepFamilyId?: string },
+  kdf: ScryptParams,
+): Promise<Result<{ revokedSessions: number }, "USER_NOT_FOUND" | "CURRENT_PASSWORD_INCORRECT">> {
+  const [user] = await ctx.db.select().from(users).where(eq(users.id, input.userId));
+  if (!user) return fail("USER_NOT_FOUND");
+  if (!user.passwordHash || !(await verifyPassword(input.currentPassword, user.passwordHash, kdf)).ok) {
+    return fail("CURRENT_PASSWORD_INCORRECT", "The current password is not correct.");
+  }
+  const now = ctx.now();
+  await ctx.db
+    .update(users)
+    .set({ passwordHash: await hashPassword(input.newPassword, kdf), passwordChangedAt: now, updatedAt: now })
+    .where(eq(users.id, user.id));
+  const revokedSessions = await revokeUserSessions(ctx.db, user.id, "password-changed", now, input.keepFamilyId);
+  await recordAudit(ctx, { action: "user.password-changed", targetType: "user", targetId: user.id, details: { revokedSessions } });
+  return ok({ revokedSessions });
+}
+
+/** An admin ends every session of a user (refresh tokens; access tokens lapse within their short lifetime). */
+export async function revokeAllSessions(ctx: DomainContext, userId: string): Promise<Result<{ revokedSessions: number }, "USER_NOT_FOUND">> {
+  const [user] = await ctx.db.select({ id: users.id }).from(users).where(eq(users.id, userId));
+  if (!user) return fail("USER_NOT_FOUND");
+  const revokedSessions = await revokeUserSessions(ctx.db, userId, "revoked-by-admin", ctx.now());
+  await recordAudit(ctx, { action: "user.sessions-revoked", targetType: "user", targetId: userId, details: { revokedSessions } });
+  return ok({ revokedSessions });
+}
+
+/** Creates the first admin (or promotes an existing user); only reachable from a command or a setting. */
+export async function bootstrapAdmin(
+  ctx: DomainContext,
+  input: { email: string; password?: string; displayName?: string },
+  kdf: ScryptParams,
+): Promise<Result<{ userId: string; created: boolean }, "USER_NOT_FOUND">> {
+  const [existing] = await ctx.db.select().from(users).where(eq(users.email, input.email));
+  if (existing) {
+    if (!existing.isAdmin) {
+      await ctx.db.update(users).set({ isAdmin: true, updatedAt: ctx.now() }).where(eq(users.id, existing.id));
+      await recordAudit(ctx, { action: "admin.bootstrapped", targetType: "user", targetId: existing.id, details: { created: false } });
+    }
+    return ok({ userId: existing.id, created: false });
+  }
+  if (!input.password) return fail("USER_NOT_FOUND", "No user has this email; give a password to create one.");
+  const now = ctx.now();
+  const id = ctx.newId();
+  await ctx.db.insert(users).values({
+    id,
+    email: input.email,
+    displayName: input.displayName ?? input.email.split("@")[0] ?? "Admin",
+    passwordHash: await hashPassword(input.password, kdf),
+    isAdmin: true,
+    passwordChangedAt: now,
+    createdAt: now,
+    updatedAt: now,
+  });
+  await recordAudit(ctx, { action: "admin.bootstrapped", targetType: "user", targetId: id, details: { created: true } });
+  return ok({ userId: id, created: true });
+}
+
+export async function adminExists(db: Executor): Promise<boolean> {
+  const [row] = await db.select({ id: users.id }).from(users).where(and(eq(users.isAdmin, true), isNotNull(users.id))).limit(1);
+  return row !== undefined;
+}

@@ -1,0 +1,22 @@
+import { dictionary } from "@zxcvbn-ts/language-common";
+import { z } from "zod";
+
+export const MIN_PASSWORD_LENGTH = 12;
+// Long enough for passphrases, short enough that hashing stays cheap to refuse.
+export const MAX_PASSWORD_LENGTH = 256;
+
+let common: Set<string> | undefined;
+
+/** ~49,000 passwords seen most often in breaches (zxcvbn-ts's common list), loaded on first use. */
+function commonPasswords(): Set<string> {
+  common ??= new Set(dictionary["passwords-common"].map((p) => p.toLowerCase()));
+  return common;
+}
+
+export const isCommonPassword = (password: string): boolean => commonPasswords().has(password.toLowerCase());
+
+export const passwordSchema = z
+  .string()
+  .min(MIN_PASSWORD_LENGTH, { message: `must be at least ${MIN_PASSWORD_LENGTH} characters` })
+  .max(MAX_PASSWORD_LENGTH, { message: `must be at most ${MAX_PASSWORD_LENGTH} characters` })
+  .refine((p) => !isCommonPassword(p), { message: "is too common; choose another" });

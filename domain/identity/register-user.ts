@@ -1,0 +1,34 @@
+import { users } from "../db/schema/index.js";
+import { recordAudit } from "../audit/record-audit.js";
+import { recordEvent } from "../outbox/record-event.js";
+import type { DomainContext } from "../shared/context.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import { hashPassword, type ScryptParams } from "./password-hash.js";
+import { toUserView, type UserView } from "./user-view.js";
+
+export interface Registration {
+  /** Already normalised (see emailSchema). */
+  email: string;
+  password: string;
+  displayName: string;
+}
+
+export async function registerUser(ctx: DomainContext, input: Registration, kdf: ScryptParams): Promise<Result<UserView, "EMAIL_TAKEN">> {
+  // Hash first: the answer for a taken address then costs the same as for a free one.
+  const passwordHash = await hashPassword(input.password, kdf);
+  const now = ctx.now();
+  const [row] = await ctx.db
+    .insert(users)
+    .values({ id: ctx.newId(), email: input.email, displayName: input.displayName, passwordHash, passwordChangedAt: now, createdAt: now, updatedAt: now })
+    .onConflictDoNothing({ target: users.email })
+    .returning();
+  if (!row) return fail("EMAIL_TAKEN", "An account with this email address exists.");
+  await recordAudit(ctx, { action: "user.registered", actorUserId: row.id, targetType: "user", targetId: row.id });
+  await recordEvent(ctx, {
+    type: "user.registered",
+    aggregateType: "user",
+    aggregateId: row.id,
+    data: { userId: row.id, email: row.email, displayName: row.displayName },
+  });
+  return ok(toUserView(row));
+}

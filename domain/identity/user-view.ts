@@ -1,0 +1,39 @@
+import { eq } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { type CourseRole, courseStaff, users } from "../db/schema/index.js";
+
+export type GlobalRole = "admin";
+
+/** A user as the API shows it: never the password hash. */
+export interface UserView {
+  id: string;
+  email: string;
+  displayName: string;
+  roles: GlobalRole[];
+  courseRoles: { courseId: string; role: CourseRole }[];
+  disabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+type UserRow = typeof users.$inferSelect;
+
+export function toUserView(row: UserRow, courseRoles: UserView["courseRoles"] = []): UserView {
+  return {
+    id: row.id,
+    email: row.email,
+    displayName: row.displayName,
+    roles: row.isAdmin ? ["admin"] : [],
+    courseRoles,
+    disabled: row.disabledAt !== null,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export async function findUserView(db: Executor, userId: string): Promise<UserView | null> {
+  const [row] = await db.select().from(users).where(eq(users.id, userId));
+  if (!row) return null;
+  const staff = await db.select({ courseId: courseStaff.courseId, role: courseStaff.role }).from(courseStaff).where(eq(courseStaff.userId, userId));
+  return toUserView(row, staff);
+}

@@ -1,0 +1,22 @@
+import type { Executor } from "../db/client.js";
+
+/** Who caused a change, carried into audit rows and outbox events. */
+export interface Actor {
+  userId: string | null;
+  requestId: string | null;
+  clientIp: string | null;
+  traceparent: string | null;
+}
+
+/**
+ * What a domain operation runs with: the caller's transaction (or the pool), the clock and the id
+ * source (injected so tests can fix them), and the actor.
+ */
+export interface DomainContext {
+  db: Executor;
+  now(): Date;
+  newId(): string;
+  actor: Actor;
+}
+
+export const systemActor: Actor = { userId: null, requestId: null, clientIp: null, traceparent: null };

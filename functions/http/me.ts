@@ -1,0 +1,71 @@
+import { z } from "zod";
+import { changePassword, getUser, updateProfile } from "../../domain/identity/manage-users.js";
+import { MAX_PASSWORD_LENGTH, passwordSchema } from "../../domain/identity/password-policy.js";
+import { authenticated } from "../platform/http/access.js";
+import { assertIfMatch, etagOf, notModified } from "../platform/http/etag.js";
+import { unwrap } from "../platform/http/problem.js";
+import { route } from "../platform/http/route.js";
+import { displayNameSchema, userBody, userSchema } from "./schemas/user.js";
+
+const userEtag = (u: { id: string; updatedAt: Date; roles: string[]; courseRoles: unknown[] }) => etagOf(u);
+
+route({
+  name: "me-get",
+  method: "GET",
+  path: "/v1/me",
+  access: authenticated,
+  summary: "The signed-in user, with global and course roles",
+  tags: ["me"],
+  conditional: "read",
+  responses: { 200: { description: "You", body: userSchema }, 304: { description: "Not modified" } },
+  handler: async ({ request }, ctx) => {
+    const me = unwrap(await getUser(ctx.db, ctx.principal.userId as string));
+    const etag = userEtag(me);
+    if (notModified(request, etag)) return { status: 304, headers: { etag } };
+    return { status: 200, body: userBody(me), headers: { etag, "cache-control": "private, no-cache" } };
+  },
+});
+
+route({
+  name: "me-update",
+  method: "PATCH",
+  path: "/v1/me",
+  access: authenticated,
+  summary: "Change your profile",
+  tags: ["me"],
+  conditional: "update",
+  body: z.object({ displayName: displayNameSchema.optional() }),
+  responses: { 200: { description: "Updated", body: userSchema } },
+  handler: async ({ body, request }, ctx) => {
+    const userId = ctx.principal.userId as string;
+    const updated = await ctx.transaction(async (tx) => {
+      assertIfMatch(request, userEtag(unwrap(await getUser(tx, userId))));
+      return unwrap(await updateProfile(ctx.domain(tx), userId, body));
+    });
+    return { status: 200, body: userBody(updated), headers: { etag: userEtag(updated) } };
+  },
+});
+
+route({
+  name: "me-password-change",
+  method: "POST",
+  path: "/v1/me/password",
+  access: authenticated,
+  summary: "Change your password; every other session ends",
+  tags: ["me"],
+  body: z.object({ currentPassword: z.string().min(1).max(MAX_PASSWORD_LENGTH), newPassword: passwordSchema }),
+  responses: { 204: { description: "Changed" }, 403: { description: "`CURRENT_PASSWORD_INCORRECT`" } },
+  handler: async ({ body }, ctx) => {
+    const p = ctx.principal;
+    unwrap(
+      await ctx.transaction((tx) =>
+        changePassword(
+          ctx.domain(tx),
+          { userId: p.userId as string, currentPassword: body.currentPassword, newPassword: body.newPassword, ...(p.sessionId ? { keepFamilyId: p.sessionId } : {}) },
+          ctx.platform.kdf,
+        ),
+      ),
+    );
+    return { status: 204 };
+  },
+});

@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { courseRoles } from "../../../domain/db/schema/index.js";
+import type { UserView } from "../../../domain/identity/user-view.js";
+
+export const userSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    displayName: z.string(),
+    roles: z.array(z.enum(["admin"])).meta({ description: "Global roles" }),
+    courseRoles: z.array(z.object({ courseId: z.uuid(), role: z.enum(courseRoles) })),
+    disabled: z.boolean(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: "User" });
+export type UserBody = z.infer<typeof userSchema>;
+
+export const userBody = (u: UserView): UserBody => ({
+  ...u,
+  createdAt: u.createdAt.toISOString(),
+  updatedAt: u.updatedAt.toISOString(),
+});
+
+export const displayNameSchema = z.string().trim().min(1).max(100);

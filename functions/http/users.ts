@@ -1,0 +1,90 @@
+import { z } from "zod";
+import { getUser, listUsers, revokeAllSessions, setGlobalRoles } from "../../domain/identity/manage-users.js";
+import { adminOnly, owner } from "../platform/http/access.js";
+import { etagOf, notModified } from "../platform/http/etag.js";
+import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
+import { unwrap } from "../platform/http/problem.js";
+import { route } from "../platform/http/route.js";
+import { userBody, userSchema } from "./schemas/user.js";
+
+const userParams = z.object({ userId: z.uuid() });
+
+route({
+  name: "users-list",
+  method: "GET",
+  path: "/v1/users",
+  access: adminOnly,
+  summary: "List users, filtered by email or role",
+  tags: ["users"],
+  query: z.object({
+    ...pageQuery,
+    email: z.string().trim().min(1).max(254).optional().meta({ description: "Part of the email address" }),
+    role: z.enum(["admin", "instructor", "grader", "learner"]).optional(),
+  }),
+  responses: { 200: { description: "A page of users", body: pageOf(userSchema) } },
+  handler: async ({ query, request }, ctx) => {
+    const after = decodeCursor(query.cursor, 1)?.[0];
+    const rows = await listUsers(ctx.db, {
+      limit: query.limit,
+      ...(query.email ? { email: query.email } : {}),
+      ...(query.role ? { role: query.role } : {}),
+      ...(typeof after === "string" ? { afterId: after } : {}),
+    });
+    const page = paginate(rows, query.limit, (u) => [u.id]);
+    return { status: 200, body: { items: page.items.map(userBody), nextCursor: page.nextCursor }, headers: nextLink(request.url, page.nextCursor) };
+  },
+});
+
+route({
+  name: "users-get",
+  method: "GET",
+  path: "/v1/users/{userId}",
+  access: owner(),
+  summary: "One user (yourself, or anyone for admins)",
+  tags: ["users"],
+  conditional: "read",
+  params: userParams,
+  responses: { 200: { description: "The user", body: userSchema }, 404: { description: "`USER_NOT_FOUND`" } },
+  handler: async ({ params, request }, ctx) => {
+    const user = unwrap(await getUser(ctx.db, params.userId));
+    const etag = etagOf(user);
+    if (notModified(request, etag)) return { status: 304, headers: { etag } };
+    return { status: 200, body: userBody(user), headers: { etag } };
+  },
+});
+
+route({
+  name: "users-roles-set",
+  method: "PUT",
+  path: "/v1/users/{userId}/roles",
+  access: adminOnly,
+  summary: "Set a user's global roles",
+  description: "Course roles (instructor, grader) are set through each course's staff.",
+  tags: ["users"],
+  params: userParams,
+  body: z.object({ roles: z.array(z.enum(["admin"])).max(1) }),
+  responses: {
+    200: { description: "The user with the new roles", body: userSchema },
+    404: { description: "`USER_NOT_FOUND`" },
+    409: { description: "`LAST_ADMIN`" },
+  },
+  handler: async ({ params, body }, ctx) => {
+    const user = unwrap(await ctx.transaction((tx) => setGlobalRoles(ctx.domain(tx), params.userId, body.roles)));
+    return { status: 200, body: userBody(user) };
+  },
+});
+
+route({
+  name: "users-sessions-revoke",
+  method: "POST",
+  path: "/v1/users/{userId}/sessions/revoke",
+  access: adminOnly,
+  summary: "End every session of a user",
+  tags: ["users"],
+  params: userParams,
+  responses: { 200: { description: "Sessions ended", body: z.object({ revokedSessions: z.number().int() }) } },
+  handler: async ({ params }, ctx) => {
+    const result = unwrap(await ctx.transaction((tx) => revokeAllSessions(ctx.domain(tx), params.userId)));
+    return { status: 200, body: result };
+  },
+});

@@ -1,0 +1,107 @@
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, importJWK, type JWK, type JWTVerifyGetKey, jwtVerify, SignJWT } from "jose";
+import type { Settings } from "../settings.js";
+
+export interface AccessClaims {
+  userId: string;
+  /** The refresh-token family (the session) the token was issued for. */
+  sessionId: string;
+}
+
+export type VerifiedToken =
+  | { kind: "local"; userId: string; sessionId: string | null }
+  | { kind: "external"; issuer: string; subject: string; email?: string; emailVerified?: boolean; name?: string };
+
+export class TokenRejected extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = "TokenRejected";
+  }
+}
+
+export interface AccessTokens {
+  sign(claims: AccessClaims): Promise<{ token: string; expiresIn: number }>;
+  /** Verifies a bearer token: signature with a pinned algorithm, issuer, audience, expiry (small skew). */
+  verify(token: string): Promise<VerifiedToken>;
+}
+
+const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k"] as const;
+
+/** Built once per instance from the settings; keys are imported once. */
+export async function createAccessTokens(s: Settings): Promise<AccessTokens> {
+  const alg = s.AUTH_JWT_ALGORITHM;
+  let signingKey: Awaited<ReturnType<typeof importJWK>>;
+  let kid: string | undefined;
+  let verificationKey: Uint8Array | JWTVerifyGetKey;
+  if (alg === "HS256") {
+    signingKey = new TextEncoder().encode(s.AUTH_JWT_SECRET);
+    verificationKey = signingKey;
+  } else {
+    const set = JSON.parse(s.AUTH_JWT_PRIVATE_JWKS ?? "") as { keys: JWK[] };
+    const first = set.keys[0];
+    if (!first?.kid) throw new Error("AUTH_JWT_PRIVATE_JWKS: the first key signs and needs a kid");
+    kid = first.kid;
+    signingKey = await importJWK({ ...first, alg }, alg);
+    const publicKeys = set.keys.map((k) => Object.fromEntries(Object.entries(k).filter(([m]) => !(PRIVATE_MEMBERS as readonly string[]).includes(m))) as JWK);
+    verificationKey = createLocalJWKSet({ keys: publicKeys.map((k) => ({ ...k, alg })) });
+  }
+  const external =
+    s.AUTH_OIDC_ISSUER && s.AUTH_OIDC_JWKS_URL && s.AUTH_OIDC_AUDIENCE
+      ? { issuer: s.AUTH_OIDC_ISSUER, audience: s.AUTH_OIDC_AUDIENCE, keys: createRemoteJWKSet(new URL(s.AUTH_OIDC_JWKS_URL)) }
+      : undefined;
+
+  const common = { clockTolerance: s.AUTH_CLOCK_SKEW_S };
+
+  return {
+    async sign(claims) {
+      const token = await new SignJWT({ sid: claims.sessionId })
+        .setProtectedHeader({ alg, typ: "JWT", ...(kid ? { kid } : {}) })
+        .setSubject(claims.userId)
+        .setIssuer(s.AUTH_JWT_ISSUER)
+        .setAudience(s.AUTH_JWT_AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(`${s.AUTH_ACCESS_TOKEN_TTL_S}s`)
+        .sign(signingKey);
+      return { token, expiresIn: s.AUTH_ACCESS_TOKEN_TTL_S };
+    },
+
+    async verify(token) {
+      let issuer: string | undefined;
+      try {
+        issuer = decodeJwt(token).iss;
+      } catch {
+        throw new TokenRejected("malformed token");
+      }
+      try {
+        if (external && issuer === external.issuer) {
+          // External tokens are always asymmetric: an HS256 token "signed" with a public key is refused here.
+          const { payload } = await jwtVerify(token, external.keys, {
+            ...common,
+            issuer: external.issuer,
+            audience: external.audience,
+            algorithms: ["RS256", "ES256"],
+          });
+          if (!payload.sub) throw new TokenRejected("token has no subject");
+          return {
+            kind: "external",
+            issuer: external.issuer,
+            subject: payload.sub,
+            ...(typeof payload.email === "string" ? { email: payload.email } : {}),
+            ...(typeof payload.email_verified === "boolean" ? { emailVerified: payload.email_verified } : {}),
+            ...(typeof payload.name === "string" ? { name: payload.name } : {}),
+          };
+        }
+        const options = { ...common, issuer: s.AUTH_JWT_ISSUER, audience: s.AUTH_JWT_AUDIENCE, algorithms: [alg], requiredClaims: ["sub", "exp", "iat"] };
+        const { payload } =
+          typeof verificationKey === "function" ? await jwtVerify(token, verificationKey, options) : await jwtVerify(token, verificationKey, options);
+        return { kind: "local", userId: payload.sub as string, sessionId: typeof payload.sid === "string" ? payload.sid : null };
+      } catch (err) {
+        if (err instanceof TokenRejected) throw err;
+        if (err instanceof errors.JWTExpired) throw new TokenRejected("token expired");
+        if (err instanceof errors.JWTClaimValidationFailed) throw new TokenRejected(`token ${err.claim} is not accepted`);
+        if (err instanceof errors.JOSEAlgNotAllowed) throw new TokenRejected("token algorithm is not accepted");
+        if (err instanceof errors.JOSEError) throw new TokenRejected("token signature or format is not valid");
+        throw err;
+      }
+    },
+  };
+}
