@@ -41,7 +41,9 @@ export async function recordLoginFailure(db: Executor, keys: string[], policy: T
   let lockedSeconds = 0;
   for (const key of keys) {
     const limit = key.startsWith("account:") ? policy.maxFailuresPerAccount : policy.maxFailuresPerAddress;
-    const windowStart = new Date(now.getTime() - policy.windowSeconds * 1000);
+    // Raw sql fragments do not map Date parameters; pass ISO strings cast to timestamptz.
+    const windowStart = sql`${new Date(now.getTime() - policy.windowSeconds * 1000).toISOString()}::timestamptz`;
+    const nowValue = sql`${now.toISOString()}::timestamptz`;
     const [row] = await db
       .insert(loginThrottles)
       .values({ key, failures: 1, windowStartedAt: now, updatedAt: now })
@@ -49,7 +51,7 @@ export async function recordLoginFailure(db: Executor, keys: string[], policy: T
         target: loginThrottles.key,
         set: {
           failures: sql`case when ${loginThrottles.windowStartedAt} < ${windowStart} then 1 else ${loginThrottles.failures} + 1 end`,
-          windowStartedAt: sql`case when ${loginThrottles.windowStartedAt} < ${windowStart} then ${now} else ${loginThrottles.windowStartedAt} end`,
+          windowStartedAt: sql`case when ${loginThrottles.windowStartedAt} < ${windowStart} then ${nowValue} else ${loginThrottles.windowStartedAt} end`,
           updatedAt: now,
         },
       })

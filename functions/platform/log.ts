@@ -31,7 +31,9 @@ function invocationSink(context: InvocationContext): Sink {
 }
 
 function serializeError(err: unknown): unknown {
-  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };
+  if (err instanceof Error) {
+    return { name: err.name, message: err.message, stack: err.stack, ...(err.cause !== undefined ? { cause: serializeError(err.cause) } : {}) };
+  }
   return err;
 }
 

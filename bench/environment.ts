@@ -1,0 +1,79 @@
+// What every benchmark needs: embedded PostgreSQL (migrated), Azurite, and the app on the local runtime.
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startAzurite } from "../local/services/azurite.js";
+import { freePort } from "../local/services/ports.js";
+import { startEmbeddedPostgres } from "../local/services/postgres.js";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface BenchEnvironment {
+  databaseUrl: string;
+  /** Settings every server of the run gets. */
+  env: Record<string, string>;
+  /** Starts a node process (cwd = repo root) on a free port and waits until `readyPath` answers 2xx. */
+  serve(args: string[], readyPath: string, env?: Record<string, string>): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function benchEnvironment(): Promise<BenchEnvironment> {
+  const dir = await mkdtemp(join(tmpdir(), "ringlet-bench-"));
+  await chmod(dir, 0o755);
+  const [pg, azurite] = await Promise.all([
+    startEmbeddedPostgres({ dataDir: join(dir, "pg"), database: "ringlet_bench" }),
+    startAzurite({ location: "memory", blobPort: 0, queuePort: 0, tablePort: 0 }),
+  ]);
+  const children: ChildProcess[] = [];
+  const env = { DATABASE_URL: pg.url, BlobStorage: azurite.connectionString, AzureWebJobsStorage: azurite.connectionString, LOG_LEVEL: "warn" };
+
+  const migrate = spawn(process.execPath, ["dist/functions/platform/commands/migrate.js"], { cwd: root, env: { ...process.env, ...env }, stdio: "inherit" });
+  await new Promise((resolve, reject) => migrate.on("exit", (code) => (code === 0 ? resolve(null) : reject(new Error("migrate failed")))));
+
+  return {
+    databaseUrl: pg.url,
+    env,
+    async serve(args, readyPath, extra = {}) {
+      const port = await freePort();
+      const child = spawn(process.execPath, args, {
+        cwd: root,
+        env: { ...process.env, ...env, ...extra, PORT: String(port) },
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+      children.push(child);
+      const base = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`${args.join(" ")} exited with ${child.exitCode}`);
+        try {
+          if ((await fetch(`${base}${readyPath}`)).ok) return base;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`${args.join(" ")} did not answer ${readyPath}`);
+    },
+    async close() {
+      for (const c of children) c.kill("SIGTERM");
+      await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))));
+      await Promise.allSettled([azurite.stop(), pg.stop()]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Prints rows as an aligned text table. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) console.log(line(r));
+}
+
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}

@@ -1,0 +1,285 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jsonOf, type RunningApp, startApp } from "../../support/app.js";
+import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+import { call, login, signUp, strongPassword, uniqueEmail } from "../../support/identity.js";
+
+let db: TestDatabase;
+let app: RunningApp;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  // No slowing in this file: the throttling tests below measure the lock itself.
+  app = await startApp({ env: { DATABASE_URL: db.url, AUTH_LOGIN_SLOW_AFTER: "1000" } });
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await db?.drop();
+});
+
+const register = (body: unknown) => call(app, "POST", "/v1/auth/register", { body });
+const refresh = (refreshToken: string) => call(app, "POST", "/v1/auth/refresh", { body: { refreshToken } });
+const audit = async (action: string, targetId: string) =>
+  db.sql`select * from audit_log where action = ${action} and target_id = ${targetId} order by id`;
+
+async function problemCode(res: Response): Promise<string> {
+  expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  return (await jsonOf(res)).code as string;
+}
+
+describe("registration", () => {
+  it("creates a learner with a normalised email and never returns the hash", async () => {
+    const email = uniqueEmail("Reg").toUpperCase();
+    const res = await register({ email: `  ${email} `, password: strongPassword(), displayName: "Ada" });
+    expect(res.status).toBe(201);
+    const user = await jsonOf(res);
+    expect(user).toMatchObject({ email: email.toLowerCase(), displayName: "Ada", roles: [], courseRoles: [] });
+    expect(JSON.stringify(user)).not.toMatch(/scrypt|password/i);
+    expect(res.headers.get("location")).toBe(`/api/v1/users/${user.id as string}`);
+    const [row] = await db.sql`select password_hash from users where id = ${user.id as string}`;
+    expect(row?.password_hash).toMatch(/^scrypt\$ln=12,r=8,p=1\$/);
+    expect(await audit("user.registered", user.id as string)).toHaveLength(1);
+    const [event] = await db.sql`select type, traceparent from outbox where aggregate_id = ${user.id as string}`;
+    expect(event?.type).toBe("user.registered");
+    expect(event?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
+  it("refuses a taken address, whatever its case, with EMAIL_TAKEN", async () => {
+    const email = uniqueEmail("dup");
+    expect((await register({ email, password: strongPassword(), displayName: "A" })).status).toBe(201);
+    const again = await register({ email: email.toUpperCase(), password: strongPassword(), displayName: "B" });
+    expect(again.status).toBe(409);
+    expect(await problemCode(again)).toBe("EMAIL_TAKEN");
+  });
+
+  it("registers one account when the same address races", async () => {
+    const email = uniqueEmail("race");
+    const answers = await Promise.all([1, 2, 3].map(() => register({ email, password: strongPassword(), displayName: "R" })));
+    expect(answers.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+  });
+
+  it("refuses short, common and malformed input with field paths", async () => {
+    const cases: [unknown, string][] = [
+      [{ email: uniqueEmail(), password: "short", displayName: "x" }, "body.password"],
+      [{ email: uniqueEmail(), password: "qwerty123456", displayName: "x" }, "body.password"],
+      [{ email: "not-an-email", password: strongPassword(), displayName: "x" }, "body.email"],
+      [{ email: uniqueEmail(), password: strongPassword(), displayName: "" }, "body.displayName"],
+      [{ email: uniqueEmail(), password: strongPassword(), displayName: "x", isAdmin: true }, "body.isAdmin"],
+      [{ email: uniqueEmail(), password: "x".repeat(300), displayName: "x" }, "body.password"],
+    ];
+    for (const [body, path] of cases) {
+      const res = await register(body);
+      expect(res.status, path).toBe(400);
+      const problem = await jsonOf(res);
+      expect(problem.code).toBe("VALIDATION_FAILED");
+      expect((problem.errors as { path: string }[]).map((e) => e.path)).toContain(path);
+    }
+  });
+});
+
+describe("sign-in and tokens", () => {
+  it("returns a bearer access token and a refresh token", async () => {
+    const user = await signUp(app, db);
+    const me = await call(app, "GET", "/v1/me", { token: user.accessToken });
+    expect(me.status).toBe(200);
+    expect((await jsonOf(me)).id).toBe(user.id);
+  });
+
+  it("answers a wrong password and an unknown account alike", async () => {
+    const user = await signUp(app, db);
+    const wrong = await login(app, user.email, "Wrong-password-123");
+    const unknown = await login(app, uniqueEmail("ghost"), "Wrong-password-123");
+    expect([wrong.status, unknown.status]).toEqual([401, 401]);
+    const [a, b] = [await jsonOf(wrong), await jsonOf(unknown)];
+    expect(a.code).toBe("INVALID_CREDENTIALS");
+    expect({ ...a, requestId: 0 }).toEqual({ ...b, requestId: 0 });
+    expect(await audit("auth.login-failed", user.id)).toHaveLength(1);
+  });
+
+  it("rotates the refresh token on every use", async () => {
+    const user = await signUp(app, db);
+    const first = await refresh(user.refreshToken);
+    expect(first.status).toBe(200);
+    const next = (await jsonOf(first)) as { refreshToken: string; accessToken: string };
+    expect(next.refreshToken).not.toBe(user.refreshToken);
+    expect((await call(app, "GET", "/v1/me", { token: next.accessToken })).status).toBe(200);
+    expect((await refresh(next.refreshToken)).status).toBe(200);
+  });
+
+  it("ends the whole family when a rotated token is presented again, and audits it", async () => {
+    const user = await signUp(app, db);
+    const rotated = (await jsonOf(await refresh(user.refreshToken))) as { refreshToken: string };
+    const reuse = await refresh(user.refreshToken);
+    expect(reuse.status).toBe(401);
+    expect(await problemCode(reuse)).toBe("REFRESH_TOKEN_REUSED");
+    // The thief's (or the victim's) newer token is dead too.
+    const after = await refresh(rotated.refreshToken);
+    expect(after.status).toBe(401);
+    expect(await problemCode(after)).toBe("INVALID_REFRESH_TOKEN");
+    expect(await audit("auth.refresh-family-revoked", user.id)).toHaveLength(1);
+  });
+
+  it("lets only one of two concurrent uses of a refresh token rotate it", async () => {
+    const user = await signUp(app, db);
+    const answers = await Promise.all([refresh(user.refreshToken), refresh(user.refreshToken)]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 401]);
+  });
+
+  it("stores refresh tokens only as hashes", async () => {
+    const user = await signUp(app, db);
+    const rows = await db.sql`select token_hash from refresh_tokens where user_id = ${user.id}`;
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.map((r) => r.token_hash)).not.toContain(user.refreshToken);
+  });
+
+  it("logs out: the refresh token stops working, unknown tokens still get 204", async () => {
+    const user = await signUp(app, db);
+    expect((await call(app, "POST", "/v1/auth/logout", { body: { refreshToken: user.refreshToken } })).status).toBe(204);
+    expect((await refresh(user.refreshToken)).status).toBe(401);
+    expect((await call(app, "POST", "/v1/auth/logout", { body: { refreshToken: "nonsense" } })).status).toBe(204);
+  });
+
+  it("ends other sessions when the password changes, keeping the current one", async () => {
+    const user = await signUp(app, db);
+    const other = (await jsonOf(await login(app, user.email, user.password))) as { refreshToken: string };
+    const newPassword = strongPassword();
+    const wrong = await call(app, "POST", "/v1/me/password", {
+      token: user.accessToken,
+      body: { currentPassword: "not-my-password-1", newPassword },
+    });
+    expect(wrong.status).toBe(403);
+    expect(await problemCode(wrong)).toBe("CURRENT_PASSWORD_INCORRECT");
+    const changed = await call(app, "POST", "/v1/me/password", { token: user.accessToken, body: { currentPassword: user.password, newPassword } });
+    expect(changed.status).toBe(204);
+    expect((await refresh(other.refreshToken)).status).toBe(401);
+    expect((await refresh(user.refreshToken)).status).toBe(200);
+    expect((await login(app, user.email, user.password)).status).toBe(401);
+    expect((await login(app, user.email, newPassword)).status).toBe(200);
+  });
+
+  it("re-hashes a password at sign-in when the cost was raised", async () => {
+    const user = await signUp(app, db);
+    // Pretend the hash was made with an older, cheaper cost: stored parameters are below the current 12.
+    const weaker = await startApp({ env: { DATABASE_URL: db.url, AUTH_SCRYPT_LOG_N: "10" } });
+    const email = uniqueEmail("old");
+    const password = strongPassword();
+    try {
+      expect((await call(weaker, "POST", "/v1/auth/register", { body: { email, password, displayName: "Old" } })).status).toBe(201);
+    } finally {
+      await weaker.stop();
+    }
+    const [before] = await db.sql`select password_hash from users where email = ${email}`;
+    expect(before?.password_hash).toMatch(/^scrypt\$ln=10,/);
+    expect((await login(app, email, password)).status).toBe(200);
+    const [after] = await db.sql`select password_hash from users where email = ${email}`;
+    expect(after?.password_hash).toMatch(/^scrypt\$ln=12,/);
+    expect(user.id).toBeDefined();
+  });
+});
+
+describe("login throttling", () => {
+  it("locks an account after repeated failures and answers 429 with Retry-After, even for the right password", async () => {
+    const user = await signUp(app, db);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await login(app, user.email, `Wrong-password-${i}00`)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    const locked = await login(app, user.email, user.password);
+    expect(locked.status).toBe(429);
+    expect(await problemCode(locked)).toBe("LOGIN_THROTTLED");
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await audit("auth.login-locked", user.id)).toHaveLength(1);
+  });
+
+  it("locks a client address that fails across many accounts", async () => {
+    const headers = { "x-forwarded-for": "198.51.100.77" };
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) statuses.push((await login(app, uniqueEmail(`spray${i}`), "Wrong-password-000", headers)).status);
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(statuses[20]).toBe(429);
+    // Another address is not affected.
+    const user = await signUp(app, db);
+    expect((await login(app, user.email, user.password, { "x-forwarded-for": "198.51.100.78" })).status).toBe(200);
+  });
+
+  it("slows failed answers once failures pile up", async () => {
+    const slow = await startApp({ env: { DATABASE_URL: db.url, AUTH_LOGIN_SLOW_AFTER: "2" } });
+    try {
+      const user = await signUp(slow, db);
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        await login(slow, user.email, `Wrong-password-${i}99`);
+        times.push(performance.now() - started);
+      }
+      // The third failure is past slowAfter=2: at least one second of added delay.
+      expect(times[2] as number).toBeGreaterThan((times[0] as number) + 900);
+    } finally {
+      await slow.stop();
+    }
+  });
+});
+
+describe("admins", () => {
+  it("revokes every session of a user", async () => {
+    const admin = await signUp(app, db, { admin: true });
+    const user = await signUp(app, db);
+    const res = await call(app, "POST", `/v1/users/${user.id}/sessions/revoke`, { token: admin.accessToken });
+    expect(res.status).toBe(200);
+    expect((await jsonOf(res)).revokedSessions).toBe(1);
+    expect((await refresh(user.refreshToken)).status).toBe(401);
+    expect(await audit("user.sessions-revoked", user.id)).toHaveLength(1);
+  });
+
+  it("set global roles, audited, and never remove the last admin", async () => {
+    const only = await createIsolatedAdmins();
+    const [first, second] = only;
+    const promote = await call(app, "PUT", `/v1/users/${second.id}/roles`, { token: first.accessToken, body: { roles: ["admin"] } });
+    expect(promote.status).toBe(200);
+    expect((await jsonOf(promote)).roles).toEqual(["admin"]);
+    expect(await audit("user.roles-changed", second.id)).toHaveLength(1);
+    // Now two admins: one may step down, the other may not.
+    expect((await call(app, "PUT", `/v1/users/${first.id}/roles`, { token: first.accessToken, body: { roles: [] } })).status).toBe(200);
+    const last = await call(app, "PUT", `/v1/users/${second.id}/roles`, { token: second.accessToken, body: { roles: [] } });
+    expect(last.status).toBe(409);
+    expect(await problemCode(last)).toBe("LAST_ADMIN");
+  });
+
+  it("list users with filters and cursor pagination", async () => {
+    const admin = await signUp(app, db, { admin: true });
+    const tag = `pg${Date.now()}`;
+    for (let i = 0; i < 5; i++) await signUp(app, db, { label: `${tag}-${i}` });
+    const seen: string[] = [];
+    let path: string | null = `/v1/users?email=${tag}&limit=2`;
+    while (path) {
+      const res: Response = await call(app, "GET", path, { token: admin.accessToken });
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as { items: { email: string }[]; nextCursor: string | null };
+      seen.push(...page.items.map((u) => u.email));
+      path = page.nextCursor ? `/v1/users?email=${tag}&limit=2&cursor=${page.nextCursor}` : null;
+    }
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen).size).toBe(5);
+    const admins = (await jsonOf(await call(app, "GET", "/v1/users?role=admin&limit=100", { token: admin.accessToken }))) as { items: { id: string }[] };
+    expect(admins.items.map((u) => u.id)).toContain(admin.id);
+  });
+
+  it("list the audit log with filters", async () => {
+    const admin = await signUp(app, db, { admin: true });
+    const user = await signUp(app, db);
+    await login(app, user.email, "Wrong-password-xyz");
+    const res = await call(app, "GET", `/v1/audit-log?action=auth.login-failed&targetId=${user.id}`, { token: admin.accessToken });
+    expect(res.status).toBe(200);
+    const page = (await res.json()) as { items: { action: string; targetId: string; requestId: string; clientIp: string | null }[] };
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]).toMatchObject({ action: "auth.login-failed", targetId: user.id, requestId: expect.any(String) });
+    expect((await call(app, "GET", "/v1/audit-log?action=nope", { token: admin.accessToken })).status).toBe(400);
+  });
+});
+
+/** Two fresh admins in a database where they are the only admins, so LAST_ADMIN can be observed. */
+async function createIsolatedAdmins() {
+  await db.sql`update users set is_admin = false`;
+  const first = await signUp(app, db, { admin: true });
+  const second = await signUp(app, db);
+  return [first, second] as const;
+}
