@@ -4,7 +4,7 @@
 import { LocalRuntime, databaseNameFor, prepareSettings } from './runtime.js';
 import { startBackingServices } from './backing-services.js';
 import { runCommand } from './child-command.js';
-import { hostError } from './log.js';
+import { enableLogBatching, hostError } from './log.js';
 
 const usage = `Usage:
   cli.js start [--before "<shell command>"]...
@@ -76,6 +76,8 @@ async function exec(args: string[]): Promise<void> {
 }
 
 const [commandName, ...args] = process.argv.slice(2);
+// Per-invocation log lines are batched per event-loop turn (flushed on exit and before crashes; see log.ts).
+enableLogBatching();
 const main = commandName === 'start' ? start : commandName === 'exec' ? exec : undefined;
 if (!main) {
   process.stderr.write(`${usage}\n`);

@@ -1,6 +1,6 @@
 // The table of HTTP-triggered functions: templates under the route prefix, methods, precedence.
 import { hostError } from './log.js';
-import { compareRoutePrecedence, matchRouteTemplate, parseRouteTemplate, type RouteTemplate } from './route-template.js';
+import { compareRoutePrecedence, decodeSegments, matchDecodedSegments, parseRouteTemplate, type RouteTemplate } from './route-template.js';
 import type { RegisteredFunction } from './function-host.js';
 
 export interface HttpRoute {
@@ -9,6 +9,8 @@ export interface HttpRoute {
   /** Upper-case methods, or undefined for every method (the host maps a missing list to "all"). */
   methods: string[] | undefined;
   disabled: boolean;
+  /** Name of the `http` output binding (`$return` or a named output), worked out at registration. */
+  httpOutputName: string | undefined;
 }
 
 export interface RouteMatch {
@@ -18,8 +20,12 @@ export interface RouteMatch {
 
 export class HttpRouteTable {
   readonly routes: HttpRoute[] = [];
+  /** Lower-case prefix segments, split once. */
+  readonly #prefix: string[];
 
-  constructor(readonly routePrefix: string) {}
+  constructor(readonly routePrefix: string) {
+    this.#prefix = routePrefix === '' ? [] : routePrefix.toLowerCase().split('/');
+  }
 
   /** Adds a function; a bad template puts that function in error (logged) without stopping the others. */
   add(fn: RegisteredFunction, resolvedTrigger: Record<string, unknown>, disabled: boolean): HttpRoute | undefined {
@@ -34,7 +40,10 @@ export class HttpRouteTable {
     const methods = Array.isArray(resolvedTrigger.methods) && resolvedTrigger.methods.length > 0
       ? resolvedTrigger.methods.map((m) => String(m).toUpperCase())
       : undefined;
-    const entry: HttpRoute = { fn, template, methods, disabled };
+    const httpOutputName = Object.entries(fn.metadata.bindings).find(
+      ([, b]) => b.direction === 'out' && String(b.type).toLowerCase() === 'http',
+    )?.[0];
+    const entry: HttpRoute = { fn, template, methods, disabled, httpOutputName };
     this.routes.push(entry);
     this.routes.sort((a, b) => compareRoutePrecedence(a.template, b.template));
     return entry;
@@ -51,16 +60,20 @@ export class HttpRouteTable {
    * constraint, so a wrong method falls through to the next route and finally to 404.
    */
   match(pathname: string, method: string): RouteMatch | undefined {
-    let segments = pathname.split('/').filter((s, i, all) => !(s === '' && (i === 0 || i === all.length - 1)));
-    if (this.routePrefix !== '') {
-      const prefix = this.routePrefix.split('/');
-      const head = segments.slice(0, prefix.length).map((s) => s.toLowerCase());
-      if (head.join('/') !== prefix.map((p) => p.toLowerCase()).join('/')) return undefined;
-      segments = segments.slice(prefix.length);
+    const all = pathname.split('/');
+    // Drop the empty segments before the leading and after a trailing slash.
+    const start = all[0] === '' ? 1 : 0;
+    const end = all.length > start && all[all.length - 1] === '' ? all.length - 1 : all.length;
+    const prefix = this.#prefix;
+    for (let i = 0; i < prefix.length; i++) {
+      const segment = all[start + i];
+      if (segment === undefined || start + i >= end || segment.toLowerCase() !== prefix[i]) return undefined;
     }
+    const segments = decodeSegments(all.slice(start + prefix.length, end));
+    const upper = method.toUpperCase();
     for (const route of this.routes) {
-      if (route.methods && !route.methods.includes(method.toUpperCase())) continue;
-      const params = matchRouteTemplate(route.template, segments);
+      if (route.methods && !route.methods.includes(upper)) continue;
+      const params = matchDecodedSegments(route.template, segments);
       if (params) return { route, params };
     }
     return undefined;

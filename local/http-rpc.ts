@@ -2,17 +2,38 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RpcHttpCookie, RpcHttpData, RpcNullableString, RpcTypedData } from './core-types.js';
 
-export async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+const emptyBody = Buffer.alloc(0);
+
+/** The whole request body. Event-based (no async iterator) and without a copy when it came in one chunk. */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  if (req.readableEnded) return Promise.resolve(emptyBody);
+  // HTTP/1.1: without Content-Length and Transfer-Encoding a request has no body (Node's parser agrees).
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    req.resume();
+    return Promise.resolve(emptyBody);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    req.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+    });
+    req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : chunks.length === 0 ? emptyBody : Buffer.concat(chunks, length)));
+    req.once('error', reject);
+  });
 }
 
 /** Header values as ASP.NET's StringValues.ToString gives them: repeated headers joined by commas. */
 export function requestHeaders(req: IncomingMessage): Record<string, string> {
+  // rawHeaders keeps every occurrence in arrival order (what headersDistinct is built from), without the extra arrays.
   const headers: Record<string, string> = {};
-  for (const [name, values] of Object.entries(req.headersDistinct)) {
-    if (values) headers[name.toLowerCase()] = values.join(',');
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const value = raw[i + 1] as string;
+    const previous = headers[name];
+    headers[name] = previous === undefined ? value : `${previous},${value}`;
   }
   // Azure's front end appends the client address (ip:port) to X-Forwarded-For before the host sees it.
   const address = req.socket.remoteAddress;
@@ -25,12 +46,18 @@ export function requestHeaders(req: IncomingMessage): Record<string, string> {
 
 export function queryValues(url: URL): Record<string, string> {
   const query: Record<string, string> = {};
-  for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key).join(',');
+  if (url.search === '') return query;
+  for (const [key, value] of url.searchParams) {
+    const previous = query[key];
+    query[key] = previous === undefined ? value : `${previous},${value}`;
+  }
   return query;
 }
 
 function nullable(map: Record<string, string>): Record<string, RpcNullableString> {
-  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, { value: v }]));
+  const result: Record<string, RpcNullableString> = {};
+  for (const key in map) result[key] = { value: map[key] as string };
+  return result;
 }
 
 /**
@@ -51,14 +78,21 @@ export function toRpcHttpRequest(opts: {
     nullableQuery: nullable(queryValues(opts.url)),
     nullableParams: nullable(opts.params),
   };
-  if (opts.body.length > 0) http.body = { bytes: new Uint8Array(opts.body) };
+  // A Buffer is a Uint8Array; the library copies the bytes itself (Buffer.from), so no copy here.
+  if (opts.body.length > 0) http.body = { bytes: opts.body };
   return http;
+}
+
+/** A Buffer over the same memory (no copy). */
+function bufferView(bytes: Uint8Array): Buffer {
+  if (Buffer.isBuffer(bytes)) return bytes;
+  return ArrayBuffer.isView(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.from(bytes);
 }
 
 export function typedDataToBuffer(data: RpcTypedData | null | undefined): Buffer {
   if (!data) return Buffer.alloc(0);
-  if (data.bytes) return Buffer.from(data.bytes);
-  if (data.stream) return Buffer.from(data.stream);
+  if (data.bytes) return bufferView(data.bytes);
+  if (data.stream) return bufferView(data.stream);
   if (typeof data.string === 'string') return Buffer.from(data.string, 'utf8');
   if (typeof data.json === 'string') return Buffer.from(data.json, 'utf8');
   if (typeof data.int === 'number') return Buffer.from(String(data.int));

@@ -8,6 +8,7 @@ import type { HttpRouteTable, RouteMatch } from './http-routes.js';
 import type { FunctionHost, RegisteredFunction } from './function-host.js';
 import type { Invoker, InvokeRequest } from './invoke.js';
 import type { RpcHttpData, RpcInvocationResponse } from './core-types.js';
+import { functionMetadataResponse, type FunctionMetadataResponse } from './admin-functions.js';
 
 export interface HttpServerOptions {
   host: FunctionHost;
@@ -17,6 +18,8 @@ export interface HttpServerOptions {
   /** Set when the app enabled HTTP streaming: requests are forwarded to the library's proxy at this URI. */
   streamingProxyUri: string | undefined;
   isDisabled(fn: RegisteredFunction): boolean;
+  /** For the admin API's script paths. */
+  appRoot: string;
 }
 
 const homepage =
@@ -74,24 +77,17 @@ export class LocalHttpServer {
     }
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
     const method = (req.method ?? 'GET').toUpperCase();
+    const { pathname } = url;
 
-    const adminMatch = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
-    if (adminMatch && method === 'POST') {
-      await this.#adminInvoke(decodeURIComponent(adminMatch[1] as string), req, res);
-      return;
-    }
-    if (/^\/admin\/host\/status\/?$/i.test(url.pathname) && method === 'GET') {
-      res.setHeader('content-type', 'application/json; charset=utf-8');
-      res.end(JSON.stringify({ state: 'Running', version: this.options.host.hostVersion }));
-      return;
-    }
+    if (pathname.length > 7 && pathname.slice(0, 7).toLowerCase() === '/admin/' && (await this.#admin(pathname, method, url, req, res))) return;
 
-    const match = this.options.routes.match(url.pathname, method);
-    if (match && !this.options.isDisabled(match.route.fn)) {
+    const match = this.options.routes.match(pathname, method);
+    // Disabled functions keep their route (and answer 404): decided once at start-up, as by the host.
+    if (match && !match.route.disabled) {
       await this.#invokeHttp(match, method, url, req, res);
       return;
     }
-    if (!match && url.pathname === '/') {
+    if (!match && pathname === '/') {
       res.setHeader('content-type', 'text/html');
       res.end(homepage);
       return;
@@ -99,6 +95,61 @@ export class LocalHttpServer {
     // Unmatched path, wrong method and disabled function all end here: the host answers 404 with no body.
     res.statusCode = 404;
     res.end();
+  }
+
+  /** The admin API; false when the path is none of its routes (then it may still be a function route). */
+  async #admin(pathname: string, method: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (/^\/admin\/functions\/?$/i.test(pathname) && method === 'GET') {
+      sendJson(res, 200, this.#functionsMetadata(url, req));
+      return true;
+    }
+    const functionMatch = /^\/admin\/functions\/([^/]+)\/?$/i.exec(pathname);
+    if (functionMatch && (method === 'POST' || method === 'GET')) {
+      const name = decodeURIComponent(functionMatch[1] as string);
+      if (method === 'POST') await this.#adminInvoke(name, req, res);
+      else {
+        const fn = this.#findFunction(name);
+        if (fn) sendJson(res, 200, this.#functionMetadata(fn, url, req));
+        else {
+          res.statusCode = 404;
+          res.end();
+        }
+      }
+      return true;
+    }
+    if (/^\/admin\/host\/status\/?$/i.test(pathname) && method === 'GET') {
+      sendJson(res, 200, { state: 'Running', version: this.options.host.hostVersion });
+      return true;
+    }
+    return false;
+  }
+
+  #findFunction(name: string): RegisteredFunction | undefined {
+    const wanted = name.toLowerCase();
+    for (const fn of this.options.host.functions.values()) if (fn.name.toLowerCase() === wanted) return fn;
+    return undefined;
+  }
+
+  #baseUrl(url: URL, req: IncomingMessage): string {
+    return `http://${req.headers.host ?? url.host}`;
+  }
+
+  #functionsMetadata(url: URL, req: IncomingMessage): FunctionMetadataResponse[] {
+    const baseUrl = this.#baseUrl(url, req);
+    return [...this.options.host.functions.values()].map((fn) => this.#describe(fn, baseUrl));
+  }
+
+  #functionMetadata(fn: RegisteredFunction, url: URL, req: IncomingMessage): FunctionMetadataResponse {
+    return this.#describe(fn, this.#baseUrl(url, req));
+  }
+
+  #describe(fn: RegisteredFunction, baseUrl: string): FunctionMetadataResponse {
+    return functionMetadataResponse(fn, {
+      baseUrl,
+      routePrefix: this.options.routes.routePrefix,
+      appRoot: this.options.appRoot,
+      disabled: this.options.isDisabled(fn),
+    });
   }
 
   async #invokeHttp(match: RouteMatch, method: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -111,7 +162,8 @@ export class LocalHttpServer {
     const body = await readBody(req);
     const request: InvokeRequest = {
       inputData: [{ name: fn.triggerName, data: { http: toRpcHttpRequest({ method, url, headers, params: match.params, body }) } }],
-      triggerMetadata: httpTriggerMetadata(url, headers, match.params),
+      // A worker declaring RpcHttpTriggerMetadataRemoved gets no Headers/Query metadata (they are in the request).
+      triggerMetadata: routeParamsMetadata(match.params),
       reason: `This function was programmatically called via the host APIs.`,
       traceParent: headers.traceparent,
     };
@@ -124,7 +176,7 @@ export class LocalHttpServer {
       res.end();
       return;
     }
-    writeRpcHttpResponse(res, httpOutput(fn, response));
+    writeRpcHttpResponse(res, httpOutput(match.route.httpOutputName, response));
   }
 
   /**
@@ -196,7 +248,7 @@ export class LocalHttpServer {
       res.end();
       return;
     }
-    const fn = [...this.options.host.functions.values()].find((f) => f.name.toLowerCase() === name.toLowerCase());
+    const fn = this.#findFunction(name);
     if (!fn) {
       res.statusCode = 404;
       res.end();
@@ -223,7 +275,20 @@ function adminInputData(input: unknown): { string: string } {
   return { string: typeof input === 'string' ? input : JSON.stringify(input ?? '') };
 }
 
-/** What the host puts in trigger metadata for HTTP; the library reads it only when streaming. */
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(value));
+}
+
+/** Route parameters as trigger metadata, as the host sends them (with HTTP streaming also Query and Headers). */
+function routeParamsMetadata(params: Record<string, string>): Record<string, { string?: string; json?: string }> {
+  const metadata: Record<string, { string?: string; json?: string }> = {};
+  for (const key in params) metadata[key] = { string: params[key] as string };
+  return metadata;
+}
+
+/** What the host puts in trigger metadata for HTTP when streaming: the library reads headers and params from it. */
 function httpTriggerMetadata(url: URL, headers: Record<string, string>, params: Record<string, string>) {
   const metadata: Record<string, { string?: string; json?: string }> = {
     Query: { json: JSON.stringify(queryValues(url)) },
@@ -234,11 +299,8 @@ function httpTriggerMetadata(url: URL, headers: Record<string, string>, params: 
 }
 
 /** The http output binding's value: the return value for `$return`, else the named output. */
-function httpOutput(fn: RegisteredFunction, response: RpcInvocationResponse): RpcHttpData | undefined {
-  for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
-    if (binding.direction !== 'out' || String(binding.type).toLowerCase() !== 'http') continue;
-    const data = name === '$return' ? response.returnValue : response.outputData?.find((o) => o.name === name)?.data;
-    return data?.http ?? undefined;
-  }
-  return undefined;
+function httpOutput(name: string | undefined, response: RpcInvocationResponse): RpcHttpData | undefined {
+  if (name === undefined) return undefined;
+  const data = name === '$return' ? response.returnValue : response.outputData?.find((o) => o.name === name)?.data;
+  return data?.http ?? undefined;
 }

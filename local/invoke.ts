@@ -3,7 +3,7 @@
 // Every trigger module calls this; it knows nothing about HTTP or timers.
 import { randomUUID } from 'node:crypto';
 import { format } from 'node:util';
-import { functionLog, hostError, hostLog } from './log.js';
+import { functionLog, hostErrorBatched, hostLog } from './log.js';
 import type { FunctionHost, RegisteredFunction } from './function-host.js';
 import type {
   CoreInvocationContext,
@@ -76,11 +76,34 @@ function toRpcMetadata(fn: RegisteredFunction): RpcFunctionMetadata {
   };
 }
 
+/** What an invocation needs to know about a function, worked out once (registrations are fixed after start-up). */
+interface FunctionPlan {
+  metadata: RpcFunctionMetadata;
+  functionId: string;
+  /** Input bindings besides the trigger, as [name, lower-case type]: candidates for input binding providers. */
+  extraInputBindings: [string, string][];
+  /** Whether any output binding is not `http` (only those are handed to output binding handlers). */
+  hasNonHttpOutputs: boolean;
+}
+
+function planFor(fn: RegisteredFunction): FunctionPlan {
+  const entries = Object.entries(fn.metadata.bindings);
+  return {
+    metadata: toRpcMetadata(fn),
+    functionId: fn.metadata.functionId ?? fn.name,
+    extraInputBindings: entries
+      .filter(([name, b]) => b.direction === 'in' && name !== fn.triggerName)
+      .map(([name, b]) => [name, String(b.type).toLowerCase()]),
+    hasNonHttpOutputs: entries.some(([, b]) => b.direction === 'out' && String(b.type).toLowerCase() !== 'http'),
+  };
+}
+
 export class Invoker {
   readonly inFlight = new Set<Promise<unknown>>();
   readonly #inputProviders = new Map<string, InputBindingProvider>();
   readonly #outputHandlers = new Map<string, OutputBindingHandler>();
   readonly #warnedOutputs = new Set<string>();
+  readonly #plans = new WeakMap<RegisteredFunction, FunctionPlan>();
 
   constructor(private readonly host: FunctionHost) {}
 
@@ -105,6 +128,15 @@ export class Invoker {
     return run;
   }
 
+  #plan(fn: RegisteredFunction): FunctionPlan {
+    let plan = this.#plans.get(fn);
+    if (!plan) {
+      plan = planFor(fn);
+      this.#plans.set(fn, plan);
+    }
+    return plan;
+  }
+
   async #invoke(fn: RegisteredFunction, request: InvokeRequest): Promise<InvokeResult> {
     const invocationId = request.invocationId ?? randomUUID();
     const started = performance.now();
@@ -112,31 +144,32 @@ export class Invoker {
       `Executing 'Functions.${fn.name}' (Reason='${request.reason ?? 'This function was programmatically called via the host APIs.'}', Id=${invocationId})`,
     );
     try {
-      const response = await this.#runPipeline(fn, invocationId, request);
-      await this.#deliverOutputs(fn, response);
+      const plan = this.#plan(fn);
+      const response = await this.#runPipeline(fn, plan, invocationId, request);
+      if (plan.hasNonHttpOutputs) await this.#deliverOutputs(fn, response);
       hostLog(`Executed 'Functions.${fn.name}' (Succeeded, Id=${invocationId}, Duration=${elapsed(started)}ms)`);
       return { invocationId, response };
     } catch (error) {
-      hostError(
+      hostErrorBatched(
         `Executed 'Functions.${fn.name}' (Failed, Id=${invocationId}, Duration=${elapsed(started)}ms)\n${describeError(error)}`,
       );
       throw new FunctionInvocationError(invocationId, error);
     }
   }
 
-  async #runPipeline(fn: RegisteredFunction, invocationId: string, request: InvokeRequest): Promise<RpcInvocationResponse> {
+  async #runPipeline(fn: RegisteredFunction, plan: FunctionPlan, invocationId: string, request: InvokeRequest): Promise<RpcInvocationResponse> {
     const model = this.host.programmingModel;
     if (!model) throw new Error('No programming model was set; the app never loaded @azure/functions.');
 
     const rpcRequest: RpcInvocationRequest = {
       invocationId,
-      functionId: fn.metadata.functionId ?? fn.name,
-      inputData: [...request.inputData, ...this.#extraInputs(fn, request.inputData)],
+      functionId: plan.functionId,
+      inputData: plan.extraInputBindings.length === 0 ? request.inputData : [...request.inputData, ...this.#extraInputs(fn, plan, request.inputData)],
       triggerMetadata: request.triggerMetadata ?? {},
       traceContext: { traceParent: request.traceParent ?? newTraceParent(), traceState: '', attributes: {} },
       retryContext: null,
     };
-    const coreCtx = new LocalCoreInvocationContext(invocationId, rpcRequest, toRpcMetadata(fn));
+    const coreCtx = new LocalCoreInvocationContext(invocationId, rpcRequest, plan.metadata);
     const invocationModel = await model.getInvocationModel(coreCtx);
     const { context, inputs } = await invocationModel.getArguments();
 
@@ -155,11 +188,14 @@ export class Invoker {
       inputs,
       functionCallback: fn.callback,
     };
-    coreCtx.state = 'preInvocationHooks';
-    try {
-      await this.host.runHooks('preInvocation', preContext);
-    } finally {
-      coreCtx.state = undefined;
+    // Awaiting an empty hook list would still cost a few turns of the microtask queue on every request.
+    if (this.host.hooks.preInvocation.length > 0) {
+      coreCtx.state = 'preInvocationHooks';
+      try {
+        await this.host.runHooks('preInvocation', preContext);
+      } finally {
+        coreCtx.state = undefined;
+      }
     }
 
     const postContext: PostInvocationContext = {
@@ -185,11 +221,13 @@ export class Invoker {
       coreCtx.state = undefined;
     }
 
-    coreCtx.state = 'postInvocationHooks';
-    try {
-      await this.host.runHooks('postInvocation', postContext);
-    } finally {
-      coreCtx.state = undefined;
+    if (this.host.hooks.postInvocation.length > 0) {
+      coreCtx.state = 'postInvocationHooks';
+      try {
+        await this.host.runHooks('postInvocation', postContext);
+      } finally {
+        coreCtx.state = undefined;
+      }
     }
 
     // Like the worker: a hook may clear the error (then the result stands) or set one.
@@ -201,7 +239,7 @@ export class Invoker {
 
   /** Hands non-HTTP outputs to their handler; types nobody handles yet are reported (once per binding) and dropped. */
   async #deliverOutputs(fn: RegisteredFunction, response: RpcInvocationResponse): Promise<void> {
-    const outputs = [...(response.outputData ?? [])];
+    const outputs = response.outputData ? [...response.outputData] : [];
     const returnBinding = fn.metadata.bindings.$return;
     if (returnBinding && response.returnValue) outputs.push({ name: '$return', data: response.returnValue });
     for (const output of outputs) {
@@ -218,13 +256,11 @@ export class Invoker {
     }
   }
 
-  #extraInputs(fn: RegisteredFunction, given: RpcParameterBinding[]): RpcParameterBinding[] {
-    const names = new Set(given.map((b) => b.name));
+  #extraInputs(fn: RegisteredFunction, plan: FunctionPlan, given: RpcParameterBinding[]): RpcParameterBinding[] {
     const extra: RpcParameterBinding[] = [];
-    for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
-      if (names.has(name) || binding.direction !== 'in' || name === fn.triggerName) continue;
-      const provider = this.#inputProviders.get(String(binding.type).toLowerCase());
-      const data = provider?.(name, fn);
+    for (const [name, type] of plan.extraInputBindings) {
+      if (given.some((b) => b.name === name)) continue;
+      const data = this.#inputProviders.get(type)?.(name, fn);
       if (data) extra.push({ name, data });
     }
     return extra;
@@ -245,7 +281,9 @@ function describeError(error: unknown): string {
   return format(error);
 }
 
+/** A W3C traceparent with random ids (randomUUID draws from a cached entropy pool, cheaper than randomBytes). */
 function newTraceParent(): string {
-  const hex = (bytes: number): string => randomUUID().replace(/-/g, '').slice(0, bytes * 2);
-  return `00-${hex(16)}-${hex(8)}-01`;
+  const trace = randomUUID();
+  const span = randomUUID();
+  return `00-${trace.slice(0, 8)}${trace.slice(9, 13)}${trace.slice(14, 18)}${trace.slice(19, 23)}${trace.slice(24)}-${span.slice(0, 8)}${span.slice(9, 13)}${span.slice(14, 18)}-01`;
 }

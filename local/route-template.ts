@@ -19,6 +19,8 @@ export type TemplatePart = LiteralPart | ParameterPart;
 
 export interface TemplateSegment {
   parts: TemplatePart[];
+  /** For complex segments ("{name}.{ext}"): the compiled matcher, built on first use. */
+  matcher?: RegExp;
 }
 
 export interface RouteConstraint {
@@ -223,8 +225,17 @@ function makeConstraint(text: string, template: string): RouteConstraint {
 
 /** Tries to match app-relative path segments (already split, not yet decoded); returns params or undefined. */
 export function matchRouteTemplate(template: RouteTemplate, rawSegments: string[]): Record<string, string> | undefined {
+  return matchDecodedSegments(template, decodeSegments(rawSegments));
+}
+
+/** Percent-decodes path segments once, so one request can be tried against every template without decoding again. */
+export function decodeSegments(rawSegments: string[]): string[] {
+  return rawSegments.map(safeDecode);
+}
+
+/** matchRouteTemplate for segments already decoded with decodeSegments. */
+export function matchDecodedSegments(template: RouteTemplate, segments: string[]): Record<string, string> | undefined {
   const params: Record<string, string> = {};
-  const segments = rawSegments.map(safeDecode);
   const { segments: templateSegments } = template;
   for (let i = 0; i < templateSegments.length; i++) {
     const segment = templateSegments[i] as TemplateSegment;
@@ -260,15 +271,17 @@ function matchSegment(segment: TemplateSegment, value: string, params: Record<st
     return true;
   }
   // Complex segment such as "{name}.{ext}": literals anchor the parameters between them.
-  const names: ParameterPart[] = [];
-  const source = segment.parts
-    .map((part) => {
-      if (part.kind === 'literal') return part.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(part);
-      return part.optional ? '(.*?)' : '(.+?)';
-    })
-    .join('');
-  const match = new RegExp(`^${source}$`, 'i').exec(value);
+  const names = segment.parts.filter((part): part is ParameterPart => part.kind === 'parameter');
+  segment.matcher ??= new RegExp(
+    `^${segment.parts
+      .map((part) => {
+        if (part.kind === 'literal') return part.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        return part.optional ? '(.*?)' : '(.+?)';
+      })
+      .join('')}$`,
+    'i',
+  );
+  const match = segment.matcher.exec(value);
   if (!match) return false;
   for (const [index, part] of names.entries()) {
     const captured = match[index + 1] ?? '';
@@ -283,6 +296,7 @@ function matchSegment(segment: TemplateSegment, value: string, params: Record<st
 }
 
 function safeDecode(segment: string): string {
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {

@@ -121,7 +121,7 @@ export class LocalRuntime {
       }
     }
 
-    this.#server = new LocalHttpServer({ host: this.host, invoker: this.invoker, routes, triggers: this.triggers, streamingProxyUri, isDisabled });
+    this.#server = new LocalHttpServer({ host: this.host, invoker: this.invoker, routes, triggers: this.triggers, streamingProxyUri, isDisabled, appRoot });
     await this.#server.listen(port, '127.0.0.1');
     this.#checkAborted();
     for (const trigger of this.triggers) await trigger.start?.();

@@ -1,16 +1,27 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { type CourseRole, courseStaff, users } from "../db/schema/index.js";
+import { type CourseRole, courseStaff, refreshTokens, users } from "../db/schema/index.js";
 
 export interface CallerFlags {
   isAdmin: boolean;
   disabled: boolean;
+  /** The token's session still has a live refresh token (true when the token names no session). */
+  sessionActive: boolean;
 }
 
-/** Read per request, so a role change or a disabled account takes effect at once, not when tokens expire. */
-export async function callerFlags(db: Executor, userId: string): Promise<CallerFlags | null> {
-  const [row] = await db.select({ isAdmin: users.isAdmin, disabledAt: users.disabledAt }).from(users).where(eq(users.id, userId));
-  return row ? { isAdmin: row.isAdmin, disabled: row.disabledAt !== null } : null;
+/**
+ * Read per request in one query, so a role change, a disabled account or an ended session takes effect at
+ * once, not when the access token expires.
+ */
+export async function callerFlags(db: Executor, userId: string, sessionId: string | null): Promise<CallerFlags | null> {
+  const session = sessionId
+    ? sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${sessionId} and ${refreshTokens.userId} = ${userId} and ${refreshTokens.revokedAt} is null)`
+    : sql<boolean>`true`;
+  const [row] = await db
+    .select({ isAdmin: users.isAdmin, disabledAt: users.disabledAt, sessionActive: session })
+    .from(users)
+    .where(eq(users.id, userId));
+  return row ? { isAdmin: row.isAdmin, disabled: row.disabledAt !== null, sessionActive: row.sessionActive } : null;
 }
 
 export async function courseRoleOf(db: Executor, userId: string, courseId: string): Promise<CourseRole | null> {

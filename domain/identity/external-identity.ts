@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
 import { externalIdentities, users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import type { DomainContext } from "../shared/context.js";
@@ -13,49 +14,43 @@ export interface ExternalClaims {
   name?: string;
 }
 
-/**
- * The local user for an external (issuer, subject), created on first sight. An existing local account is
- * linked only when the issuer vouches for the email address; otherwise addresses could be hijacked.
- */
-export async function userForExternalIdentity(ctx: DomainContext, claims: ExternalClaims): Promise<string> {
-  const [known] = await ctx.db
+async function linkedUser(db: Executor, claims: ExternalClaims): Promise<string | undefined> {
+  const [known] = await db
     .select({ userId: externalIdentities.userId })
     .from(externalIdentities)
     .where(and(eq(externalIdentities.issuer, claims.issuer), eq(externalIdentities.subject, claims.subject)));
-  if (known) return known.userId;
+  return known?.userId;
+}
 
-  const email = claims.email ? normalizeEmail(claims.email) : undefined;
-  const [sameEmail] = email ? await ctx.db.select({ id: users.id }).from(users).where(eq(users.email, email)) : [];
-  let userId: string;
-  if (sameEmail && claims.emailVerified) {
-    userId = sameEmail.id;
-  } else {
+/**
+ * The local user for an external (issuer, subject), created on first sight. It is never merged into an
+ * existing account: local registration does not prove address ownership, so a match by email could hand
+ * the external user someone else's account (or the reverse). The address is kept only when the issuer
+ * vouches for it and no account has it; otherwise the user gets a placeholder address.
+ */
+export async function userForExternalIdentity(ctx: DomainContext, claims: ExternalClaims): Promise<string> {
+  const known = await linkedUser(ctx.db, claims);
+  if (known) return known;
+
+  return ctx.db.transaction(async (tx) => {
+    // Concurrent first sign-ins of one subject queue here, and all but the first find the link.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${claims.issuer}|${claims.subject}`}, 0))`);
+    const raced = await linkedUser(tx, claims);
+    if (raced) return raced;
+
     const now = ctx.now();
-    userId = ctx.newId();
-    // A placeholder address keeps emails unique when the issuer gives none (or one taken locally).
+    const userId = ctx.newId();
     const placeholder = `ext-${createHash("sha256").update(`${claims.issuer}|${claims.subject}`).digest("hex").slice(0, 24)}@users.invalid`;
-    await ctx.db.insert(users).values({
-      id: userId,
-      email: email && !sameEmail ? email : placeholder,
-      displayName: claims.name ?? email?.split("@")[0] ?? "External user",
-      createdAt: now,
-      updatedAt: now,
-    });
-  }
-  const [linked] = await ctx.db
-    .insert(externalIdentities)
-    .values({ issuer: claims.issuer, subject: claims.subject, userId })
-    .onConflictDoNothing()
-    .returning({ userId: externalIdentities.userId });
-  if (!linked) {
-    // A concurrent first sight won the race: use its user.
-    const [winner] = await ctx.db
-      .select({ userId: externalIdentities.userId })
-      .from(externalIdentities)
-      .where(and(eq(externalIdentities.issuer, claims.issuer), eq(externalIdentities.subject, claims.subject)));
-    if (!winner) throw new Error("external identity vanished while linking");
-    return winner.userId;
-  }
-  await recordAudit(ctx, { action: "user.external-linked", actorUserId: userId, targetType: "user", targetId: userId, details: { issuer: claims.issuer } });
-  return userId;
+    const verifiedEmail = claims.email && claims.emailVerified === true ? normalizeEmail(claims.email) : undefined;
+    const displayName = claims.name?.trim().slice(0, 100) || verifiedEmail?.split("@")[0] || "External user";
+    const created = verifiedEmail
+      ? await tx.insert(users).values({ id: userId, email: verifiedEmail, displayName, createdAt: now, updatedAt: now }).onConflictDoNothing().returning({ id: users.id })
+      : [];
+    if (created.length === 0) {
+      await tx.insert(users).values({ id: userId, email: placeholder, displayName, createdAt: now, updatedAt: now });
+    }
+    await tx.insert(externalIdentities).values({ issuer: claims.issuer, subject: claims.subject, userId, createdAt: now, lastSeenAt: now });
+    await recordAudit({ ...ctx, db: tx }, { action: "user.external-linked", actorUserId: userId, targetType: "user", targetId: userId, details: { issuer: claims.issuer } });
+    return userId;
+  });
 }

@@ -18,6 +18,16 @@ export class TokenRejected extends Error {
   }
 }
 
+/** The token could not be checked now (the external issuer's keys are out of reach): neither valid nor not. */
+export class TokenCheckUnavailable extends Error {
+  constructor(cause: unknown) {
+    super("the token issuer's keys cannot be fetched", { cause });
+    this.name = "TokenCheckUnavailable";
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface AccessTokens {
   sign(claims: AccessClaims): Promise<{ token: string; expiresIn: number }>;
   /** Verifies a bearer token: signature with a pinned algorithm, issuer, audience, expiry (small skew). */
@@ -93,9 +103,15 @@ export async function createAccessTokens(s: Settings): Promise<AccessTokens> {
         const options = { ...common, issuer: s.AUTH_JWT_ISSUER, audience: s.AUTH_JWT_AUDIENCE, algorithms: [alg], requiredClaims: ["sub", "exp", "iat"] };
         const { payload } =
           typeof verificationKey === "function" ? await jwtVerify(token, verificationKey, options) : await jwtVerify(token, verificationKey, options);
+        // Our own tokens name a user id and a session id; anything else was not issued by this app.
+        if (!UUID.test(payload.sub ?? "")) throw new TokenRejected("token subject is not accepted");
+        if (payload.sid !== undefined && (typeof payload.sid !== "string" || !UUID.test(payload.sid))) throw new TokenRejected("token session is not accepted");
         return { kind: "local", userId: payload.sub as string, sessionId: typeof payload.sid === "string" ? payload.sid : null };
       } catch (err) {
         if (err instanceof TokenRejected) throw err;
+        if (err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError)) {
+          if (external && issuer === external.issuer) throw new TokenCheckUnavailable(err);
+        }
         if (err instanceof errors.JWTExpired) throw new TokenRejected("token expired");
         if (err instanceof errors.JWTClaimValidationFailed) throw new TokenRejected(`token ${err.claim} is not accepted`);
         if (err instanceof errors.JOSEAlgNotAllowed) throw new TokenRejected("token algorithm is not accepted");

@@ -4,7 +4,7 @@ import { userForExternalIdentity } from "../../../domain/identity/external-ident
 import type { DomainContext } from "../../../domain/shared/context.js";
 import { anonymous, type Principal } from "../http/access.js";
 import { ProblemError } from "../http/problem.js";
-import { type AccessTokens, TokenRejected } from "./access-tokens.js";
+import { type AccessTokens, TokenCheckUnavailable, TokenRejected } from "./access-tokens.js";
 
 const unauthenticated = (detail: string) =>
   new ProblemError("UNAUTHENTICATED", {
@@ -26,11 +26,15 @@ export async function authenticate(request: HttpRequest, tokens: AccessTokens, d
     verified = await tokens.verify(m[1]);
   } catch (err) {
     if (err instanceof TokenRejected) throw unauthenticated(err.message);
+    if (err instanceof TokenCheckUnavailable) throw new ProblemError("AUTH_UNAVAILABLE", { detail: err.message, headers: { "retry-after": "5" } });
     throw err;
   }
   const userId = verified.kind === "local" ? verified.userId : await userForExternalIdentity(domain, verified);
-  const flags = await callerFlags(domain.db, userId);
+  const sessionId = verified.kind === "local" ? verified.sessionId : null;
+  const flags = await callerFlags(domain.db, userId, sessionId);
   if (!flags) throw unauthenticated("the token's user does not exist");
   if (flags.disabled) throw unauthenticated("the account is disabled");
-  return { userId, isAdmin: flags.isAdmin, sessionId: verified.kind === "local" ? verified.sessionId : null };
+  // Logout, a password change or an admin revoke end the session at once, not when the token expires.
+  if (!flags.sessionActive) throw unauthenticated("the session has ended; sign in again");
+  return { userId, isAdmin: flags.isAdmin, sessionId };
 }

@@ -136,12 +136,13 @@ describe("sign-in and tokens", () => {
     const user = await signUp(app, db);
     expect((await call(app, "POST", "/v1/auth/logout", { body: { refreshToken: user.refreshToken } })).status).toBe(204);
     expect((await refresh(user.refreshToken)).status).toBe(401);
+    expect((await call(app, "GET", "/v1/me", { token: user.accessToken })).status).toBe(401);
     expect((await call(app, "POST", "/v1/auth/logout", { body: { refreshToken: "nonsense" } })).status).toBe(204);
   });
 
   it("ends other sessions when the password changes, keeping the current one", async () => {
     const user = await signUp(app, db);
-    const other = (await jsonOf(await login(app, user.email, user.password))) as { refreshToken: string };
+    const other = (await jsonOf(await login(app, user.email, user.password))) as { refreshToken: string; accessToken: string };
     const newPassword = strongPassword();
     const wrong = await call(app, "POST", "/v1/me/password", {
       token: user.accessToken,
@@ -152,6 +153,9 @@ describe("sign-in and tokens", () => {
     const changed = await call(app, "POST", "/v1/me/password", { token: user.accessToken, body: { currentPassword: user.password, newPassword } });
     expect(changed.status).toBe(204);
     expect((await refresh(other.refreshToken)).status).toBe(401);
+    // The other session's access token stops working at once too.
+    expect((await call(app, "GET", "/v1/me", { token: other.accessToken })).status).toBe(401);
+    expect((await call(app, "GET", "/v1/me", { token: user.accessToken })).status).toBe(200);
     expect((await refresh(user.refreshToken)).status).toBe(200);
     expect((await login(app, user.email, user.password)).status).toBe(401);
     expect((await login(app, user.email, newPassword)).status).toBe(200);
@@ -211,8 +215,8 @@ describe("login throttling", () => {
         await login(slow, user.email, `Wrong-password-${i}99`);
         times.push(performance.now() - started);
       }
-      // The third failure is past slowAfter=2: at least one second of added delay.
-      expect(times[2] as number).toBeGreaterThan((times[0] as number) + 900);
+      // The third failure is past slowAfter=2: one second of added delay (a lower bound, whatever the load).
+      expect(times[2] as number).toBeGreaterThanOrEqual(1000);
     } finally {
       await slow.stop();
     }

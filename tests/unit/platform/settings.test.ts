@@ -4,7 +4,11 @@ import { describe, expect, it } from "vitest";
 import { parseSettings, SettingsError, settingsSchema } from "../../../functions/platform/settings.js";
 import { repoRoot } from "../../support/app.js";
 
-const valid = { DATABASE_URL: "postgres://u:p@localhost:5432/db", BlobStorage: "UseDevelopmentStorage=true" };
+const valid = {
+  DATABASE_URL: "postgres://u:p@localhost:5432/db",
+  BlobStorage: "UseDevelopmentStorage=true",
+  AUTH_JWT_SECRET: "a-test-secret-of-at-least-32-characters",
+};
 
 describe("settings", () => {
   it("applies defaults to what is not set", () => {
@@ -26,7 +30,7 @@ describe("settings", () => {
     } catch (err) {
       expect(err).toBeInstanceOf(SettingsError);
       const problems = (err as SettingsError).problems.join("\n");
-      for (const name of ["DATABASE_URL", "DATABASE_POOL_MAX", "DATABASE_PGBOUNCER", "BlobStorage"]) {
+      for (const name of ["DATABASE_URL", "DATABASE_POOL_MAX", "DATABASE_PGBOUNCER", "BlobStorage", "AUTH_JWT_SECRET"]) {
         expect(problems).toContain(name);
       }
     }
@@ -36,8 +40,14 @@ describe("settings", () => {
     expect(() => parseSettings({ ...valid, DATABASE_URL: "" })).toThrow(/DATABASE_URL: is required/);
   });
 
+  it("needs the key material of the chosen token algorithm and all or none of the OIDC settings", () => {
+    expect(() => parseSettings({ ...valid, AUTH_JWT_SECRET: "short" })).toThrow(/AUTH_JWT_SECRET: must be at least 32/);
+    expect(() => parseSettings({ ...valid, AUTH_JWT_ALGORITHM: "RS256" })).toThrow(/AUTH_JWT_PRIVATE_JWKS/);
+    expect(() => parseSettings({ ...valid, AUTH_OIDC_ISSUER: "https://login.example/" })).toThrow(/AUTH_OIDC_ISSUER/);
+  });
+
   it("accepts the managed-identity form of Blob settings", () => {
-    const s = parseSettings({ DATABASE_URL: valid.DATABASE_URL, BlobStorage__serviceUri: "https://acct.blob.core.windows.net" });
+    const s = parseSettings({ ...valid, BlobStorage: undefined, BlobStorage__serviceUri: "https://acct.blob.core.windows.net" });
     expect(s.BlobStorage__serviceUri).toBe("https://acct.blob.core.windows.net");
   });
 

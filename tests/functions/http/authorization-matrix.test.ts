@@ -1,0 +1,225 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningApp, startApp } from "../../support/app.js";
+import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+import { createCourse, signUp, type TestUser } from "../../support/identity.js";
+import {
+  type DeclaredRoute,
+  declaredRoutes,
+  describePolicy,
+  type Expected,
+  expectedFor,
+  fillRoute,
+  type MatrixContext,
+  type Persona,
+  type RegisteredHttpFunction,
+  registeredHttpFunctions,
+  table,
+} from "../../support/matrix.js";
+
+/**
+ * Every registered HTTP route × every kind of caller, checked against the access policy the route
+ * declares (DESIGN.md: "Every route states which roles may call it; tests cover every route × role").
+ * The routes come from the runtime's own registrations, so a new route is covered (or fails) by itself.
+ */
+
+/** Functions the runtime itself registers, not the app; none today. */
+const RUNTIME_INTERNAL = new Set<string>();
+
+/** A path below the route prefix that no declared route matches: what the catch-all routes see. */
+const UNMATCHED = "v1/__authorization-matrix__/no-such-route";
+
+let db: TestDatabase;
+let app: RunningApp;
+let registered: RegisteredHttpFunction[];
+let declared: DeclaredRoute[];
+let users: Record<"learner" | "otherLearner" | "grader" | "instructor" | "otherInstructor" | "admin", TestUser>;
+let courseId: string;
+let otherCourseId: string;
+let personas: Persona[];
+let fixtures: Record<string, string>;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startApp({ env: { DATABASE_URL: db.url } });
+  const [learner, otherLearner, grader, instructor, otherInstructor, admin] = await Promise.all([
+    signUp(app, db, { label: "learner" }),
+    signUp(app, db, { label: "other-learner" }),
+    signUp(app, db, { label: "grader" }),
+    signUp(app, db, { label: "instructor" }),
+    signUp(app, db, { label: "other-instructor" }),
+    signUp(app, db, { label: "admin", admin: true }),
+  ]);
+  users = { learner, otherLearner, grader, instructor, otherInstructor, admin };
+  courseId = await createCourse(db, [
+    { userId: instructor.id, role: "instructor" },
+    { userId: grader.id, role: "grader" },
+  ]);
+  otherCourseId = await createCourse(db, [{ userId: otherInstructor.id, role: "instructor" }]);
+
+  // The admin goes last: its calls may change state (revoke sessions, set roles) that others rely on.
+  personas = [
+    { name: "anonymous", isAdmin: false, courseRoles: {} },
+    { name: "learner", token: learner.accessToken, userId: learner.id, isAdmin: false, courseRoles: {} },
+    { name: "other-learner", token: otherLearner.accessToken, userId: otherLearner.id, isAdmin: false, courseRoles: {} },
+    { name: "grader", token: grader.accessToken, userId: grader.id, isAdmin: false, courseRoles: { [courseId]: "grader" } },
+    { name: "instructor", token: instructor.accessToken, userId: instructor.id, isAdmin: false, courseRoles: { [courseId]: "instructor" } },
+    { name: "other-instructor", token: otherInstructor.accessToken, userId: otherInstructor.id, isAdmin: false, courseRoles: { [otherCourseId]: "instructor" } },
+    { name: "admin", token: admin.accessToken, userId: admin.id, isAdmin: true, courseRoles: {} },
+  ];
+
+  // Path parameter values by name. Resources belong to THE course and to the learner persona.
+  // A route with a parameter not listed here fails the matrix: add a fixture (create the row above).
+  fixtures = {
+    courseId,
+    userId: learner.id,
+    file: "init.js",
+  };
+
+  registered = await registeredHttpFunctions(app);
+  declared = await declaredRoutes(app, admin.accessToken);
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await db?.drop();
+});
+
+describe("route registrations and declared policies", () => {
+  it("lists the HTTP functions the runtime registered", () => {
+    expect(registered.length).toBeGreaterThan(0);
+    expect(registered.map((r) => r.name)).toContain("ops-routes-list");
+  });
+
+  it("declares a route and an access policy for every registered HTTP function", () => {
+    const byName = new Map(declared.map((d) => [d.name, d]));
+    const undeclared = registered.filter((r) => !RUNTIME_INTERNAL.has(r.name) && !byName.has(r.name)).map((r) => `${r.name} (${r.methods.join(",")} ${r.route})`);
+    expect(undeclared, "HTTP functions registered without route(): they have no declared access policy").toEqual([]);
+    const noPolicy = declared.filter((d) => !d.access || typeof d.access.kind !== "string").map((d) => d.name);
+    expect(noPolicy, "declared routes without an access policy").toEqual([]);
+  });
+
+  it("registers every declared route, under the declared method and path", () => {
+    const byName = new Map(registered.map((r) => [r.name, r]));
+    const problems: string[] = [];
+    for (const d of declared) {
+      const r = byName.get(d.name);
+      if (!r) {
+        problems.push(`${d.name}: declared but not registered`);
+        continue;
+      }
+      if (!r.methods.includes(d.method)) problems.push(`${d.name}: declared ${d.method}, registered ${r.methods.join(",")}`);
+      if (`${r.prefix}/${r.route}` !== d.path) problems.push(`${d.name}: declared ${d.path}, registered ${r.prefix}/${r.route}`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+interface Cell {
+  route: DeclaredRoute;
+  persona: Persona;
+  expected: Expected;
+  status: number;
+  code: string | undefined;
+  ok: boolean;
+  note?: string;
+}
+
+function judge(expected: Expected, res: Response, code: string | undefined): { ok: boolean; note?: string } {
+  const status = res.status;
+  const challenge = res.headers.get("www-authenticate");
+  if (status >= 500) return { ok: false, note: "server error" };
+  // The route helper stamps every answer; without it the host answered and the function never ran.
+  if (!res.headers.get("x-request-id")) return { ok: false, note: "not answered by the function" };
+  if (expected === "allowed") return { ok: status !== 401 && status !== 403 };
+  if (status !== expected) return { ok: false };
+  if (expected === 401 && code !== "UNAUTHENTICATED") return { ok: false, note: `code ${code}` };
+  if (expected === 401 && !/^Bearer\b/.test(challenge ?? "")) return { ok: false, note: "no WWW-Authenticate" };
+  if (expected === 403 && code !== "FORBIDDEN") return { ok: false, note: `code ${code}` };
+  return { ok: true };
+}
+
+describe("authorization matrix", () => {
+  it("answers every route as its policy says, for every kind of caller", async () => {
+    const byName = new Map(registered.map((r) => [r.name, r]));
+    const routes = declared.filter((d) => byName.has(d.name));
+    const missing = new Map<string, string[]>();
+    const cells: Cell[] = [];
+
+    for (const persona of personas) {
+      for (const route of routes) {
+        const fn = byName.get(route.name) as RegisteredHttpFunction;
+        const filled = fillRoute(fn.route, fixtures, UNMATCHED);
+        if (filled.missing.length > 0) {
+          missing.set(route.name, filled.missing);
+          continue;
+        }
+        const ctx: MatrixContext = { params: fixtures, courseId, ownerId: users.learner.id };
+        const expected = expectedFor(route.access, persona, ctx);
+        const headers: Record<string, string> = {};
+        if (persona.token) headers.authorization = `Bearer ${persona.token}`;
+        const withBody = ["POST", "PUT", "PATCH"].includes(route.method);
+        if (withBody) headers["content-type"] = "application/json";
+        const res = await fetch(`${app.baseUrl}${fn.prefix}/${filled.path}`, { method: route.method, headers, ...(withBody ? { body: "{}" } : {}) });
+        const text = await res.text();
+        let code: string | undefined;
+        try {
+          code = (JSON.parse(text) as { code?: string }).code;
+        } catch {
+          code = undefined;
+        }
+        cells.push({ route, persona, expected, status: res.status, code, ...judge(expected, res, code) });
+      }
+    }
+
+    expect(
+      [...missing].map(([name, params]) => `${name}: no fixture for ${params.map((p) => `{${p}}`).join(", ")}; add it to the fixtures in authorization-matrix.test.ts`),
+      "route parameters without a fixture",
+    ).toEqual([]);
+
+    const failures = cells.filter((c) => !c.ok);
+    const header = ["route", "policy", ...personas.map((p) => p.name)];
+    const rows = routes.map((route) => [
+      `${route.method} ${route.path}`,
+      describePolicy(route.access),
+      ...personas.map((p) => {
+        const c = cells.find((x) => x.route === route && x.persona === p);
+        if (!c) return "-";
+        const want = c.expected === "allowed" ? "ok" : String(c.expected);
+        return c.ok ? `${c.status}` : `${c.status}!=${want}${c.note ? `(${c.note})` : ""}`;
+      }),
+    ]);
+    // MATRIX_TABLE=1 prints the table on success too.
+    if (process.env.MATRIX_TABLE) console.log(table([header, ...rows]));
+    if (failures.length > 0) {
+      expect.fail(`${failures.length} of ${cells.length} calls answered against the declared policy (status!=expected; ok = not 401/403 and < 500):\n${table([header, ...rows])}`);
+    }
+    expect(cells.length).toBe(routes.length * personas.length);
+  });
+
+  it("derives the expected answers from course-staff, owner and anyOf policies as DESIGN.md states them", () => {
+    const ctx: MatrixContext = { params: fixtures, courseId, ownerId: users.learner.id };
+    const expectations = (policy: Parameters<typeof expectedFor>[0]) => Object.fromEntries(personas.map((p) => [p.name, expectedFor(policy, p, ctx)]));
+    expect(expectations({ kind: "courseStaff", roles: ["instructor"], course: "param:courseId" })).toEqual({
+      anonymous: 401, learner: 403, "other-learner": 403, grader: 403, instructor: "allowed", "other-instructor": 403, admin: "allowed",
+    });
+    expect(expectations({ kind: "courseStaff", roles: ["instructor", "grader"], course: "the submission's course" })).toEqual({
+      anonymous: 401, learner: 403, "other-learner": 403, grader: "allowed", instructor: "allowed", "other-instructor": 403, admin: "allowed",
+    });
+    expect(expectations({ kind: "owner", owner: "param:userId" })).toEqual({
+      anonymous: 401, learner: "allowed", "other-learner": 403, grader: 403, instructor: 403, "other-instructor": 403, admin: "allowed",
+    });
+    expect(expectations({ kind: "anyOf", policies: [{ kind: "owner", owner: "param:userId" }, { kind: "courseStaff", roles: ["grader"], course: "param:courseId" }] })).toEqual({
+      anonymous: 401, learner: "allowed", "other-learner": 403, grader: "allowed", instructor: 403, "other-instructor": 403, admin: "allowed",
+    });
+    expect(expectations({ kind: "anyOf", policies: [{ kind: "public" }, { kind: "admin" }] })).toEqual(Object.fromEntries(personas.map((p) => [p.name, "allowed"])));
+  });
+
+  it("leaves every caller's global role as it was after the matrix ran", async () => {
+    const rows = await db.sql<{ id: string; is_admin: boolean; disabled_at: Date | null }[]>`
+      select id, is_admin, disabled_at from users where id in ${db.sql(Object.values(users).map((u) => u.id))}`;
+    const flags = Object.fromEntries(rows.map((r) => [r.id, { isAdmin: r.is_admin, disabled: r.disabled_at !== null }]));
+    for (const [name, u] of Object.entries(users)) {
+      expect(flags[u.id], name).toEqual({ isAdmin: name === "admin", disabled: false });
+    }
+  });
+});
