@@ -287,3 +287,18 @@ async function createIsolatedAdmins() {
   const second = await signUp(app, db);
   return [first, second] as const;
 }
+
+describe("when the database cannot be reached", () => {
+  it("refuses to refresh (fails closed with 503) rather than issue a token", async () => {
+    const { freePort } = await import("../../../local/services/ports.js");
+    const dead = await startApp({ env: { DATABASE_URL: `postgres://postgres:password@127.0.0.1:${await freePort()}/nowhere` } });
+    try {
+      const res = await call(dead, "POST", "/v1/auth/refresh", { body: { refreshToken: "any-token-at-all" } });
+      expect(res.status).toBe(503);
+      expect(await problemCode(res)).toBe("AUTH_UNAVAILABLE");
+      expect(res.headers.get("retry-after")).toBe("5");
+    } finally {
+      await dead.stop();
+    }
+  });
+});
