@@ -1,20 +1,22 @@
 import { outbox } from "../db/schema/index.js";
+import { type EventData, type EventType, eventCatalog } from "../events/catalog.js";
 import type { DomainContext } from "../shared/context.js";
 
-export interface NewEvent {
-  /** Dotted, lower case, past tense: `user.registered`. */
-  type: string;
+export interface NewEvent<T extends EventType> {
+  type: T;
   aggregateType: string;
   aggregateId: string;
   courseId?: string | null;
-  data: Record<string, unknown>;
+  data: EventData<T>;
 }
 
 /**
  * Writes a domain event into the outbox in the caller's transaction: it is published after commit, or
- * never if the change rolls back. The envelope carries the actor and the W3C traceparent onward.
+ * never if the change rolls back. The data is checked against the event catalog, so nothing malformed
+ * leaves; the envelope carries the actor and the W3C traceparent onward.
  */
-export async function recordEvent(ctx: DomainContext, event: NewEvent): Promise<string> {
+export async function recordEvent<T extends EventType>(ctx: DomainContext, event: NewEvent<T>): Promise<string> {
+  const data = eventCatalog[event.type].parse(event.data) as Record<string, unknown>;
   const id = ctx.newId();
   await ctx.db.insert(outbox).values({
     id,
@@ -24,7 +26,7 @@ export async function recordEvent(ctx: DomainContext, event: NewEvent): Promise<
     courseId: event.courseId ?? null,
     occurredAt: ctx.now(),
     actor: { userId: ctx.actor.userId, ...(ctx.actor.requestId ? { requestId: ctx.actor.requestId } : {}) },
-    data: event.data,
+    data,
     traceparent: ctx.actor.traceparent,
   });
   return id;

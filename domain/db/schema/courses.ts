@@ -1,20 +1,67 @@
-import { index, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
+import { sql, type SQL } from "drizzle-orm";
+import { boolean, customType, index, integer, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
 import { timestamps, tstz } from "./columns.js";
 import { users } from "./users.js";
 
 export const courseStatuses = ["draft", "published", "archived"] as const;
 export type CourseStatus = (typeof courseStatuses)[number];
 
+/** What happens when a seat frees: the first in line is enrolled at once, or offered the seat for a while. */
+export const waitlistModes = ["auto", "offer"] as const;
+export type WaitlistMode = (typeof waitlistModes)[number];
+
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
 export const courses = pgTable(
   "courses",
   {
     id: uuid("id").primaryKey(),
     title: text("title").notNull(),
+    description: text("description").notNull().default(""),
+    language: text("language").notNull().default("en"),
+    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
     status: text("status").$type<CourseStatus>().notNull().default("draft"),
+    // null means unlimited
+    capacity: integer("capacity"),
+    // seats held by active enrollments and open offers, kept with every change under the course row lock
+    seatsTaken: integer("seats_taken").notNull().default(0),
+    waitlistEnabled: boolean("waitlist_enabled").notNull().default(true),
+    waitlistMode: text("waitlist_mode").$type<WaitlistMode>().notNull().default("auto"),
+    offerTtlHours: integer("offer_ttl_hours").notNull().default(48),
+    selfEnrollment: boolean("self_enrollment").notNull().default(true),
+    // null means open from publication / never closes
+    enrollmentOpensAt: tstz("enrollment_opens_at"),
+    enrollmentClosesAt: tstz("enrollment_closes_at"),
+    sequentialProgress: boolean("sequential_progress").notNull().default(false),
+    publishedAt: tstz("published_at"),
+    archivedAt: tstz("archived_at"),
+    // bumped on every change of the course itself; the ETag is made from it
+    version: integer("version").notNull().default(1),
     createdByUserId: uuid("created_by_user_id").references(() => users.id, { onDelete: "set null" }),
+    search: tsvector("search").generatedAlwaysAs(
+      (): SQL => sql`to_tsvector('simple', coalesce(${courses.title}, '') || ' ' || coalesce(${courses.description}, ''))`,
+    ),
     ...timestamps,
   },
-  (t) => [index("courses_status_idx").on(t.status)],
+  (t) => [
+    index("courses_status_id_idx").on(t.status, t.id),
+    index("courses_search_idx").using("gin", t.search),
+    index("courses_tags_idx").using("gin", t.tags),
+  ],
+);
+
+/** A course counts as done for prerequisites when the learner completed it. */
+export const coursePrerequisites = pgTable(
+  "course_prerequisites",
+  {
+    courseId: uuid("course_id")
+      .notNull()
+      .references(() => courses.id, { onDelete: "cascade" }),
+    requiredCourseId: uuid("required_course_id")
+      .notNull()
+      .references(() => courses.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.courseId, t.requiredCourseId] })],
 );
 
 export const courseRoles = ["instructor", "grader"] as const;

@@ -4,3 +4,5 @@ export * from "./idempotency-keys.js";
 export * from "./audit-log.js";
 export * from "./users.js";
 export * from "./courses.js";
+export * from "./content.js";
+export * from "./enrollments.js";

@@ -1,0 +1,65 @@
+import { sql } from "drizzle-orm";
+import { bigserial, index, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { courses } from "./courses.js";
+import { timestamps, tstz } from "./columns.js";
+import { users } from "./users.js";
+
+export const enrollmentStatuses = ["active", "waitlisted", "offered", "dropped", "removed", "offer-expired", "offer-declined"] as const;
+export type EnrollmentStatus = (typeof enrollmentStatuses)[number];
+/** The statuses in which a learner holds a place (or a place in line); at most one such row per learner and course. */
+export const liveStatuses = ["active", "waitlisted", "offered"] as const satisfies readonly EnrollmentStatus[];
+
+export const enrollmentSources = ["self", "staff", "invitation"] as const;
+export type EnrollmentSource = (typeof enrollmentSources)[number];
+
+export const enrollments = pgTable(
+  "enrollments",
+  {
+    id: uuid("id").primaryKey(),
+    courseId: uuid("course_id")
+      .notNull()
+      .references(() => courses.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    status: text("status").$type<EnrollmentStatus>().notNull(),
+    source: text("source").$type<EnrollmentSource>().notNull(),
+    // FIFO order of the waitlist: assigned once, when the learner joins the line
+    waitlistSeq: bigserial("waitlist_seq", { mode: "number" }).notNull(),
+    enrolledAt: tstz("enrolled_at"),
+    waitlistedAt: tstz("waitlisted_at"),
+    offeredAt: tstz("offered_at"),
+    offerExpiresAt: tstz("offer_expires_at"),
+    endedAt: tstz("ended_at"),
+    // set by the progress work when the learner completes the course (prerequisites read it)
+    completedAt: tstz("completed_at"),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("enrollments_course_id_user_id_live_idx")
+      .on(t.courseId, t.userId)
+      .where(sql`${t.status} in ('active', 'waitlisted', 'offered')`),
+    index("enrollments_course_id_status_waitlist_seq_idx").on(t.courseId, t.status, t.waitlistSeq),
+    index("enrollments_user_id_idx").on(t.userId),
+    index("enrollments_offer_expires_at_idx").on(t.offerExpiresAt).where(sql`${t.status} = 'offered'`),
+  ],
+);
+
+export const invitations = pgTable(
+  "invitations",
+  {
+    id: uuid("id").primaryKey(),
+    courseId: uuid("course_id")
+      .notNull()
+      .references(() => courses.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    // only the hash: the token itself travels in the invitation email
+    tokenHash: text("token_hash").notNull(),
+    invitedByUserId: uuid("invited_by_user_id").references(() => users.id, { onDelete: "set null" }),
+    expiresAt: tstz("expires_at").notNull(),
+    acceptedAt: tstz("accepted_at"),
+    acceptedByUserId: uuid("accepted_by_user_id").references(() => users.id, { onDelete: "set null" }),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("invitations_token_hash_idx").on(t.tokenHash), index("invitations_course_id_idx").on(t.courseId)],
+);

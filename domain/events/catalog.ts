@@ -1,0 +1,45 @@
+import { z } from "zod";
+
+const id = z.uuid();
+const at = z.iso.datetime();
+
+const enrollmentRef = { enrollmentId: id, courseId: id, userId: id };
+
+/**
+ * Every event type with the schema of its `data`. Types are dotted, lower case, past tense; a change of
+ * meaning is a new type, never an edit of an old one. Producers and consumers validate against these.
+ */
+export const eventCatalog = {
+  "user.registered": z.object({ userId: id, email: z.string(), displayName: z.string() }),
+
+  "course.created": z.object({ courseId: id, title: z.string(), createdByUserId: id }),
+  "course.updated": z.object({ courseId: id, version: z.number().int(), fields: z.array(z.string()) }),
+  "course.published": z.object({ courseId: id, title: z.string(), publishedAt: at }),
+  "course.archived": z.object({ courseId: id, archivedAt: at }),
+  "course.staff-added": z.object({ courseId: id, userId: id, role: z.enum(["instructor", "grader"]) }),
+  "course.staff-removed": z.object({ courseId: id, userId: id }),
+  "lesson.completed": z.object({ lessonId: id, courseId: id, userId: id, completedAt: at }),
+
+  "enrollment.created": z.object({ ...enrollmentRef, source: z.enum(["self", "staff", "invitation"]) }),
+  "enrollment.waitlisted": z.object({ ...enrollmentRef, position: z.number().int().positive() }),
+  "enrollment.offered": z.object({ ...enrollmentRef, offerExpiresAt: at }),
+  "enrollment.promoted": z.object({ ...enrollmentRef, from: z.enum(["waitlisted", "offered"]) }),
+  "enrollment.offer-expired": z.object(enrollmentRef),
+  "enrollment.offer-declined": z.object(enrollmentRef),
+  "enrollment.dropped": z.object({ ...enrollmentRef, by: z.enum(["learner", "staff"]), previousStatus: z.enum(["active", "waitlisted", "offered"]) }),
+  "enrollment.invited": z.object({ invitationId: id, courseId: id, email: z.string(), token: z.string(), expiresAt: at }),
+} as const;
+
+export type EventType = keyof typeof eventCatalog;
+export type EventData<T extends EventType> = z.infer<(typeof eventCatalog)[T]>;
+
+/** The envelope published to Service Bus. */
+export const eventEnvelopeSchema = z.object({
+  id: z.uuid(),
+  type: z.string(),
+  occurredAt: at,
+  actor: z.object({ userId: z.uuid().nullable(), requestId: z.string().optional() }).nullable(),
+  data: z.unknown(),
+  traceparent: z.string().nullable(),
+});
+export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
