@@ -1,12 +1,17 @@
 import { app } from "@azure/functions";
 import { bootstrapAdminFromSettings } from "./platform/bootstrap-admin.js";
-import { closePlatform } from "./platform/platform.js";
+import { createLogger } from "./platform/log.js";
+import { closePlatform, platform } from "./platform/platform.js";
 import { settings } from "./platform/settings.js";
 import "./http/system.js";
 import "./http/auth.js";
 import "./http/me.js";
 import "./http/users.js";
 import "./http/audit-log.js";
+import "./http/courses.js";
+import "./http/content.js";
+import "./http/enrollments.js";
+import "./timers/waitlist-offers.js";
 import "./http/ops.js";
 import "./http/not-found.js";
 
@@ -15,6 +20,13 @@ settings();
 
 app.setup({ enableHttpStream: false });
 app.hook.appStart(async () => {
+  const p = platform();
+  try {
+    await p.files.ensureContainer();
+  } catch (err) {
+    // A Blob outage or a missing role at start must not stop the app; /api/ready reports Blob.
+    createLogger({ level: p.settings.LOG_LEVEL, fields: { task: "ensure-container" } }).error("course files container not ensured", { err });
+  }
   await bootstrapAdminFromSettings();
 });
 app.hook.appTerminate(async () => {

@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { type CourseRole, courseStaff, refreshTokens, users } from "../db/schema/index.js";
+import { type CourseRole, courseStaff, enrollments, refreshTokens, users } from "../db/schema/index.js";
 
 export interface CallerFlags {
   isAdmin: boolean;
@@ -30,4 +30,21 @@ export async function courseRoleOf(db: Executor, userId: string, courseId: strin
     .from(courseStaff)
     .where(and(eq(courseStaff.userId, userId), eq(courseStaff.courseId, courseId)));
   return row?.role ?? null;
+}
+
+export async function isActiveLearner(db: Executor, userId: string, courseId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: enrollments.id })
+    .from(enrollments)
+    .where(and(eq(enrollments.userId, userId), eq(enrollments.courseId, courseId), eq(enrollments.status, "active")));
+  return row !== undefined;
+}
+
+export async function isInstructorAnywhere(db: Executor, userId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: courseStaff.courseId })
+    .from(courseStaff)
+    .where(and(eq(courseStaff.userId, userId), eq(courseStaff.role, "instructor")))
+    .limit(1);
+  return row !== undefined;
 }

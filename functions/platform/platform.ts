@@ -4,6 +4,7 @@ import type { ScryptParams } from "../../domain/identity/password-hash.js";
 import type { ThrottlePolicy } from "../../domain/identity/login-throttle.js";
 import { type AccessTokens, createAccessTokens } from "./auth/access-tokens.js";
 import { openBlobService } from "./blob.js";
+import { type BlobFileStore, createBlobFileStore } from "./file-store.js";
 import { type DatabaseHandle, openDatabase } from "./database.js";
 import { type Settings, settings } from "./settings.js";
 
@@ -12,6 +13,8 @@ export interface Platform {
   settings: Settings;
   database: DatabaseHandle;
   blob: BlobServiceClient;
+  /** Course files: SAS URLs for clients, metadata for the domain. One per instance, so the delegation-key cache lives on. */
+  files: BlobFileStore;
   accessTokens: Promise<AccessTokens>;
   kdf: ScryptParams;
   loginThrottle: ThrottlePolicy;
@@ -28,10 +31,13 @@ export function platform(): Platform {
     const accessTokens = createAccessTokens(s);
     // Surface a bad key at start in the log; requests then see the same rejection.
     accessTokens.catch(() => undefined);
+    const blob = openBlobService(s);
+    const clock = () => new Date();
     current = {
       settings: s,
       database: openDatabase(s),
-      blob: openBlobService(s),
+      blob,
+      files: createBlobFileStore({ blob, container: s.BLOB_CONTAINER_COURSE_FILES, clock }),
       accessTokens,
       kdf: { logN: s.AUTH_SCRYPT_LOG_N, r: 8, p: 1 },
       loginThrottle: {
@@ -42,7 +48,7 @@ export function platform(): Platform {
         maxLockSeconds: s.AUTH_LOGIN_MAX_LOCK_S,
         slowAfter: s.AUTH_LOGIN_SLOW_AFTER,
       },
-      clock: () => new Date(),
+      clock,
       newId: () => uuidv7(),
     };
   }

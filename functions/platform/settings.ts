@@ -38,6 +38,8 @@ export const settingsSchema = databaseSettingsSchema
     IDEMPOTENCY_TTL_HOURS: positiveInt.default(24),
     READY_CHECK_TIMEOUT_MS: positiveInt.default(2_000),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    // Timer schedules (6-field NCRONTAB, UTC), read by the host through %NAME% in the registrations.
+    WAITLIST_OFFERS_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 */5 * * * *"),
 
     // Access tokens. HS256 with a shared secret, or ES256/RS256 with a private JWK set whose first key
     // signs and whose every key verifies (rotation by `kid`).

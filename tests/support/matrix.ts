@@ -39,8 +39,9 @@ export async function registeredHttpFunctions(app: RunningApp): Promise<Register
 }
 
 export type AccessDescription =
-  | { kind: "public" | "authenticated" | "admin" }
+  | { kind: "public" | "authenticated" | "admin" | "instructorAnywhere" }
   | { kind: "courseStaff"; roles: string[]; course: string }
+  | { kind: "courseMember"; course: string }
   | { kind: "owner"; owner: string }
   | { kind: "anyOf"; policies: AccessDescription[] };
 
@@ -66,6 +67,8 @@ export interface Persona {
   isAdmin: boolean;
   /** Course id → the persona's staff role there. */
   courseRoles: Record<string, string>;
+  /** Courses the persona is actively enrolled in as a learner. */
+  enrolledIn?: string[];
 }
 
 export interface MatrixContext {
@@ -108,6 +111,14 @@ function allows(policy: AccessDescription, who: Persona, ctx: MatrixContext): bo
       const role = who.courseRoles[locate(policy.course, ctx.courseId, ctx)];
       return role !== undefined && policy.roles.includes(role);
     }
+    case "instructorAnywhere":
+      return who.isAdmin || Object.values(who.courseRoles).includes("instructor");
+    case "courseMember": {
+      if (!who.userId) return false;
+      if (who.isAdmin) return true;
+      const course = locate(policy.course, ctx.courseId, ctx);
+      return who.courseRoles[course] !== undefined || (who.enrolledIn ?? []).includes(course);
+    }
     case "owner":
       if (!who.userId) return false;
       return who.isAdmin || locate(policy.owner, ctx.ownerId, ctx) === who.userId;
@@ -128,6 +139,8 @@ export function describePolicy(policy: AccessDescription): string {
   switch (policy.kind) {
     case "courseStaff":
       return `courseStaff(${policy.roles.join("|")}@${policy.course})`;
+    case "courseMember":
+      return `courseMember(${policy.course})`;
     case "owner":
       return `owner(${policy.owner})`;
     case "anyOf":

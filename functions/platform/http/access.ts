@@ -1,6 +1,6 @@
 import type { Executor } from "../../../domain/db/client.js";
 import type { CourseRole } from "../../../domain/db/schema/index.js";
-import { courseRoleOf } from "../../../domain/identity/caller.js";
+import { courseRoleOf, isActiveLearner, isInstructorAnywhere } from "../../../domain/identity/caller.js";
 
 /** Finds a value from the route's parsed params: directly (`param`) or by a lookup (`resolve`). */
 export type Locator =
@@ -17,6 +17,10 @@ export type AccessPolicy =
   | { kind: "admin" }
   /** Staff of the course the route is about, in one of `roles`. */
   | { kind: "courseStaff"; roles: readonly CourseRole[]; course: Locator }
+  /** Instructors of any course (and admins): who may create courses. */
+  | { kind: "instructorAnywhere" }
+  /** Anyone taking part in the course: its staff and its actively enrolled learners. */
+  | { kind: "courseMember"; course: Locator }
   /** The user who owns the resource (for `/users/{userId}/...`, that user). */
   | { kind: "owner"; owner: Locator }
   | { kind: "anyOf"; policies: readonly AccessPolicy[] };
@@ -25,6 +29,8 @@ export const publicAccess: AccessPolicy = { kind: "public" };
 export const authenticated: AccessPolicy = { kind: "authenticated" };
 export const adminOnly: AccessPolicy = { kind: "admin" };
 export const courseStaff = (roles: readonly CourseRole[], course: Locator = { param: "courseId" }): AccessPolicy => ({ kind: "courseStaff", roles, course });
+export const instructorAnywhere: AccessPolicy = { kind: "instructorAnywhere" };
+export const courseMember = (course: Locator = { param: "courseId" }): AccessPolicy => ({ kind: "courseMember", course });
 export const owner = (locator: Locator = { param: "userId" }): AccessPolicy => ({ kind: "owner", owner: locator });
 export const anyOf = (...policies: AccessPolicy[]): AccessPolicy => ({ kind: "anyOf", policies });
 
@@ -72,6 +78,16 @@ export async function decide(policy: AccessPolicy, caller: Principal, params: Re
       const role = await courseRoleOf(db, caller.userId, courseId);
       return role && policy.roles.includes(role) ? "allow" : "deny";
     }
+    case "instructorAnywhere":
+      if (!caller.userId) return "deny";
+      return caller.isAdmin || (await isInstructorAnywhere(db, caller.userId)) ? "allow" : "deny";
+    case "courseMember": {
+      if (!caller.userId) return "deny";
+      const courseId = await locate(policy.course, params, db);
+      if (!courseId) return "not-found";
+      if (caller.isAdmin) return "allow";
+      return (await courseRoleOf(db, caller.userId, courseId)) || (await isActiveLearner(db, caller.userId, courseId)) ? "allow" : "deny";
+    }
     case "owner": {
       if (!caller.userId) return "deny";
       const ownerId = await locate(policy.owner, params, db);
@@ -91,8 +107,9 @@ export async function decide(policy: AccessPolicy, caller: Principal, params: Re
 }
 
 export type AccessDescription =
-  | { kind: "public" | "authenticated" | "admin" }
+  | { kind: "public" | "authenticated" | "admin" | "instructorAnywhere" }
   | { kind: "courseStaff"; roles: readonly CourseRole[]; course: string }
+  | { kind: "courseMember"; course: string }
   | { kind: "owner"; owner: string }
   | { kind: "anyOf"; policies: AccessDescription[] };
 
@@ -102,6 +119,8 @@ export function describeAccess(policy: AccessPolicy): AccessDescription {
   switch (policy.kind) {
     case "courseStaff":
       return { kind: "courseStaff", roles: policy.roles, course: where(policy.course) };
+    case "courseMember":
+      return { kind: "courseMember", course: where(policy.course) };
     case "owner":
       return { kind: "owner", owner: where(policy.owner) };
     case "anyOf":

@@ -31,6 +31,36 @@ export const problemCatalog = {
   USER_NOT_FOUND: { status: 404, title: "No such user" },
   LAST_ADMIN: { status: 409, title: "At least one admin must remain" },
   AUTH_UNAVAILABLE: { status: 503, title: "Sessions cannot be checked right now" },
+
+  // catalog and content
+  COURSE_NOT_FOUND: { status: 404, title: "No such course" },
+  COURSE_ARCHIVED: { status: 409, title: "The course is archived" },
+  INVALID_COURSE_SETTINGS: { status: 422, title: "These settings contradict each other" },
+  INVALID_STATE_TRANSITION: { status: 409, title: "The course cannot move to that state from its current one" },
+  PREREQUISITE_CYCLE: { status: 422, title: "Prerequisites cannot form a cycle" },
+  LAST_INSTRUCTOR: { status: 409, title: "A course keeps at least one instructor" },
+  MODULE_NOT_FOUND: { status: 404, title: "No such module" },
+  LESSON_NOT_FOUND: { status: 404, title: "No such lesson" },
+  REORDER_MISMATCH: { status: 422, title: "The new order must list every item exactly once" },
+  CONTENT_HAS_LEARNER_WORK: { status: 409, title: "Learners have work in this content; hide it instead" },
+  LESSON_NOT_A_FILE: { status: 409, title: "This lesson does not hold a file" },
+  FILE_NOT_UPLOADED: { status: 409, title: "The file has not been uploaded" },
+  FILE_MISMATCH: { status: 422, title: "The uploaded file does not match what was declared" },
+  LESSON_LOCKED: { status: 403, title: "This lesson is not open to you yet" },
+
+  // enrollment
+  COURSE_NOT_PUBLISHED: { status: 409, title: "The course is not published" },
+  ENROLLMENT_CLOSED: { status: 409, title: "Enrollment is closed" },
+  COURSE_FULL: { status: 409, title: "The course is full" },
+  ALREADY_ENROLLED: { status: 409, title: "Already enrolled" },
+  PREREQUISITES_MISSING: { status: 409, title: "Prerequisite courses are not completed" },
+  ENROLLMENT_NOT_FOUND: { status: 404, title: "No such enrollment" },
+  NO_OPEN_OFFER: { status: 409, title: "There is no open seat offer" },
+  OFFER_EXPIRED: { status: 410, title: "The seat offer has expired" },
+  INVITATION_NOT_FOUND: { status: 404, title: "No such invitation" },
+  INVITATION_EXPIRED: { status: 410, title: "The invitation has expired" },
+  INVITATION_USED: { status: 409, title: "The invitation was used already" },
+  INVITATION_EMAIL_MISMATCH: { status: 403, title: "The invitation is for another email address" },
   SERVICE_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -56,8 +56,7 @@ export function route<
 >(spec: RouteSpec<P, Q, B>): void {
   const { handler, ...declaration } = spec;
   recordRoute(declaration);
-  const bodySchema =
-    spec.body instanceof z.ZodObject && spec.unknownFields !== "strip" ? spec.body.strict() : spec.body;
+  const bodySchema = spec.unknownFields === "strip" ? spec.body : strictBody(spec.body);
 
   app.http(spec.name, {
     methods: [spec.method],
@@ -146,6 +145,13 @@ export function route<
       return response;
     },
   });
+}
+
+/** Unknown top-level body fields are refused: an object body (optional or not) is made strict. */
+function strictBody(schema: z.ZodType | undefined): z.ZodType | undefined {
+  if (schema instanceof z.ZodObject) return schema.strict();
+  if (schema instanceof z.ZodOptional && schema.unwrap() instanceof z.ZodObject) return (schema.unwrap() as z.ZodObject).strict().optional();
+  return schema;
 }
 
 class ServerFaultResponse extends Error {

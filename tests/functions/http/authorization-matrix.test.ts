@@ -37,6 +37,20 @@ let courseId: string;
 let otherCourseId: string;
 let personas: Persona[];
 let fixtures: Record<string, string>;
+let moduleId: string;
+let lessonId: string;
+
+/**
+ * Puts back what a caller's allowed call may have ended (the learner's enrollment, the fixture lesson),
+ * so every persona meets the same fixtures whatever ran before it.
+ */
+async function restoreFixtures(): Promise<void> {
+  await db.sql`insert into modules (id, course_id, title, position) values (${moduleId}, ${courseId}, 'Matrix module', 1) on conflict do nothing`;
+  await db.sql`insert into lessons (id, module_id, course_id, title, kind, position, body) values (${lessonId}, ${moduleId}, ${courseId}, 'Matrix lesson', 'text', 1, 'Hello') on conflict do nothing`;
+  await db.sql`insert into enrollments (id, course_id, user_id, status, source, enrolled_at)
+    select gen_random_uuid(), ${courseId}, ${users.learner.id}, 'active', 'staff', now()
+    where not exists (select 1 from enrollments where course_id = ${courseId} and user_id = ${users.learner.id} and status in ('active', 'waitlisted', 'offered'))`;
+}
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -55,11 +69,14 @@ beforeAll(async () => {
     { userId: grader.id, role: "grader" },
   ]);
   otherCourseId = await createCourse(db, [{ userId: otherInstructor.id, role: "instructor" }]);
+  moduleId = crypto.randomUUID();
+  lessonId = crypto.randomUUID();
+  await restoreFixtures();
 
   // The admin goes last: its calls may change state (revoke sessions, set roles) that others rely on.
   personas = [
     { name: "anonymous", isAdmin: false, courseRoles: {} },
-    { name: "learner", token: learner.accessToken, userId: learner.id, isAdmin: false, courseRoles: {} },
+    { name: "learner", token: learner.accessToken, userId: learner.id, isAdmin: false, courseRoles: {}, enrolledIn: [courseId] },
     { name: "other-learner", token: otherLearner.accessToken, userId: otherLearner.id, isAdmin: false, courseRoles: {} },
     { name: "grader", token: grader.accessToken, userId: grader.id, isAdmin: false, courseRoles: { [courseId]: "grader" } },
     { name: "instructor", token: instructor.accessToken, userId: instructor.id, isAdmin: false, courseRoles: { [courseId]: "instructor" } },
@@ -72,6 +89,8 @@ beforeAll(async () => {
   fixtures = {
     courseId,
     userId: learner.id,
+    moduleId,
+    lessonId,
     file: "init.js",
   };
 
@@ -159,6 +178,7 @@ describe("authorization matrix", () => {
         if (persona.token) headers.authorization = `Bearer ${persona.token}`;
         const withBody = ["POST", "PUT", "PATCH"].includes(route.method);
         if (withBody) headers["content-type"] = "application/json";
+        await restoreFixtures();
         const res = await fetch(`${app.baseUrl}${fn.prefix}/${filled.path}`, { method: route.method, headers, ...(withBody ? { body: "{}" } : {}) });
         const text = await res.text();
         let code: string | undefined;

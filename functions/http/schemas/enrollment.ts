@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { enrollmentSources, enrollmentStatuses } from "../../../domain/db/schema/index.js";
+import type { EnrollmentView } from "../../../domain/enrollment/enrollment-view.js";
+
+const iso = z.iso.datetime();
+
+export const enrollmentSchema = z
+  .object({
+    id: z.uuid(),
+    courseId: z.uuid(),
+    userId: z.uuid(),
+    status: z.enum(enrollmentStatuses),
+    source: z.enum(enrollmentSources),
+    position: z.number().int().positive().nullable().meta({ description: "Place in the waitlist (1 = next), while waitlisted" }),
+    enrolledAt: iso.nullable(),
+    waitlistedAt: iso.nullable(),
+    offerExpiresAt: iso.nullable(),
+    endedAt: iso.nullable(),
+    completedAt: iso.nullable(),
+    createdAt: iso,
+  })
+  .meta({ id: "Enrollment" });
+
+const isoOrNull = (d: Date | null) => d?.toISOString() ?? null;
+
+export const enrollmentBody = (e: EnrollmentView) => ({
+  id: e.id,
+  courseId: e.courseId,
+  userId: e.userId,
+  status: e.status,
+  source: e.source,
+  position: e.position,
+  enrolledAt: isoOrNull(e.enrolledAt),
+  waitlistedAt: isoOrNull(e.waitlistedAt),
+  offerExpiresAt: isoOrNull(e.offerExpiresAt),
+  endedAt: isoOrNull(e.endedAt),
+  completedAt: isoOrNull(e.completedAt),
+  createdAt: e.createdAt.toISOString(),
+});

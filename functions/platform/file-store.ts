@@ -1,0 +1,175 @@
+import {
+  BlobSASPermissions,
+  type BlobSASSignatureValues,
+  type BlobServiceClient,
+  generateBlobSASQueryParameters,
+  RestError,
+  SASProtocol,
+  StorageSharedKeyCredential,
+  type UserDelegationKey,
+} from "@azure/storage-blob";
+import type { FileStore, StoredFile, UploadGrant } from "../../domain/catalog/file-store.js";
+
+export interface BlobFileStore extends FileStore {
+  /** Creates the container, private, unless it exists; safe to call at every start. */
+  ensureContainer(): Promise<void>;
+}
+
+export type FetchUserDelegationKey = (startsOn: Date, expiresOn: Date) => Promise<UserDelegationKey>;
+
+export interface BlobFileStoreOptions {
+  blob: BlobServiceClient;
+  container: string;
+  clock?: () => Date;
+  /**
+   * Where user-delegation keys come from: `blob.getUserDelegationKey` unless given. Only the managed-identity
+   * path uses it; tests pass a fake to check the key cache, which no local emulator can serve.
+   */
+  getUserDelegationKey?: FetchUserDelegationKey;
+}
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+// The SAS starts a little in the past: a client or storage clock slightly ahead must not see "not yet valid".
+const CLOCK_SKEW_MS = 5 * MINUTE_MS;
+const KEY_LIFETIME_MS = 6 * HOUR_MS;
+// A cached key is replaced once it is this close to its own expiry.
+const KEY_REFRESH_MARGIN_MS = HOUR_MS;
+// The service refuses a user-delegation key (and so a SAS signed with it) reaching further than 7 days.
+const KEY_MAX_LIFETIME_MS = 7 * 24 * HOUR_MS;
+
+/** Signs SAS values for one blob and returns the query string. */
+type Signer = (values: BlobSASSignatureValues, now: Date) => Promise<string>;
+
+/**
+ * The domain's FileStore over one Blob Storage container. Clients move the bytes themselves through
+ * short-lived SAS URLs scoped to one blob; nothing here streams file content.
+ */
+export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStore {
+  const { blob } = options;
+  const clock = options.clock ?? (() => new Date());
+  const container = blob.getContainerClient(options.container);
+  const sign = signerFor(blob, options.getUserDelegationKey);
+  // Azurite speaks plain http; in Azure the SAS is only honoured over https.
+  const protocol = new URL(blob.url).protocol === "http:" ? SASProtocol.HttpsAndHttp : SASProtocol.Https;
+
+  const signedUrl = async (blobName: string, ttlSeconds: number, values: Partial<BlobSASSignatureValues>) => {
+    if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) throw new RangeError(`ttlSeconds must be positive, got ${ttlSeconds}`);
+    const now = clock();
+    const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
+    const query = await sign(
+      {
+        ...values,
+        containerName: options.container,
+        blobName,
+        startsOn: new Date(now.getTime() - CLOCK_SKEW_MS),
+        expiresOn: expiresAt,
+        protocol,
+      },
+      now,
+    );
+    return { url: `${container.getBlobClient(blobName).url}?${query}`, expiresAt };
+  };
+
+  return {
+    async ensureContainer() {
+      // No `access` option: the container stays private; every read goes through a SAS.
+      await container.createIfNotExists();
+    },
+
+    async uploadUrl(blobName, contentType, ttlSeconds): Promise<UploadGrant> {
+      const { url, expiresAt } = await signedUrl(blobName, ttlSeconds, { permissions: BlobSASPermissions.parse("cw") });
+      return { url, method: "PUT", headers: { "x-ms-blob-type": "BlockBlob", "content-type": contentType }, expiresAt };
+    },
+
+    async downloadUrl(blobName, ttlSeconds, downloadName) {
+      return signedUrl(blobName, ttlSeconds, {
+        permissions: BlobSASPermissions.parse("r"),
+        ...(downloadName === undefined ? {} : { contentDisposition: attachmentDisposition(downloadName) }),
+      });
+    },
+
+    async stat(blobName): Promise<StoredFile | null> {
+      try {
+        const props = await container.getBlobClient(blobName).getProperties();
+        return { contentType: props.contentType ?? null, sizeBytes: props.contentLength ?? 0 };
+      } catch (err) {
+        if (err instanceof RestError && err.statusCode === 404) return null;
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * An account key (a connection string, Azurite locally) signs directly. A token credential (managed identity
+ * in Azure) has no key: it signs with a user-delegation key, fetched from the service and reused.
+ */
+function signerFor(blob: BlobServiceClient, fetchKey: FetchUserDelegationKey | undefined): Signer {
+  const credential = blob.credential;
+  if (credential instanceof StorageSharedKeyCredential) {
+    return async (values) => generateBlobSASQueryParameters(values, credential).toString();
+  }
+  if (!("getToken" in credential)) {
+    throw new Error("the blob client can sign no SAS: it has neither an account key nor a token credential");
+  }
+  const keyFor = userDelegationKeyCache(fetchKey ?? ((startsOn, expiresOn) => blob.getUserDelegationKey(startsOn, expiresOn)));
+  return async (values, now) => {
+    // A user-delegation SAS is refused once its key has expired, so the key must outlive the SAS.
+    const key = await keyFor(now, values.expiresOn ?? now);
+    return generateBlobSASQueryParameters(values, key, blob.accountName).toString();
+  };
+}
+
+/**
+ * One key serves every SAS until it comes within an hour of its expiry (or a SAS would outlive it).
+ * Concurrent callers share one request; a failed request is not cached.
+ */
+function userDelegationKeyCache(fetchKey: FetchUserDelegationKey) {
+  let pending: Promise<UserDelegationKey> | undefined;
+  const fits = (key: UserDelegationKey, now: Date, sasExpiresOn: Date) =>
+    key.signedExpiresOn.getTime() - KEY_REFRESH_MARGIN_MS > now.getTime() &&
+    key.signedExpiresOn.getTime() >= sasExpiresOn.getTime();
+
+  return async (now: Date, sasExpiresOn: Date): Promise<UserDelegationKey> => {
+    const latest = now.getTime() + KEY_MAX_LIFETIME_MS;
+    if (sasExpiresOn.getTime() > latest) throw new RangeError("a user-delegation SAS cannot last longer than 7 days");
+    for (;;) {
+      const seen = pending;
+      if (!seen) break;
+      const key = await seen.catch(() => undefined);
+      if (key && fits(key, now, sasExpiresOn)) return key;
+      // Another caller may have started a fresh request while this one waited; share it rather than add one.
+      if (pending === seen) break;
+    }
+    const expiresOn = Math.min(latest, Math.max(now.getTime() + KEY_LIFETIME_MS, sasExpiresOn.getTime() + KEY_REFRESH_MARGIN_MS));
+    const request = fetchKey(new Date(now.getTime() - CLOCK_SKEW_MS), new Date(expiresOn));
+    pending = request;
+    request.catch(() => {
+      if (pending === request) pending = undefined;
+    });
+    return request;
+  };
+}
+
+// Bidirectional overrides can disguise an extension ("invoice\u202Efdp.exe" shows as "invoiceexe.pdf").
+const UNSAFE_IN_NAME = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * `attachment` with the given file name, per RFC 6266: a plain-ASCII `filename` every client understands and,
+ * when the name needs more, an RFC 8187 `filename*` in UTF-8 that current browsers prefer.
+ */
+export function attachmentDisposition(fileName: string): string {
+  const name =
+    fileName
+      .replace(/\p{Cs}/gu, "_") // a lone surrogate cannot be encoded as UTF-8
+      .replace(UNSAFE_IN_NAME, "")
+      .replace(/[/\\]/g, "_")
+      .normalize("NFC")
+      .trim() || "download";
+  // Quotes and backslashes would need quoted-pair escaping that clients handle unevenly; '%' may be decoded by some.
+  const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, "_");
+  if (fallback === name) return `attachment; filename="${name}"`;
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
