@@ -70,6 +70,21 @@ describe("OpenAPI and docs", () => {
     expect(doc.components.schemas).toHaveProperty("Problem");
   });
 
+  it("documents every declared route, with its access policy", async () => {
+    const admin = await signUp(app, db, { label: "docs-admin", admin: true });
+    const routes = (await jsonOf(await call(app, "GET", "/v1/ops/routes", { token: admin.accessToken }))) as {
+      items: { name: string; method: string; path: string; hidden: boolean }[];
+    };
+    const doc = (await (await fetch(`${app.baseUrl}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { operationId: string; "x-access": unknown }>> };
+    const missing = routes.items
+      .filter((r) => !r.hidden)
+      .filter((r) => doc.paths[r.path.replace(/^\/api/, "")]?.[r.method.toLowerCase()]?.operationId !== r.name)
+      .map((r) => `${r.method} ${r.path}`);
+    expect(missing).toEqual([]);
+    expect(routes.items.filter((r) => !r.hidden).length).toBeGreaterThan(40);
+    for (const ops of Object.values(doc.paths)) for (const op of Object.values(ops)) expect(op["x-access"]).toBeDefined();
+  });
+
   it("renders the docs page from local assets only", async () => {
     const res = await fetch(`${app.baseUrl}/api/docs`);
     expect(res.status).toBe(200);
