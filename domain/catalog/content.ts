@@ -73,7 +73,12 @@ async function reorder(ctx: DomainContext, table: typeof modules | typeof lesson
   }
   const now = ctx.now();
   for (const [index, id] of ids.entries()) {
-    await ctx.db.update(table).set({ position: index + 1, updatedAt: now }).where(eq(table.id, id));
+    if (table === lessons) {
+      // A lesson's ETag comes from its version: a move changes what clients hold, so it bumps it.
+      await ctx.db.update(lessons).set({ position: index + 1, version: sql`${lessons.version} + 1`, updatedAt: now }).where(eq(lessons.id, id));
+    } else {
+      await ctx.db.update(modules).set({ position: index + 1, updatedAt: now }).where(eq(modules.id, id));
+    }
   }
   return ok(null);
 }
@@ -203,7 +208,7 @@ export async function lessonLock(db: Executor, lesson: LessonRow, userId: string
 /** Marks a lesson completed for a learner, once; the event goes out only the first time. */
 export async function completeLesson(ctx: DomainContext, lessonId: string, userId: string): Promise<Result<{ completedAt: Date; first: boolean }, CatalogErrorCode>> {
   const lesson = await findLesson(ctx.db, lessonId);
-  if (!lesson || lesson.hiddenAt) return fail("LESSON_NOT_FOUND");
+  if (!lesson || lesson.hiddenAt || (await findModule(ctx.db, lesson.moduleId))?.hiddenAt) return fail("LESSON_NOT_FOUND");
   const lock = await lessonLock(ctx.db, lesson, userId, ctx.now());
   if (lock) return fail("LESSON_LOCKED", lock === "unlocks-later" ? "This lesson is not open yet." : "Complete the earlier lessons first.", { reason: lock });
   const now = ctx.now();

@@ -35,7 +35,15 @@ export async function requestLessonUpload(
   const blobName = `courses/${lesson.courseId}/lessons/${lesson.id}/${ctx.newId()}${extension ? `.${extension}` : ""}`;
   await ctx.db
     .update(lessons)
-    .set({ fileBlobName: blobName, fileName: file.fileName, fileContentType: file.contentType, fileSizeBytes: file.sizeBytes, fileStatus: "awaiting-upload", updatedAt: ctx.now() })
+    .set({
+      fileBlobName: blobName,
+      fileName: file.fileName,
+      fileContentType: file.contentType,
+      fileSizeBytes: file.sizeBytes,
+      fileStatus: "awaiting-upload",
+      version: sql`${lessons.version} + 1`,
+      updatedAt: ctx.now(),
+    })
     .where(eq(lessons.id, lessonId));
   const grant = await store.uploadUrl(blobName, file.contentType, UPLOAD_URL_TTL_SECONDS);
   return ok({ ...grant, blobName });

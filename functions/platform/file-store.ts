@@ -78,7 +78,8 @@ export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStor
     },
 
     async uploadUrl(blobName, contentType, ttlSeconds): Promise<UploadGrant> {
-      const { url, expiresAt } = await signedUrl(blobName, ttlSeconds, { permissions: BlobSASPermissions.parse("cw") });
+      // Create only: the grant makes the blob once and cannot replace it after the upload was confirmed.
+      const { url, expiresAt } = await signedUrl(blobName, ttlSeconds, { permissions: BlobSASPermissions.parse("c") });
       return { url, method: "PUT", headers: { "x-ms-blob-type": "BlockBlob", "content-type": contentType }, expiresAt };
     },
 

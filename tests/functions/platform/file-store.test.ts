@@ -47,7 +47,7 @@ describe("blob file store against Azurite", () => {
     expect(grant.headers).toEqual({ "x-ms-blob-type": "BlockBlob", "content-type": "text/plain; charset=utf-8" });
     // Azurite is plain http: the SAS must allow http there.
     expect(new URL(grant.url).searchParams.get("spr")).toBe("https,http");
-    expect(new URL(grant.url).searchParams.get("sp")).toBe("cw");
+    expect(new URL(grant.url).searchParams.get("sp")).toBe("c");
 
     const res = await fetch(grant.url, { method: "PUT", headers: grant.headers, body: "hello, ringlet" });
     expect(res.status).toBe(201);
