@@ -1,4 +1,4 @@
-// The floor: a bare Node HTTP server doing the same work as the two benchmarked routes, with the same
+// The floor: a bare Node HTTP server doing the same work as the benchmarked routes, with the same
 // driver and pool size, and none of the runtime, programming model or route helper in between.
 import { createServer } from "node:http";
 import postgres from "postgres";
@@ -21,6 +21,14 @@ const server = createServer((req, res) => {
           oldestAgeSeconds: oldest ? (Date.now() - oldest.getTime()) / 1000 : null,
         }),
       );
+      return;
+    }
+    // The catalog floor: one course by primary key, one query (the runtime adds its prerequisites query).
+    const course = /^\/api\/v1\/courses\/([0-9a-f-]{36})$/.exec(req.url ?? "");
+    if (course) {
+      const [row] = await sql`select * from courses where id = ${course[1] as string}`;
+      if (!row) res.writeHead(404).end();
+      else res.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(row));
       return;
     }
     res.writeHead(404).end();

@@ -1,0 +1,195 @@
+// bench/enrollment: a crowd enrolling at once into one small course through the local runtime over real HTTP
+// (each learner with their own bearer token and Idempotency-Key), then whether the seats and the waitlist came
+// out exact; then the catalog read path (one course, the first page) beside a bare Node floor doing the
+// one-query course read, measured in the same run.
+// Usage: npm run bench:enrollment
+//   BENCH_LEARNERS (2000), BENCH_CAPACITY (100), BENCH_CONCURRENCY (50), BENCH_DEADLINE_S (300),
+//   BENCH_SECONDS (10) and BENCH_CONNECTIONS (10) for the catalog measurements; DATABASE_POOL_MAX (5) for both servers.
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { SignJWT } from "jose";
+import postgres from "postgres";
+import { v7 as uuidv7 } from "uuid";
+import { benchEnvironment, percentile, printTable, root } from "./environment.js";
+
+const learnersWanted = Number(process.env.BENCH_LEARNERS ?? 2000);
+const capacity = Number(process.env.BENCH_CAPACITY ?? 100);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const deadlineSeconds = Number(process.env.BENCH_DEADLINE_S ?? 300);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const poolMax = process.env.DATABASE_POOL_MAX ?? "5";
+
+// Tokens are minted here, as the app would sign them, with the sample settings' key; the runtime gets the
+// same values explicitly so a developer's local.settings.json cannot disagree.
+const sample = JSON.parse(readFileSync(join(root, "local.settings.sample.json"), "utf8")) as { Values: Record<string, string> };
+const auth = {
+  AUTH_JWT_ALGORITHM: "HS256",
+  AUTH_JWT_SECRET: sample.Values.AUTH_JWT_SECRET as string,
+  AUTH_JWT_ISSUER: sample.Values.AUTH_JWT_ISSUER as string,
+  AUTH_JWT_AUDIENCE: sample.Values.AUTH_JWT_AUDIENCE as string,
+};
+const key = new TextEncoder().encode(auth.AUTH_JWT_SECRET);
+// No `sid` claim: sessions are only checked when the token names one.
+const accessToken = (userId: string) =>
+  new SignJWT({}).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(userId).setIssuer(auth.AUTH_JWT_ISSUER).setAudience(auth.AUTH_JWT_AUDIENCE).setIssuedAt().setExpirationTime("30m").sign(key);
+
+async function insertUsers(sql: postgres.Sql, n: number, label: string, admin = false): Promise<string[]> {
+  const rows = Array.from({ length: n }, (_, i) => {
+    const id = uuidv7();
+    return { id, email: `${label}-${i}-${id.slice(-12)}@example.test`, display_name: `${label} ${i}`, is_admin: admin };
+  });
+  for (let i = 0; i < rows.length; i += 1_000) await sql`insert into users ${sql(rows.slice(i, i + 1_000), "id", "email", "display_name", "is_admin")}`;
+  return rows.map((r) => r.id);
+}
+
+async function api(base: string, method: string, path: string, token: string, body?: unknown) {
+  const res = await fetch(`${base}/api${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "idempotency-key": randomUUID(), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+interface Outcome {
+  status: number | "error";
+  ms: number;
+  enrollment?: { status: string; position: number | null };
+}
+
+/** Every learner enrolls once, `concurrency` at a time; nothing new starts after the deadline. */
+async function enrollAll(base: string, courseId: string, tokens: string[]): Promise<{ outcomes: Outcome[]; seconds: number; skipped: number }> {
+  const outcomes: Outcome[] = [];
+  const deadline = Date.now() + deadlineSeconds * 1000;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, tokens.length) }, async () => {
+      while (next < tokens.length && Date.now() < deadline) {
+        const token = tokens[next++] as string;
+        const t0 = performance.now();
+        try {
+          const res = await fetch(`${base}/api/v1/courses/${courseId}/enrollments`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${token}`, "idempotency-key": randomUUID() },
+            signal: AbortSignal.timeout(30_000),
+          });
+          const body = (await res.json()) as { status?: string; position?: number | null };
+          const ms = performance.now() - t0;
+          outcomes.push({ status: res.status, ms, ...(res.status === 201 ? { enrollment: { status: String(body.status), position: body.position ?? null } } : {}) });
+        } catch {
+          outcomes.push({ status: "error", ms: performance.now() - t0 });
+        }
+      }
+    }),
+  );
+  return { outcomes, seconds: (performance.now() - started) / 1000, skipped: tokens.length - next };
+}
+
+async function load(url: string) {
+  const result = await autocannon({ url, connections, duration: seconds });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, failures: result.errors + result.timeouts + result.non2xx };
+}
+
+const isDense = (positions: number[]) => {
+  const sorted = [...positions].sort((a, b) => a - b);
+  return sorted.every((p, i) => p === i + 1);
+};
+
+const bench = await benchEnvironment();
+try {
+  const sql = postgres(bench.databaseUrl, { max: 2, onnotice: () => {} });
+  const serverEnv = { ...auth, DATABASE_POOL_MAX: poolMax };
+  const runtime = await bench.serve(["dist/local/cli.js", "start"], "/api/health", serverEnv);
+  const bare = await bench.serve(["--import", "tsx", "bench/bare-server.ts"], "/api/health", serverEnv);
+
+  // The course through the API, as an admin; a catalog of 200 published courses beside it, written directly.
+  const [adminId] = await insertUsers(sql, 1, "bench-admin", true);
+  const adminToken = await accessToken(adminId as string);
+  const created = await api(runtime, "POST", "/v1/courses", adminToken, { title: "Bench: the crowded course", capacity, waitlistEnabled: true, waitlistMode: "auto" });
+  const courseId = created.id as string;
+  await api(runtime, "POST", `/v1/courses/${courseId}/publish`, adminToken);
+  const catalog = Array.from({ length: 199 }, (_, i) => ({ id: uuidv7(), title: `Catalog course ${i}`, description: `Seeded course number ${i}`, status: "published", capacity: 30 }));
+  await sql`insert into courses ${sql(catalog, "id", "title", "description", "status", "capacity")}`;
+  await sql`update courses set published_at = now() where published_at is null and status = 'published'`;
+
+  const learners = await insertUsers(sql, learnersWanted, "bench-learner");
+  const tokens = await Promise.all(learners.map(accessToken));
+
+  // Warm the runtime (JIT, pool, token verification) on reads before the burst.
+  await autocannon({ url: `${runtime}/api/v1/courses/${courseId}`, connections, amount: 500, headers: { authorization: `Bearer ${tokens[0] as string}` } });
+
+  const run = await enrollAll(runtime, courseId, tokens);
+  const ms = run.outcomes.map((o) => o.ms).sort((a, b) => a - b);
+  const statuses = new Map<string, number>();
+  for (const o of run.outcomes) statuses.set(String(o.status), (statuses.get(String(o.status)) ?? 0) + 1);
+  const answered = run.outcomes.flatMap((o) => (o.enrollment ? [o.enrollment] : []));
+  const answeredPositions = answered.flatMap((e) => (e.status === "waitlisted" && e.position !== null ? [e.position] : []));
+
+  const [counts] = await sql<{ active: number; waitlisted: number; seats_taken: number }[]>`
+    select count(*) filter (where e.status = 'active')::int as active, count(*) filter (where e.status = 'waitlisted')::int as waitlisted,
+           (select seats_taken from courses where id = ${courseId}) as seats_taken
+    from enrollments e where e.course_id = ${courseId}`;
+  const tablePositions = (
+    await sql<{ position: number }[]>`
+      select (select count(*)::int from enrollments w where w.course_id = e.course_id and w.status = 'waitlisted' and w.waitlist_seq <= e.waitlist_seq) as position
+      from enrollments e where e.course_id = ${courseId} and e.status = 'waitlisted'`
+  ).map((r) => r.position);
+  const [events] = await sql<{ created: number; waitlisted: number }[]>`
+    select count(*) filter (where type = 'enrollment.created')::int as created, count(*) filter (where type = 'enrollment.waitlisted')::int as waitlisted
+    from outbox where course_id = ${courseId}`;
+
+  const expectWaitlisted = Math.max(0, learnersWanted - capacity);
+  const verdict = (ok: boolean) => (ok ? "ok" : "WRONG");
+  console.log(`\nbench/enrollment: ${learnersWanted} learners into a ${capacity}-seat course (waitlist auto), ${concurrency} requests in flight, runtime pool ${poolMax}, node ${process.version}\n`);
+  printTable(
+    ["measure", "value"],
+    [
+      ["requests sent", `${run.outcomes.length}${run.skipped ? ` (${run.skipped} not sent: deadline)` : ""}`],
+      ["wall time", `${run.seconds.toFixed(2)} s`],
+      ["throughput", `${(run.outcomes.length / run.seconds).toFixed(0)} req/s`],
+      ["latency p50 / p95 / p99", `${percentile(ms, 50).toFixed(1)} / ${percentile(ms, 95).toFixed(1)} / ${percentile(ms, 99).toFixed(1)} ms`],
+      ["latency max", `${(ms[ms.length - 1] ?? NaN).toFixed(1)} ms`],
+      ["status counts", [...statuses].map(([s, n]) => `${s}: ${n}`).join(", ")],
+    ],
+  );
+  console.log("");
+  printTable(
+    ["check", "expected", "got", ""],
+    [
+      ["active (table)", String(capacity), String(counts?.active), verdict(counts?.active === capacity)],
+      ["courses.seats_taken", String(capacity), String(counts?.seats_taken), verdict(counts?.seats_taken === capacity)],
+      ["waitlisted (table)", String(expectWaitlisted), String(counts?.waitlisted), verdict(counts?.waitlisted === expectWaitlisted)],
+      ["positions answered dense", `1..${expectWaitlisted}`, `${answeredPositions.length} values`, verdict(answeredPositions.length === expectWaitlisted && isDense(answeredPositions))],
+      ["positions from table dense", `1..${expectWaitlisted}`, `${tablePositions.length} values`, verdict(tablePositions.length === expectWaitlisted && isDense(tablePositions))],
+      ["outbox created / waitlisted", `${capacity} / ${expectWaitlisted}`, `${events?.created} / ${events?.waitlisted}`, verdict(events?.created === capacity && events?.waitlisted === expectWaitlisted)],
+    ],
+  );
+
+  // The catalog read path, anonymous (public routes), beside the floor's one-query course read.
+  const rows: string[][] = [];
+  const floorUrl = `${bare}/api/v1/courses/${courseId}`;
+  await autocannon({ url: floorUrl, connections, amount: 500 });
+  const floor = await load(floorUrl);
+  rows.push(["GET /api/v1/courses/{id}", "bare node (floor)", floor.rps.toFixed(0), `${floor.p50} ms`, `${floor.p99} ms`, String(floor.failures), "1.00x"]);
+  for (const [label, path] of [
+    ["GET /api/v1/courses/{id}", `/api/v1/courses/${courseId}`],
+    ["GET /api/v1/courses", "/api/v1/courses"],
+  ] as const) {
+    await autocannon({ url: `${runtime}${path}`, connections, amount: 500 });
+    const app = await load(`${runtime}${path}`);
+    rows.push([label, "local runtime", app.rps.toFixed(0), `${app.p50} ms`, `${app.p99} ms`, String(app.failures), `${(app.rps / floor.rps).toFixed(2)}x`]);
+  }
+  await sql.end();
+  console.log(`\ncatalog reads: ${connections} connections, ${seconds} s per measurement, ${catalog.length + 1} published courses`);
+  console.log("(floor: 1 query by primary key; the runtime's course read adds the prerequisites query, the first page reads 21 courses + their prerequisites)\n");
+  printTable(["route", "server", "req/s", "p50", "p99", "failed", "of floor"], rows);
+} finally {
+  await bench.close();
+}
