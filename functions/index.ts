@@ -12,7 +12,13 @@ import "./http/courses.js";
 import "./http/content.js";
 import "./http/enrollments.js";
 import "./timers/waitlist-offers.js";
+import "./timers/outbox-sweep.js";
+import "./timers/webhook-retries.js";
+import "./timers/housekeeping.js";
+import "./events/webhooks.js";
+import "./http/webhooks.js";
 import "./http/ops.js";
+import "./http/ops-dead-letters.js";
 import "./http/not-found.js";
 
 // Fail fast: a bad setting stops the app at load, naming each problem, before any request arrives.

@@ -6,6 +6,10 @@ import { startEmbeddedPostgres } from './services/postgres.js';
 import { startAzurite } from './services/azurite.js';
 import { isPortOpen } from './services/ports.js';
 import { usesDevelopmentStorage } from './settings.js';
+// --- Service Bus (local/servicebus) ---
+import { startServiceBusBroker } from './servicebus/broker.js';
+import { emulatorEndpoints } from './servicebus/settings.js';
+// --- end Service Bus ---
 
 export interface RunningServices {
   stop(): Promise<void>;
@@ -52,6 +56,34 @@ export async function startBackingServices(appRoot: string, databaseName: string
       })(),
     );
   }
+
+  // --- Service Bus (local/servicebus): a broker for each emulator connection string on this machine ---
+  for (const endpoint of emulatorEndpoints(env)) {
+    tasks.push(
+      (async () => {
+        // A broker (or the official emulator) already listening there is reused, as with Azurite.
+        if (await isPortOpen(endpoint.port)) {
+          hostLog(`Service Bus: 127.0.0.1:${endpoint.port} already listening, reused (${endpoint.settings.join(', ')}).`);
+          return;
+        }
+        const setting = env.LOCAL_SERVICEBUS_ENTITIES;
+        const entitiesFile = setting ? path.resolve(appRoot, setting) : undefined;
+        if (!entitiesFile) hostLog('Service Bus: LOCAL_SERVICEBUS_ENTITIES is not set; the broker starts without queues or topics.');
+        // LOCAL_SERVICEBUS_DATA: "memory" (tests, benchmarks) or a folder; by default under .local-data.
+        const dataSetting = env.LOCAL_SERVICEBUS_DATA;
+        const dataDir =
+          dataSetting === 'memory'
+            ? 'memory'
+            : dataSetting
+              ? path.resolve(appRoot, dataSetting)
+              : path.join(localDataDir(appRoot), endpoint.port === 5672 ? 'servicebus' : `servicebus-${endpoint.port}`);
+        const broker = await startServiceBusBroker({ port: endpoint.port, entities: entitiesFile ?? {}, dataDir, onLog: hostLog });
+        stops.push(broker.stop);
+        hostLog(`Service Bus broker started: amqp://127.0.0.1:${broker.port} (${endpoint.settings.join(', ')}${entitiesFile ? `; entities from ${setting}` : ''})`);
+      })(),
+    );
+  }
+  // --- end Service Bus ---
 
   const results = await Promise.allSettled(tasks);
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

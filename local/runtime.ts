@@ -15,6 +15,7 @@ import { ScheduleStatusStore } from './timer-schedule-store.js';
 import { runCommand } from './child-command.js';
 import { hostError, hostLog, hostWarn } from './log.js';
 import type { TriggerModule } from './trigger-module.js';
+import { ServiceBusTriggerModule, readServiceBusHostOptions } from './servicebus/trigger.js'; // Service Bus
 
 export const hostVersion = '4.1000.0-local';
 const allMethods = 'GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS';
@@ -90,6 +91,8 @@ export class LocalRuntime {
     const routes = new HttpRouteTable(hostConfig.routePrefix);
     const timers = new TimerTriggerModule(this.invoker, new ScheduleStatusStore(path.join(localDataDir(appRoot), 'timers')));
     this.triggers.push(timers);
+    const serviceBus = new ServiceBusTriggerModule(this.invoker, readServiceBusHostOptions(appRoot)); // Service Bus
+    this.triggers.push(serviceBus);
     const listing: string[] = [];
     const port = httpPort(appRoot);
     const baseUrl = `http://127.0.0.1:${port}`;
@@ -115,6 +118,10 @@ export class LocalRuntime {
       } else if (type.toLowerCase() === 'timertrigger') {
         const ok = disabled || timers.add(fn, resolved);
         listing.push(ok ? `${fn.name}: timerTrigger (${String(resolved.schedule)})${suffix}` : `${fn.name}: timerTrigger (in error)`);
+      } else if (type.toLowerCase() === 'servicebustrigger') {
+        // Service Bus (local/servicebus/trigger.ts)
+        const ok = disabled || serviceBus.add(fn, resolved);
+        listing.push(ok ? `${fn.name}: ${serviceBus.describe(fn)}${suffix}` : `${fn.name}: serviceBusTrigger (in error)`);
       } else {
         const module = this.triggers.find((t) => t.triggerType.toLowerCase() === type.toLowerCase());
         listing.push(module ? `${fn.name}: ${module.describe(fn)}${suffix}` : `${fn.name}: ${type} (not supported locally yet)`);

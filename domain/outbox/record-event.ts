@@ -29,5 +29,6 @@ export async function recordEvent<T extends EventType>(ctx: DomainContext, event
     data,
     traceparent: ctx.actor.traceparent,
   });
+  ctx.onEventRecorded?.();
   return id;
 }

@@ -17,6 +17,8 @@ export interface DomainContext {
   now(): Date;
   newId(): string;
   actor: Actor;
+  /** Told when an event was written to the outbox, so the caller can ask the relay to publish after commit. */
+  onEventRecorded?: () => void;
 }
 
 export const systemActor: Actor = { userId: null, requestId: null, clientIp: null, traceparent: null };

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { outboxBacklog } from "../../domain/outbox/outbox-backlog.js";
 import { adminOnly, describeAccess } from "../platform/http/access.js";
 import { declaredRoutes } from "../platform/http/route-registry.js";
+import type { RelayStatus } from "../platform/outbox-relay.js";
 import { route } from "../platform/http/route.js";
 
 const outboxStatusSchema = z
@@ -9,6 +10,9 @@ const outboxStatusSchema = z
     backlog: z.number().int().meta({ description: "Committed events not yet published" }),
     oldestCreatedAt: z.iso.datetime().nullable(),
     oldestAgeSeconds: z.number().nullable(),
+    publishPausedUntil: z.iso.datetime().nullable(),
+    lastPublishError: z.string().nullable(),
+    lastPublishedAt: z.iso.datetime().nullable(),
   })
   .meta({ id: "OutboxStatus" });
 
@@ -29,10 +33,17 @@ route({
         backlog: backlog.size,
         oldestCreatedAt: oldest?.toISOString() ?? null,
         oldestAgeSeconds: oldest ? Math.max(0, (ctx.now().getTime() - oldest.getTime()) / 1000) : null,
+        ...relayStatus(ctx.platform.relay.status()),
       },
       headers: { "cache-control": "no-store" },
     };
   },
+});
+
+const relayStatus = (r: RelayStatus) => ({
+  publishPausedUntil: r.pausedUntil?.toISOString() ?? null,
+  lastPublishError: r.lastError,
+  lastPublishedAt: r.lastPublishedAt?.toISOString() ?? null,
 });
 
 const routeListingSchema = z.object({

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { publicAccess } from "../platform/http/access.js";
 import { openApiDocument } from "../platform/http/openapi.js";
 import { route } from "../platform/http/route.js";
-import { checkDependencies } from "../platform/readiness.js";
+import { checkDependencies, outboxHealth } from "../platform/readiness.js";
 
 const healthSchema = z.object({ status: z.literal("ok") }).meta({ id: "Health" });
 const dependencySchema = z.object({
@@ -13,8 +13,14 @@ const dependencySchema = z.object({
   latencyMs: z.number().int(),
   error: z.string().optional(),
 });
+const outboxHealthSchema = z.object({
+  backlog: z.number().int(),
+  oldestAgeSeconds: z.number().nullable(),
+  publishPausedUntil: z.iso.datetime().nullable(),
+  lastPublishError: z.string().nullable(),
+});
 const readinessSchema = z
-  .object({ status: z.enum(["ready", "not-ready"]), checks: z.record(z.string(), dependencySchema) })
+  .object({ status: z.enum(["ready", "not-ready"]), checks: z.record(z.string(), dependencySchema), outbox: outboxHealthSchema.nullable() })
   .meta({ id: "Readiness" });
 
 route({
@@ -43,10 +49,11 @@ route({
   handler: async (_input, ctx) => {
     const checks = await checkDependencies(ctx.platform);
     const ready = Object.values(checks).every((c) => c.status === "up");
+    const outbox = checks.postgres?.status === "up" ? await outboxHealth(ctx.platform).catch(() => null) : null;
     if (!ready) ctx.log.warn("not ready", { checks });
     return {
       status: ready ? 200 : 503,
-      body: { status: ready ? "ready" : "not-ready", checks },
+      body: { status: ready ? "ready" : "not-ready", checks, outbox },
       headers: { "cache-control": "no-store" },
     };
   },

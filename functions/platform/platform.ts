@@ -6,6 +6,9 @@ import { type AccessTokens, createAccessTokens } from "./auth/access-tokens.js";
 import { openBlobService } from "./blob.js";
 import { type BlobFileStore, createBlobFileStore } from "./file-store.js";
 import { type DatabaseHandle, openDatabase } from "./database.js";
+import { createOutboxRelay, type OutboxRelay } from "./outbox-relay.js";
+import { openServiceBus } from "./service-bus.js";
+import type { ServiceBusClient } from "@azure/service-bus";
 import { type Settings, settings } from "./settings.js";
 
 /** The clients the app shares across invocations of one instance, built once on first use. */
@@ -16,6 +19,10 @@ export interface Platform {
   /** Course files: SAS URLs for clients, metadata for the domain. One per instance, so the delegation-key cache lives on. */
   files: BlobFileStore;
   accessTokens: Promise<AccessTokens>;
+  /** Opened on first use: instances that never publish or check readiness open no AMQP connection. */
+  serviceBus(): ServiceBusClient;
+  relay: OutboxRelay;
+  closeServiceBus(): Promise<void>;
   kdf: ScryptParams;
   loginThrottle: ThrottlePolicy;
   clock: () => Date;
@@ -33,9 +40,17 @@ export function platform(): Platform {
     accessTokens.catch(() => undefined);
     const blob = openBlobService(s);
     const clock = () => new Date();
+    const database = openDatabase(s);
+    let serviceBus: ServiceBusClient | undefined;
+    const getServiceBus = () => (serviceBus ??= openServiceBus(s));
     current = {
       settings: s,
-      database: openDatabase(s),
+      database,
+      serviceBus: getServiceBus,
+      closeServiceBus: async () => {
+        await serviceBus?.close().catch(() => undefined);
+      },
+      relay: createOutboxRelay({ db: database.db, serviceBus: getServiceBus, topic: s.SERVICEBUS_TOPIC, batchSize: s.OUTBOX_BATCH_SIZE, clock }),
       blob,
       files: createBlobFileStore({ blob, container: s.BLOB_CONTAINER_COURSE_FILES, clock }),
       accessTokens,
@@ -58,5 +73,8 @@ export function platform(): Platform {
 export async function closePlatform(): Promise<void> {
   const open = current;
   current = undefined;
-  await open?.database.close();
+  if (!open) return;
+  await open.relay.close();
+  await open.closeServiceBus();
+  await open.database.close();
 }

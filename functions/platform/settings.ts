@@ -34,6 +34,26 @@ export const settingsSchema = databaseSettingsSchema
     BlobStorage__clientId: z.string().optional(),
     BLOB_CONTAINER_COURSE_FILES: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$/).default("course-files"),
 
+    // Service Bus: a connection string locally (the local broker), the namespace with a managed identity in Azure.
+    // The trigger bindings name the same setting (`connection: "ServiceBusConnection"`).
+    ServiceBusConnection: z.string().optional(),
+    ServiceBusConnection__fullyQualifiedNamespace: z.string().optional(),
+    ServiceBusConnection__clientId: z.string().optional(),
+    SERVICEBUS_TOPIC: z.string().min(1).default("lms-events"),
+    OUTBOX_SWEEP_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("*/10 * * * * *"),
+    OUTBOX_BATCH_SIZE: positiveInt.max(500).default(100),
+
+    WEBHOOK_TIMEOUT_MS: positiveInt.max(60_000).default(10_000),
+    WEBHOOK_MAX_ATTEMPTS: positiveInt.max(50).default(8),
+    WEBHOOK_RETRY_BASE_S: positiveInt.default(30),
+    WEBHOOK_RETRY_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 * * * * *"),
+    // Development only: lets webhooks target loopback/private addresses and plain http (local receivers).
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS: flag.default(false),
+
+    HOUSEKEEPING_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 30 3 * * *"),
+    EVENT_RETENTION_DAYS: positiveInt.default(30),
+    TOKEN_RETENTION_DAYS: positiveInt.default(30),
+
     HTTP_MAX_BODY_BYTES: positiveInt.default(1_048_576),
     IDEMPOTENCY_TTL_HOURS: positiveInt.default(24),
     READY_CHECK_TIMEOUT_MS: positiveInt.default(2_000),
@@ -71,6 +91,11 @@ export const settingsSchema = databaseSettingsSchema
   .refine((s) => Boolean(s.BlobStorage || s.BlobStorage__serviceUri), {
     path: ["BlobStorage"],
     message: "set BlobStorage (connection string) or BlobStorage__serviceUri (managed identity)",
+    when: () => true,
+  })
+  .refine((s) => Boolean(s.ServiceBusConnection || s.ServiceBusConnection__fullyQualifiedNamespace), {
+    path: ["ServiceBusConnection"],
+    message: "set ServiceBusConnection (connection string) or ServiceBusConnection__fullyQualifiedNamespace (managed identity)",
     when: () => true,
   })
   .refine((s) => s.AUTH_JWT_ALGORITHM !== "HS256" || Boolean(s.AUTH_JWT_SECRET), {

@@ -30,6 +30,9 @@ export interface StartOptions {
 export async function startApp(options: StartOptions): Promise<RunningApp> {
   const port = await freePort();
   const storage = inject("storageConnectionString");
+  // Each app gets its own in-memory Service Bus broker (the runtime starts one for an emulator endpoint),
+  // so no two test files ever consume each other's events.
+  const busPort = await freePort();
   let output = "";
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(repoRoot, "dist", "local", "cli.js"), "start"], {
     cwd: options.appRoot ?? repoRoot,
@@ -38,6 +41,8 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       PORT: String(port),
       AzureWebJobsStorage: storage,
       BlobStorage: storage,
+      ServiceBusConnection: `Endpoint=sb://127.0.0.1:${busPort};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`,
+      LOCAL_SERVICEBUS_DATA: "memory",
       LOG_LEVEL: "warn",
       // A cheaper KDF keeps sign-ins fast in tests; the cost itself is tested separately.
       AUTH_SCRYPT_LOG_N: "12",

@@ -6,3 +6,4 @@ export * from "./users.js";
 export * from "./courses.js";
 export * from "./content.js";
 export * from "./enrollments.js";
+export * from "./webhooks.js";

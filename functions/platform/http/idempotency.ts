@@ -59,6 +59,8 @@ export async function claimIdempotencyKey(tx: Transaction, req: IdempotentReques
     if (isLockTimeout(err)) throw new ProblemError("IDEMPOTENCY_KEY_IN_USE", { headers: { "retry-after": "1" } });
     throw err;
   }
+  // The bounded wait was for the claim only: the handler's own locks (a busy course) wait as usual.
+  await tx.execute(sql`set local lock_timeout = 0`);
   if (claimed.length > 0) return null;
 
   const [stored] = await tx

@@ -61,6 +61,11 @@ export const problemCatalog = {
   INVITATION_EXPIRED: { status: 410, title: "The invitation has expired" },
   INVITATION_USED: { status: 409, title: "The invitation was used already" },
   INVITATION_EMAIL_MISMATCH: { status: 403, title: "The invitation is for another email address" },
+
+  // webhooks
+  WEBHOOK_URL_FORBIDDEN: { status: 422, title: "Webhooks may not target this address" },
+  WEBHOOK_NOT_FOUND: { status: 404, title: "No such webhook" },
+  DELIVERY_NOT_FOUND: { status: 404, title: "No such delivery" },
   SERVICE_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

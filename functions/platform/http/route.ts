@@ -67,6 +67,7 @@ export function route<
       const meta = requestMeta(request, context, p.settings);
       const started = performance.now();
       const afterCommit: (() => Promise<void>)[] = [];
+      let eventsRecorded = false;
       let response: HttpResponseInit;
       try {
         const domainFor = (db: Executor, principal: Principal): DomainContext => ({
@@ -74,6 +75,9 @@ export function route<
           now: p.clock,
           newId: p.newId,
           actor: { userId: principal.userId, requestId: meta.requestId, clientIp: meta.clientIp, traceparent: meta.trace.traceparent },
+          onEventRecorded: () => {
+            eventsRecorded = true;
+          },
         });
         // 401 before anything else is looked at; a token, when sent, must be valid even on public routes.
         const principal =
@@ -128,6 +132,8 @@ export function route<
             return fresh;
           });
         }
+        // Events were committed: publish them now rather than at the next sweep (best effort, bounded).
+        if (eventsRecorded) afterCommit.push(() => kickRelay(p, meta));
         for (const fn of afterCommit) {
           await fn().catch((err: unknown) => meta.log.warn("after-commit step failed", { err }));
         }
@@ -147,6 +153,18 @@ export function route<
   });
 }
 
+const KICK_TIMEOUT_MS = 2_000;
+
+async function kickRelay(p: Platform, meta: RequestMeta): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    p.relay.publishPending({ maxBatches: 5, log: meta.log }),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, KICK_TIMEOUT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** Unknown top-level body fields are refused: an object body (optional or not) is made strict. */
 function strictBody(schema: z.ZodType | undefined): z.ZodType | undefined {
   if (schema instanceof z.ZodObject) return schema.strict();
@@ -163,8 +181,20 @@ class ServerFaultResponse extends Error {
 function errorResponse(err: unknown, meta: RequestMeta): HttpResponseInit {
   if (err instanceof ServerFaultResponse) return err.response;
   if (err instanceof ProblemError) return problemResponse(err.code, { ...err.options, requestId: meta.requestId });
+  if (isOverload(err)) {
+    // The database gave up waiting (a lock or statement timeout): a busy moment, not a bug. Retry soon.
+    meta.log.warn("database timeout", { err });
+    return problemResponse("SERVICE_UNAVAILABLE", { requestId: meta.requestId, detail: "The service is busy; retry shortly.", headers: { "retry-after": "1" } });
+  }
   meta.log.error("unhandled error", { err });
   return problemResponse("INTERNAL_ERROR", { requestId: meta.requestId });
+}
+
+/** PostgreSQL lock_not_available (55P03) and query_canceled (57014, statement_timeout), also as a query error's cause. */
+function isOverload(err: unknown): boolean {
+  const code = (e: unknown) => (e as { code?: string } | undefined)?.code;
+  const c = code(err) ?? code((err as { cause?: unknown }).cause);
+  return c === "55P03" || c === "57014";
 }
 
 function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, source: "params" | "query" | "body"): unknown {

@@ -39,6 +39,8 @@ let personas: Persona[];
 let fixtures: Record<string, string>;
 let moduleId: string;
 let lessonId: string;
+let webhookId: string;
+let deliveryId: string;
 
 /**
  * Puts back what a caller's allowed call may have ended (the learner's enrollment, the fixture lesson),
@@ -71,7 +73,12 @@ beforeAll(async () => {
   otherCourseId = await createCourse(db, [{ userId: otherInstructor.id, role: "instructor" }]);
   moduleId = crypto.randomUUID();
   lessonId = crypto.randomUUID();
+  webhookId = crypto.randomUUID();
+  deliveryId = crypto.randomUUID();
   await restoreFixtures();
+  // An inactive endpoint nobody listens on: replaying its delivery fails fast and harms nothing.
+  await db.sql`insert into webhooks (id, url, secret, active) values (${webhookId}, 'http://127.0.0.1:1/hook', 'whsec_matrix', false)`;
+  await db.sql`insert into webhook_deliveries (id, webhook_id, event_id, event_type, payload) values (${deliveryId}, ${webhookId}, ${crypto.randomUUID()}, 'user.registered', '{}')`;
 
   // The admin goes last: its calls may change state (revoke sessions, set roles) that others rely on.
   personas = [
@@ -91,6 +98,9 @@ beforeAll(async () => {
     userId: learner.id,
     moduleId,
     lessonId,
+    webhookId,
+    deliveryId,
+    subscription: "webhooks",
     file: "init.js",
   };
 

@@ -1,0 +1,44 @@
+import { and, isNotNull, lt, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { idempotencyKeys, inbox, loginThrottles, outbox, refreshTokens } from "../db/schema/index.js";
+
+export interface Retention {
+  /** Published outbox rows and processed inbox rows are kept this long (for audits and replays). */
+  eventDays: number;
+  /** Expired or revoked refresh tokens are kept this long (theft investigations). */
+  tokenDays: number;
+}
+
+export interface HousekeepingResult {
+  refreshTokens: number;
+  idempotencyKeys: number;
+  inbox: number;
+  outbox: number;
+  loginThrottles: number;
+}
+
+const daysBefore = (now: Date, days: number) => new Date(now.getTime() - days * 86_400_000);
+
+/** Purges what has outlived its use. Idempotent and safe to run late or twice. */
+export async function housekeeping(db: Executor, now: Date, retention: Retention): Promise<HousekeepingResult> {
+  const tokenCutoff = daysBefore(now, retention.tokenDays);
+  const eventCutoff = daysBefore(now, retention.eventDays);
+  const count = async (q: Promise<unknown[]>) => (await q).length;
+  return {
+    refreshTokens: await count(
+      db
+        .delete(refreshTokens)
+        .where(sql`${refreshTokens.expiresAt} < ${tokenCutoff.toISOString()}::timestamptz or (${refreshTokens.revokedAt} is not null and ${refreshTokens.revokedAt} < ${tokenCutoff.toISOString()}::timestamptz)`)
+        .returning({ id: refreshTokens.id }),
+    ),
+    idempotencyKeys: await count(db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).returning({ key: idempotencyKeys.key })),
+    inbox: await count(db.delete(inbox).where(and(lt(inbox.processedAt, eventCutoff), sql`${inbox.status} = 'processed'`)).returning({ id: inbox.messageId })),
+    outbox: await count(db.delete(outbox).where(and(isNotNull(outbox.publishedAt), lt(outbox.publishedAt, eventCutoff))).returning({ id: outbox.id })),
+    loginThrottles: await count(
+      db
+        .delete(loginThrottles)
+        .where(sql`${loginThrottles.updatedAt} < ${daysBefore(now, 1).toISOString()}::timestamptz and (${loginThrottles.lockedUntil} is null or ${loginThrottles.lockedUntil} < ${now.toISOString()}::timestamptz)`)
+        .returning({ key: loginThrottles.key }),
+    ),
+  };
+}
