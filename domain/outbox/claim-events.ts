@@ -1,5 +1,5 @@
 import { inArray, sql } from "drizzle-orm";
-import type { Transaction } from "../db/client.js";
+import type { Executor, Transaction } from "../db/client.js";
 import { outbox } from "../db/schema/index.js";
 import type { EventEnvelope } from "../events/catalog.js";
 
@@ -58,7 +58,7 @@ export async function markPublished(tx: Transaction, ids: string[], now: Date): 
 }
 
 /** Notes a failed publish on the rows (outside the rolled-back claim), for operators. */
-export async function notePublishFailure(db: Transaction | import("../db/client.js").Database, ids: string[], error: string): Promise<void> {
+export async function notePublishFailure(db: Executor, ids: string[], error: string): Promise<void> {
   if (ids.length === 0) return;
   await db
     .update(outbox)
