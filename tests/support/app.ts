@@ -8,6 +8,8 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", ".."
 
 export interface RunningApp {
   baseUrl: string;
+  /** The settings the runtime was started with (e.g. its ServiceBusConnection). */
+  env: Record<string, string>;
   /** Everything the runtime printed so far. */
   output(): string;
   stop(): Promise<void>;
@@ -34,20 +36,20 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
   // so no two test files ever consume each other's events.
   const busPort = await freePort();
   let output = "";
+  const settings: Record<string, string> = {
+    PORT: String(port),
+    AzureWebJobsStorage: storage,
+    BlobStorage: storage,
+    ServiceBusConnection: `Endpoint=sb://127.0.0.1:${busPort};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`,
+    LOCAL_SERVICEBUS_DATA: "memory",
+    LOG_LEVEL: "warn",
+    // A cheaper KDF keeps sign-ins fast in tests; the cost itself is tested separately.
+    AUTH_SCRYPT_LOG_N: "12",
+    ...options.env,
+  };
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(repoRoot, "dist", "local", "cli.js"), "start"], {
     cwd: options.appRoot ?? repoRoot,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      AzureWebJobsStorage: storage,
-      BlobStorage: storage,
-      ServiceBusConnection: `Endpoint=sb://127.0.0.1:${busPort};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`,
-      LOCAL_SERVICEBUS_DATA: "memory",
-      LOG_LEVEL: "warn",
-      // A cheaper KDF keeps sign-ins fast in tests; the cost itself is tested separately.
-      AUTH_SCRYPT_LOG_N: "12",
-      ...options.env,
-    },
+    env: { ...process.env, ...settings },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
@@ -73,6 +75,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
 
   return {
     baseUrl,
+    env: settings,
     output: () => output,
     process: child,
     stop: async () => {
