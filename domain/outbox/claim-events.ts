@@ -15,6 +15,8 @@ export interface PendingEvent {
  * Claims up to `limit` unpublished events, oldest first, for this transaction. Concurrent relays never
  * claim the same row (SKIP LOCKED), and never two rows of one aggregate (a transaction-scoped advisory lock
  * per aggregate): each aggregate's events leave in commit order. Rows stay claimed until the transaction ends.
+ * PostgreSQL may take the advisory locks of more aggregates than the rows it returns; a second relay then
+ * finds less to do until the first commits, never the same rows.
  */
 export async function claimPendingEvents(tx: Transaction, limit: number): Promise<PendingEvent[]> {
   const rows = await tx.execute<{
