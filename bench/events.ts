@@ -3,7 +3,8 @@
 // runtime's own in-memory Service Bus broker, handled by the `webhooks` subscription (inbox + planned delivery)
 // and POSTed, signed, to a receiver on 127.0.0.1 that notes when each event id arrived.
 // Usage: npm run build && npx tsx bench/events.ts
-//   BENCH_EVENTS (10000), BENCH_TX_ROWS (100 rows per commit), BENCH_DEADLINE_S (180 s to wait for deliveries).
+//   BENCH_EVENTS (10000), BENCH_TX_ROWS (100 rows per commit), BENCH_DEADLINE_S (180 s to wait for deliveries),
+//   BENCH_STALL_S (30: stop waiting once the outbox is empty and nothing has arrived for that long).
 import { createHmac, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import postgres from "postgres";
@@ -113,16 +114,27 @@ try {
   let firstPublishedMs: number | null = null;
   let drainedMs: number | null = null;
   let lastProbe = 0;
+  // Stalled: the outbox is empty and nothing has arrived for `stallSeconds`; waiting longer shows nothing new.
+  const stallSeconds = Number(process.env.BENCH_STALL_S ?? 30);
+  let lastCount = -1;
+  let lastChange = Date.now();
+  let stalled = false;
   while (arrivals.size < eventsWanted && Date.now() < deadline) {
+    if (arrivals.size !== lastCount) [lastCount, lastChange] = [arrivals.size, Date.now()];
     if (Date.now() - lastProbe >= 1000) {
       lastProbe = Date.now();
       const [b] = await sql<{ left: number }[]>`select count(*)::int as left from outbox where published_at is null`;
       if (firstPublishedMs === null && (b?.left ?? 0) < eventsWanted) firstPublishedMs = performance.now() - commitStart;
       if (drainedMs === null && b?.left === 0) drainedMs = performance.now() - commitStart;
+      if (drainedMs !== null && Date.now() - lastChange > stallSeconds * 1000) {
+        stalled = true;
+        break;
+      }
     }
     await sleep(50);
   }
-  const timedOut = arrivals.size < eventsWanted;
+  const missing = arrivals.size < eventsWanted;
+  const shortfall = stalled ? ` (stalled: outbox empty, nothing new for ${stallSeconds} s)` : missing ? ` (deadline ${deadlineSeconds} s reached)` : "";
   // The receiver answers before the runtime records success: give the last updates a moment (bounded).
   const settle = Date.now() + 10_000;
   let succeeded = 0;
@@ -145,11 +157,12 @@ try {
   const firstArrival = arrivals.size > 0 ? Math.min(...arrivals.values()) : NaN;
   const wall = ((arrivals.size > 0 ? lastArrival : performance.now()) - commitStart) / 1000;
 
-  const [status] = await sql<{ backlog: number; published: number; pending: number; failed: number; inbox: number }[]>`
+  const [status] = await sql<{ backlog: number; published: number; pending: number; failed: number; retried: number; inbox: number }[]>`
     select (select count(*)::int from outbox where published_at is null) as backlog,
            (select count(*)::int from outbox where published_at is not null) as published,
            (select count(*)::int from webhook_deliveries where status = 'pending') as pending,
            (select count(*)::int from webhook_deliveries where status = 'failed') as failed,
+           (select count(*)::int from webhook_deliveries where attempts > 1) as retried,
            (select count(*)::int from inbox where subscription = 'webhooks') as inbox`;
   // Where the time goes, from the database's own timestamps (same machine clock): commit → published (relay),
   // published → delivery planned (broker + trigger + inbox transaction), planned → delivered (the POST + reads).
@@ -171,7 +184,7 @@ try {
     [
       ["events committed", String(committedAt.size)],
       ["commit time (all transactions)", ms(commitEnd - commitStart)],
-      ["events delivered (distinct)", `${arrivals.size}${timedOut ? ` (deadline ${deadlineSeconds} s reached)` : ""}`],
+      ["events delivered (distinct)", `${arrivals.size}${shortfall}`],
       ["wall time, first commit to last delivery", `${wall.toFixed(2)} s`],
       ["events/s end to end", (arrivals.size / wall).toFixed(0)],
       ["first delivery after first commit", ms(firstArrival - commitStart)],
@@ -179,6 +192,7 @@ try {
       ["latency max", ms(latencies[latencies.length - 1] ?? NaN)],
       ["webhook_deliveries succeeded", String(succeeded)],
       ["webhook_deliveries pending / failed", `${status?.pending} / ${status?.failed}`],
+      ["webhook_deliveries with attempts > 1", String(status?.retried)],
       ["webhooks inbox rows", String(status?.inbox)],
       ["duplicates seen by the receiver", String(duplicates)],
       ["requests / bad signatures at the receiver", `${requests} / ${badSignatures}`],

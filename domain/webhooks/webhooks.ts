@@ -53,8 +53,12 @@ export async function findWebhook(db: Executor, id: string): Promise<WebhookRow 
   return row ?? null;
 }
 
-/** One pending delivery per active endpoint whose filter takes the event; a redelivered event plans nothing new. */
-export async function planDeliveries(ctx: DomainContext, event: EventEnvelope): Promise<string[]> {
+/**
+ * One pending delivery per active endpoint whose filter takes the event; a redelivered event plans nothing
+ * new. The caller sends them at once; their first retry is due only after `leaseSeconds`, so the retry
+ * timer picks one up only when that first attempt never got recorded (a crash), never alongside it.
+ */
+export async function planDeliveries(ctx: DomainContext, event: EventEnvelope, leaseSeconds: number): Promise<string[]> {
   const targets = await ctx.db
     .select({ id: webhooks.id })
     .from(webhooks)
@@ -70,7 +74,7 @@ export async function planDeliveries(ctx: DomainContext, event: EventEnvelope): 
         eventId: event.id,
         eventType: event.type,
         payload: event,
-        nextAttemptAt: now,
+        nextAttemptAt: new Date(now.getTime() + leaseSeconds * 1000),
         createdAt: now,
         updatedAt: now,
       })),
@@ -144,12 +148,12 @@ export async function listDeliveries(db: Executor, q: { webhookId: string; limit
     .limit(q.limit + 1);
 }
 
-/** Sends a delivery again, whatever its state: it becomes pending and due now. */
-export async function replayDelivery(ctx: DomainContext, webhookId: string, deliveryId: string): Promise<Result<DeliveryRow, "DELIVERY_NOT_FOUND">> {
+/** Sends a delivery again, whatever its state: it becomes pending, leased to the caller that sends it now. */
+export async function replayDelivery(ctx: DomainContext, webhookId: string, deliveryId: string, leaseSeconds: number): Promise<Result<DeliveryRow, "DELIVERY_NOT_FOUND">> {
   const now = ctx.now();
   const [row] = await ctx.db
     .update(webhookDeliveries)
-    .set({ status: "pending", nextAttemptAt: now, updatedAt: now })
+    .set({ status: "pending", nextAttemptAt: new Date(now.getTime() + leaseSeconds * 1000), updatedAt: now })
     .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.webhookId, webhookId)))
     .returning();
   return row ? ok(row) : fail("DELIVERY_NOT_FOUND");

@@ -5,7 +5,7 @@ import { adminOnly } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
-import { attemptDeliveries } from "../platform/webhook-dispatch.js";
+import { attemptDeliveries, deliveryLeaseSeconds } from "../platform/webhook-dispatch.js";
 import { assertPublicDestination, ForbiddenDestination } from "../platform/webhook-sender.js";
 
 const eventTypes = Object.keys(eventCatalog) as [string, ...string[]];
@@ -124,7 +124,7 @@ route({
   params: z.object({ webhookId: z.uuid(), deliveryId: z.uuid() }),
   responses: { 200: { description: "The delivery after the attempt", body: deliverySchema }, 404: { description: "`DELIVERY_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
-    unwrap(await ctx.transaction((tx) => replayDelivery(ctx.domain(tx), params.webhookId, params.deliveryId)));
+    unwrap(await ctx.transaction((tx) => replayDelivery(ctx.domain(tx), params.webhookId, params.deliveryId, deliveryLeaseSeconds(ctx.platform))));
     await attemptDeliveries(ctx.platform, [params.deliveryId], ctx.log);
     const found = await deliveryWithWebhook(ctx.db, params.deliveryId);
     if (!found) throw new ProblemError("DELIVERY_NOT_FOUND");

@@ -3,6 +3,9 @@ import type { Logger } from "./log.js";
 import type { Platform } from "./platform.js";
 import { sendDelivery } from "./webhook-sender.js";
 
+/** How long an attempt holds a delivery before the retry timer may take it over: three timeouts. */
+export const deliveryLeaseSeconds = (p: Platform): number => Math.ceil(p.settings.WEBHOOK_TIMEOUT_MS / 1000) * 3;
+
 /** Attempts deliveries now and records each outcome (delivered, retry planned, or given up). */
 export async function attemptDeliveries(p: Platform, deliveryIds: string[], log: Logger): Promise<void> {
   const s = p.settings;

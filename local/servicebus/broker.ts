@@ -390,6 +390,12 @@ export class ServiceBusBroker {
     } catch (error) {
       const e = error instanceof BrokerError ? error : new BrokerError('amqp:internal-error', String(error));
       delivery.update(true, outcomes.rejected({ error: { condition: e.condition, description: e.message } }).described());
+    } finally {
+      // In rcv-settle-mode second the SDK never sends a final settle after ours; rhea frees a session slot only
+      // when both ends settled, so without this a connection stalls after 2,048 deliveries.
+      if ((ctx.sender as Sender & { local?: { attach?: { rcv_settle_mode?: number } } }).local?.attach?.rcv_settle_mode === 1) {
+        (delivery as Delivery & { remote_settled: boolean }).remote_settled = true;
+      }
     }
   }
 
