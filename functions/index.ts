@@ -16,6 +16,7 @@ import "./timers/outbox-sweep.js";
 import "./timers/webhook-retries.js";
 import "./timers/housekeeping.js";
 import "./events/webhooks.js";
+import "./events/emails.js";
 import "./http/webhooks.js";
 import "./http/ops.js";
 import "./http/ops-dead-letters.js";

@@ -10,6 +10,9 @@ import { usesDevelopmentStorage } from './settings.js';
 import { startServiceBusBroker } from './servicebus/broker.js';
 import { emulatorEndpoints } from './servicebus/settings.js';
 // --- end Service Bus ---
+// --- Mail (services/mail-sink.ts) ---
+import { developmentMailboxSettings, setActiveMailSink, startMailSink } from './services/mail-sink.js';
+// --- end Mail ---
 
 export interface RunningServices {
   stop(): Promise<void>;
@@ -84,6 +87,31 @@ export async function startBackingServices(appRoot: string, databaseName: string
     );
   }
   // --- end Service Bus ---
+
+  // --- Mail (services/mail-sink.ts): settings that are exactly UseDevelopmentMailbox=true get a local SMTP sink ---
+  const mailSettings = developmentMailboxSettings(env);
+  if (mailSettings.length > 0) {
+    tasks.push(
+      (async () => {
+        const portSetting = env.LOCAL_MAILBOX_SMTP_PORT?.trim();
+        const port = portSetting ? Number(portSetting) : 0;
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`LOCAL_MAILBOX_SMTP_PORT is not a port: ${portSetting}`);
+        const sink = await startMailSink({ port }).catch((error: unknown) => {
+          const detail = error instanceof Error ? error.message : String(error);
+          throw new Error(`The development mailbox could not listen on 127.0.0.1:${port} (LOCAL_MAILBOX_SMTP_PORT): ${detail}`);
+        });
+        stops.push(async () => {
+          setActiveMailSink(undefined);
+          await sink.stop();
+        });
+        setActiveMailSink(sink);
+        // The app sees plain SMTP: the setting's value becomes the sink's URL.
+        for (const name of mailSettings) env[name] = sink.url;
+        hostLog(`Development mailbox started: ${sink.url} (${mailSettings.join(', ')}); mails are shown at /admin/mailbox.`);
+      })(),
+    );
+  }
+  // --- end Mail ---
 
   const results = await Promise.allSettled(tasks);
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -9,6 +9,10 @@ import type { FunctionHost, RegisteredFunction } from './function-host.js';
 import type { Invoker, InvokeRequest } from './invoke.js';
 import type { RpcHttpData, RpcInvocationResponse } from './core-types.js';
 import { functionMetadataResponse, type FunctionMetadataResponse } from './admin-functions.js';
+// --- Mail: the development mailbox under /admin/mailbox (services/mail-sink.ts, mailbox-page.ts) ---
+import { activeMailSink } from './services/mail-sink.js';
+import { handleMailboxRequest } from './mailbox-page.js';
+// --- end Mail ---
 
 export interface HttpServerOptions {
   host: FunctionHost;
@@ -50,7 +54,11 @@ export class LocalHttpServer {
       this.server.listen(port, hostname, () => {
         this.server.off('error', reject);
         const address = this.server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
+        const actualPort = typeof address === 'object' && address ? address.port : port;
+        // --- Mail ---
+        if (activeMailSink()) hostLog(`Mailbox: http://${hostname}:${actualPort}/admin/mailbox`);
+        // --- end Mail ---
+        resolve(actualPort);
       });
     });
   }
@@ -121,6 +129,9 @@ export class LocalHttpServer {
       sendJson(res, 200, { state: 'Running', version: this.options.host.hostVersion });
       return true;
     }
+    // --- Mail: /admin/mailbox and /admin/mailbox/messages (404 when no sink runs) ---
+    if (handleMailboxRequest(activeMailSink(), pathname, method, res)) return true;
+    // --- end Mail ---
     return false;
   }
 

@@ -75,15 +75,16 @@ export async function setGlobalRoles(ctx: DomainContext, userId: string, roles: 
   return getUser(ctx.db, userId);
 }
 
-export async function updateProfile(ctx: DomainContext, userId: string, patch: { displayName?: string }): Promise<Result<UserView, "USER_NOT_FOUND">> {
-  if (patch.displayName !== undefined) {
+export async function updateProfile(ctx: DomainContext, userId: string, patch: { displayName?: string; locale?: string }): Promise<Result<UserView, "USER_NOT_FOUND">> {
+  const fields = Object.entries(patch).filter(([, v]) => v !== undefined);
+  if (fields.length > 0) {
     const updated = await ctx.db
       .update(users)
-      .set({ displayName: patch.displayName, updatedAt: ctx.now() })
+      .set({ ...Object.fromEntries(fields), updatedAt: ctx.now() })
       .where(eq(users.id, userId))
       .returning({ id: users.id });
     if (updated.length === 0) return fail("USER_NOT_FOUND");
-    await recordAudit(ctx, { action: "user.profile-updated", targetType: "user", targetId: userId, details: { fields: ["displayName"] } });
+    await recordAudit(ctx, { action: "user.profile-updated", targetType: "user", targetId: userId, details: { fields: fields.map(([k]) => k) } });
   }
   return getUser(ctx.db, userId);
 }

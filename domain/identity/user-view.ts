@@ -9,6 +9,7 @@ export interface UserView {
   id: string;
   email: string;
   displayName: string;
+  locale: string;
   roles: GlobalRole[];
   courseRoles: { courseId: string; role: CourseRole }[];
   disabled: boolean;
@@ -23,6 +24,7 @@ export function toUserView(row: UserRow, courseRoles: UserView["courseRoles"] = 
     id: row.id,
     email: row.email,
     displayName: row.displayName,
+    locale: row.locale,
     roles: row.isAdmin ? ["admin"] : [],
     courseRoles,
     disabled: row.disabledAt !== null,

@@ -34,7 +34,10 @@ route({
   summary: "Change your profile",
   tags: ["me"],
   conditional: "update",
-  body: z.object({ displayName: displayNameSchema.optional() }),
+  body: z.object({
+    displayName: displayNameSchema.optional(),
+    locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "a BCP 47 language tag such as en or es").optional().meta({ description: "The language of your emails" }),
+  }),
   responses: { 200: { description: "Updated", body: userSchema } },
   handler: async ({ body, request }, ctx) => {
     const userId = ctx.principal.userId as string;

@@ -7,6 +7,8 @@ import { openBlobService } from "./blob.js";
 import { type BlobFileStore, createBlobFileStore } from "./file-store.js";
 import { type DatabaseHandle, openDatabase } from "./database.js";
 import { createOutboxRelay, type OutboxRelay } from "./outbox-relay.js";
+import { createMailer } from "./mailer.js";
+import type { Mailer } from "../../domain/notifications/email-deliveries.js";
 import { openServiceBus } from "./service-bus.js";
 import type { ServiceBusClient } from "@azure/service-bus";
 import { type Settings, settings } from "./settings.js";
@@ -22,6 +24,8 @@ export interface Platform {
   /** Opened on first use: instances that never publish or check readiness open no AMQP connection. */
   serviceBus(): ServiceBusClient;
   relay: OutboxRelay;
+  /** SMTP or Azure Communication Services, built on first use. */
+  mailer(): Mailer;
   closeServiceBus(): Promise<void>;
   kdf: ScryptParams;
   loginThrottle: ThrottlePolicy;
@@ -42,11 +46,13 @@ export function platform(): Platform {
     const clock = () => new Date();
     const database = openDatabase(s);
     let serviceBus: ServiceBusClient | undefined;
+    let mailer: Mailer | undefined;
     const getServiceBus = () => (serviceBus ??= openServiceBus(s));
     current = {
       settings: s,
       database,
       serviceBus: getServiceBus,
+      mailer: () => (mailer ??= createMailer(s)),
       closeServiceBus: async () => {
         await serviceBus?.close().catch(() => undefined);
       },

@@ -54,6 +54,17 @@ export const settingsSchema = databaseSettingsSchema
     EVENT_RETENTION_DAYS: positiveInt.default(30),
     TOKEN_RETENTION_DAYS: positiveInt.default(30),
 
+    // Email: SMTP locally (the runtime's development mailbox) or Azure Communication Services in Azure.
+    EMAIL_TRANSPORT: z.enum(["smtp", "acs"]).default("smtp"),
+    EmailSmtp: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+    EmailAcs: z.string().optional(),
+    EmailAcs__endpoint: z.url().optional(),
+    EmailAcs__clientId: z.string().optional(),
+    EMAIL_FROM_ADDRESS: z.email().default("no-reply@ringlet.local"),
+    EMAIL_FROM_NAME: z.string().default("Ringlet"),
+    // The learner-facing web app, for links in emails.
+    PUBLIC_APP_URL: z.url().default("http://localhost:3000"),
+
     HTTP_MAX_BODY_BYTES: positiveInt.default(1_048_576),
     IDEMPOTENCY_TTL_HOURS: positiveInt.default(24),
     READY_CHECK_TIMEOUT_MS: positiveInt.default(2_000),
@@ -96,6 +107,11 @@ export const settingsSchema = databaseSettingsSchema
   .refine((s) => Boolean(s.ServiceBusConnection || s.ServiceBusConnection__fullyQualifiedNamespace), {
     path: ["ServiceBusConnection"],
     message: "set ServiceBusConnection (connection string) or ServiceBusConnection__fullyQualifiedNamespace (managed identity)",
+    when: () => true,
+  })
+  .refine((s) => (s.EMAIL_TRANSPORT === "smtp" ? Boolean(s.EmailSmtp) : Boolean(s.EmailAcs || s.EmailAcs__endpoint)), {
+    path: ["EmailSmtp"],
+    message: "set EmailSmtp for EMAIL_TRANSPORT=smtp, or EmailAcs / EmailAcs__endpoint for EMAIL_TRANSPORT=acs",
     when: () => true,
   })
   .refine((s) => s.AUTH_JWT_ALGORITHM !== "HS256" || Boolean(s.AUTH_JWT_SECRET), {

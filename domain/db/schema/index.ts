@@ -7,3 +7,4 @@ export * from "./courses.js";
 export * from "./content.js";
 export * from "./enrollments.js";
 export * from "./webhooks.js";
+export * from "./emails.js";

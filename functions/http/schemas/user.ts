@@ -7,6 +7,7 @@ export const userSchema = z
     id: z.uuid(),
     email: z.string(),
     displayName: z.string(),
+    locale: z.string(),
     roles: z.array(z.enum(["admin"])).meta({ description: "Global roles" }),
     courseRoles: z.array(z.object({ courseId: z.uuid(), role: z.enum(courseRoles) })),
     disabled: z.boolean(),

@@ -1,0 +1,55 @@
+import { eq } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { courses, users } from "../db/schema/index.js";
+import type { EventData, EventEnvelope, EventType } from "../events/catalog.js";
+import { type ComposedEmail, composeEmail } from "./compose-email.js";
+
+async function user(db: Executor, id: string) {
+  const [row] = await db.select({ email: users.email, name: users.displayName, locale: users.locale }).from(users).where(eq(users.id, id));
+  // External users without a known address have a placeholder one: there is nobody to write to.
+  return row && !row.email.endsWith("@users.invalid") ? row : null;
+}
+
+async function courseTitle(db: Executor, id: string): Promise<string> {
+  const [row] = await db.select({ title: courses.title }).from(courses).where(eq(courses.id, id));
+  return row?.title ?? "your course";
+}
+
+const when = (iso: string) => new Date(iso).toUTCString();
+
+/** The emails an event calls for, composed in each recipient's language; none for events nobody is told about. */
+export async function emailsForEvent(db: Executor, event: EventEnvelope & { type: EventType }, appUrl: string): Promise<ComposedEmail[]> {
+  const base = { appUrl };
+  switch (event.type) {
+    case "user.registered": {
+      const d = event.data as EventData<"user.registered">;
+      const u = await user(db, d.userId);
+      return u ? [composeEmail("welcome", u.locale, u.email, { ...base, name: u.name })] : [];
+    }
+    case "enrollment.created":
+    case "enrollment.promoted": {
+      const d = event.data as EventData<"enrollment.created">;
+      const u = await user(db, d.userId);
+      return u ? [composeEmail("enrolled", u.locale, u.email, { ...base, name: u.name, course: await courseTitle(db, d.courseId), courseId: d.courseId })] : [];
+    }
+    case "enrollment.waitlisted": {
+      const d = event.data as EventData<"enrollment.waitlisted">;
+      const u = await user(db, d.userId);
+      return u ? [composeEmail("waitlisted", u.locale, u.email, { ...base, name: u.name, course: await courseTitle(db, d.courseId), position: String(d.position) })] : [];
+    }
+    case "enrollment.offered": {
+      const d = event.data as EventData<"enrollment.offered">;
+      const u = await user(db, d.userId);
+      return u
+        ? [composeEmail("seat-offered", u.locale, u.email, { ...base, name: u.name, course: await courseTitle(db, d.courseId), courseId: d.courseId, expiresAt: when(d.offerExpiresAt) })]
+        : [];
+    }
+    case "enrollment.invited": {
+      const d = event.data as EventData<"enrollment.invited">;
+      const [known] = await db.select({ locale: users.locale }).from(users).where(eq(users.email, d.email));
+      return [composeEmail("invitation", known?.locale ?? "en", d.email, { ...base, course: await courseTitle(db, d.courseId), token: d.token, expiresAt: when(d.expiresAt) })];
+    }
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,70 @@
+/** Email templates by key and locale; `{{name}}` is replaced with a value (HTML-escaped in the HTML part). */
+export interface Template {
+  subject: string;
+  /** Paragraphs of plain text; the HTML part is made from the same paragraphs. */
+  paragraphs: string[];
+  action?: { label: string; url: string };
+}
+
+export const templates = {
+  welcome: {
+    en: {
+      subject: "Welcome to Ringlet, {{name}}",
+      paragraphs: ["Hello {{name}},", "your Ringlet account is ready. Find a course in the catalog and start learning."],
+      action: { label: "Browse courses", url: "{{appUrl}}/courses" },
+    },
+    es: {
+      subject: "Te damos la bienvenida a Ringlet, {{name}}",
+      paragraphs: ["Hola {{name}}:", "tu cuenta de Ringlet está lista. Busca un curso en el catálogo y empieza a aprender."],
+      action: { label: "Ver cursos", url: "{{appUrl}}/courses" },
+    },
+  },
+  enrolled: {
+    en: {
+      subject: "You are enrolled in {{course}}",
+      paragraphs: ["Hello {{name}},", "you are enrolled in {{course}}. Your first lessons are waiting."],
+      action: { label: "Open the course", url: "{{appUrl}}/courses/{{courseId}}" },
+    },
+    es: {
+      subject: "Te has inscrito en {{course}}",
+      paragraphs: ["Hola {{name}}:", "ya estás inscrito en {{course}}. Tus primeras lecciones te esperan."],
+      action: { label: "Abrir el curso", url: "{{appUrl}}/courses/{{courseId}}" },
+    },
+  },
+  waitlisted: {
+    en: {
+      subject: "You are on the waitlist for {{course}}",
+      paragraphs: ["Hello {{name}},", "{{course}} is full. You are number {{position}} in line; we will write as soon as a seat is yours."],
+    },
+    es: {
+      subject: "Estás en la lista de espera de {{course}}",
+      paragraphs: ["Hola {{name}}:", "{{course}} está completo. Eres el número {{position}} de la lista; te escribiremos en cuanto tengas plaza."],
+    },
+  },
+  "seat-offered": {
+    en: {
+      subject: "A seat in {{course}} is yours to take",
+      paragraphs: ["Hello {{name}},", "a seat in {{course}} has opened for you. Take it before {{expiresAt}}, or it goes to the next in line."],
+      action: { label: "Take the seat", url: "{{appUrl}}/courses/{{courseId}}/offer" },
+    },
+    es: {
+      subject: "Tienes una plaza en {{course}}",
+      paragraphs: ["Hola {{name}}:", "se ha liberado una plaza en {{course}} para ti. Acéptala antes del {{expiresAt}} o pasará a la siguiente persona."],
+      action: { label: "Aceptar la plaza", url: "{{appUrl}}/courses/{{courseId}}/offer" },
+    },
+  },
+  invitation: {
+    en: {
+      subject: "You are invited to {{course}}",
+      paragraphs: ["Hello,", "you have been invited to join {{course}} on Ringlet. The invitation is valid until {{expiresAt}}."],
+      action: { label: "Accept the invitation", url: "{{appUrl}}/invitations/accept?token={{token}}" },
+    },
+    es: {
+      subject: "Te han invitado a {{course}}",
+      paragraphs: ["Hola:", "te han invitado a unirte a {{course}} en Ringlet. La invitación es válida hasta el {{expiresAt}}."],
+      action: { label: "Aceptar la invitación", url: "{{appUrl}}/invitations/accept?token={{token}}" },
+    },
+  },
+} as const satisfies Record<string, { en: Template } & Record<string, Template>>;
+
+export type TemplateKey = keyof typeof templates;

@@ -1,0 +1,16 @@
+import { emailsForEvent } from "../../domain/notifications/emails-for-event.js";
+import { sendOnce } from "../../domain/notifications/email-deliveries.js";
+import { subscriptionHandler } from "../platform/subscription.js";
+
+// The `emails` subscription: renders the email each event calls for, in the recipient's language, and
+// sends it once per (event, recipient). A failed send throws, so Service Bus retries the message.
+subscriptionHandler({
+  name: "send-emails-on-event",
+  subscription: "emails",
+  handle: async (event, ctx) => {
+    for (const email of await emailsForEvent(ctx.tx, event, ctx.platform.settings.PUBLIC_APP_URL)) {
+      const outcome = await sendOnce(ctx.domain, ctx.platform.mailer(), event.id, email);
+      ctx.log.info("email", { template: email.template, locale: email.locale, outcome });
+    }
+  },
+});
