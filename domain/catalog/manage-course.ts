@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { coursePrerequisites, courses, courseStaff, type WaitlistMode } from "../db/schema/index.js";
+import { coursePrerequisites, courses, courseStaff } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { fillFreeSeats } from "../enrollment/fill-free-seats.js";
 import { recordEvent } from "../outbox/record-event.js";
@@ -9,21 +9,23 @@ import { fail, ok, type Result } from "../shared/result.js";
 import type { CatalogErrorCode } from "./catalog.errors.js";
 import { type CourseView, findCourse } from "./course-view.js";
 
-export interface CourseSettings {
-  title: string;
-  description: string;
-  language: string;
-  tags: string[];
-  capacity: number | null;
-  waitlistEnabled: boolean;
-  waitlistMode: WaitlistMode;
-  offerTtlHours: number;
-  selfEnrollment: boolean;
-  enrollmentOpensAt: Date | null;
-  enrollmentClosesAt: Date | null;
-  sequentialProgress: boolean;
-  prerequisiteCourseIds: string[];
-}
+/** What a course's staff set; the rest of a CourseView is kept by the system. */
+export type CourseSettings = Pick<
+  CourseView,
+  | "title"
+  | "description"
+  | "language"
+  | "tags"
+  | "capacity"
+  | "waitlistEnabled"
+  | "waitlistMode"
+  | "offerTtlHours"
+  | "selfEnrollment"
+  | "enrollmentOpensAt"
+  | "enrollmentClosesAt"
+  | "sequentialProgress"
+  | "prerequisiteCourseIds"
+>;
 
 function contradictions(s: Pick<CourseSettings, "enrollmentOpensAt" | "enrollmentClosesAt">): string | null {
   if (s.enrollmentOpensAt && s.enrollmentClosesAt && s.enrollmentClosesAt <= s.enrollmentOpensAt) {

@@ -23,6 +23,7 @@ import { assertIfMatch, etagOf, notModified } from "../platform/http/etag.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { type RouteContext, route } from "../platform/http/route.js";
 import { type LessonBody, lessonBody, lessonSchema, moduleBody, moduleSchema } from "./schemas/lesson.js";
+import { toDate } from "./schemas/dates.js";
 
 const courseParams = z.object({ courseId: z.uuid() });
 const moduleParams = z.object({ courseId: z.uuid(), moduleId: z.uuid() });
@@ -156,7 +157,6 @@ const lessonFields = {
   unlockAt: isoDate.nullable(),
   required: z.boolean(),
 };
-const toDate = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : new Date(v));
 
 route({
   name: "lessons-create",

@@ -11,9 +11,9 @@ import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { courseBody, courseEtag, courseSchema, courseSettingsShape, staffBody, staffSchema, versionFromIfMatch } from "./schemas/course.js";
+import { toDate } from "./schemas/dates.js";
 
 const courseParams = z.object({ courseId: z.uuid() });
-const toDate = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : new Date(v));
 
 route({
   name: "courses-list",

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { courseRoles, courseStatuses, waitlistModes } from "../../../domain/db/schema/index.js";
 import type { CourseView } from "../../../domain/catalog/course-view.js";
 import type { StaffMember } from "../../../domain/catalog/staff.js";
+import { isoOrNull } from "./dates.js";
 
 const iso = z.iso.datetime();
 
@@ -32,7 +33,6 @@ export const courseSchema = z
   })
   .meta({ id: "Course" });
 
-const isoOrNull = (d: Date | null) => d?.toISOString() ?? null;
 
 export const courseBody = (c: CourseView): z.infer<typeof courseSchema> => ({
   ...c,

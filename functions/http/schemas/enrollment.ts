@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { enrollmentSources, enrollmentStatuses } from "../../../domain/db/schema/index.js";
 import type { EnrollmentView } from "../../../domain/enrollment/enrollment-view.js";
+import { isoOrNull } from "./dates.js";
 
 const iso = z.iso.datetime();
 
@@ -21,7 +22,6 @@ export const enrollmentSchema = z
   })
   .meta({ id: "Enrollment" });
 
-const isoOrNull = (d: Date | null) => d?.toISOString() ?? null;
 
 export const enrollmentBody = (e: EnrollmentView) => ({
   id: e.id,

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { fileStatuses, lessonKinds } from "../../../domain/db/schema/index.js";
 import type { LessonRow, ModuleRow } from "../../../domain/catalog/content.js";
+import { isoOrNull } from "./dates.js";
 
 const iso = z.iso.datetime();
-const isoOrNull = (d: Date | null) => d?.toISOString() ?? null;
 
 export const lessonSchema = z
   .object({
