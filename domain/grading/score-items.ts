@@ -1,0 +1,90 @@
+import { type Answer, type Item, type ItemKey, isManual } from "./items.js";
+
+export interface ItemScore {
+  itemId: string;
+  /** null while a grader has not scored a manual item. */
+  points: number | null;
+  maxPoints: number;
+  status: "auto" | "needs-grader" | "graded" | "unanswered";
+  explanation: string;
+}
+
+/** Trims, lower-cases, folds accents and collapses inner whitespace: "  Café  au Lait " ≡ "cafe au lait". */
+export const normalizeText = (s: string): string =>
+  s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/\s+/g, " ").trim();
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+function scoreMultiple(item: Extract<Item, { type: "multiple" }>, correct: string[], picked: string[]): { fraction: number; why: string } {
+  const right = new Set(correct);
+  const chosen = new Set(picked);
+  const hits = [...chosen].filter((c) => right.has(c)).length;
+  const wrongPicks = [...chosen].filter((c) => !right.has(c)).length;
+  if (item.partialCredit === "all-or-nothing") {
+    const exact = hits === right.size && wrongPicks === 0;
+    return { fraction: exact ? 1 : 0, why: exact ? "every correct choice and nothing else" : "not exactly the correct choices (all or nothing)" };
+  }
+  if (item.partialCredit === "per-choice") {
+    const judged = item.choices.filter((c) => right.has(c.id) === chosen.has(c.id)).length;
+    return { fraction: judged / item.choices.length, why: `${judged} of ${item.choices.length} choices judged right` };
+  }
+  const fraction = Math.max(0, (hits - wrongPicks) / right.size);
+  return { fraction, why: `${hits} right minus ${wrongPicks} wrong, of ${right.size} correct choices` };
+}
+
+/** Scores the objective items from the key; manual items wait for a grader (or take the grader's score). */
+export function scoreItems(items: Item[], keys: Record<string, ItemKey>, answers: Record<string, Answer>, manual: Record<string, { points: number; feedback?: string }> = {}): ItemScore[] {
+  return items.map((item) => {
+    const answer = answers[item.id] ?? null;
+    const base = { itemId: item.id, maxPoints: item.points };
+    if (isManual(item)) {
+      const m = manual[item.id];
+      if (m) return { ...base, points: Math.min(Math.max(0, m.points), item.points), status: "graded", explanation: `scored by a grader: ${m.points} of ${item.points}` };
+      if (answer === null || answer === "") return { ...base, points: 0, status: "unanswered", explanation: "no answer" };
+      return { ...base, points: null, status: "needs-grader", explanation: "waits for a grader" };
+    }
+    if (answer === null) return { ...base, points: 0, status: "unanswered", explanation: "no answer" };
+    const key = keys[item.id];
+    if (!key || key.type !== item.type) throw new Error(`item ${item.id} has no ${item.type} key`);
+    let fraction = 0;
+    let why = "";
+    switch (key.type) {
+      case "single":
+        fraction = answer === key.correct ? 1 : 0;
+        why = fraction ? "the correct choice" : "not the correct choice";
+        break;
+      case "multiple": {
+        const r = scoreMultiple(item as Extract<Item, { type: "multiple" }>, key.correct, Array.isArray(answer) ? answer.map(String) : [String(answer)]);
+        fraction = r.fraction;
+        why = r.why;
+        break;
+      }
+      case "true-false":
+        fraction = answer === key.correct ? 1 : 0;
+        why = fraction ? "correct" : "incorrect";
+        break;
+      case "numeric": {
+        const n = typeof answer === "number" ? answer : Number(answer);
+        const ok =
+          Number.isFinite(n) &&
+          (key.mode === "exact" ? n === key.value : key.mode === "range" ? n >= key.min && n <= key.max : Math.abs(n - key.value) <= key.tolerance);
+        fraction = ok ? 1 : 0;
+        why = `${ok ? "within" : "outside"} ${key.mode === "exact" ? `exactly ${key.value}` : key.mode === "range" ? `${key.min}..${key.max}` : `${key.value} ± ${key.tolerance}`}`;
+        break;
+      }
+      case "short-text": {
+        const text = String(answer);
+        const ok = key.mode === "normalized" ? key.accepted.some((a) => normalizeText(a) === normalizeText(text)) : safePattern(key.pattern).test(text.trim());
+        fraction = ok ? 1 : 0;
+        why = ok ? "an accepted answer" : "not an accepted answer";
+        break;
+      }
+    }
+    return { ...base, points: round(fraction * item.points), status: "auto", explanation: why };
+  });
+}
+
+/** Patterns match the whole answer, case-insensitively. */
+function safePattern(pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern})$`, "iu");
+}
