@@ -11,6 +11,8 @@ import "./http/audit-log.js";
 import "./http/courses.js";
 import "./http/content.js";
 import "./http/enrollments.js";
+import "./http/assessments.js";
+import "./timers/attempt-deadlines.js";
 import "./timers/waitlist-offers.js";
 import "./timers/outbox-sweep.js";
 import "./timers/webhook-retries.js";

@@ -22,7 +22,7 @@ export const itemSchema = z.discriminatedUnion("type", [
 export type Item = z.infer<typeof itemSchema>;
 
 /** The answer key of one item; essays and files have none (a grader scores them). */
-export const keySchema = z.discriminatedUnion("type", [
+export const keySchema = z.union([
   z.object({ type: z.literal("single"), correct: z.string() }),
   z.object({ type: z.literal("multiple"), correct: z.array(z.string()).min(1) }),
   z.object({ type: z.literal("true-false"), correct: z.boolean() }),

@@ -50,6 +50,7 @@ export const settingsSchema = databaseSettingsSchema
     // Development only: lets webhooks target loopback/private addresses and plain http (local receivers).
     WEBHOOKS_ALLOW_PRIVATE_TARGETS: flag.default(false),
 
+    ATTEMPT_DEADLINES_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 * * * * *"),
     HOUSEKEEPING_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 30 3 * * *"),
     EVENT_RETENTION_DAYS: positiveInt.default(30),
     TOKEN_RETENTION_DAYS: positiveInt.default(30),

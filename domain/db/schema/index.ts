@@ -8,3 +8,4 @@ export * from "./content.js";
 export * from "./enrollments.js";
 export * from "./webhooks.js";
 export * from "./emails.js";
+export * from "./assessments.js";

@@ -62,6 +62,16 @@ export const problemCatalog = {
   INVITATION_USED: { status: 409, title: "The invitation was used already" },
   INVITATION_EMAIL_MISMATCH: { status: 403, title: "The invitation is for another email address" },
 
+  // assessments
+  ASSESSMENT_NOT_FOUND: { status: 404, title: "No such assessment" },
+  INVALID_ASSESSMENT_SETTINGS: { status: 422, title: "These assessment settings contradict each other" },
+  ASSESSMENT_NOT_AVAILABLE: { status: 409, title: "The assessment has not opened yet" },
+  ASSESSMENT_LOCKED: { status: 409, title: "The assessment is closed" },
+  ATTEMPTS_EXHAUSTED: { status: 409, title: "No attempts are left" },
+  ATTEMPT_NOT_FOUND: { status: 404, title: "No such attempt" },
+  ATTEMPT_CLOSED: { status: 409, title: "The attempt is closed" },
+  INVALID_ANSWER: { status: 422, title: "An answer does not fit its item" },
+
   // webhooks
   WEBHOOK_URL_FORBIDDEN: { status: 422, title: "Webhooks may not target this address" },
   WEBHOOK_NOT_FOUND: { status: 404, title: "No such webhook" },

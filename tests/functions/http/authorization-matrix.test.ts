@@ -41,6 +41,8 @@ let moduleId: string;
 let lessonId: string;
 let webhookId: string;
 let deliveryId: string;
+let assessmentId: string;
+let attemptId: string;
 
 /**
  * Puts back what a caller's allowed call may have ended (the learner's enrollment, the fixture lesson),
@@ -75,6 +77,14 @@ beforeAll(async () => {
   lessonId = crypto.randomUUID();
   webhookId = crypto.randomUUID();
   deliveryId = crypto.randomUUID();
+  assessmentId = crypto.randomUUID();
+  attemptId = crypto.randomUUID();
+  // An assessment of THE course, and a submitted attempt of the learner persona.
+  await db.sql`insert into assessments (id, course_id, title, kind, items) values (${assessmentId}, ${courseId}, 'Matrix quiz', 'quiz',
+    ${JSON.stringify([{ id: "q1", type: "true-false", points: 1, prompt: "" }])}::jsonb)`;
+  await db.sql`insert into assessment_keys (assessment_id, version, keys) values (${assessmentId}, 1, ${JSON.stringify({ q1: { type: "true-false", correct: true } })}::jsonb)`;
+  await db.sql`insert into attempts (id, assessment_id, course_id, user_id, number, status, started_at, submitted_at, submitted_by)
+    values (${attemptId}, ${assessmentId}, ${courseId}, ${learner.id}, 1, 'submitted', now(), now(), 'learner')`;
   await restoreFixtures();
   // An inactive endpoint nobody listens on: replaying its delivery fails fast and harms nothing.
   await db.sql`insert into webhooks (id, url, secret, active) values (${webhookId}, 'http://127.0.0.1:1/hook', 'whsec_matrix', false)`;
@@ -100,6 +110,9 @@ beforeAll(async () => {
     lessonId,
     webhookId,
     deliveryId,
+    assessmentId,
+    attemptId,
+    submissionId: attemptId,
     subscription: "webhooks",
     file: "init.js",
   };

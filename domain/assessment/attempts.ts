@@ -1,0 +1,123 @@
+import { and, count, eq, lte, sql } from "drizzle-orm";
+import { assessmentExtensions, attempts } from "../db/schema/index.js";
+import type { Answer, Item } from "../grading/items.js";
+import { recordEvent } from "../outbox/record-event.js";
+import type { DomainContext } from "../shared/context.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import type { AssessmentErrorCode } from "./assessment.errors.js";
+import { findAssessment } from "./manage-assessment.js";
+
+export type AttemptRow = typeof attempts.$inferSelect;
+
+async function extensionOf(ctx: DomainContext, assessmentId: string, userId: string) {
+  const [row] = await ctx.db
+    .select()
+    .from(assessmentExtensions)
+    .where(and(eq(assessmentExtensions.assessmentId, assessmentId), eq(assessmentExtensions.userId, userId)));
+  return row ?? null;
+}
+
+/**
+ * Starts an attempt. The server fixes its deadline: min(start + time limit, lock), the learner's extension
+ * moving the lock. Refused before the assessment opens, after it locks, and beyond the attempt limit; an
+ * attempt already in progress is returned rather than a second one started.
+ */
+export async function startAttempt(ctx: DomainContext, assessmentId: string, userId: string): Promise<Result<AttemptRow, AssessmentErrorCode>> {
+  const a = await findAssessment(ctx.db, assessmentId);
+  if (!a) return fail("ASSESSMENT_NOT_FOUND");
+  // One learner's attempts on one assessment are numbered one at a time.
+  await ctx.db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`attempts:${assessmentId}:${userId}`}, 0))`);
+  const now = ctx.now();
+  const ext = await extensionOf(ctx, assessmentId, userId);
+  const lockAt = ext?.lockAt ?? a.lockAt;
+  if (a.availableFrom && now < a.availableFrom) return fail("ASSESSMENT_NOT_AVAILABLE", "The assessment has not opened yet.", { availableFrom: a.availableFrom.toISOString() });
+  if (lockAt && now >= lockAt) return fail("ASSESSMENT_LOCKED", "The assessment is closed.");
+  const [open] = await ctx.db
+    .select()
+    .from(attempts)
+    .where(and(eq(attempts.assessmentId, assessmentId), eq(attempts.userId, userId), eq(attempts.status, "in-progress")));
+  if (open) return ok(open);
+  const [used] = await ctx.db.select({ n: count() }).from(attempts).where(and(eq(attempts.assessmentId, assessmentId), eq(attempts.userId, userId)));
+  const number = (used?.n ?? 0) + 1;
+  if (a.attemptsAllowed !== null && number > a.attemptsAllowed) return fail("ATTEMPTS_EXHAUSTED", `All ${a.attemptsAllowed} attempts are used.`);
+  const byTime = a.timeLimitMinutes ? new Date(now.getTime() + a.timeLimitMinutes * 60_000) : null;
+  const deadlineAt = byTime && lockAt ? (byTime < lockAt ? byTime : lockAt) : (byTime ?? lockAt ?? null);
+  const [row] = await ctx.db
+    .insert(attempts)
+    .values({ id: ctx.newId(), assessmentId, courseId: a.courseId, userId, number, startedAt: now, deadlineAt, createdAt: now, updatedAt: now })
+    .returning();
+  return ok(row as AttemptRow);
+}
+
+function validAnswer(item: Item, answer: Answer): boolean {
+  if (answer === null) return true;
+  switch (item.type) {
+    case "single":
+      return typeof answer === "string" && item.choices.some((c) => c.id === answer);
+    case "multiple":
+      return Array.isArray(answer) && answer.every((x) => item.choices.some((c) => c.id === x));
+    case "true-false":
+      return typeof answer === "boolean";
+    case "numeric":
+      return typeof answer === "number" && Number.isFinite(answer);
+    case "short-text":
+    case "essay":
+    case "file":
+      return typeof answer === "string" && answer.length <= 100_000;
+  }
+}
+
+/** Saves answers (merged over earlier ones) while the attempt is open, up to its deadline. */
+export async function saveAnswers(ctx: DomainContext, attemptId: string, answers: Record<string, Answer>): Promise<Result<AttemptRow, AssessmentErrorCode>> {
+  const [row] = await ctx.db.select().from(attempts).where(eq(attempts.id, attemptId)).for("update");
+  if (!row) return fail("ATTEMPT_NOT_FOUND");
+  if (row.status !== "in-progress" || (row.deadlineAt && ctx.now() > row.deadlineAt)) return fail("ATTEMPT_CLOSED", "The attempt is closed.");
+  const a = await findAssessment(ctx.db, row.assessmentId);
+  const items = new Map((a?.items ?? []).map((i) => [i.id, i]));
+  const problems = Object.entries(answers).filter(([id, ans]) => !items.has(id) || !validAnswer(items.get(id) as Item, ans)).map(([id]) => id);
+  if (problems.length) return fail("INVALID_ANSWER", `Not valid answers for: ${problems.join(", ")}`, { items: problems });
+  const [saved] = await ctx.db
+    .update(attempts)
+    .set({ answers: { ...row.answers, ...answers }, updatedAt: ctx.now() })
+    .where(eq(attempts.id, attemptId))
+    .returning();
+  return ok(saved as AttemptRow);
+}
+
+/**
+ * Submits an attempt once. After its deadline it counts as submitted at the deadline, by the deadline:
+ * what was saved in time is what is graded. Writes `submission.submitted`.
+ */
+export async function submitAttempt(ctx: DomainContext, attemptId: string, by: "learner" | "deadline"): Promise<Result<{ attempt: AttemptRow; first: boolean }, AssessmentErrorCode>> {
+  const [row] = await ctx.db.select().from(attempts).where(eq(attempts.id, attemptId)).for("update");
+  if (!row) return fail("ATTEMPT_NOT_FOUND");
+  if (row.status === "submitted") return ok({ attempt: row, first: false });
+  const now = ctx.now();
+  const pastDeadline = row.deadlineAt !== null && now > row.deadlineAt;
+  const submittedAt = pastDeadline ? (row.deadlineAt as Date) : now;
+  const submittedBy = pastDeadline ? "deadline" : by;
+  const [done] = await ctx.db.update(attempts).set({ status: "submitted", submittedAt, submittedBy, updatedAt: now }).where(eq(attempts.id, attemptId)).returning();
+  await recordEvent(ctx, {
+    type: "submission.submitted",
+    aggregateType: "submission",
+    aggregateId: attemptId,
+    courseId: row.courseId,
+    data: { submissionId: attemptId, assessmentId: row.assessmentId, courseId: row.courseId, userId: row.userId, submittedAt: submittedAt.toISOString(), by: submittedBy },
+  });
+  return ok({ attempt: done as AttemptRow, first: true });
+}
+
+/** The attempt-deadline safety net: submits every open attempt whose deadline has passed. Safe to run twice. */
+export async function submitOverdueAttempts(ctx: DomainContext, limit: number): Promise<number> {
+  const due = await ctx.db
+    .select({ id: attempts.id })
+    .from(attempts)
+    .where(and(eq(attempts.status, "in-progress"), lte(attempts.deadlineAt, ctx.now())))
+    .limit(limit);
+  let submitted = 0;
+  for (const { id } of due) {
+    const r = await ctx.db.transaction((tx) => submitAttempt({ ...ctx, db: tx }, id, "deadline"));
+    if (r.ok && r.value.first) submitted += 1;
+  }
+  return submitted;
+}

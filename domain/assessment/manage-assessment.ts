@@ -1,0 +1,85 @@
+import { eq } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { assessmentKeys, assessments, type AssessmentKind } from "../db/schema/index.js";
+import type { LatePolicy, ScoringPolicy } from "../grading/final-grade.js";
+import { type Item, type ItemKey, isManual } from "../grading/items.js";
+import type { DomainContext } from "../shared/context.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import type { AssessmentErrorCode } from "./assessment.errors.js";
+
+export interface AssessmentSettings {
+  title: string;
+  kind: AssessmentKind;
+  items: Item[];
+  keys: Record<string, ItemKey>;
+  attemptsAllowed: number | null;
+  scoringPolicy: ScoringPolicy;
+  timeLimitMinutes: number | null;
+  availableFrom: Date | null;
+  dueAt: Date | null;
+  lockAt: Date | null;
+  latePolicy: LatePolicy;
+  releaseMode: "immediate" | "manual";
+  category: string;
+}
+
+export type AssessmentRow = typeof assessments.$inferSelect;
+
+/** Settings that cannot all hold, each named; an empty list means the settings are consistent. */
+export function contradictions(s: Omit<AssessmentSettings, "title" | "kind" | "category">): string[] {
+  const problems: string[] = [];
+  if (s.lockAt && s.dueAt && s.lockAt < s.dueAt) problems.push("lockAt is before dueAt");
+  if (s.availableFrom && s.dueAt && s.dueAt <= s.availableFrom) problems.push("dueAt is not after availableFrom");
+  if (s.availableFrom && s.lockAt && s.lockAt <= s.availableFrom) problems.push("lockAt is not after availableFrom");
+  if (s.latePolicy.kind !== "none" && s.latePolicy.kind !== "no-late-work" && !s.dueAt) problems.push("a late penalty needs dueAt");
+  const ids = s.items.map((i) => i.id);
+  if (new Set(ids).size !== ids.length) problems.push("item ids repeat");
+  for (const item of s.items) {
+    const key = s.keys[item.id];
+    if (isManual(item)) {
+      if (key) problems.push(`${item.id}: ${item.type} items are graded by a person and take no key`);
+      continue;
+    }
+    if (!key || key.type !== item.type) {
+      problems.push(`${item.id}: needs a ${item.type} key`);
+      continue;
+    }
+    const choiceIds = "choices" in item ? new Set(item.choices.map((c) => c.id)) : new Set<string>();
+    if (key.type === "single" && !choiceIds.has(key.correct)) problems.push(`${item.id}: the key names no choice of the item`);
+    if (key.type === "multiple" && !key.correct.every((c) => choiceIds.has(c))) problems.push(`${item.id}: the key names choices the item lacks`);
+    if (key.type === "numeric" && key.mode === "range" && key.min > key.max) problems.push(`${item.id}: range min is above max`);
+    if (key.type === "short-text" && key.mode === "pattern") {
+      try {
+        new RegExp(key.pattern, "u");
+      } catch {
+        problems.push(`${item.id}: the pattern is not a valid regular expression`);
+      }
+    }
+  }
+  for (const id of Object.keys(s.keys)) if (!ids.includes(id)) problems.push(`${id}: a key for no item`);
+  return problems;
+}
+
+export async function createAssessment(ctx: DomainContext, courseId: string, input: AssessmentSettings): Promise<Result<AssessmentRow, AssessmentErrorCode>> {
+  const problems = contradictions(input);
+  if (problems.length) return fail("INVALID_ASSESSMENT_SETTINGS", problems.join("; "), { problems });
+  const now = ctx.now();
+  const { keys, ...columns } = input;
+  const id = ctx.newId();
+  const [row] = await ctx.db
+    .insert(assessments)
+    .values({ id, courseId, ...columns, keyVersion: 1, createdAt: now, updatedAt: now })
+    .returning();
+  await ctx.db.insert(assessmentKeys).values({ assessmentId: id, version: 1, keys, createdAt: now });
+  return ok(row as AssessmentRow);
+}
+
+export async function findAssessment(db: Executor, id: string): Promise<AssessmentRow | null> {
+  const [row] = await db.select().from(assessments).where(eq(assessments.id, id));
+  return row ?? null;
+}
+
+export async function currentKeys(db: Executor, a: AssessmentRow): Promise<Record<string, ItemKey>> {
+  const rows = await db.select().from(assessmentKeys).where(eq(assessmentKeys.assessmentId, a.id));
+  return rows.find((r) => r.version === a.keyVersion)?.keys ?? {};
+}

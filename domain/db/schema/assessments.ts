@@ -1,0 +1,137 @@
+import { sql } from "drizzle-orm";
+import { index, integer, jsonb, pgTable, primaryKey, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import type { LatePolicy, ScoringPolicy } from "../../grading/final-grade.js";
+import type { Answer, Item, ItemKey } from "../../grading/items.js";
+import type { ItemScore } from "../../grading/score-items.js";
+import type { Step } from "../../grading/final-grade.js";
+import { courses } from "./courses.js";
+import { timestamps, tstz } from "./columns.js";
+import { users } from "./users.js";
+
+export const assessmentKinds = ["quiz", "assignment"] as const;
+export type AssessmentKind = (typeof assessmentKinds)[number];
+
+export const assessments = pgTable(
+  "assessments",
+  {
+    id: uuid("id").primaryKey(),
+    courseId: uuid("course_id")
+      .notNull()
+      .references(() => courses.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    kind: text("kind").$type<AssessmentKind>().notNull(),
+    // the items as learners see them; keys live in assessment_keys, versioned
+    items: jsonb("items").$type<Item[]>().notNull(),
+    keyVersion: integer("key_version").notNull().default(1),
+    // null means unlimited
+    attemptsAllowed: integer("attempts_allowed"),
+    scoringPolicy: text("scoring_policy").$type<ScoringPolicy>().notNull().default("highest"),
+    timeLimitMinutes: integer("time_limit_minutes"),
+    availableFrom: tstz("available_from"),
+    dueAt: tstz("due_at"),
+    // hard close: no attempt starts or runs past it
+    lockAt: tstz("lock_at"),
+    latePolicy: jsonb("late_policy").$type<LatePolicy>().notNull().default({ kind: "none" }),
+    releaseMode: text("release_mode").$type<"immediate" | "manual">().notNull().default("immediate"),
+    releasedAt: tstz("released_at"),
+    category: text("category").notNull().default("Assessments"),
+    version: integer("version").notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [index("assessments_course_id_idx").on(t.courseId)],
+);
+
+/** Every answer key an assessment ever had: grades name the version they were computed with. */
+export const assessmentKeys = pgTable(
+  "assessment_keys",
+  {
+    assessmentId: uuid("assessment_id")
+      .notNull()
+      .references(() => assessments.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    keys: jsonb("keys").$type<Record<string, ItemKey>>().notNull(),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.assessmentId, t.version] })],
+);
+
+export const assessmentExtensions = pgTable(
+  "assessment_extensions",
+  {
+    assessmentId: uuid("assessment_id")
+      .notNull()
+      .references(() => assessments.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    dueAt: tstz("due_at"),
+    lockAt: tstz("lock_at"),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.assessmentId, t.userId] })],
+);
+
+/** An attempt; once submitted it is the submission (same id). */
+export const attempts = pgTable(
+  "attempts",
+  {
+    id: uuid("id").primaryKey(),
+    assessmentId: uuid("assessment_id")
+      .notNull()
+      .references(() => assessments.id, { onDelete: "cascade" }),
+    courseId: uuid("course_id").notNull(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    number: integer("number").notNull(),
+    status: text("status").$type<"in-progress" | "submitted">().notNull().default("in-progress"),
+    startedAt: tstz("started_at").notNull(),
+    // fixed by the server at start: min(start + time limit, lock); null when neither applies
+    deadlineAt: tstz("deadline_at"),
+    answers: jsonb("answers").$type<Record<string, Answer>>().notNull().default({}),
+    submittedAt: tstz("submitted_at"),
+    submittedBy: text("submitted_by").$type<"learner" | "deadline">(),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("attempts_assessment_id_user_id_number_idx").on(t.assessmentId, t.userId, t.number),
+    index("attempts_deadline_at_idx").on(t.deadlineAt).where(sql`${t.status} = 'in-progress'`),
+    index("attempts_user_id_idx").on(t.userId),
+  ],
+);
+
+export const manualScores = pgTable(
+  "manual_scores",
+  {
+    submissionId: uuid("submission_id")
+      .notNull()
+      .references(() => attempts.id, { onDelete: "cascade" }),
+    itemId: text("item_id").notNull(),
+    points: real("points").notNull(),
+    feedback: text("feedback").notNull().default(""),
+    graderUserId: uuid("grader_user_id").references(() => users.id, { onDelete: "set null" }),
+    ...timestamps,
+  },
+  (t) => [primaryKey({ columns: [t.submissionId, t.itemId] })],
+);
+
+/** Versioned grades: a regrade adds a version, it never overwrites one. */
+export const grades = pgTable(
+  "grades",
+  {
+    id: uuid("id").primaryKey(),
+    submissionId: uuid("submission_id")
+      .notNull()
+      .references(() => attempts.id, { onDelete: "cascade" }),
+    assessmentId: uuid("assessment_id").notNull(),
+    courseId: uuid("course_id").notNull(),
+    userId: uuid("user_id").notNull(),
+    version: integer("version").notNull(),
+    keyVersion: integer("key_version").notNull(),
+    percent: real("percent"),
+    itemScores: jsonb("item_scores").$type<ItemScore[]>().notNull(),
+    explanation: jsonb("explanation").$type<Step[]>().notNull(),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("grades_submission_id_version_idx").on(t.submissionId, t.version), index("grades_course_id_user_id_idx").on(t.courseId, t.userId)],
+);

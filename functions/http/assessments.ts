@@ -1,0 +1,243 @@
+import { asc, eq } from "drizzle-orm";
+import { z } from "zod";
+import { submitAttempt, saveAnswers, startAttempt, type AttemptRow } from "../../domain/assessment/attempts.js";
+import { type AssessmentRow, createAssessment, currentKeys, findAssessment } from "../../domain/assessment/manage-assessment.js";
+import { assessmentKinds, assessments, attempts } from "../../domain/db/schema/index.js";
+import { itemSchema, keySchema } from "../../domain/grading/items.js";
+import { courseRoleOf } from "../../domain/identity/caller.js";
+import { anyOf, courseMember, courseStaff, type Locator, owner } from "../platform/http/access.js";
+import { ProblemError, unwrap } from "../platform/http/problem.js";
+import { type RouteContext, route } from "../platform/http/route.js";
+import { isoOrNull, toDate } from "./schemas/dates.js";
+
+const iso = z.iso.datetime();
+const latePolicySchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("none") }),
+  z.object({ kind: z.literal("no-late-work") }),
+  z.object({ kind: z.enum(["per-hour", "per-day"]), percent: z.number().min(0).max(100), floorPercent: z.number().min(0).max(100).default(0) }),
+]);
+
+const assessmentSchema = z
+  .object({
+    id: z.uuid(),
+    courseId: z.uuid(),
+    title: z.string(),
+    kind: z.enum(assessmentKinds),
+    items: z.array(itemSchema),
+    keys: z.record(z.string(), keySchema).optional().meta({ description: "Staff only" }),
+    keyVersion: z.number().int(),
+    attemptsAllowed: z.number().int().nullable(),
+    scoringPolicy: z.enum(["highest", "latest", "average"]),
+    timeLimitMinutes: z.number().int().nullable(),
+    availableFrom: iso.nullable(),
+    dueAt: iso.nullable(),
+    lockAt: iso.nullable(),
+    latePolicy: latePolicySchema,
+    releaseMode: z.enum(["immediate", "manual"]),
+    category: z.string(),
+    totalPoints: z.number(),
+  })
+  .meta({ id: "Assessment" });
+
+function assessmentBody(a: AssessmentRow, keys?: Record<string, z.infer<typeof keySchema>>) {
+  return {
+    id: a.id,
+    courseId: a.courseId,
+    title: a.title,
+    kind: a.kind,
+    items: a.items,
+    ...(keys ? { keys } : {}),
+    keyVersion: a.keyVersion,
+    attemptsAllowed: a.attemptsAllowed,
+    scoringPolicy: a.scoringPolicy,
+    timeLimitMinutes: a.timeLimitMinutes,
+    availableFrom: isoOrNull(a.availableFrom),
+    dueAt: isoOrNull(a.dueAt),
+    lockAt: isoOrNull(a.lockAt),
+    latePolicy: a.latePolicy,
+    releaseMode: a.releaseMode,
+    category: a.category,
+    totalPoints: a.items.reduce((s, i) => s + i.points, 0),
+  };
+}
+
+const attemptSchema = z
+  .object({
+    id: z.uuid(),
+    assessmentId: z.uuid(),
+    userId: z.uuid(),
+    number: z.number().int(),
+    status: z.enum(["in-progress", "submitted"]),
+    startedAt: iso,
+    deadlineAt: iso.nullable().meta({ description: "Fixed by the server at start: min(start + time limit, lock)" }),
+    answers: z.record(z.string(), z.unknown()),
+    submittedAt: iso.nullable(),
+    submittedBy: z.enum(["learner", "deadline"]).nullable(),
+  })
+  .meta({ id: "Attempt" });
+
+const attemptBody = (t: AttemptRow) => ({
+  id: t.id,
+  assessmentId: t.assessmentId,
+  userId: t.userId,
+  number: t.number,
+  status: t.status,
+  startedAt: t.startedAt.toISOString(),
+  deadlineAt: isoOrNull(t.deadlineAt),
+  answers: t.answers,
+  submittedAt: isoOrNull(t.submittedAt),
+  submittedBy: t.submittedBy,
+});
+
+const assessmentCourse: Locator = {
+  describe: "the assessment's course",
+  resolve: async (params, db) => (await findAssessment(db, params.assessmentId as string))?.courseId ?? null,
+};
+async function attemptOf(db: RouteContext["db"], id: string) {
+  const [row] = await db.select().from(attempts).where(eq(attempts.id, id));
+  return row ?? null;
+}
+const attemptOwner: Locator = { describe: "the attempt's learner", resolve: async (params, db) => (await attemptOf(db, (params.attemptId ?? params.submissionId) as string))?.userId ?? null };
+const submissionCourse: Locator = { describe: "the submission's course", resolve: async (params, db) => (await attemptOf(db, params.submissionId as string))?.courseId ?? null };
+
+const settingsShape = {
+  title: z.string().trim().min(1).max(200),
+  kind: z.enum(assessmentKinds),
+  items: z.array(itemSchema).min(1).max(200),
+  keys: z.record(z.string(), keySchema).default({}),
+  attemptsAllowed: z.number().int().min(1).max(100).nullable().default(1),
+  scoringPolicy: z.enum(["highest", "latest", "average"]).default("highest"),
+  timeLimitMinutes: z.number().int().min(1).max(24 * 60).nullable().default(null),
+  availableFrom: iso.nullable().default(null),
+  dueAt: iso.nullable().default(null),
+  lockAt: iso.nullable().default(null),
+  latePolicy: latePolicySchema.default({ kind: "none" }),
+  releaseMode: z.enum(["immediate", "manual"]).default("immediate"),
+  category: z.string().trim().min(1).max(60).default("Assessments"),
+};
+
+route({
+  name: "assessments-list",
+  method: "GET",
+  path: "/v1/courses/{courseId}/assessments",
+  access: courseMember(),
+  summary: "The course's quizzes and assignments",
+  tags: ["assessments"],
+  params: z.object({ courseId: z.uuid() }),
+  responses: { 200: { description: "Assessments (no keys)", body: z.object({ items: z.array(assessmentSchema) }) } },
+  handler: async ({ params }, ctx) => {
+    const rows = await ctx.db.select().from(assessments).where(eq(assessments.courseId, params.courseId)).orderBy(asc(assessments.id));
+    return { status: 200, body: { items: rows.map((a) => assessmentBody(a)) } };
+  },
+});
+
+route({
+  name: "assessments-create",
+  method: "POST",
+  path: "/v1/courses/{courseId}/assessments",
+  access: courseStaff(["instructor"]),
+  summary: "Create a quiz or assignment with its items and answer key",
+  description: "Contradictory settings (e.g. lock before due, a key that names no choice) are refused with `INVALID_ASSESSMENT_SETTINGS`.",
+  tags: ["assessments"],
+  idempotent: true,
+  params: z.object({ courseId: z.uuid() }),
+  body: z.object(settingsShape),
+  responses: { 201: { description: "Created", body: assessmentSchema }, 422: { description: "`INVALID_ASSESSMENT_SETTINGS`" } },
+  handler: async ({ params, body }, ctx) => {
+    const a = unwrap(
+      await ctx.transaction((tx) =>
+        createAssessment(ctx.domain(tx), params.courseId, {
+          ...body,
+          availableFrom: toDate(body.availableFrom) ?? null,
+          dueAt: toDate(body.dueAt) ?? null,
+          lockAt: toDate(body.lockAt) ?? null,
+        }),
+      ),
+    );
+    return { status: 201, body: assessmentBody(a, body.keys), headers: { location: `/api/v1/assessments/${a.id}` } };
+  },
+});
+
+route({
+  name: "assessments-get",
+  method: "GET",
+  path: "/v1/assessments/{assessmentId}",
+  access: courseMember(assessmentCourse),
+  summary: "One assessment; its staff also see the answer key",
+  tags: ["assessments"],
+  params: z.object({ assessmentId: z.uuid() }),
+  responses: { 200: { description: "The assessment", body: assessmentSchema } },
+  handler: async ({ params }, ctx) => {
+    const a = await findAssessment(ctx.db, params.assessmentId);
+    if (!a) throw new ProblemError("ASSESSMENT_NOT_FOUND");
+    const staff = ctx.principal.isAdmin || (await courseRoleOf(ctx.db, ctx.principal.userId as string, a.courseId)) !== null;
+    return { status: 200, body: assessmentBody(a, staff ? await currentKeys(ctx.db, a) : undefined), headers: { "cache-control": "private, no-cache" } };
+  },
+});
+
+route({
+  name: "attempts-start",
+  method: "POST",
+  path: "/v1/assessments/{assessmentId}/attempts",
+  access: courseMember(assessmentCourse),
+  summary: "Start an attempt; the answer carries its server-fixed deadline",
+  tags: ["assessments"],
+  idempotent: true,
+  params: z.object({ assessmentId: z.uuid() }),
+  responses: {
+    201: { description: "The attempt (an attempt already in progress is returned as is)", body: attemptSchema },
+    409: { description: "`ASSESSMENT_NOT_AVAILABLE`, `ASSESSMENT_LOCKED`, `ATTEMPTS_EXHAUSTED`" },
+  },
+  handler: async ({ params }, ctx) => {
+    const attempt = unwrap(await ctx.transaction((tx) => startAttempt(ctx.domain(tx), params.assessmentId, ctx.principal.userId as string)));
+    return { status: 201, body: attemptBody(attempt), headers: { location: `/api/v1/attempts/${attempt.id}` } };
+  },
+});
+
+route({
+  name: "attempts-answers-save",
+  method: "PUT",
+  path: "/v1/attempts/{attemptId}/answers",
+  access: owner(attemptOwner),
+  summary: "Save answers (merged over what was saved) while the attempt is open",
+  tags: ["assessments"],
+  params: z.object({ attemptId: z.uuid() }),
+  body: z.object({ answers: z.record(z.string().max(64), z.union([z.string(), z.array(z.string()), z.boolean(), z.number(), z.null()])) }),
+  responses: { 200: { description: "The attempt", body: attemptSchema }, 409: { description: "`ATTEMPT_CLOSED`" }, 422: { description: "`INVALID_ANSWER`" } },
+  handler: async ({ params, body }, ctx) => {
+    const attempt = unwrap(await ctx.transaction((tx) => saveAnswers(ctx.domain(tx), params.attemptId, body.answers)));
+    return { status: 200, body: attemptBody(attempt) };
+  },
+});
+
+route({
+  name: "attempts-submit",
+  method: "POST",
+  path: "/v1/attempts/{attemptId}/submit",
+  access: owner(attemptOwner),
+  summary: "Submit the attempt for grading (once; repeating it changes nothing)",
+  tags: ["assessments"],
+  idempotent: true,
+  params: z.object({ attemptId: z.uuid() }),
+  responses: { 200: { description: "The submission", body: attemptSchema } },
+  handler: async ({ params }, ctx) => {
+    const done = unwrap(await ctx.transaction((tx) => submitAttempt(ctx.domain(tx), params.attemptId, "learner")));
+    return { status: 200, body: attemptBody(done.attempt) };
+  },
+});
+
+route({
+  name: "submissions-get",
+  method: "GET",
+  path: "/v1/submissions/{submissionId}",
+  access: anyOf(owner(attemptOwner), courseStaff(["instructor", "grader"], submissionCourse)),
+  summary: "A submission: its answers and when it was submitted",
+  tags: ["grading"],
+  params: z.object({ submissionId: z.uuid() }),
+  responses: { 200: { description: "The submission", body: attemptSchema } },
+  handler: async ({ params }, ctx) => {
+    const row = await attemptOf(ctx.db, params.submissionId);
+    if (!row || row.status !== "submitted") throw new ProblemError("ATTEMPT_NOT_FOUND", { detail: "No such submission." });
+    return { status: 200, body: attemptBody(row) };
+  },
+});
