@@ -16,6 +16,7 @@ export const auditActions = [
   "auth.logout",
   "course.staff-added",
   "course.staff-removed",
+  "grade.manual-scored",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

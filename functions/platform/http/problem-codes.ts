@@ -71,6 +71,8 @@ export const problemCatalog = {
   ATTEMPT_NOT_FOUND: { status: 404, title: "No such attempt" },
   ATTEMPT_CLOSED: { status: 409, title: "The attempt is closed" },
   INVALID_ANSWER: { status: 422, title: "An answer does not fit its item" },
+  GRADE_PENDING: { status: 409, title: "The grade waits for a grader" },
+  GRADE_NOT_FOUND: { status: 404, title: "No such grade" },
 
   // webhooks
   WEBHOOK_URL_FORBIDDEN: { status: 422, title: "Webhooks may not target this address" },
