@@ -13,6 +13,9 @@ import { functionMetadataResponse, type FunctionMetadataResponse } from './admin
 import { activeMailSink } from './services/mail-sink.js';
 import { handleMailboxRequest } from './mailbox-page.js';
 // --- end Mail ---
+// --- Durable: the extension's HTTP API (local/durable/http-api.ts) ---
+import { activeDurableModule } from './durable/index.js';
+// --- end Durable ---
 
 export interface HttpServerOptions {
   host: FunctionHost;
@@ -87,6 +90,12 @@ export class LocalHttpServer {
     const method = (req.method ?? 'GET').toUpperCase();
     const { pathname } = url;
 
+    // --- Durable ---
+    if (pathname.length > 9 && pathname.slice(0, 9).toLowerCase() === '/runtime/') {
+      const durable = activeDurableModule();
+      if (durable && (await durable.handleHttp(pathname, method, url, req, res))) return;
+    }
+    // --- end Durable ---
     if (pathname.length > 7 && pathname.slice(0, 7).toLowerCase() === '/admin/' && (await this.#admin(pathname, method, url, req, res))) return;
 
     const match = this.options.routes.match(pathname, method);

@@ -16,6 +16,9 @@ import { runCommand } from './child-command.js';
 import { hostError, hostLog, hostWarn } from './log.js';
 import type { TriggerModule } from './trigger-module.js';
 import { ServiceBusTriggerModule, readServiceBusHostOptions } from './servicebus/trigger.js'; // Service Bus
+// --- Durable ---
+import { DurableModule, readDurableSettings } from './durable/index.js';
+// --- end Durable ---
 
 export const hostVersion = '4.1000.0-local';
 const allMethods = 'GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS';
@@ -61,6 +64,7 @@ export class LocalRuntime {
   #appStarted = false;
   #stopping: Promise<void> | undefined;
   #aborted = false;
+  #durable: DurableModule | undefined; // --- Durable ---
 
   constructor(private readonly options: StartOptions) {}
 
@@ -93,6 +97,11 @@ export class LocalRuntime {
     this.triggers.push(timers);
     const serviceBus = new ServiceBusTriggerModule(this.invoker, readServiceBusHostOptions(appRoot)); // Service Bus
     this.triggers.push(serviceBus);
+    // --- Durable: orchestrationTrigger/activityTrigger, the durableClient binding, /runtime/webhooks/durabletask ---
+    const durable = new DurableModule(this.host, this.invoker, readDurableSettings(appRoot));
+    this.#durable = durable;
+    this.triggers.push(...durable.triggers);
+    // --- end Durable ---
     const listing: string[] = [];
     const port = httpPort(appRoot);
     const baseUrl = `http://127.0.0.1:${port}`;
@@ -129,7 +138,8 @@ export class LocalRuntime {
     }
 
     this.#server = new LocalHttpServer({ host: this.host, invoker: this.invoker, routes, triggers: this.triggers, streamingProxyUri, isDisabled, appRoot });
-    await this.#server.listen(port, '127.0.0.1');
+    const listeningPort = await this.#server.listen(port, '127.0.0.1');
+    durable.setBaseUrl(`http://127.0.0.1:${listeningPort}`); // --- Durable ---
     this.#checkAborted();
     for (const trigger of this.triggers) await trigger.start?.();
 
@@ -190,6 +200,7 @@ export class LocalRuntime {
         hostError('An appTerminate hook failed: %s', error instanceof Error ? error.message : String(error));
       }
     }
+    this.#durable?.dispose(); // --- Durable ---
     await this.#services?.stop();
     hostLog('Host stopped');
   }

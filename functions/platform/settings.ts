@@ -50,6 +50,8 @@ export const settingsSchema = databaseSettingsSchema
     // Development only: lets webhooks target loopback/private addresses and plain http (local receivers).
     WEBHOOKS_ALLOW_PRIVATE_TARGETS: flag.default(false),
 
+    // Hours graders have for manual items before the orchestration reminds them (and every day after).
+    GRADING_SLA_HOURS: positiveInt.max(24 * 60).default(72),
     ATTEMPT_DEADLINES_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 * * * * *"),
     HOUSEKEEPING_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 30 3 * * *"),
     EVENT_RETENTION_DAYS: positiveInt.default(30),

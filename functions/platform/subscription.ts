@@ -1,4 +1,4 @@
-import { app, type InvocationContext } from "@azure/functions";
+import { app, type FunctionInput, type InvocationContext } from "@azure/functions";
 import type { Transaction } from "../../domain/db/client.js";
 import { eventCatalog, type EventEnvelope, eventEnvelopeSchema, type EventType } from "../../domain/events/catalog.js";
 import { firstDelivery, recordRejection, rejectionReason } from "../../domain/outbox/inbox.js";
@@ -18,12 +18,16 @@ export interface HandlerContext {
   deliveryCount: number;
   /** Work to do once the handler's writes are committed (network calls that must not hold the transaction). */
   afterCommit(fn: () => Promise<void>): void;
+  /** The Functions invocation, for extra input bindings (e.g. the durable client). */
+  invocation: InvocationContext;
 }
 
 export interface SubscriptionSpec {
   /** The function's name, for its reaction: `emails-on-event`. */
   name: string;
   subscription: string;
+  /** Extra input bindings the handler reads through `ctx.invocation` (e.g. `df.input.durableClient()`). */
+  extraInputs?: FunctionInput[];
   /** Runs once per event, in the transaction that records the event in the inbox. Throw to retry. */
   handle(event: EventEnvelope & { type: EventType }, ctx: HandlerContext): Promise<void>;
 }
@@ -68,6 +72,7 @@ export function subscriptionHandler(spec: SubscriptionSpec): void {
     connection: SERVICE_BUS_CONNECTION,
     topicName: "%SERVICEBUS_TOPIC%",
     subscriptionName: spec.subscription,
+    ...(spec.extraInputs ? { extraInputs: spec.extraInputs } : {}),
     handler: async (message: unknown, context: InvocationContext) => {
       const p = platform();
       const meta = context.triggerMetadata ?? {};
@@ -102,7 +107,7 @@ export function subscriptionHandler(spec: SubscriptionSpec): void {
             eventsRecorded = true;
           },
         };
-        await spec.handle(event, { tx, domain, log, platform: p, deliveryCount, afterCommit: (fn) => afterCommit.push(fn) });
+        await spec.handle(event, { tx, domain, log, platform: p, deliveryCount, afterCommit: (fn) => afterCommit.push(fn), invocation: context });
         return true;
       });
       if (!handled) log.info("duplicate delivery ignored");

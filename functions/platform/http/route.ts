@@ -1,4 +1,4 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import { app, type FunctionInput, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import { z } from "zod";
 import type { Executor, Transaction } from "../../../domain/db/client.js";
 import { type Platform, platform } from "../platform.js";
@@ -32,6 +32,8 @@ export interface RouteContext extends RequestMeta {
   now(): Date;
   /** The context domain operations take: `db` (the request's by default), clock, ids and the actor. */
   domain(db?: Executor): DomainContext;
+  /** The Functions invocation, for extra input bindings (e.g. the durable client). */
+  invocation: InvocationContext;
 }
 
 /** A JSON answer (`body` serialised), or a raw Functions response for HTML, files and redirects. */
@@ -39,6 +41,8 @@ export type RouteResult = { status: number; body?: unknown; headers?: Record<str
 
 export interface RouteSpec<P extends z.ZodObject | undefined, Q extends z.ZodObject | undefined, B extends z.ZodType | undefined>
   extends Omit<RouteDeclaration, "params" | "query" | "body"> {
+  /** Extra input bindings for the handler (read through `ctx.invocation`). */
+  extraInputs?: FunctionInput[];
   params?: P;
   query?: Q;
   body?: B;
@@ -54,7 +58,7 @@ export function route<
   Q extends z.ZodObject | undefined = undefined,
   B extends z.ZodType | undefined = undefined,
 >(spec: RouteSpec<P, Q, B>): void {
-  const { handler, ...declaration } = spec;
+  const { handler, extraInputs, ...declaration } = spec;
   recordRoute(declaration);
   const bodySchema = spec.unknownFields === "strip" ? spec.body : strictBody(spec.body);
 
@@ -62,6 +66,7 @@ export function route<
     methods: [spec.method],
     route: spec.path.replace(/^\//, ""),
     authLevel: "anonymous",
+    ...(extraInputs ? { extraInputs } : {}),
     handler: async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
       const p = platform();
       const meta = requestMeta(request, context, p.settings);
@@ -99,7 +104,7 @@ export function route<
           body = parsePart(bodySchema, parseJsonBody(request, raw), "body");
         }
         const input = { params, query, body, request } as RouteInput<P, Q, B>;
-        const context = (tx: Transaction | undefined): RouteContext => ({
+        const routeContext = (tx: Transaction | undefined): RouteContext => ({
           ...meta,
           principal,
           platform: p,
@@ -108,11 +113,12 @@ export function route<
           afterCommit: (fn) => afterCommit.push(fn),
           now: p.clock,
           domain: (db) => domainFor(db ?? tx ?? p.database.db, principal),
+          invocation: context,
         });
 
         const key = spec.idempotent ? idempotencyKeyOf(request.headers.get("idempotency-key")) : undefined;
         if (key === undefined) {
-          response = toHttpResponse(await handler(input, context(undefined)));
+          response = toHttpResponse(await handler(input, routeContext(undefined)));
         } else {
           const now = p.clock();
           const claim = {
@@ -125,7 +131,7 @@ export function route<
           response = await p.database.db.transaction(async (tx) => {
             const stored = await claimIdempotencyKey(tx, claim);
             if (stored) return replay(stored);
-            const fresh = toHttpResponse(await handler(input, context(tx)));
+            const fresh = toHttpResponse(await handler(input, routeContext(tx)));
             // A server fault is not an answer worth replaying: roll the claim back with the work.
             if ((fresh.status ?? 200) >= 500) throw new ServerFaultResponse(fresh);
             await completeIdempotencyKey(tx, claim, storable(fresh));

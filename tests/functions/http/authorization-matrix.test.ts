@@ -43,6 +43,7 @@ let webhookId: string;
 let deliveryId: string;
 let assessmentId: string;
 let attemptId: string;
+let gradeId: string;
 
 /**
  * Puts back what a caller's allowed call may have ended (the learner's enrollment, the fixture lesson),
@@ -85,6 +86,9 @@ beforeAll(async () => {
   await db.sql`insert into assessment_keys (assessment_id, version, keys) values (${assessmentId}, 1, ${JSON.stringify({ q1: { type: "true-false", correct: true } })}::jsonb)`;
   await db.sql`insert into attempts (id, assessment_id, course_id, user_id, number, status, started_at, submitted_at, submitted_by)
     values (${attemptId}, ${assessmentId}, ${courseId}, ${learner.id}, 1, 'submitted', now(), now(), 'learner')`;
+  gradeId = crypto.randomUUID();
+  await db.sql`insert into grades (id, submission_id, assessment_id, course_id, user_id, version, key_version, percent, item_scores, explanation)
+    values (${gradeId}, ${attemptId}, ${assessmentId}, ${courseId}, ${learner.id}, 1, 1, 100, '[]'::jsonb, '[]'::jsonb)`;
   await restoreFixtures();
   // An inactive endpoint nobody listens on: replaying its delivery fails fast and harms nothing.
   await db.sql`insert into webhooks (id, url, secret, active) values (${webhookId}, 'http://127.0.0.1:1/hook', 'whsec_matrix', false)`;
@@ -113,6 +117,7 @@ beforeAll(async () => {
     assessmentId,
     attemptId,
     submissionId: attemptId,
+    gradeId,
     subscription: "webhooks",
     file: "init.js",
   };

@@ -1,0 +1,26 @@
+import * as df from "durable-functions";
+import type { EventData } from "../../domain/events/catalog.js";
+import { type GradingInput, gradingInstanceId } from "../grading/grade-submission.js";
+import { subscriptionHandler } from "../platform/subscription.js";
+
+// The `grading` subscription: each submission starts its gradeSubmission orchestration under a
+// deterministic instance id, so a redelivered message (or a second start) never grades twice.
+subscriptionHandler({
+  name: "start-grading-on-submission",
+  subscription: "grading",
+  extraInputs: [df.input.durableClient()],
+  handle: async (event, ctx) => {
+    if (event.type !== "submission.submitted") return;
+    const data = event.data as EventData<"submission.submitted">;
+    const client = df.getClient(ctx.invocation);
+    const instanceId = gradingInstanceId(data.submissionId);
+    const existing = await client.getStatus(instanceId).catch(() => undefined);
+    if (existing?.runtimeStatus) {
+      ctx.log.info("grading already started", { instanceId, runtimeStatus: existing.runtimeStatus });
+      return;
+    }
+    const input: GradingInput = { submissionId: data.submissionId, version: 1, gradingSlaHours: ctx.platform.settings.GRADING_SLA_HOURS, traceparent: ctx.domain.actor.traceparent };
+    await client.startNew("gradeSubmission", { instanceId, input });
+    ctx.log.info("grading started", { instanceId });
+  },
+});

@@ -1,0 +1,114 @@
+import * as df from "durable-functions";
+import { and, eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Executor } from "../../domain/db/client.js";
+import { submitManualScores } from "../../domain/grading/grade-submission.js";
+import { assessments, attempts, grades } from "../../domain/db/schema/index.js";
+import { courseRoleOf } from "../../domain/identity/caller.js";
+import { anyOf, courseStaff, type Locator, owner } from "../platform/http/access.js";
+import { ProblemError, unwrap } from "../platform/http/problem.js";
+import { route } from "../platform/http/route.js";
+import { gradingInstanceId, MANUAL_GRADE_EVENT } from "../grading/grade-submission.js";
+
+const submissionCourse: Locator = {
+  describe: "the submission's course",
+  resolve: async (params, db) => (await db.select({ c: attempts.courseId }).from(attempts).where(eq(attempts.id, params.submissionId as string)))[0]?.c ?? null,
+};
+async function gradeRow(db: Executor, id: string) {
+  const [row] = await db.select().from(grades).where(eq(grades.id, id));
+  return row ?? null;
+}
+const gradeCourse: Locator = { describe: "the grade's course", resolve: async (params, db) => (await gradeRow(db, params.gradeId as string))?.courseId ?? null };
+const gradeOwner: Locator = { describe: "the grade's learner", resolve: async (params, db) => (await gradeRow(db, params.gradeId as string))?.userId ?? null };
+
+route({
+  name: "grades-manual-submit",
+  method: "POST",
+  path: "/v1/submissions/{submissionId}/grades",
+  access: courseStaff(["instructor", "grader"], submissionCourse),
+  summary: "Score the manual items of a submission (per item, with feedback)",
+  description: "Raises ManualGradeSubmitted on the submission's grading orchestration, which records the grade once no item waits.",
+  tags: ["grading"],
+  idempotent: true,
+  extraInputs: [df.input.durableClient()],
+  params: z.object({ submissionId: z.uuid() }),
+  body: z.object({ scores: z.array(z.object({ itemId: z.string().min(1).max(64), points: z.number().min(0), feedback: z.string().max(10_000).default("") })).min(1).max(200) }),
+  responses: { 200: { description: "Items still waiting for a grader", body: z.object({ waitingItems: z.array(z.string()) }) } },
+  handler: async ({ params, body }, ctx) => {
+    const result = unwrap(await ctx.transaction((tx) => submitManualScores(ctx.domain(tx), params.submissionId, body.scores)));
+    ctx.afterCommit(async () => {
+      await df.getClient(ctx.invocation).raiseEvent(gradingInstanceId(params.submissionId), MANUAL_GRADE_EVENT, { by: ctx.principal.userId });
+    });
+    return { status: 200, body: result };
+  },
+});
+
+route({
+  name: "grading-status-get",
+  method: "GET",
+  path: "/v1/submissions/{submissionId}/grading",
+  access: courseStaff(["instructor", "grader"], submissionCourse),
+  summary: "Where the submission's grading stands (from the durable orchestration)",
+  tags: ["grading"],
+  extraInputs: [df.input.durableClient()],
+  params: z.object({ submissionId: z.uuid() }),
+  responses: {
+    200: {
+      description: "The orchestration's status",
+      body: z.object({ instanceId: z.string(), runtimeStatus: z.string().nullable(), customStatus: z.unknown(), createdTime: z.string().nullable(), lastUpdatedTime: z.string().nullable() }),
+    },
+  },
+  handler: async ({ params }, ctx) => {
+    const instanceId = gradingInstanceId(params.submissionId);
+    const status = await df.getClient(ctx.invocation).getStatus(instanceId).catch(() => undefined);
+    return {
+      status: 200,
+      body: {
+        instanceId,
+        runtimeStatus: status?.runtimeStatus ?? null,
+        customStatus: status?.customStatus ?? null,
+        createdTime: status?.createdTime ? new Date(status.createdTime).toISOString() : null,
+        lastUpdatedTime: status?.lastUpdatedTime ? new Date(status.lastUpdatedTime).toISOString() : null,
+      },
+      headers: { "cache-control": "no-store" },
+    };
+  },
+});
+
+const stepSchema = z.object({ step: z.enum(["raw", "late", "policy", "contribution"]), attemptId: z.string().optional(), detail: z.string(), value: z.number().nullable() });
+
+route({
+  name: "grades-explanation-get",
+  method: "GET",
+  path: "/v1/grades/{gradeId}/explanation",
+  access: anyOf(owner(gradeOwner), courseStaff(["instructor", "grader"], gradeCourse)),
+  summary: "How a grade came about: raw score → late deduction → attempts policy → course contribution",
+  tags: ["grading"],
+  params: z.object({ gradeId: z.uuid() }),
+  responses: {
+    200: {
+      description: "The explanation",
+      body: z.object({ gradeId: z.uuid(), submissionId: z.uuid(), version: z.number().int(), keyVersion: z.number().int(), percent: z.number().nullable(), items: z.array(z.unknown()), steps: z.array(stepSchema) }),
+    },
+  },
+  handler: async ({ params }, ctx) => {
+    const g = await gradeRow(ctx.db, params.gradeId);
+    if (!g) throw new ProblemError("GRADE_NOT_FOUND");
+    const [a] = await ctx.db.select({ releaseMode: assessments.releaseMode, releasedAt: assessments.releasedAt }).from(assessments).where(and(eq(assessments.id, g.assessmentId)));
+    const staff = ctx.principal.isAdmin || (await courseRoleOf(ctx.db, ctx.principal.userId as string, g.courseId)) !== null;
+    // Until staff release results, learners do not see them.
+    if (!staff && a?.releaseMode === "manual" && !a.releasedAt) throw new ProblemError("GRADE_NOT_FOUND", { detail: "Results are not released yet." });
+    return {
+      status: 200,
+      body: {
+        gradeId: g.id,
+        submissionId: g.submissionId,
+        version: g.version,
+        keyVersion: g.keyVersion,
+        percent: g.percent,
+        items: g.itemScores,
+        steps: g.explanation.map((s) => ({ ...s, value: Number.isFinite(s.value) ? s.value : null })),
+      },
+    };
+  },
+});
