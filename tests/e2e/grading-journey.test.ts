@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jsonOf, type RunningApp, startApp } from "../support/app.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { call, signUp, type TestUser } from "../support/identity.js";
+
+let db: TestDatabase;
+let app: RunningApp;
+let instructor: TestUser;
+let grader: TestUser;
+let learner: TestUser;
+let courseId: string;
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${app.output().split("\n").filter((l) => /ERROR|WARN/.test(l)).slice(-10).join("\n")}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+const gradeOf = async (submissionId: string) =>
+  (await db.sql<{ id: string; percent: number; version: number }[]>`select id, percent, version from grades where submission_id = ${submissionId}`)[0];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startApp({ env: { DATABASE_URL: db.url, OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *", ATTEMPT_DEADLINES_SCHEDULE: "*/1 * * * * *", LOCAL_DURABLE_DATA: "memory" } });
+  [instructor, grader, learner] = await Promise.all([signUp(app, db, { admin: true, label: "instructor" }), signUp(app, db, { label: "grader" }), signUp(app, db, { label: "learner" })]);
+  const course = await call(app, "POST", "/v1/courses", { token: instructor.accessToken, body: { title: "Physics" } });
+  courseId = ((await course.json()) as { id: string }).id;
+  await call(app, "POST", `/v1/courses/${courseId}/publish`, { token: instructor.accessToken });
+  await call(app, "POST", `/v1/courses/${courseId}/staff`, { token: instructor.accessToken, body: { userId: grader.id, role: "grader" } });
+  expect((await call(app, "POST", `/v1/courses/${courseId}/enrollments`, { token: learner.accessToken })).status).toBe(201);
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await db?.drop();
+});
+
+describe("a learner's assessments, end to end", () => {
+  it("auto-submits a timed quiz at its deadline and grades it through the orchestration", async () => {
+    const quiz = await call(app, "POST", `/v1/courses/${courseId}/assessments`, {
+      token: instructor.accessToken,
+      body: {
+        title: "Units",
+        kind: "quiz",
+        timeLimitMinutes: 10,
+        items: [
+          { id: "q1", type: "true-false", points: 1 },
+          { id: "q2", type: "numeric", points: 1 },
+        ],
+        keys: { q1: { type: "true-false", correct: true }, q2: { type: "numeric", mode: "range", min: 9.7, max: 9.9 } },
+      },
+    });
+    const { id: quizId } = (await quiz.json()) as { id: string };
+    const attempt = (await (await call(app, "POST", `/v1/assessments/${quizId}/attempts`, { token: learner.accessToken })).json()) as { id: string };
+    await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { q1: true, q2: 12 } } });
+    // The deadline passes: the attempt-deadlines timer submits what was saved.
+    await db.sql`update attempts set deadline_at = now() - interval '1 second' where id = ${attempt.id}`;
+    const grade = await until("the quiz grade", () => gradeOf(attempt.id));
+    expect(grade.percent).toBe(50);
+    const [row] = await db.sql`select submitted_by from attempts where id = ${attempt.id}`;
+    expect(row?.submitted_by).toBe("deadline");
+    const explanation = await jsonOf(await call(app, "GET", `/v1/grades/${grade.id}/explanation`, { token: learner.accessToken }));
+    expect((explanation.steps as { step: string }[]).map((s) => s.step)).toEqual(["raw", "late", "policy"]);
+    const status = await jsonOf(await call(app, "GET", `/v1/submissions/${attempt.id}/grading`, { token: grader.accessToken }));
+    expect(status).toMatchObject({ instanceId: `grade-${attempt.id}`, runtimeStatus: "Completed" });
+    expect(await db.sql`select 1 from outbox where type = 'grade.published' and aggregate_id = ${attempt.id}`).toHaveLength(1);
+  }, 60_000);
+
+  it("waits for a grader on an essay, then records the grade once", async () => {
+    const essay = await call(app, "POST", `/v1/courses/${courseId}/assessments`, {
+      token: instructor.accessToken,
+      body: { title: "Reflection", kind: "assignment", items: [{ id: "e1", type: "essay", points: 10 }], keys: {} },
+    });
+    const { id: essayId } = (await essay.json()) as { id: string };
+    const attempt = (await (await call(app, "POST", `/v1/assessments/${essayId}/attempts`, { token: learner.accessToken })).json()) as { id: string };
+    await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { e1: "Energy is conserved because..." } } });
+    expect((await call(app, "POST", `/v1/attempts/${attempt.id}/submit`, { token: learner.accessToken })).status).toBe(200);
+    await until("the orchestration to wait for a grader", async () => {
+      const s = await jsonOf(await call(app, "GET", `/v1/submissions/${attempt.id}/grading`, { token: grader.accessToken }));
+      return (s.customStatus as { phase?: string } | null)?.phase === "waiting-for-grader" ? s : undefined;
+    });
+    expect(await gradeOf(attempt.id)).toBeUndefined();
+    const scored = await call(app, "POST", `/v1/submissions/${attempt.id}/grades`, { token: grader.accessToken, body: { scores: [{ itemId: "e1", points: 8, feedback: "Clear" }] } });
+    expect(await jsonOf(scored)).toEqual({ waitingItems: [] });
+    const grade = await until("the essay grade", () => gradeOf(attempt.id));
+    expect(grade).toMatchObject({ percent: 80, version: 1 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await db.sql`select 1 from grades where submission_id = ${attempt.id}`).toHaveLength(1);
+    expect(await db.sql`select 1 from outbox where type = 'grading.requested' and aggregate_id = ${attempt.id}`).toHaveLength(1);
+  }, 60_000);
+});
