@@ -15,6 +15,7 @@ import "./http/assessments.js";
 import "./timers/attempt-deadlines.js";
 import "./http/grading.js";
 import "./grading/grade-submission.js";
+import "./grading/attempt-deadline.js";
 import "./events/grading.js";
 import "./timers/waitlist-offers.js";
 import "./timers/outbox-sweep.js";

@@ -1,3 +1,4 @@
+import * as df from "durable-functions";
 import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { submitAttempt, saveAnswers, startAttempt, type AttemptRow } from "../../domain/assessment/attempts.js";
@@ -9,6 +10,7 @@ import { anyOf, courseMember, courseStaff, type Locator, owner } from "../platfo
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { type RouteContext, route } from "../platform/http/route.js";
 import { isoOrNull, toDate } from "./schemas/dates.js";
+import { deadlineInstanceId } from "../grading/attempt-deadline.js";
 
 const iso = z.iso.datetime();
 const latePolicySchema = z.discriminatedUnion("kind", [
@@ -177,6 +179,7 @@ route({
 
 route({
   name: "attempts-start",
+  extraInputs: [df.input.durableClient()],
   method: "POST",
   path: "/v1/assessments/{assessmentId}/attempts",
   access: courseMember(assessmentCourse),
@@ -190,6 +193,16 @@ route({
   },
   handler: async ({ params }, ctx) => {
     const attempt = unwrap(await ctx.transaction((tx) => startAttempt(ctx.domain(tx), params.assessmentId, ctx.principal.userId as string)));
+    if (attempt.deadlineAt) {
+      const deadlineAt = attempt.deadlineAt.toISOString();
+      // The attempt's own durable timer; the attempt-deadlines timer trigger is the safety net behind it.
+      ctx.afterCommit(async () => {
+        const client = df.getClient(ctx.invocation);
+        const instanceId = deadlineInstanceId(attempt.id);
+        if ((await client.getStatus(instanceId).catch(() => undefined))?.runtimeStatus) return;
+        await client.startNew("attemptDeadline", { instanceId, input: { attemptId: attempt.id, deadlineAt } });
+      });
+    }
     return { status: 201, body: attemptBody(attempt), headers: { location: `/api/v1/attempts/${attempt.id}` } };
   },
 });
