@@ -14,6 +14,7 @@ import "./http/enrollments.js";
 import "./http/assessments.js";
 import "./timers/attempt-deadlines.js";
 import "./http/grading.js";
+import "./http/gradebook.js";
 import "./grading/grade-submission.js";
 import "./grading/attempt-deadline.js";
 import "./events/grading.js";

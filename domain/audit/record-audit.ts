@@ -17,6 +17,9 @@ export const auditActions = [
   "course.staff-added",
   "course.staff-removed",
   "grade.manual-scored",
+  "grade.recorded",
+  "grade.categories-changed",
+  "grade.excused",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -95,6 +95,7 @@ export async function recordGrade(ctx: DomainContext, outcome: GradingOutcome, v
     const [existing] = await ctx.db.select({ id: grades.id }).from(grades).where(and(eq(grades.submissionId, outcome.submissionId), eq(grades.version, version)));
     return ok({ gradeId: existing?.id as string, first: false });
   }
+  await recordAudit(ctx, { action: "grade.recorded", targetType: "submission", targetId: outcome.submissionId, details: { gradeId: id, version, percent: outcome.grade.percent, keyVersion: outcome.keyVersion } });
   await recordEvent(ctx, {
     type: "grade.published",
     aggregateType: "submission",

@@ -92,4 +92,26 @@ describe("a learner's assessments, end to end", () => {
     expect(await db.sql`select 1 from grades where submission_id = ${attempt.id}`).toHaveLength(1);
     expect(await db.sql`select 1 from outbox where type = 'grading.requested' and aggregate_id = ${attempt.id}`).toHaveLength(1);
   }, 60_000);
+
+  it("shows the weighted course grade in the gradebook, as JSON and CSV, with excusals", async () => {
+    await call(app, "PUT", `/v1/courses/${courseId}/grade-categories`, {
+      token: instructor.accessToken,
+      body: { categories: [{ name: "Assessments", weightPercent: 100, dropLowest: 0 }] },
+    });
+    const book = await jsonOf(await call(app, "GET", `/v1/courses/${courseId}/gradebook`, { token: grader.accessToken }));
+    const row = (book.items as { userId: string; results: Record<string, unknown>; course: { percent: number } }[]).find((i) => i.userId === learner.id);
+    // The quiz (50%) and the essay (80%) in one category: 65%.
+    expect(row?.course.percent).toBe(65);
+    const quizId = (book.assessments as { id: string; title: string }[]).find((a) => a.title === "Units")?.id as string;
+    expect((await call(app, "POST", `/v1/assessments/${quizId}/excusals`, { token: instructor.accessToken, body: { userId: learner.id, reason: "ill" } })).status).toBe(204);
+    const after = await jsonOf(await call(app, "GET", `/v1/courses/${courseId}/gradebook`, { token: grader.accessToken }));
+    const excused = (after.items as { userId: string; results: Record<string, unknown>; course: { percent: number } }[]).find((i) => i.userId === learner.id);
+    expect(excused?.results[quizId]).toBe("excused");
+    expect(excused?.course.percent).toBe(80);
+    const csv = await call(app, "GET", `/v1/courses/${courseId}/gradebook?format=csv`, { token: grader.accessToken });
+    expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+    expect(await csv.text()).toContain(`${learner.id},`);
+    expect((await call(app, "GET", `/v1/courses/${courseId}/gradebook`, { token: learner.accessToken })).status).toBe(403);
+    expect(await db.sql`select 1 from audit_log where action in ('grade.recorded', 'grade.excused', 'grade.manual-scored')`).toHaveLength(4);
+  });
 });

@@ -9,3 +9,4 @@ export * from "./enrollments.js";
 export * from "./webhooks.js";
 export * from "./emails.js";
 export * from "./assessments.js";
+export * from "./gradebook.js";

@@ -1,0 +1,85 @@
+import { and, asc, desc, eq, gt, inArray } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { assessments, enrollments, gradeCategories, gradeExcusals, grades, users } from "../db/schema/index.js";
+import { type CourseGrade, courseGrade } from "./course-grade.js";
+
+export interface GradebookRow {
+  userId: string;
+  displayName: string;
+  email: string;
+  /** Assessment id → the learner's current percent (null: not graded), or "excused". */
+  results: Record<string, number | null | "excused">;
+  course: CourseGrade;
+}
+
+export interface Gradebook {
+  assessments: { id: string; title: string; category: string }[];
+  rows: GradebookRow[];
+}
+
+/** The staff gradebook: active learners in id order (limit + 1 rows for pagination) with every result and the course grade. */
+export async function gradebook(db: Executor, courseId: string, q: { limit: number; afterUserId?: string }): Promise<Gradebook> {
+  const list = await db
+    .select({ id: assessments.id, title: assessments.title, category: assessments.category })
+    .from(assessments)
+    .where(eq(assessments.courseId, courseId))
+    .orderBy(asc(assessments.id));
+  const learners = await db
+    .select({ userId: users.id, displayName: users.displayName, email: users.email })
+    .from(enrollments)
+    .innerJoin(users, eq(users.id, enrollments.userId))
+    .where(and(eq(enrollments.courseId, courseId), eq(enrollments.status, "active"), q.afterUserId ? gt(users.id, q.afterUserId) : undefined))
+    .orderBy(asc(users.id))
+    .limit(q.limit + 1);
+  const ids = learners.map((l) => l.userId);
+  // The newest grade per learner and assessment (regrades add versions; the newest one counts).
+  const gradeRows = ids.length
+    ? await db
+        .select({ userId: grades.userId, assessmentId: grades.assessmentId, percent: grades.percent, createdAt: grades.createdAt })
+        .from(grades)
+        .where(and(eq(grades.courseId, courseId), inArray(grades.userId, ids)))
+        .orderBy(desc(grades.createdAt), desc(grades.version))
+    : [];
+  const excused = ids.length
+    ? await db
+        .select()
+        .from(gradeExcusals)
+        .where(
+          and(
+            inArray(gradeExcusals.userId, ids),
+            inArray(
+              gradeExcusals.assessmentId,
+              list.map((a) => a.id).concat("00000000-0000-0000-0000-000000000000"),
+            ),
+          ),
+        )
+    : [];
+  const categories = await db.select().from(gradeCategories).where(eq(gradeCategories.courseId, courseId));
+  const rows = learners.map((l) => {
+    const results: GradebookRow["results"] = {};
+    for (const a of list) {
+      const isExcused = excused.some((e) => e.userId === l.userId && e.assessmentId === a.id);
+      const g = gradeRows.find((r) => r.userId === l.userId && r.assessmentId === a.id);
+      results[a.id] = isExcused ? "excused" : (g?.percent ?? null);
+    }
+    const course = courseGrade(
+      list.map((a) => ({ assessmentId: a.id, category: a.category, percent: typeof results[a.id] === "number" ? (results[a.id] as number) : null, excused: results[a.id] === "excused" })),
+      categories,
+    );
+    return { ...l, results, course };
+  });
+  return { assessments: list, rows };
+}
+
+/** RFC 4180 CSV: one row per learner, one column per assessment, then the course grade. */
+export function gradebookCsv(book: Gradebook): string {
+  const cell = (v: string | number | null) => {
+    const s = v === null ? "" : String(v);
+    // Formula-looking cells are prefixed so spreadsheets do not execute them.
+    const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  const header = ["userId", "displayName", "email", ...book.assessments.map((a) => `${a.title} (${a.category})`), "coursePercent"];
+  const lines = book.rows.map((r) => [r.userId, r.displayName, r.email, ...book.assessments.map((a) => r.results[a.id] ?? null), r.course.percent].map((v) => cell(v as string | number | null)).join(","));
+  return [header.map(cell).join(","), ...lines].join("\r\n") + "\r\n";
+}

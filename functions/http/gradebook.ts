@@ -1,0 +1,89 @@
+import { z } from "zod";
+import { gradebook, gradebookCsv } from "../../domain/grading/gradebook.js";
+import { setCategories, setExcused } from "../../domain/grading/manage-gradebook.js";
+import { findAssessment } from "../../domain/assessment/manage-assessment.js";
+import { courseStaff, type Locator } from "../platform/http/access.js";
+import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
+import { unwrap } from "../platform/http/problem.js";
+import { route } from "../platform/http/route.js";
+
+const courseParams = z.object({ courseId: z.uuid() });
+const assessmentCourse: Locator = {
+  describe: "the assessment's course",
+  resolve: async (params, db) => (await findAssessment(db, params.assessmentId as string))?.courseId ?? null,
+};
+const categorySchema = z.object({ name: z.string().trim().min(1).max(60), weightPercent: z.number().min(0).max(100), dropLowest: z.number().int().min(0).max(50).default(0) });
+
+const courseGradeSchema = z.object({
+  percent: z.number().nullable(),
+  categories: z.array(z.object({ name: z.string(), weightPercent: z.number(), percent: z.number().nullable(), counted: z.array(z.string()), dropped: z.array(z.string()) })),
+});
+
+route({
+  name: "gradebook-get",
+  method: "GET",
+  path: "/v1/courses/{courseId}/gradebook",
+  access: courseStaff(["instructor", "grader"]),
+  summary: "The course gradebook: every active learner's results and weighted course grade (JSON, or CSV with format=csv)",
+  tags: ["grading"],
+  params: courseParams,
+  query: z.object({ ...pageQuery, format: z.enum(["json", "csv"]).default("json") }),
+  responses: {
+    200: {
+      description: "A page of the gradebook",
+      body: z.object({
+        assessments: z.array(z.object({ id: z.uuid(), title: z.string(), category: z.string() })),
+        items: z.array(z.object({ userId: z.uuid(), displayName: z.string(), email: z.string(), results: z.record(z.string(), z.union([z.number(), z.null(), z.literal("excused")])), course: courseGradeSchema })),
+        nextCursor: z.string().nullable(),
+      }),
+    },
+  },
+  handler: async ({ params, query, request }, ctx) => {
+    const after = decodeCursor(query.cursor, 1)?.[0];
+    const book = await gradebook(ctx.db, params.courseId, { limit: query.limit, ...(typeof after === "string" ? { afterUserId: after } : {}) });
+    const page = paginate(book.rows, query.limit, (r) => [r.userId]);
+    const link = nextLink(request.url, page.nextCursor);
+    if (query.format === "csv") {
+      return {
+        raw: {
+          status: 200,
+          headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="gradebook-${params.courseId}.csv"`, ...link },
+          body: gradebookCsv({ assessments: book.assessments, rows: page.items }),
+        },
+      };
+    }
+    return { status: 200, body: { assessments: book.assessments, items: page.items, nextCursor: page.nextCursor }, headers: link };
+  },
+});
+
+route({
+  name: "grade-categories-set",
+  method: "PUT",
+  path: "/v1/courses/{courseId}/grade-categories",
+  access: courseStaff(["instructor"]),
+  summary: "Set the course's grade categories: weights (at most 100% in all) and lowest scores dropped",
+  tags: ["grading"],
+  params: courseParams,
+  body: z.object({ categories: z.array(categorySchema).max(20) }),
+  responses: { 200: { description: "The categories", body: z.object({ categories: z.array(categorySchema) }) } },
+  handler: async ({ params, body }, ctx) => {
+    const categories = unwrap(await ctx.transaction((tx) => setCategories(ctx.domain(tx), params.courseId, body.categories)));
+    return { status: 200, body: { categories } };
+  },
+});
+
+route({
+  name: "grade-excusals-set",
+  method: "POST",
+  path: "/v1/assessments/{assessmentId}/excusals",
+  access: courseStaff(["instructor"], assessmentCourse),
+  summary: "Excuse a learner from an assessment (or take it back with excused=false)",
+  tags: ["grading"],
+  params: z.object({ assessmentId: z.uuid() }),
+  body: z.object({ userId: z.uuid(), excused: z.boolean().default(true), reason: z.string().max(500).default("") }),
+  responses: { 204: { description: "Done" } },
+  handler: async ({ params, body }, ctx) => {
+    unwrap(await ctx.transaction((tx) => setExcused(ctx.domain(tx), { assessmentId: params.assessmentId, ...body })));
+    return { status: 204 };
+  },
+});
