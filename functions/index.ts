@@ -17,6 +17,7 @@ import "./http/grading.js";
 import "./http/gradebook.js";
 import "./grading/grade-submission.js";
 import "./grading/attempt-deadline.js";
+import "./grading/regrade.js";
 import "./events/grading.js";
 import "./timers/waitlist-offers.js";
 import "./timers/outbox-sweep.js";

@@ -1,4 +1,4 @@
-import { and, asc, eq, max } from "drizzle-orm";
+import { and, asc, desc, eq, max } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { assessmentExtensions, assessmentKeys, assessments, attempts, grades, manualScores } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
@@ -134,4 +134,33 @@ export async function submitManualScores(
   const done = await ctx.db.select({ itemId: manualScores.itemId }).from(manualScores).where(eq(manualScores.submissionId, submissionId));
   const scored = new Set(done.map((d) => d.itemId));
   return ok({ waitingItems: [...manualItems.keys()].filter((id) => !scored.has(id) && sub.answers[id] !== undefined && sub.answers[id] !== null && sub.answers[id] !== "") });
+}
+
+export interface RegradeDifference {
+  submissionId: string;
+  userId: string;
+  before: number | null;
+  after: number | null;
+  keyVersionBefore: number | null;
+  keyVersionAfter: number;
+}
+
+/** What regrading a submission with the current key would change; reads only. */
+export async function regradeDifference(db: Executor, submissionId: string): Promise<RegradeDifference | null> {
+  const outcome = await gradeSubmission(db, submissionId);
+  if (!outcome) return null;
+  const [latest] = await db
+    .select({ percent: grades.percent, keyVersion: grades.keyVersion })
+    .from(grades)
+    .where(eq(grades.submissionId, submissionId))
+    .orderBy(desc(grades.version))
+    .limit(1);
+  return {
+    submissionId,
+    userId: outcome.userId,
+    before: latest?.percent ?? null,
+    after: outcome.grade.percent,
+    keyVersionBefore: latest?.keyVersion ?? null,
+    keyVersionAfter: outcome.keyVersion,
+  };
 }

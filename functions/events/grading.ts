@@ -2,6 +2,7 @@ import * as df from "durable-functions";
 import type { EventData } from "../../domain/events/catalog.js";
 import { type GradingInput, gradingInstanceId } from "../grading/grade-submission.js";
 import { subscriptionHandler } from "../platform/subscription.js";
+import { type RegradeInput, regradeInstanceId } from "../grading/regrade.js";
 
 // The `grading` subscription: each submission starts its gradeSubmission orchestration under a
 // deterministic instance id, so a redelivered message (or a second start) never grades twice.
@@ -10,6 +11,16 @@ subscriptionHandler({
   subscription: "grading",
   extraInputs: [df.input.durableClient()],
   handle: async (event, ctx) => {
+    if (event.type === "assessment.key-changed") {
+      const data = event.data as EventData<"assessment.key-changed">;
+      const client = df.getClient(ctx.invocation);
+      const instanceId = regradeInstanceId(data.assessmentId, data.keyVersion);
+      if ((await client.getStatus(instanceId).catch(() => undefined))?.runtimeStatus) return;
+      const input: RegradeInput = { assessmentId: data.assessmentId, keyVersion: data.keyVersion, batchSize: 20, traceparent: ctx.domain.actor.traceparent };
+      await client.startNew("regradeAssessment", { instanceId, input });
+      ctx.log.info("regrade started", { instanceId });
+      return;
+    }
     if (event.type !== "submission.submitted") return;
     const data = event.data as EventData<"submission.submitted">;
     const client = df.getClient(ctx.invocation);

@@ -3,6 +3,9 @@ import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { submitAttempt, saveAnswers, startAttempt, type AttemptRow } from "../../domain/assessment/attempts.js";
 import { type AssessmentRow, createAssessment, currentKeys, findAssessment } from "../../domain/assessment/manage-assessment.js";
+import { changeAssessment, grantExtension, releaseResults, submissionsToRegrade } from "../../domain/assessment/change-assessment.js";
+import { regradeDifference } from "../../domain/grading/grade-submission.js";
+import { regradeInstanceId } from "../grading/regrade.js";
 import { assessmentKinds, assessments, attempts } from "../../domain/db/schema/index.js";
 import { itemSchema, keySchema } from "../../domain/grading/items.js";
 import { courseRoleOf } from "../../domain/identity/caller.js";
@@ -252,5 +255,114 @@ route({
     const row = await attemptOf(ctx.db, params.submissionId);
     if (!row || row.status !== "submitted") throw new ProblemError("ATTEMPT_NOT_FOUND", { detail: "No such submission." });
     return { status: 200, body: attemptBody(row) };
+  },
+});
+
+route({
+  name: "assessments-update",
+  method: "PATCH",
+  path: "/v1/assessments/{assessmentId}",
+  access: courseStaff(["instructor"], assessmentCourse),
+  summary: "Change an assessment's settings or answer key",
+  description: "A new `keys` object becomes a new key version; submissions graded with an older key are regraded (a new grade version each).",
+  tags: ["assessments"],
+  params: z.object({ assessmentId: z.uuid() }),
+  body: z.object({
+    title: settingsShape.title.optional(),
+    keys: z.record(z.string(), keySchema).optional(),
+    attemptsAllowed: z.number().int().min(1).max(100).nullable().optional(),
+    scoringPolicy: z.enum(["highest", "latest", "average"]).optional(),
+    timeLimitMinutes: z.number().int().min(1).max(24 * 60).nullable().optional(),
+    availableFrom: iso.nullable().optional(),
+    dueAt: iso.nullable().optional(),
+    lockAt: iso.nullable().optional(),
+    latePolicy: latePolicySchema.optional(),
+    releaseMode: z.enum(["immediate", "manual"]).optional(),
+    category: z.string().trim().min(1).max(60).optional(),
+  }),
+  responses: { 200: { description: "Updated", body: assessmentSchema }, 422: { description: "`INVALID_ASSESSMENT_SETTINGS`" } },
+  handler: async ({ params, body }, ctx) => {
+    const { availableFrom, dueAt, lockAt, ...rest } = body;
+    const patch = {
+      ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+      ...(availableFrom !== undefined ? { availableFrom: toDate(availableFrom) ?? null } : {}),
+      ...(dueAt !== undefined ? { dueAt: toDate(dueAt) ?? null } : {}),
+      ...(lockAt !== undefined ? { lockAt: toDate(lockAt) ?? null } : {}),
+    };
+    const a = unwrap(await ctx.transaction((tx) => changeAssessment(ctx.domain(tx), params.assessmentId, patch)));
+    return { status: 200, body: assessmentBody(a, await currentKeys(ctx.db, a)) };
+  },
+});
+
+route({
+  name: "assessments-regrade",
+  method: "POST",
+  path: "/v1/assessments/{assessmentId}/regrade",
+  access: courseStaff(["instructor"], assessmentCourse),
+  summary: "Regrade the submissions graded with an older key; `dryRun=true` only returns the differences",
+  tags: ["grading"],
+  extraInputs: [df.input.durableClient()],
+  params: z.object({ assessmentId: z.uuid() }),
+  query: z.object({ dryRun: z.enum(["true", "false"]).default("false").transform((v) => v === "true") }),
+  responses: {
+    200: {
+      description: "Dry run: per submission, the grade now and after a regrade",
+      body: z.object({ dryRun: z.literal(true), differences: z.array(z.object({ submissionId: z.uuid(), userId: z.uuid(), before: z.number().nullable(), after: z.number().nullable(), keyVersionBefore: z.number().nullable(), keyVersionAfter: z.number() })) }),
+    },
+    202: { description: "Regrade started", body: z.object({ dryRun: z.literal(false), instanceId: z.string() }) },
+  },
+  handler: async ({ params, query }, ctx) => {
+    const a = await findAssessment(ctx.db, params.assessmentId);
+    if (!a) throw new ProblemError("ASSESSMENT_NOT_FOUND");
+    if (query.dryRun) {
+      const ids = await submissionsToRegrade(ctx.domain(), params.assessmentId);
+      const differences = [];
+      for (const id of ids) {
+        const d = await regradeDifference(ctx.db, id);
+        if (d) differences.push(d);
+      }
+      return { status: 200, body: { dryRun: true, differences } };
+    }
+    const client = df.getClient(ctx.invocation);
+    const instanceId = regradeInstanceId(a.id, a.keyVersion);
+    if (!(await client.getStatus(instanceId).catch(() => undefined))?.runtimeStatus) {
+      await client.startNew("regradeAssessment", { instanceId, input: { assessmentId: a.id, keyVersion: a.keyVersion, batchSize: 20, traceparent: ctx.trace.traceparent } });
+    }
+    return { status: 202, body: { dryRun: false, instanceId } };
+  },
+});
+
+route({
+  name: "assessments-release",
+  method: "POST",
+  path: "/v1/assessments/{assessmentId}/release",
+  access: courseStaff(["instructor"], assessmentCourse),
+  summary: "Release results of an assessment graded with manual release",
+  tags: ["grading"],
+  params: z.object({ assessmentId: z.uuid() }),
+  responses: { 200: { description: "Released", body: assessmentSchema } },
+  handler: async ({ params }, ctx) => {
+    const a = unwrap(await ctx.transaction((tx) => releaseResults(ctx.domain(tx), params.assessmentId)));
+    return { status: 200, body: assessmentBody(a) };
+  },
+});
+
+route({
+  name: "assessments-extensions-grant",
+  method: "POST",
+  path: "/v1/assessments/{assessmentId}/extensions",
+  access: courseStaff(["instructor"], assessmentCourse),
+  summary: "Give a learner a later due time and lock",
+  tags: ["assessments"],
+  params: z.object({ assessmentId: z.uuid() }),
+  body: z.object({ userId: z.uuid(), dueAt: iso.nullable().default(null), lockAt: iso.nullable().default(null) }),
+  responses: { 204: { description: "Granted" } },
+  handler: async ({ params, body }, ctx) => {
+    unwrap(
+      await ctx.transaction((tx) =>
+        grantExtension(ctx.domain(tx), { assessmentId: params.assessmentId, userId: body.userId, dueAt: toDate(body.dueAt) ?? null, lockAt: toDate(body.lockAt) ?? null }),
+      ),
+    );
+    return { status: 204 };
   },
 });

@@ -114,4 +114,31 @@ describe("a learner's assessments, end to end", () => {
     expect((await call(app, "GET", `/v1/courses/${courseId}/gradebook`, { token: learner.accessToken })).status).toBe(403);
     expect(await db.sql`select 1 from audit_log where action in ('grade.recorded', 'grade.excused', 'grade.manual-scored')`).toHaveLength(4);
   });
+
+  it("regrades after an answer-key change: a dry run shows the difference, the regrade adds a version", async () => {
+    const book = await jsonOf(await call(app, "GET", `/v1/courses/${courseId}/gradebook`, { token: grader.accessToken }));
+    const quizId = (book.assessments as { id: string; title: string }[]).find((a) => a.title === "Units")?.id as string;
+    const [submission] = await db.sql<{ id: string }[]>`select id from attempts where assessment_id = ${quizId}`;
+    const submissionId = submission?.id as string;
+    // Hold the automatic regrade back by changing the key behind the API first, to look at the dry run.
+    await db.sql`insert into assessment_keys (assessment_id, version, keys) values (${quizId}, 2,
+      ${JSON.stringify({ q1: { type: "true-false", correct: true }, q2: { type: "numeric", mode: "range", min: 9, max: 13 } })}::jsonb)`;
+    await db.sql`update assessments set key_version = 2 where id = ${quizId}`;
+    const before = await db.sql`select count(*)::int as n from grades`;
+    const dry = await jsonOf(await call(app, "POST", `/v1/assessments/${quizId}/regrade?dryRun=true`, { token: instructor.accessToken }));
+    expect(dry).toEqual({ dryRun: true, differences: [expect.objectContaining({ submissionId, before: 50, after: 100, keyVersionBefore: 1, keyVersionAfter: 2 })] });
+    expect(await db.sql`select count(*)::int as n from grades`).toEqual(before);
+    // The real thing, through the API: a new key version, picked up by the grading worker.
+    const patched = await call(app, "PATCH", `/v1/assessments/${quizId}`, {
+      token: instructor.accessToken,
+      body: { keys: { q1: { type: "true-false", correct: true }, q2: { type: "numeric", mode: "range", min: 9, max: 13 } } },
+    });
+    expect(((await patched.json()) as { keyVersion: number }).keyVersion).toBe(3);
+    const regraded = await until("the new grade version", async () =>
+      (await db.sql<{ version: number; percent: number; key_version: number }[]>`select version, percent, key_version from grades where submission_id = ${submissionId} and key_version = 3`)[0],
+    );
+    expect(regraded).toMatchObject({ version: 2, percent: 100 });
+    const versions = await db.sql`select version, percent from grades where submission_id = ${submissionId} order by version`;
+    expect(versions).toEqual([{ version: 1, percent: 50 }, { version: 2, percent: 100 }]);
+  }, 60_000);
 });

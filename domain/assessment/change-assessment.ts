@@ -1,0 +1,65 @@
+import { eq, sql } from "drizzle-orm";
+import { assessmentExtensions, assessmentKeys, assessments, attempts, grades } from "../db/schema/index.js";
+import { recordEvent } from "../outbox/record-event.js";
+import type { DomainContext } from "../shared/context.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import type { AssessmentErrorCode } from "./assessment.errors.js";
+import { type AssessmentRow, type AssessmentSettings, contradictions, currentKeys } from "./manage-assessment.js";
+
+export type AssessmentPatch = Partial<Omit<AssessmentSettings, "items" | "kind">>;
+
+/**
+ * Changes settings; a new answer key becomes a new key version and writes `assessment.key-changed`, so
+ * the grading worker regrades what it affects. Items themselves do not change once created.
+ */
+export async function changeAssessment(ctx: DomainContext, id: string, patch: AssessmentPatch): Promise<Result<AssessmentRow, AssessmentErrorCode>> {
+  const [a] = await ctx.db.select().from(assessments).where(eq(assessments.id, id)).for("update");
+  if (!a) return fail("ASSESSMENT_NOT_FOUND");
+  const { keys, ...columns } = patch;
+  const merged = { ...a, ...columns, keys: keys ?? (await currentKeys(ctx.db, a)) };
+  const problems = contradictions(merged);
+  if (problems.length) return fail("INVALID_ASSESSMENT_SETTINGS", problems.join("; "), { problems });
+  const now = ctx.now();
+  const keyVersion = keys ? a.keyVersion + 1 : a.keyVersion;
+  if (keys) await ctx.db.insert(assessmentKeys).values({ assessmentId: id, version: keyVersion, keys, createdAt: now });
+  const [row] = await ctx.db
+    .update(assessments)
+    .set({ ...columns, keyVersion, version: sql`${assessments.version} + 1`, updatedAt: now })
+    .where(eq(assessments.id, id))
+    .returning();
+  if (keys) {
+    await recordEvent(ctx, { type: "assessment.key-changed", aggregateType: "assessment", aggregateId: id, courseId: a.courseId, data: { assessmentId: id, courseId: a.courseId, keyVersion } });
+  }
+  return ok(row as AssessmentRow);
+}
+
+/** Results of an assessment with manual release become visible to learners. */
+export async function releaseResults(ctx: DomainContext, id: string): Promise<Result<AssessmentRow, AssessmentErrorCode>> {
+  const [row] = await ctx.db.update(assessments).set({ releasedAt: ctx.now(), updatedAt: ctx.now() }).where(eq(assessments.id, id)).returning();
+  return row ? ok(row) : fail("ASSESSMENT_NOT_FOUND");
+}
+
+export async function grantExtension(ctx: DomainContext, input: { assessmentId: string; userId: string; dueAt: Date | null; lockAt: Date | null }): Promise<Result<null, AssessmentErrorCode>> {
+  const [a] = await ctx.db.select({ id: assessments.id }).from(assessments).where(eq(assessments.id, input.assessmentId));
+  if (!a) return fail("ASSESSMENT_NOT_FOUND");
+  if (input.dueAt && input.lockAt && input.lockAt < input.dueAt) return fail("INVALID_ASSESSMENT_SETTINGS", "lockAt is before dueAt");
+  await ctx.db
+    .insert(assessmentExtensions)
+    .values({ ...input, createdAt: ctx.now() })
+    .onConflictDoUpdate({ target: [assessmentExtensions.assessmentId, assessmentExtensions.userId], set: { dueAt: input.dueAt, lockAt: input.lockAt } });
+  return ok(null);
+}
+
+/** Submissions whose newest grade was computed with an older key: what a key change must regrade. */
+export async function submissionsToRegrade(ctx: DomainContext, assessmentId: string): Promise<string[]> {
+  const [a] = await ctx.db.select({ keyVersion: assessments.keyVersion }).from(assessments).where(eq(assessments.id, assessmentId));
+  if (!a) return [];
+  const rows = await ctx.db.execute<{ id: string }>(sql`
+    select s.id from ${attempts} s
+    where s.assessment_id = ${assessmentId} and s.status = 'submitted'
+      and exists (select 1 from ${grades} g where g.submission_id = s.id)
+      and (select g.key_version from ${grades} g where g.submission_id = s.id order by g.version desc limit 1) < ${a.keyVersion}
+    order by s.id`);
+  return [...rows].map((r) => r.id);
+}
+
