@@ -13,6 +13,7 @@ import "./http/content.js";
 import "./http/enrollments.js";
 import "./http/assessments.js";
 import "./timers/attempt-deadlines.js";
+import "./timers/due-reminders.js";
 import "./http/grading.js";
 import "./http/gradebook.js";
 import "./grading/grade-submission.js";

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { courses, users } from "../db/schema/index.js";
+import { assessments, courses, users } from "../db/schema/index.js";
 import type { EventData, EventEnvelope, EventType } from "../events/catalog.js";
 import { type ComposedEmail, composeEmail } from "./compose-email.js";
 
@@ -48,6 +48,14 @@ export async function emailsForEvent(db: Executor, event: EventEnvelope & { type
       const d = event.data as EventData<"enrollment.invited">;
       const [known] = await db.select({ locale: users.locale }).from(users).where(eq(users.email, d.email));
       return [composeEmail("invitation", known?.locale ?? "en", d.email, { ...base, course: await courseTitle(db, d.courseId), token: d.token, expiresAt: when(d.expiresAt) })];
+    }
+    case "reminder.due": {
+      const d = event.data as EventData<"reminder.due">;
+      const u = await user(db, d.userId);
+      const [a] = await db.select({ title: assessments.title }).from(assessments).where(eq(assessments.id, d.assessmentId));
+      return u
+        ? [composeEmail("due-reminder", u.locale, u.email, { ...base, name: u.name, assessment: a?.title ?? "Your assessment", course: await courseTitle(db, d.courseId), courseId: d.courseId, dueAt: when(d.dueAt) })]
+        : [];
     }
     default:
       return [];

@@ -65,6 +65,18 @@ export const templates = {
       action: { label: "Aceptar la invitación", url: "{{appUrl}}/invitations/accept?token={{token}}" },
     },
   },
+  "due-reminder": {
+    en: {
+      subject: "{{assessment}} is due {{dueAt}}",
+      paragraphs: ["Hello {{name}},", "{{assessment}} in {{course}} is due {{dueAt}}, and we have not seen your submission yet."],
+      action: { label: "Open the course", url: "{{appUrl}}/courses/{{courseId}}" },
+    },
+    es: {
+      subject: "{{assessment}} vence el {{dueAt}}",
+      paragraphs: ["Hola {{name}}:", "{{assessment}} de {{course}} vence el {{dueAt}} y aún no hemos recibido tu entrega."],
+      action: { label: "Abrir el curso", url: "{{appUrl}}/courses/{{courseId}}" },
+    },
+  },
 } as const satisfies Record<string, { en: Template } & Record<string, Template>>;
 
 export type TemplateKey = keyof typeof templates;

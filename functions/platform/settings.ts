@@ -52,6 +52,7 @@ export const settingsSchema = databaseSettingsSchema
 
     // Hours graders have for manual items before the orchestration reminds them (and every day after).
     GRADING_SLA_HOURS: positiveInt.max(24 * 60).default(72),
+    DUE_REMINDERS_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 0 * * * *"),
     ATTEMPT_DEADLINES_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 * * * * *"),
     HOUSEKEEPING_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 30 3 * * *"),
     EVENT_RETENTION_DAYS: positiveInt.default(30),

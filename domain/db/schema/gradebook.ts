@@ -33,3 +33,18 @@ export const gradeExcusals = pgTable(
   },
   (t) => [primaryKey({ columns: [t.assessmentId, t.userId] })],
 );
+
+/** Due reminders already sent: one per learner and assessment, ever. */
+export const dueReminders = pgTable(
+  "due_reminders",
+  {
+    assessmentId: uuid("assessment_id")
+      .notNull()
+      .references(() => assessments.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    sentAt: tstz("sent_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.assessmentId, t.userId] })],
+);
