@@ -141,4 +141,22 @@ describe("a learner's assessments, end to end", () => {
     const versions = await db.sql`select version, percent from grades where submission_id = ${submissionId} order by version`;
     expect(versions).toEqual([{ version: 1, percent: 50 }, { version: 2, percent: 100 }]);
   }, 60_000);
+
+  it("keeps results of a manually released assessment from learners until staff release them", async () => {
+    const quiz = await call(app, "POST", `/v1/courses/${courseId}/assessments`, {
+      token: instructor.accessToken,
+      body: { title: "Held", kind: "quiz", releaseMode: "manual", items: [{ id: "q", type: "true-false", points: 1 }], keys: { q: { type: "true-false", correct: true } } },
+    });
+    const { id } = (await quiz.json()) as { id: string };
+    const attempt = (await (await call(app, "POST", `/v1/assessments/${id}/attempts`, { token: learner.accessToken })).json()) as { id: string };
+    await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { q: true } } });
+    await call(app, "POST", `/v1/attempts/${attempt.id}/submit`, { token: learner.accessToken });
+    const grade = await until("the held grade", () => gradeOf(attempt.id));
+    const hidden = await call(app, "GET", `/v1/grades/${grade.id}/explanation`, { token: learner.accessToken });
+    expect(hidden.status).toBe(404);
+    expect((await call(app, "GET", `/v1/grades/${grade.id}/explanation`, { token: grader.accessToken })).status).toBe(200);
+    expect((await call(app, "POST", `/v1/assessments/${id}/release`, { token: instructor.accessToken })).status).toBe(200);
+    const shown = await jsonOf(await call(app, "GET", `/v1/grades/${grade.id}/explanation`, { token: learner.accessToken }));
+    expect(shown.percent).toBe(100);
+  }, 60_000);
 });
