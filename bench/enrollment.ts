@@ -6,13 +6,10 @@
 //   BENCH_LEARNERS (2000), BENCH_CAPACITY (100), BENCH_CONCURRENCY (50), BENCH_DEADLINE_S (300),
 //   BENCH_SECONDS (10) and BENCH_CONNECTIONS (10) for the catalog measurements; DATABASE_POOL_MAX (5) for both servers.
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import autocannon from "autocannon";
-import { SignJWT } from "jose";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
-import { benchEnvironment, percentile, printTable, root } from "./environment.js";
+import { benchEnvironment, mintAccessToken, percentile, printTable, sampleAuth } from "./environment.js";
 
 const learnersWanted = Number(process.env.BENCH_LEARNERS ?? 2000);
 const capacity = Number(process.env.BENCH_CAPACITY ?? 100);
@@ -22,19 +19,8 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const poolMax = process.env.DATABASE_POOL_MAX ?? "5";
 
-// Tokens are minted here, as the app would sign them, with the sample settings' key; the runtime gets the
-// same values explicitly so a developer's local.settings.json cannot disagree.
-const sample = JSON.parse(readFileSync(join(root, "local.settings.sample.json"), "utf8")) as { Values: Record<string, string> };
-const auth = {
-  AUTH_JWT_ALGORITHM: "HS256",
-  AUTH_JWT_SECRET: sample.Values.AUTH_JWT_SECRET as string,
-  AUTH_JWT_ISSUER: sample.Values.AUTH_JWT_ISSUER as string,
-  AUTH_JWT_AUDIENCE: sample.Values.AUTH_JWT_AUDIENCE as string,
-};
-const key = new TextEncoder().encode(auth.AUTH_JWT_SECRET);
-// No `sid` claim: sessions are only checked when the token names one.
-const accessToken = (userId: string) =>
-  new SignJWT({}).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(userId).setIssuer(auth.AUTH_JWT_ISSUER).setAudience(auth.AUTH_JWT_AUDIENCE).setIssuedAt().setExpirationTime("30m").sign(key);
+const auth = sampleAuth;
+const accessToken = mintAccessToken;
 
 async function insertUsers(sql: postgres.Sql, n: number, label: string, admin = false): Promise<string[]> {
   const rows = Array.from({ length: n }, (_, i) => {

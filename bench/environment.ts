@@ -1,9 +1,11 @@
 // What every benchmark needs: embedded PostgreSQL (migrated), Azurite, and the app on the local runtime.
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SignJWT } from "jose";
 import { startAzurite } from "../local/services/azurite.js";
 import { freePort } from "../local/services/ports.js";
 import { startEmbeddedPostgres } from "../local/services/postgres.js";
@@ -77,3 +79,24 @@ export function printTable(header: string[], rows: string[][]): void {
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
+
+/** The sample settings' HS256 key and names: benches mint access tokens as the app would sign them. */
+const sample = JSON.parse(readFileSync(join(root, "local.settings.sample.json"), "utf8")) as { Values: Record<string, string> };
+export const sampleAuth = {
+  AUTH_JWT_ALGORITHM: "HS256",
+  AUTH_JWT_SECRET: sample.Values.AUTH_JWT_SECRET as string,
+  AUTH_JWT_ISSUER: sample.Values.AUTH_JWT_ISSUER as string,
+  AUTH_JWT_AUDIENCE: sample.Values.AUTH_JWT_AUDIENCE as string,
+};
+const signingKey = new TextEncoder().encode(sampleAuth.AUTH_JWT_SECRET);
+
+/** An access token for `userId` with no `sid` claim: sessions are only checked when a token names one. */
+export const mintAccessToken = (userId: string): Promise<string> =>
+  new SignJWT({})
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(userId)
+    .setIssuer(sampleAuth.AUTH_JWT_ISSUER)
+    .setAudience(sampleAuth.AUTH_JWT_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime("30m")
+    .sign(signingKey);

@@ -9,19 +9,15 @@
 //   BENCH_SUBMISSIONS (1000), BENCH_CONCURRENCY (50 requests in flight), BENCH_DEADLINE_S (180 s to wait for
 //   grades), BENCH_STALL_S (30: stop waiting once nothing new was graded for that long); DATABASE_POOL_MAX (5).
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { SignJWT } from "jose";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
-import { finalGrade } from "../domain/grading/final-grade.js";
 import { gradeSubmission } from "../domain/grading/grade-submission.js";
-import { type Answer, type ItemKey, itemSchema, keySchema } from "../domain/grading/items.js";
-import { scoreItems } from "../domain/grading/score-items.js";
 import { openDatabase } from "../functions/platform/database.js";
 import { databaseSettingsSchema, parseEnv } from "../functions/platform/settings.js";
 import { freePort } from "../local/services/ports.js";
-import { benchEnvironment, percentile, printTable, root } from "./environment.js";
+import type { Answer } from "../domain/grading/items.js";
+import { answersOf, mixedQuizItems, mixedQuizKeys, pureGrade } from "../tests/support/mixed-quiz.js";
+import { benchEnvironment, mintAccessToken, percentile, printTable, sampleAuth } from "./environment.js";
 
 const wanted = Number(process.env.BENCH_SUBMISSIONS ?? 1000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -29,48 +25,11 @@ const deadlineSeconds = Number(process.env.BENCH_DEADLINE_S ?? 180);
 const stallSeconds = Number(process.env.BENCH_STALL_S ?? 30);
 const poolMax = process.env.DATABASE_POOL_MAX ?? "5";
 
-const sample = JSON.parse(readFileSync(join(root, "local.settings.sample.json"), "utf8")) as { Values: Record<string, string> };
-const auth = {
-  AUTH_JWT_ALGORITHM: "HS256",
-  AUTH_JWT_SECRET: sample.Values.AUTH_JWT_SECRET as string,
-  AUTH_JWT_ISSUER: sample.Values.AUTH_JWT_ISSUER as string,
-  AUTH_JWT_AUDIENCE: sample.Values.AUTH_JWT_AUDIENCE as string,
-};
-const key = new TextEncoder().encode(auth.AUTH_JWT_SECRET);
-const accessToken = (userId: string) =>
-  new SignJWT({}).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(userId).setIssuer(auth.AUTH_JWT_ISSUER).setAudience(auth.AUTH_JWT_AUDIENCE).setIssuedAt().setExpirationTime("30m").sign(key);
+const auth = sampleAuth;
+const accessToken = mintAccessToken;
 
-// An objective quiz of every auto-scored item type; each learner answers differently.
-const choices = (ids: string[]) => ids.map((id) => ({ id, text: id }));
-const items = [
-  { id: "q1", type: "single", points: 2, choices: choices(["a", "b", "c", "d"]) },
-  { id: "q2", type: "multiple", points: 4, partialCredit: "per-choice", choices: choices(["a", "b", "c", "d"]) },
-  { id: "q3", type: "true-false", points: 1 },
-  { id: "q4", type: "numeric", points: 3 },
-  { id: "q5", type: "short-text", points: 2 },
-  { id: "q6", type: "multiple", points: 3, partialCredit: "right-minus-wrong", choices: choices(["a", "b", "c", "d", "e"]) },
-];
-const keys = {
-  q1: { type: "single", correct: "b" },
-  q2: { type: "multiple", correct: ["a", "c"] },
-  q3: { type: "true-false", correct: true },
-  q4: { type: "numeric", mode: "tolerance", value: 9.81, tolerance: 0.05 },
-  q5: { type: "short-text", mode: "normalized", accepted: ["Café au lait"] },
-  q6: { type: "multiple", correct: ["a", "b", "d"] },
-};
-const parsedItems = items.map((i) => itemSchema.parse(i));
-const parsedKeys = Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, keySchema.parse(v)])) as Record<string, ItemKey>;
-const subset = (ids: string[], bits: number) => ids.filter((_, b) => (bits >> b) & 1);
-const answersOf = (n: number): Record<string, Answer> => ({
-  q1: ["a", "b", "c", "d"][n % 4] as string,
-  q2: subset(["a", "b", "c", "d"], (n >> 2) % 16),
-  q3: n % 7 < 4,
-  q4: [9.8, 9.9, 9.76, null][n % 4 === 1 ? 3 : n % 3] as number | null,
-  q5: ["  cafe AU   lait ", "tea", "Café au lait", null, "café"][n % 5] as string | null,
-  q6: subset(["a", "b", "c", "d", "e"], (n * 7) % 32),
-});
-const pureGrade = (answers: Record<string, Answer>, submittedAt: Date) =>
-  finalGrade({ attempts: [{ attemptId: "a", submittedAt, items: scoreItems(parsedItems, parsedKeys, answers) }], due: null, late: { kind: "none" }, scoring: "highest" });
+const items = mixedQuizItems;
+const keys = mixedQuizKeys;
 
 async function api(base: string, method: string, path: string, token: string, body?: unknown) {
   const res = await fetch(`${base}/api${path}`, {

@@ -3,14 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { finalGrade } from "../../domain/grading/final-grade.js";
-import { type Answer, type ItemKey, itemSchema, keySchema } from "../../domain/grading/items.js";
-import { scoreItems } from "../../domain/grading/score-items.js";
+import type { Answer } from "../../domain/grading/items.js";
 import { freePort } from "../../local/services/ports.js";
 import { jsonOf, type RunningApp, startApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { insertLearners, insertPublishedCourse } from "../support/enrollment-fixtures.js";
 import { call } from "../support/identity.js";
+import { answersOf, mixedQuizItems, mixedQuizKeys, pureGrade } from "../support/mixed-quiz.js";
 import { localClaims, nowSeconds, signHs256 } from "../support/tokens.js";
 
 // One runtime whose durable instances and Service Bus messages live on disk, on a fixed broker port, so a
@@ -91,40 +90,8 @@ const publishedOf = (submissionId: string) =>
 const gradingStatus = async (submissionId: string) =>
   (await jsonOf(await call(app, "GET", `/v1/submissions/${submissionId}/grading`, { token: graderToken }))) as { runtimeStatus: string | null; customStatus: { phase?: string } | null };
 
-// An objective quiz of every auto-scored item type, so different answers give many different percents.
-const quizItems = [
-  { id: "q1", type: "single", points: 2, choices: ["a", "b", "c", "d"].map((id) => ({ id, text: id })) },
-  { id: "q2", type: "multiple", points: 4, partialCredit: "per-choice", choices: ["a", "b", "c", "d"].map((id) => ({ id, text: id })) },
-  { id: "q3", type: "true-false", points: 1 },
-  { id: "q4", type: "numeric", points: 3 },
-  { id: "q5", type: "short-text", points: 2 },
-  { id: "q6", type: "multiple", points: 3, partialCredit: "right-minus-wrong", choices: ["a", "b", "c", "d", "e"].map((id) => ({ id, text: id })) },
-];
-const quizKeys = {
-  q1: { type: "single", correct: "b" },
-  q2: { type: "multiple", correct: ["a", "c"] },
-  q3: { type: "true-false", correct: true },
-  q4: { type: "numeric", mode: "tolerance", value: 9.81, tolerance: 0.05 },
-  q5: { type: "short-text", mode: "normalized", accepted: ["Café au lait"] },
-  q6: { type: "multiple", correct: ["a", "b", "d"] },
-};
-const quiz = { title: "Mixed quiz", kind: "quiz", items: quizItems, keys: quizKeys };
-// The same items and keys as the app stores them (defaults filled in), for the pure functions.
-const parsedItems = quizItems.map((i) => itemSchema.parse(i));
-const parsedKeys = Object.fromEntries(Object.entries(quizKeys).map(([k, v]) => [k, keySchema.parse(v)])) as Record<string, ItemKey>;
-
-const subset = (choices: string[], bits: number) => choices.filter((_, b) => (bits >> b) & 1);
-/** Learner n's answers: each item cycles through right, wrong, partial and missing answers at its own rate. */
-const answersOf = (n: number): Record<string, Answer> => ({
-  q1: ["a", "b", "c", "d"][n % 4] as string,
-  q2: subset(["a", "b", "c", "d"], (n >> 2) % 16),
-  q3: n % 7 < 4,
-  q4: [9.8, 9.9, 9.76, null][n % 4 === 1 ? 3 : n % 3] as number | null,
-  q5: ["  cafe AU   lait ", "tea", "Café au lait", null, "café"][n % 5] as string | null,
-  q6: subset(["a", "b", "c", "d", "e"], (n * 7) % 32),
-});
-const expectedPercent = (answers: Record<string, Answer>) =>
-  finalGrade({ attempts: [{ attemptId: "a", submittedAt: new Date(), items: scoreItems(parsedItems, parsedKeys, answers) }], due: null, late: { kind: "none" }, scoring: "highest" }).percent;
+const quiz = { title: "Mixed quiz", kind: "quiz", items: mixedQuizItems, keys: mixedQuizKeys };
+const expectedPercent = (answers: Record<string, Answer>) => pureGrade(answers).percent;
 
 beforeAll(async () => {
   db = await createTestDatabase();
