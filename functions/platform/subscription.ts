@@ -79,7 +79,8 @@ export function subscriptionHandler(spec: SubscriptionSpec): void {
       const messageId = String(meta.messageId ?? context.invocationId);
       const deliveryCount = Number(meta.deliveryCount ?? 1);
       const base = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { subscription: spec.subscription, messageId, deliveryCount } });
-      const known = await rejectionReason(p.database.db, spec.subscription, messageId);
+      // Only a redelivery can have been refused before: the first delivery skips the lookup.
+      const known = deliveryCount > 1 ? await rejectionReason(p.database.db, spec.subscription, messageId) : null;
       if (known) throw new PoisonMessage(known);
       let event;
       try {
