@@ -5,6 +5,7 @@ import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { AssessmentErrorCode } from "./assessment.errors.js";
+import { answerFilePrefix } from "./answer-files.js";
 import { findAssessment } from "./manage-assessment.js";
 
 export type AttemptRow = typeof attempts.$inferSelect;
@@ -49,7 +50,7 @@ export async function startAttempt(ctx: DomainContext, assessmentId: string, use
   return ok(row as AttemptRow);
 }
 
-function validAnswer(item: Item, answer: Answer): boolean {
+function validAnswer(item: Item, answer: Answer, filePrefix: string): boolean {
   if (answer === null) return true;
   switch (item.type) {
     case "single":
@@ -62,8 +63,10 @@ function validAnswer(item: Item, answer: Answer): boolean {
       return typeof answer === "number" && Number.isFinite(answer);
     case "short-text":
     case "essay":
-    case "file":
       return typeof answer === "string" && answer.length <= 100_000;
+    case "file":
+      // Only a blob this attempt was given an upload URL for: never someone else's file.
+      return typeof answer === "string" && answer.startsWith(`${filePrefix}${item.id}/`) && !answer.includes("..");
   }
 }
 
@@ -74,7 +77,8 @@ export async function saveAnswers(ctx: DomainContext, attemptId: string, answers
   if (row.status !== "in-progress" || (row.deadlineAt && ctx.now() > row.deadlineAt)) return fail("ATTEMPT_CLOSED", "The attempt is closed.");
   const a = await findAssessment(ctx.db, row.assessmentId);
   const items = new Map((a?.items ?? []).map((i) => [i.id, i]));
-  const problems = Object.entries(answers).filter(([id, ans]) => !items.has(id) || !validAnswer(items.get(id) as Item, ans)).map(([id]) => id);
+  const prefix = answerFilePrefix(row.courseId, row.id);
+  const problems = Object.entries(answers).filter(([id, ans]) => !items.has(id) || !validAnswer(items.get(id) as Item, ans, prefix)).map(([id]) => id);
   if (problems.length) return fail("INVALID_ANSWER", `Not valid answers for: ${problems.join(", ")}`, { items: problems });
   const [saved] = await ctx.db
     .update(attempts)

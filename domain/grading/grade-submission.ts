@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, max } from "drizzle-orm";
+import { and, asc, count, desc, eq, max } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { assessmentExtensions, assessmentKeys, assessments, attempts, grades, manualScores } from "../db/schema/index.js";
+import { assessmentExtensions, assessmentKeys, assessments, attempts, gradeCategories, grades, manualScores } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
@@ -54,7 +54,23 @@ export async function gradeSubmission(db: Executor, submissionId: string): Promi
     scored.push({ attemptId: attempt.id, submittedAt: attempt.submittedAt as Date, items: scoreItems(a.items, key?.keys ?? {}, attempt.answers, m) });
   }
   const own = scored.find((s) => s.attemptId === submissionId);
-  const grade = finalGrade({ attempts: scored, due: a.dueAt, extendedDue: ext?.dueAt ?? null, late: a.latePolicy, scoring: a.scoringPolicy });
+  // The category's weight, shared by the assessments in it, for the last step of the explanation.
+  const [category] = await db
+    .select({ weight: gradeCategories.weightPercent })
+    .from(gradeCategories)
+    .where(and(eq(gradeCategories.courseId, a.courseId), eq(gradeCategories.name, a.category)));
+  const [peers] = await db
+    .select({ n: count() })
+    .from(assessments)
+    .where(and(eq(assessments.courseId, a.courseId), eq(assessments.category, a.category)));
+  const grade = finalGrade({
+    attempts: scored,
+    due: a.dueAt,
+    extendedDue: ext?.dueAt ?? null,
+    late: a.latePolicy,
+    scoring: a.scoringPolicy,
+    ...(category ? { contribution: { category: a.category, categoryWeightPercent: category.weight, itemsInCategory: peers?.n ?? 1 } } : {}),
+  });
   return {
     submissionId,
     assessmentId: a.id,

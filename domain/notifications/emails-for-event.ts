@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { assessments, courses, users } from "../db/schema/index.js";
+import { assessments, courses, courseStaff, users } from "../db/schema/index.js";
 import type { EventData, EventEnvelope, EventType } from "../events/catalog.js";
 import { type ComposedEmail, composeEmail } from "./compose-email.js";
 
@@ -56,6 +56,21 @@ export async function emailsForEvent(db: Executor, event: EventEnvelope & { type
       return u
         ? [composeEmail("due-reminder", u.locale, u.email, { ...base, name: u.name, assessment: a?.title ?? "Your assessment", course: await courseTitle(db, d.courseId), courseId: d.courseId, dueAt: when(d.dueAt) })]
         : [];
+    }
+    case "grading.requested":
+    case "grading.overdue": {
+      const d = event.data as EventData<"grading.requested">;
+      const staff = await db
+        .select({ email: users.email, name: users.displayName, locale: users.locale })
+        .from(courseStaff)
+        .innerJoin(users, eq(users.id, courseStaff.userId))
+        .where(eq(courseStaff.courseId, d.courseId));
+      const [a] = await db.select({ title: assessments.title }).from(assessments).where(eq(assessments.id, d.assessmentId));
+      const course = await courseTitle(db, d.courseId);
+      const key = event.type === "grading.overdue" ? "grading-overdue" : "grading-requested";
+      return staff
+        .filter((s) => !s.email.endsWith("@users.invalid"))
+        .map((s) => composeEmail(key, s.locale, s.email, { ...base, name: s.name, course, assessment: a?.title ?? "an assessment", items: d.items.join(", "), submissionId: d.submissionId }));
     }
     default:
       return [];

@@ -77,6 +77,20 @@ export const templates = {
       action: { label: "Abrir el curso", url: "{{appUrl}}/courses/{{courseId}}" },
     },
   },
+  "grading-requested": {
+    en: {
+      subject: "A submission in {{course}} needs grading",
+      paragraphs: ["Hello {{name}},", "a submission to {{assessment}} in {{course}} has items only a person can grade: {{items}}."],
+      action: { label: "Open the submission", url: "{{appUrl}}/submissions/{{submissionId}}" },
+    },
+  },
+  "grading-overdue": {
+    en: {
+      subject: "Grading is overdue in {{course}}",
+      paragraphs: ["Hello {{name}},", "a submission to {{assessment}} in {{course}} still waits for grading ({{items}}); its grading deadline has passed."],
+      action: { label: "Grade it now", url: "{{appUrl}}/submissions/{{submissionId}}" },
+    },
+  },
 } as const satisfies Record<string, { en: Template } & Record<string, Template>>;
 
 export type TemplateKey = keyof typeof templates;

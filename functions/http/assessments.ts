@@ -5,6 +5,7 @@ import { submitAttempt, saveAnswers, startAttempt, type AttemptRow } from "../..
 import { type AssessmentRow, createAssessment, currentKeys, findAssessment } from "../../domain/assessment/manage-assessment.js";
 import { changeAssessment, grantExtension, releaseResults, submissionsToRegrade } from "../../domain/assessment/change-assessment.js";
 import { regradeDifference } from "../../domain/grading/grade-submission.js";
+import { MAX_ANSWER_FILE_BYTES, requestAnswerUpload } from "../../domain/assessment/answer-files.js";
 import { regradeInstanceId } from "../grading/regrade.js";
 import { assessmentKinds, assessments, attempts } from "../../domain/db/schema/index.js";
 import { itemSchema, keySchema } from "../../domain/grading/items.js";
@@ -250,11 +251,18 @@ route({
   summary: "A submission: its answers and when it was submitted",
   tags: ["grading"],
   params: z.object({ submissionId: z.uuid() }),
-  responses: { 200: { description: "The submission", body: attemptSchema } },
+  responses: { 200: { description: "The submission, with read URLs for its file answers", body: attemptSchema.extend({ files: z.record(z.string(), z.string()) }) } },
   handler: async ({ params }, ctx) => {
     const row = await attemptOf(ctx.db, params.submissionId);
     if (!row || row.status !== "submitted") throw new ProblemError("ATTEMPT_NOT_FOUND", { detail: "No such submission." });
-    return { status: 200, body: attemptBody(row) };
+    // File answers are blob names: whoever may read the submission gets short-lived read URLs for them.
+    const files: Record<string, string> = {};
+    for (const [itemId, answer] of Object.entries(row.answers)) {
+      if (typeof answer === "string" && answer.startsWith(`submissions/${row.courseId}/${row.id}/`)) {
+        files[itemId] = (await ctx.platform.files.downloadUrl(answer, 15 * 60)).url;
+      }
+    }
+    return { status: 200, body: { ...attemptBody(row), files } };
   },
 });
 
@@ -364,5 +372,26 @@ route({
       ),
     );
     return { status: 204 };
+  },
+});
+
+route({
+  name: "attempts-files-upload",
+  method: "POST",
+  path: "/v1/attempts/{attemptId}/files",
+  access: owner(attemptOwner),
+  summary: "Ask for a URL to upload the file answer of a file item; save the returned blob name as the answer",
+  tags: ["assessments"],
+  params: z.object({ attemptId: z.uuid() }),
+  body: z.object({
+    itemId: z.string().min(1).max(64),
+    fileName: z.string().trim().min(1).max(255),
+    contentType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, "a media type such as application/pdf"),
+    sizeBytes: z.number().int().min(1).max(MAX_ANSWER_FILE_BYTES),
+  }),
+  responses: { 201: { description: "Upload URL", body: z.object({ blobName: z.string(), url: z.string(), method: z.literal("PUT"), headers: z.record(z.string(), z.string()), expiresAt: iso }) } },
+  handler: async ({ params, body }, ctx) => {
+    const grant = unwrap(await requestAnswerUpload(ctx.domain(), ctx.platform.files, params.attemptId, body));
+    return { status: 201, body: { ...grant, expiresAt: grant.expiresAt.toISOString() }, headers: { "cache-control": "no-store" } };
   },
 });

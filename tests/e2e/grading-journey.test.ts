@@ -84,6 +84,11 @@ describe("a learner's assessments, end to end", () => {
       return (s.customStatus as { phase?: string } | null)?.phase === "waiting-for-grader" ? s : undefined;
     });
     expect(await gradeOf(attempt.id)).toBeUndefined();
+    // The course's staff are told by email that a submission needs grading.
+    await until("the grading email to the grader", async () => {
+      const mails = (await (await fetch(`${app.baseUrl}/admin/mailbox/messages`)).json()) as { to: string[]; subject: string }[];
+      return mails.find((m) => m.to.some((t) => t.includes(grader.email)) && m.subject.includes("needs grading"));
+    });
     const scored = await call(app, "POST", `/v1/submissions/${attempt.id}/grades`, { token: grader.accessToken, body: { scores: [{ itemId: "e1", points: 8, feedback: "Clear" }] } });
     expect(await jsonOf(scored)).toEqual({ waitingItems: [] });
     const grade = await until("the essay grade", () => gradeOf(attempt.id));
@@ -140,6 +145,12 @@ describe("a learner's assessments, end to end", () => {
     expect(regraded).toMatchObject({ version: 2, percent: 100 });
     const versions = await db.sql`select version, percent from grades where submission_id = ${submissionId} order by version`;
     expect(versions).toEqual([{ version: 1, percent: 50 }, { version: 2, percent: 100 }]);
+    // Categories were set meanwhile: the new version explains its contribution to the course grade too.
+    const [v2] = await db.sql<{ id: string }[]>`select id from grades where submission_id = ${submissionId} and version = 2`;
+    const explanation = await jsonOf(await call(app, "GET", `/v1/grades/${v2?.id as string}/explanation`, { token: learner.accessToken }));
+    const steps = explanation.steps as { step: string; detail: string }[];
+    expect(steps.map((s) => s.step)).toEqual(["raw", "late", "policy", "contribution"]);
+    expect(steps.at(-1)?.detail).toContain("Assessments weighs 100% of the course");
   }, 60_000);
 
   it("keeps results of a manually released assessment from learners until staff release them", async () => {

@@ -115,4 +115,37 @@ describe("attempts", () => {
     }
     expect(row).toEqual({ status: "submitted", submitted_by: "deadline" });
   });
+
+  it("takes file answers straight to storage, only under the attempt's own prefix", async () => {
+    const created = await call(app, "POST", `/v1/courses/${courseId}/assessments`, {
+      token: admin.accessToken,
+      body: { title: "Lab report", kind: "assignment", items: [{ id: "f", type: "file", points: 5 }], keys: {} },
+    });
+    const { id } = (await created.json()) as { id: string };
+    const attempt = (await (await call(app, "POST", `/v1/assessments/${id}/attempts`, { token: learner.accessToken })).json()) as { id: string };
+    const bytes = Buffer.from("%PDF-1.4 lab report");
+    const grantRes = await call(app, "POST", `/v1/attempts/${attempt.id}/files`, {
+      token: learner.accessToken,
+      body: { itemId: "f", fileName: "report.pdf", contentType: "application/pdf", sizeBytes: bytes.length },
+    });
+    expect(grantRes.status).toBe(201);
+    const grant = (await grantRes.json()) as { blobName: string; url: string; headers: Record<string, string> };
+    expect(grant.blobName).toMatch(new RegExp(`^submissions/${courseId}/${attempt.id}/f/`));
+    expect((await fetch(grant.url, { method: "PUT", headers: grant.headers, body: bytes })).status).toBe(201);
+    await problem(
+      await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { f: `submissions/${courseId}/someone-else/f/x.pdf` } } }),
+      422,
+      "INVALID_ANSWER",
+    );
+    expect((await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { f: grant.blobName } } })).status).toBe(200);
+    await call(app, "POST", `/v1/attempts/${attempt.id}/submit`, { token: learner.accessToken });
+    const submission = (await (await call(app, "GET", `/v1/submissions/${attempt.id}`, { token: admin.accessToken })).json()) as { files: Record<string, string> };
+    const download = await fetch(submission.files.f as string);
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(bytes);
+    await problem(
+      await call(app, "POST", `/v1/attempts/${attempt.id}/files`, { token: learner.accessToken, body: { itemId: "f", fileName: "late.pdf", contentType: "application/pdf", sizeBytes: 3 } }),
+      409,
+      "ATTEMPT_CLOSED",
+    );
+  });
 });
