@@ -20,6 +20,8 @@ import "./grading/grade-submission.js";
 import "./grading/attempt-deadline.js";
 import "./grading/regrade.js";
 import "./events/grading.js";
+import "./events/progress.js";
+import "./http/progress.js";
 import "./timers/waitlist-offers.js";
 import "./timers/outbox-sweep.js";
 import "./timers/webhook-retries.js";

@@ -20,6 +20,7 @@ export interface CourseView {
   enrollmentClosesAt: Date | null;
   sequentialProgress: boolean;
   prerequisiteCourseIds: string[];
+  passPercent: number;
   publishedAt: Date | null;
   archivedAt: Date | null;
   version: number;
@@ -48,6 +49,7 @@ export function toCourseView(row: CourseRow, prerequisiteCourseIds: string[]): C
     enrollmentClosesAt: row.enrollmentClosesAt,
     sequentialProgress: row.sequentialProgress,
     prerequisiteCourseIds,
+    passPercent: row.passPercent,
     publishedAt: row.publishedAt,
     archivedAt: row.archivedAt,
     version: row.version,

@@ -25,6 +25,7 @@ export type CourseSettings = Pick<
   | "enrollmentClosesAt"
   | "sequentialProgress"
   | "prerequisiteCourseIds"
+  | "passPercent"
 >;
 
 function contradictions(s: Pick<CourseSettings, "enrollmentOpensAt" | "enrollmentClosesAt">): string | null {

@@ -29,6 +29,7 @@ export const eventCatalog = {
   "enrollment.dropped": z.object({ ...enrollmentRef, by: z.enum(["learner", "staff"]), previousStatus: z.enum(["active", "waitlisted", "offered"]) }),
   "submission.submitted": z.object({ submissionId: id, assessmentId: id, courseId: id, userId: id, submittedAt: at, by: z.enum(["learner", "deadline"]) }),
   "grade.published": z.object({ gradeId: id, submissionId: id, assessmentId: id, courseId: id, userId: id, version: z.number().int(), percent: z.number() }),
+  "course.completed": z.object({ courseId: id, userId: id, completedAt: at }),
   "reminder.due": z.object({ assessmentId: id, courseId: id, userId: id, dueAt: at }),
   "grading.requested": z.object({ submissionId: id, courseId: id, assessmentId: id, items: z.array(z.string()) }),
   "grading.overdue": z.object({ submissionId: id, courseId: id, assessmentId: id, items: z.array(z.string()) }),

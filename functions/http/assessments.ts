@@ -120,6 +120,7 @@ const settingsShape = {
   latePolicy: latePolicySchema.default({ kind: "none" }),
   releaseMode: z.enum(["immediate", "manual"]).default("immediate"),
   category: z.string().trim().min(1).max(60).default("Assessments"),
+  requiredForCompletion: z.boolean().default(false),
 };
 
 route({

@@ -67,6 +67,7 @@ route({
     enrollmentClosesAt: courseSettingsShape.enrollmentClosesAt.default(null),
     sequentialProgress: courseSettingsShape.sequentialProgress.default(false),
     prerequisiteCourseIds: courseSettingsShape.prerequisiteCourseIds.default([]),
+    passPercent: courseSettingsShape.passPercent.default(60),
   }),
   responses: {
     201: { description: "Created", body: courseSchema },

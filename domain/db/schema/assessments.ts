@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, jsonb, pgTable, primaryKey, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, index, integer, jsonb, pgTable, primaryKey, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import type { LatePolicy, ScoringPolicy } from "../../grading/final-grade.js";
 import type { Answer, Item, ItemKey } from "../../grading/items.js";
 import type { ItemScore } from "../../grading/score-items.js";
@@ -35,6 +35,8 @@ export const assessments = pgTable(
     releaseMode: text("release_mode").$type<"immediate" | "manual">().notNull().default("immediate"),
     releasedAt: tstz("released_at"),
     category: text("category").notNull().default("Assessments"),
+    // counts toward course completion (with the course's pass percent)
+    requiredForCompletion: boolean("required_for_completion").notNull().default(false),
     version: integer("version").notNull().default(1),
     ...timestamps,
   },

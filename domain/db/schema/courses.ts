@@ -1,5 +1,5 @@
 import { sql, type SQL } from "drizzle-orm";
-import { boolean, customType, index, integer, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
+import { boolean, customType, index, integer, pgTable, primaryKey, real, text, uuid } from "drizzle-orm/pg-core";
 import { timestamps, tstz } from "./columns.js";
 import { users } from "./users.js";
 
@@ -33,6 +33,10 @@ export const courses = pgTable(
     enrollmentOpensAt: tstz("enrollment_opens_at"),
     enrollmentClosesAt: tstz("enrollment_closes_at"),
     sequentialProgress: boolean("sequential_progress").notNull().default(false),
+    // completion: every required lesson done and every required assessment at or above this percent
+    passPercent: real("pass_percent").notNull().default(60),
+    // null means no deadline: after it, a course can no longer be completed
+    completionDeadline: tstz("completion_deadline"),
     publishedAt: tstz("published_at"),
     archivedAt: tstz("archived_at"),
     // bumped on every change of the course itself; the ETag is made from it

@@ -10,3 +10,4 @@ export * from "./webhooks.js";
 export * from "./emails.js";
 export * from "./assessments.js";
 export * from "./gradebook.js";
+export * from "./progress.js";

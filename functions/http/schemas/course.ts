@@ -25,6 +25,7 @@ export const courseSchema = z
     enrollmentClosesAt: iso.nullable(),
     sequentialProgress: z.boolean(),
     prerequisiteCourseIds: z.array(z.uuid()),
+    passPercent: z.number(),
     publishedAt: iso.nullable(),
     archivedAt: iso.nullable(),
     version: z.number().int(),
@@ -71,6 +72,7 @@ export const courseSettingsShape = {
   enrollmentClosesAt: iso.nullable(),
   sequentialProgress: z.boolean(),
   prerequisiteCourseIds: z.array(z.uuid()).max(20),
+  passPercent: z.number().min(0).max(100),
 };
 
 export const staffSchema = z

@@ -1,0 +1,111 @@
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { assessments, courseProgress, courses, enrollments, grades, lessonCompletions, lessons, modules } from "../db/schema/index.js";
+import { lessonLock } from "../catalog/content.js";
+import { recordEvent } from "../outbox/record-event.js";
+import type { DomainContext } from "../shared/context.js";
+
+export interface ProgressView {
+  courseId: string;
+  userId: string;
+  /** Share of the completion requirements met, 0–100. */
+  percent: number;
+  requiredLessons: { total: number; done: string[] };
+  requiredAssessments: { total: number; passed: string[]; passPercent: number };
+  complete: boolean;
+  completedAt: Date | null;
+  /** The first open lesson not done yet, in course order (respecting unlock times and sequential progress). */
+  next: { lessonId: string; title: string } | null;
+}
+
+/**
+ * Progress computed from the record alone — lesson completions and the newest grade of each required
+ * assessment — so recomputing it any number of times, for events in any order, gives the same answer.
+ */
+export async function computeProgress(db: Executor, courseId: string, userId: string, now: Date): Promise<ProgressView | null> {
+  const [course] = await db.select().from(courses).where(eq(courses.id, courseId));
+  if (!course) return null;
+  const ordered = await db
+    .select({ lesson: lessons })
+    .from(lessons)
+    .innerJoin(modules, eq(modules.id, lessons.moduleId))
+    .where(and(eq(lessons.courseId, courseId), isNull(lessons.hiddenAt), isNull(modules.hiddenAt)))
+    .orderBy(modules.position, lessons.position);
+  const done = new Set(
+    (await db.select({ id: lessonCompletions.lessonId }).from(lessonCompletions).where(and(eq(lessonCompletions.courseId, courseId), eq(lessonCompletions.userId, userId)))).map((r) => r.id),
+  );
+  const required = ordered.filter((o) => o.lesson.required).map((o) => o.lesson);
+  const reqAssessments = await db.select({ id: assessments.id }).from(assessments).where(and(eq(assessments.courseId, courseId), eq(assessments.requiredForCompletion, true)));
+  const passed: string[] = [];
+  for (const a of reqAssessments) {
+    const [g] = await db
+      .select({ percent: grades.percent })
+      .from(grades)
+      .where(and(eq(grades.assessmentId, a.id), eq(grades.userId, userId)))
+      .orderBy(desc(grades.createdAt), desc(grades.version))
+      .limit(1);
+    if (g?.percent !== null && g?.percent !== undefined && g.percent >= course.passPercent) passed.push(a.id);
+  }
+  const total = required.length + reqAssessments.length;
+  const met = required.filter((l) => done.has(l.id)).length + passed.length;
+  let next: ProgressView["next"] = null;
+  for (const { lesson } of ordered) {
+    if (done.has(lesson.id)) continue;
+    if (await lessonLock(db, lesson, userId, now)) continue;
+    next = { lessonId: lesson.id, title: lesson.title };
+    break;
+  }
+  const [stored] = await db.select().from(courseProgress).where(and(eq(courseProgress.courseId, courseId), eq(courseProgress.userId, userId)));
+  return {
+    courseId,
+    userId,
+    percent: total === 0 ? 0 : Math.round((met / total) * 10_000) / 100,
+    requiredLessons: { total: required.length, done: required.filter((l) => done.has(l.id)).map((l) => l.id) },
+    requiredAssessments: { total: reqAssessments.length, passed, passPercent: course.passPercent },
+    complete: total > 0 && met === total && (!course.completionDeadline || now <= course.completionDeadline || stored?.completedAt != null),
+    completedAt: stored?.completedAt ?? null,
+    next,
+  };
+}
+
+/**
+ * Stores the recomputed progress; the first time the rules are met the completion is recorded and
+ * `course.completed` written — exactly once per (learner, course), however often or in whatever order
+ * events arrive (the conditional update is the guard).
+ */
+export async function updateProgress(ctx: DomainContext, courseId: string, userId: string): Promise<ProgressView | null> {
+  const view = await computeProgress(ctx.db, courseId, userId, ctx.now());
+  if (!view) return null;
+  const now = ctx.now();
+  await ctx.db
+    .insert(courseProgress)
+    .values({ courseId, userId, percent: view.percent, updatedAt: now })
+    .onConflictDoUpdate({ target: [courseProgress.courseId, courseProgress.userId], set: { percent: view.percent, updatedAt: now } });
+  if (view.complete && !view.completedAt) {
+    const [first] = await ctx.db
+      .update(courseProgress)
+      .set({ completedAt: now })
+      .where(and(eq(courseProgress.courseId, courseId), eq(courseProgress.userId, userId), isNull(courseProgress.completedAt)))
+      .returning();
+    if (first) {
+      await ctx.db
+        .update(enrollments)
+        .set({ completedAt: now, updatedAt: now })
+        .where(and(eq(enrollments.courseId, courseId), eq(enrollments.userId, userId), eq(enrollments.status, "active")));
+      await recordEvent(ctx, { type: "course.completed", aggregateType: "course-progress", aggregateId: `${courseId}:${userId}`, courseId, data: { courseId, userId, completedAt: now.toISOString() } });
+      return { ...view, completedAt: now };
+    }
+  }
+  return view;
+}
+
+/** Staff view: every active learner's stored progress, in user id order (limit + 1 rows). */
+export async function roster(db: Executor, courseId: string, q: { limit: number; afterUserId?: string }) {
+  return db
+    .select({ userId: enrollments.userId, percent: sql<number>`coalesce(${courseProgress.percent}, 0)`, completedAt: courseProgress.completedAt })
+    .from(enrollments)
+    .leftJoin(courseProgress, and(eq(courseProgress.courseId, enrollments.courseId), eq(courseProgress.userId, enrollments.userId)))
+    .where(and(eq(enrollments.courseId, courseId), eq(enrollments.status, "active"), q.afterUserId ? sql`${enrollments.userId} > ${q.afterUserId}` : undefined))
+    .orderBy(enrollments.userId)
+    .limit(q.limit + 1);
+}

@@ -1,0 +1,52 @@
+import { z } from "zod";
+import { courseRoleOf } from "../../domain/identity/caller.js";
+import { computeProgress, roster } from "../../domain/progress/course-progress.js";
+import { courseMember } from "../platform/http/access.js";
+import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
+import { ProblemError } from "../platform/http/problem.js";
+import { route } from "../platform/http/route.js";
+
+const progressSchema = z
+  .object({
+    courseId: z.uuid(),
+    userId: z.uuid(),
+    percent: z.number(),
+    requiredLessons: z.object({ total: z.number().int(), done: z.array(z.uuid()) }),
+    requiredAssessments: z.object({ total: z.number().int(), passed: z.array(z.uuid()), passPercent: z.number() }),
+    complete: z.boolean(),
+    completedAt: z.iso.datetime().nullable(),
+    next: z.object({ lessonId: z.uuid(), title: z.string() }).nullable(),
+  })
+  .meta({ id: "Progress" });
+
+route({
+  name: "progress-get",
+  method: "GET",
+  path: "/v1/courses/{courseId}/progress",
+  access: courseMember(),
+  summary: "Progress: for a learner their own (percent, what is done, what is next); for staff the roster",
+  tags: ["progress"],
+  params: z.object({ courseId: z.uuid() }),
+  query: z.object(pageQuery),
+  responses: {
+    200: {
+      description: "Learners get `Progress`; staff get a page of `{ userId, percent, completedAt }`",
+      body: z.union([progressSchema, z.object({ items: z.array(z.object({ userId: z.uuid(), percent: z.number(), completedAt: z.iso.datetime().nullable() })), nextCursor: z.string().nullable() })]),
+    },
+  },
+  handler: async ({ params, query, request }, ctx) => {
+    const staff = ctx.principal.isAdmin || (await courseRoleOf(ctx.db, ctx.principal.userId as string, params.courseId)) !== null;
+    if (staff) {
+      const after = decodeCursor(query.cursor, 1)?.[0];
+      const page = paginate(await roster(ctx.db, params.courseId, { limit: query.limit, ...(typeof after === "string" ? { afterUserId: after } : {}) }), query.limit, (r) => [r.userId]);
+      return {
+        status: 200,
+        body: { items: page.items.map((r) => ({ userId: r.userId, percent: Number(r.percent), completedAt: r.completedAt?.toISOString() ?? null })), nextCursor: page.nextCursor },
+        headers: nextLink(request.url, page.nextCursor),
+      };
+    }
+    const view = await computeProgress(ctx.db, params.courseId, ctx.principal.userId as string, ctx.now());
+    if (!view) throw new ProblemError("COURSE_NOT_FOUND");
+    return { status: 200, body: { ...view, completedAt: view.completedAt?.toISOString() ?? null }, headers: { "cache-control": "private, no-cache" } };
+  },
+});
