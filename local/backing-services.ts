@@ -13,6 +13,9 @@ import { emulatorEndpoints } from './servicebus/settings.js';
 // --- Mail (services/mail-sink.ts) ---
 import { developmentMailboxSettings, setActiveMailSink, startMailSink } from './services/mail-sink.js';
 // --- end Mail ---
+// --- Cosmos (services/cosmos.ts) ---
+import { developmentCosmosSettings, startCosmosEndpoint } from './services/cosmos.js';
+// --- end Cosmos ---
 
 export interface RunningServices {
   stop(): Promise<void>;
@@ -112,6 +115,28 @@ export async function startBackingServices(appRoot: string, databaseName: string
     );
   }
   // --- end Mail ---
+
+  // --- Cosmos (services/cosmos.ts): settings that are exactly UseDevelopmentCosmos=true get one local endpoint ---
+  const cosmosSettings = developmentCosmosSettings(env);
+  if (cosmosSettings.length > 0) {
+    tasks.push(
+      (async () => {
+        const portSetting = env.LOCAL_COSMOS_PORT?.trim();
+        const port = portSetting ? Number(portSetting) : 0;
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`LOCAL_COSMOS_PORT is not a port: ${portSetting}`);
+        const cosmos = await startCosmosEndpoint({ port }).catch((error: unknown) => {
+          const detail = error instanceof Error ? error.message : String(error);
+          throw new Error(`The development Cosmos DB endpoint could not listen on 127.0.0.1:${port} (LOCAL_COSMOS_PORT): ${detail}`);
+        });
+        stops.push(cosmos.stop);
+        // The setting's value becomes the endpoint's connection string. TLS stays on: the app accepts the
+        // self-signed certificate for this endpoint only (see README, Cosmos DB).
+        for (const name of cosmosSettings) env[name] = cosmos.connectionString;
+        hostLog(`Cosmos DB endpoint started: ${cosmos.endpoint} (${cosmosSettings.join(', ')}; in memory, self-signed certificate).`);
+      })(),
+    );
+  }
+  // --- end Cosmos ---
 
   const results = await Promise.allSettled(tasks);
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
