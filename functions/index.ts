@@ -22,6 +22,8 @@ import "./grading/regrade.js";
 import "./events/grading.js";
 import "./events/progress.js";
 import "./http/progress.js";
+import "./events/certificates.js";
+import "./http/certificates.js";
 import "./timers/waitlist-offers.js";
 import "./timers/outbox-sweep.js";
 import "./timers/webhook-retries.js";

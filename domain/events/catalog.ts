@@ -30,6 +30,7 @@ export const eventCatalog = {
   "submission.submitted": z.object({ submissionId: id, assessmentId: id, courseId: id, userId: id, submittedAt: at, by: z.enum(["learner", "deadline"]) }),
   "grade.published": z.object({ gradeId: id, submissionId: id, assessmentId: id, courseId: id, userId: id, version: z.number().int(), percent: z.number() }),
   "course.completed": z.object({ courseId: id, userId: id, completedAt: at }),
+  "certificate.issued": z.object({ certificateId: id, courseId: id, userId: id, code: z.string(), issuedAt: at }),
   "reminder.due": z.object({ assessmentId: id, courseId: id, userId: id, dueAt: at }),
   "grading.requested": z.object({ submissionId: id, courseId: id, assessmentId: id, items: z.array(z.string()) }),
   "grading.overdue": z.object({ submissionId: id, courseId: id, assessmentId: id, items: z.array(z.string()) }),

@@ -16,7 +16,8 @@ function fill(text: string, values: Record<string, string>, escape: (value: stri
 }
 
 // In links every value is a path or query part, except the application's base URL itself.
-const urlPart = (value: string, name: string) => (name === "appUrl" ? value.replace(/\/+$/, "") : encodeURIComponent(value));
+const urlPart = (value: string, name: string) =>
+  name === "appUrl" ? value.replace(/\/+$/, "") : name === "downloadUrl" ? value : encodeURIComponent(value);
 
 /** The template in the recipient's language (its base language, else English), with the values filled in. */
 export function composeEmail(key: TemplateKey, locale: string, to: string, values: Record<string, string>): ComposedEmail {

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { assessments, courses, courseStaff, users } from "../db/schema/index.js";
+import { assessments, certificates, courses, courseStaff, users } from "../db/schema/index.js";
 import type { EventData, EventEnvelope, EventType } from "../events/catalog.js";
 import { type ComposedEmail, composeEmail } from "./compose-email.js";
 
@@ -18,7 +18,12 @@ async function courseTitle(db: Executor, id: string): Promise<string> {
 const when = (iso: string) => new Date(iso).toUTCString();
 
 /** The emails an event calls for, composed in each recipient's language; none for events nobody is told about. */
-export async function emailsForEvent(db: Executor, event: EventEnvelope & { type: EventType }, appUrl: string): Promise<ComposedEmail[]> {
+export interface EmailLinks {
+  /** A long-lived (days) read link for a stored file, for emails that hand one over. */
+  fileDownloadUrl(blobName: string, downloadName: string): Promise<string>;
+}
+
+export async function emailsForEvent(db: Executor, event: EventEnvelope & { type: EventType }, appUrl: string, links?: EmailLinks): Promise<ComposedEmail[]> {
   const base = { appUrl };
   switch (event.type) {
     case "user.registered": {
@@ -56,6 +61,14 @@ export async function emailsForEvent(db: Executor, event: EventEnvelope & { type
       return u
         ? [composeEmail("due-reminder", u.locale, u.email, { ...base, name: u.name, assessment: a?.title ?? "Your assessment", course: await courseTitle(db, d.courseId), courseId: d.courseId, dueAt: when(d.dueAt) })]
         : [];
+    }
+    case "certificate.issued": {
+      const d = event.data as EventData<"certificate.issued">;
+      const u = await user(db, d.userId);
+      const [cert] = await db.select({ blobName: certificates.blobName }).from(certificates).where(eq(certificates.id, d.certificateId));
+      if (!u || !cert || !links) return [];
+      const downloadUrl = await links.fileDownloadUrl(cert.blobName, "certificate.pdf");
+      return [composeEmail("certificate-issued", u.locale, u.email, { ...base, name: u.name, course: await courseTitle(db, d.courseId), code: d.code, downloadUrl })];
     }
     case "grading.requested":
     case "grading.overdue": {

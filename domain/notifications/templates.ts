@@ -77,6 +77,18 @@ export const templates = {
       action: { label: "Abrir el curso", url: "{{appUrl}}/courses/{{courseId}}" },
     },
   },
+  "certificate-issued": {
+    en: {
+      subject: "Your certificate for {{course}}",
+      paragraphs: ["Congratulations {{name}},", "you completed {{course}}. Your certificate is ready; the download link below works for 7 days, and your certificates are always listed in your profile.", "Verification code: {{code}}"],
+      action: { label: "Download the certificate", url: "{{downloadUrl}}" },
+    },
+    es: {
+      subject: "Tu certificado de {{course}}",
+      paragraphs: ["Enhorabuena, {{name}}:", "has completado {{course}}. Tu certificado está listo; el enlace funciona durante 7 días y tus certificados siempre aparecen en tu perfil.", "Código de verificación: {{code}}"],
+      action: { label: "Descargar el certificado", url: "{{downloadUrl}}" },
+    },
+  },
   "grading-requested": {
     en: {
       subject: "A submission in {{course}} needs grading",

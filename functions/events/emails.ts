@@ -8,7 +8,8 @@ subscriptionHandler({
   name: "send-emails-on-event",
   subscription: "emails",
   handle: async (event, ctx) => {
-    for (const email of await emailsForEvent(ctx.tx, event, ctx.platform.settings.PUBLIC_APP_URL)) {
+    const links = { fileDownloadUrl: async (blobName: string, name: string) => (await ctx.platform.files.downloadUrl(blobName, 7 * 86_400, name)).url };
+    for (const email of await emailsForEvent(ctx.tx, event, ctx.platform.settings.PUBLIC_APP_URL, links)) {
       const outcome = await sendOnce(ctx.domain, ctx.platform.mailer(), event.id, email);
       ctx.log.info("email", { template: email.template, locale: email.locale, outcome });
     }

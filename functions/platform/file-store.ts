@@ -9,8 +9,9 @@ import {
   type UserDelegationKey,
 } from "@azure/storage-blob";
 import type { FileStore, StoredFile, UploadGrant } from "../../domain/catalog/file-store.js";
+import type { BlobWriter } from "../../domain/certificates/issue-certificate.js";
 
-export interface BlobFileStore extends FileStore {
+export interface BlobFileStore extends FileStore, BlobWriter {
   /** Creates the container, private, unless it exists; safe to call at every start. */
   ensureContainer(): Promise<void>;
 }
@@ -88,6 +89,11 @@ export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStor
         permissions: BlobSASPermissions.parse("r"),
         ...(downloadName === undefined ? {} : { contentDisposition: attachmentDisposition(downloadName) }),
       });
+    },
+
+    /** Files the app makes itself (certificates) are written server-side; they are small. */
+    async write(blobName, bytes, contentType) {
+      await container.getBlockBlobClient(blobName).uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType } });
     },
 
     async stat(blobName): Promise<StoredFile | null> {

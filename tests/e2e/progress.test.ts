@@ -71,4 +71,21 @@ it("completes a course once its required lessons are done and its required quiz 
   const ctx = { db: db.db, now: () => new Date(), newId: uuidv7, actor: { userId: null, requestId: null, clientIp: null, traceparent: null } };
   await Promise.all([updateProgress(ctx, courseId, learner.id), updateProgress(ctx, courseId, learner.id)]);
   expect(await db.sql`select 1 from outbox where type = 'course.completed' and course_id = ${courseId}`).toHaveLength(1);
+
+  // The certificate: issued once, emailed with a download link, listed, and verifiable by anyone.
+  const cert = await until("the certificate", async () => (await db.sql<{ code: string }[]>`select code from certificates where course_id = ${courseId} and user_id = ${learner.id}`)[0]);
+  const mine = (await jsonOf(await call(app, "GET", "/v1/me/certificates", { token: learner.accessToken }))) as { items: { code: string; downloadUrl: string; courseTitle: string }[] };
+  expect(mine.items).toEqual([expect.objectContaining({ code: cert.code, courseTitle: "Chemistry" })]);
+  const pdf = Buffer.from(await (await fetch(mine.items[0]?.downloadUrl as string)).arrayBuffer());
+  expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
+  const verified = await jsonOf(await call(app, "GET", `/v1/certificates/verify/${cert.code}`));
+  expect(verified).toMatchObject({ valid: true, courseTitle: "Chemistry", learnerName: expect.any(String) });
+  expect(await jsonOf(await call(app, "GET", "/v1/certificates/verify/AAAA-BBBB-CCCC"))).toEqual({ valid: false });
+  expect((await call(app, "GET", "/v1/certificates/verify/not-a-code")).status).toBe(400);
+  const mail = await until("the certificate email", async () => {
+    const mails = (await (await fetch(`${app.baseUrl}/admin/mailbox/messages`)).json()) as { to: string[]; subject: string; text: string }[];
+    return mails.find((m) => m.to.some((t) => t.includes(learner.email)) && m.subject.includes("certificate"));
+  });
+  expect(mail.text).toContain(cert.code);
+  expect(await db.sql`select 1 from certificates where course_id = ${courseId}`).toHaveLength(1);
 }, 60_000);

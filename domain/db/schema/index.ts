@@ -11,3 +11,4 @@ export * from "./emails.js";
 export * from "./assessments.js";
 export * from "./gradebook.js";
 export * from "./progress.js";
+export * from "./certificates.js";

@@ -119,6 +119,7 @@ beforeAll(async () => {
     submissionId: attemptId,
     gradeId,
     subscription: "webhooks",
+    code: "AAAA-BBBB-CCCC",
     file: "init.js",
   };
 
