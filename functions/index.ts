@@ -24,6 +24,8 @@ import "./events/progress.js";
 import "./http/progress.js";
 import "./events/certificates.js";
 import "./http/certificates.js";
+import "./http/activity.js";
+import "./events/activity.js";
 import "./timers/waitlist-offers.js";
 import "./timers/outbox-sweep.js";
 import "./timers/webhook-retries.js";

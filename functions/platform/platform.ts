@@ -8,6 +8,9 @@ import { type BlobFileStore, createBlobFileStore } from "./file-store.js";
 import { type DatabaseHandle, openDatabase } from "./database.js";
 import { createOutboxRelay, type OutboxRelay } from "./outbox-relay.js";
 import { createMailer } from "./mailer.js";
+import { cosmosActivityStore, openCosmos } from "./cosmos-activity.js";
+import type { ActivityStore } from "../../domain/activity/statements.js";
+import type { Container, CosmosClient } from "@azure/cosmos";
 import type { Mailer } from "../../domain/notifications/email-deliveries.js";
 import { openServiceBus } from "./service-bus.js";
 import type { ServiceBusClient } from "@azure/service-bus";
@@ -24,6 +27,10 @@ export interface Platform {
   /** Opened on first use: instances that never publish or check readiness open no AMQP connection. */
   serviceBus(): ServiceBusClient;
   relay: OutboxRelay;
+  /** Learning activity in Cosmos DB; the database and container are made sure of on first use. */
+  activity: ActivityStore;
+  cosmos(): CosmosClient;
+  activityContainer(): Promise<Container>;
   /** SMTP or Azure Communication Services, built on first use. */
   mailer(): Mailer;
   closeServiceBus(): Promise<void>;
@@ -47,12 +54,30 @@ export function platform(): Platform {
     const database = openDatabase(s);
     let serviceBus: ServiceBusClient | undefined;
     let mailer: Mailer | undefined;
+    let cosmos: CosmosClient | undefined;
+    let container: Promise<Container> | undefined;
+    const getCosmos = () => (cosmos ??= openCosmos(s));
+    const getContainer = () => {
+      container ??= (async () => {
+        const { database } = await getCosmos().databases.createIfNotExists({ id: s.COSMOS_DATABASE });
+        const { container: c } = await database.containers.createIfNotExists({ id: "activity", partitionKey: { paths: ["/learnerId"] } });
+        return c;
+      })();
+      // A failed attempt (endpoint down) is retried on the next use rather than remembered.
+      container.catch(() => {
+        container = undefined;
+      });
+      return container;
+    };
     const getServiceBus = () => (serviceBus ??= openServiceBus(s));
     current = {
       settings: s,
       database,
       serviceBus: getServiceBus,
       mailer: () => (mailer ??= createMailer(s)),
+      cosmos: getCosmos,
+      activityContainer: getContainer,
+      activity: cosmosActivityStore(getContainer),
       closeServiceBus: async () => {
         await serviceBus?.close().catch(() => undefined);
       },

@@ -44,6 +44,9 @@ export async function checkDependencies(p: Platform): Promise<Record<string, Dep
     blob: async () => {
       await p.blob.getContainerClient(p.settings.BLOB_CONTAINER_COURSE_FILES).exists();
     },
+    cosmos: async () => {
+      await p.activityContainer();
+    },
     // Opening a batch needs a live sender link to the topic: the namespace answers and accepts our credential.
     serviceBus: async () => {
       const sender = p.serviceBus().createSender(p.settings.SERVICEBUS_TOPIC);

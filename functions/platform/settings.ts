@@ -69,6 +69,12 @@ export const settingsSchema = databaseSettingsSchema
     // The learner-facing web app, for links in emails.
     PUBLIC_APP_URL: z.url().default("http://localhost:3000"),
 
+    // Cosmos DB (learning activity): a connection string locally (the runtime's endpoint), the account with a managed identity in Azure.
+    CosmosConnection: z.string().optional(),
+    CosmosConnection__accountEndpoint: z.url().optional(),
+    CosmosConnection__clientId: z.string().optional(),
+    COSMOS_DATABASE: z.string().min(1).default("ringlet"),
+
     HTTP_MAX_BODY_BYTES: positiveInt.default(1_048_576),
     IDEMPOTENCY_TTL_HOURS: positiveInt.default(24),
     READY_CHECK_TIMEOUT_MS: positiveInt.default(2_000),
@@ -116,6 +122,11 @@ export const settingsSchema = databaseSettingsSchema
   .refine((s) => (s.EMAIL_TRANSPORT === "smtp" ? Boolean(s.EmailSmtp) : Boolean(s.EmailAcs || s.EmailAcs__endpoint)), {
     path: ["EmailSmtp"],
     message: "set EmailSmtp for EMAIL_TRANSPORT=smtp, or EmailAcs / EmailAcs__endpoint for EMAIL_TRANSPORT=acs",
+    when: () => true,
+  })
+  .refine((s) => Boolean(s.CosmosConnection || s.CosmosConnection__accountEndpoint), {
+    path: ["CosmosConnection"],
+    message: "set CosmosConnection (connection string) or CosmosConnection__accountEndpoint (managed identity)",
     when: () => true,
   })
   .refine((s) => s.AUTH_JWT_ALGORITHM !== "HS256" || Boolean(s.AUTH_JWT_SECRET), {

@@ -10,6 +10,7 @@ const valid = {
   AUTH_JWT_SECRET: "a-test-secret-of-at-least-32-characters",
   ServiceBusConnection: "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=x;SharedAccessKey=y;UseDevelopmentEmulator=true;",
   EmailSmtp: "smtp://127.0.0.1:1025",
+  CosmosConnection: "AccountEndpoint=https://127.0.0.1:8081/;AccountKey=k;",
 };
 
 describe("settings", () => {
@@ -55,7 +56,7 @@ describe("settings", () => {
 
   it("lists every setting of the schema in local.settings.sample.json", () => {
     const sample = JSON.parse(readFileSync(join(repoRoot, "local.settings.sample.json"), "utf8")) as { Values: Record<string, string> };
-    const identityOnly = ["BlobStorage__serviceUri", "BlobStorage__clientId", "ServiceBusConnection__fullyQualifiedNamespace", "ServiceBusConnection__clientId", "EmailAcs__endpoint", "EmailAcs__clientId"];
+    const identityOnly = ["BlobStorage__serviceUri", "BlobStorage__clientId", "ServiceBusConnection__fullyQualifiedNamespace", "ServiceBusConnection__clientId", "EmailAcs__endpoint", "EmailAcs__clientId", "CosmosConnection__accountEndpoint", "CosmosConnection__clientId"];
     const names = Object.keys(settingsSchema.shape).filter((n) => !identityOnly.includes(n));
     expect(names.filter((n) => !(n in sample.Values))).toEqual([]);
   });

@@ -1,0 +1,63 @@
+import { Agent } from "node:https";
+import { type Container, CosmosClient } from "@azure/cosmos";
+import { DefaultAzureCredential } from "@azure/identity";
+import type { ActivityStore, StoredStatement } from "../../domain/activity/statements.js";
+import type { Settings } from "./settings.js";
+
+const ACCOUNT_ENDPOINT = /AccountEndpoint=([^;]+)/i;
+
+/** The local endpoint's certificate is self-signed: trust it for a loopback endpoint only, never globally. */
+function agentFor(endpoint: string): Agent | undefined {
+  const host = new URL(endpoint).hostname;
+  return host === "127.0.0.1" || host === "localhost" || host === "::1" || host === "[::1]" ? new Agent({ rejectUnauthorized: false }) : undefined;
+}
+
+export function openCosmos(s: Settings): CosmosClient {
+  if (s.CosmosConnection) {
+    const endpoint = ACCOUNT_ENDPOINT.exec(s.CosmosConnection)?.[1] ?? "";
+    const agent = agentFor(endpoint);
+    return new CosmosClient({ connectionString: s.CosmosConnection, ...(agent ? { agent } : {}) });
+  }
+  const credential = new DefaultAzureCredential(s.CosmosConnection__clientId ? { managedIdentityClientId: s.CosmosConnection__clientId } : {});
+  return new CosmosClient({ endpoint: s.CosmosConnection__accountEndpoint as string, aadCredentials: credential });
+}
+
+/**
+ * Statements in container `activity`, partitioned by learner, document id `<learnerId>:<statement id>`:
+ * a statement sent twice is created once (409 counts as a duplicate).
+ */
+export function cosmosActivityStore(container: () => Promise<Container>): ActivityStore {
+  return {
+    async append(learnerId, statements) {
+      const c = await container();
+      let accepted = 0;
+      let duplicates = 0;
+      await Promise.all(
+        statements.map(async (st: StoredStatement) => {
+          try {
+            await c.items.create({ ...st, id: `${learnerId}:${st.id}`, statementId: st.id });
+            accepted += 1;
+          } catch (err) {
+            if ((err as { code?: number }).code === 409) duplicates += 1;
+            else throw err;
+          }
+        }),
+      );
+      return { accepted, duplicates };
+    },
+    async timeline(learnerId, page) {
+      const c = await container();
+      const iterator = c.items.query<StoredStatement & { statementId: string }>(
+        { query: "SELECT * FROM c WHERE c.learnerId = @learner ORDER BY c.timestamp DESC", parameters: [{ name: "@learner", value: learnerId }] },
+        { maxItemCount: page.limit, partitionKey: learnerId, ...(page.continuation ? { continuationToken: page.continuation } : {}) },
+      );
+      const res = await iterator.fetchNext();
+      const items = (res.resources ?? []).map(({ statementId, ...rest }) => {
+        const { _rid, _self, _etag, _attachments, _ts, ...clean } = rest as typeof rest & Record<string, unknown>;
+        void [_rid, _self, _etag, _attachments, _ts];
+        return { ...clean, id: statementId } as StoredStatement;
+      });
+      return { items, continuation: res.continuationToken ?? null };
+    },
+  };
+}
