@@ -1,0 +1,69 @@
+// bench/activity: statements/s accepted by POST /api/v1/activity in batches of 1 and 50, with p95 latency,
+// beside a floor of the same Cosmos writes made directly through the SDK in the same run.
+// Usage: npm run bench:activity   (BENCH_STATEMENTS, BENCH_CONCURRENCY)
+import { Agent } from "node:https";
+import { CosmosClient } from "@azure/cosmos";
+import postgres from "postgres";
+import { v7 as uuidv7 } from "uuid";
+import { startCosmosEndpoint } from "../local/services/cosmos.js";
+import { benchEnvironment, mintAccessToken, percentile, printTable } from "./environment.js";
+
+const total = Number(process.env.BENCH_STATEMENTS ?? 2000);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
+
+const statement = (n: number, lessonId: string) => ({ id: `b-${n}`, verb: "viewed", object: { type: "lesson", id: lessonId }, timestamp: new Date().toISOString() });
+
+async function run(requests: number, send: (i: number) => Promise<void>): Promise<{ wallMs: number; times: number[] }> {
+  const times: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        const i = next++;
+        const t = performance.now();
+        await send(i);
+        times.push(performance.now() - t);
+      }
+    }),
+  );
+  return { wallMs: performance.now() - started, times: times.sort((a, b) => a - b) };
+}
+
+const cosmos = await startCosmosEndpoint({ port: 0 });
+const bench = await benchEnvironment();
+try {
+  const base = await bench.serve(["dist/local/cli.js", "start"], "/api/health", { CosmosConnection: cosmos.connectionString });
+  const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
+  const userId = uuidv7();
+  await sql`insert into users (id, email, display_name) values (${userId}, ${`bench-${userId}@example.test`}, 'Bench')`;
+  await sql.end();
+  const token = await mintAccessToken(userId);
+  const lessonId = uuidv7();
+  const rows: string[][] = [];
+  let offset = 0;
+  for (const batch of [1, 50]) {
+    const requests = Math.max(1, Math.floor(total / batch));
+    const r = await run(requests, async (i) => {
+      const statements = Array.from({ length: batch }, (_, k) => statement(offset + i * batch + k, lessonId));
+      const res = await fetch(`${base}/api/v1/activity`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ statements }) });
+      if (res.status !== 202) throw new Error(`answered ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+    });
+    offset += requests * batch;
+    rows.push([`POST /api/v1/activity, batch ${batch}`, String(requests * batch), (((requests * batch) / r.wallMs) * 1000).toFixed(0), `${percentile(r.times, 50).toFixed(1)} ms`, `${percentile(r.times, 95).toFixed(1)} ms`]);
+  }
+  // The floor: the same creates straight through the SDK, one statement per call.
+  const client = new CosmosClient({ connectionString: cosmos.connectionString, agent: new Agent({ rejectUnauthorized: false }) });
+  const { database } = await client.databases.createIfNotExists({ id: "bench-floor" });
+  const { container } = await database.containers.createIfNotExists({ id: "activity", partitionKey: { paths: ["/learnerId"] } });
+  const floor = await run(Math.min(total, 2000), async (i) => {
+    await container.items.create({ ...statement(i, lessonId), id: `${userId}:f-${i}`, learnerId: userId });
+  });
+  rows.unshift(["SDK create, direct (floor)", String(Math.min(total, 2000)), ((Math.min(total, 2000) / floor.wallMs) * 1000).toFixed(0), `${percentile(floor.times, 50).toFixed(1)} ms`, `${percentile(floor.times, 95).toFixed(1)} ms`]);
+  console.log(`\nbench/activity: ${concurrency} requests in flight, local Cosmos endpoint, node ${process.version}\n`);
+  printTable(["path", "statements", "statements/s", "p50 per request", "p95 per request"], rows);
+} finally {
+  await bench.close();
+  await cosmos.stop();
+}
