@@ -2,6 +2,7 @@
 // (azure-webjobs-hosts/timers/...), so a run missed while the runtime was down is noticed at the next start.
 import { mkdirSync, readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 
 export interface ScheduleStatus {
   Last: string;
@@ -36,7 +37,10 @@ export class ScheduleStatusStore {
   write(timerName: string, status: ScheduleStatus): void {
     mkdirSync(this.directory, { recursive: true });
     const file = this.#file(timerName);
-    writeFileSync(`${file}.tmp`, JSON.stringify(status, null, 2));
-    renameSync(`${file}.tmp`, file);
+    // A temp name of this process and write alone: runtimes sharing an app root (tests, a second terminal)
+    // must not rename each other's half-written files.
+    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+    writeFileSync(tmp, JSON.stringify(status, null, 2));
+    renameSync(tmp, file);
   }
 }
