@@ -42,6 +42,8 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     BlobStorage: storage,
     ServiceBusConnection: `Endpoint=sb://127.0.0.1:${busPort};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`,
     LOCAL_SERVICEBUS_DATA: "memory",
+    // Durable instances stay with the runtime that made them: test files never resume each other's.
+    LOCAL_DURABLE_DATA: "memory",
     LOG_LEVEL: "warn",
     // A cheaper KDF keeps sign-ins fast in tests; the cost itself is tested separately.
     AUTH_SCRYPT_LOG_N: "12",
