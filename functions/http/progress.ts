@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { courseRoleOf } from "../../domain/identity/caller.js";
-import { computeProgress, roster } from "../../domain/progress/course-progress.js";
-import { courseMember } from "../platform/http/access.js";
+import { computeProgress, roster, updateProgress } from "../../domain/progress/course-progress.js";
+import { courseMember, courseStaff } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
 import { ProblemError } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
@@ -48,5 +48,29 @@ route({
     const view = await computeProgress(ctx.db, params.courseId, ctx.principal.userId as string, ctx.now());
     if (!view) throw new ProblemError("COURSE_NOT_FOUND");
     return { status: 200, body: { ...view, completedAt: view.completedAt?.toISOString() ?? null }, headers: { "cache-control": "private, no-cache" } };
+  },
+});
+
+route({
+  name: "progress-recompute",
+  method: "POST",
+  path: "/v1/courses/{courseId}/progress/recompute",
+  access: courseStaff(["instructor"]),
+  summary: "Rebuild progress from the record (completions and grades) for one learner or every active learner",
+  description: "Gives the same result however often it runs; a first-time completion found here writes course.completed once.",
+  tags: ["progress"],
+  params: z.object({ courseId: z.uuid() }),
+  body: z.object({ userId: z.uuid().optional() }).optional(),
+  responses: { 200: { description: "Recomputed", body: z.object({ items: z.array(z.object({ userId: z.uuid(), percent: z.number(), complete: z.boolean() })) }) } },
+  handler: async ({ params, body }, ctx) => {
+    const learners = body?.userId
+      ? [body.userId]
+      : (await roster(ctx.db, params.courseId, { limit: 100_000 })).map((r) => r.userId);
+    const items = [];
+    for (const userId of learners) {
+      const view = await ctx.transaction((tx) => updateProgress(ctx.domain(tx), params.courseId, userId));
+      if (view) items.push({ userId, percent: view.percent, complete: view.complete });
+    }
+    return { status: 200, body: { items } };
   },
 });

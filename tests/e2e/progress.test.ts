@@ -88,4 +88,10 @@ it("completes a course once its required lessons are done and its required quiz 
   });
   expect(mail.text).toContain(cert.code);
   expect(await db.sql`select 1 from certificates where course_id = ${courseId}`).toHaveLength(1);
+
+  // Staff rebuild progress from the record: the same answer, and no second completion.
+  const rebuilt = await jsonOf(await call(app, "POST", `/v1/courses/${courseId}/progress/recompute`, { token: admin.accessToken, body: {} }));
+  expect(rebuilt).toEqual({ items: [{ userId: learner.id, percent: 100, complete: true }] });
+  expect((await call(app, "POST", `/v1/courses/${courseId}/progress/recompute`, { token: learner.accessToken, body: {} })).status).toBe(403);
+  expect(await db.sql`select 1 from outbox where type = 'course.completed' and course_id = ${courseId}`).toHaveLength(1);
 }, 60_000);
