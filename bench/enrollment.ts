@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
-import { benchEnvironment, mintAccessToken, percentile, printTable, sampleAuth } from "./environment.js";
+import { benchApi, benchEnvironment, mintAccessToken, percentile, printTable, sampleAuth } from "./environment.js";
 
 const learnersWanted = Number(process.env.BENCH_LEARNERS ?? 2000);
 const capacity = Number(process.env.BENCH_CAPACITY ?? 100);
@@ -31,17 +31,7 @@ async function insertUsers(sql: postgres.Sql, n: number, label: string, admin = 
   return rows.map((r) => r.id);
 }
 
-async function api(base: string, method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(`${base}/api${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "idempotency-key": randomUUID(), ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
+const api = benchApi;
 
 interface Outcome {
   status: number | "error";

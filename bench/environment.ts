@@ -1,5 +1,6 @@
 // What every benchmark needs: embedded PostgreSQL (migrated), Azurite, and the app on the local runtime.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -100,3 +101,16 @@ export const mintAccessToken = (userId: string): Promise<string> =>
     .setIssuedAt()
     .setExpirationTime("30m")
     .sign(signingKey);
+
+/** One API call with a bearer token and a fresh Idempotency-Key; anything but 2xx throws. */
+export async function benchApi(base: string, method: string, path: string, token: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${base}/api${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "idempotency-key": randomUUID(), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}

@@ -8,7 +8,6 @@
 // Usage: npm run bench:grading
 //   BENCH_SUBMISSIONS (1000), BENCH_CONCURRENCY (50 requests in flight), BENCH_DEADLINE_S (180 s to wait for
 //   grades), BENCH_STALL_S (30: stop waiting once nothing new was graded for that long); DATABASE_POOL_MAX (5).
-import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
 import { gradeSubmission } from "../domain/grading/grade-submission.js";
@@ -17,7 +16,7 @@ import { databaseSettingsSchema, parseEnv } from "../functions/platform/settings
 import { freePort } from "../local/services/ports.js";
 import type { Answer } from "../domain/grading/items.js";
 import { answersOf, mixedQuizItems, mixedQuizKeys, pureGrade } from "../tests/support/mixed-quiz.js";
-import { benchEnvironment, mintAccessToken, percentile, printTable, sampleAuth } from "./environment.js";
+import { benchApi, benchEnvironment, mintAccessToken, percentile, printTable, sampleAuth } from "./environment.js";
 
 const wanted = Number(process.env.BENCH_SUBMISSIONS ?? 1000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -31,17 +30,7 @@ const accessToken = mintAccessToken;
 const items = mixedQuizItems;
 const keys = mixedQuizKeys;
 
-async function api(base: string, method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(`${base}/api${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "idempotency-key": randomUUID(), ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
+const api = benchApi;
 
 /** Runs `work` over `inputs`, `concurrency` at a time; nothing new starts after `deadline` (epoch ms). */
 async function bounded<T>(inputs: T[], deadline: number, work: (input: T, index: number) => Promise<void>): Promise<number> {

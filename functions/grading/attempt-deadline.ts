@@ -1,19 +1,14 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { submitAttempt } from "../../domain/assessment/attempts.js";
-import { systemActor } from "../../domain/shared/context.js";
+import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { platform } from "../platform/platform.js";
 
 export const deadlineInstanceId = (attemptId: string) => `deadline-${attemptId}`;
 
 const submitAtDeadline = df.app.activity("attempt-submit-at-deadline", {
   handler: async (attemptId: string) => {
-    const p = platform();
-    let published = false;
-    const result = await p.database.db.transaction((tx) =>
-      submitAttempt({ db: tx, now: p.clock, newId: p.newId, actor: systemActor, onEventRecorded: () => (published = true) }, attemptId, "deadline"),
-    );
-    if (published) await p.relay.publishPending({ maxBatches: 2 });
+    const result = await inDomainTransaction(platform(), {}, (ctx) => submitAttempt(ctx, attemptId, "deadline"));
     return result.ok ? { submitted: result.value.first } : { submitted: false };
   },
 });

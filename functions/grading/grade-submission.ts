@@ -2,8 +2,8 @@ import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { gradeSubmission, recordGrade } from "../../domain/grading/grade-submission.js";
 import { recordEvent } from "../../domain/outbox/record-event.js";
-import { systemActor } from "../../domain/shared/context.js";
 import { createLogger } from "../platform/log.js";
+import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { platform } from "../platform/platform.js";
 
 export interface GradingInput {
@@ -18,17 +18,6 @@ export interface GradingInput {
 export const gradingInstanceId = (submissionId: string) => `grade-${submissionId}`;
 export const MANUAL_GRADE_EVENT = "ManualGradeSubmitted";
 
-/** Activities get the platform and write their events through the outbox, then ask the relay to publish. */
-async function withDomain<T>(traceparent: string | null, fn: (ctx: Parameters<typeof recordGrade>[0]) => Promise<T>): Promise<T> {
-  const p = platform();
-  let published = false;
-  const result = await p.database.db.transaction((tx) =>
-    fn({ db: tx, now: p.clock, newId: p.newId, actor: { ...systemActor, requestId: null, traceparent }, onEventRecorded: () => (published = true) }),
-  );
-  if (published) await p.relay.publishPending({ maxBatches: 2 });
-  return result;
-}
-
 const loadSubmission = df.app.activity("grading-load", {
   handler: async (submissionId: string) => {
     const outcome = await gradeSubmission(platform().database.db, submissionId);
@@ -39,7 +28,7 @@ const loadSubmission = df.app.activity("grading-load", {
 
 const tellGraders = df.app.activity("grading-notify", {
   handler: async (input: { submissionId: string; courseId: string; assessmentId: string; items: string[]; overdue: boolean; traceparent: string | null }) => {
-    await withDomain(input.traceparent, (ctx) =>
+    await inDomainTransaction(platform(), { traceparent: input.traceparent }, (ctx) =>
       recordEvent(ctx, {
         type: input.overdue ? "grading.overdue" : "grading.requested",
         aggregateType: "submission",
@@ -55,7 +44,7 @@ const recordFinalGrade = df.app.activity("grading-record", {
   handler: async (input: { submissionId: string; version: number; traceparent: string | null }) => {
     const outcome = await gradeSubmission(platform().database.db, input.submissionId);
     if (!outcome) throw new Error(`submission ${input.submissionId} vanished`);
-    const recorded = await withDomain(input.traceparent, (ctx) => recordGrade(ctx, outcome, input.version));
+    const recorded = await inDomainTransaction(platform(), { traceparent: input.traceparent }, (ctx) => recordGrade(ctx, outcome, input.version));
     // A pending grade here means a manual score was withdrawn meanwhile: fail so the retry policy re-reads.
     if (!recorded.ok) throw new Error(recorded.error.detail ?? recorded.error.code);
     createLogger({ level: platform().settings.LOG_LEVEL, fields: { activity: "grading-record" } }).info("grade recorded", { ...recorded.value, submissionId: input.submissionId });

@@ -4,6 +4,7 @@ import type { OrchestrationContext, OrchestrationHandler } from "durable-functio
 import { submissionsToRegrade } from "../../domain/assessment/change-assessment.js";
 import { gradeSubmission, nextGradeVersion, recordGrade, regradeDifference } from "../../domain/grading/grade-submission.js";
 import { systemActor } from "../../domain/shared/context.js";
+import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { platform } from "../platform/platform.js";
 
 export interface RegradeInput {
@@ -28,16 +29,13 @@ const regradeOne = df.app.activity("regrade-one", {
     const difference = await regradeDifference(p.database.db, input.submissionId);
     const outcome = await gradeSubmission(p.database.db, input.submissionId);
     if (!outcome || !difference) return null;
-    let published = false;
     // A new version, never an overwrite; a retried activity finds its version recorded already.
-    await p.database.db.transaction(async (tx) => {
-      const ctx = { db: tx, now: p.clock, newId: p.newId, actor: { ...systemActor, traceparent: input.traceparent }, onEventRecorded: () => (published = true) };
+    await inDomainTransaction(p, { traceparent: input.traceparent }, async (ctx) => {
       // The newest grade already carries this key version (a retried activity): nothing to add.
-      const [latest] = await tx.execute<{ key_version: number }>(sql`select key_version from grades where submission_id = ${input.submissionId} order by version desc limit 1`);
+      const [latest] = await ctx.db.execute<{ key_version: number }>(sql`select key_version from grades where submission_id = ${input.submissionId} order by version desc limit 1`);
       if (latest && latest.key_version >= outcome.keyVersion) return;
-      await recordGrade(ctx, outcome, await nextGradeVersion(tx, input.submissionId));
+      await recordGrade(ctx, outcome, await nextGradeVersion(ctx.db, input.submissionId));
     });
-    if (published) await p.relay.publishPending({ maxBatches: 2 });
     return difference;
   },
 });

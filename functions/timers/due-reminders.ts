@@ -1,6 +1,6 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { sendDueReminders } from "../../domain/assessment/due-reminders.js";
-import { systemActor } from "../../domain/shared/context.js";
+import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { createLogger } from "../platform/log.js";
 import { platform } from "../platform/platform.js";
 
@@ -10,8 +10,7 @@ app.timer("due-reminders", {
   handler: async (_timer: Timer, context: InvocationContext) => {
     const p = platform();
     const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { timer: "due-reminders" } });
-    const sent = await p.database.db.transaction((tx) => sendDueReminders({ db: tx, now: p.clock, newId: p.newId, actor: { ...systemActor, requestId: context.invocationId } }, 24));
-    if (sent > 0) await p.relay.publishPending({ log });
+    const sent = await inDomainTransaction(p, { requestId: context.invocationId }, (ctx) => sendDueReminders(ctx, 24), log);
     log.info("due reminders", { sent });
   },
 });

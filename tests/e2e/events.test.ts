@@ -7,6 +7,7 @@ import { ServiceBusClient } from "@azure/service-bus";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../local/services/ports.js";
 import { jsonOf, type RunningApp, startApp } from "../support/app.js";
+import { recentErrors, waitFor } from "../support/wait-for.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { call, signUp, type TestUser } from "../support/identity.js";
 
@@ -74,15 +75,7 @@ afterAll(async () => {
   if (busDir) await rm(busDir, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${app.output().split("\n").filter((l) => /ERROR|WARN|rror/.test(l)).slice(-15).join("\n")}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000) => waitFor(what, probe, { timeoutMs, diagnostics: () => recentErrors(app) });
 
 async function publishedCourse(): Promise<string> {
   const created = await call(app, "POST", "/v1/courses", { token: admin.accessToken, body: { title: "Events" } });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOf, type RunningApp, startApp } from "../support/app.js";
+import { recentErrors, waitFor } from "../support/wait-for.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { call, signUp, type TestUser } from "../support/identity.js";
 
@@ -10,15 +11,7 @@ let grader: TestUser;
 let learner: TestUser;
 let courseId: string;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${app.output().split("\n").filter((l) => /ERROR|WARN/.test(l)).slice(-10).join("\n")}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) => waitFor(what, probe, { timeoutMs, diagnostics: () => recentErrors(app) });
 
 const gradeOf = async (submissionId: string) =>
   (await db.sql<{ id: string; percent: number; version: number }[]>`select id, percent, version from grades where submission_id = ${submissionId}`)[0];

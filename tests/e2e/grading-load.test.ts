@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Answer } from "../../domain/grading/items.js";
 import { freePort } from "../../local/services/ports.js";
 import { jsonOf, type RunningApp, startApp } from "../support/app.js";
+import { recentErrors, waitFor } from "../support/wait-for.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { insertLearners, insertPublishedCourse } from "../support/enrollment-fixtures.js";
 import { call } from "../support/identity.js";
@@ -45,15 +46,7 @@ async function killAndRestart(): Promise<void> {
   app = await startRuntime();
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${app.output().split("\n").filter((l) => /ERROR|WARN|rror/.test(l)).slice(-15).join("\n")}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000) => waitFor(what, probe, { timeoutMs, diagnostics: () => recentErrors(app) });
 
 const settle = () => new Promise((r) => setTimeout(r, 1_000));
 

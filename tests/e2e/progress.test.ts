@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { v7 as uuidv7 } from "uuid";
 import { updateProgress } from "../../domain/progress/course-progress.js";
 import { jsonOf, type RunningApp, startApp } from "../support/app.js";
+import { waitFor } from "../support/wait-for.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { call, signUp } from "../support/identity.js";
 
@@ -17,15 +18,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) => waitFor(what, probe, { timeoutMs });
 
 it("completes a course once its required lessons are done and its required quiz passed, exactly once", async () => {
   const admin = await signUp(app, db, { admin: true });
