@@ -29,6 +29,8 @@ export const eventCatalog = {
   "enrollment.dropped": z.object({ ...enrollmentRef, by: z.enum(["learner", "staff"]), previousStatus: z.enum(["active", "waitlisted", "offered"]) }),
   "submission.submitted": z.object({ submissionId: id, assessmentId: id, courseId: id, userId: id, submittedAt: at, by: z.enum(["learner", "deadline"]) }),
   "grade.published": z.object({ gradeId: id, submissionId: id, assessmentId: id, courseId: id, userId: id, version: z.number().int(), percent: z.number() }),
+  // Each change of a learner's stored progress; `revision` orders them (read models keep the highest).
+  "progress.updated": z.object({ courseId: id, userId: id, percent: z.number().min(0).max(100), revision: z.number().int().positive(), complete: z.boolean() }),
   "course.completed": z.object({ courseId: id, userId: id, completedAt: at }),
   "certificate.issued": z.object({ certificateId: id, courseId: id, userId: id, code: z.string(), issuedAt: at }),
   "reminder.due": z.object({ assessmentId: id, courseId: id, userId: id, dueAt: at }),

@@ -74,6 +74,10 @@ export const settingsSchema = databaseSettingsSchema
     CosmosConnection__accountEndpoint: z.url().optional(),
     CosmosConnection__clientId: z.string().optional(),
     COSMOS_DATABASE: z.string().min(1).default("ringlet"),
+    // Nightly analytics rollup: figures per course and day, recomputed for the last ANALYTICS_ROLLUP_DAYS days
+    // so statements that arrive late (offline clients) are still counted.
+    ANALYTICS_ROLLUP_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 15 2 * * *"),
+    ANALYTICS_ROLLUP_DAYS: positiveInt.max(90).default(7),
 
     HTTP_MAX_BODY_BYTES: positiveInt.default(1_048_576),
     IDEMPOTENCY_TTL_HOURS: positiveInt.default(24),
