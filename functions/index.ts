@@ -26,6 +26,8 @@ import "./events/certificates.js";
 import "./http/certificates.js";
 import "./http/activity.js";
 import "./events/activity.js";
+import "./http/analytics.js";
+import "./timers/analytics-rollup.js";
 import "./timers/waitlist-offers.js";
 import "./timers/outbox-sweep.js";
 import "./timers/webhook-retries.js";

@@ -69,32 +69,39 @@ export async function computeProgress(db: Executor, courseId: string, userId: st
 }
 
 /**
- * Stores the recomputed progress; the first time the rules are met the completion is recorded and
+ * Stores the recomputed progress (call it inside a transaction: the advisory lock lasts until commit); the first time the rules are met the completion is recorded and
  * `course.completed` written — exactly once per (learner, course), however often or in whatever order
  * events arrive (the conditional update is the guard).
  */
 export async function updateProgress(ctx: DomainContext, courseId: string, userId: string): Promise<ProgressView | null> {
+  // One recompute per learner and course at a time: one that read older facts must never overwrite a newer result.
+  await ctx.db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`progress:${courseId}:${userId}`}, 0))`);
   const view = await computeProgress(ctx.db, courseId, userId, ctx.now());
   if (!view) return null;
   const now = ctx.now();
+  const [stored] = await ctx.db.select().from(courseProgress).where(and(eq(courseProgress.courseId, courseId), eq(courseProgress.userId, userId)));
+  const completesNow = view.complete && !view.completedAt;
+  if (stored && stored.percent === view.percent && !completesNow) return view;
+  const revision = (stored?.revision ?? 0) + 1;
+  const completedAt = completesNow ? now : (stored?.completedAt ?? null);
   await ctx.db
     .insert(courseProgress)
-    .values({ courseId, userId, percent: view.percent, updatedAt: now })
-    .onConflictDoUpdate({ target: [courseProgress.courseId, courseProgress.userId], set: { percent: view.percent, updatedAt: now } });
-  if (view.complete && !view.completedAt) {
-    const [first] = await ctx.db
-      .update(courseProgress)
-      .set({ completedAt: now })
-      .where(and(eq(courseProgress.courseId, courseId), eq(courseProgress.userId, userId), isNull(courseProgress.completedAt)))
-      .returning();
-    if (first) {
-      await ctx.db
-        .update(enrollments)
-        .set({ completedAt: now, updatedAt: now })
-        .where(and(eq(enrollments.courseId, courseId), eq(enrollments.userId, userId), eq(enrollments.status, "active")));
-      await recordEvent(ctx, { type: "course.completed", aggregateType: "course-progress", aggregateId: `${courseId}:${userId}`, courseId, data: { courseId, userId, completedAt: now.toISOString() } });
-      return { ...view, completedAt: now };
-    }
+    .values({ courseId, userId, percent: view.percent, revision, completedAt, updatedAt: now })
+    .onConflictDoUpdate({ target: [courseProgress.courseId, courseProgress.userId], set: { percent: view.percent, revision, completedAt, updatedAt: now } });
+  await recordEvent(ctx, {
+    type: "progress.updated",
+    aggregateType: "course-progress",
+    aggregateId: `${courseId}:${userId}`,
+    courseId,
+    data: { courseId, userId, percent: view.percent, revision, complete: completedAt !== null },
+  });
+  if (completesNow) {
+    await ctx.db
+      .update(enrollments)
+      .set({ completedAt: now, updatedAt: now })
+      .where(and(eq(enrollments.courseId, courseId), eq(enrollments.userId, userId), eq(enrollments.status, "active")));
+    await recordEvent(ctx, { type: "course.completed", aggregateType: "course-progress", aggregateId: `${courseId}:${userId}`, courseId, data: { courseId, userId, completedAt: now.toISOString() } });
+    return { ...view, completedAt: now };
   }
   return view;
 }

@@ -1,4 +1,5 @@
 import type { Statement, StoredStatement } from "../../domain/activity/statements.js";
+import { foldEvent } from "../../domain/analytics/analytics.js";
 import type { EventEnvelope, EventType } from "../../domain/events/catalog.js";
 import { subscriptionHandler } from "../platform/subscription.js";
 
@@ -25,14 +26,17 @@ function statementFor(event: EventEnvelope & { type: EventType }): { learnerId: 
   }
 }
 
-// The `activity` subscription: server-side events complete each learner's timeline in Cosmos DB.
+// The `activity` subscription: server-side events complete each learner's timeline in Cosmos DB and keep
+// the course analytics read models (learner records, active days). Both writes are idempotent by event.
 subscriptionHandler({
   name: "append-activity-on-event",
   subscription: "activity",
   handle: async (event, ctx) => {
     const found = statementFor(event);
-    if (!found) return;
-    const stored: StoredStatement = { ...found.statement, learnerId: found.learnerId, source: "server", storedAt: ctx.domain.now().toISOString() };
-    await ctx.platform.activity.append(found.learnerId, [stored]);
+    if (found) {
+      const stored: StoredStatement = { ...found.statement, learnerId: found.learnerId, source: "server", storedAt: ctx.domain.now().toISOString() };
+      await ctx.platform.activity.append(found.learnerId, [stored]);
+    }
+    await foldEvent(ctx.platform.analytics, { id: event.id, type: event.type, occurredAt: event.occurredAt, data: event.data as Record<string, unknown> });
   },
 });

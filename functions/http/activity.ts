@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { type StoredStatement, statementSchema } from "../../domain/activity/statements.js";
+import { markStatementDays } from "../../domain/analytics/analytics.js";
+import { statementDays } from "../../domain/analytics/statement-days.js";
 import { completeLesson } from "../../domain/catalog/content.js";
 import { authenticated } from "../platform/http/access.js";
 import { ProblemError } from "../platform/http/problem.js";
@@ -23,6 +25,8 @@ route({
     const storedAt = ctx.now().toISOString();
     const statements: StoredStatement[] = body.statements.map((st) => ({ ...st, learnerId, source: "client", storedAt }));
     const result = await ctx.platform.activity.append(learnerId, statements);
+    // The days this learner was active in their courses feed the course analytics (idempotent markers).
+    await markStatementDays(ctx.platform.analytics, learnerId, await statementDays(ctx.db, learnerId, body.statements, ctx.now()));
     for (const st of body.statements.filter((s) => s.verb === "completed" && s.object.type === "lesson")) {
       // A lesson the learner cannot complete (locked, hidden, not theirs) is stored as activity but changes no progress.
       await ctx.transaction((tx) => completeLesson(ctx.domain(tx), st.object.id, learnerId)).catch((err: unknown) => ctx.log.warn("completed statement not applied", { err }));

@@ -23,6 +23,29 @@ export function openCosmos(s: Settings): CosmosClient {
 }
 
 /**
+ * A container, opened on first use. With a connection string (the local endpoint, or a key in development)
+ * the database and container are created when missing; with a managed identity they are Bicep's to create,
+ * since Cosmos data-plane roles cannot create them.
+ */
+export function cosmosContainer(client: () => CosmosClient, s: Settings, spec: { id: string; partitionKey: string; ttl?: boolean }): () => Promise<Container> {
+  let opened: Promise<Container> | undefined;
+  return () => {
+    opened ??= (async () => {
+      if (!s.CosmosConnection) return client().database(s.COSMOS_DATABASE).container(spec.id);
+      const { database } = await client().databases.createIfNotExists({ id: s.COSMOS_DATABASE });
+      // defaultTtl -1: time to live on, no default expiry; documents that carry `ttl` expire.
+      const { container } = await database.containers.createIfNotExists({ id: spec.id, partitionKey: { paths: [spec.partitionKey] }, ...(spec.ttl ? { defaultTtl: -1 } : {}) });
+      return container;
+    })();
+    // A failed attempt (endpoint down) is retried on the next use rather than remembered.
+    opened.catch(() => {
+      opened = undefined;
+    });
+    return opened;
+  };
+}
+
+/**
  * Statements in container `activity`, partitioned by learner, document id `<learnerId>:<statement id>`:
  * a statement sent twice is created once (409 counts as a duplicate).
  */

@@ -8,7 +8,9 @@ import { type BlobFileStore, createBlobFileStore } from "./file-store.js";
 import { type DatabaseHandle, openDatabase } from "./database.js";
 import { createOutboxRelay, type OutboxRelay } from "./outbox-relay.js";
 import { createMailer } from "./mailer.js";
-import { cosmosActivityStore, openCosmos } from "./cosmos-activity.js";
+import { cosmosActivityStore, cosmosContainer, openCosmos } from "./cosmos-activity.js";
+import { cosmosAnalyticsStore } from "./cosmos-analytics.js";
+import type { AnalyticsStore } from "../../domain/analytics/store.js";
 import type { ActivityStore } from "../../domain/activity/statements.js";
 import type { Container, CosmosClient } from "@azure/cosmos";
 import type { Mailer } from "../../domain/notifications/email-deliveries.js";
@@ -31,6 +33,8 @@ export interface Platform {
   activity: ActivityStore;
   cosmos(): CosmosClient;
   activityContainer(): Promise<Container>;
+  /** Per-course analytics read models in Cosmos DB (learner records, active-day markers, day rollups). */
+  analytics: AnalyticsStore;
   /** SMTP or Azure Communication Services, built on first use. */
   mailer(): Mailer;
   closeServiceBus(): Promise<void>;
@@ -55,20 +59,9 @@ export function platform(): Platform {
     let serviceBus: ServiceBusClient | undefined;
     let mailer: Mailer | undefined;
     let cosmos: CosmosClient | undefined;
-    let container: Promise<Container> | undefined;
     const getCosmos = () => (cosmos ??= openCosmos(s));
-    const getContainer = () => {
-      container ??= (async () => {
-        const { database } = await getCosmos().databases.createIfNotExists({ id: s.COSMOS_DATABASE });
-        const { container: c } = await database.containers.createIfNotExists({ id: "activity", partitionKey: { paths: ["/learnerId"] } });
-        return c;
-      })();
-      // A failed attempt (endpoint down) is retried on the next use rather than remembered.
-      container.catch(() => {
-        container = undefined;
-      });
-      return container;
-    };
+    const getActivity = cosmosContainer(getCosmos, s, { id: "activity", partitionKey: "/learnerId" });
+    const getAnalytics = cosmosContainer(getCosmos, s, { id: "analytics", partitionKey: "/courseId", ttl: true });
     const getServiceBus = () => (serviceBus ??= openServiceBus(s));
     current = {
       settings: s,
@@ -76,8 +69,9 @@ export function platform(): Platform {
       serviceBus: getServiceBus,
       mailer: () => (mailer ??= createMailer(s)),
       cosmos: getCosmos,
-      activityContainer: getContainer,
-      activity: cosmosActivityStore(getContainer),
+      activityContainer: getActivity,
+      activity: cosmosActivityStore(getActivity),
+      analytics: cosmosAnalyticsStore(getAnalytics),
       closeServiceBus: async () => {
         await serviceBus?.close().catch(() => undefined);
       },

@@ -1,4 +1,4 @@
-import { pgTable, primaryKey, real, uuid } from "drizzle-orm/pg-core";
+import { integer, pgTable, primaryKey, real, uuid } from "drizzle-orm/pg-core";
 import { courses } from "./courses.js";
 import { tstz } from "./columns.js";
 import { users } from "./users.js";
@@ -14,6 +14,8 @@ export const courseProgress = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     percent: real("percent").notNull(),
+    // bumped on every stored change; progress.updated carries it so read models keep the newest
+    revision: integer("revision").notNull().default(0),
     // set once, when the completion rules were first met; course.completed is written with it
     completedAt: tstz("completed_at"),
     updatedAt: tstz("updated_at").notNull().defaultNow(),

@@ -120,6 +120,7 @@ beforeAll(async () => {
     gradeId,
     subscription: "webhooks",
     code: "AAAA-BBBB-CCCC",
+    chart: "drop-off",
     file: "init.js",
   };
 

@@ -1,0 +1,38 @@
+import type { LearnerRecord } from "./learner-record.js";
+
+/** Figures for one course and UTC day, written by the nightly rollup. */
+export interface DayRollup {
+  courseId: string;
+  /** YYYY-MM-DD, UTC. */
+  date: string;
+  /** Distinct learners with any recorded activity in the course that day. */
+  activeLearners: number;
+  rolledUpAt: string;
+}
+
+/**
+ * Where the per-course analytics read models live (Cosmos DB, partitioned by course): one record per
+ * learner, one marker per (learner, day) with activity, and the day rollups.
+ */
+export interface AnalyticsStore {
+  /** Read-modify-write of one learner's record; `change` may run more than once (optimistic concurrency). */
+  updateLearner(courseId: string, learnerId: string, change: (r: LearnerRecord) => LearnerRecord): Promise<void>;
+  learners(courseId: string): Promise<LearnerRecord[]>;
+  /** Marks the learner active in the course on each date (idempotent). */
+  markActive(courseId: string, learnerId: string, dates: readonly string[]): Promise<void>;
+  /** The (learner, date) markers of the course within [from, to]. */
+  activeMarkers(courseId: string, from: string, to: string): Promise<{ learnerId: string; date: string }[]>;
+  countActive(courseId: string, date: string): Promise<number>;
+  rollups(courseId: string, from: string, to: string): Promise<DayRollup[]>;
+  putRollup(rollup: DayRollup): Promise<void>;
+}
+
+/** YYYY-MM-DD of a time, in UTC. */
+export const dayOf = (at: Date | string): string => (typeof at === "string" ? new Date(at) : at).toISOString().slice(0, 10);
+
+/** Every date from `from` to `to`, inclusive. */
+export function datesBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) out.push(dayOf(new Date(t)));
+  return out;
+}

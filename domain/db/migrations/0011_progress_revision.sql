@@ -1,0 +1,1 @@
+ALTER TABLE "course_progress" ADD COLUMN "revision" integer DEFAULT 0 NOT NULL;
