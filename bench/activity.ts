@@ -37,9 +37,14 @@ try {
   const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
   const userId = uuidv7();
   await sql`insert into users (id, email, display_name) values (${userId}, ${`bench-${userId}@example.test`}, 'Bench')`;
+  // An enrolled learner viewing a real lesson, so each batch also resolves the course and marks the active day.
+  const [courseId, moduleId, lessonId] = [uuidv7(), uuidv7(), uuidv7()];
+  await sql`insert into courses (id, title, status) values (${courseId}, 'Bench course', 'published')`;
+  await sql`insert into modules (id, course_id, title, position) values (${moduleId}, ${courseId}, 'Bench module', 1)`;
+  await sql`insert into lessons (id, module_id, course_id, title, kind, position, body) values (${lessonId}, ${moduleId}, ${courseId}, 'Bench lesson', 'text', 1, 'x')`;
+  await sql`insert into enrollments (id, course_id, user_id, status, source) values (${uuidv7()}, ${courseId}, ${userId}, 'active', 'self')`;
   await sql.end();
   const token = await mintAccessToken(userId);
-  const lessonId = uuidv7();
   const rows: string[][] = [];
   let offset = 0;
   for (const batch of [1, 50]) {

@@ -21,6 +21,13 @@ function clean<T>(doc: Record<string, unknown>): T {
  * names the course in its filter, because the local endpoint does not scope queries by partition key.
  */
 export function cosmosAnalyticsStore(container: () => Promise<Container>): AnalyticsStore {
+  // Markers this instance already wrote: a learner sends many statements a day, and each would otherwise cost
+  // a create answered 409. Bounded; forgetting one only costs that create again.
+  const marked = new Set<string>();
+  const remember = (key: string) => {
+    if (marked.size >= 50_000) marked.clear();
+    marked.add(key);
+  };
   return {
     async updateLearner(courseId, learnerId, change) {
       const c = await container();
@@ -52,14 +59,17 @@ export function cosmosAnalyticsStore(container: () => Promise<Container>): Analy
       return resources.map((r) => clean<LearnerRecord>(r));
     },
     async markActive(courseId, learnerId, dates) {
+      const fresh = dates.filter((date) => !marked.has(`${courseId}|${learnerId}|${date}`));
+      if (fresh.length === 0) return;
       const c = await container();
       await Promise.all(
-        dates.map(async (date) => {
+        fresh.map(async (date) => {
           try {
             await c.items.create({ id: `active:${date}:${learnerId}`, kind: "active", courseId, learnerId, date, ttl: MARKER_TTL_S });
           } catch (err) {
             if (codeOf(err) !== 409) throw err;
           }
+          remember(`${courseId}|${learnerId}|${date}`);
         }),
       );
     },
