@@ -1,3 +1,4 @@
+import "./platform/telemetry.js";
 import { app } from "@azure/functions";
 import { bootstrapAdminFromSettings } from "./platform/bootstrap-admin.js";
 import { createLogger } from "./platform/log.js";

@@ -23,10 +23,40 @@ export const databaseSettingsSchema = z.object({
   // Built-in PgBouncer runs in transaction mode: prepared statements must stay off.
   DATABASE_PGBOUNCER: flag.default(false),
   DATABASE_SSL: z.enum(["disable", "require", "verify-full"]).default("disable"),
+  // "entra": the password is a Microsoft Entra access token of a managed identity (no secret stored anywhere);
+  // the user in DATABASE_URL is then the identity's PostgreSQL role name.
+  DATABASE_AUTH: z.enum(["password", "entra"]).default("password"),
+  // The user-assigned identity's client id; unset lets DefaultAzureCredential choose (e.g. the az CLI login of a
+  // deployment runner running `npm run db:migrate`).
+  DATABASE_ENTRA_CLIENT_ID: z.string().optional(),
 });
 export type DatabaseSettings = z.infer<typeof databaseSettingsSchema>;
 
+// "Authorization=AAD" (system-assigned identity) or "Authorization=AAD;ClientId=<id>" (user-assigned),
+// the format the Functions host and Application Insights SDKs read from the same setting.
+const appInsightsAuthentication = z
+  .string()
+  .regex(/^Authorization=AAD(;ClientId=[^;]+)?;?$/i, "must be Authorization=AAD or Authorization=AAD;ClientId=<client id>");
+
+/** Telemetry is read before the rest of the settings, at the very start of the app (see telemetry.ts). */
+export const telemetrySettingsSchema = z.object({
+  // Unset (local, tests): no telemetry is initialised at all.
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z
+    .string()
+    .refine((v) => /(^|;)\s*InstrumentationKey=/i.test(v), "must be an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)")
+    .optional(),
+  // Application Insights has local authentication off: the exporter signs in with this managed identity.
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: appInsightsAuthentication.optional(),
+});
+export type TelemetrySettings = z.infer<typeof telemetrySettingsSchema>;
+
+/** "Authorization=AAD;ClientId=<id>" → the client id; "Authorization=AAD" → null (system-assigned identity). */
+export function appInsightsClientId(authentication: string): string | null {
+  return /;ClientId=([^;]+)/i.exec(authentication)?.[1] ?? null;
+}
+
 export const settingsSchema = databaseSettingsSchema
+  .extend(telemetrySettingsSchema.shape)
   .extend({
     // Blob Storage: a connection string locally, or the service URI with a managed identity in Azure.
     BlobStorage: z.string().optional(),

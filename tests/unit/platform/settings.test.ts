@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseSettings, SettingsError, settingsSchema } from "../../../functions/platform/settings.js";
+import { appInsightsClientId, parseSettings, SettingsError, settingsSchema } from "../../../functions/platform/settings.js";
 import { repoRoot } from "../../support/app.js";
 
 const valid = {
@@ -52,6 +52,21 @@ describe("settings", () => {
   it("accepts the managed-identity form of Blob settings", () => {
     const s = parseSettings({ ...valid, BlobStorage: undefined, BlobStorage__serviceUri: "https://acct.blob.core.windows.net" });
     expect(s.BlobStorage__serviceUri).toBe("https://acct.blob.core.windows.net");
+  });
+
+  it("signs in to PostgreSQL with a password unless Entra ID is chosen", () => {
+    expect(parseSettings(valid).DATABASE_AUTH).toBe("password");
+    expect(parseSettings({ ...valid, DATABASE_AUTH: "entra", DATABASE_ENTRA_CLIENT_ID: "11111111-2222-3333-4444-555555555555" })).toMatchObject({ DATABASE_AUTH: "entra", DATABASE_ENTRA_CLIENT_ID: "11111111-2222-3333-4444-555555555555" });
+    expect(() => parseSettings({ ...valid, DATABASE_AUTH: "token" })).toThrow(/DATABASE_AUTH/);
+  });
+
+  it("reads the Application Insights connection and its Entra authentication string", () => {
+    expect(parseSettings(valid).APPLICATIONINSIGHTS_CONNECTION_STRING).toBeUndefined();
+    const s = parseSettings({ ...valid, APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/", APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=AAD;ClientId=abc-123" });
+    expect(appInsightsClientId(s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? "")).toBe("abc-123");
+    expect(appInsightsClientId("Authorization=AAD")).toBeNull();
+    expect(() => parseSettings({ ...valid, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "ClientId=abc" })).toThrow(/APPLICATIONINSIGHTS_AUTHENTICATION_STRING/);
+    expect(() => parseSettings({ ...valid, APPLICATIONINSIGHTS_CONNECTION_STRING: "https://example.com" })).toThrow(/APPLICATIONINSIGHTS_CONNECTION_STRING/);
   });
 
   it("lists every setting of the schema in local.settings.sample.json", () => {
