@@ -1,0 +1,634 @@
+// Ringlet: one resource group per environment with everything the function app needs.
+// Deploy:  az deployment sub create -l <region> -f bicep/main.bicep -p bicep/env/<env>.bicepparam
+// or `azd up` (azure.yaml at the repo root, parameters from bicep/main.parameters.json).
+// Every connection is identity-based: one user-assigned identity, no keys or connection strings.
+targetScope = 'subscription'
+
+// ---------------------------------------------------------------------------
+// Environment
+// ---------------------------------------------------------------------------
+
+@description('Environment name; also the suffix of the resource group rg-ringlet-<environmentName>.')
+@allowed([
+  'dev'
+  'staging'
+  'prod'
+])
+param environmentName string
+
+@description('Azure region for every regional resource. Flex Consumption is available in a subset of regions.')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Tags added to every resource.')
+param tags object = {}
+
+@description('The learner-facing web app (links in emails, CORS for the API and for direct browser uploads to Blob).')
+param publicAppUrl string
+
+@description('Email address that receives alert notifications.')
+param alertEmailAddress string
+
+@description('GitHub repository "owner/name" whose deployment environments may sign in as the app identity (OIDC, to run migrations as the table owner). Empty: no federated credential.')
+param githubRepository string = ''
+
+@description('Object id of the deploy principal (the service principal the GitHub deploy workflow signs in as, vars.AZURE_CLIENT_ID there): Website Contributor on the function app and PostgreSQL firewall rules. Empty = none.')
+param deployPrincipalId string = ''
+
+@description('GitHub deployment environments trusted for this Azure environment (subject repo:<repo>:environment:<name>).')
+param githubEnvironments array = [environmentName == 'prod' ? 'production' : environmentName]
+
+// ---------------------------------------------------------------------------
+// Function app
+// ---------------------------------------------------------------------------
+
+@description('FlexConsumption (FC1, scale to zero, no slots) or ElasticPremium (EP, pre-warmed, deployment slots).')
+@allowed([
+  'FlexConsumption'
+  'ElasticPremium'
+])
+param hostingPlan string = 'FlexConsumption'
+
+@description('Flex Consumption instance memory in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Maximum instances the app scales out to (Flex: 40-1000; Elastic Premium caps it at 100).')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Flex Consumption always-ready instances for HTTP triggers (0 = scale to zero; cold starts possible).')
+@minValue(0)
+@maxValue(20)
+param alwaysReadyHttpInstances int = 0
+
+@description('Elastic Premium SKU when hostingPlan is ElasticPremium.')
+@allowed([
+  'EP1'
+  'EP2'
+  'EP3'
+])
+param elasticPremiumSku string = 'EP1'
+
+@description('Elastic Premium: always-ready instances (at least 3 when zone redundant).')
+@minValue(1)
+@maxValue(20)
+param elasticPremiumMinimumInstances int = 1
+
+@description('Elastic Premium: create a "staging" deployment slot (swap-based releases).')
+param enableStagingSlot bool = false
+
+@description('Spread the app plan over availability zones (region must support it for the chosen plan).')
+param functionAppZoneRedundant bool = false
+
+@description('LOG_LEVEL of the app.')
+@allowed([
+  'debug'
+  'info'
+  'warn'
+  'error'
+])
+param logLevel string = 'info'
+
+@description('DATABASE_POOL_MAX: PostgreSQL connections per function instance (instances × pool must stay below PgBouncer max_client_conn).')
+@minValue(1)
+@maxValue(100)
+param databasePoolMax int = 5
+
+@description('Create the first admin from the Key Vault secrets auth-bootstrap-admin-email / -password (they must exist before the app starts).')
+param bootstrapAdminFromKeyVault bool = true
+
+// ---------------------------------------------------------------------------
+// Networking
+// ---------------------------------------------------------------------------
+
+@description('VNet integration for the app, private endpoints for Storage, Service Bus, Cosmos DB and Key Vault, and a VNet-injected PostgreSQL server. Forces Service Bus Premium.')
+param enablePrivateNetworking bool = false
+
+@description('Address space of the VNet when enablePrivateNetworking is true (a /16; subnets are carved from it).')
+param vnetAddressPrefix string = '10.40.0.0/16'
+
+@description('Operator public IPs (CIDR or single address) allowed through the Key Vault and PostgreSQL firewalls, e.g. for setting secrets and running migrations from outside Azure.')
+param operatorIpAddresses array = []
+
+// ---------------------------------------------------------------------------
+// Data and messaging
+// ---------------------------------------------------------------------------
+
+@description('Storage redundancy for the host and the files accounts.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GZRS'
+  'Standard_RAGZRS'
+])
+param storageSku string = 'Standard_LRS'
+
+@description('Service Bus tier (topics need Standard or Premium; private endpoints need Premium).')
+@allowed([
+  'Standard'
+  'Premium'
+])
+param serviceBusSku string = 'Standard'
+
+@description('Service Bus Premium messaging units.')
+@allowed([
+  1
+  2
+  4
+  8
+  16
+])
+param serviceBusPremiumCapacity int = 1
+
+@description('COSMOS_DATABASE: the Cosmos DB database of the activity and analytics containers.')
+param cosmosDatabaseName string = 'ringlet'
+
+@description('Cosmos DB serverless (pay per request, single region) instead of provisioned autoscale throughput.')
+param cosmosServerless bool = true
+
+@description('Provisioned mode: autoscale maximum RU/s shared by the database\'s containers.')
+@minValue(1000)
+param cosmosAutoscaleMaxThroughput int = 4000
+
+@description('Provisioned mode: zone-redundant Cosmos DB replicas in the primary region.')
+param cosmosZoneRedundant bool = false
+
+@description('Provisioned mode: a secondary read region with automatic failover (empty = none).')
+param cosmosSecondaryLocation string = ''
+
+@description('PostgreSQL major version.')
+@allowed([
+  '16'
+  '17'
+])
+param postgresVersion string = '17'
+
+@description('PostgreSQL compute. Built-in PgBouncer needs General Purpose or Memory Optimized, so Burstable is not offered.')
+param postgresSkuName string = 'Standard_D2ds_v5'
+
+@description('PostgreSQL compute tier matching postgresSkuName.')
+@allowed([
+  'GeneralPurpose'
+  'MemoryOptimized'
+])
+param postgresSkuTier string = 'GeneralPurpose'
+
+@description('PostgreSQL storage in GB (grows automatically).')
+@allowed([
+  32
+  64
+  128
+  256
+  512
+  1024
+])
+param postgresStorageSizeGB int = 32
+
+@description('PostgreSQL backup retention in days.')
+@minValue(7)
+@maxValue(35)
+param postgresBackupRetentionDays int = 7
+
+@description('PostgreSQL geo-redundant backups (paired region).')
+param postgresGeoRedundantBackup bool = false
+
+@description('PostgreSQL zone-redundant high availability (standby in another zone).')
+param postgresHighAvailability bool = false
+
+@description('More Entra administrators of the PostgreSQL server (people or groups): [{ objectId, name, type: User|Group|ServicePrincipal }].')
+param postgresAdditionalAdmins array = []
+
+@description('Key Vault purge protection (cannot be turned off once on).')
+param keyVaultPurgeProtection bool = false
+
+@description('Log Analytics retention in days.')
+@minValue(30)
+@maxValue(730)
+param logRetentionDays int = 30
+
+// ---------------------------------------------------------------------------
+// Email
+// ---------------------------------------------------------------------------
+
+@description('EMAIL_TRANSPORT: acs provisions Azure Communication Services Email (Azure-managed domain); smtp reads the SMTP URL from the Key Vault secret email-smtp-url.')
+@allowed([
+  'acs'
+  'smtp'
+])
+param emailTransport string = 'acs'
+
+@description('ACS data location.')
+@allowed([
+  'Africa'
+  'Asia Pacific'
+  'Australia'
+  'Brazil'
+  'Canada'
+  'Europe'
+  'France'
+  'Germany'
+  'India'
+  'Japan'
+  'Korea'
+  'Norway'
+  'Switzerland'
+  'UAE'
+  'UK'
+  'United States'
+])
+param acsDataLocation string = 'Europe'
+
+@description('EMAIL_FROM_ADDRESS; empty with ACS = DoNotReply@<the Azure-managed domain>.')
+param emailFromAddress string = ''
+
+@description('EMAIL_FROM_NAME.')
+param emailFromName string = 'Ringlet'
+
+// ---------------------------------------------------------------------------
+// Alerts
+// ---------------------------------------------------------------------------
+
+@description('Alert when more than this percentage of requests answer 5xx over 5 minutes.')
+@minValue(1)
+@maxValue(100)
+param alertHttp5xxPercent int = 5
+
+@description('Alert when the p95 request duration over 5 minutes exceeds this many milliseconds.')
+@minValue(100)
+param alertP95LatencyMs int = 2000
+
+@description('Alert when the oldest unpublished outbox row is older than this many seconds.')
+@minValue(30)
+param alertOutboxAgeSeconds int = 300
+
+// ---------------------------------------------------------------------------
+// Names (AVM abbreviations + a token unique per subscription, environment and region)
+// ---------------------------------------------------------------------------
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var envShort = {
+  dev: 'dev'
+  staging: 'stg'
+  prod: 'prd'
+}[environmentName]
+var allTags = union(tags, {
+  'azd-env-name': environmentName
+  application: 'ringlet'
+})
+var isFlex = hostingPlan == 'FlexConsumption'
+// Private endpoints for Service Bus exist only on Premium, so private networking decides the tier.
+var effectiveServiceBusSku = enablePrivateNetworking ? 'Premium' : serviceBusSku
+var names = {
+  identity: 'id-ringlet-${environmentName}'
+  functionApp: 'func-ringlet-${environmentName}-${resourceToken}'
+  plan: 'asp-ringlet-${environmentName}'
+  hostStorage: 'stfunc${resourceToken}'
+  filesStorage: 'stfiles${resourceToken}'
+  serviceBus: 'sbns-ringlet-${environmentName}-${resourceToken}'
+  cosmos: 'cosmos-ringlet-${environmentName}-${resourceToken}'
+  postgres: 'psql-ringlet-${environmentName}-${resourceToken}'
+  keyVault: 'kv-${envShort}-${resourceToken}'
+  logAnalytics: 'log-ringlet-${environmentName}'
+  appInsights: 'appi-ringlet-${environmentName}'
+  actionGroup: 'ag-ringlet-${environmentName}'
+  vnet: 'vnet-ringlet-${environmentName}'
+  communication: 'acs-ringlet-${environmentName}-${resourceToken}'
+  emailService: 'ecs-ringlet-${environmentName}-${resourceToken}'
+}
+var postgresDatabaseName = 'ringlet'
+// Flex Consumption pulls the app package from this container with the identity.
+var deploymentContainerName = 'app-package'
+var filesContainers = [
+  'course-files'
+  'submissions'
+  'certificates'
+]
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-ringlet-${environmentName}'
+  location: location
+  tags: allTags
+}
+
+module identity 'modules/identity.bicep' = {
+  scope: rg
+  name: 'identity'
+  params: {
+    name: names.identity
+    location: location
+    tags: allTags
+    githubRepository: githubRepository
+    githubEnvironments: githubEnvironments
+  }
+}
+
+module network 'modules/network.bicep' = if (enablePrivateNetworking) {
+  scope: rg
+  name: 'network'
+  params: {
+    name: names.vnet
+    location: location
+    tags: allTags
+    addressPrefix: vnetAddressPrefix
+    functionSubnetDelegation: isFlex ? 'Microsoft.App/environments' : 'Microsoft.Web/serverFarms'
+    postgresDnsZoneName: '${names.postgres}.private.postgres.database.azure.com'
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  scope: rg
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: names.logAnalytics
+    appInsightsName: names.appInsights
+    location: location
+    tags: allTags
+    retentionInDays: logRetentionDays
+  }
+}
+
+module hostStorage 'modules/storage.bicep' = {
+  scope: rg
+  name: 'storage-host'
+  params: {
+    name: names.hostStorage
+    location: location
+    tags: allTags
+    skuName: storageSku
+    containers: [deploymentContainerName]
+    corsAllowedOrigins: []
+    // The host, Durable Functions and the deployment all reach it through the VNet when private.
+    publicNetworkAccess: enablePrivateNetworking ? 'Disabled' : 'Enabled'
+  }
+}
+
+module filesStorage 'modules/storage.bicep' = {
+  scope: rg
+  name: 'storage-files'
+  params: {
+    name: names.filesStorage
+    location: location
+    tags: allTags
+    skuName: storageSku
+    containers: filesContainers
+    corsAllowedOrigins: [publicAppUrl]
+    // Browsers upload and download with short-lived user-delegation SAS URLs, so this account stays
+    // reachable from the internet even with private networking (the app itself uses the private endpoint).
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+module serviceBus 'modules/service-bus.bicep' = {
+  scope: rg
+  name: 'service-bus'
+  params: {
+    name: names.serviceBus
+    location: location
+    tags: allTags
+    skuName: effectiveServiceBusSku
+    premiumCapacity: serviceBusPremiumCapacity
+    publicNetworkAccess: enablePrivateNetworking ? 'Disabled' : 'Enabled'
+  }
+}
+
+module cosmos 'modules/cosmos.bicep' = {
+  scope: rg
+  name: 'cosmos'
+  params: {
+    name: names.cosmos
+    location: location
+    tags: allTags
+    databaseName: cosmosDatabaseName
+    serverless: cosmosServerless
+    autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
+    zoneRedundant: cosmosZoneRedundant
+    secondaryLocation: cosmosSecondaryLocation
+    publicNetworkAccess: enablePrivateNetworking ? 'Disabled' : 'Enabled'
+  }
+}
+
+module keyVault 'modules/key-vault.bicep' = {
+  scope: rg
+  name: 'key-vault'
+  params: {
+    name: names.keyVault
+    location: location
+    tags: allTags
+    enablePurgeProtection: keyVaultPurgeProtection
+    restrictNetwork: enablePrivateNetworking
+    operatorIpAddresses: operatorIpAddresses
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module postgres 'modules/postgres.bicep' = {
+  scope: rg
+  name: 'postgres'
+  params: {
+    name: names.postgres
+    location: location
+    tags: allTags
+    version: postgresVersion
+    skuName: postgresSkuName
+    skuTier: postgresSkuTier
+    storageSizeGB: postgresStorageSizeGB
+    backupRetentionDays: postgresBackupRetentionDays
+    geoRedundantBackup: postgresGeoRedundantBackup
+    highAvailability: postgresHighAvailability
+    databaseName: postgresDatabaseName
+    appPrincipal: {
+      objectId: identity.outputs.principalId
+      name: identity.outputs.name
+      type: 'ServicePrincipal'
+    }
+    additionalAdmins: postgresAdditionalAdmins
+    delegatedSubnetId: enablePrivateNetworking ? network!.outputs.postgresSubnetId : ''
+    privateDnsZoneId: enablePrivateNetworking ? network!.outputs.postgresDnsZoneId : ''
+    operatorIpAddresses: operatorIpAddresses
+    deployPrincipalId: deployPrincipalId
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module communication 'modules/communication.bicep' = if (emailTransport == 'acs') {
+  scope: rg
+  name: 'communication'
+  params: {
+    communicationServiceName: names.communication
+    emailServiceName: names.emailService
+    tags: allTags
+    dataLocation: acsDataLocation
+  }
+}
+
+module privateEndpoints 'modules/private-endpoints.bicep' = if (enablePrivateNetworking) {
+  scope: rg
+  name: 'private-endpoints'
+  params: {
+    location: location
+    tags: allTags
+    subnetId: network!.outputs.privateEndpointSubnetId
+    endpoints: [
+      {
+        name: 'pe-${names.hostStorage}-blob'
+        targetId: hostStorage.outputs.id
+        groupId: 'blob'
+        dnsZoneId: network!.outputs.dnsZoneIds.blob
+      }
+      {
+        name: 'pe-${names.hostStorage}-queue'
+        targetId: hostStorage.outputs.id
+        groupId: 'queue'
+        dnsZoneId: network!.outputs.dnsZoneIds.queue
+      }
+      {
+        name: 'pe-${names.hostStorage}-table'
+        targetId: hostStorage.outputs.id
+        groupId: 'table'
+        dnsZoneId: network!.outputs.dnsZoneIds.table
+      }
+      {
+        name: 'pe-${names.filesStorage}-blob'
+        targetId: filesStorage.outputs.id
+        groupId: 'blob'
+        dnsZoneId: network!.outputs.dnsZoneIds.blob
+      }
+      {
+        name: 'pe-${names.serviceBus}'
+        targetId: serviceBus.outputs.id
+        groupId: 'namespace'
+        dnsZoneId: network!.outputs.dnsZoneIds.serviceBus
+      }
+      {
+        name: 'pe-${names.cosmos}'
+        targetId: cosmos.outputs.id
+        groupId: 'Sql'
+        dnsZoneId: network!.outputs.dnsZoneIds.cosmos
+      }
+      {
+        name: 'pe-${names.keyVault}'
+        targetId: keyVault.outputs.id
+        groupId: 'vault'
+        dnsZoneId: network!.outputs.dnsZoneIds.keyVault
+      }
+    ]
+  }
+}
+
+module roleAssignments 'modules/role-assignments.bicep' = {
+  scope: rg
+  name: 'role-assignments'
+  params: {
+    principalId: identity.outputs.principalId
+    hostStorageName: hostStorage.outputs.name
+    filesStorageName: filesStorage.outputs.name
+    serviceBusName: serviceBus.outputs.name
+    cosmosAccountName: cosmos.outputs.name
+    keyVaultName: keyVault.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    communicationServiceName: emailTransport == 'acs' ? communication!.outputs.name : ''
+  }
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  scope: rg
+  name: 'function-app'
+  // The host starts as soon as the site exists: give it its data-plane roles first.
+  dependsOn: [
+    roleAssignments
+    privateEndpoints
+  ]
+  params: {
+    name: names.functionApp
+    planName: names.plan
+    location: location
+    tags: allTags
+    hostingPlan: hostingPlan
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    alwaysReadyHttpInstances: alwaysReadyHttpInstances
+    elasticPremiumSku: elasticPremiumSku
+    elasticPremiumMinimumInstances: elasticPremiumMinimumInstances
+    enableStagingSlot: enableStagingSlot
+    zoneRedundant: functionAppZoneRedundant
+    identityResourceId: identity.outputs.resourceId
+    identityClientId: identity.outputs.clientId
+    identityName: identity.outputs.name
+    deployPrincipalId: deployPrincipalId
+    hostStorageName: hostStorage.outputs.name
+    deploymentContainerUrl: '${hostStorage.outputs.blobEndpoint}${deploymentContainerName}'
+    filesBlobEndpoint: filesStorage.outputs.blobEndpoint
+    filesContainerName: filesContainers[0]
+    serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    serviceBusTopicName: serviceBus.outputs.topicName
+    cosmosEndpoint: cosmos.outputs.endpoint
+    cosmosDatabaseName: cosmos.outputs.databaseName
+    postgresHost: postgres.outputs.fqdn
+    postgresDatabaseName: postgres.outputs.databaseName
+    keyVaultUri: keyVault.outputs.vaultUri
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    durableTaskHubName: 'ringlet${environmentName}'
+    publicAppUrl: publicAppUrl
+    emailTransport: emailTransport
+    acsEndpoint: emailTransport == 'acs' ? communication!.outputs.endpoint : ''
+    emailFromAddress: !empty(emailFromAddress) ? emailFromAddress : (emailTransport == 'acs' ? communication!.outputs.senderAddress : '')
+    emailFromName: emailFromName
+    logLevel: logLevel
+    databasePoolMax: databasePoolMax
+    bootstrapAdminFromKeyVault: bootstrapAdminFromKeyVault
+    subnetId: enablePrivateNetworking ? network!.outputs.functionSubnetId : ''
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  scope: rg
+  name: 'alerts'
+  params: {
+    environmentName: environmentName
+    location: location
+    tags: allTags
+    actionGroupName: names.actionGroup
+    alertEmailAddress: alertEmailAddress
+    appInsightsId: monitoring.outputs.appInsightsId
+    serviceBusId: serviceBus.outputs.id
+    http5xxPercent: alertHttp5xxPercent
+    p95LatencyMs: alertP95LatencyMs
+    outboxAgeSeconds: alertOutboxAgeSeconds
+  }
+}
+
+module workbook 'modules/workbook.bicep' = {
+  scope: rg
+  name: 'workbook'
+  params: {
+    environmentName: environmentName
+    location: location
+    tags: allTags
+    appInsightsId: monitoring.outputs.appInsightsId
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Outputs: azd and the deploy workflow read these; the ones named like app settings carry the same value.
+// ---------------------------------------------------------------------------
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_FUNCTION_APP_URL string = functionApp.outputs.url
+output AZURE_CLIENT_ID string = identity.outputs.clientId
+output AZURE_POSTGRES_HOST string = postgres.outputs.fqdn
+output AZURE_POSTGRES_DATABASE string = postgres.outputs.databaseName
+output AZURE_POSTGRES_USER string = identity.outputs.name
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output ServiceBusConnection__fullyQualifiedNamespace string = serviceBus.outputs.fullyQualifiedNamespace
+output CosmosConnection__accountEndpoint string = cosmos.outputs.endpoint
+output BlobStorage__serviceUri string = filesStorage.outputs.blobEndpoint
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.appInsightsConnectionString

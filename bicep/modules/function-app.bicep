@@ -1,0 +1,419 @@
+// The function app: Flex Consumption (FC1, Linux, Node 22) by default, Elastic Premium when deployment
+// slots are wanted. It runs as the one user-assigned identity: host storage, Service Bus, Blob, Cosmos DB,
+// PostgreSQL, Key Vault references and telemetry all authenticate with it.
+//
+// `appSettings` below is the app's whole configuration in Azure, one object whose keys are the
+// app-setting names. tests/unit/infra/bicep-drift.test.ts reads its keys and holds them against the
+// settings schema (functions/platform/settings.ts): keep it one literal with one key per line.
+
+@description('Function app name (globally unique host name).')
+param name string
+
+@description('App Service plan name.')
+param planName string
+
+@description('Region.')
+param location string
+
+@description('Resource tags.')
+param tags object = {}
+
+@description('FlexConsumption or ElasticPremium.')
+@allowed([
+  'FlexConsumption'
+  'ElasticPremium'
+])
+param hostingPlan string = 'FlexConsumption'
+
+@description('Flex Consumption instance memory in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Maximum instances (Flex: 40-1000; Elastic Premium: capped at 100).')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Flex Consumption always-ready instances for the HTTP trigger group (0 = scale to zero).')
+@minValue(0)
+param alwaysReadyHttpInstances int = 0
+
+@description('Elastic Premium SKU.')
+@allowed([
+  'EP1'
+  'EP2'
+  'EP3'
+])
+param elasticPremiumSku string = 'EP1'
+
+@description('Elastic Premium always-ready instances.')
+@minValue(1)
+param elasticPremiumMinimumInstances int = 1
+
+@description('Elastic Premium: create a "staging" slot with its own Durable task hub.')
+param enableStagingSlot bool = false
+
+@description('Spread the plan over availability zones.')
+param zoneRedundant bool = false
+
+@description('Resource id of the user-assigned identity.')
+param identityResourceId string
+
+@description('Client id of the identity (the *__clientId settings).')
+param identityClientId string
+
+@description('Name of the identity: the PostgreSQL role in DATABASE_URL.')
+param identityName string
+
+@description('Object id of the deploy principal (the GitHub workflow\'s service principal); empty = none. It gets Website Contributor on this app only.')
+param deployPrincipalId string = ''
+
+@description('Host storage account (AzureWebJobsStorage__accountName).')
+param hostStorageName string
+
+@description('URL of the blob container Flex Consumption deploys the app package to.')
+param deploymentContainerUrl string
+
+@description('Blob endpoint of the files account (BlobStorage__serviceUri).')
+param filesBlobEndpoint string
+
+@description('Container of course files (BLOB_CONTAINER_COURSE_FILES).')
+param filesContainerName string
+
+@description('Service Bus host name (ServiceBusConnection__fullyQualifiedNamespace).')
+param serviceBusFullyQualifiedNamespace string
+
+@description('Topic the relay publishes to (SERVICEBUS_TOPIC).')
+param serviceBusTopicName string
+
+@description('Cosmos DB endpoint (CosmosConnection__accountEndpoint).')
+param cosmosEndpoint string
+
+@description('Cosmos DB database (COSMOS_DATABASE).')
+param cosmosDatabaseName string
+
+@description('PostgreSQL host name.')
+param postgresHost string
+
+@description('PostgreSQL database.')
+param postgresDatabaseName string
+
+@description('Key Vault URI with a trailing slash.')
+param keyVaultUri string
+
+@description('Application Insights connection string.')
+param appInsightsConnectionString string
+
+@description('Durable Functions task hub (DURABLE_TASK_HUB, read by host.json): letters and digits, 3-45 characters.')
+@minLength(3)
+@maxLength(45)
+param durableTaskHubName string
+
+@description('PUBLIC_APP_URL, also the browser origin allowed by CORS.')
+param publicAppUrl string
+
+@description('EMAIL_TRANSPORT.')
+@allowed([
+  'acs'
+  'smtp'
+])
+param emailTransport string = 'acs'
+
+@description('EmailAcs__endpoint when emailTransport is acs.')
+param acsEndpoint string = ''
+
+@description('EMAIL_FROM_ADDRESS; empty = the app default.')
+param emailFromAddress string = ''
+
+@description('EMAIL_FROM_NAME.')
+param emailFromName string = 'Ringlet'
+
+@description('LOG_LEVEL.')
+@allowed([
+  'debug'
+  'info'
+  'warn'
+  'error'
+])
+param logLevel string = 'info'
+
+@description('DATABASE_POOL_MAX.')
+@minValue(1)
+@maxValue(100)
+param databasePoolMax int = 5
+
+@description('Read AUTH_BOOTSTRAP_ADMIN_EMAIL / _PASSWORD from Key Vault.')
+param bootstrapAdminFromKeyVault bool = true
+
+@description('Subnet for VNet integration; empty = none.')
+param subnetId string = ''
+
+var isFlex = hostingPlan == 'FlexConsumption'
+
+// Key Vault references resolve with keyVaultReferenceIdentity (below). Versionless URIs follow rotation.
+// Secret names are documented in bicep/README.md; operators set the values.
+var secretUriPrefix = '${keyVaultUri}secrets/'
+
+var appSettings = {
+  // Read by the Functions host: identity-based host storage (also Durable Functions' Azure Storage provider).
+  AzureWebJobsStorage__accountName: hostStorageName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  // Elastic Premium only; Flex Consumption takes runtime and package from functionAppConfig (filtered below).
+  FUNCTIONS_EXTENSION_VERSION: '~4'
+  FUNCTIONS_WORKER_RUNTIME: 'node'
+  WEBSITE_RUN_FROM_PACKAGE: '1'
+  DURABLE_TASK_HUB: durableTaskHubName
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
+
+  // PostgreSQL through the built-in PgBouncer, as the identity's Entra role (token as password).
+  DATABASE_URL: 'postgres://${uriComponent(identityName)}@${postgresHost}:6432/${postgresDatabaseName}'
+  DATABASE_AUTH: 'entra'
+  DATABASE_ENTRA_CLIENT_ID: identityClientId
+  DATABASE_SSL: 'require'
+  DATABASE_PGBOUNCER: 'true'
+  DATABASE_POOL_MAX: string(databasePoolMax)
+
+  // Blob Storage (files account).
+  BlobStorage__serviceUri: filesBlobEndpoint
+  BlobStorage__clientId: identityClientId
+  BlobStorage__credential: 'managedidentity'
+  BLOB_CONTAINER_COURSE_FILES: filesContainerName
+
+  // Service Bus; the triggers' `connection: "ServiceBusConnection"` resolves these three.
+  ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
+  ServiceBusConnection__clientId: identityClientId
+  ServiceBusConnection__credential: 'managedidentity'
+  SERVICEBUS_TOPIC: serviceBusTopicName
+
+  // Cosmos DB.
+  CosmosConnection__accountEndpoint: cosmosEndpoint
+  CosmosConnection__clientId: identityClientId
+  COSMOS_DATABASE: cosmosDatabaseName
+
+  // Tokens: ES256 with a private JWK set from Key Vault (first key signs, all verify: rotation by kid).
+  AUTH_JWT_ALGORITHM: 'ES256'
+  AUTH_JWT_PRIVATE_JWKS: '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}auth-jwt-private-jwks)'
+  AUTH_BOOTSTRAP_ADMIN_EMAIL: bootstrapAdminFromKeyVault ? '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}auth-bootstrap-admin-email)' : ''
+  AUTH_BOOTSTRAP_ADMIN_PASSWORD: bootstrapAdminFromKeyVault ? '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}auth-bootstrap-admin-password)' : ''
+
+  // Email: ACS with the identity, or an SMTP URL (with its credentials) from Key Vault.
+  EMAIL_TRANSPORT: emailTransport
+  EmailAcs__endpoint: emailTransport == 'acs' ? acsEndpoint : ''
+  EmailAcs__clientId: emailTransport == 'acs' ? identityClientId : ''
+  EmailSmtp: emailTransport == 'smtp' ? '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}email-smtp-url)' : ''
+  EMAIL_FROM_ADDRESS: emailFromAddress
+  EMAIL_FROM_NAME: emailFromName
+  PUBLIC_APP_URL: publicAppUrl
+
+  // Timer schedules (6-field NCRONTAB, UTC). The host resolves %NAME% in the trigger registrations from
+  // app settings, not from the schema's defaults, so each one must be set here.
+  OUTBOX_SWEEP_SCHEDULE: '*/10 * * * * *'
+  ATTEMPT_DEADLINES_SCHEDULE: '0 * * * * *'
+  DUE_REMINDERS_SCHEDULE: '0 0 * * * *'
+  WAITLIST_OFFERS_SCHEDULE: '0 */5 * * * *'
+  HOUSEKEEPING_SCHEDULE: '0 30 3 * * *'
+  WEBHOOK_RETRY_SCHEDULE: '0 * * * * *'
+  ANALYTICS_ROLLUP_SCHEDULE: '0 15 2 * * *'
+
+  LOG_LEVEL: logLevel
+  WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'false'
+}
+
+// Flex Consumption rejects these settings; an empty value means "not set" to the app, so it is left out.
+var premiumOnlySettings = [
+  'FUNCTIONS_EXTENSION_VERSION'
+  'FUNCTIONS_WORKER_RUNTIME'
+  'WEBSITE_RUN_FROM_PACKAGE'
+]
+var effectiveAppSettings = toObject(
+  filter(items(appSettings), setting => !empty(setting.value) && (!isFlex || !contains(premiumOnlySettings, setting.key))),
+  setting => setting.key,
+  setting => setting.value
+)
+
+var siteConfig = {
+  minTlsVersion: '1.2'
+  scmMinTlsVersion: '1.2'
+  ftpsState: 'Disabled'
+  http20Enabled: true
+  alwaysOn: false
+  linuxFxVersion: isFlex ? null : 'Node|22'
+  minimumElasticInstanceCount: isFlex ? null : elasticPremiumMinimumInstances
+  functionAppScaleLimit: isFlex ? null : min(maximumInstanceCount, 100)
+  healthCheckPath: isFlex ? null : '/api/health'
+  cors: {
+    allowedOrigins: [
+      publicAppUrl
+    ]
+    supportCredentials: false
+  }
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: isFlex ? 'functionapp' : 'elastic'
+  sku: isFlex ? {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  } : {
+    name: elasticPremiumSku
+    tier: 'ElasticPremium'
+  }
+  properties: {
+    reserved: true
+    zoneRedundant: zoneRedundant
+    maximumElasticWorkerCount: isFlex ? null : min(maximumInstanceCount, 100)
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  // azd finds the app of service "api" by this tag.
+  tags: union(tags, {
+    'azd-service-name': 'api'
+  })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityResourceId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientAffinityEnabled: false
+    publicNetworkAccess: 'Enabled'
+    keyVaultReferenceIdentity: identityResourceId
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
+    vnetRouteAllEnabled: isFlex ? null : !empty(subnetId)
+    functionAppConfig: isFlex ? {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityResourceId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+        alwaysReady: alwaysReadyHttpInstances > 0 ? [
+          {
+            name: 'http'
+            instanceCount: alwaysReadyHttpInstances
+          }
+        ] : []
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    } : null
+    siteConfig: siteConfig
+  }
+}
+
+resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: effectiveAppSettings
+}
+
+// No FTP and no basic-auth publishing: deployments authenticate with Entra ID.
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+// Elastic Premium: a "staging" slot for swap-based releases. It gets its own task hub (a sticky setting),
+// so orchestrations started in one slot are never replayed by the other's code.
+resource stagingSlot 'Microsoft.Web/sites/slots@2024-04-01' = if (!isFlex && enableStagingSlot) {
+  parent: site
+  name: 'staging'
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityResourceId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientAffinityEnabled: false
+    keyVaultReferenceIdentity: identityResourceId
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
+    vnetRouteAllEnabled: !empty(subnetId)
+    siteConfig: siteConfig
+  }
+}
+
+resource stagingSlotSettings 'Microsoft.Web/sites/slots/config@2024-04-01' = if (!isFlex && enableStagingSlot) {
+  parent: stagingSlot
+  name: 'appsettings'
+  properties: union(effectiveAppSettings, {
+    DURABLE_TASK_HUB: '${durableTaskHubName}staging'
+  })
+}
+
+resource stickySettings 'Microsoft.Web/sites/config@2024-04-01' = if (!isFlex && enableStagingSlot) {
+  parent: site
+  name: 'slotConfigNames'
+  properties: {
+    appSettingNames: [
+      'DURABLE_TASK_HUB'
+    ]
+  }
+}
+
+// The deploy workflow ships code as a separate deploy principal (the app identity only runs migrations):
+// Website Contributor on this app, nothing wider.
+var websiteContributor = 'de139f84-1756-47ae-9be6-808fbbbdf0a6'
+
+resource deployRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployPrincipalId)) {
+  name: guid(site.id, deployPrincipalId, websiteContributor)
+  scope: site
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', websiteContributor)
+    principalId: deployPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+@description('Function app name.')
+output name string = site.name
+
+@description('Default host name.')
+output defaultHostName string = site.properties.defaultHostName
+
+@description('Base URL of the app (the API is under /api).')
+output url string = 'https://${site.properties.defaultHostName}'
+
+@description('Resource id.')
+output id string = site.id
