@@ -12,7 +12,7 @@ import type { FileStore, StoredFile, UploadGrant } from "../../domain/catalog/fi
 import type { BlobWriter } from "../../domain/certificates/issue-certificate.js";
 
 export interface BlobFileStore extends FileStore, BlobWriter {
-  /** Creates the container, private, unless it exists; safe to call at every start. */
+  /** Creates the containers, private, unless they exist; safe to call at every start. */
   ensureContainer(): Promise<void>;
 }
 
@@ -20,7 +20,13 @@ export type FetchUserDelegationKey = (startsOn: Date, expiresOn: Date) => Promis
 
 export interface BlobFileStoreOptions {
   blob: BlobServiceClient;
+  /** The container of every blob whose name starts with none of `containersByPrefix`. */
   container: string;
+  /**
+   * Blob-name prefixes kept in containers of their own (e.g. `submissions/` → `submissions`), so each kind of
+   * file has its own access, lifecycle and retention rules. Blob names stay whole inside their container.
+   */
+  containersByPrefix?: Readonly<Record<string, string>>;
   clock?: () => Date;
   /**
    * Where user-delegation keys come from: `blob.getUserDelegationKey` unless given. Only the managed-identity
@@ -43,13 +49,15 @@ const KEY_MAX_LIFETIME_MS = 7 * 24 * HOUR_MS;
 type Signer = (values: BlobSASSignatureValues, now: Date) => Promise<string>;
 
 /**
- * The domain's FileStore over one Blob Storage container. Clients move the bytes themselves through
+ * The domain's FileStore over Blob Storage (one container per kind of file). Clients move the bytes themselves through
  * short-lived SAS URLs scoped to one blob; nothing here streams file content.
  */
 export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStore {
   const { blob } = options;
   const clock = options.clock ?? (() => new Date());
-  const container = blob.getContainerClient(options.container);
+  const routes = Object.entries(options.containersByPrefix ?? {});
+  const containerOf = (blobName: string): string => routes.find(([prefix]) => blobName.startsWith(prefix))?.[1] ?? options.container;
+  const blobClient = (blobName: string) => blob.getContainerClient(containerOf(blobName)).getBlobClient(blobName);
   const sign = signerFor(blob, options.getUserDelegationKey);
   // Azurite speaks plain http; in Azure the SAS is only honoured over https.
   const protocol = new URL(blob.url).protocol === "http:" ? SASProtocol.HttpsAndHttp : SASProtocol.Https;
@@ -61,7 +69,7 @@ export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStor
     const query = await sign(
       {
         ...values,
-        containerName: options.container,
+        containerName: containerOf(blobName),
         blobName,
         startsOn: new Date(now.getTime() - CLOCK_SKEW_MS),
         expiresOn: expiresAt,
@@ -69,13 +77,13 @@ export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStor
       },
       now,
     );
-    return { url: `${container.getBlobClient(blobName).url}?${query}`, expiresAt };
+    return { url: `${blobClient(blobName).url}?${query}`, expiresAt };
   };
 
   return {
     async ensureContainer() {
-      // No `access` option: the container stays private; every read goes through a SAS.
-      await container.createIfNotExists();
+      // No `access` option: the containers stay private; every read goes through a SAS.
+      for (const name of new Set([options.container, ...routes.map(([, c]) => c)])) await blob.getContainerClient(name).createIfNotExists();
     },
 
     async uploadUrl(blobName, contentType, ttlSeconds): Promise<UploadGrant> {
@@ -93,12 +101,12 @@ export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStor
 
     /** Files the app makes itself (certificates) are written server-side; they are small. */
     async write(blobName, bytes, contentType) {
-      await container.getBlockBlobClient(blobName).uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType } });
+      await blobClient(blobName).getBlockBlobClient().uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType } });
     },
 
     async stat(blobName): Promise<StoredFile | null> {
       try {
-        const props = await container.getBlobClient(blobName).getProperties();
+        const props = await blobClient(blobName).getProperties();
         return { contentType: props.contentType ?? null, sizeBytes: props.contentLength ?? 0 };
       } catch (err) {
         if (err instanceof RestError && err.statusCode === 404) return null;

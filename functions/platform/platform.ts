@@ -77,7 +77,13 @@ export function platform(): Platform {
       },
       relay: createOutboxRelay({ db: database.db, serviceBus: getServiceBus, topic: s.SERVICEBUS_TOPIC, batchSize: s.OUTBOX_BATCH_SIZE, clock }),
       blob,
-      files: createBlobFileStore({ blob, container: s.BLOB_CONTAINER_COURSE_FILES, clock }),
+      files: createBlobFileStore({
+        blob,
+        container: s.BLOB_CONTAINER_COURSE_FILES,
+        // The prefixes the domain names these files with (answerFilePrefix, issueCertificate).
+        containersByPrefix: { "submissions/": s.BLOB_CONTAINER_SUBMISSIONS, "certificates/": s.BLOB_CONTAINER_CERTIFICATES },
+        clock,
+      }),
       accessTokens,
       kdf: { logN: s.AUTH_SCRYPT_LOG_N, r: 8, p: 1 },
       loginThrottle: {

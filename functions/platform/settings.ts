@@ -6,6 +6,8 @@ const flag = z
   .transform((v) => v === "true" || v === "1");
 const positiveInt = z.coerce.number().int().positive();
 
+const containerName = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$/, "must be a Blob container name (3–63 lower-case letters, digits, hyphens)");
+
 const postgresUrl = z
   .string({ error: "is required (a postgres:// connection URL)" })
   .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL");
@@ -62,7 +64,10 @@ export const settingsSchema = databaseSettingsSchema
     BlobStorage: z.string().optional(),
     BlobStorage__serviceUri: z.url().optional(),
     BlobStorage__clientId: z.string().optional(),
-    BLOB_CONTAINER_COURSE_FILES: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$/).default("course-files"),
+    BLOB_CONTAINER_COURSE_FILES: containerName.default("course-files"),
+    // Learners' answer files and the certificates the app issues live in containers of their own.
+    BLOB_CONTAINER_SUBMISSIONS: containerName.default("submissions"),
+    BLOB_CONTAINER_CERTIFICATES: containerName.default("certificates"),
 
     // Service Bus: a connection string locally (the local broker), the namespace with a managed identity in Azure.
     // The trigger bindings name the same setting (`connection: "ServiceBusConnection"`).

@@ -29,6 +29,32 @@ describe("blob file store against Azurite", () => {
     return fetch(grant.url, { method: grant.method, headers: grant.headers, body });
   };
 
+  it("keeps prefixed blobs in their own containers, for every operation", async () => {
+    const suffix = randomBytes(4).toString("hex");
+    const [files, answers, certs] = [`rt-files-${suffix}`, `rt-answers-${suffix}`, `rt-certs-${suffix}`];
+    const routed = createBlobFileStore({ blob, container: files, containersByPrefix: { "submissions/": answers, "certificates/": certs } });
+    try {
+      await routed.ensureContainer();
+      await routed.write("certificates/c/u/1.pdf", Buffer.from("%PDF-1.7"), "application/pdf");
+      const grant = await routed.uploadUrl("submissions/c/a/answer.txt", "text/plain", 300);
+      expect(new URL(grant.url).pathname).toMatch(new RegExp(`/${answers}/submissions/c/a/answer\\.txt$`));
+      expect((await fetch(grant.url, { method: grant.method, headers: grant.headers, body: "42" })).status).toBe(201);
+      await routed.write("lessons/l/notes.txt", Buffer.from("notes"), "text/plain");
+
+      const names = async (c: string) => {
+        const out: string[] = [];
+        for await (const b of blob.getContainerClient(c).listBlobsFlat()) out.push(b.name);
+        return out;
+      };
+      expect([await names(files), await names(answers), await names(certs)]).toEqual([["lessons/l/notes.txt"], ["submissions/c/a/answer.txt"], ["certificates/c/u/1.pdf"]]);
+      expect(await routed.stat("submissions/c/a/answer.txt")).toEqual({ contentType: "text/plain", sizeBytes: 2 });
+      const cert = await routed.downloadUrl("certificates/c/u/1.pdf", 60);
+      expect(await (await fetch(cert.url)).text()).toBe("%PDF-1.7");
+    } finally {
+      for (const c of [files, answers, certs]) await blob.getContainerClient(c).deleteIfExists();
+    }
+  });
+
   it("ensureContainer is idempotent and leaves the container private", async () => {
     await store.ensureContainer();
     await store.ensureContainer();
