@@ -304,11 +304,13 @@ var names = {
 var postgresDatabaseName = 'ringlet'
 // Flex Consumption pulls the app package from this container with the identity.
 var deploymentContainerName = 'app-package'
-var filesContainers = [
-  'course-files'
-  'submissions'
-  'certificates'
-]
+// Containers of the files account, created by the storage module and passed to the app as
+// BLOB_CONTAINER_COURSE_FILES / _SUBMISSIONS / _CERTIFICATES (the settings schema's defaults).
+var filesContainers = {
+  courseFiles: 'course-files'
+  submissions: 'submissions'
+  certificates: 'certificates'
+}
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-ringlet-${environmentName}'
@@ -376,7 +378,11 @@ module filesStorage 'modules/storage.bicep' = {
     location: location
     tags: allTags
     skuName: storageSku
-    containers: filesContainers
+    containers: [
+      filesContainers.courseFiles
+      filesContainers.submissions
+      filesContainers.certificates
+    ]
     corsAllowedOrigins: [publicAppUrl]
     // Browsers upload and download with short-lived user-delegation SAS URLs, so this account stays
     // reachable from the internet even with private networking (the app itself uses the private endpoint).
@@ -564,7 +570,7 @@ module functionApp 'modules/function-app.bicep' = {
     hostStorageName: hostStorage.outputs.name
     deploymentContainerUrl: '${hostStorage.outputs.blobEndpoint}${deploymentContainerName}'
     filesBlobEndpoint: filesStorage.outputs.blobEndpoint
-    filesContainerName: filesContainers[0]
+    filesContainers: filesContainers
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     serviceBusTopicName: serviceBus.outputs.topicName
     cosmosEndpoint: cosmos.outputs.endpoint

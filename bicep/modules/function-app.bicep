@@ -81,8 +81,8 @@ param deploymentContainerUrl string
 @description('Blob endpoint of the files account (BlobStorage__serviceUri).')
 param filesBlobEndpoint string
 
-@description('Container of course files (BLOB_CONTAINER_COURSE_FILES).')
-param filesContainerName string
+@description('Containers of the files account: { courseFiles, submissions, certificates } (BLOB_CONTAINER_*). The storage module creates them.')
+param filesContainers object
 
 @description('Service Bus host name (ServiceBusConnection__fullyQualifiedNamespace).')
 param serviceBusFullyQualifiedNamespace string
@@ -183,7 +183,9 @@ var appSettings = {
   BlobStorage__serviceUri: filesBlobEndpoint
   BlobStorage__clientId: identityClientId
   BlobStorage__credential: 'managedidentity'
-  BLOB_CONTAINER_COURSE_FILES: filesContainerName
+  BLOB_CONTAINER_COURSE_FILES: filesContainers.courseFiles
+  BLOB_CONTAINER_SUBMISSIONS: filesContainers.submissions
+  BLOB_CONTAINER_CERTIFICATES: filesContainers.certificates
 
   // Service Bus; the triggers' `connection: "ServiceBusConnection"` resolves these three.
   ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
@@ -237,16 +239,18 @@ var effectiveAppSettings = toObject(
   setting => setting.value
 )
 
-var siteConfig = {
+// Elastic Premium zone redundancy needs at least three always-ready instances (the plan's sku.capacity).
+var premiumMinimumInstances = zoneRedundant ? max(3, elasticPremiumMinimumInstances) : elasticPremiumMinimumInstances
+
+// Flex Consumption rejects the site-config properties that functionAppConfig replaced or that do not
+// apply to it (BadRequest "... site configuration properties (Site.SiteConfig.FtpsState,
+// Site.SiteConfig.LinuxFxVersion, Site.SiteConfig.FunctionAppScaleLimit, ...) for Flex Consumption sites is
+// invalid"), even when sent as null: they are only added for Elastic Premium. FTP is off on Flex through the
+// basic-publishing-credentials policy below.
+var commonSiteConfig = {
   minTlsVersion: '1.2'
   scmMinTlsVersion: '1.2'
-  ftpsState: 'Disabled'
   http20Enabled: true
-  alwaysOn: false
-  linuxFxVersion: isFlex ? null : 'Node|22'
-  minimumElasticInstanceCount: isFlex ? null : elasticPremiumMinimumInstances
-  functionAppScaleLimit: isFlex ? null : min(maximumInstanceCount, 100)
-  healthCheckPath: isFlex ? null : '/api/health'
   cors: {
     allowedOrigins: [
       publicAppUrl
@@ -254,6 +258,15 @@ var siteConfig = {
     supportCredentials: false
   }
 }
+var premiumSiteConfig = {
+  ftpsState: 'Disabled'
+  alwaysOn: false
+  linuxFxVersion: 'Node|22'
+  minimumElasticInstanceCount: premiumMinimumInstances
+  functionAppScaleLimit: min(maximumInstanceCount, 100)
+  healthCheckPath: '/api/health'
+}
+var siteConfig = isFlex ? commonSiteConfig : union(commonSiteConfig, premiumSiteConfig)
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -266,6 +279,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   } : {
     name: elasticPremiumSku
     tier: 'ElasticPremium'
+    capacity: premiumMinimumInstances
   }
   properties: {
     reserved: true
@@ -394,7 +408,7 @@ resource stickySettings 'Microsoft.Web/sites/config@2024-04-01' = if (!isFlex &&
 
 // The deploy workflow ships code as a separate deploy principal (the app identity only runs migrations):
 // Website Contributor on this app, nothing wider.
-var websiteContributor = 'de139f84-1756-47ae-9be6-808fbbbdf0a6'
+var websiteContributor = 'de139f84-1756-47ae-9be6-808fbbe84772'
 
 resource deployRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployPrincipalId)) {
   name: guid(site.id, deployPrincipalId, websiteContributor)

@@ -123,7 +123,7 @@ var operatorRules = [
 ]
 var firewallRules = isPrivate ? [] : concat(azureServicesRule, operatorRules)
 
-resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
+resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2025-08-01' = {
   name: name
   location: location
   tags: tags
@@ -161,7 +161,7 @@ resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
 }
 
 // The administrator's name is the PostgreSQL role the app logs in as (AZURE_POSTGRES_USER).
-resource appAdministrator 'Microsoft.DBforPostgreSQL/flexibleServers/administrators@2024-08-01' = {
+resource appAdministrator 'Microsoft.DBforPostgreSQL/flexibleServers/administrators@2025-08-01' = {
   parent: server
   name: appPrincipal.objectId
   properties: {
@@ -172,7 +172,7 @@ resource appAdministrator 'Microsoft.DBforPostgreSQL/flexibleServers/administrat
 }
 
 @batchSize(1)
-resource otherAdministrators 'Microsoft.DBforPostgreSQL/flexibleServers/administrators@2024-08-01' = [
+resource otherAdministrators 'Microsoft.DBforPostgreSQL/flexibleServers/administrators@2025-08-01' = [
   for admin in additionalAdmins: {
     parent: server
     name: admin.objectId
@@ -188,7 +188,7 @@ resource otherAdministrators 'Microsoft.DBforPostgreSQL/flexibleServers/administ
 ]
 
 @batchSize(1)
-resource configurations 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = [
+resource configurations 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2025-08-01' = [
   for parameter in serverParameters: {
     parent: server
     name: parameter.name
@@ -196,14 +196,16 @@ resource configurations 'Microsoft.DBforPostgreSQL/flexibleServers/configuration
       value: parameter.value
       source: 'user-override'
     }
+    // Both: with no additional admins the loop is empty and would not hold this back behind appAdministrator.
     dependsOn: [
+      appAdministrator
       otherAdministrators
     ]
   }
 ]
 
 @batchSize(1)
-resource firewall 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = [
+resource firewall 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2025-08-01' = [
   for rule in firewallRules: {
     parent: server
     name: rule.name
@@ -217,14 +219,16 @@ resource firewall 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-
   }
 ]
 
-resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = {
+resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2025-08-01' = {
   parent: server
   name: databaseName
   properties: {
     charset: 'UTF8'
     collation: 'en_US.utf8'
   }
+  // Both: the firewall loop is empty on a private server.
   dependsOn: [
+    configurations
     firewall
   ]
 }
@@ -254,7 +258,8 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
 resource firewallOperatorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!empty(deployPrincipalId)) {
   name: guid(resourceGroup().id, 'ringlet-postgres-firewall-operator')
   properties: {
-    roleName: 'Ringlet PostgreSQL firewall operator (${resourceGroup().name})'
+    // Role names are unique per tenant: the resource group name alone repeats across subscriptions.
+    roleName: 'Ringlet PostgreSQL firewall operator (${resourceGroup().name}, ${uniqueString(resourceGroup().id)})'
     description: 'Read the PostgreSQL flexible server and manage its firewall rules (temporary rules for migration runners).'
     type: 'CustomRole'
     permissions: [

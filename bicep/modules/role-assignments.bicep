@@ -27,7 +27,7 @@ param communicationServiceName string = ''
 
 // Built-in role definition ids.
 var roles = {
-  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f4442927a8c'
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
@@ -156,7 +156,8 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
 resource emailSenderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!empty(communicationServiceName)) {
   name: guid(resourceGroup().id, 'ringlet-email-sender')
   properties: {
-    roleName: 'Ringlet email sender (${resourceGroup().name})'
+    // Role names are unique per tenant: the resource group name alone repeats across subscriptions.
+    roleName: 'Ringlet email sender (${resourceGroup().name}, ${uniqueString(resourceGroup().id)})'
     description: 'Send email through Azure Communication Services with an Entra identity.'
     type: 'CustomRole'
     permissions: [

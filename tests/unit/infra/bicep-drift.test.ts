@@ -146,6 +146,28 @@ describe("function-app settings against functions/platform/settings.ts", () => {
     }
   });
 
+  it("names in every BLOB_CONTAINER_* setting a container the files account creates, the schema's default", () => {
+    const containerSettings = appSettings.filter((s) => s.key.startsWith("BLOB_CONTAINER_"));
+    const schemaContainers = [...schemaNames].filter((n) => n.startsWith("BLOB_CONTAINER_"));
+    expect(containerSettings.map((s) => s.key).sort(), "every container setting of the schema is set").toEqual(schemaContainers.sort());
+    const decl = /^var filesContainers = \{/m.exec(mainBicep.code);
+    expect(decl, 'main.bicep declares "var filesContainers = { key: \'container\' }"').not.toBeNull();
+    const names = Object.fromEntries(objectKeys(mainBicep, (decl?.index ?? 0) + (decl?.[0].length ?? 1) - 1).map((k) => [k.key, k.value.replace(/^'|'$/g, "")]));
+    const filesModule = /module filesStorage '[^']+' = \{[\s\S]*?\n\}/.exec(mainBicep.text)?.[0] ?? "";
+    const problems: string[] = [];
+    for (const { key, value } of containerSettings) {
+      const ref = /^filesContainers\.(\w+)$/.exec(value)?.[1];
+      if (!ref || !(ref in names)) {
+        problems.push(`${key} = ${value} is not one of main.bicep's filesContainers`);
+        continue;
+      }
+      if (!filesModule.includes(`filesContainers.${ref}`)) problems.push(`${key}: the files storage account does not create filesContainers.${ref}`);
+      const field = (settingsSchema.shape as Record<string, { parse(v: unknown): unknown }>)[key];
+      if (field && field.parse(undefined) !== names[ref]) problems.push(`${key}: '${names[ref]}' in Bicep, default '${String(field.parse(undefined))}' in settings.ts`);
+    }
+    expectNone(problems, "container settings that do not match the files account");
+  });
+
   it("sets every %NAME% the trigger registrations and host.json resolve", () => {
     const sources = [...filesUnder(join(repoRoot, "functions"), ".ts"), join(repoRoot, "host.json")];
     const referenced = new Map<string, string>();
