@@ -1,6 +1,6 @@
 import { type AnalyticsEvent, analyticsEventTypes, applyEvent, learnerActions } from "./learner-record.js";
 import type { CourseAnalytics } from "./figures.js";
-import { type AnalyticsStore, datesBetween, dayOf } from "./store.js";
+import { addDays, type AnalyticsStore, datesBetween, dayOf } from "./store.js";
 
 const folded: ReadonlySet<string> = new Set(analyticsEventTypes);
 
@@ -45,6 +45,6 @@ export async function rollUpCourse(store: AnalyticsStore, courseId: string, date
 
 /** The days the rollup at `now` recomputes: the `days` whole days before today (late statements still count). */
 export function rollupDates(now: Date, days: number): string[] {
-  const today = Date.parse(`${dayOf(now)}T00:00:00Z`);
-  return datesBetween(dayOf(new Date(today - days * 86_400_000)), dayOf(new Date(today - 86_400_000)));
+  const today = dayOf(now);
+  return datesBetween(addDays(today, -days), addDays(today, -1));
 }

@@ -1,6 +1,7 @@
-import { and, asc, eq, gte, isNull, ne, or } from "drizzle-orm";
+import { and, asc, eq, gte, ne, or } from "drizzle-orm";
+import { courseOutline } from "../catalog/content.js";
 import type { Executor } from "../db/client.js";
-import { assessments, courses, lessons, modules } from "../db/schema/index.js";
+import { assessments, courses } from "../db/schema/index.js";
 
 /** What the figures are laid over: the course's visible lessons in course order and its assessments. */
 export interface CourseStructure {
@@ -13,12 +14,7 @@ export interface CourseStructure {
 export async function courseStructure(db: Executor, courseId: string): Promise<CourseStructure | null> {
   const [course] = await db.select({ passPercent: courses.passPercent }).from(courses).where(eq(courses.id, courseId));
   if (!course) return null;
-  const ordered = await db
-    .select({ lessonId: lessons.id, title: lessons.title, moduleTitle: modules.title, required: lessons.required })
-    .from(lessons)
-    .innerJoin(modules, eq(modules.id, lessons.moduleId))
-    .where(and(eq(lessons.courseId, courseId), isNull(lessons.hiddenAt), isNull(modules.hiddenAt)))
-    .orderBy(asc(modules.position), asc(lessons.position));
+  const ordered = (await courseOutline(db, courseId, false)).flatMap((o) => o.lessons.map((l) => ({ lessonId: l.id, title: l.title, moduleTitle: o.module.title, required: l.required })));
   const tests = await db.select({ assessmentId: assessments.id, title: assessments.title }).from(assessments).where(eq(assessments.courseId, courseId)).orderBy(asc(assessments.createdAt), asc(assessments.id));
   return { courseId, passPercent: course.passPercent, lessons: ordered, assessments: tests };
 }

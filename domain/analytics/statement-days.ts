@@ -28,6 +28,6 @@ export async function statementDays(db: Executor, learnerId: string, statements:
   const enrolled = new Set(
     (await db.select({ courseId: enrollments.courseId }).from(enrollments).where(and(eq(enrollments.userId, learnerId), eq(enrollments.status, "active"), inArray(enrollments.courseId, courseIds)))).map((e) => e.courseId),
   );
-  const seen = new Set<string>();
-  return pairs.filter((p) => enrolled.has(p.courseId) && !seen.has(`${p.courseId}|${p.date}`) && Boolean(seen.add(`${p.courseId}|${p.date}`)));
+  const unique = new Map(pairs.filter((p) => enrolled.has(p.courseId)).map((p) => [`${p.courseId}|${p.date}`, p]));
+  return [...unique.values()];
 }

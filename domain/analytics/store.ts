@@ -30,9 +30,12 @@ export interface AnalyticsStore {
 /** YYYY-MM-DD of a time, in UTC. */
 export const dayOf = (at: Date | string): string => (typeof at === "string" ? new Date(at) : at).toISOString().slice(0, 10);
 
+/** The date `days` after (or before, when negative) a YYYY-MM-DD date. */
+export const addDays = (date: string, days: number): string => dayOf(new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000));
+
 /** Every date from `from` to `to`, inclusive. */
 export function datesBetween(from: string, to: string): string[] {
   const out: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) out.push(dayOf(new Date(t)));
+  for (let date = from; date <= to; date = addDays(date, 1)) out.push(date);
   return out;
 }

@@ -3,7 +3,7 @@ import { activeLearnerSeries } from "../../domain/analytics/analytics.js";
 import { barChart, lineChart } from "../../domain/analytics/charts.js";
 import { courseStructure } from "../../domain/analytics/course-structure.js";
 import { type CourseAnalytics, courseFigures } from "../../domain/analytics/figures.js";
-import { datesBetween, dayOf } from "../../domain/analytics/store.js";
+import { addDays, datesBetween, dayOf } from "../../domain/analytics/store.js";
 import { courseStaff } from "../platform/http/access.js";
 import { ProblemError } from "../platform/http/problem.js";
 import { route, type RouteContext } from "../platform/http/route.js";
@@ -48,7 +48,7 @@ async function figuresFor(ctx: RouteContext, courseId: string, q: { from?: strin
   const now = ctx.now();
   const today = dayOf(now);
   const to = q.to && q.to < today ? q.to : today;
-  const from = q.from ?? dayOf(new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000));
+  const from = q.from ?? addDays(to, -29);
   if (from > to) throw new ProblemError("VALIDATION_FAILED", { detail: "`from` is after today.", errors: [{ path: "query.from", message: "must not be in the future" }] });
   if (datesBetween(from, to).length > MAX_DAYS) throw new ProblemError("VALIDATION_FAILED", { detail: `At most ${MAX_DAYS} days at a time.`, errors: [{ path: "query.from", message: `the range may span at most ${MAX_DAYS} days` }] });
   const structure = await courseStructure(ctx.db, courseId);

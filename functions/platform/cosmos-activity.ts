@@ -22,6 +22,11 @@ export function openCosmos(s: Settings): CosmosClient {
   return new CosmosClient({ endpoint: s.CosmosConnection__accountEndpoint as string, aadCredentials: credential });
 }
 
+/** A document as the app wrote it: without the properties Cosmos DB adds (`_rid`, `_self`, `_etag`, `_attachments`, `_ts`). */
+export function withoutSystemFields<T extends object>(doc: T): Omit<T, "_rid" | "_self" | "_etag" | "_attachments" | "_ts"> {
+  return Object.fromEntries(Object.entries(doc).filter(([key]) => !["_rid", "_self", "_etag", "_attachments", "_ts"].includes(key))) as Omit<T, "_rid" | "_self" | "_etag" | "_attachments" | "_ts">;
+}
+
 /**
  * A container, opened on first use. With a connection string (the local endpoint, or a key in development)
  * the database and container are created when missing; with a managed identity they are Bicep's to create,
@@ -75,11 +80,7 @@ export function cosmosActivityStore(container: () => Promise<Container>): Activi
         { maxItemCount: page.limit, partitionKey: learnerId, ...(page.continuation ? { continuationToken: page.continuation } : {}) },
       );
       const res = await iterator.fetchNext();
-      const items = (res.resources ?? []).map(({ statementId, ...rest }) => {
-        const { _rid, _self, _etag, _attachments, _ts, ...clean } = rest as typeof rest & Record<string, unknown>;
-        void [_rid, _self, _etag, _attachments, _ts];
-        return { ...clean, id: statementId } as StoredStatement;
-      });
+      const items = (res.resources ?? []).map(({ statementId, ...rest }) => ({ ...withoutSystemFields(rest), id: statementId }) as StoredStatement);
       return { items, continuation: res.continuationToken ?? null };
     },
   };

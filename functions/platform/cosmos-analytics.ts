@@ -1,6 +1,7 @@
 import type { Container } from "@azure/cosmos";
 import { emptyRecord, type LearnerRecord } from "../../domain/analytics/learner-record.js";
 import type { AnalyticsStore, DayRollup } from "../../domain/analytics/store.js";
+import { withoutSystemFields } from "./cosmos-activity.js";
 
 // Markers only feed the rollup of recent days; Cosmos expires them after this (the local endpoint keeps them).
 const MARKER_TTL_S = 400 * 86_400;
@@ -8,9 +9,10 @@ const MAX_CONFLICT_RETRIES = 40;
 
 const codeOf = (err: unknown): number | undefined => (err as { code?: number }).code;
 
+/** The model without Cosmos DB's properties and the document's own `id` and `kind`. */
 function clean<T>(doc: Record<string, unknown>): T {
-  const { _rid, _self, _etag, _attachments, _ts, id, kind, ...rest } = doc;
-  void [_rid, _self, _etag, _attachments, _ts, id, kind];
+  const { id, kind, ...rest } = withoutSystemFields(doc);
+  void [id, kind];
   return rest as T;
 }
 

@@ -6,6 +6,7 @@ const flag = z
   .transform((v) => v === "true" || v === "1");
 const positiveInt = z.coerce.number().int().positive();
 
+const ncrontab = z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression");
 const containerName = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$/, "must be a Blob container name (3–63 lower-case letters, digits, hyphens)");
 
 const postgresUrl = z
@@ -75,21 +76,21 @@ export const settingsSchema = databaseSettingsSchema
     ServiceBusConnection__fullyQualifiedNamespace: z.string().optional(),
     ServiceBusConnection__clientId: z.string().optional(),
     SERVICEBUS_TOPIC: z.string().min(1).default("lms-events"),
-    OUTBOX_SWEEP_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("*/10 * * * * *"),
+    OUTBOX_SWEEP_SCHEDULE: ncrontab.default("*/10 * * * * *"),
     OUTBOX_BATCH_SIZE: positiveInt.max(500).default(100),
 
     WEBHOOK_TIMEOUT_MS: positiveInt.max(60_000).default(10_000),
     WEBHOOK_MAX_ATTEMPTS: positiveInt.max(50).default(8),
     WEBHOOK_RETRY_BASE_S: positiveInt.default(30),
-    WEBHOOK_RETRY_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 * * * * *"),
+    WEBHOOK_RETRY_SCHEDULE: ncrontab.default("0 * * * * *"),
     // Development only: lets webhooks target loopback/private addresses and plain http (local receivers).
     WEBHOOKS_ALLOW_PRIVATE_TARGETS: flag.default(false),
 
     // Hours graders have for manual items before the orchestration reminds them (and every day after).
     GRADING_SLA_HOURS: positiveInt.max(24 * 60).default(72),
-    DUE_REMINDERS_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 0 * * * *"),
-    ATTEMPT_DEADLINES_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 * * * * *"),
-    HOUSEKEEPING_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 30 3 * * *"),
+    DUE_REMINDERS_SCHEDULE: ncrontab.default("0 0 * * * *"),
+    ATTEMPT_DEADLINES_SCHEDULE: ncrontab.default("0 * * * * *"),
+    HOUSEKEEPING_SCHEDULE: ncrontab.default("0 30 3 * * *"),
     EVENT_RETENTION_DAYS: positiveInt.default(30),
     TOKEN_RETENTION_DAYS: positiveInt.default(30),
 
@@ -111,7 +112,7 @@ export const settingsSchema = databaseSettingsSchema
     COSMOS_DATABASE: z.string().min(1).default("ringlet"),
     // Nightly analytics rollup: figures per course and day, recomputed for the last ANALYTICS_ROLLUP_DAYS days
     // so statements that arrive late (offline clients) are still counted.
-    ANALYTICS_ROLLUP_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 15 2 * * *"),
+    ANALYTICS_ROLLUP_SCHEDULE: ncrontab.default("0 15 2 * * *"),
     ANALYTICS_ROLLUP_DAYS: positiveInt.max(90).default(7),
 
     HTTP_MAX_BODY_BYTES: positiveInt.default(1_048_576),
@@ -119,7 +120,7 @@ export const settingsSchema = databaseSettingsSchema
     READY_CHECK_TIMEOUT_MS: positiveInt.default(2_000),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
     // Timer schedules (6-field NCRONTAB, UTC), read by the host through %NAME% in the registrations.
-    WAITLIST_OFFERS_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression").default("0 */5 * * * *"),
+    WAITLIST_OFFERS_SCHEDULE: ncrontab.default("0 */5 * * * *"),
 
     // Access tokens. HS256 with a shared secret, or ES256/RS256 with a private JWK set whose first key
     // signs and whose every key verifies (rotation by `kid`).
