@@ -14,6 +14,11 @@ export interface RelayStatus {
 export interface OutboxRelay {
   /** Publishes committed events until none are left (or `maxBatches`); returns how many were sent. */
   publishPending(options?: { maxBatches?: number; log?: Logger }): Promise<number>;
+  /**
+   * Asks for a publish pass without waiting for it. Kicks coalesce: while a pass runs, later kicks make one
+   * more pass, so a burst of commits shares a few sends instead of each request holding a connection to send.
+   */
+  kick(log?: Logger): void;
   status(): RelayStatus;
   close(): Promise<void>;
 }
@@ -81,7 +86,10 @@ export function createOutboxRelay(options: {
     }
   }
 
-  return {
+  let passes: Promise<void> | undefined;
+  let again = false;
+
+  const relay: OutboxRelay = {
     async publishPending({ maxBatches = 100, log } = {}) {
       const now = options.clock();
       if (state.pausedUntil && state.pausedUntil > now) return 0;
@@ -108,9 +116,25 @@ export function createOutboxRelay(options: {
       }
       return total;
     },
+    kick(log) {
+      if (passes) {
+        again = true;
+        return;
+      }
+      passes = (async () => {
+        do {
+          again = false;
+          await relay.publishPending({ maxBatches: 20, ...(log ? { log } : {}) });
+        } while (again && !(state.pausedUntil && state.pausedUntil > options.clock()));
+      })().finally(() => {
+        passes = undefined;
+      });
+    },
     status: () => ({ ...state }),
     async close() {
+      await passes;
       await sender?.close().catch(() => undefined);
     },
   };
+  return relay;
 }

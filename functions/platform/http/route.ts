@@ -138,8 +138,8 @@ export function route<
             return fresh;
           });
         }
-        // Events were committed: publish them now rather than at the next sweep (best effort, bounded).
-        if (eventsRecorded) afterCommit.push(() => kickRelay(p, meta));
+        // Events were committed: publish them now rather than at the next sweep, without holding the answer.
+        if (eventsRecorded) p.relay.kick(meta.log);
         for (const fn of afterCommit) {
           await fn().catch((err: unknown) => meta.log.warn("after-commit step failed", { err }));
         }
@@ -157,18 +157,6 @@ export function route<
       return response;
     },
   });
-}
-
-const KICK_TIMEOUT_MS = 2_000;
-
-async function kickRelay(p: Platform, meta: RequestMeta): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    p.relay.publishPending({ maxBatches: 5, log: meta.log }),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, KICK_TIMEOUT_MS);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** Unknown top-level body fields are refused: an object body (optional or not) is made strict. */
