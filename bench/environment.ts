@@ -1,7 +1,7 @@
 // What every benchmark needs: embedded PostgreSQL (migrated), Azurite, and the app on the local runtime.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -113,4 +113,65 @@ export async function benchApi(base: string, method: string, path: string, token
   const text = await res.text();
   if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
   return JSON.parse(text) as Record<string, unknown>;
+}
+
+/**
+ * One figure of a bench, as `npm run bench` collects it into bench/results.json. `ratio` is value / floor
+ * when the figure has a floor measured in the same run; `met` is whether `target` holds (null: no target).
+ */
+export interface BenchResult {
+  bench: string;
+  measure: string;
+  value: number;
+  unit: string;
+  floor: number | null;
+  ratio: number | null;
+  target: string;
+  met: boolean | null;
+}
+
+/**
+ * What a bench reports for one figure. `target` is a comparison: `">= 1000"`, `"< 15"`, `"= 0"` test the value;
+ * a trailing `x` (`">= 0.8x"`) tests the ratio to `floor`; omitted or `""` means reported without a verdict.
+ */
+export interface BenchFigure {
+  measure: string;
+  value: number;
+  unit: string;
+  floor?: number | null;
+  target?: string;
+}
+
+const TARGET = /^\s*(>=|<=|>|<|=)\s*(-?\d+(?:\.\d+)?)\s*(x?)\s*$/;
+
+/** Whether a figure meets its target: true, false, or null when it has none (or a ratio target has no floor). */
+export function verdict(figure: BenchFigure): boolean | null {
+  if (!figure.target) return null;
+  const m = TARGET.exec(figure.target);
+  if (!m) throw new Error(`target ${JSON.stringify(figure.target)} of ${figure.measure}: expected e.g. ">= 1000", "< 15", "= 0" or ">= 0.8x"`);
+  const [, op, bound, ofFloor] = m as unknown as [string, string, string, string];
+  const subject = ofFloor ? (figure.floor ? figure.value / figure.floor : null) : figure.value;
+  if (subject === null || !Number.isFinite(subject)) return ofFloor ? null : false;
+  const b = Number(bound);
+  return op === ">=" ? subject >= b : op === "<=" ? subject <= b : op === ">" ? subject > b : op === "<" ? subject < b : subject === b;
+}
+
+/**
+ * Every bench ends with this: prints one verdict line per figure and, when `BENCH_RESULTS_FILE` is set (as
+ * `npm run bench` sets it), writes the figures there as a JSON array of BenchResult (replacing the file).
+ */
+export function recordResults(bench: string, figures: BenchFigure[]): BenchResult[] {
+  const rows = figures.map((f): BenchResult => {
+    const floor = f.floor ?? null;
+    return { bench, measure: f.measure, value: f.value, unit: f.unit, floor, ratio: floor ? f.value / floor : null, target: f.target ?? "", met: verdict(f) };
+  });
+  const shown = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(Math.abs(n) >= 100 ? 0 : 2));
+  console.log(`\nbench/${bench} verdicts:`);
+  printTable(
+    ["measure", "value", "floor", "ratio", "target", "verdict"],
+    rows.map((r) => [r.measure, `${shown(r.value)} ${r.unit}`, r.floor === null ? "-" : shown(r.floor), r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`, r.target || "-", r.met === null ? "-" : r.met ? "met" : "NOT MET"]),
+  );
+  const file = process.env.BENCH_RESULTS_FILE;
+  if (file) writeFileSync(file, `${JSON.stringify(rows, null, 2)}\n`);
+  return rows;
 }
