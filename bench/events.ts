@@ -50,7 +50,9 @@ try {
 
   // The runtime with its own in-memory broker on a free port (the runtime starts one for an emulator endpoint).
   const busPort = await freePort();
-  const runtime = await bench.serve(["dist/local/cli.js", "start"], "/api/health", {
+  // BENCH_PROFILE_DIR: the runtime writes a CPU profile there when it stops (node --cpu-prof).
+  const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const runtime = await bench.serve([...profile, "dist/local/cli.js", "start"], "/api/health", {
     ServiceBusConnection: `Endpoint=sb://127.0.0.1:${busPort};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`,
     LOCAL_SERVICEBUS_DATA: "memory",
     LOCAL_SERVICEBUS_ENTITIES: "bicep/servicebus-entities.json",

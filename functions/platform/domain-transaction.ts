@@ -1,17 +1,12 @@
-import type { Transaction } from "../../domain/db/client.js";
-import { type Actor, type DomainContext, systemActor } from "../../domain/shared/context.js";
+import type { Actor } from "../../domain/shared/context.js";
 import type { Logger } from "./log.js";
 import type { Platform } from "./platform.js";
+import { inUnitOfWork, type TransactionalContext } from "./unit-of-work.js";
 
 /**
- * Runs a domain operation for a non-HTTP caller (activity, timer) in one transaction, then asks the relay
- * to publish whatever events it wrote, so they leave at once rather than at the next sweep.
+ * Runs a domain operation for a non-HTTP caller (activity, timer) in one transaction through the shared
+ * unit-of-work pipeline, which kicks the relay after commit when the operation wrote events.
  */
-export async function inDomainTransaction<T>(p: Platform, actor: Partial<Actor>, fn: (ctx: DomainContext & { db: Transaction }) => Promise<T>, log?: Logger): Promise<T> {
-  let published = false;
-  const result = await p.database.db.transaction((tx) =>
-    fn({ db: tx, now: p.clock, newId: p.newId, actor: { ...systemActor, ...actor }, onEventRecorded: () => (published = true) }),
-  );
-  if (published) await p.relay.publishPending({ maxBatches: 2, ...(log ? { log } : {}) });
-  return result;
+export function inDomainTransaction<T>(p: Platform, actor: Partial<Actor>, fn: (ctx: TransactionalContext) => Promise<T>, log?: Logger): Promise<T> {
+  return inUnitOfWork(p, actor, (ctx) => fn(ctx), log ? { log } : {});
 }

@@ -1,5 +1,5 @@
 import { DefaultAzureCredential } from "@azure/identity";
-import { ServiceBusClient } from "@azure/service-bus";
+import { ServiceBusClient, type ServiceBusReceivedMessage } from "@azure/service-bus";
 import type { Settings } from "./settings.js";
 
 /** A connection string locally (the local broker), the namespace with the managed identity in Azure. */
@@ -11,4 +11,26 @@ export function openServiceBus(s: Settings): ServiceBusClient {
     s.ServiceBusConnection__clientId ? { managedIdentityClientId: s.ServiceBusConnection__clientId } : {},
   );
   return new ServiceBusClient(s.ServiceBusConnection__fullyQualifiedNamespace, credential, options);
+}
+
+/**
+ * Dead-letters one message of a batch by its lock token, through this instance's own client. Service Bus
+ * settles by lock token on the entity's management link (`com.microsoft:update-disposition`) when the
+ * settling client is not the one whose link received the message (the SDK takes that path for a message
+ * without a receive link, as for deferred messages). The host then finds the message gone when it completes
+ * the rest of the batch.
+ */
+export async function deadLetterByLockToken(
+  client: ServiceBusClient,
+  entity: { topic: string; subscription: string },
+  message: { lockToken: string; messageId: string },
+  reason: { deadLetterReason: string; deadLetterErrorDescription: string },
+): Promise<void> {
+  const receiver = client.createReceiver(entity.topic, entity.subscription, { receiveMode: "peekLock" });
+  try {
+    const settleable = { lockToken: message.lockToken, messageId: message.messageId, body: null, delivery: {}, applicationProperties: {} };
+    await receiver.deadLetterMessage(settleable as unknown as ServiceBusReceivedMessage, reason);
+  } finally {
+    await receiver.close().catch(() => undefined);
+  }
 }

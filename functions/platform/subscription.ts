@@ -1,9 +1,11 @@
 import { app, type FunctionInput, type InvocationContext } from "@azure/functions";
 import type { Transaction } from "../../domain/db/client.js";
 import { eventCatalog, type EventEnvelope, eventEnvelopeSchema, type EventType } from "../../domain/events/catalog.js";
-import { firstDelivery, recordRejection, rejectionReason } from "../../domain/outbox/inbox.js";
+import { firstDeliveries, recordRejection, rejectionReasons } from "../../domain/outbox/inbox.js";
 import type { DomainContext } from "../../domain/shared/context.js";
 import { createLogger, type Logger } from "./log.js";
+import { deadLetterByLockToken } from "./service-bus.js";
+import { AfterCommit, domainContext } from "./unit-of-work.js";
 import { type Platform, platform } from "./platform.js";
 import { childTrace, parseTraceparent } from "./trace-context.js";
 
@@ -59,61 +61,162 @@ function safeJson(text: string): unknown {
   }
 }
 
+/** One message of a delivered batch, with the extension's per-message metadata. */
+interface Delivery {
+  body: unknown;
+  messageId: string;
+  deliveryCount: number;
+  lockToken: string | undefined;
+}
+
+type Parsed = { delivery: Delivery; event: EventEnvelope & { type: EventType } };
+
+/** The batch's per-message metadata arrays (`messageIdArray`, ...), as the Service Bus extension gives them. */
+function deliveriesOf(messages: unknown, context: InvocationContext): Delivery[] {
+  const bodies = Array.isArray(messages) ? (messages as unknown[]) : [messages];
+  const meta = context.triggerMetadata ?? {};
+  const column = (name: string): unknown[] => (Array.isArray(meta[`${name}Array`]) ? (meta[`${name}Array`] as unknown[]) : [meta[name]]);
+  const [ids, counts, locks] = [column("messageId"), column("deliveryCount"), column("lockToken")];
+  return bodies.map((body, i) => ({
+    body,
+    messageId: ids[i] == null ? `${context.invocationId}:${i}` : String(ids[i]),
+    deliveryCount: Number(counts[i] ?? 1) || 1,
+    lockToken: locks[i] == null ? undefined : String(locks[i]),
+  }));
+}
+
 /**
- * Registers a worker on a `lms-events` subscription. Every handler runs through here: the event is
- * validated against the catalog; `(subscription, messageId)` goes into the inbox in the same transaction
- * as the handler's writes, so a redelivered message has no second effect; a transient fault is thrown (the
- * host abandons the message and retries it, dead-lettering it at the max delivery count). A message that
- * is not a valid event is kept with its reason and thrown at once on every delivery, so it reaches the
- * dead letters quickly without running any handler code.
+ * Registers a worker on a `lms-events` subscription, taking messages in batches (`cardinality: "many"`).
+ * Every event is validated against the catalog; `(subscription, event id)` goes into the inbox in the same
+ * transaction as the handler's writes, so a redelivered (or replayed) event has no second effect.
+ *
+ * A batch is first tried in ONE transaction: one inbox insert for all its events, then each new event's
+ * handler in turn. If any handler throws, that transaction rolls back whole and each event is retried in a
+ * transaction of its own, so one failing event never undoes its neighbours. Events that still fail make the
+ * invocation throw: the host abandons the batch, and on redelivery the neighbours that did commit are
+ * skipped by the inbox (the failing one reaches the dead letters at the max delivery count).
+ *
+ * A message that is not a valid event (poison) is recorded with its reason and dead-lettered on its own, by
+ * lock token, without running any handler code and without failing the rest of the batch.
  */
 export function subscriptionHandler(spec: SubscriptionSpec): void {
   app.serviceBusTopic(spec.name, {
     connection: SERVICE_BUS_CONNECTION,
     topicName: "%SERVICEBUS_TOPIC%",
     subscriptionName: spec.subscription,
+    cardinality: "many",
     ...(spec.extraInputs ? { extraInputs: spec.extraInputs } : {}),
-    handler: async (message: unknown, context: InvocationContext) => {
+    handler: async (messages: unknown, context: InvocationContext) => {
       const p = platform();
-      const meta = context.triggerMetadata ?? {};
-      const messageId = String(meta.messageId ?? context.invocationId);
-      const deliveryCount = Number(meta.deliveryCount ?? 1);
-      const base = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { subscription: spec.subscription, messageId, deliveryCount } });
-      // Only a redelivery can have been refused before: the first delivery skips the lookup.
-      const known = deliveryCount > 1 ? await rejectionReason(p.database.db, spec.subscription, messageId) : null;
-      if (known) throw new PoisonMessage(known);
-      let event;
-      try {
-        event = parseEvent(message);
-      } catch (err) {
-        if (err instanceof PoisonMessage) {
-          base.error("rejected message", { reason: err.message });
-          await recordRejection(p.database.db, spec.subscription, messageId, err.message, p.clock());
+      const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { subscription: spec.subscription } });
+      const deliveries = deliveriesOf(messages, context);
+      // Only a redelivery can have been refused before: a first delivery skips the lookup.
+      const redelivered = deliveries.filter((d) => d.deliveryCount > 1).map((d) => d.messageId);
+      const refused = await rejectionReasons(p.database.db, spec.subscription, redelivered);
+      const events: Parsed[] = [];
+      const poison: { delivery: Delivery; reason: string; known: boolean }[] = [];
+      for (const delivery of deliveries) {
+        const known = refused.get(delivery.messageId);
+        if (known !== undefined) {
+          poison.push({ delivery, reason: known, known: true });
+          continue;
         }
-        throw err;
+        try {
+          events.push({ delivery, event: parseEvent(delivery.body) });
+        } catch (err) {
+          if (!(err instanceof PoisonMessage)) throw err;
+          poison.push({ delivery, reason: err.message, known: false });
+        }
       }
-      const trace = childTrace(parseTraceparent(event.traceparent));
-      const log = base.with({ eventType: event.type, traceparent: trace.traceparent, requestId: event.actor?.requestId });
-      let eventsRecorded = false;
-      const afterCommit: (() => Promise<void>)[] = [];
-      const handled = await p.database.db.transaction(async (tx) => {
-        // Keyed by the event id, not the message id: a replayed copy (new message id) still has one effect.
-        if (!(await firstDelivery(tx, spec.subscription, event.id, event.type, p.clock()))) return false;
-        const domain: DomainContext = {
-          db: tx,
-          now: p.clock,
-          newId: p.newId,
-          actor: { userId: event.actor?.userId ?? null, requestId: event.actor?.requestId ?? null, clientIp: null, traceparent: trace.traceparent },
-          onEventRecorded: () => {
-            eventsRecorded = true;
-          },
-        };
-        await spec.handle(event, { tx, domain, log, platform: p, deliveryCount, afterCommit: (fn) => afterCommit.push(fn), invocation: context });
-        return true;
-      });
-      if (!handled) log.info("duplicate delivery ignored");
-      for (const fn of afterCommit) await fn().catch((err: unknown) => log.warn("after-commit step failed", { err }));
-      if (eventsRecorded) await p.relay.publishPending({ maxBatches: 5, log });
+      const poisonLeft = await settlePoison(p, spec, poison, log);
+
+      const failed = events.length === 0 ? [] : await handleBatch(p, spec, events, context, log);
+      if (failed.length > 0) {
+        throw new Error(`${failed.length} of ${deliveries.length} events failed (${failed.map((f) => f.event.id).join(", ")}); the batch is retried, handled events are skipped by the inbox`, { cause: failed[0]?.error });
+      }
+      if (poisonLeft.length > 0) throw new PoisonMessage(poisonLeft.map((x) => x.reason).join("; "));
     },
   });
+}
+
+/**
+ * Records each poison message's reason and dead-letters it by lock token. What could not be dead-lettered
+ * here (no lock token, e.g. an admin invocation, or the settle failed) is returned: the caller throws for
+ * it, so the host's own delivery count takes it to the dead letters.
+ */
+async function settlePoison(p: Platform, spec: SubscriptionSpec, poison: { delivery: Delivery; reason: string; known: boolean }[], log: Logger) {
+  const left: typeof poison = [];
+  for (const item of poison) {
+    const { delivery, reason } = item;
+    if (!item.known) {
+      log.error("rejected message", { messageId: delivery.messageId, deliveryCount: delivery.deliveryCount, reason });
+      await recordRejection(p.database.db, spec.subscription, delivery.messageId, reason, p.clock());
+    }
+    if (!delivery.lockToken) {
+      left.push(item);
+      continue;
+    }
+    try {
+      await deadLetterByLockToken(
+        p.serviceBus(),
+        { topic: p.settings.SERVICEBUS_TOPIC, subscription: spec.subscription },
+        { lockToken: delivery.lockToken, messageId: delivery.messageId },
+        { deadLetterReason: "PoisonMessage", deadLetterErrorDescription: reason.slice(0, 1000) },
+      );
+    } catch (err) {
+      log.warn("dead-lettering a poison message by lock token failed; it is retried with its batch", { messageId: delivery.messageId, err });
+      left.push(item);
+    }
+  }
+  return left;
+}
+
+/** Handles a batch's events: all in one transaction, or (after a failure) each in its own. Returns the failures. */
+async function handleBatch(p: Platform, spec: SubscriptionSpec, events: Parsed[], invocation: InvocationContext, log: Logger) {
+  const contextFor = (parsed: Parsed, tx: Transaction, effects: AfterCommit): HandlerContext => {
+    const { event, delivery } = parsed;
+    const trace = childTrace(parseTraceparent(event.traceparent));
+    return {
+      tx,
+      domain: domainContext(p, tx, { userId: event.actor?.userId ?? null, requestId: event.actor?.requestId ?? null, traceparent: trace.traceparent }, effects),
+      log: log.with({ messageId: delivery.messageId, deliveryCount: delivery.deliveryCount, eventType: event.type, traceparent: trace.traceparent, requestId: event.actor?.requestId }),
+      platform: p,
+      deliveryCount: delivery.deliveryCount,
+      afterCommit: effects.add,
+      invocation,
+    };
+  };
+  const entries = (list: Parsed[]) => list.map((e) => ({ id: e.event.id, type: e.event.type }));
+
+  const together = new AfterCommit();
+  try {
+    await p.database.db.transaction(async (tx) => {
+      // Keyed by the event id, not the message id: a replayed copy (new message id) still has one effect.
+      const fresh = await firstDeliveries(tx, spec.subscription, entries(events), p.clock());
+      for (const parsed of events) {
+        if (!fresh.delete(parsed.event.id)) continue;
+        await spec.handle(parsed.event, contextFor(parsed, tx, together));
+      }
+    });
+    await together.run(p, log);
+    return [];
+  } catch (err) {
+    if (events.length === 1) return [{ event: events[0]?.event as Parsed["event"], error: err }];
+    log.warn("batch transaction failed; handling its events one by one", { events: events.length, err });
+  }
+
+  const failed: { event: Parsed["event"]; error: unknown }[] = [];
+  for (const parsed of events) {
+    const alone = new AfterCommit();
+    try {
+      await p.database.db.transaction(async (tx) => {
+        if ((await firstDeliveries(tx, spec.subscription, entries([parsed]), p.clock())).size === 0) return;
+        await spec.handle(parsed.event, contextFor(parsed, tx, alone));
+      });
+      await alone.run(p, log);
+    } catch (error) {
+      failed.push({ event: parsed.event, error });
+    }
+  }
+  return failed;
 }

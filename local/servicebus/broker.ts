@@ -101,7 +101,7 @@ export class ServiceBusBroker {
   ) {
     validateDeclarations(declarations);
     this.#store = store;
-    this.#ctx = { persist: (record) => store.append(record), now: () => Date.now() };
+    this.#ctx = { persist: (record) => store.append(record), durable: !(store instanceof MemoryStore), now: () => Date.now() };
     this.#createEntities(declarations);
     this.#restore();
   }

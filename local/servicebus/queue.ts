@@ -70,6 +70,8 @@ export const lockLost = (): BrokerError =>
 /** What the entities need from the broker: durability and the clock. */
 export interface EntityContext {
   persist(record: LogRecord): void;
+  /** False when nothing is kept (in-memory broker): records that cost an AMQP encode are then not built. */
+  readonly durable: boolean;
   now(): number;
 }
 
@@ -147,6 +149,17 @@ function withProperties(message: AmqpMessage, props: PropertiesToModify): AmqpMe
 export class Queue {
   readonly messages = new Map<number, Msg>();
   readonly #locks = new Map<string, Msg>();
+  /**
+   * Candidates for delivery, in sequence order: every active, unlocked message is in here (entries that
+   * stopped being deliverable are dropped lazily by the pump). Without it every pump (one per settle)
+   * walked all messages, locked ones included: quadratic in the backlog.
+   */
+  #ready = new Set<Msg>();
+  #readyUnordered = false;
+  /** Earliest TTL expiry among the messages, so the periodic sweep only walks them when one is due. */
+  #nextExpiry = Infinity;
+  /** Messages waiting for their scheduled time (stale entries are dropped by the sweep). */
+  readonly #scheduled = new Set<Msg>();
   readonly consumers: Consumer[] = [];
   #nextSeq = 1;
   #roundRobin = 0;
@@ -183,8 +196,13 @@ export class Queue {
       lock: undefined,
     };
     this.messages.set(msg.seq, msg);
-    this.ctx.persist({ t: 'enq', q: this.key, m: toRecord(msg) });
-    if (!scheduled) this.pump();
+    if (msg.expiresAt !== undefined && msg.expiresAt < this.#nextExpiry) this.#nextExpiry = msg.expiresAt;
+    if (this.ctx.durable) this.ctx.persist({ t: 'enq', q: this.key, m: toRecord(msg) });
+    if (scheduled) this.#scheduled.add(msg);
+    else {
+      this.#markReady(msg);
+      this.pump();
+    }
     return msg;
   }
 
@@ -204,7 +222,26 @@ export class Queue {
       scheduledAt: record.scheduledAt,
       lock: undefined,
     });
+    const msg = this.messages.get(record.seq) as Msg;
+    if (msg.expiresAt !== undefined && msg.expiresAt < this.#nextExpiry) this.#nextExpiry = msg.expiresAt;
+    if (msg.state === 'scheduled') this.#scheduled.add(msg);
+    else this.#markReady(msg);
     this.#nextSeq = Math.max(this.#nextSeq, record.seq + 1);
+  }
+
+  /** Makes a message a delivery candidate again (it is checked for being active and unlocked when its turn comes). */
+  #markReady(msg: Msg): void {
+    if (this.#ready.has(msg)) return;
+    const last = this.#lastReady;
+    this.#ready.add(msg);
+    if (last !== undefined && last.seq > msg.seq) this.#readyUnordered = true;
+    else this.#lastReady = msg;
+  }
+
+  #lastReady: Msg | undefined;
+
+  #deliverable(msg: Msg): boolean {
+    return msg.state === 'active' && !msg.lock && this.messages.get(msg.seq) === msg;
   }
 
   restoreSequence(next: number): void {
@@ -253,17 +290,29 @@ export class Queue {
       do {
         this.#pumpAgain = false;
         if (this.consumers.length === 0) return;
+        if (this.#readyUnordered) {
+          // A released message went back in line behind later ones: restore sequence order (rare: abandon, lock expiry).
+          this.#ready = new Set([...this.#ready].sort((a, b) => a.seq - b.seq));
+          this.#readyUnordered = false;
+          this.#lastReady = [...this.#ready].at(-1);
+        }
         const now = this.ctx.now();
-        for (const msg of this.messages.values()) {
-          if (msg.state !== 'active' || msg.lock) continue;
+        for (const msg of this.#ready) {
+          if (!this.#deliverable(msg)) {
+            this.#ready.delete(msg);
+            continue;
+          }
           if (msg.expiresAt !== undefined && msg.expiresAt <= now) {
+            this.#ready.delete(msg);
             this.#expire(msg);
             continue;
           }
           const consumer = this.#nextConsumer();
           if (!consumer) break;
+          this.#ready.delete(msg);
           this.#handOver(msg, consumer);
         }
+        if (this.#ready.size === 0) this.#lastReady = undefined;
       } while (this.#pumpAgain);
     } finally {
       this.#pumping = false;
@@ -278,6 +327,11 @@ export class Queue {
     }
     const token = this.#lock(msg);
     consumer.deliver(msg, token);
+  }
+
+  /** Lock tokens held now (for the sweep's expiry check). */
+  get lockedMessages(): IterableIterator<Msg> {
+    return this.#locks.values();
   }
 
   #lock(msg: Msg): Buffer {
@@ -354,6 +408,7 @@ export class Queue {
     if (msg.lock) this.#locks.delete(msg.lock.token);
     msg.lock = undefined;
     msg.message = withProperties(msg.message, props);
+    if (msg.state === 'active') this.#markReady(msg);
     if (msg.deliveries >= this.settings.maxDeliveryCount && this.deadLetterQueue) {
       this.#deadLetter(
         msg,
@@ -369,7 +424,7 @@ export class Queue {
   }
 
   #persistMessage(msg: Msg): void {
-    this.ctx.persist({ t: 'upd', q: this.key, seq: msg.seq, raw: encodeForLog(msg.message) });
+    if (this.ctx.durable) this.ctx.persist({ t: 'upd', q: this.key, seq: msg.seq, raw: encodeForLog(msg.message) });
   }
 
   #deadLetter(msg: Msg, reason: string | undefined, description: string | undefined, props: PropertiesToModify): void {
@@ -435,22 +490,34 @@ export class Queue {
   /** Lock expiry, scheduled activation and TTL expiry; called periodically. */
   sweep(now: number): void {
     let changed = false;
-    for (const msg of this.messages.values()) {
-      if (msg.lock) {
-        if (msg.lock.until <= now) {
-          this.#release(msg);
-          changed = true;
-        }
-      } else if (msg.state === 'scheduled') {
-        if ((msg.scheduledAt ?? 0) <= now) {
-          msg.state = 'active';
-          msg.scheduledAt = undefined;
-          this.ctx.persist({ t: 'upd', q: this.key, seq: msg.seq, state: 'active' });
-          changed = true;
-        }
-      } else if (msg.state === 'active' && msg.expiresAt !== undefined && msg.expiresAt <= now) {
-        this.#expire(msg);
+    for (const msg of [...this.#locks.values()]) {
+      if (msg.lock && msg.lock.until <= now) {
+        this.#release(msg);
+        changed = true;
       }
+    }
+    for (const msg of this.#scheduled) {
+      if (msg.state !== 'scheduled' || this.messages.get(msg.seq) !== msg) this.#scheduled.delete(msg);
+      else if ((msg.scheduledAt ?? 0) <= now) {
+        this.#scheduled.delete(msg);
+        msg.state = 'active';
+        msg.scheduledAt = undefined;
+        this.ctx.persist({ t: 'upd', q: this.key, seq: msg.seq, state: 'active' });
+        this.#markReady(msg);
+        changed = true;
+      }
+    }
+    // TTL expiry walks the messages only when the earliest expiry is due.
+    if (now >= this.#nextExpiry) {
+      let nextExpiry = Infinity;
+      for (const msg of [...this.messages.values()]) {
+        if (!msg.lock && msg.state === 'active' && msg.expiresAt !== undefined && msg.expiresAt <= now) {
+          this.#expire(msg);
+          continue;
+        }
+        if (msg.expiresAt !== undefined && msg.expiresAt < nextExpiry) nextExpiry = msg.expiresAt;
+      }
+      this.#nextExpiry = nextExpiry;
     }
     if (changed) this.pump();
   }
@@ -462,6 +529,7 @@ export class Queue {
     if (record.state !== undefined) {
       msg.state = record.state;
       if (record.state !== 'scheduled') msg.scheduledAt = undefined;
+      if (record.state === 'active') this.#markReady(msg);
     }
     if (record.raw) msg.message = decode(record.raw);
   }

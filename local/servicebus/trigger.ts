@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
-import { hostError, hostLog } from '../log.js';
+import { hostDebug, hostError, hostLog } from '../log.js';
 import type { RpcTypedData } from '../core-types.js';
 import type { RegisteredFunction } from '../function-host.js';
 import type { InvokeRequest, Invoker } from '../invoke.js';
@@ -183,14 +183,21 @@ export class ServiceBusTriggerModule implements TriggerModule {
     } catch {
       failed = true; // the invoker logged it
     }
-    for (const message of messages) {
-      try {
-        if (failed) await receiver.abandonMessage(message);
-        else if (this.options.autoCompleteMessages) await receiver.completeMessage(message);
-      } catch (error) {
-        hostError(`Service Bus trigger '${entry.fn.name}': settling message ${String(message.messageId)} failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
+    if (!failed && !this.options.autoCompleteMessages) return;
+    // Settled together: one disposition per message, all in flight at once (the SDK pipelines them on the link).
+    await Promise.all(
+      messages.map(async (message) => {
+        try {
+          if (failed) await receiver.abandonMessage(message);
+          else await receiver.completeMessage(message);
+        } catch (error) {
+          // A function may settle a message of its batch itself (e.g. dead-letter a poison message by lock
+          // token); completing the rest then finds that one gone. Not a fault of the host.
+          if (!failed && isLockLost(error)) hostDebug(`Service Bus trigger '${entry.fn.name}': message ${String(message.messageId)} was already settled`);
+          else hostError(`Service Bus trigger '${entry.fn.name}': settling message ${String(message.messageId)} failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }),
+    );
   }
 
   async stop(): Promise<void> {
@@ -284,4 +291,9 @@ function messageMetadata(m: ServiceBusReceivedMessage): Record<string, unknown> 
     ApplicationProperties: props,
     UserProperties: props,
   };
+}
+
+function isLockLost(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'MessageLockLost' || /lock supplied is invalid/i.test(error instanceof Error ? error.message : '');
 }

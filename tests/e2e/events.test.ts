@@ -117,15 +117,16 @@ describe("from commit to webhook", () => {
   it("sends one email per enrollment, in the learner's language, to the development mailbox", async () => {
     const courseId = await publishedCourse();
     const learner = await signUp(app, db);
-    await call(app, "PATCH", "/v1/me", { token: learner.accessToken, body: { locale: "es" } });
-    expect((await call(app, "POST", `/v1/courses/${courseId}/enrollments`, { token: learner.accessToken })).status).toBe(201);
     type Mail = { to: string[]; subject: string; text: string };
     const mailsTo = async (address: string) =>
       ((await (await fetch(`${app.baseUrl}/admin/mailbox/messages`)).json()) as Mail[]).filter((m) => m.to.some((t) => t.includes(address)));
+    // Emails are written in the recipient's language at the time of sending: the welcome email goes out (in
+    // English) before the learner switches to Spanish. Registration answers before its event is published.
+    await until("the welcome email", async () => (await mailsTo(learner.email)).find((m) => m.subject.startsWith("Welcome to Ringlet")));
+    await call(app, "PATCH", "/v1/me", { token: learner.accessToken, body: { locale: "es" } });
+    expect((await call(app, "POST", `/v1/courses/${courseId}/enrollments`, { token: learner.accessToken })).status).toBe(201);
     const enrolled = await until("the enrollment email", async () => (await mailsTo(learner.email)).find((m) => m.subject.startsWith("Te has inscrito")));
     expect(enrolled.text).toContain("Events");
-    // The welcome email came before the locale changed: English.
-    await until("the welcome email", async () => (await mailsTo(learner.email)).find((m) => m.subject.startsWith("Welcome to Ringlet")));
     await new Promise((r) => setTimeout(r, 500));
     expect((await mailsTo(learner.email)).filter((m) => m.subject.startsWith("Te has inscrito"))).toHaveLength(1);
     const sent = await db.sql`select template, locale, status from email_deliveries where recipient = ${learner.email} order by template`;

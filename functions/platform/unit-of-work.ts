@@ -1,0 +1,70 @@
+import type { Executor, Transaction } from "../../domain/db/client.js";
+import { type Actor, type DomainContext, systemActor } from "../../domain/shared/context.js";
+import type { Logger } from "./log.js";
+import type { Platform } from "./platform.js";
+
+/** A domain context whose `db` is an open transaction. */
+export type TransactionalContext = DomainContext & { db: Transaction };
+
+/** How many after-commit steps (webhook sends, emails) run at once for one unit of work. */
+const AFTER_COMMIT_CONCURRENCY = 16;
+
+/**
+ * What one unit of domain work leaves to do once it commits: steps that must not hold the transaction
+ * (network calls) and, when it wrote outbox events, a relay kick so they leave now rather than at the sweep.
+ * Made fresh for every attempt: a rolled-back attempt's steps are dropped with it.
+ */
+export class AfterCommit {
+  #steps: (() => Promise<void>)[] = [];
+  #eventsRecorded = false;
+
+  readonly add = (step: () => Promise<void>): void => {
+    this.#steps.push(step);
+  };
+
+  readonly eventRecorded = (): void => {
+    this.#eventsRecorded = true;
+  };
+
+  get eventsRecorded(): boolean {
+    return this.#eventsRecorded;
+  }
+
+  /** Runs the steps (bounded concurrency; a failed step is logged, never thrown), then kicks the relay. */
+  async run(p: Platform, log?: Logger): Promise<void> {
+    const steps = this.#steps.splice(0);
+    let next = 0;
+    const worker = async () => {
+      while (next < steps.length) {
+        const step = steps[next++] as () => Promise<void>;
+        await step().catch((err: unknown) => log?.warn("after-commit step failed", { err }));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(AFTER_COMMIT_CONCURRENCY, steps.length) }, worker));
+    if (this.#eventsRecorded) p.relay.kick(log);
+  }
+}
+
+/** The context domain operations take, bound to `db` and reporting recorded events to `effects`. */
+export function domainContext<D extends Executor>(p: Platform, db: D, actor: Partial<Actor>, effects: AfterCommit): DomainContext & { db: D } {
+  return { db, now: p.clock, newId: p.newId, actor: { ...systemActor, ...actor }, onEventRecorded: effects.eventRecorded };
+}
+
+/**
+ * The one pipeline for domain work: a transaction (a savepoint inside `within`), a domain context with the
+ * clock, ids and actor, and after commit the queued steps and a relay kick. Requests, subscriptions, durable
+ * activities and timers all run their domain calls through here (or through `domainContext` + `AfterCommit`
+ * when, like a message batch, they put several actors in one transaction).
+ */
+export async function inUnitOfWork<T>(
+  p: Platform,
+  actor: Partial<Actor>,
+  work: (ctx: TransactionalContext, afterCommit: AfterCommit["add"]) => Promise<T>,
+  options: { log?: Logger; within?: Transaction } = {},
+): Promise<T> {
+  const effects = new AfterCommit();
+  const result = await (options.within ?? p.database.db).transaction((tx) => work(domainContext(p, tx, actor, effects), effects.add));
+  // Inside a caller's transaction nothing is committed yet: the caller's own pipeline runs the steps.
+  if (!options.within) await effects.run(p, options.log);
+  return result;
+}
