@@ -1,15 +1,17 @@
 // bench/activity: statements/s accepted by POST /api/v1/activity in batches of 1 and 50, with p95 latency,
 // beside a floor of the same Cosmos writes made directly through the SDK in the same run.
-// Usage: npm run bench:activity   (BENCH_STATEMENTS, BENCH_CONCURRENCY)
+// Usage: npm run bench:activity   (BENCH_STATEMENTS, BENCH_CONCURRENCY; BENCH_PROFILE_DIR=<dir> writes a CPU
+// profile of the runtime there when it stops)
 import { Agent } from "node:https";
 import { CosmosClient } from "@azure/cosmos";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
 import { startCosmosEndpoint } from "../local/services/cosmos.js";
-import { benchEnvironment, mintAccessToken, percentile, printTable } from "./environment.js";
+import { benchEnvironment, type BenchFigure, mintAccessToken, percentile, printTable, recordResults } from "./environment.js";
 
 const total = Number(process.env.BENCH_STATEMENTS ?? 2000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const profileDir = process.env.BENCH_PROFILE_DIR;
 
 const statement = (n: number, lessonId: string) => ({ id: `b-${n}`, verb: "viewed", object: { type: "lesson", id: lessonId }, timestamp: new Date().toISOString() });
 
@@ -33,7 +35,8 @@ async function run(requests: number, send: (i: number) => Promise<void>): Promis
 const cosmos = await startCosmosEndpoint({ port: 0 });
 const bench = await benchEnvironment();
 try {
-  const base = await bench.serve(["dist/local/cli.js", "start"], "/api/health", { CosmosConnection: cosmos.connectionString });
+  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  const base = await bench.serve([...profile, "dist/local/cli.js", "start"], "/api/health", { CosmosConnection: cosmos.connectionString });
   const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
   const userId = uuidv7();
   await sql`insert into users (id, email, display_name) values (${userId}, ${`bench-${userId}@example.test`}, 'Bench')`;
@@ -46,6 +49,7 @@ try {
   await sql.end();
   const token = await mintAccessToken(userId);
   const rows: string[][] = [];
+  const measured: { batch: number; perSecond: number; p95: number }[] = [];
   let offset = 0;
   for (const batch of [1, 50]) {
     const requests = Math.max(1, Math.floor(total / batch));
@@ -56,10 +60,12 @@ try {
       await res.arrayBuffer();
     });
     offset += requests * batch;
+    measured.push({ batch, perSecond: ((requests * batch) / r.wallMs) * 1000, p95: percentile(r.times, 95) });
     rows.push([`POST /api/v1/activity, batch ${batch}`, String(requests * batch), (((requests * batch) / r.wallMs) * 1000).toFixed(0), `${percentile(r.times, 50).toFixed(1)} ms`, `${percentile(r.times, 95).toFixed(1)} ms`]);
   }
   // The floor: the same creates straight through the SDK, one statement per call.
-  const client = new CosmosClient({ connectionString: cosmos.connectionString, agent: new Agent({ rejectUnauthorized: false }) });
+  // The app's client settings for a loopback endpoint (self-signed certificate, connections kept alive).
+  const client = new CosmosClient({ connectionString: cosmos.connectionString, agent: new Agent({ rejectUnauthorized: false, keepAlive: true }) });
   const { database } = await client.databases.createIfNotExists({ id: "bench-floor" });
   const { container } = await database.containers.createIfNotExists({ id: "activity", partitionKey: { paths: ["/learnerId"] } });
   const floor = await run(Math.min(total, 2000), async (i) => {
@@ -68,6 +74,13 @@ try {
   rows.unshift(["SDK create, direct (floor)", String(Math.min(total, 2000)), ((Math.min(total, 2000) / floor.wallMs) * 1000).toFixed(0), `${percentile(floor.times, 50).toFixed(1)} ms`, `${percentile(floor.times, 95).toFixed(1)} ms`]);
   console.log(`\nbench/activity: ${concurrency} requests in flight, local Cosmos endpoint, node ${process.version}\n`);
   printTable(["path", "statements", "statements/s", "p50 per request", "p95 per request"], rows);
+  const floorPerSecond = (Math.min(total, 2000) / floor.wallMs) * 1000;
+  const figures: BenchFigure[] = [{ measure: "SDK create, direct (floor)", value: floorPerSecond, unit: "statements/s" }];
+  for (const m of measured) {
+    figures.push({ measure: `POST /api/v1/activity, batch ${m.batch}`, value: m.perSecond, unit: "statements/s", floor: floorPerSecond, ...(m.batch === 1 ? { target: ">= 0.8x" } : {}) });
+    figures.push({ measure: `POST /api/v1/activity, batch ${m.batch}, p95`, value: m.p95, unit: "ms" });
+  }
+  recordResults("activity", figures);
 } finally {
   await bench.close();
   await cosmos.stop();

@@ -20,6 +20,8 @@ export interface AnalyticsStore {
   learners(courseId: string): Promise<LearnerRecord[]>;
   /** Marks the learner active in the course on each date (idempotent). */
   markActive(courseId: string, learnerId: string, dates: readonly string[]): Promise<void>;
+  /** True when this store already wrote that marker (a per-instance memory: false says nothing). */
+  wasMarked(courseId: string, learnerId: string, date: string): boolean;
   /** The (learner, date) markers of the course within [from, to]. */
   activeMarkers(courseId: string, from: string, to: string): Promise<{ learnerId: string; date: string }[]>;
   countActive(courseId: string, date: string): Promise<number>;

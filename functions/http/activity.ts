@@ -24,9 +24,14 @@ route({
     const learnerId = ctx.principal.userId as string;
     const storedAt = ctx.now().toISOString();
     const statements: StoredStatement[] = body.statements.map((st) => ({ ...st, learnerId, source: "client", storedAt }));
-    const result = await ctx.platform.activity.append(learnerId, statements);
+    const analytics = ctx.platform.analytics;
+    // The store write and the lookups behind the active-day markers are independent: one wait, not two.
+    const [result, days] = await Promise.all([
+      ctx.platform.activity.append(learnerId, statements),
+      statementDays(ctx.db, learnerId, body.statements, ctx.now(), (courseId, date) => analytics.wasMarked(courseId, learnerId, date)),
+    ]);
     // The days this learner was active in their courses feed the course analytics (idempotent markers).
-    await markStatementDays(ctx.platform.analytics, learnerId, await statementDays(ctx.db, learnerId, body.statements, ctx.now()));
+    await markStatementDays(analytics, learnerId, days);
     for (const st of body.statements.filter((s) => s.verb === "completed" && s.object.type === "lesson")) {
       // A lesson the learner cannot complete (locked, hidden, not theirs) is stored as activity but changes no progress.
       await ctx.transaction((tx) => completeLesson(ctx.domain(tx), st.object.id, learnerId)).catch((err: unknown) => ctx.log.warn("completed statement not applied", { err }));

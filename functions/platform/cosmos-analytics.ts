@@ -75,6 +75,9 @@ export function cosmosAnalyticsStore(container: () => Promise<Container>): Analy
         }),
       );
     },
+    wasMarked(courseId, learnerId, date) {
+      return marked.has(`${courseId}|${learnerId}|${date}`);
+    },
     async activeMarkers(courseId, from, to) {
       const c = await container();
       const { resources } = await c.items
