@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, max } from "drizzle-orm";
+import { and, asc, desc, eq, max, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { assessmentExtensions, assessmentKeys, assessments, attempts, gradeCategories, grades, manualScores } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
@@ -26,50 +26,50 @@ export interface GradingOutcome {
 /**
  * Loads a submission with the assessment, its current key and every submitted attempt of the learner, and
  * computes the grade with the pure domain functions. Reads only; recording is separate.
+ * Three statements whatever the attempt count: the submission with everything it joins to one row, then its
+ * learner's submitted attempts and their manual scores (issued together, so inside a transaction postgres.js
+ * pipelines them on the one connection).
  */
 export async function gradeSubmission(db: Executor, submissionId: string): Promise<GradingOutcome | null> {
-  const [sub] = await db.select().from(attempts).where(eq(attempts.id, submissionId));
-  if (!sub || sub.status !== "submitted") return null;
-  const [a] = await db.select().from(assessments).where(eq(assessments.id, sub.assessmentId));
-  if (!a) return null;
-  const [key] = await db
-    .select()
-    .from(assessmentKeys)
-    .where(and(eq(assessmentKeys.assessmentId, a.id), eq(assessmentKeys.version, a.keyVersion)));
-  const [ext] = await db
-    .select()
-    .from(assessmentExtensions)
-    .where(and(eq(assessmentExtensions.assessmentId, a.id), eq(assessmentExtensions.userId, sub.userId)));
-  const all = await db
-    .select()
+  const [row] = await db
+    .select({
+      sub: attempts,
+      a: assessments,
+      keys: assessmentKeys.keys,
+      extendedDue: assessmentExtensions.dueAt,
+      categoryWeight: gradeCategories.weightPercent,
+      // Assessments sharing the category (the category's weight is split between them), for the explanation.
+      peers: sql<number>`(select count(*)::int from ${assessments} as peer where peer.course_id = ${assessments.courseId} and peer.category = ${assessments.category})`,
+    })
     .from(attempts)
-    .where(and(eq(attempts.assessmentId, a.id), eq(attempts.userId, sub.userId), eq(attempts.status, "submitted")))
-    .orderBy(asc(attempts.number));
-  const manual = await db.select().from(manualScores).where(eq(manualScores.submissionId, submissionId));
-  const manualFor = async (attemptId: string) =>
-    attemptId === submissionId ? manual : await db.select().from(manualScores).where(eq(manualScores.submissionId, attemptId));
-  const scored = [];
-  for (const attempt of all) {
-    const m = Object.fromEntries((await manualFor(attempt.id)).map((s) => [s.itemId, { points: s.points, feedback: s.feedback }]));
-    scored.push({ attemptId: attempt.id, submittedAt: attempt.submittedAt as Date, items: scoreItems(a.items, key?.keys ?? {}, attempt.answers, m) });
-  }
+    .innerJoin(assessments, eq(assessments.id, attempts.assessmentId))
+    .leftJoin(assessmentKeys, and(eq(assessmentKeys.assessmentId, assessments.id), eq(assessmentKeys.version, assessments.keyVersion)))
+    .leftJoin(assessmentExtensions, and(eq(assessmentExtensions.assessmentId, assessments.id), eq(assessmentExtensions.userId, attempts.userId)))
+    .leftJoin(gradeCategories, and(eq(gradeCategories.courseId, assessments.courseId), eq(gradeCategories.name, assessments.category)))
+    .where(eq(attempts.id, submissionId));
+  if (!row || row.sub.status !== "submitted") return null;
+  const { sub, a } = row;
+  const learnerSubmitted = and(eq(attempts.assessmentId, a.id), eq(attempts.userId, sub.userId), eq(attempts.status, "submitted"));
+  const [all, manual] = await Promise.all([
+    db.select().from(attempts).where(learnerSubmitted).orderBy(asc(attempts.number)),
+    db
+      .select({ submissionId: manualScores.submissionId, itemId: manualScores.itemId, points: manualScores.points, feedback: manualScores.feedback })
+      .from(manualScores)
+      .innerJoin(attempts, eq(attempts.id, manualScores.submissionId))
+      .where(learnerSubmitted),
+  ]);
+  const scored = all.map((attempt) => {
+    const m = Object.fromEntries(manual.filter((s) => s.submissionId === attempt.id).map((s) => [s.itemId, { points: s.points, feedback: s.feedback }]));
+    return { attemptId: attempt.id, submittedAt: attempt.submittedAt as Date, items: scoreItems(a.items, row.keys ?? {}, attempt.answers, m) };
+  });
   const own = scored.find((s) => s.attemptId === submissionId);
-  // The category's weight, shared by the assessments in it, for the last step of the explanation.
-  const [category] = await db
-    .select({ weight: gradeCategories.weightPercent })
-    .from(gradeCategories)
-    .where(and(eq(gradeCategories.courseId, a.courseId), eq(gradeCategories.name, a.category)));
-  const [peers] = await db
-    .select({ n: count() })
-    .from(assessments)
-    .where(and(eq(assessments.courseId, a.courseId), eq(assessments.category, a.category)));
   const grade = finalGrade({
     attempts: scored,
     due: a.dueAt,
-    extendedDue: ext?.dueAt ?? null,
+    extendedDue: row.extendedDue ?? null,
     late: a.latePolicy,
     scoring: a.scoringPolicy,
-    ...(category ? { contribution: { category: a.category, categoryWeightPercent: category.weight, itemsInCategory: peers?.n ?? 1 } } : {}),
+    ...(row.categoryWeight !== null ? { contribution: { category: a.category, categoryWeightPercent: row.categoryWeight, itemsInCategory: row.peers ?? 1 } } : {}),
   });
   return {
     submissionId,
@@ -120,6 +120,24 @@ export async function recordGrade(ctx: DomainContext, outcome: GradingOutcome, v
     data: { gradeId: id, submissionId: outcome.submissionId, assessmentId: outcome.assessmentId, courseId: outcome.courseId, userId: outcome.userId, version, percent: outcome.grade.percent },
   });
   return ok({ gradeId: id, first: true });
+}
+
+export type AutoGradeOutcome =
+  | { kind: "recorded"; gradeId: string; first: boolean; percent: number | null }
+  | { kind: "needs-grader"; waitingItems: string[]; courseId: string; assessmentId: string };
+
+/**
+ * Grades a submission and, when no item waits for a person, records the grade version in the same
+ * transaction: the whole automatic path in one unit of work. With items waiting for a grader it records
+ * nothing and says which. Null when the submission is not submitted (or does not exist).
+ */
+export async function gradeAndRecord(ctx: DomainContext, submissionId: string, version: number): Promise<Result<AutoGradeOutcome, "GRADE_PENDING"> | null> {
+  const outcome = await gradeSubmission(ctx.db, submissionId);
+  if (!outcome) return null;
+  if (outcome.waitingItems.length > 0) return ok({ kind: "needs-grader", waitingItems: outcome.waitingItems, courseId: outcome.courseId, assessmentId: outcome.assessmentId });
+  const recorded = await recordGrade(ctx, outcome, version);
+  if (!recorded.ok) return recorded;
+  return ok({ kind: "recorded", gradeId: recorded.value.gradeId, first: recorded.value.first, percent: outcome.grade.percent });
 }
 
 export async function nextGradeVersion(db: Executor, submissionId: string): Promise<number> {

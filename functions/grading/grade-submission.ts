@@ -1,6 +1,6 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import { gradeSubmission, recordGrade } from "../../domain/grading/grade-submission.js";
+import { type AutoGradeOutcome, gradeAndRecord, gradeSubmission } from "../../domain/grading/grade-submission.js";
 import { recordEvent } from "../../domain/outbox/record-event.js";
 import { createLogger } from "../platform/log.js";
 import { inDomainTransaction } from "../platform/domain-transaction.js";
@@ -13,6 +13,12 @@ export interface GradingInput {
   /** How long graders have before the escalation reminder (hours). */
   gradingSlaHours: number;
   traceparent: string | null;
+  /**
+   * Set by every start since the one-step path: the first activity grades and, when nobody needs to grade by
+   * hand, records at once. Instances started before it have no flag and replay the load step they recorded
+   * (an orchestrator must ask for the same activities on replay; essays can wait days for a grader).
+   */
+  oneStep?: boolean;
 }
 
 export const gradingInstanceId = (submissionId: string) => `grade-${submissionId}`;
@@ -23,6 +29,20 @@ const loadSubmission = df.app.activity("grading-load", {
     const outcome = await gradeSubmission(platform().database.db, submissionId);
     if (!outcome) throw new Error(`submission ${submissionId} is not submitted or does not exist`);
     return { waitingItems: outcome.waitingItems, courseId: outcome.courseId, assessmentId: outcome.assessmentId };
+  },
+});
+
+/** The automatic path in one unit of work: grade, and record when no item needs a person (see gradeAndRecord). */
+const gradeAutomatically = df.app.activity("grading-auto", {
+  handler: async (input: { submissionId: string; version: number; traceparent: string | null }): Promise<AutoGradeOutcome> => {
+    const outcome = await inDomainTransaction(platform(), { traceparent: input.traceparent }, (ctx) => gradeAndRecord(ctx, input.submissionId, input.version));
+    if (!outcome) throw new Error(`submission ${input.submissionId} is not submitted or does not exist`);
+    // A final grade without a percent (a manual score withdrawn meanwhile): fail so the retry policy re-reads.
+    if (!outcome.ok) throw new Error(outcome.error.detail ?? outcome.error.code);
+    if (outcome.value.kind === "recorded" && outcome.value.first) {
+      createLogger({ level: platform().settings.LOG_LEVEL, fields: { activity: "grading-auto" } }).info("grade recorded", { gradeId: outcome.value.gradeId, submissionId: input.submissionId });
+    }
+    return outcome.value;
   },
 });
 
@@ -42,26 +62,38 @@ const tellGraders = df.app.activity("grading-notify", {
 
 const recordFinalGrade = df.app.activity("grading-record", {
   handler: async (input: { submissionId: string; version: number; traceparent: string | null }) => {
-    const outcome = await gradeSubmission(platform().database.db, input.submissionId);
+    const outcome = await inDomainTransaction(platform(), { traceparent: input.traceparent }, (ctx) => gradeAndRecord(ctx, input.submissionId, input.version));
     if (!outcome) throw new Error(`submission ${input.submissionId} vanished`);
-    const recorded = await inDomainTransaction(platform(), { traceparent: input.traceparent }, (ctx) => recordGrade(ctx, outcome, input.version));
-    // A pending grade here means a manual score was withdrawn meanwhile: fail so the retry policy re-reads.
-    if (!recorded.ok) throw new Error(recorded.error.detail ?? recorded.error.code);
-    createLogger({ level: platform().settings.LOG_LEVEL, fields: { activity: "grading-record" } }).info("grade recorded", { ...recorded.value, submissionId: input.submissionId });
-    return { gradeId: recorded.value.gradeId, percent: outcome.grade.percent };
+    // Not recorded here means a manual score was withdrawn meanwhile: fail so the retry policy re-reads.
+    if (!outcome.ok) throw new Error(outcome.error.detail ?? outcome.error.code);
+    if (outcome.value.kind !== "recorded") throw new Error(`items ${outcome.value.waitingItems.join(", ")} of submission ${input.submissionId} wait for a grader again`);
+    createLogger({ level: platform().settings.LOG_LEVEL, fields: { activity: "grading-record" } }).info("grade recorded", { gradeId: outcome.value.gradeId, first: outcome.value.first, submissionId: input.submissionId });
+    return { gradeId: outcome.value.gradeId, percent: outcome.value.percent };
   },
 });
 
 const retry = new df.RetryOptions(2_000, 5);
 
 /**
- * gradeSubmission: load → (tell graders, then wait for their scores raced against an escalation timer,
+ * gradeSubmission: grade, recording at once when no item needs a person (one activity: the common case) →
+ * otherwise (tell graders, then wait for their scores raced against an escalation timer,
  * reminding them each time it fires) → record the grade (idempotent per version; writes grade.published).
  * Deterministic: time only from context.df.currentUtcDateTime, no I/O outside activities.
  */
 const orchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<GradingInput>();
-  let state = yield loadSubmission(input.submissionId);
+  let state: { waitingItems: string[]; courseId: string; assessmentId: string };
+  if (input.oneStep) {
+    context.df.setCustomStatus({ phase: "recording" });
+    const first: AutoGradeOutcome = yield gradeAutomatically({ submissionId: input.submissionId, version: input.version, traceparent: input.traceparent }).withRetry(retry);
+    if (first.kind === "recorded") {
+      context.df.setCustomStatus({ phase: "graded", gradeId: first.gradeId });
+      return { gradeId: first.gradeId, percent: first.percent };
+    }
+    state = first;
+  } else {
+    state = yield loadSubmission(input.submissionId);
+  }
   if (state.waitingItems.length > 0) {
     context.df.setCustomStatus({ phase: "waiting-for-grader", items: state.waitingItems });
     yield tellGraders({ ...input, courseId: state.courseId, assessmentId: state.assessmentId, items: state.waitingItems, overdue: false });

@@ -12,6 +12,7 @@ import { FunctionInvocationError, type Invoker } from '../invoke.js';
 import { hostError, hostLog } from '../log.js';
 import type { FunctionHost, RegisteredFunction } from '../function-host.js';
 import type { RpcTypedData } from '../core-types.js';
+import { Limiter } from './limiter.js';
 import type { InstanceStore } from './store.js';
 import {
   ActionType,
@@ -45,6 +46,10 @@ export class StartError extends Error {
 export interface EngineOptions {
   store: InstanceStore;
   now?: () => Date;
+  /** host.json durableTask.maxConcurrentActivityFunctions (the extension's default: 10 per processor). */
+  maxConcurrentActivityFunctions?: number;
+  /** host.json durableTask.maxConcurrentOrchestratorFunctions: orchestrator episodes running at once. */
+  maxConcurrentOrchestratorFunctions?: number;
 }
 
 export interface ListFilter {
@@ -64,6 +69,10 @@ export class DurableEngine {
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #store: InstanceStore;
   readonly #now: () => Date;
+  readonly #activitySlots: Limiter;
+  readonly #episodeSlots: Limiter;
+  /** Function lookups by lower-cased name and trigger kind (every episode and activity asks). */
+  readonly #functionsByKind = new Map<string, RegisteredFunction | null>();
   #stopped = false;
   #started = false;
 
@@ -74,6 +83,8 @@ export class DurableEngine {
   ) {
     this.#store = options.store;
     this.#now = options.now ?? (() => new Date());
+    this.#activitySlots = new Limiter(Math.max(1, options.maxConcurrentActivityFunctions ?? 10));
+    this.#episodeSlots = new Limiter(Math.max(1, options.maxConcurrentOrchestratorFunctions ?? 10));
   }
 
   get storeKind(): string {
@@ -126,17 +137,28 @@ export class DurableEngine {
   }
 
   #orchestrator(name: string): RegisteredFunction | undefined {
-    for (const fn of this.host.functions.values()) {
-      if (fn.name.toLowerCase() === name.toLowerCase() && String(fn.trigger.type).toLowerCase() === 'orchestrationtrigger') return fn;
-    }
-    return undefined;
+    return this.#function(name, 'orchestrationtrigger');
   }
 
   #activity(name: string): RegisteredFunction | undefined {
-    for (const fn of this.host.functions.values()) {
-      if (fn.name.toLowerCase() === name.toLowerCase() && String(fn.trigger.type).toLowerCase() === 'activitytrigger') return fn;
+    return this.#function(name, 'activitytrigger');
+  }
+
+  #function(name: string, triggerType: string): RegisteredFunction | undefined {
+    const key = `${triggerType}\n${name.toLowerCase()}`;
+    let fn = this.#functionsByKind.get(key);
+    if (fn === undefined) {
+      fn = null;
+      for (const candidate of this.host.functions.values()) {
+        if (candidate.name.toLowerCase() === name.toLowerCase() && String(candidate.trigger.type).toLowerCase() === triggerType) {
+          fn = candidate;
+          break;
+        }
+      }
+      // Only hits are remembered: functions register before the engine starts, but a miss stays cheap to redo.
+      if (fn) this.#functionsByKind.set(key, fn);
     }
-    return undefined;
+    return fn ?? undefined;
   }
 
   /**
@@ -346,7 +368,7 @@ export class DurableEngine {
       maximumShortTimerDuration: '6.00:00:00',
       defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
     };
-    const result = await this.#invokeOrchestrator(fn, payload);
+    const result = await this.#episodeSlots.run(() => this.#invokeOrchestrator(fn, payload));
     if (this.#instances.get(state.instanceId) !== state || isTerminal(state.status)) return; // terminated or purged meanwhile
     if ('failure' in result) {
       this.#fail(state, result.failure);
@@ -706,10 +728,17 @@ export class DurableEngine {
       event = { ...base, EventType: EventType.TaskFailed, Timestamp: this.#now().toISOString(), Reason: `The function '${task.name}' doesn't exist.`, Details: '' };
     } else {
       try {
-        const { response } = await this.invoker.invoke(fn.name, {
-          inputData: [{ name: fn.triggerName, data: task.input === undefined ? null : { string: task.input } }],
-          reason: `Durable activity for orchestration instance '${instanceId}'`,
+        const response = await this.#activitySlots.run(async () => {
+          // Still queued when the runtime stopped: left open, so the next start runs it.
+          if (this.#stopped) return undefined;
+          return (
+            await this.invoker.invoke(fn.name, {
+              inputData: [{ name: fn.triggerName, data: task.input === undefined ? null : { string: task.input } }],
+              reason: `Durable activity for orchestration instance '${instanceId}'`,
+            })
+          ).response;
         });
+        if (!response) return;
         event = { ...base, EventType: EventType.TaskCompleted, Timestamp: this.#now().toISOString(), Result: resultJson(response.returnValue) };
       } catch (error) {
         const cause = error instanceof FunctionInvocationError ? error.cause : error;

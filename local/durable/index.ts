@@ -1,6 +1,7 @@
 // Durable Functions in the local runtime: the engine, the orchestrationTrigger/activityTrigger trigger modules,
 // the durableClient input binding and the HTTP API. The runtime creates one DurableModule per start.
 import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostLog } from '../log.js';
@@ -17,21 +18,38 @@ export interface DurableSettings {
   taskHubName: string;
   /** "memory" or an absolute directory. */
   dataDir: string;
+  maxConcurrentActivityFunctions: number;
+  maxConcurrentOrchestratorFunctions: number;
 }
 
 function resolveReferences(value: string, env: NodeJS.ProcessEnv): string {
   return value.replace(/%([^%]+)%/g, (whole, name: string) => env[name] ?? whole);
 }
 
-/** host.json `extensions.durableTask.hubName` (`%NAME%` resolved; Core Tools' local default "TestHubName") and LOCAL_DURABLE_DATA. */
+/** A positive whole number from host.json, or the extension's default (10 per processor). */
+function concurrency(value: unknown): number {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 10 * cpus().length;
+}
+
+/**
+ * host.json `extensions.durableTask`: `hubName` (`%NAME%` resolved; Core Tools' local default "TestHubName"),
+ * `maxConcurrentActivityFunctions` / `maxConcurrentOrchestratorFunctions`; and LOCAL_DURABLE_DATA.
+ */
 export function readDurableSettings(appRoot: string, env: NodeJS.ProcessEnv = process.env): DurableSettings {
   const file = path.join(appRoot, 'host.json');
-  const json = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { extensions?: { durableTask?: { hubName?: unknown } } }) : {};
-  const hub = json.extensions?.durableTask?.hubName;
+  const json = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { extensions?: { durableTask?: Record<string, unknown> } }) : {};
+  const durableTask = json.extensions?.durableTask ?? {};
+  const hub = durableTask.hubName;
   const taskHubName = typeof hub === 'string' && hub.trim() !== '' ? resolveReferences(hub, env) : 'TestHubName';
   const data = env.LOCAL_DURABLE_DATA;
   const dataDir = data === 'memory' ? 'memory' : data ? path.resolve(appRoot, data) : path.join(appRoot, '.local-data', 'durable');
-  return { taskHubName, dataDir };
+  return {
+    taskHubName,
+    dataDir,
+    maxConcurrentActivityFunctions: concurrency(durableTask.maxConcurrentActivityFunctions),
+    maxConcurrentOrchestratorFunctions: concurrency(durableTask.maxConcurrentOrchestratorFunctions),
+  };
 }
 
 let active: DurableModule | undefined;
@@ -55,7 +73,11 @@ export class DurableModule {
   constructor(host: FunctionHost, invoker: Invoker, settings: DurableSettings) {
     this.settings = settings;
     const store: InstanceStore = settings.dataDir === 'memory' ? new MemoryInstanceStore() : new DirectoryInstanceStore(settings.dataDir);
-    const engine = new DurableEngine(host, invoker, { store });
+    const engine = new DurableEngine(host, invoker, {
+      store,
+      maxConcurrentActivityFunctions: settings.maxConcurrentActivityFunctions,
+      maxConcurrentOrchestratorFunctions: settings.maxConcurrentOrchestratorFunctions,
+    });
     this.engine = engine;
     const orchestrations: TriggerModule = {
       triggerType: 'orchestrationTrigger',
@@ -71,7 +93,8 @@ export class DurableModule {
         const hasDurable = [...host.functions.values()].some((fn) => /^(orchestration|activity)trigger$/i.test(String(fn.trigger.type)));
         if (hasDurable)
           hostLog(
-          `Durable Functions: task hub '${settings.taskHubName}', ${settings.dataDir === 'memory' ? 'instances kept in memory' : `instances in ${settings.dataDir}`}.`,
+          `Durable Functions: task hub '${settings.taskHubName}', ${settings.dataDir === 'memory' ? 'instances kept in memory' : `instances in ${settings.dataDir}`}, ` +
+            `up to ${settings.maxConcurrentActivityFunctions} activities and ${settings.maxConcurrentOrchestratorFunctions} orchestrator episodes at once.`,
         );
         return Promise.resolve();
       },
