@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { and, arrayContains, asc, eq, gt, isNotNull, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, lte, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { webhookDeliveries, webhooks } from "../db/schema/index.js";
 import type { EventEnvelope } from "../events/catalog.js";
@@ -53,24 +53,30 @@ export async function findWebhook(db: Executor, id: string): Promise<WebhookRow 
   return row ?? null;
 }
 
+/** A planned delivery with its endpoint: what a sender needs, without reading either back. */
+export interface PlannedDelivery {
+  delivery: DeliveryRow;
+  webhook: WebhookRow;
+}
+
+const takes = (w: WebhookRow, type: string) => w.eventTypes.length === 0 || w.eventTypes.includes(type);
+
 /**
- * One pending delivery per active endpoint whose filter takes the event; a redelivered event plans nothing
- * new. The caller sends them at once; their first retry is due only after `leaseSeconds`, so the retry
- * timer picks one up only when that first attempt never got recorded (a crash), never alongside it.
+ * One pending delivery per active endpoint whose filter takes the event, for a batch of events in two
+ * statements (the endpoints, then every delivery); a redelivered event plans nothing new. The caller sends
+ * them at once; their first retry is due only after `leaseSeconds`, so the retry timer picks one up only when
+ * that first attempt never got recorded (a crash), never alongside it.
  */
-export async function planDeliveries(ctx: DomainContext, event: EventEnvelope, leaseSeconds: number): Promise<string[]> {
-  const targets = await ctx.db
-    .select({ id: webhooks.id })
-    .from(webhooks)
-    .where(and(eq(webhooks.active, true), or(sql`cardinality(${webhooks.eventTypes}) = 0`, arrayContains(webhooks.eventTypes, [event.type]))));
-  if (targets.length === 0) return [];
+export async function planDeliveriesFor(ctx: DomainContext, events: EventEnvelope[], leaseSeconds: number): Promise<PlannedDelivery[]> {
+  if (events.length === 0) return [];
+  const endpoints = await ctx.db.select().from(webhooks).where(eq(webhooks.active, true));
   const now = ctx.now();
-  const rows = await ctx.db
-    .insert(webhookDeliveries)
-    .values(
-      targets.map((t) => ({
+  const values = events.flatMap((event) =>
+    endpoints
+      .filter((w) => takes(w, event.type))
+      .map((w) => ({
         id: ctx.newId(),
-        webhookId: t.id,
+        webhookId: w.id,
         eventId: event.id,
         eventType: event.type,
         payload: event,
@@ -78,10 +84,16 @@ export async function planDeliveries(ctx: DomainContext, event: EventEnvelope, l
         createdAt: now,
         updatedAt: now,
       })),
-    )
-    .onConflictDoNothing()
-    .returning({ id: webhookDeliveries.id });
-  return rows.map((r) => r.id);
+  );
+  if (values.length === 0) return [];
+  const rows = await ctx.db.insert(webhookDeliveries).values(values).onConflictDoNothing().returning();
+  const byId = new Map(endpoints.map((w) => [w.id, w]));
+  return rows.map((delivery) => ({ delivery, webhook: byId.get(delivery.webhookId) as WebhookRow }));
+}
+
+/** `planDeliveriesFor` one event; the planned delivery ids. */
+export async function planDeliveries(ctx: DomainContext, event: EventEnvelope, leaseSeconds: number): Promise<string[]> {
+  return (await planDeliveriesFor(ctx, [event], leaseSeconds)).map((p) => p.delivery.id);
 }
 
 export interface AttemptOutcome {
@@ -91,26 +103,28 @@ export interface AttemptOutcome {
   error: string | null;
 }
 
-/** Records one attempt: delivered, or retried later with exponential backoff, or given up after maxAttempts. */
+/**
+ * Records one attempt in one statement: delivered, or retried later with exponential backoff (from the
+ * attempt count stored, so concurrent recorders cannot lose an attempt), or given up after maxAttempts.
+ */
 export async function recordAttempt(db: Executor, deliveryId: string, outcome: AttemptOutcome, now: Date, policy: RetryPolicy): Promise<DeliveryRow | null> {
-  const [current] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId));
-  if (!current) return null;
-  const attempts = current.attempts + 1;
-  const delay = Math.min(policy.baseDelaySeconds * 2 ** (attempts - 1), policy.maxDelaySeconds);
-  const status = outcome.ok ? "succeeded" : attempts >= policy.maxAttempts ? "failed" : "pending";
+  const t = webhookDeliveries;
+  const attempts = sql`${t.attempts} + 1`;
+  const givesUp = sql`${attempts} >= ${policy.maxAttempts}`;
+  const delaySeconds = sql`least(${policy.baseDelaySeconds}::float8 * power(2, ${t.attempts}), ${policy.maxDelaySeconds}::float8)`;
   const [row] = await db
-    .update(webhookDeliveries)
+    .update(t)
     .set({
-      attempts,
-      status,
+      attempts: sql`${attempts}`,
+      status: outcome.ok ? "succeeded" : sql`case when ${givesUp} then 'failed' else 'pending' end`,
       lastStatusCode: outcome.statusCode,
       lastLatencyMs: Math.round(outcome.latencyMs),
       lastError: outcome.error?.slice(0, 1000) ?? null,
-      nextAttemptAt: status === "pending" ? new Date(now.getTime() + delay * 1000) : null,
+      nextAttemptAt: outcome.ok ? null : sql`case when ${givesUp} then null else ${now.toISOString()}::timestamptz + make_interval(secs => ${delaySeconds}) end`,
       ...(outcome.ok ? { deliveredAt: now } : {}),
       updatedAt: now,
     })
-    .where(eq(webhookDeliveries.id, deliveryId))
+    .where(eq(t.id, deliveryId))
     .returning();
   return row ?? null;
 }

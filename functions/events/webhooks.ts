@@ -1,14 +1,14 @@
-import { planDeliveries } from "../../domain/webhooks/webhooks.js";
+import { planDeliveriesFor } from "../../domain/webhooks/webhooks.js";
 import { subscriptionHandler } from "../platform/subscription.js";
-import { attemptDeliveries, deliveryLeaseSeconds } from "../platform/webhook-dispatch.js";
+import { attemptPlanned, deliveryLeaseSeconds } from "../platform/webhook-dispatch.js";
 
-// The `webhooks` subscription takes every event: plan one delivery per matching endpoint in the inbox
-// transaction, then send them once that commits (a failure is retried by the webhook-retries timer).
+// The `webhooks` subscription takes every event: plan one delivery per matching endpoint for the whole batch in
+// the inbox transaction, then send them once that commits (a failure is retried by the webhook-retries timer).
 subscriptionHandler({
   name: "deliver-webhooks-on-event",
   subscription: "webhooks",
-  handle: async (event, ctx) => {
-    const planned = await planDeliveries(ctx.domain, event, deliveryLeaseSeconds(ctx.platform));
-    if (planned.length > 0) ctx.afterCommit(() => attemptDeliveries(ctx.platform, planned, ctx.log));
+  handleMany: async (events, ctx) => {
+    const planned = await planDeliveriesFor(ctx.domain(events[0] as (typeof events)[number]), events, deliveryLeaseSeconds(ctx.platform));
+    for (const delivery of planned) ctx.afterCommit(() => attemptPlanned(ctx.platform, delivery, ctx.log));
   },
 });

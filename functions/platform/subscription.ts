@@ -24,15 +24,39 @@ export interface HandlerContext {
   invocation: InvocationContext;
 }
 
-export interface SubscriptionSpec {
+/** What a batch handler gets: the batch's transaction, a domain context per event, and the shared pipeline parts. */
+export interface BatchHandlerContext {
+  tx: Transaction;
+  /** The domain context for one event of the batch (its actor and trace). */
+  domain(event: EventEnvelope): DomainContext;
+  log: Logger;
+  platform: Platform;
+  afterCommit(fn: () => Promise<void>): void;
+  invocation: InvocationContext;
+}
+
+interface SubscriptionBase {
   /** The function's name, for its reaction: `emails-on-event`. */
   name: string;
   subscription: string;
   /** Extra input bindings the handler reads through `ctx.invocation` (e.g. `df.input.durableClient()`). */
   extraInputs?: FunctionInput[];
-  /** Runs once per event, in the transaction that records the event in the inbox. Throw to retry. */
-  handle(event: EventEnvelope & { type: EventType }, ctx: HandlerContext): Promise<void>;
 }
+
+export type SubscriptionSpec = SubscriptionBase &
+  (
+    | {
+        /** Runs once per event, in the transaction that records the event in the inbox. Throw to retry. */
+        handle(event: EventEnvelope & { type: EventType }, ctx: HandlerContext): Promise<void>;
+      }
+    | {
+        /**
+         * Runs once per batch with the events seen for the first time, in the transaction that records them in
+         * the inbox (after a failure, once per event). For work that is cheaper in bulk. Throw to retry.
+         */
+        handleMany(events: (EventEnvelope & { type: EventType })[], ctx: BatchHandlerContext): Promise<void>;
+      }
+  );
 
 /** A message that is not a valid event: it cannot get better by retrying. */
 export class PoisonMessage extends Error {
@@ -188,15 +212,36 @@ async function handleBatch(p: Platform, spec: SubscriptionSpec, events: Parsed[]
   };
   const entries = (list: Parsed[]) => list.map((e) => ({ id: e.event.id, type: e.event.type }));
 
+  /** The new events' handling, in the transaction that recorded them in the inbox. */
+  const run = async (fresh: Parsed[], tx: Transaction, effects: AfterCommit) => {
+    if ("handleMany" in spec) {
+      if (fresh.length === 0) return;
+      const byEvent = new Map(fresh.map((f) => [f.event, f]));
+      await spec.handleMany(
+        fresh.map((f) => f.event),
+        {
+          tx,
+          domain: (event) => {
+            const parsed = byEvent.get(event as Parsed["event"]);
+            return parsed ? contextFor(parsed, tx, effects).domain : domainContext(p, tx, {}, effects);
+          },
+          log,
+          platform: p,
+          afterCommit: effects.add,
+          invocation,
+        },
+      );
+    } else {
+      for (const parsed of fresh) await spec.handle(parsed.event, contextFor(parsed, tx, effects));
+    }
+  };
+
   const together = new AfterCommit();
   try {
     await p.database.db.transaction(async (tx) => {
       // Keyed by the event id, not the message id: a replayed copy (new message id) still has one effect.
-      const fresh = await firstDeliveries(tx, spec.subscription, entries(events), p.clock());
-      for (const parsed of events) {
-        if (!fresh.delete(parsed.event.id)) continue;
-        await spec.handle(parsed.event, contextFor(parsed, tx, together));
-      }
+      const ids = await firstDeliveries(tx, spec.subscription, entries(events), p.clock());
+      await run(events.filter((e) => ids.delete(e.event.id)), tx, together);
     });
     await together.run(p, log);
     return [];
@@ -211,7 +256,7 @@ async function handleBatch(p: Platform, spec: SubscriptionSpec, events: Parsed[]
     try {
       await p.database.db.transaction(async (tx) => {
         if ((await firstDeliveries(tx, spec.subscription, entries([parsed]), p.clock())).size === 0) return;
-        await spec.handle(parsed.event, contextFor(parsed, tx, alone));
+        await run([parsed], tx, alone);
       });
       await alone.run(p, log);
     } catch (error) {

@@ -50,7 +50,10 @@ export async function sendDelivery(webhook: WebhookRow, delivery: DeliveryRow, o
       },
       body,
     });
-    await res.body?.cancel();
+    // A small answer is read to its end so the connection goes back to the pool; a large one is not worth it.
+    const length = Number(res.headers.get("content-length") ?? Infinity);
+    if (length <= 64 * 1024) await res.arrayBuffer();
+    else await res.body?.cancel();
     const ok = res.status >= 200 && res.status < 300;
     return { ok, statusCode: res.status, latencyMs: performance.now() - started, error: ok ? null : `answered ${res.status}` };
   } catch (err) {
