@@ -26,17 +26,37 @@ function statementFor(event: EventEnvelope & { type: EventType }): { learnerId: 
   }
 }
 
+/** How many learners' events the activity subscription works on at once (each learner's in order). */
+const LEARNERS_AT_ONCE = 16;
+
 // The `activity` subscription: server-side events complete each learner's timeline in Cosmos DB and keep
-// the course analytics read models (learner records, active days). Both writes are idempotent by event.
+// the course analytics read models (learner records, active days). Both writes are idempotent by event, and
+// touch nothing in PostgreSQL but the inbox: a batch is worked on per learner, several learners at once, each
+// learner's events in order (so their record's optimistic-concurrency writes do not race one another).
 subscriptionHandler({
   name: "append-activity-on-event",
   subscription: "activity",
-  handle: async (event, ctx) => {
-    const found = statementFor(event);
-    if (found) {
-      const stored: StoredStatement = { ...found.statement, learnerId: found.learnerId, source: "server", storedAt: ctx.domain.now().toISOString() };
-      await ctx.platform.activity.append(found.learnerId, [stored]);
+  handleMany: async (events, ctx) => {
+    const byLearner = new Map<string, typeof events>();
+    for (const event of events) {
+      const key = String((event.data as { userId?: unknown }).userId ?? "");
+      byLearner.set(key, [...(byLearner.get(key) ?? []), event]);
     }
-    await foldEvent(ctx.platform.analytics, { id: event.id, type: event.type, occurredAt: event.occurredAt, data: event.data as Record<string, unknown> });
+    const groups = [...byLearner.values()];
+    let next = 0;
+    const worker = async () => {
+      while (next < groups.length) {
+        const group = groups[next++] as typeof events;
+        const storedAt = ctx.platform.clock().toISOString();
+        const timeline = group.flatMap((event) => {
+          const found = statementFor(event);
+          return found ? [{ ...found.statement, learnerId: found.learnerId, source: "server" as const, storedAt } satisfies StoredStatement] : [];
+        });
+        const learnerId = timeline[0]?.learnerId;
+        if (learnerId) await ctx.platform.activity.append(learnerId, timeline);
+        for (const event of group) await foldEvent(ctx.platform.analytics, { id: event.id, type: event.type, occurredAt: event.occurredAt, data: event.data as Record<string, unknown> });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LEARNERS_AT_ONCE, groups.length) }, worker));
   },
 });
