@@ -7,11 +7,14 @@ export interface HostConfig {
   routePrefix: string;
   /** host.json "functions": when present, only these functions are enabled (like the host). */
   functionAllowList: string[] | undefined;
+  /** host.json `logging.logLevel` as written (category → level name); see log-levels.ts. */
+  logLevel: Record<string, unknown>;
 }
 
 interface HostJson {
   functions?: unknown;
   extensions?: { http?: { routePrefix?: unknown } };
+  logging?: { logLevel?: unknown };
 }
 
 export function readHostConfig(appRoot: string): HostConfig {
@@ -21,5 +24,10 @@ export function readHostConfig(appRoot: string): HostConfig {
   return {
     routePrefix: typeof prefix === 'string' ? prefix.replace(/^\/+|\/+$/g, '') : 'api',
     functionAllowList: Array.isArray(json.functions) ? json.functions.map(String) : undefined,
+    logLevel: isRecord(json.logging?.logLevel) ? json.logging.logLevel : {},
   };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -3,7 +3,8 @@
 // Every trigger module calls this; it knows nothing about HTTP or timers.
 import { randomUUID } from 'node:crypto';
 import { format } from 'node:util';
-import { functionLog, hostErrorBatched, hostLog } from './log.js';
+import { debugEnabled, functionLog, hostErrorBatched, hostLog } from './log.js';
+import { LogLevelFilter, logLevelRank } from './log-levels.js';
 import type { FunctionHost, RegisteredFunction } from './function-host.js';
 import type {
   CoreInvocationContext,
@@ -39,6 +40,9 @@ export type OutputBindingHandler = (bindingName: string, data: RpcTypedData, fn:
 /** Supplies data for input bindings the trigger does not carry (e.g. durableClient), per binding type. */
 export type InputBindingProvider = (bindingName: string, fn: RegisteredFunction) => RpcTypedData | undefined;
 
+const informationRank = logLevelRank('information');
+const errorRank = logLevelRank('error');
+
 export class FunctionInvocationError extends Error {
   constructor(
     readonly invocationId: string,
@@ -55,12 +59,14 @@ class LocalCoreInvocationContext implements CoreInvocationContext {
     readonly invocationId: string,
     readonly request: RpcInvocationRequest,
     readonly metadata: RpcFunctionMetadata,
+    private readonly plan: FunctionPlan,
   ) {}
 
+  /** User logs are in the category `Function.<name>.User`; the library's system messages in `Function.<name>`, one level down. */
   log(level: RpcLogLevel, category: RpcLogCategory, message: string): void {
-    const name = this.metadata.name ?? 'function';
-    if (category === 'user') functionLog(name, level, message);
-    else functionLog(name, level === 'information' ? 'debug' : level, message);
+    const written = category === 'user' ? level : level === 'information' ? 'debug' : level;
+    const minimum = category === 'user' ? this.plan.userMinimum : this.plan.functionMinimum;
+    if (written !== 'none' && logLevelRank(written) >= minimum) functionLog(this.plan.metadata.name ?? 'function', written, message);
   }
 }
 
@@ -84,11 +90,18 @@ interface FunctionPlan {
   extraInputBindings: [string, string][];
   /** Whether any output binding is not `http` (only those are handed to output binding handlers). */
   hasNonHttpOutputs: boolean;
+  /** Lowest level written (log-levels.ts rank) in `Function.<name>` (Executing/Executed lines) and `Function.<name>.User`. */
+  functionMinimum: number;
+  userMinimum: number;
 }
 
-function planFor(fn: RegisteredFunction): FunctionPlan {
+function planFor(fn: RegisteredFunction, levels: LogLevelFilter): FunctionPlan {
   const entries = Object.entries(fn.metadata.bindings);
+  // LOCAL_RUNTIME_DEBUG shows everything, whatever host.json says.
+  const minimum = (category: string): number => (debugEnabled ? 0 : levels.minimum(category));
   return {
+    functionMinimum: minimum(`Function.${fn.name}`),
+    userMinimum: minimum(`Function.${fn.name}.User`),
     metadata: toRpcMetadata(fn),
     functionId: fn.metadata.functionId ?? fn.name,
     extraInputBindings: entries
@@ -103,9 +116,16 @@ export class Invoker {
   readonly #inputProviders = new Map<string, InputBindingProvider>();
   readonly #outputHandlers = new Map<string, OutputBindingHandler>();
   readonly #warnedOutputs = new Set<string>();
-  readonly #plans = new WeakMap<RegisteredFunction, FunctionPlan>();
+  #plans = new WeakMap<RegisteredFunction, FunctionPlan>();
+  #logLevels = new LogLevelFilter();
 
   constructor(private readonly host: FunctionHost) {}
+
+  /** host.json `logging.logLevel`, applied to every invocation's lines from now on. */
+  setLogLevels(filter: LogLevelFilter): void {
+    this.#logLevels = filter;
+    this.#plans = new WeakMap();
+  }
 
   registerInputBindingProvider(bindingType: string, provider: InputBindingProvider): void {
     this.#inputProviders.set(bindingType.toLowerCase(), provider);
@@ -131,7 +151,7 @@ export class Invoker {
   #plan(fn: RegisteredFunction): FunctionPlan {
     let plan = this.#plans.get(fn);
     if (!plan) {
-      plan = planFor(fn);
+      plan = planFor(fn, this.#logLevels);
       this.#plans.set(fn, plan);
     }
     return plan;
@@ -140,19 +160,25 @@ export class Invoker {
   async #invoke(fn: RegisteredFunction, request: InvokeRequest): Promise<InvokeResult> {
     const invocationId = request.invocationId ?? randomUUID();
     const started = performance.now();
-    hostLog(
-      `Executing 'Functions.${fn.name}' (Reason='${request.reason ?? 'This function was programmatically called via the host APIs.'}', Id=${invocationId})`,
-    );
+    const plan = this.#plan(fn);
+    // The host logs these in the category Function.<name>: Information, and Error for a failure.
+    const lines = plan.functionMinimum <= informationRank;
+    if (lines) {
+      hostLog(
+        `Executing 'Functions.${fn.name}' (Reason='${request.reason ?? 'This function was programmatically called via the host APIs.'}', Id=${invocationId})`,
+      );
+    }
     try {
-      const plan = this.#plan(fn);
       const response = await this.#runPipeline(fn, plan, invocationId, request);
       if (plan.hasNonHttpOutputs) await this.#deliverOutputs(fn, response);
-      hostLog(`Executed 'Functions.${fn.name}' (Succeeded, Id=${invocationId}, Duration=${elapsed(started)}ms)`);
+      if (lines) hostLog(`Executed 'Functions.${fn.name}' (Succeeded, Id=${invocationId}, Duration=${elapsed(started)}ms)`);
       return { invocationId, response };
     } catch (error) {
-      hostErrorBatched(
-        `Executed 'Functions.${fn.name}' (Failed, Id=${invocationId}, Duration=${elapsed(started)}ms)\n${describeError(error)}`,
-      );
+      if (plan.functionMinimum <= errorRank) {
+        hostErrorBatched(
+          `Executed 'Functions.${fn.name}' (Failed, Id=${invocationId}, Duration=${elapsed(started)}ms)\n${describeError(error)}`,
+        );
+      }
       throw new FunctionInvocationError(invocationId, error);
     }
   }
@@ -169,9 +195,24 @@ export class Invoker {
       traceContext: { traceParent: request.traceParent ?? newTraceParent(), traceState: '', attributes: {} },
       retryContext: null,
     };
-    const coreCtx = new LocalCoreInvocationContext(invocationId, rpcRequest, plan.metadata);
+    const coreCtx = new LocalCoreInvocationContext(invocationId, rpcRequest, plan.metadata, plan);
     const invocationModel = await model.getInvocationModel(coreCtx);
     const { context, inputs } = await invocationModel.getArguments();
+    const { preInvocation, postInvocation } = this.host.hooks;
+    // Without hooks there is nothing to hand a hook context to: skip building them (and awaiting empty lists).
+    if (preInvocation.length === 0 && postInvocation.length === 0) {
+      coreCtx.state = 'invocation';
+      let result: unknown = null;
+      try {
+        result = await invocationModel.invokeFunction(context, inputs, fn.callback);
+      } catch (error) {
+        // As below: a thrown null/undefined is no error.
+        if (error !== null && error !== undefined) throw error;
+      } finally {
+        coreCtx.state = undefined;
+      }
+      return invocationModel.getResponse(context, result);
+    }
 
     const hookData = {};
     const appHookData = this.host.appHookData;
@@ -188,8 +229,7 @@ export class Invoker {
       inputs,
       functionCallback: fn.callback,
     };
-    // Awaiting an empty hook list would still cost a few turns of the microtask queue on every request.
-    if (this.host.hooks.preInvocation.length > 0) {
+    if (preInvocation.length > 0) {
       coreCtx.state = 'preInvocationHooks';
       try {
         await this.host.runHooks('preInvocation', preContext);
@@ -221,7 +261,7 @@ export class Invoker {
       coreCtx.state = undefined;
     }
 
-    if (this.host.hooks.postInvocation.length > 0) {
+    if (postInvocation.length > 0) {
       coreCtx.state = 'postInvocationHooks';
       try {
         await this.host.runHooks('postInvocation', postContext);

@@ -9,7 +9,8 @@
 import { format } from 'node:util';
 import type { RpcLogLevel } from './core-types.js';
 
-const debugEnabled = /^(1|true)$/i.test(process.env.LOCAL_RUNTIME_DEBUG ?? '');
+/** LOCAL_RUNTIME_DEBUG=1: debug and trace lines of the host and of every function, whatever host.json says. */
+export const debugEnabled = /^(1|true)$/i.test(process.env.LOCAL_RUNTIME_DEBUG ?? '');
 
 type Target = 'stdout' | 'stderr';
 type RawWrite = (chunk: string) => boolean;
@@ -117,10 +118,12 @@ export function hostDebug(message: string, ...args: unknown[]): void {
   if (debugEnabled) emit('stdout', `[${stamp()}] DEBUG: ${fmt(message, args)}\n`);
 }
 
-/** Lines written through context.log/warn/error, prefixed with the function name like `func start` does. */
+/**
+ * Lines written through context.log/warn/error, prefixed with the function name like `func start` does.
+ * The caller has applied host.json's log levels (invoke.ts).
+ */
 export function functionLog(functionName: string, level: RpcLogLevel, message: string): void {
   if (level === 'none') return;
-  if ((level === 'trace' || level === 'debug') && !debugEnabled) return;
   const tag = level === 'information' ? '' : ` ${level.toUpperCase()}:`;
   emit('stdout', `[${stamp()}] [${functionName}]${tag} ${message}\n`);
 }

@@ -6,6 +6,7 @@ import { installCoreModule } from './core-module.js';
 import { loadApp, readPackageJson } from './app-loader.js';
 import { Invoker } from './invoke.js';
 import { readHostConfig } from './host-json.js';
+import { LogLevelFilter } from './log-levels.js';
 import { isFunctionDisabled, loadLocalSettings, resolveBinding } from './settings.js';
 import { startBackingServices, localDataDir, type RunningServices } from './backing-services.js';
 import { HttpRouteTable } from './http-routes.js';
@@ -92,6 +93,7 @@ export class LocalRuntime {
     this.#checkAborted();
 
     const hostConfig = readHostConfig(appRoot);
+    this.invoker.setLogLevels(new LogLevelFilter(hostConfig.logLevel, (message) => hostWarn(message)));
     const routes = new HttpRouteTable(hostConfig.routePrefix);
     const timers = new TimerTriggerModule(this.invoker, new ScheduleStatusStore(path.join(localDataDir(appRoot), 'timers')));
     this.triggers.push(timers);
