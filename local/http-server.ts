@@ -2,7 +2,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { hostError, hostLog } from './log.js';
-import { readBody, requestHeaders, toRpcHttpRequest, writeRpcHttpResponse, queryValues } from './http-rpc.js';
+import { readBody, requestHeaders, requestUrl, toRpcHttpRequest, writeRpcHttpResponse, queryValues, type RequestUrl } from './http-rpc.js';
 import { findTriggerModule, type TriggerModule } from './trigger-module.js';
 import type { HttpRouteTable, RouteMatch } from './http-routes.js';
 import type { FunctionHost, RegisteredFunction } from './function-host.js';
@@ -86,17 +86,17 @@ export class LocalHttpServer {
       res.end();
       return;
     }
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    const url = requestUrl(req.url ?? '/', req.headers.host ?? '127.0.0.1');
     const method = (req.method ?? 'GET').toUpperCase();
     const { pathname } = url;
 
     // --- Durable ---
     if (pathname.length > 9 && pathname.slice(0, 9).toLowerCase() === '/runtime/') {
       const durable = activeDurableModule();
-      if (durable && (await durable.handleHttp(pathname, method, url, req, res))) return;
+      if (durable && (await durable.handleHttp(pathname, method, asUrl(url), req, res))) return;
     }
     // --- end Durable ---
-    if (pathname.length > 7 && pathname.slice(0, 7).toLowerCase() === '/admin/' && (await this.#admin(pathname, method, url, req, res))) return;
+    if (pathname.length > 7 && pathname.slice(0, 7).toLowerCase() === '/admin/' && (await this.#admin(pathname, method, asUrl(url), req, res))) return;
 
     const match = this.options.routes.match(pathname, method);
     // Disabled functions keep their route (and answer 404): decided once at start-up, as by the host.
@@ -172,11 +172,11 @@ export class LocalHttpServer {
     });
   }
 
-  async #invokeHttp(match: RouteMatch, method: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #invokeHttp(match: RouteMatch, method: string, url: RequestUrl, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { fn } = match.route;
     const headers = requestHeaders(req);
     if (this.options.streamingProxyUri) {
-      await this.#invokeStreaming(match, method, url, headers, req, res);
+      await this.#invokeStreaming(match, method, asUrl(url), headers, req, res);
       return;
     }
     const body = await readBody(req);
@@ -289,6 +289,11 @@ export class LocalHttpServer {
     res.statusCode = 202;
     res.end();
   }
+}
+
+/** A WHATWG URL for the paths that want one (admin, durable, streaming); function routes do without. */
+function asUrl(url: RequestUrl): URL {
+  return url instanceof URL ? url : new URL(url.href);
 }
 
 function adminInputData(input: unknown): { string: string } {
