@@ -4,13 +4,16 @@ import type { RpcHttpCookie, RpcHttpData, RpcNullableString, RpcTypedData } from
 
 const emptyBody = Buffer.alloc(0);
 
-/** The whole request body. Event-based (no async iterator) and without a copy when it came in one chunk. */
-export function readBody(req: IncomingMessage): Promise<Buffer> {
-  if (req.readableEnded) return Promise.resolve(emptyBody);
+/**
+ * The whole request body. Event-based (no async iterator) and without a copy when it came in one chunk;
+ * synchronous when there is no body, so the caller need not wait a turn for nothing.
+ */
+export function readBody(req: IncomingMessage): Buffer | Promise<Buffer> {
+  if (req.readableEnded) return emptyBody;
   // HTTP/1.1: without Content-Length and Transfer-Encoding a request has no body (Node's parser agrees).
   if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
     req.resume();
-    return Promise.resolve(emptyBody);
+    return emptyBody;
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

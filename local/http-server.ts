@@ -179,7 +179,8 @@ export class LocalHttpServer {
       await this.#invokeStreaming(match, method, asUrl(url), headers, req, res);
       return;
     }
-    const body = await readBody(req);
+    const read = readBody(req);
+    const body = read instanceof Promise ? await read : read;
     const request: InvokeRequest = {
       inputData: [{ name: fn.triggerName, data: { http: toRpcHttpRequest({ method, url, headers, params: match.params, body }) } }],
       // A worker declaring RpcHttpTriggerMetadataRemoved gets no Headers/Query metadata (they are in the request).

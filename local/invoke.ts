@@ -196,7 +196,9 @@ export class Invoker {
       retryContext: null,
     };
     const coreCtx = new LocalCoreInvocationContext(invocationId, rpcRequest, plan.metadata, plan);
-    const invocationModel = await model.getInvocationModel(coreCtx);
+    // The library answers synchronously; awaiting a plain value would still cost a turn of the microtask queue.
+    const modelOrPromise = model.getInvocationModel(coreCtx);
+    const invocationModel = modelOrPromise instanceof Promise ? await modelOrPromise : modelOrPromise;
     const { context, inputs } = await invocationModel.getArguments();
     const { preInvocation, postInvocation } = this.host.hooks;
     // Without hooks there is nothing to hand a hook context to: skip building them (and awaiting empty lists).
