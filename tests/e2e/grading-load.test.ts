@@ -140,6 +140,40 @@ describe("grading under load and across crashes", () => {
     }
   }, 60_000);
 
+  it("grades an objective quiz with one activity, and a second start of its orchestration records nothing new", async () => {
+    const quizId = await createAssessment({ ...quiz, title: "One-step quiz" });
+    const [learner] = await enrolledLearners(1, "one-step");
+    const answers = answersOf(7);
+    const submissionId = await takeAttempt(learner?.token as string, quizId, answers);
+    const instance = `${app.baseUrl}/runtime/webhooks/durabletask/instances/grade-${submissionId}`;
+    const completed = async () => {
+      const res = await fetch(`${instance}?showHistory=true`);
+      if (res.status === 404) return undefined; // the subscription has not started it yet
+      const body = (await res.json()) as { runtimeStatus: string; input: Record<string, unknown>; historyEvents?: { EventType: string; FunctionName?: string }[] };
+      return body.runtimeStatus === "Completed" ? body : undefined;
+    };
+    const first = await until("the grading orchestration to complete", completed);
+    const activities = (first.historyEvents ?? []).filter((e) => e.EventType === "TaskCompleted").map((e) => e.FunctionName);
+    expect(activities).toEqual(["grading-auto"]);
+    expect(await gradesOf(submissionId)).toMatchObject([{ percent: expectedPercent(answers), version: 1 }]);
+
+    // What a redelivered submission.submitted does against the extension: start the same id again. A finished
+    // instance is replaced; its rerun finds the grade version recorded and publishes nothing.
+    const again = await fetch(`${app.baseUrl}/runtime/webhooks/durabletask/orchestrators/gradeSubmission/grade-${submissionId}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(first.input),
+    });
+    expect(again.status).toBe(202);
+    await until("the rerun to complete", async () => {
+      const body = await completed();
+      return body && (body.historyEvents ?? []).some((e) => e.EventType === "TaskCompleted") ? body : undefined;
+    });
+    await settle();
+    expect(await gradesOf(submissionId)).toMatchObject([{ percent: expectedPercent(answers), version: 1 }]);
+    expect((await publishedOf(submissionId)).map((p) => p.data)).toMatchObject([{ percent: expectedPercent(answers), version: 1 }]);
+  }, 40_000);
+
   it("records an essay's grade once when the runtime is killed while the orchestration waits for a grader", async () => {
     const essayId = await createAssessment({ title: "Essay", kind: "assignment", items: [{ id: "e1", type: "essay", points: 10 }], keys: {} });
     const [learner] = await enrolledLearners(1, "essay");
