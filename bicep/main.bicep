@@ -146,6 +146,18 @@ param serviceBusSku string = 'Standard'
 ])
 param serviceBusPremiumCapacity int = 1
 
+@description('Durable Task Scheduler SKU (Durable Functions backend; see bench/durable-backend.md): Consumption bills per action up to 500 actions/s, Dedicated reserves capacity units of 2,000 actions/s each.')
+@allowed([
+  'Consumption'
+  'Dedicated'
+])
+param durableTaskSchedulerSku string = 'Consumption'
+
+@description('Durable Task Scheduler capacity units (Dedicated SKU only; 3 for high availability).')
+@minValue(1)
+@maxValue(3)
+param durableTaskSchedulerCapacity int = 1
+
 @description('COSMOS_DATABASE: the Cosmos DB database of the activity and analytics containers.')
 param cosmosDatabaseName string = 'ringlet'
 
@@ -300,6 +312,8 @@ var names = {
   vnet: 'vnet-ringlet-${environmentName}'
   communication: 'acs-ringlet-${environmentName}-${resourceToken}'
   emailService: 'ecs-ringlet-${environmentName}-${resourceToken}'
+  durableTaskScheduler: 'dts-ringlet-${environmentName}-${resourceToken}'
+  durableTaskHub: 'ringlet${environmentName}'
 }
 var postgresDatabaseName = 'ringlet'
 // Flex Consumption pulls the app package from this container with the identity.
@@ -527,6 +541,20 @@ module privateEndpoints 'modules/private-endpoints.bicep' = if (enablePrivateNet
   }
 }
 
+module durableTaskScheduler 'modules/durable-task-scheduler.bicep' = {
+  scope: rg
+  name: 'durable-task-scheduler'
+  params: {
+    name: names.durableTaskScheduler
+    location: location
+    tags: allTags
+    taskHubName: names.durableTaskHub
+    sku: durableTaskSchedulerSku
+    capacity: durableTaskSchedulerCapacity
+    principalId: identity.outputs.principalId
+  }
+}
+
 module roleAssignments 'modules/role-assignments.bicep' = {
   scope: rg
   name: 'role-assignments'
@@ -548,6 +576,7 @@ module functionApp 'modules/function-app.bicep' = {
   // The host starts as soon as the site exists: give it its data-plane roles first.
   dependsOn: [
     roleAssignments
+    durableTaskScheduler
     privateEndpoints
   ]
   params: {
@@ -579,7 +608,8 @@ module functionApp 'modules/function-app.bicep' = {
     postgresDatabaseName: postgres.outputs.databaseName
     keyVaultUri: keyVault.outputs.vaultUri
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
-    durableTaskHubName: 'ringlet${environmentName}'
+    durableTaskHubName: durableTaskScheduler.outputs.taskHubName
+    durableTaskSchedulerEndpoint: durableTaskScheduler.outputs.endpoint
     publicAppUrl: publicAppUrl
     emailTransport: emailTransport
     acsEndpoint: emailTransport == 'acs' ? communication!.outputs.endpoint : ''

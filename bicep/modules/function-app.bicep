@@ -113,6 +113,9 @@ param appInsightsConnectionString string
 @maxLength(45)
 param durableTaskHubName string
 
+@description('Durable Task Scheduler endpoint (https://...): Durable Functions\' backend, reached as the app identity.')
+param durableTaskSchedulerEndpoint string
+
 @description('PUBLIC_APP_URL, also the browser origin allowed by CORS.')
 param publicAppUrl string
 
@@ -159,7 +162,7 @@ var isFlex = hostingPlan == 'FlexConsumption'
 var secretUriPrefix = '${keyVaultUri}secrets/'
 
 var appSettings = {
-  // Read by the Functions host: identity-based host storage (also Durable Functions' Azure Storage provider).
+  // Read by the Functions host: identity-based host storage (deployment package, host locks, timers).
   AzureWebJobsStorage__accountName: hostStorageName
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
@@ -168,6 +171,8 @@ var appSettings = {
   FUNCTIONS_WORKER_RUNTIME: 'node'
   WEBSITE_RUN_FROM_PACKAGE: '1'
   DURABLE_TASK_HUB: durableTaskHubName
+  // host.json durableTask.storageProvider "azureManaged" reads its connection here (bench/durable-backend.md).
+  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTaskSchedulerEndpoint};Authentication=ManagedIdentity;ClientID=${identityClientId}'
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
 

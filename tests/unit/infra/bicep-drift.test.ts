@@ -60,6 +60,7 @@ const hostSettings: Record<string, string> = {
   FUNCTIONS_WORKER_RUNTIME: "language worker (Elastic Premium; Flex takes it from functionAppConfig)",
   WEBSITE_RUN_FROM_PACKAGE: "Elastic Premium runs the deployed zip package in place",
   DURABLE_TASK_HUB: "host.json names the Durable Functions task hub as %DURABLE_TASK_HUB%",
+  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: "host.json's durableTask storageProvider (azureManaged: the Durable Task Scheduler) reads its connection here",
   APPLICATIONINSIGHTS_CONNECTION_STRING: "the host's own telemetry (also read by the app's schema once it is there)",
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Entra-authenticated ingestion for the host's telemetry",
   BlobStorage__credential: "Functions identity-connection convention for a `BlobStorage` connection (bindings); the app reads __serviceUri/__clientId",

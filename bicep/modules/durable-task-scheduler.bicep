@@ -1,0 +1,74 @@
+// Durable Functions' backend in Azure: a Durable Task Scheduler with the app's task hub, and the app identity's
+// data-plane role on that hub. Why this backend and not Azure Storage, with the published limits it was sized
+// from: bench/durable-backend.md. host.json's durableTask.storageProvider ("azureManaged") reads the
+// connection from DURABLE_TASK_SCHEDULER_CONNECTION_STRING, which the function-app module builds from `endpoint`.
+
+@description('Scheduler name: letters, digits and hyphens, 3-64 characters.')
+@minLength(3)
+@maxLength(64)
+param name string
+
+param location string
+
+param tags object = {}
+
+@description('Task hub name: the DURABLE_TASK_HUB the app names in host.json.')
+param taskHubName string
+
+@description('Consumption: billed per dispatched action, up to 500 actions/s. Dedicated: capacity units of up to 2,000 actions/s each.')
+@allowed([
+  'Consumption'
+  'Dedicated'
+])
+param sku string = 'Consumption'
+
+@description('Capacity units for the Dedicated SKU (3 for high availability); ignored for Consumption.')
+@minValue(1)
+@maxValue(3)
+param capacity int = 1
+
+@description('Object id of the app identity (Durable Task Data Contributor on the task hub).')
+param principalId string
+
+// Built-in role: Durable Task Data Contributor (start, query, raise events, and run orchestrations and activities).
+var durableTaskDataContributor = '0ad04412-c4d5-4796-b79c-f76d14c8d402'
+
+resource scheduler 'Microsoft.DurableTask/schedulers@2025-11-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    // Reachable by identity only (no keys exist); the allow list is the service's network filter.
+    ipAllowlist: [
+      '0.0.0.0/0'
+    ]
+    sku: sku == 'Dedicated'
+      ? {
+          name: 'Dedicated'
+          capacity: capacity
+        }
+      : {
+          name: 'Consumption'
+        }
+  }
+}
+
+resource taskHub 'Microsoft.DurableTask/schedulers/taskHubs@2025-11-01' = {
+  parent: scheduler
+  name: taskHubName
+  properties: {}
+}
+
+resource appRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(taskHub.id, principalId, durableTaskDataContributor)
+  scope: taskHub
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', durableTaskDataContributor)
+  }
+}
+
+output name string = scheduler.name
+output endpoint string = scheduler.properties.endpoint
+output taskHubName string = taskHub.name
