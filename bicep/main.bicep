@@ -573,10 +573,10 @@ module roleAssignments 'modules/role-assignments.bicep' = {
 module functionApp 'modules/function-app.bicep' = {
   scope: rg
   name: 'function-app'
-  // The host starts as soon as the site exists: give it its data-plane roles first.
+  // The host starts as soon as the site exists: give it its data-plane roles first (the Durable Task
+  // Scheduler's comes with its module, which the endpoint below already waits for).
   dependsOn: [
     roleAssignments
-    durableTaskScheduler
     privateEndpoints
   ]
   params: {
