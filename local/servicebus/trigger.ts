@@ -14,6 +14,9 @@ import type { InvokeRequest, Invoker } from '../invoke.js';
 import type { TriggerModule } from '../trigger-module.js';
 import { parseIsoDuration } from './entities.js';
 
+/** How long a partial batch waits for more messages once the stream pauses. */
+const batchLingerMs = 20;
+
 export interface ServiceBusHostOptions {
   maxConcurrentCalls: number;
   maxAutoLockRenewalDurationMs: number;
@@ -149,21 +152,51 @@ export class ServiceBusTriggerModule implements TriggerModule {
     this.#closers.push(() => subscription.close());
   }
 
+  /**
+   * Batches (cardinality many) from the SDK's streaming receiver: messages collect as they arrive and go to the
+   * function when maxMessageBatchSize are there or batchLingerMs after the first, like the extension's
+   * batch receive, which hands over what is available rather than waiting to fill a batch. The SDK's
+   * `receiveMessages` would wait up to a second after the first message for a batch to fill. The receiver keeps
+   * one batch's worth of credit, renews the locks of everything it holds (maxAutoLockRenewalDuration), and the
+   * next batch is taken while this one is settled.
+   */
   #pollBatches(entry: TriggerEntry, receiver: ServiceBusReceiver): void {
-    const loop = async (): Promise<void> => {
-      while (!this.#stopped) {
-        try {
-          const messages = await receiver.receiveMessages(this.options.maxMessageBatchSize, { maxWaitTimeInMs: 1000 });
-          if (messages.length > 0 && !this.#stopped) await this.#track(this.#invokeAndSettle(entry, receiver, messages));
-        } catch (error) {
-          if (this.#stopped) return;
-          hostError(`Service Bus trigger '${entry.fn.name}': ${error instanceof Error ? error.message : String(error)}`);
-          await new Promise((r) => setTimeout(r, 1000));
-        }
-      }
+    let pending: { message: ServiceBusReceivedMessage; done: () => void }[] = [];
+    let linger: NodeJS.Timeout | undefined;
+    const flush = (): void => {
+      if (linger) clearTimeout(linger);
+      linger = undefined;
+      const batch = pending;
+      pending = [];
+      if (batch.length === 0) return;
+      const settled = this.#track(this.#invokeAndSettle(entry, receiver, batch.map((b) => b.message)));
+      void settled.finally(() => {
+        for (const b of batch) b.done();
+      });
     };
-    const running = loop();
-    this.#closers.push(() => running);
+    const subscription = receiver.subscribe(
+      {
+        processMessage: (message) =>
+          new Promise<void>((done) => {
+            if (this.#stopped) {
+              receiver.abandonMessage(message).catch(() => undefined).finally(done);
+              return;
+            }
+            pending.push({ message, done });
+            if (pending.length >= this.options.maxMessageBatchSize) flush();
+            else linger ??= setTimeout(flush, batchLingerMs);
+          }),
+        processError: async (args) => {
+          if (this.#stopped) return;
+          hostError(`Service Bus trigger '${entry.fn.name}' (${args.errorSource}): ${args.error.message}`);
+        },
+      },
+      { autoCompleteMessages: false, maxConcurrentCalls: this.options.maxMessageBatchSize },
+    );
+    this.#closers.push(async () => {
+      flush();
+      await subscription.close();
+    });
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {
