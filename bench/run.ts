@@ -7,11 +7,11 @@
 // A knob already set in the environment (e.g. BENCH_EVENTS=5000) wins over --quick's value.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { chmod, mkdtemp } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type BenchResult, printTable, root } from "./environment.js";
+import { type BenchResult, preparePostgresTemplate, printTable, root } from "./environment.js";
 
 /** In the order they run: the cheap ones first, so a broken build shows in seconds. */
 const benches = ["http", "login", "enrollment", "grading", "activity", "events"] as const;
@@ -59,6 +59,7 @@ const git = (...args: string[]): string => {
 };
 const outputFile = join(root, "bench", "results.json");
 const scratch = await mkdtemp(join(tmpdir(), "ringlet-bench-run-"));
+await chmod(scratch, 0o755); // the template cluster inside is read by the OS user "postgres" when run as root
 const startedAt = new Date();
 const runs: BenchRun[] = [];
 const figures: BenchResult[] = [];
@@ -110,7 +111,7 @@ async function runOne(bench: Bench, index: number): Promise<void> {
   const started = performance.now();
   const child = spawn(process.execPath, ["--import", "tsx", join("bench", `${bench}.ts`)], {
     cwd: root,
-    env: { ...process.env, ...knobs, BENCH_RESULTS_FILE: resultsFile },
+    env: { ...process.env, ...knobs, BENCH_RESULTS_FILE: resultsFile, BENCH_PG_TEMPLATE: template },
     stdio: ["ignore", "inherit", "inherit"],
     detached: true,
   });
@@ -145,7 +146,10 @@ async function runOne(bench: Bench, index: number): Promise<void> {
   writeResults(); // after every bench, so an interrupted run keeps what it measured
 }
 
+const template = join(scratch, "pg-template");
 try {
+  console.log("preparing a migrated PostgreSQL cluster for the benches to copy");
+  await preparePostgresTemplate(template);
   for (const [i, bench] of selected.entries()) await runOne(bench, i);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
