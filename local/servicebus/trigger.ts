@@ -218,19 +218,17 @@ export class ServiceBusTriggerModule implements TriggerModule {
     }
     if (!failed && !this.options.autoCompleteMessages) return;
     // Settled together: one disposition per message, all in flight at once (the SDK pipelines them on the link).
-    await Promise.all(
-      messages.map(async (message) => {
-        try {
-          if (failed) await receiver.abandonMessage(message);
-          else await receiver.completeMessage(message);
-        } catch (error) {
-          // A function may settle a message of its batch itself (e.g. dead-letter a poison message by lock
-          // token); completing the rest then finds that one gone. Not a fault of the host.
-          if (!failed && isLockLost(error)) hostDebug(`Service Bus trigger '${entry.fn.name}': message ${String(message.messageId)} was already settled`);
-          else hostError(`Service Bus trigger '${entry.fn.name}': settling message ${String(message.messageId)} failed: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }),
-    );
+    const outcomes = await Promise.allSettled(messages.map((message) => (failed ? receiver.abandonMessage(message) : receiver.completeMessage(message))));
+    const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+    // A function may settle a message of its batch itself (e.g. dead-letter a poison message by lock token);
+    // completing the rest then finds that one gone. Not a fault of the host.
+    const unexpected = errors.filter((error) => failed || !isLockLost(error));
+    if (errors.length > unexpected.length) hostDebug(`Service Bus trigger '${entry.fn.name}': ${errors.length - unexpected.length} message(s) were already settled by the function`);
+    // One line per batch, not one per message: a lost connection must not turn into an error storm.
+    if (unexpected.length > 0) {
+      const first = unexpected[0];
+      hostError(`Service Bus trigger '${entry.fn.name}': settling ${unexpected.length} of ${messages.length} message(s) failed: ${first instanceof Error ? first.message : String(first)}`);
+    }
   }
 
   async stop(): Promise<void> {
