@@ -179,9 +179,9 @@ export interface RegradeDifference {
   keyVersionAfter: number;
 }
 
-/** What regrading a submission with the current key would change; reads only. */
-export async function regradeDifference(db: Executor, submissionId: string): Promise<RegradeDifference | null> {
-  const outcome = await gradeSubmission(db, submissionId);
+/** What regrading a submission with the current key would change; reads only (`graded`: its grading, if already read). */
+export async function regradeDifference(db: Executor, submissionId: string, graded?: GradingOutcome | null): Promise<RegradeDifference | null> {
+  const outcome = graded === undefined ? await gradeSubmission(db, submissionId) : graded;
   if (!outcome) return null;
   const [latest] = await db
     .select({ percent: grades.percent, keyVersion: grades.keyVersion })

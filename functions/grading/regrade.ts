@@ -26,8 +26,8 @@ const listAffected = df.app.activity("regrade-list", {
 const regradeOne = df.app.activity("regrade-one", {
   handler: async (input: { submissionId: string; traceparent: string | null }) => {
     const p = platform();
-    const difference = await regradeDifference(p.database.db, input.submissionId);
     const outcome = await gradeSubmission(p.database.db, input.submissionId);
+    const difference = await regradeDifference(p.database.db, input.submissionId, outcome);
     if (!outcome || !difference) return null;
     // A new version, never an overwrite; a retried activity finds its version recorded already.
     await inDomainTransaction(p, { traceparent: input.traceparent }, async (ctx) => {
