@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ActivityStore, StoredStatement } from "../../../domain/activity/statements.js";
+import type { AnalyticsStore } from "../../../domain/analytics/store.js";
+import { cosmosActivityStore, cosmosContainer, openCosmos } from "../../../functions/platform/cosmos-activity.js";
+import { cosmosAnalyticsStore } from "../../../functions/platform/cosmos-analytics.js";
+import { parseSettings, type Settings } from "../../../functions/platform/settings.js";
+import { startCosmosEndpoint, type CosmosEndpoint } from "../../../local/services/cosmos.js";
+
+let endpoint: CosmosEndpoint;
+let activity: ActivityStore;
+let analytics: AnalyticsStore;
+const learnerId = "00000000-0000-7000-8000-0000000a0001";
+const courseId = "00000000-0000-7000-8000-0000000c0001";
+
+beforeAll(async () => {
+  endpoint = await startCosmosEndpoint({ port: 0 });
+  const s: Settings = parseSettings({
+    DATABASE_URL: "postgres://unused@127.0.0.1/unused",
+    BlobStorage: "UseDevelopmentStorage=true",
+    ServiceBusConnection: "Endpoint=sb://127.0.0.1/;SharedAccessKeyName=k;SharedAccessKey=v",
+    EmailSmtp: "smtp://127.0.0.1:25",
+    AUTH_JWT_SECRET: "x".repeat(40),
+    CosmosConnection: endpoint.connectionString,
+  });
+  const client = openCosmos(s);
+  activity = cosmosActivityStore(cosmosContainer(() => client, s, { id: "activity", partitionKey: "/learnerId" }));
+  analytics = cosmosAnalyticsStore(cosmosContainer(() => client, s, { id: "analytics", partitionKey: "/courseId", ttl: true }));
+});
+afterAll(async () => {
+  await endpoint?.stop();
+});
+
+const statement = (id: string, minute: number): StoredStatement => ({
+  id,
+  verb: "viewed",
+  object: { type: "lesson", id: "00000000-0000-7000-8000-0000000e0001" },
+  timestamp: new Date(Date.UTC(2026, 10, 20, 10, minute)).toISOString(),
+  learnerId,
+  source: "client",
+  storedAt: "2026-11-20T12:00:00.000Z",
+});
+
+describe("the Cosmos activity store (local endpoint, real SDK)", () => {
+  it("stores a batch in one bulk request, counting the statements already stored as duplicates, one by id", async () => {
+    expect(await activity.append(learnerId, [statement("one", 1)])).toEqual({ accepted: 1, duplicates: 0 });
+    expect(await activity.append(learnerId, [statement("one", 1)])).toEqual({ accepted: 0, duplicates: 1 });
+    const batch = Array.from({ length: 100 }, (_, i) => statement(i === 0 ? "one" : `many-${i}`, i % 60));
+    expect(await activity.append(learnerId, batch)).toEqual({ accepted: 99, duplicates: 1 });
+    expect(await activity.append(learnerId, batch)).toEqual({ accepted: 0, duplicates: 100 });
+
+    const seen: string[] = [];
+    let continuation: string | undefined;
+    do {
+      const page = await activity.timeline(learnerId, { limit: 40, ...(continuation ? { continuation } : {}) });
+      seen.push(...page.items.map((s) => s.id));
+      continuation = page.continuation ?? undefined;
+    } while (continuation);
+    expect(seen.sort()).toEqual(["one", ...Array.from({ length: 99 }, (_, i) => `many-${i + 1}`)].sort());
+  });
+
+  it("remembers the markers it wrote, and only those", async () => {
+    expect(analytics.wasMarked(courseId, learnerId, "2026-11-20")).toBe(false);
+    await analytics.markActive(courseId, learnerId, ["2026-11-20"]);
+    expect(analytics.wasMarked(courseId, learnerId, "2026-11-20")).toBe(true);
+    expect(analytics.wasMarked(courseId, learnerId, "2026-11-21")).toBe(false);
+    expect(await analytics.countActive(courseId, "2026-11-20")).toBe(1);
+  });
+});
