@@ -19,7 +19,7 @@ export function logLevelRank(level: LogLevel): number {
 interface Rule {
   prefix: string;
   suffix: string;
-  /** Length of the rule's category without the wildcard: longer is more specific. */
+  /** Length of the rule's category as written (wildcard included, as the host counts it): longer is more specific. */
   specificity: number;
   minimum: number;
 }
@@ -47,7 +47,7 @@ export class LogLevelFilter {
       const star = category.indexOf('*');
       const prefix = (star < 0 ? category : category.slice(0, star)).toLowerCase();
       const suffix = star < 0 ? '' : category.slice(star + 1).toLowerCase();
-      parsed.push({ prefix, suffix, specificity: prefix.length + suffix.length, minimum: rank });
+      parsed.push({ prefix, suffix, specificity: category.length, minimum: rank });
     }
     this.#rules = parsed;
     this.#default = fallback;
@@ -72,7 +72,8 @@ export class LogLevelFilter {
     let best: Rule | undefined;
     for (const rule of this.#rules) {
       if (!category.startsWith(rule.prefix) || !category.endsWith(rule.suffix)) continue;
-      if (category.length < rule.specificity) continue;
+      // "a*a" must not match "a": the prefix and the suffix may not overlap.
+      if (category.length < rule.prefix.length + rule.suffix.length) continue;
       // Later rules of equal specificity win, as later configuration does in the host.
       if (!best || rule.specificity >= best.specificity) best = rule;
     }

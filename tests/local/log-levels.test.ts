@@ -24,6 +24,8 @@ describe('host.json logging.logLevel rules', () => {
     const filter = new LogLevelFilter({ 'Function.*.User': 'None' });
     expect(filter.enabled('Function.hello.User', 'critical')).toBe(false);
     expect(filter.enabled('Function.hello', 'information')).toBe(true);
+    // The host counts the wildcard in a rule's length: "Function.*.User" (15) beats "Function.hello" (14).
+    expect(new LogLevelFilter({ 'Function.*.User': 'Debug', 'Function.hello': 'Error' }).minimum('Function.hello.User')).toBe(rank('debug'));
   });
 
   it('reports and skips a value that is not a level', () => {
