@@ -176,11 +176,6 @@ export function writeRpcHttpResponse(res: ServerResponse, http: RpcHttpData | nu
   const setCookie = http.headers?.['set-cookie'];
   if (setCookie) cookies.unshift(setCookie);
   if (cookies.length > 0) res.setHeader('set-cookie', cookies);
-  const body = typedDataToBuffer(http.body);
-  // Node appends a string body to the header block and sends both in one write; a Buffer goes as a second
-  // chunk (writev). latin1 maps each byte to one character and back, so the bytes on the wire are the same.
-  if (body.length > 0 && body.length <= singleWriteMaxBytes) res.end(body.toString('latin1'), 'latin1');
-  else res.end(body);
+  // One writev either way (end() corks the socket): headers and body leave together.
+  res.end(typedDataToBuffer(http.body));
 }
-
-const singleWriteMaxBytes = 16 * 1024;
