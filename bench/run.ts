@@ -21,10 +21,10 @@ type Bench = (typeof benches)[number];
 const quickKnobs: Record<Bench, Record<string, string>> = {
   http: { BENCH_SECONDS: "3" },
   login: { BENCH_LOGINS: "10" },
-  enrollment: { BENCH_LEARNERS: "500", BENCH_SECONDS: "3", BENCH_DEADLINE_S: "60" },
-  grading: { BENCH_SUBMISSIONS: "300", BENCH_DEADLINE_S: "60", BENCH_STALL_S: "15" },
+  enrollment: { BENCH_LEARNERS: "500", BENCH_SECONDS: "3", BENCH_DEADLINE_S: "30" },
+  grading: { BENCH_SUBMISSIONS: "300", BENCH_DEADLINE_S: "30", BENCH_STALL_S: "10" },
   activity: { BENCH_STATEMENTS: "500" },
-  events: { BENCH_EVENTS: "2000", BENCH_DEADLINE_S: "60", BENCH_STALL_S: "15" },
+  events: { BENCH_EVENTS: "2000", BENCH_DEADLINE_S: "30", BENCH_STALL_S: "10" },
 };
 /** A bench still running after this is stopped (with everything it started) and reported as timed out. */
 const timeoutSeconds = { quick: 150, full: 1_200 };
