@@ -18,8 +18,11 @@ export interface BenchEnvironment {
   databaseUrl: string;
   /** Settings every server of the run gets. */
   env: Record<string, string>;
-  /** Starts a node process (cwd = repo root) on a free port and waits until `readyPath` answers 2xx. */
-  serve(args: string[], readyPath: string, env?: Record<string, string>): Promise<string>;
+  /**
+   * Starts a node process (cwd = repo root) on a free port and waits until `readyPath` answers 2xx. Its stderr
+   * is passed through, and also to `onStderr` when given (e.g. to count the errors a run logged).
+   */
+  serve(args: string[], readyPath: string, env?: Record<string, string>, options?: { onStderr?: (text: string) => void }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -59,12 +62,16 @@ export async function benchEnvironment(): Promise<BenchEnvironment> {
   return {
     databaseUrl: pg.url,
     env,
-    async serve(args, readyPath, extra = {}) {
+    async serve(args, readyPath, extra = {}, options = {}) {
       const port = await freePort();
       const child = spawn(process.execPath, args, {
         cwd: root,
         env: { ...process.env, ...env, ...extra, PORT: String(port) },
-        stdio: ["ignore", "ignore", "inherit"],
+        stdio: ["ignore", "ignore", options.onStderr ? "pipe" : "inherit"],
+      });
+      child.stderr?.on("data", (chunk: Buffer) => {
+        process.stderr.write(chunk);
+        options.onStderr?.(chunk.toString());
       });
       children.push(child);
       const base = `http://127.0.0.1:${port}`;

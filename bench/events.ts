@@ -10,7 +10,8 @@ import { createServer } from "node:http";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
 import { freePort } from "../local/services/ports.js";
-import { benchEnvironment, percentile, printTable } from "./environment.js";
+import { ServiceBusClient } from "@azure/service-bus";
+import { benchEnvironment, percentile, printTable, recordResults } from "./environment.js";
 
 const eventsWanted = Number(process.env.BENCH_EVENTS ?? 10_000);
 const rowsPerTx = Number(process.env.BENCH_TX_ROWS ?? 100);
@@ -38,6 +39,19 @@ const receiver = createServer((req, res) => {
   });
 });
 
+// --- what the runtime logged: errors, and lock-lost settles among them ---
+let errorLines = 0;
+let lockLost = 0;
+function countErrors(text: string): void {
+  for (const line of text.split("\n")) {
+    if (/\bERROR\b/.test(line)) errorLines++;
+    if (/lock supplied is invalid|MessageLockLost|message-lock-lost/i.test(line)) lockLost++;
+  }
+}
+
+/** The subscriptions whose rules take lesson.completed: each must keep up, not only the one measured end to end. */
+const consumers = ["webhooks", "progress", "activity"] as const;
+
 const ms = (n: number) => `${n.toFixed(0)} ms`;
 const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
 
@@ -52,13 +66,14 @@ try {
   const busPort = await freePort();
   // BENCH_PROFILE_DIR: the runtime writes a CPU profile there when it stops (node --cpu-prof).
   const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const busConnection = `Endpoint=sb://127.0.0.1:${busPort};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`;
   const runtime = await bench.serve([...profile, "dist/local/cli.js", "start"], "/api/health", {
-    ServiceBusConnection: `Endpoint=sb://127.0.0.1:${busPort};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`,
+    ServiceBusConnection: busConnection,
     LOCAL_SERVICEBUS_DATA: "memory",
     LOCAL_SERVICEBUS_ENTITIES: "bicep/servicebus-entities.json",
     WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true",
     OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *",
-  });
+  }, { onStderr: countErrors });
 
   // An admin through the API: register, promote in the database, sign in.
   const email = "bench-events-admin@example.test";
@@ -147,6 +162,34 @@ try {
     await sleep(100);
   }
 
+  // Every subscription that takes the event kept up: its inbox holds every event (bounded wait after the webhooks).
+  const keptUp = new Map<string, { rows: number; at: number | null }>();
+  const keepUpDeadline = Date.now() + 30_000;
+  for (;;) {
+    const rows = await sql<{ subscription: string; n: number }[]>`select subscription, count(*)::int as n from inbox where event_type = ${eventType} group by subscription`;
+    const now = performance.now();
+    for (const c of consumers) {
+      const n = rows.find((r) => r.subscription === c)?.n ?? 0;
+      const before = keptUp.get(c);
+      keptUp.set(c, { rows: n, at: before?.at ?? (n >= eventsWanted ? now : null) });
+    }
+    if ([...keptUp.values()].every((k) => k.rows >= eventsWanted) || Date.now() > keepUpDeadline) break;
+    await sleep(200);
+  }
+  // Dead letters on every subscription of the topic, peeked through the SDK.
+  const deadLetters = new Map<string, number>();
+  const bus = new ServiceBusClient(busConnection);
+  try {
+    for (const subscription of ["emails", "webhooks", "progress", "certificates", "grading", "activity"]) {
+      const dlq = bus.createReceiver("lms-events", subscription, { subQueueType: "deadLetter", receiveMode: "peekLock" });
+      deadLetters.set(subscription, (await dlq.peekMessages(1000)).length);
+      await dlq.close();
+    }
+  } finally {
+    await bus.close();
+  }
+  const deadLettered = [...deadLetters.values()].reduce((a, b) => a + b, 0);
+
   const latencies: number[] = [];
   let lastArrival = commitStart;
   for (const [id, at] of arrivals) {
@@ -213,6 +256,29 @@ try {
       ["first → last publish", ms(span)],
     ],
   );
+  console.log("\nevery subscription that takes the event (inbox rows; time from the first commit until it had them all)\n");
+  printTable(
+    ["subscription", "handled", "all handled after"],
+    consumers.map((c) => {
+      const k = keptUp.get(c);
+      return [c, `${k?.rows ?? 0} / ${eventsWanted}`, k?.at ? ms(k.at - commitStart) : "not within 30 s of the last delivery"];
+    }),
+  );
+  console.log(`\ndead letters: ${[...deadLetters].map(([s, n]) => `${s} ${n}`).join(", ")}; runtime error lines: ${errorLines} (lock lost: ${lockLost})`);
+  // A subscription that never had them all counts as 0 events/s: it did not keep up.
+  const perSubscription = consumers.map((c) => {
+    const at = keptUp.get(c)?.at;
+    return { measure: `events/s handled by the ${c} subscription (all ${eventsWanted}, from the first commit)`, value: at ? Math.round(eventsWanted / ((at - commitStart) / 1000)) : 0, unit: "events/s", target: ">= 1000" };
+  });
+  recordResults("events", [
+    { measure: "events/s end to end (commit → signed webhook delivered)", value: Math.round(arrivals.size / wall), unit: "events/s", target: ">= 1000" },
+    { measure: "events delivered", value: arrivals.size, unit: "events", target: `= ${eventsWanted}` },
+    { measure: "latency commit → delivery p99", value: Math.round(percentile(latencies, 99)), unit: "ms", target: "< 15000" },
+    ...perSubscription,
+    { measure: "lock-lost settles logged", value: lockLost, unit: "lines", target: "= 0" },
+    { measure: "dead letters (all subscriptions)", value: deadLettered, unit: "messages", target: "= 0" },
+    { measure: "duplicates seen by the receiver", value: duplicates, unit: "requests", target: "= 0" },
+  ]);
 } finally {
   await sql.end({ timeout: 5 }).catch(() => undefined);
   receiver.closeAllConnections();
