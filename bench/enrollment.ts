@@ -6,6 +6,7 @@
 //   BENCH_LEARNERS (2000), BENCH_CAPACITY (100), BENCH_CONCURRENCY (50), BENCH_DEADLINE_S (300),
 //   BENCH_SECONDS (10) and BENCH_CONNECTIONS (10) for the catalog measurements; DATABASE_POOL_MAX (5) for both servers.
 import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
@@ -18,6 +19,14 @@ const deadlineSeconds = Number(process.env.BENCH_DEADLINE_S ?? 300);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const poolMax = process.env.DATABASE_POOL_MAX ?? "5";
+// BENCH_SAMPLE_WAITS=1: sample what the runtime's PostgreSQL sessions are doing every 20 ms during the burst.
+const sampleWaits = process.env.BENCH_SAMPLE_WAITS === "1";
+// BENCH_EVENT_CONSUMERS=off: the Service Bus subscriptions are disabled in the runtime, so the figures are the
+// request path alone (the events an enrollment records are still written; bench:events measures their delivery).
+const eventConsumers = process.env.BENCH_EVENT_CONSUMERS !== "off";
+const consumerNames = ["send-emails-on-event", "issue-certificate-on-course-completed", "append-activity-on-event", "start-grading-on-submission", "update-progress-on-event", "deliver-webhooks-on-event"];
+// Extra node flags for the runtime only, e.g. BENCH_RUNTIME_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+const runtimeNodeArgs = (process.env.BENCH_RUNTIME_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
 const auth = sampleAuth;
 const accessToken = mintAccessToken;
@@ -73,6 +82,60 @@ async function load(url: string) {
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, failures: result.errors + result.timeouts + result.non2xx };
 }
 
+/** CPU seconds used so far by the runtime (this bench's child running the local CLI), the PostgreSQL server (postmaster and backends), and this bench. */
+function cpuSeconds(): { runtime: number; postgres: number; bench: number } {
+  const port = new URL(bench.databaseUrl).port;
+  const procs = readdirSync("/proc").flatMap((pid) => {
+    if (!/^\d+$/.test(pid)) return [];
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+      return [{ pid: Number(pid), ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / 100, cmd }];
+    } catch {
+      return []; // the process ended while we looked
+    }
+  });
+  const postmaster = procs.find((p) => p.cmd.includes("bin/postgres") && p.cmd.includes(` -p ${port} `))?.pid;
+  const sum = (keep: (p: (typeof procs)[number]) => boolean) => procs.filter(keep).reduce((a, p) => a + p.cpu, 0);
+  return {
+    runtime: sum((p) => p.ppid === process.pid && p.cmd.includes("dist/local/cli.js")),
+    postgres: sum((p) => p.pid === postmaster || p.ppid === postmaster),
+    bench: sum((p) => p.pid === process.pid),
+  };
+}
+
+/** What the app's sessions are doing (state, wait, statement), counted over samples: where a request waits. */
+function sampleSessions(sql: postgres.Sql) {
+  const seen = new Map<string, number>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const rows = await sql<{ what: string }[]>`
+        select state || ' / ' || coalesce(wait_event_type || ':' || wait_event, '-') || ' / ' || left(regexp_replace(query, '\s+', ' ', 'g'), 70) as what
+        from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`;
+      for (const r of rows) seen.set(r.what, (seen.get(r.what) ?? 0) + 1);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return seen;
+    },
+  };
+}
+
+function printSamples(seen: Map<string, number>) {
+  const total = [...seen.values()].reduce((a, b) => a + b, 0);
+  console.log(`\nPostgreSQL sessions during the burst (${total} session samples):`);
+  printTable(
+    ["share", "state / wait / statement"],
+    [...seen].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([what, n]) => [`${((100 * n) / total).toFixed(1)}%`, what]),
+  );
+}
+
 const isDense = (positions: number[]) => {
   const sorted = [...positions].sort((a, b) => a - b);
   return sorted.every((p, i) => p === i + 1);
@@ -82,7 +145,8 @@ const bench = await benchEnvironment();
 try {
   const sql = postgres(bench.databaseUrl, { max: 2, onnotice: () => {} });
   const serverEnv = { ...auth, DATABASE_POOL_MAX: poolMax };
-  const runtime = await bench.serve(["dist/local/cli.js", "start"], "/api/health", serverEnv);
+  const disabled = eventConsumers ? {} : Object.fromEntries(consumerNames.map((n) => [`AzureWebJobs_${n}_Disabled`, "true"]));
+  const runtime = await bench.serve([...runtimeNodeArgs, "dist/local/cli.js", "start"], "/api/health", { ...serverEnv, ...disabled });
   const bare = await bench.serve(["--import", "tsx", "bench/bare-server.ts"], "/api/health", serverEnv);
 
   // The course through the API, as an admin; a catalog of 200 published courses beside it, written directly.
@@ -101,7 +165,11 @@ try {
   // Warm the runtime (JIT, pool, token verification) on reads before the burst.
   await autocannon({ url: `${runtime}/api/v1/courses/${courseId}`, connections, amount: 500, headers: { authorization: `Bearer ${tokens[0] as string}` } });
 
+  const sampling = sampleWaits ? sampleSessions(sql) : undefined;
+  const cpuBefore = cpuSeconds();
   const run = await enrollAll(runtime, courseId, tokens);
+  const cpuAfter = cpuSeconds();
+  if (sampling) printSamples(await sampling.stop());
   const ms = run.outcomes.map((o) => o.ms).sort((a, b) => a - b);
   const statuses = new Map<string, number>();
   for (const o of run.outcomes) statuses.set(String(o.status), (statuses.get(String(o.status)) ?? 0) + 1);
@@ -133,6 +201,10 @@ try {
       ["latency p50 / p95 / p99", `${percentile(ms, 50).toFixed(1)} / ${percentile(ms, 95).toFixed(1)} / ${percentile(ms, 99).toFixed(1)} ms`],
       ["latency max", `${(ms[ms.length - 1] ?? NaN).toFixed(1)} ms`],
       ["status counts", [...statuses].map(([s, n]) => `${s}: ${n}`).join(", ")],
+      [
+        "CPU per request (runtime / postgres / bench)",
+        (["runtime", "postgres", "bench"] as const).map((k) => `${((1000 * (cpuAfter[k] - cpuBefore[k])) / run.outcomes.length).toFixed(2)}`).join(" / ") + " ms",
+      ],
     ],
   );
   console.log("");

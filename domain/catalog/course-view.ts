@@ -1,4 +1,4 @@
-import { asc, eq, inArray } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { type CourseStatus, coursePrerequisites, courses, type WaitlistMode } from "../db/schema/index.js";
 
@@ -28,9 +28,37 @@ export interface CourseView {
   updatedAt: Date;
 }
 
-export type CourseRow = typeof courses.$inferSelect;
+/** What a course view is made of: the course's columns (not its search vector) and its prerequisites. */
+export const courseViewColumns = {
+  id: courses.id,
+  title: courses.title,
+  description: courses.description,
+  language: courses.language,
+  tags: courses.tags,
+  status: courses.status,
+  capacity: courses.capacity,
+  seatsTaken: courses.seatsTaken,
+  waitlistEnabled: courses.waitlistEnabled,
+  waitlistMode: courses.waitlistMode,
+  offerTtlHours: courses.offerTtlHours,
+  selfEnrollment: courses.selfEnrollment,
+  enrollmentOpensAt: courses.enrollmentOpensAt,
+  enrollmentClosesAt: courses.enrollmentClosesAt,
+  sequentialProgress: courses.sequentialProgress,
+  passPercent: courses.passPercent,
+  publishedAt: courses.publishedAt,
+  archivedAt: courses.archivedAt,
+  version: courses.version,
+  createdAt: courses.createdAt,
+  updatedAt: courses.updatedAt,
+  // In the same query (one round trip per page, not one more per course), in id order.
+  prerequisiteCourseIds: sql<string[]>`coalesce((select array_agg(p.required_course_id order by p.required_course_id)
+    from ${coursePrerequisites} p where p.course_id = ${courses.id}), '{}'::uuid[])`.mapWith((v: string[]) => v),
+};
 
-export function toCourseView(row: CourseRow, prerequisiteCourseIds: string[]): CourseView {
+export type CourseViewRow = Omit<typeof courses.$inferSelect, "search" | "completionDeadline" | "createdByUserId"> & { prerequisiteCourseIds: string[] };
+
+export function toCourseView(row: CourseViewRow): CourseView {
   return {
     id: row.id,
     title: row.title,
@@ -48,7 +76,7 @@ export function toCourseView(row: CourseRow, prerequisiteCourseIds: string[]): C
     enrollmentOpensAt: row.enrollmentOpensAt,
     enrollmentClosesAt: row.enrollmentClosesAt,
     sequentialProgress: row.sequentialProgress,
-    prerequisiteCourseIds,
+    prerequisiteCourseIds: row.prerequisiteCourseIds,
     passPercent: row.passPercent,
     publishedAt: row.publishedAt,
     archivedAt: row.archivedAt,
@@ -58,23 +86,24 @@ export function toCourseView(row: CourseRow, prerequisiteCourseIds: string[]): C
   };
 }
 
-/** Course views with their prerequisites, in the order of `rows`. */
-export async function courseViews(db: Executor, rows: CourseRow[]): Promise<CourseView[]> {
-  if (rows.length === 0) return [];
-  const prereqs = await db
-    .select()
-    .from(coursePrerequisites)
-    .where(
-      inArray(
-        coursePrerequisites.courseId,
-        rows.map((r) => r.id),
-      ),
-    )
-    .orderBy(asc(coursePrerequisites.requiredCourseId));
-  return rows.map((r) => toCourseView(r, prereqs.filter((p) => p.courseId === r.id).map((p) => p.requiredCourseId)));
-}
+const buildFindCourse = (db: Executor) =>
+  db
+    .select(courseViewColumns)
+    .from(courses)
+    .where(eq(courses.id, sql.placeholder("courseId")))
+    .prepare("find_course");
 
+// The pool's read is built once (drizzle's builder costs more than the query on this hot path); a
+// transaction's is built for it.
+const findCourseOnPool = new WeakMap<Executor, ReturnType<typeof buildFindCourse>>();
+
+/** One course with its prerequisites: one query. */
 export async function findCourse(db: Executor, courseId: string): Promise<CourseView | null> {
-  const [row] = await db.select().from(courses).where(eq(courses.id, courseId));
-  return row ? ((await courseViews(db, [row]))[0] ?? null) : null;
+  let query = findCourseOnPool.get(db);
+  if (!query) {
+    query = buildFindCourse(db);
+    if (!("rollback" in db)) findCourseOnPool.set(db, query);
+  }
+  const [row] = await query.execute({ courseId });
+  return row ? toCourseView(row) : null;
 }

@@ -1,7 +1,7 @@
 import { and, arrayContains, desc, eq, exists, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { courses, courseStaff } from "../db/schema/index.js";
-import { type CourseView, courseViews } from "./course-view.js";
+import { type CourseView, courseViewColumns, toCourseView } from "./course-view.js";
 import type { Viewer } from "./viewer.js";
 
 export interface CatalogQuery {
@@ -27,7 +27,7 @@ export async function listCatalog(db: Executor, viewer: Viewer, q: CatalogQuery)
     ? inArray(courses.status, ["published", "draft"])
     : or(eq(courses.status, "published"), mine ? and(eq(courses.status, "draft"), mine) : undefined);
   const rows = await db
-    .select()
+    .select(courseViewColumns)
     .from(courses)
     .where(
       and(
@@ -41,5 +41,5 @@ export async function listCatalog(db: Executor, viewer: Viewer, q: CatalogQuery)
     )
     .orderBy(desc(courses.id))
     .limit(q.limit + 1);
-  return courseViews(db, rows);
+  return rows.map(toCourseView);
 }

@@ -1,109 +1,181 @@
-import { and, count, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, eq, isNotNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { coursePrerequisites, courses, type EnrollmentSource, enrollments, liveStatuses, users } from "../db/schema/index.js";
-import { recordEvent } from "../outbox/record-event.js";
+import { coursePrerequisites, courses, courseStaff, type EnrollmentSource, enrollments, outbox, users } from "../db/schema/index.js";
+import { eventCatalog } from "../events/catalog.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { lockCourse } from "./course-lock.js";
 import type { EnrollmentErrorCode } from "./enrollment.errors.js";
-import { type EnrollmentView, enrollmentView, toEnrollmentView } from "./enrollment-view.js";
+import type { EnrollmentView } from "./enrollment-view.js";
 
 export interface EnrollRequest {
   courseId: string;
   userId: string;
   /**
-   * `self`: published courses, inside the enrollment window, with prerequisites. `invitation`: the
-   * invitation stands in for the window. `staff`: staff and admins override the window and prerequisites,
-   * never the capacity.
+   * `self`: published courses, inside the enrollment window, with prerequisites (a learner who is on the
+   * course's staff enrolls as `staff`). `invitation`: the invitation stands in for the window. `staff`: staff
+   * and admins override the window and prerequisites, never the capacity.
    */
   source: EnrollmentSource;
 }
 
-/** Prerequisite courses the learner has not completed, with their titles. */
-async function missingPrerequisites(db: Executor, courseId: string, userId: string) {
-  return db
-    .select({ courseId: courses.id, title: courses.title })
-    .from(coursePrerequisites)
-    .innerJoin(courses, eq(courses.id, coursePrerequisites.requiredCourseId))
-    .where(
-      and(
-        eq(coursePrerequisites.courseId, courseId),
-        sql`not exists (select 1 from ${enrollments} e where e.course_id = ${coursePrerequisites.requiredCourseId} and e.user_id = ${userId} and e.completed_at is not null)`,
-      ),
-    );
+/** What enrolling needs to know that does not need the seat, read in one query without any lock. */
+interface Standing {
+  status: "draft" | "published" | "archived";
+  selfEnrollment: boolean;
+  opensAt: Date | null;
+  closesAt: Date | null;
+  userExists: boolean;
+  /** The learner is on the course's staff. */
+  userIsStaff: boolean;
+  existing: { status: "active" | "waitlisted" | "offered"; position: number | null } | null;
+  missing: { courseId: string; title: string }[];
+}
+
+async function standing(db: Executor, courseId: string, userId: string): Promise<Standing | null> {
+  const rows = await db.execute<{
+    status: Standing["status"];
+    self_enrollment: boolean;
+    opens_at: string | null;
+    closes_at: string | null;
+    user_exists: boolean;
+    user_is_staff: boolean;
+    existing: Standing["existing"];
+    missing: Standing["missing"];
+  }>(sql`
+    select c.status, c.self_enrollment, c.enrollment_opens_at as opens_at, c.enrollment_closes_at as closes_at,
+      exists (select 1 from ${users} u where u.id = ${userId}) as user_exists,
+      exists (select 1 from ${courseStaff} s where s.course_id = c.id and s.user_id = ${userId}) as user_is_staff,
+      (select json_build_object('status', e.status, 'position', case when e.status = 'waitlisted' then (
+          select count(*)::int from ${enrollments} w where w.course_id = e.course_id and w.status = 'waitlisted' and w.waitlist_seq <= e.waitlist_seq) end)
+        from ${enrollments} e where e.course_id = c.id and e.user_id = ${userId} and e.status in ('active', 'waitlisted', 'offered')) as existing,
+      coalesce((select json_agg(json_build_object('courseId', r.id, 'title', r.title) order by r.title)
+        from ${coursePrerequisites} p join ${courses} r on r.id = p.required_course_id
+        where p.course_id = c.id
+          and not exists (select 1 from ${enrollments} d where d.course_id = p.required_course_id and d.user_id = ${userId} and d.completed_at is not null)
+      ), '[]'::json) as missing
+    from ${courses} c where c.id = ${courseId}`);
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    status: r.status,
+    selfEnrollment: r.self_enrollment,
+    opensAt: r.opens_at === null ? null : new Date(r.opens_at),
+    closesAt: r.closes_at === null ? null : new Date(r.closes_at),
+    userExists: r.user_exists,
+    userIsStaff: r.user_is_staff,
+    existing: r.existing,
+    missing: r.missing,
+  };
+}
+
+/** Why the learner cannot join now, judged on an unlocked read (the seat statement checks the status again). */
+function refusal(s: Standing, req: EnrollRequest, now: Date): Result<never, EnrollmentErrorCode> | null {
+  if (s.status === "archived") return fail("COURSE_ARCHIVED", "The course is archived.");
+  if (req.source !== "staff" && s.status !== "published") return fail("COURSE_NOT_PUBLISHED", "The course is not open yet.");
+  if (req.source === "self") {
+    if (!s.selfEnrollment) return fail("ENROLLMENT_CLOSED", "This course takes enrollments from its staff or by invitation only.");
+    if (s.opensAt && now < s.opensAt) return fail("ENROLLMENT_CLOSED", "Enrollment has not opened yet.", { opensAt: s.opensAt.toISOString() });
+    if (s.closesAt && now >= s.closesAt) return fail("ENROLLMENT_CLOSED", "Enrollment has closed.", { closedAt: s.closesAt.toISOString() });
+  }
+  if (!s.userExists) return fail("USER_NOT_FOUND");
+  if (s.existing) {
+    return fail("ALREADY_ENROLLED", `You are ${s.existing.status} in this course.`, { status: s.existing.status, position: s.existing.position });
+  }
+  if (req.source !== "staff" && s.missing.length) {
+    return fail("PREREQUISITES_MISSING", `Complete first: ${s.missing.map((m) => m.title).join(", ")}.`, { missing: s.missing });
+  }
+  return null;
 }
 
 /**
- * Enrolls a learner, or puts them in line when the course is full and has a waitlist. Runs under the
- * course row lock in the caller's transaction: concurrent enrollments never overbook a course and get
- * dense, unique waitlist positions.
+ * Enrolls a learner, or puts them in line when the course is full and has a waitlist. Everything that does
+ * not need the seat (the course's status and window, the user, a live enrollment, prerequisites) is read
+ * first, without a lock. Then the seat or the place in line is taken under the course row lock, which every
+ * change of seats and waitlist takes: concurrent enrollments never overbook a course and get dense, unique
+ * waitlist positions. The lock and the one statement that does the work are sent together (pipelined), so
+ * the lock is held for that statement and the commit, not for round trips. Must run in a transaction.
  */
 export async function enroll(ctx: DomainContext, req: EnrollRequest): Promise<Result<EnrollmentView, EnrollmentErrorCode>> {
-  const course = await lockCourse(ctx.db, req.courseId);
-  if (!course) return fail("COURSE_NOT_FOUND");
-  if (course.status === "archived") return fail("COURSE_ARCHIVED", "The course is archived.");
   const now = ctx.now();
-  if (req.source !== "staff") {
-    if (course.status !== "published") return fail("COURSE_NOT_PUBLISHED", "The course is not open yet.");
-  }
-  if (req.source === "self") {
-    if (!course.selfEnrollment) return fail("ENROLLMENT_CLOSED", "This course takes enrollments from its staff or by invitation only.");
-    if (course.enrollmentOpensAt && now < course.enrollmentOpensAt) {
-      return fail("ENROLLMENT_CLOSED", "Enrollment has not opened yet.", { opensAt: course.enrollmentOpensAt.toISOString() });
-    }
-    if (course.enrollmentClosesAt && now >= course.enrollmentClosesAt) {
-      return fail("ENROLLMENT_CLOSED", "Enrollment has closed.", { closedAt: course.enrollmentClosesAt.toISOString() });
-    }
-  }
-  const [user] = await ctx.db.select({ id: users.id }).from(users).where(eq(users.id, req.userId));
-  if (!user) return fail("USER_NOT_FOUND");
+  const before = await standing(ctx.db, req.courseId, req.userId);
+  if (!before) return fail("COURSE_NOT_FOUND");
+  if (req.source === "self" && before.userIsStaff) req = { ...req, source: "staff" };
+  const refused = refusal(before, req, now);
+  if (refused) return refused;
 
-  const [existing] = await ctx.db
-    .select()
-    .from(enrollments)
-    .where(and(eq(enrollments.courseId, req.courseId), eq(enrollments.userId, req.userId), inArray(enrollments.status, [...liveStatuses])));
-  if (existing) {
-    const view = await enrollmentView(ctx.db, existing);
-    return fail("ALREADY_ENROLLED", `You are ${existing.status} in this course.`, { status: view.status, position: view.position });
-  }
-  if (req.source !== "staff") {
-    const missing = await missingPrerequisites(ctx.db, req.courseId, req.userId);
-    if (missing.length) {
-      return fail("PREREQUISITES_MISSING", `Complete first: ${missing.map((m) => m.title).join(", ")}.`, { missing });
-    }
-  }
-
-  const hasSeat = course.capacity === null || course.seatsTaken < course.capacity;
-  if (!hasSeat && !course.waitlistEnabled) return fail("COURSE_FULL", "The course is full.");
   const id = ctx.newId();
-  const [row] = await ctx.db
-    .insert(enrollments)
-    .values({
-      id,
-      courseId: req.courseId,
-      userId: req.userId,
-      source: req.source,
-      status: hasSeat ? "active" : "waitlisted",
-      ...(hasSeat ? { enrolledAt: now } : { waitlistedAt: now }),
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning();
-  if (!row) throw new Error("enrollment insert returned nothing");
+  const eventId = ctx.newId();
   const ref = { enrollmentId: id, courseId: req.courseId, userId: req.userId };
-  if (hasSeat) {
-    await ctx.db.update(courses).set({ seatsTaken: sql`${courses.seatsTaken} + 1` }).where(eq(courses.id, req.courseId));
-    await recordEvent(ctx, { type: "enrollment.created", aggregateType: "enrollment", aggregateId: id, courseId: req.courseId, data: { ...ref, source: req.source } });
-    return ok(toEnrollmentView(row, null));
-  }
-  // Under the lock every earlier joiner is counted, so positions are 1..n without gaps or repeats.
-  const [line] = await ctx.db
-    .select({ n: count() })
-    .from(enrollments)
-    .where(and(eq(enrollments.courseId, req.courseId), eq(enrollments.status, "waitlisted")));
-  const position = line?.n ?? 1;
-  await recordEvent(ctx, { type: "enrollment.waitlisted", aggregateType: "enrollment", aggregateId: id, courseId: req.courseId, data: { ...ref, position } });
-  return ok(toEnrollmentView(row, position));
+  // The event data is built by the statement (the position is known only there); check its shape here.
+  eventCatalog["enrollment.created"].parse({ ...ref, source: req.source });
+  const at = now.toISOString();
+  const actor = JSON.stringify({ userId: ctx.actor.userId, ...(ctx.actor.requestId ? { requestId: ctx.actor.requestId } : {}) });
+  // Status and window again, on the locked row: they may have changed since the read above.
+  const open =
+    req.source === "staff"
+      ? sql`k.status <> 'archived'`
+      : req.source === "invitation"
+        ? sql`k.status = 'published'`
+        : sql`k.status = 'published' and k.self_enrollment
+            and (k.enrollment_opens_at is null or k.enrollment_opens_at <= ${at}::timestamptz)
+            and (k.enrollment_closes_at is null or k.enrollment_closes_at > ${at}::timestamptz)`;
+  // The statement runs after the lock is granted, so its snapshot holds every earlier change of the course:
+  // the seat count and the waitlisted rows it reads are current. A live enrollment of the same learner that
+  // committed meanwhile makes the insert do nothing (the unique index), and nothing else happens.
+  const lock = ctx.db.execute(sql`select 1 from ${courses} where id = ${req.courseId} for update`);
+  const take = ctx.db.execute<{ status: "active" | "waitlisted"; position: number | null }>(sql`
+    with k as (
+      select k.id, (k.capacity is null or k.seats_taken < k.capacity) as seat, k.waitlist_enabled
+      from ${courses} k where k.id = ${req.courseId} and ${open}
+    ), line as (
+      select count(*)::int + 1 as n from ${enrollments} w where w.course_id = ${req.courseId} and w.status = 'waitlisted'
+    ), e as (
+      insert into ${enrollments} (id, course_id, user_id, status, source, enrolled_at, waitlisted_at, created_at, updated_at)
+      select ${id}, k.id, ${req.userId}, case when k.seat then 'active' else 'waitlisted' end, ${req.source},
+        case when k.seat then ${at}::timestamptz end, case when k.seat then null else ${at}::timestamptz end, ${at}::timestamptz, ${at}::timestamptz
+      from k where k.seat or k.waitlist_enabled
+      on conflict (course_id, user_id) where status in ('active', 'waitlisted', 'offered') do nothing
+      returning id, course_id, user_id, status
+    ), s as (
+      update ${courses} set seats_taken = seats_taken + 1 from e where ${courses}.id = e.course_id and e.status = 'active' returning 1
+    ), o as (
+      insert into ${outbox} (id, type, aggregate_type, aggregate_id, course_id, occurred_at, actor, data, traceparent)
+      select ${eventId}, case when e.status = 'active' then 'enrollment.created' else 'enrollment.waitlisted' end, 'enrollment', e.id, e.course_id,
+        ${at}::timestamptz, ${actor}::jsonb,
+        case when e.status = 'active'
+          then jsonb_build_object('enrollmentId', e.id, 'courseId', e.course_id, 'userId', e.user_id, 'source', ${req.source}::text)
+          else jsonb_build_object('enrollmentId', e.id, 'courseId', e.course_id, 'userId', e.user_id, 'position', (select n from line)) end,
+        ${ctx.actor.traceparent}
+      from e returning 1
+    )
+    select e.status, case when e.status = 'waitlisted' then (select n from line) end as position from e`);
+  const [, rows] = await Promise.all([lock, take]);
+  const taken = rows[0];
+  if (!taken) return afterRace(ctx, req, now);
+  ctx.onEventRecorded?.();
+  return ok({
+    ...ref,
+    id,
+    status: taken.status,
+    source: req.source,
+    position: taken.status === "waitlisted" ? taken.position : null,
+    enrolledAt: taken.status === "active" ? now : null,
+    waitlistedAt: taken.status === "waitlisted" ? now : null,
+    offerExpiresAt: null,
+    endedAt: null,
+    completedAt: null,
+    createdAt: now,
+  });
+}
+
+/**
+ * The seat statement did nothing: the course changed under the read (archived, closed, full without a
+ * waitlist) or the same learner won a concurrent enrollment. Read again (the lock is held) and say which.
+ */
+async function afterRace(ctx: DomainContext, req: EnrollRequest, now: Date): Promise<Result<EnrollmentView, EnrollmentErrorCode>> {
+  const after = await standing(ctx.db, req.courseId, req.userId);
+  if (!after) return fail("COURSE_NOT_FOUND");
+  return refusal(after, req, now) ?? fail("COURSE_FULL", "The course is full.");
 }
 
 /** For prerequisites and tests: courses the learner has completed. */

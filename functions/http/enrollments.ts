@@ -33,12 +33,12 @@ route({
     const caller = ctx.principal;
     const userId = body?.userId ?? (caller.userId as string);
     const forSomeoneElse = userId !== caller.userId;
-    // Enrolling someone else is for the course's instructors and admins.
+    // Enrolling someone else is for the course's instructors and admins. (Staff enrolling themselves are
+    // recognised by enroll, in the read it makes anyway.)
     if (forSomeoneElse && !caller.isAdmin && (await courseRoleOf(ctx.db, caller.userId as string, params.courseId)) !== "instructor") {
       throw new ProblemError("FORBIDDEN", { detail: "Only the course's instructors and admins enroll other users." });
     }
-    const isStaff = caller.isAdmin || (await courseRoleOf(ctx.db, caller.userId as string, params.courseId)) !== null;
-    const source = forSomeoneElse || isStaff ? "staff" : "self";
+    const source = forSomeoneElse || caller.isAdmin ? "staff" : "self";
     const enrollment = unwrap(await ctx.transaction((tx) => enroll(ctx.domain(tx), { courseId: params.courseId, userId, source })));
     return { status: 201, body: enrollmentBody(enrollment), headers: { location: `/api/v1/courses/${params.courseId}/enrollments/${userId}` } };
   },

@@ -43,8 +43,41 @@ export function openDatabase(s: DatabaseSettings, options: OpenDatabaseOptions =
       : { application_name: "ringlet", statement_timeout: s.DATABASE_STATEMENT_TIMEOUT_MS },
     onnotice: () => {},
   });
-  const db = traceTransactions(drizzle(sql, { schema, casing: "snake_case" }), sql.options);
+  const db = traceTransactions(drizzle(s.DATABASE_PGBOUNCER ? sql : preparing(sql), { schema, casing: "snake_case" }), sql.options);
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+// Statements with more parameters than this are usually variable-length lists (`in (...)`, multi-row inserts):
+// each length would be one more prepared statement kept per connection, so they stay unnamed.
+const PREPARE_MAX_PARAMETERS = 32;
+
+/**
+ * Drizzle asks postgres.js for unnamed statements (`prepare: false`) unless a query is given a name, and
+ * postgres.js sends an unnamed statement with parameters in two round trips (Parse/Describe, wait, then
+ * Bind/Execute) and cannot pipeline behind it. Named statements, cached per connection, take one round trip
+ * after their first use. So every parameterised statement of the app is prepared, except behind PgBouncer in
+ * transaction mode (the statement would be missing on the next server connection) and for long lists.
+ */
+function preparing(sql: postgres.Sql): postgres.Sql {
+  type Unsafe = postgres.Sql["unsafe"];
+  return new Proxy(sql, {
+    get(target, name, receiver) {
+      if (name === "unsafe") {
+        const unsafe: Unsafe = (query, args, options) =>
+          target.unsafe(query, args, { ...options, prepare: (args?.length ?? 0) > 0 && (args?.length ?? 0) <= PREPARE_MAX_PARAMETERS });
+        return unsafe;
+      }
+      if (name === "begin" || name === "savepoint") {
+        // The transaction's own scoped client runs the statements inside it.
+        const open = Reflect.get(target, name, receiver) as (...a: unknown[]) => unknown;
+        return (...a: unknown[]) => {
+          const fn = a[a.length - 1] as (tx: postgres.Sql) => unknown;
+          return open.apply(target, [...a.slice(0, -1), (tx: postgres.Sql) => fn(preparing(tx))]);
+        };
+      }
+      return Reflect.get(target, name, receiver) as unknown;
+    },
+  });
 }
 
 /**

@@ -41,26 +41,30 @@ export interface IdempotentRequest {
  * Returns the stored response to replay, or null when this request holds the claim and must run.
  */
 export async function claimIdempotencyKey(tx: Transaction, req: IdempotentRequest): Promise<StoredResponse | null> {
-  // Wait for a concurrent holder a bounded time, then tell the client to retry.
-  await tx.execute(sql`set local lock_timeout = '5s'`);
-  let claimed: { key: string }[];
-  try {
-    claimed = await tx
-      .insert(idempotencyKeys)
-      .values({ scope: req.scope, key: req.key, requestHash: req.hash, statusCode: 0, responseHeaders: {}, expiresAt: req.expiresAt })
-      .onConflictDoUpdate({
-        target: [idempotencyKeys.scope, idempotencyKeys.key],
-        // An expired record no longer protects anything: the key starts afresh.
-        set: { requestHash: req.hash, statusCode: 0, responseHeaders: {}, responseBody: null, createdAt: req.now, expiresAt: req.expiresAt },
-        setWhere: lt(idempotencyKeys.expiresAt, req.now),
-      })
-      .returning({ key: idempotencyKeys.key });
-  } catch (err) {
-    if (isLockTimeout(err)) throw new ProblemError("IDEMPOTENCY_KEY_IN_USE", { headers: { "retry-after": "1" } });
-    throw err;
+  // Wait for a concurrent holder a bounded time, then tell the client to retry; the bounded wait is for the
+  // claim only: the handler's own locks (a busy course) wait as usual. The three statements go out together
+  // (pipelined on the transaction's connection): one round trip, not three.
+  const bounded = tx.execute(sql`set local lock_timeout = '5s'`);
+  const insert = tx
+    .insert(idempotencyKeys)
+    .values({ scope: req.scope, key: req.key, requestHash: req.hash, statusCode: 0, responseHeaders: {}, expiresAt: req.expiresAt })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.scope, idempotencyKeys.key],
+      // An expired record no longer protects anything: the key starts afresh.
+      set: { requestHash: req.hash, statusCode: 0, responseHeaders: {}, responseBody: null, createdAt: req.now, expiresAt: req.expiresAt },
+      setWhere: lt(idempotencyKeys.expiresAt, req.now),
+    })
+    .returning({ key: idempotencyKeys.key });
+  const unbounded = tx.execute(sql`set local lock_timeout = 0`);
+  const settled = await Promise.allSettled([bounded, insert, unbounded]);
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) {
+    // A failed insert fails the reset behind it too ("transaction is aborted"): the insert's reason counts.
+    const reason = settled[1].status === "rejected" ? settled[1].reason : failed.reason;
+    if (isLockTimeout(reason)) throw new ProblemError("IDEMPOTENCY_KEY_IN_USE", { headers: { "retry-after": "1" } });
+    throw reason;
   }
-  // The bounded wait was for the claim only: the handler's own locks (a busy course) wait as usual.
-  await tx.execute(sql`set local lock_timeout = 0`);
+  const claimed = (settled[1] as PromiseFulfilledResult<{ key: string }[]>).value;
   if (claimed.length > 0) return null;
 
   const [stored] = await tx

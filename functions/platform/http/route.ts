@@ -25,7 +25,11 @@ export interface RouteContext extends RequestMeta {
   platform: Platform;
   /** The pool, or the request's transaction on idempotent routes so the stored response commits with the change. */
   db: Executor;
-  /** Runs `fn` in a transaction (a savepoint when the request already has one). */
+  /**
+   * Runs `fn` in a transaction: the request's own when it has one (idempotent routes), else a new one. No
+   * savepoint is made in the request's transaction: a failure there ends the whole request anyway, and a
+   * savepoint would cost two more round trips, the release one inside whatever locks `fn` took.
+   */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Runs after the request's writes are committed (e.g. asking the outbox relay to publish now). */
   afterCommit(fn: () => Promise<void>): void;
@@ -109,7 +113,7 @@ export function route<
           principal,
           platform: p,
           db: tx ?? p.database.db,
-          transaction: (fn) => (tx ? tx.transaction(fn) : p.database.db.transaction(fn)),
+          transaction: (fn) => (tx ? fn(tx) : p.database.db.transaction(fn)),
           afterCommit: (fn) => afterCommit.push(fn),
           now: p.clock,
           domain: (db) => domainFor(db ?? tx ?? p.database.db, principal),
