@@ -1,4 +1,4 @@
-import { and, count, eq, lte, sql } from "drizzle-orm";
+import { and, count, eq, isNotNull, lt, lte, ne, sql } from "drizzle-orm";
 import { assessmentExtensions, attempts } from "../db/schema/index.js";
 import type { Answer, Item } from "../grading/items.js";
 import { recordEvent } from "../outbox/record-event.js";
@@ -93,22 +93,40 @@ export async function saveAnswers(ctx: DomainContext, attemptId: string, answers
  * what was saved in time is what is graded. Writes `submission.submitted`.
  */
 export async function submitAttempt(ctx: DomainContext, attemptId: string, by: "learner" | "deadline"): Promise<Result<{ attempt: AttemptRow; first: boolean }, AssessmentErrorCode>> {
-  const [row] = await ctx.db.select().from(attempts).where(eq(attempts.id, attemptId)).for("update");
-  if (!row) return fail("ATTEMPT_NOT_FOUND");
-  if (row.status === "submitted") return ok({ attempt: row, first: false });
   const now = ctx.now();
-  const pastDeadline = row.deadlineAt !== null && now > row.deadlineAt;
-  const submittedAt = pastDeadline ? (row.deadlineAt as Date) : now;
-  const submittedBy = pastDeadline ? "deadline" : by;
-  const [done] = await ctx.db.update(attempts).set({ status: "submitted", submittedAt, submittedBy, updatedAt: now }).where(eq(attempts.id, attemptId)).returning();
+  // One statement closes an open attempt (its row lock serialises a concurrent submit, which then finds it
+  // submitted); past the deadline, the attempt counts as submitted at the deadline, by the deadline.
+  const pastDeadline = and(isNotNull(attempts.deadlineAt), lt(attempts.deadlineAt, now));
+  const [done] = await ctx.db
+    .update(attempts)
+    .set({
+      status: "submitted",
+      submittedAt: sql`case when ${pastDeadline} then ${attempts.deadlineAt} else ${now.toISOString()}::timestamptz end`,
+      submittedBy: sql`case when ${pastDeadline} then 'deadline' else ${by} end`,
+      updatedAt: now,
+    })
+    .where(and(eq(attempts.id, attemptId), ne(attempts.status, "submitted")))
+    .returning();
+  if (!done) {
+    const [row] = await ctx.db.select().from(attempts).where(eq(attempts.id, attemptId));
+    return row ? ok({ attempt: row, first: false }) : fail("ATTEMPT_NOT_FOUND");
+  }
+  const submittedAt = done.submittedAt as Date;
   await recordEvent(ctx, {
     type: "submission.submitted",
     aggregateType: "submission",
     aggregateId: attemptId,
-    courseId: row.courseId,
-    data: { submissionId: attemptId, assessmentId: row.assessmentId, courseId: row.courseId, userId: row.userId, submittedAt: submittedAt.toISOString(), by: submittedBy },
+    courseId: done.courseId,
+    data: {
+      submissionId: attemptId,
+      assessmentId: done.assessmentId,
+      courseId: done.courseId,
+      userId: done.userId,
+      submittedAt: submittedAt.toISOString(),
+      by: done.submittedBy as "learner" | "deadline",
+    },
   });
-  return ok({ attempt: done as AttemptRow, first: true });
+  return ok({ attempt: done, first: true });
 }
 
 /** The attempt-deadline safety net: submits every open attempt whose deadline has passed. Safe to run twice. */

@@ -41,10 +41,12 @@ export async function createAccessTokens(s: Settings): Promise<AccessTokens> {
   const alg = s.AUTH_JWT_ALGORITHM;
   let signingKey: Awaited<ReturnType<typeof importJWK>>;
   let kid: string | undefined;
-  let verificationKey: Uint8Array | JWTVerifyGetKey;
+  let verificationKey: Awaited<ReturnType<typeof importJWK>> | JWTVerifyGetKey;
   if (alg === "HS256") {
-    signingKey = new TextEncoder().encode(s.AUTH_JWT_SECRET);
-    verificationKey = signingKey;
+    // Imported once: given the raw bytes, jose imports the key again on every sign and verify.
+    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(s.AUTH_JWT_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    signingKey = key;
+    verificationKey = key;
   } else {
     const set = JSON.parse(s.AUTH_JWT_PRIVATE_JWKS ?? "") as { keys: JWK[] };
     const first = set.keys[0];
