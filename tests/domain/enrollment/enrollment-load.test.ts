@@ -258,3 +258,63 @@ describe("enrollment under load, waitlist mode offer", () => {
     expect(events.filter((e) => e.type === "enrollment.promoted").every((e) => e.data.from === "offered")).toBe(true);
   });
 });
+
+describe("races the seat statement must decide", () => {
+  it("lets one of 20 concurrent enrollments of the same learner through; the others answer ALREADY_ENROLLED", async () => {
+    const courseId = await insertPublishedCourse(db.sql, { capacity: 10 });
+    const [userId] = (await insertLearners(db.sql, 1, "twice")) as [string];
+    const { thrown, results } = await settleAll(range(1, 20).map(() => () => asLearner(userId, (ctx) => enroll(ctx, { courseId, userId, source: "self" }))));
+    expect(thrown).toEqual([]);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.flatMap((r) => (r.ok ? [] : [r.error.code]))).toEqual(Array(19).fill("ALREADY_ENROLLED"));
+
+    const rows = await enrollmentState(db.sql, courseId);
+    expect(countBy(rows, (r) => r.status)).toEqual({ active: 1 });
+    expect(await seatsTaken(courseId)).toBe(1);
+    expect(countBy(await checkedEvents(courseId), (e) => e.type)).toEqual({ "enrollment.created": 1 });
+  });
+
+  it("gives the last seat of a course without a waitlist to exactly one of 40 racing learners", async () => {
+    const courseId = await insertPublishedCourse(db.sql, { capacity: 3 });
+    await db.sql`update courses set waitlist_enabled = false where id = ${courseId}`;
+    const [first, second, ...crowd] = await insertLearners(db.sql, 42, "last-seat");
+    for (const userId of [first, second] as string[]) {
+      expect((await asLearner(userId, (ctx) => enroll(ctx, { courseId, userId, source: "self" }))).ok).toBe(true);
+    }
+    const { thrown, results } = await settleAll(crowd.map((userId) => () => asLearner(userId, (ctx) => enroll(ctx, { courseId, userId, source: "self" }))));
+    expect(thrown).toEqual([]);
+    expect(results.filter((r) => r.ok && r.value.status === "active")).toHaveLength(1);
+    expect(results.flatMap((r) => (r.ok ? [] : [r.error.code]))).toEqual(Array(39).fill("COURSE_FULL"));
+
+    const rows = await enrollmentState(db.sql, courseId);
+    expect(countBy(rows, (r) => r.status)).toEqual({ active: 3 });
+    expect(await seatsTaken(courseId)).toBe(3);
+    expect(countBy(await checkedEvents(courseId), (e) => e.type)).toEqual({ "enrollment.created": 3 });
+  });
+
+  it("refuses a course archived after the unlocked read, on the locked row", async () => {
+    const courseId = await insertPublishedCourse(db.sql, { capacity: 3 });
+    const [userId] = (await insertLearners(db.sql, 1, "archived")) as [string];
+    // The course is archived between enroll's read and its seat statement: the statement finds it so.
+    const result = await asLearner(userId, (ctx) => {
+      let reads = 0;
+      const db = new Proxy(ctx.db, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver) as unknown;
+          if (name !== "execute" || typeof value !== "function") return value;
+          return async (...args: unknown[]) => {
+            const out = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            if (reads++ === 0) await archiveNow(courseId);
+            return out;
+          };
+        },
+      });
+      return enroll({ ...ctx, db }, { courseId, userId, source: "self" });
+    });
+    expect(result.ok ? result.value.status : result.error.code).toBe("COURSE_ARCHIVED");
+    expect(await enrollmentState(db.sql, courseId)).toEqual([]);
+    expect(await seatsTaken(courseId)).toBe(0);
+  });
+});
+
+const archiveNow = (courseId: string) => db.sql`update courses set status = 'archived', archived_at = now() where id = ${courseId}`;
