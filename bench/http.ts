@@ -91,9 +91,10 @@ try {
   const us = (n: number | undefined) => (n === undefined ? "-" : `${n.toFixed(0)} µs`);
   for (const { path, target, admin } of routes) {
     const headers = admin ? adminHeaders : {};
-    // Warm both (JIT, pools) before measuring.
-    await autocannon({ url: `${runtime}${path}`, connections, amount: 500, headers });
-    await autocannon({ url: `${bare}${path}`, connections, amount: 500 });
+    // Warm both (JIT, pools) before measuring: the runtime's deeper stack needs a few thousand requests before
+    // V8 has optimised it, which a short (--quick) measurement would otherwise count.
+    await autocannon({ url: `${runtime}${path}`, connections, amount: 3000, headers });
+    await autocannon({ url: `${bare}${path}`, connections, amount: 3000 });
     const floor = await load(`${bare}${path}`, {}, barePid);
     const app = await load(`${runtime}${path}`, headers, runtimePid);
     rows.push([path, "bare node (floor)", floor.rps.toFixed(0), `${floor.p50} ms`, `${floor.p99} ms`, String(floor.failures), us(floor.cpuPerRequestUs), "1.00x"]);
