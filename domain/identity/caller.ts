@@ -14,14 +14,36 @@ export interface CallerFlags {
  * once, not when the access token expires.
  */
 export async function callerFlags(db: Executor, userId: string, sessionId: string | null): Promise<CallerFlags | null> {
-  const session = sessionId
-    ? sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${sessionId} and ${refreshTokens.userId} = ${userId} and ${refreshTokens.revokedAt} is null)`
-    : sql<boolean>`true`;
-  const [row] = await db
-    .select({ isAdmin: users.isAdmin, disabledAt: users.disabledAt, sessionActive: session })
-    .from(users)
-    .where(eq(users.id, userId));
+  const [row] = sessionId ? await flagsQuery(db, "session").execute({ userId, sessionId }) : await flagsQuery(db, "none").execute({ userId });
   return row ? { isAdmin: row.isAdmin, disabled: row.disabledAt !== null, sessionActive: row.sessionActive } : null;
+}
+
+const buildFlagsQuery = (db: Executor, session: "session" | "none") =>
+  db
+    .select({
+      isAdmin: users.isAdmin,
+      disabledAt: users.disabledAt,
+      sessionActive:
+        session === "session"
+          ? sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${sql.placeholder("sessionId")} and ${refreshTokens.userId} = ${users.id} and ${refreshTokens.revokedAt} is null)`
+          : sql<boolean>`true`,
+    })
+    .from(users)
+    .where(eq(users.id, sql.placeholder("userId")))
+    .prepare(`caller_flags_${session}`);
+
+// Read on every authenticated request: built once per pool (drizzle's builder costs more than the query);
+// a transaction's is built for it.
+const flagsOnPool = new WeakMap<Executor, Record<"session" | "none", ReturnType<typeof buildFlagsQuery>>>();
+
+function flagsQuery(db: Executor, session: "session" | "none") {
+  if ("rollback" in db) return buildFlagsQuery(db, session);
+  let built = flagsOnPool.get(db);
+  if (!built) {
+    built = { session: buildFlagsQuery(db, "session"), none: buildFlagsQuery(db, "none") };
+    flagsOnPool.set(db, built);
+  }
+  return built[session];
 }
 
 export async function courseRoleOf(db: Executor, userId: string, courseId: string): Promise<CourseRole | null> {
