@@ -25,7 +25,7 @@ const buildFlagsQuery = (db: Executor, session: "session" | "none") =>
       disabledAt: users.disabledAt,
       sessionActive:
         session === "session"
-          ? sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${sql.placeholder("sessionId")} and ${refreshTokens.userId} = ${users.id} and ${refreshTokens.revokedAt} is null)`
+          ? sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${sql.placeholder("sessionId")} and ${refreshTokens.userId} = ${sql.placeholder("userId")} and ${refreshTokens.revokedAt} is null)`
           : sql<boolean>`true`,
     })
     .from(users)

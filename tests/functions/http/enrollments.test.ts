@@ -45,6 +45,18 @@ async function eventsOf(courseId: string) {
 }
 
 describe("self-enrollment", () => {
+  it("answers one of a learner's concurrent enrollments 201 and the rest 409 ALREADY_ENROLLED, never 500", async () => {
+    const courseId = await publishedCourse({ capacity: 5 });
+    const learner = await signUp(app, db);
+    // Different Idempotency-Keys: these are different requests, racing for the same learner's place.
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => enrollSelf(courseId, learner, { "idempotency-key": `race-${i}-${learner.id}` })));
+    expect(answers.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+    for (const r of answers.filter((a) => a.status === 409)) await problem(r, 409, "ALREADY_ENROLLED");
+    expect((await eventsOf(courseId)).filter((t) => t.startsWith("enrollment."))).toEqual(["enrollment.created"]);
+    const [row] = await db.sql<{ seats_taken: number }[]>`select seats_taken from courses where id = ${courseId}`;
+    expect(row?.seats_taken).toBe(1);
+  });
+
   it("enrolls into a published course and writes enrollment.created", async () => {
     const courseId = await publishedCourse({ capacity: 5 });
     const learner = await signUp(app, db);
