@@ -1,13 +1,16 @@
 // bench/activity: statements/s accepted by POST /api/v1/activity in batches of 1 and 50, with p95 latency,
-// beside a floor of the same Cosmos writes made directly through the SDK in the same run.
+// beside a floor of the same Cosmos writes made directly through the SDK in the same run. The local Cosmos
+// endpoint runs in a process of its own and requests go out through a plain kept-alive node:http agent, so the
+// load generator costs as little as it can and shares no thread with either side's server.
 // Usage: npm run bench:activity   (BENCH_STATEMENTS, BENCH_CONCURRENCY, BENCH_BATCHES (1,50); BENCH_PROFILE_DIR=<dir>
 // writes a CPU profile of the runtime there when it stops)
+import { spawn } from "node:child_process";
+import { Agent as HttpAgent, request } from "node:http";
 import { Agent } from "node:https";
 import { CosmosClient } from "@azure/cosmos";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
-import { startCosmosEndpoint } from "../local/services/cosmos.js";
-import { benchEnvironment, type BenchFigure, mintAccessToken, percentile, printTable, recordResults } from "./environment.js";
+import { benchEnvironment, type BenchFigure, mintAccessToken, percentile, printTable, processCpuMs, recordResults, root } from "./environment.js";
 
 const total = Number(process.env.BENCH_STATEMENTS ?? 2000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
@@ -34,7 +37,18 @@ async function run(requests: number, send: (i: number) => Promise<void>): Promis
   return { wallMs: performance.now() - started, times: times.sort((a, b) => a - b) };
 }
 
-const cosmos = await startCosmosEndpoint({ port: 0 });
+const endpoint = spawn(process.execPath, ["--import", "tsx", "bench/cosmos-endpoint.ts"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+const endpointExited = new Promise((resolve) => endpoint.once("exit", resolve));
+const cosmos = {
+  connectionString: await new Promise<string>((resolve, reject) => {
+    let out = "";
+    endpoint.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")).trim());
+    });
+    void endpointExited.then((code) => reject(new Error(`the Cosmos endpoint exited with ${String(code)}`)));
+  }),
+};
 const bench = await benchEnvironment();
 try {
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
@@ -50,14 +64,48 @@ try {
   await sql`insert into enrollments (id, course_id, user_id, status, source) values (${uuidv7()}, ${courseId}, ${userId}, 'active', 'self')`;
   await sql.end();
   const token = await mintAccessToken(userId);
-  const rows: string[][] = [];
-  const measured: { batch: number; perSecond: number; p95: number }[] = [];
-  let offset = 0;
-  const send = async (statements: ReturnType<typeof statement>[]) => {
-    const res = await fetch(`${base}/api/v1/activity`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ statements }) });
-    if (res.status !== 202) throw new Error(`answered ${res.status}: ${await res.text()}`);
-    await res.arrayBuffer();
+  // CPU of every process either side uses (this one: load generator or SDK client; the endpoint; the runtime; PostgreSQL),
+  // the same set for the floor and the app, so idle background work weighs on both alike. NaN without /proc.
+  const runtimePid = bench.pidOf(base);
+  const cpuSplit = () => {
+    const own = process.cpuUsage();
+    return [(own.user + own.system) / 1000, processCpuMs(endpoint.pid) ?? NaN, processCpuMs(runtimePid) ?? NaN, processCpuMs(bench.postgresPid, true) ?? NaN] as const;
   };
+  const cpuMs = () => cpuSplit().reduce((a, b) => a + b, 0);
+  /** Waits (10 s at most) until the runtime is idle: its start-up and the previous phase's leftovers are not measured. */
+  const quiet = async () => {
+    for (let waited = 0, last = processCpuMs(runtimePid); waited < 10_000 && last !== undefined; waited += 250) {
+      await new Promise((r) => setTimeout(r, 250));
+      const now = processCpuMs(runtimePid) as number;
+      if (now - last <= 10) return;
+      last = now;
+    }
+  };
+  const split: string[][] = [];
+  /** CPU per statement of each process over `phase`, for the printed breakdown. */
+  const splitOver = async <T>(name: string, statements: number, phase: () => Promise<T>): Promise<T> => {
+    const before = cpuSplit();
+    const result = await phase();
+    const after = cpuSplit();
+    split.push([name, ...after.map((v, i) => `${Math.round(((v - (before[i] as number)) * 1000) / statements)} µs`)]);
+    return result;
+  };
+  const rows: string[][] = [];
+  const measured: { batch: number; perSecond: number; p95: number; cpuPerStatementUs: number }[] = [];
+  let offset = 0;
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: concurrency });
+  const send = (statements: ReturnType<typeof statement>[]) =>
+    new Promise<void>((resolve, reject) => {
+      const body = JSON.stringify({ statements });
+      const headers = { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) };
+      const req = request(`${base}/api/v1/activity`, { method: "POST", agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => (res.statusCode === 202 ? resolve() : reject(new Error(`answered ${res.statusCode}: ${Buffer.concat(chunks).toString()}`))));
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
   // Both sides warmed (JIT, connections, the containers opened) before either is measured; these are not counted.
   const client = new CosmosClient({ connectionString: cosmos.connectionString, agent: new Agent({ rejectUnauthorized: false, keepAlive: true }) });
   const { database } = await client.databases.createIfNotExists({ id: "bench-floor" });
@@ -69,19 +117,28 @@ try {
   // measurements and half after, so that a change in the machine's load during the run weighs on both sides.
   const floorTimes: number[] = [];
   let floorWallMs = 0;
+  let floorCpuMs = 0;
   const measureFloor = async (from: number, count: number) => {
-    const r = await run(count, async (i) => void (await container.items.create({ ...statement(from + i, lessonId), id: `${userId}:f-${from + i}`, learnerId: userId })));
+    await quiet();
+    const cpuBefore = cpuMs();
+    const r = await splitOver(`floor, ${from === 0 ? "first" : "second"} half`, count, () => run(count, async (i) => void (await container.items.create({ ...statement(from + i, lessonId), id: `${userId}:f-${from + i}`, learnerId: userId }))));
+    floorCpuMs += cpuMs() - cpuBefore;
     floorTimes.push(...r.times);
     floorWallMs += r.wallMs;
   };
   await measureFloor(0, Math.floor(total / 2));
   for (const batch of batches) {
     const requests = Math.max(1, Math.floor(total / batch));
-    const r = await run(requests, async (i) => {
-      await send(Array.from({ length: batch }, (_, k) => statement(offset + i * batch + k, lessonId)));
-    });
+    await quiet();
+    const cpuBefore = cpuMs();
+    const r = await splitOver(`POST /api/v1/activity, batch ${batch}`, requests * batch, () =>
+      run(requests, async (i) => {
+        await send(Array.from({ length: batch }, (_, k) => statement(offset + i * batch + k, lessonId)));
+      }),
+    );
+    const cpuPerStatementUs = ((cpuMs() - cpuBefore) * 1000) / (requests * batch);
     offset += requests * batch;
-    measured.push({ batch, perSecond: ((requests * batch) / r.wallMs) * 1000, p95: percentile(r.times, 95) });
+    measured.push({ batch, perSecond: ((requests * batch) / r.wallMs) * 1000, p95: percentile(r.times, 95), cpuPerStatementUs });
     rows.push([`POST /api/v1/activity, batch ${batch}`, String(requests * batch), (((requests * batch) / r.wallMs) * 1000).toFixed(0), `${percentile(r.times, 50).toFixed(1)} ms`, `${percentile(r.times, 95).toFixed(1)} ms`]);
   }
   await measureFloor(Math.floor(total / 2), total - Math.floor(total / 2));
@@ -89,14 +146,20 @@ try {
   rows.unshift(["SDK create, direct (floor)", String(total), ((total / floorWallMs) * 1000).toFixed(0), `${percentile(floorTimes, 50).toFixed(1)} ms`, `${percentile(floorTimes, 95).toFixed(1)} ms`]);
   console.log(`\nbench/activity: ${concurrency} requests in flight, local Cosmos endpoint, node ${process.version}\n`);
   printTable(["path", "statements", "statements/s", "p50 per request", "p95 per request"], rows);
+  console.log("\nCPU per statement by process (Linux /proc; NaN elsewhere):\n");
+  printTable(["phase", "bench (load or SDK client)", "Cosmos endpoint", "runtime", "PostgreSQL"], split);
   const floorPerSecond = (total / floorWallMs) * 1000;
+  const floorCpuUs = (floorCpuMs * 1000) / total;
   const figures: BenchFigure[] = [{ measure: "SDK create, direct (floor)", value: floorPerSecond, unit: "statements/s" }];
+  if (Number.isFinite(floorCpuUs)) figures.push({ measure: "SDK create, direct (floor), CPU per statement, all processes", value: Math.round(floorCpuUs), unit: "µs" });
   for (const m of measured) {
     figures.push({ measure: `POST /api/v1/activity, batch ${m.batch}`, value: m.perSecond, unit: "statements/s", floor: floorPerSecond, ...(m.batch === 1 ? { target: ">= 0.8x" } : {}) });
     figures.push({ measure: `POST /api/v1/activity, batch ${m.batch}, p95`, value: m.p95, unit: "ms" });
+    if (Number.isFinite(m.cpuPerStatementUs)) figures.push({ measure: `POST /api/v1/activity, batch ${m.batch}, CPU per statement, all processes`, value: Math.round(m.cpuPerStatementUs), unit: "µs", floor: Math.round(floorCpuUs) });
   }
   recordResults("activity", figures);
 } finally {
   await bench.close();
-  await cosmos.stop();
+  endpoint.kill("SIGTERM");
+  await endpointExited;
 }

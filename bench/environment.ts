@@ -1,7 +1,7 @@
 // What every benchmark needs: embedded PostgreSQL (migrated), Azurite, and the app on the local runtime.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -23,6 +23,10 @@ export interface BenchEnvironment {
    * is passed through, and also to `onStderr` when given (e.g. to count the errors a run logged).
    */
   serve(args: string[], readyPath: string, env?: Record<string, string>, options?: { onStderr?: (text: string) => void }): Promise<string>;
+  /** The pid of the process serve() started at `base`. */
+  pidOf(base: string): number | undefined;
+  /** PostgreSQL's postmaster (its backends are its children: see processCpuMs). */
+  postgresPid: number | undefined;
   close(): Promise<void>;
 }
 
@@ -56,6 +60,7 @@ export async function benchEnvironment(): Promise<BenchEnvironment> {
     startAzurite({ location: "memory", blobPort: 0, queuePort: 0, tablePort: 0 }),
   ]);
   const children: ChildProcess[] = [];
+  const pids = new Map<string, number>();
   const env = { DATABASE_URL: pg.url, BlobStorage: azurite.connectionString, AzureWebJobsStorage: azurite.connectionString, LOG_LEVEL: "warn" };
   if (!template) await migrate(pg.url);
 
@@ -75,6 +80,7 @@ export async function benchEnvironment(): Promise<BenchEnvironment> {
       });
       children.push(child);
       const base = `http://127.0.0.1:${port}`;
+      if (child.pid !== undefined) pids.set(base, child.pid);
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
         if (child.exitCode !== null) throw new Error(`${args.join(" ")} exited with ${child.exitCode}`);
@@ -87,6 +93,8 @@ export async function benchEnvironment(): Promise<BenchEnvironment> {
       }
       throw new Error(`${args.join(" ")} did not answer ${readyPath}`);
     },
+    pidOf: (base) => pids.get(base),
+    postgresPid: pg.pid,
     async close() {
       for (const c of children) c.kill("SIGTERM");
       await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))));
@@ -94,6 +102,37 @@ export async function benchEnvironment(): Promise<BenchEnvironment> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * User + system CPU time in ms that process `pid` has used (with `children`, plus that of its live and reaped
+ * children: PostgreSQL's backends), from Linux /proc at the usual 100 ticks/s; undefined elsewhere. CPU per
+ * request is what a shared, busy machine distorts least.
+ */
+export function processCpuMs(pid: number | undefined, children = false): number | undefined {
+  if (pid === undefined) return undefined;
+  const fields = (p: number | string) => {
+    const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  };
+  try {
+    const own = fields(pid);
+    let ticks = Number(own[11]) + Number(own[12]) + (children ? Number(own[13]) + Number(own[14]) : 0);
+    if (children) {
+      for (const entry of readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+          const f = fields(entry);
+          if (Number(f[1]) === pid) ticks += Number(f[11]) + Number(f[12]);
+        } catch {
+          // ended while we looked
+        }
+      }
+    }
+    return ticks * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Prints rows as an aligned text table. */

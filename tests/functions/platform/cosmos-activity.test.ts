@@ -58,6 +58,20 @@ describe("the Cosmos activity store (local endpoint, real SDK)", () => {
     expect(seen.sort()).toEqual(["one", ...Array.from({ length: 99 }, (_, i) => `many-${i + 1}`)].sort());
   });
 
+  it("answers each of many concurrent requests with its own counts when their writes go out together", async () => {
+    const learners = Array.from({ length: 6 }, (_, i) => `00000000-0000-7000-8000-0000000a01${String(i).padStart(2, "0")}`);
+    const of = (learner: string, ids: string[]) => ids.map((id, k) => ({ ...statement(id, k), learnerId: learner }));
+    // Every learner sends the same statement twice at once (one is a duplicate) and two statements of its own.
+    const answers = await Promise.all(learners.flatMap((l) => [activity.append(l, of(l, ["same"])), activity.append(l, of(l, ["same"])), activity.append(l, of(l, ["a", "b"]))]));
+    for (let i = 0; i < learners.length; i++) {
+      const [first, second, own] = answers.slice(i * 3, i * 3 + 3);
+      expect([first, second].map((a) => a?.accepted).sort()).toEqual([0, 1]);
+      expect((first?.duplicates ?? 0) + (second?.duplicates ?? 0)).toBe(1);
+      expect(own).toEqual({ accepted: 2, duplicates: 0 });
+    }
+    for (const l of learners) expect((await activity.timeline(l, { limit: 10 })).items.map((s) => s.id).sort()).toEqual(["a", "b", "same"]);
+  });
+
   it("remembers the markers it wrote, and only those", async () => {
     expect(analytics.wasMarked(courseId, learnerId, "2026-11-20")).toBe(false);
     await analytics.markActive(courseId, learnerId, ["2026-11-20"]);
