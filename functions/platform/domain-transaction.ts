@@ -1,12 +1,16 @@
 import type { Actor } from "../../domain/shared/context.js";
 import type { Logger } from "./log.js";
 import type { Platform } from "./platform.js";
-import { inUnitOfWork, type TransactionalContext } from "./unit-of-work.js";
+import { AfterCommit, domainContext, type TransactionalContext } from "./unit-of-work.js";
 
 /**
- * Runs a domain operation for a non-HTTP caller (activity, timer) in one transaction through the shared
- * unit-of-work pipeline, which kicks the relay after commit when the operation wrote events.
+ * The one pipeline for domain work outside requests (activities, timers): one transaction, a domain context
+ * with the clock, ids and actor, and after commit a relay kick when the operation wrote events. Subscriptions
+ * build the same pieces (`domainContext`, `AfterCommit`) around a batch.
  */
-export function inDomainTransaction<T>(p: Platform, actor: Partial<Actor>, fn: (ctx: TransactionalContext) => Promise<T>, log?: Logger): Promise<T> {
-  return inUnitOfWork(p, actor, (ctx) => fn(ctx), log ? { log } : {});
+export async function inDomainTransaction<T>(p: Platform, actor: Partial<Actor>, fn: (ctx: TransactionalContext) => Promise<T>, log?: Logger): Promise<T> {
+  const effects = new AfterCommit();
+  const result = await p.database.db.transaction((tx) => fn(domainContext(p, tx, actor, effects)));
+  await effects.run(p, log);
+  return result;
 }

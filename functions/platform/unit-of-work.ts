@@ -49,22 +49,3 @@ export class AfterCommit {
 export function domainContext<D extends Executor>(p: Platform, db: D, actor: Partial<Actor>, effects: AfterCommit): DomainContext & { db: D } {
   return { db, now: p.clock, newId: p.newId, actor: { ...systemActor, ...actor }, onEventRecorded: effects.eventRecorded };
 }
-
-/**
- * The one pipeline for domain work: a transaction (a savepoint inside `within`), a domain context with the
- * clock, ids and actor, and after commit the queued steps and a relay kick. Requests, subscriptions, durable
- * activities and timers all run their domain calls through here (or through `domainContext` + `AfterCommit`
- * when, like a message batch, they put several actors in one transaction).
- */
-export async function inUnitOfWork<T>(
-  p: Platform,
-  actor: Partial<Actor>,
-  work: (ctx: TransactionalContext, afterCommit: AfterCommit["add"]) => Promise<T>,
-  options: { log?: Logger; within?: Transaction } = {},
-): Promise<T> {
-  const effects = new AfterCommit();
-  const result = await (options.within ?? p.database.db).transaction((tx) => work(domainContext(p, tx, actor, effects), effects.add));
-  // Inside a caller's transaction nothing is committed yet: the caller's own pipeline runs the steps.
-  if (!options.within) await effects.run(p, options.log);
-  return result;
-}

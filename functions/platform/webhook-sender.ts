@@ -19,14 +19,20 @@ export function isPrivateAddress(address: string): boolean {
 
 export class ForbiddenDestination extends Error {}
 
+/** The URL, when its scheme is allowed: https, or http too where development allows private targets. */
+function allowedUrl(url: string, allowPrivate: boolean): URL {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "https:" && !(allowPrivate && parsed.protocol === "http:")) throw new ForbiddenDestination("webhook URLs must use https");
+  return parsed;
+}
+
 /**
  * Refuses endpoints that resolve to private, loopback or link-local addresses (server-side request
  * forgery into the platform's own network), unless development allows them. Checked at registration
  * and again before each delivery, since DNS answers can change.
  */
 export async function assertPublicDestination(url: string, allowPrivate: boolean): Promise<void> {
-  const parsed = new URL(url);
-  if (parsed.protocol !== "https:" && !(allowPrivate && parsed.protocol === "http:")) throw new ForbiddenDestination("webhook URLs must use https");
+  const parsed = allowedUrl(url, allowPrivate);
   if (allowPrivate) return;
   const host = parsed.hostname.replace(/^\[|\]$/g, "");
   const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
@@ -66,8 +72,7 @@ export async function sendDelivery(webhook: WebhookRow, delivery: DeliveryRow, o
   const started = performance.now();
   const body = JSON.stringify(delivery.payload);
   try {
-    const url = new URL(webhook.url);
-    if (url.protocol !== "https:" && !(options.allowPrivate && url.protocol === "http:")) throw new ForbiddenDestination("webhook URLs must use https");
+    const url = allowedUrl(webhook.url, options.allowPrivate);
     const host = url.hostname.replace(/^\[|\]$/g, "");
     if (!options.allowPrivate && isIP(host) && isPrivateAddress(host)) throw new ForbiddenDestination(`${host} is a private, loopback or link-local address`);
     const statusCode = await new Promise<number>((resolve, reject) => {

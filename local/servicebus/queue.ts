@@ -329,10 +329,6 @@ export class Queue {
     consumer.deliver(msg, token);
   }
 
-  /** Lock tokens held now (for the sweep's expiry check). */
-  get lockedMessages(): IterableIterator<Msg> {
-    return this.#locks.values();
-  }
 
   #lock(msg: Msg): Buffer {
     const bytes = randomBytes(16);
