@@ -35,22 +35,25 @@ export async function startBackingServices(appRoot: string, databaseName: string
   const stop = async (): Promise<void> => {
     await Promise.allSettled(stops.splice(0).map((s) => s()));
   };
-  const tasks: Promise<void>[] = [];
+  // Services on ports the settings name bind first; those that take any free port start after them, so the
+  // OS cannot hand one of them a port that a named service is about to bind (seen as EADDRINUSE at start-up).
+  const named: (() => Promise<void>)[] = [];
+  const anyPort: (() => Promise<void>)[] = [];
 
   if (!env.DATABASE_URL) {
-    tasks.push(
-      (async () => {
+    anyPort.push(
+      async () => {
         const pg = await startEmbeddedPostgres({ dataDir: path.join(localDataDir(appRoot), 'postgres'), database: databaseName });
         stops.push(pg.stop);
         env.DATABASE_URL = pg.url;
         hostLog(`PostgreSQL ${pg.reused ? 'already running, reused' : 'started'}: ${pg.url.replace(/:[^:@/]*@/, ':***@')}`);
-      })(),
+      },
     );
   }
 
   if (usesDevelopmentStorage(env)) {
-    tasks.push(
-      (async () => {
+    named.push(
+      async () => {
         // UseDevelopmentStorage=true means the fixed ports 10000-10002; a developer's own Azurite there is reused.
         if (await isPortOpen(azuritePorts.blobPort)) {
           hostLog('Azurite already listening on 127.0.0.1:10000, reused.');
@@ -59,14 +62,14 @@ export async function startBackingServices(appRoot: string, databaseName: string
         const azurite = await startAzurite({ location: path.join(localDataDir(appRoot), 'azurite'), ...azuritePorts });
         stops.push(azurite.stop);
         hostLog(`Azurite started: ${azurite.blobEndpoint}, ${azurite.queueEndpoint}, ${azurite.tableEndpoint}`);
-      })(),
+      },
     );
   }
 
   // --- Service Bus (local/servicebus): a broker for each emulator connection string on this machine ---
   for (const endpoint of emulatorEndpoints(env)) {
-    tasks.push(
-      (async () => {
+    named.push(
+      async () => {
         // A broker (or the official emulator) already listening there is reused, as with Azurite.
         if (await isPortOpen(endpoint.port)) {
           hostLog(`Service Bus: 127.0.0.1:${endpoint.port} already listening, reused (${endpoint.settings.join(', ')}).`);
@@ -86,7 +89,7 @@ export async function startBackingServices(appRoot: string, databaseName: string
         const broker = await startServiceBusBroker({ port: endpoint.port, entities: entitiesFile ?? {}, dataDir, onLog: hostLog });
         stops.push(broker.stop);
         hostLog(`Service Bus broker started: amqp://127.0.0.1:${broker.port} (${endpoint.settings.join(', ')}${entitiesFile ? `; entities from ${setting}` : ''})`);
-      })(),
+      },
     );
   }
   // --- end Service Bus ---
@@ -94,8 +97,8 @@ export async function startBackingServices(appRoot: string, databaseName: string
   // --- Mail (services/mail-sink.ts): settings that are exactly UseDevelopmentMailbox=true get a local SMTP sink ---
   const mailSettings = developmentMailboxSettings(env);
   if (mailSettings.length > 0) {
-    tasks.push(
-      (async () => {
+    (env.LOCAL_MAILBOX_SMTP_PORT?.trim() ? named : anyPort).push(
+      async () => {
         const portSetting = env.LOCAL_MAILBOX_SMTP_PORT?.trim();
         const port = portSetting ? Number(portSetting) : 0;
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`LOCAL_MAILBOX_SMTP_PORT is not a port: ${portSetting}`);
@@ -111,7 +114,7 @@ export async function startBackingServices(appRoot: string, databaseName: string
         // The app sees plain SMTP: the setting's value becomes the sink's URL.
         for (const name of mailSettings) env[name] = sink.url;
         hostLog(`Development mailbox started: ${sink.url} (${mailSettings.join(', ')}); mails are shown at /admin/mailbox.`);
-      })(),
+      },
     );
   }
   // --- end Mail ---
@@ -119,8 +122,8 @@ export async function startBackingServices(appRoot: string, databaseName: string
   // --- Cosmos (services/cosmos.ts): settings that are exactly UseDevelopmentCosmos=true get one local endpoint ---
   const cosmosSettings = developmentCosmosSettings(env);
   if (cosmosSettings.length > 0) {
-    tasks.push(
-      (async () => {
+    (env.LOCAL_COSMOS_PORT?.trim() ? named : anyPort).push(
+      async () => {
         const portSetting = env.LOCAL_COSMOS_PORT?.trim();
         const port = portSetting ? Number(portSetting) : 0;
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`LOCAL_COSMOS_PORT is not a port: ${portSetting}`);
@@ -133,16 +136,18 @@ export async function startBackingServices(appRoot: string, databaseName: string
         // self-signed certificate for this endpoint only (see README, Cosmos DB).
         for (const name of cosmosSettings) env[name] = cosmos.connectionString;
         hostLog(`Cosmos DB endpoint started: ${cosmos.endpoint} (${cosmosSettings.join(', ')}; in memory, self-signed certificate).`);
-      })(),
+      },
     );
   }
   // --- end Cosmos ---
 
-  const results = await Promise.allSettled(tasks);
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) {
-    await stop();
-    throw failure.reason;
+  for (const phase of [named, anyPort]) {
+    const results = await Promise.allSettled(phase.map((start) => start()));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      await stop();
+      throw failure.reason;
+    }
   }
   return { stop };
 }

@@ -9,6 +9,7 @@ import { readHostConfig } from './host-json.js';
 import { LogLevelFilter } from './log-levels.js';
 import { isFunctionDisabled, loadLocalSettings, resolveBinding } from './settings.js';
 import { startBackingServices, localDataDir, type RunningServices } from './backing-services.js';
+import { holdPort, type HeldPort } from './services/ports.js';
 import { HttpRouteTable } from './http-routes.js';
 import { LocalHttpServer } from './http-server.js';
 import { TimerTriggerModule } from './timer-trigger.js';
@@ -61,6 +62,7 @@ export class LocalRuntime {
   readonly invoker = new Invoker(this.host);
   readonly triggers: TriggerModule[] = [];
   #services: RunningServices | undefined;
+  #reservation: HeldPort | undefined;
   #server: LocalHttpServer | undefined;
   #appStarted = false;
   #stopping: Promise<void> | undefined;
@@ -73,6 +75,12 @@ export class LocalRuntime {
     const { appRoot } = this.options;
     prepareSettings(appRoot);
     this.#checkAborted();
+
+    // The HTTP port is held from the start: a backing service taking any free port cannot be handed it, and a
+    // port already in use fails start-up before PostgreSQL and the rest are started.
+    const reservation = await holdPort(httpPort(appRoot), '127.0.0.1');
+    this.#reservation = reservation;
+    const port = reservation.port;
 
     this.#services = await startBackingServices(appRoot, databaseNameFor(appRoot));
     this.#checkAborted();
@@ -105,7 +113,6 @@ export class LocalRuntime {
     this.triggers.push(...durable.triggers);
     // --- end Durable ---
     const listing: string[] = [];
-    const port = httpPort(appRoot);
     const baseUrl = `http://127.0.0.1:${port}`;
     const isDisabled = (fn: RegisteredFunction): boolean =>
       isFunctionDisabled(fn.name) || (hostConfig.functionAllowList !== undefined && !hostConfig.functionAllowList.includes(fn.name));
@@ -140,6 +147,7 @@ export class LocalRuntime {
     }
 
     this.#server = new LocalHttpServer({ host: this.host, invoker: this.invoker, routes, triggers: this.triggers, streamingProxyUri, isDisabled, appRoot });
+    await reservation.release();
     const listeningPort = await this.#server.listen(port, '127.0.0.1');
     durable.setBaseUrl(`http://127.0.0.1:${listeningPort}`); // --- Durable ---
     this.#checkAborted();
@@ -182,6 +190,7 @@ export class LocalRuntime {
   async #stop(reason: string): Promise<void> {
     hostLog(`Stopping host (${reason})...`);
     const closing = this.#server?.close();
+    await this.#reservation?.release();
     for (const trigger of this.triggers) await trigger.stop?.().catch(() => undefined);
     const drainMs = this.options.drainTimeoutMs ?? 10_000;
     const inFlight = [...this.invoker.inFlight];

@@ -38,3 +38,28 @@ export async function waitForPort(port: number, host: string, timeoutMs: number,
   }
   throw new Error(`Nothing listened on ${host}:${port} within ${timeoutMs} ms.`);
 }
+
+export interface HeldPort {
+  /** The port held (the one the OS chose when asked for 0). */
+  port: number;
+  release(): Promise<void>;
+}
+
+/** Listens on host:port without serving, so nothing else can take the port until `release`. */
+export function holdPort(port: number, host: string): Promise<HeldPort> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer((socket) => socket.destroy());
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`Port ${port} on ${host} is already in use; stop what listens there or set PORT.`) : error),
+    );
+    server.listen(port, host, () => {
+      const address = server.address();
+      let released: Promise<void> | undefined;
+      resolve({
+        port: typeof address === 'object' && address ? address.port : port,
+        release: () => (released ??= new Promise<void>((done) => server.close(() => done()))),
+      });
+    });
+  });
+}

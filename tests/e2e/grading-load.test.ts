@@ -68,12 +68,12 @@ async function createAssessment(body: Record<string, unknown>): Promise<string> 
 /** Start → save → submit through the API, as the learner; returns the submission (attempt) id. */
 async function takeAttempt(token: string, assessmentId: string, answers: Record<string, Answer>): Promise<string> {
   const started = await call(app, "POST", `/v1/assessments/${assessmentId}/attempts`, { token });
-  if (started.status !== 201) throw new Error(`start answered ${started.status}: ${await started.text()}`);
+  if (started.status !== 201) throw new Error(`start answered ${started.status}: ${await started.text()}\n${recentErrors(app)}`);
   const { id } = (await started.json()) as { id: string };
   const saved = await call(app, "PUT", `/v1/attempts/${id}/answers`, { token, body: { answers } });
-  if (saved.status !== 200) throw new Error(`save answered ${saved.status}: ${await saved.text()}`);
+  if (saved.status !== 200) throw new Error(`save answered ${saved.status}: ${await saved.text()}\n${recentErrors(app)}`);
   const submitted = await call(app, "POST", `/v1/attempts/${id}/submit`, { token });
-  if (submitted.status !== 200) throw new Error(`submit answered ${submitted.status}: ${await submitted.text()}`);
+  if (submitted.status !== 200) throw new Error(`submit answered ${submitted.status}: ${await submitted.text()}\n${recentErrors(app)}`);
   return id;
 }
 

@@ -25,6 +25,9 @@ export async function readBody(request: HttpRequest, limit: number): Promise<Buf
 const tooLarge = (limit: number) =>
   new ProblemError("PAYLOAD_TOO_LARGE", { detail: `The request body must not exceed ${limit} bytes.` });
 
+// Invalid bytes are refused rather than replaced with U+FFFD, which would store something the caller never sent.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Parses a JSON body; an empty body is `undefined` so the schema decides whether one is required. */
 export function parseJsonBody(request: HttpRequest, raw: Buffer): unknown {
   if (raw.length === 0) return undefined;
@@ -33,8 +36,14 @@ export function parseJsonBody(request: HttpRequest, raw: Buffer): unknown {
   if (mediaType !== "application/json" && !mediaType.endsWith("+json")) {
     throw new ProblemError("UNSUPPORTED_MEDIA_TYPE", { detail: "Send the body as application/json." });
   }
+  let text: string;
   try {
-    return JSON.parse(raw.toString("utf8")) as unknown;
+    text = utf8.decode(raw);
+  } catch {
+    throw new ProblemError("MALFORMED_JSON", { detail: "The request body is not valid UTF-8." });
+  }
+  try {
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw new ProblemError("MALFORMED_JSON", { detail: (err as Error).message });
   }

@@ -17,6 +17,8 @@ export const problemCatalog = {
   PAYLOAD_TOO_LARGE: { status: 413, title: "The request body is too large" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported content type" },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: "This Idempotency-Key was used with a different request" },
+  CONFLICT: { status: 409, title: "The request conflicts with the current state of the data" },
+  UNPROCESSABLE: { status: 422, title: "The request breaks a rule the data must keep" },
   RATE_LIMITED: { status: 429, title: "Too many requests" },
   INTERNAL_ERROR: { status: 500, title: "Internal server error" },
 

@@ -6,6 +6,8 @@ import type { DomainContext } from "../../../domain/shared/context.js";
 import { authenticate } from "../auth/authenticate.js";
 import { anonymous, decide, type Principal, requiresCaller } from "./access.js";
 import { parseJsonBody, readBody } from "./body.js";
+import { unstorableInput } from "./storable-input.js";
+import { classifyDatabaseError } from "./database-errors.js";
 import { claimIdempotencyKey, completeIdempotencyKey, idempotencyKeyOf, replay, requestHash, type StoredResponse } from "./idempotency.js";
 import { fieldErrors, ProblemError, problemResponse } from "./problem.js";
 import { type RequestMeta, requestMeta } from "./request-context.js";
@@ -179,24 +181,25 @@ class ServerFaultResponse extends Error {
 function errorResponse(err: unknown, meta: RequestMeta): HttpResponseInit {
   if (err instanceof ServerFaultResponse) return err.response;
   if (err instanceof ProblemError) return problemResponse(err.code, { ...err.options, requestId: meta.requestId });
-  if (isOverload(err)) {
-    // The database gave up waiting (a lock or statement timeout): a busy moment, not a bug. Retry soon.
-    meta.log.warn("database timeout", { err });
-    return problemResponse("SERVICE_UNAVAILABLE", { requestId: meta.requestId, detail: "The service is busy; retry shortly.", headers: { "retry-after": "1" } });
+  const fault = classifyDatabaseError(err);
+  if (fault?.kind === "unavailable") {
+    // A busy or unreachable database is a moment to wait out, not a bug.
+    meta.log.warn("database unavailable", { err });
+    return problemResponse("SERVICE_UNAVAILABLE", { requestId: meta.requestId, detail: fault.detail, headers: { "retry-after": "1" } });
+  }
+  if (fault?.kind === "caller") {
+    // The request's own fault, caught by a constraint: answered as such, logged so a missing check is found.
+    meta.log.warn("database refused the request's data", { err });
+    return problemResponse(fault.code, { requestId: meta.requestId, detail: fault.detail });
   }
   meta.log.error("unhandled error", { err });
   return problemResponse("INTERNAL_ERROR", { requestId: meta.requestId });
 }
 
-/** PostgreSQL lock_not_available (55P03) and query_canceled (57014, statement_timeout), also as a query error's cause. */
-function isOverload(err: unknown): boolean {
-  const code = (e: unknown) => (e as { code?: string } | undefined)?.code;
-  const c = code(err) ?? code((err as { cause?: unknown }).cause);
-  return c === "55P03" || c === "57014";
-}
-
 function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, source: "params" | "query" | "body"): unknown {
   if (!schema) return undefined;
+  const unstorable = unstorableInput(value, source);
+  if (unstorable.length > 0) throw new ProblemError("VALIDATION_FAILED", { detail: `The ${source} holds values that cannot be stored.`, errors: unstorable });
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new ProblemError("VALIDATION_FAILED", { detail: `The ${source} is not valid.`, errors: fieldErrors(source, result.error) });

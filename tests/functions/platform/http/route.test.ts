@@ -103,6 +103,31 @@ describe("request validation", () => {
     const query = await expectProblem(await fetch(`${app.baseUrl}/api/v1/numbers?limit=1000`), 400, "VALIDATION_FAILED");
     expect(query.errors).toEqual([{ path: "query.limit", message: expect.any(String) }]);
   });
+
+  it("refuses text the database cannot store (NUL, unpaired surrogates, invalid UTF-8) with 400 naming the field, and writes nothing", async () => {
+    const before = await countCreated();
+    const nul = await expectProblem(await post("/v1/things", JSON.stringify({ name: "a\u0000b", size: 1 })), 400, "VALIDATION_FAILED");
+    expect(nul.errors).toEqual([{ path: "body.name", message: expect.stringMatching(/NUL/) }]);
+    const surrogate = await expectProblem(await post("/v1/things", '{"name":"ok","size":1,"tags":["\\ud800"]}'), 400, "VALIDATION_FAILED");
+    expect(surrogate.errors).toEqual([{ path: "body.tags.0", message: expect.any(String) }]);
+    const key = await expectProblem(await post("/v1/things", '{"name":"ok","size":1,"a\\u0000":1}'), 400, "VALIDATION_FAILED");
+    expect(key.errors).toEqual([{ path: "body.a\\u0000", message: expect.stringMatching(/field name/) }]);
+    const bytes = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc3, 0x28]), Buffer.from('","size":1}')]);
+    const utf8 = await fetch(`${app.baseUrl}/api/v1/things`, { method: "POST", body: bytes, headers: { "content-type": "application/json" } });
+    await expectProblem(utf8, 400, "MALFORMED_JSON");
+    const query = await expectProblem(await fetch(`${app.baseUrl}/api/v1/numbers?limit=%00`), 400, "VALIDATION_FAILED");
+    expect(query.errors).toEqual([{ path: "query.limit", message: expect.stringMatching(/NUL/) }]);
+    // A well-formed pair (an emoji) is ordinary text.
+    expect((await post("/v1/things", JSON.stringify({ name: "\u{1F600}", size: 1 }))).status).toBe(201);
+    expect(await countCreated()).toBe(before + 1);
+  });
+
+  it("refuses a body nested deeper than 64 levels without choking on 100,000 levels", async () => {
+    const deep = (n: number) => `{"name":"a","size":1,"nested":${"[".repeat(n)}${"]".repeat(n)}}`;
+    const problem = await expectProblem(await post("/v1/things", deep(100_000)), 400, "VALIDATION_FAILED");
+    expect(problem.errors).toEqual([{ path: expect.stringMatching(/^body\.nested/), message: expect.stringMatching(/deeper than 64/) }]);
+    expect((await fetch(`${app.baseUrl}/api/v1/numbers`)).status).toBe(200);
+  });
 });
 
 describe("routing problems", () => {
