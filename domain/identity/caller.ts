@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { type CourseRole, courseStaff, enrollments, refreshTokens, users } from "../db/schema/index.js";
+import { type CourseRole, courses, courseStaff, enrollments, refreshTokens, users } from "../db/schema/index.js";
 
 export interface CallerFlags {
   isAdmin: boolean;
@@ -68,5 +68,10 @@ export async function isInstructorAnywhere(db: Executor, userId: string): Promis
     .from(courseStaff)
     .where(and(eq(courseStaff.userId, userId), eq(courseStaff.role, "instructor")))
     .limit(1);
+  return row !== undefined;
+}
+
+export async function courseExists(db: Executor, courseId: string): Promise<boolean> {
+  const [row] = await db.select({ id: courses.id }).from(courses).where(eq(courses.id, courseId));
   return row !== undefined;
 }

@@ -116,6 +116,9 @@ export const settingsSchema = databaseSettingsSchema
     ANALYTICS_ROLLUP_DAYS: positiveInt.max(90).default(7),
 
     HTTP_MAX_BODY_BYTES: positiveInt.default(1_048_576),
+    // Proxies in front of the app that append the caller's address to X-Forwarded-For: Azure's front end is one.
+    // The address is read that many entries from the right; entries further left are the client's own words.
+    TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
     IDEMPOTENCY_TTL_HOURS: positiveInt.default(24),
     READY_CHECK_TIMEOUT_MS: positiveInt.default(2_000),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),

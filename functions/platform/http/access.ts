@@ -1,6 +1,6 @@
 import type { Executor } from "../../../domain/db/client.js";
 import type { CourseRole } from "../../../domain/db/schema/index.js";
-import { courseRoleOf, isActiveLearner, isInstructorAnywhere } from "../../../domain/identity/caller.js";
+import { courseExists, courseRoleOf, isActiveLearner, isInstructorAnywhere } from "../../../domain/identity/caller.js";
 
 /** Finds a value from the route's parsed params: directly (`param`) or by a lookup (`resolve`). */
 export type Locator =
@@ -61,6 +61,14 @@ async function locate(locator: Locator, params: Record<string, unknown>, db: Exe
   return locator.resolve(params, db);
 }
 
+/**
+ * Admins pass course policies, but a course id taken straight from the path has not been looked up: a course
+ * that does not exist is not found for them (a lookup locator found it already), never a later foreign-key fault.
+ */
+async function adminDecision(locator: Locator, courseId: string, db: Executor): Promise<AccessDecision> {
+  return "param" in locator && !(await courseExists(db, courseId)) ? "not-found" : "allow";
+}
+
 /** Decides a policy for a caller and the route's parsed params. A resource that cannot be located is not found. */
 export async function decide(policy: AccessPolicy, caller: Principal, params: Record<string, unknown>, db: Executor): Promise<AccessDecision> {
   switch (policy.kind) {
@@ -74,7 +82,7 @@ export async function decide(policy: AccessPolicy, caller: Principal, params: Re
       if (!caller.userId) return "deny";
       const courseId = await locate(policy.course, params, db);
       if (!courseId) return "not-found";
-      if (caller.isAdmin) return "allow";
+      if (caller.isAdmin) return adminDecision(policy.course, courseId, db);
       const role = await courseRoleOf(db, caller.userId, courseId);
       return role && policy.roles.includes(role) ? "allow" : "deny";
     }
@@ -85,7 +93,7 @@ export async function decide(policy: AccessPolicy, caller: Principal, params: Re
       if (!caller.userId) return "deny";
       const courseId = await locate(policy.course, params, db);
       if (!courseId) return "not-found";
-      if (caller.isAdmin) return "allow";
+      if (caller.isAdmin) return adminDecision(policy.course, courseId, db);
       return (await courseRoleOf(db, caller.userId, courseId)) || (await isActiveLearner(db, caller.userId, courseId)) ? "allow" : "deny";
     }
     case "owner": {
@@ -127,5 +135,38 @@ export function describeAccess(policy: AccessPolicy): AccessDescription {
       return { kind: "anyOf", policies: policy.policies.map(describeAccess) };
     default:
       return { kind: policy.kind };
+  }
+}
+
+/** What `decide` can answer for a policy besides "allow", once the caller is signed in where the policy needs one. */
+export interface PolicyOutcomes {
+  deny: boolean;
+  notFound: boolean;
+}
+
+/**
+ * Read from `decide` above, so the OpenAPI document declares the 403 and 404 a route's access check can answer:
+ * `authenticated` never denies a caller that got past the 401; a course locator misses for a lookup that finds
+ * nothing, and for admins on a course id that does not exist; an owner taken straight from the path is always found.
+ */
+export function policyOutcomes(policy: AccessPolicy): PolicyOutcomes {
+  switch (policy.kind) {
+    case "public":
+    case "authenticated":
+      return { deny: false, notFound: false };
+    case "admin":
+    case "instructorAnywhere":
+      return { deny: true, notFound: false };
+    case "courseStaff":
+    case "courseMember":
+      return { deny: true, notFound: true };
+    case "owner":
+      return { deny: true, notFound: !("param" in policy.owner) };
+    case "anyOf": {
+      const each = policy.policies.map(policyOutcomes);
+      // A member that never refuses lets every caller through.
+      if (each.some((o) => !o.deny && !o.notFound)) return { deny: false, notFound: false };
+      return { deny: each.some((o) => o.deny), notFound: each.some((o) => o.notFound) };
+    }
   }
 }

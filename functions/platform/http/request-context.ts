@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { HttpRequest, InvocationContext } from "@azure/functions";
 import { createLogger, type Logger } from "../log.js";
 import type { Settings } from "../settings.js";
@@ -21,14 +22,27 @@ export function requestMeta(request: HttpRequest, context: InvocationContext, s:
   const requestId = given && REQUEST_ID.test(given) ? given : context.invocationId;
   const parent = parseTraceparent(request.headers.get("traceparent")) ?? parseTraceparent(context.traceContext?.traceParent);
   const trace = childTrace(parent);
-  const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-  const clientIp = forwarded ? withoutPort(forwarded) : null;
+  const clientIp = clientAddress(request.headers.get("x-forwarded-for"), s.TRUSTED_PROXY_HOPS);
   const log = createLogger({
     level: s.LOG_LEVEL,
     context,
     fields: { requestId, traceparent: trace.traceparent, function: context.functionName, invocationId: context.invocationId },
   });
   return { requestId, trace, clientIp, log };
+}
+
+/**
+ * The address the outermost trusted proxy saw: `hops` entries from the right of X-Forwarded-For. A client can
+ * write the header, but each trusted proxy appends to it, so entries left of that one are the client's to forge
+ * (taking the first would let a client rotating the header escape the per-address sign-in throttle). Anything
+ * that is not an IP address is no address.
+ */
+export function clientAddress(header: string | null, hops: number): string | null {
+  if (!header) return null;
+  const entries = header.split(",");
+  if (entries.length < hops) return null;
+  const address = withoutPort((entries[entries.length - hops] as string).trim());
+  return isIP(address) ? address : null;
 }
 
 /** Azure appends the port to the client address (`1.2.3.4:5678`, `[::1]:5678`); keep the address only. */

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { assertIfMatch, etagOf, notModified } from "../../../functions/platform/http/etag.js";
 import { decodeCursor, encodeCursor, nextLink, paginate } from "../../../functions/platform/http/pagination.js";
 import { fieldErrors, ProblemError, problemResponse } from "../../../functions/platform/http/problem.js";
-import { withoutPort } from "../../../functions/platform/http/request-context.js";
+import { clientAddress, withoutPort } from "../../../functions/platform/http/request-context.js";
 import { templateMatches } from "../../../functions/platform/http/route-registry.js";
 import { childTrace, parseTraceparent } from "../../../functions/platform/trace-context.js";
 
@@ -117,5 +117,16 @@ describe("client addresses", () => {
     expect(withoutPort("203.0.113.9")).toBe("203.0.113.9");
     expect(withoutPort("[2001:db8::1]:443")).toBe("2001:db8::1");
     expect(withoutPort("2001:db8::1")).toBe("2001:db8::1");
+  });
+
+  it("come from the trusted proxy's entry of X-Forwarded-For, never from what the client wrote before it", () => {
+    expect(clientAddress("203.0.113.9:51234", 1)).toBe("203.0.113.9");
+    expect(clientAddress("6.6.6.6, 203.0.113.9:51234", 1)).toBe("203.0.113.9");
+    expect(clientAddress("6.6.6.6, 198.51.100.7, 203.0.113.9:51234", 2)).toBe("198.51.100.7");
+    expect(clientAddress("[2001:db8::1]:443", 1)).toBe("2001:db8::1");
+    // Fewer entries than trusted hops, or an entry that is no address: no address at all.
+    expect(clientAddress("203.0.113.9", 2)).toBeNull();
+    expect(clientAddress("6.6.6.6, not-an-address", 1)).toBeNull();
+    expect(clientAddress(null, 1)).toBeNull();
   });
 });
