@@ -5,6 +5,7 @@ import { recordEvent } from "../../domain/outbox/record-event.js";
 import { createLogger } from "../platform/log.js";
 import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { platform } from "../platform/platform.js";
+import type { GradingStatus } from "./grading-status.js";
 
 export interface GradingInput {
   submissionId: string;
@@ -84,10 +85,10 @@ const orchestrator: OrchestrationHandler = function* (context: OrchestrationCont
   const input = context.df.getInput<GradingInput>();
   let state: { waitingItems: string[]; courseId: string; assessmentId: string };
   if (input.oneStep) {
-    context.df.setCustomStatus({ phase: "recording" });
+    context.df.setCustomStatus({ phase: "recording" } satisfies GradingStatus);
     const first: AutoGradeOutcome = yield gradeAutomatically({ submissionId: input.submissionId, version: input.version, traceparent: input.traceparent }).withRetry(retry);
     if (first.kind === "recorded") {
-      context.df.setCustomStatus({ phase: "graded", gradeId: first.gradeId });
+      context.df.setCustomStatus({ phase: "graded", gradeId: first.gradeId } satisfies GradingStatus);
       return { gradeId: first.gradeId, percent: first.percent };
     }
     state = first;
@@ -95,7 +96,7 @@ const orchestrator: OrchestrationHandler = function* (context: OrchestrationCont
     state = yield loadSubmission(input.submissionId);
   }
   if (state.waitingItems.length > 0) {
-    context.df.setCustomStatus({ phase: "waiting-for-grader", items: state.waitingItems });
+    context.df.setCustomStatus({ phase: "waiting-for-grader", items: state.waitingItems } satisfies GradingStatus);
     yield tellGraders({ ...input, courseId: state.courseId, assessmentId: state.assessmentId, items: state.waitingItems, overdue: false });
     let deadline = new Date(context.df.currentUtcDateTime.getTime() + input.gradingSlaHours * 3_600_000);
     while (state.waitingItems.length > 0) {
@@ -111,9 +112,9 @@ const orchestrator: OrchestrationHandler = function* (context: OrchestrationCont
       }
     }
   }
-  context.df.setCustomStatus({ phase: "recording" });
+  context.df.setCustomStatus({ phase: "recording" } satisfies GradingStatus);
   const recorded = yield recordFinalGrade({ submissionId: input.submissionId, version: input.version, traceparent: input.traceparent }).withRetry(retry);
-  context.df.setCustomStatus({ phase: "graded", gradeId: recorded.gradeId });
+  context.df.setCustomStatus({ phase: "graded", gradeId: recorded.gradeId } satisfies GradingStatus);
   return recorded;
 };
 

@@ -6,6 +6,7 @@ import { courseStaff, type Locator } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
+import { courseGradeSchema } from "./schemas/grade.js";
 
 const courseParams = z.object({ courseId: z.uuid() });
 const assessmentCourse: Locator = {
@@ -13,11 +14,6 @@ const assessmentCourse: Locator = {
   resolve: async (params, db) => (await findAssessment(db, params.assessmentId as string))?.courseId ?? null,
 };
 const categorySchema = z.object({ name: z.string().trim().min(1).max(60), weightPercent: z.number().min(0).max(100), dropLowest: z.number().int().min(0).max(50).default(0) });
-
-const courseGradeSchema = z.object({
-  percent: z.number().nullable(),
-  categories: z.array(z.object({ name: z.string(), weightPercent: z.number(), percent: z.number().nullable(), counted: z.array(z.string()), dropped: z.array(z.string()) })),
-});
 
 route({
   name: "gradebook-get",

@@ -1,14 +1,15 @@
 import * as df from "durable-functions";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "../../domain/db/client.js";
 import { submitManualScores } from "../../domain/grading/grade-submission.js";
-import { assessments, attempts, grades } from "../../domain/db/schema/index.js";
-import { courseRoleOf } from "../../domain/identity/caller.js";
+import { gradeSeenBy } from "../../domain/grading/results-release.js";
+import { attempts, grades } from "../../domain/db/schema/index.js";
 import { anyOf, courseStaff, type Locator, owner } from "../platform/http/access.js";
-import { ProblemError, unwrap } from "../platform/http/problem.js";
-import { route } from "../platform/http/route.js";
+import { unwrap } from "../platform/http/problem.js";
+import { type RouteContext, route } from "../platform/http/route.js";
 import { gradingInstanceId, MANUAL_GRADE_EVENT } from "../grading/grade-submission.js";
+import { type GradingStatus, gradingStatusSchema } from "../grading/grading-status.js";
 
 const submissionCourse: Locator = {
   describe: "the submission's course",
@@ -20,6 +21,15 @@ async function gradeRow(db: Executor, id: string) {
 }
 const gradeCourse: Locator = { describe: "the grade's course", resolve: async (params, db) => (await gradeRow(db, params.gradeId as string))?.courseId ?? null };
 const gradeOwner: Locator = { describe: "the grade's learner", resolve: async (params, db) => (await gradeRow(db, params.gradeId as string))?.userId ?? null };
+
+/** The orchestration's custom status as documented; a shape the schema does not know is logged, not passed on. */
+function customStatusOf(value: unknown, ctx: RouteContext): GradingStatus | null {
+  if (value === null || value === undefined) return null;
+  const parsed = gradingStatusSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  ctx.log.warn("grading status of an unknown shape", { customStatus: value });
+  return null;
+}
 
 route({
   name: "grades-manual-submit",
@@ -55,7 +65,13 @@ route({
   responses: {
     200: {
       description: "The orchestration's status",
-      body: z.object({ instanceId: z.string(), runtimeStatus: z.string().nullable(), customStatus: z.unknown(), createdTime: z.string().nullable(), lastUpdatedTime: z.string().nullable() }),
+      body: z.object({
+        instanceId: z.string(),
+        runtimeStatus: z.enum(df.OrchestrationRuntimeStatus).nullable().meta({ description: "null: grading has not started" }),
+        customStatus: gradingStatusSchema.nullable().meta({ description: "The orchestration's phase; null before its first step" }),
+        createdTime: z.iso.datetime().nullable(),
+        lastUpdatedTime: z.iso.datetime().nullable(),
+      }),
     },
   },
   handler: async ({ params }, ctx) => {
@@ -66,7 +82,7 @@ route({
       body: {
         instanceId,
         runtimeStatus: status?.runtimeStatus ?? null,
-        customStatus: status?.customStatus ?? null,
+        customStatus: customStatusOf(status?.customStatus, ctx),
         createdTime: status?.createdTime ? new Date(status.createdTime).toISOString() : null,
         lastUpdatedTime: status?.lastUpdatedTime ? new Date(status.lastUpdatedTime).toISOString() : null,
       },
@@ -92,12 +108,7 @@ route({
     },
   },
   handler: async ({ params }, ctx) => {
-    const g = await gradeRow(ctx.db, params.gradeId);
-    if (!g) throw new ProblemError("GRADE_NOT_FOUND");
-    const [a] = await ctx.db.select({ releaseMode: assessments.releaseMode, releasedAt: assessments.releasedAt }).from(assessments).where(and(eq(assessments.id, g.assessmentId)));
-    const staff = ctx.principal.isAdmin || (await courseRoleOf(ctx.db, ctx.principal.userId as string, g.courseId)) !== null;
-    // Until staff release results, learners do not see them.
-    if (!staff && a?.releaseMode === "manual" && !a.releasedAt) throw new ProblemError("GRADE_NOT_FOUND", { detail: "Results are not released yet." });
+    const g = unwrap(await gradeSeenBy(ctx.db, params.gradeId, { userId: ctx.principal.userId as string, isAdmin: ctx.principal.isAdmin }));
     return {
       status: 200,
       body: {
