@@ -24,12 +24,26 @@ export const POSTGRES_ENTRA_SCOPE = "https://ossrdbms-aad.database.windows.net/.
 // Renew a token this long before it expires, so a connection opened just before expiry still signs in.
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
+/** How long opening a connection may take: with the reconnect backoff, the longest a request waits on an unreachable server. */
+export const CONNECT_TIMEOUT_S = 10;
+
+/**
+ * Seconds before a connection that failed to open tries again. postgres.js waits up to 20 s by default, and a
+ * query handed to that connection waits with it: during an outage a request would hang instead of being
+ * answered 503 at once, and after it the first requests would sit out the backoff. Capped at 1 s (with
+ * jitter), a refused connection still costs the server nothing.
+ */
+export function reconnectBackoff(retries: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1);
+}
+
 /** One pool per function instance; many instances share one server, so the pool stays small. */
 export function openDatabase(s: DatabaseSettings, options: OpenDatabaseOptions = {}): DatabaseHandle {
   const sql = postgres(s.DATABASE_URL, {
     max: options.max ?? s.DATABASE_POOL_MAX,
     idle_timeout: s.DATABASE_IDLE_TIMEOUT_S,
-    connect_timeout: 10,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    backoff: reconnectBackoff,
     // PgBouncer in transaction mode hands each transaction a different server connection,
     // so named prepared statements would be missing on the next one.
     prepare: !s.DATABASE_PGBOUNCER,

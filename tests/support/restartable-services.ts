@@ -1,0 +1,153 @@
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import type { Server } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ServiceBusClient } from "@azure/service-bus";
+import { createHttpsServer } from "@vercel/cosmosdb-server";
+import { openDatabase } from "../../functions/platform/database.js";
+import { runMigrations } from "../../functions/platform/migrations.js";
+import { databaseSettingsSchema, parseEnv } from "../../functions/platform/settings.js";
+import { startAzurite } from "../../local/services/azurite.js";
+import { cosmosConnectionString } from "../../local/services/cosmos.js";
+import { freePort } from "../../local/services/ports.js";
+import { startEmbeddedPostgres } from "../../local/services/postgres.js";
+import { emulatorConnectionString, startServiceBusBroker } from "../../local/servicebus/broker.js";
+import { repoRoot } from "./app.js";
+import type { TestDatabase } from "./database.js";
+
+/**
+ * Backing services of a fault test's own, started with the helpers the local runtime uses, that the test can
+ * stop and start again on the same port and data: the shared test PostgreSQL and Azurite serve other test
+ * files in parallel and must never go down.
+ */
+export interface Restartable {
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** A directory the `postgres` OS user can reach (PostgreSQL runs as it when the tests run as root). */
+export async function scratchDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(dir, 0o755);
+  return dir;
+}
+
+/** An embedded PostgreSQL with its own data directory and port, migrated, and a pool on it as `TestDatabase`. */
+export async function ownPostgres(dir: string): Promise<Restartable & { db: TestDatabase }> {
+  const dataDir = join(dir, "postgres");
+  let server = await startEmbeddedPostgres({ dataDir, database: "ringlet" });
+  const port = server.port;
+  const settings = parseEnv(databaseSettingsSchema, { DATABASE_URL: server.url });
+  await runMigrations(settings);
+  const handle = openDatabase(settings, { max: 2 });
+  const db: TestDatabase = {
+    ...handle,
+    url: server.url,
+    name: "ringlet",
+    drop: async () => {
+      await handle.close();
+      await server.stop();
+    },
+  };
+  return {
+    db,
+    stop: () => server.stop(),
+    start: async () => {
+      server = await startEmbeddedPostgres({ dataDir, port, database: "ringlet" });
+    },
+  };
+}
+
+/** Azurite with its data on disk (so blobs outlive a restart) on fixed ports. */
+export async function ownAzurite(dir: string): Promise<Restartable & { connectionString: string }> {
+  const location = join(dir, "azurite");
+  const ports = { blobPort: await freePort(), queuePort: await freePort(), tablePort: await freePort() };
+  let azurite = await startAzurite({ location, ...ports });
+  return {
+    connectionString: azurite.connectionString,
+    stop: () => azurite.stop(),
+    start: async () => {
+      azurite = await startAzurite({ location, ...ports });
+    },
+  };
+}
+
+/**
+ * The broker with its messages on disk, on a fixed port, from an entity file that adds an unfiltered `probe`
+ * subscription to the topic: the test reads it to see every event the relay published, by event id.
+ */
+export async function ownBroker(dir: string, topic = "lms-events"): Promise<Restartable & { connectionString: string; entitiesFile: string }> {
+  const declarations = JSON.parse(await readFile(join(repoRoot, "bicep", "servicebus-entities.json"), "utf8")) as {
+    topics: { name: string; subscriptions: { name: string; lockDuration?: string; maxDeliveryCount?: number }[] }[];
+  };
+  declarations.topics.find((t) => t.name === topic)?.subscriptions.push({ name: "probe", lockDuration: "PT1M", maxDeliveryCount: 10 });
+  const entitiesFile = join(dir, "servicebus-entities.json");
+  await writeFile(entitiesFile, JSON.stringify(declarations));
+  const dataDir = join(dir, "servicebus");
+  const port = await freePort();
+  const start = () => startServiceBusBroker({ port, entities: entitiesFile, dataDir });
+  let broker = await start();
+  return {
+    connectionString: emulatorConnectionString("127.0.0.1", port),
+    entitiesFile,
+    stop: () => broker.stop(),
+    start: async () => {
+      broker = await start();
+    },
+  };
+}
+
+/**
+ * The local Cosmos DB endpoint (the server `local/services/cosmos.ts` runs) whose listener can be closed and
+ * opened again on the same port. Its data lives in the server object, so it outlives the pause as a real
+ * account's would; the endpoint in `local/` keeps no data across a stop.
+ */
+export async function ownCosmos(): Promise<Restartable & { connectionString: string }> {
+  const server: Server = createHttpsServer({ keepAlive: true });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  const port = await freePort();
+  await listen(port);
+  return {
+    connectionString: cosmosConnectionString(`https://127.0.0.1:${port}/`),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Kept-alive connections would hold the close open and keep serving the app.
+        server.closeAllConnections();
+      }),
+    start: () => listen(port),
+  };
+}
+
+export async function removeDir(dir: string | undefined): Promise<void> {
+  if (dir) await rm(dir, { recursive: true, force: true });
+}
+
+/** Every message on the broker's `probe` subscription, counted by message id (the event id). */
+export function probeSubscription(connectionString: string, topic = "lms-events"): { counts: Map<string, number>; close(): Promise<void> } {
+  const counts = new Map<string, number>();
+  const client = new ServiceBusClient(connectionString);
+  const receiver = client.createReceiver(topic, "probe", { receiveMode: "receiveAndDelete" });
+  receiver.subscribe({
+    processMessage: async (m) => {
+      const id = String(m.messageId);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    },
+    // The broker going away is what the fault tests do; the SDK reconnects by itself.
+    processError: async () => undefined,
+  });
+  return {
+    counts,
+    close: async () => {
+      await receiver.close();
+      await client.close();
+    },
+  };
+}
