@@ -32,13 +32,13 @@ export interface LearnerCourseGrades {
  * Reached through the learner's attempts (indexed by user) and their grades (indexed by submission).
  */
 export async function learnerGrades(db: Executor, userId: string, q: { limit: number; courseId?: string; afterCourseId?: string }): Promise<LearnerCourseGrades[]> {
-  const released = and(eq(attempts.userId, userId), resultsReleased(), q.courseId ? eq(attempts.courseId, q.courseId) : undefined);
+  const shown = and(eq(attempts.userId, userId), resultsReleased(), q.courseId ? eq(attempts.courseId, q.courseId) : undefined);
   const page = await db
     .select({ courseId: attempts.courseId })
     .from(attempts)
     .innerJoin(grades, eq(grades.submissionId, attempts.id))
     .innerJoin(assessments, eq(assessments.id, attempts.assessmentId))
-    .where(and(released, q.afterCourseId ? gt(attempts.courseId, q.afterCourseId) : undefined))
+    .where(and(shown, q.afterCourseId ? gt(attempts.courseId, q.afterCourseId) : undefined))
     .groupBy(attempts.courseId)
     .orderBy(asc(attempts.courseId))
     .limit(q.limit + 1);
@@ -56,7 +56,7 @@ export async function learnerGrades(db: Executor, userId: string, q: { limit: nu
       .from(attempts)
       .innerJoin(grades, eq(grades.submissionId, attempts.id))
       .innerJoin(assessments, eq(assessments.id, attempts.assessmentId))
-      .where(and(released, inArray(attempts.courseId, courseIds)))
+      .where(and(shown, inArray(attempts.courseId, courseIds)))
       .orderBy(grades.assessmentId, desc(grades.createdAt), desc(grades.version)),
     db.select({ id: courses.id, title: courses.title }).from(courses).where(inArray(courses.id, courseIds)),
     // Every assessment of the course: categories without a configured weight share what is left among all of them.

@@ -11,7 +11,10 @@ import { courseGradeSchema } from "./schemas/grade.js";
 const iso = z.iso.datetime();
 const explanationLink = (gradeId: string) => `/api/v1/grades/${gradeId}/explanation`;
 const explanation = z.string().meta({ description: "`GET` it for how the grade came about" });
-const signInProblem = { 401: { description: "No valid access token (`UNAUTHENTICATED`)" } };
+const listProblems = {
+  400: { description: "A query parameter or the cursor is not valid (`VALIDATION_FAILED`, `INVALID_CURSOR`)" },
+  401: { description: "No valid access token (`UNAUTHENTICATED`)" },
+};
 
 const learnerGradeSchema = z.object({
   id: z.uuid(),
@@ -43,8 +46,7 @@ route({
       description: "A page of courses with your grades",
       body: pageOf(z.object({ courseId: z.uuid(), courseTitle: z.string(), courseGrade: courseGradeSchema, grades: z.array(learnerGradeSchema) })),
     },
-    400: { description: "A query parameter or the cursor is not valid (`VALIDATION_FAILED`, `INVALID_CURSOR`)" },
-    ...signInProblem,
+    ...listProblems,
   },
   handler: async ({ query, request }, ctx) => {
     const after = decodeCursor(query.cursor, 1)?.[0];
@@ -94,8 +96,7 @@ route({
         }),
       ),
     },
-    400: { description: "A query parameter or the cursor is not valid (`VALIDATION_FAILED`, `INVALID_CURSOR`)" },
-    ...signInProblem,
+    ...listProblems,
   },
   handler: async ({ query, request }, ctx) => {
     const before = decodeCursor(query.cursor, 1)?.[0];

@@ -194,6 +194,14 @@ describe("GET /v1/me/grades", () => {
     const stranger = await fetch(`${app.baseUrl}${grade.explanation}`, { headers: { authorization: `Bearer ${other.accessToken}` } });
     expect(stranger.status).toBe(403);
   });
+
+  it("keeps the explanation of an unreleased grade from the learner (one rule with the lists)", async () => {
+    const heldGrade = await gradeOf(submissions.held as string);
+    const res = await call(app, "GET", `/v1/grades/${heldGrade?.id}/explanation`, { token: learner.accessToken });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ code: "GRADE_NOT_FOUND", detail: "Results are not released yet." });
+    expect((await call(app, "GET", `/v1/grades/${heldGrade?.id}/explanation`, { token: instructor.accessToken })).status).toBe(200);
+  });
 });
 
 describe("GET /v1/me/submissions", () => {
@@ -316,9 +324,15 @@ describe("GET /v1/submissions/{submissionId}/grading", () => {
   });
 
   it("describes every phase of the status in the API document", async () => {
-    const doc = (await (await fetch(`${app.baseUrl}/api/openapi.json`)).json()) as { components: { schemas: Record<string, unknown> } };
-    const schema = JSON.stringify(doc.components.schemas.GradingStatus);
-    for (const phase of ["recording", "waiting-for-grader", "graded"]) expect(schema).toContain(`"${phase}"`);
-    expect(schema).toContain('"gradeId"');
+    type Schema = { properties: Record<string, { oneOf?: { type?: string; properties?: Record<string, { enum?: string[] }>; required?: string[] }[] }> };
+    const doc = (await (await fetch(`${app.baseUrl}/api/openapi.json`)).json()) as { paths: Record<string, { get: { responses: Record<string, { content: Record<string, { schema: Schema }> }> } }> };
+    const body = doc.paths["/v1/submissions/{submissionId}/grading"]?.get.responses["200"]?.content["application/json"]?.schema;
+    const shapes = body?.properties.customStatus?.oneOf ?? [];
+    expect(shapes.map((s) => (s.type === "null" ? null : [s.properties?.phase?.enum, s.required]))).toEqual([
+      [["recording"], ["phase"]],
+      [["waiting-for-grader"], ["phase", "items"]],
+      [["graded"], ["phase", "gradeId"]],
+      null,
+    ]);
   });
 });
