@@ -37,6 +37,7 @@ import "./timers/housekeeping.js";
 import "./events/webhooks.js";
 import "./events/emails.js";
 import "./http/webhooks.js";
+import "./http/ops-webhook-secrets.js";
 import "./http/ops.js";
 import "./http/ops-dead-letters.js";
 import "./http/not-found.js";

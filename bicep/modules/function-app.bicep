@@ -230,6 +230,8 @@ var appSettings = {
 
   LOG_LEVEL: logLevel
   WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'false'
+  // Keys that seal webhook signing secrets at rest (first seals, all open; rotate with POST /api/v1/ops/webhook-secrets/rotate).
+  WEBHOOK_SECRET_KEYS: '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}webhook-secret-keys)'
 }
 
 // Flex Consumption rejects these settings; an empty value means "not set" to the app, so it is left out.

@@ -20,6 +20,11 @@ export const auditActions = [
   "grade.recorded",
   "grade.categories-changed",
   "grade.excused",
+  "webhook.registered",
+  "webhook.updated",
+  "webhook.deleted",
+  "webhook.auto-disabled",
+  "webhook.secrets-resealed",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -38,6 +38,15 @@ export const eventCatalog = {
   "grading.overdue": z.object({ submissionId: id, courseId: id, assessmentId: id, items: z.array(z.string()) }),
   "assessment.key-changed": z.object({ assessmentId: id, courseId: id, keyVersion: z.number().int() }),
   "enrollment.invited": z.object({ invitationId: id, courseId: id, email: z.string(), token: z.string(), expiresAt: at }),
+  // An endpoint switched off after failing for long enough; its owner (the admin who registered it) is told.
+  "webhook.disabled": z.object({
+    webhookId: id,
+    ownerUserId: id.nullable(),
+    reason: z.enum(["failures"]),
+    consecutiveFailures: z.number().int().positive(),
+    failingSince: at,
+    disabledAt: at,
+  }),
 } as const;
 
 export type EventType = keyof typeof eventCatalog;

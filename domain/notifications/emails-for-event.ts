@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { assessments, certificates, courses, courseStaff, users } from "../db/schema/index.js";
+import { assessments, certificates, courses, courseStaff, users, webhooks } from "../db/schema/index.js";
 import type { EventData, EventEnvelope, EventType } from "../events/catalog.js";
 import { type ComposedEmail, composeEmail } from "./compose-email.js";
 
@@ -84,6 +84,16 @@ export async function emailsForEvent(db: Executor, event: EventEnvelope & { type
       return staff
         .filter((s) => !s.email.endsWith("@users.invalid"))
         .map((s) => composeEmail(key, s.locale, s.email, { ...base, name: s.name, course, assessment: a?.title ?? "an assessment", items: d.items.join(", "), submissionId: d.submissionId }));
+    }
+    case "webhook.disabled": {
+      const d = event.data as EventData<"webhook.disabled">;
+      const owner = d.ownerUserId ? await user(db, d.ownerUserId) : null;
+      const [hook] = await db.select({ url: webhooks.url, description: webhooks.description }).from(webhooks).where(eq(webhooks.id, d.webhookId));
+      if (!owner || !hook) return [];
+      // The URL's path and query may carry the receiver's own token: the email names the host only.
+      const host = new URL(hook.url).host;
+      const endpoint = hook.description ? `"${hook.description}" (${host})` : host;
+      return [composeEmail("webhook-disabled", owner.locale, owner.email, { ...base, name: owner.name, host, endpoint, failures: String(d.consecutiveFailures), since: when(d.failingSince), webhookId: d.webhookId })];
     }
     default:
       return [];

@@ -103,6 +103,24 @@ export const templates = {
       action: { label: "Grade it now", url: "{{appUrl}}/submissions/{{submissionId}}" },
     },
   },
+  "webhook-disabled": {
+    en: {
+      subject: "Ringlet stopped sending webhooks to {{host}}",
+      paragraphs: [
+        "Hello {{name}},",
+        "the webhook endpoint {{endpoint}} you registered failed {{failures}} delivery attempts in a row since {{since}}, so Ringlet disabled it. Its pending deliveries will not be sent.",
+        "Once the endpoint answers again, enable it (PATCH /api/v1/webhooks/{{webhookId}} with active: true) and replay the deliveries you need from its log.",
+      ],
+    },
+    es: {
+      subject: "Ringlet ha dejado de enviar webhooks a {{host}}",
+      paragraphs: [
+        "Hola {{name}}:",
+        "el endpoint de webhooks {{endpoint}} que registraste ha fallado {{failures}} intentos de entrega seguidos desde el {{since}}, así que Ringlet lo ha desactivado. Sus entregas pendientes no se enviarán.",
+        "Cuando el endpoint vuelva a responder, actívalo (PATCH /api/v1/webhooks/{{webhookId}} con active: true) y reenvía desde su registro las entregas que necesites.",
+      ],
+    },
+  },
 } as const satisfies Record<string, { en: Template } & Record<string, Template>>;
 
 export type TemplateKey = keyof typeof templates;

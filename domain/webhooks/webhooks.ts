@@ -1,10 +1,12 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { and, asc, eq, gt, isNotNull, lte, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, isNull, lte, sql } from "drizzle-orm";
+import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
 import { webhookDeliveries, webhooks } from "../db/schema/index.js";
 import type { EventEnvelope } from "../events/catalog.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import type { SecretSealer } from "./secret-sealer.js";
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
@@ -18,17 +20,21 @@ export interface RetryPolicy {
 
 export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 8, baseDelaySeconds: 30, maxDelaySeconds: 6 * 3600 };
 
+/** Registers an endpoint; its signing secret is stored sealed and returned in the clear this once. */
 export async function registerWebhook(
   ctx: DomainContext,
   input: { url: string; eventTypes: string[]; description: string },
-): Promise<WebhookRow> {
+  sealer: SecretSealer,
+): Promise<{ webhook: WebhookRow; secret: string }> {
   const now = ctx.now();
+  const id = ctx.newId();
+  const secret = `whsec_${randomBytes(24).toString("base64url")}`;
   const [row] = await ctx.db
     .insert(webhooks)
     .values({
-      id: ctx.newId(),
+      id,
       url: input.url,
-      secret: `whsec_${randomBytes(24).toString("base64url")}`,
+      secret: sealer.seal(secret, id),
       eventTypes: [...new Set(input.eventTypes)].sort(),
       description: input.description,
       createdByUserId: ctx.actor.userId,
@@ -36,20 +42,26 @@ export async function registerWebhook(
       updatedAt: now,
     })
     .returning();
-  return row as WebhookRow;
+  await recordAudit(ctx, { action: "webhook.registered", targetType: "webhook", targetId: id, details: { url: input.url, eventTypes: row?.eventTypes } });
+  return { webhook: row as WebhookRow, secret };
 }
 
+/** Endpoints that are not deleted, in id order. */
 export async function listWebhooks(db: Executor, q: { limit: number; afterId?: string }): Promise<WebhookRow[]> {
   return db
     .select()
     .from(webhooks)
-    .where(q.afterId ? gt(webhooks.id, q.afterId) : undefined)
+    .where(and(isNull(webhooks.deletedAt), q.afterId ? gt(webhooks.id, q.afterId) : undefined))
     .orderBy(asc(webhooks.id))
     .limit(q.limit + 1);
 }
 
-export async function findWebhook(db: Executor, id: string): Promise<WebhookRow | null> {
-  const [row] = await db.select().from(webhooks).where(eq(webhooks.id, id));
+/** An endpoint that is not deleted; `withDeleted` also finds deleted ones (their delivery log stays readable). */
+export async function findWebhook(db: Executor, id: string, options: { withDeleted?: boolean } = {}): Promise<WebhookRow | null> {
+  const [row] = await db
+    .select()
+    .from(webhooks)
+    .where(and(eq(webhooks.id, id), options.withDeleted ? undefined : isNull(webhooks.deletedAt)));
   return row ?? null;
 }
 
@@ -69,7 +81,10 @@ const takes = (w: WebhookRow, type: string) => w.eventTypes.length === 0 || w.ev
  */
 export async function planDeliveriesFor(ctx: DomainContext, events: EventEnvelope[], leaseSeconds: number): Promise<PlannedDelivery[]> {
   if (events.length === 0) return [];
-  const endpoints = await ctx.db.select().from(webhooks).where(eq(webhooks.active, true));
+  const endpoints = await ctx.db
+    .select()
+    .from(webhooks)
+    .where(and(eq(webhooks.active, true), isNull(webhooks.deletedAt)));
   const now = ctx.now();
   const values = events.flatMap((event) =>
     endpoints
@@ -103,30 +118,65 @@ export interface AttemptOutcome {
   error: string | null;
 }
 
+export interface RecordedAttempt {
+  delivery: DeliveryRow;
+  /** The endpoint's run of failed attempts once this one is counted; null when the attempt succeeded. */
+  failureRun: { consecutiveFailures: number; failingSince: Date } | null;
+}
+
 /**
  * Records one attempt in one statement: delivered, or retried later with exponential backoff (from the
- * attempt count stored, so concurrent recorders cannot lose an attempt), or given up after maxAttempts.
+ * attempt count stored, so concurrent recorders cannot lose an attempt), or given up after maxAttempts; a
+ * delivery cancelled meanwhile stays cancelled. The same statement counts a failure into the endpoint's run of
+ * failed attempts, or ends the run on a success (a healthy endpoint's row is not even locked for that).
  */
-export async function recordAttempt(db: Executor, deliveryId: string, outcome: AttemptOutcome, now: Date, policy: RetryPolicy): Promise<DeliveryRow | null> {
+export async function recordAttempt(db: Executor, deliveryId: string, outcome: AttemptOutcome, now: Date, policy: RetryPolicy): Promise<RecordedAttempt | null> {
   const t = webhookDeliveries;
   const attempts = sql`${t.attempts} + 1`;
-  const givesUp = sql`${attempts} >= ${policy.maxAttempts}`;
+  const stops = sql`(${t.status} = 'cancelled' or ${attempts} >= ${policy.maxAttempts})`;
   const delaySeconds = sql`least(${policy.baseDelaySeconds}::float8 * power(2, ${t.attempts}), ${policy.maxDelaySeconds}::float8)`;
-  const [row] = await db
-    .update(t)
-    .set({
-      attempts: sql`${attempts}`,
-      status: outcome.ok ? "succeeded" : sql`case when ${givesUp} then 'failed' else 'pending' end`,
-      lastStatusCode: outcome.statusCode,
-      lastLatencyMs: Math.round(outcome.latencyMs),
-      lastError: outcome.error?.slice(0, 1000) ?? null,
-      nextAttemptAt: outcome.ok ? null : sql`case when ${givesUp} then null else ${now.toISOString()}::timestamptz + make_interval(secs => ${delaySeconds}) end`,
-      ...(outcome.ok ? { deliveredAt: now } : {}),
-      updatedAt: now,
-    })
-    .where(eq(t.id, deliveryId))
-    .returning();
-  return row ?? null;
+  const at = sql`${now.toISOString()}::timestamptz`;
+  const recorded = db.$with("recorded").as(
+    db
+      .update(t)
+      .set({
+        attempts: sql`${attempts}`,
+        status: outcome.ok ? "succeeded" : sql`case when ${t.status} = 'cancelled' then 'cancelled' when ${attempts} >= ${policy.maxAttempts} then 'failed' else 'pending' end`,
+        lastStatusCode: outcome.statusCode,
+        lastLatencyMs: Math.round(outcome.latencyMs),
+        lastError: outcome.error?.slice(0, 1000) ?? null,
+        nextAttemptAt: outcome.ok ? null : sql`case when ${stops} then null else ${at} + make_interval(secs => ${delaySeconds}) end`,
+        ...(outcome.ok ? { deliveredAt: now } : {}),
+        updatedAt: now,
+      })
+      .where(eq(t.id, deliveryId))
+      .returning(),
+  );
+  const w = webhooks;
+  const run = db.$with("run").as(
+    db
+      .update(w)
+      .set(outcome.ok ? { consecutiveFailures: 0, failingSince: null } : { consecutiveFailures: sql`${w.consecutiveFailures} + 1`, failingSince: sql`coalesce(${w.failingSince}, ${at})` })
+      .where(and(sql`${w.id} = (select webhook_id from recorded)`, outcome.ok ? gt(w.consecutiveFailures, 0) : undefined))
+      .returning({ consecutiveFailures: w.consecutiveFailures, failingSince: w.failingSince }),
+  );
+  const [row] = await db.with(recorded, run).select().from(recorded).leftJoin(run, sql`true`);
+  if (!row) return null;
+  const failureRun = !outcome.ok && row.run?.failingSince ? { consecutiveFailures: row.run.consecutiveFailures, failingSince: row.run.failingSince } : null;
+  return { delivery: row.recorded as DeliveryRow, failureRun };
+}
+
+/**
+ * Marks an endpoint's pending deliveries as not to be attempted (the endpoint was disabled or deleted); the
+ * records stay in its delivery log.
+ */
+export async function cancelPendingDeliveries(db: Executor, webhookId: string, reason: string, now: Date): Promise<number> {
+  const rows = await db
+    .update(webhookDeliveries)
+    .set({ status: "cancelled", nextAttemptAt: null, lastError: reason, updatedAt: now })
+    .where(and(eq(webhookDeliveries.webhookId, webhookId), eq(webhookDeliveries.status, "pending")))
+    .returning({ id: webhookDeliveries.id });
+  return rows.length;
 }
 
 /**
@@ -162,15 +212,34 @@ export async function listDeliveries(db: Executor, q: { webhookId: string; limit
     .limit(q.limit + 1);
 }
 
-/** Sends a delivery again, whatever its state: it becomes pending, leased to the caller that sends it now. */
-export async function replayDelivery(ctx: DomainContext, webhookId: string, deliveryId: string, leaseSeconds: number): Promise<Result<DeliveryRow, "DELIVERY_NOT_FOUND">> {
+/**
+ * Sends a delivery again, whatever its state: it becomes pending, leased to the caller that sends it now. Only
+ * an active endpoint is sent to: a disabled or deleted one receives nothing until it is enabled again.
+ */
+export async function replayDelivery(
+  ctx: DomainContext,
+  webhookId: string,
+  deliveryId: string,
+  leaseSeconds: number,
+): Promise<Result<DeliveryRow, "DELIVERY_NOT_FOUND" | "WEBHOOK_INACTIVE">> {
   const now = ctx.now();
   const [row] = await ctx.db
     .update(webhookDeliveries)
     .set({ status: "pending", nextAttemptAt: new Date(now.getTime() + leaseSeconds * 1000), updatedAt: now })
-    .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.webhookId, webhookId)))
+    .where(
+      and(
+        eq(webhookDeliveries.id, deliveryId),
+        eq(webhookDeliveries.webhookId, webhookId),
+        sql`exists (select 1 from ${webhooks} where ${webhooks.id} = ${webhookId} and ${webhooks.active} and ${webhooks.deletedAt} is null)`,
+      ),
+    )
     .returning();
-  return row ? ok(row) : fail("DELIVERY_NOT_FOUND");
+  if (row) return ok(row);
+  const [exists] = await ctx.db
+    .select({ id: webhookDeliveries.id })
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.webhookId, webhookId)));
+  return exists ? fail("WEBHOOK_INACTIVE", "Enable the endpoint before sending it deliveries again.") : fail("DELIVERY_NOT_FOUND");
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { keyRingSchema } from "./webhook-secrets.js";
 
 // Environment values are strings; these helpers turn them into typed settings with readable errors.
 const flag = z
@@ -85,6 +86,12 @@ export const settingsSchema = databaseSettingsSchema
     WEBHOOK_RETRY_SCHEDULE: ncrontab.default("0 * * * * *"),
     // Development only: lets webhooks target loopback/private addresses and plain http (local receivers).
     WEBHOOKS_ALLOW_PRIVATE_TARGETS: flag.default(false),
+    // An endpoint is disabled after this many failed attempts in a row that also span at least this long.
+    WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt.max(10_000).default(20),
+    WEBHOOK_DISABLE_FAILING_FOR_S: positiveInt.default(86_400),
+    // Keys that seal webhook signing secrets at rest (`id:base64 32-byte key`, comma-separated; from Key Vault in
+    // Azure): the first seals, every one opens.
+    WEBHOOK_SECRET_KEYS: keyRingSchema,
 
     // Hours graders have for manual items before the orchestration reminds them (and every day after).
     GRADING_SLA_HOURS: positiveInt.max(24 * 60).default(72),

@@ -80,6 +80,7 @@ export const problemCatalog = {
   WEBHOOK_URL_FORBIDDEN: { status: 422, title: "Webhooks may not target this address" },
   WEBHOOK_NOT_FOUND: { status: 404, title: "No such webhook" },
   DELIVERY_NOT_FOUND: { status: 404, title: "No such delivery" },
+  WEBHOOK_INACTIVE: { status: 409, title: "The webhook endpoint is disabled or deleted" },
   SERVICE_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -11,6 +11,7 @@ const valid = {
   ServiceBusConnection: "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=x;SharedAccessKey=y;UseDevelopmentEmulator=true;",
   EmailSmtp: "smtp://127.0.0.1:1025",
   CosmosConnection: "AccountEndpoint=https://127.0.0.1:8081/;AccountKey=k;",
+  WEBHOOK_SECRET_KEYS: `k1:${Buffer.alloc(32, 1).toString("base64")}`,
 };
 
 describe("settings", () => {
