@@ -72,6 +72,22 @@ describe("webhook endpoints", () => {
     const list = (await jsonOf(await call(app, "GET", "/v1/webhooks", { token: admin.accessToken }))) as { items: Record<string, unknown>[] };
     expect(list.items.find((w) => w.id === hook.id)).not.toHaveProperty("secret");
   });
+
+  it("checks a changed URL as on registration and keeps the old one when it is refused", async () => {
+    const admin = await signUp(app, db, { admin: true });
+    const created = await jsonOf(await call(app, "POST", "/v1/webhooks", { token: admin.accessToken, body: { url: "https://203.0.113.10/hook" } }));
+    for (const url of ["https://10.1.2.3/x", "https://169.254.169.254/latest", "https://[::1]/x", "http://example.com/x", "https://localhost/x"]) {
+      const res = await call(app, "PATCH", `/v1/webhooks/${created.id as string}`, { token: admin.accessToken, body: { url } });
+      expect(res.status, url).toBe(422);
+      expect(res.headers.get("content-type"), url).toContain("application/problem+json");
+      expect((await jsonOf(res)).code, url).toBe("WEBHOOK_URL_FORBIDDEN");
+    }
+    const unchanged = await jsonOf(await call(app, "GET", `/v1/webhooks/${created.id as string}`, { token: admin.accessToken }));
+    expect(unchanged.url).toBe("https://203.0.113.10/hook");
+    const moved = await call(app, "PATCH", `/v1/webhooks/${created.id as string}`, { token: admin.accessToken, body: { url: "https://203.0.113.11/hook" } });
+    expect(moved.status).toBe(200);
+    expect((await jsonOf(moved)).url).toBe("https://203.0.113.11/hook");
+  });
 });
 
 describe("private address detection", () => {
