@@ -173,7 +173,7 @@ route({
   summary: "One assessment; its staff also see the answer key",
   tags: ["assessments"],
   params: z.object({ assessmentId: z.uuid() }),
-  responses: { 200: { description: "The assessment", body: assessmentSchema } },
+  responses: { 200: { description: "The assessment", body: assessmentSchema }, 404: { description: "`ASSESSMENT_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
     const a = await findAssessment(ctx.db, params.assessmentId);
     if (!a) throw new ProblemError("ASSESSMENT_NOT_FOUND");
@@ -195,6 +195,7 @@ route({
   responses: {
     201: { description: "The attempt (an attempt already in progress is returned as is)", body: attemptSchema },
     409: { description: "`ASSESSMENT_NOT_AVAILABLE`, `ASSESSMENT_LOCKED`, `ATTEMPTS_EXHAUSTED`" },
+    404: { description: "`ASSESSMENT_NOT_FOUND`" },
   },
   handler: async ({ params }, ctx) => {
     const attempt = unwrap(await ctx.transaction((tx) => startAttempt(ctx.domain(tx), params.assessmentId, ctx.principal.userId as string)));
@@ -221,7 +222,7 @@ route({
   tags: ["assessments"],
   params: z.object({ attemptId: z.uuid() }),
   body: z.object({ answers: z.record(z.string().max(64), z.union([z.string(), z.array(z.string()), z.boolean(), z.number(), z.null()])) }),
-  responses: { 200: { description: "The attempt", body: attemptSchema }, 409: { description: "`ATTEMPT_CLOSED`" }, 422: { description: "`INVALID_ANSWER`" } },
+  responses: { 200: { description: "The attempt", body: attemptSchema }, 409: { description: "`ATTEMPT_CLOSED`" }, 422: { description: "`INVALID_ANSWER`" }, 404: { description: "`ATTEMPT_NOT_FOUND`" } },
   handler: async ({ params, body }, ctx) => {
     const attempt = unwrap(await ctx.transaction((tx) => saveAnswers(ctx.domain(tx), params.attemptId, body.answers)));
     return { status: 200, body: attemptBody(attempt) };
@@ -237,7 +238,7 @@ route({
   tags: ["assessments"],
   idempotent: true,
   params: z.object({ attemptId: z.uuid() }),
-  responses: { 200: { description: "The submission", body: attemptSchema } },
+  responses: { 200: { description: "The submission", body: attemptSchema }, 404: { description: "`ATTEMPT_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
     const done = unwrap(await ctx.transaction((tx) => submitAttempt(ctx.domain(tx), params.attemptId, "learner")));
     return { status: 200, body: attemptBody(done.attempt) };
@@ -252,7 +253,7 @@ route({
   summary: "A submission: its answers and when it was submitted",
   tags: ["grading"],
   params: z.object({ submissionId: z.uuid() }),
-  responses: { 200: { description: "The submission, with read URLs for its file answers", body: attemptSchema.extend({ files: z.record(z.string(), z.string()) }) } },
+  responses: { 200: { description: "The submission, with read URLs for its file answers", body: attemptSchema.extend({ files: z.record(z.string(), z.string()) }) }, 404: { description: "`ATTEMPT_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
     const row = await attemptOf(ctx.db, params.submissionId);
     if (!row || row.status !== "submitted") throw new ProblemError("ATTEMPT_NOT_FOUND", { detail: "No such submission." });
@@ -289,7 +290,7 @@ route({
     releaseMode: z.enum(["immediate", "manual"]).optional(),
     category: z.string().trim().min(1).max(60).optional(),
   }),
-  responses: { 200: { description: "Updated", body: assessmentSchema }, 422: { description: "`INVALID_ASSESSMENT_SETTINGS`" } },
+  responses: { 200: { description: "Updated", body: assessmentSchema }, 422: { description: "`INVALID_ASSESSMENT_SETTINGS`" }, 404: { description: "`ASSESSMENT_NOT_FOUND`" } },
   handler: async ({ params, body }, ctx) => {
     const { availableFrom, dueAt, lockAt, ...rest } = body;
     const patch = {
@@ -319,6 +320,7 @@ route({
       body: z.object({ dryRun: z.literal(true), differences: z.array(z.object({ submissionId: z.uuid(), userId: z.uuid(), before: z.number().nullable(), after: z.number().nullable(), keyVersionBefore: z.number().nullable(), keyVersionAfter: z.number() })) }),
     },
     202: { description: "Regrade started", body: z.object({ dryRun: z.literal(false), instanceId: z.string() }) },
+    404: { description: "`ASSESSMENT_NOT_FOUND`" },
   },
   handler: async ({ params, query }, ctx) => {
     const a = await findAssessment(ctx.db, params.assessmentId);
@@ -349,7 +351,7 @@ route({
   summary: "Release results of an assessment graded with manual release",
   tags: ["grading"],
   params: z.object({ assessmentId: z.uuid() }),
-  responses: { 200: { description: "Released", body: assessmentSchema } },
+  responses: { 200: { description: "Released", body: assessmentSchema }, 404: { description: "`ASSESSMENT_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
     const a = unwrap(await ctx.transaction((tx) => releaseResults(ctx.domain(tx), params.assessmentId)));
     return { status: 200, body: assessmentBody(a) };
@@ -365,7 +367,7 @@ route({
   tags: ["assessments"],
   params: z.object({ assessmentId: z.uuid() }),
   body: z.object({ userId: z.uuid(), dueAt: iso.nullable().default(null), lockAt: iso.nullable().default(null) }),
-  responses: { 204: { description: "Granted" } },
+  responses: { 204: { description: "Granted" }, 404: { description: "`ASSESSMENT_NOT_FOUND`" }, 422: { description: "`INVALID_ASSESSMENT_SETTINGS`" } },
   handler: async ({ params, body }, ctx) => {
     unwrap(
       await ctx.transaction((tx) =>
@@ -390,7 +392,7 @@ route({
     contentType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, "a media type such as application/pdf"),
     sizeBytes: z.number().int().min(1).max(MAX_ANSWER_FILE_BYTES),
   }),
-  responses: { 201: { description: "Upload URL", body: z.object({ blobName: z.string(), url: z.string(), method: z.literal("PUT"), headers: z.record(z.string(), z.string()), expiresAt: iso }) } },
+  responses: { 201: { description: "Upload URL", body: z.object({ blobName: z.string(), url: z.string(), method: z.literal("PUT"), headers: z.record(z.string(), z.string()), expiresAt: iso }) }, 404: { description: "`ATTEMPT_NOT_FOUND`" }, 409: { description: "`ATTEMPT_CLOSED`" }, 422: { description: "`INVALID_ANSWER`" } },
   handler: async ({ params, body }, ctx) => {
     const grant = unwrap(await requestAnswerUpload(ctx.domain(), ctx.platform.files, params.attemptId, body));
     return { status: 201, body: { ...grant, expiresAt: grant.expiresAt.toISOString() }, headers: { "cache-control": "no-store" } };

@@ -96,6 +96,7 @@ route({
     200: { description: "New tokens", body: tokensSchema },
     401: { description: "`INVALID_REFRESH_TOKEN`, `REFRESH_TOKEN_REUSED`" },
     503: { description: "`AUTH_UNAVAILABLE`: revocation state could not be read, so nothing is issued" },
+    403: { description: "`ACCOUNT_DISABLED`" },
   },
   handler: async ({ body }, ctx) => {
     const p = ctx.platform;

@@ -91,7 +91,7 @@ route({
   tags: ["content"],
   params: courseParams,
   body: z.object({ title: z.string().trim().min(1).max(200) }),
-  responses: { 201: { description: "Created", body: moduleSchema } },
+  responses: { 201: { description: "Created", body: moduleSchema }, 404: { description: "`COURSE_NOT_FOUND`" }, 409: { description: "`COURSE_ARCHIVED`" } },
   handler: async ({ params, body }, ctx) => {
     const mod = unwrap(await ctx.transaction((tx) => createModule(ctx.domain(tx), params.courseId, body)));
     return { status: 201, body: moduleBody(mod) };
@@ -107,7 +107,7 @@ route({
   tags: ["content"],
   params: moduleParams,
   body: z.object({ title: z.string().trim().min(1).max(200).optional(), hidden: z.boolean().optional() }),
-  responses: { 200: { description: "Updated", body: moduleSchema } },
+  responses: { 200: { description: "Updated", body: moduleSchema }, 404: { description: "`MODULE_NOT_FOUND`" } },
   handler: async ({ params, body }, ctx) => {
     await moduleOfCourse(ctx, params);
     const mod = unwrap(await ctx.transaction((tx) => updateModule(ctx.domain(tx), params.moduleId, body)));
@@ -139,7 +139,7 @@ route({
   summary: "A module's lessons, in order",
   tags: ["content"],
   params: moduleParams,
-  responses: { 200: { description: "Lessons", body: z.object({ items: z.array(lessonSchema) }) } },
+  responses: { 200: { description: "Lessons", body: z.object({ items: z.array(lessonSchema) }) }, 404: { description: "`MODULE_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
     const mod = await moduleOfCourse(ctx, params);
     const staff = await viewerIsStaff(ctx, params.courseId);
@@ -176,7 +176,7 @@ route({
     unlockAt: lessonFields.unlockAt.optional(),
     required: lessonFields.required.optional(),
   }),
-  responses: { 201: { description: "Created", body: lessonSchema }, 422: { description: "`INVALID_COURSE_SETTINGS` (e.g. a text lesson without body)" } },
+  responses: { 201: { description: "Created", body: lessonSchema }, 422: { description: "`INVALID_COURSE_SETTINGS` (e.g. a text lesson without body)" }, 404: { description: "`MODULE_NOT_FOUND`" } },
   handler: async ({ params, body }, ctx) => {
     await moduleOfCourse(ctx, params);
     const { unlockAt, ...rest } = body;
@@ -196,7 +196,7 @@ route({
   tags: ["content"],
   params: moduleParams,
   body: z.object({ lessonIds: z.array(z.uuid()).min(1).max(500) }),
-  responses: { 200: { description: "Lessons in their new order", body: z.object({ items: z.array(lessonSchema) }) }, 422: { description: "`REORDER_MISMATCH`" } },
+  responses: { 200: { description: "Lessons in their new order", body: z.object({ items: z.array(lessonSchema) }) }, 422: { description: "`REORDER_MISMATCH`" }, 404: { description: "`MODULE_NOT_FOUND`" } },
   handler: async ({ params, body }, ctx) => {
     await moduleOfCourse(ctx, params);
     const list = unwrap(await ctx.transaction((tx) => reorderLessons(ctx.domain(tx), params.moduleId, body.lessonIds)));
@@ -249,7 +249,7 @@ route({
     required: lessonFields.required.optional(),
     hidden: z.boolean().optional(),
   }),
-  responses: { 200: { description: "Updated", body: lessonSchema } },
+  responses: { 200: { description: "Updated", body: lessonSchema }, 422: { description: "`INVALID_COURSE_SETTINGS`" }, 404: { description: "`LESSON_NOT_FOUND`" } },
   handler: async ({ params, body, request }, ctx) => {
     const { unlockAt, ...rest } = body;
     const patch = { ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)), ...(unlockAt !== undefined ? { unlockAt: toDate(unlockAt) ?? null } : {}) };
@@ -272,7 +272,7 @@ route({
   summary: "Delete a lesson no learner has worked in (otherwise hide it)",
   tags: ["content"],
   params: lessonParams,
-  responses: { 204: { description: "Deleted" }, 409: { description: "`CONTENT_HAS_LEARNER_WORK`" } },
+  responses: { 204: { description: "Deleted" }, 409: { description: "`CONTENT_HAS_LEARNER_WORK`" }, 404: { description: "`LESSON_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
     unwrap(await ctx.transaction((tx) => deleteLesson(ctx.domain(tx), params.lessonId)));
     return { status: 204 };
@@ -303,7 +303,7 @@ route({
     contentType: z.string().regex(lessonFileTypes, "not a supported lesson file type (video, audio, image, PDF, text, zip, office)"),
     sizeBytes: z.number().int().min(1).max(MAX_LESSON_FILE_BYTES),
   }),
-  responses: { 201: { description: "Upload URL", body: uploadSchema }, 409: { description: "`LESSON_NOT_A_FILE`" } },
+  responses: { 201: { description: "Upload URL", body: uploadSchema }, 409: { description: "`LESSON_NOT_A_FILE`" }, 404: { description: "`LESSON_NOT_FOUND`" } },
   handler: async ({ params, body }, ctx) => {
     const grant = unwrap(await ctx.transaction((tx) => requestLessonUpload(ctx.domain(tx), ctx.platform.files, params.lessonId, body)));
     return { status: 201, body: { ...grant, expiresAt: grant.expiresAt.toISOString() }, headers: { "cache-control": "no-store" } };
@@ -318,7 +318,7 @@ route({
   summary: "Confirm the upload: the stored file must match what was declared",
   tags: ["content"],
   params: lessonParams,
-  responses: { 200: { description: "The lesson, its file ready", body: lessonSchema }, 409: { description: "`FILE_NOT_UPLOADED`" }, 422: { description: "`FILE_MISMATCH`" } },
+  responses: { 200: { description: "The lesson, its file ready", body: lessonSchema }, 409: { description: "`FILE_NOT_UPLOADED`, `LESSON_NOT_A_FILE`" }, 422: { description: "`FILE_MISMATCH`" }, 404: { description: "`LESSON_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
     const lesson = unwrap(await ctx.transaction((tx) => confirmLessonUpload(ctx.domain(tx), ctx.platform.files, params.lessonId)));
     return { status: 200, body: lessonBody(lesson, { locked: null, completed: null }) };
@@ -333,7 +333,7 @@ route({
   summary: "Mark a lesson completed (once; repeating it changes nothing)",
   tags: ["content"],
   params: lessonParams,
-  responses: { 200: { description: "Completed", body: z.object({ lessonId: z.uuid(), completedAt: isoDate }) }, 403: { description: "`LESSON_LOCKED`" } },
+  responses: { 200: { description: "Completed", body: z.object({ lessonId: z.uuid(), completedAt: isoDate }) }, 403: { description: "`LESSON_LOCKED`" }, 404: { description: "`LESSON_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
     const done = unwrap(await ctx.transaction((tx) => completeLesson(ctx.domain(tx), params.lessonId, ctx.principal.userId as string)));
     return { status: 200, body: { lessonId: params.lessonId, completedAt: done.completedAt.toISOString() } };

@@ -20,6 +20,7 @@ route({
   method: "GET",
   path: "/v1/courses",
   access: publicAccess,
+  optionalToken: true,
   summary: "The catalog: published courses (and, for their staff, drafts)",
   tags: ["courses"],
   query: z.object({
@@ -72,6 +73,7 @@ route({
   responses: {
     201: { description: "Created", body: courseSchema },
     422: { description: "`INVALID_COURSE_SETTINGS`, `PREREQUISITE_CYCLE`" },
+    404: { description: "`COURSE_NOT_FOUND`" },
   },
   handler: async ({ body }, ctx) => {
     const course = unwrap(
@@ -92,11 +94,12 @@ route({
   method: "GET",
   path: "/v1/courses/{courseId}",
   access: publicAccess,
+  optionalToken: true,
   summary: "One course",
   tags: ["courses"],
   conditional: "read",
   params: courseParams,
-  responses: { 200: { description: "The course", body: courseSchema }, 304: { description: "Not modified" }, 404: { description: "`COURSE_NOT_FOUND`" } },
+  responses: { 200: { description: "The course", body: courseSchema }, 404: { description: "`COURSE_NOT_FOUND`" } },
   handler: async ({ params, request }, ctx) => {
     const course = await findCourse(ctx.db, params.courseId);
     // Drafts are invisible to outsiders: the answer is the same as for a course that does not exist.
@@ -125,6 +128,7 @@ route({
     200: { description: "Updated", body: courseSchema },
     409: { description: "`COURSE_ARCHIVED`" },
     422: { description: "`INVALID_COURSE_SETTINGS`, `PREREQUISITE_CYCLE`" },
+    404: { description: "`COURSE_NOT_FOUND`" },
   },
   handler: async ({ params, body, request }, ctx) => {
     const ifMatch = versionFromIfMatch(request.headers.get("if-match"));
@@ -154,7 +158,7 @@ for (const [action, operation, summary] of [
     summary,
     tags: ["courses"],
     params: courseParams,
-    responses: { 200: { description: "The course", body: courseSchema }, 409: { description: "`INVALID_STATE_TRANSITION`" } },
+    responses: { 200: { description: "The course", body: courseSchema }, 409: { description: "`INVALID_STATE_TRANSITION`" }, 404: { description: "`COURSE_NOT_FOUND`" } },
     handler: async ({ params }, ctx) => {
       const course = unwrap(await ctx.transaction((tx) => operation(ctx.domain(tx), params.courseId)));
       return { status: 200, body: courseBody(course), headers: { etag: courseEtag(course) } };
@@ -183,7 +187,7 @@ route({
   tags: ["courses"],
   params: courseParams,
   body: z.object({ userId: z.uuid(), role: z.enum(courseRoles) }),
-  responses: { 200: { description: "Staff after the change", body: z.object({ items: z.array(staffSchema) }) }, 404: { description: "`USER_NOT_FOUND`" }, 409: { description: "`LAST_INSTRUCTOR`" } },
+  responses: { 200: { description: "Staff after the change", body: z.object({ items: z.array(staffSchema) }) }, 404: { description: "`USER_NOT_FOUND`, `COURSE_NOT_FOUND`" }, 409: { description: "`LAST_INSTRUCTOR`" } },
   handler: async ({ params, body }, ctx) => {
     const staff = unwrap(await ctx.transaction((tx) => setStaff(ctx.domain(tx), { courseId: params.courseId, ...body })));
     return { status: 200, body: { items: staff.map(staffBody) } };
@@ -198,7 +202,7 @@ route({
   summary: "Remove a user from the course's staff",
   tags: ["courses"],
   params: z.object({ courseId: z.uuid(), userId: z.uuid() }),
-  responses: { 204: { description: "Removed" }, 409: { description: "`LAST_INSTRUCTOR`" } },
+  responses: { 204: { description: "Removed" }, 409: { description: "`LAST_INSTRUCTOR`" }, 404: { description: "`COURSE_NOT_FOUND`, `USER_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
     unwrap(await ctx.transaction((tx) => removeStaff(ctx.domain(tx), params)));
     return { status: 204 };

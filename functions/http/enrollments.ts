@@ -27,7 +27,9 @@ route({
   body: z.object({ userId: z.uuid().optional() }).optional(),
   responses: {
     201: { description: "Enrolled or waitlisted", body: enrollmentSchema },
-    409: { description: "`COURSE_NOT_PUBLISHED`, `ENROLLMENT_CLOSED`, `COURSE_FULL`, `ALREADY_ENROLLED`, `PREREQUISITES_MISSING`" },
+    409: { description: "`COURSE_NOT_PUBLISHED`, `ENROLLMENT_CLOSED`, `COURSE_FULL`, `ALREADY_ENROLLED`, `PREREQUISITES_MISSING`, `COURSE_ARCHIVED`" },
+    403: { description: "`FORBIDDEN`" },
+    404: { description: "`COURSE_NOT_FOUND`, `USER_NOT_FOUND`" },
   },
   handler: async ({ params, body }, ctx) => {
     const caller = ctx.principal;
@@ -89,7 +91,7 @@ route({
   summary: "Drop out (yourself) or remove a learner (instructors); the seat goes to the next in line",
   tags: ["enrollment"],
   params: z.object({ courseId: z.uuid(), userId: z.uuid() }),
-  responses: { 204: { description: "Ended" }, 404: { description: "`ENROLLMENT_NOT_FOUND`" } },
+  responses: { 204: { description: "Ended" }, 404: { description: "`ENROLLMENT_NOT_FOUND`, `COURSE_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
     const by = params.userId === ctx.principal.userId ? "learner" : "staff";
     unwrap(await ctx.transaction((tx) => leaveCourse(ctx.domain(tx), { ...params, by })));
@@ -109,7 +111,7 @@ for (const [action, operation] of [
     summary: action === "accept" ? "Take the seat you were offered" : "Turn down the seat you were offered",
     tags: ["enrollment"],
     params: courseParams,
-    responses: { 200: { description: "Your enrollment", body: enrollmentSchema }, 409: { description: "`NO_OPEN_OFFER`" }, 410: { description: "`OFFER_EXPIRED`" } },
+    responses: { 200: { description: "Your enrollment", body: enrollmentSchema }, 409: { description: "`NO_OPEN_OFFER`" }, 410: { description: "`OFFER_EXPIRED`" }, 404: { description: "`COURSE_NOT_FOUND`" } },
     handler: async ({ params }, ctx) => {
       const enrollment = unwrap(await ctx.transaction((tx) => operation(ctx.domain(tx), params.courseId, ctx.principal.userId as string)));
       return { status: 200, body: enrollmentBody(enrollment) };
@@ -148,7 +150,7 @@ route({
   idempotent: true,
   params: courseParams,
   body: z.object({ email: z.email().max(254), expiresInHours: z.number().int().min(1).max(24 * 60).default(168) }),
-  responses: { 201: { description: "Invited", body: z.object({ id: z.uuid(), courseId: z.uuid(), email: z.string(), expiresAt: z.iso.datetime() }) } },
+  responses: { 201: { description: "Invited", body: z.object({ id: z.uuid(), courseId: z.uuid(), email: z.string(), expiresAt: z.iso.datetime() }) }, 404: { description: "`COURSE_NOT_FOUND`" }, 409: { description: "`COURSE_ARCHIVED`" } },
   handler: async ({ params, body }, ctx) => {
     const inv = unwrap(await ctx.transaction((tx) => inviteToCourse(ctx.domain(tx), { courseId: params.courseId, email: body.email, ttlHours: body.expiresInHours })));
     return { status: 201, body: { ...inv, expiresAt: inv.expiresAt.toISOString() } };
@@ -166,8 +168,8 @@ route({
   responses: {
     201: { description: "Enrolled or waitlisted", body: enrollmentSchema },
     403: { description: "`INVITATION_EMAIL_MISMATCH`" },
-    404: { description: "`INVITATION_NOT_FOUND`" },
-    409: { description: "`INVITATION_USED`, `ALREADY_ENROLLED`, ..." },
+    404: { description: "`INVITATION_NOT_FOUND`, `COURSE_NOT_FOUND`, `USER_NOT_FOUND`" },
+    409: { description: "`INVITATION_USED`, `ALREADY_ENROLLED`, `COURSE_ARCHIVED`, `COURSE_NOT_PUBLISHED`, `ENROLLMENT_CLOSED`, `COURSE_FULL`, `PREREQUISITES_MISSING`" },
     410: { description: "`INVITATION_EXPIRED`" },
   },
   handler: async ({ body }, ctx) => {

@@ -61,7 +61,7 @@ route({
   tags: ["grading"],
   params: courseParams,
   body: z.object({ categories: z.array(categorySchema).max(20) }),
-  responses: { 200: { description: "The categories", body: z.object({ categories: z.array(categorySchema) }) } },
+  responses: { 200: { description: "The categories", body: z.object({ categories: z.array(categorySchema) }) }, 422: { description: "`INVALID_ASSESSMENT_SETTINGS`" } },
   handler: async ({ params, body }, ctx) => {
     const categories = unwrap(await ctx.transaction((tx) => setCategories(ctx.domain(tx), params.courseId, body.categories)));
     return { status: 200, body: { categories } };
@@ -77,7 +77,7 @@ route({
   tags: ["grading"],
   params: z.object({ assessmentId: z.uuid() }),
   body: z.object({ userId: z.uuid(), excused: z.boolean().default(true), reason: z.string().max(500).default("") }),
-  responses: { 204: { description: "Done" } },
+  responses: { 204: { description: "Done" }, 404: { description: "`ASSESSMENT_NOT_FOUND`" } },
   handler: async ({ params, body }, ctx) => {
     unwrap(await ctx.transaction((tx) => setExcused(ctx.domain(tx), { assessmentId: params.assessmentId, ...body })));
     return { status: 204 };

@@ -43,7 +43,7 @@ route({
   extraInputs: [df.input.durableClient()],
   params: z.object({ submissionId: z.uuid() }),
   body: z.object({ scores: z.array(z.object({ itemId: z.string().min(1).max(64), points: z.number().min(0), feedback: z.string().max(10_000).default("") })).min(1).max(200) }),
-  responses: { 200: { description: "Items still waiting for a grader", body: z.object({ waitingItems: z.array(z.string()) }) } },
+  responses: { 200: { description: "Items still waiting for a grader", body: z.object({ waitingItems: z.array(z.string()) }) }, 404: { description: "`ATTEMPT_NOT_FOUND`" }, 422: { description: "`INVALID_ANSWER`" } },
   handler: async ({ params, body }, ctx) => {
     const result = unwrap(await ctx.transaction((tx) => submitManualScores(ctx.domain(tx), params.submissionId, body.scores)));
     ctx.afterCommit(async () => {
@@ -106,6 +106,7 @@ route({
       description: "The explanation",
       body: z.object({ gradeId: z.uuid(), submissionId: z.uuid(), version: z.number().int(), keyVersion: z.number().int(), percent: z.number().nullable(), items: z.array(z.unknown()), steps: z.array(stepSchema) }),
     },
+    404: { description: "`GRADE_NOT_FOUND`" },
   },
   handler: async ({ params }, ctx) => {
     const g = unwrap(await gradeSeenBy(ctx.db, params.gradeId, { userId: ctx.principal.userId as string, isAdmin: ctx.principal.isAdmin }));

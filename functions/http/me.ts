@@ -17,7 +17,7 @@ route({
   summary: "The signed-in user, with global and course roles",
   tags: ["me"],
   conditional: "read",
-  responses: { 200: { description: "You", body: userSchema }, 304: { description: "Not modified" } },
+  responses: { 200: { description: "You", body: userSchema }, 404: { description: "`USER_NOT_FOUND`" } },
   handler: async ({ request }, ctx) => {
     const me = unwrap(await getUser(ctx.db, ctx.principal.userId as string));
     const etag = userEtag(me);
@@ -38,7 +38,7 @@ route({
     displayName: displayNameSchema.optional(),
     locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "a BCP 47 language tag such as en or es").optional().meta({ description: "The language of your emails" }),
   }),
-  responses: { 200: { description: "Updated", body: userSchema } },
+  responses: { 200: { description: "Updated", body: userSchema }, 404: { description: "`USER_NOT_FOUND`" } },
   handler: async ({ body, request }, ctx) => {
     const userId = ctx.principal.userId as string;
     const updated = await ctx.transaction(async (tx) => {
@@ -57,7 +57,7 @@ route({
   summary: "Change your password; every other session ends",
   tags: ["me"],
   body: z.object({ currentPassword: z.string().min(1).max(MAX_PASSWORD_LENGTH), newPassword: passwordSchema }),
-  responses: { 204: { description: "Changed" }, 403: { description: "`CURRENT_PASSWORD_INCORRECT`" } },
+  responses: { 204: { description: "Changed" }, 403: { description: "`CURRENT_PASSWORD_INCORRECT`" }, 404: { description: "`USER_NOT_FOUND`" } },
   handler: async ({ body }, ctx) => {
     const p = ctx.principal;
     unwrap(

@@ -33,6 +33,7 @@ route({
       description: "Learners get `Progress`; staff get a page of `{ userId, percent, completedAt }`",
       body: z.union([progressSchema, z.object({ items: z.array(z.object({ userId: z.uuid(), percent: z.number(), completedAt: z.iso.datetime().nullable() })), nextCursor: z.string().nullable() })]),
     },
+    404: { description: "`COURSE_NOT_FOUND`" },
   },
   handler: async ({ params, query, request }, ctx) => {
     const staff = ctx.principal.isAdmin || (await courseRoleOf(ctx.db, ctx.principal.userId as string, params.courseId)) !== null;

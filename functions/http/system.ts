@@ -44,7 +44,7 @@ route({
   tags: ["system"],
   responses: {
     200: { description: "Ready", body: readinessSchema },
-    503: { description: "A dependency is down", body: readinessSchema },
+    503: { description: "A dependency is down", body: readinessSchema, contentType: "application/json" },
   },
   handler: async (_input, ctx) => {
     const checks = await checkDependencies(ctx.platform);
@@ -68,7 +68,14 @@ route({
   access: publicAccess,
   summary: "This API's OpenAPI 3.1 document",
   tags: ["system"],
-  responses: { 200: { description: "OpenAPI 3.1", contentType: "application/json" } },
+  responses: {
+    200: {
+      description: "OpenAPI 3.1",
+      body: z
+        .looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) })
+        .meta({ id: "OpenApiDocument" }),
+    },
+  },
   handler: async () => {
     // Every route is registered before the first request, so the document is built once.
     document ??= openApiDocument({ title: "Ringlet API", version: "1" });

@@ -82,7 +82,7 @@ route({
   summary: "End every session of a user",
   tags: ["users"],
   params: userParams,
-  responses: { 200: { description: "Sessions ended", body: z.object({ revokedSessions: z.number().int() }) } },
+  responses: { 200: { description: "Sessions ended", body: z.object({ revokedSessions: z.number().int() }) }, 404: { description: "`USER_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
     const result = unwrap(await ctx.transaction((tx) => revokeAllSessions(ctx.domain(tx), params.userId)));
     return { status: 200, body: result };

@@ -1,30 +1,102 @@
-import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from "@asteasolutions/zod-to-openapi";
+import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { describeAccess } from "./access.js";
-import { problemCatalog } from "./problem-codes.js";
+import { describeAccess, policyOutcomes, requiresCaller } from "./access.js";
+import type { ProblemCode } from "./problem-codes.js";
 import { problemSchema } from "./problem.js";
 import { type RouteDeclaration, declaredRoutes } from "./route-registry.js";
 
-const problemContent = { "application/problem+json": { schema: problemSchema } };
+type Headers = Exclude<ResponseConfig["headers"], z.ZodObject | undefined>;
+type Response = Omit<ResponseConfig, "headers"> & { headers?: Headers };
+type Responses = Record<number, Response>;
 
-/** Problems the route helper itself may answer with, added to every operation that can meet them. */
-function helperProblems(route: RouteDeclaration): RouteConfig["responses"] {
-  const responses: RouteConfig["responses"] = {
-    500: { description: problemCatalog.INTERNAL_ERROR.title, content: problemContent },
-  };
-  if (route.params || route.query || route.body) {
-    responses[400] = { description: "Validation failed (`VALIDATION_FAILED`, `MALFORMED_JSON`, ...)", content: problemContent };
-  }
-  if (route.body) {
-    responses[413] = { description: problemCatalog.PAYLOAD_TOO_LARGE.title, content: problemContent };
-    responses[415] = { description: problemCatalog.UNSUPPORTED_MEDIA_TYPE.title, content: problemContent };
-  }
+const problemContent = { "application/problem+json": { schema: problemSchema } };
+const codes = (...list: ProblemCode[]) => list.map((c) => `\`${c}\``).join(", ");
+const problem = (description: string, headers?: Headers): Response => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: problemContent,
+});
+const retryAfter: Headers = { "Retry-After": { description: "Seconds to wait before retrying", schema: { type: "integer" as const } } };
+
+/**
+ * Every problem the route helper itself can answer for this route, read from what the helper does (route.ts)
+ * and from the access policy (`policyOutcomes` mirrors `decide`), so the document cannot drift from it.
+ */
+function helperResponses(route: RouteDeclaration): Responses {
+  const policy = policyOutcomes(route.access);
+  const writes = route.method !== "GET";
+  const responses: Responses = {};
+
+  const invalid: ProblemCode[] = [];
+  if (route.params || route.query || route.body) invalid.push("VALIDATION_FAILED");
+  if (route.body) invalid.push("MALFORMED_JSON");
+  if (route.query?.shape.cursor) invalid.push("INVALID_CURSOR");
+  if (route.idempotent) invalid.push("INVALID_IDEMPOTENCY_KEY");
+  if (invalid.length > 0) responses[400] = problem(`${codes(...invalid)}: the request is not valid, or holds a value that cannot be stored`);
+
+  // The helper checks a token whenever one is sent, so a bad one is refused on public routes too.
+  responses[401] = problem(
+    requiresCaller(route.access)
+      ? `${codes("UNAUTHENTICATED")}: no access token, or one that is not valid or whose session ended`
+      : `${codes("UNAUTHENTICATED")}: an Authorization header was sent and its token is not valid`,
+    { "WWW-Authenticate": { description: "The Bearer challenge, with the reason when a token was refused", schema: { type: "string" } } },
+  );
+  if (policy.deny) responses[403] = problem(`${codes("FORBIDDEN")}: the route's access policy refuses the caller`);
+  if (policy.notFound) responses[404] = problem(`${codes("NOT_FOUND")}: what the access check looks up does not exist`);
+
+  const conflicts: ProblemCode[] = [];
+  const unprocessable: ProblemCode[] = [];
   if (route.idempotent) {
-    responses[409] = { description: problemCatalog.IDEMPOTENCY_KEY_IN_USE.title, content: problemContent };
-    responses[422] = { description: problemCatalog.IDEMPOTENCY_KEY_REUSED.title, content: problemContent };
+    conflicts.push("IDEMPOTENCY_KEY_IN_USE");
+    unprocessable.push("IDEMPOTENCY_KEY_REUSED");
   }
-  if (route.conditional === "update") {
-    responses[412] = { description: problemCatalog.PRECONDITION_FAILED.title, content: problemContent };
+  // A constraint the database keeps refused the change: the caller's fault, answered by the helper.
+  if (writes) {
+    conflicts.push("CONFLICT");
+    unprocessable.push("UNPROCESSABLE");
+  }
+  if (conflicts.length > 0) responses[409] = problem(codes(...conflicts));
+  if (unprocessable.length > 0) responses[422] = problem(codes(...unprocessable));
+
+  if (route.conditional === "read") responses[304] = { description: "Not modified: the If-None-Match ETag is current" };
+  if (route.conditional === "update") responses[412] = problem(`${codes("PRECONDITION_FAILED")}: If-Match names an ETag that is not current`);
+  if (route.body) {
+    responses[413] = problem(codes("PAYLOAD_TOO_LARGE"));
+    responses[415] = problem(codes("UNSUPPORTED_MEDIA_TYPE"));
+  }
+  responses[500] = problem(codes("INTERNAL_ERROR"));
+  // Every route may read the database: to check a sent token if nothing else.
+  responses[503] = problem(`${codes("SERVICE_UNAVAILABLE", "AUTH_UNAVAILABLE")}: the database or the token issuer cannot be reached now`, retryAfter);
+  return responses;
+}
+
+/** The route's own declaration of a status, as an OpenAPI response. */
+function declaredResponse(code: number, declared: RouteDeclaration["responses"][number]): Response {
+  const media = declared.contentType ?? (code >= 400 ? "application/problem+json" : "application/json");
+  const schema = declared.body ?? (code >= 400 ? problemSchema : declared.contentType ? z.string() : undefined);
+  return {
+    description: declared.description,
+    ...(code === 429 ? { headers: retryAfter } : {}),
+    ...(schema ? { content: { [media]: { schema } } } : {}),
+  };
+}
+
+/** One status declared by both: the route's descriptions first, every body either answers with. */
+function merged(own: Response, helper: Response): Response {
+  return {
+    description: `${own.description}; ${helper.description}`,
+    ...(own.headers ?? helper.headers ? { headers: own.headers ?? helper.headers } : {}),
+    ...(own.content || helper.content ? { content: { ...helper.content, ...own.content } } : {}),
+  };
+}
+
+function responsesOf(route: RouteDeclaration): Responses {
+  const responses = helperResponses(route);
+  for (const [status, declared] of Object.entries(route.responses)) {
+    const code = Number(status);
+    const own = declaredResponse(code, declared);
+    const helper = responses[code];
+    responses[code] = helper ? merged(own, helper) : own;
   }
   return responses;
 }
@@ -39,17 +111,13 @@ function headersOf(route: RouteDeclaration): z.ZodObject | undefined {
   return Object.keys(shape).length ? z.object(shape) : undefined;
 }
 
+/** Who must sign in: a route that needs a caller asks for the bearer token; one that reads it if sent says both. */
+function securityOf(route: RouteDeclaration): RouteConfig["security"] {
+  if (requiresCaller(route.access)) return [{ bearerAuth: [] }];
+  return route.optionalToken ? [{}, { bearerAuth: [] }] : [];
+}
+
 function operation(route: RouteDeclaration): RouteConfig {
-  const responses = helperProblems(route);
-  for (const [status, declared] of Object.entries(route.responses)) {
-    const code = Number(status);
-    const media = declared.contentType ?? (code >= 400 ? "application/problem+json" : "application/json");
-    const schema = declared.body ?? (code >= 400 ? problemSchema : undefined);
-    responses[code] = {
-      description: declared.description,
-      ...(schema ? { content: { [media]: { schema } } } : declared.contentType ? { content: { [media]: { schema: z.string() } } } : {}),
-    };
-  }
   const headers = headersOf(route);
   return {
     method: route.method.toLowerCase() as RouteConfig["method"],
@@ -58,6 +126,7 @@ function operation(route: RouteDeclaration): RouteConfig {
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: route.tags ?? [],
+    security: securityOf(route),
     "x-access": describeAccess(route.access),
     request: {
       ...(route.params ? { params: route.params } : {}),
@@ -65,13 +134,19 @@ function operation(route: RouteDeclaration): RouteConfig {
       ...(headers ? { headers } : {}),
       ...(route.body ? { body: { required: true, content: { "application/json": { schema: route.body } } } } : {}),
     },
-    responses,
+    responses: responsesOf(route),
   };
 }
 
 /** The OpenAPI 3.1 document, generated from the same declarations and zod schemas that validate requests. */
 export function openApiDocument(info: { title: string; version: string }) {
   const registry = new OpenAPIRegistry();
+  registry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "The access token from `POST /v1/auth/login` or `/v1/auth/refresh`, or one from the configured OpenID Connect issuer",
+  });
   for (const route of declaredRoutes()) {
     if (!route.hidden) registry.registerPath(operation(route));
   }

@@ -18,6 +18,8 @@ export interface RouteDeclaration {
   /** Path under the `/api` prefix in OpenAPI form: `/v1/courses/{courseId}`; `{*rest}` is a catch-all. */
   path: string;
   access: AccessPolicy;
+  /** A public route whose answer depends on who calls (drafts for their staff): documents the token as optional. */
+  optionalToken?: boolean;
   summary: string;
   description?: string;
   tags?: string[];
