@@ -3,7 +3,7 @@ import { recordAudit } from "../audit/record-audit.js";
 import { webhooks } from "../db/schema/index.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
-import { cancelPendingDeliveries, type WebhookRow } from "./webhooks.js";
+import { cancelPendingDeliveries, lockPendingDeliveries, type WebhookRow } from "./webhooks.js";
 
 /**
  * When a failing endpoint is switched off: after this many failed attempts in a row that also span at least
@@ -27,6 +27,7 @@ export function runWarrantsDisabling(run: { consecutiveFailures: number; failing
  */
 export async function disableFailingWebhook(ctx: DomainContext, webhookId: string, policy: AutoDisablePolicy): Promise<WebhookRow | null> {
   const now = ctx.now();
+  await lockPendingDeliveries(ctx.db, webhookId);
   const [row] = await ctx.db
     .update(webhooks)
     .set({ active: false, disabledAt: now, disabledReason: "failures", version: sql`${webhooks.version} + 1`, updatedAt: now })

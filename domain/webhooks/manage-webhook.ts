@@ -3,7 +3,7 @@ import { recordAudit } from "../audit/record-audit.js";
 import { webhooks } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { cancelPendingDeliveries, type WebhookRow } from "./webhooks.js";
+import { cancelPendingDeliveries, lockPendingDeliveries, type WebhookRow } from "./webhooks.js";
 
 export interface WebhookPatch {
   url?: string;
@@ -24,6 +24,7 @@ export async function updateWebhook(
   patch: WebhookPatch,
   expectedVersion?: number,
 ): Promise<Result<WebhookRow, "WEBHOOK_NOT_FOUND" | "PRECONDITION_FAILED">> {
+  if (patch.active === false) await lockPendingDeliveries(ctx.db, webhookId);
   const [current] = await ctx.db
     .select()
     .from(webhooks)
@@ -80,6 +81,7 @@ export async function updateWebhook(
  */
 export async function deleteWebhook(ctx: DomainContext, webhookId: string): Promise<Result<WebhookRow, "WEBHOOK_NOT_FOUND">> {
   const now = ctx.now();
+  await lockPendingDeliveries(ctx.db, webhookId);
   const [row] = await ctx.db
     .update(webhooks)
     .set({ active: false, deletedAt: now, version: sql`${webhooks.version} + 1`, updatedAt: now })

@@ -167,6 +167,18 @@ export async function recordAttempt(db: Executor, deliveryId: string, outcome: A
 }
 
 /**
+ * Locks an endpoint's pending deliveries. Whatever disables an endpoint takes these before the endpoint's row:
+ * recording an attempt takes the delivery and then the endpoint, so the same order never deadlocks with it.
+ */
+export async function lockPendingDeliveries(db: Executor, webhookId: string): Promise<void> {
+  await db
+    .select({ id: webhookDeliveries.id })
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.webhookId, webhookId), eq(webhookDeliveries.status, "pending")))
+    .for("update");
+}
+
+/**
  * Marks an endpoint's pending deliveries as not to be attempted (the endpoint was disabled or deleted); the
  * records stay in its delivery log.
  */

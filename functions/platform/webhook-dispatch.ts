@@ -10,14 +10,20 @@ import { sendDelivery } from "./webhook-sender.js";
 /** How long an attempt holds a delivery before the retry timer may take it over: three timeouts. */
 export const deliveryLeaseSeconds = (p: Platform): number => Math.ceil(p.settings.WEBHOOK_TIMEOUT_MS / 1000) * 3;
 
-/** Attempts deliveries now (reading each with its endpoint) and records each outcome. */
+/**
+ * Attempts deliveries now (reading each with its endpoint) and records each outcome. One that cannot be
+ * attempted (a secret no key opens) is logged and left pending, so it does not stop the others.
+ */
 export async function attemptDeliveries(p: Platform, deliveryIds: string[], log: Logger): Promise<void> {
-  await Promise.all(
+  const results = await Promise.allSettled(
     deliveryIds.map(async (id) => {
       const found = await deliveryWithWebhook(p.database.db, id);
       if (found) await attemptPlanned(p, found, log);
     }),
   );
+  const failed = results.flatMap((r, i) => (r.status === "rejected" ? [{ deliveryId: deliveryIds[i], err: r.reason as unknown }] : []));
+  for (const f of failed) log.error("webhook delivery not attempted", f);
+  if (failed.length === deliveryIds.length && failed[0]) throw failed[0].err;
 }
 
 /**
