@@ -87,7 +87,7 @@ route({
   tags: ["progress"],
   params: z.object({ courseId: z.uuid(), chart: z.enum(charts) }),
   query: rangeQuery.safeExtend({ assessmentId: z.uuid().optional().meta({ description: "grades: one assessment instead of all" }) }),
-  responses: { 200: { description: "An SVG image (image/svg+xml)", body: z.string() }, 404: { description: "`COURSE_NOT_FOUND`, `ASSESSMENT_NOT_FOUND`" } },
+  responses: { 200: { description: "An SVG image", contentType: "image/svg+xml", body: z.string() }, 404: { description: "`COURSE_NOT_FOUND`, `ASSESSMENT_NOT_FOUND`" } },
   handler: async ({ params, query }, ctx) => {
     const f = await figuresFor(ctx, params.courseId, query);
     let svg: string;

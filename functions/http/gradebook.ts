@@ -32,6 +32,7 @@ route({
         items: z.array(z.object({ userId: z.uuid(), displayName: z.string(), email: z.string(), results: z.record(z.string(), z.union([z.number(), z.null(), z.literal("excused")])), course: courseGradeSchema })),
         nextCursor: z.string().nullable(),
       }),
+      otherContent: { "text/csv": z.string().meta({ description: "With format=csv: one row per learner" }) },
     },
   },
   handler: async ({ params, query, request }, ctx) => {

@@ -74,10 +74,11 @@ function helperResponses(route: RouteDeclaration): Responses {
 function declaredResponse(code: number, declared: RouteDeclaration["responses"][number]): Response {
   const media = declared.contentType ?? (code >= 400 ? "application/problem+json" : "application/json");
   const schema = declared.body ?? (code >= 400 ? problemSchema : declared.contentType ? z.string() : undefined);
+  const others = Object.entries(declared.otherContent ?? {}).map(([type, other]) => [type, { schema: other }]);
   return {
     description: declared.description,
     ...(code === 429 ? { headers: retryAfter } : {}),
-    ...(schema ? { content: { [media]: { schema } } } : {}),
+    ...(schema ? { content: { [media]: { schema }, ...Object.fromEntries(others) } } : {}),
   };
 }
 

@@ -9,6 +9,8 @@ export interface ResponseDeclaration {
   body?: z.ZodType;
   /** Non-JSON bodies (HTML, files) name their media type instead. */
   contentType?: string;
+  /** Further media types the same status answers in, as the request asks (a CSV beside the JSON): schema by type. */
+  otherContent?: Record<string, z.ZodType>;
 }
 
 /** Everything a route states about itself except its handler: what OpenAPI, 405s and tests read. */
