@@ -4,6 +4,7 @@ import { describeAccess, policyOutcomes, requiresCaller } from "./access.js";
 import type { ProblemCode } from "./problem-codes.js";
 import { problemSchema } from "./problem.js";
 import { type RouteDeclaration, declaredRoutes } from "./route-registry.js";
+import { strictBody } from "./route.js";
 
 type Headers = Exclude<ResponseConfig["headers"], z.ZodObject | undefined>;
 type Response = Omit<ResponseConfig, "headers"> & { headers?: Headers };
@@ -66,7 +67,7 @@ function helperResponses(route: RouteDeclaration): Responses {
   }
   responses[500] = problem(codes("INTERNAL_ERROR"));
   // Every route may read the database: to check a sent token if nothing else.
-  responses[503] = problem(`${codes("SERVICE_UNAVAILABLE", "AUTH_UNAVAILABLE")}: the database or the token issuer cannot be reached now`, retryAfter);
+  responses[503] = problem(`${codes("SERVICE_UNAVAILABLE", "AUTH_UNAVAILABLE")}: the database, another backing service or the token issuer cannot be reached now`, retryAfter);
   return responses;
 }
 
@@ -120,6 +121,8 @@ function securityOf(route: RouteDeclaration): RouteConfig["security"] {
 
 function operation(route: RouteDeclaration): RouteConfig {
   const headers = headersOf(route);
+  // The body as the helper checks it: unknown top-level fields refused (`additionalProperties: false`).
+  const body = route.unknownFields === "strip" ? route.body : strictBody(route.body);
   return {
     method: route.method.toLowerCase() as RouteConfig["method"],
     path: route.path,
@@ -133,7 +136,8 @@ function operation(route: RouteDeclaration): RouteConfig {
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { query: route.query } : {}),
       ...(headers ? { headers } : {}),
-      ...(route.body ? { body: { required: true, content: { "application/json": { schema: route.body } } } } : {}),
+      // An optional body schema (e.g. enrolling yourself) accepts a request without one.
+      ...(body ? { body: { required: !body.safeParse(undefined).success, content: { "application/json": { schema: body } } } } : {}),
     },
     responses: responsesOf(route),
   };

@@ -165,8 +165,8 @@ export function route<
   });
 }
 
-/** Unknown top-level body fields are refused: an object body (optional or not) is made strict. */
-function strictBody(schema: z.ZodType | undefined): z.ZodType | undefined {
+/** Unknown top-level body fields are refused: an object body (optional or not) is made strict (the API document says so too). */
+export function strictBody(schema: z.ZodType | undefined): z.ZodType | undefined {
   if (schema instanceof z.ZodObject) return schema.strict();
   if (schema instanceof z.ZodOptional && schema.unwrap() instanceof z.ZodObject) return (schema.unwrap() as z.ZodObject).strict().optional();
   return schema;
