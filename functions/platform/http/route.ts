@@ -7,7 +7,7 @@ import { authenticate } from "../auth/authenticate.js";
 import { anonymous, decide, type Principal, requiresCaller } from "./access.js";
 import { parseJsonBody, readBody } from "./body.js";
 import { unstorableInput } from "./storable-input.js";
-import { classifyDatabaseError } from "./database-errors.js";
+import { classifyDependencyError as classifyDatabaseError } from "./dependency-errors.js";
 import { claimIdempotencyKey, completeIdempotencyKey, idempotencyKeyOf, replay, requestHash, type StoredResponse } from "./idempotency.js";
 import { fieldErrors, ProblemError, problemResponse } from "./problem.js";
 import { type RequestMeta, requestMeta } from "./request-context.js";
