@@ -1,10 +1,12 @@
 import { DefaultAzureCredential } from "@azure/identity";
-import { ServiceBusClient, type ServiceBusReceivedMessage } from "@azure/service-bus";
+import { RetryMode, ServiceBusClient, type ServiceBusReceivedMessage } from "@azure/service-bus";
 import type { Settings } from "./settings.js";
 
 /** A connection string locally (the local broker), the namespace with the managed identity in Azure. */
 export function openServiceBus(s: Settings): ServiceBusClient {
-  const options = { retryOptions: { maxRetries: 2, timeoutInMs: 10_000 } };
+  // The SDK waits a fixed 30 s between tries by default: the relay would hold its claimed outbox rows (and a
+  // request its answer) that long. Short exponential waits; what still fails is retried by the relay's backoff.
+  const options = { retryOptions: { mode: RetryMode.Exponential, maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 5_000, timeoutInMs: 10_000 } };
   if (s.ServiceBusConnection) return new ServiceBusClient(s.ServiceBusConnection, options);
   if (!s.ServiceBusConnection__fullyQualifiedNamespace) throw new Error("Service Bus settings were not validated");
   const credential = new DefaultAzureCredential(

@@ -3,6 +3,7 @@ import type { Transaction } from "../../domain/db/client.js";
 import { eventCatalog, type EventEnvelope, eventEnvelopeSchema, type EventType } from "../../domain/events/catalog.js";
 import { firstDeliveries, recordRejection, rejectionReasons } from "../../domain/outbox/inbox.js";
 import type { DomainContext } from "../../domain/shared/context.js";
+import { classifyDependencyError } from "./http/dependency-errors.js";
 import { createLogger, type Logger } from "./log.js";
 import { deadLetterByLockToken } from "./service-bus.js";
 import { AfterCommit, domainContext } from "./unit-of-work.js";
@@ -134,33 +135,60 @@ export function subscriptionHandler(spec: SubscriptionSpec): void {
       const p = platform();
       const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { subscription: spec.subscription } });
       const deliveries = deliveriesOf(messages, context);
-      // Only a redelivery can have been refused before: a first delivery skips the lookup.
-      const redelivered = deliveries.filter((d) => d.deliveryCount > 1).map((d) => d.messageId);
-      const refused = await rejectionReasons(p.database.db, spec.subscription, redelivered);
-      const events: Parsed[] = [];
-      const poison: { delivery: Delivery; reason: string; known: boolean }[] = [];
-      for (const delivery of deliveries) {
-        const known = refused.get(delivery.messageId);
-        if (known !== undefined) {
-          poison.push({ delivery, reason: known, known: true });
-          continue;
-        }
-        try {
-          events.push({ delivery, event: parseEvent(delivery.body) });
-        } catch (err) {
-          if (!(err instanceof PoisonMessage)) throw err;
-          poison.push({ delivery, reason: err.message, known: false });
-        }
+      try {
+        await handleDeliveries(p, spec, deliveries, context, log);
+      } catch (err) {
+        await holdWhileUnavailable(err, deliveries, log);
+        throw err;
       }
-      const poisonLeft = await settlePoison(p, spec, poison, log);
-
-      const failed = events.length === 0 ? [] : await handleBatch(p, spec, events, context, log);
-      if (failed.length > 0) {
-        throw new Error(`${failed.length} of ${deliveries.length} events failed (${failed.map((f) => f.event.id).join(", ")}); the batch is retried, handled events are skipped by the inbox`, { cause: failed[0]?.error });
-      }
-      if (poisonLeft.length > 0) throw new PoisonMessage(poisonLeft.map((x) => x.reason).join("; "));
     },
   });
+}
+
+// Waits before a retry after a dependency outage: 1 s after the first delivery, doubling, at most a minute.
+const UNAVAILABLE_BACKOFF_MS = { first: 1_000, max: 60_000 };
+
+/**
+ * Service Bus redelivers an abandoned message at once, so a batch failing because PostgreSQL, Blob Storage or
+ * Cosmos DB is down would spend its deliveries within seconds and land in the dead letters. Holding the failed
+ * batch (its locks are renewed meanwhile, maxAutoLockRenewalDuration) before throwing spreads the deliveries
+ * over minutes: with 10 of them, an outage of about four minutes is waited out before anything is dead-lettered.
+ */
+async function holdWhileUnavailable(err: unknown, deliveries: Delivery[], log: Logger): Promise<void> {
+  const fault = classifyDependencyError(err);
+  if (fault?.kind !== "unavailable") return;
+  const attempt = Math.max(1, ...deliveries.map((d) => d.deliveryCount));
+  const waitMs = Math.min(UNAVAILABLE_BACKOFF_MS.first * 2 ** (attempt - 1), UNAVAILABLE_BACKOFF_MS.max);
+  log.warn("dependency unavailable; the batch is retried after a pause", { dependency: fault.dependency, deliveryCount: attempt, waitMs, err });
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+}
+
+async function handleDeliveries(p: Platform, spec: SubscriptionSpec, deliveries: Delivery[], context: InvocationContext, log: Logger): Promise<void> {
+  // Only a redelivery can have been refused before: a first delivery skips the lookup.
+  const redelivered = deliveries.filter((d) => d.deliveryCount > 1).map((d) => d.messageId);
+  const refused = await rejectionReasons(p.database.db, spec.subscription, redelivered);
+  const events: Parsed[] = [];
+  const poison: { delivery: Delivery; reason: string; known: boolean }[] = [];
+  for (const delivery of deliveries) {
+    const known = refused.get(delivery.messageId);
+    if (known !== undefined) {
+      poison.push({ delivery, reason: known, known: true });
+      continue;
+    }
+    try {
+      events.push({ delivery, event: parseEvent(delivery.body) });
+    } catch (err) {
+      if (!(err instanceof PoisonMessage)) throw err;
+      poison.push({ delivery, reason: err.message, known: false });
+    }
+  }
+  const poisonLeft = await settlePoison(p, spec, poison, log);
+
+  const failed = events.length === 0 ? [] : await handleBatch(p, spec, events, context, log);
+  if (failed.length > 0) {
+    throw new Error(`${failed.length} of ${deliveries.length} events failed (${failed.map((f) => f.event.id).join(", ")}); the batch is retried, handled events are skipped by the inbox`, { cause: failed[0]?.error });
+  }
+  if (poisonLeft.length > 0) throw new PoisonMessage(poisonLeft.map((x) => x.reason).join("; "));
 }
 
 /**

@@ -247,7 +247,9 @@ export class ServiceBusBroker {
     if (this.#sweeper) clearInterval(this.#sweeper);
     for (const connection of this.#connections) {
       try {
-        connection.close();
+        // As Service Bus closes connections it drops: with amqp:connection:forced, which SDK clients take as a
+        // cue to reconnect. A close without an error reads as final, and their receivers would never come back.
+        connection.close({ condition: 'amqp:connection:forced', description: 'The broker is shutting down.' });
       } catch {
         // already closing
       }

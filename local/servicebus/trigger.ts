@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
+import { type RetryOptions, RetryMode, ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
 import { hostDebug, hostError, hostLog } from '../log.js';
 import type { RpcTypedData } from '../core-types.js';
 import type { RegisteredFunction } from '../function-host.js';
@@ -22,6 +22,8 @@ export interface ServiceBusHostOptions {
   maxAutoLockRenewalDurationMs: number;
   autoCompleteMessages: boolean;
   maxMessageBatchSize: number;
+  /** `clientRetryOptions`: how the clients retry, and so how soon a receiver reconnects after an outage. */
+  retry: RetryOptions;
 }
 
 /** host.json `extensions.serviceBus`, with the extension's (v5) defaults. */
@@ -35,6 +37,23 @@ export function readServiceBusHostOptions(appRoot: string): ServiceBusHostOption
     maxAutoLockRenewalDurationMs: typeof sb.maxAutoLockRenewalDuration === 'string' ? timeSpanMs(sb.maxAutoLockRenewalDuration) : 5 * 60_000,
     autoCompleteMessages: sb.autoCompleteMessages !== false,
     maxMessageBatchSize: number(sb.maxMessageBatchSize) ?? 1000,
+    retry: clientRetryOptions(typeof sb.clientRetryOptions === 'object' && sb.clientRetryOptions !== null ? (sb.clientRetryOptions as Record<string, unknown>) : {}),
+  };
+}
+
+/**
+ * host.json `clientRetryOptions` with the extension's defaults (exponential, 0.8 s doubling to at most 1 min, 3
+ * retries, 1 min per try). The JavaScript SDK's own defaults wait a fixed 30 s between tries, so a receiver
+ * would stay away for up to half a minute after its broker came back, where the host is back within seconds.
+ */
+export function clientRetryOptions(o: Record<string, unknown>): RetryOptions {
+  const span = (v: unknown, fallback: number): number => (typeof v === 'string' ? timeSpanMs(v) : fallback);
+  return {
+    mode: String(o.mode ?? 'exponential').toLowerCase() === 'fixed' ? RetryMode.Fixed : RetryMode.Exponential,
+    retryDelayInMs: span(o.delay, 800),
+    maxRetryDelayInMs: span(o.maxDelay, 60_000),
+    maxRetries: typeof o.maxRetries === 'number' && Number.isInteger(o.maxRetries) && o.maxRetries >= 0 ? o.maxRetries : 3,
+    timeoutInMs: span(o.tryTimeout, 60_000),
   };
 }
 
@@ -115,7 +134,7 @@ export class ServiceBusTriggerModule implements TriggerModule {
     for (const entry of this.#entries.values()) {
       let client = this.#clients.get(entry.connectionString);
       if (!client) {
-        client = new ServiceBusClient(entry.connectionString);
+        client = new ServiceBusClient(entry.connectionString, { retryOptions: this.options.retry });
         this.#clients.set(entry.connectionString, client);
       }
       const receiverOptions = {

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ServiceBusClient } from "@azure/service-bus";
+import { RetryMode, ServiceBusClient } from "@azure/service-bus";
 import { createHttpsServer } from "@vercel/cosmosdb-server";
 import { openDatabase } from "../../functions/platform/database.js";
 import { runMigrations } from "../../functions/platform/migrations.js";
@@ -133,9 +133,11 @@ export async function removeDir(dir: string | undefined): Promise<void> {
 /** Every message on the broker's `probe` subscription, counted by message id (the event id). */
 export function probeSubscription(connectionString: string, topic = "lms-events"): { counts: Map<string, number>; close(): Promise<void> } {
   const counts = new Map<string, number>();
-  const client = new ServiceBusClient(connectionString);
-  const receiver = client.createReceiver(topic, "probe", { receiveMode: "receiveAndDelete" });
+  // Reconnects within a second or so of the broker's return (the SDK's default waits 30 s between tries).
+  const client = new ServiceBusClient(connectionString, { retryOptions: { mode: RetryMode.Exponential, retryDelayInMs: 250, maxRetryDelayInMs: 2_000 } });
+  const receiver = client.createReceiver(topic, "probe");
   receiver.subscribe({
+    // Peek-lock, completed on return: every copy the subscription holds is counted once.
     processMessage: async (m) => {
       const id = String(m.messageId);
       counts.set(id, (counts.get(id) ?? 0) + 1);
