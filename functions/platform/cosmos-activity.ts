@@ -97,10 +97,20 @@ export function cosmosActivityStore(container: () => Promise<Container>): Activi
     if (batch.length === 1) return createOne(c, batch[0] as PendingCreate);
     // items.bulk, not executeBulkOperations: the latter holds a partly filled batch back for a second (its
     // batching window), which a request cannot afford.
-    const results = await c.items.bulk(
-      batch.map((p) => ({ operationType: BulkOperationType.Create, partitionKey: p.learnerId, resourceBody: p.doc })),
-      { continueOnError: true },
-    );
+    let results: Awaited<ReturnType<typeof c.items.bulk>>;
+    try {
+      results = await c.items.bulk(
+        batch.map((p) => ({ operationType: BulkOperationType.Create, partitionKey: p.learnerId, resourceBody: p.doc })),
+        { continueOnError: true },
+      );
+    } catch {
+      // The request as a whole failed (endpoint unreachable, say), and the SDK rethrows it as a bare Error that
+      // says only "Bulk request errored with: …". One create each fails with the SDK's typed error, which the
+      // caller can tell apart (503 for an unreachable endpoint), and stores what can be stored (a retried
+      // bulk's survivors count as duplicates).
+      for (const p of batch) void createOne(c, p);
+      return;
+    }
     const again: PendingCreate[] = [];
     results.forEach((r, i) => {
       const p = batch[i] as PendingCreate;

@@ -44,8 +44,10 @@ export async function checkDependencies(p: Platform): Promise<Record<string, Dep
     blob: async () => {
       await p.blob.getContainerClient(p.settings.BLOB_CONTAINER_COURSE_FILES).exists();
     },
+    // A read of the container's metadata: opening it is remembered after the first success, so on its own it
+    // would keep saying "up" after the endpoint went away.
     cosmos: async () => {
-      await p.activityContainer();
+      await (await p.activityContainer()).read();
     },
     // Opening a batch needs a live sender link to the topic: the namespace answers and accepts our credential.
     serviceBus: async () => {

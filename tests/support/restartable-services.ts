@@ -98,13 +98,15 @@ export async function ownBroker(dir: string, topic = "lms-events"): Promise<Rest
 }
 
 /**
- * The local Cosmos DB endpoint (the server `local/services/cosmos.ts` runs) whose listener can be closed and
- * opened again on the same port. Its data lives in the server object, so it outlives the pause as a real
- * account's would; the endpoint in `local/` keeps no data across a stop.
+ * The local Cosmos DB endpoint (the server `local/services/cosmos.ts` runs) that can be stopped and started
+ * again on the same address with its data, as a real account's would be. That server builds a fresh, empty
+ * account whenever it starts listening; once the first one exists, that hook is dropped, so listening again
+ * serves the same account.
  */
 export async function ownCosmos(): Promise<Restartable & { connectionString: string }> {
   const server: Server = createHttpsServer({ keepAlive: true });
-  const listen = (port: number) =>
+  const port = await freePort();
+  const listen = () =>
     new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(port, "127.0.0.1", () => {
@@ -112,8 +114,8 @@ export async function ownCosmos(): Promise<Restartable & { connectionString: str
         resolve();
       });
     });
-  const port = await freePort();
-  await listen(port);
+  await listen();
+  server.removeAllListeners("listening");
   return {
     connectionString: cosmosConnectionString(`https://127.0.0.1:${port}/`),
     stop: () =>
@@ -122,7 +124,7 @@ export async function ownCosmos(): Promise<Restartable & { connectionString: str
         // Kept-alive connections would hold the close open and keep serving the app.
         server.closeAllConnections();
       }),
-    start: () => listen(port),
+    start: listen,
   };
 }
 
