@@ -143,4 +143,11 @@ it("answers 503 with Retry-After while PostgreSQL is down, recovers without a re
   expect(doubled).toEqual([]);
   const unknown = [...probe.counts.keys()].filter((id) => !events.some((e) => e.id === id));
   expect(unknown).toEqual([]);
+  // The workers met the outage too: they paused and retried rather than spend their deliveries, so every event
+  // reaches the `webhooks` worker (it takes them all) and nothing is dead-lettered.
+  await until("every event handled by the webhooks worker", async () => {
+    const [row] = await pg.db.sql<{ missing: number }[]>`select count(*)::int as missing from outbox o where not exists (select 1 from inbox i where i.subscription = 'webhooks' and i.message_id = o.id::text)`;
+    return row?.missing === 0 ? true : undefined;
+  });
+  expect(await jsonOf(await call(app, "GET", "/v1/ops/dead-letters", { token: admin.accessToken }))).toMatchObject({ items: [] });
 }, 90_000);
