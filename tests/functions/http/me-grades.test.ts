@@ -295,7 +295,7 @@ describe("after staff release the results", () => {
     const { page } = await myGrades(learner, `?courseId=${physics}`);
     const physicsGrades = page.items[0] as CourseItem;
     // Listed in assessment id order; two assessments made in one millisecond may sort either way.
-    const byAssessment = (a: (string | number)[], b: (string | number)[]) => String(a[0]).localeCompare(String(b[0]));
+    const byAssessment = (a: unknown[], b: unknown[]) => String(a[0]).localeCompare(String(b[0]));
     expect(physicsGrades.grades.map((g) => [g.assessment.id, g.percent]).sort(byAssessment)).toEqual(
       [
         [units, percentOf(5)],

@@ -20,6 +20,7 @@ beforeAll(async () => {
     ServiceBusConnection: "Endpoint=sb://127.0.0.1/;SharedAccessKeyName=k;SharedAccessKey=v",
     EmailSmtp: "smtp://127.0.0.1:25",
     AUTH_JWT_SECRET: "x".repeat(40),
+    WEBHOOK_SECRET_KEYS: `k1:${Buffer.alloc(32, 1).toString("base64")}`,
     CosmosConnection: endpoint.connectionString,
   });
   const client = openCosmos(s);
