@@ -4,7 +4,7 @@
 import { LocalRuntime, databaseNameFor, prepareSettings } from './runtime.js';
 import { startBackingServices } from './backing-services.js';
 import { runCommand } from './child-command.js';
-import { enableLogBatching, hostError } from './log.js';
+import { enableLogBatching, hostError, watchOutputClosed } from './log.js';
 
 const usage = `Usage:
   cli.js start [--before "<shell command>"]...
@@ -41,6 +41,8 @@ async function start(args: string[]): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Nobody reads the output any more (the parent died): an orphaned host would hold its ports forever.
+  watchOutputClosed(() => void runtime.stop('output closed').then(() => process.exit(0)));
   try {
     await runtime.start();
   } catch (error) {

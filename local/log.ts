@@ -27,6 +27,27 @@ const rawWrite: Record<Target, RawWrite> = {
   stdout: (chunk) => process.stdout.write(chunk),
   stderr: (chunk) => process.stderr.write(chunk),
 };
+let outputClosed = false;
+
+/**
+ * Calls `onClosed` once when whoever reads the host's output goes away (EPIPE: a parent that died, a closed
+ * terminal pipe). From then on nothing is written: each failed write would raise an error whose report is one
+ * more failed write, a loop that once kept orphaned hosts at full CPU, deaf to SIGTERM.
+ */
+export function watchOutputClosed(onClosed: () => void): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') return;
+      if (outputClosed) return;
+      outputClosed = true;
+      pending.splice(0);
+      pendingChars = 0;
+      rawWrite.stdout = () => false;
+      rawWrite.stderr = () => false;
+      onClosed();
+    });
+  }
+}
 
 let lastStampMs = -1;
 let lastStamp = '';
@@ -81,6 +102,7 @@ export function enableLogBatching(): void {
     const original = stream.write.bind(stream) as (...args: unknown[]) => boolean;
     rawWrite[target] = (chunk) => original(chunk);
     stream.write = function write(this: unknown, ...args: unknown[]): boolean {
+      if (outputClosed) return false;
       flushLogs();
       return original(...args);
     } as typeof stream.write;

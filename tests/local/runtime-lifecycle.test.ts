@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliPath, copyFixture, startRuntime } from './runtime-harness.js';
+import { cliPath, copyFixture, isProcessAlive, startRuntime, waitUntil } from './runtime-harness.js';
 
 describe('local runtime lifecycle', () => {
   it('discovers a function added in a new module matched by the main glob', async () => {
@@ -52,6 +52,18 @@ describe('local runtime lifecycle', () => {
     expect(runtime.output()).toMatch(/appStart hook ran/);
     expect(runtime.output()).toMatch(/appTerminate hook ran/);
     expect(runtime.output()).toMatch(/Host stopped/);
+  });
+
+  it('stops by itself once nobody reads its output (its parent died), instead of spinning on failed writes', async () => {
+    const runtime = await startRuntime({ appRoot: copyFixture() });
+    const pid = runtime.child.pid as number;
+    // What a dead parent leaves behind: the read ends of the host's stdout and stderr are closed.
+    runtime.child.stdout?.destroy();
+    runtime.child.stderr?.destroy();
+    // An invocation writes its Executing/Executed lines, which now fail with EPIPE.
+    await fetch(`${runtime.baseUrl}/api/slow?ms=10`).catch(() => undefined);
+    await waitUntil(() => !isProcessAlive(pid), 15_000);
+    expect(isProcessAlive(pid)).toBe(false);
   });
 
   it('exec runs a one-off command with the app settings and passes its exit code through', () => {
