@@ -62,3 +62,11 @@ export const eventEnvelopeSchema = z.object({
   traceparent: z.string().nullable(),
 });
 export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
+
+/**
+ * An envelope whose type is in the catalog and whose data passed that type's schema: a union over the catalog,
+ * so narrowing on `type` gives `data` its type. `CatalogEvent<"a" | "b">` is the union over those types only.
+ */
+export type CatalogEvent<T extends EventType = EventType> = {
+  [K in T]: Omit<EventEnvelope, "type" | "data"> & { type: K; data: EventData<K> };
+}[T];

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { assessments, certificates, courses, courseStaff, users, webhooks } from "../db/schema/index.js";
-import type { EventData, EventEnvelope, EventType } from "../events/catalog.js";
+import type { CatalogEvent } from "../events/catalog.js";
 import { type ComposedEmail, composeEmail } from "./compose-email.js";
 
 async function user(db: Executor, id: string) {
@@ -23,39 +23,39 @@ export interface EmailLinks {
   fileDownloadUrl(blobName: string, downloadName: string): Promise<string>;
 }
 
-export async function emailsForEvent(db: Executor, event: EventEnvelope & { type: EventType }, appUrl: string, links?: EmailLinks): Promise<ComposedEmail[]> {
+export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: string, links?: EmailLinks): Promise<ComposedEmail[]> {
   const base = { appUrl };
   switch (event.type) {
     case "user.registered": {
-      const d = event.data as EventData<"user.registered">;
+      const d = event.data;
       const u = await user(db, d.userId);
       return u ? [composeEmail("welcome", u.locale, u.email, { ...base, name: u.name })] : [];
     }
     case "enrollment.created":
     case "enrollment.promoted": {
-      const d = event.data as EventData<"enrollment.created">;
+      const d = event.data;
       const u = await user(db, d.userId);
       return u ? [composeEmail("enrolled", u.locale, u.email, { ...base, name: u.name, course: await courseTitle(db, d.courseId), courseId: d.courseId })] : [];
     }
     case "enrollment.waitlisted": {
-      const d = event.data as EventData<"enrollment.waitlisted">;
+      const d = event.data;
       const u = await user(db, d.userId);
       return u ? [composeEmail("waitlisted", u.locale, u.email, { ...base, name: u.name, course: await courseTitle(db, d.courseId), position: String(d.position) })] : [];
     }
     case "enrollment.offered": {
-      const d = event.data as EventData<"enrollment.offered">;
+      const d = event.data;
       const u = await user(db, d.userId);
       return u
         ? [composeEmail("seat-offered", u.locale, u.email, { ...base, name: u.name, course: await courseTitle(db, d.courseId), courseId: d.courseId, expiresAt: when(d.offerExpiresAt) })]
         : [];
     }
     case "enrollment.invited": {
-      const d = event.data as EventData<"enrollment.invited">;
+      const d = event.data;
       const [known] = await db.select({ locale: users.locale }).from(users).where(eq(users.email, d.email));
       return [composeEmail("invitation", known?.locale ?? "en", d.email, { ...base, course: await courseTitle(db, d.courseId), token: d.token, expiresAt: when(d.expiresAt) })];
     }
     case "reminder.due": {
-      const d = event.data as EventData<"reminder.due">;
+      const d = event.data;
       const u = await user(db, d.userId);
       const [a] = await db.select({ title: assessments.title }).from(assessments).where(eq(assessments.id, d.assessmentId));
       return u
@@ -63,7 +63,7 @@ export async function emailsForEvent(db: Executor, event: EventEnvelope & { type
         : [];
     }
     case "certificate.issued": {
-      const d = event.data as EventData<"certificate.issued">;
+      const d = event.data;
       const u = await user(db, d.userId);
       const [cert] = await db.select({ blobName: certificates.blobName }).from(certificates).where(eq(certificates.id, d.certificateId));
       if (!u || !cert || !links) return [];
@@ -72,7 +72,7 @@ export async function emailsForEvent(db: Executor, event: EventEnvelope & { type
     }
     case "grading.requested":
     case "grading.overdue": {
-      const d = event.data as EventData<"grading.requested">;
+      const d = event.data;
       const staff = await db
         .select({ email: users.email, name: users.displayName, locale: users.locale })
         .from(courseStaff)
@@ -86,7 +86,7 @@ export async function emailsForEvent(db: Executor, event: EventEnvelope & { type
         .map((s) => composeEmail(key, s.locale, s.email, { ...base, name: s.name, course, assessment: a?.title ?? "an assessment", items: d.items.join(", "), submissionId: d.submissionId }));
     }
     case "webhook.disabled": {
-      const d = event.data as EventData<"webhook.disabled">;
+      const d = event.data;
       const owner = d.ownerUserId ? await user(db, d.ownerUserId) : null;
       const [hook] = await db.select({ url: webhooks.url, description: webhooks.description }).from(webhooks).where(eq(webhooks.id, d.webhookId));
       if (!owner || !hook) return [];

@@ -1,4 +1,3 @@
-import type { EventData } from "../../domain/events/catalog.js";
 import { issueCertificate } from "../../domain/certificates/issue-certificate.js";
 import { subscriptionHandler } from "../platform/subscription.js";
 
@@ -8,7 +7,7 @@ subscriptionHandler({
   subscription: "certificates",
   handle: async (event, ctx) => {
     if (event.type !== "course.completed") return;
-    const d = event.data as EventData<"course.completed">;
+    const d = event.data;
     const issued = await issueCertificate(ctx.domain, ctx.platform.files, {
       courseId: d.courseId,
       userId: d.userId,

@@ -1,5 +1,4 @@
 import * as df from "durable-functions";
-import type { EventData } from "../../domain/events/catalog.js";
 import { type GradingInput, gradingInstanceId } from "../grading/grade-submission.js";
 import { subscriptionHandler } from "../platform/subscription.js";
 import { type RegradeInput, regradeInstanceId } from "../grading/regrade.js";
@@ -14,7 +13,7 @@ subscriptionHandler({
   extraInputs: [df.input.durableClient()],
   handle: async (event, ctx) => {
     if (event.type === "assessment.key-changed") {
-      const data = event.data as EventData<"assessment.key-changed">;
+      const { data } = event;
       const client = df.getClient(ctx.invocation);
       const instanceId = regradeInstanceId(data.assessmentId, data.keyVersion);
       if ((await client.getStatus(instanceId).catch(() => undefined))?.runtimeStatus) return;
@@ -24,7 +23,7 @@ subscriptionHandler({
       return;
     }
     if (event.type !== "submission.submitted") return;
-    const data = event.data as EventData<"submission.submitted">;
+    const { data } = event;
     const client = df.getClient(ctx.invocation);
     const instanceId = gradingInstanceId(data.submissionId);
     const input: GradingInput = { submissionId: data.submissionId, version: 1, gradingSlaHours: ctx.platform.settings.GRADING_SLA_HOURS, traceparent: ctx.domain.actor.traceparent, oneStep: true };
