@@ -1,12 +1,6 @@
-import type { ItemScore } from "./score-items.js";
+import type { ItemScore, LatePolicy, ScoringPolicy, Step } from "../db/schema/assessment-json.js";
 
-export type LatePolicy =
-  | { kind: "none" }
-  | { kind: "no-late-work" }
-  /** `percent` off per started hour or day late; never below `floorPercent` of the raw score. */
-  | { kind: "per-hour" | "per-day"; percent: number; floorPercent: number };
-
-export type ScoringPolicy = "highest" | "latest" | "average";
+export type { LatePolicy, ScoringPolicy, Step } from "../db/schema/assessment-json.js";
 
 export interface AttemptResult {
   attemptId: string;
@@ -23,14 +17,6 @@ export interface GradeInput {
   scoring: ScoringPolicy;
   /** How the assessment counts in the course grade, for the last step of the explanation. */
   contribution?: { category: string; categoryWeightPercent: number; itemsInCategory: number };
-}
-
-export interface Step {
-  step: "raw" | "late" | "policy" | "contribution";
-  attemptId?: string;
-  detail: string;
-  /** The score after this step, in percent (course percent for the contribution step). */
-  value: number;
 }
 
 export interface FinalGrade {

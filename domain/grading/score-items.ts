@@ -1,13 +1,7 @@
-import { type Answer, type Item, type ItemKey, isManual } from "./items.js";
+import type { Answer, Item, ItemKey, ItemScore } from "../db/schema/assessment-json.js";
+import { isManual } from "./items.js";
 
-export interface ItemScore {
-  itemId: string;
-  /** null while a grader has not scored a manual item. */
-  points: number | null;
-  maxPoints: number;
-  status: "auto" | "needs-grader" | "graded" | "unanswered";
-  explanation: string;
-}
+export type { ItemScore } from "../db/schema/assessment-json.js";
 
 /** Trims, lower-cases, folds accents and collapses inner whitespace: "  Café  au Lait " ≡ "cafe au lait". */
 export const normalizeText = (s: string): string =>

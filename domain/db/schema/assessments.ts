@@ -1,11 +1,8 @@
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, jsonb, pgTable, primaryKey, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import type { LatePolicy, ScoringPolicy } from "../../grading/final-grade.js";
-import type { Answer, Item, ItemKey } from "../../grading/items.js";
-import type { ItemScore } from "../../grading/score-items.js";
-import type { Step } from "../../grading/final-grade.js";
+import type { Answer, Item, ItemKey, ItemScore, LatePolicy, ScoringPolicy, Step } from "./assessment-json.js";
 import { courses } from "./courses.js";
-import { timestamps, tstz } from "./columns.js";
+import { belongsTo, timestamps, tstz } from "./columns.js";
 import { users } from "./users.js";
 
 export const assessmentKinds = ["quiz", "assignment"] as const;
@@ -15,9 +12,7 @@ export const assessments = pgTable(
   "assessments",
   {
     id: uuid("id").primaryKey(),
-    courseId: uuid("course_id")
-      .notNull()
-      .references(() => courses.id, { onDelete: "cascade" }),
+    courseId: belongsTo("course_id", () => courses.id),
     title: text("title").notNull(),
     kind: text("kind").$type<AssessmentKind>().notNull(),
     // the items as learners see them; keys live in assessment_keys, versioned
@@ -47,9 +42,7 @@ export const assessments = pgTable(
 export const assessmentKeys = pgTable(
   "assessment_keys",
   {
-    assessmentId: uuid("assessment_id")
-      .notNull()
-      .references(() => assessments.id, { onDelete: "cascade" }),
+    assessmentId: belongsTo("assessment_id", () => assessments.id),
     version: integer("version").notNull(),
     keys: jsonb("keys").$type<Record<string, ItemKey>>().notNull(),
     createdAt: tstz("created_at").notNull().defaultNow(),
@@ -60,12 +53,8 @@ export const assessmentKeys = pgTable(
 export const assessmentExtensions = pgTable(
   "assessment_extensions",
   {
-    assessmentId: uuid("assessment_id")
-      .notNull()
-      .references(() => assessments.id, { onDelete: "cascade" }),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    assessmentId: belongsTo("assessment_id", () => assessments.id),
+    userId: belongsTo("user_id", () => users.id),
     dueAt: tstz("due_at"),
     lockAt: tstz("lock_at"),
     createdAt: tstz("created_at").notNull().defaultNow(),
@@ -78,13 +67,9 @@ export const attempts = pgTable(
   "attempts",
   {
     id: uuid("id").primaryKey(),
-    assessmentId: uuid("assessment_id")
-      .notNull()
-      .references(() => assessments.id, { onDelete: "cascade" }),
+    assessmentId: belongsTo("assessment_id", () => assessments.id),
     courseId: uuid("course_id").notNull(),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    userId: belongsTo("user_id", () => users.id),
     number: integer("number").notNull(),
     status: text("status").$type<"in-progress" | "submitted">().notNull().default("in-progress"),
     startedAt: tstz("started_at").notNull(),
@@ -105,9 +90,7 @@ export const attempts = pgTable(
 export const manualScores = pgTable(
   "manual_scores",
   {
-    submissionId: uuid("submission_id")
-      .notNull()
-      .references(() => attempts.id, { onDelete: "cascade" }),
+    submissionId: belongsTo("submission_id", () => attempts.id),
     itemId: text("item_id").notNull(),
     points: real("points").notNull(),
     feedback: text("feedback").notNull().default(""),
@@ -122,9 +105,7 @@ export const grades = pgTable(
   "grades",
   {
     id: uuid("id").primaryKey(),
-    submissionId: uuid("submission_id")
-      .notNull()
-      .references(() => attempts.id, { onDelete: "cascade" }),
+    submissionId: belongsTo("submission_id", () => attempts.id),
     assessmentId: uuid("assessment_id").notNull(),
     courseId: uuid("course_id").notNull(),
     userId: uuid("user_id").notNull(),

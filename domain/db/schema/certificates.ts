@@ -1,6 +1,6 @@
 import { pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { courses } from "./courses.js";
-import { tstz } from "./columns.js";
+import { belongsTo, tstz } from "./columns.js";
 import { users } from "./users.js";
 
 /** One certificate per (learner, course); the verification code is public, the PDF lives in Blob Storage. */
@@ -8,12 +8,8 @@ export const certificates = pgTable(
   "certificates",
   {
     id: uuid("id").primaryKey(),
-    courseId: uuid("course_id")
-      .notNull()
-      .references(() => courses.id, { onDelete: "cascade" }),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    courseId: belongsTo("course_id", () => courses.id),
+    userId: belongsTo("user_id", () => users.id),
     code: text("code").notNull(),
     // what the certificate says, fixed at issue: later renames change nothing on it
     learnerName: text("learner_name").notNull(),

@@ -1,4 +1,4 @@
-import { timestamp } from "drizzle-orm/pg-core";
+import { type AnyPgColumn, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /** Created/updated timestamps shared by every table that has them. */
 export const timestamps = {
@@ -7,3 +7,6 @@ export const timestamps = {
 };
 
 export const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+/** A required foreign key whose row is deleted with the row it points at. */
+export const belongsTo = (name: string, target: () => AnyPgColumn) => uuid(name).notNull().references(target, { onDelete: "cascade" });

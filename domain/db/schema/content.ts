@@ -1,16 +1,14 @@
 import { sql } from "drizzle-orm";
 import { bigint, boolean, index, integer, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
 import { courses } from "./courses.js";
-import { timestamps, tstz } from "./columns.js";
+import { belongsTo, timestamps, tstz } from "./columns.js";
 import { users } from "./users.js";
 
 export const modules = pgTable(
   "modules",
   {
     id: uuid("id").primaryKey(),
-    courseId: uuid("course_id")
-      .notNull()
-      .references(() => courses.id, { onDelete: "cascade" }),
+    courseId: belongsTo("course_id", () => courses.id),
     title: text("title").notNull(),
     position: integer("position").notNull(),
     // hidden content stays (learners may have work in it) but is not shown to learners
@@ -29,13 +27,9 @@ export const lessons = pgTable(
   "lessons",
   {
     id: uuid("id").primaryKey(),
-    moduleId: uuid("module_id")
-      .notNull()
-      .references(() => modules.id, { onDelete: "cascade" }),
+    moduleId: belongsTo("module_id", () => modules.id),
     // denormalised from the module: access checks resolve the course in one lookup
-    courseId: uuid("course_id")
-      .notNull()
-      .references(() => courses.id, { onDelete: "cascade" }),
+    courseId: belongsTo("course_id", () => courses.id),
     title: text("title").notNull(),
     kind: text("kind").$type<LessonKind>().notNull(),
     position: integer("position").notNull(),
@@ -64,9 +58,7 @@ export const lessonCompletions = pgTable(
     lessonId: uuid("lesson_id")
       .notNull()
       .references(() => lessons.id, { onDelete: "restrict" }),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    userId: belongsTo("user_id", () => users.id),
     courseId: uuid("course_id").notNull(),
     completedAt: tstz("completed_at").notNull().default(sql`now()`),
   },

@@ -1,6 +1,6 @@
 import { sql, type SQL } from "drizzle-orm";
 import { boolean, customType, index, integer, pgTable, primaryKey, real, text, uuid } from "drizzle-orm/pg-core";
-import { timestamps, tstz } from "./columns.js";
+import { belongsTo, timestamps, tstz } from "./columns.js";
 import { users } from "./users.js";
 
 export const courseStatuses = ["draft", "published", "archived"] as const;
@@ -58,12 +58,8 @@ export const courses = pgTable(
 export const coursePrerequisites = pgTable(
   "course_prerequisites",
   {
-    courseId: uuid("course_id")
-      .notNull()
-      .references(() => courses.id, { onDelete: "cascade" }),
-    requiredCourseId: uuid("required_course_id")
-      .notNull()
-      .references(() => courses.id, { onDelete: "cascade" }),
+    courseId: belongsTo("course_id", () => courses.id),
+    requiredCourseId: belongsTo("required_course_id", () => courses.id),
   },
   (t) => [primaryKey({ columns: [t.courseId, t.requiredCourseId] })],
 );
@@ -75,12 +71,8 @@ export type CourseRole = (typeof courseRoles)[number];
 export const courseStaff = pgTable(
   "course_staff",
   {
-    courseId: uuid("course_id")
-      .notNull()
-      .references(() => courses.id, { onDelete: "cascade" }),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    courseId: belongsTo("course_id", () => courses.id),
+    userId: belongsTo("user_id", () => users.id),
     role: text("role").$type<CourseRole>().notNull(),
     addedByUserId: uuid("added_by_user_id").references(() => users.id, { onDelete: "set null" }),
     createdAt: tstz("created_at").notNull().defaultNow(),

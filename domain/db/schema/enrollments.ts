@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigserial, index, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { courses } from "./courses.js";
-import { timestamps, tstz } from "./columns.js";
+import { belongsTo, timestamps, tstz } from "./columns.js";
 import { users } from "./users.js";
 
 export const enrollmentStatuses = ["active", "waitlisted", "offered", "dropped", "removed", "offer-expired", "offer-declined"] as const;
@@ -16,12 +16,8 @@ export const enrollments = pgTable(
   "enrollments",
   {
     id: uuid("id").primaryKey(),
-    courseId: uuid("course_id")
-      .notNull()
-      .references(() => courses.id, { onDelete: "cascade" }),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    courseId: belongsTo("course_id", () => courses.id),
+    userId: belongsTo("user_id", () => users.id),
     status: text("status").$type<EnrollmentStatus>().notNull(),
     source: text("source").$type<EnrollmentSource>().notNull(),
     // FIFO order of the waitlist: assigned once, when the learner joins the line
@@ -49,9 +45,7 @@ export const invitations = pgTable(
   "invitations",
   {
     id: uuid("id").primaryKey(),
-    courseId: uuid("course_id")
-      .notNull()
-      .references(() => courses.id, { onDelete: "cascade" }),
+    courseId: belongsTo("course_id", () => courses.id),
     email: text("email").notNull(),
     // only the hash: the token itself travels in the invitation email
     tokenHash: text("token_hash").notNull(),

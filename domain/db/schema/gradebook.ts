@@ -1,16 +1,14 @@
-import { pgTable, primaryKey, real, integer, text, uuid } from "drizzle-orm/pg-core";
+import { pgTable, primaryKey, real, integer, text } from "drizzle-orm/pg-core";
 import { assessments } from "./assessments.js";
 import { courses } from "./courses.js";
-import { tstz } from "./columns.js";
+import { belongsTo, tstz } from "./columns.js";
 import { users } from "./users.js";
 
 /** A course's grade categories: their weight in the course grade and how many lowest scores to drop. */
 export const gradeCategories = pgTable(
   "grade_categories",
   {
-    courseId: uuid("course_id")
-      .notNull()
-      .references(() => courses.id, { onDelete: "cascade" }),
+    courseId: belongsTo("course_id", () => courses.id),
     name: text("name").notNull(),
     weightPercent: real("weight_percent").notNull(),
     dropLowest: integer("drop_lowest").notNull().default(0),
@@ -22,12 +20,8 @@ export const gradeCategories = pgTable(
 export const gradeExcusals = pgTable(
   "grade_excusals",
   {
-    assessmentId: uuid("assessment_id")
-      .notNull()
-      .references(() => assessments.id, { onDelete: "cascade" }),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    assessmentId: belongsTo("assessment_id", () => assessments.id),
+    userId: belongsTo("user_id", () => users.id),
     reason: text("reason").notNull().default(""),
     createdAt: tstz("created_at").notNull().defaultNow(),
   },
@@ -38,12 +32,8 @@ export const gradeExcusals = pgTable(
 export const dueReminders = pgTable(
   "due_reminders",
   {
-    assessmentId: uuid("assessment_id")
-      .notNull()
-      .references(() => assessments.id, { onDelete: "cascade" }),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    assessmentId: belongsTo("assessment_id", () => assessments.id),
+    userId: belongsTo("user_id", () => users.id),
     sentAt: tstz("sent_at").notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.assessmentId, t.userId] })],

@@ -1,18 +1,14 @@
-import { integer, pgTable, primaryKey, real, uuid } from "drizzle-orm/pg-core";
+import { integer, pgTable, primaryKey, real } from "drizzle-orm/pg-core";
 import { courses } from "./courses.js";
-import { tstz } from "./columns.js";
+import { belongsTo, tstz } from "./columns.js";
 import { users } from "./users.js";
 
 /** A learner's progress in a course, recomputed from the record (completions, grades) on every relevant event. */
 export const courseProgress = pgTable(
   "course_progress",
   {
-    courseId: uuid("course_id")
-      .notNull()
-      .references(() => courses.id, { onDelete: "cascade" }),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    courseId: belongsTo("course_id", () => courses.id),
+    userId: belongsTo("user_id", () => users.id),
     percent: real("percent").notNull(),
     // bumped on every stored change; progress.updated carries it so read models keep the newest
     revision: integer("revision").notNull().default(0),

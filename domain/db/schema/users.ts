@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { timestamps, tstz } from "./columns.js";
+import { belongsTo, timestamps, tstz } from "./columns.js";
 
 export const users = pgTable(
   "users",
@@ -27,9 +27,7 @@ export const externalIdentities = pgTable(
   {
     issuer: text("issuer").notNull(),
     subject: text("subject").notNull(),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    userId: belongsTo("user_id", () => users.id),
     createdAt: tstz("created_at").notNull().defaultNow(),
     lastSeenAt: tstz("last_seen_at").notNull().defaultNow(),
   },
@@ -45,9 +43,7 @@ export const refreshTokens = pgTable(
   {
     id: uuid("id").primaryKey(),
     familyId: uuid("family_id").notNull(),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    userId: belongsTo("user_id", () => users.id),
     tokenHash: text("token_hash").notNull(),
     createdAt: tstz("created_at").notNull().defaultNow(),
     expiresAt: tstz("expires_at").notNull(),

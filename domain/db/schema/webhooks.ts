@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { timestamps, tstz } from "./columns.js";
+import { belongsTo, timestamps, tstz } from "./columns.js";
 import { users } from "./users.js";
 
 export const webhookDisabledReasons = ["admin", "failures"] as const;
@@ -41,9 +41,7 @@ export const webhookDeliveries = pgTable(
   "webhook_deliveries",
   {
     id: uuid("id").primaryKey(),
-    webhookId: uuid("webhook_id")
-      .notNull()
-      .references(() => webhooks.id, { onDelete: "cascade" }),
+    webhookId: belongsTo("webhook_id", () => webhooks.id),
     eventId: uuid("event_id").notNull(),
     eventType: text("event_type").notNull(),
     payload: jsonb("payload").notNull(),
