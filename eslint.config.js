@@ -1,7 +1,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-const azurePackages = { group: ["@azure/*", "durable-functions"], message: "domain/ never imports Azure packages (DESIGN.md, dependency rule)." };
+const azurePackages = { group: ["@azure/*", "durable-functions"], message: "domain/ never imports Azure packages (docs/architecture.md, dependency rule)." };
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", ".local-data/**", "coverage/**", "domain/db/migrations/**"] },
