@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOf, type RunningApp, startApp } from "../../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
 import { call, signUp, type TestUser } from "../../support/identity.js";
+import { expectProblem } from "../../support/problems.js";
 
 let db: TestDatabase;
 let app: RunningApp;
@@ -47,11 +48,6 @@ async function createQuiz(extra: Record<string, unknown> = {}) {
   return (await res.json()) as { id: string };
 }
 
-async function problem(res: Response, status: number, code: string) {
-  expect(res.status, await res.clone().text()).toBe(status);
-  expect((await jsonOf(res)).code).toBe(code);
-}
-
 describe("assessments", () => {
   it("refuses contradictory settings, naming each", async () => {
     const res = await call(app, "POST", `/v1/courses/${courseId}/assessments`, {
@@ -79,25 +75,25 @@ describe("attempts", () => {
     const started = await call(app, "POST", `/v1/assessments/${id}/attempts`, { token: learner.accessToken });
     const attempt = (await started.json()) as { id: string; startedAt: string; deadlineAt: string };
     expect(new Date(attempt.deadlineAt).getTime() - new Date(attempt.startedAt).getTime()).toBe(30 * 60_000);
-    await problem(await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { q1: "zz" } } }), 422, "INVALID_ANSWER");
+    await expectProblem(await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { q1: "zz" } } }), 422, "INVALID_ANSWER");
     expect((await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { q1: "b", q2: 3.141 } } })).status).toBe(200);
     const other = await signUp(app, db);
-    await problem(await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: other.accessToken, body: { answers: {} } }), 403, "FORBIDDEN");
+    await expectProblem(await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: other.accessToken, body: { answers: {} } }), 403, "FORBIDDEN");
     const submitted = await call(app, "POST", `/v1/attempts/${attempt.id}/submit`, { token: learner.accessToken });
     expect(await jsonOf(submitted)).toMatchObject({ status: "submitted", submittedBy: "learner", answers: { q1: "b", q2: 3.141 } });
     expect((await call(app, "POST", `/v1/attempts/${attempt.id}/submit`, { token: learner.accessToken })).status).toBe(200);
     const events = await db.sql`select data from outbox where type = 'submission.submitted' and aggregate_id = ${attempt.id}`;
     expect(events).toHaveLength(1);
-    await problem(await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { q1: "a" } } }), 409, "ATTEMPT_CLOSED");
-    await problem(await call(app, "POST", `/v1/assessments/${id}/attempts`, { token: learner.accessToken }), 409, "ATTEMPTS_EXHAUSTED");
+    await expectProblem(await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { q1: "a" } } }), 409, "ATTEMPT_CLOSED");
+    await expectProblem(await call(app, "POST", `/v1/assessments/${id}/attempts`, { token: learner.accessToken }), 409, "ATTEMPTS_EXHAUSTED");
     expect((await call(app, "GET", `/v1/submissions/${attempt.id}`, { token: admin.accessToken })).status).toBe(200);
   });
 
   it("refuses attempts before opening and after the lock", async () => {
     const early = await createQuiz({ availableFrom: "2099-01-01T00:00:00Z" });
-    await problem(await call(app, "POST", `/v1/assessments/${early.id}/attempts`, { token: learner.accessToken }), 409, "ASSESSMENT_NOT_AVAILABLE");
+    await expectProblem(await call(app, "POST", `/v1/assessments/${early.id}/attempts`, { token: learner.accessToken }), 409, "ASSESSMENT_NOT_AVAILABLE");
     const locked = await createQuiz({ dueAt: "2020-01-01T00:00:00Z", lockAt: "2020-01-02T00:00:00Z" });
-    await problem(await call(app, "POST", `/v1/assessments/${locked.id}/attempts`, { token: learner.accessToken }), 409, "ASSESSMENT_LOCKED");
+    await expectProblem(await call(app, "POST", `/v1/assessments/${locked.id}/attempts`, { token: learner.accessToken }), 409, "ASSESSMENT_LOCKED");
   });
 
   it("submits an attempt at its deadline through the attempt-deadlines timer", async () => {
@@ -132,7 +128,7 @@ describe("attempts", () => {
     const grant = (await grantRes.json()) as { blobName: string; url: string; headers: Record<string, string> };
     expect(grant.blobName).toMatch(new RegExp(`^submissions/${courseId}/${attempt.id}/f/`));
     expect((await fetch(grant.url, { method: "PUT", headers: grant.headers, body: bytes })).status).toBe(201);
-    await problem(
+    await expectProblem(
       await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { f: `submissions/${courseId}/someone-else/f/x.pdf` } } }),
       422,
       "INVALID_ANSWER",
@@ -142,7 +138,7 @@ describe("attempts", () => {
     const submission = (await (await call(app, "GET", `/v1/submissions/${attempt.id}`, { token: admin.accessToken })).json()) as { files: Record<string, string> };
     const download = await fetch(submission.files.f as string);
     expect(Buffer.from(await download.arrayBuffer())).toEqual(bytes);
-    await problem(
+    await expectProblem(
       await call(app, "POST", `/v1/attempts/${attempt.id}/files`, { token: learner.accessToken, body: { itemId: "f", fileName: "late.pdf", contentType: "application/pdf", sizeBytes: 3 } }),
       409,
       "ATTEMPT_CLOSED",

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOf, type RunningApp, startApp } from "../../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
 import { call, login, signUp, strongPassword, uniqueEmail } from "../../support/identity.js";
+import { expectProblem, expectValidationProblem } from "../../support/problems.js";
 
 let db: TestDatabase;
 let app: RunningApp;
@@ -21,11 +22,6 @@ const register = (body: unknown) => call(app, "POST", "/v1/auth/register", { bod
 const refresh = (refreshToken: string) => call(app, "POST", "/v1/auth/refresh", { body: { refreshToken } });
 const audit = async (action: string, targetId: string) =>
   db.sql`select * from audit_log where action = ${action} and target_id = ${targetId} order by id`;
-
-async function problemCode(res: Response): Promise<string> {
-  expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
-  return (await jsonOf(res)).code as string;
-}
 
 describe("registration", () => {
   it("creates a learner with a normalised email and never returns the hash", async () => {
@@ -48,8 +44,7 @@ describe("registration", () => {
     const email = uniqueEmail("dup");
     expect((await register({ email, password: strongPassword(), displayName: "A" })).status).toBe(201);
     const again = await register({ email: email.toUpperCase(), password: strongPassword(), displayName: "B" });
-    expect(again.status).toBe(409);
-    expect(await problemCode(again)).toBe("EMAIL_TAKEN");
+    await expectProblem(again, 409, "EMAIL_TAKEN");
   });
 
   it("registers one account when the same address races", async () => {
@@ -68,11 +63,7 @@ describe("registration", () => {
       [{ email: uniqueEmail(), password: "x".repeat(300), displayName: "x" }, "body.password"],
     ];
     for (const [body, path] of cases) {
-      const res = await register(body);
-      expect(res.status, path).toBe(400);
-      const problem = await jsonOf(res);
-      expect(problem.code).toBe("VALIDATION_FAILED");
-      expect((problem.errors as { path: string }[]).map((e) => e.path)).toContain(path);
+      await expectValidationProblem(await register(body), path);
     }
   });
 });
@@ -110,12 +101,10 @@ describe("sign-in and tokens", () => {
     const user = await signUp(app, db);
     const rotated = (await jsonOf(await refresh(user.refreshToken))) as { refreshToken: string };
     const reuse = await refresh(user.refreshToken);
-    expect(reuse.status).toBe(401);
-    expect(await problemCode(reuse)).toBe("REFRESH_TOKEN_REUSED");
+    await expectProblem(reuse, 401, "REFRESH_TOKEN_REUSED");
     // The thief's (or the victim's) newer token is dead too.
     const after = await refresh(rotated.refreshToken);
-    expect(after.status).toBe(401);
-    expect(await problemCode(after)).toBe("INVALID_REFRESH_TOKEN");
+    await expectProblem(after, 401, "INVALID_REFRESH_TOKEN");
     expect(await audit("auth.refresh-family-revoked", user.id)).toHaveLength(1);
   });
 
@@ -148,8 +137,7 @@ describe("sign-in and tokens", () => {
       token: user.accessToken,
       body: { currentPassword: "not-my-password-1", newPassword },
     });
-    expect(wrong.status).toBe(403);
-    expect(await problemCode(wrong)).toBe("CURRENT_PASSWORD_INCORRECT");
+    await expectProblem(wrong, 403, "CURRENT_PASSWORD_INCORRECT");
     const changed = await call(app, "POST", "/v1/me/password", { token: user.accessToken, body: { currentPassword: user.password, newPassword } });
     expect(changed.status).toBe(204);
     expect((await refresh(other.refreshToken)).status).toBe(401);
@@ -188,8 +176,7 @@ describe("login throttling", () => {
     for (let i = 0; i < 5; i++) statuses.push((await login(app, user.email, `Wrong-password-${i}00`)).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401]);
     const locked = await login(app, user.email, user.password);
-    expect(locked.status).toBe(429);
-    expect(await problemCode(locked)).toBe("LOGIN_THROTTLED");
+    await expectProblem(locked, 429, "LOGIN_THROTTLED");
     expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await audit("auth.login-locked", user.id)).toHaveLength(1);
   });
@@ -253,8 +240,7 @@ describe("admins", () => {
     // Now two admins: one may step down, the other may not.
     expect((await call(app, "PUT", `/v1/users/${first.id}/roles`, { token: first.accessToken, body: { roles: [] } })).status).toBe(200);
     const last = await call(app, "PUT", `/v1/users/${second.id}/roles`, { token: second.accessToken, body: { roles: [] } });
-    expect(last.status).toBe(409);
-    expect(await problemCode(last)).toBe("LAST_ADMIN");
+    await expectProblem(last, 409, "LAST_ADMIN");
   });
 
   it("list users with filters and cursor pagination", async () => {
@@ -303,8 +289,7 @@ describe("when the database cannot be reached", () => {
     const dead = await startApp({ env: { DATABASE_URL: `postgres://postgres:password@127.0.0.1:${await freePort()}/nowhere` } });
     try {
       const res = await call(dead, "POST", "/v1/auth/refresh", { body: { refreshToken: "any-token-at-all" } });
-      expect(res.status).toBe(503);
-      expect(await problemCode(res)).toBe("AUTH_UNAVAILABLE");
+      await expectProblem(res, 503, "AUTH_UNAVAILABLE");
       expect(res.headers.get("retry-after")).toBe("5");
     } finally {
       await dead.stop();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOf, type RunningApp, startApp } from "../../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
 import { call, signUp, type TestUser } from "../../support/identity.js";
+import { expectProblem, expectValidationProblem } from "../../support/problems.js";
 
 let db: TestDatabase;
 let app: RunningApp;
@@ -58,15 +59,6 @@ afterAll(async () => {
 });
 
 /** Asserts an RFC 9457 problem with this status and code (and so never a 500), and returns it. */
-async function expectProblem(res: Response, status: number, code: string) {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
-  const problem = JSON.parse(text) as Record<string, unknown>;
-  expect(problem).toMatchObject({ status, code });
-  return problem;
-}
-
 async function ok<T>(res: Response, status = 200): Promise<T> {
   const text = await res.text();
   expect(res.status, text).toBe(status);
@@ -185,8 +177,7 @@ describe("modules and lessons", () => {
     await expectProblem(await create({ title: "No url", kind: "link" }), 422, "INVALID_COURSE_SETTINGS");
     await expectProblem(await create({ title: "No assessment", kind: "assessment" }), 422, "INVALID_COURSE_SETTINGS");
     for (const url of ["not a url", "ftp://example.com/x", "javascript:alert(1)"]) {
-      const problem = await expectProblem(await create({ title: "Bad url", kind: "link", url }), 400, "VALIDATION_FAILED");
-      expect((problem.errors as { path: string }[]).map((e) => e.path)).toContain("body.url");
+      await expectValidationProblem(await create({ title: "Bad url", kind: "link", url }), "body.url");
     }
     await expectProblem(await create({ title: "Odd", kind: "video" }), 400, "VALIDATION_FAILED");
     await expectProblem(await create({ title: "When", kind: "text", body: "x", unlockAt: "tomorrow" }), 400, "VALIDATION_FAILED");
@@ -543,8 +534,7 @@ describe("lesson files", () => {
   it("refuses unsupported types, bad sizes, lessons that are not files, and learners", async () => {
     const { courseId, mod, lesson } = await fileLesson();
     for (const contentType of ["application/x-msdownload", "text/html", "image/svg", "application/pdf; charset=utf-8", ""]) {
-      const problem = await expectProblem(await requestUpload(lesson.id, { fileName: "x.bin", contentType, sizeBytes: 10 }), 400, "VALIDATION_FAILED");
-      expect((problem.errors as { path: string }[]).map((e) => e.path)).toContain("body.contentType");
+      await expectValidationProblem(await requestUpload(lesson.id, { fileName: "x.bin", contentType, sizeBytes: 10 }), "body.contentType");
     }
     for (const sizeBytes of [0, -1, 1.5, 3 * 1024 ** 3]) {
       await expectProblem(await requestUpload(lesson.id, { fileName: "x.pdf", contentType: "application/pdf", sizeBytes }), 400, "VALIDATION_FAILED");

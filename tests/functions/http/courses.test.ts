@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOf, type RunningApp, startApp } from "../../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
 import { call, signUp, type TestUser } from "../../support/identity.js";
+import { expectProblem } from "../../support/problems.js";
 
 let db: TestDatabase;
 let app: RunningApp;
@@ -26,14 +27,6 @@ async function createCourse(token: string, body: Record<string, unknown> = {}) {
   return (await res.json()) as Record<string, unknown> & { id: string };
 }
 
-async function problem(res: Response, status: number, code: string) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
-  const body = await jsonOf(res);
-  expect(body.code).toBe(code);
-  return body;
-}
-
 const events = (courseId: string, type: string) => db.sql`select data from outbox where course_id = ${courseId} and type = ${type}`;
 
 describe("creating and changing courses", () => {
@@ -50,11 +43,11 @@ describe("creating and changing courses", () => {
     await call(app, "POST", `/v1/courses/${first.id}/staff`, { token: admin.accessToken, body: { userId: instructor.id, role: "instructor" } });
     const mine = await createCourse(instructor.accessToken, { title: "Mine" });
     expect(mine.status).toBe("draft");
-    await problem(await call(app, "POST", "/v1/courses", { token: learner.accessToken, body: { title: "Nope" } }), 403, "FORBIDDEN");
+    await expectProblem(await call(app, "POST", "/v1/courses", { token: learner.accessToken, body: { title: "Nope" } }), 403, "FORBIDDEN");
   });
 
   it("refuses contradictory settings and prerequisite cycles", async () => {
-    await problem(
+    await expectProblem(
       await call(app, "POST", "/v1/courses", {
         token: admin.accessToken,
         body: { title: "Bad window", enrollmentOpensAt: "2026-02-01T00:00:00Z", enrollmentClosesAt: "2026-01-01T00:00:00Z" },
@@ -65,12 +58,12 @@ describe("creating and changing courses", () => {
     const a = await createCourse(admin.accessToken, { title: "A" });
     const b = await createCourse(admin.accessToken, { title: "B", prerequisiteCourseIds: [a.id] });
     const etag = (await call(app, "GET", `/v1/courses/${a.id}`, { token: admin.accessToken })).headers.get("etag") as string;
-    await problem(
+    await expectProblem(
       await call(app, "PATCH", `/v1/courses/${a.id}`, { token: admin.accessToken, body: { prerequisiteCourseIds: [b.id] }, headers: { "if-match": etag } }),
       422,
       "PREREQUISITE_CYCLE",
     );
-    await problem(await call(app, "POST", "/v1/courses", { token: admin.accessToken, body: { title: "C", capacity: -1 } }), 400, "VALIDATION_FAILED");
+    await expectProblem(await call(app, "POST", "/v1/courses", { token: admin.accessToken, body: { title: "C", capacity: -1 } }), 400, "VALIDATION_FAILED");
   });
 
   it("updates with If-Match and refuses a stale ETag with 412", async () => {
@@ -80,12 +73,12 @@ describe("creating and changing courses", () => {
     const updated = await call(app, "PATCH", `/v1/courses/${course.id}`, { token: admin.accessToken, body: { title: "Renamed" }, headers: { "if-match": etag } });
     expect(updated.status).toBe(200);
     expect((await jsonOf(updated)).title).toBe("Renamed");
-    await problem(
+    await expectProblem(
       await call(app, "PATCH", `/v1/courses/${course.id}`, { token: admin.accessToken, body: { title: "Again" }, headers: { "if-match": etag } }),
       412,
       "PRECONDITION_FAILED",
     );
-    await problem(
+    await expectProblem(
       await call(app, "PATCH", `/v1/courses/${course.id}`, { token: admin.accessToken, body: { title: "x" }, headers: { "if-match": '"garbage"' } }),
       412,
       "PRECONDITION_FAILED",
@@ -95,11 +88,11 @@ describe("creating and changing courses", () => {
   it("moves through draft → published → archived and refuses other transitions", async () => {
     const course = await createCourse(admin.accessToken);
     expect((await jsonOf(await call(app, "POST", `/v1/courses/${course.id}/publish`, { token: admin.accessToken }))).status).toBe("published");
-    await problem(await call(app, "POST", `/v1/courses/${course.id}/publish`, { token: admin.accessToken }), 409, "INVALID_STATE_TRANSITION");
+    await expectProblem(await call(app, "POST", `/v1/courses/${course.id}/publish`, { token: admin.accessToken }), 409, "INVALID_STATE_TRANSITION");
     expect((await jsonOf(await call(app, "POST", `/v1/courses/${course.id}/archive`, { token: admin.accessToken }))).status).toBe("archived");
-    await problem(await call(app, "POST", `/v1/courses/${course.id}/archive`, { token: admin.accessToken }), 409, "INVALID_STATE_TRANSITION");
+    await expectProblem(await call(app, "POST", `/v1/courses/${course.id}/archive`, { token: admin.accessToken }), 409, "INVALID_STATE_TRANSITION");
     const etag = (await call(app, "GET", `/v1/courses/${course.id}`, { token: admin.accessToken })).headers.get("etag") as string;
-    await problem(
+    await expectProblem(
       await call(app, "PATCH", `/v1/courses/${course.id}`, { token: admin.accessToken, body: { title: "x" }, headers: { "if-match": etag } }),
       409,
       "COURSE_ARCHIVED",
@@ -118,13 +111,13 @@ describe("staff", () => {
     expect(((await added.json()) as { items: { role: string }[] }).items.map((s) => s.role).sort()).toEqual(["grader", "instructor"]);
     // The grader sees the staff list but may not change it.
     expect((await call(app, "GET", `/v1/courses/${course.id}/staff`, { token: grader.accessToken })).status).toBe(200);
-    await problem(await call(app, "POST", `/v1/courses/${course.id}/staff`, { token: grader.accessToken, body: { userId: grader.id, role: "instructor" } }), 403, "FORBIDDEN");
-    await problem(await call(app, "DELETE", `/v1/courses/${course.id}/staff/${admin.id}`, { token: admin.accessToken }), 409, "LAST_INSTRUCTOR");
-    await problem(await call(app, "POST", `/v1/courses/${course.id}/staff`, { token: admin.accessToken, body: { userId: admin.id, role: "grader" } }), 409, "LAST_INSTRUCTOR");
+    await expectProblem(await call(app, "POST", `/v1/courses/${course.id}/staff`, { token: grader.accessToken, body: { userId: grader.id, role: "instructor" } }), 403, "FORBIDDEN");
+    await expectProblem(await call(app, "DELETE", `/v1/courses/${course.id}/staff/${admin.id}`, { token: admin.accessToken }), 409, "LAST_INSTRUCTOR");
+    await expectProblem(await call(app, "POST", `/v1/courses/${course.id}/staff`, { token: admin.accessToken, body: { userId: admin.id, role: "grader" } }), 409, "LAST_INSTRUCTOR");
     expect((await call(app, "DELETE", `/v1/courses/${course.id}/staff/${grader.id}`, { token: admin.accessToken })).status).toBe(204);
     const audit = await db.sql`select action from audit_log where target_id = ${course.id} order by id`;
     expect(audit.map((a) => a.action)).toEqual(["course.staff-added", "course.staff-added", "course.staff-removed"]);
-    await problem(
+    await expectProblem(
       await call(app, "POST", `/v1/courses/${course.id}/staff`, { token: admin.accessToken, body: { userId: crypto.randomUUID(), role: "grader" } }),
       404,
       "USER_NOT_FOUND",
@@ -142,7 +135,7 @@ describe("the catalog", () => {
     const staff = (await jsonOf(await call(app, "GET", "/v1/courses?q=quokka", { token: admin.accessToken }))) as { items: { id: string }[] };
     expect(staff.items.map((c) => c.id).sort()).toEqual([published.id, draft.id].sort());
     // A draft is not found for outsiders, found for staff.
-    await problem(await call(app, "GET", `/v1/courses/${draft.id}`, { token: learner.accessToken }), 404, "COURSE_NOT_FOUND");
+    await expectProblem(await call(app, "GET", `/v1/courses/${draft.id}`, { token: learner.accessToken }), 404, "COURSE_NOT_FOUND");
     expect((await call(app, "GET", `/v1/courses/${draft.id}`, { token: admin.accessToken })).status).toBe(200);
   });
 
@@ -160,7 +153,7 @@ describe("the catalog", () => {
     expect(await ids("tag=advanced")).toEqual([b]);
     expect(await ids("language=de")).toEqual([b]);
     expect(await ids("hasSeats=true")).toEqual([b]);
-    await problem(await call(app, "GET", "/v1/courses?hasSeats=maybe"), 400, "VALIDATION_FAILED");
+    await expectProblem(await call(app, "GET", "/v1/courses?hasSeats=maybe"), 400, "VALIDATION_FAILED");
   });
 
   it("pages with a stable order and a next link", async () => {

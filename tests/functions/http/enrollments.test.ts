@@ -3,6 +3,7 @@ import { eventCatalog, type EventType } from "../../../domain/events/catalog.js"
 import { jsonOf, type RunningApp, startApp } from "../../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
 import { call, signUp, type TestUser } from "../../support/identity.js";
+import { expectProblem } from "../../support/problems.js";
 
 let db: TestDatabase;
 let app: RunningApp;
@@ -30,14 +31,6 @@ async function publishedCourse(body: Record<string, unknown> = {}, publish = tru
 const enrollSelf = (courseId: string, user: TestUser, headers: Record<string, string> = {}) =>
   call(app, "POST", `/v1/courses/${courseId}/enrollments`, { token: user.accessToken, headers });
 
-async function problem(res: Response, status: number, code: string) {
-  expect(res.status, await res.clone().text()).toBe(status);
-  expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
-  const body = await jsonOf(res);
-  expect(body.code).toBe(code);
-  return body;
-}
-
 async function eventsOf(courseId: string) {
   const rows = await db.sql<{ type: string; data: unknown }[]>`select type, data from outbox where course_id = ${courseId} order by sequence`;
   for (const r of rows) expect(eventCatalog[r.type as EventType].safeParse(r.data).success, r.type).toBe(true);
@@ -51,7 +44,7 @@ describe("self-enrollment", () => {
     // Different Idempotency-Keys: these are different requests, racing for the same learner's place.
     const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => enrollSelf(courseId, learner, { "idempotency-key": `race-${i}-${learner.id}` })));
     expect(answers.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
-    for (const r of answers.filter((a) => a.status === 409)) await problem(r, 409, "ALREADY_ENROLLED");
+    for (const r of answers.filter((a) => a.status === 409)) await expectProblem(r, 409, "ALREADY_ENROLLED");
     expect((await eventsOf(courseId)).filter((t) => t.startsWith("enrollment."))).toEqual(["enrollment.created"]);
     const [row] = await db.sql<{ seats_taken: number }[]>`select seats_taken from courses where id = ${courseId}`;
     expect(row?.seats_taken).toBe(1);
@@ -72,25 +65,25 @@ describe("self-enrollment", () => {
 
   it("answers with the stable codes", async () => {
     const learner = await signUp(app, db);
-    await problem(await enrollSelf(await publishedCourse({}, false), learner), 409, "COURSE_NOT_PUBLISHED");
-    await problem(await enrollSelf(await publishedCourse({ enrollmentClosesAt: "2020-01-01T00:00:00Z" }), learner), 409, "ENROLLMENT_CLOSED");
-    await problem(await enrollSelf(await publishedCourse({ enrollmentOpensAt: "2099-01-01T00:00:00Z" }), learner), 409, "ENROLLMENT_CLOSED");
-    await problem(await enrollSelf(await publishedCourse({ selfEnrollment: false }), learner), 409, "ENROLLMENT_CLOSED");
+    await expectProblem(await enrollSelf(await publishedCourse({}, false), learner), 409, "COURSE_NOT_PUBLISHED");
+    await expectProblem(await enrollSelf(await publishedCourse({ enrollmentClosesAt: "2020-01-01T00:00:00Z" }), learner), 409, "ENROLLMENT_CLOSED");
+    await expectProblem(await enrollSelf(await publishedCourse({ enrollmentOpensAt: "2099-01-01T00:00:00Z" }), learner), 409, "ENROLLMENT_CLOSED");
+    await expectProblem(await enrollSelf(await publishedCourse({ selfEnrollment: false }), learner), 409, "ENROLLMENT_CLOSED");
     const full = await publishedCourse({ capacity: 0, waitlistEnabled: false });
-    await problem(await enrollSelf(full, learner), 409, "COURSE_FULL");
+    await expectProblem(await enrollSelf(full, learner), 409, "COURSE_FULL");
     const open = await publishedCourse();
     expect((await enrollSelf(open, learner)).status).toBe(201);
-    const again = await problem(await enrollSelf(open, learner), 409, "ALREADY_ENROLLED");
+    const again = await expectProblem(await enrollSelf(open, learner), 409, "ALREADY_ENROLLED");
     expect(again.status).toBe(409);
-    await problem(await enrollSelf(crypto.randomUUID(), learner), 404, "COURSE_NOT_FOUND");
-    await problem(await call(app, "POST", `/v1/courses/${open}/enrollments`, { token: learner.accessToken, body: { userId: "nope" } }), 400, "VALIDATION_FAILED");
+    await expectProblem(await enrollSelf(crypto.randomUUID(), learner), 404, "COURSE_NOT_FOUND");
+    await expectProblem(await call(app, "POST", `/v1/courses/${open}/enrollments`, { token: learner.accessToken, body: { userId: "nope" } }), 400, "VALIDATION_FAILED");
   });
 
   it("refuses a course whose prerequisites are not completed, naming them", async () => {
     const basics = await publishedCourse({ title: "Basics" });
     const advanced = await publishedCourse({ title: "Advanced", prerequisiteCourseIds: [basics] });
     const learner = await signUp(app, db);
-    const refused = await problem(await enrollSelf(advanced, learner), 409, "PREREQUISITES_MISSING");
+    const refused = await expectProblem(await enrollSelf(advanced, learner), 409, "PREREQUISITES_MISSING");
     expect(refused.missing).toEqual([{ courseId: basics, title: "Basics" }]);
     expect(refused.detail).toContain("Basics");
     expect((await enrollSelf(basics, learner)).status).toBe(201);
@@ -142,13 +135,13 @@ describe("capacity and the waitlist", () => {
     const status = async (u: TestUser) => (await db.sql`select status from enrollments where course_id = ${courseId} and user_id = ${u.id} order by created_at desc limit 1`)[0]?.status;
     expect(await status(b)).toBe("offered");
     // c has no offer to accept.
-    await problem(await call(app, "POST", `/v1/courses/${courseId}/enrollments/offer/accept`, { token: c.accessToken }), 409, "NO_OPEN_OFFER");
+    await expectProblem(await call(app, "POST", `/v1/courses/${courseId}/enrollments/offer/accept`, { token: c.accessToken }), 409, "NO_OPEN_OFFER");
     // b declines: the offer moves to c.
     expect((await call(app, "POST", `/v1/courses/${courseId}/enrollments/offer/decline`, { token: b.accessToken })).status).toBe(200);
     expect(await status(c)).toBe("offered");
     // c lets it expire: the waitlist timer (fired through the host's admin API) offers it to d.
     await db.sql`update enrollments set offer_expires_at = now() - interval '1 minute' where course_id = ${courseId} and user_id = ${c.id}`;
-    await problem(await call(app, "POST", `/v1/courses/${courseId}/enrollments/offer/accept`, { token: c.accessToken }), 410, "OFFER_EXPIRED");
+    await expectProblem(await call(app, "POST", `/v1/courses/${courseId}/enrollments/offer/accept`, { token: c.accessToken }), 410, "OFFER_EXPIRED");
     const fired = await fetch(`${app.baseUrl}/admin/functions/waitlist-offers-expire`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
     expect(fired.status).toBe(202);
     for (let i = 0; i < 50 && (await status(d)) !== "offered"; i++) await new Promise((r) => setTimeout(r, 100));
@@ -178,12 +171,12 @@ describe("enrollment by staff and removal", () => {
   it("lets instructors enroll others (past the window) and remove them; learners cannot", async () => {
     const courseId = await publishedCourse({ enrollmentClosesAt: "2020-01-01T00:00:00Z" });
     const [learner, other] = await Promise.all([signUp(app, db), signUp(app, db)]);
-    await problem(await call(app, "POST", `/v1/courses/${courseId}/enrollments`, { token: other.accessToken, body: { userId: learner.id } }), 403, "FORBIDDEN");
+    await expectProblem(await call(app, "POST", `/v1/courses/${courseId}/enrollments`, { token: other.accessToken, body: { userId: learner.id } }), 403, "FORBIDDEN");
     const res = await call(app, "POST", `/v1/courses/${courseId}/enrollments`, { token: admin.accessToken, body: { userId: learner.id } });
     expect(await jsonOf(res)).toMatchObject({ status: "active", source: "staff", userId: learner.id });
-    await problem(await call(app, "DELETE", `/v1/courses/${courseId}/enrollments/${learner.id}`, { token: other.accessToken }), 403, "FORBIDDEN");
+    await expectProblem(await call(app, "DELETE", `/v1/courses/${courseId}/enrollments/${learner.id}`, { token: other.accessToken }), 403, "FORBIDDEN");
     expect((await call(app, "DELETE", `/v1/courses/${courseId}/enrollments/${learner.id}`, { token: admin.accessToken })).status).toBe(204);
-    await problem(await call(app, "DELETE", `/v1/courses/${courseId}/enrollments/${learner.id}`, { token: admin.accessToken }), 404, "ENROLLMENT_NOT_FOUND");
+    await expectProblem(await call(app, "DELETE", `/v1/courses/${courseId}/enrollments/${learner.id}`, { token: admin.accessToken }), 404, "ENROLLMENT_NOT_FOUND");
     const [row] = await db.sql`select status from enrollments where course_id = ${courseId} and user_id = ${learner.id}`;
     expect(row?.status).toBe("removed");
   });
@@ -200,11 +193,11 @@ describe("invitations", () => {
     const stored = await db.sql`select token_hash from invitations where course_id = ${courseId}`;
     expect(stored[0]?.token_hash).not.toBe(token);
     const stranger = await signUp(app, db);
-    await problem(await call(app, "POST", "/v1/invitations/accept", { token: stranger.accessToken, body: { token } }), 403, "INVITATION_EMAIL_MISMATCH");
+    await expectProblem(await call(app, "POST", "/v1/invitations/accept", { token: stranger.accessToken, body: { token } }), 403, "INVITATION_EMAIL_MISMATCH");
     const accepted = await call(app, "POST", "/v1/invitations/accept", { token: learner.accessToken, body: { token } });
     expect(await jsonOf(accepted)).toMatchObject({ status: "active", source: "invitation" });
-    await problem(await call(app, "POST", "/v1/invitations/accept", { token: learner.accessToken, body: { token } }), 409, "INVITATION_USED");
-    await problem(await call(app, "POST", "/v1/invitations/accept", { token: learner.accessToken, body: { token: "x".repeat(32) } }), 404, "INVITATION_NOT_FOUND");
+    await expectProblem(await call(app, "POST", "/v1/invitations/accept", { token: learner.accessToken, body: { token } }), 409, "INVITATION_USED");
+    await expectProblem(await call(app, "POST", "/v1/invitations/accept", { token: learner.accessToken, body: { token: "x".repeat(32) } }), 404, "INVITATION_NOT_FOUND");
   });
 
   it("refuses an expired invitation with INVITATION_EXPIRED", async () => {
@@ -213,6 +206,6 @@ describe("invitations", () => {
     await call(app, "POST", `/v1/courses/${courseId}/invitations`, { token: admin.accessToken, body: { email: learner.email, expiresInHours: 1 } });
     const [event] = await db.sql<{ data: { token: string } }[]>`select data from outbox where course_id = ${courseId} and type = 'enrollment.invited'`;
     await db.sql`update invitations set expires_at = now() - interval '1 second' where course_id = ${courseId}`;
-    await problem(await call(app, "POST", "/v1/invitations/accept", { token: learner.accessToken, body: { token: event?.data.token } }), 410, "INVITATION_EXPIRED");
+    await expectProblem(await call(app, "POST", "/v1/invitations/accept", { token: learner.accessToken, body: { token: event?.data.token } }), 410, "INVITATION_EXPIRED");
   });
 });

@@ -128,17 +128,33 @@ describe("telemetry to Application Insights", () => {
   });
 
   it("exports the outbox gauges the alerts use", async () => {
-    const metric = (name: string) =>
-      received.flatMap((e) => (e.data?.baseType === "MetricData" ? (e.data.baseData?.metrics ?? []) : [])).find((m) => m.name === name);
-    const backlog = await waitFor("ringlet.outbox.backlog", async () => metric("ringlet.outbox.backlog"), { timeoutMs: 15_000 });
-    const age = await waitFor("ringlet.outbox.oldest_age_seconds", async () => metric("ringlet.outbox.oldest_age_seconds"), { timeoutMs: 15_000 });
-    expect(backlog.value).toBeGreaterThanOrEqual(0);
-    expect(age.value).toBeGreaterThanOrEqual(0);
-    // The same figures as a structured log line, for log-based alerts: written at info whenever the sweep had
-    // work (an event committed without its post-commit publish, as after a crash), at debug when idle.
+    // The latest exported value of a gauge: each export carries the last value the sweep recorded.
+    const latest = (name: string) =>
+      received
+        .flatMap((e) => (e.data?.baseType === "MetricData" ? (e.data.baseData?.metrics ?? []) : []))
+        .filter((m) => m.name === name)
+        .at(-1)?.value;
+    const gauges = () => `backlog ${String(latest("ringlet.outbox.backlog"))}, oldest age ${String(latest("ringlet.outbox.oldest_age_seconds"))}`;
+
+    // An event committed an hour ago that the relay cannot claim: the test holds its aggregate's advisory lock,
+    // the one the relay takes per aggregate, so the sweep skips it and it stays the only unpublished event.
     const id = randomUUID();
-    await db.sql`insert into outbox (id, type, aggregate_type, aggregate_id, occurred_at, data)
-      values (${id}, 'course.archived', 'course', ${id}, now(), ${JSON.stringify({ courseId: id, archivedAt: new Date().toISOString() })}::jsonb)`;
-    await waitFor("the sweep's log line", async () => (/"msg":"outbox swept".*"published":1,"backlog":\d+,"oldestAgeSeconds":\d+/.test(app.output()) ? true : undefined), { timeoutMs: 15_000 });
+    await db.sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtextextended(${`course:${id}`}, 7))`;
+      await db.sql`insert into outbox (id, type, aggregate_type, aggregate_id, occurred_at, created_at, data)
+        values (${id}, 'course.archived', 'course', ${id}, now(), now() - interval '1 hour', ${JSON.stringify({ courseId: id, archivedAt: new Date().toISOString() })}::jsonb)`;
+      await waitFor("gauges showing the held event", async () => {
+        const age = latest("ringlet.outbox.oldest_age_seconds");
+        return latest("ringlet.outbox.backlog") === 1 && age !== undefined && age >= 3600 && age < 3700 ? true : undefined;
+      }, { timeoutMs: 15_000, diagnostics: gauges });
+    });
+
+    // Released, the sweep publishes it and says so in a structured log line, for log-based alerts (info whenever
+    // the sweep had work, debug when idle); the gauges fall back to nothing waiting.
+    await waitFor("the sweep's log line", async () => (/"msg":"outbox swept".*"published":1,"backlog":0,"oldestAgeSeconds":0/.test(app.output()) ? true : undefined), { timeoutMs: 15_000 });
+    await waitFor("gauges back at zero", async () => (latest("ringlet.outbox.backlog") === 0 && latest("ringlet.outbox.oldest_age_seconds") === 0 ? true : undefined), {
+      timeoutMs: 15_000,
+      diagnostics: gauges,
+    });
   });
 });

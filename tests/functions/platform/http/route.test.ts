@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOf, repoRoot, type RunningApp, startApp } from "../../../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../../../support/database.js";
+import { errorPaths, expectProblem } from "../../../support/problems.js";
 
 let db: TestDatabase;
 let app: RunningApp;
@@ -23,15 +24,6 @@ afterAll(async () => {
 const post = (path: string, body: string, headers: Record<string, string> = {}) =>
   fetch(`${app.baseUrl}/api${path}`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
 
-async function expectProblem(res: Response, status: number, code: string) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
-  const problem = await jsonOf(res);
-  expect(problem).toMatchObject({ status, code, type: expect.stringMatching(/^urn:ringlet:problem:/), title: expect.any(String) });
-  expect(problem.requestId).toBe(res.headers.get("x-request-id"));
-  return problem;
-}
-
 const countCreated = async (action = "thing.created") =>
   Number((await db.sql`select count(*)::int as n from audit_log where action = ${action}`)[0]?.n);
 
@@ -46,7 +38,7 @@ describe("request validation", () => {
       400,
       "VALIDATION_FAILED",
     );
-    const paths = (problem.errors as { path: string }[]).map((e) => e.path).sort();
+    const paths = errorPaths(problem).sort();
     expect(paths).toEqual(["body.name", "body.size", "body.tags.1"]);
   });
 
