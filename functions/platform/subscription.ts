@@ -71,7 +71,8 @@ function parseEvent(body: unknown): CatalogEvent {
   const raw = typeof body === "string" || Buffer.isBuffer(body) ? safeJson(String(body)) : body;
   const envelope = eventEnvelopeSchema.safeParse(raw);
   if (!envelope.success) throw new PoisonMessage(`not an event envelope: ${envelope.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  const schema = eventCatalog[envelope.data.type as EventType];
+  // Own keys only: a type such as "constructor" would otherwise find Object's and fail as a bug, not as poison.
+  const schema = Object.hasOwn(eventCatalog, envelope.data.type) ? eventCatalog[envelope.data.type as EventType] : undefined;
   if (!schema) throw new PoisonMessage(`unknown event type ${envelope.data.type}`);
   const data = schema.safeParse(envelope.data.data);
   if (!data.success) throw new PoisonMessage(`invalid ${envelope.data.type} data: ${data.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);

@@ -126,6 +126,13 @@ describe("subscription batches", () => {
     for (const id of ids) expect(received.filter((r) => r === id)).toHaveLength(1);
   });
 
+  it("dead-letters an envelope whose type names an inherited property (not a catalog entry) as poison", async () => {
+    const inherited = lessonCompleted();
+    await send([{ ...inherited.message, body: { ...(inherited.message.body as object), type: "constructor" } }]);
+    const dead = await until("the message in the dead letters", async () => (await deadLetters()).find((d) => d.messageId === inherited.id));
+    expect(dead).toMatchObject({ deadLetterReason: "PoisonMessage", appReason: expect.stringMatching(/unknown event type constructor/) });
+  });
+
   it("retries a batch whose one event fails, without a second effect for the events that were handled", async () => {
     const events = Array.from({ length: 6 }, lessonCompleted);
     const failing = events[2]?.id as string;
