@@ -5,7 +5,7 @@ import { adminOnly } from "../platform/http/access.js";
 import { route } from "../platform/http/route.js";
 import type { Platform } from "../platform/platform.js";
 
-// The subscriptions of DESIGN.md; each has its dead-letter subqueue.
+// The subscriptions of docs/architecture.md; each has its dead-letter subqueue.
 export const subscriptions = ["emails", "webhooks", "progress", "certificates", "grading", "activity"] as const;
 
 const deadLetterSchema = z

@@ -18,7 +18,7 @@ import {
 
 /**
  * Every registered HTTP route × every kind of caller, checked against the access policy the route
- * declares (DESIGN.md: "Every route states which roles may call it; tests cover every route × role").
+ * declares (the design: "Every route states which roles may call it; tests cover every route × role").
  * The routes come from the runtime's own registrations, so a new route is covered (or fails) by itself.
  */
 
@@ -246,7 +246,7 @@ describe("authorization matrix", () => {
     expect(cells.length).toBe(routes.length * personas.length);
   });
 
-  it("derives the expected answers from course-staff, owner and anyOf policies as DESIGN.md states them", () => {
+  it("derives the expected answers from course-staff, owner and anyOf policies as the design states them", () => {
     const ctx: MatrixContext = { params: fixtures, courseId, ownerId: users.learner.id };
     const expectations = (policy: Parameters<typeof expectedFor>[0]) => Object.fromEntries(personas.map((p) => [p.name, expectedFor(policy, p, ctx)]));
     expect(expectations({ kind: "courseStaff", roles: ["instructor"], course: "param:courseId" })).toEqual({
