@@ -21,7 +21,7 @@ route({
   body: z.object({ statements: z.array(statementSchema).min(1).max(100) }),
   responses: { 202: { description: "Stored", body: z.object({ accepted: z.number().int(), duplicates: z.number().int() }) } },
   handler: async ({ body }, ctx) => {
-    const learnerId = ctx.principal.userId as string;
+    const learnerId = ctx.caller.userId;
     const storedAt = ctx.now().toISOString();
     const statements: StoredStatement[] = body.statements.map((st) => ({ ...st, learnerId, source: "client", storedAt }));
     const analytics = ctx.platform.analytics;
@@ -59,7 +59,7 @@ route({
       }
     }
     const page = await ctx.platform.activity
-      .timeline(ctx.principal.userId as string, { limit: query.limit, ...(continuation ? { continuation } : {}) })
+      .timeline(ctx.caller.userId, { limit: query.limit, ...(continuation ? { continuation } : {}) })
       .catch((err: unknown) => {
         if (continuation) throw new ProblemError("INVALID_CURSOR", { detail: "Not a cursor this list issued." });
         throw err;

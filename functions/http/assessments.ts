@@ -9,7 +9,6 @@ import { MAX_ANSWER_FILE_BYTES, requestAnswerUpload } from "../../domain/assessm
 import { regradeInstanceId } from "../grading/regrade.js";
 import { assessmentKinds, assessments, attempts } from "../../domain/db/schema/index.js";
 import { itemSchema, keySchema } from "../../domain/grading/items.js";
-import { courseRoleOf } from "../../domain/identity/caller.js";
 import { anyOf, courseMember, courseStaff, type Locator, owner } from "../platform/http/access.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { type RouteContext, route } from "../platform/http/route.js";
@@ -177,7 +176,7 @@ route({
   handler: async ({ params }, ctx) => {
     const a = await findAssessment(ctx.db, params.assessmentId);
     if (!a) throw new ProblemError("ASSESSMENT_NOT_FOUND");
-    const staff = ctx.principal.isAdmin || (await courseRoleOf(ctx.db, ctx.principal.userId as string, a.courseId)) !== null;
+    const staff = ctx.caller.isAdmin || (await ctx.caller.roleIn(a.courseId)) !== null;
     return { status: 200, body: assessmentBody(a, staff ? await currentKeys(ctx.db, a) : undefined), headers: { "cache-control": "private, no-cache" } };
   },
 });
@@ -198,7 +197,7 @@ route({
     404: { description: "`ASSESSMENT_NOT_FOUND`" },
   },
   handler: async ({ params }, ctx) => {
-    const attempt = unwrap(await ctx.transaction((tx) => startAttempt(ctx.domain(tx), params.assessmentId, ctx.principal.userId as string)));
+    const attempt = unwrap(await ctx.transaction((tx) => startAttempt(ctx.domain(tx), params.assessmentId, ctx.caller.userId)));
     if (attempt.deadlineAt) {
       const deadlineAt = attempt.deadlineAt.toISOString();
       // The attempt's own durable timer; the attempt-deadlines timer trigger is the safety net behind it.

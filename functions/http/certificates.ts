@@ -22,7 +22,7 @@ route({
   },
   handler: async ({ query, request }, ctx) => {
     const before = decodeCursor(query.cursor, 1)?.[0];
-    const page = paginate(await myCertificates(ctx.db, ctx.principal.userId as string, { limit: query.limit, ...(typeof before === "string" ? { beforeId: before } : {}) }), query.limit, (c) => [c.id]);
+    const page = paginate(await myCertificates(ctx.db, ctx.caller.userId, { limit: query.limit, ...(typeof before === "string" ? { beforeId: before } : {}) }), query.limit, (c) => [c.id]);
     const items = await Promise.all(
       page.items.map(async (c) => {
         const link = await ctx.platform.files.downloadUrl(c.blobName, 15 * 60, `certificate-${c.code}.pdf`);

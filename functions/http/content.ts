@@ -17,11 +17,10 @@ import {
 } from "../../domain/catalog/content.js";
 import { confirmLessonUpload, DOWNLOAD_URL_TTL_SECONDS, lessonFileTypes, MAX_LESSON_FILE_BYTES, requestLessonUpload } from "../../domain/catalog/lesson-files.js";
 import { lessonKinds } from "../../domain/db/schema/index.js";
-import { courseRoleOf } from "../../domain/identity/caller.js";
 import { courseMember, courseStaff, type Locator } from "../platform/http/access.js";
 import { assertIfMatch, etagOf, notModified } from "../platform/http/etag.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
-import { type RouteContext, route } from "../platform/http/route.js";
+import { type CallerRouteContext, type RouteContext, route } from "../platform/http/route.js";
 import { type LessonBody, lessonBody, lessonSchema, moduleBody, moduleSchema } from "./schemas/lesson.js";
 import { toDate } from "./schemas/dates.js";
 
@@ -37,13 +36,13 @@ const lessonCourse: Locator = {
 
 const isoDate = z.iso.datetime();
 
-async function viewerIsStaff(ctx: RouteContext, courseId: string): Promise<boolean> {
-  return ctx.principal.isAdmin || (await courseRoleOf(ctx.db, ctx.principal.userId as string, courseId)) !== null;
+async function viewerIsStaff(ctx: CallerRouteContext, courseId: string): Promise<boolean> {
+  return ctx.caller.isAdmin || (await ctx.caller.roleIn(courseId)) !== null;
 }
 
 /** Lessons as the caller may see them: staff see everything, learners see locks, completions and their files. */
-async function present(ctx: RouteContext, courseId: string, list: LessonRow[], staff: boolean): Promise<LessonBody[]> {
-  const userId = ctx.principal.userId as string;
+async function present(ctx: CallerRouteContext, courseId: string, list: LessonRow[], staff: boolean): Promise<LessonBody[]> {
+  const userId = ctx.caller.userId;
   const done = staff ? new Set<string>() : await completedLessonIds(ctx.db, courseId, userId);
   const now = ctx.now();
   return Promise.all(
@@ -335,7 +334,7 @@ route({
   params: lessonParams,
   responses: { 200: { description: "Completed", body: z.object({ lessonId: z.uuid(), completedAt: isoDate }) }, 403: { description: "`LESSON_LOCKED`" }, 404: { description: "`LESSON_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
-    const done = unwrap(await ctx.transaction((tx) => completeLesson(ctx.domain(tx), params.lessonId, ctx.principal.userId as string)));
+    const done = unwrap(await ctx.transaction((tx) => completeLesson(ctx.domain(tx), params.lessonId, ctx.caller.userId)));
     return { status: 200, body: { lessonId: params.lessonId, completedAt: done.completedAt.toISOString() } };
   },
 });

@@ -78,7 +78,7 @@ route({
   handler: async ({ body }, ctx) => {
     const course = unwrap(
       await ctx.transaction((tx) =>
-        createCourse(ctx.domain(tx), ctx.principal.userId as string, {
+        createCourse(ctx.domain(tx), ctx.caller.userId, {
           ...body,
           enrollmentOpensAt: toDate(body.enrollmentOpensAt) ?? null,
           enrollmentClosesAt: toDate(body.enrollmentClosesAt) ?? null,

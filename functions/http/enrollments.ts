@@ -4,7 +4,6 @@ import { enroll } from "../../domain/enrollment/enroll.js";
 import { acceptInvitation, inviteToCourse } from "../../domain/enrollment/invitations.js";
 import { acceptOffer, declineOffer, leaveCourse } from "../../domain/enrollment/leave.js";
 import { listCourseEnrollments, listMyEnrollments } from "../../domain/enrollment/list-enrollments.js";
-import { courseRoleOf } from "../../domain/identity/caller.js";
 import { anyOf, authenticated, courseStaff, owner } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
@@ -32,12 +31,12 @@ route({
     404: { description: "`COURSE_NOT_FOUND`, `USER_NOT_FOUND`" },
   },
   handler: async ({ params, body }, ctx) => {
-    const caller = ctx.principal;
-    const userId = body?.userId ?? (caller.userId as string);
+    const { caller } = ctx;
+    const userId = body?.userId ?? caller.userId;
     const forSomeoneElse = userId !== caller.userId;
     // Enrolling someone else is for the course's instructors and admins. (Staff enrolling themselves are
     // recognised by enroll, in the read it makes anyway.)
-    if (forSomeoneElse && !caller.isAdmin && (await courseRoleOf(ctx.db, caller.userId as string, params.courseId)) !== "instructor") {
+    if (forSomeoneElse && !caller.isAdmin && (await caller.roleIn(params.courseId)) !== "instructor") {
       throw new ProblemError("FORBIDDEN", { detail: "Only the course's instructors and admins enroll other users." });
     }
     const source = forSomeoneElse || caller.isAdmin ? "staff" : "self";
@@ -93,7 +92,7 @@ route({
   params: z.object({ courseId: z.uuid(), userId: z.uuid() }),
   responses: { 204: { description: "Ended" }, 404: { description: "`ENROLLMENT_NOT_FOUND`, `COURSE_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
-    const by = params.userId === ctx.principal.userId ? "learner" : "staff";
+    const by = params.userId === ctx.caller.userId ? "learner" : "staff";
     unwrap(await ctx.transaction((tx) => leaveCourse(ctx.domain(tx), { ...params, by })));
     return { status: 204 };
   },
@@ -113,7 +112,7 @@ for (const [action, operation] of [
     params: courseParams,
     responses: { 200: { description: "Your enrollment", body: enrollmentSchema }, 409: { description: "`NO_OPEN_OFFER`" }, 410: { description: "`OFFER_EXPIRED`" }, 404: { description: "`COURSE_NOT_FOUND`" } },
     handler: async ({ params }, ctx) => {
-      const enrollment = unwrap(await ctx.transaction((tx) => operation(ctx.domain(tx), params.courseId, ctx.principal.userId as string)));
+      const enrollment = unwrap(await ctx.transaction((tx) => operation(ctx.domain(tx), params.courseId, ctx.caller.userId)));
       return { status: 200, body: enrollmentBody(enrollment) };
     },
   });
@@ -130,7 +129,7 @@ route({
   responses: { 200: { description: "A page of enrollments", body: pageOf(enrollmentSchema.extend({ courseTitle: z.string() })) } },
   handler: async ({ query, request }, ctx) => {
     const before = decodeCursor(query.cursor, 1)?.[0];
-    const rows = await listMyEnrollments(ctx.db, { userId: ctx.principal.userId as string, limit: query.limit, ...(typeof before === "string" ? { beforeId: before } : {}) });
+    const rows = await listMyEnrollments(ctx.db, { userId: ctx.caller.userId, limit: query.limit, ...(typeof before === "string" ? { beforeId: before } : {}) });
     const page = paginate(rows, query.limit, (r) => [r.id]);
     return {
       status: 200,
@@ -173,7 +172,7 @@ route({
     410: { description: "`INVITATION_EXPIRED`" },
   },
   handler: async ({ body }, ctx) => {
-    const userId = ctx.principal.userId as string;
+    const userId = ctx.caller.userId;
     const enrollment = unwrap(
       await ctx.transaction(async (tx) => {
         const me = await tx.query.users.findFirst({ columns: { email: true }, where: (u, { eq }) => eq(u.id, userId) });

@@ -47,7 +47,7 @@ route({
   handler: async ({ params, body }, ctx) => {
     const result = unwrap(await ctx.transaction((tx) => submitManualScores(ctx.domain(tx), params.submissionId, body.scores)));
     ctx.afterCommit(async () => {
-      await df.getClient(ctx.invocation).raiseEvent(gradingInstanceId(params.submissionId), MANUAL_GRADE_EVENT, { by: ctx.principal.userId });
+      await df.getClient(ctx.invocation).raiseEvent(gradingInstanceId(params.submissionId), MANUAL_GRADE_EVENT, { by: ctx.caller.userId });
     });
     return { status: 200, body: result };
   },
@@ -109,7 +109,7 @@ route({
     404: { description: "`GRADE_NOT_FOUND`" },
   },
   handler: async ({ params }, ctx) => {
-    const g = unwrap(await gradeSeenBy(ctx.db, params.gradeId, { userId: ctx.principal.userId as string, isAdmin: ctx.principal.isAdmin }));
+    const g = unwrap(await gradeSeenBy(ctx.db, params.gradeId, { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin }));
     return {
       status: 200,
       body: {

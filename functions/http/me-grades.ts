@@ -50,7 +50,7 @@ route({
   },
   handler: async ({ query, request }, ctx) => {
     const after = decodeCursor(query.cursor, 1)?.[0];
-    const rows = await learnerGrades(ctx.db, ctx.principal.userId as string, {
+    const rows = await learnerGrades(ctx.db, ctx.caller.userId, {
       limit: query.limit,
       ...(query.courseId ? { courseId: query.courseId } : {}),
       ...(typeof after === "string" ? { afterCourseId: after } : {}),
@@ -100,7 +100,7 @@ route({
   },
   handler: async ({ query, request }, ctx) => {
     const before = decodeCursor(query.cursor, 1)?.[0];
-    const rows = await learnerSubmissions(ctx.db, ctx.principal.userId as string, {
+    const rows = await learnerSubmissions(ctx.db, ctx.caller.userId, {
       limit: query.limit,
       ...(query.courseId ? { courseId: query.courseId } : {}),
       ...(query.assessmentId ? { assessmentId: query.assessmentId } : {}),

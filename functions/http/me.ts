@@ -19,7 +19,7 @@ route({
   conditional: "read",
   responses: { 200: { description: "You", body: userSchema }, 404: { description: "`USER_NOT_FOUND`" } },
   handler: async ({ request }, ctx) => {
-    const me = unwrap(await getUser(ctx.db, ctx.principal.userId as string));
+    const me = unwrap(await getUser(ctx.db, ctx.caller.userId));
     const etag = userEtag(me);
     if (notModified(request, etag)) return { status: 304, headers: { etag } };
     return { status: 200, body: userBody(me), headers: { etag, "cache-control": "private, no-cache" } };
@@ -40,7 +40,7 @@ route({
   }),
   responses: { 200: { description: "Updated", body: userSchema }, 404: { description: "`USER_NOT_FOUND`" } },
   handler: async ({ body, request }, ctx) => {
-    const userId = ctx.principal.userId as string;
+    const userId = ctx.caller.userId;
     const updated = await ctx.transaction(async (tx) => {
       assertIfMatch(request, userEtag(unwrap(await getUser(tx, userId))));
       return unwrap(await updateProfile(ctx.domain(tx), userId, body));
@@ -59,12 +59,12 @@ route({
   body: z.object({ currentPassword: z.string().min(1).max(MAX_PASSWORD_LENGTH), newPassword: passwordSchema }),
   responses: { 204: { description: "Changed" }, 403: { description: "`CURRENT_PASSWORD_INCORRECT`" }, 404: { description: "`USER_NOT_FOUND`" } },
   handler: async ({ body }, ctx) => {
-    const p = ctx.principal;
+    const p = ctx.caller;
     unwrap(
       await ctx.transaction((tx) =>
         changePassword(
           ctx.domain(tx),
-          { userId: p.userId as string, currentPassword: body.currentPassword, newPassword: body.newPassword, ...(p.sessionId ? { keepFamilyId: p.sessionId } : {}) },
+          { userId: p.userId, currentPassword: body.currentPassword, newPassword: body.newPassword, ...(p.sessionId ? { keepFamilyId: p.sessionId } : {}) },
           ctx.platform.kdf,
         ),
       ),

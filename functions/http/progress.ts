@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { courseRoleOf } from "../../domain/identity/caller.js";
 import { computeProgress, roster, updateProgress } from "../../domain/progress/course-progress.js";
 import { courseMember, courseStaff } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
@@ -36,7 +35,7 @@ route({
     404: { description: "`COURSE_NOT_FOUND`" },
   },
   handler: async ({ params, query, request }, ctx) => {
-    const staff = ctx.principal.isAdmin || (await courseRoleOf(ctx.db, ctx.principal.userId as string, params.courseId)) !== null;
+    const staff = ctx.caller.isAdmin || (await ctx.caller.roleIn(params.courseId)) !== null;
     if (staff) {
       const after = decodeCursor(query.cursor, 1)?.[0];
       const page = paginate(await roster(ctx.db, params.courseId, { limit: query.limit, ...(typeof after === "string" ? { afterUserId: after } : {}) }), query.limit, (r) => [r.userId]);
@@ -46,7 +45,7 @@ route({
         headers: nextLink(request.url, page.nextCursor),
       };
     }
-    const view = await computeProgress(ctx.db, params.courseId, ctx.principal.userId as string, ctx.now());
+    const view = await computeProgress(ctx.db, params.courseId, ctx.caller.userId, ctx.now());
     if (!view) throw new ProblemError("COURSE_NOT_FOUND");
     return { status: 200, body: { ...view, completedAt: view.completedAt?.toISOString() ?? null }, headers: { "cache-control": "private, no-cache" } };
   },

@@ -25,14 +25,24 @@ export type AccessPolicy =
   | { kind: "owner"; owner: Locator }
   | { kind: "anyOf"; policies: readonly AccessPolicy[] };
 
+/**
+ * The policies no anonymous caller passes, as a type: a route declaring one gets a handler context whose caller
+ * is not null. `requiresCaller` says the same at run time, and is what the route helper enforces.
+ */
+export type CallerPolicy = Exclude<AccessPolicy, { kind: "public" } | { kind: "anyOf" }> | { kind: "anyOf"; policies: readonly CallerPolicy[] };
+
 export const publicAccess: AccessPolicy = { kind: "public" };
-export const authenticated: AccessPolicy = { kind: "authenticated" };
-export const adminOnly: AccessPolicy = { kind: "admin" };
-export const courseStaff = (roles: readonly CourseRole[], course: Locator = { param: "courseId" }): AccessPolicy => ({ kind: "courseStaff", roles, course });
-export const instructorAnywhere: AccessPolicy = { kind: "instructorAnywhere" };
-export const courseMember = (course: Locator = { param: "courseId" }): AccessPolicy => ({ kind: "courseMember", course });
-export const owner = (locator: Locator = { param: "userId" }): AccessPolicy => ({ kind: "owner", owner: locator });
-export const anyOf = (...policies: AccessPolicy[]): AccessPolicy => ({ kind: "anyOf", policies });
+export const authenticated: CallerPolicy = { kind: "authenticated" };
+export const adminOnly: CallerPolicy = { kind: "admin" };
+export const courseStaff = (roles: readonly CourseRole[], course: Locator = { param: "courseId" }): CallerPolicy => ({ kind: "courseStaff", roles, course });
+export const instructorAnywhere: CallerPolicy = { kind: "instructorAnywhere" };
+export const courseMember = (course: Locator = { param: "courseId" }): CallerPolicy => ({ kind: "courseMember", course });
+export const owner = (locator: Locator = { param: "userId" }): CallerPolicy => ({ kind: "owner", owner: locator });
+export function anyOf(...policies: CallerPolicy[]): CallerPolicy;
+export function anyOf(...policies: AccessPolicy[]): AccessPolicy;
+export function anyOf(...policies: AccessPolicy[]): AccessPolicy {
+  return { kind: "anyOf", policies };
+}
 
 /** The caller as the route sees it. */
 export interface Principal {
@@ -69,8 +79,18 @@ async function adminDecision(locator: Locator, courseId: string, db: Executor): 
   return "param" in locator && !(await courseExists(db, courseId)) ? "not-found" : "allow";
 }
 
-/** Decides a policy for a caller and the route's parsed params. A resource that cannot be located is not found. */
-export async function decide(policy: AccessPolicy, caller: Principal, params: Record<string, unknown>, db: Executor): Promise<AccessDecision> {
+/**
+ * Decides a policy for a caller and the route's parsed params. A resource that cannot be located is not found.
+ * `roleIn` answers the caller's role in a course; the route helper passes the request's memoised one, so the
+ * handler reuses the read.
+ */
+export async function decide(
+  policy: AccessPolicy,
+  caller: Principal,
+  params: Record<string, unknown>,
+  db: Executor,
+  roleIn = (courseId: string): Promise<CourseRole | null> => (caller.userId ? courseRoleOf(db, caller.userId, courseId) : Promise.resolve(null)),
+): Promise<AccessDecision> {
   switch (policy.kind) {
     case "public":
       return "allow";
@@ -83,7 +103,7 @@ export async function decide(policy: AccessPolicy, caller: Principal, params: Re
       const courseId = await locate(policy.course, params, db);
       if (!courseId) return "not-found";
       if (caller.isAdmin) return adminDecision(policy.course, courseId, db);
-      const role = await courseRoleOf(db, caller.userId, courseId);
+      const role = await roleIn(courseId);
       return role && policy.roles.includes(role) ? "allow" : "deny";
     }
     case "instructorAnywhere":
@@ -94,7 +114,7 @@ export async function decide(policy: AccessPolicy, caller: Principal, params: Re
       const courseId = await locate(policy.course, params, db);
       if (!courseId) return "not-found";
       if (caller.isAdmin) return adminDecision(policy.course, courseId, db);
-      return (await courseRoleOf(db, caller.userId, courseId)) || (await isActiveLearner(db, caller.userId, courseId)) ? "allow" : "deny";
+      return (await roleIn(courseId)) || (await isActiveLearner(db, caller.userId, courseId)) ? "allow" : "deny";
     }
     case "owner": {
       if (!caller.userId) return "deny";
@@ -105,7 +125,7 @@ export async function decide(policy: AccessPolicy, caller: Principal, params: Re
     case "anyOf": {
       let sawNotFound = false;
       for (const p of policy.policies) {
-        const d = await decide(p, caller, params, db);
+        const d = await decide(p, caller, params, db, roleIn);
         if (d === "allow") return "allow";
         sawNotFound ||= d === "not-found";
       }

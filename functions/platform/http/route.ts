@@ -4,7 +4,9 @@ import type { Executor, Transaction } from "../../../domain/db/client.js";
 import { type Platform, platform } from "../platform.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import { authenticate } from "../auth/authenticate.js";
-import { anonymous, decide, type Principal, requiresCaller } from "./access.js";
+import type { CourseRole } from "../../../domain/db/schema/index.js";
+import { courseRoleOf } from "../../../domain/identity/caller.js";
+import { type AccessPolicy, anonymous, type CallerPolicy, decide, type Principal, requiresCaller } from "./access.js";
 import { parseJsonBody, readBody } from "./body.js";
 import { unstorableInput } from "./storable-input.js";
 import { classifyDependencyError as classifyDatabaseError } from "./dependency-errors.js";
@@ -22,8 +24,20 @@ export interface RouteInput<P, Q, B> {
   request: HttpRequest;
 }
 
+/** The signed-in caller of a request. */
+export interface Caller {
+  userId: string;
+  isAdmin: boolean;
+  /** The session (refresh-token family) of a local access token. */
+  sessionId: string | null;
+  /** The caller's role in a course, read once per course per request (the access check's read included). */
+  roleIn(courseId: string): Promise<CourseRole | null>;
+}
+
 export interface RouteContext extends RequestMeta {
   principal: Principal;
+  /** The signed-in caller; null for an anonymous call, which only a public route lets through. */
+  caller: Caller | null;
   platform: Platform;
   /** The pool, or the request's transaction on idempotent routes so the stored response commits with the change. */
   db: Executor;
@@ -42,17 +56,30 @@ export interface RouteContext extends RequestMeta {
   invocation: InvocationContext;
 }
 
+/** The context of a route whose access policy needs a caller: the caller is there. */
+export interface CallerRouteContext extends RouteContext {
+  caller: Caller;
+}
+
+/** Not distributed over a union: a policy that might be public (`AccessPolicy`) gets the nullable caller. */
+export type RouteContextFor<A extends AccessPolicy> = [A] extends [CallerPolicy] ? CallerRouteContext : RouteContext;
+
 /** A JSON answer (`body` serialised), or a raw Functions response for HTML, files and redirects. */
 export type RouteResult = { status: number; body?: unknown; headers?: Record<string, string | undefined> } | { raw: HttpResponseInit };
 
-export interface RouteSpec<P extends z.ZodObject | undefined, Q extends z.ZodObject | undefined, B extends z.ZodType | undefined>
-  extends Omit<RouteDeclaration, "params" | "query" | "body"> {
+export interface RouteSpec<
+  P extends z.ZodObject | undefined,
+  Q extends z.ZodObject | undefined,
+  B extends z.ZodType | undefined,
+  A extends AccessPolicy = AccessPolicy,
+> extends Omit<RouteDeclaration, "params" | "query" | "body" | "access"> {
+  access: A;
   /** Extra input bindings for the handler (read through `ctx.invocation`). */
   extraInputs?: FunctionInput[];
   params?: P;
   query?: Q;
   body?: B;
-  handler(input: RouteInput<P, Q, B>, ctx: RouteContext): Promise<RouteResult>;
+  handler(input: RouteInput<P, Q, B>, ctx: RouteContextFor<A>): Promise<RouteResult>;
 }
 
 /**
@@ -63,7 +90,8 @@ export function route<
   P extends z.ZodObject | undefined = undefined,
   Q extends z.ZodObject | undefined = undefined,
   B extends z.ZodType | undefined = undefined,
->(spec: RouteSpec<P, Q, B>): void {
+  A extends AccessPolicy = AccessPolicy,
+>(spec: RouteSpec<P, Q, B, A>): void {
   const { handler, extraInputs, ...declaration } = spec;
   recordRoute(declaration);
   const bodySchema = spec.unknownFields === "strip" ? spec.body : strictBody(spec.body);
@@ -98,8 +126,22 @@ export function route<
         if (!principal.userId && requiresCaller(spec.access)) {
           throw new ProblemError("UNAUTHENTICATED", { detail: "Sign in and send the access token as Authorization: Bearer <token>.", headers: { "www-authenticate": "Bearer" } });
         }
+        // One read per course per request: the access check's, reused by the handler.
+        const roles = new Map<string, Promise<CourseRole | null>>();
+        const roleIn = (db: Executor, userId: string, courseId: string): Promise<CourseRole | null> => {
+          let role = roles.get(courseId);
+          if (!role) {
+            role = courseRoleOf(db, userId, courseId);
+            roles.set(courseId, role);
+          }
+          return role;
+        };
+        const callerOn = (db: Executor): Caller | null => {
+          const { userId } = principal;
+          return userId ? { userId, isAdmin: principal.isAdmin, sessionId: principal.sessionId, roleIn: (courseId) => roleIn(db, userId, courseId) } : null;
+        };
         const params = parsePart(spec.params, request.params, "params");
-        const decision = await decide(spec.access, principal, (params ?? {}) as Record<string, unknown>, p.database.db);
+        const decision = await decide(spec.access, principal, (params ?? {}) as Record<string, unknown>, p.database.db, callerOn(p.database.db)?.roleIn);
         if (decision === "not-found") throw new ProblemError("NOT_FOUND");
         if (decision === "deny") throw new ProblemError("FORBIDDEN");
         const query = parsePart(spec.query, queryObject(request.query), "query");
@@ -110,17 +152,20 @@ export function route<
           body = parsePart(bodySchema, parseJsonBody(request, raw), "body");
         }
         const input = { params, query, body, request } as RouteInput<P, Q, B>;
-        const routeContext = (tx: Transaction | undefined): RouteContext => ({
-          ...meta,
-          principal,
-          platform: p,
-          db: tx ?? p.database.db,
-          transaction: (fn) => (tx ? fn(tx) : p.database.db.transaction(fn)),
-          afterCommit: (fn) => afterCommit.push(fn),
-          now: p.clock,
-          domain: (db) => domainFor(db ?? tx ?? p.database.db, principal),
-          invocation: context,
-        });
+        // Typed for the handler by its policy; sound because requiresCaller answered 401 above when it needs a caller.
+        const routeContext = (tx: Transaction | undefined) =>
+          ({
+            ...meta,
+            principal,
+            caller: callerOn(tx ?? p.database.db),
+            platform: p,
+            db: tx ?? p.database.db,
+            transaction: (fn) => (tx ? fn(tx) : p.database.db.transaction(fn)),
+            afterCommit: (fn) => afterCommit.push(fn),
+            now: p.clock,
+            domain: (db) => domainFor(db ?? tx ?? p.database.db, principal),
+            invocation: context,
+          }) satisfies RouteContext as RouteContextFor<A>;
 
         const key = spec.idempotent ? idempotencyKeyOf(request.headers.get("idempotency-key")) : undefined;
         if (key === undefined) {
