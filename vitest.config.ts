@@ -1,4 +1,14 @@
+import { rmSync } from "node:fs";
+import { resolve } from "node:path";
 import { defineConfig } from "vitest/config";
+
+// Coverage is on in CI and with COVERAGE=1; off by default locally, where it only costs time.
+const coverage = Boolean(process.env.CI || process.env.COVERAGE);
+// The runtime child processes the tests start (dist/local/cli.js hosting dist/functions) run outside
+// vitest: they inherit NODE_V8_COVERAGE from the test workers and write raw V8 coverage here, which
+// tests/support/coverage-report.ts maps back to the TypeScript through the source maps and merges.
+const childCoverageDir = resolve("coverage/v8-children");
+if (coverage) rmSync(childCoverageDir, { recursive: true, force: true });
 
 export default defineConfig({
   test: {
@@ -12,5 +22,17 @@ export default defineConfig({
     hookTimeout: 90_000,
     // CI also writes a JSON report so .ci/run can print a plain "N passed, N failed" line.
     reporters: process.env.CI ? ["default", ["json", { outputFile: ".test-results.json" }]] : ["default"],
+    env: coverage ? { NODE_V8_COVERAGE: childCoverageDir } : {},
+    coverage: {
+      enabled: coverage,
+      provider: "v8",
+      include: ["domain/**/*.ts", "functions/**/*.ts", "local/**/*.ts"],
+      exclude: ["domain/db/migrations/**"],
+      // Only the test processes' share; the summary, the report and the floor come from the merge.
+      reporter: [["json", { file: "coverage-final.json" }]],
+      reportsDirectory: "coverage/vitest",
+      // A failing run still leaves a report to look at (CI uploads it either way).
+      reportOnFailure: true,
+    },
   },
 });
