@@ -19,9 +19,11 @@ const childrenDir = join(coverageDir, "v8-children");
 const distUrl = pathToFileURL(join(repoRoot, "dist")).href + "/";
 const measured = ["domain", "functions", "local"];
 
-// Lines, in percent: what the whole suite reached when this gate came in (98.05 and 94.69, issue 14
-// asks for at least 80), rounded down. Raise them as tests are added.
-const floors: Record<string, number> = { domain: 98, functions: 94 };
+// Lines, in percent: the whole suite reached 98.05 and 94.69 when this gate came in (issue 14 asks for at
+// least 80). The floors sit two points lower: lines that run only when a race goes one way (a concurrent
+// delivery, a retried conflict) come and go between runs, and a floor they can cross is a flaky build.
+// Raise them as tests are added.
+const floors: Record<string, number> = { domain: 96, functions: 92 };
 
 interface ProcessCov {
   result: Profiler.ScriptCoverage[];
