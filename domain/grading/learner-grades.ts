@@ -69,6 +69,7 @@ export async function learnerGrades(db: Executor, userId: string, q: { limit: nu
       .where(and(eq(gradeExcusals.userId, userId), inArray(assessments.courseId, courseIds))),
   ]);
   const excused = new Set(excusals.map((e) => e.assessmentId));
+  const titleOf = new Map(titles.map((t) => [t.id, t.title]));
   return courseIds.map((courseId) => {
     const mine: LearnerGrade[] = current
       .filter((c) => c.grade.courseId === courseId)
@@ -90,7 +91,7 @@ export async function learnerGrades(db: Executor, userId: string, q: { limit: nu
       .map((a) => ({ assessmentId: a.id, category: a.category, percent: percentOf.get(a.id) ?? null, excused: excused.has(a.id) }));
     return {
       courseId,
-      courseTitle: titles.find((t) => t.id === courseId)?.title ?? "",
+      courseTitle: titleOf.get(courseId) ?? "",
       courseGrade: courseGrade(
         results,
         categories.filter((c) => c.courseId === courseId),

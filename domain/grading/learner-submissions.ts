@@ -53,8 +53,9 @@ export async function learnerSubmissions(
         .where(inArray(grades.submissionId, shown))
         .orderBy(grades.submissionId, desc(grades.version))
     : [];
+  const gradeOf = new Map(newest.map((n) => [n.submissionId, n]));
   return rows.map(({ attempt: t, assessment }) => {
-    const g = newest.find((n) => n.submissionId === t.id);
+    const g = gradeOf.get(t.id);
     return {
       id: t.id,
       courseId: t.courseId,

@@ -108,7 +108,8 @@ export function cosmosActivityStore(container: () => Promise<Container>): Activi
       // says only "Bulk request errored with: …". One create each fails with the SDK's typed error, which the
       // caller can tell apart (503 for an unreachable endpoint), and stores what can be stored (a retried
       // bulk's survivors count as duplicates).
-      for (const p of batch) void createOne(c, p);
+      // Awaited, so the next group still waits for this one (createOne settles each statement, never throws).
+      await Promise.all(batch.map((p) => createOne(c, p)));
       return;
     }
     const again: PendingCreate[] = [];

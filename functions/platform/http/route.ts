@@ -9,7 +9,7 @@ import { courseRoleOf } from "../../../domain/identity/caller.js";
 import { type AccessPolicy, anonymous, type CallerPolicy, decide, type Principal, requiresCaller } from "./access.js";
 import { parseJsonBody, readBody } from "./body.js";
 import { unstorableInput } from "./storable-input.js";
-import { classifyDependencyError as classifyDatabaseError } from "./dependency-errors.js";
+import { classifyDependencyError } from "./dependency-errors.js";
 import { claimIdempotencyKey, completeIdempotencyKey, idempotencyKeyOf, replay, requestHash, type StoredResponse } from "./idempotency.js";
 import { fieldErrors, ProblemError, problemResponse } from "./problem.js";
 import { type RequestMeta, requestMeta } from "./request-context.js";
@@ -141,7 +141,9 @@ export function route<
           return userId ? { userId, isAdmin: principal.isAdmin, sessionId: principal.sessionId, roleIn: (courseId) => roleIn(db, userId, courseId) } : null;
         };
         const params = parsePart(spec.params, request.params, "params");
-        const decision = await decide(spec.access, principal, (params ?? {}) as Record<string, unknown>, p.database.db, callerOn(p.database.db)?.roleIn);
+        const { userId } = principal;
+        const roleOnPool = userId ? (courseId: string) => roleIn(p.database.db, userId, courseId) : undefined;
+        const decision = await decide(spec.access, principal, (params ?? {}) as Record<string, unknown>, p.database.db, roleOnPool);
         if (decision === "not-found") throw new ProblemError("NOT_FOUND");
         if (decision === "deny") throw new ProblemError("FORBIDDEN");
         const query = parsePart(spec.query, queryObject(request.query), "query");
@@ -226,10 +228,10 @@ class ServerFaultResponse extends Error {
 function errorResponse(err: unknown, meta: RequestMeta): HttpResponseInit {
   if (err instanceof ServerFaultResponse) return err.response;
   if (err instanceof ProblemError) return problemResponse(err.code, { ...err.options, requestId: meta.requestId });
-  const fault = classifyDatabaseError(err);
+  const fault = classifyDependencyError(err);
   if (fault?.kind === "unavailable") {
-    // A busy or unreachable database is a moment to wait out, not a bug.
-    meta.log.warn("database unavailable", { err });
+    // A busy or unreachable backing service is a moment to wait out, not a bug.
+    meta.log.warn("dependency unavailable", { dependency: fault.dependency, err });
     return problemResponse("SERVICE_UNAVAILABLE", { requestId: meta.requestId, detail: fault.detail, headers: { "retry-after": "1" } });
   }
   if (fault?.kind === "caller") {
