@@ -115,7 +115,7 @@ function sampleSessions(sql: postgres.Sql) {
   const loop = (async () => {
     while (running) {
       const rows = await sql<{ what: string }[]>`
-        select state || ' / ' || coalesce(wait_event_type || ':' || wait_event, '-') || ' / ' || left(regexp_replace(query, '\s+', ' ', 'g'), 70) as what
+        select state || ' / ' || coalesce(wait_event_type || ':' || wait_event, '-') || ' / ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 70) as what
         from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`;
       for (const r of rows) seen.set(r.what, (seen.get(r.what) ?? 0) + 1);
       await new Promise((r) => setTimeout(r, 20));

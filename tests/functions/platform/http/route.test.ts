@@ -250,6 +250,27 @@ describe("Idempotency-Key", () => {
     expect(keys[0]?.n).toBe(0);
   });
 
+  it("commits the write only with its stored answer: a failed answer rolls the write back", async () => {
+    // The answer is stored by a statement pipelined with the COMMIT: if it fails, the COMMIT must not keep the work.
+    await db.sql.unsafe(`
+      create or replace function refuse_marked_answer() returns trigger language plpgsql as $$
+      begin
+        if new.response_body like '%answer-refused%' then raise exception 'answer refused'; end if;
+        return new;
+      end $$;
+      create trigger refuse_marked_answer before update on idempotency_keys for each row execute function refuse_marked_answer();`);
+    try {
+      const before = await countCreated();
+      const body = JSON.stringify({ name: "answer-refused", size: 4 });
+      await expectProblem(await post("/v1/things", body, { "idempotency-key": "key-answer-refused" }), 500, "INTERNAL_ERROR");
+      expect(await countCreated()).toBe(before);
+      const keys = await db.sql`select count(*)::int as n from idempotency_keys where key = 'key-answer-refused'`;
+      expect(keys[0]?.n).toBe(0);
+    } finally {
+      await db.sql.unsafe("drop trigger refuse_marked_answer on idempotency_keys; drop function refuse_marked_answer()");
+    }
+  });
+
   it("treats requests without a key as independent", async () => {
     const before = await countCreated();
     const body = JSON.stringify({ name: "nokey", size: 3 });
