@@ -10,6 +10,7 @@
 // its floor. Verdicts are printed last; with BENCH_RESULTS_FILE set, the figures are written there as JSON.
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
+import { cpus } from "node:os";
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
@@ -174,6 +175,8 @@ try {
   const cpuAfter = cpuSeconds();
   if (sampling) printSamples(await sampling.stop());
   const ms = run.outcomes.map((o) => o.ms).sort((a, b) => a - b);
+  const cpuSpent = (["runtime", "postgres", "bench"] as const).reduce((a, k) => a + cpuAfter[k] - cpuBefore[k], 0);
+  const ceiling = Math.round((cpus().length * run.outcomes.length) / Math.max(cpuSpent, 1e-3));
   const statuses = new Map<string, number>();
   for (const o of run.outcomes) statuses.set(String(o.status), (statuses.get(String(o.status)) ?? 0) + 1);
   const answered = run.outcomes.flatMap((o) => (o.enrollment ? [o.enrollment] : []));
@@ -260,6 +263,8 @@ try {
     { measure: "enrollment: latency p99", value: percentile(ms, 99), unit: "ms" },
     { measure: "enrollment: correctness checks failed", value: checks.filter((c) => !c[3]).length, unit: "checks", target: "= 0" },
     { measure: "enrollment: runtime CPU per request", value: (1000 * (cpuAfter.runtime - cpuBefore.runtime)) / Math.max(1, run.outcomes.length), unit: "ms" },
+    // Were nothing else running, the machine could not serve more than its cores over the CPU one request costs.
+    { measure: `enrollment: CPU ceiling on ${cpus().length} cores (cores / CPU per request of runtime, PostgreSQL and bench)`, value: ceiling, unit: "req/s" },
     ...reads.map((r, i) => ({
       measure: `${r.label} (anonymous)`,
       value: r.rps,

@@ -11,7 +11,8 @@ import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
 import { freePort } from "../local/services/ports.js";
 import { ServiceBusClient } from "@azure/service-bus";
-import { benchEnvironment, percentile, printTable, recordResults } from "./environment.js";
+import { cpus } from "node:os";
+import { benchEnvironment, percentile, printTable, processCpuMs, recordResults } from "./environment.js";
 
 const eventsWanted = Number(process.env.BENCH_EVENTS ?? 10_000);
 const rowsPerTx = Number(process.env.BENCH_TX_ROWS ?? 100);
@@ -99,6 +100,10 @@ try {
   // when its transaction's COMMIT returned (bench clock, the receiver's clock).
   const courseId = uuidv7();
   const committedAt = new Map<string, number>();
+  // CPU of the runtime (relay, broker, every subscription, the Cosmos endpoint) and of PostgreSQL, from the first
+  // commit until every subscription had every event: what the burst costs, whatever the machine was doing.
+  const runtimePid = bench.pidOf(runtime);
+  const cpuAtStart = { runtime: processCpuMs(runtimePid), postgres: processCpuMs(bench.postgresPid, true), bench: process.cpuUsage() };
   const commitStart = performance.now();
   for (let i = 0; i < eventsWanted; i += rowsPerTx) {
     const now = new Date();
@@ -176,6 +181,15 @@ try {
     if ([...keptUp.values()].every((k) => k.rows >= eventsWanted) || Date.now() > keepUpDeadline) break;
     await sleep(200);
   }
+  const cpuAtEnd = { runtime: processCpuMs(runtimePid), postgres: processCpuMs(bench.postgresPid, true), bench: process.cpuUsage(cpuAtStart.bench) };
+  const perEvent = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? NaN : (b - a) / eventsWanted);
+  const cpuPerEvent = {
+    runtime: perEvent(cpuAtStart.runtime, cpuAtEnd.runtime),
+    postgres: perEvent(cpuAtStart.postgres, cpuAtEnd.postgres),
+    bench: (cpuAtEnd.bench.user + cpuAtEnd.bench.system) / 1000 / eventsWanted,
+  };
+  // If nothing but this burst ran, the machine could not go faster than its cores divided by the CPU an event costs.
+  const cpuCeiling = (cpus().length * 1000) / (cpuPerEvent.runtime + cpuPerEvent.postgres + cpuPerEvent.bench);
   // Dead letters on every subscription of the topic, peeked through the SDK.
   const deadLetters = new Map<string, number>();
   const bus = new ServiceBusClient(busConnection);
@@ -242,6 +256,8 @@ try {
       ["duplicates seen by the receiver", String(duplicates)],
       ["requests / bad signatures at the receiver", `${requests} / ${badSignatures}`],
       ["outbox backlog at the end", `${status?.backlog} (published ${status?.published})`],
+      ["CPU per event (runtime / postgres / bench)", `${cpuPerEvent.runtime.toFixed(2)} / ${cpuPerEvent.postgres.toFixed(2)} / ${cpuPerEvent.bench.toFixed(2)} ms`],
+      [`CPU ceiling on ${cpus().length} cores (cores / CPU per event)`, `${cpuCeiling.toFixed(0)} events/s`],
     ],
   );
   const span = publishSpan?.first && publishSpan.last ? publishSpan.last.getTime() - publishSpan.first.getTime() : NaN;
@@ -275,6 +291,9 @@ try {
     { measure: "events delivered", value: arrivals.size, unit: "events", target: `= ${eventsWanted}` },
     { measure: "latency commit → delivery p99", value: Math.round(percentile(latencies, 99)), unit: "ms", target: "< 15000" },
     ...perSubscription,
+    { measure: "runtime CPU per event (relay, broker, all subscriptions)", value: Number(cpuPerEvent.runtime.toFixed(2)), unit: "ms" },
+    { measure: "PostgreSQL CPU per event", value: Number(cpuPerEvent.postgres.toFixed(2)), unit: "ms" },
+    { measure: `CPU ceiling on ${cpus().length} cores (cores / CPU per event of all processes)`, value: Math.round(cpuCeiling), unit: "events/s" },
     { measure: "lock-lost settles logged", value: lockLost, unit: "lines", target: "= 0" },
     { measure: "dead letters (all subscriptions)", value: deadLettered, unit: "messages", target: "= 0" },
     { measure: "duplicates seen by the receiver", value: duplicates, unit: "requests", target: "= 0" },

@@ -1,6 +1,6 @@
 // bench/http: requests/s and p50/p99 latency of /api/health and a one-query route through the local
 // runtime, beside a bare Node HTTP server doing the same work, measured in the same run.
-// Usage: npm run bench:http   (BENCH_SECONDS, BENCH_CONNECTIONS to change the load)
+// Usage: npm run bench:http   (BENCH_SECONDS, BENCH_CONNECTIONS to change the load; BENCH_RUNTIME_NODE_ARGS, see below)
 //
 // Measures only what it names: nothing else runs in the app during a measurement (the outbox has no
 // unpublished row, so no relay pass or subscription works in the background), and each route gets only the
@@ -14,6 +14,8 @@ import { type BenchFigure, benchEnvironment, printTable, recordResults } from ".
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+// Extra node flags for the runtime only, e.g. BENCH_RUNTIME_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+const runtimeNodeArgs = (process.env.BENCH_RUNTIME_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
 interface Routes {
   path: string;
@@ -72,7 +74,7 @@ try {
   // The outbox route counts the unpublished backlog; a row already published keeps the table non-empty
   // without giving the relay (and every subscription) something to work on while we measure.
   await sql`insert into outbox (id, type, aggregate_type, aggregate_id, occurred_at, data, published_at) values (gen_random_uuid(), 'bench.event', 'bench', '1', now(), '{}', now())`;
-  const runtime = await bench.serve(["dist/local/cli.js", "start"], "/api/health");
+  const runtime = await bench.serve([...runtimeNodeArgs, "dist/local/cli.js", "start"], "/api/health");
   const bare = await bench.serve(["--import", "tsx", "bench/bare-server.ts"], "/api/health");
   const runtimePid = childPid("dist/local/cli.js");
   const barePid = childPid("bench/bare-server.ts");
