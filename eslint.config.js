@@ -2,9 +2,11 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 const azurePackages = { group: ["@azure/*", "durable-functions"], message: "domain/ never imports Azure packages (docs/architecture.md, dependency rule)." };
+// The local runtime is a development tool the app is run by, never a library it uses.
+const localRuntime = { group: ["@ringlet/local-runtime", "@ringlet/local-runtime/*", "**/packages/**"], message: "The app never imports the local runtime (packages/local-runtime): the runtime loads the app." };
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".local-data/**", "coverage/**", "domain/db/migrations/**"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/.local-data/**", "coverage/**", "domain/db/migrations/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -27,18 +29,39 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [azurePackages, { group: ["**/functions/**", "**/local/**"], message: "domain/ never imports functions/ or local/." }] },
+        { patterns: [azurePackages, { group: ["**/functions/**"], message: "domain/ never imports functions/." }, localRuntime] },
       ],
       "no-restricted-properties": ["error", { object: "process", property: "env", message: "domain/ receives settings; it never reads process.env." }],
     },
   },
   {
-    // local/ hosts any function app through package.json "main"; it knows nothing of Ringlet.
-    files: ["local/**/*.ts"],
+    files: ["functions/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [localRuntime] }] },
+  },
+  {
+    // The app's tests and benchmarks use the runtime's services by its package name (its exports map).
+    files: ["tests/**/*.ts", "bench/**/*.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["**/functions/**", "**/domain/**"], message: "local/ loads the app through package.json \"main\", never by import." }] },
+        { patterns: [{ group: ["**/packages/**"], message: "Import a workspace package by its name (@ringlet/local-runtime/...), not by a path into it." }] },
+      ],
+    },
+  },
+  {
+    // The local runtime hosts any function app through its package.json "main"; it knows nothing of Ringlet.
+    files: ["packages/local-runtime/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/functions/**", "**/domain/**", "**/tests/**", "**/bench/**"],
+              message: "The local runtime loads the app through package.json \"main\", never by import.",
+            },
+          ],
+        },
       ],
     },
   },

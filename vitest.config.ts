@@ -4,16 +4,24 @@ import { defineConfig } from "vitest/config";
 
 // Coverage is on in CI and with COVERAGE=1; off by default locally, where it only costs time.
 const coverage = Boolean(process.env.CI || process.env.COVERAGE);
-// The runtime child processes the tests start (dist/local/cli.js hosting dist/functions) run outside
-// vitest: they inherit NODE_V8_COVERAGE from the test workers and write raw V8 coverage here, which
-// tests/support/coverage-report.ts maps back to the TypeScript through the source maps and merges.
+// The runtime child processes the tests start (packages/local-runtime/dist/cli.js hosting dist/functions or
+// a fixture app) run outside vitest: they inherit NODE_V8_COVERAGE from the test workers and write raw V8
+// coverage here, which tests/support/coverage-report.ts maps back to the TypeScript through the source maps.
 const childCoverageDir = resolve("coverage/v8-children");
 if (coverage) rmSync(childCoverageDir, { recursive: true, force: true });
+const childEnv = coverage ? { NODE_V8_COVERAGE: childCoverageDir } : {};
 
 export default defineConfig({
+  // Test files import workspace packages as their TypeScript sources (the condition their package.json
+  // exports them under, as in tsconfig.json; the rest are vitest's defaults for Node). The global setup runs
+  // in vitest's own environment, which takes the packages' build: `npm test` builds before vitest runs.
+  ssr: { resolve: { conditions: ["@ringlet/source", "node", "development|production"] } },
   test: {
-    include: ["tests/**/*.test.ts"],
-    globalSetup: ["tests/support/global-setup.ts"],
+    // The app's tests, and the local runtime's own (its package's vitest.config.ts) in the same run.
+    projects: [
+      { extends: true, test: { name: "ringlet", include: ["tests/**/*.test.ts"], globalSetup: ["tests/support/global-setup.ts"] } },
+      { extends: "./packages/local-runtime/vitest.config.ts", root: "packages/local-runtime", test: { name: "local-runtime", env: childEnv } },
+    ],
     // Each file gets its own database and, where it needs one, its own runtime process.
     pool: "forks",
     fileParallelism: true,
@@ -22,11 +30,11 @@ export default defineConfig({
     hookTimeout: 90_000,
     // CI also writes a JSON report so .ci/run can print a plain "N passed, N failed" line.
     reporters: process.env.CI ? ["default", ["json", { outputFile: ".test-results.json" }]] : ["default"],
-    env: coverage ? { NODE_V8_COVERAGE: childCoverageDir } : {},
+    env: childEnv,
     coverage: {
       enabled: coverage,
       provider: "v8",
-      include: ["domain/**/*.ts", "functions/**/*.ts", "local/**/*.ts"],
+      include: ["domain/**/*.ts", "functions/**/*.ts", "packages/local-runtime/src/**/*.ts"],
       exclude: ["domain/db/migrations/**"],
       // Only the test processes' share; the summary, the report and the floor come from the merge.
       reporter: [["json", { file: "coverage-final.json" }]],

@@ -10,7 +10,7 @@ import { Agent } from "node:https";
 import { CosmosClient } from "@azure/cosmos";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
-import { benchEnvironment, type BenchFigure, mintAccessToken, percentile, printTable, processCpuMs, recordResults, root } from "./environment.js";
+import { benchEnvironment, type BenchFigure, mintAccessToken, percentile, printTable, processCpuMs, recordResults, root, runtimeCli } from "./environment.js";
 
 const total = Number(process.env.BENCH_STATEMENTS ?? 2000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
@@ -52,7 +52,7 @@ const cosmos = {
 const bench = await benchEnvironment();
 try {
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  const base = await bench.serve([...profile, "dist/local/cli.js", "start"], "/api/health", { CosmosConnection: cosmos.connectionString });
+  const base = await bench.serve([...profile, runtimeCli, "start"], "/api/health", { CosmosConnection: cosmos.connectionString });
   const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
   const userId = uuidv7();
   await sql`insert into users (id, email, display_name) values (${userId}, ${`bench-${userId}@example.test`}, 'Bench')`;

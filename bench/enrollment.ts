@@ -14,7 +14,7 @@ import { cpus } from "node:os";
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
-import { benchApi, benchEnvironment, mintAccessToken, percentile, printTable, recordResults, sampleAuth } from "./environment.js";
+import { benchApi, benchEnvironment, mintAccessToken, percentile, printTable, recordResults, runtimeCli, sampleAuth } from "./environment.js";
 
 const learnersWanted = Number(process.env.BENCH_LEARNERS ?? 2000);
 const capacity = Number(process.env.BENCH_CAPACITY ?? 100);
@@ -103,7 +103,7 @@ function cpuSeconds(): { runtime: number; postgres: number; bench: number } {
   const postmaster = procs.find((p) => p.cmd.includes("bin/postgres") && p.cmd.includes(` -p ${port} `))?.pid;
   const sum = (keep: (p: (typeof procs)[number]) => boolean) => procs.filter(keep).reduce((a, p) => a + p.cpu, 0);
   return {
-    runtime: sum((p) => p.ppid === process.pid && p.cmd.includes("dist/local/cli.js")),
+    runtime: sum((p) => p.ppid === process.pid && p.cmd.includes(runtimeCli)),
     postgres: sum((p) => p.pid === postmaster || p.ppid === postmaster),
     bench: sum((p) => p.pid === process.pid),
   };
@@ -150,7 +150,7 @@ try {
   const sql = postgres(bench.databaseUrl, { max: 2, onnotice: () => {} });
   const serverEnv = { ...auth, DATABASE_POOL_MAX: poolMax };
   const disabled = eventConsumers ? {} : Object.fromEntries(consumerNames.map((n) => [`AzureWebJobs_${n}_Disabled`, "true"]));
-  const runtime = await bench.serve([...runtimeNodeArgs, "dist/local/cli.js", "start"], "/api/health", { ...serverEnv, ...disabled });
+  const runtime = await bench.serve([...runtimeNodeArgs, runtimeCli, "start"], "/api/health", { ...serverEnv, ...disabled });
   const bare = await bench.serve(["--import", "tsx", "bench/bare-server.ts"], "/api/health", serverEnv);
 
   // The course through the API, as an admin; a catalog of 200 published courses beside it, written directly.

@@ -3,16 +3,19 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { SignJWT } from "jose";
-import { startAzurite } from "../local/services/azurite.js";
-import { freePort } from "../local/services/ports.js";
-import { startEmbeddedPostgres } from "../local/services/postgres.js";
+import { startAzurite } from "@ringlet/local-runtime/azurite";
+import { freePort } from "@ringlet/local-runtime/ports";
+import { startEmbeddedPostgres } from "@ringlet/local-runtime/postgres";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** The local runtime's command line entry (what its `local-runtime` bin runs), built by `npm run build`. */
+export const runtimeCli = createRequire(import.meta.url).resolve("@ringlet/local-runtime/cli");
 
 export interface BenchEnvironment {
   databaseUrl: string;

@@ -9,10 +9,10 @@ import { createHmac, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
-import { freePort } from "../local/services/ports.js";
+import { freePort } from "@ringlet/local-runtime/ports";
 import { ServiceBusClient } from "@azure/service-bus";
 import { cpus } from "node:os";
-import { benchEnvironment, percentile, printTable, processCpuMs, recordResults } from "./environment.js";
+import { benchEnvironment, percentile, printTable, processCpuMs, recordResults, runtimeCli } from "./environment.js";
 
 const eventsWanted = Number(process.env.BENCH_EVENTS ?? 10_000);
 const rowsPerTx = Number(process.env.BENCH_TX_ROWS ?? 100);
@@ -68,7 +68,7 @@ try {
   // BENCH_PROFILE_DIR: the runtime writes a CPU profile there when it stops (node --cpu-prof).
   const profile = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const busConnection = `Endpoint=sb://127.0.0.1:${busPort};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`;
-  const runtime = await bench.serve([...profile, "dist/local/cli.js", "start"], "/api/health", {
+  const runtime = await bench.serve([...profile, runtimeCli, "start"], "/api/health", {
     ServiceBusConnection: busConnection,
     LOCAL_SERVICEBUS_DATA: "memory",
     LOCAL_SERVICEBUS_ENTITIES: "bicep/servicebus-entities.json",

@@ -18,10 +18,10 @@ import { v7 as uuidv7 } from "uuid";
 import { gradeSubmission } from "../domain/grading/grade-submission.js";
 import { openDatabase } from "../functions/platform/database.js";
 import { databaseSettingsSchema, parseEnv } from "../functions/platform/settings.js";
-import { freePort } from "../local/services/ports.js";
+import { freePort } from "@ringlet/local-runtime/ports";
 import type { Answer } from "../domain/grading/items.js";
 import { answersOf, mixedQuizItems, mixedQuizKeys, pureGrade } from "../tests/support/mixed-quiz.js";
-import { benchApi, benchEnvironment, mintAccessToken, percentile, printTable, recordResults, sampleAuth } from "./environment.js";
+import { benchApi, benchEnvironment, mintAccessToken, percentile, printTable, recordResults, runtimeCli, sampleAuth } from "./environment.js";
 
 const wanted = Number(process.env.BENCH_SUBMISSIONS ?? 1000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -94,7 +94,7 @@ try {
   const busPort = await freePort();
   const inspectPort = profileFile ? await freePort() : 0;
   if (profileFile) runtimeNodeArgs.push(`--inspect=127.0.0.1:${inspectPort}`);
-  const runtime = await bench.serve([...runtimeNodeArgs, "dist/local/cli.js", "start"], "/api/health", {
+  const runtime = await bench.serve([...runtimeNodeArgs, runtimeCli, "start"], "/api/health", {
     ...auth,
     DATABASE_POOL_MAX: poolMax,
     ServiceBusConnection: `Endpoint=sb://127.0.0.1:${busPort};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`,

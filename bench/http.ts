@@ -10,7 +10,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import autocannon from "autocannon";
 import postgres from "postgres";
-import { type BenchFigure, benchEnvironment, printTable, recordResults } from "./environment.js";
+import { type BenchFigure, benchEnvironment, printTable, recordResults, runtimeCli } from "./environment.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -74,9 +74,9 @@ try {
   // The outbox route counts the unpublished backlog; a row already published keeps the table non-empty
   // without giving the relay (and every subscription) something to work on while we measure.
   await sql`insert into outbox (id, type, aggregate_type, aggregate_id, occurred_at, data, published_at) values (gen_random_uuid(), 'bench.event', 'bench', '1', now(), '{}', now())`;
-  const runtime = await bench.serve([...runtimeNodeArgs, "dist/local/cli.js", "start"], "/api/health");
+  const runtime = await bench.serve([...runtimeNodeArgs, runtimeCli, "start"], "/api/health");
   const bare = await bench.serve(["--import", "tsx", "bench/bare-server.ts"], "/api/health");
-  const runtimePid = childPid("dist/local/cli.js");
+  const runtimePid = childPid(runtimeCli);
   const barePid = childPid("bench/bare-server.ts");
 
   // The outbox route is admin-only: sign in as an admin once and send the token with its requests.

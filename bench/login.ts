@@ -1,7 +1,7 @@
 // bench/login: sign-in latency at the configured KDF cost, beside the bare scrypt cost (the floor) measured
 // in the same run. Usage: npm run bench:login   (BENCH_LOGINS, BENCH_CONCURRENCY, AUTH_SCRYPT_LOG_N)
 import { hashPassword, verifyPassword } from "../domain/identity/password-hash.js";
-import { benchEnvironment, percentile, printTable, recordResults } from "./environment.js";
+import { benchEnvironment, percentile, printTable, recordResults, runtimeCli } from "./environment.js";
 
 const logins = Number(process.env.BENCH_LOGINS ?? 60);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 1);
@@ -24,7 +24,7 @@ async function timed(n: number, parallel: number, once: () => Promise<void>): Pr
 
 const bench = await benchEnvironment();
 try {
-  const base = await bench.serve(["dist/local/cli.js", "start"], "/api/health", { AUTH_SCRYPT_LOG_N: String(logN), AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS: "100000" });
+  const base = await bench.serve([runtimeCli, "start"], "/api/health", { AUTH_SCRYPT_LOG_N: String(logN), AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS: "100000" });
   const email = "bench-login@example.test";
   const password = "Bench-password-0123";
   const json = { "content-type": "application/json" };

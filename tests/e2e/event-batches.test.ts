@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ServiceBusClient, type ServiceBusMessage } from "@azure/service-bus";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../local/services/ports.js";
+import { freePort } from "@ringlet/local-runtime/ports";
 import { jsonOf, type RunningApp, startApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { call, signUp, type TestUser } from "../support/identity.js";

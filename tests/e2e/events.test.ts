@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ServiceBusClient } from "@azure/service-bus";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../local/services/ports.js";
+import { freePort } from "@ringlet/local-runtime/ports";
 import { jsonOf, type RunningApp, startApp } from "../support/app.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";

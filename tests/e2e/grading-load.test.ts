@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Answer } from "../../domain/grading/items.js";
-import { freePort } from "../../local/services/ports.js";
+import { freePort } from "@ringlet/local-runtime/ports";
 import { jsonOf, type RunningApp, startApp } from "../support/app.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inject } from "vitest";
-import { freePort } from "../../local/services/ports.js";
+import { freePort } from "@ringlet/local-runtime/ports";
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -25,8 +26,13 @@ export interface StartOptions {
   nodeArgs?: string[];
 }
 
+/** The local runtime's command line entry (what its `local-runtime` bin runs); `npm run build` makes it. */
+function runtimeCli(): string {
+  return createRequire(import.meta.url).resolve("@ringlet/local-runtime/cli");
+}
+
 /**
- * Starts the local runtime (`dist/local/cli.js start`) as its own process on a free port, against the
+ * Starts the local runtime (`local-runtime start`) as its own process on a free port, against the
  * shared test PostgreSQL and Azurite, and waits until /api/health answers.
  */
 export async function startApp(options: StartOptions): Promise<RunningApp> {
@@ -49,7 +55,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     AUTH_SCRYPT_LOG_N: "12",
     ...options.env,
   };
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(repoRoot, "dist", "local", "cli.js"), "start"], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), runtimeCli(), "start"], {
     cwd: options.appRoot ?? repoRoot,
     env: { ...process.env, ...settings },
     stdio: ["ignore", "pipe", "pipe"],

@@ -5,8 +5,8 @@ import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 import { runMigrations } from "../../functions/platform/migrations.js";
 import { databaseSettingsSchema, parseEnv } from "../../functions/platform/settings.js";
-import { startAzurite } from "../../local/services/azurite.js";
-import { startEmbeddedPostgres } from "../../local/services/postgres.js";
+import { startAzurite } from "@ringlet/local-runtime/azurite";
+import { startEmbeddedPostgres } from "@ringlet/local-runtime/postgres";
 
 export const TEMPLATE_DATABASE = "ringlet_template";
 

@@ -20,7 +20,7 @@ interface FunctionMetadata {
 export async function registeredHttpFunctions(app: RunningApp): Promise<RegisteredHttpFunction[]> {
   const res = await fetch(`${app.baseUrl}/admin/functions`);
   if (res.status !== 200) {
-    throw new Error(`GET /admin/functions answered ${res.status}: the local runtime must list its functions (local/admin-functions.ts); rebuild with tsc -p tsconfig.build.json`);
+    throw new Error(`GET /admin/functions answered ${res.status}: the local runtime must list its functions (@ringlet/local-runtime, src/admin-functions.ts); rebuild with npm run build`);
   }
   const list = (await res.json()) as FunctionMetadata[];
   const out: RegisteredHttpFunction[] = [];

@@ -7,11 +7,11 @@ import { createHttpsServer } from "@vercel/cosmosdb-server";
 import { openDatabase } from "../../functions/platform/database.js";
 import { runMigrations } from "../../functions/platform/migrations.js";
 import { databaseSettingsSchema, parseEnv } from "../../functions/platform/settings.js";
-import { startAzurite } from "../../local/services/azurite.js";
-import { cosmosConnectionString } from "../../local/services/cosmos.js";
-import { freePort } from "../../local/services/ports.js";
-import { startEmbeddedPostgres } from "../../local/services/postgres.js";
-import { emulatorConnectionString, startServiceBusBroker } from "../../local/servicebus/broker.js";
+import { startAzurite } from "@ringlet/local-runtime/azurite";
+import { cosmosConnectionString } from "@ringlet/local-runtime/cosmos";
+import { freePort } from "@ringlet/local-runtime/ports";
+import { startEmbeddedPostgres } from "@ringlet/local-runtime/postgres";
+import { emulatorConnectionString, startServiceBusBroker } from "@ringlet/local-runtime/service-bus";
 import { repoRoot } from "./app.js";
 import type { TestDatabase } from "./database.js";
 
@@ -98,7 +98,7 @@ export async function ownBroker(dir: string, topic = "lms-events"): Promise<Rest
 }
 
 /**
- * The local Cosmos DB endpoint (the server `local/services/cosmos.ts` runs) that can be stopped and started
+ * The local Cosmos DB endpoint (the server `@ringlet/local-runtime/cosmos` runs) that can be stopped and started
  * again on the same address with its data, as a real account's would be. That server builds a fresh, empty
  * account whenever it starts listening; once the first one exists, that hook is dropped, so listening again
  * serves the same account.

@@ -285,7 +285,7 @@ async function createIsolatedAdmins() {
 
 describe("when the database cannot be reached", () => {
   it("refuses to refresh (fails closed with 503) rather than issue a token", async () => {
-    const { freePort } = await import("../../../local/services/ports.js");
+    const { freePort } = await import("@ringlet/local-runtime/ports");
     const dead = await startApp({ env: { DATABASE_URL: `postgres://postgres:password@127.0.0.1:${await freePort()}/nowhere` } });
     try {
       const res = await call(dead, "POST", "/v1/auth/refresh", { body: { refreshToken: "any-token-at-all" } });

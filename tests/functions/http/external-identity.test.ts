@@ -237,7 +237,7 @@ describe("when the external issuer cannot be reached", () => {
   let offlineIssuer: string;
 
   beforeAll(async () => {
-    const { freePort } = await import("../../../local/services/ports.js");
+    const { freePort } = await import("@ringlet/local-runtime/ports");
     offlineIssuer = `http://127.0.0.1:${await freePort()}/`;
     offline = await startApp({
       env: { DATABASE_URL: db.url, AUTH_OIDC_ISSUER: offlineIssuer, AUTH_OIDC_JWKS_URL: `${offlineIssuer}jwks`, AUTH_OIDC_AUDIENCE: AUDIENCE },

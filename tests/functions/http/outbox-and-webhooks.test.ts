@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../local/services/ports.js";
+import { freePort } from "@ringlet/local-runtime/ports";
 import { isPrivateAddress } from "../../../functions/platform/webhook-sender.js";
 import { jsonOf, type RunningApp, startApp } from "../../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";

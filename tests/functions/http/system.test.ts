@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOf, type RunningApp, startApp } from "../../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
 import { call, signUp } from "../../support/identity.js";
-import { freePort } from "../../../local/services/ports.js";
+import { freePort } from "@ringlet/local-runtime/ports";
 
 let db: TestDatabase;
 let app: RunningApp;

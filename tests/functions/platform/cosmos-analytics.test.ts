@@ -4,7 +4,7 @@ import type { AnalyticsStore } from "../../../domain/analytics/store.js";
 import { cosmosContainer, openCosmos } from "../../../functions/platform/cosmos-activity.js";
 import { cosmosAnalyticsStore } from "../../../functions/platform/cosmos-analytics.js";
 import { parseSettings, type Settings } from "../../../functions/platform/settings.js";
-import { startCosmosEndpoint, type CosmosEndpoint } from "../../../local/services/cosmos.js";
+import { startCosmosEndpoint, type CosmosEndpoint } from "@ringlet/local-runtime/cosmos";
 
 let endpoint: CosmosEndpoint;
 let store: AnalyticsStore;

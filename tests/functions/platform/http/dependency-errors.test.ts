@@ -6,10 +6,10 @@ import { openDatabase } from "../../../../functions/platform/database.js";
 import { classifyDependencyError } from "../../../../functions/platform/http/dependency-errors.js";
 import { openServiceBus } from "../../../../functions/platform/service-bus.js";
 import { databaseSettingsSchema, parseEnv, type Settings } from "../../../../functions/platform/settings.js";
-import { devAccountKey, devAccountName } from "../../../../local/services/azurite.js";
-import { cosmosConnectionString, startCosmosEndpoint, type CosmosEndpoint } from "../../../../local/services/cosmos.js";
-import { freePort } from "../../../../local/services/ports.js";
-import { emulatorConnectionString, startServiceBusBroker, type ServiceBusBrokerHandle } from "../../../../local/servicebus/broker.js";
+import { devAccountKey, devAccountName } from "@ringlet/local-runtime/azurite";
+import { cosmosConnectionString, startCosmosEndpoint, type CosmosEndpoint } from "@ringlet/local-runtime/cosmos";
+import { freePort } from "@ringlet/local-runtime/ports";
+import { emulatorConnectionString, startServiceBusBroker, type ServiceBusBrokerHandle } from "@ringlet/local-runtime/service-bus";
 import { createTestDatabase, type TestDatabase } from "../../../support/database.js";
 
 // Real errors from the real clients, against real services and against ports where nothing listens.

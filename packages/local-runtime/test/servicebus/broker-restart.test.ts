@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RetryMode, ServiceBusClient } from '@azure/service-bus';
 import { afterAll, expect, it } from 'vitest';
-import { startServiceBusBroker, type ServiceBusBrokerHandle } from '../../../local/servicebus/broker.js';
-import { clientRetryOptions } from '../../../local/servicebus/trigger.js';
-import { freePort } from '../../../local/services/ports.js';
+import { startServiceBusBroker, type ServiceBusBrokerHandle } from '../../src/servicebus/broker.js';
+import { clientRetryOptions } from '../../src/servicebus/trigger.js';
+import { freePort } from '../../src/services/ports.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'broker-restart-'));
 const entities = { queues: [{ name: 'work' }] };

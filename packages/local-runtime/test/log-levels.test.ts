@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogLevelFilter, logLevelRank } from '../../local/log-levels.js';
+import { LogLevelFilter, logLevelRank } from '../src/log-levels.js';
 import { copyFixture, startRuntime, waitUntil, type RunningRuntime } from './runtime-harness.js';
 
 describe('host.json logging.logLevel rules', () => {

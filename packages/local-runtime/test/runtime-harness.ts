@@ -1,33 +1,46 @@
-// Starts the built local runtime (dist/local/cli.js) as a child process against a copy of a fixture app.
-// Assumes `npx tsc -p tsconfig.build.json` ran before vitest (npm test does).
+// Starts the built local runtime (dist/cli.js) as a child process against a copy of a fixture app.
+// Assumes the package was built before vitest (`npm run build`; `npm test` does).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { freePort } from '../../local/services/ports.js';
-import { repoRoot } from '../support/app.js';
+import { freePort } from '../src/services/ports.js';
 
-export { freePort, repoRoot };
+export { freePort };
 
-export const cliPath = path.join(repoRoot, 'dist/local/cli.js');
-export const fixtureApp = path.join(repoRoot, 'tests/fixtures/local-app');
+const packageRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const cliPath = path.join(packageRoot, 'dist/cli.js');
+const fixtures = path.join(packageRoot, 'test/fixtures');
 
-if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npx tsc -p tsconfig.build.json" before the tests.`);
+if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npm run build" before the tests.`);
+
+/** Where the fixture apps' packages are installed: this package's node_modules, or the one up the tree npm hoisted them to. */
+function installedPackages(): string {
+  for (let dir = packageRoot; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules');
+    if (existsSync(path.join(candidate, '@azure', 'functions'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error('@azure/functions is not installed: run "npm install".');
+  }
+}
 
 const copies: string[] = [];
 afterAll(() => {
   for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A private copy of the fixture (its .local-data stays out of the repo) that resolves packages from the repo. */
-export function copyFixture(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'local-app-'));
+/**
+ * A private copy of a fixture app from test/fixtures (its .local-data stays out of the repository) that resolves
+ * its packages from ours.
+ */
+export function copyFixture(name = 'local-app'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
   copies.push(dir);
   // mkdtemp makes 0700 directories; PostgreSQL runs as another OS user and must traverse into .local-data.
   chmodSync(dir, 0o755);
-  cpSync(fixtureApp, dir, { recursive: true });
-  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  cpSync(path.join(fixtures, name), dir, { recursive: true });
+  symlinkSync(installedPackages(), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { queryValues, requestUrl } from '../../local/http-rpc.js';
+import { queryValues, requestUrl } from '../src/http-rpc.js';
 
 // requestUrl skips the URL parser for plain targets; whatever path it takes, the answer must be the parser's.
 describe('requestUrl', () => {
   const targets = [
     '/',
     '/api/health',
-    '/api/v1/courses/0b9f6a6e-8d6f-4a35-9d35-7d1b8a0c2f11?include=lessons&x=1&x=2',
+    '/api/v1/orders/0b9f6a6e-8d6f-4a35-9d35-7d1b8a0c2f11?include=lines&x=1&x=2',
     '/api/items/a%20b?q=caf%C3%A9',
     '/api/x?',
     '/api/x?a=b?c',
@@ -50,6 +50,6 @@ describe('requestUrl', () => {
 
   it('does without the parser for the targets requests usually have', () => {
     expect(requestUrl('/api/health', '127.0.0.1:7071')).not.toBeInstanceOf(URL);
-    expect(requestUrl('/api/v1/courses?page=2', 'localhost:7071')).not.toBeInstanceOf(URL);
+    expect(requestUrl('/api/v1/orders?page=2', 'localhost:7071')).not.toBeInstanceOf(URL);
   });
 });

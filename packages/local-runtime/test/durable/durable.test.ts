@@ -1,22 +1,9 @@
-// The local Durable Functions engine through the built runtime (dist/local/cli.js) and the fixture app's
+// The local Durable Functions engine through the built runtime (dist/cli.js) and the fixture app's
 // df.app.orchestration / df.app.activity / df.app.client.http functions, over real HTTP.
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, startRuntime, waitUntil, type RunningRuntime } from '../runtime-harness.js';
-
-const fixture = path.join(repoRoot, 'tests/fixtures/durable-app');
-const dirs: string[] = [];
-
-function copyApp(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'durable-app-'));
-  dirs.push(dir);
-  chmodSync(dir, 0o755);
-  cpSync(fixture, dir, { recursive: true });
-  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  return dir;
-}
+import { copyFixture, startRuntime, waitUntil, type RunningRuntime } from '../runtime-harness.js';
 
 interface Status {
   name: string;
@@ -77,16 +64,12 @@ async function raise(rt: RunningRuntime, id: string, event: string, data: unknow
   return res.status;
 }
 
-afterAll(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
 describe('durable engine (in memory)', () => {
   let appRoot: string;
   let rt: RunningRuntime;
 
   beforeAll(async () => {
-    appRoot = copyApp();
+    appRoot = copyFixture('durable-app');
     writeFileSync(path.join(appRoot, 'flip.txt'), 'A');
     rt = await startRuntime({ appRoot, env: { LOCAL_DURABLE_DATA: 'memory' } });
   });
@@ -255,7 +238,7 @@ describe('durable engine (in memory)', () => {
 
 describe('durable engine persistence across a killed runtime', () => {
   it('resumes instances waiting on a timer and on an event after SIGKILL, running each activity once', async () => {
-    const appRoot = copyApp();
+    const appRoot = copyFixture('durable-app');
     const env = { LOCAL_DURABLE_DATA: '.local-data/durable-test' };
     let rt = await startRuntime({ appRoot, env });
     const onTimer = await start(rt, 'durableWait', { timeoutMs: 2500, tag: 't' }, 'wait-timer');

@@ -1,4 +1,4 @@
-// Entity declarations for the local Service Bus broker: the JSON shape of bicep/servicebus-entities.json
+// Entity declarations for the local Service Bus broker: the JSON file LOCAL_SERVICEBUS_ENTITIES names
 // (queues; topics with subscriptions and rules), durations in ISO 8601, defaults as on Service Bus.
 import { readFileSync } from 'node:fs';
 

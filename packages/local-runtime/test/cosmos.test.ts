@@ -1,31 +1,13 @@
-import { chmodSync, cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { CosmosClient, type Container, type ItemDefinition } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosmosEmulatorKey, startCosmosEndpoint, type CosmosEndpoint } from '../../local/services/cosmos.js';
-import { freePort, repoRoot, startRuntime, type RunningRuntime } from './runtime-harness.js';
-
-const cosmosApp = path.join(repoRoot, 'tests/fixtures/cosmos-app');
-const copies: string[] = [];
-afterAll(() => {
-  for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function copyCosmosApp(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'cosmos-app-'));
-  copies.push(dir);
-  chmodSync(dir, 0o755);
-  cpSync(cosmosApp, dir, { recursive: true });
-  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  return dir;
-}
+import { cosmosEmulatorKey, startCosmosEndpoint, type CosmosEndpoint } from '../src/services/cosmos.js';
+import { copyFixture, freePort, startRuntime, type RunningRuntime } from './runtime-harness.js';
 
 interface Progress extends ItemDefinition {
   id: string;
-  learnerId: string;
-  lesson: number;
+  playerId: string;
+  level: number;
   score: number;
 }
 
@@ -55,19 +37,19 @@ describe('startCosmosEndpoint with @azure/cosmos', () => {
     expect(cosmos.connectionString).toBe(`AccountEndpoint=https://127.0.0.1:${cosmos.port}/;AccountKey=${cosmosEmulatorKey};`);
   });
 
-  it('creates a database and a container partitioned by /learnerId', async () => {
-    const { database } = await client.databases.createIfNotExists({ id: 'ringlet' });
-    const created = await database.containers.createIfNotExists({ id: 'progress', partitionKey: { paths: ['/learnerId'] } });
+  it('creates a database and a container partitioned by /playerId', async () => {
+    const { database } = await client.databases.createIfNotExists({ id: 'fixture' });
+    const created = await database.containers.createIfNotExists({ id: 'progress', partitionKey: { paths: ['/playerId'] } });
     container = created.container;
     const { resource } = await container.read();
-    expect(resource?.partitionKey?.paths).toEqual(['/learnerId']);
+    expect(resource?.partitionKey?.paths).toEqual(['/playerId']);
     // Idempotent: a second createIfNotExists finds the same container.
-    const again = await database.containers.createIfNotExists({ id: 'progress', partitionKey: { paths: ['/learnerId'] } });
+    const again = await database.containers.createIfNotExists({ id: 'progress', partitionKey: { paths: ['/playerId'] } });
     expect(again.resource?.id).toBe('progress');
   });
 
   it('upserts idempotently by id and point-reads', async () => {
-    const item: Progress = { id: 'ada-1', learnerId: 'ada', lesson: 1, score: 10 };
+    const item: Progress = { id: 'ada-1', playerId: 'ada', level: 1, score: 10 };
     await container.items.upsert(item);
     await container.items.upsert({ ...item, score: 42 });
     const { resources: all } = await container.items
@@ -76,30 +58,30 @@ describe('startCosmosEndpoint with @azure/cosmos', () => {
     expect(all).toHaveLength(1);
     const { resource, statusCode } = await container.item('ada-1', 'ada').read<Progress>();
     expect(statusCode).toBe(200);
-    expect(resource).toMatchObject({ id: 'ada-1', learnerId: 'ada', lesson: 1, score: 42 });
+    expect(resource).toMatchObject({ id: 'ada-1', playerId: 'ada', level: 1, score: 42 });
     const missing = await container.item('nobody', 'ada').read<Progress>();
     expect(missing.statusCode).toBe(404);
     expect(missing.resource).toBeUndefined();
   });
 
   it('runs a parameterized ORDER BY query and pages it with continuation tokens', async () => {
-    for (let lesson = 2; lesson <= 7; lesson++) {
+    for (let level = 2; level <= 7; level++) {
       // Inserted out of order so ORDER BY matters.
-      const score = (lesson * 37) % 11;
-      await container.items.upsert<Progress>({ id: `ada-${lesson}`, learnerId: 'ada', lesson, score });
+      const score = (level * 37) % 11;
+      await container.items.upsert<Progress>({ id: `ada-${level}`, playerId: 'ada', level, score });
     }
-    await container.items.upsert<Progress>({ id: 'bob-1', learnerId: 'bob', lesson: 1, score: 99 });
+    await container.items.upsert<Progress>({ id: 'bob-1', playerId: 'bob', level: 1, score: 99 });
 
     const querySpec = {
-      query: 'SELECT * FROM c WHERE c.learnerId = @learner AND c.lesson >= @from ORDER BY c.score DESC',
+      query: 'SELECT * FROM c WHERE c.playerId = @player AND c.level >= @from ORDER BY c.score DESC',
       parameters: [
-        { name: '@learner', value: 'ada' },
+        { name: '@player', value: 'ada' },
         { name: '@from', value: 1 },
       ],
     };
     const { resources: expected } = await container.items.query<Progress>(querySpec).fetchAll();
     expect(expected).toHaveLength(7);
-    expect(expected.every((p) => p.learnerId === 'ada')).toBe(true);
+    expect(expected.every((p) => p.playerId === 'ada')).toBe(true);
     const scores = expected.map((p) => p.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
 
@@ -145,7 +127,7 @@ describe('runtime with UseDevelopmentCosmos=true', () => {
 
   beforeAll(async () => {
     cosmosPort = await freePort();
-    runtime = await startRuntime({ appRoot: copyCosmosApp(), env: { LOCAL_COSMOS_PORT: String(cosmosPort) } });
+    runtime = await startRuntime({ appRoot: copyFixture('cosmos-app'), env: { LOCAL_COSMOS_PORT: String(cosmosPort) } });
   });
   afterAll(async () => {
     await runtime?.stop();

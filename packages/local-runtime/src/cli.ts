@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// `node dist/local/cli.js start [--before "<cmd>"]...` hosts the app in the current directory;
-// `node dist/local/cli.js exec -- <command> [args...]` runs a one-off command with the same settings and services.
+// `local-runtime start [--before "<cmd>"]...` hosts the app in the current directory;
+// `local-runtime exec -- <command> [args...]` runs a one-off command with the same settings and services.
 import { LocalRuntime, databaseNameFor, prepareSettings } from './runtime.js';
 import { startBackingServices } from './backing-services.js';
 import { runCommand } from './child-command.js';
 import { enableLogBatching, hostError, watchOutputClosed } from './log.js';
 
 const usage = `Usage:
-  cli.js start [--before "<shell command>"]...
-  cli.js exec -- <command> [args...]`;
+  local-runtime start [--before "<shell command>"]...
+  local-runtime exec -- <command> [args...]`;
 
 function describe(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);

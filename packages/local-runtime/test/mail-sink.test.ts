@@ -1,26 +1,8 @@
-import { chmodSync, cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startMailSink, type MailSink, type StoredMail } from '../../local/services/mail-sink.js';
-import { escapeHtml, renderMailboxPage } from '../../local/mailbox-page.js';
-import { copyFixture, freePort, repoRoot, startRuntime, type RunningRuntime } from './runtime-harness.js';
-
-const mailApp = path.join(repoRoot, 'tests/fixtures/mail-app');
-const copies: string[] = [];
-afterAll(() => {
-  for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function copyMailApp(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mail-app-'));
-  copies.push(dir);
-  chmodSync(dir, 0o755);
-  cpSync(mailApp, dir, { recursive: true });
-  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  return dir;
-}
+import { startMailSink, type MailSink, type StoredMail } from '../src/services/mail-sink.js';
+import { escapeHtml, renderMailboxPage } from '../src/mailbox-page.js';
+import { copyFixture, freePort, startRuntime, type RunningRuntime } from './runtime-harness.js';
 
 async function send(url: string, mail: SendMailOptions): Promise<void> {
   const transport = nodemailer.createTransport({ url, ignoreTLS: true });
@@ -43,11 +25,11 @@ describe('startMailSink', () => {
     expect(sink.url).toBe(`smtp://127.0.0.1:${sink.port}`);
     expect(sink.port).toBeGreaterThan(0);
     await send(sink.url, {
-      from: '"Ringlet" <noreply@example.test>',
+      from: '"Example" <noreply@example.test>',
       to: ['Ada Lovelace <ada@example.test>', 'bob@example.test'],
       cc: 'carol@example.test',
       bcc: 'hidden@example.test',
-      subject: 'Welcome to Ringlet – ünïcode',
+      subject: 'Welcome to Example – ünïcode',
       text: 'Hello Ada,\nwelcome!',
       html: '<p>Hello <b>Ada</b>, welcome!</p>',
       headers: { 'X-Custom-Thing': 'custom value' },
@@ -55,10 +37,10 @@ describe('startMailSink', () => {
     const [mail, ...rest] = sink.messages();
     expect(rest).toHaveLength(0);
     expect(mail).toMatchObject({
-      from: 'Ringlet <noreply@example.test>',
+      from: 'Example <noreply@example.test>',
       to: ['Ada Lovelace <ada@example.test>', 'bob@example.test'],
       cc: ['carol@example.test'],
-      subject: 'Welcome to Ringlet – ünïcode',
+      subject: 'Welcome to Example – ünïcode',
       envelope: { from: 'noreply@example.test', to: ['ada@example.test', 'bob@example.test', 'carol@example.test', 'hidden@example.test'] },
     } satisfies Partial<StoredMail>);
     // postal-mime keeps the line break that ends each part.
@@ -147,7 +129,7 @@ describe('runtime with UseDevelopmentMailbox=true', () => {
 
   beforeAll(async () => {
     smtpPort = await freePort();
-    runtime = await startRuntime({ appRoot: copyMailApp(), env: { LOCAL_MAILBOX_SMTP_PORT: String(smtpPort) } });
+    runtime = await startRuntime({ appRoot: copyFixture('mail-app'), env: { LOCAL_MAILBOX_SMTP_PORT: String(smtpPort) } });
   });
   afterAll(async () => {
     await runtime?.stop();
@@ -174,7 +156,7 @@ describe('runtime with UseDevelopmentMailbox=true', () => {
     const mails = (await list.json()) as StoredMail[];
     expect(mails).toHaveLength(1);
     expect(mails[0]).toMatchObject({
-      from: 'Ringlet Fixture <noreply@example.test>',
+      from: 'Mail Fixture <noreply@example.test>',
       to: ['Ada <ada@example.test>'],
       subject,
     });

@@ -1,7 +1,7 @@
 // More deliveries on one connection than an AMQP session has slots: the broker must free them as it settles.
 import { ServiceBusClient } from '@azure/service-bus';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startServiceBusBroker, type ServiceBusBrokerHandle } from '../../../local/servicebus/broker.js';
+import { startServiceBusBroker, type ServiceBusBrokerHandle } from '../../src/servicebus/broker.js';
 
 let broker: ServiceBusBrokerHandle;
 let client: ServiceBusClient;

@@ -1,12 +1,10 @@
-// serviceBusTrigger functions through the built runtime (dist/local/cli.js) against its own broker.
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// serviceBusTrigger functions through the built runtime (dist/cli.js) against its own broker.
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, repoRoot, startRuntime, waitUntil, type RunningRuntime } from '../runtime-harness.js';
+import { copyFixture, freePort, startRuntime, waitUntil, type RunningRuntime } from '../runtime-harness.js';
 
-const fixture = path.join(repoRoot, 'tests/fixtures/servicebus-app');
 let appRoot: string;
 let runtime: RunningRuntime;
 let client: ServiceBusClient;
@@ -19,10 +17,7 @@ function records(file: string): Record<string, unknown>[] {
 }
 
 beforeAll(async () => {
-  appRoot = mkdtempSync(path.join(tmpdir(), 'servicebus-app-'));
-  chmodSync(appRoot, 0o755);
-  cpSync(fixture, appRoot, { recursive: true });
-  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(appRoot, 'node_modules'), 'dir');
+  appRoot = copyFixture('servicebus-app');
   const port = await freePort();
   connectionString = `Endpoint=sb://127.0.0.1:${port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`;
   runtime = await startRuntime({ appRoot, env: { ServiceBusConnection: connectionString } });
@@ -32,7 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await runtime?.stop();
-  if (appRoot) rmSync(appRoot, { recursive: true, force: true });
 });
 
 describe('serviceBusTrigger in the local runtime', () => {

@@ -13,7 +13,7 @@ import { functionMetadataResponse, type FunctionMetadataResponse } from './admin
 import { activeMailSink } from './services/mail-sink.js';
 import { handleMailboxRequest } from './mailbox-page.js';
 // --- end Mail ---
-// --- Durable: the extension's HTTP API (local/durable/http-api.ts) ---
+// --- Durable: the extension's HTTP API (durable/http-api.ts) ---
 import { activeDurableModule } from './durable/index.js';
 // --- end Durable ---
 

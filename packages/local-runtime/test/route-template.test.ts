@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { compareRoutePrecedence, matchRouteTemplate, parseRouteTemplate } from '../../local/route-template.js';
+import { compareRoutePrecedence, matchRouteTemplate, parseRouteTemplate } from '../src/route-template.js';
 
 const match = (template: string, path: string): Record<string, string> | undefined =>
   matchRouteTemplate(parseRouteTemplate(template), path.split('/').filter(Boolean));
 
 describe('route templates', () => {
   it('matches literals case-insensitively and decodes parameters', () => {
-    expect(match('Courses/{courseId}', 'courses/a%20b')).toEqual({ courseId: 'a b' });
-    expect(match('courses/{courseId}', 'courses')).toBeUndefined();
-    expect(match('courses/{courseId}', 'courses/1/extra')).toBeUndefined();
+    expect(match('Orders/{orderId}', 'orders/a%20b')).toEqual({ orderId: 'a b' });
+    expect(match('orders/{orderId}', 'orders')).toBeUndefined();
+    expect(match('orders/{orderId}', 'orders/1/extra')).toBeUndefined();
   });
 
   it('applies inline constraints', () => {

@@ -4,8 +4,8 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DirectoryInstanceStore } from '../../../local/durable/store.js';
-import { EventType, type HistoryEvent, type InstanceState } from '../../../local/durable/types.js';
+import { DirectoryInstanceStore } from '../../src/durable/store.js';
+import { EventType, type HistoryEvent, type InstanceState } from '../../src/durable/types.js';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -94,13 +94,13 @@ describe('DirectoryInstanceStore', () => {
   it('folds the one-file-per-instance layout of earlier versions into the journal', () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'instances'), { recursive: true });
-    const old = instance('grade-1');
+    const old = instance('job-1');
     old.history.push(event(EventType.ExecutionStarted));
     writeFileSync(path.join(dir, 'instances', `${encodeURIComponent(old.instanceId)}.json`), JSON.stringify(old));
     const restored = new DirectoryInstanceStore(dir).loadAll();
     expect(restored).toEqual([old]);
     expect(readdirSync(path.join(dir, 'instances'))).toEqual(['journal.jsonl']);
-    expect(existsSync(path.join(dir, 'instances', 'grade-1.json'))).toBe(false);
+    expect(existsSync(path.join(dir, 'instances', 'job-1.json'))).toBe(false);
     expect(new DirectoryInstanceStore(dir).loadAll()).toEqual([old]);
   });
 });

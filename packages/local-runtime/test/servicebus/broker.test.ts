@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServiceBusBroker, type ServiceBusBrokerHandle } from '../../../local/servicebus/broker.js';
-import type { EntityDeclarations } from '../../../local/servicebus/entities.js';
+import { startServiceBusBroker, type ServiceBusBrokerHandle } from '../../src/servicebus/broker.js';
+import type { EntityDeclarations } from '../../src/servicebus/entities.js';
 
 const entities: EntityDeclarations = {
   queues: [

@@ -1,6 +1,6 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
-import { startAzurite } from '../../local/services/azurite.js';
+import { startAzurite } from '../src/services/azurite.js';
 import { isProcessAlive, waitUntil } from './runtime-harness.js';
 
 describe('startAzurite', () => {

@@ -40,7 +40,7 @@ export function prepareSettings(appRoot: string): void {
   process.env.AZURE_FUNCTIONS_ENVIRONMENT ??= 'Development';
 }
 
-/** The database an embedded PostgreSQL creates: the app's package name, so local/ stays app-agnostic. */
+/** The database an embedded PostgreSQL creates: the app's package name, so the runtime stays app-agnostic. */
 export function databaseNameFor(appRoot: string): string {
   const name = String(readPackageJson(appRoot).name ?? 'app');
   return name.replace(/^@[^/]+\//, '').replace(/[^A-Za-z0-9_]/g, '_').toLowerCase() || 'app';
@@ -137,7 +137,7 @@ export class LocalRuntime {
         const ok = disabled || timers.add(fn, resolved);
         listing.push(ok ? `${fn.name}: timerTrigger (${String(resolved.schedule)})${suffix}` : `${fn.name}: timerTrigger (in error)`);
       } else if (type.toLowerCase() === 'servicebustrigger') {
-        // Service Bus (local/servicebus/trigger.ts)
+        // Service Bus (servicebus/trigger.ts)
         const ok = disabled || serviceBus.add(fn, resolved);
         listing.push(ok ? `${fn.name}: ${serviceBus.describe(fn)}${suffix}` : `${fn.name}: serviceBusTrigger (in error)`);
       } else {

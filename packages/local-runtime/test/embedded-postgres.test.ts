@@ -2,7 +2,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres } from '../../local/services/postgres.js';
+import { startEmbeddedPostgres } from '../src/services/postgres.js';
 import { copyFixture, isProcessAlive, startRuntime, waitUntil } from './runtime-harness.js';
 
 const postmasterPid = (appRoot: string): number =>

@@ -6,7 +6,7 @@ import { startEmbeddedPostgres } from './services/postgres.js';
 import { startAzurite } from './services/azurite.js';
 import { isPortOpen } from './services/ports.js';
 import { usesDevelopmentStorage } from './settings.js';
-// --- Service Bus (local/servicebus) ---
+// --- Service Bus (servicebus/) ---
 import { startServiceBusBroker } from './servicebus/broker.js';
 import { emulatorEndpoints } from './servicebus/settings.js';
 // --- end Service Bus ---
@@ -66,7 +66,7 @@ export async function startBackingServices(appRoot: string, databaseName: string
     );
   }
 
-  // --- Service Bus (local/servicebus): a broker for each emulator connection string on this machine ---
+  // --- Service Bus (servicebus/): a broker for each emulator connection string on this machine ---
   for (const endpoint of emulatorEndpoints(env)) {
     named.push(
       async () => {
