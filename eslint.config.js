@@ -15,6 +15,8 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       eqeqeq: ["error", "smart"],
+      // One quote style for every package of the repository (the local runtime's sources once used single quotes).
+      quotes: ["error", "double", { avoidEscape: true, allowTemplateLiterals: true }],
       "no-console": "off",
     },
   },

@@ -1,7 +1,7 @@
 // `GET /admin/functions` and `GET /admin/functions/{name}`: the host's FunctionMetadataResponse
 // (azure-functions-host FunctionMetadataExtensions.ToFunctionMetadataResponse) built from the registrations.
-import path from 'node:path';
-import type { RegisteredFunction } from './function-host.js';
+import path from "node:path";
+import type { RegisteredFunction } from "./function-host.js";
 
 export interface FunctionMetadataResponse {
   name: string;
@@ -40,7 +40,7 @@ export interface DescribeOptions {
   disabled: boolean;
 }
 
-const language = 'node';
+const language = "node";
 
 /** The raw bindings as the Node worker reports them to the host: each binding with its name added last. */
 export function rawBindings(fn: RegisteredFunction): Record<string, unknown>[] {
@@ -48,9 +48,9 @@ export function rawBindings(fn: RegisteredFunction): Record<string, unknown>[] {
 }
 
 export function functionMetadataResponse(fn: RegisteredFunction, options: DescribeOptions): FunctionMetadataResponse {
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const scriptFile = fn.scriptFile;
-  const relativeScript = scriptFile ? path.relative(options.appRoot, scriptFile).split(path.sep).join('/') : undefined;
+  const relativeScript = scriptFile ? path.relative(options.appRoot, scriptFile).split(path.sep).join("/") : undefined;
   return {
     name: fn.name,
     script_root_path_href: null,
@@ -62,7 +62,7 @@ export function functionMetadataResponse(fn: RegisteredFunction, options: Descri
     language,
     config: {
       name: fn.name,
-      entryPoint: '',
+      entryPoint: "",
       scriptFile: scriptFile ?? null,
       language,
       functionDirectory: scriptFile ? path.dirname(scriptFile) : null,
@@ -79,12 +79,12 @@ export function functionMetadataResponse(fn: RegisteredFunction, options: Descri
 /** The host's GetFunctionInvokeUrlTemplate: the registered (unresolved) route, lower-cased like the host does. */
 function invokeUrlTemplate(fn: RegisteredFunction, baseUrl: string, routePrefix: string): string | null {
   const trigger = Object.values(fn.metadata.bindings).find(
-    (b) => b.direction === 'in' && String(b.type).toLowerCase() === 'httptrigger',
+    (b) => b.direction === "in" && String(b.type).toLowerCase() === "httptrigger",
   );
   if (!trigger) return null;
   const route = (trigger as { route?: unknown }).route;
   let url = baseUrl;
-  if (routePrefix !== '') url += `/${routePrefix.replace(/\/+$/, '')}`;
-  url += `/${typeof route === 'string' && route !== '' ? route : fn.name}`;
+  if (routePrefix !== "") url += `/${routePrefix.replace(/\/+$/, "")}`;
+  url += `/${typeof route === "string" && route !== "" ? route : fn.name}`;
   return url.toLowerCase();
 }

@@ -1,20 +1,20 @@
 // Starts the backing services the settings ask for, in parallel, and exports their settings to the app.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { hostLog } from './log.js';
-import { startEmbeddedPostgres } from './services/postgres.js';
-import { startAzurite } from './services/azurite.js';
-import { isPortOpen } from './services/ports.js';
-import { usesDevelopmentStorage } from './settings.js';
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { hostLog } from "./log.js";
+import { startEmbeddedPostgres } from "./services/postgres.js";
+import { startAzurite } from "./services/azurite.js";
+import { isPortOpen } from "./services/ports.js";
+import { usesDevelopmentStorage } from "./settings.js";
 // --- Service Bus (servicebus/) ---
-import { startServiceBusBroker } from './servicebus/broker.js';
-import { emulatorEndpoints } from './servicebus/settings.js';
+import { startServiceBusBroker } from "./servicebus/broker.js";
+import { emulatorEndpoints } from "./servicebus/settings.js";
 // --- end Service Bus ---
 // --- Mail (services/mail-sink.ts) ---
-import { developmentMailboxSettings, setActiveMailSink, startMailSink } from './services/mail-sink.js';
+import { developmentMailboxSettings, setActiveMailSink, startMailSink } from "./services/mail-sink.js";
 // --- end Mail ---
 // --- Cosmos (services/cosmos.ts) ---
-import { developmentCosmosSettings, startCosmosEndpoint } from './services/cosmos.js';
+import { developmentCosmosSettings, startCosmosEndpoint } from "./services/cosmos.js";
 // --- end Cosmos ---
 
 export interface RunningServices {
@@ -23,7 +23,7 @@ export interface RunningServices {
 
 /** Data that must survive restarts lives here; parents stay traversable so the "postgres" OS user can reach it. */
 export function localDataDir(appRoot: string): string {
-  const dir = path.join(appRoot, '.local-data');
+  const dir = path.join(appRoot, ".local-data");
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   return dir;
 }
@@ -43,10 +43,10 @@ export async function startBackingServices(appRoot: string, databaseName: string
   if (!env.DATABASE_URL) {
     anyPort.push(
       async () => {
-        const pg = await startEmbeddedPostgres({ dataDir: path.join(localDataDir(appRoot), 'postgres'), database: databaseName });
+        const pg = await startEmbeddedPostgres({ dataDir: path.join(localDataDir(appRoot), "postgres"), database: databaseName });
         stops.push(pg.stop);
         env.DATABASE_URL = pg.url;
-        hostLog(`PostgreSQL ${pg.reused ? 'already running, reused' : 'started'}: ${pg.url.replace(/:[^:@/]*@/, ':***@')}`);
+        hostLog(`PostgreSQL ${pg.reused ? "already running, reused" : "started"}: ${pg.url.replace(/:[^:@/]*@/, ":***@")}`);
       },
     );
   }
@@ -56,10 +56,10 @@ export async function startBackingServices(appRoot: string, databaseName: string
       async () => {
         // UseDevelopmentStorage=true means the fixed ports 10000-10002; a developer's own Azurite there is reused.
         if (await isPortOpen(azuritePorts.blobPort)) {
-          hostLog('Azurite already listening on 127.0.0.1:10000, reused.');
+          hostLog("Azurite already listening on 127.0.0.1:10000, reused.");
           return;
         }
-        const azurite = await startAzurite({ location: path.join(localDataDir(appRoot), 'azurite'), ...azuritePorts });
+        const azurite = await startAzurite({ location: path.join(localDataDir(appRoot), "azurite"), ...azuritePorts });
         stops.push(azurite.stop);
         hostLog(`Azurite started: ${azurite.blobEndpoint}, ${azurite.queueEndpoint}, ${azurite.tableEndpoint}`);
       },
@@ -72,23 +72,23 @@ export async function startBackingServices(appRoot: string, databaseName: string
       async () => {
         // A broker (or the official emulator) already listening there is reused, as with Azurite.
         if (await isPortOpen(endpoint.port)) {
-          hostLog(`Service Bus: 127.0.0.1:${endpoint.port} already listening, reused (${endpoint.settings.join(', ')}).`);
+          hostLog(`Service Bus: 127.0.0.1:${endpoint.port} already listening, reused (${endpoint.settings.join(", ")}).`);
           return;
         }
         const setting = env.LOCAL_SERVICEBUS_ENTITIES;
         const entitiesFile = setting ? path.resolve(appRoot, setting) : undefined;
-        if (!entitiesFile) hostLog('Service Bus: LOCAL_SERVICEBUS_ENTITIES is not set; the broker starts without queues or topics.');
+        if (!entitiesFile) hostLog("Service Bus: LOCAL_SERVICEBUS_ENTITIES is not set; the broker starts without queues or topics.");
         // LOCAL_SERVICEBUS_DATA: "memory" (tests, benchmarks) or a folder; by default under .local-data.
         const dataSetting = env.LOCAL_SERVICEBUS_DATA;
         const dataDir =
-          dataSetting === 'memory'
-            ? 'memory'
+          dataSetting === "memory"
+            ? "memory"
             : dataSetting
               ? path.resolve(appRoot, dataSetting)
-              : path.join(localDataDir(appRoot), endpoint.port === 5672 ? 'servicebus' : `servicebus-${endpoint.port}`);
+              : path.join(localDataDir(appRoot), endpoint.port === 5672 ? "servicebus" : `servicebus-${endpoint.port}`);
         const broker = await startServiceBusBroker({ port: endpoint.port, entities: entitiesFile ?? {}, dataDir, onLog: hostLog });
         stops.push(broker.stop);
-        hostLog(`Service Bus broker started: amqp://127.0.0.1:${broker.port} (${endpoint.settings.join(', ')}${entitiesFile ? `; entities from ${setting}` : ''})`);
+        hostLog(`Service Bus broker started: amqp://127.0.0.1:${broker.port} (${endpoint.settings.join(", ")}${entitiesFile ? `; entities from ${setting}` : ""})`);
       },
     );
   }
@@ -113,7 +113,7 @@ export async function startBackingServices(appRoot: string, databaseName: string
         setActiveMailSink(sink);
         // The app sees plain SMTP: the setting's value becomes the sink's URL.
         for (const name of mailSettings) env[name] = sink.url;
-        hostLog(`Development mailbox started: ${sink.url} (${mailSettings.join(', ')}); mails are shown at /admin/mailbox.`);
+        hostLog(`Development mailbox started: ${sink.url} (${mailSettings.join(", ")}); mails are shown at /admin/mailbox.`);
       },
     );
   }
@@ -135,7 +135,7 @@ export async function startBackingServices(appRoot: string, databaseName: string
         // The setting's value becomes the endpoint's connection string. TLS stays on: the app accepts the
         // self-signed certificate for this endpoint only (see README, Cosmos DB).
         for (const name of cosmosSettings) env[name] = cosmos.connectionString;
-        hostLog(`Cosmos DB endpoint started: ${cosmos.endpoint} (${cosmosSettings.join(', ')}; in memory, self-signed certificate).`);
+        hostLog(`Cosmos DB endpoint started: ${cosmos.endpoint} (${cosmosSettings.join(", ")}; in memory, self-signed certificate).`);
       },
     );
   }
@@ -143,7 +143,7 @@ export async function startBackingServices(appRoot: string, databaseName: string
 
   for (const phase of [named, anyPort]) {
     const results = await Promise.allSettled(phase.map((start) => start()));
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure) {
       await stop();
       throw failure.reason;

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `local-runtime start [--before "<cmd>"]...` hosts the app in the current directory;
 // `local-runtime exec -- <command> [args...]` runs a one-off command with the same settings and services.
-import { LocalRuntime, databaseNameFor, prepareSettings } from './runtime.js';
-import { startBackingServices } from './backing-services.js';
-import { runCommand } from './child-command.js';
-import { enableLogBatching, hostError, watchOutputClosed } from './log.js';
+import { LocalRuntime, databaseNameFor, prepareSettings } from "./runtime.js";
+import { startBackingServices } from "./backing-services.js";
+import { runCommand } from "./child-command.js";
+import { enableLogBatching, hostError, watchOutputClosed } from "./log.js";
 
 const usage = `Usage:
   local-runtime start [--before "<shell command>"]...
@@ -16,16 +16,16 @@ function describe(error: unknown): string {
 
 /** A stray error in app code (a timer callback, an un-awaited promise) is logged; the host keeps serving. */
 function keepRunningOnStrayErrors(): void {
-  process.on('uncaughtException', (error) => hostError('Uncaught exception: %s', describe(error)));
-  process.on('unhandledRejection', (reason) => hostError('Unhandled promise rejection: %s', describe(reason)));
+  process.on("uncaughtException", (error) => hostError("Uncaught exception: %s", describe(error)));
+  process.on("unhandledRejection", (reason) => hostError("Unhandled promise rejection: %s", describe(reason)));
 }
 
 async function start(args: string[]): Promise<void> {
   const beforeCommands: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (arg === '--before' && args[i + 1] !== undefined) beforeCommands.push(args[++i] as string);
-    else if (arg?.startsWith('--before=')) beforeCommands.push(arg.slice('--before='.length));
+    if (arg === "--before" && args[i + 1] !== undefined) beforeCommands.push(args[++i] as string);
+    else if (arg?.startsWith("--before=")) beforeCommands.push(arg.slice("--before=".length));
     else throw new Error(`Unknown argument: ${arg}\n${usage}`);
   }
   keepRunningOnStrayErrors();
@@ -34,26 +34,26 @@ async function start(args: string[]): Promise<void> {
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
     if (signals > 1) {
-      hostError('Second signal: exiting without waiting.');
+      hostError("Second signal: exiting without waiting.");
       process.exit(1);
     }
     void runtime.stop(signal).then(() => process.exit(0));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   // Nobody reads the output any more (the parent died): an orphaned host would hold its ports forever.
-  watchOutputClosed(() => void runtime.stop('output closed').then(() => process.exit(0)));
+  watchOutputClosed(() => void runtime.stop("output closed").then(() => process.exit(0)));
   try {
     await runtime.start();
   } catch (error) {
-    hostError('Start-up failed: %s', describe(error));
-    await runtime.stop('start-up failure');
+    hostError("Start-up failed: %s", describe(error));
+    await runtime.stop("start-up failure");
     process.exit(1);
   }
 }
 
 async function exec(args: string[]): Promise<void> {
-  const rest = args[0] === '--' ? args.slice(1) : args;
+  const rest = args[0] === "--" ? args.slice(1) : args;
   const [command, ...commandArgs] = rest;
   if (!command) throw new Error(usage);
   const appRoot = process.cwd();
@@ -66,11 +66,11 @@ async function exec(args: string[]): Promise<void> {
     const forward = (signal: NodeJS.Signals): void => {
       run.child.kill(signal);
     };
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
+    process.on("SIGINT", forward);
+    process.on("SIGTERM", forward);
     code = await run.exited;
   } catch (error) {
-    hostError('Command failed to run: %s', describe(error));
+    hostError("Command failed to run: %s", describe(error));
   } finally {
     await services.stop();
   }
@@ -80,7 +80,7 @@ async function exec(args: string[]): Promise<void> {
 const [commandName, ...args] = process.argv.slice(2);
 // Per-invocation log lines are batched per event-loop turn (flushed on exit and before crashes; see log.ts).
 enableLogBatching();
-const main = commandName === 'start' ? start : commandName === 'exec' ? exec : undefined;
+const main = commandName === "start" ? start : commandName === "exec" ? exec : undefined;
 if (!main) {
   process.stderr.write(`${usage}\n`);
   process.exit(2);

@@ -1,11 +1,11 @@
 // Makes `require('@azure/functions-core')` resolve to our stand-in. Only the Node worker provides that
 // module; without it @azure/functions switches to "test mode" and registers nothing.
-import Module from 'node:module';
-import type { FunctionHost } from './function-host.js';
+import Module from "node:module";
+import type { FunctionHost } from "./function-host.js";
 
-const coreModuleName = '@azure/functions-core';
+const coreModuleName = "@azure/functions-core";
 /** Reported as the worker version; the library only checks that `log` exists (host >= 4.28). */
-export const workerVersion = '3.10.1';
+export const workerVersion = "3.10.1";
 
 interface ModuleInternals {
   _load(request: string, parent: unknown, isMain: boolean): unknown;
@@ -19,7 +19,7 @@ let installed: FunctionHost | undefined;
  */
 export function installCoreModule(host: FunctionHost): void {
   if (installed) {
-    if (installed !== host) throw new Error('The @azure/functions-core stand-in is already bound to another host.');
+    if (installed !== host) throw new Error("The @azure/functions-core stand-in is already bound to another host.");
     return;
   }
   installed = host;

@@ -1,9 +1,9 @@
 // The slice of the worker's `@azure/functions-core` contract that the local runtime speaks.
 // Shapes follow the worker's types-core/index.d.ts (RPC messages as plain objects, enums as strings).
 
-export type RpcLogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical' | 'none';
-export type RpcLogCategory = 'user' | 'system' | 'customMetric';
-export type RpcBindingDirection = 'in' | 'out' | 'inout';
+export type RpcLogLevel = "trace" | "debug" | "information" | "warning" | "error" | "critical" | "none";
+export type RpcLogCategory = "user" | "system" | "customMetric";
+export type RpcBindingDirection = "in" | "out" | "inout";
 
 export interface RpcBindingInfo {
   type?: string | null;
@@ -31,7 +31,7 @@ export interface RpcHttpCookie {
   expires?: { value?: { seconds?: number | null; nanos?: number | null } | null } | null;
   secure?: { value?: boolean | null } | null;
   httpOnly?: { value?: boolean | null } | null;
-  sameSite?: 'none' | 'lax' | 'strict' | 'explicitNone' | null;
+  sameSite?: "none" | "lax" | "strict" | "explicitNone" | null;
   maxAge?: { value?: number | null } | null;
 }
 
@@ -101,7 +101,7 @@ export interface RpcFunctionMetadata {
   retryOptions?: unknown;
 }
 
-export type InvocationState = 'preInvocationHooks' | 'postInvocationHooks' | 'invocation';
+export type InvocationState = "preInvocationHooks" | "postInvocationHooks" | "invocation";
 
 export interface CoreInvocationContext {
   invocationId: string;
@@ -133,7 +133,7 @@ export interface ProgrammingModel {
   getCapabilities?(defaults: WorkerCapabilities): WorkerCapabilities | Promise<WorkerCapabilities>;
 }
 
-export type HookName = 'preInvocation' | 'postInvocation' | 'appStart' | 'appTerminate';
+export type HookName = "preInvocation" | "postInvocation" | "appStart" | "appTerminate";
 export type HookData = Record<string, unknown>;
 export type HookCallback = (context: object) => void | Promise<void>;
 

@@ -1,6 +1,6 @@
 // The worker-side state a function app registers into: functions, hooks, the programming model.
 // It is what `@azure/functions-core` exposes (see core-module.ts), kept apart from how it is served.
-import { systemLog } from './log.js';
+import { systemLog } from "./log.js";
 import type {
   FunctionCallback,
   FunctionMetadata,
@@ -11,7 +11,7 @@ import type {
   RpcBindingInfo,
   RpcLogCategory,
   RpcLogLevel,
-} from './core-types.js';
+} from "./core-types.js";
 
 export interface RegisteredFunction {
   name: string;
@@ -46,10 +46,10 @@ export class Disposable {
   }
 }
 
-const hookNames: readonly HookName[] = ['preInvocation', 'postInvocation', 'appStart', 'appTerminate'];
+const hookNames: readonly HookName[] = ["preInvocation", "postInvocation", "appStart", "appTerminate"];
 
 export function isTriggerType(type: string | null | undefined): boolean {
-  return typeof type === 'string' && /trigger$/i.test(type);
+  return typeof type === "string" && /trigger$/i.test(type);
 }
 
 export class FunctionHost {
@@ -72,7 +72,7 @@ export class FunctionHost {
   constructor(readonly hostVersion: string) {}
 
   registerFunction(metadata: FunctionMetadata, callback: FunctionCallback): Disposable {
-    if (this.indexingLocked) throw new Error('A function can only be registered during app startup.');
+    if (this.indexingLocked) throw new Error("A function can only be registered during app startup.");
     const id = metadata.functionId ?? metadata.name;
     if (this.functions.has(id)) throw new Error(`A function with id "${id}" has already been registered.`);
     const triggerEntry = Object.entries(metadata.bindings).find(([, binding]) => isTriggerType(binding.type));
@@ -87,7 +87,7 @@ export class FunctionHost {
       scriptFile: this.currentEntryPoint,
     });
     return new Disposable(() => {
-      if (this.indexingLocked) throw new Error('A function can only be disposed during app startup.');
+      if (this.indexingLocked) throw new Error("A function can only be disposed during app startup.");
       this.functions.delete(id);
     });
   }

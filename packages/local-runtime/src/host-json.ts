@@ -1,6 +1,6 @@
 // The parts of host.json the local runtime honours.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 
 export interface HostConfig {
   /** Route prefix for HTTP triggers, without slashes; '' means routes sit at the root. */
@@ -18,16 +18,16 @@ interface HostJson {
 }
 
 export function readHostConfig(appRoot: string): HostConfig {
-  const file = path.join(appRoot, 'host.json');
-  const json: HostJson = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as HostJson) : {};
+  const file = path.join(appRoot, "host.json");
+  const json: HostJson = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as HostJson) : {};
   const prefix = json.extensions?.http?.routePrefix;
   return {
-    routePrefix: typeof prefix === 'string' ? prefix.replace(/^\/+|\/+$/g, '') : 'api',
+    routePrefix: typeof prefix === "string" ? prefix.replace(/^\/+|\/+$/g, "") : "api",
     functionAllowList: Array.isArray(json.functions) ? json.functions.map(String) : undefined,
     logLevel: isRecord(json.logging?.logLevel) ? json.logging.logLevel : {},
   };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,7 +1,7 @@
 // The table of HTTP-triggered functions: templates under the route prefix, methods, precedence.
-import { hostError } from './log.js';
-import { compareRoutePrecedence, decodeSegments, matchDecodedSegments, parseRouteTemplate, type RouteTemplate } from './route-template.js';
-import type { RegisteredFunction } from './function-host.js';
+import { hostError } from "./log.js";
+import { compareRoutePrecedence, decodeSegments, matchDecodedSegments, parseRouteTemplate, type RouteTemplate } from "./route-template.js";
+import type { RegisteredFunction } from "./function-host.js";
 
 export interface HttpRoute {
   fn: RegisteredFunction;
@@ -24,12 +24,12 @@ export class HttpRouteTable {
   readonly #prefix: string[];
 
   constructor(readonly routePrefix: string) {
-    this.#prefix = routePrefix === '' ? [] : routePrefix.toLowerCase().split('/');
+    this.#prefix = routePrefix === "" ? [] : routePrefix.toLowerCase().split("/");
   }
 
   /** Adds a function; a bad template puts that function in error (logged) without stopping the others. */
   add(fn: RegisteredFunction, resolvedTrigger: Record<string, unknown>, disabled: boolean): HttpRoute | undefined {
-    const route = typeof resolvedTrigger.route === 'string' && resolvedTrigger.route !== '' ? resolvedTrigger.route : fn.name;
+    const route = typeof resolvedTrigger.route === "string" && resolvedTrigger.route !== "" ? resolvedTrigger.route : fn.name;
     let template: RouteTemplate;
     try {
       template = parseRouteTemplate(route);
@@ -41,7 +41,7 @@ export class HttpRouteTable {
       ? resolvedTrigger.methods.map((m) => String(m).toUpperCase())
       : undefined;
     const httpOutputName = Object.entries(fn.metadata.bindings).find(
-      ([, b]) => b.direction === 'out' && String(b.type).toLowerCase() === 'http',
+      ([, b]) => b.direction === "out" && String(b.type).toLowerCase() === "http",
     )?.[0];
     const entry: HttpRoute = { fn, template, methods, disabled, httpOutputName };
     this.routes.push(entry);
@@ -51,8 +51,8 @@ export class HttpRouteTable {
 
   /** Public URL path of a route, with the prefix, as `func start` prints it. */
   pathOf(route: HttpRoute): string {
-    const template = route.template.text.replace(/^\/+/, '');
-    return `/${[this.routePrefix, template].filter((p) => p !== '').join('/')}`;
+    const template = route.template.text.replace(/^\/+/, "");
+    return `/${[this.routePrefix, template].filter((p) => p !== "").join("/")}`;
   }
 
   /**
@@ -60,10 +60,10 @@ export class HttpRouteTable {
    * constraint, so a wrong method falls through to the next route and finally to 404.
    */
   match(pathname: string, method: string): RouteMatch | undefined {
-    const all = pathname.split('/');
+    const all = pathname.split("/");
     // Drop the empty segments before the leading and after a trailing slash.
-    const start = all[0] === '' ? 1 : 0;
-    const end = all.length > start && all[all.length - 1] === '' ? all.length - 1 : all.length;
+    const start = all[0] === "" ? 1 : 0;
+    const end = all.length > start && all[all.length - 1] === "" ? all.length - 1 : all.length;
     const prefix = this.#prefix;
     for (let i = 0; i < prefix.length; i++) {
       const segment = all[start + i];

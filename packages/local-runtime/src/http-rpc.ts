@@ -1,6 +1,6 @@
 // Conversions between Node's HTTP objects and the RPC shapes the host and the library exchange.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RpcHttpCookie, RpcHttpData, RpcNullableString, RpcTypedData } from './core-types.js';
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RpcHttpCookie, RpcHttpData, RpcNullableString, RpcTypedData } from "./core-types.js";
 
 const emptyBody = Buffer.alloc(0);
 
@@ -11,19 +11,19 @@ const emptyBody = Buffer.alloc(0);
 export function readBody(req: IncomingMessage): Buffer | Promise<Buffer> {
   if (req.readableEnded) return emptyBody;
   // HTTP/1.1: without Content-Length and Transfer-Encoding a request has no body (Node's parser agrees).
-  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+  if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined) {
     req.resume();
     return emptyBody;
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let length = 0;
-    req.on('data', (chunk: Buffer) => {
+    req.on("data", (chunk: Buffer) => {
       chunks.push(chunk);
       length += chunk.length;
     });
-    req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : chunks.length === 0 ? emptyBody : Buffer.concat(chunks, length)));
-    req.once('error', reject);
+    req.once("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : chunks.length === 0 ? emptyBody : Buffer.concat(chunks, length)));
+    req.once("error", reject);
   });
 }
 
@@ -41,8 +41,8 @@ export function requestHeaders(req: IncomingMessage): Record<string, string> {
   // Azure's front end appends the client address (ip:port) to X-Forwarded-For before the host sees it.
   const address = req.socket.remoteAddress;
   if (address) {
-    const client = `${address.includes(':') ? `[${address}]` : address}:${req.socket.remotePort ?? 0}`;
-    headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${client}` : client;
+    const client = `${address.includes(":") ? `[${address}]` : address}:${req.socket.remotePort ?? 0}`;
+    headers["x-forwarded-for"] = headers["x-forwarded-for"] ? `${headers["x-forwarded-for"]}, ${client}` : client;
   }
   return headers;
 }
@@ -71,23 +71,23 @@ const plainHost =
  * parsed by URL itself.
  */
 export function requestUrl(target: string, host: string): RequestUrl {
-  const q = target.indexOf('?');
+  const q = target.indexOf("?");
   const path = q < 0 ? target : target.slice(0, q);
-  const query = q < 0 ? '' : target.slice(q + 1);
+  const query = q < 0 ? "" : target.slice(q + 1);
   const port = plainHost.exec(host)?.[1];
   const plain =
     plainPath.test(path) &&
     !dotSegment.test(path) &&
     (q < 0 || plainQuery.test(query)) &&
     plainHost.test(host) &&
-    (port === undefined || (port !== '80' && Number(port) <= 65535));
+    (port === undefined || (port !== "80" && Number(port) <= 65535));
   if (!plain) return new URL(target, `http://${host}`);
-  return { href: `http://${host}${target}`, pathname: path, search: query === '' ? '' : `?${query}` };
+  return { href: `http://${host}${target}`, pathname: path, search: query === "" ? "" : `?${query}` };
 }
 
 export function queryValues(url: { search: string }): Record<string, string> {
   const query: Record<string, string> = {};
-  if (url.search === '') return query;
+  if (url.search === "") return query;
   for (const [key, value] of new URLSearchParams(url.search)) {
     const previous = query[key];
     query[key] = previous === undefined ? value : `${previous},${value}`;
@@ -134,29 +134,29 @@ export function typedDataToBuffer(data: RpcTypedData | null | undefined): Buffer
   if (!data) return Buffer.alloc(0);
   if (data.bytes) return bufferView(data.bytes);
   if (data.stream) return bufferView(data.stream);
-  if (typeof data.string === 'string') return Buffer.from(data.string, 'utf8');
-  if (typeof data.json === 'string') return Buffer.from(data.json, 'utf8');
-  if (typeof data.int === 'number') return Buffer.from(String(data.int));
-  if (typeof data.double === 'number') return Buffer.from(String(data.double));
+  if (typeof data.string === "string") return Buffer.from(data.string, "utf8");
+  if (typeof data.json === "string") return Buffer.from(data.json, "utf8");
+  if (typeof data.int === "number") return Buffer.from(String(data.int));
+  if (typeof data.double === "number") return Buffer.from(String(data.double));
   return Buffer.alloc(0);
 }
 
 /** Set-Cookie as ASP.NET Core writes it (lowercase attributes, path defaulting to "/"). */
 export function serializeCookie(cookie: RpcHttpCookie): string {
-  const parts = [`${cookie.name ?? ''}=${encodeURIComponent(cookie.value ?? '')}`];
+  const parts = [`${cookie.name ?? ""}=${encodeURIComponent(cookie.value ?? "")}`];
   const expires = cookie.expires?.value;
-  if (expires && typeof expires.seconds === 'number') {
+  if (expires && typeof expires.seconds === "number") {
     parts.push(`expires=${new Date(expires.seconds * 1000 + Math.floor((expires.nanos ?? 0) / 1e6)).toUTCString()}`);
   }
   const maxAge = cookie.maxAge?.value;
-  if (typeof maxAge === 'number') parts.push(`max-age=${Math.trunc(maxAge)}`);
+  if (typeof maxAge === "number") parts.push(`max-age=${Math.trunc(maxAge)}`);
   if (cookie.domain?.value) parts.push(`domain=${cookie.domain.value}`);
-  parts.push(`path=${cookie.path?.value || '/'}`);
-  if (cookie.secure?.value) parts.push('secure');
-  if (cookie.sameSite === 'lax' || cookie.sameSite === 'strict') parts.push(`samesite=${cookie.sameSite}`);
-  else if (cookie.sameSite === 'explicitNone') parts.push('samesite=none');
-  if (cookie.httpOnly?.value) parts.push('httponly');
-  return parts.join('; ');
+  parts.push(`path=${cookie.path?.value || "/"}`);
+  if (cookie.secure?.value) parts.push("secure");
+  if (cookie.sameSite === "lax" || cookie.sameSite === "strict") parts.push(`samesite=${cookie.sameSite}`);
+  else if (cookie.sameSite === "explicitNone") parts.push("samesite=none");
+  if (cookie.httpOnly?.value) parts.push("httponly");
+  return parts.join("; ");
 }
 
 export function writeRpcHttpResponse(res: ServerResponse, http: RpcHttpData | null | undefined): void {
@@ -166,16 +166,16 @@ export function writeRpcHttpResponse(res: ServerResponse, http: RpcHttpData | nu
     res.end();
     return;
   }
-  const status = Number.parseInt(http.statusCode ?? '200', 10);
+  const status = Number.parseInt(http.statusCode ?? "200", 10);
   res.statusCode = Number.isFinite(status) ? status : 200;
   for (const [name, value] of Object.entries(http.headers ?? {})) {
-    if (name.toLowerCase() === 'set-cookie') continue;
+    if (name.toLowerCase() === "set-cookie") continue;
     res.setHeader(name, value);
   }
   const cookies = (http.cookies ?? []).map(serializeCookie);
-  const setCookie = http.headers?.['set-cookie'];
+  const setCookie = http.headers?.["set-cookie"];
   if (setCookie) cookies.unshift(setCookie);
-  if (cookies.length > 0) res.setHeader('set-cookie', cookies);
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
   // One writev either way (end() corks the socket): headers and body leave together.
   res.end(typedDataToBuffer(http.body));
 }

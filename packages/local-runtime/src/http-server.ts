@@ -1,20 +1,20 @@
 // The host's HTTP front door: function routes under the prefix, the admin invoke endpoint, the homepage.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
-import { hostError, hostLog } from './log.js';
-import { readBody, requestHeaders, requestUrl, toRpcHttpRequest, writeRpcHttpResponse, queryValues, type RequestUrl } from './http-rpc.js';
-import { findTriggerModule, type TriggerModule } from './trigger-module.js';
-import type { HttpRouteTable, RouteMatch } from './http-routes.js';
-import type { FunctionHost, RegisteredFunction } from './function-host.js';
-import type { Invoker, InvokeRequest } from './invoke.js';
-import type { RpcHttpData, RpcInvocationResponse } from './core-types.js';
-import { functionMetadataResponse, type FunctionMetadataResponse } from './admin-functions.js';
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import { hostError, hostLog } from "./log.js";
+import { readBody, requestHeaders, requestUrl, toRpcHttpRequest, writeRpcHttpResponse, queryValues, type RequestUrl } from "./http-rpc.js";
+import { findTriggerModule, type TriggerModule } from "./trigger-module.js";
+import type { HttpRouteTable, RouteMatch } from "./http-routes.js";
+import type { FunctionHost, RegisteredFunction } from "./function-host.js";
+import type { Invoker, InvokeRequest } from "./invoke.js";
+import type { RpcHttpData, RpcInvocationResponse } from "./core-types.js";
+import { functionMetadataResponse, type FunctionMetadataResponse } from "./admin-functions.js";
 // --- Mail: the development mailbox under /admin/mailbox (services/mail-sink.ts, mailbox-page.ts) ---
-import { activeMailSink } from './services/mail-sink.js';
-import { handleMailboxRequest } from './mailbox-page.js';
+import { activeMailSink } from "./services/mail-sink.js";
+import { handleMailboxRequest } from "./mailbox-page.js";
 // --- end Mail ---
 // --- Durable: the extension's HTTP API (durable/http-api.ts) ---
-import { activeDurableModule } from './durable/index.js';
+import { activeDurableModule } from "./durable/index.js";
 // --- end Durable ---
 
 export interface HttpServerOptions {
@@ -30,8 +30,8 @@ export interface HttpServerOptions {
 }
 
 const homepage =
-  '<!DOCTYPE html><html><head><title>Your Functions app is up and running</title></head>' +
-  '<body><h1>Your Functions app is up and running (local runtime)</h1></body></html>';
+  "<!DOCTYPE html><html><head><title>Your Functions app is up and running</title></head>" +
+  "<body><h1>Your Functions app is up and running (local runtime)</h1></body></html>";
 
 export class LocalHttpServer {
   readonly server: http.Server;
@@ -40,7 +40,7 @@ export class LocalHttpServer {
   constructor(private readonly options: HttpServerOptions) {
     this.server = http.createServer((req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
-        hostError('Unhandled host error: %s', error instanceof Error ? (error.stack ?? error.message) : String(error));
+        hostError("Unhandled host error: %s", error instanceof Error ? (error.stack ?? error.message) : String(error));
         if (!res.headersSent) {
           res.statusCode = 500;
           res.end();
@@ -53,11 +53,11 @@ export class LocalHttpServer {
 
   listen(port: number, hostname: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      this.server.once("error", reject);
       this.server.listen(port, hostname, () => {
-        this.server.off('error', reject);
+        this.server.off("error", reject);
         const address = this.server.address();
-        const actualPort = typeof address === 'object' && address ? address.port : port;
+        const actualPort = typeof address === "object" && address ? address.port : port;
         // --- Mail ---
         if (activeMailSink()) hostLog(`Mailbox: http://${hostname}:${actualPort}/admin/mailbox`);
         // --- end Mail ---
@@ -82,21 +82,21 @@ export class LocalHttpServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!this.#accepting) {
       res.statusCode = 503;
-      res.setHeader('connection', 'close');
+      res.setHeader("connection", "close");
       res.end();
       return;
     }
-    const url = requestUrl(req.url ?? '/', req.headers.host ?? '127.0.0.1');
-    const method = (req.method ?? 'GET').toUpperCase();
+    const url = requestUrl(req.url ?? "/", req.headers.host ?? "127.0.0.1");
+    const method = (req.method ?? "GET").toUpperCase();
     const { pathname } = url;
 
     // --- Durable ---
-    if (pathname.length > 9 && pathname.slice(0, 9).toLowerCase() === '/runtime/') {
+    if (pathname.length > 9 && pathname.slice(0, 9).toLowerCase() === "/runtime/") {
       const durable = activeDurableModule();
       if (durable && (await durable.handleHttp(pathname, method, asUrl(url), req, res))) return;
     }
     // --- end Durable ---
-    if (pathname.length > 7 && pathname.slice(0, 7).toLowerCase() === '/admin/' && (await this.#admin(pathname, method, asUrl(url), req, res))) return;
+    if (pathname.length > 7 && pathname.slice(0, 7).toLowerCase() === "/admin/" && (await this.#admin(pathname, method, asUrl(url), req, res))) return;
 
     const match = this.options.routes.match(pathname, method);
     // Disabled functions keep their route (and answer 404): decided once at start-up, as by the host.
@@ -104,8 +104,8 @@ export class LocalHttpServer {
       await this.#invokeHttp(match, method, url, req, res);
       return;
     }
-    if (!match && pathname === '/') {
-      res.setHeader('content-type', 'text/html');
+    if (!match && pathname === "/") {
+      res.setHeader("content-type", "text/html");
       res.end(homepage);
       return;
     }
@@ -116,14 +116,14 @@ export class LocalHttpServer {
 
   /** The admin API; false when the path is none of its routes (then it may still be a function route). */
   async #admin(pathname: string, method: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    if (/^\/admin\/functions\/?$/i.test(pathname) && method === 'GET') {
+    if (/^\/admin\/functions\/?$/i.test(pathname) && method === "GET") {
       sendJson(res, 200, this.#functionsMetadata(url, req));
       return true;
     }
     const functionMatch = /^\/admin\/functions\/([^/]+)\/?$/i.exec(pathname);
-    if (functionMatch && (method === 'POST' || method === 'GET')) {
+    if (functionMatch && (method === "POST" || method === "GET")) {
       const name = decodeURIComponent(functionMatch[1] as string);
-      if (method === 'POST') await this.#adminInvoke(name, req, res);
+      if (method === "POST") await this.#adminInvoke(name, req, res);
       else {
         const fn = this.#findFunction(name);
         if (fn) sendJson(res, 200, this.#functionMetadata(fn, url, req));
@@ -134,8 +134,8 @@ export class LocalHttpServer {
       }
       return true;
     }
-    if (/^\/admin\/host\/status\/?$/i.test(pathname) && method === 'GET') {
-      sendJson(res, 200, { state: 'Running', version: this.options.host.hostVersion });
+    if (/^\/admin\/host\/status\/?$/i.test(pathname) && method === "GET") {
+      sendJson(res, 200, { state: "Running", version: this.options.host.hostVersion });
       return true;
     }
     // --- Mail: /admin/mailbox and /admin/mailbox/messages (404 when no sink runs) ---
@@ -222,19 +222,19 @@ export class LocalHttpServer {
           method,
           headers: {
             ...headers,
-            'x-ms-invocation-id': invocationId,
-            'x-forwarded-host': req.headers.host ?? url.host,
-            'x-forwarded-proto': 'http',
+            "x-ms-invocation-id": invocationId,
+            "x-forwarded-host": req.headers.host ?? url.host,
+            "x-forwarded-proto": "http",
           },
         },
         (proxyRes) => {
           res.writeHead(proxyRes.statusCode ?? 200, proxyRes.headers);
           proxyRes.pipe(res);
-          proxyRes.on('end', resolve);
-          proxyRes.on('error', reject);
+          proxyRes.on("end", resolve);
+          proxyRes.on("error", reject);
         },
       );
-      proxyReq.on('error', reject);
+      proxyReq.on("error", reject);
       req.pipe(proxyReq);
     });
     const invocation = this.options.invoker.invoke(fn.name, {
@@ -257,14 +257,14 @@ export class LocalHttpServer {
   }
 
   async #adminInvoke(name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const text = (await readBody(req)).toString('utf8');
+    const text = (await readBody(req)).toString("utf8");
     let payload: unknown;
     try {
-      payload = text === '' ? null : JSON.parse(text);
+      payload = text === "" ? null : JSON.parse(text);
     } catch {
       payload = null;
     }
-    if (payload === null || typeof payload !== 'object') {
+    if (payload === null || typeof payload !== "object") {
       res.statusCode = 400;
       res.end();
       return;
@@ -298,12 +298,12 @@ function asUrl(url: RequestUrl): URL {
 }
 
 function adminInputData(input: unknown): { string: string } {
-  return { string: typeof input === 'string' ? input : JSON.stringify(input ?? '') };
+  return { string: typeof input === "string" ? input : JSON.stringify(input ?? "") };
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader("content-type", "application/json; charset=utf-8");
   res.end(JSON.stringify(value));
 }
 
@@ -327,6 +327,6 @@ function httpTriggerMetadata(url: URL, headers: Record<string, string>, params: 
 /** The http output binding's value: the return value for `$return`, else the named output. */
 function httpOutput(name: string | undefined, response: RpcInvocationResponse): RpcHttpData | undefined {
   if (name === undefined) return undefined;
-  const data = name === '$return' ? response.returnValue : response.outputData?.find((o) => o.name === name)?.data;
+  const data = name === "$return" ? response.returnValue : response.outputData?.find((o) => o.name === name)?.data;
   return data?.http ?? undefined;
 }

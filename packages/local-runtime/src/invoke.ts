@@ -1,11 +1,11 @@
 // One invocation through the app's programming model, in the worker's order:
 // getInvocationModel → getArguments → preInvocation hooks → invokeFunction → postInvocation hooks → getResponse.
 // Every trigger module calls this; it knows nothing about HTTP or timers.
-import { randomUUID } from 'node:crypto';
-import { format } from 'node:util';
-import { debugEnabled, functionLog, hostErrorBatched, hostLog } from './log.js';
-import { LogLevelFilter, logLevelRank } from './log-levels.js';
-import type { FunctionHost, RegisteredFunction } from './function-host.js';
+import { randomUUID } from "node:crypto";
+import { format } from "node:util";
+import { debugEnabled, functionLog, hostErrorBatched, hostLog } from "./log.js";
+import { LogLevelFilter, logLevelRank } from "./log-levels.js";
+import type { FunctionHost, RegisteredFunction } from "./function-host.js";
 import type {
   CoreInvocationContext,
   InvocationState,
@@ -18,7 +18,7 @@ import type {
   RpcLogLevel,
   RpcParameterBinding,
   RpcTypedData,
-} from './core-types.js';
+} from "./core-types.js";
 
 export interface InvokeRequest {
   inputData: RpcParameterBinding[];
@@ -40,8 +40,8 @@ export type OutputBindingHandler = (bindingName: string, data: RpcTypedData, fn:
 /** Supplies data for input bindings the trigger does not carry (e.g. durableClient), per binding type. */
 export type InputBindingProvider = (bindingName: string, fn: RegisteredFunction) => RpcTypedData | undefined;
 
-const informationRank = logLevelRank('information');
-const errorRank = logLevelRank('error');
+const informationRank = logLevelRank("information");
+const errorRank = logLevelRank("error");
 
 export class FunctionInvocationError extends Error {
   constructor(
@@ -64,9 +64,9 @@ class LocalCoreInvocationContext implements CoreInvocationContext {
 
   /** User logs are in the category `Function.<name>.User`; the library's system messages in `Function.<name>`, one level down. */
   log(level: RpcLogLevel, category: RpcLogCategory, message: string): void {
-    const written = category === 'user' ? level : level === 'information' ? 'debug' : level;
-    const minimum = category === 'user' ? this.plan.userMinimum : this.plan.functionMinimum;
-    if (written !== 'none' && logLevelRank(written) >= minimum) functionLog(this.plan.metadata.name ?? 'function', written, message);
+    const written = category === "user" ? level : level === "information" ? "debug" : level;
+    const minimum = category === "user" ? this.plan.userMinimum : this.plan.functionMinimum;
+    if (written !== "none" && logLevelRank(written) >= minimum) functionLog(this.plan.metadata.name ?? "function", written, message);
   }
 }
 
@@ -77,7 +77,7 @@ function toRpcMetadata(fn: RegisteredFunction): RpcFunctionMetadata {
     bindings: fn.metadata.bindings,
     // The host reads rawBindings; the library reads bindings. Keep both as the worker does.
     rawBindings: Object.entries(fn.metadata.bindings).map(([name, b]) => JSON.stringify({ ...b, name })),
-    scriptFile: fn.scriptFile ?? 'unknown',
+    scriptFile: fn.scriptFile ?? "unknown",
     retryOptions: fn.metadata.retryOptions,
   };
 }
@@ -105,9 +105,9 @@ function planFor(fn: RegisteredFunction, levels: LogLevelFilter): FunctionPlan {
     metadata: toRpcMetadata(fn),
     functionId: fn.metadata.functionId ?? fn.name,
     extraInputBindings: entries
-      .filter(([name, b]) => b.direction === 'in' && name !== fn.triggerName)
+      .filter(([name, b]) => b.direction === "in" && name !== fn.triggerName)
       .map(([name, b]) => [name, String(b.type).toLowerCase()]),
-    hasNonHttpOutputs: entries.some(([, b]) => b.direction === 'out' && String(b.type).toLowerCase() !== 'http'),
+    hasNonHttpOutputs: entries.some(([, b]) => b.direction === "out" && String(b.type).toLowerCase() !== "http"),
   };
 }
 
@@ -165,7 +165,7 @@ export class Invoker {
     const lines = plan.functionMinimum <= informationRank;
     if (lines) {
       hostLog(
-        `Executing 'Functions.${fn.name}' (Reason='${request.reason ?? 'This function was programmatically called via the host APIs.'}', Id=${invocationId})`,
+        `Executing 'Functions.${fn.name}' (Reason='${request.reason ?? "This function was programmatically called via the host APIs."}', Id=${invocationId})`,
       );
     }
     try {
@@ -185,14 +185,14 @@ export class Invoker {
 
   async #runPipeline(fn: RegisteredFunction, plan: FunctionPlan, invocationId: string, request: InvokeRequest): Promise<RpcInvocationResponse> {
     const model = this.host.programmingModel;
-    if (!model) throw new Error('No programming model was set; the app never loaded @azure/functions.');
+    if (!model) throw new Error("No programming model was set; the app never loaded @azure/functions.");
 
     const rpcRequest: RpcInvocationRequest = {
       invocationId,
       functionId: plan.functionId,
       inputData: plan.extraInputBindings.length === 0 ? request.inputData : [...request.inputData, ...this.#extraInputs(fn, plan, request.inputData)],
       triggerMetadata: request.triggerMetadata ?? {},
-      traceContext: { traceParent: request.traceParent ?? newTraceParent(), traceState: '', attributes: {} },
+      traceContext: { traceParent: request.traceParent ?? newTraceParent(), traceState: "", attributes: {} },
       retryContext: null,
     };
     const coreCtx = new LocalCoreInvocationContext(invocationId, rpcRequest, plan.metadata, plan);
@@ -203,7 +203,7 @@ export class Invoker {
     const { preInvocation, postInvocation } = this.host.hooks;
     // Without hooks there is nothing to hand a hook context to: skip building them (and awaiting empty lists).
     if (preInvocation.length === 0 && postInvocation.length === 0) {
-      coreCtx.state = 'invocation';
+      coreCtx.state = "invocation";
       let result: unknown = null;
       try {
         result = await invocationModel.invokeFunction(context, inputs, fn.callback);
@@ -232,9 +232,9 @@ export class Invoker {
       functionCallback: fn.callback,
     };
     if (preInvocation.length > 0) {
-      coreCtx.state = 'preInvocationHooks';
+      coreCtx.state = "preInvocationHooks";
       try {
-        await this.host.runHooks('preInvocation', preContext);
+        await this.host.runHooks("preInvocation", preContext);
       } finally {
         coreCtx.state = undefined;
       }
@@ -254,7 +254,7 @@ export class Invoker {
       result: null,
       error: null,
     };
-    coreCtx.state = 'invocation';
+    coreCtx.state = "invocation";
     try {
       postContext.result = await invocationModel.invokeFunction(context, preContext.inputs, preContext.functionCallback);
     } catch (error) {
@@ -264,9 +264,9 @@ export class Invoker {
     }
 
     if (postInvocation.length > 0) {
-      coreCtx.state = 'postInvocationHooks';
+      coreCtx.state = "postInvocationHooks";
       try {
-        await this.host.runHooks('postInvocation', postContext);
+        await this.host.runHooks("postInvocation", postContext);
       } finally {
         coreCtx.state = undefined;
       }
@@ -283,11 +283,11 @@ export class Invoker {
   async #deliverOutputs(fn: RegisteredFunction, response: RpcInvocationResponse): Promise<void> {
     const outputs = response.outputData ? [...response.outputData] : [];
     const returnBinding = fn.metadata.bindings.$return;
-    if (returnBinding && response.returnValue) outputs.push({ name: '$return', data: response.returnValue });
+    if (returnBinding && response.returnValue) outputs.push({ name: "$return", data: response.returnValue });
     for (const output of outputs) {
-      const name = output.name ?? '';
-      const type = String(fn.metadata.bindings[name]?.type ?? '');
-      if (!output.data || type.toLowerCase() === 'http') continue;
+      const name = output.name ?? "";
+      const type = String(fn.metadata.bindings[name]?.type ?? "");
+      if (!output.data || type.toLowerCase() === "http") continue;
       const handler = this.#outputHandlers.get(type.toLowerCase());
       if (handler) {
         await handler(name, output.data, fn);

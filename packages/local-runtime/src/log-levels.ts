@@ -8,7 +8,7 @@
 // function logs through its context. `Host.Results` and `Host.Aggregator` feed telemetry the local runtime
 // does not produce, so their levels change nothing here.
 
-export const logLevels = ['trace', 'debug', 'information', 'warning', 'error', 'critical', 'none'] as const;
+export const logLevels = ["trace", "debug", "information", "warning", "error", "critical", "none"] as const;
 /** Ordered as Microsoft.Extensions.Logging.LogLevel: Trace = 0 ... None = 6. */
 export type LogLevel = (typeof logLevels)[number];
 
@@ -32,21 +32,21 @@ export class LogLevelFilter {
   /** `rules` is host.json's `logging.logLevel` object (category → level name); unknown level names are reported through `warn` and skipped. */
   constructor(rules: Record<string, unknown> = {}, warn: (message: string) => void = () => undefined) {
     const parsed: Rule[] = [];
-    let fallback = logLevelRank('information');
+    let fallback = logLevelRank("information");
     for (const [category, value] of Object.entries(rules)) {
-      const level = typeof value === 'string' ? (value.toLowerCase() as LogLevel) : undefined;
+      const level = typeof value === "string" ? (value.toLowerCase() as LogLevel) : undefined;
       const rank = level ? logLevels.indexOf(level) : -1;
       if (rank < 0) {
-        warn(`host.json logging.logLevel.${category}: "${String(value)}" is not a log level (${logLevels.join(', ')}); ignored.`);
+        warn(`host.json logging.logLevel.${category}: "${String(value)}" is not a log level (${logLevels.join(", ")}); ignored.`);
         continue;
       }
-      if (category.toLowerCase() === 'default') {
+      if (category.toLowerCase() === "default") {
         fallback = rank;
         continue;
       }
-      const star = category.indexOf('*');
+      const star = category.indexOf("*");
       const prefix = (star < 0 ? category : category.slice(0, star)).toLowerCase();
-      const suffix = star < 0 ? '' : category.slice(star + 1).toLowerCase();
+      const suffix = star < 0 ? "" : category.slice(star + 1).toLowerCase();
       parsed.push({ prefix, suffix, specificity: category.length, minimum: rank });
     }
     this.#rules = parsed;
@@ -65,7 +65,7 @@ export class LogLevelFilter {
 
   enabled(category: string, level: LogLevel): boolean {
     const rank = logLevelRank(level);
-    return rank < logLevelRank('none') && rank >= this.minimum(category);
+    return rank < logLevelRank("none") && rank >= this.minimum(category);
   }
 
   #select(category: string): number {

@@ -6,13 +6,13 @@
 // large. Order is kept: anything else written through process.stdout/stderr (console.log in app code, other
 // writers) first flushes what is pending, errors are written at once, and the batch is flushed on exit, before
 // an uncaught exception is reported, and before a child process with inherited stdio starts (`flushLogs`).
-import { format } from 'node:util';
-import type { RpcLogLevel } from './core-types.js';
+import { format } from "node:util";
+import type { RpcLogLevel } from "./core-types.js";
 
 /** LOCAL_RUNTIME_DEBUG=1: debug and trace lines of the host and of every function, whatever host.json says. */
-export const debugEnabled = /^(1|true)$/i.test(process.env.LOCAL_RUNTIME_DEBUG ?? '');
+export const debugEnabled = /^(1|true)$/i.test(process.env.LOCAL_RUNTIME_DEBUG ?? "");
 
-type Target = 'stdout' | 'stderr';
+type Target = "stdout" | "stderr";
 type RawWrite = (chunk: string) => boolean;
 
 /** Flushed right away past this many pending characters. */
@@ -36,8 +36,8 @@ let outputClosed = false;
  */
 export function watchOutputClosed(onClosed: () => void): void {
   for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') return;
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") return;
       if (outputClosed) return;
       outputClosed = true;
       pending.splice(0);
@@ -50,7 +50,7 @@ export function watchOutputClosed(onClosed: () => void): void {
 }
 
 let lastStampMs = -1;
-let lastStamp = '';
+let lastStamp = "";
 
 function stamp(): string {
   const now = Date.now();
@@ -97,7 +97,7 @@ function emit(target: Target, line: string): void {
 export function enableLogBatching(): void {
   if (batching) return;
   batching = true;
-  for (const target of ['stdout', 'stderr'] as const) {
+  for (const target of ["stdout", "stderr"] as const) {
     const stream = process[target];
     const original = stream.write.bind(stream) as (...args: unknown[]) => boolean;
     rawWrite[target] = (chunk) => original(chunk);
@@ -107,22 +107,22 @@ export function enableLogBatching(): void {
       return original(...args);
     } as typeof stream.write;
   }
-  process.on('exit', flushLogs);
+  process.on("exit", flushLogs);
   // Runs before Node prints an uncaught exception (and before any 'uncaughtException' handler).
-  process.on('uncaughtExceptionMonitor', flushLogs);
+  process.on("uncaughtExceptionMonitor", flushLogs);
 }
 
 /** util.format, skipped when it could not change the text (it still turns "%%" into "%" without arguments). */
 function fmt(message: string, args: unknown[]): string {
-  return args.length === 0 && !message.includes('%') ? message : format(message, ...args);
+  return args.length === 0 && !message.includes("%") ? message : format(message, ...args);
 }
 
 export function hostLog(message: string, ...args: unknown[]): void {
-  emit('stdout', `[${stamp()}] ${fmt(message, args)}\n`);
+  emit("stdout", `[${stamp()}] ${fmt(message, args)}\n`);
 }
 
 export function hostWarn(message: string, ...args: unknown[]): void {
-  emit('stdout', `[${stamp()}] WARNING: ${fmt(message, args)}\n`);
+  emit("stdout", `[${stamp()}] WARNING: ${fmt(message, args)}\n`);
 }
 
 /** Errors are written at once (after whatever is pending), so they are out even if the process dies next. */
@@ -133,11 +133,11 @@ export function hostError(message: string, ...args: unknown[]): void {
 
 /** Like hostError, batched: for per-invocation failures ("Executed ... (Failed ...)"), which can be frequent. */
 export function hostErrorBatched(message: string): void {
-  emit('stderr', `[${stamp()}] ERROR: ${fmt(message, [])}\n`);
+  emit("stderr", `[${stamp()}] ERROR: ${fmt(message, [])}\n`);
 }
 
 export function hostDebug(message: string, ...args: unknown[]): void {
-  if (debugEnabled) emit('stdout', `[${stamp()}] DEBUG: ${fmt(message, args)}\n`);
+  if (debugEnabled) emit("stdout", `[${stamp()}] DEBUG: ${fmt(message, args)}\n`);
 }
 
 /**
@@ -145,15 +145,15 @@ export function hostDebug(message: string, ...args: unknown[]): void {
  * The caller has applied host.json's log levels (invoke.ts).
  */
 export function functionLog(functionName: string, level: RpcLogLevel, message: string): void {
-  if (level === 'none') return;
-  const tag = level === 'information' ? '' : ` ${level.toUpperCase()}:`;
-  emit('stdout', `[${stamp()}] [${functionName}]${tag} ${message}\n`);
+  if (level === "none") return;
+  const tag = level === "information" ? "" : ` ${level.toUpperCase()}:`;
+  emit("stdout", `[${stamp()}] [${functionName}]${tag} ${message}\n`);
 }
 
 /** System messages the library sends through coreApi.log (warnings about bad async code, streaming setup...). */
 export function systemLog(level: RpcLogLevel, message: string): void {
-  if (level === 'error' || level === 'critical') hostError(message);
-  else if (level === 'warning') hostWarn(message);
-  else if (level === 'information') hostLog(message);
+  if (level === "error" || level === "critical") hostError(message);
+  else if (level === "warning") hostWarn(message);
+  else if (level === "information") hostLog(message);
   else hostDebug(message);
 }

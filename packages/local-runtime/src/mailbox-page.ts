@@ -3,9 +3,9 @@
 //   GET /admin/mailbox/messages   → the stored mails as JSON, newest first
 //   DELETE /admin/mailbox/messages → clears them (204)
 // Without a running sink (no setting is `UseDevelopmentMailbox=true`) these paths answer 404.
-import { randomBytes } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
-import type { MailSink, StoredMail } from './services/mail-sink.js';
+import { randomBytes } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import type { MailSink, StoredMail } from "./services/mail-sink.js";
 
 /** Handles the mailbox routes; false when the path is none of them (then it is not the mailbox's business). */
 export function handleMailboxRequest(sink: MailSink | undefined, pathname: string, method: string, res: ServerResponse): boolean {
@@ -17,35 +17,35 @@ export function handleMailboxRequest(sink: MailSink | undefined, pathname: strin
     res.end();
     return true;
   }
-  res.setHeader('cache-control', 'no-store');
-  res.setHeader('x-content-type-options', 'nosniff');
-  if (page && (method === 'GET' || method === 'HEAD')) {
-    const nonce = randomBytes(16).toString('base64');
+  res.setHeader("cache-control", "no-store");
+  res.setHeader("x-content-type-options", "nosniff");
+  if (page && (method === "GET" || method === "HEAD")) {
+    const nonce = randomBytes(16).toString("base64");
     res.statusCode = 200;
-    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.setHeader("content-type", "text/html; charset=utf-8");
     // Nothing is loaded from elsewhere: inline styles, one script with a nonce, mail HTML in sandboxed srcdoc frames
     // (which inherit this policy, so remote images in mails stay unloaded too).
     res.setHeader(
-      'content-security-policy',
+      "content-security-policy",
       `default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'nonce-${nonce}'; connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'`,
     );
-    res.end(method === 'HEAD' ? undefined : renderMailboxPage(sink.messages(), { smtpUrl: sink.url, nonce }));
+    res.end(method === "HEAD" ? undefined : renderMailboxPage(sink.messages(), { smtpUrl: sink.url, nonce }));
     return true;
   }
-  if (messages && method === 'GET') {
+  if (messages && method === "GET") {
     res.statusCode = 200;
-    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader("content-type", "application/json; charset=utf-8");
     res.end(JSON.stringify(sink.messages()));
     return true;
   }
-  if (messages && method === 'DELETE') {
+  if (messages && method === "DELETE") {
     sink.clear();
     res.statusCode = 204;
     res.end();
     return true;
   }
   res.statusCode = 405;
-  res.setHeader('allow', page ? 'GET, HEAD' : 'GET, DELETE');
+  res.setHeader("allow", page ? "GET, HEAD" : "GET, DELETE");
   res.end();
   return true;
 }
@@ -63,8 +63,8 @@ export interface MailboxPageOptions {
 
 /** The mailbox page; `mails` newest first. Every value is escaped; HTML bodies go into sandboxed srcdoc frames. */
 export function renderMailboxPage(mails: readonly StoredMail[], options: MailboxPageOptions): string {
-  const items = mails.map(renderMail).join('\n');
-  const nonceAttr = options.nonce ? ` nonce="${escapeHtml(options.nonce)}"` : '';
+  const items = mails.map(renderMail).join("\n");
+  const nonceAttr = options.nonce ? ` nonce="${escapeHtml(options.nonce)}"` : "";
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Mailbox (${mails.length})</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -95,16 +95,16 @@ document.getElementById('clear').addEventListener('click', function () {
 }
 
 function renderMail(mail: StoredMail): string {
-  const row = (label: string, value: string): string => (value ? `<dt>${label}</dt><dd>${escapeHtml(value)}</dd>` : '');
-  const attachments = mail.attachments.map((a) => `${a.filename ?? '(unnamed)'} (${a.mimeType}, ${a.size} bytes)`).join(', ');
+  const row = (label: string, value: string): string => (value ? `<dt>${label}</dt><dd>${escapeHtml(value)}</dd>` : "");
+  const attachments = mail.attachments.map((a) => `${a.filename ?? "(unnamed)"} (${a.mimeType}, ${a.size} bytes)`).join(", ");
   const headers = Object.entries(mail.headers)
     .map(([name, value]) => `${name}: ${value}`)
-    .join('\n');
+    .join("\n");
   return `<article class="mail" id="mail-${escapeHtml(mail.id)}">
-<h2>${escapeHtml(mail.subject || '(no subject)')}</h2>
-<dl>${row('From', mail.from)}${row('To', mail.to.join(', '))}${row('Cc', mail.cc.join(', '))}${row('Envelope to', mail.envelope.to.join(', '))}<dt>Time</dt><dd><time datetime="${escapeHtml(mail.receivedAt)}">${escapeHtml(mail.receivedAt)}</time></dd>${row('Attachments', attachments)}${row('Size', `${mail.size} bytes`)}</dl>
-${mail.text ? `<pre class="text">${escapeHtml(mail.text)}</pre>` : ''}
-${mail.html ? `<iframe sandbox referrerpolicy="no-referrer" title="HTML body" srcdoc="${escapeHtml(mail.html)}"></iframe>` : ''}
+<h2>${escapeHtml(mail.subject || "(no subject)")}</h2>
+<dl>${row("From", mail.from)}${row("To", mail.to.join(", "))}${row("Cc", mail.cc.join(", "))}${row("Envelope to", mail.envelope.to.join(", "))}<dt>Time</dt><dd><time datetime="${escapeHtml(mail.receivedAt)}">${escapeHtml(mail.receivedAt)}</time></dd>${row("Attachments", attachments)}${row("Size", `${mail.size} bytes`)}</dl>
+${mail.text ? `<pre class="text">${escapeHtml(mail.text)}</pre>` : ""}
+${mail.html ? `<iframe sandbox referrerpolicy="no-referrer" title="HTML body" srcdoc="${escapeHtml(mail.html)}"></iframe>` : ""}
 <details><summary>Headers</summary><pre>${escapeHtml(headers)}</pre></details>
 </article>`;
 }

@@ -2,12 +2,12 @@
 // literals, {param}, {param?}, {param=default}, {param:constraint(args)...}, catch-all {*rest}.
 
 export interface LiteralPart {
-  kind: 'literal';
+  kind: "literal";
   text: string;
 }
 
 export interface ParameterPart {
-  kind: 'parameter';
+  kind: "parameter";
   name: string;
   optional: boolean;
   catchAll: boolean;
@@ -36,11 +36,11 @@ export interface RouteTemplate {
 export class RouteTemplateError extends Error {}
 
 export function parseRouteTemplate(text: string): RouteTemplate {
-  const trimmed = text.replace(/^[~]?\/+/, '').replace(/\/+$/, '');
-  const segments = trimmed === '' ? [] : trimmed.split('/').map((segment) => parseSegment(segment, text));
+  const trimmed = text.replace(/^[~]?\/+/, "").replace(/\/+$/, "");
+  const segments = trimmed === "" ? [] : trimmed.split("/").map((segment) => parseSegment(segment, text));
   segments.forEach((segment, index) => {
     for (const part of segment.parts) {
-      if (part.kind === 'parameter' && part.catchAll && (index !== segments.length - 1 || segment.parts.length > 1)) {
+      if (part.kind === "parameter" && part.catchAll && (index !== segments.length - 1 || segment.parts.length > 1)) {
         throw new RouteTemplateError(`A catch-all parameter can only appear as the last segment of the route template ('${text}').`);
       }
     }
@@ -49,31 +49,31 @@ export function parseRouteTemplate(text: string): RouteTemplate {
 }
 
 function parseSegment(segment: string, template: string): TemplateSegment {
-  if (segment === '') throw new RouteTemplateError(`The route template '${template}' has an empty segment.`);
+  if (segment === "") throw new RouteTemplateError(`The route template '${template}' has an empty segment.`);
   const parts: TemplatePart[] = [];
   let i = 0;
-  let literal = '';
+  let literal = "";
   while (i < segment.length) {
     const ch = segment[i] as string;
-    if (ch === '{' && segment[i + 1] === '{') {
-      literal += '{';
+    if (ch === "{" && segment[i + 1] === "{") {
+      literal += "{";
       i += 2;
-    } else if (ch === '}' && segment[i + 1] === '}') {
-      literal += '}';
+    } else if (ch === "}" && segment[i + 1] === "}") {
+      literal += "}";
       i += 2;
-    } else if (ch === '{') {
+    } else if (ch === "{") {
       const end = findParameterEnd(segment, i + 1);
       if (end < 0) throw new RouteTemplateError(`Unclosed parameter in route template '${template}'.`);
-      if (literal) parts.push({ kind: 'literal', text: literal });
-      literal = '';
-      parts.push(parseParameter(segment.slice(i + 1, end).replace(/\{\{/g, '{').replace(/\}\}/g, '}'), template));
+      if (literal) parts.push({ kind: "literal", text: literal });
+      literal = "";
+      parts.push(parseParameter(segment.slice(i + 1, end).replace(/\{\{/g, "{").replace(/\}\}/g, "}"), template));
       i = end + 1;
     } else {
       literal += ch;
       i += 1;
     }
   }
-  if (literal) parts.push({ kind: 'literal', text: literal });
+  if (literal) parts.push({ kind: "literal", text: literal });
   return { parts };
 }
 
@@ -82,10 +82,10 @@ function findParameterEnd(segment: string, from: number): number {
   let depth = 0;
   for (let i = from; i < segment.length; i++) {
     const ch = segment[i];
-    if (ch === '(') depth++;
-    else if (ch === ')') depth = Math.max(0, depth - 1);
-    else if (ch === '}' && segment[i + 1] === '}') i++;
-    else if (ch === '}' && depth === 0) return i;
+    if (ch === "(") depth++;
+    else if (ch === ")") depth = Math.max(0, depth - 1);
+    else if (ch === "}" && segment[i + 1] === "}") i++;
+    else if (ch === "}" && depth === 0) return i;
   }
   return -1;
 }
@@ -93,10 +93,10 @@ function findParameterEnd(segment: string, from: number): number {
 function parseParameter(body: string, template: string): ParameterPart {
   let rest = body;
   let catchAll = false;
-  if (rest.startsWith('**')) {
+  if (rest.startsWith("**")) {
     catchAll = true;
     rest = rest.slice(2);
-  } else if (rest.startsWith('*')) {
+  } else if (rest.startsWith("*")) {
     catchAll = true;
     rest = rest.slice(1);
   }
@@ -108,30 +108,30 @@ function parseParameter(body: string, template: string): ParameterPart {
   const constraintTexts: string[] = [];
   let depth = 0;
   let current: string | undefined;
-  let tail = '';
+  let tail = "";
   for (let i = 0; i < rest.length; i++) {
     const ch = rest[i] as string;
-    if (depth === 0 && ch === ':') {
+    if (depth === 0 && ch === ":") {
       if (current !== undefined) constraintTexts.push(current);
-      current = '';
+      current = "";
       continue;
     }
-    if (depth === 0 && (ch === '=' || ch === '?')) {
+    if (depth === 0 && (ch === "=" || ch === "?")) {
       tail = rest.slice(i);
       break;
     }
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    current = (current ?? '') + ch;
+    if (ch === "(") depth++;
+    if (ch === ")") depth--;
+    current = (current ?? "") + ch;
   }
   if (current !== undefined) constraintTexts.push(current);
 
   let optional = false;
   let defaultValue: string | undefined;
-  if (tail.startsWith('?')) optional = true;
-  else if (tail.startsWith('=')) defaultValue = tail.slice(1);
+  if (tail.startsWith("?")) optional = true;
+  else if (tail.startsWith("=")) defaultValue = tail.slice(1);
   return {
-    kind: 'parameter',
+    kind: "parameter",
     name,
     optional: optional || catchAll,
     catchAll,
@@ -143,7 +143,7 @@ function parseParameter(body: string, template: string): ParameterPart {
 const int32 = { min: -2147483648, max: 2147483647 };
 
 function numberArgs(args: string | undefined): number[] {
-  return (args ?? '').split(',').map((a) => Number(a.trim()));
+  return (args ?? "").split(",").map((a) => Number(a.trim()));
 }
 
 function makeConstraint(text: string, template: string): RouteConstraint {
@@ -154,68 +154,68 @@ function makeConstraint(text: string, template: string): RouteConstraint {
   const isInt = (v: string): boolean => /^-?\d+$/.test(v);
   let test: (value: string) => boolean;
   switch (name) {
-    case 'int':
+    case "int":
       test = (v) => isInt(v) && Number(v) >= int32.min && Number(v) <= int32.max;
       break;
-    case 'long':
+    case "long":
       test = (v) => isInt(v) && BigInt(v) >= -(2n ** 63n) && BigInt(v) < 2n ** 63n;
       break;
-    case 'bool':
+    case "bool":
       test = (v) => /^(true|false)$/i.test(v);
       break;
-    case 'guid':
+    case "guid":
       test = (v) =>
         /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}|\([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\))$/i.test(v);
       break;
-    case 'alpha':
+    case "alpha":
       test = (v) => /^[a-z]+$/i.test(v);
       break;
-    case 'datetime':
+    case "datetime":
       test = (v) => !Number.isNaN(Date.parse(v));
       break;
-    case 'decimal':
-    case 'double':
-    case 'float':
+    case "decimal":
+    case "double":
+    case "float":
       test = (v) => /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v);
       break;
-    case 'min': {
+    case "min": {
       const [min = 0] = numberArgs(args);
       test = (v) => isInt(v) && Number(v) >= min;
       break;
     }
-    case 'max': {
+    case "max": {
       const [max = 0] = numberArgs(args);
       test = (v) => isInt(v) && Number(v) <= max;
       break;
     }
-    case 'range': {
+    case "range": {
       const [min = 0, max = 0] = numberArgs(args);
       test = (v) => isInt(v) && Number(v) >= min && Number(v) <= max;
       break;
     }
-    case 'minlength': {
+    case "minlength": {
       const [min = 0] = numberArgs(args);
       test = (v) => v.length >= min;
       break;
     }
-    case 'maxlength': {
+    case "maxlength": {
       const [max = 0] = numberArgs(args);
       test = (v) => v.length <= max;
       break;
     }
-    case 'length': {
+    case "length": {
       const [a = 0, b] = numberArgs(args);
       test = (v) => (b === undefined ? v.length === a : v.length >= a && v.length <= b);
       break;
     }
-    case 'regex': {
+    case "regex": {
       // ASP.NET evaluates regex constraints case-insensitively and unanchored.
-      const expression = new RegExp(args ?? '', 'i');
+      const expression = new RegExp(args ?? "", "i");
       test = (v) => expression.test(v);
       break;
     }
-    case 'required':
-      test = (v) => v !== '';
+    case "required":
+      test = (v) => v !== "";
       break;
     default:
       throw new RouteTemplateError(`The constraint '${name}' in route '${template}' could not be resolved.`);
@@ -240,9 +240,9 @@ export function matchDecodedSegments(template: RouteTemplate, segments: string[]
   for (let i = 0; i < templateSegments.length; i++) {
     const segment = templateSegments[i] as TemplateSegment;
     const single = segment.parts.length === 1 ? segment.parts[0] : undefined;
-    if (single?.kind === 'parameter' && single.catchAll) {
-      const value = segments.slice(i).join('/');
-      if (value === '') {
+    if (single?.kind === "parameter" && single.catchAll) {
+      const value = segments.slice(i).join("/");
+      if (value === "") {
         if (single.defaultValue !== undefined) params[single.name] = single.defaultValue;
       } else {
         if (!single.constraints.every((c) => c.test(value))) return undefined;
@@ -253,7 +253,7 @@ export function matchDecodedSegments(template: RouteTemplate, segments: string[]
     const value = segments[i];
     if (value === undefined) {
       // Missing trailing segments are allowed only for optional or defaulted parameters.
-      if (single?.kind !== 'parameter' || (!single.optional && single.defaultValue === undefined)) return undefined;
+      if (single?.kind !== "parameter" || (!single.optional && single.defaultValue === undefined)) return undefined;
       if (single.defaultValue !== undefined) params[single.name] = single.defaultValue;
       continue;
     }
@@ -265,27 +265,27 @@ export function matchDecodedSegments(template: RouteTemplate, segments: string[]
 function matchSegment(segment: TemplateSegment, value: string, params: Record<string, string>): boolean {
   if (segment.parts.length === 1) {
     const part = segment.parts[0] as TemplatePart;
-    if (part.kind === 'literal') return part.text.toLowerCase() === value.toLowerCase();
-    if (value === '' || !part.constraints.every((c) => c.test(value))) return false;
+    if (part.kind === "literal") return part.text.toLowerCase() === value.toLowerCase();
+    if (value === "" || !part.constraints.every((c) => c.test(value))) return false;
     params[part.name] = value;
     return true;
   }
   // Complex segment such as "{name}.{ext}": literals anchor the parameters between them.
-  const names = segment.parts.filter((part): part is ParameterPart => part.kind === 'parameter');
+  const names = segment.parts.filter((part): part is ParameterPart => part.kind === "parameter");
   segment.matcher ??= new RegExp(
     `^${segment.parts
       .map((part) => {
-        if (part.kind === 'literal') return part.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        return part.optional ? '(.*?)' : '(.+?)';
+        if (part.kind === "literal") return part.text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        return part.optional ? "(.*?)" : "(.+?)";
       })
-      .join('')}$`,
-    'i',
+      .join("")}$`,
+    "i",
   );
   const match = segment.matcher.exec(value);
   if (!match) return false;
   for (const [index, part] of names.entries()) {
-    const captured = match[index + 1] ?? '';
-    if (captured === '') {
+    const captured = match[index + 1] ?? "";
+    if (captured === "") {
       if (!part.optional) return false;
       continue;
     }
@@ -296,7 +296,7 @@ function matchSegment(segment: TemplateSegment, value: string, params: Record<st
 }
 
 function safeDecode(segment: string): string {
-  if (!segment.includes('%')) return segment;
+  if (!segment.includes("%")) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -315,12 +315,12 @@ export function compareRoutePrecedence(x: RouteTemplate, y: RouteTemplate): numb
     if (!ySegment) return -1;
     const xPart = (x.segments[i] as TemplateSegment).parts[0] as TemplatePart;
     const yPart = ySegment.parts[0] as TemplatePart;
-    if (xPart.kind === 'literal' && yPart.kind === 'parameter') return -1;
-    if (xPart.kind === 'parameter' && yPart.kind === 'literal') return 1;
-    if (xPart.kind === 'parameter' && yPart.kind === 'parameter') {
+    if (xPart.kind === "literal" && yPart.kind === "parameter") return -1;
+    if (xPart.kind === "parameter" && yPart.kind === "literal") return 1;
+    if (xPart.kind === "parameter" && yPart.kind === "parameter") {
       if (xPart.constraints.length !== yPart.constraints.length) return yPart.constraints.length - xPart.constraints.length;
       if (xPart.catchAll !== yPart.catchAll) return xPart.catchAll ? 1 : -1;
-    } else if (xPart.kind === 'literal' && yPart.kind === 'literal') {
+    } else if (xPart.kind === "literal" && yPart.kind === "literal") {
       const a = xPart.text.toUpperCase();
       const b = yPart.text.toUpperCase();
       if (a !== b) return a < b ? -1 : 1;

@@ -1,29 +1,29 @@
 // Start-up and shutdown of the local host: settings → services → --before commands → app → triggers.
-import path from 'node:path';
-import { readFileSync, existsSync } from 'node:fs';
-import { FunctionHost, type RegisteredFunction } from './function-host.js';
-import { installCoreModule } from './core-module.js';
-import { loadApp, readPackageJson } from './app-loader.js';
-import { Invoker } from './invoke.js';
-import { readHostConfig } from './host-json.js';
-import { LogLevelFilter } from './log-levels.js';
-import { isFunctionDisabled, loadLocalSettings, resolveBinding } from './settings.js';
-import { startBackingServices, localDataDir, type RunningServices } from './backing-services.js';
-import { holdPort, type HeldPort } from './services/ports.js';
-import { HttpRouteTable } from './http-routes.js';
-import { LocalHttpServer } from './http-server.js';
-import { TimerTriggerModule } from './timer-trigger.js';
-import { ScheduleStatusStore } from './timer-schedule-store.js';
-import { runCommand } from './child-command.js';
-import { hostError, hostLog, hostWarn } from './log.js';
-import type { TriggerModule } from './trigger-module.js';
-import { ServiceBusTriggerModule, readServiceBusHostOptions } from './servicebus/trigger.js'; // Service Bus
+import path from "node:path";
+import { readFileSync, existsSync } from "node:fs";
+import { FunctionHost, type RegisteredFunction } from "./function-host.js";
+import { installCoreModule } from "./core-module.js";
+import { loadApp, readPackageJson } from "./app-loader.js";
+import { Invoker } from "./invoke.js";
+import { readHostConfig } from "./host-json.js";
+import { LogLevelFilter } from "./log-levels.js";
+import { isFunctionDisabled, loadLocalSettings, resolveBinding } from "./settings.js";
+import { startBackingServices, localDataDir, type RunningServices } from "./backing-services.js";
+import { holdPort, type HeldPort } from "./services/ports.js";
+import { HttpRouteTable } from "./http-routes.js";
+import { LocalHttpServer } from "./http-server.js";
+import { TimerTriggerModule } from "./timer-trigger.js";
+import { ScheduleStatusStore } from "./timer-schedule-store.js";
+import { runCommand } from "./child-command.js";
+import { hostError, hostLog, hostWarn } from "./log.js";
+import type { TriggerModule } from "./trigger-module.js";
+import { ServiceBusTriggerModule, readServiceBusHostOptions } from "./servicebus/trigger.js"; // Service Bus
 // --- Durable ---
-import { DurableModule, readDurableSettings } from './durable/index.js';
+import { DurableModule, readDurableSettings } from "./durable/index.js";
 // --- end Durable ---
 
-export const hostVersion = '4.1000.0-local';
-const allMethods = 'GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS';
+export const hostVersion = "4.1000.0-local";
+const allMethods = "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS";
 
 export interface StartOptions {
   appRoot: string;
@@ -36,23 +36,23 @@ export interface StartOptions {
 export function prepareSettings(appRoot: string): void {
   const settings = loadLocalSettings(appRoot);
   if (settings.file) hostLog(`Using app settings from ${path.basename(settings.file)} (${settings.applied.length} applied, environment wins).`);
-  else hostWarn('No local.settings.json or local.settings.sample.json found; using the environment only.');
-  process.env.AZURE_FUNCTIONS_ENVIRONMENT ??= 'Development';
+  else hostWarn("No local.settings.json or local.settings.sample.json found; using the environment only.");
+  process.env.AZURE_FUNCTIONS_ENVIRONMENT ??= "Development";
 }
 
 /** The database an embedded PostgreSQL creates: the app's package name, so the runtime stays app-agnostic. */
 export function databaseNameFor(appRoot: string): string {
-  const name = String(readPackageJson(appRoot).name ?? 'app');
-  return name.replace(/^@[^/]+\//, '').replace(/[^A-Za-z0-9_]/g, '_').toLowerCase() || 'app';
+  const name = String(readPackageJson(appRoot).name ?? "app");
+  return name.replace(/^@[^/]+\//, "").replace(/[^A-Za-z0-9_]/g, "_").toLowerCase() || "app";
 }
 
 export function httpPort(appRoot: string): number {
   if (process.env.PORT) return Number(process.env.PORT);
   // Core Tools also honours "Host": { "LocalHttpPort" } in local.settings.json.
-  const file = path.join(appRoot, 'local.settings.json');
+  const file = path.join(appRoot, "local.settings.json");
   if (existsSync(file)) {
-    const port = (JSON.parse(readFileSync(file, 'utf8')) as { Host?: { LocalHttpPort?: unknown } }).Host?.LocalHttpPort;
-    if (typeof port === 'number') return port;
+    const port = (JSON.parse(readFileSync(file, "utf8")) as { Host?: { LocalHttpPort?: unknown } }).Host?.LocalHttpPort;
+    if (typeof port === "number") return port;
   }
   return 7071;
 }
@@ -78,7 +78,7 @@ export class LocalRuntime {
 
     // The HTTP port is held from the start: a backing service taking any free port cannot be handed it, and a
     // port already in use fails start-up before PostgreSQL and the rest are started.
-    const reservation = await holdPort(httpPort(appRoot), '127.0.0.1');
+    const reservation = await holdPort(httpPort(appRoot), "127.0.0.1");
     this.#reservation = reservation;
     const port = reservation.port;
 
@@ -94,7 +94,7 @@ export class LocalRuntime {
 
     installCoreModule(this.host);
     await loadApp(this.host, appRoot);
-    await this.host.runHooks('appStart', this.host.appHookContext({ functionAppDirectory: appRoot }));
+    await this.host.runHooks("appStart", this.host.appHookContext({ functionAppDirectory: appRoot }));
     this.#appStarted = true;
     this.host.indexingLocked = true;
     const streamingProxyUri = await this.#capabilities();
@@ -103,7 +103,7 @@ export class LocalRuntime {
     const hostConfig = readHostConfig(appRoot);
     this.invoker.setLogLevels(new LogLevelFilter(hostConfig.logLevel, (message) => hostWarn(message)));
     const routes = new HttpRouteTable(hostConfig.routePrefix);
-    const timers = new TimerTriggerModule(this.invoker, new ScheduleStatusStore(path.join(localDataDir(appRoot), 'timers')));
+    const timers = new TimerTriggerModule(this.invoker, new ScheduleStatusStore(path.join(localDataDir(appRoot), "timers")));
     this.triggers.push(timers);
     const serviceBus = new ServiceBusTriggerModule(this.invoker, readServiceBusHostOptions(appRoot)); // Service Bus
     this.triggers.push(serviceBus);
@@ -128,15 +128,15 @@ export class LocalRuntime {
         listing.push(`${fn.name}: ${type} (in error)`);
         continue;
       }
-      const suffix = disabled ? ' (disabled)' : '';
-      if (type.toLowerCase() === 'httptrigger') {
+      const suffix = disabled ? " (disabled)" : "";
+      if (type.toLowerCase() === "httptrigger") {
         const route = routes.add(fn, resolved, disabled);
-        if (route) listing.push(`${fn.name}: [${route.methods?.join(',') ?? allMethods}] ${baseUrl}${routes.pathOf(route)}${suffix}`);
+        if (route) listing.push(`${fn.name}: [${route.methods?.join(",") ?? allMethods}] ${baseUrl}${routes.pathOf(route)}${suffix}`);
         else listing.push(`${fn.name}: httpTrigger (in error)`);
-      } else if (type.toLowerCase() === 'timertrigger') {
+      } else if (type.toLowerCase() === "timertrigger") {
         const ok = disabled || timers.add(fn, resolved);
         listing.push(ok ? `${fn.name}: timerTrigger (${String(resolved.schedule)})${suffix}` : `${fn.name}: timerTrigger (in error)`);
-      } else if (type.toLowerCase() === 'servicebustrigger') {
+      } else if (type.toLowerCase() === "servicebustrigger") {
         // Service Bus (servicebus/trigger.ts)
         const ok = disabled || serviceBus.add(fn, resolved);
         listing.push(ok ? `${fn.name}: ${serviceBus.describe(fn)}${suffix}` : `${fn.name}: serviceBusTrigger (in error)`);
@@ -148,14 +148,14 @@ export class LocalRuntime {
 
     this.#server = new LocalHttpServer({ host: this.host, invoker: this.invoker, routes, triggers: this.triggers, streamingProxyUri, isDisabled, appRoot });
     await reservation.release();
-    const listeningPort = await this.#server.listen(port, '127.0.0.1');
+    const listeningPort = await this.#server.listen(port, "127.0.0.1");
     durable.setBaseUrl(`http://127.0.0.1:${listeningPort}`); // --- Durable ---
     this.#checkAborted();
     for (const trigger of this.triggers) await trigger.start?.();
 
     hostLog(`Base URL: ${baseUrl}`);
-    process.stdout.write(`\nFunctions:\n\n${listing.map((l) => `        ${l}`).join('\n')}\n\n`);
-    hostLog('Host started');
+    process.stdout.write(`\nFunctions:\n\n${listing.map((l) => `        ${l}`).join("\n")}\n\n`);
+    hostLog("Host started");
   }
 
   /** The worker asks the programming model for capabilities after app start; HTTP streaming answers with a proxy URI. */
@@ -163,21 +163,21 @@ export class LocalRuntime {
     const model = this.host.programmingModel;
     if (!model?.getCapabilities) return undefined;
     const capabilities = await model.getCapabilities({
-      RawHttpBodyBytes: 'true',
-      RpcHttpTriggerMetadataRemoved: 'true',
-      RpcHttpBodyOnly: 'true',
-      IgnoreEmptyValuedRpcHttpHeaders: 'true',
-      UseNullableValueDictionaryForHttp: 'true',
-      WorkerStatus: 'true',
-      TypedDataCollection: 'true',
-      HandlesWorkerTerminateMessage: 'true',
+      RawHttpBodyBytes: "true",
+      RpcHttpTriggerMetadataRemoved: "true",
+      RpcHttpBodyOnly: "true",
+      IgnoreEmptyValuedRpcHttpHeaders: "true",
+      UseNullableValueDictionaryForHttp: "true",
+      WorkerStatus: "true",
+      TypedDataCollection: "true",
+      HandlesWorkerTerminateMessage: "true",
     });
-    if (capabilities.HttpUri) hostLog('HTTP streaming enabled by the app.');
+    if (capabilities.HttpUri) hostLog("HTTP streaming enabled by the app.");
     return capabilities.HttpUri;
   }
 
   #checkAborted(): void {
-    if (this.#aborted) throw new Error('Start-up aborted by shutdown.');
+    if (this.#aborted) throw new Error("Start-up aborted by shutdown.");
   }
 
   /** Idempotent: stop accepting, drain (bounded), stop triggers, appTerminate hooks, stop services. */
@@ -206,13 +206,13 @@ export class LocalRuntime {
     await Promise.race([closing, new Promise((r) => setTimeout(r, 1000).unref())]);
     if (this.#appStarted) {
       try {
-        await this.host.runHooks('appTerminate', this.host.appHookContext());
+        await this.host.runHooks("appTerminate", this.host.appHookContext());
       } catch (error) {
-        hostError('An appTerminate hook failed: %s', error instanceof Error ? error.message : String(error));
+        hostError("An appTerminate hook failed: %s", error instanceof Error ? error.message : String(error));
       }
     }
     this.#durable?.dispose(); // --- Durable ---
     await this.#services?.stop();
-    hostLog('Host stopped');
+    hostLog("Host stopped");
   }
 }

@@ -1,7 +1,7 @@
 // App settings the way Core Tools hands them to the host: local.settings.json "Values" become environment
 // variables, without overriding what the environment already has (so tests and shells can inject settings).
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 
 export interface LoadedSettings {
   /** The file used, or undefined when neither local.settings.json nor the sample exists. */
@@ -19,11 +19,11 @@ interface SettingsFile {
 }
 
 export function loadLocalSettings(appRoot: string, env: NodeJS.ProcessEnv = process.env): LoadedSettings {
-  const candidates = ['local.settings.json', 'local.settings.sample.json'].map((f) => path.join(appRoot, f));
+  const candidates = ["local.settings.json", "local.settings.sample.json"].map((f) => path.join(appRoot, f));
   const file = candidates.find((f) => existsSync(f));
   if (!file) return { file: undefined, applied: [], values: {} };
 
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as SettingsFile;
+  const parsed = JSON.parse(readFileSync(file, "utf8")) as SettingsFile;
   if (parsed.IsEncrypted === true) {
     throw new Error(`${path.basename(file)} is encrypted; decrypt it (func settings decrypt) to run locally.`);
   }
@@ -45,8 +45,8 @@ export function loadLocalSettings(appRoot: string, env: NodeJS.ProcessEnv = proc
 }
 
 function settingText(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  if (value === null || value === undefined) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 /** Whether `AzureWebJobs.<name>.Disabled` (or the Linux-safe `AzureWebJobs_<name>_Disabled`) is set. */
@@ -70,7 +70,7 @@ export function resolveSettingReferences(text: string, env: NodeJS.ProcessEnv = 
 export function resolveBinding<T extends Record<string, unknown>>(binding: T, env: NodeJS.ProcessEnv = process.env): T {
   const resolved: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(binding)) {
-    resolved[key] = typeof value === 'string' ? resolveSettingReferences(value, env) : value;
+    resolved[key] = typeof value === "string" ? resolveSettingReferences(value, env) : value;
   }
   return resolved as T;
 }

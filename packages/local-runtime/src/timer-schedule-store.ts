@@ -1,8 +1,8 @@
 // Schedule status per timer, kept on disk like the host's schedule monitor keeps it in blob storage
 // (azure-webjobs-hosts/timers/...), so a run missed while the runtime was down is noticed at the next start.
-import { mkdirSync, readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
-import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, renameSync, existsSync } from "node:fs";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
 
 export interface ScheduleStatus {
   Last: string;
@@ -11,21 +11,21 @@ export interface ScheduleStatus {
 }
 
 /** .NET's default(DateTime), which the host stores as "Last" before the first run. */
-export const neverRun = '0001-01-01T00:00:00.000Z';
+export const neverRun = "0001-01-01T00:00:00.000Z";
 
 export class ScheduleStatusStore {
   constructor(private readonly directory: string) {}
 
   #file(timerName: string): string {
-    return path.join(this.directory, `${timerName.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
+    return path.join(this.directory, `${timerName.replace(/[^A-Za-z0-9._-]/g, "_")}.json`);
   }
 
   read(timerName: string): ScheduleStatus | undefined {
     const file = this.#file(timerName);
     if (!existsSync(file)) return undefined;
     try {
-      const status = JSON.parse(readFileSync(file, 'utf8')) as Partial<ScheduleStatus>;
-      if (typeof status.Last === 'string' && typeof status.Next === 'string' && typeof status.LastUpdated === 'string') {
+      const status = JSON.parse(readFileSync(file, "utf8")) as Partial<ScheduleStatus>;
+      if (typeof status.Last === "string" && typeof status.Next === "string" && typeof status.LastUpdated === "string") {
         return status as ScheduleStatus;
       }
     } catch {

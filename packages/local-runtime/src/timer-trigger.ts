@@ -1,11 +1,11 @@
 // Timer triggers: 6-field NCRONTAB schedules in UTC, runOnStartup, one run of a timer at a time, and the
 // schedule monitor's past-due detection at start.
-import { Cron } from 'croner';
-import { hostError, hostLog } from './log.js';
-import { neverRun, type ScheduleStatus, type ScheduleStatusStore } from './timer-schedule-store.js';
-import type { RegisteredFunction } from './function-host.js';
-import type { Invoker } from './invoke.js';
-import type { TriggerModule } from './trigger-module.js';
+import { Cron } from "croner";
+import { hostError, hostLog } from "./log.js";
+import { neverRun, type ScheduleStatus, type ScheduleStatusStore } from "./timer-schedule-store.js";
+import type { RegisteredFunction } from "./function-host.js";
+import type { Invoker } from "./invoke.js";
+import type { TriggerModule } from "./trigger-module.js";
 
 interface TimerEntry {
   fn: RegisteredFunction;
@@ -19,7 +19,7 @@ interface TimerEntry {
 }
 
 export class TimerTriggerModule implements TriggerModule {
-  readonly triggerType = 'timerTrigger';
+  readonly triggerType = "timerTrigger";
   readonly #timers = new Map<string, TimerEntry>();
   #stopped = false;
 
@@ -30,13 +30,13 @@ export class TimerTriggerModule implements TriggerModule {
 
   /** Registers an enabled timer with its resolved schedule; a bad schedule puts only that function in error. */
   add(fn: RegisteredFunction, resolvedTrigger: Record<string, unknown>): boolean {
-    const schedule = String(resolvedTrigger.schedule ?? '');
+    const schedule = String(resolvedTrigger.schedule ?? "");
     let cron: Cron;
     try {
       if (schedule.trim().split(/\s+/).length !== 6) {
         throw new Error(`'${schedule}' is not a 6-field NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week}).`);
       }
-      cron = new Cron(schedule, { timezone: 'UTC', mode: '6-part', paused: true });
+      cron = new Cron(schedule, { timezone: "UTC", mode: "6-part", paused: true });
     } catch (error) {
       hostError(`The '${fn.name}' function is in error: ${error instanceof Error ? error.message : String(error)}`);
       return false;
@@ -49,7 +49,7 @@ export class TimerTriggerModule implements TriggerModule {
       schedule,
       cron,
       runOnStartup: resolvedTrigger.runOnStartup === true,
-      useMonitor: typeof resolvedTrigger.useMonitor === 'boolean' ? resolvedTrigger.useMonitor : recursSlowly,
+      useMonitor: typeof resolvedTrigger.useMonitor === "boolean" ? resolvedTrigger.useMonitor : recursSlowly,
       status: { Last: neverRun, Next: iso(cron.nextRun()), LastUpdated: iso(new Date()) },
       running: undefined,
     });
@@ -65,9 +65,9 @@ export class TimerTriggerModule implements TriggerModule {
     const now = new Date();
     for (const entry of this.#timers.values()) {
       const pastDue = entry.useMonitor ? this.#checkPastDue(entry, now) : undefined;
-      if (pastDue) void this.#run(entry, { isPastDue: true, scheduledAt: pastDue, reason: 'Timer is past due' });
-      else if (entry.runOnStartup) void this.#run(entry, { isPastDue: false, scheduledAt: now, reason: 'Timer fired at startup' });
-      entry.cron = new Cron(entry.schedule, { timezone: 'UTC', mode: '6-part' }, () => {
+      if (pastDue) void this.#run(entry, { isPastDue: true, scheduledAt: pastDue, reason: "Timer is past due" });
+      else if (entry.runOnStartup) void this.#run(entry, { isPastDue: false, scheduledAt: now, reason: "Timer fired at startup" });
+      entry.cron = new Cron(entry.schedule, { timezone: "UTC", mode: "6-part" }, () => {
         void this.#tick(entry);
       });
     }
@@ -87,7 +87,7 @@ export class TimerTriggerModule implements TriggerModule {
       return;
     }
     while (entry.running) await entry.running.catch(() => undefined);
-    await this.#run(entry, { isPastDue: false, scheduledAt: new Date(), reason: 'This function was programmatically called via the host APIs.' });
+    await this.#run(entry, { isPastDue: false, scheduledAt: new Date(), reason: "This function was programmatically called via the host APIs." });
   }
 
   /** The schedule monitor's check: returns the missed occurrence when the last expected run is in the past. */

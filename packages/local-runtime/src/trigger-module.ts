@@ -1,6 +1,6 @@
 // The seam for trigger types: HTTP and timers today; Service Bus and Durable Functions plug in the same way.
-import type { RegisteredFunction } from './function-host.js';
-import type { InvokeRequest } from './invoke.js';
+import type { RegisteredFunction } from "./function-host.js";
+import type { InvokeRequest } from "./invoke.js";
 
 export interface TriggerModule {
   /** Binding type it serves, compared case-insensitively (e.g. 'timerTrigger'). */

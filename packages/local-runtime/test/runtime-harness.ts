@@ -1,26 +1,26 @@
 // Starts the built local runtime (dist/cli.js) as a child process against a copy of a fixture app.
 // Assumes the package was built before vitest (`npm run build`; `npm test` does).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
-import { freePort } from '../src/services/ports.js';
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
+import { freePort } from "../src/services/ports.js";
 
 export { freePort };
 
-const packageRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const cliPath = path.join(packageRoot, 'dist/cli.js');
-const fixtures = path.join(packageRoot, 'test/fixtures');
+const packageRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const cliPath = path.join(packageRoot, "dist/cli.js");
+const fixtures = path.join(packageRoot, "test/fixtures");
 
 if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npm run build" before the tests.`);
 
 /** Where the fixture apps' packages are installed: this package's node_modules, or the one up the tree npm hoisted them to. */
 function installedPackages(): string {
   for (let dir = packageRoot; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'node_modules');
-    if (existsSync(path.join(candidate, '@azure', 'functions'))) return candidate;
+    const candidate = path.join(dir, "node_modules");
+    if (existsSync(path.join(candidate, "@azure", "functions"))) return candidate;
     if (path.dirname(dir) === dir) throw new Error('@azure/functions is not installed: run "npm install".');
   }
 }
@@ -34,13 +34,13 @@ afterAll(() => {
  * A private copy of a fixture app from test/fixtures (its .local-data stays out of the repository) that resolves
  * its packages from ours.
  */
-export function copyFixture(name = 'local-app'): string {
+export function copyFixture(name = "local-app"): string {
   const dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
   copies.push(dir);
   // mkdtemp makes 0700 directories; PostgreSQL runs as another OS user and must traverse into .local-data.
   chmodSync(dir, 0o755);
   cpSync(path.join(fixtures, name), dir, { recursive: true });
-  symlinkSync(installedPackages(), path.join(dir, 'node_modules'), 'dir');
+  symlinkSync(installedPackages(), path.join(dir, "node_modules"), "dir");
   return dir;
 }
 
@@ -62,20 +62,20 @@ export async function startRuntime(opts: {
   timeoutMs?: number;
 }): Promise<RunningRuntime> {
   const port = await freePort();
-  const child = spawn(process.execPath, [cliPath, 'start', ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [cliPath, "start", ...(opts.args ?? [])], {
     cwd: opts.appRoot,
     env: { ...process.env, PORT: String(port), ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  let text = '';
+  let text = "";
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
     text += chunk.toString();
     for (const listener of listeners) listener();
   };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   exited.then(() => listeners.forEach((l) => l())).catch(() => undefined);
 
   const waitForOutput = (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> =>
@@ -108,7 +108,7 @@ export async function startRuntime(opts: {
     appRoot: opts.appRoot,
     output: () => text,
     waitForOutput,
-    stop: (signal = 'SIGTERM') => {
+    stop: (signal = "SIGTERM") => {
       if (child.exitCode === null) child.kill(signal);
       return exited;
     },
@@ -116,7 +116,7 @@ export async function startRuntime(opts: {
   try {
     await waitForOutput(opts.readyPattern ?? /Host started/, opts.timeoutMs ?? 20_000);
   } catch (error) {
-    await runtime.stop('SIGKILL');
+    await runtime.stop("SIGKILL");
     throw error;
   }
   return runtime;
@@ -134,11 +134,11 @@ export function isProcessAlive(pid: number): boolean {
 /** Direct children of a process, from /proc (Linux). */
 export function childPids(pid: number): number[] {
   const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
+  for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
       if (ppid === pid) out.push(Number(entry));
     } catch {
       // The process ended while we looked.
@@ -153,5 +153,5 @@ export async function waitUntil(predicate: () => boolean | Promise<boolean>, tim
     if (await predicate()) return;
     await new Promise((r) => setTimeout(r, stepMs));
   }
-  throw new Error('condition not met in time');
+  throw new Error("condition not met in time");
 }

@@ -7,13 +7,13 @@
 // timer and sub-orchestration takes the next id in the order the orchestrator yields them; a retried call
 // takes one id for the timer after each failed attempt and one for each new attempt, at the point its
 // failure (or its retry timer) is processed. One episode at a time per instance; events queue meanwhile.
-import { randomUUID } from 'node:crypto';
-import { FunctionInvocationError, type Invoker } from '../invoke.js';
-import { hostError, hostLog } from '../log.js';
-import type { FunctionHost, RegisteredFunction } from '../function-host.js';
-import type { RpcTypedData } from '../core-types.js';
-import { Limiter } from './limiter.js';
-import type { InstanceStore } from './store.js';
+import { randomUUID } from "node:crypto";
+import { FunctionInvocationError, type Invoker } from "../invoke.js";
+import { hostError, hostLog } from "../log.js";
+import type { FunctionHost, RegisteredFunction } from "../function-host.js";
+import type { RpcTypedData } from "../core-types.js";
+import { Limiter } from "./limiter.js";
+import type { InstanceStore } from "./store.js";
 import {
   ActionType,
   EventType,
@@ -27,9 +27,9 @@ import {
   type RetryGroup,
   type RuntimeStatus,
   type ScheduledItem,
-} from './types.js';
+} from "./types.js";
 
-const outOfProcLabel = '$OutOfProcData$:';
+const outOfProcLabel = "$OutOfProcData$:";
 /** ReplaySchema.V3 (2): compound WhenAll/WhenAny actions. V4 (entity locks) is not offered: no entities here. */
 const upperSchemaVersion = 2;
 const maxTimeout = 2_147_483_647;
@@ -137,11 +137,11 @@ export class DurableEngine {
   }
 
   #orchestrator(name: string): RegisteredFunction | undefined {
-    return this.#function(name, 'orchestrationtrigger');
+    return this.#function(name, "orchestrationtrigger");
   }
 
   #activity(name: string): RegisteredFunction | undefined {
-    return this.#function(name, 'activitytrigger');
+    return this.#function(name, "activitytrigger");
   }
 
   #function(name: string, triggerType: string): RegisteredFunction | undefined {
@@ -168,11 +168,11 @@ export class DurableEngine {
   startNew(name: string, instanceId: string | undefined, input: unknown): string {
     const fn = this.#orchestrator(name);
     if (!fn) throw new StartError(400, `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
-    const id = instanceId && instanceId !== '' ? instanceId : randomUUID().replace(/-/g, '');
-    if (id.startsWith('@')) throw new StartError(400, 'Orchestration instance ids must not start with @.');
+    const id = instanceId && instanceId !== "" ? instanceId : randomUUID().replace(/-/g, "");
+    if (id.startsWith("@")) throw new StartError(400, "Orchestration instance ids must not start with @.");
     // eslint-disable-next-line no-control-regex
-    if (/[/\\?#\u0000-\u001f\u007f]/.test(id)) throw new StartError(400, 'Orchestration instance ids must not contain /, \\, #, ?, or control characters.');
-    if (id.length > 256) throw new StartError(400, 'Instance ID lengths must not exceed 256 characters.');
+    if (/[/\\?#\u0000-\u001f\u007f]/.test(id)) throw new StartError(400, "Orchestration instance ids must not contain /, \\, #, ?, or control characters.");
+    if (id.length > 256) throw new StartError(400, "Instance ID lengths must not exceed 256 characters.");
     const existing = this.#instances.get(id);
     if (existing && !isTerminal(existing.status)) {
       throw new StartError(500, `An Orchestration instance with the status ${existing.status} already exists.`);
@@ -182,14 +182,14 @@ export class DurableEngine {
     return id;
   }
 
-  #create(name: string, id: string, input: unknown, parent: InstanceState['parent']): InstanceState {
+  #create(name: string, id: string, input: unknown, parent: InstanceState["parent"]): InstanceState {
     const now = this.#now().toISOString();
     const state: InstanceState = {
       instanceId: id,
       name,
-      executionId: randomUUID().replace(/-/g, ''),
+      executionId: randomUUID().replace(/-/g, ""),
       input: input === undefined ? null : input,
-      status: 'Pending',
+      status: "Pending",
       output: null,
       customStatus: null,
       createdTime: now,
@@ -222,15 +222,15 @@ export class DurableEngine {
       ParentInstance: state.parent
         ? { Name: state.parent.name, OrchestrationInstance: { InstanceId: state.parent.instanceId }, TaskScheduleId: state.parent.taskId }
         : null,
-      Version: '',
+      Version: "",
     };
   }
 
   /** 404 → undefined; 410 → 'gone'. */
-  raiseEvent(instanceId: string, eventName: string, inputJson: string | undefined): 'accepted' | 'gone' | undefined {
+  raiseEvent(instanceId: string, eventName: string, inputJson: string | undefined): "accepted" | "gone" | undefined {
     const state = this.#instances.get(instanceId);
     if (!state) return undefined;
-    if (isTerminal(state.status)) return 'gone';
+    if (isTerminal(state.status)) return "gone";
     this.#run(instanceId, async () => {
       const current = this.#instances.get(instanceId);
       if (!current || isTerminal(current.status)) return;
@@ -238,54 +238,54 @@ export class DurableEngine {
       this.#save(current);
       await this.#episodes(instanceId);
     });
-    return 'accepted';
+    return "accepted";
   }
 
-  terminate(instanceId: string, reason: string): 'accepted' | 'gone' | undefined {
+  terminate(instanceId: string, reason: string): "accepted" | "gone" | undefined {
     const state = this.#instances.get(instanceId);
     if (!state) return undefined;
-    if (isTerminal(state.status)) return 'gone';
+    if (isTerminal(state.status)) return "gone";
     this.#run(instanceId, () => {
       const current = this.#instances.get(instanceId);
       if (!current || isTerminal(current.status)) return Promise.resolve();
-      hostLog(`Durable Functions: instance '${instanceId}' terminated${reason ? ` (${reason})` : ''}.`);
-      this.#finish(current, 'Terminated', reason);
+      hostLog(`Durable Functions: instance '${instanceId}' terminated${reason ? ` (${reason})` : ""}.`);
+      this.#finish(current, "Terminated", reason);
       return Promise.resolve();
     });
-    return 'accepted';
+    return "accepted";
   }
 
-  suspend(instanceId: string, reason: string): 'accepted' | 'gone' | undefined {
+  suspend(instanceId: string, reason: string): "accepted" | "gone" | undefined {
     const state = this.#instances.get(instanceId);
     if (!state) return undefined;
-    if (isTerminal(state.status)) return 'gone';
+    if (isTerminal(state.status)) return "gone";
     this.#run(instanceId, () => {
       const current = this.#instances.get(instanceId);
       if (current && !isTerminal(current.status)) {
-        current.status = 'Suspended';
+        current.status = "Suspended";
         current.suspendedReason = reason;
         this.#touch(current);
         this.#save(current);
       }
       return Promise.resolve();
     });
-    return 'accepted';
+    return "accepted";
   }
 
-  resume(instanceId: string): 'accepted' | 'gone' | undefined {
+  resume(instanceId: string): "accepted" | "gone" | undefined {
     const state = this.#instances.get(instanceId);
     if (!state) return undefined;
-    if (isTerminal(state.status)) return 'gone';
+    if (isTerminal(state.status)) return "gone";
     this.#run(instanceId, async () => {
       const current = this.#instances.get(instanceId);
-      if (current?.status !== 'Suspended') return;
-      current.status = 'Running';
+      if (current?.status !== "Suspended") return;
+      current.status = "Running";
       delete current.suspendedReason;
       this.#touch(current);
       this.#save(current);
       await this.#episodes(instanceId);
     });
-    return 'accepted';
+    return "accepted";
   }
 
   /** Purges finished instances only; returns how many were deleted. */
@@ -321,7 +321,7 @@ export class DurableEngine {
   async #episodes(instanceId: string): Promise<void> {
     for (;;) {
       const state = this.#instances.get(instanceId);
-      if (!state || this.#stopped || isTerminal(state.status) || state.status === 'Suspended' || state.pending.length === 0) return;
+      if (!state || this.#stopped || isTerminal(state.status) || state.status === "Suspended" || state.pending.length === 0) return;
       await this.#episode(state);
     }
   }
@@ -344,7 +344,7 @@ export class DurableEngine {
     const toStart: OpenTask[] = [];
     for (const event of batch) this.#allocateForRetry(state, event, now, produced, toStart);
 
-    if (state.status === 'Pending' || state.status === 'ContinuedAsNew') state.status = 'Running';
+    if (state.status === "Pending" || state.status === "ContinuedAsNew") state.status = "Running";
     const replayedCount = state.history.length;
     for (const event of state.history) event.IsPlayed = true;
     state.history.push({ EventType: EventType.OrchestratorStarted, EventId: -1, IsPlayed: false, Timestamp: now.toISOString() });
@@ -364,13 +364,13 @@ export class DurableEngine {
       parentInstanceId: state.parent?.instanceId ?? null,
       upperSchemaVersion,
       upperSchemaVersionNew: upperSchemaVersion,
-      longRunningTimerIntervalDuration: '3.00:00:00',
-      maximumShortTimerDuration: '6.00:00:00',
+      longRunningTimerIntervalDuration: "3.00:00:00",
+      maximumShortTimerDuration: "6.00:00:00",
       defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
     };
     const result = await this.#episodeSlots.run(() => this.#invokeOrchestrator(fn, payload));
     if (this.#instances.get(state.instanceId) !== state || isTerminal(state.status)) return; // terminated or purged meanwhile
-    if ('failure' in result) {
+    if ("failure" in result) {
       this.#fail(state, result.failure);
       return;
     }
@@ -407,7 +407,7 @@ export class DurableEngine {
         return;
       }
       state.history.push({ EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: false, Timestamp: this.#now().toISOString() });
-      this.#finish(state, 'Completed', orchestratorState.output);
+      this.#finish(state, "Completed", orchestratorState.output);
       return;
     }
     state.history.push({ EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: false, Timestamp: this.#now().toISOString() });
@@ -433,7 +433,7 @@ export class DurableEngine {
       retry.currentId = timerId;
       state.retryTaskGroups[timerId] = groupId;
       produced.push({ EventType: EventType.TimerCreated, EventId: timerId, IsPlayed: false, Timestamp: now.toISOString(), FireAt: fireAt });
-      const timer: OpenTask = { kind: 'timer', id: timerId, fireAt, retryGroup: groupId };
+      const timer: OpenTask = { kind: "timer", id: timerId, fireAt, retryGroup: groupId };
       state.open.push(timer);
       toStart.push(timer);
     } else if (event.EventType === EventType.TimerFired) {
@@ -489,11 +489,11 @@ export class DurableEngine {
       const action = actions[i] as OrchestratorAction;
       const item = state.scheduled[i] as ScheduledItem;
       const name = actionName(action);
-      if (action.actionType !== item.actionType || (name ?? '') !== (item.name ?? '')) {
+      if (action.actionType !== item.actionType || (name ?? "") !== (item.name ?? "")) {
         return (
           `Nondeterministic orchestrator '${state.name}' (instance '${state.instanceId}'): step ${i + 1} of the recorded history is ` +
           `${describeItem(item)}, but on replay the orchestrator asked for ${describeItem({ actionType: action.actionType, name })}. ` +
-          'Orchestrator code must make the same calls in the same order on every replay.'
+          "Orchestrator code must make the same calls in the same order on every replay."
         );
       }
     }
@@ -516,7 +516,7 @@ export class DurableEngine {
       case ActionType.CallSubOrchestrator:
       case ActionType.CallSubOrchestratorWithRetry: {
         const isActivity = type === ActionType.CallActivity || type === ActionType.CallActivityWithRetry;
-        const name = String(action.functionName ?? '');
+        const name = String(action.functionName ?? "");
         if (isActivity && !this.#activity(name)) return `The function '${name}' doesn't exist, is disabled, or is not an activity function.`;
         if (!isActivity && !this.#orchestrator(name)) return `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`;
         const id = state.nextId++;
@@ -524,7 +524,7 @@ export class DurableEngine {
         if ((type === ActionType.CallActivityWithRetry || type === ActionType.CallSubOrchestratorWithRetry) && action.retryOptions) {
           groupId = id;
           state.retryGroups[groupId] = {
-            kind: isActivity ? 'activity' : 'suborchestration',
+            kind: isActivity ? "activity" : "suborchestration",
             name,
             input: action.input,
             instanceId: action.instanceId,
@@ -535,7 +535,7 @@ export class DurableEngine {
           };
           state.retryTaskGroups[id] = groupId;
         }
-        const task = this.#newWork(state, isActivity ? 'activity' : 'suborchestration', name, action.input, action.instanceId, id, now, produced, groupId);
+        const task = this.#newWork(state, isActivity ? "activity" : "suborchestration", name, action.input, action.instanceId, id, now, produced, groupId);
         state.scheduled.push({ actionType: type, name, id });
         state.open.push(task);
         toStart.push(task);
@@ -547,14 +547,14 @@ export class DurableEngine {
         produced.push({ EventType: EventType.TimerCreated, EventId: id, IsPlayed: false, Timestamp: now.toISOString(), FireAt: fireAt });
         state.scheduled.push({ actionType: type, id });
         if (!action.isCanceled) {
-          const timer: OpenTask = { kind: 'timer', id, fireAt };
+          const timer: OpenTask = { kind: "timer", id, fireAt };
           state.open.push(timer);
           toStart.push(timer);
         }
         break;
       }
       case ActionType.WaitForExternalEvent:
-        state.scheduled.push({ actionType: type, name: String(action.externalEventName ?? '') });
+        state.scheduled.push({ actionType: type, name: String(action.externalEventName ?? "") });
         break;
       default:
         return `The local Durable Functions engine does not support ${actionTypeNames[type] ?? `action type ${type}`} (orchestrator '${state.name}').`;
@@ -565,7 +565,7 @@ export class DurableEngine {
 
   #newWork(
     state: InstanceState,
-    kind: 'activity' | 'suborchestration',
+    kind: "activity" | "suborchestration",
     name: string,
     input: unknown,
     childInstanceId: string | undefined,
@@ -575,13 +575,13 @@ export class DurableEngine {
     retryGroup: number | undefined,
   ): OpenTask {
     const timestamp = now.toISOString();
-    if (kind === 'activity') {
+    if (kind === "activity") {
       // The library JSON-encodes string inputs itself; objects arrive as they are.
-      const inputText = input === undefined ? undefined : typeof input === 'string' ? input : JSON.stringify(input);
+      const inputText = input === undefined ? undefined : typeof input === "string" ? input : JSON.stringify(input);
       produced.push({ EventType: EventType.TaskScheduled, EventId: id, IsPlayed: false, Timestamp: timestamp, Name: name, Input: inputText });
-      return { kind: 'activity', id, name, input: inputText, ...(retryGroup !== undefined ? { retryGroup } : {}) };
+      return { kind: "activity", id, name, input: inputText, ...(retryGroup !== undefined ? { retryGroup } : {}) };
     }
-    const childId = childInstanceId && childInstanceId !== '' ? childInstanceId : `${state.instanceId}:${id}`;
+    const childId = childInstanceId && childInstanceId !== "" ? childInstanceId : `${state.instanceId}:${id}`;
     produced.push({
       EventType: EventType.SubOrchestrationInstanceCreated,
       EventId: id,
@@ -591,12 +591,12 @@ export class DurableEngine {
       InstanceId: childId,
       Input: JSON.stringify(input ?? null),
     });
-    return { kind: 'suborchestration', id, name, childId, input: input ?? null, ...(retryGroup !== undefined ? { retryGroup } : {}) };
+    return { kind: "suborchestration", id, name, childId, input: input ?? null, ...(retryGroup !== undefined ? { retryGroup } : {}) };
   }
 
   #continueAsNew(state: InstanceState, input: unknown): void {
     let next = input;
-    if (typeof input === 'string') {
+    if (typeof input === "string") {
       try {
         next = JSON.parse(input);
       } catch {
@@ -604,10 +604,10 @@ export class DurableEngine {
       }
     }
     this.#cancelTimers(state);
-    state.executionId = randomUUID().replace(/-/g, '');
+    state.executionId = randomUUID().replace(/-/g, "");
     state.input = next === undefined ? null : next;
     state.output = null;
-    state.status = 'ContinuedAsNew';
+    state.status = "ContinuedAsNew";
     state.history = [];
     state.scheduled = [];
     state.nextId = 0;
@@ -622,10 +622,10 @@ export class DurableEngine {
 
   #fail(state: InstanceState, message: string): void {
     hostError(`Durable Functions: instance '${state.instanceId}' (${state.name}) failed: ${message}`);
-    this.#finish(state, 'Failed', message);
+    this.#finish(state, "Failed", message);
   }
 
-  #finish(state: InstanceState, status: 'Completed' | 'Failed' | 'Terminated', output: unknown): void {
+  #finish(state: InstanceState, status: "Completed" | "Failed" | "Terminated", output: unknown): void {
     this.#cancelTimers(state);
     state.status = status;
     state.output = output === undefined ? null : output;
@@ -636,7 +636,7 @@ export class DurableEngine {
     const parent = state.parent;
     if (!parent) return;
     const event: HistoryEvent =
-      status === 'Completed'
+      status === "Completed"
         ? {
             EventType: EventType.SubOrchestrationInstanceCompleted,
             EventId: -1,
@@ -651,8 +651,8 @@ export class DurableEngine {
             IsPlayed: false,
             Timestamp: this.#now().toISOString(),
             TaskScheduledId: parent.taskId,
-            Reason: status === 'Failed' ? String(state.output) : `Sub-orchestration '${state.instanceId}' was terminated: ${String(state.output ?? '')}`,
-            Details: '',
+            Reason: status === "Failed" ? String(state.output) : `Sub-orchestration '${state.instanceId}' was terminated: ${String(state.output ?? "")}`,
+            Details: "",
           };
     this.#deliver(parent.instanceId, parent.taskId, event, state.instanceId);
   }
@@ -662,7 +662,7 @@ export class DurableEngine {
     this.#run(instanceId, async () => {
       const state = this.#instances.get(instanceId);
       if (!state || isTerminal(state.status)) return;
-      const open = state.open.find((t) => t.id === taskId && (childId === undefined || (t.kind === 'suborchestration' && t.childId === childId)));
+      const open = state.open.find((t) => t.id === taskId && (childId === undefined || (t.kind === "suborchestration" && t.childId === childId)));
       if (!open) return;
       this.#dropOpen(state, taskId);
       state.pending.push(event);
@@ -682,15 +682,15 @@ export class DurableEngine {
   }
 
   #cancelTimers(state: InstanceState): void {
-    for (const task of state.open) if (task.kind === 'timer') this.#dropOpen(state, task.id);
+    for (const task of state.open) if (task.kind === "timer") this.#dropOpen(state, task.id);
   }
 
   // ---- work: activities, timers, sub-orchestrations ----
 
   #startOpenTask(state: InstanceState, task: OpenTask): void {
     if (this.#stopped) return;
-    if (task.kind === 'activity') void this.#runActivity(state.instanceId, state.executionId, task);
-    else if (task.kind === 'timer') this.#armTimer(state, task.id, task.fireAt);
+    if (task.kind === "activity") void this.#runActivity(state.instanceId, state.executionId, task);
+    else if (task.kind === "timer") this.#armTimer(state, task.id, task.fireAt);
     else this.#startChild(state, task);
   }
 
@@ -720,12 +720,12 @@ export class DurableEngine {
     this.#timers.set(key, handle);
   }
 
-  async #runActivity(instanceId: string, executionId: string, task: Extract<OpenTask, { kind: 'activity' }>): Promise<void> {
+  async #runActivity(instanceId: string, executionId: string, task: Extract<OpenTask, { kind: "activity" }>): Promise<void> {
     const fn = this.#activity(task.name);
     let event: HistoryEvent;
     const base = { EventId: -1, IsPlayed: false, TaskScheduledId: task.id };
     if (!fn) {
-      event = { ...base, EventType: EventType.TaskFailed, Timestamp: this.#now().toISOString(), Reason: `The function '${task.name}' doesn't exist.`, Details: '' };
+      event = { ...base, EventType: EventType.TaskFailed, Timestamp: this.#now().toISOString(), Reason: `The function '${task.name}' doesn't exist.`, Details: "" };
     } else {
       try {
         const response = await this.#activitySlots.run(async () => {
@@ -748,7 +748,7 @@ export class DurableEngine {
           EventType: EventType.TaskFailed,
           Timestamp: this.#now().toISOString(),
           Reason: `Activity function '${task.name}' failed: ${message}`,
-          Details: cause instanceof Error ? (cause.stack ?? '') : '',
+          Details: cause instanceof Error ? (cause.stack ?? "") : "",
         };
       }
     }
@@ -757,7 +757,7 @@ export class DurableEngine {
     this.#deliver(instanceId, task.id, event);
   }
 
-  #startChild(parent: InstanceState, task: Extract<OpenTask, { kind: 'suborchestration' }>): void {
+  #startChild(parent: InstanceState, task: Extract<OpenTask, { kind: "suborchestration" }>): void {
     const child = this.#instances.get(task.childId);
     const parentRef = { instanceId: parent.instanceId, taskId: task.id, name: parent.name };
     if (child && child.parent?.instanceId === parent.instanceId && child.parent.taskId === task.id) {
@@ -773,7 +773,7 @@ export class DurableEngine {
         Timestamp: this.#now().toISOString(),
         TaskScheduledId: task.id,
         Reason: `An Orchestration instance with the status ${child.status} already exists.`,
-        Details: '',
+        Details: "",
       });
       return;
     }
@@ -785,12 +785,12 @@ export class DurableEngine {
   #finishNotify(child: InstanceState): void {
     this.#run(child.instanceId, () => {
       if (isTerminal(child.status) && child.parent) {
-        const status = child.status as 'Completed' | 'Failed' | 'Terminated';
+        const status = child.status as "Completed" | "Failed" | "Terminated";
         const parent = child.parent;
         const event: HistoryEvent =
-          status === 'Completed'
+          status === "Completed"
             ? { EventType: EventType.SubOrchestrationInstanceCompleted, EventId: -1, IsPlayed: false, Timestamp: this.#now().toISOString(), TaskScheduledId: parent.taskId, Result: JSON.stringify(child.output ?? null) }
-            : { EventType: EventType.SubOrchestrationInstanceFailed, EventId: -1, IsPlayed: false, Timestamp: this.#now().toISOString(), TaskScheduledId: parent.taskId, Reason: String(child.output), Details: '' };
+            : { EventType: EventType.SubOrchestrationInstanceFailed, EventId: -1, IsPlayed: false, Timestamp: this.#now().toISOString(), TaskScheduledId: parent.taskId, Reason: String(child.output), Details: "" };
         this.#deliver(parent.instanceId, parent.taskId, event, child.instanceId);
       }
       return Promise.resolve();
@@ -804,7 +804,7 @@ export class DurableEngine {
         reason: `Durable orchestration episode for instance '${(payload as { instanceId: string }).instanceId}'`,
       });
       const value = typedValue(response.returnValue);
-      if (!value || typeof value !== 'object' || !Array.isArray((value as OrchestratorStateJson).actions)) {
+      if (!value || typeof value !== "object" || !Array.isArray((value as OrchestratorStateJson).actions)) {
         return { failure: `Orchestrator function '${fn.name}' returned no orchestrator state (is it registered with df.app.orchestration?).` };
       }
       return { state: value as OrchestratorStateJson };
@@ -854,7 +854,7 @@ function typedValue(data: RpcTypedData | null | undefined): unknown {
   if (data.string !== undefined && data.string !== null) return data.string;
   if (data.int !== undefined && data.int !== null) return Number(data.int);
   if (data.double !== undefined && data.double !== null) return data.double;
-  if (data.bytes) return Buffer.from(data.bytes).toString('base64');
+  if (data.bytes) return Buffer.from(data.bytes).toString("base64");
   return undefined;
 }
 

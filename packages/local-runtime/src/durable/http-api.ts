@@ -1,12 +1,12 @@
 // The extension's HTTP API under /runtime/webhooks/durabletask/, as the library's DurableClient calls it
 // through `rpcBaseUrl` (and as the check-status URLs point at): start, status, list, raise event, terminate,
 // suspend, resume, purge. Status codes and bodies follow the extension's HttpApiHandler.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody } from '../http-rpc.js';
-import { StartError, isTerminal, type DurableEngine, type ListFilter } from './engine.js';
-import { eventTypeNames, EventType, type HistoryEvent, type InstanceState } from './types.js';
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { readBody } from "../http-rpc.js";
+import { StartError, isTerminal, type DurableEngine, type ListFilter } from "./engine.js";
+import { eventTypeNames, EventType, type HistoryEvent, type InstanceState } from "./types.js";
 
-export const webhookPrefix = '/runtime/webhooks/durabletask/';
+export const webhookPrefix = "/runtime/webhooks/durabletask/";
 
 export interface DurableApiContext {
   engine: DurableEngine;
@@ -109,7 +109,7 @@ function friendlyHistory(state: InstanceState, showOutput: boolean): Record<stri
   }
   if (isTerminal(state.status)) {
     out.push({
-      EventType: 'ExecutionCompleted',
+      EventType: "ExecutionCompleted",
       OrchestrationStatus: state.status,
       Result: showOutput ? state.output : undefined,
       Timestamp: state.lastUpdatedTime,
@@ -125,7 +125,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
     res.end();
     return;
   }
-  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader("content-type", "application/json; charset=utf-8");
   res.end(JSON.stringify(body));
 }
 
@@ -136,7 +136,7 @@ function sendError(res: ServerResponse, status: number, message: string, excepti
 function bool(url: URL, name: string): boolean | undefined {
   const value = url.searchParams.get(name);
   if (value === null) return undefined;
-  return value.toLowerCase() === 'true';
+  return value.toLowerCase() === "true";
 }
 
 function parseJsonText(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -157,20 +157,20 @@ export async function handleDurableRequest(
   res: ServerResponse,
 ): Promise<boolean> {
   if (!pathname.toLowerCase().startsWith(webhookPrefix.slice(0, -1))) return false;
-  const rest = pathname.slice(webhookPrefix.length - 1).replace(/^\/+|\/+$/g, '');
-  const segments = rest === '' ? [] : rest.split('/').map((s) => decodeURIComponent(s));
-  const head = (segments[0] ?? '').toLowerCase();
+  const rest = pathname.slice(webhookPrefix.length - 1).replace(/^\/+|\/+$/g, "");
+  const segments = rest === "" ? [] : rest.split("/").map((s) => decodeURIComponent(s));
+  const head = (segments[0] ?? "").toLowerCase();
   const { engine } = ctx;
   const origin = `http://${req.headers.host ?? url.host}`;
 
-  if (head === 'orchestrators' && segments.length >= 2 && segments.length <= 3) {
-    if (method !== 'POST') return notFound(res);
-    const text = (await readBody(req)).toString('utf8');
+  if (head === "orchestrators" && segments.length >= 2 && segments.length <= 3) {
+    if (method !== "POST") return notFound(res);
+    const text = (await readBody(req)).toString("utf8");
     let input: unknown = null;
-    if (text.trim() !== '') {
+    if (text.trim() !== "") {
       const parsed = parseJsonText(text);
       if (!parsed.ok) {
-        sendError(res, 400, 'Invalid JSON content');
+        sendError(res, 400, "Invalid JSON content");
         return true;
       }
       input = parsed.value;
@@ -181,25 +181,25 @@ export async function handleDurableRequest(
       const { id: _id, rewindPostUri: _rewind, ...rest } = links;
       void _id;
       void _rewind;
-      sendJson(res, 202, { id, ...rest }, { location: links.statusQueryGetUri, 'retry-after': '10' });
+      sendJson(res, 202, { id, ...rest }, { location: links.statusQueryGetUri, "retry-after": "10" });
     } catch (error) {
       if (error instanceof StartError) {
-        if (error.status === 400) sendError(res, 400, 'One or more of the arguments submitted is incorrect', error.message);
-        else sendError(res, error.status, 'Something went wrong while processing your request', error.message);
+        if (error.status === 400) sendError(res, 400, "One or more of the arguments submitted is incorrect", error.message);
+        else sendError(res, error.status, "Something went wrong while processing your request", error.message);
       } else throw error;
     }
     return true;
   }
 
-  if (head === 'instances') {
+  if (head === "instances") {
     const instanceId = segments[1];
     const operation = segments[2]?.toLowerCase();
-    if (instanceId === undefined || instanceId === '') {
-      if (method === 'GET') {
-        sendJson(res, 200, engine.list(listFilter(url)).map((s) => statusPayload(s, { showInput: bool(url, 'showInput') ?? false })));
+    if (instanceId === undefined || instanceId === "") {
+      if (method === "GET") {
+        sendJson(res, 200, engine.list(listFilter(url)).map((s) => statusPayload(s, { showInput: bool(url, "showInput") ?? false })));
         return true;
       }
-      if (method === 'DELETE') {
+      if (method === "DELETE") {
         const filter = listFilter(url);
         const deleted = engine.purge(engine.list(filter).map((s) => s.instanceId));
         if (deleted === 0) return notFound(res);
@@ -209,20 +209,20 @@ export async function handleDurableRequest(
       return notFound(res);
     }
     if (operation === undefined) {
-      if (method === 'GET') {
+      if (method === "GET") {
         const state = engine.get(instanceId);
         if (!state) return notFound(res);
         const running = !isTerminal(state.status);
         const body = statusPayload(state, {
-          showHistory: bool(url, 'showHistory'),
-          showHistoryOutput: bool(url, 'showHistoryOutput'),
-          showInput: bool(url, 'showInput') ?? true,
+          showHistory: bool(url, "showHistory"),
+          showHistoryOutput: bool(url, "showHistoryOutput"),
+          showInput: bool(url, "showInput") ?? true,
         });
-        const failedAs500 = state.status === 'Failed' && bool(url, 'returnInternalServerErrorOnFailure') === true;
-        sendJson(res, running ? 202 : failedAs500 ? 500 : 200, body, running ? { location: `${origin}${url.pathname}${url.search}`, 'retry-after': '5' } : {});
+        const failedAs500 = state.status === "Failed" && bool(url, "returnInternalServerErrorOnFailure") === true;
+        sendJson(res, running ? 202 : failedAs500 ? 500 : 200, body, running ? { location: `${origin}${url.pathname}${url.search}`, "retry-after": "5" } : {});
         return true;
       }
-      if (method === 'DELETE') {
+      if (method === "DELETE") {
         const deleted = engine.get(instanceId) ? engine.purge([instanceId]) : 0;
         if (deleted === 0) return notFound(res);
         sendJson(res, 200, { instancesDeleted: deleted });
@@ -230,43 +230,43 @@ export async function handleDurableRequest(
       }
       return notFound(res);
     }
-    if (method !== 'POST') return notFound(res);
-    const reason = url.searchParams.get('reason') ?? '';
-    if (operation === 'raiseevent' && segments[3]) {
+    if (method !== "POST") return notFound(res);
+    const reason = url.searchParams.get("reason") ?? "";
+    if (operation === "raiseevent" && segments[3]) {
       const state = engine.get(instanceId);
       if (!state) return notFound(res);
-      if (isTerminal(state.status)) return answer(res, 'gone');
-      const contentType = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-      const text = (await readBody(req)).toString('utf8');
-      if (contentType !== 'application/json') {
-        sendError(res, 400, 'Only application/json request content is supported');
+      if (isTerminal(state.status)) return answer(res, "gone");
+      const contentType = String(req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+      const text = (await readBody(req)).toString("utf8");
+      if (contentType !== "application/json") {
+        sendError(res, 400, "Only application/json request content is supported");
         return true;
       }
-      if (text.trim() !== '' && !parseJsonText(text).ok) {
-        sendError(res, 400, 'Invalid JSON content');
+      if (text.trim() !== "" && !parseJsonText(text).ok) {
+        sendError(res, 400, "Invalid JSON content");
         return true;
       }
-      return answer(res, engine.raiseEvent(instanceId, segments[3], text.trim() === '' ? undefined : text));
+      return answer(res, engine.raiseEvent(instanceId, segments[3], text.trim() === "" ? undefined : text));
     }
-    if (operation === 'terminate') return answer(res, engine.terminate(instanceId, reason));
-    if (operation === 'suspend') return answer(res, engine.suspend(instanceId, reason));
-    if (operation === 'resume') return answer(res, engine.resume(instanceId));
-    if (operation === 'rewind' || operation === 'restart') {
+    if (operation === "terminate") return answer(res, engine.terminate(instanceId, reason));
+    if (operation === "suspend") return answer(res, engine.suspend(instanceId, reason));
+    if (operation === "resume") return answer(res, engine.resume(instanceId));
+    if (operation === "rewind" || operation === "restart") {
       sendError(res, 501, `'${operation}' is not supported by the local Durable Functions engine.`);
       return true;
     }
     return notFound(res);
   }
 
-  if (head === 'entities') {
-    sendError(res, 501, 'Durable entities are not supported by the local Durable Functions engine.');
+  if (head === "entities") {
+    sendError(res, 501, "Durable entities are not supported by the local Durable Functions engine.");
     return true;
   }
   return notFound(res);
 }
 
-function answer(res: ServerResponse, outcome: 'accepted' | 'gone' | undefined): boolean {
-  sendJson(res, outcome === 'accepted' ? 202 : outcome === 'gone' ? 410 : 404, undefined);
+function answer(res: ServerResponse, outcome: "accepted" | "gone" | undefined): boolean {
+  sendJson(res, outcome === "accepted" ? 202 : outcome === "gone" ? 410 : 404, undefined);
   return true;
 }
 
@@ -277,13 +277,13 @@ function notFound(res: ServerResponse): boolean {
 
 function listFilter(url: URL): ListFilter {
   const filter: ListFilter = {};
-  const statuses = url.searchParams.getAll('runtimeStatus').flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const statuses = url.searchParams.getAll("runtimeStatus").flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
   if (statuses.length > 0) filter.runtimeStatus = statuses;
-  const from = url.searchParams.get('createdTimeFrom');
+  const from = url.searchParams.get("createdTimeFrom");
   if (from && !Number.isNaN(Date.parse(from))) filter.createdTimeFrom = new Date(from);
-  const to = url.searchParams.get('createdTimeTo');
+  const to = url.searchParams.get("createdTimeTo");
   if (to && !Number.isNaN(Date.parse(to))) filter.createdTimeTo = new Date(to);
-  const prefix = url.searchParams.get('instanceIdPrefix');
+  const prefix = url.searchParams.get("instanceIdPrefix");
   if (prefix) filter.instanceIdPrefix = prefix;
   return filter;
 }

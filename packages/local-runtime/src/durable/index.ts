@@ -1,18 +1,18 @@
 // Durable Functions in the local runtime: the engine, the orchestrationTrigger/activityTrigger trigger modules,
 // the durableClient input binding and the HTTP API. The runtime creates one DurableModule per start.
-import { existsSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import path from 'node:path';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { hostLog } from '../log.js';
-import type { FunctionHost, RegisteredFunction } from '../function-host.js';
-import type { Invoker } from '../invoke.js';
-import type { TriggerModule } from '../trigger-module.js';
-import { DurableEngine } from './engine.js';
-import { creationUrls, handleDurableRequest, managementUrls, webhookPrefix } from './http-api.js';
-import { DirectoryInstanceStore, MemoryInstanceStore, type InstanceStore } from './store.js';
+import { existsSync, readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import path from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { hostLog } from "../log.js";
+import type { FunctionHost, RegisteredFunction } from "../function-host.js";
+import type { Invoker } from "../invoke.js";
+import type { TriggerModule } from "../trigger-module.js";
+import { DurableEngine } from "./engine.js";
+import { creationUrls, handleDurableRequest, managementUrls, webhookPrefix } from "./http-api.js";
+import { DirectoryInstanceStore, MemoryInstanceStore, type InstanceStore } from "./store.js";
 
-export { DurableEngine } from './engine.js';
+export { DurableEngine } from "./engine.js";
 
 export interface DurableSettings {
   taskHubName: string;
@@ -28,8 +28,8 @@ function resolveReferences(value: string, env: NodeJS.ProcessEnv): string {
 
 /** A positive whole number from host.json, or the extension's default (10 per processor). */
 function concurrency(value: unknown): number {
-  const n = typeof value === 'string' ? Number(value) : value;
-  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 10 * cpus().length;
+  const n = typeof value === "string" ? Number(value) : value;
+  return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 10 * cpus().length;
 }
 
 /**
@@ -37,13 +37,13 @@ function concurrency(value: unknown): number {
  * `maxConcurrentActivityFunctions` / `maxConcurrentOrchestratorFunctions`; and LOCAL_DURABLE_DATA.
  */
 export function readDurableSettings(appRoot: string, env: NodeJS.ProcessEnv = process.env): DurableSettings {
-  const file = path.join(appRoot, 'host.json');
-  const json = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { extensions?: { durableTask?: Record<string, unknown> } }) : {};
+  const file = path.join(appRoot, "host.json");
+  const json = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { extensions?: { durableTask?: Record<string, unknown> } }) : {};
   const durableTask = json.extensions?.durableTask ?? {};
   const hub = durableTask.hubName;
-  const taskHubName = typeof hub === 'string' && hub.trim() !== '' ? resolveReferences(hub, env) : 'TestHubName';
+  const taskHubName = typeof hub === "string" && hub.trim() !== "" ? resolveReferences(hub, env) : "TestHubName";
   const data = env.LOCAL_DURABLE_DATA;
-  const dataDir = data === 'memory' ? 'memory' : data ? path.resolve(appRoot, data) : path.join(appRoot, '.local-data', 'durable');
+  const dataDir = data === "memory" ? "memory" : data ? path.resolve(appRoot, data) : path.join(appRoot, ".local-data", "durable");
   return {
     taskHubName,
     dataDir,
@@ -67,12 +67,12 @@ export class DurableModule {
   readonly engine: DurableEngine;
   readonly triggers: TriggerModule[];
   readonly settings: DurableSettings;
-  #baseUrl = 'http://127.0.0.1:7071';
-  readonly #connectionName = 'Storage';
+  #baseUrl = "http://127.0.0.1:7071";
+  readonly #connectionName = "Storage";
 
   constructor(host: FunctionHost, invoker: Invoker, settings: DurableSettings) {
     this.settings = settings;
-    const store: InstanceStore = settings.dataDir === 'memory' ? new MemoryInstanceStore() : new DirectoryInstanceStore(settings.dataDir);
+    const store: InstanceStore = settings.dataDir === "memory" ? new MemoryInstanceStore() : new DirectoryInstanceStore(settings.dataDir);
     const engine = new DurableEngine(host, invoker, {
       store,
       maxConcurrentActivityFunctions: settings.maxConcurrentActivityFunctions,
@@ -80,8 +80,8 @@ export class DurableModule {
     });
     this.engine = engine;
     const orchestrations: TriggerModule = {
-      triggerType: 'orchestrationTrigger',
-      describe: () => 'orchestrationTrigger',
+      triggerType: "orchestrationTrigger",
+      describe: () => "orchestrationTrigger",
       // POST /admin/functions/{name} with {"input": ...} starts a new instance with that input.
       runAdminInvocation: (fn: RegisteredFunction, input: unknown) => {
         const id = engine.startNew(fn.name, undefined, input);
@@ -93,7 +93,7 @@ export class DurableModule {
         const hasDurable = [...host.functions.values()].some((fn) => /^(orchestration|activity)trigger$/i.test(String(fn.trigger.type)));
         if (hasDurable)
           hostLog(
-          `Durable Functions: task hub '${settings.taskHubName}', ${settings.dataDir === 'memory' ? 'instances kept in memory' : `instances in ${settings.dataDir}`}, ` +
+          `Durable Functions: task hub '${settings.taskHubName}', ${settings.dataDir === "memory" ? "instances kept in memory" : `instances in ${settings.dataDir}`}, ` +
             `up to ${settings.maxConcurrentActivityFunctions} activities and ${settings.maxConcurrentOrchestratorFunctions} orchestrator episodes at once.`,
         );
         return Promise.resolve();
@@ -104,21 +104,21 @@ export class DurableModule {
       },
     };
     const activities: TriggerModule = {
-      triggerType: 'activityTrigger',
-      describe: () => 'activityTrigger',
+      triggerType: "activityTrigger",
+      describe: () => "activityTrigger",
       adminInvocation: (fn: RegisteredFunction, input: unknown) => ({
         inputData: [{ name: fn.triggerName, data: { string: JSON.stringify(input ?? null) } }],
       }),
     };
     this.triggers = [orchestrations, activities];
-    invoker.registerInputBindingProvider('durableClient', () => ({ json: JSON.stringify(this.clientBinding()) }));
-    invoker.registerInputBindingProvider('orchestrationClient', () => ({ json: JSON.stringify(this.clientBinding()) }));
+    invoker.registerInputBindingProvider("durableClient", () => ({ json: JSON.stringify(this.clientBinding()) }));
+    invoker.registerInputBindingProvider("orchestrationClient", () => ({ json: JSON.stringify(this.clientBinding()) }));
     setActive(this);
   }
 
   /** Set once the HTTP server listens: `http://127.0.0.1:<port>`. */
   setBaseUrl(baseUrl: string): void {
-    this.#baseUrl = baseUrl.replace(/\/+$/, '');
+    this.#baseUrl = baseUrl.replace(/\/+$/, "");
   }
 
   /** The durableClient binding value the extension gives an out-of-process worker. */
@@ -127,11 +127,11 @@ export class DurableModule {
     return {
       taskHubName: hub,
       creationUrls: creationUrls(this.#baseUrl, hub, this.#connectionName),
-      managementUrls: managementUrls(this.#baseUrl, hub, this.#connectionName, 'INSTANCEID'),
+      managementUrls: managementUrls(this.#baseUrl, hub, this.#connectionName, "INSTANCEID"),
       baseUrl: `${this.#baseUrl}/runtime/webhooks/durabletask`,
-      requiredQueryStringParameters: '',
+      requiredQueryStringParameters: "",
       rpcBaseUrl: `${this.#baseUrl}${webhookPrefix}`,
-      httpBaseUrl: '',
+      httpBaseUrl: "",
     };
   }
 

@@ -1,17 +1,17 @@
 // Where orchestration instances live between episodes: an append-only journal under a directory, or only in memory.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import path from 'node:path';
-import type { InstanceState } from './types.js';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import path from "node:path";
+import type { InstanceState } from "./types.js";
 
 export interface InstanceStore {
-  readonly kind: 'memory' | 'directory';
+  readonly kind: "memory" | "directory";
   loadAll(): InstanceState[];
   save(state: InstanceState): void;
   remove(instanceId: string): void;
 }
 
 export class MemoryInstanceStore implements InstanceStore {
-  readonly kind = 'memory';
+  readonly kind = "memory";
   loadAll(): InstanceState[] {
     return [];
   }
@@ -24,10 +24,10 @@ interface JournalRecord {
   id: string;
   /** Set when the instance was purged. */
   removed?: true;
-  state?: Omit<InstanceState, 'history'>;
+  state?: Omit<InstanceState, "history">;
   /** Index in the execution's history where `history` starts (0: the whole history). */
   from?: number;
-  history?: InstanceState['history'];
+  history?: InstanceState["history"];
 }
 
 /**
@@ -40,7 +40,7 @@ interface JournalRecord {
  * and folded into the journal.
  */
 export class DirectoryInstanceStore implements InstanceStore {
-  readonly kind = 'directory';
+  readonly kind = "directory";
   readonly #dir: string;
   readonly #journal: string;
   #fd: number | undefined;
@@ -53,8 +53,8 @@ export class DirectoryInstanceStore implements InstanceStore {
 
   constructor(dir: string) {
     // Created on the first save, so an app without orchestrations gets no directory.
-    this.#dir = path.join(dir, 'instances');
-    this.#journal = path.join(this.#dir, 'journal.jsonl');
+    this.#dir = path.join(dir, "instances");
+    this.#journal = path.join(this.#dir, "journal.jsonl");
   }
 
   get directory(): string {
@@ -66,18 +66,18 @@ export class DirectoryInstanceStore implements InstanceStore {
     const states = new Map<string, InstanceState>();
     const legacy: string[] = [];
     for (const name of readdirSync(this.#dir).sort()) {
-      if (!name.endsWith('.json')) continue;
+      if (!name.endsWith(".json")) continue;
       legacy.push(name);
       try {
-        const state = JSON.parse(readFileSync(path.join(this.#dir, name), 'utf8')) as InstanceState;
+        const state = JSON.parse(readFileSync(path.join(this.#dir, name), "utf8")) as InstanceState;
         states.set(state.instanceId, state);
       } catch {
         // A file that cannot be read is skipped (the temp-file rename kept this from happening on crashes).
       }
     }
     if (existsSync(this.#journal)) {
-      for (const line of readFileSync(this.#journal, 'utf8').split('\n')) {
-        if (line === '') continue;
+      for (const line of readFileSync(this.#journal, "utf8").split("\n")) {
+        if (line === "") continue;
         let record: JournalRecord;
         try {
           record = JSON.parse(line) as JournalRecord;
@@ -120,7 +120,7 @@ export class DirectoryInstanceStore implements InstanceStore {
   #append(record: JournalRecord): void {
     if (this.#fd === undefined) {
       mkdirSync(this.#dir, { recursive: true });
-      this.#fd = openSync(this.#journal, 'a');
+      this.#fd = openSync(this.#journal, "a");
     }
     const line = `${JSON.stringify(record)}\n`;
     // One write() per line: a process killed mid-save leaves at most a cut-off last line, which loading skips.
@@ -141,10 +141,10 @@ export class DirectoryInstanceStore implements InstanceStore {
       lines.push(`${JSON.stringify({ id: state.instanceId, state: rest, from: 0, history } satisfies JournalRecord)}\n`);
       this.#written.set(state.instanceId, { executionId: state.executionId, length: history.length });
     }
-    const text = lines.join('');
+    const text = lines.join("");
     writeFileSync(temp, text);
     renameSync(temp, this.#journal);
     this.#bytes = this.#compactedBytes = Buffer.byteLength(text);
-    this.#fd = openSync(this.#journal, 'a');
+    this.#fd = openSync(this.#journal, "a");
   }
 }

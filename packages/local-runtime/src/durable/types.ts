@@ -96,9 +96,9 @@ export interface OrchestratorStateJson {
   schemaVersion?: number;
 }
 
-export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew' | 'Suspended';
+export type RuntimeStatus = "Pending" | "Running" | "Completed" | "Failed" | "Terminated" | "ContinuedAsNew" | "Suspended";
 
-export const terminalStatuses: readonly RuntimeStatus[] = ['Completed', 'Failed', 'Terminated'];
+export const terminalStatuses: readonly RuntimeStatus[] = ["Completed", "Failed", "Terminated"];
 
 /** One atomic action the current execution has scheduled, in the order the orchestrator yielded them. */
 export interface ScheduledItem {
@@ -110,12 +110,12 @@ export interface ScheduledItem {
 
 /** Work the engine owes an instance: resumed after a restart. */
 export type OpenTask =
-  | { kind: 'activity'; id: number; name: string; input: string | undefined; retryGroup?: number }
-  | { kind: 'timer'; id: number; fireAt: string; retryGroup?: number }
-  | { kind: 'suborchestration'; id: number; name: string; childId: string; input: unknown; retryGroup?: number };
+  | { kind: "activity"; id: number; name: string; input: string | undefined; retryGroup?: number }
+  | { kind: "timer"; id: number; fireAt: string; retryGroup?: number }
+  | { kind: "suborchestration"; id: number; name: string; childId: string; input: unknown; retryGroup?: number };
 
 export interface RetryGroup {
-  kind: 'activity' | 'suborchestration';
+  kind: "activity" | "suborchestration";
   name: string;
   input: unknown;
   instanceId?: string;

@@ -1,6 +1,6 @@
 // Entity declarations for the local Service Bus broker: the JSON file LOCAL_SERVICEBUS_ENTITIES names
 // (queues; topics with subscriptions and rules), durations in ISO 8601, defaults as on Service Bus.
-import { readFileSync } from 'node:fs';
+import { readFileSync } from "node:fs";
 
 export interface CorrelationFilter {
   correlationId?: string;
@@ -84,7 +84,7 @@ export function parseIsoDuration(text: string): number {
   const match = /^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(
     text.trim(),
   );
-  if (!match || text.trim().toUpperCase() === 'P' || /T$/i.test(text.trim())) throw new Error(`'${text}' is not an ISO 8601 duration.`);
+  if (!match || text.trim().toUpperCase() === "P" || /T$/i.test(text.trim())) throw new Error(`'${text}' is not an ISO 8601 duration.`);
   const [y, mo, w, d, h, mi, s] = match.slice(1).map((v) => (v === undefined ? 0 : Number(v))) as number[];
   const days = (y ?? 0) * 365 + (mo ?? 0) * 30 + (w ?? 0) * 7 + (d ?? 0);
   return Math.round((((days * 24 + (h ?? 0)) * 60 + (mi ?? 0)) * 60 + (s ?? 0)) * 1000);
@@ -122,29 +122,29 @@ export function sendableSettings(decl: QueueDeclaration | TopicDeclaration, what
 
 /** Reads and checks an entities file. */
 export function loadEntityDeclarations(file: string): EntityDeclarations {
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as EntityDeclarations;
+  const parsed = JSON.parse(readFileSync(file, "utf8")) as EntityDeclarations;
   validateDeclarations(parsed, file);
   return parsed;
 }
 
-export function validateDeclarations(decl: EntityDeclarations, source = 'entities'): void {
+export function validateDeclarations(decl: EntityDeclarations, source = "entities"): void {
   const names = new Set<string>();
   const check = (name: unknown, what: string): void => {
-    if (typeof name !== 'string' || name === '') throw new Error(`${source}: a ${what} has no name.`);
+    if (typeof name !== "string" || name === "") throw new Error(`${source}: a ${what} has no name.`);
     if (names.has(name.toLowerCase())) throw new Error(`${source}: '${name}' is declared twice.`);
     names.add(name.toLowerCase());
   };
   for (const q of decl.queues ?? []) {
-    check(q.name, 'queue');
+    check(q.name, "queue");
     receivableSettings(q, `queue '${q.name}'`);
     sendableSettings(q, `queue '${q.name}'`);
   }
   for (const t of decl.topics ?? []) {
-    check(t.name, 'topic');
+    check(t.name, "topic");
     sendableSettings(t, `topic '${t.name}'`);
     const subs = new Set<string>();
     for (const s of t.subscriptions ?? []) {
-      if (typeof s.name !== 'string' || s.name === '') throw new Error(`${source}: a subscription of '${t.name}' has no name.`);
+      if (typeof s.name !== "string" || s.name === "") throw new Error(`${source}: a subscription of '${t.name}' has no name.`);
       if (subs.has(s.name.toLowerCase())) throw new Error(`${source}: subscription '${t.name}/${s.name}' is declared twice.`);
       subs.add(s.name.toLowerCase());
       receivableSettings(s, `subscription '${t.name}/${s.name}'`);

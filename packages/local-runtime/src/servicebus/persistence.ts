@@ -1,8 +1,8 @@
 // Durability for the local broker: an append-only log of JSON lines (one per state change), written with a
 // synchronous write before the broker acknowledges anything, replayed at start and then compacted into a
 // snapshot (written to a temporary file, fsynced and renamed over the log).
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import path from "node:path";
 
 /** A stored message as the log records it: the AMQP-encoded message plus the broker's own state. */
 export interface StoredMessageRecord {
@@ -13,16 +13,16 @@ export interface StoredMessageRecord {
   expiresAt?: number;
   /** Deliveries so far (the AMQP header's delivery-count of the next delivery). */
   deliveries: number;
-  state: 'active' | 'deferred' | 'scheduled';
+  state: "active" | "deferred" | "scheduled";
   scheduledAt?: number;
 }
 
 export type LogRecord =
-  | { t: 'enq'; q: string; m: StoredMessageRecord }
-  | { t: 'del'; q: string; seq: number }
-  | { t: 'upd'; q: string; seq: number; deliveries?: number; state?: StoredMessageRecord['state']; raw?: string }
-  | { t: 'dup'; e: string; id: string; at: number }
-  | { t: 'seq'; q: string; n: number };
+  | { t: "enq"; q: string; m: StoredMessageRecord }
+  | { t: "del"; q: string; seq: number }
+  | { t: "upd"; q: string; seq: number; deliveries?: number; state?: StoredMessageRecord["state"]; raw?: string }
+  | { t: "dup"; e: string; id: string; at: number }
+  | { t: "seq"; q: string; n: number };
 
 export interface BrokerStore {
   append(record: LogRecord): void;
@@ -52,15 +52,15 @@ export class FileStore implements BrokerStore {
 
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
-    this.#file = path.join(dir, 'messages.log');
+    this.#file = path.join(dir, "messages.log");
   }
 
   load(): LogRecord[] {
     if (!existsSync(this.#file)) return [];
     const records: LogRecord[] = [];
-    const lines = readFileSync(this.#file, 'utf8').split('\n');
+    const lines = readFileSync(this.#file, "utf8").split("\n");
     for (const [index, line] of lines.entries()) {
-      if (line.trim() === '') continue;
+      if (line.trim() === "") continue;
       try {
         records.push(JSON.parse(line) as LogRecord);
       } catch {
@@ -72,21 +72,21 @@ export class FileStore implements BrokerStore {
   }
 
   append(record: LogRecord): void {
-    this.#fd ??= openSync(this.#file, 'a');
+    this.#fd ??= openSync(this.#file, "a");
     writeSync(this.#fd, `${JSON.stringify(record)}\n`);
     this.appendsSinceCompaction += 1;
   }
 
   compact(records: LogRecord[]): void {
     const tmp = `${this.#file}.tmp`;
-    const fd = openSync(tmp, 'w');
+    const fd = openSync(tmp, "w");
     try {
       const chunk: string[] = [];
       for (const record of records) {
         chunk.push(JSON.stringify(record));
-        if (chunk.length >= 500) writeSync(fd, `${chunk.splice(0).join('\n')}\n`);
+        if (chunk.length >= 500) writeSync(fd, `${chunk.splice(0).join("\n")}\n`);
       }
-      if (chunk.length > 0) writeSync(fd, `${chunk.join('\n')}\n`);
+      if (chunk.length > 0) writeSync(fd, `${chunk.join("\n")}\n`);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -1,9 +1,9 @@
 // The broker's entities: a Queue holds messages that can be received (a queue, a subscription, or a
 // dead-letter subqueue); a Topic fans what it accepts out to its subscriptions. Locks, delivery counts,
 // dead-lettering, deferral, scheduling, expiry and duplicate detection live here; AMQP lives in broker.ts.
-import { randomBytes } from 'node:crypto';
-import type { CorrelationFilter, ReceivableSettings, RuleDeclaration, SendableSettings } from './entities.js';
-import type { LogRecord, StoredMessageRecord } from './persistence.js';
+import { randomBytes } from "node:crypto";
+import type { CorrelationFilter, ReceivableSettings, RuleDeclaration, SendableSettings } from "./entities.js";
+import type { LogRecord, StoredMessageRecord } from "./persistence.js";
 
 /** A decoded AMQP message as rhea represents it (header and properties fields flattened). */
 export interface AmqpMessage {
@@ -23,7 +23,7 @@ export interface AmqpMessage {
   [field: string]: unknown;
 }
 
-export type MessageState = StoredMessageRecord['state'];
+export type MessageState = StoredMessageRecord["state"];
 
 export interface Msg {
   seq: number;
@@ -62,7 +62,7 @@ export class BrokerError extends Error {
 
 export const lockLost = (): BrokerError =>
   new BrokerError(
-    'com.microsoft:message-lock-lost',
+    "com.microsoft:message-lock-lost",
     "The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.",
     410,
   );
@@ -77,8 +77,8 @@ export interface EntityContext {
 
 export type PropertiesToModify = Record<string, unknown> | undefined;
 
-export const maxDeliveryCountExceeded = 'MaxDeliveryCountExceeded';
-export const ttlExpired = 'TTLExpiredException';
+export const maxDeliveryCountExceeded = "MaxDeliveryCountExceeded";
+export const ttlExpired = "TTLExpiredException";
 
 /** Something messages can be sent to. */
 export interface SendTarget {
@@ -108,7 +108,7 @@ class DuplicateDetector {
     this.prune(now);
     if (this.#seen.has(id)) return true;
     this.#seen.set(id, now);
-    this.ctx.persist({ t: 'dup', e: this.key, id, at: now });
+    this.ctx.persist({ t: "dup", e: this.key, id, at: now });
     return false;
   }
 
@@ -125,18 +125,18 @@ class DuplicateDetector {
   }
 
   snapshot(): LogRecord[] {
-    return [...this.#seen].map(([id, at]) => ({ t: 'dup', e: this.key, id, at }));
+    return [...this.#seen].map(([id, at]) => ({ t: "dup", e: this.key, id, at }));
   }
 }
 
 function idText(id: unknown): string {
-  return Buffer.isBuffer(id) ? id.toString('hex') : String(id);
+  return Buffer.isBuffer(id) ? id.toString("hex") : String(id);
 }
 
 function scheduledTimeOf(message: AmqpMessage): number | undefined {
-  const value = message.message_annotations?.['x-opt-scheduled-enqueue-time'];
+  const value = message.message_annotations?.["x-opt-scheduled-enqueue-time"];
   if (value instanceof Date) return value.getTime();
-  if (typeof value === 'number') return value;
+  if (typeof value === "number") return value;
   return undefined;
 }
 
@@ -191,13 +191,13 @@ export class Queue {
       enqueuedAt,
       expiresAt: opts.noExpiry ? undefined : this.#expiry(message, enqueuedAt, opts.ttlMs),
       deliveries: opts.deliveries ?? 0,
-      state: scheduled ? 'scheduled' : 'active',
+      state: scheduled ? "scheduled" : "active",
       scheduledAt: scheduled ? opts.scheduledAt : undefined,
       lock: undefined,
     };
     this.messages.set(msg.seq, msg);
     if (msg.expiresAt !== undefined && msg.expiresAt < this.#nextExpiry) this.#nextExpiry = msg.expiresAt;
-    if (this.ctx.durable) this.ctx.persist({ t: 'enq', q: this.key, m: toRecord(msg) });
+    if (this.ctx.durable) this.ctx.persist({ t: "enq", q: this.key, m: toRecord(msg) });
     if (scheduled) this.#scheduled.add(msg);
     else {
       this.#markReady(msg);
@@ -207,7 +207,7 @@ export class Queue {
   }
 
   #expiry(message: AmqpMessage, enqueuedAt: number, entityTtlMs: number | undefined): number | undefined {
-    const ttls = [message.ttl, entityTtlMs, this.settings.defaultTtlMs].filter((t): t is number => typeof t === 'number' && t > 0);
+    const ttls = [message.ttl, entityTtlMs, this.settings.defaultTtlMs].filter((t): t is number => typeof t === "number" && t > 0);
     return ttls.length === 0 ? undefined : enqueuedAt + Math.min(...ttls);
   }
 
@@ -224,7 +224,7 @@ export class Queue {
     });
     const msg = this.messages.get(record.seq) as Msg;
     if (msg.expiresAt !== undefined && msg.expiresAt < this.#nextExpiry) this.#nextExpiry = msg.expiresAt;
-    if (msg.state === 'scheduled') this.#scheduled.add(msg);
+    if (msg.state === "scheduled") this.#scheduled.add(msg);
     else this.#markReady(msg);
     this.#nextSeq = Math.max(this.#nextSeq, record.seq + 1);
   }
@@ -241,7 +241,7 @@ export class Queue {
   #lastReady: Msg | undefined;
 
   #deliverable(msg: Msg): boolean {
-    return msg.state === 'active' && !msg.lock && this.messages.get(msg.seq) === msg;
+    return msg.state === "active" && !msg.lock && this.messages.get(msg.seq) === msg;
   }
 
   restoreSequence(next: number): void {
@@ -250,8 +250,8 @@ export class Queue {
 
   /** Records that recreate the live state (for compaction). */
   snapshot(encode: (m: AmqpMessage) => string): LogRecord[] {
-    const records: LogRecord[] = [{ t: 'seq', q: this.key, n: this.#nextSeq }];
-    for (const msg of this.messages.values()) records.push({ t: 'enq', q: this.key, m: toRecord(msg, encode) });
+    const records: LogRecord[] = [{ t: "seq", q: this.key, n: this.#nextSeq }];
+    for (const msg of this.messages.values()) records.push({ t: "enq", q: this.key, m: toRecord(msg, encode) });
     return records;
   }
 
@@ -335,7 +335,7 @@ export class Queue {
     // Version-4 UUID bits, so the token reads like any Service Bus lock token.
     bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
     bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-    msg.lock = { token: bytes.toString('hex'), until: this.ctx.now() + this.settings.lockDurationMs };
+    msg.lock = { token: bytes.toString("hex"), until: this.ctx.now() + this.settings.lockDurationMs };
     this.#locks.set(msg.lock.token, msg);
     return bytes;
   }
@@ -351,7 +351,7 @@ export class Queue {
     if (msg.lock) this.#locks.delete(msg.lock.token);
     msg.lock = undefined;
     this.messages.delete(msg.seq);
-    this.ctx.persist({ t: 'del', q: this.key, seq: msg.seq });
+    this.ctx.persist({ t: "del", q: this.key, seq: msg.seq });
   }
 
   // ---- settling -----------------------------------------------------------------------------------------
@@ -380,9 +380,9 @@ export class Queue {
     const msg = this.locked(token);
     this.#locks.delete(token);
     msg.lock = undefined;
-    msg.state = 'deferred';
+    msg.state = "deferred";
     msg.message = withProperties(msg.message, props);
-    this.ctx.persist({ t: 'upd', q: this.key, seq: msg.seq, state: 'deferred', deliveries: msg.deliveries });
+    this.ctx.persist({ t: "upd", q: this.key, seq: msg.seq, state: "deferred", deliveries: msg.deliveries });
     if (props) this.#persistMessage(msg);
     this.pump();
   }
@@ -404,7 +404,7 @@ export class Queue {
     if (msg.lock) this.#locks.delete(msg.lock.token);
     msg.lock = undefined;
     msg.message = withProperties(msg.message, props);
-    if (msg.state === 'active') this.#markReady(msg);
+    if (msg.state === "active") this.#markReady(msg);
     if (msg.deliveries >= this.settings.maxDeliveryCount && this.deadLetterQueue) {
       this.#deadLetter(
         msg,
@@ -414,13 +414,13 @@ export class Queue {
       );
     } else {
       if (props) this.#persistMessage(msg);
-      this.ctx.persist({ t: 'upd', q: this.key, seq: msg.seq, deliveries: msg.deliveries });
+      this.ctx.persist({ t: "upd", q: this.key, seq: msg.seq, deliveries: msg.deliveries });
     }
     this.pump();
   }
 
   #persistMessage(msg: Msg): void {
-    if (this.ctx.durable) this.ctx.persist({ t: 'upd', q: this.key, seq: msg.seq, raw: encodeForLog(msg.message) });
+    if (this.ctx.durable) this.ctx.persist({ t: "upd", q: this.key, seq: msg.seq, raw: encodeForLog(msg.message) });
   }
 
   #deadLetter(msg: Msg, reason: string | undefined, description: string | undefined, props: PropertiesToModify): void {
@@ -438,7 +438,7 @@ export class Queue {
 
   #expire(msg: Msg): void {
     if (this.settings.deadLetteringOnMessageExpiration && this.deadLetterQueue) {
-      this.#deadLetter(msg, ttlExpired, 'The message expired and was dead lettered.', undefined);
+      this.#deadLetter(msg, ttlExpired, "The message expired and was dead lettered.", undefined);
     } else {
       this.#remove(msg);
     }
@@ -452,7 +452,7 @@ export class Queue {
     const out: Msg[] = [];
     for (const msg of this.messages.values()) {
       if (msg.seq < fromSeq) continue;
-      if (msg.state === 'active' && !msg.lock && msg.expiresAt !== undefined && msg.expiresAt <= now) continue;
+      if (msg.state === "active" && !msg.lock && msg.expiresAt !== undefined && msg.expiresAt <= now) continue;
       out.push(msg);
       if (out.length >= count) break;
     }
@@ -463,8 +463,8 @@ export class Queue {
   receiveDeferred(seqs: number[], receiveAndDelete: boolean): { msg: Msg; lockToken: Buffer | undefined }[] {
     const found = seqs.map((seq) => {
       const msg = this.messages.get(seq);
-      if (!msg || msg.state !== 'deferred' || (msg.lock && msg.lock.until > this.ctx.now())) {
-        throw new BrokerError('com.microsoft:message-not-found', `Failed to lock one or more specified messages. The message with sequence number ${seq} was not found or is not deferred.`, 404);
+      if (!msg || msg.state !== "deferred" || (msg.lock && msg.lock.until > this.ctx.now())) {
+        throw new BrokerError("com.microsoft:message-not-found", `Failed to lock one or more specified messages. The message with sequence number ${seq} was not found or is not deferred.`, 404);
       }
       return msg;
     });
@@ -480,7 +480,7 @@ export class Queue {
 
   cancelScheduled(seq: number): void {
     const msg = this.messages.get(seq);
-    if (msg && msg.state === 'scheduled') this.#remove(msg);
+    if (msg && msg.state === "scheduled") this.#remove(msg);
   }
 
   /** Lock expiry, scheduled activation and TTL expiry; called periodically. */
@@ -493,12 +493,12 @@ export class Queue {
       }
     }
     for (const msg of this.#scheduled) {
-      if (msg.state !== 'scheduled' || this.messages.get(msg.seq) !== msg) this.#scheduled.delete(msg);
+      if (msg.state !== "scheduled" || this.messages.get(msg.seq) !== msg) this.#scheduled.delete(msg);
       else if ((msg.scheduledAt ?? 0) <= now) {
         this.#scheduled.delete(msg);
-        msg.state = 'active';
+        msg.state = "active";
         msg.scheduledAt = undefined;
-        this.ctx.persist({ t: 'upd', q: this.key, seq: msg.seq, state: 'active' });
+        this.ctx.persist({ t: "upd", q: this.key, seq: msg.seq, state: "active" });
         this.#markReady(msg);
         changed = true;
       }
@@ -507,7 +507,7 @@ export class Queue {
     if (now >= this.#nextExpiry) {
       let nextExpiry = Infinity;
       for (const msg of [...this.messages.values()]) {
-        if (!msg.lock && msg.state === 'active' && msg.expiresAt !== undefined && msg.expiresAt <= now) {
+        if (!msg.lock && msg.state === "active" && msg.expiresAt !== undefined && msg.expiresAt <= now) {
           this.#expire(msg);
           continue;
         }
@@ -518,21 +518,21 @@ export class Queue {
     if (changed) this.pump();
   }
 
-  applyUpdate(record: Extract<LogRecord, { t: 'upd' }>, decode: (raw: string) => AmqpMessage): void {
+  applyUpdate(record: Extract<LogRecord, { t: "upd" }>, decode: (raw: string) => AmqpMessage): void {
     const msg = this.messages.get(record.seq);
     if (!msg) return;
     if (record.deliveries !== undefined) msg.deliveries = record.deliveries;
     if (record.state !== undefined) {
       msg.state = record.state;
-      if (record.state !== 'scheduled') msg.scheduledAt = undefined;
-      if (record.state === 'active') this.#markReady(msg);
+      if (record.state !== "scheduled") msg.scheduledAt = undefined;
+      if (record.state === "active") this.#markReady(msg);
     }
     if (record.raw) msg.message = decode(record.raw);
   }
 }
 
 let encodeForLog: (m: AmqpMessage) => string = () => {
-  throw new Error('message encoder not set');
+  throw new Error("message encoder not set");
 };
 
 /** broker.ts provides the AMQP encoder (kept out of this module so it stays protocol-free). */
@@ -636,9 +636,9 @@ export class Topic implements SendTarget {
   sweep(now: number): void {
     this.duplicates.prune(now);
     for (const msg of [...this.scheduled.messages.values()]) {
-      if (msg.state === 'scheduled' && (msg.scheduledAt ?? 0) <= now) {
+      if (msg.state === "scheduled" && (msg.scheduledAt ?? 0) <= now) {
         this.scheduled.messages.delete(msg.seq);
-        this.ctx.persist({ t: 'del', q: this.scheduled.key, seq: msg.seq });
+        this.ctx.persist({ t: "del", q: this.scheduled.key, seq: msg.seq });
         this.#fanOut(msg.message);
       }
     }
@@ -647,7 +647,7 @@ export class Topic implements SendTarget {
 
 /** A subscription without rules gets `$Default` (the true filter), as Service Bus creates it. */
 export function effectiveRules(rules: RuleDeclaration[] | undefined): RuleDeclaration[] {
-  return rules && rules.length > 0 ? rules : [{ name: '$Default', true: true }];
+  return rules && rules.length > 0 ? rules : [{ name: "$Default", true: true }];
 }
 
 export function ruleMatches(rule: RuleDeclaration, message: AmqpMessage): boolean {

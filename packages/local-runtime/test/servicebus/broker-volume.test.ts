@@ -1,13 +1,13 @@
 // More deliveries on one connection than an AMQP session has slots: the broker must free them as it settles.
-import { ServiceBusClient } from '@azure/service-bus';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startServiceBusBroker, type ServiceBusBrokerHandle } from '../../src/servicebus/broker.js';
+import { ServiceBusClient } from "@azure/service-bus";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startServiceBusBroker, type ServiceBusBrokerHandle } from "../../src/servicebus/broker.js";
 
 let broker: ServiceBusBrokerHandle;
 let client: ServiceBusClient;
 
 beforeAll(async () => {
-  broker = await startServiceBusBroker({ port: 0, entities: { queues: [{ name: 'volume' }], topics: [] }, dataDir: 'memory' });
+  broker = await startServiceBusBroker({ port: 0, entities: { queues: [{ name: "volume" }], topics: [] }, dataDir: "memory" });
   client = new ServiceBusClient(broker.connectionString);
 });
 
@@ -16,16 +16,16 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-it('keeps delivering past 2,048 peek-lock messages on one receiver', async () => {
+it("keeps delivering past 2,048 peek-lock messages on one receiver", async () => {
   const total = 3000;
-  const sender = client.createSender('volume');
+  const sender = client.createSender("volume");
   for (let i = 0; i < total; i += 500) {
     const batch = await sender.createMessageBatch();
     for (let j = i; j < Math.min(i + 500, total); j++) expect(batch.tryAddMessage({ body: j, messageId: `m-${j}` })).toBe(true);
     await sender.sendMessages(batch);
   }
   await sender.close();
-  const receiver = client.createReceiver('volume');
+  const receiver = client.createReceiver("volume");
   const seen = new Set<number>();
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`only ${seen.size} of ${total} arrived`)), 30_000);
