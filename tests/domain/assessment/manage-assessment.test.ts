@@ -5,19 +5,15 @@ import { assessmentSeenBy, listAssessments } from "../../../domain/assessment/ma
 import type { CourseViewer } from "../../../domain/catalog/viewer.js";
 import type { CourseRole } from "../../../domain/db/schema/index.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
-import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+import type { TestDatabase } from "../../support/database.js";
+import { openDomainDatabase } from "../../support/domain-database.js";
 import { createCourse } from "../../support/identity.js";
 
 let db: TestDatabase;
 let ctx: DomainContext;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  ctx = { db: db.db, now: () => new Date(), newId: uuidv7, actor: { userId: null, requestId: "test", clientIp: null, traceparent: null } };
-});
-afterAll(async () => {
-  await db?.drop();
-});
+beforeAll(async () => ({ db, ctx } = await openDomainDatabase()));
+afterAll(() => db?.drop());
 
 const viewer = (role: CourseRole | null, isAdmin = false): CourseViewer => ({ userId: uuidv7(), isAdmin, roleIn: async () => role });
 const key = { q: { type: "true-false", correct: true } };

@@ -3,7 +3,8 @@ import { v7 as uuidv7 } from "uuid";
 import { changeAssessment } from "../../../domain/assessment/change-assessment.js";
 import { regradeDifferences, regradeSubmission } from "../../../domain/assessment/regrade.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
-import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+import type { TestDatabase } from "../../support/database.js";
+import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
 import { createCourse } from "../../support/identity.js";
 
 let db: TestDatabase;
@@ -11,15 +12,12 @@ let ctx: DomainContext;
 let courseId: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  ctx = { db: db.db, now: () => new Date(), newId: uuidv7, actor: { userId: null, requestId: "test", clientIp: null, traceparent: null } };
+  ({ db, ctx } = await openDomainDatabase());
   courseId = await createCourse(db);
 });
-afterAll(async () => {
-  await db?.drop();
-});
+afterAll(() => db?.drop());
 
-const inTransaction = <T>(fn: (tx: DomainContext) => Promise<T>) => db.db.transaction((tx) => fn({ ...ctx, db: tx }));
+const inTransaction = <T>(fn: (tx: DomainContext) => Promise<T>) => inTransactionOf(db, ctx)(fn);
 
 /** A one-item quiz whose key said `true`, a learner who answered `false` and was graded 0 with that key, and one still at work. */
 async function gradedWithOldKey() {

@@ -2,21 +2,17 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { v7 as uuidv7 } from "uuid";
 import { acceptInvitation, inviteToCourse } from "../../../domain/enrollment/invitations.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
-import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+import type { TestDatabase } from "../../support/database.js";
+import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
 import { insertPublishedCourse } from "../../support/enrollment-fixtures.js";
 
 let db: TestDatabase;
 let ctx: DomainContext;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  ctx = { db: db.db, now: () => new Date(), newId: uuidv7, actor: { userId: null, requestId: "test", clientIp: null, traceparent: null } };
-});
-afterAll(async () => {
-  await db?.drop();
-});
+beforeAll(async () => ({ db, ctx } = await openDomainDatabase()));
+afterAll(() => db?.drop());
 
-const inTransaction = <T>(fn: (tx: DomainContext) => Promise<T>) => db.db.transaction((tx) => fn({ ...ctx, db: tx }));
+const inTransaction = <T>(fn: (tx: DomainContext) => Promise<T>) => inTransactionOf(db, ctx)(fn);
 
 async function user(email: string): Promise<string> {
   const id = uuidv7();

@@ -3,20 +3,16 @@ import { v7 as uuidv7 } from "uuid";
 import { getUser, updateProfile } from "../../../domain/identity/manage-users.js";
 import type { UserView } from "../../../domain/identity/user-view.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
-import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+import type { TestDatabase } from "../../support/database.js";
+import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
 
 let db: TestDatabase;
 let ctx: DomainContext;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  ctx = { db: db.db, now: () => new Date(), newId: uuidv7, actor: { userId: null, requestId: "test", clientIp: null, traceparent: null } };
-});
-afterAll(async () => {
-  await db?.drop();
-});
+beforeAll(async () => ({ db, ctx } = await openDomainDatabase()));
+afterAll(() => db?.drop());
 
-const inTransaction = <T>(fn: (tx: DomainContext) => Promise<T>) => db.db.transaction((tx) => fn({ ...ctx, db: tx }));
+const inTransaction = <T>(fn: (tx: DomainContext) => Promise<T>) => inTransactionOf(db, ctx)(fn);
 
 describe("updateProfile's precondition", () => {
   it("sees the user as they are before the change, and a refusal it throws changes nothing", async () => {
