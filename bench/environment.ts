@@ -52,6 +52,15 @@ export async function preparePostgresTemplate(dataDir: string): Promise<void> {
   }
 }
 
+async function privateBroker(): Promise<Record<string, string>> {
+  const port = await freePort();
+  return {
+    ServiceBusConnection: `Endpoint=sb://127.0.0.1:${port};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`,
+    LOCAL_SERVICEBUS_DATA: "memory",
+    LOCAL_DURABLE_DATA: "memory",
+  };
+}
+
 export async function benchEnvironment(): Promise<BenchEnvironment> {
   const dir = await mkdtemp(join(tmpdir(), "ringlet-bench-"));
   await chmod(dir, 0o755);
@@ -72,9 +81,13 @@ export async function benchEnvironment(): Promise<BenchEnvironment> {
     env,
     async serve(args, readyPath, extra = {}, options = {}) {
       const port = await freePort();
+      // Each runtime gets a broker of its own, in memory, on a free port: the default one (port 5672, its log under
+      // .local-data) is the developer's, carries earlier runs' messages and duplicate-detection history, and made
+      // the same bench 2-6x slower depending on what ran before it.
+      const ownBroker = extra.ServiceBusConnection === undefined ? await privateBroker() : {};
       const child = spawn(process.execPath, args, {
         cwd: root,
-        env: { ...process.env, ...env, ...extra, PORT: String(port) },
+        env: { ...process.env, ...env, ...ownBroker, ...extra, PORT: String(port) },
         stdio: ["ignore", "ignore", options.onStderr ? "pipe" : "inherit"],
       });
       child.stderr?.on("data", (chunk: Buffer) => {

@@ -33,6 +33,7 @@ import "./timers/analytics-rollup.js";
 import "./timers/waitlist-offers.js";
 import "./timers/outbox-sweep.js";
 import "./timers/webhook-retries.js";
+import "./timers/email-retries.js";
 import "./timers/housekeeping.js";
 import "./events/webhooks.js";
 import "./events/emails.js";

@@ -226,6 +226,7 @@ var appSettings = {
   WAITLIST_OFFERS_SCHEDULE: '0 */5 * * * *'
   HOUSEKEEPING_SCHEDULE: '0 30 3 * * *'
   WEBHOOK_RETRY_SCHEDULE: '0 * * * * *'
+  EMAIL_RETRY_SCHEDULE: '0 * * * * *'
   ANALYTICS_ROLLUP_SCHEDULE: '0 15 2 * * *'
 
   LOG_LEVEL: logLevel

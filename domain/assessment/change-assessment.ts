@@ -1,5 +1,7 @@
 import { eq, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
 import { assessmentExtensions, assessmentKeys, assessments, attempts, grades } from "../db/schema/index.js";
+import type { ItemKey } from "../grading/items.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
@@ -10,9 +12,14 @@ export type AssessmentPatch = Partial<Omit<AssessmentSettings, "items" | "kind">
 
 /**
  * Changes settings; a new answer key becomes a new key version and writes `assessment.key-changed`, so
- * the grading worker regrades what it affects. Items themselves do not change once created.
+ * the grading worker regrades what it affects. Items themselves do not change once created. Answers the
+ * assessment with its current key (the staff's view).
  */
-export async function changeAssessment(ctx: DomainContext, id: string, patch: AssessmentPatch): Promise<Result<AssessmentRow, AssessmentErrorCode>> {
+export async function changeAssessment(
+  ctx: DomainContext,
+  id: string,
+  patch: AssessmentPatch,
+): Promise<Result<{ assessment: AssessmentRow; keys: Record<string, ItemKey> }, AssessmentErrorCode>> {
   const [a] = await ctx.db.select().from(assessments).where(eq(assessments.id, id)).for("update");
   if (!a) return fail("ASSESSMENT_NOT_FOUND");
   const { keys, ...columns } = patch;
@@ -30,7 +37,7 @@ export async function changeAssessment(ctx: DomainContext, id: string, patch: As
   if (keys) {
     await recordEvent(ctx, { type: "assessment.key-changed", aggregateType: "assessment", aggregateId: id, courseId: a.courseId, data: { assessmentId: id, courseId: a.courseId, keyVersion } });
   }
-  return ok(row as AssessmentRow);
+  return ok({ assessment: row as AssessmentRow, keys: merged.keys });
 }
 
 /** Results of an assessment with manual release become visible to learners. */
@@ -51,10 +58,10 @@ export async function grantExtension(ctx: DomainContext, input: { assessmentId: 
 }
 
 /** Submissions whose newest grade was computed with an older key: what a key change must regrade. */
-export async function submissionsToRegrade(ctx: DomainContext, assessmentId: string): Promise<string[]> {
-  const [a] = await ctx.db.select({ keyVersion: assessments.keyVersion }).from(assessments).where(eq(assessments.id, assessmentId));
+export async function submissionsToRegrade(db: Executor, assessmentId: string): Promise<string[]> {
+  const [a] = await db.select({ keyVersion: assessments.keyVersion }).from(assessments).where(eq(assessments.id, assessmentId));
   if (!a) return [];
-  const rows = await ctx.db.execute<{ id: string }>(sql`
+  const rows = await db.execute<{ id: string }>(sql`
     select s.id from ${attempts} s
     where s.assessment_id = ${assessmentId} and s.status = 'submitted'
       and exists (select 1 from ${grades} g where g.submission_id = s.id)

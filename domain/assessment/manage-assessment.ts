@@ -1,4 +1,5 @@
-import { eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
+import { type CourseViewer, seesAsStaff } from "../catalog/viewer.js";
 import type { Executor } from "../db/client.js";
 import { assessmentKeys, assessments, type AssessmentKind } from "../db/schema/index.js";
 import type { LatePolicy, ScoringPolicy } from "../grading/final-grade.js";
@@ -83,4 +84,21 @@ export async function findAssessment(db: Executor, id: string): Promise<Assessme
 export async function currentKeys(db: Executor, a: AssessmentRow): Promise<Record<string, ItemKey>> {
   const rows = await db.select().from(assessmentKeys).where(eq(assessmentKeys.assessmentId, a.id));
   return rows.find((r) => r.version === a.keyVersion)?.keys ?? {};
+}
+
+/** The course's assessments, oldest id first. */
+export async function listAssessments(db: Executor, courseId: string): Promise<AssessmentRow[]> {
+  return db.select().from(assessments).where(eq(assessments.courseId, courseId)).orderBy(asc(assessments.id));
+}
+
+/** An assessment as `viewer` sees it: the course's staff (and admins) also get its current answer key. */
+export async function assessmentSeenBy(
+  db: Executor,
+  assessmentId: string,
+  viewer: CourseViewer,
+): Promise<Result<{ assessment: AssessmentRow; keys?: Record<string, ItemKey> }, "ASSESSMENT_NOT_FOUND">> {
+  const assessment = await findAssessment(db, assessmentId);
+  if (!assessment) return fail("ASSESSMENT_NOT_FOUND");
+  if (!(await seesAsStaff(viewer, assessment.courseId))) return ok({ assessment });
+  return ok({ assessment, keys: await currentKeys(db, assessment) });
 }

@@ -5,6 +5,7 @@ import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { CatalogErrorCode } from "./catalog.errors.js";
+import { lessonLock } from "./lesson-locks.js";
 
 export type ModuleRow = typeof modules.$inferSelect;
 export type LessonRow = typeof lessons.$inferSelect;
@@ -32,6 +33,17 @@ export async function findModule(db: Executor, moduleId: string): Promise<Module
   return row ?? null;
 }
 
+/** Where a module is addressed: under its course (`/courses/{courseId}/modules/{moduleId}`); another course's module is not found. */
+export interface ModuleRef {
+  courseId: string;
+  moduleId: string;
+}
+
+async function moduleOfCourse(db: Executor, ref: ModuleRef): Promise<ModuleRow | null> {
+  const mod = await findModule(db, ref.moduleId);
+  return mod && mod.courseId === ref.courseId ? mod : null;
+}
+
 export async function findLesson(db: Executor, lessonId: string): Promise<LessonRow | null> {
   const [row] = await db.select().from(lessons).where(eq(lessons.id, lessonId));
   return row ?? null;
@@ -50,7 +62,7 @@ export async function createModule(ctx: DomainContext, courseId: string, input: 
   return ok(row as ModuleRow);
 }
 
-export async function updateModule(ctx: DomainContext, moduleId: string, patch: { title?: string; hidden?: boolean }): Promise<Result<ModuleRow, CatalogErrorCode>> {
+export async function updateModule(ctx: DomainContext, ref: ModuleRef, patch: { title?: string; hidden?: boolean }): Promise<Result<ModuleRow, CatalogErrorCode>> {
   const now = ctx.now();
   const [row] = await ctx.db
     .update(modules)
@@ -59,7 +71,7 @@ export async function updateModule(ctx: DomainContext, moduleId: string, patch: 
       ...(patch.hidden !== undefined ? { hiddenAt: patch.hidden ? now : null } : {}),
       updatedAt: now,
     })
-    .where(eq(modules.id, moduleId))
+    .where(and(eq(modules.id, ref.moduleId), eq(modules.courseId, ref.courseId)))
     .returning();
   return row ? ok(row) : fail("MODULE_NOT_FOUND");
 }
@@ -89,15 +101,18 @@ export async function reorderModules(ctx: DomainContext, courseId: string, ids: 
   return ok(await ctx.db.select().from(modules).where(eq(modules.courseId, courseId)).orderBy(asc(modules.position)));
 }
 
-export async function reorderLessons(ctx: DomainContext, moduleId: string, ids: string[]): Promise<Result<LessonRow[], CatalogErrorCode>> {
+export async function reorderLessons(ctx: DomainContext, ref: ModuleRef, ids: string[]): Promise<Result<LessonRow[], CatalogErrorCode>> {
+  if (!(await moduleOfCourse(ctx.db, ref))) return fail("MODULE_NOT_FOUND");
+  const { moduleId } = ref;
   const done = await reorder(ctx, lessons, eq(lessons.moduleId, moduleId), ids);
   if (!done.ok) return done;
   return ok(await ctx.db.select().from(lessons).where(eq(lessons.moduleId, moduleId)).orderBy(asc(lessons.position)));
 }
 
-export async function createLesson(ctx: DomainContext, moduleId: string, input: LessonInput): Promise<Result<LessonRow, CatalogErrorCode>> {
-  const mod = await findModule(ctx.db, moduleId);
+export async function createLesson(ctx: DomainContext, ref: ModuleRef, input: LessonInput): Promise<Result<LessonRow, CatalogErrorCode>> {
+  const mod = await moduleOfCourse(ctx.db, ref);
   if (!mod) return fail("MODULE_NOT_FOUND");
+  const { moduleId } = ref;
   const problem = kindProblem(input);
   if (problem) return fail("INVALID_COURSE_SETTINGS", problem);
   await ctx.db.select({ id: modules.id }).from(modules).where(eq(modules.id, moduleId)).for("update");
@@ -125,15 +140,19 @@ export async function createLesson(ctx: DomainContext, moduleId: string, input: 
   return ok(row as LessonRow);
 }
 
+/**
+ * Changes a lesson. `precondition` sees the current lesson, locked, before anything changes: the edge compares
+ * the request's If-Match with it there (and throws its 412), so no change slips in between the check and the write.
+ */
 export async function updateLesson(
   ctx: DomainContext,
   lessonId: string,
   patch: Partial<Omit<LessonInput, "kind">> & { hidden?: boolean },
-  expectedVersion?: number,
-): Promise<Result<LessonRow, CatalogErrorCode | "PRECONDITION_FAILED">> {
+  precondition?: (current: LessonRow) => void,
+): Promise<Result<LessonRow, CatalogErrorCode>> {
   const [current] = await ctx.db.select().from(lessons).where(eq(lessons.id, lessonId)).for("update");
   if (!current) return fail("LESSON_NOT_FOUND");
-  if (expectedVersion !== undefined && current.version !== expectedVersion) return fail("PRECONDITION_FAILED");
+  precondition?.(current);
   const { hidden, ...fields } = patch;
   const problem = kindProblem({ ...current, ...fields });
   if (problem) return fail("INVALID_COURSE_SETTINGS", problem);
@@ -185,26 +204,6 @@ export async function courseOutline(db: Executor, courseId: string, includeHidde
   return mods.map((m) => ({ module: m, lessons: ls.filter((l) => l.moduleId === m.id) }));
 }
 
-export type LockReason = "unlocks-later" | "earlier-lessons-first";
-
-/**
- * Why a learner cannot open a lesson yet, or null: its unlock time is ahead, or the course is sequential and
- * a required lesson before it (in module, then lesson order) is not completed.
- */
-export async function lessonLock(db: Executor, lesson: LessonRow, userId: string, now: Date): Promise<LockReason | null> {
-  if (lesson.unlockAt && lesson.unlockAt > now) return "unlocks-later";
-  const [course] = await db.select({ sequential: courses.sequentialProgress }).from(courses).where(eq(courses.id, lesson.courseId));
-  if (!course?.sequential) return null;
-  const [pending] = await db.execute<{ n: number }>(sql`
-    select count(*)::int as n
-    from ${lessons} l join ${modules} m on m.id = l.module_id
-    join ${modules} mine on mine.id = ${lesson.moduleId}
-    where l.course_id = ${lesson.courseId} and l.required and l.hidden_at is null and m.hidden_at is null
-      and (m.position < mine.position or (m.id = mine.id and l.position < ${lesson.position}))
-      and not exists (select 1 from ${lessonCompletions} c where c.lesson_id = l.id and c.user_id = ${userId})`);
-  return (pending?.n ?? 0) > 0 ? "earlier-lessons-first" : null;
-}
-
 /** Marks a lesson completed for a learner, once; the event goes out only the first time. */
 export async function completeLesson(ctx: DomainContext, lessonId: string, userId: string): Promise<Result<{ completedAt: Date; first: boolean }, CatalogErrorCode>> {
   const lesson = await findLesson(ctx.db, lessonId);
@@ -232,12 +231,4 @@ export async function completeLesson(ctx: DomainContext, lessonId: string, userI
     data: { lessonId, courseId: lesson.courseId, userId, completedAt: now.toISOString() },
   });
   return ok({ completedAt: now, first: true });
-}
-
-export async function completedLessonIds(db: Executor, courseId: string, userId: string): Promise<Set<string>> {
-  const rows = await db
-    .select({ id: lessonCompletions.lessonId })
-    .from(lessonCompletions)
-    .where(and(eq(lessonCompletions.courseId, courseId), eq(lessonCompletions.userId, userId)));
-  return new Set(rows.map((r) => r.id));
 }

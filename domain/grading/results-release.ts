@@ -13,6 +13,12 @@ export const resultsReleased = () => sql<boolean>`(${assessments.releaseMode} = 
 
 export type GradeRow = typeof grades.$inferSelect;
 
+/** Whose a grade is and in which course, released or not: what access checks need. */
+export async function gradeOwnership(db: Executor, gradeId: string): Promise<{ userId: string; courseId: string } | null> {
+  const [row] = await db.select({ userId: grades.userId, courseId: grades.courseId }).from(grades).where(eq(grades.id, gradeId));
+  return row ?? null;
+}
+
 /** A grade as `viewer` may see it: the course's staff (and admins) always, anyone else once results are released. */
 export async function gradeSeenBy(db: Executor, gradeId: string, viewer: { userId: string; isAdmin: boolean }): Promise<Result<GradeRow, "GRADE_NOT_FOUND">> {
   const [row] = await db.select({ grade: grades, released: resultsReleased() }).from(grades).innerJoin(assessments, eq(assessments.id, grades.assessmentId)).where(eq(grades.id, gradeId));

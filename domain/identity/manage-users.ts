@@ -75,7 +75,21 @@ export async function setGlobalRoles(ctx: DomainContext, userId: string, roles: 
   return getUser(ctx.db, userId);
 }
 
-export async function updateProfile(ctx: DomainContext, userId: string, patch: { displayName?: string; locale?: string }): Promise<Result<UserView, "USER_NOT_FOUND">> {
+/**
+ * Changes a user's own profile. `precondition` sees the user as they are before the change: the edge compares the
+ * request's If-Match with it there (and throws its 412).
+ */
+export async function updateProfile(
+  ctx: DomainContext,
+  userId: string,
+  patch: { displayName?: string; locale?: string },
+  precondition?: (current: UserView) => void,
+): Promise<Result<UserView, "USER_NOT_FOUND">> {
+  if (precondition) {
+    const current = await getUser(ctx.db, userId);
+    if (!current.ok) return current;
+    precondition(current.value);
+  }
   const fields = Object.entries(patch).filter(([, v]) => v !== undefined);
   if (fields.length > 0) {
     const updated = await ctx.db

@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { assessments, courseProgress, courses, enrollments, grades, lessonCompletions, lessons, modules } from "../db/schema/index.js";
-import { lessonLock } from "../catalog/content.js";
+import { lessonLocks } from "../catalog/lesson-locks.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 
@@ -26,7 +26,7 @@ export async function computeProgress(db: Executor, courseId: string, userId: st
   const [course] = await db.select().from(courses).where(eq(courses.id, courseId));
   if (!course) return null;
   const ordered = await db
-    .select({ lesson: lessons })
+    .select({ lesson: lessons, modulePosition: modules.position })
     .from(lessons)
     .innerJoin(modules, eq(modules.id, lessons.moduleId))
     .where(and(eq(lessons.courseId, courseId), isNull(lessons.hiddenAt), isNull(modules.hiddenAt)))
@@ -49,9 +49,11 @@ export async function computeProgress(db: Executor, courseId: string, userId: st
   const total = required.length + reqAssessments.length;
   const met = required.filter((l) => done.has(l.id)).length + passed.length;
   let next: ProgressView["next"] = null;
-  for (const { lesson } of ordered) {
+  const places = ordered.map((o) => ({ ...o.lesson, modulePosition: o.modulePosition }));
+  const lockOf = lessonLocks(places, done, course.sequentialProgress, now);
+  for (const lesson of places) {
     if (done.has(lesson.id)) continue;
-    if (await lessonLock(db, lesson, userId, now)) continue;
+    if (lockOf(lesson)) continue;
     next = { lessonId: lesson.id, title: lesson.title };
     break;
   }

@@ -1,17 +1,23 @@
+import { recordEmails } from "../../domain/notifications/email-deliveries.js";
 import { emailsForEvent } from "../../domain/notifications/emails-for-event.js";
-import { sendOnce } from "../../domain/notifications/email-deliveries.js";
+import type { ComposedEmail } from "../../domain/notifications/compose-email.js";
+import { sendRecordedEmails } from "../platform/email-dispatch.js";
 import { subscriptionHandler } from "../platform/subscription.js";
 
-// The `emails` subscription: renders the email each event calls for, in the recipient's language, and
-// sends it once per (event, recipient). A failed send throws, so Service Bus retries the message.
+// The `emails` subscription: renders the emails a batch of events calls for, in each recipient's language, and
+// records one per (event, recipient) in the inbox transaction; they are sent once that commits, never while it
+// holds its connection. What is not sent then (a crash, a mail server down) is sent by the email-retries timer.
 subscriptionHandler({
   name: "send-emails-on-event",
   subscription: "emails",
-  handle: async (event, ctx) => {
+  handleMany: async (events, ctx) => {
     const links = { fileDownloadUrl: async (blobName: string, name: string) => (await ctx.platform.files.downloadUrl(blobName, 7 * 86_400, name)).url };
-    for (const email of await emailsForEvent(ctx.tx, event, ctx.platform.settings.PUBLIC_APP_URL, links)) {
-      const outcome = await sendOnce(ctx.domain, ctx.platform.mailer(), event.id, email);
-      ctx.log.info("email", { template: email.template, locale: email.locale, outcome });
+    const emails: { eventId: string; email: ComposedEmail }[] = [];
+    for (const event of events) {
+      for (const email of await emailsForEvent(ctx.tx, event, ctx.platform.settings.PUBLIC_APP_URL, links)) emails.push({ eventId: event.id, email });
     }
+    if (emails.length === 0) return;
+    const ids = await recordEmails(ctx.domain(events[0] as (typeof events)[number]), emails);
+    if (ids.length > 0) ctx.afterCommit(() => sendRecordedEmails(ctx.platform, ctx.log, { ids }).then(() => undefined));
   },
 });

@@ -1,9 +1,7 @@
-import { sql } from "drizzle-orm";
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { submissionsToRegrade } from "../../domain/assessment/change-assessment.js";
-import { gradeSubmission, nextGradeVersion, recordGrade, regradeDifference } from "../../domain/grading/grade-submission.js";
-import { systemActor } from "../../domain/shared/context.js";
+import { regradeSubmission } from "../../domain/assessment/regrade.js";
 import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { platform } from "../platform/platform.js";
 
@@ -17,27 +15,13 @@ export interface RegradeInput {
 export const regradeInstanceId = (assessmentId: string, keyVersion: number) => `regrade-${assessmentId}-k${keyVersion}`;
 
 const listAffected = df.app.activity("regrade-list", {
-  handler: async (assessmentId: string) => {
-    const p = platform();
-    return submissionsToRegrade({ db: p.database.db, now: p.clock, newId: p.newId, actor: systemActor }, assessmentId);
-  },
+  handler: async (assessmentId: string) => submissionsToRegrade(platform().database.db, assessmentId),
 });
 
 const regradeOne = df.app.activity("regrade-one", {
-  handler: async (input: { submissionId: string; traceparent: string | null }) => {
-    const p = platform();
-    const outcome = await gradeSubmission(p.database.db, input.submissionId);
-    const difference = await regradeDifference(p.database.db, input.submissionId, outcome);
-    if (!outcome || !difference) return null;
-    // A new version, never an overwrite; a retried activity finds its version recorded already.
-    await inDomainTransaction(p, { traceparent: input.traceparent }, async (ctx) => {
-      // The newest grade already carries this key version (a retried activity): nothing to add.
-      const [latest] = await ctx.db.execute<{ key_version: number }>(sql`select key_version from grades where submission_id = ${input.submissionId} order by version desc limit 1`);
-      if (latest && latest.key_version >= outcome.keyVersion) return;
-      await recordGrade(ctx, outcome, await nextGradeVersion(ctx.db, input.submissionId));
-    });
-    return difference;
-  },
+  // A new grade version, never an overwrite; a retried activity finds its version recorded already.
+  handler: async (input: { submissionId: string; traceparent: string | null }) =>
+    inDomainTransaction(platform(), { traceparent: input.traceparent }, (ctx) => regradeSubmission(ctx, input.submissionId)),
 });
 
 const regradeSubmissionOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {

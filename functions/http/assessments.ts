@@ -1,17 +1,17 @@
 import * as df from "durable-functions";
-import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { submitAttempt, saveAnswers, startAttempt, type AttemptRow } from "../../domain/assessment/attempts.js";
-import { type AssessmentRow, createAssessment, currentKeys, findAssessment } from "../../domain/assessment/manage-assessment.js";
-import { changeAssessment, grantExtension, releaseResults, submissionsToRegrade } from "../../domain/assessment/change-assessment.js";
-import { regradeDifference } from "../../domain/grading/grade-submission.js";
+import { type AssessmentRow, assessmentSeenBy, createAssessment, findAssessment, listAssessments } from "../../domain/assessment/manage-assessment.js";
+import { changeAssessment, grantExtension, releaseResults } from "../../domain/assessment/change-assessment.js";
+import { regradeDifferences } from "../../domain/assessment/regrade.js";
+import { attemptOwnership, submissionWithFiles } from "../../domain/assessment/submissions.js";
 import { MAX_ANSWER_FILE_BYTES, requestAnswerUpload } from "../../domain/assessment/answer-files.js";
 import { regradeInstanceId } from "../grading/regrade.js";
-import { assessmentKinds, assessments, attempts } from "../../domain/db/schema/index.js";
+import { assessmentKinds } from "../../domain/db/schema/index.js";
 import { itemSchema, keySchema } from "../../domain/grading/items.js";
 import { anyOf, courseMember, courseStaff, type Locator, owner } from "../platform/http/access.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
-import { type RouteContext, route } from "../platform/http/route.js";
+import { route } from "../platform/http/route.js";
 import { isoOrNull, toDate } from "./schemas/dates.js";
 import { deadlineInstanceId } from "../grading/attempt-deadline.js";
 
@@ -98,12 +98,8 @@ const assessmentCourse: Locator = {
   describe: "the assessment's course",
   resolve: async (params, db) => (await findAssessment(db, params.assessmentId as string))?.courseId ?? null,
 };
-async function attemptOf(db: RouteContext["db"], id: string) {
-  const [row] = await db.select().from(attempts).where(eq(attempts.id, id));
-  return row ?? null;
-}
-const attemptOwner: Locator = { describe: "the attempt's learner", resolve: async (params, db) => (await attemptOf(db, (params.attemptId ?? params.submissionId) as string))?.userId ?? null };
-const submissionCourse: Locator = { describe: "the submission's course", resolve: async (params, db) => (await attemptOf(db, params.submissionId as string))?.courseId ?? null };
+const attemptOwner: Locator = { describe: "the attempt's learner", resolve: async (params, db) => (await attemptOwnership(db, (params.attemptId ?? params.submissionId) as string))?.userId ?? null };
+const submissionCourse: Locator = { describe: "the submission's course", resolve: async (params, db) => (await attemptOwnership(db, params.submissionId as string))?.courseId ?? null };
 
 const settingsShape = {
   title: z.string().trim().min(1).max(200),
@@ -132,7 +128,7 @@ route({
   params: z.object({ courseId: z.uuid() }),
   responses: { 200: { description: "Assessments (no keys)", body: z.object({ items: z.array(assessmentSchema) }) } },
   handler: async ({ params }, ctx) => {
-    const rows = await ctx.db.select().from(assessments).where(eq(assessments.courseId, params.courseId)).orderBy(asc(assessments.id));
+    const rows = await listAssessments(ctx.db, params.courseId);
     return { status: 200, body: { items: rows.map((a) => assessmentBody(a)) } };
   },
 });
@@ -174,10 +170,8 @@ route({
   params: z.object({ assessmentId: z.uuid() }),
   responses: { 200: { description: "The assessment", body: assessmentSchema }, 404: { description: "`ASSESSMENT_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
-    const a = await findAssessment(ctx.db, params.assessmentId);
-    if (!a) throw new ProblemError("ASSESSMENT_NOT_FOUND");
-    const staff = ctx.caller.isAdmin || (await ctx.caller.roleIn(a.courseId)) !== null;
-    return { status: 200, body: assessmentBody(a, staff ? await currentKeys(ctx.db, a) : undefined), headers: { "cache-control": "private, no-cache" } };
+    const { assessment, keys } = unwrap(await assessmentSeenBy(ctx.db, params.assessmentId, ctx.caller));
+    return { status: 200, body: assessmentBody(assessment, keys), headers: { "cache-control": "private, no-cache" } };
   },
 });
 
@@ -254,16 +248,8 @@ route({
   params: z.object({ submissionId: z.uuid() }),
   responses: { 200: { description: "The submission, with read URLs for its file answers", body: attemptSchema.extend({ files: z.record(z.string(), z.string()) }) }, 404: { description: "`ATTEMPT_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
-    const row = await attemptOf(ctx.db, params.submissionId);
-    if (!row || row.status !== "submitted") throw new ProblemError("ATTEMPT_NOT_FOUND", { detail: "No such submission." });
-    // File answers are blob names: whoever may read the submission gets short-lived read URLs for them.
-    const files: Record<string, string> = {};
-    for (const [itemId, answer] of Object.entries(row.answers)) {
-      if (typeof answer === "string" && answer.startsWith(`submissions/${row.courseId}/${row.id}/`)) {
-        files[itemId] = (await ctx.platform.files.downloadUrl(answer, 15 * 60)).url;
-      }
-    }
-    return { status: 200, body: { ...attemptBody(row), files } };
+    const { submission, files } = unwrap(await submissionWithFiles(ctx.db, ctx.platform.files, params.submissionId));
+    return { status: 200, body: { ...attemptBody(submission), files } };
   },
 });
 
@@ -298,8 +284,8 @@ route({
       ...(dueAt !== undefined ? { dueAt: toDate(dueAt) ?? null } : {}),
       ...(lockAt !== undefined ? { lockAt: toDate(lockAt) ?? null } : {}),
     };
-    const a = unwrap(await ctx.transaction((tx) => changeAssessment(ctx.domain(tx), params.assessmentId, patch)));
-    return { status: 200, body: assessmentBody(a, await currentKeys(ctx.db, a)) };
+    const { assessment, keys } = unwrap(await ctx.transaction((tx) => changeAssessment(ctx.domain(tx), params.assessmentId, patch)));
+    return { status: 200, body: assessmentBody(assessment, keys) };
   },
 });
 
@@ -322,17 +308,9 @@ route({
     404: { description: "`ASSESSMENT_NOT_FOUND`" },
   },
   handler: async ({ params, query }, ctx) => {
+    if (query.dryRun) return { status: 200, body: { dryRun: true, differences: unwrap(await regradeDifferences(ctx.db, params.assessmentId)) } };
     const a = await findAssessment(ctx.db, params.assessmentId);
     if (!a) throw new ProblemError("ASSESSMENT_NOT_FOUND");
-    if (query.dryRun) {
-      const ids = await submissionsToRegrade(ctx.domain(), params.assessmentId);
-      const differences = [];
-      for (const id of ids) {
-        const d = await regradeDifference(ctx.db, id);
-        if (d) differences.push(d);
-      }
-      return { status: 200, body: { dryRun: true, differences } };
-    }
     const client = df.getClient(ctx.invocation);
     const instanceId = regradeInstanceId(a.id, a.keyVersion);
     if (!(await client.getStatus(instanceId).catch(() => undefined))?.runtimeStatus) {

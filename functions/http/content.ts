@@ -1,27 +1,24 @@
 import { z } from "zod";
 import {
-  completedLessonIds,
   completeLesson,
-  courseOutline,
   createLesson,
   createModule,
   deleteLesson,
   findLesson,
-  findModule,
   type LessonRow,
-  lessonLock,
   reorderLessons,
   reorderModules,
   updateLesson,
   updateModule,
 } from "../../domain/catalog/content.js";
-import { confirmLessonUpload, DOWNLOAD_URL_TTL_SECONDS, lessonFileTypes, MAX_LESSON_FILE_BYTES, requestLessonUpload } from "../../domain/catalog/lesson-files.js";
+import { confirmLessonUpload, lessonFileTypes, MAX_LESSON_FILE_BYTES, requestLessonUpload } from "../../domain/catalog/lesson-files.js";
+import { courseContentFor, type LessonView, lessonFor, moduleLessonsFor } from "../../domain/catalog/lesson-view.js";
 import { lessonKinds } from "../../domain/db/schema/index.js";
 import { courseMember, courseStaff, type Locator } from "../platform/http/access.js";
 import { assertIfMatch, etagOf, notModified } from "../platform/http/etag.js";
-import { ProblemError, unwrap } from "../platform/http/problem.js";
-import { type CallerRouteContext, type RouteContext, route } from "../platform/http/route.js";
-import { type LessonBody, lessonBody, lessonSchema, moduleBody, moduleSchema } from "./schemas/lesson.js";
+import { unwrap } from "../platform/http/problem.js";
+import { route } from "../platform/http/route.js";
+import { lessonBody, lessonSchema, moduleBody, moduleSchema } from "./schemas/lesson.js";
 import { toDate } from "./schemas/dates.js";
 
 const courseParams = z.object({ courseId: z.uuid() });
@@ -36,32 +33,7 @@ const lessonCourse: Locator = {
 
 const isoDate = z.iso.datetime();
 
-async function viewerIsStaff(ctx: CallerRouteContext, courseId: string): Promise<boolean> {
-  return ctx.caller.isAdmin || (await ctx.caller.roleIn(courseId)) !== null;
-}
-
-/** Lessons as the caller may see them: staff see everything, learners see locks, completions and their files. */
-async function present(ctx: CallerRouteContext, courseId: string, list: LessonRow[], staff: boolean): Promise<LessonBody[]> {
-  const userId = ctx.caller.userId;
-  const done = staff ? new Set<string>() : await completedLessonIds(ctx.db, courseId, userId);
-  const now = ctx.now();
-  return Promise.all(
-    list.map(async (l) => {
-      const locked = staff ? null : await lessonLock(ctx.db, l, userId, now);
-      const download =
-        l.kind === "file" && l.fileStatus === "ready" && l.fileBlobName && locked === null
-          ? await ctx.platform.files.downloadUrl(l.fileBlobName, DOWNLOAD_URL_TTL_SECONDS, l.fileName ?? undefined)
-          : null;
-      return lessonBody(l, { locked, completed: staff ? null : done.has(l.id), download });
-    }),
-  );
-}
-
-async function moduleOfCourse(ctx: RouteContext, params: { courseId: string; moduleId: string }) {
-  const mod = await findModule(ctx.db, params.moduleId);
-  if (!mod || mod.courseId !== params.courseId) throw new ProblemError("MODULE_NOT_FOUND");
-  return mod;
-}
+const viewBody = (v: LessonView) => lessonBody(v.lesson, v);
 
 route({
   name: "modules-list",
@@ -74,10 +46,8 @@ route({
   params: courseParams,
   responses: { 200: { description: "The outline", body: z.object({ items: z.array(moduleSchema) }) } },
   handler: async ({ params }, ctx) => {
-    const staff = await viewerIsStaff(ctx, params.courseId);
-    const outline = await courseOutline(ctx.db, params.courseId, staff);
-    const items = await Promise.all(outline.map(async (o) => moduleBody(o.module, await present(ctx, params.courseId, o.lessons, staff))));
-    return { status: 200, body: { items } };
+    const content = await courseContentFor(ctx.db, ctx.platform.files, params.courseId, ctx.caller, ctx.now());
+    return { status: 200, body: { items: content.map((m) => moduleBody(m.module, m.lessons.map(viewBody))) } };
   },
 });
 
@@ -108,8 +78,7 @@ route({
   body: z.object({ title: z.string().trim().min(1).max(200).optional(), hidden: z.boolean().optional() }),
   responses: { 200: { description: "Updated", body: moduleSchema }, 404: { description: "`MODULE_NOT_FOUND`" } },
   handler: async ({ params, body }, ctx) => {
-    await moduleOfCourse(ctx, params);
-    const mod = unwrap(await ctx.transaction((tx) => updateModule(ctx.domain(tx), params.moduleId, body)));
+    const mod = unwrap(await ctx.transaction((tx) => updateModule(ctx.domain(tx), params, body)));
     return { status: 200, body: moduleBody(mod) };
   },
 });
@@ -140,11 +109,8 @@ route({
   params: moduleParams,
   responses: { 200: { description: "Lessons", body: z.object({ items: z.array(lessonSchema) }) }, 404: { description: "`MODULE_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
-    const mod = await moduleOfCourse(ctx, params);
-    const staff = await viewerIsStaff(ctx, params.courseId);
-    if (mod.hiddenAt && !staff) throw new ProblemError("MODULE_NOT_FOUND");
-    const outline = (await courseOutline(ctx.db, params.courseId, staff)).find((o) => o.module.id === mod.id);
-    return { status: 200, body: { items: await present(ctx, params.courseId, outline?.lessons ?? [], staff) } };
+    const lessons = unwrap(await moduleLessonsFor(ctx.db, ctx.platform.files, params, ctx.caller, ctx.now()));
+    return { status: 200, body: { items: lessons.map(viewBody) } };
   },
 });
 
@@ -177,11 +143,8 @@ route({
   }),
   responses: { 201: { description: "Created", body: lessonSchema }, 422: { description: "`INVALID_COURSE_SETTINGS` (e.g. a text lesson without body)" }, 404: { description: "`MODULE_NOT_FOUND`" } },
   handler: async ({ params, body }, ctx) => {
-    await moduleOfCourse(ctx, params);
     const { unlockAt, ...rest } = body;
-    const lesson = unwrap(
-      await ctx.transaction((tx) => createLesson(ctx.domain(tx), params.moduleId, { ...rest, ...(unlockAt !== undefined ? { unlockAt: toDate(unlockAt) ?? null } : {}) })),
-    );
+    const lesson = unwrap(await ctx.transaction((tx) => createLesson(ctx.domain(tx), params, { ...rest, ...(unlockAt !== undefined ? { unlockAt: toDate(unlockAt) ?? null } : {}) })));
     return { status: 201, body: lessonBody(lesson, { locked: null, completed: null }), headers: { location: `/api/v1/lessons/${lesson.id}` } };
   },
 });
@@ -197,8 +160,7 @@ route({
   body: z.object({ lessonIds: z.array(z.uuid()).min(1).max(500) }),
   responses: { 200: { description: "Lessons in their new order", body: z.object({ items: z.array(lessonSchema) }) }, 422: { description: "`REORDER_MISMATCH`" }, 404: { description: "`MODULE_NOT_FOUND`" } },
   handler: async ({ params, body }, ctx) => {
-    await moduleOfCourse(ctx, params);
-    const list = unwrap(await ctx.transaction((tx) => reorderLessons(ctx.domain(tx), params.moduleId, body.lessonIds)));
+    const list = unwrap(await ctx.transaction((tx) => reorderLessons(ctx.domain(tx), params, body.lessonIds)));
     return { status: 200, body: { items: list.map((l) => lessonBody(l, { locked: null, completed: null })) } };
   },
 });
@@ -216,15 +178,11 @@ route({
   params: lessonParams,
   responses: { 200: { description: "The lesson", body: lessonSchema }, 404: { description: "`LESSON_NOT_FOUND`" } },
   handler: async ({ params, request }, ctx) => {
-    const lesson = await findLesson(ctx.db, params.lessonId);
-    if (!lesson) throw new ProblemError("LESSON_NOT_FOUND");
-    const staff = await viewerIsStaff(ctx, lesson.courseId);
-    const mod = await findModule(ctx.db, lesson.moduleId);
-    if (!staff && (lesson.hiddenAt || mod?.hiddenAt)) throw new ProblemError("LESSON_NOT_FOUND");
-    const [body] = await present(ctx, lesson.courseId, [lesson], staff);
+    const { view, asStaff } = unwrap(await lessonFor(ctx.db, ctx.platform.files, params.lessonId, ctx.caller, ctx.now()));
+    const body = viewBody(view);
     // The download URL changes with every answer, so the ETag covers what the lesson is, not the URL. Staff
     // get the lesson's own ETag, the one PATCH compares If-Match with.
-    const etag = staff ? lessonEtag(lesson) : etagOf({ v: lessonEtag(lesson), locked: body?.locked, completed: body?.completed });
+    const etag = asStaff ? lessonEtag(view.lesson) : etagOf({ v: lessonEtag(view.lesson), locked: body.locked, completed: body.completed });
     if (notModified(request, etag)) return { status: 304, headers: { etag } };
     return { status: 200, body, headers: { etag, "cache-control": "private, no-cache" } };
   },
@@ -252,13 +210,7 @@ route({
   handler: async ({ params, body, request }, ctx) => {
     const { unlockAt, ...rest } = body;
     const patch = { ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)), ...(unlockAt !== undefined ? { unlockAt: toDate(unlockAt) ?? null } : {}) };
-    const lesson = unwrap(
-      await ctx.transaction(async (tx) => {
-        const current = await findLesson(tx, params.lessonId);
-        if (current) assertIfMatch(request, lessonEtag(current));
-        return updateLesson(ctx.domain(tx), params.lessonId, patch);
-      }),
-    );
+    const lesson = unwrap(await ctx.transaction((tx) => updateLesson(ctx.domain(tx), params.lessonId, patch, (current) => assertIfMatch(request, lessonEtag(current)))));
     return { status: 200, body: lessonBody(lesson, { locked: null, completed: null }), headers: { etag: lessonEtag(lesson) } };
   },
 });

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { canSeeCourse, relationTo } from "../../domain/catalog/viewer.js";
-import { findCourse } from "../../domain/catalog/course-view.js";
+import { courseSeenBy } from "../../domain/catalog/viewer.js";
 import { listCatalog } from "../../domain/catalog/list-catalog.js";
 import { archiveCourse, createCourse, publishCourse, updateCourse } from "../../domain/catalog/manage-course.js";
 import { listStaff, removeStaff, setStaff } from "../../domain/catalog/staff.js";
@@ -101,11 +100,7 @@ route({
   params: courseParams,
   responses: { 200: { description: "The course", body: courseSchema }, 404: { description: "`COURSE_NOT_FOUND`" } },
   handler: async ({ params, request }, ctx) => {
-    const course = await findCourse(ctx.db, params.courseId);
-    // Drafts are invisible to outsiders: the answer is the same as for a course that does not exist.
-    if (!course || (course.status !== "published" && !canSeeCourse(course.status, ctx.principal, await relationTo(ctx.db, ctx.principal, course.id)))) {
-      throw new ProblemError("COURSE_NOT_FOUND");
-    }
+    const course = unwrap(await courseSeenBy(ctx.db, params.courseId, ctx.principal));
     const etag = courseEtag(course);
     const cache = course.status === "published" ? "public, max-age=0, must-revalidate" : "private, no-cache";
     if (notModified(request, etag)) return { status: 304, headers: { etag, "cache-control": cache } };

@@ -172,13 +172,7 @@ route({
     410: { description: "`INVITATION_EXPIRED`" },
   },
   handler: async ({ body }, ctx) => {
-    const userId = ctx.caller.userId;
-    const enrollment = unwrap(
-      await ctx.transaction(async (tx) => {
-        const me = await tx.query.users.findFirst({ columns: { email: true }, where: (u, { eq }) => eq(u.id, userId) });
-        return acceptInvitation(ctx.domain(tx), { token: body.token, userId, email: me?.email ?? "" });
-      }),
-    );
+    const enrollment = unwrap(await ctx.transaction((tx) => acceptInvitation(ctx.domain(tx), { token: body.token, userId: ctx.caller.userId })));
     return { status: 201, body: enrollmentBody(enrollment) };
   },
 });

@@ -1,10 +1,8 @@
 import * as df from "durable-functions";
-import { eq } from "drizzle-orm";
 import { z } from "zod";
-import type { Executor } from "../../domain/db/client.js";
+import { attemptOwnership } from "../../domain/assessment/submissions.js";
 import { submitManualScores } from "../../domain/grading/grade-submission.js";
-import { gradeSeenBy } from "../../domain/grading/results-release.js";
-import { attempts, grades } from "../../domain/db/schema/index.js";
+import { gradeOwnership, gradeSeenBy } from "../../domain/grading/results-release.js";
 import { anyOf, courseStaff, type Locator, owner } from "../platform/http/access.js";
 import { unwrap } from "../platform/http/problem.js";
 import { type RouteContext, route } from "../platform/http/route.js";
@@ -13,14 +11,10 @@ import { type GradingStatus, gradingStatusSchema } from "../grading/grading-stat
 
 const submissionCourse: Locator = {
   describe: "the submission's course",
-  resolve: async (params, db) => (await db.select({ c: attempts.courseId }).from(attempts).where(eq(attempts.id, params.submissionId as string)))[0]?.c ?? null,
+  resolve: async (params, db) => (await attemptOwnership(db, params.submissionId as string))?.courseId ?? null,
 };
-async function gradeRow(db: Executor, id: string) {
-  const [row] = await db.select().from(grades).where(eq(grades.id, id));
-  return row ?? null;
-}
-const gradeCourse: Locator = { describe: "the grade's course", resolve: async (params, db) => (await gradeRow(db, params.gradeId as string))?.courseId ?? null };
-const gradeOwner: Locator = { describe: "the grade's learner", resolve: async (params, db) => (await gradeRow(db, params.gradeId as string))?.userId ?? null };
+const gradeCourse: Locator = { describe: "the grade's course", resolve: async (params, db) => (await gradeOwnership(db, params.gradeId as string))?.courseId ?? null };
+const gradeOwner: Locator = { describe: "the grade's learner", resolve: async (params, db) => (await gradeOwnership(db, params.gradeId as string))?.userId ?? null };
 
 /** The orchestration's custom status as documented; a shape the schema does not know is logged, not passed on. */
 function customStatusOf(value: unknown, ctx: RouteContext): GradingStatus | null {

@@ -40,11 +40,7 @@ route({
   }),
   responses: { 200: { description: "Updated", body: userSchema }, 404: { description: "`USER_NOT_FOUND`" } },
   handler: async ({ body, request }, ctx) => {
-    const userId = ctx.caller.userId;
-    const updated = await ctx.transaction(async (tx) => {
-      assertIfMatch(request, userEtag(unwrap(await getUser(tx, userId))));
-      return unwrap(await updateProfile(ctx.domain(tx), userId, body));
-    });
+    const updated = unwrap(await ctx.transaction((tx) => updateProfile(ctx.domain(tx), ctx.caller.userId, body, (current) => assertIfMatch(request, userEtag(current)))));
     return { status: 200, body: userBody(updated), headers: { etag: userEtag(updated) } };
   },
 });

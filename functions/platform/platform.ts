@@ -7,7 +7,7 @@ import { openBlobService } from "./blob.js";
 import { type BlobFileStore, createBlobFileStore } from "./file-store.js";
 import { type DatabaseHandle, openDatabase } from "./database.js";
 import { createOutboxRelay, type OutboxRelay } from "./outbox-relay.js";
-import { createMailer } from "./mailer.js";
+import { type ClosableMailer, createMailer } from "./mailer.js";
 import { cosmosActivityStore, cosmosContainer, openCosmos } from "./cosmos-activity.js";
 import { cosmosAnalyticsStore } from "./cosmos-analytics.js";
 import type { AnalyticsStore } from "../../domain/analytics/store.js";
@@ -38,6 +38,8 @@ export interface Platform {
   /** SMTP or Azure Communication Services, built on first use. */
   mailer(): Mailer;
   closeServiceBus(): Promise<void>;
+  /** Closes the SMTP pool's connections, if the mailer was built. */
+  closeMailer(): void;
   kdf: ScryptParams;
   loginThrottle: ThrottlePolicy;
   clock: () => Date;
@@ -57,7 +59,7 @@ export function platform(): Platform {
     const clock = () => new Date();
     const database = openDatabase(s);
     let serviceBus: ServiceBusClient | undefined;
-    let mailer: Mailer | undefined;
+    let mailer: ClosableMailer | undefined;
     let cosmos: CosmosClient | undefined;
     const getCosmos = () => (cosmos ??= openCosmos(s));
     const getActivity = cosmosContainer(getCosmos, s, { id: "activity", partitionKey: "/learnerId" });
@@ -75,6 +77,7 @@ export function platform(): Platform {
       closeServiceBus: async () => {
         await serviceBus?.close().catch(() => undefined);
       },
+      closeMailer: () => mailer?.close(),
       relay: createOutboxRelay({ db: database.db, serviceBus: getServiceBus, topic: s.SERVICEBUS_TOPIC, batchSize: s.OUTBOX_BATCH_SIZE, clock }),
       blob,
       files: createBlobFileStore({
@@ -107,5 +110,6 @@ export async function closePlatform(): Promise<void> {
   if (!open) return;
   await open.relay.close();
   await open.closeServiceBus();
+  open.closeMailer();
   await open.database.close();
 }

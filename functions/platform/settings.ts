@@ -109,6 +109,17 @@ export const settingsSchema = databaseSettingsSchema
     EmailAcs__clientId: z.string().optional(),
     EMAIL_FROM_ADDRESS: z.email().default("no-reply@ringlet.local"),
     EMAIL_FROM_NAME: z.string().default("Ringlet"),
+    // Emails are recorded with their event and sent after commit; what could not be sent is retried by the
+    // email-retries timer with exponential backoff (EMAIL_RETRY_BASE_S, doubling, at most 6 h) and given up
+    // (status failed) after EMAIL_MAX_ATTEMPTS.
+    EMAIL_RETRY_SCHEDULE: ncrontab.default("0 * * * * *"),
+    EMAIL_MAX_ATTEMPTS: positiveInt.max(50).default(8),
+    EMAIL_RETRY_BASE_S: positiveInt.default(30),
+    // How long a sender holds the emails it claimed before another may take them over; the SMTP timeouts are a
+    // quarter of it, so a hung server cannot keep a send past its lease.
+    EMAIL_LEASE_S: z.coerce.number().int().min(4).max(3_600).default(120),
+    // Sends in flight at once per sender, and the SMTP pool's connections.
+    EMAIL_SEND_CONCURRENCY: positiveInt.max(50).default(4),
     // The learner-facing web app, for links in emails.
     PUBLIC_APP_URL: z.url().default("http://localhost:3000"),
 

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { v7 as uuidv7 } from "uuid";
 import { gradeSubmission, recordGrade, submitManualScores } from "../../../domain/grading/grade-submission.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
-import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+import type { TestDatabase } from "../../support/database.js";
+import { openDomainDatabase } from "../../support/domain-database.js";
 import { createCourse } from "../../support/identity.js";
 
 let db: TestDatabase;
@@ -11,15 +12,12 @@ let learnerId: string;
 let courseId: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  ctx = { db: db.db, now: () => new Date(), newId: uuidv7, actor: { userId: null, requestId: "test", clientIp: null, traceparent: null } };
+  ({ db, ctx } = await openDomainDatabase());
   learnerId = uuidv7();
   await db.sql`insert into users (id, email, display_name) values (${learnerId}, ${`l-${learnerId}@example.test`}, 'Learner')`;
   courseId = await createCourse(db);
 });
-afterAll(async () => {
-  await db?.drop();
-});
+afterAll(() => db?.drop());
 
 async function submission(items: unknown[], keys: unknown, answers: unknown): Promise<string> {
   const assessmentId = uuidv7();

@@ -2,18 +2,14 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { v7 as uuidv7 } from "uuid";
 import { computeProgress, updateProgress } from "../../../domain/progress/course-progress.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
-import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+import type { TestDatabase } from "../../support/database.js";
+import { openDomainDatabase } from "../../support/domain-database.js";
 import { createCourse } from "../../support/identity.js";
 
 let db: TestDatabase;
 let ctx: DomainContext;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  ctx = { db: db.db, now: () => new Date(), newId: uuidv7, actor: { userId: null, requestId: null, clientIp: null, traceparent: null } };
-});
-afterAll(async () => {
-  await db?.drop();
-});
+beforeAll(async () => ({ db, ctx } = await openDomainDatabase()));
+afterAll(() => db?.drop());
 
 /** A course with two required lessons and one required assessment, and an enrolled learner. */
 async function setup() {

@@ -1,0 +1,42 @@
+import { type EmailAttemptOutcome, type EmailSendPolicy, sendDueEmails } from "../../domain/notifications/email-deliveries.js";
+import type { Logger } from "./log.js";
+import type { Platform } from "./platform.js";
+import type { Settings } from "./settings.js";
+
+// A failed email waits at most this long before its next attempt.
+const MAX_RETRY_DELAY_S = 6 * 3600;
+
+export const emailSendPolicy = (s: Settings): EmailSendPolicy => ({
+  maxAttempts: s.EMAIL_MAX_ATTEMPTS,
+  baseDelaySeconds: s.EMAIL_RETRY_BASE_S,
+  maxDelaySeconds: MAX_RETRY_DELAY_S,
+  leaseSeconds: s.EMAIL_LEASE_S,
+  concurrency: s.EMAIL_SEND_CONCURRENCY,
+});
+
+/**
+ * Sends recorded emails that are due (claimed first, so never two senders at once) and logs each outcome:
+ * after a handler's commit the ones it recorded (`ids`), from the retry timer whatever is due. Runs outside any
+ * transaction. Returns how many were attempted.
+ */
+export async function sendRecordedEmails(p: Platform, log: Logger, scope: { ids?: string[]; maxRounds?: number }): Promise<number> {
+  const outcomes = await sendDueEmails({ db: p.database.db, now: p.clock, mailer: p.mailer() }, emailSendPolicy(p.settings), scope);
+  for (const outcome of outcomes) logOutcome(log, outcome);
+  return outcomes.length;
+}
+
+function logOutcome(log: Logger, { delivery, status, attempts, nextAttemptAt, error, recordError }: EmailAttemptOutcome): void {
+  const fields = { deliveryId: delivery.id, eventId: delivery.eventId, template: delivery.template, locale: delivery.locale, attempts };
+  if (recordError !== undefined) {
+    // Sent or not, the row stays pending and is attempted again once its lease ends.
+    log.error("email attempt not recorded; it is attempted again after its lease", { ...fields, sent: error === null, error, err: recordError });
+  } else if (status === "sent") {
+    log.info("email sent", fields);
+  } else if (status === "pending") {
+    log.warn("email not sent; retried later", { ...fields, error, nextAttemptAt });
+  } else if (status === "failed") {
+    log.error("email given up after its last attempt", { ...fields, error });
+  } else {
+    log.warn("email was no longer pending when its attempt was recorded (held past its lease)", { ...fields, error });
+  }
+}
