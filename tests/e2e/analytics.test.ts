@@ -1,20 +1,14 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { jsonOf, type RunningApp, startApp } from "../support/app.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { jsonOf, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
+import type { TestDatabase } from "../support/database.js";
 import { call, signUp } from "../support/identity.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
 
 let db: TestDatabase;
 let app: RunningApp;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startApp({ env: { DATABASE_URL: db.url, OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *", LOCAL_DURABLE_DATA: "memory" } });
-});
-afterAll(async () => {
-  await app?.stop();
-  await db?.drop();
-});
+beforeAll(async () => ({ db, app } = await startAppOnOwnDatabase({ OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *", LOCAL_DURABLE_DATA: "memory" })));
+afterAll(() => stopAppAndDatabase({ db, app }));
 
 interface Analytics {
   from: string;

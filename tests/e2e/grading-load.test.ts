@@ -73,7 +73,12 @@ async function takeAttempt(token: string, assessmentId: string, answers: Record<
   const saved = await call(app, "PUT", `/v1/attempts/${id}/answers`, { token, body: { answers } });
   if (saved.status !== 200) throw new Error(`save answered ${saved.status}: ${await saved.text()}\n${recentErrors(app)}`);
   const submitted = await call(app, "POST", `/v1/attempts/${id}/submit`, { token });
-  if (submitted.status !== 200) throw new Error(`submit answered ${submitted.status}: ${await submitted.text()}\n${recentErrors(app)}`);
+  if (submitted.status !== 200) {
+    const answer = await submitted.text();
+    // The runtime writes its log lines off the request path: give the failure's lines a moment to arrive.
+    await new Promise((r) => setTimeout(r, 1_000));
+    throw new Error(`submit answered ${submitted.status}: ${answer}\n${recentErrors(app, 40)}`);
+  }
   return id;
 }
 

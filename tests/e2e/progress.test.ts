@@ -1,22 +1,16 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { v7 as uuidv7 } from "uuid";
 import { updateProgress } from "../../domain/progress/course-progress.js";
-import { jsonOf, type RunningApp, startApp } from "../support/app.js";
+import { jsonOf, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
 import { waitFor } from "../support/wait-for.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import type { TestDatabase } from "../support/database.js";
 import { call, signUp } from "../support/identity.js";
 
 let db: TestDatabase;
 let app: RunningApp;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startApp({ env: { DATABASE_URL: db.url, OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *", LOCAL_DURABLE_DATA: "memory" } });
-});
-afterAll(async () => {
-  await app?.stop();
-  await db?.drop();
-});
+beforeAll(async () => ({ db, app } = await startAppOnOwnDatabase({ OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *", LOCAL_DURABLE_DATA: "memory" })));
+afterAll(() => stopAppAndDatabase({ db, app }));
 
 const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) => waitFor(what, probe, { timeoutMs });
 

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inject } from "vitest";
 import { freePort } from "@ringlet/local-runtime/ports";
+import { createTestDatabase, type TestDatabase } from "./database.js";
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -96,4 +97,15 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
 /** Parses a JSON or problem+json body, asserting nothing. */
 export async function jsonOf(res: Response): Promise<Record<string, unknown>> {
   return (await res.json()) as Record<string, unknown>;
+}
+
+/** The app on a database of the test file's own, with extra settings; `stopAppAndDatabase` ends both. */
+export async function startAppOnOwnDatabase(env: Record<string, string> = {}): Promise<{ db: TestDatabase; app: RunningApp }> {
+  const db = await createTestDatabase();
+  return { db, app: await startApp({ env: { DATABASE_URL: db.url, ...env } }) };
+}
+
+export async function stopAppAndDatabase(started: { db?: TestDatabase; app?: RunningApp }): Promise<void> {
+  await started.app?.stop();
+  await started.db?.drop();
 }

@@ -216,44 +216,12 @@ export class Invoker {
       return invocationModel.getResponse(context, result);
     }
 
-    const hookData = {};
-    const appHookData = this.host.appHookData;
-    const preContext: PreInvocationContext = {
-      get hookData() {
-        return hookData;
-      },
-      get appHookData() {
-        return appHookData;
-      },
-      get invocationContext() {
-        return context;
-      },
-      inputs,
-      functionCallback: fn.callback,
-    };
-    if (preInvocation.length > 0) {
-      coreCtx.state = "preInvocationHooks";
-      try {
-        await this.host.runHooks("preInvocation", preContext);
-      } finally {
-        coreCtx.state = undefined;
-      }
-    }
+    // Both hook contexts share these, read-only as the worker gives them.
+    const shared = readOnlyHookFields({ hookData: {}, appHookData: this.host.appHookData, invocationContext: context });
+    const preContext = Object.defineProperties({ inputs, functionCallback: fn.callback }, shared) as PreInvocationContext;
+    if (preInvocation.length > 0) await this.#runHooks(coreCtx, "preInvocation", preContext);
 
-    const postContext: PostInvocationContext = {
-      get hookData() {
-        return hookData;
-      },
-      get appHookData() {
-        return appHookData;
-      },
-      get invocationContext() {
-        return context;
-      },
-      inputs: preContext.inputs,
-      result: null,
-      error: null,
-    };
+    const postContext = Object.defineProperties({ inputs: preContext.inputs, result: null as unknown, error: null as unknown }, shared) as PostInvocationContext;
     coreCtx.state = "invocation";
     try {
       postContext.result = await invocationModel.invokeFunction(context, preContext.inputs, preContext.functionCallback);
@@ -263,20 +231,23 @@ export class Invoker {
       coreCtx.state = undefined;
     }
 
-    if (postInvocation.length > 0) {
-      coreCtx.state = "postInvocationHooks";
-      try {
-        await this.host.runHooks("postInvocation", postContext);
-      } finally {
-        coreCtx.state = undefined;
-      }
-    }
+    if (postInvocation.length > 0) await this.#runHooks(coreCtx, "postInvocation", postContext);
 
     // Like the worker: a hook may clear the error (then the result stands) or set one.
     if (postContext.error !== null && postContext.error !== undefined) {
       throw postContext.error;
     }
     return invocationModel.getResponse(context, postContext.result);
+  }
+
+  /** Runs an invocation's hooks with the core context in the state the library checks (it refuses some calls in hooks). */
+  async #runHooks(coreCtx: LocalCoreInvocationContext, name: "preInvocation" | "postInvocation", hookContext: object): Promise<void> {
+    coreCtx.state = name === "preInvocation" ? "preInvocationHooks" : "postInvocationHooks";
+    try {
+      await this.host.runHooks(name, hookContext);
+    } finally {
+      coreCtx.state = undefined;
+    }
   }
 
   /** Hands non-HTTP outputs to their handler; types nobody handles yet are reported (once per binding) and dropped. */
@@ -328,4 +299,9 @@ function newTraceParent(): string {
   const trace = randomUUID();
   const span = randomUUID();
   return `00-${trace.slice(0, 8)}${trace.slice(9, 13)}${trace.slice(14, 18)}${trace.slice(19, 23)}${trace.slice(24)}-${span.slice(0, 8)}${span.slice(9, 13)}${span.slice(14, 18)}-01`;
+}
+
+/** Property descriptors that expose each field read-only (getters), as the worker's hook contexts do. */
+function readOnlyHookFields(fields: Record<string, unknown>): PropertyDescriptorMap {
+  return Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, { get: () => value, enumerable: true }]));
 }

@@ -3,7 +3,7 @@ import type { ActivityStore, StoredStatement } from "../../../domain/activity/st
 import type { AnalyticsStore } from "../../../domain/analytics/store.js";
 import { cosmosActivityStore, cosmosContainer, openCosmos } from "../../../functions/platform/cosmos-activity.js";
 import { cosmosAnalyticsStore } from "../../../functions/platform/cosmos-analytics.js";
-import { parseSettings, type Settings } from "../../../functions/platform/settings.js";
+import { testSettings } from "../../support/settings.js";
 import { startCosmosEndpoint, type CosmosEndpoint } from "@ringlet/local-runtime/cosmos";
 
 let endpoint: CosmosEndpoint;
@@ -14,15 +14,7 @@ const courseId = "00000000-0000-7000-8000-0000000c0001";
 
 beforeAll(async () => {
   endpoint = await startCosmosEndpoint({ port: 0 });
-  const s: Settings = parseSettings({
-    DATABASE_URL: "postgres://unused@127.0.0.1/unused",
-    BlobStorage: "UseDevelopmentStorage=true",
-    ServiceBusConnection: "Endpoint=sb://127.0.0.1/;SharedAccessKeyName=k;SharedAccessKey=v",
-    EmailSmtp: "smtp://127.0.0.1:25",
-    AUTH_JWT_SECRET: "x".repeat(40),
-    WEBHOOK_SECRET_KEYS: `k1:${Buffer.alloc(32, 1).toString("base64")}`,
-    CosmosConnection: endpoint.connectionString,
-  });
+  const s = testSettings({ CosmosConnection: endpoint.connectionString });
   const client = openCosmos(s);
   activity = cosmosActivityStore(cosmosContainer(() => client, s, { id: "activity", partitionKey: "/learnerId" }));
   analytics = cosmosAnalyticsStore(cosmosContainer(() => client, s, { id: "analytics", partitionKey: "/courseId", ttl: true }));

@@ -2,19 +2,9 @@ import { createServer, type Server, type Socket } from "node:net";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMailer } from "../../../functions/platform/mailer.js";
-import { parseSettings } from "../../../functions/platform/settings.js";
+import { testSettings } from "../../support/settings.js";
 
-const settingsFor = (smtpUrl: string, extra: Record<string, string> = {}) =>
-  parseSettings({
-    DATABASE_URL: "postgres://u:p@localhost:5432/db",
-    BlobStorage: "UseDevelopmentStorage=true",
-    AUTH_JWT_SECRET: "a-test-secret-of-at-least-32-characters",
-    ServiceBusConnection: "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=x;SharedAccessKey=y;UseDevelopmentEmulator=true;",
-    CosmosConnection: "AccountEndpoint=https://127.0.0.1:8081/;AccountKey=k;",
-    WEBHOOK_SECRET_KEYS: `k1:${Buffer.alloc(32, 1).toString("base64")}`,
-    EmailSmtp: smtpUrl,
-    ...extra,
-  });
+const settingsFor = (smtpUrl: string, extra: Record<string, string> = {}) => testSettings({ EmailSmtp: smtpUrl, ...extra });
 
 const email = (i: number) => ({ to: `learner${i}@example.org`, subject: `Hello ${i}`, text: "text", html: "<p>html</p>", template: "welcome", locale: "en" });
 

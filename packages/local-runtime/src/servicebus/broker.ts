@@ -271,11 +271,7 @@ export class ServiceBusBroker {
   /** The client attached a receiving link: we send on it. */
   #onSenderOpen(ctx: EventContext): void {
     const sender = ctx.sender as Sender;
-    const local = (sender as unknown as { local: { attach: Record<string, unknown> } }).local.attach;
-    local.source = sender.source;
-    local.target = sender.target;
-    local.snd_settle_mode = sender.snd_settle_mode ?? 0;
-    local.rcv_settle_mode = sender.rcv_settle_mode ?? 0;
+    const local = echoAttach(sender, sender.rcv_settle_mode ?? 0);
     const address = String(sender.source?.address ?? "");
     if (address === "$cbs" || /\$management$/i.test(address)) {
       const state = this.#connectionState.get(ctx.connection);
@@ -303,11 +299,7 @@ export class ServiceBusBroker {
   /** The client attached a sending link: we receive on it. */
   #onReceiverOpen(ctx: EventContext): void {
     const receiver = ctx.receiver as Receiver;
-    const local = (receiver as unknown as { local: { attach: Record<string, unknown> } }).local.attach;
-    local.source = receiver.source;
-    local.target = receiver.target;
-    local.snd_settle_mode = receiver.snd_settle_mode ?? 0;
-    local.rcv_settle_mode = 0;
+    const local = echoAttach(receiver, 0);
     // The SDK sizes batches by the link's max-message-size (Service Bus Standard: 256 KB).
     local.max_message_size = maxMessageSize;
     const address = String(receiver.target?.address ?? "");
@@ -594,4 +586,14 @@ export async function startServiceBusBroker(options: ServiceBusBrokerOptions): P
     broker,
     stop: () => broker.close(),
   };
+}
+
+/** Our side of a link's attach echoes the peer's source, target and sender settle mode; returns it for more fields. */
+function echoAttach(link: Sender | Receiver, rcvSettleMode: number): Record<string, unknown> {
+  const local = (link as unknown as { local: { attach: Record<string, unknown> } }).local.attach;
+  local.source = link.source;
+  local.target = link.target;
+  local.snd_settle_mode = link.snd_settle_mode ?? 0;
+  local.rcv_settle_mode = rcvSettleMode;
+  return local;
 }
