@@ -68,18 +68,21 @@ async function createAssessment(body: Record<string, unknown>): Promise<string> 
 /** Start → save → submit through the API, as the learner; returns the submission (attempt) id. */
 async function takeAttempt(token: string, assessmentId: string, answers: Record<string, Answer>): Promise<string> {
   const started = await call(app, "POST", `/v1/assessments/${assessmentId}/attempts`, { token });
-  if (started.status !== 201) throw new Error(`start answered ${started.status}: ${await started.text()}\n${recentErrors(app)}`);
+  if (started.status !== 201) await failStep("start", started);
   const { id } = (await started.json()) as { id: string };
   const saved = await call(app, "PUT", `/v1/attempts/${id}/answers`, { token, body: { answers } });
-  if (saved.status !== 200) throw new Error(`save answered ${saved.status}: ${await saved.text()}\n${recentErrors(app)}`);
+  if (saved.status !== 200) await failStep("save", saved);
   const submitted = await call(app, "POST", `/v1/attempts/${id}/submit`, { token });
-  if (submitted.status !== 200) {
-    const answer = await submitted.text();
-    // The runtime writes its log lines off the request path: give the failure's lines a moment to arrive.
-    await new Promise((r) => setTimeout(r, 1_000));
-    throw new Error(`submit answered ${submitted.status}: ${answer}\n${recentErrors(app, 40)}`);
-  }
+  if (submitted.status !== 200) await failStep("submit", submitted);
   return id;
+}
+
+async function failStep(step: string, res: Response): Promise<never> {
+  const answer = await res.text();
+  // The runtime writes its log lines off the request path: give the failure's lines a moment to arrive.
+  await new Promise((r) => setTimeout(r, 1_000));
+  if (process.env.GRADING_LOAD_DUMP) (await import("node:fs")).writeFileSync(process.env.GRADING_LOAD_DUMP, app.output());
+  throw new Error(`${step} answered ${res.status}: ${answer}\n${recentErrors(app, 40)}`);
 }
 
 const gradesOf = (submissionId: string) => db.sql<{ id: string; percent: number; version: number }[]>`select id, percent, version from grades where submission_id = ${submissionId}`;
