@@ -78,17 +78,11 @@ export async function claimIdempotencyKey(tx: Transaction, req: IdempotentReques
   return { status: stored.statusCode, headers: stored.responseHeaders, body: stored.responseBody };
 }
 
-/**
- * Stores the answer. The statement reaches the transaction's connection in the microtasks that follow (drizzle and
- * postgres.js dispatch it without I/O), before a callback returning now can resolve: a caller may leave it
- * unawaited and let the COMMIT go out behind it.
- */
-export function completeIdempotencyKey(tx: Transaction, req: IdempotentRequest, response: StoredResponse): Promise<unknown> {
-  return tx
+export async function completeIdempotencyKey(tx: Transaction, req: IdempotentRequest, response: StoredResponse): Promise<void> {
+  await tx
     .update(idempotencyKeys)
     .set({ statusCode: response.status, responseHeaders: response.headers, responseBody: response.body })
-    .where(and(eq(idempotencyKeys.scope, req.scope), eq(idempotencyKeys.key, req.key)))
-    .execute();
+    .where(and(eq(idempotencyKeys.scope, req.scope), eq(idempotencyKeys.key, req.key)));
 }
 
 export const replay = (stored: StoredResponse): HttpResponseInit => ({

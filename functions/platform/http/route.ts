@@ -181,21 +181,15 @@ export function route<
             now,
             expiresAt: new Date(now.getTime() + p.settings.IDEMPOTENCY_TTL_HOURS * 3_600_000),
           };
-          const outcome = await p.database.db.transaction(async (tx) => {
+          response = await p.database.db.transaction(async (tx) => {
             const stored = await claimIdempotencyKey(tx, claim);
-            if (stored) return { response: replay(stored) };
+            if (stored) return replay(stored);
             const fresh = toHttpResponse(await handler(input, routeContext(tx)));
             // A server fault is not an answer worth replaying: roll the claim back with the work.
             if ((fresh.status ?? 200) >= 500) throw new ServerFaultResponse(fresh);
-            // The stored answer goes out with the commit (pipelined, not awaited here): the handler's locks,
-            // a course's seat lock among them, are held for one round trip less. If the update fails,
-            // PostgreSQL turns the COMMIT behind it into a rollback; awaiting it below then answers the failure.
-            const completion = completeIdempotencyKey(tx, claim, storable(fresh));
-            completion.catch(() => undefined);
-            return { response: fresh, completion };
+            await completeIdempotencyKey(tx, claim, storable(fresh));
+            return fresh;
           });
-          await outcome.completion;
-          response = outcome.response;
         }
         // Events were committed: publish them now rather than at the next sweep, without holding the answer.
         if (eventsRecorded) p.relay.kick(meta.log);
