@@ -27,6 +27,7 @@ import {
   type RetryGroup,
   type RuntimeStatus,
   type ScheduledItem,
+  newInstanceState,
 } from "./types.js";
 
 const outOfProcLabel = "$OutOfProcData$:";
@@ -184,25 +185,15 @@ export class DurableEngine {
 
   #create(name: string, id: string, input: unknown, parent: InstanceState["parent"]): InstanceState {
     const now = this.#now().toISOString();
-    const state: InstanceState = {
+    const state = newInstanceState({
       instanceId: id,
       name,
       executionId: randomUUID().replace(/-/g, ""),
       input: input === undefined ? null : input,
       status: "Pending",
-      output: null,
-      customStatus: null,
       createdTime: now,
-      lastUpdatedTime: now,
       parent,
-      history: [],
-      pending: [],
-      scheduled: [],
-      nextId: 0,
-      open: [],
-      retryGroups: {},
-      retryTaskGroups: {},
-    };
+    });
     state.pending.push(this.#executionStarted(state));
     this.#instances.set(id, state);
     this.#save(state);

@@ -152,3 +152,22 @@ export interface InstanceState {
   retryTaskGroups: Record<string, number>;
   suspendedReason?: string;
 }
+
+/** A new instance's state: what identifies it, nothing run or scheduled yet. */
+export function newInstanceState(
+  identity: Pick<InstanceState, "instanceId" | "name" | "executionId" | "input" | "status" | "createdTime"> & Pick<InstanceState, "parent">,
+): InstanceState {
+  return {
+    ...identity,
+    output: null,
+    customStatus: null,
+    lastUpdatedTime: identity.createdTime,
+    history: [],
+    pending: [],
+    scheduled: [],
+    nextId: 0,
+    open: [],
+    retryGroups: {},
+    retryTaskGroups: {},
+  };
+}

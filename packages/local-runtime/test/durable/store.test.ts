@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DirectoryInstanceStore } from "../../src/durable/store.js";
-import { EventType, type HistoryEvent, type InstanceState } from "../../src/durable/types.js";
+import { EventType, type HistoryEvent, type InstanceState, newInstanceState } from "../../src/durable/types.js";
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -20,24 +20,7 @@ afterAll(() => {
 const event = (type: number, id = -1): HistoryEvent => ({ EventType: type, EventId: id, IsPlayed: false, Timestamp: "2026-01-01T00:00:00.000Z" });
 
 function instance(id: string, executionId = "e1"): InstanceState {
-  return {
-    instanceId: id,
-    name: "chain",
-    executionId,
-    input: { n: 1 },
-    status: "Running",
-    output: null,
-    customStatus: null,
-    createdTime: "2026-01-01T00:00:00.000Z",
-    lastUpdatedTime: "2026-01-01T00:00:00.000Z",
-    history: [],
-    pending: [],
-    scheduled: [],
-    nextId: 0,
-    open: [],
-    retryGroups: {},
-    retryTaskGroups: {},
-  };
+  return newInstanceState({ instanceId: id, name: "chain", executionId, input: { n: 1 }, status: "Running", createdTime: "2026-01-01T00:00:00.000Z" });
 }
 
 const journalLines = (dir: string): string[] => readFileSync(path.join(dir, "instances", "journal.jsonl"), "utf8").split("\n").filter(Boolean);
