@@ -3,6 +3,7 @@ import type { Executor } from "../db/client.js";
 import { type EmailDeliveryStatus, emailDeliveries } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import type { ComposedEmail } from "./compose-email.js";
+import { forEachBounded } from "../shared/bounded.js";
 
 export type EmailDeliveryRow = typeof emailDeliveries.$inferSelect;
 
@@ -170,27 +171,22 @@ const outgoing = (row: EmailDeliveryRow): OutgoingEmail => ({
 /** Sends claimed rows outside any transaction, `concurrency` at a time, and records each outcome as it comes. */
 export async function sendClaimedEmails(sender: EmailSender, rows: EmailDeliveryRow[], policy: EmailSendPolicy): Promise<EmailAttemptOutcome[]> {
   const outcomes: EmailAttemptOutcome[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < rows.length) {
-      const delivery = rows[next++] as EmailDeliveryRow;
-      let result: EmailAttemptResult;
-      try {
-        const { messageId } = await sender.mailer.send(outgoing(delivery));
-        result = { ok: true, messageId };
-      } catch (err) {
-        result = { ok: false, error: err instanceof Error ? err.message : String(err) };
-      }
-      const error = result.ok ? null : result.error;
-      try {
-        const recorded = await recordEmailAttempt(sender.db, delivery.id, result, sender.now(), policy);
-        outcomes.push({ delivery, status: recorded?.status ?? null, attempts: recorded?.attempts ?? null, nextAttemptAt: recorded?.nextAttemptAt ?? null, error });
-      } catch (recordError) {
-        outcomes.push({ delivery, status: null, attempts: null, nextAttemptAt: null, error, recordError });
-      }
+  await forEachBounded(rows, policy.concurrency, async (delivery) => {
+    let result: EmailAttemptResult;
+    try {
+      const { messageId } = await sender.mailer.send(outgoing(delivery));
+      result = { ok: true, messageId };
+    } catch (err) {
+      result = { ok: false, error: err instanceof Error ? err.message : String(err) };
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, policy.concurrency), rows.length) }, worker));
+    const error = result.ok ? null : result.error;
+    try {
+      const recorded = await recordEmailAttempt(sender.db, delivery.id, result, sender.now(), policy);
+      outcomes.push({ delivery, status: recorded?.status ?? null, attempts: recorded?.attempts ?? null, nextAttemptAt: recorded?.nextAttemptAt ?? null, error });
+    } catch (recordError) {
+      outcomes.push({ delivery, status: null, attempts: null, nextAttemptAt: null, error, recordError });
+    }
+  });
   return outcomes;
 }
 

@@ -2,6 +2,7 @@ import type { Statement, StoredStatement } from "../../domain/activity/statement
 import { foldEvent } from "../../domain/analytics/analytics.js";
 import type { EventEnvelope, EventType } from "../../domain/events/catalog.js";
 import { subscriptionHandler } from "../platform/subscription.js";
+import { forEachBounded } from "../../domain/shared/bounded.js";
 
 /** Server-side events as statements of the learner's timeline; the event id is the statement id (idempotent). */
 function statementFor(event: EventEnvelope & { type: EventType }): { learnerId: string; statement: Statement } | null {
@@ -43,20 +44,15 @@ subscriptionHandler({
       byLearner.set(key, [...(byLearner.get(key) ?? []), event]);
     }
     const groups = [...byLearner.values()];
-    let next = 0;
-    const worker = async () => {
-      while (next < groups.length) {
-        const group = groups[next++] as typeof events;
-        const storedAt = ctx.platform.clock().toISOString();
-        const timeline = group.flatMap((event) => {
-          const found = statementFor(event);
-          return found ? [{ ...found.statement, learnerId: found.learnerId, source: "server" as const, storedAt } satisfies StoredStatement] : [];
-        });
-        const learnerId = timeline[0]?.learnerId;
-        if (learnerId) await ctx.platform.activity.append(learnerId, timeline);
-        for (const event of group) await foldEvent(ctx.platform.analytics, { id: event.id, type: event.type, occurredAt: event.occurredAt, data: event.data as Record<string, unknown> });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(LEARNERS_AT_ONCE, groups.length) }, worker));
+    await forEachBounded(groups, LEARNERS_AT_ONCE, async (group) => {
+      const storedAt = ctx.platform.clock().toISOString();
+      const timeline = group.flatMap((event) => {
+        const found = statementFor(event);
+        return found ? [{ ...found.statement, learnerId: found.learnerId, source: "server" as const, storedAt } satisfies StoredStatement] : [];
+      });
+      const learnerId = timeline[0]?.learnerId;
+      if (learnerId) await ctx.platform.activity.append(learnerId, timeline);
+      for (const event of group) await foldEvent(ctx.platform.analytics, { id: event.id, type: event.type, occurredAt: event.occurredAt, data: event.data as Record<string, unknown> });
+    });
   },
 });

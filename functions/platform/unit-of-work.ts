@@ -2,6 +2,7 @@ import type { Executor, Transaction } from "../../domain/db/client.js";
 import { type Actor, type DomainContext, systemActor } from "../../domain/shared/context.js";
 import type { Logger } from "./log.js";
 import type { Platform } from "./platform.js";
+import { forEachBounded } from "../../domain/shared/bounded.js";
 
 /** A domain context whose `db` is an open transaction. */
 export type TransactionalContext = DomainContext & { db: Transaction };
@@ -33,14 +34,7 @@ export class AfterCommit {
   /** Runs the steps (bounded concurrency; a failed step is logged, never thrown), then kicks the relay. */
   async run(p: Platform, log?: Logger): Promise<void> {
     const steps = this.#steps.splice(0);
-    let next = 0;
-    const worker = async () => {
-      while (next < steps.length) {
-        const step = steps[next++] as () => Promise<void>;
-        await step().catch((err: unknown) => log?.warn("after-commit step failed", { err }));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(AFTER_COMMIT_CONCURRENCY, steps.length) }, worker));
+    await forEachBounded(steps, AFTER_COMMIT_CONCURRENCY, (step) => step().catch((err: unknown) => log?.warn("after-commit step failed", { err })));
     if (this.#eventsRecorded) p.relay.kick(log);
   }
 }
