@@ -2,39 +2,16 @@ import { z } from "zod";
 import { emailSchema, normalizeEmail } from "../../domain/identity/email.js";
 import { loginWithPassword } from "../../domain/identity/login.js";
 import { MAX_PASSWORD_LENGTH, passwordSchema } from "../../domain/identity/password-policy.js";
-import { type IssuedRefreshToken, revokeRefreshToken, rotateRefreshToken } from "../../domain/identity/refresh-tokens.js";
+import { revokeRefreshToken, rotateRefreshToken } from "../../domain/identity/refresh-tokens.js";
 import { registerUser } from "../../domain/identity/register-user.js";
 import { publicAccess } from "../platform/http/access.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
-import type { Platform } from "../platform/platform.js";
+import { noStore, sessionTokens, tokensSchema } from "../platform/auth/session-tokens.js";
 import { displayNameSchema, userBody, userSchema } from "./schemas/user.js";
-
-const tokensSchema = z
-  .object({
-    accessToken: z.string(),
-    refreshToken: z.string(),
-    tokenType: z.literal("Bearer"),
-    expiresIn: z.number().int().meta({ description: "Seconds until the access token expires" }),
-    refreshTokenExpiresAt: z.iso.datetime(),
-  })
-  .meta({ id: "Tokens" });
 
 const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) });
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function tokens(p: Platform, userId: string, refresh: IssuedRefreshToken) {
-  const access = await (await p.accessTokens).sign({ userId, sessionId: refresh.familyId });
-  return {
-    accessToken: access.token,
-    refreshToken: refresh.token,
-    tokenType: "Bearer" as const,
-    expiresIn: access.expiresIn,
-    refreshTokenExpiresAt: refresh.expiresAt.toISOString(),
-  };
-}
-
-const noStore = { "cache-control": "no-store" };
 
 route({
   name: "auth-register",
@@ -79,7 +56,7 @@ route({
         sleep,
       }),
     );
-    return { status: 200, body: await tokens(p, signedIn.userId, signedIn.refresh), headers: noStore };
+    return { status: 200, body: await sessionTokens(p, signedIn.userId, signedIn.refresh), headers: noStore };
   },
 });
 
@@ -109,7 +86,7 @@ route({
       throw new ProblemError("AUTH_UNAVAILABLE", { headers: { "retry-after": "5" } });
     }
     const r = unwrap(rotated);
-    return { status: 200, body: await tokens(p, r.userId, r), headers: noStore };
+    return { status: 200, body: await sessionTokens(p, r.userId, r), headers: noStore };
   },
 });
 
