@@ -19,6 +19,8 @@ export interface DomainContext {
   actor: Actor;
   /** Told when an event was written to the outbox, so the caller can ask the relay to publish after commit. */
   onEventRecorded?: () => void;
+  /** Told which email deliveries were recorded, so the caller can send them once the transaction commits. */
+  onEmailsRecorded?: (ids: string[]) => void;
 }
 
 export const systemActor: Actor = { userId: null, requestId: null, clientIp: null, traceparent: null };

@@ -1,8 +1,9 @@
 import type { Executor, Transaction } from "../../domain/db/client.js";
 import { type Actor, type DomainContext, systemActor } from "../../domain/shared/context.js";
-import type { Logger } from "./log.js";
+import { createLogger, type Logger } from "./log.js";
 import type { Platform } from "./platform.js";
 import { forEachBounded } from "../../domain/shared/bounded.js";
+import { sendRecordedEmails } from "./email-dispatch.js";
 
 /** A domain context whose `db` is an open transaction. */
 export type TransactionalContext = DomainContext & { db: Transaction };
@@ -18,6 +19,7 @@ const AFTER_COMMIT_CONCURRENCY = 16;
 export class AfterCommit {
   #steps: (() => Promise<void>)[] = [];
   #eventsRecorded = false;
+  #emailIds: string[] = [];
 
   readonly add = (step: () => Promise<void>): void => {
     this.#steps.push(step);
@@ -27,6 +29,10 @@ export class AfterCommit {
     this.#eventsRecorded = true;
   };
 
+  readonly emailsRecorded = (ids: string[]): void => {
+    this.#emailIds.push(...ids);
+  };
+
   get eventsRecorded(): boolean {
     return this.#eventsRecorded;
   }
@@ -34,6 +40,8 @@ export class AfterCommit {
   /** Runs the steps (bounded concurrency; a failed step is logged, never thrown), then kicks the relay. */
   async run(p: Platform, log?: Logger): Promise<void> {
     const steps = this.#steps.splice(0);
+    const emailIds = this.#emailIds.splice(0);
+    if (emailIds.length > 0) steps.push(() => sendRecordedEmails(p, log ?? createLogger({ level: p.settings.LOG_LEVEL }), { ids: emailIds }).then(() => undefined));
     await forEachBounded(steps, AFTER_COMMIT_CONCURRENCY, (step) => step().catch((err: unknown) => log?.warn("after-commit step failed", { err })));
     if (this.#eventsRecorded) p.relay.kick(log);
   }
@@ -41,5 +49,5 @@ export class AfterCommit {
 
 /** The context domain operations take, bound to `db` and reporting recorded events to `effects`. */
 export function domainContext<D extends Executor>(p: Platform, db: D, actor: Partial<Actor>, effects: AfterCommit): DomainContext & { db: D } {
-  return { db, now: p.clock, newId: p.newId, actor: { ...systemActor, ...actor }, onEventRecorded: effects.eventRecorded };
+  return { db, now: p.clock, newId: p.newId, actor: { ...systemActor, ...actor }, onEventRecorded: effects.eventRecorded, onEmailsRecorded: effects.emailsRecorded };
 }

@@ -1,6 +1,7 @@
 import { app, type FunctionInput, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import { z } from "zod";
 import type { Executor, Transaction } from "../../../domain/db/client.js";
+import { sendRecordedEmails } from "../email-dispatch.js";
 import { type Platform, platform } from "../platform.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import { authenticate } from "../auth/authenticate.js";
@@ -107,6 +108,7 @@ export function route<
       const started = performance.now();
       const afterCommit: (() => Promise<void>)[] = [];
       let eventsRecorded = false;
+      const emailIds: string[] = [];
       let response: HttpResponseInit;
       try {
         const domainFor = (db: Executor, principal: Principal): DomainContext => ({
@@ -116,6 +118,9 @@ export function route<
           actor: { userId: principal.userId, requestId: meta.requestId, clientIp: meta.clientIp, traceparent: meta.trace.traceparent },
           onEventRecorded: () => {
             eventsRecorded = true;
+          },
+          onEmailsRecorded: (ids) => {
+            emailIds.push(...ids);
           },
         });
         // 401 before anything else is looked at; a token, when sent, must be valid even on public routes.
@@ -196,6 +201,9 @@ export function route<
         for (const fn of afterCommit) {
           await fn().catch((err: unknown) => meta.log.warn("after-commit step failed", { err }));
         }
+        // Emails go out after the answer, not before: a caller must not learn from its timing whether one was
+        // sent (a password reset for an unknown address answers as fast). What is not sent now, the retry timer sends.
+        if (emailIds.length > 0) void sendRecordedEmails(p, meta.log, { ids: emailIds.splice(0) }).catch((err: unknown) => meta.log.warn("sending emails after commit failed", { err }));
       } catch (err) {
         response = errorResponse(err, meta);
       }
