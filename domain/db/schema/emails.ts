@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { timestamps, tstz } from "./columns.js";
 
 // pending: recorded with the event, to be sent (or sent again after a failure); sent; failed: given up after the
@@ -23,6 +23,9 @@ export const emailDeliveries = pgTable(
     // The rendered bodies, until the email is sent: their links may carry secrets (invitation tokens). Null on sent rows.
     text: text("text"),
     html: text("html"),
+    // Extra message headers (List-Unsubscribe and List-Unsubscribe-Post on optional mail); dropped once sent
+    // with the bodies, as the link is a bearer token for the recipient's preferences.
+    headers: jsonb("headers").$type<Record<string, string>>(),
     status: text("status").$type<EmailDeliveryStatus>().notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),

@@ -12,3 +12,4 @@ export * from "./assessments.js";
 export * from "./gradebook.js";
 export * from "./progress.js";
 export * from "./certificates.js";
+export * from "./notification-preferences.js";
