@@ -13,3 +13,4 @@ export * from "./gradebook.js";
 export * from "./progress.js";
 export * from "./certificates.js";
 export * from "./notification-preferences.js";
+export * from "./privacy.js";
