@@ -14,3 +14,4 @@ export * from "./progress.js";
 export * from "./certificates.js";
 export * from "./notification-preferences.js";
 export * from "./privacy.js";
+export * from "./account-tokens.js";
