@@ -7,6 +7,7 @@ import { settings } from "./platform/settings.js";
 import "./http/system.js";
 import "./http/auth.js";
 import "./http/me.js";
+import "./http/me-sessions.js";
 import "./http/me-grades.js";
 import "./http/users.js";
 import "./http/audit-log.js";

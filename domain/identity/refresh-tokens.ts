@@ -5,6 +5,7 @@ import { refreshTokens, users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import { ACCOUNT_DISABLED_DETAIL } from "./identity.errors.js";
 
 // Only the hash is stored: a leaked table row cannot be replayed as a token.
 const hashToken = (token: string): string => createHash("sha256").update(token).digest("base64url");
@@ -17,7 +18,7 @@ export interface IssuedRefreshToken {
 
 export async function issueRefreshToken(
   ctx: DomainContext,
-  input: { userId: string; familyId?: string; ttlSeconds: number },
+  input: { userId: string; familyId?: string; ttlSeconds: number; secondFactor?: boolean },
 ): Promise<IssuedRefreshToken> {
   const token = randomBytes(32).toString("base64url");
   const familyId = input.familyId ?? ctx.newId();
@@ -31,6 +32,7 @@ export async function issueRefreshToken(
     createdAt: now,
     expiresAt,
     clientIp: ctx.actor.clientIp,
+    secondFactor: input.secondFactor ?? false,
   });
   return { token, familyId, expiresAt };
 }
@@ -67,14 +69,15 @@ export async function rotateRefreshToken(
   const [user] = await ctx.db.select({ disabledAt: users.disabledAt }).from(users).where(eq(users.id, row.userId));
   if (!user || user.disabledAt) {
     await revokeFamily(ctx.db, row.familyId, "account-disabled", now);
-    return fail("ACCOUNT_DISABLED");
+    return fail("ACCOUNT_DISABLED", ACCOUNT_DISABLED_DETAIL);
   }
   await ctx.db.update(refreshTokens).set({ rotatedAt: now }).where(eq(refreshTokens.id, row.id));
-  const next = await issueRefreshToken(ctx, { userId: row.userId, familyId: row.familyId, ttlSeconds });
+  const next = await issueRefreshToken(ctx, { userId: row.userId, familyId: row.familyId, ttlSeconds, secondFactor: row.secondFactor });
   return ok({ ...next, userId: row.userId });
 }
 
-async function revokeFamily(db: Executor, familyId: string, reason: string, now: Date): Promise<void> {
+/** Ends a session: every live token of the family. */
+export async function revokeFamily(db: Executor, familyId: string, reason: string, now: Date): Promise<void> {
   await db
     .update(refreshTokens)
     .set({ revokedAt: now, revokedReason: reason })

@@ -31,8 +31,31 @@ export const problemCatalog = {
   REFRESH_TOKEN_REUSED: { status: 401, title: "The refresh token was already used" },
   CURRENT_PASSWORD_INCORRECT: { status: 403, title: "The current password is not correct" },
   USER_NOT_FOUND: { status: 404, title: "No such user" },
+  SESSION_NOT_FOUND: { status: 404, title: "No such session" },
   LAST_ADMIN: { status: 409, title: "At least one admin must remain" },
   AUTH_UNAVAILABLE: { status: 503, title: "Sessions cannot be checked right now" },
+
+  // emailed account links (verification, password reset, account invitation) and what an unverified account may do
+  TOKEN_INVALID: { status: 400, title: "The link is not valid" },
+  TOKEN_USED: { status: 400, title: "The link was used already" },
+  TOKEN_EXPIRED: { status: 400, title: "The link has expired" },
+  EMAIL_NOT_VERIFIED: { status: 403, title: "Confirm your email address first" },
+  EMAIL_ALREADY_VERIFIED: { status: 409, title: "The email address is confirmed already" },
+  VERIFICATION_THROTTLED: { status: 429, title: "A confirmation email was sent recently" },
+  PASSWORD_RESET_THROTTLED: { status: 429, title: "Too many password reset requests" },
+  ACCOUNT_INVITATION_NOT_FOUND: { status: 404, title: "No such account invitation" },
+
+  // two-factor sign-in and account lifecycle
+  TWO_FACTOR_REQUIRED: { status: 403, title: "Sign in with a second factor first" },
+  INVALID_TWO_FACTOR_CHALLENGE: { status: 401, title: "The sign-in challenge is not valid" },
+  INVALID_TWO_FACTOR_CODE: { status: 401, title: "The code is not correct" },
+  TWO_FACTOR_CODE_INCORRECT: { status: 403, title: "The code is not correct" },
+  TWO_FACTOR_THROTTLED: { status: 429, title: "Too many wrong codes" },
+  TWO_FACTOR_ALREADY_ENABLED: { status: 409, title: "Two-factor sign-in is already on" },
+  TWO_FACTOR_NOT_PENDING: { status: 409, title: "No two-factor enrollment waits for confirmation" },
+  TWO_FACTOR_NOT_ENABLED: { status: 409, title: "Two-factor sign-in is not on" },
+  TWO_FACTOR_NOT_AVAILABLE: { status: 409, title: "This account signs in through an identity provider" },
+  CANNOT_DEACTIVATE_SELF: { status: 409, title: "You cannot deactivate your own account" },
 
   // catalog and content
   COURSE_NOT_FOUND: { status: 404, title: "No such course" },

@@ -118,6 +118,8 @@ beforeAll(async () => {
     attemptId,
     submissionId: attemptId,
     gradeId,
+    // Nobody's session: every caller who passes the policy gets 404.
+    sessionId: crypto.randomUUID(),
     subscription: "webhooks",
     code: "AAAA-BBBB-CCCC",
     chart: "drop-off",
