@@ -15,3 +15,4 @@ export * from "./certificates.js";
 export * from "./notification-preferences.js";
 export * from "./privacy.js";
 export * from "./account-tokens.js";
+export * from "./erasure.js";

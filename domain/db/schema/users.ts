@@ -15,6 +15,8 @@ export const users = pgTable(
     // the language emails are written in (a BCP 47 tag); falls back to English where no template exists
     locale: text("locale").notNull().default("en"),
     disabledAt: tstz("disabled_at"),
+    // set when the user's personal data was erased: the row stays (under a pseudonym) for what refers to it
+    erasedAt: tstz("erased_at"),
     // when the user proved they own the address (an emailed link, or an issuer that vouches for it); null until then
     emailVerifiedAt: tstz("email_verified_at"),
     passwordChangedAt: tstz("password_changed_at"),
