@@ -15,4 +15,5 @@ export * from "./certificates.js";
 export * from "./notification-preferences.js";
 export * from "./privacy.js";
 export * from "./account-tokens.js";
+export * from "./two-factor.js";
 export * from "./erasure.js";

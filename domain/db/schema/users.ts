@@ -56,6 +56,8 @@ export const refreshTokens = pgTable(
     revokedAt: tstz("revoked_at"),
     revokedReason: text("revoked_reason"),
     clientIp: text("client_ip"),
+    // the session was signed in with a second factor (every token of a family carries its session's value)
+    secondFactor: boolean("second_factor").notNull().default(false),
   },
   (t) => [
     uniqueIndex("refresh_tokens_token_hash_idx").on(t.tokenHash),
@@ -69,7 +71,7 @@ export const refreshTokens = pgTable(
 export const loginThrottles = pgTable(
   "login_throttles",
   {
-    // "account:<email>" or "ip:<address>"
+    // "account:<email>", "ip:<address>" or "totp:<user id>" (wrong two-factor codes)
     key: text("key").primaryKey(),
     failures: integer("failures").notNull().default(0),
     windowStartedAt: tstz("window_started_at").notNull(),
