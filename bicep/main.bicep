@@ -26,6 +26,17 @@ param tags object = {}
 @description('The learner-facing web app (links in emails, CORS for the API and for direct browser uploads to Blob).')
 param publicAppUrl string
 
+@description('CORS_ALLOWED_ORIGINS: browser origins (scheme://host[:port]) allowed to call the API, answered by the app itself. Never \'*\' in staging or prod (a test checks their parameter files).')
+param corsAllowedOrigins array = [
+  publicAppUrl
+]
+
+@description('API_DOCS_ENABLED: serve /api/docs and /api/openapi.json (off in staging and prod).')
+param apiDocsEnabled bool = true
+
+@description('PUBLIC_API_URL: the API\'s https base URL as callers see it, for links in emails to the API itself (one-click unsubscribe). Empty: the function app\'s default host name.')
+param publicApiUrl string = ''
+
 @description('Email address that receives alert notifications.')
 param alertEmailAddress string
 
@@ -611,6 +622,9 @@ module functionApp 'modules/function-app.bicep' = {
     durableTaskHubName: durableTaskScheduler.outputs.taskHubName
     durableTaskSchedulerEndpoint: durableTaskScheduler.outputs.endpoint
     publicAppUrl: publicAppUrl
+    corsAllowedOrigins: corsAllowedOrigins
+    apiDocsEnabled: apiDocsEnabled
+    publicApiUrl: publicApiUrl
     emailTransport: emailTransport
     acsEndpoint: emailTransport == 'acs' ? communication!.outputs.endpoint : ''
     emailFromAddress: !empty(emailFromAddress) ? emailFromAddress : (emailTransport == 'acs' ? communication!.outputs.senderAddress : '')

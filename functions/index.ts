@@ -9,6 +9,8 @@ import "./http/auth.js";
 import "./http/me.js";
 import "./http/me-sessions.js";
 import "./http/me-grades.js";
+import "./http/notification-preferences.js";
+import "./http/unsubscribe.js";
 import "./http/users.js";
 import "./http/audit-log.js";
 import "./http/courses.js";

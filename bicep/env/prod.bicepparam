@@ -24,6 +24,8 @@ param maximumInstanceCount = 200
 param alwaysReadyHttpInstances = 2
 param functionAppZoneRedundant = true
 param logLevel = 'info'
+// The browsable API docs and the OpenAPI document stay off in production-facing environments.
+param apiDocsEnabled = false
 param databasePoolMax = 5
 
 param enablePrivateNetworking = false

@@ -19,6 +19,8 @@ param maximumInstanceCount = 100
 param alwaysReadyHttpInstances = 0
 param functionAppZoneRedundant = false
 param logLevel = 'info'
+// The browsable API docs and the OpenAPI document stay off in production-facing environments.
+param apiDocsEnabled = false
 
 param enablePrivateNetworking = false
 param storageSku = 'Standard_ZRS'

@@ -116,8 +116,17 @@ param durableTaskHubName string
 @description('Durable Task Scheduler endpoint (https://...): Durable Functions\' backend, reached as the app identity.')
 param durableTaskSchedulerEndpoint string
 
-@description('PUBLIC_APP_URL, also the browser origin allowed by CORS.')
+@description('PUBLIC_APP_URL: the learner-facing web app, for links in emails.')
 param publicAppUrl string
+
+@description('CORS_ALLOWED_ORIGINS: browser origins the app answers CORS for.')
+param corsAllowedOrigins array = []
+
+@description('API_DOCS_ENABLED.')
+param apiDocsEnabled bool = true
+
+@description('PUBLIC_API_URL; empty = https://<default host name>/api.')
+param publicApiUrl string = ''
 
 @description('EMAIL_TRANSPORT.')
 @allowed([
@@ -217,6 +226,9 @@ var appSettings = {
   EMAIL_FROM_ADDRESS: emailFromAddress
   EMAIL_FROM_NAME: emailFromName
   PUBLIC_APP_URL: publicAppUrl
+  PUBLIC_API_URL: empty(publicApiUrl) ? 'https://${name}.azurewebsites.net/api' : publicApiUrl
+  CORS_ALLOWED_ORIGINS: join(corsAllowedOrigins, ',')
+  API_DOCS_ENABLED: apiDocsEnabled ? 'true' : 'false'
 
   // Timer schedules (6-field NCRONTAB, UTC). The host resolves %NAME% in the trigger registrations from
   // app settings, not from the schema's defaults, so each one must be set here.
@@ -259,10 +271,11 @@ var commonSiteConfig = {
   minTlsVersion: '1.2'
   scmMinTlsVersion: '1.2'
   http20Enabled: true
+  // CORS is the app's (CORS_ALLOWED_ORIGINS, functions/platform/http/cors.ts), for every route and preflight.
+  // The platform's CORS runs in front of the app and, once it lists any origin, answers preflights itself and
+  // overwrites the app's Access-Control-* headers: two lists that could drift. An empty list switches it off.
   cors: {
-    allowedOrigins: [
-      publicAppUrl
-    ]
+    allowedOrigins: []
     supportCredentials: false
   }
 }

@@ -40,10 +40,27 @@ export async function changeAssessment(
   return ok({ assessment: row as AssessmentRow, keys: merged.keys });
 }
 
-/** Results of an assessment with manual release become visible to learners. */
+/**
+ * Results of an assessment with manual release become visible to learners. The first release counts: a repeat
+ * keeps its time (learners' "released at" and the grade emails rely on it) and tells nobody again. Releasing
+ * held results writes `assessment.results-released`, so each learner with a grade is told.
+ */
 export async function releaseResults(ctx: DomainContext, id: string): Promise<Result<AssessmentRow, AssessmentErrorCode>> {
-  const [row] = await ctx.db.update(assessments).set({ releasedAt: ctx.now(), updatedAt: ctx.now() }).where(eq(assessments.id, id)).returning();
-  return row ? ok(row) : fail("ASSESSMENT_NOT_FOUND");
+  const [a] = await ctx.db.select().from(assessments).where(eq(assessments.id, id)).for("update");
+  if (!a) return fail("ASSESSMENT_NOT_FOUND");
+  if (a.releasedAt) return ok(a as AssessmentRow);
+  const now = ctx.now();
+  const [row] = await ctx.db.update(assessments).set({ releasedAt: now, updatedAt: now }).where(eq(assessments.id, id)).returning();
+  if (a.releaseMode === "manual") {
+    await recordEvent(ctx, {
+      type: "assessment.results-released",
+      aggregateType: "assessment",
+      aggregateId: id,
+      courseId: a.courseId,
+      data: { assessmentId: id, courseId: a.courseId, releasedAt: now.toISOString() },
+    });
+  }
+  return ok(row as AssessmentRow);
 }
 
 export async function grantExtension(ctx: DomainContext, input: { assessmentId: string; userId: string; dueAt: Date | null; lockAt: Date | null }): Promise<Result<null, AssessmentErrorCode>> {

@@ -37,6 +37,8 @@ export const eventCatalog = {
   "grading.requested": z.object({ submissionId: id, courseId: id, assessmentId: id, items: z.array(z.string()) }),
   "grading.overdue": z.object({ submissionId: id, courseId: id, assessmentId: id, items: z.array(z.string()) }),
   "assessment.key-changed": z.object({ assessmentId: id, courseId: id, keyVersion: z.number().int() }),
+  // Staff released the held results of a manual-release assessment: learners with a grade are told.
+  "assessment.results-released": z.object({ assessmentId: id, courseId: id, releasedAt: at }),
   "enrollment.invited": z.object({ invitationId: id, courseId: id, email: z.string(), token: z.string(), expiresAt: at }),
   // An endpoint switched off after failing for long enough; its owner (the admin who registered it) is told.
   "webhook.disabled": z.object({

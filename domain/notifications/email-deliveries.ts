@@ -15,6 +15,8 @@ export interface OutgoingEmail {
   html: string;
   template: string;
   locale: string;
+  /** Extra message headers (List-Unsubscribe), sent as they are. */
+  headers?: Record<string, string>;
 }
 
 /** Sends email; the domain does not care whether through SMTP or Azure Communication Services. */
@@ -40,7 +42,7 @@ export interface EmailSender {
   mailer: Mailer;
 }
 
-// Rows per insert: far below PostgreSQL's 65,535 parameters at 14 columns a row.
+// Rows per insert: far below PostgreSQL's 65,535 parameters at 15 columns a row.
 const RECORD_CHUNK = 1_000;
 // Rows a sender claims per worker at a time: few enough that the last of them is sent well within its lease.
 const CLAIM_PER_WORKER = 5;
@@ -69,6 +71,7 @@ export async function recordEmails(ctx: DomainContext, emails: { eventId: string
       subject: email.subject,
       text: email.text,
       html: email.html,
+      headers: email.headers ?? null,
       status: "pending",
       attempts: 0,
       nextAttemptAt: now,
@@ -130,7 +133,7 @@ export async function recordEmailAttempt(
   const delaySeconds = sql`least(${policy.baseDelaySeconds}::float8 * power(2, ${t.attempts}), ${policy.maxDelaySeconds}::float8)`;
   // Sent: the bodies go, as their links may carry secrets (an invitation token is otherwise stored only hashed).
   const changes = result.ok
-    ? { attempts, status: "sent" as const, sentAt: now, providerMessageId: result.messageId, text: null, html: null, lastError: null, nextAttemptAt: null, updatedAt: now }
+    ? { attempts, status: "sent" as const, sentAt: now, providerMessageId: result.messageId, text: null, html: null, headers: null, lastError: null, nextAttemptAt: null, updatedAt: now }
     : {
         attempts,
         status: sql<EmailDeliveryStatus>`case when ${givesUp} then 'failed' else 'pending' end`,
@@ -166,6 +169,7 @@ const outgoing = (row: EmailDeliveryRow): OutgoingEmail => ({
   html: row.html ?? "",
   template: row.template,
   locale: row.locale,
+  ...(row.headers ? { headers: row.headers } : {}),
 });
 
 /** Sends claimed rows outside any transaction, `concurrency` at a time, and records each outcome as it comes. */

@@ -1,13 +1,32 @@
-import { eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { assessments, certificates, courses, courseStaff, users, webhooks } from "../db/schema/index.js";
+import { assessments, certificates, courses, courseStaff, grades, notificationPreferences, users, webhooks } from "../db/schema/index.js";
 import type { CatalogEvent } from "../events/catalog.js";
+import { resultsReleased } from "../grading/results-release.js";
 import { type ComposedEmail, composeEmail } from "./compose-email.js";
+import { categoryOf, type NotificationCategory, wantsEmail } from "./preferences.js";
+import type { TemplateKey } from "./templates.js";
 
-async function user(db: Executor, id: string) {
-  const [row] = await db.select({ email: users.email, name: users.displayName, locale: users.locale }).from(users).where(eq(users.id, id));
-  // External users without a known address have a placeholder one: there is nobody to write to.
-  return row && !row.email.endsWith("@users.invalid") ? row : null;
+interface Recipient {
+  id: string;
+  email: string;
+  name: string;
+  locale: string;
+}
+
+const recipientColumns = { id: users.id, email: users.email, name: users.displayName, locale: users.locale };
+// External users without a known address have a placeholder one: there is nobody to write to.
+const reachable = <R extends { email: string }>(r: R | undefined): r is R => r !== undefined && !r.email.endsWith("@users.invalid");
+const withPreferences = eq(notificationPreferences.userId, users.id);
+
+/** The user, when they want emails of the template's category (read in the same query). */
+async function user(db: Executor, id: string, key: TemplateKey): Promise<Recipient | null> {
+  const [row] = await db
+    .select(recipientColumns)
+    .from(users)
+    .leftJoin(notificationPreferences, withPreferences)
+    .where(and(eq(users.id, id), wantsEmail(categoryOf(key))));
+  return reachable(row) ? row : null;
 }
 
 async function courseTitle(db: Executor, id: string): Promise<string> {
@@ -17,37 +36,46 @@ async function courseTitle(db: Executor, id: string): Promise<string> {
 
 const when = (iso: string) => new Date(iso).toUTCString();
 
-/** The emails an event calls for, composed in each recipient's language; none for events nobody is told about. */
 export interface EmailLinks {
   /** A long-lived (days) read link for a stored file, for emails that hand one over. */
   fileDownloadUrl(blobName: string, downloadName: string): Promise<string>;
+  /** A signed one-click unsubscribe link (no sign-in) that turns `category` off for the user. */
+  unsubscribeUrl(userId: string, category: NotificationCategory): Promise<string>;
 }
 
-export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: string, links?: EmailLinks): Promise<ComposedEmail[]> {
+const percentText = (percent: number | null) => (percent === null ? "—" : `${Math.round(percent * 100) / 100}%`);
+
+/**
+ * The emails an event calls for, composed in each recipient's language; none for events nobody is told about,
+ * nor to recipients who turned the email's category off. Optional emails carry a one-click unsubscribe link.
+ */
+export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: string, links: EmailLinks): Promise<ComposedEmail[]> {
   const base = { appUrl };
+  const compose = async (key: TemplateKey, to: Recipient, values: Record<string, string>) => {
+    const category = categoryOf(key);
+    return composeEmail(key, to.locale, to.email, { ...base, ...values }, category ? await links.unsubscribeUrl(to.id, category) : undefined);
+  };
   switch (event.type) {
     case "user.registered": {
       const d = event.data;
-      const u = await user(db, d.userId);
-      return u ? [composeEmail("welcome", u.locale, u.email, { ...base, name: u.name })] : [];
+      const u = await user(db, d.userId, "welcome");
+      return u ? [await compose("welcome", u, { name: u.name })] : [];
     }
     case "enrollment.created":
     case "enrollment.promoted": {
       const d = event.data;
-      const u = await user(db, d.userId);
-      return u ? [composeEmail("enrolled", u.locale, u.email, { ...base, name: u.name, course: await courseTitle(db, d.courseId), courseId: d.courseId })] : [];
+      const u = await user(db, d.userId, "enrolled");
+      return u ? [await compose("enrolled", u, { name: u.name, course: await courseTitle(db, d.courseId), courseId: d.courseId })] : [];
     }
     case "enrollment.waitlisted": {
       const d = event.data;
-      const u = await user(db, d.userId);
-      return u ? [composeEmail("waitlisted", u.locale, u.email, { ...base, name: u.name, course: await courseTitle(db, d.courseId), position: String(d.position) })] : [];
+      const u = await user(db, d.userId, "waitlisted");
+      return u ? [await compose("waitlisted", u, { name: u.name, course: await courseTitle(db, d.courseId), position: String(d.position) })] : [];
     }
     case "enrollment.offered": {
       const d = event.data;
-      const u = await user(db, d.userId);
-      return u
-        ? [composeEmail("seat-offered", u.locale, u.email, { ...base, name: u.name, course: await courseTitle(db, d.courseId), courseId: d.courseId, expiresAt: when(d.offerExpiresAt) })]
-        : [];
+      const u = await user(db, d.userId, "seat-offered");
+      return u ? [await compose("seat-offered", u, { name: u.name, course: await courseTitle(db, d.courseId), courseId: d.courseId, expiresAt: when(d.offerExpiresAt) })] : [];
     }
     case "enrollment.invited": {
       const d = event.data;
@@ -56,44 +84,77 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
     }
     case "reminder.due": {
       const d = event.data;
-      const u = await user(db, d.userId);
+      const u = await user(db, d.userId, "due-reminder");
+      if (!u) return [];
       const [a] = await db.select({ title: assessments.title }).from(assessments).where(eq(assessments.id, d.assessmentId));
-      return u
-        ? [composeEmail("due-reminder", u.locale, u.email, { ...base, name: u.name, assessment: a?.title ?? "Your assessment", course: await courseTitle(db, d.courseId), courseId: d.courseId, dueAt: when(d.dueAt) })]
-        : [];
+      return [await compose("due-reminder", u, { name: u.name, assessment: a?.title ?? "Your assessment", course: await courseTitle(db, d.courseId), courseId: d.courseId, dueAt: when(d.dueAt) })];
     }
     case "certificate.issued": {
       const d = event.data;
-      const u = await user(db, d.userId);
+      const u = await user(db, d.userId, "certificate-issued");
       const [cert] = await db.select({ blobName: certificates.blobName }).from(certificates).where(eq(certificates.id, d.certificateId));
-      if (!u || !cert || !links) return [];
+      if (!u || !cert) return [];
       const downloadUrl = await links.fileDownloadUrl(cert.blobName, "certificate.pdf");
-      return [composeEmail("certificate-issued", u.locale, u.email, { ...base, name: u.name, course: await courseTitle(db, d.courseId), code: d.code, downloadUrl })];
+      return [await compose("certificate-issued", u, { name: u.name, course: await courseTitle(db, d.courseId), code: d.code, downloadUrl })];
     }
     case "grading.requested":
     case "grading.overdue": {
       const d = event.data;
+      const key = event.type === "grading.overdue" ? "grading-overdue" : "grading-requested";
       const staff = await db
-        .select({ email: users.email, name: users.displayName, locale: users.locale })
+        .select(recipientColumns)
         .from(courseStaff)
         .innerJoin(users, eq(users.id, courseStaff.userId))
-        .where(eq(courseStaff.courseId, d.courseId));
+        .leftJoin(notificationPreferences, withPreferences)
+        .where(and(eq(courseStaff.courseId, d.courseId), wantsEmail(categoryOf(key))));
       const [a] = await db.select({ title: assessments.title }).from(assessments).where(eq(assessments.id, d.assessmentId));
       const course = await courseTitle(db, d.courseId);
-      const key = event.type === "grading.overdue" ? "grading-overdue" : "grading-requested";
-      return staff
-        .filter((s) => !s.email.endsWith("@users.invalid"))
-        .map((s) => composeEmail(key, s.locale, s.email, { ...base, name: s.name, course, assessment: a?.title ?? "an assessment", items: d.items.join(", "), submissionId: d.submissionId }));
+      const values = { course, assessment: a?.title ?? "an assessment", items: d.items.join(", "), submissionId: d.submissionId };
+      return Promise.all(staff.filter(reachable).map((s) => compose(key, s, { ...values, name: s.name })));
+    }
+    case "grade.published": {
+      const d = event.data;
+      // Only a grade the learner can see, and only when results were released by the time it was recorded: a
+      // grade held until a later release is announced by that release's own email instead.
+      const [row] = await db
+        .select({ ...recipientColumns, assessment: assessments.title, percent: grades.percent })
+        .from(grades)
+        .innerJoin(assessments, eq(assessments.id, grades.assessmentId))
+        .innerJoin(users, eq(users.id, grades.userId))
+        .leftJoin(notificationPreferences, withPreferences)
+        .where(
+          and(
+            eq(grades.id, d.gradeId),
+            resultsReleased(),
+            sql`(${assessments.releaseMode} = 'immediate' or ${assessments.releasedAt} <= ${grades.createdAt})`,
+            wantsEmail(categoryOf("grade-published")),
+          ),
+        );
+      if (!reachable(row)) return [];
+      return [await compose("grade-published", row, { name: row.name, assessment: row.assessment, course: await courseTitle(db, d.courseId), percent: percentText(row.percent), gradeId: d.gradeId })];
+    }
+    case "assessment.results-released": {
+      const d = event.data;
+      const learners = await db
+        .selectDistinct(recipientColumns)
+        .from(grades)
+        .innerJoin(users, eq(users.id, grades.userId))
+        .leftJoin(notificationPreferences, withPreferences)
+        .where(and(eq(grades.courseId, d.courseId), eq(grades.assessmentId, d.assessmentId), wantsEmail(categoryOf("results-released"))));
+      if (learners.length === 0) return [];
+      const [a] = await db.select({ title: assessments.title }).from(assessments).where(eq(assessments.id, d.assessmentId));
+      const values = { assessment: a?.title ?? "an assessment", course: await courseTitle(db, d.courseId), courseId: d.courseId };
+      return Promise.all(learners.filter(reachable).map((u) => compose("results-released", u, { ...values, name: u.name })));
     }
     case "webhook.disabled": {
       const d = event.data;
-      const owner = d.ownerUserId ? await user(db, d.ownerUserId) : null;
+      const owner = d.ownerUserId ? await user(db, d.ownerUserId, "webhook-disabled") : null;
       const [hook] = await db.select({ url: webhooks.url, description: webhooks.description }).from(webhooks).where(eq(webhooks.id, d.webhookId));
       if (!owner || !hook) return [];
       // The URL's path and query may carry the receiver's own token: the email names the host only.
       const host = new URL(hook.url).host;
       const endpoint = hook.description ? `"${hook.description}" (${host})` : host;
-      return [composeEmail("webhook-disabled", owner.locale, owner.email, { ...base, name: owner.name, host, endpoint, failures: String(d.consecutiveFailures), since: when(d.failingSince), webhookId: d.webhookId })];
+      return [await compose("webhook-disabled", owner, { name: owner.name, host, endpoint, failures: String(d.consecutiveFailures), since: when(d.failingSince), webhookId: d.webhookId })];
     }
     default:
       return [];

@@ -89,6 +89,30 @@ export const templates = {
       action: { label: "Descargar el certificado", url: "{{downloadUrl}}" },
     },
   },
+  "grade-published": {
+    en: {
+      subject: "Your grade for {{assessment}} is published",
+      paragraphs: ["Hello {{name}},", "your grade for {{assessment}} in {{course}} is published: {{percent}}."],
+      action: { label: "See your grade", url: "{{appUrl}}/grades/{{gradeId}}" },
+    },
+    es: {
+      subject: "Tu nota de {{assessment}} está publicada",
+      paragraphs: ["Hola {{name}}:", "tu nota de {{assessment}} en {{course}} está publicada: {{percent}}."],
+      action: { label: "Ver tu nota", url: "{{appUrl}}/grades/{{gradeId}}" },
+    },
+  },
+  "results-released": {
+    en: {
+      subject: "Results of {{assessment}} are released",
+      paragraphs: ["Hello {{name}},", "the results of {{assessment}} in {{course}} are released. Your grade is waiting for you."],
+      action: { label: "See your grades", url: "{{appUrl}}/courses/{{courseId}}/grades" },
+    },
+    es: {
+      subject: "Ya están los resultados de {{assessment}}",
+      paragraphs: ["Hola {{name}}:", "ya se han publicado los resultados de {{assessment}} en {{course}}. Tu nota te está esperando."],
+      action: { label: "Ver tus notas", url: "{{appUrl}}/courses/{{courseId}}/grades" },
+    },
+  },
   "grading-requested": {
     en: {
       subject: "A submission in {{course}} needs grading",
@@ -124,3 +148,9 @@ export const templates = {
 } as const satisfies Record<string, { en: Template } & Record<string, Template>>;
 
 export type TemplateKey = keyof typeof templates;
+
+/** The last line of an optional email: how to stop emails of its kind (also in its List-Unsubscribe header). */
+export const unsubscribeLine: { en: string } & Record<string, string> = {
+  en: "You get this email because of your notification settings. Stop emails like this one",
+  es: "Recibes este correo por tu configuración de notificaciones. Dejar de recibir correos como este",
+};

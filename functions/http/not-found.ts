@@ -1,6 +1,11 @@
+import { app } from "@azure/functions";
 import { publicAccess } from "../platform/http/access.js";
+import { preflightHeaders } from "../platform/http/cors.js";
 import { ProblemError } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
+import { requestMeta } from "../platform/http/request-context.js";
+import { withSecurityHeaders } from "../platform/http/security-headers.js";
+import { platform } from "../platform/platform.js";
 import { type HttpMethod, declaredRoutes, templateMatches } from "../platform/http/route-registry.js";
 
 const methods: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -33,3 +38,20 @@ for (const method of methods) {
     },
   });
 }
+
+/**
+ * OPTIONS on any path: CORS preflights (and plain OPTIONS). No route declares OPTIONS, so this catch-all takes
+ * them all; it is not a `route` (nothing to validate or authorise, and no place in the API document), but it
+ * answers with the same edge headers.
+ */
+app.http("system-cors-preflight", {
+  methods: ["OPTIONS"],
+  route: "{*path}",
+  authLevel: "anonymous",
+  handler: async (request, context) => {
+    const p = platform();
+    const { requestId } = requestMeta(request, context, p.settings);
+    const headers = { ...withSecurityHeaders(request, { status: 204 }, false), ...preflightHeaders(request, p.settings.CORS_ALLOWED_ORIGINS), "x-request-id": requestId };
+    return { status: 204, headers };
+  },
+});

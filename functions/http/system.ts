@@ -3,6 +3,8 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { publicAccess } from "../platform/http/access.js";
+import { ProblemError } from "../platform/http/problem.js";
+import type { Platform } from "../platform/platform.js";
 import { openApiDocument } from "../platform/http/openapi.js";
 import { route } from "../platform/http/route.js";
 import { checkDependencies, outboxHealth } from "../platform/readiness.js";
@@ -61,6 +63,14 @@ route({
 
 let document: unknown;
 
+// API_DOCS_ENABLED=false (production) hides the documentation page, its assets and the OpenAPI document: they
+// answer as if they did not exist. The document follows the page: it maps every route, and clients that need it
+// get it from the repository's release instead.
+const docsOff = { description: "`ROUTE_NOT_FOUND`: API_DOCS_ENABLED is off" };
+function assertDocsEnabled(p: Platform): void {
+  if (!p.settings.API_DOCS_ENABLED) throw new ProblemError("ROUTE_NOT_FOUND", { detail: "No route matches this request." });
+}
+
 route({
   name: "system-openapi",
   method: "GET",
@@ -75,8 +85,10 @@ route({
         .looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) })
         .meta({ id: "OpenApiDocument" }),
     },
+    404: docsOff,
   },
-  handler: async () => {
+  handler: async (_input, ctx) => {
+    assertDocsEnabled(ctx.platform);
     // Every route is registered before the first request, so the document is built once.
     document ??= openApiDocument({ title: "Ringlet API", version: "1" });
     return { status: 200, body: document, headers: { "cache-control": "public, max-age=60" } };
@@ -125,17 +137,20 @@ route({
   access: publicAccess,
   summary: "Browsable API documentation",
   tags: ["system"],
-  responses: { 200: { description: "HTML page", contentType: "text/html" } },
-  handler: async () => ({
-    raw: {
-      status: 200,
-      headers: {
-        "content-type": "text/html; charset=utf-8",
-        "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+  responses: { 200: { description: "HTML page", contentType: "text/html" }, 404: docsOff },
+  handler: async (_input, ctx) => {
+    assertDocsEnabled(ctx.platform);
+    return {
+      raw: {
+        status: 200,
+        headers: {
+          "content-type": "text/html; charset=utf-8",
+          "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+        },
+        body: docsPage,
       },
-      body: docsPage,
-    },
-  }),
+    };
+  },
 });
 
 route({
@@ -147,8 +162,9 @@ route({
   tags: ["system"],
   hidden: true,
   params: z.object({ file: z.enum(["init.js", ...Object.keys(docsAssets)] as [string, ...string[]]) }),
-  responses: { 200: { description: "File", contentType: "application/octet-stream" } },
-  handler: async ({ params }) => {
+  responses: { 200: { description: "File", contentType: "application/octet-stream" }, 404: docsOff },
+  handler: async ({ params }, ctx) => {
+    assertDocsEnabled(ctx.platform);
     const body = params.file === "init.js" ? docsInit : await readFile(join(swaggerUiDir, params.file));
     return {
       raw: {

@@ -24,6 +24,7 @@ export function createMailer(s: Settings): ClosableMailer {
           senderAddress: s.EMAIL_FROM_ADDRESS,
           content: { subject: email.subject, plainText: email.text, html: email.html },
           recipients: { to: [{ address: email.to }] },
+          ...(email.headers ? { headers: email.headers } : {}),
         });
         const result = await poller.pollUntilDone();
         if (result.status !== "Succeeded") throw new Error(`Azure Communication Services answered ${result.status}: ${result.error?.message ?? ""}`);
@@ -51,7 +52,9 @@ export function createMailer(s: Settings): ClosableMailer {
         subject: email.subject,
         text: email.text,
         html: email.html,
-        headers: { "X-Ringlet-Template": email.template },
+        // List-Unsubscribe and List-Unsubscribe-Post go as headers of their own: nodemailer's `list` option would
+        // add a second List-Unsubscribe and cannot write List-Unsubscribe-Post.
+        headers: { "X-Ringlet-Template": email.template, ...email.headers },
       });
       return { messageId: info.messageId ?? null };
     },

@@ -122,6 +122,19 @@ export const settingsSchema = databaseSettingsSchema
     EMAIL_SEND_CONCURRENCY: positiveInt.max(50).default(4),
     // The learner-facing web app, for links in emails.
     PUBLIC_APP_URL: z.url().default("http://localhost:3000"),
+    // This API's own base URL as its callers see it (https in Azure), for links in emails that lead to the API
+    // itself: RFC 8058 one-click unsubscribe.
+    PUBLIC_API_URL: z.url().default("http://localhost:7071/api"),
+    // Browser origins allowed to call the API (comma-separated, e.g. https://app.example.org); empty = none. The
+    // app answers CORS itself, preflights included; `*` is accepted locally only (the production parameter files
+    // refuse it).
+    CORS_ALLOWED_ORIGINS: z
+      .string()
+      .default("")
+      .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean))
+      .pipe(z.array(z.union([z.literal("*"), z.url().refine((o) => new URL(o).origin === o, "must be an origin: scheme://host[:port], no path or trailing slash")]))),
+    // The browsable documentation page (/api/docs and its assets) and the OpenAPI document; off = 404.
+    API_DOCS_ENABLED: flag.default(true),
 
     // Cosmos DB (learning activity): a connection string locally (the runtime's endpoint), the account with a managed identity in Azure.
     CosmosConnection: z.string().optional(),

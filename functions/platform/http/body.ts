@@ -28,6 +28,31 @@ const tooLarge = (limit: number) =>
 // Invalid bytes are refused rather than replaced with U+FFFD, which would store something the caller never sent.
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+const formTypes = new Set(["application/x-www-form-urlencoded", "multipart/form-data"]);
+
+/**
+ * Parses an HTML form body into its text fields (the last of a repeated field wins): url-encoded or multipart,
+ * both of which RFC 8058 one-click unsubscribe allows. An empty body is `undefined`, as for JSON.
+ */
+export async function parseFormBody(request: HttpRequest, raw: Buffer): Promise<unknown> {
+  if (raw.length === 0) return undefined;
+  const type = request.headers.get("content-type") ?? "";
+  if (!formTypes.has(type.split(";")[0]?.trim().toLowerCase() ?? "")) {
+    throw new ProblemError("UNSUPPORTED_MEDIA_TYPE", { detail: "Send the body as application/x-www-form-urlencoded or multipart/form-data." });
+  }
+  let form: FormData;
+  try {
+    utf8.decode(raw);
+    // The fetch API's own form parser (undici), for both encodings.
+    form = await new Response(new Uint8Array(raw), { headers: { "content-type": type } }).formData();
+  } catch {
+    throw new ProblemError("VALIDATION_FAILED", { detail: "The request body is not a valid form." });
+  }
+  const fields: Record<string, string> = {};
+  for (const [name, value] of form) if (typeof value === "string") fields[name] = value;
+  return fields;
+}
+
 /** Parses a JSON body; an empty body is `undefined` so the schema decides whether one is required. */
 export function parseJsonBody(request: HttpRequest, raw: Buffer): unknown {
   if (raw.length === 0) return undefined;

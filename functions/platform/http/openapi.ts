@@ -30,7 +30,7 @@ function helperResponses(route: RouteDeclaration): Responses {
 
   const invalid: ProblemCode[] = [];
   if (route.params || route.query || route.body) invalid.push("VALIDATION_FAILED");
-  if (route.body) invalid.push("MALFORMED_JSON");
+  if (route.body && route.bodyFormat !== "form") invalid.push("MALFORMED_JSON");
   if (route.query?.shape.cursor) invalid.push("INVALID_CURSOR");
   if (route.idempotent) invalid.push("INVALID_IDEMPOTENCY_KEY");
   if (invalid.length > 0) responses[400] = problem(`${codes(...invalid)}: the request is not valid, or holds a value that cannot be stored`);
@@ -137,7 +137,7 @@ function operation(route: RouteDeclaration): RouteConfig {
       ...(route.query ? { query: route.query } : {}),
       ...(headers ? { headers } : {}),
       // An optional body schema (e.g. enrolling yourself) accepts a request without one.
-      ...(body ? { body: { required: !body.safeParse(undefined).success, content: { "application/json": { schema: body } } } } : {}),
+      ...(body ? { body: { required: !body.safeParse(undefined).success, content: { [route.bodyFormat === "form" ? "application/x-www-form-urlencoded" : "application/json"]: { schema: body } } } } : {}),
     },
     responses: responsesOf(route),
   };

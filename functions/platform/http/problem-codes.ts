@@ -57,6 +57,9 @@ export const problemCatalog = {
   TWO_FACTOR_NOT_AVAILABLE: { status: 409, title: "This account signs in through an identity provider" },
   CANNOT_DEACTIVATE_SELF: { status: 409, title: "You cannot deactivate your own account" },
 
+  // one-click unsubscribe links (RFC 8058)
+  UNSUBSCRIBE_LINK_INVALID: { status: 400, title: "The unsubscribe link is not valid or has expired" },
+
   // catalog and content
   COURSE_NOT_FOUND: { status: 404, title: "No such course" },
   COURSE_ARCHIVED: { status: 409, title: "The course is archived" },

@@ -28,6 +28,8 @@ export interface RouteDeclaration {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** How the body is encoded: JSON (the default), or an HTML form's text fields (RFC 8058 one-click unsubscribe). */
+  bodyFormat?: "json" | "form";
   /** Unknown body fields are refused (400) unless the route opts to strip them. */
   unknownFields?: "reject" | "strip";
   bodyLimitBytes?: number;

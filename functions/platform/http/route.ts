@@ -8,12 +8,13 @@ import { authenticate } from "../auth/authenticate.js";
 import type { CourseRole } from "../../../domain/db/schema/index.js";
 import { courseRoleOf } from "../../../domain/identity/caller.js";
 import { type AccessPolicy, anonymous, type CallerPolicy, decide, type Principal, requiresCaller } from "./access.js";
-import { parseJsonBody, readBody } from "./body.js";
+import { parseFormBody, parseJsonBody, readBody } from "./body.js";
 import { unstorableInput } from "./storable-input.js";
 import { classifyDependencyError } from "./dependency-errors.js";
 import { claimIdempotencyKey, completeIdempotencyKey, idempotencyKeyOf, replay, requestHash, type StoredResponse } from "./idempotency.js";
 import { fieldErrors, ProblemError, problemResponse } from "./problem.js";
 import { type RequestMeta, requestMeta } from "./request-context.js";
+import { edgeHeaders } from "./security-headers.js";
 import { recordRoute, type RouteDeclaration } from "./route-registry.js";
 
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -156,7 +157,7 @@ export function route<
         let body: unknown;
         if (bodySchema) {
           raw = await readBody(request, spec.bodyLimitBytes ?? p.settings.HTTP_MAX_BODY_BYTES);
-          body = parsePart(bodySchema, parseJsonBody(request, raw), "body");
+          body = parsePart(bodySchema, spec.bodyFormat === "form" ? await parseFormBody(request, raw) : parseJsonBody(request, raw), "body");
         }
         const input = { params, query, body, request } as RouteInput<P, Q, B>;
         // Typed for the handler by its policy; sound because requiresCaller answered 401 above when it needs a caller.
@@ -208,7 +209,7 @@ export function route<
         response = errorResponse(err, meta);
       }
       const status = response.status ?? 200;
-      response.headers = { ...(response.headers as Record<string, string>), "x-request-id": meta.requestId };
+      response.headers = edgeHeaders(request, response, { corsOrigins: p.settings.CORS_ALLOWED_ORIGINS, requestId: meta.requestId });
       meta.log[status >= 500 ? "error" : "debug"]("request completed", {
         method: request.method,
         route: spec.name,

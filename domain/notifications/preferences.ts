@@ -1,0 +1,84 @@
+import { eq, sql } from "drizzle-orm";
+import { recordAudit } from "../audit/record-audit.js";
+import type { Executor } from "../db/client.js";
+import { notificationPreferences, users } from "../db/schema/index.js";
+import type { DomainContext } from "../shared/context.js";
+import type { TemplateKey } from "./templates.js";
+
+export const notificationCategories = ["courseUpdates", "grades", "reminders"] as const;
+export type NotificationCategory = (typeof notificationCategories)[number];
+export type NotificationPreferences = Record<NotificationCategory, boolean>;
+
+/**
+ * The category of every optional email, the one place that decides which emails a user may turn off. A
+ * template not listed here is system mail (welcome, verification, password reset or change, account invitation,
+ * data export, erasure notices, webhook disabled): always sent, without an unsubscribe link.
+ * - The course invitation is not listed: a person sends it to an address that may have no account (so no
+ *   preferences), and it is the only way in to the course.
+ * - Seat offers are course updates even though they expire: a learner who turned those off chose so.
+ * - Grading requests and overdue grading are reminders for staff, like due reminders for learners.
+ */
+export const templateCategories: Partial<Record<TemplateKey, NotificationCategory>> = {
+  enrolled: "courseUpdates",
+  waitlisted: "courseUpdates",
+  "seat-offered": "courseUpdates",
+  "grade-published": "grades",
+  "results-released": "grades",
+  "certificate-issued": "grades",
+  "due-reminder": "reminders",
+  "grading-requested": "reminders",
+  "grading-overdue": "reminders",
+};
+
+export const categoryOf = (key: TemplateKey): NotificationCategory | null => templateCategories[key] ?? null;
+
+const everythingOn: NotificationPreferences = { courseUpdates: true, grades: true, reminders: true };
+
+/**
+ * Whether the user of a row wants emails of `category` (true for system mail), for queries that read the
+ * recipient: they left-join `notification_preferences` on the user, and a missing row means yes.
+ */
+export const wantsEmail = (category: NotificationCategory | null) =>
+  category ? sql<boolean>`coalesce(${notificationPreferences[category]}, true)` : sql<boolean>`true`;
+
+const columns = { courseUpdates: notificationPreferences.courseUpdates, grades: notificationPreferences.grades, reminders: notificationPreferences.reminders };
+
+export async function preferencesOf(db: Executor, userId: string): Promise<NotificationPreferences> {
+  const [row] = await db.select(columns).from(notificationPreferences).where(eq(notificationPreferences.userId, userId));
+  return row ?? everythingOn;
+}
+
+/**
+ * Replaces the user's preferences. The row is created with the defaults and locked first, so `precondition`
+ * (the edge's If-Match check) compares against what is stored while no other change can slip in between.
+ */
+export async function changePreferences(
+  ctx: DomainContext,
+  userId: string,
+  next: NotificationPreferences,
+  precondition: (current: NotificationPreferences) => void = () => {},
+): Promise<NotificationPreferences> {
+  const t = notificationPreferences;
+  await ctx.db.insert(t).values({ userId, updatedAt: ctx.now() }).onConflictDoNothing();
+  const [current] = await ctx.db.select(columns).from(t).where(eq(t.userId, userId)).for("update");
+  precondition(current ?? everythingOn);
+  const [row] = await ctx.db.update(t).set({ ...next, updatedAt: ctx.now() }).where(eq(t.userId, userId)).returning(columns);
+  await recordAudit(ctx, { action: "user.notification-preferences-changed", targetType: "user", targetId: userId, details: { ...next, via: "settings" } });
+  return row ?? next;
+}
+
+/**
+ * Turns one category off for a user named by a signed unsubscribe link (no sign-in). Repeating it changes
+ * nothing more. False when the user no longer exists: there is nobody to write to anyway.
+ */
+export async function optOut(ctx: DomainContext, userId: string, category: NotificationCategory): Promise<boolean> {
+  const [known] = await ctx.db.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("share");
+  if (!known) return false;
+  const t = notificationPreferences;
+  await ctx.db
+    .insert(t)
+    .values({ userId, [category]: false, updatedAt: ctx.now() })
+    .onConflictDoUpdate({ target: t.userId, set: { [category]: false, updatedAt: ctx.now() } });
+  await recordAudit(ctx, { action: "user.notification-preferences-changed", targetType: "user", targetId: userId, details: { [category]: false, via: "unsubscribe-link" }, actorUserId: userId });
+  return true;
+}

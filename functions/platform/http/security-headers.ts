@@ -1,0 +1,78 @@
+import type { HttpRequest, HttpResponseInit } from "@azure/functions";
+import { corsHeaders } from "./cors.js";
+
+/**
+ * Headers every API response carries, set in one place (the route helper, and the CORS preflight route) so
+ * no route can forget them.
+ */
+
+// For HTML, SVG and other non-JSON bodies: nothing loads, nothing frames the page. A route that needs more (the
+// docs page) sets its own policy, which keeps its sources and gains frame-ancestors when it lacks one.
+const DEFAULT_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const NO_FRAMING = "frame-ancestors 'none'";
+
+const isJson = (contentType: string | undefined) => {
+  const media = contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
+  return media === "application/json" || media.endsWith("+json");
+};
+
+/** Header names as the response spells them, looked up without regard to case. */
+function lowerCased(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+/**
+ * Whether a response is personal, so no cache may keep it: any request that sends credentials (a signed-in
+ * caller, or a refused token) and every sign-in/token answer.
+ */
+export function isPersonal(request: HttpRequest): boolean {
+  return request.headers.has("authorization") || /^\/api\/v1\/auth(\/|$)/.test(new URL(request.url).pathname);
+}
+
+/**
+ * The response's headers with the security headers added:
+ * - `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` always;
+ * - `Strict-Transport-Security` when the request came over HTTPS. The scheme is the request URL's, as the host
+ *   gives it: in Azure the front end terminates TLS and the Functions host rewrites the URL's scheme from the
+ *   front end's own X-Forwarded-Proto (which the front end sets, overwriting the client's), so HTTPS requests
+ *   read https://; the site is httpsOnly besides, so plain HTTP never reaches the app there. Locally the
+ *   runtime builds an http:// URL whatever a client's X-Forwarded-Proto says, so a forged header cannot turn
+ *   HSTS on for localhost;
+ * - a restrictive `Content-Security-Policy` on non-JSON bodies;
+ * - `Cache-Control: no-store` on personal responses, unless the route already said no-store. Weaker values a
+ *   route sets (`private, no-cache` with an ETag on /v1/me) give way: a personal answer must not be written to
+ *   a browser's or a proxy's disk, and the ETag still serves If-Match and clients that keep their own copy.
+ */
+export function withSecurityHeaders(request: HttpRequest, response: HttpResponseInit, personal: boolean): Record<string, string> {
+  const headers = { ...((response.headers ?? {}) as Record<string, string>) };
+  const existing = lowerCased(headers);
+  const set = (name: string, value: string) => {
+    for (const key of Object.keys(headers)) if (key.toLowerCase() === name) delete headers[key];
+    headers[name] = value;
+  };
+  set("x-content-type-options", "nosniff");
+  set("referrer-policy", "no-referrer");
+  if (new URL(request.url).protocol === "https:") set("strict-transport-security", "max-age=31536000; includeSubDomains");
+  if (response.body !== undefined && response.body !== null && !isJson(existing["content-type"])) {
+    const csp = existing["content-security-policy"];
+    set("content-security-policy", !csp ? DEFAULT_CSP : /frame-ancestors/i.test(csp) ? csp : `${csp}; ${NO_FRAMING}`);
+  }
+  if (personal && !/\bno-store\b/i.test(existing["cache-control"] ?? "")) set("cache-control", "no-store");
+  return headers;
+}
+
+/** Joins Vary values without repeats (a route may vary on Accept already). */
+function mergeVary(a: string | undefined, b: string): string {
+  const names = [...(a ?? "").split(","), ...b.split(",")].map((n) => n.trim()).filter(Boolean);
+  return [...new Map(names.map((n) => [n.toLowerCase(), n])).values()].join(", ");
+}
+
+/** Everything the edge adds to a response: security headers, CORS for listed origins, the request id. */
+export function edgeHeaders(request: HttpRequest, response: HttpResponseInit, options: { corsOrigins: readonly string[]; requestId: string }): Record<string, string> {
+  const headers = withSecurityHeaders(request, response, isPersonal(request));
+  const { vary, ...cors } = corsHeaders(request, options.corsOrigins);
+  const varyKey = Object.keys(headers).find((k) => k.toLowerCase() === "vary");
+  const merged = mergeVary(varyKey ? headers[varyKey] : undefined, vary ?? "");
+  if (varyKey) delete headers[varyKey];
+  return { ...headers, ...cors, vary: merged, "x-request-id": options.requestId };
+}

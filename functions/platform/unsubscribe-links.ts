@@ -1,0 +1,79 @@
+import { createLocalJWKSet, errors, importJWK, type JWK, type JWTVerifyGetKey, jwtVerify, SignJWT } from "jose";
+import { type NotificationCategory, notificationCategories } from "../../domain/notifications/preferences.js";
+import type { Settings } from "./settings.js";
+
+/**
+ * One-click unsubscribe links (RFC 8058): a JWT naming the user and the category, signed with the access-token
+ * keys (no new secret to provision, and key rotation by `kid` carries over), under a `typ` and an audience of its
+ * own so that it can never pass as an access token (that check wants the API audience) nor an access token as it.
+ * Long-lived, as mail is read late; the worst a leaked link does is turn one category of mail off.
+ */
+export interface UnsubscribeLinks {
+  url(userId: string, category: NotificationCategory): Promise<string>;
+  /** The user and category a token names; null when it is forged, expired or not an unsubscribe token. */
+  verify(token: string): Promise<{ userId: string; category: NotificationCategory } | null>;
+}
+
+const TYP = "ringlet-unsubscribe+jwt";
+const LIFETIME = "365d";
+const PRIVATE_MEMBERS = new Set(["d", "p", "q", "dp", "dq", "qi", "k"]);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function create(s: Settings): Promise<UnsubscribeLinks> {
+  const alg = s.AUTH_JWT_ALGORITHM;
+  const audience = `unsubscribe:${s.AUTH_JWT_AUDIENCE}`;
+  let signingKey: Awaited<ReturnType<typeof importJWK>>;
+  let kid: string | undefined;
+  let verificationKey: Awaited<ReturnType<typeof importJWK>> | JWTVerifyGetKey;
+  if (alg === "HS256") {
+    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(s.AUTH_JWT_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    signingKey = key;
+    verificationKey = key;
+  } else {
+    const set = JSON.parse(s.AUTH_JWT_PRIVATE_JWKS ?? "") as { keys: JWK[] };
+    const first = set.keys[0];
+    if (!first?.kid) throw new Error("AUTH_JWT_PRIVATE_JWKS: the first key signs and needs a kid");
+    kid = first.kid;
+    signingKey = await importJWK({ ...first, alg }, alg);
+    const publicKeys = set.keys.map((k) => Object.fromEntries(Object.entries(k).filter(([m]) => !PRIVATE_MEMBERS.has(m))) as JWK);
+    verificationKey = createLocalJWKSet({ keys: publicKeys.map((k) => ({ ...k, alg })) });
+  }
+  const base = s.PUBLIC_API_URL.replace(/\/+$/, "");
+  return {
+    async url(userId, category) {
+      const token = await new SignJWT({ cat: category })
+        .setProtectedHeader({ alg, typ: TYP, ...(kid ? { kid } : {}) })
+        .setSubject(userId)
+        .setIssuer(s.AUTH_JWT_ISSUER)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime(LIFETIME)
+        .sign(signingKey);
+      return `${base}/v1/unsubscribe?token=${token}`;
+    },
+    async verify(token) {
+      const options = { issuer: s.AUTH_JWT_ISSUER, audience, typ: TYP, algorithms: [alg], requiredClaims: ["sub", "exp", "cat"], clockTolerance: s.AUTH_CLOCK_SKEW_S };
+      try {
+        const { payload } =
+          typeof verificationKey === "function" ? await jwtVerify(token, verificationKey, options) : await jwtVerify(token, verificationKey, options);
+        const category = notificationCategories.find((c) => c === payload.cat);
+        return category && UUID.test(payload.sub ?? "") ? { userId: payload.sub as string, category } : null;
+      } catch (err) {
+        if (err instanceof errors.JOSEError) return null;
+        throw err;
+      }
+    },
+  };
+}
+
+const built = new WeakMap<Settings, Promise<UnsubscribeLinks>>();
+
+/** Built once per settings object (per instance): keys are imported once. */
+export function unsubscribeLinks(s: Settings): Promise<UnsubscribeLinks> {
+  let links = built.get(s);
+  if (!links) {
+    links = create(s);
+    built.set(s, links);
+  }
+  return links;
+}
