@@ -330,11 +330,12 @@ var postgresDatabaseName = 'ringlet'
 // Flex Consumption pulls the app package from this container with the identity.
 var deploymentContainerName = 'app-package'
 // Containers of the files account, created by the storage module and passed to the app as
-// BLOB_CONTAINER_COURSE_FILES / _SUBMISSIONS / _CERTIFICATES (the settings schema's defaults).
+// BLOB_CONTAINER_COURSE_FILES / _SUBMISSIONS / _CERTIFICATES / _PRIVACY_EXPORTS (the settings schema's defaults).
 var filesContainers = {
   courseFiles: 'course-files'
   submissions: 'submissions'
   certificates: 'certificates'
+  privacyExports: 'privacy-exports'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -407,6 +408,7 @@ module filesStorage 'modules/storage.bicep' = {
       filesContainers.courseFiles
       filesContainers.submissions
       filesContainers.certificates
+      filesContainers.privacyExports
     ]
     corsAllowedOrigins: [publicAppUrl]
     // Browsers upload and download with short-lived user-delegation SAS URLs, so this account stays

@@ -24,6 +24,8 @@ import "./http/gradebook.js";
 import "./grading/grade-submission.js";
 import "./grading/attempt-deadline.js";
 import "./grading/regrade.js";
+import "./privacy/data-export.js";
+import "./http/privacy-export.js";
 import "./events/grading.js";
 import "./events/progress.js";
 import "./http/progress.js";
@@ -47,6 +49,8 @@ import "./http/ops-dead-letters.js";
 import "./http/not-found.js";
 
 // Fail fast: a bad setting stops the app at load, naming each problem, before any request arrives.
+import "./privacy/erasure.js";
+import "./http/privacy-erasure.js";
 settings();
 
 app.setup({ enableHttpStream: false });

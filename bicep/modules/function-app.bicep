@@ -200,6 +200,10 @@ var appSettings = {
   BLOB_CONTAINER_COURSE_FILES: filesContainers.courseFiles
   BLOB_CONTAINER_SUBMISSIONS: filesContainers.submissions
   BLOB_CONTAINER_CERTIFICATES: filesContainers.certificates
+  BLOB_CONTAINER_PRIVACY_EXPORTS: filesContainers.privacyExports
+  // A data export's download link lasts hours, its archive days (privacy requests).
+  PRIVACY_EXPORT_LINK_TTL_H: '24'
+  PRIVACY_EXPORT_RETENTION_DAYS: '7'
 
   // Service Bus; the triggers' `connection: "ServiceBusConnection"` resolves these three.
   ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
@@ -260,6 +264,8 @@ var effectiveAppSettings = toObject(
 )
 
 // Elastic Premium zone redundancy needs at least three always-ready instances (the plan's sku.capacity).
+  // Hours between a user's erasure request and the erasure (cancellable meanwhile).
+  PRIVACY_ERASURE_GRACE_H: '72'
 var premiumMinimumInstances = zoneRedundant ? max(3, elasticPremiumMinimumInstances) : elasticPremiumMinimumInstances
 
 // Flex Consumption rejects the site-config properties that functionAppConfig replaced or that do not

@@ -43,6 +43,8 @@ export const auditActions = [
   "webhook.deleted",
   "webhook.auto-disabled",
   "webhook.secrets-resealed",
+  "privacy.export-requested",
+  "privacy.export-ready",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

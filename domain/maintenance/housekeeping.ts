@@ -1,6 +1,7 @@
 import { and, isNotNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { idempotencyKeys, inbox, loginThrottles, outbox, refreshTokens } from "../db/schema/index.js";
+import { expireDataExports } from "../privacy/data-exports.js";
 
 export interface Retention {
   /** Published outbox rows and processed inbox rows are kept this long (for audits and replays). */
@@ -15,12 +16,17 @@ export interface HousekeepingResult {
   inbox: number;
   outbox: number;
   loginThrottles: number;
+  /** Data exports whose archive was deleted at the end of its retention. */
+  dataExports: number;
 }
+
+/** Deletes a data-export archive from Blob Storage; one already gone is fine. */
+export type DeleteArchive = (blobName: string) => Promise<void>;
 
 const daysBefore = (now: Date, days: number) => new Date(now.getTime() - days * 86_400_000);
 
 /** Purges what has outlived its use. Idempotent and safe to run late or twice. */
-export async function housekeeping(db: Executor, now: Date, retention: Retention): Promise<HousekeepingResult> {
+export async function housekeeping(db: Executor, now: Date, retention: Retention, deleteArchive: DeleteArchive): Promise<HousekeepingResult> {
   const tokenCutoff = daysBefore(now, retention.tokenDays);
   const eventCutoff = daysBefore(now, retention.eventDays);
   const count = async (q: Promise<unknown[]>) => (await q).length;
@@ -40,5 +46,6 @@ export async function housekeeping(db: Executor, now: Date, retention: Retention
         .where(sql`${loginThrottles.updatedAt} < ${daysBefore(now, 1).toISOString()}::timestamptz and (${loginThrottles.lockedUntil} is null or ${loginThrottles.lockedUntil} < ${now.toISOString()}::timestamptz)`)
         .returning({ key: loginThrottles.key }),
     ),
+    dataExports: await expireDataExports(db, now, deleteArchive),
   };
 }

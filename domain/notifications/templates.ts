@@ -145,6 +145,26 @@ export const templates = {
       ],
     },
   },
+  "data-export-ready": {
+    en: {
+      subject: "Your Ringlet data export is ready",
+      paragraphs: [
+        "Hello {{name}},",
+        "the copy of your data you asked for on {{requestedAt}} is ready: one zip file with everything Ringlet holds about you.",
+        "The download link below works until {{linkExpiresAt}}; after that, ask for a fresh one under your data exports until {{expiresAt}}, when the archive is deleted. If you did not ask for this export, change your password.",
+      ],
+      action: { label: "Download your data", url: "{{downloadUrl}}" },
+    },
+    es: {
+      subject: "Tu exportación de datos de Ringlet está lista",
+      paragraphs: [
+        "Hola {{name}}:",
+        "la copia de tus datos que pediste el {{requestedAt}} está lista: un archivo zip con todo lo que Ringlet guarda sobre ti.",
+        "El enlace funciona hasta el {{linkExpiresAt}}; después, pide uno nuevo en tus exportaciones de datos hasta el {{expiresAt}}, cuando se borra el archivo. Si no pediste esta exportación, cambia tu contraseña.",
+      ],
+      action: { label: "Descargar tus datos", url: "{{downloadUrl}}" },
+    },
+  },
 } as const satisfies Record<string, { en: Template } & Record<string, Template>>;
 
 export type TemplateKey = keyof typeof templates;
@@ -154,3 +174,23 @@ export const unsubscribeLine: { en: string } & Record<string, string> = {
   en: "You get this email because of your notification settings. Stop emails like this one",
   es: "Recibes este correo por tu configuración de notificaciones. Dejar de recibir correos como este",
 };
+  "erasure-scheduled": {
+    en: {
+      subject: "Your Ringlet account will be erased on {{dueAt}}",
+      paragraphs: [
+        "Hello {{name}},",
+        "as asked, your Ringlet account and the personal data it holds will be erased on {{dueAt}}. Until then the account is switched off and you are signed out everywhere. Your grades stay in your courses' records under a pseudonym.",
+        "Changed your mind? Cancel the erasure with the link below before {{dueAt}} (or ask an administrator to cancel it); your account then works again as before.",
+      ],
+      action: { label: "Cancel the erasure", url: "{{appUrl}}/account/erasure/cancel?token={{token}}" },
+    },
+    es: {
+      subject: "Tu cuenta de Ringlet se borrará el {{dueAt}}",
+      paragraphs: [
+        "Hola {{name}}:",
+        "como pediste, tu cuenta de Ringlet y los datos personales que contiene se borrarán el {{dueAt}}. Hasta entonces la cuenta queda desactivada y se ha cerrado tu sesión en todas partes. Tus calificaciones se conservan en los registros de tus cursos bajo un seudónimo.",
+        "¿Has cambiado de idea? Cancela el borrado con el enlace de abajo antes del {{dueAt}} (o pide a un administrador que lo cancele); tu cuenta volverá a funcionar como antes.",
+      ],
+      action: { label: "Cancelar el borrado", url: "{{appUrl}}/account/erasure/cancel?token={{token}}" },
+    },
+  },

@@ -1,4 +1,5 @@
 import {
+  type BlobClient,
   BlobSASPermissions,
   type BlobSASSignatureValues,
   type BlobServiceClient,
@@ -14,6 +15,8 @@ import type { BlobWriter } from "../../domain/certificates/issue-certificate.js"
 export interface BlobFileStore extends FileStore, BlobWriter {
   /** Creates the containers, private, unless they exist; safe to call at every start. */
   ensureContainer(): Promise<void>;
+  /** The blob of this name in its container, for server-side streaming (data-export archives). */
+  blobClient(blobName: string): BlobClient;
 }
 
 export type FetchUserDelegationKey = (startsOn: Date, expiresOn: Date) => Promise<UserDelegationKey>;
@@ -81,6 +84,8 @@ export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStor
   };
 
   return {
+    blobClient,
+
     async ensureContainer() {
       // No `access` option: the containers stay private; every read goes through a SAS.
       for (const name of new Set([options.container, ...routes.map(([, c]) => c)])) await blob.getContainerClient(name).createIfNotExists();

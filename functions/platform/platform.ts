@@ -83,8 +83,8 @@ export function platform(): Platform {
       files: createBlobFileStore({
         blob,
         container: s.BLOB_CONTAINER_COURSE_FILES,
-        // The prefixes the domain names these files with (answerFilePrefix, issueCertificate).
-        containersByPrefix: { "submissions/": s.BLOB_CONTAINER_SUBMISSIONS, "certificates/": s.BLOB_CONTAINER_CERTIFICATES },
+        // The prefixes the domain names these files with (answerFilePrefix, issueCertificate, exportArchiveName).
+        containersByPrefix: { "submissions/": s.BLOB_CONTAINER_SUBMISSIONS, "certificates/": s.BLOB_CONTAINER_CERTIFICATES, "privacy-exports/": s.BLOB_CONTAINER_PRIVACY_EXPORTS },
         clock,
       }),
       accessTokens,

@@ -70,6 +70,8 @@ export const settingsSchema = databaseSettingsSchema
     // Learners' answer files and the certificates the app issues live in containers of their own.
     BLOB_CONTAINER_SUBMISSIONS: containerName.default("submissions"),
     BLOB_CONTAINER_CERTIFICATES: containerName.default("certificates"),
+    // Data-export archives (privacy requests), deleted after PRIVACY_EXPORT_RETENTION_DAYS by housekeeping.
+    BLOB_CONTAINER_PRIVACY_EXPORTS: containerName.default("privacy-exports"),
 
     // Service Bus: a connection string locally (the local broker), the namespace with a managed identity in Azure.
     // The trigger bindings name the same setting (`connection: "ServiceBusConnection"`).
@@ -95,11 +97,18 @@ export const settingsSchema = databaseSettingsSchema
 
     // Hours graders have for manual items before the orchestration reminds them (and every day after).
     GRADING_SLA_HOURS: positiveInt.max(24 * 60).default(72),
+    // Hours between a user's erasure request and the erasure (held by a durable timer, cancellable meanwhile);
+    // fractions allowed (tests use seconds), at most 30 days.
+    PRIVACY_ERASURE_GRACE_H: z.coerce.number().positive().max(24 * 30).default(72),
     DUE_REMINDERS_SCHEDULE: ncrontab.default("0 0 * * * *"),
     ATTEMPT_DEADLINES_SCHEDULE: ncrontab.default("0 * * * * *"),
     HOUSEKEEPING_SCHEDULE: ncrontab.default("0 30 3 * * *"),
     EVENT_RETENTION_DAYS: positiveInt.default(30),
     TOKEN_RETENTION_DAYS: positiveInt.default(30),
+    // A data export's emailed download link lasts this many hours (a user-delegation SAS cannot outlive 7 days);
+    // its archive is kept this many days, then deleted by housekeeping.
+    PRIVACY_EXPORT_LINK_TTL_H: positiveInt.max(24 * 7).default(24),
+    PRIVACY_EXPORT_RETENTION_DAYS: positiveInt.max(365).default(7),
 
     // Email: SMTP locally (the runtime's development mailbox) or Azure Communication Services in Azure.
     EMAIL_TRANSPORT: z.enum(["smtp", "acs"]).default("smtp"),

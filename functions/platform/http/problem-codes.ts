@@ -108,6 +108,10 @@ export const problemCatalog = {
   DELIVERY_NOT_FOUND: { status: 404, title: "No such delivery" },
   WEBHOOK_INACTIVE: { status: 409, title: "The webhook endpoint is disabled or deleted" },
   SERVICE_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },
+
+  // privacy requests
+  EXPORT_IN_PROGRESS: { status: 409, title: "A data export of yours is still being prepared" },
+  DATA_EXPORT_NOT_FOUND: { status: 404, title: "No such data export" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalog;

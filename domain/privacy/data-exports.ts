@@ -1,0 +1,186 @@
+import { and, desc, eq, inArray, lt, lte } from "drizzle-orm";
+import { recordAudit } from "../audit/record-audit.js";
+import type { Executor } from "../db/client.js";
+import { type DataExportProgress, type DataExportStatus, dataExports, users } from "../db/schema/index.js";
+import { composeEmail } from "../notifications/compose-email.js";
+import { recordDirectEmails } from "../notifications/direct-emails.js";
+import type { DomainContext } from "../shared/context.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import { personalDataParts } from "./personal-data.js";
+
+export type DataExportErrorCode = "EXPORT_IN_PROGRESS" | "DATA_EXPORT_NOT_FOUND";
+export type DataExportRow = typeof dataExports.$inferSelect;
+
+/** The steps of an export as its progress counts them: one per part, then the archive, then the email. */
+export const exportSteps = [...personalDataParts.map((p) => p.name), "archive", "notify"] as const;
+
+const activeStatuses = ["pending", "running"] as const satisfies readonly DataExportStatus[];
+
+/** The archive of an export; its container is chosen by the `privacy-exports/` prefix. */
+export const exportArchiveName = (userId: string, exportId: string) => `privacy-exports/${userId}/${exportId}.zip`;
+
+/** An export as its owner sees it: a ready export past its expiry reads as expired before housekeeping deletes it. */
+export interface DataExportView {
+  id: string;
+  userId: string;
+  status: DataExportStatus;
+  progress: DataExportProgress & { percent: number };
+  requestedAt: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  expiresAt: Date | null;
+  /** Set while the archive can be downloaded. */
+  blobName: string | null;
+}
+
+export function viewOf(row: DataExportRow, now: Date): DataExportView {
+  const expired = row.status === "expired" || (row.status === "ready" && row.expiresAt !== null && row.expiresAt <= now);
+  const { step, stepsDone, stepsTotal } = row.progress;
+  return {
+    id: row.id,
+    userId: row.userId,
+    status: expired ? "expired" : row.status,
+    progress: { step, stepsDone, stepsTotal, percent: stepsTotal > 0 ? Math.round((100 * stepsDone) / stepsTotal) : 0 },
+    requestedAt: row.requestedAt,
+    startedAt: row.startedAt,
+    completedAt: row.completedAt,
+    expiresAt: row.expiresAt,
+    blobName: expired || row.status !== "ready" ? null : row.blobName,
+  };
+}
+
+/**
+ * Records a request for a copy of the caller's data, pending until its orchestration picks it up. One export at
+ * work per user: the partial unique index decides between two requests racing, and the loser is told which
+ * export is under way. The caller starts the orchestration once this commits.
+ */
+export async function requestDataExport(ctx: DomainContext, userId: string): Promise<Result<DataExportView, DataExportErrorCode>> {
+  const now = ctx.now();
+  // Twice at most: an export that finished between the insert and the look-up frees the slot for a retry.
+  for (let round = 0; round < 2; round++) {
+    const [created] = await ctx.db
+      .insert(dataExports)
+      .values({ id: ctx.newId(), userId, status: "pending", progress: { step: exportSteps[0], stepsDone: 0, stepsTotal: exportSteps.length }, requestedAt: now })
+      .onConflictDoNothing()
+      .returning();
+    if (created) {
+      await recordAudit(ctx, { action: "privacy.export-requested", targetType: "user", targetId: userId, details: { exportId: created.id } });
+      return ok(viewOf(created, now));
+    }
+    const [active] = await ctx.db
+      .select({ id: dataExports.id })
+      .from(dataExports)
+      .where(and(eq(dataExports.userId, userId), inArray(dataExports.status, activeStatuses)));
+    if (active) return fail("EXPORT_IN_PROGRESS", "Your previous data export is still being prepared; its status tells when it is ready.", { exportId: active.id });
+  }
+  throw new Error(`data export of user ${userId}: neither inserted nor found active`);
+}
+
+/** An export for its owner, or for an admin; anyone else is told it does not exist. */
+export async function dataExportSeenBy(db: Executor, exportId: string, caller: { userId: string; isAdmin: boolean }, now: Date): Promise<Result<DataExportView, DataExportErrorCode>> {
+  const [row] = await db.select().from(dataExports).where(eq(dataExports.id, exportId));
+  if (!row || (row.userId !== caller.userId && !caller.isAdmin)) return fail("DATA_EXPORT_NOT_FOUND");
+  return ok(viewOf(row, now));
+}
+
+/** The caller's exports, newest first (ids are time-ordered); `limit + 1` rows, for the page helper. */
+export async function myDataExports(db: Executor, userId: string, page: { limit: number; beforeId?: string }, now: Date): Promise<DataExportView[]> {
+  const rows = await db
+    .select()
+    .from(dataExports)
+    .where(and(eq(dataExports.userId, userId), page.beforeId ? lt(dataExports.id, page.beforeId) : undefined))
+    .orderBy(desc(dataExports.id))
+    .limit(page.limit + 1);
+  return rows.map((r) => viewOf(r, now));
+}
+
+/**
+ * The orchestration begins (or resumes) its work: a pending export becomes running. Null when there is nothing
+ * to do (unknown, or already ready, failed or expired), so a replayed start changes nothing.
+ */
+export async function startDataExport(ctx: DomainContext, exportId: string): Promise<{ userId: string } | null> {
+  const [row] = await ctx.db.select().from(dataExports).where(eq(dataExports.id, exportId)).for("update");
+  if (!row || (row.status !== "pending" && row.status !== "running")) return null;
+  if (row.status === "pending") await ctx.db.update(dataExports).set({ status: "running", startedAt: ctx.now() }).where(eq(dataExports.id, exportId));
+  return { userId: row.userId };
+}
+
+/** Records that the steps before `next` are done, for the status the owner polls. */
+export async function recordExportProgress(db: Executor, exportId: string, stepsDone: number): Promise<void> {
+  const step = exportSteps[stepsDone] ?? "done";
+  await db
+    .update(dataExports)
+    .set({ progress: { step, stepsDone, stepsTotal: exportSteps.length } })
+    .where(and(eq(dataExports.id, exportId), eq(dataExports.status, "running")));
+}
+
+export interface ExportLink {
+  url: string;
+  expiresAt: Date;
+}
+
+/**
+ * The archive is written: the export becomes ready until `retentionDays` from now, is audited, and its owner is
+ * emailed `link` (a short-lived download link, signed before the transaction) directly, not through an event:
+ * the link itself grants access.
+ * Only a running export changes, so a retried step sends no second email.
+ */
+export async function completeDataExport(
+  ctx: DomainContext,
+  input: { exportId: string; blobName: string; retentionDays: number; link: ExportLink },
+): Promise<boolean> {
+  const now = ctx.now();
+  const expiresAt = new Date(now.getTime() + input.retentionDays * 86_400_000);
+  const [row] = await ctx.db
+    .update(dataExports)
+    .set({ status: "ready", blobName: input.blobName, completedAt: now, expiresAt, progress: { step: "done", stepsDone: exportSteps.length, stepsTotal: exportSteps.length } })
+    .where(and(eq(dataExports.id, input.exportId), eq(dataExports.status, "running")))
+    .returning();
+  if (!row) return false;
+  await recordAudit(ctx, { action: "privacy.export-ready", actorUserId: null, targetType: "user", targetId: row.userId, details: { exportId: row.id } });
+  const [user] = await ctx.db.select({ email: users.email, name: users.displayName, locale: users.locale }).from(users).where(eq(users.id, row.userId));
+  if (!user) return true;
+  const { link } = input;
+  const when = (d: Date) => d.toUTCString();
+  await recordDirectEmails(ctx, [
+    composeEmail("data-export-ready", user.locale, user.email, {
+      name: user.name,
+      requestedAt: when(row.requestedAt),
+      downloadUrl: link.url,
+      linkExpiresAt: when(link.expiresAt),
+      expiresAt: when(expiresAt),
+    }),
+  ]);
+  return true;
+}
+
+/** The orchestration gave up: the export failed (the user may ask again), with the reason for operators. */
+export async function failDataExport(db: Executor, exportId: string, error: string, now: Date): Promise<void> {
+  await db
+    .update(dataExports)
+    .set({ status: "failed", error: error.slice(0, 1000), completedAt: now })
+    .where(and(eq(dataExports.id, exportId), inArray(dataExports.status, activeStatuses)));
+}
+
+/**
+ * Deletes the archives of ready exports whose time is up (`deleteArchive` must not fail on a missing blob) and
+ * marks them expired; an archive that cannot be deleted now stays ready and is tried again next run.
+ */
+export async function expireDataExports(db: Executor, now: Date, deleteArchive: (blobName: string) => Promise<void>, limit = 500): Promise<number> {
+  const due = await db
+    .select({ id: dataExports.id, blobName: dataExports.blobName })
+    .from(dataExports)
+    .where(and(eq(dataExports.status, "ready"), lte(dataExports.expiresAt, now)))
+    .limit(limit);
+  let expired = 0;
+  for (const row of due) {
+    if (row.blobName) await deleteArchive(row.blobName);
+    const done = await db
+      .update(dataExports)
+      .set({ status: "expired", blobName: null })
+      .where(and(eq(dataExports.id, row.id), eq(dataExports.status, "ready")))
+      .returning({ id: dataExports.id });
+    expired += done.length;
+  }
+  return expired;
+}

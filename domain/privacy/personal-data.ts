@@ -1,0 +1,357 @@
+import { and, asc, eq, gt, inArray, or, type SQL } from "drizzle-orm";
+import type { ActivityStore } from "../activity/statements.js";
+import { answerFilePrefix } from "../assessment/answer-files.js";
+import type { Executor } from "../db/client.js";
+import {
+  assessments,
+  attempts,
+  auditLog,
+  certificates,
+  courseProgress,
+  courseStaff,
+  courses,
+  emailDeliveries,
+  enrollments,
+  externalIdentities,
+  grades,
+  manualScores,
+  notificationPreferences,
+  refreshTokens,
+  users,
+} from "../db/schema/index.js";
+
+/** Where personal data is read from: PostgreSQL and the learning-activity store. */
+export interface PersonalDataSources {
+  db: Executor;
+  activity: ActivityStore;
+}
+
+/**
+ * One part of what is held about a person: a JSON file of the export, read in pages so no part has to fit in
+ * memory at once. Only what describes the person or their own work; never a secret (no password hash, no token
+ * hash, no email body, which may carry a link) and nothing about other people beyond a course title.
+ */
+export interface PersonalDataPart {
+  name: string;
+  file: string;
+  description: string;
+  pages(sources: PersonalDataSources, userId: string): AsyncIterable<unknown[]>;
+}
+
+/** A file held for the person (an answer file, a certificate PDF) and where it goes in the archive. */
+export interface PersonalFile {
+  blobName: string;
+  archivePath: string;
+}
+
+const PAGE = 500;
+
+/** Keyset pages over a table whose ids are time-ordered UUIDs: `read(afterId)` returns up to PAGE rows. */
+async function* byId<T extends { id: string }>(read: (afterId: string | null) => Promise<T[]>): AsyncIterable<T[]> {
+  let after: string | null = null;
+  for (;;) {
+    const rows = await read(after);
+    if (rows.length > 0) yield rows;
+    if (rows.length < PAGE) return;
+    after = (rows.at(-1) as T).id;
+  }
+}
+
+const after = (column: Parameters<typeof gt>[0], id: string | null): SQL | undefined => (id === null ? undefined : gt(column, id));
+
+async function* once(read: () => Promise<unknown[]>): AsyncIterable<unknown[]> {
+  yield await read();
+}
+
+const profile: PersonalDataPart = {
+  name: "profile",
+  file: "profile.json",
+  description: "Your account (without its password hash), the external sign-ins linked to it, your roles in courses and your sessions (without their tokens).",
+  pages: ({ db }, userId) =>
+    once(async () => {
+      const [account] = await db
+        .select({
+          id: users.id,
+          email: users.email,
+          displayName: users.displayName,
+          locale: users.locale,
+          isAdmin: users.isAdmin,
+          disabledAt: users.disabledAt,
+          passwordChangedAt: users.passwordChangedAt,
+          createdAt: users.createdAt,
+          updatedAt: users.updatedAt,
+        })
+        .from(users)
+        .where(eq(users.id, userId));
+      const externalSignIns = await db
+        .select({ issuer: externalIdentities.issuer, subject: externalIdentities.subject, createdAt: externalIdentities.createdAt, lastSeenAt: externalIdentities.lastSeenAt })
+        .from(externalIdentities)
+        .where(eq(externalIdentities.userId, userId));
+      const courseRoles = await db
+        .select({ courseId: courseStaff.courseId, courseTitle: courses.title, role: courseStaff.role, since: courseStaff.createdAt })
+        .from(courseStaff)
+        .innerJoin(courses, eq(courses.id, courseStaff.courseId))
+        .where(eq(courseStaff.userId, userId));
+      const sessions = await db
+        .select({
+          id: refreshTokens.id,
+          sessionId: refreshTokens.familyId,
+          createdAt: refreshTokens.createdAt,
+          expiresAt: refreshTokens.expiresAt,
+          rotatedAt: refreshTokens.rotatedAt,
+          revokedAt: refreshTokens.revokedAt,
+          revokedReason: refreshTokens.revokedReason,
+          clientIp: refreshTokens.clientIp,
+        })
+        .from(refreshTokens)
+        .where(eq(refreshTokens.userId, userId))
+        .orderBy(asc(refreshTokens.createdAt));
+      return [{ account: account ?? null, externalSignIns, courseRoles, sessions }];
+    }),
+};
+
+const enrollmentsPart: PersonalDataPart = {
+  name: "enrollments",
+  file: "enrollments.json",
+  description: "Every enrollment, whatever its status (active, waitlisted, offered, dropped, removed, expired or declined offers).",
+  pages: ({ db }, userId) =>
+    byId((afterId) =>
+      db
+        .select({
+          id: enrollments.id,
+          courseId: enrollments.courseId,
+          courseTitle: courses.title,
+          status: enrollments.status,
+          source: enrollments.source,
+          enrolledAt: enrollments.enrolledAt,
+          waitlistedAt: enrollments.waitlistedAt,
+          offeredAt: enrollments.offeredAt,
+          offerExpiresAt: enrollments.offerExpiresAt,
+          endedAt: enrollments.endedAt,
+          completedAt: enrollments.completedAt,
+          createdAt: enrollments.createdAt,
+        })
+        .from(enrollments)
+        .innerJoin(courses, eq(courses.id, enrollments.courseId))
+        .where(and(eq(enrollments.userId, userId), after(enrollments.id, afterId)))
+        .orderBy(asc(enrollments.id))
+        .limit(PAGE),
+    ),
+};
+
+/** An answer that names a blob under its attempt's prefix is an uploaded file, exported under `files/`. */
+const answerFileEntries = (a: { id: string; courseId: string; answers: Record<string, unknown> }): (PersonalFile & { itemId: string })[] => {
+  const prefix = answerFilePrefix(a.courseId, a.id);
+  return Object.entries(a.answers).flatMap(([itemId, value]) =>
+    typeof value === "string" && value.startsWith(prefix) ? [{ itemId, blobName: value, archivePath: `files/submissions/${a.id}/${value.slice(prefix.length)}` }] : [],
+  );
+};
+
+const submissions: PersonalDataPart = {
+  name: "submissions",
+  file: "submissions.json",
+  description: "Your attempts and submissions with your answers, the files you uploaded (their copies are under files/submissions/) and graders' feedback on them.",
+  pages: ({ db }, userId) => ({
+    async *[Symbol.asyncIterator]() {
+      for await (const page of byId((afterId) =>
+        db
+          .select({
+            id: attempts.id,
+            courseId: attempts.courseId,
+            assessmentId: attempts.assessmentId,
+            assessmentTitle: assessments.title,
+            number: attempts.number,
+            status: attempts.status,
+            startedAt: attempts.startedAt,
+            deadlineAt: attempts.deadlineAt,
+            submittedAt: attempts.submittedAt,
+            submittedBy: attempts.submittedBy,
+            answers: attempts.answers,
+          })
+          .from(attempts)
+          .innerJoin(assessments, eq(assessments.id, attempts.assessmentId))
+          .where(and(eq(attempts.userId, userId), after(attempts.id, afterId)))
+          .orderBy(asc(attempts.id))
+          .limit(PAGE),
+      )) {
+        // Graders' feedback without who graded: that is the grader's data, not the learner's.
+        const feedback = await db
+          .select({ submissionId: manualScores.submissionId, itemId: manualScores.itemId, points: manualScores.points, feedback: manualScores.feedback, scoredAt: manualScores.updatedAt })
+          .from(manualScores)
+          .where(inArray(manualScores.submissionId, page.map((a) => a.id)));
+        yield page.map((a) => ({
+          ...a,
+          files: answerFileEntries(a).map(({ itemId, archivePath }) => ({ itemId, archivePath })),
+          feedback: feedback.filter((f) => f.submissionId === a.id).map(({ submissionId: _s, ...f }) => f),
+        }));
+      }
+    },
+  }),
+};
+
+const gradesPart: PersonalDataPart = {
+  name: "grades",
+  file: "grades.json",
+  description: "Every version of every grade recorded for your submissions, with its item scores and the explanation of how it was computed.",
+  pages: ({ db }, userId) =>
+    byId((afterId) =>
+      db
+        .select({
+          id: grades.id,
+          submissionId: grades.submissionId,
+          courseId: grades.courseId,
+          assessmentId: grades.assessmentId,
+          version: grades.version,
+          percent: grades.percent,
+          itemScores: grades.itemScores,
+          explanation: grades.explanation,
+          createdAt: grades.createdAt,
+        })
+        .from(grades)
+        .where(and(eq(grades.userId, userId), after(grades.id, afterId)))
+        .orderBy(asc(grades.id))
+        .limit(PAGE),
+    ),
+};
+
+const progress: PersonalDataPart = {
+  name: "progress",
+  file: "progress.json",
+  description: "Your progress in each course and when you completed it.",
+  pages: ({ db }, userId) =>
+    once(() =>
+      db
+        .select({ courseId: courseProgress.courseId, courseTitle: courses.title, percent: courseProgress.percent, completedAt: courseProgress.completedAt, updatedAt: courseProgress.updatedAt })
+        .from(courseProgress)
+        .innerJoin(courses, eq(courses.id, courseProgress.courseId))
+        .where(eq(courseProgress.userId, userId)),
+    ),
+};
+
+const activity: PersonalDataPart = {
+  name: "activity",
+  file: "activity.json",
+  description: "Your learning-activity statements (what you viewed, started, completed, answered), newest first.",
+  pages: ({ activity: store }, userId) => ({
+    async *[Symbol.asyncIterator]() {
+      let continuation: string | undefined;
+      do {
+        const page = await store.timeline(userId, { limit: PAGE, ...(continuation ? { continuation } : {}) });
+        if (page.items.length > 0) yield page.items;
+        continuation = page.continuation ?? undefined;
+      } while (continuation);
+    },
+  }),
+};
+
+const certificateFile = (c: { code: string }) => `files/certificates/${c.code}.pdf`;
+
+const certificatesPart: PersonalDataPart = {
+  name: "certificates",
+  file: "certificates.json",
+  description: "Your certificates as issued; their PDFs are under files/certificates/.",
+  pages: ({ db }, userId) =>
+    once(async () =>
+      (
+        await db
+          .select({ id: certificates.id, courseId: certificates.courseId, code: certificates.code, learnerName: certificates.learnerName, courseTitle: certificates.courseTitle, issuedAt: certificates.issuedAt })
+          .from(certificates)
+          .where(eq(certificates.userId, userId))
+      ).map((c) => ({ ...c, archivePath: certificateFile(c) })),
+    ),
+};
+
+const audit: PersonalDataPart = {
+  name: "audit",
+  file: "audit.json",
+  description: "Security-relevant entries about your account or made by you: sign-ins, password and role changes, and the like.",
+  pages: ({ db }, userId) => ({
+    async *[Symbol.asyncIterator]() {
+      for await (const page of byId((afterId) =>
+        db
+          .select({
+            id: auditLog.id,
+            occurredAt: auditLog.occurredAt,
+            action: auditLog.action,
+            actorUserId: auditLog.actorUserId,
+            targetType: auditLog.targetType,
+            targetId: auditLog.targetId,
+            clientIp: auditLog.clientIp,
+            details: auditLog.details,
+          })
+          .from(auditLog)
+          .where(and(or(eq(auditLog.targetId, userId), eq(auditLog.actorUserId, userId)), after(auditLog.id, afterId)))
+          .orderBy(asc(auditLog.id))
+          .limit(PAGE),
+      )) {
+        // Whether you acted, not who else did (an administrator's id is theirs).
+        yield page.map(({ actorUserId, ...entry }) => ({ ...entry, byYou: actorUserId === userId }));
+      }
+    },
+  }),
+};
+
+const emails: PersonalDataPart = {
+  name: "emails",
+  file: "emails.json",
+  description: "The emails sent to your address: which, when and with what outcome. Their bodies are not kept once sent.",
+  pages: ({ db }, userId) => ({
+    async *[Symbol.asyncIterator]() {
+      const [account] = await db.select({ email: users.email }).from(users).where(eq(users.id, userId));
+      if (!account) return;
+      yield* byId((afterId) =>
+        db
+          .select({
+            id: emailDeliveries.id,
+            template: emailDeliveries.template,
+            locale: emailDeliveries.locale,
+            subject: emailDeliveries.subject,
+            status: emailDeliveries.status,
+            attempts: emailDeliveries.attempts,
+            createdAt: emailDeliveries.createdAt,
+            sentAt: emailDeliveries.sentAt,
+          })
+          .from(emailDeliveries)
+          .where(and(eq(emailDeliveries.recipient, account.email), after(emailDeliveries.id, afterId)))
+          .orderBy(asc(emailDeliveries.id))
+          .limit(PAGE),
+      );
+    },
+  }),
+};
+
+const preferences: PersonalDataPart = {
+  name: "notification-preferences",
+  file: "notification-preferences.json",
+  description: "Which optional emails you chose to receive (every category is on until you change it).",
+  pages: ({ db }, userId) =>
+    once(async () => {
+      const [row] = await db
+        .select({ courseUpdates: notificationPreferences.courseUpdates, grades: notificationPreferences.grades, reminders: notificationPreferences.reminders, updatedAt: notificationPreferences.updatedAt })
+        .from(notificationPreferences)
+        .where(eq(notificationPreferences.userId, userId));
+      return [row ?? { courseUpdates: true, grades: true, reminders: true, updatedAt: null }];
+    }),
+};
+
+/** Everything a data export gathers, one JSON file per part, in this order. */
+export const personalDataParts: readonly PersonalDataPart[] = [profile, enrollmentsPart, submissions, gradesPart, progress, activity, certificatesPart, audit, emails, preferences];
+
+export const personalDataPart = (name: string): PersonalDataPart | undefined => personalDataParts.find((p) => p.name === name);
+
+/** The files held for the person (answer files, certificate PDFs), in pages, with their place in the archive. */
+export async function* personalFiles(db: Executor, userId: string): AsyncIterable<PersonalFile[]> {
+  for await (const page of byId((afterId) =>
+    db
+      .select({ id: attempts.id, courseId: attempts.courseId, answers: attempts.answers })
+      .from(attempts)
+      .where(and(eq(attempts.userId, userId), after(attempts.id, afterId)))
+      .orderBy(asc(attempts.id))
+      .limit(PAGE),
+  )) {
+    const files = page.flatMap((a) => answerFileEntries(a).map(({ blobName, archivePath }) => ({ blobName, archivePath })));
+    if (files.length > 0) yield files;
+  }
+  const certs = await db.select({ code: certificates.code, blobName: certificates.blobName }).from(certificates).where(eq(certificates.userId, userId));
+  if (certs.length > 0) yield certs.map((c) => ({ blobName: c.blobName, archivePath: certificateFile(c) }));
+}

@@ -1,0 +1,163 @@
+import { strFromU8, unzipSync } from "fflate";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { jsonOf, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
+import type { TestDatabase } from "../support/database.js";
+import { call, signUp, type TestUser } from "../support/identity.js";
+import { recentErrors, waitFor } from "../support/wait-for.js";
+
+// A learner asks for their data: the orchestration gathers each part, zips it to Blob Storage and emails a link.
+
+let db: TestDatabase;
+let app: RunningApp;
+
+beforeAll(async () => ({ db, app } = await startAppOnOwnDatabase({ OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *", HOUSEKEEPING_SCHEDULE: "*/1 * * * * *" })));
+afterAll(() => stopAppAndDatabase({ db, app }));
+
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000) => waitFor(what, probe, { timeoutMs, diagnostics: () => recentErrors(app) });
+
+interface Mail {
+  to: string[];
+  subject: string;
+  text: string;
+}
+const mailbox = async () => (await (await fetch(`${app.baseUrl}/admin/mailbox/messages`)).json()) as Mail[];
+
+/** A learner's work in the course: an attempt with an uploaded answer file, scored by hand, and a statement. */
+async function learnerWork(admin: TestUser, learner: TestUser, courseId: string, assessmentId: string, fileText: string) {
+  expect((await call(app, "POST", `/v1/courses/${courseId}/enrollments`, { token: learner.accessToken })).status).toBe(201);
+  const attempt = (await (await call(app, "POST", `/v1/assessments/${assessmentId}/attempts`, { token: learner.accessToken })).json()) as { id: string };
+  const bytes = Buffer.from(fileText);
+  const grant = (await (
+    await call(app, "POST", `/v1/attempts/${attempt.id}/files`, { token: learner.accessToken, body: { itemId: "f", fileName: "report.txt", contentType: "text/plain", sizeBytes: bytes.length } })
+  ).json()) as { blobName: string; url: string; headers: Record<string, string> };
+  expect((await fetch(grant.url, { method: "PUT", headers: grant.headers, body: bytes })).status).toBe(201);
+  expect((await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { q: true, f: grant.blobName } } })).status).toBe(200);
+  expect((await call(app, "POST", `/v1/attempts/${attempt.id}/submit`, { token: learner.accessToken })).status).toBe(200);
+  await until("the grading orchestration waiting for a grader", async () => {
+    const s = await jsonOf(await call(app, "GET", `/v1/submissions/${attempt.id}/grading`, { token: admin.accessToken }));
+    return (s.customStatus as { phase?: string } | null)?.phase === "waiting-for-grader" ? true : undefined;
+  });
+  expect((await call(app, "POST", `/v1/submissions/${attempt.id}/grades`, { token: admin.accessToken, body: { scores: [{ itemId: "f", points: 1, feedback: `Feedback for ${fileText}` }] } })).status).toBe(200);
+  const statement = { id: `viewed-${attempt.id}`, verb: "viewed", object: { type: "course", id: courseId }, timestamp: new Date().toISOString() };
+  expect((await call(app, "POST", "/v1/activity", { token: learner.accessToken, body: { statements: [statement] } })).status).toBe(202);
+  return { attemptId: attempt.id, statementId: statement.id, bytes };
+}
+
+it("gathers a learner's data into a zip, emails a link to it, and shows its progress; only to its owner", async () => {
+  const admin = await signUp(app, db, { admin: true, label: "admin" });
+  const learner = await signUp(app, db, { label: "learner" });
+  const other = await signUp(app, db, { label: "other" });
+  const { id: courseId } = (await (await call(app, "POST", "/v1/courses", { token: admin.accessToken, body: { title: "Privacy 101", passPercent: 50 } })).json()) as { id: string };
+  await call(app, "POST", `/v1/courses/${courseId}/publish`, { token: admin.accessToken });
+  const created = await call(app, "POST", `/v1/courses/${courseId}/assessments`, {
+    token: admin.accessToken,
+    body: {
+      title: "Lab",
+      kind: "assignment",
+      requiredForCompletion: true,
+      items: [
+        { id: "q", type: "true-false", points: 1 },
+        { id: "f", type: "file", points: 1 },
+      ],
+      keys: { q: { type: "true-false", correct: true } },
+    },
+  });
+  const { id: assessmentId } = (await created.json()) as { id: string };
+  const mine = await learnerWork(admin, learner, courseId, assessmentId, "learner's own lab report");
+  const theirs = await learnerWork(admin, other, courseId, assessmentId, "the other learner's report");
+  const cert = await until("the learner's certificate", async () => (await db.sql<{ code: string }[]>`select code from certificates where user_id = ${learner.id}`)[0]);
+  const otherCert = await until("the other learner's certificate", async () => (await db.sql<{ code: string }[]>`select code from certificates where user_id = ${other.id}`)[0]);
+  await until("the learner's grade", async () => (await db.sql`select 1 from grades where submission_id = ${mine.attemptId}`)[0]);
+
+  expect((await call(app, "POST", "/v1/me/data-export")).status).toBe(401);
+  // Two requests at once: one export starts, the other is told which one is under way.
+  const [a, b] = await Promise.all([call(app, "POST", "/v1/me/data-export", { token: learner.accessToken }), call(app, "POST", "/v1/me/data-export", { token: learner.accessToken })]);
+  const answers = [await jsonOf(a), await jsonOf(b)];
+  expect([a.status, b.status].sort()).toEqual([202, 409]);
+  const accepted = answers[a.status === 202 ? 0 : 1] as { id: string; status: string; statusUrl: string };
+  const refused = answers[a.status === 202 ? 1 : 0] as { code: string; exportId: string };
+  expect(accepted).toMatchObject({ status: "pending", statusUrl: `/api/v1/me/data-export/${accepted.id}` });
+  expect(refused).toMatchObject({ code: "EXPORT_IN_PROGRESS", exportId: accepted.id });
+  expect(await db.sql`select 1 from data_exports where user_id = ${learner.id}`).toHaveLength(1);
+
+  // Someone else's export does not exist for them; an admin may read it.
+  expect((await jsonOf(await call(app, "GET", `/v1/me/data-export/${accepted.id}`, { token: other.accessToken }))).code).toBe("DATA_EXPORT_NOT_FOUND");
+  expect((await call(app, "GET", `/v1/me/data-export/${accepted.id}`, { token: admin.accessToken })).status).toBe(200);
+  expect((await call(app, "GET", `/v1/me/data-export/${accepted.id}`)).status).toBe(401);
+
+  const ready = await until(
+    "the export ready",
+    async () => {
+      const s = (await jsonOf(await call(app, "GET", `/v1/me/data-export/${accepted.id}`, { token: learner.accessToken }))) as {
+        status: string;
+        progress: { stepsDone: number; stepsTotal: number; percent: number; step: string };
+        downloadUrl?: string;
+        expiresAt: string | null;
+      };
+      expect(s.status).not.toBe("failed");
+      expect(s.progress.stepsTotal).toBe(12);
+      return s.status === "ready" ? s : undefined;
+    },
+    60_000,
+  );
+  expect(ready.progress).toEqual({ step: "done", stepsDone: 12, stepsTotal: 12, percent: 100 });
+  expect(ready.downloadUrl).toMatch(/^http/);
+  expect(new Date(ready.expiresAt as string).getTime()).toBeGreaterThan(Date.now() + 6 * 86_400_000);
+
+  const mail = await until("the export email", async () => (await mailbox()).find((m) => m.to.some((t) => t.includes(learner.email)) && m.subject === "Your Ringlet data export is ready"));
+  const link = /Download your data: (\S+)/.exec(mail.text)?.[1] as string;
+  expect(link).toMatch(/privacy-exports/);
+  const download = await fetch(link);
+  expect(download.status).toBe(200);
+  const zip = unzipSync(new Uint8Array(await download.arrayBuffer()));
+  const json = (name: string) => JSON.parse(strFromU8(zip[name] as Uint8Array)) as Record<string, unknown>[];
+
+  expect(Object.keys(zip)).toEqual(
+    expect.arrayContaining(["README.txt", "manifest.json", "profile.json", "enrollments.json", "submissions.json", "grades.json", "progress.json", "activity.json", "certificates.json", "audit.json", "emails.json", "notification-preferences.json"]),
+  );
+  const profile = json("profile.json")[0] as { account: { id: string; email: string }; sessions: unknown[] };
+  expect(profile.account).toMatchObject({ id: learner.id, email: learner.email });
+  expect(profile.sessions.length).toBeGreaterThan(0);
+  expect(json("enrollments.json")).toEqual([expect.objectContaining({ courseId, status: "active", courseTitle: "Privacy 101" })]);
+  const [submission] = json("submissions.json") as { id: string; answers: Record<string, unknown>; files: { archivePath: string }[]; feedback: { feedback: string }[] }[];
+  expect(submission).toMatchObject({ id: mine.attemptId, answers: { q: true }, feedback: [expect.objectContaining({ feedback: "Feedback for learner's own lab report" })] });
+  const answerFile = submission?.files[0]?.archivePath as string;
+  expect(Buffer.from(zip[answerFile] as Uint8Array)).toEqual(mine.bytes);
+  expect(json("grades.json")).toEqual([expect.objectContaining({ submissionId: mine.attemptId, percent: 100, explanation: expect.any(Array) })]);
+  expect(json("progress.json")).toEqual([expect.objectContaining({ courseId, percent: 100 })]);
+  // The learner's own statement beside those the server recorded for them (enrolled, submitted, ...).
+  const statements = json("activity.json") as { id: string; learnerId: string }[];
+  expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ id: mine.statementId, learnerId: learner.id })]));
+  expect(statements.every((st) => st.learnerId === learner.id)).toBe(true);
+  expect(json("certificates.json")).toEqual([expect.objectContaining({ code: cert.code })]);
+  expect(strFromU8((zip[`files/certificates/${cert.code}.pdf`] as Uint8Array).subarray(0, 5))).toBe("%PDF-");
+  expect((json("audit.json") as { action: string }[]).map((e) => e.action)).toEqual(expect.arrayContaining(["user.registered", "auth.login-succeeded", "privacy.export-requested"]));
+  expect((json("emails.json") as { template: string }[]).map((e) => e.template)).toEqual(expect.arrayContaining(["welcome", "enrolled"]));
+  expect(json("notification-preferences.json")).toEqual([expect.objectContaining({ grades: true })]);
+  const manifest = JSON.parse(strFromU8(zip["manifest.json"] as Uint8Array)) as { files: { path: string }[]; missingFiles: string[]; parts: { file: string; records: number }[] };
+  expect(manifest.files.map((f) => f.path).sort()).toEqual([answerFile, `files/certificates/${cert.code}.pdf`].sort());
+  expect(manifest.missingFiles).toEqual([]);
+  expect(manifest.parts.find((p) => p.file === "grades.json")?.records).toBe(1);
+
+  // Nothing about the other learner, and no secret of anyone's.
+  const everything = Object.values(zip).map((bytes) => Buffer.from(bytes).toString("latin1")).join("\n");
+  for (const foreign of [other.id, other.email, theirs.attemptId, theirs.statementId, otherCert.code, "the other learner's report"]) expect(everything).not.toContain(foreign);
+  const passwordHash = (await db.sql<{ password_hash: string }[]>`select password_hash from users where id = ${learner.id}`)[0]?.password_hash as string;
+  const tokenHashes = (await db.sql<{ token_hash: string }[]>`select token_hash from refresh_tokens where user_id = ${learner.id}`).map((r) => r.token_hash);
+  for (const secret of [passwordHash, ...tokenHashes]) expect(everything).not.toContain(secret);
+  expect(everything).not.toMatch(/password_?hash|token_?hash/i);
+
+  expect(await db.sql`select action from audit_log where target_id = ${learner.id} and action like 'privacy.%' order by occurred_at`).toEqual([{ action: "privacy.export-requested" }, { action: "privacy.export-ready" }]);
+  const list = (await jsonOf(await call(app, "GET", "/v1/me/data-export", { token: learner.accessToken }))) as { items: { id: string; status: string }[] };
+  expect(list.items).toEqual([expect.objectContaining({ id: accepted.id, status: "ready" })]);
+  expect((await jsonOf(await call(app, "GET", "/v1/me/data-export", { token: other.accessToken }))).items).toEqual([]);
+  // Once ready, another export may be asked for.
+  expect((await call(app, "POST", "/v1/me/data-export", { token: learner.accessToken })).status).toBe(202);
+
+  // At the end of its retention housekeeping deletes the archive: the emailed link stops working.
+  await db.sql`update data_exports set expires_at = now() - interval '1 second' where id = ${accepted.id}`;
+  expect(await jsonOf(await call(app, "GET", `/v1/me/data-export/${accepted.id}`, { token: learner.accessToken }))).not.toHaveProperty("downloadUrl");
+  await until("the archive expired", async () => ((await db.sql`select status from data_exports where id = ${accepted.id} and status = 'expired' and blob_name is null`)[0] ? true : undefined));
+  expect((await fetch(link)).status).toBe(404);
+  expect((await jsonOf(await call(app, "GET", `/v1/me/data-export/${accepted.id}`, { token: learner.accessToken }))).status).toBe("expired");
+}, 120_000);
