@@ -46,11 +46,11 @@ import "./http/webhooks.js";
 import "./http/ops-webhook-secrets.js";
 import "./http/ops.js";
 import "./http/ops-dead-letters.js";
+import "./privacy/erasure.js";
+import "./http/privacy-erasure.js";
 import "./http/not-found.js";
 
 // Fail fast: a bad setting stops the app at load, naming each problem, before any request arrives.
-import "./privacy/erasure.js";
-import "./http/privacy-erasure.js";
 settings();
 
 app.setup({ enableHttpStream: false });

@@ -247,6 +247,8 @@ var appSettings = {
 
   LOG_LEVEL: logLevel
   WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'false'
+  // Hours between a user's erasure request and the erasure (cancellable meanwhile).
+  PRIVACY_ERASURE_GRACE_H: '72'
   // Keys that seal webhook signing secrets at rest (first seals, all open; rotate with POST /api/v1/ops/webhook-secrets/rotate).
   WEBHOOK_SECRET_KEYS: '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}webhook-secret-keys)'
 }
@@ -264,8 +266,6 @@ var effectiveAppSettings = toObject(
 )
 
 // Elastic Premium zone redundancy needs at least three always-ready instances (the plan's sku.capacity).
-  // Hours between a user's erasure request and the erasure (cancellable meanwhile).
-  PRIVACY_ERASURE_GRACE_H: '72'
 var premiumMinimumInstances = zoneRedundant ? max(3, elasticPremiumMinimumInstances) : elasticPremiumMinimumInstances
 
 // Flex Consumption rejects the site-config properties that functionAppConfig replaced or that do not

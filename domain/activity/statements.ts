@@ -34,4 +34,6 @@ export interface ActivityStore {
   append(learnerId: string, statements: StoredStatement[]): Promise<{ accepted: number; duplicates: number }>;
   /** Newest first; `continuation` comes from the previous page. */
   timeline(learnerId: string, page: { limit: number; continuation?: string }): Promise<{ items: StoredStatement[]; continuation: string | null }>;
+  /** Deletes every statement of the learner (erasure); returns how many there were. */
+  forget(learnerId: string): Promise<number>;
 }

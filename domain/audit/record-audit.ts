@@ -45,6 +45,9 @@ export const auditActions = [
   "webhook.secrets-resealed",
   "privacy.export-requested",
   "privacy.export-ready",
+  "privacy.erasure-scheduled",
+  "privacy.erasure-cancelled",
+  "privacy.user-erased",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -11,6 +11,8 @@ const enrollmentRef = { enrollmentId: id, courseId: id, userId: id };
  */
 export const eventCatalog = {
   "user.registered": z.object({ userId: id, email: z.string(), displayName: z.string() }),
+  // Their personal data was erased: every subscription forgets what it holds about them (no email or name here).
+  "user.erased": z.object({ userId: id, pseudonym: z.string() }),
 
   "course.created": z.object({ courseId: id, title: z.string(), createdByUserId: id }),
   "course.updated": z.object({ courseId: id, version: z.number().int(), fields: z.array(z.string()) }),

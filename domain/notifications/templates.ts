@@ -165,15 +165,6 @@ export const templates = {
       action: { label: "Descargar tus datos", url: "{{downloadUrl}}" },
     },
   },
-} as const satisfies Record<string, { en: Template } & Record<string, Template>>;
-
-export type TemplateKey = keyof typeof templates;
-
-/** The last line of an optional email: how to stop emails of its kind (also in its List-Unsubscribe header). */
-export const unsubscribeLine: { en: string } & Record<string, string> = {
-  en: "You get this email because of your notification settings. Stop emails like this one",
-  es: "Recibes este correo por tu configuración de notificaciones. Dejar de recibir correos como este",
-};
   "erasure-scheduled": {
     en: {
       subject: "Your Ringlet account will be erased on {{dueAt}}",
@@ -194,3 +185,12 @@ export const unsubscribeLine: { en: string } & Record<string, string> = {
       action: { label: "Cancelar el borrado", url: "{{appUrl}}/account/erasure/cancel?token={{token}}" },
     },
   },
+} as const satisfies Record<string, { en: Template } & Record<string, Template>>;
+
+export type TemplateKey = keyof typeof templates;
+
+/** The last line of an optional email: how to stop emails of its kind (also in its List-Unsubscribe header). */
+export const unsubscribeLine: { en: string } & Record<string, string> = {
+  en: "You get this email because of your notification settings. Stop emails like this one",
+  es: "Recibes este correo por tu configuración de notificaciones. Dejar de recibir correos como este",
+};

@@ -45,13 +45,20 @@ subscriptionHandler({
     }
     const groups = [...byLearner.values()];
     await forEachBounded(groups, LEARNERS_AT_ONCE, async (group) => {
-      const storedAt = ctx.platform.clock().toISOString();
-      const timeline = group.flatMap((event) => {
-        const found = statementFor(event);
-        return found ? [{ ...found.statement, learnerId: found.learnerId, source: "server" as const, storedAt } satisfies StoredStatement] : [];
-      });
-      const learnerId = timeline[0]?.learnerId;
-      if (learnerId) await ctx.platform.activity.append(learnerId, timeline);
+      const erased = group.find((event) => event.type === "user.erased");
+      if (erased) {
+        // The learner's personal data was erased: their timeline goes (client statements may hold free text). The
+        // analytics records stay, holding only ids and figures, so course statistics keep counting them.
+        await ctx.platform.activity.forget((erased.data as { userId: string }).userId);
+      } else {
+        const storedAt = ctx.platform.clock().toISOString();
+        const timeline = group.flatMap((event) => {
+          const found = statementFor(event);
+          return found ? [{ ...found.statement, learnerId: found.learnerId, source: "server" as const, storedAt } satisfies StoredStatement] : [];
+        });
+        const learnerId = timeline[0]?.learnerId;
+        if (learnerId) await ctx.platform.activity.append(learnerId, timeline);
+      }
       for (const event of group) await foldEvent(ctx.platform.analytics, { id: event.id, type: event.type, occurredAt: event.occurredAt, data: event.data as Record<string, unknown> });
     });
   },

@@ -157,5 +157,24 @@ export function cosmosActivityStore(container: () => Promise<Container>): Activi
       const items = (res.resources ?? []).map(({ statementId, ...rest }) => ({ ...withoutSystemFields(rest), id: statementId }) as StoredStatement);
       return { items, continuation: res.continuationToken ?? null };
     },
+    async forget(learnerId) {
+      const c = await container();
+      let deleted = 0;
+      // Page by page until the partition is empty; a document deleted meanwhile (404) is gone all the same.
+      for (;;) {
+        const { resources } = await c.items
+          .query<{ id: string }>({ query: "SELECT c.id FROM c WHERE c.learnerId = @learner", parameters: [{ name: "@learner", value: learnerId }] }, { maxItemCount: MAX_BULK, partitionKey: learnerId })
+          .fetchNext();
+        if (!resources || resources.length === 0) return deleted;
+        for (const { id } of resources) {
+          try {
+            await c.item(id, learnerId).delete();
+            deleted += 1;
+          } catch (err) {
+            if ((err as { code?: number }).code !== 404) throw err;
+          }
+        }
+      }
+    },
   };
 }

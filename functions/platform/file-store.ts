@@ -11,8 +11,9 @@ import {
 } from "@azure/storage-blob";
 import type { FileStore, StoredFile, UploadGrant } from "../../domain/catalog/file-store.js";
 import type { BlobWriter } from "../../domain/certificates/issue-certificate.js";
+import type { BlobRemover } from "../../domain/privacy/erasure.js";
 
-export interface BlobFileStore extends FileStore, BlobWriter {
+export interface BlobFileStore extends FileStore, BlobWriter, BlobRemover {
   /** Creates the containers, private, unless they exist; safe to call at every start. */
   ensureContainer(): Promise<void>;
   /** The blob of this name in its container, for server-side streaming (data-export archives). */
@@ -107,6 +108,11 @@ export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStor
     /** Files the app makes itself (certificates) are written server-side; they are small. */
     async write(blobName, bytes, contentType) {
       await blobClient(blobName).getBlockBlobClient().uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType } });
+    },
+
+    async remove(blobName) {
+      // deleteIfExists: an erasure retried after a failure finds some files gone already.
+      await blobClient(blobName).deleteIfExists({ deleteSnapshots: "include" });
     },
 
     async stat(blobName): Promise<StoredFile | null> {

@@ -57,6 +57,15 @@ export const problemCatalog = {
   TWO_FACTOR_NOT_AVAILABLE: { status: 409, title: "This account signs in through an identity provider" },
   CANNOT_DEACTIVATE_SELF: { status: 409, title: "You cannot deactivate your own account" },
 
+  // erasure (right to be forgotten)
+  CANNOT_ERASE_ADMIN: { status: 409, title: "An admin cannot be erased; remove the admin role first" },
+  USER_ALREADY_ERASED: { status: 409, title: "This user's personal data was erased already" },
+  ERASURE_ALREADY_SCHEDULED: { status: 409, title: "An erasure of this user is scheduled already" },
+  ERASURE_NOT_SCHEDULED: { status: 409, title: "No erasure of this user is scheduled" },
+  ERASURE_NOT_FOUND: { status: 404, title: "No erasure was asked for this user" },
+  ERASURE_CONFIRMATION_REQUIRED: { status: 400, title: "Confirm the erasure" },
+  IMMEDIATE_ERASURE_ADMIN_ONLY: { status: 403, title: "Only an admin may erase at once" },
+
   // one-click unsubscribe links (RFC 8058)
   UNSUBSCRIBE_LINK_INVALID: { status: 400, title: "The unsubscribe link is not valid or has expired" },
 

@@ -1,0 +1,237 @@
+import { type AnyColumn, and, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
+import { answerFilePrefix } from "../assessment/answer-files.js";
+import type { Executor } from "../db/client.js";
+import {
+  accountTokens,
+  assessments,
+  attempts,
+  auditLog,
+  certificates,
+  dataExports,
+  emailDeliveries,
+  externalIdentities,
+  gradeExcusals,
+  grades,
+  idempotencyKeys,
+  inbox,
+  invitations,
+  loginThrottles,
+  manualScores,
+  notificationPreferences,
+  outbox,
+  refreshTokens,
+  twoFactorChallenges,
+  twoFactorCredentials,
+  twoFactorRecoveryCodes,
+  users,
+  webhookDeliveries,
+} from "../db/schema/index.js";
+import { recordAudit } from "../audit/record-audit.js";
+import { recordEvent } from "../outbox/record-event.js";
+import type { DomainContext } from "../shared/context.js";
+import { type Pseudonym, pseudonymFor } from "./pseudonym.js";
+import { containing, type Replacement, scrubJson, scrubText } from "./scrub.js";
+
+/** Deletes stored files by blob name; deleting one that is not there is not an error (erasure is retried). */
+export interface BlobRemover {
+  remove(blobName: string): Promise<void>;
+}
+
+/**
+ * Every table of the schema and what erasing a user does to it. A table missing here fails
+ * tests/domain/privacy/erasure-inventory.test.ts: whoever adds a table says where it keeps personal data.
+ * Outside PostgreSQL: answer files, certificate PDFs and export archives are deleted from Blob Storage (below);
+ * the learner's activity statements in Cosmos DB are deleted by the activity subscription on `user.erased`; the
+ * analytics read models keep the learner's id only (course statistics go on counting them).
+ */
+export const personalDataInventory = {
+  users: "pseudonymised: email and display name; password hash and locale reset; erased_at and disabled_at set (the row stays for foreign keys)",
+  external_identities: "deleted",
+  refresh_tokens: "deleted (they hold client addresses)",
+  login_throttles: "deleted: the account:<email> counter and any key naming the user id",
+  account_tokens: "deleted: the user's and those sent to their address",
+  two_factor_credentials: "deleted",
+  two_factor_recovery_codes: "deleted",
+  two_factor_challenges: "deleted",
+  notification_preferences: "deleted",
+  data_exports: "deleted, with their archives",
+  erasure_requests: "kept: ids and times only",
+  audit_log: "scrubbed: target_id and details naming the email or name take the pseudonym (entries stay)",
+  outbox: "scrubbed: event data naming the email or name (user.registered, enrollment.invited)",
+  inbox: "scrubbed: rejection reasons naming them",
+  webhook_deliveries: "scrubbed: payloads naming the email or name",
+  email_deliveries: "scrubbed: recipient and subject take the pseudonym, bodies and errors naming them cleared",
+  invitations: "pseudonymised: invitations to their address",
+  idempotency_keys: "deleted: stored answers of their requests",
+  attempts: "free-text and file answers blanked (files deleted from Blob); choices and numbers stay for the grades",
+  grades: "scores kept; explanations quoting their text or naming them scrubbed",
+  manual_scores: "points kept; feedback quoting their text or naming them scrubbed",
+  grade_excusals: "kept; reasons naming them scrubbed",
+  certificates: "kept under the pseudonym (verification names it); the PDF is deleted from Blob",
+  enrollments: "kept: ids and times only",
+  course_progress: "kept: ids and figures only",
+  lesson_completions: "kept: ids and times only",
+  assessment_extensions: "kept: ids and times only",
+  due_reminders: "kept: ids and times only",
+  course_staff: "kept: ids only",
+  courses: "kept: the creator's id only (the content is staff-written)",
+  course_prerequisites: "no personal data",
+  modules: "no personal data",
+  lessons: "no personal data",
+  assessments: "no personal data",
+  assessment_keys: "no personal data",
+  grade_categories: "no personal data",
+  webhooks: "kept: the creator's id only (admins register them, and admins are never erased)",
+} as const;
+
+const ERASED_TEXT = "[erased]";
+
+export interface ErasureOutcome {
+  pseudonym: Pseudonym;
+  /** False when the user had been erased already: nothing changed. */
+  erased: boolean;
+  blobsDeleted: number;
+}
+
+/** The free text a learner wrote: their essay and short answers (what graders' feedback may quote). */
+async function freeTextOf(db: Executor, userId: string) {
+  const rows = await db
+    .select({ id: attempts.id, courseId: attempts.courseId, answers: attempts.answers, items: assessments.items })
+    .from(attempts)
+    .innerJoin(assessments, eq(assessments.id, attempts.assessmentId))
+    .where(eq(attempts.userId, userId));
+  const texts = new Set<string>();
+  const files: string[] = [];
+  const blanked = rows.map((row) => {
+    const answers = { ...row.answers };
+    for (const item of row.items) {
+      const answer = answers[item.id];
+      if (answer === undefined || answer === null) continue;
+      if (item.type === "essay" || item.type === "short-text") {
+        if (typeof answer === "string" && answer.trim().length > 0) texts.add(answer.trim());
+        answers[item.id] = null;
+      } else if (item.type === "file") {
+        // Only blobs under the attempt's own prefix are its files (an answer naming any other was refused).
+        if (typeof answer === "string" && answer.startsWith(answerFilePrefix(row.courseId, row.id))) files.push(answer);
+        answers[item.id] = null;
+      }
+    }
+    return { id: row.id, answers };
+  });
+  return { texts: [...texts], files, blanked };
+}
+
+/** Rows of a table whose text (cast) contains any of the needles, case-insensitively. */
+const mentioning = (column: AnyColumn, needles: readonly string[]) =>
+  or(...needles.map((n) => sql`${column}::text ilike ${containing(n)}`));
+
+/**
+ * Removes or pseudonymises a user's personal data wherever the database and Blob Storage hold it, in the caller's
+ * transaction, and records `user.erased` (so subscriptions forget what they hold) and the audit entry. Idempotent:
+ * the pseudonym comes from the id, and a user already erased is left alone. Blobs are deleted while the user row
+ * is locked; if the transaction then fails, a retry deletes nothing twice and finishes the rest.
+ */
+export async function erasePersonalData(ctx: DomainContext, files: BlobRemover, userId: string): Promise<ErasureOutcome | null> {
+  const db = ctx.db;
+  const [user] = await db.select().from(users).where(eq(users.id, userId)).for("update");
+  if (!user) return null;
+  const pseudonym = pseudonymFor(userId);
+  if (user.erasedAt) return { pseudonym, erased: false, blobsDeleted: 0 };
+  const now = ctx.now();
+
+  const identity: Replacement[] = [
+    { find: user.email, replaceWith: pseudonym.email },
+    { find: user.displayName, replaceWith: pseudonym.displayName },
+  ];
+  const work = await freeTextOf(db, userId);
+  const quoted: Replacement[] = [...identity, ...work.texts.map((find) => ({ find, replaceWith: ERASED_TEXT }))];
+
+  // Files first: what PostgreSQL says about them is still there should this fail and be retried.
+  const certificateRows = await db.select({ id: certificates.id, blobName: certificates.blobName }).from(certificates).where(eq(certificates.userId, userId));
+  const exportRows = await db.select({ blobName: dataExports.blobName }).from(dataExports).where(and(eq(dataExports.userId, userId), isNotNull(dataExports.blobName)));
+  const blobs = [...work.files, ...certificateRows.map((c) => c.blobName), ...exportRows.map((e) => e.blobName as string)];
+  for (const blobName of blobs) await files.remove(blobName);
+
+  // Learner work: free text and files blanked, grades kept with their numbers.
+  for (const attempt of work.blanked) await db.update(attempts).set({ answers: attempt.answers, updatedAt: now }).where(eq(attempts.id, attempt.id));
+  const gradeRows = await db.select({ id: grades.id, itemScores: grades.itemScores, explanation: grades.explanation }).from(grades).where(eq(grades.userId, userId));
+  for (const g of gradeRows) {
+    const itemScores = scrubJson(g.itemScores, quoted);
+    const explanation = scrubJson(g.explanation, quoted);
+    if (JSON.stringify([itemScores, explanation]) !== JSON.stringify([g.itemScores, g.explanation])) {
+      await db.update(grades).set({ itemScores, explanation }).where(eq(grades.id, g.id));
+    }
+  }
+  const submissionIds = work.blanked.map((a) => a.id);
+  if (submissionIds.length > 0) {
+    const feedback = await db.select().from(manualScores).where(inArray(manualScores.submissionId, submissionIds));
+    for (const m of feedback) {
+      const scrubbed = scrubText(m.feedback, quoted);
+      if (scrubbed !== m.feedback) await db.update(manualScores).set({ feedback: scrubbed }).where(and(eq(manualScores.submissionId, m.submissionId), eq(manualScores.itemId, m.itemId)));
+    }
+  }
+  for (const e of await db.select().from(gradeExcusals).where(eq(gradeExcusals.userId, userId))) {
+    const reason = scrubText(e.reason, identity);
+    if (reason !== e.reason) await db.update(gradeExcusals).set({ reason }).where(and(eq(gradeExcusals.assessmentId, e.assessmentId), eq(gradeExcusals.userId, userId)));
+  }
+  await db.update(certificates).set({ learnerName: pseudonym.displayName }).where(eq(certificates.userId, userId));
+
+  // Credentials, sessions and everything kept only for the account's own use.
+  await db.delete(externalIdentities).where(eq(externalIdentities.userId, userId));
+  await db.delete(refreshTokens).where(eq(refreshTokens.userId, userId));
+  await db.delete(loginThrottles).where(or(eq(loginThrottles.key, `account:${user.email}`), sql`${loginThrottles.key} like ${containing(userId)}`));
+  await db.delete(accountTokens).where(or(eq(accountTokens.userId, userId), eq(accountTokens.email, user.email)));
+  await db.delete(twoFactorChallenges).where(eq(twoFactorChallenges.userId, userId));
+  await db.delete(twoFactorRecoveryCodes).where(eq(twoFactorRecoveryCodes.userId, userId));
+  await db.delete(twoFactorCredentials).where(eq(twoFactorCredentials.userId, userId));
+  await db.delete(notificationPreferences).where(eq(notificationPreferences.userId, userId));
+  await db.delete(dataExports).where(eq(dataExports.userId, userId));
+  await db.delete(idempotencyKeys).where(or(sql`${idempotencyKeys.scope} like ${containing(userId)}`, mentioning(idempotencyKeys.responseBody, [user.email, user.displayName])));
+  await db.update(invitations).set({ email: pseudonym.email, updatedAt: now }).where(eq(invitations.email, user.email));
+
+  // Records that stay, with the email and name replaced wherever they were written down.
+  const needles = [user.email, user.displayName];
+  for (const row of await db.select().from(auditLog).where(or(eq(auditLog.targetId, user.email), mentioning(auditLog.details, needles)))) {
+    await db
+      .update(auditLog)
+      .set({ targetId: row.targetId === null ? null : scrubText(row.targetId, identity), details: scrubJson(row.details, identity) })
+      .where(eq(auditLog.id, row.id));
+  }
+  for (const row of await db.select({ id: outbox.id, data: outbox.data }).from(outbox).where(mentioning(outbox.data, needles))) {
+    await db.update(outbox).set({ data: scrubJson(row.data, identity) }).where(eq(outbox.id, row.id));
+  }
+  for (const row of await db.select({ id: webhookDeliveries.id, payload: webhookDeliveries.payload }).from(webhookDeliveries).where(mentioning(webhookDeliveries.payload, needles))) {
+    await db.update(webhookDeliveries).set({ payload: scrubJson(row.payload, identity) }).where(eq(webhookDeliveries.id, row.id));
+  }
+  for (const row of await db.select().from(inbox).where(mentioning(inbox.reason, needles))) {
+    await db.update(inbox).set({ reason: scrubText(row.reason ?? "", identity) }).where(and(eq(inbox.subscription, row.subscription), eq(inbox.messageId, row.messageId)));
+  }
+  const emails = await db
+    .select({ id: emailDeliveries.id, recipient: emailDeliveries.recipient, subject: emailDeliveries.subject, status: emailDeliveries.status, lastError: emailDeliveries.lastError })
+    .from(emailDeliveries)
+    .where(or(eq(emailDeliveries.recipient, user.email), mentioning(emailDeliveries.subject, needles), mentioning(emailDeliveries.text, needles), mentioning(emailDeliveries.html, needles), mentioning(emailDeliveries.lastError, needles)));
+  for (const row of emails) {
+    const toThem = row.recipient === user.email;
+    await db
+      .update(emailDeliveries)
+      .set({
+        recipient: toThem ? pseudonym.email : row.recipient,
+        subject: scrubText(row.subject, identity),
+        // An unsent email to them is not sent any more; one about them loses its body rather than keep their name.
+        ...(toThem && row.status === "pending" ? { status: "failed" as const, nextAttemptAt: null } : {}),
+        text: null,
+        html: null,
+        lastError: row.lastError === null ? null : scrubText(row.lastError, identity),
+        updatedAt: now,
+      })
+      .where(eq(emailDeliveries.id, row.id));
+  }
+
+  await db
+    .update(users)
+    .set({ email: pseudonym.email, displayName: pseudonym.displayName, passwordHash: null, locale: "en", erasedAt: now, disabledAt: user.disabledAt ?? now, updatedAt: now })
+    .where(eq(users.id, userId));
+  await recordEvent(ctx, { type: "user.erased", aggregateType: "user", aggregateId: userId, data: { userId, pseudonym: pseudonym.displayName } });
+  await recordAudit(ctx, { action: "privacy.user-erased", targetType: "user", targetId: userId, details: { pseudonym: pseudonym.displayName } });
+  return { pseudonym, erased: true, blobsDeleted: blobs.length };
+}

@@ -1,0 +1,48 @@
+import * as df from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import { eraseWhenDue } from "../../domain/privacy/erasure-requests.js";
+import { inDomainTransaction } from "../platform/domain-transaction.js";
+import { platform } from "../platform/platform.js";
+
+/** One instance per user: a user has at most one erasure scheduled. */
+export const erasureInstanceId = (userId: string) => `erasure-${userId}`;
+export const ERASURE_CANCELLED_EVENT = "ErasureCancelled";
+export const ERASURE_ORCHESTRATION = "userErasure";
+
+export interface ErasureInput {
+  erasureId: string;
+  dueAt: string;
+}
+
+// Blob, Cosmos or PostgreSQL may be briefly away: the erasure is idempotent, so it is simply tried again.
+const retry = new df.RetryOptions(5_000, 6);
+retry.backoffCoefficient = 2;
+
+const eraseDue = df.app.activity("erasure-erase-when-due", {
+  handler: async (erasureId: string) => {
+    const p = platform();
+    return inDomainTransaction(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId));
+  },
+});
+
+/**
+ * The grace period of a scheduled erasure: a durable timer raced against the cancellation event. The activity reads
+ * the request again, so a cancellation whose event was lost (or a reschedule that replaced this instance) still wins.
+ */
+const orchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<ErasureInput>();
+  context.df.setCustomStatus({ phase: "waiting", dueAt: input.dueAt });
+  const due = context.df.createTimer(new Date(input.dueAt));
+  const cancelled = context.df.waitForExternalEvent(ERASURE_CANCELLED_EVENT);
+  const winner = yield context.df.Task.any([due, cancelled]);
+  if (winner === cancelled) {
+    if (!due.isCompleted) due.cancel();
+    context.df.setCustomStatus({ phase: "cancelled" });
+    return { erased: false };
+  }
+  const outcome: { erased: boolean } = yield eraseDue(input.erasureId).withRetry(retry);
+  context.df.setCustomStatus({ phase: outcome.erased ? "erased" : "nothing-to-erase" });
+  return outcome;
+};
+
+df.app.orchestration(ERASURE_ORCHESTRATION, orchestrator);
