@@ -221,6 +221,13 @@ var appSettings = {
   AUTH_JWT_PRIVATE_JWKS: '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}auth-jwt-private-jwks)'
   AUTH_BOOTSTRAP_ADMIN_EMAIL: bootstrapAdminFromKeyVault ? '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}auth-bootstrap-admin-email)' : ''
   AUTH_BOOTSTRAP_ADMIN_PASSWORD: bootstrapAdminFromKeyVault ? '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}auth-bootstrap-admin-password)' : ''
+  // Unconfirmed addresses may sign in and browse, not enroll; the emailed links' lifetimes; reset throttles per hour.
+  AUTH_UNVERIFIED_ACCESS: 'browse'
+  AUTH_VERIFICATION_TTL_H: '24'
+  AUTH_PASSWORD_RESET_TTL_MIN: '30'
+  AUTH_INVITATION_TTL_H: '168'
+  AUTH_PASSWORD_RESET_MAX_PER_ACCOUNT: '3'
+  AUTH_PASSWORD_RESET_MAX_PER_ADDRESS: '20'
 
   // Email: ACS with the identity, or an SMTP URL (with its credentials) from Key Vault.
   EMAIL_TRANSPORT: emailTransport

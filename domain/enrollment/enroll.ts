@@ -4,6 +4,7 @@ import { coursePrerequisites, courses, courseStaff, type EnrollmentSource, enrol
 import { eventCatalog } from "../events/catalog.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import { emailNotVerified, mayNotEnroll, type UnverifiedAccess } from "../identity/email-verification.js";
 import type { EnrollmentErrorCode } from "./enrollment.errors.js";
 import type { EnrollmentView } from "./enrollment-view.js";
 
@@ -16,6 +17,12 @@ export interface EnrollRequest {
    * and admins override the window and prerequisites, never the capacity.
    */
   source: EnrollmentSource;
+  /**
+   * What a learner whose address is not confirmed may do (the `AUTH_UNVERIFIED_ACCESS` setting): anything but
+   * `full` refuses `self` and `invitation` enrollments (waitlist included) with `EMAIL_NOT_VERIFIED`. Staff
+   * enrolling someone are not held back by it. Left out (system callers): no restriction.
+   */
+  unverifiedAccess?: UnverifiedAccess;
 }
 
 /** What enrolling needs to know that does not need the seat, read in one query without any lock. */
@@ -25,6 +32,7 @@ interface Standing {
   opensAt: Date | null;
   closesAt: Date | null;
   userExists: boolean;
+  userVerified: boolean;
   /** The learner is on the course's staff. */
   userIsStaff: boolean;
   existing: { status: "active" | "waitlisted" | "offered"; position: number | null } | null;
@@ -38,12 +46,14 @@ async function standing(db: Executor, courseId: string, userId: string): Promise
     opens_at: string | null;
     closes_at: string | null;
     user_exists: boolean;
+    user_verified: boolean;
     user_is_staff: boolean;
     existing: Standing["existing"];
     missing: Standing["missing"];
   }>(sql`
     select c.status, c.self_enrollment, c.enrollment_opens_at as opens_at, c.enrollment_closes_at as closes_at,
       exists (select 1 from ${users} u where u.id = ${userId}) as user_exists,
+      exists (select 1 from ${users} u where u.id = ${userId} and u.email_verified_at is not null) as user_verified,
       exists (select 1 from ${courseStaff} s where s.course_id = c.id and s.user_id = ${userId}) as user_is_staff,
       (select json_build_object('status', e.status, 'position', case when e.status = 'waitlisted' then (
           select count(*)::int from ${enrollments} w where w.course_id = e.course_id and w.status = 'waitlisted' and w.waitlist_seq <= e.waitlist_seq) end)
@@ -62,6 +72,7 @@ async function standing(db: Executor, courseId: string, userId: string): Promise
     opensAt: r.opens_at === null ? null : new Date(r.opens_at),
     closesAt: r.closes_at === null ? null : new Date(r.closes_at),
     userExists: r.user_exists,
+    userVerified: r.user_verified,
     userIsStaff: r.user_is_staff,
     existing: r.existing,
     missing: r.missing,
@@ -78,6 +89,10 @@ function refusal(s: Standing, req: EnrollRequest, now: Date): Result<never, Enro
     if (s.closesAt && now >= s.closesAt) return fail("ENROLLMENT_CLOSED", "Enrollment has closed.", { closedAt: s.closesAt.toISOString() });
   }
   if (!s.userExists) return fail("USER_NOT_FOUND");
+  if (req.source !== "staff" && req.unverifiedAccess && mayNotEnroll(req.unverifiedAccess, s.userVerified)) {
+    const { code, detail } = emailNotVerified("enroll in a course");
+    return fail(code, detail);
+  }
   if (s.existing) {
     return fail("ALREADY_ENROLLED", `You are ${s.existing.status} in this course.`, { status: s.existing.status, position: s.existing.position });
   }

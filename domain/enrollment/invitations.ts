@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { courses, invitations, users } from "../db/schema/index.js";
 import { normalizeEmail } from "../identity/email.js";
+import type { UnverifiedAccess } from "../identity/email-verification.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
@@ -52,14 +53,17 @@ export async function inviteToCourse(
 }
 
 /** The invited learner accepts: enrolled (or waitlisted) as by invitation, once, if the invitation is for their email address. */
-export async function acceptInvitation(ctx: DomainContext, input: { token: string; userId: string }): Promise<Result<EnrollmentView, EnrollmentErrorCode>> {
+export async function acceptInvitation(
+  ctx: DomainContext,
+  input: { token: string; userId: string; unverifiedAccess?: UnverifiedAccess },
+): Promise<Result<EnrollmentView, EnrollmentErrorCode>> {
   const [inv] = await ctx.db.select().from(invitations).where(eq(invitations.tokenHash, hashToken(input.token))).for("update");
   if (!inv) return fail("INVITATION_NOT_FOUND", "No such invitation.");
   if (inv.acceptedAt) return fail("INVITATION_USED", "This invitation was accepted already.");
   if (inv.expiresAt <= ctx.now()) return fail("INVITATION_EXPIRED", "The invitation has expired; ask for a new one.");
   const [user] = await ctx.db.select({ email: users.email }).from(users).where(eq(users.id, input.userId));
   if (normalizeEmail(user?.email ?? "") !== inv.email) return fail("INVITATION_EMAIL_MISMATCH", "The invitation is for another email address.");
-  const enrolled = await enroll(ctx, { courseId: inv.courseId, userId: input.userId, source: "invitation" });
+  const enrolled = await enroll(ctx, { courseId: inv.courseId, userId: input.userId, source: "invitation", ...(input.unverifiedAccess ? { unverifiedAccess: input.unverifiedAccess } : {}) });
   if (!enrolled.ok) return enrolled;
   await ctx.db.update(invitations).set({ acceptedAt: ctx.now(), acceptedByUserId: input.userId, updatedAt: ctx.now() }).where(eq(invitations.id, inv.id));
   return enrolled;

@@ -44,7 +44,8 @@ export async function userForExternalIdentity(ctx: DomainContext, claims: Extern
     const verifiedEmail = claims.email && claims.emailVerified === true ? normalizeEmail(claims.email) : undefined;
     const displayName = claims.name?.trim().slice(0, 100) || verifiedEmail?.split("@")[0] || "External user";
     const created = verifiedEmail
-      ? await tx.insert(users).values({ id: userId, email: verifiedEmail, displayName, createdAt: now, updatedAt: now }).onConflictDoNothing().returning({ id: users.id })
+      ? // The issuer vouches for the address: it counts as confirmed (a placeholder address never does).
+        await tx.insert(users).values({ id: userId, email: verifiedEmail, displayName, emailVerifiedAt: now, createdAt: now, updatedAt: now }).onConflictDoNothing().returning({ id: users.id })
       : [];
     if (created.length === 0) {
       await tx.insert(users).values({ id: userId, email: placeholder, displayName, createdAt: now, updatedAt: now });

@@ -6,11 +6,14 @@ import { fail, ok, type Result } from "../shared/result.js";
 import { clearAccountFailures, lockedFor, recordLoginFailure, slowDownMs, type ThrottlePolicy, throttleKeys } from "./login-throttle.js";
 import { burnPasswordCheck, hashPassword, type ScryptParams, verifyPassword } from "./password-hash.js";
 import { type IssuedRefreshToken, issueRefreshToken } from "./refresh-tokens.js";
+import { emailNotVerified, mayNotSignIn, type UnverifiedAccess } from "./email-verification.js";
 
 export interface LoginOptions {
   kdf: ScryptParams;
   throttle: ThrottlePolicy;
   refreshTtlSeconds: number;
+  /** `none`: an account whose address is not confirmed cannot sign in (AUTH_UNVERIFIED_ACCESS). */
+  unverifiedAccess: UnverifiedAccess;
   /** How a failed answer is slowed down; tests pass a no-op. */
   sleep(ms: number): Promise<void>;
 }
@@ -28,7 +31,7 @@ export async function loginWithPassword(
   ctx: DomainContext,
   input: { email: string; password: string },
   options: LoginOptions,
-): Promise<Result<SignedIn, "INVALID_CREDENTIALS" | "LOGIN_THROTTLED" | "ACCOUNT_DISABLED">> {
+): Promise<Result<SignedIn, "INVALID_CREDENTIALS" | "LOGIN_THROTTLED" | "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED">> {
   const keys = throttleKeys(input.email, ctx.actor.clientIp);
   const locked = await lockedFor(ctx.db, keys, ctx.now());
   if (locked > 0) {
@@ -63,6 +66,7 @@ export async function loginWithPassword(
   }
 
   if (user.disabledAt) return fail("ACCOUNT_DISABLED");
+  if (mayNotSignIn(options.unverifiedAccess, user.emailVerifiedAt)) return { ok: false, error: emailNotVerified("sign in") };
   await clearAccountFailures(ctx.db, input.email);
   if (verification.needsRehash) {
     // The cost was raised since this hash was made: upgrade it now that we know the password.

@@ -6,6 +6,8 @@ import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { hashPassword, type ScryptParams, verifyPassword } from "./password-hash.js";
 import { revokeUserSessions } from "./refresh-tokens.js";
+import { passwordChangedEmail } from "./password-reset.js";
+import { recordDirectEmails } from "../notifications/direct-emails.js";
 import { findUserView, type GlobalRole, toUserView, type UserView } from "./user-view.js";
 
 export type RoleFilter = GlobalRole | CourseRole | "learner";
@@ -103,11 +105,12 @@ export async function updateProfile(
   return getUser(ctx.db, userId);
 }
 
-/** Changes the password and ends every other session of the user; the caller's own session stays. */
+/** Changes the password and ends every other session of the user; the caller's own session stays. The owner is emailed. */
 export async function changePassword(
   ctx: DomainContext,
   input: { userId: string; currentPassword: string; newPassword: string; keepFamilyId?: string },
   kdf: ScryptParams,
+  notify: { appUrl: string },
 ): Promise<Result<{ revokedSessions: number }, "USER_NOT_FOUND" | "CURRENT_PASSWORD_INCORRECT">> {
   const [user] = await ctx.db.select().from(users).where(eq(users.id, input.userId));
   if (!user) return fail("USER_NOT_FOUND");
@@ -121,6 +124,7 @@ export async function changePassword(
     .where(eq(users.id, user.id));
   const revokedSessions = await revokeUserSessions(ctx.db, user.id, "password-changed", now, input.keepFamilyId);
   await recordAudit(ctx, { action: "user.password-changed", targetType: "user", targetId: user.id, details: { revokedSessions } });
+  await recordDirectEmails(ctx, [passwordChangedEmail(user, now, notify.appUrl)]);
   return ok({ revokedSessions });
 }
 

@@ -3,6 +3,7 @@ import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import { sendVerificationEmail, type VerificationOptions } from "./email-verification.js";
 import { hashPassword, type ScryptParams } from "./password-hash.js";
 import { toUserView, type UserView } from "./user-view.js";
 
@@ -13,7 +14,11 @@ export interface Registration {
   displayName: string;
 }
 
-export async function registerUser(ctx: DomainContext, input: Registration, kdf: ScryptParams): Promise<Result<UserView, "EMAIL_TAKEN">> {
+/**
+ * Creates an account whose address is not confirmed yet, and records the confirmation email (a single-use link:
+ * sent directly, never in an event). The welcome email goes out on the `user.registered` event as before.
+ */
+export async function registerUser(ctx: DomainContext, input: Registration, kdf: ScryptParams, verification: VerificationOptions): Promise<Result<UserView, "EMAIL_TAKEN">> {
   // Hash first: the answer for a taken address then costs the same as for a free one.
   const passwordHash = await hashPassword(input.password, kdf);
   const now = ctx.now();
@@ -24,6 +29,7 @@ export async function registerUser(ctx: DomainContext, input: Registration, kdf:
     .returning();
   if (!row) return fail("EMAIL_TAKEN", "An account with this email address exists.");
   await recordAudit(ctx, { action: "user.registered", actorUserId: row.id, targetType: "user", targetId: row.id });
+  await sendVerificationEmail(ctx, row, verification);
   await recordEvent(ctx, {
     type: "user.registered",
     aggregateType: "user",

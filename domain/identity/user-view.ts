@@ -13,6 +13,8 @@ export interface UserView {
   roles: GlobalRole[];
   courseRoles: { courseId: string; role: CourseRole }[];
   disabled: boolean;
+  /** The user proved they own the address (an emailed link, or an issuer that vouches for it). */
+  emailVerified: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -28,6 +30,7 @@ export function toUserView(row: UserRow, courseRoles: UserView["courseRoles"] = 
     roles: row.isAdmin ? ["admin"] : [],
     courseRoles,
     disabled: row.disabledAt !== null,
+    emailVerified: row.emailVerifiedAt !== null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

@@ -19,6 +19,55 @@ export const templates = {
       action: { label: "Ver cursos", url: "{{appUrl}}/courses" },
     },
   },
+  // Account emails carry a single-use link (except password-changed): recorded directly, never through an event.
+  "verify-email": {
+    en: {
+      subject: "Confirm your email address for Ringlet",
+      paragraphs: ["Hello {{name}},", "please confirm that this address is yours. The link works once, until {{expiresAt}}. If you did not create a Ringlet account, ignore this email."],
+      action: { label: "Confirm the address", url: "{{appUrl}}/verify-email?token={{token}}" },
+    },
+    es: {
+      subject: "Confirma tu dirección de correo para Ringlet",
+      paragraphs: ["Hola {{name}}:", "confirma que esta dirección es tuya. El enlace funciona una vez, hasta el {{expiresAt}}. Si no has creado una cuenta en Ringlet, ignora este correo."],
+      action: { label: "Confirmar la dirección", url: "{{appUrl}}/verify-email?token={{token}}" },
+    },
+  },
+  "password-reset": {
+    en: {
+      subject: "Reset your Ringlet password",
+      paragraphs: ["Hello {{name}},", "someone asked to reset the password of your Ringlet account. The link works once, until {{expiresAt}}. If it was not you, ignore this email: your password stays as it is."],
+      action: { label: "Choose a new password", url: "{{appUrl}}/reset-password?token={{token}}" },
+    },
+    es: {
+      subject: "Restablece tu contraseña de Ringlet",
+      paragraphs: ["Hola {{name}}:", "alguien ha pedido restablecer la contraseña de tu cuenta de Ringlet. El enlace funciona una vez, hasta el {{expiresAt}}. Si no has sido tú, ignora este correo: tu contraseña no cambia."],
+      action: { label: "Elegir una contraseña nueva", url: "{{appUrl}}/reset-password?token={{token}}" },
+    },
+  },
+  "password-changed": {
+    en: {
+      subject: "Your Ringlet password was changed",
+      paragraphs: ["Hello {{name}},", "the password of your Ringlet account was changed on {{changedAt}}, and your other sessions were signed out.", "If you did not do this, reset your password now and tell your administrator."],
+      action: { label: "Reset the password", url: "{{appUrl}}/forgot-password" },
+    },
+    es: {
+      subject: "Se ha cambiado tu contraseña de Ringlet",
+      paragraphs: ["Hola {{name}}:", "la contraseña de tu cuenta de Ringlet se cambió el {{changedAt}} y se cerraron tus otras sesiones.", "Si no has sido tú, restablece la contraseña ahora y avisa a tu administrador."],
+      action: { label: "Restablecer la contraseña", url: "{{appUrl}}/forgot-password" },
+    },
+  },
+  "account-invitation": {
+    en: {
+      subject: "You are invited to Ringlet",
+      paragraphs: ["Hello {{name}},", "an administrator invited you to Ringlet. Choose a password to create your account; the link works once, until {{expiresAt}}."],
+      action: { label: "Create your account", url: "{{appUrl}}/accept-invitation?token={{token}}" },
+    },
+    es: {
+      subject: "Te han invitado a Ringlet",
+      paragraphs: ["Hola {{name}}:", "un administrador te ha invitado a Ringlet. Elige una contraseña para crear tu cuenta; el enlace funciona una vez, hasta el {{expiresAt}}."],
+      action: { label: "Crear tu cuenta", url: "{{appUrl}}/accept-invitation?token={{token}}" },
+    },
+  },
   enrolled: {
     en: {
       subject: "You are enrolled in {{course}}",

@@ -8,6 +8,7 @@ import { publicAccess } from "../platform/http/access.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { noStore, sessionTokens, tokensSchema } from "../platform/auth/session-tokens.js";
+import { verificationOptions } from "../platform/auth/account-links.js";
 import { displayNameSchema, userBody, userSchema } from "./schemas/user.js";
 
 const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) });
@@ -26,7 +27,7 @@ route({
     409: { description: "`EMAIL_TAKEN`" },
   },
   handler: async ({ body }, ctx) => {
-    const user = unwrap(await ctx.transaction((tx) => registerUser(ctx.domain(tx), body, ctx.platform.kdf)));
+    const user = unwrap(await ctx.transaction((tx) => registerUser(ctx.domain(tx), body, ctx.platform.kdf, verificationOptions(ctx.platform.settings))));
     return { status: 201, body: userBody(user), headers: { location: `/api/v1/users/${user.id}` } };
   },
 });
@@ -43,7 +44,7 @@ route({
   responses: {
     200: { description: "Signed in", body: tokensSchema },
     401: { description: "`INVALID_CREDENTIALS`" },
-    403: { description: "`ACCOUNT_DISABLED`" },
+    403: { description: "`ACCOUNT_DISABLED`; `EMAIL_NOT_VERIFIED` when AUTH_UNVERIFIED_ACCESS is `none`" },
     429: { description: "`LOGIN_THROTTLED`, with Retry-After" },
   },
   handler: async ({ body }, ctx) => {
@@ -53,6 +54,7 @@ route({
         kdf: p.kdf,
         throttle: p.loginThrottle,
         refreshTtlSeconds: p.settings.AUTH_REFRESH_TOKEN_TTL_DAYS * 86_400,
+        unverifiedAccess: p.settings.AUTH_UNVERIFIED_ACCESS,
         sleep,
       }),
     );

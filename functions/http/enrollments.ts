@@ -27,7 +27,7 @@ route({
   responses: {
     201: { description: "Enrolled or waitlisted", body: enrollmentSchema },
     409: { description: "`COURSE_NOT_PUBLISHED`, `ENROLLMENT_CLOSED`, `COURSE_FULL`, `ALREADY_ENROLLED`, `PREREQUISITES_MISSING`, `COURSE_ARCHIVED`" },
-    403: { description: "`FORBIDDEN`" },
+    403: { description: "`FORBIDDEN`, `EMAIL_NOT_VERIFIED` (confirm your address first; see AUTH_UNVERIFIED_ACCESS)" },
     404: { description: "`COURSE_NOT_FOUND`, `USER_NOT_FOUND`" },
   },
   handler: async ({ params, body }, ctx) => {
@@ -40,7 +40,8 @@ route({
       throw new ProblemError("FORBIDDEN", { detail: "Only the course's instructors and admins enroll other users." });
     }
     const source = forSomeoneElse || caller.isAdmin ? "staff" : "self";
-    const enrollment = unwrap(await ctx.transaction((tx) => enroll(ctx.domain(tx), { courseId: params.courseId, userId, source })));
+    const unverifiedAccess = ctx.platform.settings.AUTH_UNVERIFIED_ACCESS;
+    const enrollment = unwrap(await ctx.transaction((tx) => enroll(ctx.domain(tx), { courseId: params.courseId, userId, source, unverifiedAccess })));
     return { status: 201, body: enrollmentBody(enrollment), headers: { location: `/api/v1/courses/${params.courseId}/enrollments/${userId}` } };
   },
 });
@@ -166,13 +167,13 @@ route({
   body: z.object({ token: z.string().min(10).max(100) }),
   responses: {
     201: { description: "Enrolled or waitlisted", body: enrollmentSchema },
-    403: { description: "`INVITATION_EMAIL_MISMATCH`" },
+    403: { description: "`INVITATION_EMAIL_MISMATCH`, `EMAIL_NOT_VERIFIED` (confirm your address first)" },
     404: { description: "`INVITATION_NOT_FOUND`, `COURSE_NOT_FOUND`, `USER_NOT_FOUND`" },
     409: { description: "`INVITATION_USED`, `ALREADY_ENROLLED`, `COURSE_ARCHIVED`, `COURSE_NOT_PUBLISHED`, `ENROLLMENT_CLOSED`, `COURSE_FULL`, `PREREQUISITES_MISSING`" },
     410: { description: "`INVITATION_EXPIRED`" },
   },
   handler: async ({ body }, ctx) => {
-    const enrollment = unwrap(await ctx.transaction((tx) => acceptInvitation(ctx.domain(tx), { token: body.token, userId: ctx.caller.userId })));
+    const enrollment = unwrap(await ctx.transaction((tx) => acceptInvitation(ctx.domain(tx), { token: body.token, userId: ctx.caller.userId, unverifiedAccess: ctx.platform.settings.AUTH_UNVERIFIED_ACCESS })));
     return { status: 201, body: enrollmentBody(enrollment) };
   },
 });

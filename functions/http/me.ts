@@ -62,6 +62,7 @@ route({
           ctx.domain(tx),
           { userId: p.userId, currentPassword: body.currentPassword, newPassword: body.newPassword, ...(p.sessionId ? { keepFamilyId: p.sessionId } : {}) },
           ctx.platform.kdf,
+          { appUrl: ctx.platform.settings.PUBLIC_APP_URL },
         ),
       ),
     );

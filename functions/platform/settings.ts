@@ -183,6 +183,17 @@ export const settingsSchema = databaseSettingsSchema
     AUTH_LOGIN_LOCK_S: positiveInt.default(30),
     AUTH_LOGIN_MAX_LOCK_S: positiveInt.default(900),
     AUTH_LOGIN_SLOW_AFTER: positiveInt.default(3),
+    // What an account whose email address is not confirmed may do: browse (sign in and look, not enroll), full, or
+    // none (no sign-in until confirmed).
+    AUTH_UNVERIFIED_ACCESS: z.enum(["browse", "full", "none"]).default("browse"),
+    // Lifetimes of the emailed single-use links.
+    AUTH_VERIFICATION_TTL_H: positiveInt.max(24 * 30).default(24),
+    AUTH_PASSWORD_RESET_TTL_MIN: positiveInt.max(24 * 60).default(30),
+    AUTH_INVITATION_TTL_H: positiveInt.max(24 * 90).default(168),
+    // Password reset requests per hour: past the account's limit nothing more is sent (the answer stays 202);
+    // past the client address's limit the answer is 429.
+    AUTH_PASSWORD_RESET_MAX_PER_ACCOUNT: positiveInt.max(100).default(3),
+    AUTH_PASSWORD_RESET_MAX_PER_ADDRESS: positiveInt.max(10_000).default(20),
     // Optional external OpenID Connect issuer (e.g. Microsoft Entra External ID): all three or none.
     AUTH_OIDC_ISSUER: z.url().optional(),
     AUTH_OIDC_JWKS_URL: z.url().optional(),

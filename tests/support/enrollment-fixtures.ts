@@ -9,11 +9,12 @@ import type { WaitlistMode } from "../../domain/db/schema/index.js";
 export async function insertLearners(sql: postgres.Sql, count: number, label = "learner"): Promise<string[]> {
   const rows = Array.from({ length: count }, (_, i) => {
     const id = uuidv7();
-    return { id, email: `${label}-${i}-${id.slice(-12)}@example.test`, display_name: `${label} ${i}` };
+    // Confirmed addresses, so they may enroll over HTTP (AUTH_UNVERIFIED_ACCESS=browse refuses unconfirmed ones).
+    return { id, email: `${label}-${i}-${id.slice(-12)}@example.test`, display_name: `${label} ${i}`, email_verified_at: new Date() };
   });
   for (let i = 0; i < rows.length; i += 1_000) {
     const batch = rows.slice(i, i + 1_000);
-    await sql`insert into users ${sql(batch, "id", "email", "display_name")}`;
+    await sql`insert into users ${sql(batch, "id", "email", "display_name", "email_verified_at")}`;
   }
   return rows.map((r) => r.id);
 }

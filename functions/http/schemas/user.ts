@@ -11,6 +11,7 @@ export const userSchema = z
     roles: z.array(z.enum(["admin"])).meta({ description: "Global roles" }),
     courseRoles: z.array(z.object({ courseId: z.uuid(), role: z.enum(courseRoles) })),
     disabled: z.boolean(),
+    emailVerified: z.boolean().meta({ description: "The address is confirmed (an emailed link, or an identity provider that vouches for it)" }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

@@ -120,6 +120,8 @@ beforeAll(async () => {
     gradeId,
     // Nobody's session: every caller who passes the policy gets 404.
     sessionId: crypto.randomUUID(),
+    // Nobody's account invitation: admins get 404 (ACCOUNT_INVITATION_NOT_FOUND), everyone else 403.
+    invitationId: crypto.randomUUID(),
     // Nobody's data export: the owner check answers 404 to everyone who passes the policy.
     exportId: crypto.randomUUID(),
     subscription: "webhooks",

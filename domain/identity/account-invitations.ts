@@ -1,0 +1,128 @@
+import { and, asc, eq, gt, isNull } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { accountTokens, users } from "../db/schema/index.js";
+import { recordAudit } from "../audit/record-audit.js";
+import { composeEmail } from "../notifications/compose-email.js";
+import { recordDirectEmails } from "../notifications/direct-emails.js";
+import { recordEvent } from "../outbox/record-event.js";
+import type { DomainContext } from "../shared/context.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import { type AccountTokenErrorCode, type AccountTokenRow, issueAccountToken, lockAccountToken, markAccountTokenUsed } from "./account-tokens.js";
+import { hashPassword, type ScryptParams } from "./password-hash.js";
+import { type IssuedRefreshToken, issueRefreshToken } from "./refresh-tokens.js";
+
+// Account invitations create a user: an administrator invites an address that has no account. They are not
+// the course invitations of domain/enrollment/invitations.ts, which enroll an existing user in one course.
+
+export interface AccountInvitation {
+  id: string;
+  email: string;
+  displayName: string | null;
+  invitedByUserId: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+const toInvitation = (row: AccountTokenRow): AccountInvitation => ({
+  id: row.id,
+  email: row.email,
+  displayName: row.displayName,
+  invitedByUserId: row.createdByUserId,
+  createdAt: row.createdAt,
+  expiresAt: row.expiresAt,
+});
+
+const nameFor = (email: string, displayName: string | null | undefined): string => displayName || (email.split("@")[0] ?? email).slice(0, 100);
+
+/**
+ * Invites an address to create an account; a pending invitation of the same address is replaced (its link stops
+ * working). The link goes out in an email recorded here, never in an event. Run it in a transaction.
+ */
+export async function inviteUser(
+  ctx: DomainContext,
+  input: { email: string; displayName?: string },
+  options: { ttlHours: number; appUrl: string },
+): Promise<Result<AccountInvitation, "EMAIL_TAKEN">> {
+  const [existing] = await ctx.db.select({ id: users.id }).from(users).where(eq(users.email, input.email));
+  if (existing) return fail("EMAIL_TAKEN", "An account with this email address exists.");
+  const issued = await issueAccountToken(ctx, {
+    purpose: "account-invitation",
+    email: input.email,
+    userId: null,
+    ttlMs: options.ttlHours * 3_600_000,
+    displayName: input.displayName ?? null,
+  });
+  // The invitee has no language setting yet: English, as for every account at first.
+  await recordDirectEmails(ctx, [
+    composeEmail("account-invitation", "en", input.email, { appUrl: options.appUrl, name: nameFor(input.email, input.displayName), token: issued.token, expiresAt: issued.expiresAt.toUTCString() }),
+  ]);
+  await recordAudit(ctx, { action: "user.invited", targetType: "account-invitation", targetId: issued.id, details: { email: input.email } });
+  const now = ctx.now();
+  return ok({ id: issued.id, email: input.email, displayName: input.displayName ?? null, invitedByUserId: ctx.actor.userId, createdAt: now, expiresAt: issued.expiresAt });
+}
+
+const pending = (now: Date) =>
+  and(eq(accountTokens.purpose, "account-invitation"), isNull(accountTokens.usedAt), isNull(accountTokens.supersededAt), gt(accountTokens.expiresAt, now));
+
+/** Pending (unused, unrevoked, unexpired) invitations in id order; limit + 1 rows so the caller can tell whether a next page exists. */
+export async function listAccountInvitations(db: Executor, q: { now: Date; limit: number; afterId?: string }): Promise<AccountInvitation[]> {
+  const rows = await db
+    .select()
+    .from(accountTokens)
+    .where(and(pending(q.now), q.afterId ? gt(accountTokens.id, q.afterId) : undefined))
+    .orderBy(asc(accountTokens.id))
+    .limit(q.limit + 1);
+  return rows.map(toInvitation);
+}
+
+/** Withdraws a pending invitation: its link stops working. */
+export async function revokeAccountInvitation(ctx: DomainContext, invitationId: string): Promise<Result<void, "ACCOUNT_INVITATION_NOT_FOUND">> {
+  const revoked = await ctx.db
+    .update(accountTokens)
+    .set({ supersededAt: ctx.now() })
+    .where(and(eq(accountTokens.id, invitationId), pending(ctx.now())))
+    .returning({ email: accountTokens.email });
+  if (revoked.length === 0) return fail("ACCOUNT_INVITATION_NOT_FOUND", "No pending account invitation has this id.");
+  await recordAudit(ctx, { action: "user.invitation-revoked", targetType: "account-invitation", targetId: invitationId, details: { email: revoked[0]?.email } });
+  return ok(undefined);
+}
+
+/**
+ * The invitee follows the link: the account is created with the chosen password, its address confirmed (the link
+ * reached it), and a session starts. The token row lock makes a second use wait and then find it used; an address
+ * that got an account meanwhile is refused and nothing changes. Run it in a transaction.
+ */
+export async function acceptAccountInvitation(
+  ctx: DomainContext,
+  input: { token: string; password: string; displayName?: string },
+  options: { kdf: ScryptParams; refreshTtlSeconds: number },
+): Promise<Result<{ userId: string; refresh: IssuedRefreshToken }, AccountTokenErrorCode | "EMAIL_TAKEN">> {
+  // Hashed before the lock: the KDF's time is not spent holding it.
+  const passwordHash = await hashPassword(input.password, options.kdf);
+  const locked = await lockAccountToken(ctx, "account-invitation", input.token);
+  if (!locked.ok) return locked;
+  const row = locked.value;
+  const now = ctx.now();
+  const [user] = await ctx.db
+    .insert(users)
+    .values({
+      id: ctx.newId(),
+      email: row.email,
+      displayName: nameFor(row.email, input.displayName ?? row.displayName),
+      passwordHash,
+      passwordChangedAt: now,
+      emailVerifiedAt: now,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing({ target: users.email })
+    .returning();
+  if (!user) return fail("EMAIL_TAKEN", "An account with this email address was created meanwhile; sign in, or reset its password.");
+  await markAccountTokenUsed(ctx, row.id);
+  const actor = { ...ctx, actor: { ...ctx.actor, userId: user.id } };
+  await recordAudit(actor, { action: "user.invitation-accepted", targetType: "user", targetId: user.id, details: { invitationId: row.id, invitedByUserId: row.createdByUserId } });
+  await recordEvent(actor, { type: "user.registered", aggregateType: "user", aggregateId: user.id, data: { userId: user.id, email: user.email, displayName: user.displayName } });
+  const refresh = await issueRefreshToken(actor, { userId: user.id, ttlSeconds: options.refreshTtlSeconds });
+  await recordAudit(actor, { action: "auth.login-succeeded", targetType: "user", targetId: user.id, details: { familyId: refresh.familyId, via: "account-invitation" } });
+  return ok({ userId: user.id, refresh });
+}
