@@ -114,6 +114,14 @@ param databasePoolMax int = 5
 @description('Create the first admin from the Key Vault secrets auth-bootstrap-admin-email / -password (they must exist before the app starts).')
 param bootstrapAdminFromKeyVault bool = true
 
+@description('AUTH_TWO_FACTOR_REQUIRED: who must sign in with a second factor (none, admins, or admins and course staff).')
+@allowed([
+  'none'
+  'admins'
+  'staff'
+])
+param authTwoFactorRequired string = 'none'
+
 // ---------------------------------------------------------------------------
 // Networking
 // ---------------------------------------------------------------------------
@@ -634,6 +642,7 @@ module functionApp 'modules/function-app.bicep' = {
     logLevel: logLevel
     databasePoolMax: databasePoolMax
     bootstrapAdminFromKeyVault: bootstrapAdminFromKeyVault
+    authTwoFactorRequired: authTwoFactorRequired
     subnetId: enablePrivateNetworking ? network!.outputs.functionSubnetId : ''
   }
 }

@@ -13,6 +13,7 @@ import "./http/me-grades.js";
 import "./http/notification-preferences.js";
 import "./http/unsubscribe.js";
 import "./http/users.js";
+import "./http/two-factor.js";
 import "./http/user-invitations.js";
 import "./http/audit-log.js";
 import "./http/courses.js";

@@ -27,6 +27,8 @@ param logLevel = 'info'
 // The browsable API docs and the OpenAPI document stay off in production-facing environments.
 param apiDocsEnabled = false
 param databasePoolMax = 5
+// Admins and course staff sign in with a second factor (TOTP).
+param authTwoFactorRequired = 'staff'
 
 param enablePrivateNetworking = false
 param storageSku = 'Standard_GZRS'

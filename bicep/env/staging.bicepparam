@@ -21,6 +21,8 @@ param functionAppZoneRedundant = false
 param logLevel = 'info'
 // The browsable API docs and the OpenAPI document stay off in production-facing environments.
 param apiDocsEnabled = false
+// Admins and course staff sign in with a second factor (TOTP), as in production.
+param authTwoFactorRequired = 'staff'
 
 param enablePrivateNetworking = false
 param storageSku = 'Standard_ZRS'

@@ -161,6 +161,14 @@ param databasePoolMax int = 5
 @description('Read AUTH_BOOTSTRAP_ADMIN_EMAIL / _PASSWORD from Key Vault.')
 param bootstrapAdminFromKeyVault bool = true
 
+@description('AUTH_TWO_FACTOR_REQUIRED.')
+@allowed([
+  'none'
+  'admins'
+  'staff'
+])
+param authTwoFactorRequired string = 'none'
+
 @description('Subnet for VNet integration; empty = none.')
 param subnetId string = ''
 
@@ -221,6 +229,8 @@ var appSettings = {
   AUTH_JWT_PRIVATE_JWKS: '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}auth-jwt-private-jwks)'
   AUTH_BOOTSTRAP_ADMIN_EMAIL: bootstrapAdminFromKeyVault ? '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}auth-bootstrap-admin-email)' : ''
   AUTH_BOOTSTRAP_ADMIN_PASSWORD: bootstrapAdminFromKeyVault ? '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}auth-bootstrap-admin-password)' : ''
+  // Who must sign in with a second factor (TOTP).
+  AUTH_TWO_FACTOR_REQUIRED: authTwoFactorRequired
   // Unconfirmed addresses may sign in and browse, not enroll; the emailed links' lifetimes; reset throttles per hour.
   AUTH_UNVERIFIED_ACCESS: 'browse'
   AUTH_VERIFICATION_TTL_H: '24'

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { assessments, enrollments, gradeCategories, gradeExcusals, grades, users } from "../db/schema/index.js";
 import { type CourseGrade, courseGrade } from "./course-grade.js";
@@ -7,6 +7,8 @@ export interface GradebookRow {
   userId: string;
   displayName: string;
   email: string;
+  /** The account was deactivated: the learner stays in the gradebook with every result, marked. */
+  inactive: boolean;
   /** Assessment id → the learner's current percent (null: not graded), or "excused". */
   results: Record<string, number | null | "excused">;
   course: CourseGrade;
@@ -17,7 +19,7 @@ export interface Gradebook {
   rows: GradebookRow[];
 }
 
-/** The staff gradebook: active learners in id order (limit + 1 rows for pagination) with every result and the course grade. */
+/** The staff gradebook: actively enrolled learners (deactivated accounts included, marked) in id order (limit + 1 rows for pagination) with every result and the course grade. */
 export async function gradebook(db: Executor, courseId: string, q: { limit: number; afterUserId?: string }): Promise<Gradebook> {
   const list = await db
     .select({ id: assessments.id, title: assessments.title, category: assessments.category })
@@ -25,7 +27,7 @@ export async function gradebook(db: Executor, courseId: string, q: { limit: numb
     .where(eq(assessments.courseId, courseId))
     .orderBy(asc(assessments.id));
   const learners = await db
-    .select({ userId: users.id, displayName: users.displayName, email: users.email })
+    .select({ userId: users.id, displayName: users.displayName, email: users.email, inactive: sql<boolean>`${isNotNull(users.disabledAt)}` })
     .from(enrollments)
     .innerJoin(users, eq(users.id, enrollments.userId))
     .where(and(eq(enrollments.courseId, courseId), eq(enrollments.status, "active"), q.afterUserId ? gt(users.id, q.afterUserId) : undefined))
@@ -71,7 +73,7 @@ export async function gradebook(db: Executor, courseId: string, q: { limit: numb
   return { assessments: list, rows };
 }
 
-/** RFC 4180 CSV: one row per learner, one column per assessment, then the course grade. */
+/** RFC 4180 CSV: one row per learner, one column per assessment, then the course grade and whether the account is deactivated. */
 export function gradebookCsv(book: Gradebook): string {
   const cell = (v: string | number | null) => {
     const s = v === null ? "" : String(v);
@@ -79,7 +81,7 @@ export function gradebookCsv(book: Gradebook): string {
     const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
     return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
-  const header = ["userId", "displayName", "email", ...book.assessments.map((a) => `${a.title} (${a.category})`), "coursePercent"];
-  const lines = book.rows.map((r) => [r.userId, r.displayName, r.email, ...book.assessments.map((a) => r.results[a.id] ?? null), r.course.percent].map((v) => cell(v as string | number | null)).join(","));
+  const header = ["userId", "displayName", "email", ...book.assessments.map((a) => `${a.title} (${a.category})`), "coursePercent", "inactive"];
+  const lines = book.rows.map((r) => [r.userId, r.displayName, r.email, ...book.assessments.map((a) => r.results[a.id] ?? null), r.course.percent, String(r.inactive)].map((v) => cell(v as string | number | null)).join(","));
   return [header.map(cell).join(","), ...lines].join("\r\n") + "\r\n";
 }

@@ -7,43 +7,61 @@ export interface CallerFlags {
   disabled: boolean;
   /** The token's session still has a live refresh token (true when the token names no session). */
   sessionActive: boolean;
+  /** The two-factor rule applies to the caller and their session was not signed in with a second factor. */
+  twoFactorPending: boolean;
 }
+
+/** Who must sign in with a second factor (`AUTH_TWO_FACTOR_REQUIRED`); "staff" means admins and course staff. */
+export type TwoFactorRule = "none" | "admins" | "staff";
+
+type Session = "session" | "none";
 
 /**
  * Read per request in one query, so a role change, a disabled account or an ended session takes effect at
- * once, not when the access token expires.
+ * once, not when the access token expires. With a two-factor rule, the same query also reads whether the session
+ * was signed in with a second factor (and, for "staff", whether the caller is course staff); with none, nothing more.
  */
-export async function callerFlags(db: Executor, userId: string, sessionId: string | null): Promise<CallerFlags | null> {
-  const [row] = sessionId ? await flagsQuery(db, "session").execute({ userId, sessionId }) : await flagsQuery(db, "none").execute({ userId });
-  return row ? { isAdmin: row.isAdmin, disabled: row.disabledAt !== null, sessionActive: row.sessionActive } : null;
+export async function callerFlags(db: Executor, userId: string, sessionId: string | null, rule: TwoFactorRule = "none"): Promise<CallerFlags | null> {
+  const [row] = sessionId ? await flagsQuery(db, "session", rule).execute({ userId, sessionId }) : await flagsQuery(db, "none", rule).execute({ userId });
+  if (!row) return null;
+  const applies = rule !== "none" && (row.isAdmin || (rule === "staff" && row.isStaff));
+  return { isAdmin: row.isAdmin, disabled: row.disabledAt !== null, sessionActive: row.sessionActive, twoFactorPending: applies && !row.secondFactor };
 }
 
-const buildFlagsQuery = (db: Executor, session: "session" | "none") =>
+const liveSession = (extra = sql``) =>
+  sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${sql.placeholder("sessionId")} and ${refreshTokens.userId} = ${sql.placeholder("userId")} and ${refreshTokens.revokedAt} is null${extra})`;
+
+const buildFlagsQuery = (db: Executor, session: Session, rule: TwoFactorRule) =>
   db
     .select({
       isAdmin: users.isAdmin,
       disabledAt: users.disabledAt,
-      sessionActive:
-        session === "session"
-          ? sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${sql.placeholder("sessionId")} and ${refreshTokens.userId} = ${sql.placeholder("userId")} and ${refreshTokens.revokedAt} is null)`
-          : sql<boolean>`true`,
+      sessionActive: session === "session" ? liveSession() : sql<boolean>`true`,
+      secondFactor: session === "session" && rule !== "none" ? liveSession(sql` and ${refreshTokens.secondFactor}`) : sql<boolean>`false`,
+      isStaff: rule === "staff" ? sql<boolean>`exists (select 1 from ${courseStaff} where ${courseStaff.userId} = ${users.id})` : sql<boolean>`false`,
     })
     .from(users)
     .where(eq(users.id, sql.placeholder("userId")))
-    .prepare(`caller_flags_${session}`);
+    .prepare(`caller_flags_${session}_${rule}`);
 
 // Read on every authenticated request: built once per pool (drizzle's builder costs more than the query);
 // a transaction's is built for it.
-const flagsOnPool = new WeakMap<Executor, Record<"session" | "none", ReturnType<typeof buildFlagsQuery>>>();
+const flagsOnPool = new WeakMap<Executor, Map<string, ReturnType<typeof buildFlagsQuery>>>();
 
-function flagsQuery(db: Executor, session: "session" | "none") {
-  if ("rollback" in db) return buildFlagsQuery(db, session);
+function flagsQuery(db: Executor, session: Session, rule: TwoFactorRule) {
+  if ("rollback" in db) return buildFlagsQuery(db, session, rule);
   let built = flagsOnPool.get(db);
   if (!built) {
-    built = { session: buildFlagsQuery(db, "session"), none: buildFlagsQuery(db, "none") };
+    built = new Map();
     flagsOnPool.set(db, built);
   }
-  return built[session];
+  const key = `${session}:${rule}`;
+  let query = built.get(key);
+  if (!query) {
+    query = buildFlagsQuery(db, session, rule);
+    built.set(key, query);
+  }
+  return query;
 }
 
 export async function courseRoleOf(db: Executor, userId: string, courseId: string): Promise<CourseRole | null> {

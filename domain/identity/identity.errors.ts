@@ -7,4 +7,17 @@ export type IdentityErrorCode =
   | "REFRESH_TOKEN_REUSED"
   | "CURRENT_PASSWORD_INCORRECT"
   | "USER_NOT_FOUND"
-  | "LAST_ADMIN";
+  | "LAST_ADMIN"
+  | "TWO_FACTOR_REQUIRED"
+  | "INVALID_TWO_FACTOR_CHALLENGE"
+  | "INVALID_TWO_FACTOR_CODE"
+  | "TWO_FACTOR_CODE_INCORRECT"
+  | "TWO_FACTOR_THROTTLED"
+  | "TWO_FACTOR_ALREADY_ENABLED"
+  | "TWO_FACTOR_NOT_PENDING"
+  | "TWO_FACTOR_NOT_ENABLED"
+  | "TWO_FACTOR_NOT_AVAILABLE"
+  | "CANNOT_DEACTIVATE_SELF";
+
+/** What a deactivated account is told wherever it tries to sign in. */
+export const ACCOUNT_DISABLED_DETAIL = "This account is deactivated; contact your administrator.";

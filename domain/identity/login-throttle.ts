@@ -40,7 +40,8 @@ export async function recordLoginFailure(db: Executor, keys: string[], policy: T
   let failures = 0;
   let lockedSeconds = 0;
   for (const key of keys) {
-    const limit = key.startsWith("account:") ? policy.maxFailuresPerAccount : policy.maxFailuresPerAddress;
+    // "account:<email>" and "totp:<user id>" count against one account; "ip:" keys against an address.
+    const limit = key.startsWith("ip:") ? policy.maxFailuresPerAddress : policy.maxFailuresPerAccount;
     // Raw sql fragments do not map Date parameters; pass ISO strings cast to timestamptz.
     const windowStart = sql`${new Date(now.getTime() - policy.windowSeconds * 1000).toISOString()}::timestamptz`;
     const nowValue = sql`${now.toISOString()}::timestamptz`;
@@ -77,3 +78,8 @@ export async function clearAccountFailures(db: Executor, email: string): Promise
 
 export const slowDownMs = (failures: number, policy: ThrottlePolicy): number =>
   failures < policy.slowAfter ? 0 : Math.min(500 * (failures - policy.slowAfter + 1), 3000);
+
+/** A correct second factor clears the user's wrong-code count. */
+export async function clearKeys(db: Executor, keys: string[]): Promise<void> {
+  await db.delete(loginThrottles).where(inArray(loginThrottles.key, keys));
+}

@@ -1,4 +1,4 @@
-import { and, asc, eq, exists, gt, ilike, isNotNull, ne, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, exists, gt, ilike, isNotNull, isNull, ne, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { type CourseRole, courseStaff, users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
@@ -16,6 +16,8 @@ export interface UserQuery {
   /** Substring of the email address, case-insensitive. */
   email?: string;
   role?: RoleFilter;
+  /** Active accounts, or those an admin deactivated. */
+  status?: "active" | "deactivated";
   limit: number;
   afterId?: string;
 }
@@ -42,6 +44,7 @@ export async function listUsers(db: Executor, q: UserQuery): Promise<UserView[]>
       and(
         q.email ? ilike(users.email, `%${q.email.replace(/[\\%_]/g, (c) => `\\${c}`)}%`) : undefined,
         roleFilter,
+        q.status === "active" ? isNull(users.disabledAt) : q.status === "deactivated" ? isNotNull(users.disabledAt) : undefined,
         q.afterId ? gt(users.id, q.afterId) : undefined,
       ),
     )

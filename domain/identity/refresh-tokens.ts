@@ -52,6 +52,11 @@ export async function rotateRefreshToken(
 ): Promise<Result<Rotation, "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "ACCOUNT_DISABLED">> {
   const now = ctx.now();
   const [row] = await ctx.db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hashToken(token))).for("update");
+  if (row?.revokedAt && row.revokedReason === "account-deactivated") {
+    // Deactivation ended this session: say why, as long as the account stays deactivated.
+    const [owner] = await ctx.db.select({ disabledAt: users.disabledAt }).from(users).where(eq(users.id, row.userId));
+    if (owner?.disabledAt) return fail("ACCOUNT_DISABLED", ACCOUNT_DISABLED_DETAIL);
+  }
   if (!row || row.revokedAt) return fail("INVALID_REFRESH_TOKEN", "Sign in again.");
   if (row.rotatedAt) {
     // A token that was already exchanged is being replayed: someone else may hold the family. End it.

@@ -13,6 +13,8 @@ export interface UserView {
   roles: GlobalRole[];
   courseRoles: { courseId: string; role: CourseRole }[];
   disabled: boolean;
+  /** When an admin deactivated the account; null while it is active. */
+  deactivatedAt: Date | null;
   /** The user proved they own the address (an emailed link, or an issuer that vouches for it). */
   emailVerified: boolean;
   createdAt: Date;
@@ -30,6 +32,7 @@ export function toUserView(row: UserRow, courseRoles: UserView["courseRoles"] = 
     roles: row.isAdmin ? ["admin"] : [],
     courseRoles,
     disabled: row.disabledAt !== null,
+    deactivatedAt: row.disabledAt,
     emailVerified: row.emailVerifiedAt !== null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

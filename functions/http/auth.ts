@@ -10,6 +10,7 @@ import { route } from "../platform/http/route.js";
 import { noStore, sessionTokens, tokensSchema } from "../platform/auth/session-tokens.js";
 import { verificationOptions } from "../platform/auth/account-links.js";
 import { displayNameSchema, userBody, userSchema } from "./schemas/user.js";
+import { twoFactorChallengeSchema } from "./schemas/two-factor.js";
 
 const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) });
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -38,11 +39,14 @@ route({
   path: "/v1/auth/login",
   access: publicAccess,
   summary: "Sign in with email and password",
-  description: "Repeated failures per account and per client address are slowed, then answered 429 with Retry-After.",
+  description:
+    "Repeated failures per account and per client address are slowed, then answered 429 with Retry-After. A user with " +
+    "two-factor sign-in on gets 202 with a challenge instead of tokens: finish with POST /api/v1/auth/login/two-factor.",
   tags: ["auth"],
   body: z.object({ email: z.string().max(254).transform(normalizeEmail), password: z.string().min(1).max(MAX_PASSWORD_LENGTH) }),
   responses: {
     200: { description: "Signed in", body: tokensSchema },
+    202: { description: "The password is right; a second factor is due within `expiresIn` seconds", body: twoFactorChallengeSchema },
     401: { description: "`INVALID_CREDENTIALS`" },
     403: { description: "`ACCOUNT_DISABLED`; `EMAIL_NOT_VERIFIED` when AUTH_UNVERIFIED_ACCESS is `none`" },
     429: { description: "`LOGIN_THROTTLED`, with Retry-After" },
@@ -58,6 +62,10 @@ route({
         sleep,
       }),
     );
+    if ("challenge" in signedIn) {
+      const { token, expiresIn } = signedIn.challenge;
+      return { status: 202, body: { challengeToken: token, expiresIn, methods: ["totp", "recovery-code"] }, headers: noStore };
+    }
     return { status: 200, body: await sessionTokens(p, signedIn.userId, signedIn.refresh), headers: noStore };
   },
 });

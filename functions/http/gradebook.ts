@@ -21,6 +21,7 @@ route({
   path: "/v1/courses/{courseId}/gradebook",
   access: courseStaff(["instructor", "grader"]),
   summary: "The course gradebook: every active learner's results and weighted course grade (JSON, or CSV with format=csv)",
+  description: "Learners whose account was deactivated stay, with `inactive: true` (an `inactive` column in the CSV).",
   tags: ["grading"],
   params: courseParams,
   query: z.object({ ...pageQuery, format: z.enum(["json", "csv"]).default("json") }),
@@ -29,7 +30,7 @@ route({
       description: "A page of the gradebook",
       body: z.object({
         assessments: z.array(z.object({ id: z.uuid(), title: z.string(), category: z.string() })),
-        items: z.array(z.object({ userId: z.uuid(), displayName: z.string(), email: z.string(), results: z.record(z.string(), z.union([z.number(), z.null(), z.literal("excused")])), course: courseGradeSchema })),
+        items: z.array(z.object({ userId: z.uuid(), displayName: z.string(), email: z.string(), inactive: z.boolean().meta({ description: "The account is deactivated" }), results: z.record(z.string(), z.union([z.number(), z.null(), z.literal("excused")])), course: courseGradeSchema })),
         nextCursor: z.string().nullable(),
       }),
       otherContent: { "text/csv": z.string().meta({ description: "With format=csv: one row per learner" }) },

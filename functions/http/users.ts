@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { deactivateUser, reactivateUser } from "../../domain/identity/account-lifecycle.js";
 import { getUser, listUsers, revokeAllSessions, setGlobalRoles } from "../../domain/identity/manage-users.js";
 import { adminOnly, owner } from "../platform/http/access.js";
 import { etagOf, notModified } from "../platform/http/etag.js";
@@ -20,6 +21,7 @@ route({
     ...pageQuery,
     email: z.string().trim().min(1).max(254).optional().meta({ description: "Part of the email address" }),
     role: z.enum(["admin", "instructor", "grader", "learner"]).optional(),
+    status: z.enum(["active", "deactivated"]).optional().meta({ description: "Active accounts, or those an admin deactivated" }),
   }),
   responses: { 200: { description: "A page of users", body: pageOf(userSchema) } },
   handler: async ({ query, request }, ctx) => {
@@ -28,6 +30,7 @@ route({
       limit: query.limit,
       ...(query.email ? { email: query.email } : {}),
       ...(query.role ? { role: query.role } : {}),
+      ...(query.status ? { status: query.status } : {}),
       ...(typeof after === "string" ? { afterId: after } : {}),
     });
     const page = paginate(rows, query.limit, (u) => [u.id]);
@@ -86,5 +89,51 @@ route({
   handler: async ({ params }, ctx) => {
     const result = unwrap(await ctx.transaction((tx) => revokeAllSessions(ctx.domain(tx), params.userId)));
     return { status: 200, body: result };
+  },
+});
+
+const lifecycleSchema = z.object({
+  user: userSchema,
+  changed: z.boolean().meta({ description: "False when the account already was in that state: nothing changed" }),
+  revokedSessions: z.number().int(),
+});
+
+route({
+  name: "users-deactivate",
+  method: "POST",
+  path: "/v1/users/{userId}/deactivate",
+  access: adminOnly,
+  summary: "Deactivate an account: every session ends now, sign-in is refused, every record stays",
+  description:
+    "Idempotent: deactivating an account that already is answers 200 with `changed: false`. A learner stays in " +
+    "gradebooks, marked inactive. The reason is kept in the audit log.",
+  tags: ["users"],
+  params: userParams,
+  body: z.object({ reason: z.string().trim().max(500).optional() }).optional(),
+  responses: {
+    200: { description: "The deactivated account", body: lifecycleSchema },
+    404: { description: "`USER_NOT_FOUND`" },
+    409: { description: "`CANNOT_DEACTIVATE_SELF`, `LAST_ADMIN`" },
+  },
+  handler: async ({ params, body }, ctx) => {
+    const input = { userId: params.userId, ...(body?.reason ? { reason: body.reason } : {}) };
+    const result = unwrap(await ctx.transaction((tx) => deactivateUser(ctx.domain(tx), input)));
+    return { status: 200, body: { ...result, user: userBody(result.user) } };
+  },
+});
+
+route({
+  name: "users-reactivate",
+  method: "POST",
+  path: "/v1/users/{userId}/reactivate",
+  access: adminOnly,
+  summary: "Reactivate a deactivated account (the user signs in again)",
+  description: "Idempotent: reactivating an active account answers 200 with `changed: false`.",
+  tags: ["users"],
+  params: userParams,
+  responses: { 200: { description: "The active account", body: lifecycleSchema }, 404: { description: "`USER_NOT_FOUND`" } },
+  handler: async ({ params }, ctx) => {
+    const result = unwrap(await ctx.transaction((tx) => reactivateUser(ctx.domain(tx), params.userId)));
+    return { status: 200, body: { ...result, user: userBody(result.user) } };
   },
 });

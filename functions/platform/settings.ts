@@ -183,6 +183,9 @@ export const settingsSchema = databaseSettingsSchema
     AUTH_LOGIN_LOCK_S: positiveInt.default(30),
     AUTH_LOGIN_MAX_LOCK_S: positiveInt.default(900),
     AUTH_LOGIN_SLOW_AFTER: positiveInt.default(3),
+    // Who must sign in with a second factor (TOTP): nobody, admins, or admins and course staff. Until such a user
+    // enrolls and signs in with it, only /v1/me (GET), /v1/me/two-factor* and /v1/auth/* answer them.
+    AUTH_TWO_FACTOR_REQUIRED: z.enum(["none", "admins", "staff"]).default("none"),
     // What an account whose email address is not confirmed may do: browse (sign in and look, not enroll), full, or
     // none (no sign-in until confirmed).
     AUTH_UNVERIFIED_ACCESS: z.enum(["browse", "full", "none"]).default("browse"),

@@ -10,7 +10,8 @@ export const userSchema = z
     locale: z.string(),
     roles: z.array(z.enum(["admin"])).meta({ description: "Global roles" }),
     courseRoles: z.array(z.object({ courseId: z.uuid(), role: z.enum(courseRoles) })),
-    disabled: z.boolean(),
+    disabled: z.boolean().meta({ description: "Deactivated by an admin: signing in is refused, every record stays" }),
+    deactivatedAt: z.iso.datetime().nullable(),
     emailVerified: z.boolean().meta({ description: "The address is confirmed (an emailed link, or an identity provider that vouches for it)" }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
@@ -22,6 +23,7 @@ export const userBody = (u: UserView): UserBody => ({
   ...u,
   createdAt: u.createdAt.toISOString(),
   updatedAt: u.updatedAt.toISOString(),
+  deactivatedAt: u.deactivatedAt?.toISOString() ?? null,
 });
 
 export const displayNameSchema = z.string().trim().min(1).max(100);

@@ -1,5 +1,6 @@
 import type { HttpRequest } from "@azure/functions";
-import { callerFlags } from "../../../domain/identity/caller.js";
+import { callerFlags, type TwoFactorRule } from "../../../domain/identity/caller.js";
+import { ACCOUNT_DISABLED_DETAIL } from "../../../domain/identity/identity.errors.js";
 import { userForExternalIdentity } from "../../../domain/identity/external-identity.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import { anonymous, type Principal } from "../http/access.js";
@@ -15,8 +16,9 @@ const unauthenticated = (detail: string) =>
 /**
  * The caller from `Authorization: Bearer <JWT>`: anonymous without the header, 401 for a token that is
  * not valid or whose user is gone or disabled. The user's admin flag is read now, not from the token.
+ * External identities prove their second factor at their issuer, so the two-factor rule reads nothing for them.
  */
-export async function authenticate(request: HttpRequest, tokens: AccessTokens, domain: DomainContext): Promise<Principal> {
+export async function authenticate(request: HttpRequest, tokens: AccessTokens, domain: DomainContext, twoFactorRule: TwoFactorRule = "none"): Promise<Principal> {
   const header = request.headers.get("authorization");
   if (header === null) return anonymous;
   const m = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\s*$/i.exec(header);
@@ -31,10 +33,12 @@ export async function authenticate(request: HttpRequest, tokens: AccessTokens, d
   }
   const userId = verified.kind === "local" ? verified.userId : await userForExternalIdentity(domain, verified);
   const sessionId = verified.kind === "local" ? verified.sessionId : null;
-  const flags = await callerFlags(domain.db, userId, sessionId);
+  const flags = await callerFlags(domain.db, userId, sessionId, verified.kind === "local" ? twoFactorRule : "none");
   if (!flags) throw unauthenticated("the token's user does not exist");
-  if (flags.disabled) throw unauthenticated("the account is disabled");
+  // The session ended with the deactivation; signing in again answers ACCOUNT_DISABLED. An external identity's
+  // token is its only sign-in, so the reason is said here too.
+  if (flags.disabled) throw unauthenticated(ACCOUNT_DISABLED_DETAIL);
   // Logout, a password change or an admin revoke end the session at once, not when the token expires.
   if (!flags.sessionActive) throw unauthenticated("the session has ended; sign in again");
-  return { userId, isAdmin: flags.isAdmin, sessionId };
+  return { userId, isAdmin: flags.isAdmin, sessionId, twoFactorPending: flags.twoFactorPending };
 }

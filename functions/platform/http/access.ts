@@ -50,6 +50,17 @@ export interface Principal {
   isAdmin: boolean;
   /** The session (refresh-token family) of a local access token. */
   sessionId: string | null;
+  /** AUTH_TWO_FACTOR_REQUIRED applies to the caller and the session was not signed in with a second factor. */
+  twoFactorPending?: boolean;
+}
+
+/**
+ * The routes a caller who still owes a second factor may use: to see themselves, enroll, and sign in or out.
+ * Every other route that needs a caller answers them 403 `TWO_FACTOR_REQUIRED`.
+ */
+export function twoFactorExempt(route: { method: string; path: string }): boolean {
+  const { method, path } = route;
+  return (method === "GET" && path === "/v1/me") || path === "/v1/me/two-factor" || path.startsWith("/v1/me/two-factor/") || path.startsWith("/v1/auth/");
 }
 
 export const anonymous: Principal = { userId: null, isAdmin: false, sessionId: null };

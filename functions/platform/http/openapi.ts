@@ -1,6 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { describeAccess, policyOutcomes, requiresCaller } from "./access.js";
+import { describeAccess, policyOutcomes, requiresCaller, twoFactorExempt } from "./access.js";
 import type { ProblemCode } from "./problem-codes.js";
 import { problemSchema } from "./problem.js";
 import { type RouteDeclaration, declaredRoutes } from "./route-registry.js";
@@ -42,7 +42,13 @@ function helperResponses(route: RouteDeclaration): Responses {
       : `${codes("UNAUTHENTICATED")}: an Authorization header was sent and its token is not valid`,
     { "WWW-Authenticate": { description: "The Bearer challenge, with the reason when a token was refused", schema: { type: "string" } } },
   );
-  if (policy.deny) responses[403] = problem(`${codes("FORBIDDEN")}: the route's access policy refuses the caller`);
+  // The helper's own refusal of a caller who owes a second factor (route.ts), then the access policy's.
+  const refusals: string[] = [];
+  if (requiresCaller(route.access) && !twoFactorExempt(route)) {
+    refusals.push(`${codes("TWO_FACTOR_REQUIRED")}: AUTH_TWO_FACTOR_REQUIRED applies to the caller, who has not signed in with a second factor`);
+  }
+  if (policy.deny) refusals.push(`${codes("FORBIDDEN")}: the route's access policy refuses the caller`);
+  if (refusals.length > 0) responses[403] = problem(refusals.join("; "));
   if (policy.notFound) responses[404] = problem(`${codes("NOT_FOUND")}: what the access check looks up does not exist`);
 
   const conflicts: ProblemCode[] = [];

@@ -7,7 +7,7 @@ import type { DomainContext } from "../../../domain/shared/context.js";
 import { authenticate } from "../auth/authenticate.js";
 import type { CourseRole } from "../../../domain/db/schema/index.js";
 import { courseRoleOf } from "../../../domain/identity/caller.js";
-import { type AccessPolicy, anonymous, type CallerPolicy, decide, type Principal, requiresCaller } from "./access.js";
+import { type AccessPolicy, anonymous, type CallerPolicy, decide, type Principal, requiresCaller, twoFactorExempt } from "./access.js";
 import { parseFormBody, parseJsonBody, readBody } from "./body.js";
 import { unstorableInput } from "./storable-input.js";
 import { classifyDependencyError } from "./dependency-errors.js";
@@ -127,11 +127,12 @@ export function route<
         // 401 before anything else is looked at; a token, when sent, must be valid even on public routes.
         const principal =
           request.headers.has("authorization") || requiresCaller(spec.access)
-            ? await authenticate(request, await p.accessTokens, domainFor(p.database.db, anonymous))
+            ? await authenticate(request, await p.accessTokens, domainFor(p.database.db, anonymous), p.settings.AUTH_TWO_FACTOR_REQUIRED)
             : anonymous;
         if (!principal.userId && requiresCaller(spec.access)) {
           throw new ProblemError("UNAUTHENTICATED", { detail: "Sign in and send the access token as Authorization: Bearer <token>.", headers: { "www-authenticate": "Bearer" } });
         }
+        if (principal.twoFactorPending && requiresCaller(spec.access) && !twoFactorExempt(spec)) throw new ProblemError("TWO_FACTOR_REQUIRED", { detail: TWO_FACTOR_REQUIRED_DETAIL });
         // One read per course per request: the access check's, reused by the handler.
         const roles = new Map<string, Promise<CourseRole | null>>();
         const roleIn = (db: Executor, userId: string, courseId: string): Promise<CourseRole | null> => {
@@ -227,6 +228,9 @@ export function strictBody(schema: z.ZodType | undefined): z.ZodType | undefined
   if (schema instanceof z.ZodOptional && schema.unwrap() instanceof z.ZodObject) return (schema.unwrap() as z.ZodObject).strict().optional();
   return schema;
 }
+
+const TWO_FACTOR_REQUIRED_DETAIL =
+  "Your account must sign in with a second factor: enroll at POST /api/v1/me/two-factor, then sign in again with a code.";
 
 class ServerFaultResponse extends Error {
   constructor(readonly response: HttpResponseInit) {

@@ -40,8 +40,8 @@ describe("the gradebook CSV", () => {
   it("quotes what needs quoting and defuses formulas", () => {
     const csv = gradebookCsv({
       assessments: [{ id: "a1", title: 'Quiz, "one"', category: "Q" }],
-      rows: [{ userId: "u1", displayName: "=HYPERLINK(evil)", email: "x@y.z", results: { a1: 75 }, course: { percent: 75, categories: [] } }],
+      rows: [{ userId: "u1", displayName: "=HYPERLINK(evil)", email: "x@y.z", inactive: true, results: { a1: 75 }, course: { percent: 75, categories: [] } }],
     });
-    expect(csv).toBe('userId,displayName,email,"Quiz, ""one"" (Q)",coursePercent\r\nu1,\'=HYPERLINK(evil),x@y.z,75,75\r\n');
+    expect(csv).toBe('userId,displayName,email,"Quiz, ""one"" (Q)",coursePercent,inactive\r\nu1,\'=HYPERLINK(evil),x@y.z,75,75,true\r\n');
   });
 });

@@ -50,6 +50,8 @@ let gradeId: string;
  * so every persona meets the same fixtures whatever ran before it.
  */
 async function restoreFixtures(): Promise<void> {
+  // The admin's deactivate call switches the learner off; the next call meets them active again.
+  await db.sql`update users set disabled_at = null where id = ${users.learner.id} and disabled_at is not null`;
   await db.sql`insert into modules (id, course_id, title, position) values (${moduleId}, ${courseId}, 'Matrix module', 1) on conflict do nothing`;
   await db.sql`insert into lessons (id, module_id, course_id, title, kind, position, body) values (${lessonId}, ${moduleId}, ${courseId}, 'Matrix lesson', 'text', 1, 'Hello') on conflict do nothing`;
   await db.sql`insert into enrollments (id, course_id, user_id, status, source, enrolled_at)

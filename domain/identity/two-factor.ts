@@ -1,0 +1,281 @@
+import { createHash } from "node:crypto";
+import { and, count, eq, isNull } from "drizzle-orm";
+import { Secret, TOTP } from "otpauth";
+import type { Executor } from "../db/client.js";
+import { refreshTokens, twoFactorCredentials, twoFactorRecoveryCodes, users } from "../db/schema/index.js";
+import { recordAudit } from "../audit/record-audit.js";
+import type { DomainContext } from "../shared/context.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import { clearKeys, lockedFor, recordLoginFailure, type ThrottlePolicy } from "./login-throttle.js";
+import { type ScryptParams, verifyPassword } from "./password-hash.js";
+import { revokeUserSessions } from "./refresh-tokens.js";
+
+/**
+ * Seals the TOTP secret for storage and opens it to check a code. The key material lives outside the domain;
+ * `binding` is authenticated with the ciphertext, so a sealed secret copied onto another user's row does not open.
+ */
+export interface TotpSecretSealer {
+  seal(plaintext: string, binding: string): string;
+  open(stored: string, binding: string): string;
+  isSealed(stored: string): boolean;
+}
+
+export interface TwoFactorDeps {
+  sealer: TotpSecretSealer;
+  throttle: ThrottlePolicy;
+}
+
+const ISSUER = "Ringlet";
+const PERIOD = 30;
+const DIGITS = 6;
+const ALGORITHM = "SHA1";
+/** One step either side: a phone clock off by up to 30 s still works (RFC 6238 §5.2). */
+const WINDOW = 1;
+export const RECOVERY_CODE_COUNT = 10;
+
+// Distinct from a webhook's binding (its id): the same key ring seals both, for different purposes.
+const bindingOf = (userId: string) => `two-factor:${userId}`;
+export const throttleKeyOf = (userId: string) => `totp:${userId}`;
+const sha256 = (value: string) => createHash("sha256").update(value).digest("base64url");
+
+/** Recovery codes are typed by people: case, spaces and hyphens do not matter. */
+export const normalizeRecoveryCode = (code: string) => code.toUpperCase().replace(/[\s-]/g, "");
+export const hashRecoveryCode = (code: string) => sha256(normalizeRecoveryCode(code));
+
+/** 15 random bytes = 120 bits (above the 112 ASVS asks of unsalted lookup secrets), as 4 groups of 6 base32 letters. */
+function newRecoveryCode(): string {
+  return (new Secret({ size: 15 }).base32.match(/.{6}/g) ?? []).join("-");
+}
+
+type Credential = typeof twoFactorCredentials.$inferSelect;
+
+function openSecret(deps: TwoFactorDeps, credential: Credential): Secret {
+  // A plain value here was not written by this code: refuse it rather than trust it.
+  if (!deps.sealer.isSealed(credential.sealedSecret)) throw new Error(`two-factor secret of ${credential.userId} is not sealed`);
+  return Secret.fromBase32(deps.sealer.open(credential.sealedSecret, bindingOf(credential.userId)));
+}
+
+export type CodeCheck = { ok: true; step: number } | { ok: false; reason: "wrong" | "replayed" };
+
+/** Checks a TOTP code against a credential; a code for a step at or before the last accepted one is a replay. */
+export function checkTotp(deps: TwoFactorDeps, credential: Credential, code: string, now: Date): CodeCheck {
+  const timestamp = now.getTime();
+  const delta = TOTP.validate({ token: code, secret: openSecret(deps, credential), algorithm: ALGORITHM, digits: DIGITS, period: PERIOD, timestamp, window: WINDOW });
+  if (delta === null) return { ok: false, reason: "wrong" };
+  const step = TOTP.counter({ period: PERIOD, timestamp }) + delta;
+  if (credential.lastUsedStep !== null && step <= credential.lastUsedStep) return { ok: false, reason: "replayed" };
+  return { ok: true, step };
+}
+
+/** Spends one unused recovery code of the user; the conditional update makes two uses of one code race to one winner. */
+export async function spendRecoveryCode(db: Executor, userId: string, code: string, now: Date): Promise<boolean> {
+  const spent = await db
+    .update(twoFactorRecoveryCodes)
+    .set({ usedAt: now })
+    .where(and(eq(twoFactorRecoveryCodes.userId, userId), eq(twoFactorRecoveryCodes.codeHash, hashRecoveryCode(code)), isNull(twoFactorRecoveryCodes.usedAt)))
+    .returning({ id: twoFactorRecoveryCodes.id });
+  return spent.length > 0;
+}
+
+/** Counts a wrong code against the user (and the client address) with the sign-in policy, and audits it. */
+export async function recordCodeFailure(ctx: DomainContext, userId: string, reason: string, throttle: ThrottlePolicy): Promise<{ failures: number }> {
+  const keys = [throttleKeyOf(userId), ...(ctx.actor.clientIp ? [`ip:${ctx.actor.clientIp}`] : [])];
+  const outcome = await recordLoginFailure(ctx.db, keys, throttle, ctx.now());
+  await recordAudit(ctx, { action: "auth.two-factor-failed", actorUserId: userId, targetType: "user", targetId: userId, details: { reason, failures: outcome.failures } });
+  if (outcome.lockedSeconds > 0) {
+    await recordAudit(ctx, {
+      action: "auth.two-factor-locked",
+      actorUserId: userId,
+      targetType: "user",
+      targetId: userId,
+      details: { lockedSeconds: outcome.lockedSeconds, failures: outcome.failures },
+    });
+  }
+  return outcome;
+}
+
+/** Seconds the user (or the client address) must wait before another code is looked at; 0 when none. */
+export function codeLockedFor(ctx: DomainContext, userId: string): Promise<number> {
+  return lockedFor(ctx.db, [throttleKeyOf(userId), ...(ctx.actor.clientIp ? [`ip:${ctx.actor.clientIp}`] : [])], ctx.now());
+}
+
+const throttled = (seconds: number) => fail("TWO_FACTOR_THROTTLED", "Too many wrong codes; try again later.", { retryAfterSeconds: seconds });
+const incorrect = (reason: "wrong" | "replayed") =>
+  fail("TWO_FACTOR_CODE_INCORRECT", reason === "replayed" ? "This code was used already; wait for the next one." : "The code is not correct.");
+
+async function confirmedCredential(db: Executor, userId: string, lock = false): Promise<Credential | undefined> {
+  const q = db.select().from(twoFactorCredentials).where(eq(twoFactorCredentials.userId, userId));
+  const [row] = lock ? await q.for("update") : await q;
+  return row;
+}
+
+/** True when the user signs in with a second factor (a confirmed authenticator). */
+export async function hasTwoFactor(db: Executor, userId: string): Promise<boolean> {
+  const row = await confirmedCredential(db, userId);
+  return Boolean(row?.confirmedAt);
+}
+
+export interface Enrollment {
+  secret: string;
+  otpauthUri: string;
+}
+
+/**
+ * Starts (or restarts) enrollment: a new secret waits for its first code. The password is asked again, so a
+ * stolen session alone cannot bind an attacker's authenticator. Users without a password sign in through an
+ * identity provider, whose own second factor applies.
+ */
+export async function startEnrollment(
+  ctx: DomainContext,
+  input: { userId: string; currentPassword: string },
+  deps: TwoFactorDeps & { kdf: ScryptParams },
+): Promise<Result<Enrollment, "USER_NOT_FOUND" | "CURRENT_PASSWORD_INCORRECT" | "TWO_FACTOR_NOT_AVAILABLE" | "TWO_FACTOR_ALREADY_ENABLED">> {
+  const [user] = await ctx.db.select({ email: users.email, passwordHash: users.passwordHash }).from(users).where(eq(users.id, input.userId)).for("update");
+  if (!user) return fail("USER_NOT_FOUND");
+  if (!user.passwordHash) return fail("TWO_FACTOR_NOT_AVAILABLE", "This account signs in through an identity provider; its second factor applies there.");
+  if (!(await verifyPassword(input.currentPassword, user.passwordHash, deps.kdf)).ok) return fail("CURRENT_PASSWORD_INCORRECT", "The current password is not correct.");
+  const existing = await confirmedCredential(ctx.db, input.userId, true);
+  if (existing?.confirmedAt) return fail("TWO_FACTOR_ALREADY_ENABLED", "Turn two-factor sign-in off first to enroll another authenticator.");
+
+  const secret = new Secret({ size: 20 });
+  const sealedSecret = deps.sealer.seal(secret.base32, bindingOf(input.userId));
+  const now = ctx.now();
+  await ctx.db
+    .insert(twoFactorCredentials)
+    .values({ userId: input.userId, sealedSecret, createdAt: now, updatedAt: now })
+    .onConflictDoUpdate({ target: twoFactorCredentials.userId, set: { sealedSecret, confirmedAt: null, lastUsedStep: null, createdAt: now, updatedAt: now } });
+  const totp = new TOTP({ issuer: ISSUER, label: user.email, secret, algorithm: ALGORITHM, digits: DIGITS, period: PERIOD });
+  return ok({ secret: secret.base32, otpauthUri: totp.toString() });
+}
+
+async function newRecoveryCodes(ctx: DomainContext, userId: string): Promise<string[]> {
+  await ctx.db.delete(twoFactorRecoveryCodes).where(eq(twoFactorRecoveryCodes.userId, userId));
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+  const now = ctx.now();
+  await ctx.db.insert(twoFactorRecoveryCodes).values(codes.map((code) => ({ id: ctx.newId(), userId, codeHash: hashRecoveryCode(code), createdAt: now })));
+  return codes;
+}
+
+/**
+ * Checks a TOTP code for an authenticated operation on the locked credential: throttled like sign-in, wrong
+ * codes counted and audited (the caller's transaction commits them with the failure it returns).
+ */
+async function verifiedForOperation(
+  ctx: DomainContext,
+  userId: string,
+  code: string,
+  deps: TwoFactorDeps,
+  state: "pending" | "confirmed",
+): Promise<Result<{ credential: Credential; step: number }, "TWO_FACTOR_THROTTLED" | "TWO_FACTOR_CODE_INCORRECT" | "TWO_FACTOR_NOT_PENDING" | "TWO_FACTOR_NOT_ENABLED">> {
+  const credential = await confirmedCredential(ctx.db, userId, true);
+  if (state === "pending" && (!credential || credential.confirmedAt)) return fail("TWO_FACTOR_NOT_PENDING", "Start enrollment first (POST /api/v1/me/two-factor).");
+  if (state === "confirmed" && !credential?.confirmedAt) return fail("TWO_FACTOR_NOT_ENABLED");
+  const locked = await codeLockedFor(ctx, userId);
+  if (locked > 0) return throttled(locked);
+  const check = checkTotp(deps, credential as Credential, code, ctx.now());
+  if (!check.ok) {
+    await recordCodeFailure(ctx, userId, check.reason, deps.throttle);
+    return incorrect(check.reason);
+  }
+  await clearKeys(ctx.db, [throttleKeyOf(userId)]);
+  return ok({ credential: credential as Credential, step: check.step });
+}
+
+/**
+ * Confirms enrollment with a first code: two-factor sign-in is on, and the ten recovery codes are answered this
+ * once (only their hashes are kept). The session that confirmed it has just proved the second factor, so it
+ * counts as signed in with it.
+ */
+export async function confirmEnrollment(
+  ctx: DomainContext,
+  input: { userId: string; code: string; sessionId: string | null },
+  deps: TwoFactorDeps,
+): Promise<Result<{ recoveryCodes: string[] }, "TWO_FACTOR_THROTTLED" | "TWO_FACTOR_CODE_INCORRECT" | "TWO_FACTOR_NOT_PENDING" | "TWO_FACTOR_NOT_ENABLED">> {
+  const verified = await verifiedForOperation(ctx, input.userId, input.code, deps, "pending");
+  if (!verified.ok) return verified;
+  const now = ctx.now();
+  await ctx.db.update(twoFactorCredentials).set({ confirmedAt: now, lastUsedStep: verified.value.step, updatedAt: now }).where(eq(twoFactorCredentials.userId, input.userId));
+  const recoveryCodes = await newRecoveryCodes(ctx, input.userId);
+  if (input.sessionId) {
+    await ctx.db
+      .update(refreshTokens)
+      .set({ secondFactor: true })
+      .where(and(eq(refreshTokens.familyId, input.sessionId), eq(refreshTokens.userId, input.userId)));
+  }
+  await recordAudit(ctx, { action: "user.two-factor-enabled", targetType: "user", targetId: input.userId });
+  return ok({ recoveryCodes });
+}
+
+/** Turns two-factor sign-in off: the password and a current code, so neither a stolen session nor a stolen phone alone can. */
+export async function disableTwoFactor(
+  ctx: DomainContext,
+  input: { userId: string; currentPassword: string; code: string },
+  deps: TwoFactorDeps & { kdf: ScryptParams },
+): Promise<Result<void, "USER_NOT_FOUND" | "CURRENT_PASSWORD_INCORRECT" | "TWO_FACTOR_THROTTLED" | "TWO_FACTOR_CODE_INCORRECT" | "TWO_FACTOR_NOT_PENDING" | "TWO_FACTOR_NOT_ENABLED">> {
+  const [user] = await ctx.db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, input.userId));
+  if (!user) return fail("USER_NOT_FOUND");
+  if (!user.passwordHash || !(await verifyPassword(input.currentPassword, user.passwordHash, deps.kdf)).ok) {
+    return fail("CURRENT_PASSWORD_INCORRECT", "The current password is not correct.");
+  }
+  const verified = await verifiedForOperation(ctx, input.userId, input.code, deps, "confirmed");
+  if (!verified.ok) return verified;
+  await removeTwoFactor(ctx.db, input.userId);
+  await recordAudit(ctx, { action: "user.two-factor-disabled", targetType: "user", targetId: input.userId });
+  return ok(undefined);
+}
+
+/** New recovery codes for a current TOTP code; the old ones stop working. */
+export async function regenerateRecoveryCodes(
+  ctx: DomainContext,
+  input: { userId: string; code: string },
+  deps: TwoFactorDeps,
+): Promise<Result<{ recoveryCodes: string[] }, "TWO_FACTOR_THROTTLED" | "TWO_FACTOR_CODE_INCORRECT" | "TWO_FACTOR_NOT_PENDING" | "TWO_FACTOR_NOT_ENABLED">> {
+  const verified = await verifiedForOperation(ctx, input.userId, input.code, deps, "confirmed");
+  if (!verified.ok) return verified;
+  await ctx.db.update(twoFactorCredentials).set({ lastUsedStep: verified.value.step, updatedAt: ctx.now() }).where(eq(twoFactorCredentials.userId, input.userId));
+  const recoveryCodes = await newRecoveryCodes(ctx, input.userId);
+  await recordAudit(ctx, { action: "user.recovery-codes-regenerated", targetType: "user", targetId: input.userId });
+  return ok({ recoveryCodes });
+}
+
+export interface TwoFactorStatus {
+  enabled: boolean;
+  /** An enrollment waits for its first code. */
+  pending: boolean;
+  enabledAt: Date | null;
+  remainingRecoveryCodes: number;
+}
+
+export async function twoFactorStatus(db: Executor, userId: string): Promise<TwoFactorStatus> {
+  const credential = await confirmedCredential(db, userId);
+  const [remaining] = await db
+    .select({ n: count() })
+    .from(twoFactorRecoveryCodes)
+    .where(and(eq(twoFactorRecoveryCodes.userId, userId), isNull(twoFactorRecoveryCodes.usedAt)));
+  return {
+    enabled: Boolean(credential?.confirmedAt),
+    pending: Boolean(credential && !credential.confirmedAt),
+    enabledAt: credential?.confirmedAt ?? null,
+    remainingRecoveryCodes: credential?.confirmedAt ? (remaining?.n ?? 0) : 0,
+  };
+}
+
+async function removeTwoFactor(db: Executor, userId: string): Promise<boolean> {
+  const removed = await db.delete(twoFactorCredentials).where(eq(twoFactorCredentials.userId, userId)).returning({ userId: twoFactorCredentials.userId });
+  await db.delete(twoFactorRecoveryCodes).where(eq(twoFactorRecoveryCodes.userId, userId));
+  return removed.length > 0;
+}
+
+/**
+ * An admin resets a user's second factor (a lost phone): the authenticator and recovery codes are removed and
+ * every session of the user ends, so whoever holds one signs in again. Resetting a user without one is a no-op
+ * that still ends the sessions.
+ */
+export async function resetTwoFactor(ctx: DomainContext, userId: string): Promise<Result<{ hadTwoFactor: boolean; revokedSessions: number }, "USER_NOT_FOUND">> {
+  const [user] = await ctx.db.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("update");
+  if (!user) return fail("USER_NOT_FOUND");
+  const hadTwoFactor = await removeTwoFactor(ctx.db, userId);
+  const revokedSessions = await revokeUserSessions(ctx.db, userId, "two-factor-reset", ctx.now());
+  await recordAudit(ctx, { action: "user.two-factor-reset", targetType: "user", targetId: userId, details: { hadTwoFactor, revokedSessions } });
+  return ok({ hadTwoFactor, revokedSessions });
+}
