@@ -14,6 +14,8 @@ export type DataExportRow = typeof dataExports.$inferSelect;
 /** The steps of an export as its progress counts them: one per part, then the archive, then the email. */
 export const exportSteps = [...personalDataParts.map((p) => p.name), "archive", "notify"] as const;
 
+const STALLED_AFTER_MS = 60_000;
+
 const activeStatuses = ["pending", "running"] as const satisfies readonly DataExportStatus[];
 
 /** The archive of an export; its container is chosen by the `privacy-exports/` prefix. */
@@ -68,10 +70,15 @@ export async function requestDataExport(ctx: DomainContext, userId: string): Pro
       return ok(viewOf(created, now));
     }
     const [active] = await ctx.db
-      .select({ id: dataExports.id })
+      .select({ id: dataExports.id, status: dataExports.status, requestedAt: dataExports.requestedAt })
       .from(dataExports)
       .where(and(eq(dataExports.userId, userId), inArray(dataExports.status, activeStatuses)));
-    if (active) return fail("EXPORT_IN_PROGRESS", "Your previous data export is still being prepared; its status tells when it is ready.", { exportId: active.id });
+    if (active) {
+      // Still pending long after its request: the start that follows the commit was lost (the host stopped in
+      // between). The caller starts it again; the answer says so.
+      const stalled = active.status === "pending" && now.getTime() - active.requestedAt.getTime() > STALLED_AFTER_MS;
+      return fail("EXPORT_IN_PROGRESS", "Your previous data export is still being prepared; its status tells when it is ready.", { exportId: active.id, ...(stalled ? { stalled } : {}) });
+    }
   }
   throw new Error(`data export of user ${userId}: neither inserted nor found active`);
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, or, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, or, type SQL } from "drizzle-orm";
 import type { ActivityStore } from "../activity/statements.js";
 import { answerFilePrefix } from "../assessment/answer-files.js";
 import type { Executor } from "../db/client.js";
@@ -17,6 +17,8 @@ import {
   manualScores,
   notificationPreferences,
   refreshTokens,
+  twoFactorCredentials,
+  twoFactorRecoveryCodes,
   users,
 } from "../db/schema/index.js";
 
@@ -66,7 +68,8 @@ async function* once(read: () => Promise<unknown[]>): AsyncIterable<unknown[]> {
 const profile: PersonalDataPart = {
   name: "profile",
   file: "profile.json",
-  description: "Your account (without its password hash), the external sign-ins linked to it, your roles in courses and your sessions (without their tokens).",
+  description:
+    "Your account (without its password hash), whether two-factor sign-in is on (never its secret), the external sign-ins linked to it, your roles in courses and your sessions (without their tokens).",
   pages: ({ db }, userId) =>
     once(async () => {
       const [account] = await db
@@ -76,6 +79,7 @@ const profile: PersonalDataPart = {
           displayName: users.displayName,
           locale: users.locale,
           isAdmin: users.isAdmin,
+          emailVerifiedAt: users.emailVerifiedAt,
           disabledAt: users.disabledAt,
           passwordChangedAt: users.passwordChangedAt,
           createdAt: users.createdAt,
@@ -106,7 +110,14 @@ const profile: PersonalDataPart = {
         .from(refreshTokens)
         .where(eq(refreshTokens.userId, userId))
         .orderBy(asc(refreshTokens.createdAt));
-      return [{ account: account ?? null, externalSignIns, courseRoles, sessions }];
+      // Whether a second factor is on, never its secret; how many recovery codes are left, never their hashes.
+      const [authenticator] = await db.select({ confirmedAt: twoFactorCredentials.confirmedAt }).from(twoFactorCredentials).where(eq(twoFactorCredentials.userId, userId));
+      const unusedCodes = await db
+        .select({ id: twoFactorRecoveryCodes.id })
+        .from(twoFactorRecoveryCodes)
+        .where(and(eq(twoFactorRecoveryCodes.userId, userId), isNull(twoFactorRecoveryCodes.usedAt)));
+      const twoFactor = { enabled: Boolean(authenticator?.confirmedAt), enabledAt: authenticator?.confirmedAt ?? null, recoveryCodesLeft: unusedCodes.length };
+      return [{ account: account ?? null, twoFactor, externalSignIns, courseRoles, sessions }];
     }),
 };
 

@@ -52,14 +52,22 @@ route({
   extraInputs: [df.input.durableClient()],
   responses: {
     202: { description: "Accepted: poll `statusUrl` for progress", body: z.object({ id: z.uuid(), status: z.enum(dataExportStatuses), statusUrl: z.string() }) },
-    409: { description: "`EXPORT_IN_PROGRESS` (the problem's `exportId` names it)" },
+    409: { description: "`EXPORT_IN_PROGRESS` (the problem's `exportId` names it; `stalled`: its start had been lost, and it is started again)" },
   },
   handler: async (_input, ctx) => {
-    const requested = unwrap(await ctx.transaction((tx) => requestDataExport(ctx.domain(tx), ctx.caller.userId)));
-    ctx.afterCommit(async () => {
-      const input: DataExportInput = { exportId: requested.id, traceparent: ctx.trace.traceparent };
-      await df.getClient(ctx.invocation).startNew("dataExport", { instanceId: dataExportInstanceId(requested.id), input });
-    });
+    const outcome = await ctx.transaction((tx) => requestDataExport(ctx.domain(tx), ctx.caller.userId));
+    const start = async (exportId: string) => {
+      const input: DataExportInput = { exportId, traceparent: ctx.trace.traceparent };
+      await df.getClient(ctx.invocation).startNew("dataExport", { instanceId: dataExportInstanceId(exportId), input });
+    };
+    if (!outcome.ok && outcome.error.extensions?.stalled === true) {
+      const exportId = outcome.error.extensions.exportId as string;
+      // Only when no instance exists: a running one is never started twice.
+      const existing = await df.getClient(ctx.invocation).getStatus(dataExportInstanceId(exportId)).catch(() => undefined);
+      if (!existing?.runtimeStatus) await start(exportId).catch((err: unknown) => ctx.log.warn("stalled data export not restarted", { exportId, err }));
+    }
+    const requested = unwrap(outcome);
+    ctx.afterCommit(() => start(requested.id));
     return {
       status: 202,
       body: { id: requested.id, status: requested.status, statusUrl: statusUrl(requested.id) },

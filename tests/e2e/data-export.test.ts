@@ -115,8 +115,9 @@ it("gathers a learner's data into a zip, emails a link to it, and shows its prog
   expect(Object.keys(zip)).toEqual(
     expect.arrayContaining(["README.txt", "manifest.json", "profile.json", "enrollments.json", "submissions.json", "grades.json", "progress.json", "activity.json", "certificates.json", "audit.json", "emails.json", "notification-preferences.json"]),
   );
-  const profile = json("profile.json")[0] as { account: { id: string; email: string }; sessions: unknown[] };
+  const profile = json("profile.json")[0] as { account: { id: string; email: string }; twoFactor: unknown; sessions: unknown[] };
   expect(profile.account).toMatchObject({ id: learner.id, email: learner.email });
+  expect(profile).toMatchObject({ twoFactor: { enabled: false, recoveryCodesLeft: 0 } });
   expect(profile.sessions.length).toBeGreaterThan(0);
   expect(json("enrollments.json")).toEqual([expect.objectContaining({ courseId, status: "active", courseTitle: "Privacy 101" })]);
   const [submission] = json("submissions.json") as { id: string; answers: Record<string, unknown>; files: { archivePath: string }[]; feedback: { feedback: string }[] }[];
@@ -153,6 +154,14 @@ it("gathers a learner's data into a zip, emails a link to it, and shows its prog
   expect((await jsonOf(await call(app, "GET", "/v1/me/data-export", { token: other.accessToken }))).items).toEqual([]);
   // Once ready, another export may be asked for.
   expect((await call(app, "POST", "/v1/me/data-export", { token: learner.accessToken })).status).toBe(202);
+
+  // An export whose start was lost after its commit (still pending a while later) is started by the next request.
+  const [lost] = await db.sql<{ id: string }[]>`
+    insert into data_exports (id, user_id, status, progress, requested_at)
+    values (gen_random_uuid(), ${other.id}, 'pending', '{"step":"profile","stepsDone":0,"stepsTotal":12}', now() - interval '2 minutes') returning id`;
+  const again = await jsonOf(await call(app, "POST", "/v1/me/data-export", { token: other.accessToken }));
+  expect(again).toMatchObject({ status: 409, code: "EXPORT_IN_PROGRESS", exportId: lost?.id, stalled: true });
+  await until("the restarted export ready", async () => ((await jsonOf(await call(app, "GET", `/v1/me/data-export/${lost?.id}`, { token: other.accessToken }))).status === "ready" ? true : undefined));
 
   // At the end of its retention housekeeping deletes the archive: the emailed link stops working.
   await db.sql`update data_exports set expires_at = now() - interval '1 second' where id = ${accepted.id}`;
