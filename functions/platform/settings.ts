@@ -141,7 +141,7 @@ export const settingsSchema = databaseSettingsSchema
       .string()
       .default("")
       .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean))
-      .pipe(z.array(z.union([z.literal("*"), z.url().refine((o) => new URL(o).origin === o, "must be an origin: scheme://host[:port], no path or trailing slash")]))),
+      .pipe(z.array(z.union([z.literal("*"), z.url().refine((o) => URL.canParse(o) && new URL(o).origin === o, "must be an origin: scheme://host[:port], no path or trailing slash")]))),
     // The browsable documentation page (/api/docs and its assets) and the OpenAPI document; off = 404.
     API_DOCS_ENABLED: flag.default(true),
 
