@@ -39,7 +39,7 @@ async function insertUsers(sql: postgres.Sql, n: number, label: string, admin = 
   const rows = Array.from({ length: n }, (_, i) => {
     const id = uuidv7();
     // Confirmed addresses: an unconfirmed learner may not enroll (AUTH_UNVERIFIED_ACCESS=browse, the default).
-    return { id, email: `${label}-${i}-${id.slice(-12)}@example.test`, display_name: `${label} ${i}`, is_admin: admin, email_verified_at: new Date() };
+    return { id, email: `${label}-${i}-${id.slice(-12)}@example.test`, display_name: `${label} ${i}`, is_admin: admin, email_verified_at: new Date().toISOString() };
   });
   for (let i = 0; i < rows.length; i += 1_000) await sql`insert into users ${sql(rows.slice(i, i + 1_000), "id", "email", "display_name", "is_admin", "email_verified_at")}`;
   return rows.map((r) => r.id);

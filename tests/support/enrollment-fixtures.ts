@@ -10,7 +10,7 @@ export async function insertLearners(sql: postgres.Sql, count: number, label = "
   const rows = Array.from({ length: count }, (_, i) => {
     const id = uuidv7();
     // Confirmed addresses, so they may enroll over HTTP (AUTH_UNVERIFIED_ACCESS=browse refuses unconfirmed ones).
-    return { id, email: `${label}-${i}-${id.slice(-12)}@example.test`, display_name: `${label} ${i}`, email_verified_at: new Date() };
+    return { id, email: `${label}-${i}-${id.slice(-12)}@example.test`, display_name: `${label} ${i}`, email_verified_at: new Date().toISOString() };
   });
   for (let i = 0; i < rows.length; i += 1_000) {
     const batch = rows.slice(i, i + 1_000);
