@@ -1,4 +1,5 @@
 import { type AnyColumn, and, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
+import type { EventEnvelope } from "../events/catalog.js";
 import { answerFilePrefix } from "../assessment/answer-files.js";
 import type { Executor } from "../db/client.js";
 import {
@@ -234,4 +235,31 @@ export async function erasePersonalData(ctx: DomainContext, files: BlobRemover, 
   await recordEvent(ctx, { type: "user.erased", aggregateType: "user", aggregateId: userId, data: { userId, pseudonym: pseudonym.displayName } });
   await recordAudit(ctx, { action: "privacy.user-erased", targetType: "user", targetId: userId, details: { pseudonym: pseudonym.displayName } });
   return { pseudonym, erased: true, blobsDeleted: blobs.length };
+}
+
+// Fields of event data that hold a person's address or name, for the user named by the same data's `userId`.
+const personalFields = ["email", "displayName"] as const;
+
+/**
+ * Events published before an erasure may still be in flight (Service Bus keeps its own copy, e.g. of
+ * `user.registered`): a subscription that stores them (webhook deliveries) passes them through here first, so an
+ * erased user's address and name are stored as the pseudonym, as the erasure left everything else.
+ */
+export async function withoutErasedPersonalData(db: Executor, events: readonly EventEnvelope[]): Promise<EventEnvelope[]> {
+  const userIdOf = (e: EventEnvelope) => {
+    const data = e.data as Record<string, unknown> | null;
+    return data && typeof data.userId === "string" && personalFields.some((f) => typeof data[f] === "string") ? data.userId : null;
+  };
+  const ids = [...new Set(events.map(userIdOf).filter((id): id is string => id !== null))];
+  if (ids.length === 0) return [...events];
+  const erased = new Set((await db.select({ id: users.id }).from(users).where(and(inArray(users.id, ids), isNotNull(users.erasedAt)))).map((u) => u.id));
+  return events.map((e) => {
+    const userId = userIdOf(e);
+    if (!userId || !erased.has(userId)) return e;
+    const p = pseudonymFor(userId);
+    const data = { ...(e.data as Record<string, unknown>) };
+    if (typeof data.email === "string") data.email = p.email;
+    if (typeof data.displayName === "string") data.displayName = p.displayName;
+    return { ...e, data };
+  });
 }

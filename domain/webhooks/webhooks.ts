@@ -4,6 +4,7 @@ import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
 import { webhookDeliveries, webhooks } from "../db/schema/index.js";
 import type { EventEnvelope } from "../events/catalog.js";
+import { withoutErasedPersonalData } from "../privacy/erasure.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { SecretSealer } from "./secret-sealer.js";
@@ -81,12 +82,14 @@ const takes = (w: WebhookRow, type: string) => w.eventTypes.length === 0 || w.ev
  */
 export async function planDeliveriesFor(ctx: DomainContext, events: EventEnvelope[], leaseSeconds: number): Promise<PlannedDelivery[]> {
   if (events.length === 0) return [];
+  // Stored as the erasure would have left them, should one of them be about a user erased since it was published.
+  const stored = await withoutErasedPersonalData(ctx.db, events);
   const endpoints = await ctx.db
     .select()
     .from(webhooks)
     .where(and(eq(webhooks.active, true), isNull(webhooks.deletedAt)));
   const now = ctx.now();
-  const values = events.flatMap((event) =>
+  const values = stored.flatMap((event) =>
     endpoints
       .filter((w) => takes(w, event.type))
       .map((w) => ({
