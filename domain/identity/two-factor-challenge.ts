@@ -7,7 +7,7 @@ import { fail, ok, type Result } from "../shared/result.js";
 import { ACCOUNT_DISABLED_DETAIL } from "./identity.errors.js";
 import { clearKeys, slowDownMs } from "./login-throttle.js";
 import { issueRefreshToken } from "./refresh-tokens.js";
-import { checkTotp, codeLockedFor, recordCodeFailure, spendRecoveryCode, throttleKeyOf, type TwoFactorDeps } from "./two-factor.js";
+import { checkTotp, codeLockedFor, recordCodeFailure, resealIfStale, spendRecoveryCode, throttleKeyOf, type TwoFactorDeps } from "./two-factor.js";
 import type { SignedIn } from "./login.js";
 
 /** How long the second step of a sign-in may take. */
@@ -86,6 +86,7 @@ export async function completeTwoFactorSignIn(
     const [user] = await tx.select({ disabledAt: users.disabledAt }).from(users).where(eq(users.id, userId));
     if (!user || user.disabledAt) return { kind: "disabled" as const };
     await clearKeys(tx, [throttleKeyOf(userId)]);
+    await resealIfStale(tx, options, credential);
     const refresh = await issueRefreshToken(txCtx, { userId, ttlSeconds: options.refreshTtlSeconds, secondFactor: true });
     await recordAudit(txCtx, { action: "auth.login-succeeded", actorUserId: userId, targetType: "user", targetId: userId, details: { familyId: refresh.familyId, secondFactor: method } });
     return { kind: "signed-in" as const, refresh };

@@ -18,6 +18,8 @@ export interface TotpSecretSealer {
   seal(plaintext: string, binding: string): string;
   open(stored: string, binding: string): string;
   isSealed(stored: string): boolean;
+  /** Sealed under the key that seals now. */
+  isCurrent(stored: string): boolean;
 }
 
 export interface TwoFactorDeps {
@@ -65,6 +67,17 @@ export function checkTotp(deps: TwoFactorDeps, credential: Credential, code: str
   const step = TOTP.counter({ period: PERIOD, timestamp }) + delta;
   if (credential.lastUsedStep !== null && step <= credential.lastUsedStep) return { ok: false, reason: "replayed" };
   return { ok: true, step };
+}
+
+/**
+ * Seals the secret again under the current key once it was sealed under a retired one. Called where a correct
+ * second factor was just checked on the locked row, so every user who signs in moves off a retiring key.
+ */
+export async function resealIfStale(db: Executor, deps: TwoFactorDeps, credential: Credential): Promise<void> {
+  if (deps.sealer.isCurrent(credential.sealedSecret)) return;
+  const binding = bindingOf(credential.userId);
+  const sealedSecret = deps.sealer.seal(deps.sealer.open(credential.sealedSecret, binding), binding);
+  await db.update(twoFactorCredentials).set({ sealedSecret }).where(eq(twoFactorCredentials.userId, credential.userId));
 }
 
 /** Spends one unused recovery code of the user; the conditional update makes two uses of one code race to one winner. */
@@ -178,6 +191,7 @@ async function verifiedForOperation(
     return incorrect(check.reason);
   }
   await clearKeys(ctx.db, [throttleKeyOf(userId)]);
+  await resealIfStale(ctx.db, deps, credential as Credential);
   return ok({ credential: credential as Credential, step: check.step });
 }
 

@@ -1,6 +1,6 @@
 import { and, isNotNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { idempotencyKeys, inbox, loginThrottles, outbox, refreshTokens } from "../db/schema/index.js";
+import { idempotencyKeys, inbox, loginThrottles, outbox, refreshTokens, twoFactorChallenges } from "../db/schema/index.js";
 import { expireDataExports } from "../privacy/data-exports.js";
 
 export interface Retention {
@@ -16,6 +16,8 @@ export interface HousekeepingResult {
   inbox: number;
   outbox: number;
   loginThrottles: number;
+  /** Two-factor sign-in challenges (five-minute, single-use) past the token retention. */
+  twoFactorChallenges: number;
   /** Data exports whose archive was deleted at the end of its retention. */
   dataExports: number;
 }
@@ -46,6 +48,7 @@ export async function housekeeping(db: Executor, now: Date, retention: Retention
         .where(sql`${loginThrottles.updatedAt} < ${daysBefore(now, 1).toISOString()}::timestamptz and (${loginThrottles.lockedUntil} is null or ${loginThrottles.lockedUntil} < ${now.toISOString()}::timestamptz)`)
         .returning({ key: loginThrottles.key }),
     ),
+    twoFactorChallenges: await count(db.delete(twoFactorChallenges).where(lt(twoFactorChallenges.expiresAt, tokenCutoff)).returning({ id: twoFactorChallenges.id })),
     dataExports: await expireDataExports(db, now, deleteArchive),
   };
 }
