@@ -22,7 +22,8 @@ route({
     const me = unwrap(await getUser(ctx.db, ctx.caller.userId));
     const etag = userEtag(me);
     if (notModified(request, etag)) return { status: 304, headers: { etag } };
-    return { status: 200, body: userBody(me), headers: { etag, "cache-control": "private, no-cache" } };
+    // No cache-control here: the edge marks every answer to a signed-in caller no-store (security-headers.ts).
+    return { status: 200, body: userBody(me), headers: { etag } };
   },
 });
 
