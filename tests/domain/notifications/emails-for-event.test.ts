@@ -1,0 +1,94 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CatalogEvent, EventData, EventType } from "../../../domain/events/catalog.js";
+import { type EmailLinks, emailsForEvent } from "../../../domain/notifications/emails-for-event.js";
+import { changePreferences, optOut, preferencesOf } from "../../../domain/notifications/preferences.js";
+import type { DomainContext } from "../../../domain/shared/context.js";
+import type { TestDatabase } from "../../support/database.js";
+import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
+
+// Who an event's emails go to once preferences are in play: opted-out recipients are left out in the same
+// query that reads them, optional emails carry the unsubscribe link of their category, system mail is always sent.
+
+let db: TestDatabase;
+let ctx: DomainContext;
+let inTx: ReturnType<typeof inTransactionOf>;
+const courseId = randomUUID();
+const [keen, quiet, absent] = [randomUUID(), randomUUID(), randomUUID()];
+
+const links: EmailLinks = {
+  fileDownloadUrl: async (blob) => `https://files.example/${blob}`,
+  unsubscribeUrl: async (userId, category) => `https://api.example/api/v1/unsubscribe?token=${userId}.${category}`,
+};
+
+function event<T extends EventType>(type: T, data: EventData<T>): CatalogEvent {
+  return { id: randomUUID(), type, occurredAt: new Date().toISOString(), actor: null, data, traceparent: null } as CatalogEvent;
+}
+
+beforeAll(async () => {
+  ({ db, ctx } = await openDomainDatabase());
+  inTx = inTransactionOf(db, ctx);
+  for (const [id, name] of [
+    [keen, "Keen"],
+    [quiet, "Quiet"],
+  ] as const) {
+    await db.sql`insert into users (id, email, display_name) values (${id}, ${`${name.toLowerCase()}@example.test`}, ${name})`;
+  }
+  await db.sql`insert into courses (id, title) values (${courseId}, 'Optics')`;
+  for (const id of [keen, quiet]) await db.sql`insert into course_staff (course_id, user_id, role) values (${courseId}, ${id}, 'grader')`;
+  // Quiet wants no optional email at all.
+  await inTx((tx) => changePreferences(tx, quiet, { courseUpdates: false, grades: false, reminders: false }));
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe("emailsForEvent with notification preferences", () => {
+  it("leaves a staff member who turned reminders off out of a grading request, and links the others to unsubscribe", async () => {
+    const emails = await emailsForEvent(db.db, event("grading.requested", { submissionId: randomUUID(), courseId, assessmentId: randomUUID(), items: ["q1"] }), "https://app.example", links);
+    expect(emails.map((e) => e.to)).toEqual(["keen@example.test"]);
+    expect(emails[0]?.headers).toEqual({
+      "List-Unsubscribe": `<https://api.example/api/v1/unsubscribe?token=${keen}.reminders>`,
+      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    });
+    expect(emails[0]?.text).toContain(`https://api.example/api/v1/unsubscribe?token=${keen}.reminders`);
+  });
+
+  it("leaves out course updates for whoever turned them off", async () => {
+    const enrolled = (userId: string) => event("enrollment.created", { enrollmentId: randomUUID(), courseId, userId, source: "self" });
+    expect(await emailsForEvent(db.db, enrolled(quiet), "https://app.example", links)).toEqual([]);
+    const [email] = await emailsForEvent(db.db, enrolled(keen), "https://app.example", links);
+    expect(email?.template).toBe("enrolled");
+    expect(email?.headers?.["List-Unsubscribe"]).toContain(`${keen}.courseUpdates`);
+  });
+
+  it("always sends system mail, without an unsubscribe link", async () => {
+    const [welcome] = await emailsForEvent(db.db, event("user.registered", { userId: quiet, email: "quiet@example.test", displayName: "Quiet" }), "https://app.example", links);
+    expect(welcome?.to).toBe("quiet@example.test");
+    expect(welcome?.headers).toBeUndefined();
+    expect(welcome?.text).not.toContain("unsubscribe");
+  });
+});
+
+describe("preferences", () => {
+  it("are all on for a user without a row, and a failed precondition changes nothing", async () => {
+    expect(await preferencesOf(db.db, keen)).toEqual({ courseUpdates: true, grades: true, reminders: true });
+    await expect(
+      inTx((tx) =>
+        changePreferences(tx, keen, { courseUpdates: false, grades: false, reminders: false }, () => {
+          throw new Error("precondition failed");
+        }),
+      ),
+    ).rejects.toThrow("precondition failed");
+    expect(await db.sql`select 1 from notification_preferences where user_id = ${keen}`).toHaveLength(0);
+  });
+
+  it("opt out of one category at a time, and not for a user who does not exist", async () => {
+    expect(await inTx((tx) => optOut(tx, keen, "grades"))).toBe(true);
+    expect(await inTx((tx) => optOut(tx, keen, "grades"))).toBe(true);
+    expect(await preferencesOf(db.db, keen)).toEqual({ courseUpdates: true, grades: false, reminders: true });
+    expect(await inTx((tx) => optOut(tx, absent, "grades"))).toBe(false);
+    expect(await db.sql`select 1 from notification_preferences where user_id = ${absent}`).toHaveLength(0);
+  });
+});
