@@ -78,6 +78,3 @@ export async function lockAccountToken(ctx: DomainContext, purpose: AccountToken
 export async function markAccountTokenUsed(ctx: DomainContext, id: string): Promise<void> {
   await ctx.db.update(accountTokens).set({ usedAt: ctx.now() }).where(eq(accountTokens.id, id));
 }
-
-/** Used and dead tokens of every purpose are purged by housekeeping once past `cutoff`. */
-export const accountTokenRetention = (cutoff: Date) => sql`${accountTokens.expiresAt} < ${cutoff.toISOString()}::timestamptz`;

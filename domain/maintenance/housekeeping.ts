@@ -1,6 +1,6 @@
 import { and, isNotNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { idempotencyKeys, inbox, loginThrottles, outbox, refreshTokens, twoFactorChallenges } from "../db/schema/index.js";
+import { accountTokens, idempotencyKeys, inbox, loginThrottles, outbox, refreshTokens, twoFactorChallenges } from "../db/schema/index.js";
 import { expireDataExports } from "../privacy/data-exports.js";
 
 export interface Retention {
@@ -20,6 +20,8 @@ export interface HousekeepingResult {
   twoFactorChallenges: number;
   /** Data exports whose archive was deleted at the end of its retention. */
   dataExports: number;
+  /** Emailed account links (verification, password reset, account invitation) expired longer than the token retention. */
+  accountTokens: number;
 }
 
 /** Deletes a data-export archive from Blob Storage; one already gone is fine. */
@@ -50,5 +52,6 @@ export async function housekeeping(db: Executor, now: Date, retention: Retention
     ),
     twoFactorChallenges: await count(db.delete(twoFactorChallenges).where(lt(twoFactorChallenges.expiresAt, tokenCutoff)).returning({ id: twoFactorChallenges.id })),
     dataExports: await expireDataExports(db, now, deleteArchive),
+    accountTokens: await count(db.delete(accountTokens).where(lt(accountTokens.expiresAt, tokenCutoff)).returning({ id: accountTokens.id })),
   };
 }
