@@ -11,6 +11,9 @@ const enrollmentRef = { enrollmentId: id, courseId: id, userId: id };
  */
 export const eventCatalog = {
   "user.registered": z.object({ userId: id, email: z.string(), displayName: z.string() }),
+  // An admin switched the account off (sessions ended, sign-in refused, records kept) or back on.
+  "user.deactivated": z.object({ userId: id, deactivatedAt: at }),
+  "user.reactivated": z.object({ userId: id, reactivatedAt: at }),
   // Their personal data was erased: every subscription forgets what it holds about them (no email or name here).
   "user.erased": z.object({ userId: id, pseudonym: z.string() }),
 

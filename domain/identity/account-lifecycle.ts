@@ -1,6 +1,7 @@
 import { and, asc, eq, isNull, ne } from "drizzle-orm";
 import { users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
+import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { revokeUserSessions } from "./refresh-tokens.js";
@@ -47,6 +48,7 @@ export async function deactivateUser(
     targetId: input.userId,
     details: { reason: input.reason ?? null, revokedSessions },
   });
+  await recordEvent(ctx, { type: "user.deactivated", aggregateType: "user", aggregateId: input.userId, data: { userId: input.userId, deactivatedAt: now.toISOString() } });
   return changedTo(ctx, input.userId, revokedSessions);
 }
 
@@ -55,8 +57,10 @@ export async function reactivateUser(ctx: DomainContext, userId: string): Promis
   const [user] = await ctx.db.select({ disabledAt: users.disabledAt }).from(users).where(eq(users.id, userId)).for("update");
   if (!user) return fail("USER_NOT_FOUND");
   if (!user.disabledAt) return unchanged(ctx, userId);
-  await ctx.db.update(users).set({ disabledAt: null, updatedAt: ctx.now() }).where(eq(users.id, userId));
+  const now = ctx.now();
+  await ctx.db.update(users).set({ disabledAt: null, updatedAt: now }).where(eq(users.id, userId));
   await recordAudit(ctx, { action: "user.reactivated", targetType: "user", targetId: userId, details: { deactivatedAt: user.disabledAt.toISOString() } });
+  await recordEvent(ctx, { type: "user.reactivated", aggregateType: "user", aggregateId: userId, data: { userId, reactivatedAt: now.toISOString() } });
   return changedTo(ctx, userId, 0);
 }
 

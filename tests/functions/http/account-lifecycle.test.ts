@@ -58,6 +58,8 @@ describe("deactivating an account", () => {
 
     const [entry] = await audit("user.deactivated", learner.id);
     expect(entry).toMatchObject({ actor_user_id: admin.id, details: { reason: "Left the school", revokedSessions: 1 } });
+    const [event] = await db.sql`select data from outbox where type = 'user.deactivated' and aggregate_id = ${learner.id}`;
+    expect(event?.data).toEqual({ userId: learner.id, deactivatedAt: body.user && (body.user as { deactivatedAt: string }).deactivatedAt });
     const [live] = await db.sql`select count(*)::int as n from refresh_tokens where user_id = ${learner.id} and revoked_at is null`;
     expect(live?.n).toBe(0);
     const [kept] = await db.sql`select (select count(*)::int from enrollments where user_id = ${learner.id}) as enrollments, (select count(*)::int from grades where user_id = ${learner.id}) as grades`;
@@ -123,5 +125,7 @@ describe("reactivating an account", () => {
     expect(await audit("user.reactivated", learner.id)).toHaveLength(1);
     expect(await jsonOf(await reactivate(learner.id))).toMatchObject({ changed: false });
     expect(await audit("user.reactivated", learner.id)).toHaveLength(1);
+    const events = await db.sql`select type from outbox where aggregate_id = ${learner.id} and type in ('user.deactivated', 'user.reactivated') order by id`;
+    expect(events.map((e) => e.type)).toEqual(["user.deactivated", "user.reactivated"]);
   });
 });
