@@ -329,8 +329,11 @@ describe("erasure", () => {
     // Signing in with the old address afterwards is a new failed sign-in, recorded like any other.
     expect((await login(app, now.email, now.password)).status).toBe(401);
 
+    // Two requests racing: the user row lock and the one-scheduled-per-user index let one through.
     const later = await distinctLearner();
-    expect((await call(app, "POST", `/v1/users/${later.id}/erase`, { token: admin.accessToken, body: {} })).status).toBe(202);
+    const raced = await Promise.all([0, 1, 2].map(() => call(app, "POST", `/v1/users/${later.id}/erase`, { token: admin.accessToken, body: {} })));
+    expect(raced.map((r) => r.status).sort()).toEqual([202, 409, 409]);
+    expect(await db.sql`select status from erasure_requests where user_id = ${later.id}`).toEqual([{ status: "scheduled" }]);
     const cancelled = await call(app, "DELETE", `/v1/users/${later.id}/erase`, { token: admin.accessToken });
     expect(cancelled.status).toBe(200);
     expect((await login(app, later.email, later.password)).status).toBe(200);
