@@ -49,7 +49,7 @@ export const personalDataInventory = {
   users: "pseudonymised: email and display name; password hash and locale reset; erased_at and disabled_at set (the row stays for foreign keys)",
   external_identities: "deleted",
   refresh_tokens: "deleted (they hold client addresses)",
-  login_throttles: "deleted: the account:<email> counter and any key naming the user id",
+  login_throttles: "deleted: the account:<email> and reset-account:<email> counters and any key naming the user id",
   account_tokens: "deleted: the user's and those sent to their address",
   two_factor_credentials: "deleted",
   two_factor_recovery_codes: "deleted",
@@ -180,7 +180,9 @@ export async function erasePersonalData(ctx: DomainContext, files: BlobRemover, 
   // Credentials, sessions and everything kept only for the account's own use.
   await db.delete(externalIdentities).where(eq(externalIdentities.userId, userId));
   await db.delete(refreshTokens).where(eq(refreshTokens.userId, userId));
-  await db.delete(loginThrottles).where(or(eq(loginThrottles.key, `account:${user.email}`), sql`${loginThrottles.key} like ${containing(userId)}`));
+  await db
+    .delete(loginThrottles)
+    .where(or(inArray(loginThrottles.key, [`account:${user.email}`, `reset-account:${user.email}`]), sql`${loginThrottles.key} like ${containing(userId)}`));
   await db.delete(accountTokens).where(or(eq(accountTokens.userId, userId), eq(accountTokens.email, user.email)));
   await db.delete(twoFactorChallenges).where(eq(twoFactorChallenges.userId, userId));
   await db.delete(twoFactorRecoveryCodes).where(eq(twoFactorRecoveryCodes.userId, userId));
