@@ -56,7 +56,7 @@ export function viewOf(row: DataExportRow, now: Date): DataExportView {
  * work per user: the partial unique index decides between two requests racing, and the loser is told which
  * export is under way. The caller starts the orchestration once this commits.
  */
-export async function requestDataExport(ctx: DomainContext, userId: string): Promise<Result<DataExportView, DataExportErrorCode>> {
+export async function requestDataExport(ctx: DomainContext, userId: string): Promise<Result<DataExportView, "EXPORT_IN_PROGRESS">> {
   const now = ctx.now();
   // Twice at most: an export that finished between the insert and the look-up frees the slot for a retry.
   for (let round = 0; round < 2; round++) {
@@ -84,7 +84,7 @@ export async function requestDataExport(ctx: DomainContext, userId: string): Pro
 }
 
 /** An export for its owner, or for an admin; anyone else is told it does not exist. */
-export async function dataExportSeenBy(db: Executor, exportId: string, caller: { userId: string; isAdmin: boolean }, now: Date): Promise<Result<DataExportView, DataExportErrorCode>> {
+export async function dataExportSeenBy(db: Executor, exportId: string, caller: { userId: string; isAdmin: boolean }, now: Date): Promise<Result<DataExportView, "DATA_EXPORT_NOT_FOUND">> {
   const [row] = await db.select().from(dataExports).where(eq(dataExports.id, exportId));
   if (!row || (row.userId !== caller.userId && !caller.isAdmin)) return fail("DATA_EXPORT_NOT_FOUND");
   return ok(viewOf(row, now));
