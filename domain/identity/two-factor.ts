@@ -4,6 +4,8 @@ import { Secret, TOTP } from "otpauth";
 import type { Executor } from "../db/client.js";
 import { refreshTokens, twoFactorCredentials, twoFactorRecoveryCodes, users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
+import { composeEmail } from "../notifications/compose-email.js";
+import { recordDirectEmails } from "../notifications/direct-emails.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { clearKeys, lockedFor, recordLoginFailure, type ThrottlePolicy } from "./login-throttle.js";
@@ -161,6 +163,13 @@ export async function startEnrollment(
   return ok({ secret: secret.base32, otpauthUri: totp.toString() });
 }
 
+/** Tells the owner that their second factor changed: a change they did not make is noticed (sent after commit). */
+async function notifyOwner(ctx: DomainContext, userId: string, template: "two-factor-enabled" | "two-factor-disabled"): Promise<void> {
+  const [user] = await ctx.db.select({ email: users.email, displayName: users.displayName, locale: users.locale }).from(users).where(eq(users.id, userId));
+  if (!user) return;
+  await recordDirectEmails(ctx, [composeEmail(template, user.locale, user.email, { name: user.displayName, changedAt: ctx.now().toUTCString() })]);
+}
+
 async function newRecoveryCodes(ctx: DomainContext, userId: string): Promise<string[]> {
   await ctx.db.delete(twoFactorRecoveryCodes).where(eq(twoFactorRecoveryCodes.userId, userId));
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
@@ -217,6 +226,7 @@ export async function confirmEnrollment(
       .where(and(eq(refreshTokens.familyId, input.sessionId), eq(refreshTokens.userId, input.userId)));
   }
   await recordAudit(ctx, { action: "user.two-factor-enabled", targetType: "user", targetId: input.userId });
+  await notifyOwner(ctx, input.userId, "two-factor-enabled");
   return ok({ recoveryCodes });
 }
 
@@ -235,6 +245,7 @@ export async function disableTwoFactor(
   if (!verified.ok) return verified;
   await removeTwoFactor(ctx.db, input.userId);
   await recordAudit(ctx, { action: "user.two-factor-disabled", targetType: "user", targetId: input.userId });
+  await notifyOwner(ctx, input.userId, "two-factor-disabled");
   return ok(undefined);
 }
 
@@ -291,5 +302,6 @@ export async function resetTwoFactor(ctx: DomainContext, userId: string): Promis
   const hadTwoFactor = await removeTwoFactor(ctx.db, userId);
   const revokedSessions = await revokeUserSessions(ctx.db, userId, "two-factor-reset", ctx.now());
   await recordAudit(ctx, { action: "user.two-factor-reset", targetType: "user", targetId: userId, details: { hadTwoFactor, revokedSessions } });
+  if (hadTwoFactor) await notifyOwner(ctx, userId, "two-factor-disabled");
   return ok({ hadTwoFactor, revokedSessions });
 }

@@ -56,6 +56,27 @@ export const templates = {
       action: { label: "Restablecer la contraseña", url: "{{appUrl}}/forgot-password" },
     },
   },
+  // Sent when the second factor of an account changes, so its owner notices a change they did not make.
+  "two-factor-enabled": {
+    en: {
+      subject: "Two-factor sign-in is on for your Ringlet account",
+      paragraphs: ["Hello {{name}},", "two-factor sign-in was turned on for your Ringlet account on {{changedAt}}: signing in now asks for a code from your authenticator app.", "If you did not do this, tell your administrator."],
+    },
+    es: {
+      subject: "El inicio de sesión en dos pasos está activado en tu cuenta de Ringlet",
+      paragraphs: ["Hola {{name}}:", "el {{changedAt}} se activó el inicio de sesión en dos pasos en tu cuenta de Ringlet: ahora, al iniciar sesión, se pide un código de tu aplicación de autenticación.", "Si no has sido tú, avisa a tu administrador."],
+    },
+  },
+  "two-factor-disabled": {
+    en: {
+      subject: "Two-factor sign-in is off for your Ringlet account",
+      paragraphs: ["Hello {{name}},", "two-factor sign-in was turned off for your Ringlet account on {{changedAt}}, by you or by an administrator; your password alone signs you in now.", "If you did not expect this, tell your administrator."],
+    },
+    es: {
+      subject: "El inicio de sesión en dos pasos está desactivado en tu cuenta de Ringlet",
+      paragraphs: ["Hola {{name}}:", "el {{changedAt}} se desactivó el inicio de sesión en dos pasos en tu cuenta de Ringlet, por ti o por un administrador; ahora basta con tu contraseña para iniciar sesión.", "Si no lo esperabas, avisa a tu administrador."],
+    },
+  },
   "account-invitation": {
     en: {
       subject: "You are invited to Ringlet",

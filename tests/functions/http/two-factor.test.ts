@@ -1,22 +1,43 @@
 import { Secret, TOTP } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type MailSink, startMailSink } from "@ringlet/local-runtime/mail-sink";
+import { freePort } from "@ringlet/local-runtime/ports";
 import { jsonOf, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../../support/app.js";
 import type { TestDatabase } from "../../support/database.js";
 import { call, createCourse, login, signUp, type TestUser } from "../../support/identity.js";
 import { expectProblem } from "../../support/problems.js";
+import { recentErrors, waitFor } from "../../support/wait-for.js";
 
 let started: { db: TestDatabase; app: RunningApp };
 let db: TestDatabase;
 let app: RunningApp;
+let sink: MailSink;
 
 beforeAll(async () => {
+  const smtpPort = await freePort();
+  sink = await startMailSink({ port: smtpPort });
   // Admins and course staff must sign in with a second factor here; failures are not slowed (the lock is what is tested),
   // and every case shares 127.0.0.1, so the per-address limit is out of the way.
-  started = await startAppOnOwnDatabase({ AUTH_TWO_FACTOR_REQUIRED: "staff", AUTH_LOGIN_SLOW_AFTER: "1000", AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS: "1000" });
+  started = await startAppOnOwnDatabase({
+    EmailSmtp: `smtp://127.0.0.1:${smtpPort}`,
+    AUTH_TWO_FACTOR_REQUIRED: "staff",
+    AUTH_LOGIN_SLOW_AFTER: "1000",
+    AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS: "1000",
+  });
   ({ db, app } = started);
 });
 
-afterAll(() => stopAppAndDatabase(started));
+afterAll(async () => {
+  await stopAppAndDatabase(started);
+  await sink?.stop();
+});
+
+/** The first mail to `address` whose subject starts so, once the development mailbox has it. */
+const mailTo = (address: string, subjectStart: string) =>
+  waitFor(`the mail "${subjectStart}" to ${address}`, async () => sink.messages().find((m) => m.to.some((t) => t.includes(address)) && m.subject.startsWith(subjectStart)), {
+    timeoutMs: 20_000,
+    diagnostics: () => recentErrors(app),
+  });
 
 /** The code an authenticator app shows `steps` time steps from now (the server accepts one step either side). */
 const codeAt = (secret: string, steps = 0) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: Date.now() + steps * 30_000 });
@@ -82,6 +103,9 @@ describe("enrollment", () => {
     expect(await jsonOf(await call(app, "GET", "/v1/me/two-factor", { token: user.accessToken }))).toMatchObject({ enabled: true, pending: false, remainingRecoveryCodes: 10 });
     await expectProblem(await call(app, "POST", "/v1/me/two-factor", { token: user.accessToken, body: { currentPassword: user.password } }), 409, "TWO_FACTOR_ALREADY_ENABLED");
     expect(await audit("user.two-factor-enabled", user.id)).toHaveLength(1);
+    // The owner is told, so an enrollment they did not make is noticed; the mail holds no secret.
+    const mail = await mailTo(user.email, "Two-factor sign-in is on");
+    expect(mail.text).not.toContain(secret);
   });
 
   it("refuses enrollment to an account without a password (an identity provider's second factor applies)", async () => {
@@ -181,6 +205,7 @@ describe("managing the second factor", () => {
     const [left] = await db.sql`select (select count(*)::int from two_factor_credentials where user_id = ${user.id}) as credentials, (select count(*)::int from two_factor_recovery_codes where user_id = ${user.id}) as codes`;
     expect(left).toEqual({ credentials: 0, codes: 0 });
     await expectProblem(await call(app, "DELETE", "/v1/me/two-factor", { token: user.accessToken, body: { currentPassword: user.password, code: "123456" } }), 409, "TWO_FACTOR_NOT_ENABLED");
+    expect((await mailTo(user.email, "Two-factor sign-in is off")).text).toContain("by you or by an administrator");
   });
 });
 
@@ -229,5 +254,6 @@ describe("an admin's reset of a user's second factor", () => {
     await expectProblem(await secondStep({ challengeToken: pending, code: codeAt(secret, 1) }), 401, "INVALID_TWO_FACTOR_CHALLENGE");
     expect((await login(app, user.email, user.password)).status).toBe(200);
     expect(await audit("user.two-factor-reset", user.id)).toEqual([expect.objectContaining({ actor_user_id: admin.id, details: { hadTwoFactor: true, revokedSessions: 1 } })]);
+    await mailTo(user.email, "Two-factor sign-in is off");
   });
 });
