@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, index, integer, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { belongsTo, timestamps, tstz } from "./columns.js";
 import { users } from "./users.js";
 
@@ -39,6 +39,8 @@ export const twoFactorChallenges = pgTable(
     tokenHash: text("token_hash").notNull(),
     expiresAt: tstz("expires_at").notNull(),
     usedAt: tstz("used_at"),
+    // wrong codes answered for this challenge; it dies at the limit, whatever the account's throttle says
+    failedAttempts: integer("failed_attempts").notNull().default(0),
     createdAt: tstz("created_at").notNull().defaultNow(),
   },
   (t) => [uniqueIndex("two_factor_challenges_token_hash_idx").on(t.tokenHash), index("two_factor_challenges_expires_at_idx").on(t.expiresAt)],
