@@ -38,6 +38,8 @@ route({
   method: "GET",
   path: "/v1/certificates/verify/{code}",
   access: publicAccess,
+  // The verdict names the learner: no shared cache may keep it (nor serve it on after the learner is erased).
+  personal: true,
   summary: "Whether a certificate code is valid, and for whom and what",
   tags: ["certificates"],
   params: z.object({ code: z.string().trim().regex(/^[2-9A-Za-z]{4}-[2-9A-Za-z]{4}-[2-9A-Za-z]{4}$/, "a code like ABCD-EFGH-JKMN") }),
@@ -49,7 +51,6 @@ route({
     return {
       status: 200,
       body: cert ? { valid: true, learnerName: cert.learnerName, courseTitle: cert.courseTitle, issuedAt: cert.issuedAt.toISOString() } : { valid: false },
-      headers: { "cache-control": "public, max-age=300" },
     };
   },
 });

@@ -142,6 +142,7 @@ route({
   method: "POST",
   path: "/v1/erasure/cancel",
   access: publicAccess,
+  personal: true,
   summary: "Cancel a scheduled erasure with the emailed link's token (no sign-in: the account is disabled meanwhile)",
   tags: ["privacy"],
   extraInputs: [df.input.durableClient()],

@@ -34,14 +34,14 @@ ${body}
 </body>
 </html>`;
 
-// Inline styles and a form posting back here, nothing else; the link is a bearer token, so no cache keeps the page.
+// Inline styles and a form posting back here, nothing else. The link is a bearer token: both routes are declared
+// personal, so the edge keeps every answer (the pages and the problems) out of caches.
 const htmlResponse = (body: string) => ({
   raw: {
     status: 200,
     headers: {
       "content-type": "text/html; charset=utf-8",
       "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-      "cache-control": "no-store",
     },
     body,
   },
@@ -52,6 +52,7 @@ route({
   method: "GET",
   path: "/v1/unsubscribe",
   access: publicAccess,
+  personal: true,
   summary: "The page behind an email's unsubscribe link: asks before it changes anything",
   tags: ["me"],
   query,
@@ -74,6 +75,7 @@ route({
   method: "POST",
   path: "/v1/unsubscribe",
   access: publicAccess,
+  personal: true,
   summary: "One-click unsubscribe (RFC 8058): turns the link's email category off",
   description: "Sent by mail clients with the form body `List-Unsubscribe=One-Click`; repeating it changes nothing.",
   tags: ["me"],

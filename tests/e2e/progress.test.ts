@@ -65,7 +65,10 @@ it("completes a course once its required lessons are done and its required quiz 
   expect(mine.items).toEqual([expect.objectContaining({ code: cert.code, courseTitle: "Chemistry" })]);
   const pdf = Buffer.from(await (await fetch(mine.items[0]?.downloadUrl as string)).arrayBuffer());
   expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
-  const verified = await jsonOf(await call(app, "GET", `/v1/certificates/verify/${cert.code}`));
+  const verifiedRes = await call(app, "GET", `/v1/certificates/verify/${cert.code}`);
+  // The verdict names the learner: no shared cache may keep it (it would outlive an erasure).
+  expect(verifiedRes.headers.get("cache-control")).toBe("no-store");
+  const verified = await jsonOf(verifiedRes);
   expect(verified).toMatchObject({ valid: true, courseTitle: "Chemistry", learnerName: expect.any(String) });
   expect(await jsonOf(await call(app, "GET", "/v1/certificates/verify/AAAA-BBBB-CCCC"))).toEqual({ valid: false });
   expect((await call(app, "GET", "/v1/certificates/verify/not-a-code")).status).toBe(400);

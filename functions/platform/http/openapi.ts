@@ -5,6 +5,7 @@ import type { ProblemCode } from "./problem-codes.js";
 import { problemSchema } from "./problem.js";
 import { type RouteDeclaration, declaredRoutes } from "./route-registry.js";
 import { strictBody } from "./route.js";
+import { isPersonalRoute } from "./security-headers.js";
 
 type Headers = Exclude<ResponseConfig["headers"], z.ZodObject | undefined>;
 type Response = Omit<ResponseConfig, "headers"> & { headers?: Headers };
@@ -138,6 +139,8 @@ function operation(route: RouteDeclaration): RouteConfig {
     tags: route.tags ?? [],
     security: securityOf(route),
     "x-access": describeAccess(route.access),
+    // Answered `Cache-Control: no-store` (whatever the route sets), so no shared cache keeps who it names.
+    "x-personal": isPersonalRoute(route),
     request: {
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { query: route.query } : {}),

@@ -22,6 +22,13 @@ export interface RouteDeclaration {
   access: AccessPolicy;
   /** A public route whose answer depends on who calls (drafts for their staff): documents the token as optional. */
   optionalToken?: boolean;
+  /**
+   * The answer names or serves a person, so no cache may keep it (`Cache-Control: no-store`, set by the edge).
+   * Unset: personal when the route needs a caller or is a sign-in/token route (`/v1/auth/...`); a public route
+   * that answers about someone (certificate verification, a link's token) says `true`. Any request that sends
+   * a token is answered no-store as well, whatever the route says.
+   */
+  personal?: boolean;
   summary: string;
   description?: string;
   tags?: string[];

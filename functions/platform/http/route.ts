@@ -14,7 +14,7 @@ import { classifyDependencyError } from "./dependency-errors.js";
 import { claimIdempotencyKey, completeIdempotencyKey, idempotencyKeyOf, replay, requestHash, type StoredResponse } from "./idempotency.js";
 import { fieldErrors, ProblemError, problemResponse } from "./problem.js";
 import { type RequestMeta, requestMeta } from "./request-context.js";
-import { edgeHeaders } from "./security-headers.js";
+import { edgeHeaders, isPersonalRoute } from "./security-headers.js";
 import { recordRoute, type RouteDeclaration } from "./route-registry.js";
 
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -97,6 +97,7 @@ export function route<
   const { handler, extraInputs, ...declaration } = spec;
   recordRoute(declaration);
   const bodySchema = spec.unknownFields === "strip" ? spec.body : strictBody(spec.body);
+  const personalRoute = isPersonalRoute(spec);
 
   app.http(spec.name, {
     methods: [spec.method],
@@ -210,7 +211,7 @@ export function route<
         response = errorResponse(err, meta);
       }
       const status = response.status ?? 200;
-      response.headers = edgeHeaders(request, response, { corsOrigins: p.settings.CORS_ALLOWED_ORIGINS, requestId: meta.requestId });
+      response.headers = edgeHeaders(request, response, { corsOrigins: p.settings.CORS_ALLOWED_ORIGINS, requestId: meta.requestId, personalRoute });
       meta.log[status >= 500 ? "error" : "debug"]("request completed", {
         method: request.method,
         route: spec.name,

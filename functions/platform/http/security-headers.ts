@@ -1,5 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
+import { requiresCaller } from "./access.js";
 import { corsHeaders } from "./cors.js";
+import type { RouteDeclaration } from "./route-registry.js";
 
 /**
  * Headers every API response carries, set in one place (the route helper, and the CORS preflight route) so
@@ -22,11 +24,19 @@ function lowerCased(headers: Record<string, string>): Record<string, string> {
 }
 
 /**
- * Whether a response is personal, so no cache may keep it: any request that sends credentials (a signed-in
- * caller, or a refused token) and every sign-in/token answer.
+ * Whether a route's answers are personal, as it declares (`personal`), else by its shape: it needs a caller, or
+ * it is a sign-in/token route.
  */
-export function isPersonal(request: HttpRequest): boolean {
-  return request.headers.has("authorization") || /^\/api\/v1\/auth(\/|$)/.test(new URL(request.url).pathname);
+export function isPersonalRoute(route: Pick<RouteDeclaration, "personal" | "access" | "path">): boolean {
+  return route.personal ?? (requiresCaller(route.access) || /^\/v1\/auth(\/|$)/.test(route.path));
+}
+
+/**
+ * Whether a response is personal, so no cache may keep it: every answer of a personal route, and any answer to
+ * a request that sends credentials (a signed-in caller, or a refused token), on public routes too.
+ */
+export function isPersonal(request: HttpRequest, personalRoute: boolean): boolean {
+  return personalRoute || request.headers.has("authorization");
 }
 
 /**
@@ -68,8 +78,12 @@ function mergeVary(a: string | undefined, b: string): string {
 }
 
 /** Everything the edge adds to a response: security headers, CORS for listed origins, the request id. */
-export function edgeHeaders(request: HttpRequest, response: HttpResponseInit, options: { corsOrigins: readonly string[]; requestId: string }): Record<string, string> {
-  const headers = withSecurityHeaders(request, response, isPersonal(request));
+export function edgeHeaders(
+  request: HttpRequest,
+  response: HttpResponseInit,
+  options: { corsOrigins: readonly string[]; requestId: string; personalRoute: boolean },
+): Record<string, string> {
+  const headers = withSecurityHeaders(request, response, isPersonal(request, options.personalRoute));
   const { vary, ...cors } = corsHeaders(request, options.corsOrigins);
   const varyKey = Object.keys(headers).find((k) => k.toLowerCase() === "vary");
   const merged = mergeVary(varyKey ? headers[varyKey] : undefined, vary ?? "");

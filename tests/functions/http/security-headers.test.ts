@@ -4,6 +4,7 @@ import { withSecurityHeaders } from "../../../functions/platform/http/security-h
 import { jsonOf, type RunningApp, startApp } from "../../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
 import { call, signUp, type TestUser } from "../../support/identity.js";
+import { fetchDocument, operationsOf } from "../../support/openapi.js";
 import { testSettings } from "../../support/settings.js";
 
 // The edge every response passes through (functions/platform/http/route.ts + security-headers.ts + cors.ts):
@@ -90,6 +91,35 @@ describe("security headers", () => {
     expect(refused.headers.get("cache-control")).toBe("no-store");
     // An anonymous public read keeps the route's own caching.
     expect((await get("/openapi.json")).headers.get("cache-control")).toBe("public, max-age=60");
+  });
+
+  it("mark public answers about a person no-store: certificate verification, the erasure cancel link, unsubscribe", async () => {
+    const verdict = await get("/v1/certificates/verify/AAAA-BBBB-CCCC");
+    expect(verdict.status).toBe(200);
+    expect(verdict.headers.get("cache-control")).toBe("no-store");
+    const cancel = await call(app, "POST", "/v1/erasure/cancel", { body: { token: "not-a-token" } });
+    expect(cancel.status).toBe(400);
+    expect(cancel.headers.get("cache-control")).toBe("no-store");
+    const page = await get("/v1/unsubscribe?token=forged");
+    expect(page.status).toBe(400);
+    expect(page.headers.get("cache-control")).toBe("no-store");
+    const oneClick = await fetch(`${app.baseUrl}/api/v1/unsubscribe?token=forged`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "List-Unsubscribe=One-Click",
+    });
+    expect(oneClick.status).toBe(400);
+    expect(oneClick.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("let caches keep only the answers of these public routes: every other route is declared personal", async () => {
+    const doc = await fetchDocument(app);
+    const cacheable = operationsOf(doc)
+      .filter(({ operation }) => (operation as { "x-personal"?: boolean })["x-personal"] !== true)
+      .map(({ method, path }) => `${method} ${path}`)
+      .sort();
+    // A new public route that answers about someone must say `personal: true`; one that does not belongs here.
+    expect(cacheable).toEqual(["GET /docs", "GET /health", "GET /openapi.json", "GET /ready", "GET /v1/courses", "GET /v1/courses/{courseId}"].sort());
   });
 
   it("send HSTS only for https request URLs: a forged X-Forwarded-Proto does not turn it on", async () => {
