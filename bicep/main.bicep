@@ -122,6 +122,11 @@ param bootstrapAdminFromKeyVault bool = true
 ])
 param authTwoFactorRequired string = 'none'
 
+@description('AUTH_SESSION_MAX_AGE_H: hours after sign-in when a session ends however often it is refreshed (ASVS 3.3.2 level 2: 12).')
+@minValue(1)
+@maxValue(8760)
+param authSessionMaxAgeHours int = 720
+
 // ---------------------------------------------------------------------------
 // Networking
 // ---------------------------------------------------------------------------
@@ -643,6 +648,7 @@ module functionApp 'modules/function-app.bicep' = {
     databasePoolMax: databasePoolMax
     bootstrapAdminFromKeyVault: bootstrapAdminFromKeyVault
     authTwoFactorRequired: authTwoFactorRequired
+    authSessionMaxAgeHours: authSessionMaxAgeHours
     subnetId: enablePrivateNetworking ? network!.outputs.functionSubnetId : ''
   }
 }

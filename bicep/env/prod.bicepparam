@@ -29,6 +29,8 @@ param apiDocsEnabled = false
 param databasePoolMax = 5
 // Admins and course staff sign in with a second factor (TOTP).
 param authTwoFactorRequired = 'staff'
+// ASVS 4 level 2 (3.3.2): sign in again at least every 12 hours.
+param authSessionMaxAgeHours = 12
 
 param enablePrivateNetworking = false
 param storageSku = 'Standard_GZRS'

@@ -23,6 +23,8 @@ param logLevel = 'info'
 param apiDocsEnabled = false
 // Admins and course staff sign in with a second factor (TOTP), as in production.
 param authTwoFactorRequired = 'staff'
+// ASVS 4 level 2 (3.3.2): sign in again at least every 12 hours.
+param authSessionMaxAgeHours = 12
 
 param enablePrivateNetworking = false
 param storageSku = 'Standard_ZRS'

@@ -169,6 +169,11 @@ param bootstrapAdminFromKeyVault bool = true
 ])
 param authTwoFactorRequired string = 'none'
 
+@description('AUTH_SESSION_MAX_AGE_H.')
+@minValue(1)
+@maxValue(8760)
+param authSessionMaxAgeHours int = 720
+
 @description('Subnet for VNet integration; empty = none.')
 param subnetId string = ''
 
@@ -231,6 +236,8 @@ var appSettings = {
   AUTH_BOOTSTRAP_ADMIN_PASSWORD: bootstrapAdminFromKeyVault ? '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}auth-bootstrap-admin-password)' : ''
   // Who must sign in with a second factor (TOTP).
   AUTH_TWO_FACTOR_REQUIRED: authTwoFactorRequired
+  // A session ends this many hours after sign-in however often it is refreshed (ASVS 3.3.2).
+  AUTH_SESSION_MAX_AGE_H: string(authSessionMaxAgeHours)
   // Unconfirmed addresses may sign in and browse, not enroll; the emailed links' lifetimes; reset throttles per hour.
   AUTH_UNVERIFIED_ACCESS: 'browse'
   AUTH_VERIFICATION_TTL_H: '24'

@@ -174,6 +174,8 @@ export const settingsSchema = databaseSettingsSchema
     AUTH_JWT_AUDIENCE: z.string().min(1).default("ringlet-api"),
     AUTH_ACCESS_TOKEN_TTL_S: positiveInt.max(86_400).default(900),
     AUTH_REFRESH_TOKEN_TTL_DAYS: positiveInt.max(365).default(30),
+    // A session ends this many hours after its sign-in however often it is refreshed (ASVS 3.3.2 asks 12 at level 2).
+    AUTH_SESSION_MAX_AGE_H: positiveInt.max(8760).default(720),
     AUTH_CLOCK_SKEW_S: z.coerce.number().int().min(0).max(300).default(30),
     // scrypt cost as log2(N); 15 = 32 MiB per hash. Raising it re-hashes passwords at their next sign-in.
     AUTH_SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(15),

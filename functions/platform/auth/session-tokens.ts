@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { IssuedRefreshToken } from "../../../domain/identity/refresh-tokens.js";
 import type { Platform } from "../platform.js";
+import type { Settings } from "../settings.js";
 
 /** What every route that signs someone in answers: a short-lived access token and the session's refresh token. */
 export const tokensSchema = z
@@ -29,3 +30,12 @@ export async function sessionTokens(p: Platform, userId: string, refresh: Issued
 
 /** Tokens are secrets: never stored by a cache on the way. */
 export const noStore = { "cache-control": "no-store" };
+
+/**
+ * How long a refresh token lives (each use gives a new one: an idle session ends after this) and how long a session
+ * lives however often it is refreshed; a first token never outlives its session either.
+ */
+export function sessionLifetimes(s: Settings): { refreshTtlSeconds: number; maxAgeSeconds: number } {
+  const maxAgeSeconds = s.AUTH_SESSION_MAX_AGE_H * 3600;
+  return { refreshTtlSeconds: Math.min(s.AUTH_REFRESH_TOKEN_TTL_DAYS * 86_400, maxAgeSeconds), maxAgeSeconds };
+}
