@@ -1,5 +1,6 @@
-import { createLocalJWKSet, errors, importJWK, type JWK, type JWTVerifyGetKey, jwtVerify, SignJWT } from "jose";
+import { errors, jwtVerify, SignJWT } from "jose";
 import { type NotificationCategory, notificationCategories } from "../../domain/notifications/preferences.js";
+import { importSigningKeys, UUID } from "./auth/access-tokens.js";
 import type { Settings } from "./settings.js";
 
 /**
@@ -16,28 +17,10 @@ export interface UnsubscribeLinks {
 
 const TYP = "ringlet-unsubscribe+jwt";
 const LIFETIME = "365d";
-const PRIVATE_MEMBERS = new Set(["d", "p", "q", "dp", "dq", "qi", "k"]);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function create(s: Settings): Promise<UnsubscribeLinks> {
-  const alg = s.AUTH_JWT_ALGORITHM;
   const audience = `unsubscribe:${s.AUTH_JWT_AUDIENCE}`;
-  let signingKey: Awaited<ReturnType<typeof importJWK>>;
-  let kid: string | undefined;
-  let verificationKey: Awaited<ReturnType<typeof importJWK>> | JWTVerifyGetKey;
-  if (alg === "HS256") {
-    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(s.AUTH_JWT_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-    signingKey = key;
-    verificationKey = key;
-  } else {
-    const set = JSON.parse(s.AUTH_JWT_PRIVATE_JWKS ?? "") as { keys: JWK[] };
-    const first = set.keys[0];
-    if (!first?.kid) throw new Error("AUTH_JWT_PRIVATE_JWKS: the first key signs and needs a kid");
-    kid = first.kid;
-    signingKey = await importJWK({ ...first, alg }, alg);
-    const publicKeys = set.keys.map((k) => Object.fromEntries(Object.entries(k).filter(([m]) => !PRIVATE_MEMBERS.has(m))) as JWK);
-    verificationKey = createLocalJWKSet({ keys: publicKeys.map((k) => ({ ...k, alg })) });
-  }
+  const { alg, signingKey, kid, verificationKey } = await importSigningKeys(s);
   const base = s.PUBLIC_API_URL.replace(/\/+$/, "");
   return {
     async url(userId, category) {

@@ -26,7 +26,7 @@ export class TokenCheckUnavailable extends Error {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AccessTokens {
   sign(claims: AccessClaims): Promise<{ token: string; expiresIn: number }>;
@@ -36,26 +36,37 @@ export interface AccessTokens {
 
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k"] as const;
 
-/** Built once per instance from the settings; keys are imported once. */
-export async function createAccessTokens(s: Settings): Promise<AccessTokens> {
+/** The app's JWT keys, imported once: what signs (with its `kid` for asymmetric keys) and what verifies. */
+export interface SigningKeys {
+  alg: Settings["AUTH_JWT_ALGORITHM"];
+  signingKey: Awaited<ReturnType<typeof importJWK>>;
+  kid: string | undefined;
+  verificationKey: Awaited<ReturnType<typeof importJWK>> | JWTVerifyGetKey;
+}
+
+/** Imports the access-token keys of the settings; other tokens the app signs (unsubscribe links) use them too. */
+export async function importSigningKeys(s: Settings): Promise<SigningKeys> {
   const alg = s.AUTH_JWT_ALGORITHM;
-  let signingKey: Awaited<ReturnType<typeof importJWK>>;
-  let kid: string | undefined;
-  let verificationKey: Awaited<ReturnType<typeof importJWK>> | JWTVerifyGetKey;
   if (alg === "HS256") {
     // Imported once: given the raw bytes, jose imports the key again on every sign and verify.
     const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(s.AUTH_JWT_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-    signingKey = key;
-    verificationKey = key;
-  } else {
-    const set = JSON.parse(s.AUTH_JWT_PRIVATE_JWKS ?? "") as { keys: JWK[] };
-    const first = set.keys[0];
-    if (!first?.kid) throw new Error("AUTH_JWT_PRIVATE_JWKS: the first key signs and needs a kid");
-    kid = first.kid;
-    signingKey = await importJWK({ ...first, alg }, alg);
-    const publicKeys = set.keys.map((k) => Object.fromEntries(Object.entries(k).filter(([m]) => !(PRIVATE_MEMBERS as readonly string[]).includes(m))) as JWK);
-    verificationKey = createLocalJWKSet({ keys: publicKeys.map((k) => ({ ...k, alg })) });
+    return { alg, signingKey: key, kid: undefined, verificationKey: key };
   }
+  const set = JSON.parse(s.AUTH_JWT_PRIVATE_JWKS ?? "") as { keys: JWK[] };
+  const first = set.keys[0];
+  if (!first?.kid) throw new Error("AUTH_JWT_PRIVATE_JWKS: the first key signs and needs a kid");
+  const publicKeys = set.keys.map((k) => Object.fromEntries(Object.entries(k).filter(([m]) => !(PRIVATE_MEMBERS as readonly string[]).includes(m))) as JWK);
+  return {
+    alg,
+    signingKey: await importJWK({ ...first, alg }, alg),
+    kid: first.kid,
+    verificationKey: createLocalJWKSet({ keys: publicKeys.map((k) => ({ ...k, alg })) }),
+  };
+}
+
+/** Built once per instance from the settings; keys are imported once. */
+export async function createAccessTokens(s: Settings): Promise<AccessTokens> {
+  const { alg, signingKey, kid, verificationKey } = await importSigningKeys(s);
   const external =
     s.AUTH_OIDC_ISSUER && s.AUTH_OIDC_JWKS_URL && s.AUTH_OIDC_AUDIENCE
       ? { issuer: s.AUTH_OIDC_ISSUER, audience: s.AUTH_OIDC_AUDIENCE, keys: createRemoteJWKSet(new URL(s.AUTH_OIDC_JWKS_URL)) }
