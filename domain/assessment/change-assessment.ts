@@ -12,8 +12,10 @@ export type AssessmentPatch = Partial<Omit<AssessmentSettings, "items" | "kind">
 
 /**
  * Changes settings; a new answer key becomes a new key version and writes `assessment.key-changed`, so
- * the grading worker regrades what it affects. Items themselves do not change once created. Answers the
- * assessment with its current key (the staff's view).
+ * the grading worker regrades what it affects. Items themselves do not change once created. Switching held
+ * (manual, unreleased) results to `immediate` shows them to learners: that is a release, made as
+ * `releaseResults` makes it, so learners are told once. Answers the assessment with its current key (the
+ * staff's view).
  */
 export async function changeAssessment(
   ctx: DomainContext,
@@ -28,6 +30,8 @@ export async function changeAssessment(
   if (problems.length) return fail("INVALID_ASSESSMENT_SETTINGS", problems.join("; "), { problems });
   const now = ctx.now();
   const keyVersion = keys ? a.keyVersion + 1 : a.keyVersion;
+  // Before the mode changes: releaseResults announces only what was held under manual release.
+  if (a.releaseMode === "manual" && columns.releaseMode === "immediate" && !a.releasedAt) await releaseResults(ctx, id);
   if (keys) await ctx.db.insert(assessmentKeys).values({ assessmentId: id, version: keyVersion, keys, createdAt: now });
   const [row] = await ctx.db
     .update(assessments)

@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { assessments, certificates, courses, courseStaff, grades, notificationPreferences, users, webhooks } from "../db/schema/index.js";
+import { assessments, certificates, courses, courseStaff, enrollments, grades, notificationPreferences, users, webhooks } from "../db/schema/index.js";
 import type { CatalogEvent } from "../events/catalog.js";
 import { resultsReleased } from "../grading/results-release.js";
 import { type ComposedEmail, composeEmail } from "./compose-email.js";
@@ -135,10 +135,12 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
     }
     case "assessment.results-released": {
       const d = event.data;
+      // Learners with a grade who still take the course: one who left (dropped, removed) is not written to.
       const learners = await db
         .selectDistinct(recipientColumns)
         .from(grades)
         .innerJoin(users, eq(users.id, grades.userId))
+        .innerJoin(enrollments, and(eq(enrollments.userId, grades.userId), eq(enrollments.courseId, grades.courseId), eq(enrollments.status, "active")))
         .leftJoin(notificationPreferences, withPreferences)
         .where(and(eq(grades.courseId, d.courseId), eq(grades.assessmentId, d.assessmentId), wantsEmail(categoryOf("results-released"))));
       if (learners.length === 0) return [];

@@ -69,16 +69,22 @@ export async function changePreferences(
 
 /**
  * Turns one category off for a user named by a signed unsubscribe link (no sign-in). Repeating it changes
- * nothing more. False when the user no longer exists: there is nobody to write to anyway.
+ * nothing more, and records nothing more: only a real change is audited. False when the user no longer exists:
+ * there is nobody to write to anyway.
  */
 export async function optOut(ctx: DomainContext, userId: string, category: NotificationCategory): Promise<boolean> {
   const [known] = await ctx.db.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("share");
   if (!known) return false;
   const t = notificationPreferences;
-  await ctx.db
+  // A row comes back only when it was made (no row meant everything on) or the category was still on; the
+  // conditional update decides under the row lock, so of two racing clicks one changes it.
+  const changed = await ctx.db
     .insert(t)
     .values({ userId, [category]: false, updatedAt: ctx.now() })
-    .onConflictDoUpdate({ target: t.userId, set: { [category]: false, updatedAt: ctx.now() } });
-  await recordAudit(ctx, { action: "user.notification-preferences-changed", targetType: "user", targetId: userId, details: { [category]: false, via: "unsubscribe-link" }, actorUserId: userId });
+    .onConflictDoUpdate({ target: t.userId, set: { [category]: false, updatedAt: ctx.now() }, setWhere: eq(t[category], true) })
+    .returning({ userId: t.userId });
+  if (changed.length > 0) {
+    await recordAudit(ctx, { action: "user.notification-preferences-changed", targetType: "user", targetId: userId, details: { [category]: false, via: "unsubscribe-link" }, actorUserId: userId });
+  }
   return true;
 }

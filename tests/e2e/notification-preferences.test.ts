@@ -149,6 +149,34 @@ describe("grade emails", () => {
     expect(mailsTo(keen, "Your grade for Held")).toHaveLength(0);
   });
 
+  it("announces held results once when the assessment is switched to immediate release, to learners still enrolled only", async () => {
+    const leaver = await signUp(app, db, { label: "leaver" });
+    expect((await call(app, "POST", `/v1/courses/${courseId}/enrollments`, { token: leaver.accessToken })).status).toBe(201);
+    const switched = await quiz("Switched", "manual");
+    const keenAttempt = await submitGraded(keen, switched);
+    const leaverAttempt = await submitGraded(leaver, switched);
+    await handled("grade.published", keenAttempt);
+    await handled("grade.published", leaverAttempt);
+    expect((await call(app, "DELETE", `/v1/courses/${courseId}/enrollments/${leaver.id}`, { token: leaver.accessToken })).status).toBe(204);
+
+    const patch = (releaseMode: string) => call(app, "PATCH", `/v1/assessments/${switched}`, { token: instructor.accessToken, body: { releaseMode } });
+    const patched = await patch("immediate");
+    expect(patched.status).toBe(200);
+    expect(await jsonOf(patched)).toMatchObject({ releaseMode: "immediate" });
+    const [released] = await until("the results email", async () => (mailsTo(keen, "Results of Switched").length > 0 ? mailsTo(keen, "Results of Switched") : undefined));
+    expect(released?.text).toContain("Mechanics");
+    // Released once: switching back and forth tells nobody again.
+    expect((await patch("manual")).status).toBe(200);
+    expect((await patch("immediate")).status).toBe(200);
+    expect(await db.sql`select 1 from outbox where type = 'assessment.results-released' and aggregate_id = ${switched}`).toHaveLength(1);
+    await handled("assessment.results-released", switched);
+    // The learner who left the course keeps the grade but gets no email about it.
+    expect(await db.sql`select 1 from grades where assessment_id = ${switched} and user_id = ${leaver.id}`).not.toHaveLength(0);
+    expect(await db.sql`select 1 from email_deliveries where recipient = ${leaver.email} and template = 'results-released'`).toHaveLength(0);
+    expect(mailsTo(leaver, "Results of Switched")).toHaveLength(0);
+    expect(mailsTo(keen, "Results of Switched")).toHaveLength(1);
+  });
+
   it("unsubscribes through the link from the email's header: a GET only asks, the one-click POST turns grades off", async () => {
     expect(unsubscribeUrl.startsWith(`${API_URL}/v1/unsubscribe?token=`)).toBe(true);
     // The same link on the app under test (the email names the public https address).
@@ -172,8 +200,8 @@ describe("grade emails", () => {
     multipart.set("List-Unsubscribe", "One-Click");
     expect((await fetch(link, { method: "POST", body: multipart })).status).toBe(200);
     expect((await preferences(keen)).grades).toBe(false);
+    // One change, one audit entry: the repeat changed nothing, so it records nothing.
     expect(await db.sql`select details->>'via' as via from audit_log where action = 'user.notification-preferences-changed' and target_id = ${keen.id}`).toEqual([
-      { via: "unsubscribe-link" },
       { via: "unsubscribe-link" },
     ]);
   });
