@@ -26,9 +26,10 @@ param tags object = {}
 @description('The learner-facing web app (links in emails, CORS for the API and for direct browser uploads to Blob).')
 param publicAppUrl string
 
-@description('CORS_ALLOWED_ORIGINS: browser origins (scheme://host[:port]) allowed to call the API, answered by the app itself. Never \'*\' in staging or prod (a test checks their parameter files).')
+@description('CORS_ALLOWED_ORIGINS: browser origins (scheme://host[:port]) allowed to call the API, answered by the app itself. Never \'*\' in staging or prod (a test checks their parameter files; the app refuses it outside local runs). Default: the origin of publicAppUrl.')
 param corsAllowedOrigins array = [
-  publicAppUrl
+  // scheme://host[:port] of publicAppUrl: a trailing slash or a path would match no browser's Origin.
+  join(take(split(publicAppUrl, '/'), 3), '/')
 ]
 
 @description('API_DOCS_ENABLED: serve /api/docs and /api/openapi.json (off in staging and prod).')
@@ -342,6 +343,8 @@ var names = {
 var postgresDatabaseName = 'ringlet'
 // Flex Consumption pulls the app package from this container with the identity.
 var deploymentContainerName = 'app-package'
+// The web app's origin (scheme://host[:port]): what browsers send as Origin, for Blob Storage's CORS rule.
+var publicAppOrigin = join(take(split(publicAppUrl, '/'), 3), '/')
 // Containers of the files account, created by the storage module and passed to the app as
 // BLOB_CONTAINER_COURSE_FILES / _SUBMISSIONS / _CERTIFICATES / _PRIVACY_EXPORTS (the settings schema's defaults).
 var filesContainers = {
@@ -423,7 +426,7 @@ module filesStorage 'modules/storage.bicep' = {
       filesContainers.certificates
       filesContainers.privacyExports
     ]
-    corsAllowedOrigins: [publicAppUrl]
+    corsAllowedOrigins: [publicAppOrigin]
     // Browsers upload and download with short-lived user-delegation SAS URLs, so this account stays
     // reachable from the internet even with private networking (the app itself uses the private endpoint).
     publicNetworkAccess: 'Enabled'

@@ -135,13 +135,14 @@ export const settingsSchema = databaseSettingsSchema
     // itself: RFC 8058 one-click unsubscribe.
     PUBLIC_API_URL: z.url().default("http://localhost:7071/api"),
     // Browser origins allowed to call the API (comma-separated, e.g. https://app.example.org); empty = none. The
-    // app answers CORS itself, preflights included; `*` is accepted locally only (the production parameter files
-    // refuse it).
+    // app answers CORS itself, preflights included. A URL counts as its origin (a browser's Origin never has a
+    // path, so https://app.example.org/ or .../app would match nothing). `*` only where the app runs locally
+    // (see `runsLocally`); the staging and prod parameter files never list it besides.
     CORS_ALLOWED_ORIGINS: z
       .string()
       .default("")
       .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean))
-      .pipe(z.array(z.union([z.literal("*"), z.url().refine((o) => URL.canParse(o) && new URL(o).origin === o, "must be an origin: scheme://host[:port], no path or trailing slash")]))),
+      .pipe(z.array(z.union([z.literal("*"), z.url({ protocol: /^https?$/, error: "must be an http(s) origin or URL, or *" }).transform((o) => new URL(o).origin)]))),
     // The browsable documentation page (/api/docs and its assets) and the OpenAPI document; off = 404.
     API_DOCS_ENABLED: flag.default(true),
 
@@ -242,9 +243,28 @@ export const settingsSchema = databaseSettingsSchema
     path: ["AUTH_OIDC_ISSUER"],
     message: "set AUTH_OIDC_ISSUER, AUTH_OIDC_JWKS_URL and AUTH_OIDC_AUDIENCE together, or none of them",
     when: () => true,
+  })
+  .refine((s) => !(Array.isArray(s.CORS_ALLOWED_ORIGINS) && s.CORS_ALLOWED_ORIGINS.includes("*")) || runsLocally(s), {
+    path: ["CORS_ALLOWED_ORIGINS"],
+    message: "may be * only when the app runs locally (BlobStorage is the local emulator); list the origins instead",
+    when: () => true,
   });
 
 export type Settings = z.infer<typeof settingsSchema>;
+
+/**
+ * Whether the app runs on a developer's machine (or in tests): its Blob Storage is the local emulator, named by
+ * `UseDevelopmentStorage=true` or reached at a loopback address. An app in Azure cannot work so (its storage is
+ * an account reached by its service URI), so a deployment cannot claim to be local without losing its files.
+ */
+export function runsLocally(s: { BlobStorage?: string | undefined }): boolean {
+  const connection = s.BlobStorage ?? "";
+  if (/(^|;)\s*UseDevelopmentStorage\s*=\s*true\s*(;|$)/i.test(connection)) return true;
+  const endpoint = /(?:^|;)\s*BlobEndpoint\s*=\s*([^;]+)/i.exec(connection)?.[1]?.trim();
+  if (!endpoint || !URL.canParse(endpoint)) return false;
+  const host = new URL(endpoint).hostname;
+  return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 export class SettingsError extends Error {
   constructor(readonly problems: string[]) {

@@ -70,6 +70,30 @@ describe("settings", () => {
     expect(() => parseSettings({ ...valid, APPLICATIONINSIGHTS_CONNECTION_STRING: "https://example.com" })).toThrow(/APPLICATIONINSIGHTS_CONNECTION_STRING/);
   });
 
+  it("reads CORS_ALLOWED_ORIGINS as origins: a URL counts as its origin, what is not an http(s) URL is refused", () => {
+    const s = parseSettings({ ...valid, CORS_ALLOWED_ORIGINS: "https://App.example/, https://a.example:443/app?x=1, http://localhost:3000" });
+    expect(s.CORS_ALLOWED_ORIGINS).toEqual(["https://app.example", "https://a.example", "http://localhost:3000"]);
+    for (const bad of ["a.example", "ftp://a.example", "https://a.example, nope"]) {
+      expect(() => parseSettings({ ...valid, CORS_ALLOWED_ORIGINS: bad }), bad).toThrow(/CORS_ALLOWED_ORIGINS/);
+    }
+  });
+
+  it("allows CORS_ALLOWED_ORIGINS=* only where the app runs locally (Blob Storage is the emulator)", () => {
+    const azurite = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=k;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;";
+    for (const BlobStorage of ["UseDevelopmentStorage=true", azurite, azurite.replace("127.0.0.1", "localhost")]) {
+      expect(parseSettings({ ...valid, BlobStorage, CORS_ALLOWED_ORIGINS: "*" }).CORS_ALLOWED_ORIGINS, BlobStorage).toEqual(["*"]);
+    }
+    const deployed = [
+      { BlobStorage: undefined, BlobStorage__serviceUri: "https://acct.blob.core.windows.net" },
+      { BlobStorage: "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=k;EndpointSuffix=core.windows.net" },
+      { BlobStorage: "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=k;BlobEndpoint=https://127.0.0.1.evil.example/acct" },
+    ];
+    for (const storage of deployed) {
+      expect(() => parseSettings({ ...valid, ...storage, CORS_ALLOWED_ORIGINS: "https://a.example, *" }), JSON.stringify(storage)).toThrow(/CORS_ALLOWED_ORIGINS: may be \* only when the app runs locally/);
+      expect(parseSettings({ ...valid, ...storage, CORS_ALLOWED_ORIGINS: "https://a.example" }).CORS_ALLOWED_ORIGINS).toEqual(["https://a.example"]);
+    }
+  });
+
   it("lists every setting of the schema in local.settings.sample.json", () => {
     const sample = JSON.parse(readFileSync(join(repoRoot, "local.settings.sample.json"), "utf8")) as { Values: Record<string, string> };
     const identityOnly = ["BlobStorage__serviceUri", "BlobStorage__clientId", "ServiceBusConnection__fullyQualifiedNamespace", "ServiceBusConnection__clientId", "EmailAcs__endpoint", "EmailAcs__clientId", "CosmosConnection__accountEndpoint", "CosmosConnection__clientId"];
