@@ -7,7 +7,7 @@ import { recordDirectEmails } from "../notifications/direct-emails.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { type AccountTokenErrorCode, type AccountTokenRow, issueAccountToken, lockAccountToken, markAccountTokenUsed } from "./account-tokens.js";
+import { type AccountTokenErrorCode, type AccountTokenRow, issueAccountToken, lockAccountToken, markAccountTokenUsed, peekAccountToken } from "./account-tokens.js";
 import { hashPassword, type ScryptParams } from "./password-hash.js";
 import { type IssuedRefreshToken, issueRefreshToken } from "./refresh-tokens.js";
 
@@ -89,40 +89,46 @@ export async function revokeAccountInvitation(ctx: DomainContext, invitationId: 
 
 /**
  * The invitee follows the link: the account is created with the chosen password, its address confirmed (the link
- * reached it), and a session starts. The token row lock makes a second use wait and then find it used; an address
- * that got an account meanwhile is refused and nothing changes. Run it in a transaction.
+ * reached it), and a session starts. Runs on the pool: the token is looked up without a lock first (a forged, used
+ * or expired one costs no hashing), the password is hashed holding no connection or lock, and then a transaction
+ * locks the token row and checks it again, so a second use waits and finds it used; an address that got an account
+ * meanwhile is refused and nothing changes.
  */
 export async function acceptAccountInvitation(
   ctx: DomainContext,
   input: { token: string; password: string; displayName?: string },
   options: { kdf: ScryptParams; refreshTtlSeconds: number },
 ): Promise<Result<{ userId: string; refresh: IssuedRefreshToken }, AccountTokenErrorCode | "EMAIL_TAKEN">> {
-  // Hashed before the lock: the KDF's time is not spent holding it.
+  const seen = await peekAccountToken(ctx, "account-invitation", input.token);
+  if (!seen.ok) return seen;
   const passwordHash = await hashPassword(input.password, options.kdf);
-  const locked = await lockAccountToken(ctx, "account-invitation", input.token);
-  if (!locked.ok) return locked;
-  const row = locked.value;
-  const now = ctx.now();
-  const [user] = await ctx.db
-    .insert(users)
-    .values({
-      id: ctx.newId(),
-      email: row.email,
-      displayName: nameFor(row.email, input.displayName ?? row.displayName),
-      passwordHash,
-      passwordChangedAt: now,
-      emailVerifiedAt: now,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing({ target: users.email })
-    .returning();
-  if (!user) return fail("EMAIL_TAKEN", "An account with this email address was created meanwhile; sign in, or reset its password.");
-  await markAccountTokenUsed(ctx, row.id);
-  const actor = { ...ctx, actor: { ...ctx.actor, userId: user.id } };
-  await recordAudit(actor, { action: "user.invitation-accepted", targetType: "user", targetId: user.id, details: { invitationId: row.id, invitedByUserId: row.createdByUserId } });
-  await recordEvent(actor, { type: "user.registered", aggregateType: "user", aggregateId: user.id, data: { userId: user.id, email: user.email, displayName: user.displayName } });
-  const refresh = await issueRefreshToken(actor, { userId: user.id, ttlSeconds: options.refreshTtlSeconds });
-  await recordAudit(actor, { action: "auth.login-succeeded", targetType: "user", targetId: user.id, details: { familyId: refresh.familyId, via: "account-invitation" } });
-  return ok({ userId: user.id, refresh });
+  return ctx.db.transaction(async (tx) => {
+    const txCtx = { ...ctx, db: tx };
+    const locked = await lockAccountToken(txCtx, "account-invitation", input.token);
+    if (!locked.ok) return locked;
+    const row = locked.value;
+    const now = ctx.now();
+    const [user] = await tx
+      .insert(users)
+      .values({
+        id: ctx.newId(),
+        email: row.email,
+        displayName: nameFor(row.email, input.displayName ?? row.displayName),
+        passwordHash,
+        passwordChangedAt: now,
+        emailVerifiedAt: now,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing({ target: users.email })
+      .returning();
+    if (!user) return fail("EMAIL_TAKEN", "An account with this email address was created meanwhile; sign in, or reset its password.");
+    await markAccountTokenUsed(txCtx, row.id);
+    const actor = { ...txCtx, actor: { ...ctx.actor, userId: user.id } };
+    await recordAudit(actor, { action: "user.invitation-accepted", targetType: "user", targetId: user.id, details: { invitationId: row.id, invitedByUserId: row.createdByUserId } });
+    await recordEvent(actor, { type: "user.registered", aggregateType: "user", aggregateId: user.id, data: { userId: user.id, email: user.email, displayName: user.displayName } });
+    const refresh = await issueRefreshToken(actor, { userId: user.id, ttlSeconds: options.refreshTtlSeconds });
+    await recordAudit(actor, { action: "auth.login-succeeded", targetType: "user", targetId: user.id, details: { familyId: refresh.familyId, via: "account-invitation" } });
+    return ok({ userId: user.id, refresh });
+  });
 }

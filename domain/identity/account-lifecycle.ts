@@ -1,5 +1,5 @@
 import { and, asc, eq, isNull, ne } from "drizzle-orm";
-import { users } from "../db/schema/index.js";
+import { erasureRequests, users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
@@ -34,7 +34,17 @@ export async function deactivateUser(
   }
   const [user] = await ctx.db.select().from(users).where(eq(users.id, input.userId)).for("update");
   if (!user) return fail("USER_NOT_FOUND");
-  if (user.disabledAt) return unchanged(ctx, input.userId);
+  if (user.disabledAt) {
+    // Disabled by a scheduled erasure, whose cancellation would enable it again: the admin takes the disablement
+    // over, so a cancelled erasure leaves the account deactivated.
+    const [held] = await ctx.db
+      .update(erasureRequests)
+      .set({ disabledAccount: false, updatedAt: ctx.now() })
+      .where(and(eq(erasureRequests.userId, input.userId), eq(erasureRequests.status, "scheduled"), eq(erasureRequests.disabledAccount, true)))
+      .returning({ id: erasureRequests.id });
+    if (!held) return unchanged(ctx, input.userId);
+    return recordDeactivation(ctx, input, user.disabledAt, 0, held.id);
+  }
   if (user.isAdmin) {
     const others = await ctx.db.select({ id: users.id }).from(users).where(and(eq(users.isAdmin, true), isNull(users.disabledAt), ne(users.id, input.userId)));
     if (others.length === 0) return fail("LAST_ADMIN", "At least one active admin must remain.");
@@ -42,20 +52,40 @@ export async function deactivateUser(
   const now = ctx.now();
   await ctx.db.update(users).set({ disabledAt: now, updatedAt: now }).where(eq(users.id, input.userId));
   const revokedSessions = await revokeUserSessions(ctx.db, input.userId, "account-deactivated", now);
+  return recordDeactivation(ctx, input, now, revokedSessions);
+}
+
+async function recordDeactivation(ctx: DomainContext, input: { userId: string; reason?: string }, deactivatedAt: Date, revokedSessions: number, fromErasureId?: string) {
   await recordAudit(ctx, {
     action: "user.deactivated",
     targetType: "user",
     targetId: input.userId,
-    details: { reason: input.reason ?? null, revokedSessions },
+    details: { reason: input.reason ?? null, revokedSessions, ...(fromErasureId ? { takenOverFromErasure: fromErasureId } : {}) },
   });
-  await recordEvent(ctx, { type: "user.deactivated", aggregateType: "user", aggregateId: input.userId, data: { userId: input.userId, deactivatedAt: now.toISOString() } });
+  await recordEvent(ctx, { type: "user.deactivated", aggregateType: "user", aggregateId: input.userId, data: { userId: input.userId, deactivatedAt: deactivatedAt.toISOString() } });
   return changedTo(ctx, input.userId, revokedSessions);
 }
 
-/** An admin switches a deactivated account back on; the user signs in again (no session survived). */
-export async function reactivateUser(ctx: DomainContext, userId: string): Promise<Result<LifecycleChange, "USER_NOT_FOUND">> {
-  const [user] = await ctx.db.select({ disabledAt: users.disabledAt }).from(users).where(eq(users.id, userId)).for("update");
+/**
+ * An admin switches a deactivated account back on; the user signs in again (no session survived). An erased
+ * account stays off, and so does one whose erasure is scheduled: cancelling the erasure is what enables it.
+ */
+export async function reactivateUser(
+  ctx: DomainContext,
+  userId: string,
+): Promise<Result<LifecycleChange, "USER_NOT_FOUND" | "USER_ALREADY_ERASED" | "ERASURE_ALREADY_SCHEDULED">> {
+  const [user] = await ctx.db.select({ disabledAt: users.disabledAt, erasedAt: users.erasedAt }).from(users).where(eq(users.id, userId)).for("update");
   if (!user) return fail("USER_NOT_FOUND");
+  if (user.erasedAt) return fail("USER_ALREADY_ERASED", "This user's personal data was erased; the account cannot be used again.");
+  const [scheduled] = await ctx.db
+    .select({ dueAt: erasureRequests.dueAt })
+    .from(erasureRequests)
+    .where(and(eq(erasureRequests.userId, userId), eq(erasureRequests.status, "scheduled")));
+  if (scheduled) {
+    return fail("ERASURE_ALREADY_SCHEDULED", "An erasure of this user is scheduled; cancel it (DELETE /api/v1/users/{userId}/erase) to keep the account.", {
+      dueAt: scheduled.dueAt.toISOString(),
+    });
+  }
   if (!user.disabledAt) return unchanged(ctx, userId);
   const now = ctx.now();
   await ctx.db.update(users).set({ disabledAt: null, updatedAt: now }).where(eq(users.id, userId));

@@ -62,12 +62,24 @@ export async function supersedeAccountTokens(ctx: DomainContext, purpose: Accoun
  * finds it used. Nothing is written; the caller marks it used (`markAccountTokenUsed`) once every other check
  * passed, in the same transaction, so a refused redemption changes nothing.
  */
-export async function lockAccountToken(ctx: DomainContext, purpose: AccountTokenPurpose, token: string): Promise<Result<AccountTokenRow, AccountTokenErrorCode>> {
-  const [row] = await ctx.db
+export function lockAccountToken(ctx: DomainContext, purpose: AccountTokenPurpose, token: string): Promise<Result<AccountTokenRow, AccountTokenErrorCode>> {
+  return liveAccountToken(ctx, purpose, token, true);
+}
+
+/**
+ * The same checks without a lock, on the pool: a redemption refuses an unknown, used or expired token this cheaply
+ * before it spends a password hash, then locks and checks again (`lockAccountToken`) in its transaction.
+ */
+export function peekAccountToken(ctx: DomainContext, purpose: AccountTokenPurpose, token: string): Promise<Result<AccountTokenRow, AccountTokenErrorCode>> {
+  return liveAccountToken(ctx, purpose, token, false);
+}
+
+async function liveAccountToken(ctx: DomainContext, purpose: AccountTokenPurpose, token: string, lock: boolean): Promise<Result<AccountTokenRow, AccountTokenErrorCode>> {
+  const query = ctx.db
     .select()
     .from(accountTokens)
-    .where(and(eq(accountTokens.tokenHash, hashAccountToken(token)), eq(accountTokens.purpose, purpose)))
-    .for("update");
+    .where(and(eq(accountTokens.tokenHash, hashAccountToken(token)), eq(accountTokens.purpose, purpose)));
+  const [row] = lock ? await query.for("update") : await query;
   if (!row) return fail("TOKEN_INVALID", "This link is not valid. Use the link from the latest email.");
   if (row.usedAt) return fail("TOKEN_USED", "This link was used already.");
   if (row.supersededAt) return fail("TOKEN_INVALID", "This link was replaced by a newer one or withdrawn. Use the link from the latest email.");

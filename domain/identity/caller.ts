@@ -28,6 +28,16 @@ export async function callerFlags(db: Executor, userId: string, sessionId: strin
   return { isAdmin: row.isAdmin, disabled: row.disabledAt !== null, sessionActive: row.sessionActive, twoFactorPending: applies && !row.secondFactor };
 }
 
+/** True when the two-factor rule covers the user (an admin, or course staff under "staff"). */
+export async function twoFactorRuleCovers(db: Executor, userId: string, rule: TwoFactorRule): Promise<boolean> {
+  if (rule === "none") return false;
+  const [row] = await db
+    .select({ isAdmin: users.isAdmin, isStaff: sql<boolean>`exists (select 1 from ${courseStaff} where ${courseStaff.userId} = ${users.id})` })
+    .from(users)
+    .where(eq(users.id, userId));
+  return Boolean(row && (row.isAdmin || (rule === "staff" && row.isStaff)));
+}
+
 const liveSession = (extra = sql``) =>
   sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${sql.placeholder("sessionId")} and ${refreshTokens.userId} = ${sql.placeholder("userId")} and ${refreshTokens.revokedAt} is null${extra})`;
 

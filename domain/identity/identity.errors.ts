@@ -17,6 +17,7 @@ export type IdentityErrorCode =
   | "TWO_FACTOR_NOT_PENDING"
   | "TWO_FACTOR_NOT_ENABLED"
   | "TWO_FACTOR_NOT_AVAILABLE"
+  | "TWO_FACTOR_MANDATORY"
   | "CANNOT_DEACTIVATE_SELF";
 
 /** What a deactivated account is told wherever it tries to sign in. */

@@ -33,8 +33,32 @@ export interface FailureOutcome {
 }
 
 /**
- * Counts one failure against each key, atomically (concurrent failures all count), restarting the count
- * when the window has passed, and locks a key with an exponentially growing lock once it is over its limit.
+ * Counts one occurrence against `key`, restarting the count once `windowSeconds` have passed since the window
+ * started. Atomic (one upsert), so concurrent occurrences all count. Shared by the sign-in failures, the
+ * password-reset requests and the once-an-hour notices, each under its own key prefix.
+ */
+export async function countInWindow(db: Executor, key: string, windowSeconds: number, now: Date): Promise<{ count: number; windowStartedAt: Date }> {
+  // Raw sql fragments do not map Date parameters; pass ISO strings cast to timestamptz.
+  const windowStart = sql`${new Date(now.getTime() - windowSeconds * 1000).toISOString()}::timestamptz`;
+  const nowValue = sql`${now.toISOString()}::timestamptz`;
+  const [row] = await db
+    .insert(loginThrottles)
+    .values({ key, failures: 1, windowStartedAt: now, updatedAt: now })
+    .onConflictDoUpdate({
+      target: loginThrottles.key,
+      set: {
+        failures: sql`case when ${loginThrottles.windowStartedAt} < ${windowStart} then 1 else ${loginThrottles.failures} + 1 end`,
+        windowStartedAt: sql`case when ${loginThrottles.windowStartedAt} < ${windowStart} then ${nowValue} else ${loginThrottles.windowStartedAt} end`,
+        updatedAt: now,
+      },
+    })
+    .returning({ count: loginThrottles.failures, windowStartedAt: loginThrottles.windowStartedAt });
+  return { count: row?.count ?? 1, windowStartedAt: row?.windowStartedAt ?? now };
+}
+
+/**
+ * Counts one failure against each key (concurrent failures all count), restarting the count when the window has
+ * passed, and locks a key with an exponentially growing lock once it is over its limit.
  */
 export async function recordLoginFailure(db: Executor, keys: string[], policy: ThrottlePolicy, now: Date): Promise<FailureOutcome> {
   let failures = 0;
@@ -42,22 +66,7 @@ export async function recordLoginFailure(db: Executor, keys: string[], policy: T
   for (const key of keys) {
     // "account:<email>" and "totp:<user id>" count against one account; "ip:" keys against an address.
     const limit = key.startsWith("ip:") ? policy.maxFailuresPerAddress : policy.maxFailuresPerAccount;
-    // Raw sql fragments do not map Date parameters; pass ISO strings cast to timestamptz.
-    const windowStart = sql`${new Date(now.getTime() - policy.windowSeconds * 1000).toISOString()}::timestamptz`;
-    const nowValue = sql`${now.toISOString()}::timestamptz`;
-    const [row] = await db
-      .insert(loginThrottles)
-      .values({ key, failures: 1, windowStartedAt: now, updatedAt: now })
-      .onConflictDoUpdate({
-        target: loginThrottles.key,
-        set: {
-          failures: sql`case when ${loginThrottles.windowStartedAt} < ${windowStart} then 1 else ${loginThrottles.failures} + 1 end`,
-          windowStartedAt: sql`case when ${loginThrottles.windowStartedAt} < ${windowStart} then ${nowValue} else ${loginThrottles.windowStartedAt} end`,
-          updatedAt: now,
-        },
-      })
-      .returning({ failures: loginThrottles.failures });
-    const count = row?.failures ?? 1;
+    const { count } = await countInWindow(db, key, policy.windowSeconds, now);
     failures = Math.max(failures, count);
     if (count >= limit) {
       const seconds = Math.min(policy.baseLockSeconds * 2 ** (count - limit), policy.maxLockSeconds);

@@ -58,15 +58,20 @@ export async function getUser(db: Executor, userId: string): Promise<Result<User
   return view ? ok(view) : fail("USER_NOT_FOUND");
 }
 
-/** Sets a user's global roles. Refuses to remove the last admin, so the platform is never left without one. */
+/**
+ * Sets a user's global roles. Refuses to remove the last active admin (a deactivated one cannot sign in), so the
+ * platform is never left without one.
+ */
 export async function setGlobalRoles(ctx: DomainContext, userId: string, roles: GlobalRole[]): Promise<Result<UserView, "USER_NOT_FOUND" | "LAST_ADMIN">> {
+  const makeAdmin = roles.includes("admin");
+  // Every admin row locked in id order before the target's, as deactivateUser does: two admins demoting (or
+  // deactivating) each other at once queue here without deadlock, and the second sees that none would remain.
+  await ctx.db.select({ id: users.id }).from(users).where(eq(users.isAdmin, true)).orderBy(asc(users.id)).for("update");
   const [user] = await ctx.db.select().from(users).where(eq(users.id, userId)).for("update");
   if (!user) return fail("USER_NOT_FOUND");
-  const makeAdmin = roles.includes("admin");
   if (user.isAdmin && !makeAdmin) {
-    // Lock the other admins' rows too, so two admins demoting each other at once cannot both succeed.
-    const others = await ctx.db.select({ id: users.id }).from(users).where(and(eq(users.isAdmin, true), ne(users.id, userId))).for("update");
-    if (others.length === 0) return fail("LAST_ADMIN", "At least one admin must remain.");
+    const others = await ctx.db.select({ id: users.id }).from(users).where(and(eq(users.isAdmin, true), isNull(users.disabledAt), ne(users.id, userId)));
+    if (others.length === 0) return fail("LAST_ADMIN", "At least one active admin must remain.");
   }
   if (user.isAdmin !== makeAdmin) {
     await ctx.db.update(users).set({ isAdmin: makeAdmin, updatedAt: ctx.now() }).where(eq(users.id, userId));
@@ -164,6 +169,8 @@ export async function bootstrapAdmin(
     passwordHash: await hashPassword(input.password, kdf),
     isAdmin: true,
     passwordChangedAt: now,
+    // The operator chose the address: it counts as confirmed, or AUTH_UNVERIFIED_ACCESS=none would lock them out.
+    emailVerifiedAt: now,
     createdAt: now,
     updatedAt: now,
   });

@@ -1,13 +1,14 @@
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { loginThrottles, users } from "../db/schema/index.js";
+import { externalIdentities, users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { composeEmail, type ComposedEmail } from "../notifications/compose-email.js";
 import { recordDirectEmails } from "../notifications/direct-emails.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { type AccountTokenErrorCode, issueAccountToken, lockAccountToken, markAccountTokenUsed } from "./account-tokens.js";
-import { clearAccountFailures } from "./login-throttle.js";
+import { type AccountTokenErrorCode, issueAccountToken, lockAccountToken, markAccountTokenUsed, peekAccountToken } from "./account-tokens.js";
+import { clearAccountFailures, countInWindow } from "./login-throttle.js";
+import { ACCOUNT_DISABLED_DETAIL } from "./identity.errors.js";
 import { hashPassword, type ScryptParams } from "./password-hash.js";
 import { revokeUserSessions } from "./refresh-tokens.js";
 
@@ -22,33 +23,19 @@ export interface PasswordResetOptions {
 
 const WINDOW_S = 3_600;
 
-/**
- * Counts one request against a key in the shared throttle table (its own key prefixes: `reset-account:`,
- * `reset-ip:`), restarting the count once the window has passed. Atomic, so concurrent requests all count.
- */
+/** Counts one request against a key of its own prefix (`reset-account:`, `reset-ip:`) in the shared throttle table. */
 async function countRequest(db: Executor, key: string, now: Date): Promise<{ count: number; windowEndsAt: Date }> {
-  const windowStart = sql`${new Date(now.getTime() - WINDOW_S * 1000).toISOString()}::timestamptz`;
-  const nowValue = sql`${now.toISOString()}::timestamptz`;
-  const [row] = await db
-    .insert(loginThrottles)
-    .values({ key, failures: 1, windowStartedAt: now, updatedAt: now })
-    .onConflictDoUpdate({
-      target: loginThrottles.key,
-      set: {
-        failures: sql`case when ${loginThrottles.windowStartedAt} < ${windowStart} then 1 else ${loginThrottles.failures} + 1 end`,
-        windowStartedAt: sql`case when ${loginThrottles.windowStartedAt} < ${windowStart} then ${nowValue} else ${loginThrottles.windowStartedAt} end`,
-        updatedAt: now,
-      },
-    })
-    .returning({ count: loginThrottles.failures, windowStartedAt: loginThrottles.windowStartedAt });
-  return { count: row?.count ?? 1, windowEndsAt: new Date((row?.windowStartedAt ?? now).getTime() + WINDOW_S * 1000) };
+  const { count, windowStartedAt } = await countInWindow(db, key, WINDOW_S, now);
+  return { count, windowEndsAt: new Date(windowStartedAt.getTime() + WINDOW_S * 1000) };
 }
 
 /**
- * Asks for a password reset link. The answer and the database work are the same whether the address has a usable
- * account or not (a token row is written either way; one that names no user can never be redeemed): only then is
- * the email recorded, and it is sent after the answer. Past the per-address limit nothing is issued, silently;
- * past the per-client limit the request is refused, which says nothing about the address. Run it in a transaction.
+ * Asks for a password reset link. The answer is the same whether the address has a usable account or not, and the
+ * database work nearly so: the counters, the lookup, a token row (one that names no user can never be redeemed) and
+ * an audit entry are written either way; only for a usable account is the email recorded (one more row, sent after
+ * the answer). Past the per-address limit nothing is issued, silently; past the per-client limit the request is
+ * refused, which says nothing about the address. Not usable: unknown, deactivated, or signing in only through an
+ * identity provider (a link would give that account a local password). Run it in a transaction.
  */
 export async function requestPasswordReset(ctx: DomainContext, email: string, options: PasswordResetOptions): Promise<Result<void, "PASSWORD_RESET_THROTTLED">> {
   const now = ctx.now();
@@ -63,10 +50,12 @@ export async function requestPasswordReset(ctx: DomainContext, email: string, op
   if (byAccount.count > options.maxPerAccount) return ok(undefined);
 
   const [user] = await ctx.db.select().from(users).where(eq(users.email, email));
-  // A deactivated account gets no link, exactly as an unknown address.
-  const usable = user && !user.disabledAt ? user : undefined;
+  const externalOnly = user && !user.passwordHash ? await hasExternalIdentity(ctx, user.id) : false;
+  // A deactivated or external-only account gets no link, exactly as an unknown address.
+  const usable = user && !user.disabledAt && !externalOnly ? user : undefined;
   const issued = await issueAccountToken(ctx, { purpose: "password-reset", email, userId: usable?.id ?? null, ttlMs: options.ttlMinutes * 60_000 });
-  await recordAudit(ctx, { action: "user.password-reset-requested", actorUserId: null, targetType: "user", targetId: usable?.id ?? email, details: { emailed: Boolean(usable) } });
+  // An address no account has is not kept: whatever anyone typed would stay in the audit log for good.
+  await recordAudit(ctx, { action: "user.password-reset-requested", actorUserId: null, targetType: "user", ...(user ? { targetId: user.id } : {}), details: { emailed: Boolean(usable) } });
   if (usable) {
     await recordDirectEmails(ctx, [
       composeEmail("password-reset", usable.locale, usable.email, { appUrl: options.appUrl, name: usable.displayName, token: issued.token, expiresAt: issued.expiresAt.toUTCString() }),
@@ -75,13 +64,18 @@ export async function requestPasswordReset(ctx: DomainContext, email: string, op
   return ok(undefined);
 }
 
-const ACCOUNT_DISABLED_DETAIL = "This account is deactivated; contact your administrator.";
+async function hasExternalIdentity(ctx: DomainContext, userId: string): Promise<boolean> {
+  const [row] = await ctx.db.select({ userId: externalIdentities.userId }).from(externalIdentities).where(eq(externalIdentities.userId, userId)).limit(1);
+  return row !== undefined;
+}
 
 /**
  * Sets a new password with a reset token: every session of the user ends, the account's sign-in failures are
  * cleared, the address counts as confirmed (the link reached it), and a "your password was changed" email is
- * recorded. The token row is locked first, so of two confirmations racing with one token exactly one wins; a
- * refusal changes nothing. Run it in a transaction.
+ * recorded. Runs on the pool: the token is looked up first without a lock (a forged, used or expired one is refused
+ * before any hashing), the new password is hashed holding no connection or lock, and only then does a transaction
+ * lock the token row and check it again, so of two confirmations racing with one token exactly one wins; a
+ * refusal changes nothing.
  */
 export async function confirmPasswordReset(
   ctx: DomainContext,
@@ -89,26 +83,31 @@ export async function confirmPasswordReset(
   kdf: ScryptParams,
   notify: { appUrl: string },
 ): Promise<Result<{ userId: string; revokedSessions: number }, AccountTokenErrorCode | "ACCOUNT_DISABLED">> {
-  // Hashed before any lock is taken: the KDF's time is spent outside it.
+  const seen = await peekAccountToken(ctx, "password-reset", input.token);
+  if (!seen.ok) return seen;
+  if (!seen.value.userId) return fail("TOKEN_INVALID", "This link is not valid. Use the link from the latest email.");
   const passwordHash = await hashPassword(input.newPassword, kdf);
-  const locked = await lockAccountToken(ctx, "password-reset", input.token);
-  if (!locked.ok) return locked;
-  const row = locked.value;
-  const [user] = row.userId ? await ctx.db.select().from(users).where(eq(users.id, row.userId)).for("update") : [];
-  if (!user || user.email !== row.email) return fail("TOKEN_INVALID", "This link is not valid. Use the link from the latest email.");
-  if (user.disabledAt) return fail("ACCOUNT_DISABLED", ACCOUNT_DISABLED_DETAIL);
+  return ctx.db.transaction(async (tx) => {
+    const txCtx = { ...ctx, db: tx };
+    const locked = await lockAccountToken(txCtx, "password-reset", input.token);
+    if (!locked.ok) return locked;
+    const row = locked.value;
+    const [user] = row.userId ? await tx.select().from(users).where(eq(users.id, row.userId)).for("update") : [];
+    if (!user || user.email !== row.email) return fail("TOKEN_INVALID", "This link is not valid. Use the link from the latest email.");
+    if (user.disabledAt) return fail("ACCOUNT_DISABLED", ACCOUNT_DISABLED_DETAIL);
 
-  const now = ctx.now();
-  await ctx.db
-    .update(users)
-    .set({ passwordHash, passwordChangedAt: now, updatedAt: now, emailVerifiedAt: user.emailVerifiedAt ?? now })
-    .where(eq(users.id, user.id));
-  await markAccountTokenUsed(ctx, row.id);
-  const revokedSessions = await revokeUserSessions(ctx.db, user.id, "password-reset", now);
-  await clearAccountFailures(ctx.db, user.email);
-  await recordAudit(ctx, { action: "user.password-reset", actorUserId: user.id, targetType: "user", targetId: user.id, details: { revokedSessions } });
-  await recordDirectEmails(ctx, [passwordChangedEmail(user, now, notify.appUrl)]);
-  return ok({ userId: user.id, revokedSessions });
+    const now = ctx.now();
+    await tx
+      .update(users)
+      .set({ passwordHash, passwordChangedAt: now, updatedAt: now, emailVerifiedAt: user.emailVerifiedAt ?? now })
+      .where(eq(users.id, user.id));
+    await markAccountTokenUsed(txCtx, row.id);
+    const revokedSessions = await revokeUserSessions(tx, user.id, "password-reset", now);
+    await clearAccountFailures(tx, user.email);
+    await recordAudit(txCtx, { action: "user.password-reset", actorUserId: user.id, targetType: "user", targetId: user.id, details: { revokedSessions } });
+    await recordDirectEmails(txCtx, [passwordChangedEmail(user, now, notify.appUrl)]);
+    return ok({ userId: user.id, revokedSessions });
+  });
 }
 
 /** System mail, always sent (no token in it): tells the owner their password changed, in case it was not them. */

@@ -8,8 +8,9 @@ import { composeEmail } from "../notifications/compose-email.js";
 import { recordDirectEmails } from "../notifications/direct-emails.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { clearKeys, lockedFor, recordLoginFailure, type ThrottlePolicy } from "./login-throttle.js";
+import { clearKeys, countInWindow, lockedFor, recordLoginFailure, type ThrottlePolicy } from "./login-throttle.js";
 import { type ScryptParams, verifyPassword } from "./password-hash.js";
+import { twoFactorRuleCovers, type TwoFactorRule } from "./caller.js";
 import { revokeUserSessions } from "./refresh-tokens.js";
 
 /**
@@ -97,6 +98,7 @@ export async function recordCodeFailure(ctx: DomainContext, userId: string, reas
   const keys = [throttleKeyOf(userId), ...(ctx.actor.clientIp ? [`ip:${ctx.actor.clientIp}`] : [])];
   const outcome = await recordLoginFailure(ctx.db, keys, throttle, ctx.now());
   await recordAudit(ctx, { action: "auth.two-factor-failed", actorUserId: userId, targetType: "user", targetId: userId, details: { reason, failures: outcome.failures } });
+  if (reason === "replayed") await noticeReplay(ctx, userId);
   if (outcome.lockedSeconds > 0) {
     await recordAudit(ctx, {
       action: "auth.two-factor-locked",
@@ -107,6 +109,18 @@ export async function recordCodeFailure(ctx: DomainContext, userId: string, reas
     });
   }
   return outcome;
+}
+
+/**
+ * A replayed code means someone saw a code the owner used (ASVS 2.8.5): the owner is told, at most once an hour
+ * (system mail, recorded in the caller's transaction and sent after commit; it carries no code).
+ */
+async function noticeReplay(ctx: DomainContext, userId: string): Promise<void> {
+  const { count } = await countInWindow(ctx.db, `totp-replay-notice:${userId}`, 3_600, ctx.now());
+  if (count > 1) return;
+  const [user] = await ctx.db.select({ email: users.email, displayName: users.displayName, locale: users.locale }).from(users).where(eq(users.id, userId));
+  if (!user) return;
+  await recordDirectEmails(ctx, [composeEmail("two-factor-code-replayed", user.locale, user.email, { name: user.displayName, usedAt: ctx.now().toUTCString() })]);
 }
 
 /** Seconds the user (or the client address) must wait before another code is looked at; 0 when none. */
@@ -138,27 +152,37 @@ export interface Enrollment {
 /**
  * Starts (or restarts) enrollment: a new secret waits for its first code. The password is asked again, so a
  * stolen session alone cannot bind an attacker's authenticator. Users without a password sign in through an
- * identity provider, whose own second factor applies.
+ * identity provider, whose own second factor applies. Runs on the pool (it opens its own transaction).
  */
 export async function startEnrollment(
   ctx: DomainContext,
   input: { userId: string; currentPassword: string },
   deps: TwoFactorDeps & { kdf: ScryptParams },
 ): Promise<Result<Enrollment, "USER_NOT_FOUND" | "CURRENT_PASSWORD_INCORRECT" | "TWO_FACTOR_NOT_AVAILABLE" | "TWO_FACTOR_ALREADY_ENABLED">> {
-  const [user] = await ctx.db.select({ email: users.email, passwordHash: users.passwordHash }).from(users).where(eq(users.id, input.userId)).for("update");
-  if (!user) return fail("USER_NOT_FOUND");
-  if (!user.passwordHash) return fail("TWO_FACTOR_NOT_AVAILABLE", "This account signs in through an identity provider; its second factor applies there.");
-  if (!(await verifyPassword(input.currentPassword, user.passwordHash, deps.kdf)).ok) return fail("CURRENT_PASSWORD_INCORRECT", "The current password is not correct.");
-  const existing = await confirmedCredential(ctx.db, input.userId, true);
-  if (existing?.confirmedAt) return fail("TWO_FACTOR_ALREADY_ENABLED", "Turn two-factor sign-in off first to enroll another authenticator.");
+  // The password is checked on the pool, holding no lock or connection through the KDF; then, in a transaction,
+  // the user row is locked and the hash compared again (a password changed meanwhile refuses).
+  const [seen] = await ctx.db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, input.userId));
+  if (!seen) return fail("USER_NOT_FOUND");
+  if (!seen.passwordHash) return fail("TWO_FACTOR_NOT_AVAILABLE", "This account signs in through an identity provider; its second factor applies there.");
+  if (!(await verifyPassword(input.currentPassword, seen.passwordHash, deps.kdf)).ok) return fail("CURRENT_PASSWORD_INCORRECT", "The current password is not correct.");
 
   const secret = new Secret({ size: 20 });
   const sealedSecret = deps.sealer.seal(secret.base32, bindingOf(input.userId));
-  const now = ctx.now();
-  await ctx.db
-    .insert(twoFactorCredentials)
-    .values({ userId: input.userId, sealedSecret, createdAt: now, updatedAt: now })
-    .onConflictDoUpdate({ target: twoFactorCredentials.userId, set: { sealedSecret, confirmedAt: null, lastUsedStep: null, createdAt: now, updatedAt: now } });
+  const started = await ctx.db.transaction(async (tx) => {
+    const [user] = await tx.select({ email: users.email, passwordHash: users.passwordHash }).from(users).where(eq(users.id, input.userId)).for("update");
+    if (!user) return fail("USER_NOT_FOUND");
+    if (user.passwordHash !== seen.passwordHash) return fail("CURRENT_PASSWORD_INCORRECT", "The current password is not correct.");
+    const existing = await confirmedCredential(tx, input.userId, true);
+    if (existing?.confirmedAt) return fail("TWO_FACTOR_ALREADY_ENABLED", "Turn two-factor sign-in off first to enroll another authenticator.");
+    const now = ctx.now();
+    await tx
+      .insert(twoFactorCredentials)
+      .values({ userId: input.userId, sealedSecret, createdAt: now, updatedAt: now })
+      .onConflictDoUpdate({ target: twoFactorCredentials.userId, set: { sealedSecret, confirmedAt: null, lastUsedStep: null, createdAt: now, updatedAt: now } });
+    return ok(user);
+  });
+  if (!started.ok) return started;
+  const user = started.value;
   const totp = new TOTP({ issuer: ISSUER, label: user.email, secret, algorithm: ALGORITHM, digits: DIGITS, period: PERIOD });
   return ok({ secret: secret.base32, otpauthUri: totp.toString() });
 }
@@ -234,10 +258,17 @@ export async function confirmEnrollment(
 export async function disableTwoFactor(
   ctx: DomainContext,
   input: { userId: string; currentPassword: string; code: string },
-  deps: TwoFactorDeps & { kdf: ScryptParams },
-): Promise<Result<void, "USER_NOT_FOUND" | "CURRENT_PASSWORD_INCORRECT" | "TWO_FACTOR_THROTTLED" | "TWO_FACTOR_CODE_INCORRECT" | "TWO_FACTOR_NOT_PENDING" | "TWO_FACTOR_NOT_ENABLED">> {
+  deps: TwoFactorDeps & { kdf: ScryptParams; rule: TwoFactorRule },
+): Promise<
+  Result<void, "USER_NOT_FOUND" | "CURRENT_PASSWORD_INCORRECT" | "TWO_FACTOR_THROTTLED" | "TWO_FACTOR_CODE_INCORRECT" | "TWO_FACTOR_NOT_PENDING" | "TWO_FACTOR_NOT_ENABLED" | "TWO_FACTOR_MANDATORY">
+> {
   const [user] = await ctx.db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, input.userId));
   if (!user) return fail("USER_NOT_FOUND");
+  // Their session keeps its second-factor mark (and refresh copies it): turning it off would let them keep the
+  // powers the rule guards without one. An admin's reset, which ends every session, is the way out.
+  if (await twoFactorRuleCovers(ctx.db, input.userId, deps.rule)) {
+    return fail("TWO_FACTOR_MANDATORY", "Your account must sign in with a second factor; ask an administrator to reset it if you lost your authenticator.");
+  }
   if (!user.passwordHash || !(await verifyPassword(input.currentPassword, user.passwordHash, deps.kdf)).ok) {
     return fail("CURRENT_PASSWORD_INCORRECT", "The current password is not correct.");
   }

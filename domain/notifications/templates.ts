@@ -77,6 +77,16 @@ export const templates = {
       paragraphs: ["Hola {{name}}:", "el {{changedAt}} se desactivó el inicio de sesión en dos pasos en tu cuenta de Ringlet, por ti o por un administrador; ahora basta con tu contraseña para iniciar sesión.", "Si no lo esperabas, avisa a tu administrador."],
     },
   },
+  "two-factor-code-replayed": {
+    en: {
+      subject: "A sign-in code of your Ringlet account was used twice",
+      paragraphs: ["Hello {{name}},", "on {{usedAt}} someone offered a two-factor code of your Ringlet account that had been used already; it was refused.", "If that was not you, someone may know your password and see your authenticator: change your password and tell your administrator."],
+    },
+    es: {
+      subject: "Un código de inicio de sesión de tu cuenta de Ringlet se usó dos veces",
+      paragraphs: ["Hola {{name}}:", "el {{usedAt}} alguien presentó un código de dos pasos de tu cuenta de Ringlet que ya se había usado; se rechazó.", "Si no fuiste tú, alguien podría conocer tu contraseña y ver tu autenticador: cambia tu contraseña y avisa a tu administrador."],
+    },
+  },
   "account-invitation": {
     en: {
       subject: "You are invited to Ringlet",
@@ -251,6 +261,26 @@ export const templates = {
         "Hola {{name}}:",
         "como pediste, tu cuenta de Ringlet y los datos personales que contiene se borrarán el {{dueAt}}. Hasta entonces la cuenta queda desactivada y se ha cerrado tu sesión en todas partes. Tus calificaciones se conservan en los registros de tus cursos bajo un seudónimo.",
         "¿Has cambiado de idea? Cancela el borrado con el enlace de abajo antes del {{dueAt}} (o pide a un administrador que lo cancele); tu cuenta volverá a funcionar como antes.",
+      ],
+      action: { label: "Cancelar el borrado", url: "{{appUrl}}/account/erasure/cancel?token={{token}}" },
+    },
+  },
+  "erasure-scheduled-by-admin": {
+    en: {
+      subject: "Your Ringlet account will be erased on {{dueAt}}",
+      paragraphs: [
+        "Hello {{name}},",
+        "an administrator has scheduled the erasure of your Ringlet account and the personal data it holds on {{dueAt}}. Until then the account is switched off and you are signed out everywhere. Your grades stay in your courses' records under a pseudonym.",
+        "If you did not ask for this, or want to keep your account, cancel the erasure with the link below before {{dueAt}} (or ask an administrator to cancel it); your account then works again as before.",
+      ],
+      action: { label: "Cancel the erasure", url: "{{appUrl}}/account/erasure/cancel?token={{token}}" },
+    },
+    es: {
+      subject: "Tu cuenta de Ringlet se borrará el {{dueAt}}",
+      paragraphs: [
+        "Hola {{name}}:",
+        "un administrador ha programado el borrado de tu cuenta de Ringlet y de los datos personales que contiene para el {{dueAt}}. Hasta entonces la cuenta queda desactivada y se ha cerrado tu sesión en todas partes. Tus calificaciones se conservan en los registros de tus cursos bajo un seudónimo.",
+        "Si no lo pediste, o quieres conservar tu cuenta, cancela el borrado con el enlace de abajo antes del {{dueAt}} (o pide a un administrador que lo cancele); tu cuenta volverá a funcionar como antes.",
       ],
       action: { label: "Cancelar el borrado", url: "{{appUrl}}/account/erasure/cancel?token={{token}}" },
     },

@@ -13,7 +13,7 @@ import { completeTwoFactorSignIn } from "../../domain/identity/two-factor-challe
 import { adminOnly, authenticated, publicAccess } from "../platform/http/access.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
-import { noStore, sessionTokens, tokensSchema } from "../platform/auth/session-tokens.js";
+import { noStore, sessionLifetimes, sessionTokens, tokensSchema } from "../platform/auth/session-tokens.js";
 import type { Platform } from "../platform/platform.js";
 import { secretSealer } from "../platform/webhook-secrets.js";
 import { totpCodeSchema } from "./schemas/two-factor.js";
@@ -24,6 +24,9 @@ const recoveryCodesSchema = z
     recoveryCodes: z.array(z.string()).length(RECOVERY_CODE_COUNT).meta({ description: "Shown this once; each works once. Only their hashes are kept." }),
   })
   .meta({ id: "RecoveryCodes" });
+// Deliberately not the sign-in's 401 INVALID_TWO_FACTOR_CODE: here the caller is authenticated, and a 401 would tell
+// a client to drop its session and sign in again.
+const WRONG_CODE_NOTE = "A wrong code is 403 `TWO_FACTOR_CODE_INCORRECT` (the caller stays signed in; sign-in's second step answers 401).";
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // TOTP secrets are sealed with the webhook secrets' key ring (WEBHOOK_SECRET_KEYS), bound to "two-factor:<user id>".
@@ -79,7 +82,8 @@ route({
   handler: async ({ body }, ctx) => {
     const p = ctx.platform;
     const input = { userId: ctx.caller.userId, currentPassword: body.currentPassword };
-    const enrollment = unwrap(await ctx.transaction((tx) => startEnrollment(ctx.domain(tx), input, { ...deps(p), kdf: p.kdf })));
+    // On the pool: the password is checked before the domain opens its transaction (no lock held through the KDF).
+    const enrollment = unwrap(await startEnrollment(ctx.domain(), input, { ...deps(p), kdf: p.kdf }));
     return { status: 201, body: enrollment, headers: noStore };
   },
 });
@@ -90,7 +94,7 @@ route({
   path: "/v1/me/two-factor/confirm",
   access: authenticated,
   summary: "Confirm enrollment with a first code: two-factor sign-in is on; answers the recovery codes once",
-  description: "The session that confirms counts as signed in with a second factor. Wrong codes are throttled like sign-ins.",
+  description: `The session that confirms counts as signed in with a second factor. Wrong codes are throttled like sign-ins. ${WRONG_CODE_NOTE}`,
   tags: ["me"],
   body: z.object({ code: totpCodeSchema }),
   responses: {
@@ -112,19 +116,23 @@ route({
   path: "/v1/me/two-factor",
   access: authenticated,
   summary: "Turn two-factor sign-in off (the password and a current code)",
+  description:
+    "Refused (409 `TWO_FACTOR_MANDATORY`) when `AUTH_TWO_FACTOR_REQUIRED` covers the caller: an admin's reset " +
+    "(DELETE /api/v1/users/{userId}/two-factor), which ends every session, is the way out. " +
+    WRONG_CODE_NOTE,
   tags: ["me"],
   body: z.object({ currentPassword, code: totpCodeSchema }),
   responses: {
     204: { description: "Off; the authenticator and the recovery codes are forgotten" },
     403: { description: "`CURRENT_PASSWORD_INCORRECT`, `TWO_FACTOR_CODE_INCORRECT`" },
     404: { description: "`USER_NOT_FOUND`" },
-    409: { description: "`TWO_FACTOR_NOT_ENABLED`, `TWO_FACTOR_NOT_PENDING`" },
+    409: { description: "`TWO_FACTOR_NOT_ENABLED`, `TWO_FACTOR_NOT_PENDING`, `TWO_FACTOR_MANDATORY`" },
     429: { description: "`TWO_FACTOR_THROTTLED`, with Retry-After" },
   },
   handler: async ({ body }, ctx) => {
     const p = ctx.platform;
     const input = { userId: ctx.caller.userId, ...body };
-    unwrap(await ctx.transaction((tx) => disableTwoFactor(ctx.domain(tx), input, { ...deps(p), kdf: p.kdf })));
+    unwrap(await ctx.transaction((tx) => disableTwoFactor(ctx.domain(tx), input, { ...deps(p), kdf: p.kdf, rule: p.settings.AUTH_TWO_FACTOR_REQUIRED })));
     return { status: 204 };
   },
 });
@@ -135,6 +143,7 @@ route({
   path: "/v1/me/two-factor/recovery-codes",
   access: authenticated,
   summary: "New recovery codes for a current code; the old ones stop working",
+  description: WRONG_CODE_NOTE,
   tags: ["me"],
   body: z.object({ code: totpCodeSchema }),
   responses: {
@@ -179,7 +188,10 @@ route({
   summary: "Finish a sign-in with a code from the authenticator app, or a recovery code",
   description:
     "The challenge comes from a 202 of POST /api/v1/auth/login, works once and for five minutes. A code is accepted " +
-    "once; a recovery code works once. Wrong codes are slowed, then answered 429 with Retry-After, like passwords.",
+    "once; a recovery code works once. Wrong codes are slowed, then answered 429 with Retry-After, like passwords; " +
+    "five wrong codes end the challenge. A wrong code is 401 `INVALID_TWO_FACTOR_CODE` here (the caller is not signed " +
+    "in yet), and 403 `TWO_FACTOR_CODE_INCORRECT` on the operations of a signed-in caller. A code used already is " +
+    "refused and the owner is emailed (at most once an hour). A challenge from before a password change is refused.",
   tags: ["auth"],
   body: z.union([
     z.object({ challengeToken, code: totpCodeSchema }).strict(),
@@ -194,7 +206,7 @@ route({
   handler: async ({ body }, ctx) => {
     const p = ctx.platform;
     const signedIn = unwrap(
-      await completeTwoFactorSignIn(ctx.domain(), body, { ...deps(p), refreshTtlSeconds: p.settings.AUTH_REFRESH_TOKEN_TTL_DAYS * 86_400, sleep }),
+      await completeTwoFactorSignIn(ctx.domain(), body, { ...deps(p), refreshTtlSeconds: sessionLifetimes(p.settings).refreshTtlSeconds, sleep }),
     );
     return { status: 200, body: await sessionTokens(p, signedIn.userId, signedIn.refresh), headers: noStore };
   },

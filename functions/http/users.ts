@@ -106,7 +106,8 @@ route({
   summary: "Deactivate an account: every session ends now, sign-in is refused, every record stays",
   description:
     "Idempotent: deactivating an account that already is answers 200 with `changed: false`. A learner stays in " +
-    "gradebooks, marked inactive. The reason is kept in the audit log.",
+    "gradebooks, marked inactive. The reason is kept in the audit log. An account disabled by a scheduled erasure is " +
+    "taken over (`changed: true`): cancelling the erasure then leaves it deactivated.",
   tags: ["users"],
   params: userParams,
   body: z.object({ reason: z.string().trim().max(500).optional() }).optional(),
@@ -128,10 +129,16 @@ route({
   path: "/v1/users/{userId}/reactivate",
   access: adminOnly,
   summary: "Reactivate a deactivated account (the user signs in again)",
-  description: "Idempotent: reactivating an active account answers 200 with `changed: false`.",
+  description:
+    "Idempotent: reactivating an active account answers 200 with `changed: false`. An erased account cannot be " +
+    "reactivated; one whose erasure is scheduled is enabled by cancelling the erasure (DELETE /api/v1/users/{userId}/erase).",
   tags: ["users"],
   params: userParams,
-  responses: { 200: { description: "The active account", body: lifecycleSchema }, 404: { description: "`USER_NOT_FOUND`" } },
+  responses: {
+    200: { description: "The active account", body: lifecycleSchema },
+    404: { description: "`USER_NOT_FOUND`" },
+    409: { description: "`USER_ALREADY_ERASED`, `ERASURE_ALREADY_SCHEDULED`" },
+  },
   handler: async ({ params }, ctx) => {
     const result = unwrap(await ctx.transaction((tx) => reactivateUser(ctx.domain(tx), params.userId)));
     return { status: 200, body: { ...result, user: userBody(result.user) } };

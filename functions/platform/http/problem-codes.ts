@@ -55,6 +55,7 @@ export const problemCatalog = {
   TWO_FACTOR_NOT_PENDING: { status: 409, title: "No two-factor enrollment waits for confirmation" },
   TWO_FACTOR_NOT_ENABLED: { status: 409, title: "Two-factor sign-in is not on" },
   TWO_FACTOR_NOT_AVAILABLE: { status: 409, title: "This account signs in through an identity provider" },
+  TWO_FACTOR_MANDATORY: { status: 409, title: "Your account must sign in with a second factor" },
   CANNOT_DEACTIVATE_SELF: { status: 409, title: "You cannot deactivate your own account" },
 
   // erasure (right to be forgotten)

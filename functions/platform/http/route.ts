@@ -126,10 +126,13 @@ export function route<
           },
         });
         // 401 before anything else is looked at; a token, when sent, must be valid even on public routes.
-        const principal =
+        const authenticated =
           request.headers.has("authorization") || requiresCaller(spec.access)
             ? await authenticate(request, await p.accessTokens, domainFor(p.database.db, anonymous), p.settings.AUTH_TWO_FACTOR_REQUIRED)
             : anonymous;
+        // A session that still owes its second factor keeps no powers on a public route either (an admin's token
+        // would read a draft course): there it is anonymous. Routes that need a caller answer TWO_FACTOR_REQUIRED below.
+        const principal = authenticated.twoFactorPending && !requiresCaller(spec.access) && !twoFactorExempt(spec) ? anonymous : authenticated;
         if (!principal.userId && requiresCaller(spec.access)) {
           throw new ProblemError("UNAUTHENTICATED", { detail: "Sign in and send the access token as Authorization: Bearer <token>.", headers: { "www-authenticate": "Bearer" } });
         }
@@ -204,12 +207,14 @@ export function route<
         for (const fn of afterCommit) {
           await fn().catch((err: unknown) => meta.log.warn("after-commit step failed", { err }));
         }
-        // Emails go out after the answer, not before: a caller must not learn from its timing whether one was
-        // sent (a password reset for an unknown address answers as fast). What is not sent now, the retry timer sends.
-        if (emailIds.length > 0) void sendRecordedEmails(p, meta.log, { ids: emailIds.splice(0) }).catch((err: unknown) => meta.log.warn("sending emails after commit failed", { err }));
       } catch (err) {
         response = errorResponse(err, meta);
       }
+      // Emails go out after the answer, not before: a caller must not learn from its timing whether one was
+      // sent (a password reset for an unknown address answers as fast). A refusal may have committed one too (a
+      // replayed code's notice); one whose transaction rolled back has no row, and sending it finds nothing.
+      // What is not sent now, the retry timer sends.
+      if (emailIds.length > 0) void sendRecordedEmails(p, meta.log, { ids: emailIds.splice(0) }).catch((err: unknown) => meta.log.warn("sending emails after commit failed", { err }));
       const status = response.status ?? 200;
       response.headers = edgeHeaders(request, response, { corsOrigins: p.settings.CORS_ALLOWED_ORIGINS, requestId: meta.requestId, personalRoute });
       meta.log[status >= 500 ? "error" : "debug"]("request completed", {

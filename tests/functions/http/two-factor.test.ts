@@ -46,6 +46,8 @@ interface Enrolled {
   user: TestUser;
   secret: string;
   recoveryCodes: string[];
+  /** The code the confirmation spent: offered again, it is a replay whatever the clock did meanwhile. */
+  spentCode: string;
 }
 
 /** Enrolls and confirms with the current code: the next accepted code is one step ahead. */
@@ -53,11 +55,18 @@ async function enroll(user: TestUser): Promise<Enrolled> {
   const started = await call(app, "POST", "/v1/me/two-factor", { token: user.accessToken, body: { currentPassword: user.password } });
   expect(started.status, await started.clone().text()).toBe(201);
   const { secret } = (await started.json()) as { secret: string };
-  const confirmed = await call(app, "POST", "/v1/me/two-factor/confirm", { token: user.accessToken, body: { code: codeAt(secret) } });
+  const spentCode = codeAt(secret);
+  const confirmed = await call(app, "POST", "/v1/me/two-factor/confirm", { token: user.accessToken, body: { code: spentCode } });
   expect(confirmed.status, await confirmed.clone().text()).toBe(200);
   const { recoveryCodes } = (await confirmed.json()) as { recoveryCodes: string[] };
-  return { user, secret, recoveryCodes };
+  return { user, secret, recoveryCodes, spentCode };
 }
+
+/** A six-digit code no step around now accepts. */
+const wrongCodeFor = (secret: string) => {
+  const valid = [-2, -1, 0, 1, 2].map((step) => codeAt(secret, step));
+  return ["000000", "111111", "222222", "333333", "444444", "555555"].find((c) => !valid.includes(c)) as string;
+};
 
 async function challenge(user: TestUser): Promise<string> {
   const res = await login(app, user.email, user.password);
@@ -117,7 +126,7 @@ describe("enrollment", () => {
 
 describe("signing in with a second factor", () => {
   it("answers 202 with a challenge, then tokens for a code; the challenge and the code work once, a forged challenge never", async () => {
-    const { user, secret } = await enroll(await signUp(app, db, { label: "totp" }));
+    const { user, secret, spentCode } = await enroll(await signUp(app, db, { label: "totp" }));
     const first = await login(app, user.email, user.password);
     expect(first.status).toBe(202);
     const issued = (await first.json()) as Record<string, unknown>;
@@ -127,8 +136,8 @@ describe("signing in with a second factor", () => {
     const [row] = await db.sql`select token_hash from two_factor_challenges where user_id = ${user.id}`;
     expect(row?.token_hash).not.toBe(token);
 
-    // The code of the current step was spent by the confirmation: a replay.
-    const replay = await expectProblem(await secondStep({ challengeToken: token, code: codeAt(secret) }), 401, "INVALID_TWO_FACTOR_CODE");
+    // The code the confirmation spent: a replay (the same code, not the current step's, which may have moved on).
+    const replay = await expectProblem(await secondStep({ challengeToken: token, code: spentCode }), 401, "INVALID_TWO_FACTOR_CODE");
     expect(replay.detail).toMatch(/used already/);
     const code = codeAt(secret, 1);
     const res = await secondStep({ challengeToken: token, code });
@@ -149,6 +158,46 @@ describe("signing in with a second factor", () => {
     const succeeded = await audit("auth.login-succeeded", user.id);
     expect(succeeded.at(-1)?.details).toMatchObject({ secondFactor: "totp" });
     expect(succeeded.filter((r) => (r.details as { secondFactor?: string }).secondFactor)).toHaveLength(1);
+    // Two replays, one notice (ASVS 2.8.5: at most one an hour), with no code in it.
+    const notice = await mailTo(user.email, "A sign-in code of your Ringlet account was used twice");
+    expect(notice.text).not.toContain(spentCode);
+    const notices = await db.sql`select id from email_deliveries where recipient = ${user.email} and template = 'two-factor-code-replayed'`;
+    expect(notices).toHaveLength(1);
+  });
+
+  it("checks at most the limit of forty parallel wrong codes on one challenge; the rest are 429, and the challenge dies", async () => {
+    const { user, secret } = await enroll(await signUp(app, db, { label: "parallel" }));
+    const token = await challenge(user);
+    const wrong = wrongCodeFor(secret);
+    const answers = await Promise.all(Array.from({ length: 40 }, () => secondStep({ challengeToken: token, code: wrong })));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(35);
+    expect(await audit("auth.two-factor-failed", user.id)).toHaveLength(5);
+    const [row] = await db.sql`select failed_attempts, used_at from two_factor_challenges where user_id = ${user.id}`;
+    expect(row?.failed_attempts).toBe(5);
+    expect(row?.used_at).not.toBeNull();
+    // The lock lifted, the right code still does not revive the challenge.
+    await db.sql`delete from login_throttles where key = ${`totp:${user.id}`}`;
+    await expectProblem(await secondStep({ challengeToken: token, code: codeAt(secret, 1) }), 401, "INVALID_TWO_FACTOR_CHALLENGE");
+  });
+
+  it("refuses a deactivated account before spending the code or the challenge, and a challenge from before a password change", async () => {
+    const { user, secret } = await enroll(await signUp(app, db, { label: "deactivated-2fa" }));
+    const token = await challenge(user);
+    const code = codeAt(secret, 1);
+    await db.sql`update users set disabled_at = now() where id = ${user.id}`;
+    await expectProblem(await secondStep({ challengeToken: token, code }), 403, "ACCOUNT_DISABLED");
+    await db.sql`update users set disabled_at = null where id = ${user.id}`;
+    // Neither the code nor the challenge was spent by the refusal.
+    const res = await secondStep({ challengeToken: token, code });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const { accessToken } = (await res.json()) as { accessToken: string };
+
+    const before = await challenge(user);
+    const changed = await call(app, "POST", "/v1/me/password", { token: accessToken, body: { currentPassword: user.password, newPassword: `${user.password}-2` } });
+    expect(changed.status, await changed.clone().text()).toBe(204);
+    await expectProblem(await secondStep({ challengeToken: before, code: codeAt(secret, 2) }), 401, "INVALID_TWO_FACTOR_CHALLENGE");
   });
 
   it("signs in once with each recovery code, in any case and spacing", async () => {
@@ -212,6 +261,9 @@ describe("managing the second factor", () => {
 describe("AUTH_TWO_FACTOR_REQUIRED", () => {
   it("answers 403 TWO_FACTOR_REQUIRED to an admin without a second factor, except on /v1/me, two-factor and auth routes; enrollment then sign-in lift it", async () => {
     const admin = await signUp(app, db, { label: "admin", admin: true });
+    // On a public route the pending session has no powers: a draft course is not found, as for anyone.
+    const draft = await createCourse(db);
+    await expectProblem(await call(app, "GET", `/v1/courses/${draft}`, { token: admin.accessToken }), 404, "COURSE_NOT_FOUND");
     const required = await expectProblem(await call(app, "GET", "/v1/users", { token: admin.accessToken }), 403, "TWO_FACTOR_REQUIRED");
     expect(required.detail).toMatch(/second factor/);
     await expectProblem(await call(app, "PATCH", "/v1/me", { token: admin.accessToken, body: { displayName: "x" } }), 403, "TWO_FACTOR_REQUIRED");
@@ -221,6 +273,13 @@ describe("AUTH_TWO_FACTOR_REQUIRED", () => {
     // Confirming proves the second factor in this session.
     const { secret } = await enroll(admin);
     expect((await call(app, "GET", "/v1/users", { token: admin.accessToken })).status).toBe(200);
+    expect((await call(app, "GET", `/v1/courses/${draft}`, { token: admin.accessToken })).status).toBe(200);
+    // The rule covers them: turning it off is refused (their session would keep its mark); an admin's reset is the way.
+    await expectProblem(
+      await call(app, "DELETE", "/v1/me/two-factor", { token: admin.accessToken, body: { currentPassword: admin.password, code: codeAt(secret, 1) } }),
+      409,
+      "TWO_FACTOR_MANDATORY",
+    );
     // A later sign-in needs the second step; its session, refreshed, keeps the mark.
     const signedIn = await secondStep({ challengeToken: await challenge(admin), code: codeAt(secret, 1) });
     const tokens = (await signedIn.json()) as { accessToken: string; refreshToken: string };
