@@ -1,7 +1,7 @@
 import { and, isNotNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { accountTokens, idempotencyKeys, inbox, loginThrottles, outbox, refreshTokens, twoFactorChallenges } from "../db/schema/index.js";
-import { expireDataExports } from "../privacy/data-exports.js";
+import { expireDataExports, failOverlongDataExports } from "../privacy/data-exports.js";
 
 export interface Retention {
   /** Published outbox rows and processed inbox rows are kept this long (for audits and replays). */
@@ -20,6 +20,8 @@ export interface HousekeepingResult {
   twoFactorChallenges: number;
   /** Data exports whose archive was deleted at the end of its retention. */
   dataExports: number;
+  /** Data exports still at work after EXPORT_MAX_RUN_MS, failed so their owner may ask again. */
+  stalledDataExports: number;
   /** Emailed account links (verification, password reset, account invitation) expired longer than the token retention. */
   accountTokens: number;
 }
@@ -52,6 +54,7 @@ export async function housekeeping(db: Executor, now: Date, retention: Retention
     ),
     twoFactorChallenges: await count(db.delete(twoFactorChallenges).where(lt(twoFactorChallenges.expiresAt, tokenCutoff)).returning({ id: twoFactorChallenges.id })),
     dataExports: await expireDataExports(db, now, deleteArchive),
+    stalledDataExports: await failOverlongDataExports(db, now),
     accountTokens: await count(db.delete(accountTokens).where(lt(accountTokens.expiresAt, tokenCutoff)).returning({ id: accountTokens.id })),
   };
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, lte } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, lte, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
 import { type DataExportProgress, type DataExportStatus, dataExports, users } from "../db/schema/index.js";
@@ -14,12 +14,20 @@ export type DataExportRow = typeof dataExports.$inferSelect;
 /** The steps of an export as its progress counts them: one per part, then the archive, then the email. */
 export const exportSteps = [...personalDataParts.map((p) => p.name), "archive", "notify"] as const;
 
+// An export at work whose orchestration is gone (never started, failed, terminated, or ended without finishing it)
+// is stalled once this old: younger, its start may still be on its way after the request's commit.
 const STALLED_AFTER_MS = 60_000;
+/** No export takes this long: one still at work after it is stalled whatever its orchestration says. */
+export const EXPORT_MAX_RUN_MS = 24 * 3_600_000;
 
 const activeStatuses = ["pending", "running"] as const satisfies readonly DataExportStatus[];
 
-/** The archive of an export; its container is chosen by the `privacy-exports/` prefix. */
-export const exportArchiveName = (userId: string, exportId: string) => `privacy-exports/${userId}/${exportId}.zip`;
+/** Everything an export writes lives under its user's prefix (its container is chosen by `privacy-exports/`), so erasure deletes it whole. */
+export const exportPrefix = (userId: string) => `privacy-exports/${userId}/`;
+/** The archive of an export. */
+export const exportArchiveName = (userId: string, exportId: string) => `${exportPrefix(userId)}${exportId}.zip`;
+/** Where an export's parts wait, as JSON, between their activities and the one that zips them. */
+export const exportStagingPrefix = (userId: string, exportId: string) => `${exportPrefix(userId)}staging/${exportId}/`;
 
 /** An export as its owner sees it: a ready export past its expiry reads as expired before housekeeping deletes it. */
 export interface DataExportView {
@@ -51,15 +59,21 @@ export function viewOf(row: DataExportRow, now: Date): DataExportView {
   };
 }
 
+/** Whether an export's orchestration is still at work (the Durable instance exists and has not ended). */
+export interface ExportRuns {
+  isRunning(exportId: string): Promise<boolean>;
+}
+
 /**
  * Records a request for a copy of the caller's data, pending until its orchestration picks it up. One export at
  * work per user: the partial unique index decides between two requests racing, and the loser is told which
- * export is under way. The caller starts the orchestration once this commits.
+ * export is under way. An export at work that is stalled (see STALLED_AFTER_MS) fails instead, and this request
+ * takes its place. The caller starts the orchestration once this commits.
  */
-export async function requestDataExport(ctx: DomainContext, userId: string): Promise<Result<DataExportView, "EXPORT_IN_PROGRESS">> {
+export async function requestDataExport(ctx: DomainContext, userId: string, runs: ExportRuns): Promise<Result<DataExportView, "EXPORT_IN_PROGRESS">> {
   const now = ctx.now();
-  // Twice at most: an export that finished between the insert and the look-up frees the slot for a retry.
-  for (let round = 0; round < 2; round++) {
+  // Three times at most: an export that finished, or a stalled one failed, frees the slot for the next round.
+  for (let round = 0; round < 3; round++) {
     const [created] = await ctx.db
       .insert(dataExports)
       .values({ id: ctx.newId(), userId, status: "pending", progress: { step: exportSteps[0], stepsDone: 0, stepsTotal: exportSteps.length }, requestedAt: now })
@@ -70,15 +84,14 @@ export async function requestDataExport(ctx: DomainContext, userId: string): Pro
       return ok(viewOf(created, now));
     }
     const [active] = await ctx.db
-      .select({ id: dataExports.id, status: dataExports.status, requestedAt: dataExports.requestedAt })
+      .select({ id: dataExports.id, requestedAt: dataExports.requestedAt, startedAt: dataExports.startedAt })
       .from(dataExports)
       .where(and(eq(dataExports.userId, userId), inArray(dataExports.status, activeStatuses)));
-    if (active) {
-      // Still pending long after its request: the start that follows the commit was lost (the host stopped in
-      // between). The caller starts it again; the answer says so.
-      const stalled = active.status === "pending" && now.getTime() - active.requestedAt.getTime() > STALLED_AFTER_MS;
-      return fail("EXPORT_IN_PROGRESS", "Your previous data export is still being prepared; its status tells when it is ready.", { exportId: active.id, ...(stalled ? { stalled } : {}) });
-    }
+    if (!active) continue;
+    const age = now.getTime() - (active.startedAt ?? active.requestedAt).getTime();
+    const stalled = age > EXPORT_MAX_RUN_MS || (age > STALLED_AFTER_MS && !(await runs.isRunning(active.id)));
+    if (!stalled) return fail("EXPORT_IN_PROGRESS", "Your previous data export is still being prepared; its status tells when it is ready.", { exportId: active.id });
+    await failDataExport(ctx.db, active.id, "stalled: its orchestration ended or never started; a newer request took its place", now);
   }
   throw new Error(`data export of user ${userId}: neither inserted nor found active`);
 }
@@ -161,12 +174,32 @@ export async function completeDataExport(
   return true;
 }
 
+/**
+ * Whether an export's archive (or staging) should stay: the export is still running, or is ready with this very
+ * archive. False when its row is gone (the user was erased meanwhile) or it failed: what it wrote is an orphan.
+ */
+export async function exportStillWanted(db: Executor, exportId: string, archiveName: string): Promise<boolean> {
+  const [row] = await db.select({ status: dataExports.status, blobName: dataExports.blobName }).from(dataExports).where(eq(dataExports.id, exportId));
+  return row !== undefined && (row.status === "running" || (row.status === "ready" && row.blobName === archiveName));
+}
+
 /** The orchestration gave up: the export failed (the user may ask again), with the reason for operators. */
 export async function failDataExport(db: Executor, exportId: string, error: string, now: Date): Promise<void> {
   await db
     .update(dataExports)
     .set({ status: "failed", error: error.slice(0, 1000), completedAt: now })
     .where(and(eq(dataExports.id, exportId), inArray(dataExports.status, activeStatuses)));
+}
+
+/** Exports still at work after EXPORT_MAX_RUN_MS fail (their owner may ask again); housekeeping runs this. */
+export async function failOverlongDataExports(db: Executor, now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - EXPORT_MAX_RUN_MS);
+  const rows = await db
+    .update(dataExports)
+    .set({ status: "failed", error: "ran too long", completedAt: now })
+    .where(and(inArray(dataExports.status, activeStatuses), sql`coalesce(${dataExports.startedAt}, ${dataExports.requestedAt}) < ${cutoff.toISOString()}::timestamptz`))
+    .returning({ id: dataExports.id });
+  return rows.length;
 }
 
 /**

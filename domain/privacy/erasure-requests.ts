@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, lte } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
 import { type ErasureStatus, erasureRequests, users } from "../db/schema/index.js";
@@ -139,7 +139,8 @@ export async function requestErasure(
   const revokedSessions = await revokeUserSessions(ctx.db, user.id, "erasure-scheduled", now);
   await recordAudit(ctx, { action: "privacy.erasure-scheduled", targetType: "user", targetId: user.id, details: { erasureId: id, dueAt: dueAt.toISOString(), revokedSessions } });
   // Direct, never through an event: the link carries a token that cancels the erasure.
-  await recordDirectEmails(ctx, [composeEmail("erasure-scheduled", user.locale, user.email, { name: user.displayName, dueAt: formatDue(dueAt), appUrl: policy.appUrl, token })]);
+  const template = input.by.userId === user.id ? "erasure-scheduled" : "erasure-scheduled-by-admin";
+  await recordDirectEmails(ctx, [composeEmail(template, user.locale, user.email, { name: user.displayName, dueAt: formatDue(dueAt), appUrl: policy.appUrl, token })]);
   return ok({ erasure: viewOf(row as RequestRow), immediate: false });
 }
 
@@ -188,8 +189,10 @@ export async function erasureOf(db: Executor, userId: string): Promise<Result<Er
 }
 
 /**
- * Carries out a scheduled erasure once its grace period is over (the durable timer's activity). Safe to repeat:
- * a request that was cancelled, or is completed already, changes nothing.
+ * Carries out a scheduled erasure once its grace period is over (the durable timer's activity, and housekeeping for
+ * a request whose timer was lost). Safe to repeat and to race: the request's row lock lets one through, and a
+ * request that was cancelled, or is completed already, changes nothing. Called before it is due, it throws, so
+ * the activity is retried rather than the request left scheduled with the account disabled.
  */
 export async function eraseWhenDue(ctx: DomainContext, files: BlobRemover, requestId: string): Promise<{ erased: boolean }> {
   const [peek] = await ctx.db.select({ userId: erasureRequests.userId }).from(erasureRequests).where(eq(erasureRequests.id, requestId));
@@ -197,8 +200,9 @@ export async function eraseWhenDue(ctx: DomainContext, files: BlobRemover, reque
   const [user] = await ctx.db.select({ isAdmin: users.isAdmin }).from(users).where(eq(users.id, peek.userId)).for("update");
   const [row] = await ctx.db.select().from(erasureRequests).where(eq(erasureRequests.id, requestId)).for("update");
   const now = ctx.now();
+  if (!row || row.status !== "scheduled") return { erased: false };
   // The durable timer fires at the due time by the orchestration's clock; a little skew against ours is no reason to wait.
-  if (!row || row.status !== "scheduled" || row.dueAt.getTime() > now.getTime() + DUE_SKEW_MS) return { erased: false };
+  if (row.dueAt.getTime() > now.getTime() + DUE_SKEW_MS) throw new Error(`erasure ${row.id} is not due before ${row.dueAt.toISOString()}`);
   // Made an admin during the grace period: the erasure is called off rather than carried out (demote them first).
   if (user?.isAdmin) {
     await cancel(ctx, row);
@@ -207,4 +211,15 @@ export async function eraseWhenDue(ctx: DomainContext, files: BlobRemover, reque
   await ctx.db.update(erasureRequests).set({ status: "completed", completedAt: now, cancelTokenHash: null, updatedAt: now }).where(eq(erasureRequests.id, row.id));
   const outcome = await erasePersonalData(ctx, files, row.userId);
   return { erased: outcome?.erased ?? false };
+}
+
+/** Scheduled requests past their due time, oldest first: housekeeping carries them out (see eraseWhenDue). */
+export async function overdueErasures(db: Executor, now: Date, limit = 100): Promise<string[]> {
+  const rows = await db
+    .select({ id: erasureRequests.id })
+    .from(erasureRequests)
+    .where(and(eq(erasureRequests.status, "scheduled"), lte(erasureRequests.dueAt, now)))
+    .orderBy(asc(erasureRequests.dueAt))
+    .limit(limit);
+  return rows.map((r) => r.id);
 }

@@ -30,12 +30,15 @@ import {
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
+import { exportPrefix } from "./data-exports.js";
 import { type Pseudonym, pseudonymFor } from "./pseudonym.js";
 import { containing, type Replacement, scrubJson, scrubText } from "./scrub.js";
 
 /** Deletes stored files by blob name; deleting one that is not there is not an error (erasure is retried). */
 export interface BlobRemover {
   remove(blobName: string): Promise<void>;
+  /** Deletes every blob whose name starts with the prefix; returns how many it deleted. */
+  removePrefix(prefix: string): Promise<number>;
 }
 
 /**
@@ -55,16 +58,18 @@ export const personalDataInventory = {
   two_factor_recovery_codes: "deleted",
   two_factor_challenges: "deleted",
   notification_preferences: "deleted",
-  data_exports: "deleted, with their archives",
+  data_exports: "deleted, with everything under privacy-exports/<user id>/ in Blob (archives and the staging of unfinished exports)",
   erasure_requests: "kept: ids and times only",
-  audit_log: "scrubbed: target_id and details naming the email or name take the pseudonym (entries stay)",
-  outbox: "scrubbed: event data naming the email or name (user.registered, enrollment.invited)",
-  inbox: "scrubbed: rejection reasons naming them",
-  webhook_deliveries: "scrubbed: payloads naming the email or name",
-  email_deliveries: "scrubbed: recipient and subject take the pseudonym, bodies and errors naming them cleared",
+  audit_log:
+    "scrubbed: target_id and details take the pseudonym (the name only in entries by or about them, the email anywhere); client_ip of their own entries cleared (entries stay)",
+  outbox: "scrubbed: event data naming the email, or the name in their own events (user.registered, enrollment.invited)",
+  inbox: "scrubbed: rejection reasons naming the email",
+  webhook_deliveries: "scrubbed: payloads naming the email, or the name in payloads of their own events",
+  email_deliveries:
+    "scrubbed: emails to them take the pseudonym and lose their bodies (unsent ones fail); others naming the email lose the body they named it in (unsent ones fail)",
   invitations: "pseudonymised: invitations to their address",
   idempotency_keys: "deleted: stored answers of their requests",
-  attempts: "free-text and file answers blanked (files deleted from Blob); choices and numbers stay for the grades",
+  attempts: "free-text and file answers blanked (every file under each attempt's prefix deleted from Blob, uploads replaced or never saved too); choices and numbers stay for the grades",
   grades: "scores kept; explanations quoting their text or naming them scrubbed",
   manual_scores: "points kept; feedback quoting their text or naming them scrubbed",
   grade_excusals: "kept; reasons naming them scrubbed",
@@ -102,7 +107,8 @@ async function freeTextOf(db: Executor, userId: string) {
     .innerJoin(assessments, eq(assessments.id, attempts.assessmentId))
     .where(eq(attempts.userId, userId));
   const texts = new Set<string>();
-  const files: string[] = [];
+  // Every upload of an attempt lives under its prefix, also one replaced by a later upload or never saved as an answer.
+  const filePrefixes = rows.map((row) => answerFilePrefix(row.courseId, row.id));
   const blanked = rows.map((row) => {
     const answers = { ...row.answers };
     for (const item of row.items) {
@@ -112,14 +118,12 @@ async function freeTextOf(db: Executor, userId: string) {
         if (typeof answer === "string" && answer.trim().length > 0) texts.add(answer.trim());
         answers[item.id] = null;
       } else if (item.type === "file") {
-        // Only blobs under the attempt's own prefix are its files (an answer naming any other was refused).
-        if (typeof answer === "string" && answer.startsWith(answerFilePrefix(row.courseId, row.id))) files.push(answer);
         answers[item.id] = null;
       }
     }
     return { id: row.id, answers };
   });
-  return { texts: [...texts], files, blanked };
+  return { texts: [...texts], filePrefixes, blanked };
 }
 
 /** Rows of a table whose text (cast) contains any of the needles, case-insensitively. */
@@ -149,9 +153,14 @@ export async function erasePersonalData(ctx: DomainContext, files: BlobRemover, 
 
   // Files first: what PostgreSQL says about them is still there should this fail and be retried.
   const certificateRows = await db.select({ id: certificates.id, blobName: certificates.blobName }).from(certificates).where(eq(certificates.userId, userId));
-  const exportRows = await db.select({ blobName: dataExports.blobName }).from(dataExports).where(and(eq(dataExports.userId, userId), isNotNull(dataExports.blobName)));
-  const blobs = [...work.files, ...certificateRows.map((c) => c.blobName), ...exportRows.map((e) => e.blobName as string)];
-  for (const blobName of blobs) await files.remove(blobName);
+  let blobsDeleted = 0;
+  for (const c of certificateRows) {
+    await files.remove(c.blobName);
+    blobsDeleted++;
+  }
+  // Archives, and the staging of exports that failed or are still running (an export running now finds its row gone
+  // and deletes what it writes afterwards).
+  for (const prefix of [...work.filePrefixes, exportPrefix(userId)]) blobsDeleted += await files.removePrefix(prefix);
 
   // Learner work: free text and files blanked, grades kept with their numbers.
   for (const attempt of work.blanked) await db.update(attempts).set({ answers: attempt.answers, updatedAt: now }).where(eq(attempts.id, attempt.id));
@@ -192,39 +201,81 @@ export async function erasePersonalData(ctx: DomainContext, files: BlobRemover, 
   await db.delete(idempotencyKeys).where(or(sql`${idempotencyKeys.scope} like ${containing(userId)}`, mentioning(idempotencyKeys.responseBody, [user.email, user.displayName])));
   await db.update(invitations).set({ email: pseudonym.email, updatedAt: now }).where(eq(invitations.email, user.email));
 
-  // Records that stay, with the email and name replaced wherever they were written down.
-  const needles = [user.email, user.displayName];
-  for (const row of await db.select().from(auditLog).where(or(eq(auditLog.targetId, user.email), mentioning(auditLog.details, needles)))) {
+  // Records that stay, with the email and name replaced. The address is theirs alone and is searched everywhere; a
+  // name is not (another user may bear it), so it is replaced only in rows by, about or addressed to them.
+  const byEmail = [{ find: user.email, replaceWith: pseudonym.email }];
+  const eventIds = db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(or(eq(outbox.aggregateId, userId), sql`${outbox.data}->>'userId' = ${userId}`, sql`${outbox.actor}->>'userId' = ${userId}`));
+  const theirs = {
+    audit: or(eq(auditLog.actorUserId, userId), inArray(auditLog.targetId, [userId, user.email]), sql`${auditLog.details}->>'userId' = ${userId}`),
+    outbox: or(eq(outbox.aggregateId, userId), sql`${outbox.data}->>'userId' = ${userId}`, sql`${outbox.actor}->>'userId' = ${userId}`),
+    webhook: or(inArray(webhookDeliveries.eventId, eventIds), sql`${webhookDeliveries.payload}->'data'->>'userId' = ${userId}`, sql`${webhookDeliveries.payload}->'actor'->>'userId' = ${userId}`),
+  };
+  const scrubFor = (linked: boolean) => (linked ? identity : byEmail);
+
+  // Their own entries lose the client address they were made from.
+  await db.update(auditLog).set({ clientIp: null }).where(and(eq(auditLog.actorUserId, userId), isNotNull(auditLog.clientIp)));
+  const auditRows = await db
+    .select({ id: auditLog.id, targetId: auditLog.targetId, details: auditLog.details, linked: sql<boolean>`coalesce(${theirs.audit}, false)` })
+    .from(auditLog)
+    .where(or(eq(auditLog.targetId, user.email), mentioning(auditLog.details, [user.email]), and(theirs.audit, mentioning(auditLog.details, [user.displayName]))));
+  for (const row of auditRows) {
+    const r = scrubFor(row.linked);
     await db
       .update(auditLog)
-      .set({ targetId: row.targetId === null ? null : scrubText(row.targetId, identity), details: scrubJson(row.details, identity) })
+      .set({ targetId: row.targetId === null ? null : scrubText(row.targetId, r), details: scrubJson(row.details, r) })
       .where(eq(auditLog.id, row.id));
   }
-  for (const row of await db.select({ id: outbox.id, data: outbox.data }).from(outbox).where(mentioning(outbox.data, needles))) {
-    await db.update(outbox).set({ data: scrubJson(row.data, identity) }).where(eq(outbox.id, row.id));
+  const outboxRows = await db
+    .select({ id: outbox.id, data: outbox.data, linked: sql<boolean>`coalesce(${theirs.outbox}, false)` })
+    .from(outbox)
+    .where(or(mentioning(outbox.data, [user.email]), and(theirs.outbox, mentioning(outbox.data, [user.displayName]))));
+  for (const row of outboxRows) await db.update(outbox).set({ data: scrubJson(row.data, scrubFor(row.linked)) }).where(eq(outbox.id, row.id));
+  const webhookRows = await db
+    .select({ id: webhookDeliveries.id, payload: webhookDeliveries.payload, linked: sql<boolean>`coalesce(${theirs.webhook}, false)` })
+    .from(webhookDeliveries)
+    .where(or(mentioning(webhookDeliveries.payload, [user.email]), and(theirs.webhook, mentioning(webhookDeliveries.payload, [user.displayName]))));
+  for (const row of webhookRows) {
+    await db.update(webhookDeliveries).set({ payload: scrubJson(row.payload, scrubFor(row.linked)) }).where(eq(webhookDeliveries.id, row.id));
   }
-  for (const row of await db.select({ id: webhookDeliveries.id, payload: webhookDeliveries.payload }).from(webhookDeliveries).where(mentioning(webhookDeliveries.payload, needles))) {
-    await db.update(webhookDeliveries).set({ payload: scrubJson(row.payload, identity) }).where(eq(webhookDeliveries.id, row.id));
-  }
-  for (const row of await db.select().from(inbox).where(mentioning(inbox.reason, needles))) {
-    await db.update(inbox).set({ reason: scrubText(row.reason ?? "", identity) }).where(and(eq(inbox.subscription, row.subscription), eq(inbox.messageId, row.messageId)));
+  for (const row of await db.select().from(inbox).where(mentioning(inbox.reason, [user.email]))) {
+    await db.update(inbox).set({ reason: scrubText(row.reason ?? "", byEmail) }).where(and(eq(inbox.subscription, row.subscription), eq(inbox.messageId, row.messageId)));
   }
   const emails = await db
-    .select({ id: emailDeliveries.id, recipient: emailDeliveries.recipient, subject: emailDeliveries.subject, status: emailDeliveries.status, lastError: emailDeliveries.lastError })
+    .select({ id: emailDeliveries.id, recipient: emailDeliveries.recipient, subject: emailDeliveries.subject, text: emailDeliveries.text, html: emailDeliveries.html, status: emailDeliveries.status, lastError: emailDeliveries.lastError })
     .from(emailDeliveries)
-    .where(or(eq(emailDeliveries.recipient, user.email), mentioning(emailDeliveries.subject, needles), mentioning(emailDeliveries.text, needles), mentioning(emailDeliveries.html, needles), mentioning(emailDeliveries.lastError, needles)));
+    .where(
+      or(
+        eq(emailDeliveries.recipient, user.email),
+        mentioning(emailDeliveries.subject, [user.email]),
+        mentioning(emailDeliveries.text, [user.email]),
+        mentioning(emailDeliveries.html, [user.email]),
+        mentioning(emailDeliveries.lastError, [user.email]),
+      ),
+    );
   for (const row of emails) {
     const toThem = row.recipient === user.email;
+    const r = scrubFor(toThem);
+    // A body is cleared only where it named them (an email to someone else that merely mentions a same-named
+    // person keeps its body); an unsent email without its body must not go out empty, so it fails, with the reason.
+    const bodyNamedThem = toThem || [row.text, row.html].some((b) => b !== null && scrubText(b, byEmail) !== b);
+    const stopped = bodyNamedThem && row.status === "pending";
     await db
       .update(emailDeliveries)
       .set({
         recipient: toThem ? pseudonym.email : row.recipient,
-        subject: scrubText(row.subject, identity),
-        // An unsent email to them is not sent any more; one about them loses its body rather than keep their name.
-        ...(toThem && row.status === "pending" ? { status: "failed" as const, nextAttemptAt: null } : {}),
-        text: null,
-        html: null,
-        lastError: row.lastError === null ? null : scrubText(row.lastError, identity),
+        subject: scrubText(row.subject, r),
+        ...(bodyNamedThem ? { text: null, html: null } : {}),
+        ...(stopped ? { status: "failed" as const, nextAttemptAt: null } : {}),
+        lastError: stopped
+          ? toThem
+            ? "not sent: the recipient's personal data was erased"
+            : "not sent: it named a user whose personal data was erased"
+          : row.lastError === null
+            ? null
+            : scrubText(row.lastError, r),
         updatedAt: now,
       })
       .where(eq(emailDeliveries.id, row.id));
@@ -236,7 +287,15 @@ export async function erasePersonalData(ctx: DomainContext, files: BlobRemover, 
     .where(eq(users.id, userId));
   await recordEvent(ctx, { type: "user.erased", aggregateType: "user", aggregateId: userId, data: { userId, pseudonym: pseudonym.displayName } });
   await recordAudit(ctx, { action: "privacy.user-erased", targetType: "user", targetId: userId, details: { pseudonym: pseudonym.displayName } });
-  return { pseudonym, erased: true, blobsDeleted: blobs.length };
+  return { pseudonym, erased: true, blobsDeleted };
+}
+
+/** Which of these users were erased: events about them still in flight must not rebuild what erasure removed. */
+export async function erasedAmong(db: Executor, userIds: readonly string[]): Promise<Set<string>> {
+  const ids = [...new Set(userIds)];
+  if (ids.length === 0) return new Set();
+  const rows = await db.select({ id: users.id }).from(users).where(and(inArray(users.id, ids), isNotNull(users.erasedAt)));
+  return new Set(rows.map((u) => u.id));
 }
 
 // Fields of event data that hold a person's address or name, for the user named by the same data's `userId`.

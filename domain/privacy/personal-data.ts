@@ -295,8 +295,11 @@ const audit: PersonalDataPart = {
           .orderBy(asc(auditLog.id))
           .limit(PAGE),
       )) {
-        // Whether you acted, not who else did (an administrator's id is theirs).
-        yield page.map(({ actorUserId, ...entry }) => ({ ...entry, byYou: actorUserId === userId }));
+        // Whether you acted, not who else did (an administrator's id, and the address they acted from, are theirs).
+        yield page.map(({ actorUserId, clientIp, ...entry }) => {
+          const byYou = actorUserId === userId;
+          return { ...entry, clientIp: byYou ? clientIp : null, byYou };
+        });
       }
     },
   }),

@@ -3,6 +3,8 @@ import { foldEvent } from "../../domain/analytics/analytics.js";
 import type { EventEnvelope, EventType } from "../../domain/events/catalog.js";
 import { subscriptionHandler } from "../platform/subscription.js";
 import { forEachBounded } from "../../domain/shared/bounded.js";
+import { erasedAmong } from "../../domain/privacy/erasure.js";
+import { z } from "zod";
 
 /** Server-side events as statements of the learner's timeline; the event id is the statement id (idempotent). */
 function statementFor(event: EventEnvelope & { type: EventType }): { learnerId: string; statement: Statement } | null {
@@ -44,13 +46,16 @@ subscriptionHandler({
       byLearner.set(key, [...(byLearner.get(key) ?? []), event]);
     }
     const groups = [...byLearner.values()];
+    // An event published before its learner was erased (still in flight, or redelivered) adds no statement: the
+    // timeline forgotten on user.erased stays forgotten.
+    const erasedLearners = await erasedAmong(ctx.platform.database.db, [...byLearner.keys()].filter((k) => z.uuid().safeParse(k).success));
     await forEachBounded(groups, LEARNERS_AT_ONCE, async (group) => {
       const erased = group.find((event) => event.type === "user.erased");
       if (erased) {
         // The learner's personal data was erased: their timeline goes (client statements may hold free text). The
         // analytics records stay, holding only ids and figures, so course statistics keep counting them.
         await ctx.platform.activity.forget((erased.data as { userId: string }).userId);
-      } else {
+      } else if (!erasedLearners.has(String((group[0]?.data as { userId?: unknown }).userId ?? ""))) {
         const storedAt = ctx.platform.clock().toISOString();
         const timeline = group.flatMap((event) => {
           const found = statementFor(event);

@@ -29,27 +29,13 @@ const erasureBody = (e: ErasureView): z.infer<typeof erasureSchema> => ({
   completedAt: e.completedAt?.toISOString() ?? null,
 });
 
-const TERMINAL = new Set<string>([df.OrchestrationRuntimeStatus.Completed, df.OrchestrationRuntimeStatus.Failed, df.OrchestrationRuntimeStatus.Terminated]);
-
-/** Starts the grace-period timer; an instance left over from an earlier request of the user is ended first. */
-async function startTimer(ctx: RouteContext, userId: string, input: ErasureInput): Promise<void> {
-  const client = df.getClient(ctx.invocation);
-  const instanceId = erasureInstanceId(userId);
-  const existing = await client.getStatus(instanceId).catch(() => undefined);
-  if (existing?.runtimeStatus && !TERMINAL.has(existing.runtimeStatus)) {
-    // Its own request was cancelled (the activity would find nothing to do); only the newest request is timed.
-    await client.terminate(instanceId, "superseded by a newer erasure request");
-    for (let i = 0; i < 50; i += 1) {
-      const s = await client.getStatus(instanceId).catch(() => undefined);
-      if (!s?.runtimeStatus || TERMINAL.has(s.runtimeStatus)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  await client.startNew(ERASURE_ORCHESTRATION, { instanceId, input });
+/** Starts the grace-period timer of one request (its own instance: no earlier request's timer is touched). */
+async function startTimer(ctx: RouteContext, input: ErasureInput): Promise<void> {
+  await df.getClient(ctx.invocation).startNew(ERASURE_ORCHESTRATION, { instanceId: erasureInstanceId(input.erasureId), input });
 }
 
-const raiseCancelled = (ctx: RouteContext, userId: string) => async () => {
-  await df.getClient(ctx.invocation).raiseEvent(erasureInstanceId(userId), ERASURE_CANCELLED_EVENT, { by: ctx.caller?.userId ?? null });
+const raiseCancelled = (ctx: RouteContext, erasureId: string) => async () => {
+  await df.getClient(ctx.invocation).raiseEvent(erasureInstanceId(erasureId), ERASURE_CANCELLED_EVENT, { by: ctx.caller?.userId ?? null });
 };
 
 route({
@@ -100,7 +86,7 @@ route({
     );
     const erasure = result.erasure;
     if (result.immediate) return { status: 200, body: erasureBody(erasure) };
-    ctx.afterCommit(() => startTimer(ctx, params.userId, { erasureId: erasure.id, dueAt: erasure.dueAt.toISOString() }));
+    ctx.afterCommit(() => startTimer(ctx, { erasureId: erasure.id, dueAt: erasure.dueAt.toISOString() }));
     return { status: 202, body: erasureBody(erasure), headers: { location: `/api/v1/users/${params.userId}/erase` } };
   },
 });
@@ -132,7 +118,7 @@ route({
   responses: { 200: { description: "Cancelled", body: erasureSchema }, 404: { description: "`USER_NOT_FOUND`" }, 409: { description: "`ERASURE_NOT_SCHEDULED`" } },
   handler: async ({ params }, ctx) => {
     const erasure = unwrap(await ctx.transaction((tx) => cancelErasure(ctx.domain(tx), params.userId)));
-    ctx.afterCommit(raiseCancelled(ctx, params.userId));
+    ctx.afterCommit(raiseCancelled(ctx, erasure.id));
     return { status: 200, body: erasureBody(erasure) };
   },
 });
@@ -150,7 +136,7 @@ route({
   responses: { 200: { description: "Cancelled; the account works again", body: erasureSchema }, 400: { description: "`TOKEN_INVALID` (unknown, used, or the erasure is over)" } },
   handler: async ({ body }, ctx) => {
     const erasure = unwrap(await ctx.transaction((tx) => cancelErasureByToken(ctx.domain(tx), body.token)));
-    ctx.afterCommit(raiseCancelled(ctx, erasure.userId));
+    ctx.afterCommit(raiseCancelled(ctx, erasure.id));
     return { status: 200, body: erasureBody(erasure) };
   },
 });

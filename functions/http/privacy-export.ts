@@ -1,6 +1,6 @@
 import * as df from "durable-functions";
 import { z } from "zod";
-import { type DataExportView, dataExportSeenBy, myDataExports, requestDataExport } from "../../domain/privacy/data-exports.js";
+import { type DataExportView, dataExportSeenBy, type ExportRuns, myDataExports, requestDataExport } from "../../domain/privacy/data-exports.js";
 import { dataExportStatuses } from "../../domain/db/schema/index.js";
 import { authenticated } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
@@ -24,10 +24,24 @@ const exportSchema = z
     startedAt: iso.nullable(),
     completedAt: iso.nullable(),
     expiresAt: iso.nullable().meta({ description: "When the archive is deleted (ready exports)" }),
-    downloadUrl: z.string().optional().meta({ description: "A fresh short-lived link to the zip, while the export is ready" }),
+    downloadUrl: z.string().optional().meta({ description: "A fresh short-lived link to the zip, while the export is ready (to its owner only)" }),
     downloadUrlExpiresAt: iso.optional(),
   })
   .meta({ id: "DataExport" });
+
+// The Durable instance of an export is at work unless it is missing or has ended.
+const ENDED = new Set<string>([df.OrchestrationRuntimeStatus.Completed, df.OrchestrationRuntimeStatus.Failed, df.OrchestrationRuntimeStatus.Terminated]);
+const exportRuns = (client: df.DurableClient): ExportRuns => ({
+  async isRunning(exportId) {
+    // The client answers a missing instance with an error naming HTTP 404. Any other failure to read the status is
+    // no proof the export stalled: it is left alone.
+    const status = await client
+      .getStatus(dataExportInstanceId(exportId))
+      .catch((err: unknown) => (err instanceof Error && /\b404\b/.test(err.message) ? ("missing" as const) : ("unknown" as const)));
+    if (status === "unknown") return true;
+    return status !== "missing" && status.runtimeStatus !== undefined && !ENDED.has(status.runtimeStatus);
+  },
+});
 
 const statusUrl = (id: string) => `/api/v1/me/data-export/${id}`;
 
@@ -52,22 +66,15 @@ route({
   extraInputs: [df.input.durableClient()],
   responses: {
     202: { description: "Accepted: poll `statusUrl` for progress", body: z.object({ id: z.uuid(), status: z.enum(dataExportStatuses), statusUrl: z.string() }) },
-    409: { description: "`EXPORT_IN_PROGRESS` (the problem's `exportId` names it; `stalled`: its start had been lost, and it is started again)" },
+    409: { description: "`EXPORT_IN_PROGRESS` (the problem's `exportId` names it). An earlier export whose orchestration ended or never started fails instead, and this request is accepted" },
   },
   handler: async (_input, ctx) => {
-    const outcome = await ctx.transaction((tx) => requestDataExport(ctx.domain(tx), ctx.caller.userId));
-    const start = async (exportId: string) => {
-      const input: DataExportInput = { exportId, traceparent: ctx.trace.traceparent };
-      await df.getClient(ctx.invocation).startNew("dataExport", { instanceId: dataExportInstanceId(exportId), input });
-    };
-    if (!outcome.ok && outcome.error.extensions?.stalled === true) {
-      const exportId = outcome.error.extensions.exportId as string;
-      // Only when no instance exists: a running one is never started twice.
-      const existing = await df.getClient(ctx.invocation).getStatus(dataExportInstanceId(exportId)).catch(() => undefined);
-      if (!existing?.runtimeStatus) await start(exportId).catch((err: unknown) => ctx.log.warn("stalled data export not restarted", { exportId, err }));
-    }
-    const requested = unwrap(outcome);
-    ctx.afterCommit(() => start(requested.id));
+    const client = df.getClient(ctx.invocation);
+    const requested = unwrap(await ctx.transaction((tx) => requestDataExport(ctx.domain(tx), ctx.caller.userId, exportRuns(client))));
+    ctx.afterCommit(async () => {
+      const input: DataExportInput = { exportId: requested.id, traceparent: ctx.trace.traceparent };
+      await client.startNew("dataExport", { instanceId: dataExportInstanceId(requested.id), input });
+    });
     return {
       status: 202,
       body: { id: requested.id, status: requested.status, statusUrl: statusUrl(requested.id) },
@@ -98,7 +105,7 @@ route({
   method: "GET",
   path: "/v1/me/data-export/{exportId}",
   access: authenticated,
-  summary: "A data export's status and progress, with a fresh download link once it is ready (yours; admins may read any)",
+  summary: "A data export's status and progress, with a fresh download link once it is ready (yours; admins may read any one's status, without the link)",
   tags: ["me"],
   params: z.object({ exportId: z.uuid() }),
   responses: { 200: { description: "The export", body: exportSchema }, 404: { description: "`DATA_EXPORT_NOT_FOUND`" } },
@@ -106,8 +113,9 @@ route({
     const now = ctx.now();
     const found = unwrap(await dataExportSeenBy(ctx.db, params.exportId, { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin }, now));
     const s = ctx.platform.settings;
+    // The link is the owner's alone: an admin checking on an export sees its status, never the person's data.
     const link =
-      found.blobName && found.expiresAt
+      found.blobName && found.expiresAt && found.userId === ctx.caller.userId
         ? await ctx.platform.files.downloadUrl(found.blobName, Math.min(s.PRIVACY_EXPORT_LINK_TTL_H * 3600, Math.ceil((found.expiresAt.getTime() - now.getTime()) / 1000)), "ringlet-data-export.zip")
         : undefined;
     return { status: 200, body: exportBody(found, link), headers: { "cache-control": "no-store" } };

@@ -115,6 +115,16 @@ export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStor
       await blobClient(blobName).deleteIfExists({ deleteSnapshots: "include" });
     },
 
+    async removePrefix(prefix) {
+      // A prefix never spans containers: each kind of file (and so each prefix the domain names) has its own.
+      const container = blob.getContainerClient(containerOf(prefix));
+      let deleted = 0;
+      for await (const item of container.listBlobsFlat({ prefix })) {
+        if ((await container.getBlobClient(item.name).deleteIfExists({ deleteSnapshots: "include" })).succeeded) deleted++;
+      }
+      return deleted;
+    },
+
     async stat(blobName): Promise<StoredFile | null> {
       try {
         const props = await blobClient(blobName).getProperties();

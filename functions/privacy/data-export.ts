@@ -1,11 +1,11 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import { completeDataExport, exportArchiveName, failDataExport, recordExportProgress, startDataExport } from "../../domain/privacy/data-exports.js";
+import { completeDataExport, exportArchiveName, exportStillWanted, failDataExport, recordExportProgress, startDataExport } from "../../domain/privacy/data-exports.js";
 import { personalDataPart, personalDataParts } from "../../domain/privacy/personal-data.js";
 import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { createLogger } from "../platform/log.js";
 import { platform } from "../platform/platform.js";
-import { stagePart, writeArchive } from "./export-archive.js";
+import { deleteStaging, stagePart, writeArchive } from "./export-archive.js";
 
 export interface DataExportInput {
   exportId: string;
@@ -30,22 +30,40 @@ const gatherPart = df.app.activity("data-export-part", {
   },
 });
 
+/** Deletes what an export wrote once it is no longer wanted (its user erased meanwhile, or it failed). */
+async function discard(userId: string, exportId: string): Promise<void> {
+  const files = platform().files;
+  await deleteStaging(files, userId, exportId);
+  await files.remove(exportArchiveName(userId, exportId));
+}
+
+/** The archive's name, or null when the export is no longer wanted (what it had written is deleted). */
 const zipParts = df.app.activity("data-export-archive", {
-  handler: async (input: { exportId: string; userId: string; records: Record<string, number>; stepsDone: number }) => {
+  handler: async (input: { exportId: string; userId: string; records: Record<string, number>; stepsDone: number }): Promise<string | null> => {
     const p = platform();
     const archiveName = exportArchiveName(input.userId, input.exportId);
+    // Erased (the row deleted) or failed since the parts were staged: nothing to zip, and the staging goes.
+    if (!(await exportStillWanted(p.database.db, input.exportId, archiveName))) {
+      await discard(input.userId, input.exportId);
+      return null;
+    }
     const written = await writeArchive(p.files, p.database.db, { exportId: input.exportId, userId: input.userId, archiveName, records: input.records, generatedAt: p.clock() });
     if (written.missing.length > 0) {
       createLogger({ level: p.settings.LOG_LEVEL, fields: { activity: "data-export-archive" } }).warn("data export without some files", { exportId: input.exportId, missing: written.missing.length });
     }
     await recordExportProgress(p.database.db, input.exportId, input.stepsDone + 1);
+    // Erased while the archive was written: the erasure deleted the user's prefix before this blob existed.
+    if (!(await exportStillWanted(p.database.db, input.exportId, archiveName))) {
+      await discard(input.userId, input.exportId);
+      return null;
+    }
     return archiveName;
   },
 });
 
 /** Ready, audited, and the owner emailed a short-lived link (sent right after the commit). */
 const complete = df.app.activity("data-export-complete", {
-  handler: async (input: { exportId: string; blobName: string; traceparent: string | null }) => {
+  handler: async (input: { exportId: string; userId: string; blobName: string; traceparent: string | null }) => {
     const p = platform();
     const s = p.settings;
     // The link never outlives the archive.
@@ -54,13 +72,18 @@ const complete = df.app.activity("data-export-complete", {
     await inDomainTransaction(p, { traceparent: input.traceparent }, (ctx) =>
       completeDataExport(ctx, { exportId: input.exportId, blobName: input.blobName, retentionDays: s.PRIVACY_EXPORT_RETENTION_DAYS, link }),
     );
+    // Ready (now, or by an earlier try of this step): the staging goes. Gone or failed meanwhile: the archive too.
+    if (await exportStillWanted(p.database.db, input.exportId, input.blobName)) await deleteStaging(p.files, input.userId, input.exportId);
+    else await discard(input.userId, input.exportId);
   },
 });
 
 const giveUp = df.app.activity("data-export-fail", {
-  handler: async (input: { exportId: string; error: string }) => {
+  handler: async (input: { exportId: string; userId: string | null; error: string }) => {
     const p = platform();
     await failDataExport(p.database.db, input.exportId, input.error, p.clock());
+    // A failed export's staged parts hold the user's data: they go with it (a partly written archive too).
+    if (input.userId) await discard(input.userId, input.exportId);
   },
 });
 
@@ -73,22 +96,25 @@ const retry = new df.RetryOptions(2_000, 5);
  */
 const orchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<DataExportInput>();
+  let userId: string | null = null;
   try {
     const started: { userId: string } | null = yield begin(input).withRetry(retry);
     if (!started) return { exportId: input.exportId, done: false };
+    userId = started.userId;
     const records: Record<string, number> = {};
     for (const [i, part] of personalDataParts.entries()) {
       context.df.setCustomStatus({ step: part.name, stepsDone: i });
       records[part.name] = yield gatherPart({ exportId: input.exportId, userId: started.userId, part: part.name, stepsDone: i }).withRetry(retry);
     }
     context.df.setCustomStatus({ step: "archive", stepsDone: personalDataParts.length });
-    const blobName: string = yield zipParts({ exportId: input.exportId, userId: started.userId, records, stepsDone: personalDataParts.length }).withRetry(retry);
+    const blobName: string | null = yield zipParts({ exportId: input.exportId, userId: started.userId, records, stepsDone: personalDataParts.length }).withRetry(retry);
+    if (blobName === null) return { exportId: input.exportId, done: false };
     context.df.setCustomStatus({ step: "notify", stepsDone: personalDataParts.length + 1 });
-    yield complete({ exportId: input.exportId, blobName, traceparent: input.traceparent }).withRetry(retry);
+    yield complete({ exportId: input.exportId, userId: started.userId, blobName, traceparent: input.traceparent }).withRetry(retry);
     context.df.setCustomStatus({ step: "done", stepsDone: personalDataParts.length + 2 });
     return { exportId: input.exportId, done: true };
   } catch (err) {
-    yield giveUp({ exportId: input.exportId, error: err instanceof Error ? err.message : String(err) }).withRetry(retry);
+    yield giveUp({ exportId: input.exportId, userId, error: err instanceof Error ? err.message : String(err) }).withRetry(retry);
     return { exportId: input.exportId, done: false };
   }
 };

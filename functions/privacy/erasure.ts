@@ -4,8 +4,8 @@ import { eraseWhenDue } from "../../domain/privacy/erasure-requests.js";
 import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { platform } from "../platform/platform.js";
 
-/** One instance per user: a user has at most one erasure scheduled. */
-export const erasureInstanceId = (userId: string) => `erasure-${userId}`;
+/** One instance per request: a request cancelled and a newer one of the same user never share a timer. */
+export const erasureInstanceId = (erasureId: string) => `erasure-${erasureId}`;
 export const ERASURE_CANCELLED_EVENT = "ErasureCancelled";
 export const ERASURE_ORCHESTRATION = "userErasure";
 
@@ -27,7 +27,8 @@ const eraseDue = df.app.activity("erasure-erase-when-due", {
 
 /**
  * The grace period of a scheduled erasure: a durable timer raced against the cancellation event. The activity reads
- * the request again, so a cancellation whose event was lost (or a reschedule that replaced this instance) still wins.
+ * the request again, so a cancellation whose event was lost still wins. Housekeeping carries out a request past its
+ * due time whose timer was never started (the start after the commit is lost if the host stops in between).
  */
 const orchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<ErasureInput>();

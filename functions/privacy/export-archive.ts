@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { RestError } from "@azure/storage-blob";
 import { ZipArchive } from "archiver";
 import type { Executor } from "../../domain/db/client.js";
+import { exportStagingPrefix } from "../../domain/privacy/data-exports.js";
 import { type PersonalDataPart, type PersonalDataSources, personalDataParts, personalFiles } from "../../domain/privacy/personal-data.js";
 import type { BlobFileStore } from "../platform/file-store.js";
 
@@ -10,8 +11,8 @@ import type { BlobFileStore } from "../platform/file-store.js";
 const UPLOAD_BLOCK_BYTES = 4 * 1024 * 1024;
 const UPLOAD_CONCURRENCY = 2;
 
-/** Where a part waits, as JSON, between its activity and the one that zips the parts. */
-const stagingName = (exportId: string, part: PersonalDataPart) => `privacy-exports/staging/${exportId}/${part.file}`;
+/** Where a part waits, as JSON, between its activity and the one that zips the parts (under the user's prefix). */
+const stagingName = (userId: string, exportId: string, part: PersonalDataPart) => `${exportStagingPrefix(userId, exportId)}${part.file}`;
 
 /**
  * Writes one part as a JSON array to its staging blob, page by page: a part never has to fit in memory, and a
@@ -30,7 +31,7 @@ export async function stagePart(files: BlobFileStore, exportId: string, part: Pe
     yield Buffer.from("\n]\n");
   }
   await files
-    .blobClient(stagingName(exportId, part))
+    .blobClient(stagingName(userId, exportId, part))
     .getBlockBlobClient()
     .uploadStream(Readable.from(json()), UPLOAD_BLOCK_BYTES, UPLOAD_CONCURRENCY, { blobHTTPHeaders: { blobContentType: "application/json" } });
   return records;
@@ -64,7 +65,8 @@ export interface ArchiveInput {
 /**
  * Streams the zip to its blob: the README, each staged part, the person's files, then the manifest. One entry
  * at a time, each read from Blob Storage as a stream, so neither the archive nor a file is ever held whole.
- * The staging blobs are deleted once the archive is written.
+ * The staging blobs stay until the export is ready (`deleteStaging`), so a step retried after this one can write
+ * the archive again.
  */
 export async function writeArchive(files: BlobFileStore, db: Executor, input: ArchiveInput): Promise<{ files: number; missing: string[] }> {
   const zip = new ZipArchive({ zlib: { level: 6 } });
@@ -86,7 +88,7 @@ export async function writeArchive(files: BlobFileStore, db: Executor, input: Ar
 
   await add(readme(input.exportId, input.generatedAt), "README.txt");
   for (const part of personalDataParts) {
-    const body = (await files.blobClient(stagingName(input.exportId, part)).download()).readableStreamBody;
+    const body = (await files.blobClient(stagingName(input.userId, input.exportId, part)).download()).readableStreamBody;
     if (!body) throw new Error(`staged part ${part.file} of export ${input.exportId} has no body`);
     await add(body as Readable, part.file);
   }
@@ -119,8 +121,12 @@ export async function writeArchive(files: BlobFileStore, db: Executor, input: Ar
   await add(JSON.stringify(manifest, null, 2), "manifest.json");
   await Promise.race([zip.finalize(), broken]);
   await Promise.race([upload, broken]);
-  await Promise.all(personalDataParts.map((p) => files.blobClient(stagingName(input.exportId, p)).deleteIfExists()));
   return { files: written.length, missing };
+}
+
+/** Deletes an export's staged parts (ready, failed, or its user erased); parts already gone are fine. */
+export async function deleteStaging(files: BlobFileStore, userId: string, exportId: string): Promise<void> {
+  await files.removePrefix(exportStagingPrefix(userId, exportId));
 }
 
 /** Housekeeping's way to delete an expired archive; a blob already gone is fine. */

@@ -1,17 +1,28 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { housekeeping } from "../../domain/maintenance/housekeeping.js";
+import { eraseWhenDue, overdueErasures } from "../../domain/privacy/erasure-requests.js";
+import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { createLogger } from "../platform/log.js";
 import { platform } from "../platform/platform.js";
 import { archiveDeleter } from "../privacy/export-archive.js";
 
 // Daily: purges expired refresh tokens and idempotency records, old inbox rows and published outbox rows, and
-// deletes data-export archives past their retention.
+// deletes data-export archives past their retention; carries out scheduled erasures whose durable timer was lost.
 app.timer("housekeeping", {
   schedule: "%HOUSEKEEPING_SCHEDULE%",
   handler: async (_timer: Timer, context: InvocationContext) => {
     const p = platform();
     const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { timer: "housekeeping" } });
     const purged = await housekeeping(p.database.db, p.clock(), { eventDays: p.settings.EVENT_RETENTION_DAYS, tokenDays: p.settings.TOKEN_RETENTION_DAYS }, archiveDeleter(p.files));
-    log.info("housekeeping done", { purged });
+    // Each in its own transaction; one that fails is logged and tried again next run.
+    let erased = 0;
+    for (const erasureId of await overdueErasures(p.database.db, p.clock())) {
+      try {
+        if ((await inDomainTransaction(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId))).erased) erased++;
+      } catch (err) {
+        log.error("overdue erasure not carried out", { erasureId, err });
+      }
+    }
+    log.info("housekeeping done", { purged, erased });
   },
 });

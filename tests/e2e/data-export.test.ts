@@ -1,5 +1,6 @@
+import { BlobServiceClient } from "@azure/storage-blob";
 import { strFromU8, unzipSync } from "fflate";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { jsonOf, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
 import type { TestDatabase } from "../support/database.js";
 import { call, signUp, type TestUser } from "../support/identity.js";
@@ -69,6 +70,8 @@ it("gathers a learner's data into a zip, emails a link to it, and shows its prog
   const otherCert = await until("the other learner's certificate", async () => (await db.sql<{ code: string }[]>`select code from certificates where user_id = ${other.id}`)[0]);
   await until("the learner's grade", async () => (await db.sql`select 1 from grades where submission_id = ${mine.attemptId}`)[0]);
 
+  // An entry an admin made about the learner, from the admin's own address.
+  await db.sql`insert into audit_log (id, action, actor_user_id, target_type, target_id, client_ip) values (gen_random_uuid(), 'users.updated', ${admin.id}, 'user', ${learner.id}, '203.0.113.77')`;
   expect((await call(app, "POST", "/v1/me/data-export")).status).toBe(401);
   // Two requests at once: one export starts, the other is told which one is under way.
   const [a, b] = await Promise.all([call(app, "POST", "/v1/me/data-export", { token: learner.accessToken }), call(app, "POST", "/v1/me/data-export", { token: learner.accessToken })]);
@@ -102,6 +105,10 @@ it("gathers a learner's data into a zip, emails a link to it, and shows its prog
   );
   expect(ready.progress).toEqual({ step: "done", stepsDone: 12, stepsTotal: 12, percent: 100 });
   expect(ready.downloadUrl).toMatch(/^http/);
+  // An admin sees the status of someone's export, never a link to their data.
+  const seenByAdmin = await jsonOf(await call(app, "GET", `/v1/me/data-export/${accepted.id}`, { token: admin.accessToken }));
+  expect(seenByAdmin).toMatchObject({ id: accepted.id, status: "ready" });
+  expect(seenByAdmin).not.toHaveProperty("downloadUrl");
   expect(new Date(ready.expiresAt as string).getTime()).toBeGreaterThan(Date.now() + 6 * 86_400_000);
 
   const mail = await until("the export email", async () => (await mailbox()).find((m) => m.to.some((t) => t.includes(learner.email)) && m.subject === "Your Ringlet data export is ready"));
@@ -132,7 +139,11 @@ it("gathers a learner's data into a zip, emails a link to it, and shows its prog
   expect(statements.every((st) => st.learnerId === learner.id)).toBe(true);
   expect(json("certificates.json")).toEqual([expect.objectContaining({ code: cert.code })]);
   expect(strFromU8((zip[`files/certificates/${cert.code}.pdf`] as Uint8Array).subarray(0, 5))).toBe("%PDF-");
-  expect((json("audit.json") as { action: string }[]).map((e) => e.action)).toEqual(expect.arrayContaining(["user.registered", "auth.login-succeeded", "privacy.export-requested"]));
+  const audit = json("audit.json") as { action: string; byYou: boolean; clientIp: string | null }[];
+  expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(["user.registered", "auth.login-succeeded", "privacy.export-requested"]));
+  // The admin's own address is not the learner's to see; the learner's own addresses are.
+  expect(audit.find((e) => e.action === "users.updated")).toMatchObject({ byYou: false, clientIp: null });
+  expect(audit.some((e) => e.byYou && e.clientIp !== null)).toBe(true);
   expect((json("emails.json") as { template: string }[]).map((e) => e.template)).toEqual(expect.arrayContaining(["welcome", "enrolled"]));
   expect(json("notification-preferences.json")).toEqual([expect.objectContaining({ grades: true })]);
   const manifest = JSON.parse(strFromU8(zip["manifest.json"] as Uint8Array)) as { files: { path: string }[]; missingFiles: string[]; parts: { file: string; records: number }[] };
@@ -155,13 +166,24 @@ it("gathers a learner's data into a zip, emails a link to it, and shows its prog
   // Once ready, another export may be asked for.
   expect((await call(app, "POST", "/v1/me/data-export", { token: learner.accessToken })).status).toBe(202);
 
-  // An export whose start was lost after its commit (still pending a while later) is started by the next request.
-  const [lost] = await db.sql<{ id: string }[]>`
-    insert into data_exports (id, user_id, status, progress, requested_at)
-    values (gen_random_uuid(), ${other.id}, 'pending', '{"step":"profile","stepsDone":0,"stepsTotal":12}', now() - interval '2 minutes') returning id`;
-  const again = await jsonOf(await call(app, "POST", "/v1/me/data-export", { token: other.accessToken }));
-  expect(again).toMatchObject({ status: 409, code: "EXPORT_IN_PROGRESS", exportId: lost?.id, stalled: true });
-  await until("the restarted export ready", async () => ((await jsonOf(await call(app, "GET", `/v1/me/data-export/${lost?.id}`, { token: other.accessToken }))).status === "ready" ? true : undefined));
+  // The staged parts went when the export became ready; only the archive stays.
+  const exportsContainer = BlobServiceClient.fromConnectionString(inject("storageConnectionString")).getContainerClient(new URL(link).pathname.split("/")[2] as string);
+  const left: string[] = [];
+  for await (const blob of exportsContainer.listBlobsFlat({ prefix: `privacy-exports/${learner.id}/` })) left.push(blob.name);
+  expect(left).toEqual([`privacy-exports/${learner.id}/${accepted.id}.zip`]);
+
+  // An export whose orchestration is gone (its start lost after the commit, or it ended without finishing: a
+  // running row with no instance) fails when its owner asks again, and the new request is accepted.
+  for (const status of ["pending", "running"]) {
+    const [lost] = await db.sql<{ id: string }[]>`
+      insert into data_exports (id, user_id, status, progress, requested_at, started_at)
+      values (gen_random_uuid(), ${other.id}, ${status}, '{"step":"profile","stepsDone":0,"stepsTotal":12}', now() - interval '2 minutes', case when ${status} = 'running' then now() - interval '110 seconds' end) returning id`;
+    const again = await call(app, "POST", "/v1/me/data-export", { token: other.accessToken });
+    expect(again.status).toBe(202);
+    const fresh = (await jsonOf(again)) as { id: string };
+    expect((await jsonOf(await call(app, "GET", `/v1/me/data-export/${lost?.id}`, { token: other.accessToken }))).status).toBe("failed");
+    await until("the new export ready", async () => ((await jsonOf(await call(app, "GET", `/v1/me/data-export/${fresh.id}`, { token: other.accessToken }))).status === "ready" ? true : undefined));
+  }
 
   // At the end of its retention housekeeping deletes the archive: the emailed link stops working.
   await db.sql`update data_exports set expires_at = now() - interval '1 second' where id = ${accepted.id}`;

@@ -24,7 +24,7 @@ const received: string[] = [];
 let admin: TestUser;
 // Containers of this file's own: the shared Azurite holds other files' blobs too, which the scan also reads.
 const suffix = randomBytes(3).toString("hex");
-const containers = { files: `erasure-files-${suffix}`, submissions: `erasure-subs-${suffix}`, certificates: `erasure-certs-${suffix}` };
+const containers = { files: `erasure-files-${suffix}`, submissions: `erasure-subs-${suffix}`, certificates: `erasure-certs-${suffix}`, exports: `erasure-exports-${suffix}` };
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -51,6 +51,9 @@ beforeAll(async () => {
       BLOB_CONTAINER_COURSE_FILES: containers.files,
       BLOB_CONTAINER_SUBMISSIONS: containers.submissions,
       BLOB_CONTAINER_CERTIFICATES: containers.certificates,
+      BLOB_CONTAINER_PRIVACY_EXPORTS: containers.exports,
+      // Housekeeping carries out overdue erasures whose timer was lost.
+      HOUSEKEEPING_SCHEDULE: "*/1 * * * * *",
     },
   });
   admin = await signUp(app, db, { admin: true, label: "erasure-admin" });
@@ -73,10 +76,10 @@ interface Mail {
 const mailsTo = async (address: string) => ((await (await fetch(`${app.baseUrl}/admin/mailbox/messages`)).json()) as Mail[]).filter((m) => m.to.some((t) => t.includes(address)));
 
 /** A learner registered through the API with a name and address nothing else in the system contains. */
-async function distinctLearner(options: { failedSignInFirst?: boolean } = {}): Promise<TestUser & { displayName: string }> {
+async function distinctLearner(options: { failedSignInFirst?: boolean; displayName?: string } = {}): Promise<TestUser & { displayName: string }> {
   const tag = randomBytes(4).toString("hex");
   const email = `zq-${tag}@example.test`;
-  const displayName = `Zephyrine Quillfeather ${tag}`;
+  const displayName = options.displayName ?? `Zephyrine Quillfeather ${tag}`;
   const password = strongPassword();
   // A sign-in with the address before the account exists: the audit entry names the typed address.
   if (options.failedSignInFirst) expect((await login(app, email, "no-account-yet")).status).toBe(401);
@@ -177,6 +180,11 @@ describe("erasure", () => {
       await call(app, "POST", `/v1/attempts/${attempt.id}/files`, { token: learner.accessToken, body: { itemId: "f1", fileName: "notes.txt", contentType: "text/plain", sizeBytes: Buffer.byteLength(fileBody) } }),
     )) as { blobName: string; url: string; headers: Record<string, string> };
     expect((await fetch(upload.url, { method: "PUT", headers: upload.headers, body: fileBody })).status).toBe(201);
+    // A second upload for the same item, never saved as the answer (replaced by the first): still the learner's file.
+    const draft = (await jsonOf(
+      await call(app, "POST", `/v1/attempts/${attempt.id}/files`, { token: learner.accessToken, body: { itemId: "f1", fileName: "draft.txt", contentType: "text/plain", sizeBytes: Buffer.byteLength(`Draft: ${fileBody}`) } }),
+    )) as { blobName: string; url: string; headers: Record<string, string> };
+    expect((await fetch(draft.url, { method: "PUT", headers: draft.headers, body: `Draft: ${fileBody}` })).status).toBe(201);
     expect((await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { e1: freeText, f1: upload.blobName } } })).status).toBe(200);
     expect((await call(app, "POST", `/v1/attempts/${attempt.id}/submit`, { token: learner.accessToken })).status).toBe(200);
     await until("the grading orchestration to wait for a grader", async () => {
@@ -209,13 +217,31 @@ describe("erasure", () => {
       return a.summary.completed === 1 && a.grades.overall.graded === 1 ? a : undefined;
     });
 
+    // A finished data export (its archive), and a failed one whose staged parts were left behind.
+    const exported = (await jsonOf(await call(app, "POST", "/v1/me/data-export", { token: learner.accessToken }))) as { id: string };
+    await until("the data export ready", async () => ((await jsonOf(await call(app, "GET", `/v1/me/data-export/${exported.id}`, { token: learner.accessToken }))).status === "ready" ? true : undefined));
+    const [failedExport] = await db.sql<{ id: string }[]>`
+      insert into data_exports (id, user_id, status, progress, requested_at, error) values (gen_random_uuid(), ${learner.id}, 'failed', '{"step":"archive","stepsDone":10,"stepsTotal":12}', now(), 'Blob Storage refused') returning id`;
+    const exportsContainer = BlobServiceClient.fromConnectionString(inject("storageConnectionString")).getContainerClient(containers.exports);
+    const staged = `privacy-exports/${learner.id}/staging/${failedExport?.id}/profile.json`;
+    await exportsContainer.getBlockBlobClient(staged).upload(JSON.stringify([{ email: learner.email, displayName: learner.displayName }]), 100);
+    const exportBlobs = async () => {
+      const names: string[] = [];
+      for await (const b of exportsContainer.listBlobsFlat({ prefix: `privacy-exports/${learner.id}/` })) names.push(b.name);
+      return names.sort();
+    };
+    // The finished export's own staging goes right after it is marked ready.
+    const expectedBlobs = JSON.stringify([`privacy-exports/${learner.id}/${exported.id}.zip`, staged].sort());
+    await until("only the archive and the failed export's staging left", async () => (JSON.stringify(await exportBlobs()) === expectedBlobs ? true : undefined));
+
     // The scans find what they look for before the erasure (so that finding nothing afterwards means something).
     const needles = [learner.email, learner.displayName, freeText];
     const before = await databaseHits(needles);
     for (const expected of ["users.email", "users.display_name", "attempts.answers", "audit_log.target_id", "login_throttles.key", "email_deliveries.recipient", "outbox.data", "webhook_deliveries.payload", "certificates.learner_name", "manual_scores.feedback"]) {
       expect(before.some((h) => h.startsWith(`${expected}:`)), `${expected} before the erasure (hits: ${before.join(", ")})`).toBe(true);
     }
-    expect((await blobHits(needles)).some((h) => h.includes(upload.blobName))).toBe(true);
+    const blobsBefore = await blobHits(needles);
+    for (const name of [upload.blobName, draft.blobName, staged]) expect(blobsBefore.some((h) => h.includes(name)), name).toBe(true);
     expect(await cosmosHits(needles)).not.toEqual([]);
 
     // The learner asks; the wrong confirmations change nothing.
@@ -241,6 +267,8 @@ describe("erasure", () => {
     expect(notice.text).toContain("/account/erasure/cancel?token=");
 
     await until("the erasure to complete after the grace period", async () => ((await eraseStatus(learner.id)).status === "completed" ? true : undefined));
+    // Scheduled by the user themself: the email says so (an admin's schedule has its own wording, below).
+    expect(notice.text).toContain("as asked");
     // The activity subscription forgets the learner's timeline on user.erased.
     await until("Cosmos to forget the learner", async () => ((await cosmosHits(needles)).length === 0 ? true : undefined));
 
@@ -250,6 +278,8 @@ describe("erasure", () => {
     const service = BlobServiceClient.fromConnectionString(inject("storageConnectionString"));
     expect(await service.getContainerClient(containers.certificates).getBlobClient(certificate.blob_name).exists()).toBe(false);
     expect(await service.getContainerClient(containers.submissions).getBlobClient(upload.blobName).exists()).toBe(false);
+    expect(await service.getContainerClient(containers.submissions).getBlobClient(draft.blobName).exists()).toBe(false);
+    expect(await exportBlobs()).toEqual([]);
 
     // The record keeps its integrity under the pseudonym.
     const [user] = await db.sql<{ email: string; display_name: string; erased_at: Date | null; password_hash: string | null }[]>`select email, display_name, erased_at, password_hash from users where id = ${learner.id}`;
@@ -263,8 +293,8 @@ describe("erasure", () => {
     const book = JSON.stringify(await jsonOf(await call(app, "GET", `/v1/courses/${courseId}/gradebook`, { token: admin.accessToken })));
     expect(book).toContain(learner.id);
     const audit = await db.sql<{ action: string; details: Record<string, unknown> }[]>`select action, details from audit_log where target_id = ${learner.id} and action like 'privacy.%' order by occurred_at`;
-    expect(audit.map((a) => a.action)).toEqual(["privacy.erasure-scheduled", "privacy.user-erased"]);
-    expect(audit[1]?.details).toEqual({ pseudonym: user?.display_name });
+    expect(audit.map((a) => a.action)).toEqual(["privacy.export-requested", "privacy.export-ready", "privacy.erasure-scheduled", "privacy.user-erased"]);
+    expect(audit[3]?.details).toEqual({ pseudonym: user?.display_name });
     const [event] = await db.sql<{ data: unknown }[]>`select data from outbox where type = 'user.erased' and aggregate_id = ${learner.id}`;
     expect(event?.data).toEqual({ userId: learner.id, pseudonym: user?.display_name });
 
@@ -338,5 +368,48 @@ describe("erasure", () => {
     expect(cancelled.status).toBe(200);
     expect((await login(app, later.email, later.password)).status).toBe(200);
     expect((await eraseStatus(later.id)).status).toBe("cancelled");
+  }, 60_000);
+
+  it("replaces the erased user's name only in what is theirs: a namesake's records and an email to someone else keep it", async () => {
+    const erased = await distinctLearner();
+    const namesake = await distinctLearner({ displayName: erased.displayName });
+    const name = erased.displayName;
+    await until("both welcome emails sent", async () =>
+      (await db.sql`select 1 from email_deliveries where recipient in ${db.sql([erased.email, namesake.email])} and template = 'welcome' and status = 'sent'`).length === 2 ? true : undefined,
+    );
+    await db.sql`insert into audit_log (id, action, actor_user_id, target_type, target_id, details) values (gen_random_uuid(), 'users.profile-updated', ${namesake.id}, 'user', ${namesake.id}, ${JSON.stringify({ displayName: name })}::jsonb)`;
+    const [third] = await db.sql<{ id: string }[]>`
+      insert into email_deliveries (id, event_id, recipient, template, locale, subject, text, html, status, next_attempt_at)
+      values (gen_random_uuid(), gen_random_uuid(), 'third-party@example.test', 'welcome', 'en', 'A note', ${`A note about ${name}`}, ${`<p>A note about ${name}</p>`}, 'pending', now() + interval '1 day') returning id`;
+
+    expect((await call(app, "POST", `/v1/users/${erased.id}/erase`, { token: admin.accessToken, body: { immediate: true } })).status).toBe(200);
+    expect(await databaseHits([erased.email])).toEqual([]);
+    // The namesake's own rows still carry the name they share.
+    const hits = await databaseHits([name]);
+    for (const expected of ["users.display_name", "audit_log.details", "outbox.data", "email_deliveries.text"]) expect(hits.some((h) => h.startsWith(`${expected}:`)), `${expected} (hits: ${hits.join(", ")})`).toBe(true);
+    expect(await db.sql`select display_name from users where id = ${namesake.id}`).toEqual([{ display_name: name }]);
+    expect(await db.sql`select 1 from audit_log where target_id = ${namesake.id} and details->>'displayName' = ${name}`).toHaveLength(1);
+    expect(await db.sql`select 1 from outbox where aggregate_id = ${namesake.id} and type = 'user.registered' and data->>'displayName' = ${name}`).toHaveLength(1);
+    // The email to someone else merely mentioning the name keeps its body and goes out as planned.
+    expect(await db.sql`select status, text, html from email_deliveries where id = ${third?.id as string}`).toEqual([{ status: "pending", text: `A note about ${name}`, html: `<p>A note about ${name}</p>` }]);
+  }, 60_000);
+
+  it("carries out a scheduled erasure past its due time whose timer was never started (housekeeping), and tells an admin's schedule apart", async () => {
+    const learner = await distinctLearner();
+    const scheduled = await call(app, "POST", `/v1/users/${learner.id}/erase`, { token: admin.accessToken, body: {} });
+    expect(scheduled.status).toBe(202);
+    const notice = await until("the erasure email", async () => (await mailsTo(learner.email)).find((m) => m.subject.includes("will be erased")));
+    expect(notice.text).toContain("an administrator has scheduled");
+    expect(notice.text).not.toContain("as asked");
+    const cancelled = await call(app, "DELETE", `/v1/users/${learner.id}/erase`, { token: admin.accessToken });
+    expect(cancelled.status).toBe(200);
+
+    // A request whose timer was lost (the host stopped between the commit and the start): no orchestration holds it.
+    const [lost] = await db.sql<{ id: string }[]>`
+      insert into erasure_requests (id, user_id, status, requested_by_user_id, due_at, disabled_account, created_at, updated_at)
+      values (gen_random_uuid(), ${learner.id}, 'scheduled', ${learner.id}, now() - interval '1 minute', false, now(), now()) returning id`;
+    await until("housekeeping to carry out the overdue erasure", async () => ((await eraseStatus(learner.id)).status === "completed" ? true : undefined));
+    expect(await db.sql`select status from erasure_requests where id = ${lost?.id as string}`).toEqual([{ status: "completed" }]);
+    expect(await databaseHits([learner.email, learner.displayName])).toEqual([]);
   }, 60_000);
 });

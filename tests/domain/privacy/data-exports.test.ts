@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { v7 as uuidv7 } from "uuid";
 import { completeDataExport, expireDataExports, failDataExport, requestDataExport, startDataExport, viewOf } from "../../../domain/privacy/data-exports.js";
+import { housekeeping } from "../../../domain/maintenance/housekeeping.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
 import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
@@ -10,6 +11,9 @@ let ctx: DomainContext;
 beforeAll(async () => ({ db, ctx } = await openDomainDatabase()));
 afterAll(() => db?.drop());
 
+const alive = { isRunning: async () => true };
+const ended = { isRunning: async () => false };
+
 async function user(): Promise<string> {
   const id = uuidv7();
   await db.sql`insert into users (id, email, display_name, locale) values (${id}, ${`${id}@example.test`}, 'Ada', 'es')`;
@@ -18,7 +22,7 @@ async function user(): Promise<string> {
 
 it("lets one of many racing requests start an export and tells the others which one is under way", async () => {
   const userId = await user();
-  const outcomes = await Promise.all(Array.from({ length: 6 }, () => inTransactionOf(db, ctx)((tx) => requestDataExport(tx, userId))));
+  const outcomes = await Promise.all(Array.from({ length: 6 }, () => inTransactionOf(db, ctx)((tx) => requestDataExport(tx, userId, alive))));
   const started = outcomes.filter((o) => o.ok);
   expect(started).toHaveLength(1);
   const id = started[0]?.ok ? started[0].value.id : "";
@@ -27,12 +31,32 @@ it("lets one of many racing requests start an export and tells the others which 
 
   // Once it failed, the user may ask again.
   await failDataExport(db.db, id, "Blob Storage refused", new Date());
-  expect((await requestDataExport(ctx, userId)).ok).toBe(true);
+  expect((await requestDataExport(ctx, userId, alive)).ok).toBe(true);
+});
+
+it("fails an export whose orchestration ended (or that ran too long) when its owner asks again, and lets the new request through", async () => {
+  const userId = await user();
+  const first = await requestDataExport(ctx, userId, ended);
+  if (!first.ok) throw new Error("not requested");
+  // Young: its start may still be on its way, whatever the orchestration says.
+  expect((await requestDataExport(ctx, userId, ended)).ok).toBe(false);
+  await db.sql`update data_exports set status = 'running', started_at = now() - interval '2 minutes' where id = ${first.value.id}`;
+  expect((await requestDataExport(ctx, userId, alive)).ok).toBe(false);
+  const second = await requestDataExport(ctx, userId, ended);
+  expect(second.ok).toBe(true);
+  expect(await db.sql`select status, error from data_exports where id = ${first.value.id}`).toEqual([{ status: "failed", error: expect.stringContaining("stalled") }]);
+
+  // Housekeeping fails an export at work for longer than any should take, whatever its orchestration says.
+  await db.sql`update data_exports set requested_at = now() - interval '25 hours' where id = ${second.ok ? second.value.id : ""}`;
+  const purged = await housekeeping(db.db, new Date(), { eventDays: 30, tokenDays: 30 }, async () => undefined);
+  expect(purged.stalledDataExports).toBeGreaterThanOrEqual(1);
+  expect(await db.sql`select status from data_exports where id = ${second.ok ? second.value.id : ""}`).toEqual([{ status: "failed" }]);
+  expect((await requestDataExport(ctx, userId, alive)).ok).toBe(true);
 });
 
 it("completes a running export once: one audit entry, one email in the user's language", async () => {
   const userId = await user();
-  const requested = await requestDataExport(ctx, userId);
+  const requested = await requestDataExport(ctx, userId, alive);
   if (!requested.ok) throw new Error("not requested");
   const exportId = requested.value.id;
   expect(await startDataExport(ctx, exportId)).toEqual({ userId });
