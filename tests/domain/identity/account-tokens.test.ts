@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { acceptAccountInvitation } from "../../../domain/identity/account-invitations.js";
 import { issueAccountToken, lockAccountToken } from "../../../domain/identity/account-tokens.js";
+import type { ScryptParams } from "../../../domain/identity/password-hash.js";
+import { confirmPasswordReset } from "../../../domain/identity/password-reset.js";
 import { housekeeping } from "../../../domain/maintenance/housekeeping.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
@@ -45,5 +48,22 @@ describe("account tokens", () => {
     const result = await housekeeping(db.db, new Date(), { eventDays: 30, tokenDays: 30 }, async () => undefined);
     expect(result.accountTokens).toBeGreaterThanOrEqual(1);
     expect((await db.sql<{ purpose: string }[]>`select purpose from account_tokens where email = ${email}`).map((r) => r.purpose)).toEqual(["password-reset"]);
+  });
+});
+
+describe("redeeming a token with a new password", () => {
+  // A KDF that throws when used: a refusal that hashed first would throw instead of answering.
+  const exploding: ScryptParams = { logN: 0, r: 8, p: 1 };
+
+  it("refuses a forged, used or expired token before hashing anything (a forged token costs no KDF)", async () => {
+    const options = { kdf: exploding, refreshTtlSeconds: 60 };
+    expect(await acceptAccountInvitation(ctx, { token: "forged-token", password: "Long-enough-password-1" }, options)).toMatchObject({ ok: false, error: { code: "TOKEN_INVALID" } });
+    expect(await confirmPasswordReset(ctx, { token: "forged-token", newPassword: "Long-enough-password-1" }, exploding, { appUrl: "https://app.example" })).toMatchObject({
+      ok: false,
+      error: { code: "TOKEN_INVALID" },
+    });
+    const email = `expired-${ctx.newId()}@example.test`;
+    const issued = await inTransactionOf(db, ctx)((tx) => issueAccountToken(tx, { purpose: "account-invitation", email, userId: null, ttlMs: -1 }));
+    expect(await acceptAccountInvitation(ctx, { token: issued.token, password: "Long-enough-password-1" }, options)).toMatchObject({ ok: false, error: { code: "TOKEN_EXPIRED" } });
   });
 });

@@ -114,6 +114,57 @@ describe("deactivating an account", () => {
   });
 });
 
+describe("deactivation and a scheduled erasure", () => {
+  /** The state scheduling an erasure leaves: the request holds the account's disablement. */
+  async function scheduledErasure(userId: string): Promise<string> {
+    const id = crypto.randomUUID();
+    const [row] = await db.sql<{ created_at: Date }[]>`update users set disabled_at = now() where id = ${userId} returning disabled_at as created_at`;
+    await db.sql`insert into erasure_requests (id, user_id, status, requested_by_user_id, due_at, disabled_account, created_at, updated_at)
+      values (${id}, ${userId}, 'scheduled', ${userId}, now() + interval '1 day', true, ${row?.created_at ?? null}, now())`;
+    return id;
+  }
+
+  it("an admin's deactivation takes the disablement over: cancelling the erasure leaves the account deactivated", async () => {
+    const learner = await signUp(app, db, { label: "erasing" });
+    const erasureId = await scheduledErasure(learner.id);
+    const res = await deactivate(learner.id, { reason: "Abuse" });
+    expect(await jsonOf(res)).toMatchObject({ changed: true, user: { disabled: true } });
+    expect(await audit("user.deactivated", learner.id)).toEqual([expect.objectContaining({ details: expect.objectContaining({ reason: "Abuse", takenOverFromErasure: erasureId }) })]);
+    const [held] = await db.sql`select disabled_account from erasure_requests where id = ${erasureId}`;
+    expect(held?.disabled_account).toBe(false);
+    // Reactivating while the erasure is scheduled is refused: cancelling it is the way.
+    await expectProblem(await reactivate(learner.id), 409, "ERASURE_ALREADY_SCHEDULED");
+    expect((await call(app, "DELETE", `/v1/users/${learner.id}/erase`, { token: admin.accessToken })).status).toBe(200);
+    await expectProblem(await login(app, learner.email, learner.password), 403, "ACCOUNT_DISABLED");
+    expect(await jsonOf(await deactivate(learner.id))).toMatchObject({ changed: false });
+  });
+
+  it("refuses to reactivate an erased account", async () => {
+    const learner = await signUp(app, db, { label: "erased" });
+    await db.sql`update users set disabled_at = now(), erased_at = now() where id = ${learner.id}`;
+    await expectProblem(await reactivate(learner.id), 409, "USER_ALREADY_ERASED");
+    const [row] = await db.sql`select disabled_at from users where id = ${learner.id}`;
+    expect(row?.disabled_at).not.toBeNull();
+  });
+});
+
+describe("the last active admin", () => {
+  it("cannot demote themself while the only other admin is deactivated", async () => {
+    const other = await signUp(app, db, { label: "other-admin", admin: true });
+    await db.sql`update users set disabled_at = now() where id = ${other.id}`;
+    // Every other admin of this file's database is deactivated for the case.
+    const active = (await db.sql<{ id: string }[]>`select id from users where is_admin and disabled_at is null and id <> ${admin.id}`).map((r) => r.id);
+    if (active.length > 0) await db.sql`update users set disabled_at = now() where id in ${db.sql(active)}`;
+    try {
+      await expectProblem(await call(app, "PUT", `/v1/users/${admin.id}/roles`, { token: admin.accessToken, body: { roles: [] } }), 409, "LAST_ADMIN");
+      const [me] = await db.sql`select is_admin from users where id = ${admin.id}`;
+      expect(me?.is_admin).toBe(true);
+    } finally {
+      if (active.length > 0) await db.sql`update users set disabled_at = null where id in ${db.sql(active)}`;
+    }
+  });
+});
+
 describe("reactivating an account", () => {
   it("lets the user sign in again, audited, and is idempotent", async () => {
     const learner = await signUp(app, db, { label: "returning" });

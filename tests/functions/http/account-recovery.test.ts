@@ -146,6 +146,10 @@ describe("password reset", () => {
     expect(await known.json()).toEqual(await stranger.json());
     const token = await linkFrom(user.email, "Reset your Ringlet password", "reset-password");
     expect(mailsTo(unknown, "")).toHaveLength(0);
+    // Whatever was typed for an address no account has is not kept in the audit log.
+    const kept = await db.sql`select id from audit_log where action = 'user.password-reset-requested' and (target_id = ${unknown} or details::text like ${`%${unknown}%`})`;
+    expect(kept).toHaveLength(0);
+    expect(await db.sql`select id from audit_log where action = 'user.password-reset-requested' and target_id is null and details->>'emailed' = 'false'`).not.toHaveLength(0);
 
     // A password the policy refuses changes nothing and leaves the link working.
     await expectProblem(await call(app, "POST", "/v1/auth/password-reset/confirm", { body: { token, newPassword: "password1234" } }), 400, "VALIDATION_FAILED");
@@ -223,6 +227,17 @@ describe("password reset", () => {
     const [after] = await db.sql<{ password_hash: string }[]>`select password_hash from users where id = ${user.id}`;
     expect(after?.password_hash).toBe(before?.password_hash);
     expect((await login(app, user.email, user.password)).status).toBe(200);
+  });
+
+  it("gives an account that signs in only through an identity provider no link (still 202)", async () => {
+    const id = crypto.randomUUID();
+    const email = uniqueEmail("external-only");
+    await db.sql`insert into users (id, email, display_name, email_verified_at) values (${id}, ${email}, 'External', now())`;
+    await db.sql`insert into external_identities (issuer, subject, user_id) values ('https://idp.example', ${id}, ${id})`;
+    expect((await askReset(email)).status).toBe(202);
+    // Recorded in the request's transaction, so none is there once it answered.
+    expect(await db.sql`select id from email_deliveries where recipient = ${email}`).toHaveLength(0);
+    expect(await db.sql`select id from account_tokens where email = ${email} and user_id is not null`).toHaveLength(0);
   });
 
   it("emails the owner when the password is changed while signed in", async () => {
