@@ -240,6 +240,7 @@ describe("erasure", () => {
     for (const expected of ["users.email", "users.display_name", "attempts.answers", "audit_log.target_id", "login_throttles.key", "email_deliveries.recipient", "outbox.data", "webhook_deliveries.payload", "certificates.learner_name", "manual_scores.feedback"]) {
       expect(before.some((h) => h.startsWith(`${expected}:`)), `${expected} before the erasure (hits: ${before.join(", ")})`).toBe(true);
     }
+    expect((await db.sql`select 1 from audit_log where actor_user_id = ${learner.id} and client_ip is not null`).length).toBeGreaterThan(0);
     const blobsBefore = await blobHits(needles);
     for (const name of [upload.blobName, draft.blobName, staged]) expect(blobsBefore.some((h) => h.includes(name)), name).toBe(true);
     expect(await cosmosHits(needles)).not.toEqual([]);
@@ -275,6 +276,8 @@ describe("erasure", () => {
     expect(await databaseHits(needles)).toEqual([]);
     expect(await blobHits(needles)).toEqual([]);
     expect(await cosmosHits(needles)).toEqual([]);
+    // Their own audit entries keep no address they acted from.
+    expect(await db.sql`select 1 from audit_log where actor_user_id = ${learner.id} and client_ip is not null`).toEqual([]);
     const service = BlobServiceClient.fromConnectionString(inject("storageConnectionString"));
     expect(await service.getContainerClient(containers.certificates).getBlobClient(certificate.blob_name).exists()).toBe(false);
     expect(await service.getContainerClient(containers.submissions).getBlobClient(upload.blobName).exists()).toBe(false);
@@ -301,6 +304,20 @@ describe("erasure", () => {
     const again = await call(app, "POST", `/v1/users/${learner.id}/erase`, { token: admin.accessToken, body: { immediate: true } });
     expect(again.status).toBe(409);
     expect((await jsonOf(again)).code).toBe("USER_ALREADY_ERASED");
+
+    // An event about the learner published after their timeline was forgotten (in flight at the erasure) adds nothing back.
+    const lateEvent = randomUUID();
+    const late = { gradeId: randomUUID(), submissionId: attempt.id, assessmentId, courseId, userId: learner.id, version: 2, percent: 85 };
+    await db.sql`insert into outbox (id, type, aggregate_type, aggregate_id, course_id, occurred_at, actor, data)
+      values (${lateEvent}, 'grade.published', 'grade', ${late.gradeId}, ${courseId}, now(), null, ${JSON.stringify(late)}::jsonb)`;
+    await until("the activity subscription to handle the late event", async () => (await db.sql`select 1 from inbox where subscription = 'activity' and message_id = ${lateEvent}`)[0]);
+    const timeline = new CosmosClient({ connectionString: cosmos.connectionString, agent: new Agent({ rejectUnauthorized: false }) });
+    const { resources: databasesAfter } = await timeline.databases.readAll().fetchAll();
+    for (const d of databasesAfter) {
+      const { resources: items } = await timeline.database(d.id).container("activity").items.query({ query: "select c.id from c where c.learnerId = @id", parameters: [{ name: "@id", value: learner.id }] }).fetchAll().catch(() => ({ resources: [] }));
+      expect(items).toEqual([]);
+    }
+    timeline.dispose();
   }, 180_000);
 
   it("cancels a scheduled erasure through the emailed link: nothing is erased and the account works again", async () => {
