@@ -9,6 +9,7 @@ export interface CallerFlags {
   sessionActive: boolean;
   /** The two-factor rule applies to the caller and their session was not signed in with a second factor. */
   twoFactorPending: boolean;
+  emailVerified: boolean;
 }
 
 /** Who must sign in with a second factor (`AUTH_TWO_FACTOR_REQUIRED`); "staff" means admins and course staff. */
@@ -25,7 +26,7 @@ export async function callerFlags(db: Executor, userId: string, sessionId: strin
   const [row] = sessionId ? await flagsQuery(db, "session", rule).execute({ userId, sessionId }) : await flagsQuery(db, "none", rule).execute({ userId });
   if (!row) return null;
   const applies = rule !== "none" && (row.isAdmin || (rule === "staff" && row.isStaff));
-  return { isAdmin: row.isAdmin, disabled: row.disabledAt !== null, sessionActive: row.sessionActive, twoFactorPending: applies && !row.secondFactor };
+  return { isAdmin: row.isAdmin, disabled: row.disabledAt !== null, sessionActive: row.sessionActive, twoFactorPending: applies && !row.secondFactor, emailVerified: row.emailVerified };
 }
 
 /** True when the two-factor rule covers the user (an admin, or course staff under "staff"). */
@@ -46,6 +47,7 @@ const buildFlagsQuery = (db: Executor, session: Session, rule: TwoFactorRule) =>
     .select({
       isAdmin: users.isAdmin,
       disabledAt: users.disabledAt,
+      emailVerified: sql<boolean>`${users.emailVerifiedAt} is not null`,
       sessionActive: session === "session" ? liveSession() : sql<boolean>`true`,
       secondFactor: session === "session" && rule !== "none" ? liveSession(sql` and ${refreshTokens.secondFactor}`) : sql<boolean>`false`,
       isStaff: rule === "staff" ? sql<boolean>`exists (select 1 from ${courseStaff} where ${courseStaff.userId} = ${users.id})` : sql<boolean>`false`,

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { externalIdentities, users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
@@ -14,12 +14,30 @@ export interface ExternalClaims {
   name?: string;
 }
 
-async function linkedUser(db: Executor, claims: ExternalClaims): Promise<string | undefined> {
+async function linkedUser(db: Executor, claims: ExternalClaims): Promise<{ userId: string; email: string; emailVerified: boolean } | undefined> {
   const [known] = await db
-    .select({ userId: externalIdentities.userId })
+    .select({ userId: externalIdentities.userId, email: users.email, emailVerified: sql<boolean>`${users.emailVerifiedAt} is not null` })
     .from(externalIdentities)
+    .innerJoin(users, eq(users.id, externalIdentities.userId))
     .where(and(eq(externalIdentities.issuer, claims.issuer), eq(externalIdentities.subject, claims.subject)));
-  return known?.userId;
+  return known;
+}
+
+/**
+ * The issuer now vouches for the address the account already has: it counts as confirmed from now on. Only that
+ * address: a placeholder is never swapped for a claimed one here (another account may have it).
+ */
+async function confirmVouchedAddress(ctx: DomainContext, known: { userId: string; email: string; emailVerified: boolean }, claims: ExternalClaims): Promise<void> {
+  if (known.emailVerified || claims.emailVerified !== true || !claims.email || normalizeEmail(claims.email) !== known.email) return;
+  const now = ctx.now();
+  const confirmed = await ctx.db
+    .update(users)
+    .set({ emailVerifiedAt: now, updatedAt: now })
+    .where(and(eq(users.id, known.userId), eq(users.email, known.email), isNull(users.emailVerifiedAt)))
+    .returning({ id: users.id });
+  if (confirmed.length > 0) {
+    await recordAudit(ctx, { action: "user.email-verified", actorUserId: known.userId, targetType: "user", targetId: known.userId, details: { via: "issuer", issuer: claims.issuer } });
+  }
 }
 
 /**
@@ -30,13 +48,16 @@ async function linkedUser(db: Executor, claims: ExternalClaims): Promise<string 
  */
 export async function userForExternalIdentity(ctx: DomainContext, claims: ExternalClaims): Promise<string> {
   const known = await linkedUser(ctx.db, claims);
-  if (known) return known;
+  if (known) {
+    await confirmVouchedAddress(ctx, known, claims);
+    return known.userId;
+  }
 
   return ctx.db.transaction(async (tx) => {
     // Concurrent first sign-ins of one subject queue here, and all but the first find the link.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${claims.issuer}|${claims.subject}`}, 0))`);
     const raced = await linkedUser(tx, claims);
-    if (raced) return raced;
+    if (raced) return raced.userId;
 
     const now = ctx.now();
     const userId = ctx.newId();

@@ -9,7 +9,7 @@ export interface AccessClaims {
 
 export type VerifiedToken =
   | { kind: "local"; userId: string; sessionId: string | null }
-  | { kind: "external"; issuer: string; subject: string; email?: string; emailVerified?: boolean; name?: string };
+  | { kind: "external"; issuer: string; subject: string; email?: string; emailVerified?: boolean; name?: string; amr?: string[] };
 
 export class TokenRejected extends Error {
   constructor(reason: string) {
@@ -111,6 +111,8 @@ export async function createAccessTokens(s: Settings): Promise<AccessTokens> {
             ...(typeof payload.email === "string" ? { email: payload.email } : {}),
             ...(typeof payload.email_verified === "boolean" ? { emailVerified: payload.email_verified } : {}),
             ...(typeof payload.name === "string" ? { name: payload.name } : {}),
+            // How the issuer authenticated the subject (RFC 8176): read for the two-factor rule.
+            ...(Array.isArray(payload.amr) ? { amr: payload.amr.filter((m): m is string => typeof m === "string") } : {}),
           };
         }
         const options = { ...common, issuer: s.AUTH_JWT_ISSUER, audience: s.AUTH_JWT_AUDIENCE, algorithms: [alg], requiredClaims: ["sub", "exp", "iat"] };

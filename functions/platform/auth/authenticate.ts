@@ -13,12 +13,28 @@ const unauthenticated = (detail: string) =>
     headers: { "www-authenticate": `Bearer error="invalid_token", error_description="${detail.replace(/"/g, "'")}"` },
   });
 
+/** `amr` values (RFC 8176) that say the issuer checked more than a password. */
+const SECOND_FACTOR_AMR = new Set(["mfa", "otp", "hwk", "swk", "sms", "fpt", "face", "iris", "retina", "vbm", "sc"]);
+
+export interface AuthenticationPolicy {
+  twoFactorRule: TwoFactorRule;
+  /** AUTH_UNVERIFIED_ACCESS: with `none`, an external identity whose address is not confirmed owes it. */
+  unverifiedAccess: "browse" | "full" | "none";
+}
+
 /**
  * The caller from `Authorization: Bearer <JWT>`: anonymous without the header, 401 for a token that is
  * not valid or whose user is gone or disabled. The user's admin flag is read now, not from the token.
- * External identities prove their second factor at their issuer, so the two-factor rule reads nothing for them.
+ * An external identity proves its second factor at its issuer: the rule reads the token's `amr` claim for it.
+ * A local token's address was checked at sign-in (AUTH_UNVERIFIED_ACCESS=none refuses it there); an external
+ * token has no sign-in here, so its address is checked on each request instead.
  */
-export async function authenticate(request: HttpRequest, tokens: AccessTokens, domain: DomainContext, twoFactorRule: TwoFactorRule = "none"): Promise<Principal> {
+export async function authenticate(
+  request: HttpRequest,
+  tokens: AccessTokens,
+  domain: DomainContext,
+  policy: AuthenticationPolicy = { twoFactorRule: "none", unverifiedAccess: "browse" },
+): Promise<Principal> {
   const header = request.headers.get("authorization");
   if (header === null) return anonymous;
   const m = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\s*$/i.exec(header);
@@ -33,12 +49,20 @@ export async function authenticate(request: HttpRequest, tokens: AccessTokens, d
   }
   const userId = verified.kind === "local" ? verified.userId : await userForExternalIdentity(domain, verified);
   const sessionId = verified.kind === "local" ? verified.sessionId : null;
-  const flags = await callerFlags(domain.db, userId, sessionId, verified.kind === "local" ? twoFactorRule : "none");
+  const flags = await callerFlags(domain.db, userId, sessionId, policy.twoFactorRule);
   if (!flags) throw unauthenticated("the token's user does not exist");
   // The session ended with the deactivation; signing in again answers ACCOUNT_DISABLED. An external identity's
   // token is its only sign-in, so the reason is said here too.
   if (flags.disabled) throw unauthenticated(ACCOUNT_DISABLED_DETAIL);
   // Logout, a password change or an admin revoke end the session at once, not when the token expires.
   if (!flags.sessionActive) throw unauthenticated("the session has ended; sign in again");
-  return { userId, isAdmin: flags.isAdmin, sessionId, twoFactorPending: flags.twoFactorPending };
+  if (verified.kind === "local") return { userId, isAdmin: flags.isAdmin, sessionId, twoFactorPending: flags.twoFactorPending };
+  const secondFactor = (verified.amr ?? []).some((m) => SECOND_FACTOR_AMR.has(m));
+  return {
+    userId,
+    isAdmin: flags.isAdmin,
+    sessionId,
+    twoFactorPending: flags.twoFactorPending && !secondFactor,
+    emailUnverified: policy.unverifiedAccess === "none" && !flags.emailVerified,
+  };
 }

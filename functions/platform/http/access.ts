@@ -52,6 +52,8 @@ export interface Principal {
   sessionId: string | null;
   /** AUTH_TWO_FACTOR_REQUIRED applies to the caller and the session was not signed in with a second factor. */
   twoFactorPending?: boolean;
+  /** An external identity whose address is not confirmed, under AUTH_UNVERIFIED_ACCESS=none. */
+  emailUnverified?: boolean;
 }
 
 /**

@@ -47,6 +47,7 @@ function helperResponses(route: RouteDeclaration): Responses {
   const refusals: string[] = [];
   if (requiresCaller(route.access) && !twoFactorExempt(route)) {
     refusals.push(`${codes("TWO_FACTOR_REQUIRED")}: AUTH_TWO_FACTOR_REQUIRED applies to the caller, who has not signed in with a second factor`);
+    refusals.push(`${codes("EMAIL_NOT_VERIFIED")}: AUTH_UNVERIFIED_ACCESS is \`none\` and the caller's identity provider has not confirmed their address`);
   }
   if (policy.deny) refusals.push(`${codes("FORBIDDEN")}: the route's access policy refuses the caller`);
   if (refusals.length > 0) responses[403] = problem(refusals.join("; "));

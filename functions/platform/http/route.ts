@@ -128,15 +128,21 @@ export function route<
         // 401 before anything else is looked at; a token, when sent, must be valid even on public routes.
         const authenticated =
           request.headers.has("authorization") || requiresCaller(spec.access)
-            ? await authenticate(request, await p.accessTokens, domainFor(p.database.db, anonymous), p.settings.AUTH_TWO_FACTOR_REQUIRED)
+            ? await authenticate(request, await p.accessTokens, domainFor(p.database.db, anonymous), {
+                twoFactorRule: p.settings.AUTH_TWO_FACTOR_REQUIRED,
+                unverifiedAccess: p.settings.AUTH_UNVERIFIED_ACCESS,
+              })
             : anonymous;
-        // A session that still owes its second factor keeps no powers on a public route either (an admin's token
-        // would read a draft course): there it is anonymous. Routes that need a caller answer TWO_FACTOR_REQUIRED below.
-        const principal = authenticated.twoFactorPending && !requiresCaller(spec.access) && !twoFactorExempt(spec) ? anonymous : authenticated;
+        // A caller that still owes a second factor (or, external, a confirmed address) keeps no powers on a public
+        // route either (an admin's token would read a draft course): there it is anonymous. Routes that need a
+        // caller answer TWO_FACTOR_REQUIRED or EMAIL_NOT_VERIFIED below.
+        const owes = authenticated.twoFactorPending || authenticated.emailUnverified;
+        const principal = owes && !requiresCaller(spec.access) && !twoFactorExempt(spec) ? anonymous : authenticated;
         if (!principal.userId && requiresCaller(spec.access)) {
           throw new ProblemError("UNAUTHENTICATED", { detail: "Sign in and send the access token as Authorization: Bearer <token>.", headers: { "www-authenticate": "Bearer" } });
         }
         if (principal.twoFactorPending && requiresCaller(spec.access) && !twoFactorExempt(spec)) throw new ProblemError("TWO_FACTOR_REQUIRED", { detail: TWO_FACTOR_REQUIRED_DETAIL });
+        if (principal.emailUnverified && requiresCaller(spec.access) && !twoFactorExempt(spec)) throw new ProblemError("EMAIL_NOT_VERIFIED", { detail: EXTERNAL_EMAIL_NOT_VERIFIED_DETAIL });
         // One read per course per request: the access check's, reused by the handler.
         const roles = new Map<string, Promise<CourseRole | null>>();
         const roleIn = (db: Executor, userId: string, courseId: string): Promise<CourseRole | null> => {
@@ -236,7 +242,10 @@ export function strictBody(schema: z.ZodType | undefined): z.ZodType | undefined
 }
 
 const TWO_FACTOR_REQUIRED_DETAIL =
-  "Your account must sign in with a second factor: enroll at POST /api/v1/me/two-factor, then sign in again with a code.";
+  "Your account must sign in with a second factor: enroll at POST /api/v1/me/two-factor, then sign in again with a code " +
+  "(with an identity provider's token: sign in there with a second factor).";
+
+const EXTERNAL_EMAIL_NOT_VERIFIED_DETAIL = "Your identity provider has not confirmed your email address; confirm it there and sign in again.";
 
 class ServerFaultResponse extends Error {
   constructor(readonly response: HttpResponseInit) {

@@ -42,7 +42,15 @@ beforeAll(async () => {
 
   db = await createTestDatabase();
   app = await startApp({
-    env: { DATABASE_URL: db.url, AUTH_OIDC_ISSUER: issuer, AUTH_OIDC_JWKS_URL: `${issuer}jwks`, AUTH_OIDC_AUDIENCE: AUDIENCE },
+    env: {
+      DATABASE_URL: db.url,
+      AUTH_OIDC_ISSUER: issuer,
+      AUTH_OIDC_JWKS_URL: `${issuer}jwks`,
+      AUTH_OIDC_AUDIENCE: AUDIENCE,
+      // Both apply to external tokens too (GET /v1/me, used by most cases here, is exempt from both).
+      AUTH_TWO_FACTOR_REQUIRED: "admins",
+      AUTH_UNVERIFIED_ACCESS: "none",
+    },
   });
 });
 
@@ -89,7 +97,7 @@ describe("tokens from an external OpenID Connect issuer", () => {
     const email = uniqueEmail("ext");
     const { status, body } = await me(await idpToken({ sub, email, email_verified: true, name: "Ada External" }));
     expect(status, JSON.stringify(body)).toBe(200);
-    expect(body).toMatchObject({ email, displayName: "Ada External" });
+    expect(body).toMatchObject({ email, displayName: "Ada External", emailVerified: true });
     const links = await externalIdentityOf(sub);
     expect(links.map((l) => l.user_id)).toEqual([body.id]);
     const [user] = await db.sql<{ email: string; password_hash: string | null; is_admin: boolean }[]>`select email, password_hash, is_admin from users where id = ${body.id as string}`;
@@ -113,6 +121,39 @@ describe("tokens from an external OpenID Connect issuer", () => {
     expect(a.status).toBe(200);
     expect(b.status).toBe(200);
     expect(b.body.id).not.toBe(a.body.id);
+  });
+
+  it("confirms the address an existing external user has once the issuer vouches for it", async () => {
+    const sub = newSubject();
+    const email = uniqueEmail("later-verified");
+    const first = await me(await idpToken({ sub, email, email_verified: true }));
+    await db.sql`update users set email_verified_at = null where id = ${first.body.id as string}`;
+    expect((await me(await idpToken({ sub, email, email_verified: false }))).body).toMatchObject({ email, emailVerified: false });
+    expect((await me(await idpToken({ sub, email: email.toUpperCase(), email_verified: true }))).body).toMatchObject({ email, emailVerified: true });
+    const audit = await db.sql`select details from audit_log where action = 'user.email-verified' and target_id = ${first.body.id as string}`;
+    expect(audit).toEqual([{ details: { via: "issuer", issuer } }]);
+  });
+
+  it("under AUTH_UNVERIFIED_ACCESS=none refuses an external user whose address the issuer did not confirm, except on /v1/me", async () => {
+    const unverified = await idpToken({ email: uniqueEmail("unconfirmed"), email_verified: false });
+    expect((await me(unverified)).status).toBe(200);
+    const refused = await call(app, "GET", "/v1/me/enrollments", { token: unverified });
+    expect(refused.status, await refused.clone().text()).toBe(403);
+    expect(((await refused.json()) as { code: string }).code).toBe("EMAIL_NOT_VERIFIED");
+    const verified = await idpToken({ email: uniqueEmail("confirmed"), email_verified: true });
+    expect((await call(app, "GET", "/v1/me/enrollments", { token: verified })).status).toBe(200);
+  });
+
+  it("applies the two-factor rule to an external admin through the token's amr claim", async () => {
+    const sub = newSubject();
+    const email = uniqueEmail("ext-admin");
+    const first = await me(await idpToken({ sub, email, email_verified: true }));
+    await db.sql`update users set is_admin = true where id = ${first.body.id as string}`;
+    const passwordOnly = await call(app, "GET", "/v1/users", { token: await idpToken({ sub, email, email_verified: true, amr: ["pwd"] }) });
+    expect(passwordOnly.status).toBe(403);
+    expect(((await passwordOnly.json()) as { code: string }).code).toBe("TWO_FACTOR_REQUIRED");
+    expect((await call(app, "GET", "/v1/users", { token: await idpToken({ sub, email, email_verified: true }) })).status).toBe(403);
+    expect((await call(app, "GET", "/v1/users", { token: await idpToken({ sub, email, email_verified: true, amr: ["pwd", "mfa"] }) })).status).toBe(200);
   });
 
   it("signs in a subject the issuer gives no email for, under a placeholder address", async () => {
