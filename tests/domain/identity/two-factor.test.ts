@@ -97,3 +97,32 @@ describe("housekeeping", () => {
     expect(left).toHaveLength(1);
   });
 });
+
+describe("starting enrollment", () => {
+  it("checks the password without waiting for (or holding) the user row's lock", async () => {
+    const deps = depsWith([newKey]);
+    const userId = ctx.newId();
+    await db.sql`insert into users (id, email, display_name, password_hash) values (${userId}, ${`${userId}@example.test`}, 'U', ${await hashPassword("Correct-Horse-Battery", kdf)})`;
+    // Another transaction holds the row: a wrong password is answered all the same, without queueing behind it.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked = () => {};
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const holder = db.sql.begin(async (tx) => {
+      await tx`select id from users where id = ${userId} for update`;
+      locked();
+      await held;
+    });
+    await lockTaken;
+    try {
+      const answer = await Promise.race([
+        startEnrollment(ctx, { userId, currentPassword: "Wrong-Horse-Battery" }, { ...deps, kdf }),
+        new Promise<"waited">((resolve) => setTimeout(() => resolve("waited"), 3_000)),
+      ]);
+      expect(answer).toMatchObject({ ok: false, error: { code: "CURRENT_PASSWORD_INCORRECT" } });
+    } finally {
+      release();
+      await holder;
+    }
+  });
+});
