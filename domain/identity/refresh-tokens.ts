@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, eq, isNull, ne } from "drizzle-orm";
+import { and, eq, isNull, min, ne } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { refreshTokens, users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
@@ -49,6 +49,8 @@ export async function rotateRefreshToken(
   ctx: DomainContext,
   token: string,
   ttlSeconds: number,
+  /** However often it is refreshed, a session ends this long after its sign-in (ASVS 3.3.2). */
+  maxAgeSeconds = Number.POSITIVE_INFINITY,
 ): Promise<Result<Rotation, "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "ACCOUNT_DISABLED">> {
   const now = ctx.now();
   const [row] = await ctx.db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hashToken(token))).for("update");
@@ -76,8 +78,15 @@ export async function rotateRefreshToken(
     await revokeFamily(ctx.db, row.familyId, "account-disabled", now);
     return fail("ACCOUNT_DISABLED", ACCOUNT_DISABLED_DETAIL);
   }
+  const [family] = await ctx.db.select({ startedAt: min(refreshTokens.createdAt) }).from(refreshTokens).where(eq(refreshTokens.familyId, row.familyId));
+  const secondsLeft = ((family?.startedAt ?? row.createdAt).getTime() + maxAgeSeconds * 1000 - now.getTime()) / 1000;
+  if (secondsLeft <= 0) {
+    await revokeFamily(ctx.db, row.familyId, "max-age", now);
+    return fail("INVALID_REFRESH_TOKEN", "The session has reached its maximum age; sign in again.");
+  }
   await ctx.db.update(refreshTokens).set({ rotatedAt: now }).where(eq(refreshTokens.id, row.id));
-  const next = await issueRefreshToken(ctx, { userId: row.userId, familyId: row.familyId, ttlSeconds, secondFactor: row.secondFactor });
+  // The new token never outlives the session's maximum age, so its expiry tells the client when to sign in again.
+  const next = await issueRefreshToken(ctx, { userId: row.userId, familyId: row.familyId, ttlSeconds: Math.min(ttlSeconds, Math.floor(secondsLeft)), secondFactor: row.secondFactor });
   return ok({ ...next, userId: row.userId });
 }
 

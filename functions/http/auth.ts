@@ -7,7 +7,7 @@ import { registerUser } from "../../domain/identity/register-user.js";
 import { publicAccess } from "../platform/http/access.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
-import { noStore, sessionTokens, tokensSchema } from "../platform/auth/session-tokens.js";
+import { noStore, sessionLifetimes, sessionTokens, tokensSchema } from "../platform/auth/session-tokens.js";
 import { verificationOptions } from "../platform/auth/account-links.js";
 import { displayNameSchema, userBody, userSchema } from "./schemas/user.js";
 import { twoFactorChallengeSchema } from "./schemas/two-factor.js";
@@ -57,7 +57,7 @@ route({
       await loginWithPassword(ctx.domain(), body, {
         kdf: p.kdf,
         throttle: p.loginThrottle,
-        refreshTtlSeconds: p.settings.AUTH_REFRESH_TOKEN_TTL_DAYS * 86_400,
+        refreshTtlSeconds: sessionLifetimes(p.settings).refreshTtlSeconds,
         unverifiedAccess: p.settings.AUTH_UNVERIFIED_ACCESS,
         sleep,
       }),
@@ -89,7 +89,7 @@ route({
     const p = ctx.platform;
     let rotated;
     try {
-      rotated = await ctx.transaction((tx) => rotateRefreshToken(ctx.domain(tx), body.refreshToken, p.settings.AUTH_REFRESH_TOKEN_TTL_DAYS * 86_400));
+      rotated = await ctx.transaction((tx) => rotateRefreshToken(ctx.domain(tx), body.refreshToken, sessionLifetimes(p.settings).refreshTtlSeconds, sessionLifetimes(p.settings).maxAgeSeconds));
     } catch (err) {
       // Fail closed: when revocation state cannot be read, no token is issued.
       ctx.log.error("refresh failed closed", { err });

@@ -61,9 +61,15 @@ describe("registration", () => {
       [{ email: uniqueEmail(), password: strongPassword(), displayName: "" }, "body.displayName"],
       [{ email: uniqueEmail(), password: strongPassword(), displayName: "x", isAdmin: true }, "body.isAdmin"],
       [{ email: uniqueEmail(), password: "x".repeat(300), displayName: "x" }, "body.password"],
+      // ASVS 2.1.2: 64 characters allowed, more than 128 refused.
+      [{ email: uniqueEmail(), password: `${strongPassword()}${"y".repeat(110)}`, displayName: "x" }, "body.password"],
     ];
     for (const [body, path] of cases) {
       await expectValidationProblem(await register(body), path);
+    }
+    for (const length of [64, 128]) {
+      const password = `${strongPassword()}${"z".repeat(200)}`.slice(0, length);
+      expect((await register({ email: uniqueEmail(), password, displayName: "Long" })).status).toBe(201);
     }
   });
 });
@@ -127,6 +133,30 @@ describe("sign-in and tokens", () => {
     expect((await refresh(user.refreshToken)).status).toBe(401);
     expect((await call(app, "GET", "/v1/me", { token: user.accessToken })).status).toBe(401);
     expect((await call(app, "POST", "/v1/auth/logout", { body: { refreshToken: "nonsense" } })).status).toBe(204);
+  });
+
+  it("ends a session at its maximum age however often it was refreshed, and caps a new token's expiry at it", async () => {
+    const user = await signUp(app, db);
+    const sessionOf = async (refreshToken: string) => {
+      const [row] = await db.sql<{ family_id: string }[]>`select family_id from refresh_tokens where user_id = ${user.id} and revoked_at is null and rotated_at is null`;
+      expect(row).toBeDefined();
+      return { familyId: row?.family_id as string, refreshToken };
+    };
+    // Signed in 719.5 hours ago (the default maximum is 720): a refresh still works, for the half hour left.
+    const session = await sessionOf(user.refreshToken);
+    await db.sql`update refresh_tokens set created_at = created_at - interval '719.5 hours' where family_id = ${session.familyId}`;
+    const refreshed = await refresh(user.refreshToken);
+    expect(refreshed.status).toBe(200);
+    const tokens = (await jsonOf(refreshed)) as { refreshToken: string; accessToken: string; refreshTokenExpiresAt: string };
+    const left = new Date(tokens.refreshTokenExpiresAt).getTime() - Date.now();
+    expect(left).toBeGreaterThan(25 * 60_000);
+    expect(left).toBeLessThanOrEqual(30 * 60_000);
+    // Past the maximum age: refused, and the session's access tokens with it.
+    await db.sql`update refresh_tokens set created_at = created_at - interval '1 hour' where family_id = ${session.familyId}`;
+    const late = await expectProblem(await refresh(tokens.refreshToken), 401, "INVALID_REFRESH_TOKEN");
+    expect(late.detail).toMatch(/maximum age/);
+    expect((await call(app, "GET", "/v1/me", { token: tokens.accessToken })).status).toBe(401);
+    expect((await login(app, user.email, user.password)).status).toBe(200);
   });
 
   it("ends other sessions when the password changes, keeping the current one", async () => {
