@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { jsonOf, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
 import type { TestDatabase } from "../support/database.js";
 import { call, signUp, type TestUser } from "../support/identity.js";
+import { waitForMail } from "../support/mailbox.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
 
 // A learner asks for their data: the orchestration gathers each part, zips it to Blob Storage and emails a link.
@@ -15,13 +16,6 @@ beforeAll(async () => ({ db, app } = await startAppOnOwnDatabase({ OUTBOX_SWEEP_
 afterAll(() => stopAppAndDatabase({ db, app }));
 
 const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000) => waitFor(what, probe, { timeoutMs, diagnostics: () => recentErrors(app) });
-
-interface Mail {
-  to: string[];
-  subject: string;
-  text: string;
-}
-const mailbox = async () => (await (await fetch(`${app.baseUrl}/admin/mailbox/messages`)).json()) as Mail[];
 
 /** A learner's work in the course: an attempt with an uploaded answer file, scored by hand, and a statement. */
 async function learnerWork(admin: TestUser, learner: TestUser, courseId: string, assessmentId: string, fileText: string) {
@@ -111,7 +105,8 @@ it("gathers a learner's data into a zip, emails a link to it, and shows its prog
   expect(seenByAdmin).not.toHaveProperty("downloadUrl");
   expect(new Date(ready.expiresAt as string).getTime()).toBeGreaterThan(Date.now() + 6 * 86_400_000);
 
-  const mail = await until("the export email", async () => (await mailbox()).find((m) => m.to.some((t) => t.includes(learner.email)) && m.subject === "Your Ringlet data export is ready"));
+  const mail = await waitForMail(app, learner.email, "Your Ringlet data export is ready", { timeoutMs: 40_000 });
+  expect(mail.subject).toBe("Your Ringlet data export is ready");
   const link = /Download your data: (\S+)/.exec(mail.text)?.[1] as string;
   expect(link).toMatch(/privacy-exports/);
   const download = await fetch(link);

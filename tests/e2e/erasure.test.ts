@@ -9,6 +9,7 @@ import { inject } from "vitest";
 import { jsonOf, type RunningApp, startApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { call, login, signUp, strongPassword, type TestUser } from "../support/identity.js";
+import { waitForMail } from "../support/mailbox.js";
 import { ownCosmos } from "../support/restartable-services.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
 
@@ -68,12 +69,7 @@ afterAll(async () => {
 
 const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) => waitFor(what, probe, { timeoutMs, diagnostics: () => recentErrors(app) });
 
-interface Mail {
-  to: string[];
-  subject: string;
-  text: string;
-}
-const mailsTo = async (address: string) => ((await (await fetch(`${app.baseUrl}/admin/mailbox/messages`)).json()) as Mail[]).filter((m) => m.to.some((t) => t.includes(address)));
+const erasureNotice = (address: string) => waitForMail(app, address, "Your Ringlet account will be erased on", { timeoutMs: 30_000 });
 
 /** A learner registered through the API with a name and address nothing else in the system contains. */
 async function distinctLearner(options: { failedSignInFirst?: boolean; displayName?: string } = {}): Promise<TestUser & { displayName: string }> {
@@ -264,7 +260,7 @@ describe("erasure", () => {
     const twice = await call(app, "POST", `/v1/users/${learner.id}/erase`, { token: admin.accessToken, body: {} });
     expect(twice.status).toBe(409);
     expect(await jsonOf(twice)).toMatchObject({ code: "ERASURE_ALREADY_SCHEDULED", dueAt: scheduled.dueAt });
-    const notice = await until("the erasure email", async () => (await mailsTo(learner.email)).find((m) => m.subject.includes("will be erased")));
+    const notice = await erasureNotice(learner.email);
     expect(notice.text).toContain("/account/erasure/cancel?token=");
 
     await until("the erasure to complete after the grace period", async () => ((await eraseStatus(learner.id)).status === "completed" ? true : undefined));
@@ -332,7 +328,7 @@ describe("erasure", () => {
     expect(asked.status).toBe(202);
     const { dueAt } = (await asked.json()) as { dueAt: string };
     expect((await login(app, learner.email, learner.password)).status).toBe(403);
-    const notice = await until("the erasure email", async () => (await mailsTo(learner.email)).find((m) => m.subject.includes("will be erased")));
+    const notice = await erasureNotice(learner.email);
     const token = decodeURIComponent(/token=([\w%-]+)/.exec(notice.text)?.[1] ?? "");
     expect((await jsonOf(await call(app, "POST", "/v1/erasure/cancel", { body: { token: `${token}x` } }))).code).toBe("TOKEN_INVALID");
 
@@ -415,7 +411,7 @@ describe("erasure", () => {
     const learner = await distinctLearner();
     const scheduled = await call(app, "POST", `/v1/users/${learner.id}/erase`, { token: admin.accessToken, body: {} });
     expect(scheduled.status).toBe(202);
-    const notice = await until("the erasure email", async () => (await mailsTo(learner.email)).find((m) => m.subject.includes("will be erased")));
+    const notice = await erasureNotice(learner.email);
     expect(notice.text).toContain("an administrator has scheduled");
     expect(notice.text).not.toContain("as asked");
     const cancelled = await call(app, "DELETE", `/v1/users/${learner.id}/erase`, { token: admin.accessToken });

@@ -1,28 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type MailSink, startMailSink } from "@ringlet/local-runtime/mail-sink";
-import { freePort } from "@ringlet/local-runtime/ports";
 import { jsonOf, type RunningApp, startApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { call, signUp, type TestUser } from "../support/identity.js";
+import { mailsTo, waitForMail } from "../support/mailbox.js";
 import { answersOf, mixedQuizItems, mixedQuizKeys } from "../support/mixed-quiz.js";
 import { nowSeconds, signHs256, TEST_ISSUER, TEST_AUDIENCE } from "../support/tokens.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
 
 // Notification choices end to end: preferences over HTTP, the grade emails they filter (read from the
-// development mail sink), and RFC 8058 one-click unsubscribe through the link in a received email's header.
+// development mailbox), and RFC 8058 one-click unsubscribe through the link in a received email's header.
 
 const API_URL = "https://api.ringlet.test/api";
 
 let db: TestDatabase;
 let app: RunningApp;
-let sink: MailSink;
 let instructor: TestUser;
 let keen: TestUser;
 let quiet: TestUser;
 let courseId: string;
 
 const until = <T>(what: string, probe: () => Promise<T | undefined>) => waitFor(what, probe, { timeoutMs: 30_000, diagnostics: () => recentErrors(app) });
-const mailsTo = (user: TestUser, subjectStart: string) => sink.messages().filter((m) => m.to.some((t) => t.includes(user.email)) && m.subject.startsWith(subjectStart));
+/** The first mail to `user` whose subject starts so, once it has arrived. */
+const mailTo = (user: TestUser, subjectStart: string) => waitForMail(app, user.email, subjectStart, { timeoutMs: 30_000 });
+/** The mails to `user` whose subject starts so, now. */
+const received = (user: TestUser, subjectStart: string) => mailsTo(app, user.email, subjectStart);
 const form = (body: string, type = "application/x-www-form-urlencoded") => ({ method: "POST", headers: { "content-type": type }, body });
 /** The emails subscription has handled every event of `type` about `aggregateId` (so its emails were decided). */
 const handled = (type: string, aggregateId: string) =>
@@ -53,13 +54,10 @@ async function submitGraded(user: TestUser, assessmentId: string): Promise<strin
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const smtpPort = await freePort();
-  sink = await startMailSink({ port: smtpPort });
   app = await startApp({
     env: {
       DATABASE_URL: db.url,
       OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *",
-      EmailSmtp: `smtp://127.0.0.1:${smtpPort}`,
       PUBLIC_API_URL: API_URL,
       // Learners enroll without confirming their address first (email verification is tested on its own).
       AUTH_UNVERIFIED_ACCESS: "full",
@@ -74,7 +72,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.stop();
-  await sink?.stop();
   await db?.drop();
 });
 
@@ -103,12 +100,12 @@ describe("notification preferences", () => {
   });
 
   it("puts one-click unsubscribe headers on optional emails only", async () => {
-    const [enrolled] = await until("the enrolled email", async () => (mailsTo(keen, "You are enrolled").length > 0 ? mailsTo(keen, "You are enrolled") : undefined));
-    expect(enrolled?.headers["list-unsubscribe"]).toMatch(new RegExp(`^<${API_URL}/v1/unsubscribe\\?token=[\\w.-]+>$`));
-    expect(enrolled?.headers["list-unsubscribe-post"]).toBe("List-Unsubscribe=One-Click");
-    expect(enrolled?.text).toContain(`${API_URL}/v1/unsubscribe?token=`);
-    const [welcome] = await until("the welcome email", async () => (mailsTo(keen, "Welcome").length > 0 ? mailsTo(keen, "Welcome") : undefined));
-    expect(welcome?.headers["list-unsubscribe"]).toBeUndefined();
+    const enrolled = await mailTo(keen, "You are enrolled");
+    expect(enrolled.headers["list-unsubscribe"]).toMatch(new RegExp(`^<${API_URL}/v1/unsubscribe\\?token=[\\w.-]+>$`));
+    expect(enrolled.headers["list-unsubscribe-post"]).toBe("List-Unsubscribe=One-Click");
+    expect(enrolled.text).toContain(`${API_URL}/v1/unsubscribe?token=`);
+    const welcome = await mailTo(keen, "Welcome");
+    expect(welcome.headers["list-unsubscribe"]).toBeUndefined();
     // Sent rows keep no link: it is a bearer token for the recipient's choices.
     expect(await db.sql`select 1 from email_deliveries where recipient = ${keen.email} and headers is not null and status = 'sent'`).toHaveLength(0);
   });
@@ -121,13 +118,13 @@ describe("grade emails", () => {
     const units = await quiz("Units", "immediate");
     const quietAttempt = await submitGraded(quiet, units);
     const keenAttempt = await submitGraded(keen, units);
-    const [mail] = await until("the grade email", async () => (mailsTo(keen, "Your grade for Units").length > 0 ? mailsTo(keen, "Your grade for Units") : undefined));
-    expect(mail?.text).toContain("Mechanics");
-    expect(mail?.headers["list-unsubscribe-post"]).toBe("List-Unsubscribe=One-Click");
-    unsubscribeUrl = /^<(.+)>$/.exec(mail?.headers["list-unsubscribe"] ?? "")?.[1] as string;
+    const mail = await mailTo(keen, "Your grade for Units");
+    expect(mail.text).toContain("Mechanics");
+    expect(mail.headers["list-unsubscribe-post"]).toBe("List-Unsubscribe=One-Click");
+    unsubscribeUrl = /^<(.+)>$/.exec(mail.headers["list-unsubscribe"] ?? "")?.[1] as string;
     await handled("grade.published", keenAttempt);
     await handled("grade.published", quietAttempt);
-    expect(mailsTo(quiet, "Your grade")).toHaveLength(0);
+    expect(await received(quiet, "Your grade")).toHaveLength(0);
     expect(await db.sql`select 1 from email_deliveries where recipient = ${quiet.email} and template = 'grade-published'`).toHaveLength(0);
   });
 
@@ -136,17 +133,17 @@ describe("grade emails", () => {
     const keenAttempt = await submitGraded(keen, held);
     await submitGraded(quiet, held);
     await handled("grade.published", keenAttempt);
-    expect(mailsTo(keen, "Your grade for Held")).toHaveLength(0);
+    expect(await received(keen, "Your grade for Held")).toHaveLength(0);
 
     expect((await call(app, "POST", `/v1/assessments/${held}/release`, { token: instructor.accessToken })).status).toBe(200);
-    const [released] = await until("the results email", async () => (mailsTo(keen, "Results of Held").length > 0 ? mailsTo(keen, "Results of Held") : undefined));
-    expect(released?.headers["list-unsubscribe"]).toMatch(/^<https:\/\//);
+    const released = await mailTo(keen, "Results of Held");
+    expect(released.headers["list-unsubscribe"]).toMatch(/^<https:\/\//);
     // A second release tells nobody again.
     expect((await call(app, "POST", `/v1/assessments/${held}/release`, { token: instructor.accessToken })).status).toBe(200);
     expect(await db.sql`select 1 from outbox where type = 'assessment.results-released' and aggregate_id = ${held}`).toHaveLength(1);
     await handled("assessment.results-released", held);
-    expect(mailsTo(quiet, "Results of Held")).toHaveLength(0);
-    expect(mailsTo(keen, "Your grade for Held")).toHaveLength(0);
+    expect(await received(quiet, "Results of Held")).toHaveLength(0);
+    expect(await received(keen, "Your grade for Held")).toHaveLength(0);
   });
 
   it("announces held results once when the assessment is switched to immediate release, to learners still enrolled only", async () => {
@@ -163,8 +160,8 @@ describe("grade emails", () => {
     const patched = await patch("immediate");
     expect(patched.status).toBe(200);
     expect(await jsonOf(patched)).toMatchObject({ releaseMode: "immediate" });
-    const [released] = await until("the results email", async () => (mailsTo(keen, "Results of Switched").length > 0 ? mailsTo(keen, "Results of Switched") : undefined));
-    expect(released?.text).toContain("Mechanics");
+    const released = await mailTo(keen, "Results of Switched");
+    expect(released.text).toContain("Mechanics");
     // Released once: switching back and forth tells nobody again.
     expect((await patch("manual")).status).toBe(200);
     expect((await patch("immediate")).status).toBe(200);
@@ -173,8 +170,8 @@ describe("grade emails", () => {
     // The learner who left the course keeps the grade but gets no email about it.
     expect(await db.sql`select 1 from grades where assessment_id = ${switched} and user_id = ${leaver.id}`).not.toHaveLength(0);
     expect(await db.sql`select 1 from email_deliveries where recipient = ${leaver.email} and template = 'results-released'`).toHaveLength(0);
-    expect(mailsTo(leaver, "Results of Switched")).toHaveLength(0);
-    expect(mailsTo(keen, "Results of Switched")).toHaveLength(1);
+    expect(await received(leaver, "Results of Switched")).toHaveLength(0);
+    expect(await received(keen, "Results of Switched")).toHaveLength(1);
   });
 
   it("unsubscribes through the link from the email's header: a GET only asks, the one-click POST turns grades off", async () => {

@@ -1,29 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type MailSink, startMailSink } from "@ringlet/local-runtime/mail-sink";
-import { freePort } from "@ringlet/local-runtime/ports";
 import { type RunningApp, startApp } from "../../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
 import { call, login, signUp, strongPassword, type TestUser, uniqueEmail } from "../../support/identity.js";
+import { mailsTo, waitForMail } from "../../support/mailbox.js";
 import { expectProblem } from "../../support/problems.js";
 import { recentErrors, waitFor } from "../../support/wait-for.js";
 
 // Email verification, password reset and account invitations over HTTP, with the links read from the mails the
-// app sent to the development mail sink. The unverified-access policy is the default, `browse`.
+// app sent to the development mailbox. The unverified-access policy is the default, `browse`.
 
 let db: TestDatabase;
 let app: RunningApp;
-let sink: MailSink;
 let admin: TestUser;
 let courseId: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const smtpPort = await freePort();
-  sink = await startMailSink({ port: smtpPort });
   app = await startApp({
     env: {
       DATABASE_URL: db.url,
-      EmailSmtp: `smtp://127.0.0.1:${smtpPort}`,
       PUBLIC_APP_URL: "https://app.ringlet.test",
       AUTH_LOGIN_SLOW_AFTER: "1000",
       AUTH_PASSWORD_RESET_MAX_PER_ACCOUNT: "2",
@@ -40,24 +35,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.stop();
-  await sink?.stop();
   await db?.drop();
 });
 
 const until = <T>(what: string, probe: () => Promise<T | undefined>) => waitFor(what, probe, { timeoutMs: 20_000, diagnostics: () => recentErrors(app) });
-// Oldest first (the sink lists the newest first).
-const mailsTo = (address: string, subjectStart: string) => sink.messages().reverse().filter((m) => m.to.some((t) => t.includes(address)) && m.subject.startsWith(subjectStart));
 const tokenIn = (text: string, path: string): string => {
   const m = new RegExp(`https://app\\.ringlet\\.test/${path}\\?token=([A-Za-z0-9_-]+)`).exec(text);
   if (!m?.[1]) throw new Error(`no ${path} link in: ${text}`);
   return m[1];
 };
 /** The link of the `nth` (1-based) mail to `address` whose subject starts so, once it has arrived. */
-const linkFrom = (address: string, subjectStart: string, path: string, nth = 1) =>
-  until(`mail ${nth} "${subjectStart}" to ${address}`, async () => {
-    const mail = mailsTo(address, subjectStart)[nth - 1];
-    return mail ? tokenIn(mail.text ?? "", path) : undefined;
-  });
+const linkFrom = async (address: string, subjectStart: string, path: string, nth = 1) => tokenIn((await waitForMail(app, address, subjectStart, { nth })).text, path);
 const me = async (token: string) => (await (await call(app, "GET", "/v1/me", { token })).json()) as { emailVerified: boolean; displayName: string; email: string };
 const auditActions = async (targetId: string) => (await db.sql<{ action: string }[]>`select action from audit_log where target_id = ${targetId} order by occurred_at`).map((r) => r.action);
 const enroll = (token: string) => call(app, "POST", `/v1/courses/${courseId}/enrollments`, { token });
@@ -74,7 +62,7 @@ describe("email verification", () => {
     // The token is stored only as its hash.
     expect(await db.sql`select 1 from account_tokens where token_hash = ${token}`).toHaveLength(0);
     // The welcome email still goes out on the event.
-    await until("the welcome email", async () => mailsTo(user.email, "Welcome to Ringlet")[0]);
+    await waitForMail(app, user.email, "Welcome to Ringlet");
 
     expect((await call(app, "GET", `/v1/courses/${courseId}`, { token: user.accessToken })).status).toBe(200);
     const refused = await expectProblem(await enroll(user.accessToken), 403, "EMAIL_NOT_VERIFIED");
@@ -83,10 +71,8 @@ describe("email verification", () => {
 
     const invited = await call(app, "POST", `/v1/courses/${courseId}/invitations`, { token: admin.accessToken, body: { email: user.email }, headers: { "idempotency-key": crypto.randomUUID() } });
     expect(invited.status).toBe(201);
-    const courseInvitation = await until("the course invitation", async () => {
-      const mail = mailsTo(user.email, "You are invited to Verified 101")[0];
-      return mail ? /token=([A-Za-z0-9_-]+)/.exec(mail.text ?? "")?.[1] : undefined;
-    });
+    const courseInvitation = /token=([A-Za-z0-9_-]+)/.exec((await waitForMail(app, user.email, "You are invited to Verified 101")).text)?.[1];
+    expect(courseInvitation).toBeDefined();
     await expectProblem(await call(app, "POST", "/v1/invitations/accept", { token: user.accessToken, body: { token: courseInvitation } }), 403, "EMAIL_NOT_VERIFIED");
 
     expect((await call(app, "POST", "/v1/auth/verify-email", { body: { token } })).status).toBe(204);
@@ -145,7 +131,7 @@ describe("password reset", () => {
     expect(stranger.status).toBe(202);
     expect(await known.json()).toEqual(await stranger.json());
     const token = await linkFrom(user.email, "Reset your Ringlet password", "reset-password");
-    expect(mailsTo(unknown, "")).toHaveLength(0);
+    expect(await mailsTo(app, unknown)).toHaveLength(0);
     // Whatever was typed for an address no account has is not kept in the audit log.
     const kept = await db.sql`select id from audit_log where action = 'user.password-reset-requested' and (target_id = ${unknown} or details::text like ${`%${unknown}%`})`;
     expect(kept).toHaveLength(0);
@@ -163,7 +149,7 @@ describe("password reset", () => {
     // The link reached the address: it counts as confirmed.
     expect((await db.sql<{ verified: boolean }[]>`select email_verified_at is not null as verified from users where id = ${user.id}`)[0]?.verified).toBe(true);
     expect(await auditActions(user.id)).toEqual(expect.arrayContaining(["user.password-reset-requested", "user.password-reset"]));
-    const changed = await until("the password-changed email", async () => mailsTo(user.email, "Your Ringlet password was changed")[0]);
+    const changed = await waitForMail(app, user.email, "Your Ringlet password was changed");
     expect(changed.text).not.toMatch(/token=/);
     await expectProblem(await call(app, "POST", "/v1/auth/password-reset/confirm", { body: { token, newPassword: strongPassword() } }), 400, "TOKEN_USED");
     // Sent rows keep no body: the link is gone from the database.
@@ -195,7 +181,7 @@ describe("password reset", () => {
     // The third within the hour: the same answer, no email, no new link.
     expect((await askReset(user.email)).status).toBe(202);
     await new Promise((r) => setTimeout(r, 1_000));
-    expect(mailsTo(user.email, "Reset your Ringlet password")).toHaveLength(2);
+    expect(await mailsTo(app, user.email, "Reset your Ringlet password")).toHaveLength(2);
     expect((await call(app, "POST", "/v1/auth/password-reset/confirm", { body: { token: newer, newPassword: strongPassword() } })).status).toBe(204);
 
     const client = freshIp();
@@ -214,7 +200,7 @@ describe("password reset", () => {
     await expectProblem(await call(app, "POST", "/v1/auth/password-reset/confirm", { body: { token, newPassword: strongPassword() } }), 403, "ACCOUNT_DISABLED");
     expect((await askReset(user.email)).status).toBe(202);
     await new Promise((r) => setTimeout(r, 1_000));
-    expect(mailsTo(user.email, "Reset your Ringlet password")).toHaveLength(1);
+    expect(await mailsTo(app, user.email, "Reset your Ringlet password")).toHaveLength(1);
     await db.sql`update users set disabled_at = null where id = ${user.id}`;
 
     await expectProblem(await call(app, "POST", "/v1/auth/password-reset/confirm", { body: { token: "forged-token-forged-token-forged-token-abcd", newPassword: strongPassword() } }), 400, "TOKEN_INVALID");
@@ -244,7 +230,7 @@ describe("password reset", () => {
     const user = await signUp(app, db);
     const res = await call(app, "POST", "/v1/me/password", { token: user.accessToken, body: { currentPassword: user.password, newPassword: strongPassword() } });
     expect(res.status).toBe(204);
-    await until("the password-changed email", async () => mailsTo(user.email, "Your Ringlet password was changed")[0]);
+    await waitForMail(app, user.email, "Your Ringlet password was changed");
   });
 });
 

@@ -1,25 +1,19 @@
 import { Secret, TOTP } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type MailSink, startMailSink } from "@ringlet/local-runtime/mail-sink";
-import { freePort } from "@ringlet/local-runtime/ports";
 import { jsonOf, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../../support/app.js";
 import type { TestDatabase } from "../../support/database.js";
 import { call, createCourse, login, signUp, type TestUser } from "../../support/identity.js";
+import { waitForMail } from "../../support/mailbox.js";
 import { expectProblem } from "../../support/problems.js";
-import { recentErrors, waitFor } from "../../support/wait-for.js";
 
 let started: { db: TestDatabase; app: RunningApp };
 let db: TestDatabase;
 let app: RunningApp;
-let sink: MailSink;
 
 beforeAll(async () => {
-  const smtpPort = await freePort();
-  sink = await startMailSink({ port: smtpPort });
   // Admins and course staff must sign in with a second factor here; failures are not slowed (the lock is what is tested),
   // and every case shares 127.0.0.1, so the per-address limit is out of the way.
   started = await startAppOnOwnDatabase({
-    EmailSmtp: `smtp://127.0.0.1:${smtpPort}`,
     AUTH_TWO_FACTOR_REQUIRED: "staff",
     AUTH_LOGIN_SLOW_AFTER: "1000",
     AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS: "1000",
@@ -27,17 +21,10 @@ beforeAll(async () => {
   ({ db, app } = started);
 });
 
-afterAll(async () => {
-  await stopAppAndDatabase(started);
-  await sink?.stop();
-});
+afterAll(() => stopAppAndDatabase(started));
 
 /** The first mail to `address` whose subject starts so, once the development mailbox has it. */
-const mailTo = (address: string, subjectStart: string) =>
-  waitFor(`the mail "${subjectStart}" to ${address}`, async () => sink.messages().find((m) => m.to.some((t) => t.includes(address)) && m.subject.startsWith(subjectStart)), {
-    timeoutMs: 20_000,
-    diagnostics: () => recentErrors(app),
-  });
+const mailTo = (address: string, subjectStart: string) => waitForMail(app, address, subjectStart);
 
 /** The code an authenticator app shows `steps` time steps from now (the server accepts one step either side). */
 const codeAt = (secret: string, steps = 0) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: Date.now() + steps * 30_000 });
