@@ -41,6 +41,17 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", { patterns: [localRuntime] }] },
   },
   {
+    // A subscription handler runs inside its batch's inbox transaction: a query on the pool there takes a second
+    // connection while the first is held, and a few concurrent batches then wait on each other for good.
+    files: ["functions/events/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        { selector: "MemberExpression[property.name='db'][object.property.name='database']", message: "Use the handler's transaction (ctx.tx), never the pool, inside a subscription handler." },
+      ],
+    },
+  },
+  {
     // The app's tests and benchmarks use the runtime's services by its package name (its exports map).
     files: ["tests/**/*.ts", "bench/**/*.ts"],
     rules: {
