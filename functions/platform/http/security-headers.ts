@@ -18,10 +18,8 @@ const isJson = (contentType: string | undefined) => {
   return media === "application/json" || media.endsWith("+json");
 };
 
-/** Header names as the response spells them, looked up without regard to case. */
-function lowerCased(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
-}
+// Set here whatever a route says: a route cannot weaken them.
+const EDGE_OWNED = new Set(["x-content-type-options", "referrer-policy", "strict-transport-security"]);
 
 /**
  * Whether a route's answers are personal, as it declares (`personal`), else by its shape: it needs a caller, or
@@ -54,26 +52,29 @@ export function isPersonal(request: HttpRequest, personalRoute: boolean): boolea
  *   a browser's or a proxy's disk, and the ETag still serves If-Match and clients that keep their own copy.
  */
 export function withSecurityHeaders(request: HttpRequest, response: HttpResponseInit, personal: boolean): Record<string, string> {
-  const headers = { ...((response.headers ?? {}) as Record<string, string>) };
-  const existing = lowerCased(headers);
-  const set = (name: string, value: string) => {
-    for (const key of Object.keys(headers)) if (key.toLowerCase() === name) delete headers[key];
-    headers[name] = value;
-  };
-  set("x-content-type-options", "nosniff");
-  set("referrer-policy", "no-referrer");
-  if (new URL(request.url).protocol === "https:") set("strict-transport-security", "max-age=31536000; includeSubDomains");
-  if (response.body !== undefined && response.body !== null && !isJson(existing["content-type"])) {
-    const csp = existing["content-security-policy"];
-    set("content-security-policy", !csp ? DEFAULT_CSP : /frame-ancestors/i.test(csp) ? csp : `${csp}; ${NO_FRAMING}`);
+  // One pass over the route's headers, names lower-cased (HTTP names are case-insensitive): this runs on every
+  // response, so no per-header searches.
+  const headers: Record<string, string> = {};
+  const source = (response.headers ?? {}) as Record<string, string>;
+  for (const name of Object.keys(source)) {
+    const lower = name.toLowerCase();
+    if (!EDGE_OWNED.has(lower)) headers[lower] = source[name] as string;
   }
-  if (personal && !/\bno-store\b/i.test(existing["cache-control"] ?? "")) set("cache-control", "no-store");
+  headers["x-content-type-options"] = "nosniff";
+  headers["referrer-policy"] = "no-referrer";
+  if (request.url.startsWith("https:")) headers["strict-transport-security"] = "max-age=31536000; includeSubDomains";
+  if (response.body !== undefined && response.body !== null && !isJson(headers["content-type"])) {
+    const csp = headers["content-security-policy"];
+    headers["content-security-policy"] = !csp ? DEFAULT_CSP : /frame-ancestors/i.test(csp) ? csp : `${csp}; ${NO_FRAMING}`;
+  }
+  if (personal && !/\bno-store\b/i.test(headers["cache-control"] ?? "")) headers["cache-control"] = "no-store";
   return headers;
 }
 
 /** Joins Vary values without repeats (a route may vary on Accept already). */
-function mergeVary(a: string | undefined, b: string): string {
-  const names = [...(a ?? "").split(","), ...b.split(",")].map((n) => n.trim()).filter(Boolean);
+function mergeVary(a: string | undefined, b: string | undefined): string | undefined {
+  if (!a || !b) return a || b;
+  const names = [...a.split(","), ...b.split(",")].map((n) => n.trim()).filter(Boolean);
   return [...new Map(names.map((n) => [n.toLowerCase(), n])).values()].join(", ");
 }
 
@@ -85,8 +86,6 @@ export function edgeHeaders(
 ): Record<string, string> {
   const headers = withSecurityHeaders(request, response, isPersonal(request, options.personalRoute));
   const { vary, ...cors } = corsHeaders(request, options.corsOrigins);
-  const varyKey = Object.keys(headers).find((k) => k.toLowerCase() === "vary");
-  const merged = mergeVary(varyKey ? headers[varyKey] : undefined, vary ?? "");
-  if (varyKey) delete headers[varyKey];
-  return { ...headers, ...cors, vary: merged, "x-request-id": options.requestId };
+  const merged = mergeVary(headers.vary, vary);
+  return { ...headers, ...cors, ...(merged ? { vary: merged } : {}), "x-request-id": options.requestId };
 }
