@@ -48,8 +48,17 @@ const map = libCoverage.createCoverageMap(JSON.parse(readFileSync(vitestJson, "u
 
 // Merging the processes' raw coverage per script first maps each dist file once, not once per process.
 let children: ProcessCov = { result: [] };
+const unreadable: string[] = [];
 for (const name of existsSync(childrenDir) ? readdirSync(childrenDir) : []) {
-  const raw = JSON.parse(readFileSync(join(childrenDir, name), "utf8")) as ProcessCov;
+  let raw: ProcessCov;
+  try {
+    raw = JSON.parse(readFileSync(join(childrenDir, name), "utf8")) as ProcessCov;
+  } catch {
+    // A runtime a test stopped hard while V8 was writing its coverage leaves a cut-off file: its lines are lost,
+    // as a killed process's are; the rest of the run still counts.
+    unreadable.push(name);
+    continue;
+  }
   const ours = raw.result.filter((s) => buildUrls.some((url) => s.url.startsWith(url)));
   children = mergeProcessCovs([children, { result: ours }]);
 }
@@ -81,6 +90,7 @@ reports.create("lcov").execute(context);
 reports.create("text-summary").execute(context);
 
 let failed = false;
+if (unreadable.length > 0) console.log(`Left out ${unreadable.length} cut-off runtime coverage file(s) (a process stopped while writing): ${unreadable.join(", ")}`);
 console.log(`Lines by folder (${children.result.length} scripts from ${existsSync(childrenDir) ? readdirSync(childrenDir).length : 0} runtime processes merged):`);
 for (const { source: dir } of measured) {
   const summary = libCoverage.createCoverageSummary();
