@@ -21,6 +21,9 @@ export function verificationCode(): string {
 
 export type CertificateRow = typeof certificates.$inferSelect;
 
+/** Where a learner's certificate PDFs of a course live (erasure deletes the prefix: a PDF may outlive a rolled-back row). */
+export const certificatePrefix = (courseId: string, userId: string) => `certificates/${courseId}/${userId}/`;
+
 /**
  * Issues the certificate of a completed course once per (learner, course): a redelivered or repeated
  * course.completed finds it issued. The PDF is written before the row, so a row always has its file.
@@ -34,7 +37,7 @@ export async function issueCertificate(ctx: DomainContext, store: BlobWriter, in
   const id = ctx.newId();
   const code = verificationCode();
   const issuedAt = ctx.now();
-  const blobName = `certificates/${input.courseId}/${input.userId}/${id}.pdf`;
+  const blobName = `${certificatePrefix(input.courseId, input.userId)}${id}.pdf`;
   const pdf = await renderCertificatePdf({ learnerName: user.name, courseTitle: course.title, issuedAt, code, verifyUrl: `${input.verifyBaseUrl.replace(/\/+$/, "")}/${code}` });
   await store.write(blobName, pdf, "application/pdf");
   const [row] = await ctx.db

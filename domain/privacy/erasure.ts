@@ -1,4 +1,4 @@
-import { type AnyColumn, and, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
+import { type AnyColumn, and, eq, inArray, isNotNull, isNull, or, sql } from "drizzle-orm";
 import type { EventEnvelope } from "../events/catalog.js";
 import { answerFilePrefix } from "../assessment/answer-files.js";
 import type { Executor } from "../db/client.js";
@@ -10,6 +10,7 @@ import {
   certificates,
   dataExports,
   emailDeliveries,
+  enrollments,
   externalIdentities,
   gradeExcusals,
   grades,
@@ -30,6 +31,7 @@ import {
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
+import { certificatePrefix } from "../certificates/issue-certificate.js";
 import { exportPrefix } from "./data-exports.js";
 import { type Pseudonym, pseudonymFor } from "./pseudonym.js";
 import { containing, type Replacement, scrubJson, scrubText } from "./scrub.js";
@@ -61,7 +63,7 @@ export const personalDataInventory = {
   data_exports: "deleted, with everything under privacy-exports/<user id>/ in Blob (archives and the staging of unfinished exports)",
   erasure_requests: "kept: ids and times only",
   audit_log:
-    "scrubbed: target_id and details take the pseudonym (the name only in entries by or about them, the email anywhere); client_ip of their own entries cleared (entries stay)",
+    "scrubbed: target_id and details take the pseudonym (the name only in entries by or about them, the email anywhere); client_ip cleared in their own entries and in entries without an actor whose target is their id or email (password resets asked for, sign-ins failed before the account existed); entries stay",
   outbox: "scrubbed: event data naming the email, or the name in their own events (user.registered, enrollment.invited)",
   inbox: "scrubbed: rejection reasons naming the email",
   webhook_deliveries: "scrubbed: payloads naming the email, or the name in payloads of their own events",
@@ -73,7 +75,7 @@ export const personalDataInventory = {
   grades: "scores kept; explanations quoting their text or naming them scrubbed",
   manual_scores: "points kept; feedback quoting their text or naming them scrubbed",
   grade_excusals: "kept; reasons naming them scrubbed",
-  certificates: "kept under the pseudonym (verification names it); the PDF is deleted from Blob",
+  certificates: "kept under the pseudonym (verification names it); every PDF under certificates/<course id>/<user id>/ is deleted from Blob (for each course they were enrolled in or certified by, so also one whose row was rolled back)",
   enrollments: "kept: ids and times only",
   course_progress: "kept: ids and figures only",
   lesson_completions: "kept: ids and times only",
@@ -102,13 +104,11 @@ export interface ErasureOutcome {
 /** The free text a learner wrote: their essay and short answers (what graders' feedback may quote). */
 async function freeTextOf(db: Executor, userId: string) {
   const rows = await db
-    .select({ id: attempts.id, courseId: attempts.courseId, answers: attempts.answers, items: assessments.items })
+    .select({ id: attempts.id, answers: attempts.answers, items: assessments.items })
     .from(attempts)
     .innerJoin(assessments, eq(assessments.id, attempts.assessmentId))
     .where(eq(attempts.userId, userId));
   const texts = new Set<string>();
-  // Every upload of an attempt lives under its prefix, also one replaced by a later upload or never saved as an answer.
-  const filePrefixes = rows.map((row) => answerFilePrefix(row.courseId, row.id));
   const blanked = rows.map((row) => {
     const answers = { ...row.answers };
     for (const item of row.items) {
@@ -123,26 +123,78 @@ async function freeTextOf(db: Executor, userId: string) {
     }
     return { id: row.id, answers };
   });
-  return { texts: [...texts], filePrefixes, blanked };
+  return { texts: [...texts], blanked };
 }
 
 /** Rows of a table whose text (cast) contains any of the needles, case-insensitively. */
 const mentioning = (column: AnyColumn, needles: readonly string[]) =>
   or(...needles.map((n) => sql`${column}::text ilike ${containing(n)}`));
 
+/** What an erasure deletes from Blob Storage; every name and prefix derives from ids, which the erasure keeps. */
+export interface ErasureFiles {
+  names: string[];
+  prefixes: string[];
+}
+
 /**
- * Removes or pseudonymises a user's personal data wherever the database and Blob Storage hold it, in the caller's
- * transaction, and records `user.erased` (so subscriptions forget what they hold) and the audit entry. Idempotent:
- * the pseudonym comes from the id, and a user already erased is left alone. Blobs are deleted while the user row
- * is locked; if the transaction then fails, a retry deletes nothing twice and finishes the rest.
+ * The user's stored files: certificate PDFs (by name, and by prefix per course, for a PDF written before a batch
+ * that rolled back its row), every attempt's answer files, and the data-export archives and their staging.
  */
-export async function erasePersonalData(ctx: DomainContext, files: BlobRemover, userId: string): Promise<ErasureOutcome | null> {
+export async function erasureFilesOf(db: Executor, userId: string): Promise<ErasureFiles> {
+  const certificateRows = await db.select({ courseId: certificates.courseId, blobName: certificates.blobName }).from(certificates).where(eq(certificates.userId, userId));
+  const enrolledIn = await db.select({ courseId: enrollments.courseId }).from(enrollments).where(eq(enrollments.userId, userId));
+  const attemptRows = await db.select({ id: attempts.id, courseId: attempts.courseId }).from(attempts).where(eq(attempts.userId, userId));
+  const courseIds = new Set([...certificateRows, ...enrolledIn].map((r) => r.courseId));
+  return {
+    names: certificateRows.map((c) => c.blobName),
+    prefixes: [
+      ...[...courseIds].map((courseId) => certificatePrefix(courseId, userId)),
+      // Every upload of an attempt lives under its prefix, also one replaced by a later upload or never saved as an answer.
+      ...attemptRows.map((a) => answerFilePrefix(a.courseId, a.id)),
+      exportPrefix(userId),
+    ],
+  };
+}
+
+/** Deletes the files; a file already gone is no error, so a retried erasure repeats this harmlessly. */
+export async function removeErasureFiles(files: BlobRemover, plan: ErasureFiles): Promise<number> {
+  let deleted = 0;
+  for (const name of plan.names) {
+    await files.remove(name);
+    deleted++;
+  }
+  for (const prefix of plan.prefixes) deleted += await files.removePrefix(prefix);
+  return deleted;
+}
+
+/**
+ * Erases a user: their files first, outside any transaction (no lock or connection held through Blob Storage),
+ * then the database in one transaction, then the export prefix once more: an export that finished while the files
+ * were deleted left an archive there, and any export finishing later finds its row gone and discards its own.
+ * `ctx.db` is the pool. Idempotent: a retry deletes the files again (harmless) and leaves an erased user alone.
+ */
+export async function eraseUser(ctx: DomainContext, files: BlobRemover, userId: string): Promise<ErasureOutcome | null> {
+  let blobsDeleted = await removeErasureFiles(files, await erasureFilesOf(ctx.db, userId));
+  const outcome = await ctx.db.transaction((tx) => erasePersonalData({ ...ctx, db: tx }, userId));
+  blobsDeleted += await files.removePrefix(exportPrefix(userId));
+  return outcome && { ...outcome, blobsDeleted };
+}
+
+/**
+ * Removes or pseudonymises a user's personal data wherever the database holds it, in the caller's transaction, and
+ * records `user.erased` (so subscriptions forget what they hold) and the audit entry. Idempotent: the pseudonym
+ * comes from the id, and a user already erased is left alone. Blob Storage is eraseUser's part, outside.
+ */
+export async function erasePersonalData(ctx: DomainContext, userId: string): Promise<ErasureOutcome | null> {
   const db = ctx.db;
   const [user] = await db.select().from(users).where(eq(users.id, userId)).for("update");
   if (!user) return null;
   const pseudonym = pseudonymFor(userId);
   if (user.erasedAt) return { pseudonym, erased: false, blobsDeleted: 0 };
   const now = ctx.now();
+  // First, under the user's lock: an export completing now waits for this row, then matches nothing and discards its
+  // archive (deleted later, the rows would let it mark itself ready with an archive no one deletes).
+  await db.delete(dataExports).where(eq(dataExports.userId, userId));
 
   const identity: Replacement[] = [
     { find: user.email, replaceWith: pseudonym.email },
@@ -150,17 +202,6 @@ export async function erasePersonalData(ctx: DomainContext, files: BlobRemover, 
   ];
   const work = await freeTextOf(db, userId);
   const quoted: Replacement[] = [...identity, ...work.texts.map((find) => ({ find, replaceWith: ERASED_TEXT }))];
-
-  // Files first: what PostgreSQL says about them is still there should this fail and be retried.
-  const certificateRows = await db.select({ id: certificates.id, blobName: certificates.blobName }).from(certificates).where(eq(certificates.userId, userId));
-  let blobsDeleted = 0;
-  for (const c of certificateRows) {
-    await files.remove(c.blobName);
-    blobsDeleted++;
-  }
-  // Archives, and the staging of exports that failed or are still running (an export running now finds its row gone
-  // and deletes what it writes afterwards).
-  for (const prefix of [...work.filePrefixes, exportPrefix(userId)]) blobsDeleted += await files.removePrefix(prefix);
 
   // Learner work: free text and files blanked, grades kept with their numbers.
   for (const attempt of work.blanked) await db.update(attempts).set({ answers: attempt.answers, updatedAt: now }).where(eq(attempts.id, attempt.id));
@@ -197,7 +238,6 @@ export async function erasePersonalData(ctx: DomainContext, files: BlobRemover, 
   await db.delete(twoFactorRecoveryCodes).where(eq(twoFactorRecoveryCodes.userId, userId));
   await db.delete(twoFactorCredentials).where(eq(twoFactorCredentials.userId, userId));
   await db.delete(notificationPreferences).where(eq(notificationPreferences.userId, userId));
-  await db.delete(dataExports).where(eq(dataExports.userId, userId));
   await db.delete(idempotencyKeys).where(or(sql`${idempotencyKeys.scope} like ${containing(userId)}`, mentioning(idempotencyKeys.responseBody, [user.email, user.displayName])));
   await db.update(invitations).set({ email: pseudonym.email, updatedAt: now }).where(eq(invitations.email, user.email));
 
@@ -215,8 +255,13 @@ export async function erasePersonalData(ctx: DomainContext, files: BlobRemover, 
   };
   const scrubFor = (linked: boolean) => (linked ? identity : byEmail);
 
-  // Their own entries lose the client address they were made from.
-  await db.update(auditLog).set({ clientIp: null }).where(and(eq(auditLog.actorUserId, userId), isNotNull(auditLog.clientIp)));
+  // Their own entries lose the client address they were made from, and so do entries without an actor about them
+  // (a reset asked for their address, a sign-in failed with it before the account existed): that was them, or
+  // someone trying their address.
+  await db
+    .update(auditLog)
+    .set({ clientIp: null })
+    .where(and(or(eq(auditLog.actorUserId, userId), and(isNull(auditLog.actorUserId), inArray(auditLog.targetId, [userId, user.email]))), isNotNull(auditLog.clientIp)));
   const auditRows = await db
     .select({ id: auditLog.id, targetId: auditLog.targetId, details: auditLog.details, linked: sql<boolean>`coalesce(${theirs.audit}, false)` })
     .from(auditLog)
@@ -287,7 +332,7 @@ export async function erasePersonalData(ctx: DomainContext, files: BlobRemover, 
     .where(eq(users.id, userId));
   await recordEvent(ctx, { type: "user.erased", aggregateType: "user", aggregateId: userId, data: { userId, pseudonym: pseudonym.displayName } });
   await recordAudit(ctx, { action: "privacy.user-erased", targetType: "user", targetId: userId, details: { pseudonym: pseudonym.displayName } });
-  return { pseudonym, erased: true, blobsDeleted };
+  return { pseudonym, erased: true, blobsDeleted: 0 };
 }
 
 /** Which of these users were erased: events about them still in flight must not rebuild what erasure removed. */

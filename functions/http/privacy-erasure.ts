@@ -68,20 +68,19 @@ route({
   },
   handler: async ({ params, body }, ctx) => {
     const p = ctx.platform;
+    // On the pool: the domain checks the password before opening its transaction, and deletes files outside it.
     const result = unwrap(
-      await ctx.transaction((tx) =>
-        requestErasure(
-          ctx.domain(tx),
-          p.files,
-          {
-            userId: params.userId,
-            by: { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin },
-            ...(body.currentPassword === undefined ? {} : { currentPassword: body.currentPassword }),
-            ...(body.confirm === undefined ? {} : { confirm: body.confirm }),
-            immediate: body.immediate,
-          },
-          { graceMs: Math.round(p.settings.PRIVACY_ERASURE_GRACE_H * 3_600_000), kdf: p.kdf, appUrl: p.settings.PUBLIC_APP_URL },
-        ),
+      await requestErasure(
+        ctx.domain(),
+        p.files,
+        {
+          userId: params.userId,
+          by: { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin },
+          ...(body.currentPassword === undefined ? {} : { currentPassword: body.currentPassword }),
+          ...(body.confirm === undefined ? {} : { confirm: body.confirm }),
+          immediate: body.immediate,
+        },
+        { graceMs: Math.round(p.settings.PRIVACY_ERASURE_GRACE_H * 3_600_000), kdf: p.kdf, appUrl: p.settings.PUBLIC_APP_URL },
       ),
     );
     const erasure = result.erasure;

@@ -1,7 +1,7 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { eraseWhenDue } from "../../domain/privacy/erasure-requests.js";
-import { inDomainTransaction } from "../platform/domain-transaction.js";
+import { onDomainPool } from "../platform/domain-transaction.js";
 import { platform } from "../platform/platform.js";
 
 /** One instance per request: a request cancelled and a newer one of the same user never share a timer. */
@@ -21,7 +21,8 @@ retry.backoffCoefficient = 2;
 const eraseDue = df.app.activity("erasure-erase-when-due", {
   handler: async (erasureId: string) => {
     const p = platform();
-    return inDomainTransaction(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId));
+    // On the pool: the files are deleted outside any transaction, the database part in its own.
+    return onDomainPool(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId));
   },
 });
 

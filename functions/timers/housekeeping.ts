@@ -1,7 +1,7 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { housekeeping } from "../../domain/maintenance/housekeeping.js";
 import { eraseWhenDue, overdueErasures } from "../../domain/privacy/erasure-requests.js";
-import { inDomainTransaction } from "../platform/domain-transaction.js";
+import { onDomainPool } from "../platform/domain-transaction.js";
 import { createLogger } from "../platform/log.js";
 import { platform } from "../platform/platform.js";
 import { archiveDeleter } from "../privacy/export-archive.js";
@@ -18,7 +18,7 @@ app.timer("housekeeping", {
     let erased = 0;
     for (const erasureId of await overdueErasures(p.database.db, p.clock())) {
       try {
-        if ((await inDomainTransaction(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId))).erased) erased++;
+        if ((await onDomainPool(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId), log)).erased) erased++;
       } catch (err) {
         log.error("overdue erasure not carried out", { erasureId, err });
       }
