@@ -40,7 +40,7 @@ export async function twoFactorRuleCovers(db: Executor, userId: string, rule: Tw
 }
 
 const liveSession = (extra = sql``) =>
-  sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${sql.placeholder("sessionId")} and ${refreshTokens.userId} = ${sql.placeholder("userId")} and ${refreshTokens.revokedAt} is null${extra})`;
+  sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${sql.placeholder("sessionId")} and ${refreshTokens.userId} = ${sql.placeholder("userId")} and ${refreshTokens.revokedAt} is null and ${refreshTokens.expiresAt} > now()${extra})`;
 
 const buildFlagsQuery = (db: Executor, session: Session, rule: TwoFactorRule) =>
   db

@@ -120,20 +120,26 @@ export async function changePassword(
   kdf: ScryptParams,
   notify: { appUrl: string },
 ): Promise<Result<{ revokedSessions: number }, "USER_NOT_FOUND" | "CURRENT_PASSWORD_INCORRECT">> {
+  // Both KDF runs happen on the pool, holding no connection or lock; the transaction then checks that the password
+  // did not change meanwhile (two changes racing: one wins, the other is refused).
   const [user] = await ctx.db.select().from(users).where(eq(users.id, input.userId));
   if (!user) return fail("USER_NOT_FOUND");
   if (!user.passwordHash || !(await verifyPassword(input.currentPassword, user.passwordHash, kdf)).ok) {
     return fail("CURRENT_PASSWORD_INCORRECT", "The current password is not correct.");
   }
-  const now = ctx.now();
-  await ctx.db
-    .update(users)
-    .set({ passwordHash: await hashPassword(input.newPassword, kdf), passwordChangedAt: now, updatedAt: now })
-    .where(eq(users.id, user.id));
-  const revokedSessions = await revokeUserSessions(ctx.db, user.id, "password-changed", now, input.keepFamilyId);
-  await recordAudit(ctx, { action: "user.password-changed", targetType: "user", targetId: user.id, details: { revokedSessions } });
-  await recordDirectEmails(ctx, [passwordChangedEmail(user, now, notify.appUrl)]);
-  return ok({ revokedSessions });
+  const passwordHash = await hashPassword(input.newPassword, kdf);
+  return ctx.db.transaction(async (tx) => {
+    const txCtx = { ...ctx, db: tx };
+    const [current] = await tx.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, user.id)).for("no key update");
+    if (!current) return fail("USER_NOT_FOUND");
+    if (current.passwordHash !== user.passwordHash) return fail("CURRENT_PASSWORD_INCORRECT", "The current password is not correct.");
+    const now = ctx.now();
+    await tx.update(users).set({ passwordHash, passwordChangedAt: now, updatedAt: now }).where(eq(users.id, user.id));
+    const revokedSessions = await revokeUserSessions(tx, user.id, "password-changed", now, input.keepFamilyId);
+    await recordAudit(txCtx, { action: "user.password-changed", targetType: "user", targetId: user.id, details: { revokedSessions } });
+    await recordDirectEmails(txCtx, [passwordChangedEmail(user, now, notify.appUrl)]);
+    return ok({ revokedSessions });
+  });
 }
 
 /** An admin ends every session of a user (refresh tokens; access tokens lapse within their short lifetime). */

@@ -94,11 +94,19 @@ export async function spendRecoveryCode(db: Executor, userId: string, code: stri
 }
 
 /** Counts a wrong code against the user (and the client address) with the sign-in policy, and audits it. */
-export async function recordCodeFailure(ctx: DomainContext, userId: string, reason: string, throttle: ThrottlePolicy): Promise<{ failures: number }> {
+export async function recordCodeFailure(
+  ctx: DomainContext,
+  userId: string,
+  reason: string,
+  throttle: ThrottlePolicy,
+  // At sign-in a replayed code means someone else saw it. The owner's own signed-in operations (new recovery codes,
+  // switching off) often reuse the code they just signed in with: refused, but no alarm.
+  options: { noticeReplay: boolean } = { noticeReplay: true },
+): Promise<{ failures: number }> {
   const keys = [throttleKeyOf(userId), ...(ctx.actor.clientIp ? [`ip:${ctx.actor.clientIp}`] : [])];
   const outcome = await recordLoginFailure(ctx.db, keys, throttle, ctx.now());
   await recordAudit(ctx, { action: "auth.two-factor-failed", actorUserId: userId, targetType: "user", targetId: userId, details: { reason, failures: outcome.failures } });
-  if (reason === "replayed") await noticeReplay(ctx, userId);
+  if (reason === "replayed" && options.noticeReplay) await noticeReplay(ctx, userId);
   if (outcome.lockedSeconds > 0) {
     await recordAudit(ctx, {
       action: "auth.two-factor-locked",
@@ -169,7 +177,9 @@ export async function startEnrollment(
   const secret = new Secret({ size: 20 });
   const sealedSecret = deps.sealer.seal(secret.base32, bindingOf(input.userId));
   const started = await ctx.db.transaction(async (tx) => {
-    const [user] = await tx.select({ email: users.email, passwordHash: users.passwordHash }).from(users).where(eq(users.id, input.userId)).for("update");
+    // "no key update": a concurrent sign-in's refresh-token insert takes a key-share lock on this row (its foreign
+    // key) while holding the credential; a full update lock here would deadlock with it.
+    const [user] = await tx.select({ email: users.email, passwordHash: users.passwordHash }).from(users).where(eq(users.id, input.userId)).for("no key update");
     if (!user) return fail("USER_NOT_FOUND");
     if (user.passwordHash !== seen.passwordHash) return fail("CURRENT_PASSWORD_INCORRECT", "The current password is not correct.");
     const existing = await confirmedCredential(tx, input.userId, true);
@@ -220,7 +230,7 @@ async function verifiedForOperation(
   if (locked > 0) return throttled(locked);
   const check = checkTotp(deps, credential as Credential, code, ctx.now());
   if (!check.ok) {
-    await recordCodeFailure(ctx, userId, check.reason, deps.throttle);
+    await recordCodeFailure(ctx, userId, check.reason, deps.throttle, { noticeReplay: false });
     return incorrect(check.reason);
   }
   await clearKeys(ctx.db, [throttleKeyOf(userId)]);
@@ -269,15 +279,23 @@ export async function disableTwoFactor(
   if (await twoFactorRuleCovers(ctx.db, input.userId, deps.rule)) {
     return fail("TWO_FACTOR_MANDATORY", "Your account must sign in with a second factor; ask an administrator to reset it if you lost your authenticator.");
   }
+  // The KDF runs on the pool, holding no connection or lock (like startEnrollment); the transaction then checks
+  // the password did not change meanwhile.
   if (!user.passwordHash || !(await verifyPassword(input.currentPassword, user.passwordHash, deps.kdf)).ok) {
     return fail("CURRENT_PASSWORD_INCORRECT", "The current password is not correct.");
   }
-  const verified = await verifiedForOperation(ctx, input.userId, input.code, deps, "confirmed");
-  if (!verified.ok) return verified;
-  await removeTwoFactor(ctx.db, input.userId);
-  await recordAudit(ctx, { action: "user.two-factor-disabled", targetType: "user", targetId: input.userId });
-  await notifyOwner(ctx, input.userId, "two-factor-disabled");
-  return ok(undefined);
+  return ctx.db.transaction(async (tx) => {
+    const txCtx = { ...ctx, db: tx };
+    const [current] = await tx.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, input.userId)).for("no key update");
+    if (!current) return fail("USER_NOT_FOUND");
+    if (current.passwordHash !== user.passwordHash) return fail("CURRENT_PASSWORD_INCORRECT", "The current password is not correct.");
+    const verified = await verifiedForOperation(txCtx, input.userId, input.code, deps, "confirmed");
+    if (!verified.ok) return verified;
+    await removeTwoFactor(tx, input.userId);
+    await recordAudit(txCtx, { action: "user.two-factor-disabled", targetType: "user", targetId: input.userId });
+    await notifyOwner(txCtx, input.userId, "two-factor-disabled");
+    return ok(undefined);
+  });
 }
 
 /** New recovery codes for a current TOTP code; the old ones stop working. */
@@ -328,7 +346,9 @@ async function removeTwoFactor(db: Executor, userId: string): Promise<boolean> {
  * that still ends the sessions.
  */
 export async function resetTwoFactor(ctx: DomainContext, userId: string): Promise<Result<{ hadTwoFactor: boolean; revokedSessions: number }, "USER_NOT_FOUND">> {
-  const [user] = await ctx.db.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("update");
+  // "no key update", as in startEnrollment: a sign-in finishing at the same moment holds the credential and inserts
+  // a refresh token that key-share locks this row.
+  const [user] = await ctx.db.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("no key update");
   if (!user) return fail("USER_NOT_FOUND");
   const hadTwoFactor = await removeTwoFactor(ctx.db, userId);
   const revokedSessions = await revokeUserSessions(ctx.db, userId, "two-factor-reset", ctx.now());

@@ -28,7 +28,7 @@ route({
     409: { description: "`EMAIL_TAKEN`" },
   },
   handler: async ({ body }, ctx) => {
-    const user = unwrap(await ctx.transaction((tx) => registerUser(ctx.domain(tx), body, ctx.platform.kdf, verificationOptions(ctx.platform.settings))));
+    const user = unwrap(await registerUser(ctx.domain(), body, ctx.platform.kdf, verificationOptions(ctx.platform.settings)));
     return { status: 201, body: userBody(user), headers: { location: `/api/v1/users/${user.id}` } };
   },
 });

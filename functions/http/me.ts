@@ -58,13 +58,11 @@ route({
   handler: async ({ body }, ctx) => {
     const p = ctx.caller;
     unwrap(
-      await ctx.transaction((tx) =>
-        changePassword(
-          ctx.domain(tx),
-          { userId: p.userId, currentPassword: body.currentPassword, newPassword: body.newPassword, ...(p.sessionId ? { keepFamilyId: p.sessionId } : {}) },
-          ctx.platform.kdf,
-          { appUrl: ctx.platform.settings.PUBLIC_APP_URL },
-        ),
+      await changePassword(
+        ctx.domain(),
+        { userId: p.userId, currentPassword: body.currentPassword, newPassword: body.newPassword, ...(p.sessionId ? { keepFamilyId: p.sessionId } : {}) },
+        ctx.platform.kdf,
+        { appUrl: ctx.platform.settings.PUBLIC_APP_URL },
       ),
     );
     return { status: 204 };

@@ -132,7 +132,7 @@ route({
   handler: async ({ body }, ctx) => {
     const p = ctx.platform;
     const input = { userId: ctx.caller.userId, ...body };
-    unwrap(await ctx.transaction((tx) => disableTwoFactor(ctx.domain(tx), input, { ...deps(p), kdf: p.kdf, rule: p.settings.AUTH_TWO_FACTOR_REQUIRED })));
+    unwrap(await disableTwoFactor(ctx.domain(), input, { ...deps(p), kdf: p.kdf, rule: p.settings.AUTH_TWO_FACTOR_REQUIRED }));
     return { status: 204 };
   },
 });

@@ -159,6 +159,13 @@ describe("sign-in and tokens", () => {
     expect((await login(app, user.email, user.password)).status).toBe(200);
   });
 
+  it("refuses a session's access tokens once its refresh tokens have all expired, refreshed or not", async () => {
+    const user = await signUp(app, db);
+    expect((await call(app, "GET", "/v1/me", { token: user.accessToken })).status).toBe(200);
+    await db.sql`update refresh_tokens set expires_at = now() - interval '1 second' where user_id = ${user.id}`;
+    expect((await call(app, "GET", "/v1/me", { token: user.accessToken })).status).toBe(401);
+  });
+
   it("ends other sessions when the password changes, keeping the current one", async () => {
     const user = await signUp(app, db);
     const other = (await jsonOf(await login(app, user.email, user.password))) as { refreshToken: string; accessToken: string };
