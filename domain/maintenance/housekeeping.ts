@@ -2,6 +2,7 @@ import { and, isNotNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { accountTokens, idempotencyKeys, inbox, loginThrottles, outbox, refreshTokens, twoFactorChallenges } from "../db/schema/index.js";
 import { expireDataExports, failOverlongDataExports } from "../privacy/data-exports.js";
+import type { BlobRemover } from "../privacy/erasure.js";
 
 export interface Retention {
   /** Published outbox rows and processed inbox rows are kept this long (for audits and replays). */
@@ -20,19 +21,19 @@ export interface HousekeepingResult {
   twoFactorChallenges: number;
   /** Data exports whose archive was deleted at the end of its retention. */
   dataExports: number;
-  /** Data exports still at work after EXPORT_MAX_RUN_MS, failed so their owner may ask again. */
+  /** Data exports still at work after EXPORT_MAX_RUN_MS, failed so their owner may ask again (their files deleted). */
   stalledDataExports: number;
   /** Emailed account links (verification, password reset, account invitation) expired longer than the token retention. */
   accountTokens: number;
 }
 
-/** Deletes a data-export archive from Blob Storage; one already gone is fine. */
-export type DeleteArchive = (blobName: string) => Promise<void>;
-
 const daysBefore = (now: Date, days: number) => new Date(now.getTime() - days * 86_400_000);
 
-/** Purges what has outlived its use. Idempotent and safe to run late or twice. */
-export async function housekeeping(db: Executor, now: Date, retention: Retention, deleteArchive: DeleteArchive): Promise<HousekeepingResult> {
+/**
+ * Purges what has outlived its use. Idempotent and safe to run late or twice. `exportFiles` deletes data-export
+ * archives and staging in Blob Storage (files already gone are fine).
+ */
+export async function housekeeping(db: Executor, now: Date, retention: Retention, exportFiles: BlobRemover): Promise<HousekeepingResult> {
   const tokenCutoff = daysBefore(now, retention.tokenDays);
   const eventCutoff = daysBefore(now, retention.eventDays);
   const count = async (q: Promise<unknown[]>) => (await q).length;
@@ -53,8 +54,8 @@ export async function housekeeping(db: Executor, now: Date, retention: Retention
         .returning({ key: loginThrottles.key }),
     ),
     twoFactorChallenges: await count(db.delete(twoFactorChallenges).where(lt(twoFactorChallenges.expiresAt, tokenCutoff)).returning({ id: twoFactorChallenges.id })),
-    dataExports: await expireDataExports(db, now, deleteArchive),
-    stalledDataExports: await failOverlongDataExports(db, now),
+    dataExports: await expireDataExports(db, now, (blobName) => exportFiles.remove(blobName)),
+    stalledDataExports: await failOverlongDataExports(db, now, exportFiles),
     accountTokens: await count(db.delete(accountTokens).where(lt(accountTokens.expiresAt, tokenCutoff)).returning({ id: accountTokens.id })),
   };
 }

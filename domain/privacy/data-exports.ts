@@ -6,6 +6,7 @@ import { composeEmail } from "../notifications/compose-email.js";
 import { recordDirectEmails } from "../notifications/direct-emails.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import type { BlobRemover } from "./erasure.js";
 import { personalDataParts } from "./personal-data.js";
 
 export type DataExportErrorCode = "EXPORT_IN_PROGRESS" | "DATA_EXPORT_NOT_FOUND";
@@ -64,15 +65,41 @@ export interface ExportRuns {
   isRunning(exportId: string): Promise<boolean>;
 }
 
+/** Deletes what an export wrote (its staged parts and any archive); files already gone are fine. */
+export async function discardExportFiles(files: BlobRemover, userId: string, exportId: string): Promise<void> {
+  await files.removePrefix(exportStagingPrefix(userId, exportId));
+  await files.remove(exportArchiveName(userId, exportId));
+}
+
+/**
+ * The caller's export at work that has stalled (see STALLED_AFTER_MS), or null. Asked BEFORE the request's
+ * transaction: the orchestration's status is a network call, never made while holding a connection and a
+ * conflicting index entry. `requestDataExport` re-checks under its lock that the verdict is about the same row.
+ */
+export async function stalledDataExport(db: Executor, userId: string, runs: ExportRuns, now: Date): Promise<string | null> {
+  const [active] = await db
+    .select({ id: dataExports.id, requestedAt: dataExports.requestedAt, startedAt: dataExports.startedAt })
+    .from(dataExports)
+    .where(and(eq(dataExports.userId, userId), inArray(dataExports.status, activeStatuses)));
+  if (!active) return null;
+  const age = now.getTime() - (active.startedAt ?? active.requestedAt).getTime();
+  return age > EXPORT_MAX_RUN_MS || (age > STALLED_AFTER_MS && !(await runs.isRunning(active.id))) ? active.id : null;
+}
+
+/** A new export, and the stalled one it replaced (whose files the caller deletes once this commits). */
+export type RequestedDataExport = DataExportView & { replaced: { userId: string; exportId: string } | null };
+
 /**
  * Records a request for a copy of the caller's data, pending until its orchestration picks it up. One export at
  * work per user: the partial unique index decides between two requests racing, and the loser is told which
- * export is under way. An export at work that is stalled (see STALLED_AFTER_MS) fails instead, and this request
- * takes its place. The caller starts the orchestration once this commits.
+ * export is under way. The export at work that `stalledDataExport` found stalled (`stalledId`, read before this
+ * transaction) fails instead, if it is still the one at work, and this request takes its place. The caller starts
+ * the orchestration and deletes the stalled export's files once this commits.
  */
-export async function requestDataExport(ctx: DomainContext, userId: string, runs: ExportRuns): Promise<Result<DataExportView, "EXPORT_IN_PROGRESS">> {
+export async function requestDataExport(ctx: DomainContext, userId: string, stalledId: string | null): Promise<Result<RequestedDataExport, "EXPORT_IN_PROGRESS">> {
   const now = ctx.now();
-  // Three times at most: an export that finished, or a stalled one failed, frees the slot for the next round.
+  let replaced: RequestedDataExport["replaced"] = null;
+  // Three times at most: an export that finished, or the stalled one failed, frees the slot for the next round.
   for (let round = 0; round < 3; round++) {
     const [created] = await ctx.db
       .insert(dataExports)
@@ -80,18 +107,18 @@ export async function requestDataExport(ctx: DomainContext, userId: string, runs
       .onConflictDoNothing()
       .returning();
     if (created) {
-      await recordAudit(ctx, { action: "privacy.export-requested", targetType: "user", targetId: userId, details: { exportId: created.id } });
-      return ok(viewOf(created, now));
+      await recordAudit(ctx, { action: "privacy.export-requested", targetType: "user", targetId: userId, details: { exportId: created.id, ...(replaced ? { replacedExportId: replaced.exportId } : {}) } });
+      return ok({ ...viewOf(created, now), replaced });
     }
     const [active] = await ctx.db
-      .select({ id: dataExports.id, requestedAt: dataExports.requestedAt, startedAt: dataExports.startedAt })
+      .select({ id: dataExports.id })
       .from(dataExports)
-      .where(and(eq(dataExports.userId, userId), inArray(dataExports.status, activeStatuses)));
+      .where(and(eq(dataExports.userId, userId), inArray(dataExports.status, activeStatuses)))
+      .for("update");
     if (!active) continue;
-    const age = now.getTime() - (active.startedAt ?? active.requestedAt).getTime();
-    const stalled = age > EXPORT_MAX_RUN_MS || (age > STALLED_AFTER_MS && !(await runs.isRunning(active.id)));
-    if (!stalled) return fail("EXPORT_IN_PROGRESS", "Your previous data export is still being prepared; its status tells when it is ready.", { exportId: active.id });
-    await failDataExport(ctx.db, active.id, "stalled: its orchestration ended or never started; a newer request took its place", now);
+    if (active.id !== stalledId) return fail("EXPORT_IN_PROGRESS", "Your previous data export is still being prepared; its status tells when it is ready.", { exportId: active.id });
+    const failed = await failDataExport(ctx.db, active.id, "stalled: its orchestration ended or never started; a newer request took its place", now);
+    if (failed) replaced = failed;
   }
   throw new Error(`data export of user ${userId}: neither inserted nor found active`);
 }
@@ -183,22 +210,32 @@ export async function exportStillWanted(db: Executor, exportId: string, archiveN
   return row !== undefined && (row.status === "running" || (row.status === "ready" && row.blobName === archiveName));
 }
 
-/** The orchestration gave up: the export failed (the user may ask again), with the reason for operators. */
-export async function failDataExport(db: Executor, exportId: string, error: string, now: Date): Promise<void> {
-  await db
+/**
+ * The export failed (the user may ask again), with the reason for operators. Returns its owner when it was at
+ * work until now, null when it had already ended (a ready export stays ready).
+ */
+export async function failDataExport(db: Executor, exportId: string, error: string, now: Date): Promise<{ userId: string; exportId: string } | null> {
+  const [row] = await db
     .update(dataExports)
     .set({ status: "failed", error: error.slice(0, 1000), completedAt: now })
-    .where(and(eq(dataExports.id, exportId), inArray(dataExports.status, activeStatuses)));
+    .where(and(eq(dataExports.id, exportId), inArray(dataExports.status, activeStatuses)))
+    .returning({ userId: dataExports.userId, exportId: dataExports.id });
+  return row ?? null;
 }
 
-/** Exports still at work after EXPORT_MAX_RUN_MS fail (their owner may ask again); housekeeping runs this. */
-export async function failOverlongDataExports(db: Executor, now: Date): Promise<number> {
+/**
+ * Exports still at work after EXPORT_MAX_RUN_MS fail (their owner may ask again), and what they wrote is deleted
+ * (staged parts hold the person's data); housekeeping runs this. An orchestration still writing discards its own
+ * output once it sees the export failed.
+ */
+export async function failOverlongDataExports(db: Executor, now: Date, files: BlobRemover): Promise<number> {
   const cutoff = new Date(now.getTime() - EXPORT_MAX_RUN_MS);
   const rows = await db
     .update(dataExports)
     .set({ status: "failed", error: "ran too long", completedAt: now })
     .where(and(inArray(dataExports.status, activeStatuses), sql`coalesce(${dataExports.startedAt}, ${dataExports.requestedAt}) < ${cutoff.toISOString()}::timestamptz`))
-    .returning({ id: dataExports.id });
+    .returning({ id: dataExports.id, userId: dataExports.userId });
+  for (const row of rows) await discardExportFiles(files, row.userId, row.id);
   return rows.length;
 }
 

@@ -1,6 +1,6 @@
 import * as df from "durable-functions";
 import { z } from "zod";
-import { type DataExportView, dataExportSeenBy, type ExportRuns, myDataExports, requestDataExport } from "../../domain/privacy/data-exports.js";
+import { type DataExportView, dataExportSeenBy, discardExportFiles, type ExportRuns, myDataExports, requestDataExport, stalledDataExport } from "../../domain/privacy/data-exports.js";
 import { dataExportStatuses } from "../../domain/db/schema/index.js";
 import { authenticated } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
@@ -70,10 +70,14 @@ route({
   },
   handler: async (_input, ctx) => {
     const client = df.getClient(ctx.invocation);
-    const requested = unwrap(await ctx.transaction((tx) => requestDataExport(ctx.domain(tx), ctx.caller.userId, exportRuns(client))));
+    // Whether the export at work stalled is asked of Durable before the transaction, never while it holds a connection.
+    const stalledId = await stalledDataExport(ctx.db, ctx.caller.userId, exportRuns(client), ctx.now());
+    const requested = unwrap(await ctx.transaction((tx) => requestDataExport(ctx.domain(tx), ctx.caller.userId, stalledId)));
     ctx.afterCommit(async () => {
       const input: DataExportInput = { exportId: requested.id, traceparent: ctx.trace.traceparent };
       await client.startNew("dataExport", { instanceId: dataExportInstanceId(requested.id), input });
+      // The stalled export's staged parts (and any partial archive) hold the person's data: they go with it.
+      if (requested.replaced) await discardExportFiles(ctx.platform.files, requested.replaced.userId, requested.replaced.exportId);
     });
     return {
       status: 202,

@@ -1,6 +1,6 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import { completeDataExport, exportArchiveName, exportStillWanted, failDataExport, recordExportProgress, startDataExport } from "../../domain/privacy/data-exports.js";
+import { completeDataExport, discardExportFiles, exportArchiveName, exportStillWanted, failDataExport, recordExportProgress, startDataExport } from "../../domain/privacy/data-exports.js";
 import { personalDataPart, personalDataParts } from "../../domain/privacy/personal-data.js";
 import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { createLogger } from "../platform/log.js";
@@ -32,9 +32,7 @@ const gatherPart = df.app.activity("data-export-part", {
 
 /** Deletes what an export wrote once it is no longer wanted (its user erased meanwhile, or it failed). */
 async function discard(userId: string, exportId: string): Promise<void> {
-  const files = platform().files;
-  await deleteStaging(files, userId, exportId);
-  await files.remove(exportArchiveName(userId, exportId));
+  await discardExportFiles(platform().files, userId, exportId);
 }
 
 /** The archive's name, or null when the export is no longer wanted (what it had written is deleted). */
@@ -82,8 +80,11 @@ const giveUp = df.app.activity("data-export-fail", {
   handler: async (input: { exportId: string; userId: string | null; error: string }) => {
     const p = platform();
     await failDataExport(p.database.db, input.exportId, input.error, p.clock());
-    // A failed export's staged parts hold the user's data: they go with it (a partly written archive too).
-    if (input.userId) await discard(input.userId, input.exportId);
+    // A failed export's staged parts hold the user's data: they go with it (a partly written archive too). An
+    // export already ready (the complete step committed, then failed afterwards) keeps its archive.
+    if (input.userId && !(await exportStillWanted(p.database.db, input.exportId, exportArchiveName(input.userId, input.exportId)))) {
+      await discard(input.userId, input.exportId);
+    }
   },
 });
 

@@ -128,8 +128,3 @@ export async function writeArchive(files: BlobFileStore, db: Executor, input: Ar
 export async function deleteStaging(files: BlobFileStore, userId: string, exportId: string): Promise<void> {
   await files.removePrefix(exportStagingPrefix(userId, exportId));
 }
-
-/** Housekeeping's way to delete an expired archive; a blob already gone is fine. */
-export const archiveDeleter = (files: BlobFileStore) => async (blobName: string) => {
-  await files.blobClient(blobName).deleteIfExists();
-};

@@ -45,7 +45,7 @@ describe("account tokens", () => {
     await run((tx) => issueAccountToken(tx, { purpose: "verify-email", email, userId: null, ttlMs: 60_000 }));
     await run((tx) => issueAccountToken(tx, { purpose: "password-reset", email, userId: null, ttlMs: 60_000 }));
     await db.sql`update account_tokens set expires_at = now() - interval '40 days' where email = ${email} and purpose = 'verify-email'`;
-    const result = await housekeeping(db.db, new Date(), { eventDays: 30, tokenDays: 30 }, async () => undefined);
+    const result = await housekeeping(db.db, new Date(), { eventDays: 30, tokenDays: 30 }, { remove: async () => undefined, removePrefix: async () => 0 });
     expect(result.accountTokens).toBeGreaterThanOrEqual(1);
     expect((await db.sql<{ purpose: string }[]>`select purpose from account_tokens where email = ${email}`).map((r) => r.purpose)).toEqual(["password-reset"]);
   });

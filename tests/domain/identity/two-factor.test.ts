@@ -91,7 +91,7 @@ describe("housekeeping", () => {
     await issueChallenge(ctx, userId);
     await issueChallenge(ctx, userId);
     await db.sql`update two_factor_challenges set expires_at = now() - interval '40 days' where id = (select id from two_factor_challenges where user_id = ${userId} order by id limit 1)`;
-    const result = await housekeeping(db.db, new Date(), { eventDays: 30, tokenDays: 30 }, async () => undefined);
+    const result = await housekeeping(db.db, new Date(), { eventDays: 30, tokenDays: 30 }, { remove: async () => undefined, removePrefix: async () => 0 });
     expect(result.twoFactorChallenges).toBeGreaterThanOrEqual(1);
     const left = await db.sql`select id from two_factor_challenges where user_id = ${userId}`;
     expect(left).toHaveLength(1);

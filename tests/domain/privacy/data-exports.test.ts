@@ -1,6 +1,17 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { v7 as uuidv7 } from "uuid";
-import { completeDataExport, expireDataExports, failDataExport, requestDataExport, startDataExport, viewOf } from "../../../domain/privacy/data-exports.js";
+import {
+  completeDataExport,
+  type ExportRuns,
+  expireDataExports,
+  exportArchiveName,
+  exportStagingPrefix,
+  failDataExport,
+  requestDataExport,
+  stalledDataExport,
+  startDataExport,
+  viewOf,
+} from "../../../domain/privacy/data-exports.js";
 import { housekeeping } from "../../../domain/maintenance/housekeeping.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
@@ -14,6 +25,18 @@ afterAll(() => db?.drop());
 const alive = { isRunning: async () => true };
 const ended = { isRunning: async () => false };
 
+/** As the edge does it: the stalled verdict first (Durable asked outside any transaction), then the request. */
+async function request(on: DomainContext, userId: string, runs: ExportRuns) {
+  const stalled = await stalledDataExport(db.db, userId, runs, new Date());
+  return requestDataExport(on, userId, stalled);
+}
+
+/** A file store that records what it was asked to delete. */
+function deletions() {
+  const removed: string[] = [];
+  return { removed, files: { remove: async (name: string) => void removed.push(name), removePrefix: async (prefix: string) => (removed.push(prefix), 0) } };
+}
+
 async function user(): Promise<string> {
   const id = uuidv7();
   await db.sql`insert into users (id, email, display_name, locale) values (${id}, ${`${id}@example.test`}, 'Ada', 'es')`;
@@ -22,7 +45,7 @@ async function user(): Promise<string> {
 
 it("lets one of many racing requests start an export and tells the others which one is under way", async () => {
   const userId = await user();
-  const outcomes = await Promise.all(Array.from({ length: 6 }, () => inTransactionOf(db, ctx)((tx) => requestDataExport(tx, userId, alive))));
+  const outcomes = await Promise.all(Array.from({ length: 6 }, () => stalledDataExport(db.db, userId, alive, new Date()).then((stalled) => inTransactionOf(db, ctx)((tx) => requestDataExport(tx, userId, stalled)))));
   const started = outcomes.filter((o) => o.ok);
   expect(started).toHaveLength(1);
   const id = started[0]?.ok ? started[0].value.id : "";
@@ -31,32 +54,40 @@ it("lets one of many racing requests start an export and tells the others which 
 
   // Once it failed, the user may ask again.
   await failDataExport(db.db, id, "Blob Storage refused", new Date());
-  expect((await requestDataExport(ctx, userId, alive)).ok).toBe(true);
+  expect((await request(ctx, userId, alive)).ok).toBe(true);
 });
 
 it("fails an export whose orchestration ended (or that ran too long) when its owner asks again, and lets the new request through", async () => {
   const userId = await user();
-  const first = await requestDataExport(ctx, userId, ended);
+  const first = await request(ctx, userId, ended);
   if (!first.ok) throw new Error("not requested");
   // Young: its start may still be on its way, whatever the orchestration says.
-  expect((await requestDataExport(ctx, userId, ended)).ok).toBe(false);
+  expect((await request(ctx, userId, ended)).ok).toBe(false);
   await db.sql`update data_exports set status = 'running', started_at = now() - interval '2 minutes' where id = ${first.value.id}`;
-  expect((await requestDataExport(ctx, userId, alive)).ok).toBe(false);
-  const second = await requestDataExport(ctx, userId, ended);
+  expect((await request(ctx, userId, alive)).ok).toBe(false);
+  // A verdict about another export than the one at work (it changed between the look and the transaction) fails nothing.
+  expect((await requestDataExport(ctx, userId, uuidv7())).ok).toBe(false);
+  const second = await request(ctx, userId, ended);
   expect(second.ok).toBe(true);
+  // The caller deletes the stalled export's files after the commit: it is told which.
+  expect(second.ok && second.value.replaced).toEqual({ userId, exportId: first.value.id });
   expect(await db.sql`select status, error from data_exports where id = ${first.value.id}`).toEqual([{ status: "failed", error: expect.stringContaining("stalled") }]);
 
-  // Housekeeping fails an export at work for longer than any should take, whatever its orchestration says.
-  await db.sql`update data_exports set requested_at = now() - interval '25 hours' where id = ${second.ok ? second.value.id : ""}`;
-  const purged = await housekeeping(db.db, new Date(), { eventDays: 30, tokenDays: 30 }, async () => undefined);
+  // Housekeeping fails an export at work for longer than any should take, whatever its orchestration says, and
+  // deletes its staged parts and any archive it wrote.
+  const secondId = second.ok ? second.value.id : "";
+  await db.sql`update data_exports set requested_at = now() - interval '25 hours' where id = ${secondId}`;
+  const { removed, files } = deletions();
+  const purged = await housekeeping(db.db, new Date(), { eventDays: 30, tokenDays: 30 }, files);
   expect(purged.stalledDataExports).toBeGreaterThanOrEqual(1);
+  expect(removed).toEqual(expect.arrayContaining([exportStagingPrefix(userId, secondId), exportArchiveName(userId, secondId)]));
   expect(await db.sql`select status from data_exports where id = ${second.ok ? second.value.id : ""}`).toEqual([{ status: "failed" }]);
-  expect((await requestDataExport(ctx, userId, alive)).ok).toBe(true);
+  expect((await request(ctx, userId, alive)).ok).toBe(true);
 });
 
 it("completes a running export once: one audit entry, one email in the user's language", async () => {
   const userId = await user();
-  const requested = await requestDataExport(ctx, userId, alive);
+  const requested = await request(ctx, userId, alive);
   if (!requested.ok) throw new Error("not requested");
   const exportId = requested.value.id;
   expect(await startDataExport(ctx, exportId)).toEqual({ userId });
