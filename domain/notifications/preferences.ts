@@ -69,12 +69,13 @@ export async function changePreferences(
 
 /**
  * Turns one category off for a user named by a signed unsubscribe link (no sign-in). Repeating it changes
- * nothing more, and records nothing more: only a real change is audited. False when the user no longer exists:
- * there is nobody to write to anyway.
+ * nothing more, and records nothing more: only a real change is audited. False when the user no longer exists
+ * or was erased: there is nobody to write to anyway, and an old link clicked after the erasure must not bring
+ * back a preferences row, nor an audit entry with the clicker's address.
  */
 export async function optOut(ctx: DomainContext, userId: string, category: NotificationCategory): Promise<boolean> {
-  const [known] = await ctx.db.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("share");
-  if (!known) return false;
+  const [known] = await ctx.db.select({ erasedAt: users.erasedAt }).from(users).where(eq(users.id, userId)).for("share");
+  if (!known || known.erasedAt !== null) return false;
   const t = notificationPreferences;
   // A row comes back only when it was made (no row meant everything on) or the category was still on; the
   // conditional update decides under the row lock, so of two racing clicks one changes it.

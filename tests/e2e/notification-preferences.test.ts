@@ -222,4 +222,18 @@ describe("grade emails", () => {
     expect((await fetch(`${app.baseUrl}/api/v1/unsubscribe?token=${token}`, form("List-Unsubscribe=Other"))).status).toBe(400);
     expect((await fetch(`${app.baseUrl}/api/v1/unsubscribe?token=${token}`, form('{"List-Unsubscribe":"One-Click"}', "application/json"))).status).toBe(415);
   });
+
+  it("changes nothing for an erased user: an old link clicked after the erasure brings back no preferences and records nothing", async () => {
+    const token = new URL(unsubscribeUrl).searchParams.get("token") as string;
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] as string, "base64url").toString()) as Record<string, unknown>;
+    // A link still valid, to a user whose erasure ran (what it leaves: the row pseudonymised and marked, no preferences).
+    const link = await signHs256({ ...claims, sub: quiet.id, cat: "reminders", iat: nowSeconds(), exp: nowSeconds() + 3600 }, undefined, { typ: "ringlet-unsubscribe+jwt" });
+    await db.sql`update users set erased_at = now() where id = ${quiet.id}`;
+    await db.sql`delete from notification_preferences where user_id = ${quiet.id}`;
+    const audited = async () => (await db.sql`select 1 from audit_log where target_id = ${quiet.id}`).length;
+    const before = await audited();
+    expect((await fetch(`${app.baseUrl}/api/v1/unsubscribe?token=${link}`, form("List-Unsubscribe=One-Click"))).status).toBe(200);
+    expect(await db.sql`select 1 from notification_preferences where user_id = ${quiet.id}`).toHaveLength(0);
+    expect(await audited()).toBe(before);
+  });
 });
