@@ -55,7 +55,9 @@ subscriptionHandler({
       const erased = group.find((event) => event.type === "user.erased");
       if (erased) {
         // The learner's personal data was erased: their timeline goes (client statements may hold free text). The
-        // analytics records stay, holding only ids and figures, so course statistics keep counting them.
+        // analytics records stay, holding only ids and figures, so course statistics keep counting them. Inside the
+        // batch, not after its commit: a failed after-commit step is only logged, while a failure here redelivers
+        // the event (forgetting again is harmless); the deletes go a page per bulk request.
         await ctx.platform.activity.forget((erased.data as { userId: string }).userId);
       } else if (!erasedLearners.has(String((group[0]?.data as { userId?: unknown }).userId ?? ""))) {
         const storedAt = ctx.platform.clock().toISOString();

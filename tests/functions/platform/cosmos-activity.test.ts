@@ -65,6 +65,19 @@ describe("the Cosmos activity store (local endpoint, real SDK)", () => {
     for (const l of learners) expect((await activity.timeline(l, { limit: 10 })).items.map((s) => s.id).sort()).toEqual(["a", "b", "same"]);
   });
 
+  it("forgets a learner's whole timeline, a page of deletes per bulk request, and nobody else's", async () => {
+    const erased = "00000000-0000-7000-8000-0000000a0201";
+    const kept = "00000000-0000-7000-8000-0000000a0202";
+    const of = (learner: string, n: number) => Array.from({ length: n }, (_, i) => ({ ...statement(`forget-${i}`, i % 60), learnerId: learner }));
+    expect((await activity.append(erased, of(erased, 250))).accepted).toBe(250);
+    expect((await activity.append(kept, of(kept, 3))).accepted).toBe(3);
+    expect(await activity.forget(erased)).toBe(250);
+    expect((await activity.timeline(erased, { limit: 10 })).items).toEqual([]);
+    // Again (a redelivered user.erased): nothing left, nothing fails.
+    expect(await activity.forget(erased)).toBe(0);
+    expect((await activity.timeline(kept, { limit: 10 })).items).toHaveLength(3);
+  });
+
   it("remembers the markers it wrote, and only those", async () => {
     expect(analytics.wasMarked(courseId, learnerId, "2026-11-20")).toBe(false);
     await analytics.markActive(courseId, learnerId, ["2026-11-20"]);
