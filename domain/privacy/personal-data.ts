@@ -353,8 +353,15 @@ export const personalDataParts: readonly PersonalDataPart[] = [profile, enrollme
 
 export const personalDataPart = (name: string): PersonalDataPart | undefined => personalDataParts.find((p) => p.name === name);
 
-/** The files held for the person (answer files, certificate PDFs), in pages, with their place in the archive. */
-export async function* personalFiles(db: Executor, userId: string): AsyncIterable<PersonalFile[]> {
+/** The names of the stored files under a prefix (the file store's listing). */
+export type ListFiles = (prefix: string) => AsyncIterable<string>;
+
+/**
+ * The files held for the person, in pages, with their place in the archive: every file under each of their
+ * attempts' prefixes (answers saved, and uploads replaced or never saved, which stay until erasure), any file an
+ * answer names that is not there (listed as missing by the archive), and their certificate PDFs.
+ */
+export async function* personalFiles(db: Executor, userId: string, listFiles: ListFiles): AsyncIterable<PersonalFile[]> {
   for await (const page of byId((afterId) =>
     db
       .select({ id: attempts.id, courseId: attempts.courseId, answers: attempts.answers })
@@ -363,7 +370,14 @@ export async function* personalFiles(db: Executor, userId: string): AsyncIterabl
       .orderBy(asc(attempts.id))
       .limit(PAGE),
   )) {
-    const files = page.flatMap((a) => answerFileEntries(a).map(({ blobName, archivePath }) => ({ blobName, archivePath })));
+    const files: PersonalFile[] = [];
+    for (const a of page) {
+      const prefix = answerFilePrefix(a.courseId, a.id);
+      const stored = new Set<string>();
+      for await (const blobName of listFiles(prefix)) stored.add(blobName);
+      for (const { blobName } of answerFileEntries(a)) stored.add(blobName);
+      for (const blobName of [...stored].sort()) files.push({ blobName, archivePath: `files/submissions/${a.id}/${blobName.slice(prefix.length)}` });
+    }
     if (files.length > 0) yield files;
   }
   const certs = await db.select({ code: certificates.code, blobName: certificates.blobName }).from(certificates).where(eq(certificates.userId, userId));

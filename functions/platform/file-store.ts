@@ -18,6 +18,8 @@ export interface BlobFileStore extends FileStore, BlobWriter, BlobRemover {
   ensureContainer(): Promise<void>;
   /** The blob of this name in its container, for server-side streaming (data-export archives). */
   blobClient(blobName: string): BlobClient;
+  /** The names of the blobs whose name starts with the prefix (a data export's attempt files). */
+  list(prefix: string): AsyncIterable<string>;
 }
 
 export type FetchUserDelegationKey = (startsOn: Date, expiresOn: Date) => Promise<UserDelegationKey>;
@@ -123,6 +125,11 @@ export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStor
         if ((await container.getBlobClient(item.name).deleteIfExists({ deleteSnapshots: "include" })).succeeded) deleted++;
       }
       return deleted;
+    },
+
+    async *list(prefix) {
+      // A prefix never spans containers (see removePrefix).
+      for await (const item of blob.getContainerClient(containerOf(prefix)).listBlobsFlat({ prefix })) yield item.name;
     },
 
     async stat(blobName): Promise<StoredFile | null> {

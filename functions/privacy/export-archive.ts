@@ -46,7 +46,7 @@ const readme = (exportId: string, generatedAt: Date) =>
     "",
     ...personalDataParts.map((p) => `${p.file}\n    ${p.description}`),
     "",
-    "files/\n    The files themselves: your uploaded answers (files/submissions/<submission id>/<item id>/...) and your certificates (files/certificates/<code>.pdf).",
+    "files/\n    The files themselves: every file you uploaded for an attempt (files/submissions/<submission id>/<item id>/...), the ones your saved answers name (submissions.json lists them) and also those you replaced or never saved, and your certificates (files/certificates/<code>.pdf).",
     "manifest.json\n    The list of the files above, how many records each holds, and any file that could not be found.",
     "",
     "Passwords, session tokens and two-factor secrets are never exported: Ringlet keeps passwords and tokens only as one-way hashes.",
@@ -94,13 +94,13 @@ export async function writeArchive(files: BlobFileStore, db: Executor, input: Ar
   }
   const written: { path: string }[] = [];
   const missing: string[] = [];
-  for await (const page of personalFiles(db, input.userId)) {
+  for await (const page of personalFiles(db, input.userId, (prefix) => files.list(prefix))) {
     for (const file of page) {
       const body = await files
         .blobClient(file.blobName)
         .download()
         .then((r) => r.readableStreamBody)
-        // An answer whose upload never finished, or a file deleted since: listed, not fatal.
+        // An answer whose upload never finished, or a file deleted since: listed as missing, not fatal.
         .catch((err: unknown) => (err instanceof RestError && err.statusCode === 404 ? undefined : Promise.reject(err)));
       if (!body) {
         missing.push(file.archivePath);

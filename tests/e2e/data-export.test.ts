@@ -26,6 +26,12 @@ async function learnerWork(admin: TestUser, learner: TestUser, courseId: string,
     await call(app, "POST", `/v1/attempts/${attempt.id}/files`, { token: learner.accessToken, body: { itemId: "f", fileName: "report.txt", contentType: "text/plain", sizeBytes: bytes.length } })
   ).json()) as { blobName: string; url: string; headers: Record<string, string> };
   expect((await fetch(grant.url, { method: "PUT", headers: grant.headers, body: bytes })).status).toBe(201);
+  // A draft uploaded and then replaced by the report before the answers were saved: it stays in Blob Storage.
+  const draftBytes = Buffer.from(`draft of ${fileText}`);
+  const draft = (await (
+    await call(app, "POST", `/v1/attempts/${attempt.id}/files`, { token: learner.accessToken, body: { itemId: "f", fileName: "draft.txt", contentType: "text/plain", sizeBytes: draftBytes.length } })
+  ).json()) as { blobName: string; url: string; headers: Record<string, string> };
+  expect((await fetch(draft.url, { method: "PUT", headers: draft.headers, body: draftBytes })).status).toBe(201);
   expect((await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: { q: true, f: grant.blobName } } })).status).toBe(200);
   expect((await call(app, "POST", `/v1/attempts/${attempt.id}/submit`, { token: learner.accessToken })).status).toBe(200);
   await until("the grading orchestration waiting for a grader", async () => {
@@ -35,7 +41,7 @@ async function learnerWork(admin: TestUser, learner: TestUser, courseId: string,
   expect((await call(app, "POST", `/v1/submissions/${attempt.id}/grades`, { token: admin.accessToken, body: { scores: [{ itemId: "f", points: 1, feedback: `Feedback for ${fileText}` }] } })).status).toBe(200);
   const statement = { id: `viewed-${attempt.id}`, verb: "viewed", object: { type: "course", id: courseId }, timestamp: new Date().toISOString() };
   expect((await call(app, "POST", "/v1/activity", { token: learner.accessToken, body: { statements: [statement] } })).status).toBe(202);
-  return { attemptId: attempt.id, statementId: statement.id, bytes };
+  return { attemptId: attempt.id, statementId: statement.id, bytes, draftBytes };
 }
 
 it("gathers a learner's data into a zip, emails a link to it, and shows its progress; only to its owner", async () => {
@@ -142,7 +148,10 @@ it("gathers a learner's data into a zip, emails a link to it, and shows its prog
   expect((json("emails.json") as { template: string }[]).map((e) => e.template)).toEqual(expect.arrayContaining(["welcome", "enrolled"]));
   expect(json("notification-preferences.json")).toEqual([expect.objectContaining({ grades: true })]);
   const manifest = JSON.parse(strFromU8(zip["manifest.json"] as Uint8Array)) as { files: { path: string }[]; missingFiles: string[]; parts: { file: string; records: number }[] };
-  expect(manifest.files.map((f) => f.path).sort()).toEqual([answerFile, `files/certificates/${cert.code}.pdf`].sort());
+  // The replaced draft too: everything held under the attempt is the learner's.
+  const draftFile = manifest.files.map((f) => f.path).find((path) => path.startsWith(`files/submissions/${mine.attemptId}/`) && path !== answerFile) as string;
+  expect(manifest.files.map((f) => f.path).sort()).toEqual([answerFile, draftFile, `files/certificates/${cert.code}.pdf`].sort());
+  expect(Buffer.from(zip[draftFile] as Uint8Array)).toEqual(mine.draftBytes);
   expect(manifest.missingFiles).toEqual([]);
   expect(manifest.parts.find((p) => p.file === "grades.json")?.records).toBe(1);
 
