@@ -182,10 +182,15 @@ it("gathers a learner's data into a zip, emails a link to it, and shows its prog
     const [lost] = await db.sql<{ id: string }[]>`
       insert into data_exports (id, user_id, status, progress, requested_at, started_at)
       values (gen_random_uuid(), ${other.id}, ${status}, '{"step":"profile","stepsDone":0,"stepsTotal":12}', now() - interval '2 minutes', case when ${status} = 'running' then now() - interval '110 seconds' end) returning id`;
+    // What it had written: a staged part and a partial archive, which hold the person's data.
+    const written = [`privacy-exports/${other.id}/staging/${lost?.id}/profile.json`, `privacy-exports/${other.id}/${lost?.id}.zip`];
+    for (const name of written) await exportsContainer.getBlockBlobClient(name).uploadData(Buffer.from("partial"));
     const again = await call(app, "POST", "/v1/me/data-export", { token: other.accessToken });
     expect(again.status).toBe(202);
     const fresh = (await jsonOf(again)) as { id: string };
     expect((await jsonOf(await call(app, "GET", `/v1/me/data-export/${lost?.id}`, { token: other.accessToken }))).status).toBe("failed");
+    // ...deleted with the export that failed.
+    for (const name of written) await until(`${name} deleted`, async () => ((await exportsContainer.getBlobClient(name).exists()) ? undefined : true));
     await until("the new export ready", async () => ((await jsonOf(await call(app, "GET", `/v1/me/data-export/${fresh.id}`, { token: other.accessToken }))).status === "ready" ? true : undefined));
   }
 
