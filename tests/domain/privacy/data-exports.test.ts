@@ -16,6 +16,7 @@ import { housekeeping } from "../../../domain/maintenance/housekeeping.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
 import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
+import { insertUser, recordingDeletions } from "../../support/privacy-fixtures.js";
 
 let db: TestDatabase;
 let ctx: DomainContext;
@@ -31,17 +32,8 @@ async function request(on: DomainContext, userId: string, runs: ExportRuns) {
   return requestDataExport(on, userId, stalled);
 }
 
-/** A file store that records what it was asked to delete. */
-function deletions() {
-  const removed: string[] = [];
-  return { removed, files: { remove: async (name: string) => void removed.push(name), removePrefix: async (prefix: string) => (removed.push(prefix), 0) } };
-}
-
-async function user(): Promise<string> {
-  const id = uuidv7();
-  await db.sql`insert into users (id, email, display_name, locale) values (${id}, ${`${id}@example.test`}, 'Ada', 'es')`;
-  return id;
-}
+const deletions = recordingDeletions;
+const user = () => insertUser(db);
 
 it("lets one of many racing requests start an export and tells the others which one is under way", async () => {
   const userId = await user();

@@ -6,23 +6,15 @@ import { eraseWhenDue, overdueErasures } from "../../../domain/privacy/erasure-r
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
 import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
+import { insertUser, recordingDeletions } from "../../support/privacy-fixtures.js";
 
 let db: TestDatabase;
 let ctx: DomainContext;
 beforeAll(async () => ({ db, ctx } = await openDomainDatabase()));
 afterAll(() => db?.drop());
 
-/** A file store that records what it was asked to delete. */
-function deletions() {
-  const removed: string[] = [];
-  return { removed, files: { remove: async (name: string) => void removed.push(name), removePrefix: async (prefix: string) => (removed.push(prefix), 0) } };
-}
-
-async function user(): Promise<string> {
-  const id = uuidv7();
-  await db.sql`insert into users (id, email, display_name, locale) values (${id}, ${`${id}@example.test`}, 'Ada', 'es')`;
-  return id;
-}
+const deletions = recordingDeletions;
+const user = () => insertUser(db);
 
 async function request(userId: string, status: "scheduled" | "completed", dueInMs: number): Promise<string> {
   const [row] = await db.sql<{ id: string }[]>`
