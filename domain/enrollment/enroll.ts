@@ -45,15 +45,14 @@ async function standing(db: Executor, courseId: string, userId: string): Promise
     self_enrollment: boolean;
     opens_at: string | null;
     closes_at: string | null;
-    user_exists: boolean;
-    user_verified: boolean;
+    // null when there is no such user
+    user_verified: boolean | null;
     user_is_staff: boolean;
     existing: Standing["existing"];
     missing: Standing["missing"];
   }>(sql`
     select c.status, c.self_enrollment, c.enrollment_opens_at as opens_at, c.enrollment_closes_at as closes_at,
-      exists (select 1 from ${users} u where u.id = ${userId}) as user_exists,
-      exists (select 1 from ${users} u where u.id = ${userId} and u.email_verified_at is not null) as user_verified,
+      (select u.email_verified_at is not null from ${users} u where u.id = ${userId}) as user_verified,
       exists (select 1 from ${courseStaff} s where s.course_id = c.id and s.user_id = ${userId}) as user_is_staff,
       (select json_build_object('status', e.status, 'position', case when e.status = 'waitlisted' then (
           select count(*)::int from ${enrollments} w where w.course_id = e.course_id and w.status = 'waitlisted' and w.waitlist_seq <= e.waitlist_seq) end)
@@ -71,8 +70,8 @@ async function standing(db: Executor, courseId: string, userId: string): Promise
     selfEnrollment: r.self_enrollment,
     opensAt: r.opens_at === null ? null : new Date(r.opens_at),
     closesAt: r.closes_at === null ? null : new Date(r.closes_at),
-    userExists: r.user_exists,
-    userVerified: r.user_verified,
+    userExists: r.user_verified !== null,
+    userVerified: r.user_verified === true,
     userIsStaff: r.user_is_staff,
     existing: r.existing,
     missing: r.missing,
