@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { courses, invitations, users } from "../db/schema/index.js";
 import { normalizeEmail } from "../identity/email.js";
@@ -9,8 +9,8 @@ import { fail, ok, type Result } from "../shared/result.js";
 import { enroll } from "./enroll.js";
 import type { EnrollmentErrorCode } from "./enrollment.errors.js";
 import type { EnrollmentView } from "./enrollment-view.js";
+import { hashToken } from "../shared/token-hash.js";
 
-const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
 
 export interface Invitation {
   id: string;

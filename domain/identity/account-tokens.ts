@@ -1,16 +1,15 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { type AccountTokenPurpose, accountTokens } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import { hashToken } from "../shared/token-hash.js";
 
 /** Why an emailed link does not work; the same codes serve verification, password reset and invitations. */
 export type AccountTokenErrorCode = "TOKEN_INVALID" | "TOKEN_USED" | "TOKEN_EXPIRED";
 
 export type AccountTokenRow = typeof accountTokens.$inferSelect;
 
-// Only the hash is stored: a leaked row cannot be turned back into a working link.
-export const hashAccountToken = (token: string): string => createHash("sha256").update(token).digest("base64url");
 
 export interface IssuedAccountToken {
   id: string;
@@ -36,7 +35,7 @@ export async function issueAccountToken(
   await ctx.db.insert(accountTokens).values({
     id,
     purpose: input.purpose,
-    tokenHash: hashAccountToken(token),
+    tokenHash: hashToken(token),
     userId: input.userId,
     email: input.email,
     displayName: input.displayName ?? null,
@@ -78,7 +77,7 @@ async function liveAccountToken(ctx: DomainContext, purpose: AccountTokenPurpose
   const query = ctx.db
     .select()
     .from(accountTokens)
-    .where(and(eq(accountTokens.tokenHash, hashAccountToken(token)), eq(accountTokens.purpose, purpose)));
+    .where(and(eq(accountTokens.tokenHash, hashToken(token)), eq(accountTokens.purpose, purpose)));
   const [row] = lock ? await query.for("update") : await query;
   if (!row) return fail("TOKEN_INVALID", "This link is not valid. Use the link from the latest email.");
   if (row.usedAt) return fail("TOKEN_USED", "This link was used already.");

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { and, eq, isNull, min, ne } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { refreshTokens, users } from "../db/schema/index.js";
@@ -6,9 +6,9 @@ import { recordAudit } from "../audit/record-audit.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { ACCOUNT_DISABLED_DETAIL } from "./identity.errors.js";
+import { hashToken } from "../shared/token-hash.js";
 
 // Only the hash is stored: a leaked table row cannot be replayed as a token.
-const hashToken = (token: string): string => createHash("sha256").update(token).digest("base64url");
 
 export interface IssuedRefreshToken {
   token: string;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { twoFactorChallenges, twoFactorCredentials, users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
@@ -9,12 +9,12 @@ import { clearKeys, slowDownMs } from "./login-throttle.js";
 import { issueRefreshToken } from "./refresh-tokens.js";
 import { checkTotp, codeLockedFor, recordCodeFailure, resealIfStale, spendRecoveryCode, throttleKeyOf, type TwoFactorDeps } from "./two-factor.js";
 import type { SignedIn } from "./login.js";
+import { hashToken } from "../shared/token-hash.js";
 
 /** How long the second step of a sign-in may take. */
 export const CHALLENGE_TTL_SECONDS = 300;
 
 // Only the hash is stored: a leaked row cannot be used to finish someone's sign-in.
-const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
 
 export interface IssuedChallenge {
   token: string;

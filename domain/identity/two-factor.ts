@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { and, count, eq, isNull } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
 import type { Executor } from "../db/client.js";
@@ -12,6 +11,7 @@ import { clearKeys, countInWindow, lockedFor, recordLoginFailure, type ThrottleP
 import { type ScryptParams, verifyPassword } from "./password-hash.js";
 import { twoFactorRuleCovers, type TwoFactorRule } from "./caller.js";
 import { revokeUserSessions } from "./refresh-tokens.js";
+import { hashToken } from "../shared/token-hash.js";
 
 /**
  * Seals the TOTP secret for storage and opens it to check a code. The key material lives outside the domain;
@@ -41,11 +41,10 @@ export const RECOVERY_CODE_COUNT = 10;
 // Distinct from a webhook's binding (its id): the same key ring seals both, for different purposes.
 const bindingOf = (userId: string) => `two-factor:${userId}`;
 export const throttleKeyOf = (userId: string) => `totp:${userId}`;
-const sha256 = (value: string) => createHash("sha256").update(value).digest("base64url");
 
 /** Recovery codes are typed by people: case, spaces and hyphens do not matter. */
 export const normalizeRecoveryCode = (code: string) => code.toUpperCase().replace(/[\s-]/g, "");
-export const hashRecoveryCode = (code: string) => sha256(normalizeRecoveryCode(code));
+export const hashRecoveryCode = (code: string) => hashToken(normalizeRecoveryCode(code));
 
 /** 15 random bytes = 120 bits (above the 112 ASVS asks of unsalted lookup secrets), as 4 groups of 6 base32 letters. */
 function newRecoveryCode(): string {

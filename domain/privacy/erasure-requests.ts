@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { and, asc, desc, eq, isNull, lte, or } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
@@ -12,6 +12,7 @@ import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { ErasureErrorCode } from "./erasure.errors.js";
 import { type BlobRemover, eraseUser } from "./erasure.js";
+import { hashToken } from "../shared/token-hash.js";
 
 export interface ErasureView {
   id: string;
@@ -34,7 +35,6 @@ const viewOf = (r: RequestRow): ErasureView => ({
   completedAt: r.completedAt,
 });
 
-const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
 
 /** Who asks: the user themself or an admin (the route lets no one else through). */
 export interface Requester {
