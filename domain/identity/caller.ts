@@ -25,7 +25,7 @@ type Session = "session" | "none";
 export async function callerFlags(db: Executor, userId: string, sessionId: string | null, rule: TwoFactorRule = "none"): Promise<CallerFlags | null> {
   const [row] = sessionId ? await flagsQuery(db, "session", rule).execute({ userId, sessionId }) : await flagsQuery(db, "none", rule).execute({ userId });
   if (!row) return null;
-  const applies = rule !== "none" && (row.isAdmin || (rule === "staff" && row.isStaff));
+  const applies = ruleCovers(rule, row.isAdmin, row.isStaff);
   return { isAdmin: row.isAdmin, disabled: row.disabledAt !== null, sessionActive: row.sessionActive, twoFactorPending: applies && !row.secondFactor, emailVerified: row.emailVerified };
 }
 
@@ -33,11 +33,14 @@ export async function callerFlags(db: Executor, userId: string, sessionId: strin
 export async function twoFactorRuleCovers(db: Executor, userId: string, rule: TwoFactorRule): Promise<boolean> {
   if (rule === "none") return false;
   const [row] = await db
-    .select({ isAdmin: users.isAdmin, isStaff: sql<boolean>`exists (select 1 from ${courseStaff} where ${courseStaff.userId} = ${users.id})` })
+    .select({ isAdmin: users.isAdmin, isStaff: isCourseStaff })
     .from(users)
     .where(eq(users.id, userId));
-  return Boolean(row && (row.isAdmin || (rule === "staff" && row.isStaff)));
+  return Boolean(row && ruleCovers(rule, row.isAdmin, row.isStaff));
 }
+
+const ruleCovers = (rule: TwoFactorRule, isAdmin: boolean, isStaff: boolean) => rule !== "none" && (isAdmin || (rule === "staff" && isStaff));
+const isCourseStaff = sql<boolean>`exists (select 1 from ${courseStaff} where ${courseStaff.userId} = ${users.id})`;
 
 const liveSession = (extra = sql``) =>
   sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${sql.placeholder("sessionId")} and ${refreshTokens.userId} = ${sql.placeholder("userId")} and ${refreshTokens.revokedAt} is null and ${refreshTokens.expiresAt} > now()${extra})`;
@@ -50,7 +53,7 @@ const buildFlagsQuery = (db: Executor, session: Session, rule: TwoFactorRule) =>
       emailVerified: sql<boolean>`${users.emailVerifiedAt} is not null`,
       sessionActive: session === "session" ? liveSession() : sql<boolean>`true`,
       secondFactor: session === "session" && rule !== "none" ? liveSession(sql` and ${refreshTokens.secondFactor}`) : sql<boolean>`false`,
-      isStaff: rule === "staff" ? sql<boolean>`exists (select 1 from ${courseStaff} where ${courseStaff.userId} = ${users.id})` : sql<boolean>`false`,
+      isStaff: rule === "staff" ? isCourseStaff : sql<boolean>`false`,
     })
     .from(users)
     .where(eq(users.id, sql.placeholder("userId")))

@@ -2,7 +2,6 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { assessments, certificates, courses, courseStaff, enrollments, grades, notificationPreferences, users, webhooks } from "../db/schema/index.js";
 import type { CatalogEvent } from "../events/catalog.js";
-import { resultsReleased } from "../grading/results-release.js";
 import { type ComposedEmail, composeEmail } from "./compose-email.js";
 import { categoryOf, type NotificationCategory, wantsEmail } from "./preferences.js";
 import type { TemplateKey } from "./templates.js";
@@ -125,7 +124,7 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
         .where(
           and(
             eq(grades.id, d.gradeId),
-            resultsReleased(),
+            // Released (immediate, or released by hand no later than the grade was recorded): later releases announce it.
             sql`(${assessments.releaseMode} = 'immediate' or ${assessments.releasedAt} <= ${grades.createdAt})`,
             wantsEmail(categoryOf("grade-published")),
           ),

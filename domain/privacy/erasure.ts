@@ -35,6 +35,7 @@ import { certificatePrefix } from "../certificates/issue-certificate.js";
 import { exportPrefix } from "./data-exports.js";
 import { type Pseudonym, pseudonymFor } from "./pseudonym.js";
 import { containing, type Replacement, scrubJson, scrubText } from "./scrub.js";
+import { UUID_PATTERN } from "../shared/uuid.js";
 
 /** Deletes stored files by blob name; deleting one that is not there is not an error (erasure is retried). */
 export interface BlobRemover {
@@ -337,7 +338,8 @@ export async function erasePersonalData(ctx: DomainContext, userId: string): Pro
 
 /** Which of these users were erased: events about them still in flight must not rebuild what erasure removed. */
 export async function erasedAmong(db: Executor, userIds: readonly string[]): Promise<Set<string>> {
-  const ids = [...new Set(userIds)];
+  // Event data is not all user ids (a learner key may be anything a client sent): only ids can be erased users.
+  const ids = [...new Set(userIds)].filter((id) => UUID_PATTERN.test(id));
   if (ids.length === 0) return new Set();
   const rows = await db.select({ id: users.id }).from(users).where(and(inArray(users.id, ids), isNotNull(users.erasedAt)));
   return new Set(rows.map((u) => u.id));
@@ -356,9 +358,8 @@ export async function withoutErasedPersonalData(db: Executor, events: readonly E
     const data = e.data as Record<string, unknown> | null;
     return data && typeof data.userId === "string" && personalFields.some((f) => typeof data[f] === "string") ? data.userId : null;
   };
-  const ids = [...new Set(events.map(userIdOf).filter((id): id is string => id !== null))];
-  if (ids.length === 0) return [...events];
-  const erased = new Set((await db.select({ id: users.id }).from(users).where(and(inArray(users.id, ids), isNotNull(users.erasedAt)))).map((u) => u.id));
+  const erased = await erasedAmong(db, events.map(userIdOf).filter((id): id is string => id !== null));
+  if (erased.size === 0) return [...events];
   return events.map((e) => {
     const userId = userIdOf(e);
     if (!userId || !erased.has(userId)) return e;

@@ -4,7 +4,6 @@ import type { EventEnvelope, EventType } from "../../domain/events/catalog.js";
 import { subscriptionHandler } from "../platform/subscription.js";
 import { forEachBounded } from "../../domain/shared/bounded.js";
 import { erasedAmong } from "../../domain/privacy/erasure.js";
-import { UUID } from "../platform/auth/access-tokens.js";
 
 /** Server-side events as statements of the learner's timeline; the event id is the statement id (idempotent). */
 function statementFor(event: EventEnvelope & { type: EventType }): { learnerId: string; statement: Statement } | null {
@@ -50,7 +49,7 @@ subscriptionHandler({
     // timeline forgotten on user.erased stays forgotten.
     // Read in the batch's own transaction: a second pool connection per batch, while the transaction holds one, is how
     // a handful of concurrent batches exhaust the pool and wait on each other for good.
-    const erasedLearners = await erasedAmong(ctx.tx, [...byLearner.keys()].filter((k) => UUID.test(k)));
+    const erasedLearners = await erasedAmong(ctx.tx, [...byLearner.keys()]);
     await forEachBounded(groups, LEARNERS_AT_ONCE, async (group) => {
       const erased = group.find((event) => event.type === "user.erased");
       if (erased) {

@@ -87,9 +87,10 @@ route({
   },
   handler: async ({ body }, ctx) => {
     const p = ctx.platform;
+    const lifetimes = sessionLifetimes(p.settings);
     let rotated;
     try {
-      rotated = await ctx.transaction((tx) => rotateRefreshToken(ctx.domain(tx), body.refreshToken, sessionLifetimes(p.settings).refreshTtlSeconds, sessionLifetimes(p.settings).maxAgeSeconds));
+      rotated = await ctx.transaction((tx) => rotateRefreshToken(ctx.domain(tx), body.refreshToken, lifetimes.refreshTtlSeconds, lifetimes.maxAgeSeconds));
     } catch (err) {
       // Fail closed: when revocation state cannot be read, no token is issued.
       ctx.log.error("refresh failed closed", { err });

@@ -1,6 +1,7 @@
 import { errors, jwtVerify, SignJWT } from "jose";
 import { type NotificationCategory, notificationCategories } from "../../domain/notifications/preferences.js";
-import { importSigningKeys, UUID } from "./auth/access-tokens.js";
+import { UUID_PATTERN } from "../../domain/shared/uuid.js";
+import { importSigningKeys } from "./auth/access-tokens.js";
 import type { Settings } from "./settings.js";
 
 /**
@@ -40,7 +41,7 @@ async function create(s: Settings): Promise<UnsubscribeLinks> {
         const { payload } =
           typeof verificationKey === "function" ? await jwtVerify(token, verificationKey, options) : await jwtVerify(token, verificationKey, options);
         const category = notificationCategories.find((c) => c === payload.cat);
-        return category && UUID.test(payload.sub ?? "") ? { userId: payload.sub as string, category } : null;
+        return category && UUID_PATTERN.test(payload.sub ?? "") ? { userId: payload.sub as string, category } : null;
       } catch (err) {
         if (err instanceof errors.JOSEError) return null;
         throw err;

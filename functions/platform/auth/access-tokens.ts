@@ -1,4 +1,5 @@
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, importJWK, type JWK, type JWTVerifyGetKey, jwtVerify, SignJWT } from "jose";
+import { UUID_PATTERN } from "../../../domain/shared/uuid.js";
 import type { Settings } from "../settings.js";
 
 export interface AccessClaims {
@@ -25,8 +26,6 @@ export class TokenCheckUnavailable extends Error {
     this.name = "TokenCheckUnavailable";
   }
 }
-
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AccessTokens {
   sign(claims: AccessClaims): Promise<{ token: string; expiresIn: number }>;
@@ -119,8 +118,8 @@ export async function createAccessTokens(s: Settings): Promise<AccessTokens> {
         const { payload } =
           typeof verificationKey === "function" ? await jwtVerify(token, verificationKey, options) : await jwtVerify(token, verificationKey, options);
         // Our own tokens name a user id and a session id; anything else was not issued by this app.
-        if (!UUID.test(payload.sub ?? "")) throw new TokenRejected("token subject is not accepted");
-        if (payload.sid !== undefined && (typeof payload.sid !== "string" || !UUID.test(payload.sid))) throw new TokenRejected("token session is not accepted");
+        if (!UUID_PATTERN.test(payload.sub ?? "")) throw new TokenRejected("token subject is not accepted");
+        if (payload.sid !== undefined && (typeof payload.sid !== "string" || !UUID_PATTERN.test(payload.sid))) throw new TokenRejected("token session is not accepted");
         return { kind: "local", userId: payload.sub as string, sessionId: typeof payload.sid === "string" ? payload.sid : null };
       } catch (err) {
         if (err instanceof TokenRejected) throw err;

@@ -1,5 +1,6 @@
 import type { HttpRequest } from "@azure/functions";
 import { callerFlags, type TwoFactorRule } from "../../../domain/identity/caller.js";
+import type { UnverifiedAccess } from "../../../domain/identity/email-verification.js";
 import { ACCOUNT_DISABLED_DETAIL } from "../../../domain/identity/identity.errors.js";
 import { userForExternalIdentity } from "../../../domain/identity/external-identity.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
@@ -19,7 +20,7 @@ const SECOND_FACTOR_AMR = new Set(["mfa", "otp", "hwk", "swk", "sms", "fpt", "fa
 export interface AuthenticationPolicy {
   twoFactorRule: TwoFactorRule;
   /** AUTH_UNVERIFIED_ACCESS: with `none`, an external identity whose address is not confirmed owes it. */
-  unverifiedAccess: "browse" | "full" | "none";
+  unverifiedAccess: UnverifiedAccess;
 }
 
 /**

@@ -98,6 +98,10 @@ export function route<
   recordRoute(declaration);
   const bodySchema = spec.unknownFields === "strip" ? spec.body : strictBody(spec.body);
   const personalRoute = isPersonalRoute(spec);
+  // Fixed per route: worked out once, not on every request.
+  const needsCaller = requiresCaller(spec.access);
+  const holdsOwedCallers = needsCaller && !twoFactorExempt(spec);
+  const anonymousIfOwing = !needsCaller && !twoFactorExempt(spec);
 
   app.http(spec.name, {
     methods: [spec.method],
@@ -127,7 +131,7 @@ export function route<
         });
         // 401 before anything else is looked at; a token, when sent, must be valid even on public routes.
         const authenticated =
-          request.headers.has("authorization") || requiresCaller(spec.access)
+          request.headers.has("authorization") || needsCaller
             ? await authenticate(request, await p.accessTokens, domainFor(p.database.db, anonymous), {
                 twoFactorRule: p.settings.AUTH_TWO_FACTOR_REQUIRED,
                 unverifiedAccess: p.settings.AUTH_UNVERIFIED_ACCESS,
@@ -137,12 +141,12 @@ export function route<
         // route either (an admin's token would read a draft course): there it is anonymous. Routes that need a
         // caller answer TWO_FACTOR_REQUIRED or EMAIL_NOT_VERIFIED below.
         const owes = authenticated.twoFactorPending || authenticated.emailUnverified;
-        const principal = owes && !requiresCaller(spec.access) && !twoFactorExempt(spec) ? anonymous : authenticated;
-        if (!principal.userId && requiresCaller(spec.access)) {
+        const principal = owes && anonymousIfOwing ? anonymous : authenticated;
+        if (!principal.userId && needsCaller) {
           throw new ProblemError("UNAUTHENTICATED", { detail: "Sign in and send the access token as Authorization: Bearer <token>.", headers: { "www-authenticate": "Bearer" } });
         }
-        if (principal.twoFactorPending && requiresCaller(spec.access) && !twoFactorExempt(spec)) throw new ProblemError("TWO_FACTOR_REQUIRED", { detail: TWO_FACTOR_REQUIRED_DETAIL });
-        if (principal.emailUnverified && requiresCaller(spec.access) && !twoFactorExempt(spec)) throw new ProblemError("EMAIL_NOT_VERIFIED", { detail: EXTERNAL_EMAIL_NOT_VERIFIED_DETAIL });
+        if (principal.twoFactorPending && holdsOwedCallers) throw new ProblemError("TWO_FACTOR_REQUIRED", { detail: TWO_FACTOR_REQUIRED_DETAIL });
+        if (principal.emailUnverified && holdsOwedCallers) throw new ProblemError("EMAIL_NOT_VERIFIED", { detail: EXTERNAL_EMAIL_NOT_VERIFIED_DETAIL });
         // One read per course per request: the access check's, reused by the handler.
         const roles = new Map<string, Promise<CourseRole | null>>();
         const roleIn = (db: Executor, userId: string, courseId: string): Promise<CourseRole | null> => {
