@@ -30,12 +30,13 @@ export async function changeAssessment(
   if (problems.length) return fail("INVALID_ASSESSMENT_SETTINGS", problems.join("; "), { problems });
   const now = ctx.now();
   const keyVersion = keys ? a.keyVersion + 1 : a.keyVersion;
-  // Before the mode changes: releaseResults announces only what was held under manual release.
-  if (a.releaseMode === "manual" && columns.releaseMode === "immediate" && !a.releasedAt) await releaseResults(ctx, id);
+  // Held results shown by the switch to immediate: released now, in this same update, and announced as a release.
+  const releasing = a.releaseMode === "manual" && columns.releaseMode === "immediate" && !a.releasedAt;
+  if (releasing) await announceRelease(ctx, a, now);
   if (keys) await ctx.db.insert(assessmentKeys).values({ assessmentId: id, version: keyVersion, keys, createdAt: now });
   const [row] = await ctx.db
     .update(assessments)
-    .set({ ...columns, keyVersion, version: sql`${assessments.version} + 1`, updatedAt: now })
+    .set({ ...columns, keyVersion, version: sql`${assessments.version} + 1`, updatedAt: now, ...(releasing ? { releasedAt: now } : {}) })
     .where(eq(assessments.id, id))
     .returning();
   if (keys) {
@@ -55,16 +56,19 @@ export async function releaseResults(ctx: DomainContext, id: string): Promise<Re
   if (a.releasedAt) return ok(a as AssessmentRow);
   const now = ctx.now();
   const [row] = await ctx.db.update(assessments).set({ releasedAt: now, updatedAt: now }).where(eq(assessments.id, id)).returning();
-  if (a.releaseMode === "manual") {
-    await recordEvent(ctx, {
-      type: "assessment.results-released",
-      aggregateType: "assessment",
-      aggregateId: id,
-      courseId: a.courseId,
-      data: { assessmentId: id, courseId: a.courseId, releasedAt: now.toISOString() },
-    });
-  }
+  if (a.releaseMode === "manual") await announceRelease(ctx, a, now);
   return ok(row as AssessmentRow);
+}
+
+/** Held results became visible: `assessment.results-released` tells each learner with a grade (once: the first release). */
+async function announceRelease(ctx: DomainContext, a: { id: string; courseId: string }, at: Date): Promise<void> {
+  await recordEvent(ctx, {
+    type: "assessment.results-released",
+    aggregateType: "assessment",
+    aggregateId: a.id,
+    courseId: a.courseId,
+    data: { assessmentId: a.id, courseId: a.courseId, releasedAt: at.toISOString() },
+  });
 }
 
 export async function grantExtension(ctx: DomainContext, input: { assessmentId: string; userId: string; dueAt: Date | null; lockAt: Date | null }): Promise<Result<null, AssessmentErrorCode>> {

@@ -1,4 +1,4 @@
-import { and, count, eq, gt, max } from "drizzle-orm";
+import { and, count, eq, gt, max, min } from "drizzle-orm";
 import { accountTokens, users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { composeEmail } from "../notifications/compose-email.js";
@@ -89,7 +89,7 @@ export async function resendVerificationEmail(
   const now = ctx.now();
   const dayAgo = new Date(now.getTime() - 86_400_000);
   const [sent] = await ctx.db
-    .select({ today: count(), last: max(accountTokens.createdAt) })
+    .select({ today: count(), first: min(accountTokens.createdAt), last: max(accountTokens.createdAt) })
     .from(accountTokens)
     .where(and(eq(accountTokens.purpose, "verify-email"), eq(accountTokens.userId, userId), gt(accountTokens.createdAt, dayAgo)));
   const sinceLast = sent?.last ? (now.getTime() - new Date(sent.last).getTime()) / 1000 : Infinity;
@@ -97,13 +97,9 @@ export async function resendVerificationEmail(
     return fail("VERIFICATION_THROTTLED", "A confirmation email was sent less than a minute ago; check your inbox.", { retryAfterSeconds: Math.ceil(RESEND_INTERVAL_S - sinceLast) });
   }
   if ((sent?.today ?? 0) >= RESENDS_PER_DAY) {
-    const [oldest] = await ctx.db
-      .select({ at: accountTokens.createdAt })
-      .from(accountTokens)
-      .where(and(eq(accountTokens.purpose, "verify-email"), eq(accountTokens.userId, userId), gt(accountTokens.createdAt, dayAgo)))
-      .orderBy(accountTokens.createdAt)
-      .limit(1);
-    const retryAfterSeconds = Math.max(1, Math.ceil(((oldest?.at.getTime() ?? now.getTime()) + 86_400_000 - now.getTime()) / 1000));
+    // The day's count drops when its oldest email is a day old.
+    const oldest = sent?.first ? new Date(sent.first).getTime() : now.getTime();
+    const retryAfterSeconds = Math.max(1, Math.ceil((oldest + 86_400_000 - now.getTime()) / 1000));
     return fail("VERIFICATION_THROTTLED", `At most ${RESENDS_PER_DAY} confirmation emails are sent a day.`, { retryAfterSeconds });
   }
   return ok(await sendVerificationEmail(ctx, user, options));

@@ -91,7 +91,7 @@ export async function rotateRefreshToken(
 }
 
 /** Ends a session: every live token of the family. */
-export async function revokeFamily(db: Executor, familyId: string, reason: string, now: Date): Promise<void> {
+async function revokeFamily(db: Executor, familyId: string, reason: string, now: Date): Promise<void> {
   await db
     .update(refreshTokens)
     .set({ revokedAt: now, revokedReason: reason })

@@ -4,7 +4,6 @@ import { refreshTokens } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { revokeFamily } from "./refresh-tokens.js";
 
 /** One signed-in session (a refresh-token family) as its owner sees it. */
 export interface SessionView {
@@ -39,13 +38,13 @@ export async function listSessions(db: Executor, userId: string, currentSessionI
 
 /** Ends one of the user's own sessions; another user's session is not found (its existence is not revealed). */
 export async function endSession(ctx: DomainContext, userId: string, sessionId: string): Promise<Result<null, "SESSION_NOT_FOUND">> {
-  const [row] = await ctx.db
-    .select({ familyId: refreshTokens.familyId })
-    .from(refreshTokens)
+  // One statement: only the user's own live tokens of that family are ended, and none means it is not theirs.
+  const ended = await ctx.db
+    .update(refreshTokens)
+    .set({ revokedAt: ctx.now(), revokedReason: "ended-by-user" })
     .where(and(eq(refreshTokens.familyId, sessionId), eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)))
-    .limit(1);
-  if (!row) return fail("SESSION_NOT_FOUND", "No such session of yours is active.");
-  await revokeFamily(ctx.db, sessionId, "ended-by-user", ctx.now());
+    .returning({ id: refreshTokens.id });
+  if (ended.length === 0) return fail("SESSION_NOT_FOUND", "No such session of yours is active.");
   await recordAudit(ctx, { action: "auth.session-ended", actorUserId: userId, targetType: "user", targetId: userId, details: { familyId: sessionId } });
   return ok(null);
 }

@@ -64,6 +64,10 @@ export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStor
   const routes = Object.entries(options.containersByPrefix ?? {});
   const containerOf = (blobName: string): string => routes.find(([prefix]) => blobName.startsWith(prefix))?.[1] ?? options.container;
   const blobClient = (blobName: string) => blob.getContainerClient(containerOf(blobName)).getBlobClient(blobName);
+  // A prefix never spans containers: each kind of file (and so each prefix the domain names) has its own.
+  async function* list(prefix: string): AsyncIterable<string> {
+    for await (const item of blob.getContainerClient(containerOf(prefix)).listBlobsFlat({ prefix })) yield item.name;
+  }
   const sign = signerFor(blob, options.getUserDelegationKey);
   // Azurite speaks plain http; in Azure the SAS is only honoured over https.
   const protocol = new URL(blob.url).protocol === "http:" ? SASProtocol.HttpsAndHttp : SASProtocol.Https;
@@ -118,19 +122,14 @@ export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStor
     },
 
     async removePrefix(prefix) {
-      // A prefix never spans containers: each kind of file (and so each prefix the domain names) has its own.
-      const container = blob.getContainerClient(containerOf(prefix));
       let deleted = 0;
-      for await (const item of container.listBlobsFlat({ prefix })) {
-        if ((await container.getBlobClient(item.name).deleteIfExists({ deleteSnapshots: "include" })).succeeded) deleted++;
+      for await (const name of list(prefix)) {
+        if ((await blobClient(name).deleteIfExists({ deleteSnapshots: "include" })).succeeded) deleted++;
       }
       return deleted;
     },
 
-    async *list(prefix) {
-      // A prefix never spans containers (see removePrefix).
-      for await (const item of blob.getContainerClient(containerOf(prefix)).listBlobsFlat({ prefix })) yield item.name;
-    },
+    list,
 
     async stat(blobName): Promise<StoredFile | null> {
       try {
