@@ -67,8 +67,23 @@ export interface ExportRuns {
 
 /** Deletes what an export wrote (its staged parts and any archive); files already gone are fine. */
 export async function discardExportFiles(files: BlobRemover, userId: string, exportId: string): Promise<void> {
-  await files.removePrefix(exportStagingPrefix(userId, exportId));
+  await discardExportStaging(files, userId, exportId);
   await files.remove(exportArchiveName(userId, exportId));
+}
+
+/** Deletes an export's staged parts (ready, failed, or its user erased); parts already gone are fine. */
+export async function discardExportStaging(files: BlobRemover, userId: string, exportId: string): Promise<void> {
+  await files.removePrefix(exportStagingPrefix(userId, exportId));
+}
+
+/**
+ * Whether the export is still wanted with this archive; when not (its user erased, or it failed meanwhile),
+ * what it wrote is deleted first.
+ */
+export async function keepIfWanted(db: Executor, files: BlobRemover, ids: { userId: string; exportId: string }, archiveName: string): Promise<boolean> {
+  if (await exportStillWanted(db, ids.exportId, archiveName)) return true;
+  await discardExportFiles(files, ids.userId, ids.exportId);
+  return false;
 }
 
 /**

@@ -1,11 +1,11 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import { completeDataExport, discardExportFiles, exportArchiveName, exportStillWanted, failDataExport, recordExportProgress, startDataExport } from "../../domain/privacy/data-exports.js";
+import { completeDataExport, discardExportStaging, exportArchiveName, failDataExport, keepIfWanted, recordExportProgress, startDataExport } from "../../domain/privacy/data-exports.js";
 import { personalDataPart, personalDataParts } from "../../domain/privacy/personal-data.js";
 import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { createLogger } from "../platform/log.js";
 import { platform } from "../platform/platform.js";
-import { deleteStaging, stagePart, writeArchive } from "./export-archive.js";
+import { stagePart, writeArchive } from "./export-archive.js";
 
 export interface DataExportInput {
   exportId: string;
@@ -30,32 +30,20 @@ const gatherPart = df.app.activity("data-export-part", {
   },
 });
 
-/** Deletes what an export wrote once it is no longer wanted (its user erased meanwhile, or it failed). */
-async function discard(userId: string, exportId: string): Promise<void> {
-  await discardExportFiles(platform().files, userId, exportId);
-}
-
 /** The archive's name, or null when the export is no longer wanted (what it had written is deleted). */
 const zipParts = df.app.activity("data-export-archive", {
   handler: async (input: { exportId: string; userId: string; records: Record<string, number>; stepsDone: number }): Promise<string | null> => {
     const p = platform();
     const archiveName = exportArchiveName(input.userId, input.exportId);
     // Erased (the row deleted) or failed since the parts were staged: nothing to zip, and the staging goes.
-    if (!(await exportStillWanted(p.database.db, input.exportId, archiveName))) {
-      await discard(input.userId, input.exportId);
-      return null;
-    }
+    if (!(await keepIfWanted(p.database.db, p.files, input, archiveName))) return null;
     const written = await writeArchive(p.files, p.database.db, { exportId: input.exportId, userId: input.userId, archiveName, records: input.records, generatedAt: p.clock() });
     if (written.missing.length > 0) {
       createLogger({ level: p.settings.LOG_LEVEL, fields: { activity: "data-export-archive" } }).warn("data export without some files", { exportId: input.exportId, missing: written.missing.length });
     }
     await recordExportProgress(p.database.db, input.exportId, input.stepsDone + 1);
     // Erased while the archive was written: the erasure deleted the user's prefix before this blob existed.
-    if (!(await exportStillWanted(p.database.db, input.exportId, archiveName))) {
-      await discard(input.userId, input.exportId);
-      return null;
-    }
-    return archiveName;
+    return (await keepIfWanted(p.database.db, p.files, input, archiveName)) ? archiveName : null;
   },
 });
 
@@ -71,8 +59,7 @@ const complete = df.app.activity("data-export-complete", {
       completeDataExport(ctx, { exportId: input.exportId, blobName: input.blobName, retentionDays: s.PRIVACY_EXPORT_RETENTION_DAYS, link }),
     );
     // Ready (now, or by an earlier try of this step): the staging goes. Gone or failed meanwhile: the archive too.
-    if (await exportStillWanted(p.database.db, input.exportId, input.blobName)) await deleteStaging(p.files, input.userId, input.exportId);
-    else await discard(input.userId, input.exportId);
+    if (await keepIfWanted(p.database.db, p.files, input, input.blobName)) await discardExportStaging(p.files, input.userId, input.exportId);
   },
 });
 
@@ -82,9 +69,7 @@ const giveUp = df.app.activity("data-export-fail", {
     await failDataExport(p.database.db, input.exportId, input.error, p.clock());
     // A failed export's staged parts hold the user's data: they go with it (a partly written archive too). An
     // export already ready (the complete step committed, then failed afterwards) keeps its archive.
-    if (input.userId && !(await exportStillWanted(p.database.db, input.exportId, exportArchiveName(input.userId, input.exportId)))) {
-      await discard(input.userId, input.exportId);
-    }
+    if (input.userId) await keepIfWanted(p.database.db, p.files, { userId: input.userId, exportId: input.exportId }, exportArchiveName(input.userId, input.exportId));
   },
 });
 

@@ -65,7 +65,7 @@ export interface ArchiveInput {
 /**
  * Streams the zip to its blob: the README, each staged part, the person's files, then the manifest. One entry
  * at a time, each read from Blob Storage as a stream, so neither the archive nor a file is ever held whole.
- * The staging blobs stay until the export is ready (`deleteStaging`), so a step retried after this one can write
+ * The staging blobs stay until the export is ready (`discardExportStaging`), so a step retried after this one can write
  * the archive again.
  */
 export async function writeArchive(files: BlobFileStore, db: Executor, input: ArchiveInput): Promise<{ files: number; missing: string[] }> {
@@ -122,9 +122,4 @@ export async function writeArchive(files: BlobFileStore, db: Executor, input: Ar
   await Promise.race([zip.finalize(), broken]);
   await Promise.race([upload, broken]);
   return { files: written.length, missing };
-}
-
-/** Deletes an export's staged parts (ready, failed, or its user erased); parts already gone are fine. */
-export async function deleteStaging(files: BlobFileStore, userId: string, exportId: string): Promise<void> {
-  await files.removePrefix(exportStagingPrefix(userId, exportId));
 }
