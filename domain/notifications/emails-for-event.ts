@@ -18,13 +18,18 @@ const recipientColumns = { id: users.id, email: users.email, name: users.display
 const reachable = <R extends { email: string }>(r: R | undefined): r is R => r !== undefined && !r.email.endsWith("@users.invalid");
 const withPreferences = eq(notificationPreferences.userId, users.id);
 
-/** The user, when they want emails of the template's category (read in the same query). */
+/**
+ * The user, when they want emails of the template's category (read in the same query). The row is key-share
+ * locked until the email is recorded: an erasure (which locks it for update) then either runs first, and the
+ * address read is the pseudonym nobody writes to, or waits and scrubs the recorded email with the rest.
+ */
 async function user(db: Executor, id: string, key: TemplateKey): Promise<Recipient | null> {
   const [row] = await db
     .select(recipientColumns)
     .from(users)
     .leftJoin(notificationPreferences, withPreferences)
-    .where(and(eq(users.id, id), wantsEmail(categoryOf(key))));
+    .where(and(eq(users.id, id), wantsEmail(categoryOf(key))))
+    .for("key share", { of: users });
   return reachable(row) ? row : null;
 }
 
@@ -105,7 +110,8 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
         .from(courseStaff)
         .innerJoin(users, eq(users.id, courseStaff.userId))
         .leftJoin(notificationPreferences, withPreferences)
-        .where(and(eq(courseStaff.courseId, d.courseId), wantsEmail(categoryOf(key))));
+        .where(and(eq(courseStaff.courseId, d.courseId), wantsEmail(categoryOf(key))))
+        .for("key share", { of: users });
       const [a] = await db.select({ title: assessments.title }).from(assessments).where(eq(assessments.id, d.assessmentId));
       const course = await courseTitle(db, d.courseId);
       const values = { course, assessment: a?.title ?? "an assessment", items: d.items.join(", "), submissionId: d.submissionId };
@@ -128,7 +134,8 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
             sql`(${assessments.releaseMode} = 'immediate' or ${assessments.releasedAt} <= ${grades.createdAt})`,
             wantsEmail(categoryOf("grade-published")),
           ),
-        );
+        )
+        .for("key share", { of: users });
       if (!reachable(row)) return [];
       return [await compose("grade-published", row, { name: row.name, assessment: row.assessment, course: await courseTitle(db, d.courseId), percent: percentText(row.percent), gradeId: d.gradeId })];
     }
