@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { assessments, enrollments, gradeCategories, gradeExcusals, grades, users } from "../db/schema/index.js";
+import { csvRow } from "../shared/csv.js";
 import { type CourseGrade, courseGrade } from "./course-grade.js";
 
 export interface GradebookRow {
@@ -75,13 +76,7 @@ export async function gradebook(db: Executor, courseId: string, q: { limit: numb
 
 /** RFC 4180 CSV: one row per learner, one column per assessment, then the course grade and whether the account is deactivated. */
 export function gradebookCsv(book: Gradebook): string {
-  const cell = (v: string | number | null) => {
-    const s = v === null ? "" : String(v);
-    // Formula-looking cells are prefixed so spreadsheets do not execute them.
-    const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-  };
   const header = ["userId", "displayName", "email", ...book.assessments.map((a) => `${a.title} (${a.category})`), "coursePercent", "inactive"];
-  const lines = book.rows.map((r) => [r.userId, r.displayName, r.email, ...book.assessments.map((a) => r.results[a.id] ?? null), r.course.percent, String(r.inactive)].map((v) => cell(v as string | number | null)).join(","));
-  return [header.map(cell).join(","), ...lines].join("\r\n") + "\r\n";
+  const lines = book.rows.map((r) => csvRow([r.userId, r.displayName, r.email, ...book.assessments.map((a) => r.results[a.id] ?? null), r.course.percent, String(r.inactive)]));
+  return csvRow(header) + lines.join("");
 }
