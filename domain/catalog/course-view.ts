@@ -4,6 +4,8 @@ import { type CourseStatus, coursePrerequisites, courses, type WaitlistMode } fr
 
 export interface CourseView {
   id: string;
+  /** A short human code ("CS-101") that imports name the course by; null when none is set. */
+  code: string | null;
   title: string;
   description: string;
   language: string;
@@ -31,6 +33,7 @@ export interface CourseView {
 /** What a course view is made of: the course's columns (not its search vector) and its prerequisites. */
 export const courseViewColumns = {
   id: courses.id,
+  code: courses.code,
   title: courses.title,
   description: courses.description,
   language: courses.language,
@@ -61,6 +64,7 @@ export type CourseViewRow = Omit<typeof courses.$inferSelect, "search" | "comple
 export function toCourseView(row: CourseViewRow): CourseView {
   return {
     id: row.id,
+    code: row.code,
     title: row.title,
     description: row.description,
     language: row.language,

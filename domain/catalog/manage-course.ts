@@ -12,6 +12,7 @@ import { type CourseView, findCourse } from "./course-view.js";
 /** What a course's staff set; the rest of a CourseView is kept by the system. */
 export type CourseSettings = Pick<
   CourseView,
+  | "code"
   | "title"
   | "description"
   | "language"
@@ -59,6 +60,20 @@ async function setPrerequisites(db: Executor, courseId: string, required: string
   if (required.length) await db.insert(coursePrerequisites).values([...new Set(required)].map((r) => ({ courseId, requiredCourseId: r })));
 }
 
+/**
+ * Refuses a code another course has (compared case-insensitively). The transaction-scoped lock on the code
+ * makes two requests claiming one code wait for each other, so the second sees the first and answers 409.
+ */
+async function checkCodeFree(db: Executor, code: string | null | undefined, courseId: string): Promise<Result<null, "COURSE_CODE_TAKEN">> {
+  if (!code) return ok(null);
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended('course-code:' || lower(${code}), 0))`);
+  const [other] = await db
+    .select({ id: courses.id })
+    .from(courses)
+    .where(and(sql`lower(${courses.code}) = lower(${code})`, sql`${courses.id} <> ${courseId}::uuid`));
+  return other ? fail("COURSE_CODE_TAKEN", `Another course has the code ${code}.`) : ok(null);
+}
+
 /** A new draft course; its creator becomes its instructor. */
 export async function createCourse(ctx: DomainContext, creatorId: string, input: CourseSettings): Promise<Result<CourseView, CatalogErrorCode>> {
   const problem = contradictions(input);
@@ -66,6 +81,8 @@ export async function createCourse(ctx: DomainContext, creatorId: string, input:
   const id = ctx.newId();
   const prereqs = await checkPrerequisites(ctx.db, id, input.prerequisiteCourseIds);
   if (!prereqs.ok) return prereqs;
+  const codeFree = await checkCodeFree(ctx.db, input.code, id);
+  if (!codeFree.ok) return codeFree;
   const now = ctx.now();
   const { prerequisiteCourseIds, ...columns } = input;
   await ctx.db.insert(courses).values({ id, ...columns, createdByUserId: creatorId, createdAt: now, updatedAt: now });
@@ -93,6 +110,8 @@ export async function updateCourse(
   const problem = contradictions({ ...current, ...patch });
   if (problem) return fail("INVALID_COURSE_SETTINGS", problem);
   const { prerequisiteCourseIds, ...columns } = patch;
+  const codeFree = await checkCodeFree(ctx.db, patch.code, courseId);
+  if (!codeFree.ok) return codeFree;
   if (prerequisiteCourseIds) {
     const prereqs = await checkPrerequisites(ctx.db, courseId, prerequisiteCourseIds);
     if (!prereqs.ok) return prereqs;

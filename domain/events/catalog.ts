@@ -25,7 +25,7 @@ export const eventCatalog = {
   "course.staff-removed": z.object({ courseId: id, userId: id }),
   "lesson.completed": z.object({ lessonId: id, courseId: id, userId: id, completedAt: at }),
 
-  "enrollment.created": z.object({ ...enrollmentRef, source: z.enum(["self", "staff", "invitation"]) }),
+  "enrollment.created": z.object({ ...enrollmentRef, source: z.enum(["self", "staff", "invitation", "import"]) }),
   "enrollment.waitlisted": z.object({ ...enrollmentRef, position: z.number().int().positive() }),
   "enrollment.offered": z.object({ ...enrollmentRef, offerExpiresAt: at }),
   "enrollment.promoted": z.object({ ...enrollmentRef, from: z.enum(["waitlisted", "offered"]) }),

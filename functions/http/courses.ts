@@ -55,6 +55,7 @@ route({
   idempotent: true,
   body: z.object({
     title: courseSettingsShape.title,
+    code: courseSettingsShape.code.default(null),
     description: courseSettingsShape.description.default(""),
     language: courseSettingsShape.language.default("en"),
     tags: courseSettingsShape.tags.default([]),
@@ -71,6 +72,7 @@ route({
   }),
   responses: {
     201: { description: "Created", body: courseSchema },
+    409: { description: "`COURSE_CODE_TAKEN`" },
     422: { description: "`INVALID_COURSE_SETTINGS`, `PREREQUISITE_CYCLE`" },
     404: { description: "`COURSE_NOT_FOUND`" },
   },
@@ -121,7 +123,7 @@ route({
   body: z.object(Object.fromEntries(Object.entries(courseSettingsShape).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof courseSettingsShape]: z.ZodOptional<(typeof courseSettingsShape)[K]> }),
   responses: {
     200: { description: "Updated", body: courseSchema },
-    409: { description: "`COURSE_ARCHIVED`" },
+    409: { description: "`COURSE_ARCHIVED`, `COURSE_CODE_TAKEN`" },
     422: { description: "`INVALID_COURSE_SETTINGS`, `PREREQUISITE_CYCLE`" },
     404: { description: "`COURSE_NOT_FOUND`" },
   },

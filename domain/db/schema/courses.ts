@@ -1,5 +1,5 @@
 import { sql, type SQL } from "drizzle-orm";
-import { boolean, customType, index, integer, pgTable, primaryKey, real, text, uuid } from "drizzle-orm/pg-core";
+import { boolean, check, customType, index, integer, pgTable, primaryKey, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { belongsTo, timestamps, tstz } from "./columns.js";
 import { users } from "./users.js";
 
@@ -17,6 +17,8 @@ export const courses = pgTable(
   {
     id: uuid("id").primaryKey(),
     title: text("title").notNull(),
+    // a short human code ("CS-101") imports name the course by; unique case-insensitively
+    code: text("code"),
     description: text("description").notNull().default(""),
     language: text("language").notNull().default("en"),
     tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
@@ -48,6 +50,8 @@ export const courses = pgTable(
     ...timestamps,
   },
   (t) => [
+    uniqueIndex("courses_code_idx").on(sql`lower(${t.code})`),
+    check("courses_code_check", sql`${t.code} ~ '^[A-Za-z0-9._-]{1,32}$'`),
     index("courses_status_id_idx").on(t.status, t.id),
     index("courses_search_idx").using("gin", t.search),
     index("courses_tags_idx").using("gin", t.tags),

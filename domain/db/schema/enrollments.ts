@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
-import { bigserial, index, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { type AnyPgColumn, bigserial, index, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { courses } from "./courses.js";
 import { belongsTo, timestamps, tstz } from "./columns.js";
+import { sections } from "./sections.js";
 import { users } from "./users.js";
 
 export const enrollmentStatuses = ["active", "waitlisted", "offered", "dropped", "removed", "offer-expired", "offer-declined"] as const;
@@ -9,7 +10,7 @@ export type EnrollmentStatus = (typeof enrollmentStatuses)[number];
 /** The statuses in which a learner holds a place (or a place in line); at most one such row per learner and course. */
 export const liveStatuses = ["active", "waitlisted", "offered"] as const satisfies readonly EnrollmentStatus[];
 
-export const enrollmentSources = ["self", "staff", "invitation"] as const;
+export const enrollmentSources = ["self", "staff", "invitation", "import"] as const;
 export type EnrollmentSource = (typeof enrollmentSources)[number];
 
 export const enrollments = pgTable(
@@ -29,6 +30,8 @@ export const enrollments = pgTable(
     endedAt: tstz("ended_at"),
     // set by the progress work when the learner completes the course (prerequisites read it)
     completedAt: tstz("completed_at"),
+    // the course section the learner is in; cleared when the section is deleted
+    sectionId: uuid("section_id").references((): AnyPgColumn => sections.id, { onDelete: "set null" }),
     ...timestamps,
   },
   (t) => [
@@ -37,6 +40,7 @@ export const enrollments = pgTable(
       .where(sql`${t.status} in ('active', 'waitlisted', 'offered')`),
     index("enrollments_course_id_status_waitlist_seq_idx").on(t.courseId, t.status, t.waitlistSeq),
     index("enrollments_user_id_idx").on(t.userId),
+    index("enrollments_section_id_idx").on(t.sectionId),
     index("enrollments_offer_expires_at_idx").on(t.offerExpiresAt).where(sql`${t.status} = 'offered'`),
   ],
 );

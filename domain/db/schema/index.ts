@@ -6,6 +6,7 @@ export * from "./users.js";
 export * from "./courses.js";
 export * from "./content.js";
 export * from "./enrollments.js";
+export * from "./sections.js";
 export * from "./webhooks.js";
 export * from "./emails.js";
 export * from "./assessments.js";

@@ -9,6 +9,7 @@ const iso = z.iso.datetime();
 export const courseSchema = z
   .object({
     id: z.uuid(),
+    code: z.string().nullable().meta({ description: "A short code (CS-101) imports name the course by; unique, case-insensitively" }),
     title: z.string(),
     description: z.string(),
     language: z.string(),
@@ -59,6 +60,7 @@ const tag = z.string().trim().min(1).max(40).regex(/^[\p{L}\p{N} _.+#-]+$/u, "le
 
 /** Fields a course can be created with; every one has a sensible default except the title. */
 export const courseSettingsShape = {
+  code: z.string().trim().regex(/^[A-Za-z0-9._-]{1,32}$/, "1 to 32 letters, digits and . _ - only").nullable(),
   title: z.string().trim().min(1).max(200),
   description: z.string().max(20_000),
   language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "a BCP 47 language tag such as en or pt-BR"),

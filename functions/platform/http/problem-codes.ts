@@ -72,6 +72,7 @@ export const problemCatalog = {
 
   // catalog and content
   COURSE_NOT_FOUND: { status: 404, title: "No such course" },
+  COURSE_CODE_TAKEN: { status: 409, title: "Another course has this code" },
   COURSE_ARCHIVED: { status: 409, title: "The course is archived" },
   INVALID_COURSE_SETTINGS: { status: 422, title: "These settings contradict each other" },
   INVALID_STATE_TRANSITION: { status: 409, title: "The course cannot move to that state from its current one" },
