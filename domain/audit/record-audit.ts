@@ -15,6 +15,7 @@ export const auditActions = [
   "user.invited",
   "user.invitation-revoked",
   "user.invitation-accepted",
+  "user.imported",
   "admin.bootstrapped",
   "auth.login-succeeded",
   "auth.login-failed",
@@ -34,6 +35,7 @@ export const auditActions = [
   "auth.session-ended",
   "course.staff-added",
   "course.staff-removed",
+  "course.staff-sections-changed",
   "grade.manual-scored",
   "grade.recorded",
   "grade.categories-changed",
@@ -48,6 +50,8 @@ export const auditActions = [
   "privacy.erasure-scheduled",
   "privacy.erasure-cancelled",
   "privacy.user-erased",
+  "import.started",
+  "import.cancelled",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
@@ -73,4 +77,23 @@ export async function recordAudit(ctx: DomainContext, entry: AuditEntry): Promis
     clientIp: ctx.actor.clientIp,
     details: entry.details ?? {},
   });
+}
+
+/** Appends many audit rows in one statement (a batch of an import), in the caller's transaction. */
+export async function recordAudits(ctx: DomainContext, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const occurredAt = ctx.now();
+  await ctx.db.insert(auditLog).values(
+    entries.map((entry) => ({
+      id: ctx.newId(),
+      occurredAt,
+      action: entry.action,
+      actorUserId: entry.actorUserId === undefined ? ctx.actor.userId : entry.actorUserId,
+      targetType: entry.targetType ?? null,
+      targetId: entry.targetId ?? null,
+      requestId: ctx.actor.requestId,
+      clientIp: ctx.actor.clientIp,
+      details: entry.details ?? {},
+    })),
+  );
 }

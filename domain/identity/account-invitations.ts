@@ -1,4 +1,5 @@
-import { and, asc, eq, gt, isNull } from "drizzle-orm";
+import { randomBytes } from "node:crypto";
+import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { accountTokens, users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
@@ -7,6 +8,7 @@ import { recordDirectEmails } from "../notifications/direct-emails.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import { hashToken } from "../shared/token-hash.js";
 import { type AccountTokenErrorCode, type AccountTokenRow, issueAccountToken, lockAccountToken, markAccountTokenUsed, peekAccountToken } from "./account-tokens.js";
 import { hashPassword, type ScryptParams } from "./password-hash.js";
 import { type IssuedRefreshToken, issueRefreshToken } from "./refresh-tokens.js";
@@ -61,6 +63,59 @@ export async function inviteUser(
   return ok({ id: issued.id, email: input.email, displayName: input.displayName ?? null, invitedByUserId: ctx.actor.userId, createdAt: now, expiresAt: issued.expiresAt });
 }
 
+/** A user an import created (no password yet) who is to get an invitation to choose one. */
+export interface CreatedInvitee {
+  userId: string;
+  email: string;
+  displayName: string;
+  locale: string;
+}
+
+/**
+ * Invites users created without a password (by an import) to choose one: a batch at a time, set-based. Their
+ * pending invitations are superseded in one update and the new tokens inserted in one statement (no per-address
+ * advisory lock, as inviteUser takes: an issue racing for the same address makes ours do nothing, and that issue's
+ * own link went out). The links go out in emails recorded here, sent after commit (or by the retry timer); never in
+ * an event. Returns how many were invited. Run it in the transaction that created the users.
+ */
+export async function inviteCreatedUsers(ctx: DomainContext, invitees: readonly CreatedInvitee[], options: { ttlHours: number; appUrl: string }): Promise<number> {
+  if (invitees.length === 0) return 0;
+  const now = ctx.now();
+  const expiresAt = new Date(now.getTime() + options.ttlHours * 3_600_000);
+  const emails = invitees.map((i) => i.email);
+  await ctx.db
+    .update(accountTokens)
+    .set({ supersededAt: now })
+    .where(and(pending(now), sql`${accountTokens.email} = any(${sql.param(emails)}::text[])`));
+  const issued = invitees.map((invitee) => ({ invitee, id: ctx.newId(), token: randomBytes(32).toString("base64url") }));
+  const inserted = await ctx.db
+    .insert(accountTokens)
+    .values(
+      issued.map(({ invitee, id, token }) => ({
+        id,
+        purpose: "account-invitation" as const,
+        tokenHash: hashToken(token),
+        userId: invitee.userId,
+        email: invitee.email,
+        displayName: invitee.displayName,
+        createdByUserId: ctx.actor.userId,
+        createdAt: now,
+        expiresAt,
+      })),
+    )
+    .onConflictDoNothing()
+    .returning({ id: accountTokens.id });
+  const kept = new Set(inserted.map((r) => r.id));
+  const expires = expiresAt.toUTCString();
+  await recordDirectEmails(
+    ctx,
+    issued
+      .filter(({ id }) => kept.has(id))
+      .map(({ invitee, token }) => composeEmail("account-invitation", invitee.locale, invitee.email, { appUrl: options.appUrl, name: invitee.displayName, token, expiresAt: expires })),
+  );
+  return kept.size;
+}
+
 const pending = (now: Date) =>
   and(eq(accountTokens.purpose, "account-invitation"), isNull(accountTokens.usedAt), isNull(accountTokens.supersededAt), gt(accountTokens.expiresAt, now));
 
@@ -88,8 +143,8 @@ export async function revokeAccountInvitation(ctx: DomainContext, invitationId: 
 }
 
 /**
- * The invitee follows the link: the account is created with the chosen password, its address confirmed (the link
- * reached it), and a session starts. Runs on the pool: the token is looked up without a lock first (a forged, used
+ * The invitee follows the link: the account is created with the chosen password (or, for a user an import created,
+ * that account gets it), its address confirmed (the link reached it), and a session starts. Runs on the pool: the token is looked up without a lock first (a forged, used
  * or expired one costs no hashing), the password is hashed holding no connection or lock, and then a transaction
  * locks the token row and checks it again, so a second use waits and finds it used; an address that got an account
  * meanwhile is refused and nothing changes.
@@ -108,21 +163,38 @@ export async function acceptAccountInvitation(
     if (!locked.ok) return locked;
     const row = locked.value;
     const now = ctx.now();
-    const [user] = await tx
-      .insert(users)
-      .values({
-        id: ctx.newId(),
-        email: row.email,
-        displayName: nameFor(row.email, input.displayName ?? row.displayName),
-        passwordHash,
-        passwordChangedAt: now,
-        emailVerifiedAt: now,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .onConflictDoNothing({ target: users.email })
-      .returning();
-    if (!user) return fail("EMAIL_TAKEN", "An account with this email address was created meanwhile; sign in, or reset its password.");
+    // An invitation that names its user (an import created the account, without a password) completes that
+    // account, if it still has no password and is neither deactivated nor erased; any other creates the account.
+    const [user] = row.userId
+      ? await tx
+          .update(users)
+          .set({
+            passwordHash,
+            passwordChangedAt: now,
+            emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.toISOString()}::timestamptz)`,
+            ...(input.displayName ? { displayName: input.displayName } : {}),
+            updatedAt: now,
+          })
+          .where(and(eq(users.id, row.userId), eq(users.email, row.email), isNull(users.passwordHash), isNull(users.disabledAt), isNull(users.erasedAt)))
+          .returning()
+      : await tx
+          .insert(users)
+          .values({
+            id: ctx.newId(),
+            email: row.email,
+            displayName: nameFor(row.email, input.displayName ?? row.displayName),
+            passwordHash,
+            passwordChangedAt: now,
+            emailVerifiedAt: now,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing({ target: users.email })
+          .returning();
+    if (!user) {
+      if (row.userId) return fail("EMAIL_TAKEN", "This account has a password already or was deactivated; sign in, or reset its password.");
+      return fail("EMAIL_TAKEN", "An account with this email address was created meanwhile; sign in, or reset its password.");
+    }
     await markAccountTokenUsed(txCtx, row.id);
     const actor = { ...txCtx, actor: { ...ctx.actor, userId: user.id } };
     await recordAudit(actor, { action: "user.invitation-accepted", targetType: "user", targetId: user.id, details: { invitationId: row.id, invitedByUserId: row.createdByUserId } });
