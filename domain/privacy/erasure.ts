@@ -22,6 +22,7 @@ import {
   notificationPreferences,
   outbox,
   refreshTokens,
+  rosterSources,
   twoFactorChallenges,
   twoFactorCredentials,
   twoFactorRecoveryCodes,
@@ -54,6 +55,7 @@ export interface BlobRemover {
 export const personalDataInventory = {
   users: "pseudonymised: email and display name; password hash and locale reset; erased_at and disabled_at set (the row stays for foreign keys)",
   external_identities: "deleted",
+  roster_sources: "deleted: the OneRoster sourcedId their account was imported under (a later bundle naming it makes a new account)",
   refresh_tokens: "deleted (they hold client addresses)",
   login_throttles: "deleted: the account:<email> and reset-account:<email> counters and any key naming the user id",
   account_tokens: "deleted: the user's and those sent to their address",
@@ -234,6 +236,7 @@ export async function erasePersonalData(ctx: DomainContext, userId: string): Pro
 
   // Credentials, sessions and everything kept only for the account's own use.
   await db.delete(externalIdentities).where(eq(externalIdentities.userId, userId));
+  await db.delete(rosterSources).where(and(eq(rosterSources.entity, "user"), eq(rosterSources.entityId, userId)));
   await db.delete(refreshTokens).where(eq(refreshTokens.userId, userId));
   await db
     .delete(loginThrottles)

@@ -13,6 +13,7 @@ import {
   emailDeliveries,
   enrollments,
   externalIdentities,
+  rosterSources,
   grades,
   manualScores,
   notificationPreferences,
@@ -69,7 +70,7 @@ const profile: PersonalDataPart = {
   name: "profile",
   file: "profile.json",
   description:
-    "Your account (without its password hash), whether two-factor sign-in is on (never its secret), the external sign-ins linked to it, your roles in courses and your sessions (without their tokens).",
+    "Your account (without its password hash), whether two-factor sign-in is on (never its secret), the external sign-ins and roster ids linked to it, your roles in courses and your sessions (without their tokens).",
   pages: ({ db }, userId) =>
     once(async () => {
       const [account] = await db
@@ -91,6 +92,11 @@ const profile: PersonalDataPart = {
         .select({ issuer: externalIdentities.issuer, subject: externalIdentities.subject, createdAt: externalIdentities.createdAt, lastSeenAt: externalIdentities.lastSeenAt })
         .from(externalIdentities)
         .where(eq(externalIdentities.userId, userId));
+      // The OneRoster sourcedId a school's roster import linked the account to.
+      const rosterIds = await db
+        .select({ sourcedId: rosterSources.sourcedId, since: rosterSources.createdAt })
+        .from(rosterSources)
+        .where(and(eq(rosterSources.entity, "user"), eq(rosterSources.entityId, userId)));
       const courseRoles = await db
         .select({ courseId: courseStaff.courseId, courseTitle: courses.title, role: courseStaff.role, since: courseStaff.createdAt })
         .from(courseStaff)
@@ -117,7 +123,7 @@ const profile: PersonalDataPart = {
         .from(twoFactorRecoveryCodes)
         .where(and(eq(twoFactorRecoveryCodes.userId, userId), isNull(twoFactorRecoveryCodes.usedAt)));
       const twoFactor = { enabled: Boolean(authenticator?.confirmedAt), enabledAt: authenticator?.confirmedAt ?? null, recoveryCodesLeft: unusedCodes.length };
-      return [{ account: account ?? null, twoFactor, externalSignIns, courseRoles, sessions }];
+      return [{ account: account ?? null, twoFactor, externalSignIns, rosterIds, courseRoles, sessions }];
     }),
 };
 

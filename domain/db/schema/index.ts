@@ -7,6 +7,7 @@ export * from "./courses.js";
 export * from "./content.js";
 export * from "./enrollments.js";
 export * from "./sections.js";
+export * from "./roster-sources.js";
 export * from "./webhooks.js";
 export * from "./emails.js";
 export * from "./assessments.js";
