@@ -19,3 +19,4 @@ export * from "./privacy.js";
 export * from "./account-tokens.js";
 export * from "./two-factor.js";
 export * from "./erasure.js";
+export * from "./imports.js";
