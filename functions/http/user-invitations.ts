@@ -85,12 +85,13 @@ route({
   path: "/v1/auth/invitations/accept",
   access: publicAccess,
   summary: "Create your account from an emailed invitation, choosing its password; you are signed in",
+  description: "For a user an import created (it exists without a password), the invitation sets that account's password and confirms its address.",
   tags: ["auth"],
   body: z.object({ token: accountTokenSchema, password: passwordSchema, displayName: displayNameSchema.optional() }),
   responses: {
     201: { description: "The account exists and you are signed in", body: tokensSchema },
     400: { description: "`TOKEN_INVALID` (unknown, forged, replaced or withdrawn), `TOKEN_USED`, `TOKEN_EXPIRED`, or `VALIDATION_FAILED`" },
-    409: { description: "`EMAIL_TAKEN`: the address got an account meanwhile" },
+    409: { description: "`EMAIL_TAKEN`: the address got an account meanwhile (or the account an import created for it has a password already or was deactivated)" },
   },
   handler: async ({ body }, ctx) => {
     const p = ctx.platform;
