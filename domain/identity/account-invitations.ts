@@ -88,23 +88,15 @@ export async function inviteCreatedUsers(ctx: DomainContext, invitees: readonly 
     .set({ supersededAt: now })
     .where(and(pending(now), sql`${accountTokens.email} = any(${sql.param(emails)}::text[])`));
   const issued = invitees.map((invitee) => ({ invitee, id: ctx.newId(), token: randomBytes(32).toString("base64url") }));
-  const inserted = await ctx.db
-    .insert(accountTokens)
-    .values(
-      issued.map(({ invitee, id, token }) => ({
-        id,
-        purpose: "account-invitation" as const,
-        tokenHash: hashToken(token),
-        userId: invitee.userId,
-        email: invitee.email,
-        displayName: invitee.displayName,
-        createdByUserId: ctx.actor.userId,
-        createdAt: now,
-        expiresAt,
-      })),
-    )
-    .onConflictDoNothing()
-    .returning({ id: accountTokens.id });
+  // One array per column (unnest): far cheaper to build and bind than hundreds of VALUES tuples.
+  const inserted = await ctx.db.execute<{ id: string }>(sql`
+    insert into ${accountTokens} (id, purpose, token_hash, user_id, email, display_name, created_by_user_id, created_at, expires_at)
+    select v.id, 'account-invitation', v.token_hash, v.user_id, v.email, v.display_name, ${ctx.actor.userId}::uuid, ${now.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz
+    from unnest(${sql.param(issued.map((i) => i.id))}::uuid[], ${sql.param(issued.map((i) => hashToken(i.token)))}::text[],
+      ${sql.param(issued.map((i) => i.invitee.userId))}::uuid[], ${sql.param(issued.map((i) => i.invitee.email))}::text[],
+      ${sql.param(issued.map((i) => i.invitee.displayName))}::text[]) as v(id, token_hash, user_id, email, display_name)
+    on conflict do nothing
+    returning id`);
   const kept = new Set(inserted.map((r) => r.id));
   const expires = expiresAt.toUTCString();
   await recordDirectEmails(
