@@ -51,6 +51,9 @@ import "./http/ops.js";
 import "./http/ops-dead-letters.js";
 import "./privacy/erasure.js";
 import "./http/privacy-erasure.js";
+import "./imports/bulk-import.js";
+import "./imports/import-queue.js";
+import "./http/imports.js";
 import "./http/not-found.js";
 
 // Fail fast: a bad setting stops the app at load, naming each problem, before any request arrives.

@@ -217,6 +217,12 @@ var appSettings = {
   // A data export's download link lasts hours, its archive days (privacy requests).
   PRIVACY_EXPORT_LINK_TTL_H: '24'
   PRIVACY_EXPORT_RETENTION_DAYS: '7'
+  // Bulk imports: upload, line and row limits, rows per batch, days an import's file and rows are kept.
+  IMPORT_MAX_BYTES: '104857600'
+  IMPORT_MAX_LINE_BYTES: '1048576'
+  IMPORT_MAX_ROWS: '200000'
+  IMPORT_BATCH_SIZE: '500'
+  IMPORT_RETENTION_DAYS: '30'
 
   // Service Bus; the triggers' `connection: "ServiceBusConnection"` resolves these three.
   ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace

@@ -53,6 +53,8 @@ export const auditActions = [
   "privacy.user-erased",
   "import.started",
   "import.cancelled",
+  "import.started",
+  "import.cancelled",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

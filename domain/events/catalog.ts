@@ -54,6 +54,35 @@ export const eventCatalog = {
     failingSince: at,
     disabledAt: at,
   }),
+  // A bulk import ended: ran to its end (`completed`) or stopped between batches on request (`cancelled`); the
+  // importer is emailed the summary. Counts only: rows and their people stay in the import's report.
+  "import.completed": z.object({
+    importId: id,
+    importerUserId: id,
+    courseId: id.nullable(),
+    kind: z.string(),
+    dryRun: z.boolean(),
+    status: z.enum(["completed", "cancelled"]),
+    rowsRead: z.number().int(),
+    rowsApplied: z.number().int(),
+    rowsFailed: z.number().int(),
+    rowsSkipped: z.number().int(),
+    counts: z.record(z.string(), z.object({ created: z.number().int(), updated: z.number().int(), unchanged: z.number().int(), failed: z.number().int(), skipped: z.number().int() })),
+    finishedAt: at,
+  }),
+  // A bulk import failed: its file was refused (nothing applied), or a step failed every retry (the report says
+  // which rows were applied).
+  "import.failed": z.object({
+    importId: id,
+    importerUserId: id,
+    courseId: id.nullable(),
+    kind: z.string(),
+    dryRun: z.boolean(),
+    reason: z.string(),
+    rowsRead: z.number().int(),
+    rowsApplied: z.number().int(),
+    finishedAt: at,
+  }),
 } as const;
 
 export type EventType = keyof typeof eventCatalog;

@@ -1,6 +1,7 @@
 import { and, isNotNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { accountTokens, idempotencyKeys, inbox, loginThrottles, outbox, refreshTokens, twoFactorChallenges } from "../db/schema/index.js";
+import { expireImports } from "../imports/expire-imports.js";
 import { expireDataExports, failOverlongDataExports } from "../privacy/data-exports.js";
 import type { BlobRemover } from "../privacy/erasure.js";
 
@@ -9,6 +10,8 @@ export interface Retention {
   eventDays: number;
   /** Expired or revoked refresh tokens are kept this long (theft investigations). */
   tokenDays: number;
+  /** An import's file and staged rows are deleted this long after it was created (default 30). */
+  importDays?: number;
 }
 
 export interface HousekeepingResult {
@@ -25,6 +28,8 @@ export interface HousekeepingResult {
   stalledDataExports: number;
   /** Emailed account links (verification, password reset, account invitation) expired longer than the token retention. */
   accountTokens: number;
+  /** Imports whose file and staged rows were deleted at the end of their retention. */
+  imports: number;
 }
 
 const daysBefore = (now: Date, days: number) => new Date(now.getTime() - days * 86_400_000);
@@ -57,5 +62,6 @@ export async function housekeeping(db: Executor, now: Date, retention: Retention
     dataExports: await expireDataExports(db, now, (blobName) => exportFiles.remove(blobName)),
     stalledDataExports: await failOverlongDataExports(db, now, exportFiles),
     accountTokens: await count(db.delete(accountTokens).where(lt(accountTokens.expiresAt, tokenCutoff)).returning({ id: accountTokens.id })),
+    imports: await expireImports(db, now, retention.importDays ?? 30, exportFiles),
   };
 }

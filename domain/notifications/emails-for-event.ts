@@ -5,6 +5,7 @@ import type { CatalogEvent } from "../events/catalog.js";
 import { type ComposedEmail, composeEmail } from "./compose-email.js";
 import { categoryOf, type NotificationCategory, wantsEmail } from "./preferences.js";
 import type { TemplateKey } from "./templates.js";
+import { importEmailValues } from "../imports/import-summary.js";
 
 interface Recipient {
   id: string;
@@ -163,6 +164,12 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
       const host = new URL(hook.url).host;
       const endpoint = hook.description ? `"${hook.description}" (${host})` : host;
       return [await compose("webhook-disabled", owner, { name: owner.name, host, endpoint, failures: String(d.consecutiveFailures), since: when(d.failingSince), webhookId: d.webhookId })];
+    }
+    case "import.completed":
+    case "import.failed": {
+      const key = event.type === "import.failed" ? "import-failed" : "import-completed";
+      const importer = await user(db, event.data.importerUserId, key);
+      return importer ? [await compose(key, importer, { name: importer.name, ...(await importEmailValues(db, event, importer.locale)) })] : [];
     }
     default:
       return [];

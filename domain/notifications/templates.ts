@@ -285,6 +285,49 @@ export const templates = {
       action: { label: "Cancelar el borrado", url: "{{appUrl}}/account/erasure/cancel?token={{token}}" },
     },
   },
+  // The importer's summary of a bulk import (system mail: they asked for it); counts only, the rows are in the report.
+  "import-completed": {
+    en: {
+      subject: "Your {{kind}} import {{outcome}}: {{applied}} rows applied, {{failed}} failed",
+      paragraphs: [
+        "Hello {{name}},",
+        "your {{run}}import of {{fileName}} ({{kind}}) {{outcome}} on {{finishedAt}}. Of {{read}} rows read, {{applied}} were applied, {{failed}} failed and {{skipped}} were skipped.",
+        "{{summary}}",
+        "The report lists every failed or skipped row with its line and the reason.",
+      ],
+      action: { label: "Download the report", url: "{{appUrl}}/api/v1/imports/{{importId}}/report.csv" },
+    },
+    es: {
+      subject: "Tu importación de {{kind}} {{outcome}}: {{applied}} filas aplicadas, {{failed}} con errores",
+      paragraphs: [
+        "Hola {{name}}:",
+        "tu importación {{run}}de {{fileName}} ({{kind}}) {{outcome}} el {{finishedAt}}. De {{read}} filas leídas, se aplicaron {{applied}}, fallaron {{failed}} y se omitieron {{skipped}}.",
+        "{{summary}}",
+        "El informe indica cada fila con error u omitida, con su línea y el motivo.",
+      ],
+      action: { label: "Descargar el informe", url: "{{appUrl}}/api/v1/imports/{{importId}}/report.csv" },
+    },
+  },
+  "import-failed": {
+    en: {
+      subject: "Your {{kind}} import failed",
+      paragraphs: [
+        "Hello {{name}},",
+        "your {{run}}import of {{fileName}} ({{kind}}) failed on {{finishedAt}}: {{reason}}",
+        "{{applied}} rows had been applied before it stopped; the report (with rows=all) says which.",
+      ],
+      action: { label: "See the import", url: "{{appUrl}}/api/v1/imports/{{importId}}" },
+    },
+    es: {
+      subject: "Tu importación de {{kind}} ha fallado",
+      paragraphs: [
+        "Hola {{name}}:",
+        "tu importación {{run}}de {{fileName}} ({{kind}}) falló el {{finishedAt}}: {{reason}}",
+        "Se habían aplicado {{applied}} filas antes de que se detuviera; el informe (con rows=all) indica cuáles.",
+      ],
+      action: { label: "Ver la importación", url: "{{appUrl}}/api/v1/imports/{{importId}}" },
+    },
+  },
 } as const satisfies Record<string, { en: Template } & Record<string, Template>>;
 
 export type TemplateKey = keyof typeof templates;

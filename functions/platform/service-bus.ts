@@ -24,11 +24,11 @@ export function openServiceBus(s: Settings): ServiceBusClient {
  */
 export async function deadLetterByLockToken(
   client: ServiceBusClient,
-  entity: { topic: string; subscription: string },
+  entity: { topic: string; subscription: string } | { queue: string },
   message: { lockToken: string; messageId: string },
   reason: { deadLetterReason: string; deadLetterErrorDescription: string },
 ): Promise<void> {
-  const receiver = client.createReceiver(entity.topic, entity.subscription, { receiveMode: "peekLock" });
+  const receiver = "queue" in entity ? client.createReceiver(entity.queue, { receiveMode: "peekLock" }) : client.createReceiver(entity.topic, entity.subscription, { receiveMode: "peekLock" });
   try {
     const settleable = { lockToken: message.lockToken, messageId: message.messageId, body: null, delivery: {}, applicationProperties: {} };
     await receiver.deadLetterMessage(settleable as unknown as ServiceBusReceivedMessage, reason);

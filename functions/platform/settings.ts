@@ -109,6 +109,14 @@ export const settingsSchema = databaseSettingsSchema
     // its archive is kept this many days, then deleted by housekeeping.
     PRIVACY_EXPORT_LINK_TTL_H: positiveInt.max(24 * 7).default(24),
     PRIVACY_EXPORT_RETENTION_DAYS: positiveInt.max(365).default(7),
+    // Bulk imports: the largest upload, the longest CSV line and the most rows a file may have (refused past them,
+    // before any row is applied); rows applied per batch (one transaction each); an import's file and rows are
+    // deleted by housekeeping after IMPORT_RETENTION_DAYS.
+    IMPORT_MAX_BYTES: positiveInt.max(2 * 1024 ** 3).default(100 * 1024 ** 2),
+    IMPORT_MAX_LINE_BYTES: positiveInt.max(64 * 1024 ** 2).default(1024 ** 2),
+    IMPORT_MAX_ROWS: positiveInt.max(5_000_000).default(200_000),
+    IMPORT_BATCH_SIZE: positiveInt.max(5_000).default(500),
+    IMPORT_RETENTION_DAYS: positiveInt.max(3_650).default(30),
 
     // Email: SMTP locally (the runtime's development mailbox) or Azure Communication Services in Azure.
     EMAIL_TRANSPORT: z.enum(["smtp", "acs"]).default("smtp"),

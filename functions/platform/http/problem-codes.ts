@@ -123,6 +123,17 @@ export const problemCatalog = {
   // privacy requests
   EXPORT_IN_PROGRESS: { status: 409, title: "A data export of yours is still being prepared" },
   DATA_EXPORT_NOT_FOUND: { status: 404, title: "No such data export" },
+
+  // bulk imports
+  IMPORT_NOT_FOUND: { status: 404, title: "No such import" },
+  IMPORT_FORBIDDEN: { status: 403, title: "You may not import this" },
+  IMPORT_TOO_LARGE: { status: 413, title: "The file is larger than an import may be" },
+  IMPORT_KIND_UNAVAILABLE: { status: 422, title: "This kind of import is not available" },
+  IMPORT_WRONG_FILE_TYPE: { status: 422, title: "This kind of import takes another type of file" },
+  IMPORT_FILE_NOT_UPLOADED: { status: 409, title: "The import's file has not been uploaded" },
+  IMPORT_FILE_MISMATCH: { status: 422, title: "The uploaded file does not match what was declared" },
+  IMPORT_ALREADY_STARTED: { status: 409, title: "The import was started already" },
+  IMPORT_NOT_RUNNING: { status: 409, title: "The import is not running" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalog;

@@ -1,0 +1,217 @@
+import { Transform, type Readable, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { parse } from "csv-parse";
+import { and, eq } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { importRows, type ImportRowOutcome } from "../db/schema/index.js";
+import type { RowPart } from "./import-kind.js";
+
+/** Why a file cannot be imported, in words for the importer: the import fails with it and applies nothing. */
+export class ImportFileRefused extends Error {
+  override readonly name = "ImportFileRefused";
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** A stream of one part's file (the CSV itself, or one entry of a bundle). */
+export type OpenPart = (file: string) => Promise<Readable>;
+
+export interface StageLimits {
+  maxLineBytes: number;
+  maxRows: number;
+  /** Rows per multi-row insert. */
+  insertBatch: number;
+}
+
+export interface StagedPart {
+  file: string;
+  rowsRead: number;
+  rowsFailed: number;
+  warnings: string[];
+}
+
+const INSERT_BATCH_DEFAULT = 500;
+
+const sizeText = (bytes: number) =>
+  bytes >= 1024 ** 2 && bytes % 1024 ** 2 === 0 ? `${bytes / 1024 ** 2} MB` : bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KB` : `${bytes} bytes`;
+
+class NotUtf8 extends Error {}
+
+/**
+ * Bytes to text: UTF-8 (a BOM dropped), failing on the first byte sequence that is not UTF-8 so the caller can
+ * read the file again as Windows-1252; or Windows-1252 (a superset of Latin-1's printable characters).
+ */
+function decoder(encoding: "utf-8" | "windows-1252"): Transform {
+  const text = new TextDecoder(encoding, { fatal: encoding === "utf-8" });
+  return new Transform({
+    readableObjectMode: false,
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      try {
+        const s = text.decode(chunk, { stream: true });
+        done(null, s.length ? s : undefined);
+      } catch {
+        done(new NotUtf8());
+      }
+    },
+    flush(done: TransformCallback) {
+      try {
+        const s = text.decode();
+        done(null, s.length ? s : undefined);
+      } catch {
+        done(new NotUtf8());
+      }
+    },
+  });
+}
+
+// PostgreSQL's jsonb holds no NUL: a refused row keeps its cells with NUL shown as U+FFFD.
+const storable = (s: string) => s.replaceAll("\u0000", "\uFFFD");
+
+interface PendingRow {
+  importId: string;
+  file: string;
+  line: number;
+  key: string | null;
+  data: unknown;
+  outcome: ImportRowOutcome | null;
+}
+
+/**
+ * Reads one part's file into import_rows: the header checked (required columns each named when missing, unknown
+ * ones listed as a warning), every record validated with the part's schema and its key checked against earlier
+ * rows. Rows that fail get their outcome at once; the rest wait for the batches. Anything that makes the file
+ * unreadable throws ImportFileRefused. The part's earlier staged rows are deleted first, so a re-run after a crash
+ * starts clean.
+ */
+export async function stagePart(db: Executor, importId: string, part: RowPart<unknown>, open: OpenPart, limits: Partial<StageLimits> & Omit<StageLimits, "insertBatch">): Promise<StagedPart> {
+  try {
+    return await stagePartAs(db, importId, part, open, limits, "utf-8");
+  } catch (err) {
+    if (!(err instanceof NotUtf8)) throw err;
+    const staged = await stagePartAs(db, importId, part, open, limits, "windows-1252");
+    return { ...staged, warnings: [`${part.file}: the file is not UTF-8; it was read as Windows-1252 (Latin-1). Save it as "CSV UTF-8" to be sure every character comes through.`, ...staged.warnings] };
+  }
+}
+
+async function stagePartAs(
+  db: Executor,
+  importId: string,
+  part: RowPart<unknown>,
+  open: OpenPart,
+  limits: Partial<StageLimits> & Omit<StageLimits, "insertBatch">,
+  encoding: "utf-8" | "windows-1252",
+): Promise<StagedPart> {
+  await db.delete(importRows).where(and(eq(importRows.importId, importId), eq(importRows.file, part.file)));
+  const insertBatch = limits.insertBatch ?? INSERT_BATCH_DEFAULT;
+  const known = new Set([...part.requiredColumns, ...part.optionalColumns]);
+  const warnings: string[] = [];
+  const firstLineOfKey = new Map<string, number>();
+  let header: string[] | null = null;
+  let line = 1;
+  let rowsRead = 0;
+  let rowsFailed = 0;
+  let pending: PendingRow[] = [];
+
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const rows = pending;
+    pending = [];
+    await db.insert(importRows).values(rows).onConflictDoNothing();
+  };
+
+  const takeHeader = (cells: string[]) => {
+    const names = cells.map((c) => c.trim().toLowerCase());
+    const seen = new Set<string>();
+    for (const n of names) {
+      if (n && seen.has(n)) throw new ImportFileRefused(`${part.file}: the column ${n} appears twice in the header.`);
+      seen.add(n);
+    }
+    const missing = part.requiredColumns.filter((c) => !seen.has(c));
+    if (missing.length) {
+      throw new ImportFileRefused(
+        `${part.file}: the header (line 1) lacks the required column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}; it needs ${part.requiredColumns.join(", ")}${part.optionalColumns.length ? ` and may have ${part.optionalColumns.join(", ")}` : ""}.`,
+      );
+    }
+    const unknown = names.filter((n) => n && !known.has(n));
+    if (unknown.length) warnings.push(`${part.file}: unknown column${unknown.length > 1 ? "s" : ""} ignored: ${unknown.join(", ")}.`);
+    header = names;
+  };
+
+  const takeRecord = (cells: string[], columns: string[]): PendingRow => {
+    const raw: Record<string, string> = {};
+    for (const c of known) {
+      const at = columns.indexOf(c);
+      raw[c] = at >= 0 ? (cells[at] ?? "").trim() : "";
+    }
+    const failed = (reason: string): PendingRow => {
+      rowsFailed++;
+      const data = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, storable(v)]));
+      return { importId, file: part.file, line, key: null, data, outcome: { result: "failed", entity: part.entity, reason } };
+    };
+    if (cells.length > columns.length && cells.slice(columns.length).some((c) => c.trim() !== "")) {
+      return failed(`the line has ${cells.length} cells; the header has ${columns.length}`);
+    }
+    const withNul = Object.entries(raw).find(([, v]) => v.includes("\u0000"));
+    if (withNul) return failed(`${withNul[0]} holds a NUL character`);
+    const parsed = part.schema.safeParse(raw);
+    if (!parsed.success) return failed(parsed.error.issues.map((i) => i.message).join("; "));
+    const key = part.key(parsed.data);
+    const earlier = firstLineOfKey.get(key);
+    if (earlier !== undefined) return failed(`duplicate of line ${earlier}`);
+    firstLineOfKey.set(key, line);
+    return { importId, file: part.file, line, key, data: parsed.data, outcome: null };
+  };
+
+  const parser = parse({
+    trim: false,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    relax_quotes: false,
+    max_record_size: limits.maxLineBytes,
+    // each record with the file's line it ends on: the line numbers the report gives
+    info: true,
+  });
+  const collect = new Transform({
+    objectMode: true,
+    transform({ record: cells, info }: { record: string[]; info: { lines: number } }, _enc, done: TransformCallback) {
+      try {
+        if (!header) {
+          takeHeader(cells);
+          line = info.lines;
+          return done();
+        }
+        line = info.lines;
+        rowsRead++;
+        if (rowsRead > limits.maxRows) throw new ImportFileRefused(`${part.file}: the file has more than ${limits.maxRows} rows, the most an import takes; split it.`);
+        pending.push(takeRecord(cells, header));
+        if (pending.length >= insertBatch) flush().then(() => done(), done);
+        else done();
+      } catch (err) {
+        done(err as Error);
+      }
+    },
+    flush(done: TransformCallback) {
+      flush().then(() => done(), done);
+    },
+  });
+
+  const source = await open(part.file);
+  try {
+    await pipeline(source, decoder(encoding), parser, collect);
+  } catch (err) {
+    if (err instanceof ImportFileRefused || err instanceof NotUtf8) throw err;
+    const code = (err as { code?: unknown }).code;
+    const at = (err as { lines?: unknown }).lines;
+    if (code === "CSV_MAX_RECORD_SIZE") {
+      throw new ImportFileRefused(`${part.file}: line ${typeof at === "number" ? at : line + 1} is longer than ${sizeText(limits.maxLineBytes)}, the longest line an import takes.`);
+    }
+    if (typeof code === "string" && code.startsWith("CSV_")) {
+      throw new ImportFileRefused(`${part.file}: the file is not valid CSV near line ${typeof at === "number" ? at : line + 1} (${(err as Error).message.replace(/^Invalid [^:]*: /, "")}).`);
+    }
+    throw err;
+  }
+  if (!header) throw new ImportFileRefused(`${part.file}: the file is empty; it needs a header line (${part.requiredColumns.join(",")}) and a row per line.`);
+  if (rowsRead === 0) throw new ImportFileRefused(`${part.file}: the file has a header but no rows.`);
+  return { file: part.file, rowsRead, rowsFailed, warnings };
+}

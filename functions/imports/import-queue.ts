@@ -1,0 +1,90 @@
+import { app, type InvocationContext, type Timer } from "@azure/functions";
+import * as df from "durable-functions";
+import { z } from "zod";
+import { importsLeftQueued } from "../../domain/imports/import-requests.js";
+import { createLogger } from "../platform/log.js";
+import { type Platform, platform } from "../platform/platform.js";
+import { deadLetterByLockToken } from "../platform/service-bus.js";
+import { importInstanceId, type ImportRunInput } from "./bulk-import.js";
+
+/** The queue of import runs (bicep/servicebus-entities.json): its own, so bulk work never delays events. */
+export const IMPORTS_QUEUE = "bulk-imports";
+
+const messageSchema = z.object({ importId: z.uuid(), run: z.number().int().positive(), traceparent: z.string().nullable() });
+
+/**
+ * Puts a started run on the queue. The message id names the run, so a re-send (the housekeeping of runs left
+ * queued) within the duplicate-detection window is dropped by Service Bus.
+ */
+export async function sendImportRun(p: Platform, run: ImportRunInput): Promise<void> {
+  const sender = p.serviceBus().createSender(IMPORTS_QUEUE);
+  try {
+    await sender.sendMessages({ messageId: `${run.importId}.${run.run}`, subject: "import.run", contentType: "application/json", body: run });
+  } finally {
+    await sender.close().catch(() => undefined);
+  }
+}
+
+// The client answers a missing instance with an error naming HTTP 404.
+const missing = (err: unknown) => err instanceof Error && /\b404\b/.test(err.message);
+
+/** Starts the run's orchestration unless it exists already (a redelivered or re-sent message starts nothing). */
+app.serviceBusQueue("imports-on-queue", {
+  connection: "ServiceBusConnection",
+  queueName: IMPORTS_QUEUE,
+  extraInputs: [df.input.durableClient()],
+  handler: async (message: unknown, context: InvocationContext) => {
+    const p = platform();
+    const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { queue: IMPORTS_QUEUE } });
+    const parsed = messageSchema.safeParse(typeof message === "string" ? safeJson(message) : message);
+    if (!parsed.success) {
+      const reason = `not an import run: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
+      const lockToken = context.triggerMetadata?.lockToken;
+      log.error("rejected message", { messageId: context.triggerMetadata?.messageId, reason });
+      if (typeof lockToken === "string") {
+        await deadLetterByLockToken(p.serviceBus(), { queue: IMPORTS_QUEUE }, { lockToken, messageId: String(context.triggerMetadata?.messageId ?? "") }, { deadLetterReason: "PoisonMessage", deadLetterErrorDescription: reason.slice(0, 1000) });
+        return;
+      }
+      throw new Error(reason);
+    }
+    const run = parsed.data;
+    const client = df.getClient(context);
+    const instanceId = importInstanceId(run.importId, run.run);
+    const existing = await client.getStatus(instanceId).catch((err: unknown) => {
+      if (missing(err)) return null;
+      throw err;
+    });
+    if (existing?.runtimeStatus) return;
+    await client.startNew("bulkImport", { instanceId, input: run });
+    log.info("import run started", { importId: run.importId, run: run.run, instanceId });
+  },
+});
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+// Runs whose message never reached the queue (the send after the start's commit failed) are sent again after a
+// minute; one that did reach it is dropped as a duplicate, or finds its orchestration there.
+const LEFT_QUEUED_MS = 60_000;
+
+app.timer("imports-resend", {
+  schedule: "30 * * * * *",
+  handler: async (_timer: Timer, context: InvocationContext) => {
+    const p = platform();
+    const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { timer: "imports-resend" } });
+    const left = await importsLeftQueued(p.database.db, new Date(p.clock().getTime() - LEFT_QUEUED_MS));
+    for (const run of left) {
+      try {
+        await sendImportRun(p, { importId: run.id, run: run.run, traceparent: null });
+      } catch (err) {
+        log.warn("import run not re-sent; tried again next minute", { importId: run.id, err });
+      }
+    }
+    if (left.length) log.info("import runs re-sent", { count: left.length });
+  },
+});
