@@ -25,6 +25,34 @@ export async function sendRecordedEmails(p: Platform, log: Logger, scope: { ids?
   return outcomes.length;
 }
 
+// Ids handed over after commit and not yet sent, and the one drain that sends them (per process).
+const backlog: string[] = [];
+let draining = false;
+// Ids per sendRecordedEmails call of the drain: a few claims' worth, so memory holds only these rows' bodies.
+const DRAIN_SLICE = 100;
+
+/**
+ * Sends emails a unit of work recorded, after its commit, without holding it: the ids join one backlog per process,
+ * drained EMAIL_SEND_CONCURRENCY at a time, and the caller returns at once (an import's batch records hundreds of
+ * invitations; sending them in line held every batch for SMTP). What the process does not send before it stops,
+ * the retry timer sends once the rows are due.
+ */
+export function sendRecordedEmailsSoon(p: Platform, log: Logger, ids: readonly string[]): void {
+  backlog.push(...ids);
+  if (draining) return;
+  draining = true;
+  void (async () => {
+    try {
+      while (backlog.length > 0) {
+        const slice = backlog.splice(0, DRAIN_SLICE);
+        await sendRecordedEmails(p, log, { ids: slice }).catch((err: unknown) => log.warn("sending recorded emails failed; the retry timer sends them", { err }));
+      }
+    } finally {
+      draining = false;
+    }
+  })();
+}
+
 function logOutcome(log: Logger, { delivery, status, attempts, nextAttemptAt, error, recordError }: EmailAttemptOutcome): void {
   const fields = { deliveryId: delivery.id, eventId: delivery.eventId, template: delivery.template, locale: delivery.locale, attempts };
   if (recordError !== undefined) {

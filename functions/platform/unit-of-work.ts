@@ -3,7 +3,7 @@ import { type Actor, type DomainContext, systemActor } from "../../domain/shared
 import { createLogger, type Logger } from "./log.js";
 import type { Platform } from "./platform.js";
 import { forEachBounded } from "../../domain/shared/bounded.js";
-import { sendRecordedEmails } from "./email-dispatch.js";
+import { sendRecordedEmailsSoon } from "./email-dispatch.js";
 
 /** A domain context whose `db` is an open transaction. */
 export type TransactionalContext = DomainContext & { db: Transaction };
@@ -37,11 +37,14 @@ export class AfterCommit {
     return this.#eventsRecorded;
   }
 
-  /** Runs the steps (bounded concurrency; a failed step is logged, never thrown), then kicks the relay. */
+  /**
+   * Runs the steps (bounded concurrency; a failed step is logged, never thrown), then kicks the relay. Recorded
+   * emails are handed to the process's sender and not waited for.
+   */
   async run(p: Platform, log?: Logger): Promise<void> {
     const steps = this.#steps.splice(0);
     const emailIds = this.#emailIds.splice(0);
-    if (emailIds.length > 0) steps.push(() => sendRecordedEmails(p, log ?? createLogger({ level: p.settings.LOG_LEVEL }), { ids: emailIds }).then(() => undefined));
+    if (emailIds.length > 0) sendRecordedEmailsSoon(p, log ?? createLogger({ level: p.settings.LOG_LEVEL }), emailIds);
     await forEachBounded(steps, AFTER_COMMIT_CONCURRENCY, (step) => step().catch((err: unknown) => log?.warn("after-commit step failed", { err })));
     if (this.#eventsRecorded) p.relay.kick(log);
   }
