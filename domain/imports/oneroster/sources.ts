@@ -1,0 +1,82 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Executor } from "../../db/client.js";
+import { courses, importRows, type ImportRowOutcome, rosterSources, type RosterEntity, sections, users } from "../../db/schema/index.js";
+import type { DomainContext } from "../../shared/context.js";
+
+// What a bundle's sourcedIds stand for in Ringlet (roster_sources), and what an earlier part of the same
+// bundle staged (import_rows), read a batch at a time.
+
+export interface Source {
+  entityId: string;
+  name: string | null;
+}
+
+// A row whose user, course or section was deleted since is ignored (and replaced when that sourcedId comes again).
+const stillThere: Partial<Record<RosterEntity, ReturnType<typeof sql>>> = {
+  user: sql`exists (select 1 from ${users} u where u.id = ${rosterSources.entityId} and u.erased_at is null)`,
+  course: sql`exists (select 1 from ${courses} c where c.id = ${rosterSources.entityId})`,
+  section: sql`exists (select 1 from ${sections} s where s.id = ${rosterSources.entityId})`,
+};
+
+/** The records these sourcedIds were imported as, by sourcedId. */
+export async function sourcesOf(db: Executor, entity: RosterEntity, sourcedIds: readonly string[]): Promise<Map<string, Source>> {
+  if (sourcedIds.length === 0) return new Map();
+  const rows = await db
+    .select({ sourcedId: rosterSources.sourcedId, entityId: rosterSources.entityId, name: rosterSources.name })
+    .from(rosterSources)
+    .where(and(eq(rosterSources.entity, entity), sql`${rosterSources.sourcedId} = any(${sql.param([...new Set(sourcedIds)])}::text[])`, stillThere[entity]));
+  return new Map(rows.map((r) => [r.sourcedId, { entityId: r.entityId, name: r.name }]));
+}
+
+/** The sourcedIds these records were imported under, by record id. */
+export async function sourcedIdsOf(db: Executor, entity: RosterEntity, entityIds: readonly string[]): Promise<Map<string, string>> {
+  if (entityIds.length === 0) return new Map();
+  const rows = await db
+    .select({ sourcedId: rosterSources.sourcedId, entityId: rosterSources.entityId })
+    .from(rosterSources)
+    .where(and(eq(rosterSources.entity, entity), sql`${rosterSources.entityId} = any(${sql.param([...new Set(entityIds)])}::uuid[])`));
+  return new Map(rows.map((r) => [r.entityId, r.sourcedId]));
+}
+
+export interface Link {
+  sourcedId: string;
+  entityId: string;
+  name?: string | null;
+}
+
+/**
+ * Records (or moves) the links of one batch in one statement. A sourcedId whose record was deleted is pointed at
+ * its new record; callers have checked that no record is linked to two sourcedIds.
+ */
+export async function linkSources(ctx: DomainContext, entity: RosterEntity, links: readonly Link[]): Promise<void> {
+  if (links.length === 0) return;
+  const now = ctx.now();
+  await ctx.db
+    .insert(rosterSources)
+    .values(links.map((l) => ({ entity, sourcedId: l.sourcedId, entityId: l.entityId, name: l.name ?? null, createdAt: now, updatedAt: now })))
+    .onConflictDoUpdate({
+      target: [rosterSources.entity, rosterSources.sourcedId],
+      set: { entityId: sql`excluded.entity_id`, name: sql`excluded.name`, updatedAt: now },
+      setWhere: sql`(${rosterSources.entityId}, ${rosterSources.name}) is distinct from (excluded.entity_id, excluded.name)`,
+    });
+}
+
+export interface StagedRow<Data> {
+  line: number;
+  data: Data;
+  outcome: ImportRowOutcome | null;
+}
+
+/** The rows an earlier file of this import staged under these keys (sourcedIds), with what they came to. */
+export async function stagedRows<Data>(db: Executor, importId: string, file: string, keys: readonly string[]): Promise<Map<string, StagedRow<Data>>> {
+  if (keys.length === 0) return new Map();
+  const rows = await db
+    .select({ key: importRows.key, line: importRows.line, data: importRows.data, outcome: importRows.outcome })
+    .from(importRows)
+    .where(and(eq(importRows.importId, importId), eq(importRows.file, file), sql`${importRows.key} = any(${sql.param([...new Set(keys)])}::text[])`));
+  return new Map(rows.flatMap((r) => (r.key === null ? [] : [[r.key, { line: r.line, data: r.data as Data, outcome: r.outcome }] as const])));
+}
+
+/** Whether a staged row came (or in a dry run would come) to a record. */
+export const stagedOk = (row: StagedRow<unknown> | undefined): boolean =>
+  row !== undefined && (row.outcome === null || row.outcome.result === "created" || row.outcome.result === "updated" || row.outcome.result === "unchanged");

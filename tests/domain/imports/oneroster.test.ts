@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { v7 as uuidv7 } from "uuid";
+import { onerosterParts } from "../../../domain/imports/oneroster/index.js";
+import type { DomainContext } from "../../../domain/shared/context.js";
+import type { TestDatabase } from "../../support/database.js";
+import { openDomainDatabase } from "../../support/domain-database.js";
+import { fixtureFiles, runBundle, tally } from "./oneroster-fixture.js";
+
+let db: TestDatabase;
+let ctx: DomainContext;
+let adminId: string;
+
+beforeAll(async () => {
+  ({ db, ctx } = await openDomainDatabase());
+  adminId = uuidv7();
+  await db.sql`insert into users (id, email, display_name, is_admin) values (${adminId}, 'registrar@riverside.example', 'Registrar', true)`;
+});
+afterAll(() => db?.drop());
+
+const run = (files: Record<string, string>, dryRun: boolean, batchSize?: number) =>
+  runBundle(db, ctx, onerosterParts, files, { importerUserId: adminId, dryRun, ...(batchSize ? { batchSize } : {}) });
+
+const counts = async () => {
+  const [row] = await db.sql<{ courses: number; sections: number; users: number; sources: number }[]>`
+    select (select count(*)::int from courses) as courses, (select count(*)::int from sections) as sections,
+      (select count(*)::int from users) as users, (select count(*)::int from roster_sources) as sources`;
+  return row;
+};
+
+describe("the oneroster kind's mapping", () => {
+  it("says in a dry run that a fresh bundle creates everything, down the chain of files, and writes nothing", async () => {
+    const outcomes = await run(fixtureFiles(), true);
+    expect(tally(outcomes["orgs.csv"])).toEqual({ created: 2 });
+    expect(tally(outcomes["academicSessions.csv"])).toEqual({ created: 2 });
+    expect(tally(outcomes["courses.csv"])).toEqual({ created: 2 });
+    expect(tally(outcomes["classes.csv"])).toEqual({ created: 3 });
+    expect(tally(outcomes["users.csv"])).toEqual({ created: 7, skipped: 1, failed: 1 });
+    expect(outcomes["users.csv"]?.[7]).toEqual({ result: "skipped", entity: "user", reason: "user usr-s-5 is not enabled (enabledUser is false)" });
+    expect(outcomes["users.csv"]?.[8]).toEqual({ result: "failed", entity: "user", reason: "user usr-s-6 has no email" });
+    expect(await counts()).toEqual({ courses: 0, sections: 0, users: 1, sources: 0 });
+  });
+
+  it("imports the bundle: courses as drafts with their code, classes as sections, users with invitations, every sourcedId kept", async () => {
+    const outcomes = await run(fixtureFiles(), false, 2);
+    expect(tally(outcomes["courses.csv"])).toEqual({ created: 2 });
+    expect(tally(outcomes["classes.csv"])).toEqual({ created: 3 });
+    expect(tally(outcomes["users.csv"])).toEqual({ created: 7, skipped: 1, failed: 1 });
+    expect(await counts()).toEqual({ courses: 2, sections: 3, users: 8, sources: 2 + 2 + 2 + 3 + 7 });
+    const courses = await db.sql`select title, code, status, self_enrollment from courses order by title`;
+    expect(courses).toEqual([
+      { title: "Algebra II", code: null, status: "draft", self_enrollment: false },
+      { title: "Biology I", code: "BIO-101", status: "draft", self_enrollment: false },
+    ]);
+    const sections = await db.sql`select c.code, s.name from sections s join courses c on c.id = s.course_id order by s.name`;
+    expect(sections.map((s) => s.name)).toEqual(["Algebra II - Period 2", "Biology I - Period 1", "Biology I - Period 3"]);
+    const [teacher] = await db.sql`select display_name, password_hash from users where email = 'mlopez@riverside.example'`;
+    expect(teacher).toEqual({ display_name: "María López", password_hash: null });
+  });
+
+  it("changes nothing when the same bundle comes again", async () => {
+    const before = await counts();
+    const outcomes = await run(fixtureFiles(), false);
+    for (const file of ["orgs.csv", "academicSessions.csv", "courses.csv", "classes.csv"]) expect(tally(outcomes[file])).toEqual({ unchanged: outcomes[file]?.length });
+    expect(tally(outcomes["users.csv"])).toEqual({ unchanged: 7, skipped: 1, failed: 1 });
+    expect(await counts()).toEqual(before);
+  });
+
+  it("follows sourcedIds through a changed bundle: a renamed class and course, a new user", async () => {
+    const [section] = await db.sql<{ id: string }[]>`select id from sections where name = 'Biology I - Period 3'`;
+    const files = fixtureFiles({
+      "classes.csv": (t) => t.replace("Biology I - Period 3", "Biology I - Period 4"),
+      "courses.csv": (t) => t.replace("Algebra II", "Algebra 2"),
+      "users.csv": (t) => `${t}usr-s-7,,,true,gho,{LDAP:gho},Gia,Ho,,S4007,gho@students.riverside.example,,,,10,,,,,,,org-school-1,\n`,
+    });
+    const dry = await run(files, true);
+    expect(tally(dry["classes.csv"])).toEqual({ unchanged: 2, updated: 1 });
+    const outcomes = await run(files, false);
+    expect(tally(outcomes["classes.csv"])).toEqual({ unchanged: 2, updated: 1 });
+    expect(tally(outcomes["courses.csv"])).toEqual({ unchanged: 1, updated: 1 });
+    expect(tally(outcomes["users.csv"])).toEqual({ unchanged: 7, created: 1, skipped: 1, failed: 1 });
+    expect(await db.sql`select name from sections where id = ${section?.id as string}`).toEqual([{ name: "Biology I - Period 4" }]);
+    expect(await db.sql`select count(*)::int as n from courses where title = 'Algebra 2'`).toEqual([{ n: 1 }]);
+  });
+
+  it("fails rows that name what the bundle does not hold, and never links one account to two sourcedIds", async () => {
+    const files = fixtureFiles({
+      "classes.csv": (t) => `${t}cls-x,,,Chemistry,11,crs-missing,,scheduled,,org-school-1,as-2027-fall,,,\ncls-y,,,Physics,11,crs-bio-1,,scheduled,,org-nowhere,as-2027-fall,,,\n`,
+      "users.csv": (t) => `${t}usr-dup,,,true,mlopez2,,Maria,Lopez,,,MLOPEZ@riverside.example,,,,,,,,,,,,\n`,
+    });
+    const outcomes = await run(files, false);
+    expect(outcomes["classes.csv"]?.slice(3)).toEqual([
+      { result: "failed", entity: "section", reason: "course crs-missing is not in courses.csv" },
+      { result: "failed", entity: "section", reason: "school org-nowhere is not in orgs.csv" },
+    ]);
+    expect(outcomes["users.csv"]?.at(-1)).toEqual({ result: "failed", entity: "user", reason: "the account of mlopez@riverside.example was imported as user usr-t-1" });
+  });
+
+  it("matches an existing course by its code before creating one", async () => {
+    const courseId = uuidv7();
+    await db.sql`insert into courses (id, title, code) values (${courseId}, 'Chemistry', 'CHEM-1')`;
+    const files = fixtureFiles({ "courses.csv": (t) => `${t}crs-chem,,,as-2027,Chemistry,chem-1,11,org-school-1,,\n` });
+    const outcomes = await run(files, false);
+    expect(outcomes["courses.csv"]?.at(-1)).toEqual({ result: "unchanged", entity: "course" });
+    expect(await db.sql`select entity_id from roster_sources where entity = 'course' and sourced_id = 'crs-chem'`).toEqual([{ entity_id: courseId }]);
+  });
+});
