@@ -86,7 +86,7 @@ async function startImport(base: string, token: string, csv: string, kind: strin
   const upload = created.upload as { url: string; headers: Record<string, string> };
   const put = await fetch(upload.url, { method: "PUT", headers: upload.headers, body: bytes });
   if (put.status >= 300) throw new Error(`the upload answered ${put.status}: ${await put.text()}`);
-  const id = (created.import as { id: string } | undefined)?.id ?? (created.id as string);
+  const id = created.id as string;
   const res = await fetch(`${base}/api/v1/imports/${id}/start`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": uuidv7() },
