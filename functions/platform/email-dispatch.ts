@@ -45,7 +45,13 @@ export function sendRecordedEmailsSoon(p: Platform, log: Logger, ids: readonly s
     try {
       while (backlog.length > 0) {
         const slice = backlog.splice(0, DRAIN_SLICE);
-        await sendRecordedEmails(p, log, { ids: slice }).catch((err: unknown) => log.warn("sending recorded emails failed; the retry timer sends them", { err }));
+        try {
+          await sendRecordedEmails(p, log, { ids: slice });
+        } catch (err) {
+          // The database is gone or failing: the rest would fail alike. The rows stay pending for the retry timer.
+          const left = slice.length + backlog.splice(0).length;
+          log.warn("sending recorded emails failed; the retry timer sends them", { left, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+        }
       }
     } finally {
       draining = false;
