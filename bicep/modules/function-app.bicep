@@ -217,6 +217,8 @@ var appSettings = {
   // A data export's download link lasts hours, its archive days (privacy requests).
   PRIVACY_EXPORT_LINK_TTL_H: '24'
   PRIVACY_EXPORT_RETENTION_DAYS: '7'
+  // A OneRoster bundle inflating past this is refused (zip bomb).
+  IMPORT_MAX_UNCOMPRESSED_BYTES: '524288000'
   // Bulk imports: upload, line and row limits, rows per batch, days an import's file and rows are kept.
   IMPORT_MAX_BYTES: '104857600'
   IMPORT_MAX_LINE_BYTES: '1048576'

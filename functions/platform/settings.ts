@@ -109,6 +109,8 @@ export const settingsSchema = databaseSettingsSchema
     // its archive is kept this many days, then deleted by housekeeping.
     PRIVACY_EXPORT_LINK_TTL_H: positiveInt.max(24 * 7).default(24),
     PRIVACY_EXPORT_RETENTION_DAYS: positiveInt.max(365).default(7),
+    // A OneRoster bundle is refused when its files would inflate to more than this (a zip bomb), checked while inflating.
+    IMPORT_MAX_UNCOMPRESSED_BYTES: positiveInt.default(500 * 1024 * 1024),
     // Bulk imports: the largest upload, the longest CSV line and the most rows a file may have (refused past them,
     // before any row is applied); rows applied per batch (one transaction each); an import's file and rows are
     // deleted by housekeeping after IMPORT_RETENTION_DAYS.
