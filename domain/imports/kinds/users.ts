@@ -110,6 +110,9 @@ export async function ensureUsers(ctx: DomainContext, run: ImportRun, people: re
   }
   if (run.dryRun) return out;
 
+  // In address order, as every batch inserts: two imports creating the same addresses wait on each other's
+  // unique-index entries in one order and cannot deadlock.
+  toCreate.sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
   const created = await createUsers(ctx, toCreate);
   // An address another transaction created meanwhile (the insert waited for it) is an existing account now.
   const lost = toCreate.filter((p) => !created.has(p.email));
@@ -141,7 +144,10 @@ export async function ensureUsers(ctx: DomainContext, run: ImportRun, people: re
   return out;
 }
 
-/** The accounts of `emails`; locked (`for no key update`, in id order) when the batch is to change them. */
+/**
+ * The accounts of `emails`. In a real run they are locked (`for no key update`, in id order): an erasure or a
+ * deactivation committing meanwhile waits for the batch instead of slipping between its read and its writes.
+ */
 async function readUsers(ctx: DomainContext, emails: string[], lock: boolean): Promise<Map<string, ExistingUser>> {
   const query = ctx.db
     .select({ id: users.id, email: users.email, displayName: users.displayName, locale: users.locale, disabledAt: users.disabledAt, erasedAt: users.erasedAt })
