@@ -19,6 +19,7 @@ import "./http/audit-log.js";
 import "./http/courses.js";
 import "./http/content.js";
 import "./http/enrollments.js";
+import "./http/sections.js";
 import "./http/assessments.js";
 import "./timers/attempt-deadlines.js";
 import "./timers/due-reminders.js";

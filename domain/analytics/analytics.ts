@@ -21,14 +21,18 @@ export async function markStatementDays(store: AnalyticsStore, learnerId: string
   await Promise.all([...byCourse].map(([courseId, dates]) => store.markActive(courseId, learnerId, [...dates])));
 }
 
-/** Active learners per day over the range: rolled-up days as stored, the others (today, not yet rolled up) counted now. */
-export async function activeLearnerSeries(store: AnalyticsStore, courseId: string, from: string, to: string): Promise<CourseAnalytics["activeLearners"]> {
+/**
+ * Active learners per day over the range: rolled-up days as stored, the others (today, not yet rolled up) counted now.
+ * With `only` (a section filter) every day is counted from the markers, since rollups count the whole course.
+ */
+export async function activeLearnerSeries(store: AnalyticsStore, courseId: string, from: string, to: string, only?: ReadonlySet<string>): Promise<CourseAnalytics["activeLearners"]> {
   const dates = datesBetween(from, to);
-  const rolled = new Map((await store.rollups(courseId, from, to)).map((r) => [r.date, r.activeLearners]));
+  const rolled = new Map(only ? [] : (await store.rollups(courseId, from, to)).map((r) => [r.date, r.activeLearners]));
   const missing = dates.filter((d) => !rolled.has(d));
   const live = new Map<string, Set<string>>();
   if (missing.length > 0) {
     for (const m of await store.activeMarkers(courseId, missing[0] as string, missing[missing.length - 1] as string)) {
+      if (only && !only.has(m.learnerId)) continue;
       live.set(m.date, (live.get(m.date) ?? new Set()).add(m.learnerId));
     }
   }

@@ -3,6 +3,7 @@ import type { FileStore } from "../catalog/file-store.js";
 import type { Executor } from "../db/client.js";
 import { attempts } from "../db/schema/index.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import { inStaffScope } from "../sections/staff-scope.js";
 import { answerFilePrefix } from "./answer-files.js";
 import type { AttemptRow } from "./attempts.js";
 
@@ -19,9 +20,16 @@ export async function attemptOwnership(db: Executor, attemptId: string): Promise
  * under the attempt's own prefix: whoever may read the submission may read them. An attempt still in progress is
  * no submission.
  */
-export async function submissionWithFiles(db: Executor, store: FileStore, submissionId: string): Promise<Result<{ submission: AttemptRow; files: Record<string, string> }, "ATTEMPT_NOT_FOUND">> {
+export async function submissionWithFiles(
+  db: Executor,
+  store: FileStore,
+  submissionId: string,
+  viewerId: string,
+): Promise<Result<{ submission: AttemptRow; files: Record<string, string> }, "ATTEMPT_NOT_FOUND">> {
   const [row] = await db.select().from(attempts).where(eq(attempts.id, submissionId));
   if (!row || row.status !== "submitted") return fail("ATTEMPT_NOT_FOUND", "No such submission.");
+  // Staff scoped to sections read only their sections' submissions.
+  if (!(await inStaffScope(db, row.courseId, viewerId, row.userId))) return fail("ATTEMPT_NOT_FOUND", "No such submission.");
   const prefix = answerFilePrefix(row.courseId, row.id);
   const files: Record<string, string> = {};
   for (const [itemId, answer] of Object.entries(row.answers)) {

@@ -7,6 +7,7 @@ import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { type FinalGrade, finalGrade } from "./final-grade.js";
 import { isManual } from "./items.js";
+import { inStaffScope } from "../sections/staff-scope.js";
 import { type ItemScore, scoreItems } from "./score-items.js";
 
 export interface GradingOutcome {
@@ -153,6 +154,8 @@ export async function submitManualScores(
 ): Promise<Result<{ waitingItems: string[] }, "ATTEMPT_NOT_FOUND" | "INVALID_ANSWER">> {
   const [sub] = await ctx.db.select().from(attempts).where(eq(attempts.id, submissionId));
   if (!sub || sub.status !== "submitted") return fail("ATTEMPT_NOT_FOUND", "No such submission.");
+  // A grader scoped to sections grades only their sections' learners; others' work is not found, as another course's is.
+  if (ctx.actor.userId && !(await inStaffScope(ctx.db, sub.courseId, ctx.actor.userId, sub.userId))) return fail("ATTEMPT_NOT_FOUND", "No such submission.");
   const [a] = await ctx.db.select().from(assessments).where(eq(assessments.id, sub.assessmentId));
   const manualItems = new Map((a?.items ?? []).filter(isManual).map((i) => [i.id, i]));
   const bad = scores.filter((s) => !manualItems.has(s.itemId) || s.points < 0 || s.points > (manualItems.get(s.itemId)?.points ?? 0));

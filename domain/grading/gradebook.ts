@@ -21,7 +21,7 @@ export interface Gradebook {
 }
 
 /** The staff gradebook: actively enrolled learners (deactivated accounts included, marked) in id order (limit + 1 rows for pagination) with every result and the course grade. */
-export async function gradebook(db: Executor, courseId: string, q: { limit: number; afterUserId?: string }): Promise<Gradebook> {
+export async function gradebook(db: Executor, courseId: string, q: { limit: number; afterUserId?: string; sectionIds?: readonly string[] | null }): Promise<Gradebook> {
   const list = await db
     .select({ id: assessments.id, title: assessments.title, category: assessments.category })
     .from(assessments)
@@ -31,7 +31,14 @@ export async function gradebook(db: Executor, courseId: string, q: { limit: numb
     .select({ userId: users.id, displayName: users.displayName, email: users.email, inactive: sql<boolean>`${isNotNull(users.disabledAt)}` })
     .from(enrollments)
     .innerJoin(users, eq(users.id, enrollments.userId))
-    .where(and(eq(enrollments.courseId, courseId), eq(enrollments.status, "active"), q.afterUserId ? gt(users.id, q.afterUserId) : undefined))
+    .where(
+      and(
+        eq(enrollments.courseId, courseId),
+        eq(enrollments.status, "active"),
+        q.afterUserId ? gt(users.id, q.afterUserId) : undefined,
+        q.sectionIds ? sql`${enrollments.sectionId} = any(${sql.param([...q.sectionIds])}::uuid[])` : undefined,
+      ),
+    )
     .orderBy(asc(users.id))
     .limit(q.limit + 1);
   const ids = learners.map((l) => l.userId);

@@ -109,12 +109,19 @@ export async function updateProgress(ctx: DomainContext, courseId: string, userI
 }
 
 /** Staff view: every active learner's stored progress, in user id order (limit + 1 rows). */
-export async function roster(db: Executor, courseId: string, q: { limit: number; afterUserId?: string }) {
+export async function roster(db: Executor, courseId: string, q: { limit: number; afterUserId?: string; sectionIds?: readonly string[] | null }) {
   return db
     .select({ userId: enrollments.userId, percent: sql<number>`coalesce(${courseProgress.percent}, 0)`, completedAt: courseProgress.completedAt })
     .from(enrollments)
     .leftJoin(courseProgress, and(eq(courseProgress.courseId, enrollments.courseId), eq(courseProgress.userId, enrollments.userId)))
-    .where(and(eq(enrollments.courseId, courseId), eq(enrollments.status, "active"), q.afterUserId ? sql`${enrollments.userId} > ${q.afterUserId}` : undefined))
+    .where(
+      and(
+        eq(enrollments.courseId, courseId),
+        eq(enrollments.status, "active"),
+        q.afterUserId ? sql`${enrollments.userId} > ${q.afterUserId}` : undefined,
+        q.sectionIds ? sql`${enrollments.sectionId} = any(${sql.param([...q.sectionIds])}::uuid[])` : undefined,
+      ),
+    )
     .orderBy(enrollments.userId)
     .limit(q.limit + 1);
 }

@@ -5,8 +5,9 @@ import { courseStructure } from "../../domain/analytics/course-structure.js";
 import { type CourseAnalytics, courseFigures } from "../../domain/analytics/figures.js";
 import { addDays, datesBetween, dayOf } from "../../domain/analytics/store.js";
 import { courseStaff } from "../platform/http/access.js";
-import { ProblemError } from "../platform/http/problem.js";
-import { route, type RouteContext } from "../platform/http/route.js";
+import { ProblemError, unwrap } from "../platform/http/problem.js";
+import { type CallerRouteContext, route } from "../platform/http/route.js";
+import { learnersInSections, sectionsInView } from "../../domain/sections/staff-scope.js";
 
 const MAX_DAYS = 366;
 const charts = ["active-learners", "enrollments", "drop-off", "grades"] as const;
@@ -15,6 +16,7 @@ const rangeQuery = z
   .object({
     from: z.iso.date().optional().meta({ description: "First day (UTC), default 29 days before `to`" }),
     to: z.iso.date().optional().meta({ description: "Last day (UTC), default today" }),
+    section: z.uuid().optional().meta({ description: "Only learners placed in this section (a grader scoped to sections gets theirs by default)" }),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { path: ["from"], message: "must not be after `to`" });
 
@@ -44,7 +46,7 @@ const analyticsSchema = z
   .meta({ id: "CourseAnalytics" });
 
 /** The figures for the requested range: learner records and day rollups from Cosmos DB, laid over the course's structure from PostgreSQL. */
-async function figuresFor(ctx: RouteContext, courseId: string, q: { from?: string | undefined; to?: string | undefined }): Promise<CourseAnalytics> {
+async function figuresFor(ctx: CallerRouteContext, courseId: string, q: { from?: string | undefined; to?: string | undefined; section?: string | undefined }): Promise<CourseAnalytics> {
   const now = ctx.now();
   const today = dayOf(now);
   const to = q.to && q.to < today ? q.to : today;
@@ -53,8 +55,11 @@ async function figuresFor(ctx: RouteContext, courseId: string, q: { from?: strin
   if (datesBetween(from, to).length > MAX_DAYS) throw new ProblemError("VALIDATION_FAILED", { detail: `At most ${MAX_DAYS} days at a time.`, errors: [{ path: "query.from", message: `the range may span at most ${MAX_DAYS} days` }] });
   const structure = await courseStructure(ctx.db, courseId);
   if (!structure) throw new ProblemError("COURSE_NOT_FOUND");
-  const [learners, active] = await Promise.all([ctx.platform.analytics.learners(courseId), activeLearnerSeries(ctx.platform.analytics, courseId, from, to)]);
-  return courseFigures(structure, learners, active, { from, to }, now);
+  // A section filter (asked for, or a scoped grader's own) keeps the learners placed in those sections now.
+  const sectionIds = unwrap(await sectionsInView(ctx.db, courseId, ctx.caller, q.section));
+  const only = sectionIds ? await learnersInSections(ctx.db, courseId, sectionIds) : undefined;
+  const [learners, active] = await Promise.all([ctx.platform.analytics.learners(courseId), activeLearnerSeries(ctx.platform.analytics, courseId, from, to, only)]);
+  return courseFigures(structure, only ? learners.filter((l) => only.has(l.learnerId)) : learners, active, { from, to }, now);
 }
 
 route({
@@ -68,7 +73,7 @@ route({
   tags: ["progress"],
   params: z.object({ courseId: z.uuid() }),
   query: rangeQuery,
-  responses: { 200: { description: "The course's figures", body: analyticsSchema }, 404: { description: "`COURSE_NOT_FOUND`" } },
+  responses: { 200: { description: "The course's figures", body: analyticsSchema }, 403: { description: "`SECTION_OUT_OF_SCOPE`" }, 404: { description: "`COURSE_NOT_FOUND`, `SECTION_NOT_FOUND`" } },
   handler: async ({ params, query, request }, ctx) => {
     const figures = await figuresFor(ctx, params.courseId, query);
     const base = new URL(`charts/`, `${new URL(request.url).origin}/api/v1/courses/${params.courseId}/analytics/`);
@@ -87,7 +92,7 @@ route({
   tags: ["progress"],
   params: z.object({ courseId: z.uuid(), chart: z.enum(charts) }),
   query: rangeQuery.safeExtend({ assessmentId: z.uuid().optional().meta({ description: "grades: one assessment instead of all" }) }),
-  responses: { 200: { description: "An SVG image", contentType: "image/svg+xml", body: z.string() }, 404: { description: "`COURSE_NOT_FOUND`, `ASSESSMENT_NOT_FOUND`" } },
+  responses: { 200: { description: "An SVG image", contentType: "image/svg+xml", body: z.string() }, 403: { description: "`SECTION_OUT_OF_SCOPE`" }, 404: { description: "`COURSE_NOT_FOUND`, `ASSESSMENT_NOT_FOUND`, `SECTION_NOT_FOUND`" } },
   handler: async ({ params, query }, ctx) => {
     const f = await figuresFor(ctx, params.courseId, query);
     let svg: string;

@@ -248,7 +248,7 @@ route({
   params: z.object({ submissionId: z.uuid() }),
   responses: { 200: { description: "The submission, with read URLs for its file answers", body: attemptSchema.extend({ files: z.record(z.string(), z.string()) }) }, 404: { description: "`ATTEMPT_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
-    const { submission, files } = unwrap(await submissionWithFiles(ctx.db, ctx.platform.files, params.submissionId));
+    const { submission, files } = unwrap(await submissionWithFiles(ctx.db, ctx.platform.files, params.submissionId, ctx.caller.userId));
     return { status: 200, body: { ...attemptBody(submission), files } };
   },
 });

@@ -6,6 +6,7 @@ import { courseStaff, type Locator } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
+import { sectionsInView } from "../../domain/sections/staff-scope.js";
 import { courseGradeSchema } from "./schemas/grade.js";
 
 const courseParams = z.object({ courseId: z.uuid() });
@@ -24,7 +25,7 @@ route({
   description: "Learners whose account was deactivated stay, with `inactive: true` (an `inactive` column in the CSV).",
   tags: ["grading"],
   params: courseParams,
-  query: z.object({ ...pageQuery, format: z.enum(["json", "csv"]).default("json") }),
+  query: z.object({ ...pageQuery, format: z.enum(["json", "csv"]).default("json"), section: z.uuid().optional().meta({ description: "Only learners of this section (a grader scoped to sections gets theirs by default)" }) }),
   responses: {
     200: {
       description: "A page of the gradebook",
@@ -35,10 +36,13 @@ route({
       }),
       otherContent: { "text/csv": z.string().meta({ description: "With format=csv: one row per learner" }) },
     },
+    403: { description: "`SECTION_OUT_OF_SCOPE`" },
+    404: { description: "`SECTION_NOT_FOUND`" },
   },
   handler: async ({ params, query, request }, ctx) => {
     const after = decodeCursor(query.cursor, 1)?.[0];
-    const book = await gradebook(ctx.db, params.courseId, { limit: query.limit, ...(typeof after === "string" ? { afterUserId: after } : {}) });
+    const sectionIds = unwrap(await sectionsInView(ctx.db, params.courseId, ctx.caller, query.section));
+    const book = await gradebook(ctx.db, params.courseId, { limit: query.limit, sectionIds, ...(typeof after === "string" ? { afterUserId: after } : {}) });
     const page = paginate(book.rows, query.limit, (r) => [r.userId]);
     const link = nextLink(request.url, page.nextCursor);
     if (query.format === "csv") {

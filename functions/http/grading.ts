@@ -4,7 +4,10 @@ import { attemptOwnership } from "../../domain/assessment/submissions.js";
 import { submitManualScores } from "../../domain/grading/grade-submission.js";
 import { gradeOwnership, gradeSeenBy } from "../../domain/grading/results-release.js";
 import { anyOf, courseStaff, type Locator, owner } from "../platform/http/access.js";
-import { unwrap } from "../platform/http/problem.js";
+import { ProblemError, unwrap } from "../platform/http/problem.js";
+import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
+import { gradingQueue } from "../../domain/grading/grading-queue.js";
+import { sectionsInView } from "../../domain/sections/staff-scope.js";
 import { type RouteContext, route } from "../platform/http/route.js";
 import { gradingInstanceId, MANUAL_GRADE_EVENT } from "../grading/grade-submission.js";
 import { type GradingStatus, gradingStatusSchema } from "../grading/grading-status.js";
@@ -44,6 +47,48 @@ route({
       await df.getClient(ctx.invocation).raiseEvent(gradingInstanceId(params.submissionId), MANUAL_GRADE_EVENT, { by: ctx.caller.userId });
     });
     return { status: 200, body: result };
+  },
+});
+
+const queueCursor = z.tuple([z.iso.datetime(), z.uuid()]);
+
+route({
+  name: "grading-queue-list",
+  method: "GET",
+  path: "/v1/courses/{courseId}/grading-queue",
+  access: courseStaff(["instructor", "grader"]),
+  summary: "Submissions waiting for a grader (answered essay or file items without a score), oldest first",
+  description: "A grader scoped to sections sees only their sections' learners; `section` narrows to one section.",
+  tags: ["grading"],
+  params: z.object({ courseId: z.uuid() }),
+  query: z.object({ ...pageQuery, section: z.uuid().optional() }),
+  responses: {
+    200: {
+      description: "A page of the queue",
+      body: pageOf(
+        z.object({ submissionId: z.uuid(), assessmentId: z.uuid(), assessmentTitle: z.string(), userId: z.uuid(), displayName: z.string(), submittedAt: z.iso.datetime(), waitingItems: z.array(z.string()) }),
+      ),
+    },
+    403: { description: "`SECTION_OUT_OF_SCOPE`" },
+    404: { description: "`SECTION_NOT_FOUND`" },
+  },
+  handler: async ({ params, query, request }, ctx) => {
+    const position = decodeCursor(query.cursor, 2);
+    const cursor = position ? queueCursor.safeParse(position) : undefined;
+    if (cursor && !cursor.success) throw new ProblemError("INVALID_CURSOR", { errors: [{ path: "query.cursor", message: "not a cursor this list issued" }] });
+    const [submittedAt, submissionId] = cursor?.data ?? [];
+    const sectionIds = unwrap(await sectionsInView(ctx.db, params.courseId, ctx.caller, query.section));
+    const rows = await gradingQueue(ctx.db, params.courseId, {
+      limit: query.limit,
+      sectionIds,
+      ...(typeof submittedAt === "string" && typeof submissionId === "string" ? { after: { submittedAt, submissionId } } : {}),
+    });
+    const page = paginate(rows, query.limit, (r) => [r.submittedAt.toISOString(), r.submissionId]);
+    return {
+      status: 200,
+      body: { items: page.items.map((r) => ({ ...r, submittedAt: r.submittedAt.toISOString() })), nextCursor: page.nextCursor },
+      headers: nextLink(request.url, page.nextCursor),
+    };
   },
 });
 

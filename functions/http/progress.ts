@@ -2,7 +2,8 @@ import { z } from "zod";
 import { computeProgress, roster, updateProgress } from "../../domain/progress/course-progress.js";
 import { courseMember, courseStaff } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
-import { ProblemError } from "../platform/http/problem.js";
+import { ProblemError, unwrap } from "../platform/http/problem.js";
+import { sectionsInView } from "../../domain/sections/staff-scope.js";
 import { route } from "../platform/http/route.js";
 
 const progressSchema = z
@@ -26,19 +27,21 @@ route({
   summary: "Progress: for a learner their own (percent, what is done, what is next); for staff the roster",
   tags: ["progress"],
   params: z.object({ courseId: z.uuid() }),
-  query: z.object(pageQuery),
+  query: z.object({ ...pageQuery, section: z.uuid().optional().meta({ description: "Staff: only learners of this section (a grader scoped to sections gets theirs by default)" }) }),
   responses: {
     200: {
       description: "Learners get `Progress`; staff get a page of `{ userId, percent, completedAt }`",
       body: z.union([progressSchema, z.object({ items: z.array(z.object({ userId: z.uuid(), percent: z.number(), completedAt: z.iso.datetime().nullable() })), nextCursor: z.string().nullable() })]),
     },
-    404: { description: "`COURSE_NOT_FOUND`" },
+    403: { description: "`SECTION_OUT_OF_SCOPE`" },
+    404: { description: "`COURSE_NOT_FOUND`, `SECTION_NOT_FOUND`" },
   },
   handler: async ({ params, query, request }, ctx) => {
     const staff = ctx.caller.isAdmin || (await ctx.caller.roleIn(params.courseId)) !== null;
     if (staff) {
       const after = decodeCursor(query.cursor, 1)?.[0];
-      const page = paginate(await roster(ctx.db, params.courseId, { limit: query.limit, ...(typeof after === "string" ? { afterUserId: after } : {}) }), query.limit, (r) => [r.userId]);
+      const sectionIds = unwrap(await sectionsInView(ctx.db, params.courseId, ctx.caller, query.section));
+      const page = paginate(await roster(ctx.db, params.courseId, { limit: query.limit, sectionIds, ...(typeof after === "string" ? { afterUserId: after } : {}) }), query.limit, (r) => [r.userId]);
       return {
         status: 200,
         body: { items: page.items.map((r) => ({ userId: r.userId, percent: Number(r.percent), completedAt: r.completedAt?.toISOString() ?? null })), nextCursor: page.nextCursor },

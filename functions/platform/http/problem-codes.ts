@@ -120,6 +120,16 @@ export const problemCatalog = {
   WEBHOOK_INACTIVE: { status: 409, title: "The webhook endpoint is disabled or deleted" },
   SERVICE_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },
 
+  // sections, groups and section-scoped staff
+  SECTION_NOT_FOUND: { status: 404, title: "No such section" },
+  SECTION_NAME_TAKEN: { status: 409, title: "The course has a section with this name" },
+  SECTION_FULL: { status: 409, title: "The section is full" },
+  SECTION_OUT_OF_SCOPE: { status: 403, title: "You are scoped to other sections of this course" },
+  GROUP_NOT_FOUND: { status: 404, title: "No such group" },
+  GROUP_NAME_TAKEN: { status: 409, title: "The course has a group with this name" },
+  NOT_A_LEARNER: { status: 422, title: "Not an active learner of this course" },
+  NOT_COURSE_STAFF: { status: 404, title: "This user is not on the course's staff" },
+
   // privacy requests
   EXPORT_IN_PROGRESS: { status: 409, title: "A data export of yours is still being prepared" },
   DATA_EXPORT_NOT_FOUND: { status: 404, title: "No such data export" },

@@ -49,7 +49,7 @@ describe("submissionWithFiles", () => {
       n: 3,
     }));
     signed.length = 0;
-    const result = await submissionWithFiles(db.db, store, id);
+    const result = await submissionWithFiles(db.db, store, id, uuidv7());
     expect(result).toMatchObject({ ok: true, value: { submission: { id, status: "submitted" }, files: { f: `https://files.test/submissions/${courseId}/${id}/f/a.pdf` } } });
     expect(result.ok && Object.keys(result.value.files)).toEqual(["f"]);
     expect(signed).toEqual([`submissions/${courseId}/${id}/f/a.pdf`]);
@@ -57,7 +57,7 @@ describe("submissionWithFiles", () => {
 
   it("finds no submission in an attempt still in progress, nor in one that does not exist", async () => {
     const open = await attempt("in-progress", () => ({}));
-    for (const id of [open, uuidv7()]) expect(await submissionWithFiles(db.db, store, id)).toEqual({ ok: false, error: { code: "ATTEMPT_NOT_FOUND", detail: "No such submission." } });
+    for (const id of [open, uuidv7()]) expect(await submissionWithFiles(db.db, store, id, uuidv7())).toEqual({ ok: false, error: { code: "ATTEMPT_NOT_FOUND", detail: "No such submission." } });
   });
 });
 

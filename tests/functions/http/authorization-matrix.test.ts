@@ -131,6 +131,10 @@ beforeAll(async () => {
     invitationId: crypto.randomUUID(),
     // Nobody's data export: the owner check answers 404 to everyone who passes the policy.
     exportId: crypto.randomUUID(),
+    // Nobody's section, group or enrollment: callers who pass the course policy get 404.
+    sectionId: crypto.randomUUID(),
+    groupId: crypto.randomUUID(),
+    enrollmentId: crypto.randomUUID(),
     subscription: "webhooks",
     code: "AAAA-BBBB-CCCC",
     chart: "drop-off",

@@ -1,0 +1,73 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { courses, sections } from "../db/schema/index.js";
+import type { DomainContext } from "../shared/context.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import { findSection, type SectionView } from "./section-view.js";
+import type { SectionErrorCode } from "./sections.errors.js";
+
+export interface SectionSettings {
+  name: string;
+  capacity: number | null;
+  scheduleUrl: string | null;
+}
+
+/**
+ * Names are unique per course case-insensitively. Two requests giving one name wait for each other on this
+ * transaction-scoped lock, so the second sees the first's row and gets a 409, never a unique-index fault.
+ */
+export async function nameFree(db: Executor, table: "sections" | "groups", courseId: string, name: string, exceptId: string | null): Promise<boolean> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${table}:${courseId}:`} || lower(${name}), 0))`);
+  const rows = await db.execute<{ taken: boolean }>(sql`
+    select exists (select 1 from ${sql.identifier(table)} where course_id = ${courseId}::uuid and lower(name) = lower(${name})
+      and (${exceptId}::uuid is null or id <> ${exceptId}::uuid)) as taken`);
+  return !rows[0]?.taken;
+}
+
+export async function createSection(ctx: DomainContext, courseId: string, input: SectionSettings): Promise<Result<SectionView, SectionErrorCode>> {
+  const [course] = await ctx.db.select({ id: courses.id }).from(courses).where(eq(courses.id, courseId));
+  if (!course) return fail("COURSE_NOT_FOUND");
+  if (!(await nameFree(ctx.db, "sections", courseId, input.name, null))) return fail("SECTION_NAME_TAKEN", `The course has a section named ${input.name}.`);
+  const id = ctx.newId();
+  const now = ctx.now();
+  await ctx.db.insert(sections).values({ id, courseId, ...input, createdAt: now, updatedAt: now });
+  return ok((await findSection(ctx.db, courseId, id)) as SectionView);
+}
+
+/** A partial change; `expectedVersion` (from If-Match) turns a concurrent change into PRECONDITION_FAILED. */
+export async function updateSection(
+  ctx: DomainContext,
+  courseId: string,
+  sectionId: string,
+  patch: Partial<SectionSettings>,
+  expectedVersion?: number,
+): Promise<Result<SectionView, SectionErrorCode>> {
+  const [current] = await ctx.db
+    .select()
+    .from(sections)
+    .where(and(eq(sections.id, sectionId), eq(sections.courseId, courseId)))
+    .for("update");
+  if (!current) return fail("SECTION_NOT_FOUND");
+  if (expectedVersion !== undefined && current.version !== expectedVersion) return fail("PRECONDITION_FAILED");
+  if (patch.name !== undefined && !(await nameFree(ctx.db, "sections", courseId, patch.name, sectionId))) {
+    return fail("SECTION_NAME_TAKEN", `The course has a section named ${patch.name}.`);
+  }
+  await ctx.db
+    .update(sections)
+    .set({ ...patch, version: current.version + 1, updatedAt: ctx.now() })
+    .where(eq(sections.id, sectionId));
+  return ok((await findSection(ctx.db, courseId, sectionId)) as SectionView);
+}
+
+/** Deletes a section; its learners stay enrolled, without a section (the foreign key sets it null). */
+export async function deleteSection(ctx: DomainContext, courseId: string, sectionId: string, expectedVersion?: number): Promise<Result<null, SectionErrorCode>> {
+  const [current] = await ctx.db
+    .select({ version: sections.version })
+    .from(sections)
+    .where(and(eq(sections.id, sectionId), eq(sections.courseId, courseId)))
+    .for("update");
+  if (!current) return fail("SECTION_NOT_FOUND");
+  if (expectedVersion !== undefined && current.version !== expectedVersion) return fail("PRECONDITION_FAILED");
+  await ctx.db.delete(sections).where(eq(sections.id, sectionId));
+  return ok(null);
+}

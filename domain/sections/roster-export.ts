@@ -1,0 +1,40 @@
+import { sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { courses, courseStaff, courseStaffSections, enrollments, sections, users } from "../db/schema/index.js";
+import { csvRow } from "../shared/csv.js";
+
+/** The columns of the `enrollments` import, in its order, so an exported roster imports back unchanged. */
+export const rosterColumns = ["course", "email", "name", "role", "section"] as const;
+
+const PAGE = 2000;
+
+/**
+ * The course's roster as CSV: its staff (one row per scoped section; the teaching assistant is the course role
+ * grader), then its active learners with their section, by address. Learners are read a page at a time.
+ * Null when there is no such course.
+ */
+export async function rosterCsv(db: Executor, courseId: string): Promise<string | null> {
+  const [course] = await db.execute<{ label: string }>(sql`select coalesce(code, id::text) as label from ${courses} where id = ${courseId}`);
+  if (!course) return null;
+  const parts = [csvRow(rosterColumns)];
+  const staff = await db.execute<{ email: string; name: string; role: "instructor" | "grader"; section: string | null }>(sql`
+    select u.email, u.display_name as name, cs.role, s.name as section
+    from ${courseStaff} cs join ${users} u on u.id = cs.user_id
+    left join ${courseStaffSections} css on css.course_id = cs.course_id and css.user_id = cs.user_id
+    left join ${sections} s on s.id = css.section_id
+    where cs.course_id = ${courseId}
+    order by cs.role desc, u.email, s.name`);
+  for (const r of staff) parts.push(csvRow([course.label, r.email, r.name, r.role === "grader" ? "teaching-assistant" : "instructor", r.section]));
+  let after = "";
+  for (;;) {
+    const page = await db.execute<{ email: string; name: string; section: string | null }>(sql`
+      select u.email, u.display_name as name, s.name as section
+      from ${enrollments} e join ${users} u on u.id = e.user_id left join ${sections} s on s.id = e.section_id
+      where e.course_id = ${courseId} and e.status = 'active' and u.email > ${after}
+      order by u.email limit ${PAGE}`);
+    for (const r of page) parts.push(csvRow([course.label, r.email, r.name, "learner", r.section]));
+    if (page.length < PAGE) break;
+    after = (page[page.length - 1] as { email: string }).email;
+  }
+  return parts.join("");
+}

@@ -1,0 +1,98 @@
+import { and, asc, eq, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { courses, courseStaff, courseStaffSections, sections } from "../db/schema/index.js";
+import { recordAudit } from "../audit/record-audit.js";
+import type { DomainContext } from "../shared/context.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import type { SectionErrorCode } from "./sections.errors.js";
+import type { CourseViewer } from "./viewer.js";
+
+/** The sections a staff member is scoped to; null when they see the whole course (no rows). */
+export async function staffSectionScope(db: Executor, courseId: string, userId: string): Promise<string[] | null> {
+  const rows = await db
+    .select({ sectionId: courseStaffSections.sectionId })
+    .from(courseStaffSections)
+    .where(and(eq(courseStaffSections.courseId, courseId), eq(courseStaffSections.userId, userId)))
+    .orderBy(asc(courseStaffSections.sectionId));
+  return rows.length ? rows.map((r) => r.sectionId) : null;
+}
+
+/**
+ * Which sections a staff view (gradebook, progress roster, analytics) covers: the one asked for, or else the
+ * viewer's scope. Null means the whole course. A scoped viewer asking for another section is refused.
+ */
+export async function sectionsInView(
+  db: Executor,
+  courseId: string,
+  viewer: Pick<CourseViewer, "userId" | "isAdmin">,
+  requested: string | undefined,
+): Promise<Result<string[] | null, "SECTION_NOT_FOUND" | "SECTION_OUT_OF_SCOPE">> {
+  const scope = viewer.isAdmin ? null : await staffSectionScope(db, courseId, viewer.userId);
+  if (requested === undefined) return ok(scope);
+  const [section] = await db.select({ id: sections.id }).from(sections).where(and(eq(sections.id, requested), eq(sections.courseId, courseId)));
+  if (!section) return fail("SECTION_NOT_FOUND", "The course has no such section.");
+  if (scope && !scope.includes(requested)) return fail("SECTION_OUT_OF_SCOPE", "You are scoped to other sections of this course.");
+  return ok([requested]);
+}
+
+/**
+ * Scopes a staff member to sections of the course (an empty list: the whole course again). Replaces the
+ * previous scope under the course row lock, so two changes do not interleave. Audited.
+ */
+export async function setStaffSections(
+  ctx: DomainContext,
+  input: { courseId: string; userId: string; sectionIds: string[] },
+): Promise<Result<string[], SectionErrorCode>> {
+  const [course] = await ctx.db.select({ id: courses.id }).from(courses).where(eq(courses.id, input.courseId)).for("update");
+  if (!course) return fail("COURSE_NOT_FOUND");
+  const [staff] = await ctx.db
+    .select({ role: courseStaff.role })
+    .from(courseStaff)
+    .where(and(eq(courseStaff.courseId, input.courseId), eq(courseStaff.userId, input.userId)));
+  if (!staff) return fail("NOT_COURSE_STAFF", "This user is not on the course's staff.");
+  const wanted = [...new Set(input.sectionIds)].sort();
+  if (wanted.length) {
+    const found = await ctx.db
+      .select({ id: sections.id })
+      .from(sections)
+      .where(and(eq(sections.courseId, input.courseId), sql`${sections.id} = any(${sql.param(wanted)}::uuid[])`));
+    const missing = wanted.filter((id) => !found.some((f) => f.id === id));
+    if (missing.length) return fail("SECTION_NOT_FOUND", `The course has no section ${missing.join(", ")}.`);
+  }
+  const before = (await staffSectionScope(ctx.db, input.courseId, input.userId)) ?? [];
+  await ctx.db.delete(courseStaffSections).where(and(eq(courseStaffSections.courseId, input.courseId), eq(courseStaffSections.userId, input.userId)));
+  if (wanted.length) {
+    const now = ctx.now();
+    await ctx.db.insert(courseStaffSections).values(wanted.map((sectionId) => ({ courseId: input.courseId, userId: input.userId, sectionId, createdAt: now })));
+  }
+  if (before.join() !== wanted.join()) {
+    await recordAudit(ctx, {
+      action: "course.staff-sections-changed",
+      targetType: "course",
+      targetId: input.courseId,
+      details: { userId: input.userId, role: staff.role, sectionIds: wanted, previousSectionIds: before },
+    });
+  }
+  return ok(wanted);
+}
+
+/**
+ * Whether a staff member's section scope covers a learner of the course: always when they are not scoped; else
+ * when the learner's enrollment is in one of their sections. Whoever has no scope rows (admins, learners reading
+ * their own work) passes.
+ */
+export async function inStaffScope(db: Executor, courseId: string, staffUserId: string, learnerUserId: string): Promise<boolean> {
+  const [row] = await db.execute<{ covered: boolean }>(sql`
+    select not exists (select 1 from ${courseStaffSections} where course_id = ${courseId} and user_id = ${staffUserId})
+      or exists (select 1 from enrollments e join ${courseStaffSections} s on s.section_id = e.section_id and s.course_id = e.course_id and s.user_id = ${staffUserId}
+        where e.course_id = ${courseId} and e.user_id = ${learnerUserId}) as covered`);
+  return row?.covered === true;
+}
+
+/** The learners (any enrollment status) placed in any of these sections: what a section filter keeps. */
+export async function learnersInSections(db: Executor, courseId: string, sectionIds: readonly string[]): Promise<Set<string>> {
+  if (sectionIds.length === 0) return new Set();
+  const rows = await db.execute<{ user_id: string }>(sql`
+    select distinct user_id from enrollments where course_id = ${courseId} and section_id = any(${sql.param([...sectionIds])}::uuid[])`);
+  return new Set(rows.map((r) => r.user_id));
+}

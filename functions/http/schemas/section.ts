@@ -1,0 +1,59 @@
+import { z } from "zod";
+import type { GroupView } from "../../../domain/sections/groups.js";
+import type { SectionView } from "../../../domain/sections/section-view.js";
+import { ProblemError } from "../../platform/http/problem.js";
+
+const iso = z.iso.datetime();
+
+export const sectionSchema = z
+  .object({
+    id: z.uuid(),
+    courseId: z.uuid(),
+    name: z.string(),
+    capacity: z.number().int().nullable().meta({ description: "null: unlimited" }),
+    learners: z.number().int().meta({ description: "Active learners in the section" }),
+    scheduleUrl: z.string().nullable(),
+    version: z.number().int(),
+    createdAt: iso,
+    updatedAt: iso,
+  })
+  .meta({ id: "Section" });
+
+export const sectionBody = (s: SectionView): z.infer<typeof sectionSchema> => ({ ...s, createdAt: s.createdAt.toISOString(), updatedAt: s.updatedAt.toISOString() });
+
+export const groupSchema = z
+  .object({
+    id: z.uuid(),
+    courseId: z.uuid(),
+    name: z.string(),
+    members: z.array(z.object({ userId: z.uuid(), displayName: z.string() })),
+    version: z.number().int(),
+    createdAt: iso,
+    updatedAt: iso,
+  })
+  .meta({ id: "Group" });
+
+export const groupBody = (g: GroupView): z.infer<typeof groupSchema> => ({ ...g, createdAt: g.createdAt.toISOString(), updatedAt: g.updatedAt.toISOString() });
+
+// No NUL or other control characters: names end up in CSV files and emails.
+const name = z.string().trim().min(1).max(100).regex(/^[^\p{Cc}]+$/u, "no control characters");
+
+export const sectionSettingsShape = {
+  name,
+  capacity: z.number().int().min(1).max(100_000).nullable(),
+  scheduleUrl: z.url({ protocol: /^https?$/ }).max(2000).nullable(),
+};
+export const groupName = name;
+
+/** Group ETags carry the version (bumped by membership changes too), which is what If-Match compares. */
+export const versionEtag = (v: { version: number }) => `"v${v.version}"`;
+/** Section ETags carry the version (what If-Match compares) and the learner count (so 304 never hides a placement). */
+export const sectionEtag = (s: SectionView) => `"v${s.version}.l${s.learners}"`;
+
+/** The version an If-Match names; undefined without one (unconditional), `*` too. Refuses an ETag we did not issue. */
+export function expectedVersion(header: string | null): number | undefined {
+  if (header === null || header.trim() === "*") return undefined;
+  const m = /^"v(\d+)(?:\.l\d+)?"$/.exec(header.trim());
+  if (!m) throw new ProblemError("PRECONDITION_FAILED", { detail: "If-Match must be an ETag this API issued." });
+  return Number(m[1]);
+}
