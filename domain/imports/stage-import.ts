@@ -1,6 +1,6 @@
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { parse } from "csv-parse";
+import { CsvError, parse } from "csv-parse";
 import { and, eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { importRows, type ImportRowOutcome } from "../db/schema/index.js";
@@ -167,7 +167,8 @@ async function stagePartAs(
     trim: false,
     skip_empty_lines: true,
     relax_column_count: true,
-    relax_quotes: false,
+    // a quote inside an unquoted cell is kept as written, as spreadsheets read it
+    relax_quotes: true,
     max_record_size: limits.maxLineBytes,
     // each record with the file's line it ends on: the line numbers the report gives
     info: true,
@@ -201,15 +202,12 @@ async function stagePartAs(
     await pipeline(source, decoder(encoding), parser, collect);
   } catch (err) {
     if (err instanceof ImportFileRefused || err instanceof NotUtf8) throw err;
-    const code = (err as { code?: unknown }).code;
-    const at = (err as { lines?: unknown }).lines;
-    if (code === "CSV_MAX_RECORD_SIZE") {
-      throw new ImportFileRefused(`${part.file}: line ${typeof at === "number" ? at : line + 1} is longer than ${sizeText(limits.maxLineBytes)}, the longest line an import takes.`);
+    if (!(err instanceof CsvError)) throw err;
+    const at = typeof err.lines === "number" ? err.lines : line + 1;
+    if (err.code === "CSV_MAX_RECORD_SIZE") {
+      throw new ImportFileRefused(`${part.file}: line ${at} is longer than ${sizeText(limits.maxLineBytes)}, the longest line an import takes.`);
     }
-    if (typeof code === "string" && code.startsWith("CSV_")) {
-      throw new ImportFileRefused(`${part.file}: the file is not valid CSV near line ${typeof at === "number" ? at : line + 1} (${(err as Error).message.replace(/^Invalid [^:]*: /, "")}).`);
-    }
-    throw err;
+    throw new ImportFileRefused(`${part.file}: the file is not valid CSV near line ${at} (${err.message.replace(/^[^:]*: /, "")}).`);
   }
   if (!header) throw new ImportFileRefused(`${part.file}: the file is empty; it needs a header line (${part.requiredColumns.join(",")}) and a row per line.`);
   if (rowsRead === 0) throw new ImportFileRefused(`${part.file}: the file has a header but no rows.`);

@@ -29,12 +29,13 @@ route({
   responses: {
     201: {
       description: "The import, awaiting its upload, and where to upload",
-      body: z.object({
-        import: importSchema,
-        uploadUrl: z.string().meta({ description: "Short-lived, create-only URL: PUT the file's bytes here" }),
-        uploadMethod: z.literal("PUT"),
-        uploadHeaders: z.record(z.string(), z.string()).meta({ description: "Send these headers with the upload" }),
-        uploadExpiresAt: iso,
+      body: importSchema.extend({
+        upload: z.object({
+          url: z.string().meta({ description: "Short-lived, create-only URL: PUT the file's bytes here" }),
+          method: z.literal("PUT"),
+          headers: z.record(z.string(), z.string()).meta({ description: "Send these headers with the upload" }),
+          expiresAt: iso,
+        }),
       }),
     },
     403: { description: "`IMPORT_FORBIDDEN`: not an instructor of `courseId`, or no `courseId` for a non-administrator" },
@@ -45,17 +46,14 @@ route({
     const s = ctx.platform.settings;
     const created = unwrap(
       await ctx.transaction((tx) =>
-        requestImport(ctx.domain(tx), ctx.platform.files, ctx.caller, { fileName: body.fileName, contentType: body.contentType, sizeBytes: body.size, courseId: body.courseId ?? null }, s.IMPORT_MAX_BYTES),
+        requestImport(ctx.domain(tx), ctx.platform.files, ctx.caller, { fileName: body.fileName, contentType: body.contentType, sizeBytes: body.sizeBytes, courseId: body.courseId ?? null }, s.IMPORT_MAX_BYTES),
       ),
     );
     return {
       status: 201,
       body: {
-        import: importBody(importView(created.import, ctx.now())),
-        uploadUrl: created.upload.url,
-        uploadMethod: created.upload.method,
-        uploadHeaders: created.upload.headers,
-        uploadExpiresAt: created.upload.expiresAt.toISOString(),
+        ...importBody(importView(created.import, ctx.now())),
+        upload: { url: created.upload.url, method: created.upload.method, headers: created.upload.headers, expiresAt: created.upload.expiresAt.toISOString() },
       },
       headers: { location: statusUrl(created.import.id), "cache-control": "no-store" },
     };

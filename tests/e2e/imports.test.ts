@@ -1,0 +1,255 @@
+import { BlockBlobClient } from "@azure/storage-blob";
+import { parse } from "csv-parse/sync";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jsonOf, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
+import type { TestDatabase } from "../support/database.js";
+import { call, createCourse, signUp, type TestUser, uniqueEmail } from "../support/identity.js";
+import { waitForMail } from "../support/mailbox.js";
+import { recentErrors, waitFor } from "../support/wait-for.js";
+
+// The import pipeline over HTTP, Blob Storage (Azurite), the bulk-imports queue and the orchestration: a users file
+// previewed, applied and applied again; its report; cancel between batches; files refused with a reason; who may
+// import what; the import.completed event through the bus to the importer's summary email.
+
+const MAX_ROWS = 3_000;
+let db: TestDatabase;
+let app: RunningApp;
+let admin: TestUser;
+
+beforeAll(async () => {
+  ({ db, app } = await startAppOnOwnDatabase({ IMPORT_MAX_ROWS: String(MAX_ROWS), IMPORT_BATCH_SIZE: "40" }));
+  admin = await signUp(app, db, { admin: true, label: "admin" });
+});
+afterAll(() => stopAppAndDatabase({ db, app }));
+
+interface ImportBody {
+  id: string;
+  status: string;
+  kind: string | null;
+  dryRun: boolean;
+  rowsRead: number;
+  rowsApplied: number;
+  rowsFailed: number;
+  rowsSkipped: number;
+  percent: number;
+  counts: Record<string, { created: number; updated: number; unchanged: number; failed: number; skipped: number }>;
+  warnings: string[];
+  refusalReason: string | null;
+}
+
+/** Asks for an upload URL and uploads the bytes with the Blob SDK, as a client would. Answers the import's id. */
+async function upload(bytes: Buffer, options: { token?: string; contentType?: string; courseId?: string } = {}): Promise<string> {
+  const contentType = options.contentType ?? "text/csv";
+  const res = await call(app, "POST", "/v1/imports", {
+    token: options.token ?? admin.accessToken,
+    body: { fileName: "people.csv", contentType, sizeBytes: bytes.length, ...(options.courseId ? { courseId: options.courseId } : {}) },
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  const created = (await res.json()) as ImportBody & { upload: { url: string; headers: Record<string, string> } };
+  expect(created.status).toBe("awaiting-upload");
+  await new BlockBlobClient(created.upload.url).upload(bytes, bytes.length, { blobHTTPHeaders: { blobContentType: contentType } });
+  return created.id;
+}
+
+const csvBytes = (lines: string[]) => Buffer.from(lines.join("\r\n") + "\r\n", "utf8");
+
+async function start(id: string, dryRun = false, kind = "users", token = admin.accessToken) {
+  return call(app, "POST", `/v1/imports/${id}/start`, { token, body: { kind, dryRun } });
+}
+
+async function status(id: string, token = admin.accessToken): Promise<ImportBody> {
+  return (await (await call(app, "GET", `/v1/imports/${id}`, { token })).json()) as ImportBody;
+}
+
+const ended = (id: string) =>
+  waitFor(`import ${id} to end`, async () => {
+    const body = await status(id);
+    return ["completed", "failed", "cancelled"].includes(body.status) ? body : undefined;
+  }, { timeoutMs: 25_000, diagnostics: () => recentErrors(app) });
+
+async function run(id: string, dryRun = false): Promise<ImportBody> {
+  const res = await start(id, dryRun);
+  expect(res.status, await res.clone().text()).toBe(202);
+  expect(((await res.json()) as ImportBody).status).toBe("queued");
+  return ended(id);
+}
+
+async function report(id: string, rows: "failed" | "all" = "failed"): Promise<{ text: string; records: Record<string, string>[] }> {
+  const res = await call(app, "GET", `/v1/imports/${id}/report.csv?rows=${rows}`, { token: admin.accessToken });
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^text\/csv/);
+  const text = await res.text();
+  return { text, records: parse(text, { columns: true }) as Record<string, string>[] };
+}
+
+const userCount = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from users`)[0]?.n ?? 0;
+
+describe("a users file", () => {
+  it("is previewed without writing, applied, reported, and changes nothing the second time; the importer gets the summary and the event goes out", async () => {
+    const people = [uniqueEmail("ada"), uniqueEmail("grace"), uniqueEmail("alan")];
+    const lines = [
+      "Email,Name,Locale,Shoe Size",
+      `${people[0]},Ada Lovelace,en,38`,
+      `${people[1]},Grace Hopper,es,`,
+      `${people[2]},"Turing, Alan",,`,
+      'not-an-address,"=HYPERLINK(""http://evil.example"")",,',
+      `${people[1]?.toUpperCase()},Grace Again,,`,
+      `${uniqueEmail("nul")},Nul\u0000Byte,,`,
+    ];
+    const id = await upload(csvBytes(lines));
+    const before = await userCount();
+
+    const preview = await run(id, true);
+    expect(preview).toMatchObject({ status: "completed", dryRun: true, rowsRead: 6, rowsApplied: 3, rowsFailed: 3, percent: 100 });
+    expect(preview.counts.user).toMatchObject({ created: 3, updated: 0, unchanged: 0, failed: 3 });
+    expect(preview.warnings.join(" ")).toMatch(/unknown column ignored: shoe size/);
+    expect(await userCount()).toBe(before);
+
+    // The same upload, now for real (a completed dry run may be started again).
+    const real = await run(id, false);
+    expect(real).toMatchObject({ status: "completed", dryRun: false, rowsRead: 6, rowsApplied: 3, rowsFailed: 3 });
+    expect(real.counts.user).toMatchObject({ created: 3, failed: 3 });
+    expect(await userCount()).toBe(before + 3);
+    const names = await db.sql<{ display_name: string }[]>`select display_name from users where email = any(${people}) order by display_name`;
+    expect(names.map((n) => n.display_name)).toEqual(["Ada Lovelace", "Grace Hopper", "Turing, Alan"]);
+    expect((await start(id)).status).toBe(409);
+
+    const { text, records } = await report(id);
+    expect(records.map((r) => [r.line, r.result])).toEqual([
+      ["5", "failed"],
+      ["6", "failed"],
+      ["7", "failed"],
+    ]);
+    expect(records[0]?.reason).toBe("email is not an address");
+    expect(records[1]?.reason).toBe("duplicate of line 3");
+    expect(records[2]?.reason).toMatch(/NUL/);
+    // The formula is neutralised in the report (a leading apostrophe), never sent as a live formula.
+    expect(records[0]?.name).toBe("'=HYPERLINK(\"http://evil.example\")");
+    expect(text).not.toMatch(/(^|,)=HYPERLINK/m);
+    const all = await report(id, "all");
+    expect(all.records).toHaveLength(6);
+    expect(all.records.filter((r) => r.result === "created")).toHaveLength(3);
+
+    // The summary email (through import.completed on the bus and the emails subscription).
+    const mail = await waitForMail(app, admin.email, "Your users import completed");
+    expect(mail.text).toMatch(/6 rows read, 3 were applied, 3 failed/);
+    const [event] = await db.sql<{ published_at: Date | null; data: { importId: string } }[]>`
+      select published_at, data from outbox where type = 'import.completed' and aggregate_id = ${id} and data->>'dryRun' = 'false'`;
+    expect(event?.data.importId).toBe(id);
+    expect(event?.published_at).not.toBeNull();
+
+    const again = await run(await upload(csvBytes(lines)), false);
+    expect(again.counts.user).toMatchObject({ created: 0, updated: 0, unchanged: 3, failed: 3 });
+    expect(await userCount()).toBe(before + 3);
+  });
+
+  it("reads a UTF-8 file with a BOM, and a Latin-1 file with a warning", async () => {
+    const bom = uniqueEmail("bom");
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), csvBytes(["email,name", `${bom},Zoë Bom`])]);
+    expect(await run(await upload(withBom))).toMatchObject({ status: "completed", rowsApplied: 1, warnings: [] });
+    expect((await db.sql`select display_name from users where email = ${bom}`)[0]).toEqual({ display_name: "Zoë Bom" });
+
+    const latin = uniqueEmail("latin");
+    const latin1 = Buffer.from(`email,name\r\n${latin},José Müller\r\n`, "latin1");
+    const read = await run(await upload(latin1));
+    expect(read).toMatchObject({ status: "completed", rowsApplied: 1 });
+    expect(read.warnings.join(" ")).toMatch(/not UTF-8.*Windows-1252/);
+    expect((await db.sql`select display_name from users where email = ${latin}`)[0]).toEqual({ display_name: "José Müller" });
+  });
+
+  it("stops between batches when cancelled; the rows applied are exactly the ones the report says", async () => {
+    const rows = Array.from({ length: 2_000 }, (_, i) => `cancel-${i}-${uniqueEmail("c")},Person ${i}`);
+    const id = await upload(csvBytes(["email,name", ...rows]));
+    expect((await start(id)).status).toBe(202);
+    await waitFor("the first batches applied", async () => ((await status(id)).rowsApplied > 0 ? true : undefined), { timeoutMs: 20_000, stepMs: 50 });
+    const cancel = await call(app, "POST", `/v1/imports/${id}/cancel`, { token: admin.accessToken });
+    expect(cancel.status).toBe(202);
+    const done = await ended(id);
+    expect(done.status).toBe("cancelled");
+    expect(done.rowsApplied).toBeGreaterThan(0);
+    expect(done.rowsApplied).toBeLessThan(2_000);
+    const { records } = await report(id, "all");
+    const created = records.filter((r) => r.result === "created");
+    expect(created).toHaveLength(done.rowsApplied);
+    expect(records.filter((r) => r.result === "not-applied")).toHaveLength(2_000 - done.rowsApplied);
+    const [imported] = await db.sql<{ n: number }[]>`select count(*)::int as n from users where email like 'cancel-%'`;
+    expect(imported?.n).toBe(done.rowsApplied);
+    expect((await call(app, "POST", `/v1/imports/${id}/cancel`, { token: admin.accessToken })).status).toBe(409);
+  });
+});
+
+describe("bad files", () => {
+  const refused = async (bytes: Buffer) => {
+    const before = await userCount();
+    const body = await run(await upload(bytes));
+    expect(body.status).toBe("failed");
+    expect(body.rowsApplied).toBe(0);
+    expect(await userCount()).toBe(before);
+    return body.refusalReason ?? "";
+  };
+
+  it("refuses a file before applying any row, naming the problem", async () => {
+    expect(await refused(csvBytes(["email,fullname,locale", `${uniqueEmail()},Nobody,en`]))).toMatch(/lacks the required column name\b/);
+    expect(await refused(csvBytes(["mail,fullname", `${uniqueEmail()},Nobody`]))).toMatch(/required columns email, name/);
+    expect(await refused(Buffer.from("\r\n\r\n"))).toMatch(/the file is empty/);
+    expect(await refused(csvBytes(["email,name"]))).toMatch(/header but no rows/);
+    expect(await refused(csvBytes(["email,name", `${uniqueEmail()},${"x".repeat(5 * 1024 * 1024)}`]))).toMatch(/line 2 is longer than 1 MB/);
+    const many = Array.from({ length: MAX_ROWS + 1 }, (_, i) => `many-${i}@example.test,Many ${i}`);
+    expect(await refused(csvBytes(["email,name", ...many]))).toMatch(new RegExp(`more than ${MAX_ROWS} rows`));
+    expect(await refused(csvBytes(["email,name", `${uniqueEmail()},"unclosed`]))).toMatch(/not valid CSV/);
+    // The importer is told.
+    await waitForMail(app, admin.email, "Your users import failed");
+  });
+
+  it("answers a clear problem for an upload that is missing, of another size or type, or empty", async () => {
+    const empty = await call(app, "POST", "/v1/imports", { token: admin.accessToken, body: { fileName: "e.csv", contentType: "text/csv", sizeBytes: 0 } });
+    expect(empty.status).toBe(400);
+    const tooBig = await call(app, "POST", "/v1/imports", { token: admin.accessToken, body: { fileName: "e.csv", contentType: "text/csv", sizeBytes: 101 * 1024 * 1024 } });
+    expect((await jsonOf(tooBig)).code).toBe("IMPORT_TOO_LARGE");
+
+    const declared = await call(app, "POST", "/v1/imports", { token: admin.accessToken, body: { fileName: "a.csv", contentType: "text/csv", sizeBytes: 100 } });
+    const grant = (await declared.json()) as { id: string; upload: { url: string } };
+    expect((await jsonOf(await start(grant.id))).code).toBe("IMPORT_FILE_NOT_UPLOADED");
+    await new BlockBlobClient(grant.upload.url).upload(Buffer.from("email,name\r\n"), 12, { blobHTTPHeaders: { blobContentType: "text/csv" } });
+    expect((await jsonOf(await start(grant.id))).code).toBe("IMPORT_FILE_MISMATCH");
+
+    const zip = await upload(Buffer.from("PK\u0003\u0004"), { contentType: "application/zip" });
+    const wrongType = await start(zip);
+    expect(wrongType.status).toBe(422);
+    expect((await jsonOf(wrongType)).code).toBe("IMPORT_WRONG_FILE_TYPE");
+    expect((await status(zip)).status).toBe("awaiting-upload");
+  });
+});
+
+describe("who may import", () => {
+  it("lets administrators import users and instructors only their own course's roster", async () => {
+    const learner = await signUp(app, db, { label: "learner" });
+    const instructor = await signUp(app, db, { label: "instructor" });
+    const course = await createCourse(db, [{ userId: instructor.id, role: "instructor" }]);
+    const otherCourse = await createCourse(db);
+
+    const asLearner = await call(app, "POST", "/v1/imports", { token: learner.accessToken, body: { fileName: "a.csv", contentType: "text/csv", sizeBytes: 10 } });
+    expect(asLearner.status).toBe(403);
+    const elsewhere = await call(app, "POST", "/v1/imports", { token: instructor.accessToken, body: { fileName: "a.csv", contentType: "text/csv", sizeBytes: 10, courseId: otherCourse } });
+    expect(elsewhere.status).toBe(403);
+    expect((await jsonOf(elsewhere)).code).toBe("IMPORT_FORBIDDEN");
+    const noCourse = await call(app, "POST", "/v1/imports", { token: instructor.accessToken, body: { fileName: "a.csv", contentType: "text/csv", sizeBytes: 10 } });
+    expect((await jsonOf(noCourse)).code).toBe("IMPORT_FORBIDDEN");
+
+    // Their own course: the upload is theirs, but a users import is for administrators.
+    const own = await upload(csvBytes(["email,name", `${uniqueEmail()},Somebody`]), { token: instructor.accessToken, courseId: course });
+    const users = await start(own, false, "users", instructor.accessToken);
+    expect(users.status).toBe(403);
+    expect((await jsonOf(users)).code).toBe("IMPORT_FORBIDDEN");
+
+    // Only the importer (and administrators) see an import.
+    expect((await call(app, "GET", `/v1/imports/${own}`, { token: instructor.accessToken })).status).toBe(200);
+    expect((await call(app, "GET", `/v1/imports/${own}`, { token: admin.accessToken })).status).toBe(200);
+    expect((await call(app, "GET", `/v1/imports/${own}`, { token: learner.accessToken })).status).toBe(403);
+    expect((await call(app, "GET", `/v1/imports/${own}/report.csv`, { token: learner.accessToken })).status).toBe(403);
+    const mine = (await (await call(app, "GET", "/v1/imports", { token: instructor.accessToken })).json()) as { items: { id: string }[] };
+    expect(mine.items.map((i) => i.id)).toEqual([own]);
+    const everyone = (await (await call(app, "GET", "/v1/imports?limit=100", { token: admin.accessToken })).json()) as { items: { id: string }[] };
+    expect(everyone.items.map((i) => i.id)).toContain(own);
+  });
+});
