@@ -1,15 +1,21 @@
 import type { Readable } from "node:stream";
 import { ImportFileRefused, type OpenPart } from "../../domain/imports/stage-import.js";
 import type { BlobFileStore } from "../platform/file-store.js";
+import { BundleRefusedError, openBundlePart } from "./zip-bundle.js";
 
 /**
- * How the stage step reads an import's parts: a CSV upload is its one part, streamed from Blob Storage. A zip
- * (OneRoster) is read by the bundle reader once that kind lands; until then no kind takes a zip.
+ * How the stage step reads an import's parts: a CSV upload is its one part, streamed from Blob Storage; a zip
+ * (OneRoster) gives each part from its entry, read by ranges. A bundle the zip reader refuses refuses the import.
  */
 export function importPartOpener(files: BlobFileStore, blobName: string, contentType: string): OpenPart {
   if (contentType === "application/zip") {
-    return async () => {
-      throw new ImportFileRefused("Zip bundles cannot be imported yet.");
+    return async (file) => {
+      try {
+        return await openBundlePart(files, blobName, file);
+      } catch (err) {
+        if (err instanceof BundleRefusedError) throw new ImportFileRefused(err.reason);
+        throw err;
+      }
     };
   }
   return async () => {
