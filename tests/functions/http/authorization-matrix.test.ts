@@ -49,6 +49,7 @@ let deliveryId: string;
 let assessmentId: string;
 let attemptId: string;
 let gradeId: string;
+let importId: string;
 
 /**
  * Puts back what a caller's allowed call may have ended (the learner's enrollment, the fixture lesson),
@@ -96,6 +97,9 @@ beforeAll(async () => {
   gradeId = crypto.randomUUID();
   await db.sql`insert into grades (id, submission_id, assessment_id, course_id, user_id, version, key_version, percent, item_scores, explanation)
     values (${gradeId}, ${attemptId}, ${assessmentId}, ${courseId}, ${learner.id}, 1, 1, 100, '[]'::jsonb, '[]'::jsonb)`;
+  importId = crypto.randomUUID();
+  await db.sql`insert into imports (id, created_by_user_id, blob_name, file_name, content_type, declared_size)
+    values (${importId}, ${learner.id}, ${`imports/${importId}/upload.csv`}, 'matrix.csv', 'text/csv', 10)`;
   await restoreFixtures();
   // An inactive endpoint nobody listens on: replaying its delivery fails fast and harms nothing.
   await db.sql`insert into webhooks (id, url, secret, active) values (${webhookId}, 'http://127.0.0.1:1/hook', 'whsec_matrix', false)`;
@@ -135,6 +139,8 @@ beforeAll(async () => {
     sectionId: crypto.randomUUID(),
     groupId: crypto.randomUUID(),
     enrollmentId: crypto.randomUUID(),
+    // The learner persona's import, awaiting its upload (nothing to start, nothing to cancel).
+    importId,
     subscription: "webhooks",
     code: "AAAA-BBBB-CCCC",
     chart: "drop-off",
