@@ -1,4 +1,5 @@
 import type { ImportKindName, RowPart } from "../import-kind.js";
+import { onerosterParts } from "../oneroster/index.js";
 import { usersPart } from "./users.js";
 
 /**
@@ -8,6 +9,7 @@ import { usersPart } from "./users.js";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each part has its own row type
 export const importKinds: Partial<Record<ImportKindName, readonly RowPart<any>[]>> = {
   users: [usersPart],
+  oneroster: onerosterParts,
 };
 
 /** The parts of a kind, or null when the kind is not available. */
