@@ -1,0 +1,97 @@
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BlockBlobClient } from "@azure/storage-blob";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { freePort } from "@ringlet/local-runtime/ports";
+import { type RunningApp, startApp } from "../support/app.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { call, signUp, type TestUser } from "../support/identity.js";
+import { recentErrors, waitFor } from "../support/wait-for.js";
+
+// A users import whose runtime is killed (SIGKILL: no shutdown, no settling) while its batches are being applied,
+// then started again on the same database, Blob Storage, broker data and durable store: the orchestration resumes
+// and the import completes with every row applied exactly once.
+
+const ROWS = 1_500;
+let db: TestDatabase;
+let app: RunningApp;
+let durableDir: string;
+let busDir: string;
+let busConnection: string;
+let admin: TestUser;
+
+async function startRuntime(): Promise<RunningApp> {
+  return startApp({
+    env: {
+      DATABASE_URL: db.url,
+      LOCAL_DURABLE_DATA: durableDir,
+      LOCAL_SERVICEBUS_DATA: busDir,
+      ServiceBusConnection: busConnection,
+      // Small batches: the kill lands between (or inside) batches, not after the last one.
+      IMPORT_BATCH_SIZE: "20",
+    },
+  });
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  durableDir = await mkdtemp(join(tmpdir(), "ringlet-durable-"));
+  busDir = await mkdtemp(join(tmpdir(), "ringlet-bus-"));
+  await chmod(busDir, 0o755);
+  busConnection = `Endpoint=sb://127.0.0.1:${await freePort()};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`;
+  app = await startRuntime();
+  admin = await signUp(app, db, { admin: true, label: "admin" });
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await db?.drop();
+  for (const dir of [durableDir, busDir]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+interface ImportBody {
+  id: string;
+  status: string;
+  rowsRead: number;
+  rowsApplied: number;
+  rowsFailed: number;
+  counts: Record<string, { created: number; updated: number; unchanged: number; failed: number }>;
+}
+
+const status = async (id: string) => (await (await call(app, "GET", `/v1/imports/${id}`, { token: admin.accessToken })).json()) as ImportBody;
+
+it("resumes an import after the runtime is killed mid-import, applying every row exactly once", async () => {
+  const lines = ["email,name", ...Array.from({ length: ROWS }, (_, i) => `resume-${i}@example.test,Resumed ${i}`)];
+  const bytes = Buffer.from(lines.join("\n") + "\n");
+  const created = await call(app, "POST", "/v1/imports", { token: admin.accessToken, body: { fileName: "resume.csv", contentType: "text/csv", sizeBytes: bytes.length } });
+  expect(created.status).toBe(201);
+  const { id, upload } = (await created.json()) as { id: string; upload: { url: string } };
+  await new BlockBlobClient(upload.url).upload(bytes, bytes.length, { blobHTTPHeaders: { blobContentType: "text/csv" } });
+  expect((await call(app, "POST", `/v1/imports/${id}/start`, { token: admin.accessToken, body: { kind: "users", dryRun: false } })).status).toBe(202);
+
+  const before = await waitFor("some batches applied", async () => {
+    const s = await status(id);
+    return s.status === "applying" && s.rowsApplied >= 100 ? s : undefined;
+  }, { timeoutMs: 25_000, stepMs: 25, diagnostics: () => recentErrors(app) });
+  app.process.kill("SIGKILL");
+  await app.stop();
+  expect(before.rowsApplied).toBeLessThan(ROWS);
+
+  app = await startRuntime();
+  const done = await waitFor("the import to end after the restart", async () => {
+    const s = await status(id);
+    return ["completed", "failed", "cancelled"].includes(s.status) ? s : undefined;
+  }, { timeoutMs: 60_000, diagnostics: () => recentErrors(app) });
+
+  expect(done).toMatchObject({ status: "completed", rowsRead: ROWS, rowsApplied: ROWS, rowsFailed: 0 });
+  expect(done.counts.user).toMatchObject({ created: ROWS, updated: 0, unchanged: 0, failed: 0 });
+  const [counts] = await db.sql<{ users: number; rows: number; outcomes: number; invitations: number; audits: number; completed: number }[]>`
+    select (select count(*)::int from users where email like 'resume-%') as users,
+           (select count(*)::int from import_rows where import_id = ${id}) as rows,
+           (select count(*)::int from import_rows where import_id = ${id} and outcome->>'result' = 'created') as outcomes,
+           (select count(*)::int from account_tokens where email like 'resume-%') as invitations,
+           (select count(*)::int from audit_log where action = 'user.imported') as audits,
+           (select count(*)::int from outbox where type = 'import.completed' and aggregate_id = ${id}) as completed`;
+  expect(counts).toEqual({ users: ROWS, rows: ROWS, outcomes: ROWS, invitations: ROWS, audits: ROWS, completed: 1 });
+});
