@@ -1,0 +1,181 @@
+import { Readable } from "node:stream";
+import { v7 as uuidv7 } from "uuid";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { applyBatch } from "../../../domain/imports/apply-batch.js";
+import { expireImports } from "../../../domain/imports/expire-imports.js";
+import type { RowPart } from "../../../domain/imports/import-kind.js";
+import { beginImportRun, importStaged } from "../../../domain/imports/import-lifecycle.js";
+import { importReportPage } from "../../../domain/imports/import-view.js";
+import { ImportFileRefused, stagePart } from "../../../domain/imports/stage-import.js";
+import { erasePersonalData } from "../../../domain/privacy/erasure.js";
+import type { DomainContext } from "../../../domain/shared/context.js";
+import type { TestDatabase } from "../../support/database.js";
+import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
+import { insertUser, recordingDeletions } from "../../support/privacy-fixtures.js";
+
+// The pipeline's pieces against a real PostgreSQL, with a part of the test's own: staging (lines, duplicates, bad
+// cells, header checks, a clean restart), a batch applied once however often it is retried, the paged report,
+// retention and erasure of staged rows.
+
+let db: TestDatabase;
+let ctx: DomainContext;
+beforeAll(async () => ({ db, ctx } = await openDomainDatabase()));
+afterAll(() => db?.drop());
+
+interface Thing {
+  code: string;
+  label: string;
+}
+
+/** Lines the part was asked to apply, in order: a second application of a line would show here. */
+const appliedLines: number[] = [];
+
+const thingsPart: RowPart<Thing> = {
+  file: "things",
+  entity: "thing",
+  requiredColumns: ["code", "label"],
+  optionalColumns: ["note"],
+  schema: z.object({ code: z.string().min(1, { error: "code is required" }), label: z.string().min(1, { error: "label is required" }) }),
+  key: (row) => row.code.toLowerCase(),
+  async apply(_ctx, _run, rows) {
+    appliedLines.push(...rows.map((r) => r.line));
+    return rows.map((r) => (r.row.label === "fails" ? { result: "failed", entity: "thing", reason: "label says so" } : { result: "created", entity: "thing" }));
+  },
+};
+
+const open = (text: string | Buffer) => async () => Readable.from([typeof text === "string" ? Buffer.from(text) : text]);
+const limits = { maxLineBytes: 1024, maxRows: 100, insertBatch: 2 };
+
+async function newImport(userId: string, status = "staging"): Promise<string> {
+  const id = uuidv7();
+  await db.sql`insert into imports (id, created_by_user_id, kind, run, status, blob_name, file_name, content_type, declared_size, created_at)
+    values (${id}, ${userId}, 'users', 1, ${status}, ${`imports/${id}/upload.csv`}, 'things.csv', 'text/csv', 10, now())`;
+  return id;
+}
+
+const stagedRows = (importId: string) =>
+  db.sql<{ line: number; key: string | null; outcome: { result: string; reason?: string } | null }[]>`
+    select line, key, outcome from import_rows where import_id = ${importId} order by line`;
+
+describe("staging", () => {
+  it("numbers rows by the line they end on, and fails duplicates, bad cells, NUL and extra cells at once", async () => {
+    const importId = await newImport(await insertUser(db));
+    const csv = ["CODE,Label,Colour", "a1,First,red", 'b2,"two', 'lines",', "A1,Again,", ",No code,", "c3,Nul\u0000,", "d4,Four,,extra", "e5,Five,,", ""].join("\n");
+    const staged = await stagePart(db.db, importId, thingsPart as RowPart<unknown>, open(csv), limits);
+    expect(staged).toMatchObject({ rowsRead: 7, rowsFailed: 4, warnings: ["things: unknown column ignored: colour."] });
+    expect((await stagedRows(importId)).map((r) => [r.line, r.outcome?.reason ?? null])).toEqual([
+      [2, null],
+      [4, null],
+      [5, "duplicate of line 2"],
+      [6, "code is required"],
+      [7, "label holds a NUL character"],
+      [8, "the line has 4 cells; the header has 3"],
+      [9, null],
+    ]);
+    // Staged again (a retried or resumed stage step): the same rows, not twice as many.
+    await stagePart(db.db, importId, thingsPart as RowPart<unknown>, open(csv), limits);
+    expect(await stagedRows(importId)).toHaveLength(7);
+  });
+
+  it("refuses a header without the required columns, naming each, and a header naming a column twice", async () => {
+    const importId = await newImport(await insertUser(db));
+    const refusal = (csv: string) => stagePart(db.db, importId, thingsPart as RowPart<unknown>, open(csv), limits).then(() => "", (e: unknown) => (e instanceof ImportFileRefused ? e.reason : String(e)));
+    expect(await refusal("name,note\nx,y\n")).toMatch(/lacks the required columns code, label/);
+    expect(await refusal("code,label,code\nx,y,z\n")).toMatch(/column code appears twice/);
+    expect(await refusal(`code,label\nx,${"y".repeat(2000)}\n`)).toMatch(/line 2 is longer than 1 KB/);
+    const many = ["code,label", ...Array.from({ length: 101 }, (_, i) => `c${i},L`)].join("\n");
+    expect(await refusal(many)).toMatch(/more than 100 rows/);
+  });
+});
+
+describe("batches", () => {
+  it("applies a batch once: a retry after it committed finds its rows done and applies nothing", async () => {
+    const importId = await newImport(await insertUser(db));
+    const csv = ["code,label", "a,One", "b,fails", "c,Three", "d,Four", "e,Five"].join("\n");
+    const staged = await stagePart(db.db, importId, thingsPart as RowPart<unknown>, open(csv), limits);
+    expect(await importStaged(db.db, importId, 1, [{ ...staged, entity: "thing" }], new Date())).toBe(true);
+    appliedLines.length = 0;
+    const settings = { appUrl: "http://localhost", invitationTtlHours: 1 };
+    const batch = (afterLine: number) => inTransactionOf(db, ctx)((tx) => applyBatch(tx, thingsPart as RowPart<unknown>, { importId, run: 1, afterLine, batchSize: 2 }, settings));
+
+    expect(await batch(0)).toEqual({ kind: "applied", lastLine: 3 });
+    expect(await batch(0)).toEqual({ kind: "applied", lastLine: 3 });
+    expect(await batch(3)).toEqual({ kind: "applied", lastLine: 5 });
+    expect(await batch(5)).toEqual({ kind: "applied", lastLine: 6 });
+    expect(await batch(6)).toEqual({ kind: "part-done" });
+    expect(appliedLines).toEqual([2, 3, 4, 5, 6]);
+    const [row] = await db.sql`select rows_read, rows_applied, rows_failed, entity_counts from imports where id = ${importId}`;
+    expect(row).toEqual({ rows_read: 5, rows_applied: 4, rows_failed: 1, entity_counts: { thing: { created: 4, updated: 0, unchanged: 0, failed: 1, skipped: 0 } } });
+
+    // A run that is not the import's current one, or one asked to stop, applies nothing.
+    expect(await inTransactionOf(db, ctx)((tx) => applyBatch(tx, thingsPart as RowPart<unknown>, { importId, run: 2, afterLine: 0, batchSize: 2 }, settings))).toEqual({ kind: "stopped", reason: "superseded" });
+    await db.sql`update imports set cancel_requested_at = now() where id = ${importId}`;
+    expect(await batch(0)).toEqual({ kind: "stopped", reason: "cancelled" });
+  });
+
+  it("ends a run cancelled before its file was read as cancelled, with its event", async () => {
+    const importId = await newImport(await insertUser(db), "queued");
+    await db.sql`update imports set cancel_requested_at = now() where id = ${importId}`;
+    expect(await inTransactionOf(db, ctx)((tx) => beginImportRun(tx, importId, 1))).toEqual({ phase: "none" });
+    expect((await db.sql`select status from imports where id = ${importId}`)[0]).toEqual({ status: "cancelled" });
+    expect(await db.sql`select data->>'status' as status from outbox where aggregate_id = ${importId}`).toEqual([{ status: "cancelled" }]);
+  });
+});
+
+describe("the report", () => {
+  it("comes in pages by (file, line), failed rows by default and every row with rows=all", async () => {
+    const importId = await newImport(await insertUser(db));
+    const csv = ["code,label", ...Array.from({ length: 9 }, (_, i) => `k${i},${i % 3 === 0 ? "fails" : "ok"}`)].join("\n");
+    await stagePart(db.db, importId, thingsPart as RowPart<unknown>, open(csv), limits);
+    await importStaged(db.db, importId, 1, [{ file: "things", rowsRead: 9, rowsFailed: 0, warnings: [], entity: "thing" }], new Date());
+    const settings = { appUrl: "http://localhost", invitationTtlHours: 1 };
+    await inTransactionOf(db, ctx)((tx) => applyBatch(tx, thingsPart as RowPart<unknown>, { importId, run: 1, afterLine: 0, batchSize: 100 }, settings));
+
+    const failed = await importReportPage(db.db, importId, { all: false, columns: ["code", "label"], after: null });
+    expect(failed.csv.split("\r\n").filter(Boolean)).toEqual([
+      "file,line,entity,result,reason,code,label",
+      "things,2,thing,failed,label says so,k0,fails",
+      "things,5,thing,failed,label says so,k3,fails",
+      "things,8,thing,failed,label says so,k6,fails",
+    ]);
+    const first = await importReportPage(db.db, importId, { all: true, columns: ["code"], after: null, limit: 5 });
+    expect(first.csv.split("\r\n").filter(Boolean)).toHaveLength(6);
+    expect(first.next).toEqual({ file: "things", line: 6 });
+    const second = await importReportPage(db.db, importId, { all: true, columns: ["code"], after: first.next, limit: 5 });
+    expect(second.csv.split("\r\n").filter(Boolean).slice(1).map((l) => l.split(",")[1])).toEqual(["7", "8", "9", "10"]);
+    expect(second.next).toBeNull();
+  });
+});
+
+describe("retention and erasure", () => {
+  it("drops an old import's file and rows, leaving running imports alone", async () => {
+    const userId = await insertUser(db);
+    const old = await newImport(userId, "completed");
+    const running = await newImport(userId, "applying");
+    await db.sql`update imports set created_at = now() - interval '40 days' where id in (${old}, ${running})`;
+    await stagePart(db.db, old, thingsPart as RowPart<unknown>, open("code,label\na,b\n"), limits);
+    const { removed, files } = recordingDeletions();
+    expect(await expireImports(db.db, new Date(), 30, files)).toBe(1);
+    expect(removed).toEqual([`imports/${old}/upload.csv`]);
+    expect(await stagedRows(old)).toHaveLength(0);
+    expect(await db.sql`select id, blob_name is null as gone from imports where id in (${old}, ${running}) order by id`).toEqual(
+      [
+        { id: old, gone: true },
+        { id: running, gone: false },
+      ].sort((a, b) => a.id.localeCompare(b.id)),
+    );
+  });
+
+  it("deletes the staged rows naming an erased user's address", async () => {
+    const erased = await insertUser(db);
+    const importId = await newImport(await insertUser(db));
+    const email = `${erased}@example.test`;
+    await db.sql`insert into import_rows (import_id, file, line, key, data) values
+      (${importId}, 'users', 2, ${email}, ${JSON.stringify({ email, name: "Ada" })}::jsonb),
+      (${importId}, 'users', 3, null, ${JSON.stringify({ email: email.toUpperCase(), name: "Ada" })}::jsonb),
+      (${importId}, 'users', 4, 'someone@example.test', ${JSON.stringify({ email: "someone@example.test", name: "Other" })}::jsonb)`;
+    await inTransactionOf(db, ctx)((tx) => erasePersonalData(tx, erased));
+    expect((await stagedRows(importId)).map((r) => r.line)).toEqual([4]);
+  });
+});
