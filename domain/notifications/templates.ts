@@ -288,7 +288,7 @@ export const templates = {
   // The importer's summary of a bulk import (system mail: they asked for it); counts only, the rows are in the report.
   "import-completed": {
     en: {
-      subject: "Your {{kind}} import {{outcome}}: {{applied}} rows applied, {{failed}} failed",
+      subject: "Your {{run}}{{kind}} import {{outcome}}: {{applied}} rows applied, {{failed}} failed",
       paragraphs: [
         "Hello {{name}},",
         "your {{run}}import of {{fileName}} ({{kind}}) {{outcome}} on {{finishedAt}}. Of {{read}} rows read, {{applied}} were applied, {{failed}} failed and {{skipped}} were skipped.",
@@ -298,7 +298,7 @@ export const templates = {
       action: { label: "Download the report", url: "{{appUrl}}/api/v1/imports/{{importId}}/report.csv" },
     },
     es: {
-      subject: "Tu importación de {{kind}} {{outcome}}: {{applied}} filas aplicadas, {{failed}} con errores",
+      subject: "Tu importación {{run}}de {{kind}} {{outcome}}: {{applied}} filas aplicadas, {{failed}} con errores",
       paragraphs: [
         "Hola {{name}}:",
         "tu importación {{run}}de {{fileName}} ({{kind}}) {{outcome}} el {{finishedAt}}. De {{read}} filas leídas, se aplicaron {{applied}}, fallaron {{failed}} y se omitieron {{skipped}}.",
@@ -310,7 +310,7 @@ export const templates = {
   },
   "import-failed": {
     en: {
-      subject: "Your {{kind}} import failed",
+      subject: "Your {{run}}{{kind}} import failed",
       paragraphs: [
         "Hello {{name}},",
         "your {{run}}import of {{fileName}} ({{kind}}) failed on {{finishedAt}}: {{reason}}",
@@ -319,7 +319,7 @@ export const templates = {
       action: { label: "See the import", url: "{{appUrl}}/api/v1/imports/{{importId}}" },
     },
     es: {
-      subject: "Tu importación de {{kind}} ha fallado",
+      subject: "Tu importación {{run}}de {{kind}} ha fallado",
       paragraphs: [
         "Hola {{name}}:",
         "tu importación {{run}}de {{fileName}} ({{kind}}) falló el {{finishedAt}}: {{reason}}",

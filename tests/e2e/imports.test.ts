@@ -131,7 +131,8 @@ describe("a users file", () => {
     expect(all.records.filter((r) => r.result === "created")).toHaveLength(3);
 
     // The summary email (through import.completed on the bus and the emails subscription).
-    const mail = await waitForMail(app, admin.email, "Your users import completed");
+    await waitForMail(app, admin.email, "Your trial (dry run) users import completed: 3 rows applied, 3 failed");
+    const mail = await waitForMail(app, admin.email, "Your users import completed: 3 rows applied, 3 failed");
     expect(mail.text).toMatch(/6 rows read, 3 were applied, 3 failed/);
     const [event] = await db.sql<{ published_at: Date | null; data: { importId: string } }[]>`
       select published_at, data from outbox where type = 'import.completed' and aggregate_id = ${id} and data->>'dryRun' = 'false'`;
