@@ -1,5 +1,7 @@
 import type { ImportKindName, RowPart } from "../import-kind.js";
 import { onerosterParts } from "../oneroster/index.js";
+import { enrollmentsPart } from "./enrollments.js";
+import { sectionsPart } from "./sections.js";
 import { usersPart } from "./users.js";
 
 /**
@@ -9,6 +11,8 @@ import { usersPart } from "./users.js";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each part has its own row type
 export const importKinds: Partial<Record<ImportKindName, readonly RowPart<any>[]>> = {
   users: [usersPart],
+  enrollments: [enrollmentsPart],
+  sections: [sectionsPart],
   oneroster: onerosterParts,
 };
 
