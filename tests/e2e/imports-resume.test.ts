@@ -28,8 +28,9 @@ async function startRuntime(): Promise<RunningApp> {
       LOCAL_DURABLE_DATA: durableDir,
       LOCAL_SERVICEBUS_DATA: busDir,
       ServiceBusConnection: busConnection,
-      // Small batches: the kill lands between (or inside) batches, not after the last one.
-      IMPORT_BATCH_SIZE: "20",
+      // Small batches: the kill lands between (or inside) batches, and the run passes the 100 batches after which
+      // its orchestration continues as new.
+      IMPORT_BATCH_SIZE: "10",
     },
   });
 }
