@@ -114,7 +114,7 @@ export const settingsSchema = databaseSettingsSchema
     // Bulk imports: the largest upload, the longest CSV line and the most rows a file may have (refused past them,
     // before any row is applied); rows applied per batch (one transaction each); an import's file and rows are
     // deleted by housekeeping after IMPORT_RETENTION_DAYS.
-    IMPORT_MAX_BYTES: positiveInt.max(2 * 1024 ** 3).default(100 * 1024 ** 2),
+    IMPORT_MAX_BYTES: positiveInt.max(1024 ** 3).default(100 * 1024 ** 2),
     IMPORT_MAX_LINE_BYTES: positiveInt.max(64 * 1024 ** 2).default(1024 ** 2),
     IMPORT_MAX_ROWS: positiveInt.max(5_000_000).default(200_000),
     IMPORT_BATCH_SIZE: positiveInt.max(5_000).default(500),
