@@ -9,8 +9,9 @@ import { recentErrors, waitFor } from "../support/wait-for.js";
 import { fixtureFiles } from "../domain/imports/oneroster-fixture.js";
 
 // A OneRoster 1.2 CSV bundle (tests/fixtures/oneroster, written from the standard's column tables) zipped, uploaded
-// and imported over HTTP, Blob Storage, the bulk-imports queue and the orchestration: previewed, applied, applied
-// again (nothing changes), changed (followed by sourcedId); a zip bomb and a bundle missing users.csv refused.
+// and imported over HTTP, Blob Storage, the bulk-imports queue and the orchestration: previewed, applied (courses,
+// sections, users, learners in their sections, staff), reported, applied again (nothing changes), changed (followed
+// by sourcedId); a zip bomb and a bundle missing users.csv refused.
 
 let db: TestDatabase;
 let app: RunningApp;
@@ -92,6 +93,9 @@ describe("a OneRoster 1.2 bundle", () => {
       course: { ...zeroes, created: 2 },
       section: { ...zeroes, created: 3 },
       user: { ...zeroes, created: 7, skipped: 1, failed: 1 },
+      // the teacher's second class of one course is skipped; the proctor has no course role; usr-s-5 was skipped
+      enrollment: { ...zeroes, created: 5, skipped: 1, failed: 1 },
+      staff: { ...zeroes, created: 2, skipped: 1 },
     };
     expect(preview.counts).toMatchObject(fresh);
     expect(await tables()).toEqual(before);
@@ -100,7 +104,12 @@ describe("a OneRoster 1.2 bundle", () => {
     expect(real).toMatchObject({ status: "completed", dryRun: false });
     expect(real.counts).toMatchObject(fresh);
     const after = await tables();
-    expect(after).toMatchObject({ courses: 2, sections: 3, users: (before?.users ?? 0) + 7, sources: 16 });
+    // staff: the teacher and the aide, and the registrar who made each course
+    expect(after).toMatchObject({ courses: 2, sections: 3, users: (before?.users ?? 0) + 7, sources: 16, enrollments: 5, staff: 4 });
+    const report = await (await call(app, "GET", `/v1/imports/${id}/report.csv`, { token: admin.accessToken })).text();
+    expect(report).toContain("enrollments.csv,5,enrollment,skipped,role proctor has no Ringlet course role");
+    expect(report).toContain("enrollments.csv,11,enrollment,failed,user usr-s-5 was not imported (users.csv line 9)");
+    expect(report).toContain("users.csv,10,user,failed,user usr-s-6 has no email");
     expect(await db.sql`select title, code, status from courses order by title`).toEqual([
       { title: "Algebra II", code: null, status: "draft" },
       { title: "Biology I", code: "BIO-101", status: "draft" },
@@ -113,6 +122,8 @@ describe("a OneRoster 1.2 bundle", () => {
       course: { ...zeroes, unchanged: 2 },
       section: { ...zeroes, unchanged: 3 },
       user: { ...zeroes, unchanged: 7, skipped: 1, failed: 1 },
+      enrollment: { ...zeroes, unchanged: 5, skipped: 1, failed: 1 },
+      staff: { ...zeroes, unchanged: 2, skipped: 1 },
     });
     expect(await tables()).toEqual(after);
   });
@@ -122,12 +133,15 @@ describe("a OneRoster 1.2 bundle", () => {
     const files = fixtureFiles({
       "classes.csv": (t) => t.replace("Biology I - Period 3", "Biology I - Period 4"),
       "users.csv": (t) => `${t}usr-s-7,,,true,gho,{LDAP:gho},Gia,Ho,,S4007,gho@students.riverside.example,,,,10,,,,,,,org-school-1,\n`,
+      "enrollments.csv": (t) => `${t}enr-11,,,cls-bio-1b,org-school-1,usr-s-7,student,,,\n`,
     });
     const changed = await run(await upload(await zipOf(files)), false);
     expect(changed.counts).toMatchObject({
       section: { ...zeroes, unchanged: 2, updated: 1 },
       user: { ...zeroes, unchanged: 7, created: 1, skipped: 1, failed: 1 },
+      enrollment: { ...zeroes, unchanged: 5, created: 1, skipped: 1, failed: 1 },
     });
+    expect(await db.sql`select count(*)::int as n from enrollments where section_id = ${section?.id as string} and status = 'active'`).toEqual([{ n: 2 }]);
     expect(await db.sql`select name from sections where id = ${section?.id as string}`).toEqual([{ name: "Biology I - Period 4" }]);
     expect(await db.sql`select display_name from users where email = 'gho@students.riverside.example'`).toEqual([{ display_name: "Gia Ho" }]);
   });

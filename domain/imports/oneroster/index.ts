@@ -1,6 +1,7 @@
 import type { RowPart } from "../import-kind.js";
 import { classesPart } from "./classes.js";
 import { coursesPart } from "./courses.js";
+import { onerosterEnrollmentsPart } from "./enrollments.js";
 import { academicSessionsPart, orgsPart } from "./recorded-sources.js";
 import { onerosterUsersPart } from "./users.js";
 
@@ -9,4 +10,4 @@ import { onerosterUsersPart } from "./users.js";
  * (a class's course, school and terms; an enrollment's class and user) was applied before it.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each part has its own row type
-export const onerosterParts: readonly RowPart<any>[] = [orgsPart, academicSessionsPart, coursesPart, classesPart, onerosterUsersPart];
+export const onerosterParts: readonly RowPart<any>[] = [orgsPart, academicSessionsPart, coursesPart, classesPart, onerosterUsersPart, onerosterEnrollmentsPart];

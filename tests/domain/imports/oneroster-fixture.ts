@@ -76,3 +76,7 @@ export async function runBundle(
 /** Outcomes of a file counted by result: { created: 2, failed: 1 }. */
 export const tally = (outcomes: readonly RowOutcome[] | undefined) =>
   (outcomes ?? []).reduce<Record<string, number>>((acc, o) => ({ ...acc, [o.result]: (acc[o.result] ?? 0) + 1 }), {});
+
+/** Outcomes of a file counted by entity and result: { "staff created": 2, "enrollment skipped": 1 }. */
+export const tallyByEntity = (outcomes: readonly RowOutcome[] | undefined) =>
+  (outcomes ?? []).reduce<Record<string, number>>((acc, o) => ({ ...acc, [`${o.entity} ${o.result}`]: (acc[`${o.entity} ${o.result}`] ?? 0) + 1 }), {});

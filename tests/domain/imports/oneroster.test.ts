@@ -4,7 +4,7 @@ import { onerosterParts } from "../../../domain/imports/oneroster/index.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
 import { openDomainDatabase } from "../../support/domain-database.js";
-import { fixtureFiles, runBundle, tally } from "./oneroster-fixture.js";
+import { fixtureFiles, runBundle, tally, tallyByEntity } from "./oneroster-fixture.js";
 
 let db: TestDatabase;
 let ctx: DomainContext;
@@ -27,6 +27,9 @@ const counts = async () => {
   return row;
 };
 
+// A teacher of two classes of one course is its instructor once; the proctor has no course role; usr-s-5 was skipped.
+const freshEnrollments = { "staff created": 2, "staff skipped": 1, "enrollment skipped": 1, "enrollment created": 5, "enrollment failed": 1 };
+
 describe("the oneroster kind's mapping", () => {
   it("says in a dry run that a fresh bundle creates everything, down the chain of files, and writes nothing", async () => {
     const outcomes = await run(fixtureFiles(), true);
@@ -37,6 +40,7 @@ describe("the oneroster kind's mapping", () => {
     expect(tally(outcomes["users.csv"])).toEqual({ created: 7, skipped: 1, failed: 1 });
     expect(outcomes["users.csv"]?.[7]).toEqual({ result: "skipped", entity: "user", reason: "user usr-s-5 is not enabled (enabledUser is false)" });
     expect(outcomes["users.csv"]?.[8]).toEqual({ result: "failed", entity: "user", reason: "user usr-s-6 has no email" });
+    expect(tallyByEntity(outcomes["enrollments.csv"])).toEqual(freshEnrollments);
     expect(await counts()).toEqual({ courses: 0, sections: 0, users: 1, sources: 0 });
   });
 
@@ -45,7 +49,33 @@ describe("the oneroster kind's mapping", () => {
     expect(tally(outcomes["courses.csv"])).toEqual({ created: 2 });
     expect(tally(outcomes["classes.csv"])).toEqual({ created: 3 });
     expect(tally(outcomes["users.csv"])).toEqual({ created: 7, skipped: 1, failed: 1 });
+    expect(tallyByEntity(outcomes["enrollments.csv"])).toEqual(freshEnrollments);
+    expect(outcomes["enrollments.csv"]?.slice(1, 4)).toEqual([
+      { result: "skipped", entity: "staff", reason: "user usr-t-1 is in this course through class cls-bio-1a already" },
+      { result: "created", entity: "staff" },
+      { result: "skipped", entity: "enrollment", reason: "role proctor has no Ringlet course role" },
+    ]);
+    expect(outcomes["enrollments.csv"]?.[9]).toEqual({ result: "failed", entity: "enrollment", reason: "user usr-s-5 was not imported (users.csv line 9)" });
     expect(await counts()).toEqual({ courses: 2, sections: 3, users: 8, sources: 2 + 2 + 2 + 3 + 7 });
+    const roster = await db.sql`
+      select u.email, coalesce(s.name, '') as section from enrollments e join users u on u.id = e.user_id left join sections s on s.id = e.section_id
+      where e.status = 'active' order by u.email, section`;
+    expect(roster.map((r) => `${r.email} ${r.section}`)).toEqual([
+      "anguyen@students.riverside.example Algebra II - Period 2",
+      "anguyen@students.riverside.example Biology I - Period 1",
+      "bokafor@students.riverside.example Biology I - Period 1",
+      "cmueller@students.riverside.example Biology I - Period 3",
+      "dsmith@students.riverside.example Algebra II - Period 2",
+    ]);
+    const staff = await db.sql`
+      select u.email, cs.role, coalesce((select array_agg(s.name) from course_staff_sections x join sections s on s.id = x.section_id
+        where x.course_id = cs.course_id and x.user_id = cs.user_id), '{}') as sections
+      from course_staff cs join users u on u.id = cs.user_id join courses c on c.id = cs.course_id where c.code = 'BIO-101' order by u.email`;
+    expect(staff).toEqual([
+      { email: "mlopez@riverside.example", role: "instructor", sections: [] },
+      { email: "registrar@riverside.example", role: "instructor", sections: [] },
+      { email: "spatel@riverside.example", role: "grader", sections: ["Biology I - Period 1"] },
+    ]);
     const courses = await db.sql`select title, code, status, self_enrollment from courses order by title`;
     expect(courses).toEqual([
       { title: "Algebra II", code: null, status: "draft", self_enrollment: false },
@@ -62,6 +92,7 @@ describe("the oneroster kind's mapping", () => {
     const outcomes = await run(fixtureFiles(), false);
     for (const file of ["orgs.csv", "academicSessions.csv", "courses.csv", "classes.csv"]) expect(tally(outcomes[file])).toEqual({ unchanged: outcomes[file]?.length });
     expect(tally(outcomes["users.csv"])).toEqual({ unchanged: 7, skipped: 1, failed: 1 });
+    expect(tallyByEntity(outcomes["enrollments.csv"])).toEqual({ "staff unchanged": 2, "staff skipped": 1, "enrollment skipped": 1, "enrollment unchanged": 5, "enrollment failed": 1 });
     expect(await counts()).toEqual(before);
   });
 
@@ -71,15 +102,19 @@ describe("the oneroster kind's mapping", () => {
       "classes.csv": (t) => t.replace("Biology I - Period 3", "Biology I - Period 4"),
       "courses.csv": (t) => t.replace("Algebra II", "Algebra 2"),
       "users.csv": (t) => `${t}usr-s-7,,,true,gho,{LDAP:gho},Gia,Ho,,S4007,gho@students.riverside.example,,,,10,,,,,,,org-school-1,\n`,
+      "enrollments.csv": (t) => `${t}enr-11,,,cls-bio-1b,org-school-1,usr-s-7,student,,,\n`,
     });
     const dry = await run(files, true);
+    expect(dry["enrollments.csv"]?.at(-1)).toEqual({ result: "created", entity: "enrollment" });
     expect(tally(dry["classes.csv"])).toEqual({ unchanged: 2, updated: 1 });
     const outcomes = await run(files, false);
     expect(tally(outcomes["classes.csv"])).toEqual({ unchanged: 2, updated: 1 });
     expect(tally(outcomes["courses.csv"])).toEqual({ unchanged: 1, updated: 1 });
     expect(tally(outcomes["users.csv"])).toEqual({ unchanged: 7, created: 1, skipped: 1, failed: 1 });
+    expect(outcomes["enrollments.csv"]?.at(-1)).toEqual({ result: "created", entity: "enrollment" });
     expect(await db.sql`select name from sections where id = ${section?.id as string}`).toEqual([{ name: "Biology I - Period 4" }]);
     expect(await db.sql`select count(*)::int as n from courses where title = 'Algebra 2'`).toEqual([{ n: 1 }]);
+    expect(await db.sql`select count(*)::int as n from enrollments where section_id = ${section?.id as string} and status = 'active'`).toEqual([{ n: 2 }]);
   });
 
   it("fails rows that name what the bundle does not hold, and never links one account to two sourcedIds", async () => {

@@ -1,0 +1,148 @@
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import { sections, users } from "../../db/schema/index.js";
+import type { RowOutcome, RowPart, StagedRow } from "../import-kind.js";
+import { type EnrollmentRow, enrollmentsPart } from "../kinds/enrollments.js";
+import type { ClassRow } from "./classes.js";
+import { columnsOf, guid, refusedForCourseStaff, skipDeleted, status, text } from "./columns.js";
+import { references } from "./references.js";
+
+export interface OneRosterEnrollmentRow {
+  sourcedId: string;
+  status: "" | "active" | "tobedeleted";
+  classSourcedId: string;
+  schoolSourcedId: string;
+  userSourcedId: string;
+  role: string;
+}
+
+const schema: z.ZodType<OneRosterEnrollmentRow> = z
+  .object({
+    sourcedid: guid("sourcedId"),
+    status,
+    classsourcedid: guid("classSourcedId"),
+    schoolsourcedid: guid("schoolSourcedId"),
+    usersourcedid: guid("userSourcedId"),
+    role: text("role", 64),
+  })
+  .transform((r) => ({
+    sourcedId: r.sourcedid,
+    status: r.status,
+    classSourcedId: r.classsourcedid,
+    schoolSourcedId: r.schoolsourcedid,
+    userSourcedId: r.usersourcedid,
+    role: r.role,
+  }));
+
+/**
+ * OneRoster 1.2 enrollment roles ({ administrator | proctor | student | teacher }, extensible; 1.1's `aide` is
+ * still sent by many systems) → Ringlet course roles. A proctor or an administrator of a class has no course role
+ * in Ringlet (a teaching assistant grades; a proctor only supervises): their rows are skipped, with the reason.
+ */
+const roleOf: Record<string, EnrollmentRow["role"]> = { student: "learner", teacher: "instructor", aide: "teaching-assistant" };
+
+// As the enrollments kind counts them: learners' rows are enrollments, instructors' and assistants' staff.
+const failed = (reason: string, entity = "enrollment"): RowOutcome => ({ result: "failed", entity, reason });
+
+/**
+ * enrollments.csv (OneRoster 1.2 CSV Binding, section 3) → the `enrollments` kind's own apply (one enrollment
+ * path): each row's class becomes its course and section, its user that account's address. A learner is placed in
+ * the class's section; a teacher is the course's instructor (of the whole course, once however many of its classes
+ * they teach); an aide is a teaching assistant scoped to the class's section. A learner in two classes of one course
+ * keeps the first (Ringlet's learner is in one section): the other row is skipped, naming it.
+ */
+export const onerosterEnrollmentsPart: RowPart<OneRosterEnrollmentRow> = {
+  file: "enrollments.csv",
+  entity: "enrollment",
+  requiredColumns: columnsOf(["sourcedId", "classSourcedId", "schoolSourcedId", "userSourcedId", "role"]),
+  optionalColumns: columnsOf(["status", "dateLastModified", "primary", "beginDate", "endDate"]),
+  schema,
+  key: (row) => row.sourcedId,
+  async apply(ctx, run, rows) {
+    const refused = refusedForCourseStaff(run, "enrollment", rows);
+    if (refused) return refused;
+    const all = rows.map((r) => r.row);
+    const schools = await references(ctx, run, { entity: "org", file: "orgs.csv", label: "school" }, all.map((r) => r.schoolSourcedId));
+    const classes = await references<ClassRow>(ctx, run, { entity: "section", file: "classes.csv", label: "class" }, all.map((r) => r.classSourcedId));
+    const people = await references(ctx, run, { entity: "user", file: "users.csv", label: "user" }, all.map((r) => r.userSourcedId));
+
+    const sectionIds = all.flatMap((r) => {
+      const ref = classes.resolve(r.classSourcedId);
+      return "linked" in ref ? [ref.linked.entityId] : [];
+    });
+    const sectionOf = new Map(
+      sectionIds.length === 0
+        ? []
+        : (
+            await ctx.db
+              .select({ id: sections.id, courseId: sections.courseId, name: sections.name })
+              .from(sections)
+              .where(sql`${sections.id} = any(${sql.param(sectionIds)}::uuid[])`)
+          ).map((s) => [s.id, s]),
+    );
+    const userIds = all.flatMap((r) => {
+      const ref = people.resolve(r.userSourcedId);
+      return "linked" in ref ? [ref.linked.entityId] : [];
+    });
+    const addressOf = new Map(
+      userIds.length === 0
+        ? []
+        : (await ctx.db.select({ id: users.id, email: users.email }).from(users).where(sql`${users.id} = any(${sql.param(userIds)}::uuid[])`)).map((u) => [
+            u.id,
+            u.email,
+          ]),
+    );
+
+    // A dry run's classes that the bundle would create name their course in their staged row.
+    const stagedCourse = (classSourcedId: string) => classes.staged(classSourcedId)?.data.courseSourcedId ?? "";
+    const courseRefs = await references(
+      ctx,
+      run,
+      { entity: "course", file: "courses.csv", label: "course" },
+      all.flatMap((r) => ("staged" in classes.resolve(r.classSourcedId) ? [stagedCourse(r.classSourcedId)] : [])),
+    );
+    const courseOf = (classSourcedId: string, cls: { linked: { entityId: string } } | { staged: true }): string => {
+      if ("linked" in cls) return sectionOf.get(cls.linked.entityId)?.courseId ?? "";
+      const course = courseRefs.resolve(stagedCourse(classSourcedId));
+      return "linked" in course ? course.linked.entityId : `staged:${stagedCourse(classSourcedId)}`;
+    };
+
+    const outcomes: (RowOutcome | null)[] = [];
+    const forward: { at: number; row: StagedRow<EnrollmentRow> }[] = [];
+    // (course, user) → the class that placed them in this batch
+    const placed = new Map<string, string>();
+    rows.forEach(({ line, row }, at) => {
+      const decide = (outcome: RowOutcome | null) => void outcomes.push(outcome);
+      if (row.status === "tobedeleted") return decide(skipDeleted("enrollment"));
+      const role = roleOf[row.role];
+      if (!role) return decide({ result: "skipped", entity: "enrollment", reason: `role ${row.role} has no Ringlet course role` });
+      const entity = role === "learner" ? "enrollment" : "staff";
+      const school = schools.resolve(row.schoolSourcedId);
+      if ("missing" in school) return decide(failed(school.missing, entity));
+      const cls = classes.resolve(row.classSourcedId);
+      if ("missing" in cls) return decide(failed(cls.missing, entity));
+      const person = people.resolve(row.userSourcedId);
+      if ("missing" in person) return decide(failed(person.missing, entity));
+      // As the enrollments kind keys its rows: a learner once per course, an instructor once, an aide once per class.
+      const staffScope = role === "learner" ? "" : role === "instructor" ? "|staff" : `|staff|${row.classSourcedId}`;
+      const key = `${courseOf(row.classSourcedId, cls)}|${row.userSourcedId}${staffScope}`;
+      const first = placed.get(key);
+      if (first !== undefined) {
+        return decide({ result: "skipped", entity, reason: `user ${row.userSourcedId} is in this course through class ${first} already` });
+      }
+      placed.set(key, row.classSourcedId);
+      // A dry run's class or user that the bundle would create has no enrollment yet.
+      if ("staged" in cls || "staged" in person) return decide({ result: "created", entity });
+      const section = sectionOf.get(cls.linked.entityId);
+      const email = addressOf.get(person.linked.entityId);
+      if (!section || !email) return decide(failed(`class ${row.classSourcedId} or user ${row.userSourcedId} is gone from Ringlet`, entity));
+      forward.push({ at, row: { line, row: { course: section.courseId, email, role, section: role === "instructor" ? null : section.name, name: null } } });
+      decide(null);
+    });
+    if (forward.length > 0) {
+      const applied = await enrollmentsPart.apply(ctx, run, forward.map((f) => f.row));
+      forward.forEach((f, i) => (outcomes[f.at] = applied[i] ?? failed("the enrollment was not applied")));
+    }
+    return outcomes.map((o) => o ?? failed("the enrollment was not applied"));
+  },
+};
