@@ -14,7 +14,7 @@ import { cpus } from "node:os";
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
-import { benchApi, benchEnvironment, mintAccessToken, percentile, printTable, recordResults, runtimeCli, sampleAuth } from "./environment.js";
+import { benchApi, benchEnvironment, mintAccessToken, percentile, printSamples, printTable, recordResults, runtimeCli, sampleAuth, sampleSessions } from "./environment.js";
 
 const learnersWanted = Number(process.env.BENCH_LEARNERS ?? 2000);
 const capacity = Number(process.env.BENCH_CAPACITY ?? 100);
@@ -108,37 +108,6 @@ function cpuSeconds(): { runtime: number; postgres: number; bench: number } {
     postgres: sum((p) => p.pid === postmaster || p.ppid === postmaster),
     bench: sum((p) => p.pid === process.pid),
   };
-}
-
-/** What the app's sessions are doing (state, wait, statement), counted over samples: where a request waits. */
-function sampleSessions(sql: postgres.Sql) {
-  const seen = new Map<string, number>();
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const rows = await sql<{ what: string }[]>`
-        select state || ' / ' || coalesce(wait_event_type || ':' || wait_event, '-') || ' / ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 70) as what
-        from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`;
-      for (const r of rows) seen.set(r.what, (seen.get(r.what) ?? 0) + 1);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return seen;
-    },
-  };
-}
-
-function printSamples(seen: Map<string, number>) {
-  const total = [...seen.values()].reduce((a, b) => a + b, 0);
-  console.log(`\nPostgreSQL sessions during the burst (${total} session samples):`);
-  printTable(
-    ["share", "state / wait / statement"],
-    [...seen].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([what, n]) => [`${((100 * n) / total).toFixed(1)}%`, what]),
-  );
 }
 
 const isDense = (positions: number[]) => {

@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { SignJWT } from "jose";
+import type postgres from "postgres";
 import { startAzurite } from "@ringlet/local-runtime/azurite";
 import { freePort } from "@ringlet/local-runtime/ports";
 import { startEmbeddedPostgres } from "@ringlet/local-runtime/postgres";
@@ -257,4 +258,35 @@ export function recordResults(bench: string, figures: BenchFigure[]): BenchResul
   const file = process.env.BENCH_RESULTS_FILE;
   if (file) writeFileSync(file, `${JSON.stringify(rows, null, 2)}\n`);
   return rows;
+}
+
+/** What the app's sessions are doing (state, wait, statement), counted over samples: where a request waits. */
+export function sampleSessions(sql: postgres.Sql) {
+  const seen = new Map<string, number>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const rows = await sql<{ what: string }[]>`
+        select state || ' / ' || coalesce(wait_event_type || ':' || wait_event, '-') || ' / ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 70) as what
+        from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`;
+      for (const r of rows) seen.set(r.what, (seen.get(r.what) ?? 0) + 1);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return seen;
+    },
+  };
+}
+
+export function printSamples(seen: Map<string, number>, what = "during the burst") {
+  const total = [...seen.values()].reduce((a, b) => a + b, 0);
+  console.log(`\nPostgreSQL sessions (${what}) (${total} session samples):`);
+  printTable(
+    ["share", "state / wait / statement"],
+    [...seen].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([what, n]) => [`${((100 * n) / total).toFixed(1)}%`, what]),
+  );
 }

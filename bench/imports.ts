@@ -6,7 +6,7 @@
 // Usage: npm run bench:imports            (-- --quick: 2,000 rows)
 //   BENCH_IMPORT_ROWS (50000), BENCH_IMPORT_COURSES (5), BENCH_IMPORT_KIND (enrollments; users when the enrollments
 //   kind is not available, or when set), BENCH_DEADLINE_S (600), BENCH_RUNTIME_NODE_ARGS (e.g. "--cpu-prof
-//   --cpu-prof-dir=/tmp/prof" to profile the runtime).
+//   --cpu-prof-dir=/tmp/prof" to profile the runtime), BENCH_SAMPLE_WAITS=1 (where PostgreSQL sessions wait).
 // Targets (issue 16): 50,000 rows (50,000 users + 50,000 enrollments) in < 90 s, the runtime (the import's worker)
 // under 256 MB RSS at its peak, and the second import all unchanged. With BENCH_RESULTS_FILE set, the figures are
 // written there as JSON.
@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
-import { benchApi, benchEnvironment, mintAccessToken, printTable, recordResults, runtimeCli, sampleAuth } from "./environment.js";
+import { benchApi, benchEnvironment, mintAccessToken, printSamples, printTable, recordResults, runtimeCli, sampleAuth, sampleSessions } from "./environment.js";
 
 const { values: flags } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
 const rowsWanted = Number(process.env.BENCH_IMPORT_ROWS ?? (flags.quick ? 2_000 : 50_000));
@@ -22,6 +22,8 @@ const courseCount = Number(process.env.BENCH_IMPORT_COURSES ?? 5);
 const deadlineSeconds = Number(process.env.BENCH_DEADLINE_S ?? 600);
 const kindWanted = process.env.BENCH_IMPORT_KIND ?? "enrollments";
 const runtimeNodeArgs = (process.env.BENCH_RUNTIME_NODE_ARGS ?? "").split(" ").filter(Boolean);
+// BENCH_SAMPLE_WAITS=1: what the runtime's PostgreSQL sessions do during the first import, sampled every 20 ms.
+const sampleWaits = process.env.BENCH_SAMPLE_WAITS === "1";
 const SECTIONS_PER_COURSE = 4;
 const targetSeconds = 90;
 const targetRssMb = 256;
@@ -158,6 +160,7 @@ try {
   let csv = csvFor(kind, courses, "import");
   const rssBefore = rssMb(runtimePid);
   let rss = sampleRss(runtimePid);
+  const sampling = sampleWaits ? sampleSessions(sql) : undefined;
   let started = performance.now();
   let importId = await startImport(runtime, token, csv, kind);
   if (importId === null && kind !== "users") {
@@ -170,6 +173,7 @@ try {
   if (importId === null) throw new Error(`the ${kind} kind is not available`);
   const first = await waitForImport(runtime, token, importId, started);
   const peakRss = rss.stop();
+  if (sampling) printSamples(await sampling.stop(), "during the first import");
 
   // The same file again: every row unchanged.
   rss = sampleRss(runtimePid);
