@@ -1,8 +1,9 @@
+import { BlockBlobClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOf, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
 import type { TestDatabase } from "../support/database.js";
 import { call, signUp, type TestUser } from "../support/identity.js";
-import { waitFor } from "../support/wait-for.js";
+import { recentErrors, waitFor } from "../support/wait-for.js";
 
 let db: TestDatabase;
 let app: RunningApp;
@@ -193,6 +194,44 @@ describe("sections, groups and section-scoped staff", () => {
     expect(lines.filter((l) => l.endsWith(",instructor,"))).toHaveLength(1);
     expect((await call(app, "GET", `/v1/courses/${courseId}/roster.csv`, as(ann))).status).toBe(403);
   });
+
+  it("imports an exported roster back: into its own course nothing changes, into a fresh course the same roster", async () => {
+    const roster = async (id: string) => (await (await call(app, "GET", `/v1/courses/${id}/roster.csv`, as(admin))).text()).trimEnd().split("\r\n");
+    const importRoster = async (lines: string[]) => {
+      const bytes = Buffer.from(lines.join("\r\n") + "\r\n", "utf8");
+      const created = await call(app, "POST", "/v1/imports", as(admin, { body: { fileName: "roster.csv", contentType: "text/csv", sizeBytes: bytes.length } }));
+      expect(created.status).toBe(201);
+      const { id, upload } = (await created.json()) as { id: string; upload: { url: string } };
+      await new BlockBlobClient(upload.url).upload(bytes, bytes.length, { blobHTTPHeaders: { blobContentType: "text/csv" } });
+      expect((await call(app, "POST", `/v1/imports/${id}/start`, as(admin, { body: { kind: "enrollments", dryRun: false } }))).status).toBe(202);
+      return waitFor(
+        `import ${id} to end`,
+        async () => {
+          const body = (await jsonOf(await call(app, "GET", `/v1/imports/${id}`, as(admin)))) as { status: string; counts: Record<string, Record<string, number>> };
+          return ["completed", "failed", "cancelled"].includes(body.status) ? body : undefined;
+        },
+        { timeoutMs: 30_000, diagnostics: () => recentErrors(app) },
+      );
+    };
+    const exported = await roster(courseId);
+    const before = await db.sql`select id, user_id, status, section_id, updated_at from enrollments where course_id = ${courseId} order by id`;
+    const same = await importRoster(exported);
+    expect(same.status).toBe("completed");
+    expect(same.counts).toEqual({
+      enrollment: { created: 0, updated: 0, unchanged: 2, failed: 0, skipped: 0 },
+      staff: { created: 0, updated: 0, unchanged: 2, failed: 0, skipped: 0 },
+    });
+    expect(await db.sql`select id, user_id, status, section_id, updated_at from enrollments where course_id = ${courseId} order by id`).toEqual(before);
+    expect(await roster(courseId)).toEqual(exported);
+
+    // A fresh course with the same sections takes the same roster (the course column names it instead).
+    const fresh = (await (await call(app, "POST", "/v1/courses", as(admin, { body: { title: "Computing again", code: "CS-102" } }))).json()) as { id: string };
+    for (const name of ["Section A", "Section B"]) await call(app, "POST", `/v1/courses/${fresh.id}/sections`, as(admin, { body: { name } }));
+    const retargeted = exported.map((line, i) => (i === 0 ? line : line.replace(/^CS-101,/, "CS-102,")));
+    const copied = await importRoster(retargeted);
+    expect(copied.counts.enrollment).toMatchObject({ created: 2, failed: 0 });
+    expect(await roster(fresh.id)).toEqual(retargeted);
+  }, 90_000);
 
   it("deletes a section with If-Match: its learners stay enrolled, in no section", async () => {
     const read = await call(app, "GET", `/v1/courses/${courseId}/sections/${sectionA}`, as(admin));

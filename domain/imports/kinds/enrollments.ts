@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { type AuditEntry, recordAudits } from "../../audit/record-audit.js";
-import { courses, courseStaff, courseStaffSections, type CourseRole, enrollments } from "../../db/schema/index.js";
+import { courses, courseStaff, courseStaffSections, type CourseRole, enrollments, users } from "../../db/schema/index.js";
 import type { EventType } from "../../events/catalog.js";
 import type { DomainContext } from "../../shared/context.js";
 import type { ImportRun, RowOutcome, RowPart, StagedRow } from "../import-kind.js";
@@ -86,11 +86,16 @@ async function applyEnrollments(ctx: DomainContext, run: ImportRun, rows: Staged
     }
   }
 
-  // People: found, or created (with an invitation) when the row gives a name.
+  // People: found, or created (with an invitation) when the row gives a name. The name only creates: an existing
+  // account keeps its own (a roster's names went through the CSV neutraliser and may carry its quote).
+  const named = [...new Set(rows.flatMap(({ row }, i) => (outcomes[i] || !row.name ? [] : [row.email])))];
+  const registered = new Set(
+    named.length ? (await ctx.db.execute<{ email: string }>(sql`select email from ${users} where email = any(${sql.param(named)}::text[])`)).map((u) => u.email) : [],
+  );
   const ensured = await ensureUsers(
     ctx,
     run,
-    rows.flatMap(({ line, row }, i) => (outcomes[i] ? [] : [{ line, email: row.email, name: row.name, locale: null }])),
+    rows.flatMap(({ line, row }, i) => (outcomes[i] ? [] : [{ line, email: row.email, name: registered.has(row.email) ? null : row.name, locale: null }])),
   );
   const userOf = new Map<number, string | null>();
   for (const [i, { row }] of rows.entries()) {

@@ -169,7 +169,9 @@ describe("the enrollments kind", () => {
     const teacherId = await seedUser(teacher);
     await db.sql`insert into course_staff (course_id, user_id, role) values (${courseId}, ${teacherId}, 'instructor')`;
     expect(results(await applyEnrollments(runOf(), [{ course: code, email: teacher, role: "grader", section: "", name: "" }]))).toEqual([`failed: course ${code} keeps at least one instructor`]);
-    expect(results(await applyEnrollments(runOf(), [{ course: code, email: teacher, role: "instructor", section: "", name: "" }]))).toEqual(["unchanged staff"]);
+    expect(results(await applyEnrollments(runOf(), [{ course: code, email: teacher, role: "instructor", section: "", name: "'=Renamed" }]))).toEqual(["unchanged staff"]);
+    // The name column only names people it creates.
+    expect((await db.sql`select display_name from users where id = ${teacherId}`)[0]).toEqual({ display_name: "Existing" });
     const other = await seedCourse(`OTH-${tag()}`);
     const outcomes = await applyEnrollments(runOf({ courseId: other }), [{ course: code, email: teacher, role: "", section: "", name: "" }]);
     expect(results(outcomes)[0]).toMatch(/^failed: only course OTH-.* may be imported here$/);
