@@ -5,7 +5,7 @@ import { createSection, updateSection } from "../../sections/manage-sections.js"
 import type { RowOutcome, RowPart } from "../import-kind.js";
 import { columnsOf, guid, guidList, refusedForCourseStaff, skipDeleted, status, text } from "./columns.js";
 import { references } from "./references.js";
-import { type Link, linkSources, sourcedIdsOf, sourcesOf } from "./sources.js";
+import { type Link, linkSources, lockSourcedIds, sourcedIdsOf, sourcesOf } from "./sources.js";
 
 export interface ClassRow {
   sourcedId: string;
@@ -58,6 +58,7 @@ export const classesPart: RowPart<ClassRow> = {
     const schools = await references(ctx, run, { entity: "org", file: "orgs.csv", label: "school" }, all.map((r) => r.schoolSourcedId));
     const terms = await references(ctx, run, { entity: "academic-session", file: "academicSessions.csv", label: "term" }, all.flatMap((r) => r.termSourcedIds));
     const courseRefs = await references(ctx, run, { entity: "course", file: "courses.csv", label: "course" }, all.map((r) => r.courseSourcedId));
+    await lockSourcedIds(ctx, "section", all.map((r) => r.sourcedId));
     const linked = await sourcesOf(ctx.db, "section", all.map((r) => r.sourcedId));
 
     // Every section of the courses this batch names: by id, and by (course, lower-cased name).
@@ -77,6 +78,15 @@ export const classesPart: RowPart<ClassRow> = {
     const linkedTo = await sourcedIdsOf(ctx.db, "section", existing.map((s) => s.id));
 
     const links: Link[] = [];
+    // What this batch linked so far counts as well: two classes of one title in a course cannot share its section.
+    const link = (sourcedId: string, entityId: string) => {
+      links.push({ sourcedId, entityId });
+      linkedTo.set(entityId, sourcedId);
+    };
+    const unlink = () => {
+      const last = links.pop();
+      if (last) linkedTo.delete(last.entityId);
+    };
     const outcomes: RowOutcome[] = [];
     for (const row of all) {
       if (row.status === "tobedeleted") {
@@ -117,7 +127,7 @@ export const classesPart: RowPart<ClassRow> = {
           continue;
         }
         byName.set(`${courseId}/${row.title.toLowerCase()}`, { id: made.value.id, courseId, name: row.title });
-        links.push({ sourcedId: row.sourcedId, entityId: made.value.id });
+        link(row.sourcedId, made.value.id);
         outcomes.push({ result: "created", entity: "section" });
         continue;
       }
@@ -126,7 +136,7 @@ export const classesPart: RowPart<ClassRow> = {
         outcomes.push(failed(`section ${section.name} is already linked to class ${other}`));
         continue;
       }
-      links.push({ sourcedId: row.sourcedId, entityId: section.id });
+      link(row.sourcedId, section.id);
       if (section.name === row.title) {
         outcomes.push({ result: "unchanged", entity: "section" });
         continue;
@@ -134,7 +144,7 @@ export const classesPart: RowPart<ClassRow> = {
       if (!run.dryRun) {
         const renamed = await updateSection(ctx, courseId, section.id, { name: row.title });
         if (!renamed.ok) {
-          links.pop();
+          unlink();
           outcomes.push(failed(renamed.error.detail ?? `class ${row.sourcedId} could not be renamed (${renamed.error.code})`));
           continue;
         }

@@ -5,7 +5,7 @@ import { courses } from "../../db/schema/index.js";
 import type { RowOutcome, RowPart } from "../import-kind.js";
 import { columnsOf, guid, optionalGuid, optionalText, refusedForCourseStaff, skipDeleted, status, text } from "./columns.js";
 import { references } from "./references.js";
-import { type Link, linkSources, sourcedIdsOf, sourcesOf } from "./sources.js";
+import { type Link, linkSources, lockSourcedIds, sourcedIdsOf, sourcesOf } from "./sources.js";
 
 export interface CourseRow {
   sourcedId: string;
@@ -82,6 +82,7 @@ export const coursesPart: RowPart<CourseRow> = {
       { entity: "academic-session", file: "academicSessions.csv", label: "school year" },
       rows.flatMap((r) => (r.row.schoolYearSourcedId ? [r.row.schoolYearSourcedId] : [])),
     );
+    await lockSourcedIds(ctx, "course", rows.map((r) => r.row.sourcedId));
     const linked = await sourcesOf(ctx.db, "course", rows.map((r) => r.row.sourcedId));
     const codes = rows.flatMap(({ row }) => (linked.has(row.sourcedId) ? [] : (ringletCode(row.courseCode)?.toLowerCase() ?? [])));
     const byCode = new Map(
@@ -108,6 +109,15 @@ export const coursesPart: RowPart<CourseRow> = {
     const linkedTo = await sourcedIdsOf(ctx.db, "course", [...byCode.values()]);
 
     const links: Link[] = [];
+    // What this batch linked so far counts as well: two rows naming one course by code cannot both have it.
+    const link = (sourcedId: string, entityId: string) => {
+      links.push({ sourcedId, entityId });
+      linkedTo.set(entityId, sourcedId);
+    };
+    const unlink = () => {
+      const last = links.pop();
+      if (last) linkedTo.delete(last.entityId);
+    };
     const outcomes: RowOutcome[] = [];
     for (const { row } of rows) {
       if (row.status === "tobedeleted") {
@@ -137,7 +147,7 @@ export const coursesPart: RowPart<CourseRow> = {
           outcomes.push(failed(made.error.detail ?? `course ${row.sourcedId} could not be created (${made.error.code})`));
           continue;
         }
-        links.push({ sourcedId: row.sourcedId, entityId: made.value.id });
+        link(row.sourcedId, made.value.id);
         outcomes.push({ result: "created", entity: "course" });
         continue;
       }
@@ -146,7 +156,7 @@ export const coursesPart: RowPart<CourseRow> = {
         outcomes.push(failed(`course ${course.code ?? course.id} is already linked to sourcedId ${other}`));
         continue;
       }
-      links.push({ sourcedId: row.sourcedId, entityId: course.id });
+      link(row.sourcedId, course.id);
       // A code the SIS dropped (or one Ringlet cannot keep) leaves the course's own code alone; codes compare case-insensitively.
       const patch: Partial<CourseSettings> = {
         ...(course.title !== row.title ? { title: row.title } : {}),
@@ -163,7 +173,7 @@ export const coursesPart: RowPart<CourseRow> = {
       if (!run.dryRun) {
         const changed = await updateCourse(ctx, course.id, patch);
         if (!changed.ok) {
-          links.pop();
+          unlink();
           outcomes.push(failed(changed.error.detail ?? `course ${row.sourcedId} could not be changed (${changed.error.code})`));
           continue;
         }

@@ -38,6 +38,17 @@ export async function sourcedIdsOf(db: Executor, entity: RosterEntity, entityIds
   return new Map(rows.map((r) => [r.entityId, r.sourcedId]));
 }
 
+/**
+ * Two imports of one bundle at once would each create the records of the same sourcedIds: a batch takes a
+ * transaction-scoped lock on each of its sourcedIds (in one order, so batches cannot deadlock) before it reads them.
+ */
+export async function lockSourcedIds(ctx: DomainContext, entity: RosterEntity, sourcedIds: readonly string[]): Promise<void> {
+  if (sourcedIds.length === 0) return;
+  await ctx.db.execute(sql`
+    select pg_advisory_xact_lock(hashtextextended(${`roster:${entity}:`} || id, 0))
+    from unnest(${sql.param([...new Set(sourcedIds)].sort())}::text[]) as id order by id`);
+}
+
 export interface Link {
   sourcedId: string;
   entityId: string;

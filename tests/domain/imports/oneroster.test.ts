@@ -130,6 +130,22 @@ describe("the oneroster kind's mapping", () => {
     expect(outcomes["users.csv"]?.at(-1)).toEqual({ result: "failed", entity: "user", reason: "the account of mlopez@riverside.example was imported as user usr-t-1" });
   });
 
+  it("never links one course or section to two sourcedIds of one batch (no fault, a reason)", async () => {
+    const files = fixtureFiles({
+      "courses.csv": (t) => `${t}crs-lab-a,,,as-2027,Lab,LAB-1,11,org-school-1,,\ncrs-lab-b,,,as-2027,Lab again,lab-1,11,org-school-1,,\n`,
+      "classes.csv": (t) => `${t}cls-lab-1,,,Bench,11,crs-lab-a,,scheduled,,org-school-1,as-2027-fall,,,\ncls-lab-2,,,bench,11,crs-lab-a,,scheduled,,org-school-1,as-2027-fall,,,\n`,
+    });
+    const outcomes = await run(files, false);
+    expect(outcomes["courses.csv"]?.slice(-2)).toEqual([
+      { result: "created", entity: "course" },
+      { result: "failed", entity: "course", reason: "Another course has the code lab-1." },
+    ]);
+    expect(outcomes["classes.csv"]?.slice(-2)).toEqual([
+      { result: "created", entity: "section" },
+      { result: "failed", entity: "section", reason: "section Bench is already linked to class cls-lab-1" },
+    ]);
+  });
+
   it("matches an existing course by its code before creating one", async () => {
     const courseId = uuidv7();
     await db.sql`insert into courses (id, title, code) values (${courseId}, 'Chemistry', 'CHEM-1')`;
