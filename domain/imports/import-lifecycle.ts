@@ -35,6 +35,11 @@ export async function beginImportRun(ctx: DomainContext, importId: string, run: 
   return { phase: "stage", kind: imp.kind, importerUserId: imp.createdByUserId, blobName: imp.blobName, contentType: imp.contentType };
 }
 
+/** Rows read so far while the file is staged (the import's progress before its batches begin). */
+export async function recordRowsRead(db: Executor, importId: string, run: number, rowsRead: number): Promise<void> {
+  await db.update(imports).set({ rowsRead }).where(and(eq(imports.id, importId), eq(imports.run, run), eq(imports.status, "staging")));
+}
+
 /** Every part staged: the rows refused while reading are counted, and the batches may begin. */
 export async function importStaged(db: Executor, importId: string, run: number, parts: readonly (StagedPart & { entity: string })[], now: Date): Promise<boolean> {
   const counts: ImportEntityCounts = {};

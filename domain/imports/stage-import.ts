@@ -22,6 +22,8 @@ export interface StageLimits {
   maxRows: number;
   /** Rows per multi-row insert. */
   insertBatch: number;
+  /** Told the rows read so far after each insert, so the import shows them while a long file is read. */
+  onRowsRead?: (rowsRead: number) => Promise<void>;
 }
 
 export interface StagedPart {
@@ -118,6 +120,7 @@ async function stagePartAs(
     const rows = pending;
     pending = [];
     await db.insert(importRows).values(rows).onConflictDoNothing();
+    await limits.onRowsRead?.(rowsRead);
   };
 
   const takeHeader = (cells: string[]) => {

@@ -3,7 +3,7 @@ import type { OrchestrationContext, OrchestrationHandler } from "durable-functio
 import { eq } from "drizzle-orm";
 import { importRows } from "../../domain/db/schema/index.js";
 import { applyBatch, type BatchResult } from "../../domain/imports/apply-batch.js";
-import { beginImportRun, failImport, finishImport, type ImportPhase, importStaged } from "../../domain/imports/import-lifecycle.js";
+import { beginImportRun, failImport, finishImport, type ImportPhase, importStaged, recordRowsRead } from "../../domain/imports/import-lifecycle.js";
 import { importKind } from "../../domain/imports/kinds/index.js";
 import { ImportFileRefused, stagePart, type StagedPart } from "../../domain/imports/stage-import.js";
 import { inDomainTransaction } from "../platform/domain-transaction.js";
@@ -51,7 +51,9 @@ const stage = df.app.activity("import-stage", {
     const staged: (StagedPart & { entity: string })[] = [];
     try {
       for (const part of partsOf(input.kind)) {
-        staged.push({ ...(await stagePart(db, input.importId, part, open, { maxLineBytes: s.IMPORT_MAX_LINE_BYTES, maxRows: s.IMPORT_MAX_ROWS })), entity: part.entity });
+        const before = staged.reduce((n, p) => n + p.rowsRead, 0);
+        const onRowsRead = (rows: number) => recordRowsRead(db, input.importId, input.run, before + rows);
+        staged.push({ ...(await stagePart(db, input.importId, part, open, { maxLineBytes: s.IMPORT_MAX_LINE_BYTES, maxRows: s.IMPORT_MAX_ROWS, onRowsRead })), entity: part.entity });
       }
     } catch (err) {
       if (!(err instanceof ImportFileRefused)) throw err;

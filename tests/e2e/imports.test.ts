@@ -32,6 +32,8 @@ interface ImportBody {
   rowsFailed: number;
   rowsSkipped: number;
   percent: number;
+  etaSeconds: number | null;
+  currentPart: string | null;
   counts: Record<string, { created: number; updated: number; unchanged: number; failed: number; skipped: number }>;
   warnings: string[];
   refusalReason: string | null;
@@ -162,7 +164,14 @@ describe("a users file", () => {
     const rows = Array.from({ length: 2_000 }, (_, i) => `cancel-${i}-${uniqueEmail("c")},Person ${i}`);
     const id = await upload(csvBytes(["email,name", ...rows]));
     expect((await start(id)).status).toBe(202);
-    await waitFor("the first batches applied", async () => ((await status(id)).rowsApplied > 0 ? true : undefined), { timeoutMs: 20_000, stepMs: 50 });
+    const running = await waitFor("the first batches applied", async () => {
+      const s = await status(id);
+      return s.rowsApplied > 0 ? s : undefined;
+    }, { timeoutMs: 20_000, stepMs: 50 });
+    // Progress while it runs: every row read, a share done, and the time left at the rate so far.
+    expect(running).toMatchObject({ rowsRead: 2_000, currentPart: "users" });
+    expect(running.percent).toBeLessThan(100);
+    expect(running.etaSeconds).toEqual(expect.any(Number));
     const cancel = await call(app, "POST", `/v1/imports/${id}/cancel`, { token: admin.accessToken });
     expect(cancel.status).toBe(202);
     const done = await ended(id);
