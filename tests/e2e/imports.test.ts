@@ -247,10 +247,13 @@ describe("who may import", () => {
     expect((await jsonOf(noCourse)).code).toBe("IMPORT_FORBIDDEN");
 
     // Their own course: the upload is theirs, but a users import is for administrators.
-    const own = await upload(csvBytes(["email,name", `${uniqueEmail()},Somebody`]), { token: instructor.accessToken, courseId: course });
+    const own = await upload(csvBytes(["course,email,role", `${course},${learner.email},learner`]), { token: instructor.accessToken, courseId: course });
     const users = await start(own, false, "users", instructor.accessToken);
     expect(users.status).toBe(403);
     expect((await jsonOf(users)).code).toBe("IMPORT_FORBIDDEN");
+    // The course's roster is theirs to import (a dry run: the pipeline runs it for them as for an administrator).
+    expect((await start(own, true, "enrollments", instructor.accessToken)).status).toBe(202);
+    expect(await ended(own)).toMatchObject({ status: "completed", kind: "enrollments", rowsRead: 1 });
 
     // Only the importer (and administrators) see an import.
     expect((await call(app, "GET", `/v1/imports/${own}`, { token: instructor.accessToken })).status).toBe(200);
