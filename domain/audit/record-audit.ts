@@ -53,8 +53,6 @@ export const auditActions = [
   "privacy.user-erased",
   "import.started",
   "import.cancelled",
-  "import.started",
-  "import.cancelled",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
