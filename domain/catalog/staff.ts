@@ -1,6 +1,6 @@
 import { and, asc, count, eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { type CourseRole, courses, courseStaff, users } from "../db/schema/index.js";
+import { type CourseRole, courses, courseStaff, courseStaffSections, users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
@@ -69,6 +69,8 @@ export async function removeStaff(
     return fail("LAST_INSTRUCTOR", "A course keeps at least one instructor.");
   }
   await ctx.db.delete(courseStaff).where(and(eq(courseStaff.courseId, input.courseId), eq(courseStaff.userId, input.userId)));
+  // A section scope belongs to the staff role: someone added back later starts with the whole course again.
+  await ctx.db.delete(courseStaffSections).where(and(eq(courseStaffSections.courseId, input.courseId), eq(courseStaffSections.userId, input.userId)));
   await recordAudit(ctx, { action: "course.staff-removed", targetType: "course", targetId: input.courseId, details: { userId: input.userId, role: current.role } });
   await recordEvent(ctx, { type: "course.staff-removed", aggregateType: "course", aggregateId: input.courseId, courseId: input.courseId, data: { courseId: input.courseId, userId: input.userId } });
   return ok(null);

@@ -15,9 +15,12 @@ import {
   externalIdentities,
   rosterSources,
   grades,
+  groupMembers,
+  groups,
   manualScores,
   notificationPreferences,
   refreshTokens,
+  sections,
   twoFactorCredentials,
   twoFactorRecoveryCodes,
   users,
@@ -102,6 +105,12 @@ const profile: PersonalDataPart = {
         .from(courseStaff)
         .innerJoin(courses, eq(courses.id, courseStaff.courseId))
         .where(eq(courseStaff.userId, userId));
+      const groupMemberships = await db
+        .select({ courseId: groups.courseId, courseTitle: courses.title, group: groups.name, since: groupMembers.addedAt })
+        .from(groupMembers)
+        .innerJoin(groups, eq(groups.id, groupMembers.groupId))
+        .innerJoin(courses, eq(courses.id, groups.courseId))
+        .where(eq(groupMembers.userId, userId));
       const sessions = await db
         .select({
           id: refreshTokens.id,
@@ -123,7 +132,7 @@ const profile: PersonalDataPart = {
         .from(twoFactorRecoveryCodes)
         .where(and(eq(twoFactorRecoveryCodes.userId, userId), isNull(twoFactorRecoveryCodes.usedAt)));
       const twoFactor = { enabled: Boolean(authenticator?.confirmedAt), enabledAt: authenticator?.confirmedAt ?? null, recoveryCodesLeft: unusedCodes.length };
-      return [{ account: account ?? null, twoFactor, externalSignIns, rosterIds, courseRoles, sessions }];
+      return [{ account: account ?? null, twoFactor, externalSignIns, rosterIds, courseRoles, groupMemberships, sessions }];
     }),
 };
 
@@ -140,6 +149,7 @@ const enrollmentsPart: PersonalDataPart = {
           courseTitle: courses.title,
           status: enrollments.status,
           source: enrollments.source,
+          sectionName: sections.name,
           enrolledAt: enrollments.enrolledAt,
           waitlistedAt: enrollments.waitlistedAt,
           offeredAt: enrollments.offeredAt,
@@ -150,6 +160,7 @@ const enrollmentsPart: PersonalDataPart = {
         })
         .from(enrollments)
         .innerJoin(courses, eq(courses.id, enrollments.courseId))
+        .leftJoin(sections, eq(sections.id, enrollments.sectionId))
         .where(and(eq(enrollments.userId, userId), after(enrollments.id, afterId)))
         .orderBy(asc(enrollments.id))
         .limit(PAGE),

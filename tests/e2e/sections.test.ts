@@ -240,5 +240,11 @@ describe("sections, groups and section-scoped staff", () => {
     const [row] = await db.sql<{ status: string; section_id: string | null }[]>`select status, section_id from enrollments where id = ${enrollmentOf[ann.id] as string}`;
     expect(row).toEqual({ status: "active", section_id: null });
     expect((await call(app, "DELETE", `/v1/courses/${courseId}/sections/${sectionA}`, as(admin))).status).toBe(404);
+
+    // Leaving the staff ends a section scope: added back, the grader sees the whole course.
+    expect((await call(app, "DELETE", `/v1/courses/${courseId}/staff/${grader.id}`, as(admin))).status).toBe(204);
+    await call(app, "POST", `/v1/courses/${courseId}/staff`, as(admin, { body: { userId: grader.id, role: "grader" } }));
+    const book = await jsonOf(await call(app, "GET", `/v1/courses/${courseId}/gradebook`, as(grader)));
+    expect((book.items as { userId: string }[]).map((r) => r.userId).sort()).toEqual([ann.id, bob.id].sort());
   });
 });
