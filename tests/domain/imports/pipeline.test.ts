@@ -8,6 +8,8 @@ import type { RowPart } from "../../../domain/imports/import-kind.js";
 import { beginImportRun, importStaged } from "../../../domain/imports/import-lifecycle.js";
 import { importReportPage } from "../../../domain/imports/import-view.js";
 import { ImportFileRefused, stagePart } from "../../../domain/imports/stage-import.js";
+import type { CatalogEvent } from "../../../domain/events/catalog.js";
+import { emailsForEvent } from "../../../domain/notifications/emails-for-event.js";
 import { erasePersonalData } from "../../../domain/privacy/erasure.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
@@ -177,5 +179,33 @@ describe("retention and erasure", () => {
       (${importId}, 'users', 4, 'someone@example.test', ${JSON.stringify({ email: "someone@example.test", name: "Other" })}::jsonb)`;
     await inTransactionOf(db, ctx)((tx) => erasePersonalData(tx, erased));
     expect((await stagedRows(importId)).map((r) => r.line)).toEqual([4]);
+  });
+});
+
+describe("the summary email", () => {
+  it("tells the importer in their language, with the counts per entity and the report's link; a trial says so", async () => {
+    const importer = await insertUser(db);
+    const importId = await newImport(importer, "completed");
+    const data = {
+      importId,
+      importerUserId: importer,
+      courseId: null,
+      kind: "users",
+      dryRun: true,
+      status: "completed" as const,
+      rowsRead: 5,
+      rowsApplied: 4,
+      rowsFailed: 1,
+      rowsSkipped: 0,
+      counts: { user: { created: 3, updated: 1, unchanged: 0, failed: 1, skipped: 0 } },
+      finishedAt: new Date().toISOString(),
+    };
+    const event = { id: uuidv7(), type: "import.completed", occurredAt: data.finishedAt, actor: null, data, traceparent: null } as CatalogEvent;
+    const links = { fileDownloadUrl: async () => "", unsubscribeUrl: async () => "" };
+    const [mail] = await inTransactionOf(db, ctx)((tx) => emailsForEvent(tx.db, event, "https://app.example", links));
+    expect(mail?.to).toBe(`${importer}@example.test`);
+    expect(mail?.subject).toBe("Tu importación de prueba (sin cambios) de users ha terminado: 4 filas aplicadas, 1 con errores");
+    expect(mail?.text).toContain("user: 3 creados, 1 actualizados, 0 sin cambios, 1 con errores, 0 omitidos.");
+    expect(mail?.text).toContain(`https://app.example/api/v1/imports/${importId}/report.csv`);
   });
 });
