@@ -225,6 +225,7 @@ var appSettings = {
   IMPORT_MAX_ROWS: '200000'
   IMPORT_BATCH_SIZE: '500'
   IMPORT_RETENTION_DAYS: '30'
+  IMPORT_RESEND_SCHEDULE: '30 * * * * *'
 
   // Service Bus; the triggers' `connection: "ServiceBusConnection"` resolves these three.
   ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace

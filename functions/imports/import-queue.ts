@@ -73,7 +73,7 @@ function safeJson(text: string): unknown {
 const LEFT_QUEUED_MS = 60_000;
 
 app.timer("imports-resend", {
-  schedule: "30 * * * * *",
+  schedule: "%IMPORT_RESEND_SCHEDULE%",
   handler: async (_timer: Timer, context: InvocationContext) => {
     const p = platform();
     const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { timer: "imports-resend" } });

@@ -119,6 +119,8 @@ export const settingsSchema = databaseSettingsSchema
     IMPORT_MAX_ROWS: positiveInt.max(5_000_000).default(200_000),
     IMPORT_BATCH_SIZE: positiveInt.max(5_000).default(500),
     IMPORT_RETENTION_DAYS: positiveInt.max(3_650).default(30),
+    // When the imports-resend timer looks for runs left queued a minute after their start (their message lost).
+    IMPORT_RESEND_SCHEDULE: ncrontab.default("30 * * * * *"),
 
     // Email: SMTP locally (the runtime's development mailbox) or Azure Communication Services in Azure.
     EMAIL_TRANSPORT: z.enum(["smtp", "acs"]).default("smtp"),

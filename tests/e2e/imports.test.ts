@@ -17,7 +17,7 @@ let app: RunningApp;
 let admin: TestUser;
 
 beforeAll(async () => {
-  ({ db, app } = await startAppOnOwnDatabase({ IMPORT_MAX_ROWS: String(MAX_ROWS), IMPORT_BATCH_SIZE: "40" }));
+  ({ db, app } = await startAppOnOwnDatabase({ IMPORT_MAX_ROWS: String(MAX_ROWS), IMPORT_BATCH_SIZE: "40", IMPORT_RESEND_SCHEDULE: "*/2 * * * * *" }));
   admin = await signUp(app, db, { admin: true, label: "admin" });
 });
 afterAll(() => stopAppAndDatabase({ db, app }));
@@ -185,6 +185,17 @@ describe("a users file", () => {
     const [imported] = await db.sql<{ n: number }[]>`select count(*)::int as n from users where email like 'cancel-%'`;
     expect(imported?.n).toBe(done.rowsApplied);
     expect((await call(app, "POST", `/v1/imports/${id}/cancel`, { token: admin.accessToken })).status).toBe(409);
+  });
+});
+
+describe("a run whose message never reached the queue", () => {
+  it("is sent again by the imports-resend timer and runs", async () => {
+    const email = uniqueEmail("resent");
+    const id = await upload(csvBytes(["email,name", `${email},Sent Again`]));
+    // As if the start committed and the send after the commit failed: queued, a run number, no message.
+    await db.sql`update imports set status = 'queued', kind = 'users', run = 1, started_at = now() - interval '2 minutes' where id = ${id}`;
+    expect(await ended(id)).toMatchObject({ status: "completed", rowsApplied: 1 });
+    expect(await db.sql`select display_name from users where email = ${email}`).toEqual([{ display_name: "Sent Again" }]);
   });
 });
 
