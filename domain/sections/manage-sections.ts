@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { courses, sections } from "../db/schema/index.js";
+import { courses, courseStaffSections, sections } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { findSection, type SectionView } from "./section-view.js";
@@ -68,6 +68,12 @@ export async function deleteSection(ctx: DomainContext, courseId: string, sectio
     .for("update");
   if (!current) return fail("SECTION_NOT_FOUND");
   if (expectedVersion !== undefined && current.version !== expectedVersion) return fail("PRECONDITION_FAILED");
+  // Staff scoped to this section alone would be left with no scope rows, which means the whole course: widening
+  // what they see by deleting a section is refused; they are scoped elsewhere (or to the course) first.
+  const [stranded] = await ctx.db.execute<{ n: number }>(sql`
+    select count(*)::int as n from ${courseStaffSections} s where s.section_id = ${sectionId}
+      and not exists (select 1 from ${courseStaffSections} o where o.course_id = s.course_id and o.user_id = s.user_id and o.section_id <> s.section_id)`);
+  if (stranded && stranded.n > 0) return fail("SECTION_HAS_STAFF", `${stranded.n} staff member(s) are scoped to this section alone; scope them elsewhere first.`);
   await ctx.db.delete(sections).where(eq(sections.id, sectionId));
   return ok(null);
 }

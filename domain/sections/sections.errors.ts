@@ -3,6 +3,7 @@ export type SectionErrorCode =
   | "SECTION_NOT_FOUND"
   | "SECTION_NAME_TAKEN"
   | "SECTION_FULL"
+  | "SECTION_HAS_STAFF"
   | "SECTION_OUT_OF_SCOPE"
   | "GROUP_NOT_FOUND"
   | "GROUP_NAME_TAKEN"

@@ -96,3 +96,9 @@ export async function learnersInSections(db: Executor, courseId: string, section
     select distinct user_id from enrollments where course_id = ${courseId} and section_id = any(${sql.param([...sectionIds])}::uuid[])`);
   return new Set(rows.map((r) => r.user_id));
 }
+
+/** Whether a submission's learner is within the viewer's section scope (false too when there is no such submission). */
+export async function submissionInScope(db: Executor, submissionId: string, viewerId: string): Promise<boolean> {
+  const [row] = await db.execute<{ course_id: string; user_id: string }>(sql`select course_id, user_id from attempts where id = ${submissionId}`);
+  return row ? inStaffScope(db, row.course_id, viewerId, row.user_id) : false;
+}

@@ -108,10 +108,11 @@ route({
   path: "/v1/courses/{courseId}/sections/{sectionId}",
   access: courseStaff(["instructor"]),
   summary: "Delete a section: its learners stay enrolled, in no section",
+  description: "Refused (409 `SECTION_HAS_STAFF`) while a staff member is scoped to this section alone: without it they would see the whole course.",
   tags: ["sections"],
   conditional: "update",
   params: sectionParams,
-  responses: { 204: { description: "Deleted" }, 404: { description: "`SECTION_NOT_FOUND`" } },
+  responses: { 204: { description: "Deleted" }, 404: { description: "`SECTION_NOT_FOUND`" }, 409: { description: "`SECTION_HAS_STAFF`" } },
   handler: async ({ params, request }, ctx) => {
     const version = expectedVersion(request.headers.get("if-match"));
     unwrap(await ctx.transaction((tx) => deleteSection(ctx.domain(tx), params.courseId, params.sectionId, version)));

@@ -153,6 +153,7 @@ describe("sections, groups and section-scoped staff", () => {
     const foreign = await call(app, "POST", `/v1/submissions/${submissionOf[ann.id]}/grades`, as(grader, { body: { scores: [{ itemId: "e1", points: 5 }] } }));
     expect([foreign.status, await problemCode(foreign)]).toEqual([404, "ATTEMPT_NOT_FOUND"]);
     expect((await call(app, "GET", `/v1/submissions/${submissionOf[ann.id]}`, as(grader))).status).toBe(404);
+    expect((await call(app, "GET", `/v1/submissions/${submissionOf[ann.id]}/grading`, as(grader))).status).toBe(404);
     expect(await db.sql`select 1 from manual_scores where submission_id = ${submissionOf[ann.id] as string}`).toHaveLength(0);
     expect((await call(app, "GET", `/v1/submissions/${submissionOf[bob.id]}`, as(grader))).status).toBe(200);
     expect((await call(app, "GET", `/v1/submissions/${submissionOf[ann.id]}`, as(ann))).status).toBe(200);
@@ -234,6 +235,9 @@ describe("sections, groups and section-scoped staff", () => {
   }, 90_000);
 
   it("deletes a section with If-Match: its learners stay enrolled, in no section", async () => {
+    // The grader is scoped to section B alone: deleting B would widen what they see.
+    const widening = await call(app, "DELETE", `/v1/courses/${courseId}/sections/${sectionB}`, as(admin));
+    expect([widening.status, await problemCode(widening)]).toEqual([409, "SECTION_HAS_STAFF"]);
     const read = await call(app, "GET", `/v1/courses/${courseId}/sections/${sectionA}`, as(admin));
     expect((await call(app, "DELETE", `/v1/courses/${courseId}/sections/${sectionA}`, as(admin, { headers: { "if-match": '"v9.l0"' } }))).status).toBe(412);
     expect((await call(app, "DELETE", `/v1/courses/${courseId}/sections/${sectionA}`, as(admin, { headers: { "if-match": read.headers.get("etag") as string } }))).status).toBe(204);

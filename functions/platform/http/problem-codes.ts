@@ -124,6 +124,7 @@ export const problemCatalog = {
   SECTION_NOT_FOUND: { status: 404, title: "No such section" },
   SECTION_NAME_TAKEN: { status: 409, title: "The course has a section with this name" },
   SECTION_FULL: { status: 409, title: "The section is full" },
+  SECTION_HAS_STAFF: { status: 409, title: "Staff are scoped to this section alone" },
   SECTION_OUT_OF_SCOPE: { status: 403, title: "You are scoped to other sections of this course" },
   GROUP_NOT_FOUND: { status: 404, title: "No such group" },
   GROUP_NAME_TAKEN: { status: 409, title: "The course has a group with this name" },
