@@ -1,11 +1,12 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
-import { sections, users } from "../../db/schema/index.js";
+import { sections } from "../../db/schema/index.js";
 import type { RowOutcome, RowPart, StagedRow } from "../import-kind.js";
 import { type EnrollmentRow, enrollmentsPart } from "../kinds/enrollments.js";
 import type { ClassRow } from "./classes.js";
 import { columnsOf, guid, refusedForCourseStaff, skipDeleted, status, text } from "./columns.js";
 import { references } from "./references.js";
+import { addressesOf } from "./users.js";
 
 export interface OneRosterEnrollmentRow {
   sourcedId: string;
@@ -84,14 +85,7 @@ export const onerosterEnrollmentsPart: RowPart<OneRosterEnrollmentRow> = {
       const ref = people.resolve(r.userSourcedId);
       return "linked" in ref ? [ref.linked.entityId] : [];
     });
-    const addressOf = new Map(
-      userIds.length === 0
-        ? []
-        : (await ctx.db.select({ id: users.id, email: users.email }).from(users).where(sql`${users.id} = any(${sql.param(userIds)}::uuid[])`)).map((u) => [
-            u.id,
-            u.email,
-          ]),
-    );
+    const addressOf = await addressesOf(ctx.db, userIds);
 
     // A dry run's classes that the bundle would create name their course in their staged row.
     const stagedCourse = (classSourcedId: string) => classes.staged(classSourcedId)?.data.courseSourcedId ?? "";

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Executor } from "../../db/client.js";
 import { courses, importRows, type ImportRowOutcome, rosterSources, type RosterEntity, sections, users } from "../../db/schema/index.js";
 import type { DomainContext } from "../../shared/context.js";
@@ -13,29 +13,33 @@ export interface Source {
 
 // A row whose user, course or section was deleted since is ignored (and replaced when that sourcedId comes again).
 const stillThere: Partial<Record<RosterEntity, ReturnType<typeof sql>>> = {
-  user: sql`exists (select 1 from ${users} u where u.id = ${rosterSources.entityId} and u.erased_at is null)`,
-  course: sql`exists (select 1 from ${courses} c where c.id = ${rosterSources.entityId})`,
-  section: sql`exists (select 1 from ${sections} s where s.id = ${rosterSources.entityId})`,
+  user: sql`and exists (select 1 from ${users} u where u.id = rs.entity_id and u.erased_at is null)`,
+  course: sql`and exists (select 1 from ${courses} c where c.id = rs.entity_id)`,
+  section: sql`and exists (select 1 from ${sections} s where s.id = rs.entity_id)`,
 };
+
+// The batch's values are joined as a set (unnest) rather than filtered with `= any(...)`: a plan the driver
+// cached while the table was small stays index lookups when it has grown to a term's roster.
 
 /** The records these sourcedIds were imported as, by sourcedId. */
 export async function sourcesOf(db: Executor, entity: RosterEntity, sourcedIds: readonly string[]): Promise<Map<string, Source>> {
   if (sourcedIds.length === 0) return new Map();
-  const rows = await db
-    .select({ sourcedId: rosterSources.sourcedId, entityId: rosterSources.entityId, name: rosterSources.name })
-    .from(rosterSources)
-    .where(and(eq(rosterSources.entity, entity), sql`${rosterSources.sourcedId} = any(${sql.param([...new Set(sourcedIds)])}::text[])`, stillThere[entity]));
-  return new Map(rows.map((r) => [r.sourcedId, { entityId: r.entityId, name: r.name }]));
+  const rows = await db.execute<{ sourced_id: string; entity_id: string; name: string | null }>(sql`
+    select rs.sourced_id, rs.entity_id, rs.name
+    from unnest(${sql.param([...new Set(sourcedIds)])}::text[]) as v(sourced_id)
+    join ${rosterSources} rs on rs.entity = ${entity} and rs.sourced_id = v.sourced_id
+    where true ${stillThere[entity] ?? sql``}`);
+  return new Map(rows.map((r) => [r.sourced_id, { entityId: r.entity_id, name: r.name }]));
 }
 
 /** The sourcedIds these records were imported under, by record id. */
 export async function sourcedIdsOf(db: Executor, entity: RosterEntity, entityIds: readonly string[]): Promise<Map<string, string>> {
   if (entityIds.length === 0) return new Map();
-  const rows = await db
-    .select({ sourcedId: rosterSources.sourcedId, entityId: rosterSources.entityId })
-    .from(rosterSources)
-    .where(and(eq(rosterSources.entity, entity), sql`${rosterSources.entityId} = any(${sql.param([...new Set(entityIds)])}::uuid[])`));
-  return new Map(rows.map((r) => [r.entityId, r.sourcedId]));
+  const rows = await db.execute<{ sourced_id: string; entity_id: string }>(sql`
+    select rs.sourced_id, rs.entity_id
+    from unnest(${sql.param([...new Set(entityIds)])}::uuid[]) as v(entity_id)
+    join ${rosterSources} rs on rs.entity = ${entity} and rs.entity_id = v.entity_id`);
+  return new Map(rows.map((r) => [r.entity_id, r.sourced_id]));
 }
 
 /**
@@ -81,11 +85,11 @@ export interface StagedRow<Data> {
 /** The rows an earlier file of this import staged under these keys (sourcedIds), with what they came to. */
 export async function stagedRows<Data>(db: Executor, importId: string, file: string, keys: readonly string[]): Promise<Map<string, StagedRow<Data>>> {
   if (keys.length === 0) return new Map();
-  const rows = await db
-    .select({ key: importRows.key, line: importRows.line, data: importRows.data, outcome: importRows.outcome })
-    .from(importRows)
-    .where(and(eq(importRows.importId, importId), eq(importRows.file, file), sql`${importRows.key} = any(${sql.param([...new Set(keys)])}::text[])`));
-  return new Map(rows.flatMap((r) => (r.key === null ? [] : [[r.key, { line: r.line, data: r.data as Data, outcome: r.outcome }] as const])));
+  // One pass over the file's staged rows (import_rows has no index on key), not a lookup per key.
+  const rows = await db.execute<{ key: string; line: number; data: Data; outcome: ImportRowOutcome | null }>(sql`
+    select r.key, r.line, r.data, r.outcome from ${importRows} r
+    where r.import_id = ${importId} and r.file = ${file} and r.key = any(${sql.param([...new Set(keys)])}::text[])`);
+  return new Map(rows.map((r) => [r.key, { line: r.line, data: r.data, outcome: r.outcome }]));
 }
 
 /** Whether a staged row came (or in a dry run would come) to a record. */

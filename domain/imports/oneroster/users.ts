@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
+import type { Executor } from "../../db/client.js";
 import { users } from "../../db/schema/index.js";
 import { normalizeEmail } from "../../identity/email.js";
 import type { RowOutcome, RowPart } from "../import-kind.js";
@@ -39,6 +40,22 @@ const schema: z.ZodType<OneRosterUserRow> = z
 
 const failed = (reason: string): RowOutcome => ({ result: "failed", entity: "user", reason });
 
+// Joined as a set (unnest), not `= any(...)`: see sources.ts.
+/** The addresses of these accounts, by id. */
+export async function addressesOf(db: Executor, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.execute<{ id: string; email: string }>(sql`
+    select u.id, u.email from unnest(${sql.param([...new Set(ids)])}::uuid[]) as v(id) join ${users} u on u.id = v.id`);
+  return new Map(rows.map((u) => [u.id, u.email]));
+}
+
+async function accountsOf(db: Executor, emails: readonly string[]): Promise<Map<string, string>> {
+  if (emails.length === 0) return new Map();
+  const rows = await db.execute<{ id: string; email: string }>(sql`
+    select u.id, u.email from unnest(${sql.param([...new Set(emails)])}::text[]) as v(email) join ${users} u on u.email = v.email`);
+  return new Map(rows.map((u) => [u.id, u.email]));
+}
+
 /**
  * users.csv (OneRoster 1.2 CSV Binding, section 3) → Ringlet users through ensureUsers (the users kind's one path:
  * created accounts get an invitation): matched by sourcedId, then by email; givenName + familyName is the name.
@@ -76,22 +93,10 @@ export const onerosterUsersPart: RowPart<OneRosterUserRow> = {
     if (refused) return refused;
     const all = rows.map((r) => r.row);
     const linked = await sourcesOf(ctx.db, "user", all.map((r) => r.sourcedId));
-    const linkedIds = [...linked.values()].map((s) => s.entityId);
-    const addressOf = new Map(
-      linkedIds.length === 0
-        ? []
-        : (await ctx.db.select({ id: users.id, email: users.email }).from(users).where(sql`${users.id} = any(${sql.param(linkedIds)}::uuid[])`)).map(
-            (u) => [u.id, u.email],
-          ),
-    );
-    // Accounts of the batch's addresses that came under some sourcedId before.
-    const emails = all.flatMap((r) => (r.email ? [r.email] : []));
+    const addressOf = await addressesOf(ctx.db, [...linked.values()].map((s) => s.entityId));
+    // Accounts of the batch's addresses, and the sourcedIds they came under before.
     const accountOf = new Map(
-      emails.length === 0
-        ? []
-        : (await ctx.db.select({ id: users.id, email: users.email }).from(users).where(sql`${users.email} = any(${sql.param(emails)}::text[])`)).map(
-            (u) => [u.email, u.id],
-          ),
+      [...(await accountsOf(ctx.db, all.flatMap((r) => (r.email ? [r.email] : []))))].map(([id, email]) => [email, id]),
     );
     const sourcedIdOf = await sourcedIdsOf(ctx.db, "user", [...accountOf.values()]);
 
