@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { v7 as uuidv7 } from "uuid";
 import { onerosterParts } from "../../../domain/imports/oneroster/index.js";
+import { erasePersonalData } from "../../../domain/privacy/erasure.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
-import { openDomainDatabase } from "../../support/domain-database.js";
+import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
 import { fixtureFiles, runBundle, tally, tallyByEntity } from "./oneroster-fixture.js";
 
 let db: TestDatabase;
@@ -153,5 +154,14 @@ describe("the oneroster kind's mapping", () => {
     const outcomes = await run(files, false);
     expect(outcomes["courses.csv"]?.at(-1)).toEqual({ result: "unchanged", entity: "course" });
     expect(await db.sql`select entity_id from roster_sources where entity = 'course' and sourced_id = 'crs-chem'`).toEqual([{ entity_id: courseId }]);
+  });
+
+  it("forgets an erased user's sourcedId: the next bundle naming it makes a new account, not the erased one", async () => {
+    const [student] = await db.sql<{ entity_id: string }[]>`select entity_id from roster_sources where entity = 'user' and sourced_id = 'usr-s-4'`;
+    const erased = await inTransactionOf(db, ctx)((tx) => erasePersonalData(tx, student?.entity_id as string));
+    expect(erased?.erased).toBe(true);
+    expect(await db.sql`select sourced_id from roster_sources where entity = 'user' and entity_id = ${student?.entity_id as string}`).toEqual([]);
+    const outcomes = await run(fixtureFiles(), true);
+    expect(outcomes["users.csv"]?.[6]).toEqual({ result: "created", entity: "user" });
   });
 });
