@@ -2,6 +2,8 @@ import { and, asc, desc, eq, gt, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { assessments, enrollments, gradeCategories, gradeExcusals, grades, users } from "../db/schema/index.js";
 import { csvRow } from "../shared/csv.js";
+import { sectionsInView } from "../sections/staff-scope.js";
+import { ok, type Result } from "../shared/result.js";
 import { type CourseGrade, courseGrade } from "./course-grade.js";
 
 export interface GradebookRow {
@@ -79,6 +81,21 @@ export async function gradebook(db: Executor, courseId: string, q: { limit: numb
     return { ...l, results, course };
   });
   return { assessments: list, rows };
+}
+
+/**
+ * The gradebook as a staff member sees it: the section asked for, or else their section scope (the whole course
+ * when they have none). A section of another course is not found; one outside their scope is refused.
+ */
+export async function gradebookSeenBy(
+  db: Executor,
+  courseId: string,
+  viewer: { userId: string; isAdmin: boolean },
+  q: { limit: number; afterUserId?: string; section?: string },
+): Promise<Result<Gradebook, "SECTION_NOT_FOUND" | "SECTION_OUT_OF_SCOPE">> {
+  const sectionIds = await sectionsInView(db, courseId, viewer, q.section);
+  if (!sectionIds.ok) return sectionIds;
+  return ok(await gradebook(db, courseId, { limit: q.limit, sectionIds: sectionIds.value, ...(q.afterUserId ? { afterUserId: q.afterUserId } : {}) }));
 }
 
 /** RFC 4180 CSV: one row per learner, one column per assessment, then the course grade and whether the account is deactivated. */

@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { assessments, attempts, enrollments, manualScores, users } from "../db/schema/index.js";
+import { sectionsInView } from "../sections/staff-scope.js";
+import { ok, type Result } from "../shared/result.js";
 
 export interface QueuedSubmission {
   submissionId: string;
@@ -50,4 +52,16 @@ export async function gradingQueue(
     submittedAt: new Date(r.submitted_at),
     waitingItems: r.waiting_items,
   }));
+}
+
+/** The queue as a staff member sees it: the section asked for, or else their section scope. */
+export async function gradingQueueSeenBy(
+  db: Executor,
+  courseId: string,
+  viewer: { userId: string; isAdmin: boolean },
+  q: { limit: number; section?: string; after?: { submittedAt: string; submissionId: string } },
+): Promise<Result<QueuedSubmission[], "SECTION_NOT_FOUND" | "SECTION_OUT_OF_SCOPE">> {
+  const sectionIds = await sectionsInView(db, courseId, viewer, q.section);
+  if (!sectionIds.ok) return sectionIds;
+  return ok(await gradingQueue(db, courseId, { limit: q.limit, sectionIds: sectionIds.value, ...(q.after ? { after: q.after } : {}) }));
 }

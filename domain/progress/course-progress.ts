@@ -3,7 +3,9 @@ import type { Executor } from "../db/client.js";
 import { assessments, courseProgress, courses, enrollments, grades, lessonCompletions, lessons, modules } from "../db/schema/index.js";
 import { lessonLocks } from "../catalog/lesson-locks.js";
 import { recordEvent } from "../outbox/record-event.js";
+import { sectionsInView } from "../sections/staff-scope.js";
 import type { DomainContext } from "../shared/context.js";
+import { ok, type Result } from "../shared/result.js";
 
 export interface ProgressView {
   courseId: string;
@@ -109,6 +111,18 @@ export async function updateProgress(ctx: DomainContext, courseId: string, userI
 }
 
 /** Staff view: every active learner's stored progress, in user id order (limit + 1 rows). */
+/** The progress roster as a staff member sees it: the section asked for, or else their section scope. */
+export async function rosterSeenBy(
+  db: Executor,
+  courseId: string,
+  viewer: { userId: string; isAdmin: boolean },
+  q: { limit: number; afterUserId?: string; section?: string },
+): Promise<Result<Awaited<ReturnType<typeof roster>>, "SECTION_NOT_FOUND" | "SECTION_OUT_OF_SCOPE">> {
+  const sectionIds = await sectionsInView(db, courseId, viewer, q.section);
+  if (!sectionIds.ok) return sectionIds;
+  return ok(await roster(db, courseId, { limit: q.limit, sectionIds: sectionIds.value, ...(q.afterUserId ? { afterUserId: q.afterUserId } : {}) }));
+}
+
 export async function roster(db: Executor, courseId: string, q: { limit: number; afterUserId?: string; sectionIds?: readonly string[] | null }) {
   return db
     .select({ userId: enrollments.userId, percent: sql<number>`coalesce(${courseProgress.percent}, 0)`, completedAt: courseProgress.completedAt })

@@ -1,12 +1,11 @@
 import { z } from "zod";
-import { gradebook, gradebookCsv } from "../../domain/grading/gradebook.js";
+import { gradebookCsv, gradebookSeenBy } from "../../domain/grading/gradebook.js";
 import { setCategories, setExcused } from "../../domain/grading/manage-gradebook.js";
 import { findAssessment } from "../../domain/assessment/manage-assessment.js";
 import { courseStaff, type Locator } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
-import { sectionsInView } from "../../domain/sections/staff-scope.js";
 import { courseGradeSchema } from "./schemas/grade.js";
 
 const courseParams = z.object({ courseId: z.uuid() });
@@ -41,8 +40,13 @@ route({
   },
   handler: async ({ params, query, request }, ctx) => {
     const after = decodeCursor(query.cursor, 1)?.[0];
-    const sectionIds = unwrap(await sectionsInView(ctx.db, params.courseId, ctx.caller, query.section));
-    const book = await gradebook(ctx.db, params.courseId, { limit: query.limit, sectionIds, ...(typeof after === "string" ? { afterUserId: after } : {}) });
+    const book = unwrap(
+      await gradebookSeenBy(ctx.db, params.courseId, ctx.caller, {
+        limit: query.limit,
+        ...(typeof after === "string" ? { afterUserId: after } : {}),
+        ...(query.section ? { section: query.section } : {}),
+      }),
+    );
     const page = paginate(book.rows, query.limit, (r) => [r.userId]);
     const link = nextLink(request.url, page.nextCursor);
     if (query.format === "csv") {

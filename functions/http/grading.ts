@@ -6,8 +6,8 @@ import { gradeOwnership, gradeSeenBy } from "../../domain/grading/results-releas
 import { anyOf, courseStaff, type Locator, owner } from "../platform/http/access.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
-import { gradingQueue } from "../../domain/grading/grading-queue.js";
-import { sectionsInView, submissionInScope } from "../../domain/sections/staff-scope.js";
+import { gradingQueueSeenBy } from "../../domain/grading/grading-queue.js";
+import { submissionInScope } from "../../domain/sections/staff-scope.js";
 import { type RouteContext, route } from "../platform/http/route.js";
 import { gradingInstanceId, MANUAL_GRADE_EVENT } from "../grading/grade-submission.js";
 import { type GradingStatus, gradingStatusSchema } from "../grading/grading-status.js";
@@ -77,12 +77,13 @@ route({
     const cursor = position ? queueCursor.safeParse(position) : undefined;
     if (cursor && !cursor.success) throw new ProblemError("INVALID_CURSOR", { errors: [{ path: "query.cursor", message: "not a cursor this list issued" }] });
     const [submittedAt, submissionId] = cursor?.data ?? [];
-    const sectionIds = unwrap(await sectionsInView(ctx.db, params.courseId, ctx.caller, query.section));
-    const rows = await gradingQueue(ctx.db, params.courseId, {
-      limit: query.limit,
-      sectionIds,
-      ...(typeof submittedAt === "string" && typeof submissionId === "string" ? { after: { submittedAt, submissionId } } : {}),
-    });
+    const rows = unwrap(
+      await gradingQueueSeenBy(ctx.db, params.courseId, ctx.caller, {
+        limit: query.limit,
+        ...(query.section ? { section: query.section } : {}),
+        ...(submittedAt && submissionId ? { after: { submittedAt, submissionId } } : {}),
+      }),
+    );
     const page = paginate(rows, query.limit, (r) => [r.submittedAt.toISOString(), r.submissionId]);
     return {
       status: 200,

@@ -1,9 +1,8 @@
 import { z } from "zod";
-import { computeProgress, roster, updateProgress } from "../../domain/progress/course-progress.js";
+import { computeProgress, roster, rosterSeenBy, updateProgress } from "../../domain/progress/course-progress.js";
 import { courseMember, courseStaff } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
-import { sectionsInView } from "../../domain/sections/staff-scope.js";
 import { route } from "../platform/http/route.js";
 
 const progressSchema = z
@@ -40,8 +39,14 @@ route({
     const staff = ctx.caller.isAdmin || (await ctx.caller.roleIn(params.courseId)) !== null;
     if (staff) {
       const after = decodeCursor(query.cursor, 1)?.[0];
-      const sectionIds = unwrap(await sectionsInView(ctx.db, params.courseId, ctx.caller, query.section));
-      const page = paginate(await roster(ctx.db, params.courseId, { limit: query.limit, sectionIds, ...(typeof after === "string" ? { afterUserId: after } : {}) }), query.limit, (r) => [r.userId]);
+      const rows = unwrap(
+        await rosterSeenBy(ctx.db, params.courseId, ctx.caller, {
+          limit: query.limit,
+          ...(typeof after === "string" ? { afterUserId: after } : {}),
+          ...(query.section ? { section: query.section } : {}),
+        }),
+      );
+      const page = paginate(rows, query.limit, (r) => [r.userId]);
       return {
         status: 200,
         body: { items: page.items.map((r) => ({ userId: r.userId, percent: Number(r.percent), completedAt: r.completedAt?.toISOString() ?? null })), nextCursor: page.nextCursor },
