@@ -1,11 +1,13 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
-import { sections } from "../../db/schema/index.js";
-import type { RowOutcome, RowPart, StagedRow } from "../import-kind.js";
+import { enrollments, importRows, sections } from "../../db/schema/index.js";
+import type { DomainContext } from "../../shared/context.js";
+import type { ImportRun, RowOutcome, RowPart, StagedRow } from "../import-kind.js";
 import { type EnrollmentRow, enrollmentsPart } from "../kinds/enrollments.js";
 import type { ClassRow } from "./classes.js";
 import { columnsOf, guid, refusedForCourseStaff, skipDeleted, status, text } from "./columns.js";
 import { references } from "./references.js";
+import { sourcedIdsOf } from "./sources.js";
 import { addressesOf } from "./users.js";
 
 export interface OneRosterEnrollmentRow {
@@ -50,7 +52,7 @@ const failed = (reason: string, entity = "enrollment"): RowOutcome => ({ result:
  * path): each row's class becomes its course and section, its user that account's address. A learner is placed in
  * the class's section; a teacher is the course's instructor (of the whole course, once however many of its classes
  * they teach); an aide is a teaching assistant scoped to the class's section. A learner in two classes of one course
- * keeps the first (Ringlet's learner is in one section): the other row is skipped, naming it.
+ * keeps the first (Ringlet's learner is in one section), on later imports too: the other row is skipped, naming it.
  */
 export const onerosterEnrollmentsPart: RowPart<OneRosterEnrollmentRow> = {
   file: "enrollments.csv",
@@ -102,7 +104,7 @@ export const onerosterEnrollmentsPart: RowPart<OneRosterEnrollmentRow> = {
     };
 
     const outcomes: (RowOutcome | null)[] = [];
-    const forward: { at: number; row: StagedRow<EnrollmentRow> }[] = [];
+    const forward: { at: number; row: StagedRow<EnrollmentRow>; learner?: Learner }[] = [];
     // (course, user) → the class that placed them in this batch
     const placed = new Map<string, string>();
     rows.forEach(({ line, row }, at) => {
@@ -130,13 +132,68 @@ export const onerosterEnrollmentsPart: RowPart<OneRosterEnrollmentRow> = {
       const section = sectionOf.get(cls.linked.entityId);
       const email = addressOf.get(person.linked.entityId);
       if (!section || !email) return decide(failed(`class ${row.classSourcedId} or user ${row.userSourcedId} is gone from Ringlet`, entity));
-      forward.push({ at, row: { line, row: { course: section.courseId, email, role, section: role === "instructor" ? null : section.name, name: null } } });
+      forward.push({
+        at,
+        row: { line, row: { course: section.courseId, email, role, section: role === "instructor" ? null : section.name, name: null } },
+        ...(role === "learner"
+          ? { learner: { courseId: section.courseId, userId: person.linked.entityId, sectionId: section.id, userSourcedId: row.userSourcedId } }
+          : {}),
+      });
       decide(null);
     });
-    if (forward.length > 0) {
-      const applied = await enrollmentsPart.apply(ctx, run, forward.map((f) => f.row));
-      forward.forEach((f, i) => (outcomes[f.at] = applied[i] ?? failed("the enrollment was not applied")));
+    const stays = await placedThroughListedClass(ctx, run, forward.flatMap((f) => (f.learner ? [f.learner] : [])));
+    const go = forward.filter((f) => {
+      const through = f.learner ? stays.get(f.learner) : undefined;
+      if (through !== undefined) outcomes[f.at] = { result: "skipped", entity: "enrollment", reason: `user ${f.learner?.userSourcedId} is in this course through class ${through} already` };
+      return through === undefined;
+    });
+    if (go.length > 0) {
+      const applied = await enrollmentsPart.apply(ctx, run, go.map((f) => f.row));
+      go.forEach((f, i) => (outcomes[f.at] = applied[i] ?? failed("the enrollment was not applied")));
     }
     return outcomes.map((o) => o ?? failed("the enrollment was not applied"));
   },
 };
+
+interface Learner {
+  courseId: string;
+  userId: string;
+  sectionId: string;
+  userSourcedId: string;
+}
+
+/**
+ * Learners already placed in another section of the course whose class this bundle also lists them in: they stay
+ * there (a learner's rows for two classes of one course in different batches would otherwise move them back and
+ * forth at every import). A learner whose old class the bundle no longer lists moves to the new one.
+ */
+async function placedThroughListedClass(ctx: DomainContext, run: ImportRun, learners: readonly Learner[]): Promise<Map<Learner, string>> {
+  const out = new Map<Learner, string>();
+  if (learners.length === 0) return out;
+  const placed = await ctx.db.execute<{ course_id: string; user_id: string; section_id: string }>(sql`
+    select e.course_id, e.user_id, e.section_id
+    from unnest(${sql.param(learners.map((l) => l.courseId))}::uuid[], ${sql.param(learners.map((l) => l.userId))}::uuid[]) as v(course_id, user_id)
+    join ${enrollments} e on e.course_id = v.course_id and e.user_id = v.user_id
+    where e.status in ('active', 'waitlisted', 'offered') and e.section_id is not null`);
+  const sectionOf = new Map(placed.map((p) => [`${p.course_id}|${p.user_id}`, p.section_id]));
+  const elsewhere = learners.flatMap((l) => {
+    const current = sectionOf.get(`${l.courseId}|${l.userId}`);
+    return current !== undefined && current !== l.sectionId ? [{ learner: l, sectionId: current }] : [];
+  });
+  if (elsewhere.length === 0) return out;
+  const classOf = await sourcedIdsOf(ctx.db, "section", elsewhere.map((e) => e.sectionId));
+  const asked = elsewhere.flatMap((e) => {
+    const cls = classOf.get(e.sectionId);
+    return cls === undefined ? [] : [{ learner: e.learner, cls }];
+  });
+  if (asked.length === 0) return out;
+  const listed = await ctx.db.execute<{ user_sourced_id: string; class_sourced_id: string }>(sql`
+    select distinct v.user_sourced_id, v.class_sourced_id
+    from unnest(${sql.param(asked.map((a) => a.learner.userSourcedId))}::text[], ${sql.param(asked.map((a) => a.cls))}::text[]) as v(user_sourced_id, class_sourced_id)
+    join ${importRows} r on r.data->>'userSourcedId' = v.user_sourced_id and r.data->>'classSourcedId' = v.class_sourced_id
+    where r.import_id = ${run.importId} and r.file = 'enrollments.csv' and r.key is not null
+      and r.data->>'role' = 'student' and r.data->>'status' <> 'tobedeleted'`);
+  const isListed = new Set(listed.map((l) => `${l.user_sourced_id}|${l.class_sourced_id}`));
+  for (const a of asked) if (isListed.has(`${a.learner.userSourcedId}|${a.cls}`)) out.set(a.learner, a.cls);
+  return out;
+}

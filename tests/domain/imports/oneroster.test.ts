@@ -156,6 +156,19 @@ describe("the oneroster kind's mapping", () => {
     expect(await db.sql`select entity_id from roster_sources where entity = 'course' and sourced_id = 'crs-chem'`).toEqual([{ entity_id: courseId }]);
   });
 
+  it("keeps a learner listed in two classes of one course in the first, on every import, whatever the batches", async () => {
+    const extra = { "enrollments.csv": (t: string) => `${t}enr-12,,,cls-bio-1b,org-school-1,usr-s-2,student,,,\n` };
+    const skipped = { result: "skipped", entity: "enrollment", reason: "user usr-s-2 is in this course through class cls-bio-1a already" };
+    for (let i = 0; i < 2; i++) {
+      const outcomes = await run(fixtureFiles(extra), false, 2);
+      expect(outcomes["enrollments.csv"]?.at(-1)).toEqual(skipped);
+      expect(tallyByEntity(outcomes["enrollments.csv"])).toMatchObject({ "enrollment unchanged": 5 });
+    }
+    // Once the bundle no longer lists the first class, the learner moves.
+    const moved = await run(fixtureFiles({ "enrollments.csv": (t) => `${t.replace(/^enr-6,.*\n/m, "")}enr-12,,,cls-bio-1b,org-school-1,usr-s-2,student,,,\n` }), false, 2);
+    expect(moved["enrollments.csv"]?.at(-1)).toEqual({ result: "updated", entity: "enrollment" });
+  });
+
   it("forgets an erased user's sourcedId: the next bundle naming it makes a new account, not the erased one", async () => {
     const [student] = await db.sql<{ entity_id: string }[]>`select entity_id from roster_sources where entity = 'user' and sourced_id = 'usr-s-4'`;
     const erased = await inTransactionOf(db, ctx)((tx) => erasePersonalData(tx, student?.entity_id as string));
