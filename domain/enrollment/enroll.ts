@@ -173,6 +173,7 @@ export async function enroll(ctx: DomainContext, req: EnrollRequest): Promise<Re
     status: taken.status,
     source: req.source,
     position: taken.status === "waitlisted" ? taken.position : null,
+    sectionId: null,
     enrolledAt: taken.status === "active" ? now : null,
     waitlistedAt: taken.status === "waitlisted" ? now : null,
     offerExpiresAt: null,

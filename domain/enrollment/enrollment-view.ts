@@ -10,6 +10,8 @@ export interface EnrollmentView {
   source: EnrollmentSource;
   /** Place in the waitlist, 1 = next; only while waitlisted. */
   position: number | null;
+  /** The course section the learner is in, if any. */
+  sectionId: string | null;
   enrolledAt: Date | null;
   waitlistedAt: Date | null;
   offerExpiresAt: Date | null;
@@ -28,6 +30,7 @@ export function toEnrollmentView(row: EnrollmentRow, position: number | null): E
     status: row.status,
     source: row.source,
     position: row.status === "waitlisted" ? position : null,
+    sectionId: row.sectionId,
     enrolledAt: row.enrolledAt,
     waitlistedAt: row.waitlistedAt,
     offerExpiresAt: row.status === "offered" ? row.offerExpiresAt : null,

@@ -96,6 +96,8 @@ describe("sections, groups and section-scoped staff", () => {
     expect((await place(bob, sectionB)).status).toBe(200);
     // Placing again where one already is changes nothing.
     expect((await place(ann, sectionA)).status).toBe(200);
+    const listed = await jsonOf(await call(app, "GET", `/v1/courses/${courseId}/enrollments`, as(admin)));
+    expect(Object.fromEntries((listed.items as { userId: string; sectionId: string | null }[]).map((e) => [e.userId, e.sectionId]))).toEqual({ [ann.id]: sectionA, [bob.id]: sectionB });
     const unknown = await call(app, "PUT", `/v1/courses/${courseId}/enrollments/${crypto.randomUUID()}/section`, as(admin, { body: { sectionId: sectionB } }));
     expect([unknown.status, await problemCode(unknown)]).toEqual([404, "ENROLLMENT_NOT_FOUND"]);
 
