@@ -62,10 +62,11 @@ export const classesPart: RowPart<ClassRow> = {
     const linked = await sourcesOf(ctx.db, "section", all.map((r) => r.sourcedId));
 
     // Every section of the courses this batch names: by id, and by (course, lower-cased name).
-    const courseIds = [...new Set(all.flatMap((r) => {
+    const linkedCourse = (r: ClassRow) => {
       const ref = courseRefs.resolve(r.courseSourcedId);
       return "linked" in ref ? [ref.linked.entityId] : [];
-    }))];
+    };
+    const courseIds = [...new Set(all.flatMap(linkedCourse))];
     const existing =
       courseIds.length === 0
         ? []

@@ -44,6 +44,8 @@ const schema: z.ZodType<OneRosterEnrollmentRow> = z
  */
 const roleOf: Record<string, EnrollmentRow["role"]> = { student: "learner", teacher: "instructor", aide: "teaching-assistant" };
 
+const alreadyThrough = (userSourcedId: string, classSourcedId: string) => `user ${userSourcedId} is in this course through class ${classSourcedId} already`;
+
 // As the enrollments kind counts them: learners' rows are enrollments, instructors' and assistants' staff.
 const failed = (reason: string, entity = "enrollment"): RowOutcome => ({ result: "failed", entity, reason });
 
@@ -124,7 +126,7 @@ export const onerosterEnrollmentsPart: RowPart<OneRosterEnrollmentRow> = {
       const key = `${courseOf(row.classSourcedId, cls)}|${row.userSourcedId}${staffScope}`;
       const first = placed.get(key);
       if (first !== undefined) {
-        return decide({ result: "skipped", entity, reason: `user ${row.userSourcedId} is in this course through class ${first} already` });
+        return decide({ result: "skipped", entity, reason: alreadyThrough(row.userSourcedId, first) });
       }
       placed.set(key, row.classSourcedId);
       // A dry run's class or user that the bundle would create has no enrollment yet.
@@ -144,8 +146,9 @@ export const onerosterEnrollmentsPart: RowPart<OneRosterEnrollmentRow> = {
     const stays = await placedThroughListedClass(ctx, run, forward.flatMap((f) => (f.learner ? [f.learner] : [])));
     const go = forward.filter((f) => {
       const through = f.learner ? stays.get(f.learner) : undefined;
-      if (through !== undefined) outcomes[f.at] = { result: "skipped", entity: "enrollment", reason: `user ${f.learner?.userSourcedId} is in this course through class ${through} already` };
-      return through === undefined;
+      if (through === undefined) return true;
+      outcomes[f.at] = { result: "skipped", entity: "enrollment", reason: alreadyThrough(f.learner?.userSourcedId ?? "", through) };
+      return false;
     });
     if (go.length > 0) {
       const applied = await enrollmentsPart.apply(ctx, run, go.map((f) => f.row));
