@@ -36,7 +36,9 @@ export const courseKey = (ref: string) => ref.toLowerCase();
 
 /**
  * Resolves the batch's course references in one query: by code (case-insensitively) first, then by id. With
- * `lock` the courses found are locked in id order (the course row lock every seat change takes).
+ * `lock` the courses found are locked in id order (the course row lock every seat change takes), as `no key
+ * update`: that still queues behind every other seat change, but not behind the key-share locks the progress and
+ * other subscriptions take by inserting rows that refer to the course (a plain `for update` waited on each of them).
  */
 export async function resolveCourses(ctx: DomainContext, refs: readonly string[], lock: boolean): Promise<Map<string, ImportCourse>> {
   const keys = [...new Set(refs.map(courseKey))];
@@ -44,7 +46,7 @@ export async function resolveCourses(ctx: DomainContext, refs: readonly string[]
   const rows = await ctx.db.execute<{ id: string; code: string | null; status: ImportCourse["status"]; capacity: number | null; seats_taken: number }>(sql`
     select id, code, status, capacity, seats_taken from ${courses}
     where lower(code) = any(${sql.param(keys)}::text[]) or id = any(${sql.param(ids)}::uuid[])
-    order by id ${lock ? sql`for update` : sql``}`);
+    order by id ${lock ? sql`for no key update` : sql``}`);
   const byCode = new Map(rows.filter((r) => r.code !== null).map((r) => [(r.code as string).toLowerCase(), r]));
   const byId = new Map(rows.map((r) => [r.id, r]));
   const out = new Map<string, ImportCourse>();
