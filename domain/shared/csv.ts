@@ -15,6 +15,15 @@ export function csvCell(value: string | number | boolean | null | undefined): st
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
+/**
+ * The value csvCell neutralised, back: one leading `'` dropped when what follows is one csvCell would have
+ * prefixed. What imports read from our own exports (roster.csv) so a value starting with `-` or `@` round-trips.
+ */
+export function csvCellValue(cell: string): string {
+  const rest = cell.slice(1);
+  return cell.startsWith("'") && formulaLead.test(rest) && !plainNumber.test(rest) ? rest : cell;
+}
+
 /** One CSV line (with its CRLF) from its cells. */
 export function csvRow(cells: readonly (string | number | boolean | null | undefined)[]): string {
   return cells.map(csvCell).join(",") + "\r\n";

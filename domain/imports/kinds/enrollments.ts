@@ -4,6 +4,7 @@ import { type AuditEntry, recordAudits } from "../../audit/record-audit.js";
 import { courses, courseStaff, courseStaffSections, type CourseRole, enrollments, users } from "../../db/schema/index.js";
 import type { EventType } from "../../events/catalog.js";
 import type { DomainContext } from "../../shared/context.js";
+import { csvCellValue } from "../../shared/csv.js";
 import type { ImportRun, RowOutcome, RowPart, StagedRow } from "../import-kind.js";
 import { type BatchEvent, courseKey, courseRefusal, findSections, type ImportCourse, recordEvents, resolveCourses, sectionKey, sectionNameSchema, courseRefSchema } from "./roster-rows.js";
 import { ensureUsers, importEmailSchema, importNameSchema } from "./users.js";
@@ -24,22 +25,33 @@ export interface EnrollmentRow {
   name: string | null;
 }
 
-const roles: Record<string, ImportRole> = { "": "learner", learner: "learner", instructor: "instructor", "teaching-assistant": "teaching-assistant", grader: "teaching-assistant", ta: "teaching-assistant" };
+// A Map: a plain object would answer `constructor` or `__proto__` with what it inherits.
+const roles = new Map<string, ImportRole>([
+  ["", "learner"],
+  ["learner", "learner"],
+  ["instructor", "instructor"],
+  ["teaching-assistant", "teaching-assistant"],
+  ["grader", "teaching-assistant"],
+  ["ta", "teaching-assistant"],
+]);
+
+/** A roster.csv cell back as it was before the export neutralised it (`'-ann@example.com` is `-ann@example.com`). */
+const exported = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === "string" ? csvCellValue(v) : v), schema);
 
 const enrollmentRowSchema: z.ZodType<EnrollmentRow> = z.object({
-  course: courseRefSchema,
-  email: importEmailSchema,
+  course: exported(courseRefSchema),
+  email: exported(importEmailSchema),
   role: z
     .string()
     .optional()
     .transform((r, ctx) => {
-      const role = roles[(r ?? "").toLowerCase()];
+      const role = roles.get((r ?? "").toLowerCase());
       if (role) return role;
       ctx.addIssue({ code: "custom", message: "role is not learner, instructor or teaching-assistant" });
       return z.NEVER;
     }),
-  section: sectionNameSchema.optional().transform((s) => (s ? s : null)),
-  name: importNameSchema.optional().transform((n) => (n ? n : null)),
+  section: exported(sectionNameSchema.optional().transform((s) => (s ? s : null))),
+  name: exported(importNameSchema.optional().transform((n) => (n ? n : null))),
 });
 
 const seats = (n: number) => `${n} ${n === 1 ? "seat" : "seats"}`;
@@ -87,7 +99,7 @@ async function applyEnrollments(ctx: DomainContext, run: ImportRun, rows: Staged
   }
 
   // People: found, or created (with an invitation) when the row gives a name. The name only creates: an existing
-  // account keeps its own (a roster's names went through the CSV neutraliser and may carry its quote).
+  // account keeps its own.
   const named = [...new Set(rows.flatMap(({ row }, i) => (outcomes[i] || !row.name ? [] : [row.email])))];
   const registered = new Set(
     named.length ? (await ctx.db.execute<{ email: string }>(sql`select email from ${users} where email = any(${sql.param(named)}::text[])`)).map((u) => u.email) : [],

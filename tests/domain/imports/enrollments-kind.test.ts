@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImportRun, RowOutcome, StagedRow } from "../../../domain/imports/import-kind.js";
 import { type EnrollmentRow, enrollmentsPart } from "../../../domain/imports/kinds/enrollments.js";
 import { type SectionRow, sectionsPart } from "../../../domain/imports/kinds/sections.js";
+import { rosterCsv } from "../../../domain/sections/roster-export.js";
+import { parse } from "csv-parse/sync";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
 import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
@@ -176,5 +178,29 @@ describe("the enrollments kind", () => {
     const outcomes = await applyEnrollments(runOf({ courseId: other }), [{ course: code, email: teacher, role: "", section: "", name: "" }]);
     expect(results(outcomes)[0]).toMatch(/^failed: only course OTH-.* may be imported here$/);
     expect(results(await applyEnrollments(runOf(), [{ course: ctx.newId(), email: teacher, role: "", section: "", name: "" }]))[0]).toMatch(/^failed: course .* not found$/);
+  });
+
+  it("refuses role values a plain object would inherit", () => {
+    for (const role of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      expect(enrollmentsPart.schema.safeParse({ course: "C-1", email: "a@example.test", role }).success).toBe(false);
+    }
+  });
+
+  it("reads roster.csv's neutralised cells back as the values they were (code, address, section, name)", async () => {
+    const code = `-X${tag()}`;
+    const courseId = await seedCourse(code);
+    await applySections(runOf(), [{ course: code, name: "-A", capacity: "" }]);
+    const email = `-ann-${tag()}@example.test`;
+    const userId = await seedUser(email);
+    await db.sql`update users set display_name = '@Ann' where id = ${userId}`;
+    expect(results(await applyEnrollments(runOf(), [{ course: code, email, role: "", section: "-A", name: "" }]))).toEqual(["created enrollment"]);
+
+    const records = parse((await inTx((tx) => rosterCsv(tx.db, courseId))) as string, { columns: true }) as Record<string, string>[];
+    expect(records).toEqual([{ course: `'${code}`, email: `'${email}`, name: "'@Ann", role: "learner", section: "'-A" }]);
+    const people = await db.sql`select count(*)::int as n from users`;
+    expect(results(await applyEnrollments(runOf(), records))).toEqual(["unchanged enrollment"]);
+    expect(await db.sql`select count(*)::int as n from users`).toEqual(people);
+    // A quote before anything the export would not have neutralised stays part of the value.
+    expect(enrollmentsPart.schema.parse({ course: "'CS-1", email: "a@example.test", name: "'Ann" })).toMatchObject({ course: "'CS-1", name: "'Ann" });
   });
 });
