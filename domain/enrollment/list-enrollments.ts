@@ -17,7 +17,7 @@ export interface RosterEntry extends EnrollmentView {
 /** A course's enrollments for its staff, in waitlist (join) order; limit + 1 rows for pagination. */
 export async function listCourseEnrollments(
   db: Executor,
-  q: { courseId: string; statuses?: EnrollmentStatus[]; limit: number; afterSeq?: number },
+  q: { courseId: string; statuses?: EnrollmentStatus[]; limit: number; afterSeq?: number; sectionIds?: readonly string[] | null },
 ): Promise<(RosterEntry & { seq: number })[]> {
   const rows = await db
     .select({ e: enrollments, displayName: users.displayName, email: users.email, position })
@@ -28,6 +28,8 @@ export async function listCourseEnrollments(
         eq(enrollments.courseId, q.courseId),
         q.statuses?.length ? inArray(enrollments.status, q.statuses) : undefined,
         q.afterSeq !== undefined ? gt(enrollments.waitlistSeq, q.afterSeq) : undefined,
+        // Only the learners placed in these sections (a scoped grader's view).
+        q.sectionIds ? sql`${enrollments.sectionId} = any(${sql.param([...q.sectionIds])}::uuid[])` : undefined,
       ),
     )
     .orderBy(asc(enrollments.waitlistSeq))

@@ -4,6 +4,7 @@ import { courses, enrollments, groupMembers, groups, users } from "../db/schema/
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { nameFree } from "./manage-sections.js";
+import { sectionsInView } from "./staff-scope.js";
 import type { SectionErrorCode } from "./sections.errors.js";
 import { type CourseViewer, isCourseStaffOrAdmin } from "./viewer.js";
 
@@ -17,27 +18,31 @@ export interface GroupView {
   updatedAt: Date;
 }
 
-const groupColumns = {
+/** With `memberScope`, only the members placed in those sections are listed (a scoped grader's view). */
+const groupColumnsFor = (memberScope: readonly string[] | null) => ({
   id: groups.id,
   courseId: groups.courseId,
   name: groups.name,
   // Qualified by hand: drizzle writes a lone column unqualified in a single-table select, which the subquery would bind to its own.
   members: sql<GroupView["members"]>`coalesce((select json_agg(json_build_object('userId', u.id, 'displayName', u.display_name) order by u.display_name, u.id)
-    from ${groupMembers} m join ${users} u on u.id = m.user_id where m.group_id = "groups"."id"), '[]'::json)`,
+    from ${groupMembers} m join ${users} u on u.id = m.user_id where m.group_id = "groups"."id"
+    ${memberScope ? sql`and exists (select 1 from ${enrollments} e where e.course_id = "groups"."course_id" and e.user_id = m.user_id and e.section_id = any(${sql.param([...memberScope])}::uuid[]))` : sql``}), '[]'::json)`,
   version: groups.version,
   createdAt: groups.createdAt,
   updatedAt: groups.updatedAt,
-};
-
-export async function findGroup(db: Executor, courseId: string, groupId: string): Promise<GroupView | null> {
-  const [row] = await db.select(groupColumns).from(groups).where(and(eq(groups.id, groupId), eq(groups.courseId, courseId)));
+});
+export async function findGroup(db: Executor, courseId: string, groupId: string, memberScope: readonly string[] | null = null): Promise<GroupView | null> {
+  const [row] = await db.select(groupColumnsFor(memberScope)).from(groups).where(and(eq(groups.id, groupId), eq(groups.courseId, courseId)));
   return row ?? null;
 }
 
-/** A course's groups by name; with `memberId`, only the groups that user is in (what a learner sees). */
-export async function listGroups(db: Executor, courseId: string, memberId?: string): Promise<GroupView[]> {
+/**
+ * A course's groups by name; with `memberId`, only the groups that user is in (what a learner sees); with
+ * `memberScope`, each group's members placed in those sections only.
+ */
+export async function listGroups(db: Executor, courseId: string, memberId?: string, memberScope: readonly string[] | null = null): Promise<GroupView[]> {
   return db
-    .select(groupColumns)
+    .select(groupColumnsFor(memberScope))
     .from(groups)
     .where(
       and(
@@ -48,14 +53,22 @@ export async function listGroups(db: Executor, courseId: string, memberId?: stri
     .orderBy(asc(sql`lower(${groups.name})`), asc(groups.id));
 }
 
-/** Staff and admins see every group; a learner the groups they are in. */
+/** Whose membership a staff viewer may see: null, everyone's; else only learners placed in these sections (their scope). */
+async function memberScopeOf(db: Executor, courseId: string, viewer: CourseViewer): Promise<readonly string[] | null> {
+  const scope = await sectionsInView(db, courseId, viewer, undefined);
+  return scope.ok ? scope.value : [];
+}
+
+/** Staff and admins see every group (a grader scoped to sections, only their sections' members); a learner the groups they are in. */
 export async function groupsSeenBy(db: Executor, courseId: string, viewer: CourseViewer): Promise<GroupView[]> {
-  return listGroups(db, courseId, isCourseStaffOrAdmin(viewer) ? undefined : viewer.userId);
+  if (!isCourseStaffOrAdmin(viewer)) return listGroups(db, courseId, viewer.userId);
+  return listGroups(db, courseId, undefined, await memberScopeOf(db, courseId, viewer));
 }
 
 export async function groupSeenBy(db: Executor, courseId: string, groupId: string, viewer: CourseViewer): Promise<Result<GroupView, "GROUP_NOT_FOUND">> {
-  const group = await findGroup(db, courseId, groupId);
-  if (!group || !(isCourseStaffOrAdmin(viewer) || group.members.some((m) => m.userId === viewer.userId))) return fail("GROUP_NOT_FOUND");
+  const staff = isCourseStaffOrAdmin(viewer);
+  const group = await findGroup(db, courseId, groupId, staff ? await memberScopeOf(db, courseId, viewer) : null);
+  if (!group || !(staff || group.members.some((m) => m.userId === viewer.userId))) return fail("GROUP_NOT_FOUND");
   return ok(group);
 }
 

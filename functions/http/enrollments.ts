@@ -3,7 +3,8 @@ import { type EnrollmentStatus, enrollmentStatuses } from "../../domain/db/schem
 import { enroll } from "../../domain/enrollment/enroll.js";
 import { acceptInvitation, inviteToCourse } from "../../domain/enrollment/invitations.js";
 import { acceptOffer, declineOffer, leaveCourse } from "../../domain/enrollment/leave.js";
-import { listCourseEnrollments, listMyEnrollments } from "../../domain/enrollment/list-enrollments.js";
+import { listMyEnrollments } from "../../domain/enrollment/list-enrollments.js";
+import { courseEnrollmentsSeenBy } from "../../domain/sections/enrollments-seen-by.js";
 import { anyOf, authenticated, courseStaff, owner } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
@@ -52,6 +53,7 @@ route({
   path: "/v1/courses/{courseId}/enrollments",
   access: courseStaff(["instructor", "grader"]),
   summary: "The course's enrollments in join order, with waitlist positions",
+  description: "A grader scoped to sections sees only the learners placed in their sections.",
   tags: ["enrollment"],
   params: courseParams,
   query: z.object({
@@ -68,12 +70,13 @@ route({
   },
   handler: async ({ params, query, request }, ctx) => {
     const after = decodeCursor(query.cursor, 1)?.[0];
-    const rows = await listCourseEnrollments(ctx.db, {
-      courseId: params.courseId,
-      limit: query.limit,
-      ...(query.status ? { statuses: query.status as EnrollmentStatus[] } : {}),
-      ...(typeof after === "number" ? { afterSeq: after } : {}),
-    });
+    const rows = unwrap(
+      await courseEnrollmentsSeenBy(ctx.db, params.courseId, ctx.caller, {
+        limit: query.limit,
+        ...(query.status ? { statuses: query.status as EnrollmentStatus[] } : {}),
+        ...(typeof after === "number" ? { afterSeq: after } : {}),
+      }),
+    );
     const page = paginate(rows, query.limit, (r) => [r.seq]);
     return {
       status: 200,

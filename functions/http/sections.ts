@@ -2,13 +2,13 @@ import { z } from "zod";
 import { addGroupMembers, createGroup, deleteGroup, groupSeenBy, groupsSeenBy, removeGroupMember, renameGroup } from "../../domain/sections/groups.js";
 import { createSection, deleteSection, updateSection } from "../../domain/sections/manage-sections.js";
 import { placeLearner } from "../../domain/sections/place-learner.js";
-import { rosterCsv } from "../../domain/sections/roster-export.js";
+import { rosterCsvSeenBy } from "../../domain/sections/roster-export.js";
 import { sectionSeenBy, sectionsSeenBy } from "../../domain/sections/section-view.js";
 import { setStaffSections } from "../../domain/sections/staff-scope.js";
 import type { CourseViewer } from "../../domain/sections/viewer.js";
 import { courseMember, courseStaff } from "../platform/http/access.js";
 import { notModified } from "../platform/http/etag.js";
-import { ProblemError, unwrap } from "../platform/http/problem.js";
+import { unwrap } from "../platform/http/problem.js";
 import { type CallerRouteContext, route } from "../platform/http/route.js";
 import { expectedVersion, groupBody, groupName, groupSchema, sectionBody, sectionEtag, sectionSchema, sectionSettingsShape, versionEtag } from "./schemas/section.js";
 
@@ -167,13 +167,13 @@ route({
   path: "/v1/courses/{courseId}/roster.csv",
   access: courseStaff(["instructor", "grader"]),
   summary: "The course's roster as CSV, in the columns the `enrollments` import takes (course,email,name,role,section)",
-  description: "Staff (one row per section a scoped member has) and active learners. Importing the file into the course again changes nothing.",
+  description:
+    "Staff (one row per section a scoped member has) and active learners (a grader scoped to sections: only their sections' learners). Importing the file into the course again changes nothing.",
   tags: ["sections"],
   params: courseParams,
   responses: { 200: { description: "The roster", contentType: "text/csv", body: z.string() }, 404: { description: "`COURSE_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
-    const csv = await rosterCsv(ctx.db, params.courseId);
-    if (csv === null) throw new ProblemError("COURSE_NOT_FOUND");
+    const csv = unwrap(await rosterCsvSeenBy(ctx.db, params.courseId, ctx.caller));
     return {
       raw: {
         status: 200,

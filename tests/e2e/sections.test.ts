@@ -136,6 +136,22 @@ describe("sections, groups and section-scoped staff", () => {
     const [audit] = await db.sql<{ details: { sectionIds: string[] } }[]>`select details from audit_log where action = 'course.staff-sections-changed' and target_id = ${courseId}`;
     expect(audit?.details.sectionIds).toEqual([sectionB]);
 
+    // The enrollment list, the roster and group memberships show a scoped grader only their sections' learners.
+    const listed = async (user: TestUser) => ((await jsonOf(await call(app, "GET", `/v1/courses/${courseId}/enrollments`, as(user)))).items as { userId: string }[]).map((e) => e.userId);
+    expect((await listed(admin)).sort()).toEqual([ann.id, bob.id].sort());
+    expect(await listed(grader)).toEqual([bob.id]);
+    const graderRoster = await (await call(app, "GET", `/v1/courses/${courseId}/roster.csv`, as(grader))).text();
+    expect(graderRoster).toContain(bob.email);
+    expect(graderRoster).not.toContain(ann.email);
+    const team = (await (await call(app, "POST", `/v1/courses/${courseId}/groups`, as(admin, { body: { name: "Team 3" } }))).json()) as { id: string };
+    await call(app, "POST", `/v1/courses/${courseId}/groups/${team.id}/members`, as(admin, { body: { userIds: [ann.id, bob.id] } }));
+    const membersOf = (g: { members: { userId: string }[] }) => g.members.map((m) => m.userId).sort();
+    expect(membersOf((await jsonOf(await call(app, "GET", `/v1/courses/${courseId}/groups/${team.id}`, as(admin)))) as { members: { userId: string }[] })).toEqual([ann.id, bob.id].sort());
+    expect(membersOf((await jsonOf(await call(app, "GET", `/v1/courses/${courseId}/groups/${team.id}`, as(grader)))) as { members: { userId: string }[] })).toEqual([bob.id]);
+    const graderGroups = (await jsonOf(await call(app, "GET", `/v1/courses/${courseId}/groups`, as(grader)))).items as { id: string; members: { userId: string }[] }[];
+    expect(graderGroups.flatMap((g) => g.members.map((m) => m.userId))).toEqual([bob.id]);
+    expect((await call(app, "DELETE", `/v1/courses/${courseId}/groups/${team.id}`, as(admin))).status).toBe(204);
+
     const essay = (await (
       await call(app, "POST", `/v1/courses/${courseId}/assessments`, as(admin, { body: { title: "Reflection", kind: "assignment", items: [{ id: "e1", type: "essay", points: 10 }], keys: {} } }))
     ).json()) as { id: string };
