@@ -61,6 +61,9 @@ export async function updateSection(
 
 /** Deletes a section; its learners stay enrolled, without a section (the foreign key sets it null). */
 export async function deleteSection(ctx: DomainContext, courseId: string, sectionId: string, expectedVersion?: number): Promise<Result<null, SectionErrorCode>> {
+  // The course row lock setStaffSections takes, first: two deletes counting each other's staff as scoped elsewhere,
+  // or a scope change naming this section meanwhile, wait for each other instead of widening a scope or hitting the FK.
+  await ctx.db.select({ id: courses.id }).from(courses).where(eq(courses.id, courseId)).for("no key update");
   const [current] = await ctx.db
     .select({ version: sections.version })
     .from(sections)

@@ -43,7 +43,8 @@ export async function setStaffSections(
   ctx: DomainContext,
   input: { courseId: string; userId: string; sectionIds: string[] },
 ): Promise<Result<string[], SectionErrorCode>> {
-  const [course] = await ctx.db.select({ id: courses.id }).from(courses).where(eq(courses.id, input.courseId)).for("update");
+  // `no key update`: excludes deleteSection and another scope change, not the inserts that merely refer to the course.
+  const [course] = await ctx.db.select({ id: courses.id }).from(courses).where(eq(courses.id, input.courseId)).for("no key update");
   if (!course) return fail("COURSE_NOT_FOUND");
   const [staff] = await ctx.db
     .select({ role: courseStaff.role })

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCourse, updateCourse } from "../../../domain/catalog/manage-course.js";
 import { createGroup } from "../../../domain/sections/groups.js";
-import { createSection } from "../../../domain/sections/manage-sections.js";
+import { createSection, deleteSection } from "../../../domain/sections/manage-sections.js";
+import { setStaffSections } from "../../../domain/sections/staff-scope.js";
 import { placeLearner } from "../../../domain/sections/place-learner.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
@@ -101,5 +102,25 @@ describe("racing requests", () => {
       (tx) => updateCourse(tx, courseId, { code: "race-1" }),
     );
     expect(codes.map(codeOf)).toEqual(["ok", "COURSE_CODE_TAKEN"]);
+  });
+
+  it("never widens a scoped grader by deleting their sections at once, nor scopes anyone to a section being deleted", async () => {
+    const newSection = async (name: string) => {
+      const made = await inTx((tx) => createSection(tx, courseId, { name, capacity: null, scheduleUrl: null }));
+      if (!made.ok) throw new Error("no section");
+      return made.value.id;
+    };
+    const [s1, s2, s3] = [await newSection("Del 1"), await newSection("Del 2"), await newSection("Del 3")];
+    const graderId = ctx.newId();
+    await db.sql`insert into users (id, email, display_name) values (${graderId}, ${`g-${graderId}@example.test`}, 'Grader')`;
+    await db.sql`insert into course_staff (course_id, user_id, role) values (${courseId}, ${graderId}, 'grader')`;
+    await db.sql`insert into course_staff_sections (course_id, user_id, section_id) values (${courseId}, ${graderId}, ${s1}), (${courseId}, ${graderId}, ${s2})`;
+    const remove = (sectionId: string) => (tx: DomainContext) => deleteSection(tx, courseId, sectionId);
+    expect((await overlapping(remove(s1), remove(s2))).map(codeOf)).toEqual(["ok", "SECTION_HAS_STAFF"]);
+    expect(await db.sql`select section_id from course_staff_sections where user_id = ${graderId}`).toEqual([{ section_id: s2 }]);
+
+    const scope = (tx: DomainContext) => setStaffSections(tx, { courseId, userId: graderId, sectionIds: [s3] });
+    expect((await overlapping(remove(s3), scope)).map(codeOf)).toEqual(["ok", "SECTION_NOT_FOUND"]);
+    expect(await db.sql`select section_id from course_staff_sections where user_id = ${graderId}`).toEqual([{ section_id: s2 }]);
   });
 });
