@@ -74,7 +74,7 @@ interface ExistingUser {
  * address unverified), so it can be enrolled in the same batch, and gets an account invitation to choose its
  * password. An address without an account and without a name fails (nobody is created from a bare address). An
  * erased or deactivated account fails; a password, admin flag or verified address is never touched. Course staff's
- * imports (`run.courseId`) create accounts but never change existing ones. In a dry run it only reads, and a user
+ * imports (`run.courseId`) neither create accounts (an unknown address fails) nor change existing ones. In a dry run it only reads, and a user
  * it would create has `userId` null. Keyed by normalised address; the first row of an address decides for it.
  */
 export async function ensureUsers(ctx: DomainContext, run: ImportRun, people: readonly PersonRow[]): Promise<Map<string, EnsuredUser>> {
@@ -104,6 +104,8 @@ export async function ensureUsers(ctx: DomainContext, run: ImportRun, people: re
   for (const person of wanted.values()) {
     const user = existing.get(person.email);
     if (user) classify(person, user);
+    // Course staff enrol people who have accounts; creating accounts (and sending invitations) is an administrator's.
+    else if (run.courseId) out.set(person.email, failed("no account has this address; an administrator imports new people"));
     else if (!person.name) out.set(person.email, failed("no account has this address; give a name to create one"));
     else if (run.dryRun) out.set(person.email, { userId: null, result: "created" });
     else toCreate.push(person);

@@ -145,7 +145,7 @@ describe("ensureUsers and the users kind", () => {
     expect((await db.sql`select display_name from users where email = ${existing}`)[0]).toEqual({ display_name: "Before" });
   });
 
-  it("lets course staff's imports create accounts but never change existing ones; one address twice is one account", async () => {
+  it("never lets course staff's imports create accounts (nor invite anyone) or change existing ones", async () => {
     const t = tag();
     const existing = `staff-existing-${t}@example.test`;
     await seedUser(existing, { name: "Kept Name" });
@@ -154,12 +154,14 @@ describe("ensureUsers and the users kind", () => {
       { line: 3, email: `staff-new-${t}@Example.test`, name: "Newcomer", locale: null },
       { line: 4, email: `staff-new-${t}@example.test`, name: "Newcomer Again", locale: null },
     ];
+    const before = await counts();
     const ensured = await inTx((tx) => ensureUsers(tx, runOf({ courseId: ctx.newId() }), people));
     expect(ensured.get(existing)).toMatchObject({ result: "unchanged" });
-    expect(ensured.get(`staff-new-${t}@example.test`)).toMatchObject({ result: "created", userId: expect.any(String) });
+    expect(ensured.get(`staff-new-${t}@example.test`)).toEqual({ userId: null, result: "failed", reason: "no account has this address; an administrator imports new people" });
     expect(ensured.size).toBe(2);
     expect((await db.sql`select display_name, locale from users where email = ${existing}`)[0]).toEqual({ display_name: "Kept Name", locale: "en" });
-    expect(await db.sql`select display_name from users where email = ${`staff-new-${t}@example.test`}`).toEqual([{ display_name: "Newcomer" }]);
+    expect(await db.sql`select display_name from users where email = ${`staff-new-${t}@example.test`}`).toEqual([]);
+    expect(await counts()).toEqual(before);
   });
 
   it("creates each address once when two batches race for it", async () => {
@@ -201,14 +203,24 @@ describe("accepting the invitation of a user an import created", () => {
   });
 
   it("refuses the link once the imported account has a password or was deactivated, and changes nothing", async () => {
-    const email = `taken-${tag()}@example.test`;
-    const ensured = await inTx((tx) => ensureUsers(tx, runOf(), [{ line: 2, email, name: "Imported", locale: null }]));
-    const userId = ensured.get(email)?.userId ?? "";
-    const token = await invitationTokenOf(email);
-    await db.sql`update users set disabled_at = now() where id = ${userId}`;
-    const refused = await acceptAccountInvitation(ctx, { token, password: "Long-enough-password-1" }, { kdf, refreshTtlSeconds: 60 });
-    expect(refused).toMatchObject({ ok: false, error: { code: "EMAIL_TAKEN" } });
-    expect(await db.sql`select password_hash from users where id = ${userId}`).toEqual([{ password_hash: null }]);
-    expect(await db.sql`select used_at from account_tokens where user_id = ${userId}`).toEqual([{ used_at: null }]);
+    const imported = async () => {
+      const email = `taken-${tag()}@example.test`;
+      const ensured = await inTx((tx) => ensureUsers(tx, runOf(), [{ line: 2, email, name: "Imported", locale: null }]));
+      return { userId: ensured.get(email)?.userId ?? "", token: await invitationTokenOf(email) };
+    };
+    const accept = (token: string) => acceptAccountInvitation(ctx, { token, password: "Long-enough-password-1" }, { kdf, refreshTtlSeconds: 60 });
+
+    const deactivated = await imported();
+    await db.sql`update users set disabled_at = now() where id = ${deactivated.userId}`;
+    expect(await accept(deactivated.token)).toMatchObject({ ok: false, error: { code: "EMAIL_TAKEN" } });
+    expect(await db.sql`select password_hash from users where id = ${deactivated.userId}`).toEqual([{ password_hash: null }]);
+    expect(await db.sql`select used_at from account_tokens where user_id = ${deactivated.userId}`).toEqual([{ used_at: null }]);
+
+    // A password set meanwhile (another way in) is never replaced by the link.
+    const withPassword = await imported();
+    await db.sql`update users set password_hash = 'scrypt$set-elsewhere' where id = ${withPassword.userId}`;
+    expect(await accept(withPassword.token)).toMatchObject({ ok: false, error: { code: "EMAIL_TAKEN" } });
+    expect(await db.sql`select password_hash from users where id = ${withPassword.userId}`).toEqual([{ password_hash: "scrypt$set-elsewhere" }]);
+    expect(await db.sql`select used_at from account_tokens where user_id = ${withPassword.userId}`).toEqual([{ used_at: null }]);
   });
 });
