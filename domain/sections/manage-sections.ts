@@ -16,8 +16,23 @@ export interface SectionSettings {
  * Names are unique per course case-insensitively. Two requests giving one name wait for each other on this
  * transaction-scoped lock, so the second sees the first's row and gets a 409, never a unique-index fault.
  */
+const nameLockKey = (table: "sections" | "groups", courseId: string, name: string) => sql`hashtextextended(${`${table}:${courseId}:`} || lower(${name}), 0)`;
+
+/**
+ * Takes nameFree's locks for many names at once (a batch creating sections), in key order so two batches do not
+ * deadlock; an HTTP create of one of these names then waits for the batch and sees its row.
+ */
+export async function lockNames(db: Executor, table: "sections" | "groups", names: readonly { courseId: string; name: string }[]): Promise<void> {
+  if (!names.length) return;
+  await db.execute(sql`
+    select pg_advisory_xact_lock(k) from (
+      select distinct hashtextextended(v.prefix || lower(v.name), 0) as k
+      from unnest(${sql.param(names.map((n) => `${table}:${n.courseId}:`))}::text[], ${sql.param(names.map((n) => n.name))}::text[]) as v(prefix, name)
+      order by k offset 0) as keys`);
+}
+
 export async function nameFree(db: Executor, table: "sections" | "groups", courseId: string, name: string, exceptId: string | null): Promise<boolean> {
-  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${table}:${courseId}:`} || lower(${name}), 0))`);
+  await db.execute(sql`select pg_advisory_xact_lock(${nameLockKey(table, courseId, name)})`);
   const rows = await db.execute<{ taken: boolean }>(sql`
     select exists (select 1 from ${sql.identifier(table)} where course_id = ${courseId}::uuid and lower(name) = lower(${name})
       and (${exceptId}::uuid is null or id <> ${exceptId}::uuid)) as taken`);

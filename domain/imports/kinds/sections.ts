@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { sections } from "../../db/schema/index.js";
 import type { DomainContext } from "../../shared/context.js";
+import { lockNames } from "../../sections/manage-sections.js";
 import type { ImportRun, RowOutcome, RowPart, StagedRow } from "../import-kind.js";
 import { courseKey, courseRefSchema, courseRefusal, findSections, type ImportCourse, type ImportSection, resolveCourses, sectionKey, sectionNameSchema } from "./roster-rows.js";
 
@@ -45,6 +46,8 @@ async function applySections(ctx: DomainContext, run: ImportRun, rows: StagedRow
     else courseOf.set(i, course as ImportCourse);
   }
   const wanted = [...courseOf.entries()].map(([i, course]) => ({ i, courseId: course.id, name: (rows[i] as StagedRow<SectionRow>).row.name }));
+  // The name locks an HTTP create takes (nameFree), sorted: a create racing this batch waits and answers 409.
+  if (!run.dryRun) await lockNames(ctx.db, "sections", wanted);
   const existing = await findSections(ctx, wanted, !run.dryRun);
 
   const toCreate = wanted.filter((w) => !existing.has(sectionKey(w.courseId, w.name)));

@@ -3,6 +3,7 @@ import { createCourse, updateCourse } from "../../../domain/catalog/manage-cours
 import { createGroup } from "../../../domain/sections/groups.js";
 import { createSection, deleteSection } from "../../../domain/sections/manage-sections.js";
 import { setStaffSections } from "../../../domain/sections/staff-scope.js";
+import { sectionsPart } from "../../../domain/imports/kinds/sections.js";
 import { placeLearner } from "../../../domain/sections/place-learner.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
@@ -122,5 +123,16 @@ describe("racing requests", () => {
     const scope = (tx: DomainContext) => setStaffSections(tx, { courseId, userId: graderId, sectionIds: [s3] });
     expect((await overlapping(remove(s3), scope)).map(codeOf)).toEqual(["ok", "SECTION_NOT_FOUND"]);
     expect(await db.sql`select section_id from course_staff_sections where user_id = ${graderId}`).toEqual([{ section_id: s2 }]);
+  });
+
+  it("answers an HTTP create racing an import of the same section name with a 409, not a unique-index fault", async () => {
+    const run = { importId: ctx.newId(), dryRun: false, importerUserId: creatorId, courseId: null, appUrl: "https://app.example", invitationTtlHours: 72 };
+    const rows = ["Zeta", "Imported", "Alpha"].map((name, i) => ({ line: i + 2, row: sectionsPart.schema.parse({ course: courseId, name }) }));
+    const [imported, created] = await overlapping(
+      (tx) => sectionsPart.apply(tx, run, rows),
+      (tx) => createSection(tx, courseId, { name: "imported", capacity: null, scheduleUrl: null }),
+    );
+    expect(imported.map((o) => o.result)).toEqual(["created", "created", "created"]);
+    expect(codeOf(created)).toBe("SECTION_NAME_TAKEN");
   });
 });
