@@ -1,10 +1,11 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { type ImportEntityCounts, imports } from "../db/schema/index.js";
+import { type ImportEntityCounts, importRows, imports, users } from "../db/schema/index.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
-import type { ImportRow } from "./import-requests.js";
-import type { StagedPart } from "./stage-import.js";
+import type { RowPart } from "./import-kind.js";
+import { type ImportRow, isCourseInstructor } from "./import-requests.js";
+import { ImportFileRefused, ImportNotStaging, type OpenPart, type StageLimits, stagePart, type StagedPart } from "./stage-import.js";
 
 export type ImportPhase =
   /** Read the file (again, after a crash while staging). */
@@ -27,12 +28,34 @@ export async function beginImportRun(ctx: DomainContext, importId: string, run: 
     await endImport(ctx, imp, "cancelled");
     return { phase: "none" };
   }
+  const refused = await importerRefused(ctx, imp);
+  if (refused) {
+    await failImport(ctx, importId, run, refused);
+    return { phase: "none" };
+  }
   if (!imp.blobName) {
     await failImport(ctx, importId, run, "The import's file was deleted after its retention.");
     return { phase: "none" };
   }
+  // A failed or cancelled real run started again whose file was staged goes on with the batches, from the outcomes.
+  if (imp.status === "queued" && imp.stagedAt) {
+    await ctx.db.update(imports).set({ status: "applying" }).where(eq(imports.id, importId));
+    return { phase: "apply", kind: imp.kind, importerUserId: imp.createdByUserId };
+  }
   if (imp.status === "queued") await ctx.db.update(imports).set({ status: "staging" }).where(eq(imports.id, importId));
   return { phase: "stage", kind: imp.kind, importerUserId: imp.createdByUserId, blobName: imp.blobName, contentType: imp.contentType };
+}
+
+/**
+ * Why the importer may no longer run this import, or null: an administrator may run any; course staff only their
+ * course's import while still its instructor (a removed or demoted instructor's queued run fails).
+ */
+async function importerRefused(ctx: DomainContext, imp: ImportRow): Promise<string | null> {
+  const [importer] = await ctx.db.select({ isAdmin: users.isAdmin, disabledAt: users.disabledAt }).from(users).where(eq(users.id, imp.createdByUserId));
+  if (!importer || importer.disabledAt) return "The importer's account is deactivated.";
+  if (importer.isAdmin) return null;
+  if (!imp.courseId) return "Only administrators import without a course.";
+  return (await isCourseInstructor(ctx.db, imp.courseId, imp.createdByUserId)) ? null : "The importer is no longer an instructor of the course.";
 }
 
 /** Rows read so far while the file is staged (the import's progress before its batches begin). */
@@ -61,7 +84,49 @@ export async function importStaged(db: Executor, importId: string, run: number, 
     })
     .where(and(eq(imports.id, importId), eq(imports.run, run), eq(imports.status, "staging")))
     .returning({ id: imports.id });
-  return updated.length === 1;
+  if (updated.length === 1) return true;
+  // A replayed stage step (the runtime died after this committed, before Durable recorded the step): go on.
+  const [imp] = await db.select({ status: imports.status }).from(imports).where(and(eq(imports.id, importId), eq(imports.run, run)));
+  return imp?.status === "applying";
+}
+
+export type StageResult = { kind: "applying" } | { kind: "refused"; reason: string } | { kind: "stopped" };
+
+/**
+ * Reads every part of the run's file into import_rows, then moves the import to applying. A refused file is
+ * reported (see refuseImport); a run that is no longer staging stops, unless it is already applying (a replay).
+ */
+export async function stageImport(
+  db: Executor,
+  importId: string,
+  run: number,
+  parts: readonly RowPart<unknown>[],
+  open: OpenPart,
+  limits: Omit<StageLimits, "insertBatch" | "onRowsRead">,
+  now: () => Date,
+): Promise<StageResult> {
+  const staged: (StagedPart & { entity: string })[] = [];
+  try {
+    for (const part of parts) {
+      const before = staged.reduce((n, p) => n + p.rowsRead, 0);
+      const onRowsRead = (rows: number) => recordRowsRead(db, importId, run, before + rows);
+      staged.push({ ...(await stagePart(db, importId, run, part, open, { ...limits, onRowsRead })), entity: part.entity });
+    }
+  } catch (err) {
+    if (err instanceof ImportFileRefused) return { kind: "refused", reason: err.reason };
+    if (!(err instanceof ImportNotStaging)) throw err;
+    const [imp] = await db.select({ status: imports.status }).from(imports).where(and(eq(imports.id, importId), eq(imports.run, run)));
+    return imp?.status === "applying" ? { kind: "applying" } : { kind: "stopped" };
+  }
+  return (await importStaged(db, importId, run, staged, now())) ? { kind: "applying" } : { kind: "stopped" };
+}
+
+/** The run's file was refused: its staged rows go (nothing was applied) and the import fails with the reason. */
+export async function refuseImport(ctx: DomainContext, importId: string, run: number, reason: string): Promise<void> {
+  const [imp] = await ctx.db.select({ run: imports.run, status: imports.status }).from(imports).where(eq(imports.id, importId)).for("update");
+  if (!imp || imp.run !== run || imp.status !== "staging") return;
+  await ctx.db.delete(importRows).where(eq(importRows.importId, importId));
+  await failImport(ctx, importId, run, reason);
 }
 
 /** The run ended: completed (every batch done) or cancelled (stopped between batches); the importer is told. */

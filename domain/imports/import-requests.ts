@@ -51,11 +51,7 @@ export async function requestImport(
   }
   if (!importer.isAdmin) {
     if (!file.courseId) return fail("IMPORT_FORBIDDEN", "Only administrators import without a course; course staff give their courseId.");
-    const [staff] = await ctx.db
-      .select({ role: courseStaff.role })
-      .from(courseStaff)
-      .where(and(eq(courseStaff.courseId, file.courseId), eq(courseStaff.userId, importer.userId)));
-    if (staff?.role !== "instructor") return fail("IMPORT_FORBIDDEN", "Only the course's instructors import its roster.");
+    if (!(await isCourseInstructor(ctx.db, file.courseId, importer.userId))) return fail("IMPORT_FORBIDDEN", "Only the course's instructors import its roster.");
   }
   const id = ctx.newId();
   const blobName = importBlobName(id, file.contentType);
@@ -74,6 +70,15 @@ export async function requestImport(
     .returning();
   const upload = await store.uploadUrl(blobName, file.contentType, IMPORT_UPLOAD_TTL_SECONDS);
   return ok({ import: row as ImportRow, upload });
+}
+
+/** Whether `userId` is an instructor of `courseId` now (asked again at each start: staff may be removed meanwhile). */
+export async function isCourseInstructor(db: Executor, courseId: string, userId: string): Promise<boolean> {
+  const [staff] = await db
+    .select({ role: courseStaff.role })
+    .from(courseStaff)
+    .where(and(eq(courseStaff.courseId, courseId), eq(courseStaff.userId, userId)));
+  return staff?.role === "instructor";
 }
 
 /** The import, when the caller may see it: its importer, or an administrator. */
@@ -111,8 +116,10 @@ export interface StartedImport {
 
 /**
  * Starts the uploaded file's import as `kind`: the file must be there as declared and of the kind's type, the
- * importer allowed that kind, and the import not started yet; the import is then queued. A completed dry run may
- * be started again (as a real run, or another dry run): its outcomes are cleared and the file read afresh.
+ * importer allowed that kind (course staff: still an instructor of the course), and the import not started yet; the
+ * import is then queued. A completed dry run may be started again (as a real run, or another dry run): its outcomes
+ * are cleared and the file read afresh. A failed or cancelled real run may be started again as the same kind: it
+ * goes on from its rows' outcomes.
  */
 export async function startImport(
   ctx: DomainContext,
@@ -123,13 +130,21 @@ export async function startImport(
 ): Promise<Result<StartedImport, ImportErrorCode>> {
   const [row] = await ctx.db.select().from(imports).where(eq(imports.id, importId)).for("update");
   if (!row || (!caller.isAdmin && row.createdByUserId !== caller.userId)) return fail("IMPORT_NOT_FOUND");
-  const again = row.status === "completed" && row.dryRun;
-  if (row.status !== "awaiting-upload" && !again) {
-    return fail("IMPORT_ALREADY_STARTED", `The import is ${row.status}; only a completed dry run may be started again.`, { status: row.status });
+  const afterDryRun = row.status === "completed" && row.dryRun;
+  // A real run that failed or was cancelled goes on from its rows' outcomes: rows already applied stay applied.
+  const resumed = (row.status === "failed" || row.status === "cancelled") && !row.dryRun && row.kind !== null;
+  if (row.status !== "awaiting-upload" && !afterDryRun && !resumed) {
+    return fail("IMPORT_ALREADY_STARTED", `The import is ${row.status}; only a completed dry run, or a failed or cancelled real run, may be started again.`, { status: row.status });
+  }
+  if (resumed && (request.kind !== row.kind || request.dryRun)) {
+    return fail("IMPORT_ALREADY_STARTED", `The import ran for real as ${row.kind}; it may only go on as a real ${row.kind} import.`, { status: row.status });
   }
   if (!importKind(request.kind)) return fail("IMPORT_KIND_UNAVAILABLE", `Imports of kind ${request.kind} are not available yet.`);
   if (row.courseId ? !courseScopedKinds.includes(request.kind) : !caller.isAdmin) {
     return fail("IMPORT_FORBIDDEN", `A course's import takes ${courseScopedKinds.join(" or ")}; ${request.kind} imports are for administrators, without a course.`);
+  }
+  if (row.courseId && !caller.isAdmin && !(await isCourseInstructor(ctx.db, row.courseId, caller.userId))) {
+    return fail("IMPORT_FORBIDDEN", "Only the course's instructors import its roster.");
   }
   const wanted: ImportContentType = request.kind === "oneroster" ? "application/zip" : "text/csv";
   if (row.contentType !== wanted) return fail("IMPORT_WRONG_FILE_TYPE", `A ${request.kind} import takes a ${wanted} file; this one was declared ${row.contentType}.`);
@@ -139,20 +154,34 @@ export async function startImport(
   if (stored.sizeBytes !== row.declaredSize) {
     return fail("IMPORT_FILE_MISMATCH", `The upload is ${stored.sizeBytes} bytes; ${row.declaredSize} were declared.`, { sizeBytes: stored.sizeBytes, declaredSize: row.declaredSize });
   }
-  if (again) await ctx.db.delete(importRows).where(eq(importRows.importId, importId));
+  if (afterDryRun) await ctx.db.delete(importRows).where(eq(importRows.importId, importId));
+  // A resumed run whose file was staged keeps its rows, counters and stagedAt: its begin step goes straight to the
+  // batches, which skip the rows that have an outcome. Otherwise everything starts afresh.
+  const fresh = !(resumed && row.stagedAt);
   const [queued] = await ctx.db
     .update(imports)
     .set({
-      kind: request.kind,
-      dryRun: request.dryRun,
       run: sql`${imports.run} + 1`,
       status: "queued",
       startedAt: ctx.now(),
-      stagedAt: null,
       finishedAt: null,
       cancelRequestedAt: null,
       refusalReason: null,
-      warnings: [],
+      ...(fresh ? freshRun(request) : {}),
+    })
+    .where(eq(imports.id, importId))
+    .returning();
+  const started = queued as ImportRow;
+  await recordAudit(ctx, { action: "import.started", targetType: "import", targetId: importId, details: { kind: request.kind, dryRun: request.dryRun, courseId: row.courseId, run: started.run, resumed } });
+  return ok({ import: started, run: started.run });
+}
+
+const freshRun = (request: { kind: ImportKindName; dryRun: boolean }) =>
+  ({
+      kind: request.kind,
+      dryRun: request.dryRun,
+      stagedAt: null,
+      warnings: [] as string[],
       rowsRead: 0,
       rowsApplied: 0,
       rowsFailed: 0,
@@ -160,13 +189,7 @@ export async function startImport(
       entityCounts: {},
       currentPart: null,
       currentLine: null,
-    })
-    .where(eq(imports.id, importId))
-    .returning();
-  const started = queued as ImportRow;
-  await recordAudit(ctx, { action: "import.started", targetType: "import", targetId: importId, details: { kind: request.kind, dryRun: request.dryRun, courseId: row.courseId, run: started.run } });
-  return ok({ import: started, run: started.run });
-}
+    }) satisfies Partial<typeof imports.$inferInsert>;
 
 const runningStatuses = new Set<string>(["queued", "staging", "applying"]);
 
@@ -179,6 +202,19 @@ export async function cancelImport(ctx: DomainContext, importId: string, caller:
   const [updated] = await ctx.db.update(imports).set({ cancelRequestedAt: ctx.now() }).where(eq(imports.id, importId)).returning();
   await recordAudit(ctx, { action: "import.cancelled", targetType: "import", targetId: importId });
   return ok(updated as ImportRow);
+}
+
+/**
+ * Imports staging or applying whose run began before `olderThan`: the housekeeping checks each one's orchestration
+ * is still there and running (a run whose orchestration ended or vanished mid-way is started again).
+ */
+export async function importsInProgress(db: Executor, olderThan: Date): Promise<{ id: string; run: number }[]> {
+  return db
+    .select({ id: imports.id, run: imports.run })
+    .from(imports)
+    .where(and(sql`${imports.status} in ('staging', 'applying')`, lt(imports.startedAt, olderThan)))
+    .orderBy(imports.startedAt)
+    .limit(100);
 }
 
 /** Imports left queued (their message never reached the queue) for longer than `olderThan`. */

@@ -2,7 +2,10 @@ import { and, asc, eq, gt, isNotNull, or, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { type ImportEntityCounts, importRows, type ImportRowOutcome, type ImportStatus } from "../db/schema/index.js";
 import { csvRow } from "../shared/csv.js";
-import type { ImportRow } from "./import-requests.js";
+import { ok, type Result } from "../shared/result.js";
+import { type Importer, type ImportRow, importSeenBy } from "./import-requests.js";
+import type { ImportErrorCode } from "./imports.errors.js";
+import { importKind } from "./kinds/index.js";
 
 /** An import as its importer sees it, with progress worked out from its counters. */
 export interface ImportView {
@@ -117,6 +120,23 @@ export async function importReportPage(
     after = { file: last.file, line: last.line };
   }
   return { csv: out.join(""), next: after };
+}
+
+/**
+ * The report of an import the caller may see (its importer, or an administrator): one page, with the columns of
+ * the import's kind.
+ */
+export async function importReportFor(
+  db: Executor,
+  importId: string,
+  caller: Importer,
+  options: { all: boolean; after: ReportPosition | null },
+): Promise<Result<{ import: ImportRow; page: { csv: string; next: ReportPosition | null } }, ImportErrorCode>> {
+  const found = await importSeenBy(db, importId, caller);
+  if (!found.ok) return found;
+  const parts = found.value.kind ? (importKind(found.value.kind) ?? []) : [];
+  const columns = [...new Set(parts.flatMap((p) => [...p.requiredColumns, ...p.optionalColumns]))];
+  return ok({ import: found.value, page: await importReportPage(db, importId, { ...options, columns }) });
 }
 
 // A cell of the row as staged: the importer's text for a refused row, the validated value for the others.

@@ -3,7 +3,7 @@ import { pipeline } from "node:stream/promises";
 import { CsvError, parse } from "csv-parse";
 import { and, eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { importRows, type ImportRowOutcome } from "../db/schema/index.js";
+import { importRows, type ImportRowOutcome, imports } from "../db/schema/index.js";
 import type { RowPart } from "./import-kind.js";
 
 /** Why a file cannot be imported, in words for the importer: the import fails with it and applies nothing. */
@@ -40,17 +40,37 @@ const sizeText = (bytes: number) =>
 
 class NotUtf8 extends Error {}
 
+/** The import is not staging on this run (it moved on, or another run superseded it): nothing was staged. */
+export class ImportNotStaging extends Error {
+  override readonly name = "ImportNotStaging";
+}
+
 /**
  * Bytes to text: UTF-8 (a BOM dropped), failing on the first byte sequence that is not UTF-8 so the caller can
  * read the file again as Windows-1252; or Windows-1252 (a superset of Latin-1's printable characters).
  */
 function decoder(encoding: "utf-8" | "windows-1252"): Transform {
   const text = new TextDecoder(encoding, { fatal: encoding === "utf-8" });
+  // A UTF-8 file with a stray non-UTF-8 byte is read again as Windows-1252: its BOM would read as "ï»¿" in the
+  // first column's name, so it is dropped here too. Up to 3 bytes are held back until the start is known.
+  let head: Buffer | null = encoding === "windows-1252" ? Buffer.alloc(0) : null;
+  const withoutBom = (chunk: Buffer, last: boolean): Buffer | null => {
+    if (!head) return chunk;
+    const start = Buffer.concat([head, chunk]);
+    if (start.length < 3 && !last) {
+      head = start;
+      return null;
+    }
+    head = null;
+    return start[0] === 0xef && start[1] === 0xbb && start[2] === 0xbf ? start.subarray(3) : start;
+  };
   return new Transform({
     readableObjectMode: false,
     transform(chunk: Buffer, _enc, done: TransformCallback) {
       try {
-        const s = text.decode(chunk, { stream: true });
+        const bytes = withoutBom(chunk, false);
+        if (!bytes) return done();
+        const s = text.decode(bytes, { stream: true });
         done(null, s.length ? s : undefined);
       } catch {
         done(new NotUtf8());
@@ -58,7 +78,8 @@ function decoder(encoding: "utf-8" | "windows-1252"): Transform {
     },
     flush(done: TransformCallback) {
       try {
-        const s = text.decode();
+        const rest = withoutBom(Buffer.alloc(0), true);
+        const s = (rest?.length ? text.decode(rest, { stream: true }) : "") + text.decode();
         done(null, s.length ? s : undefined);
       } catch {
         done(new NotUtf8());
@@ -86,12 +107,12 @@ interface PendingRow {
  * unreadable throws ImportFileRefused. The part's earlier staged rows are deleted first, so a re-run after a crash
  * starts clean.
  */
-export async function stagePart(db: Executor, importId: string, part: RowPart<unknown>, open: OpenPart, limits: Partial<StageLimits> & Omit<StageLimits, "insertBatch">): Promise<StagedPart> {
+export async function stagePart(db: Executor, importId: string, run: number, part: RowPart<unknown>, open: OpenPart, limits: Partial<StageLimits> & Omit<StageLimits, "insertBatch">): Promise<StagedPart> {
   try {
-    return await stagePartAs(db, importId, part, open, limits, "utf-8");
+    return await stagePartAs(db, importId, run, part, open, limits, "utf-8");
   } catch (err) {
     if (!(err instanceof NotUtf8)) throw err;
-    const staged = await stagePartAs(db, importId, part, open, limits, "windows-1252");
+    const staged = await stagePartAs(db, importId, run, part, open, limits, "windows-1252");
     return { ...staged, warnings: [`${part.file}: the file is not UTF-8; it was read as Windows-1252 (Latin-1). Save it as "CSV UTF-8" to be sure every character comes through.`, ...staged.warnings] };
   }
 }
@@ -99,11 +120,19 @@ export async function stagePart(db: Executor, importId: string, part: RowPart<un
 async function stagePartAs(
   db: Executor,
   importId: string,
+  run: number,
   part: RowPart<unknown>,
   open: OpenPart,
   limits: Partial<StageLimits> & Omit<StageLimits, "insertBatch">,
   encoding: "utf-8" | "windows-1252",
 ): Promise<StagedPart> {
+  // Only while this run is staging: a replayed stage step after the import moved on must not drop rows (and the
+  // outcomes batches gave them).
+  const [staging] = await db
+    .select({ id: imports.id })
+    .from(imports)
+    .where(and(eq(imports.id, importId), eq(imports.run, run), eq(imports.status, "staging")));
+  if (!staging) throw new ImportNotStaging();
   await db.delete(importRows).where(and(eq(importRows.importId, importId), eq(importRows.file, part.file)));
   const insertBatch = limits.insertBatch ?? INSERT_BATCH_DEFAULT;
   const known = new Set([...part.requiredColumns, ...part.optionalColumns]);

@@ -1,11 +1,8 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import { eq } from "drizzle-orm";
-import { importRows } from "../../domain/db/schema/index.js";
 import { applyBatch, type BatchResult } from "../../domain/imports/apply-batch.js";
-import { beginImportRun, failImport, finishImport, type ImportPhase, importStaged, recordRowsRead } from "../../domain/imports/import-lifecycle.js";
+import { beginImportRun, failImport, finishImport, type ImportPhase, refuseImport, stageImport } from "../../domain/imports/import-lifecycle.js";
 import { importKind } from "../../domain/imports/kinds/index.js";
-import { ImportFileRefused, stagePart, type StagedPart } from "../../domain/imports/stage-import.js";
 import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { createLogger } from "../platform/log.js";
 import { platform } from "../platform/platform.js";
@@ -40,30 +37,18 @@ const begin = df.app.activity("import-begin", {
 
 /**
  * Reads every part of the file into import_rows. A refused file fails the import with the reason (its staged rows
- * deleted: nothing was applied) and returns false.
+ * deleted: nothing was applied) and returns false; so does a run that is no longer staging (unless a replay finds
+ * it applying already).
  */
 const stage = df.app.activity("import-stage", {
   handler: async (input: ImportRunInput & { kind: string; importerUserId: string; blobName: string; contentType: string }): Promise<boolean> => {
     const p = platform();
     const s = p.settings;
-    const db = p.database.db;
     const open = importPartOpener(p.files, input.blobName, input.contentType);
-    const staged: (StagedPart & { entity: string })[] = [];
-    try {
-      for (const part of partsOf(input.kind)) {
-        const before = staged.reduce((n, p) => n + p.rowsRead, 0);
-        const onRowsRead = (rows: number) => recordRowsRead(db, input.importId, input.run, before + rows);
-        staged.push({ ...(await stagePart(db, input.importId, part, open, { maxLineBytes: s.IMPORT_MAX_LINE_BYTES, maxRows: s.IMPORT_MAX_ROWS, onRowsRead })), entity: part.entity });
-      }
-    } catch (err) {
-      if (!(err instanceof ImportFileRefused)) throw err;
-      await inDomainTransaction(p, { userId: input.importerUserId, traceparent: input.traceparent }, async (ctx) => {
-        await ctx.db.delete(importRows).where(eq(importRows.importId, input.importId));
-        await failImport(ctx, input.importId, input.run, err.reason);
-      });
-      return false;
-    }
-    return importStaged(db, input.importId, input.run, staged, p.clock());
+    const staged = await stageImport(p.database.db, input.importId, input.run, partsOf(input.kind), open, { maxLineBytes: s.IMPORT_MAX_LINE_BYTES, maxRows: s.IMPORT_MAX_ROWS }, p.clock);
+    if (staged.kind !== "refused") return staged.kind === "applying";
+    await inDomainTransaction(p, { userId: input.importerUserId, traceparent: input.traceparent }, (ctx) => refuseImport(ctx, input.importId, input.run, staged.reason));
+    return false;
   },
 });
 
@@ -98,7 +83,9 @@ const giveUp = df.app.activity("import-fail", {
   },
 });
 
-const retry = new df.RetryOptions(2_000, 5);
+// 2 s, 4 s, 8 s, ... up to 2 min between attempts: about 10 minutes in all, long enough to ride out a database
+// failover or a restart of the runtime's dependencies.
+const retry = Object.assign(new df.RetryOptions(2_000, 10), { backoffCoefficient: 2, maxRetryIntervalInMilliseconds: 120_000 });
 
 /**
  * bulkImport: begin (a queued run moves to staging) → stage (the file read into import_rows, validated; a refused

@@ -1,7 +1,7 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import { z } from "zod";
-import { importsLeftQueued } from "../../domain/imports/import-requests.js";
+import { importsInProgress, importsLeftQueued } from "../../domain/imports/import-requests.js";
 import { createLogger } from "../platform/log.js";
 import { type Platform, platform } from "../platform/platform.js";
 import { deadLetterByLockToken } from "../platform/service-bus.js";
@@ -74,6 +74,7 @@ const LEFT_QUEUED_MS = 60_000;
 
 app.timer("imports-resend", {
   schedule: "%IMPORT_RESEND_SCHEDULE%",
+  extraInputs: [df.input.durableClient()],
   handler: async (_timer: Timer, context: InvocationContext) => {
     const p = platform();
     const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { timer: "imports-resend" } });
@@ -86,5 +87,31 @@ app.timer("imports-resend", {
       }
     }
     if (left.length) log.info("import runs re-sent", { count: left.length });
+    await restartOrphanedRuns(p, df.getClient(context), log);
   },
 });
+
+const running = new Set<string>([df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.ContinuedAsNew, df.OrchestrationRuntimeStatus.Suspended]);
+
+/**
+ * A run staging or applying whose orchestration is missing or ended (the runtime died between a step's commit and
+ * Durable recording it, or its import-fail step failed every retry) would stay so forever: its orchestration is
+ * started again, and resumes from the rows' outcomes (begin finds it staging or applying).
+ */
+async function restartOrphanedRuns(p: Platform, client: df.DurableClient, log: ReturnType<typeof createLogger>): Promise<void> {
+  const inProgress = await importsInProgress(p.database.db, new Date(p.clock().getTime() - LEFT_QUEUED_MS));
+  for (const run of inProgress) {
+    const instanceId = importInstanceId(run.id, run.run);
+    try {
+      const status = await client.getStatus(instanceId).catch((err: unknown) => {
+        if (missing(err)) return null;
+        throw err;
+      });
+      if (status?.runtimeStatus && running.has(status.runtimeStatus)) continue;
+      await client.startNew("bulkImport", { instanceId, input: { importId: run.id, run: run.run, traceparent: null } satisfies ImportRunInput });
+      log.warn("import run had no orchestration running; started again", { importId: run.id, run: run.run, was: status?.runtimeStatus ?? "missing" });
+    } catch (err) {
+      log.warn("import run not checked; tried again next minute", { importId: run.id, err });
+    }
+  }
+}

@@ -185,6 +185,42 @@ describe("a users file", () => {
     const [imported] = await db.sql<{ n: number }[]>`select count(*)::int as n from users where email like 'cancel-%'`;
     expect(imported?.n).toBe(done.rowsApplied);
     expect((await call(app, "POST", `/v1/imports/${id}/cancel`, { token: admin.accessToken })).status).toBe(409);
+
+    // Started again, it goes on from the rows' outcomes: the rest are applied, none twice.
+    expect((await start(id, true)).status).toBe(409);
+    const resumed = await run(id, false);
+    expect(resumed).toMatchObject({ status: "completed", rowsRead: 2_000, rowsApplied: 2_000, rowsFailed: 0 });
+    expect(resumed.counts.user).toMatchObject({ created: 2_000, unchanged: 0 });
+    const [after] = await db.sql<{ n: number }[]>`select count(*)::int as n from users where email like 'cancel-%'`;
+    expect(after?.n).toBe(2_000);
+  });
+
+  it("answers a tampered cursor with 400 INVALID_CURSOR", async () => {
+    const cursor = (position: unknown) => Buffer.from(JSON.stringify(position)).toString("base64url");
+    const id = (await (await call(app, "GET", "/v1/imports?limit=1", { token: admin.accessToken })).json() as { items: { id: string }[] }).items[0]?.id ?? "";
+    for (const [path, position] of [
+      [`/v1/imports/${id}/report.csv`, ["users", 1.5]],
+      [`/v1/imports/${id}/report.csv`, [7, 1]],
+      ["/v1/imports", ["nope"]],
+    ] as const) {
+      const res = await call(app, "GET", `${path}?cursor=${cursor(position)}`, { token: admin.accessToken });
+      expect(res.status, path).toBe(400);
+      expect((await jsonOf(res)).code).toBe("INVALID_CURSOR");
+    }
+  });
+});
+
+describe("a sections file", () => {
+  it("creates a course's sections by name and capacity", async () => {
+    const course = await createCourse(db);
+    const id = await upload(csvBytes(["course,name,capacity", `${course},Morning,30`, `${course},Evening,`, `${course},Morning,40`]));
+    const res = await start(id, false, "sections");
+    expect(res.status, await res.clone().text()).toBe(202);
+    expect(await ended(id)).toMatchObject({ status: "completed", kind: "sections", rowsRead: 3, rowsApplied: 2, rowsFailed: 1 });
+    expect(await db.sql`select name, capacity from sections where course_id = ${course} order by name`).toEqual([
+      { name: "Evening", capacity: null },
+      { name: "Morning", capacity: 30 },
+    ]);
   });
 });
 
@@ -196,6 +232,15 @@ describe("a run whose message never reached the queue", () => {
     await db.sql`update imports set status = 'queued', kind = 'users', run = 1, started_at = now() - interval '2 minutes' where id = ${id}`;
     expect(await ended(id)).toMatchObject({ status: "completed", rowsApplied: 1 });
     expect(await db.sql`select display_name from users where email = ${email}`).toEqual([{ display_name: "Sent Again" }]);
+  });
+
+  it("is started again by the timer when it is staging with no orchestration running it", async () => {
+    const email = uniqueEmail("orphan");
+    const id = await upload(csvBytes(["email,name", `${email},Orphan Run`]));
+    // As if the runtime died mid-step and the orchestration ended (or was lost) while the import was staging.
+    await db.sql`update imports set status = 'staging', kind = 'users', run = 1, started_at = now() - interval '2 minutes' where id = ${id}`;
+    expect(await ended(id)).toMatchObject({ status: "completed", rowsApplied: 1 });
+    expect(await db.sql`select display_name from users where email = ${email}`).toEqual([{ display_name: "Orphan Run" }]);
   });
 });
 
@@ -265,6 +310,13 @@ describe("who may import", () => {
     // The course's roster is theirs to import (a dry run: the pipeline runs it for them as for an administrator).
     expect((await start(own, true, "enrollments", instructor.accessToken)).status).toBe(202);
     expect(await ended(own)).toMatchObject({ status: "completed", kind: "enrollments", rowsRead: 1 });
+    // Removed from the course after the dry run: the real run is refused (asked again at each start).
+    await db.sql`delete from course_staff where course_id = ${course} and user_id = ${instructor.id}`;
+    const removed = await start(own, false, "enrollments", instructor.accessToken);
+    expect(removed.status).toBe(403);
+    expect((await jsonOf(removed)).code).toBe("IMPORT_FORBIDDEN");
+    expect((await status(own)).status).toBe("completed");
+    await db.sql`insert into course_staff (course_id, user_id, role) values (${course}, ${instructor.id}, 'instructor')`;
 
     // Only the importer (and administrators) see an import.
     expect((await call(app, "GET", `/v1/imports/${own}`, { token: instructor.accessToken })).status).toBe(200);

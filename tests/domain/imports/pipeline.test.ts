@@ -5,7 +5,7 @@ import { z } from "zod";
 import { applyBatch } from "../../../domain/imports/apply-batch.js";
 import { expireImports } from "../../../domain/imports/expire-imports.js";
 import type { RowPart } from "../../../domain/imports/import-kind.js";
-import { beginImportRun, importStaged } from "../../../domain/imports/import-lifecycle.js";
+import { beginImportRun, importStaged, stageImport } from "../../../domain/imports/import-lifecycle.js";
 import { importReportPage } from "../../../domain/imports/import-view.js";
 import { ImportFileRefused, stagePart } from "../../../domain/imports/stage-import.js";
 import type { CatalogEvent } from "../../../domain/events/catalog.js";
@@ -64,7 +64,7 @@ describe("staging", () => {
   it("numbers rows by the line they end on, and fails duplicates, bad cells, NUL and extra cells at once", async () => {
     const importId = await newImport(await insertUser(db));
     const csv = ["CODE,Label,Colour", "a1,First,red", 'b2,"two', 'lines",', "A1,Again,", ",No code,", "c3,Nul\u0000,", "d4,Four,,extra", "e5,Five,,", ""].join("\n");
-    const staged = await stagePart(db.db, importId, thingsPart as RowPart<unknown>, open(csv), limits);
+    const staged = await stagePart(db.db, importId, 1, thingsPart as RowPart<unknown>, open(csv), limits);
     expect(staged).toMatchObject({ rowsRead: 7, rowsFailed: 4, warnings: ["things: unknown column ignored: colour."] });
     expect((await stagedRows(importId)).map((r) => [r.line, r.outcome?.reason ?? null])).toEqual([
       [2, null],
@@ -76,13 +76,50 @@ describe("staging", () => {
       [9, null],
     ]);
     // Staged again (a retried or resumed stage step): the same rows, not twice as many.
-    await stagePart(db.db, importId, thingsPart as RowPart<unknown>, open(csv), limits);
+    await stagePart(db.db, importId, 1, thingsPart as RowPart<unknown>, open(csv), limits);
     expect(await stagedRows(importId)).toHaveLength(7);
+  });
+
+  it("reads a UTF-8 file with a BOM and one stray Latin-1 byte as Windows-1252, without the BOM in the header", async () => {
+    const importId = await newImport(await insertUser(db));
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("code,label\na1,Caf"), Buffer.from([0xe9]), Buffer.from("\n")]);
+    const staged = await stagePart(db.db, importId, 1, thingsPart as RowPart<unknown>, open(bytes), limits);
+    expect(staged.rowsFailed).toBe(0);
+    expect(staged.warnings).toEqual([expect.stringMatching(/not UTF-8; it was read as Windows-1252/)]);
+    const [row] = await db.sql<{ data: Thing }[]>`select data from import_rows where import_id = ${importId}`;
+    expect(row?.data).toEqual({ code: "a1", label: "Café" });
+  });
+
+  it("a replayed stage step after the run moved on to applying keeps the rows and their outcomes, and goes on", async () => {
+    // The begin step asks again whether the importer may run it: a users import is an administrator's.
+    const notAdmin = await newImport(await insertUser(db), "queued");
+    expect(await inTransactionOf(db, ctx)((tx) => beginImportRun(tx, notAdmin, 1))).toEqual({ phase: "none" });
+    expect((await db.sql`select status, refusal_reason from imports where id = ${notAdmin}`)[0]).toEqual({ status: "failed", refusal_reason: "Only administrators import without a course." });
+
+    const admin = await insertUser(db);
+    await db.sql`update users set is_admin = true where id = ${admin}`;
+    const importId = await newImport(admin, "queued");
+    const csv = ["code,label", "a,One", "b,Two"].join("\n");
+    expect(await inTransactionOf(db, ctx)((tx) => beginImportRun(tx, importId, 1))).toMatchObject({ phase: "stage" });
+    const stageLimits = { maxLineBytes: 1024, maxRows: 100 };
+    expect(await stageImport(db.db, importId, 1, [thingsPart as RowPart<unknown>], open(csv), stageLimits, () => new Date())).toEqual({ kind: "applying" });
+    const settings = { appUrl: "http://localhost", invitationTtlHours: 1 };
+    await inTransactionOf(db, ctx)((tx) => applyBatch(tx, thingsPart as RowPart<unknown>, { importId, run: 1, afterLine: 0, batchSize: 1 }, settings));
+    // The runtime died after importStaged committed, before Durable recorded the step: the step runs again.
+    expect(await stageImport(db.db, importId, 1, [thingsPart as RowPart<unknown>], open(csv), stageLimits, () => new Date())).toEqual({ kind: "applying" });
+    expect(await importStaged(db.db, importId, 1, [{ file: "things", rowsRead: 2, rowsFailed: 0, warnings: [], entity: "thing" }], new Date())).toBe(true);
+    expect((await stagedRows(importId)).map((r) => [r.line, r.outcome?.result ?? null])).toEqual([
+      [2, "created"],
+      [3, null],
+    ]);
+    expect((await db.sql`select status, rows_applied from imports where id = ${importId}`)[0]).toEqual({ status: "applying", rows_applied: 1 });
+    // Another run's replay stops.
+    expect(await stageImport(db.db, importId, 2, [thingsPart as RowPart<unknown>], open(csv), stageLimits, () => new Date())).toEqual({ kind: "stopped" });
   });
 
   it("refuses a header without the required columns, naming each, and a header naming a column twice", async () => {
     const importId = await newImport(await insertUser(db));
-    const refusal = (csv: string) => stagePart(db.db, importId, thingsPart as RowPart<unknown>, open(csv), limits).then(() => "", (e: unknown) => (e instanceof ImportFileRefused ? e.reason : String(e)));
+    const refusal = (csv: string) => stagePart(db.db, importId, 1, thingsPart as RowPart<unknown>, open(csv), limits).then(() => "", (e: unknown) => (e instanceof ImportFileRefused ? e.reason : String(e)));
     expect(await refusal("name,note\nx,y\n")).toMatch(/lacks the required columns code, label/);
     expect(await refusal("code,label,code\nx,y,z\n")).toMatch(/column code appears twice/);
     expect(await refusal(`code,label\nx,${"y".repeat(2000)}\n`)).toMatch(/line 2 is longer than 1 KB/);
@@ -95,7 +132,7 @@ describe("batches", () => {
   it("applies a batch once: a retry after it committed finds its rows done and applies nothing", async () => {
     const importId = await newImport(await insertUser(db));
     const csv = ["code,label", "a,One", "b,fails", "c,Three", "d,Four", "e,Five"].join("\n");
-    const staged = await stagePart(db.db, importId, thingsPart as RowPart<unknown>, open(csv), limits);
+    const staged = await stagePart(db.db, importId, 1, thingsPart as RowPart<unknown>, open(csv), limits);
     expect(await importStaged(db.db, importId, 1, [{ ...staged, entity: "thing" }], new Date())).toBe(true);
     appliedLines.length = 0;
     const settings = { appUrl: "http://localhost", invitationTtlHours: 1 };
@@ -129,7 +166,7 @@ describe("the report", () => {
   it("comes in pages by (file, line), failed rows by default and every row with rows=all", async () => {
     const importId = await newImport(await insertUser(db));
     const csv = ["code,label", ...Array.from({ length: 9 }, (_, i) => `k${i},${i % 3 === 0 ? "fails" : "ok"}`)].join("\n");
-    await stagePart(db.db, importId, thingsPart as RowPart<unknown>, open(csv), limits);
+    await stagePart(db.db, importId, 1, thingsPart as RowPart<unknown>, open(csv), limits);
     await importStaged(db.db, importId, 1, [{ file: "things", rowsRead: 9, rowsFailed: 0, warnings: [], entity: "thing" }], new Date());
     const settings = { appUrl: "http://localhost", invitationTtlHours: 1 };
     await inTransactionOf(db, ctx)((tx) => applyBatch(tx, thingsPart as RowPart<unknown>, { importId, run: 1, afterLine: 0, batchSize: 100 }, settings));
@@ -153,10 +190,11 @@ describe("the report", () => {
 describe("retention and erasure", () => {
   it("drops an old import's file and rows, leaving running imports alone", async () => {
     const userId = await insertUser(db);
-    const old = await newImport(userId, "completed");
+    const old = await newImport(userId);
     const running = await newImport(userId, "applying");
     await db.sql`update imports set created_at = now() - interval '40 days' where id in (${old}, ${running})`;
-    await stagePart(db.db, old, thingsPart as RowPart<unknown>, open("code,label\na,b\n"), limits);
+    await stagePart(db.db, old, 1, thingsPart as RowPart<unknown>, open("code,label\na,b\n"), limits);
+    await db.sql`update imports set status = 'completed' where id = ${old}`;
     const { removed, files } = recordingDeletions();
     expect(await expireImports(db.db, new Date(), 30, files)).toBe(1);
     expect(removed).toEqual([`imports/${old}/upload.csv`]);
