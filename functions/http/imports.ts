@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { cancelImport, importCreator, importSeenBy, listImports, requestImport, startImport } from "../../domain/imports/import-requests.js";
 import { importReportFor, importView } from "../../domain/imports/import-view.js";
-import { sendImportRun } from "../imports/import-queue.js";
+import { sendImportRun } from "../imports/send-import-run.js";
 import { instructorAnywhere, owner } from "../platform/http/access.js";
 import { decodeCursor, encodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";

@@ -6,24 +6,11 @@ import { createLogger } from "../platform/log.js";
 import { type Platform, platform } from "../platform/platform.js";
 import { deadLetterByLockToken } from "../platform/service-bus.js";
 import { importInstanceId, type ImportRunInput } from "./bulk-import.js";
+import { IMPORTS_QUEUE, sendImportRun } from "./send-import-run.js";
 
-/** The queue of import runs (bicep/servicebus-entities.json): its own, so bulk work never delays events. */
-export const IMPORTS_QUEUE = "bulk-imports";
+export { IMPORTS_QUEUE, sendImportRun };
 
 const messageSchema = z.object({ importId: z.uuid(), run: z.number().int().positive(), traceparent: z.string().nullable() });
-
-/**
- * Puts a started run on the queue. The message id names the run, so a re-send (the housekeeping of runs left
- * queued) within the duplicate-detection window is dropped by Service Bus.
- */
-export async function sendImportRun(p: Platform, run: ImportRunInput): Promise<void> {
-  const sender = p.serviceBus().createSender(IMPORTS_QUEUE);
-  try {
-    await sender.sendMessages({ messageId: `${run.importId}.${run.run}`, subject: "import.run", contentType: "application/json", body: run });
-  } finally {
-    await sender.close().catch(() => undefined);
-  }
-}
 
 // The client answers a missing instance with an error naming HTTP 404.
 const missing = (err: unknown) => err instanceof Error && /\b404\b/.test(err.message);

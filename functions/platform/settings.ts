@@ -121,6 +121,9 @@ export const settingsSchema = databaseSettingsSchema
     IMPORT_RETENTION_DAYS: positiveInt.max(3_650).default(30),
     // When the imports-resend timer looks for runs left queued a minute after their start (their message lost).
     IMPORT_RESEND_SCHEDULE: ncrontab.default("30 * * * * *"),
+    // Which functions this host registers: `main` (the API, events, timers), `import-worker` (the bulk-imports
+    // queue, its orchestration and the resend timer: its own app in Azure), or `all` (one host: tests, local).
+    APP_ROLE: z.enum(["all", "main", "import-worker"]).default("all"),
 
     // Email: SMTP locally (the runtime's development mailbox) or Azure Communication Services in Azure.
     EMAIL_TRANSPORT: z.enum(["smtp", "acs"]).default("smtp"),
