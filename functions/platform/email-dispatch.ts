@@ -1,5 +1,5 @@
 import { type EmailAttemptOutcome, type EmailSendPolicy, sendDueEmails } from "../../domain/notifications/email-deliveries.js";
-import type { Logger } from "./log.js";
+import { createLogger, type Logger } from "./log.js";
 import type { Platform } from "./platform.js";
 import type { Settings } from "./settings.js";
 
@@ -39,18 +39,22 @@ const DRAIN_SLICE = 100;
  */
 export function sendRecordedEmailsSoon(p: Platform, log: Logger, ids: readonly string[]): void {
   backlog.push(...ids);
+  log.debug("emails handed to the sender", { count: ids.length });
   if (draining) return;
   draining = true;
+  // The drain outlives the invocation that started it: it logs through the process's logger, not the caller's
+  // (whose invocation context has ended by then).
+  const drainLog = senderLog(p);
   void (async () => {
     try {
       while (backlog.length > 0) {
         const slice = backlog.splice(0, DRAIN_SLICE);
         try {
-          await sendRecordedEmails(p, log, { ids: slice });
+          await sendRecordedEmails(p, drainLog, { ids: slice });
         } catch (err) {
           // The database is gone or failing: the rest would fail alike. The rows stay pending for the retry timer.
           const left = slice.length + backlog.splice(0).length;
-          log.warn("sending recorded emails failed; the retry timer sends them", { left, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+          drainLog.warn("sending recorded emails failed; the retry timer sends them", { left, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
         }
       }
     } finally {
@@ -58,6 +62,9 @@ export function sendRecordedEmailsSoon(p: Platform, log: Logger, ids: readonly s
     }
   })();
 }
+
+let processLog: Logger | null = null;
+const senderLog = (p: Platform): Logger => (processLog ??= createLogger({ level: p.settings.LOG_LEVEL, fields: { component: "email-sender" } }));
 
 function logOutcome(log: Logger, { delivery, status, attempts, nextAttemptAt, error, recordError }: EmailAttemptOutcome): void {
   const fields = { deliveryId: delivery.id, eventId: delivery.eventId, template: delivery.template, locale: delivery.locale, attempts };
