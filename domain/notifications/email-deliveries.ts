@@ -56,7 +56,8 @@ const CLAIM_PER_WORKER = 5;
 export async function recordEmails(ctx: DomainContext, emails: { eventId: string; email: ComposedEmail }[]): Promise<string[]> {
   const now = ctx.now();
   const keys = new Set<string>();
-  const values: (typeof emailDeliveries.$inferInsert)[] = [];
+  // Only the columns the insert below passes; status, attempts and the times are the same for every row.
+  const values: { id: string; eventId: string; recipient: string; template: string; locale: string; subject: string; text: string; html: string; headers: string | null }[] = [];
   for (const { eventId, email } of emails) {
     const recipient = email.to.toLowerCase();
     // The same person twice for one event (staff in two roles) gets one email.
@@ -71,12 +72,7 @@ export async function recordEmails(ctx: DomainContext, emails: { eventId: string
       subject: email.subject,
       text: email.text,
       html: email.html,
-      headers: email.headers ?? null,
-      status: "pending",
-      attempts: 0,
-      nextAttemptAt: now,
-      createdAt: now,
-      updatedAt: now,
+      headers: email.headers ? JSON.stringify(email.headers) : null,
     });
   }
   const ids: string[] = [];
@@ -91,7 +87,7 @@ export async function recordEmails(ctx: DomainContext, emails: { eventId: string
       select v.id, v.event_id, v.recipient, v.template, v.locale, v.subject, v.text, v.html, v.headers::jsonb, 'pending', 0, ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz
       from unnest(${column((v) => v.id)}::uuid[], ${column((v) => v.eventId)}::uuid[], ${column((v) => v.recipient)}::text[], ${column((v) => v.template)}::text[],
         ${column((v) => v.locale)}::text[], ${column((v) => v.subject)}::text[], ${column((v) => v.text)}::text[], ${column((v) => v.html)}::text[],
-        ${column((v) => (v.headers ? JSON.stringify(v.headers) : null))}::text[]) as v(id, event_id, recipient, template, locale, subject, text, html, headers)
+        ${column((v) => v.headers)}::text[]) as v(id, event_id, recipient, template, locale, subject, text, html, headers)
       on conflict (event_id, recipient) do nothing
       returning id`);
     ids.push(...rows.map((r) => r.id));
