@@ -1,4 +1,4 @@
-import { PassThrough, type Readable, Transform, type TransformCallback } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import yauzl, { type Entry, type ZipFile } from "yauzl";
 import type { BlobFileStore } from "../platform/file-store.js";
 import { settings } from "../platform/settings.js";
@@ -8,8 +8,9 @@ import { ImportFileRefused } from "../../domain/imports/stage-import.js";
 /**
  * A zip bundle (OneRoster) read where it is stored: the central directory and each entry's bytes come by ranged
  * Blob reads, so the archive is never held whole in memory nor copied to disk. Every read re-checks the bundle:
- * entries only at the top level, not too many, no encryption, and no zip bomb (declared sizes and ratios first,
- * then the bytes actually inflated, since a header can lie).
+ * entries only at the top level, not too many, no encryption, and no zip bomb (declared sizes and ratios; yauzl
+ * holds each entry to the size its headers declare, since a header can lie). A storage error while reading (a
+ * timeout, a 503) is thrown as it is, never as a refusal: the import retries it rather than failing for good.
  */
 
 /**
@@ -64,6 +65,15 @@ export async function blobZipSource(files: BundleFiles, blobName: string): Promi
   };
 }
 
+/** Errors the zip source raised (storage, not the archive's format): passed on unwrapped. */
+const sourceErrors = new WeakSet<object>();
+const fromSource = (err: unknown): Error => {
+  const error = err instanceof Error ? err : new Error(String(err));
+  sourceErrors.add(error);
+  return error;
+};
+const isSourceError = (err: unknown): boolean => typeof err === "object" && err !== null && sourceErrors.has(err);
+
 // The central directory is read in many small pieces (46 bytes, then a name...): those come from one cached
 // window instead of a request each.
 const WINDOW_BYTES = 64 * 1024;
@@ -76,7 +86,14 @@ class SourceReader extends yauzl.RandomAccessReader {
   }
 
   override _readStreamForRange(start: number, end: number): Readable {
-    if (end - start > WINDOW_BYTES) return this.source.read(start, end);
+    if (end - start > WINDOW_BYTES) {
+      const out = new PassThrough();
+      this.source
+        .read(start, end)
+        .on("error", (err) => out.destroy(fromSource(err)))
+        .pipe(out);
+      return out;
+    }
     const out = new PassThrough();
     this.windowFor(start, end).then(
       (w) => out.end(w.bytes.subarray(start - w.start, end - w.start)),
@@ -90,7 +107,11 @@ class SourceReader extends yauzl.RandomAccessReader {
     if (w && start >= w.start && end <= w.start + w.bytes.length) return w;
     const windowEnd = Math.min(this.source.size, Math.max(end, start + WINDOW_BYTES));
     const chunks: Buffer[] = [];
-    for await (const chunk of this.source.read(start, windowEnd)) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of this.source.read(start, windowEnd)) chunks.push(chunk as Buffer);
+    } catch (err) {
+      throw fromSource(err);
+    }
     const next = { start, bytes: Buffer.concat(chunks) };
     if (next.bytes.length < end - start) throw new Error("the zip ended before a range it names");
     this.window = next;
@@ -100,8 +121,9 @@ class SourceReader extends yauzl.RandomAccessReader {
 
 async function openZip(source: ZipSource): Promise<ZipFile> {
   try {
-    return await yauzl.fromRandomAccessReaderPromise(new SourceReader(source), source.size, { autoClose: false, strictFileNames: true, decodeStrings: true });
+    return await yauzl.fromRandomAccessReaderPromise(new SourceReader(source), source.size, { autoClose: false, strictFileNames: true, decodeStrings: true, validateEntrySizes: true });
   } catch (err) {
+    if (isSourceError(err)) throw err;
     throw new BundleRefusedError(`the file is not a readable zip archive (${(err as Error).message})`);
   }
 }
@@ -130,7 +152,7 @@ async function checkedEntries(zip: ZipFile, limits: BundleLimits): Promise<Map<s
       entries.set(name, entry);
     }
   } catch (err) {
-    if (err instanceof BundleRefusedError) throw err;
+    if (err instanceof BundleRefusedError || isSourceError(err)) throw err;
     throw new BundleRefusedError(`the zip's directory is damaged (${(err as Error).message})`);
   }
   return entries;
@@ -142,30 +164,18 @@ const compressedTooWell = (name: string, limits: BundleLimits) =>
   new BundleRefusedError(`${name} inflates more than ${limits.maxRatio} times its compressed size (a zip bomb?)`);
 
 /**
- * Counts what an entry really inflates to, against the bundle's limit and the entry's ratio, and stops the
- * stream with a refusal the moment either is passed (yauzl also stops an entry inflating past its header).
+ * An entry's bytes as they inflate. yauzl stops an entry the moment it inflates past the size its headers declare
+ * (validateEntrySizes), and those sizes passed the bundle's limits, so the limits hold for the bytes read too.
  */
-function inflationGuard(entry: Entry, limits: BundleLimits): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      seen += chunk.length;
-      if (seen > limits.maxUncompressedBytes) return callback(tooLarge(limits));
-      if (seen > limits.ratioFloorBytes && seen > Math.max(entry.compressedSize, 1) * limits.maxRatio) {
-        return callback(compressedTooWell(entry.fileName, limits));
-      }
-      callback(null, chunk);
-    },
-  });
-}
-
-async function openEntry(zip: ZipFile, entry: Entry, limits: BundleLimits): Promise<Readable> {
+async function openEntry(zip: ZipFile, entry: Entry): Promise<Readable> {
   const raw = await zip.openReadStreamPromise(entry);
-  const guard = inflationGuard(entry, limits);
+  const out = new PassThrough();
   raw.on("error", (err) => {
-    guard.destroy(err instanceof BundleRefusedError ? err : new BundleRefusedError(`${entry.fileName} cannot be inflated (${err.message})`));
+    if (isSourceError(err)) return out.destroy(err);
+    const lie = /^too many bytes in the stream/.test(err.message);
+    out.destroy(new BundleRefusedError(lie ? `${entry.fileName} inflates past the size its header declares (a zip bomb?)` : `${entry.fileName} cannot be inflated (${err.message})`));
   });
-  return raw.pipe(guard);
+  return raw.pipe(out);
 }
 
 async function textOf(stream: Readable, maxBytes: number, name: string): Promise<string> {
@@ -193,7 +203,7 @@ async function openCheckedBundle(source: ZipSource, limits: BundleLimits): Promi
     const entries = await checkedEntries(zip, limits);
     const manifestEntry = entries.get(MANIFEST_FILE);
     if (!manifestEntry) throw new BundleRefusedError("the bundle has no manifest.csv");
-    const manifest = checkManifest(await textOf(await openEntry(zip, manifestEntry, limits), MANIFEST_MAX_BYTES, MANIFEST_FILE));
+    const manifest = checkManifest(await textOf(await openEntry(zip, manifestEntry), MANIFEST_MAX_BYTES, MANIFEST_FILE));
     if (manifest.refusal) throw new BundleRefusedError(manifest.refusal);
     const missing = manifest.supplied.filter((file) => !entries.has(file));
     if (missing.length > 0) throw new BundleRefusedError(`the bundle has no ${missing.join(", ")} (the manifest lists ${missing.length === 1 ? "it" : "them"})`);
@@ -238,7 +248,7 @@ export async function openZipPart(source: ZipSource, file: string, limits: Bundl
   try {
     const entry = entries.get(file);
     if (!entry) throw new BundleRefusedError(`the bundle has no ${file}`);
-    const stream = await openEntry(zip, entry, limits);
+    const stream = await openEntry(zip, entry);
     stream.on("close", () => zip.close());
     return stream;
   } catch (err) {

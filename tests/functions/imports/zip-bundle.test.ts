@@ -94,6 +94,23 @@ describe("zip bundles", () => {
     // The headers claim users.csv is 100 bytes: the directory passes, inflating it does not.
     const liar = memorySource(lieAboutSize(zipSync({ "manifest.csv": text(manifest), ...dataFiles(), "users.csv": zeros }, { level: 9 }), "users.csv", 100));
     const stream = await openZipPart(liar, "users.csv", limits);
-    await expect(readAll(stream)).rejects.toBeInstanceOf(BundleRefusedError);
+    const refused = await readAll(stream).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(BundleRefusedError);
+    expect((refused as BundleRefusedError).reason).toBe("users.csv inflates past the size its header declares (a zip bomb?)");
+  });
+
+  it("passes a storage error on as it is (the import retries it), never as a refusal", async () => {
+    class StorageDown extends Error {}
+    const zip = zipSync({ "manifest.csv": text(manifest), ...dataFiles(), "users.csv": new Uint8Array(100_000).fill(65) }, { level: 0 });
+    const down = new StorageDown("503 Service Unavailable");
+    const failing = (when: (start: number, end: number) => boolean) => {
+      const ok = memorySource(zip);
+      return { size: ok.size, read: (start: number, end: number) => (when(start, end) ? new Readable({ read() { this.destroy(down); } }) : ok.read(start, end)) } satisfies ZipSource;
+    };
+    // The directory cannot be read.
+    await expect(checkZip(failing(() => true), limits)).rejects.toBe(down);
+    // The directory reads (the end of the zip), the entry's bytes (one ranged read past the 64 KiB window) do not.
+    const stream = await openZipPart(failing((start, end) => end - start > 64 * 1024 && start < zip.length - 66_000), "users.csv", limits);
+    await expect(readAll(stream)).rejects.toBe(down);
   });
 });
