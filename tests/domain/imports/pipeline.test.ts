@@ -192,13 +192,20 @@ describe("retention and erasure", () => {
     const userId = await insertUser(db);
     const old = await newImport(userId);
     const running = await newImport(userId, "applying");
-    await db.sql`update imports set created_at = now() - interval '40 days' where id in (${old}, ${running})`;
+    await db.sql`update imports set created_at = now() - interval '40 days' where id = ${running}`;
     await stagePart(db.db, old, 1, thingsPart as RowPart<unknown>, open("code,label\na,b\n"), limits);
-    await db.sql`update imports set status = 'completed' where id = ${old}`;
+    // One being started again at this moment (its row locked by the start) is left for the next run.
+    const held = await newImport(userId);
+    await stagePart(db.db, held, 1, thingsPart as RowPart<unknown>, open("code,label\na,b\n"), limits);
+    await db.sql`update imports set status = 'completed', created_at = now() - interval '40 days' where id in (${old}, ${held})`;
     const { removed, files } = recordingDeletions();
-    expect(await expireImports(db.db, new Date(), 30, files)).toBe(1);
+    await db.sql.begin(async (tx) => {
+      await tx`select id from imports where id = ${held} for update`;
+      expect(await expireImports(db.db, new Date(), 30, files)).toBe(1);
+    });
     expect(removed).toEqual([`imports/${old}/upload.csv`]);
     expect(await stagedRows(old)).toHaveLength(0);
+    expect(await stagedRows(held)).toHaveLength(1);
     expect(await db.sql`select id, blob_name is null as gone from imports where id in (${old}, ${running}) order by id`).toEqual(
       [
         { id: old, gone: true },
