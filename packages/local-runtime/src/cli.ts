@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// `local-runtime start [--before "<cmd>"]...` hosts the app in the current directory;
+// `local-runtime start [--before "<cmd>"]... [--set NAME=VALUE]... [--with-host "NAME=VALUE,..."]...` hosts the app
+// in the current directory (and, per --with-host, one more host process of it sharing the services);
 // `local-runtime exec -- <command> [args...]` runs a one-off command with the same settings and services.
 import { LocalRuntime, databaseNameFor, prepareSettings } from "./runtime.js";
 import { startBackingServices } from "./backing-services.js";
 import { runCommand } from "./child-command.js";
+import { parentPidSetting, parseSettings } from "./extra-host.js";
 import { enableLogBatching, hostError, watchOutputClosed } from "./log.js";
 
 const usage = `Usage:
-  local-runtime start [--before "<shell command>"]...
+  local-runtime start [--before "<shell command>"]... [--set NAME=VALUE]... [--with-host "NAME=VALUE,NAME=VALUE"]...
   local-runtime exec -- <command> [args...]`;
 
 function describe(error: unknown): string {
@@ -22,14 +24,23 @@ function keepRunningOnStrayErrors(): void {
 
 async function start(args: string[]): Promise<void> {
   const beforeCommands: string[] = [];
+  const settings: Record<string, string> = {};
+  const extraHosts: Record<string, string>[] = [];
+  const valued = ["--before", "--set", "--with-host"];
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--before" && args[i + 1] !== undefined) beforeCommands.push(args[++i] as string);
-    else if (arg?.startsWith("--before=")) beforeCommands.push(arg.slice("--before=".length));
-    else throw new Error(`Unknown argument: ${arg}\n${usage}`);
+    const arg = args[i] as string;
+    // `--option value` or `--option=value`.
+    const eq = arg.indexOf("=");
+    const option = eq > 0 && valued.includes(arg.slice(0, eq)) ? arg.slice(0, eq) : arg;
+    if (!valued.includes(option)) throw new Error(`Unknown argument: ${arg}\n${usage}`);
+    const value = option === arg ? args[++i] : arg.slice(eq + 1);
+    if (value === undefined) throw new Error(`${option} needs a value\n${usage}`);
+    if (option === "--before") beforeCommands.push(value);
+    else if (option === "--set") Object.assign(settings, parseSettings(value, "--set"));
+    else extraHosts.push(parseSettings(value, "--with-host"));
   }
   keepRunningOnStrayErrors();
-  const runtime = new LocalRuntime({ appRoot: process.cwd(), beforeCommands });
+  const runtime = new LocalRuntime({ appRoot: process.cwd(), beforeCommands, settings, extraHosts });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
@@ -43,6 +54,13 @@ async function start(args: string[]): Promise<void> {
   process.on("SIGTERM", onSignal);
   // Nobody reads the output any more (the parent died): an orphaned host would hold its ports forever.
   watchOutputClosed(() => void runtime.stop("output closed").then(() => process.exit(0)));
+  // An extra host (--with-host) also stops when its parent is gone though it writes nothing (reparented).
+  const parentPid = Number(process.env[parentPidSetting]);
+  if (parentPid > 0) {
+    setInterval(() => {
+      if (process.ppid !== parentPid) void runtime.stop("parent host gone").then(() => process.exit(0));
+    }, 1000).unref();
+  }
   try {
     await runtime.start();
   } catch (error) {

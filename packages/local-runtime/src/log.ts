@@ -117,6 +117,11 @@ function fmt(message: string, args: unknown[]): string {
   return args.length === 0 && !message.includes("%") ? message : format(message, ...args);
 }
 
+/** Text already formatted elsewhere (an extra host's lines, prefixed), batched with the rest. */
+export function hostOutput(target: Target, text: string): void {
+  emit(target, text);
+}
+
 export function hostLog(message: string, ...args: unknown[]): void {
   emit("stdout", `[${stamp()}] ${fmt(message, args)}\n`);
 }

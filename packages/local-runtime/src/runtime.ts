@@ -15,6 +15,7 @@ import { LocalHttpServer } from "./http-server.js";
 import { TimerTriggerModule } from "./timer-trigger.js";
 import { ScheduleStatusStore } from "./timer-schedule-store.js";
 import { runCommand } from "./child-command.js";
+import { ExtraHost } from "./extra-host.js";
 import { hostError, hostLog, hostWarn } from "./log.js";
 import type { TriggerModule } from "./trigger-module.js";
 import { ServiceBusTriggerModule, readServiceBusHostOptions } from "./servicebus/trigger.js"; // Service Bus
@@ -30,6 +31,10 @@ export interface StartOptions {
   beforeCommands: string[];
   /** How long shutdown waits for in-flight invocations. */
   drainTimeoutMs?: number;
+  /** `--set`: settings for this host, winning over local.settings (environment-style). */
+  settings?: Record<string, string>;
+  /** `--with-host`: one more host process of the app per entry, with these settings, sharing the services. */
+  extraHosts?: Record<string, string>[];
 }
 
 /** Reads settings into the environment and says which file was used. */
@@ -68,11 +73,13 @@ export class LocalRuntime {
   #stopping: Promise<void> | undefined;
   #aborted = false;
   #durable: DurableModule | undefined; // --- Durable ---
+  readonly #extraHosts: ExtraHost[] = [];
 
   constructor(private readonly options: StartOptions) {}
 
   async start(): Promise<void> {
     const { appRoot } = this.options;
+    Object.assign(process.env, this.options.settings);
     prepareSettings(appRoot);
     this.#checkAborted();
 
@@ -90,6 +97,13 @@ export class LocalRuntime {
       const code = await runCommand(command, [], { cwd: appRoot, env: process.env, shell: true }).exited;
       if (code !== 0) throw new Error(`The --before command failed with exit code ${code}: ${command}`);
       this.#checkAborted();
+    }
+
+    // The extra hosts start now, with the services' settings in the environment, and load alongside this one.
+    for (const [i, settings] of (this.options.extraHosts ?? []).entries()) {
+      const extra = new ExtraHost({ appRoot, hostNumber: i + 2, settings });
+      this.#extraHosts.push(extra);
+      extra.start();
     }
 
     installCoreModule(this.host);
@@ -189,6 +203,8 @@ export class LocalRuntime {
 
   async #stop(reason: string): Promise<void> {
     hostLog(`Stopping host (${reason})...`);
+    // Extra hosts drain alongside this one, and are gone before the services they share stop.
+    const extraHostsStopped = Promise.allSettled(this.#extraHosts.map((h) => h.stop()));
     const closing = this.#server?.close();
     await this.#reservation?.release();
     for (const trigger of this.triggers) await trigger.stop?.().catch(() => undefined);
@@ -212,6 +228,7 @@ export class LocalRuntime {
       }
     }
     this.#durable?.dispose(); // --- Durable ---
+    await extraHostsStopped;
     await this.#services?.stop();
     hostLog("Host stopped");
   }
