@@ -98,8 +98,16 @@ export async function learnersInSections(db: Executor, courseId: string, section
   return new Set(rows.map((r) => r.user_id));
 }
 
-/** Whether a submission's learner is within the viewer's section scope (false too when there is no such submission). */
-export async function submissionInScope(db: Executor, submissionId: string, viewerId: string): Promise<boolean> {
+/**
+ * A submission as a staff member may see it (its grading status): not found when there is no such submission or
+ * its learner is outside the viewer's section scope (admins are never scoped).
+ */
+export async function submissionSeenBy(
+  db: Executor,
+  submissionId: string,
+  viewer: Pick<CourseViewer, "userId" | "isAdmin">,
+): Promise<Result<{ submissionId: string }, "ATTEMPT_NOT_FOUND">> {
   const [row] = await db.execute<{ course_id: string; user_id: string }>(sql`select course_id, user_id from attempts where id = ${submissionId}`);
-  return row ? inStaffScope(db, row.course_id, viewerId, row.user_id) : false;
+  if (!row || !(viewer.isAdmin || (await inStaffScope(db, row.course_id, viewer.userId, row.user_id)))) return fail("ATTEMPT_NOT_FOUND", "No such submission.");
+  return ok({ submissionId });
 }

@@ -1,13 +1,11 @@
 import { z } from "zod";
-import { activeLearnerSeries } from "../../domain/analytics/analytics.js";
+import { analyticsSeenBy } from "../../domain/analytics/analytics-seen-by.js";
 import { barChart, lineChart } from "../../domain/analytics/charts.js";
-import { courseStructure } from "../../domain/analytics/course-structure.js";
-import { type CourseAnalytics, courseFigures } from "../../domain/analytics/figures.js";
+import type { CourseAnalytics } from "../../domain/analytics/figures.js";
 import { addDays, datesBetween, dayOf } from "../../domain/analytics/store.js";
 import { courseStaff } from "../platform/http/access.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { type CallerRouteContext, route } from "../platform/http/route.js";
-import { learnersInSections, sectionsInView } from "../../domain/sections/staff-scope.js";
 
 const MAX_DAYS = 366;
 const charts = ["active-learners", "enrollments", "drop-off", "grades"] as const;
@@ -45,7 +43,7 @@ const analyticsSchema = z
   })
   .meta({ id: "CourseAnalytics" });
 
-/** The figures for the requested range: learner records and day rollups from Cosmos DB, laid over the course's structure from PostgreSQL. */
+/** The figures for the requested range (see analyticsSeenBy); the range is checked here, as input. */
 async function figuresFor(ctx: CallerRouteContext, courseId: string, q: { from?: string | undefined; to?: string | undefined; section?: string | undefined }): Promise<CourseAnalytics> {
   const now = ctx.now();
   const today = dayOf(now);
@@ -53,13 +51,7 @@ async function figuresFor(ctx: CallerRouteContext, courseId: string, q: { from?:
   const from = q.from ?? addDays(to, -29);
   if (from > to) throw new ProblemError("VALIDATION_FAILED", { detail: "`from` is after today.", errors: [{ path: "query.from", message: "must not be in the future" }] });
   if (datesBetween(from, to).length > MAX_DAYS) throw new ProblemError("VALIDATION_FAILED", { detail: `At most ${MAX_DAYS} days at a time.`, errors: [{ path: "query.from", message: `the range may span at most ${MAX_DAYS} days` }] });
-  const structure = await courseStructure(ctx.db, courseId);
-  if (!structure) throw new ProblemError("COURSE_NOT_FOUND");
-  // A section filter (asked for, or a scoped grader's own) keeps the learners placed in those sections now.
-  const sectionIds = unwrap(await sectionsInView(ctx.db, courseId, ctx.caller, q.section));
-  const only = sectionIds ? await learnersInSections(ctx.db, courseId, sectionIds) : undefined;
-  const [learners, active] = await Promise.all([ctx.platform.analytics.learners(courseId), activeLearnerSeries(ctx.platform.analytics, courseId, from, to, only)]);
-  return courseFigures(structure, only ? learners.filter((l) => only.has(l.learnerId)) : learners, active, { from, to }, now);
+  return unwrap(await analyticsSeenBy(ctx.db, ctx.platform.analytics, courseId, ctx.caller, { from, to, section: q.section, now }));
 }
 
 route({

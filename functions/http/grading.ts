@@ -7,7 +7,7 @@ import { anyOf, courseStaff, type Locator, owner } from "../platform/http/access
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { gradingQueueSeenBy } from "../../domain/grading/grading-queue.js";
-import { submissionInScope } from "../../domain/sections/staff-scope.js";
+import { submissionSeenBy } from "../../domain/sections/staff-scope.js";
 import { type RouteContext, route } from "../platform/http/route.js";
 import { gradingInstanceId, MANUAL_GRADE_EVENT } from "../grading/grade-submission.js";
 import { type GradingStatus, gradingStatusSchema } from "../grading/grading-status.js";
@@ -116,7 +116,7 @@ route({
     404: { description: "`ATTEMPT_NOT_FOUND` (also for a grader scoped to other sections)" },
   },
   handler: async ({ params }, ctx) => {
-    if (!(await submissionInScope(ctx.db, params.submissionId, ctx.caller.userId))) throw new ProblemError("ATTEMPT_NOT_FOUND", { detail: "No such submission." });
+    unwrap(await submissionSeenBy(ctx.db, params.submissionId, ctx.caller));
     const instanceId = gradingInstanceId(params.submissionId);
     const status = await df.getClient(ctx.invocation).getStatus(instanceId).catch(() => undefined);
     return {
