@@ -74,6 +74,27 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+@description('Import worker (the second function app, APP_ROLE=import-worker, scaled by the bulk-imports queue): Flex Consumption instance memory in MB. An import holds one batch of rows at a time.')
+@allowed([
+  512
+  2048
+  4096
+])
+param importWorkerInstanceMemoryMB int = 2048
+
+@description('Import worker: maximum instances. Each instance keeps up to DATABASE_POOL_MAX PostgreSQL connections; a few instances already run several imports at once.')
+@minValue(1)
+@maxValue(100)
+param importWorkerMaximumInstanceCount int = 10
+
+@description('Alert when a Service Bus queue (bulk-imports) never emptied over this window: a message has waited that long, so the import worker is not taking imports.')
+@allowed([
+  'PT15M'
+  'PT30M'
+  'PT1H'
+])
+param alertQueueWaitWindow string = 'PT30M'
+
 @description('Flex Consumption always-ready instances for HTTP triggers (0 = scale to zero; cold starts possible).')
 @minValue(0)
 @maxValue(20)
@@ -325,6 +346,10 @@ var names = {
   identity: 'id-ringlet-${environmentName}'
   functionApp: 'func-ringlet-${environmentName}-${resourceToken}'
   plan: 'asp-ringlet-${environmentName}'
+  // The host id is the first 32 characters of the app name, and both apps share the host storage
+  // account: "-imports" comes before the token so the two ids differ.
+  importWorkerApp: 'func-ringlet-${environmentName}-imports-${resourceToken}'
+  importWorkerPlan: 'asp-ringlet-${environmentName}-imports'
   hostStorage: 'stfunc${resourceToken}'
   filesStorage: 'stfiles${resourceToken}'
   serviceBus: 'sbns-ringlet-${environmentName}-${resourceToken}'
@@ -339,10 +364,12 @@ var names = {
   emailService: 'ecs-ringlet-${environmentName}-${resourceToken}'
   durableTaskScheduler: 'dts-ringlet-${environmentName}-${resourceToken}'
   durableTaskHub: 'ringlet${environmentName}'
+  importWorkerTaskHub: 'ringlet${environmentName}imports'
 }
 var postgresDatabaseName = 'ringlet'
-// Flex Consumption pulls the app package from this container with the identity.
+// Flex Consumption pulls each app's package from its own container with the identity.
 var deploymentContainerName = 'app-package'
+var importWorkerDeploymentContainerName = 'app-package-imports'
 // The web app's origin (scheme://host[:port]): what browsers send as Origin, for Blob Storage's CORS rule.
 var publicAppOrigin = join(take(split(publicAppUrl, '/'), 3), '/')
 // Containers of the files account, created by the storage module and passed to the app as
@@ -405,7 +432,10 @@ module hostStorage 'modules/storage.bicep' = {
     location: location
     tags: allTags
     skuName: storageSku
-    containers: [deploymentContainerName]
+    containers: [
+      deploymentContainerName
+      importWorkerDeploymentContainerName
+    ]
     corsAllowedOrigins: []
     // The host, Durable Functions and the deployment all reach it through the VNet when private.
     publicNetworkAccess: enablePrivateNetworking ? 'Disabled' : 'Enabled'
@@ -578,6 +608,7 @@ module durableTaskScheduler 'modules/durable-task-scheduler.bicep' = {
     location: location
     tags: allTags
     taskHubName: names.durableTaskHub
+    importWorkerTaskHubName: names.importWorkerTaskHub
     sku: durableTaskSchedulerSku
     capacity: durableTaskSchedulerCapacity
     principalId: identity.outputs.principalId
@@ -613,6 +644,7 @@ module functionApp 'modules/function-app.bicep' = {
     planName: names.plan
     location: location
     tags: allTags
+    appRole: 'main'
     hostingPlan: hostingPlan
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
@@ -656,6 +688,71 @@ module functionApp 'modules/function-app.bicep' = {
   }
 }
 
+// The bulk-import worker: the same package with APP_ROLE=import-worker, so it registers only the
+// bulk-imports queue trigger, the resend timer and the import orchestration with its activities. Its own
+// plan scales it by the queue's depth apart from the API; its own task hub keeps the two apps'
+// orchestrations apart. Same identity (so the same data-plane roles), same settings otherwise; no HTTP.
+module importWorkerApp 'modules/function-app.bicep' = {
+  scope: rg
+  name: 'function-app-imports'
+  dependsOn: [
+    roleAssignments
+    privateEndpoints
+  ]
+  params: {
+    name: names.importWorkerApp
+    planName: names.importWorkerPlan
+    location: location
+    tags: allTags
+    appRole: 'import-worker'
+    azdServiceName: 'imports'
+    servesHttp: false
+    hostingPlan: hostingPlan
+    instanceMemoryMB: importWorkerInstanceMemoryMB
+    maximumInstanceCount: importWorkerMaximumInstanceCount
+    // Queue-triggered: nothing to keep warm for requests.
+    alwaysReadyHttpInstances: 0
+    elasticPremiumSku: elasticPremiumSku
+    elasticPremiumMinimumInstances: 1
+    enableStagingSlot: enableStagingSlot
+    zoneRedundant: functionAppZoneRedundant
+    identityResourceId: identity.outputs.resourceId
+    identityClientId: identity.outputs.clientId
+    identityName: identity.outputs.name
+    deployPrincipalId: deployPrincipalId
+    hostStorageName: hostStorage.outputs.name
+    deploymentContainerUrl: '${hostStorage.outputs.blobEndpoint}${importWorkerDeploymentContainerName}'
+    filesBlobEndpoint: filesStorage.outputs.blobEndpoint
+    filesContainers: filesContainers
+    serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    serviceBusTopicName: serviceBus.outputs.topicName
+    cosmosEndpoint: cosmos.outputs.endpoint
+    cosmosDatabaseName: cosmos.outputs.databaseName
+    postgresHost: postgres.outputs.fqdn
+    postgresDatabaseName: postgres.outputs.databaseName
+    keyVaultUri: keyVault.outputs.vaultUri
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    durableTaskHubName: durableTaskScheduler.outputs.importWorkerTaskHubName
+    durableTaskSchedulerEndpoint: durableTaskScheduler.outputs.endpoint
+    publicAppUrl: publicAppUrl
+    // No HTTP triggers: no CORS and no API documents.
+    corsAllowedOrigins: []
+    apiDocsEnabled: false
+    // Links in the emails it sends (invitations, the import summary) point at the API app, not at itself.
+    publicApiUrl: empty(publicApiUrl) ? '${functionApp.outputs.url}/api' : publicApiUrl
+    emailTransport: emailTransport
+    acsEndpoint: emailTransport == 'acs' ? communication!.outputs.endpoint : ''
+    emailFromAddress: !empty(emailFromAddress) ? emailFromAddress : (emailTransport == 'acs' ? communication!.outputs.senderAddress : '')
+    emailFromName: emailFromName
+    logLevel: logLevel
+    databasePoolMax: databasePoolMax
+    bootstrapAdminFromKeyVault: bootstrapAdminFromKeyVault
+    authTwoFactorRequired: authTwoFactorRequired
+    authSessionMaxAgeHours: authSessionMaxAgeHours
+    subnetId: enablePrivateNetworking ? network!.outputs.importWorkerSubnetId : ''
+  }
+}
+
 module alerts 'modules/alerts.bicep' = {
   scope: rg
   name: 'alerts'
@@ -667,6 +764,9 @@ module alerts 'modules/alerts.bicep' = {
     alertEmailAddress: alertEmailAddress
     appInsightsId: monitoring.outputs.appInsightsId
     serviceBusId: serviceBus.outputs.id
+    queueNames: serviceBus.outputs.queueNames
+    queueWaitWindow: alertQueueWaitWindow
+    importWorkerAppName: importWorkerApp.outputs.name
     http5xxPercent: alertHttp5xxPercent
     p95LatencyMs: alertP95LatencyMs
     outboxAgeSeconds: alertOutboxAgeSeconds
@@ -693,6 +793,7 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_APP_URL string = functionApp.outputs.url
+output AZURE_IMPORT_WORKER_APP_NAME string = importWorkerApp.outputs.name
 output AZURE_CLIENT_ID string = identity.outputs.clientId
 output AZURE_POSTGRES_HOST string = postgres.outputs.fqdn
 output AZURE_POSTGRES_DATABASE string = postgres.outputs.databaseName

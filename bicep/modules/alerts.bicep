@@ -1,5 +1,6 @@
-// Alerts that page someone: 5xx rate, p95 latency, dead-lettered messages, outbox backlog age and
-// failed grading orchestrations. All notify one action group (an email receiver).
+// Alerts that page someone: 5xx rate, p95 latency, dead-lettered messages, outbox backlog age, failed
+// grading orchestrations, and for the import worker: a queue message dead-lettered or left waiting, and
+// failed executions of the worker app. All notify one action group (an email receiver).
 // Log alerts query Application Insights (requests, traces, customMetrics); the app writes one JSON object
 // per log line, so trace fields are read with parse_json(message).
 
@@ -23,6 +24,15 @@ param appInsightsId string
 
 @description('Service Bus namespace (scope of the dead-letter metric alert).')
 param serviceBusId string
+
+@description('Service Bus queues (bulk-imports), each watched for dead letters and for messages left waiting.')
+param queueNames array = []
+
+@description('A queue whose active message count never reached zero over this window alerts (ISO 8601: PT15M, PT30M, PT1H).')
+param queueWaitWindow string = 'PT30M'
+
+@description('The import worker function app (its telemetry\'s cloud_RoleName).')
+param importWorkerAppName string
 
 @description('Alert above this percentage of 5xx responses.')
 param http5xxPercent int = 5
@@ -83,6 +93,18 @@ var logAlerts = [
     threshold: outboxAgeSeconds
     frequency: 'PT5M'
     window: 'PT15M'
+  }
+  {
+    // Every function execution of the worker app is a request record under its role name; bulkImport's
+    // failures also show as Durable Functions tracking records (the import itself is then marked failed).
+    name: 'import-worker-failures'
+    description: 'The import worker app (${importWorkerAppName}) had failed executions: an import may have stopped; see GET /api/v1/imports/{id} and the worker\'s logs.'
+    severity: 2
+    query: 'union (requests | where cloud_RoleName =~ "${importWorkerAppName}" and success == false | project id), (traces | where tostring(customDimensions.Category) == "Host.Triggers.DurableTask" and tostring(customDimensions.prop__functionName) == "bulkImport" and tostring(customDimensions.prop__state) == "Failed" | project id = tostring(customDimensions.prop__instanceId)) | summarize failures = count()'
+    measure: 'failures'
+    threshold: 0
+    frequency: 'PT5M'
+    window: 'PT5M'
   }
   {
     // Durable Functions' own tracking records (Category Host.Triggers.DurableTask, state Failed) and the
@@ -185,6 +207,77 @@ resource deadLetterAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
     ]
   }
 }
+
+// Per queue (bulk-imports): a dead-lettered message is an import that will not start by itself (severity 1;
+// replay it under /api/v1/ops/dead-letters), and a queue that never emptied over the window means no worker
+// takes its messages (the trigger completes a message as soon as it has started the orchestration).
+// Service Bus has no metric for a message's age, so "the minimum active count over the window stayed
+// above zero" stands for it.
+var queueAlerts = flatten(map(queueNames, queue => [
+  {
+    queue: queue
+    name: 'queue-${queue}-dead-letters'
+    description: 'The ${queue} queue holds dead-lettered messages.'
+    severity: 1
+    metricName: 'DeadletteredMessages'
+    window: 'PT15M'
+  }
+  {
+    queue: queue
+    name: 'queue-${queue}-waiting'
+    description: 'Messages have waited on the ${queue} queue for ${queueWaitWindow} or more: is the import worker running?'
+    severity: 2
+    metricName: 'ActiveMessages'
+    window: queueWaitWindow
+  }
+]))
+
+resource queueAlertRules 'Microsoft.Insights/metricAlerts@2018-03-01' = [
+  for alert in queueAlerts: {
+    name: 'alert-ringlet-${environmentName}-${alert.name}'
+    location: 'global'
+    tags: tags
+    properties: {
+      description: alert.description
+      severity: alert.severity
+      enabled: true
+      scopes: [
+        serviceBusId
+      ]
+      evaluationFrequency: 'PT5M'
+      windowSize: alert.window
+      criteria: {
+        'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+        allOf: [
+          {
+            name: alert.metricName
+            criterionType: 'StaticThresholdCriterion'
+            metricNamespace: 'Microsoft.ServiceBus/namespaces'
+            metricName: alert.metricName
+            dimensions: [
+              {
+                name: 'EntityName'
+                operator: 'Include'
+                values: [
+                  alert.queue
+                ]
+              }
+            ]
+            operator: 'GreaterThan'
+            threshold: 0
+            timeAggregation: alert.metricName == 'ActiveMessages' ? 'Minimum' : 'Maximum'
+          }
+        ]
+      }
+      autoMitigate: true
+      actions: [
+        {
+          actionGroupId: actionGroup.id
+        }
+      ]
+    }
+  }
+]
 
 @description('Action group id.')
 output actionGroupId string = actionGroup.id

@@ -1,5 +1,6 @@
-// Durable Functions' backend in Azure: a Durable Task Scheduler with the app's task hub, and the app identity's
-// data-plane role on that hub. Why this backend and not Azure Storage, with the published limits it was sized
+// Durable Functions' backend in Azure: a Durable Task Scheduler with one task hub per function app (the API
+// app's and the import worker's: two apps must never share a hub, or one would replay the other's
+// orchestrations without their code), and the app identity's data-plane role on each hub. Why this backend and not Azure Storage, with the published limits it was sized
 // from: bench/durable-backend.md. host.json's durableTask.storageProvider ("azureManaged") reads the
 // connection from DURABLE_TASK_SCHEDULER_CONNECTION_STRING, which the function-app module builds from `endpoint`.
 
@@ -12,8 +13,11 @@ param location string
 
 param tags object = {}
 
-@description('Task hub name: the DURABLE_TASK_HUB the app names in host.json.')
+@description('Task hub name: the DURABLE_TASK_HUB the API app names in host.json.')
 param taskHubName string
+
+@description('Task hub of the import worker app (its DURABLE_TASK_HUB): letters and digits, not taskHubName.')
+param importWorkerTaskHubName string
 
 @description('Consumption: billed per dispatched action, up to 500 actions/s. Dedicated: capacity units of up to 2,000 actions/s each.')
 @allowed([
@@ -59,6 +63,12 @@ resource taskHub 'Microsoft.DurableTask/schedulers/taskHubs@2025-11-01' = {
   properties: {}
 }
 
+resource importWorkerTaskHub 'Microsoft.DurableTask/schedulers/taskHubs@2025-11-01' = {
+  parent: scheduler
+  name: importWorkerTaskHubName
+  properties: {}
+}
+
 resource appRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(taskHub.id, principalId, durableTaskDataContributor)
   scope: taskHub
@@ -69,6 +79,17 @@ resource appRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+resource importWorkerRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(importWorkerTaskHub.id, principalId, durableTaskDataContributor)
+  scope: importWorkerTaskHub
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', durableTaskDataContributor)
+  }
+}
+
 output name string = scheduler.name
 output endpoint string = scheduler.properties.endpoint
 output taskHubName string = taskHub.name
+output importWorkerTaskHubName string = importWorkerTaskHub.name

@@ -1,6 +1,8 @@
-// The function app: Flex Consumption (FC1, Linux, Node 22) by default, Elastic Premium when deployment
+// A function app: Flex Consumption (FC1, Linux, Node 22) by default, Elastic Premium when deployment
 // slots are wanted. It runs as the one user-assigned identity: host storage, Service Bus, Blob, Cosmos DB,
-// PostgreSQL, Key Vault references and telemetry all authenticate with it.
+// PostgreSQL, Key Vault references and telemetry all authenticate with it. main.bicep uses it twice, from
+// the same package: the API app (APP_ROLE=main) and the bulk-import worker (APP_ROLE=import-worker), each
+// with its own plan, deployment container and Durable task hub.
 //
 // `appSettings` below is the app's whole configuration in Azure, one object whose keys are the
 // app-setting names. tests/unit/infra/bicep-drift.test.ts reads its keys and holds them against the
@@ -11,6 +13,19 @@ param name string
 
 @description('App Service plan name.')
 param planName string
+
+@description('APP_ROLE: which functions this app registers (functions/index.ts): main = all but the import worker\'s, import-worker = only those.')
+@allowed([
+  'main'
+  'import-worker'
+])
+param appRole string = 'main'
+
+@description('Tag azd-service-name: azd finds the app of a service in azure.yaml by it.')
+param azdServiceName string = 'api'
+
+@description('The app has HTTP triggers: the internet reaches its host and Elastic Premium probes /api/health. false (the import worker): every inbound request is refused except to the SCM site the deploy principal ships code through (Entra-authenticated), and nothing is probed.')
+param servesHttp bool = true
 
 @description('Region.')
 param location string
@@ -33,8 +48,8 @@ param hostingPlan string = 'FlexConsumption'
 ])
 param instanceMemoryMB int = 2048
 
-@description('Maximum instances (Flex: 40-1000; Elastic Premium: capped at 100).')
-@minValue(40)
+@description('Maximum instances (Flex: 1-1000; Elastic Premium: capped at 100). main.bicep keeps the API app at 40 or more.')
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
@@ -192,6 +207,8 @@ var appSettings = {
   FUNCTIONS_EXTENSION_VERSION: '~4'
   FUNCTIONS_WORKER_RUNTIME: 'node'
   WEBSITE_RUN_FROM_PACKAGE: '1'
+  // Which functions this app registers; the two apps run the same package.
+  APP_ROLE: appRole
   DURABLE_TASK_HUB: durableTaskHubName
   // host.json durableTask.storageProvider "azureManaged" reads its connection here (bench/durable-backend.md).
   DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTaskSchedulerEndpoint};Authentication=ManagedIdentity;ClientID=${identityClientId}'
@@ -324,9 +341,16 @@ var premiumSiteConfig = {
   linuxFxVersion: 'Node|22'
   minimumElasticInstanceCount: premiumMinimumInstances
   functionAppScaleLimit: min(maximumInstanceCount, 100)
-  healthCheckPath: '/api/health'
+  healthCheckPath: servesHttp ? '/api/health' : null
 }
-var siteConfig = isFlex ? commonSiteConfig : union(commonSiteConfig, premiumSiteConfig)
+// No HTTP triggers (the import worker): refuse every inbound request to the app's host. The SCM site keeps
+// its own, open list so the deploy workflow can still ship code there (it authenticates with Entra ID).
+var closedInboundSiteConfig = {
+  ipSecurityRestrictionsDefaultAction: 'Deny'
+  scmIpSecurityRestrictionsUseMain: false
+  scmIpSecurityRestrictionsDefaultAction: 'Allow'
+}
+var siteConfig = union(commonSiteConfig, isFlex ? {} : premiumSiteConfig, servesHttp ? {} : closedInboundSiteConfig)
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -351,9 +375,9 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
-  // azd finds the app of service "api" by this tag.
+  // azd finds the app of its service (azure.yaml: api, imports) by this tag.
   tags: union(tags, {
-    'azd-service-name': 'api'
+    'azd-service-name': azdServiceName
   })
   kind: 'functionapp,linux'
   identity: {

@@ -1,5 +1,6 @@
-// Private networking (enablePrivateNetworking): one VNet with a subnet for the function app's
-// VNet integration, one for private endpoints and one delegated to PostgreSQL, plus the private DNS
+// Private networking (enablePrivateNetworking): one VNet with a subnet for each function app's
+// VNet integration (the API app's and the import worker's: a plan integrates with a subnet no other plan
+// uses), one for private endpoints and one delegated to PostgreSQL, plus the private DNS
 // zones those endpoints register in.
 
 @description('VNet name.')
@@ -26,6 +27,7 @@ param postgresDnsZoneName string
 
 var subnetNames = {
   function: 'snet-func'
+  importWorker: 'snet-func-imports'
   privateEndpoints: 'snet-pe'
   postgres: 'snet-psql'
 }
@@ -65,6 +67,24 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
         name: subnetNames.function
         properties: {
           addressPrefix: cidrSubnet(addressPrefix, 24, 0)
+          networkSecurityGroup: {
+            id: nsg.id
+          }
+          delegations: [
+            {
+              name: 'function-app'
+              properties: {
+                serviceName: functionSubnetDelegation
+              }
+            }
+          ]
+        }
+      }
+      {
+        name: subnetNames.importWorker
+        properties: {
+          // After the three below, so their address ranges stay where they were.
+          addressPrefix: cidrSubnet(addressPrefix, 24, 3)
           networkSecurityGroup: {
             id: nsg.id
           }
@@ -153,6 +173,9 @@ resource postgresZoneLink 'Microsoft.Network/privateDnsZones/virtualNetworkLinks
 
 @description('Subnet of the function app\'s VNet integration.')
 output functionSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, subnetNames.function)
+
+@description('Subnet of the import worker app\'s VNet integration.')
+output importWorkerSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, subnetNames.importWorker)
 
 @description('Subnet of the private endpoints.')
 output privateEndpointSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, subnetNames.privateEndpoints)

@@ -89,5 +89,8 @@ output name string = namespace.name
 @description('Host name of the namespace (ServiceBusConnection__fullyQualifiedNamespace).')
 output fullyQualifiedNamespace string = split(split(namespace.properties.serviceBusEndpoint, '/')[2], ':')[0]
 
+@description('Names of the queues (bulk-imports): the alerts watch each one.')
+output queueNames array = [for queue in any(entities.queues): queue.name]
+
 @description('The topic the app publishes to (SERVICEBUS_TOPIC).')
 output topicName string = entities.topics[0].name

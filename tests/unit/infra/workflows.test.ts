@@ -414,6 +414,34 @@ describe("deploy.yml", () => {
     expect(steps[smoke]?.run).toContain("/api/health");
   });
 
+  it("ships the same package to the import worker first, then the API app, and checks the worker's functions", () => {
+    for (const id of ["staging", "production", "dev"]) {
+      const deployStep = job(deploy, id).steps?.find((s) => s.uses === "./.github/actions/deploy-function-app");
+      expect(deployStep?.with?.["worker-app-name"], `${id} names the worker app`).toBe("${{ vars.AZURE_IMPORT_WORKER_APP_NAME }}");
+    }
+    const steps = expandedSteps(staging);
+    const ships = steps.flatMap((s, i) => (s.uses?.startsWith("Azure/functions-action@") ? [i] : []));
+    expect(ships.map((i) => steps[i]?.with?.["app-name"])).toEqual(["${{ inputs.worker-app-name }}", "${{ inputs.app-name }}"]);
+    for (const i of ships) {
+      expect(steps[i]?.with, "one package, as built, to both apps").toMatchObject({ package: "${{ inputs.package }}", sku: "flexconsumption", "remote-build": false });
+    }
+    const migrate = indexOfStep(steps, (s) => /commands\/migrate\.js/.test(s.run ?? ""), "migrating");
+    expect(migrate).toBeLessThan(ships[0] as number);
+    const smoke = indexOfStep(steps, (s) => /\/api\/ready/.test(s.run ?? ""), "smoke-testing");
+    const workerCheck = indexOfStep(steps, (s) => /az functionapp function list\b/.test(s.run ?? ""), "checking the worker's functions");
+    expect(ships[1]).toBeLessThan(smoke);
+    expect(ships[1]).toBeLessThan(workerCheck);
+    const check = steps[workerCheck] as Step;
+    expect(check.env?.WORKER_APP_NAME).toBe("${{ inputs.worker-app-name }}");
+    expect(check.run).toContain("imports-on-queue");
+    expect(check.run, "the worker must register no HTTP trigger").toMatch(/httpTrigger/);
+    // The name of the queue trigger the check waits for is the one the app registers.
+    expect(readFileSync(join(root, "functions", "imports", "import-queue.ts"), "utf8")).toContain('app.serviceBusQueue("imports-on-queue"');
+    const action = actions.get("./.github/actions/deploy-function-app");
+    expect(action?.inputs?.["worker-app-name"]?.required).toBe(true);
+    expect(action?.runs.steps[0]?.run, "a missing worker variable is reported with the others").toContain("AZURE_IMPORT_WORKER_APP_NAME");
+  });
+
   it("deploys names that the infrastructure outputs", () => {
     const main = join(root, "bicep", "main.bicep");
     expect(existsSync(main) && statSync(main).isFile(), "bicep/main.bicep").toBe(true);
@@ -427,6 +455,7 @@ describe("deploy.yml", () => {
       AZURE_POSTGRES_DATABASE: "AZURE_POSTGRES_DATABASE",
       AZURE_POSTGRES_USER: "AZURE_POSTGRES_USER",
       AZURE_APP_IDENTITY_CLIENT_ID: "AZURE_CLIENT_ID",
+      AZURE_IMPORT_WORKER_APP_NAME: "AZURE_IMPORT_WORKER_APP_NAME",
     };
     const read = new Set(strings(deploy).flatMap((t) => [...t.matchAll(/vars\.(\w+)/g)].map((m) => m[1] as string)));
     for (const [variable, output] of Object.entries(fromOutputs)) {
