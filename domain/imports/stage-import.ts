@@ -98,7 +98,14 @@ interface PendingRow {
   key: string | null;
   data: unknown;
   outcome: ImportRowOutcome | null;
+  email: string | null;
 }
+
+// The row's address for the erasure's index: the email cell (validated or as written), lower-cased.
+const emailOf = (data: unknown): string | null => {
+  const v = data && typeof data === "object" ? (data as Record<string, unknown>).email : undefined;
+  return typeof v === "string" && v.trim() !== "" ? v.trim().toLowerCase() : null;
+};
 
 /**
  * Reads one part's file into import_rows: the header checked (required columns each named when missing, unknown
@@ -179,7 +186,7 @@ async function stagePartAs(
     const failed = (reason: string): PendingRow => {
       rowsFailed++;
       const data = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, storable(v)]));
-      return { importId, file: part.file, line, key: null, data, outcome: { result: "failed", entity: part.entity, reason } };
+      return { importId, file: part.file, line, key: null, data, outcome: { result: "failed", entity: part.entity, reason }, email: emailOf(data) };
     };
     if (cells.length > columns.length && cells.slice(columns.length).some((c) => c.trim() !== "")) {
       return failed(`the line has ${cells.length} cells; the header has ${columns.length}`);
@@ -192,7 +199,7 @@ async function stagePartAs(
     const earlier = firstLineOfKey.get(key);
     if (earlier !== undefined) return failed(`duplicate of line ${earlier}`);
     firstLineOfKey.set(key, line);
-    return { importId, file: part.file, line, key, data: parsed.data, outcome: null };
+    return { importId, file: part.file, line, key, data: parsed.data, outcome: null, email: emailOf(parsed.data) };
   };
 
   const parser = parse({

@@ -99,7 +99,7 @@ export const personalDataInventory = {
   grade_categories: "no personal data",
   webhooks: "kept: the creator's id only (admins register them, and admins are never erased)",
   imports: "kept: the importer's id, the file's name and the counts (the file is deleted after IMPORT_RETENTION_DAYS)",
-  import_rows: "deleted: rows whose key or email cell is their address (every row goes after IMPORT_RETENTION_DAYS)",
+  import_rows: "deleted: rows whose email cell is their address (import_rows.email, indexed; every row goes after IMPORT_RETENTION_DAYS)",
 } as const;
 
 const ERASED_TEXT = "[erased]";
@@ -246,7 +246,7 @@ export async function erasePersonalData(ctx: DomainContext, userId: string): Pro
     .where(or(inArray(loginThrottles.key, [`account:${user.email}`, `reset-account:${user.email}`]), sql`${loginThrottles.key} like ${containing(userId)}`));
   await db.delete(accountTokens).where(or(eq(accountTokens.userId, userId), eq(accountTokens.email, user.email)));
   // Staged import rows naming their address (its key, or the email cell of a row refused at staging).
-  await db.delete(importRows).where(or(eq(importRows.key, user.email), sql`lower(${importRows.data}->>'email') = ${user.email}`));
+  await db.delete(importRows).where(eq(importRows.email, user.email.toLowerCase()));
   await db.delete(twoFactorChallenges).where(eq(twoFactorChallenges.userId, userId));
   await db.delete(twoFactorRecoveryCodes).where(eq(twoFactorRecoveryCodes.userId, userId));
   await db.delete(twoFactorCredentials).where(eq(twoFactorCredentials.userId, userId));

@@ -78,6 +78,9 @@ export const importRows = pgTable(
     data: jsonb("data").notNull(),
     // null until applied; a row refused at staging has its failed outcome from the start
     outcome: jsonb("outcome").$type<ImportRowOutcome>(),
+    // the row's email cell, lower-cased, for kinds whose rows name a person by address: what an erasure finds
+    // the rows naming its user by (indexed; never a scan of every staged row)
+    email: text("email"),
   },
-  (t) => [primaryKey({ columns: [t.importId, t.file, t.line] })],
+  (t) => [primaryKey({ columns: [t.importId, t.file, t.line] }), index("import_rows_email_idx").on(t.email).where(sql`${t.email} is not null`)],
 );

@@ -218,10 +218,14 @@ describe("retention and erasure", () => {
     const erased = await insertUser(db);
     const importId = await newImport(await insertUser(db));
     const email = `${erased}@example.test`;
-    await db.sql`insert into import_rows (import_id, file, line, key, data) values
-      (${importId}, 'users', 2, ${email}, ${JSON.stringify({ email, name: "Ada" })}::jsonb),
-      (${importId}, 'users', 3, null, ${JSON.stringify({ email: email.toUpperCase(), name: "Ada" })}::jsonb),
-      (${importId}, 'users', 4, 'someone@example.test', ${JSON.stringify({ email: "someone@example.test", name: "Other" })}::jsonb)`;
+    // Staged as a kind naming people stages them: the valid row, a refused one (its cell as written), another person.
+    const peoplePart = { ...thingsPart, file: "people", requiredColumns: ["email", "name"], optionalColumns: [], schema: z.object({ email: z.email(), name: z.string() }), key: (r: { email: string }) => r.email.toLowerCase() } as unknown as RowPart<unknown>;
+    await stagePart(db.db, importId, 1, peoplePart, open(`email,name\n${email},Ada\n${email.toUpperCase()},Ada\nsomeone@example.test,Other\n`), limits);
+    expect(await db.sql`select line, email, outcome is not null as refused from import_rows where import_id = ${importId} order by line`).toEqual([
+      { line: 2, email, refused: false },
+      { line: 3, email, refused: true },
+      { line: 4, email: "someone@example.test", refused: false },
+    ]);
     await inTransactionOf(db, ctx)((tx) => erasePersonalData(tx, erased));
     expect((await stagedRows(importId)).map((r) => r.line)).toEqual([4]);
   });
