@@ -104,7 +104,7 @@ describe("a OneRoster 1.2 bundle", () => {
     expect(real).toMatchObject({ status: "completed", dryRun: false });
     expect(real.counts).toMatchObject(fresh);
     const after = await tables();
-    // staff: the teacher and the aide, and the registrar who made each course
+    // staff: the teacher and the teaching assistant, and the registrar who made each course
     expect(after).toMatchObject({ courses: 2, sections: 3, users: (before?.users ?? 0) + 7, sources: 16, enrollments: 5, staff: 4 });
     const report = await (await call(app, "GET", `/v1/imports/${id}/report.csv`, { token: admin.accessToken })).text();
     expect(report).toContain("enrollments.csv,5,enrollment,skipped,role proctor has no Ringlet course role");

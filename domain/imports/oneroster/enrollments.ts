@@ -38,11 +38,19 @@ const schema: z.ZodType<OneRosterEnrollmentRow> = z
   }));
 
 /**
- * OneRoster 1.2 enrollment roles ({ administrator | proctor | student | teacher }, extensible; 1.1's `aide` is
- * still sent by many systems) → Ringlet course roles. A proctor or an administrator of a class has no course role
- * in Ringlet (a teaching assistant grades; a proctor only supervises): their rows are skipped, with the reason.
+ * OneRoster 1.2 enrollment roles → Ringlet course roles. The 1.2 vocabulary is administrator | proctor | student |
+ * teacher: it has no teaching assistant, so one is taken as the extension value `ext:teaching-assistant` (1.2
+ * vocabularies are extended with `ext:` values), and, as many systems send it, `aide` (a role of the users'
+ * vocabulary, in no version of the enrollments one). A proctor or an administrator of a class has no course role in
+ * Ringlet (a teaching assistant grades; a proctor only supervises): their rows are skipped, with the reason. A Map:
+ * a plain object would answer `constructor` with what it inherits.
  */
-const roleOf: Record<string, EnrollmentRow["role"]> = { student: "learner", teacher: "instructor", aide: "teaching-assistant" };
+const roleOf = new Map<string, EnrollmentRow["role"]>([
+  ["student", "learner"],
+  ["teacher", "instructor"],
+  ["ext:teaching-assistant", "teaching-assistant"],
+  ["aide", "teaching-assistant"],
+]);
 
 const alreadyThrough = (userSourcedId: string, classSourcedId: string) => `user ${userSourcedId} is in this course through class ${classSourcedId} already`;
 
@@ -53,7 +61,7 @@ const failed = (reason: string, entity = "enrollment"): RowOutcome => ({ result:
  * enrollments.csv (OneRoster 1.2 CSV Binding, section 3) → the `enrollments` kind's own apply (one enrollment
  * path): each row's class becomes its course and section, its user that account's address. A learner is placed in
  * the class's section; a teacher is the course's instructor (of the whole course, once however many of its classes
- * they teach); an aide is a teaching assistant scoped to the class's section. A learner in two classes of one course
+ * they teach); a teaching assistant is scoped to the class's section. A learner in two classes of one course
  * keeps the first (Ringlet's learner is in one section), on later imports too: the other row is skipped, naming it.
  */
 export const onerosterEnrollmentsPart: RowPart<OneRosterEnrollmentRow> = {
@@ -112,7 +120,7 @@ export const onerosterEnrollmentsPart: RowPart<OneRosterEnrollmentRow> = {
     rows.forEach(({ line, row }, at) => {
       const decide = (outcome: RowOutcome | null) => void outcomes.push(outcome);
       if (row.status === "tobedeleted") return decide(skipDeleted("enrollment"));
-      const role = roleOf[row.role];
+      const role = roleOf.get(row.role);
       if (!role) return decide({ result: "skipped", entity: "enrollment", reason: `role ${row.role} has no Ringlet course role` });
       const entity = role === "learner" ? "enrollment" : "staff";
       const school = schools.resolve(row.schoolSourcedId);
@@ -121,7 +129,7 @@ export const onerosterEnrollmentsPart: RowPart<OneRosterEnrollmentRow> = {
       if ("missing" in cls) return decide(failed(cls.missing, entity));
       const person = people.resolve(row.userSourcedId);
       if ("missing" in person) return decide(failed(person.missing, entity));
-      // As the enrollments kind keys its rows: a learner once per course, an instructor once, an aide once per class.
+      // As the enrollments kind keys its rows: a learner once per course, an instructor once, an assistant once per class.
       const staffScope = role === "learner" ? "" : role === "instructor" ? "|staff" : `|staff|${row.classSourcedId}`;
       const key = `${courseOf(row.classSourcedId, cls)}|${row.userSourcedId}${staffScope}`;
       const first = placed.get(key);

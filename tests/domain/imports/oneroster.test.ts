@@ -131,6 +131,17 @@ describe("the oneroster kind's mapping", () => {
     expect(outcomes["users.csv"]?.at(-1)).toEqual({ result: "failed", entity: "user", reason: "the account of mlopez@riverside.example was imported as user usr-t-1" });
   });
 
+  it("reads `aide` as a teaching assistant too, and no inherited name as a role", async () => {
+    const files = fixtureFiles({
+      "enrollments.csv": (t) => `${t}enr-11,,,cls-bio-1b,org-school-1,usr-a-1,aide,false,2026-08-17,2026-12-19\nenr-12,,,cls-bio-1b,org-school-1,usr-s-2,constructor,,2026-08-17,2026-12-19\n`,
+    });
+    const outcomes = await run(files, true);
+    expect(outcomes["enrollments.csv"]?.slice(-2)).toEqual([
+      { result: "updated", entity: "staff" },
+      { result: "skipped", entity: "enrollment", reason: "role constructor has no Ringlet course role" },
+    ]);
+  });
+
   it("never links one course or section to two sourcedIds of one batch (no fault, a reason)", async () => {
     const files = fixtureFiles({
       "courses.csv": (t) => `${t}crs-lab-a,,,as-2027,Lab,LAB-1,11,org-school-1,,\ncrs-lab-b,,,as-2027,Lab again,lab-1,11,org-school-1,,\n`,
