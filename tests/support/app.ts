@@ -25,6 +25,8 @@ export interface StartOptions {
   appRoot?: string;
   /** Extra node flags, e.g. `--import tsx` for a TypeScript fixture app. */
   nodeArgs?: string[];
+  /** Arguments for `local-runtime start`, e.g. `["--set", "APP_ROLE=main", "--with-host", "APP_ROLE=import-worker"]`. */
+  runtimeArgs?: string[];
 }
 
 /** The local runtime's command line entry (what its `local-runtime` bin runs); `npm run build` makes it. */
@@ -56,7 +58,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     AUTH_SCRYPT_LOG_N: "12",
     ...options.env,
   };
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), runtimeCli(), "start"], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), runtimeCli(), "start", ...(options.runtimeArgs ?? [])], {
     cwd: options.appRoot ?? repoRoot,
     env: { ...process.env, ...settings },
     stdio: ["ignore", "pipe", "pipe"],
