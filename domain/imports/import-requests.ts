@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import type { FileStore, UploadGrant } from "../catalog/file-store.js";
+import type { BlobRemover } from "../privacy/erasure.js";
 import type { Executor } from "../db/client.js";
 import { courses, courseStaff, importRows, imports } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
@@ -123,7 +124,7 @@ export interface StartedImport {
  */
 export async function startImport(
   ctx: DomainContext,
-  store: FileStore,
+  store: FileStore & Pick<BlobRemover, "remove">,
   importId: string,
   caller: Importer,
   request: { kind: ImportKindName; dryRun: boolean },
@@ -152,7 +153,12 @@ export async function startImport(
   const stored = await store.stat(row.blobName);
   if (!stored) return fail("IMPORT_FILE_NOT_UPLOADED", "Nothing was uploaded to the upload URL yet.");
   if (stored.sizeBytes !== row.declaredSize) {
-    return fail("IMPORT_FILE_MISMATCH", `The upload is ${stored.sizeBytes} bytes; ${row.declaredSize} were declared.`, { sizeBytes: stored.sizeBytes, declaredSize: row.declaredSize });
+    // The upload URL only creates: a wrong file could never be replaced. It is deleted and the import fails with the
+    // reason; the importer asks for a new upload URL (another import).
+    const reason = `The upload is ${stored.sizeBytes} bytes; ${row.declaredSize} were declared. The upload was deleted and this import failed: ask for a new upload URL and upload the file as declared.`;
+    await store.remove(row.blobName);
+    await ctx.db.update(imports).set({ status: "failed", refusalReason: reason, blobName: null, finishedAt: ctx.now() }).where(eq(imports.id, importId));
+    return fail("IMPORT_FILE_MISMATCH", reason, { sizeBytes: stored.sizeBytes, declaredSize: row.declaredSize });
   }
   if (afterDryRun) await ctx.db.delete(importRows).where(eq(importRows.importId, importId));
   // A resumed run whose file was staged keeps its rows, counters and stagedAt: its begin step goes straight to the

@@ -84,7 +84,7 @@ route({
     403: { description: "`IMPORT_FORBIDDEN`: this importer may not import this kind" },
     404: { description: "`IMPORT_NOT_FOUND`" },
     409: { description: "`IMPORT_ALREADY_STARTED`, `IMPORT_FILE_NOT_UPLOADED`" },
-    422: { description: "`IMPORT_KIND_UNAVAILABLE`, `IMPORT_WRONG_FILE_TYPE` (oneroster takes a zip, the others a CSV), `IMPORT_FILE_MISMATCH` (size)" },
+    422: { description: "`IMPORT_KIND_UNAVAILABLE`, `IMPORT_WRONG_FILE_TYPE` (oneroster takes a zip, the others a CSV), `IMPORT_FILE_MISMATCH` (size: the upload is deleted and the import fails with the reason; ask for a new upload URL)" },
   },
   handler: async ({ params, body }, ctx) => {
     const started = unwrap(await ctx.transaction((tx) => startImport(ctx.domain(tx), ctx.platform.files, params.importId, ctx.caller, body)));

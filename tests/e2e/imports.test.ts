@@ -278,6 +278,11 @@ describe("bad files", () => {
     expect((await jsonOf(await start(grant.id))).code).toBe("IMPORT_FILE_NOT_UPLOADED");
     await new BlockBlobClient(grant.upload.url).upload(Buffer.from("email,name\r\n"), 12, { blobHTTPHeaders: { blobContentType: "text/csv" } });
     expect((await jsonOf(await start(grant.id))).code).toBe("IMPORT_FILE_MISMATCH");
+    // The wrong upload is deleted and the import failed with the reason (the create-only URL could not replace it).
+    expect(await status(grant.id)).toMatchObject({ status: "failed", refusalReason: expect.stringMatching(/12 bytes; 100 were declared.*new upload URL/) });
+    expect(await db.sql`select blob_name from imports where id = ${grant.id}`).toEqual([{ blob_name: null }]);
+    const mismatchAgain = await start(grant.id);
+    expect(mismatchAgain.status).toBe(409);
 
     const zip = await upload(Buffer.from("PK\u0003\u0004"), { contentType: "application/zip" });
     const wrongType = await start(zip);
