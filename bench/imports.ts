@@ -7,10 +7,13 @@
 //   BENCH_IMPORT_ROWS (50000), BENCH_IMPORT_COURSES (5), BENCH_IMPORT_KIND (enrollments; users when the enrollments
 //   kind is not available, or when set), BENCH_DEADLINE_S (600), BENCH_RUNTIME_NODE_ARGS (e.g. "--cpu-prof
 //   --cpu-prof-dir=/tmp/prof" to profile the runtime), BENCH_SAMPLE_WAITS=1 (where PostgreSQL sessions wait).
-// Targets (issue 16): 50,000 rows (50,000 users + 50,000 enrollments) in < 90 s, the runtime (the import's worker)
-// under 256 MB RSS at its peak, and the second import all unchanged. With BENCH_RESULTS_FILE set, the figures are
+// The runtime runs in the deployed shape (as npm start): a main host (APP_ROLE=main: the API, the events) and the
+// import worker as its second host process (APP_ROLE=import-worker), which applies the file. A one-row import first
+// warms the worker up (and waits for it to be up), untimed.
+// Targets (issue 16): 50,000 rows (50,000 users + 50,000 enrollments) in < 90 s, the import worker's process under
+// 256 MB RSS at its peak (the main host's peak is printed beside it), and the second import all unchanged. With BENCH_RESULTS_FILE set, the figures are
 // written there as JSON.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
@@ -51,7 +54,22 @@ function rssMb(pid: number | undefined): { now: number; peak: number } | undefin
   }
 }
 
-/** Samples the runtime's RSS every 100 ms (VmHWM covers what falls between samples). */
+/** The import worker: the runtime's child process that runs `start` (its --with-host host), found under /proc. */
+function workerPidOf(runtimePid: number | undefined): number | undefined {
+  if (runtimePid === undefined) return undefined;
+  for (const entry of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== runtimePid) continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").includes("start")) return Number(entry);
+    } catch {
+      // ended while we looked, or not Linux
+    }
+  }
+  return undefined;
+}
+
+/** Samples a process's RSS every 100 ms (VmHWM covers what falls between samples). */
 function sampleRss(pid: number | undefined) {
   let peak = 0;
   const timer = setInterval(() => {
@@ -133,8 +151,10 @@ async function floorSeconds(sql: postgres.Sql, courseIds: string[], withEnrollme
 const bench = await benchEnvironment();
 try {
   const sql = postgres(bench.databaseUrl, { max: 2, onnotice: () => {} });
-  const runtime = await bench.serve([...runtimeNodeArgs, runtimeCli, "start"], "/api/health", { ...sampleAuth });
+  const runtime = await bench.serve([...runtimeNodeArgs, runtimeCli, "start", "--set", "APP_ROLE=main", "--with-host", "APP_ROLE=import-worker"], "/api/health", { ...sampleAuth });
   const runtimePid = bench.pidOf(runtime);
+  const workerPid = workerPidOf(runtimePid);
+  if (runtimePid !== undefined && workerPid === undefined) throw new Error("the import worker's process was not found under the runtime's");
 
   const adminId = uuidv7();
   await sql`insert into users (id, email, display_name, is_admin, email_verified_at) values (${adminId}, ${`bench-admin-${adminId.slice(-12)}@example.test`}, 'Bench admin', true, now())`;
@@ -156,10 +176,17 @@ try {
     courses.push({ id, code, sections });
   }
 
+  // Untimed: one row through the worker, so the timed import neither waits for it to start nor pays its warm-up.
+  const warmUpId = await startImport(runtime, token, "email,name,locale\nwarmup-0@bench.example,Warm Up,en\n", "users");
+  if (warmUpId === null) throw new Error("the users kind is not available");
+  const warmUp = await waitForImport(runtime, token, warmUpId, performance.now());
+  if (warmUp.body.status !== "completed") throw new Error(`the warm-up import ended ${warmUp.body.status}`);
+
   let kind = kindWanted;
   let csv = csvFor(kind, courses, "import");
-  const rssBefore = rssMb(runtimePid);
-  let rss = sampleRss(runtimePid);
+  const rssBefore = rssMb(workerPid);
+  let rss = sampleRss(workerPid);
+  let mainRss = sampleRss(runtimePid);
   const sampling = sampleWaits ? sampleSessions(sql) : undefined;
   let started = performance.now();
   let importId = await startImport(runtime, token, csv, kind);
@@ -173,15 +200,18 @@ try {
   if (importId === null) throw new Error(`the ${kind} kind is not available`);
   const first = await waitForImport(runtime, token, importId, started);
   const peakRss = rss.stop();
+  const peakMainRss = mainRss.stop();
   if (sampling) printSamples(await sampling.stop(), "during the first import");
 
   // The same file again: every row unchanged.
-  rss = sampleRss(runtimePid);
+  rss = sampleRss(workerPid);
+  mainRss = sampleRss(runtimePid);
   const againStarted = performance.now();
   const againId = await startImport(runtime, token, csv, kind);
   if (againId === null) throw new Error(`the ${kind} kind is not available any more`);
   const second = await waitForImport(runtime, token, againId, againStarted);
   const peakRssAgain = rss.stop();
+  const peakMainRssAgain = mainRss.stop();
 
   const floor = await floorSeconds(sql, courses.map((c) => c.id), kind !== "users");
   const [counts] = await sql<{ users: number; enrollments: number; invitations: number; emails_pending: number }[]>`
@@ -206,7 +236,8 @@ try {
       ["outcomes", entities(first.body), entities(second.body)],
       ["upload to completion", `${first.seconds.toFixed(1)} s`, `${second.seconds.toFixed(1)} s`],
       ["rows/s", (rowsWanted / first.seconds).toFixed(0), (rowsWanted / second.seconds).toFixed(0)],
-      ["runtime peak RSS", `${peakRss.toFixed(0)} MB (${rssBefore ? `${rssBefore.now.toFixed(0)} MB before` : "?"})`, `${peakRssAgain.toFixed(0)} MB`],
+      ["import worker peak RSS", `${peakRss.toFixed(0)} MB (${rssBefore ? `${rssBefore.now.toFixed(0)} MB before` : "?"})`, `${peakRssAgain.toFixed(0)} MB`],
+      ["main host peak RSS", `${peakMainRss.toFixed(0)} MB`, `${peakMainRssAgain.toFixed(0)} MB`],
     ],
   );
   console.log(`\nfloor: ${rowsWanted} users${kind === "users" ? "" : ` + ${rowsWanted} enrollments`} inserted straight, 1,000 a statement: ${floor.toFixed(1)} s`);
@@ -215,7 +246,8 @@ try {
   recordResults("imports", [
     { measure: `imports: ${rowsWanted}-row ${kind} file, upload to completion`, value: first.seconds, unit: "s", floor, target: `< ${Number(((targetSeconds * rowsWanted) / 50_000).toFixed(1))}` },
     { measure: "imports: rows per second", value: rowsWanted / first.seconds, unit: "rows/s" },
-    { measure: "imports: runtime peak RSS", value: peakRss, unit: "MB", target: `< ${targetRssMb}` },
+    { measure: "imports: import worker peak RSS", value: peakRss, unit: "MB", target: `< ${targetRssMb}` },
+    { measure: "imports: main host peak RSS (information)", value: peakMainRss, unit: "MB" },
     { measure: "imports: rows failed (first import)", value: first.body.rowsFailed + first.body.rowsSkipped, unit: "rows", target: "= 0" },
     { measure: "imports: users the first import created (in the database)", value: counts?.users ?? 0, unit: "users", target: `= ${rowsWanted}` },
     { measure: "imports: invitations the first import issued (in the database)", value: counts?.invitations ?? 0, unit: "invitations", target: `= ${rowsWanted}` },
