@@ -293,9 +293,8 @@ export const templates = {
         "Hello {{name}},",
         "your {{run}}import of {{fileName}} ({{kind}}) {{outcome}} on {{finishedAt}}. Of {{read}} rows read, {{applied}} were applied, {{failed}} failed and {{skipped}} were skipped.",
         "{{summary}}",
-        "The report lists every failed or skipped row with its line and the reason.",
+        "The report lists every failed or skipped row with its line and the reason. It is not a link to click: signed in to Ringlet, fetch it from the API with your access token (Authorization: Bearer): GET {{appUrl}}/api/v1/imports/{{importId}}/report.csv",
       ],
-      action: { label: "Download the report", url: "{{appUrl}}/api/v1/imports/{{importId}}/report.csv" },
     },
     es: {
       subject: "Tu importación {{run}}de {{kind}} {{outcome}}: {{applied}} filas aplicadas, {{failed}} con errores",
@@ -303,9 +302,8 @@ export const templates = {
         "Hola {{name}}:",
         "tu importación {{run}}de {{fileName}} ({{kind}}) {{outcome}} el {{finishedAt}}. De {{read}} filas leídas, se aplicaron {{applied}}, fallaron {{failed}} y se omitieron {{skipped}}.",
         "{{summary}}",
-        "El informe indica cada fila con error u omitida, con su línea y el motivo.",
+        "El informe indica cada fila con error u omitida, con su línea y el motivo. No es un enlace para pulsar: con tu sesión de Ringlet iniciada, pídelo a la API con tu token de acceso (Authorization: Bearer): GET {{appUrl}}/api/v1/imports/{{importId}}/report.csv",
       ],
-      action: { label: "Descargar el informe", url: "{{appUrl}}/api/v1/imports/{{importId}}/report.csv" },
     },
   },
   "import-failed": {
@@ -314,18 +312,16 @@ export const templates = {
       paragraphs: [
         "Hello {{name}},",
         "your {{run}}import of {{fileName}} ({{kind}}) failed on {{finishedAt}}: {{reason}}",
-        "{{applied}} rows had been applied before it stopped; the report (with rows=all) says which.",
+        "{{applied}} rows had been applied before it stopped; the report (with rows=all) says which. Signed in, the API answers with your access token (Authorization: Bearer): GET {{appUrl}}/api/v1/imports/{{importId}} for the import, and .../report.csv?rows=all for the report.",
       ],
-      action: { label: "See the import", url: "{{appUrl}}/api/v1/imports/{{importId}}" },
     },
     es: {
       subject: "Tu importación {{run}}de {{kind}} ha fallado",
       paragraphs: [
         "Hola {{name}}:",
         "tu importación {{run}}de {{fileName}} ({{kind}}) falló el {{finishedAt}}: {{reason}}",
-        "Se habían aplicado {{applied}} filas antes de que se detuviera; el informe (con rows=all) indica cuáles.",
+        "Se habían aplicado {{applied}} filas antes de que se detuviera; el informe (con rows=all) indica cuáles. Con tu sesión iniciada, la API responde con tu token de acceso (Authorization: Bearer): GET {{appUrl}}/api/v1/imports/{{importId}} para la importación, y .../report.csv?rows=all para el informe.",
       ],
-      action: { label: "Ver la importación", url: "{{appUrl}}/api/v1/imports/{{importId}}" },
     },
   },
 } as const satisfies Record<string, { en: Template } & Record<string, Template>>;

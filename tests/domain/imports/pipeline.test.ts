@@ -255,6 +255,8 @@ describe("the summary email", () => {
     expect(mail?.to).toBe(`${importer}@example.test`);
     expect(mail?.subject).toBe("Tu importación de prueba (sin cambios) de users ha terminado: 4 filas aplicadas, 1 con errores");
     expect(mail?.text).toContain("user: 3 creados, 1 actualizados, 0 sin cambios, 1 con errores, 0 omitidos.");
-    expect(mail?.text).toContain(`https://app.example/api/v1/imports/${importId}/report.csv`);
+    // No button promising a click-through download of a route that needs a Bearer token: the text says how.
+    expect(mail?.text).toContain(`con tu token de acceso (Authorization: Bearer): GET https://app.example/api/v1/imports/${importId}/report.csv`);
+    expect(mail?.html).not.toMatch(/href="[^"]*report\.csv/);
   });
 });
