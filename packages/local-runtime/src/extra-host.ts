@@ -70,7 +70,9 @@ export class ExtraHost {
     };
     const cli = fileURLToPath(new URL("./cli.js", import.meta.url));
     // Its own process group: a Ctrl-C in the terminal reaches the parent only, which then stops the child in order.
-    const child = spawn(process.execPath, [...process.execArgv, cli, "start"], { cwd: appRoot, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    // The parent's node flags (e.g. --cpu-prof, --import), but not its debugger's port (taken) or a break at start.
+    const nodeArgs = process.execArgv.filter((arg) => !arg.startsWith("--inspect"));
+    const child = spawn(process.execPath, [...nodeArgs, cli, "start"], { cwd: appRoot, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     this.#child = child;
     const startedAt = Date.now();
     hostLog(`Host ${hostNumber} starting (pid ${child.pid ?? "?"}; ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(", ")}).`);
