@@ -4,7 +4,7 @@ import { courses, enrollments, groupMembers, groups, users } from "../db/schema/
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { nameFree } from "./manage-sections.js";
-import { sectionsInView } from "./staff-scope.js";
+import { viewerScope } from "./staff-scope.js";
 import type { SectionErrorCode } from "./sections.errors.js";
 import { type CourseViewer, isCourseStaffOrAdmin } from "./viewer.js";
 
@@ -53,21 +53,15 @@ export async function listGroups(db: Executor, courseId: string, memberId?: stri
     .orderBy(asc(sql`lower(${groups.name})`), asc(groups.id));
 }
 
-/** Whose membership a staff viewer may see: null, everyone's; else only learners placed in these sections (their scope). */
-async function memberScopeOf(db: Executor, courseId: string, viewer: CourseViewer): Promise<readonly string[] | null> {
-  const scope = await sectionsInView(db, courseId, viewer, undefined);
-  return scope.ok ? scope.value : [];
-}
-
 /** Staff and admins see every group (a grader scoped to sections, only their sections' members); a learner the groups they are in. */
 export async function groupsSeenBy(db: Executor, courseId: string, viewer: CourseViewer): Promise<GroupView[]> {
   if (!isCourseStaffOrAdmin(viewer)) return listGroups(db, courseId, viewer.userId);
-  return listGroups(db, courseId, undefined, await memberScopeOf(db, courseId, viewer));
+  return listGroups(db, courseId, undefined, await viewerScope(db, courseId, viewer));
 }
 
 export async function groupSeenBy(db: Executor, courseId: string, groupId: string, viewer: CourseViewer): Promise<Result<GroupView, "GROUP_NOT_FOUND">> {
   const staff = isCourseStaffOrAdmin(viewer);
-  const group = await findGroup(db, courseId, groupId, staff ? await memberScopeOf(db, courseId, viewer) : null);
+  const group = await findGroup(db, courseId, groupId, staff ? await viewerScope(db, courseId, viewer) : null);
   if (!group || !(staff || group.members.some((m) => m.userId === viewer.userId))) return fail("GROUP_NOT_FOUND");
   return ok(group);
 }

@@ -3,7 +3,7 @@ import type { Executor } from "../db/client.js";
 import { courses, courseStaff, courseStaffSections, enrollments, sections, users } from "../db/schema/index.js";
 import { csvRow } from "../shared/csv.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { sectionsInView } from "./staff-scope.js";
+import { viewerScope } from "./staff-scope.js";
 import type { CourseViewer } from "./viewer.js";
 
 /** The columns of the `enrollments` import, in its order, so an exported roster imports back unchanged. */
@@ -49,9 +49,7 @@ export async function rosterCsvSeenBy(
   db: Executor,
   courseId: string,
   viewer: Pick<CourseViewer, "userId" | "isAdmin">,
-): Promise<Result<string, "COURSE_NOT_FOUND" | "SECTION_NOT_FOUND" | "SECTION_OUT_OF_SCOPE">> {
-  const sectionIds = await sectionsInView(db, courseId, viewer, undefined);
-  if (!sectionIds.ok) return sectionIds;
-  const csv = await rosterCsv(db, courseId, sectionIds.value);
+): Promise<Result<string, "COURSE_NOT_FOUND">> {
+  const csv = await rosterCsv(db, courseId, await viewerScope(db, courseId, viewer));
   return csv === null ? fail("COURSE_NOT_FOUND") : ok(csv);
 }

@@ -17,6 +17,11 @@ export async function staffSectionScope(db: Executor, courseId: string, userId: 
   return rows.length ? rows.map((r) => r.sectionId) : null;
 }
 
+/** The sections a viewer's staff views cover when none is asked for: their scope; null (the whole course) for admins. */
+export async function viewerScope(db: Executor, courseId: string, viewer: Pick<CourseViewer, "userId" | "isAdmin">): Promise<string[] | null> {
+  return viewer.isAdmin ? null : staffSectionScope(db, courseId, viewer.userId);
+}
+
 /**
  * Which sections a staff view (gradebook, progress roster, analytics) covers: the one asked for, or else the
  * viewer's scope. Null means the whole course. A scoped viewer asking for another section is refused.
@@ -27,7 +32,7 @@ export async function sectionsInView(
   viewer: Pick<CourseViewer, "userId" | "isAdmin">,
   requested: string | undefined,
 ): Promise<Result<string[] | null, "SECTION_NOT_FOUND" | "SECTION_OUT_OF_SCOPE">> {
-  const scope = viewer.isAdmin ? null : await staffSectionScope(db, courseId, viewer.userId);
+  const scope = await viewerScope(db, courseId, viewer);
   if (requested === undefined) return ok(scope);
   const [section] = await db.select({ id: sections.id }).from(sections).where(and(eq(sections.id, requested), eq(sections.courseId, courseId)));
   if (!section) return fail("SECTION_NOT_FOUND", "The course has no such section.");

@@ -70,13 +70,11 @@ route({
   },
   handler: async ({ params, query, request }, ctx) => {
     const after = decodeCursor(query.cursor, 1)?.[0];
-    const rows = unwrap(
-      await courseEnrollmentsSeenBy(ctx.db, params.courseId, ctx.caller, {
-        limit: query.limit,
-        ...(query.status ? { statuses: query.status as EnrollmentStatus[] } : {}),
-        ...(typeof after === "number" ? { afterSeq: after } : {}),
-      }),
-    );
+    const rows = await courseEnrollmentsSeenBy(ctx.db, params.courseId, ctx.caller, {
+      limit: query.limit,
+      ...(query.status ? { statuses: query.status as EnrollmentStatus[] } : {}),
+      ...(typeof after === "number" ? { afterSeq: after } : {}),
+    });
     const page = paginate(rows, query.limit, (r) => [r.seq]);
     return {
       status: 200,
