@@ -155,7 +155,13 @@ export class Queue {
    * walked all messages, locked ones included: quadratic in the backlog.
    */
   #ready = new Set<Msg>();
-  #readyUnordered = false;
+  /**
+   * Released messages (abandoned, lock lost) whose sequence number is below the last one in #ready, kept apart
+   * in sequence order and merged in by the pump. Re-sorting #ready on every pump after a release made each pump
+   * cost the whole backlog: with a saturated host losing locks on a 100k-message backlog it was most of the CPU.
+   */
+  readonly #returned: Msg[] = [];
+  readonly #returnedSet = new Set<Msg>();
   /** Earliest TTL expiry among the messages, so the periodic sweep only walks them when one is due. */
   #nextExpiry = Infinity;
   /** Messages waiting for their scheduled time (stale entries are dropped by the sweep). */
@@ -231,11 +237,23 @@ export class Queue {
 
   /** Makes a message a delivery candidate again (it is checked for being active and unlocked when its turn comes). */
   #markReady(msg: Msg): void {
-    if (this.#ready.has(msg)) return;
+    if (this.#ready.has(msg) || this.#returnedSet.has(msg)) return;
     const last = this.#lastReady;
-    this.#ready.add(msg);
-    if (last !== undefined && last.seq > msg.seq) this.#readyUnordered = true;
-    else this.#lastReady = msg;
+    if (last === undefined || last.seq < msg.seq) {
+      this.#ready.add(msg);
+      this.#lastReady = msg;
+      return;
+    }
+    // Behind later messages: into #returned at its place in sequence order (binary search).
+    let lo = 0;
+    let hi = this.#returned.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.#returned[mid] as Msg).seq < msg.seq) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#returned.splice(lo, 0, msg);
+    this.#returnedSet.add(msg);
   }
 
   #lastReady: Msg | undefined;
@@ -290,28 +308,38 @@ export class Queue {
       do {
         this.#pumpAgain = false;
         if (this.consumers.length === 0) return;
-        if (this.#readyUnordered) {
-          // A released message went back in line behind later ones: restore sequence order (rare: abandon, lock expiry).
-          this.#ready = new Set([...this.#ready].sort((a, b) => a.seq - b.seq));
-          this.#readyUnordered = false;
-          this.#lastReady = [...this.#ready].at(-1);
-        }
         const now = this.ctx.now();
-        for (const msg of this.#ready) {
+        // Offers one candidate: dropped when it stopped being deliverable or expired, else handed to a consumer
+        // with credit; false when no consumer has credit (the candidate stays where it is).
+        const offer = (msg: Msg, remove: () => void): boolean => {
           if (!this.#deliverable(msg)) {
-            this.#ready.delete(msg);
-            continue;
+            remove();
+            return true;
           }
           if (msg.expiresAt !== undefined && msg.expiresAt <= now) {
-            this.#ready.delete(msg);
+            remove();
             this.#expire(msg);
-            continue;
+            return true;
           }
           const consumer = this.#nextConsumer();
-          if (!consumer) break;
-          this.#ready.delete(msg);
+          if (!consumer) return false;
+          remove();
           this.#handOver(msg, consumer);
+          return true;
+        };
+        const takeReturned = () => {
+          this.#returnedSet.delete(this.#returned.shift() as Msg);
+        };
+        let blocked = false;
+        for (const msg of this.#ready) {
+          // Released messages that come before this one go first: delivery stays in sequence order.
+          while (!blocked && this.#returned.length > 0 && (this.#returned[0] as Msg).seq < msg.seq) blocked = !offer(this.#returned[0] as Msg, takeReturned);
+          if (blocked || !offer(msg, () => this.#ready.delete(msg))) {
+            blocked = true;
+            break;
+          }
         }
+        while (!blocked && this.#returned.length > 0) blocked = !offer(this.#returned[0] as Msg, takeReturned);
         if (this.#ready.size === 0) this.#lastReady = undefined;
       } while (this.#pumpAgain);
     } finally {

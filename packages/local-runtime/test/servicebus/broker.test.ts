@@ -21,6 +21,7 @@ const entities: EntityDeclarations = {
     { name: "dedup", requiresDuplicateDetection: true, duplicateDetectionHistoryTimeWindow: "PT1M" },
     { name: "expiring", deadLetteringOnMessageExpiration: true },
     { name: "batches" },
+    { name: "released", maxDeliveryCount: 10 },
   ],
   topics: [
     {
@@ -107,6 +108,26 @@ describe("local Service Bus broker", () => {
     const [dead] = await receiveAll("abandon", 1, { subQueueType: "deadLetter" });
     expect(dead).toMatchObject({ body: "poison", messageId: "p-1", deadLetterReason: "MaxDeliveryCountExceeded" });
     expect(dead!.deadLetterErrorDescription).toContain("3 delivery attempts");
+  });
+
+  it("redelivers released messages in sequence order, ahead of later ones", async () => {
+    // A released message behind later ones is merged back in by sequence number (not by re-sorting the backlog).
+    const sender = client.createSender("released");
+    await sender.sendMessages([1, 2, 3].map((n) => ({ body: n, messageId: `r-${n}` })));
+    const receiver = client.createReceiver("released");
+    const first: ServiceBusReceivedMessage[] = [];
+    while (first.length < 3) first.push(...(await receiver.receiveMessages(3 - first.length, { maxWaitTimeInMs: 2000 })));
+    expect(first.map((m) => m.body)).toEqual([1, 2, 3]);
+    await receiver.abandonMessage(first[2]!);
+    await receiver.abandonMessage(first[0]!);
+    await receiver.completeMessage(first[1]!);
+    await sender.sendMessages([4, 5].map((n) => ({ body: n, messageId: `r-${n}` })));
+    const rest: ServiceBusReceivedMessage[] = [];
+    while (rest.length < 4) rest.push(...(await receiver.receiveMessages(4 - rest.length, { maxWaitTimeInMs: 2000 })));
+    expect(rest.map((m) => m.body)).toEqual([1, 3, 4, 5]);
+    for (const m of rest) await receiver.completeMessage(m);
+    await receiver.close();
+    await sender.close();
   });
 
   it("dead-letters explicitly with a reason and description", async () => {
