@@ -151,7 +151,7 @@ async function floorSeconds(sql: postgres.Sql, courseIds: string[], withEnrollme
 const bench = await benchEnvironment();
 try {
   const sql = postgres(bench.databaseUrl, { max: 2, onnotice: () => {} });
-  const runtime = await bench.serve([...runtimeNodeArgs, runtimeCli, "start", "--set", "APP_ROLE=main", "--with-host", "APP_ROLE=import-worker"], "/api/health", { ...sampleAuth });
+  const runtime = await bench.serve([...runtimeNodeArgs, runtimeCli, "start", "--set", "APP_ROLE=main", "--with-host", "APP_ROLE=import-worker,languageWorkers__node__arguments=--max-old-space-size=128"], "/api/health", { ...sampleAuth });
   const runtimePid = bench.pidOf(runtime);
   const workerPid = workerPidOf(runtimePid);
   if (runtimePid !== undefined && workerPid === undefined) throw new Error("the import worker's process was not found under the runtime's");

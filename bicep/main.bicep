@@ -80,7 +80,7 @@ param maximumInstanceCount int = 40
   2048
   4096
 ])
-param importWorkerInstanceMemoryMB int = 2048
+param importWorkerInstanceMemoryMB int = 512
 
 @description('Import worker: maximum instances. Each instance keeps up to DATABASE_POOL_MAX PostgreSQL connections; a few instances already run several imports at once.')
 @minValue(1)
@@ -705,6 +705,9 @@ module importWorkerApp 'modules/function-app.bicep' = {
     location: location
     tags: allTags
     appRole: 'import-worker'
+    // A batch holds a few hundred rows: a 128 MB heap keeps the worker near 170 MB (bench/imports.ts), where V8
+    // otherwise let garbage grow it past 350 MB; so it fits the 512 MB instances.
+    nodeArguments: '--max-old-space-size=128'
     azdServiceName: 'imports'
     servesHttp: false
     hostingPlan: hostingPlan

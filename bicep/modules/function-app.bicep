@@ -21,6 +21,9 @@ param planName string
 ])
 param appRole string = 'main'
 
+@description('languageWorkers__node__arguments: node flags the host starts the worker with (the import worker caps its heap); empty for none.')
+param nodeArguments string = ''
+
 @description('Tag azd-service-name: azd finds the app of a service in azure.yaml by it.')
 param azdServiceName string = 'api'
 
@@ -209,6 +212,8 @@ var appSettings = {
   WEBSITE_RUN_FROM_PACKAGE: '1'
   // Which functions this app registers; the two apps run the same package.
   APP_ROLE: appRole
+  // The worker process's node flags (empty settings are left out below).
+  languageWorkers__node__arguments: nodeArguments
   DURABLE_TASK_HUB: durableTaskHubName
   // host.json durableTask.storageProvider "azureManaged" reads its connection here (bench/durable-backend.md).
   DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTaskSchedulerEndpoint};Authentication=ManagedIdentity;ClientID=${identityClientId}'

@@ -15,7 +15,7 @@ let admin: TestUser;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  app = await startApp({ env: { DATABASE_URL: db.url }, runtimeArgs: ["--set", "APP_ROLE=main", "--with-host", "APP_ROLE=import-worker"] });
+  app = await startApp({ env: { DATABASE_URL: db.url }, runtimeArgs: ["--set", "APP_ROLE=main", "--with-host", "APP_ROLE=import-worker,languageWorkers__node__arguments=--max-old-space-size=128"] });
   admin = await signUp(app, db, { admin: true, label: "admin" });
 });
 

@@ -5,6 +5,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { hostError, hostLog, hostOutput } from "./log.js";
 
+/** The Functions host's setting for the language worker's own process arguments, honoured for extra hosts. */
+const workerArgumentsSetting = "languageWorkers__node__arguments";
+
 /** Set in an extra host's environment: the parent's pid, so the child stops once the parent is gone. */
 export const parentPidSetting = "LOCAL_RUNTIME_PARENT_PID";
 
@@ -72,7 +75,9 @@ export class ExtraHost {
     // Its own process group: a Ctrl-C in the terminal reaches the parent only, which then stops the child in order.
     // The parent's node flags (e.g. --cpu-prof, --import), but not its debugger's port (taken) or a break at start.
     const nodeArgs = process.execArgv.filter((arg) => !arg.startsWith("--inspect"));
-    const child = spawn(process.execPath, [...nodeArgs, cli, "start"], { cwd: appRoot, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    // languageWorkers__node__arguments: the node flags the Functions host starts the worker with (e.g. a heap cap).
+    const workerArgs = (settings[workerArgumentsSetting] ?? "").split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, ...workerArgs, cli, "start"], { cwd: appRoot, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     this.#child = child;
     const startedAt = Date.now();
     hostLog(`Host ${hostNumber} starting (pid ${child.pid ?? "?"}; ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(", ")}).`);

@@ -47,7 +47,7 @@ beforeAll(async () => {
   runtime = await startRuntime({
     appRoot,
     env: { ServiceBusConnection: connectionString },
-    args: ["--set", "APP_ROLE=front", "--with-host", "APP_ROLE=worker,EXTRA=yes"],
+    args: ["--set", "APP_ROLE=front", "--with-host", "APP_ROLE=worker,EXTRA=yes,languageWorkers__node__arguments=--max-old-space-size=96 --stack-size=900"],
   });
   client = new ServiceBusClient(connectionString);
 });
@@ -76,7 +76,10 @@ describe("local-runtime start --with-host", () => {
     expect((await fetch(`${runtime.baseUrl}/api/worker/ping`)).status).toBe(404);
 
     const fromWorker = await fetch(`${worker.baseUrl}/api/worker/ping`);
-    expect(await fromWorker.json()).toEqual({ role: "worker", pid: worker.pid });
+    // languageWorkers__node__arguments became the second host's node flags.
+    const answer = (await fromWorker.json()) as { role: string; pid: number; execArgv: string[] };
+    expect({ role: answer.role, pid: answer.pid }).toEqual({ role: "worker", pid: worker.pid });
+    expect(answer.execArgv).toEqual(expect.arrayContaining(["--max-old-space-size=96", "--stack-size=900"]));
     expect((await fetch(`${worker.baseUrl}/api/front/ping`)).status).toBe(404);
     // The second host reused the first one's broker rather than starting its own.
     expect(runtime.output()).toMatch(/\[host 2\] .*Service Bus: 127\.0\.0\.1:\d+ already listening, reused/);

@@ -58,6 +58,7 @@ const hostSettings: Record<string, string> = {
   AzureWebJobsStorage__clientId: "identity-based host storage: which user-assigned identity",
   FUNCTIONS_EXTENSION_VERSION: "Functions runtime version (Elastic Premium; Flex takes it from functionAppConfig)",
   FUNCTIONS_WORKER_RUNTIME: "language worker (Elastic Premium; Flex takes it from functionAppConfig)",
+  languageWorkers__node__arguments: "the node flags the host starts the worker with (the import worker's heap cap)",
   WEBSITE_RUN_FROM_PACKAGE: "Elastic Premium runs the deployed zip package in place",
   DURABLE_TASK_HUB: "host.json names the Durable Functions task hub as %DURABLE_TASK_HUB%",
   DURABLE_TASK_SCHEDULER_CONNECTION_STRING: "host.json's durableTask storageProvider (azureManaged: the Durable Task Scheduler) reads its connection here",

@@ -53,6 +53,7 @@ describe("the import worker function app (bicep/main.bicep)", () => {
       "appRole",
       "azdServiceName",
       "servesHttp",
+      "nodeArguments",
       "instanceMemoryMB",
       "maximumInstanceCount",
       "alwaysReadyHttpInstances",
