@@ -88,8 +88,11 @@ function decoder(encoding: "utf-8" | "windows-1252"): Transform {
   });
 }
 
-// PostgreSQL's jsonb holds no NUL: a refused row keeps its cells with NUL shown as U+FFFD.
-const storable = (s: string) => s.replaceAll("\u0000", "\uFFFD");
+// PostgreSQL's jsonb holds no NUL: a refused row keeps its cells with NUL shown as U+FFFD, each cut to what a
+// report reader needs (a refused cell may be up to IMPORT_MAX_LINE_BYTES long; batches and reports read these rows
+// a few hundred at a time, and the worker's heap is small).
+const STORED_CELL_CHARS = 1_000;
+const storable = (s: string) => (s.length > STORED_CELL_CHARS ? `${s.slice(0, STORED_CELL_CHARS)}…` : s).replaceAll("\u0000", "\uFFFD");
 
 interface PendingRow {
   importId: string;

@@ -78,12 +78,13 @@ app.timer("imports-resend", {
   },
 });
 
-const running = new Set<string>([df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.ContinuedAsNew, df.OrchestrationRuntimeStatus.Suspended]);
 
 /**
- * A run staging or applying whose orchestration is missing or ended (the runtime died between a step's commit and
+ * A run staging or applying whose orchestration is missing or failed (the runtime died between a step's commit and
  * Durable recording it, or its import-fail step failed every retry) would stay so forever: its orchestration is
- * started again, and resumes from the rows' outcomes (begin finds it staging or applying).
+ * started again, and resumes from the rows' outcomes (begin finds it staging or applying). A terminated instance
+ * stays terminated (an operator stopped it on purpose), and a completed one ended its run itself (read between
+ * the database and the status, it finished meanwhile).
  */
 async function restartOrphanedRuns(p: Platform, client: df.DurableClient, log: ReturnType<typeof createLogger>): Promise<void> {
   const inProgress = await importsInProgress(p.database.db, new Date(p.clock().getTime() - LEFT_QUEUED_MS));
@@ -94,7 +95,7 @@ async function restartOrphanedRuns(p: Platform, client: df.DurableClient, log: R
         if (missing(err)) return null;
         throw err;
       });
-      if (status?.runtimeStatus && running.has(status.runtimeStatus)) continue;
+      if (status && status.runtimeStatus !== df.OrchestrationRuntimeStatus.Failed) continue;
       await client.startNew("bulkImport", { instanceId, input: { importId: run.id, run: run.run, traceparent: null } satisfies ImportRunInput });
       log.warn("import run had no orchestration running; started again", { importId: run.id, run: run.run, was: status?.runtimeStatus ?? "missing" });
     } catch (err) {
