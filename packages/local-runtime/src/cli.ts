@@ -5,7 +5,7 @@
 import { LocalRuntime, databaseNameFor, prepareSettings } from "./runtime.js";
 import { startBackingServices } from "./backing-services.js";
 import { runCommand } from "./child-command.js";
-import { parentPidSetting, parseSettings } from "./extra-host.js";
+import { parentPidSetting, parseSetting, parseSettings } from "./extra-host.js";
 import { enableLogBatching, hostError, watchOutputClosed } from "./log.js";
 
 const usage = `Usage:
@@ -36,7 +36,8 @@ async function start(args: string[]): Promise<void> {
     const value = option === arg ? args[++i] : arg.slice(eq + 1);
     if (value === undefined) throw new Error(`${option} needs a value\n${usage}`);
     if (option === "--before") beforeCommands.push(value);
-    else if (option === "--set") Object.assign(settings, parseSettings(value, "--set"));
+    // One NAME=VALUE per --set (its value may hold commas); --with-host takes several, comma-separated.
+    else if (option === "--set") Object.assign(settings, parseSetting(value));
     else extraHosts.push(parseSettings(value, "--with-host"));
   }
   keepRunningOnStrayErrors();
@@ -57,9 +58,14 @@ async function start(args: string[]): Promise<void> {
   // An extra host (--with-host) also stops when its parent is gone though it writes nothing (reparented).
   const parentPid = Number(process.env[parentPidSetting]);
   if (parentPid > 0) {
-    setInterval(() => {
-      if (process.ppid !== parentPid) void runtime.stop("parent host gone").then(() => process.exit(0));
-    }, 1000).unref();
+    const watch = setInterval(() => {
+      if (process.ppid === parentPid) return;
+      clearInterval(watch);
+      // Nobody would kill a shutdown that hangs here: it gets a deadline of its own.
+      setTimeout(() => process.exit(1), 30_000).unref();
+      void runtime.stop("parent host gone").then(() => process.exit(0));
+    }, 1000);
+    watch.unref();
   }
   try {
     await runtime.start();

@@ -11,7 +11,15 @@ const workerArgumentsSetting = "languageWorkers__node__arguments";
 /** Set in an extra host's environment: the parent's pid, so the child stops once the parent is gone. */
 export const parentPidSetting = "LOCAL_RUNTIME_PARENT_PID";
 
-/** Parses `NAME=VALUE` (one --set) or `NAME=VALUE,NAME=VALUE` (one --with-host); a value cannot hold a comma. */
+/** Parses one `NAME=VALUE` (a --set): the value is everything after the first `=`. */
+export function parseSetting(text: string): Record<string, string> {
+  const eq = text.indexOf("=");
+  const name = eq > 0 ? text.slice(0, eq).trim() : "";
+  if (!name) throw new Error(`--set expects NAME=VALUE, got: ${text || "(nothing)"}`);
+  return { [name]: text.slice(eq + 1) };
+}
+
+/** Parses `NAME=VALUE,NAME=VALUE` (one --with-host); a value cannot hold a comma. */
 export function parseSettings(text: string, option: string): Record<string, string> {
   const settings: Record<string, string> = {};
   for (const pair of text.split(",")) {
@@ -41,6 +49,8 @@ export interface ExtraHostOptions {
   /** 2 for the first extra host: the parent is host 1. */
   hostNumber: number;
   settings: Record<string, string>;
+  /** The parent's --set names with what they held before it set them: not inherited (undefined: unset). */
+  parentOnly?: Record<string, string | undefined>;
 }
 
 /** Runs `node <cli> start` as a supervised child: output prefixed, restarted after a crash, stopped with the parent. */
@@ -64,8 +74,13 @@ export class ExtraHost {
   start(): void {
     if (this.#stopping) return;
     const { appRoot, hostNumber, settings } = this.options;
+    const inherited: NodeJS.ProcessEnv = { ...process.env };
+    for (const [name, before] of Object.entries(this.options.parentOnly ?? {})) {
+      if (before === undefined) delete inherited[name];
+      else inherited[name] = before;
+    }
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...inherited,
       PORT: "0",
       LOCAL_DURABLE_DATA: durableDataFor(process.env.LOCAL_DURABLE_DATA, hostNumber),
       ...settings,
@@ -102,8 +117,15 @@ export class ExtraHost {
     });
   }
 
-  /** SIGTERM, then waits for it to drain and stop; SIGKILL if it does not in time. Idempotent. */
-  async stop(): Promise<void> {
+  /** SIGTERM, then waits for it to drain and stop; SIGKILL if it does not in time. Idempotent (a second SIGTERM would make the child exit without draining). */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  #stopped: Promise<void> | undefined;
+
+  async #stop(): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#restartTimer);
     const child = this.#child;

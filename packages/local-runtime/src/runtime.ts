@@ -79,6 +79,8 @@ export class LocalRuntime {
 
   async start(): Promise<void> {
     const { appRoot } = this.options;
+    // --set is this host's: the extra hosts get what these names held before (see ExtraHostOptions.parentOnly).
+    const parentOnly = Object.fromEntries(Object.keys(this.options.settings ?? {}).map((name) => [name, process.env[name]]));
     Object.assign(process.env, this.options.settings);
     prepareSettings(appRoot);
     this.#checkAborted();
@@ -101,7 +103,7 @@ export class LocalRuntime {
 
     // The extra hosts start now, with the services' settings in the environment, and load alongside this one.
     for (const [i, settings] of (this.options.extraHosts ?? []).entries()) {
-      const extra = new ExtraHost({ appRoot, hostNumber: i + 2, settings });
+      const extra = new ExtraHost({ appRoot, hostNumber: i + 2, settings, parentOnly });
       this.#extraHosts.push(extra);
       extra.start();
     }

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ServiceBusClient } from "@azure/service-bus";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { durableDataFor, parseSettings } from "../src/extra-host.js";
+import { durableDataFor, parseSetting, parseSettings } from "../src/extra-host.js";
 import { copyFixture, freePort, isProcessAlive, startRuntime, waitUntil, type RunningRuntime } from "./runtime-harness.js";
 
 let appRoot: string;
@@ -47,7 +47,7 @@ beforeAll(async () => {
   runtime = await startRuntime({
     appRoot,
     env: { ServiceBusConnection: connectionString },
-    args: ["--set", "APP_ROLE=front", "--with-host", "APP_ROLE=worker,EXTRA=yes,languageWorkers__node__arguments=--max-old-space-size=96 --stack-size=900"],
+    args: ["--set", "APP_ROLE=front", "--set", "FRONT_ONLY=a,b", "--with-host", "APP_ROLE=worker,EXTRA=yes,languageWorkers__node__arguments=--max-old-space-size=96 --stack-size=900"],
   });
   client = new ServiceBusClient(connectionString);
 });
@@ -60,7 +60,9 @@ afterAll(async () => {
 describe("local-runtime start --with-host", () => {
   it("parses settings and gives each extra host a Durable store of its own", () => {
     expect(parseSettings("A=1,B=x=y", "--with-host")).toEqual({ A: "1", B: "x=y" });
-    expect(() => parseSettings("=1", "--set")).toThrow(/--set expects NAME=VALUE/);
+    expect(() => parseSetting("=1")).toThrow(/--set expects NAME=VALUE/);
+    // One --set is one setting: its value may hold commas (connection strings, node flags).
+    expect(parseSetting("A=x,y=z")).toEqual({ A: "x,y=z" });
     expect(durableDataFor(undefined, 2)).toBe(".local-data/durable-2");
     expect(durableDataFor("memory", 2)).toBe("memory");
     expect(durableDataFor("data/durable/", 3)).toBe("data/durable-3");
@@ -77,7 +79,9 @@ describe("local-runtime start --with-host", () => {
 
     const fromWorker = await fetch(`${worker.baseUrl}/api/worker/ping`);
     // languageWorkers__node__arguments became the second host's node flags.
-    const answer = (await fromWorker.json()) as { role: string; pid: number; execArgv: string[] };
+    const answer = (await fromWorker.json()) as { role: string; pid: number; execArgv: string[]; frontOnly: string | null };
+    // The first host's --set settings are its own: the second host does not inherit them.
+    expect(answer.frontOnly).toBeNull();
     expect({ role: answer.role, pid: answer.pid }).toEqual({ role: "worker", pid: worker.pid });
     expect(answer.execArgv).toEqual(expect.arrayContaining(["--max-old-space-size=96", "--stack-size=900"]));
     expect((await fetch(`${worker.baseUrl}/api/front/ping`)).status).toBe(404);

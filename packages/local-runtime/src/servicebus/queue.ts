@@ -150,7 +150,7 @@ export class Queue {
   readonly messages = new Map<number, Msg>();
   readonly #locks = new Map<string, Msg>();
   /**
-   * Candidates for delivery, in sequence order: every active, unlocked message is in here (entries that
+   * Candidates for delivery, in sequence order: every active, unlocked message is in here or in #returned (entries that
    * stopped being deliverable are dropped lazily by the pump). Without it every pump (one per settle)
    * walked all messages, locked ones included: quadratic in the backlog.
    */
