@@ -13,7 +13,7 @@
 // Targets (issue 16): 50,000 rows (50,000 users + 50,000 enrollments) in < 90 s, the import worker's process under
 // 256 MB RSS at its peak (the main host's peak is printed beside it), and the second import all unchanged. With BENCH_RESULTS_FILE set, the figures are
 // written there as JSON.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
@@ -72,14 +72,25 @@ function workerPidOf(runtimePid: number | undefined): number | undefined {
 /** Samples a process's RSS every 100 ms (VmHWM covers what falls between samples). */
 function sampleRss(pid: number | undefined) {
   let peak = 0;
+  // A process that went away (the worker restarted after a crash, e.g. out of heap) would read low: it is fatal.
+  const read = () => {
+    if (pid !== undefined && existsSync("/proc/self/status") && rssMb(pid) === undefined) throw new Error(`process ${pid} went away while the import ran (see "Host 2 exited unexpectedly" in the runtime's output)`);
+    return rssMb(pid);
+  };
+  let gone: Error | undefined;
   const timer = setInterval(() => {
-    const rss = rssMb(pid);
-    if (rss) peak = Math.max(peak, rss.now, rss.peak);
+    try {
+      const rss = read();
+      if (rss) peak = Math.max(peak, rss.now, rss.peak);
+    } catch (err) {
+      gone ??= err as Error;
+    }
   }, 100);
   return {
     stop(): number {
       clearInterval(timer);
-      const rss = rssMb(pid);
+      if (gone) throw gone;
+      const rss = read();
       return Math.max(peak, rss?.now ?? 0, rss?.peak ?? 0);
     },
   };
