@@ -75,7 +75,7 @@ route({
   access: importer,
   summary: "Start importing the uploaded file as a kind, for real or as a dry run",
   description:
-    "The file must be uploaded as declared. Course imports take `enrollments` or `sections`; `users` and `oneroster` are for administrators. A completed dry run may be started again (for real): its outcomes are replaced. Poll the import for progress.",
+    "The file must be uploaded as declared. Course imports take `enrollments` or `sections`; `users` and `oneroster` are for administrators. A completed dry run may be started again (for real: its outcomes are replaced), and so may a failed or cancelled real run (it continues from the rows already applied, which are not applied again). Poll the import for progress.",
   tags: ["imports"],
   params: importParams,
   body: importStartBody,
