@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningApp, startApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { call, signUp, type TestUser, uniqueEmail } from "../support/identity.js";
+import { signUp, type TestUser, uniqueEmail } from "../support/identity.js";
+import { requestImport, runImport } from "../support/imports.js";
 import { waitForMail } from "../support/mailbox.js";
-import { recentErrors, waitFor } from "../support/wait-for.js";
+import { waitFor } from "../support/wait-for.js";
 
 // The deployed shape, as `npm start` runs it: a main host (APP_ROLE=main) and the import worker as a second host
 // process (APP_ROLE=import-worker) sharing the services. The main host answers the import routes and only sends
@@ -60,21 +61,10 @@ describe("the import worker as its own host", () => {
 
     const newcomer = uniqueEmail("worker-newcomer");
     const bytes = Buffer.from(`email,name,locale\r\n${newcomer},Worker Newcomer,en\r\n`, "utf8");
-    const created = await call(app, "POST", "/v1/imports", { token: admin.accessToken, body: { fileName: "people.csv", contentType: "text/csv", sizeBytes: bytes.length } });
-    expect(created.status, await created.clone().text()).toBe(201);
-    const { id, upload } = (await created.json()) as { id: string; upload: { url: string; headers: Record<string, string> } };
+    const { id, upload } = await requestImport(app, admin.accessToken, { fileName: "people.csv", contentType: "text/csv", sizeBytes: bytes.length });
     expect((await fetch(upload.url, { method: "PUT", headers: upload.headers, body: bytes })).status).toBe(201);
 
-    const started = await call(app, "POST", `/v1/imports/${id}/start`, { token: admin.accessToken, body: { kind: "users", dryRun: false } });
-    expect(started.status, await started.clone().text()).toBe(202);
-    const done = await waitFor(
-      `import ${id} to end`,
-      async () => {
-        const body = (await (await call(app, "GET", `/v1/imports/${id}`, { token: admin.accessToken })).json()) as { status: string };
-        return ["completed", "failed", "cancelled"].includes(body.status) ? body : undefined;
-      },
-      { timeoutMs: 30_000, diagnostics: () => recentErrors(app) },
-    );
+    const done = await runImport(app, admin.accessToken, id, "users", false, { timeoutMs: 30_000 });
     expect(done).toMatchObject({ status: "completed", rowsRead: 1, rowsApplied: 1, rowsFailed: 0 });
     expect(await db.sql`select display_name from users where email = ${newcomer}`).toEqual([{ display_name: "Worker Newcomer" }]);
     // The worker ran it: the orchestration's steps were executed in the second host's process.

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
 import type { TestDatabase } from "../support/database.js";
 import { call, login, signUp, strongPassword, type TestUser, uniqueEmail } from "../support/identity.js";
+import { requestImport, runImport as runAnImport } from "../support/imports.js";
 import { waitForMail } from "../support/mailbox.js";
-import { recentErrors, waitFor } from "../support/wait-for.js";
 
 // A users file through the whole pipeline over HTTP and the bus: a dry run that writes nothing, then the real run;
 // a person it created reads the invitation in the development mailbox, accepts it, and signs in with the password
@@ -24,37 +24,15 @@ afterAll(async () => {
   await stopAppAndDatabase({ db, app });
 });
 
-interface ImportBody {
-  id: string;
-  status: string;
-  rowsRead: number;
-  rowsApplied: number;
-  rowsFailed: number;
-  counts: Record<string, { created: number; updated: number; unchanged: number; failed: number; skipped: number }>;
-}
-
 async function uploadCsv(csv: string): Promise<string> {
   const bytes = Buffer.from(csv, "utf8");
-  const res = await call(app, "POST", "/v1/imports", { token: admin.accessToken, body: { fileName: "people.csv", contentType: "text/csv", sizeBytes: bytes.length } });
-  expect(res.status, await res.clone().text()).toBe(201);
-  const created = (await res.json()) as { id: string; upload: { url: string; headers: Record<string, string> } };
+  const created = await requestImport(app, admin.accessToken, { fileName: "people.csv", contentType: "text/csv", sizeBytes: bytes.length });
   const put = await fetch(created.upload.url, { method: "PUT", headers: created.upload.headers, body: bytes });
   expect(put.status).toBe(201);
   return created.id;
 }
 
-async function runImport(id: string, dryRun: boolean): Promise<ImportBody> {
-  const started = await call(app, "POST", `/v1/imports/${id}/start`, { token: admin.accessToken, body: { kind: "users", dryRun } });
-  expect(started.status, await started.clone().text()).toBe(202);
-  return waitFor(
-    `import ${id} (dry run: ${dryRun}) to end`,
-    async () => {
-      const body = (await (await call(app, "GET", `/v1/imports/${id}`, { token: admin.accessToken })).json()) as ImportBody;
-      return ["completed", "failed", "cancelled"].includes(body.status) ? body : undefined;
-    },
-    { timeoutMs: 25_000, diagnostics: () => recentErrors(app) },
-  );
-}
+const runImport = (id: string, dryRun: boolean) => runAnImport(app, admin.accessToken, id, "users", dryRun, { what: `import ${id} (dry run: ${dryRun}) to end` });
 
 const userCount = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from users`)[0]?.n;
 

@@ -1,11 +1,10 @@
 import { PassThrough } from "node:stream";
-import { BlockBlobClient } from "@azure/storage-blob";
 import { ZipArchive } from "archiver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
 import type { TestDatabase } from "../support/database.js";
 import { call, signUp, type TestUser } from "../support/identity.js";
-import { recentErrors, waitFor } from "../support/wait-for.js";
+import { runImport, uploadImport } from "../support/imports.js";
 import { fixtureFiles } from "../domain/imports/oneroster-fixture.js";
 
 // A OneRoster 1.2 CSV bundle (tests/fixtures/oneroster, written from the standard's column tables) zipped, uploaded
@@ -24,15 +23,6 @@ beforeAll(async () => {
 afterAll(() => stopAppAndDatabase({ db, app }));
 
 type Counts = Record<string, { created: number; updated: number; unchanged: number; failed: number; skipped: number }>;
-interface ImportBody {
-  id: string;
-  status: string;
-  dryRun: boolean;
-  rowsRead: number;
-  counts: Counts;
-  refusalReason: string | null;
-}
-
 /** The files zipped at the archive's top level, as a SIS exports them. */
 async function zipOf(files: Record<string, string | Buffer>): Promise<Buffer> {
   const archive = new ZipArchive({ zlib: { level: 9 } });
@@ -47,29 +37,8 @@ async function zipOf(files: Record<string, string | Buffer>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function upload(bytes: Buffer): Promise<string> {
-  const res = await call(app, "POST", "/v1/imports", {
-    token: admin.accessToken,
-    body: { fileName: "riverside-oneroster.zip", contentType: "application/zip", sizeBytes: bytes.length },
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-  const created = (await res.json()) as { id: string; upload: { url: string } };
-  await new BlockBlobClient(created.upload.url).upload(bytes, bytes.length, { blobHTTPHeaders: { blobContentType: "application/zip" } });
-  return created.id;
-}
-
-async function run(id: string, dryRun: boolean): Promise<ImportBody> {
-  const res = await call(app, "POST", `/v1/imports/${id}/start`, { token: admin.accessToken, body: { kind: "oneroster", dryRun } });
-  expect(res.status, await res.clone().text()).toBe(202);
-  return waitFor(
-    `import ${id} to end`,
-    async () => {
-      const body = (await (await call(app, "GET", `/v1/imports/${id}`, { token: admin.accessToken })).json()) as ImportBody;
-      return ["completed", "failed", "cancelled"].includes(body.status) ? body : undefined;
-    },
-    { timeoutMs: 40_000, diagnostics: () => recentErrors(app) },
-  );
-}
+const upload = (bytes: Buffer) => uploadImport(app, admin.accessToken, bytes, { fileName: "riverside-oneroster.zip", contentType: "application/zip" });
+const run = (id: string, dryRun: boolean) => runImport(app, admin.accessToken, id, "oneroster", dryRun, { timeoutMs: 40_000 });
 
 const tables = async () =>
   (

@@ -1,12 +1,12 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BlockBlobClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { freePort } from "@ringlet/local-runtime/ports";
 import { type RunningApp, startApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { call, signUp, type TestUser } from "../support/identity.js";
+import { signUp, type TestUser } from "../support/identity.js";
+import { importEnded, importStatus, startImport, uploadImport } from "../support/imports.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
 
 // A users import whose runtime is killed (SIGKILL: no shutdown, no settling) while its batches are being applied,
@@ -51,25 +51,13 @@ afterAll(async () => {
   for (const dir of [durableDir, busDir]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-interface ImportBody {
-  id: string;
-  status: string;
-  rowsRead: number;
-  rowsApplied: number;
-  rowsFailed: number;
-  counts: Record<string, { created: number; updated: number; unchanged: number; failed: number }>;
-}
-
-const status = async (id: string) => (await (await call(app, "GET", `/v1/imports/${id}`, { token: admin.accessToken })).json()) as ImportBody;
+const status = (id: string) => importStatus(app, admin.accessToken, id);
 
 it("resumes an import after the runtime is killed mid-import, applying every row exactly once", async () => {
   const lines = ["email,name", ...Array.from({ length: ROWS }, (_, i) => `resume-${i}@example.test,Resumed ${i}`)];
   const bytes = Buffer.from(lines.join("\n") + "\n");
-  const created = await call(app, "POST", "/v1/imports", { token: admin.accessToken, body: { fileName: "resume.csv", contentType: "text/csv", sizeBytes: bytes.length } });
-  expect(created.status).toBe(201);
-  const { id, upload } = (await created.json()) as { id: string; upload: { url: string } };
-  await new BlockBlobClient(upload.url).upload(bytes, bytes.length, { blobHTTPHeaders: { blobContentType: "text/csv" } });
-  expect((await call(app, "POST", `/v1/imports/${id}/start`, { token: admin.accessToken, body: { kind: "users", dryRun: false } })).status).toBe(202);
+  const id = await uploadImport(app, admin.accessToken, bytes, { fileName: "resume.csv", contentType: "text/csv" });
+  expect((await startImport(app, admin.accessToken, id, "users", false)).status).toBe(202);
 
   const before = await waitFor("some batches applied", async () => {
     const s = await status(id);
@@ -80,10 +68,7 @@ it("resumes an import after the runtime is killed mid-import, applying every row
   expect(before.rowsApplied).toBeLessThan(ROWS);
 
   app = await startRuntime();
-  const done = await waitFor("the import to end after the restart", async () => {
-    const s = await status(id);
-    return ["completed", "failed", "cancelled"].includes(s.status) ? s : undefined;
-  }, { timeoutMs: 60_000, diagnostics: () => recentErrors(app) });
+  const done = await importEnded(app, admin.accessToken, id, { what: "the import to end after the restart", timeoutMs: 60_000 });
 
   expect(done).toMatchObject({ status: "completed", rowsRead: ROWS, rowsApplied: ROWS, rowsFailed: 0 });
   expect(done.counts.user).toMatchObject({ created: ROWS, updated: 0, unchanged: 0, failed: 0 });

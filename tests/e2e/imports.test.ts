@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOf, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
 import type { TestDatabase } from "../support/database.js";
 import { call, createCourse, signUp, type TestUser, uniqueEmail } from "../support/identity.js";
+import { type ImportBody, importEnded, importStatus, requestImport, startImport } from "../support/imports.js";
 import { waitForMail } from "../support/mailbox.js";
-import { recentErrors, waitFor } from "../support/wait-for.js";
+import { waitFor } from "../support/wait-for.js";
 
 // The import pipeline over HTTP, Blob Storage (Azurite), the bulk-imports queue and the orchestration: a users file
 // previewed, applied and applied again; its report; cancel between batches; files refused with a reason; who may
@@ -22,32 +23,10 @@ beforeAll(async () => {
 });
 afterAll(() => stopAppAndDatabase({ db, app }));
 
-interface ImportBody {
-  id: string;
-  status: string;
-  kind: string | null;
-  dryRun: boolean;
-  rowsRead: number;
-  rowsApplied: number;
-  rowsFailed: number;
-  rowsSkipped: number;
-  percent: number;
-  etaSeconds: number | null;
-  currentPart: string | null;
-  counts: Record<string, { created: number; updated: number; unchanged: number; failed: number; skipped: number }>;
-  warnings: string[];
-  refusalReason: string | null;
-}
-
 /** Asks for an upload URL and uploads the bytes with the Blob SDK, as a client would. Answers the import's id. */
 async function upload(bytes: Buffer, options: { token?: string; contentType?: string; courseId?: string } = {}): Promise<string> {
   const contentType = options.contentType ?? "text/csv";
-  const res = await call(app, "POST", "/v1/imports", {
-    token: options.token ?? admin.accessToken,
-    body: { fileName: "people.csv", contentType, sizeBytes: bytes.length, ...(options.courseId ? { courseId: options.courseId } : {}) },
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-  const created = (await res.json()) as ImportBody & { upload: { url: string; headers: Record<string, string> } };
+  const created = await requestImport(app, options.token ?? admin.accessToken, { fileName: "people.csv", contentType, sizeBytes: bytes.length, ...(options.courseId ? { courseId: options.courseId } : {}) });
   expect(created.status).toBe("awaiting-upload");
   await new BlockBlobClient(created.upload.url).upload(bytes, bytes.length, { blobHTTPHeaders: { blobContentType: contentType } });
   return created.id;
@@ -55,19 +34,9 @@ async function upload(bytes: Buffer, options: { token?: string; contentType?: st
 
 const csvBytes = (lines: string[]) => Buffer.from(lines.join("\r\n") + "\r\n", "utf8");
 
-async function start(id: string, dryRun = false, kind = "users", token = admin.accessToken) {
-  return call(app, "POST", `/v1/imports/${id}/start`, { token, body: { kind, dryRun } });
-}
-
-async function status(id: string, token = admin.accessToken): Promise<ImportBody> {
-  return (await (await call(app, "GET", `/v1/imports/${id}`, { token })).json()) as ImportBody;
-}
-
-const ended = (id: string) =>
-  waitFor(`import ${id} to end`, async () => {
-    const body = await status(id);
-    return ["completed", "failed", "cancelled"].includes(body.status) ? body : undefined;
-  }, { timeoutMs: 25_000, diagnostics: () => recentErrors(app) });
+const start = (id: string, dryRun = false, kind = "users", token = admin.accessToken) => startImport(app, token, id, kind, dryRun);
+const status = (id: string, token = admin.accessToken) => importStatus(app, token, id);
+const ended = (id: string) => importEnded(app, admin.accessToken, id);
 
 async function run(id: string, dryRun = false): Promise<ImportBody> {
   const res = await start(id, dryRun);

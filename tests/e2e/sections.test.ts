@@ -1,9 +1,9 @@
-import { BlockBlobClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOf, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
 import type { TestDatabase } from "../support/database.js";
 import { call, signUp, type TestUser } from "../support/identity.js";
-import { recentErrors, waitFor } from "../support/wait-for.js";
+import { runImport, uploadImport } from "../support/imports.js";
+import { waitFor } from "../support/wait-for.js";
 
 let db: TestDatabase;
 let app: RunningApp;
@@ -218,19 +218,8 @@ describe("sections, groups and section-scoped staff", () => {
     const roster = async (id: string) => (await (await call(app, "GET", `/v1/courses/${id}/roster.csv`, as(admin))).text()).trimEnd().split("\r\n");
     const importRoster = async (lines: string[]) => {
       const bytes = Buffer.from(lines.join("\r\n") + "\r\n", "utf8");
-      const created = await call(app, "POST", "/v1/imports", as(admin, { body: { fileName: "roster.csv", contentType: "text/csv", sizeBytes: bytes.length } }));
-      expect(created.status).toBe(201);
-      const { id, upload } = (await created.json()) as { id: string; upload: { url: string } };
-      await new BlockBlobClient(upload.url).upload(bytes, bytes.length, { blobHTTPHeaders: { blobContentType: "text/csv" } });
-      expect((await call(app, "POST", `/v1/imports/${id}/start`, as(admin, { body: { kind: "enrollments", dryRun: false } }))).status).toBe(202);
-      return waitFor(
-        `import ${id} to end`,
-        async () => {
-          const body = (await jsonOf(await call(app, "GET", `/v1/imports/${id}`, as(admin)))) as { status: string; counts: Record<string, Record<string, number>> };
-          return ["completed", "failed", "cancelled"].includes(body.status) ? body : undefined;
-        },
-        { timeoutMs: 30_000, diagnostics: () => recentErrors(app) },
-      );
+      const id = await uploadImport(app, admin.accessToken, bytes, { fileName: "roster.csv", contentType: "text/csv" });
+      return runImport(app, admin.accessToken, id, "enrollments", false, { timeoutMs: 30_000 });
     };
     const exported = await roster(courseId);
     const before = await db.sql`select id, user_id, status, section_id, updated_at from enrollments where course_id = ${courseId} order by id`;

@@ -5,7 +5,7 @@ import { createSection, updateSection } from "../../sections/manage-sections.js"
 import type { RowOutcome, RowPart } from "../import-kind.js";
 import { columnsOf, guid, guidList, refusedForCourseStaff, skipDeleted, status, text } from "./columns.js";
 import { references } from "./references.js";
-import { type Link, linkSources, lockSourcedIds, sourcedIdsOf, sourcesOf } from "./sources.js";
+import { batchLinks, linkSources, lockSourcedIds, sourcedIdsOf, sourcesOf } from "./sources.js";
 
 export interface ClassRow {
   sourcedId: string;
@@ -76,18 +76,8 @@ export const classesPart: RowPart<ClassRow> = {
             .where(sql`${sections.courseId} = any(${sql.param(courseIds)}::uuid[])`);
     const byId = new Map(existing.map((s) => [s.id, s]));
     const byName = new Map(existing.map((s) => [`${s.courseId}/${s.name.toLowerCase()}`, s]));
-    const linkedTo = await sourcedIdsOf(ctx.db, "section", existing.map((s) => s.id));
-
-    const links: Link[] = [];
     // What this batch linked so far counts as well: two classes of one title in a course cannot share its section.
-    const link = (sourcedId: string, entityId: string) => {
-      links.push({ sourcedId, entityId });
-      linkedTo.set(entityId, sourcedId);
-    };
-    const unlink = () => {
-      const last = links.pop();
-      if (last) linkedTo.delete(last.entityId);
-    };
+    const { links, linkedTo, link, unlink } = batchLinks(await sourcedIdsOf(ctx.db, "section", existing.map((s) => s.id)));
     const outcomes: RowOutcome[] = [];
     for (const row of all) {
       if (row.status === "tobedeleted") {

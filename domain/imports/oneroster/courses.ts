@@ -5,7 +5,7 @@ import { courses } from "../../db/schema/index.js";
 import type { RowOutcome, RowPart } from "../import-kind.js";
 import { columnsOf, guid, optionalGuid, optionalText, refusedForCourseStaff, skipDeleted, status, text } from "./columns.js";
 import { references } from "./references.js";
-import { type Link, linkSources, lockSourcedIds, sourcedIdsOf, sourcesOf } from "./sources.js";
+import { batchLinks, linkSources, lockSourcedIds, sourcedIdsOf, sourcesOf } from "./sources.js";
 
 export interface CourseRow {
   sourcedId: string;
@@ -106,18 +106,8 @@ export const coursesPart: RowPart<CourseRow> = {
               .where(sql`${courses.id} = any(${sql.param(ids)}::uuid[])`)
           ).map((c) => [c.id, c]),
     );
-    const linkedTo = await sourcedIdsOf(ctx.db, "course", [...byCode.values()]);
-
-    const links: Link[] = [];
     // What this batch linked so far counts as well: two rows naming one course by code cannot both have it.
-    const link = (sourcedId: string, entityId: string) => {
-      links.push({ sourcedId, entityId });
-      linkedTo.set(entityId, sourcedId);
-    };
-    const unlink = () => {
-      const last = links.pop();
-      if (last) linkedTo.delete(last.entityId);
-    };
+    const { links, linkedTo, link, unlink } = batchLinks(await sourcedIdsOf(ctx.db, "course", [...byCode.values()]));
     const outcomes: RowOutcome[] = [];
     for (const { row } of rows) {
       if (row.status === "tobedeleted") {

@@ -60,6 +60,26 @@ export interface Link {
 }
 
 /**
+ * A batch's new links, kept with the records' current sourcedIds (`linkedTo`, by record id): what the batch linked
+ * so far counts as well, so two rows cannot both take one record; `unlink` takes back the last link.
+ */
+export function batchLinks(linkedTo: Map<string, string>) {
+  const links: Link[] = [];
+  return {
+    links,
+    linkedTo,
+    link(sourcedId: string, entityId: string) {
+      links.push({ sourcedId, entityId });
+      linkedTo.set(entityId, sourcedId);
+    },
+    unlink() {
+      const last = links.pop();
+      if (last) linkedTo.delete(last.entityId);
+    },
+  };
+}
+
+/**
  * Records (or moves) the links of one batch in one statement. A sourcedId whose record was deleted is pointed at
  * its new record; callers have checked that no record is linked to two sourcedIds.
  */
