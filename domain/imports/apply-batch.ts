@@ -60,6 +60,7 @@ export async function applyBatch(ctx: DomainContext, part: RowPart<unknown>, req
   const last = range.at(-1);
   if (!last) return { kind: "part-done" };
   const todo: StagedRow<unknown>[] = range.filter((r) => r.outcome === null).map((r) => ({ line: r.line, row: r.data }));
+  let counters = {};
   if (todo.length > 0) {
     const run: ImportRun = {
       importId: imp.id,
@@ -71,12 +72,14 @@ export async function applyBatch(ctx: DomainContext, part: RowPart<unknown>, req
     };
     const outcomes = await part.apply(ctx, run, todo);
     if (outcomes.length !== todo.length) throw new Error(`part ${part.file} returned ${outcomes.length} outcomes for ${todo.length} rows`);
-    await recordOutcomes(ctx, imp, part.file, todo, outcomes);
+    counters = await recordOutcomes(ctx, imp, part.file, todo, outcomes);
   }
-  await ctx.db.update(imports).set({ currentPart: part.file, currentLine: last.line }).where(eq(imports.id, imp.id));
+  // Where the run is, with the batch's counters: one update of the import's row.
+  await ctx.db.update(imports).set({ currentPart: part.file, currentLine: last.line, ...counters }).where(eq(imports.id, imp.id));
   return { kind: "applied", lastLine: last.line };
 }
 
+/** Writes the rows' outcomes; answers the import's counter columns with them added. */
 async function recordOutcomes(ctx: DomainContext, imp: ImportRow, file: string, rows: readonly StagedRow<unknown>[], outcomes: readonly RowOutcome[]) {
   const stored: ImportRowOutcome[] = outcomes.map((o) => ("reason" in o ? { result: o.result, entity: o.entity, reason: o.reason } : { result: o.result, entity: o.entity }));
   // The batch's line range bounds the scan to its own rows on the primary key: joined on the line alone, the
@@ -89,13 +92,10 @@ async function recordOutcomes(ctx: DomainContext, imp: ImportRow, file: string, 
     where r.import_id = ${imp.id} and r.file = ${file} and r.line between ${Math.min(...lines)} and ${Math.max(...lines)}
       and r.line = v.line and r.outcome is null`);
   const t = tally(stored);
-  await ctx.db
-    .update(imports)
-    .set({
-      rowsApplied: sql`${imports.rowsApplied} + ${t.applied}`,
-      rowsFailed: sql`${imports.rowsFailed} + ${t.failed}`,
-      rowsSkipped: sql`${imports.rowsSkipped} + ${t.skipped}`,
-      entityCounts: addCounts(imp.entityCounts, stored),
-    })
-    .where(eq(imports.id, imp.id));
+  return {
+    rowsApplied: sql`${imports.rowsApplied} + ${t.applied}`,
+    rowsFailed: sql`${imports.rowsFailed} + ${t.failed}`,
+    rowsSkipped: sql`${imports.rowsSkipped} + ${t.skipped}`,
+    entityCounts: addCounts(imp.entityCounts, stored),
+  };
 }
