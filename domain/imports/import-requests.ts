@@ -3,7 +3,8 @@ import { recordAudit } from "../audit/record-audit.js";
 import type { FileStore, UploadGrant } from "../catalog/file-store.js";
 import type { BlobRemover } from "../privacy/erasure.js";
 import type { Executor } from "../db/client.js";
-import { courses, courseStaff, importRows, imports } from "../db/schema/index.js";
+import { courses, importRows, imports } from "../db/schema/index.js";
+import { courseRoleOf } from "../identity/caller.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { ImportKindName } from "./import-kind.js";
@@ -74,13 +75,7 @@ export async function requestImport(
 }
 
 /** Whether `userId` is an instructor of `courseId` now (asked again at each start: staff may be removed meanwhile). */
-export async function isCourseInstructor(db: Executor, courseId: string, userId: string): Promise<boolean> {
-  const [staff] = await db
-    .select({ role: courseStaff.role })
-    .from(courseStaff)
-    .where(and(eq(courseStaff.courseId, courseId), eq(courseStaff.userId, userId)));
-  return staff?.role === "instructor";
-}
+export const isCourseInstructor = async (db: Executor, courseId: string, userId: string): Promise<boolean> => (await courseRoleOf(db, userId, courseId)) === "instructor";
 
 /** The import, when the caller may see it: its importer, or an administrator. */
 export async function importSeenBy(db: Executor, importId: string, caller: Importer): Promise<Result<ImportRow, ImportErrorCode>> {
