@@ -100,6 +100,15 @@ export const personalDataInventory = {
   webhooks: "kept: the creator's id only (admins register them, and admins are never erased)",
   imports: "kept: the importer's id, the file's name and the counts (the file is deleted after IMPORT_RETENTION_DAYS)",
   import_rows: "deleted: rows whose email cell is their address (import_rows.email, indexed; every row goes after IMPORT_RETENTION_DAYS)",
+  session_series: "kept: the staff member's and creator's ids only (the schedule is staff-written)",
+  class_sessions: "kept: the staff member's id only",
+  calendar_feeds: "deleted (the secret feed URL ends)",
+  attendance_policies: "no personal data",
+  attendance_marks: "kept: statuses and times (the attendance record); notes naming them scrubbed",
+  attendance_alerts: "kept: ids, period and rate only",
+  leave_applications: "kept: dates and outcome; their reason and the decision comment blanked, the document deleted from Blob (everything under leave/<user id>/)",
+  leave_approvers: "kept: ids only",
+  leave_courses: "no personal data",
 } as const;
 
 const ERASED_TEXT = "[erased]";
