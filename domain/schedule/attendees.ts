@@ -1,0 +1,93 @@
+import { and, eq, gt, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { classSessions, courseStaff, courseStaffSections, enrollments } from "../db/schema/index.js";
+
+/** A session as the schedule, attendance and leave parts pass it around. */
+export interface SessionRef {
+  id: string;
+  courseId: string;
+  sectionId: string | null;
+  startsAt: Date;
+  endsAt: Date;
+  status: "scheduled" | "cancelled";
+}
+
+const ref = {
+  id: classSessions.id,
+  courseId: classSessions.courseId,
+  sectionId: classSessions.sectionId,
+  startsAt: classSessions.startsAt,
+  endsAt: classSessions.endsAt,
+  status: classSessions.status,
+};
+
+/** A session concerns an active learner of its course when it is for the whole course or for the learner's section. */
+const forLearnerSection = or(isNull(classSessions.sectionId), eq(classSessions.sectionId, enrollments.sectionId));
+
+/**
+ * The sessions a learner is expected at that overlap [from, to): their active enrollments' courses, whole-course
+ * sessions and their own section's. Cancelled ones are included only when asked (the schedule shows them struck out).
+ */
+export async function learnerSessions(db: Executor, userId: string, range: { from: Date; to: Date }, opts: { includeCancelled?: boolean } = {}): Promise<SessionRef[]> {
+  return db
+    .select(ref)
+    .from(classSessions)
+    .innerJoin(enrollments, and(eq(enrollments.courseId, classSessions.courseId), eq(enrollments.userId, userId), eq(enrollments.status, "active")))
+    .where(and(lt(classSessions.startsAt, range.to), gt(classSessions.endsAt, range.from), forLearnerSection, opts.includeCancelled ? undefined : ne(classSessions.status, "cancelled")))
+    .orderBy(classSessions.startsAt, classSessions.id);
+}
+
+/**
+ * The sessions a staff member works at that overlap [from, to): sessions they lead, and sessions of courses they are
+ * staff of within their section scope (none means the whole course).
+ */
+export async function staffSessions(db: Executor, userId: string, range: { from: Date; to: Date }, opts: { includeCancelled?: boolean } = {}): Promise<SessionRef[]> {
+  const scoped = sql`(not exists (select 1 from ${courseStaffSections} s where s.course_id = ${classSessions.courseId} and s.user_id = ${userId})
+    or ${classSessions.sectionId} is null
+    or exists (select 1 from ${courseStaffSections} s where s.course_id = ${classSessions.courseId} and s.user_id = ${userId} and s.section_id = ${classSessions.sectionId}))`;
+  const ofTheirCourses = sql`exists (select 1 from ${courseStaff} cs where cs.course_id = ${classSessions.courseId} and cs.user_id = ${userId})`;
+  return db
+    .select(ref)
+    .from(classSessions)
+    .where(
+      and(
+        lt(classSessions.startsAt, range.to),
+        gt(classSessions.endsAt, range.from),
+        or(eq(classSessions.staffUserId, userId), and(ofTheirCourses, scoped)),
+        opts.includeCancelled ? undefined : ne(classSessions.status, "cancelled"),
+      ),
+    )
+    .orderBy(classSessions.startsAt, classSessions.id);
+}
+
+/** The learners expected at these sessions (active enrollments, section matching): session id → user ids. */
+export async function sessionLearners(db: Executor, sessionIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>(sessionIds.map((id) => [id, []]));
+  if (sessionIds.length === 0) return out;
+  const rows = await db
+    .select({ sessionId: classSessions.id, userId: enrollments.userId })
+    .from(classSessions)
+    .innerJoin(enrollments, and(eq(enrollments.courseId, classSessions.courseId), eq(enrollments.status, "active")))
+    .where(and(inArray(classSessions.id, [...sessionIds]), forLearnerSection))
+    .orderBy(enrollments.userId);
+  for (const r of rows) out.get(r.sessionId)?.push(r.userId);
+  return out;
+}
+
+/** The course staff (instructors and graders) who see a session: whole-course staff, and section staff of its section. */
+export async function sessionStaff(db: Executor, sessionId: string): Promise<string[]> {
+  const rows = await db
+    .select({ userId: courseStaff.userId })
+    .from(courseStaff)
+    .innerJoin(classSessions, eq(classSessions.courseId, courseStaff.courseId))
+    .where(
+      and(
+        eq(classSessions.id, sessionId),
+        sql`(${classSessions.sectionId} is null
+          or not exists (select 1 from ${courseStaffSections} s where s.course_id = ${courseStaff.courseId} and s.user_id = ${courseStaff.userId})
+          or exists (select 1 from ${courseStaffSections} s where s.course_id = ${courseStaff.courseId} and s.user_id = ${courseStaff.userId} and s.section_id = ${classSessions.sectionId}))`,
+      ),
+    )
+    .orderBy(courseStaff.userId);
+  return rows.map((r) => r.userId);
+}
