@@ -29,6 +29,9 @@ export interface HttpServerOptions {
   appRoot: string;
 }
 
+/** How far ahead the timer admin route may reach: a year and a day. */
+const maxAdvanceHours = 24 * 366;
+
 const homepage =
   "<!DOCTYPE html><html><head><title>Your Functions app is up and running</title></head>" +
   "<body><h1>Your Functions app is up and running (local runtime)</h1></body></html>";
@@ -138,6 +141,13 @@ export class LocalHttpServer {
       sendJson(res, 200, { state: "Running", version: this.options.host.hostVersion });
       return true;
     }
+    // --- Durable: POST /admin/durable/instances/{id}/timers/fire fires an instance's timers early ---
+    const fireMatch = /^\/admin\/durable\/instances\/([^/]+)\/timers\/fire\/?$/i.exec(pathname);
+    if (fireMatch && method === "POST") {
+      await this.#fireDurableTimers(decodeURIComponent(fireMatch[1] as string), req, res);
+      return true;
+    }
+    // --- end Durable ---
     // --- Mail: /admin/mailbox and /admin/mailbox/messages (404 when no sink runs) ---
     if (handleMailboxRequest(activeMailSink(), pathname, method, res)) return true;
     // --- end Mail ---
@@ -254,6 +264,27 @@ export class LocalHttpServer {
       return;
     }
     await proxied;
+  }
+
+  /** Body `{ "advanceHours": n }` (0 < n ≤ 24·366): the open timers due by now + n hours fire now. */
+  async #fireDurableTimers(instanceId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const text = (await readBody(req)).toString("utf8");
+    let advanceHours: unknown;
+    try {
+      advanceHours = (JSON.parse(text) as { advanceHours?: unknown } | null)?.advanceHours;
+    } catch {
+      advanceHours = undefined;
+    }
+    if (typeof advanceHours !== "number" || !Number.isFinite(advanceHours) || advanceHours <= 0 || advanceHours > maxAdvanceHours) {
+      sendJson(res, 400, { error: `The body must be {"advanceHours": n} with 0 < n <= ${maxAdvanceHours}.` });
+      return;
+    }
+    const fired = activeDurableModule()?.engine.fireTimersEarly(instanceId, advanceHours * 3_600_000);
+    if (!fired) {
+      sendJson(res, 404, { error: `No orchestration instance '${instanceId}' on this host.` });
+      return;
+    }
+    sendJson(res, 200, { fired: await fired });
   }
 
   async #adminInvoke(name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {

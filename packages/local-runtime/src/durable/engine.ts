@@ -279,6 +279,39 @@ export class DurableEngine {
     return "accepted";
   }
 
+  /**
+   * Fires now every open timer of an instance due within `advanceMs` (fireAt ≤ now + advanceMs), as if its time
+   * had come: its timeout cleared, a TimerFired event with the timer's own FireAt, persisted, one episode for
+   * all of them. Timers the episode creates are left for a later call. Resolves once that episode has run;
+   * undefined for an unknown instance. A finished instance has no open timers (fired: []).
+   */
+  fireTimersEarly(instanceId: string, advanceMs: number): Promise<{ timerId: number; fireAt: string }[]> | undefined {
+    if (!this.#instances.has(instanceId)) return undefined;
+    return new Promise((resolve) => {
+      let fired: { timerId: number; fireAt: string }[] = [];
+      this.#run(instanceId, async () => {
+        try {
+          const state = this.#instances.get(instanceId);
+          if (!state || isTerminal(state.status)) return;
+          const horizon = this.#now().getTime() + advanceMs;
+          const due = state.open.filter((t): t is Extract<OpenTask, { kind: "timer" }> => t.kind === "timer" && Date.parse(t.fireAt) <= horizon);
+          if (due.length === 0) return;
+          due.sort((a, b) => a.fireAt.localeCompare(b.fireAt) || a.id - b.id);
+          for (const timer of due) {
+            this.#dropOpen(state, timer.id);
+            state.pending.push({ EventType: EventType.TimerFired, EventId: -1, IsPlayed: false, Timestamp: this.#now().toISOString(), TimerId: timer.id, FireAt: timer.fireAt });
+          }
+          fired = due.map((t) => ({ timerId: t.id, fireAt: t.fireAt }));
+          hostLog(`Durable Functions: fired ${due.length} timer(s) of instance '${instanceId}' early (admin API).`);
+          this.#save(state);
+          await this.#episodes(instanceId);
+        } finally {
+          resolve(fired);
+        }
+      });
+    });
+  }
+
   /** Purges finished instances only; returns how many were deleted. */
   purge(instanceIds: string[]): number {
     let deleted = 0;

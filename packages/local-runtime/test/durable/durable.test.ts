@@ -148,6 +148,48 @@ describe("durable engine (in memory)", () => {
     expect(await raise(rt, "no-such-instance", "Approve", {})).toBe(404);
   });
 
+  it("fires an instance's due timers early through the admin API, one call per generation of timers", async () => {
+    const fire = (id: string, body: unknown): Promise<Response> =>
+      fetch(`${rt.baseUrl}/admin/durable/instances/${encodeURIComponent(id)}/timers/fire`, { method: "POST", body: JSON.stringify(body) });
+    const timerCreated = async (id: string, count: number): Promise<boolean> =>
+      ((await status(rt, id, "?showHistory=true")).historyEvents ?? []).filter((e) => e.EventType === "TimerCreated").length >= count;
+    expect((await fire("no-such-instance", { advanceHours: 1 })).status).toBe(404);
+
+    const id = await start(rt, "twoTimers", { firstHours: 2, secondHours: 5 }, "timers-1");
+    await waitUntil(() => timerCreated(id, 1));
+    for (const bad of [{}, { advanceHours: 0 }, { advanceHours: -1 }, { advanceHours: "3" }, { advanceHours: 24 * 366 + 1 }, null]) {
+      expect((await fire(id, bad)).status).toBe(400);
+    }
+    const malformed = await fetch(`${rt.baseUrl}/admin/durable/instances/${id}/timers/fire`, { method: "POST", body: "{" });
+    expect(malformed.status).toBe(400);
+    // Not due within one hour: nothing fires.
+    const none = await fire(id, { advanceHours: 1 });
+    expect(none.status).toBe(200);
+    expect(await none.json()).toEqual({ fired: [] });
+
+    const first = await fire(id, { advanceHours: 3 });
+    expect(first.status).toBe(200);
+    const { fired } = (await first.json()) as { fired: { timerId: number; fireAt: string }[] };
+    expect(fired).toHaveLength(1);
+    const due = Date.parse(fired[0]!.fireAt) - Date.now();
+    expect(due).toBeGreaterThan(1.9 * 3_600_000);
+    expect(due).toBeLessThanOrEqual(2 * 3_600_000);
+    // The second timer comes from the episodes the fire caused: that call did not fire it.
+    await waitUntil(() => timerCreated(id, 2));
+    expect((await status(rt, id)).runtimeStatus).toBe("Running");
+    expect(activityRuns(appRoot).filter((r) => r.value === "after-first")).toHaveLength(1);
+    const history = await status(rt, id, "?showHistory=true");
+    const timerFired = history.historyEvents?.filter((e) => e.EventType === "TimerFired") as unknown as { FireAt: string }[];
+    expect(timerFired).toHaveLength(1);
+    expect(Date.parse(timerFired[0]!.FireAt)).toBe(Date.parse(fired[0]!.fireAt));
+
+    const second = (await (await fire(id, { advanceHours: 6 })).json()) as { fired: unknown[] };
+    expect(second.fired).toHaveLength(1);
+    expect((await waitFor(rt, id)).output).toBe("both fired");
+    // A finished instance has no timers left.
+    expect(await (await fire(id, { advanceHours: 6 })).json()).toEqual({ fired: [] });
+  });
+
   it("buffers an event raised before the orchestrator waits for it, and shows custom status", async () => {
     const id = await start(rt, "waitForEvent", undefined, "evt-1");
     await waitUntil(async () => (await status(rt, id)).customStatus !== null);
