@@ -32,6 +32,8 @@ export const leaveApplications = pgTable(
     decisionComment: text("decision_comment"),
     // the orchestration instance (`leave-<id>`)
     instanceId: text("instance_id").notNull(),
+    // when the orchestration's first step ran; null: not started yet (the leave-resume timer starts it)
+    orchestratedAt: tstz("orchestrated_at"),
     version: integer("version").notNull().default(1),
     ...timestamps,
   },

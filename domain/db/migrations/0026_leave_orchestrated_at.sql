@@ -1,0 +1,1 @@
+ALTER TABLE "leave_applications" ADD COLUMN "orchestrated_at" timestamp with time zone;
