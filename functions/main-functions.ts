@@ -19,6 +19,7 @@ import "./http/sections.js";
 import "./http/assessments.js";
 import "./timers/attempt-deadlines.js";
 import "./timers/due-reminders.js";
+import "./timers/attendance-alerts.js";
 import "./http/grading.js";
 import "./http/gradebook.js";
 import "./grading/grade-submission.js";

@@ -23,15 +23,19 @@ export function rateOf(counts: Omit<AttendanceRate, "ratePercent">): AttendanceR
 
 /**
  * Attendance rates from the marks of sessions that are not cancelled and have started by `asOf`, grouped by
- * (course, learner). Filter by course, by learners, or both; a learner without marks is absent from the map.
+ * (course, learner). Filter by course (or a batch of courses), by learners, or both; a learner without marks is absent from the map.
  */
 export async function attendanceRates(
   db: Executor,
-  filter: { courseId?: string; userIds?: readonly string[] },
+  filter: { courseId?: string; courseIds?: readonly string[]; userIds?: readonly string[] },
   asOf: Date,
 ): Promise<Map<string /* `${courseId}:${userId}` */, AttendanceRate>> {
   const conditions = [ne(classSessions.status, "cancelled"), lte(classSessions.startsAt, asOf)];
   if (filter.courseId) conditions.push(eq(attendanceMarks.courseId, filter.courseId));
+  if (filter.courseIds) {
+    if (filter.courseIds.length === 0) return new Map();
+    conditions.push(inArray(attendanceMarks.courseId, [...filter.courseIds]));
+  }
   if (filter.userIds) {
     if (filter.userIds.length === 0) return new Map();
     conditions.push(inArray(attendanceMarks.userId, [...filter.userIds]));

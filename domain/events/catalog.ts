@@ -39,6 +39,8 @@ export const eventCatalog = {
   "course.completed": z.object({ courseId: id, userId: id, completedAt: at }),
   "certificate.issued": z.object({ certificateId: id, courseId: id, userId: id, code: z.string(), issuedAt: at }),
   "reminder.due": z.object({ assessmentId: id, courseId: id, userId: id, dueAt: at }),
+  // A learner's attendance rate fell below the course's threshold: sent once per (course, learner, ISO week "2026-W49").
+  "attendance.low": z.object({ courseId: id, userId: id, ratePercent: z.number().min(0).max(100), thresholdPercent: z.number(), period: z.string().regex(/^\d{4}-W\d{2}$/) }),
   "grading.requested": z.object({ submissionId: id, courseId: id, assessmentId: id, items: z.array(z.string()) }),
   "grading.overdue": z.object({ submissionId: id, courseId: id, assessmentId: id, items: z.array(z.string()) }),
   "assessment.key-changed": z.object({ assessmentId: id, courseId: id, keyVersion: z.number().int() }),

@@ -94,6 +94,23 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
       const [a] = await db.select({ title: assessments.title }).from(assessments).where(eq(assessments.id, d.assessmentId));
       return [await compose("due-reminder", u, { name: u.name, assessment: a?.title ?? "Your assessment", course: await courseTitle(db, d.courseId), courseId: d.courseId, dueAt: when(d.dueAt) })];
     }
+    case "attendance.low": {
+      const d = event.data;
+      const values = { course: await courseTitle(db, d.courseId), courseId: d.courseId, rate: percentText(d.ratePercent), threshold: percentText(d.thresholdPercent), period: d.period };
+      const [learner] = await db.select({ name: users.displayName }).from(users).where(eq(users.id, d.userId));
+      const u = await user(db, d.userId, "attendance-low");
+      const instructors = await db
+        .select(recipientColumns)
+        .from(courseStaff)
+        .innerJoin(users, eq(users.id, courseStaff.userId))
+        .leftJoin(notificationPreferences, withPreferences)
+        .where(and(eq(courseStaff.courseId, d.courseId), eq(courseStaff.role, "instructor"), wantsEmail(categoryOf("attendance-low-staff"))))
+        .for("key share", { of: users });
+      return [
+        ...(u ? [await compose("attendance-low", u, { ...values, name: u.name })] : []),
+        ...(await Promise.all(instructors.filter(reachable).map((s) => compose("attendance-low-staff", s, { ...values, name: s.name, learner: learner?.name ?? "A learner" })))),
+      ];
+    }
     case "certificate.issued": {
       const d = event.data;
       const u = await user(db, d.userId, "certificate-issued");

@@ -26,6 +26,8 @@ export const templateCategories: Partial<Record<TemplateKey, NotificationCategor
   "results-released": "grades",
   "certificate-issued": "grades",
   "due-reminder": "reminders",
+  "attendance-low": "reminders",
+  "attendance-low-staff": "reminders",
   "grading-requested": "reminders",
   "grading-overdue": "reminders",
 };

@@ -157,6 +157,30 @@ export const templates = {
       action: { label: "Abrir el curso", url: "{{appUrl}}/courses/{{courseId}}" },
     },
   },
+  "attendance-low": {
+    en: {
+      subject: "Your attendance in {{course}} is {{rate}}",
+      paragraphs: ["Hello {{name}},", "your attendance in {{course}} is {{rate}}, below the {{threshold}} the course expects. If something keeps you away, talk to your instructors or apply for leave."],
+      action: { label: "Open the course", url: "{{appUrl}}/courses/{{courseId}}" },
+    },
+    es: {
+      subject: "Tu asistencia en {{course}} es del {{rate}}",
+      paragraphs: ["Hola {{name}}:", "tu asistencia en {{course}} es del {{rate}}, por debajo del {{threshold}} que pide el curso. Si algo te impide asistir, habla con tus docentes o solicita un permiso."],
+      action: { label: "Abrir el curso", url: "{{appUrl}}/courses/{{courseId}}" },
+    },
+  },
+  "attendance-low-staff": {
+    en: {
+      subject: "{{learner}}'s attendance in {{course}} is {{rate}}",
+      paragraphs: ["Hello {{name}},", "{{learner}}'s attendance in {{course}} is {{rate}}, below the course's threshold of {{threshold}} ({{period}})."],
+      action: { label: "Open attendance", url: "{{appUrl}}/courses/{{courseId}}/attendance" },
+    },
+    es: {
+      subject: "La asistencia de {{learner}} en {{course}} es del {{rate}}",
+      paragraphs: ["Hola {{name}}:", "la asistencia de {{learner}} en {{course}} es del {{rate}}, por debajo del umbral del curso, {{threshold}} ({{period}})."],
+      action: { label: "Abrir la asistencia", url: "{{appUrl}}/courses/{{courseId}}/attendance" },
+    },
+  },
   "certificate-issued": {
     en: {
       subject: "Your certificate for {{course}}",

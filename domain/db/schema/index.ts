@@ -20,3 +20,6 @@ export * from "./account-tokens.js";
 export * from "./two-factor.js";
 export * from "./erasure.js";
 export * from "./imports.js";
+export * from "./schedule.js";
+export * from "./attendance.js";
+export * from "./leave.js";
