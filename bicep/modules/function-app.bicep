@@ -303,8 +303,18 @@ var appSettings = {
 
   LOG_LEVEL: logLevel
   WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'false'
+  // Self check-in codes rotate every this many seconds; a check-in this many minutes after the start is late.
+  ATTENDANCE_CODE_PERIOD_SECONDS: '30'
+  ATTENDANCE_LATE_AFTER_MINUTES: '10'
+  // The most occurrences one weekly class rule may have.
+  SCHEDULE_MAX_OCCURRENCES: '500'
   // Hours between a user's erasure request and the erasure (cancellable meanwhile).
   PRIVACY_ERASURE_GRACE_H: '72'
+  // Leave applications: escalation and expiry of an undecided one (hours), how far back and how long a leave may be (days).
+  LEAVE_ESCALATION_HOURS: '48'
+  LEAVE_DECISION_HOURS: '168'
+  LEAVE_MAX_PAST_DAYS: '7'
+  LEAVE_MAX_DAYS: '90'
   // Keys that seal webhook signing secrets at rest (first seals, all open; rotate with POST /api/v1/ops/webhook-secrets/rotate).
   WEBHOOK_SECRET_KEYS: '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}webhook-secret-keys)'
 }

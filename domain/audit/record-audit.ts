@@ -51,8 +51,15 @@ export const auditActions = [
   "privacy.erasure-scheduled",
   "privacy.erasure-cancelled",
   "privacy.user-erased",
+  "attendance.policy-changed",
+  "attendance.changed-after-window",
+  "calendar-feed.created",
+  "calendar-feed.revoked",
   "import.started",
   "import.cancelled",
+  "leave.requested",
+  "leave.decided",
+  "leave.withdrawn",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

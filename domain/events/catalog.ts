@@ -37,6 +37,9 @@ export const eventCatalog = {
   // Each change of a learner's stored progress; `revision` orders them (read models keep the highest).
   "progress.updated": z.object({ courseId: id, userId: id, percent: z.number().min(0).max(100), revision: z.number().int().positive(), complete: z.boolean() }),
   "course.completed": z.object({ courseId: id, userId: id, completedAt: at }),
+  // Staff took or changed attendance at a session, or learners checked in: the learners whose marks changed (their
+  // attendance rate, and so their progress when the course needs a minimum rate, may have moved).
+  "attendance.recorded": z.object({ sessionId: id, courseId: id, userIds: z.array(id).min(1) }),
   "certificate.issued": z.object({ certificateId: id, courseId: id, userId: id, code: z.string(), issuedAt: at }),
   "reminder.due": z.object({ assessmentId: id, courseId: id, userId: id, dueAt: at }),
   // A learner's attendance rate fell below the course's threshold: sent once per (course, learner, ISO week "2026-W49").
@@ -46,6 +49,8 @@ export const eventCatalog = {
   "assessment.key-changed": z.object({ assessmentId: id, courseId: id, keyVersion: z.number().int() }),
   // Staff released the held results of a manual-release assessment: learners with a grade are told.
   "assessment.results-released": z.object({ assessmentId: id, courseId: id, releasedAt: at }),
+  // Staff cancelled class sessions (one, or an occurrence and the rest of its series): learners expected there are emailed once.
+  "class-session.cancelled": z.object({ courseId: id, sessionIds: z.array(id).min(1).max(5000), reason: z.string().nullable(), cancelledAt: at }),
   "enrollment.invited": z.object({ invitationId: id, courseId: id, email: z.string(), token: z.string(), expiresAt: at }),
   // An endpoint switched off after failing for long enough; its owner (the admin who registered it) is told.
   "webhook.disabled": z.object({
@@ -84,6 +89,17 @@ export const eventCatalog = {
     rowsRead: z.number().int(),
     rowsApplied: z.number().int(),
     finishedAt: at,
+  }),
+  // Leave applications (domain/leave). No reason or comment: events reach webhooks, and a reason may be private.
+  "leave.requested": z.object({ applicationId: id, userId: id, kind: z.enum(["learner", "staff"]), startsAt: at, endsAt: at, courseIds: z.array(id) }),
+  // Its outcome, recorded once: by an approver, by the applicant withdrawing, or by the final deadline.
+  "leave.decided": z.object({
+    applicationId: id,
+    userId: id,
+    outcome: z.enum(["approved", "rejected", "withdrawn", "expired"]),
+    decidedAt: at,
+    decidedByUserId: id.nullable(),
+    courseIds: z.array(id),
   }),
 } as const;
 

@@ -310,6 +310,19 @@ export const templates = {
     },
   },
   // The importer's summary of a bulk import (system mail: they asked for it); counts only, the rows are in the report.
+  // One per learner per cancel action, however many sessions it cancelled.
+  "class-cancelled": {
+    en: {
+      subject: "{{course}}: class cancelled ({{count}})",
+      paragraphs: ["Hello {{name}},", "{{count}} session(s) of {{title}} in {{course}} are cancelled: {{sessions}}.", "Reason: {{reason}}"],
+      action: { label: "See your schedule", url: "{{appUrl}}/schedule" },
+    },
+    es: {
+      subject: "{{course}}: clase cancelada ({{count}})",
+      paragraphs: ["Hola {{name}}:", "se han cancelado {{count}} sesión(es) de {{title}} en {{course}}: {{sessions}}.", "Motivo: {{reason}}"],
+      action: { label: "Ver tu horario", url: "{{appUrl}}/schedule" },
+    },
+  },
   "import-completed": {
     en: {
       subject: "Your {{run}}{{kind}} import {{outcome}}: {{applied}} rows applied, {{failed}} failed",
@@ -346,6 +359,64 @@ export const templates = {
         "tu importación {{run}}de {{fileName}} ({{kind}}) falló el {{finishedAt}}: {{reason}}",
         "Se habían aplicado {{applied}} filas antes de que se detuviera; el informe (con rows=all) indica cuáles. Con tu sesión iniciada, la API responde con tu token de acceso (Authorization: Bearer): GET {{appUrl}}/api/v1/imports/{{importId}} para la importación, y .../report.csv?rows=all para el informe.",
       ],
+    },
+  },
+  // Leave applications (domain/leave): each step of the approval workflow. The reason is not in them: it may be
+  // private (health); approvers read it signed in.
+  "leave-requested": {
+    en: {
+      subject: "{{applicant}} asks for leave from {{startsAt}} to {{endsAt}}",
+      paragraphs: ["Hello {{name}},", "{{applicant}} applied for leave from {{startsAt}} to {{endsAt}}. You are one of the people who may approve or reject it; it escalates to the administrators on {{escalatesAt}} if nobody has decided."],
+      action: { label: "Open the application", url: "{{appUrl}}/leave-applications/{{applicationId}}" },
+    },
+    es: {
+      subject: "{{applicant}} solicita un permiso del {{startsAt}} al {{endsAt}}",
+      paragraphs: ["Hola {{name}}:", "{{applicant}} ha solicitado un permiso del {{startsAt}} al {{endsAt}}. Eres una de las personas que pueden aprobarlo o rechazarlo; si nadie decide, pasa a los administradores el {{escalatesAt}}."],
+      action: { label: "Abrir la solicitud", url: "{{appUrl}}/leave-applications/{{applicationId}}" },
+    },
+  },
+  "leave-escalated": {
+    en: {
+      subject: "Leave of {{applicant}} waits for a decision",
+      paragraphs: ["Hello {{name}},", "nobody has decided the leave {{applicant}} asked for ({{startsAt}} to {{endsAt}}), so it now comes to the administrators. It expires on {{expiresAt}} if nobody decides."],
+      action: { label: "Decide", url: "{{appUrl}}/leave-applications/{{applicationId}}" },
+    },
+    es: {
+      subject: "El permiso de {{applicant}} espera una decisión",
+      paragraphs: ["Hola {{name}}:", "nadie ha decidido el permiso que solicitó {{applicant}} (del {{startsAt}} al {{endsAt}}), así que pasa a los administradores. Caduca el {{expiresAt}} si nadie lo decide."],
+      action: { label: "Decidir", url: "{{appUrl}}/leave-applications/{{applicationId}}" },
+    },
+  },
+  "leave-decided": {
+    en: {
+      subject: "Your leave from {{startsAt}} to {{endsAt}} was {{outcome}}",
+      paragraphs: ["Hello {{name}},", "your leave application from {{startsAt}} to {{endsAt}} was {{outcome}}. {{comment}}"],
+      action: { label: "Open the application", url: "{{appUrl}}/leave-applications/{{applicationId}}" },
+    },
+    es: {
+      subject: "Tu permiso del {{startsAt}} al {{endsAt}} ha sido {{outcome}}",
+      paragraphs: ["Hola {{name}}:", "tu solicitud de permiso del {{startsAt}} al {{endsAt}} ha sido {{outcome}}. {{comment}}"],
+      action: { label: "Abrir la solicitud", url: "{{appUrl}}/leave-applications/{{applicationId}}" },
+    },
+  },
+  "leave-expired": {
+    en: {
+      subject: "Your leave application from {{startsAt}} to {{endsAt}} expired",
+      paragraphs: ["Hello {{name}},", "nobody decided your leave application from {{startsAt}} to {{endsAt}} in time, so it expired. Apply again or talk to your instructors."],
+    },
+    es: {
+      subject: "Tu solicitud de permiso del {{startsAt}} al {{endsAt}} ha caducado",
+      paragraphs: ["Hola {{name}}:", "nadie decidió a tiempo tu solicitud de permiso del {{startsAt}} al {{endsAt}}, así que ha caducado. Vuelve a solicitarlo o habla con tus profesores."],
+    },
+  },
+  "leave-withdrawn": {
+    en: {
+      subject: "{{applicant}} withdrew their leave application",
+      paragraphs: ["Hello {{name}},", "{{applicant}} withdrew the leave application from {{startsAt}} to {{endsAt}}: there is nothing left to decide."],
+    },
+    es: {
+      subject: "{{applicant}} ha retirado su solicitud de permiso",
+      paragraphs: ["Hola {{name}}:", "{{applicant}} ha retirado la solicitud de permiso del {{startsAt}} al {{endsAt}}: ya no hay nada que decidir."],
     },
   },
 } as const satisfies Record<string, { en: Template } & Record<string, Template>>;

@@ -7,6 +7,7 @@ import {
   assessments,
   attempts,
   auditLog,
+  calendarFeeds,
   certificates,
   dataExports,
   emailDeliveries,
@@ -16,6 +17,7 @@ import {
   grades,
   idempotencyKeys,
   importRows,
+  leaveApplications,
   inbox,
   invitations,
   loginThrottles,
@@ -35,6 +37,7 @@ import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { certificatePrefix } from "../certificates/issue-certificate.js";
 import { exportPrefix } from "./data-exports.js";
+import { leaveFilePrefix } from "../leave/apply-leave.js";
 import { type Pseudonym, pseudonymFor } from "./pseudonym.js";
 import { containing, type Replacement, scrubJson, scrubText } from "./scrub.js";
 import { UUID_PATTERN } from "../shared/uuid.js";
@@ -171,6 +174,7 @@ export async function erasureFilesOf(db: Executor, userId: string): Promise<Eras
       // Every upload of an attempt lives under its prefix, also one replaced by a later upload or never saved as an answer.
       ...attemptRows.map((a) => answerFilePrefix(a.courseId, a.id)),
       exportPrefix(userId),
+      leaveFilePrefix(userId),
     ],
   };
 }
@@ -245,6 +249,11 @@ export async function erasePersonalData(ctx: DomainContext, userId: string): Pro
     if (reason !== e.reason) await db.update(gradeExcusals).set({ reason }).where(and(eq(gradeExcusals.assessmentId, e.assessmentId), eq(gradeExcusals.userId, userId)));
   }
   await db.update(certificates).set({ learnerName: pseudonym.displayName }).where(eq(certificates.userId, userId));
+  // Leave applications keep their dates and outcome; the reason, the comment on it and the document go.
+  await db
+    .update(leaveApplications)
+    .set({ reason: ERASED_TEXT, decisionComment: null, documentBlob: null, documentFileName: null, documentContentType: null, documentSizeBytes: null, updatedAt: now })
+    .where(eq(leaveApplications.applicantUserId, userId));
 
   // Credentials, sessions and everything kept only for the account's own use.
   await db.delete(externalIdentities).where(eq(externalIdentities.userId, userId));
@@ -260,6 +269,7 @@ export async function erasePersonalData(ctx: DomainContext, userId: string): Pro
   await db.delete(twoFactorRecoveryCodes).where(eq(twoFactorRecoveryCodes.userId, userId));
   await db.delete(twoFactorCredentials).where(eq(twoFactorCredentials.userId, userId));
   await db.delete(notificationPreferences).where(eq(notificationPreferences.userId, userId));
+  await db.delete(calendarFeeds).where(eq(calendarFeeds.userId, userId));
   await db.delete(idempotencyKeys).where(or(sql`${idempotencyKeys.scope} like ${containing(userId)}`, mentioning(idempotencyKeys.responseBody, [user.email, user.displayName])));
   await db.update(invitations).set({ email: pseudonym.email, updatedAt: now }).where(eq(invitations.email, user.email));
 

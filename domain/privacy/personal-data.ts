@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, or, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, isNull, or, type SQL } from "drizzle-orm";
 import type { ActivityStore } from "../activity/statements.js";
 import { answerFilePrefix } from "../assessment/answer-files.js";
 import type { Executor } from "../db/client.js";
@@ -6,6 +6,7 @@ import {
   assessments,
   attempts,
   auditLog,
+  calendarFeeds,
   certificates,
   courseProgress,
   courseStaff,
@@ -17,6 +18,7 @@ import {
   grades,
   groupMembers,
   groups,
+  leaveApplications,
   manualScores,
   notificationPreferences,
   refreshTokens,
@@ -132,7 +134,13 @@ const profile: PersonalDataPart = {
         .from(twoFactorRecoveryCodes)
         .where(and(eq(twoFactorRecoveryCodes.userId, userId), isNull(twoFactorRecoveryCodes.usedAt)));
       const twoFactor = { enabled: Boolean(authenticator?.confirmedAt), enabledAt: authenticator?.confirmedAt ?? null, recoveryCodesLeft: unusedCodes.length };
-      return [{ account: account ?? null, twoFactor, externalSignIns, rosterIds, courseRoles, groupMemberships, sessions }];
+      // Whether a calendar feed URL is live and when it was made and last read, never its token (only a hash is kept).
+      const [feed] = await db
+        .select({ createdAt: calendarFeeds.createdAt, lastFetchedAt: calendarFeeds.lastFetchedAt })
+        .from(calendarFeeds)
+        .where(and(eq(calendarFeeds.userId, userId), isNull(calendarFeeds.revokedAt)));
+      const calendarFeed = { active: feed !== undefined, createdAt: feed?.createdAt ?? null, lastFetchedAt: feed?.lastFetchedAt ?? null };
+      return [{ account: account ?? null, twoFactor, externalSignIns, rosterIds, courseRoles, groupMemberships, sessions, calendarFeed }];
     }),
 };
 
@@ -366,7 +374,34 @@ const preferences: PersonalDataPart = {
 };
 
 /** Everything a data export gathers, one JSON file per part, in this order. */
-export const personalDataParts: readonly PersonalDataPart[] = [profile, enrollmentsPart, submissions, gradesPart, progress, activity, certificatesPart, audit, emails, preferences];
+const leavePart: PersonalDataPart = {
+  name: "leave",
+  file: "leave-applications.json",
+  description: "Your leave applications with their reason, dates, outcome and the decision's comment (a confirmed supporting document is under files/leave/).",
+  pages: ({ db }, userId) =>
+    byId((afterId) =>
+      db
+        .select({
+          id: leaveApplications.id,
+          kind: leaveApplications.applicantKind,
+          startsAt: leaveApplications.startsAt,
+          endsAt: leaveApplications.endsAt,
+          reason: leaveApplications.reason,
+          status: leaveApplications.status,
+          documentFileName: leaveApplications.documentFileName,
+          escalatedAt: leaveApplications.escalatedAt,
+          decidedAt: leaveApplications.decidedAt,
+          decisionComment: leaveApplications.decisionComment,
+          createdAt: leaveApplications.createdAt,
+        })
+        .from(leaveApplications)
+        .where(and(eq(leaveApplications.applicantUserId, userId), after(leaveApplications.id, afterId)))
+        .orderBy(asc(leaveApplications.id))
+        .limit(PAGE),
+    ),
+};
+
+export const personalDataParts: readonly PersonalDataPart[] = [profile, enrollmentsPart, submissions, gradesPart, progress, activity, certificatesPart, audit, emails, preferences, leavePart];
 
 export const personalDataPart = (name: string): PersonalDataPart | undefined => personalDataParts.find((p) => p.name === name);
 
@@ -397,6 +432,11 @@ export async function* personalFiles(db: Executor, userId: string, listFiles: Li
     }
     if (files.length > 0) yield files;
   }
+  const documents = await db
+    .select({ id: leaveApplications.id, blobName: leaveApplications.documentBlob })
+    .from(leaveApplications)
+    .where(and(eq(leaveApplications.applicantUserId, userId), isNotNull(leaveApplications.documentBlob)));
+  if (documents.length > 0) yield documents.map((d) => ({ blobName: d.blobName as string, archivePath: `files/leave/${d.id}/document` }));
   const certs = await db.select({ code: certificates.code, blobName: certificates.blobName }).from(certificates).where(eq(certificates.userId, userId));
   if (certs.length > 0) yield certs.map((c) => ({ blobName: c.blobName, archivePath: certificateFile(c) }));
 }

@@ -95,6 +95,19 @@ export const settingsSchema = databaseSettingsSchema
     // Azure): the first seals, every one opens.
     WEBHOOK_SECRET_KEYS: keyRingSchema,
 
+    // Self check-in codes rotate this often (a code is accepted in its period and the one before); a learner checking
+    // in this many minutes after the session starts is marked late.
+    ATTENDANCE_CODE_PERIOD_SECONDS: positiveInt.min(5).max(600).default(30),
+    ATTENDANCE_LATE_AFTER_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(10),
+    // The most occurrences one weekly class rule may have (a rule must end; it also spans at most about two years).
+    SCHEDULE_MAX_OCCURRENCES: positiveInt.max(5000).default(500),
+    // Leave applications: an undecided one escalates to the administrators LEAVE_ESCALATION_HOURS after it was made
+    // and expires LEAVE_DECISION_HOURS after (durable timers; fractions allowed); a leave may start at most
+    // LEAVE_MAX_PAST_DAYS back and last at most LEAVE_MAX_DAYS.
+    LEAVE_ESCALATION_HOURS: z.coerce.number().positive().max(24 * 60).default(48),
+    LEAVE_DECISION_HOURS: z.coerce.number().positive().max(24 * 120).default(168),
+    LEAVE_MAX_PAST_DAYS: z.coerce.number().int().min(0).max(365).default(7),
+    LEAVE_MAX_DAYS: positiveInt.max(366).default(90),
     // Hours graders have for manual items before the orchestration reminds them (and every day after).
     GRADING_SLA_HOURS: positiveInt.max(24 * 60).default(72),
     // Hours between a user's erasure request and the erasure (held by a durable timer, cancellable meanwhile);

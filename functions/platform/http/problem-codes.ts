@@ -131,6 +131,38 @@ export const problemCatalog = {
   NOT_A_LEARNER: { status: 422, title: "Not an active learner of this course" },
   NOT_COURSE_STAFF: { status: 404, title: "This user is not on the course's staff" },
 
+  // attendance and self check-in (a session not found: CLASS_SESSION_NOT_FOUND, with the schedule's)
+  ATTENDANCE_SESSION_NOT_STARTED: { status: 409, title: "The session has not started yet" },
+  ATTENDANCE_SESSION_CANCELLED: { status: 409, title: "The session is cancelled" },
+  ATTENDANCE_NOT_EXPECTED: { status: 422, title: "Some users are not learners expected at this session" },
+  ATTENDANCE_REASON_REQUIRED: { status: 422, title: "The edit window has closed: a change needs a reason" },
+  CHECK_IN_DISABLED: { status: 409, title: "The course does not let learners check in themselves" },
+  CHECK_IN_CLOSED: { status: 409, title: "Check-in is not open for this session" },
+  CHECK_IN_CODE_INVALID: { status: 422, title: "The check-in code is wrong or has expired" },
+  CHECK_IN_THROTTLED: { status: 429, title: "Too many wrong check-in codes" },
+  CHECK_IN_ALREADY_MARKED: { status: 409, title: "Staff have marked your attendance at this session already" },
+
+  // class schedule and calendar feeds
+  CLASS_SESSION_NOT_FOUND: { status: 404, title: "No such class session" },
+  CLASS_SESSION_CANCELLED: { status: 409, title: "The class session is cancelled" },
+  CLASS_SESSION_HAS_ATTENDANCE: { status: 409, title: "Attendance was taken at this class session" },
+  SCHEDULE_STAFF_NOT_IN_COURSE: { status: 422, title: "The session's staff member is not on the course's staff" },
+  SCHEDULE_RANGE_INVALID: { status: 400, title: "The date range is not valid" },
+  RECURRENCE_INVALID: { status: 422, title: "The recurrence rule is not valid" },
+  RECURRENCE_TOO_LONG: { status: 422, title: "The recurrence rule does not end soon enough" },
+  TIME_ZONE_UNKNOWN: { status: 422, title: "Unknown time zone" },
+  CALENDAR_FEED_NOT_FOUND: { status: 404, title: "No calendar feed" },
+
+  // leave applications
+  LEAVE_NOT_FOUND: { status: 404, title: "No such leave application" },
+  LEAVE_RANGE_INVALID: { status: 422, title: "The leave must end after it starts" },
+  LEAVE_TOO_FAR_IN_PAST: { status: 422, title: "The leave starts too far in the past" },
+  LEAVE_TOO_LONG: { status: 422, title: "The leave is longer than allowed" },
+  LEAVE_OVERLAP: { status: 409, title: "You have leave over part of this range already" },
+  LEAVE_NOT_STAFF: { status: 403, title: "Only course staff apply for leave as staff" },
+  LEAVE_NOT_APPROVER: { status: 403, title: "You are not an approver of this leave application" },
+  LEAVE_NOT_OPEN: { status: 409, title: "The leave application is decided, withdrawn or expired already" },
+
   // privacy requests
   EXPORT_IN_PROGRESS: { status: 409, title: "A data export of yours is still being prepared" },
   DATA_EXPORT_NOT_FOUND: { status: 404, title: "No such data export" },

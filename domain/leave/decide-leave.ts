@@ -1,0 +1,195 @@
+import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { leaveApplications, leaveApprovers, leaveCourses, type LeaveStatus, openLeaveStatuses } from "../db/schema/index.js";
+import { recordAudit } from "../audit/record-audit.js";
+import { recordEvent } from "../outbox/record-event.js";
+import type { DomainContext } from "../shared/context.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import type { LeaveRow } from "./apply-leave.js";
+import { applyApprovedLeave } from "./approved-leave.js";
+import {
+  administrators,
+  approversOf,
+  decidedEmail,
+  escalatedEmails,
+  expiredEmail,
+  recipients,
+  recordLeaveEmails,
+  requestedEmails,
+  withdrawnEmails,
+} from "./leave-emails.js";
+import type { LeaveErrorCode } from "./leave.errors.js";
+import { mayDecide } from "./leave-rules.js";
+
+export type LeaveOutcome = "approved" | "rejected" | "withdrawn" | "expired";
+
+const isOpen = (status: LeaveStatus) => (openLeaveStatuses as readonly LeaveStatus[]).includes(status);
+
+async function lockApplication(db: Executor, applicationId: string): Promise<LeaveRow | undefined> {
+  const [row] = await db.select().from(leaveApplications).where(eq(leaveApplications.id, applicationId)).for("update");
+  return row;
+}
+
+/**
+ * The one way an open application gets its outcome: a conditional update from pending or escalated. Whoever comes
+ * first (a decision, a withdrawal, the expiry) wins; everyone after finds it closed.
+ */
+async function closeApplication(ctx: DomainContext, applicationId: string, outcome: LeaveOutcome, by: string | null, comment: string | null): Promise<LeaveRow | null> {
+  const now = ctx.now();
+  const [row] = await ctx.db
+    .update(leaveApplications)
+    .set({ status: outcome, decidedAt: now, decidedByUserId: by, decisionComment: comment, version: sql`${leaveApplications.version} + 1`, updatedAt: now })
+    .where(and(eq(leaveApplications.id, applicationId), inArray(leaveApplications.status, [...openLeaveStatuses])))
+    .returning();
+  return row ?? null;
+}
+
+async function courseIdsOf(db: Executor, applicationId: string): Promise<string[]> {
+  const rows = await db.select({ courseId: leaveCourses.courseId }).from(leaveCourses).where(eq(leaveCourses.applicationId, applicationId)).orderBy(leaveCourses.courseId);
+  return rows.map((r) => r.courseId);
+}
+
+async function announce(ctx: DomainContext, row: LeaveRow, outcome: LeaveOutcome): Promise<void> {
+  await recordEvent(ctx, {
+    type: "leave.decided",
+    aggregateType: "leave-application",
+    aggregateId: row.id,
+    data: {
+      applicationId: row.id,
+      userId: row.applicantUserId,
+      outcome,
+      decidedAt: (row.decidedAt ?? ctx.now()).toISOString(),
+      decidedByUserId: row.decidedByUserId,
+      courseIds: await courseIdsOf(ctx.db, row.id),
+    },
+  });
+}
+
+async function applicantOf(db: Executor, row: LeaveRow) {
+  return (await recipients(db, [row.applicantUserId]))[0];
+}
+
+export interface Decider {
+  userId: string;
+  isAdmin: boolean;
+}
+
+/**
+ * An approver (or, once escalated, any administrator) approves or rejects. Under the application's row lock, so of
+ * two racing decisions the second finds it decided (409). Approval excuses the sessions and extends due dates in
+ * the same transaction. The caller raises LeaveDecided on the orchestration after commit.
+ */
+export async function decideLeave(
+  ctx: DomainContext,
+  input: { applicationId: string; decider: Decider; decision: "approve" | "reject"; comment: string | null },
+  options: { appUrl: string },
+): Promise<Result<LeaveRow, LeaveErrorCode>> {
+  const row = await lockApplication(ctx.db, input.applicationId);
+  if (!row) return fail("LEAVE_NOT_FOUND");
+  const [listed] = await ctx.db
+    .select({ userId: leaveApprovers.userId })
+    .from(leaveApprovers)
+    .where(and(eq(leaveApprovers.applicationId, row.id), eq(leaveApprovers.userId, input.decider.userId)));
+  const who = { isApprover: Boolean(listed), isAdmin: input.decider.isAdmin, isApplicant: row.applicantUserId === input.decider.userId };
+  if (!mayDecide(who, row.status)) {
+    if (who.isApplicant) return fail("LEAVE_NOT_APPROVER", "You cannot decide your own application.");
+    if (who.isAdmin && isOpen(row.status)) return fail("LEAVE_NOT_APPROVER", "Administrators decide an application they are not an approver of once it has escalated.");
+    if (!who.isAdmin) return fail("LEAVE_NOT_APPROVER", "Only the approvers of this application decide it.");
+  }
+  if (!isOpen(row.status)) return fail("LEAVE_NOT_OPEN", `The application is ${row.status} already.`, { status: row.status });
+  const outcome = input.decision === "approve" ? "approved" : "rejected";
+  const closed = await closeApplication(ctx, row.id, outcome, input.decider.userId, input.comment);
+  if (!closed) return fail("LEAVE_NOT_OPEN", "The application was closed meanwhile.");
+  const effects = outcome === "approved" && closed.applicantKind === "learner" ? await applyApprovedLeave(ctx, closed) : null;
+  await recordAudit(ctx, {
+    action: "leave.decided",
+    targetType: "leave-application",
+    targetId: closed.id,
+    details: { userId: closed.applicantUserId, outcome, escalated: row.status === "escalated", ...(effects ?? {}) },
+  });
+  await announce(ctx, closed, outcome);
+  const applicant = await applicantOf(ctx.db, closed);
+  if (applicant) await recordLeaveEmails(ctx, closed.id, "decided", [decidedEmail({ appUrl: options.appUrl, leave: closed, applicant }, outcome, input.comment)]);
+  return ok(closed);
+}
+
+/** The applicant (or an administrator for them) withdraws an open application; its approvers are told. */
+export async function withdrawLeave(ctx: DomainContext, input: { applicationId: string; by: string }, options: { appUrl: string }): Promise<Result<LeaveRow, LeaveErrorCode>> {
+  const row = await lockApplication(ctx.db, input.applicationId);
+  if (!row) return fail("LEAVE_NOT_FOUND");
+  if (!isOpen(row.status)) return fail("LEAVE_NOT_OPEN", `The application is ${row.status} already.`, { status: row.status });
+  const closed = await closeApplication(ctx, row.id, "withdrawn", input.by, null);
+  if (!closed) return fail("LEAVE_NOT_OPEN", "The application was closed meanwhile.");
+  await recordAudit(ctx, { action: "leave.withdrawn", targetType: "leave-application", targetId: closed.id, details: { userId: closed.applicantUserId } });
+  await announce(ctx, closed, "withdrawn");
+  const applicant = await applicantOf(ctx.db, closed);
+  if (applicant) {
+    const to = [...(await approversOf(ctx.db, closed.id)), ...(row.status === "escalated" ? await administrators(ctx.db) : [])].filter((r) => r.id !== closed.applicantUserId);
+    await recordLeaveEmails(ctx, closed.id, "withdrawn", withdrawnEmails({ appUrl: options.appUrl, leave: closed, applicant }, to));
+  }
+  return ok(closed);
+}
+
+export interface WorkflowStep {
+  status: LeaveStatus;
+  open: boolean;
+}
+
+const stepOf = (row: LeaveRow): WorkflowStep => ({ status: row.status, open: isOpen(row.status) });
+
+/**
+ * The orchestration's first step: notes that it runs (the resume timer looks for applications whose step never
+ * ran) and emails the approvers. Idempotent: the emails are recorded once per recipient, however often it runs.
+ */
+export async function notifyApprovers(ctx: DomainContext, applicationId: string, options: { appUrl: string; escalatesAt: Date }): Promise<WorkflowStep | null> {
+  const row = await lockApplication(ctx.db, applicationId);
+  if (!row) return null;
+  if (!row.orchestratedAt) await ctx.db.update(leaveApplications).set({ orchestratedAt: ctx.now() }).where(eq(leaveApplications.id, applicationId));
+  if (!isOpen(row.status)) return stepOf(row);
+  const applicant = await applicantOf(ctx.db, row);
+  if (applicant) await recordLeaveEmails(ctx, row.id, "requested", requestedEmails({ appUrl: options.appUrl, leave: row, applicant }, await approversOf(ctx.db, row.id), options.escalatesAt));
+  return stepOf(row);
+}
+
+/** The escalation timer fired: a pending application escalates (administrators emailed); anything else is left alone. */
+export async function escalateLeave(ctx: DomainContext, applicationId: string, options: { appUrl: string; expiresAt: Date }): Promise<WorkflowStep | null> {
+  const now = ctx.now();
+  const [escalated] = await ctx.db
+    .update(leaveApplications)
+    .set({ status: "escalated", escalatedAt: now, version: sql`${leaveApplications.version} + 1`, updatedAt: now })
+    .where(and(eq(leaveApplications.id, applicationId), eq(leaveApplications.status, "pending")))
+    .returning();
+  if (!escalated) {
+    const [row] = await ctx.db.select().from(leaveApplications).where(eq(leaveApplications.id, applicationId));
+    return row ? stepOf(row) : null;
+  }
+  const applicant = await applicantOf(ctx.db, escalated);
+  if (applicant) {
+    const admins = (await administrators(ctx.db)).filter((r) => r.id !== escalated.applicantUserId);
+    await recordLeaveEmails(ctx, escalated.id, "escalated", escalatedEmails({ appUrl: options.appUrl, leave: escalated, applicant }, admins, options.expiresAt));
+  }
+  return stepOf(escalated);
+}
+
+/** The final timer fired: an application still open expires (the applicant emailed); a decided one is left alone. */
+export async function expireLeave(ctx: DomainContext, applicationId: string, options: { appUrl: string }): Promise<WorkflowStep | null> {
+  const closed = await closeApplication(ctx, applicationId, "expired", null, null);
+  if (!closed) {
+    const [row] = await ctx.db.select().from(leaveApplications).where(eq(leaveApplications.id, applicationId));
+    return row ? stepOf(row) : null;
+  }
+  await announce(ctx, closed, "expired");
+  const applicant = await applicantOf(ctx.db, closed);
+  if (applicant) await recordLeaveEmails(ctx, closed.id, "expired", [expiredEmail({ appUrl: options.appUrl, leave: closed, applicant })]);
+  return stepOf(closed);
+}
+
+/** Open applications whose orchestration never ran its first step, made before `olderThan` (the resume timer's work). */
+export async function leaveLeftUnstarted(db: Executor, olderThan: Date, limit = 100): Promise<{ id: string; createdAt: Date }[]> {
+  return db
+    .select({ id: leaveApplications.id, createdAt: leaveApplications.createdAt })
+    .from(leaveApplications)
+    .where(and(inArray(leaveApplications.status, [...openLeaveStatuses]), isNull(leaveApplications.orchestratedAt), lt(leaveApplications.createdAt, olderThan)))
+    .orderBy(leaveApplications.createdAt)
+    .limit(limit);
+}

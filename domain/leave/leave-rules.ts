@@ -1,0 +1,37 @@
+import { fail, ok, type Result } from "../shared/result.js";
+import type { LeaveErrorCode } from "./leave.errors.js";
+
+export interface LeaveLimits {
+  /** How far back a leave may start (days before now). */
+  maxPastDays: number;
+  /** The longest leave (days). */
+  maxDays: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The range rules an application must keep: [startsAt, endsAt) not empty, not too long, not starting too far back. */
+export function checkLeaveRange(range: { startsAt: Date; endsAt: Date }, now: Date, limits: LeaveLimits): Result<null, LeaveErrorCode> {
+  const { startsAt, endsAt } = range;
+  if (endsAt.getTime() <= startsAt.getTime()) return fail("LEAVE_RANGE_INVALID", "endsAt must be after startsAt.");
+  if (startsAt.getTime() < now.getTime() - limits.maxPastDays * DAY_MS) {
+    return fail("LEAVE_TOO_FAR_IN_PAST", `A leave may start at most ${limits.maxPastDays} days in the past.`, { maxPastDays: limits.maxPastDays });
+  }
+  if (endsAt.getTime() - startsAt.getTime() > limits.maxDays * DAY_MS) return fail("LEAVE_TOO_LONG", `A leave may last at most ${limits.maxDays} days.`, { maxDays: limits.maxDays });
+  return ok(null);
+}
+
+/**
+ * The due date an approved leave gives an assessment due inside it: the original due date moved by the leave's
+ * length (the learner gets back the time they were away), never earlier than an extension they already have.
+ */
+export function extendedDueAt(dueAt: Date, leave: { startsAt: Date; endsAt: Date }, existing: Date | null): Date {
+  const moved = new Date(dueAt.getTime() + (leave.endsAt.getTime() - leave.startsAt.getTime()));
+  return existing && existing > moved ? existing : moved;
+}
+
+/** Whether a decider may decide: a listed approver always; an administrator once the application has escalated. */
+export function mayDecide(who: { isApprover: boolean; isAdmin: boolean; isApplicant: boolean }, status: string): boolean {
+  if (who.isApplicant) return false;
+  return who.isApprover || (who.isAdmin && status === "escalated");
+}
