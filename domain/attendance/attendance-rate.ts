@@ -17,8 +17,40 @@ export interface AttendanceRate {
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 export function rateOf(counts: Omit<AttendanceRate, "ratePercent">): AttendanceRate {
+  return { ...counts, ratePercent: ratePercentOf(counts) };
+}
+
+/** The rate rule alone, for any group of marks (a learner's, a session's). */
+export function ratePercentOf(counts: { present: number; late: number; absent: number }): number | null {
   const counted = counts.present + counts.late + counts.absent;
-  return { ...counts, ratePercent: counted === 0 ? null : round2(((counts.present + counts.late) / counted) * 100) };
+  return counted === 0 ? null : round2(((counts.present + counts.late) / counted) * 100);
+}
+
+/** One session's attendance: the same rule over every learner's mark at it. */
+export interface SessionAttendanceRate {
+  sessionId: string;
+  present: number;
+  late: number;
+  absent: number;
+  excused: number;
+  ratePercent: number | null;
+}
+
+/** Per-session rates in one grouped query; a session without marks is absent from the map. */
+export async function sessionAttendanceRates(db: Executor, sessionIds: readonly string[]): Promise<Map<string, SessionAttendanceRate>> {
+  if (sessionIds.length === 0) return new Map();
+  const rows = await db
+    .select({
+      sessionId: attendanceMarks.sessionId,
+      present: sql<number>`count(*) filter (where ${attendanceMarks.status} = 'present')::int`,
+      late: sql<number>`count(*) filter (where ${attendanceMarks.status} = 'late')::int`,
+      absent: sql<number>`count(*) filter (where ${attendanceMarks.status} = 'absent')::int`,
+      excused: sql<number>`count(*) filter (where ${attendanceMarks.status} = 'excused')::int`,
+    })
+    .from(attendanceMarks)
+    .where(inArray(attendanceMarks.sessionId, [...sessionIds]))
+    .groupBy(attendanceMarks.sessionId);
+  return new Map(rows.map((r) => [r.sessionId, { ...r, ratePercent: ratePercentOf(r) }]));
 }
 
 /**
@@ -27,7 +59,7 @@ export function rateOf(counts: Omit<AttendanceRate, "ratePercent">): AttendanceR
  */
 export async function attendanceRates(
   db: Executor,
-  filter: { courseId?: string; courseIds?: readonly string[]; userIds?: readonly string[] },
+  filter: { courseId?: string; courseIds?: readonly string[]; userIds?: readonly string[]; /** only these sessions (a report's date range or sections) */ sessionIds?: readonly string[] },
   asOf: Date,
 ): Promise<Map<string /* `${courseId}:${userId}` */, AttendanceRate>> {
   const conditions = [ne(classSessions.status, "cancelled"), lte(classSessions.startsAt, asOf)];
@@ -39,6 +71,10 @@ export async function attendanceRates(
   if (filter.userIds) {
     if (filter.userIds.length === 0) return new Map();
     conditions.push(inArray(attendanceMarks.userId, [...filter.userIds]));
+  }
+  if (filter.sessionIds) {
+    if (filter.sessionIds.length === 0) return new Map();
+    conditions.push(inArray(attendanceMarks.sessionId, [...filter.sessionIds]));
   }
   const rows = await db
     .select({

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, max, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { assessmentExtensions, assessmentKeys, assessments, attempts, gradeCategories, grades, manualScores } from "../db/schema/index.js";
+import { assessmentExtensions, assessmentKeys, assessments, attempts, attendancePolicies, gradeCategories, grades, manualScores } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
@@ -39,8 +39,10 @@ export async function gradeSubmission(db: Executor, submissionId: string): Promi
       keys: assessmentKeys.keys,
       extendedDue: assessmentExtensions.dueAt,
       categoryWeight: gradeCategories.weightPercent,
-      // Assessments sharing the category (the category's weight is split between them), for the explanation.
-      peers: sql<number>`(select count(*)::int from ${assessments} as peer where peer.course_id = ${assessments.courseId} and peer.category = ${assessments.category})`,
+      // Assessments sharing the category (the category's weight is split between them), for the explanation; the
+      // attendance rate is one more result where the course's attendance policy grades it in this category.
+      peers: sql<number>`(select count(*)::int from ${assessments} as peer where peer.course_id = ${assessments.courseId} and peer.category = ${assessments.category})
+        + (select count(*)::int from ${attendancePolicies} as ap where ap.course_id = ${assessments.courseId} and ap.grade_category = ${assessments.category})`,
     })
     .from(attempts)
     .innerJoin(assessments, eq(assessments.id, attempts.assessmentId))

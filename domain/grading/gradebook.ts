@@ -4,6 +4,7 @@ import { assessments, enrollments, gradeCategories, gradeExcusals, grades, users
 import { csvRow } from "../shared/csv.js";
 import { sectionsInView } from "../sections/staff-scope.js";
 import { ok, type Result } from "../shared/result.js";
+import { attendanceResultOf, attendanceResults } from "./attendance-result.js";
 import { type CourseGrade, courseGrade } from "./course-grade.js";
 
 export interface GradebookRow {
@@ -14,16 +15,20 @@ export interface GradebookRow {
   inactive: boolean;
   /** Assessment id → the learner's current percent (null: not graded), or "excused". */
   results: Record<string, number | null | "excused">;
+  /** The attendance rate counted in `attendanceCategory` (null: nothing counted yet); absent when attendance is not graded. */
+  attendancePercent?: number | null;
   course: CourseGrade;
 }
 
 export interface Gradebook {
   assessments: { id: string; title: string; category: string }[];
+  /** The category the attendance rate counts in, when the course's attendance policy grades attendance. */
+  attendanceCategory: string | null;
   rows: GradebookRow[];
 }
 
 /** The staff gradebook: actively enrolled learners (deactivated accounts included, marked) in id order (limit + 1 rows for pagination) with every result and the course grade. */
-export async function gradebook(db: Executor, courseId: string, q: { limit: number; afterUserId?: string; sectionIds?: readonly string[] | null }): Promise<Gradebook> {
+export async function gradebook(db: Executor, courseId: string, q: { limit: number; afterUserId?: string; sectionIds?: readonly string[] | null; asOf: Date }): Promise<Gradebook> {
   const list = await db
     .select({ id: assessments.id, title: assessments.title, category: assessments.category })
     .from(assessments)
@@ -67,6 +72,7 @@ export async function gradebook(db: Executor, courseId: string, q: { limit: numb
         )
     : [];
   const categories = await db.select().from(gradeCategories).where(eq(gradeCategories.courseId, courseId));
+  const attendance = (await attendanceResults(db, [courseId], ids, q.asOf)).get(courseId);
   const rows = learners.map((l) => {
     const results: GradebookRow["results"] = {};
     for (const a of list) {
@@ -75,12 +81,15 @@ export async function gradebook(db: Executor, courseId: string, q: { limit: numb
       results[a.id] = isExcused ? "excused" : (g?.percent ?? null);
     }
     const course = courseGrade(
-      list.map((a) => ({ assessmentId: a.id, category: a.category, percent: typeof results[a.id] === "number" ? (results[a.id] as number) : null, excused: results[a.id] === "excused" })),
+      [
+        ...list.map((a) => ({ assessmentId: a.id, category: a.category, percent: typeof results[a.id] === "number" ? (results[a.id] as number) : null, excused: results[a.id] === "excused" })),
+        ...attendanceResultOf(attendance, l.userId),
+      ],
       categories,
     );
-    return { ...l, results, course };
+    return { ...l, results, ...(attendance ? { attendancePercent: attendance.percentOf.get(l.userId) ?? null } : {}), course };
   });
-  return { assessments: list, rows };
+  return { assessments: list, attendanceCategory: attendance?.category ?? null, rows };
 }
 
 /**
@@ -91,16 +100,22 @@ export async function gradebookSeenBy(
   db: Executor,
   courseId: string,
   viewer: { userId: string; isAdmin: boolean },
-  q: { limit: number; afterUserId?: string; section?: string },
+  q: { limit: number; afterUserId?: string; section?: string; asOf: Date },
 ): Promise<Result<Gradebook, "SECTION_NOT_FOUND" | "SECTION_OUT_OF_SCOPE">> {
   const sectionIds = await sectionsInView(db, courseId, viewer, q.section);
   if (!sectionIds.ok) return sectionIds;
-  return ok(await gradebook(db, courseId, { limit: q.limit, sectionIds: sectionIds.value, ...(q.afterUserId ? { afterUserId: q.afterUserId } : {}) }));
+  return ok(await gradebook(db, courseId, { limit: q.limit, sectionIds: sectionIds.value, asOf: q.asOf, ...(q.afterUserId ? { afterUserId: q.afterUserId } : {}) }));
 }
 
-/** RFC 4180 CSV: one row per learner, one column per assessment, then the course grade and whether the account is deactivated. */
-export function gradebookCsv(book: Gradebook): string {
-  const header = ["userId", "displayName", "email", ...book.assessments.map((a) => `${a.title} (${a.category})`), "coursePercent", "inactive"];
-  const lines = book.rows.map((r) => csvRow([r.userId, r.displayName, r.email, ...book.assessments.map((a) => r.results[a.id] ?? null), r.course.percent, String(r.inactive)]));
+/**
+ * RFC 4180 CSV: one row per learner, one column per assessment (and the attendance rate when it is graded), then
+ * the course grade and whether the account is deactivated.
+ */
+export function gradebookCsv(book: Omit<Gradebook, "attendanceCategory"> & { attendanceCategory?: string | null }): string {
+  const attendance = book.attendanceCategory ? [`Attendance (${book.attendanceCategory})`] : [];
+  const header = ["userId", "displayName", "email", ...book.assessments.map((a) => `${a.title} (${a.category})`), ...attendance, "coursePercent", "inactive"];
+  const lines = book.rows.map((r) =>
+    csvRow([r.userId, r.displayName, r.email, ...book.assessments.map((a) => r.results[a.id] ?? null), ...(attendance.length ? [r.attendancePercent ?? null] : []), r.course.percent, String(r.inactive)]),
+  );
   return csvRow(header) + lines.join("");
 }

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { type AssessmentKind, assessments, attempts, courses, gradeCategories, gradeExcusals, grades } from "../db/schema/index.js";
+import { attendanceResultOf, attendanceResults } from "./attendance-result.js";
 import { type CourseGrade, courseGrade } from "./course-grade.js";
 import { resultsReleased } from "./results-release.js";
 
@@ -31,7 +32,7 @@ export interface LearnerCourseGrades {
  * assessment the grade that counts (the newest, as in the gradebook) and the course grade computed from them.
  * Reached through the learner's attempts (indexed by user) and their grades (indexed by submission).
  */
-export async function learnerGrades(db: Executor, userId: string, q: { limit: number; courseId?: string; afterCourseId?: string }): Promise<LearnerCourseGrades[]> {
+export async function learnerGrades(db: Executor, userId: string, q: { limit: number; courseId?: string; afterCourseId?: string; /** when attendance rates are read (default: now) */ asOf?: Date }): Promise<LearnerCourseGrades[]> {
   const shown = and(eq(attempts.userId, userId), resultsReleased(), q.courseId ? eq(attempts.courseId, q.courseId) : undefined);
   const page = await db
     .select({ courseId: attempts.courseId })
@@ -44,7 +45,7 @@ export async function learnerGrades(db: Executor, userId: string, q: { limit: nu
     .limit(q.limit + 1);
   if (page.length === 0) return [];
   const courseIds = page.map((p) => p.courseId);
-  const [current, titles, courseAssessments, categories, excusals] = await Promise.all([
+  const [current, titles, courseAssessments, categories, excusals, attendance] = await Promise.all([
     db
       .selectDistinctOn([grades.assessmentId], {
         grade: grades,
@@ -67,6 +68,7 @@ export async function learnerGrades(db: Executor, userId: string, q: { limit: nu
       .from(gradeExcusals)
       .innerJoin(assessments, eq(assessments.id, gradeExcusals.assessmentId))
       .where(and(eq(gradeExcusals.userId, userId), inArray(assessments.courseId, courseIds))),
+    attendanceResults(db, courseIds, [userId], q.asOf ?? new Date()),
   ]);
   const excused = new Set(excusals.map((e) => e.assessmentId));
   const titleOf = new Map(titles.map((t) => [t.id, t.title]));
@@ -88,7 +90,8 @@ export async function learnerGrades(db: Executor, userId: string, q: { limit: nu
     const percentOf = new Map(mine.map((g) => [g.assessment.id, g.percent]));
     const results = courseAssessments
       .filter((a) => a.courseId === courseId)
-      .map((a) => ({ assessmentId: a.id, category: a.category, percent: percentOf.get(a.id) ?? null, excused: excused.has(a.id) }));
+      .map((a) => ({ assessmentId: a.id, category: a.category, percent: percentOf.get(a.id) ?? null, excused: excused.has(a.id) }))
+      .concat(attendanceResultOf(attendance.get(courseId), userId));
     return {
       courseId,
       courseTitle: titleOf.get(courseId) ?? "",

@@ -1,6 +1,8 @@
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { assessments, courseProgress, courses, enrollments, grades, lessonCompletions, lessons, modules } from "../db/schema/index.js";
+import { attendancePolicyOf } from "../attendance/attendance-policy.js";
+import { attendanceRates } from "../attendance/attendance-rate.js";
 import { lessonLocks } from "../catalog/lesson-locks.js";
 import { recordEvent } from "../outbox/record-event.js";
 import { sectionsInView } from "../sections/staff-scope.js";
@@ -14,6 +16,8 @@ export interface ProgressView {
   percent: number;
   requiredLessons: { total: number; done: string[] };
   requiredAssessments: { total: number; passed: string[]; passPercent: number };
+  /** The course's minimum attendance rate, when its attendance policy sets one: one more requirement. */
+  attendance: { minRatePercent: number; ratePercent: number | null; met: boolean } | null;
   complete: boolean;
   completedAt: Date | null;
   /** The first open lesson not done yet, in course order (respecting unlock times and sequential progress). */
@@ -48,8 +52,9 @@ export async function computeProgress(db: Executor, courseId: string, userId: st
       .limit(1);
     if (g?.percent !== null && g?.percent !== undefined && g.percent >= course.passPercent) passed.push(a.id);
   }
-  const total = required.length + reqAssessments.length;
-  const met = required.filter((l) => done.has(l.id)).length + passed.length;
+  const attendance = await attendanceRequirement(db, courseId, userId, now);
+  const total = required.length + reqAssessments.length + (attendance ? 1 : 0);
+  const met = required.filter((l) => done.has(l.id)).length + passed.length + (attendance?.met ? 1 : 0);
   let next: ProgressView["next"] = null;
   const places = ordered.map((o) => ({ ...o.lesson, modulePosition: o.modulePosition }));
   const lockOf = lessonLocks(places, done, course.sequentialProgress, now);
@@ -66,10 +71,19 @@ export async function computeProgress(db: Executor, courseId: string, userId: st
     percent: total === 0 ? 0 : Math.round((met / total) * 10_000) / 100,
     requiredLessons: { total: required.length, done: required.filter((l) => done.has(l.id)).map((l) => l.id) },
     requiredAssessments: { total: reqAssessments.length, passed, passPercent: course.passPercent },
+    attendance,
     complete: total > 0 && met === total && (!course.completionDeadline || now <= course.completionDeadline || stored?.completedAt != null),
     completedAt: stored?.completedAt ?? null,
     next,
   };
+}
+
+/** The attendance requirement: met at the minimum rate or above; a learner with no counted session yet does not meet it. */
+async function attendanceRequirement(db: Executor, courseId: string, userId: string, now: Date): Promise<ProgressView["attendance"]> {
+  const { minRateForCompletion } = await attendancePolicyOf(db, courseId);
+  if (minRateForCompletion === null) return null;
+  const ratePercent = (await attendanceRates(db, { courseId, userIds: [userId] }, now)).get(`${courseId}:${userId}`)?.ratePercent ?? null;
+  return { minRatePercent: minRateForCompletion, ratePercent, met: ratePercent !== null && ratePercent >= minRateForCompletion };
 }
 
 /**

@@ -30,7 +30,8 @@ route({
       description: "A page of the gradebook",
       body: z.object({
         assessments: z.array(z.object({ id: z.uuid(), title: z.string(), category: z.string() })),
-        items: z.array(z.object({ userId: z.uuid(), displayName: z.string(), email: z.string(), inactive: z.boolean().meta({ description: "The account is deactivated" }), results: z.record(z.string(), z.union([z.number(), z.null(), z.literal("excused")])), course: courseGradeSchema })),
+        attendanceCategory: z.string().nullable().meta({ description: "The category the attendance rate counts in (the course's attendance policy), or null" }),
+        items: z.array(z.object({ userId: z.uuid(), displayName: z.string(), email: z.string(), inactive: z.boolean().meta({ description: "The account is deactivated" }), results: z.record(z.string(), z.union([z.number(), z.null(), z.literal("excused")])), attendancePercent: z.number().nullable().optional().meta({ description: "The attendance rate counted as a result, when attendance is graded" }), course: courseGradeSchema })),
         nextCursor: z.string().nullable(),
       }),
       otherContent: { "text/csv": z.string().meta({ description: "With format=csv: one row per learner" }) },
@@ -43,6 +44,7 @@ route({
     const book = unwrap(
       await gradebookSeenBy(ctx.db, params.courseId, ctx.caller, {
         limit: query.limit,
+        asOf: ctx.now(),
         ...(typeof after === "string" ? { afterUserId: after } : {}),
         ...(query.section ? { section: query.section } : {}),
       }),
@@ -54,11 +56,11 @@ route({
         raw: {
           status: 200,
           headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="gradebook-${params.courseId}.csv"`, ...link },
-          body: gradebookCsv({ assessments: book.assessments, rows: page.items }),
+          body: gradebookCsv({ assessments: book.assessments, attendanceCategory: book.attendanceCategory, rows: page.items }),
         },
       };
     }
-    return { status: 200, body: { assessments: book.assessments, items: page.items, nextCursor: page.nextCursor }, headers: link };
+    return { status: 200, body: { assessments: book.assessments, attendanceCategory: book.attendanceCategory, items: page.items, nextCursor: page.nextCursor }, headers: link };
   },
 });
 

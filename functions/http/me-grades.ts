@@ -52,6 +52,7 @@ route({
     const after = decodeCursor(query.cursor, 1)?.[0];
     const rows = await learnerGrades(ctx.db, ctx.caller.userId, {
       limit: query.limit,
+      asOf: ctx.now(),
       ...(query.courseId ? { courseId: query.courseId } : {}),
       ...(typeof after === "string" ? { afterCourseId: after } : {}),
     });

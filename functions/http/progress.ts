@@ -12,6 +12,10 @@ const progressSchema = z
     percent: z.number(),
     requiredLessons: z.object({ total: z.number().int(), done: z.array(z.uuid()) }),
     requiredAssessments: z.object({ total: z.number().int(), passed: z.array(z.uuid()), passPercent: z.number() }),
+    attendance: z
+      .object({ minRatePercent: z.number(), ratePercent: z.number().nullable(), met: z.boolean() })
+      .nullable()
+      .meta({ description: "When the course needs a minimum attendance rate to complete: the learner's rate and whether it is met" }),
     complete: z.boolean(),
     completedAt: z.iso.datetime().nullable(),
     next: z.object({ lessonId: z.uuid(), title: z.string() }).nullable(),

@@ -1,0 +1,153 @@
+import { and, asc, eq, gt, gte, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { type AttendanceStatus, attendanceMarks, classSessions, enrollments, users } from "../db/schema/index.js";
+import { csvRow } from "../shared/csv.js";
+import { sectionsInView } from "../sections/staff-scope.js";
+import { ok, type Result } from "../shared/result.js";
+import { type AttendanceRate, attendanceRates, type SessionAttendanceRate, sessionAttendanceRates } from "./attendance-rate.js";
+
+/** Sessions a report covers at most (a term of daily classes); a longer range is cut to its first ones. */
+export const MAX_REPORT_SESSIONS = 400;
+
+export interface ReportSession {
+  id: string;
+  title: string;
+  sectionId: string | null;
+  startsAt: Date;
+  endsAt: Date;
+  rate: Omit<SessionAttendanceRate, "sessionId">;
+}
+
+/** A learner's cell per session: a status, "unmarked", or null when the session is not one they are expected at. */
+export type Cell = AttendanceStatus | "unmarked" | null;
+
+export interface ReportRow {
+  userId: string;
+  displayName: string;
+  email: string;
+  sectionId: string | null;
+  cells: Record<string, Cell>;
+  rate: Omit<AttendanceRate, "courseId" | "userId">;
+}
+
+export interface AttendanceReport {
+  sessions: ReportSession[];
+  /** limit + 1 rows, for pagination. */
+  rows: ReportRow[];
+}
+
+export interface ReportQuery {
+  limit: number;
+  afterUserId?: string;
+  from?: Date;
+  to?: Date;
+  section?: string;
+}
+
+const noMarks = { present: 0, late: 0, absent: 0, excused: 0, ratePercent: null };
+
+/**
+ * The course's attendance: sessions that have started by `now` and are not cancelled (optionally within [from, to)),
+ * by start; learners in user id order, each with a cell per session and their rate over these sessions; each
+ * session with its rate over all its marks. `sectionIds` (null: the whole course) keeps those sections' learners
+ * and the sessions that concern them; `onlyUserId` gives one learner's row (their own view).
+ */
+export async function attendanceReport(
+  db: Executor,
+  courseId: string,
+  q: ReportQuery & { sectionIds: readonly string[] | null; onlyUserId?: string },
+  now: Date,
+): Promise<AttendanceReport> {
+  const learners = await db
+    .select({ userId: users.id, displayName: users.displayName, email: users.email, sectionId: enrollments.sectionId })
+    .from(enrollments)
+    .innerJoin(users, eq(users.id, enrollments.userId))
+    .where(
+      and(
+        eq(enrollments.courseId, courseId),
+        eq(enrollments.status, "active"),
+        q.onlyUserId ? eq(enrollments.userId, q.onlyUserId) : undefined,
+        q.afterUserId ? gt(users.id, q.afterUserId) : undefined,
+        q.sectionIds ? sql`${enrollments.sectionId} = any(${sql.param([...q.sectionIds])}::uuid[])` : undefined,
+      ),
+    )
+    .orderBy(asc(users.id))
+    .limit(q.limit + 1);
+  // A learner's own view covers the sessions of their section; a section view, those of its sections.
+  const sessionSections = q.onlyUserId ? learners.map((l) => l.sectionId).filter((s): s is string => s !== null) : q.sectionIds;
+  const sessions = await db
+    .select({ id: classSessions.id, title: classSessions.title, sectionId: classSessions.sectionId, startsAt: classSessions.startsAt, endsAt: classSessions.endsAt })
+    .from(classSessions)
+    .where(
+      and(
+        eq(classSessions.courseId, courseId),
+        ne(classSessions.status, "cancelled"),
+        lte(classSessions.startsAt, now),
+        q.from ? gte(classSessions.startsAt, q.from) : undefined,
+        q.to ? lt(classSessions.startsAt, q.to) : undefined,
+        sessionSections ? or(isNull(classSessions.sectionId), sql`${classSessions.sectionId} = any(${sql.param([...sessionSections])}::uuid[])`) : undefined,
+      ),
+    )
+    .orderBy(asc(classSessions.startsAt), asc(classSessions.id))
+    .limit(MAX_REPORT_SESSIONS);
+  const sessionIds = sessions.map((s) => s.id);
+  const userIds = learners.map((l) => l.userId);
+  const [marks, learnerRates, sessionRates] = await Promise.all([
+    sessionIds.length && userIds.length
+      ? db
+          .select({ sessionId: attendanceMarks.sessionId, userId: attendanceMarks.userId, status: attendanceMarks.status })
+          .from(attendanceMarks)
+          .where(and(inArray(attendanceMarks.sessionId, sessionIds), inArray(attendanceMarks.userId, userIds)))
+      : [],
+    attendanceRates(db, { courseId, userIds, sessionIds }, now),
+    sessionAttendanceRates(db, sessionIds),
+  ]);
+  const markOf = new Map(marks.map((m) => [`${m.sessionId}:${m.userId}`, m.status]));
+  return {
+    sessions: sessions.map((s) => {
+      const { sessionId: _, ...rate } = sessionRates.get(s.id) ?? { sessionId: s.id, ...noMarks };
+      return { ...s, rate };
+    }),
+    rows: learners.map((l) => {
+      const cells: Record<string, Cell> = {};
+      for (const s of sessions) {
+        const expected = s.sectionId === null || s.sectionId === l.sectionId;
+        cells[s.id] = markOf.get(`${s.id}:${l.userId}`) ?? (expected ? "unmarked" : null);
+      }
+      const { courseId: _c, userId: _u, ...rate } = learnerRates.get(`${courseId}:${l.userId}`) ?? { courseId, userId: l.userId, ...noMarks };
+      return { ...l, cells, rate };
+    }),
+  };
+}
+
+export interface ReportViewer {
+  userId: string;
+  isAdmin: boolean;
+  /** Course staff or an admin: the matrix; a learner: their own row. */
+  isStaff: boolean;
+}
+
+/** The report as the viewer may see it: staff the section asked for or their scope; a learner only their own row. */
+export async function attendanceReportSeenBy(
+  db: Executor,
+  courseId: string,
+  viewer: ReportViewer,
+  q: ReportQuery,
+  now: Date,
+): Promise<Result<AttendanceReport, "SECTION_NOT_FOUND" | "SECTION_OUT_OF_SCOPE">> {
+  const range = { ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) };
+  if (!viewer.isStaff) return ok(await attendanceReport(db, courseId, { limit: 1, ...range, sectionIds: null, onlyUserId: viewer.userId }, now));
+  const sectionIds = await sectionsInView(db, courseId, viewer, q.section);
+  if (!sectionIds.ok) return sectionIds;
+  return ok(await attendanceReport(db, courseId, { ...q, sectionIds: sectionIds.value }, now));
+}
+
+/** RFC 4180 CSV: a row per learner, a column per session (its title and start), the learner's counts and rate; last, each session's rate. */
+export function attendanceCsv(report: { sessions: ReportSession[]; rows: ReportRow[] }): string {
+  const header = ["userId", "displayName", "email", ...report.sessions.map((s) => `${s.title} (${s.startsAt.toISOString()})`), "present", "late", "absent", "excused", "ratePercent"];
+  const lines = report.rows.map((r) =>
+    csvRow([r.userId, r.displayName, r.email, ...report.sessions.map((s) => r.cells[s.id] ?? ""), r.rate.present, r.rate.late, r.rate.absent, r.rate.excused, r.rate.ratePercent]),
+  );
+  const sessionRates = csvRow(["", "", "session ratePercent", ...report.sessions.map((s) => s.rate.ratePercent), "", "", "", "", ""]);
+  return csvRow(header) + lines.join("") + sessionRates;
+}

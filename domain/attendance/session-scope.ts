@@ -1,0 +1,74 @@
+import { eq } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { classSessions } from "../db/schema/index.js";
+import { sessionLearners } from "../schedule/attendees.js";
+import { learnersInSections, staffSectionScope } from "../sections/staff-scope.js";
+import { fail, ok, type Result } from "../shared/result.js";
+
+export interface StaffViewer {
+  userId: string;
+  isAdmin: boolean;
+}
+
+const sessionColumns = {
+  id: classSessions.id,
+  courseId: classSessions.courseId,
+  sectionId: classSessions.sectionId,
+  title: classSessions.title,
+  startsAt: classSessions.startsAt,
+  endsAt: classSessions.endsAt,
+  status: classSessions.status,
+  staffUserId: classSessions.staffUserId,
+  checkInSecret: classSessions.checkInSecret,
+  checkInOpenUntil: classSessions.checkInOpenUntil,
+};
+
+export interface ClassSession {
+  id: string;
+  courseId: string;
+  sectionId: string | null;
+  title: string;
+  startsAt: Date;
+  endsAt: Date;
+  status: "scheduled" | "cancelled";
+  staffUserId: string | null;
+  checkInSecret: string | null;
+  checkInOpenUntil: Date | null;
+}
+
+/** The course a session belongs to (what the routes' access checks look up). */
+export async function courseOfSession(db: Executor, sessionId: string): Promise<string | null> {
+  const [row] = await db.select({ courseId: classSessions.courseId }).from(classSessions).where(eq(classSessions.id, sessionId));
+  return row?.courseId ?? null;
+}
+
+/**
+ * A session, optionally locked: `no key update` serialises attendance writes and check-in changes on one session
+ * while letting rows that merely refer to it (marks) be inserted.
+ */
+export async function findSession(db: Executor, sessionId: string, lock = false): Promise<ClassSession | null> {
+  const query = db.select(sessionColumns).from(classSessions).where(eq(classSessions.id, sessionId));
+  const [row] = lock ? await query.for("no key update") : await query;
+  return row ?? null;
+}
+
+/**
+ * A session as a staff member works it, with the learners they take attendance for: the learners expected at it
+ * (`sessionLearners`), narrowed to their sections when they are scoped to sections. A session of a section outside
+ * their scope is not found for them. Admins and the session's own lead are never narrowed.
+ */
+export async function sessionForStaff(
+  db: Executor,
+  sessionId: string,
+  viewer: StaffViewer,
+  lock = false,
+): Promise<Result<{ session: ClassSession; learners: string[]; scope: string[] | null }, "CLASS_SESSION_NOT_FOUND">> {
+  const session = await findSession(db, sessionId, lock);
+  if (!session) return fail("CLASS_SESSION_NOT_FOUND");
+  const scope = viewer.isAdmin || session.staffUserId === viewer.userId ? null : await staffSectionScope(db, session.courseId, viewer.userId);
+  if (scope && session.sectionId && !scope.includes(session.sectionId)) return fail("CLASS_SESSION_NOT_FOUND");
+  const expected = (await sessionLearners(db, [sessionId])).get(sessionId) ?? [];
+  if (!scope) return ok({ session, learners: expected, scope });
+  const inScope = await learnersInSections(db, session.courseId, scope);
+  return ok({ session, learners: expected.filter((id) => inScope.has(id)), scope });
+}
