@@ -6,6 +6,7 @@ import { type ComposedEmail, composeEmail } from "./compose-email.js";
 import { categoryOf, type NotificationCategory, wantsEmail } from "./preferences.js";
 import type { TemplateKey } from "./templates.js";
 import { importEmailValues } from "../imports/import-summary.js";
+import { cancelledSessions, cancelledSessionsText, expectedLearnersSql } from "../schedule/cancel-emails.js";
 
 interface Recipient {
   id: string;
@@ -181,6 +182,21 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
       const host = new URL(hook.url).host;
       const endpoint = hook.description ? `"${hook.description}" (${host})` : host;
       return [await compose("webhook-disabled", owner, { name: owner.name, host, endpoint, failures: String(d.consecutiveFailures), since: when(d.failingSince), webhookId: d.webhookId })];
+    }
+    case "class-session.cancelled": {
+      const d = event.data;
+      const learners = await db
+        .select(recipientColumns)
+        .from(users)
+        .leftJoin(notificationPreferences, withPreferences)
+        .where(and(expectedLearnersSql(d.sessionIds), wantsEmail(categoryOf("class-cancelled"))))
+        .for("key share", { of: users });
+      if (learners.length === 0) return [];
+      const sessions = await cancelledSessions(db, d.sessionIds);
+      const values = { course: await courseTitle(db, d.courseId), courseId: d.courseId, count: String(sessions.length), title: sessions[0]?.title ?? "" };
+      return Promise.all(
+        learners.filter(reachable).map((u) => compose("class-cancelled", u, { ...values, name: u.name, sessions: cancelledSessionsText(sessions, u.locale), reason: d.reason ?? (u.locale.startsWith("es") ? "no se ha indicado" : "none given") })),
+      );
     }
     case "import.completed":
     case "import.failed": {

@@ -22,6 +22,7 @@ export const templateCategories: Partial<Record<TemplateKey, NotificationCategor
   enrolled: "courseUpdates",
   waitlisted: "courseUpdates",
   "seat-offered": "courseUpdates",
+  "class-cancelled": "courseUpdates",
   "grade-published": "grades",
   "results-released": "grades",
   "certificate-issued": "grades",

@@ -1,0 +1,111 @@
+import { sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import { learnerSessions, staffSessions } from "./attendees.js";
+
+export type ScheduleRole = "learner" | "staff";
+
+export interface ScheduleEntry {
+  sessionId: string;
+  courseId: string;
+  courseTitle: string;
+  sectionId: string | null;
+  seriesId: string | null;
+  title: string;
+  startsAt: Date;
+  endsAt: Date;
+  timeZone: string;
+  location: string | null;
+  onlineUrl: string | null;
+  status: "scheduled" | "cancelled";
+  cancelReason: string | null;
+  role: ScheduleRole;
+  version: number;
+  updatedAt: Date;
+}
+
+export interface DueEntry {
+  assessmentId: string;
+  courseId: string;
+  courseTitle: string;
+  title: string;
+  dueAt: Date;
+  role: ScheduleRole;
+}
+
+export interface Schedule {
+  sessions: ScheduleEntry[];
+  dueDates: DueEntry[];
+  /** more than `limit` sessions or due dates fell in the range: ask for a shorter one */
+  truncated: boolean;
+}
+
+/** The longest range one schedule read covers. */
+export const MAX_RANGE_DAYS = 366;
+const DAY_MS = 86_400_000;
+
+export function checkRange(from: Date, to: Date): Result<{ from: Date; to: Date }, "SCHEDULE_RANGE_INVALID"> {
+  if (!(to.getTime() > from.getTime())) return fail("SCHEDULE_RANGE_INVALID", "`to` must be after `from`.");
+  if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) return fail("SCHEDULE_RANGE_INVALID", `A range spans at most ${MAX_RANGE_DAYS} days.`);
+  return ok({ from, to });
+}
+
+/**
+ * A user's sessions in [from, to) as a learner (their active courses, whole-course and own-section sessions) and
+ * as staff (sessions they lead, and their courses' within their section scope), cancelled ones included and
+ * marked; staff wins when both apply. Plus the due dates of assessments of their courses that are not archived
+ * (a learner's own extension moves theirs). At most `limit` of each, earliest first.
+ */
+export async function scheduleOf(db: Executor, userId: string, range: { from: Date; to: Date }, limit: number): Promise<Schedule> {
+  const [asLearner, asStaff] = await Promise.all([learnerSessions(db, userId, range, { includeCancelled: true }), staffSessions(db, userId, range, { includeCancelled: true })]);
+  const roleOf = new Map<string, ScheduleRole>(asLearner.map((s) => [s.id, "learner"]));
+  for (const s of asStaff) roleOf.set(s.id, "staff");
+  const ids = [...roleOf.keys()];
+  const sessions = ids.length === 0 ? [] : await db.execute<{
+    id: string; course_id: string; course_title: string; section_id: string | null; series_id: string | null; title: string; starts_at: string; ends_at: string;
+    time_zone: string; location: string | null; online_url: string | null; status: "scheduled" | "cancelled"; cancel_reason: string | null; version: number; updated_at: string;
+  }>(sql`
+    select s.id, s.course_id, c.title as course_title, s.section_id, s.series_id, s.title, s.starts_at, s.ends_at, s.time_zone, s.location, s.online_url,
+      s.status, s.cancel_reason, s.version, s.updated_at
+    from class_sessions s join courses c on c.id = s.course_id
+    where s.id = any(${sql.param(ids)}::uuid[])
+    order by s.starts_at, s.id limit ${limit + 1}`);
+  const dueDates = await db.execute<{ assessment_id: string; course_id: string; course_title: string; title: string; due_at: string; role: ScheduleRole }>(sql`
+    select a.id as assessment_id, a.course_id, c.title as course_title, a.title, coalesce(x.due_at, a.due_at) as due_at, 'learner' as role
+    from enrollments e
+      join courses c on c.id = e.course_id and c.status <> 'archived'
+      join assessments a on a.course_id = e.course_id
+      left join assessment_extensions x on x.assessment_id = a.id and x.user_id = e.user_id
+    where e.user_id = ${userId} and e.status = 'active'
+      and coalesce(x.due_at, a.due_at) >= ${range.from.toISOString()}::timestamptz and coalesce(x.due_at, a.due_at) < ${range.to.toISOString()}::timestamptz
+      and not exists (select 1 from course_staff cs where cs.course_id = a.course_id and cs.user_id = ${userId})
+    union all
+    select a.id, a.course_id, c.title, a.title, a.due_at, 'staff'
+    from course_staff cs
+      join courses c on c.id = cs.course_id and c.status <> 'archived'
+      join assessments a on a.course_id = cs.course_id
+    where cs.user_id = ${userId} and a.due_at >= ${range.from.toISOString()}::timestamptz and a.due_at < ${range.to.toISOString()}::timestamptz
+    order by due_at, assessment_id limit ${limit + 1}`);
+  return {
+    sessions: sessions.slice(0, limit).map((r) => ({
+      sessionId: r.id,
+      courseId: r.course_id,
+      courseTitle: r.course_title,
+      sectionId: r.section_id,
+      seriesId: r.series_id,
+      title: r.title,
+      startsAt: new Date(r.starts_at),
+      endsAt: new Date(r.ends_at),
+      timeZone: r.time_zone,
+      location: r.location,
+      onlineUrl: r.online_url,
+      status: r.status,
+      cancelReason: r.cancel_reason,
+      role: roleOf.get(r.id) ?? "learner",
+      version: r.version,
+      updatedAt: new Date(r.updated_at),
+    })),
+    dueDates: dueDates.slice(0, limit).map((r) => ({ assessmentId: r.assessment_id, courseId: r.course_id, courseTitle: r.course_title, title: r.title, dueAt: new Date(r.due_at), role: r.role })),
+    truncated: sessions.length > limit || dueDates.length > limit,
+  };
+}

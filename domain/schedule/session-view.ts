@@ -1,0 +1,97 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { classSessions, enrollments, type sessionSeries } from "../db/schema/index.js";
+import { staffSectionScope } from "../sections/staff-scope.js";
+import type { CourseViewer } from "../sections/viewer.js";
+
+/** A class session as the API shows it (no check-in secret). */
+export interface SessionView {
+  id: string;
+  courseId: string;
+  sectionId: string | null;
+  seriesId: string | null;
+  occurrenceDate: string | null;
+  detached: boolean;
+  title: string;
+  startsAt: Date;
+  endsAt: Date;
+  timeZone: string;
+  location: string | null;
+  onlineUrl: string | null;
+  staffUserId: string | null;
+  status: "scheduled" | "cancelled";
+  cancelledAt: Date | null;
+  cancelReason: string | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const sessionColumns = {
+  id: classSessions.id,
+  courseId: classSessions.courseId,
+  sectionId: classSessions.sectionId,
+  seriesId: classSessions.seriesId,
+  occurrenceDate: classSessions.occurrenceDate,
+  detached: classSessions.detached,
+  title: classSessions.title,
+  startsAt: classSessions.startsAt,
+  endsAt: classSessions.endsAt,
+  timeZone: classSessions.timeZone,
+  location: classSessions.location,
+  onlineUrl: classSessions.onlineUrl,
+  staffUserId: classSessions.staffUserId,
+  status: classSessions.status,
+  cancelledAt: classSessions.cancelledAt,
+  cancelReason: classSessions.cancelReason,
+  version: classSessions.version,
+  createdAt: classSessions.createdAt,
+  updatedAt: classSessions.updatedAt,
+};
+
+export type SeriesView = Omit<typeof sessionSeries.$inferSelect, "createdByUserId">;
+
+export async function findSession(db: Executor, sessionId: string): Promise<SessionView | null> {
+  const [row] = await db.select(sessionColumns).from(classSessions).where(eq(classSessions.id, sessionId));
+  return row ?? null;
+}
+
+/** The course a session belongs to (for the route's access check); null when there is no such session. */
+export async function sessionCourse(db: Executor, sessionId: string): Promise<string | null> {
+  const [row] = await db.select({ courseId: classSessions.courseId }).from(classSessions).where(eq(classSessions.id, sessionId));
+  return row?.courseId ?? null;
+}
+
+/**
+ * Whether staff may see or change a session of a section (null: the whole course): admins and unscoped staff
+ * always; staff scoped to sections only for their sections' sessions (a whole-course session is not theirs to change).
+ */
+export async function staffCovers(db: Executor, courseId: string, sectionId: string | null, viewer: Pick<CourseViewer, "userId" | "isAdmin">, mode: "read" | "write"): Promise<boolean> {
+  if (viewer.isAdmin) return true;
+  const scope = await staffSectionScope(db, courseId, viewer.userId);
+  if (scope === null) return true;
+  if (sectionId === null) return mode === "read";
+  return scope.includes(sectionId);
+}
+
+/**
+ * Whether a course member may see a session: staff within their section scope (whole-course sessions included),
+ * an active learner when it is for the whole course or their section.
+ */
+export async function sessionVisibleTo(db: Executor, session: Pick<SessionView, "courseId" | "sectionId">, viewer: CourseViewer): Promise<boolean> {
+  if (viewer.isAdmin || viewer.role !== null) return staffCovers(db, session.courseId, session.sectionId, viewer, "read");
+  const [row] = await db
+    .select({ sectionId: enrollments.sectionId })
+    .from(enrollments)
+    .where(and(eq(enrollments.courseId, session.courseId), eq(enrollments.userId, viewer.userId), eq(enrollments.status, "active")));
+  return row !== undefined && (session.sectionId === null || session.sectionId === row.sectionId);
+}
+
+/** Which of these sessions have attendance marks: those are never deleted by a schedule change. */
+export async function sessionsWithMarks(db: Executor, sessionIds: readonly string[]): Promise<Set<string>> {
+  if (sessionIds.length === 0) return new Set();
+  const rows = await db.execute<{ session_id: string }>(
+    sql`select distinct session_id from attendance_marks where session_id = any(${sql.param([...sessionIds])}::uuid[])`,
+  );
+  return new Set(rows.map((r) => r.session_id));
+}
