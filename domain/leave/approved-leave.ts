@@ -19,13 +19,14 @@ export interface ApprovedLeave {
  * statement per table. Progress is recomputed where attendance counts toward completion.
  */
 export async function applyApprovedLeave(ctx: DomainContext, leave: ApprovedLeave): Promise<{ sessionsExcused: number; extensions: number }> {
-  const now = ctx.now();
+  // Raw statements take instants as ISO text (the driver binds no Date there).
+  const stamp = ctx.now().toISOString();
   const sessions = await learnerSessions(ctx.db, leave.applicantUserId, { from: leave.startsAt, to: leave.endsAt });
   let sessionsExcused = 0;
   if (sessions.length > 0) {
     const rows = await ctx.db.execute(sql`
       insert into ${attendanceMarks} (session_id, user_id, course_id, status, source, leave_application_id, status_before_leave, marked_by_user_id, marked_at, updated_at)
-      select s.id, ${leave.applicantUserId}::uuid, s.course_id, 'excused', 'leave', ${leave.id}::uuid, null, ${ctx.actor.userId}::uuid, ${now}::timestamptz, ${now}::timestamptz
+      select s.id, ${leave.applicantUserId}::uuid, s.course_id, 'excused', 'leave', ${leave.id}::uuid, null, ${ctx.actor.userId}::uuid, ${stamp}::timestamptz, ${stamp}::timestamptz
       from unnest(${sql.param(sessions.map((s) => s.id))}::uuid[], ${sql.param(sessions.map((s) => s.courseId))}::uuid[]) as s(id, course_id)
       on conflict (session_id, user_id) do update set
         status = 'excused',
@@ -43,12 +44,12 @@ export async function applyApprovedLeave(ctx: DomainContext, leave: ApprovedLeav
   const extended = await ctx.db.execute(sql`
     insert into ${assessmentExtensions} (assessment_id, user_id, due_at, lock_at, created_at)
     select a.id, ${leave.applicantUserId}::uuid, a.due_at + ${lengthMs} * interval '1 millisecond',
-      case when a.lock_at is null then null else greatest(a.lock_at, a.due_at + ${lengthMs} * interval '1 millisecond') end, ${now}::timestamptz
+      case when a.lock_at is null then null else greatest(a.lock_at, a.due_at + ${lengthMs} * interval '1 millisecond') end, ${stamp}::timestamptz
     from assessments a
     join ${leaveCourses} lc on lc.course_id = a.course_id and lc.application_id = ${leave.id}
     join ${attendancePolicies} p on p.course_id = a.course_id and p.leave_extends_due_dates
     join enrollments e on e.course_id = a.course_id and e.user_id = ${leave.applicantUserId} and e.status = 'active'
-    where a.due_at >= ${leave.startsAt}::timestamptz and a.due_at < ${leave.endsAt}::timestamptz
+    where a.due_at >= ${leave.startsAt.toISOString()}::timestamptz and a.due_at < ${leave.endsAt.toISOString()}::timestamptz
     on conflict (assessment_id, user_id) do update set
       due_at = greatest(${assessmentExtensions}.due_at, excluded.due_at),
       lock_at = greatest(${assessmentExtensions}.lock_at, excluded.lock_at)

@@ -50,6 +50,8 @@ let assessmentId: string;
 let attemptId: string;
 let gradeId: string;
 let importId: string;
+let classSessionId: string;
+let applicationId: string;
 
 /**
  * Puts back what a caller's allowed call may have ended (the learner's enrollment, the fixture lesson),
@@ -63,6 +65,10 @@ async function restoreFixtures(): Promise<void> {
   await db.sql`insert into enrollments (id, course_id, user_id, status, source, enrolled_at)
     select gen_random_uuid(), ${courseId}, ${users.learner.id}, 'active', 'staff', now()
     where not exists (select 1 from enrollments where course_id = ${courseId} and user_id = ${users.learner.id} and status in ('active', 'waitlisted', 'offered'))`;
+  // A whole-course class session of THE course, a week ahead (an instructor's delete or cancel is undone here).
+  await db.sql`delete from class_sessions where id = ${classSessionId} and status = 'cancelled'`;
+  await db.sql`insert into class_sessions (id, course_id, title, starts_at, ends_at, time_zone) values (${classSessionId}, ${courseId}, 'Matrix class',
+    now() + interval '7 days', now() + interval '7 days 1 hour', 'Europe/Madrid') on conflict do nothing`;
 }
 
 beforeAll(async () => {
@@ -97,9 +103,15 @@ beforeAll(async () => {
   gradeId = crypto.randomUUID();
   await db.sql`insert into grades (id, submission_id, assessment_id, course_id, user_id, version, key_version, percent, item_scores, explanation)
     values (${gradeId}, ${attemptId}, ${assessmentId}, ${courseId}, ${learner.id}, 1, 1, 100, '[]'::jsonb, '[]'::jsonb)`;
+  classSessionId = crypto.randomUUID();
   importId = crypto.randomUUID();
   await db.sql`insert into imports (id, created_by_user_id, blob_name, file_name, content_type, declared_size)
     values (${importId}, ${learner.id}, ${`imports/${importId}/upload.csv`}, 'matrix.csv', 'text/csv', 10)`;
+  // A pending leave application of the learner persona (no orchestration runs for it: its events go nowhere).
+  applicationId = crypto.randomUUID();
+  await db.sql`insert into leave_applications (id, applicant_user_id, applicant_kind, starts_at, ends_at, reason, instance_id)
+    values (${applicationId}, ${learner.id}, 'learner', now() + interval '10 days', now() + interval '11 days', 'Matrix leave', ${`leave-${applicationId}`})`;
+  await db.sql`insert into leave_approvers (application_id, user_id, course_id) values (${applicationId}, ${instructor.id}, ${courseId})`;
   await restoreFixtures();
   // An inactive endpoint nobody listens on: replaying its delivery fails fast and harms nothing.
   await db.sql`insert into webhooks (id, url, secret, active) values (${webhookId}, 'http://127.0.0.1:1/hook', 'whsec_matrix', false)`;
@@ -141,6 +153,12 @@ beforeAll(async () => {
     enrollmentId: crypto.randomUUID(),
     // The learner persona's import, awaiting its upload (nothing to start, nothing to cancel).
     importId,
+    // The learner persona's leave application, with the instructor persona its approver.
+    applicationId,
+    // A whole-course class session of THE course (`sessionId` above names sign-in sessions).
+    classSessionId,
+    // Nobody's calendar feed token: the public feed answers 404 to everyone.
+    token: "matrix-no-such-calendar-feed-token-0000000",
     subscription: "webhooks",
     code: "AAAA-BBBB-CCCC",
     chart: "drop-off",

@@ -1,0 +1,247 @@
+import { v7 as uuidv7 } from "uuid";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningApp, startApp } from "../support/app.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { fireDurableTimers } from "../support/durable.js";
+import { call, createCourse, signUp, type TestUser } from "../support/identity.js";
+import { waitForMail } from "../support/mailbox.js";
+import { expectProblem } from "../support/problems.js";
+import { recentErrors, waitFor } from "../support/wait-for.js";
+
+// Leave applications over HTTP against the local runtime (one app start): apply with a document, escalation through
+// the runtime's timer admin API and an approval that excuses existing absences and extends a due date, a withdrawal,
+// refusals that change nothing, and two racing decisions.
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+let db: TestDatabase;
+let app: RunningApp;
+let learner: TestUser;
+let otherLearner: TestUser;
+let instructor: TestUser;
+let grader: TestUser;
+let admin: TestUser;
+let courseId: string;
+const now = Date.now();
+const sessions = { first: uuidv7(), second: uuidv7(), later: uuidv7() };
+const assessmentId = uuidv7();
+const dueAt = new Date(now + 12 * HOUR);
+
+interface Application {
+  id: string;
+  status: string;
+  instanceId: string;
+  document: { fileName: string; uploaded: boolean } | null;
+  decisionComment: string | null;
+}
+interface ApplicationView extends Application {
+  approverIds: string[];
+  canDecide: boolean;
+  documentUrl: string | null;
+  orchestration: { runtimeStatus: string | null; customStatus: { stage: string; status?: string } | null };
+}
+
+const at = (ms: number) => new Date(ms).toISOString();
+const apply = (user: TestUser, body: Record<string, unknown>) => call(app, "POST", "/v1/leave-applications", { token: user.accessToken, body });
+const view = async (user: TestUser, id: string) => (await (await call(app, "GET", `/v1/leave-applications/${id}`, { token: user.accessToken })).json()) as ApplicationView;
+const decide = (user: TestUser, id: string, decision: "approve" | "reject", comment?: string) =>
+  call(app, "POST", `/v1/leave-applications/${id}/decision`, { token: user.accessToken, body: { decision, ...(comment ? { comment } : {}) } });
+
+async function applied(user: TestUser, body: Record<string, unknown>): Promise<{ application: Application; upload: { url: string; headers: Record<string, string> } | null }> {
+  const res = await apply(user, body);
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json()) as { application: Application; upload: { url: string; headers: Record<string, string> } | null };
+}
+
+const stage = (id: string, wanted: string, runtimeStatus?: string) =>
+  waitFor(
+    `leave ${id} at stage ${wanted}`,
+    async () => {
+      const v = await view(learner, id);
+      return v.orchestration.customStatus?.stage === wanted && (!runtimeStatus || v.orchestration.runtimeStatus === runtimeStatus) ? v : undefined;
+    },
+    { timeoutMs: 20_000, diagnostics: () => recentErrors(app) },
+  );
+
+const decidedEvents = async (id: string) =>
+  (await db.sql<{ n: number }[]>`select count(*)::int as n from outbox where type = 'leave.decided' and aggregate_id = ${id}`)[0]?.n;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startApp({ env: { DATABASE_URL: db.url } });
+  [learner, otherLearner, instructor, grader, admin] = await Promise.all([
+    signUp(app, db, { label: "leave-learner" }),
+    signUp(app, db, { label: "other-learner" }),
+    signUp(app, db, { label: "leave-instructor" }),
+    signUp(app, db, { label: "leave-grader" }),
+    signUp(app, db, { label: "leave-admin", admin: true }),
+  ]);
+  courseId = await createCourse(db, [
+    { userId: instructor.id, role: "instructor" },
+    { userId: grader.id, role: "grader" },
+  ]);
+  for (const u of [learner, otherLearner]) {
+    await db.sql`insert into enrollments (id, course_id, user_id, status, source, enrolled_at) values (${uuidv7()}, ${courseId}, ${u.id}, 'active', 'staff', now())`;
+  }
+  // Two past sessions the learner was marked absent at, and one later in the leave without a mark.
+  for (const [id, startsAt] of [
+    [sessions.first, now - 2 * DAY],
+    [sessions.second, now - DAY],
+    [sessions.later, now + 2 * HOUR],
+  ] as const) {
+    await db.sql`insert into class_sessions (id, course_id, title, starts_at, ends_at, time_zone) values (${id}, ${courseId}, 'Lecture', ${at(startsAt)}::timestamptz, ${at(startsAt + HOUR)}::timestamptz, 'UTC')`;
+  }
+  for (const sessionId of [sessions.first, sessions.second]) {
+    await db.sql`insert into attendance_marks (session_id, user_id, course_id, status, source, marked_by_user_id) values (${sessionId}, ${learner.id}, ${courseId}, 'absent', 'staff', ${instructor.id})`;
+  }
+  await db.sql`insert into attendance_policies (course_id, leave_extends_due_dates) values (${courseId}, true)`;
+  await db.sql`insert into assessments (id, course_id, title, kind, items, due_at) values (${assessmentId}, ${courseId}, 'Essay', 'quiz', '[]'::jsonb, ${dueAt.toISOString()}::timestamptz)`;
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await db?.drop();
+});
+
+describe("a leave application approved after escalation", () => {
+  let application: Application;
+  const startsAt = now - 3 * DAY;
+  const endsAt = now + DAY;
+  const document = Buffer.from("%PDF-1.4 doctor's note\n");
+
+  it("applies with a document, confirms its upload and emails the approvers", async () => {
+    const created = await applied(learner, {
+      startsAt: at(startsAt),
+      endsAt: at(endsAt),
+      reason: "Flu",
+      document: { fileName: "note.pdf", contentType: "application/pdf", sizeBytes: document.length },
+    });
+    application = created.application;
+    expect(application).toMatchObject({ status: "pending", instanceId: `leave-${application.id}`, document: { fileName: "note.pdf", uploaded: false } });
+    expect((await call(app, "POST", `/v1/leave-applications/${application.id}/document`, { token: learner.accessToken })).status).toBe(409);
+    const upload = created.upload as { url: string; headers: Record<string, string> };
+    expect((await fetch(upload.url, { method: "PUT", headers: upload.headers, body: document })).status).toBe(201);
+    const confirmed = await call(app, "POST", `/v1/leave-applications/${application.id}/document`, { token: learner.accessToken });
+    expect(confirmed.status).toBe(200);
+    expect(((await confirmed.json()) as Application).document?.uploaded).toBe(true);
+
+    const seen = await stage(application.id, "waiting", "Running");
+    expect(seen.approverIds.sort()).toEqual([instructor.id, grader.id].sort());
+    expect(Buffer.from(await (await fetch(seen.documentUrl as string)).arrayBuffer())).toEqual(document);
+    expect((await view(instructor, application.id)).canDecide).toBe(true);
+    await expectProblem(await call(app, "GET", `/v1/leave-applications/${application.id}`, { token: otherLearner.accessToken }), 404, "LEAVE_NOT_FOUND");
+    const mail = await waitForMail(app, instructor.email, "leave-learner asks for leave");
+    expect(mail.text).toContain(`/leave-applications/${application.id}`);
+    expect(mail.text).not.toContain("Flu");
+    await waitForMail(app, grader.email, "leave-learner asks for leave");
+    const toDecide = (await (await call(app, "GET", "/v1/leave-applications", { token: instructor.accessToken })).json()) as { items: Application[] };
+    expect(toDecide.items.map((a) => a.id)).toContain(application.id);
+  });
+
+  it("refuses an administrator's decision before the escalation", async () => {
+    await expectProblem(await decide(admin, application.id, "approve"), 403, "LEAVE_NOT_APPROVER");
+    expect((await view(learner, application.id)).status).toBe("pending");
+  });
+
+  it("escalates when the escalation timer fires, and emails the administrators", async () => {
+    const fired = await fireDurableTimers(app, application.instanceId, 49);
+    expect(fired).toHaveLength(1);
+    const escalated = await stage(application.id, "escalated");
+    expect(escalated.status).toBe("escalated");
+    await waitForMail(app, admin.email, "Leave of leave-learner waits for a decision");
+    const adminList = (await (await call(app, "GET", "/v1/leave-applications?status=escalated", { token: admin.accessToken })).json()) as { items: Application[] };
+    expect(adminList.items.map((a) => a.id)).toContain(application.id);
+  });
+
+  it("lets an administrator approve it: absences excused, the later session excused, the due date extended", async () => {
+    const res = await decide(admin, application.id, "approve", "Get well soon");
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "approved", decisionComment: "Get well soon" });
+
+    const marks = await db.sql<{ session_id: string; status: string; source: string; leave_application_id: string; status_before_leave: string | null }[]>`
+      select session_id, status, source, leave_application_id, status_before_leave from attendance_marks where user_id = ${learner.id} order by session_id`;
+    expect(marks).toEqual(
+      [
+        { session_id: sessions.first, status: "excused", source: "leave", leave_application_id: application.id, status_before_leave: "absent" },
+        { session_id: sessions.second, status: "excused", source: "leave", leave_application_id: application.id, status_before_leave: "absent" },
+        { session_id: sessions.later, status: "excused", source: "leave", leave_application_id: application.id, status_before_leave: null },
+      ].sort((a, b) => a.session_id.localeCompare(b.session_id)),
+    );
+    const [extension] = await db.sql<{ due_ms: number }[]>`select (extract(epoch from due_at) * 1000)::float8 as due_ms from assessment_extensions where assessment_id = ${assessmentId} and user_id = ${learner.id}`;
+    expect(extension?.due_ms).toBe(dueAt.getTime() + (endsAt - startsAt));
+
+    const mail = await waitForMail(app, learner.email, "Your leave from");
+    expect(mail.subject).toContain("was approved");
+    expect(mail.text).toContain("Get well soon");
+    const done = await stage(application.id, "done", "Completed");
+    expect(done.orchestration.customStatus).toEqual({ stage: "done", status: "approved" });
+    expect(await decidedEvents(application.id)).toBe(1);
+    await expectProblem(await decide(instructor, application.id, "reject"), 409, "LEAVE_NOT_OPEN");
+  });
+});
+
+describe("a withdrawn application", () => {
+  it("ends its orchestration, tells the approvers, and no approver can decide it afterwards", async () => {
+    const { application } = await applied(learner, { startsAt: at(now + 10 * DAY), endsAt: at(now + 11 * DAY), reason: "Family" });
+    await stage(application.id, "waiting");
+    await expectProblem(await call(app, "POST", `/v1/leave-applications/${application.id}/withdraw`, { token: instructor.accessToken }), 403, "FORBIDDEN");
+    const res = await call(app, "POST", `/v1/leave-applications/${application.id}/withdraw`, { token: learner.accessToken });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "withdrawn" });
+    await expectProblem(await decide(instructor, application.id, "approve"), 409, "LEAVE_NOT_OPEN");
+    await expectProblem(await call(app, "POST", `/v1/leave-applications/${application.id}/withdraw`, { token: learner.accessToken }), 409, "LEAVE_NOT_OPEN");
+    const done = await stage(application.id, "done", "Completed");
+    expect(done.orchestration.customStatus).toEqual({ stage: "done", status: "withdrawn" });
+    await waitForMail(app, instructor.email, "leave-learner withdrew their leave application");
+    const mine = (await (await call(app, "GET", "/v1/me/leave-applications?limit=1", { token: learner.accessToken })).json()) as { items: Application[]; nextCursor: string | null };
+    expect(mine.items.map((a) => a.id)).toEqual([application.id]);
+    expect(mine.nextCursor).not.toBeNull();
+  });
+});
+
+describe("bad input and races", () => {
+  let pending: Application;
+
+  it("refuses overlaps, ranges too far back or too long, empty ranges and NUL characters, changing nothing", async () => {
+    pending = (await applied(learner, { startsAt: at(now + 20 * DAY), endsAt: at(now + 21 * DAY), reason: "Trip" })).application;
+    const count = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from leave_applications`)[0]?.n;
+    const before = await count();
+    const overlap = await expectProblem(await apply(learner, { startsAt: at(now + 20 * DAY + HOUR), endsAt: at(now + 22 * DAY), reason: "Again" }), 409, "LEAVE_OVERLAP");
+    expect(overlap.applicationId).toBe(pending.id);
+    // The approved leave counts too.
+    await expectProblem(await apply(learner, { startsAt: at(now), endsAt: at(now + HOUR), reason: "Again" }), 409, "LEAVE_OVERLAP");
+    await expectProblem(await apply(learner, { startsAt: at(now - 8 * DAY), endsAt: at(now - 7.5 * DAY), reason: "Old" }), 422, "LEAVE_TOO_FAR_IN_PAST");
+    await expectProblem(await apply(learner, { startsAt: at(now + 40 * DAY), endsAt: at(now + 131 * DAY), reason: "Long" }), 422, "LEAVE_TOO_LONG");
+    await expectProblem(await apply(learner, { startsAt: at(now + 40 * DAY), endsAt: at(now + 40 * DAY), reason: "Empty" }), 422, "LEAVE_RANGE_INVALID");
+    await expectProblem(await apply(learner, { startsAt: at(now + 40 * DAY), endsAt: at(now + 41 * DAY), reason: "a\u0000b" }), 400, "VALIDATION_FAILED");
+    await expectProblem(await apply(learner, { kind: "staff", startsAt: at(now + 40 * DAY), endsAt: at(now + 41 * DAY), reason: "Staff?" }), 403, "LEAVE_NOT_STAFF");
+    expect(await count()).toBe(before);
+  });
+
+  it("refuses a decision by someone who is not an approver, changing nothing", async () => {
+    await expectProblem(await decide(otherLearner, pending.id, "reject"), 403, "LEAVE_NOT_APPROVER");
+    await expectProblem(await decide(learner, pending.id, "approve"), 403, "LEAVE_NOT_APPROVER");
+    const v = await view(learner, pending.id);
+    expect(v.status).toBe("pending");
+    expect(await decidedEvents(pending.id)).toBe(0);
+  });
+
+  it("lets exactly one of two racing decisions win", async () => {
+    await stage(pending.id, "waiting");
+    const answers = await Promise.all([decide(instructor, pending.id, "approve"), decide(grader, pending.id, "reject")]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
+    await stage(pending.id, "done", "Completed");
+    expect(await decidedEvents(pending.id)).toBe(1);
+    const [audits] = await db.sql<{ n: number }[]>`select count(*)::int as n from audit_log where action = 'leave.decided' and target_id = ${pending.id}`;
+    expect(audits?.n).toBe(1);
+  });
+
+  it("lets exactly one of two racing overlapping applications through", async () => {
+    const answers = await Promise.all([
+      apply(otherLearner, { startsAt: at(now + 30 * DAY), endsAt: at(now + 31 * DAY), reason: "One" }),
+      apply(otherLearner, { startsAt: at(now + 30.5 * DAY), endsAt: at(now + 32 * DAY), reason: "Two" }),
+    ]);
+    expect(answers.map((r) => r.status).sort()).toEqual([201, 409]);
+  });
+});
