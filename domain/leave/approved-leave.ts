@@ -15,8 +15,9 @@ export interface ApprovedLeave {
  * What approving a learner's leave does, in the decision's transaction (so exactly once, and visible before the
  * orchestration hears of it): every session of theirs in the range gets an excused mark from the leave (an existing
  * mark included; its status is kept in status_before_leave), and in courses whose policy says so, their assessments
- * due inside the leave are extended by its length (extendedDueAt; never shortening an extension they have). One
- * statement per table. Progress is recomputed where attendance counts toward completion.
+ * due inside the leave are extended by its length (due + (end - start); the lock, if any, moves with it; never
+ * shortening an extension they have). One statement per table. Progress is recomputed where attendance counts
+ * toward completion.
  */
 export async function applyApprovedLeave(ctx: DomainContext, leave: ApprovedLeave): Promise<{ sessionsExcused: number; extensions: number }> {
   // Raw statements take instants as ISO text (the driver binds no Date there).

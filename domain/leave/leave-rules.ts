@@ -21,15 +21,6 @@ export function checkLeaveRange(range: { startsAt: Date; endsAt: Date }, now: Da
   return ok(null);
 }
 
-/**
- * The due date an approved leave gives an assessment due inside it: the original due date moved by the leave's
- * length (the learner gets back the time they were away), never earlier than an extension they already have.
- */
-export function extendedDueAt(dueAt: Date, leave: { startsAt: Date; endsAt: Date }, existing: Date | null): Date {
-  const moved = new Date(dueAt.getTime() + (leave.endsAt.getTime() - leave.startsAt.getTime()));
-  return existing && existing > moved ? existing : moved;
-}
-
 /** Whether a decider may decide: a listed approver always; an administrator once the application has escalated. */
 export function mayDecide(who: { isApprover: boolean; isAdmin: boolean; isApplicant: boolean }, status: string): boolean {
   if (who.isApplicant) return false;
