@@ -6,6 +6,7 @@ import {
   accountTokens,
   assessments,
   attempts,
+  attendanceMarks,
   auditLog,
   calendarFeeds,
   certificates,
@@ -249,6 +250,21 @@ export async function erasePersonalData(ctx: DomainContext, userId: string): Pro
     if (reason !== e.reason) await db.update(gradeExcusals).set({ reason }).where(and(eq(gradeExcusals.assessmentId, e.assessmentId), eq(gradeExcusals.userId, userId)));
   }
   await db.update(certificates).set({ learnerName: pseudonym.displayName }).where(eq(certificates.userId, userId));
+  // Attendance marks stay (the record); notes that name them, on their marks or others' in their courses, lose the name.
+  const named = await db
+    .select({ sessionId: attendanceMarks.sessionId, userId: attendanceMarks.userId, note: attendanceMarks.note })
+    .from(attendanceMarks)
+    .where(
+      and(
+        isNotNull(attendanceMarks.note),
+        or(eq(attendanceMarks.userId, userId), sql`${attendanceMarks.courseId} in (select course_id from ${enrollments} where user_id = ${userId})`),
+        mentioning(attendanceMarks.note, [user.email, user.displayName]),
+      ),
+    );
+  for (const m of named) {
+    const note = scrubText(m.note ?? "", identity);
+    if (note !== m.note) await db.update(attendanceMarks).set({ note, updatedAt: now }).where(and(eq(attendanceMarks.sessionId, m.sessionId), eq(attendanceMarks.userId, m.userId)));
+  }
   // Leave applications keep their dates and outcome; the reason, the comment on it and the document go.
   await db
     .update(leaveApplications)

@@ -5,9 +5,12 @@ import type { Executor } from "../db/client.js";
 import {
   assessments,
   attempts,
+  attendanceAlerts,
+  attendanceMarks,
   auditLog,
   calendarFeeds,
   certificates,
+  classSessions,
   courseProgress,
   courseStaff,
   courses,
@@ -374,6 +377,34 @@ const preferences: PersonalDataPart = {
 };
 
 /** Everything a data export gathers, one JSON file per part, in this order. */
+const attendancePart: PersonalDataPart = {
+  name: "attendance",
+  file: "attendance.json",
+  description: "Your attendance at each class session: the status, the note staff wrote, how it was taken (staff, your check-in, approved leave) and when.",
+  pages: ({ db }, userId) =>
+    byId((afterSessionId) =>
+      db
+        .select({
+          id: attendanceMarks.sessionId,
+          courseId: attendanceMarks.courseId,
+          courseTitle: courses.title,
+          session: classSessions.title,
+          startsAt: classSessions.startsAt,
+          status: attendanceMarks.status,
+          note: attendanceMarks.note,
+          source: attendanceMarks.source,
+          markedAt: attendanceMarks.markedAt,
+          updatedAt: attendanceMarks.updatedAt,
+        })
+        .from(attendanceMarks)
+        .innerJoin(classSessions, eq(classSessions.id, attendanceMarks.sessionId))
+        .innerJoin(courses, eq(courses.id, attendanceMarks.courseId))
+        .where(and(eq(attendanceMarks.userId, userId), after(attendanceMarks.sessionId, afterSessionId)))
+        .orderBy(asc(attendanceMarks.sessionId))
+        .limit(PAGE),
+    ),
+};
+
 const leavePart: PersonalDataPart = {
   name: "leave",
   file: "leave-applications.json",
@@ -401,7 +432,21 @@ const leavePart: PersonalDataPart = {
     ),
 };
 
-export const personalDataParts: readonly PersonalDataPart[] = [profile, enrollmentsPart, submissions, gradesPart, progress, activity, certificatesPart, audit, emails, preferences, leavePart];
+const attendanceAlertsPart: PersonalDataPart = {
+  name: "attendance-alerts",
+  file: "attendance-alerts.json",
+  description: "The low-attendance alerts sent to you: the course, the week and your attendance rate then.",
+  pages: ({ db }, userId) =>
+    once(() =>
+      db
+        .select({ courseId: attendanceAlerts.courseId, period: attendanceAlerts.period, ratePercent: attendanceAlerts.ratePercent, sentAt: attendanceAlerts.sentAt })
+        .from(attendanceAlerts)
+        .where(eq(attendanceAlerts.userId, userId))
+        .orderBy(asc(attendanceAlerts.sentAt)),
+    ),
+};
+
+export const personalDataParts: readonly PersonalDataPart[] = [profile, enrollmentsPart, submissions, gradesPart, progress, activity, certificatesPart, audit, emails, preferences, attendancePart, leavePart, attendanceAlertsPart];
 
 export const personalDataPart = (name: string): PersonalDataPart | undefined => personalDataParts.find((p) => p.name === name);
 
