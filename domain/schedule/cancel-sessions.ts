@@ -3,7 +3,7 @@ import { classSessions, sessionSeries } from "../db/schema/index.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { lockForChange } from "./change-sessions.js";
+import { lockForChange, lockForWrite } from "./change-sessions.js";
 import { followingOccurrences, type Writer } from "./manage-sessions.js";
 import type { ScheduleErrorCode } from "./schedule.errors.js";
 import { sessionColumns, type SessionView, sessionsWithMarks } from "./session-view.js";
@@ -51,7 +51,7 @@ export async function cancelSessions(ctx: DomainContext, sessionId: string, opti
  * of the series makes it again.
  */
 export async function deleteSession(ctx: DomainContext, sessionId: string, writer: Writer, expectedVersion?: number): Promise<Result<null, ScheduleErrorCode>> {
-  const locked = await lockForChange(ctx, sessionId, writer, expectedVersion, true);
+  const locked = await lockForWrite(ctx, sessionId, writer, expectedVersion);
   if (!locked.ok) return locked;
   const session = locked.value;
   if ((await sessionsWithMarks(ctx.db, [session.id])).size > 0) return fail("CLASS_SESSION_HAS_ATTENDANCE", "Attendance was taken at this session: cancel it instead.");

@@ -28,20 +28,20 @@ export interface ChangeOptions {
   maxOccurrences: number;
 }
 
-/** Locks the session and checks what every change needs: it exists, is not cancelled, and is the writer's. */
-export async function lockForChange(
-  ctx: DomainContext,
-  sessionId: string,
-  writer: Writer,
-  expectedVersion: number | undefined,
-  allowCancelled = false,
-): Promise<Result<SessionView, ScheduleErrorCode>> {
+/** Locks the session and checks what every write needs: it exists, is the writer's, and is the version they read. */
+export async function lockForWrite(ctx: DomainContext, sessionId: string, writer: Writer, expectedVersion: number | undefined): Promise<Result<SessionView, ScheduleErrorCode>> {
   const session = await lockSession(ctx.db, sessionId);
   if (!session) return fail("CLASS_SESSION_NOT_FOUND");
   if (!(await staffCovers(ctx.db, session.courseId, session.sectionId, writer, "write"))) return fail("SECTION_OUT_OF_SCOPE", "You are scoped to other sections of this course.");
   if (expectedVersion !== undefined && session.version !== expectedVersion) return fail("PRECONDITION_FAILED");
-  if (session.status === "cancelled" && !allowCancelled) return fail("CLASS_SESSION_CANCELLED", "The session is cancelled; schedule a new one instead.");
   return ok(session);
+}
+
+/** lockForWrite, and the session must not be cancelled (a cancelled session is not changed or cancelled again). */
+export async function lockForChange(ctx: DomainContext, sessionId: string, writer: Writer, expectedVersion: number | undefined): Promise<Result<SessionView, ScheduleErrorCode>> {
+  const locked = await lockForWrite(ctx, sessionId, writer, expectedVersion);
+  if (locked.ok && locked.value.status === "cancelled") return fail("CLASS_SESSION_CANCELLED", "The session is cancelled; schedule a new one instead.");
+  return locked;
 }
 
 async function staffOnCourse(ctx: DomainContext, courseId: string, staffUserId: string | null | undefined): Promise<boolean> {

@@ -91,7 +91,7 @@ route({
     200: { description: "Sessions by start time", body: pageOf(sessionSchema) },
     400: { description: "`SCHEDULE_RANGE_INVALID`, `INVALID_CURSOR`" },
     403: { description: "`SECTION_OUT_OF_SCOPE`" },
-    404: { description: "`SECTION_NOT_FOUND`" },
+    404: { description: "`COURSE_NOT_FOUND`, `SECTION_NOT_FOUND`" },
   },
   handler: async ({ params, query, request }, ctx) => {
     const position = decodeCursor(query.cursor, 2);

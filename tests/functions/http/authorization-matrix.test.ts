@@ -66,9 +66,9 @@ async function restoreFixtures(): Promise<void> {
     select gen_random_uuid(), ${courseId}, ${users.learner.id}, 'active', 'staff', now()
     where not exists (select 1 from enrollments where course_id = ${courseId} and user_id = ${users.learner.id} and status in ('active', 'waitlisted', 'offered'))`;
   // A whole-course class session of THE course, a week ahead (an instructor's delete or cancel is undone here).
-  await db.sql`delete from class_sessions where id = ${classSessionId} and status = 'cancelled'`;
   await db.sql`insert into class_sessions (id, course_id, title, starts_at, ends_at, time_zone) values (${classSessionId}, ${courseId}, 'Matrix class',
-    now() + interval '7 days', now() + interval '7 days 1 hour', 'Europe/Madrid') on conflict do nothing`;
+    now() + interval '7 days', now() + interval '7 days 1 hour', 'Europe/Madrid')
+    on conflict (id) do update set status = 'scheduled', cancelled_at = null where class_sessions.status = 'cancelled'`;
 }
 
 beforeAll(async () => {
