@@ -9,7 +9,7 @@ export interface CertificateText {
 }
 
 // The standard fonts cover WinAnsi only: other characters are replaced rather than failing the PDF.
-const winAnsi = (s: string) => s.normalize("NFC").replace(/[^\u0020-\u007e\u00a0-\u00ff]/g, "?");
+export const winAnsi = (s: string) => s.normalize("NFC").replace(/[^\u0020-\u007e\u00a0-\u00ff]/g, "?");
 
 /** A one-page landscape A4 certificate; deterministic for the same text (no creation time inside). */
 export async function renderCertificatePdf(c: CertificateText): Promise<Uint8Array> {
