@@ -280,6 +280,14 @@ describe("class schedule", () => {
     const none = await call(app, "DELETE", "/v1/me/calendar-feed", as(ann));
     expect([none.status, await problemCode(none)]).toEqual([404, "CALENDAR_FEED_NOT_FOUND"]);
 
+    // Two creates racing: both answer, one feed stays live, and only the later token works.
+    const raced = await Promise.all([0, 1].map(async () => (await (await call(app, "POST", "/v1/me/calendar-feed", as(outsider))).json()) as { token: string }));
+    expect((await db.sql`select count(*)::int as n from calendar_feeds where user_id = ${outsider.id} and revoked_at is null`)[0]?.n).toBe(1);
+    const working = await Promise.all(raced.map(async (f) => (await call(app, "GET", `/v1/calendar/${f.token}.ics`)).status));
+    expect(working.sort()).toEqual([200, 404]);
+    const audited = await db.sql`select action from audit_log where target_id = ${ann.id} and action like 'calendar-feed.%' order by occurred_at`;
+    expect(audited.map((r) => r.action)).toEqual(["calendar-feed.created", "calendar-feed.created", "calendar-feed.revoked"]);
+
     // A deactivated account's feed stops too.
     const bobs = (await (await call(app, "POST", "/v1/me/calendar-feed", as(bob))).json()) as { token: string };
     expect((await call(app, "GET", `/v1/calendar/${bobs.token}.ics`)).status).toBe(200);
