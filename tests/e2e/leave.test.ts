@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stepEmailId } from "../../domain/leave/leave-emails.js";
 import { type RunningApp, startApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { fireDurableTimers } from "../support/durable.js";
@@ -54,11 +55,11 @@ async function applied(user: TestUser, body: Record<string, unknown>): Promise<{
   return (await res.json()) as { application: Application; upload: { url: string; headers: Record<string, string> } | null };
 }
 
-const stage = (id: string, wanted: string, runtimeStatus?: string) =>
+const stage = (id: string, wanted: string, runtimeStatus?: string, as = learner) =>
   waitFor(
     `leave ${id} at stage ${wanted}`,
     async () => {
-      const v = await view(learner, id);
+      const v = await view(as, id);
       return v.orchestration.customStatus?.stage === wanted && (!runtimeStatus || v.orchestration.runtimeStatus === runtimeStatus) ? v : undefined;
     },
     { timeoutMs: 20_000, diagnostics: () => recentErrors(app) },
@@ -243,5 +244,26 @@ describe("bad input and races", () => {
       apply(otherLearner, { startsAt: at(now + 30.5 * DAY), endsAt: at(now + 32 * DAY), reason: "Two" }),
     ]);
     expect(answers.map((r) => r.status).sort()).toEqual([201, 409]);
+  });
+});
+
+describe("an application whose orchestration start was lost", () => {
+  it("gets its orchestration started by the leave-resume timer, which leaves started ones alone", async () => {
+    // As if the apply committed and the host stopped before starting the instance.
+    const id = uuidv7();
+    await db.sql`insert into leave_applications (id, applicant_user_id, applicant_kind, starts_at, ends_at, reason, instance_id, created_at, updated_at)
+      values (${id}, ${otherLearner.id}, 'learner', ${at(now + 50 * DAY)}::timestamptz, ${at(now + 51 * DAY)}::timestamptz, 'Stranded', ${`leave-${id}`},
+        now() - interval '2 minutes', now() - interval '2 minutes')`;
+    await db.sql`insert into leave_approvers (application_id, user_id, course_id) values (${id}, ${instructor.id}, ${courseId})`;
+    expect((await view(otherLearner, id)).orchestration.runtimeStatus).toBeNull();
+    const runTimer = () => fetch(`${app.baseUrl}/admin/functions/leave-resume`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
+    expect((await runTimer()).status).toBe(202);
+    await stage(id, "waiting", "Running", otherLearner);
+    await waitForMail(app, instructor.email, "other-learner asks for leave", { nth: 2 });
+    const [row] = await db.sql<{ started: boolean }[]>`select orchestrated_at is not null as started from leave_applications where id = ${id}`;
+    expect(row?.started).toBe(true);
+    expect((await runTimer()).status).toBe(202);
+    const [mails] = await db.sql<{ n: number }[]>`select count(*)::int as n from email_deliveries where event_id = ${stepEmailId(id, "requested")} and recipient = ${instructor.email}`;
+    expect(mails?.n).toBe(1);
   });
 });
