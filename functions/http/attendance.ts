@@ -13,8 +13,8 @@ import { route } from "../platform/http/route.js";
 
 const iso = z.iso.datetime();
 const courseParams = z.object({ courseId: z.uuid() });
-const sessionParams = z.object({ sessionId: z.uuid() });
-const sessionCourse: Locator = { describe: "the session's course", resolve: (params, db) => courseOfSession(db, params.sessionId as string) };
+const sessionParams = z.object({ classSessionId: z.uuid() });
+const sessionCourse: Locator = { describe: "the session's course", resolve: (params, db) => courseOfSession(db, params.classSessionId as string) };
 // Instructors and graders (teaching assistants) take attendance; a section-scoped one for their sections' learners.
 const sessionStaff = courseStaff(["instructor", "grader"], sessionCourse);
 const status = z.enum(attendanceStatuses);
@@ -113,7 +113,7 @@ const sessionAttendanceBody = (v: SessionAttendance): SessionAttendanceBody => (
 route({
   name: "session-attendance-get",
   method: "GET",
-  path: "/v1/sessions/{sessionId}/attendance",
+  path: "/v1/sessions/{classSessionId}/attendance",
   access: sessionStaff,
   summary: "A session's roster with its marks (unmarked learners listed as such) and the session's rate",
   description: "A staff member scoped to sections sees their sections' learners.",
@@ -121,7 +121,7 @@ route({
   params: sessionParams,
   responses: { 200: { description: "The roster", body: sessionAttendanceSchema }, 404: { description: "`CLASS_SESSION_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
-    const view = unwrap(await sessionAttendanceSeenBy(ctx.db, params.sessionId, ctx.caller));
+    const view = unwrap(await sessionAttendanceSeenBy(ctx.db, params.classSessionId, ctx.caller));
     return { status: 200, body: sessionAttendanceBody(view), headers: { "cache-control": "private, no-cache" } };
   },
 });
@@ -131,7 +131,7 @@ const markSchema = z.object({ userId: z.uuid(), status, note: z.string().trim().
 route({
   name: "session-attendance-take",
   method: "PUT",
-  path: "/v1/sessions/{sessionId}/attendance",
+  path: "/v1/sessions/{classSessionId}/attendance",
   access: sessionStaff,
   summary: "Take or change attendance at a session: many learners in one request",
   description:
@@ -155,7 +155,7 @@ route({
   },
   handler: async ({ params, body }, ctx) => {
     const view = unwrap(
-      await ctx.transaction((tx) => takeAttendance(ctx.domain(tx), { sessionId: params.sessionId, viewer: ctx.caller, marks: body.marks, reason: body.reason ?? null })),
+      await ctx.transaction((tx) => takeAttendance(ctx.domain(tx), { sessionId: params.classSessionId, viewer: ctx.caller, marks: body.marks, reason: body.reason ?? null })),
     );
     return { status: 200, body: { ...sessionAttendanceBody(view), changed: view.changed } };
   },
@@ -185,7 +185,7 @@ const rules = (ctx: { platform: { settings: { ATTENDANCE_CODE_PERIOD_SECONDS: nu
 route({
   name: "session-check-in-open",
   method: "POST",
-  path: "/v1/sessions/{sessionId}/check-in",
+  path: "/v1/sessions/{classSessionId}/check-in",
   access: sessionStaff,
   summary: "Open self check-in on a session; answers the code to show",
   description: "Only when the course's policy has selfCheckIn, during the session (from 15 minutes before its start), until `until` or the session's end.",
@@ -199,7 +199,7 @@ route({
   },
   handler: async ({ params, body }, ctx) => {
     const until = body?.until ? new Date(body.until) : null;
-    const code = unwrap(await ctx.transaction((tx) => openCheckIn(ctx.domain(tx), { sessionId: params.sessionId, viewer: ctx.caller, until }, rules(ctx))));
+    const code = unwrap(await ctx.transaction((tx) => openCheckIn(ctx.domain(tx), { sessionId: params.classSessionId, viewer: ctx.caller, until }, rules(ctx))));
     return { status: 200, body: codeBody(code), headers: { "cache-control": "no-store" } };
   },
 });
@@ -207,14 +207,14 @@ route({
 route({
   name: "session-check-in-get",
   method: "GET",
-  path: "/v1/sessions/{sessionId}/check-in",
+  path: "/v1/sessions/{classSessionId}/check-in",
   access: sessionStaff,
   summary: "The check-in code to show now",
   tags: ["attendance"],
   params: sessionParams,
   responses: { 200: { description: "The current code", body: codeSchema }, 404: { description: "`CLASS_SESSION_NOT_FOUND`" }, 409: { description: "`CHECK_IN_CLOSED`" } },
   handler: async ({ params }, ctx) => {
-    const code = unwrap(await checkInCodeSeenBy(ctx.db, { sessionId: params.sessionId, viewer: ctx.caller }, rules(ctx), ctx.now()));
+    const code = unwrap(await checkInCodeSeenBy(ctx.db, { sessionId: params.classSessionId, viewer: ctx.caller }, rules(ctx), ctx.now()));
     return { status: 200, body: codeBody(code), headers: { "cache-control": "no-store" } };
   },
 });
@@ -222,14 +222,14 @@ route({
 route({
   name: "session-check-in-close",
   method: "DELETE",
-  path: "/v1/sessions/{sessionId}/check-in",
+  path: "/v1/sessions/{classSessionId}/check-in",
   access: sessionStaff,
   summary: "Close self check-in (codes shown so far stop working)",
   tags: ["attendance"],
   params: sessionParams,
   responses: { 204: { description: "Closed" }, 404: { description: "`CLASS_SESSION_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
-    unwrap(await ctx.transaction((tx) => closeCheckIn(ctx.domain(tx), { sessionId: params.sessionId, viewer: ctx.caller })));
+    unwrap(await ctx.transaction((tx) => closeCheckIn(ctx.domain(tx), { sessionId: params.classSessionId, viewer: ctx.caller })));
     return { status: 204 };
   },
 });
@@ -237,7 +237,7 @@ route({
 route({
   name: "session-check-in-submit",
   method: "POST",
-  path: "/v1/sessions/{sessionId}/check-in/code",
+  path: "/v1/sessions/{classSessionId}/check-in/code",
   access: courseMember(sessionCourse),
   summary: "Check in to a session with the code shown: present, or late some minutes after the start",
   description: "The code shown now and the one just before it are accepted. Wrong codes are limited per learner and session (429 after 5 in 5 minutes). A mark staff made is never overwritten.",
@@ -252,7 +252,7 @@ route({
     429: { description: "`CHECK_IN_THROTTLED`, with Retry-After" },
   },
   handler: async ({ params, body }, ctx) => {
-    const outcome = unwrap(await ctx.transaction((tx) => checkIn(ctx.domain(tx), { sessionId: params.sessionId, userId: ctx.caller.userId, code: body.code }, rules(ctx))));
+    const outcome = unwrap(await ctx.transaction((tx) => checkIn(ctx.domain(tx), { sessionId: params.classSessionId, userId: ctx.caller.userId, code: body.code }, rules(ctx))));
     return { status: 200, body: { ...outcome, markedAt: outcome.markedAt.toISOString() } };
   },
 });
