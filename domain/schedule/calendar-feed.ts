@@ -68,14 +68,14 @@ export async function calendarFeedStatus(db: Executor, userId: string): Promise<
  * The owner of a live feed token: null for an unknown or revoked token, and for an account that is disabled or
  * erased (their feed stops with their access). Notes the fetch time.
  */
-export async function feedOwner(db: Executor, token: string, now: Date): Promise<{ userId: string; locale: string } | null> {
+async function feedOwner(db: Executor, token: string, now: Date): Promise<{ userId: string } | null> {
   if (token.length < 20 || token.length > 100) return null;
   const [row] = await db
     .update(calendarFeeds)
     .set({ lastFetchedAt: now })
     .from(users)
     .where(and(eq(calendarFeeds.tokenHash, hashToken(token)), isNull(calendarFeeds.revokedAt), eq(users.id, calendarFeeds.userId), isNull(users.disabledAt), isNull(users.erasedAt)))
-    .returning({ userId: calendarFeeds.userId, locale: users.locale });
+    .returning({ userId: calendarFeeds.userId });
   return row ?? null;
 }
 
@@ -116,4 +116,10 @@ export async function calendarFor(db: Executor, userId: string, now: Date, optio
     });
   }
   return calendar.toString();
+}
+
+/** The calendar of a live feed token's owner; null for an unknown or revoked token or a disabled or erased account. */
+export async function feedCalendar(db: Executor, token: string, now: Date, options: { appUrl: string; domain: string }): Promise<string | null> {
+  const owner = await feedOwner(db, token, now);
+  return owner ? calendarFor(db, owner.userId, now, options) : null;
 }

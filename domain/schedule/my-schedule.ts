@@ -56,6 +56,12 @@ export function checkRange(from: Date, to: Date): Result<{ from: Date; to: Date 
  * marked; staff wins when both apply. Plus the due dates of assessments of their courses that are not archived
  * (a learner's own extension moves theirs). At most `limit` of each, earliest first.
  */
+export async function mySchedule(db: Executor, userId: string, from: Date, to: Date, limit: number): Promise<Result<Schedule, "SCHEDULE_RANGE_INVALID">> {
+  const range = checkRange(from, to);
+  return range.ok ? ok(await scheduleOf(db, userId, range.value, limit)) : range;
+}
+
+/** scheduleOf without the range check, for callers that pick the range themselves (the calendar feed). */
 export async function scheduleOf(db: Executor, userId: string, range: { from: Date; to: Date }, limit: number): Promise<Schedule> {
   const [asLearner, asStaff] = await Promise.all([learnerSessions(db, userId, range, { includeCancelled: true }), staffSessions(db, userId, range, { includeCancelled: true })]);
   const roleOf = new Map<string, ScheduleRole>(asLearner.map((s) => [s.id, "learner"]));

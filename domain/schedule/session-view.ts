@@ -1,7 +1,9 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { classSessions, enrollments, type sessionSeries } from "../db/schema/index.js";
+import { courseRoleOf } from "../identity/caller.js";
 import { staffSectionScope } from "../sections/staff-scope.js";
+import { fail, ok, type Result } from "../shared/result.js";
 import type { CourseViewer } from "../sections/viewer.js";
 
 /** A class session as the API shows it (no check-in secret). */
@@ -94,4 +96,12 @@ export async function sessionsWithMarks(db: Executor, sessionIds: readonly strin
     sql`select distinct session_id from attendance_marks where session_id = any(${sql.param([...sessionIds])}::uuid[])`,
   );
   return new Set(rows.map((r) => r.session_id));
+}
+
+/** A session as a course member sees it: not found when there is none or it is not theirs to see (sessionVisibleTo). */
+export async function sessionSeenBy(db: Executor, sessionId: string, caller: Pick<CourseViewer, "userId" | "isAdmin">): Promise<Result<SessionView, "CLASS_SESSION_NOT_FOUND">> {
+  const session = await findSession(db, sessionId);
+  if (!session) return fail("CLASS_SESSION_NOT_FOUND");
+  const viewer = { ...caller, role: await courseRoleOf(db, caller.userId, session.courseId) };
+  return (await sessionVisibleTo(db, session, viewer)) ? ok(session) : fail("CLASS_SESSION_NOT_FOUND");
 }

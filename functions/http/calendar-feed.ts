@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { calendarFeedStatus, calendarFor, createCalendarFeed, feedOwner, revokeCalendarFeed } from "../../domain/schedule/calendar-feed.js";
+import { calendarFeedStatus, createCalendarFeed, feedCalendar, revokeCalendarFeed } from "../../domain/schedule/calendar-feed.js";
 import { authenticated, publicAccess } from "../platform/http/access.js";
 import { ProblemError } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
@@ -66,11 +66,9 @@ route({
   params: z.object({ token: z.string().max(200) }),
   responses: { 200: { description: "The calendar", contentType: "text/calendar", body: z.string() }, 404: { description: "`NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
-    const now = ctx.now();
-    const owner = await feedOwner(ctx.db, params.token, now);
-    if (!owner) throw new ProblemError("NOT_FOUND");
     const appUrl = ctx.platform.settings.PUBLIC_APP_URL;
-    const ics = await calendarFor(ctx.db, owner.userId, now, { appUrl, domain: new URL(appUrl).hostname });
+    const ics = await feedCalendar(ctx.db, params.token, ctx.now(), { appUrl, domain: new URL(appUrl).hostname });
+    if (ics === null) throw new ProblemError("NOT_FOUND");
     return { raw: { status: 200, headers: { "content-type": "text/calendar; charset=utf-8", "cache-control": "private, no-store" }, body: ics } };
   },
 });

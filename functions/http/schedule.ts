@@ -3,8 +3,8 @@ import { cancelSessions, deleteSession } from "../../domain/schedule/cancel-sess
 import { changeSession } from "../../domain/schedule/change-sessions.js";
 import { courseSessions } from "../../domain/schedule/list-sessions.js";
 import { createSeries, createSession, limitsOf } from "../../domain/schedule/manage-sessions.js";
-import { checkRange, scheduleOf } from "../../domain/schedule/my-schedule.js";
-import { findSession, sessionCourse, sessionVisibleTo } from "../../domain/schedule/session-view.js";
+import { mySchedule } from "../../domain/schedule/my-schedule.js";
+import { sessionCourse, sessionSeenBy } from "../../domain/schedule/session-view.js";
 import { authenticated, courseMember, courseStaff, type Locator } from "../platform/http/access.js";
 import { notModified } from "../platform/http/etag.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
@@ -115,9 +115,7 @@ route({
   params: sessionParams,
   responses: { 200: { description: "The session", body: sessionSchema }, 404: { description: "`CLASS_SESSION_NOT_FOUND`" } },
   handler: async ({ params, request }, ctx) => {
-    const session = await findSession(ctx.db, params.classSessionId);
-    const viewer = session && { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin, role: await ctx.caller.roleIn(session.courseId) };
-    if (!session || !viewer || !(await sessionVisibleTo(ctx.db, session, viewer))) throw new ProblemError("CLASS_SESSION_NOT_FOUND");
+    const session = unwrap(await sessionSeenBy(ctx.db, params.classSessionId, writer(ctx)));
     const etag = sessionEtag(session);
     if (notModified(request, etag)) return { status: 304, headers: { etag } };
     return { status: 200, body: sessionBody(session), headers: { etag } };
@@ -215,11 +213,10 @@ route({
   query: z.object(rangeQuery),
   responses: { 200: { description: "Your schedule", body: scheduleSchema }, 400: { description: "`SCHEDULE_RANGE_INVALID`" } },
   handler: async ({ query }, ctx) => {
-    const range = unwrap(checkRange(new Date(query.from), new Date(query.to)));
-    const schedule = await scheduleOf(ctx.db, ctx.caller.userId, range, SCHEDULE_LIMIT);
+    const schedule = unwrap(await mySchedule(ctx.db, ctx.caller.userId, new Date(query.from), new Date(query.to), SCHEDULE_LIMIT));
     return {
       status: 200,
-      body: { from: range.from.toISOString(), to: range.to.toISOString(), sessions: schedule.sessions.map(scheduleEntryBody), dueDates: schedule.dueDates.map(dueEntryBody), truncated: schedule.truncated },
+      body: { from: new Date(query.from).toISOString(), to: new Date(query.to).toISOString(), sessions: schedule.sessions.map(scheduleEntryBody), dueDates: schedule.dueDates.map(dueEntryBody), truncated: schedule.truncated },
     };
   },
 });

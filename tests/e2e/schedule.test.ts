@@ -225,7 +225,7 @@ describe("class schedule", () => {
     const again = await call(app, "POST", `/v1/sessions/${occurrenceIds[3]}/cancel`, as(instructor, { body: {} }));
     expect([again.status, await problemCode(again)]).toEqual([409, "CLASS_SESSION_CANCELLED"]);
     // The whole-course talk: both learners are told.
-    expect((await call(app, "POST", `/v1/sessions/${oneOffId}/cancel`, as(admin, { body: {} }))).status).toBe(200);
+    expect((await call(app, "POST", `/v1/sessions/${oneOffId}/cancel`, as(admin, { body: { reason: "Room flooded;\nsee you, soon" } }))).status).toBe(200);
     await waitForMail(app, bob.email, "Maths");
     await waitForMail(app, ann.email, "Maths", { nth: 2 });
     expect((await mailsTo(app, ann.email, "Maths")).length).toBe(2);
@@ -261,7 +261,11 @@ describe("class schedule", () => {
     const afterChange = events.find((e) => e.event.uid.startsWith(`session-${occurrenceIds[3]}@`));
     expect(afterChange?.vevent.getFirstPropertyValue("status")).toBe("CANCELLED");
     expect([afterChange?.event.startDate.hour, afterChange?.event.sequence]).toEqual([11, 2]);
-    expect(events.find((e) => e.event.uid.startsWith(`session-${oneOffId}@`))?.vevent.getFirstPropertyValue("status")).toBe("CANCELLED");
+    const talk = events.find((e) => e.event.uid.startsWith(`session-${oneOffId}@`));
+    expect(talk?.vevent.getFirstPropertyValue("status")).toBe("CANCELLED");
+    // A newline, a comma and a semicolon in the reason come back as written.
+    expect(talk?.event.description).toBe("https://meet.example.test/talk\nCancelled: Room flooded;\nsee you, soon");
+    expect([talk?.vevent.getFirstProperty("dtstart")?.getParameter("tzid"), talk?.event.startDate.hour]).toEqual([ZONE, 15]);
     const due = events.find((e) => e.event.uid.startsWith(`due-${assessmentId}@`));
     expect(due?.event.summary).toBe("Due: Essay, part 1; draft (Maths, Physics; and \"more\")");
     expect(due?.event.startDate.toJSDate().toISOString()).toBe(dstSunday.plus({ days: 2, hours: 23 }).toUTC().toISO({ suppressMilliseconds: false }));
