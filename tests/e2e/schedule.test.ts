@@ -307,3 +307,25 @@ describe("class schedule", () => {
     expect(series?.exceptions).toContain(dateAt(-13));
   });
 });
+
+describe("section-scoped staff", () => {
+  it("lets an instructor scoped to section B schedule and change only section B's sessions", async () => {
+    const scoped = await signUp(app, db, { label: "scoped" });
+    expect((await call(app, "POST", `/v1/courses/${courseId}/staff`, as(admin, { body: { userId: scoped.id, role: "instructor" } }))).status).toBe(200);
+    expect((await call(app, "PUT", `/v1/courses/${courseId}/staff/${scoped.id}/sections`, as(admin, { body: { sectionIds: [sectionB] } }))).status).toBe(200);
+    const oneOff = (sectionId: string | null) => ({ title: "Lab", sectionId, date: dateAt(5), startTime: "09:00", durationMinutes: 45, timeZone: ZONE });
+    for (const sectionId of [sectionA, null]) {
+      const refused = await call(app, "POST", `/v1/courses/${courseId}/sessions`, as(scoped, { body: oneOff(sectionId) }));
+      expect([refused.status, await problemCode(refused)]).toEqual([403, "SECTION_OUT_OF_SCOPE"]);
+    }
+    expect((await call(app, "POST", `/v1/courses/${courseId}/sessions`, as(scoped, { body: oneOff(sectionB) }))).status).toBe(201);
+    const change = await call(app, "PATCH", `/v1/sessions/${occurrenceIds[1]}`, as(scoped, { body: { title: "Not mine" } }));
+    expect([change.status, await problemCode(change)]).toEqual([403, "SECTION_OUT_OF_SCOPE"]);
+    // They see the whole course's sessions and their section's, not section A's.
+    const seen = await listSessions(scoped);
+    expect(seen.some((s) => s.title === "Guest talk")).toBe(true);
+    expect(seen.some((s) => s.title.startsWith("Algebra"))).toBe(false);
+    const other = await call(app, "GET", `/v1/courses/${courseId}/sessions?from=${wide.from}&to=${wide.to}&sectionId=${sectionA}`, as(scoped));
+    expect([other.status, await problemCode(other)]).toEqual([403, "SECTION_OUT_OF_SCOPE"]);
+  });
+});
