@@ -148,8 +148,11 @@ describe("a leave application approved after escalation", () => {
   it("escalates when the escalation timer fires, and emails the administrators", async () => {
     const fired = await fireDurableTimers(app, application.instanceId, 49);
     expect(fired).toHaveLength(1);
-    const escalated = await stage(application.id, "escalated");
-    expect(escalated.status).toBe("escalated");
+    // The row is read before the orchestration's status: wait until both say so.
+    await waitFor("the application escalated", async () => {
+      const v = await view(learner, application.id);
+      return v.status === "escalated" && v.orchestration.customStatus?.stage === "escalated" ? v : undefined;
+    });
     await waitForMail(app, admin.email, "Leave of leave-learner waits for a decision");
     const adminList = (await (await call(app, "GET", "/v1/leave-applications?status=escalated", { token: admin.accessToken })).json()) as { items: Application[] };
     expect(adminList.items.map((a) => a.id)).toContain(application.id);

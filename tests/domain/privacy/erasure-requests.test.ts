@@ -41,7 +41,7 @@ it("deletes the files of a due erasure before the database part, certificates by
   const id = await request(userId, "scheduled", -1_000);
   const { removed, files } = deletions();
   expect(await eraseWhenDue(ctx, files, id)).toEqual({ erased: true });
-  expect(removed).toEqual([`certificates/${courseId}/${userId}/`, `privacy-exports/${userId}/`, `privacy-exports/${userId}/`]);
+  expect(removed).toEqual([`certificates/${courseId}/${userId}/`, `privacy-exports/${userId}/`, `leave/${userId}/`, `privacy-exports/${userId}/`]);
   expect((await db.sql<{ erased_at: Date | null }[]>`select erased_at from users where id = ${userId}`)[0]?.erased_at).not.toBeNull();
   // A retry finds it done.
   expect(await eraseWhenDue(ctx, deletions().files, id)).toEqual({ erased: false });
