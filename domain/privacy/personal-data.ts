@@ -78,7 +78,7 @@ const profile: PersonalDataPart = {
   name: "profile",
   file: "profile.json",
   description:
-    "Your account (without its password hash), whether two-factor sign-in is on (never its secret), the external sign-ins and roster ids linked to it, your roles in courses and your sessions (without their tokens).",
+    "Your account (without its password hash), whether two-factor sign-in is on (never its secret), the external sign-ins and roster ids linked to it, your roles in courses, your sessions (without their tokens) and whether you have a calendar feed (never its URL).",
   pages: ({ db }, userId) =>
     once(async () => {
       const [account] = await db
