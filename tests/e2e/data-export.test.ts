@@ -1,11 +1,15 @@
 import { BlobServiceClient } from "@azure/storage-blob";
 import { strFromU8, unzipSync } from "fflate";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { exportSteps } from "../../domain/privacy/data-exports.js";
 import { jsonOf, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
 import type { TestDatabase } from "../support/database.js";
 import { call, signUp, type TestUser } from "../support/identity.js";
 import { waitForMail } from "../support/mailbox.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
+
+// One step per part of the export, then the archive and the email (each helper of issue 17 added a part).
+const STEPS = exportSteps.length;
 
 // A learner asks for their data: the orchestration gathers each part, zips it to Blob Storage and emails a link.
 
@@ -98,12 +102,12 @@ it("gathers a learner's data into a zip, emails a link to it, and shows its prog
         expiresAt: string | null;
       };
       expect(s.status).not.toBe("failed");
-      expect(s.progress.stepsTotal).toBe(12);
+      expect(s.progress.stepsTotal).toBe(STEPS);
       return s.status === "ready" ? s : undefined;
     },
     60_000,
   );
-  expect(ready.progress).toEqual({ step: "done", stepsDone: 12, stepsTotal: 12, percent: 100 });
+  expect(ready.progress).toEqual({ step: "done", stepsDone: STEPS, stepsTotal: STEPS, percent: 100 });
   expect(ready.downloadUrl).toMatch(/^http/);
   // An admin sees the status of someone's export, never a link to their data.
   const seenByAdmin = await jsonOf(await call(app, "GET", `/v1/me/data-export/${accepted.id}`, { token: admin.accessToken }));
@@ -121,7 +125,7 @@ it("gathers a learner's data into a zip, emails a link to it, and shows its prog
   const json = (name: string) => JSON.parse(strFromU8(zip[name] as Uint8Array)) as Record<string, unknown>[];
 
   expect(Object.keys(zip)).toEqual(
-    expect.arrayContaining(["README.txt", "manifest.json", "profile.json", "enrollments.json", "submissions.json", "grades.json", "progress.json", "activity.json", "certificates.json", "audit.json", "emails.json", "notification-preferences.json"]),
+    expect.arrayContaining(["README.txt", "manifest.json", "profile.json", "enrollments.json", "submissions.json", "grades.json", "progress.json", "activity.json", "certificates.json", "audit.json", "emails.json", "notification-preferences.json", "leave-applications.json"]),
   );
   const profile = json("profile.json")[0] as { account: { id: string; email: string }; twoFactor: unknown; sessions: unknown[] };
   expect(profile.account).toMatchObject({ id: learner.id, email: learner.email });
