@@ -92,7 +92,8 @@ const details = (c: Partial<SessionDetails>): Partial<SessionDetails> =>
  * Changes an occurrence and all that follow it in its series. From the series' first date this edits the rule in
  * place; from a later date it splits the series: the old rule ends the day before, a new series row (the old rule
  * with the change) starts on this date. Then the occurrences from this date on are reconciled with the new rule:
- * - detached and cancelled occurrences are left as they are (they move to the new series; their dates are not re-made);
+ * - detached and cancelled occurrences are left as they are (they move to the new series; their dates are not re-made),
+ *   except this occurrence itself, which follows the new rule (and is no longer detached);
  * - an occurrence whose date the new rule keeps is updated in place (same id, new times, version + 1);
  * - an occurrence the new rule drops is deleted, unless it has attendance marks: then it is cancelled and kept;
  * - a date of the new rule without an occurrence gets a new one.
@@ -129,9 +130,11 @@ async function changeFollowing(ctx: DomainContext, session: SessionView & { seri
 
   const existing = await followingOccurrences(ctx.db, old.id, from);
   const byDate = new Map(occurrences.value.map((o) => [o.date, o]));
-  const kept = existing.filter((r) => r.detached || r.status === "cancelled");
-  const retimed = existing.filter((r) => !r.detached && r.status !== "cancelled" && byDate.has(r.date as string));
-  const dropped = existing.filter((r) => !r.detached && r.status !== "cancelled" && !byDate.has(r.date as string));
+  // The occurrence the change was made from follows the new rule even when it was detached before.
+  const ownRule = (r: (typeof existing)[number]) => r.status !== "cancelled" && (!r.detached || r.id === session.id);
+  const kept = existing.filter((r) => !ownRule(r));
+  const retimed = existing.filter((r) => ownRule(r) && byDate.has(r.date as string));
+  const dropped = existing.filter((r) => ownRule(r) && !byDate.has(r.date as string));
   const marked = await sessionsWithMarks(ctx.db, dropped.map((r) => r.id));
   const taken = new Set(existing.map((r) => r.date));
   const ids = (rows: { id: string }[]) => sql.param(rows.map((r) => r.id));
@@ -141,7 +144,7 @@ async function changeFollowing(ctx: DomainContext, session: SessionView & { seri
     const starts = retimed.map((r) => byDate.get(r.date as string)?.startsAt.toISOString());
     const ends = retimed.map((r) => byDate.get(r.date as string)?.endsAt.toISOString());
     await ctx.db.execute(sql`
-      update ${classSessions} c set series_id = ${target}, starts_at = v.starts_at::timestamptz, ends_at = v.ends_at::timestamptz, time_zone = ${rule.timeZone},
+      update ${classSessions} c set series_id = ${target}, detached = false, starts_at = v.starts_at::timestamptz, ends_at = v.ends_at::timestamptz, time_zone = ${rule.timeZone},
         title = ${fields.title}, location = ${fields.location}, online_url = ${fields.onlineUrl}, staff_user_id = ${fields.staffUserId},
         version = c.version + 1, updated_at = ${now.toISOString()}::timestamptz
       from unnest(${ids(retimed)}::uuid[], ${sql.param(starts)}::text[], ${sql.param(ends)}::text[]) as v(id, starts_at, ends_at)

@@ -131,7 +131,7 @@ route({
   description: [
     "scope=this: the session alone (a series occurrence becomes `detached`); `date`, `startTime`, `durationMinutes`, `timeZone` and the details.",
     "scope=following (series occurrences): from the series' first date the rule is changed in place; from a later one the series is split (the old rule ends the day before, a new series starts here).",
-    "Occurrences from here on are then made to follow the new rule: detached and cancelled ones are left alone; one whose date stays is moved in place (same id);",
+    "Occurrences from here on are then made to follow the new rule: detached (but this one) and cancelled ones are left alone; one whose date stays is moved in place (same id);",
     "one whose date the rule drops is deleted, or cancelled when attendance was taken at it; new dates get new sessions. The answer is this session, or the series' next one when its date was dropped.",
     "Send the ETag you read as If-Match: a session changed since then answers 412.",
   ].join(" "),

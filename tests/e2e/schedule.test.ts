@@ -329,3 +329,20 @@ describe("section-scoped staff", () => {
     expect([other.status, await problemCode(other)]).toEqual([403, "SECTION_OUT_OF_SCOPE"]);
   });
 });
+
+describe("changing all following from a detached occurrence", () => {
+  it("makes that occurrence follow the new rule again", async () => {
+    const made = await call(app, "POST", `/v1/courses/${courseId}/session-series`, as(admin, { body: { title: "Seminar", sectionId: sectionB, ...rule, weekdays: [4], startsOn: dateAt(-10), until: dateAt(12), exceptions: [] } }));
+    expect(made.status).toBe(201);
+    const id = ((await made.json()) as { id: string }).id;
+    const rows = async () => (await listSessions(admin, `&sectionId=${sectionB}`)).filter((s) => s.seriesId === id || s.title === "Seminar II");
+    const [first, second, third] = await rows();
+    expect((await call(app, "PATCH", `/v1/sessions/${second?.id}`, as(admin, { body: { startTime: "12:00" } }))).status).toBe(200);
+    const res = await call(app, "PATCH", `/v1/sessions/${second?.id}?scope=following`, as(admin, { body: { startTime: "09:00", title: "Seminar II" } }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: second?.id, detached: false, title: "Seminar II" });
+    const after = new Map((await rows()).map((s) => [s.id, s]));
+    expect([wallClock(after.get(first?.id as string)?.startsAt as string), after.get(first?.id as string)?.title]).toEqual(["10:00", "Seminar"]);
+    for (const s of [second, third]) expect([wallClock(after.get(s?.id as string)?.startsAt as string), after.get(s?.id as string)?.detached]).toEqual(["09:00", false]);
+  });
+});
