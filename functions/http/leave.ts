@@ -1,7 +1,7 @@
 import * as df from "durable-functions";
 import { z } from "zod";
 import { leaveStatuses, openLeaveStatuses } from "../../domain/db/schema/index.js";
-import { applyForLeave, confirmLeaveDocument, type LeaveRow, leaveDocumentTypes, MAX_LEAVE_DOCUMENT_BYTES } from "../../domain/leave/apply-leave.js";
+import { applyForLeave, confirmLeaveDocument, leaveDocumentTypes, leaveInstanceId, type LeaveRow, MAX_LEAVE_DOCUMENT_BYTES } from "../../domain/leave/apply-leave.js";
 import { decideLeave, withdrawLeave } from "../../domain/leave/decide-leave.js";
 import { applicantOf, leaveSeenBy, leaveToDecide, myLeave } from "../../domain/leave/leave-view.js";
 import { authenticated, type Locator, owner } from "../platform/http/access.js";
@@ -235,12 +235,14 @@ route({
     404: { description: "`LEAVE_NOT_FOUND` (also for someone who is not its applicant, an approver or an administrator)" },
   },
   handler: async ({ params }, ctx) => {
-    const view = unwrap(await leaveSeenBy(ctx.db, params.applicationId, { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin }));
-    const a = view.application;
+    // The orchestration's status first, then the row: a step commits its row before the orchestration records it,
+    // so the row read after is never behind the stage shown beside it.
     const status = await df
       .getClient(ctx.invocation)
-      .getStatus(a.instanceId)
+      .getStatus(leaveInstanceId(params.applicationId))
       .catch(() => undefined);
+    const view = unwrap(await leaveSeenBy(ctx.db, params.applicationId, { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin }));
+    const a = view.application;
     const stage = leaveStageSchema.safeParse(status?.customStatus);
     const documentUrl = a.documentBlob ? (await ctx.platform.files.downloadUrl(a.documentBlob, DOCUMENT_URL_TTL_SECONDS, a.documentFileName ?? "document")).url : null;
     return {

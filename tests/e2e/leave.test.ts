@@ -14,6 +14,10 @@ import { recentErrors, waitFor } from "../support/wait-for.js";
 // refusals that change nothing, and two racing decisions.
 
 const HOUR = 3_600_000;
+// durable-js splits a timer more than 6 days ahead into 3-day pieces and re-arms a piece fired before its final time
+// (it compares with the orchestration's clock), so firing early completes only timers under 6 days: the default 168
+// hours is one. The final deadline here stays below that.
+const DECISION_HOURS = 120;
 const DAY = 24 * HOUR;
 
 let db: TestDatabase;
@@ -70,7 +74,7 @@ const decidedEvents = async (id: string) =>
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  app = await startApp({ env: { DATABASE_URL: db.url } });
+  app = await startApp({ env: { DATABASE_URL: db.url, LEAVE_DECISION_HOURS: String(DECISION_HOURS) } });
   [learner, otherLearner, instructor, grader, admin] = await Promise.all([
     signUp(app, db, { label: "leave-learner" }),
     signUp(app, db, { label: "other-learner" }),
@@ -201,6 +205,23 @@ describe("a withdrawn application", () => {
     const mine = (await (await call(app, "GET", "/v1/me/leave-applications?limit=1", { token: learner.accessToken })).json()) as { items: Application[]; nextCursor: string | null };
     expect(mine.items.map((a) => a.id)).toEqual([application.id]);
     expect(mine.nextCursor).not.toBeNull();
+  });
+});
+
+describe("an application nobody decides", () => {
+  it("escalates, then expires at the final deadline and tells the applicant, once", async () => {
+    const { application } = await applied(learner, { startsAt: at(now + 60 * DAY), endsAt: at(now + 61 * DAY), reason: "Conference" });
+    await stage(application.id, "waiting");
+    expect(await fireDurableTimers(app, application.instanceId, 49)).toHaveLength(1);
+    await stage(application.id, "escalated");
+    expect(await fireDurableTimers(app, application.instanceId, DECISION_HOURS + 1)).toHaveLength(1);
+    const done = await stage(application.id, "done", "Completed");
+    expect(done).toMatchObject({ status: "expired", orchestration: { customStatus: { stage: "done", status: "expired" } } });
+    await waitForMail(app, learner.email, "Your leave application from");
+    const [event] = await db.sql<{ outcome: string }[]>`select data->>'outcome' as outcome from outbox where type = 'leave.decided' and aggregate_id = ${application.id}`;
+    expect(event?.outcome).toBe("expired");
+    expect(await decidedEvents(application.id)).toBe(1);
+    await expectProblem(await decide(admin, application.id, "approve"), 409, "LEAVE_NOT_OPEN");
   });
 });
 
