@@ -20,7 +20,7 @@ export const attendancePolicies = pgTable(
     gradeCategory: text("grade_category"),
     // when set, completing the course needs at least this attendance rate (percent)
     minRateForCompletion: real("min_rate_for_completion"),
-    // approved leave moves the learner's assessment due dates inside the leave to its end
+    // approved leave moves the learner's assessment due dates inside the leave by its length (domain/leave/approved-leave.ts)
     leaveExtendsDueDates: boolean("leave_extends_due_dates").notNull().default(false),
     version: integer("version").notNull().default(1),
     updatedAt: tstz("updated_at").notNull().defaultNow(),
