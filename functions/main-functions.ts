@@ -7,7 +7,6 @@ import "./http/me.js";
 import "./http/me-sessions.js";
 import "./http/me-grades.js";
 import "./http/transcript.js";
-import "./http/transcript.js";
 import "./http/notification-preferences.js";
 import "./http/unsubscribe.js";
 import "./http/users.js";
