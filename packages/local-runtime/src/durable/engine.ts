@@ -280,10 +280,12 @@ export class DurableEngine {
   }
 
   /**
-   * Fires now every open timer of an instance due within `advanceMs` (fireAt ≤ now + advanceMs), as if its time
-   * had come: its timeout cleared, a TimerFired event with the timer's own FireAt, persisted, one episode for
-   * all of them. Timers the episode creates are left for a later call. Resolves once that episode has run;
-   * undefined for an unknown instance. A finished instance has no open timers (fired: []).
+   * Moves an instance's clock `advanceMs` ahead (it stays ahead: later episodes and timers keep the offset, across
+   * restarts) and fires every open timer now due on it, as if that time had come: its timeout cleared, a TimerFired
+   * event with the timer's own FireAt, persisted, one episode for all of them, whose `currentUtcDateTime` is the
+   * advanced clock (so durable-functions' long timers, split into 3-day pieces, reach their end). Timers that
+   * episode creates fire when the advanced clock reaches them. Resolves once the episode has run; undefined for an
+   * unknown instance. A finished instance has no open timers (fired: []).
    */
   fireTimersEarly(instanceId: string, advanceMs: number): Promise<{ timerId: number; fireAt: string }[]> | undefined {
     if (!this.#instances.has(instanceId)) return undefined;
@@ -293,13 +295,15 @@ export class DurableEngine {
         try {
           const state = this.#instances.get(instanceId);
           if (!state || isTerminal(state.status)) return;
-          const horizon = this.#now().getTime() + advanceMs;
+          state.clockOffsetMs = (state.clockOffsetMs ?? 0) + advanceMs;
+          this.#save(state);
+          const horizon = this.#clock(state).getTime();
           const due = state.open.filter((t): t is Extract<OpenTask, { kind: "timer" }> => t.kind === "timer" && Date.parse(t.fireAt) <= horizon);
           if (due.length === 0) return;
           due.sort((a, b) => a.fireAt.localeCompare(b.fireAt) || a.id - b.id);
           for (const timer of due) {
             this.#dropOpen(state, timer.id);
-            state.pending.push({ EventType: EventType.TimerFired, EventId: -1, IsPlayed: false, Timestamp: this.#now().toISOString(), TimerId: timer.id, FireAt: timer.fireAt });
+            state.pending.push({ EventType: EventType.TimerFired, EventId: -1, IsPlayed: false, Timestamp: this.#clock(state).toISOString(), TimerId: timer.id, FireAt: timer.fireAt });
           }
           fired = due.map((t) => ({ timerId: t.id, fireAt: t.fireAt }));
           hostLog(`Durable Functions: fired ${due.length} timer(s) of instance '${instanceId}' early (admin API).`);
@@ -361,8 +365,13 @@ export class DurableEngine {
 
   // ---- one episode ----
 
+  /** The instance's clock: real time, plus what the admin API moved it ahead by (`fireTimersEarly`). */
+  #clock(state: InstanceState): Date {
+    return new Date(this.#now().getTime() + (state.clockOffsetMs ?? 0));
+  }
+
   async #episode(state: InstanceState): Promise<void> {
-    const now = this.#now();
+    const now = this.#clock(state);
     const batch = this.#orderBatch(state, state.pending.splice(0));
     const produced: HistoryEvent[] = [];
     const toStart: OpenTask[] = [];
@@ -722,11 +731,11 @@ export class DurableEngine {
     const key = `${state.instanceId}\n${state.executionId}\n${id}`;
     const existing = this.#timers.get(key);
     if (existing) clearTimeout(existing);
-    const delay = Date.parse(fireAt) - this.#now().getTime();
+    const delay = Date.parse(fireAt) - this.#clock(state).getTime();
     const handle = setTimeout(
       () => {
         this.#timers.delete(key);
-        if (Date.parse(fireAt) - this.#now().getTime() > 0) {
+        if (Date.parse(fireAt) - this.#clock(state).getTime() > 0) {
           this.#armTimer(state, id, fireAt); // a delay beyond setTimeout's range: wait again
           return;
         }
@@ -734,7 +743,7 @@ export class DurableEngine {
           EventType: EventType.TimerFired,
           EventId: -1,
           IsPlayed: false,
-          Timestamp: this.#now().toISOString(),
+          Timestamp: this.#clock(state).toISOString(),
           TimerId: id,
           FireAt: fireAt,
         });

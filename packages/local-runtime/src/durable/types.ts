@@ -151,6 +151,8 @@ export interface InstanceState {
   /** Task id → retry group id, for every task (attempt or timer) that belongs to a retry group. */
   retryTaskGroups: Record<string, number>;
   suspendedReason?: string;
+  /** How far the admin API moved this instance's clock ahead of real time (ms); absent: not moved. */
+  clockOffsetMs?: number;
 }
 
 /** A new instance's state: what identifies it, nothing run or scheduled yet. */

@@ -148,7 +148,7 @@ describe("durable engine (in memory)", () => {
     expect(await raise(rt, "no-such-instance", "Approve", {})).toBe(404);
   });
 
-  it("fires an instance's due timers early through the admin API, one call per generation of timers", async () => {
+  it("moves an instance's clock ahead through the admin API and fires the timers then due", async () => {
     const fire = (id: string, body: unknown): Promise<Response> =>
       fetch(`${rt.baseUrl}/admin/durable/instances/${encodeURIComponent(id)}/timers/fire`, { method: "POST", body: JSON.stringify(body) });
     const timerCreated = async (id: string, count: number): Promise<boolean> =>
@@ -162,11 +162,12 @@ describe("durable engine (in memory)", () => {
     }
     const malformed = await fetch(`${rt.baseUrl}/admin/durable/instances/${id}/timers/fire`, { method: "POST", body: "{" });
     expect(malformed.status).toBe(400);
-    // Not due within one hour: nothing fires.
+    // Not due one hour ahead: nothing fires (the clock stays an hour ahead).
     const none = await fire(id, { advanceHours: 1 });
     expect(none.status).toBe(200);
     expect(await none.json()).toEqual({ fired: [] });
 
+    // Four hours ahead now: the first timer (two hours) fires; the second is set five hours after that episode's clock.
     const first = await fire(id, { advanceHours: 3 });
     expect(first.status).toBe(200);
     const { fired } = (await first.json()) as { fired: { timerId: number; fireAt: string }[] };
@@ -174,7 +175,7 @@ describe("durable engine (in memory)", () => {
     const due = Date.parse(fired[0]!.fireAt) - Date.now();
     expect(due).toBeGreaterThan(1.9 * 3_600_000);
     expect(due).toBeLessThanOrEqual(2 * 3_600_000);
-    // The second timer comes from the episodes the fire caused: that call did not fire it.
+    // The second timer comes from the episodes the fire caused, nine hours ahead: not due yet.
     await waitUntil(() => timerCreated(id, 2));
     expect((await status(rt, id)).runtimeStatus).toBe("Running");
     expect(activityRuns(appRoot).filter((r) => r.value === "after-first")).toHaveLength(1);
@@ -188,6 +189,17 @@ describe("durable engine (in memory)", () => {
     expect((await waitFor(rt, id)).output).toBe("both fired");
     // A finished instance has no timers left.
     expect(await (await fire(id, { advanceHours: 6 })).json()).toEqual({ fired: [] });
+  });
+
+  it("fires a timer more than six days ahead (durable-functions' long timer) with one move of the clock", async () => {
+    const id = await start(rt, "longTimer", { hours: 24 * 10 }, "timers-long");
+    await waitUntil(async () => ((await status(rt, id, "?showHistory=true")).historyEvents ?? []).some((e) => e.EventType === "TimerCreated"));
+    const { fired } = (await (await fetch(`${rt.baseUrl}/admin/durable/instances/${id}/timers/fire`, { method: "POST", body: JSON.stringify({ advanceHours: 24 * 10 + 1 }) })).json()) as {
+      fired: unknown[];
+    };
+    // The first 3-day piece fires; the episode's clock is past the end, so the library asks for no further piece.
+    expect(fired).toHaveLength(1);
+    expect((await waitFor(rt, id)).output).toBe("long timer fired");
   });
 
   it("buffers an event raised before the orchestrator waits for it, and shows custom status", async () => {
