@@ -1,5 +1,5 @@
-// Durable instances in tests: fire an instance's timers early through the local runtime's admin API, so a test
-// does not wait days for an escalation or an expiry. The route acts on the engine of the host it is called on.
+// Durable instances in tests: move an instance's clock ahead through the local runtime's admin API, so a test does
+// not wait days for an escalation or an expiry. The route acts on the engine of the host it is called on.
 import type { RunningApp } from "./app.js";
 
 export interface FiredTimer {
@@ -8,8 +8,8 @@ export interface FiredTimer {
 }
 
 /**
- * Fires now every open timer of `instanceId` due within `advanceHours`, and resolves once the episode that
- * follows has run (its activities may still be running). Timers that episode creates need another call.
+ * Moves the clock of `instanceId` `advanceHours` ahead (calls add up) and fires every open timer then due; resolves
+ * once the episode that follows has run (its activities may still be running).
  */
 export async function fireDurableTimers(app: RunningApp, instanceId: string, advanceHours: number): Promise<FiredTimer[]> {
   const res = await fetch(`${app.baseUrl}/admin/durable/instances/${encodeURIComponent(instanceId)}/timers/fire`, {

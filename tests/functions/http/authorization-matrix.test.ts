@@ -285,7 +285,8 @@ describe("authorization matrix", () => {
       expect.fail(`${failures.length} of ${cells.length} calls answered against the declared policy (status!=expected; ok = not 401/403 and < 500):\n${table([header, ...rows])}`);
     }
     expect(cells.length).toBe(routes.length * personas.length);
-  });
+    // Every route times every persona, over HTTP: about 15 s alone, and it grows with the API.
+  }, 120_000);
 
   it("derives the expected answers from course-staff, owner and anyOf policies as the design states them", () => {
     const ctx: MatrixContext = { params: fixtures, courseId, ownerId: users.learner.id };
