@@ -299,6 +299,8 @@ export class DurableEngine {
           this.#save(state);
           const horizon = this.#clock(state).getTime();
           const due = state.open.filter((t): t is Extract<OpenTask, { kind: "timer" }> => t.kind === "timer" && Date.parse(t.fireAt) <= horizon);
+          // Timers not due yet were armed against the old clock: re-arm them against the new one.
+          for (const t of state.open) if (t.kind === "timer" && Date.parse(t.fireAt) > horizon) this.#armTimer(state, t.id, t.fireAt);
           if (due.length === 0) return;
           due.sort((a, b) => a.fireAt.localeCompare(b.fireAt) || a.id - b.id);
           for (const timer of due) {

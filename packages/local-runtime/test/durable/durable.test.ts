@@ -191,6 +191,17 @@ describe("durable engine (in memory)", () => {
     expect(await (await fire(id, { advanceHours: 6 })).json()).toEqual({ fired: [] });
   });
 
+  it("re-arms the timers a move of the clock leaves open against the moved clock", async () => {
+    // Two hours and two seconds ahead; moving the clock two hours leaves it two seconds from firing.
+    const id = await start(rt, "race", { timeoutMs: 2 * 3_600_000 + 2_000 }, "timers-rearm");
+    await waitUntil(async () => ((await status(rt, id, "?showHistory=true")).historyEvents ?? []).some((e) => e.EventType === "TimerCreated"));
+    const moved = (await (await fetch(`${rt.baseUrl}/admin/durable/instances/${id}/timers/fire`, { method: "POST", body: JSON.stringify({ advanceHours: 2 }) })).json()) as {
+      fired: unknown[];
+    };
+    expect(moved.fired).toEqual([]);
+    expect((await waitFor(rt, id)).output).toEqual({ winner: "timer" });
+  });
+
   it("fires a timer more than six days ahead (durable-functions' long timer) with one move of the clock", async () => {
     const id = await start(rt, "longTimer", { hours: 24 * 10 }, "timers-long");
     await waitUntil(async () => ((await status(rt, id, "?showHistory=true")).historyEvents ?? []).some((e) => e.EventType === "TimerCreated"));
