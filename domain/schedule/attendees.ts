@@ -24,6 +24,10 @@ const ref = {
 /** A session concerns an active learner of its course when it is for the whole course or for the learner's section. */
 const forLearnerSection = or(isNull(classSessions.sectionId), eq(classSessions.sectionId, enrollments.sectionId));
 
+/** Whether the user is a learner expected at a class_sessions row, as SQL (active enrollment, section matching). */
+export const learnerAttends = (userId: string) => sql`exists (select 1 from ${enrollments} e where e.course_id = ${classSessions.courseId} and e.user_id = ${userId}
+  and e.status = 'active' and (${classSessions.sectionId} is null or ${classSessions.sectionId} = e.section_id))`;
+
 /**
  * The sessions a learner is expected at that overlap [from, to): their active enrollments' courses, whole-course
  * sessions and their own section's. Cancelled ones are included only when asked (the schedule shows them struck out).
@@ -38,25 +42,25 @@ export async function learnerSessions(db: Executor, userId: string, range: { fro
 }
 
 /**
- * The sessions a staff member works at that overlap [from, to): sessions they lead, and sessions of courses they are
- * staff of within their section scope (none means the whole course).
+ * Whether the user works at a class_sessions row, as SQL: they are on its course's staff now (a former staff member,
+ * even one still named as its lead, sees nothing), and it is within their section scope (none means the whole course)
+ * or they lead it.
+ */
+export const staffWorksAt = (userId: string) => sql`(exists (select 1 from ${courseStaff} cs where cs.course_id = ${classSessions.courseId} and cs.user_id = ${userId})
+  and (${classSessions.staffUserId} = ${userId}
+    or ${classSessions.sectionId} is null
+    or not exists (select 1 from ${courseStaffSections} s where s.course_id = ${classSessions.courseId} and s.user_id = ${userId})
+    or exists (select 1 from ${courseStaffSections} s where s.course_id = ${classSessions.courseId} and s.user_id = ${userId} and s.section_id = ${classSessions.sectionId})))`;
+
+/**
+ * The sessions a staff member works at that overlap [from, to) (staffWorksAt): their courses' within their section
+ * scope, and those they lead on a course whose staff they still are.
  */
 export async function staffSessions(db: Executor, userId: string, range: { from: Date; to: Date }, opts: { includeCancelled?: boolean } = {}): Promise<SessionRef[]> {
-  const scoped = sql`(not exists (select 1 from ${courseStaffSections} s where s.course_id = ${classSessions.courseId} and s.user_id = ${userId})
-    or ${classSessions.sectionId} is null
-    or exists (select 1 from ${courseStaffSections} s where s.course_id = ${classSessions.courseId} and s.user_id = ${userId} and s.section_id = ${classSessions.sectionId}))`;
-  const ofTheirCourses = sql`exists (select 1 from ${courseStaff} cs where cs.course_id = ${classSessions.courseId} and cs.user_id = ${userId})`;
   return db
     .select(ref)
     .from(classSessions)
-    .where(
-      and(
-        lt(classSessions.startsAt, range.to),
-        gt(classSessions.endsAt, range.from),
-        or(eq(classSessions.staffUserId, userId), and(ofTheirCourses, scoped)),
-        opts.includeCancelled ? undefined : ne(classSessions.status, "cancelled"),
-      ),
-    )
+    .where(and(lt(classSessions.startsAt, range.to), gt(classSessions.endsAt, range.from), staffWorksAt(userId), opts.includeCancelled ? undefined : ne(classSessions.status, "cancelled")))
     .orderBy(classSessions.startsAt, classSessions.id);
 }
 

@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
+import { classSessions, courses } from "../db/schema/index.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { learnerSessions, staffSessions } from "./attendees.js";
+import { learnerAttends, staffWorksAt } from "./attendees.js";
 
 export type ScheduleRole = "learner" | "staff";
 
@@ -52,9 +53,9 @@ export function checkRange(from: Date, to: Date): Result<{ from: Date; to: Date 
 
 /**
  * A user's sessions in [from, to) as a learner (their active courses, whole-course and own-section sessions) and
- * as staff (sessions they lead, and their courses' within their section scope), cancelled ones included and
- * marked; staff wins when both apply. Plus the due dates of assessments of their courses that are not archived
- * (a learner's own extension moves theirs). At most `limit` of each, earliest first.
+ * as staff (their current courses' within their section scope, and those they lead there), cancelled ones included
+ * and marked; staff wins when both apply. Plus the due dates of their courses' assessments (a learner's own
+ * extension moves theirs). Archived courses are left out of both. At most `limit` of each, earliest first.
  */
 export async function mySchedule(db: Executor, userId: string, from: Date, to: Date, limit: number): Promise<Result<Schedule, "SCHEDULE_RANGE_INVALID">> {
   const range = checkRange(from, to);
@@ -63,18 +64,25 @@ export async function mySchedule(db: Executor, userId: string, from: Date, to: D
 
 /** scheduleOf without the range check, for callers that pick the range themselves (the calendar feed). */
 export async function scheduleOf(db: Executor, userId: string, range: { from: Date; to: Date }, limit: number): Promise<Schedule> {
-  const [asLearner, asStaff] = await Promise.all([learnerSessions(db, userId, range, { includeCancelled: true }), staffSessions(db, userId, range, { includeCancelled: true })]);
-  const roleOf = new Map<string, ScheduleRole>(asLearner.map((s) => [s.id, "learner"]));
-  for (const s of asStaff) roleOf.set(s.id, "staff");
-  const ids = [...roleOf.keys()];
-  const sessions = ids.length === 0 ? [] : await db.execute<{
+  // One query, each role's branch cut at limit + 1 (the first limit + 1 of the union are among them): a feed poll
+  // never loads a year of sessions to keep the first thousand. Archived courses are left out, as for due dates.
+  const inRange = sql`${classSessions.startsAt} < ${range.to.toISOString()}::timestamptz and ${classSessions.endsAt} > ${range.from.toISOString()}::timestamptz
+    and exists (select 1 from ${courses} c where c.id = ${classSessions.courseId} and c.status <> 'archived')`;
+  const sessions = await db.execute<{
     id: string; course_id: string; course_title: string; section_id: string | null; series_id: string | null; title: string; starts_at: string; ends_at: string;
     time_zone: string; location: string | null; online_url: string | null; status: "scheduled" | "cancelled"; cancel_reason: string | null; version: number; updated_at: string;
+    role: ScheduleRole;
   }>(sql`
+    with mine as (
+      (select ${classSessions.id} as id, true as staff from ${classSessions} where ${inRange} and ${staffWorksAt(userId)}
+        order by ${classSessions.startsAt}, ${classSessions.id} limit ${limit + 1})
+      union all
+      (select ${classSessions.id}, false from ${classSessions} where ${inRange} and ${learnerAttends(userId)}
+        order by ${classSessions.startsAt}, ${classSessions.id} limit ${limit + 1})
+    ), roles as (select id, case when bool_or(staff) then 'staff' else 'learner' end as role from mine group by id)
     select s.id, s.course_id, c.title as course_title, s.section_id, s.series_id, s.title, s.starts_at, s.ends_at, s.time_zone, s.location, s.online_url,
-      s.status, s.cancel_reason, s.version, s.updated_at
-    from class_sessions s join courses c on c.id = s.course_id
-    where s.id = any(${sql.param(ids)}::uuid[])
+      s.status, s.cancel_reason, s.version, s.updated_at, r.role
+    from roles r join class_sessions s on s.id = r.id join courses c on c.id = s.course_id
     order by s.starts_at, s.id limit ${limit + 1}`);
   const dueDates = await db.execute<{ assessment_id: string; course_id: string; course_title: string; title: string; due_at: string; role: ScheduleRole }>(sql`
     select a.id as assessment_id, a.course_id, c.title as course_title, a.title, coalesce(x.due_at, a.due_at) as due_at, 'learner' as role
@@ -107,7 +115,7 @@ export async function scheduleOf(db: Executor, userId: string, range: { from: Da
       onlineUrl: r.online_url,
       status: r.status,
       cancelReason: r.cancel_reason,
-      role: roleOf.get(r.id) ?? "learner",
+      role: r.role,
       version: r.version,
       updatedAt: new Date(r.updated_at),
     })),
