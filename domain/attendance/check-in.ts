@@ -1,7 +1,7 @@
-import { and, eq, gt } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
 import type { Executor } from "../db/client.js";
-import { type AttendanceStatus, attendanceMarks, classSessions, loginThrottles } from "../db/schema/index.js";
+import { type AttendanceStatus, attendanceMarks, classSessions } from "../db/schema/index.js";
 import { countInWindow } from "../identity/login-throttle.js";
 import { recordEvent } from "../outbox/record-event.js";
 import { sessionLearners } from "../schedule/attendees.js";
@@ -96,9 +96,9 @@ const throttleKey = (sessionId: string, userId: string) => `check-in:${sessionId
 
 /**
  * A learner checks in with the code shown: present, or late after `lateAfterMinutes` from the start. The code of
- * the current period and of the one before are accepted. Wrong codes are counted per learner and session (a
- * refused answer still commits its count), and after CHECK_IN_MAX_WRONG in the window further tries are refused,
- * so six digits cannot be guessed during a session. A mark already made by staff or leave is never overwritten; a
+ * the current period and of the one before are accepted. Tries are counted per learner and session before the
+ * code is checked (a refused answer still commits its count), and only CHECK_IN_MAX_WRONG of them are checked in
+ * the window, parallel ones included, so six digits cannot be guessed during a session. A mark already made by staff or leave is never overwritten; a
  * second check-in answers the first.
  */
 export async function checkIn(ctx: DomainContext, input: { sessionId: string; userId: string; code: string }, rules: CheckInRules): Promise<Result<CheckInOutcome, AttendanceErrorCode>> {
@@ -112,14 +112,12 @@ export async function checkIn(ctx: DomainContext, input: { sessionId: string; us
   if (!(await attendancePolicyOf(ctx.db, session.courseId)).selfCheckIn) return fail("CHECK_IN_DISABLED");
   if (!isOpen(session, now)) return fail("CHECK_IN_CLOSED");
 
-  const key = throttleKey(session.id, input.userId);
-  const windowStart = new Date(now.getTime() - CHECK_IN_THROTTLE_WINDOW_SECONDS * 1000);
-  const [throttle] = await ctx.db
-    .select({ failures: loginThrottles.failures, windowStartedAt: loginThrottles.windowStartedAt })
-    .from(loginThrottles)
-    .where(and(eq(loginThrottles.key, key), gt(loginThrottles.windowStartedAt, windowStart)));
-  if (throttle && throttle.failures >= CHECK_IN_MAX_WRONG) {
-    const retryAfterSeconds = Math.max(1, Math.ceil((throttle.windowStartedAt.getTime() + CHECK_IN_THROTTLE_WINDOW_SECONDS * 1000 - now.getTime()) / 1000));
+  // Every try is counted first, atomically (one upsert that holds the row until this transaction ends), and only
+  // the first CHECK_IN_MAX_WRONG of a window are checked: tries racing in parallel each get their own count, so
+  // they cannot all read "under the limit" before any of them is counted.
+  const { count, windowStartedAt } = await countInWindow(ctx.db, throttleKey(session.id, input.userId), CHECK_IN_THROTTLE_WINDOW_SECONDS, now);
+  if (count > CHECK_IN_MAX_WRONG) {
+    const retryAfterSeconds = Math.max(1, Math.ceil((windowStartedAt.getTime() + CHECK_IN_THROTTLE_WINDOW_SECONDS * 1000 - now.getTime()) / 1000));
     return fail("CHECK_IN_THROTTLED", `Too many wrong codes: try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
   }
   const delta = TOTP.validate({
@@ -133,7 +131,6 @@ export async function checkIn(ctx: DomainContext, input: { sessionId: string; us
   });
   // 0: this period's code; -1: the one before (shown until a moment ago). A code of the next period is not shown yet.
   if (delta !== 0 && delta !== -1) {
-    const { count } = await countInWindow(ctx.db, key, CHECK_IN_THROTTLE_WINDOW_SECONDS, now);
     return fail("CHECK_IN_CODE_INVALID", "The code is wrong or has expired: enter the code shown now.", { triesLeft: Math.max(0, CHECK_IN_MAX_WRONG - count) });
   }
 

@@ -1,12 +1,14 @@
 import { and, asc, eq, gt, gte, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Executor } from "../db/client.js";
 import { type AttendanceStatus, attendanceMarks, classSessions, enrollments, users } from "../db/schema/index.js";
 import { csvRow } from "../shared/csv.js";
+import { courseRoleOf } from "../identity/caller.js";
 import { sectionsInView } from "../sections/staff-scope.js";
-import { ok, type Result } from "../shared/result.js";
+import { fail, ok, type Result } from "../shared/result.js";
 import { type AttendanceRate, attendanceRates, type SessionAttendanceRate, sessionAttendanceRates } from "./attendance-rate.js";
 
-/** Sessions a report covers at most (a term of daily classes); a longer range is cut to its first ones. */
+/** Sessions a report covers at most (a term of daily classes); a longer range is refused: narrow from/to. */
 export const MAX_REPORT_SESSIONS = 400;
 
 export interface ReportSession {
@@ -30,6 +32,8 @@ export interface ReportRow {
   rate: Omit<AttendanceRate, "courseId" | "userId">;
 }
 
+export type ReportErrorCode = "SECTION_NOT_FOUND" | "SECTION_OUT_OF_SCOPE" | "INVALID_CURSOR" | "ATTENDANCE_RANGE_TOO_LARGE";
+
 export interface AttendanceReport {
   sessions: ReportSession[];
   /** limit + 1 rows, for pagination. */
@@ -49,15 +53,17 @@ const noMarks = { present: 0, late: 0, absent: 0, excused: 0, ratePercent: null 
 /**
  * The course's attendance: sessions that have started by `now` and are not cancelled (optionally within [from, to)),
  * by start; learners in user id order, each with a cell per session and their rate over these sessions; each
- * session with its rate over all its marks. `sectionIds` (null: the whole course) keeps those sections' learners
- * and the sessions that concern them; `onlyUserId` gives one learner's row (their own view).
+ * session with its rate over the learners in view. `sectionIds` (null: the whole course) keeps those sections'
+ * learners and the sessions that concern them; `onlyUserId` gives one learner's row (their own view), and the
+ * session rates then count their own attendance only. More than MAX_REPORT_SESSIONS sessions are refused rather
+ * than cut, so rates always cover the whole range.
  */
 export async function attendanceReport(
   db: Executor,
   courseId: string,
   q: ReportQuery & { sectionIds: readonly string[] | null; onlyUserId?: string },
   now: Date,
-): Promise<AttendanceReport> {
+): Promise<Result<AttendanceReport, "ATTENDANCE_RANGE_TOO_LARGE">> {
   const learners = await db
     .select({ userId: users.id, displayName: users.displayName, email: users.email, sectionId: enrollments.sectionId })
     .from(enrollments)
@@ -89,7 +95,10 @@ export async function attendanceReport(
       ),
     )
     .orderBy(asc(classSessions.startsAt), asc(classSessions.id))
-    .limit(MAX_REPORT_SESSIONS);
+    .limit(MAX_REPORT_SESSIONS + 1);
+  if (sessions.length > MAX_REPORT_SESSIONS) {
+    return fail("ATTENDANCE_RANGE_TOO_LARGE", `The report covers at most ${MAX_REPORT_SESSIONS} sessions: narrow from/to.`, { maxSessions: MAX_REPORT_SESSIONS });
+  }
   const sessionIds = sessions.map((s) => s.id);
   const userIds = learners.map((l) => l.userId);
   const [marks, learnerRates, sessionRates] = await Promise.all([
@@ -100,10 +109,10 @@ export async function attendanceReport(
           .where(and(inArray(attendanceMarks.sessionId, sessionIds), inArray(attendanceMarks.userId, userIds)))
       : [],
     attendanceRates(db, { courseId, userIds, sessionIds }, now),
-    sessionAttendanceRates(db, sessionIds),
+    sessionAttendanceRates(db, sessionIds, q.onlyUserId ? { userIds: [q.onlyUserId] } : q.sectionIds ? { sectionIds: q.sectionIds } : null, now),
   ]);
   const markOf = new Map(marks.map((m) => [`${m.sessionId}:${m.userId}`, m.status]));
-  return {
+  return ok({
     sessions: sessions.map((s) => {
       const { sessionId: _, ...rate } = sessionRates.get(s.id) ?? { sessionId: s.id, ...noMarks };
       return { ...s, rate };
@@ -117,29 +126,27 @@ export async function attendanceReport(
       const { courseId: _c, userId: _u, ...rate } = learnerRates.get(`${courseId}:${l.userId}`) ?? { courseId, userId: l.userId, ...noMarks };
       return { ...l, cells, rate };
     }),
-  };
+  });
 }
 
 export interface ReportViewer {
   userId: string;
   isAdmin: boolean;
-  /** Course staff or an admin: the matrix; a learner: their own row. */
-  isStaff: boolean;
 }
 
-/** The report as the viewer may see it: staff the section asked for or their scope; a learner only their own row. */
-export async function attendanceReportSeenBy(
-  db: Executor,
-  courseId: string,
-  viewer: ReportViewer,
-  q: ReportQuery,
-  now: Date,
-): Promise<Result<AttendanceReport, "SECTION_NOT_FOUND" | "SECTION_OUT_OF_SCOPE">> {
+/**
+ * The report as the viewer may see it: admins and course staff the section asked for or their scope; anyone else
+ * (a learner, by the route's access) only their own row. `afterUserId` comes from a client's cursor: not a user id,
+ * it is refused.
+ */
+export async function attendanceReportSeenBy(db: Executor, courseId: string, viewer: ReportViewer, q: ReportQuery, now: Date): Promise<Result<AttendanceReport, ReportErrorCode>> {
+  if (q.afterUserId !== undefined && !z.uuid().safeParse(q.afterUserId).success) return fail("INVALID_CURSOR", "The cursor is not one this report issued.");
   const range = { ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) };
-  if (!viewer.isStaff) return ok(await attendanceReport(db, courseId, { limit: 1, ...range, sectionIds: null, onlyUserId: viewer.userId }, now));
+  const isStaff = viewer.isAdmin || (await courseRoleOf(db, viewer.userId, courseId)) !== null;
+  if (!isStaff) return attendanceReport(db, courseId, { limit: 1, ...range, sectionIds: null, onlyUserId: viewer.userId }, now);
   const sectionIds = await sectionsInView(db, courseId, viewer, q.section);
   if (!sectionIds.ok) return sectionIds;
-  return ok(await attendanceReport(db, courseId, { ...q, sectionIds: sectionIds.value }, now));
+  return attendanceReport(db, courseId, { ...q, sectionIds: sectionIds.value }, now);
 }
 
 /** RFC 4180 CSV: a row per learner, a column per session (its title and start), the learner's counts and rate; last, each session's rate. */

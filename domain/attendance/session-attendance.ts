@@ -32,7 +32,7 @@ const noMarks = { present: 0, late: 0, absent: 0, excused: 0, ratePercent: null 
  * The roster of a session with its marks: the learners the viewer takes attendance for (unmarked ones listed as
  * such) and anyone else in their view with a mark (a learner who left the course keeps theirs), by name.
  */
-export async function sessionAttendance(db: Executor, session: ClassSession, learners: readonly string[], scope: readonly string[] | null): Promise<SessionAttendance> {
+export async function sessionAttendance(db: Executor, session: ClassSession, learners: readonly string[], scope: readonly string[] | null, now: Date): Promise<SessionAttendance> {
   const marks = await db
     .select({
       userId: attendanceMarks.userId,
@@ -52,7 +52,7 @@ export async function sessionAttendance(db: Executor, session: ClassSession, lea
     ? await db.select({ id: users.id, displayName: users.displayName }).from(users).where(inArray(users.id, ids)).orderBy(asc(users.displayName), asc(users.id))
     : [];
   const markOf = new Map(shownMarks.map((m) => [m.userId, m]));
-  const [policy, rates] = await Promise.all([attendancePolicyOf(db, session.courseId), sessionAttendanceRates(db, [session.id])]);
+  const [policy, rates] = await Promise.all([attendancePolicyOf(db, session.courseId), sessionAttendanceRates(db, [session.id], scope ? { userIds: learners } : null, now)]);
   const { sessionId: _, ...rate } = rates.get(session.id) ?? { sessionId: session.id, ...noMarks };
   return {
     session: {
@@ -83,10 +83,10 @@ export async function sessionAttendance(db: Executor, session: ClassSession, lea
 }
 
 /** The session's roster with marks, as a staff member sees it. */
-export async function sessionAttendanceSeenBy(db: Executor, sessionId: string, viewer: StaffViewer): Promise<Result<SessionAttendance, "CLASS_SESSION_NOT_FOUND">> {
+export async function sessionAttendanceSeenBy(db: Executor, sessionId: string, viewer: StaffViewer, now: Date): Promise<Result<SessionAttendance, "CLASS_SESSION_NOT_FOUND">> {
   const found = await sessionForStaff(db, sessionId, viewer);
   if (!found.ok) return found;
-  return ok(await sessionAttendance(db, found.value.session, found.value.learners, found.value.scope));
+  return ok(await sessionAttendance(db, found.value.session, found.value.learners, found.value.scope, now));
 }
 
 /** Marks of some learners at a session, locked for the change about to be made. */

@@ -36,12 +36,6 @@ export interface ClassSession {
   checkInOpenUntil: Date | null;
 }
 
-/** The course a session belongs to (what the routes' access checks look up). */
-export async function courseOfSession(db: Executor, sessionId: string): Promise<string | null> {
-  const [row] = await db.select({ courseId: classSessions.courseId }).from(classSessions).where(eq(classSessions.id, sessionId));
-  return row?.courseId ?? null;
-}
-
 /**
  * A session, optionally locked: `no key update` serialises attendance writes and check-in changes on one session
  * while letting rows that merely refer to it (marks) be inserted.
@@ -55,7 +49,8 @@ export async function findSession(db: Executor, sessionId: string, lock = false)
 /**
  * A session as a staff member works it, with the learners they take attendance for: the learners expected at it
  * (`sessionLearners`), narrowed to their sections when they are scoped to sections. A session of a section outside
- * their scope is not found for them. Admins and the session's own lead are never narrowed.
+ * their scope is not found for them. Only admins are never narrowed: being named a session's lead gives no more
+ * than the lead's own course staff scope (the route already requires them to be course staff).
  */
 export async function sessionForStaff(
   db: Executor,
@@ -65,7 +60,7 @@ export async function sessionForStaff(
 ): Promise<Result<{ session: ClassSession; learners: string[]; scope: string[] | null }, "CLASS_SESSION_NOT_FOUND">> {
   const session = await findSession(db, sessionId, lock);
   if (!session) return fail("CLASS_SESSION_NOT_FOUND");
-  const scope = viewer.isAdmin || session.staffUserId === viewer.userId ? null : await staffSectionScope(db, session.courseId, viewer.userId);
+  const scope = viewer.isAdmin ? null : await staffSectionScope(db, session.courseId, viewer.userId);
   if (scope && session.sectionId && !scope.includes(session.sectionId)) return fail("CLASS_SESSION_NOT_FOUND");
   const expected = (await sessionLearners(db, [sessionId])).get(sessionId) ?? [];
   if (!scope) return ok({ session, learners: expected, scope });

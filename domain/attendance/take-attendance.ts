@@ -95,5 +95,5 @@ export async function takeAttendance(ctx: DomainContext, input: TakeAttendanceIn
       data: { sessionId: session.id, courseId: session.courseId, userIds: changes.map(({ mark }) => mark.userId) },
     });
   }
-  return ok({ ...(await sessionAttendance(ctx.db, session, learners, scope)), changed: changes.length });
+  return ok({ ...(await sessionAttendance(ctx.db, session, learners, scope, now)), changed: changes.length });
 }

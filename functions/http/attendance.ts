@@ -4,8 +4,8 @@ import { attendancePolicyOf, defaultAttendancePolicy, setAttendancePolicy } from
 import { checkIn, checkInCodeSeenBy, closeCheckIn, openCheckIn } from "../../domain/attendance/check-in.js";
 import { attendanceCsv, attendanceReportSeenBy } from "../../domain/attendance/course-attendance.js";
 import { type SessionAttendance, sessionAttendanceSeenBy } from "../../domain/attendance/session-attendance.js";
-import { courseOfSession } from "../../domain/attendance/session-scope.js";
 import { takeAttendance } from "../../domain/attendance/take-attendance.js";
+import { sessionCourse } from "../../domain/schedule/session-view.js";
 import { courseMember, courseStaff, type Locator } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
@@ -14,9 +14,9 @@ import { route } from "../platform/http/route.js";
 const iso = z.iso.datetime();
 const courseParams = z.object({ courseId: z.uuid() });
 const sessionParams = z.object({ classSessionId: z.uuid() });
-const sessionCourse: Locator = { describe: "the session's course", resolve: (params, db) => courseOfSession(db, params.classSessionId as string) };
+const courseOfTheSession: Locator = { describe: "the session's course", resolve: (params, db) => sessionCourse(db, params.classSessionId as string) };
 // Instructors and graders (teaching assistants) take attendance; a section-scoped one for their sections' learners.
-const sessionStaff = courseStaff(["instructor", "grader"], sessionCourse);
+const sessionStaff = courseStaff(["instructor", "grader"], courseOfTheSession);
 const status = z.enum(attendanceStatuses);
 const percent = z.number().gt(0).max(100);
 const isoOf = (d: Date | null) => d?.toISOString() ?? null;
@@ -99,7 +99,7 @@ const sessionAttendanceSchema = z
         markedAt: iso.nullable(),
       }),
     ),
-    rate: rateSchema.meta({ description: "Over every learner's mark at the session: (present + late) / (present + late + absent)" }),
+    rate: rateSchema.meta({ description: "Over the learners in the viewer's view (a section-scoped viewer: their sections'): (present + late) / (present + late + absent)" }),
   })
   .meta({ id: "SessionAttendance" });
 
@@ -121,7 +121,7 @@ route({
   params: sessionParams,
   responses: { 200: { description: "The roster", body: sessionAttendanceSchema }, 404: { description: "`CLASS_SESSION_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
-    const view = unwrap(await sessionAttendanceSeenBy(ctx.db, params.classSessionId, ctx.caller));
+    const view = unwrap(await sessionAttendanceSeenBy(ctx.db, params.classSessionId, ctx.caller, ctx.now()));
     return { status: 200, body: sessionAttendanceBody(view), headers: { "cache-control": "private, no-cache" } };
   },
 });
@@ -238,7 +238,7 @@ route({
   name: "session-check-in-submit",
   method: "POST",
   path: "/v1/sessions/{classSessionId}/check-in/code",
-  access: courseMember(sessionCourse),
+  access: courseMember(courseOfTheSession),
   summary: "Check in to a session with the code shown: present, or late some minutes after the start",
   description: "The code shown now and the one just before it are accepted. Wrong codes are limited per learner and session (429 after 5 in 5 minutes). A mark staff made is never overwritten.",
   tags: ["attendance"],
@@ -266,8 +266,8 @@ route({
   access: courseMember(),
   summary: "Attendance: staff get the learners × sessions matrix (a page of learners); a learner their own row. JSON, or CSV",
   description:
-    "Sessions that have started and are not cancelled, by start (at most 400). Cells: present, late, absent, excused, unmarked, or null where the learner is not expected (another section's session). " +
-    "Rates: (present + late) / (present + late + absent) in percent, null while nothing counts. CSV with format=csv or Accept: text/csv; its last row holds the session rates.",
+    "Sessions that have started and are not cancelled, by start (at most 400: a longer range is refused, narrow from/to). Cells: present, late, absent, excused, unmarked, or null where the learner is not expected (another section's session). " +
+    "Rates: (present + late) / (present + late + absent) in percent, null while nothing counts; an expected learner left unmarked at an ended session whose attendance was taken counts as absent. A learner's session rates count their own attendance only; a section-scoped viewer's, their sections' learners. CSV with format=csv or Accept: text/csv; its last row holds the session rates.",
   tags: ["attendance"],
   params: courseParams,
   query: z.object({
@@ -296,17 +296,18 @@ route({
       }),
       otherContent: { "text/csv": z.string().meta({ description: "One row per learner, then the session rates" }) },
     },
+    400: { description: "`INVALID_CURSOR`" },
     403: { description: "`SECTION_OUT_OF_SCOPE`" },
     404: { description: "`SECTION_NOT_FOUND`" },
+    422: { description: "`ATTENDANCE_RANGE_TOO_LARGE`: more sessions than one report covers; narrow from/to" },
   },
   handler: async ({ params, query, request }, ctx) => {
     const after = decodeCursor(query.cursor, 1)?.[0];
-    const isStaff = ctx.caller.isAdmin || (await ctx.caller.roleIn(params.courseId)) !== null;
     const report = unwrap(
       await attendanceReportSeenBy(
         ctx.db,
         params.courseId,
-        { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin, isStaff },
+        { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin },
         {
           limit: query.limit,
           ...(typeof after === "string" ? { afterUserId: after } : {}),

@@ -2,7 +2,7 @@ import { Secret, TOTP } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
 import type { TestDatabase } from "../support/database.js";
-import { call, signUp, type TestUser } from "../support/identity.js";
+import { call, createCourse, signUp, type TestUser } from "../support/identity.js";
 import { expectProblem } from "../support/problems.js";
 import { waitFor } from "../support/wait-for.js";
 
@@ -153,8 +153,11 @@ describe("attendance", () => {
   });
 
   it("lets a section-scoped grader take attendance for their section's learners only", async () => {
+    // Named the lead of this whole-course session, the grader still sees only their section (and its rate).
+    await db.sql`update class_sessions set staff_user_id = ${grader.id} where id = ${session.recent}`;
     const roster = (await (await call(app, "GET", `/v1/sessions/${session.recent}/attendance`, as(grader))).json()) as Roster;
     expect(roster.items.map((i) => i.userId)).toEqual([bob.id]);
+    expect(roster.rate.present + roster.rate.late + roster.rate.absent + roster.rate.excused).toBeLessThanOrEqual(1);
     const refused = await expectProblem(await call(app, "PUT", `/v1/sessions/${session.recent}/attendance`, as(grader, { marks: [{ userId: ann.id, status: "absent" }] })), 422, "ATTENDANCE_NOT_EXPECTED");
     expect(refused.userIds).toEqual([ann.id]);
     expect((await call(app, "GET", `/v1/sessions/${session.recent}/attendance`, as(ann))).status).toBe(403);
@@ -175,10 +178,11 @@ describe("attendance", () => {
     const [row] = await db.sql<{ check_in_secret: string }[]>`select check_in_secret from class_sessions where id = ${session.live}`;
     const secret = Secret.fromBase32(row?.check_in_secret ?? "");
     const codeAt = (ms: number) => TOTP.generate({ secret, period: PERIOD, digits: 6, algorithm: "SHA1", timestamp: ms });
-    const expired = codeAt(Date.now() - 3 * PERIOD * 1000);
-    if (expired !== codeAt(Date.now()) && expired !== codeAt(Date.now() - PERIOD * 1000)) {
-      await expectProblem(await call(app, "POST", `/v1/sessions/${session.live}/check-in/code`, as(ann, { code: expired })), 422, "CHECK_IN_CODE_INVALID");
-    }
+    // An older code that differs from every code the server could accept around now (six digits can repeat).
+    const accepted = [-1, 0, 1].map((k) => codeAt(Date.now() + k * PERIOD * 1000));
+    const expired = [3, 4, 5, 6, 7, 8].map((k) => codeAt(Date.now() - k * PERIOD * 1000)).find((c) => !accepted.includes(c));
+    expect(expired).toBeDefined();
+    await expectProblem(await call(app, "POST", `/v1/sessions/${session.live}/check-in/code`, as(ann, { code: expired })), 422, "CHECK_IN_CODE_INVALID");
     const checkedIn = await call(app, "POST", `/v1/sessions/${session.live}/check-in/code`, as(ann, { code: codeAt(Date.now()) }));
     expect(checkedIn.status).toBe(200);
     expect(await checkedIn.json()).toMatchObject({ userId: ann.id, status: "present" });
@@ -187,9 +191,12 @@ describe("attendance", () => {
     expect((await call(app, "PUT", `/v1/sessions/${session.live}/attendance`, as(instructor, { marks: [{ userId: bob.id, status: "absent" }] }))).status).toBe(200);
     await expectProblem(await call(app, "POST", `/v1/sessions/${session.live}/check-in/code`, as(bob, { code: codeAt(Date.now()) })), 409, "CHECK_IN_ALREADY_MARKED");
 
-    // Five wrong codes, then even the right one is refused for a while.
+    // Forty wrong codes at once: only five are checked, the rest refused; then even the right one is refused for a while.
     const wrong = String((Number(codeAt(Date.now())) + 500_000) % 1_000_000).padStart(6, "0");
-    for (let i = 0; i < 5; i++) await expectProblem(await call(app, "POST", `/v1/sessions/${session.live}/check-in/code`, as(cat, { code: wrong })), 422, "CHECK_IN_CODE_INVALID");
+    const guesses = await Promise.all(Array.from({ length: 40 }, () => call(app, "POST", `/v1/sessions/${session.live}/check-in/code`, as(cat, { code: wrong }))));
+    const codes = await Promise.all(guesses.map(async (r) => ((await r.json()) as { code: string }).code));
+    expect(codes.filter((c) => c === "CHECK_IN_CODE_INVALID")).toHaveLength(5);
+    expect(codes.filter((c) => c === "CHECK_IN_THROTTLED")).toHaveLength(35);
     const throttled = await call(app, "POST", `/v1/sessions/${session.live}/check-in/code`, as(cat, { code: codeAt(Date.now()) }));
     await expectProblem(throttled, 429, "CHECK_IN_THROTTLED");
     expect(Number(throttled.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -243,9 +250,24 @@ describe("attendance", () => {
     expect(scoped.items.map((i) => i.userId)).toEqual([bob.id]);
     await expectProblem(await call(app, "GET", `/v1/courses/${courseId}/attendance?sectionId=${crypto.randomUUID()}`, as(grader)), 404, "SECTION_NOT_FOUND");
 
+    // Session rates over the learners in view: the grader's section (bob), a learner's own marks only.
+    expect(scoped.sessions.map((s) => s.rate.ratePercent)).toEqual([0, 100, 0]);
     const own = (await (await call(app, "GET", `/v1/courses/${courseId}/attendance`, as(cat))).json()) as typeof report;
     expect(own.items.map((i) => i.userId)).toEqual([cat.id]);
     expect(own.items[0]?.rate.ratePercent).toBe(50);
+    expect(own.sessions.map((s) => s.rate.ratePercent)).toEqual([0, 100, null]);
+
+    // A forged cursor is refused, not a 500.
+    const forged = Buffer.from(JSON.stringify(["not-a-user-id"])).toString("base64url");
+    await expectProblem(await call(app, "GET", `/v1/courses/${courseId}/attendance?cursor=${forged}`, as(instructor)), 400, "INVALID_CURSOR");
+
+    // A range of more sessions than one report covers is refused rather than cut.
+    const big = { id: await createCourse(db) };
+    await db.sql`insert into class_sessions (id, course_id, title, starts_at, ends_at, time_zone)
+      select gen_random_uuid(), ${big.id}, 'Day ' || n, now() - (n || ' days')::interval, now() - (n || ' days')::interval + interval '1 hour', 'UTC' from generate_series(1, 401) n`;
+    await expectProblem(await call(app, "GET", `/v1/courses/${big.id}/attendance`, as(admin)), 422, "ATTENDANCE_RANGE_TOO_LARGE");
+    const narrowed = await call(app, "GET", `/v1/courses/${big.id}/attendance?from=${encodeURIComponent(minutesFromNow(-30.5 * 24 * 60).toISOString())}`, as(admin));
+    expect(((await narrowed.json()) as typeof report).sessions).toHaveLength(30);
     expect((await call(app, "GET", `/v1/courses/${courseId}/attendance`, as(outsider))).status).toBe(403);
   });
 

@@ -136,6 +136,7 @@ export const problemCatalog = {
   ATTENDANCE_SESSION_CANCELLED: { status: 409, title: "The session is cancelled" },
   ATTENDANCE_NOT_EXPECTED: { status: 422, title: "Some users are not learners expected at this session" },
   ATTENDANCE_REASON_REQUIRED: { status: 422, title: "The edit window has closed: a change needs a reason" },
+  ATTENDANCE_RANGE_TOO_LARGE: { status: 422, title: "The report covers too many sessions: narrow the range" },
   CHECK_IN_DISABLED: { status: 409, title: "The course does not let learners check in themselves" },
   CHECK_IN_CLOSED: { status: 409, title: "Check-in is not open for this session" },
   CHECK_IN_CODE_INVALID: { status: 422, title: "The check-in code is wrong or has expired" },
