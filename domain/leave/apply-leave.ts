@@ -4,10 +4,11 @@ import { assessments, courseStaff, enrollments, leaveApplications, leaveApprover
 import type { FileStore, UploadGrant } from "../catalog/file-store.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
-import { learnerSessions, sessionStaff, staffSessions } from "../schedule/attendees.js";
+import { learnerSessions, staffSessions } from "../schedule/attendees.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { LeaveErrorCode } from "./leave.errors.js";
+import { type Approver, instructorApprovers } from "./leave-approvers.js";
 import { checkLeaveRange, type LeaveLimits } from "./leave-rules.js";
 
 export const MAX_LEAVE_DOCUMENT_BYTES = 20 * 1024 ** 2;
@@ -42,31 +43,13 @@ export const leaveFilePrefix = (userId: string) => `leave/${userId}/`;
 export const leaveDocumentBlob = (userId: string, applicationId: string) => `${leaveFilePrefix(userId)}${applicationId}/document`;
 export const leaveInstanceId = (applicationId: string) => `leave-${applicationId}`;
 
-interface Approver {
-  userId: string;
-  courseId: string | null;
-}
-
 /**
- * Who decides a learner's leave: the course staff of the sessions it affects; with none affected, the staff of their
- * active courses; with none, the administrators. Sessions of one course and section share their staff, so one
- * sessionStaff read per (course, section), not per session.
+ * Who decides a learner's leave (see leave-approvers.ts): the instructors of every course it touches; with no course
+ * touched, the instructors of their active courses; with none, the administrators.
  */
-async function learnerApprovers(db: Executor, userId: string, sessions: { id: string; courseId: string; sectionId: string | null }[]): Promise<Approver[]> {
-  const bySlot = new Map<string, { id: string; courseId: string }>();
-  for (const s of sessions) if (!bySlot.has(`${s.courseId}:${s.sectionId}`)) bySlot.set(`${s.courseId}:${s.sectionId}`, s);
-  const found = new Map<string, Approver>();
-  for (const s of bySlot.values()) for (const staffId of await sessionStaff(db, s.id)) if (!found.has(staffId)) found.set(staffId, { userId: staffId, courseId: s.courseId });
-  if (found.size === 0) {
-    const rows = await db
-      .select({ userId: courseStaff.userId, courseId: courseStaff.courseId })
-      .from(courseStaff)
-      .innerJoin(enrollments, and(eq(enrollments.courseId, courseStaff.courseId), eq(enrollments.userId, userId), eq(enrollments.status, "active")))
-      .orderBy(courseStaff.courseId, courseStaff.userId);
-    for (const r of rows) if (!found.has(r.userId)) found.set(r.userId, r);
-  }
-  found.delete(userId);
-  return found.size > 0 ? [...found.values()] : adminApprovers(db, userId);
+async function learnerApprovers(db: Executor, userId: string, courseIds: string[]): Promise<Approver[]> {
+  const found = await instructorApprovers(db, userId, courseIds.length > 0 ? courseIds : null);
+  return found.length > 0 ? found : adminApprovers(db, userId);
 }
 
 async function adminApprovers(db: Executor, applicantUserId: string): Promise<Approver[]> {
@@ -133,8 +116,8 @@ export async function applyForLeave(ctx: DomainContext, store: FileStore, input:
     courseIds = [...new Set((await staffSessions(db, input.applicantUserId, between)).map((s) => s.courseId))];
   } else {
     const sessions = await learnerSessions(db, input.applicantUserId, between);
-    approvers = await learnerApprovers(db, input.applicantUserId, sessions);
     courseIds = [...new Set([...sessions.map((s) => s.courseId), ...(await coursesWithDueDates(db, input.applicantUserId, input))])];
+    approvers = await learnerApprovers(db, input.applicantUserId, courseIds);
   }
 
   const id = ctx.newId();
@@ -176,6 +159,8 @@ export async function applyForLeave(ctx: DomainContext, store: FileStore, input:
 export async function confirmLeaveDocument(ctx: DomainContext, store: FileStore, applicationId: string): Promise<Result<LeaveRow, LeaveErrorCode>> {
   const [row] = await ctx.db.select().from(leaveApplications).where(eq(leaveApplications.id, applicationId)).for("update");
   if (!row) return fail("LEAVE_NOT_FOUND");
+  // A closed application's record is final: nothing is attached to it afterwards.
+  if (!(openLeaveStatuses as readonly string[]).includes(row.status)) return fail("LEAVE_NOT_OPEN", `The application is ${row.status} already.`, { status: row.status });
   if (!row.documentContentType || row.documentSizeBytes === null) return fail("FILE_NOT_UPLOADED", "This application declared no document.");
   if (row.documentBlob) return ok(row);
   const blobName = leaveDocumentBlob(row.applicantUserId, row.id);

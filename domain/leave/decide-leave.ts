@@ -1,6 +1,6 @@
-import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { leaveApplications, leaveApprovers, leaveCourses, type LeaveStatus, openLeaveStatuses } from "../db/schema/index.js";
+import { leaveApplications, leaveCourses, type LeaveStatus, openLeaveStatuses } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
@@ -19,6 +19,7 @@ import {
   withdrawnEmails,
 } from "./leave-emails.js";
 import type { LeaveErrorCode } from "./leave.errors.js";
+import { isCurrentApprover } from "./leave-approvers.js";
 import { mayDecide } from "./leave-rules.js";
 
 export type LeaveOutcome = "approved" | "rejected" | "withdrawn" | "expired";
@@ -86,15 +87,12 @@ export async function decideLeave(
 ): Promise<Result<LeaveRow, LeaveErrorCode>> {
   const row = await lockApplication(ctx.db, input.applicationId);
   if (!row) return fail("LEAVE_NOT_FOUND");
-  const [listed] = await ctx.db
-    .select({ userId: leaveApprovers.userId })
-    .from(leaveApprovers)
-    .where(and(eq(leaveApprovers.applicationId, row.id), eq(leaveApprovers.userId, input.decider.userId)));
-  const who = { isApprover: Boolean(listed), isAdmin: input.decider.isAdmin, isApplicant: row.applicantUserId === input.decider.userId };
+  const who = { isApprover: await isCurrentApprover(ctx.db, row.id, input.decider.userId), isAdmin: input.decider.isAdmin, isApplicant: row.applicantUserId === input.decider.userId };
+  // Someone who may not read the application does not learn that it exists.
+  if (!who.isApprover && !who.isAdmin && !who.isApplicant) return fail("LEAVE_NOT_FOUND");
   if (!mayDecide(who, row.status)) {
     if (who.isApplicant) return fail("LEAVE_NOT_APPROVER", "You cannot decide your own application.");
-    if (who.isAdmin && isOpen(row.status)) return fail("LEAVE_NOT_APPROVER", "Administrators decide an application they are not an approver of once it has escalated.");
-    if (!who.isAdmin) return fail("LEAVE_NOT_APPROVER", "Only the approvers of this application decide it.");
+    if (isOpen(row.status)) return fail("LEAVE_NOT_APPROVER", "Administrators decide an application they are not an approver of once it has escalated.");
   }
   if (!isOpen(row.status)) return fail("LEAVE_NOT_OPEN", `The application is ${row.status} already.`, { status: row.status });
   const outcome = input.decision === "approve" ? "approved" : "rejected";
@@ -190,6 +188,34 @@ export async function leaveLeftUnstarted(db: Executor, olderThan: Date, limit = 
     .select({ id: leaveApplications.id, createdAt: leaveApplications.createdAt })
     .from(leaveApplications)
     .where(and(inArray(leaveApplications.status, [...openLeaveStatuses]), isNull(leaveApplications.orchestratedAt), lt(leaveApplications.createdAt, olderThan)))
+    .orderBy(leaveApplications.createdAt)
+    .limit(limit);
+}
+
+/**
+ * Open applications whose orchestration ran but which are overdue by `marginMs`: still pending after the escalation
+ * deadline, or still open after the final one. Their instance failed (an activity out of retries), was terminated
+ * or lost its timer; the resume timer restarts or nudges it. Normally none, so the timer's look is cheap.
+ */
+export async function leaveOverdue(
+  db: Executor,
+  now: Date,
+  deadlines: { escalationHours: number; decisionHours: number; marginMs: number },
+  limit = 100,
+): Promise<{ id: string; createdAt: Date }[]> {
+  const hourMs = 3_600_000;
+  const escalatedBy = new Date(now.getTime() - deadlines.escalationHours * hourMs - deadlines.marginMs);
+  const expiredBy = new Date(now.getTime() - Math.max(deadlines.escalationHours, deadlines.decisionHours) * hourMs - deadlines.marginMs);
+  return db
+    .select({ id: leaveApplications.id, createdAt: leaveApplications.createdAt })
+    .from(leaveApplications)
+    .where(
+      and(
+        inArray(leaveApplications.status, [...openLeaveStatuses]),
+        isNotNull(leaveApplications.orchestratedAt),
+        or(and(eq(leaveApplications.status, "pending"), lt(leaveApplications.createdAt, escalatedBy)), lt(leaveApplications.createdAt, expiredBy)),
+      ),
+    )
     .orderBy(leaveApplications.createdAt)
     .limit(limit);
 }

@@ -5,6 +5,7 @@ import { leaveApprovers, users } from "../db/schema/index.js";
 import { type ComposedEmail, composeEmail } from "../notifications/compose-email.js";
 import { recordEmails } from "../notifications/email-deliveries.js";
 import type { DomainContext } from "../shared/context.js";
+import { currentApprover } from "./leave-approvers.js";
 
 export interface Recipient {
   id: string;
@@ -38,7 +39,7 @@ export async function approversOf(db: Executor, applicationId: string): Promise<
     .select(recipientColumns)
     .from(leaveApprovers)
     .innerJoin(users, eq(users.id, leaveApprovers.userId))
-    .where(and(eq(leaveApprovers.applicationId, applicationId), reachable))
+    .where(and(eq(leaveApprovers.applicationId, applicationId), reachable, currentApprover(applicationId, users.id)))
     .orderBy(users.id);
 }
 

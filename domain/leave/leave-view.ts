@@ -4,6 +4,7 @@ import { leaveApplications, leaveApprovers, leaveCourses, type LeaveStatus, open
 import { fail, ok, type Result } from "../shared/result.js";
 import type { LeaveRow } from "./apply-leave.js";
 import type { LeaveErrorCode } from "./leave.errors.js";
+import { currentApprover, currentApproverIds } from "./leave-approvers.js";
 import { mayDecide } from "./leave-rules.js";
 
 export interface LeaveView {
@@ -23,9 +24,8 @@ export interface Viewer {
 export async function leaveSeenBy(db: Executor, applicationId: string, viewer: Viewer): Promise<Result<LeaveView, LeaveErrorCode>> {
   const [application] = await db.select().from(leaveApplications).where(eq(leaveApplications.id, applicationId));
   if (!application) return fail("LEAVE_NOT_FOUND");
-  const approverIds = (await db.select({ userId: leaveApprovers.userId }).from(leaveApprovers).where(eq(leaveApprovers.applicationId, applicationId)).orderBy(leaveApprovers.userId)).map(
-    (r) => r.userId,
-  );
+  // Listed approvers who no longer teach the courses (removed, re-scoped) neither read nor decide it.
+  const approverIds = await currentApproverIds(db, applicationId);
   const isApprover = approverIds.includes(viewer.userId);
   const isApplicant = application.applicantUserId === viewer.userId;
   if (!isApplicant && !isApprover && !viewer.isAdmin) return fail("LEAVE_NOT_FOUND");
@@ -60,7 +60,10 @@ export async function myLeave(db: Executor, userId: string, q: { limit: number; 
  */
 export async function leaveToDecide(db: Executor, viewer: Viewer, q: { limit: number; statuses: readonly LeaveStatus[]; after?: PageAfter }): Promise<LeaveRow[]> {
   // Driven by the approvers' user_id index, whatever the status asked for.
-  const listed = inArray(leaveApplications.id, db.select({ id: leaveApprovers.applicationId }).from(leaveApprovers).where(eq(leaveApprovers.userId, viewer.userId)));
+  const listed = and(
+    inArray(leaveApplications.id, db.select({ id: leaveApprovers.applicationId }).from(leaveApprovers).where(eq(leaveApprovers.userId, viewer.userId))),
+    currentApprover(leaveApplications.id, viewer.userId),
+  );
   const mine = viewer.isAdmin ? or(listed, sql`${leaveApplications.escalatedAt} is not null`) : listed;
   const after = q.after
     ? or(gt(leaveApplications.createdAt, new Date(q.after.createdAt)), and(eq(leaveApplications.createdAt, new Date(q.after.createdAt)), gt(leaveApplications.id, q.after.id)))

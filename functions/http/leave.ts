@@ -10,7 +10,7 @@ import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { type RouteContext, route } from "../platform/http/route.js";
 import { LEAVE_DECIDED_EVENT, type LeaveDecidedPayload } from "../leave/leave-approval.js";
 import { leaveStageSchema } from "../leave/leave-status.js";
-import { startLeaveApproval } from "../leave/start-leave-approval.js";
+import { leaveInstanceStatus, startLeaveApproval } from "../leave/start-leave-approval.js";
 
 const iso = z.iso.datetime();
 const DOCUMENT_URL_TTL_SECONDS = 15 * 60;
@@ -82,8 +82,9 @@ route({
   access: authenticated,
   summary: "Apply for leave over [startsAt, endsAt), with a reason and optionally a supporting document",
   description:
-    "A learner's leave is decided by the course staff of the sessions it affects (with none affected, the staff of " +
-    "their active courses; with none, the administrators). Course staff (and administrators) apply for their own " +
+    "A learner's leave is decided by the instructors (not graders) who teach every course it touches, each within " +
+    "their section scope (with no such instructor, the administrators; touching no course, the instructors of their " +
+    "active courses). Course staff (and administrators) apply for their own " +
     "leave as staff with `kind: \"staff\"`; administrators decide it. With `document`, the answer carries a " +
     "create-only upload URL (PUT the bytes with its headers), then confirm with POST .../document. The approvers are " +
     "emailed; an undecided application escalates to the administrators after LEAVE_ESCALATION_HOURS and expires " +
@@ -160,7 +161,7 @@ route({
   responses: {
     200: { description: "The application with its document", body: applicationSchema },
     404: { description: "`LEAVE_NOT_FOUND`" },
-    409: { description: "`FILE_NOT_UPLOADED`" },
+    409: { description: "`FILE_NOT_UPLOADED`, `LEAVE_NOT_OPEN` (decided, withdrawn or expired: nothing is attached to it any more)" },
     422: { description: "`FILE_MISMATCH`" },
   },
   handler: async ({ params }, ctx) => {
@@ -237,13 +238,15 @@ route({
   handler: async ({ params }, ctx) => {
     // The orchestration's status first, then the row: a step commits its row before the orchestration records it,
     // so the row read after is never behind the stage shown beside it.
-    const status = await df
-      .getClient(ctx.invocation)
-      .getStatus(leaveInstanceId(params.applicationId))
-      .catch(() => undefined);
+    // Only a missing instance reads as "not started"; a task hub that cannot answer is an error, not a state.
+    const status = await leaveInstanceStatus(df.getClient(ctx.invocation), leaveInstanceId(params.applicationId));
     const view = unwrap(await leaveSeenBy(ctx.db, params.applicationId, { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin }));
     const a = view.application;
-    const stage = leaveStageSchema.safeParse(status?.customStatus);
+    // A closed row is done whatever the instance says (its LeaveDecided may be lost; its next timer ends it).
+    const closed = !(openLeaveStatuses as readonly string[]).includes(a.status);
+    const stage = closed
+      ? leaveStageSchema.safeParse({ stage: "done", status: a.status })
+      : leaveStageSchema.safeParse(status?.customStatus);
     const documentUrl = a.documentBlob ? (await ctx.platform.files.downloadUrl(a.documentBlob, DOCUMENT_URL_TTL_SECONDS, a.documentFileName ?? "document")).url : null;
     return {
       status: 200,
@@ -273,6 +276,7 @@ route({
   description:
     "Approval excuses the applicant's sessions in the range (existing marks included) and, in courses whose attendance " +
     "policy says so, moves their assessments due inside the leave by its length. The applicant is emailed. " +
+    "Approvers are checked against the current course staff (removed or re-scoped staff no longer decide). " +
     "Administrators who are not approvers decide only after the escalation, so course staff have the first say.",
   tags: ["leave"],
   extraInputs: [df.input.durableClient()],
@@ -280,9 +284,11 @@ route({
   body: z.object({ decision: z.enum(["approve", "reject"]), comment: z.string().trim().max(2_000).optional() }),
   responses: {
     200: { description: "Decided", body: applicationSchema },
-    403: { description: "`LEAVE_NOT_APPROVER`" },
-    404: { description: "`LEAVE_NOT_FOUND`" },
-    409: { description: "`LEAVE_NOT_OPEN` (decided, withdrawn or expired already; with its `status`)" },
+    404: { description: "`LEAVE_NOT_FOUND` (also for someone who is not its applicant, a current approver or an administrator)" },
+    409: {
+      description:
+        "`LEAVE_NOT_OPEN` (decided, withdrawn or expired already; with its `status`), `LEAVE_NOT_APPROVER` (the applicant's own, or an administrator's before the escalation)",
+    },
   },
   handler: async ({ params, body }, ctx) => {
     const row = unwrap(

@@ -7,7 +7,10 @@ import { platform } from "../platform/platform.js";
 import type { LeaveStage } from "./leave-status.js";
 
 export const LEAVE_ORCHESTRATION = "leaveApproval";
-/** Raised by the decide and withdraw routes after their commit (the payload is informative only). */
+/**
+ * Raised by the decide and withdraw routes after their commit, and by the leave-resume timer to nudge an overdue
+ * instance; the orchestration reads the row on it (the payload is informative only).
+ */
 export const LEAVE_DECIDED_EVENT = "LeaveDecided";
 
 export interface LeaveApprovalInput {
@@ -59,8 +62,8 @@ const expire = df.app.activity("leave-expire", {
   },
 });
 
-/** What the route that closed the application raises: its outcome (the custom status shows it). */
-export const leaveDecidedPayload = z.object({ status: z.enum(["approved", "rejected", "withdrawn"]), by: z.uuid() });
+/** What the route that closed the application raises (its outcome), or the leave-resume timer's nudge. */
+export const leaveDecidedPayload = z.union([z.object({ status: z.enum(["approved", "rejected", "withdrawn"]), by: z.uuid() }), z.object({ nudge: z.literal(true) })]);
 export type LeaveDecidedPayload = z.infer<typeof leaveDecidedPayload>;
 
 const done = (step: WorkflowStep): LeaveStage => ({ stage: "done", status: step.status as Extract<LeaveStage, { stage: "done" }>["status"] });
@@ -68,8 +71,9 @@ const done = (step: WorkflowStep): LeaveStage => ({ stage: "done", status: step.
 /**
  * leaveApproval: email the approvers → wait for LeaveDecided raced against the escalation timer → on the timer,
  * escalate (administrators emailed) and race LeaveDecided against the final timer → on that, expire. The outcome
- * is written by whoever closes the application first (a route's conditional update, or the expiry's); the timer
- * steps read the row, so a decision whose event was lost (or raised before this instance started) still ends it.
+ * is written by whoever closes the application first (a route's conditional update, or the expiry's); every step,
+ * the one after LeaveDecided included, reads the row, so a decision whose event was lost (or raised before this
+ * instance started) still ends it at the next timer.
  * Deterministic: deadlines from the input's createdAt, time only from context.df.currentUtcDateTime.
  */
 const orchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -89,9 +93,9 @@ const orchestrator: OrchestrationHandler = function* (context: OrchestrationCont
     const winner = yield context.df.Task.any([decided, timer]);
     if (winner === decided) {
       if (!timer.isCompleted) timer.cancel();
-      const payload = leaveDecidedPayload.safeParse(decided.result);
-      // An event of another shape (raised by hand): the row says whether it is closed.
-      step = payload.success ? { status: payload.data.status, open: false } : yield notify(input).withRetry(retry);
+      // The event only says "look again": the row says whether (and how) it closed, whatever the payload claims, so
+      // a forged or stale event (or the leave-resume timer's nudge) cannot end an open application's workflow.
+      step = yield notify(input).withRetry(retry);
     } else {
       step = yield (escalating ? escalate : expire)(input).withRetry(retry);
     }

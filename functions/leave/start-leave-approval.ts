@@ -4,20 +4,29 @@ import type { Platform } from "../platform/platform.js";
 import { LEAVE_ORCHESTRATION, type LeaveApprovalInput } from "./leave-approval.js";
 
 // The client answers a missing instance with an error naming HTTP 404.
-const missing = (err: unknown) => err instanceof Error && /\b404\b/.test(err.message);
+export const missingInstance = (err: unknown) => err instanceof Error && /\b404\b/.test(err.message);
 
-/**
- * Starts an application's `leave-<id>` orchestration unless one is there already (Pending, Running or finished):
- * after the apply commits, and again from the leave-resume timer for an application whose start was lost. A Failed
- * instance is started again (every step is idempotent).
- */
-export async function startLeaveApproval(p: Platform, client: df.DurableClient, application: { id: string; createdAt: Date }): Promise<boolean> {
-  const instanceId = leaveInstanceId(application.id);
-  const status = await client.getStatus(instanceId).catch((err: unknown) => {
-    if (missing(err)) return null;
+/** The instance's status, or null when there is none; a task hub that cannot answer throws. */
+export async function leaveInstanceStatus(client: df.DurableClient, instanceId: string): Promise<df.DurableOrchestrationStatus | null> {
+  return client.getStatus(instanceId).catch((err: unknown) => {
+    if (missingInstance(err)) return null;
     throw err;
   });
-  if (status?.runtimeStatus && status.runtimeStatus !== df.OrchestrationRuntimeStatus.Failed) return false;
+}
+
+// An instance in one of these is over without having closed an open application: it is started again.
+const ended: readonly df.OrchestrationRuntimeStatus[] = [df.OrchestrationRuntimeStatus.Failed, df.OrchestrationRuntimeStatus.Terminated];
+
+/**
+ * Starts an application's `leave-<id>` orchestration unless one is there already (Pending, Running or Completed):
+ * after the apply commits, and from the leave-resume timer for an application whose start was lost or whose instance
+ * failed or was terminated (an activity out of retries). Such an instance is started again under the same id (every
+ * step is idempotent and reads the row). Answers "started", or the runtime status it left alone.
+ */
+export async function startLeaveApproval(p: Platform, client: df.DurableClient, application: { id: string; createdAt: Date }): Promise<"started" | df.OrchestrationRuntimeStatus> {
+  const instanceId = leaveInstanceId(application.id);
+  const status = await leaveInstanceStatus(client, instanceId);
+  if (status?.runtimeStatus && !ended.includes(status.runtimeStatus)) return status.runtimeStatus;
   const input: LeaveApprovalInput = {
     applicationId: application.id,
     createdAt: application.createdAt.toISOString(),
@@ -25,5 +34,5 @@ export async function startLeaveApproval(p: Platform, client: df.DurableClient, 
     decisionHours: p.settings.LEAVE_DECISION_HOURS,
   };
   await client.startNew(LEAVE_ORCHESTRATION, { instanceId, input });
-  return true;
+  return "started";
 }

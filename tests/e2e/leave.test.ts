@@ -11,10 +11,13 @@ import { recentErrors, waitFor } from "../support/wait-for.js";
 
 // Leave applications over HTTP against the local runtime (one app start): apply with a document, escalation through
 // the runtime's timer admin API and an approval that excuses existing absences and extends a due date, a withdrawal,
-// refusals that change nothing, and two racing decisions.
+// who may decide (and who may not), refusals that change nothing, two racing decisions, and the leave-resume timer.
 
 const HOUR = 3_600_000;
-// LEAVE_DECISION_HOURS's default: a timer more than six days ahead, which durable-functions splits into 3-day pieces.
+// Over six days: durable-functions splits the escalation timer into 3-day pieces, so every application here waits on
+// a long timer, and the decisions made while waiting cancel one (its pending piece must not matter).
+const ESCALATION_HOURS = 150;
+// LEAVE_DECISION_HOURS's default.
 const DECISION_HOURS = 168;
 const DAY = 24 * HOUR;
 
@@ -23,11 +26,16 @@ let app: RunningApp;
 let learner: TestUser;
 let otherLearner: TestUser;
 let instructor: TestUser;
+let coInstructor: TestUser;
 let grader: TestUser;
+let otherInstructor: TestUser;
+let sectionInstructor: TestUser;
+let busyLearner: TestUser;
 let admin: TestUser;
 let courseId: string;
+let otherCourseId: string;
 const now = Date.now();
-const sessions = { first: uuidv7(), second: uuidv7(), later: uuidv7() };
+const sessions = { first: uuidv7(), second: uuidv7(), later: uuidv7(), otherCourse: uuidv7() };
 const assessmentId = uuidv7();
 const dueAt = new Date(now + 12 * HOUR);
 
@@ -72,21 +80,40 @@ const decidedEvents = async (id: string) =>
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  app = await startApp({ env: { DATABASE_URL: db.url } });
-  [learner, otherLearner, instructor, grader, admin] = await Promise.all([
+  app = await startApp({ env: { DATABASE_URL: db.url, LEAVE_ESCALATION_HOURS: String(ESCALATION_HOURS) } });
+  [learner, otherLearner, instructor, coInstructor, grader, otherInstructor, sectionInstructor, busyLearner, admin] = await Promise.all([
     signUp(app, db, { label: "leave-learner" }),
     signUp(app, db, { label: "other-learner" }),
     signUp(app, db, { label: "leave-instructor" }),
+    signUp(app, db, { label: "co-instructor" }),
     signUp(app, db, { label: "leave-grader" }),
+    signUp(app, db, { label: "other-instructor" }),
+    signUp(app, db, { label: "section-instructor" }),
+    signUp(app, db, { label: "busy-learner" }),
     signUp(app, db, { label: "leave-admin", admin: true }),
   ]);
   courseId = await createCourse(db, [
     { userId: instructor.id, role: "instructor" },
+    { userId: coInstructor.id, role: "instructor" },
     { userId: grader.id, role: "grader" },
+    { userId: sectionInstructor.id, role: "instructor" },
   ]);
-  for (const u of [learner, otherLearner]) {
-    await db.sql`insert into enrollments (id, course_id, user_id, status, source, enrolled_at) values (${uuidv7()}, ${courseId}, ${u.id}, 'active', 'staff', now())`;
+  // The section instructor teaches only a section the learners are not in.
+  const sectionId = uuidv7();
+  await db.sql`insert into sections (id, course_id, name) values (${sectionId}, ${courseId}, 'Evening')`;
+  await db.sql`insert into course_staff_sections (course_id, user_id, section_id) values (${courseId}, ${sectionInstructor.id}, ${sectionId})`;
+  // Another course, taught by someone else; the busy learner takes both.
+  otherCourseId = await createCourse(db, [{ userId: otherInstructor.id, role: "instructor" }]);
+  for (const [u, c] of [
+    [learner, courseId],
+    [otherLearner, courseId],
+    [busyLearner, courseId],
+    [busyLearner, otherCourseId],
+  ] as const) {
+    await db.sql`insert into enrollments (id, course_id, user_id, status, source, enrolled_at) values (${uuidv7()}, ${c}, ${u.id}, 'active', 'staff', now())`;
   }
+  await db.sql`insert into class_sessions (id, course_id, title, starts_at, ends_at, time_zone)
+    values (${sessions.otherCourse}, ${otherCourseId}, 'Seminar', ${at(now - DAY)}::timestamptz, ${at(now - DAY + HOUR)}::timestamptz, 'UTC')`;
   // Two past sessions the learner was marked absent at, and one later in the leave without a mark.
   for (const [id, startsAt] of [
     [sessions.first, now - 2 * DAY],
@@ -97,6 +124,12 @@ beforeAll(async () => {
   }
   for (const sessionId of [sessions.first, sessions.second]) {
     await db.sql`insert into attendance_marks (session_id, user_id, course_id, status, source, marked_by_user_id) values (${sessionId}, ${learner.id}, ${courseId}, 'absent', 'staff', ${instructor.id})`;
+  }
+  for (const [sessionId, c] of [
+    [sessions.first, courseId],
+    [sessions.otherCourse, otherCourseId],
+  ] as const) {
+    await db.sql`insert into attendance_marks (session_id, user_id, course_id, status, source, marked_by_user_id) values (${sessionId}, ${busyLearner.id}, ${c}, 'absent', 'staff', ${admin.id})`;
   }
   await db.sql`insert into attendance_policies (course_id, leave_extends_due_dates) values (${courseId}, true)`;
   await db.sql`insert into assessments (id, course_id, title, kind, items, due_at) values (${assessmentId}, ${courseId}, 'Essay', 'quiz', '[]'::jsonb, ${dueAt.toISOString()}::timestamptz)`;
@@ -130,26 +163,32 @@ describe("a leave application approved after escalation", () => {
     expect(((await confirmed.json()) as Application).document?.uploaded).toBe(true);
 
     const seen = await stage(application.id, "waiting", "Running");
-    expect(seen.approverIds.sort()).toEqual([instructor.id, grader.id].sort());
+    // Instructors of the course in scope; not the grader, not the instructor of another section.
+    expect(seen.approverIds.sort()).toEqual([instructor.id, coInstructor.id].sort());
     expect(Buffer.from(await (await fetch(seen.documentUrl as string)).arrayBuffer())).toEqual(document);
     expect((await view(instructor, application.id)).canDecide).toBe(true);
     await expectProblem(await call(app, "GET", `/v1/leave-applications/${application.id}`, { token: otherLearner.accessToken }), 404, "LEAVE_NOT_FOUND");
     const mail = await waitForMail(app, instructor.email, "leave-learner asks for leave");
     expect(mail.text).toContain(`/leave-applications/${application.id}`);
     expect(mail.text).not.toContain("Flu");
-    await waitForMail(app, grader.email, "leave-learner asks for leave");
+    await waitForMail(app, coInstructor.email, "leave-learner asks for leave");
     const toDecide = (await (await call(app, "GET", "/v1/leave-applications", { token: instructor.accessToken })).json()) as { items: Application[] };
     expect(toDecide.items.map((a) => a.id)).toContain(application.id);
   });
 
-  it("refuses an administrator's decision before the escalation", async () => {
-    await expectProblem(await decide(admin, application.id, "approve"), 403, "LEAVE_NOT_APPROVER");
+  it("refuses an administrator's decision before the escalation, and hides the application from staff who are not approvers", async () => {
+    await expectProblem(await decide(admin, application.id, "approve"), 409, "LEAVE_NOT_APPROVER");
+    for (const outsider of [grader, sectionInstructor, otherInstructor, otherLearner]) {
+      await expectProblem(await decide(outsider, application.id, "approve"), 404, "LEAVE_NOT_FOUND");
+      await expectProblem(await call(app, "GET", `/v1/leave-applications/${application.id}`, { token: outsider.accessToken }), 404, "LEAVE_NOT_FOUND");
+    }
     expect((await view(learner, application.id)).status).toBe("pending");
+    expect(await decidedEvents(application.id)).toBe(0);
   });
 
-  it("escalates when the escalation timer fires, and emails the administrators", async () => {
-    const fired = await fireDurableTimers(app, application.instanceId, 49);
-    expect(fired).toHaveLength(1);
+  it("escalates when the (long, split) escalation timer fires, and emails the administrators", async () => {
+    const fired = await fireDurableTimers(app, application.instanceId, ESCALATION_HOURS + 1);
+    expect(fired.length).toBeGreaterThan(0);
     // The row is read before the orchestration's status: wait until both say so.
     await waitFor("the application escalated", async () => {
       const v = await view(learner, application.id);
@@ -187,9 +226,50 @@ describe("a leave application approved after escalation", () => {
   });
 });
 
+describe("who decides leave that touches several courses", () => {
+  it("sends it to the administrators when no instructor teaches every course, and an approval excuses both", async () => {
+    const { application } = await applied(busyLearner, { startsAt: at(now - 2 * DAY - HOUR), endsAt: at(now - DAY + 2 * HOUR), reason: "Surgery" });
+    const seen = await stage(application.id, "waiting", "Running", busyLearner);
+    expect(seen.approverIds.sort()).toEqual([admin.id].sort());
+    // The instructor of one course neither reads nor decides it: their decision would reach the other course.
+    await expectProblem(await decide(instructor, application.id, "approve"), 404, "LEAVE_NOT_FOUND");
+    await expectProblem(await decide(otherInstructor, application.id, "approve"), 404, "LEAVE_NOT_FOUND");
+    const marks = async () =>
+      (await db.sql<{ session_id: string; status: string }[]>`select session_id, status from attendance_marks where user_id = ${busyLearner.id} order by session_id`).map((m) => m.status);
+    expect(await marks()).toEqual(["absent", "absent"]);
+    const res = await decide(admin, application.id, "approve");
+    expect(res.status, await res.clone().text()).toBe(200);
+    // Both marked absences and the unmarked session of the first course between them.
+    expect(await marks()).toEqual(["excused", "excused", "excused"]);
+    await stage(application.id, "done", "Completed", busyLearner);
+  });
+
+  it("takes the right away from an approver removed from the course after the apply", async () => {
+    const { application } = await applied(otherLearner, { startsAt: at(now + 70 * DAY), endsAt: at(now + 71 * DAY), reason: "Move" });
+    expect((await stage(application.id, "waiting", "Running", otherLearner)).approverIds.sort()).toEqual([instructor.id, coInstructor.id].sort());
+    await db.sql`update course_staff set role = 'grader' where course_id = ${courseId} and user_id = ${coInstructor.id}`;
+    try {
+      await expectProblem(await decide(coInstructor, application.id, "approve"), 404, "LEAVE_NOT_FOUND");
+      expect((await view(otherLearner, application.id)).approverIds).toEqual([instructor.id]);
+      const list = (await (await call(app, "GET", "/v1/leave-applications", { token: coInstructor.accessToken })).json()) as { items: Application[] };
+      expect(list.items.map((a) => a.id)).not.toContain(application.id);
+    } finally {
+      await db.sql`update course_staff set role = 'instructor' where course_id = ${courseId} and user_id = ${coInstructor.id}`;
+    }
+    expect((await decide(instructor, application.id, "reject")).status).toBe(200);
+    await stage(application.id, "done", "Completed", otherLearner);
+  });
+});
+
 describe("a withdrawn application", () => {
-  it("ends its orchestration, tells the approvers, and no approver can decide it afterwards", async () => {
-    const { application } = await applied(learner, { startsAt: at(now + 10 * DAY), endsAt: at(now + 11 * DAY), reason: "Family" });
+  it("ends its orchestration, tells the approvers, and no approver can decide it (or attach a document to it) afterwards", async () => {
+    const document = Buffer.from("late note");
+    const { application, upload } = await applied(learner, {
+      startsAt: at(now + 10 * DAY),
+      endsAt: at(now + 11 * DAY),
+      reason: "Family",
+      document: { fileName: "note.txt", contentType: "text/plain", sizeBytes: document.length },
+    });
     await stage(application.id, "waiting");
     await expectProblem(await call(app, "POST", `/v1/leave-applications/${application.id}/withdraw`, { token: instructor.accessToken }), 403, "FORBIDDEN");
     const res = await call(app, "POST", `/v1/leave-applications/${application.id}/withdraw`, { token: learner.accessToken });
@@ -197,6 +277,10 @@ describe("a withdrawn application", () => {
     expect(await res.json()).toMatchObject({ status: "withdrawn" });
     await expectProblem(await decide(instructor, application.id, "approve"), 409, "LEAVE_NOT_OPEN");
     await expectProblem(await call(app, "POST", `/v1/leave-applications/${application.id}/withdraw`, { token: learner.accessToken }), 409, "LEAVE_NOT_OPEN");
+    const put = upload as { url: string; headers: Record<string, string> };
+    expect((await fetch(put.url, { method: "PUT", headers: put.headers, body: document })).status).toBe(201);
+    await expectProblem(await call(app, "POST", `/v1/leave-applications/${application.id}/document`, { token: learner.accessToken }), 409, "LEAVE_NOT_OPEN");
+    expect((await view(learner, application.id)).document?.uploaded).toBe(false);
     const done = await stage(application.id, "done", "Completed");
     expect(done.orchestration.customStatus).toEqual({ stage: "done", status: "withdrawn" });
     await waitForMail(app, instructor.email, "leave-learner withdrew their leave application");
@@ -210,10 +294,10 @@ describe("an application nobody decides", () => {
   it("escalates, then expires at the final deadline and tells the applicant, once", async () => {
     const { application } = await applied(learner, { startsAt: at(now + 60 * DAY), endsAt: at(now + 61 * DAY), reason: "Conference" });
     await stage(application.id, "waiting");
-    expect(await fireDurableTimers(app, application.instanceId, 49)).toHaveLength(1);
+    expect((await fireDurableTimers(app, application.instanceId, ESCALATION_HOURS + 1)).length).toBeGreaterThan(0);
     await stage(application.id, "escalated");
-    // The instance's clock is 49 hours ahead already; this moves it past the final deadline.
-    expect(await fireDurableTimers(app, application.instanceId, DECISION_HOURS - 49 + 1)).toHaveLength(1);
+    // The instance's clock is ESCALATION_HOURS + 1 ahead already; this moves it past the final deadline.
+    expect(await fireDurableTimers(app, application.instanceId, DECISION_HOURS - ESCALATION_HOURS)).toHaveLength(1);
     const done = await stage(application.id, "done", "Completed");
     expect(done).toMatchObject({ status: "expired", orchestration: { customStatus: { stage: "done", status: "expired" } } });
     await waitForMail(app, learner.email, "Your leave application from");
@@ -244,18 +328,23 @@ describe("bad input and races", () => {
   });
 
   it("refuses a decision by someone who is not an approver, changing nothing", async () => {
-    await expectProblem(await decide(otherLearner, pending.id, "reject"), 403, "LEAVE_NOT_APPROVER");
-    await expectProblem(await decide(learner, pending.id, "approve"), 403, "LEAVE_NOT_APPROVER");
+    await expectProblem(await decide(otherLearner, pending.id, "reject"), 404, "LEAVE_NOT_FOUND");
+    await expectProblem(await decide(learner, pending.id, "approve"), 409, "LEAVE_NOT_APPROVER");
     const v = await view(learner, pending.id);
     expect(v.status).toBe("pending");
     expect(await decidedEvents(pending.id)).toBe(0);
   });
 
-  it("lets exactly one of two racing decisions win", async () => {
+  it("lets exactly one of two racing decisions win; the cancelled long timer's later pieces change nothing", async () => {
     await stage(pending.id, "waiting");
-    const answers = await Promise.all([decide(instructor, pending.id, "approve"), decide(grader, pending.id, "reject")]);
+    const answers = await Promise.all([decide(instructor, pending.id, "approve"), decide(coInstructor, pending.id, "reject")]);
     expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
-    await stage(pending.id, "done", "Completed");
+    const done = await stage(pending.id, "done", "Completed");
+    // The escalation timer (> 6 days) was split into pieces; whatever piece is still scheduled may fire.
+    await fireDurableTimers(app, pending.instanceId, ESCALATION_HOURS + DECISION_HOURS).catch(() => []);
+    const after = await stage(pending.id, "done", "Completed");
+    expect(after.orchestration.customStatus).toEqual(done.orchestration.customStatus);
+    expect(after.status).toBe(done.status);
     expect(await decidedEvents(pending.id)).toBe(1);
     const [audits] = await db.sql<{ n: number }[]>`select count(*)::int as n from audit_log where action = 'leave.decided' and target_id = ${pending.id}`;
     expect(audits?.n).toBe(1);
@@ -288,5 +377,27 @@ describe("an application whose orchestration start was lost", () => {
     expect((await runTimer()).status).toBe(202);
     const [mails] = await db.sql<{ n: number }[]>`select count(*)::int as n from email_deliveries where event_id = ${stepEmailId(id, "requested")} and recipient = ${instructor.email}`;
     expect(mails?.n).toBe(1);
+  });
+});
+
+describe("an overdue application whose orchestration is gone", () => {
+  it("is resumed by the leave-resume timer (started again, it escalates and expires), and a closed row reads as done", async () => {
+    // As if its instance failed after the first step (orchestrated_at set) and the deadlines passed long ago.
+    const id = uuidv7();
+    await db.sql`insert into leave_applications (id, applicant_user_id, applicant_kind, starts_at, ends_at, reason, instance_id, orchestrated_at, created_at, updated_at)
+      values (${id}, ${otherLearner.id}, 'learner', ${at(now + 80 * DAY)}::timestamptz, ${at(now + 81 * DAY)}::timestamptz, 'Stranded', ${`leave-${id}`},
+        now() - interval '200 hours', now() - interval '200 hours', now() - interval '200 hours')`;
+    await db.sql`insert into leave_approvers (application_id, user_id, course_id) values (${id}, ${instructor.id}, ${courseId})`;
+    const runTimer = () => fetch(`${app.baseUrl}/admin/functions/leave-resume`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
+    expect((await runTimer()).status).toBe(202);
+    const done = await stage(id, "done", "Completed", otherLearner);
+    expect(done.status).toBe("expired");
+    expect(await decidedEvents(id)).toBe(1);
+
+    // A decided row whose LeaveDecided never reached an instance: the view says done, not "not started".
+    const closed = uuidv7();
+    await db.sql`insert into leave_applications (id, applicant_user_id, applicant_kind, starts_at, ends_at, reason, instance_id, status, decided_at, orchestrated_at)
+      values (${closed}, ${otherLearner.id}, 'learner', ${at(now + 90 * DAY)}::timestamptz, ${at(now + 91 * DAY)}::timestamptz, 'Closed', ${`leave-${closed}`}, 'approved', now(), now())`;
+    expect((await view(otherLearner, closed)).orchestration.customStatus).toEqual({ stage: "done", status: "approved" });
   });
 });

@@ -161,7 +161,7 @@ export const problemCatalog = {
   LEAVE_TOO_LONG: { status: 422, title: "The leave is longer than allowed" },
   LEAVE_OVERLAP: { status: 409, title: "You have leave over part of this range already" },
   LEAVE_NOT_STAFF: { status: 403, title: "Only course staff apply for leave as staff" },
-  LEAVE_NOT_APPROVER: { status: 403, title: "You are not an approver of this leave application" },
+  LEAVE_NOT_APPROVER: { status: 409, title: "Not yours to decide now: your own application, or (administrators) not escalated yet" },
   LEAVE_NOT_OPEN: { status: 409, title: "The leave application is decided, withdrawn or expired already" },
 
   // privacy requests
