@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, isNotNull, ne, sql } from "drizzle-orm";
 import { DateTime } from "luxon";
 import { attendanceAlerts, attendancePolicies, courses } from "../db/schema/index.js";
-import { type BatchEvent, recordEvents } from "../imports/kinds/roster-rows.js";
+import { type BatchEvent, recordEvents } from "../outbox/record-events.js";
 import type { DomainContext } from "../shared/context.js";
 import { attendanceRates } from "./attendance-rate.js";
 

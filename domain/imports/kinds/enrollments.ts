@@ -6,7 +6,8 @@ import type { EventType } from "../../events/catalog.js";
 import type { DomainContext } from "../../shared/context.js";
 import { csvCellValue } from "../../shared/csv.js";
 import type { ImportRun, RowOutcome, RowPart, StagedRow } from "../import-kind.js";
-import { type BatchEvent, courseKey, courseRefusal, findSections, type ImportCourse, recordEvents, resolveCourses, sectionKey, sectionNameSchema, courseRefSchema } from "./roster-rows.js";
+import { type BatchEvent, recordEvents } from "../../outbox/record-events.js";
+import { courseKey, courseRefusal, findSections, type ImportCourse, resolveCourses, sectionKey, sectionNameSchema, courseRefSchema } from "./roster-rows.js";
 import { ensureUsers, importEmailSchema, importNameSchema } from "./users.js";
 
 // The `enrollments` kind: a course's learners (with their section) and its staff, one row each; what

@@ -1,11 +1,10 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
-import { courses, outbox, sections } from "../../db/schema/index.js";
-import { type EventData, type EventType, eventCatalog } from "../../events/catalog.js";
+import { courses, sections } from "../../db/schema/index.js";
 import type { DomainContext } from "../../shared/context.js";
 import type { ImportRun } from "../import-kind.js";
 
-// What the `enrollments` and `sections` kinds share: how a row names its course and section, and batched events.
+// What the `enrollments` and `sections` kinds share: how a row names its course and section.
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -97,33 +96,4 @@ export async function findSections(ctx: DomainContext, wanted: readonly { course
       on s.course_id = v.course_id and lower(s.name) = v.name
     order by s.id ${lock ? sql`for update of s` : sql``}`);
   return new Map(rows.map((r) => [sectionKey(r.course_id, r.name), { id: r.id, courseId: r.course_id, name: r.name, capacity: r.capacity }]));
-}
-
-export interface BatchEvent<T extends EventType> {
-  type: T;
-  aggregateType: string;
-  aggregateId: string;
-  courseId: string;
-  data: EventData<T>;
-}
-
-/** Writes a batch's events to the outbox in one insert (each checked against the catalog, as recordEvent does). */
-export async function recordEvents(ctx: DomainContext, events: readonly BatchEvent<EventType>[]): Promise<void> {
-  if (events.length === 0) return;
-  const occurredAt = ctx.now();
-  const actor = { userId: ctx.actor.userId, ...(ctx.actor.requestId ? { requestId: ctx.actor.requestId } : {}) };
-  await ctx.db.insert(outbox).values(
-    events.map((e) => ({
-      id: ctx.newId(),
-      type: e.type,
-      aggregateType: e.aggregateType,
-      aggregateId: e.aggregateId,
-      courseId: e.courseId,
-      occurredAt,
-      actor,
-      data: eventCatalog[e.type].parse(e.data) as Record<string, unknown>,
-      traceparent: ctx.actor.traceparent,
-    })),
-  );
-  ctx.onEventRecorded?.();
 }
