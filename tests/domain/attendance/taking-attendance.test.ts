@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { v7 as uuidv7 } from "uuid";
-import { ratePercentOf } from "../../../domain/attendance/attendance-rate.js";
+import { attendanceRates, ratePercentOf, sessionAttendanceRates } from "../../../domain/attendance/attendance-rate.js";
 import { changedMarks, checkInClosesAt, checkInStatus, editWindowClosed, editWindowEndsAt, withinCheckInTimes } from "../../../domain/attendance/attendance-rules.js";
 import { checkIn } from "../../../domain/attendance/check-in.js";
 import { takeAttendance } from "../../../domain/attendance/take-attendance.js";
@@ -103,12 +103,54 @@ describe("marks in the database", () => {
     const admin = { userId: uuidv7(), isAdmin: true };
     const take = (status: "present" | "absent") =>
       inTransactionOf(db, ctx)((tx) => takeAttendance(tx, { sessionId, viewer: admin, marks: [{ userId: a, status, note: null }, { userId: b, status, note: null }], reason: null }));
-    const results = await Promise.all([take("present"), take("absent"), take("present")]);
-    expect(results.every((r) => r.ok)).toBe(true);
+    // Three identical requests at once: the session lock makes each read the marks the one before it wrote, so
+    // only the first changes anything (without it, each finds no marks and writes both again).
+    const results = await Promise.all([take("present"), take("present"), take("present")]);
+    expect(results.map((r) => (r.ok ? r.value.changed : -1)).sort()).toEqual([0, 0, 2]);
     const rows = await db.sql<{ status: string; version: number }[]>`select status, version from attendance_marks where session_id = ${sessionId}`;
-    expect(rows).toHaveLength(2);
-    // Both learners end with the same status: the requests did not interleave.
-    expect(new Set(rows.map((r) => r.status)).size).toBe(1);
+    expect(rows.map((r) => [r.status, r.version])).toEqual([
+      ["present", 1],
+      ["present", 1],
+    ]);
+  });
+
+  it("counts an expected learner left unmarked at an ended session whose attendance was taken as absent", async () => {
+    const c = await createCourse(db);
+    const people: string[] = [];
+    for (const name of ["Fay", "Gus", "Hal"]) {
+      const id = uuidv7();
+      await db.sql`insert into users (id, email, display_name) values (${id}, ${`${name}-${id}@example.test`}, ${name})`;
+      people.push(id);
+    }
+    const [fay, gus, hal] = people as [string, string, string];
+    // Fay and Gus enrolled long ago; Hal joined yesterday, after the first two sessions started.
+    await db.sql`insert into enrollments (id, course_id, user_id, status, source, enrolled_at) values
+      (${uuidv7()}, ${c}, ${fay}, 'active', 'self', now() - interval '30 days'),
+      (${uuidv7()}, ${c}, ${gus}, 'active', 'self', now() - interval '30 days'),
+      (${uuidv7()}, ${c}, ${hal}, 'active', 'self', now() - interval '1 day')`;
+    const sessionAt = async (startsAgo: string, endsAgo: string) => {
+      const id = uuidv7();
+      await db.sql`insert into class_sessions (id, course_id, title, starts_at, ends_at, time_zone)
+        values (${id}, ${c}, 'S', now() - ${startsAgo}::interval, now() - ${endsAgo}::interval, 'UTC')`;
+      return id;
+    };
+    const taken = await sessionAt("72 hours", "71 hours");
+    const notTaken = await sessionAt("48 hours", "47 hours");
+    const running = await sessionAt("10 minutes", "-50 minutes");
+    // Only Fay's mark at the first session; nobody's at the second; Fay's at the running one.
+    await db.sql`insert into attendance_marks (session_id, user_id, course_id, status, source) values
+      (${taken}, ${fay}, ${c}, 'present', 'staff'), (${running}, ${fay}, ${c}, 'present', 'check-in')`;
+    void notTaken;
+    const rates = await attendanceRates(db.db, { courseId: c }, new Date());
+    // Gus: absent at the taken session; Hal: not expected there (enrolled after it started); the untaken session
+    // and the running one (not ended) add no absence.
+    expect(rates.get(`${c}:${fay}`)).toMatchObject({ present: 2, absent: 0, ratePercent: 100 });
+    expect(rates.get(`${c}:${gus}`)).toMatchObject({ present: 0, absent: 1, ratePercent: 0 });
+    expect(rates.has(`${c}:${hal}`)).toBe(false);
+    const bySession = await sessionAttendanceRates(db.db, [taken, notTaken, running], null, new Date());
+    expect(bySession.get(taken)).toMatchObject({ present: 1, absent: 1, ratePercent: 50 });
+    expect(bySession.has(notTaken)).toBe(false);
+    expect(bySession.get(running)).toMatchObject({ present: 1, absent: 0, ratePercent: 100 });
   });
 
   it("refuses a check-in where the course does not let learners check in", async () => {
