@@ -1,6 +1,6 @@
-import { and, eq, isNotNull, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { assessmentExtensions, attendanceMarks, attendancePolicies, leaveCourses } from "../db/schema/index.js";
-import { updateProgress } from "../progress/course-progress.js";
+import { recordEvents } from "../outbox/record-events.js";
 import { learnerSessions } from "../schedule/attendees.js";
 import type { DomainContext } from "../shared/context.js";
 
@@ -16,8 +16,8 @@ export interface ApprovedLeave {
  * orchestration hears of it): every session of theirs in the range gets an excused mark from the leave (an existing
  * mark included; its status is kept in status_before_leave), and in courses whose policy says so, their assessments
  * due inside the leave are extended by its length (due + (end - start); the lock, if any, moves with it; never
- * shortening an extension they have). One statement per table. Progress is recomputed where attendance counts
- * toward completion.
+ * shortening an extension they have). One statement per table. Each excused session records `attendance.recorded`
+ * (one insert), which recomputes progress where attendance counts toward completion.
  */
 export async function applyApprovedLeave(ctx: DomainContext, leave: ApprovedLeave): Promise<{ sessionsExcused: number; extensions: number }> {
   // Raw statements take instants as ISO text (the driver binds no Date there).
@@ -38,8 +38,20 @@ export async function applyApprovedLeave(ctx: DomainContext, leave: ApprovedLeav
         marked_by_user_id = excluded.marked_by_user_id,
         updated_at = excluded.updated_at,
         version = ${attendanceMarks}.version + 1
-      returning session_id`);
+      returning session_id, course_id`);
     sessionsExcused = rows.length;
+    // As for any change of marks (attendance takes, check-ins): the progress subscription recomputes the learner's
+    // progress where attendance counts toward completion, so an excused absence can complete a course.
+    await recordEvents(
+      ctx,
+      (rows as unknown as { session_id: string; course_id: string }[]).map((r) => ({
+        type: "attendance.recorded" as const,
+        aggregateType: "class-session",
+        aggregateId: r.session_id,
+        courseId: r.course_id,
+        data: { sessionId: r.session_id, courseId: r.course_id, userIds: [leave.applicantUserId] },
+      })),
+    );
   }
   const lengthMs = leave.endsAt.getTime() - leave.startsAt.getTime();
   const extended = await ctx.db.execute(sql`
@@ -55,13 +67,6 @@ export async function applyApprovedLeave(ctx: DomainContext, leave: ApprovedLeav
       due_at = greatest(${assessmentExtensions}.due_at, excluded.due_at),
       lock_at = greatest(${assessmentExtensions}.lock_at, excluded.lock_at)
     returning assessment_id`);
-  const counting = await ctx.db
-    .select({ courseId: attendancePolicies.courseId })
-    .from(attendancePolicies)
-    .innerJoin(leaveCourses, and(eq(leaveCourses.courseId, attendancePolicies.courseId), eq(leaveCourses.applicationId, leave.id)))
-    .where(isNotNull(attendancePolicies.minRateForCompletion));
-  const touched = new Set(sessions.map((s) => s.courseId));
-  for (const { courseId } of counting) if (touched.has(courseId)) await updateProgress(ctx, courseId, leave.applicantUserId);
   return { sessionsExcused, extensions: extended.length };
 }
 

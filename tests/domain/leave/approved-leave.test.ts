@@ -50,6 +50,14 @@ it("excuses a mark once: applied again, it keeps the status the mark had before 
   expect(await extensionMs(f.assessmentId, f.userId)).toBeUndefined();
 });
 
+it("records attendance.recorded for each excused session, so the learner's progress is recomputed", async () => {
+  const f = await fixture({ extends: false, dueInDays: 1 });
+  await inTransactionOf(db, ctx)((tx) => applyApprovedLeave(tx, f.leave));
+  expect(await db.sql`select aggregate_id, data from outbox where type = 'attendance.recorded' and aggregate_id = ${f.sessionId}`).toEqual([
+    { aggregate_id: f.sessionId, data: { sessionId: f.sessionId, courseId: expect.any(String), userIds: [f.userId] } },
+  ]);
+});
+
 it("moves a due date inside the leave by the leave's length, never shortening a longer extension", async () => {
   const f = await fixture({ extends: true, dueInDays: 1 });
   await inTransactionOf(db, ctx)((tx) => applyApprovedLeave(tx, f.leave));

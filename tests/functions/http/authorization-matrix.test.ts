@@ -69,7 +69,18 @@ async function restoreFixtures(): Promise<void> {
   await db.sql`insert into class_sessions (id, course_id, title, starts_at, ends_at, time_zone) values (${classSessionId}, ${courseId}, 'Matrix class',
     now() + interval '7 days', now() + interval '7 days 1 hour', 'Europe/Madrid')
     on conflict (id) do update set status = 'scheduled', cancelled_at = null where class_sessions.status = 'cancelled'`;
+  // The leave application is pending again for the next caller (the instructor decides it, the learner withdraws it).
+  if (applicationId) {
+    await db.sql`update leave_applications set status = 'pending', decided_at = null, decided_by_user_id = null, decision_comment = null
+      where id = ${applicationId} and status <> 'pending'`;
+  }
 }
+
+// Valid bodies for routes whose rules only show past validation (the rest get `{}` and may answer 400).
+const sampleBodies: Record<string, unknown> = {
+  // Approvers decide (200); the applicant and an admin before escalation get 409; anyone else 404, never 403.
+  "leave-applications-decide": { decision: "reject", comment: "Matrix" },
+};
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -250,7 +261,7 @@ describe("authorization matrix", () => {
         const withBody = ["POST", "PUT", "PATCH"].includes(route.method);
         if (withBody) headers["content-type"] = "application/json";
         await restoreFixtures();
-        const res = await fetch(`${app.baseUrl}${fn.prefix}/${filled.path}`, { method: route.method, headers, ...(withBody ? { body: "{}" } : {}) });
+        const res = await fetch(`${app.baseUrl}${fn.prefix}/${filled.path}`, { method: route.method, headers, ...(withBody ? { body: JSON.stringify(sampleBodies[route.name] ?? {}) } : {}) });
         const text = await res.text();
         let code: string | undefined;
         try {
