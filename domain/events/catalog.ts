@@ -50,7 +50,8 @@ export const eventCatalog = {
   // Staff released the held results of a manual-release assessment: learners with a grade are told.
   "assessment.results-released": z.object({ assessmentId: id, courseId: id, releasedAt: at }),
   // Staff cancelled class sessions (one, or an occurrence and the rest of its series): learners expected there are emailed once.
-  "class-session.cancelled": z.object({ courseId: id, sessionIds: z.array(id).min(1).max(5000), reason: z.string().nullable(), cancelledAt: at }),
+  // No reason: it is free text and events reach webhooks; the email reads it from the sessions.
+  "class-session.cancelled": z.object({ courseId: id, sessionIds: z.array(id).min(1).max(5000), cancelledAt: at }),
   "enrollment.invited": z.object({ invitationId: id, courseId: id, email: z.string(), token: z.string(), expiresAt: at }),
   // An endpoint switched off after failing for long enough; its owner (the admin who registered it) is told.
   "webhook.disabled": z.object({

@@ -195,7 +195,7 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
       const sessions = await cancelledSessions(db, d.sessionIds);
       const values = { course: await courseTitle(db, d.courseId), courseId: d.courseId, count: String(sessions.length), title: sessions[0]?.title ?? "" };
       return Promise.all(
-        learners.filter(reachable).map((u) => compose("class-cancelled", u, { ...values, name: u.name, sessions: cancelledSessionsText(sessions, u.locale), reason: d.reason ?? (u.locale.startsWith("es") ? "no se ha indicado" : "none given") })),
+        learners.filter(reachable).map((u) => compose("class-cancelled", u, { ...values, name: u.name, sessions: cancelledSessionsText(sessions, u.locale), reason: sessions[0]?.cancelReason ?? (u.locale.startsWith("es") ? "no se ha indicado" : "none given") })),
       );
     }
     case "import.completed":

@@ -9,13 +9,15 @@ export interface CancelledSession {
   startsAt: Date;
   timeZone: string;
   title: string;
+  /** the reason given when they were cancelled (one cancel gives all its sessions the same) */
+  cancelReason: string | null;
 }
 
-/** The cancelled sessions of an event, earliest first. */
+/** The cancelled sessions of an event, earliest first, with their reason (events leave it out: they reach webhooks). */
 export async function cancelledSessions(db: Executor, sessionIds: readonly string[]): Promise<CancelledSession[]> {
-  const rows = await db.execute<{ starts_at: string; time_zone: string; title: string }>(sql`
-    select starts_at, time_zone, title from class_sessions where id = any(${sql.param([...sessionIds])}::uuid[]) order by starts_at, id`);
-  return rows.map((r) => ({ startsAt: new Date(r.starts_at), timeZone: r.time_zone, title: r.title }));
+  const rows = await db.execute<{ starts_at: string; time_zone: string; title: string; cancel_reason: string | null }>(sql`
+    select starts_at, time_zone, title, cancel_reason from class_sessions where id = any(${sql.param([...sessionIds])}::uuid[]) order by starts_at, id`);
+  return rows.map((r) => ({ startsAt: new Date(r.starts_at), timeZone: r.time_zone, title: r.title, cancelReason: r.cancel_reason }));
 }
 
 const more = { en: (n: number) => `and ${n} more`, es: (n: number) => `y ${n} más` } as const;

@@ -1,11 +1,12 @@
 import { eq, sql } from "drizzle-orm";
 import { classSessions, sessionSeries } from "../db/schema/index.js";
+import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { followingOccurrences, limitsOf, lockSession, type SessionDetails, type Writer } from "./manage-sessions.js";
+import { checkStaffMember, followingOccurrences, limitsOf, lockSession, type SessionDetails, type Writer } from "./manage-sessions.js";
 import { checkZoneAndTime, dayBefore, localInstant, localParts, weeklyOccurrences } from "./recurrence.js";
 import type { ScheduleErrorCode } from "./schedule.errors.js";
-import { findSession, type SessionView, sessionsWithMarks, staffCovers } from "./session-view.js";
+import { findSession, marksAt, type SessionView, staffCovers } from "./session-view.js";
 
 /**
  * A change of a session. `this` changes one session: a series occurrence becomes `detached` (later changes of
@@ -44,17 +45,12 @@ export async function lockForChange(ctx: DomainContext, sessionId: string, write
   return locked;
 }
 
-async function staffOnCourse(ctx: DomainContext, courseId: string, staffUserId: string | null | undefined): Promise<boolean> {
-  if (!staffUserId) return true;
-  const rows = await ctx.db.execute(sql`select 1 from course_staff where course_id = ${courseId} and user_id = ${staffUserId}`);
-  return rows.length > 0;
-}
-
 export async function changeSession(ctx: DomainContext, sessionId: string, change: SessionChange, writer: Writer, options: ChangeOptions): Promise<Result<SessionView, ScheduleErrorCode>> {
   const locked = await lockForChange(ctx, sessionId, writer, options.expectedVersion);
   if (!locked.ok) return locked;
   const session = locked.value;
-  if (!(await staffOnCourse(ctx, session.courseId, change.staffUserId))) return fail("SCHEDULE_STAFF_NOT_IN_COURSE", "The session's staff member must be on the course's staff.");
+  const staffed = await checkStaffMember(ctx.db, session.courseId, change.staffUserId);
+  if (!staffed.ok) return staffed;
   if (options.scope === "following" && session.seriesId && session.occurrenceDate) {
     if (change.date !== undefined) return fail("RECURRENCE_INVALID", "A change of all following occurrences moves the rule (weekdays, startTime), not one date.");
     const changed = await changeFollowing(ctx, session as SessionView & { seriesId: string; occurrenceDate: string }, change, options.maxOccurrences);
@@ -69,12 +65,18 @@ export async function changeSession(ctx: DomainContext, sessionId: string, chang
     if (!checked.ok) return checked;
     const startsAt = localInstant(change.date ?? here.date, timing.startTime, zone);
     const minutes = change.durationMinutes ?? Math.round((session.endsAt.getTime() - session.startsAt.getTime()) / 60_000);
+    const endsAt = new Date(startsAt.getTime() + minutes * 60_000);
+    if (startsAt.getTime() !== session.startsAt.getTime() || endsAt.getTime() !== session.endsAt.getTime()) {
+      const marks = await marksAt(ctx.db, [session.id]);
+      if (marks.taken.size > 0) return fail("CLASS_SESSION_HAS_ATTENDANCE", TAKEN);
+      await recordExcusedMoved(ctx, session.courseId, marks.excused);
+    }
     await ctx.db
       .update(classSessions)
       .set({
         ...details(change),
         startsAt,
-        endsAt: new Date(startsAt.getTime() + minutes * 60_000),
+        endsAt,
         timeZone: zone,
         detached: session.seriesId !== null,
         version: session.version + 1,
@@ -85,6 +87,20 @@ export async function changeSession(ctx: DomainContext, sessionId: string, chang
   return ok((await findSession(ctx.db, sessionId)) as SessionView);
 }
 
+const TAKEN = "Attendance was taken at this session: its time cannot change and it cannot be cancelled (its title, place and link can change).";
+
+/**
+ * Sessions where approved leave excused learners were moved or cancelled: attendance.recorded for those learners, so
+ * their progress (a completion minimum rate) is recomputed. Only leave's marks get here: a session where attendance
+ * was taken is never moved or cancelled.
+ */
+export async function recordExcusedMoved(ctx: DomainContext, courseId: string, excused: ReadonlyMap<string, string[]>, only?: ReadonlySet<string>): Promise<void> {
+  for (const [sessionId, userIds] of excused) {
+    if (only && !only.has(sessionId)) continue;
+    await recordEvent(ctx, { type: "attendance.recorded", aggregateType: "class-session", aggregateId: sessionId, courseId, data: { sessionId, courseId, userIds } });
+  }
+}
+
 const details = (c: Partial<SessionDetails>): Partial<SessionDetails> =>
   Object.fromEntries(Object.entries({ title: c.title, location: c.location, onlineUrl: c.onlineUrl, staffUserId: c.staffUserId }).filter(([, v]) => v !== undefined));
 
@@ -92,13 +108,16 @@ const details = (c: Partial<SessionDetails>): Partial<SessionDetails> =>
  * Changes an occurrence and all that follow it in its series. From the series' first date this edits the rule in
  * place; from a later date it splits the series: the old rule ends the day before, a new series row (the old rule
  * with the change) starts on this date. Then the occurrences from this date on are reconciled with the new rule:
- * - detached and cancelled occurrences are left as they are (they move to the new series; their dates are not re-made),
- *   except this occurrence itself, which follows the new rule (and is no longer detached);
+ * - detached and cancelled occurrences, and later ones that have started already (they took place), are left as they
+ *   are (they move to the new series; their dates are not re-made), except this occurrence itself, which follows the
+ *   new rule (and is no longer detached);
  * - an occurrence whose date the new rule keeps is updated in place (same id, new times, version + 1);
- * - an occurrence the new rule drops is deleted, unless it has attendance marks: then it is cancelled and kept;
+ * - an occurrence the new rule drops is deleted, unless approved leave excused learners there: then it is cancelled
+ *   and kept (and those learners' progress recomputed);
  * - a date of the new rule without an occurrence gets a new one.
- * The answer is this session, or (when the new rule drops its date) the series' next occurrence; a change that
- * leaves no occurrence from this date on is refused.
+ * A change that would move or drop an occurrence where attendance was taken is refused (CLASS_SESSION_HAS_ATTENDANCE),
+ * as is one that leaves no occurrence from this date on; both before anything is written. The answer is this session,
+ * or (when the new rule drops its date) the series' next occurrence.
  */
 async function changeFollowing(ctx: DomainContext, session: SessionView & { seriesId: string; occurrenceDate: string }, change: SessionChange, maxOccurrences: number): Promise<Result<string, ScheduleErrorCode>> {
   const [old] = await ctx.db.select().from(sessionSeries).where(eq(sessionSeries.id, session.seriesId));
@@ -119,6 +138,20 @@ async function changeFollowing(ctx: DomainContext, session: SessionView & { seri
   if (occurrences.value.length === 0) return fail("RECURRENCE_INVALID", "The changed rule has no occurrence from this date on.");
   const now = ctx.now();
   const fields = { title: change.title ?? old.title, location: change.location !== undefined ? change.location : old.location, onlineUrl: change.onlineUrl !== undefined ? change.onlineUrl : old.onlineUrl, staffUserId: change.staffUserId !== undefined ? change.staffUserId : old.staffUserId };
+
+  const existing = await followingOccurrences(ctx.db, old.id, from);
+  const byDate = new Map(occurrences.value.map((o) => [o.date, o]));
+  // The occurrence the change was made from follows the new rule even when it was detached before or has started;
+  // later ones that have started took place and are left alone.
+  const ownRule = (r: (typeof existing)[number]) => r.id === session.id ? r.status !== "cancelled" : r.status !== "cancelled" && !r.detached && r.startsAt > now;
+  const kept = existing.filter((r) => !ownRule(r));
+  const retimed = existing.filter((r) => ownRule(r) && byDate.has(r.date as string));
+  const dropped = existing.filter((r) => ownRule(r) && !byDate.has(r.date as string));
+  const moved = retimed.filter((r) => byDate.get(r.date as string)?.startsAt.getTime() !== r.startsAt.getTime() || byDate.get(r.date as string)?.endsAt.getTime() !== r.endsAt.getTime());
+  const marks = await marksAt(ctx.db, [...moved, ...dropped].map((r) => r.id));
+  if (marks.taken.size > 0) return fail("CLASS_SESSION_HAS_ATTENDANCE", `${TAKEN} Change this series from a later date.`);
+  await recordExcusedMoved(ctx, old.courseId, marks.excused);
+
   let target = old.id;
   if (split) {
     target = ctx.newId();
@@ -128,14 +161,6 @@ async function changeFollowing(ctx: DomainContext, session: SessionView & { seri
     await ctx.db.update(sessionSeries).set({ ...rule, ...fields, version: old.version + 1, updatedAt: now }).where(eq(sessionSeries.id, old.id));
   }
 
-  const existing = await followingOccurrences(ctx.db, old.id, from);
-  const byDate = new Map(occurrences.value.map((o) => [o.date, o]));
-  // The occurrence the change was made from follows the new rule even when it was detached before.
-  const ownRule = (r: (typeof existing)[number]) => r.status !== "cancelled" && (!r.detached || r.id === session.id);
-  const kept = existing.filter((r) => !ownRule(r));
-  const retimed = existing.filter((r) => ownRule(r) && byDate.has(r.date as string));
-  const dropped = existing.filter((r) => ownRule(r) && !byDate.has(r.date as string));
-  const marked = await sessionsWithMarks(ctx.db, dropped.map((r) => r.id));
   const taken = new Set(existing.map((r) => r.date));
   const ids = (rows: { id: string }[]) => sql.param(rows.map((r) => r.id));
 
@@ -150,8 +175,8 @@ async function changeFollowing(ctx: DomainContext, session: SessionView & { seri
       from unnest(${ids(retimed)}::uuid[], ${sql.param(starts)}::text[], ${sql.param(ends)}::text[]) as v(id, starts_at, ends_at)
       where c.id = v.id`);
   }
-  const cancel = dropped.filter((r) => marked.has(r.id));
-  const remove = dropped.filter((r) => !marked.has(r.id));
+  const cancel = dropped.filter((r) => marks.excused.has(r.id));
+  const remove = dropped.filter((r) => !marks.excused.has(r.id));
   if (cancel.length) {
     await ctx.db.execute(sql`
       update ${classSessions} set series_id = ${target}, status = 'cancelled', cancelled_at = ${now.toISOString()}::timestamptz,

@@ -1,6 +1,8 @@
 import { and, asc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Executor } from "../db/client.js";
 import { classSessions, enrollments } from "../db/schema/index.js";
+import { courseRoleOf } from "../identity/caller.js";
 import { sectionsInView } from "../sections/staff-scope.js";
 import { type CourseViewer, isCourseStaffOrAdmin } from "../sections/viewer.js";
 import { fail, ok, type Result } from "../shared/result.js";
@@ -13,19 +15,23 @@ export interface SessionQuery {
   to: Date;
   /** staff: one section's sessions (and the whole course's) */
   sectionId?: string;
-  /** keyset position: the last (startsAt, id) of the previous page */
-  after?: { startsAt: Date; id: string };
+  /** keyset position from the cursor: the last [startsAt, id] of the previous page, checked here */
+  after?: readonly unknown[];
   limit: number;
 }
 
 /**
  * A course's sessions overlapping [from, to), earliest first, cancelled ones included. Staff see those of their
  * section scope (or of the section asked for) and the whole course's; a learner sees the whole course's and their
- * own section's. Fetches `limit + 1` rows so the caller can tell whether there is a next page.
+ * own section's (the caller's role is looked up here). Fetches `limit + 1` rows so the caller can tell whether there
+ * is a next page. A position that is not a [timestamp, uuid] pair (a forged cursor) is INVALID_CURSOR.
  */
-export async function courseSessions(db: Executor, courseId: string, viewer: CourseViewer, query: SessionQuery): Promise<Result<SessionView[], ScheduleErrorCode>> {
+export async function courseSessions(db: Executor, courseId: string, caller: Pick<CourseViewer, "userId" | "isAdmin">, query: SessionQuery): Promise<Result<SessionView[], ScheduleErrorCode>> {
   const range = checkRange(query.from, query.to);
   if (!range.ok) return range;
+  const position = query.after ? afterPosition(query.after) : undefined;
+  if (position === null) return fail("INVALID_CURSOR", "Not a cursor this list issued.");
+  const viewer: CourseViewer = { ...caller, role: await courseRoleOf(db, caller.userId, courseId) };
   let sectionFilter: SQL | undefined;
   if (isCourseStaffOrAdmin(viewer)) {
     const inView = await sectionsInView(db, courseId, viewer, query.sectionId);
@@ -39,7 +45,7 @@ export async function courseSessions(db: Executor, courseId: string, viewer: Cou
     if (!own) return fail("COURSE_NOT_FOUND");
     sectionFilter = own.sectionId ? or(isNull(classSessions.sectionId), eq(classSessions.sectionId, own.sectionId)) : isNull(classSessions.sectionId);
   }
-  const after = query.after ? sql`(${classSessions.startsAt}, ${classSessions.id}) > (${query.after.startsAt.toISOString()}::timestamptz, ${query.after.id}::uuid)` : undefined;
+  const after = position ? sql`(${classSessions.startsAt}, ${classSessions.id}) > (${position.startsAt.toISOString()}::timestamptz, ${position.id}::uuid)` : undefined;
   const rows = await db
     .select(sessionColumns)
     .from(classSessions)
@@ -47,4 +53,12 @@ export async function courseSessions(db: Executor, courseId: string, viewer: Cou
     .orderBy(asc(classSessions.startsAt), asc(classSessions.id))
     .limit(query.limit + 1);
   return ok(rows);
+}
+
+const positionSchema = z.tuple([z.iso.datetime({ offset: true }).transform((at) => new Date(at)), z.uuid()]);
+
+/** A keyset position this list issued ([ISO startsAt, session id]); null for anything else. */
+function afterPosition(position: readonly unknown[]): { startsAt: Date; id: string } | null {
+  const parsed = positionSchema.safeParse(position);
+  return parsed.success ? { startsAt: parsed.data[0], id: parsed.data[1] } : null;
 }

@@ -55,11 +55,14 @@ async function checkPlacement(db: Executor, courseId: string, sectionId: string 
   if (!(await staffCovers(db, courseId, sectionId, writer, "write"))) {
     return fail("SECTION_OUT_OF_SCOPE", sectionId === null ? "You are scoped to sections: schedule sessions for one of them." : "You are scoped to other sections of this course.");
   }
-  if (staffUserId) {
-    const [staff] = await db.select({ userId: courseStaff.userId }).from(courseStaff).where(and(eq(courseStaff.courseId, courseId), eq(courseStaff.userId, staffUserId)));
-    if (!staff) return fail("SCHEDULE_STAFF_NOT_IN_COURSE", "The session's staff member must be on the course's staff.");
-  }
-  return ok(null);
+  return checkStaffMember(db, courseId, staffUserId);
+}
+
+/** A session's named staff member (none is fine) must be on the course's staff. */
+export async function checkStaffMember(db: Executor, courseId: string, staffUserId: string | null | undefined): Promise<Result<null, ScheduleErrorCode>> {
+  if (!staffUserId) return ok(null);
+  const [staff] = await db.select({ userId: courseStaff.userId }).from(courseStaff).where(and(eq(courseStaff.courseId, courseId), eq(courseStaff.userId, staffUserId)));
+  return staff ? ok(null) : fail("SCHEDULE_STAFF_NOT_IN_COURSE", "The session's staff member must be on the course's staff.");
 }
 
 /** Schedules one session that belongs to no series. */
@@ -132,14 +135,13 @@ export async function lockSession(db: Executor, sessionId: string): Promise<Sess
   const [head] = await db.select({ seriesId: classSessions.seriesId }).from(classSessions).where(eq(classSessions.id, sessionId));
   if (!head) return null;
   if (head.seriesId) await db.select({ id: sessionSeries.id }).from(sessionSeries).where(eq(sessionSeries.id, head.seriesId)).for("update");
-  const [row] = await db.select({ id: classSessions.id }).from(classSessions).where(eq(classSessions.id, sessionId)).for("update");
-  return row ? findSession(db, sessionId) : null;
+  return findSession(db, sessionId, { lock: true });
 }
 
 /** Every occurrence of a series from a local date on, locked (the series row is locked already). */
 export async function followingOccurrences(db: Executor, seriesId: string, fromDate: string) {
   return db
-    .select({ id: classSessions.id, date: classSessions.occurrenceDate, detached: classSessions.detached, status: classSessions.status })
+    .select({ id: classSessions.id, date: classSessions.occurrenceDate, detached: classSessions.detached, status: classSessions.status, startsAt: classSessions.startsAt, endsAt: classSessions.endsAt })
     .from(classSessions)
     .where(and(eq(classSessions.seriesId, seriesId), gte(classSessions.occurrenceDate, fromDate)))
     .orderBy(classSessions.occurrenceDate)

@@ -53,8 +53,10 @@ export const sessionColumns = {
 
 export type SeriesView = Omit<typeof sessionSeries.$inferSelect, "createdByUserId">;
 
-export async function findSession(db: Executor, sessionId: string): Promise<SessionView | null> {
-  const [row] = await db.select(sessionColumns).from(classSessions).where(eq(classSessions.id, sessionId));
+/** A session, or locked for update (schedule writes; lockSession locks its series first). */
+export async function findSession(db: Executor, sessionId: string, opts: { lock?: boolean } = {}): Promise<SessionView | null> {
+  const query = db.select(sessionColumns).from(classSessions).where(eq(classSessions.id, sessionId));
+  const [row] = opts.lock ? await query.for("update") : await query;
   return row ?? null;
 }
 
@@ -96,6 +98,27 @@ export async function sessionsWithMarks(db: Executor, sessionIds: readonly strin
     sql`select distinct session_id from attendance_marks where session_id = any(${sql.param([...sessionIds])}::uuid[])`,
   );
   return new Set(rows.map((r) => r.session_id));
+}
+
+/** What attendance says about sessions a change would retime or cancel. */
+export interface MarksAt {
+  /** sessions where attendance was taken (a mark by staff or a check-in): never retimed or cancelled */
+  taken: Set<string>;
+  /** sessions whose only marks are approved leave's: the excused learners, whose rates a change moves */
+  excused: Map<string, string[]>;
+}
+
+export async function marksAt(db: Executor, sessionIds: readonly string[]): Promise<MarksAt> {
+  const out: MarksAt = { taken: new Set(), excused: new Map() };
+  if (sessionIds.length === 0) return out;
+  const rows = await db.execute<{ session_id: string; taken: boolean; excused: string[] }>(sql`
+    select session_id, bool_or(source <> 'leave') as taken, array_agg(user_id order by user_id) as excused
+    from attendance_marks where session_id = any(${sql.param([...sessionIds])}::uuid[]) group by session_id`);
+  for (const r of rows) {
+    if (r.taken) out.taken.add(r.session_id);
+    else out.excused.set(r.session_id, r.excused);
+  }
+  return out;
 }
 
 /** A session as a course member sees it: not found when there is none or it is not theirs to see (sessionVisibleTo). */

@@ -8,7 +8,7 @@ import { sessionCourse, sessionSeenBy } from "../../domain/schedule/session-view
 import { authenticated, courseMember, courseStaff, type Locator } from "../platform/http/access.js";
 import { notModified } from "../platform/http/etag.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
-import { ProblemError, unwrap } from "../platform/http/problem.js";
+import { unwrap } from "../platform/http/problem.js";
 import { type CallerRouteContext, route } from "../platform/http/route.js";
 import {
   cancelBody,
@@ -94,11 +94,8 @@ route({
     404: { description: "`COURSE_NOT_FOUND`, `SECTION_NOT_FOUND`" },
   },
   handler: async ({ params, query, request }, ctx) => {
-    const position = decodeCursor(query.cursor, 2);
-    const after = position ? { startsAt: new Date(String(position[0])), id: String(position[1]) } : undefined;
-    if (after && (Number.isNaN(after.startsAt.getTime()) || !z.uuid().safeParse(after.id).success)) throw new ProblemError("INVALID_CURSOR");
-    const viewer = { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin, role: await ctx.caller.roleIn(params.courseId) };
-    const rows = unwrap(await courseSessions(ctx.db, params.courseId, viewer, { from: new Date(query.from), to: new Date(query.to), sectionId: query.sectionId, after, limit: query.limit }));
+    const after = decodeCursor(query.cursor, 2);
+    const rows = unwrap(await courseSessions(ctx.db, params.courseId, writer(ctx), { from: new Date(query.from), to: new Date(query.to), sectionId: query.sectionId, after, limit: query.limit }));
     const page = paginate(rows, query.limit, (s) => [s.startsAt.toISOString(), s.id]);
     return { status: 200, body: { items: page.items.map(sessionBody), nextCursor: page.nextCursor }, headers: nextLink(request.url, page.nextCursor) };
   },
@@ -131,8 +128,9 @@ route({
   description: [
     "scope=this: the session alone (a series occurrence becomes `detached`); `date`, `startTime`, `durationMinutes`, `timeZone` and the details.",
     "scope=following (series occurrences): from the series' first date the rule is changed in place; from a later one the series is split (the old rule ends the day before, a new series starts here).",
-    "Occurrences from here on are then made to follow the new rule: detached (but this one) and cancelled ones are left alone; one whose date stays is moved in place (same id);",
-    "one whose date the rule drops is deleted, or cancelled when attendance was taken at it; new dates get new sessions. The answer is this session, or the series' next one when its date was dropped.",
+    "Occurrences from here on are then made to follow the new rule: detached (but this one), cancelled and later started ones are left alone; one whose date stays is moved in place (same id);",
+    "one whose date the rule drops is deleted, or cancelled when approved leave excused learners there; new dates get new sessions. The answer is this session, or the series' next one when its date was dropped.",
+    "A session where attendance was taken keeps its time: moving it (or, with scope=following, moving or dropping it) answers 409 `CLASS_SESSION_HAS_ATTENDANCE`; its title, place and link can change.",
     "Send the ETag you read as If-Match: a session changed since then answers 412.",
   ].join(" "),
   tags: ["schedule"],
@@ -144,7 +142,7 @@ route({
     200: { description: "Changed", body: sessionSchema },
     403: { description: "`SECTION_OUT_OF_SCOPE`" },
     404: { description: "`CLASS_SESSION_NOT_FOUND`" },
-    409: { description: "`CLASS_SESSION_CANCELLED`" },
+    409: { description: "`CLASS_SESSION_CANCELLED`, `CLASS_SESSION_HAS_ATTENDANCE`: attendance was taken at a session the change would move or drop" },
     422: { description: "`TIME_ZONE_UNKNOWN`, `RECURRENCE_INVALID`, `RECURRENCE_TOO_LONG`, `SCHEDULE_STAFF_NOT_IN_COURSE`" },
   },
   handler: async ({ params, query, body, request }, ctx) => {
@@ -184,7 +182,8 @@ route({
   path: "/v1/sessions/{classSessionId}/cancel",
   access: courseStaff(["instructor"], theSessionsCourse),
   summary: "Cancel a class session (scope=this) or it and every later scheduled occurrence of its series (scope=following)",
-  description: "Learners expected at the cancelled sessions get one email per cancel, listing them. Cancelled sessions stay listed, struck out.",
+  description:
+    "scope=following cancels this session and the later occurrences that have not started. Learners expected at the cancelled sessions get one email per cancel, listing them. Cancelled sessions stay listed, struck out. A session where attendance was taken took place and is not cancelled: 409 `CLASS_SESSION_HAS_ATTENDANCE`.",
   tags: ["schedule"],
   conditional: "update",
   params: sessionParams,
@@ -193,7 +192,7 @@ route({
     200: { description: "The sessions cancelled", body: z.object({ items: z.array(sessionSchema) }) },
     403: { description: "`SECTION_OUT_OF_SCOPE`" },
     404: { description: "`CLASS_SESSION_NOT_FOUND`" },
-    409: { description: "`CLASS_SESSION_CANCELLED`" },
+    409: { description: "`CLASS_SESSION_CANCELLED`, `CLASS_SESSION_HAS_ATTENDANCE`" },
   },
   handler: async ({ params, body, request }, ctx) => {
     const version = expectedVersion(request.headers.get("if-match"));

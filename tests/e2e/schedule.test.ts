@@ -115,6 +115,12 @@ describe("class schedule", () => {
     expect((await post(grader, base)).status).toBe(403);
     expect((await post(ann, base)).status).toBe(403);
     expect((await call(app, "GET", `/v1/courses/${courseId}/sessions?from=${wide.from}&to=${wide.to}`, as(outsider))).status).toBe(403);
+    // Forged cursors that decode but are no position of this list: 400, never a database error.
+    for (const position of [["not a date", crypto.randomUUID()], [new Date().toISOString(), "not-a-uuid"], [1, 2]]) {
+      const cursor = Buffer.from(JSON.stringify(position)).toString("base64url");
+      const forged = await call(app, "GET", `/v1/courses/${courseId}/sessions?from=${wide.from}&to=${wide.to}&cursor=${cursor}`, as(instructor));
+      expect([forged.status, await problemCode(forged)]).toEqual([400, "INVALID_CURSOR"]);
+    }
     expect(await sessionRows()).toBe(0);
     expect((await db.sql`select count(*)::int as n from session_series`)[0]?.n).toBe(0);
   });
@@ -188,9 +194,10 @@ describe("class schedule", () => {
     const badZone = await call(app, "PATCH", `/v1/sessions/${fifth}`, as(instructor, { body: { timeZone: "Nowhere/Land" } }));
     expect([badZone.status, await problemCode(badZone)]).toEqual([422, "TIME_ZONE_UNKNOWN"]);
 
-    // Attendance was taken at the last Wednesday: a rule change that drops it cancels it instead of deleting it.
+    // Approved leave excused Ann at the last Wednesday: a rule change that drops it cancels it instead of deleting it,
+    // and her progress is recomputed (attendance.recorded).
     const last = occurrenceIds[6] as string;
-    await db.sql`insert into attendance_marks (session_id, user_id, course_id, status, source) values (${last}, ${ann.id}, ${courseId}, 'present', 'staff')`;
+    await db.sql`insert into attendance_marks (session_id, user_id, course_id, status, source) values (${last}, ${ann.id}, ${courseId}, 'excused', 'leave')`;
 
     // From the first Wednesday on: Mondays only, at 11:00, renamed.
     const split = await call(app, "PATCH", `/v1/sessions/${occurrenceIds[2]}?scope=following`, as(instructor, { body: { weekdays: [1], startTime: "11:00", title: "Algebra II" } }));
@@ -207,6 +214,8 @@ describe("class schedule", () => {
     for (const i of [3, 5]) expect([at(i)?.seriesId, at(i)?.title, wallClock(at(i)?.startsAt as string), at(i)?.status]).toEqual([newSeries, "Algebra II", "11:00", "scheduled"]);
     expect([at(4)?.seriesId, at(4)?.detached, wallClock(at(4)?.startsAt as string), at(4)?.title]).toEqual([newSeries, true, "12:00", "Algebra, unit 1; \"intro\""]);
     expect([at(6)?.status, at(6)?.seriesId]).toEqual(["cancelled", newSeries]);
+    const recorded = await db.sql`select data from outbox where type = 'attendance.recorded' and aggregate_id = ${last}`;
+    expect(recorded.map((r) => r.data)).toEqual([{ sessionId: last, courseId, userIds: [ann.id] }]);
     expect(after.size).toBe(6);
     const [old] = await db.sql`select until::text as until from session_series where id = ${seriesId}`;
     expect(old?.until).toBe(dateAt(-5));
@@ -222,6 +231,10 @@ describe("class schedule", () => {
     const mail = await waitForMail(app, ann.email, "Maths");
     expect(mail.subject).toContain("(3)");
     expect(mail.text).toContain("Teacher ill; back soon");
+    // The free-text reason is read from the rows for the email, never carried by the event (events reach webhooks).
+    const events = await db.sql`select data from outbox where type = 'class-session.cancelled'`;
+    expect(events.length).toBe(1);
+    expect(JSON.stringify(events.map((e) => e.data))).not.toContain("Teacher ill");
     const again = await call(app, "POST", `/v1/sessions/${occurrenceIds[3]}/cancel`, as(instructor, { body: {} }));
     expect([again.status, await problemCode(again)]).toEqual([409, "CLASS_SESSION_CANCELLED"]);
     // The whole-course talk: both learners are told.
@@ -344,5 +357,54 @@ describe("changing all following from a detached occurrence", () => {
     const after = new Map((await rows()).map((s) => [s.id, s]));
     expect([wallClock(after.get(first?.id as string)?.startsAt as string), after.get(first?.id as string)?.title]).toEqual(["10:00", "Seminar"]);
     for (const s of [second, third]) expect([wallClock(after.get(s?.id as string)?.startsAt as string), after.get(s?.id as string)?.detached]).toEqual(["09:00", false]);
+  });
+});
+
+describe("sessions that took place", () => {
+  it("keeps the time of a session where attendance was taken, and leaves started occurrences out of following changes and cancels", async () => {
+    const today = DateTime.now().setZone(ZONE).startOf("day");
+    const day = (n: number) => today.plus({ days: n }).toISODate() as string;
+    const made = await call(app, "POST", `/v1/courses/${courseId}/session-series`, as(admin, {
+      body: { title: "Daily", sectionId: sectionB, weekdays: [1, 2, 3, 4, 5, 6, 7], startTime: "10:00", durationMinutes: 60, timeZone: ZONE, startsOn: day(-3), until: day(3), exceptions: [day(0)] },
+    }));
+    expect(made.status).toBe(201);
+    const id = ((await made.json()) as { id: string }).id;
+    const rows = async () => {
+      const res = await call(app, "GET", `/v1/courses/${courseId}/sessions?from=${today.minus({ days: 7 }).toUTC().toISO()}&to=${today.plus({ days: 7 }).toUTC().toISO()}&sectionId=${sectionB}&limit=100`, as(admin));
+      return ((await res.json()) as { items: Session[] }).items.filter((s) => s.title.startsWith("Daily"));
+    };
+    const [taken, past, started, next] = await rows();
+    expect([taken?.occurrenceDate, past?.occurrenceDate, started?.occurrenceDate, next?.occurrenceDate, (await rows()).length]).toEqual([day(-3), day(-2), day(-1), day(1), 6]);
+    await db.sql`insert into attendance_marks (session_id, user_id, course_id, status, source) values (${taken?.id as string}, ${bob.id}, ${courseId}, 'present', 'staff')`;
+    const before = await rows();
+
+    // Attendance was taken: its time does not move (this or following) and it is not cancelled; its title may change.
+    for (const res of [
+      await call(app, "PATCH", `/v1/sessions/${taken?.id}`, as(instructor, { body: { startTime: "11:00" } })),
+      await call(app, "PATCH", `/v1/sessions/${taken?.id}?scope=following`, as(instructor, { body: { startTime: "11:00" } })),
+      await call(app, "POST", `/v1/sessions/${taken?.id}/cancel`, as(instructor, { body: { reason: "late" } })),
+      await call(app, "POST", `/v1/sessions/${taken?.id}/cancel`, as(instructor, { body: { scope: "following" } })),
+    ]) expect([res.status, await problemCode(res)]).toEqual([409, "CLASS_SESSION_HAS_ATTENDANCE"]);
+    expect(await rows()).toEqual(before);
+    expect((await db.sql`select until::text as until from session_series where id = ${id}`)[0]?.until).toBe(day(3));
+    const renamed = await call(app, "PATCH", `/v1/sessions/${taken?.id}`, as(instructor, { body: { title: "Daily (taken)", location: "Room 9" } }));
+    expect([renamed.status, ((await renamed.json()) as Session).startsAt]).toEqual([200, taken?.startsAt]);
+
+    // Following from a past occurrence without marks: it moves, the later started one stays, the ones to come move.
+    const moved = await call(app, "PATCH", `/v1/sessions/${past?.id}?scope=following`, as(instructor, { body: { startTime: "08:00" } }));
+    expect(moved.status).toBe(200);
+    const after = new Map((await rows()).map((s) => [s.id, s]));
+    expect(wallClock(after.get(past?.id as string)?.startsAt as string)).toBe("08:00");
+    expect(after.get(started?.id as string)?.startsAt).toBe(started?.startsAt);
+    expect(wallClock(after.get(next?.id as string)?.startsAt as string)).toBe("08:00");
+
+    // Cancelling following from the past occurrence: it and the ones to come, not the started one in between.
+    const cancelled = await call(app, "POST", `/v1/sessions/${past?.id}/cancel`, as(instructor, { body: { scope: "following" } }));
+    expect(cancelled.status).toBe(200);
+    const ids = ((await cancelled.json()) as { items: Session[] }).items.map((s) => s.id);
+    expect(ids).toContain(past?.id);
+    expect(ids).toContain(next?.id);
+    expect(ids).not.toContain(started?.id);
+    expect(ids).toHaveLength(4);
   });
 });
