@@ -1,6 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { classSessions, sessionSeries } from "../db/schema/index.js";
-import { recordEvent } from "../outbox/record-event.js";
+import { recordEvents } from "../outbox/record-events.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { checkStaffMember, followingOccurrences, limitsOf, lockSession, type SessionDetails, type Writer } from "./manage-sessions.js";
@@ -94,11 +94,11 @@ const TAKEN = "Attendance was taken at this session: its time cannot change and 
  * their progress (a completion minimum rate) is recomputed. Only leave's marks get here: a session where attendance
  * was taken is never moved or cancelled.
  */
-export async function recordExcusedMoved(ctx: DomainContext, courseId: string, excused: ReadonlyMap<string, string[]>, only?: ReadonlySet<string>): Promise<void> {
-  for (const [sessionId, userIds] of excused) {
-    if (only && !only.has(sessionId)) continue;
-    await recordEvent(ctx, { type: "attendance.recorded", aggregateType: "class-session", aggregateId: sessionId, courseId, data: { sessionId, courseId, userIds } });
-  }
+export async function recordExcusedMoved(ctx: DomainContext, courseId: string, excused: ReadonlyMap<string, string[]>): Promise<void> {
+  await recordEvents(
+    ctx,
+    [...excused].map(([sessionId, userIds]) => ({ type: "attendance.recorded", aggregateType: "class-session", aggregateId: sessionId, courseId, data: { sessionId, courseId, userIds } })),
+  );
 }
 
 const details = (c: Partial<SessionDetails>): Partial<SessionDetails> =>
