@@ -1,7 +1,8 @@
-import { eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { attendancePolicies, courses } from "../db/schema/index.js";
+import { attendancePolicies, courses, enrollments } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
+import { type BatchEvent, recordEvents } from "../outbox/record-events.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 
@@ -50,7 +51,33 @@ export async function attendancePolicyOf(db: Executor, courseId: string): Promis
   return (await attendancePoliciesOf(db, [courseId])).get(courseId) as AttendancePolicy;
 }
 
-/** Replaces the course's policy (omitted settings take their defaults). Audited with what changed. */
+/** Learners per attendance.policy-changed event (the catalog's maximum). */
+const RECOMPUTE_BATCH = 1000;
+
+/**
+ * A change of what counts (the grade category, the minimum rate for completion) recomputes every active learner's
+ * progress: one event per RECOMPUTE_BATCH learners, all written in one insert, which the progress subscription
+ * handles like attendance.recorded.
+ */
+async function recomputeLearners(ctx: DomainContext, courseId: string): Promise<void> {
+  const learners = await ctx.db
+    .select({ userId: enrollments.userId })
+    .from(enrollments)
+    .where(and(eq(enrollments.courseId, courseId), eq(enrollments.status, "active")))
+    .orderBy(enrollments.userId);
+  const events: BatchEvent<"attendance.policy-changed">[] = [];
+  for (let i = 0; i < learners.length; i += RECOMPUTE_BATCH) {
+    const userIds = learners.slice(i, i + RECOMPUTE_BATCH).map((l) => l.userId);
+    events.push({ type: "attendance.policy-changed", aggregateType: "course", aggregateId: courseId, courseId, data: { courseId, userIds } });
+  }
+  await recordEvents(ctx, events);
+}
+
+/**
+ * Replaces the course's policy (omitted settings take their defaults). Audited with what changed; a change of the
+ * grade category or the completion minimum recomputes the learners' progress. `gradeCategory` may name a category
+ * the gradebook has not configured: like an assessment's category, it then shares the weight left over.
+ */
 export async function setAttendancePolicy(ctx: DomainContext, courseId: string, settings: AttendancePolicySettings): Promise<Result<AttendancePolicy, "COURSE_NOT_FOUND">> {
   const [course] = await ctx.db.select({ id: courses.id }).from(courses).where(eq(courses.id, courseId));
   if (!course) return fail("COURSE_NOT_FOUND");
@@ -63,6 +90,7 @@ export async function setAttendancePolicy(ctx: DomainContext, courseId: string, 
     .returning(columns);
   const policy = row as AttendancePolicy;
   const changed = (Object.keys(settings) as (keyof AttendancePolicySettings)[]).filter((k) => before[k] !== settings[k]);
+  if (changed.includes("gradeCategory") || changed.includes("minRateForCompletion")) await recomputeLearners(ctx, courseId);
   if (changed.length > 0) {
     await recordAudit(ctx, {
       action: "attendance.policy-changed",

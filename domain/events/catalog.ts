@@ -40,6 +40,8 @@ export const eventCatalog = {
   // Staff took or changed attendance at a session, or learners checked in: the learners whose marks changed (their
   // attendance rate, and so their progress when the course needs a minimum rate, may have moved).
   "attendance.recorded": z.object({ sessionId: id, courseId: id, userIds: z.array(id).min(1) }),
+  // The course's attendance policy changed what counts (gradeCategory, minRateForCompletion): its active learners, in batches, for the progress recompute.
+  "attendance.policy-changed": z.object({ courseId: id, userIds: z.array(id).min(1).max(1000) }),
   "certificate.issued": z.object({ certificateId: id, courseId: id, userId: id, code: z.string(), issuedAt: at }),
   "reminder.due": z.object({ assessmentId: id, courseId: id, userId: id, dueAt: at }),
   // A learner's attendance rate fell below the course's threshold: sent once per (course, learner, ISO week "2026-W49").

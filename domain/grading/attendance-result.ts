@@ -26,8 +26,11 @@ export async function attendanceResults(db: Executor, courseIds: readonly string
   );
 }
 
-/** The attendance result of one learner, to add to their assessment results (none when attendance is not graded). */
+/**
+ * The attendance result of one learner, to add to their assessment results (none when attendance is not graded).
+ * Never dropped by the category's dropLowest: drops forgive single assessments, not the whole term's attendance.
+ */
 export function attendanceResultOf(results: AttendanceResults | undefined, userId: string): AssessmentResult[] {
   if (!results) return [];
-  return [{ assessmentId: ATTENDANCE_RESULT_ID, category: results.category, percent: results.percentOf.get(userId) ?? null, excused: false }];
+  return [{ assessmentId: ATTENDANCE_RESULT_ID, category: results.category, percent: results.percentOf.get(userId) ?? null, excused: false, neverDropped: true }];
 }

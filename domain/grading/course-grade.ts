@@ -5,6 +5,8 @@ export interface AssessmentResult {
   /** null: not graded yet. */
   percent: number | null;
   excused: boolean;
+  /** Counted even where the category drops its lowest results (the attendance rate is not an assessment to drop). */
+  neverDropped?: boolean;
 }
 
 export interface Category {
@@ -42,15 +44,17 @@ export function courseGrade(results: AssessmentResult[], categories: Category[])
   const standings: CategoryStanding[] = names.map((name) => {
     const c = configured.get(name) ?? { name, weightPercent: unconfigured.length ? leftover / unconfigured.length : 0, dropLowest: 0 };
     const graded = results.filter((r) => r.category === name && !r.excused && r.percent !== null).sort((a, b) => (a.percent as number) - (b.percent as number));
-    // Never drop every result: at least one counts.
-    const drop = Math.min(c.dropLowest, Math.max(0, graded.length - 1));
-    const counted = graded.slice(drop);
+    // Never drop every result: at least one counts (one never dropped counts anyway).
+    const droppable = graded.filter((r) => !r.neverDropped);
+    const drop = Math.min(c.dropLowest, droppable.length < graded.length ? droppable.length : Math.max(0, graded.length - 1));
+    const dropped = new Set(droppable.slice(0, drop));
+    const counted = graded.filter((r) => !dropped.has(r));
     return {
       name,
       weightPercent: round2(c.weightPercent),
       percent: counted.length ? round2(counted.reduce((s, r) => s + (r.percent as number), 0) / counted.length) : null,
       counted: counted.map((r) => r.assessmentId),
-      dropped: graded.slice(0, drop).map((r) => r.assessmentId),
+      dropped: droppable.slice(0, drop).map((r) => r.assessmentId),
     };
   });
   const withResults = standings.filter((s) => s.percent !== null && s.weightPercent > 0);

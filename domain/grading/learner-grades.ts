@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gt, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNotNull } from "drizzle-orm";
+import { union } from "drizzle-orm/pg-core";
 import type { Executor } from "../db/client.js";
-import { type AssessmentKind, assessments, attempts, courses, gradeCategories, gradeExcusals, grades } from "../db/schema/index.js";
+import { type AssessmentKind, assessments, attempts, attendancePolicies, courses, enrollments, gradeCategories, gradeExcusals, grades } from "../db/schema/index.js";
 import { attendanceResultOf, attendanceResults } from "./attendance-result.js";
 import { type CourseGrade, courseGrade } from "./course-grade.js";
 import { resultsReleased } from "./results-release.js";
@@ -30,17 +31,33 @@ export interface LearnerCourseGrades {
 /**
  * A learner's released grades, per course in course id order (limit + 1 courses, for pagination): for each
  * assessment the grade that counts (the newest, as in the gradebook) and the course grade computed from them.
- * Reached through the learner's attempts (indexed by user) and their grades (indexed by submission).
+ * Reached through the learner's attempts (indexed by user) and their grades (indexed by submission), and through
+ * their active enrollments in courses whose attendance policy grades attendance (a course graded only on
+ * attendance has a grade before any attempt). Attendance rates are read as of `asOf` (the caller's clock).
  */
-export async function learnerGrades(db: Executor, userId: string, q: { limit: number; courseId?: string; afterCourseId?: string; /** when attendance rates are read (default: now) */ asOf?: Date }): Promise<LearnerCourseGrades[]> {
+export async function learnerGrades(db: Executor, userId: string, q: { limit: number; courseId?: string; afterCourseId?: string; asOf: Date }): Promise<LearnerCourseGrades[]> {
   const shown = and(eq(attempts.userId, userId), resultsReleased(), q.courseId ? eq(attempts.courseId, q.courseId) : undefined);
-  const page = await db
-    .select({ courseId: attempts.courseId })
-    .from(attempts)
-    .innerJoin(grades, eq(grades.submissionId, attempts.id))
-    .innerJoin(assessments, eq(assessments.id, attempts.assessmentId))
-    .where(and(shown, q.afterCourseId ? gt(attempts.courseId, q.afterCourseId) : undefined))
-    .groupBy(attempts.courseId)
+  const page = await union(
+    db
+      .select({ courseId: attempts.courseId })
+      .from(attempts)
+      .innerJoin(grades, eq(grades.submissionId, attempts.id))
+      .innerJoin(assessments, eq(assessments.id, attempts.assessmentId))
+      .where(and(shown, q.afterCourseId ? gt(attempts.courseId, q.afterCourseId) : undefined)),
+    db
+      .select({ courseId: enrollments.courseId })
+      .from(enrollments)
+      .innerJoin(attendancePolicies, eq(attendancePolicies.courseId, enrollments.courseId))
+      .where(
+        and(
+          eq(enrollments.userId, userId),
+          eq(enrollments.status, "active"),
+          isNotNull(attendancePolicies.gradeCategory),
+          q.courseId ? eq(enrollments.courseId, q.courseId) : undefined,
+          q.afterCourseId ? gt(enrollments.courseId, q.afterCourseId) : undefined,
+        ),
+      ),
+  )
     .orderBy(asc(attempts.courseId))
     .limit(q.limit + 1);
   if (page.length === 0) return [];
@@ -68,7 +85,7 @@ export async function learnerGrades(db: Executor, userId: string, q: { limit: nu
       .from(gradeExcusals)
       .innerJoin(assessments, eq(assessments.id, gradeExcusals.assessmentId))
       .where(and(eq(gradeExcusals.userId, userId), inArray(assessments.courseId, courseIds))),
-    attendanceResults(db, courseIds, [userId], q.asOf ?? new Date()),
+    attendanceResults(db, courseIds, [userId], q.asOf),
   ]);
   const excused = new Set(excusals.map((e) => e.assessmentId));
   const titleOf = new Map(titles.map((t) => [t.id, t.title]));

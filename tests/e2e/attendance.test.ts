@@ -307,5 +307,10 @@ describe("attendance", () => {
     expect((await progressOf(bob)).attendance.ratePercent).toBe(66.67);
     const [completed] = await db.sql<{ n: number }[]>`select count(*)::int as n from outbox where type = 'course.completed' and course_id = ${courseId}`;
     expect(completed?.n).toBe(2);
+
+    // Lowering the minimum recomputes every learner's progress with no mark changing: cat (33.33%) completes.
+    expect((await call(app, "PUT", `/v1/courses/${courseId}/attendance-policy`, as(instructor, { selfCheckIn: true, gradeCategory: "Attendance", minRateForCompletion: 30 }))).status).toBe(200);
+    await waitFor("cat's completion recorded", async () => ((await progressOf(cat)).completedAt ? true : undefined), { timeoutMs: 20_000 });
+    expect((await progressOf(cat)).attendance).toEqual({ minRatePercent: 30, ratePercent: 33.33, met: true });
   });
 });

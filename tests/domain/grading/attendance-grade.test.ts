@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from "uuid";
 import { ATTENDANCE_RESULT_ID, attendanceResultOf, attendanceResults } from "../../../domain/grading/attendance-result.js";
 import { courseGrade } from "../../../domain/grading/course-grade.js";
 import { gradebook } from "../../../domain/grading/gradebook.js";
+import { learnerGrades } from "../../../domain/grading/learner-grades.js";
 import { computeProgress } from "../../../domain/progress/course-progress.js";
 import type { TestDatabase } from "../../support/database.js";
 import { openDomainDatabase } from "../../support/domain-database.js";
@@ -11,7 +12,7 @@ import { createCourse } from "../../support/identity.js";
 describe("the attendance result in a course grade", () => {
   it("weighs as one result of its category", () => {
     const results = attendanceResultOf({ category: "Participation", percentOf: new Map([["u1", 50]]) }, "u1");
-    expect(results).toEqual([{ assessmentId: ATTENDANCE_RESULT_ID, category: "Participation", percent: 50, excused: false }]);
+    expect(results).toEqual([{ assessmentId: ATTENDANCE_RESULT_ID, category: "Participation", percent: 50, excused: false, neverDropped: true }]);
     const grade = courseGrade(
       [{ assessmentId: "q1", category: "Participation", percent: 100, excused: false }, { assessmentId: "e1", category: "Exams", percent: 80, excused: false }, ...results],
       [
@@ -21,6 +22,28 @@ describe("the attendance result in a course grade", () => {
     );
     expect(grade.categories.find((c) => c.name === "Participation")).toMatchObject({ percent: 75, counted: [ATTENDANCE_RESULT_ID, "q1"] });
     expect(grade.percent).toBe(79);
+  });
+
+  it("is never dropped by the category's dropLowest, even as its lowest result", () => {
+    const results = [
+      ...attendanceResultOf({ category: "Participation", percentOf: new Map([["u1", 40]]) }, "u1"),
+      { assessmentId: "q1", category: "Participation", percent: 90, excused: false },
+      { assessmentId: "q2", category: "Participation", percent: 60, excused: false },
+    ];
+    const one = courseGrade(results, [{ name: "Participation", weightPercent: 100, dropLowest: 1 }]).categories[0];
+    expect(one).toMatchObject({ percent: 65, counted: [ATTENDANCE_RESULT_ID, "q1"], dropped: ["q2"] });
+    // Dropping more than the droppable ones leaves attendance alone (and it alone counts).
+    const all = courseGrade(results, [{ name: "Participation", weightPercent: 100, dropLowest: 5 }]).categories[0];
+    expect(all).toMatchObject({ percent: 40, counted: [ATTENDANCE_RESULT_ID], dropped: ["q2", "q1"] });
+  });
+
+  it("makes a gradeCategory the gradebook has not configured share the weight left over, as an assessment's category does", () => {
+    const grade = courseGrade(
+      [{ assessmentId: "e1", category: "Exams", percent: 80, excused: false }, ...attendanceResultOf({ category: "Attendance", percentOf: new Map([["u1", 50]]) }, "u1")],
+      [{ name: "Exams", weightPercent: 70, dropLowest: 0 }],
+    );
+    expect(grade.categories.find((c) => c.name === "Attendance")).toMatchObject({ weightPercent: 30, percent: 50 });
+    expect(grade.percent).toBe(71);
   });
 
   it("does not count while nothing is counted, and not at all without a category", () => {
@@ -55,12 +78,23 @@ describe("attendance in the gradebook and in completion", () => {
     return { courseId, learners };
   }
 
-  it("reads every learner's rate of graded courses in one go", async () => {
+  it("reads every learner's rate of the graded courses among several courses, and none of the ungraded ones", async () => {
     const graded = await courseWithRates({ gradeCategory: "Attendance" });
     const ungraded = await courseWithRates({});
     const results = await attendanceResults(db.db, [graded.courseId, ungraded.courseId], [...graded.learners, ...ungraded.learners], new Date());
     expect([...results.keys()]).toEqual([graded.courseId]);
     expect(graded.learners.map((u) => results.get(graded.courseId)?.percentOf.get(u))).toEqual([50, 100, null]);
+  });
+
+  it("gives a course graded only on attendance a grade in the learner's grades, at the caller's clock", async () => {
+    const { courseId, learners } = await courseWithRates({ gradeCategory: "Attendance" });
+    const [mine] = await learnerGrades(db.db, learners[0] as string, { limit: 10, asOf: new Date() });
+    expect(mine).toMatchObject({ courseId, grades: [] });
+    expect(mine?.courseGrade.percent).toBe(50);
+    // Before the sessions started nothing counts.
+    const [earlier] = await learnerGrades(db.db, learners[0] as string, { limit: 10, asOf: new Date(Date.now() - 3 * 3_600_000) });
+    expect(earlier?.courseGrade.percent).toBeNull();
+    expect(await learnerGrades(db.db, learners[0] as string, { limit: 10, afterCourseId: courseId, asOf: new Date() })).toEqual([]);
   });
 
   it("shows the rate in the gradebook and weighs it in the course grade", async () => {
