@@ -24,8 +24,12 @@ export const attendancePolicies = pgTable(
     leaveExtendsDueDates: boolean("leave_extends_due_dates").notNull().default(false),
     version: integer("version").notNull().default(1),
     updatedAt: tstz("updated_at").notNull().defaultNow(),
+    // when the low-attendance run last checked this course: each run takes the least recently checked first, so a
+    // run cut short by its time budget is continued by the next, never restarted from the same courses
+    alertsCheckedAt: tstz("alerts_checked_at"),
   },
   (t) => [
+    index("attendance_policies_alerts_checked_at_idx").on(t.alertsCheckedAt, t.courseId).where(sql`${t.lowThresholdPercent} is not null`),
     check("attendance_policies_threshold_check", sql`${t.lowThresholdPercent} is null or (${t.lowThresholdPercent} > 0 and ${t.lowThresholdPercent} <= 100)`),
     check("attendance_policies_min_rate_check", sql`${t.minRateForCompletion} is null or (${t.minRateForCompletion} > 0 and ${t.minRateForCompletion} <= 100)`),
   ],

@@ -1,0 +1,2 @@
+ALTER TABLE "attendance_policies" ADD COLUMN "alerts_checked_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "attendance_policies_alerts_checked_at_idx" ON "attendance_policies" USING btree ("alerts_checked_at","course_id") WHERE "attendance_policies"."low_threshold_percent" is not null;
