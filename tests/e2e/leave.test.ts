@@ -335,13 +335,36 @@ describe("bad input and races", () => {
     expect(await decidedEvents(pending.id)).toBe(0);
   });
 
+  it("does not end on a forged LeaveDecided: the orchestration reads the row, which is still pending", async () => {
+    await stage(pending.id, "waiting");
+    const raised = await fetch(`${app.baseUrl}/runtime/webhooks/durabletask/instances/${pending.instanceId}/raiseEvent/LeaveDecided`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ status: "approved", by: admin.id }),
+    });
+    expect(raised.status).toBeLessThan(300);
+    // Once the instance has handled it (it read the row again, or it ended), it is waiting again, not done.
+    await waitFor("the forged event handled", async () => {
+      const res = await fetch(`${app.baseUrl}/runtime/webhooks/durabletask/instances/${pending.instanceId}?showHistory=true`);
+      const history = ((await res.json()) as { historyEvents: { EventType: string }[] }).historyEvents.map((e) => e.EventType);
+      const handledIt = history.includes("EventRaised") && (history.filter((t) => t === "TaskCompleted").length >= 2 || history.includes("ExecutionCompleted"));
+      return handledIt ? history : undefined;
+    });
+    const handled = await view(learner, pending.id);
+    expect(handled.orchestration).toMatchObject({ runtimeStatus: "Running", customStatus: { stage: "waiting" } });
+    expect(handled.status).toBe("pending");
+    expect((await view(instructor, pending.id)).canDecide).toBe(true);
+  });
+
   it("lets exactly one of two racing decisions win; the cancelled long timer's later pieces change nothing", async () => {
     await stage(pending.id, "waiting");
     const answers = await Promise.all([decide(instructor, pending.id, "approve"), decide(coInstructor, pending.id, "reject")]);
     expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
     const done = await stage(pending.id, "done", "Completed");
-    // The escalation timer (> 6 days) was split into pieces; whatever piece is still scheduled may fire.
-    await fireDurableTimers(app, pending.instanceId, ESCALATION_HOURS + DECISION_HOURS).catch(() => []);
+    // The escalation timer (> 6 days) was split into 3-day pieces and cancelled by the decision: the instance still
+    // completed, and nothing of it stays armed (the local runtime drops a finished instance's timers; Azure's task hub
+    // discards a timer message for a completed instance).
+    expect(await fireDurableTimers(app, pending.instanceId, ESCALATION_HOURS + DECISION_HOURS)).toEqual([]);
     const after = await stage(pending.id, "done", "Completed");
     expect(after.orchestration.customStatus).toEqual(done.orchestration.customStatus);
     expect(after.status).toBe(done.status);
@@ -393,6 +416,16 @@ describe("an overdue application whose orchestration is gone", () => {
     const done = await stage(id, "done", "Completed", otherLearner);
     expect(done.status).toBe("expired");
     expect(await decidedEvents(id)).toBe(1);
+
+    // A waiting instance terminated by hand, its application overdue: started again under the same id, it expires.
+    const terminated = (await applied(otherLearner, { startsAt: at(now + 85 * DAY), endsAt: at(now + 86 * DAY), reason: "Terminated" })).application;
+    await stage(terminated.id, "waiting", "Running", otherLearner);
+    const terminate = await fetch(`${app.baseUrl}/runtime/webhooks/durabletask/instances/${terminated.instanceId}/terminate?reason=test`, { method: "POST" });
+    expect(terminate.status).toBeLessThan(300);
+    await stage(terminated.id, "waiting", "Terminated", otherLearner);
+    await db.sql`update leave_applications set created_at = now() - interval '200 hours' where id = ${terminated.id}`;
+    expect((await runTimer()).status).toBe(202);
+    expect((await stage(terminated.id, "done", "Completed", otherLearner)).status).toBe("expired");
 
     // A decided row whose LeaveDecided never reached an instance: the view says done, not "not started".
     const closed = uuidv7();
