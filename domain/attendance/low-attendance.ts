@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNotNull, ne, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from "drizzle-orm";
 import { DateTime } from "luxon";
 import { attendanceAlerts, attendancePolicies, courses } from "../db/schema/index.js";
 import { type BatchEvent, recordEvents } from "../outbox/record-events.js";
@@ -33,9 +33,11 @@ export interface LowAttendanceRun {
 /**
  * Alerts every active learner whose attendance rate in a course with a low-attendance threshold is below it, once
  * per (course, learner, ISO week): the `attendance_alerts` row is the record, so a second firing (or a second host)
- * sends nothing twice. Each alert is an `attendance.low` event (the learner and the course's instructors are
- * emailed through the event's fan-out). Courses go in batches, each in its own transaction, in id order.
- * `ctx.db` must be the pool (this opens the transactions).
+ * sends nothing twice. Each alert is an `attendance.low` event (the learner and the course's instructors who see
+ * the learner's section are emailed through the event's fan-out). Courses go in batches, each in its own
+ * transaction, the least recently checked first (`alerts_checked_at`, set to the run's start with the batch): a run
+ * cut short by its budget is continued by the next firing rather than restarted from the same courses, whatever the
+ * week. `ctx.db` must be the pool (this opens the transactions).
  */
 export async function sendLowAttendanceAlerts(ctx: DomainContext, options: LowAttendanceOptions = {}): Promise<LowAttendanceRun> {
   const started = ctx.now();
@@ -43,24 +45,37 @@ export async function sendLowAttendanceAlerts(ctx: DomainContext, options: LowAt
   const batchSize = options.coursesPerBatch ?? 25;
   const budgetMs = options.budgetMs ?? 4 * 60_000;
   const run: LowAttendanceRun = { period, courses: 0, alerted: 0, complete: true };
-  let after: string | null = null;
   for (;;) {
     if (ctx.now().getTime() - started.getTime() > budgetMs) {
       run.complete = false;
       return run;
     }
-    const batch: { courseId: string; threshold: number }[] = await ctx.db
-      .select({ courseId: attendancePolicies.courseId, threshold: sql<number>`${attendancePolicies.lowThresholdPercent}` })
-      .from(attendancePolicies)
-      .innerJoin(courses, eq(courses.id, attendancePolicies.courseId))
-      .where(and(isNotNull(attendancePolicies.lowThresholdPercent), ne(courses.status, "archived"), after ? gt(attendancePolicies.courseId, after) : undefined))
-      .orderBy(asc(attendancePolicies.courseId))
-      .limit(batchSize);
-    if (batch.length === 0) return run;
-    after = (batch[batch.length - 1] as { courseId: string }).courseId;
-    run.courses += batch.length;
-    run.alerted += await ctx.db.transaction((tx) => alertBatch({ ...ctx, db: tx }, batch, period, started));
-    if (batch.length < batchSize) return run;
+    const done = await ctx.db.transaction(async (tx) => {
+      // Courses this run has checked carry its start; `skip locked` leaves a batch another host is on to that host.
+      const batch: { courseId: string; threshold: number }[] = await tx
+        .select({ courseId: attendancePolicies.courseId, threshold: sql<number>`${attendancePolicies.lowThresholdPercent}` })
+        .from(attendancePolicies)
+        .innerJoin(courses, eq(courses.id, attendancePolicies.courseId))
+        .where(
+          and(
+            isNotNull(attendancePolicies.lowThresholdPercent),
+            ne(courses.status, "archived"),
+            or(isNull(attendancePolicies.alertsCheckedAt), lt(attendancePolicies.alertsCheckedAt, started)),
+          ),
+        )
+        .orderBy(sql`${attendancePolicies.alertsCheckedAt} asc nulls first`, asc(attendancePolicies.courseId))
+        .limit(batchSize)
+        .for("update", { of: attendancePolicies, skipLocked: true });
+      if (batch.length === 0) return true;
+      run.courses += batch.length;
+      run.alerted += await alertBatch({ ...ctx, db: tx }, batch, period, started);
+      await tx
+        .update(attendancePolicies)
+        .set({ alertsCheckedAt: started })
+        .where(inArray(attendancePolicies.courseId, batch.map((c) => c.courseId)));
+      return batch.length < batchSize;
+    });
+    if (done) return run;
   }
 }
 

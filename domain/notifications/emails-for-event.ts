@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { assessments, certificates, courses, courseStaff, enrollments, grades, notificationPreferences, users, webhooks } from "../db/schema/index.js";
+import { assessments, certificates, courses, courseStaff, courseStaffSections, enrollments, grades, notificationPreferences, users, webhooks } from "../db/schema/index.js";
 import type { CatalogEvent } from "../events/catalog.js";
 import { type ComposedEmail, composeEmail } from "./compose-email.js";
 import { categoryOf, type NotificationCategory, wantsEmail } from "./preferences.js";
@@ -105,7 +105,7 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
         .from(courseStaff)
         .innerJoin(users, eq(users.id, courseStaff.userId))
         .leftJoin(notificationPreferences, withPreferences)
-        .where(and(eq(courseStaff.courseId, d.courseId), eq(courseStaff.role, "instructor"), wantsEmail(categoryOf("attendance-low-staff"))))
+        .where(and(eq(courseStaff.courseId, d.courseId), eq(courseStaff.role, "instructor"), seesLearner(d.userId), wantsEmail(categoryOf("attendance-low-staff"))))
         .for("key share", { of: users });
       return [
         ...(u ? [await compose("attendance-low", u, { ...values, name: u.name })] : []),
@@ -207,4 +207,14 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
     default:
       return [];
   }
+}
+
+/**
+ * Whether the course_staff row's instructor sees the learner, as SQL: scoped to no section (the whole course), or to
+ * the section of the learner's active enrollment. A section-scoped instructor hears nothing of other sections' learners.
+ */
+function seesLearner(userId: string) {
+  return sql`(not exists (select 1 from ${courseStaffSections} s where s.course_id = ${courseStaff.courseId} and s.user_id = ${courseStaff.userId})
+    or exists (select 1 from ${courseStaffSections} s join ${enrollments} e on e.course_id = s.course_id and e.section_id = s.section_id and e.status = 'active'
+      where s.course_id = ${courseStaff.courseId} and s.user_id = ${courseStaff.userId} and e.user_id = ${userId}))`;
 }

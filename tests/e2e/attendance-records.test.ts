@@ -84,6 +84,12 @@ describe("low-attendance alerts", () => {
   it("emails the learner below the threshold and the course's instructors once a week, even when the timer fires twice", async () => {
     history = await course("Medieval History", "HIS-101");
     await db.sql`insert into course_staff (course_id, user_id, role) values (${history}, ${instructor.id}, 'instructor')`;
+    // An instructor scoped to another section hears nothing of this learner (in no section).
+    const elsewhere = await signUp(app, db, { label: "elsewhere" });
+    const sectionB = uuidv7();
+    await db.sql`insert into sections (id, course_id, name) values (${sectionB}, ${history}, 'B')`;
+    await db.sql`insert into course_staff (course_id, user_id, role) values (${history}, ${elsewhere.id}, 'instructor')`;
+    await db.sql`insert into course_staff_sections (course_id, user_id, section_id) values (${history}, ${elsewhere.id}, ${sectionB})`;
     await enroll(history, learner);
     const fine = await signUp(app, db, { label: "fine" });
     await enroll(history, fine);
@@ -109,6 +115,7 @@ describe("low-attendance alerts", () => {
     expect(await mailsTo(app, learner.email, "Your attendance in")).toHaveLength(1);
     expect(await mailsTo(app, instructor.email, "Lena Learner's attendance")).toHaveLength(1);
     expect(await mailsTo(app, fine.email, "Your attendance in")).toHaveLength(0);
+    expect(await mailsTo(app, elsewhere.email, "Lena Learner's attendance")).toHaveLength(0);
   });
 });
 

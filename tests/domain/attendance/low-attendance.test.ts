@@ -89,6 +89,22 @@ describe("sendLowAttendanceAlerts", () => {
     expect(await db.sql`select user_id, period, rate_percent from attendance_alerts order by sent_at`).toHaveLength(2);
   });
 
+  it("continues a run cut short by its budget with the courses it did not reach, least recently checked first", async () => {
+    const fresh = [await createCourse(db), await createCourse(db), await createCourse(db)];
+    for (const c of fresh) await db.sql`insert into attendance_policies (course_id, low_threshold_percent) values (${c}, 60)`;
+    // A clock that moves a second per reading: with no learner to alert, a run reads it once per batch, so a 1.5 s
+    // budget lets each run do exactly one batch of one course.
+    let t = Date.now();
+    const stepping: DomainContext = { ...ctx, now: () => new Date((t += 1000)) };
+    const checked = async () => (await db.sql<{ course_id: string }[]>`select course_id from attendance_policies where alerts_checked_at is not null`).map((r) => r.course_id);
+    // Earlier courses were checked by the first case's runs: the three unchecked ones come first, one per run.
+    for (let i = 1; i <= 3; i++) {
+      expect(await sendLowAttendanceAlerts(stepping, { coursesPerBatch: 1, budgetMs: 1500 })).toMatchObject({ courses: 1, complete: false });
+      const now = await checked();
+      expect(fresh.filter((c) => now.includes(c))).toHaveLength(i);
+    }
+  });
+
   it("stops starting batches once the time budget is spent", async () => {
     const run = await sendLowAttendanceAlerts(ctx, { budgetMs: -1 });
     expect(run).toMatchObject({ courses: 0, alerted: 0, complete: false });
