@@ -4,7 +4,7 @@ import type { Executor } from "../db/client.js";
 import { type AttendanceStatus, attendanceMarks, classSessions } from "../db/schema/index.js";
 import { countInWindow } from "../identity/login-throttle.js";
 import { recordEvent } from "../outbox/record-event.js";
-import { sessionLearners } from "../schedule/attendees.js";
+import { isExpectedAt } from "../schedule/attendees.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { AttendanceErrorCode } from "./attendance.errors.js";
@@ -104,7 +104,7 @@ const throttleKey = (sessionId: string, userId: string) => `check-in:${sessionId
 export async function checkIn(ctx: DomainContext, input: { sessionId: string; userId: string; code: string }, rules: CheckInRules): Promise<Result<CheckInOutcome, AttendanceErrorCode>> {
   const session = await findSession(ctx.db, input.sessionId);
   if (!session) return fail("CLASS_SESSION_NOT_FOUND");
-  if (!(await sessionLearners(ctx.db, [session.id])).get(session.id)?.includes(input.userId)) {
+  if (!(await isExpectedAt(ctx.db, session.id, input.userId))) {
     return fail("ATTENDANCE_NOT_EXPECTED", "You are not a learner expected at this session.", { userIds: [input.userId] });
   }
   const now = ctx.now();

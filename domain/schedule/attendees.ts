@@ -78,6 +78,17 @@ export async function sessionLearners(db: Executor, sessionIds: readonly string[
   return out;
 }
 
+/** Whether one learner is expected at a session (active enrollment, section matching): one indexed lookup. */
+export async function isExpectedAt(db: Executor, sessionId: string, userId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ one: sql<number>`1` })
+    .from(classSessions)
+    .innerJoin(enrollments, and(eq(enrollments.courseId, classSessions.courseId), eq(enrollments.userId, userId), eq(enrollments.status, "active")))
+    .where(and(eq(classSessions.id, sessionId), forLearnerSection))
+    .limit(1);
+  return row !== undefined;
+}
+
 /** The course staff (instructors and graders) who see a session: whole-course staff, and section staff of its section. */
 export async function sessionStaff(db: Executor, sessionId: string): Promise<string[]> {
   const rows = await db

@@ -1,3 +1,4 @@
+import { coursesGatedByAttendance } from "../../domain/attendance/attendance-policy.js";
 import { updateProgress } from "../../domain/progress/course-progress.js";
 import { subscriptionHandler } from "../platform/subscription.js";
 
@@ -8,14 +9,26 @@ subscriptionHandler({
   name: "update-progress-on-event",
   subscription: "progress",
   handleMany: async (events, ctx) => {
-    const pairs = new Map<string, { event: (typeof events)[number]; courseId: string; userId: string }>();
+    // markOnly: every event naming the pair is attendance.recorded (a mark changed, nothing else).
+    const pairs = new Map<string, { event: (typeof events)[number]; courseId: string; userId: string; markOnly: boolean }>();
     for (const event of events) {
       const data = event.data as { courseId?: string; userId?: string; userIds?: string[] };
       if (!data.courseId) continue;
+      const markOnly = event.type === "attendance.recorded";
       // attendance.recorded names every learner whose marks changed at one session.
-      for (const userId of data.userId ? [data.userId] : (data.userIds ?? [])) pairs.set(`${data.courseId}:${userId}`, { event, courseId: data.courseId, userId });
+      for (const userId of data.userId ? [data.userId] : (data.userIds ?? [])) {
+        const key = `${data.courseId}:${userId}`;
+        pairs.set(key, { event, courseId: data.courseId, userId, markOnly: markOnly && (pairs.get(key)?.markOnly ?? true) });
+      }
     }
-    for (const { event, ...data } of pairs.values()) {
+    // A mark changes progress only where completion needs an attendance rate: a whole roster's take elsewhere costs
+    // one query here instead of a recomputation per learner.
+    const marked = [...pairs.values()].filter((p) => p.markOnly);
+    if (marked.length > 0) {
+      const gated = await coursesGatedByAttendance(ctx.tx, [...new Set(marked.map((p) => p.courseId))]);
+      for (const [key, pair] of pairs) if (pair.markOnly && !gated.has(pair.courseId)) pairs.delete(key);
+    }
+    for (const { event, markOnly: _, ...data } of pairs.values()) {
       const view = await updateProgress(ctx.domain(event), data.courseId, data.userId);
       ctx.log.debug("progress", { courseId: data.courseId, userId: data.userId, percent: view?.percent, complete: view?.complete });
     }
