@@ -35,8 +35,13 @@ export interface LearnerCourseGrades {
  * their active enrollments in courses whose attendance policy grades attendance (a course graded only on
  * attendance has a grade before any attempt). Attendance rates are read as of `asOf` (the caller's clock).
  */
-export async function learnerGrades(db: Executor, userId: string, q: { limit: number; courseId?: string; afterCourseId?: string; asOf: Date }): Promise<LearnerCourseGrades[]> {
-  const shown = and(eq(attempts.userId, userId), resultsReleased(), q.courseId ? eq(attempts.courseId, q.courseId) : undefined);
+export async function learnerGrades(
+  db: Executor,
+  userId: string,
+  q: { limit: number; courseId?: string; /** only these courses (the transcript's) */ courseIds?: readonly string[]; afterCourseId?: string; asOf: Date },
+): Promise<LearnerCourseGrades[]> {
+  if (q.courseIds?.length === 0) return [];
+  const shown = and(eq(attempts.userId, userId), resultsReleased(), q.courseId ? eq(attempts.courseId, q.courseId) : undefined, q.courseIds ? inArray(attempts.courseId, [...q.courseIds]) : undefined);
   const page = await union(
     db
       .select({ courseId: attempts.courseId })
@@ -54,6 +59,7 @@ export async function learnerGrades(db: Executor, userId: string, q: { limit: nu
           eq(enrollments.status, "active"),
           isNotNull(attendancePolicies.gradeCategory),
           q.courseId ? eq(enrollments.courseId, q.courseId) : undefined,
+          q.courseIds ? inArray(enrollments.courseId, [...q.courseIds]) : undefined,
           q.afterCourseId ? gt(enrollments.courseId, q.afterCourseId) : undefined,
         ),
       ),

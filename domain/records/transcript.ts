@@ -59,7 +59,7 @@ export async function transcriptOf(db: Executor, userId: string, opts: { now: Da
   const courseIds = places.map((p) => p.courseId);
   const [grades, progress, rates, certs] = courseIds.length
     ? await Promise.all([
-        learnerGrades(db, userId, { limit: courseIds.length, asOf: opts.now }),
+        learnerGrades(db, userId, { limit: courseIds.length, courseIds, asOf: opts.now }),
         db
           .select({ courseId: courseProgress.courseId, percent: courseProgress.percent, completedAt: courseProgress.completedAt })
           .from(courseProgress)
