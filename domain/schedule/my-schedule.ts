@@ -3,27 +3,15 @@ import type { Executor } from "../db/client.js";
 import { classSessions, courses } from "../db/schema/index.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { learnerAttends, staffWorksAt } from "./attendees.js";
+import type { SessionView } from "./session-view.js";
 
 export type ScheduleRole = "learner" | "staff";
 
-export interface ScheduleEntry {
-  sessionId: string;
-  courseId: string;
-  courseTitle: string;
-  sectionId: string | null;
-  seriesId: string | null;
-  title: string;
-  startsAt: Date;
-  endsAt: Date;
-  timeZone: string;
-  location: string | null;
-  onlineUrl: string | null;
-  status: "scheduled" | "cancelled";
-  cancelReason: string | null;
-  role: ScheduleRole;
-  version: number;
-  updatedAt: Date;
-}
+/** A session on someone's schedule: the session's own fields, its course's title and the caller's role there. */
+export type ScheduleEntry = Pick<
+  SessionView,
+  "courseId" | "sectionId" | "seriesId" | "title" | "startsAt" | "endsAt" | "timeZone" | "location" | "onlineUrl" | "status" | "cancelReason" | "version" | "updatedAt"
+> & { sessionId: string; courseTitle: string; role: ScheduleRole };
 
 export interface DueEntry {
   assessmentId: string;

@@ -115,7 +115,7 @@ export const settingsSchema = databaseSettingsSchema
     PRIVACY_ERASURE_GRACE_H: z.coerce.number().positive().max(24 * 30).default(72),
     DUE_REMINDERS_SCHEDULE: ncrontab.default("0 0 * * * *"),
     // Weekly: learners below their course's low-attendance threshold, and its instructors, are emailed once per ISO week.
-    ATTENDANCE_ALERTS_SCHEDULE: ncrontab.default("0 0 7 * * *"),
+    ATTENDANCE_ALERTS_SCHEDULE: ncrontab.default("0 0 7 * * 1"),
     ATTEMPT_DEADLINES_SCHEDULE: ncrontab.default("0 * * * * *"),
     HOUSEKEEPING_SCHEDULE: ncrontab.default("0 30 3 * * *"),
     EVENT_RETENTION_DAYS: positiveInt.default(30),

@@ -1,11 +1,8 @@
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Answer } from "../../domain/grading/items.js";
-import { freePort } from "@ringlet/local-runtime/ports";
 import { jsonOf, type RunningApp, startApp } from "../support/app.js";
+import { persistentRuntimeState } from "../support/restartable-services.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { insertLearners, insertPublishedCourse } from "../support/enrollment-fixtures.js";
@@ -17,9 +14,7 @@ import { localClaims, nowSeconds, signHs256 } from "../support/tokens.js";
 // runtime killed with SIGKILL and started again finds the orchestrations and messages it left behind.
 let db: TestDatabase;
 let app: RunningApp;
-let durableDir: string;
-let busDir: string;
-let busConnection: string;
+let runtimeState: Awaited<ReturnType<typeof persistentRuntimeState>>;
 let courseId: string;
 let adminToken: string;
 let graderToken: string;
@@ -32,9 +27,7 @@ async function startRuntime(): Promise<RunningApp> {
       DATABASE_URL: db.url,
       DATABASE_POOL_MAX: "10",
       OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *",
-      LOCAL_DURABLE_DATA: durableDir,
-      LOCAL_SERVICEBUS_DATA: busDir,
-      ServiceBusConnection: busConnection,
+      ...runtimeState.env,
     },
   });
 }
@@ -96,10 +89,7 @@ const expectedPercent = (answers: Record<string, Answer>) => pureGrade(answers).
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  durableDir = await mkdtemp(join(tmpdir(), "ringlet-durable-"));
-  busDir = await mkdtemp(join(tmpdir(), "ringlet-bus-"));
-  await chmod(busDir, 0o755);
-  busConnection = `Endpoint=sb://127.0.0.1:${await freePort()};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`;
+  runtimeState = await persistentRuntimeState();
   app = await startRuntime();
   courseId = await insertPublishedCourse(db.sql, { capacity: 1_000, title: "Grading under load" });
   const [adminId, graderId] = await insertLearners(db.sql, 2, "staff");
@@ -111,7 +101,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
   await db?.drop();
-  for (const dir of [durableDir, busDir]) if (dir) await rm(dir, { recursive: true, force: true });
+  await runtimeState?.remove();
 });
 
 describe("grading under load and across crashes", () => {

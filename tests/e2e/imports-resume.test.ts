@@ -1,9 +1,6 @@
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freePort } from "@ringlet/local-runtime/ports";
 import { type RunningApp, startApp } from "../support/app.js";
+import { persistentRuntimeState } from "../support/restartable-services.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { signUp, type TestUser } from "../support/identity.js";
 import { importEnded, importStatus, startImport, uploadImport } from "../support/imports.js";
@@ -16,18 +13,14 @@ import { recentErrors, waitFor } from "../support/wait-for.js";
 const ROWS = 1_500;
 let db: TestDatabase;
 let app: RunningApp;
-let durableDir: string;
-let busDir: string;
-let busConnection: string;
+let runtimeState: Awaited<ReturnType<typeof persistentRuntimeState>>;
 let admin: TestUser;
 
 async function startRuntime(): Promise<RunningApp> {
   return startApp({
     env: {
       DATABASE_URL: db.url,
-      LOCAL_DURABLE_DATA: durableDir,
-      LOCAL_SERVICEBUS_DATA: busDir,
-      ServiceBusConnection: busConnection,
+      ...runtimeState.env,
       // Small batches: the kill lands between (or inside) batches, and the run passes the 100 batches after which
       // its orchestration continues as new.
       IMPORT_BATCH_SIZE: "10",
@@ -37,10 +30,7 @@ async function startRuntime(): Promise<RunningApp> {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  durableDir = await mkdtemp(join(tmpdir(), "ringlet-durable-"));
-  busDir = await mkdtemp(join(tmpdir(), "ringlet-bus-"));
-  await chmod(busDir, 0o755);
-  busConnection = `Endpoint=sb://127.0.0.1:${await freePort()};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`;
+  runtimeState = await persistentRuntimeState();
   app = await startRuntime();
   admin = await signUp(app, db, { admin: true, label: "admin" });
 });
@@ -48,7 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
   await db?.drop();
-  for (const dir of [durableDir, busDir]) if (dir) await rm(dir, { recursive: true, force: true });
+  await runtimeState?.remove();
 });
 
 const status = (id: string) => importStatus(app, admin.accessToken, id);

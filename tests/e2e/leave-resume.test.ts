@@ -1,10 +1,7 @@
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { v7 as uuidv7 } from "uuid";
-import { freePort } from "@ringlet/local-runtime/ports";
 import { type RunningApp, startApp } from "../support/app.js";
+import { persistentRuntimeState } from "../support/restartable-services.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { call, createCourse, signUp, type TestUser } from "../support/identity.js";
 import { waitForMail } from "../support/mailbox.js";
@@ -16,9 +13,7 @@ import { recentErrors, waitFor } from "../support/wait-for.js";
 
 let db: TestDatabase;
 let app: RunningApp;
-let durableDir: string;
-let busDir: string;
-let busConnection: string;
+let runtimeState: Awaited<ReturnType<typeof persistentRuntimeState>>;
 let learner: TestUser;
 let instructor: TestUser;
 
@@ -29,15 +24,12 @@ interface View {
 }
 
 async function startRuntime(): Promise<RunningApp> {
-  return startApp({ env: { DATABASE_URL: db.url, LOCAL_DURABLE_DATA: durableDir, LOCAL_SERVICEBUS_DATA: busDir, ServiceBusConnection: busConnection } });
+  return startApp({ env: { DATABASE_URL: db.url, ...runtimeState.env } });
 }
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  durableDir = await mkdtemp(join(tmpdir(), "ringlet-durable-"));
-  busDir = await mkdtemp(join(tmpdir(), "ringlet-bus-"));
-  await chmod(busDir, 0o755);
-  busConnection = `Endpoint=sb://127.0.0.1:${await freePort()};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`;
+  runtimeState = await persistentRuntimeState();
   app = await startRuntime();
   [learner, instructor] = await Promise.all([signUp(app, db, { label: "resume-learner" }), signUp(app, db, { label: "resume-instructor" })]);
   const courseId = await createCourse(db, [{ userId: instructor.id, role: "instructor" }]);
@@ -47,7 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
   await db?.drop();
-  for (const dir of [durableDir, busDir]) if (dir) await rm(dir, { recursive: true, force: true });
+  await runtimeState?.remove();
 });
 
 const view = async (id: string) => (await (await call(app, "GET", `/v1/leave-applications/${id}`, { token: learner.accessToken })).json()) as View;

@@ -155,3 +155,20 @@ export function probeSubscription(connectionString: string, topic = "lms-events"
     },
   };
 }
+
+/**
+ * What a runtime killed with SIGKILL and started again must find: Durable instances and the broker's messages on
+ * disk, and the broker on a port of its own (the runtime starts it; the connection names the port). Pass `env` to
+ * every start; `remove()` deletes the directories.
+ */
+export async function persistentRuntimeState(): Promise<{ env: Record<string, string>; remove(): Promise<void> }> {
+  const durableDir = await mkdtemp(join(tmpdir(), "ringlet-durable-"));
+  const busDir = await scratchDir("ringlet-bus-");
+  const busConnection = `Endpoint=sb://127.0.0.1:${await freePort()};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;`;
+  return {
+    env: { LOCAL_DURABLE_DATA: durableDir, LOCAL_SERVICEBUS_DATA: busDir, ServiceBusConnection: busConnection },
+    remove: async () => {
+      for (const dir of [durableDir, busDir]) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
