@@ -2,6 +2,7 @@ import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { leaveApplications, leaveCourses, type LeaveStatus, openLeaveStatuses } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
+import { recordDirectEmails } from "../notifications/direct-emails.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
@@ -14,8 +15,8 @@ import {
   escalatedEmails,
   expiredEmail,
   recipients,
-  recordLeaveEmails,
   requestedEmails,
+  stepEmailId,
   withdrawnEmails,
 } from "./leave-emails.js";
 import type { LeaveErrorCode } from "./leave.errors.js";
@@ -107,7 +108,7 @@ export async function decideLeave(
   });
   await announce(ctx, closed, outcome);
   const applicant = await applicantOf(ctx.db, closed);
-  if (applicant) await recordLeaveEmails(ctx, closed.id, "decided", [decidedEmail({ appUrl: options.appUrl, leave: closed, applicant }, outcome, input.comment)]);
+  if (applicant) await recordDirectEmails(ctx, [decidedEmail({ appUrl: options.appUrl, leave: closed, applicant }, outcome, input.comment)], { eventId: stepEmailId(closed.id, "decided") });
   return ok(closed);
 }
 
@@ -123,7 +124,7 @@ export async function withdrawLeave(ctx: DomainContext, input: { applicationId: 
   const applicant = await applicantOf(ctx.db, closed);
   if (applicant) {
     const to = [...(await approversOf(ctx.db, closed.id)), ...(row.status === "escalated" ? await administrators(ctx.db) : [])].filter((r) => r.id !== closed.applicantUserId);
-    await recordLeaveEmails(ctx, closed.id, "withdrawn", withdrawnEmails({ appUrl: options.appUrl, leave: closed, applicant }, to));
+    await recordDirectEmails(ctx, withdrawnEmails({ appUrl: options.appUrl, leave: closed, applicant }, to), { eventId: stepEmailId(closed.id, "withdrawn") });
   }
   return ok(closed);
 }
@@ -145,7 +146,7 @@ export async function notifyApprovers(ctx: DomainContext, applicationId: string,
   if (!row.orchestratedAt) await ctx.db.update(leaveApplications).set({ orchestratedAt: ctx.now() }).where(eq(leaveApplications.id, applicationId));
   if (!isOpen(row.status)) return stepOf(row);
   const applicant = await applicantOf(ctx.db, row);
-  if (applicant) await recordLeaveEmails(ctx, row.id, "requested", requestedEmails({ appUrl: options.appUrl, leave: row, applicant }, await approversOf(ctx.db, row.id), options.escalatesAt));
+  if (applicant) await recordDirectEmails(ctx, requestedEmails({ appUrl: options.appUrl, leave: row, applicant }, await approversOf(ctx.db, row.id), options.escalatesAt), { eventId: stepEmailId(row.id, "requested") });
   return stepOf(row);
 }
 
@@ -164,7 +165,7 @@ export async function escalateLeave(ctx: DomainContext, applicationId: string, o
   const applicant = await applicantOf(ctx.db, escalated);
   if (applicant) {
     const admins = (await administrators(ctx.db)).filter((r) => r.id !== escalated.applicantUserId);
-    await recordLeaveEmails(ctx, escalated.id, "escalated", escalatedEmails({ appUrl: options.appUrl, leave: escalated, applicant }, admins, options.expiresAt));
+    await recordDirectEmails(ctx, escalatedEmails({ appUrl: options.appUrl, leave: escalated, applicant }, admins, options.expiresAt), { eventId: stepEmailId(escalated.id, "escalated") });
   }
   return stepOf(escalated);
 }
@@ -178,7 +179,7 @@ export async function expireLeave(ctx: DomainContext, applicationId: string, opt
   }
   await announce(ctx, closed, "expired");
   const applicant = await applicantOf(ctx.db, closed);
-  if (applicant) await recordLeaveEmails(ctx, closed.id, "expired", [expiredEmail({ appUrl: options.appUrl, leave: closed, applicant })]);
+  if (applicant) await recordDirectEmails(ctx, [expiredEmail({ appUrl: options.appUrl, leave: closed, applicant })], { eventId: stepEmailId(closed.id, "expired") });
   return stepOf(closed);
 }
 

@@ -3,8 +3,6 @@ import { and, eq, inArray, isNull } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { leaveApprovers, users } from "../db/schema/index.js";
 import { type ComposedEmail, composeEmail } from "../notifications/compose-email.js";
-import { recordEmails } from "../notifications/email-deliveries.js";
-import type { DomainContext } from "../shared/context.js";
 import { currentApprover } from "./leave-approvers.js";
 
 export interface Recipient {
@@ -57,17 +55,6 @@ const when = (d: Date) => d.toUTCString();
 export function stepEmailId(applicationId: string, step: string): string {
   const h = createHash("sha256").update(`leave:${applicationId}:${step}`).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-/** Records one step's emails (idempotent per step and recipient); the caller's context sends them after commit. */
-export async function recordLeaveEmails(ctx: DomainContext, applicationId: string, step: string, emails: ComposedEmail[]): Promise<void> {
-  if (emails.length === 0) return;
-  const eventId = stepEmailId(applicationId, step);
-  const ids = await recordEmails(
-    ctx,
-    emails.map((email) => ({ eventId, email })),
-  );
-  if (ids.length > 0) ctx.onEmailsRecorded?.(ids);
 }
 
 interface Common {

@@ -4,13 +4,14 @@ import { leaveStatuses, openLeaveStatuses } from "../../domain/db/schema/index.j
 import { applyForLeave, confirmLeaveDocument, leaveDocumentTypes, leaveInstanceId, type LeaveRow, MAX_LEAVE_DOCUMENT_BYTES } from "../../domain/leave/apply-leave.js";
 import { decideLeave, withdrawLeave } from "../../domain/leave/decide-leave.js";
 import { applicantOf, leaveSeenBy, leaveToDecide, myLeave } from "../../domain/leave/leave-view.js";
+import { instanceStatus } from "../platform/durable-status.js";
 import { authenticated, type Locator, owner } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { type RouteContext, route } from "../platform/http/route.js";
 import { LEAVE_DECIDED_EVENT, type LeaveDecidedPayload } from "../leave/leave-approval.js";
 import { leaveStageSchema } from "../leave/leave-status.js";
-import { leaveInstanceStatus, startLeaveApproval } from "../leave/start-leave-approval.js";
+import { startLeaveApproval } from "../leave/start-leave-approval.js";
 
 const iso = z.iso.datetime();
 const DOCUMENT_URL_TTL_SECONDS = 15 * 60;
@@ -239,7 +240,7 @@ route({
     // The orchestration's status first, then the row: a step commits its row before the orchestration records it,
     // so the row read after is never behind the stage shown beside it.
     // Only a missing instance reads as "not started"; a task hub that cannot answer is an error, not a state.
-    const status = await leaveInstanceStatus(df.getClient(ctx.invocation), leaveInstanceId(params.applicationId));
+    const status = await instanceStatus(df.getClient(ctx.invocation), leaveInstanceId(params.applicationId));
     const view = unwrap(await leaveSeenBy(ctx.db, params.applicationId, { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin }));
     const a = view.application;
     // A closed row is done whatever the instance says (its LeaveDecided may be lost; its next timer ends it).

@@ -2,6 +2,7 @@ import * as df from "durable-functions";
 import { z } from "zod";
 import { type DataExportView, dataExportSeenBy, discardExportFiles, type ExportRuns, myDataExports, requestDataExport, stalledDataExport } from "../../domain/privacy/data-exports.js";
 import { dataExportStatuses } from "../../domain/db/schema/index.js";
+import { instanceStatus } from "../platform/durable-status.js";
 import { authenticated } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
@@ -33,13 +34,10 @@ const exportSchema = z
 const ENDED = new Set<string>([df.OrchestrationRuntimeStatus.Completed, df.OrchestrationRuntimeStatus.Failed, df.OrchestrationRuntimeStatus.Terminated]);
 const exportRuns = (client: df.DurableClient): ExportRuns => ({
   async isRunning(exportId) {
-    // The client answers a missing instance with an error naming HTTP 404. Any other failure to read the status is
-    // no proof the export stalled: it is left alone.
-    const status = await client
-      .getStatus(dataExportInstanceId(exportId))
-      .catch((err: unknown) => (err instanceof Error && /\b404\b/.test(err.message) ? ("missing" as const) : ("unknown" as const)));
+    // A failure to read the status (other than a missing instance) is no proof the export stalled: it is left alone.
+    const status = await instanceStatus(client, dataExportInstanceId(exportId)).catch(() => "unknown" as const);
     if (status === "unknown") return true;
-    return status !== "missing" && status.runtimeStatus !== undefined && !ENDED.has(status.runtimeStatus);
+    return status !== null && status.runtimeStatus !== undefined && !ENDED.has(status.runtimeStatus);
   },
 });
 

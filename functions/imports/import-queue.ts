@@ -2,6 +2,7 @@ import { app, type InvocationContext, type Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import { z } from "zod";
 import { importsInProgress, importsLeftQueued } from "../../domain/imports/import-requests.js";
+import { instanceStatus } from "../platform/durable-status.js";
 import { createLogger } from "../platform/log.js";
 import { type Platform, platform } from "../platform/platform.js";
 import { deadLetterByLockToken } from "../platform/service-bus.js";
@@ -11,9 +12,6 @@ import { IMPORTS_QUEUE, sendImportRun } from "./send-import-run.js";
 export { IMPORTS_QUEUE, sendImportRun };
 
 const messageSchema = z.object({ importId: z.uuid(), run: z.number().int().positive(), traceparent: z.string().nullable() });
-
-// The client answers a missing instance with an error naming HTTP 404.
-const missing = (err: unknown) => err instanceof Error && /\b404\b/.test(err.message);
 
 /** Starts the run's orchestration unless it exists already (a redelivered or re-sent message starts nothing). */
 app.serviceBusQueue("imports-on-queue", {
@@ -37,10 +35,7 @@ app.serviceBusQueue("imports-on-queue", {
     const run = parsed.data;
     const client = df.getClient(context);
     const instanceId = importInstanceId(run.importId, run.run);
-    const existing = await client.getStatus(instanceId).catch((err: unknown) => {
-      if (missing(err)) return null;
-      throw err;
-    });
+    const existing = await instanceStatus(client, instanceId);
     if (existing?.runtimeStatus) return;
     await client.startNew("bulkImport", { instanceId, input: run });
     log.info("import run started", { importId: run.importId, run: run.run, instanceId });
@@ -91,10 +86,7 @@ async function restartOrphanedRuns(p: Platform, client: df.DurableClient, log: R
   for (const run of inProgress) {
     const instanceId = importInstanceId(run.id, run.run);
     try {
-      const status = await client.getStatus(instanceId).catch((err: unknown) => {
-        if (missing(err)) return null;
-        throw err;
-      });
+      const status = await instanceStatus(client, instanceId);
       if (status && status.runtimeStatus !== df.OrchestrationRuntimeStatus.Failed) continue;
       await client.startNew("bulkImport", { instanceId, input: { importId: run.id, run: run.run, traceparent: null } satisfies ImportRunInput });
       log.warn("import run had no orchestration running; started again", { importId: run.id, run: run.run, was: status?.runtimeStatus ?? "missing" });

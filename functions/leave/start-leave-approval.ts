@@ -1,18 +1,8 @@
 import * as df from "durable-functions";
 import { leaveInstanceId } from "../../domain/leave/apply-leave.js";
+import { instanceStatus } from "../platform/durable-status.js";
 import type { Platform } from "../platform/platform.js";
 import { LEAVE_ORCHESTRATION, type LeaveApprovalInput } from "./leave-approval.js";
-
-// The client answers a missing instance with an error naming HTTP 404.
-export const missingInstance = (err: unknown) => err instanceof Error && /\b404\b/.test(err.message);
-
-/** The instance's status, or null when there is none; a task hub that cannot answer throws. */
-export async function leaveInstanceStatus(client: df.DurableClient, instanceId: string): Promise<df.DurableOrchestrationStatus | null> {
-  return client.getStatus(instanceId).catch((err: unknown) => {
-    if (missingInstance(err)) return null;
-    throw err;
-  });
-}
 
 // An instance in one of these is over without having closed an open application: it is started again.
 const ended: readonly df.OrchestrationRuntimeStatus[] = [df.OrchestrationRuntimeStatus.Failed, df.OrchestrationRuntimeStatus.Terminated];
@@ -25,7 +15,7 @@ const ended: readonly df.OrchestrationRuntimeStatus[] = [df.OrchestrationRuntime
  */
 export async function startLeaveApproval(p: Platform, client: df.DurableClient, application: { id: string; createdAt: Date }): Promise<"started" | df.OrchestrationRuntimeStatus> {
   const instanceId = leaveInstanceId(application.id);
-  const status = await leaveInstanceStatus(client, instanceId);
+  const status = await instanceStatus(client, instanceId);
   if (status?.runtimeStatus && !ended.includes(status.runtimeStatus)) return status.runtimeStatus;
   const input: LeaveApprovalInput = {
     applicationId: application.id,
