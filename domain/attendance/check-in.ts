@@ -10,7 +10,7 @@ import { fail, ok, type Result } from "../shared/result.js";
 import type { AttendanceErrorCode } from "./attendance.errors.js";
 import { attendancePolicyOf } from "./attendance-policy.js";
 import { CHECK_IN_MAX_WRONG, CHECK_IN_THROTTLE_WINDOW_SECONDS, checkInClosesAt, checkInStatus, withinCheckInTimes } from "./attendance-rules.js";
-import { type ClassSession, findSession, sessionForStaff, type StaffViewer } from "./session-scope.js";
+import { type ClassSession, findSession, staffSession, type StaffViewer } from "./session-scope.js";
 
 /** How codes are made: the period is a setting, the rest fixed. */
 export interface CheckInRules {
@@ -53,7 +53,7 @@ const isOpen = (session: ClassSession, now: Date): session is ClassSession & { c
  * stays valid; closing forgets it.
  */
 export async function openCheckIn(ctx: DomainContext, input: { sessionId: string; viewer: StaffViewer; until: Date | null }, rules: CheckInRules): Promise<Result<CheckInCode, AttendanceErrorCode>> {
-  const found = await sessionForStaff(ctx.db, input.sessionId, input.viewer, true);
+  const found = await staffSession(ctx.db, input.sessionId, input.viewer, true);
   if (!found.ok) return found;
   const { session } = found.value;
   const now = ctx.now();
@@ -70,7 +70,7 @@ export async function openCheckIn(ctx: DomainContext, input: { sessionId: string
 
 /** The code to show now, while check-in is open. */
 export async function checkInCodeSeenBy(db: Executor, input: { sessionId: string; viewer: StaffViewer }, rules: CheckInRules, now: Date): Promise<Result<CheckInCode, AttendanceErrorCode>> {
-  const found = await sessionForStaff(db, input.sessionId, input.viewer);
+  const found = await staffSession(db, input.sessionId, input.viewer);
   if (!found.ok) return found;
   const { session } = found.value;
   if (!isOpen(session, now)) return fail("CHECK_IN_CLOSED");
@@ -79,7 +79,7 @@ export async function checkInCodeSeenBy(db: Executor, input: { sessionId: string
 
 /** Closes check-in and forgets the secret: codes shown so far stop working at once. */
 export async function closeCheckIn(ctx: DomainContext, input: { sessionId: string; viewer: StaffViewer }): Promise<Result<{ sessionId: string }, AttendanceErrorCode>> {
-  const found = await sessionForStaff(ctx.db, input.sessionId, input.viewer, true);
+  const found = await staffSession(ctx.db, input.sessionId, input.viewer, true);
   if (!found.ok) return found;
   await ctx.db.update(classSessions).set({ checkInSecret: null, checkInOpenUntil: null }).where(eq(classSessions.id, input.sessionId));
   return ok({ sessionId: input.sessionId });

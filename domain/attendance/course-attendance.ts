@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Executor } from "../db/client.js";
 import { type AttendanceStatus, attendanceMarks, classSessions, enrollments, users } from "../db/schema/index.js";
 import { csvRow } from "../shared/csv.js";
-import { courseRoleOf } from "../identity/caller.js";
+import { type CourseViewer, seesAsStaff } from "../catalog/viewer.js";
 import { sectionsInView } from "../sections/staff-scope.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { type AttendanceRate, attendanceRates, type SessionAttendanceRate, sessionAttendanceRates } from "./attendance-rate.js";
@@ -129,20 +129,15 @@ export async function attendanceReport(
   });
 }
 
-export interface ReportViewer {
-  userId: string;
-  isAdmin: boolean;
-}
-
 /**
  * The report as the viewer may see it: admins and course staff the section asked for or their scope; anyone else
  * (a learner, by the route's access) only their own row. `afterUserId` comes from a client's cursor: not a user id,
  * it is refused.
  */
-export async function attendanceReportSeenBy(db: Executor, courseId: string, viewer: ReportViewer, q: ReportQuery, now: Date): Promise<Result<AttendanceReport, ReportErrorCode>> {
+export async function attendanceReportSeenBy(db: Executor, courseId: string, viewer: CourseViewer, q: ReportQuery, now: Date): Promise<Result<AttendanceReport, ReportErrorCode>> {
   if (q.afterUserId !== undefined && !z.uuid().safeParse(q.afterUserId).success) return fail("INVALID_CURSOR", "The cursor is not one this report issued.");
   const range = { ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) };
-  const isStaff = viewer.isAdmin || (await courseRoleOf(db, viewer.userId, courseId)) !== null;
+  const isStaff = await seesAsStaff(viewer, courseId);
   if (!isStaff) return attendanceReport(db, courseId, { limit: 1, ...range, sectionIds: null, onlyUserId: viewer.userId }, now);
   const sectionIds = await sectionsInView(db, courseId, viewer, q.section);
   if (!sectionIds.ok) return sectionIds;

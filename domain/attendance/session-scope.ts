@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { classSessions } from "../db/schema/index.js";
 import { sessionLearners } from "../schedule/attendees.js";
-import { learnersInSections, staffSectionScope } from "../sections/staff-scope.js";
+import { learnersInSections, viewerScope } from "../sections/staff-scope.js";
 import { fail, ok, type Result } from "../shared/result.js";
 
 export interface StaffViewer {
@@ -47,10 +47,26 @@ export async function findSession(db: Executor, sessionId: string, lock = false)
 }
 
 /**
- * A session as a staff member works it, with the learners they take attendance for: the learners expected at it
- * (`sessionLearners`), narrowed to their sections when they are scoped to sections. A session of a section outside
- * their scope is not found for them. Only admins are never narrowed: being named a session's lead gives no more
- * than the lead's own course staff scope (the route already requires them to be course staff).
+ * A session as a staff member works it, with their section scope: a session of a section outside their scope is not
+ * found for them. Only admins are never narrowed: being named a session's lead gives no more than the lead's own
+ * course staff scope (the route already requires them to be course staff).
+ */
+export async function staffSession(
+  db: Executor,
+  sessionId: string,
+  viewer: StaffViewer,
+  lock = false,
+): Promise<Result<{ session: ClassSession; scope: string[] | null }, "CLASS_SESSION_NOT_FOUND">> {
+  const session = await findSession(db, sessionId, lock);
+  if (!session) return fail("CLASS_SESSION_NOT_FOUND");
+  const scope = await viewerScope(db, session.courseId, viewer);
+  if (scope && session.sectionId && !scope.includes(session.sectionId)) return fail("CLASS_SESSION_NOT_FOUND");
+  return ok({ session, scope });
+}
+
+/**
+ * `staffSession` with the learners the staff member takes attendance for: the learners expected at it
+ * (`sessionLearners`), narrowed to their sections when they are scoped to sections.
  */
 export async function sessionForStaff(
   db: Executor,
@@ -58,10 +74,9 @@ export async function sessionForStaff(
   viewer: StaffViewer,
   lock = false,
 ): Promise<Result<{ session: ClassSession; learners: string[]; scope: string[] | null }, "CLASS_SESSION_NOT_FOUND">> {
-  const session = await findSession(db, sessionId, lock);
-  if (!session) return fail("CLASS_SESSION_NOT_FOUND");
-  const scope = viewer.isAdmin ? null : await staffSectionScope(db, session.courseId, viewer.userId);
-  if (scope && session.sectionId && !scope.includes(session.sectionId)) return fail("CLASS_SESSION_NOT_FOUND");
+  const found = await staffSession(db, sessionId, viewer, lock);
+  if (!found.ok) return found;
+  const { session, scope } = found.value;
   const expected = (await sessionLearners(db, [sessionId])).get(sessionId) ?? [];
   if (!scope) return ok({ session, learners: expected, scope });
   const inScope = await learnersInSections(db, session.courseId, scope);

@@ -2,9 +2,8 @@ import { and, asc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from "drizzl
 import { z } from "zod";
 import type { Executor } from "../db/client.js";
 import { classSessions, enrollments } from "../db/schema/index.js";
-import { courseRoleOf } from "../identity/caller.js";
+import { type CourseViewer, seesAsStaff } from "../catalog/viewer.js";
 import { sectionsInView } from "../sections/staff-scope.js";
-import { type CourseViewer, isCourseStaffOrAdmin } from "../sections/viewer.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { checkRange } from "./my-schedule.js";
 import type { ScheduleErrorCode } from "./schedule.errors.js";
@@ -23,17 +22,16 @@ export interface SessionQuery {
 /**
  * A course's sessions overlapping [from, to), earliest first, cancelled ones included. Staff see those of their
  * section scope (or of the section asked for) and the whole course's; a learner sees the whole course's and their
- * own section's (the caller's role is looked up here). Fetches `limit + 1` rows so the caller can tell whether there
+ * own section's (the viewer's role is the request's, read once). Fetches `limit + 1` rows so the caller can tell whether there
  * is a next page. A position that is not a [timestamp, uuid] pair (a forged cursor) is INVALID_CURSOR.
  */
-export async function courseSessions(db: Executor, courseId: string, caller: Pick<CourseViewer, "userId" | "isAdmin">, query: SessionQuery): Promise<Result<SessionView[], ScheduleErrorCode>> {
+export async function courseSessions(db: Executor, courseId: string, viewer: CourseViewer, query: SessionQuery): Promise<Result<SessionView[], ScheduleErrorCode>> {
   const range = checkRange(query.from, query.to);
   if (!range.ok) return range;
   const position = query.after ? afterPosition(query.after) : undefined;
   if (position === null) return fail("INVALID_CURSOR", "Not a cursor this list issued.");
-  const viewer: CourseViewer = { ...caller, role: await courseRoleOf(db, caller.userId, courseId) };
   let sectionFilter: SQL | undefined;
-  if (isCourseStaffOrAdmin(viewer)) {
+  if (await seesAsStaff(viewer, courseId)) {
     const inView = await sectionsInView(db, courseId, viewer, query.sectionId);
     if (!inView.ok) return inView;
     if (inView.value !== null) sectionFilter = or(isNull(classSessions.sectionId), inArray(classSessions.sectionId, inView.value));

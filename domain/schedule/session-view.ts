@@ -1,10 +1,10 @@
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { classSessions, enrollments, type sessionSeries } from "../db/schema/index.js";
-import { courseRoleOf } from "../identity/caller.js";
-import { staffSectionScope } from "../sections/staff-scope.js";
+import { classSessions, type sessionSeries } from "../db/schema/index.js";
+import { type CourseViewer, seesAsStaff } from "../catalog/viewer.js";
+import { viewerScope } from "../sections/staff-scope.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import type { CourseViewer } from "../sections/viewer.js";
+import { isExpectedAt } from "./attendees.js";
 
 /** A class session as the API shows it (no check-in secret). */
 export interface SessionView {
@@ -71,8 +71,7 @@ export async function sessionCourse(db: Executor, sessionId: string): Promise<st
  * always; staff scoped to sections only for their sections' sessions (a whole-course session is not theirs to change).
  */
 export async function staffCovers(db: Executor, courseId: string, sectionId: string | null, viewer: Pick<CourseViewer, "userId" | "isAdmin">, mode: "read" | "write"): Promise<boolean> {
-  if (viewer.isAdmin) return true;
-  const scope = await staffSectionScope(db, courseId, viewer.userId);
+  const scope = await viewerScope(db, courseId, viewer);
   if (scope === null) return true;
   if (sectionId === null) return mode === "read";
   return scope.includes(sectionId);
@@ -82,13 +81,9 @@ export async function staffCovers(db: Executor, courseId: string, sectionId: str
  * Whether a course member may see a session: staff within their section scope (whole-course sessions included),
  * an active learner when it is for the whole course or their section.
  */
-export async function sessionVisibleTo(db: Executor, session: Pick<SessionView, "courseId" | "sectionId">, viewer: CourseViewer): Promise<boolean> {
-  if (viewer.isAdmin || viewer.role !== null) return staffCovers(db, session.courseId, session.sectionId, viewer, "read");
-  const [row] = await db
-    .select({ sectionId: enrollments.sectionId })
-    .from(enrollments)
-    .where(and(eq(enrollments.courseId, session.courseId), eq(enrollments.userId, viewer.userId), eq(enrollments.status, "active")));
-  return row !== undefined && (session.sectionId === null || session.sectionId === row.sectionId);
+async function sessionVisibleTo(db: Executor, session: Pick<SessionView, "id" | "courseId" | "sectionId">, viewer: CourseViewer): Promise<boolean> {
+  if (await seesAsStaff(viewer, session.courseId)) return staffCovers(db, session.courseId, session.sectionId, viewer, "read");
+  return isExpectedAt(db, session.id, viewer.userId);
 }
 
 /** Which of these sessions have attendance marks: those are never deleted by a schedule change. */
@@ -122,9 +117,8 @@ export async function marksAt(db: Executor, sessionIds: readonly string[]): Prom
 }
 
 /** A session as a course member sees it: not found when there is none or it is not theirs to see (sessionVisibleTo). */
-export async function sessionSeenBy(db: Executor, sessionId: string, caller: Pick<CourseViewer, "userId" | "isAdmin">): Promise<Result<SessionView, "CLASS_SESSION_NOT_FOUND">> {
+export async function sessionSeenBy(db: Executor, sessionId: string, viewer: CourseViewer): Promise<Result<SessionView, "CLASS_SESSION_NOT_FOUND">> {
   const session = await findSession(db, sessionId);
   if (!session) return fail("CLASS_SESSION_NOT_FOUND");
-  const viewer = { ...caller, role: await courseRoleOf(db, caller.userId, session.courseId) };
   return (await sessionVisibleTo(db, session, viewer)) ? ok(session) : fail("CLASS_SESSION_NOT_FOUND");
 }

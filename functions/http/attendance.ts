@@ -307,7 +307,7 @@ route({
       await attendanceReportSeenBy(
         ctx.db,
         params.courseId,
-        { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin },
+        ctx.caller,
         {
           limit: query.limit,
           ...(typeof after === "string" ? { afterUserId: after } : {}),

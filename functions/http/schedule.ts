@@ -9,7 +9,7 @@ import { authenticated, courseMember, courseStaff, type Locator } from "../platf
 import { notModified } from "../platform/http/etag.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
-import { type CallerRouteContext, route } from "../platform/http/route.js";
+import { route } from "../platform/http/route.js";
 import {
   cancelBody,
   dueEntryBody,
@@ -31,7 +31,6 @@ import { expectedVersion } from "./schemas/section.js";
 const courseParams = z.object({ courseId: z.uuid() });
 const sessionParams = z.object({ classSessionId: z.uuid() });
 const theSessionsCourse: Locator = { describe: "the class session's course", resolve: (params, db) => sessionCourse(db, params.classSessionId as string) };
-const writer = (ctx: CallerRouteContext) => ({ userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin });
 const placementProblems = {
   403: { description: "`SECTION_OUT_OF_SCOPE`: a section-scoped instructor schedules only for their sections" },
   404: { description: "`COURSE_NOT_FOUND`, `SECTION_NOT_FOUND`" },
@@ -52,7 +51,7 @@ route({
   body: oneOffBody,
   responses: { 201: { description: "Scheduled", body: sessionSchema }, ...placementProblems },
   handler: async ({ params, body }, ctx) => {
-    const session = unwrap(await ctx.transaction((tx) => createSession(ctx.domain(tx), params.courseId, body, writer(ctx))));
+    const session = unwrap(await ctx.transaction((tx) => createSession(ctx.domain(tx), params.courseId, body, ctx.caller)));
     return { status: 201, body: sessionBody(session), headers: { location: `/api/v1/sessions/${session.id}`, etag: sessionEtag(session) } };
   },
 });
@@ -72,7 +71,7 @@ route({
   responses: { 201: { description: "Scheduled", body: seriesSchema }, ...placementProblems },
   handler: async ({ params, body }, ctx) => {
     const limits = limitsOf(ctx.platform.settings.SCHEDULE_MAX_OCCURRENCES);
-    const made = unwrap(await ctx.transaction((tx) => createSeries(ctx.domain(tx), params.courseId, body, writer(ctx), limits)));
+    const made = unwrap(await ctx.transaction((tx) => createSeries(ctx.domain(tx), params.courseId, body, ctx.caller, limits)));
     return { status: 201, body: seriesBodyOut(made.series, made.occurrences) };
   },
 });
@@ -95,7 +94,7 @@ route({
   },
   handler: async ({ params, query, request }, ctx) => {
     const after = decodeCursor(query.cursor, 2);
-    const rows = unwrap(await courseSessions(ctx.db, params.courseId, writer(ctx), { from: new Date(query.from), to: new Date(query.to), sectionId: query.sectionId, after, limit: query.limit }));
+    const rows = unwrap(await courseSessions(ctx.db, params.courseId, ctx.caller, { from: new Date(query.from), to: new Date(query.to), sectionId: query.sectionId, after, limit: query.limit }));
     const page = paginate(rows, query.limit, (s) => [s.startsAt.toISOString(), s.id]);
     return { status: 200, body: { items: page.items.map(sessionBody), nextCursor: page.nextCursor }, headers: nextLink(request.url, page.nextCursor) };
   },
@@ -112,7 +111,7 @@ route({
   params: sessionParams,
   responses: { 200: { description: "The session", body: sessionSchema }, 404: { description: "`CLASS_SESSION_NOT_FOUND`" } },
   handler: async ({ params, request }, ctx) => {
-    const session = unwrap(await sessionSeenBy(ctx.db, params.classSessionId, writer(ctx)));
+    const session = unwrap(await sessionSeenBy(ctx.db, params.classSessionId, ctx.caller));
     const etag = sessionEtag(session);
     if (notModified(request, etag)) return { status: 304, headers: { etag } };
     return { status: 200, body: sessionBody(session), headers: { etag } };
@@ -148,7 +147,7 @@ route({
   handler: async ({ params, query, body, request }, ctx) => {
     const version = expectedVersion(request.headers.get("if-match"));
     const options = { scope: query.scope, expectedVersion: version, maxOccurrences: ctx.platform.settings.SCHEDULE_MAX_OCCURRENCES };
-    const session = unwrap(await ctx.transaction((tx) => changeSession(ctx.domain(tx), params.classSessionId, body, writer(ctx), options)));
+    const session = unwrap(await ctx.transaction((tx) => changeSession(ctx.domain(tx), params.classSessionId, body, ctx.caller, options)));
     return { status: 200, body: sessionBody(session), headers: { etag: sessionEtag(session) } };
   },
 });
@@ -171,7 +170,7 @@ route({
   },
   handler: async ({ params, request }, ctx) => {
     const version = expectedVersion(request.headers.get("if-match"));
-    unwrap(await ctx.transaction((tx) => deleteSession(ctx.domain(tx), params.classSessionId, writer(ctx), version)));
+    unwrap(await ctx.transaction((tx) => deleteSession(ctx.domain(tx), params.classSessionId, ctx.caller, version)));
     return { status: 204 };
   },
 });
@@ -196,7 +195,7 @@ route({
   },
   handler: async ({ params, body, request }, ctx) => {
     const version = expectedVersion(request.headers.get("if-match"));
-    const cancelled = unwrap(await ctx.transaction((tx) => cancelSessions(ctx.domain(tx), params.classSessionId, { ...body, expectedVersion: version }, writer(ctx))));
+    const cancelled = unwrap(await ctx.transaction((tx) => cancelSessions(ctx.domain(tx), params.classSessionId, { ...body, expectedVersion: version }, ctx.caller)));
     return { status: 200, body: { items: cancelled.map(sessionBody) } };
   },
 });
