@@ -1,3 +1,5 @@
+import { fail, ok, type Result } from "../shared/result.js";
+
 /** Where lesson files live. The domain picks names and checks what was uploaded; bytes never pass through it. */
 export interface FileStore {
   /** A short-lived URL that can only create/write this one blob. */
@@ -19,4 +21,22 @@ export interface UploadGrant {
 export interface StoredFile {
   contentType: string | null;
   sizeBytes: number;
+}
+
+/**
+ * Checks an uploaded blob against what was declared (type and exact size) before anyone can rely on it: nothing
+ * uploaded yet, or a mismatch, is a clear failure naming what differs.
+ */
+export async function checkUpload(
+  store: FileStore,
+  blobName: string,
+  declared: { contentType: string | null; sizeBytes: number | null },
+): Promise<Result<StoredFile, "FILE_NOT_UPLOADED" | "FILE_MISMATCH">> {
+  const stored = await store.stat(blobName);
+  if (!stored) return fail("FILE_NOT_UPLOADED", "Nothing was uploaded to the upload URL yet.");
+  const mismatches: string[] = [];
+  if (stored.contentType !== declared.contentType) mismatches.push(`content type is ${stored.contentType ?? "missing"}, declared ${declared.contentType}`);
+  if (stored.sizeBytes !== declared.sizeBytes) mismatches.push(`size is ${stored.sizeBytes} bytes, declared ${declared.sizeBytes}`);
+  if (mismatches.length) return fail("FILE_MISMATCH", `The upload does not match what was declared: ${mismatches.join("; ")}.`, { mismatches });
+  return ok(stored);
 }

@@ -4,7 +4,7 @@ import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { CatalogErrorCode } from "./catalog.errors.js";
 import { findLesson, type LessonRow } from "./content.js";
-import type { FileStore, UploadGrant } from "./file-store.js";
+import { checkUpload, type FileStore, type UploadGrant } from "./file-store.js";
 
 export const MAX_LESSON_FILE_BYTES = 2 * 1024 ** 3;
 /** Media types a lesson file may have: video, audio, images, PDF, plain text and office documents. */
@@ -55,12 +55,8 @@ export async function confirmLessonUpload(ctx: DomainContext, store: FileStore, 
   if (!lesson) return fail("LESSON_NOT_FOUND");
   if (lesson.kind !== "file") return fail("LESSON_NOT_A_FILE");
   if (!lesson.fileBlobName) return fail("FILE_NOT_UPLOADED", "Ask for an upload URL first.");
-  const stored = await store.stat(lesson.fileBlobName);
-  if (!stored) return fail("FILE_NOT_UPLOADED", "Nothing was uploaded to the upload URL yet.");
-  const mismatches: string[] = [];
-  if (stored.contentType !== lesson.fileContentType) mismatches.push(`content type is ${stored.contentType ?? "missing"}, declared ${lesson.fileContentType}`);
-  if (stored.sizeBytes !== lesson.fileSizeBytes) mismatches.push(`size is ${stored.sizeBytes} bytes, declared ${lesson.fileSizeBytes}`);
-  if (mismatches.length) return fail("FILE_MISMATCH", `The upload does not match what was declared: ${mismatches.join("; ")}.`, { mismatches });
+  const checked = await checkUpload(store, lesson.fileBlobName, { contentType: lesson.fileContentType, sizeBytes: lesson.fileSizeBytes });
+  if (!checked.ok) return checked;
   const [row] = await ctx.db
     .update(lessons)
     .set({ fileStatus: "ready", version: sql`${lessons.version} + 1`, updatedAt: ctx.now() })

@@ -1,7 +1,7 @@
-import { and, eq, gt, gte, inArray, lt, ne, sql } from "drizzle-orm";
+import { and, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { assessments, courseStaff, enrollments, leaveApplications, leaveApprovers, leaveCourses, openLeaveStatuses, users } from "../db/schema/index.js";
-import type { FileStore, UploadGrant } from "../catalog/file-store.js";
+import { checkUpload, type FileStore, type UploadGrant } from "../catalog/file-store.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
 import { learnerSessions, staffSessions } from "../schedule/attendees.js";
@@ -9,6 +9,7 @@ import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { LeaveErrorCode } from "./leave.errors.js";
 import { type Approver, instructorApprovers } from "./leave-approvers.js";
+import { administrators } from "./leave-emails.js";
 import { checkLeaveRange, type LeaveLimits } from "./leave-rules.js";
 
 export const MAX_LEAVE_DOCUMENT_BYTES = 20 * 1024 ** 2;
@@ -53,11 +54,7 @@ async function learnerApprovers(db: Executor, userId: string, courseIds: string[
 }
 
 async function adminApprovers(db: Executor, applicantUserId: string): Promise<Approver[]> {
-  const rows = await db
-    .select({ userId: users.id })
-    .from(users)
-    .where(and(eq(users.isAdmin, true), ne(users.id, applicantUserId), sql`${users.disabledAt} is null and ${users.erasedAt} is null`));
-  return rows.map((r) => ({ userId: r.userId, courseId: null }));
+  return (await administrators(db, applicantUserId)).map((r) => ({ userId: r.id, courseId: null }));
 }
 
 /** The learner's active courses with an assessment due inside the leave (what an approval may extend). */
@@ -148,7 +145,8 @@ export async function applyForLeave(ctx: DomainContext, store: FileStore, input:
     data: { applicationId: id, userId: input.applicantUserId, kind: input.kind, startsAt: input.startsAt.toISOString(), endsAt: input.endsAt.toISOString(), courseIds },
   });
   await recordAudit(ctx, { action: "leave.requested", targetType: "leave-application", targetId: id, details: { userId: input.applicantUserId, kind: input.kind } });
-  const upload = input.document ? { ...(await store.uploadUrl(leaveDocumentBlob(input.applicantUserId, id), input.document.contentType, UPLOAD_TTL_SECONDS)), blobName: leaveDocumentBlob(input.applicantUserId, id) } : null;
+  const blobName = leaveDocumentBlob(input.applicantUserId, id);
+  const upload = input.document ? { ...(await store.uploadUrl(blobName, input.document.contentType, UPLOAD_TTL_SECONDS)), blobName } : null;
   return ok({ application: application as LeaveRow, approverIds: approvers.map((a) => a.userId), courseIds, upload });
 }
 
@@ -164,12 +162,8 @@ export async function confirmLeaveDocument(ctx: DomainContext, store: FileStore,
   if (!row.documentContentType || row.documentSizeBytes === null) return fail("FILE_NOT_UPLOADED", "This application declared no document.");
   if (row.documentBlob) return ok(row);
   const blobName = leaveDocumentBlob(row.applicantUserId, row.id);
-  const stored = await store.stat(blobName);
-  if (!stored) return fail("FILE_NOT_UPLOADED", "Nothing was uploaded to the upload URL yet.");
-  const mismatches: string[] = [];
-  if (stored.contentType !== row.documentContentType) mismatches.push(`content type is ${stored.contentType ?? "missing"}, declared ${row.documentContentType}`);
-  if (stored.sizeBytes !== row.documentSizeBytes) mismatches.push(`size is ${stored.sizeBytes} bytes, declared ${row.documentSizeBytes}`);
-  if (mismatches.length) return fail("FILE_MISMATCH", `The upload does not match what was declared: ${mismatches.join("; ")}.`, { mismatches });
+  const checked = await checkUpload(store, blobName, { contentType: row.documentContentType, sizeBytes: row.documentSizeBytes });
+  if (!checked.ok) return checked;
   const [updated] = await ctx.db
     .update(leaveApplications)
     .set({ documentBlob: blobName, version: sql`${leaveApplications.version} + 1`, updatedAt: ctx.now() })

@@ -164,7 +164,7 @@ export async function escalateLeave(ctx: DomainContext, applicationId: string, o
   }
   const applicant = await applicantOf(ctx.db, escalated);
   if (applicant) {
-    const admins = (await administrators(ctx.db)).filter((r) => r.id !== escalated.applicantUserId);
+    const admins = await administrators(ctx.db, escalated.applicantUserId);
     await recordDirectEmails(ctx, escalatedEmails({ appUrl: options.appUrl, leave: escalated, applicant }, admins, options.expiresAt), { eventId: stepEmailId(escalated.id, "escalated") });
   }
   return stepOf(escalated);

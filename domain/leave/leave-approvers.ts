@@ -1,6 +1,7 @@
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { courseStaff, courseStaffSections, enrollments, leaveApplications, leaveApprovers, leaveCourses, users } from "../db/schema/index.js";
+import { courseStaff, enrollments, leaveApplications, leaveApprovers, leaveCourses, users } from "../db/schema/index.js";
+import { staffSeesActiveLearner } from "../sections/staff-scope.js";
 
 /**
  * Who decides a learner's leave (the model, README "Leave applications"): the instructors (not graders) of EVERY course
@@ -17,9 +18,7 @@ export interface Approver {
 }
 
 /** An instructor row `cs` of course `cs.course_id` sees learner `learner` there: unscoped, or scoped to their section. */
-const inScope = (learner: SQLWrapper | string) => sql`(not exists (select 1 from ${courseStaffSections} s where s.course_id = cs.course_id and s.user_id = cs.user_id)
-  or exists (select 1 from ${courseStaffSections} s join ${enrollments} e on e.course_id = s.course_id and e.section_id = s.section_id and e.status = 'active'
-    where s.course_id = cs.course_id and s.user_id = cs.user_id and e.user_id = ${learner}))`;
+const inScope = (learner: SQLWrapper | string) => staffSeesActiveLearner(sql`cs.course_id`, sql`cs.user_id`, learner);
 
 /**
  * The instructors of a learner's active courses (only `courseIds` when given) within their section scope; with

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull, ne } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { leaveApprovers, users } from "../db/schema/index.js";
 import { type ComposedEmail, composeEmail } from "../notifications/compose-email.js";
@@ -28,8 +28,13 @@ export async function recipients(db: Executor, userIds: readonly string[]): Prom
   return db.select(recipientColumns).from(users).where(and(inArray(users.id, [...userIds]), reachable)).orderBy(users.id);
 }
 
-export async function administrators(db: Executor): Promise<Recipient[]> {
-  return db.select(recipientColumns).from(users).where(and(eq(users.isAdmin, true), reachable)).orderBy(users.id);
+/** The reachable administrators, but `exceptUserId` (an administrator never decides, nor hears of, their own leave). */
+export async function administrators(db: Executor, exceptUserId?: string): Promise<Recipient[]> {
+  return db
+    .select(recipientColumns)
+    .from(users)
+    .where(and(eq(users.isAdmin, true), reachable, exceptUserId === undefined ? undefined : ne(users.id, exceptUserId)))
+    .orderBy(users.id);
 }
 
 export async function approversOf(db: Executor, applicationId: string): Promise<Recipient[]> {

@@ -1,11 +1,12 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { assessments, certificates, courses, courseStaff, courseStaffSections, enrollments, grades, notificationPreferences, users, webhooks } from "../db/schema/index.js";
+import { assessments, certificates, courses, courseStaff, enrollments, grades, notificationPreferences, users, webhooks } from "../db/schema/index.js";
 import type { CatalogEvent } from "../events/catalog.js";
 import { type ComposedEmail, composeEmail } from "./compose-email.js";
 import { categoryOf, type NotificationCategory, wantsEmail } from "./preferences.js";
 import type { TemplateKey } from "./templates.js";
 import { importEmailValues } from "../imports/import-summary.js";
+import { staffSeesActiveLearner } from "../sections/staff-scope.js";
 import { cancelledSessions, cancelledSessionsText, expectedLearnersSql } from "../schedule/cancel-emails.js";
 
 interface Recipient {
@@ -214,7 +215,5 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
  * the section of the learner's active enrollment. A section-scoped instructor hears nothing of other sections' learners.
  */
 function seesLearner(userId: string) {
-  return sql`(not exists (select 1 from ${courseStaffSections} s where s.course_id = ${courseStaff.courseId} and s.user_id = ${courseStaff.userId})
-    or exists (select 1 from ${courseStaffSections} s join ${enrollments} e on e.course_id = s.course_id and e.section_id = s.section_id and e.status = 'active'
-      where s.course_id = ${courseStaff.courseId} and s.user_id = ${courseStaff.userId} and e.user_id = ${userId}))`;
+  return staffSeesActiveLearner(courseStaff.courseId, courseStaff.userId, userId);
 }

@@ -1,6 +1,6 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { courses, courseStaff, courseStaffSections, sections } from "../db/schema/index.js";
+import { courses, courseStaff, courseStaffSections, enrollments, sections } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
@@ -93,6 +93,17 @@ export async function inStaffScope(db: Executor, courseId: string, staffUserId: 
       or exists (select 1 from enrollments e join ${courseStaffSections} s on s.section_id = e.section_id and s.course_id = e.course_id and s.user_id = ${staffUserId}
         where e.course_id = ${courseId} and e.user_id = ${learnerUserId}) as covered`);
   return row?.covered === true;
+}
+
+/**
+ * SQL: staff member `staffUserId` of course `courseId` (values or columns of the outer query) sees learner
+ * `learnerUserId` there: scoped to no section (the whole course), or to the section of the learner's ACTIVE
+ * enrollment (unlike inStaffScope, which reads any enrollment). For set-based queries over staff rows.
+ */
+export function staffSeesActiveLearner(courseId: SQLWrapper | string, staffUserId: SQLWrapper | string, learnerUserId: SQLWrapper | string): SQL {
+  return sql`(not exists (select 1 from ${courseStaffSections} s where s.course_id = ${courseId} and s.user_id = ${staffUserId})
+    or exists (select 1 from ${courseStaffSections} s join ${enrollments} e on e.course_id = s.course_id and e.section_id = s.section_id and e.status = 'active'
+      where s.course_id = ${courseId} and s.user_id = ${staffUserId} and e.user_id = ${learnerUserId}))`;
 }
 
 /** The learners (any enrollment status) placed in any of these sections: what a section filter keeps. */
