@@ -100,6 +100,9 @@ export async function sessionAttendanceRates(db: Executor, sessionIds: readonly 
   );
 }
 
+/** Rates by `${courseId}:${userId}`, as attendanceRates answers them. */
+export type AttendanceRates = Map<string, AttendanceRate>;
+
 /**
  * Attendance rates grouped by (course, learner), in one query, by `countedMarks`'s rule: marks at sessions that are
  * not cancelled and have started by `asOf`, and absences of expected learners left unmarked at ended sessions whose
@@ -110,7 +113,7 @@ export async function attendanceRates(
   db: Executor,
   filter: { courseId?: string; courseIds?: readonly string[]; userIds?: readonly string[]; sessionIds?: readonly string[] },
   asOf: Date,
-): Promise<Map<string /* `${courseId}:${userId}` */, AttendanceRate>> {
+): Promise<AttendanceRates> {
   if ([filter.courseIds, filter.userIds, filter.sessionIds].some((ids) => ids?.length === 0)) return new Map();
   const rows = await db.execute<{ course_id: string; user_id: string; present: number; late: number; absent: number; excused: number }>(
     sql`select c.course_id, c.user_id, ${counts} from (${countedMarks(

@@ -32,7 +32,15 @@ const noMarks = { present: 0, late: 0, absent: 0, excused: 0, ratePercent: null 
  * The roster of a session with its marks: the learners the viewer takes attendance for (unmarked ones listed as
  * such) and anyone else in their view with a mark (a learner who left the course keeps theirs), by name.
  */
-export async function sessionAttendance(db: Executor, session: ClassSession, learners: readonly string[], scope: readonly string[] | null, now: Date): Promise<SessionAttendance> {
+export async function sessionAttendance(
+  db: Executor,
+  session: ClassSession,
+  learners: readonly string[],
+  scope: readonly string[] | null,
+  now: Date,
+  /** the course policy's edit window when the caller has just read it (a write in the same transaction) */
+  known: { editWindowHours?: number } = {},
+): Promise<SessionAttendance> {
   const marks = await db
     .select({
       userId: attendanceMarks.userId,
@@ -52,7 +60,10 @@ export async function sessionAttendance(db: Executor, session: ClassSession, lea
     ? await db.select({ id: users.id, displayName: users.displayName }).from(users).where(inArray(users.id, ids)).orderBy(asc(users.displayName), asc(users.id))
     : [];
   const markOf = new Map(shownMarks.map((m) => [m.userId, m]));
-  const [policy, rates] = await Promise.all([attendancePolicyOf(db, session.courseId), sessionAttendanceRates(db, [session.id], scope ? { userIds: learners } : null, now)]);
+  const [editWindowHours, rates] = await Promise.all([
+    known.editWindowHours ?? attendancePolicyOf(db, session.courseId).then((p) => p.editWindowHours),
+    sessionAttendanceRates(db, [session.id], scope ? { userIds: learners } : null, now),
+  ]);
   const { sessionId: _, ...rate } = rates.get(session.id) ?? { sessionId: session.id, ...noMarks };
   return {
     session: {
@@ -64,7 +75,7 @@ export async function sessionAttendance(db: Executor, session: ClassSession, lea
       endsAt: session.endsAt,
       status: session.status,
       checkInOpenUntil: session.checkInOpenUntil,
-      editWindowEndsAt: editWindowEndsAt(session, policy.editWindowHours),
+      editWindowEndsAt: editWindowEndsAt(session, editWindowHours),
     },
     items: names.map(({ id, displayName }) => {
       const m = markOf.get(id);

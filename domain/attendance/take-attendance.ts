@@ -39,8 +39,10 @@ export async function takeAttendance(ctx: DomainContext, input: TakeAttendanceIn
   }
   const stored = await storedMarks(ctx.db, session.id, input.marks.map((m) => m.userId));
   const changes = changedMarks(stored, input.marks);
+  let editWindowHours: number | undefined;
   if (changes.length > 0) {
     const policy = await attendancePolicyOf(ctx.db, session.courseId);
+    editWindowHours = policy.editWindowHours;
     const late = editWindowClosed(session, policy.editWindowHours, now);
     if (late && !input.reason) {
       return fail("ATTENDANCE_REASON_REQUIRED", `The edit window closed ${policy.editWindowHours} h after the session ended: send a reason with the change.`);
@@ -95,5 +97,5 @@ export async function takeAttendance(ctx: DomainContext, input: TakeAttendanceIn
       data: { sessionId: session.id, courseId: session.courseId, userIds: changes.map(({ mark }) => mark.userId) },
     });
   }
-  return ok({ ...(await sessionAttendance(ctx.db, session, learners, scope, now)), changed: changes.length });
+  return ok({ ...(await sessionAttendance(ctx.db, session, learners, scope, now, editWindowHours === undefined ? {} : { editWindowHours })), changed: changes.length });
 }

@@ -1,6 +1,6 @@
 import type { Executor } from "../db/client.js";
 import { attendancePoliciesOf } from "../attendance/attendance-policy.js";
-import { attendanceRates } from "../attendance/attendance-rate.js";
+import { type AttendanceRates, attendanceRates } from "../attendance/attendance-rate.js";
 import type { AssessmentResult } from "./course-grade.js";
 
 /** The id the attendance result goes by in a course grade's categories (`counted`). */
@@ -15,12 +15,19 @@ export interface AttendanceResults {
 
 /**
  * Where a course's attendance policy names a grade category, each learner's attendance rate is one result in it
- * (weighted as the category is). Two queries for any number of courses and learners.
+ * (weighted as the category is). Two queries for any number of courses and learners; one when the caller has
+ * already read these learners' rates in these courses (`known`, as of `asOf`).
  */
-export async function attendanceResults(db: Executor, courseIds: readonly string[], userIds: readonly string[], asOf: Date): Promise<Map<string, AttendanceResults>> {
+export async function attendanceResults(
+  db: Executor,
+  courseIds: readonly string[],
+  userIds: readonly string[],
+  asOf: Date,
+  known?: AttendanceRates,
+): Promise<Map<string, AttendanceResults>> {
   const graded = [...(await attendancePoliciesOf(db, courseIds)).values()].filter((p) => p.gradeCategory !== null);
   if (graded.length === 0 || userIds.length === 0) return new Map();
-  const rates = await attendanceRates(db, { courseIds: graded.map((p) => p.courseId), userIds }, asOf);
+  const rates = known ?? (await attendanceRates(db, { courseIds: graded.map((p) => p.courseId), userIds }, asOf));
   return new Map(
     graded.map((p) => [p.courseId, { category: p.gradeCategory as string, percentOf: new Map(userIds.map((u) => [u, rates.get(`${p.courseId}:${u}`)?.ratePercent ?? null])) }]),
   );

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull } from "drizzle-orm";
 import { union } from "drizzle-orm/pg-core";
+import type { AttendanceRates } from "../attendance/attendance-rate.js";
 import type { Executor } from "../db/client.js";
 import { type AssessmentKind, assessments, attempts, attendancePolicies, courses, enrollments, gradeCategories, gradeExcusals, grades } from "../db/schema/index.js";
 import { attendanceResultOf, attendanceResults } from "./attendance-result.js";
@@ -38,10 +39,18 @@ export interface LearnerCourseGrades {
 export async function learnerGrades(
   db: Executor,
   userId: string,
-  q: { limit: number; courseId?: string; /** only these courses (the transcript's) */ courseIds?: readonly string[]; afterCourseId?: string; asOf: Date },
+  q: {
+    limit: number;
+    /** only these courses (one course's grades, the transcript's courses) */
+    courseIds?: readonly string[];
+    afterCourseId?: string;
+    asOf: Date;
+    /** the learner's attendance rates in these courses as of `asOf`, when the caller has already read them */
+    rates?: AttendanceRates;
+  },
 ): Promise<LearnerCourseGrades[]> {
   if (q.courseIds?.length === 0) return [];
-  const shown = and(eq(attempts.userId, userId), resultsReleased(), q.courseId ? eq(attempts.courseId, q.courseId) : undefined, q.courseIds ? inArray(attempts.courseId, [...q.courseIds]) : undefined);
+  const shown = and(eq(attempts.userId, userId), resultsReleased(), q.courseIds ? inArray(attempts.courseId, [...q.courseIds]) : undefined);
   const page = await union(
     db
       .select({ courseId: attempts.courseId })
@@ -58,7 +67,6 @@ export async function learnerGrades(
           eq(enrollments.userId, userId),
           eq(enrollments.status, "active"),
           isNotNull(attendancePolicies.gradeCategory),
-          q.courseId ? eq(enrollments.courseId, q.courseId) : undefined,
           q.courseIds ? inArray(enrollments.courseId, [...q.courseIds]) : undefined,
           q.afterCourseId ? gt(enrollments.courseId, q.afterCourseId) : undefined,
         ),
@@ -91,7 +99,7 @@ export async function learnerGrades(
       .from(gradeExcusals)
       .innerJoin(assessments, eq(assessments.id, gradeExcusals.assessmentId))
       .where(and(eq(gradeExcusals.userId, userId), inArray(assessments.courseId, courseIds))),
-    attendanceResults(db, courseIds, [userId], q.asOf),
+    attendanceResults(db, courseIds, [userId], q.asOf, q.rates),
   ]);
   const excused = new Set(excusals.map((e) => e.assessmentId));
   const titleOf = new Map(titles.map((t) => [t.id, t.title]));

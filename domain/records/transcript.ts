@@ -57,14 +57,16 @@ export async function transcriptOf(db: Executor, userId: string, opts: { now: Da
     .orderBy(asc(enrollments.courseId), desc(enrollments.enrolledAt))
     .limit(transcriptCourseLimit);
   const courseIds = places.map((p) => p.courseId);
+  // One rate read serves the attendance column and the grades of courses that grade attendance.
+  const ratesRead = attendanceRates(db, { courseIds, userIds: [userId] }, opts.now);
   const [grades, progress, rates, certs] = courseIds.length
     ? await Promise.all([
-        learnerGrades(db, userId, { limit: courseIds.length, courseIds, asOf: opts.now }),
+        ratesRead.then((known) => learnerGrades(db, userId, { limit: courseIds.length, courseIds, asOf: opts.now, rates: known })),
         db
           .select({ courseId: courseProgress.courseId, percent: courseProgress.percent, completedAt: courseProgress.completedAt })
           .from(courseProgress)
           .where(and(eq(courseProgress.userId, userId), inArray(courseProgress.courseId, courseIds))),
-        attendanceRates(db, { courseIds, userIds: [userId] }, opts.now),
+        ratesRead,
         db
           .select({ id: certificates.id, courseId: certificates.courseId, code: certificates.code, issuedAt: certificates.issuedAt })
           .from(certificates)

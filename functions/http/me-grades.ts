@@ -53,7 +53,7 @@ route({
     const rows = await learnerGrades(ctx.db, ctx.caller.userId, {
       limit: query.limit,
       asOf: ctx.now(),
-      ...(query.courseId ? { courseId: query.courseId } : {}),
+      ...(query.courseId ? { courseIds: [query.courseId] } : {}),
       ...(typeof after === "string" ? { afterCourseId: after } : {}),
     });
     const page = paginate(rows, query.limit, (c) => [c.courseId]);
