@@ -1,6 +1,6 @@
 import { and, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { assessments, courseStaff, enrollments, leaveApplications, leaveApprovers, leaveCourses, openLeaveStatuses, users } from "../db/schema/index.js";
+import { assessments, courseStaff, enrollments, isOpenLeave, leaveApplications, leaveApprovers, leaveCourses, openLeaveStatuses, users } from "../db/schema/index.js";
 import { checkUpload, type FileStore, type UploadGrant } from "../catalog/file-store.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
@@ -158,7 +158,7 @@ export async function confirmLeaveDocument(ctx: DomainContext, store: FileStore,
   const [row] = await ctx.db.select().from(leaveApplications).where(eq(leaveApplications.id, applicationId)).for("update");
   if (!row) return fail("LEAVE_NOT_FOUND");
   // A closed application's record is final: nothing is attached to it afterwards.
-  if (!(openLeaveStatuses as readonly string[]).includes(row.status)) return fail("LEAVE_NOT_OPEN", `The application is ${row.status} already.`, { status: row.status });
+  if (!isOpenLeave(row.status)) return fail("LEAVE_NOT_OPEN", `The application is ${row.status} already.`, { status: row.status });
   if (!row.documentContentType || row.documentSizeBytes === null) return fail("FILE_NOT_UPLOADED", "This application declared no document.");
   if (row.documentBlob) return ok(row);
   const blobName = leaveDocumentBlob(row.applicantUserId, row.id);

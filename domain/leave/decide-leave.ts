@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { leaveApplications, leaveCourses, type LeaveStatus, openLeaveStatuses } from "../db/schema/index.js";
+import { isOpenLeave, leaveApplications, type LeaveStatus, openLeaveStatuses } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordDirectEmails } from "../notifications/direct-emails.js";
 import { recordEvent } from "../outbox/record-event.js";
@@ -21,11 +21,10 @@ import {
 } from "./leave-emails.js";
 import type { LeaveErrorCode } from "./leave.errors.js";
 import { isCurrentApprover } from "./leave-approvers.js";
-import { mayDecide } from "./leave-rules.js";
+import { courseIdsOf } from "./leave-view.js";
+import { leaveDeadlineOffsetsMs, mayDecide } from "./leave-rules.js";
 
 export type LeaveOutcome = "approved" | "rejected" | "withdrawn" | "expired";
-
-const isOpen = (status: LeaveStatus) => (openLeaveStatuses as readonly LeaveStatus[]).includes(status);
 
 async function lockApplication(db: Executor, applicationId: string): Promise<LeaveRow | undefined> {
   const [row] = await db.select().from(leaveApplications).where(eq(leaveApplications.id, applicationId)).for("update");
@@ -46,9 +45,14 @@ async function closeApplication(ctx: DomainContext, applicationId: string, outco
   return row ?? null;
 }
 
-async function courseIdsOf(db: Executor, applicationId: string): Promise<string[]> {
-  const rows = await db.select({ courseId: leaveCourses.courseId }).from(leaveCourses).where(eq(leaveCourses.applicationId, applicationId)).orderBy(leaveCourses.courseId);
-  return rows.map((r) => r.courseId);
+/**
+ * Closes an application the caller holds locked (`for update`) and found open: nothing else can have closed it in
+ * between, so a miss is a broken invariant, not a race to report.
+ */
+async function closeLocked(ctx: DomainContext, row: LeaveRow, outcome: LeaveOutcome, by: string | null, comment: string | null): Promise<LeaveRow> {
+  const closed = await closeApplication(ctx, row.id, outcome, by, comment);
+  if (!closed) throw new Error(`leave application ${row.id} was locked open but did not close`);
+  return closed;
 }
 
 async function announce(ctx: DomainContext, row: LeaveRow, outcome: LeaveOutcome): Promise<void> {
@@ -67,7 +71,8 @@ async function announce(ctx: DomainContext, row: LeaveRow, outcome: LeaveOutcome
   });
 }
 
-async function applicantOf(db: Executor, row: LeaveRow) {
+/** The applicant as an email recipient (none when disabled or erased). */
+async function applicantRecipient(db: Executor, row: LeaveRow) {
   return (await recipients(db, [row.applicantUserId]))[0];
 }
 
@@ -93,12 +98,11 @@ export async function decideLeave(
   if (!who.isApprover && !who.isAdmin && !who.isApplicant) return fail("LEAVE_NOT_FOUND");
   if (!mayDecide(who, row.status)) {
     if (who.isApplicant) return fail("LEAVE_NOT_APPROVER", "You cannot decide your own application.");
-    if (isOpen(row.status)) return fail("LEAVE_NOT_APPROVER", "Administrators decide an application they are not an approver of once it has escalated.");
+    if (isOpenLeave(row.status)) return fail("LEAVE_NOT_APPROVER", "Administrators decide an application they are not an approver of once it has escalated.");
   }
-  if (!isOpen(row.status)) return fail("LEAVE_NOT_OPEN", `The application is ${row.status} already.`, { status: row.status });
+  if (!isOpenLeave(row.status)) return fail("LEAVE_NOT_OPEN", `The application is ${row.status} already.`, { status: row.status });
   const outcome = input.decision === "approve" ? "approved" : "rejected";
-  const closed = await closeApplication(ctx, row.id, outcome, input.decider.userId, input.comment);
-  if (!closed) return fail("LEAVE_NOT_OPEN", "The application was closed meanwhile.");
+  const closed = await closeLocked(ctx, row, outcome, input.decider.userId, input.comment);
   const effects = outcome === "approved" && closed.applicantKind === "learner" ? await applyApprovedLeave(ctx, closed) : null;
   await recordAudit(ctx, {
     action: "leave.decided",
@@ -107,7 +111,7 @@ export async function decideLeave(
     details: { userId: closed.applicantUserId, outcome, escalated: row.status === "escalated", ...(effects ?? {}) },
   });
   await announce(ctx, closed, outcome);
-  const applicant = await applicantOf(ctx.db, closed);
+  const applicant = await applicantRecipient(ctx.db, closed);
   if (applicant) await recordDirectEmails(ctx, [decidedEmail({ appUrl: options.appUrl, leave: closed, applicant }, outcome, input.comment)], { eventId: stepEmailId(closed.id, "decided") });
   return ok(closed);
 }
@@ -116,12 +120,11 @@ export async function decideLeave(
 export async function withdrawLeave(ctx: DomainContext, input: { applicationId: string; by: string }, options: { appUrl: string }): Promise<Result<LeaveRow, LeaveErrorCode>> {
   const row = await lockApplication(ctx.db, input.applicationId);
   if (!row) return fail("LEAVE_NOT_FOUND");
-  if (!isOpen(row.status)) return fail("LEAVE_NOT_OPEN", `The application is ${row.status} already.`, { status: row.status });
-  const closed = await closeApplication(ctx, row.id, "withdrawn", input.by, null);
-  if (!closed) return fail("LEAVE_NOT_OPEN", "The application was closed meanwhile.");
+  if (!isOpenLeave(row.status)) return fail("LEAVE_NOT_OPEN", `The application is ${row.status} already.`, { status: row.status });
+  const closed = await closeLocked(ctx, row, "withdrawn", input.by, null);
   await recordAudit(ctx, { action: "leave.withdrawn", targetType: "leave-application", targetId: closed.id, details: { userId: closed.applicantUserId } });
   await announce(ctx, closed, "withdrawn");
-  const applicant = await applicantOf(ctx.db, closed);
+  const applicant = await applicantRecipient(ctx.db, closed);
   if (applicant) {
     const to = [...(await approversOf(ctx.db, closed.id)), ...(row.status === "escalated" ? await administrators(ctx.db) : [])].filter((r) => r.id !== closed.applicantUserId);
     await recordDirectEmails(ctx, withdrawnEmails({ appUrl: options.appUrl, leave: closed, applicant }, to), { eventId: stepEmailId(closed.id, "withdrawn") });
@@ -134,7 +137,7 @@ export interface WorkflowStep {
   open: boolean;
 }
 
-const stepOf = (row: LeaveRow): WorkflowStep => ({ status: row.status, open: isOpen(row.status) });
+const stepOf = (row: LeaveRow): WorkflowStep => ({ status: row.status, open: isOpenLeave(row.status) });
 
 /**
  * The orchestration's first step: notes that it runs (the resume timer looks for applications whose step never
@@ -144,8 +147,8 @@ export async function notifyApprovers(ctx: DomainContext, applicationId: string,
   const row = await lockApplication(ctx.db, applicationId);
   if (!row) return null;
   if (!row.orchestratedAt) await ctx.db.update(leaveApplications).set({ orchestratedAt: ctx.now() }).where(eq(leaveApplications.id, applicationId));
-  if (!isOpen(row.status)) return stepOf(row);
-  const applicant = await applicantOf(ctx.db, row);
+  if (!isOpenLeave(row.status)) return stepOf(row);
+  const applicant = await applicantRecipient(ctx.db, row);
   if (applicant) await recordDirectEmails(ctx, requestedEmails({ appUrl: options.appUrl, leave: row, applicant }, await approversOf(ctx.db, row.id), options.escalatesAt), { eventId: stepEmailId(row.id, "requested") });
   return stepOf(row);
 }
@@ -162,7 +165,7 @@ export async function escalateLeave(ctx: DomainContext, applicationId: string, o
     const [row] = await ctx.db.select().from(leaveApplications).where(eq(leaveApplications.id, applicationId));
     return row ? stepOf(row) : null;
   }
-  const applicant = await applicantOf(ctx.db, escalated);
+  const applicant = await applicantRecipient(ctx.db, escalated);
   if (applicant) {
     const admins = await administrators(ctx.db, escalated.applicantUserId);
     await recordDirectEmails(ctx, escalatedEmails({ appUrl: options.appUrl, leave: escalated, applicant }, admins, options.expiresAt), { eventId: stepEmailId(escalated.id, "escalated") });
@@ -178,7 +181,7 @@ export async function expireLeave(ctx: DomainContext, applicationId: string, opt
     return row ? stepOf(row) : null;
   }
   await announce(ctx, closed, "expired");
-  const applicant = await applicantOf(ctx.db, closed);
+  const applicant = await applicantRecipient(ctx.db, closed);
   if (applicant) await recordDirectEmails(ctx, [expiredEmail({ appUrl: options.appUrl, leave: closed, applicant })], { eventId: stepEmailId(closed.id, "expired") });
   return stepOf(closed);
 }
@@ -204,9 +207,9 @@ export async function leaveOverdue(
   deadlines: { escalationHours: number; decisionHours: number; marginMs: number },
   limit = 100,
 ): Promise<{ id: string; createdAt: Date }[]> {
-  const hourMs = 3_600_000;
-  const escalatedBy = new Date(now.getTime() - deadlines.escalationHours * hourMs - deadlines.marginMs);
-  const expiredBy = new Date(now.getTime() - Math.max(deadlines.escalationHours, deadlines.decisionHours) * hourMs - deadlines.marginMs);
+  const { escalatesAfterMs, expiresAfterMs } = leaveDeadlineOffsetsMs(deadlines);
+  const escalatedBy = new Date(now.getTime() - escalatesAfterMs - deadlines.marginMs);
+  const expiredBy = new Date(now.getTime() - expiresAfterMs - deadlines.marginMs);
   return db
     .select({ id: leaveApplications.id, createdAt: leaveApplications.createdAt })
     .from(leaveApplications)

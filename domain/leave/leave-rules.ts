@@ -26,3 +26,22 @@ export function mayDecide(who: { isApprover: boolean; isAdmin: boolean; isApplic
   if (who.isApplicant) return false;
   return who.isApprover || (who.isAdmin && status === "escalated");
 }
+
+export interface LeaveHours {
+  escalationHours: number;
+  decisionHours: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** How long after an application's creation it escalates, and expires; the final deadline never comes before the escalation. */
+export function leaveDeadlineOffsetsMs(hours: LeaveHours): { escalatesAfterMs: number; expiresAfterMs: number } {
+  return { escalatesAfterMs: hours.escalationHours * HOUR_MS, expiresAfterMs: Math.max(hours.decisionHours, hours.escalationHours) * HOUR_MS };
+}
+
+/** An application's deadlines: both count from its created_at, however late its orchestration starts. */
+export function leaveDeadlines(input: LeaveHours & { createdAt: Date | string }): { escalatesAt: Date; expiresAt: Date } {
+  const created = new Date(input.createdAt).getTime();
+  const { escalatesAfterMs, expiresAfterMs } = leaveDeadlineOffsetsMs(input);
+  return { escalatesAt: new Date(created + escalatesAfterMs), expiresAt: new Date(created + expiresAfterMs) };
+}

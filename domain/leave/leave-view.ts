@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { leaveApplications, leaveApprovers, leaveCourses, type LeaveStatus, openLeaveStatuses } from "../db/schema/index.js";
+import { isOpenLeave, leaveApplications, leaveApprovers, leaveCourses, type LeaveStatus } from "../db/schema/index.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { LeaveRow } from "./apply-leave.js";
 import type { LeaveErrorCode } from "./leave.errors.js";
@@ -20,6 +20,12 @@ export interface Viewer {
   isAdmin: boolean;
 }
 
+/** The courses an application touches, in id order. */
+export async function courseIdsOf(db: Executor, applicationId: string): Promise<string[]> {
+  const rows = await db.select({ courseId: leaveCourses.courseId }).from(leaveCourses).where(eq(leaveCourses.applicationId, applicationId)).orderBy(leaveCourses.courseId);
+  return rows.map((r) => r.courseId);
+}
+
 /** One application as its applicant, an approver or an administrator sees it; anyone else finds nothing. */
 export async function leaveSeenBy(db: Executor, applicationId: string, viewer: Viewer): Promise<Result<LeaveView, LeaveErrorCode>> {
   const [application] = await db.select().from(leaveApplications).where(eq(leaveApplications.id, applicationId));
@@ -29,10 +35,8 @@ export async function leaveSeenBy(db: Executor, applicationId: string, viewer: V
   const isApprover = approverIds.includes(viewer.userId);
   const isApplicant = application.applicantUserId === viewer.userId;
   if (!isApplicant && !isApprover && !viewer.isAdmin) return fail("LEAVE_NOT_FOUND");
-  const courseIds = (await db.select({ courseId: leaveCourses.courseId }).from(leaveCourses).where(eq(leaveCourses.applicationId, applicationId)).orderBy(leaveCourses.courseId)).map(
-    (r) => r.courseId,
-  );
-  const open = (openLeaveStatuses as readonly LeaveStatus[]).includes(application.status);
+  const courseIds = await courseIdsOf(db, applicationId);
+  const open = isOpenLeave(application.status);
   return ok({ application, approverIds, courseIds, canDecide: open && mayDecide({ isApprover, isAdmin: viewer.isAdmin, isApplicant }, application.status) });
 }
 

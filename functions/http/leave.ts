@@ -1,6 +1,6 @@
 import * as df from "durable-functions";
 import { z } from "zod";
-import { leaveStatuses, openLeaveStatuses } from "../../domain/db/schema/index.js";
+import { isOpenLeave, leaveStatuses, openLeaveStatuses } from "../../domain/db/schema/index.js";
 import { applyForLeave, confirmLeaveDocument, leaveDocumentTypes, leaveInstanceId, type LeaveRow, MAX_LEAVE_DOCUMENT_BYTES } from "../../domain/leave/apply-leave.js";
 import { decideLeave, withdrawLeave } from "../../domain/leave/decide-leave.js";
 import { applicantOf, leaveSeenBy, leaveToDecide, myLeave } from "../../domain/leave/leave-view.js";
@@ -244,7 +244,7 @@ route({
     const view = unwrap(await leaveSeenBy(ctx.db, params.applicationId, { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin }));
     const a = view.application;
     // A closed row is done whatever the instance says (its LeaveDecided may be lost; its next timer ends it).
-    const closed = !(openLeaveStatuses as readonly string[]).includes(a.status);
+    const closed = !isOpenLeave(a.status);
     const stage = closed
       ? leaveStageSchema.safeParse({ stage: "done", status: a.status })
       : leaveStageSchema.safeParse(status?.customStatus);

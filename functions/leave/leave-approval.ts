@@ -1,7 +1,7 @@
 import * as df from "durable-functions";
-import { z } from "zod";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import { escalateLeave, expireLeave, notifyApprovers, type WorkflowStep } from "../../domain/leave/decide-leave.js";
+import { leaveDeadlines } from "../../domain/leave/leave-rules.js";
 import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { platform } from "../platform/platform.js";
 import type { LeaveStage } from "./leave-status.js";
@@ -20,15 +20,6 @@ export interface LeaveApprovalInput {
   escalationHours: number;
   decisionHours: number;
 }
-
-const HOUR_MS = 3_600_000;
-export const leaveDeadlines = (input: LeaveApprovalInput) => {
-  const created = new Date(input.createdAt).getTime();
-  const escalatesAt = new Date(created + input.escalationHours * HOUR_MS);
-  // The final deadline never comes before the escalation.
-  const expiresAt = new Date(created + Math.max(input.decisionHours, input.escalationHours) * HOUR_MS);
-  return { escalatesAt, expiresAt };
-};
 
 // PostgreSQL or the mailer's recording may be briefly away; every step is idempotent, so it is simply run again.
 const retry = new df.RetryOptions(2_000, 6);
@@ -63,8 +54,7 @@ const expire = df.app.activity("leave-expire", {
 });
 
 /** What the route that closed the application raises (its outcome), or the leave-resume timer's nudge. */
-export const leaveDecidedPayload = z.union([z.object({ status: z.enum(["approved", "rejected", "withdrawn"]), by: z.uuid() }), z.object({ nudge: z.literal(true) })]);
-export type LeaveDecidedPayload = z.infer<typeof leaveDecidedPayload>;
+export type LeaveDecidedPayload = { status: "approved" | "rejected" | "withdrawn"; by: string } | { nudge: true };
 
 const done = (step: WorkflowStep): LeaveStage => ({ stage: "done", status: step.status as Extract<LeaveStage, { stage: "done" }>["status"] });
 

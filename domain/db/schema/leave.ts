@@ -8,6 +8,8 @@ export const leaveStatuses = ["pending", "escalated", "approved", "rejected", "w
 export type LeaveStatus = (typeof leaveStatuses)[number];
 /** The statuses in which an application still waits for a decision. */
 export const openLeaveStatuses = ["pending", "escalated"] as const satisfies readonly LeaveStatus[];
+/** Whether an application in this status still waits for a decision. */
+export const isOpenLeave = (status: string): boolean => (openLeaveStatuses as readonly string[]).includes(status);
 
 /** A leave application over [startsAt, endsAt), decided through the `leave-<id>` orchestration. */
 export const leaveApplications = pgTable(
