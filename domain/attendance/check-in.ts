@@ -10,7 +10,7 @@ import { fail, ok, type Result } from "../shared/result.js";
 import type { AttendanceErrorCode } from "./attendance.errors.js";
 import { attendancePolicyOf } from "./attendance-policy.js";
 import { CHECK_IN_MAX_WRONG, CHECK_IN_THROTTLE_WINDOW_SECONDS, checkInClosesAt, checkInStatus, withinCheckInTimes } from "./attendance-rules.js";
-import { type ClassSession, findSession, staffSession, type StaffViewer } from "./session-scope.js";
+import { type ClassSession, findClassSession, staffSession, type StaffViewer } from "./session-scope.js";
 
 /** How codes are made: the period is a setting, the rest fixed. */
 export interface CheckInRules {
@@ -102,7 +102,7 @@ const throttleKey = (sessionId: string, userId: string) => `check-in:${sessionId
  * second check-in answers the first.
  */
 export async function checkIn(ctx: DomainContext, input: { sessionId: string; userId: string; code: string }, rules: CheckInRules): Promise<Result<CheckInOutcome, AttendanceErrorCode>> {
-  const session = await findSession(ctx.db, input.sessionId);
+  const session = await findClassSession(ctx.db, input.sessionId);
   if (!session) return fail("CLASS_SESSION_NOT_FOUND");
   if (!(await isExpectedAt(ctx.db, session.id, input.userId))) {
     return fail("ATTENDANCE_NOT_EXPECTED", "You are not a learner expected at this session.", { userIds: [input.userId] });

@@ -1,7 +1,6 @@
-import { eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { classSessions } from "../db/schema/index.js";
 import { sessionLearners } from "../schedule/attendees.js";
+import { findSession, type SessionWithCheckIn } from "../schedule/session-view.js";
 import { learnersInSections, viewerScope } from "../sections/staff-scope.js";
 import { fail, ok, type Result } from "../shared/result.js";
 
@@ -10,41 +9,12 @@ export interface StaffViewer {
   isAdmin: boolean;
 }
 
-const sessionColumns = {
-  id: classSessions.id,
-  courseId: classSessions.courseId,
-  sectionId: classSessions.sectionId,
-  title: classSessions.title,
-  startsAt: classSessions.startsAt,
-  endsAt: classSessions.endsAt,
-  status: classSessions.status,
-  staffUserId: classSessions.staffUserId,
-  checkInSecret: classSessions.checkInSecret,
-  checkInOpenUntil: classSessions.checkInOpenUntil,
-};
+/** A session as attendance works it: with its check-in state. */
+export type ClassSession = SessionWithCheckIn;
 
-export interface ClassSession {
-  id: string;
-  courseId: string;
-  sectionId: string | null;
-  title: string;
-  startsAt: Date;
-  endsAt: Date;
-  status: "scheduled" | "cancelled";
-  staffUserId: string | null;
-  checkInSecret: string | null;
-  checkInOpenUntil: Date | null;
-}
-
-/**
- * A session, optionally locked: `no key update` serialises attendance writes and check-in changes on one session
- * while letting rows that merely refer to it (marks) be inserted.
- */
-export async function findSession(db: Executor, sessionId: string, lock = false): Promise<ClassSession | null> {
-  const query = db.select(sessionColumns).from(classSessions).where(eq(classSessions.id, sessionId));
-  const [row] = lock ? await query.for("no key update") : await query;
-  return row ?? null;
-}
+/** A session with its check-in state, optionally locked (`no key update`: see findSession). */
+export const findClassSession = (db: Executor, sessionId: string, lock = false): Promise<ClassSession | null> =>
+  findSession(db, sessionId, { checkIn: true, ...(lock ? { lock: "no key update" as const } : {}) });
 
 /**
  * A session as a staff member works it, with their section scope: a session of a section outside their scope is not
@@ -57,7 +27,7 @@ export async function staffSession(
   viewer: StaffViewer,
   lock = false,
 ): Promise<Result<{ session: ClassSession; scope: string[] | null }, "CLASS_SESSION_NOT_FOUND">> {
-  const session = await findSession(db, sessionId, lock);
+  const session = await findClassSession(db, sessionId, lock);
   if (!session) return fail("CLASS_SESSION_NOT_FOUND");
   const scope = await viewerScope(db, session.courseId, viewer);
   if (scope && session.sectionId && !scope.includes(session.sectionId)) return fail("CLASS_SESSION_NOT_FOUND");

@@ -88,21 +88,3 @@ export async function isExpectedAt(db: Executor, sessionId: string, userId: stri
     .limit(1);
   return row !== undefined;
 }
-
-/** The course staff (instructors and graders) who see a session: whole-course staff, and section staff of its section. */
-export async function sessionStaff(db: Executor, sessionId: string): Promise<string[]> {
-  const rows = await db
-    .select({ userId: courseStaff.userId })
-    .from(courseStaff)
-    .innerJoin(classSessions, eq(classSessions.courseId, courseStaff.courseId))
-    .where(
-      and(
-        eq(classSessions.id, sessionId),
-        sql`(${classSessions.sectionId} is null
-          or not exists (select 1 from ${courseStaffSections} s where s.course_id = ${courseStaff.courseId} and s.user_id = ${courseStaff.userId})
-          or exists (select 1 from ${courseStaffSections} s where s.course_id = ${courseStaff.courseId} and s.user_id = ${courseStaff.userId} and s.section_id = ${classSessions.sectionId}))`,
-      ),
-    )
-    .orderBy(courseStaff.userId);
-  return rows.map((r) => r.userId);
-}

@@ -6,7 +6,7 @@ import { fail, ok, type Result } from "../shared/result.js";
 import { lockForChange, lockForWrite, recordExcusedMoved } from "./change-sessions.js";
 import { followingOccurrences, type Writer } from "./manage-sessions.js";
 import type { ScheduleErrorCode } from "./schedule.errors.js";
-import { marksAt, sessionColumns, type SessionView, sessionsWithMarks } from "./session-view.js";
+import { marksAt, sessionColumns, type SessionView } from "./session-view.js";
 
 export interface CancelOptions {
   scope: "this" | "following";
@@ -60,7 +60,9 @@ export async function deleteSession(ctx: DomainContext, sessionId: string, write
   const locked = await lockForWrite(ctx, sessionId, writer, expectedVersion);
   if (!locked.ok) return locked;
   const session = locked.value;
-  if ((await sessionsWithMarks(ctx.db, [session.id])).size > 0) return fail("CLASS_SESSION_HAS_ATTENDANCE", "Attendance was taken at this session: cancel it instead.");
+  // Any mark at all, a leave excusal's included, keeps the session.
+  const marks = await marksAt(ctx.db, [session.id]);
+  if (marks.taken.has(session.id) || marks.excused.has(session.id)) return fail("CLASS_SESSION_HAS_ATTENDANCE", "Attendance was taken at this session: cancel it instead.");
   if (session.seriesId && session.occurrenceDate) {
     await ctx.db
       .update(sessionSeries)

@@ -6,7 +6,7 @@ import { fail, ok, type Result } from "../shared/result.js";
 import { checkStaffMember, followingOccurrences, limitsOf, lockSession, type SessionDetails, type Writer } from "./manage-sessions.js";
 import { checkZoneAndTime, dayBefore, localInstant, localParts, weeklyOccurrences } from "./recurrence.js";
 import type { ScheduleErrorCode } from "./schedule.errors.js";
-import { findSession, marksAt, type SessionView, staffCovers } from "./session-view.js";
+import { findSession, marksAt, sessionColumns, type SessionView, staffCovers } from "./session-view.js";
 
 /**
  * A change of a session. `this` changes one session: a series occurrence becomes `detached` (later changes of
@@ -71,7 +71,7 @@ export async function changeSession(ctx: DomainContext, sessionId: string, chang
       if (marks.taken.size > 0) return fail("CLASS_SESSION_HAS_ATTENDANCE", TAKEN);
       await recordExcusedMoved(ctx, session.courseId, marks.excused);
     }
-    await ctx.db
+    const [updated] = await ctx.db
       .update(classSessions)
       .set({
         ...details(change),
@@ -82,9 +82,10 @@ export async function changeSession(ctx: DomainContext, sessionId: string, chang
         version: session.version + 1,
         updatedAt: ctx.now(),
       })
-      .where(eq(classSessions.id, sessionId));
+      .where(eq(classSessions.id, sessionId))
+      .returning(sessionColumns);
+    return ok(updated as SessionView); // the locked row: there is one
   }
-  return ok((await findSession(ctx.db, sessionId)) as SessionView);
 }
 
 const TAKEN = "Attendance was taken at this session: its time cannot change and it cannot be cancelled (its title, place and link can change).";

@@ -6,7 +6,7 @@ import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { checkZoneAndTime, localInstant, MAX_RULE_DAYS, type RecurrenceLimits, weeklyOccurrences } from "./recurrence.js";
 import type { ScheduleErrorCode } from "./schedule.errors.js";
-import { findSession, type SeriesView, type SessionView, staffCovers } from "./session-view.js";
+import { findSession, type SeriesView, sessionColumns, type SessionView, staffCovers } from "./session-view.js";
 
 /** What a session shows, besides its time. */
 export interface SessionDetails {
@@ -74,21 +74,24 @@ export async function createSession(ctx: DomainContext, courseId: string, input:
   const startsAt = localInstant(input.date, input.startTime, input.timeZone);
   const now = ctx.now();
   const id = ctx.newId();
-  await ctx.db.insert(classSessions).values({
-    id,
-    courseId,
-    sectionId: input.sectionId,
-    title: input.title,
-    startsAt,
-    endsAt: new Date(startsAt.getTime() + input.durationMinutes * 60_000),
-    timeZone: input.timeZone,
-    location: input.location,
-    onlineUrl: input.onlineUrl,
-    staffUserId: input.staffUserId,
-    createdAt: now,
-    updatedAt: now,
-  });
-  return ok((await findSession(ctx.db, id)) as SessionView);
+  const [created] = await ctx.db
+    .insert(classSessions)
+    .values({
+      id,
+      courseId,
+      sectionId: input.sectionId,
+      title: input.title,
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + input.durationMinutes * 60_000),
+      timeZone: input.timeZone,
+      location: input.location,
+      onlineUrl: input.onlineUrl,
+      staffUserId: input.staffUserId,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning(sessionColumns);
+  return ok(created as SessionView);
 }
 
 /** Stores a weekly rule and materialises its occurrences in one insert. */
@@ -102,7 +105,11 @@ export async function createSeries(ctx: DomainContext, courseId: string, input: 
   const id = ctx.newId();
   const weekdays = [...new Set(input.weekdays)].sort();
   const exceptions = [...new Set(input.exceptions)].sort();
-  await ctx.db.insert(sessionSeries).values({ id, courseId, ...input, weekdays, exceptions, createdByUserId: writer.userId, createdAt: now, updatedAt: now });
+  const [series] = await ctx.db
+    .insert(sessionSeries)
+    .values({ id, courseId, ...input, weekdays, exceptions, createdByUserId: writer.userId, createdAt: now, updatedAt: now })
+    .returning();
+  const { createdByUserId: _, ...view } = series as typeof sessionSeries.$inferSelect;
   await ctx.db.insert(classSessions).values(
     occurrences.value.map((o) => ({
       id: ctx.newId(),
@@ -121,13 +128,7 @@ export async function createSeries(ctx: DomainContext, courseId: string, input: 
       updatedAt: now,
     })),
   );
-  return ok({ series: await seriesRow(ctx.db, id), occurrences: occurrences.value.length });
-}
-
-async function seriesRow(db: Executor, id: string): Promise<SeriesView> {
-  const [row] = await db.select().from(sessionSeries).where(eq(sessionSeries.id, id));
-  const { createdByUserId: _, ...view } = row as typeof sessionSeries.$inferSelect;
-  return view;
+  return ok({ series: view, occurrences: occurrences.value.length });
 }
 
 /** Locks a session (and first its series, so occurrence-wide changes of the series and this one take turns). */
@@ -135,7 +136,7 @@ export async function lockSession(db: Executor, sessionId: string): Promise<Sess
   const [head] = await db.select({ seriesId: classSessions.seriesId }).from(classSessions).where(eq(classSessions.id, sessionId));
   if (!head) return null;
   if (head.seriesId) await db.select({ id: sessionSeries.id }).from(sessionSeries).where(eq(sessionSeries.id, head.seriesId)).for("update");
-  return findSession(db, sessionId, { lock: true });
+  return findSession(db, sessionId, { lock: "update" });
 }
 
 /** Every occurrence of a series from a local date on, locked (the series row is locked already). */

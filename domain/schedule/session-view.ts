@@ -53,10 +53,26 @@ export const sessionColumns = {
 
 export type SeriesView = Omit<typeof sessionSeries.$inferSelect, "createdByUserId">;
 
-/** A session, or locked for update (schedule writes; lockSession locks its series first). */
-export async function findSession(db: Executor, sessionId: string, opts: { lock?: boolean } = {}): Promise<SessionView | null> {
-  const query = db.select(sessionColumns).from(classSessions).where(eq(classSessions.id, sessionId));
-  const [row] = opts.lock ? await query.for("update") : await query;
+/** A session with its self check-in state (attendance reads it; the API never shows the secret). */
+export type SessionWithCheckIn = SessionView & { checkInSecret: string | null; checkInOpenUntil: Date | null };
+
+interface FindSessionOptions {
+  /**
+   * `update` for schedule writes (lockSession locks its series first); `no key update` serialises attendance writes
+   * and check-in changes on one session while letting rows that merely refer to it (marks) be inserted.
+   */
+  lock?: "update" | "no key update";
+  /** with the check-in secret and its closing time */
+  checkIn?: boolean;
+}
+
+/** A session, optionally locked, optionally with its check-in state. */
+export async function findSession(db: Executor, sessionId: string, opts: FindSessionOptions & { checkIn: true }): Promise<SessionWithCheckIn | null>;
+export async function findSession(db: Executor, sessionId: string, opts?: FindSessionOptions): Promise<SessionView | null>;
+export async function findSession(db: Executor, sessionId: string, opts: FindSessionOptions = {}): Promise<SessionView | null> {
+  const columns = opts.checkIn ? { ...sessionColumns, checkInSecret: classSessions.checkInSecret, checkInOpenUntil: classSessions.checkInOpenUntil } : sessionColumns;
+  const query = db.select(columns).from(classSessions).where(eq(classSessions.id, sessionId));
+  const [row] = opts.lock ? await query.for(opts.lock) : await query;
   return row ?? null;
 }
 
@@ -84,15 +100,6 @@ export async function staffCovers(db: Executor, courseId: string, sectionId: str
 async function sessionVisibleTo(db: Executor, session: Pick<SessionView, "id" | "courseId" | "sectionId">, viewer: CourseViewer): Promise<boolean> {
   if (await seesAsStaff(viewer, session.courseId)) return staffCovers(db, session.courseId, session.sectionId, viewer, "read");
   return isExpectedAt(db, session.id, viewer.userId);
-}
-
-/** Which of these sessions have attendance marks: those are never deleted by a schedule change. */
-export async function sessionsWithMarks(db: Executor, sessionIds: readonly string[]): Promise<Set<string>> {
-  if (sessionIds.length === 0) return new Set();
-  const rows = await db.execute<{ session_id: string }>(
-    sql`select distinct session_id from attendance_marks where session_id = any(${sql.param([...sessionIds])}::uuid[])`,
-  );
-  return new Set(rows.map((r) => r.session_id));
 }
 
 /** What attendance says about sessions a change would retime or cancel. */
