@@ -4,8 +4,8 @@ import { attemptOwnership } from "../../domain/assessment/submissions.js";
 import { submitManualScores } from "../../domain/grading/grade-submission.js";
 import { gradeOwnership, gradeSeenBy } from "../../domain/grading/results-release.js";
 import { anyOf, courseStaff, type Locator, owner } from "../platform/http/access.js";
-import { ProblemError, unwrap } from "../platform/http/problem.js";
-import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
+import { unwrap } from "../platform/http/problem.js";
+import { decodeCursorAs, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { gradingQueueSeenBy } from "../../domain/grading/grading-queue.js";
 import { submissionSeenBy } from "../../domain/sections/staff-scope.js";
 import { type RouteContext, route } from "../platform/http/route.js";
@@ -73,10 +73,7 @@ route({
     404: { description: "`SECTION_NOT_FOUND`" },
   },
   handler: async ({ params, query, request }, ctx) => {
-    const position = decodeCursor(query.cursor, 2);
-    const cursor = position ? queueCursor.safeParse(position) : undefined;
-    if (cursor && !cursor.success) throw new ProblemError("INVALID_CURSOR", { errors: [{ path: "query.cursor", message: "not a cursor this list issued" }] });
-    const [submittedAt, submissionId] = cursor?.data ?? [];
+    const [submittedAt, submissionId] = decodeCursorAs(query.cursor, queueCursor) ?? [];
     const rows = unwrap(
       await gradingQueueSeenBy(ctx.db, params.courseId, ctx.caller, {
         limit: query.limit,

@@ -3,8 +3,8 @@ import { cancelImport, importCreator, importSeenBy, listImports, requestImport, 
 import { importReportFor, importView } from "../../domain/imports/import-view.js";
 import { sendImportRun } from "../imports/send-import-run.js";
 import { instructorAnywhere, owner } from "../platform/http/access.js";
-import { decodeCursor, encodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
-import { ProblemError, unwrap } from "../platform/http/problem.js";
+import { decodeCursorAs, encodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
+import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { importBody, importParams, importRequestBody, importSchema, importStartBody } from "./schemas/import.js";
 
@@ -13,14 +13,8 @@ const iso = z.iso.datetime();
 // The import's importer (or an administrator): a missing import is not found.
 const importer = owner({ describe: "the import's importer", resolve: (params, db) => importCreator(db, params.importId as string) });
 
-// Decoded cursors are checked before they reach a query: a tampered one is a 400, never a database error.
 const listCursor = z.tuple([z.uuid()]);
 const reportCursor = z.tuple([z.string().min(1).max(200), z.int().min(0).max(2_147_483_647)]);
-function validCursor<T>(schema: z.ZodType<T>, position: unknown): T {
-  const parsed = schema.safeParse(position);
-  if (!parsed.success) throw new ProblemError("INVALID_CURSOR", { errors: [{ path: "query.cursor", message: "not a cursor this list issued" }] });
-  return parsed.data;
-}
 
 const statusUrl = (id: string) => `/api/v1/imports/${id}`;
 
@@ -119,7 +113,7 @@ route({
   query: z.object(pageQuery),
   responses: { 200: { description: "A page of imports", body: pageOf(importSchema) } },
   handler: async ({ query, request }, ctx) => {
-    const before = query.cursor === undefined ? undefined : validCursor(listCursor, decodeCursor(query.cursor, 1))[0];
+    const before = decodeCursorAs(query.cursor, listCursor)?.[0];
     const rows = await listImports(ctx.db, ctx.caller, { limit: query.limit, ...(before ? { beforeId: before } : {}) });
     const page = paginate(rows, query.limit, (r) => [r.id]);
     const now = ctx.now();
@@ -146,7 +140,7 @@ route({
     404: { description: "`IMPORT_NOT_FOUND`" },
   },
   handler: async ({ params, query, request }, ctx) => {
-    const position = query.cursor === undefined ? null : validCursor(reportCursor, decodeCursor(query.cursor, 2));
+    const position = decodeCursorAs(query.cursor, reportCursor) ?? null;
     const after = position ? { file: position[0], line: position[1] } : null;
     const { import: found, page } = unwrap(await importReportFor(ctx.db, params.importId, ctx.caller, { all: query.rows === "all", after }));
     return {

@@ -6,8 +6,8 @@ import { decideLeave, withdrawLeave } from "../../domain/leave/decide-leave.js";
 import { applicantOf, leaveSeenBy, leaveToDecide, myLeave } from "../../domain/leave/leave-view.js";
 import { instanceStatus } from "../platform/durable-status.js";
 import { authenticated, type Locator, owner } from "../platform/http/access.js";
-import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
-import { ProblemError, unwrap } from "../platform/http/problem.js";
+import { decodeCursorAs, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
+import { unwrap } from "../platform/http/problem.js";
 import { type RouteContext, route } from "../platform/http/route.js";
 import { LEAVE_DECIDED_EVENT, type LeaveDecidedPayload } from "../leave/leave-approval.js";
 import { leaveStageSchema } from "../leave/leave-status.js";
@@ -64,11 +64,8 @@ const applicationBody = (a: LeaveRow): z.infer<typeof applicationSchema> => ({
 
 const leaveCursor = z.tuple([iso, z.uuid()]);
 function pageAfter(cursor: string | undefined) {
-  const position = decodeCursor(cursor, 2);
-  if (!position) return undefined;
-  const parsed = leaveCursor.safeParse(position);
-  if (!parsed.success) throw new ProblemError("INVALID_CURSOR", { errors: [{ path: "query.cursor", message: "not a cursor this list issued" }] });
-  return { createdAt: parsed.data[0], id: parsed.data[1] };
+  const position = decodeCursorAs(cursor, leaveCursor);
+  return position && { createdAt: position[0], id: position[1] };
 }
 const positionOf = (a: LeaveRow) => [a.createdAt.toISOString(), a.id];
 

@@ -42,6 +42,18 @@ export function decodeCursor(cursor: string | undefined, arity: number): (string
 }
 
 /**
+ * Decodes a cursor and checks its position against the list's tuple schema before it reaches a query: a tampered
+ * one is a 400 (INVALID_CURSOR), never a database error. Undefined when there is no cursor (the first page).
+ */
+export function decodeCursorAs<T extends z.ZodTuple>(cursor: string | undefined, schema: T): z.output<T> | undefined {
+  const position = decodeCursor(cursor, schema.def.items.length);
+  if (!position) return undefined;
+  const parsed = schema.safeParse(position);
+  if (!parsed.success) throw new ProblemError("INVALID_CURSOR", { errors: [{ path: "query.cursor", message: "not a cursor this list issued" }] });
+  return parsed.data;
+}
+
+/**
  * Cuts a page out of `rows` fetched with `limit + 1` (the extra row tells whether there is a next page)
  * and builds its cursor from the last row kept.
  */
