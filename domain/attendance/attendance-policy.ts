@@ -1,8 +1,9 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { attendancePolicies, courses, enrollments } from "../db/schema/index.js";
+import { attendancePolicies, enrollments } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { type BatchEvent, recordEvents } from "../outbox/record-events.js";
+import { courseExists } from "../identity/caller.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 
@@ -79,8 +80,7 @@ async function recomputeLearners(ctx: DomainContext, courseId: string): Promise<
  * the gradebook has not configured: like an assessment's category, it then shares the weight left over.
  */
 export async function setAttendancePolicy(ctx: DomainContext, courseId: string, settings: AttendancePolicySettings): Promise<Result<AttendancePolicy, "COURSE_NOT_FOUND">> {
-  const [course] = await ctx.db.select({ id: courses.id }).from(courses).where(eq(courses.id, courseId));
-  if (!course) return fail("COURSE_NOT_FOUND");
+  if (!(await courseExists(ctx.db, courseId))) return fail("COURSE_NOT_FOUND");
   const before = await attendancePolicyOf(ctx.db, courseId);
   const now = ctx.now();
   const [row] = await ctx.db

@@ -24,6 +24,14 @@ export interface FeedStatus {
 /** Serialises one user's feed changes, so two creates cannot both find no live feed and both insert one. */
 const lockUserFeeds = (db: Executor, userId: string) => db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`calendar-feed:${userId}`}, 0))`);
 
+/** Revokes the user's live feed (under lockUserFeeds): the revoked rows' ids, none when there was no live feed. */
+const revokeLive = (db: Executor, userId: string, now: Date) =>
+  db
+    .update(calendarFeeds)
+    .set({ revokedAt: now })
+    .where(and(eq(calendarFeeds.userId, userId), isNull(calendarFeeds.revokedAt)))
+    .returning({ id: calendarFeeds.id });
+
 /**
  * Makes the user a new secret feed token (32 random bytes, base64url), revoking the one they had: the old URL
  * stops working at once. Only the token's hash is stored; the token is answered once. Audited.
@@ -31,11 +39,7 @@ const lockUserFeeds = (db: Executor, userId: string) => db.execute(sql`select pg
 export async function createCalendarFeed(ctx: DomainContext, userId: string): Promise<{ token: string; createdAt: Date; replaced: boolean }> {
   await lockUserFeeds(ctx.db, userId);
   const now = ctx.now();
-  const revoked = await ctx.db
-    .update(calendarFeeds)
-    .set({ revokedAt: now })
-    .where(and(eq(calendarFeeds.userId, userId), isNull(calendarFeeds.revokedAt)))
-    .returning({ id: calendarFeeds.id });
+  const revoked = await revokeLive(ctx.db, userId, now);
   const token = randomBytes(32).toString("base64url");
   const id = ctx.newId();
   await ctx.db.insert(calendarFeeds).values({ id, userId, tokenHash: hashToken(token), createdAt: now });
@@ -46,11 +50,7 @@ export async function createCalendarFeed(ctx: DomainContext, userId: string): Pr
 /** Revokes the user's live feed; false when they had none. Audited. */
 export async function revokeCalendarFeed(ctx: DomainContext, userId: string): Promise<boolean> {
   await lockUserFeeds(ctx.db, userId);
-  const revoked = await ctx.db
-    .update(calendarFeeds)
-    .set({ revokedAt: ctx.now() })
-    .where(and(eq(calendarFeeds.userId, userId), isNull(calendarFeeds.revokedAt)))
-    .returning({ id: calendarFeeds.id });
+  const revoked = await revokeLive(ctx.db, userId, ctx.now());
   if (revoked.length === 0) return false;
   await recordAudit(ctx, { action: "calendar-feed.revoked", targetType: "user", targetId: userId, details: { feedId: revoked[0]?.id } });
   return true;

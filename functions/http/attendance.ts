@@ -10,6 +10,7 @@ import { courseMember, courseStaff, type Locator } from "../platform/http/access
 import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
+import { isoOrNull } from "./schemas/dates.js";
 
 const iso = z.iso.datetime();
 const courseParams = z.object({ courseId: z.uuid() });
@@ -19,7 +20,6 @@ const courseOfTheSession: Locator = { describe: "the session's course", resolve:
 const sessionStaff = courseStaff(["instructor", "grader"], courseOfTheSession);
 const status = z.enum(attendanceStatuses);
 const percent = z.number().gt(0).max(100);
-const isoOf = (d: Date | null) => d?.toISOString() ?? null;
 
 // ---- policy
 
@@ -105,8 +105,8 @@ const sessionAttendanceSchema = z
 
 type SessionAttendanceBody = z.input<typeof sessionAttendanceSchema>;
 const sessionAttendanceBody = (v: SessionAttendance): SessionAttendanceBody => ({
-  session: { ...v.session, startsAt: v.session.startsAt.toISOString(), endsAt: v.session.endsAt.toISOString(), checkInOpenUntil: isoOf(v.session.checkInOpenUntil), editWindowEndsAt: v.session.editWindowEndsAt.toISOString() },
-  items: v.items.map((i) => ({ ...i, markedAt: isoOf(i.markedAt) })),
+  session: { ...v.session, startsAt: v.session.startsAt.toISOString(), endsAt: v.session.endsAt.toISOString(), checkInOpenUntil: isoOrNull(v.session.checkInOpenUntil), editWindowEndsAt: v.session.editWindowEndsAt.toISOString() },
+  items: v.items.map((i) => ({ ...i, markedAt: isoOrNull(i.markedAt) })),
   rate: v.rate,
 });
 

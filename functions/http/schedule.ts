@@ -23,10 +23,9 @@ import {
   seriesSchema,
   sessionBody,
   sessionChangeBody,
-  sessionEtag,
   sessionSchema,
 } from "./schemas/schedule.js";
-import { expectedVersion } from "./schemas/section.js";
+import { expectedVersion, versionEtag } from "./schemas/section.js";
 
 const courseParams = z.object({ courseId: z.uuid() });
 const sessionParams = z.object({ classSessionId: z.uuid() });
@@ -52,7 +51,7 @@ route({
   responses: { 201: { description: "Scheduled", body: sessionSchema }, ...placementProblems },
   handler: async ({ params, body }, ctx) => {
     const session = unwrap(await ctx.transaction((tx) => createSession(ctx.domain(tx), params.courseId, body, ctx.caller)));
-    return { status: 201, body: sessionBody(session), headers: { location: `/api/v1/sessions/${session.id}`, etag: sessionEtag(session) } };
+    return { status: 201, body: sessionBody(session), headers: { location: `/api/v1/sessions/${session.id}`, etag: versionEtag(session) } };
   },
 });
 
@@ -112,7 +111,7 @@ route({
   responses: { 200: { description: "The session", body: sessionSchema }, 404: { description: "`CLASS_SESSION_NOT_FOUND`" } },
   handler: async ({ params, request }, ctx) => {
     const session = unwrap(await sessionSeenBy(ctx.db, params.classSessionId, ctx.caller));
-    const etag = sessionEtag(session);
+    const etag = versionEtag(session);
     if (notModified(request, etag)) return { status: 304, headers: { etag } };
     return { status: 200, body: sessionBody(session), headers: { etag } };
   },
@@ -148,7 +147,7 @@ route({
     const version = expectedVersion(request.headers.get("if-match"));
     const options = { scope: query.scope, expectedVersion: version, maxOccurrences: ctx.platform.settings.SCHEDULE_MAX_OCCURRENCES };
     const session = unwrap(await ctx.transaction((tx) => changeSession(ctx.domain(tx), params.classSessionId, body, ctx.caller, options)));
-    return { status: 200, body: sessionBody(session), headers: { etag: sessionEtag(session) } };
+    return { status: 200, body: sessionBody(session), headers: { etag: versionEtag(session) } };
   },
 });
 

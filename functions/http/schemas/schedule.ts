@@ -149,6 +149,3 @@ export const rangeQuery = {
   from: z.iso.datetime({ offset: true }).meta({ description: "Range start (inclusive), an ISO date-time" }),
   to: z.iso.datetime({ offset: true }).meta({ description: "Range end (exclusive); at most 366 days after from" }),
 };
-
-/** Session ETags carry the version, which is what If-Match compares. */
-export const sessionEtag = (s: { version: number }) => `"v${s.version}"`;
