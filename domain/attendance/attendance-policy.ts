@@ -101,16 +101,3 @@ export async function setAttendancePolicy(ctx: DomainContext, courseId: string, 
   }
   return ok(policy);
 }
-
-/**
- * Of these courses, those whose completion needs a minimum attendance rate: only there can a changed mark change a
- * learner's progress (a graded attendance category moves the course grade, which progress does not read).
- */
-export async function coursesGatedByAttendance(db: Executor, courseIds: readonly string[]): Promise<Set<string>> {
-  if (courseIds.length === 0) return new Set();
-  const rows = await db
-    .select({ courseId: attendancePolicies.courseId })
-    .from(attendancePolicies)
-    .where(and(inArray(attendancePolicies.courseId, [...courseIds]), sql`${attendancePolicies.minRateForCompletion} is not null`));
-  return new Set(rows.map((r) => r.courseId));
-}

@@ -1,4 +1,4 @@
-import { coursesGatedByAttendance } from "../../domain/attendance/attendance-policy.js";
+import { attendancePoliciesOf } from "../../domain/attendance/attendance-policy.js";
 import { updateProgress } from "../../domain/progress/course-progress.js";
 import { subscriptionHandler } from "../platform/subscription.js";
 
@@ -25,8 +25,8 @@ subscriptionHandler({
     // one query here instead of a recomputation per learner.
     const marked = [...pairs.values()].filter((p) => p.markOnly);
     if (marked.length > 0) {
-      const gated = await coursesGatedByAttendance(ctx.tx, [...new Set(marked.map((p) => p.courseId))]);
-      for (const [key, pair] of pairs) if (pair.markOnly && !gated.has(pair.courseId)) pairs.delete(key);
+      const policies = await attendancePoliciesOf(ctx.tx, [...new Set(marked.map((p) => p.courseId))]);
+      for (const [key, pair] of pairs) if (pair.markOnly && policies.get(pair.courseId)?.minRateForCompletion == null) pairs.delete(key);
     }
     for (const { event, markOnly: _, ...data } of pairs.values()) {
       const view = await updateProgress(ctx.domain(event), data.courseId, data.userId);
