@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { closedLeaveStatuses, leaveApplicantKinds } from "../db/schema/leave.js";
 
 const id = z.uuid();
 const at = z.iso.datetime();
@@ -94,12 +95,12 @@ export const eventCatalog = {
     finishedAt: at,
   }),
   // Leave applications (domain/leave). No reason or comment: events reach webhooks, and a reason may be private.
-  "leave.requested": z.object({ applicationId: id, userId: id, kind: z.enum(["learner", "staff"]), startsAt: at, endsAt: at, courseIds: z.array(id) }),
+  "leave.requested": z.object({ applicationId: id, userId: id, kind: z.enum(leaveApplicantKinds), startsAt: at, endsAt: at, courseIds: z.array(id) }),
   // Its outcome, recorded once: by an approver, by the applicant withdrawing, or by the final deadline.
   "leave.decided": z.object({
     applicationId: id,
     userId: id,
-    outcome: z.enum(["approved", "rejected", "withdrawn", "expired"]),
+    outcome: z.enum(closedLeaveStatuses),
     decidedAt: at,
     decidedByUserId: id.nullable(),
     courseIds: z.array(id),

@@ -1,6 +1,6 @@
 import { and, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { assessments, courseStaff, enrollments, isOpenLeave, leaveApplications, leaveApprovers, leaveCourses, openLeaveStatuses, users } from "../db/schema/index.js";
+import { assessments, courseStaff, enrollments, isOpenLeave, leaveApplications, leaveApprovers, leaveCourses, type LeaveApplicantKind, openLeaveStatuses, users } from "../db/schema/index.js";
 import { checkUpload, type FileStore, type UploadGrant } from "../catalog/file-store.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
@@ -17,12 +17,10 @@ export const MAX_LEAVE_DOCUMENT_BYTES = 20 * 1024 ** 2;
 export const leaveDocumentTypes = /^(application\/pdf|image\/(png|jpeg|gif|webp)|text\/plain)$/;
 const UPLOAD_TTL_SECONDS = 15 * 60;
 
-export type ApplicantKind = "learner" | "staff";
-
 export interface ApplyInput {
   applicantUserId: string;
   /** Staff leave is asked for as staff (`kind: "staff"`): only someone on a course's staff (or an admin) may. */
-  kind: ApplicantKind;
+  kind: LeaveApplicantKind;
   isAdmin: boolean;
   startsAt: Date;
   endsAt: Date;

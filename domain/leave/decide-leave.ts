@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { isOpenLeave, leaveApplications, type LeaveStatus, openLeaveStatuses } from "../db/schema/index.js";
+import { type ClosedLeaveStatus, isOpenLeave, leaveApplications, type LeaveStatus, openLeaveStatuses } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordDirectEmails } from "../notifications/direct-emails.js";
 import { recordEvent } from "../outbox/record-event.js";
@@ -24,7 +24,7 @@ import { isCurrentApprover } from "./leave-approvers.js";
 import { courseIdsOf } from "./leave-view.js";
 import { leaveDeadlineOffsetsMs, mayDecide } from "./leave-rules.js";
 
-export type LeaveOutcome = "approved" | "rejected" | "withdrawn" | "expired";
+export type LeaveOutcome = ClosedLeaveStatus;
 
 async function lockApplication(db: Executor, applicationId: string): Promise<LeaveRow | undefined> {
   const [row] = await db.select().from(leaveApplications).where(eq(leaveApplications.id, applicationId)).for("update");

@@ -1,6 +1,6 @@
 import * as df from "durable-functions";
 import { z } from "zod";
-import { isOpenLeave, leaveStatuses, openLeaveStatuses } from "../../domain/db/schema/index.js";
+import { isOpenLeave, leaveApplicantKinds, leaveStatuses, openLeaveStatuses } from "../../domain/db/schema/index.js";
 import { applyForLeave, confirmLeaveDocument, leaveDocumentTypes, leaveInstanceId, type LeaveRow, MAX_LEAVE_DOCUMENT_BYTES } from "../../domain/leave/apply-leave.js";
 import { decideLeave, withdrawLeave } from "../../domain/leave/decide-leave.js";
 import { applicantOf, leaveSeenBy, leaveToDecide, myLeave } from "../../domain/leave/leave-view.js";
@@ -23,7 +23,7 @@ const applicationSchema = z
   .object({
     id: z.uuid(),
     applicantUserId: z.uuid(),
-    kind: z.enum(["learner", "staff"]),
+    kind: z.enum(leaveApplicantKinds),
     startsAt: iso,
     endsAt: iso,
     reason: z.string(),
@@ -91,7 +91,7 @@ route({
   idempotent: true,
   extraInputs: [df.input.durableClient()],
   body: z.object({
-    kind: z.enum(["learner", "staff"]).default("learner"),
+    kind: z.enum(leaveApplicantKinds).default("learner"),
     startsAt: iso,
     endsAt: iso,
     reason: z.string().trim().min(1).max(2_000),

@@ -10,6 +10,12 @@ export type LeaveStatus = (typeof leaveStatuses)[number];
 export const openLeaveStatuses = ["pending", "escalated"] as const satisfies readonly LeaveStatus[];
 /** Whether an application in this status still waits for a decision. */
 export const isOpenLeave = (status: string): boolean => (openLeaveStatuses as readonly string[]).includes(status);
+/** The outcomes an application closes with. */
+export const closedLeaveStatuses = ["approved", "rejected", "withdrawn", "expired"] as const satisfies readonly LeaveStatus[];
+export type ClosedLeaveStatus = (typeof closedLeaveStatuses)[number];
+/** Who applies: a learner (approved by their instructors) or a staff member (by the administrators). */
+export const leaveApplicantKinds = ["learner", "staff"] as const;
+export type LeaveApplicantKind = (typeof leaveApplicantKinds)[number];
 
 /** A leave application over [startsAt, endsAt), decided through the `leave-<id>` orchestration. */
 export const leaveApplications = pgTable(
@@ -18,7 +24,7 @@ export const leaveApplications = pgTable(
     id: uuid("id").primaryKey(),
     applicantUserId: belongsTo("applicant_user_id", () => users.id),
     // learner leave is decided by the staff of the affected courses; staff leave by an administrator
-    applicantKind: text("applicant_kind").$type<"learner" | "staff">().notNull(),
+    applicantKind: text("applicant_kind").$type<LeaveApplicantKind>().notNull(),
     startsAt: tstz("starts_at").notNull(),
     endsAt: tstz("ends_at").notNull(),
     reason: text("reason").notNull(),
