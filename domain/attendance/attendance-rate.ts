@@ -13,6 +13,9 @@ export interface AttendanceRate {
   ratePercent: number | null;
 }
 
+/** The counts and rate of nothing counted (a learner or session absent from a rate map). */
+export const noMarks: Omit<AttendanceRate, "courseId" | "userId"> = { present: 0, late: 0, absent: 0, excused: 0, ratePercent: null };
+
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 export function rateOf(counts: Omit<AttendanceRate, "ratePercent">): AttendanceRate {

@@ -5,12 +5,13 @@ import { type AttendanceStatus, attendanceMarks, classSessions } from "../db/sch
 import { countInWindow } from "../identity/login-throttle.js";
 import { recordEvent } from "../outbox/record-event.js";
 import { isExpectedAt } from "../schedule/attendees.js";
+import type { StaffViewer } from "../schedule/session-view.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { AttendanceErrorCode } from "./attendance.errors.js";
 import { attendancePolicyOf } from "./attendance-policy.js";
 import { CHECK_IN_MAX_WRONG, CHECK_IN_THROTTLE_WINDOW_SECONDS, checkInClosesAt, checkInStatus, withinCheckInTimes } from "./attendance-rules.js";
-import { type ClassSession, findClassSession, staffSession, type StaffViewer } from "./session-scope.js";
+import { type ClassSession, findClassSession, staffSession } from "./session-scope.js";
 
 /** How codes are made: the period is a setting, the rest fixed. */
 export interface CheckInRules {

@@ -6,7 +6,7 @@ import { csvRow } from "../shared/csv.js";
 import { type CourseViewer, seesAsStaff } from "../catalog/viewer.js";
 import { sectionsInView } from "../sections/staff-scope.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { type AttendanceRate, attendanceRates, type SessionAttendanceRate, sessionAttendanceRates } from "./attendance-rate.js";
+import { type AttendanceRate, attendanceRates, noMarks, type SessionAttendanceRate, sessionAttendanceRates } from "./attendance-rate.js";
 
 /** Sessions a report covers at most (a term of daily classes); a longer range is refused: narrow from/to. */
 export const MAX_REPORT_SESSIONS = 400;
@@ -48,7 +48,6 @@ export interface ReportQuery {
   section?: string;
 }
 
-const noMarks = { present: 0, late: 0, absent: 0, excused: 0, ratePercent: null };
 
 /**
  * The course's attendance: sessions that have started by `now` and are not cancelled (optionally within [from, to)),

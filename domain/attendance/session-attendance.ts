@@ -1,11 +1,12 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { type AttendanceSource, type AttendanceStatus, attendanceMarks, users } from "../db/schema/index.js";
+import type { StaffViewer } from "../schedule/session-view.js";
 import { ok, type Result } from "../shared/result.js";
-import { type SessionAttendanceRate, sessionAttendanceRates } from "./attendance-rate.js";
+import { noMarks, type SessionAttendanceRate, sessionAttendanceRates } from "./attendance-rate.js";
 import { attendancePolicyOf } from "./attendance-policy.js";
 import { editWindowEndsAt } from "./attendance-rules.js";
-import { type ClassSession, sessionForStaff, type StaffViewer } from "./session-scope.js";
+import { type ClassSession, sessionForStaff } from "./session-scope.js";
 
 export interface RosterEntry {
   userId: string;
@@ -26,7 +27,6 @@ export interface SessionAttendance {
   rate: Omit<SessionAttendanceRate, "sessionId">;
 }
 
-const noMarks = { present: 0, late: 0, absent: 0, excused: 0, ratePercent: null };
 
 /**
  * The roster of a session with its marks: the learners the viewer takes attendance for (unmarked ones listed as

@@ -1,13 +1,8 @@
 import type { Executor } from "../db/client.js";
 import { sessionLearners } from "../schedule/attendees.js";
-import { findSession, type SessionWithCheckIn } from "../schedule/session-view.js";
+import { findSession, type SessionWithCheckIn, type StaffViewer } from "../schedule/session-view.js";
 import { learnersInSections, viewerScope } from "../sections/staff-scope.js";
 import { fail, ok, type Result } from "../shared/result.js";
-
-export interface StaffViewer {
-  userId: string;
-  isAdmin: boolean;
-}
 
 /** A session as attendance works it: with its check-in state. */
 export type ClassSession = SessionWithCheckIn;

@@ -2,13 +2,14 @@ import { sql } from "drizzle-orm";
 import { attendanceMarks } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
+import type { StaffViewer } from "../schedule/session-view.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { AttendanceErrorCode } from "./attendance.errors.js";
 import { attendancePolicyOf } from "./attendance-policy.js";
 import { changedMarks, editWindowClosed, type MarkInput } from "./attendance-rules.js";
 import { type SessionAttendance, sessionAttendance, storedMarks } from "./session-attendance.js";
-import { sessionForStaff, type StaffViewer } from "./session-scope.js";
+import { sessionForStaff } from "./session-scope.js";
 
 export interface TakeAttendanceInput {
   sessionId: string;

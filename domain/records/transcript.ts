@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNotNull } from "drizzle-orm";
-import { attendanceRates } from "../attendance/attendance-rate.js";
+import { attendanceRates, noMarks } from "../attendance/attendance-rate.js";
 import type { Executor } from "../db/client.js";
 import { certificates, courseProgress, courses, enrollments, users } from "../db/schema/index.js";
 import { learnerGrades } from "../grading/learner-grades.js";
@@ -93,7 +93,7 @@ export async function transcriptOf(db: Executor, userId: string, opts: { now: Da
         completion: { percent: done?.percent ?? 0, completedAt },
         attendance: rate
           ? { ratePercent: rate.ratePercent, present: rate.present, late: rate.late, absent: rate.absent, excused: rate.excused }
-          : { ratePercent: null, present: 0, late: 0, absent: 0, excused: 0 },
+          : { ...noMarks },
         certificates: certs.filter((c) => c.courseId === p.courseId).map((c) => ({ id: c.id, code: c.code, issuedAt: c.issuedAt, verifyUrl: `${base}/${c.code}` })),
       };
     })

@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, lt, ne, or, type SQLWrapper, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { classSessions, courseStaff, courseStaffSections, enrollments } from "../db/schema/index.js";
 
@@ -24,8 +24,11 @@ const ref = {
 /** A session concerns an active learner of its course when it is for the whole course or for the learner's section. */
 const forLearnerSection = or(isNull(classSessions.sectionId), eq(classSessions.sectionId, enrollments.sectionId));
 
-/** Whether the user is a learner expected at a class_sessions row, as SQL (active enrollment, section matching). */
-export const learnerAttends = (userId: string) => sql`exists (select 1 from ${enrollments} e where e.course_id = ${classSessions.courseId} and e.user_id = ${userId}
+/**
+ * Whether the user is a learner expected at a class_sessions row, as SQL (active enrollment, section matching). The
+ * user is an id, or a column of the outer query (the users a cancellation email goes to).
+ */
+export const learnerAttends = (userId: string | SQLWrapper) => sql`exists (select 1 from ${enrollments} e where e.course_id = ${classSessions.courseId} and e.user_id = ${userId}
   and e.status = 'active' and (${classSessions.sectionId} is null or ${classSessions.sectionId} = e.section_id))`;
 
 /**

@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import { DateTime } from "luxon";
 import type { Executor } from "../db/client.js";
+import { classSessions, users } from "../db/schema/index.js";
+import { learnerAttends } from "./attendees.js";
 
 /** How many cancelled sessions an email lists by date; the rest are counted. */
 const LISTED = 10;
@@ -31,6 +33,5 @@ export function cancelledSessionsText(sessions: readonly CancelledSession[], loc
 }
 
 /** The learners expected at any of these sessions (active, section matching): one email each, whatever the count. */
-export const expectedLearnersSql = (sessionIds: readonly string[]) => sql`exists (
-  select 1 from class_sessions c join enrollments e on e.course_id = c.course_id and e.status = 'active' and (c.section_id is null or c.section_id = e.section_id)
-  where c.id = any(${sql.param([...sessionIds])}::uuid[]) and e.user_id = users.id)`;
+export const expectedLearnersSql = (sessionIds: readonly string[]) =>
+  sql`exists (select 1 from ${classSessions} where ${classSessions.id} = any(${sql.param([...sessionIds])}::uuid[]) and ${learnerAttends(users.id)})`;

@@ -4,9 +4,9 @@ import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { lockForChange, lockForWrite, recordExcusedMoved } from "./change-sessions.js";
-import { followingOccurrences, type Writer } from "./manage-sessions.js";
+import { followingOccurrences } from "./manage-sessions.js";
 import type { ScheduleErrorCode } from "./schedule.errors.js";
-import { marksAt, sessionColumns, type SessionView } from "./session-view.js";
+import { marksAt, sessionColumns, type SessionView, type StaffViewer } from "./session-view.js";
 
 export interface CancelOptions {
   scope: "this" | "following";
@@ -23,7 +23,7 @@ export interface CancelOptions {
  * there gets one email per cancel (the reason is read from the rows, not carried by the event: events reach
  * webhooks); learners excused there by approved leave get attendance.recorded, so their progress is recomputed.
  */
-export async function cancelSessions(ctx: DomainContext, sessionId: string, options: CancelOptions, writer: Writer): Promise<Result<SessionView[], ScheduleErrorCode>> {
+export async function cancelSessions(ctx: DomainContext, sessionId: string, options: CancelOptions, writer: StaffViewer): Promise<Result<SessionView[], ScheduleErrorCode>> {
   const locked = await lockForChange(ctx, sessionId, writer, options.expectedVersion);
   if (!locked.ok) return locked;
   const session = locked.value;
@@ -56,7 +56,7 @@ export async function cancelSessions(ctx: DomainContext, sessionId: string, opti
  * refused: cancel it instead. A series occurrence's date becomes an exception of its series, so no later change
  * of the series makes it again.
  */
-export async function deleteSession(ctx: DomainContext, sessionId: string, writer: Writer, expectedVersion?: number): Promise<Result<null, ScheduleErrorCode>> {
+export async function deleteSession(ctx: DomainContext, sessionId: string, writer: StaffViewer, expectedVersion?: number): Promise<Result<null, ScheduleErrorCode>> {
   const locked = await lockForWrite(ctx, sessionId, writer, expectedVersion);
   if (!locked.ok) return locked;
   const session = locked.value;

@@ -3,10 +3,10 @@ import { classSessions, sessionSeries } from "../db/schema/index.js";
 import { recordEvents } from "../outbox/record-events.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { checkStaffMember, followingOccurrences, limitsOf, lockSession, type SessionDetails, type Writer } from "./manage-sessions.js";
+import { checkStaffMember, followingOccurrences, limitsOf, lockSession, type SessionDetails } from "./manage-sessions.js";
 import { checkZoneAndTime, dayBefore, localInstant, localParts, weeklyOccurrences } from "./recurrence.js";
 import type { ScheduleErrorCode } from "./schedule.errors.js";
-import { findSession, marksAt, sessionColumns, type SessionView, staffCovers } from "./session-view.js";
+import { findSession, marksAt, sessionColumns, type SessionView, staffCovers, type StaffViewer } from "./session-view.js";
 
 /**
  * A change of a session. `this` changes one session: a series occurrence becomes `detached` (later changes of
@@ -30,7 +30,7 @@ export interface ChangeOptions {
 }
 
 /** Locks the session and checks what every write needs: it exists, is the writer's, and is the version they read. */
-export async function lockForWrite(ctx: DomainContext, sessionId: string, writer: Writer, expectedVersion: number | undefined): Promise<Result<SessionView, ScheduleErrorCode>> {
+export async function lockForWrite(ctx: DomainContext, sessionId: string, writer: StaffViewer, expectedVersion: number | undefined): Promise<Result<SessionView, ScheduleErrorCode>> {
   const session = await lockSession(ctx.db, sessionId);
   if (!session) return fail("CLASS_SESSION_NOT_FOUND");
   if (!(await staffCovers(ctx.db, session.courseId, session.sectionId, writer, "write"))) return fail("SECTION_OUT_OF_SCOPE", "You are scoped to other sections of this course.");
@@ -39,13 +39,13 @@ export async function lockForWrite(ctx: DomainContext, sessionId: string, writer
 }
 
 /** lockForWrite, and the session must not be cancelled (a cancelled session is not changed or cancelled again). */
-export async function lockForChange(ctx: DomainContext, sessionId: string, writer: Writer, expectedVersion: number | undefined): Promise<Result<SessionView, ScheduleErrorCode>> {
+export async function lockForChange(ctx: DomainContext, sessionId: string, writer: StaffViewer, expectedVersion: number | undefined): Promise<Result<SessionView, ScheduleErrorCode>> {
   const locked = await lockForWrite(ctx, sessionId, writer, expectedVersion);
   if (locked.ok && locked.value.status === "cancelled") return fail("CLASS_SESSION_CANCELLED", "The session is cancelled; schedule a new one instead.");
   return locked;
 }
 
-export async function changeSession(ctx: DomainContext, sessionId: string, change: SessionChange, writer: Writer, options: ChangeOptions): Promise<Result<SessionView, ScheduleErrorCode>> {
+export async function changeSession(ctx: DomainContext, sessionId: string, change: SessionChange, writer: StaffViewer, options: ChangeOptions): Promise<Result<SessionView, ScheduleErrorCode>> {
   const locked = await lockForChange(ctx, sessionId, writer, options.expectedVersion);
   if (!locked.ok) return locked;
   const session = locked.value;

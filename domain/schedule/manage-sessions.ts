@@ -1,12 +1,11 @@
 import { and, eq, gte } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { classSessions, courses, courseStaff, sections, sessionSeries } from "../db/schema/index.js";
-import type { CourseViewer } from "../sections/viewer.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { checkZoneAndTime, localInstant, MAX_RULE_DAYS, type RecurrenceLimits, weeklyOccurrences } from "./recurrence.js";
 import type { ScheduleErrorCode } from "./schedule.errors.js";
-import { findSession, type SeriesView, sessionColumns, type SessionView, staffCovers } from "./session-view.js";
+import { findSession, type SeriesView, sessionColumns, type SessionView, staffCovers, type StaffViewer } from "./session-view.js";
 
 /** What a session shows, besides its time. */
 export interface SessionDetails {
@@ -36,8 +35,6 @@ export interface SeriesInput extends SessionDetails {
   exceptions: string[];
 }
 
-export type Writer = Pick<CourseViewer, "userId" | "isAdmin">;
-
 /** The limits a rule is checked against: the setting's occurrence cap and about two years. */
 export const limitsOf = (maxOccurrences: number): RecurrenceLimits => ({ maxOccurrences, maxDays: MAX_RULE_DAYS });
 
@@ -45,7 +42,7 @@ export const limitsOf = (maxOccurrences: number): RecurrenceLimits => ({ maxOccu
  * The checks every write shares: the course exists (its row is key-share locked so it cannot go away meanwhile),
  * the section is the course's, the writer's section scope covers it, and the named staff member is on the course's staff.
  */
-async function checkPlacement(db: Executor, courseId: string, sectionId: string | null, staffUserId: string | null | undefined, writer: Writer): Promise<Result<null, ScheduleErrorCode>> {
+async function checkPlacement(db: Executor, courseId: string, sectionId: string | null, staffUserId: string | null | undefined, writer: StaffViewer): Promise<Result<null, ScheduleErrorCode>> {
   const [course] = await db.select({ id: courses.id }).from(courses).where(eq(courses.id, courseId)).for("key share");
   if (!course) return fail("COURSE_NOT_FOUND");
   if (sectionId !== null) {
@@ -66,7 +63,7 @@ export async function checkStaffMember(db: Executor, courseId: string, staffUser
 }
 
 /** Schedules one session that belongs to no series. */
-export async function createSession(ctx: DomainContext, courseId: string, input: OneOffInput, writer: Writer): Promise<Result<SessionView, ScheduleErrorCode>> {
+export async function createSession(ctx: DomainContext, courseId: string, input: OneOffInput, writer: StaffViewer): Promise<Result<SessionView, ScheduleErrorCode>> {
   const checked = checkZoneAndTime(input.timeZone, input.startTime);
   if (!checked.ok) return checked;
   const placed = await checkPlacement(ctx.db, courseId, input.sectionId, input.staffUserId, writer);
@@ -95,7 +92,7 @@ export async function createSession(ctx: DomainContext, courseId: string, input:
 }
 
 /** Stores a weekly rule and materialises its occurrences in one insert. */
-export async function createSeries(ctx: DomainContext, courseId: string, input: SeriesInput, writer: Writer, limits: RecurrenceLimits): Promise<Result<{ series: SeriesView; occurrences: number }, ScheduleErrorCode>> {
+export async function createSeries(ctx: DomainContext, courseId: string, input: SeriesInput, writer: StaffViewer, limits: RecurrenceLimits): Promise<Result<{ series: SeriesView; occurrences: number }, ScheduleErrorCode>> {
   const occurrences = weeklyOccurrences(input, limits);
   if (!occurrences.ok) return occurrences;
   if (occurrences.value.length === 0) return fail("RECURRENCE_INVALID", "The rule has no occurrence between startsOn and until.");

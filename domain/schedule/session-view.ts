@@ -51,6 +51,9 @@ export const sessionColumns = {
   updatedAt: classSessions.updatedAt,
 };
 
+/** Who schedules sessions or works them (takes attendance, runs check-in): the scope check needs no more. */
+export type StaffViewer = Pick<CourseViewer, "userId" | "isAdmin">;
+
 export type SeriesView = Omit<typeof sessionSeries.$inferSelect, "createdByUserId">;
 
 /** A session with its self check-in state (attendance reads it; the API never shows the secret). */
@@ -86,7 +89,7 @@ export async function sessionCourse(db: Executor, sessionId: string): Promise<st
  * Whether staff may see or change a session of a section (null: the whole course): admins and unscoped staff
  * always; staff scoped to sections only for their sections' sessions (a whole-course session is not theirs to change).
  */
-export async function staffCovers(db: Executor, courseId: string, sectionId: string | null, viewer: Pick<CourseViewer, "userId" | "isAdmin">, mode: "read" | "write"): Promise<boolean> {
+export async function staffCovers(db: Executor, courseId: string, sectionId: string | null, viewer: StaffViewer, mode: "read" | "write"): Promise<boolean> {
   const scope = await viewerScope(db, courseId, viewer);
   if (scope === null) return true;
   if (sectionId === null) return mode === "read";
