@@ -15,7 +15,7 @@
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
-import { benchApi, benchEnvironment, mintAccessToken, percentile, printTable, recordResults, runtimeCli, sampleAuth } from "./environment.js";
+import { benchApi, benchEnvironment, insertUsers, mintAccessToken, percentile, printTable, recordResults, runtimeCli, sampleAuth } from "./environment.js";
 
 const learnersWanted = Number(process.env.BENCH_LEARNERS ?? 1000);
 const takes = Number(process.env.BENCH_TAKES ?? 10);
@@ -27,15 +27,6 @@ const deadlineSeconds = Number(process.env.BENCH_DEADLINE_S ?? 120);
 const DAY = 86_400_000;
 const isoDate = (d: Date) => d.toISOString().slice(0, 10);
 const hhmm = (d: Date) => d.toISOString().slice(11, 16);
-
-async function insertUsers(sql: postgres.Sql, n: number, label: string, admin = false): Promise<string[]> {
-  const rows = Array.from({ length: n }, (_, i) => {
-    const id = uuidv7();
-    return { id, email: `${label}-${i}-${id.slice(-12)}@example.test`, display_name: `${label} ${i}`, is_admin: admin, email_verified_at: new Date().toISOString() };
-  });
-  for (let i = 0; i < rows.length; i += 1_000) await sql`insert into users ${sql(rows.slice(i, i + 1_000), "id", "email", "display_name", "is_admin", "email_verified_at")}`;
-  return rows.map((r) => r.id);
-}
 
 async function timed(base: string, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; ms: number; text: string }> {
   const t0 = performance.now();

@@ -14,7 +14,7 @@ import { cpus } from "node:os";
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
-import { benchApi, benchEnvironment, mintAccessToken, percentile, printSamples, printTable, recordResults, runtimeCli, sampleAuth, sampleSessions } from "./environment.js";
+import { benchApi, benchEnvironment, insertUsers, mintAccessToken, percentile, printSamples, printTable, recordResults, runtimeCli, sampleAuth, sampleSessions } from "./environment.js";
 
 const learnersWanted = Number(process.env.BENCH_LEARNERS ?? 2000);
 const capacity = Number(process.env.BENCH_CAPACITY ?? 100);
@@ -34,16 +34,6 @@ const runtimeNodeArgs = (process.env.BENCH_RUNTIME_NODE_ARGS ?? "").split(" ").f
 
 const auth = sampleAuth;
 const accessToken = mintAccessToken;
-
-async function insertUsers(sql: postgres.Sql, n: number, label: string, admin = false): Promise<string[]> {
-  const rows = Array.from({ length: n }, (_, i) => {
-    const id = uuidv7();
-    // Confirmed addresses: an unconfirmed learner may not enroll (AUTH_UNVERIFIED_ACCESS=browse, the default).
-    return { id, email: `${label}-${i}-${id.slice(-12)}@example.test`, display_name: `${label} ${i}`, is_admin: admin, email_verified_at: new Date().toISOString() };
-  });
-  for (let i = 0; i < rows.length; i += 1_000) await sql`insert into users ${sql(rows.slice(i, i + 1_000), "id", "email", "display_name", "is_admin", "email_verified_at")}`;
-  return rows.map((r) => r.id);
-}
 
 const api = benchApi;
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { SignJWT } from "jose";
 import type postgres from "postgres";
+import { v7 as uuidv7 } from "uuid";
 import { startAzurite } from "@ringlet/local-runtime/azurite";
 import { freePort } from "@ringlet/local-runtime/ports";
 import { startEmbeddedPostgres } from "@ringlet/local-runtime/postgres";
@@ -258,6 +259,19 @@ export function recordResults(bench: string, figures: BenchFigure[]): BenchResul
   const file = process.env.BENCH_RESULTS_FILE;
   if (file) writeFileSync(file, `${JSON.stringify(rows, null, 2)}\n`);
   return rows;
+}
+
+/**
+ * Inserts n users (1,000 a statement) and answers their ids. Confirmed addresses: an unconfirmed learner may not
+ * enroll (AUTH_UNVERIFIED_ACCESS=browse, the default).
+ */
+export async function insertUsers(sql: postgres.Sql, n: number, label: string, admin = false): Promise<string[]> {
+  const rows = Array.from({ length: n }, (_, i) => {
+    const id = uuidv7();
+    return { id, email: `${label}-${i}-${id.slice(-12)}@example.test`, display_name: `${label} ${i}`, is_admin: admin, email_verified_at: new Date().toISOString() };
+  });
+  for (let i = 0; i < rows.length; i += 1_000) await sql`insert into users ${sql(rows.slice(i, i + 1_000), "id", "email", "display_name", "is_admin", "email_verified_at")}`;
+  return rows.map((r) => r.id);
 }
 
 /** What the app's sessions are doing (state, wait, statement), counted over samples: where a request waits. */
