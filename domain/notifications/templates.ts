@@ -309,7 +309,6 @@ export const templates = {
       action: { label: "Cancelar el borrado", url: "{{appUrl}}/account/erasure/cancel?token={{token}}" },
     },
   },
-  // The importer's summary of a bulk import (system mail: they asked for it); counts only, the rows are in the report.
   // One per learner per cancel action, however many sessions it cancelled.
   "class-cancelled": {
     en: {
@@ -323,6 +322,7 @@ export const templates = {
       action: { label: "Ver tu horario", url: "{{appUrl}}/schedule" },
     },
   },
+  // The importer's summary of a bulk import (system mail: they asked for it); counts only, the rows are in the report.
   "import-completed": {
     en: {
       subject: "Your {{run}}{{kind}} import {{outcome}}: {{applied}} rows applied, {{failed}} failed",

@@ -289,33 +289,28 @@ export class DurableEngine {
    */
   fireTimersEarly(instanceId: string, advanceMs: number): Promise<{ timerId: number; fireAt: string }[]> | undefined {
     if (!this.#instances.has(instanceId)) return undefined;
-    return new Promise((resolve) => {
-      let fired: { timerId: number; fireAt: string }[] = [];
-      this.#run(instanceId, async () => {
-        try {
-          const state = this.#instances.get(instanceId);
-          if (!state || isTerminal(state.status)) return;
-          state.clockOffsetMs = (state.clockOffsetMs ?? 0) + advanceMs;
-          this.#save(state);
-          const horizon = this.#clock(state).getTime();
-          const due = state.open.filter((t): t is Extract<OpenTask, { kind: "timer" }> => t.kind === "timer" && Date.parse(t.fireAt) <= horizon);
-          // Timers not due yet were armed against the old clock: re-arm them against the new one.
-          for (const t of state.open) if (t.kind === "timer" && Date.parse(t.fireAt) > horizon) this.#armTimer(state, t.id, t.fireAt);
-          if (due.length === 0) return;
-          due.sort((a, b) => a.fireAt.localeCompare(b.fireAt) || a.id - b.id);
-          for (const timer of due) {
-            this.#dropOpen(state, timer.id);
-            state.pending.push({ EventType: EventType.TimerFired, EventId: -1, IsPlayed: false, Timestamp: this.#clock(state).toISOString(), TimerId: timer.id, FireAt: timer.fireAt });
-          }
-          fired = due.map((t) => ({ timerId: t.id, fireAt: t.fireAt }));
-          hostLog(`Durable Functions: fired ${due.length} timer(s) of instance '${instanceId}' early (admin API).`);
-          this.#save(state);
-          await this.#episodes(instanceId);
-        } finally {
-          resolve(fired);
-        }
-      });
-    });
+    let fired: { timerId: number; fireAt: string }[] = [];
+    // The chain never rejects (#run logs a failure): whatever happened, the caller hears what was fired.
+    return this.#run(instanceId, async () => {
+      const state = this.#instances.get(instanceId);
+      if (!state || isTerminal(state.status)) return;
+      state.clockOffsetMs = (state.clockOffsetMs ?? 0) + advanceMs;
+      this.#save(state);
+      const horizon = this.#clock(state).getTime();
+      const due = state.open.filter((t): t is Extract<OpenTask, { kind: "timer" }> => t.kind === "timer" && Date.parse(t.fireAt) <= horizon);
+      // Timers not due yet were armed against the old clock: re-arm them against the new one.
+      for (const t of state.open) if (t.kind === "timer" && Date.parse(t.fireAt) > horizon) this.#armTimer(state, t.id, t.fireAt);
+      if (due.length === 0) return;
+      due.sort((a, b) => a.fireAt.localeCompare(b.fireAt) || a.id - b.id);
+      for (const timer of due) {
+        this.#dropOpen(state, timer.id);
+        state.pending.push({ EventType: EventType.TimerFired, EventId: -1, IsPlayed: false, Timestamp: this.#clock(state).toISOString(), TimerId: timer.id, FireAt: timer.fireAt });
+      }
+      fired = due.map((t) => ({ timerId: t.id, fireAt: t.fireAt }));
+      hostLog(`Durable Functions: fired ${due.length} timer(s) of instance '${instanceId}' early (admin API).`);
+      this.#save(state);
+      await this.#episodes(instanceId);
+    }).then(() => fired);
   }
 
   /** Purges finished instances only; returns how many were deleted. */
@@ -333,7 +328,8 @@ export class DurableEngine {
 
   // ---- serialisation per instance ----
 
-  #run(instanceId: string, operation: () => Promise<void>): void {
+  /** Chains `operation` after the instance's earlier ones; the returned chain settles when it has run (never rejects). */
+  #run(instanceId: string, operation: () => Promise<void>): Promise<void> {
     const previous = this.#chains.get(instanceId) ?? Promise.resolve();
     const next = previous.then(operation).catch((error: unknown) => {
       hostError(`Durable Functions: instance '${instanceId}': ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -342,6 +338,7 @@ export class DurableEngine {
     void next.then(() => {
       if (this.#chains.get(instanceId) === next) this.#chains.delete(instanceId);
     });
+    return next;
   }
 
   #schedule(instanceId: string): void {
