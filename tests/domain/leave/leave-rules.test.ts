@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkLeaveRange, mayDecide } from "../../../domain/leave/leave-rules.js";
+import { checkLeaveRange, leaveDeadlines, mayDecide } from "../../../domain/leave/leave-rules.js";
 
 const DAY = 86_400_000;
 const now = new Date("2026-12-06T12:00:00Z");
@@ -33,5 +33,15 @@ describe("mayDecide", () => {
     expect(mayDecide({ isApprover: false, isAdmin: true, isApplicant: false }, "escalated")).toBe(true);
     expect(mayDecide({ isApprover: false, isAdmin: false, isApplicant: false }, "escalated")).toBe(false);
     expect(mayDecide({ isApprover: true, isAdmin: true, isApplicant: true }, "escalated")).toBe(false);
+  });
+});
+
+describe("leaveDeadlines", () => {
+  it("counts both deadlines from created_at, the final one never before the escalation", () => {
+    expect(leaveDeadlines({ createdAt: "2026-12-06T12:00:00.000Z", escalationHours: 48, decisionHours: 120 })).toEqual({
+      escalatesAt: new Date("2026-12-08T12:00:00.000Z"),
+      expiresAt: new Date("2026-12-11T12:00:00.000Z"),
+    });
+    expect(leaveDeadlines({ createdAt: now, escalationHours: 48, decisionHours: 24 }).expiresAt).toEqual(new Date("2026-12-08T12:00:00.000Z"));
   });
 });
