@@ -5,7 +5,7 @@ import type { AttendanceStatus } from "../db/schema/index.js";
 const MINUTE = 60_000;
 
 /** Learners may check in from this long before the session starts (they arrive early) until it ends. */
-export const CHECK_IN_LEAD_MINUTES = 15;
+const CHECK_IN_LEAD_MINUTES = 15;
 
 /** Wrong check-in codes a learner may send per session within the throttle window before further tries are refused. */
 export const CHECK_IN_MAX_WRONG = 5;

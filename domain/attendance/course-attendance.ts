@@ -9,7 +9,7 @@ import { fail, ok, type Result } from "../shared/result.js";
 import { type AttendanceRate, attendanceRates, noMarks, type SessionAttendanceRate, sessionAttendanceRates } from "./attendance-rate.js";
 
 /** Sessions a report covers at most (a term of daily classes); a longer range is refused: narrow from/to. */
-export const MAX_REPORT_SESSIONS = 400;
+const MAX_REPORT_SESSIONS = 400;
 
 export interface ReportSession {
   id: string;
@@ -57,7 +57,7 @@ export interface ReportQuery {
  * session rates then count their own attendance only. More than MAX_REPORT_SESSIONS sessions are refused rather
  * than cut, so rates always cover the whole range.
  */
-export async function attendanceReport(
+async function attendanceReport(
   db: Executor,
   courseId: string,
   q: ReportQuery & { sectionIds: readonly string[] | null; onlyUserId?: string },

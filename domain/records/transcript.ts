@@ -29,7 +29,7 @@ export interface Transcript {
 }
 
 /** More courses than anyone takes: the transcript is one document, not a paged list. */
-export const transcriptCourseLimit = 2000;
+const transcriptCourseLimit = 2000;
 
 /**
  * Every course the user was enrolled in as a learner (active, completed, dropped, removed; never ones they only

@@ -84,7 +84,7 @@ async function feedOwner(db: Executor, token: string, now: Date): Promise<{ user
  * its own zone (TZID, with a VTIMEZONE block), a stable UID per session and SEQUENCE from its version, cancelled
  * ones as STATUS:CANCELLED; and their assessments' due dates as events at the due time.
  */
-export async function calendarFor(db: Executor, userId: string, now: Date, options: { appUrl: string; domain: string }): Promise<string> {
+async function calendarFor(db: Executor, userId: string, now: Date, options: { appUrl: string; domain: string }): Promise<string> {
   const from = DateTime.fromJSDate(now, { zone: "UTC" }).minus({ days: FEED_DAYS_BACK }).startOf("day");
   const range = { from: from.toJSDate(), to: from.plus({ days: FEED_DAYS_BACK + FEED_DAYS_AHEAD }).toJSDate() };
   const schedule = await scheduleOf(db, userId, range, FEED_LIMIT);

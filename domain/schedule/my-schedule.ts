@@ -30,7 +30,7 @@ export interface Schedule {
 }
 
 /** The longest range one schedule read covers. */
-export const MAX_RANGE_DAYS = 366;
+const MAX_RANGE_DAYS = 366;
 const DAY_MS = 86_400_000;
 
 export function checkRange(from: Date, to: Date): Result<{ from: Date; to: Date }, "SCHEDULE_RANGE_INVALID"> {

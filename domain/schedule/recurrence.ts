@@ -34,7 +34,7 @@ export const MAX_RULE_DAYS = 731;
 
 export type RecurrenceErrorCode = "TIME_ZONE_UNKNOWN" | "RECURRENCE_INVALID" | "RECURRENCE_TOO_LONG";
 
-export const isKnownZone = (zone: string): boolean => IANAZone.isValidZone(zone) && !/^(utc|gmt)?[+-]/i.test(zone);
+const isKnownZone = (zone: string): boolean => IANAZone.isValidZone(zone) && !/^(utc|gmt)?[+-]/i.test(zone);
 
 const timePattern = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const localDate = (iso: string, zone: string) => DateTime.fromISO(iso, { zone });
