@@ -9,6 +9,10 @@ export interface ComposedEmail {
   locale: string;
   /** Extra message headers: RFC 8058 one-click unsubscribe on optional emails. */
   headers?: Record<string, string>;
+  /** The paragraphs after the greeting, as plain text: the inbox entry's body. */
+  summary: string;
+  /** The email's one link (its action), if any: where the inbox entry leads. */
+  actionUrl: string | null;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
@@ -41,8 +45,11 @@ export function composeEmail(key: TemplateKey, locale: string, to: string, value
     ...(unsubscribeUrl ? [`<p style="font-size:small;color:#666">${escapeHtml(footer)}: <a href="${escapeHtml(unsubscribeUrl)}">${escapeHtml(unsubscribeUrl)}</a></p>`] : []),
     "</body></html>",
   ].join("\n");
-  if (!unsubscribeUrl) return { to, subject, text, html, template: key, locale: chosen };
+  // The first paragraph greets the recipient by name; the inbox shows what follows.
+  const summary = t.paragraphs.slice(t.paragraphs.length > 1 ? 1 : 0).map((p) => fill(p, values, plain)).join(" ");
+  const composed = { to, subject, text, html, template: key, locale: chosen, summary, actionUrl: actionUrl ?? null };
+  if (!unsubscribeUrl) return composed;
   // RFC 8058: the link alone must unsubscribe when POSTed "List-Unsubscribe=One-Click"; the URL is https in Azure.
   const headers = { "List-Unsubscribe": `<${unsubscribeUrl}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" };
-  return { to, subject, text: `${text}\n\n${footer}: ${unsubscribeUrl}`, html, template: key, locale: chosen, headers };
+  return { ...composed, text: `${text}\n\n${footer}: ${unsubscribeUrl}`, headers };
 }

@@ -5,7 +5,7 @@ import { notificationPreferences, users } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import type { TemplateKey } from "./templates.js";
 
-export const notificationCategories = ["courseUpdates", "grades", "reminders"] as const;
+export const notificationCategories = ["courseUpdates", "grades", "reminders", "announcements", "discussions"] as const;
 export type NotificationCategory = (typeof notificationCategories)[number];
 export type NotificationPreferences = Record<NotificationCategory, boolean>;
 
@@ -35,7 +35,7 @@ export const templateCategories: Partial<Record<TemplateKey, NotificationCategor
 
 export const categoryOf = (key: TemplateKey): NotificationCategory | null => templateCategories[key] ?? null;
 
-const everythingOn: NotificationPreferences = { courseUpdates: true, grades: true, reminders: true };
+const everythingOn: NotificationPreferences = { courseUpdates: true, grades: true, reminders: true, announcements: true, discussions: true };
 
 /**
  * Whether the user of a row wants emails of `category` (true for system mail), for queries that read the
@@ -44,7 +44,13 @@ const everythingOn: NotificationPreferences = { courseUpdates: true, grades: tru
 export const wantsEmail = (category: NotificationCategory | null) =>
   category ? sql<boolean>`coalesce(${notificationPreferences[category]}, true)` : sql<boolean>`true`;
 
-const columns = { courseUpdates: notificationPreferences.courseUpdates, grades: notificationPreferences.grades, reminders: notificationPreferences.reminders };
+const columns = {
+  courseUpdates: notificationPreferences.courseUpdates,
+  grades: notificationPreferences.grades,
+  reminders: notificationPreferences.reminders,
+  announcements: notificationPreferences.announcements,
+  discussions: notificationPreferences.discussions,
+};
 
 export async function preferencesOf(db: Executor, userId: string): Promise<NotificationPreferences> {
   const [row] = await db.select(columns).from(notificationPreferences).where(eq(notificationPreferences.userId, userId));

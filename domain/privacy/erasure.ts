@@ -113,6 +113,20 @@ export const personalDataInventory = {
   leave_applications: "kept: dates and outcome; their reason and the decision comment blanked, the document deleted from Blob (everything under leave/<user id>/)",
   leave_approvers: "kept: ids only",
   leave_courses: "no personal data",
+  notifications: "deleted (their inbox)",
+  channel_deliveries: "deleted (SMS and push messages to them, with the numbers they went to)",
+  push_subscriptions: "deleted",
+  phone_numbers: "deleted",
+  announcements: "kept: the author's id only (staff-written)",
+  announcement_reads: "kept: ids and times only",
+  discussion_topics: "kept: ids and moderation state; titles of topics they opened replaced by a removal notice",
+  discussion_posts: "their posts blanked (body, HTML and search vector) and marked deleted; the thread's shape stays",
+  discussion_subscriptions: "deleted",
+  discussion_mentions: "deleted: mentions of them",
+  evaluation_templates: "kept: the creator's id only (admins write them)",
+  course_evaluations: "kept: the creator's id only",
+  evaluation_receipts: "deleted: their receipts (keyed hashes of evaluation and user: with the key they are findable)",
+  evaluation_responses: "no personal data: anonymous, nothing links a response to a learner",
 } as const;
 
 const ERASED_TEXT = "[erased]";

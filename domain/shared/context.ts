@@ -21,6 +21,8 @@ export interface DomainContext {
   onEventRecorded?: () => void;
   /** Told which email deliveries were recorded, so the caller can send them once the transaction commits. */
   onEmailsRecorded?: (ids: string[]) => void;
+  /** Told which SMS and push deliveries were recorded, so the caller can send them once the transaction commits. */
+  onChannelMessagesRecorded?: (ids: string[]) => void;
 }
 
 export const systemActor: Actor = { userId: null, requestId: null, clientIp: null, traceparent: null };

@@ -9,12 +9,20 @@ const preferencesSchema = z
     courseUpdates: z.boolean().meta({ description: "Enrolled, waitlisted, seat offered" }),
     grades: z.boolean().meta({ description: "Grade published, results released, certificate issued" }),
     reminders: z.boolean().meta({ description: "Due reminders; for staff, grading requested and overdue" }),
+    announcements: z.boolean().meta({ description: "Course announcements" }),
+    discussions: z.boolean().meta({ description: "Replies in topics you follow, and mentions" }),
   })
   .meta({ id: "NotificationPreferences", description: "Which optional emails you get. Account and security emails are always sent." });
 
-// The representation is the three flags: an ETag of them changes exactly when they do.
-const preferencesEtag = (p: NotificationPreferences) => etagOf({ courseUpdates: p.courseUpdates, grades: p.grades, reminders: p.reminders });
-const body = (p: NotificationPreferences) => ({ courseUpdates: p.courseUpdates, grades: p.grades, reminders: p.reminders });
+// The representation is the flags: an ETag of them changes exactly when they do.
+const body = (p: NotificationPreferences): NotificationPreferences => ({
+  courseUpdates: p.courseUpdates,
+  grades: p.grades,
+  reminders: p.reminders,
+  announcements: p.announcements,
+  discussions: p.discussions,
+});
+const preferencesEtag = (p: NotificationPreferences) => etagOf(body(p));
 
 route({
   name: "me-notification-preferences-get",

@@ -14,7 +14,13 @@ const query = z.object({ token: z.string().min(1).max(2048) });
 const htmlPage = { description: "A small HTML page", contentType: "text/html" };
 const invalid = { description: "`UNSUBSCRIBE_LINK_INVALID`: forged, expired or not an unsubscribe link" };
 
-const categoryNames: Record<NotificationCategory, string> = { courseUpdates: "course updates", grades: "grades and certificates", reminders: "reminders" };
+const categoryNames: Record<NotificationCategory, string> = {
+  courseUpdates: "course updates",
+  grades: "grades and certificates",
+  reminders: "reminders",
+  announcements: "announcements",
+  discussions: "discussion replies and mentions",
+};
 
 async function verified(p: Platform, token: string) {
   const named = await (await unsubscribeLinks(p.settings)).verify(token);

@@ -1,6 +1,6 @@
 import { sql, type SQL } from "drizzle-orm";
-import { boolean, check, customType, index, integer, pgTable, primaryKey, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { belongsTo, timestamps, tstz } from "./columns.js";
+import { boolean, check, index, integer, pgTable, primaryKey, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { belongsTo, timestamps, tstz, tsvector } from "./columns.js";
 import { users } from "./users.js";
 
 export const courseStatuses = ["draft", "published", "archived"] as const;
@@ -9,8 +9,6 @@ export type CourseStatus = (typeof courseStatuses)[number];
 /** What happens when a seat frees: the first in line is enrolled at once, or offered the seat for a while. */
 export const waitlistModes = ["auto", "offer"] as const;
 export type WaitlistMode = (typeof waitlistModes)[number];
-
-const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
 export const courses = pgTable(
   "courses",

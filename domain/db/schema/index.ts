@@ -23,3 +23,7 @@ export * from "./imports.js";
 export * from "./schedule.js";
 export * from "./attendance.js";
 export * from "./leave.js";
+export * from "./notifications.js";
+export * from "./announcements.js";
+export * from "./discussions.js";
+export * from "./evaluations.js";

@@ -9,7 +9,7 @@ import { beginImportRun, importStaged, stageImport } from "../../../domain/impor
 import { importReportPage } from "../../../domain/imports/import-view.js";
 import { ImportFileRefused, stagePart } from "../../../domain/imports/stage-import.js";
 import type { CatalogEvent } from "../../../domain/events/catalog.js";
-import { emailsForEvent } from "../../../domain/notifications/emails-for-event.js";
+import { notificationsForEvent } from "../../../domain/notifications/notifications-for-event.js";
 import { erasePersonalData } from "../../../domain/privacy/erasure.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
@@ -251,7 +251,8 @@ describe("the summary email", () => {
     };
     const event = { id: uuidv7(), type: "import.completed", occurredAt: data.finishedAt, actor: null, data, traceparent: null } as CatalogEvent;
     const links = { fileDownloadUrl: async () => "", unsubscribeUrl: async () => "" };
-    const [mail] = await inTransactionOf(db, ctx)((tx) => emailsForEvent(tx.db, event, "https://app.example", links));
+    const [notice] = await inTransactionOf(db, ctx)((tx) => notificationsForEvent(tx.db, event, "https://app.example", links));
+    const mail = notice?.email;
     expect(mail?.to).toBe(`${importer}@example.test`);
     expect(mail?.subject).toBe("Tu importación de prueba (sin cambios) de users ha terminado: 4 filas aplicadas, 1 con errores");
     expect(mail?.text).toContain("user: 3 creados, 1 actualizados, 0 sin cambios, 1 con errores, 0 omitidos.");

@@ -1,9 +1,10 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { assessments, certificates, courses, courseStaff, enrollments, grades, notificationPreferences, users, webhooks } from "../db/schema/index.js";
+import { assessments, certificates, courses, courseStaff, enrollments, grades, users, webhooks } from "../db/schema/index.js";
 import type { CatalogEvent } from "../events/catalog.js";
 import { type ComposedEmail, composeEmail } from "./compose-email.js";
-import { categoryOf, type NotificationCategory, wantsEmail } from "./preferences.js";
+import type { NotificationInput } from "./notify.js";
+import { categoryOf, type NotificationCategory } from "./preferences.js";
 import type { TemplateKey } from "./templates.js";
 import { importEmailValues } from "../imports/import-summary.js";
 import { staffSeesActiveLearner } from "../sections/staff-scope.js";
@@ -17,23 +18,20 @@ interface Recipient {
 }
 
 const recipientColumns = { id: users.id, email: users.email, name: users.displayName, locale: users.locale };
-// External users without a known address have a placeholder one: there is nobody to write to.
-const reachable = <R extends { email: string }>(r: R | undefined): r is R => r !== undefined && !r.email.endsWith("@users.invalid");
-const withPreferences = eq(notificationPreferences.userId, users.id);
+// External users without a known address have a placeholder one: nobody to email (the inbox still has it).
+const reachable = (address: string): boolean => !address.endsWith("@users.invalid");
+
+// Time-sensitive: sent by push and SMS even in the recipient's quiet hours.
+const urgentTemplates: ReadonlySet<TemplateKey> = new Set(["seat-offered", "class-cancelled"]);
 
 /**
- * The user, when they want emails of the template's category (read in the same query). The row is key-share
- * locked until the email is recorded: an erasure (which locks it for update) then either runs first, and the
- * address read is the pseudonym nobody writes to, or waits and scrubs the recorded email with the rest.
+ * The user (every channel's preferences are applied when the notification is recorded). The row is key-share
+ * locked until it is recorded: an erasure (which locks it for update) then either runs first, and the address
+ * read is the pseudonym nobody writes to, or waits and scrubs what was recorded with the rest.
  */
-async function user(db: Executor, id: string, key: TemplateKey): Promise<Recipient | null> {
-  const [row] = await db
-    .select(recipientColumns)
-    .from(users)
-    .leftJoin(notificationPreferences, withPreferences)
-    .where(and(eq(users.id, id), wantsEmail(categoryOf(key))))
-    .for("key share", { of: users });
-  return reachable(row) ? row : null;
+async function user(db: Executor, id: string): Promise<Recipient | null> {
+  const [row] = await db.select(recipientColumns).from(users).where(and(eq(users.id, id), sql`${users.erasedAt} is null`)).for("key share", { of: users });
+  return row ?? null;
 }
 
 async function courseTitle(db: Executor, id: string): Promise<string> {
@@ -53,45 +51,59 @@ export interface EmailLinks {
 const percentText = (percent: number | null) => (percent === null ? "—" : `${Math.round(percent * 100) / 100}%`);
 
 /**
- * The emails an event calls for, composed in each recipient's language; none for events nobody is told about,
- * nor to recipients who turned the email's category off. Optional emails carry a one-click unsubscribe link.
+ * The notifications an event calls for, each with its email composed in the recipient's language; none for events
+ * nobody is told about. Every channel's preferences are applied when they are recorded (`recordNotifications`),
+ * so the inbox gets them all. Optional emails carry a one-click unsubscribe link.
  */
-export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: string, links: EmailLinks): Promise<ComposedEmail[]> {
+export async function notificationsForEvent(db: Executor, event: CatalogEvent, appUrl: string, links: EmailLinks): Promise<NotificationInput[]> {
   const base = { appUrl };
-  const compose = async (key: TemplateKey, to: Recipient, values: Record<string, string>) => {
+  const compose = async (key: TemplateKey, to: Recipient, values: Record<string, string>): Promise<NotificationInput> => {
     const category = categoryOf(key);
-    return composeEmail(key, to.locale, to.email, { ...base, ...values }, category ? await links.unsubscribeUrl(to.id, category) : undefined);
+    const email = composeEmail(key, to.locale, to.email, { ...base, ...values }, category ? await links.unsubscribeUrl(to.id, category) : undefined);
+    return notice(key, to.id, email);
   };
+  const notice = (key: TemplateKey, userId: string | null, email: ComposedEmail): NotificationInput => ({
+    userId,
+    eventId: event.id,
+    template: key,
+    category: categoryOf(key),
+    urgent: urgentTemplates.has(key),
+    title: email.subject,
+    body: email.summary,
+    url: email.actionUrl,
+    email: reachable(email.to) ? email : null,
+  });
   switch (event.type) {
     case "user.registered": {
       const d = event.data;
-      const u = await user(db, d.userId, "welcome");
+      const u = await user(db, d.userId);
       return u ? [await compose("welcome", u, { name: u.name })] : [];
     }
     case "enrollment.created":
     case "enrollment.promoted": {
       const d = event.data;
-      const u = await user(db, d.userId, "enrolled");
+      const u = await user(db, d.userId);
       return u ? [await compose("enrolled", u, { name: u.name, course: await courseTitle(db, d.courseId), courseId: d.courseId })] : [];
     }
     case "enrollment.waitlisted": {
       const d = event.data;
-      const u = await user(db, d.userId, "waitlisted");
+      const u = await user(db, d.userId);
       return u ? [await compose("waitlisted", u, { name: u.name, course: await courseTitle(db, d.courseId), position: String(d.position) })] : [];
     }
     case "enrollment.offered": {
       const d = event.data;
-      const u = await user(db, d.userId, "seat-offered");
+      const u = await user(db, d.userId);
       return u ? [await compose("seat-offered", u, { name: u.name, course: await courseTitle(db, d.courseId), courseId: d.courseId, expiresAt: when(d.offerExpiresAt) })] : [];
     }
     case "enrollment.invited": {
       const d = event.data;
       const [known] = await db.select({ locale: users.locale }).from(users).where(eq(users.email, d.email));
-      return [composeEmail("invitation", known?.locale ?? "en", d.email, { ...base, course: await courseTitle(db, d.courseId), token: d.token, expiresAt: when(d.expiresAt) })];
+      // To an address that may have no account: email only. Its link carries the token, so it never goes to an inbox.
+      return [notice("invitation", null, composeEmail("invitation", known?.locale ?? "en", d.email, { ...base, course: await courseTitle(db, d.courseId), token: d.token, expiresAt: when(d.expiresAt) }))];
     }
     case "reminder.due": {
       const d = event.data;
-      const u = await user(db, d.userId, "due-reminder");
+      const u = await user(db, d.userId);
       if (!u) return [];
       const [a] = await db.select({ title: assessments.title }).from(assessments).where(eq(assessments.id, d.assessmentId));
       return [await compose("due-reminder", u, { name: u.name, assessment: a?.title ?? "Your assessment", course: await courseTitle(db, d.courseId), courseId: d.courseId, dueAt: when(d.dueAt) })];
@@ -100,22 +112,21 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
       const d = event.data;
       const values = { course: await courseTitle(db, d.courseId), courseId: d.courseId, rate: percentText(d.ratePercent), threshold: percentText(d.thresholdPercent), period: d.period };
       const [learner] = await db.select({ name: users.displayName }).from(users).where(eq(users.id, d.userId));
-      const u = await user(db, d.userId, "attendance-low");
+      const u = await user(db, d.userId);
       const instructors = await db
         .select(recipientColumns)
         .from(courseStaff)
         .innerJoin(users, eq(users.id, courseStaff.userId))
-        .leftJoin(notificationPreferences, withPreferences)
-        .where(and(eq(courseStaff.courseId, d.courseId), eq(courseStaff.role, "instructor"), seesLearner(d.userId), wantsEmail(categoryOf("attendance-low-staff"))))
+        .where(and(eq(courseStaff.courseId, d.courseId), eq(courseStaff.role, "instructor"), seesLearner(d.userId)))
         .for("key share", { of: users });
       return [
         ...(u ? [await compose("attendance-low", u, { ...values, name: u.name })] : []),
-        ...(await Promise.all(instructors.filter(reachable).map((s) => compose("attendance-low-staff", s, { ...values, name: s.name, learner: learner?.name ?? "A learner" })))),
+        ...(await Promise.all(instructors.map((s) => compose("attendance-low-staff", s, { ...values, name: s.name, learner: learner?.name ?? "A learner" })))),
       ];
     }
     case "certificate.issued": {
       const d = event.data;
-      const u = await user(db, d.userId, "certificate-issued");
+      const u = await user(db, d.userId);
       const [cert] = await db.select({ blobName: certificates.blobName }).from(certificates).where(eq(certificates.id, d.certificateId));
       if (!u || !cert) return [];
       const downloadUrl = await links.fileDownloadUrl(cert.blobName, "certificate.pdf");
@@ -129,13 +140,12 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
         .select(recipientColumns)
         .from(courseStaff)
         .innerJoin(users, eq(users.id, courseStaff.userId))
-        .leftJoin(notificationPreferences, withPreferences)
-        .where(and(eq(courseStaff.courseId, d.courseId), wantsEmail(categoryOf(key))))
+        .where(eq(courseStaff.courseId, d.courseId))
         .for("key share", { of: users });
       const [a] = await db.select({ title: assessments.title }).from(assessments).where(eq(assessments.id, d.assessmentId));
       const course = await courseTitle(db, d.courseId);
       const values = { course, assessment: a?.title ?? "an assessment", items: d.items.join(", "), submissionId: d.submissionId };
-      return Promise.all(staff.filter(reachable).map((s) => compose(key, s, { ...values, name: s.name })));
+      return Promise.all(staff.map((s) => compose(key, s, { ...values, name: s.name })));
     }
     case "grade.published": {
       const d = event.data;
@@ -146,17 +156,15 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
         .from(grades)
         .innerJoin(assessments, eq(assessments.id, grades.assessmentId))
         .innerJoin(users, eq(users.id, grades.userId))
-        .leftJoin(notificationPreferences, withPreferences)
         .where(
           and(
             eq(grades.id, d.gradeId),
             // Released (immediate, or released by hand no later than the grade was recorded): later releases announce it.
             sql`(${assessments.releaseMode} = 'immediate' or ${assessments.releasedAt} <= ${grades.createdAt})`,
-            wantsEmail(categoryOf("grade-published")),
           ),
         )
         .for("key share", { of: users });
-      if (!reachable(row)) return [];
+      if (!row) return [];
       return [await compose("grade-published", row, { name: row.name, assessment: row.assessment, course: await courseTitle(db, d.courseId), percent: percentText(row.percent), gradeId: d.gradeId })];
     }
     case "assessment.results-released": {
@@ -167,16 +175,15 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
         .from(grades)
         .innerJoin(users, eq(users.id, grades.userId))
         .innerJoin(enrollments, and(eq(enrollments.userId, grades.userId), eq(enrollments.courseId, grades.courseId), eq(enrollments.status, "active")))
-        .leftJoin(notificationPreferences, withPreferences)
-        .where(and(eq(grades.courseId, d.courseId), eq(grades.assessmentId, d.assessmentId), wantsEmail(categoryOf("results-released"))));
+        .where(and(eq(grades.courseId, d.courseId), eq(grades.assessmentId, d.assessmentId)));
       if (learners.length === 0) return [];
       const [a] = await db.select({ title: assessments.title }).from(assessments).where(eq(assessments.id, d.assessmentId));
       const values = { assessment: a?.title ?? "an assessment", course: await courseTitle(db, d.courseId), courseId: d.courseId };
-      return Promise.all(learners.filter(reachable).map((u) => compose("results-released", u, { ...values, name: u.name })));
+      return Promise.all(learners.map((u) => compose("results-released", u, { ...values, name: u.name })));
     }
     case "webhook.disabled": {
       const d = event.data;
-      const owner = d.ownerUserId ? await user(db, d.ownerUserId, "webhook-disabled") : null;
+      const owner = d.ownerUserId ? await user(db, d.ownerUserId) : null;
       const [hook] = await db.select({ url: webhooks.url, description: webhooks.description }).from(webhooks).where(eq(webhooks.id, d.webhookId));
       if (!owner || !hook) return [];
       // The URL's path and query may carry the receiver's own token: the email names the host only.
@@ -189,20 +196,19 @@ export async function emailsForEvent(db: Executor, event: CatalogEvent, appUrl: 
       const learners = await db
         .select(recipientColumns)
         .from(users)
-        .leftJoin(notificationPreferences, withPreferences)
-        .where(and(expectedLearnersSql(d.sessionIds), wantsEmail(categoryOf("class-cancelled"))))
+        .where(expectedLearnersSql(d.sessionIds))
         .for("key share", { of: users });
       if (learners.length === 0) return [];
       const sessions = await cancelledSessions(db, d.sessionIds);
       const values = { course: await courseTitle(db, d.courseId), courseId: d.courseId, count: String(sessions.length), title: sessions[0]?.title ?? "" };
       return Promise.all(
-        learners.filter(reachable).map((u) => compose("class-cancelled", u, { ...values, name: u.name, sessions: cancelledSessionsText(sessions, u.locale), reason: sessions[0]?.cancelReason ?? (u.locale.startsWith("es") ? "no se ha indicado" : "none given") })),
+        learners.map((u) => compose("class-cancelled", u, { ...values, name: u.name, sessions: cancelledSessionsText(sessions, u.locale), reason: sessions[0]?.cancelReason ?? (u.locale.startsWith("es") ? "no se ha indicado" : "none given") })),
       );
     }
     case "import.completed":
     case "import.failed": {
       const key = event.type === "import.failed" ? "import-failed" : "import-completed";
-      const importer = await user(db, event.data.importerUserId, key);
+      const importer = await user(db, event.data.importerUserId);
       return importer ? [await compose(key, importer, { name: importer.name, ...(await importEmailValues(db, event, importer.locale)) })] : [];
     }
     default:
