@@ -1,22 +1,35 @@
+import { sql } from "drizzle-orm";
 import type { DomainContext } from "../shared/context.js";
 import type { ComposedEmail } from "./compose-email.js";
-import { recordEmails } from "./email-deliveries.js";
+import { recordNotifications } from "./notify.js";
+import { categoryOf } from "./preferences.js";
 
 /**
  * Records emails that no event calls for, in the caller's transaction: those that carry a single-use token
- * (verification, password reset, account invitation). Such a token must never travel in an event, which is
- * published to Service Bus and forwarded to webhooks; a delivery row holds it only until it is sent (the bodies
- * are cleared then). Each email is its own delivery (a fresh id stands in for the event id), unless the caller
- * gives a stable `eventId`: then a step that runs again records nothing new, as (event id, recipient) is unique.
- * The caller is told the ids (`onEmailsRecorded`) and sends them once it commits; what it does not send, the
- * retry timer does.
+ * (verification, password reset, account invitation) and those sent from a step that records its own (leave).
+ * Such a token must never travel in an event, which is published to Service Bus and forwarded to webhooks; a
+ * delivery row holds it only until it is sent (the bodies are cleared then). Each email is its own delivery (a
+ * fresh id stands in for the event id), unless the caller gives a stable `eventId`: then a step that runs again
+ * records nothing new. A recipient with an account also gets the inbox entry (and push) like any notification,
+ * without the email's link, which may carry the token. The ids go to `onEmailsRecorded`, to be sent after commit.
  */
 export async function recordDirectEmails(ctx: DomainContext, emails: ComposedEmail[], options: { eventId?: string } = {}): Promise<string[]> {
   if (emails.length === 0) return [];
-  const ids = await recordEmails(
+  const addresses = [...new Set(emails.map((e) => e.to.toLowerCase()))];
+  const known = await ctx.db.execute<{ id: string; email: string }>(sql`select id, email from users where email = any(${sql.param(addresses)}::text[]) and erased_at is null`);
+  const userIdOf = new Map(known.map((u) => [u.email, u.id]));
+  const { emailIds } = await recordNotifications(
     ctx,
-    emails.map((email) => ({ eventId: options.eventId ?? ctx.newId(), email })),
+    emails.map((email) => ({
+      userId: userIdOf.get(email.to.toLowerCase()) ?? null,
+      eventId: options.eventId ?? ctx.newId(),
+      template: email.template,
+      category: categoryOf(email.template),
+      title: email.subject,
+      body: email.summary,
+      url: null,
+      email,
+    })),
   );
-  if (ids.length > 0) ctx.onEmailsRecorded?.(ids);
-  return ids;
+  return emailIds;
 }

@@ -79,22 +79,22 @@ describe("notification preferences", () => {
   it("are all on until changed, and change with If-Match", async () => {
     const first = await call(app, "GET", "/v1/me/notification-preferences", { token: quiet.accessToken });
     expect(first.status).toBe(200);
-    expect(await first.json()).toEqual({ courseUpdates: true, grades: true, reminders: true });
+    expect(await first.json()).toEqual({ courseUpdates: true, grades: true, reminders: true, announcements: true, discussions: true });
     const etag = first.headers.get("etag") as string;
     expect((await call(app, "GET", "/v1/me/notification-preferences", { token: quiet.accessToken, headers: { "if-none-match": etag } })).status).toBe(304);
 
-    const stale = await call(app, "PUT", "/v1/me/notification-preferences", { token: quiet.accessToken, headers: { "if-match": '"stale"' }, body: { courseUpdates: true, grades: false, reminders: true } });
+    const stale = await call(app, "PUT", "/v1/me/notification-preferences", { token: quiet.accessToken, headers: { "if-match": '"stale"' }, body: { courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true } });
     expect(stale.status).toBe(412);
-    expect(await preferences(quiet)).toEqual({ courseUpdates: true, grades: true, reminders: true });
+    expect(await preferences(quiet)).toEqual({ courseUpdates: true, grades: true, reminders: true, announcements: true, discussions: true });
 
     const partial = await call(app, "PUT", "/v1/me/notification-preferences", { token: quiet.accessToken, body: { grades: false } });
     expect(partial.status).toBe(400);
     expect((await jsonOf(partial)).code).toBe("VALIDATION_FAILED");
 
-    const saved = await call(app, "PUT", "/v1/me/notification-preferences", { token: quiet.accessToken, headers: { "if-match": etag }, body: { courseUpdates: true, grades: false, reminders: true } });
+    const saved = await call(app, "PUT", "/v1/me/notification-preferences", { token: quiet.accessToken, headers: { "if-match": etag }, body: { courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true } });
     expect(saved.status).toBe(200);
     expect(saved.headers.get("etag")).not.toBe(etag);
-    expect(await preferences(quiet)).toEqual({ courseUpdates: true, grades: false, reminders: true });
+    expect(await preferences(quiet)).toEqual({ courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true });
     expect(await db.sql`select 1 from audit_log where action = 'user.notification-preferences-changed' and target_id = ${quiet.id}`).toHaveLength(1);
     expect((await call(app, "GET", "/v1/me/notification-preferences")).status).toBe(401);
   });
@@ -191,7 +191,7 @@ describe("grade emails", () => {
 
     const done = await fetch(link, form("List-Unsubscribe=One-Click"));
     expect(done.status).toBe(200);
-    expect(await preferences(keen)).toEqual({ courseUpdates: true, grades: false, reminders: true });
+    expect(await preferences(keen)).toEqual({ courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true });
     // Again, and as multipart (which RFC 8058 also allows): nothing more changes.
     const multipart = new FormData();
     multipart.set("List-Unsubscribe", "One-Click");
@@ -216,7 +216,7 @@ describe("grade emails", () => {
         expect((await jsonOf(res)).code).toBe("UNSUBSCRIBE_LINK_INVALID");
       }
     }
-    expect(await preferences(quiet)).toEqual({ courseUpdates: true, grades: false, reminders: true });
+    expect(await preferences(quiet)).toEqual({ courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true });
     // Nor does the unsubscribe token pass as an access token.
     expect((await call(app, "GET", "/v1/me", { token })).status).toBe(401);
     expect((await fetch(`${app.baseUrl}/api/v1/unsubscribe?token=${token}`, form("List-Unsubscribe=Other"))).status).toBe(400);
