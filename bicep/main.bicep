@@ -281,6 +281,18 @@ param logRetentionDays int = 30
 ])
 param emailTransport string = 'acs'
 
+@description('SMS_FROM: the Communication Services phone number SMS go from (E.164). Numbers cannot be bought by Bicep: buy one in the portal (see README), then set it here; empty = SMS off (the phone routes answer 503).')
+param smsFromNumber string = ''
+
+@description('Read WEB_PUSH_VAPID_PUBLIC_KEY / _PRIVATE_KEY from Key Vault (secrets web-push-vapid-public-key and web-push-vapid-private-key); false = Web Push off.')
+param webPushFromKeyVault bool = true
+
+@description('WEB_PUSH_SUBJECT: the contact push services may write to (mailto: or https:); empty = the app default.')
+param webPushSubject string = ''
+
+// The Communication Services resource serves ACS email and SMS alike.
+var acsDeployed = emailTransport == 'acs' || !empty(smsFromNumber)
+
 @description('ACS data location.')
 @allowed([
   'Africa'
@@ -535,7 +547,7 @@ module postgres 'modules/postgres.bicep' = {
   }
 }
 
-module communication 'modules/communication.bicep' = if (emailTransport == 'acs') {
+module communication 'modules/communication.bicep' = if (acsDeployed) {
   scope: rg
   name: 'communication'
   params: {
@@ -626,7 +638,7 @@ module roleAssignments 'modules/role-assignments.bicep' = {
     cosmosAccountName: cosmos.outputs.name
     keyVaultName: keyVault.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
-    communicationServiceName: emailTransport == 'acs' ? communication!.outputs.name : ''
+    communicationServiceName: acsDeployed ? communication!.outputs.name : ''
   }
 }
 
@@ -679,6 +691,10 @@ module functionApp 'modules/function-app.bicep' = {
     acsEndpoint: emailTransport == 'acs' ? communication!.outputs.endpoint : ''
     emailFromAddress: !empty(emailFromAddress) ? emailFromAddress : (emailTransport == 'acs' ? communication!.outputs.senderAddress : '')
     emailFromName: emailFromName
+    smsEndpoint: !empty(smsFromNumber) ? communication!.outputs.endpoint : ''
+    smsFromNumber: smsFromNumber
+    webPushFromKeyVault: webPushFromKeyVault
+    webPushSubject: webPushSubject
     logLevel: logLevel
     databasePoolMax: databasePoolMax
     bootstrapAdminFromKeyVault: bootstrapAdminFromKeyVault
@@ -747,6 +763,10 @@ module importWorkerApp 'modules/function-app.bicep' = {
     acsEndpoint: emailTransport == 'acs' ? communication!.outputs.endpoint : ''
     emailFromAddress: !empty(emailFromAddress) ? emailFromAddress : (emailTransport == 'acs' ? communication!.outputs.senderAddress : '')
     emailFromName: emailFromName
+    smsEndpoint: !empty(smsFromNumber) ? communication!.outputs.endpoint : ''
+    smsFromNumber: smsFromNumber
+    webPushFromKeyVault: webPushFromKeyVault
+    webPushSubject: webPushSubject
     logLevel: logLevel
     databasePoolMax: databasePoolMax
     bootstrapAdminFromKeyVault: bootstrapAdminFromKeyVault

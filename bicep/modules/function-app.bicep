@@ -162,6 +162,18 @@ param emailFromAddress string = ''
 @description('EMAIL_FROM_NAME.')
 param emailFromName string = 'Ringlet'
 
+@description('SmsAcs__endpoint: the Communication Services endpoint, when SMS is on.')
+param smsEndpoint string = ''
+
+@description('SMS_FROM: the ACS phone number (E.164); empty = SMS off.')
+param smsFromNumber string = ''
+
+@description('Read the VAPID key pair (Web Push) from Key Vault; false = Web Push off.')
+param webPushFromKeyVault bool = true
+
+@description('WEB_PUSH_SUBJECT; empty = the app default.')
+param webPushSubject string = ''
+
 @description('LOG_LEVEL.')
 @allowed([
   'debug'
@@ -284,6 +296,14 @@ var appSettings = {
   EmailSmtp: emailTransport == 'smtp' ? '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}email-smtp-url)' : ''
   EMAIL_FROM_ADDRESS: emailFromAddress
   EMAIL_FROM_NAME: emailFromName
+  // SMS through the same Communication Services resource with the identity (the number is bought by hand), and
+  // Web Push with a VAPID key pair from Key Vault. Development push origins do not exist in Azure.
+  SmsAcs__endpoint: empty(smsFromNumber) ? '' : smsEndpoint
+  SmsAcs__clientId: empty(smsFromNumber) ? '' : identityClientId
+  SMS_FROM: smsFromNumber
+  WEB_PUSH_VAPID_PUBLIC_KEY: webPushFromKeyVault ? '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}web-push-vapid-public-key)' : ''
+  WEB_PUSH_VAPID_PRIVATE_KEY: webPushFromKeyVault ? '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}web-push-vapid-private-key)' : ''
+  WEB_PUSH_SUBJECT: webPushSubject
   PUBLIC_APP_URL: publicAppUrl
   PUBLIC_API_URL: empty(publicApiUrl) ? 'https://${name}.azurewebsites.net/api' : publicApiUrl
   CORS_ALLOWED_ORIGINS: join(corsAllowedOrigins, ',')
@@ -295,10 +315,13 @@ var appSettings = {
   ATTEMPT_DEADLINES_SCHEDULE: '0 * * * * *'
   DUE_REMINDERS_SCHEDULE: '0 0 * * * *'
   ATTENDANCE_ALERTS_SCHEDULE: '0 0 7 * * 1'
+  EVALUATIONS_SCHEDULE: '0 */5 * * * *'
   WAITLIST_OFFERS_SCHEDULE: '0 */5 * * * *'
+  ANNOUNCEMENTS_SCHEDULE: '0 * * * * *'
   HOUSEKEEPING_SCHEDULE: '0 30 3 * * *'
   WEBHOOK_RETRY_SCHEDULE: '0 * * * * *'
   EMAIL_RETRY_SCHEDULE: '0 * * * * *'
+  CHANNEL_RETRY_SCHEDULE: '30 * * * * *'
   ANALYTICS_ROLLUP_SCHEDULE: '0 15 2 * * *'
 
   LOG_LEVEL: logLevel
@@ -308,6 +331,9 @@ var appSettings = {
   ATTENDANCE_LATE_AFTER_MINUTES: '10'
   // The most occurrences one weekly class rule may have.
   SCHEDULE_MAX_OCCURRENCES: '500'
+  DISCUSSION_EDIT_WINDOW_MINUTES: '30'
+  DISCUSSION_POSTS_PER_MINUTE: '10'
+  DISCUSSION_DIGEST_SCHEDULE: '0 0 6 * * *'
   // Hours between a user's erasure request and the erasure (cancellable meanwhile).
   PRIVACY_ERASURE_GRACE_H: '72'
   // Leave applications: escalation and expiry of an undecided one (hours), how far back and how long a leave may be (days).
@@ -317,6 +343,11 @@ var appSettings = {
   LEAVE_MAX_DAYS: '90'
   // Keys that seal webhook signing secrets at rest (first seals, all open; rotate with POST /api/v1/ops/webhook-secrets/rotate).
   WEBHOOK_SECRET_KEYS: '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}webhook-secret-keys)'
+  // Course evaluations: reminder lead (hours) and the answers needed before results show; the key of the anonymous
+  // "answered" receipts (changing it forgets who answered open evaluations).
+  EVALUATION_REMINDER_HOURS: '48'
+  EVALUATION_MIN_RESPONSES: '5'
+  EVALUATION_RECEIPT_KEY: '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}evaluation-receipt-key)'
 }
 
 // Flex Consumption rejects these settings; an empty value means "not set" to the app, so it is left out.

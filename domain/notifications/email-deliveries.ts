@@ -1,9 +1,9 @@
-import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { type EmailDeliveryStatus, emailDeliveries } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import type { ComposedEmail } from "./compose-email.js";
-import { forEachBounded } from "../shared/bounded.js";
+import { type AttemptOutcome, claimDue, type DeliveryKind, failedAttempt, type RetryPolicy, type SendPolicy, sendClaimed, sendDue } from "./delivery-queue.js";
 
 export type EmailDeliveryRow = typeof emailDeliveries.$inferSelect;
 
@@ -24,16 +24,7 @@ export interface Mailer {
   send(email: OutgoingEmail): Promise<{ messageId: string | null }>;
 }
 
-export interface EmailSendPolicy {
-  maxAttempts: number;
-  /** First wait after a failure; each further failure doubles it, up to maxDelaySeconds. */
-  baseDelaySeconds: number;
-  maxDelaySeconds: number;
-  /** How long a claim holds a row: no other sender takes it meanwhile. Sends must finish well within it. */
-  leaseSeconds: number;
-  /** Sends in flight at once for one sender. */
-  concurrency: number;
-}
+export type EmailSendPolicy = SendPolicy;
 
 /** What sending needs: the pool (never a transaction: each outcome commits on its own), the clock and a mailer. */
 export interface EmailSender {
@@ -44,8 +35,6 @@ export interface EmailSender {
 
 // Rows per insert: bounds one statement's arrays (each email's bodies are a few kB).
 const RECORD_CHUNK = 1_000;
-// Rows a sender claims per worker at a time: few enough that the last of them is sent well within its lease.
-const CLAIM_PER_WORKER = 5;
 
 /**
  * Records the emails to send, in the caller's transaction (the one that records the event in the inbox): one
@@ -95,26 +84,9 @@ export async function recordEmails(ctx: DomainContext, emails: { eventId: string
   return ids;
 }
 
-/**
- * Claims pending rows that are due (all of them, or among `ids`), oldest first: one statement pushes their next
- * attempt out by the lease and returns them. Rows another claimer has locked are skipped, and a claimed row is
- * not due again until its lease ends, so two senders never send the same row.
- */
+/** Claims pending email rows that are due (all, or among `ids`); see `claimDue`. */
 export async function claimDueEmails(db: Executor, now: Date, options: { leaseSeconds: number; limit: number; ids?: string[] }): Promise<EmailDeliveryRow[]> {
-  if (options.ids?.length === 0) return [];
-  const t = emailDeliveries;
-  const due = db
-    .select({ id: t.id })
-    .from(t)
-    .where(and(eq(t.status, "pending"), lte(t.nextAttemptAt, now), options.ids ? inArray(t.id, options.ids) : undefined))
-    .orderBy(asc(t.nextAttemptAt))
-    .limit(options.limit)
-    .for("update", { skipLocked: true });
-  return db
-    .update(t)
-    .set({ nextAttemptAt: new Date(now.getTime() + options.leaseSeconds * 1000), updatedAt: now })
-    .where(inArray(t.id, due))
-    .returning();
+  return claimDue(db, emailDeliveries, now, options);
 }
 
 export type EmailAttemptResult = { ok: true; messageId: string | null } | { ok: false; error: string };
@@ -129,22 +101,13 @@ export async function recordEmailAttempt(
   id: string,
   result: EmailAttemptResult,
   now: Date,
-  policy: Pick<EmailSendPolicy, "maxAttempts" | "baseDelaySeconds" | "maxDelaySeconds">,
+  policy: RetryPolicy,
 ): Promise<Pick<EmailDeliveryRow, "status" | "attempts" | "nextAttemptAt"> | null> {
   const t = emailDeliveries;
-  const attempts = sql`${t.attempts} + 1`;
-  const givesUp = sql`${attempts} >= ${policy.maxAttempts}`;
-  const delaySeconds = sql`least(${policy.baseDelaySeconds}::float8 * power(2, ${t.attempts}), ${policy.maxDelaySeconds}::float8)`;
   // Sent: the bodies go, as their links may carry secrets (an invitation token is otherwise stored only hashed).
   const changes = result.ok
-    ? { attempts, status: "sent" as const, sentAt: now, providerMessageId: result.messageId, text: null, html: null, headers: null, lastError: null, nextAttemptAt: null, updatedAt: now }
-    : {
-        attempts,
-        status: sql<EmailDeliveryStatus>`case when ${givesUp} then 'failed' else 'pending' end`,
-        lastError: result.error.slice(0, 1000),
-        nextAttemptAt: sql<Date | null>`case when ${givesUp} then null else ${now.toISOString()}::timestamptz + make_interval(secs => ${delaySeconds}) end`,
-        updatedAt: now,
-      };
+    ? { attempts: sql`${t.attempts} + 1`, status: "sent" as const, sentAt: now, providerMessageId: result.messageId, text: null, html: null, headers: null, lastError: null, nextAttemptAt: null, updatedAt: now }
+    : failedAttempt(t, result.error, now, policy);
   const [row] = await db
     .update(t)
     .set(changes)
@@ -154,17 +117,7 @@ export async function recordEmailAttempt(
 }
 
 /** One claimed row's attempt, for the caller to log. */
-export interface EmailAttemptOutcome {
-  delivery: EmailDeliveryRow;
-  /** What the row became; null when it was not recorded (no longer pending, or `recordError`). */
-  status: EmailDeliveryStatus | null;
-  attempts: number | null;
-  nextAttemptAt: Date | null;
-  /** Why the send failed. */
-  error: string | null;
-  /** The send's outcome could not be written; the row stays pending and is sent again after its lease. */
-  recordError?: unknown;
-}
+export type EmailAttemptOutcome = AttemptOutcome<EmailDeliveryRow, EmailDeliveryStatus>;
 
 const outgoing = (row: EmailDeliveryRow): OutgoingEmail => ({
   to: row.recipient,
@@ -176,42 +129,22 @@ const outgoing = (row: EmailDeliveryRow): OutgoingEmail => ({
   ...(row.headers ? { headers: row.headers } : {}),
 });
 
+const emailKind = (sender: EmailSender, policy: EmailSendPolicy): DeliveryKind<EmailDeliveryRow, EmailAttemptResult, EmailDeliveryStatus> => ({
+  claim: (limit, ids) => claimDueEmails(sender.db, sender.now(), { leaseSeconds: policy.leaseSeconds, limit, ...(ids ? { ids } : {}) }),
+  send: async (row) => ({ ok: true, messageId: (await sender.mailer.send(outgoing(row))).messageId }),
+  record: (row, result) => recordEmailAttempt(sender.db, row.id, result, sender.now(), policy),
+});
+const emailFailure = (error: string): EmailAttemptResult => ({ ok: false, error });
+
 /** Sends claimed rows outside any transaction, `concurrency` at a time, and records each outcome as it comes. */
 export async function sendClaimedEmails(sender: EmailSender, rows: EmailDeliveryRow[], policy: EmailSendPolicy): Promise<EmailAttemptOutcome[]> {
-  const outcomes: EmailAttemptOutcome[] = [];
-  await forEachBounded(rows, policy.concurrency, async (delivery) => {
-    let result: EmailAttemptResult;
-    try {
-      const { messageId } = await sender.mailer.send(outgoing(delivery));
-      result = { ok: true, messageId };
-    } catch (err) {
-      result = { ok: false, error: err instanceof Error ? err.message : String(err) };
-    }
-    const error = result.ok ? null : result.error;
-    try {
-      const recorded = await recordEmailAttempt(sender.db, delivery.id, result, sender.now(), policy);
-      outcomes.push({ delivery, status: recorded?.status ?? null, attempts: recorded?.attempts ?? null, nextAttemptAt: recorded?.nextAttemptAt ?? null, error });
-    } catch (recordError) {
-      outcomes.push({ delivery, status: null, attempts: null, nextAttemptAt: null, error, recordError });
-    }
-  });
-  return outcomes;
+  return sendClaimed(emailKind(sender, policy), rows, policy.concurrency, emailFailure);
 }
 
 /**
- * Claims what is due and sends it, a claim of a few rows per worker at a time, until nothing is due or after
- * `maxRounds` claims. With `ids` (what a handler just recorded) only those rows are considered. Both the
- * after-commit step and the retry timer send through here.
+ * Claims what is due and sends it (see `sendDue`). With `ids` (what a handler just recorded) only those rows are
+ * considered. Both the after-commit step and the retry timer send through here.
  */
 export async function sendDueEmails(sender: EmailSender, policy: EmailSendPolicy, scope: { ids?: string[]; maxRounds?: number } = {}): Promise<EmailAttemptOutcome[]> {
-  const limit = Math.max(1, policy.concurrency) * CLAIM_PER_WORKER;
-  const maxRounds = scope.maxRounds ?? (scope.ids ? Math.ceil(scope.ids.length / limit) : 1);
-  const outcomes: EmailAttemptOutcome[] = [];
-  for (let round = 0; round < maxRounds; round++) {
-    const claimed = await claimDueEmails(sender.db, sender.now(), { leaseSeconds: policy.leaseSeconds, limit, ids: scope.ids });
-    outcomes.push(...(await sendClaimedEmails(sender, claimed, policy)));
-    // A short claim took everything that was due (what others hold is theirs).
-    if (claimed.length < limit) break;
-  }
-  return outcomes;
+  return sendDue(emailKind(sender, policy), policy.concurrency, emailFailure, scope);
 }

@@ -59,6 +59,9 @@ export function appInsightsClientId(authentication: string): string | null {
   return /;ClientId=([^;]+)/i.exec(authentication)?.[1] ?? null;
 }
 
+// Only where the app runs locally (refused elsewhere): anyone can read it here.
+const DEVELOPMENT_RECEIPT_KEY = "local-development-evaluation-receipt-key-change-me";
+
 export const settingsSchema = databaseSettingsSchema
   .extend(telemetrySettingsSchema.shape)
   .extend({
@@ -101,6 +104,11 @@ export const settingsSchema = databaseSettingsSchema
     ATTENDANCE_LATE_AFTER_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(10),
     // The most occurrences one weekly class rule may have (a rule must end; it also spans at most about two years).
     SCHEDULE_MAX_OCCURRENCES: positiveInt.max(5000).default(500),
+    // Discussions: authors may edit a post for this many minutes; a user may post at most this many topics and
+    // replies a minute; daily, users who chose the digest get their held discussion emails as one.
+    DISCUSSION_EDIT_WINDOW_MINUTES: positiveInt.max(7 * 24 * 60).default(30),
+    DISCUSSION_POSTS_PER_MINUTE: positiveInt.max(1000).default(10),
+    DISCUSSION_DIGEST_SCHEDULE: ncrontab.default("0 0 6 * * *"),
     // Leave applications: an undecided one escalates to the administrators LEAVE_ESCALATION_HOURS after it was made
     // and expires LEAVE_DECISION_HOURS after (durable timers; fractions allowed); a leave may start at most
     // LEAVE_MAX_PAST_DAYS back and last at most LEAVE_MAX_DAYS.
@@ -114,6 +122,13 @@ export const settingsSchema = databaseSettingsSchema
     // fractions allowed (tests use seconds), at most 30 days.
     PRIVACY_ERASURE_GRACE_H: z.coerce.number().positive().max(24 * 30).default(72),
     DUE_REMINDERS_SCHEDULE: ncrontab.default("0 0 * * * *"),
+    // Course evaluations: the timer opens, reminds (once, EVALUATION_REMINDER_HOURS before the close) and closes them;
+    // results are shown once closed with at least EVALUATION_MIN_RESPONSES answers. The receipt key turns (evaluation,
+    // learner) into the anonymous "answered" receipt (from Key Vault in Azure; changing it forgets who answered).
+    EVALUATIONS_SCHEDULE: ncrontab.default("0 */5 * * * *"),
+    EVALUATION_REMINDER_HOURS: z.coerce.number().positive().max(24 * 60).default(48),
+    EVALUATION_MIN_RESPONSES: positiveInt.max(1000).default(5),
+    EVALUATION_RECEIPT_KEY: z.string().min(32, "must be at least 32 characters").default(DEVELOPMENT_RECEIPT_KEY),
     // Weekly: learners below their course's low-attendance threshold, and its instructors, are emailed once per ISO week.
     ATTENDANCE_ALERTS_SCHEDULE: ncrontab.default("0 0 7 * * 1"),
     ATTEMPT_DEADLINES_SCHEDULE: ncrontab.default("0 * * * * *"),
@@ -159,6 +174,30 @@ export const settingsSchema = databaseSettingsSchema
     EMAIL_LEASE_S: z.coerce.number().int().min(4).max(3_600).default(120),
     // Sends in flight at once per sender, and the SMTP pool's connections.
     EMAIL_SEND_CONCURRENCY: positiveInt.max(50).default(4),
+    // SMS (Azure Communication Services): a connection string locally (the runtime's development endpoint), the
+    // resource's endpoint with the managed identity in Azure. SMS is off without SMS_FROM (the ACS number, E.164:
+    // Bicep cannot buy one), and the phone routes answer 503 then.
+    SmsAcs: z.string().optional(),
+    SmsAcs__endpoint: z.url().optional(),
+    SmsAcs__clientId: z.string().optional(),
+    SMS_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number (+ and 7 to 15 digits)").optional(),
+    // Web Push (VAPID, RFC 8292): the key pair the app signs pushes with (the private key from Key Vault in Azure)
+    // and the contact push services may write to (mailto: or https:). Push is off without the keys.
+    WEB_PUSH_VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{87}$/, "must be a base64url P-256 public key (65 bytes)").optional(),
+    WEB_PUSH_VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "must be a base64url P-256 private key (32 bytes)").optional(),
+    WEB_PUSH_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)\S+$/, "must be a mailto: or https: URL").default("mailto:no-reply@ringlet.local"),
+    // Development only: push endpoints under this origin (the local runtime's push service) are allowed although
+    // http and loopback. Empty in Azure.
+    WEB_PUSH_DEVELOPMENT_ORIGIN: z.url().optional(),
+    // SMS and push messages are sent after commit; what could not be sent (or waited for quiet hours to end) is
+    // sent by the channel-retries timer, with the email backoff, given up after CHANNEL_MAX_ATTEMPTS.
+    CHANNEL_RETRY_SCHEDULE: ncrontab.default("30 * * * * *"),
+    CHANNEL_MAX_ATTEMPTS: positiveInt.max(50).default(6),
+    // Phone verification: a code lasts this long and allows this many wrong tries; at most PHONE_CODE_MAX_SENDS
+    // codes per user per hour.
+    PHONE_CODE_TTL_MINUTES: positiveInt.max(60).default(10),
+    PHONE_CODE_MAX_ATTEMPTS: positiveInt.max(20).default(5),
+    PHONE_CODE_MAX_SENDS: positiveInt.max(100).default(5),
     // The learner-facing web app, for links in emails.
     PUBLIC_APP_URL: z.url().default("http://localhost:3000"),
     // This API's own base URL as its callers see it (https in Azure), for links in emails that lead to the API
@@ -195,6 +234,8 @@ export const settingsSchema = databaseSettingsSchema
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
     // Timer schedules (6-field NCRONTAB, UTC), read by the host through %NAME% in the registrations.
     WAITLIST_OFFERS_SCHEDULE: ncrontab.default("0 */5 * * * *"),
+    // Every minute: scheduled announcements are published within a minute of their time.
+    ANNOUNCEMENTS_SCHEDULE: ncrontab.default("0 * * * * *"),
 
     // Access tokens. HS256 with a shared secret, or ES256/RS256 with a private JWK set whose first key
     // signs and whose every key verifies (rotation by `kid`).
@@ -272,6 +313,11 @@ export const settingsSchema = databaseSettingsSchema
   .refine((s) => [s.AUTH_OIDC_ISSUER, s.AUTH_OIDC_JWKS_URL, s.AUTH_OIDC_AUDIENCE].every((v) => v === undefined) || [s.AUTH_OIDC_ISSUER, s.AUTH_OIDC_JWKS_URL, s.AUTH_OIDC_AUDIENCE].every(Boolean), {
     path: ["AUTH_OIDC_ISSUER"],
     message: "set AUTH_OIDC_ISSUER, AUTH_OIDC_JWKS_URL and AUTH_OIDC_AUDIENCE together, or none of them",
+    when: () => true,
+  })
+  .refine((s) => s.EVALUATION_RECEIPT_KEY !== DEVELOPMENT_RECEIPT_KEY || runsLocally(s), {
+    path: ["EVALUATION_RECEIPT_KEY"],
+    message: "must be set (a random secret of at least 32 characters) where the app does not run locally",
     when: () => true,
   })
   .refine((s) => !(Array.isArray(s.CORS_ALLOWED_ORIGINS) && s.CORS_ALLOWED_ORIGINS.includes("*")) || runsLocally(s), {

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "./log.js";
 import type { Platform } from "./platform.js";
 import { forEachBounded } from "../../domain/shared/bounded.js";
 import { sendRecordedEmailsSoon } from "./email-dispatch.js";
+import { sendRecordedChannelMessagesSoon } from "./channel-dispatch.js";
 
 /** A domain context whose `db` is an open transaction. */
 export type TransactionalContext = DomainContext & { db: Transaction };
@@ -20,6 +21,7 @@ export class AfterCommit {
   #steps: (() => Promise<void>)[] = [];
   #eventsRecorded = false;
   #emailIds: string[] = [];
+  #channelIds: string[] = [];
 
   readonly add = (step: () => Promise<void>): void => {
     this.#steps.push(step);
@@ -33,18 +35,24 @@ export class AfterCommit {
     this.#emailIds.push(...ids);
   };
 
+  readonly channelMessagesRecorded = (ids: string[]): void => {
+    this.#channelIds.push(...ids);
+  };
+
   get eventsRecorded(): boolean {
     return this.#eventsRecorded;
   }
 
   /**
    * Runs the steps (bounded concurrency; a failed step is logged, never thrown), then kicks the relay. Recorded
-   * emails are handed to the process's sender and not waited for.
+   * emails, SMS and push messages are handed to the process's senders and not waited for.
    */
   async run(p: Platform, log?: Logger): Promise<void> {
     const steps = this.#steps.splice(0);
     const emailIds = this.#emailIds.splice(0);
+    const channelIds = this.#channelIds.splice(0);
     if (emailIds.length > 0) sendRecordedEmailsSoon(p, log ?? createLogger({ level: p.settings.LOG_LEVEL }), emailIds);
+    if (channelIds.length > 0) sendRecordedChannelMessagesSoon(p, log ?? createLogger({ level: p.settings.LOG_LEVEL }), channelIds);
     await forEachBounded(steps, AFTER_COMMIT_CONCURRENCY, (step) => step().catch((err: unknown) => log?.warn("after-commit step failed", { err })));
     if (this.#eventsRecorded) p.relay.kick(log);
   }
@@ -52,5 +60,5 @@ export class AfterCommit {
 
 /** The context domain operations take, bound to `db` and reporting recorded events to `effects`. */
 export function domainContext<D extends Executor>(p: Platform, db: D, actor: Partial<Actor>, effects: AfterCommit): DomainContext & { db: D } {
-  return { db, now: p.clock, newId: p.newId, actor: { ...systemActor, ...actor }, onEventRecorded: effects.eventRecorded, onEmailsRecorded: effects.emailsRecorded };
+  return { db, now: p.clock, newId: p.newId, actor: { ...systemActor, ...actor }, onEventRecorded: effects.eventRecorded, onEmailsRecorded: effects.emailsRecorded, onChannelMessagesRecorded: effects.channelMessagesRecorded };
 }

@@ -48,7 +48,7 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
  * The address check at connect time, on the addresses the socket will actually use: a DNS answer that changes
  * between the check and the connection (rebinding) cannot lead a delivery into a private network.
  */
-function guardedLookup(allowPrivate: boolean) {
+export function guardedLookup(allowPrivate: boolean) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);

@@ -2,6 +2,7 @@ import { app, type FunctionInput, type HttpRequest, type HttpResponseInit, type 
 import { z } from "zod";
 import type { Executor, Transaction } from "../../../domain/db/client.js";
 import { sendRecordedEmails } from "../email-dispatch.js";
+import { sendRecordedChannelMessagesSoon } from "../channel-dispatch.js";
 import { type Platform, platform } from "../platform.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import { authenticate } from "../auth/authenticate.js";
@@ -115,6 +116,7 @@ export function route<
       const afterCommit: (() => Promise<void>)[] = [];
       let eventsRecorded = false;
       const emailIds: string[] = [];
+      const channelIds: string[] = [];
       let response: HttpResponseInit;
       try {
         const domainFor = (db: Executor, principal: Principal): DomainContext => ({
@@ -127,6 +129,9 @@ export function route<
           },
           onEmailsRecorded: (ids) => {
             emailIds.push(...ids);
+          },
+          onChannelMessagesRecorded: (ids) => {
+            channelIds.push(...ids);
           },
         });
         // 401 before anything else is looked at; a token, when sent, must be valid even on public routes.
@@ -225,6 +230,7 @@ export function route<
       // replayed code's notice); one whose transaction rolled back has no row, and sending it finds nothing.
       // What is not sent now, the retry timer sends.
       if (emailIds.length > 0) void sendRecordedEmails(p, meta.log, { ids: emailIds.splice(0) }).catch((err: unknown) => meta.log.warn("sending emails after commit failed", { err }));
+      if (channelIds.length > 0) sendRecordedChannelMessagesSoon(p, meta.log, channelIds.splice(0));
       const status = response.status ?? 200;
       response.headers = edgeHeaders(request, response, { corsOrigins: p.settings.CORS_ALLOWED_ORIGINS, requestId: meta.requestId, personalRoute });
       meta.log[status >= 500 ? "error" : "debug"]("request completed", {

@@ -96,7 +96,7 @@ describe("settings", () => {
 
   it("lists every setting of the schema in local.settings.sample.json", () => {
     const sample = JSON.parse(readFileSync(join(repoRoot, "local.settings.sample.json"), "utf8")) as { Values: Record<string, string> };
-    const identityOnly = ["BlobStorage__serviceUri", "BlobStorage__clientId", "ServiceBusConnection__fullyQualifiedNamespace", "ServiceBusConnection__clientId", "EmailAcs__endpoint", "EmailAcs__clientId", "CosmosConnection__accountEndpoint", "CosmosConnection__clientId"];
+    const identityOnly = ["BlobStorage__serviceUri", "BlobStorage__clientId", "ServiceBusConnection__fullyQualifiedNamespace", "ServiceBusConnection__clientId", "EmailAcs__endpoint", "EmailAcs__clientId", "SmsAcs__endpoint", "SmsAcs__clientId", "CosmosConnection__accountEndpoint", "CosmosConnection__clientId"];
     const names = Object.keys(settingsSchema.shape).filter((n) => !identityOnly.includes(n));
     expect(names.filter((n) => !(n in sample.Values))).toEqual([]);
   });
