@@ -57,4 +57,7 @@ import "./http/imports.js";
 import "./http/leave.js";
 import "./leave/leave-approval.js";
 import "./leave/leave-resume.js";
+import "./http/announcements.js";
+import "./http/notifications.js";
+import "./timers/announcements.js";
 import "./http/not-found.js";

@@ -60,6 +60,7 @@ export const auditActions = [
   "leave.requested",
   "leave.decided",
   "leave.withdrawn",
+  "announcement.deleted",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

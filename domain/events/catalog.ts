@@ -55,6 +55,9 @@ export const eventCatalog = {
   // Staff cancelled class sessions (one, or an occurrence and the rest of its series): learners expected there are emailed once.
   // No reason: it is free text and events reach webhooks; the email reads it from the sessions.
   "class-session.cancelled": z.object({ courseId: id, sessionIds: z.array(id).min(1).max(5000), cancelledAt: at }),
+  // An announcement was published (now, or by the announcements timer): its audience is notified. Ids only: its
+  // title and body are free text, and events reach webhooks.
+  "announcement.published": z.object({ announcementId: id, courseId: id, sectionId: id.nullable(), publishedAt: at }),
   "enrollment.invited": z.object({ invitationId: id, courseId: id, email: z.string(), token: z.string(), expiresAt: at }),
   // An endpoint switched off after failing for long enough; its owner (the admin who registered it) is told.
   "webhook.disabled": z.object({

@@ -7,6 +7,7 @@ import type { NotificationInput } from "./notify.js";
 import { categoryOf, type NotificationCategory } from "./preferences.js";
 import type { TemplateKey } from "./templates.js";
 import { importEmailValues } from "../imports/import-summary.js";
+import { announcementNotifications } from "../announcements/announcement-notifications.js";
 import { staffSeesActiveLearner } from "../sections/staff-scope.js";
 import { cancelledSessions, cancelledSessionsText, expectedLearnersSql } from "../schedule/cancel-emails.js";
 
@@ -205,6 +206,8 @@ export async function notificationsForEvent(db: Executor, event: CatalogEvent, a
         learners.map((u) => compose("class-cancelled", u, { ...values, name: u.name, sessions: cancelledSessionsText(sessions, u.locale), reason: sessions[0]?.cancelReason ?? (u.locale.startsWith("es") ? "no se ha indicado" : "none given") })),
       );
     }
+    case "announcement.published":
+      return announcementNotifications(db, event.id, event.data, appUrl, links);
     case "import.completed":
     case "import.failed": {
       const key = event.type === "import.failed" ? "import-failed" : "import-completed";

@@ -31,6 +31,7 @@ export const templateCategories: Partial<Record<TemplateKey, NotificationCategor
   "attendance-low-staff": "reminders",
   "grading-requested": "reminders",
   "grading-overdue": "reminders",
+  announcement: "announcements",
 };
 
 export const categoryOf = (key: TemplateKey): NotificationCategory | null => templateCategories[key] ?? null;

@@ -322,6 +322,19 @@ export const templates = {
       action: { label: "Ver tu horario", url: "{{appUrl}}/schedule" },
     },
   },
+  // A course announcement; its text is the author's Markdown as plain text (HTML-escaped in the HTML part like every value).
+  announcement: {
+    en: {
+      subject: "{{course}}: {{title}}",
+      paragraphs: ["Hello {{name}},", "{{author}} posted an announcement in {{course}}: {{title}}", "{{body}}"],
+      action: { label: "Read it in Ringlet", url: "{{appUrl}}/courses/{{courseId}}/announcements/{{announcementId}}" },
+    },
+    es: {
+      subject: "{{course}}: {{title}}",
+      paragraphs: ["Hola {{name}}:", "{{author}} ha publicado un aviso en {{course}}: {{title}}", "{{body}}"],
+      action: { label: "Leerlo en Ringlet", url: "{{appUrl}}/courses/{{courseId}}/announcements/{{announcementId}}" },
+    },
+  },
   // The importer's summary of a bulk import (system mail: they asked for it); counts only, the rows are in the report.
   "import-completed": {
     en: {

@@ -178,6 +178,14 @@ export const problemCatalog = {
   IMPORT_FILE_MISMATCH: { status: 422, title: "The uploaded file does not match what was declared" },
   IMPORT_ALREADY_STARTED: { status: 409, title: "The import was started already" },
   IMPORT_NOT_RUNNING: { status: 409, title: "The import is not running" },
+
+  // announcements and the inbox
+  ANNOUNCEMENT_NOT_FOUND: { status: 404, title: "No such announcement" },
+  ANNOUNCEMENT_TOO_LONG: { status: 422, title: "The announcement's body is longer than allowed" },
+  ANNOUNCEMENT_SECTION_INVALID: { status: 422, title: "The course has no such section" },
+  ANNOUNCEMENT_PUBLISH_AT_INVALID: { status: 422, title: "The publish time lies in the past or more than a year ahead" },
+  ANNOUNCEMENT_PUBLISHED: { status: 409, title: "The announcement is published: only its title and body can change" },
+  NOTIFICATION_NOT_FOUND: { status: 404, title: "No such notification" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalog;

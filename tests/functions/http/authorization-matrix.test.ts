@@ -52,6 +52,7 @@ let gradeId: string;
 let importId: string;
 let classSessionId: string;
 let applicationId: string;
+let announcementId: string;
 
 /**
  * Puts back what a caller's allowed call may have ended (the learner's enrollment, the fixture lesson),
@@ -69,6 +70,11 @@ async function restoreFixtures(): Promise<void> {
   await db.sql`insert into class_sessions (id, course_id, title, starts_at, ends_at, time_zone) values (${classSessionId}, ${courseId}, 'Matrix class',
     now() + interval '7 days', now() + interval '7 days 1 hour', 'Europe/Madrid')
     on conflict (id) do update set status = 'scheduled', cancelled_at = null where class_sessions.status = 'cancelled'`;
+  // A published whole-course announcement of THE course (an instructor's delete is undone here).
+  if (announcementId) {
+    await db.sql`insert into announcements (id, course_id, title, body_markdown, body_html, publish_at, published_at)
+      values (${announcementId}, ${courseId}, 'Matrix news', 'Hello', '<p>Hello</p>', now(), now()) on conflict do nothing`;
+  }
   // The leave application is pending again for the next caller (the instructor decides it, the learner withdraws it).
   if (applicationId) {
     await db.sql`update leave_applications set status = 'pending', decided_at = null, decided_by_user_id = null, decision_comment = null
@@ -123,6 +129,7 @@ beforeAll(async () => {
   await db.sql`insert into leave_applications (id, applicant_user_id, applicant_kind, starts_at, ends_at, reason, instance_id)
     values (${applicationId}, ${learner.id}, 'learner', now() + interval '10 days', now() + interval '11 days', 'Matrix leave', ${`leave-${applicationId}`})`;
   await db.sql`insert into leave_approvers (application_id, user_id, course_id) values (${applicationId}, ${instructor.id}, ${courseId})`;
+  announcementId = crypto.randomUUID();
   await restoreFixtures();
   // An inactive endpoint nobody listens on: replaying its delivery fails fast and harms nothing.
   await db.sql`insert into webhooks (id, url, secret, active) values (${webhookId}, 'http://127.0.0.1:1/hook', 'whsec_matrix', false)`;
@@ -168,6 +175,10 @@ beforeAll(async () => {
     applicationId,
     // A whole-course class session of THE course (`sessionId` above names sign-in sessions).
     classSessionId,
+    // A published whole-course announcement of THE course.
+    announcementId,
+    // Nobody's inbox entry: every signed-in caller gets 404 (NOTIFICATION_NOT_FOUND).
+    notificationId: crypto.randomUUID(),
     // Nobody's calendar feed token: the public feed answers 404 to everyone.
     token: "matrix-no-such-calendar-feed-token-0000000",
     subscription: "webhooks",

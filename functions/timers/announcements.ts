@@ -1,0 +1,27 @@
+import { app, type InvocationContext, type Timer } from "@azure/functions";
+import { publishDueAnnouncements } from "../../domain/announcements/publish-announcement.js";
+import { systemActor } from "../../domain/shared/context.js";
+import { createLogger } from "../platform/log.js";
+import { platform } from "../platform/platform.js";
+
+// Every minute: scheduled announcements whose time has come are published (their event recorded with them), so
+// the fan-out reaches their audience. Safe to run late or twice at once: each is published exactly once.
+app.timer("announcements-publish", {
+  schedule: "%ANNOUNCEMENTS_SCHEDULE%",
+  handler: async (timer: Timer, context: InvocationContext) => {
+    const p = platform();
+    const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { timer: "announcements-publish" } });
+    let eventsRecorded = false;
+    const result = await publishDueAnnouncements({
+      db: p.database.db,
+      now: p.clock,
+      newId: p.newId,
+      actor: { ...systemActor, requestId: context.invocationId },
+      onEventRecorded: () => {
+        eventsRecorded = true;
+      },
+    });
+    if (eventsRecorded) p.relay.kick(log);
+    log.info("announcements published", { ...result, isPastDue: timer.isPastDue });
+  },
+});
