@@ -45,6 +45,10 @@ export const eventCatalog = {
   "attendance.policy-changed": z.object({ courseId: id, userIds: z.array(id).min(1).max(1000) }),
   "certificate.issued": z.object({ certificateId: id, courseId: id, userId: id, code: z.string(), issuedAt: at }),
   "reminder.due": z.object({ assessmentId: id, courseId: id, userId: id, dueAt: at }),
+  // A course evaluation opened or closed (ids and times only: who answered, or did not, is never in an event; the
+  // evaluations timer records the learners' notifications itself).
+  "evaluation.opened": z.object({ evaluationId: id, courseId: id, openedAt: at, closesAt: at }),
+  "evaluation.closed": z.object({ evaluationId: id, courseId: id, closedAt: at }),
   // A learner's attendance rate fell below the course's threshold: sent once per (course, learner, ISO week "2026-W49").
   "attendance.low": z.object({ courseId: id, userId: id, ratePercent: z.number().min(0).max(100), thresholdPercent: z.number(), period: z.string().regex(/^\d{4}-W\d{2}$/) }),
   "grading.requested": z.object({ submissionId: id, courseId: id, assessmentId: id, items: z.array(z.string()) }),

@@ -31,6 +31,8 @@ export const templateCategories: Partial<Record<TemplateKey, NotificationCategor
   "attendance-low-staff": "reminders",
   "grading-requested": "reminders",
   "grading-overdue": "reminders",
+  "evaluation-opened": "courseUpdates",
+  "evaluation-reminder": "reminders",
   announcement: "announcements",
 };
 

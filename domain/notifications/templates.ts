@@ -432,6 +432,30 @@ export const templates = {
       paragraphs: ["Hola {{name}}:", "{{applicant}} ha retirado la solicitud de permiso del {{startsAt}} al {{endsAt}}: ya no hay nada que decidir."],
     },
   },
+  "evaluation-opened": {
+    en: {
+      subject: "Tell us about {{course}}: the evaluation is open until {{closesAt}}",
+      paragraphs: ["Hello {{name}},", "the course evaluation of {{course}} ({{term}}) is open until {{closesAt}}. Your answers are anonymous: nobody, instructors included, can see who gave them."],
+      action: { label: "Answer the evaluation", url: "{{appUrl}}/courses/{{courseId}}/evaluations/{{evaluationId}}" },
+    },
+    es: {
+      subject: "Cuéntanos qué te parece {{course}}: la evaluación está abierta hasta el {{closesAt}}",
+      paragraphs: ["Hola {{name}}:", "la evaluación del curso {{course}} ({{term}}) está abierta hasta el {{closesAt}}. Tus respuestas son anónimas: nadie, tampoco el profesorado, puede ver quién las dio."],
+      action: { label: "Responder la evaluación", url: "{{appUrl}}/courses/{{courseId}}/evaluations/{{evaluationId}}" },
+    },
+  },
+  "evaluation-reminder": {
+    en: {
+      subject: "The evaluation of {{course}} closes {{closesAt}}",
+      paragraphs: ["Hello {{name}},", "the course evaluation of {{course}} ({{term}}) closes {{closesAt}} and we have not had your answers yet. They are anonymous and take a few minutes."],
+      action: { label: "Answer the evaluation", url: "{{appUrl}}/courses/{{courseId}}/evaluations/{{evaluationId}}" },
+    },
+    es: {
+      subject: "La evaluación de {{course}} cierra el {{closesAt}}",
+      paragraphs: ["Hola {{name}}:", "la evaluación del curso {{course}} ({{term}}) cierra el {{closesAt}} y aún no tenemos tus respuestas. Son anónimas y llevan pocos minutos."],
+      action: { label: "Responder la evaluación", url: "{{appUrl}}/courses/{{courseId}}/evaluations/{{evaluationId}}" },
+    },
+  },
 } as const satisfies Record<string, { en: Template } & Record<string, Template>>;
 
 export type TemplateKey = keyof typeof templates;

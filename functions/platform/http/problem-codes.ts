@@ -179,6 +179,18 @@ export const problemCatalog = {
   IMPORT_ALREADY_STARTED: { status: 409, title: "The import was started already" },
   IMPORT_NOT_RUNNING: { status: 409, title: "The import is not running" },
 
+  // course evaluations
+  EVALUATION_TEMPLATE_NOT_FOUND: { status: 404, title: "No such evaluation template" },
+  EVALUATION_TEMPLATE_IN_USE: { status: 409, title: "Evaluations use this template: its questions cannot change" },
+  EVALUATION_TEMPLATE_ARCHIVED: { status: 409, title: "The evaluation template is archived" },
+  EVALUATION_WINDOW_INVALID: { status: 422, title: "The evaluation must close after it opens, in the future, within a year" },
+  EVALUATION_NOT_FOUND: { status: 404, title: "No such evaluation" },
+  EVALUATION_NOT_LEARNER: { status: 403, title: "Only the course's learners answer its evaluations" },
+  EVALUATION_NOT_OPEN: { status: 409, title: "The evaluation is not open" },
+  EVALUATION_ALREADY_ANSWERED: { status: 409, title: "You have answered this evaluation already" },
+  EVALUATION_ANSWERS_INVALID: { status: 422, title: "Some answers do not fit their questions" },
+  EVALUATION_RESULTS_WITHHELD: { status: 409, title: "The evaluation's results are not shown yet" },
+
   // announcements and the inbox
   ANNOUNCEMENT_NOT_FOUND: { status: 404, title: "No such announcement" },
   ANNOUNCEMENT_TOO_LONG: { status: 422, title: "The announcement's body is longer than allowed" },

@@ -52,6 +52,8 @@ let gradeId: string;
 let importId: string;
 let classSessionId: string;
 let applicationId: string;
+let evaluationTemplateId: string;
+let evaluationId: string;
 let announcementId: string;
 
 /**
@@ -129,6 +131,13 @@ beforeAll(async () => {
   await db.sql`insert into leave_applications (id, applicant_user_id, applicant_kind, starts_at, ends_at, reason, instance_id)
     values (${applicationId}, ${learner.id}, 'learner', now() + interval '10 days', now() + interval '11 days', 'Matrix leave', ${`leave-${applicationId}`})`;
   await db.sql`insert into leave_approvers (application_id, user_id, course_id) values (${applicationId}, ${instructor.id}, ${courseId})`;
+  // An evaluation template and an open evaluation of THE course made from it.
+  evaluationTemplateId = crypto.randomUUID();
+  evaluationId = crypto.randomUUID();
+  const evaluationQuestions = JSON.stringify([{ id: "overall", kind: "likert", prompt: "Overall", required: true }]);
+  await db.sql`insert into evaluation_templates (id, title, questions) values (${evaluationTemplateId}, 'Matrix evaluation', ${evaluationQuestions}::jsonb)`;
+  await db.sql`insert into course_evaluations (id, course_id, template_id, term, questions, opens_at, closes_at, status, opened_at)
+    values (${evaluationId}, ${courseId}, ${evaluationTemplateId}, 'Matrix term', ${evaluationQuestions}::jsonb, now() - interval '1 day', now() + interval '10 days', 'open', now())`;
   announcementId = crypto.randomUUID();
   await restoreFixtures();
   // An inactive endpoint nobody listens on: replaying its delivery fails fast and harms nothing.
@@ -173,6 +182,9 @@ beforeAll(async () => {
     importId,
     // The learner persona's leave application, with the instructor persona its approver.
     applicationId,
+    // An evaluation template, and an open evaluation of THE course.
+    templateId: evaluationTemplateId,
+    evaluationId,
     // A whole-course class session of THE course (`sessionId` above names sign-in sessions).
     classSessionId,
     // A published whole-course announcement of THE course.

@@ -12,6 +12,7 @@ const valid = {
   EmailSmtp: "smtp://127.0.0.1:1025",
   CosmosConnection: "AccountEndpoint=https://127.0.0.1:8081/;AccountKey=k;",
   WEBHOOK_SECRET_KEYS: `k1:${Buffer.alloc(32, 1).toString("base64")}`,
+  EVALUATION_RECEIPT_KEY: "a-test-evaluation-receipt-key-of-32-characters",
 };
 
 describe("settings", () => {
@@ -48,6 +49,13 @@ describe("settings", () => {
     expect(() => parseSettings({ ...valid, AUTH_JWT_SECRET: "short" })).toThrow(/AUTH_JWT_SECRET: must be at least 32/);
     expect(() => parseSettings({ ...valid, AUTH_JWT_ALGORITHM: "RS256" })).toThrow(/AUTH_JWT_PRIVATE_JWKS/);
     expect(() => parseSettings({ ...valid, AUTH_OIDC_ISSUER: "https://login.example/" })).toThrow(/AUTH_OIDC_ISSUER/);
+  });
+
+  it("uses the development evaluation receipt key only where the app runs locally", () => {
+    const { EVALUATION_RECEIPT_KEY: _set, ...withoutKey } = valid;
+    expect(parseSettings(withoutKey).EVALUATION_RECEIPT_KEY).toMatch(/^local-development-/);
+    expect(() => parseSettings({ ...withoutKey, BlobStorage: undefined, BlobStorage__serviceUri: "https://acct.blob.core.windows.net" })).toThrow(/EVALUATION_RECEIPT_KEY: must be set/);
+    expect(() => parseSettings({ ...valid, EVALUATION_RECEIPT_KEY: "short" })).toThrow(/EVALUATION_RECEIPT_KEY: must be at least 32/);
   });
 
   it("accepts the managed-identity form of Blob settings", () => {

@@ -1,0 +1,54 @@
+import { z } from "zod";
+import type { HttpRequest } from "@azure/functions";
+
+const iso = z.iso.datetime();
+
+/** Questions as stored and shown (the input schema is domain/evaluations/questions.ts). */
+export const storedQuestionSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(["likert", "choice", "text"]),
+    prompt: z.string(),
+    options: z.array(z.string()).optional(),
+    required: z.boolean(),
+  })
+  .meta({ id: "EvaluationQuestion" });
+
+export const questionSummarySchema = z
+  .discriminatedUnion("kind", [
+    z.object({
+      id: z.string(),
+      kind: z.literal("likert"),
+      prompt: z.string(),
+      n: z.number().int(),
+      mean: z.number().nullable(),
+      median: z.number().nullable(),
+      labels: z.array(z.string()).nullable(),
+      distribution: z.array(z.object({ point: z.number().int(), count: z.number().int() })),
+    }),
+    z.object({ id: z.string(), kind: z.literal("choice"), prompt: z.string(), n: z.number().int(), counts: z.array(z.object({ option: z.string(), count: z.number().int() })) }),
+    z.object({ id: z.string(), kind: z.literal("text"), prompt: z.string(), n: z.number().int(), answers: z.array(z.string()).meta({ description: "In random order" }) }),
+  ])
+  .meta({ id: "EvaluationQuestionResults" });
+
+export const evaluationSchema = z
+  .object({
+    id: z.uuid(),
+    courseId: z.uuid(),
+    templateId: z.uuid(),
+    term: z.string(),
+    status: z.enum(["scheduled", "open", "closed"]),
+    opensAt: iso,
+    closesAt: iso,
+    openedAt: iso.nullable(),
+    remindedAt: iso.nullable(),
+    closedAt: iso.nullable(),
+    questions: z.array(storedQuestionSchema),
+    responseCount: z.number().int().nullable().meta({ description: "Staff: how many answered; null for learners" }),
+    answered: z.boolean().nullable().meta({ description: "Learners: whether you answered; null for staff" }),
+  })
+  .meta({ id: "CourseEvaluation" });
+
+/** CSV with format=csv, or Accept: text/csv when no format is named. */
+export const wantsCsv = (format: "json" | "csv" | undefined, request: HttpRequest): boolean =>
+  format === "csv" || (format === undefined && /\btext\/csv\b/i.test(request.headers.get("accept") ?? ""));

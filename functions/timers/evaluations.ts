@@ -1,0 +1,30 @@
+import { app, type InvocationContext, type Timer } from "@azure/functions";
+import { runEvaluationTimer } from "../../domain/evaluations/evaluation-timer.js";
+import { inDomainTransaction } from "../platform/domain-transaction.js";
+import { createLogger } from "../platform/log.js";
+import { platform } from "../platform/platform.js";
+import { unsubscribeLinks } from "../platform/unsubscribe-links.js";
+
+// Every 5 minutes by default: opens the course evaluations due (telling their learners), reminds those who have not
+// answered once, closes the evaluations due. Counts only in the log: never who answered.
+app.timer("evaluations", {
+  schedule: "%EVALUATIONS_SCHEDULE%",
+  handler: async (_timer: Timer, context: InvocationContext) => {
+    const p = platform();
+    const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { timer: "evaluations" } });
+    const unsubscribe = await unsubscribeLinks(p.settings);
+    const run = await inDomainTransaction(
+      p,
+      { requestId: context.invocationId },
+      (ctx) =>
+        runEvaluationTimer(ctx, {
+          reminderHours: p.settings.EVALUATION_REMINDER_HOURS,
+          receiptKey: p.settings.EVALUATION_RECEIPT_KEY,
+          appUrl: p.settings.PUBLIC_APP_URL,
+          unsubscribeUrl: (userId, category) => unsubscribe.url(userId, category),
+        }),
+      log,
+    );
+    log.info("evaluations", { ...run });
+  },
+});
