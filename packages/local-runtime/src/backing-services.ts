@@ -16,6 +16,10 @@ import { developmentMailboxSettings, setActiveMailSink, startMailSink } from "./
 // --- Cosmos (services/cosmos.ts) ---
 import { developmentCosmosSettings, startCosmosEndpoint } from "./services/cosmos.js";
 // --- end Cosmos ---
+// --- SMS and push (services/sms-endpoint.ts, services/push-service.ts) ---
+import { developmentSmsSettings, setActiveSmsEndpoint, startSmsEndpoint } from "./services/sms-endpoint.js";
+import { developmentPushSettings, setActivePushService, startPushService } from "./services/push-service.js";
+// --- end SMS and push ---
 
 export interface RunningServices {
   stop(): Promise<void>;
@@ -140,6 +144,37 @@ export async function startBackingServices(appRoot: string, databaseName: string
     );
   }
   // --- end Cosmos ---
+
+  // --- SMS and push: settings exactly UseDevelopmentSms=true / UseDevelopmentPush=true get local endpoints ---
+  const smsSettings = developmentSmsSettings(env);
+  if (smsSettings.length > 0) {
+    anyPort.push(async () => {
+      const sms = await startSmsEndpoint();
+      stops.push(async () => {
+        setActiveSmsEndpoint(undefined);
+        await sms.stop();
+      });
+      setActiveSmsEndpoint(sms);
+      // The app sees an ACS connection string (a fresh access key each start); the SDK signs with it, the endpoint checks.
+      for (const name of smsSettings) env[name] = sms.connectionString;
+      hostLog(`Development SMS endpoint started: ${sms.endpoint} (${smsSettings.join(", ")}); messages are shown at /admin/mailbox.`);
+    });
+  }
+  const pushSettings = developmentPushSettings(env);
+  if (pushSettings.length > 0) {
+    anyPort.push(async () => {
+      const push = await startPushService();
+      stops.push(async () => {
+        setActivePushService(undefined);
+        await push.stop();
+      });
+      setActivePushService(push);
+      // The app sees the push service's origin: subscriptions made by POST /admin/push/subscriptions live under it.
+      for (const name of pushSettings) env[name] = push.origin;
+      hostLog(`Development push service started: ${push.origin} (${pushSettings.join(", ")}); messages are shown at /admin/mailbox.`);
+    });
+  }
+  // --- end SMS and push ---
 
   for (const phase of [named, anyPort]) {
     const results = await Promise.allSettled(phase.map((start) => start()));

@@ -11,6 +11,8 @@ import type { RpcHttpData, RpcInvocationResponse } from "./core-types.js";
 import { functionMetadataResponse, type FunctionMetadataResponse } from "./admin-functions.js";
 // --- Mail: the development mailbox under /admin/mailbox (services/mail-sink.ts, mailbox-page.ts) ---
 import { activeMailSink } from "./services/mail-sink.js";
+import { activeSmsEndpoint } from "./services/sms-endpoint.js";
+import { activePushService } from "./services/push-service.js";
 import { handleMailboxRequest } from "./mailbox-page.js";
 // --- end Mail ---
 // --- Durable: the extension's HTTP API (durable/http-api.ts) ---
@@ -62,7 +64,7 @@ export class LocalHttpServer {
         const address = this.server.address();
         const actualPort = typeof address === "object" && address ? address.port : port;
         // --- Mail ---
-        if (activeMailSink()) hostLog(`Mailbox: http://${hostname}:${actualPort}/admin/mailbox`);
+        if (activeMailSink() ?? activeSmsEndpoint() ?? activePushService()) hostLog(`Mailbox: http://${hostname}:${actualPort}/admin/mailbox`);
         // --- end Mail ---
         resolve(actualPort);
       });
@@ -148,8 +150,8 @@ export class LocalHttpServer {
       return true;
     }
     // --- end Durable ---
-    // --- Mail: /admin/mailbox and /admin/mailbox/messages (404 when no sink runs) ---
-    if (handleMailboxRequest(activeMailSink(), pathname, method, res)) return true;
+    // --- Mail: /admin/mailbox, its messages, sms and push lists, /admin/push/subscriptions (404 when not running) ---
+    if (await handleMailboxRequest({ mail: activeMailSink(), sms: activeSmsEndpoint(), push: activePushService() }, pathname, method, req, res)) return true;
     // --- end Mail ---
     return false;
   }
