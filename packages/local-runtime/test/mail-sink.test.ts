@@ -1,6 +1,8 @@
 import nodemailer, { type SendMailOptions } from "nodemailer";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startMailSink, type MailSink, type StoredMail } from "../src/services/mail-sink.js";
+import type { StoredSms } from "../src/services/sms-endpoint.js";
+import type { BrowserPushSubscription, StoredPush } from "../src/services/push-service.js";
 import { escapeHtml, renderMailboxPage } from "../src/mailbox-page.js";
 import { copyFixture, freePort, startRuntime, type RunningRuntime } from "./runtime-harness.js";
 
@@ -129,7 +131,10 @@ describe("runtime with UseDevelopmentMailbox=true", () => {
 
   beforeAll(async () => {
     smtpPort = await freePort();
-    runtime = await startRuntime({ appRoot: copyFixture("mail-app"), env: { LOCAL_MAILBOX_SMTP_PORT: String(smtpPort) } });
+    runtime = await startRuntime({
+      appRoot: copyFixture("mail-app"),
+      env: { LOCAL_MAILBOX_SMTP_PORT: String(smtpPort), SMS_ACS: "UseDevelopmentSms=true", PUSH_ORIGIN: "UseDevelopmentPush=true" },
+    });
   });
   afterAll(async () => {
     await runtime?.stop();
@@ -179,13 +184,44 @@ describe("runtime with UseDevelopmentMailbox=true", () => {
     expect(await (await fetch(`${runtime.baseUrl}/admin/mailbox/messages`)).json()).toEqual([]);
   });
 
+  it("hands the app an SMS connection string and a push origin, and shows what it sent through the real SDKs", async () => {
+    const out = runtime.output();
+    expect(out).toMatch(/Development SMS endpoint started: http:\/\/127\.0\.0\.1:\d+\/ \(SMS_ACS\)/);
+    expect(out).toMatch(/Development push service started: http:\/\/127\.0\.0\.1:\d+ \(PUSH_ORIGIN\)/);
+
+    const sent = await fetch(`${runtime.baseUrl}/api/send-sms`, { method: "POST", body: JSON.stringify({ to: ["+14255550123"], message: "Code <b>42</b>" }) });
+    expect(sent.status).toBe(200);
+    const { connectionString, results } = (await sent.json()) as { connectionString: string; results: { successful: boolean }[] };
+    expect(connectionString).toMatch(/^endpoint=http:\/\/127\.0\.0\.1:\d+\/;accesskey=[A-Za-z0-9+/]+=*$/);
+    expect(results).toMatchObject([{ successful: true }]);
+    const texts = (await (await fetch(`${runtime.baseUrl}/admin/mailbox/sms`)).json()) as StoredSms[];
+    expect(texts).toMatchObject([{ to: "+14255550123", from: "+18005550100", message: "Code <b>42</b>" }]);
+
+    const subscribed = await fetch(`${runtime.baseUrl}/admin/push/subscriptions`, { method: "POST" });
+    expect(subscribed.status).toBe(201);
+    const subscription = (await subscribed.json()) as BrowserPushSubscription;
+    const pushed = await fetch(`${runtime.baseUrl}/api/send-push`, { method: "POST", body: JSON.stringify({ subscription, payload: "Hola <i>push</i>" }) });
+    expect(await pushed.json()).toMatchObject({ statusCode: 201 });
+    const pushes = (await (await fetch(`${runtime.baseUrl}/admin/mailbox/push`)).json()) as StoredPush[];
+    expect(pushes).toMatchObject([{ endpoint: subscription.endpoint, payload: "Hola <i>push</i>", vapidSubject: "mailto:fixture@example.test" }]);
+
+    const html = await (await fetch(`${runtime.baseUrl}/admin/mailbox`)).text();
+    expect(html).toContain("Code &#60;b&#62;42&#60;/b&#62;");
+    expect(html).toContain("Hola &#60;i&#62;push&#60;/i&#62;");
+  });
+
   it("answers 405 for other methods on the mailbox paths", async () => {
     expect((await fetch(`${runtime.baseUrl}/admin/mailbox`, { method: "POST" })).status).toBe(405);
     expect((await fetch(`${runtime.baseUrl}/admin/mailbox/messages`, { method: "PUT" })).status).toBe(405);
   });
 
-  it("stops the sink with the host", async () => {
+  it("stops the sink, the SMS endpoint and the push service with the host", async () => {
+    const out = runtime.output();
+    const smsUrl = /Development SMS endpoint started: (\S+)/.exec(out)?.[1] ?? "";
+    const pushOrigin = /Development push service started: (\S+)/.exec(out)?.[1] ?? "";
     expect(await runtime.stop()).toBe(0);
+    await expect(fetch(`${smsUrl}sms`, { method: "POST" })).rejects.toThrow();
+    await expect(fetch(`${pushOrigin}/push/x`, { method: "POST" })).rejects.toThrow();
     const transport = nodemailer.createTransport({ host: "127.0.0.1", port: smtpPort, ignoreTLS: true, connectionTimeout: 2000 });
     await expect(transport.sendMail({ from: "a@example.test", to: "b@example.test", text: "late" })).rejects.toThrow(/ECONNREFUSED|connect/i);
     transport.close();
