@@ -227,12 +227,23 @@ describe("development push service", () => {
     const bound = (await subscribe({ applicationServerKey: other.publicKey })) as PushSubscription;
     expect(await status(webpush.sendNotification(bound, "x", sendOptions()))).toBe(403);
     // No TTL header; payload over 4096 bytes.
+    // The same token with its parameters quoted is fine (auth-params may be quoted strings).
+    const quoted = String(details.headers.Authorization).replace(/t=([^,\s]+), k=(\S+)/, 't="$1", k="$2"');
+    expect((await rawPush(details, { headers: { Authorization: quoted } })).status).toBe(201);
+    push.clear();
     expect((await rawPush(details, { drop: "TTL" })).status).toBe(400);
     expect((await rawPush(details, { headers: { "Content-Encoding": "aesgcm" } })).status).toBe(415);
     expect((await rawPush(details, { body: Buffer.alloc(details.body?.length ?? 0, 1) })).status).toBe(400);
     const big = webpush.generateRequestDetails(subscription, "x".repeat(3900), sendOptions());
     expect((await rawPush(big, { body: Buffer.concat([big.body ?? Buffer.alloc(0), Buffer.alloc(300)]) })).status).toBe(413);
     expect(push.messages()).toEqual([]);
+  });
+
+  it("refuses an admin subscription request whose applicationServerKey is not a P-256 key", async () => {
+    for (const body of ['{"applicationServerKey":"short"}', '{"applicationServerKey":5}', "not json"]) {
+      expect((await fetch(`${adminUrl}/admin/push/subscriptions`, { method: "POST", body })).status, body).toBe(400);
+    }
+    expect((await fetch(`${adminUrl}/admin/push/subscriptions`, { method: "GET" })).status).toBe(405);
   });
 
   it("answers 404 for unknown subscriptions and 410 once a subscription expired", async () => {

@@ -200,7 +200,8 @@ function checkVapid(req: IncomingMessage, origin: string, subscription: Subscrip
   const params = new Map<string, string>();
   for (const part of (scheme[1] as string).split(",")) {
     const eq = part.indexOf("=");
-    if (eq > 0) params.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+    // auth-param values may be quoted strings (RFC 9110 §11.2).
+    if (eq > 0) params.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1"));
   }
   const token = params.get("t");
   const publicKey = params.get("k");
