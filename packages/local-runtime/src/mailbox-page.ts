@@ -10,7 +10,8 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MailSink, StoredMail } from "./services/mail-sink.js";
-import { readLimited, type SmsEndpoint, type StoredSms } from "./services/sms-endpoint.js";
+import type { SmsEndpoint, StoredSms } from "./services/sms-endpoint.js";
+import { readLimited } from "./services/loopback-http.js";
 import type { PushService, StoredPush } from "./services/push-service.js";
 
 export interface DevelopmentInboxes {

@@ -5,8 +5,7 @@
 import { createECDH, createPublicKey, randomBytes, randomUUID, verify, type ECDH } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
-import { readLimited } from "./sms-endpoint.js";
+import { httpOrigin, listenOnLoopback, readLimited, runtimeSlot, serverStopper, settingsWithValue } from "./loopback-http.js";
 
 export interface StoredPush {
   id: string;
@@ -145,16 +144,8 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
 
   const endpointOf = (id: string): string => `${origin}/push/${id}`;
 
-  const port = await new Promise<number>((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    server.once("error", onError);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-  origin = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  let stopping: Promise<void> | undefined;
+  const port = await listenOnLoopback(server, options.port ?? 0, host);
+  origin = httpOrigin(host, port);
   return {
     origin,
     port,
@@ -180,11 +171,7 @@ export async function startPushService(options: PushServiceOptions = {}): Promis
     clear: () => {
       stored = [];
     },
-    stop: () =>
-      (stopping ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      })),
+    stop: serverStopper(server),
   };
 }
 
@@ -268,20 +255,12 @@ function decryptPayload(body: Buffer, subscription: Subscription): string {
 }
 
 // --- The runtime's service: started by backing-services.ts, shown by mailbox-page.ts under /admin/mailbox/push ---
-let active: PushService | undefined;
-
-export function activePushService(): PushService | undefined {
-  return active;
-}
-
-export function setActivePushService(service: PushService | undefined): void {
-  active = service;
-}
+const active = runtimeSlot<PushService>();
+export const activePushService = active.get;
+export const setActivePushService = active.set;
 
 /** The setting value that asks for the development push service. */
 export const developmentPushValue = "UseDevelopmentPush=true";
 
 /** Names of the settings whose value is exactly `UseDevelopmentPush=true` (surrounding blanks ignored). */
-export function developmentPushSettings(env: NodeJS.ProcessEnv): string[] {
-  return Object.keys(env).filter((name) => env[name]?.trim() === developmentPushValue);
-}
+export const developmentPushSettings = (env: NodeJS.ProcessEnv): string[] => settingsWithValue(env, developmentPushValue);

@@ -4,7 +4,7 @@
 // mailbox page (`mailbox-page.ts`).
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { httpOrigin, listenOnLoopback, readLimited, runtimeSlot, serverStopper, settingsWithValue } from "./loopback-http.js";
 
 export interface StoredSms {
   /** The messageId the endpoint answered with. */
@@ -124,16 +124,8 @@ export async function startSmsEndpoint(options: SmsEndpointOptions = {}): Promis
     sendJson(res, 202, { value });
   }
 
-  const port = await new Promise<number>((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    server.once("error", onError);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-  const endpoint = `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
-  let stopping: Promise<void> | undefined;
+  const port = await listenOnLoopback(server, options.port ?? 0, host);
+  const endpoint = `${httpOrigin(host, port)}/`;
   return {
     endpoint,
     accessKey,
@@ -143,11 +135,7 @@ export async function startSmsEndpoint(options: SmsEndpointOptions = {}): Promis
     clear: () => {
       stored = [];
     },
-    stop: () =>
-      (stopping ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      })),
+    stop: serverStopper(server),
   };
 }
 
@@ -222,20 +210,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The body, or undefined when it is over `limit` bytes (the rest is drained so the 413 reaches the client). */
-export async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers["content-length"] ?? "0");
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = declared > limit;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) over = true;
-    if (!over) chunks.push(chunk);
-  }
-  return over ? undefined : Buffer.concat(chunks, size);
-}
-
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.statusCode = status;
   res.setHeader("content-type", "application/json; charset=utf-8");
@@ -248,20 +222,12 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
 }
 
 // --- The runtime's endpoint: started by backing-services.ts, shown by mailbox-page.ts under /admin/mailbox/sms ---
-let active: SmsEndpoint | undefined;
-
-export function activeSmsEndpoint(): SmsEndpoint | undefined {
-  return active;
-}
-
-export function setActiveSmsEndpoint(endpoint: SmsEndpoint | undefined): void {
-  active = endpoint;
-}
+const active = runtimeSlot<SmsEndpoint>();
+export const activeSmsEndpoint = active.get;
+export const setActiveSmsEndpoint = active.set;
 
 /** The setting value that asks for the development SMS endpoint. */
 export const developmentSmsValue = "UseDevelopmentSms=true";
 
 /** Names of the settings whose value is exactly `UseDevelopmentSms=true` (surrounding blanks ignored). */
-export function developmentSmsSettings(env: NodeJS.ProcessEnv): string[] {
-  return Object.keys(env).filter((name) => env[name]?.trim() === developmentSmsValue);
-}
+export const developmentSmsSettings = (env: NodeJS.ProcessEnv): string[] => settingsWithValue(env, developmentSmsValue);
