@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { courseEvaluations, type EvaluationQuestion, evaluationTemplates } from "../db/schema/index.js";
+import { type EvaluationQuestion, evaluationTemplates } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 
@@ -10,7 +10,8 @@ export interface TemplateView extends EvaluationTemplate {
   inUse: boolean;
 }
 
-const inUse = sql<boolean>`exists (select 1 from ${courseEvaluations} where ${courseEvaluations.templateId} = ${evaluationTemplates.id})`;
+// Written out: inside the subquery drizzle would print both columns unqualified.
+const inUse = sql<boolean>`exists (select 1 from course_evaluations ce where ce.template_id = evaluation_templates.id)`;
 
 export async function createTemplate(ctx: DomainContext, input: { title: string; description: string; questions: EvaluationQuestion[] }): Promise<TemplateView> {
   const now = ctx.now();
