@@ -128,11 +128,12 @@ export async function recordNotifications(ctx: DomainContext, inputs: readonly N
   for (let i = 0; i < channelRows.length; i += CHUNK) {
     const chunk = channelRows.slice(i, i + CHUNK);
     const col = <T>(pick: (r: (typeof channelRows)[number]) => T) => sql.param(chunk.map(pick));
+    // Times travel as text too: postgres.js has no serializer for a timestamptz array parameter.
     const rows = await ctx.db.execute<{ id: string }>(sql`
       insert into ${channelDeliveries} (id, event_id, user_id, channel, target, payload, urgent, status, attempts, next_attempt_at, created_at, updated_at)
-      select v.id, v.event_id, v.user_id, v.channel, v.target, v.payload::jsonb, v.urgent::boolean, 'pending', 0, v.due_at, ${at}::timestamptz, ${at}::timestamptz
+      select v.id, v.event_id, v.user_id, v.channel, v.target, v.payload::jsonb, v.urgent::boolean, 'pending', 0, v.due_at::timestamptz, ${at}::timestamptz, ${at}::timestamptz
       from unnest(${col((r) => r.id)}::uuid[], ${col((r) => r.eventId)}::uuid[], ${col((r) => r.userId)}::uuid[], ${col((r) => r.channel)}::text[], ${col((r) => r.target)}::text[],
-        ${col((r) => JSON.stringify(r.payload))}::text[], ${col((r) => String(r.urgent))}::text[], ${col((r) => r.dueAt)}::timestamptz[])
+        ${col((r) => JSON.stringify(r.payload))}::text[], ${col((r) => String(r.urgent))}::text[], ${col((r) => r.dueAt)}::text[])
         as v(id, event_id, user_id, channel, target, payload, urgent, due_at)
       on conflict (event_id, channel, target) do nothing
       returning id`);
