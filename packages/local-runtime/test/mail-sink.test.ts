@@ -237,6 +237,9 @@ describe("runtime without a development mailbox", () => {
         ["GET", "/admin/mailbox"],
         ["GET", "/admin/mailbox/messages"],
         ["DELETE", "/admin/mailbox/messages"],
+        ["GET", "/admin/mailbox/sms"],
+        ["GET", "/admin/mailbox/push"],
+        ["POST", "/admin/push/subscriptions"],
       ] as const) {
         const res = await fetch(`${runtime.baseUrl}${url}`, { method });
         expect(res.status, `${method} ${url}`).toBe(404);
