@@ -11,7 +11,7 @@ import { recordDirectEmails } from "../notifications/direct-emails.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { ErasureErrorCode } from "./erasure.errors.js";
-import { type BlobRemover, eraseUser } from "./erasure.js";
+import { type BlobRemover, type ErasureKeys, eraseUser } from "./erasure.js";
 import { hashToken } from "../shared/token-hash.js";
 
 export interface ErasureView {
@@ -105,6 +105,7 @@ export async function requestErasure(
   files: BlobRemover,
   input: EraseInput,
   policy: ErasePolicy,
+  keys: ErasureKeys = {},
 ): Promise<Result<{ erasure: ErasureView; immediate: boolean }, ErasureErrorCode>> {
   if (input.immediate && !input.by.isAdmin) return fail("IMMEDIATE_ERASURE_ADMIN_ONLY", "Only an admin may erase at once; ask for the scheduled erasure.");
   const seen = await erasableUser(ctx.db, input.userId, false);
@@ -158,7 +159,7 @@ export async function requestErasure(
     await recordDirectEmails(txCtx, [composeEmail(template, user.locale, user.email, { name: user.displayName, dueAt: formatDue(dueAt), appUrl: policy.appUrl, token })]);
     return ok({ erasure: viewOf(row as RequestRow), immediate: false });
   });
-  if (recorded.ok && recorded.value.immediate) await eraseUser(ctx, files, input.userId);
+  if (recorded.ok && recorded.value.immediate) await eraseUser(ctx, files, input.userId, keys);
   return recorded;
 }
 
@@ -215,7 +216,7 @@ export async function erasureOf(db: Executor, userId: string): Promise<Result<Er
  * crash between the two) is finished by a retry or by housekeeping. Called before it is due, it throws, so the
  * activity is retried rather than the request left scheduled with the account disabled.
  */
-export async function eraseWhenDue(ctx: DomainContext, files: BlobRemover, requestId: string): Promise<{ erased: boolean }> {
+export async function eraseWhenDue(ctx: DomainContext, files: BlobRemover, requestId: string, keys: ErasureKeys = {}): Promise<{ erased: boolean }> {
   const claimed = await ctx.db.transaction(async (tx) => {
     const [peek] = await tx.select({ userId: erasureRequests.userId }).from(erasureRequests).where(eq(erasureRequests.id, requestId));
     if (!peek) return null;
@@ -235,7 +236,7 @@ export async function eraseWhenDue(ctx: DomainContext, files: BlobRemover, reque
     return row.userId;
   });
   if (!claimed) return { erased: false };
-  const outcome = await eraseUser(ctx, files, claimed);
+  const outcome = await eraseUser(ctx, files, claimed, keys);
   return { erased: outcome?.erased ?? false };
 }
 

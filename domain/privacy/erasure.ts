@@ -2,6 +2,7 @@ import { type AnyColumn, and, eq, inArray, isNotNull, isNull, or, sql } from "dr
 import type { EventEnvelope } from "../events/catalog.js";
 import { answerFilePrefix } from "../assessment/answer-files.js";
 import type { Executor } from "../db/client.js";
+import { eraseEvaluationReceipts } from "../evaluations/erase-receipts.js";
 import {
   accountTokens,
   assessments,
@@ -205,15 +206,21 @@ export async function removeErasureFiles(files: BlobRemover, plan: ErasureFiles)
   return deleted;
 }
 
+/** Keys the erasure needs to find what is stored under them (the app's settings hand them down). */
+export interface ErasureKeys {
+  /** Finds the user's evaluation receipts (keyed hashes); without it they are left (domain tests). */
+  evaluationReceiptKey?: string;
+}
+
 /**
  * Erases a user: their files first, outside any transaction (no lock or connection held through Blob Storage),
  * then the database in one transaction, then the export prefix once more: an export that finished while the files
  * were deleted left an archive there, and any export finishing later finds its row gone and discards its own.
  * `ctx.db` is the pool. Idempotent: a retry deletes the files again (harmless) and leaves an erased user alone.
  */
-export async function eraseUser(ctx: DomainContext, files: BlobRemover, userId: string): Promise<ErasureOutcome | null> {
+export async function eraseUser(ctx: DomainContext, files: BlobRemover, userId: string, keys: ErasureKeys = {}): Promise<ErasureOutcome | null> {
   let blobsDeleted = await removeErasureFiles(files, await erasureFilesOf(ctx.db, userId));
-  const outcome = await ctx.db.transaction((tx) => erasePersonalData({ ...ctx, db: tx }, userId));
+  const outcome = await ctx.db.transaction((tx) => erasePersonalData({ ...ctx, db: tx }, userId, keys));
   blobsDeleted += await files.removePrefix(exportPrefix(userId));
   return outcome && { ...outcome, blobsDeleted };
 }
@@ -223,7 +230,7 @@ export async function eraseUser(ctx: DomainContext, files: BlobRemover, userId: 
  * records `user.erased` (so subscriptions forget what they hold) and the audit entry. Idempotent: the pseudonym
  * comes from the id, and a user already erased is left alone. Blob Storage is eraseUser's part, outside.
  */
-export async function erasePersonalData(ctx: DomainContext, userId: string): Promise<ErasureOutcome | null> {
+export async function erasePersonalData(ctx: DomainContext, userId: string, keys: ErasureKeys = {}): Promise<ErasureOutcome | null> {
   const db = ctx.db;
   const [user] = await db.select().from(users).where(eq(users.id, userId)).for("update");
   if (!user) return null;
@@ -285,6 +292,8 @@ export async function erasePersonalData(ctx: DomainContext, userId: string): Pro
     .set({ reason: ERASED_TEXT, decisionComment: null, documentBlob: null, documentFileName: null, documentContentType: null, documentSizeBytes: null, updatedAt: now })
     .where(eq(leaveApplications.applicantUserId, userId));
 
+  // Course evaluation receipts: found with the key; the anonymous responses stay.
+  if (keys.evaluationReceiptKey) await eraseEvaluationReceipts(db, userId, keys.evaluationReceiptKey);
   // Credentials, sessions and everything kept only for the account's own use.
   await db.delete(externalIdentities).where(eq(externalIdentities.userId, userId));
   await db.delete(rosterSources).where(and(eq(rosterSources.entity, "user"), eq(rosterSources.entityId, userId)));

@@ -81,6 +81,7 @@ route({
           immediate: body.immediate,
         },
         { graceMs: Math.round(p.settings.PRIVACY_ERASURE_GRACE_H * 3_600_000), kdf: p.kdf, appUrl: p.settings.PUBLIC_APP_URL },
+        { evaluationReceiptKey: p.settings.EVALUATION_RECEIPT_KEY },
       ),
     );
     const erasure = result.erasure;

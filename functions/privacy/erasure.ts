@@ -22,7 +22,7 @@ const eraseDue = df.app.activity("erasure-erase-when-due", {
   handler: async (erasureId: string) => {
     const p = platform();
     // On the pool: the files are deleted outside any transaction, the database part in its own.
-    return onDomainPool(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId));
+    return onDomainPool(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId, { evaluationReceiptKey: p.settings.EVALUATION_RECEIPT_KEY }));
   },
 });
 

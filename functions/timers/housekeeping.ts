@@ -17,7 +17,7 @@ app.timer("housekeeping", {
     let erased = 0;
     for (const erasureId of await overdueErasures(p.database.db, p.clock())) {
       try {
-        if ((await onDomainPool(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId), log)).erased) erased++;
+        if ((await onDomainPool(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId, { evaluationReceiptKey: p.settings.EVALUATION_RECEIPT_KEY }), log)).erased) erased++;
       } catch (err) {
         log.error("overdue erasure not carried out", { erasureId, err });
       }
