@@ -60,6 +60,13 @@ export const auditActions = [
   "leave.requested",
   "leave.decided",
   "leave.withdrawn",
+  "discussion.pinned",
+  "discussion.unpinned",
+  "discussion.locked",
+  "discussion.unlocked",
+  "discussion.hidden",
+  "discussion.unhidden",
+  "discussion.deleted",
   "announcement.deleted",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];

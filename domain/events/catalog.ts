@@ -62,6 +62,8 @@ export const eventCatalog = {
   // An announcement was published (now, or by the announcements timer): its audience is notified. Ids only: its
   // title and body are free text, and events reach webhooks.
   "announcement.published": z.object({ announcementId: id, courseId: id, sectionId: id.nullable(), publishedAt: at }),
+  // A topic was opened or a reply posted: followers and the mentioned are notified. Ids only (posts are free text).
+  "discussion.post-created": z.object({ postId: id, topicId: id, courseId: id }),
   "enrollment.invited": z.object({ invitationId: id, courseId: id, email: z.string(), token: z.string(), expiresAt: at }),
   // An endpoint switched off after failing for long enough; its owner (the admin who registered it) is told.
   "webhook.disabled": z.object({

@@ -8,6 +8,7 @@ import { categoryOf, type NotificationCategory } from "./preferences.js";
 import type { TemplateKey } from "./templates.js";
 import { importEmailValues } from "../imports/import-summary.js";
 import { announcementNotifications } from "../announcements/announcement-notifications.js";
+import { discussionPostNotifications } from "../discussions/discussion-notifications.js";
 import { staffSeesActiveLearner } from "../sections/staff-scope.js";
 import { cancelledSessions, cancelledSessionsText, expectedLearnersSql } from "../schedule/cancel-emails.js";
 
@@ -208,6 +209,8 @@ export async function notificationsForEvent(db: Executor, event: CatalogEvent, a
     }
     case "announcement.published":
       return announcementNotifications(db, event.id, event.data, appUrl, links);
+    case "discussion.post-created":
+      return discussionPostNotifications(db, event, appUrl, links);
     case "import.completed":
     case "import.failed": {
       const key = event.type === "import.failed" ? "import-failed" : "import-completed";

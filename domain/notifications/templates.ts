@@ -335,6 +335,44 @@ export const templates = {
       action: { label: "Leerlo en Ringlet", url: "{{appUrl}}/courses/{{courseId}}/announcements/{{announcementId}}" },
     },
   },
+  // Discussion emails carry the post's text as plain text (HTML-escaped in the HTML part like every value).
+  "discussion-reply": {
+    en: {
+      subject: "New reply in \"{{topic}}\"",
+      paragraphs: ["Hello {{name}},", "{{author}} replied in \"{{topic}}\" ({{course}}): {{excerpt}}"],
+      action: { label: "Read the discussion", url: "{{appUrl}}/discussions/{{topicId}}" },
+    },
+    es: {
+      subject: "Nueva respuesta en «{{topic}}»",
+      paragraphs: ["Hola {{name}}:", "{{author}} ha respondido en «{{topic}}» ({{course}}): {{excerpt}}"],
+      action: { label: "Leer el debate", url: "{{appUrl}}/discussions/{{topicId}}" },
+    },
+  },
+  "discussion-mention": {
+    en: {
+      subject: "{{author}} mentioned you in \"{{topic}}\"",
+      paragraphs: ["Hello {{name}},", "{{author}} mentioned you in \"{{topic}}\" ({{course}}): {{excerpt}}"],
+      action: { label: "Read the post", url: "{{appUrl}}/discussions/{{topicId}}" },
+    },
+    es: {
+      subject: "{{author}} te ha mencionado en «{{topic}}»",
+      paragraphs: ["Hola {{name}}:", "{{author}} te ha mencionado en «{{topic}}» ({{course}}): {{excerpt}}"],
+      action: { label: "Leer la publicación", url: "{{appUrl}}/discussions/{{topicId}}" },
+    },
+  },
+  // The daily digest of the discussion emails a user chose to receive batched; {{items}} is one line per item.
+  "discussion-digest": {
+    en: {
+      subject: "Your discussion digest: {{count}} new",
+      paragraphs: ["Hello {{name}},", "here is what happened in the discussions you follow since the last digest:", "{{items}}"],
+      action: { label: "Open your notifications", url: "{{appUrl}}/notifications" },
+    },
+    es: {
+      subject: "Tu resumen de debates: {{count}} novedades",
+      paragraphs: ["Hola {{name}}:", "esto es lo que ha pasado en los debates que sigues desde el último resumen:", "{{items}}"],
+      action: { label: "Abrir tus notificaciones", url: "{{appUrl}}/notifications" },
+    },
+  },
   // The importer's summary of a bulk import (system mail: they asked for it); counts only, the rows are in the report.
   "import-completed": {
     en: {

@@ -30,6 +30,7 @@ import {
   twoFactorRecoveryCodes,
   users,
 } from "../db/schema/index.js";
+import { discussionsPart } from "../discussions/discussion-personal-data.js";
 
 /** Where personal data is read from: PostgreSQL and the learning-activity store. */
 export interface PersonalDataSources {
@@ -446,7 +447,7 @@ const attendanceAlertsPart: PersonalDataPart = {
     ),
 };
 
-export const personalDataParts: readonly PersonalDataPart[] = [profile, enrollmentsPart, submissions, gradesPart, progress, activity, certificatesPart, audit, emails, preferences, attendancePart, leavePart, attendanceAlertsPart];
+export const personalDataParts: readonly PersonalDataPart[] = [profile, enrollmentsPart, submissions, gradesPart, progress, activity, certificatesPart, audit, emails, preferences, attendancePart, leavePart, attendanceAlertsPart, discussionsPart];
 
 export const personalDataPart = (name: string): PersonalDataPart | undefined => personalDataParts.find((p) => p.name === name);
 

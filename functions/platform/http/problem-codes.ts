@@ -198,6 +198,17 @@ export const problemCatalog = {
   ANNOUNCEMENT_PUBLISH_AT_INVALID: { status: 422, title: "The publish time lies in the past or more than a year ahead" },
   ANNOUNCEMENT_PUBLISHED: { status: 409, title: "The announcement is published: only its title and body can change" },
   NOTIFICATION_NOT_FOUND: { status: 404, title: "No such notification" },
+
+  // discussions
+  DISCUSSION_TOPIC_NOT_FOUND: { status: 404, title: "No such discussion topic" },
+  DISCUSSION_POST_NOT_FOUND: { status: 404, title: "No such discussion post" },
+  DISCUSSION_TOPIC_LOCKED: { status: 409, title: "The discussion topic is locked" },
+  DISCUSSION_PARENT_NOT_IN_TOPIC: { status: 422, title: "The post replied to is not in this topic" },
+  DISCUSSION_EDIT_WINDOW_CLOSED: { status: 409, title: "The post can no longer be edited" },
+  DISCUSSION_POST_DELETED: { status: 409, title: "The post was removed" },
+  DISCUSSION_SEARCH_INVALID: { status: 422, title: "The search query is empty or too long" },
+  DISCUSSION_RATE_LIMITED: { status: 429, title: "Too many posts: wait a moment" },
+  MENTION_NOT_MEMBER: { status: 422, title: "A mentioned user is not a member of the course" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalog;

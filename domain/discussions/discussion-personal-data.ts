@@ -1,0 +1,37 @@
+import { and, asc, eq, gt } from "drizzle-orm";
+import { courses, discussionPosts } from "../db/schema/index.js";
+import type { PersonalDataPart } from "../privacy/personal-data.js";
+
+const PAGE = 500;
+
+/** The data export's part for discussions: the person's own posts (removed ones included), with their topic. */
+export const discussionsPart: PersonalDataPart = {
+  name: "discussions",
+  file: "discussion-posts.json",
+  description: "Your discussion posts: the course, the topic's id, what you wrote (Markdown), when, and whether it was edited or removed.",
+  async *pages({ db }, userId) {
+    let afterId: string | null = null;
+    for (;;) {
+      const rows = await db
+        .select({
+          id: discussionPosts.id,
+          courseId: discussionPosts.courseId,
+          course: courses.title,
+          topicId: discussionPosts.topicId,
+          parentPostId: discussionPosts.parentPostId,
+          body: discussionPosts.bodyMarkdown,
+          createdAt: discussionPosts.createdAt,
+          editedAt: discussionPosts.editedAt,
+          deletedAt: discussionPosts.deletedAt,
+        })
+        .from(discussionPosts)
+        .innerJoin(courses, eq(courses.id, discussionPosts.courseId))
+        .where(and(eq(discussionPosts.authorUserId, userId), afterId === null ? undefined : gt(discussionPosts.id, afterId)))
+        .orderBy(asc(discussionPosts.id))
+        .limit(PAGE);
+      if (rows.length > 0) yield rows;
+      if (rows.length < PAGE) return;
+      afterId = (rows.at(-1) as (typeof rows)[number]).id;
+    }
+  },
+};

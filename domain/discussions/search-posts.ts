@@ -1,0 +1,46 @@
+import { sql } from "drizzle-orm";
+import { type CourseViewer, seesAsStaff } from "../catalog/viewer.js";
+import type { Executor } from "../db/client.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import { SEARCH_QUERY_MAX } from "./discussion-rules.js";
+import { searchConfigFor } from "./search-config.js";
+
+export interface SearchHit {
+  postId: string;
+  topicId: string;
+  topicTitle: string;
+  rank: number;
+  /** Plain text around the matches, each match between `**` marks (the text is the post's Markdown: not HTML). */
+  snippet: string;
+  createdAt: Date;
+}
+
+/**
+ * Full-text search over the course's posts, in the course language's configuration (the one their vectors were
+ * written with), best first. Learners search what they can see: no hidden topic or post; removed posts have no
+ * vector, so nobody finds them.
+ */
+export async function searchPosts(
+  db: Executor,
+  courseId: string,
+  viewer: CourseViewer,
+  input: { q: string; limit: number },
+): Promise<Result<SearchHit[], "DISCUSSION_SEARCH_INVALID" | "COURSE_NOT_FOUND">> {
+  const q = input.q.trim();
+  if (q.length === 0 || q.length > SEARCH_QUERY_MAX) return fail("DISCUSSION_SEARCH_INVALID", `q must have 1 to ${SEARCH_QUERY_MAX} characters.`);
+  const [course] = await db.execute<{ language: string }>(sql`select language from courses where id = ${courseId}`);
+  if (!course) return fail("COURSE_NOT_FOUND");
+  const config = searchConfigFor(course.language);
+  const staff = await seesAsStaff(viewer, courseId);
+  const rows = await db.execute<{ post_id: string; topic_id: string; title: string; rank: number; snippet: string; created_at: string }>(sql`
+    select p.id as post_id, p.topic_id, t.title, ts_rank(p.search, query) as rank, p.created_at,
+      ts_headline(${config}::regconfig, p.body_markdown, query, 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10, MaxFragments=2') as snippet
+    from discussion_posts p
+    join discussion_topics t on t.id = p.topic_id,
+      websearch_to_tsquery(${config}::regconfig, ${q}) as query
+    where p.course_id = ${courseId} and p.search @@ query and p.deleted_at is null and t.deleted_at is null
+      ${staff ? sql`` : sql`and not p.hidden and not t.hidden`}
+    order by rank desc, p.id
+    limit ${input.limit}`);
+  return ok(rows.map((r) => ({ postId: r.post_id, topicId: r.topic_id, topicTitle: r.title, rank: Number(r.rank), snippet: r.snippet, createdAt: new Date(r.created_at) })));
+}
