@@ -7,7 +7,22 @@ import type { TemplateKey } from "./templates.js";
 
 export const notificationCategories = ["courseUpdates", "grades", "reminders", "announcements", "discussions"] as const;
 export type NotificationCategory = (typeof notificationCategories)[number];
-export type NotificationPreferences = Record<NotificationCategory, boolean>;
+/** Which optional emails the user gets, one flag per category. */
+export type EmailPreferences = Record<NotificationCategory, boolean>;
+/** "HH:MM" local to `timeZone` (IANA); a window may wrap midnight. */
+export interface QuietHours {
+  start: string;
+  end: string;
+  timeZone: string;
+}
+/** The categories sent by push and by SMS, the quiet hours for non-urgent ones, and the discussion digest. */
+export interface ChannelPreferences {
+  push: NotificationCategory[];
+  sms: NotificationCategory[];
+  quietHours: QuietHours | null;
+  discussionDigest: boolean;
+}
+export type NotificationPreferences = EmailPreferences & ChannelPreferences;
 
 /**
  * The category of every optional email, the one place that decides which emails a user may turn off. A
@@ -34,14 +49,24 @@ export const templateCategories: Partial<Record<TemplateKey, NotificationCategor
   "discussion-reply": "discussions",
   "discussion-mention": "discussions",
   "discussion-digest": "discussions",
+  announcement: "announcements",
   "evaluation-opened": "courseUpdates",
   "evaluation-reminder": "reminders",
-  announcement: "announcements",
 };
 
 export const categoryOf = (key: TemplateKey): NotificationCategory | null => templateCategories[key] ?? null;
 
-const everythingOn: NotificationPreferences = { courseUpdates: true, grades: true, reminders: true, announcements: true, discussions: true };
+const defaults: NotificationPreferences = {
+  courseUpdates: true,
+  grades: true,
+  reminders: true,
+  announcements: true,
+  discussions: true,
+  push: [...notificationCategories],
+  sms: [],
+  quietHours: null,
+  discussionDigest: false,
+};
 
 /**
  * Whether the user of a row wants emails of `category` (true for system mail), for queries that read the
@@ -50,36 +75,61 @@ const everythingOn: NotificationPreferences = { courseUpdates: true, grades: tru
 export const wantsEmail = (category: NotificationCategory | null) =>
   category ? sql<boolean>`coalesce(${notificationPreferences[category]}, true)` : sql<boolean>`true`;
 
-const columns = {
-  courseUpdates: notificationPreferences.courseUpdates,
-  grades: notificationPreferences.grades,
-  reminders: notificationPreferences.reminders,
-  announcements: notificationPreferences.announcements,
-  discussions: notificationPreferences.discussions,
-};
+type PreferencesRow = typeof notificationPreferences.$inferSelect;
+// Stored lists keep only known categories, in the catalogue's order.
+const categories = (stored: string[]): NotificationCategory[] => notificationCategories.filter((c) => stored.includes(c));
+
+const fromRow = (r: PreferencesRow): NotificationPreferences => ({
+  courseUpdates: r.courseUpdates,
+  grades: r.grades,
+  reminders: r.reminders,
+  announcements: r.announcements,
+  discussions: r.discussions,
+  push: categories(r.pushCategories),
+  sms: categories(r.smsCategories),
+  quietHours: r.quietHoursStart && r.quietHoursEnd && r.timeZone ? { start: r.quietHoursStart, end: r.quietHoursEnd, timeZone: r.timeZone } : null,
+  discussionDigest: r.discussionDigest,
+});
+
+const toRow = (p: NotificationPreferences) => ({
+  courseUpdates: p.courseUpdates,
+  grades: p.grades,
+  reminders: p.reminders,
+  announcements: p.announcements,
+  discussions: p.discussions,
+  pushCategories: categories(p.push),
+  smsCategories: categories(p.sms),
+  quietHoursStart: p.quietHours?.start ?? null,
+  quietHoursEnd: p.quietHours?.end ?? null,
+  timeZone: p.quietHours?.timeZone ?? null,
+  discussionDigest: p.discussionDigest,
+});
 
 export async function preferencesOf(db: Executor, userId: string): Promise<NotificationPreferences> {
-  const [row] = await db.select(columns).from(notificationPreferences).where(eq(notificationPreferences.userId, userId));
-  return row ?? everythingOn;
+  const [row] = await db.select().from(notificationPreferences).where(eq(notificationPreferences.userId, userId));
+  return row ? fromRow(row) : defaults;
 }
 
 /**
- * Replaces the user's preferences. The row is created with the defaults and locked first, so `precondition`
- * (the edge's If-Match check) compares against what is stored while no other change can slip in between.
+ * Replaces the user's preferences; channel choices left out stay as stored. The row is created with the defaults
+ * and locked first, so `precondition` (the edge's If-Match check) compares against what is stored while no
+ * other change can slip in between.
  */
 export async function changePreferences(
   ctx: DomainContext,
   userId: string,
-  next: NotificationPreferences,
+  next: EmailPreferences & Partial<ChannelPreferences>,
   precondition: (current: NotificationPreferences) => void = () => {},
 ): Promise<NotificationPreferences> {
   const t = notificationPreferences;
   await ctx.db.insert(t).values({ userId, updatedAt: ctx.now() }).onConflictDoNothing();
-  const [current] = await ctx.db.select(columns).from(t).where(eq(t.userId, userId)).for("update");
-  precondition(current ?? everythingOn);
-  const [row] = await ctx.db.update(t).set({ ...next, updatedAt: ctx.now() }).where(eq(t.userId, userId)).returning(columns);
+  const [row] = await ctx.db.select().from(t).where(eq(t.userId, userId)).for("update");
+  const current = row ? fromRow(row) : defaults;
+  precondition(current);
+  const wanted: NotificationPreferences = { ...current, ...next };
+  const [saved] = await ctx.db.update(t).set({ ...toRow(wanted), updatedAt: ctx.now() }).where(eq(t.userId, userId)).returning();
   await recordAudit(ctx, { action: "user.notification-preferences-changed", targetType: "user", targetId: userId, details: { ...next, via: "settings" } });
-  return row ?? next;
+  return saved ? fromRow(saved) : wanted;
 }
 
 /**

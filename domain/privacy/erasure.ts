@@ -44,6 +44,7 @@ import { type Pseudonym, pseudonymFor } from "./pseudonym.js";
 import { containing, type Replacement, scrubJson, scrubText } from "./scrub.js";
 import { UUID_PATTERN } from "../shared/uuid.js";
 import { eraseDiscussionData } from "../discussions/erase-discussions.js";
+import { eraseChannelData } from "../notifications/channel-personal-data.js";
 
 /** Deletes stored files by blob name; deleting one that is not there is not an error (erasure is retried). */
 export interface BlobRemover {
@@ -310,6 +311,7 @@ export async function erasePersonalData(ctx: DomainContext, userId: string, keys
   await db.delete(twoFactorCredentials).where(eq(twoFactorCredentials.userId, userId));
   await db.delete(notificationPreferences).where(eq(notificationPreferences.userId, userId));
   await db.delete(calendarFeeds).where(eq(calendarFeeds.userId, userId));
+  await eraseChannelData(db, userId);
   await eraseDiscussionData(ctx, userId);
   await db.delete(idempotencyKeys).where(or(sql`${idempotencyKeys.scope} like ${containing(userId)}`, mentioning(idempotencyKeys.responseBody, [user.email, user.displayName])));
   await db.update(invitations).set({ email: pseudonym.email, updatedAt: now }).where(eq(invitations.email, user.email));

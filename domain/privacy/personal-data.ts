@@ -23,7 +23,6 @@ import {
   groups,
   leaveApplications,
   manualScores,
-  notificationPreferences,
   refreshTokens,
   sections,
   twoFactorCredentials,
@@ -31,6 +30,9 @@ import {
   users,
 } from "../db/schema/index.js";
 import { discussionsPart } from "../discussions/discussion-personal-data.js";
+import { channelsPart, inboxPart } from "../notifications/channel-personal-data.js";
+import { preferencesOf } from "../notifications/preferences.js";
+import { byId, once, PAGE } from "./pages.js";
 
 /** Where personal data is read from: PostgreSQL and the learning-activity store. */
 export interface PersonalDataSources {
@@ -56,24 +58,8 @@ export interface PersonalFile {
   archivePath: string;
 }
 
-const PAGE = 500;
-
-/** Keyset pages over a table whose ids are time-ordered UUIDs: `read(afterId)` returns up to PAGE rows. */
-async function* byId<T extends { id: string }>(read: (afterId: string | null) => Promise<T[]>): AsyncIterable<T[]> {
-  let after: string | null = null;
-  for (;;) {
-    const rows = await read(after);
-    if (rows.length > 0) yield rows;
-    if (rows.length < PAGE) return;
-    after = (rows.at(-1) as T).id;
-  }
-}
-
 const after = (column: Parameters<typeof gt>[0], id: string | null): SQL | undefined => (id === null ? undefined : gt(column, id));
 
-async function* once(read: () => Promise<unknown[]>): AsyncIterable<unknown[]> {
-  yield await read();
-}
 
 const profile: PersonalDataPart = {
   name: "profile",
@@ -366,15 +352,8 @@ const emails: PersonalDataPart = {
 const preferences: PersonalDataPart = {
   name: "notification-preferences",
   file: "notification-preferences.json",
-  description: "Which optional emails you chose to receive (every category is on until you change it).",
-  pages: ({ db }, userId) =>
-    once(async () => {
-      const [row] = await db
-        .select({ courseUpdates: notificationPreferences.courseUpdates, grades: notificationPreferences.grades, reminders: notificationPreferences.reminders, updatedAt: notificationPreferences.updatedAt })
-        .from(notificationPreferences)
-        .where(eq(notificationPreferences.userId, userId));
-      return [row ?? { courseUpdates: true, grades: true, reminders: true, updatedAt: null }];
-    }),
+  description: "Which optional emails you chose to receive (every category is on until you change it), what goes to you by push and SMS, your quiet hours and whether discussion emails come as a digest.",
+  pages: ({ db }, userId) => once(async () => [await preferencesOf(db, userId)]),
 };
 
 /** Everything a data export gathers, one JSON file per part, in this order. */
@@ -447,7 +426,7 @@ const attendanceAlertsPart: PersonalDataPart = {
     ),
 };
 
-export const personalDataParts: readonly PersonalDataPart[] = [profile, enrollmentsPart, submissions, gradesPart, progress, activity, certificatesPart, audit, emails, preferences, attendancePart, leavePart, attendanceAlertsPart, discussionsPart];
+export const personalDataParts: readonly PersonalDataPart[] = [profile, enrollmentsPart, submissions, gradesPart, progress, activity, certificatesPart, audit, emails, preferences, attendancePart, leavePart, attendanceAlertsPart, discussionsPart, inboxPart, channelsPart];
 
 export const personalDataPart = (name: string): PersonalDataPart | undefined => personalDataParts.find((p) => p.name === name);
 

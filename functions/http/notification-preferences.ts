@@ -1,26 +1,51 @@
 import { z } from "zod";
-import { changePreferences, type NotificationPreferences, preferencesOf } from "../../domain/notifications/preferences.js";
+import { IANAZone } from "luxon";
+import { changePreferences, notificationCategories, type NotificationPreferences, preferencesOf } from "../../domain/notifications/preferences.js";
 import { authenticated } from "../platform/http/access.js";
 import { assertIfMatch, etagOf, notModified } from "../platform/http/etag.js";
 import { route } from "../platform/http/route.js";
 
-const preferencesSchema = z
+const category = z.enum(notificationCategories);
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (00:00 to 23:59)");
+const quietHoursSchema = z
   .object({
-    courseUpdates: z.boolean().meta({ description: "Enrolled, waitlisted, seat offered" }),
-    grades: z.boolean().meta({ description: "Grade published, results released, certificate issued" }),
-    reminders: z.boolean().meta({ description: "Due reminders; for staff, grading requested and overdue" }),
-    announcements: z.boolean().meta({ description: "Course announcements" }),
-    discussions: z.boolean().meta({ description: "Replies in topics you follow, and mentions" }),
+    start: hhmm,
+    end: hhmm,
+    timeZone: z.string().max(64).refine((zone) => IANAZone.isValidZone(zone), "must be an IANA time zone (Europe/Madrid)"),
   })
-  .meta({ id: "NotificationPreferences", description: "Which optional emails you get. Account and security emails are always sent." });
+  .refine((q) => q.start !== q.end, { message: "start and end must differ (send null for no quiet hours)", path: ["end"] })
+  .meta({ id: "QuietHours", description: "Non-urgent push and SMS wait until the end; the window may wrap midnight (22:00 to 07:00)" });
 
-// The representation is the flags: an ETag of them changes exactly when they do.
+const emailFlags = {
+  courseUpdates: z.boolean().meta({ description: "Emails: enrolled, waitlisted, seat offered, evaluations opened" }),
+  grades: z.boolean().meta({ description: "Emails: grade published, results released, certificate issued" }),
+  reminders: z.boolean().meta({ description: "Emails: due reminders; for staff, grading requested and overdue" }),
+  announcements: z.boolean().meta({ description: "Emails: course announcements" }),
+  discussions: z.boolean().meta({ description: "Emails: replies in topics you follow, and mentions" }),
+};
+const channels = {
+  push: z.array(category).max(notificationCategories.length).meta({ description: "Categories sent by push to every browser you registered" }),
+  sms: z.array(category).max(notificationCategories.length).meta({ description: "Categories sent by SMS to your verified number" }),
+  quietHours: quietHoursSchema.nullable(),
+  discussionDigest: z.boolean().meta({ description: "Discussion emails batched into one daily digest" }),
+};
+const preferencesSchema = z
+  .object({ ...emailFlags, ...channels })
+  .meta({ id: "NotificationPreferences", description: "Which optional emails you get, what goes by push and SMS, and when not. Account and security emails are always sent; the inbox gets everything." });
+// An older client sends only the email flags: channel choices left out stay as they are.
+const updateSchema = preferencesSchema.partial({ push: true, sms: true, quietHours: true, discussionDigest: true }).meta({ id: "NotificationPreferencesUpdate" });
+
+// The representation is the choices: an ETag of them changes exactly when they do.
 const body = (p: NotificationPreferences): NotificationPreferences => ({
   courseUpdates: p.courseUpdates,
   grades: p.grades,
   reminders: p.reminders,
   announcements: p.announcements,
   discussions: p.discussions,
+  push: p.push,
+  sms: p.sms,
+  quietHours: p.quietHours,
+  discussionDigest: p.discussionDigest,
 });
 const preferencesEtag = (p: NotificationPreferences) => etagOf(body(p));
 
@@ -29,7 +54,7 @@ route({
   method: "GET",
   path: "/v1/me/notification-preferences",
   access: authenticated,
-  summary: "Which optional emails you get",
+  summary: "Which optional emails you get, and what goes by push and SMS",
   tags: ["me"],
   conditional: "read",
   responses: { 200: { description: "Your choices (all on until you change them)", body: preferencesSchema } },
@@ -46,13 +71,15 @@ route({
   method: "PUT",
   path: "/v1/me/notification-preferences",
   access: authenticated,
-  summary: "Choose which optional emails you get",
-  description: "Every category is named; `If-Match` with the ETag you read refuses a change made meanwhile (412).",
+  summary: "Choose which optional emails you get, and what goes by push and SMS",
+  description: "Every email flag is named; `push`, `sms`, `quietHours` and `discussionDigest` left out stay as they are. `If-Match` with the ETag you read refuses a change made meanwhile (412).",
   tags: ["me"],
   conditional: "update",
-  body: preferencesSchema,
+  body: updateSchema,
   responses: { 200: { description: "Saved", body: preferencesSchema } },
-  handler: async ({ body: next, request }, ctx) => {
+  handler: async ({ body: input, request }, ctx) => {
+    // Only the members sent (JSON has no undefined, but a spread of optional keys must not carry them either).
+    const next = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as typeof input;
     const saved = await ctx.transaction((tx) => changePreferences(ctx.domain(tx), ctx.caller.userId, next, (current) => assertIfMatch(request, preferencesEtag(current))));
     return { status: 200, body: body(saved), headers: { etag: preferencesEtag(saved) } };
   },

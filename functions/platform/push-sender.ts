@@ -3,7 +3,7 @@ import net, { isIP } from "node:net";
 import webpush, { WebPushError } from "web-push";
 import type { PushSender } from "../../domain/notifications/channel-deliveries.js";
 import type { Settings } from "./settings.js";
-import { guardedLookup, isPrivateAddress } from "./webhook-sender.js";
+import { assertPublicDestination, guardedLookup, isPrivateAddress } from "./webhook-sender.js";
 
 // A push message's time to live at the push service (a day: a notification later than that is stale), and how
 // long one send may take.
@@ -16,6 +16,28 @@ export const pushEnabled = (s: Settings): boolean => Boolean(s.WEB_PUSH_VAPID_PU
 /** Whether an endpoint is under the development push service's origin (the local runtime's, plain http). */
 export const isDevelopmentEndpoint = (s: Settings, endpoint: string): boolean =>
   Boolean(s.WEB_PUSH_DEVELOPMENT_ORIGIN) && URL.canParse(endpoint) && new URL(endpoint).origin === new URL(s.WEB_PUSH_DEVELOPMENT_ORIGIN as string).origin;
+
+/**
+ * Why an endpoint may not be registered, or null when it may: https, not localhost, not a private or loopback
+ * address, and a name that resolves to public addresses now (each push checks again at connect time). Endpoints
+ * under the development push service's origin are allowed as they are.
+ */
+export async function pushEndpointRefusal(s: Settings, endpoint: string): Promise<string | null> {
+  if (isDevelopmentEndpoint(s, endpoint)) return null;
+  if (!URL.canParse(endpoint)) return "not a URL";
+  const url = new URL(endpoint);
+  if (url.protocol !== "https:") return "push endpoints must use https";
+  if (url.username || url.password) return "push endpoints carry no credentials";
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") || host.endsWith(".internal")) return `${host} is not a public host`;
+  try {
+    await assertPublicDestination(endpoint, false);
+    return null;
+  } catch (err) {
+    // A private address, or a name that does not resolve: either way no push service answers there.
+    return err instanceof Error ? err.message.slice(0, 200) : "the host does not resolve";
+  }
+}
 
 /**
  * web-push always speaks https through `https.request`; the development push service is plain http on loopback,

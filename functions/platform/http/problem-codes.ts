@@ -209,6 +209,19 @@ export const problemCatalog = {
   DISCUSSION_SEARCH_INVALID: { status: 422, title: "The search query is empty or too long" },
   DISCUSSION_RATE_LIMITED: { status: 429, title: "Too many posts: wait a moment" },
   MENTION_NOT_MEMBER: { status: 422, title: "A mentioned user is not a member of the course" },
+
+  // SMS and push channels, phone verification
+  SMS_NOT_CONFIGURED: { status: 503, title: "SMS is not available on this installation" },
+  PUSH_NOT_CONFIGURED: { status: 503, title: "Push notifications are not available on this installation" },
+  PUSH_ENDPOINT_NOT_ALLOWED: { status: 422, title: "The push endpoint must be a public https URL" },
+  PUSH_SUBSCRIPTION_NOT_FOUND: { status: 404, title: "No such push subscription" },
+  PHONE_NUMBER_INVALID: { status: 422, title: "The phone number must be a valid number in E.164 form (+ country code and number)" },
+  PHONE_NOT_FOUND: { status: 404, title: "You have no phone number" },
+  PHONE_ALREADY_VERIFIED: { status: 409, title: "The phone number is verified already" },
+  PHONE_CODE_THROTTLED: { status: 429, title: "Too many verification codes sent: wait before asking again" },
+  PHONE_CODE_INVALID: { status: 422, title: "The verification code is not correct" },
+  PHONE_CODE_EXPIRED: { status: 409, title: "The verification code has expired: ask for a new one" },
+  PHONE_CODE_ATTEMPTS_EXCEEDED: { status: 429, title: "Too many wrong codes: ask for a new one" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalog;

@@ -95,7 +95,7 @@ describe("notifications for events, with notification preferences", () => {
 
 describe("preferences", () => {
   it("are all on for a user without a row, and a failed precondition changes nothing", async () => {
-    expect(await preferencesOf(db.db, keen)).toEqual({ courseUpdates: true, grades: true, reminders: true, announcements: true, discussions: true });
+    expect(await preferencesOf(db.db, keen)).toMatchObject({ courseUpdates: true, grades: true, reminders: true, announcements: true, discussions: true });
     await expect(
       inTx((tx) =>
         changePreferences(tx, keen, { courseUpdates: false, grades: false, reminders: false, announcements: false, discussions: false }, () => {
@@ -109,7 +109,7 @@ describe("preferences", () => {
   it("opt out of one category at a time, and not for a user who does not exist", async () => {
     expect(await inTx((tx) => optOut(tx, keen, "grades"))).toBe(true);
     expect(await inTx((tx) => optOut(tx, keen, "grades"))).toBe(true);
-    expect(await preferencesOf(db.db, keen)).toEqual({ courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true });
+    expect(await preferencesOf(db.db, keen)).toMatchObject({ courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true });
     expect(await inTx((tx) => optOut(tx, absent, "grades"))).toBe(false);
     expect(await db.sql`select 1 from notification_preferences where user_id = ${absent}`).toHaveLength(0);
   });

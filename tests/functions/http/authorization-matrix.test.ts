@@ -52,6 +52,8 @@ let gradeId: string;
 let importId: string;
 let classSessionId: string;
 let applicationId: string;
+let topicId: string;
+let postId: string;
 let evaluationTemplateId: string;
 let evaluationId: string;
 let announcementId: string;
@@ -139,6 +141,13 @@ beforeAll(async () => {
   await db.sql`insert into course_evaluations (id, course_id, template_id, term, questions, opens_at, closes_at, status, opened_at)
     values (${evaluationId}, ${courseId}, ${evaluationTemplateId}, 'Matrix term', ${evaluationQuestions}::jsonb, now() - interval '1 day', now() + interval '10 days', 'open', now())`;
   announcementId = crypto.randomUUID();
+  // A discussion topic of THE course opened by the instructor: nobody else's to edit or remove (404), and the
+  // moderation and post bodies the matrix sends ({}) are refused (400), so nothing changes it.
+  topicId = crypto.randomUUID();
+  postId = crypto.randomUUID();
+  await db.sql`insert into discussion_topics (id, course_id, author_user_id, title) values (${topicId}, ${courseId}, ${instructor.id}, 'Matrix topic')`;
+  await db.sql`insert into discussion_posts (id, topic_id, course_id, author_user_id, body_markdown, body_html, search)
+    values (${postId}, ${topicId}, ${courseId}, ${instructor.id}, 'Hello', '<p>Hello</p>', to_tsvector('english', 'Hello'))`;
   await restoreFixtures();
   // An inactive endpoint nobody listens on: replaying its delivery fails fast and harms nothing.
   await db.sql`insert into webhooks (id, url, secret, active) values (${webhookId}, 'http://127.0.0.1:1/hook', 'whsec_matrix', false)`;
@@ -187,10 +196,14 @@ beforeAll(async () => {
     evaluationId,
     // A whole-course class session of THE course (`sessionId` above names sign-in sessions).
     classSessionId,
+    topicId,
+    postId,
     // A published whole-course announcement of THE course.
     announcementId,
     // Nobody's inbox entry: every signed-in caller gets 404 (NOTIFICATION_NOT_FOUND).
     notificationId: crypto.randomUUID(),
+    // Nobody's push subscription: deleting it answers 404 (PUSH_SUBSCRIPTION_NOT_FOUND) to every signed-in caller.
+    subscriptionId: crypto.randomUUID(),
     // Nobody's calendar feed token: the public feed answers 404 to everyone.
     token: "matrix-no-such-calendar-feed-token-0000000",
     subscription: "webhooks",
