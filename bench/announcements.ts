@@ -1,0 +1,104 @@
+// bench/announcements: one announcement to a whole school, through the local runtime. An instructor posts to a
+// course of BENCH_LEARNERS active learners (published at once); the `emails` subscription fans it out through
+// recordNotifications: an inbox row, and an email (every learner wants announcements by email by default), for each.
+// Measured from the POST: until every learner's inbox row exists (the emails are recorded in the same transaction),
+// and separately until every email has been sent (SMTP to the runtime's development mailbox). The floor, in the same
+// run: the same path for a course of one learner (the pipeline's fixed cost: outbox relay, Service Bus, subscription).
+// Then reads of a learner's inbox beside GET /api/health.
+// Usage: npm run bench:announcements
+//   BENCH_LEARNERS (5000), BENCH_SECONDS (3) and BENCH_CONNECTIONS (10) for the reads, BENCH_DEADLINE_S (120).
+// Targets: every inbox row within 30 s (the issue's target), each learner exactly one row and one email.
+import autocannon from "autocannon";
+import postgres from "postgres";
+import { v7 as uuidv7 } from "uuid";
+import { benchApi, benchEnvironment, insertUsers, mintAccessToken, printTable, recordResults, runtimeCli, sampleAuth } from "./environment.js";
+
+const learnersWanted = Number(process.env.BENCH_LEARNERS ?? 5000);
+const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const deadlineSeconds = Number(process.env.BENCH_DEADLINE_S ?? 120);
+
+async function reads(url: string, headers: Record<string, string> = {}) {
+  const r = await autocannon({ url, connections, duration: seconds, headers });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failures: r.errors + r.timeouts + r.non2xx };
+}
+
+/** Polls `count` every 50 ms until it reaches `wanted` or the deadline; ms from `t0` (NaN when it never did). */
+async function until(t0: number, wanted: number, count: () => Promise<number>): Promise<{ ms: number; reached: number }> {
+  const deadline = t0 + deadlineSeconds * 1000;
+  let reached = 0;
+  while (performance.now() < deadline) {
+    reached = await count();
+    if (reached >= wanted) return { ms: performance.now() - t0, reached };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { ms: NaN, reached };
+}
+
+const bench = await benchEnvironment();
+try {
+  const sql = postgres(bench.databaseUrl, { max: 2, onnotice: () => {} });
+  const runtime = await bench.serve([runtimeCli, "start"], "/api/health", { ...sampleAuth });
+  const [adminId] = await insertUsers(sql, 1, "bench-admin", true);
+  const admin = await mintAccessToken(adminId as string);
+
+  async function courseOf(learners: string[], title: string): Promise<string> {
+    const course = await benchApi(runtime, "POST", "/v1/courses", admin, { title });
+    const courseId = course.id as string;
+    await benchApi(runtime, "POST", `/v1/courses/${courseId}/publish`, admin);
+    const rows = learners.map((userId) => ({ id: uuidv7(), course_id: courseId, user_id: userId, status: "active", source: "staff", enrolled_at: new Date().toISOString() }));
+    for (let i = 0; i < rows.length; i += 1_000) await sql`insert into enrollments ${sql(rows.slice(i, i + 1_000), "id", "course_id", "user_id", "status", "source", "enrolled_at")}`;
+    return courseId;
+  }
+
+  /** Posts an announcement (published now) and times its fan-out to `recipients` learners. */
+  async function fanOut(courseId: string, recipients: number) {
+    const t0 = performance.now();
+    const posted = await benchApi(runtime, "POST", `/v1/courses/${courseId}/announcements`, admin, { title: "Timetable change", body: "From Monday the **morning lectures** start at 08:30.\n\nSee the [schedule](https://example.org/schedule)." });
+    const id = posted.id as string;
+    const inbox = await until(t0, recipients, async () => Number((await sql<{ n: number }[]>`select count(*)::int as n from notifications where subject_type = 'announcement' and subject_id = ${id}`)[0]?.n));
+    const [event] = await sql<{ id: string }[]>`select id from outbox where aggregate_id = ${id}`;
+    const sent = await until(t0, recipients, async () => Number((await sql<{ n: number }[]>`select count(*)::int as n from email_deliveries where event_id = ${event?.id ?? uuidv7()} and status = 'sent'`)[0]?.n));
+    const [counts] = await sql<{ rows: number; users: number; emails: number }[]>`
+      select (select count(*)::int from notifications where subject_id = ${id}) as rows,
+             (select count(distinct user_id)::int from notifications where subject_id = ${id}) as users,
+             (select count(*)::int from email_deliveries where event_id = ${event?.id ?? uuidv7()}) as emails`;
+    return { inbox, sent, exactlyOnce: counts?.rows === recipients && counts?.users === recipients && counts?.emails === recipients };
+  }
+
+  const [single] = await insertUsers(sql, 1, "bench-single");
+  const floor = await fanOut(await courseOf([single as string], "Bench: one learner"), 1);
+  const learners = await insertUsers(sql, learnersWanted, "bench-learner");
+  const school = await fanOut(await courseOf(learners, "Bench: the whole school"), learnersWanted);
+
+  const token = await mintAccessToken(learners[0] as string);
+  const health = await reads(`${runtime}/api/health`);
+  const inboxReads = await reads(`${runtime}/api/v1/me/notifications?limit=20`, { authorization: `Bearer ${token}` });
+
+  console.log(`\nbench/announcements: one announcement to ${learnersWanted} learners (and to 1 for the floor), node ${process.version}\n`);
+  const s = (ms: number) => (Number.isNaN(ms) ? "not reached" : `${(ms / 1000).toFixed(2)} s`);
+  printTable(
+    ["measure", "1 learner (floor)", `${learnersWanted} learners`],
+    [
+      ["POST → every inbox row (emails recorded with them)", s(floor.inbox.ms), `${s(school.inbox.ms)} (${school.inbox.reached} rows)`],
+      ["POST → every email sent (SMTP, development mailbox)", s(floor.sent.ms), `${s(school.sent.ms)} (${school.sent.reached} sent)`],
+      ["one inbox row and one email per learner", floor.exactlyOnce ? "yes" : "NO", school.exactlyOnce ? "yes" : "NO"],
+    ],
+  );
+  printTable(
+    ["read", "req/s", "p50 / p99 ms", "failed"],
+    [
+      ["GET /api/health (floor)", health.rps.toFixed(0), `${health.p50} / ${health.p99}`, String(health.failures)],
+      ["GET /v1/me/notifications (a learner)", inboxReads.rps.toFixed(0), `${inboxReads.p50} / ${inboxReads.p99}`, String(inboxReads.failures)],
+    ],
+  );
+  recordResults("announcements", [
+    { measure: `announcement in every inbox (${learnersWanted} learners)`, value: school.inbox.ms / 1000, unit: "s", floor: floor.inbox.ms / 1000, target: "< 30" },
+    { measure: `every email sent (${learnersWanted} learners)`, value: school.sent.ms / 1000, unit: "s", floor: floor.sent.ms / 1000 },
+    { measure: "correctness: one inbox row and one email per learner", value: school.exactlyOnce && floor.exactlyOnce ? 1 : 0, unit: "ok", target: "= 1" },
+    { measure: "GET /v1/me/notifications requests/s", value: inboxReads.failures === 0 ? inboxReads.rps : 0, unit: "req/s", floor: health.rps, target: ">= 0.1x" },
+  ]);
+  await sql.end({ timeout: 5 });
+} finally {
+  await bench.close();
+}
