@@ -115,6 +115,9 @@ describe("course evaluations", () => {
     const invalid = await expectProblem(await answer(a, first, { overall: 6, format: "by post", extra: "x" }), 422, "EVALUATION_ANSWERS_INVALID");
     expect((invalid.issues as { questionId: string }[]).map((i) => i.questionId).sort()).toEqual(["extra", "format", "overall"]);
     await expectProblem(await answer(a, first, { format: "online" }), 422, "EVALUATION_ANSWERS_INVALID");
+    await expectProblem(await answer(a, first, { overall: 3, format: "online", comments: "x".repeat(5001) }), 422, "EVALUATION_ANSWERS_INVALID");
+    await expectProblem(await answer(a, first, { overall: 3, format: "online", comments: "a\u0000b" }), 400, "VALIDATION_FAILED");
+    await expectProblem(await answer(a, first, { overall: 3, format: "online", comments: "x".repeat(1_100_000) }), 413, "PAYLOAD_TOO_LARGE");
     await expectProblem(await answer(instructor, first, { overall: 5, format: "online" }), 403, "EVALUATION_NOT_LEARNER");
     for (const [i, learner] of [a, b, c, d].entries()) {
       expect((await answer(learner, first, { overall: i + 2, format: "online", comments: `first term ${i}` })).status).toBe(204);
