@@ -1,11 +1,11 @@
 import { eq, sql } from "drizzle-orm";
-import type { CourseViewer } from "../catalog/viewer.js";
+import { type CourseViewer, seesAsStaff } from "../catalog/viewer.js";
 import { discussionPosts, discussionTopics } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import { markdownToText, renderMarkdown } from "../shared/markdown.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { type DiscussionRules, withinEditWindow } from "./discussion-rules.js";
-import { postAuthor, type PostRow, type PostView, postView, visibleTopic } from "./discussion-view.js";
+import { postAuthor, type PostRow, type PostView, postView, topicVisible } from "./discussion-view.js";
 import type { DiscussionErrorCode } from "./discussions.errors.js";
 import { courseLanguage, searchVector } from "./post-discussions.js";
 
@@ -16,9 +16,11 @@ import { courseLanguage, searchVector } from "./post-discussions.js";
 async function ownPost(ctx: DomainContext, viewer: CourseViewer, postId: string): Promise<Result<{ post: PostRow; locked: boolean; staff: boolean; title: string }, DiscussionErrorCode>> {
   const [post] = await ctx.db.select().from(discussionPosts).where(eq(discussionPosts.id, postId)).for("update");
   if (!post || post.authorUserId !== viewer.userId) return fail("DISCUSSION_POST_NOT_FOUND");
-  const found = await visibleTopic(ctx.db, post.topicId, viewer);
-  if (!found.ok || (post.hidden && !found.value.staff)) return fail("DISCUSSION_POST_NOT_FOUND");
-  return ok({ post, locked: found.value.topic.locked, staff: found.value.staff, title: found.value.topic.title });
+  const [topic] = await ctx.db.select().from(discussionTopics).where(eq(discussionTopics.id, post.topicId));
+  const staff = await seesAsStaff(viewer, post.courseId);
+  // A post out of the author's sight (hidden, or in a hidden or deleted topic) is not found either.
+  if (!topic || !topicVisible(topic, staff) || (post.hidden && !staff)) return fail("DISCUSSION_POST_NOT_FOUND");
+  return ok({ post, locked: topic.locked, staff, title: topic.title });
 }
 
 /**
