@@ -69,7 +69,4 @@ import "./timers/discussion-digest.js";
 import "./http/announcements.js";
 import "./http/notifications.js";
 import "./timers/announcements.js";
-import "./http/discussions.js";
-import "./http/discussion-posts.js";
-import "./timers/discussion-digest.js";
 import "./http/not-found.js";

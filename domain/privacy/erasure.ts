@@ -311,7 +311,6 @@ export async function erasePersonalData(ctx: DomainContext, userId: string, keys
   await db.delete(twoFactorCredentials).where(eq(twoFactorCredentials.userId, userId));
   await db.delete(notificationPreferences).where(eq(notificationPreferences.userId, userId));
   await db.delete(calendarFeeds).where(eq(calendarFeeds.userId, userId));
-  await eraseDiscussionData(ctx, userId);
   await eraseChannelData(db, userId);
   await eraseDiscussionData(ctx, userId);
   await db.delete(idempotencyKeys).where(or(sql`${idempotencyKeys.scope} like ${containing(userId)}`, mentioning(idempotencyKeys.responseBody, [user.email, user.displayName])));

@@ -222,17 +222,6 @@ export const problemCatalog = {
   PHONE_CODE_INVALID: { status: 422, title: "The verification code is not correct" },
   PHONE_CODE_EXPIRED: { status: 409, title: "The verification code has expired: ask for a new one" },
   PHONE_CODE_ATTEMPTS_EXCEEDED: { status: 429, title: "Too many wrong codes: ask for a new one" },
-
-  // discussions
-  DISCUSSION_TOPIC_NOT_FOUND: { status: 404, title: "No such discussion topic" },
-  DISCUSSION_POST_NOT_FOUND: { status: 404, title: "No such discussion post" },
-  DISCUSSION_TOPIC_LOCKED: { status: 409, title: "The discussion topic is locked" },
-  DISCUSSION_PARENT_NOT_IN_TOPIC: { status: 422, title: "The post replied to is not in this topic" },
-  DISCUSSION_EDIT_WINDOW_CLOSED: { status: 409, title: "The post can no longer be edited" },
-  DISCUSSION_POST_DELETED: { status: 409, title: "The post was removed" },
-  DISCUSSION_SEARCH_INVALID: { status: 422, title: "The search query is empty or too long" },
-  DISCUSSION_RATE_LIMITED: { status: 429, title: "Too many posts: wait a moment" },
-  MENTION_NOT_MEMBER: { status: 422, title: "A mentioned user is not a member of the course" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalog;
