@@ -1,6 +1,8 @@
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { announcementNotifications } from "../../../domain/announcements/announcement-notifications.js";
+import { announcementsPart } from "../../../domain/announcements/announcement-personal-data.js";
+import type { ActivityStore } from "../../../domain/activity/statements.js";
 import { publishDueAnnouncements } from "../../../domain/announcements/publish-announcement.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
@@ -94,5 +96,24 @@ describe("who hears of an announcement", () => {
     const courseId = await insertPublishedCourse(db.sql, { capacity: 10 });
     const data = { announcementId: uuidv7(), courseId, sectionId: null, publishedAt: new Date().toISOString() };
     expect(await db.db.transaction((tx) => announcementNotifications(tx, uuidv7(), data, "https://app.example", links))).toEqual([]);
+  });
+});
+
+describe("the data export's announcements", () => {
+  it("holds what the person wrote in full and, of others' announcements, only which they read and when", async () => {
+    const courseId = await insertPublishedCourse(db.sql, { capacity: 10 });
+    const [writer, reader] = await insertLearners(db.sql, 2, "export");
+    const [mine, theirs, unread] = [uuidv7(), uuidv7(), uuidv7()];
+    for (const [id, author] of [[mine, writer], [theirs, reader], [unread, reader]] as const) {
+      await db.sql`insert into announcements (id, course_id, author_user_id, title, body_markdown, body_html, publish_at, published_at)
+        values (${id}, ${courseId}, ${author as string}, ${`Title ${id}`}, 'Text', '<p>Text</p>', now(), now())`;
+    }
+    await db.sql`insert into announcement_reads (announcement_id, user_id) values (${theirs}, ${writer as string})`;
+    const rows: unknown[] = [];
+    for await (const page of announcementsPart.pages({ db: db.db, activity: {} as ActivityStore }, writer as string)) rows.push(...page);
+    expect(rows).toEqual([
+      expect.objectContaining({ id: mine, wrote: true, title: `Title ${mine}`, body: "Text", readAt: null }),
+      expect.objectContaining({ id: theirs, wrote: false, title: null, body: null, readAt: expect.any(Date) }),
+    ]);
   });
 });
