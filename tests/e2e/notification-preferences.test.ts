@@ -33,6 +33,8 @@ const handled = (type: string, aggregateId: string) =>
       where o.type = ${type} and o.aggregate_id = ${aggregateId}`;
     return rows.length > 0 ? true : undefined;
   });
+// Until changed: push for every category, no SMS, no quiet hours, no digest.
+const channelDefaults = { push: ["courseUpdates", "grades", "reminders", "announcements", "discussions"], sms: [], quietHours: null, discussionDigest: false };
 const preferences = async (user: TestUser) => jsonOf(await call(app, "GET", "/v1/me/notification-preferences", { token: user.accessToken }));
 
 async function quiz(title: string, releaseMode: "immediate" | "manual"): Promise<string> {
@@ -79,13 +81,13 @@ describe("notification preferences", () => {
   it("are all on until changed, and change with If-Match", async () => {
     const first = await call(app, "GET", "/v1/me/notification-preferences", { token: quiet.accessToken });
     expect(first.status).toBe(200);
-    expect(await first.json()).toEqual({ courseUpdates: true, grades: true, reminders: true, announcements: true, discussions: true });
+    expect(await first.json()).toEqual({ courseUpdates: true, grades: true, reminders: true, announcements: true, discussions: true, ...channelDefaults });
     const etag = first.headers.get("etag") as string;
     expect((await call(app, "GET", "/v1/me/notification-preferences", { token: quiet.accessToken, headers: { "if-none-match": etag } })).status).toBe(304);
 
     const stale = await call(app, "PUT", "/v1/me/notification-preferences", { token: quiet.accessToken, headers: { "if-match": '"stale"' }, body: { courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true } });
     expect(stale.status).toBe(412);
-    expect(await preferences(quiet)).toEqual({ courseUpdates: true, grades: true, reminders: true, announcements: true, discussions: true });
+    expect(await preferences(quiet)).toEqual({ courseUpdates: true, grades: true, reminders: true, announcements: true, discussions: true, ...channelDefaults });
 
     const partial = await call(app, "PUT", "/v1/me/notification-preferences", { token: quiet.accessToken, body: { grades: false } });
     expect(partial.status).toBe(400);
@@ -94,9 +96,35 @@ describe("notification preferences", () => {
     const saved = await call(app, "PUT", "/v1/me/notification-preferences", { token: quiet.accessToken, headers: { "if-match": etag }, body: { courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true } });
     expect(saved.status).toBe(200);
     expect(saved.headers.get("etag")).not.toBe(etag);
-    expect(await preferences(quiet)).toEqual({ courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true });
+    expect(await preferences(quiet)).toEqual({ courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true, ...channelDefaults });
     expect(await db.sql`select 1 from audit_log where action = 'user.notification-preferences-changed' and target_id = ${quiet.id}`).toHaveLength(1);
     expect((await call(app, "GET", "/v1/me/notification-preferences")).status).toBe(401);
+  });
+
+  it("choose push and SMS categories, quiet hours and the digest; an update naming only the email flags keeps them", async () => {
+    const chooser = await signUp(app, db, { label: "chooser" });
+    const channels = { push: ["announcements", "grades"], sms: ["reminders"], quietHours: { start: "22:30", end: "07:00", timeZone: "Europe/Madrid" }, discussionDigest: true };
+    const emails = { courseUpdates: true, grades: true, reminders: true, announcements: true, discussions: true };
+    const before = await call(app, "GET", "/v1/me/notification-preferences", { token: chooser.accessToken });
+    const saved = await call(app, "PUT", "/v1/me/notification-preferences", { token: chooser.accessToken, headers: { "if-match": before.headers.get("etag") as string }, body: { ...emails, ...channels } });
+    expect(saved.status).toBe(200);
+    // Stored in the catalogue's order.
+    expect(await saved.json()).toEqual({ ...emails, ...channels, push: ["grades", "announcements"] });
+    expect(saved.headers.get("etag")).not.toBe(before.headers.get("etag"));
+    expect((await call(app, "PUT", "/v1/me/notification-preferences", { token: chooser.accessToken, body: emails })).status).toBe(200);
+    expect(await preferences(chooser)).toMatchObject({ sms: ["reminders"], quietHours: channels.quietHours, discussionDigest: true });
+
+    for (const bad of [
+      { quietHours: { start: "22:30", end: "07:00", timeZone: "Mars/Olympus" } },
+      { quietHours: { start: "24:00", end: "07:00", timeZone: "UTC" } },
+      { quietHours: { start: "07:00", end: "07:00", timeZone: "UTC" } },
+      { sms: ["telepathy"] },
+    ]) {
+      const res = await call(app, "PUT", "/v1/me/notification-preferences", { token: chooser.accessToken, body: { ...emails, ...bad } });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+    }
+    const cleared = await call(app, "PUT", "/v1/me/notification-preferences", { token: chooser.accessToken, body: { ...emails, ...channelDefaults } });
+    expect(await cleared.json()).toEqual({ ...emails, ...channelDefaults });
   });
 
   it("puts one-click unsubscribe headers on optional emails only", async () => {
@@ -191,7 +219,7 @@ describe("grade emails", () => {
 
     const done = await fetch(link, form("List-Unsubscribe=One-Click"));
     expect(done.status).toBe(200);
-    expect(await preferences(keen)).toEqual({ courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true });
+    expect(await preferences(keen)).toEqual({ courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true, ...channelDefaults });
     // Again, and as multipart (which RFC 8058 also allows): nothing more changes.
     const multipart = new FormData();
     multipart.set("List-Unsubscribe", "One-Click");
@@ -216,7 +244,7 @@ describe("grade emails", () => {
         expect((await jsonOf(res)).code).toBe("UNSUBSCRIBE_LINK_INVALID");
       }
     }
-    expect(await preferences(quiet)).toEqual({ courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true });
+    expect(await preferences(quiet)).toEqual({ courseUpdates: true, grades: false, reminders: true, announcements: true, discussions: true, ...channelDefaults });
     // Nor does the unsubscribe token pass as an access token.
     expect((await call(app, "GET", "/v1/me", { token })).status).toBe(401);
     expect((await fetch(`${app.baseUrl}/api/v1/unsubscribe?token=${token}`, form("List-Unsubscribe=Other"))).status).toBe(400);

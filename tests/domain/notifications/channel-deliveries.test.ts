@@ -1,0 +1,112 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ChannelSendResult, type PushSender, recordSms, sendDueChannelMessages, type SmsSender } from "../../../domain/notifications/channel-deliveries.js";
+import type { SendPolicy } from "../../../domain/notifications/delivery-queue.js";
+import { type DomainContext, systemActor } from "../../../domain/shared/context.js";
+import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+const policy: SendPolicy = { maxAttempts: 3, baseDelaySeconds: 30, maxDelaySeconds: 3600, leaseSeconds: 60, concurrency: 2 };
+const ctx = (now: Date): DomainContext => ({ db: db.db, now: () => now, newId: randomUUID, actor: systemActor });
+
+async function user(phone: string | null): Promise<string> {
+  const id = randomUUID();
+  await db.sql`insert into users (id, email, display_name) values (${id}, ${`${id}@example.test`}, 'U')`;
+  if (phone) await db.sql`insert into phone_numbers (user_id, e164, verified_at) values (${id}, ${phone}, now())`;
+  return id;
+}
+
+function senders(answer: { sms?: ChannelSendResult; push?: ChannelSendResult } = {}) {
+  const texts: { to: string; text: string }[] = [];
+  const pushes: string[] = [];
+  const sms: SmsSender = {
+    async send(to, text) {
+      texts.push({ to, text });
+      return answer.sms ?? { ok: true, messageId: "m-1" };
+    },
+  };
+  const push: PushSender = {
+    async send(target) {
+      pushes.push(target.endpoint);
+      return answer.push ?? { ok: true, messageId: null };
+    },
+  };
+  return { sms, push, texts, pushes };
+}
+
+const row = async (id: string) => (await db.sql<{ status: string; payload: unknown; attempts: number; next_attempt_at: string | null; last_error: string | null }[]>`
+  select status, payload, attempts, next_attempt_at, last_error from channel_deliveries where id = ${id}`)[0];
+
+describe("channel deliveries", () => {
+  it("sends an SMS once and drops its text (a code) once sent", async () => {
+    const now = new Date();
+    const userId = await user("+34612000001");
+    const id = await recordSms(ctx(now), { userId, to: "+34612000001", text: "code 123456" });
+    const s = senders();
+    const outcomes = await sendDueChannelMessages({ db: db.db, now: () => now, ...s }, policy, { ids: [id] });
+    expect(outcomes.map((o) => o.status)).toEqual(["sent"]);
+    expect(s.texts).toEqual([{ to: "+34612000001", text: "code 123456" }]);
+    expect(await row(id)).toMatchObject({ status: "sent", payload: null, attempts: 1 });
+    expect(await sendDueChannelMessages({ db: db.db, now: () => now, ...s }, policy, { ids: [id] })).toEqual([]);
+  });
+
+  it("drops an SMS to a number that is no longer the user's without sending it", async () => {
+    const now = new Date();
+    const userId = await user("+34612000002");
+    const id = await recordSms(ctx(now), { userId, to: "+34612000002", text: "hello" });
+    await db.sql`update phone_numbers set e164 = '+34612000003' where user_id = ${userId}`;
+    const s = senders();
+    await sendDueChannelMessages({ db: db.db, now: () => now, ...s }, policy, { ids: [id] });
+    expect(s.texts).toEqual([]);
+    expect(await row(id)).toMatchObject({ status: "dropped", payload: null });
+  });
+
+  it("drops a push the service says is gone and deletes the subscription; waits at least Retry-After on 429", async () => {
+    const now = new Date();
+    const userId = await user(null);
+    const subscriptionId = randomUUID();
+    await db.sql`insert into push_subscriptions (id, user_id, endpoint, p256dh, auth) values (${subscriptionId}, ${userId}, ${`https://push.example/${subscriptionId}`}, 'k', 'a')`;
+    const insertPush = async () => {
+      const id = randomUUID();
+      await db.sql`insert into channel_deliveries (id, event_id, user_id, channel, target, payload, next_attempt_at)
+        values (${id}, ${randomUUID()}, ${userId}, 'push', ${subscriptionId}, ${JSON.stringify({ title: "t", body: "b", url: null, tag: id, urgent: false })}::jsonb, ${now.toISOString()}::timestamptz)`;
+      return id;
+    };
+    const throttled = await insertPush();
+    await sendDueChannelMessages({ db: db.db, now: () => now, ...senders({ push: { ok: false, error: "answered 429", retryAfterSeconds: 600 } }) }, policy, { ids: [throttled] });
+    const waiting = await row(throttled);
+    expect(waiting).toMatchObject({ status: "pending", attempts: 1, last_error: "answered 429" });
+    expect(new Date(waiting!.next_attempt_at!).getTime()).toBeGreaterThanOrEqual(now.getTime() + 600_000);
+
+    const gone = await insertPush();
+    await sendDueChannelMessages({ db: db.db, now: () => now, ...senders({ push: { ok: false, error: "answered 410", gone: true } }) }, policy, { ids: [gone] });
+    expect(await row(gone)).toMatchObject({ status: "dropped", payload: null });
+    expect(await db.sql`select 1 from push_subscriptions where id = ${subscriptionId}`).toEqual([]);
+    // Later, the throttled one finds its subscription gone: dropped without a send.
+    const later = new Date(now.getTime() + 3_600_000);
+    const s = senders();
+    await sendDueChannelMessages({ db: db.db, now: () => later, ...s }, policy, { ids: [throttled] });
+    expect(s.pushes).toEqual([]);
+    expect(await row(throttled)).toMatchObject({ status: "dropped" });
+  });
+
+  it("gives up after the last attempt, keeping the payload for an operator", async () => {
+    let now = new Date();
+    const userId = await user("+34612000004");
+    const id = await recordSms(ctx(now), { userId, to: "+34612000004", text: "x" });
+    const failing = senders({ sms: { ok: false, error: "answered 500" } });
+    for (let i = 0; i < policy.maxAttempts; i++) {
+      const at = now;
+      await sendDueChannelMessages({ db: db.db, now: () => at, ...failing }, policy, { ids: [id] });
+      now = new Date(now.getTime() + 7_200_000);
+    }
+    expect(await row(id)).toMatchObject({ status: "failed", attempts: 3, payload: { text: "x" } });
+  });
+});
