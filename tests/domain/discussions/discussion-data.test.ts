@@ -1,0 +1,110 @@
+import { v7 as uuidv7 } from "uuid";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CourseViewer } from "../../../domain/catalog/viewer.js";
+import { sendDiscussionDigestBatch } from "../../../domain/discussions/discussion-digest.js";
+import { discussionsPart } from "../../../domain/discussions/discussion-personal-data.js";
+import { ERASED_TOPIC_TITLE } from "../../../domain/discussions/erase-discussions.js";
+import { createTopic, replyToTopic } from "../../../domain/discussions/post-discussions.js";
+import { erasePersonalData } from "../../../domain/privacy/erasure.js";
+import type { DomainContext } from "../../../domain/shared/context.js";
+import type { TestDatabase } from "../../support/database.js";
+import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
+
+/** The topic counters under concurrent replies, the digest's exactly-once batches, erasure and the data export, on PostgreSQL. */
+
+let db: TestDatabase;
+let ctx: DomainContext;
+let inTx: ReturnType<typeof inTransactionOf>;
+let courseId: string;
+const rules = { editWindowMinutes: 30, postsPerMinute: 100 };
+const links = { unsubscribeUrl: async (userId: string) => `https://api.test/unsubscribe/${userId}` };
+const learner = (userId: string): CourseViewer => ({ userId, isAdmin: false, roleIn: async () => null });
+
+async function member(name: string): Promise<string> {
+  const id = uuidv7();
+  await db.sql`insert into users (id, email, display_name) values (${id}, ${`${id}@example.test`}, ${name})`;
+  await db.sql`insert into enrollments (id, course_id, user_id, status, source, enrolled_at) values (${uuidv7()}, ${courseId}, ${id}, 'active', 'staff', now())`;
+  return id;
+}
+
+beforeAll(async () => {
+  ({ db, ctx } = await openDomainDatabase());
+  inTx = inTransactionOf(db, ctx);
+  courseId = uuidv7();
+  await db.sql`insert into courses (id, title) values (${courseId}, 'Discussions course')`;
+});
+afterAll(() => db?.drop());
+
+describe("replies racing", () => {
+  it("counts every reply once, whatever the interleaving (the topic row is locked)", async () => {
+    const [author, a, b] = [await member("Author"), await member("A"), await member("B")];
+    const made = await inTx((tx) => createTopic(tx, learner(author), { courseId, title: "Race", body: "go" }, rules));
+    if (!made.ok) throw new Error(made.error.code);
+    const topicId = made.value.topic.id;
+    const replies = await Promise.all(
+      [a, b, a, b, a, b].map((userId, i) => inTx((tx) => replyToTopic(tx, learner(userId), { topicId, body: `reply ${i}` }, rules))),
+    );
+    expect(replies.every((r) => r.ok)).toBe(true);
+    const [topic] = await db.sql<{ reply_count: number }[]>`select reply_count from discussion_topics where id = ${topicId}`;
+    expect(topic?.reply_count).toBe(6);
+    // Author and both repliers follow, each once.
+    const followers = await db.sql<{ user_id: string }[]>`select user_id from discussion_subscriptions where topic_id = ${topicId}`;
+    expect(followers.map((f) => f.user_id).sort()).toEqual([author, a, b].sort());
+  });
+});
+
+describe("the discussion digest", () => {
+  it("puts each held item in exactly one email when two runs race, and sends nothing the second time", async () => {
+    const users = [await member("D1"), await member("D2"), await member("D3")];
+    for (const [i, userId] of users.entries()) {
+      for (let n = 0; n <= i; n++) {
+        await db.sql`insert into notifications (id, user_id, event_id, template, category, title, body, url, digest_pending)
+          values (${uuidv7()}, ${userId}, ${uuidv7()}, 'discussion-reply', 'discussions', ${`Reply ${n}`}, 'text', 'https://app.test/discussions/x', true)`;
+      }
+    }
+    const runs = await Promise.all([0, 1].map(() => inTx((tx) => sendDiscussionDigestBatch(tx, "https://app.test", links))));
+    expect(runs.reduce((sum, r) => sum + r.items, 0)).toBe(6);
+    const emails = await db.sql<{ recipient: string; subject: string }[]>`
+      select recipient, subject from email_deliveries where recipient = any(${users.map((u) => `${u}@example.test`)}) order by recipient`;
+    expect(emails.map((e) => [e.recipient, e.subject])).toEqual(users.map((u, i) => [`${u}@example.test`, `Your discussion digest: ${i + 1} new`]));
+    const again = await inTx((tx) => sendDiscussionDigestBatch(tx, "https://app.test", links));
+    expect(again).toEqual({ users: 0, items: 0, emails: 0 });
+  });
+
+  it("sends nothing to a user who turned discussion emails off since, and clears their held items", async () => {
+    const userId = await member("Off");
+    await db.sql`insert into notification_preferences (user_id, discussions, discussion_digest) values (${userId}, false, true)`;
+    await db.sql`insert into notifications (id, user_id, event_id, template, category, title, body, digest_pending)
+      values (${uuidv7()}, ${userId}, ${uuidv7()}, 'discussion-reply', 'discussions', 'Reply', 'text', true)`;
+    const run = await inTx((tx) => sendDiscussionDigestBatch(tx, "https://app.test", links));
+    expect(run).toMatchObject({ users: 1, items: 1, emails: 0 });
+    expect(await db.sql`select 1 from email_deliveries where recipient = ${`${userId}@example.test`}`).toHaveLength(0);
+  });
+});
+
+describe("erasure and the data export", () => {
+  it("exports a user's posts, and erasure blanks them, retitles their topics and drops their follows and mentions", async () => {
+    const [gone, other] = [await member("Gone"), await member("Other")];
+    const made = await inTx((tx) => createTopic(tx, learner(gone), { courseId, title: "Gone's topic", body: "my words" }, rules));
+    if (!made.ok) throw new Error(made.error.code);
+    const topicId = made.value.topic.id;
+    const reply = await inTx((tx) => replyToTopic(tx, learner(other), { topicId, body: "hi @Gone", mentions: [gone] }, rules));
+    expect(reply.ok).toBe(true);
+
+    const pages = [];
+    for await (const page of discussionsPart.pages({ db: db.db, activity: undefined as never }, gone)) pages.push(...page);
+    expect(pages).toEqual([expect.objectContaining({ topicId, courseId, parentPostId: null, body: "my words", deletedAt: null })]);
+
+    await inTx((tx) => erasePersonalData(tx, gone));
+    const posts = await db.sql<{ author_user_id: string; body_markdown: string; body_html: string; deleted: boolean; searchable: boolean }[]>`
+      select author_user_id, body_markdown, body_html, deleted_at is not null as deleted, search <> ''::tsvector as searchable from discussion_posts where topic_id = ${topicId} order by created_at`;
+    expect(posts).toEqual([
+      { author_user_id: gone, body_markdown: "", body_html: "", deleted: true, searchable: false },
+      { author_user_id: other, body_markdown: "hi @Gone", body_html: "<p>hi @Gone</p>\n", deleted: false, searchable: true },
+    ]);
+    const [topic] = await db.sql<{ title: string }[]>`select title from discussion_topics where id = ${topicId}`;
+    expect(topic?.title).toBe(ERASED_TOPIC_TITLE);
+    expect(await db.sql`select 1 from discussion_subscriptions where user_id = ${gone}`).toHaveLength(0);
+    expect(await db.sql`select 1 from discussion_mentions where user_id = ${gone}`).toHaveLength(0);
+  });
+});
