@@ -7,9 +7,9 @@ import { postAnnouncement } from "../../domain/announcements/post-announcement.j
 import { courseMember, courseStaff, type Locator } from "../platform/http/access.js";
 import { notModified } from "../platform/http/etag.js";
 import { decodeCursorAs, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
-import { unwrap } from "../platform/http/problem.js";
+import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
-import { expectedVersion, versionEtag } from "./schemas/section.js";
+import { versionEtag } from "./schemas/section.js";
 
 const courseParams = z.object({ courseId: z.uuid() });
 const announcementParams = z.object({ announcementId: z.uuid() });
@@ -62,6 +62,17 @@ const announcementBody = (a: AnnouncementView): z.infer<typeof announcementSchem
   createdAt: a.createdAt.toISOString(),
   updatedAt: a.updatedAt.toISOString(),
 });
+
+// The reader's ETag adds their read state to the version (`"v3.r"`), so that 304 never hides a change of it.
+const readerEtag = (a: AnnouncementView) => `"v${a.version}.${a.read ? "r" : "u"}"`;
+
+/** The version an If-Match names (either kind of ETag this API issued); undefined without one, or `*`. */
+function expectedVersion(header: string | null): number | undefined {
+  if (header === null || header.trim() === "*") return undefined;
+  const m = /^"v(\d+)(?:\.[ru])?"$/.exec(header.trim());
+  if (!m) throw new ProblemError("PRECONDITION_FAILED", { detail: "If-Match must be an ETag this API issued." });
+  return Number(m[1]);
+}
 
 const writeProblems = {
   403: { description: "`SECTION_OUT_OF_SCOPE`: a section-scoped instructor announces only to their sections" },
@@ -125,8 +136,7 @@ route({
   responses: { 200: { description: "The announcement", body: announcementSchema }, 404: { description: "`ANNOUNCEMENT_NOT_FOUND`" } },
   handler: async ({ params, request }, ctx) => {
     const a = unwrap(await announcementSeenBy(ctx.db, params.announcementId, ctx.caller));
-    // The read state is part of the answer: a version alone would let 304 hide it.
-    const etag = `"v${a.version}.${a.read ? "r" : "u"}"`;
+    const etag = readerEtag(a);
     if (notModified(request, etag)) return { status: 304, headers: { etag } };
     return { status: 200, body: announcementBody(a), headers: { etag } };
   },

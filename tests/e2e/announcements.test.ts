@@ -165,11 +165,15 @@ describe("announcements", () => {
     const sectionId = uuidv7();
     await db.sql`insert into sections (id, course_id, name) values (${sectionId}, ${courseId}, 'Mornings')`;
     await db.sql`update enrollments set section_id = ${sectionId} where course_id = ${courseId} and user_id = ${ana.id}`;
-    const res = await announce({ title: "Room change", body: "Room 4 today.", sectionId, urgent: true });
-    const etag = res.headers.get("etag") as string;
-    const made = await json<{ id: string }>(res, 201);
+    const made = await json<{ id: string }>(await announce({ title: "Room change", body: "Room 4 today.", sectionId, urgent: true }), 201);
     await waitForMail(app, ana.email, `${courseTitle}: Room change`);
     await expectProblem(await call(app, "GET", `/v1/announcements/${made.id}`, { token: ben.accessToken }), 404, "ANNOUNCEMENT_NOT_FOUND");
+    // The reader's ETag carries their read state: reading it makes the old one stale for If-None-Match.
+    const unreadEtag = (await call(app, "GET", `/v1/announcements/${made.id}`, { token: ana.accessToken })).headers.get("etag") as string;
+    expect((await call(app, "GET", `/v1/announcements/${made.id}`, { token: ana.accessToken, headers: { "if-none-match": unreadEtag } })).status).toBe(304);
+    await call(app, "POST", `/v1/announcements/${made.id}/read`, { token: ana.accessToken });
+    expect((await call(app, "GET", `/v1/announcements/${made.id}`, { token: ana.accessToken, headers: { "if-none-match": unreadEtag } })).status).toBe(200);
+    const etag = (await call(app, "GET", `/v1/announcements/${made.id}`, { token: instructor.accessToken })).headers.get("etag") as string;
     expect(await countRows("notifications", "subject_id", made.id)).toBe(1);
 
     // Published: its audience and urgency stay; a stale ETag is refused; a correction reaches the inbox only.
