@@ -260,6 +260,15 @@ describe("hostile input changes nothing", () => {
     expect(olga.items).toEqual([]);
   });
 
+  it("opens a topic once when the same request is replayed with its Idempotency-Key", async () => {
+    const before = await counts();
+    const send = () => call(app, "POST", `/v1/courses/${courseId}/discussions`, as(dana, { title: "Once", body: "only once" }, { "idempotency-key": "dana-once-1" }));
+    const [first, again] = [await send(), await send()];
+    expect([first.status, again.status]).toEqual([201, 201]);
+    expect(((await again.json()) as { topic: { id: string } }).topic.id).toBe(((await first.json()) as { topic: { id: string } }).topic.id);
+    expect(await counts()).toEqual({ ...before, topics: (before?.topics ?? 0) + 1, posts: (before?.posts ?? 0) + 1 });
+  });
+
   it("limits posting to DISCUSSION_POSTS_PER_MINUTE (429 with Retry-After)", async () => {
     for (let i = 0; i < POSTS_PER_MINUTE; i++) {
       expect((await call(app, "POST", `/v1/courses/${courseId}/discussions`, as(chatty, { title: `Spam ${i}`, body: "hi" }))).status).toBe(201);
