@@ -147,8 +147,9 @@ resource cosmosDataContributorAssignment 'Microsoft.DocumentDB/databaseAccounts/
   }
 }
 
-// Email: ACS authorizes Entra senders by these actions on the Communication Services resource; no
-// built-in role is narrower than "Communication and Email Service Owner", so a custom role carries just them.
+// Email and SMS: ACS authorizes Entra senders by these actions on the Communication Services resource (SMS needs
+// only the CommunicationServices ones); no built-in role is narrower than "Communication and Email Service Owner",
+// so a custom role carries just them. Assigned whenever the resource exists (ACS email, or smsFromNumber set).
 resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' existing = if (!empty(communicationServiceName)) {
   name: empty(communicationServiceName) ? 'none' : communicationServiceName
 }
