@@ -95,7 +95,14 @@ describe("erasure and the data export", () => {
     for await (const page of discussionsPart.pages({ db: db.db, activity: undefined as never }, gone)) pages.push(...page);
     expect(pages).toEqual([expect.objectContaining({ topicId, courseId, parentPostId: null, body: "my words", deletedAt: null })]);
 
+    // Someone's inbox entry about a reply of theirs quotes it and names them.
+    await db.sql`insert into notifications (id, user_id, event_id, template, category, title, body, subject_type, subject_id)
+      values (${uuidv7()}, ${other}, ${uuidv7()}, 'discussion-reply', 'discussions', 'Gone replied', 'Gone replied: my words', 'discussion-topic', ${topicId})`;
+
     await inTx((tx) => erasePersonalData(tx, gone));
+    const [entry] = await db.sql<{ title: string; body: string }[]>`select title, body from notifications where user_id = ${other} and subject_id = ${topicId}`;
+    expect(entry?.body).not.toContain("my words");
+    expect(entry?.title).not.toContain("Gone");
     const posts = await db.sql<{ author_user_id: string; body_markdown: string; body_html: string; deleted: boolean; searchable: boolean }[]>`
       select author_user_id, body_markdown, body_html, deleted_at is not null as deleted, search <> ''::tsvector as searchable from discussion_posts where topic_id = ${topicId} order by created_at`;
     expect(posts).toEqual([
