@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { pushSubscriptions, users } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
@@ -43,14 +43,15 @@ export async function registerPushSubscription(ctx: DomainContext, userId: strin
     .insert(t)
     .values({ id: ctx.newId(), userId, endpoint: input.endpoint, p256dh: input.p256dh, auth: input.auth, userAgent: input.userAgent, createdAt: now, updatedAt: now })
     .onConflictDoUpdate({ target: t.endpoint, set: { userId, p256dh: input.p256dh, auth: input.auth, userAgent: input.userAgent, lastSuccessAt: null, updatedAt: now } })
-    .returning({ id: t.id, created: sql<boolean>`xmax = 0` });
+    // xmax = 0: the row was inserted now, not updated.
+    .returning({ ...getTableColumns(t), created: sql<boolean>`xmax = 0` });
   // Beyond the limit: the oldest registrations (by last change) other than this one go.
   await ctx.db.execute(sql`
     delete from ${t} where id in (
       select id from ${t} where user_id = ${userId} and id <> ${row!.id}
       order by updated_at desc offset ${MAX_PUSH_SUBSCRIPTIONS - 1})`);
-  const [saved] = await ctx.db.select().from(t).where(eq(t.id, row!.id));
-  return { subscription: view(saved!), created: row!.created };
+  const { created, ...saved } = row!;
+  return { subscription: view(saved), created };
 }
 
 export async function pushSubscriptionsOf(db: Executor, userId: string): Promise<PushSubscriptionView[]> {
