@@ -220,6 +220,14 @@ describe("a discussion", () => {
     expect(first.items.map((t) => [t.id, t.pinned])).toEqual([[topicId, true]]);
     const next = (await (await call(app, "GET", `/v1/courses/${courseId}/discussions?limit=1&cursor=${first.nextCursor}`, as(ann))).json()) as { items: { id: string }[] };
     expect(next.items.map((t) => t.id)).toEqual([made.topic.id]);
+
+    // A topic deleted with a reason is gone for learners; staff still see it, marked, with the reason.
+    expect((await call(app, "POST", `/v1/discussions/${made.topic.id}/moderation`, as(instructor, { action: "delete", reason: "Duplicate" }))).status).toBe(200);
+    await expectProblem(await call(app, "GET", `/v1/discussions/${made.topic.id}`, as(ann)), 404, "DISCUSSION_TOPIC_NOT_FOUND");
+    const learnersList = (await (await call(app, "GET", `/v1/courses/${courseId}/discussions`, as(ann))).json()) as { items: { id: string }[] };
+    expect(learnersList.items.map((t) => t.id)).not.toContain(made.topic.id);
+    const staffList = (await (await call(app, "GET", `/v1/courses/${courseId}/discussions`, as(instructor))).json()) as { items: { id: string; deleted: boolean; deleteReason: string | null }[] };
+    expect(staffList.items.find((t) => t.id === made.topic.id)).toMatchObject({ deleted: true, deleteReason: "Duplicate" });
   });
 });
 
