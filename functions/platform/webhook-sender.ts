@@ -6,15 +6,43 @@ import { isIP } from "node:net";
 import type { AttemptOutcome, DeliveryRow, WebhookRow } from "../../domain/webhooks/webhooks.js";
 import { signPayload } from "../../domain/webhooks/webhooks.js";
 
-/** Loopback, private (RFC 1918, ULA), link-local, CGNAT, unspecified and metadata addresses. */
-export function isPrivateAddress(address: string): boolean {
-  const v4 = address.startsWith("::ffff:") ? address.slice(7) : address;
-  if (isIP(v4) === 4) {
-    const [a = 0, b = 0] = v4.split(".").map(Number);
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
+const isPrivateV4 = ([a = 0, b = 0]: number[]): boolean =>
+  a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
+
+/** An IPv6 address as its 8 groups (an embedded dotted IPv4 tail becomes two groups); null when it is not one. */
+function ipv6Groups(address: string): number[] | null {
+  if (isIP(address) !== 6) return null;
+  let text = address.toLowerCase().replace(/%.*$/, "");
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  const v6 = address.toLowerCase();
-  return v6 === "::" || v6 === "::1" || v6.startsWith("fe8") || v6.startsWith("fe9") || v6.startsWith("fea") || v6.startsWith("feb") || v6.startsWith("fc") || v6.startsWith("fd");
+  const [head = "", tail] = text.split("::");
+  const parse = (part: string) => (part ? part.split(":").map((g) => parseInt(g, 16)) : []);
+  const left = parse(head);
+  const right = tail === undefined ? [] : parse(tail);
+  return [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+/**
+ * Loopback, private (RFC 1918, ULA), link-local, CGNAT, multicast, unspecified and metadata addresses, also when an
+ * IPv6 address carries an IPv4 one: mapped (`::ffff:7f00:1`, however written), compatible (`::a.b.c.d`), NAT64
+ * (`64:ff9b::/96`), 6to4 (`2002::/16`); local-use NAT64 (`64:ff9b:1::/48`) and Teredo (`2001::/32`) are refused whole.
+ */
+export function isPrivateAddress(address: string): boolean {
+  if (isIP(address) === 4) return isPrivateV4(address.split(".").map(Number));
+  const g = ipv6Groups(address);
+  if (!g) return true; // not an address at all: nothing to connect to safely
+  const v4 = (hi: number, lo: number) => isPrivateV4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+  const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = g;
+  const zeroUpTo = (n: number) => g.slice(0, n).every((x) => x === 0);
+  if (zeroUpTo(5) && (g5 === 0 || g5 === 0xffff)) return v4(g6, g7); // ::/96 (:: and ::1 included) and ::ffff:0:0/96
+  if (zeroUpTo(4) && g4 === 0xffff && g5 === 0) return v4(g6, g7); // ::ffff:0:a.b.c.d (SIIT)
+  if (g0 === 0x64 && g1 === 0xff9b) return g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0 ? v4(g6, g7) : true;
+  if (g0 === 0x2002) return v4(g1, g2);
+  if (g0 === 0x2001 && g1 === 0) return true;
+  return (g0 & 0xffc0) === 0xfe80 || (g0 & 0xfe00) === 0xfc00 || (g0 & 0xff00) === 0xff00;
 }
 
 export class ForbiddenDestination extends Error {}

@@ -186,7 +186,7 @@ describe("hostile input", () => {
   it("refuses push endpoints that are not public https and numbers that are not E.164, storing nothing", async () => {
     const mallory = await signUp(app, db, { label: "mallory" });
     const browser = await browserPushSubscription(app, { applicationServerKey: publicKey });
-    for (const endpoint of ["http://push.example.com/abc", "https://10.0.0.1/push/abc", "https://localhost/push/abc", "https://127.0.0.1:8443/x", "https://[::1]/x", "not a url"]) {
+    for (const endpoint of ["http://push.example.com/abc", "https://10.0.0.1/push/abc", "https://localhost/push/abc", "https://127.0.0.1:8443/x", "https://[::1]/x", "https://[::ffff:127.0.0.1]/x", "https://[::ffff:a9fe:a9fe]/x", "https://[64:ff9b::a9fe:a9fe]/x", "https://[2002:7f00:1::]/x", "https://[::127.0.0.1]/x", "not a url"]) {
       const res = await call(app, "POST", "/v1/me/push-subscriptions", { token: mallory.accessToken, body: { ...browser, endpoint } });
       expect(res.status, endpoint).toBe(422);
       expect(await res.json()).toMatchObject({ code: "PUSH_ENDPOINT_NOT_ALLOWED" });
