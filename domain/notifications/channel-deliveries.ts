@@ -64,12 +64,17 @@ export async function claimDueChannelMessages(db: Executor, now: Date, options: 
   const pushIds = rows.filter((r) => r.channel === "push").map((r) => r.target);
   const smsUsers = rows.filter((r) => r.channel === "sms" && r.userId !== null).map((r) => r.userId as string);
   const subscriptions = pushIds.length
-    ? await db.select({ id: pushSubscriptions.id, endpoint: pushSubscriptions.endpoint, p256dh: pushSubscriptions.p256dh, auth: pushSubscriptions.auth }).from(pushSubscriptions).where(inArray(pushSubscriptions.id, pushIds))
+    ? await db
+        .select({ id: pushSubscriptions.id, userId: pushSubscriptions.userId, endpoint: pushSubscriptions.endpoint, p256dh: pushSubscriptions.p256dh, auth: pushSubscriptions.auth })
+        .from(pushSubscriptions)
+        .where(inArray(pushSubscriptions.id, pushIds))
     : [];
   const phones = smsUsers.length ? await db.select({ userId: phoneNumbers.userId, e164: phoneNumbers.e164 }).from(phoneNumbers).where(inArray(phoneNumbers.userId, smsUsers)) : [];
-  const byId = new Map(subscriptions.map((s) => [s.id, { endpoint: s.endpoint, p256dh: s.p256dh, auth: s.auth }]));
+  // A browser registered again by someone else keeps its subscription id but is theirs now: what was held for
+  // the previous user (quiet hours, backoff) must not reach it, so a push goes only to its own user's subscription.
+  const targets = new Map(subscriptions.map((s) => [`${s.userId} ${s.id}`, { endpoint: s.endpoint, p256dh: s.p256dh, auth: s.auth }]));
   const numbers = new Set(phones.map((p) => `${p.userId} ${p.e164}`));
-  return rows.map((r) => ({ ...r, pushTarget: r.channel === "push" ? (byId.get(r.target) ?? null) : null, smsTargetKnown: r.channel === "sms" && numbers.has(`${r.userId} ${r.target}`) }));
+  return rows.map((r) => ({ ...r, pushTarget: r.channel === "push" ? (targets.get(`${r.userId} ${r.target}`) ?? null) : null, smsTargetKnown: r.channel === "sms" && numbers.has(`${r.userId} ${r.target}`) }));
 }
 
 const dropped = (error: string): ChannelSendResult => ({ ok: false, error, gone: true });
@@ -103,9 +108,11 @@ export async function recordChannelAttempt(db: Executor, row: ChannelDeliveryRow
     .set(changes)
     .where(and(eq(t.id, row.id), eq(t.status, "pending")))
     .returning({ status: t.status, attempts: t.attempts, nextAttemptAt: t.nextAttemptAt });
-  if (row.channel === "push") {
-    if (!result.ok && result.gone) await db.delete(pushSubscriptions).where(eq(pushSubscriptions.id, row.target));
-    else if (result.ok) await db.update(pushSubscriptions).set({ lastSuccessAt: now }).where(eq(pushSubscriptions.id, row.target));
+  if (row.channel === "push" && row.userId !== null) {
+    // Only the delivery's own user's subscription: one that moved to another user is theirs to keep.
+    const own = and(eq(pushSubscriptions.id, row.target), eq(pushSubscriptions.userId, row.userId));
+    if (!result.ok && result.gone) await db.delete(pushSubscriptions).where(own);
+    else if (result.ok) await db.update(pushSubscriptions).set({ lastSuccessAt: now }).where(own);
   }
   return recorded ?? null;
 }

@@ -97,6 +97,24 @@ describe("channel deliveries", () => {
     expect(await row(throttled)).toMatchObject({ status: "dropped" });
   });
 
+  it("never sends a held push to a browser that another user has registered since, and leaves that user's subscription", async () => {
+    const now = new Date();
+    const first = await user(null);
+    const second = await user(null);
+    const subscriptionId = randomUUID();
+    await db.sql`insert into push_subscriptions (id, user_id, endpoint, p256dh, auth) values (${subscriptionId}, ${first}, ${`https://push.example/${subscriptionId}`}, 'k', 'a')`;
+    const held = randomUUID();
+    await db.sql`insert into channel_deliveries (id, event_id, user_id, channel, target, payload, next_attempt_at)
+      values (${held}, ${randomUUID()}, ${first}, 'push', ${subscriptionId}, ${JSON.stringify({ title: "private", body: "b", url: null, tag: held, urgent: false })}::jsonb, ${now.toISOString()}::timestamptz)`;
+    // The browser is registered again by the second user: same row, new keys (see registerPushSubscription).
+    await db.sql`update push_subscriptions set user_id = ${second}, p256dh = 'k2', auth = 'a2' where id = ${subscriptionId}`;
+    const s = senders();
+    await sendDueChannelMessages({ db: db.db, now: () => now, ...s }, policy, { ids: [held] });
+    expect(s.pushes).toEqual([]);
+    expect(await row(held)).toMatchObject({ status: "dropped", payload: null });
+    expect(await db.sql`select user_id from push_subscriptions where id = ${subscriptionId}`).toEqual([{ user_id: second }]);
+  });
+
   it("gives up after the last attempt, keeping the payload for an operator", async () => {
     let now = new Date();
     const userId = await user("+34612000004");
