@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
-import { announcements, channelDeliveries, notifications } from "../db/schema/index.js";
+import { announcements, channelDeliveries, emailDeliveries, notifications, outbox } from "../db/schema/index.js";
 import type { CourseViewer } from "../catalog/viewer.js";
 import type { DomainContext } from "../shared/context.js";
 import { markdownToText, renderMarkdown } from "../shared/markdown.js";
@@ -93,7 +93,7 @@ export async function changeAnnouncement(
 }
 
 /**
- * Deletes an announcement (audited) with its inbox entries and its push and SMS messages not sent yet. The
+ * Deletes an announcement (audited) with its inbox entries and its emails, push and SMS messages not sent yet. The
  * fan-out reads the announcement key-share locked, so a delete waits for a fan-out under way and then removes
  * what it recorded; a fan-out after the delete finds nothing to send.
  */
@@ -104,9 +104,13 @@ export async function deleteAnnouncement(ctx: DomainContext, id: string, viewer:
   await ctx.db.delete(announcements).where(eq(announcements.id, id));
   const removed = await ctx.db.execute<{ event_id: string }>(sql`
     delete from ${notifications} where subject_type = 'announcement' and subject_id = ${id} returning event_id`);
-  const eventIds = [...new Set(removed.map((r) => r.event_id))];
+  // Its events: those its inbox entries came from, and its publication event (also when nobody had an entry).
+  const published = await ctx.db.execute<{ id: string }>(sql`select id from ${outbox} where aggregate_type = 'announcement' and aggregate_id = ${id}`);
+  const eventIds = [...new Set([...removed.map((r) => r.event_id), ...published.map((r) => r.id)])];
   if (eventIds.length > 0) {
+    // What is not sent yet (first attempt or a retry) would still tell people of an announcement that is gone.
     await ctx.db.delete(channelDeliveries).where(and(sql`${channelDeliveries.eventId} = any(${sql.param(eventIds)}::uuid[])`, eq(channelDeliveries.status, "pending")));
+    await ctx.db.delete(emailDeliveries).where(and(sql`${emailDeliveries.eventId} = any(${sql.param(eventIds)}::uuid[])`, eq(emailDeliveries.status, "pending")));
   }
   await recordAudit(ctx, {
     action: "announcement.deleted",

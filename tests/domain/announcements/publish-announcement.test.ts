@@ -3,10 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { announcementNotifications } from "../../../domain/announcements/announcement-notifications.js";
 import { announcementsPart } from "../../../domain/announcements/announcement-personal-data.js";
 import type { ActivityStore } from "../../../domain/activity/statements.js";
+import { deleteAnnouncement } from "../../../domain/announcements/change-announcement.js";
 import { publishDueAnnouncements } from "../../../domain/announcements/publish-announcement.js";
+import type { CourseViewer } from "../../../domain/catalog/viewer.js";
+import { recordNotifications } from "../../../domain/notifications/notify.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
-import { openDomainDatabase } from "../../support/domain-database.js";
+import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
 import { insertLearners, insertPublishedCourse } from "../../support/enrollment-fixtures.js";
 
 let db: TestDatabase;
@@ -96,6 +99,53 @@ describe("who hears of an announcement", () => {
     const courseId = await insertPublishedCourse(db.sql, { capacity: 10 });
     const data = { announcementId: uuidv7(), courseId, sectionId: null, publishedAt: new Date().toISOString() };
     expect(await db.db.transaction((tx) => announcementNotifications(tx, uuidv7(), data, "https://app.example", links))).toEqual([]);
+  });
+});
+
+describe("an announcement's fan-out and its deletion", () => {
+  async function published() {
+    const courseId = await insertPublishedCourse(db.sql, { capacity: 10 });
+    const [ana, ben, author] = (await insertLearners(db.sql, 3, "fanout-twice")) as [string, string, string];
+    for (const userId of [ana, ben]) {
+      await db.sql`insert into enrollments (id, course_id, user_id, status, source, enrolled_at) values (${uuidv7()}, ${courseId}, ${userId}, 'active', 'staff', now())`;
+    }
+    await db.sql`insert into course_staff (course_id, user_id, role) values (${courseId}, ${author}, 'instructor')`;
+    // Ana's browser subscribed to push (announcements are pushed by default).
+    await db.sql`insert into push_subscriptions (id, user_id, endpoint, p256dh, auth) values (${uuidv7()}, ${ana}, ${`https://push.example/${uuidv7()}`}, 'key', 'auth')`;
+    const id = uuidv7();
+    await db.sql`insert into announcements (id, course_id, author_user_id, title, body_markdown, body_html, publish_at, published_at)
+      values (${id}, ${courseId}, ${author}, 'Exam moved', 'Friday', '<p>Friday</p>', now(), now())`;
+    const eventId = uuidv7();
+    const data = { announcementId: id, courseId, sectionId: null, publishedAt: new Date().toISOString() };
+    const fanOut = () => inTransactionOf(db, ctx)(async (tx) => recordNotifications(tx, await announcementNotifications(tx.db, eventId, data, "https://app.example", links)));
+    const author_: CourseViewer = { userId: author, isAdmin: false, roleIn: async (c) => (c === courseId ? "instructor" : null) };
+    return { id, eventId, fanOut, author: author_ };
+  }
+  const count = async (table: "notifications" | "email_deliveries" | "channel_deliveries", eventId: string) =>
+    Number((await db.sql.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table} where event_id = $1`, [eventId]))[0]?.n);
+
+  it("records nothing the second time the same event is fanned out: no second inbox entry, email or push", async () => {
+    const { eventId, fanOut } = await published();
+    const first = await fanOut();
+    expect([first.inboxIds.length, first.emailIds.length, first.channelIds.length]).toEqual([2, 2, 1]);
+    // The same event handled again (a redelivery the subscription's inbox did not catch): the `on conflict` path.
+    expect(await fanOut()).toEqual({ inboxIds: [], emailIds: [], channelIds: [] });
+    expect([await count("notifications", eventId), await count("email_deliveries", eventId), await count("channel_deliveries", eventId)]).toEqual([2, 2, 1]);
+  });
+
+  it("drops the emails and pushes not sent yet (a first attempt or a retry) when it is deleted, and keeps the record of what was sent", async () => {
+    const { id, eventId, fanOut, author } = await published();
+    await fanOut();
+    // One email went out; the other failed once and waits for the retry timer.
+    const [sent, retrying] = await db.sql<{ id: string }[]>`select id from email_deliveries where event_id = ${eventId} order by recipient`;
+    await db.sql`update email_deliveries set status = 'sent', sent_at = now(), text = null, html = null where id = ${sent?.id as string}`;
+    await db.sql`update email_deliveries set attempts = 1, last_error = 'timeout', next_attempt_at = now() + interval '1 minute' where id = ${retrying?.id as string}`;
+
+    expect((await inTransactionOf(db, ctx)((tx) => deleteAnnouncement(tx, id, author, undefined))).ok).toBe(true);
+    const left = await db.sql<{ id: string; status: string }[]>`select id, status from email_deliveries where event_id = ${eventId}`;
+    expect(left).toEqual([{ id: sent?.id, status: "sent" }]);
+    expect(await count("channel_deliveries", eventId)).toBe(0);
+    expect(await count("notifications", eventId)).toBe(0);
   });
 });
 
