@@ -132,7 +132,10 @@ export async function notificationsForEvent(db: Executor, event: CatalogEvent, a
       const [cert] = await db.select({ blobName: certificates.blobName }).from(certificates).where(eq(certificates.id, d.certificateId));
       if (!u || !cert) return [];
       const downloadUrl = await links.fileDownloadUrl(cert.blobName, "certificate.pdf");
-      return [await compose("certificate-issued", u, { name: u.name, course: await courseTitle(db, d.courseId), code: d.code, downloadUrl })];
+      const issued = await compose("certificate-issued", u, { name: u.name, course: await courseTitle(db, d.courseId), code: d.code, downloadUrl });
+      // The email's download link is a signed URL that expires in days: the inbox entry (kept, and exported) and
+      // push lead to the certificate's own page instead.
+      return [{ ...issued, url: `${appUrl.replace(/\/+$/, "")}/certificates/verify/${encodeURIComponent(d.code)}` }];
     }
     case "grading.requested":
     case "grading.overdue": {

@@ -85,6 +85,17 @@ describe("notifications for events, with notification preferences", () => {
     expect(again.emails).toHaveLength(1);
   });
 
+  it("leads a certificate's inbox entry and push to the certificate's page, not to the email's expiring download link", async () => {
+    const [certificateId, code] = [randomUUID(), `CERT-${randomUUID().slice(0, 8)}`];
+    await db.sql`insert into certificates (id, course_id, user_id, code, learner_name, course_title, blob_name, issued_at)
+      values (${certificateId}, ${courseId}, ${keen}, ${code}, 'Keen', 'Optics', ${`certificates/${certificateId}.pdf`}, now())`;
+    const e = event("certificate.issued", { certificateId, courseId, userId: keen, code, issuedAt: new Date().toISOString() });
+    const { emails } = await recorded(e);
+    expect(emails[0]?.text).toContain(`https://files.example/certificates/${certificateId}.pdf`);
+    const [entry] = await db.sql<{ url: string | null }[]>`select url from notifications where event_id = ${e.id}`;
+    expect(entry?.url).toBe(`https://app.example/certificates/verify/${code}`);
+  });
+
   it("always sends system mail, without an unsubscribe link", async () => {
     const [welcome] = (await recorded(event("user.registered", { userId: quiet, email: "quiet@example.test", displayName: "Quiet" }))).emails;
     expect(welcome?.to).toBe("quiet@example.test");
