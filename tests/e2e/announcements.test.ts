@@ -11,7 +11,9 @@ import { recentErrors, waitFor } from "../support/wait-for.js";
 
 // Announcements from post to every channel: a scheduled one published by the announcements timer, fanned out by the
 // `emails` subscription to the learners' inbox, email and push (through the runtime's development push service),
-// once each even when the event is delivered again; hostile input; corrections, sections and deletion.
+// once each when the event is sent again (the subscription's inbox stops it before the fan-out; the fan-out's own
+// `on conflict` and two timers racing are domain tests: tests/domain/announcements/publish-announcement.test.ts);
+// hostile input; corrections, sections and deletion.
 
 let db: TestDatabase;
 let app: RunningApp;
@@ -64,7 +66,7 @@ const countRows = async (table: "announcements" | "notifications" | "email_deliv
   Number((await db.sql.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table} where ${where} = $1`, [value]))[0]?.n);
 
 describe("announcements", () => {
-  it("publishes a scheduled announcement once and reaches two learners by email, push and inbox exactly once, even when the event is redelivered", async () => {
+  it("publishes a scheduled announcement once and reaches two learners by email, push and inbox exactly once, the subscription's inbox ignoring the event sent again", async () => {
     const publishAt = new Date(Date.now() + 60_000).toISOString();
     const created = await json<{ id: string; status: string }>(await announce({ title: "Exam moved", body: "The exam is on **Friday**.", publishAt }), 201);
     expect(created.status).toBe("scheduled");
@@ -75,7 +77,8 @@ describe("announcements", () => {
     expect(learnerList.items.map((a) => a.id)).not.toContain(created.id);
     await expectProblem(await call(app, "GET", `/v1/announcements/${created.id}`, { token: learners[0]?.accessToken }), 404, "ANNOUNCEMENT_NOT_FOUND");
 
-    // A minute later (the clock moved on): two timer runs at once publish it once.
+    // A minute later (the clock moved on): the timer, fired twice, publishes it once. (The runtime may run the two
+    // one after the other; two runs overlapping is the domain test's two transactions racing.)
     await db.sql`update announcements set publish_at = now() - interval '1 second' where id = ${created.id}`;
     const fired = await Promise.all([fireTimer(), fireTimer()]);
     expect(fired.map((r) => r.status)).toEqual([202, 202]);
@@ -93,7 +96,8 @@ describe("announcements", () => {
       expect(entries.items).toContainEqual(expect.objectContaining({ template: "announcement", title: "Exam moved", body: "The exam is on Friday.", readAt: null }));
     }
 
-    // The same event again: a replay (new message id) and a redelivery of the same message id.
+    // The same event sent again, with a new message id and with its own: the subscription's inbox knows the event
+    // id and skips both before the fan-out (which would itself record nothing twice: see the domain test).
     const client = new ServiceBusClient(app.env.ServiceBusConnection as string);
     const sender = client.createSender("lms-events");
     try {
