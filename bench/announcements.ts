@@ -1,13 +1,16 @@
 // bench/announcements: one announcement to a whole school, through the local runtime. An instructor posts to a
 // course of BENCH_LEARNERS active learners (published at once); the `emails` subscription fans it out through
-// recordNotifications: an inbox row, and an email (every learner wants announcements by email by default), for each.
-// Measured from the POST: until every learner's inbox row exists (the emails are recorded in the same transaction),
-// and separately until every email has been sent (SMTP to the runtime's development mailbox). The floor, in the same
+// recordNotifications: an inbox row, an email and a push (every learner wants announcements by email and push by
+// default, and each has one browser subscribed to push: a real subscription of the runtime's development push
+// service, which decrypts what it receives), for each. Measured from the POST: until every learner's inbox row
+// exists, until every push delivery is recorded (the same transaction as the inbox rows), and separately until
+// every email has been sent (SMTP to the runtime's development mailbox) and every push has been sent (web-push:
+// encrypted per subscription, VAPID-signed, to the push service). The floor, in the same
 // run: the same path for a course of one learner (the pipeline's fixed cost: outbox relay, Service Bus, subscription).
 // Then reads of a learner's inbox beside GET /api/health.
 // Usage: npm run bench:announcements
 //   BENCH_LEARNERS (5000), BENCH_SECONDS (3) and BENCH_CONNECTIONS (10) for the reads, BENCH_DEADLINE_S (120).
-// Targets: every inbox row within 30 s (the issue's target), each learner exactly one row and one email.
+// Targets: every inbox row within 30 s (the issue's target), each learner exactly one row, one email and one push.
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
@@ -37,7 +40,7 @@ async function until(t0: number, wanted: number, count: () => Promise<number>): 
 
 const bench = await benchEnvironment();
 try {
-  const sql = postgres(bench.databaseUrl, { max: 2, onnotice: () => {} });
+  const sql = postgres(bench.databaseUrl, { max: 5, onnotice: () => {} });
   const runtime = await bench.serve([runtimeCli, "start"], "/api/health", { ...sampleAuth });
   const [adminId] = await insertUsers(sql, 1, "bench-admin", true);
   const admin = await mintAccessToken(adminId as string);
@@ -51,24 +54,54 @@ try {
     return courseId;
   }
 
+  /** One push subscription per learner, each made by the runtime acting as the learner's browser (20 at a time). */
+  async function subscribeToPush(learners: string[]): Promise<void> {
+    const rows: { id: string; user_id: string; endpoint: string; p256dh: string; auth: string }[] = [];
+    for (let i = 0; i < learners.length; i += 20) {
+      const made = await Promise.all(
+        learners.slice(i, i + 20).map(async (userId) => {
+          const res = await fetch(`${runtime}/admin/push/subscriptions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+          if (res.status !== 201) throw new Error(`POST /admin/push/subscriptions answered ${res.status} (is WEB_PUSH_DEVELOPMENT_ORIGIN UseDevelopmentPush=true?)`);
+          const sub = (await res.json()) as { endpoint: string; keys: { p256dh: string; auth: string } };
+          return { id: uuidv7(), user_id: userId, endpoint: sub.endpoint, p256dh: sub.keys.p256dh, auth: sub.keys.auth };
+        }),
+      );
+      rows.push(...made);
+    }
+    for (let i = 0; i < rows.length; i += 1_000) await sql`insert into push_subscriptions ${sql(rows.slice(i, i + 1_000), "id", "user_id", "endpoint", "p256dh", "auth")}`;
+  }
+
   /** Posts an announcement (published now) and times its fan-out to `recipients` learners. */
   async function fanOut(courseId: string, recipients: number) {
     const t0 = performance.now();
     const posted = await benchApi(runtime, "POST", `/v1/courses/${courseId}/announcements`, admin, { title: "Timetable change", body: "From Monday the **morning lectures** start at 08:30.\n\nSee the [schedule](https://example.org/schedule)." });
     const id = posted.id as string;
-    const inbox = await until(t0, recipients, async () => Number((await sql<{ n: number }[]>`select count(*)::int as n from notifications where subject_type = 'announcement' and subject_id = ${id}`)[0]?.n));
+    // Published at once: its event is recorded with it.
     const [event] = await sql<{ id: string }[]>`select id from outbox where aggregate_id = ${id}`;
-    const sent = await until(t0, recipients, async () => Number((await sql<{ n: number }[]>`select count(*)::int as n from email_deliveries where event_id = ${event?.id ?? uuidv7()} and status = 'sent'`)[0]?.n));
-    const [counts] = await sql<{ rows: number; users: number; emails: number }[]>`
+    const eventId = event?.id ?? uuidv7();
+    const counted = (query: () => Promise<{ n: number }[]>) => async () => Number((await query())[0]?.n);
+    // Polled side by side, so each is timed on its own.
+    const [inbox, pushRecorded, sent, pushSent] = await Promise.all([
+      until(t0, recipients, counted(() => sql`select count(*)::int as n from notifications where subject_type = 'announcement' and subject_id = ${id}`)),
+      until(t0, recipients, counted(() => sql`select count(*)::int as n from channel_deliveries where event_id = ${eventId} and channel = 'push'`)),
+      until(t0, recipients, counted(() => sql`select count(*)::int as n from email_deliveries where event_id = ${eventId} and status = 'sent'`)),
+      until(t0, recipients, counted(() => sql`select count(*)::int as n from channel_deliveries where event_id = ${eventId} and channel = 'push' and status = 'sent'`)),
+    ]);
+    const [counts] = await sql<{ rows: number; users: number; emails: number; pushes: number; pushed: number }[]>`
       select (select count(*)::int from notifications where subject_id = ${id}) as rows,
              (select count(distinct user_id)::int from notifications where subject_id = ${id}) as users,
-             (select count(*)::int from email_deliveries where event_id = ${event?.id ?? uuidv7()}) as emails`;
-    return { inbox, sent, exactlyOnce: counts?.rows === recipients && counts?.users === recipients && counts?.emails === recipients };
+             (select count(*)::int from email_deliveries where event_id = ${eventId}) as emails,
+             (select count(*)::int from channel_deliveries where event_id = ${eventId} and channel = 'push') as pushes,
+             (select count(distinct user_id)::int from channel_deliveries where event_id = ${eventId} and channel = 'push') as pushed`;
+    const exactlyOnce = [counts?.rows, counts?.users, counts?.emails, counts?.pushes, counts?.pushed].every((n) => n === recipients);
+    return { inbox, pushRecorded, sent, pushSent, exactlyOnce };
   }
 
   const [single] = await insertUsers(sql, 1, "bench-single");
+  await subscribeToPush([single as string]);
   const floor = await fanOut(await courseOf([single as string], "Bench: one learner"), 1);
   const learners = await insertUsers(sql, learnersWanted, "bench-learner");
+  await subscribeToPush(learners);
   const school = await fanOut(await courseOf(learners, "Bench: the whole school"), learnersWanted);
 
   const token = await mintAccessToken(learners[0] as string);
@@ -81,8 +114,10 @@ try {
     ["measure", "1 learner (floor)", `${learnersWanted} learners`],
     [
       ["POST → every inbox row (emails recorded with them)", s(floor.inbox.ms), `${s(school.inbox.ms)} (${school.inbox.reached} rows)`],
+      ["POST → every push delivery recorded", s(floor.pushRecorded.ms), `${s(school.pushRecorded.ms)} (${school.pushRecorded.reached} recorded)`],
       ["POST → every email sent (SMTP, development mailbox)", s(floor.sent.ms), `${s(school.sent.ms)} (${school.sent.reached} sent)`],
-      ["one inbox row and one email per learner", floor.exactlyOnce ? "yes" : "NO", school.exactlyOnce ? "yes" : "NO"],
+      ["POST → every push sent (web-push, development push service)", s(floor.pushSent.ms), `${s(school.pushSent.ms)} (${school.pushSent.reached} sent)`],
+      ["one inbox row, email and push per learner", floor.exactlyOnce ? "yes" : "NO", school.exactlyOnce ? "yes" : "NO"],
     ],
   );
   printTable(
@@ -94,8 +129,10 @@ try {
   );
   recordResults("announcements", [
     { measure: `announcement in every inbox (${learnersWanted} learners)`, value: school.inbox.ms / 1000, unit: "s", floor: floor.inbox.ms / 1000, target: "< 30" },
+    { measure: `every push delivery recorded (${learnersWanted} learners)`, value: school.pushRecorded.ms / 1000, unit: "s", floor: floor.pushRecorded.ms / 1000, target: "< 30" },
     { measure: `every email sent (${learnersWanted} learners)`, value: school.sent.ms / 1000, unit: "s", floor: floor.sent.ms / 1000 },
-    { measure: "correctness: one inbox row and one email per learner", value: school.exactlyOnce && floor.exactlyOnce ? 1 : 0, unit: "ok", target: "= 1" },
+    { measure: `every push sent (${learnersWanted} learners)`, value: school.pushSent.ms / 1000, unit: "s", floor: floor.pushSent.ms / 1000 },
+    { measure: "correctness: one inbox row, email and push per learner", value: school.exactlyOnce && floor.exactlyOnce ? 1 : 0, unit: "ok", target: "= 1" },
     { measure: "GET /v1/me/notifications requests/s", value: inboxReads.failures === 0 ? inboxReads.rps : 0, unit: "req/s", floor: health.rps, target: ">= 0.1x" },
   ]);
   await sql.end({ timeout: 5 });
