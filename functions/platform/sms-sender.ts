@@ -17,19 +17,26 @@ function isLoopbackEndpoint(connectionString: string): boolean {
   return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** How long one send may take: well under the lease a claimed row holds (a quarter of it, at most 20 s). */
+export const smsTimeoutMs = (leaseSeconds: number): number => Math.min(20_000, Math.floor((leaseSeconds * 1000) / 4));
+
 /**
  * Azure Communication Services SMS: a connection string (locally the runtime's development endpoint), or the
  * resource's endpoint with the managed identity in Azure. Null when SMS is off.
  */
 export function createSmsSender(s: Settings): SmsSender | null {
   if (!smsEnabled(s)) return null;
+  // The delivery queue owns retries (with backoff, under the row's lease): the SDK's own retries, or a send with no
+  // timeout, could outlast the lease, and the retry timer would then send the same SMS again.
+  const options = { retryOptions: { maxRetries: 0 } };
   const client = s.SmsAcs
-    ? new SmsClient(s.SmsAcs, { allowInsecureConnection: isLoopbackEndpoint(s.SmsAcs) })
-    : new SmsClient(s.SmsAcs__endpoint as string, new DefaultAzureCredential(s.SmsAcs__clientId ? { managedIdentityClientId: s.SmsAcs__clientId } : {}));
+    ? new SmsClient(s.SmsAcs, { ...options, allowInsecureConnection: isLoopbackEndpoint(s.SmsAcs) })
+    : new SmsClient(s.SmsAcs__endpoint as string, new DefaultAzureCredential(s.SmsAcs__clientId ? { managedIdentityClientId: s.SmsAcs__clientId } : {}), options);
   const from = s.SMS_FROM as string;
+  const timeoutMs = smsTimeoutMs(s.EMAIL_LEASE_S);
   return {
     async send(to, text) {
-      const [result] = await client.send({ from, to: [to], message: text });
+      const [result] = await client.send({ from, to: [to], message: text }, { abortSignal: AbortSignal.timeout(timeoutMs) });
       if (!result?.successful) return { ok: false, error: `Azure Communication Services answered ${result?.httpStatusCode ?? "nothing"}: ${result?.errorMessage ?? ""}` };
       return { ok: true, messageId: result.messageId ?? null };
     },
