@@ -135,7 +135,7 @@ export async function recordNotifications(ctx: DomainContext, inputs: readonly N
       from unnest(${col((r) => r.id)}::uuid[], ${col((r) => r.eventId)}::uuid[], ${col((r) => r.userId)}::uuid[], ${col((r) => r.channel)}::text[], ${col((r) => r.target)}::text[],
         ${col((r) => JSON.stringify(r.payload))}::text[], ${col((r) => String(r.urgent))}::text[], ${col((r) => r.dueAt)}::text[])
         as v(id, event_id, user_id, channel, target, payload, urgent, due_at)
-      on conflict (event_id, channel, target) do nothing
+      on conflict (event_id, user_id, channel, target) do nothing
       returning id`);
     channelIds.push(...rows.map((r) => r.id));
   }

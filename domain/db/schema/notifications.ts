@@ -62,6 +62,8 @@ export interface PushPayload {
 /** What an SMS delivery sends. */
 export interface SmsPayload {
   text: string;
+  /** ISO time after which the text is useless (a verification code): it is dropped instead of sent late. */
+  expiresAt?: string;
 }
 
 /**
@@ -89,7 +91,8 @@ export const channelDeliveries = pgTable(
     ...timestamps,
   },
   (t) => [
-    uniqueIndex("channel_deliveries_event_channel_target_idx").on(t.eventId, t.channel, t.target),
+    // Per user: two people sharing a verified number (or a browser) each get their own message.
+    uniqueIndex("channel_deliveries_event_user_channel_target_idx").on(t.eventId, t.userId, t.channel, t.target),
     index("channel_deliveries_next_attempt_at_idx").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
     index("channel_deliveries_user_id_idx").on(t.userId),
   ],

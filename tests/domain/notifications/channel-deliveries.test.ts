@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChannelSendResult, type PushSender, recordSms, sendDueChannelMessages, type SmsSender } from "../../../domain/notifications/channel-deliveries.js";
 import type { SendPolicy } from "../../../domain/notifications/delivery-queue.js";
+import { recordNotifications } from "../../../domain/notifications/notify.js";
 import { type DomainContext, systemActor } from "../../../domain/shared/context.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
 
@@ -113,6 +114,19 @@ describe("channel deliveries", () => {
     expect(s.pushes).toEqual([]);
     expect(await row(held)).toMatchObject({ status: "dropped", payload: null });
     expect(await db.sql`select user_id from push_subscriptions where id = ${subscriptionId}`).toEqual([{ user_id: second }]);
+  });
+
+  it("texts each of two users who share a verified number, once each", async () => {
+    const now = new Date();
+    const shared = "+34612000009";
+    const [a, b] = [await user(shared), await user(shared)];
+    await db.sql`insert into notification_preferences (user_id, sms_categories) values (${a}, ${["grades"]}), (${b}, ${["grades"]})`;
+    const eventId = randomUUID();
+    const input = (userId: string) => ({ userId, eventId, template: "grade-released", category: "grades" as const, title: "Graded", body: "b" });
+    const first = await recordNotifications(ctx(now), [input(a), input(b)]);
+    expect(first.channelIds).toHaveLength(2);
+    expect((await recordNotifications(ctx(now), [input(a), input(b)])).channelIds).toEqual([]);
+    expect(await db.sql`select user_id from channel_deliveries where event_id = ${eventId} and target = ${shared} order by user_id`).toHaveLength(2);
   });
 
   it("gives up after the last attempt, keeping the payload for an operator", async () => {

@@ -1,0 +1,2 @@
+DROP INDEX "channel_deliveries_event_channel_target_idx";--> statement-breakpoint
+CREATE UNIQUE INDEX "channel_deliveries_event_user_channel_target_idx" ON "channel_deliveries" USING btree ("event_id","user_id","channel","target");
