@@ -60,7 +60,8 @@ export async function discussionPostNotifications(
         title: email.subject,
         body: email.summary,
         url: email.actionUrl,
-        subject: { type: "discussion-topic", id: topicId },
+        // The post it is about: erasing its author (or the topic's) finds the entries quoting them by id.
+        subject: { type: "discussion-post", id: postId },
         // External users without a known address have a placeholder one: the inbox still has it.
         email: r.email.endsWith("@users.invalid") ? null : email,
       };

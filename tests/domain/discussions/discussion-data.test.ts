@@ -2,9 +2,12 @@ import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CourseViewer } from "../../../domain/catalog/viewer.js";
 import { sendDiscussionDigestBatch } from "../../../domain/discussions/discussion-digest.js";
+import { discussionPostNotifications } from "../../../domain/discussions/discussion-notifications.js";
 import { discussionsPart } from "../../../domain/discussions/discussion-personal-data.js";
+import { REMOVED_NOTICE } from "../../../domain/discussions/discussion-rules.js";
 import { ERASED_TOPIC_TITLE } from "../../../domain/discussions/erase-discussions.js";
 import { createTopic, replyToTopic } from "../../../domain/discussions/post-discussions.js";
+import { recordNotifications } from "../../../domain/notifications/notify.js";
 import { erasePersonalData } from "../../../domain/privacy/erasure.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
@@ -95,14 +98,7 @@ describe("erasure and the data export", () => {
     for await (const page of discussionsPart.pages({ db: db.db, activity: undefined as never }, gone)) pages.push(...page);
     expect(pages).toEqual([expect.objectContaining({ topicId, courseId, parentPostId: null, body: "my words", deletedAt: null })]);
 
-    // Someone's inbox entry about a reply of theirs quotes it and names them.
-    await db.sql`insert into notifications (id, user_id, event_id, template, category, title, body, subject_type, subject_id)
-      values (${uuidv7()}, ${other}, ${uuidv7()}, 'discussion-reply', 'discussions', 'Gone replied', 'Gone replied: my words', 'discussion-topic', ${topicId})`;
-
     await inTx((tx) => erasePersonalData(tx, gone));
-    const [entry] = await db.sql<{ title: string; body: string }[]>`select title, body from notifications where user_id = ${other} and subject_id = ${topicId}`;
-    expect(entry?.body).not.toContain("my words");
-    expect(entry?.title).not.toContain("Gone");
     const posts = await db.sql<{ author_user_id: string; body_markdown: string; body_html: string; deleted: boolean; searchable: boolean }[]>`
       select author_user_id, body_markdown, body_html, deleted_at is not null as deleted, search <> ''::tsvector as searchable from discussion_posts where topic_id = ${topicId} order by created_at`;
     expect(posts).toEqual([
@@ -113,5 +109,44 @@ describe("erasure and the data export", () => {
     expect(topic?.title).toBe(ERASED_TOPIC_TITLE);
     expect(await db.sql`select 1 from discussion_subscriptions where user_id = ${gone}`).toHaveLength(0);
     expect(await db.sql`select 1 from discussion_mentions where user_id = ${gone}`).toHaveLength(0);
+  });
+
+  it("scrubs others' inbox entries by the post they are about, never by the erased name's text (a short name)", async () => {
+    const [al, other, bea] = [await member("Al"), await member("Other"), await member("Bea")];
+    const topic = async (userId: string, title: string) => {
+      const made = await inTx((tx) => createTopic(tx, learner(userId), { courseId, title, body: "opening" }, rules));
+      if (!made.ok) throw new Error(made.error.code);
+      return made.value.topic.id;
+    };
+    // Each post notifies the way the emails subscription does it (the real recipients, titles and bodies).
+    const post = async (userId: string, topicId: string, body: string) => {
+      const made = await inTx((tx) => replyToTopic(tx, learner(userId), { topicId, body }, rules));
+      if (!made.ok) throw new Error(made.error.code);
+      const postId = made.value.id;
+      await inTx(async (tx) => {
+        const inputs = await discussionPostNotifications(tx.db, { id: uuidv7(), data: { postId, topicId, courseId } }, "https://app.test", links);
+        expect(inputs.every((n) => n.subject?.type === "discussion-post" && n.subject.id === postId)).toBe(true);
+        await recordNotifications(tx, inputs);
+      });
+      return postId;
+    };
+    const alsTopic = await topic(al, "Al's topic");
+    const algebra = await topic(other, "Algebra homework");
+    const beasAlgebra = await post(bea, algebra, "Algebra is fun"); // Other hears of it: nothing of Al's in it
+    const alsReply = await post(al, algebra, "my answer"); // Other and Bea hear of it: names Al, quotes Al
+    await post(other, alsTopic, "hello");
+    const beaInAlsTopic = await post(bea, alsTopic, "nice topic"); // Other hears of it: quotes Al's topic title
+
+    await inTx((tx) => erasePersonalData(tx, al));
+    const entries = await db.sql<{ user_id: string; subject_id: string; title: string; body: string }[]>`
+      select user_id, subject_id, title, body from notifications where user_id = any(${[other, bea]}::uuid[])`;
+    const about = (postId: string) => entries.filter((e) => e.subject_id === postId);
+    expect(about(beasAlgebra)).toEqual([
+      { user_id: other, subject_id: beasAlgebra, title: 'New reply in "Algebra homework"', body: 'Bea replied in "Algebra homework" (Discussions course): Algebra is fun' },
+    ]);
+    expect(about(alsReply).map((e) => e.user_id).sort()).toEqual([other, bea].sort());
+    for (const e of [...about(alsReply), ...about(beaInAlsTopic)]) expect(e).toMatchObject({ title: ERASED_TOPIC_TITLE, body: REMOVED_NOTICE });
+    expect(about(beaInAlsTopic).map((e) => e.user_id)).toEqual([other]);
+    for (const e of entries) expect(`${e.title} ${e.body}`).not.toMatch(/my answer|Al's topic|Al replied/);
   });
 });
