@@ -45,10 +45,10 @@ export type ChannelAttemptOutcome = AttemptOutcome<ClaimedChannelDelivery, Chann
  * Records one SMS to send in the caller's transaction (a phone verification code: never an event, so never on
  * Service Bus or a webhook), due now; the id goes to `onChannelMessagesRecorded` to be sent after commit.
  */
-export async function recordSms(ctx: DomainContext, input: { userId: string; to: string; text: string }): Promise<string> {
+export async function recordSms(ctx: DomainContext, input: { userId: string; to: string; text: string; expiresAt?: Date }): Promise<string> {
   const id = ctx.newId();
   const now = ctx.now();
-  const payload: SmsPayload = { text: input.text };
+  const payload: SmsPayload = { text: input.text, ...(input.expiresAt ? { expiresAt: input.expiresAt.toISOString() } : {}) };
   // A fresh event id each time: every code is a message of its own.
   await ctx.db.insert(channelDeliveries).values({ id, eventId: ctx.newId(), userId: input.userId, channel: "sms", target: input.to, payload, urgent: true, nextAttemptAt: now, createdAt: now, updatedAt: now });
   ctx.onChannelMessagesRecorded?.([id]);
@@ -86,13 +86,17 @@ async function sendOne(sender: ChannelSender, row: ClaimedChannelDelivery): Prom
     return sender.push.send(row.pushTarget, row.payload as PushPayload);
   }
   if (!row.smsTargetKnown) return dropped("the number is no longer the user's");
+  // A code that reaches its user after it expired is useless, and only keeps a secret in flight.
+  const { expiresAt } = row.payload as SmsPayload;
+  if (expiresAt && Date.parse(expiresAt) <= sender.now().getTime()) return dropped("the code expired before it could be sent");
   if (!sender.sms) return { ok: false, error: "SMS is not configured" };
   return sender.sms.send(row.target, (row.payload as SmsPayload).text);
 }
 
 /**
  * Records one attempt: sent (the payload dropped: an SMS may carry a verification code), dropped (its target is
- * gone: a push subscription the service no longer knows is deleted with it), or the backoff of email deliveries.
+ * gone: a push subscription the service no longer knows is deleted with it; or an expired code), or the backoff of
+ * email deliveries (an SMS given up on loses its payload).
  * Only a pending row changes; null when it was not pending any more.
  */
 export async function recordChannelAttempt(db: Executor, row: ChannelDeliveryRow, result: ChannelSendResult, now: Date, policy: SendPolicy) {
@@ -102,7 +106,7 @@ export async function recordChannelAttempt(db: Executor, row: ChannelDeliveryRow
     ? { attempts, status: "sent" as const, sentAt: now, providerMessageId: result.messageId, payload: null, lastError: null, nextAttemptAt: null, updatedAt: now }
     : result.gone
       ? { attempts, status: "dropped" as const, payload: null, lastError: result.error.slice(0, 1000), nextAttemptAt: null, updatedAt: now }
-      : failedAttempt(t, result.error, now, policy, result.retryAfterSeconds ?? 0);
+      : failedSmsOrPush(row, failedAttempt(t, result.error, now, policy, result.retryAfterSeconds ?? 0));
   const [recorded] = await db
     .update(t)
     .set(changes)
@@ -115,6 +119,12 @@ export async function recordChannelAttempt(db: Executor, row: ChannelDeliveryRow
     else if (result.ok) await db.update(pushSubscriptions).set({ lastSuccessAt: now }).where(own);
   }
   return recorded ?? null;
+}
+
+/** An SMS given up on loses its text too (it may be a code, and the number is on the row); a push keeps it. */
+function failedSmsOrPush(row: ChannelDeliveryRow, failed: ReturnType<typeof failedAttempt>) {
+  if (row.channel !== "sms") return failed;
+  return { ...failed, payload: sql`case when ${failed.status} = 'failed' then null else ${channelDeliveries.payload} end` };
 }
 
 const channelKind = (sender: ChannelSender, policy: SendPolicy): DeliveryKind<ClaimedChannelDelivery, ChannelSendResult, ChannelDeliveryStatus> => ({

@@ -80,7 +80,7 @@ export async function setPhone(ctx: DomainContext, userId: string, phone: string
     .onConflictDoUpdate({ target: phoneNumbers.userId, set: fields })
     .returning();
   const text = (codeText[user?.locale ?? "en"] ?? codeText.en)!(code, rules.codeTtlMinutes);
-  await recordSms(ctx, { userId, to: phone, text });
+  await recordSms(ctx, { userId, to: phone, text, expiresAt: fields.codeExpiresAt });
   if (current?.e164 !== phone) {
     await recordAudit(ctx, { action: "user.phone-changed", targetType: "user", targetId: userId, details: { phone: maskPhone(phone), previous: current ? maskPhone(current.e164) : null } });
   }

@@ -129,7 +129,20 @@ describe("channel deliveries", () => {
     expect(await db.sql`select user_id from channel_deliveries where event_id = ${eventId} and target = ${shared} order by user_id`).toHaveLength(2);
   });
 
-  it("gives up after the last attempt, keeping the payload for an operator", async () => {
+  it("drops a code that could not be sent before it expired, unsent", async () => {
+    const now = new Date();
+    const userId = await user("+34612000005");
+    const id = await recordSms(ctx(now), { userId, to: "+34612000005", text: "code 654321", expiresAt: new Date(now.getTime() + 600_000) });
+    await sendDueChannelMessages({ db: db.db, now: () => now, ...senders({ sms: { ok: false, error: "answered 500" } }) }, policy, { ids: [id] });
+    expect(await row(id)).toMatchObject({ status: "pending", attempts: 1 });
+    const late = new Date(now.getTime() + 600_000);
+    const s = senders();
+    await sendDueChannelMessages({ db: db.db, now: () => late, ...s }, policy, { ids: [id] });
+    expect(s.texts).toEqual([]);
+    expect(await row(id)).toMatchObject({ status: "dropped", payload: null });
+  });
+
+  it("gives up after the last attempt, dropping the SMS text (it may be a code) and keeping the error for an operator", async () => {
     let now = new Date();
     const userId = await user("+34612000004");
     const id = await recordSms(ctx(now), { userId, to: "+34612000004", text: "x" });
@@ -139,6 +152,6 @@ describe("channel deliveries", () => {
       await sendDueChannelMessages({ db: db.db, now: () => at, ...failing }, policy, { ids: [id] });
       now = new Date(now.getTime() + 7_200_000);
     }
-    expect(await row(id)).toMatchObject({ status: "failed", attempts: 3, payload: { text: "x" } });
+    expect(await row(id)).toMatchObject({ status: "failed", attempts: 3, payload: null, last_error: "answered 500" });
   });
 });
