@@ -41,7 +41,7 @@ export async function evaluationResults(
   }
   const counts = (await answerCounts(db, [e.id], e.questions)).get(e.id) ?? new Map();
   const texts = await textAnswers(db, e.id, e.questions);
-  return ok({ evaluation: e, courseTitle: row.courseTitle, questions: summarise(e.questions, counts, texts) });
+  return ok({ evaluation: e, courseTitle: row.courseTitle, questions: summarise(e.questions, counts, texts, minResponses) });
 }
 
 /** Per evaluation, per likert or choice question, how often each value was given: one grouped query. */
@@ -84,7 +84,7 @@ export interface TermResults {
   closedAt: Date;
   n: number;
   /** Likert and choice questions only: free text does not compare across terms (and stays with each evaluation). */
-  questions: Exclude<QuestionSummary, { kind: "text" }>[];
+  questions: QuestionSummary[];
 }
 
 /**
@@ -127,15 +127,16 @@ export async function templateResults(
     term: e.term,
     closedAt: e.closedAt as Date,
     n: e.responseCount,
-    questions: summarise(e.questions.filter((q) => q.kind !== "text"), counts.get(e.id) ?? new Map(), new Map()).filter((q) => q.kind !== "text"),
+    questions: summarise(e.questions.filter((q) => q.kind !== "text"), counts.get(e.id) ?? new Map(), new Map(), options.minResponses),
   }));
   return ok({ template, items });
 }
 
 const header = ["question_id", "kind", "prompt", "n", "mean", "median", "value", "count"];
 
-/** One row per (question, scale point or option); a text question's answers one per row (shuffled). */
+/** One row per (question, scale point or option); a text question's answers one per row (shuffled); a withheld question one row with its n only. */
 function questionRows(q: QuestionSummary): (string | number | null)[][] {
+  if (q.withheld) return [[q.id, q.kind, q.prompt, q.n, null, null, "(withheld: too few answers)", null]];
   if (q.kind === "likert") return q.distribution.map((d) => [q.id, q.kind, q.prompt, q.n, q.mean, q.median, q.labels?.[d.point - 1] ? `${d.point} ${q.labels[d.point - 1]}` : d.point, d.count]);
   if (q.kind === "choice") return q.counts.map((c) => [q.id, q.kind, q.prompt, q.n, null, null, c.option, c.count]);
   return q.answers.map((a) => [q.id, q.kind, q.prompt, q.n, null, null, a, null]);

@@ -131,7 +131,7 @@ route({
   access: instructorAnywhere,
   summary: "A template's results compared across terms: JSON or CSV",
   description:
-    "Each closed evaluation made from the template with at least EVALUATION_MIN_RESPONSES answers, newest first: course, term, closedAt, n and the likert (mean, median, distribution) and choice (counts) figures per question; free text stays with each evaluation's own results. Instructors see their own courses' evaluations only. CSV with format=csv or Accept: text/csv.",
+    "Each closed evaluation made from the template with at least EVALUATION_MIN_RESPONSES answers, newest first: course, term, closedAt, n and the likert (mean, median, distribution) and choice (counts) figures per question; free text stays with each evaluation's own results. A question fewer than EVALUATION_MIN_RESPONSES answered shows only its n and `withheld: true`. Instructors see their own courses' evaluations only. CSV with format=csv or Accept: text/csv.",
   tags: ["evaluations"],
   params: templateParams,
   query: z.object({ ...pageQuery, format: z.enum(["json", "csv"]).optional() }),

@@ -109,7 +109,7 @@ route({
   access: courseStaff(["instructor"], courseOfTheEvaluation),
   summary: "An evaluation's results (the course's instructors and administrators): JSON or CSV",
   description:
-    "Only once the evaluation has closed with at least EVALUATION_MIN_RESPONSES answers; else 409 `EVALUATION_RESULTS_WITHHELD` with `reason` (`not-closed`: no figures at all; `too-few-responses`: the count and the minimum, no figures). Per question: likert n, mean, median and distribution; choice counts per option; text the answers in random order. CSV with format=csv or Accept: text/csv.",
+    "Only once the evaluation has closed with at least EVALUATION_MIN_RESPONSES answers; else 409 `EVALUATION_RESULTS_WITHHELD` with `reason` (`not-closed`: no figures at all; `too-few-responses`: the count and the minimum, no figures). Per question: likert n, mean, median and distribution; choice counts per option; text the answers in random order. A question fewer than EVALUATION_MIN_RESPONSES answered (an optional one) shows only its n and `withheld: true`. CSV with format=csv or Accept: text/csv.",
   tags: ["evaluations"],
   params: evaluationParams,
   query: z.object({ format: z.enum(["json", "csv"]).optional() }),

@@ -14,20 +14,27 @@ export const storedQuestionSchema = z
   })
   .meta({ id: "EvaluationQuestion" });
 
+const shown = { n: z.number().int(), withheld: z.literal(false) };
+
 export const questionSummarySchema = z
-  .discriminatedUnion("kind", [
-    z.object({
-      id: z.string(),
-      kind: z.literal("likert"),
-      prompt: z.string(),
-      n: z.number().int(),
-      mean: z.number().nullable(),
-      median: z.number().nullable(),
-      labels: z.array(z.string()).nullable(),
-      distribution: z.array(z.object({ point: z.number().int(), count: z.number().int() })),
-    }),
-    z.object({ id: z.string(), kind: z.literal("choice"), prompt: z.string(), n: z.number().int(), counts: z.array(z.object({ option: z.string(), count: z.number().int() })) }),
-    z.object({ id: z.string(), kind: z.literal("text"), prompt: z.string(), n: z.number().int(), answers: z.array(z.string()).meta({ description: "In random order" }) }),
+  .union([
+    z.discriminatedUnion("kind", [
+      z.object({
+        id: z.string(),
+        kind: z.literal("likert"),
+        prompt: z.string(),
+        ...shown,
+        mean: z.number().nullable(),
+        median: z.number().nullable(),
+        labels: z.array(z.string()).nullable(),
+        distribution: z.array(z.object({ point: z.number().int(), count: z.number().int() })),
+      }),
+      z.object({ id: z.string(), kind: z.literal("choice"), prompt: z.string(), ...shown, counts: z.array(z.object({ option: z.string(), count: z.number().int() })) }),
+      z.object({ id: z.string(), kind: z.literal("text"), prompt: z.string(), ...shown, answers: z.array(z.string()).meta({ description: "In random order" }) }),
+    ]),
+    z
+      .object({ id: z.string(), kind: z.enum(["likert", "choice", "text"]), prompt: z.string(), n: z.number().int(), withheld: z.literal(true) })
+      .meta({ description: "Fewer than EVALUATION_MIN_RESPONSES answered this question (an optional one): its count only" }),
   ])
   .meta({ id: "EvaluationQuestionResults" });
 
