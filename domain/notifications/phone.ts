@@ -23,7 +23,7 @@ export interface PhoneRules {
   codeTtlMinutes: number;
   /** Wrong codes allowed against one code; then a new one must be asked for. */
   maxAttempts: number;
-  /** Codes sent per user per hour. */
+  /** Codes sent per user per hour, and per destination number per hour. */
   maxSendsPerHour: number;
 }
 
@@ -58,8 +58,8 @@ export async function phoneOf(db: Executor, userId: string): Promise<PhoneView |
 /**
  * Sets the user's number and texts it a 6-digit code (stored hashed, recorded as an SMS delivery sent after
  * commit, never an event). A new number is unverified until its code is entered; the same verified number
- * again changes nothing. Codes per user are throttled per hour (counted first, atomically, so racing requests
- * each count).
+ * again changes nothing. Codes are throttled per hour per user and per destination number (counted first,
+ * atomically, so racing requests each count).
  */
 export async function setPhone(ctx: DomainContext, userId: string, phone: string, rules: PhoneRules): Promise<Result<PhoneView, PhoneErrorCode>> {
   if (!isE164(phone)) return fail("PHONE_NUMBER_INVALID", "Give the number in E.164 form: + and the country code, then the number, digits only (+34612345678).");
@@ -67,10 +67,13 @@ export async function setPhone(ctx: DomainContext, userId: string, phone: string
   const [user] = await ctx.db.select({ locale: users.locale }).from(users).where(eq(users.id, userId)).for("no key update");
   const [current] = await ctx.db.select().from(phoneNumbers).where(eq(phoneNumbers.userId, userId)).for("update");
   if (current && current.e164 === phone && current.verifiedAt) return ok(view(current));
-  const { count, windowStartedAt } = await countInWindow(ctx.db, `phone-code:${userId}`, SEND_WINDOW_S, now);
-  if (count > rules.maxSendsPerHour) {
-    const retryAfterSeconds = Math.max(1, Math.ceil((windowStartedAt.getTime() + SEND_WINDOW_S * 1000 - now.getTime()) / 1000));
-    return fail("PHONE_CODE_THROTTLED", `Too many codes sent: try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+  // Per user, then per destination: many accounts cannot pump texts to one (premium-rate) number either.
+  for (const key of [`phone-code:${userId}`, `phone-code-to:${phone}`]) {
+    const { count, windowStartedAt } = await countInWindow(ctx.db, key, SEND_WINDOW_S, now);
+    if (count > rules.maxSendsPerHour) {
+      const retryAfterSeconds = Math.max(1, Math.ceil((windowStartedAt.getTime() + SEND_WINDOW_S * 1000 - now.getTime()) / 1000));
+      return fail("PHONE_CODE_THROTTLED", `Too many codes sent: try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+    }
   }
   const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
   const fields = { e164: phone, verifiedAt: null, codeHash: hashToken(code), codeExpiresAt: new Date(now.getTime() + rules.codeTtlMinutes * 60_000), codeAttempts: 0, updatedAt: now };
