@@ -320,6 +320,11 @@ export const settingsSchema = databaseSettingsSchema
     message: "must be set (a random secret of at least 32 characters) where the app does not run locally",
     when: () => true,
   })
+  .refine((s) => !s.WEB_PUSH_DEVELOPMENT_ORIGIN || runsLocally(s), {
+    path: ["WEB_PUSH_DEVELOPMENT_ORIGIN"],
+    message: "may be set only when the app runs locally (it lets push endpoints be plain http on loopback)",
+    when: () => true,
+  })
   .refine((s) => !(Array.isArray(s.CORS_ALLOWED_ORIGINS) && s.CORS_ALLOWED_ORIGINS.includes("*")) || runsLocally(s), {
     path: ["CORS_ALLOWED_ORIGINS"],
     message: "may be * only when the app runs locally (BlobStorage is the local emulator); list the origins instead",

@@ -86,6 +86,13 @@ describe("settings", () => {
     }
   });
 
+  it("allows WEB_PUSH_DEVELOPMENT_ORIGIN (plain-http loopback push endpoints) only where the app runs locally", () => {
+    expect(parseSettings({ ...valid, WEB_PUSH_DEVELOPMENT_ORIGIN: "http://127.0.0.1:7081" }).WEB_PUSH_DEVELOPMENT_ORIGIN).toBe("http://127.0.0.1:7081");
+    const deployed = { ...valid, BlobStorage: undefined, BlobStorage__serviceUri: "https://acct.blob.core.windows.net" };
+    expect(() => parseSettings({ ...deployed, WEB_PUSH_DEVELOPMENT_ORIGIN: "http://127.0.0.1:7081" })).toThrow(/WEB_PUSH_DEVELOPMENT_ORIGIN: may be set only when the app runs locally/);
+    expect(parseSettings(deployed).WEB_PUSH_DEVELOPMENT_ORIGIN).toBeUndefined();
+  });
+
   it("allows CORS_ALLOWED_ORIGINS=* only where the app runs locally (Blob Storage is the emulator)", () => {
     const azurite = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=k;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;";
     for (const BlobStorage of ["UseDevelopmentStorage=true", azurite, azurite.replace("127.0.0.1", "localhost")]) {
