@@ -61,6 +61,12 @@ const PUSH_BODY_MAX = 300;
 
 const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
 
+/** An SMS: the title, clipped so that the link after it stays whole (a cut link leads nowhere). */
+export function smsText(title: string, url: string | null): string {
+  if (!url || url.length > SMS_MAX - 20) return clip(title, SMS_MAX);
+  return `${clip(title, SMS_MAX - url.length - 1)} ${url}`;
+}
+
 /**
  * Records notifications in the caller's transaction: the inbox rows, then for each row made now the email, push
  * and SMS deliveries its user's preferences call for (one statement per table for the whole batch). Nothing is
@@ -119,7 +125,7 @@ export async function recordNotifications(ctx: DomainContext, inputs: readonly N
       }
     }
     if (n.category !== null && c.phone && c.smsCategories.includes(n.category)) {
-      const text = clip(url ? `${n.title} ${url}` : n.title, SMS_MAX);
+      const text = smsText(n.title, url);
       channelRows.push({ id: ctx.newId(), eventId: n.eventId, userId: n.userId, channel: "sms", target: c.phone, payload: { text }, urgent, dueAt });
     }
   }
