@@ -4,8 +4,8 @@ import { recordEmails } from "../notifications/email-deliveries.js";
 import type { DomainContext } from "../shared/context.js";
 import type { UnsubscribeLinks } from "./discussion-notifications.js";
 
-/** Users whose held discussion emails one run of a batch sends. */
-const USERS_PER_BATCH = 200;
+/** Held rows one batch takes at most (a user's rows are sent together unless they alone have more). */
+const ROWS_PER_BATCH = 2_000;
 /** Items a digest lists; the rest are counted ("and 12 more"), all are in the inbox. */
 const ITEMS_LISTED = 30;
 
@@ -19,24 +19,35 @@ export interface DigestBatch {
 }
 
 /**
- * One batch of the daily discussion digest: for up to USERS_PER_BATCH users with held discussion emails
- * (`digest_pending` inbox rows), takes their held rows (`for update skip locked`: a concurrent run takes other
- * rows), clears the flag and records ONE email per user listing them, in the caller's transaction, so each item
- * is in exactly one digest. The email's event id is the user's first held row's id: recording it again (a replay
- * of the same rows) records nothing. A user who has since turned discussion emails off, or was erased, gets none.
+ * One batch of the daily discussion digest: locks held discussion emails (`digest_pending` inbox rows) by user,
+ * skipping rows a concurrent batch holds (`for update skip locked`, so it takes other users instead of finding
+ * nothing), takes the users whose rows it locked whole, clears the flag on their rows and
+ * records ONE email per user listing them, in the caller's transaction, so each item is in exactly one digest. The
+ * email's event id is the user's first held row's id: recording it again (a replay of the same rows) records
+ * nothing. A user who has since turned discussion emails off, or was erased, gets none. `users: 0`: nothing left.
  */
 export async function sendDiscussionDigestBatch(ctx: DomainContext, appUrl: string, links: UnsubscribeLinks): Promise<DigestBatch> {
+  // In user order over the partial index, so a user's rows come together.
+  const locked = await ctx.db.execute<{ id: string; user_id: string }>(sql`
+    select n.id, n.user_id from notifications n where n.digest_pending
+    order by n.user_id, n.id
+    limit ${ROWS_PER_BATCH}
+    for update of n skip locked`);
+  const users = [...new Set(locked.map((r) => r.user_id))];
+  // The limit may have cut the last user's rows: they wait for the next batch (unless they are the only user).
+  const taken = new Set(locked.length >= ROWS_PER_BATCH && users.length > 1 ? users.slice(0, -1) : users);
+  const takenIds = locked.filter((r) => taken.has(r.user_id)).map((r) => r.id);
+  if (takenIds.length === 0) return { users: 0, items: 0, emails: 0 };
   const held = await ctx.db.execute<HeldRow>(sql`
-    with picked as (
-      select n.id from notifications n
-      where n.digest_pending and n.user_id in (select distinct user_id from notifications where digest_pending limit ${USERS_PER_BATCH})
-      for update of n skip locked
-    )
-    update notifications n set digest_pending = false from picked where n.id = picked.id
+    update notifications n set digest_pending = false where n.id = any(${sql.param(takenIds)}::uuid[])
     returning n.id, n.user_id, n.title, n.url, n.created_at`);
   if (held.length === 0) return { users: 0, items: 0, emails: 0 };
   const byUser = new Map<string, HeldRow[]>();
-  for (const row of held) byUser.set(row.user_id, [...(byUser.get(row.user_id) ?? []), row]);
+  for (const row of held) {
+    const rows = byUser.get(row.user_id);
+    if (rows) rows.push(row);
+    else byUser.set(row.user_id, [row]);
+  }
   const recipients = await ctx.db.execute<{ id: string; email: string; name: string; locale: string; wants: boolean | null }>(sql`
     select u.id, u.email, u.display_name as name, u.locale, p.discussions as wants
     from users u left join notification_preferences p on p.user_id = u.id

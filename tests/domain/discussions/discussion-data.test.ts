@@ -74,6 +74,34 @@ describe("the discussion digest", () => {
     expect(again).toEqual({ users: 0, items: 0, emails: 0 });
   });
 
+  it("a batch running beside another takes the users the other has not locked, and batches go on until nothing is held", async () => {
+    // More held items than one batch takes (2,000): one user each, inserted set-based.
+    const ids = await db.sql<{ id: string }[]>`
+      insert into users (id, email, display_name)
+      select gen_random_uuid(), 'digest-' || g || '@example.test', 'Many ' || g from generate_series(1, 2100) g returning id`;
+    await db.sql`insert into notifications (id, user_id, event_id, template, category, title, body, digest_pending)
+      select gen_random_uuid(), u, gen_random_uuid(), 'discussion-reply', 'discussions', 'Reply', 'text', true from unnest(${ids.map((r) => r.id)}::uuid[]) u`;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let first: { users: number } | undefined;
+    const firstDone = inTx(async (tx) => {
+      first = await sendDiscussionDigestBatch(tx, "https://app.test", links);
+      await held; // stays open (its rows locked) while the second batch runs
+    });
+    while (first === undefined) await new Promise((r) => setTimeout(r, 20));
+    const second = await inTx((tx) => sendDiscussionDigestBatch(tx, "https://app.test", links));
+    release();
+    await firstDone;
+    expect(first.users).toBe(1999); // 2,000 rows locked; the last user's (possibly cut) wait
+    expect(second.users).toBe(100);
+    const rest = await inTx((tx) => sendDiscussionDigestBatch(tx, "https://app.test", links));
+    expect(rest.users).toBe(1);
+    expect(await inTx((tx) => sendDiscussionDigestBatch(tx, "https://app.test", links))).toEqual({ users: 0, items: 0, emails: 0 });
+    const [sent] = await db.sql<{ n: number; recipients: number }[]>`
+      select count(*)::int as n, count(distinct recipient)::int as recipients from email_deliveries where recipient like 'digest-%@example.test'`;
+    expect(sent).toEqual({ n: 2100, recipients: 2100 });
+  });
+
   it("sends nothing to a user who turned discussion emails off since, and clears their held items", async () => {
     const userId = await member("Off");
     await db.sql`insert into notification_preferences (user_id, discussions, discussion_digest) values (${userId}, false, true)`;
