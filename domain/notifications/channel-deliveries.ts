@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { type ChannelDeliveryStatus, channelDeliveries, phoneNumbers, type PushPayload, pushSubscriptions, type SmsPayload } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
-import { type AttemptOutcome, claimDue, type DeliveryKind, failedAttempt, type SendPolicy, sendDue } from "./delivery-queue.js";
+import { type AttemptOutcome, claimDue, type DeliveryKind, type DueScope, failedAttempt, type SendPolicy, sendDue } from "./delivery-queue.js";
 
 export type ChannelDeliveryRow = typeof channelDeliveries.$inferSelect;
 
@@ -134,6 +134,6 @@ const channelKind = (sender: ChannelSender, policy: SendPolicy): DeliveryKind<Cl
 });
 
 /** Claims due SMS and push messages (among `ids`, or all) and sends them; see `sendDue`. */
-export async function sendDueChannelMessages(sender: ChannelSender, policy: SendPolicy, scope: { ids?: string[]; maxRounds?: number } = {}): Promise<ChannelAttemptOutcome[]> {
+export async function sendDueChannelMessages(sender: ChannelSender, policy: SendPolicy, scope: DueScope = {}): Promise<ChannelAttemptOutcome[]> {
   return sendDue(channelKind(sender, policy), policy.concurrency, (error) => ({ ok: false, error }), scope);
 }

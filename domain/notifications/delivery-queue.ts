@@ -118,24 +118,37 @@ export async function sendClaimed<Row, Result extends { ok: boolean; error?: str
 }
 
 /**
- * Claims what is due and sends it, a claim of a few rows per worker at a time, until nothing is due or after
- * `maxRounds` claims. With `ids` (what a handler just recorded) only those rows are considered. Both the
+ * Which due rows to send: among `ids` (else all), for at most `maxRounds` claims, or (`timeBudgetMs`, no
+ * `maxRounds`) claim after claim until that much time has gone: a backlog (quiet hours ending for a whole course)
+ * is worked through in one run, not a few hundred rows a minute.
+ */
+export interface DueScope {
+  ids?: string[];
+  maxRounds?: number;
+  timeBudgetMs?: number;
+}
+
+/**
+ * Claims what is due and sends it, a claim of a few rows per worker at a time, until nothing is due or the
+ * scope's rounds or time are used up. With `ids` (what a handler just recorded) only those rows are considered. Both the
  * after-commit step and the retry timers send through here.
  */
 export async function sendDue<Row, Result extends { ok: boolean; error?: string }, Status>(
   kind: DeliveryKind<Row, Result, Status>,
   concurrency: number,
   failure: (error: string) => Result,
-  scope: { ids?: string[]; maxRounds?: number },
+  scope: DueScope,
 ): Promise<AttemptOutcome<Row, Status>[]> {
   const limit = Math.max(1, concurrency) * CLAIM_PER_WORKER;
-  const maxRounds = scope.maxRounds ?? (scope.ids ? Math.ceil(scope.ids.length / limit) : 1);
+  const maxRounds = scope.maxRounds ?? (scope.timeBudgetMs !== undefined ? Infinity : scope.ids ? Math.ceil(scope.ids.length / limit) : 1);
+  const started = performance.now();
   const outcomes: AttemptOutcome<Row, Status>[] = [];
   for (let round = 0; round < maxRounds; round++) {
     const claimed = await kind.claim(limit, scope.ids);
     outcomes.push(...(await sendClaimed(kind, claimed, concurrency, failure)));
     // A short claim took everything that was due (what others hold is theirs).
     if (claimed.length < limit) break;
+    if (scope.timeBudgetMs !== undefined && performance.now() - started >= scope.timeBudgetMs) break;
   }
   return outcomes;
 }

@@ -1,5 +1,5 @@
 import { type ChannelAttemptOutcome, type ChannelSender, sendDueChannelMessages } from "../../domain/notifications/channel-deliveries.js";
-import type { SendPolicy } from "../../domain/notifications/delivery-queue.js";
+import type { DueScope, SendPolicy } from "../../domain/notifications/delivery-queue.js";
 import { deliveryBacklog, logAttemptOutcome } from "./delivery-sender.js";
 import type { Logger } from "./log.js";
 import type { Platform } from "./platform.js";
@@ -26,7 +26,7 @@ let senders: Pick<ChannelSender, "sms" | "push"> | undefined;
  * Sends recorded SMS and push messages that are due and logs each outcome: after a commit the ones it recorded
  * (`ids`), from the retry timer whatever is due (failures, and messages held until quiet hours ended).
  */
-export async function sendRecordedChannelMessages(p: Platform, log: Logger, scope: { ids?: string[]; maxRounds?: number }): Promise<number> {
+export async function sendRecordedChannelMessages(p: Platform, log: Logger, scope: DueScope): Promise<number> {
   senders ??= { sms: createSmsSender(p.settings), push: createPushSender(p.settings) };
   const outcomes = await sendDueChannelMessages({ db: p.database.db, now: p.clock, ...senders }, channelSendPolicy(p.settings), scope);
   for (const outcome of outcomes) logOutcome(log, outcome);

@@ -10,7 +10,9 @@ app.timer("channel-retries", {
   handler: async (_timer: Timer, context: InvocationContext) => {
     const p = platform();
     const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { timer: "channel-retries" } });
-    const attempted = await sendRecordedChannelMessages(p, log, { maxRounds: 20 });
+    // Claim after claim for up to 4 minutes (well under functionTimeout): when quiet hours end for a large course,
+    // thousands of held pushes are due at once. Runs that overlap share the work (rows are claimed with a lease).
+    const attempted = await sendRecordedChannelMessages(p, log, { timeBudgetMs: 4 * 60_000 });
     if (attempted > 0) log.info("due SMS and push messages attempted", { attempted });
   },
 });
