@@ -10,8 +10,9 @@ import { categoryOf } from "./preferences.js";
  * Such a token must never travel in an event, which is published to Service Bus and forwarded to webhooks; a
  * delivery row holds it only until it is sent (the bodies are cleared then). Each email is its own delivery (a
  * fresh id stands in for the event id), unless the caller gives a stable `eventId`: then a step that runs again
- * records nothing new. A recipient with an account also gets the inbox entry (and push) like any notification,
- * without the email's link, which may carry the token. The ids go to `onEmailsRecorded`, to be sent after commit.
+ * records nothing new. A recipient with an account also gets the inbox entry, without the email's link, which may
+ * carry the token; never a push or an SMS (account and security mail has no opt-out, and a known address must
+ * not cost measurably more work than an unknown one where the answer hides which it is: password reset). The ids go to `onEmailsRecorded`, to be sent after commit.
  */
 export async function recordDirectEmails(ctx: DomainContext, emails: ComposedEmail[], options: { eventId?: string } = {}): Promise<string[]> {
   if (emails.length === 0) return [];
@@ -28,6 +29,7 @@ export async function recordDirectEmails(ctx: DomainContext, emails: ComposedEma
       title: email.subject,
       body: email.summary,
       url: null,
+      pushAndSms: false,
       email,
     })),
   );

@@ -18,8 +18,10 @@ export interface NotificationInput {
   eventId: string;
   /** The email template key, or the kind of notification ("announcement", "discussion-reply", ...). */
   template: string;
-  /** null: system notifications (account, security): always emailed, never by SMS. */
+  /** null: system notifications (account, security): always emailed, never pushed or texted (no opt-out there). */
   category: NotificationCategory | null;
+  /** false: inbox and email only, whatever the user chose for push and SMS (direct emails: see recordDirectEmails). */
+  pushAndSms?: boolean;
   /** Sent by push and SMS even in the user's quiet hours. */
   urgent?: boolean;
   /** Short plain text in the recipient's language: the inbox entry, the push notification, the SMS. */
@@ -118,13 +120,15 @@ export async function recordNotifications(ctx: DomainContext, inputs: readonly N
     const urgent = n.urgent ?? false;
     const dueAt = (urgent ? now : (quietUntil(c, now) ?? now)).toISOString();
     const url = n.url ?? null;
-    if (n.category === null || c.pushCategories.includes(n.category)) {
+    // Push and SMS only for the categories the user chose: something they cannot opt out of is not pushed.
+    if (n.category === null || n.pushAndSms === false) continue;
+    if (c.pushCategories.includes(n.category)) {
       for (const subscriptionId of c.pushSubscriptionIds) {
         const payload: PushPayload = { title: clip(n.title, 120), body: clip(n.body, PUSH_BODY_MAX), url, tag: row.id, urgent };
         channelRows.push({ id: ctx.newId(), eventId: n.eventId, userId: n.userId, channel: "push", target: subscriptionId, payload, urgent, dueAt });
       }
     }
-    if (n.category !== null && c.phone && c.smsCategories.includes(n.category)) {
+    if (c.phone && c.smsCategories.includes(n.category)) {
       const text = smsText(n.title, url);
       channelRows.push({ id: ctx.newId(), eventId: n.eventId, userId: n.userId, channel: "sms", target: c.phone, payload: { text }, urgent, dueAt });
     }

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChannelSendResult, type PushSender, recordSms, sendDueChannelMessages, type SmsSender } from "../../../domain/notifications/channel-deliveries.js";
 import type { SendPolicy } from "../../../domain/notifications/delivery-queue.js";
+import { composeEmail } from "../../../domain/notifications/compose-email.js";
+import { recordDirectEmails } from "../../../domain/notifications/direct-emails.js";
 import { recordNotifications } from "../../../domain/notifications/notify.js";
 import { type DomainContext, systemActor } from "../../../domain/shared/context.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
@@ -140,6 +142,20 @@ describe("channel deliveries", () => {
     await sendDueChannelMessages({ db: db.db, now: () => late, ...s }, policy, { ids: [id] });
     expect(s.texts).toEqual([]);
     expect(await row(id)).toMatchObject({ status: "dropped", payload: null });
+  });
+
+  it("keeps system notifications and direct emails to the inbox and email: no push, no SMS", async () => {
+    const now = new Date();
+    const userId = await user("+34612000010");
+    await db.sql`insert into push_subscriptions (id, user_id, endpoint, p256dh, auth) values (${randomUUID()}, ${userId}, ${`https://push.example/${userId}`}, 'k', 'a')`;
+    await db.sql`insert into notification_preferences (user_id, sms_categories) values (${userId}, ${["courseUpdates", "grades", "reminders", "announcements", "discussions"]})`;
+    const [{ email }] = (await db.sql<{ email: string }[]>`select email from users where id = ${userId}`) as [{ email: string }];
+    const reset = composeEmail("password-reset", "en", email, { appUrl: "https://app.example", name: "U", token: "secret-token", expiresAt: now.toUTCString() });
+    expect(await recordDirectEmails(ctx(now), [reset])).toHaveLength(1);
+    const system = await recordNotifications(ctx(now), [{ userId, eventId: randomUUID(), template: "account-notice", category: null, title: "Security", body: "b" }]);
+    expect(system.inboxIds).toHaveLength(1);
+    expect(await db.sql`select template from notifications where user_id = ${userId} order by template`).toHaveLength(2);
+    expect(await db.sql`select 1 from channel_deliveries where user_id = ${userId}`).toEqual([]);
   });
 
   it("gives up after the last attempt, dropping the SMS text (it may be a code) and keeping the error for an operator", async () => {
