@@ -28,12 +28,20 @@ export interface MemberEntry {
 
 const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/** The mention picker: members whose display name contains `q` (case-insensitive), by name, at most `limit`. */
+/**
+ * The mention picker: members whose display name contains `q` (case-insensitive), by name, at most `limit`. Driven
+ * by the course's enrollments and staff (their course indexes), then their users by id: never a scan of all users.
+ */
 export async function courseMembers(db: Executor, courseId: string, q: string, limit: number): Promise<MemberEntry[]> {
   const rows = await db.execute<{ id: string; display_name: string }>(sql`
-    select u.id, u.display_name from users u
-    where u.erased_at is null and u.disabled_at is null and ${isCourseMemberSql(courseId, sql`u.id`)}
-      and u.display_name ilike ${likePattern(q.trim())}
+    select u.id, u.display_name
+    from (
+      select e.user_id from enrollments e where e.course_id = ${courseId} and e.status = 'active'
+      union
+      select s.user_id from course_staff s where s.course_id = ${courseId}
+    ) m
+    join users u on u.id = m.user_id
+    where u.erased_at is null and u.disabled_at is null and u.display_name ilike ${likePattern(q.trim())}
     order by u.display_name, u.id
     limit ${limit}`);
   return rows.map((r) => ({ id: r.id, displayName: r.display_name }));

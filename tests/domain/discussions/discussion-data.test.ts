@@ -1,3 +1,4 @@
+import { type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CourseViewer } from "../../../domain/catalog/viewer.js";
@@ -6,6 +7,7 @@ import { discussionPostNotifications } from "../../../domain/discussions/discuss
 import { discussionsPart } from "../../../domain/discussions/discussion-personal-data.js";
 import { REMOVED_NOTICE } from "../../../domain/discussions/discussion-rules.js";
 import { ERASED_TOPIC_TITLE } from "../../../domain/discussions/erase-discussions.js";
+import { courseMembers } from "../../../domain/discussions/members.js";
 import { createTopic, replyToTopic } from "../../../domain/discussions/post-discussions.js";
 import { recordNotifications } from "../../../domain/notifications/notify.js";
 import { erasePersonalData } from "../../../domain/privacy/erasure.js";
@@ -110,6 +112,30 @@ describe("the discussion digest", () => {
     const run = await inTx((tx) => sendDiscussionDigestBatch(tx, "https://app.test", links));
     expect(run).toMatchObject({ users: 1, items: 1, emails: 0 });
     expect(await db.sql`select 1 from email_deliveries where recipient = ${`${userId}@example.test`}`).toHaveLength(0);
+  });
+});
+
+describe("the mention picker", () => {
+  it("finds members by name, and reads users by id from the course's members, never scanning users", async () => {
+    const [zed] = [await member("Zed Picker"), await member("Zelda Picker")];
+    await db.sql`insert into users (id, email, display_name) values (${uuidv7()}, ${`${uuidv7()}@example.test`}, 'Zed Outsider')`;
+    expect((await courseMembers(db.db, courseId, "zed", 10)).map((m) => m.displayName)).toEqual(["Zed Picker"]);
+    expect((await courseMembers(db.db, courseId, "picker", 1)).map((m) => m.id)).toEqual([zed]);
+    // The plan, with sequential scans priced out (the test tables are small): users is only ever reached by id.
+    const plan = await inTx(async (tx) => {
+      await tx.db.execute(sql`set local enable_seqscan = off`);
+      const explained: string[] = [];
+      const explaining = { ...tx.db, execute: async (query: SQL) => {
+        const rows = await tx.db.execute<{ "QUERY PLAN": string }>(sql`explain ${query}`);
+        explained.push(...rows.map((r) => r["QUERY PLAN"]));
+        return [];
+      } } as unknown as typeof tx.db;
+      await courseMembers(explaining, courseId, "zed", 10);
+      return explained.join("\n");
+    });
+    const usersNode = plan.split("\n").findIndex((line) => / on users u\b/.test(line));
+    expect(plan.split("\n")[usersNode]).toMatch(/Index Scan using users_pkey/);
+    expect(plan.split("\n")[usersNode + 1]).toMatch(/Index Cond: \(id = /);
   });
 });
 
