@@ -285,7 +285,7 @@ param emailTransport string = 'acs'
 param smsFromNumber string = ''
 
 @description('Read WEB_PUSH_VAPID_PUBLIC_KEY / _PRIVATE_KEY from Key Vault (secrets web-push-vapid-public-key and web-push-vapid-private-key); false = Web Push off.')
-param webPushFromKeyVault bool = true
+param webPushFromKeyVault bool = false
 
 @description('WEB_PUSH_SUBJECT: the contact push services may write to (mailto: or https:); empty = the app default.')
 param webPushSubject string = ''

@@ -169,7 +169,7 @@ param smsEndpoint string = ''
 param smsFromNumber string = ''
 
 @description('Read the VAPID key pair (Web Push) from Key Vault; false = Web Push off.')
-param webPushFromKeyVault bool = true
+param webPushFromKeyVault bool = false
 
 @description('WEB_PUSH_SUBJECT; empty = the app default.')
 param webPushSubject string = ''

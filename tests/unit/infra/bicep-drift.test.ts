@@ -406,3 +406,9 @@ describe("Bicep structure", () => {
     expect(azureYaml).toMatch(/\n {2}imports:\n {4}project: \.\n {4}language: ts\n {4}host: function\n/);
   });
 });
+
+describe("optional features", () => {
+  it("leave Web Push off by default, so a deployment without the VAPID secrets in Key Vault still starts", () => {
+    for (const f of [mainBicep, functionApp]) expect(f.text, f.name).toMatch(/^param webPushFromKeyVault bool = false$/m);
+  });
+});
