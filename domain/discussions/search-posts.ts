@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type CourseViewer, seesAsStaff } from "../catalog/viewer.js";
 import type { Executor } from "../db/client.js";
+import { markdownToText } from "../shared/markdown.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { SEARCH_QUERY_MAX } from "./discussion-rules.js";
 import { searchConfigFor } from "./search-config.js";
@@ -10,7 +11,7 @@ export interface SearchHit {
   topicId: string;
   topicTitle: string;
   rank: number;
-  /** Plain text around the matches, each match between `**` marks (the text is the post's Markdown: not HTML). */
+  /** The post's plain text (its Markdown rendered to text: not HTML) around the matches, each between `**` marks. */
   snippet: string;
   createdAt: Date;
 }
@@ -32,9 +33,8 @@ export async function searchPosts(
   if (!course) return fail("COURSE_NOT_FOUND");
   const config = searchConfigFor(course.language);
   const staff = await seesAsStaff(viewer, courseId);
-  const rows = await db.execute<{ post_id: string; topic_id: string; title: string; rank: number; snippet: string; created_at: string }>(sql`
-    select p.id as post_id, p.topic_id, t.title, ts_rank(p.search, query) as rank, p.created_at,
-      ts_headline(${config}::regconfig, p.body_markdown, query, 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10, MaxFragments=2') as snippet
+  const rows = await db.execute<{ post_id: string; topic_id: string; title: string; rank: number; body: string; created_at: string }>(sql`
+    select p.id as post_id, p.topic_id, t.title, ts_rank(p.search, query) as rank, p.created_at, p.body_markdown as body
     from discussion_posts p
     join discussion_topics t on t.id = p.topic_id,
       websearch_to_tsquery(${config}::regconfig, ${q}) as query
@@ -42,5 +42,14 @@ export async function searchPosts(
       ${staff ? sql`` : sql`and not p.hidden and not t.hidden`}
     order by rank desc, p.id
     limit ${input.limit}`);
-  return ok(rows.map((r) => ({ postId: r.post_id, topicId: r.topic_id, topicTitle: r.title, rank: Number(r.rank), snippet: r.snippet, createdAt: new Date(r.created_at) })));
+  if (rows.length === 0) return ok([]);
+  // The snippets come from the posts' plain text (what their vectors were made of), in one query: over the Markdown
+  // they carried its syntax, link targets and any HTML-looking text, and its own `**` looked like match marks.
+  const snippets = await db.execute<{ snippet: string }>(sql`
+    select ts_headline(${config}::regconfig, x.text, websearch_to_tsquery(${config}::regconfig, ${q}), 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10, MaxFragments=2') as snippet
+    from unnest(${sql.param(rows.map((r) => markdownToText(r.body)))}::text[]) with ordinality as x(text, n)
+    order by x.n`);
+  return ok(
+    rows.map((r, i) => ({ postId: r.post_id, topicId: r.topic_id, topicTitle: r.title, rank: Number(r.rank), snippet: snippets[i]?.snippet ?? "", createdAt: new Date(r.created_at) })),
+  );
 }

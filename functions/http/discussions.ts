@@ -90,7 +90,7 @@ route({
   access: courseMember(),
   summary: "Full-text search over the course's posts, in the course's language (stemmed), best first",
   description:
-    "`q` is a web-search style query (words, \"quoted phrases\", -excluded, or). Words are matched by their stem in the course's language (`es`: Spanish, `en`: English, some others; other languages as written). Learners find what they can see: no hidden topics or posts; removed posts are never found.",
+    "`q` is a web-search style query (words, \"quoted phrases\", -excluded, or). Words are matched by their stem in the course's language (`es`: Spanish, `en`: English, some others; other languages as written). Learners find what they can see: no hidden topics or posts; removed posts are never found. Each hit's `snippet` is plain text (the post's text without its Markdown) with the matched words between `**` marks: never HTML, so show it as text.",
   tags: ["discussions"],
   params: courseParams,
   query: z.object({ q: z.string().max(1000), limit: z.coerce.number().int().min(1).max(50).default(20) }),

@@ -48,7 +48,7 @@ export const searchHitSchema = z
     topicId: z.uuid(),
     topicTitle: z.string(),
     rank: z.number(),
-    snippet: z.string().meta({ description: "Plain text (the post's Markdown) around the matches, each between `**` marks: not HTML" }),
+    snippet: z.string().meta({ description: "The post's plain text (its Markdown rendered to text, so no Markdown syntax or link targets) around the matches, each between `**` marks. Not HTML: show it as text (it may contain `<` and `>` the author typed)" }),
     createdAt: iso,
   })
   .meta({ id: "DiscussionSearchHit" });

@@ -8,6 +8,7 @@ import { discussionsPart } from "../../../domain/discussions/discussion-personal
 import { REMOVED_NOTICE } from "../../../domain/discussions/discussion-rules.js";
 import { ERASED_TOPIC_TITLE } from "../../../domain/discussions/erase-discussions.js";
 import { courseMembers } from "../../../domain/discussions/members.js";
+import { searchPosts } from "../../../domain/discussions/search-posts.js";
 import { createTopic, replyToTopic } from "../../../domain/discussions/post-discussions.js";
 import { recordNotifications } from "../../../domain/notifications/notify.js";
 import { erasePersonalData } from "../../../domain/privacy/erasure.js";
@@ -136,6 +137,18 @@ describe("the mention picker", () => {
     const usersNode = plan.split("\n").findIndex((line) => / on users u\b/.test(line));
     expect(plan.split("\n")[usersNode]).toMatch(/Index Scan using users_pkey/);
     expect(plan.split("\n")[usersNode + 1]).toMatch(/Index Cond: \(id = /);
+  });
+});
+
+describe("search snippets", () => {
+  it("are the post's plain text with the matches marked: no Markdown syntax, link targets or marks of the author's", async () => {
+    const author = await member("Searcher");
+    const body = "Read **this** on [photosynthesis](https://evil.test/x) <img src=x onerror=alert(1)> before class";
+    const made = await inTx((tx) => createTopic(tx, learner(author), { courseId, title: "Snippets", body }, rules));
+    if (!made.ok) throw new Error(made.error.code);
+    const found = await searchPosts(db.db, courseId, learner(author), { q: "photosynthesis", limit: 5 });
+    if (!found.ok) throw new Error(found.error.code);
+    expect(found.value.map((h) => h.snippet)).toEqual(["Read this on **photosynthesis** <img src=x onerror=alert(1)> before class"]);
   });
 });
 
