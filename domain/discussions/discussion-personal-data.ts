@@ -1,18 +1,16 @@
 import { and, asc, eq, gt } from "drizzle-orm";
 import { courses, discussionPosts } from "../db/schema/index.js";
+import { byId, PAGE } from "../privacy/pages.js";
 import type { PersonalDataPart } from "../privacy/personal-data.js";
-
-const PAGE = 500;
 
 /** The data export's part for discussions: the person's own posts (removed ones included), with their topic. */
 export const discussionsPart: PersonalDataPart = {
   name: "discussions",
   file: "discussion-posts.json",
   description: "Your discussion posts: the course, the topic's id, what you wrote (Markdown), when, and whether it was edited or removed.",
-  async *pages({ db }, userId) {
-    let afterId: string | null = null;
-    for (;;) {
-      const rows = await db
+  pages: ({ db }, userId) =>
+    byId((afterId) =>
+      db
         .select({
           id: discussionPosts.id,
           courseId: discussionPosts.courseId,
@@ -28,10 +26,6 @@ export const discussionsPart: PersonalDataPart = {
         .innerJoin(courses, eq(courses.id, discussionPosts.courseId))
         .where(and(eq(discussionPosts.authorUserId, userId), afterId === null ? undefined : gt(discussionPosts.id, afterId)))
         .orderBy(asc(discussionPosts.id))
-        .limit(PAGE);
-      if (rows.length > 0) yield rows;
-      if (rows.length < PAGE) return;
-      afterId = (rows.at(-1) as (typeof rows)[number]).id;
-    }
-  },
+        .limit(PAGE),
+    ),
 };

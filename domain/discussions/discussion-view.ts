@@ -122,15 +122,10 @@ export function postView(p: PostRow, author: Author | null): PostView {
   };
 }
 
-export async function topicAuthor(db: Executor, t: TopicRow): Promise<Author | null> {
-  if (!t.authorUserId) return null;
-  const [u] = await db.select({ id: users.id, name: users.displayName }).from(users).where(eq(users.id, t.authorUserId));
-  return u ? { id: u.id, displayName: u.name } : null;
-}
-
-export async function postAuthor(db: Executor, p: PostRow): Promise<Author | null> {
-  if (!p.authorUserId) return null;
-  const [u] = await db.select({ id: users.id, name: users.displayName }).from(users).where(eq(users.id, p.authorUserId));
+/** A topic's or post's author (`authorUserId`) as shown; null when there is none. */
+export async function authorById(db: Executor, userId: string | null): Promise<Author | null> {
+  if (!userId) return null;
+  const [u] = await db.select({ id: users.id, name: users.displayName }).from(users).where(eq(users.id, userId));
   return u ? { id: u.id, displayName: u.name } : null;
 }
 
@@ -183,5 +178,5 @@ export async function topicWithPosts(
     )
     .orderBy(asc(p.createdAt), asc(p.id))
     .limit(page.limit + 1);
-  return ok({ topic: topicView(topic, await topicAuthor(db, topic), staff), posts: rows.map((r) => postView(r.post, authorOf(r.authorId, r.authorName))) });
+  return ok({ topic: topicView(topic, await authorById(db, topic.authorUserId), staff), posts: rows.map((r) => postView(r.post, authorOf(r.authorId, r.authorName))) });
 }

@@ -5,7 +5,7 @@ import type { DomainContext } from "../shared/context.js";
 import { markdownToText, renderMarkdown } from "../shared/markdown.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { type DiscussionRules, withinEditWindow } from "./discussion-rules.js";
-import { postAuthor, type PostRow, type PostView, postView, topicVisible } from "./discussion-view.js";
+import { authorById, type PostRow, type PostView, postView, topicVisible } from "./discussion-view.js";
 import type { DiscussionErrorCode } from "./discussions.errors.js";
 import { courseLanguage, searchVector } from "./post-discussions.js";
 
@@ -51,7 +51,7 @@ export async function editPost(
     .where(eq(discussionPosts.id, post.id))
     .returning();
   if (!changed) throw new Error("update returned no row");
-  return ok(postView(changed, await postAuthor(ctx.db, changed)));
+  return ok(postView(changed, await authorById(ctx.db, changed.authorUserId)));
 }
 
 /**

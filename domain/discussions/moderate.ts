@@ -4,7 +4,7 @@ import type { CourseViewer } from "../catalog/viewer.js";
 import { discussionPosts, discussionTopics } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { topicAuthor, type TopicView, topicView, visibleTopic } from "./discussion-view.js";
+import { authorById, type TopicView, topicView, visibleTopic } from "./discussion-view.js";
 import type { DiscussionErrorCode } from "./discussions.errors.js";
 
 /** What course staff do to a topic (pin, lock) or to a topic or one of its posts (hide, delete with a reason). */
@@ -74,5 +74,5 @@ export async function moderateTopic(ctx: DomainContext, viewer: CourseViewer, to
     targetId: postId ?? topicId,
     details: { courseId: topic.courseId, topicId, ...(postId !== undefined ? { postId } : {}), ...(m.action === "delete" ? { reason: m.reason } : {}) },
   });
-  return ok(topicView(changed, await topicAuthor(ctx.db, changed), true));
+  return ok(topicView(changed, await authorById(ctx.db, changed.authorUserId), true));
 }

@@ -7,7 +7,7 @@ import type { DomainContext } from "../shared/context.js";
 import { markdownToText, renderMarkdown } from "../shared/markdown.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { type DiscussionRules, RATE_WINDOW_SECONDS, retryAfterSeconds } from "./discussion-rules.js";
-import { postAuthor, type PostView, postView, type TopicView, topicView, visibleTopic } from "./discussion-view.js";
+import { authorById, type PostView, postView, type TopicView, topicView, visibleTopic } from "./discussion-view.js";
 import type { DiscussionErrorCode } from "./discussions.errors.js";
 import { checkMentions } from "./members.js";
 import { searchConfigFor } from "./search-config.js";
@@ -112,7 +112,7 @@ export async function createTopic(
     mentions: mentions.value,
   });
   const staff = await seesAsStaff(viewer, input.courseId);
-  const author = await postAuthor(ctx.db, post);
+  const author = await authorById(ctx.db, post.authorUserId);
   return ok({ topic: topicView(topic, author, staff), post: postView(post, author) });
 }
 
@@ -153,5 +153,5 @@ export async function replyToTopic(ctx: DomainContext, viewer: CourseViewer, inp
     .update(discussionTopics)
     .set({ replyCount: sql`${discussionTopics.replyCount} + 1`, lastPostAt: post.createdAt, updatedAt: post.createdAt })
     .where(eq(discussionTopics.id, topic.id));
-  return ok(postView(post, await postAuthor(ctx.db, post)));
+  return ok(postView(post, await authorById(ctx.db, post.authorUserId)));
 }
