@@ -32,10 +32,12 @@ let bobReplyId: string;
 
 const as = (user: TestUser, body?: unknown, headers?: Record<string, string>) => ({ token: user.accessToken, ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
 const until = <T>(what: string, probe: () => Promise<T | undefined>) => waitFor(what, probe, { timeoutMs: 20_000, diagnostics: () => recentErrors(app) });
-/** The inbox rows a user has about a topic, oldest first. */
+/** The inbox rows a user has about a topic's posts (each row's subject is the post), oldest first. */
 const inboxOf = (user: TestUser, topic: string) =>
   db.sql<{ template: string; event_id: string; digest_pending: boolean; title: string }[]>`
-    select template, event_id, digest_pending, title from notifications where user_id = ${user.id} and subject_id = ${topic} order by created_at, id`;
+    select template, event_id, digest_pending, title from notifications
+    where user_id = ${user.id} and subject_type = 'discussion-post' and subject_id in (select id from discussion_posts where topic_id = ${topic})
+    order by created_at, id`;
 const counts = async () => {
   const [row] = await db.sql<{ topics: number; posts: number; mentions: number }[]>`
     select (select count(*)::int from discussion_topics) as topics, (select count(*)::int from discussion_posts) as posts, (select count(*)::int from discussion_mentions) as mentions`;
@@ -154,8 +156,14 @@ describe("a discussion", () => {
     const digest = await waitForMail(app, dana.email, "Your discussion digest: 2 new", { timeoutMs: 20_000 });
     expect(digest.text).toContain("New reply in \"Lab 1 questions\"");
     expect((await inboxOf(dana, topicId)).some((n) => n.digest_pending)).toBe(false);
+    // The second run must be seen to have run (the admin route answers when it starts): it has one new held item,
+    // Ann's, to send; the runtime runs a timer's invocations one at a time, so once Ann's digest is there the run
+    // that sent it also looked at Dana's rows and found nothing held. (Two runs racing: the domain test.)
+    await db.sql`insert into notifications (id, user_id, event_id, template, category, title, body, digest_pending)
+      values (gen_random_uuid(), ${ann.id}, gen_random_uuid(), 'discussion-reply', 'discussions', 'Held for the second run', 'text', true)`;
     expect((await runDigest()).status).toBeLessThan(300);
-    await new Promise((r) => setTimeout(r, 1_000));
+    await waitForMail(app, ann.email, "Your discussion digest: 1 new", { timeoutMs: 20_000 });
+    expect(await db.sql`select 1 from notifications where digest_pending`).toHaveLength(0);
     expect(await mailsTo(app, dana.email, "Your discussion digest")).toHaveLength(1);
   });
 
