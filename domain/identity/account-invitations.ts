@@ -57,7 +57,7 @@ export async function inviteUser(
   // The invitee has no language setting yet: English, as for every account at first.
   await recordDirectEmails(ctx, [
     composeEmail("account-invitation", "en", input.email, { appUrl: options.appUrl, name: nameFor(input.email, input.displayName), token: issued.token, expiresAt: issued.expiresAt.toUTCString() }),
-  ]);
+  ], { inbox: false });
   await recordAudit(ctx, { action: "user.invited", targetType: "account-invitation", targetId: issued.id, details: { email: input.email } });
   const now = ctx.now();
   return ok({ id: issued.id, email: input.email, displayName: input.displayName ?? null, invitedByUserId: ctx.actor.userId, createdAt: now, expiresAt: issued.expiresAt });
@@ -104,6 +104,7 @@ export async function inviteCreatedUsers(ctx: DomainContext, invitees: readonly 
     issued
       .filter(({ id }) => kept.has(id))
       .map(({ invitee, token }) => composeEmail("account-invitation", invitee.locale, invitee.email, { appUrl: options.appUrl, name: invitee.displayName, token, expiresAt: expires })),
+    { inbox: false },
   );
   return kept.size;
 }

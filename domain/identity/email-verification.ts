@@ -50,7 +50,7 @@ export async function sendVerificationEmail(ctx: DomainContext, user: Recipient,
   const issued = await issueAccountToken(ctx, { purpose: "verify-email", email: user.email, userId: user.id, ttlMs: options.ttlHours * 3_600_000 });
   await recordDirectEmails(ctx, [
     composeEmail("verify-email", user.locale, user.email, { appUrl: options.appUrl, name: user.displayName, token: issued.token, expiresAt: issued.expiresAt.toUTCString() }),
-  ]);
+  ], { inbox: false });
   return { expiresAt: issued.expiresAt };
 }
 

@@ -59,7 +59,7 @@ export async function requestPasswordReset(ctx: DomainContext, email: string, op
   if (usable) {
     await recordDirectEmails(ctx, [
       composeEmail("password-reset", usable.locale, usable.email, { appUrl: options.appUrl, name: usable.displayName, token: issued.token, expiresAt: issued.expiresAt.toUTCString() }),
-    ]);
+    ], { inbox: false });
   }
   return ok(undefined);
 }

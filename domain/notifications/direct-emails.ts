@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { DomainContext } from "../shared/context.js";
 import type { ComposedEmail } from "./compose-email.js";
+import { recordEmails } from "./email-deliveries.js";
 import { recordNotifications } from "./notify.js";
 import { categoryOf } from "./preferences.js";
 
@@ -10,12 +11,22 @@ import { categoryOf } from "./preferences.js";
  * Such a token must never travel in an event, which is published to Service Bus and forwarded to webhooks; a
  * delivery row holds it only until it is sent (the bodies are cleared then). Each email is its own delivery (a
  * fresh id stands in for the event id), unless the caller gives a stable `eventId`: then a step that runs again
- * records nothing new. A recipient with an account also gets the inbox entry, without the email's link, which may
- * carry the token; never a push or an SMS (account and security mail has no opt-out, and a known address must
- * not cost measurably more work than an unknown one where the answer hides which it is: password reset). The ids go to `onEmailsRecorded`, to be sent after commit.
+ * records nothing new. A recipient with an account also gets the inbox entry, without the email's link; never a
+ * push or an SMS (account and security mail has no opt-out). Emails whose whole point is their single-use link
+ * (`inbox: false`: verification, password reset, invitations, erasure confirmation) are only emailed: an inbox
+ * entry without the link says nothing, and recording one would make a known address cost more work than an unknown
+ * one where the answer hides which it is (password reset). The ids go to `onEmailsRecorded`, sent after commit.
  */
-export async function recordDirectEmails(ctx: DomainContext, emails: ComposedEmail[], options: { eventId?: string } = {}): Promise<string[]> {
+export async function recordDirectEmails(ctx: DomainContext, emails: ComposedEmail[], options: { eventId?: string; inbox?: boolean } = {}): Promise<string[]> {
   if (emails.length === 0) return [];
+  if (options.inbox === false) {
+    const ids = await recordEmails(
+      ctx,
+      emails.map((email) => ({ eventId: options.eventId ?? ctx.newId(), email })),
+    );
+    if (ids.length > 0) ctx.onEmailsRecorded?.(ids);
+    return ids;
+  }
   const addresses = [...new Set(emails.map((e) => e.to.toLowerCase()))];
   const known = await ctx.db.execute<{ id: string; email: string }>(sql`select id, email from users where email = any(${sql.param(addresses)}::text[]) and erased_at is null`);
   const userIdOf = new Map(known.map((u) => [u.email, u.id]));

@@ -156,6 +156,10 @@ describe("channel deliveries", () => {
     expect(system.inboxIds).toHaveLength(1);
     expect(await db.sql`select template from notifications where user_id = ${userId} order by template`).toHaveLength(2);
     expect(await db.sql`select 1 from channel_deliveries where user_id = ${userId}`).toEqual([]);
+    // A link-only email (the reset link itself) is only emailed: no inbox entry, one statement as for any address.
+    expect(await recordDirectEmails(ctx(now), [reset], { inbox: false })).toHaveLength(1);
+    expect(await db.sql`select 1 from notifications where user_id = ${userId}`).toHaveLength(2);
+    expect(await db.sql`select 1 from email_deliveries where recipient = ${email}`).toHaveLength(2);
   });
 
   it("gives up after the last attempt, dropping the SMS text (it may be a code) and keeping the error for an operator", async () => {
