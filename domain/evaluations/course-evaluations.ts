@@ -1,7 +1,8 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { courseEvaluations, courses, evaluationReceipts, evaluationTemplates } from "../db/schema/index.js";
-import { courseRoleOf } from "../identity/caller.js";
+import { staffSectionScope } from "../sections/staff-scope.js";
+import { type CourseViewer, isCourseStaffOrAdmin } from "../sections/viewer.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { receiptFor } from "./receipts.js";
@@ -17,7 +18,16 @@ export async function evaluationCourse(db: Executor, evaluationId: string): Prom
   return row?.courseId ?? null;
 }
 
-export type OpenEvaluationError = "EVALUATION_TEMPLATE_NOT_FOUND" | "EVALUATION_TEMPLATE_ARCHIVED" | "EVALUATION_WINDOW_INVALID" | "COURSE_NOT_FOUND";
+/**
+ * Whether a viewer speaks for the whole course: an admin, or course staff scoped to no section. An evaluation asks
+ * every learner of the course and its results are every section's answers, so section-scoped staff neither
+ * schedule one nor read results.
+ */
+export async function speaksForWholeCourse(db: Executor, courseId: string, viewer: { userId: string; isAdmin: boolean }): Promise<boolean> {
+  return viewer.isAdmin || (await staffSectionScope(db, courseId, viewer.userId)) === null;
+}
+
+export type OpenEvaluationError = "SECTION_OUT_OF_SCOPE" | "EVALUATION_TEMPLATE_NOT_FOUND" | "EVALUATION_TEMPLATE_ARCHIVED" | "EVALUATION_WINDOW_INVALID" | "COURSE_NOT_FOUND";
 
 /**
  * Schedules a template for a course over [opensAt, closesAt): the evaluations timer opens it (telling the
@@ -27,7 +37,9 @@ export type OpenEvaluationError = "EVALUATION_TEMPLATE_NOT_FOUND" | "EVALUATION_
 export async function scheduleEvaluation(
   ctx: DomainContext,
   input: { courseId: string; templateId: string; term: string; opensAt: Date; closesAt: Date },
+  viewer: { userId: string; isAdmin: boolean },
 ): Promise<Result<CourseEvaluation, OpenEvaluationError>> {
+  if (!(await speaksForWholeCourse(ctx.db, input.courseId, viewer))) return fail("SECTION_OUT_OF_SCOPE", "An evaluation asks the whole course: its unscoped instructors or an administrator schedule it.");
   if (input.closesAt.getTime() <= input.opensAt.getTime()) return fail("EVALUATION_WINDOW_INVALID", "closesAt must be after opensAt.");
   if (input.closesAt.getTime() - input.opensAt.getTime() > MAX_WINDOW_MS) return fail("EVALUATION_WINDOW_INVALID", "An evaluation stays open at most a year.");
   if (input.closesAt.getTime() <= ctx.now().getTime()) return fail("EVALUATION_WINDOW_INVALID", "closesAt must be in the future.");
@@ -70,10 +82,10 @@ export interface EvaluationListing {
 export async function courseEvaluationsSeenBy(
   db: Executor,
   courseId: string,
-  viewer: { userId: string; isAdmin: boolean },
+  viewer: CourseViewer,
   receiptKey: string,
 ): Promise<EvaluationListing[]> {
-  const staff = viewer.isAdmin || (await courseRoleOf(db, viewer.userId, courseId)) !== null;
+  const staff = isCourseStaffOrAdmin(viewer);
   const rows = await db
     .select()
     .from(courseEvaluations)

@@ -10,7 +10,11 @@ import { receiptFor } from "./receipts.js";
 import type { CourseEvaluation } from "./course-evaluations.js";
 
 export interface EvaluationTimerOptions {
-  /** Non-respondents are reminded once, this many hours before the evaluation closes. */
+  /**
+   * Non-respondents are reminded once, this many hours before the evaluation closes; only when it was open before
+   * then: a window shorter than this (or one the timer opened late) gets no reminder, its opening notice came inside
+   * the reminder period already.
+   */
   reminderHours: number;
   receiptKey: string;
   appUrl: string;
@@ -59,9 +63,12 @@ export async function runEvaluationTimer(ctx: DomainContext, options: Evaluation
   run.opened = opened.length;
 
   const remindFrom = new Date(now.getTime() + options.reminderHours * 3_600_000).toISOString();
+  // Opened before the reminder point (closes_at - REMINDER <= now): so never one this run opened (SKIP LOCKED does
+  // not skip the run's own locks), and no reminder right behind the opening notice.
   const reminded = await claim(
     ctx.db,
-    sql`status = 'open' and reminded_at is null and closes_at <= ${remindFrom}::timestamptz and closes_at > ${at}::timestamptz`,
+    sql`status = 'open' and reminded_at is null and closes_at <= ${remindFrom}::timestamptz and closes_at > ${at}::timestamptz
+      and opened_at < closes_at - ${options.reminderHours}::float8 * interval '1 hour'`,
     sql`reminded_at = ${at}::timestamptz, updated_at = ${at}::timestamptz`,
   );
   for (const e of reminded) {

@@ -1,9 +1,9 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { courseEvaluations, courses, courseStaff, type EvaluationQuestion, evaluationTemplates } from "../db/schema/index.js";
+import { courseEvaluations, courses, courseStaff, courseStaffSections, type EvaluationQuestion, evaluationTemplates } from "../db/schema/index.js";
 import { csvRow } from "../shared/csv.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import type { CourseEvaluation } from "./course-evaluations.js";
+import { type CourseEvaluation, speaksForWholeCourse } from "./course-evaluations.js";
 import { type AnswerCounts, type QuestionSummary, summarise } from "./summarise.js";
 
 export interface EvaluationResults {
@@ -21,7 +21,8 @@ export async function evaluationResults(
   db: Executor,
   evaluationId: string,
   minResponses: number,
-): Promise<Result<EvaluationResults, "EVALUATION_NOT_FOUND" | "EVALUATION_RESULTS_WITHHELD">> {
+  viewer: { userId: string; isAdmin: boolean },
+): Promise<Result<EvaluationResults, "EVALUATION_NOT_FOUND" | "EVALUATION_RESULTS_WITHHELD" | "SECTION_OUT_OF_SCOPE">> {
   const [row] = await db
     .select({ e: courseEvaluations, courseTitle: courses.title })
     .from(courseEvaluations)
@@ -29,6 +30,8 @@ export async function evaluationResults(
     .where(eq(courseEvaluations.id, evaluationId));
   if (!row) return fail("EVALUATION_NOT_FOUND");
   const e = row.e;
+  // Every section's answers: not for staff scoped to some sections.
+  if (!(await speaksForWholeCourse(db, e.courseId, viewer))) return fail("SECTION_OUT_OF_SCOPE", "The results are every section's answers: the course's unscoped instructors and administrators read them.");
   if (e.status !== "closed") {
     return fail("EVALUATION_RESULTS_WITHHELD", `Results are shown once the evaluation has closed (${e.closesAt.toISOString()}).`, { reason: "not-closed", closesAt: e.closesAt.toISOString() });
   }
@@ -89,7 +92,8 @@ export interface TermResults {
 
 /**
  * A template's results across terms: each closed evaluation made from it that meets the minimum, newest first, with
- * its likert and choice figures. Instructors see their own courses' only. Keyset-paged by (closedAt, id).
+ * its likert and choice figures. Instructors see only the courses they instruct unscoped (no section scope: the results
+ * are every section's answers). Keyset-paged by (closedAt, id).
  */
 export async function templateResults(
   db: Executor,
@@ -113,7 +117,8 @@ export async function templateResults(
         sql`${courseEvaluations.responseCount} >= ${options.minResponses}`,
         viewer.isAdmin
           ? undefined
-          : sql`${courseEvaluations.courseId} in (select ${courseStaff.courseId} from ${courseStaff} where ${courseStaff.userId} = ${viewer.userId} and ${courseStaff.role} = 'instructor')`,
+          : sql`${courseEvaluations.courseId} in (select ${courseStaff.courseId} from ${courseStaff} where ${courseStaff.userId} = ${viewer.userId} and ${courseStaff.role} = 'instructor'
+              and not exists (select 1 from ${courseStaffSections} where ${courseStaffSections.courseId} = ${courseStaff.courseId} and ${courseStaffSections.userId} = ${viewer.userId}))`,
         options.after ? sql`(${courseEvaluations.closedAt}, ${courseEvaluations.id}) < (${options.after.closedAt.toISOString()}::timestamptz, ${options.after.id}::uuid)` : undefined,
       ),
     )

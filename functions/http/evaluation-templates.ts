@@ -5,11 +5,10 @@ import { templateResults, templateResultsCsv } from "../../domain/evaluations/re
 import { adminOnly, instructorAnywhere } from "../platform/http/access.js";
 import { notModified } from "../platform/http/etag.js";
 import { decodeCursorAs, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
-import { unwrap } from "../platform/http/problem.js";
+import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { isoOrNull } from "./schemas/dates.js";
 import { questionSummarySchema, storedQuestionSchema, wantsCsv } from "./schemas/evaluation.js";
-import { expectedVersion } from "./schemas/section.js";
 
 const iso = z.iso.datetime();
 const templateParams = z.object({ templateId: z.uuid() });
@@ -43,6 +42,14 @@ const templateBody = (t: TemplateView): z.input<typeof templateSchema> => ({
 
 // The version changes with every edit; inUse (which changes without one: an evaluation is opened) is in the tag too.
 const templateEtag = (t: TemplateView) => `"v${t.version}.u${t.inUse ? 1 : 0}"`;
+
+/** The version an If-Match names (undefined: no If-Match, or *); a tag templateEtag did not make is 412. */
+function versionOfTemplateEtag(header: string | null): number | undefined {
+  if (header === null || header.trim() === "*") return undefined;
+  const m = /^"v(\d+)\.u[01]"$/.exec(header.trim());
+  if (!m) throw new ProblemError("PRECONDITION_FAILED", { detail: "If-Match must be an ETag this API issued." });
+  return Number(m[1]);
+}
 
 const questionsDescription =
   "likert (a 1..n scale, 5 points unless `options` labels it), choice (2–20 unique options, one is chosen) or text (free text up to 5,000 characters); each with a stable slug `id` (unique; results compare by it across terms), a `prompt` and `required`. At most 50.";
@@ -118,7 +125,7 @@ route({
     409: { description: "`EVALUATION_TEMPLATE_IN_USE`" },
   },
   handler: async ({ params, body, request }, ctx) => {
-    const version = expectedVersion(request.headers.get("if-match")?.replace(/\.u[01]"$/, '"') ?? null);
+    const version = versionOfTemplateEtag(request.headers.get("if-match"));
     const template = unwrap(await ctx.transaction((tx) => updateTemplate(ctx.domain(tx), params.templateId, body, version)));
     return { status: 200, body: templateBody(template), headers: { etag: templateEtag(template) } };
   },
@@ -131,7 +138,7 @@ route({
   access: instructorAnywhere,
   summary: "A template's results compared across terms: JSON or CSV",
   description:
-    "Each closed evaluation made from the template with at least EVALUATION_MIN_RESPONSES answers, newest first: course, term, closedAt, n and the likert (mean, median, distribution) and choice (counts) figures per question; free text stays with each evaluation's own results. A question fewer than EVALUATION_MIN_RESPONSES answered shows only its n and `withheld: true`. Instructors see their own courses' evaluations only. CSV with format=csv or Accept: text/csv.",
+    "Each closed evaluation made from the template with at least EVALUATION_MIN_RESPONSES answers, newest first: course, term, closedAt, n and the likert (mean, median, distribution) and choice (counts) figures per question; free text stays with each evaluation's own results. A question fewer than EVALUATION_MIN_RESPONSES answered shows only its n and `withheld: true`. Instructors see only the evaluations of courses they instruct unscoped (no section scope). CSV with format=csv or Accept: text/csv.",
   tags: ["evaluations"],
   params: templateParams,
   query: z.object({ ...pageQuery, format: z.enum(["json", "csv"]).optional() }),

@@ -36,9 +36,9 @@ route({
   method: "POST",
   path: "/v1/courses/{courseId}/evaluations",
   access: courseStaff(["instructor"]),
-  summary: "Schedule a course evaluation from a template (instructors and administrators)",
+  summary: "Schedule a course evaluation from a template (the course's instructors not scoped to sections, and administrators)",
   description:
-    "The template's questions are copied. The evaluations timer opens it at `opensAt` (telling the course's active learners) and closes it at `closesAt` (after opensAt, in the future, at most a year later), reminding those who have not answered once EVALUATION_REMINDER_HOURS before.",
+    "The template's questions are copied. The evaluations timer opens it at `opensAt` (telling the course's active learners) and closes it at `closesAt` (after opensAt, in the future, at most a year later), reminding those who have not answered once EVALUATION_REMINDER_HOURS before (when it was open before then: a shorter window, or one opened late, gets no reminder).",
   tags: ["evaluations"],
   params: courseParams,
   body: z.object({
@@ -49,6 +49,7 @@ route({
   }),
   responses: {
     201: { description: "Scheduled", body: evaluationSchema },
+    403: { description: "`SECTION_OUT_OF_SCOPE`: instructors scoped to sections do not schedule course-wide evaluations" },
     404: { description: "`COURSE_NOT_FOUND`, `EVALUATION_TEMPLATE_NOT_FOUND`" },
     409: { description: "`EVALUATION_TEMPLATE_ARCHIVED`" },
     422: { description: "`EVALUATION_WINDOW_INVALID`" },
@@ -56,7 +57,7 @@ route({
   handler: async ({ params, body }, ctx) => {
     const evaluation = unwrap(
       await ctx.transaction((tx) =>
-        scheduleEvaluation(ctx.domain(tx), { courseId: params.courseId, templateId: body.templateId, term: body.term, opensAt: new Date(body.opensAt), closesAt: new Date(body.closesAt) }),
+        scheduleEvaluation(ctx.domain(tx), { courseId: params.courseId, templateId: body.templateId, term: body.term, opensAt: new Date(body.opensAt), closesAt: new Date(body.closesAt) }, ctx.caller),
       ),
     );
     return { status: 201, body: evaluationBody(evaluation, null), headers: { location: `/api/v1/courses/${params.courseId}/evaluations` } };
@@ -73,7 +74,8 @@ route({
   params: courseParams,
   responses: { 200: { description: "By opening time (at most 500)", body: z.object({ items: z.array(evaluationSchema) }) } },
   handler: async ({ params }, ctx) => {
-    const rows = await courseEvaluationsSeenBy(ctx.db, params.courseId, ctx.caller, ctx.platform.settings.EVALUATION_RECEIPT_KEY);
+    const viewer = { userId: ctx.caller.userId, isAdmin: ctx.caller.isAdmin, role: await ctx.caller.roleIn(params.courseId) };
+    const rows = await courseEvaluationsSeenBy(ctx.db, params.courseId, viewer, ctx.platform.settings.EVALUATION_RECEIPT_KEY);
     return { status: 200, body: { items: rows.map((r) => evaluationBody(r.evaluation, r.answered)) }, headers: { "cache-control": "private, no-store" } };
   },
 });
@@ -107,7 +109,7 @@ route({
   method: "GET",
   path: "/v1/evaluations/{evaluationId}/results",
   access: courseStaff(["instructor"], courseOfTheEvaluation),
-  summary: "An evaluation's results (the course's instructors and administrators): JSON or CSV",
+  summary: "An evaluation's results (the course's instructors not scoped to sections, and administrators): JSON or CSV",
   description:
     "Only once the evaluation has closed with at least EVALUATION_MIN_RESPONSES answers; else 409 `EVALUATION_RESULTS_WITHHELD` with `reason` (`not-closed`: no figures at all; `too-few-responses`: the count and the minimum, no figures). Per question: likert n, mean, median and distribution; choice counts per option; text the answers in random order. A question fewer than EVALUATION_MIN_RESPONSES answered (an optional one) shows only its n and `withheld: true`. CSV with format=csv or Accept: text/csv.",
   tags: ["evaluations"],
@@ -119,11 +121,12 @@ route({
       body: z.object({ evaluationId: z.uuid(), courseId: z.uuid(), courseTitle: z.string(), term: z.string(), closedAt: iso, n: z.number().int(), questions: z.array(questionSummarySchema) }),
       otherContent: { "text/csv": z.string().meta({ description: "One row per question and scale point or option; a text question's answers one per row" }) },
     },
+    403: { description: "`SECTION_OUT_OF_SCOPE`: instructors scoped to sections do not read every section's answers" },
     404: { description: "`EVALUATION_NOT_FOUND`" },
     409: { description: "`EVALUATION_RESULTS_WITHHELD`" },
   },
   handler: async ({ params, query, request }, ctx) => {
-    const results = unwrap(await evaluationResults(ctx.db, params.evaluationId, ctx.platform.settings.EVALUATION_MIN_RESPONSES));
+    const results = unwrap(await evaluationResults(ctx.db, params.evaluationId, ctx.platform.settings.EVALUATION_MIN_RESPONSES, ctx.caller));
     if (wantsCsv(query.format, request)) {
       return {
         raw: {

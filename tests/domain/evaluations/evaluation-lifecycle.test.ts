@@ -52,6 +52,28 @@ describe("evaluations against PostgreSQL", () => {
     expect(notices.map((n) => n.user_id).sort()).toEqual([...learners].sort());
   });
 
+  it("does not remind in the run that opens an evaluation whose window is shorter than the reminder period, nor later", async () => {
+    const { courseId } = await courseWithLearners(2);
+    const short = await evaluation(courseId, "scheduled", -1, 2);
+    const runTimer = () => inTransactionOf(db, ctx)((c) => runEvaluationTimer(c, timerOptions));
+    await runTimer();
+    await runTimer();
+    expect(await db.sql`select status, reminded_at from course_evaluations where id = ${short}`).toEqual([{ status: "open", reminded_at: null }]);
+    expect(await db.sql`select 1 from notifications where subject_id = ${short} and template = 'evaluation-reminder'`).toHaveLength(0);
+    expect(await db.sql`select 1 from notifications where subject_id = ${short} and template = 'evaluation-opened'`).toHaveLength(2);
+  });
+
+  it("reminds an evaluation open since before the reminder point once, over two runs", async () => {
+    const { courseId, learners } = await courseWithLearners(2);
+    const id = await evaluation(courseId, "open", -30, 2);
+    await db.sql`update course_evaluations set opened_at = now() - interval '30 hours' where id = ${id}`;
+    const runTimer = () => inTransactionOf(db, ctx)((c) => runEvaluationTimer(c, timerOptions));
+    await runTimer();
+    await runTimer();
+    const reminders = await db.sql<{ user_id: string }[]>`select user_id from notifications where subject_id = ${id} and template = 'evaluation-reminder'`;
+    expect(reminders.map((r) => r.user_id).sort()).toEqual([...learners].sort());
+  });
+
   it("takes one answer when a learner answers twice at once", async () => {
     const { courseId, learners } = await courseWithLearners(1);
     const id = await evaluation(courseId, "open", -1, 72);
