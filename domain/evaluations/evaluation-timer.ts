@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import type { Executor } from "../db/client.js";
+import type { Database, Executor } from "../db/client.js";
 import { courseEvaluations, courses, enrollments, evaluationReceipts, users } from "../db/schema/index.js";
 import { composeEmail } from "../notifications/compose-email.js";
 import { type NotificationInput, recordNotifications } from "../notifications/notify.js";
@@ -108,6 +108,15 @@ export async function runEvaluationTimer(ctx: DomainContext, options: Evaluation
   if (notices.length > 0) await recordNotifications(ctx, notices);
   run.notified = notices.length;
   return run;
+}
+
+/**
+ * Run after a timer run that closed evaluations has committed, outside any transaction (VACUUM refuses one): the
+ * rows the close rewrite deleted keep the answering transaction's xmin and the arrival order until vacuumed, so they
+ * are pruned now rather than whenever autovacuum comes round. Only what no open snapshot still sees is pruned.
+ */
+export async function pruneClosedResponses(db: Database): Promise<void> {
+  await db.execute(sql`vacuum evaluation_responses`);
 }
 
 /** Claims up to BATCH evaluations matching `where` (skipping rows another run holds) and applies `set` to them. */

@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
-import { runEvaluationTimer } from "../../domain/evaluations/evaluation-timer.js";
+import { pruneClosedResponses, runEvaluationTimer } from "../../domain/evaluations/evaluation-timer.js";
 import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { createLogger } from "../platform/log.js";
 import { platform } from "../platform/platform.js";
@@ -26,5 +26,13 @@ app.timer("evaluations", {
       log,
     );
     log.info("evaluations", { ...run });
+    if (run.closed > 0) {
+      // Best effort: the close has committed; autovacuum prunes what this does not.
+      try {
+        await pruneClosedResponses(p.database.db);
+      } catch (err) {
+        log.warn("vacuum of evaluation_responses after a close failed; autovacuum will prune the rewritten rows", { error: (err as Error).message });
+      }
+    }
   },
 });

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runEvaluationTimer } from "../../../domain/evaluations/evaluation-timer.js";
+import { pruneClosedResponses, runEvaluationTimer } from "../../../domain/evaluations/evaluation-timer.js";
 import { receiptFor } from "../../../domain/evaluations/receipts.js";
 import { respondToEvaluation } from "../../../domain/evaluations/respond.js";
 import { erasePersonalData } from "../../../domain/privacy/erasure.js";
@@ -72,6 +72,21 @@ describe("evaluations against PostgreSQL", () => {
     await runTimer();
     const reminders = await db.sql<{ user_id: string }[]>`select user_id from notifications where subject_id = ${id} and template = 'evaluation-reminder'`;
     expect(reminders.map((r) => r.user_id).sort()).toEqual([...learners].sort());
+  });
+
+  it("closing rewrites the responses under a new transaction id, and the vacuum after it runs on the pool", async () => {
+    const { courseId, learners } = await courseWithLearners(2);
+    const id = await evaluation(courseId, "open", -2, 1);
+    for (const learner of learners) expect((await answer(id, learner)).ok).toBe(true);
+    await db.sql`update course_evaluations set closes_at = now() - interval '1 second' where id = ${id}`;
+    await inTransactionOf(db, ctx)((c) => runEvaluationTimer(c, timerOptions));
+    const receiptXmins = new Set((await db.sql<{ xmin: string }[]>`select xmin::text from evaluation_receipts where evaluation_id = ${id}`).map((r) => r.xmin));
+    const responses = await db.sql<{ xmin: string }[]>`select xmin::text from evaluation_responses where evaluation_id = ${id}`;
+    expect(responses).toHaveLength(2);
+    for (const r of responses) expect(receiptXmins.has(r.xmin)).toBe(false);
+    await pruneClosedResponses(db.db);
+    const [stats] = await db.sql<{ vacuumed: boolean }[]>`select last_vacuum is not null as vacuumed from pg_stat_user_tables where relname = 'evaluation_responses'`;
+    expect(stats?.vacuumed).toBe(true);
   });
 
   it("takes one answer when a learner answers twice at once", async () => {
