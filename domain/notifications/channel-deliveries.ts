@@ -107,17 +107,18 @@ export async function recordChannelAttempt(db: Executor, row: ChannelDeliveryRow
     : result.gone
       ? { attempts, status: "dropped" as const, payload: null, lastError: result.error.slice(0, 1000), nextAttemptAt: null, updatedAt: now }
       : failedSmsOrPush(row, failedAttempt(t, result.error, now, policy, result.retryAfterSeconds ?? 0));
-  const [recorded] = await db
-    .update(t)
-    .set(changes)
-    .where(and(eq(t.id, row.id), eq(t.status, "pending")))
-    .returning({ status: t.status, attempts: t.attempts, nextAttemptAt: t.nextAttemptAt });
+  // The subscription first: whoever sees the delivery dropped finds its gone subscription removed too.
   if (row.channel === "push" && row.userId !== null) {
     // Only the delivery's own user's subscription: one that moved to another user is theirs to keep.
     const own = and(eq(pushSubscriptions.id, row.target), eq(pushSubscriptions.userId, row.userId));
     if (!result.ok && result.gone) await db.delete(pushSubscriptions).where(own);
     else if (result.ok) await db.update(pushSubscriptions).set({ lastSuccessAt: now }).where(own);
   }
+  const [recorded] = await db
+    .update(t)
+    .set(changes)
+    .where(and(eq(t.id, row.id), eq(t.status, "pending")))
+    .returning({ status: t.status, attempts: t.attempts, nextAttemptAt: t.nextAttemptAt });
   return recorded ?? null;
 }
 

@@ -119,7 +119,7 @@ describe("security headers", () => {
       .map(({ method, path }) => `${method} ${path}`)
       .sort();
     // A new public route that answers about someone must say `personal: true`; one that does not belongs here.
-    expect(cacheable).toEqual(["GET /docs", "GET /health", "GET /openapi.json", "GET /ready", "GET /v1/courses", "GET /v1/courses/{courseId}"].sort());
+    expect(cacheable).toEqual(["GET /docs", "GET /health", "GET /openapi.json", "GET /ready", "GET /v1/courses", "GET /v1/courses/{courseId}", "GET /v1/push/public-key"].sort());
   });
 
   it("send HSTS only for https request URLs: a forged X-Forwarded-Proto does not turn it on", async () => {
