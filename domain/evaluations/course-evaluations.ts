@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { courseEvaluations, courses, evaluationReceipts, evaluationTemplates } from "../db/schema/index.js";
-import { staffSectionScope } from "../sections/staff-scope.js";
+import { viewerScope } from "../sections/staff-scope.js";
 import { type CourseViewer, isCourseStaffOrAdmin } from "../sections/viewer.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
@@ -18,15 +18,6 @@ export async function evaluationCourse(db: Executor, evaluationId: string): Prom
   return row?.courseId ?? null;
 }
 
-/**
- * Whether a viewer speaks for the whole course: an admin, or course staff scoped to no section. An evaluation asks
- * every learner of the course and its results are every section's answers, so section-scoped staff neither
- * schedule one nor read results.
- */
-export async function speaksForWholeCourse(db: Executor, courseId: string, viewer: { userId: string; isAdmin: boolean }): Promise<boolean> {
-  return viewer.isAdmin || (await staffSectionScope(db, courseId, viewer.userId)) === null;
-}
-
 export type OpenEvaluationError = "SECTION_OUT_OF_SCOPE" | "EVALUATION_TEMPLATE_NOT_FOUND" | "EVALUATION_TEMPLATE_ARCHIVED" | "EVALUATION_WINDOW_INVALID" | "COURSE_NOT_FOUND";
 
 /**
@@ -39,7 +30,7 @@ export async function scheduleEvaluation(
   input: { courseId: string; templateId: string; term: string; opensAt: Date; closesAt: Date },
   viewer: { userId: string; isAdmin: boolean },
 ): Promise<Result<CourseEvaluation, OpenEvaluationError>> {
-  if (!(await speaksForWholeCourse(ctx.db, input.courseId, viewer))) return fail("SECTION_OUT_OF_SCOPE", "An evaluation asks the whole course: its unscoped instructors or an administrator schedule it.");
+  if ((await viewerScope(ctx.db, input.courseId, viewer)) !== null) return fail("SECTION_OUT_OF_SCOPE", "An evaluation asks the whole course: its unscoped instructors or an administrator schedule it.");
   if (input.closesAt.getTime() <= input.opensAt.getTime()) return fail("EVALUATION_WINDOW_INVALID", "closesAt must be after opensAt.");
   if (input.closesAt.getTime() - input.opensAt.getTime() > MAX_WINDOW_MS) return fail("EVALUATION_WINDOW_INVALID", "An evaluation stays open at most a year.");
   if (input.closesAt.getTime() <= ctx.now().getTime()) return fail("EVALUATION_WINDOW_INVALID", "closesAt must be in the future.");

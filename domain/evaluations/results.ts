@@ -1,9 +1,10 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { courseEvaluations, courses, courseStaff, courseStaffSections, type EvaluationQuestion, evaluationTemplates } from "../db/schema/index.js";
+import { viewerScope } from "../sections/staff-scope.js";
 import { csvRow } from "../shared/csv.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { type CourseEvaluation, speaksForWholeCourse } from "./course-evaluations.js";
+import type { CourseEvaluation } from "./course-evaluations.js";
 import { type AnswerCounts, type QuestionSummary, summarise } from "./summarise.js";
 
 export interface EvaluationResults {
@@ -31,7 +32,7 @@ export async function evaluationResults(
   if (!row) return fail("EVALUATION_NOT_FOUND");
   const e = row.e;
   // Every section's answers: not for staff scoped to some sections.
-  if (!(await speaksForWholeCourse(db, e.courseId, viewer))) return fail("SECTION_OUT_OF_SCOPE", "The results are every section's answers: the course's unscoped instructors and administrators read them.");
+  if ((await viewerScope(db, e.courseId, viewer)) !== null) return fail("SECTION_OUT_OF_SCOPE", "The results are every section's answers: the course's unscoped instructors and administrators read them.");
   if (e.status !== "closed") {
     return fail("EVALUATION_RESULTS_WITHHELD", `Results are shown once the evaluation has closed (${e.closesAt.toISOString()}).`, { reason: "not-closed", closesAt: e.closesAt.toISOString() });
   }
