@@ -73,17 +73,21 @@ export function audienceFilter(audience: Audience) {
   return audience.staff ? sections : sql`(${announcements.publishedAt} is not null and ${sections})`;
 }
 
+/** Whether the audience sees an announcement already read (the in-memory twin of `audienceFilter`). */
+export function inAudience(audience: Audience, row: Pick<AnnouncementRow, "sectionId" | "publishedAt">): boolean {
+  const inSections = audience.sectionIds === null || row.sectionId === null || audience.sectionIds.includes(row.sectionId);
+  return inSections && (audience.staff || row.publishedAt !== null);
+}
+
 export const readColumn = (userId: string) =>
   sql<boolean>`exists (select 1 from ${announcementReads} r where r.announcement_id = ${announcements.id} and r.user_id = ${userId})`.mapWith(Boolean);
 
 /** One announcement as the viewer may see it; not found when they may not. */
 export async function announcementSeenBy(db: Executor, announcementId: string, viewer: CourseViewer): Promise<Result<AnnouncementView, "ANNOUNCEMENT_NOT_FOUND">> {
-  const courseId = await announcementCourse(db, announcementId);
-  const audience = courseId ? await audienceOf(db, courseId, viewer) : null;
-  if (!audience) return fail("ANNOUNCEMENT_NOT_FOUND");
   const [row] = await db
     .select({ ...announcementColumns, read: readColumn(viewer.userId) })
     .from(announcements)
-    .where(and(eq(announcements.id, announcementId), audienceFilter(audience)));
-  return row ? ok(row) : fail("ANNOUNCEMENT_NOT_FOUND");
+    .where(eq(announcements.id, announcementId));
+  const audience = row ? await audienceOf(db, row.courseId, viewer) : null;
+  return row && audience && inAudience(audience, row) ? ok(row) : fail("ANNOUNCEMENT_NOT_FOUND");
 }

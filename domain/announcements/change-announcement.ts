@@ -6,7 +6,7 @@ import type { DomainContext } from "../shared/context.js";
 import { markdownToText, renderMarkdown } from "../shared/markdown.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { checkBody, checkPublishAt, preview } from "./announcement-rules.js";
-import { announcementColumns, type AnnouncementRow, type AnnouncementView, audienceFilter, audienceOf } from "./announcement-view.js";
+import { announcementColumns, type AnnouncementRow, type AnnouncementView, audienceOf, inAudience } from "./announcement-view.js";
 import type { AnnouncementErrorCode } from "./announcements.errors.js";
 import { checkAudience } from "./post-announcement.js";
 import { publishAnnouncements } from "./publish-announcement.js";
@@ -28,8 +28,7 @@ async function lockForChange(ctx: DomainContext, id: string, viewer: CourseViewe
   const [found] = await ctx.db.select(announcementColumns).from(announcements).where(eq(announcements.id, id)).for("update");
   const audience = found ? await audienceOf(ctx.db, found.courseId, viewer) : null;
   if (!found || !audience?.staff) return fail("ANNOUNCEMENT_NOT_FOUND");
-  const [visible] = await ctx.db.select({ id: announcements.id }).from(announcements).where(and(eq(announcements.id, id), audienceFilter(audience)));
-  if (!visible) return fail("ANNOUNCEMENT_NOT_FOUND");
+  if (!inAudience(audience, found)) return fail("ANNOUNCEMENT_NOT_FOUND");
   if (audience.sectionIds !== null && found.sectionId === null) return fail("SECTION_OUT_OF_SCOPE", "Only instructors of the whole course change its course-wide announcements.");
   if (expectedVersion !== undefined && expectedVersion !== found.version) return fail("PRECONDITION_FAILED", "Read the announcement again and retry with its current ETag.");
   return ok(found);
@@ -123,16 +122,14 @@ export async function deleteAnnouncement(ctx: DomainContext, id: string, viewer:
 
 /** Marks an announcement the viewer sees read (again: no change), and its inbox entry with it. */
 export async function markAnnouncementRead(ctx: DomainContext, id: string, viewer: CourseViewer): Promise<Result<null, "ANNOUNCEMENT_NOT_FOUND">> {
-  const courseId = (await ctx.db.select({ courseId: announcements.courseId }).from(announcements).where(eq(announcements.id, id)))[0]?.courseId;
-  const audience = courseId ? await audienceOf(ctx.db, courseId, viewer) : null;
-  if (!audience) return fail("ANNOUNCEMENT_NOT_FOUND");
   // Only a published one is read; `key share` keeps it from being deleted under the insert.
   const [row] = await ctx.db
-    .select({ publishedAt: announcements.publishedAt })
+    .select({ courseId: announcements.courseId, sectionId: announcements.sectionId, publishedAt: announcements.publishedAt })
     .from(announcements)
-    .where(and(eq(announcements.id, id), audienceFilter(audience)))
+    .where(eq(announcements.id, id))
     .for("key share");
-  if (!row) return fail("ANNOUNCEMENT_NOT_FOUND");
+  const audience = row ? await audienceOf(ctx.db, row.courseId, viewer) : null;
+  if (!row || !audience || !inAudience(audience, row)) return fail("ANNOUNCEMENT_NOT_FOUND");
   if (!row.publishedAt) return ok(null);
   const now = ctx.now();
   await ctx.db.execute(sql`insert into announcement_reads (announcement_id, user_id, read_at) values (${id}, ${viewer.userId}, ${now.toISOString()}::timestamptz) on conflict do nothing`);
