@@ -1,6 +1,6 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { publishDueAnnouncements } from "../../domain/announcements/publish-announcement.js";
-import { systemActor } from "../../domain/shared/context.js";
+import { onDomainPool } from "../platform/domain-transaction.js";
 import { createLogger } from "../platform/log.js";
 import { platform } from "../platform/platform.js";
 
@@ -11,17 +11,7 @@ app.timer("announcements-publish", {
   handler: async (timer: Timer, context: InvocationContext) => {
     const p = platform();
     const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { timer: "announcements-publish" } });
-    let eventsRecorded = false;
-    const result = await publishDueAnnouncements({
-      db: p.database.db,
-      now: p.clock,
-      newId: p.newId,
-      actor: { ...systemActor, requestId: context.invocationId },
-      onEventRecorded: () => {
-        eventsRecorded = true;
-      },
-    });
-    if (eventsRecorded) p.relay.kick(log);
+    const result = await onDomainPool(p, { requestId: context.invocationId }, (ctx) => publishDueAnnouncements(ctx), log);
     log.info("announcements published", { ...result, isPastDue: timer.isPastDue });
   },
 });
