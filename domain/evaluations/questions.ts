@@ -85,8 +85,6 @@ export function checkAnswers(questions: readonly EvaluationQuestion[], answers: 
       issues.push({ questionId: q.id, message: "text" });
     } else if (raw.length > MAX_TEXT_ANSWER) {
       issues.push({ questionId: q.id, message: `at most ${MAX_TEXT_ANSWER} characters` });
-    } else if (!noNul(raw)) {
-      issues.push({ questionId: q.id, message: "must not contain NUL characters" });
     } else {
       stored[q.id] = raw.trim();
     }

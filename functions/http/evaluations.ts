@@ -43,7 +43,7 @@ route({
   params: courseParams,
   body: z.object({
     templateId: z.uuid(),
-    term: z.string().trim().min(1).max(100).refine((s) => !s.includes("\u0000"), "must not contain NUL characters").meta({ description: "What results compare by, e.g. \"2026 autumn\"" }),
+    term: z.string().trim().min(1).max(100).meta({ description: "What results compare by, e.g. \"2026 autumn\"" }),
     opensAt: iso,
     closesAt: iso,
   }),
