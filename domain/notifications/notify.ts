@@ -4,7 +4,7 @@ import { channelDeliveries, notifications, type PushPayload, type SmsPayload } f
 import type { DomainContext } from "../shared/context.js";
 import type { ComposedEmail } from "./compose-email.js";
 import { recordEmails } from "./email-deliveries.js";
-import type { NotificationCategory } from "./preferences.js";
+import { defaultPreferences as defaults, type NotificationCategory } from "./preferences.js";
 
 /**
  * One notification for one person: always kept in their inbox (when they have an account), and sent by the
@@ -195,18 +195,18 @@ async function channelChoices(ctx: DomainContext, userIds: string[]): Promise<Ma
       result.set(r.user_id, {
         userId: r.user_id,
         email: {
-          courseUpdates: r.course_updates ?? true,
-          grades: r.grades ?? true,
-          reminders: r.reminders ?? true,
-          announcements: r.announcements ?? true,
-          discussions: r.discussions ?? true,
+          courseUpdates: r.course_updates ?? defaults.courseUpdates,
+          grades: r.grades ?? defaults.grades,
+          reminders: r.reminders ?? defaults.reminders,
+          announcements: r.announcements ?? defaults.announcements,
+          discussions: r.discussions ?? defaults.discussions,
         },
-        pushCategories: r.push_categories ?? ["courseUpdates", "grades", "reminders", "announcements", "discussions"],
-        smsCategories: r.sms_categories ?? [],
+        pushCategories: r.push_categories ?? defaults.push,
+        smsCategories: r.sms_categories ?? defaults.sms,
         quietHoursStart: r.quiet_hours_start,
         quietHoursEnd: r.quiet_hours_end,
         timeZone: r.time_zone,
-        discussionDigest: r.discussion_digest ?? false,
+        discussionDigest: r.discussion_digest ?? defaults.discussionDigest,
         phone: r.phone,
         pushSubscriptionIds: r.push_ids ?? [],
       });
