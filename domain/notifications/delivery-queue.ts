@@ -92,7 +92,7 @@ export interface DeliveryKind<Row, Result extends { ok: boolean; error?: string 
 }
 
 /** Sends claimed rows outside any transaction, `concurrency` at a time, and records each outcome as it comes. */
-export async function sendClaimed<Row, Result extends { ok: boolean; error?: string }, Status>(
+async function sendClaimed<Row, Result extends { ok: boolean; error?: string }, Status>(
   kind: Pick<DeliveryKind<Row, Result, Status>, "send" | "record">,
   rows: Row[],
   concurrency: number,

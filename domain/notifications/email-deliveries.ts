@@ -3,7 +3,7 @@ import type { Executor } from "../db/client.js";
 import { type EmailDeliveryStatus, emailDeliveries } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import type { ComposedEmail } from "./compose-email.js";
-import { type AttemptOutcome, claimDue, type DeliveryKind, failedAttempt, type RetryPolicy, type SendPolicy, sendClaimed, sendDue } from "./delivery-queue.js";
+import { type AttemptOutcome, claimDue, type DeliveryKind, failedAttempt, type RetryPolicy, type SendPolicy, sendDue } from "./delivery-queue.js";
 
 export type EmailDeliveryRow = typeof emailDeliveries.$inferSelect;
 
@@ -135,11 +135,6 @@ const emailKind = (sender: EmailSender, policy: EmailSendPolicy): DeliveryKind<E
   record: (row, result) => recordEmailAttempt(sender.db, row.id, result, sender.now(), policy),
 });
 const emailFailure = (error: string): EmailAttemptResult => ({ ok: false, error });
-
-/** Sends claimed rows outside any transaction, `concurrency` at a time, and records each outcome as it comes. */
-export async function sendClaimedEmails(sender: EmailSender, rows: EmailDeliveryRow[], policy: EmailSendPolicy): Promise<EmailAttemptOutcome[]> {
-  return sendClaimed(emailKind(sender, policy), rows, policy.concurrency, emailFailure);
-}
 
 /**
  * Claims what is due and sends it (see `sendDue`). With `ids` (what a handler just recorded) only those rows are

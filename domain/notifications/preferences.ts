@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
 import { notificationPreferences, users } from "../db/schema/index.js";
@@ -56,7 +56,8 @@ export const templateCategories: Partial<Record<TemplateKey, NotificationCategor
 
 export const categoryOf = (key: TemplateKey): NotificationCategory | null => templateCategories[key] ?? null;
 
-const defaults: NotificationPreferences = {
+/** What a user without a preferences row (or with a column not set) gets. */
+export const defaultPreferences: Readonly<NotificationPreferences> = {
   courseUpdates: true,
   grades: true,
   reminders: true,
@@ -67,13 +68,6 @@ const defaults: NotificationPreferences = {
   quietHours: null,
   discussionDigest: false,
 };
-
-/**
- * Whether the user of a row wants emails of `category` (true for system mail), for queries that read the
- * recipient: they left-join `notification_preferences` on the user, and a missing row means yes.
- */
-export const wantsEmail = (category: NotificationCategory | null) =>
-  category ? sql<boolean>`coalesce(${notificationPreferences[category]}, true)` : sql<boolean>`true`;
 
 type PreferencesRow = typeof notificationPreferences.$inferSelect;
 // Stored lists keep only known categories, in the catalogue's order.
@@ -107,7 +101,7 @@ const toRow = (p: NotificationPreferences) => ({
 
 export async function preferencesOf(db: Executor, userId: string): Promise<NotificationPreferences> {
   const [row] = await db.select().from(notificationPreferences).where(eq(notificationPreferences.userId, userId));
-  return row ? fromRow(row) : defaults;
+  return row ? fromRow(row) : defaultPreferences;
 }
 
 /**
@@ -124,7 +118,7 @@ export async function changePreferences(
   const t = notificationPreferences;
   await ctx.db.insert(t).values({ userId, updatedAt: ctx.now() }).onConflictDoNothing();
   const [row] = await ctx.db.select().from(t).where(eq(t.userId, userId)).for("update");
-  const current = row ? fromRow(row) : defaults;
+  const current = row ? fromRow(row) : defaultPreferences;
   precondition(current);
   const wanted: NotificationPreferences = { ...current, ...next };
   const [saved] = await ctx.db.update(t).set({ ...toRow(wanted), updatedAt: ctx.now() }).where(eq(t.userId, userId)).returning();
