@@ -1,14 +1,11 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import type { EventData } from "../events/catalog.js";
-import { composeEmail } from "../notifications/compose-email.js";
+import { composeEmail, isPlaceholderEmail } from "../notifications/compose-email.js";
 import type { EmailLinks } from "../notifications/notifications-for-event.js";
 import type { NotificationInput } from "../notifications/notify.js";
 import { markdownToText } from "../shared/markdown.js";
 import { preview } from "./announcement-rules.js";
-
-// External users without a known address have a placeholder one: nobody to email (the inbox still has it).
-const reachable = (address: string): boolean => !address.endsWith("@users.invalid");
 
 /**
  * Who hears of a published announcement, one notification each: the active learners of its course (of its
@@ -50,7 +47,7 @@ export async function announcementNotifications(
   return Promise.all(
     recipients.map(async (u): Promise<NotificationInput> => {
       const author = a.author ?? (u.locale.startsWith("es") ? "El equipo del curso" : "The course staff");
-      const email = reachable(u.email) ? composeEmail("announcement", u.locale, u.email, { ...values, name: u.name, author }, await links.unsubscribeUrl(u.id, "announcements")) : null;
+      const email = !isPlaceholderEmail(u.email) ? composeEmail("announcement", u.locale, u.email, { ...values, name: u.name, author }, await links.unsubscribeUrl(u.id, "announcements")) : null;
       return {
         userId: u.id,
         eventId,

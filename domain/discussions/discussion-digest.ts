@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { composeEmail } from "../notifications/compose-email.js";
+import { composeEmail, isPlaceholderEmail } from "../notifications/compose-email.js";
 import { recordEmails } from "../notifications/email-deliveries.js";
 import type { DomainContext } from "../shared/context.js";
 import type { UnsubscribeLinks } from "./discussion-notifications.js";
@@ -55,7 +55,7 @@ export async function sendDiscussionDigestBatch(ctx: DomainContext, appUrl: stri
     for key share of u`);
   const emails = [];
   for (const r of recipients) {
-    if (r.wants === false || r.email.endsWith("@users.invalid")) continue;
+    if (r.wants === false || isPlaceholderEmail(r.email)) continue;
     const rows = (byUser.get(r.id) ?? []).sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime() || a.id.localeCompare(b.id));
     const first = rows[0];
     if (!first) continue;

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { composeEmail } from "../notifications/compose-email.js";
+import { composeEmail, isPlaceholderEmail } from "../notifications/compose-email.js";
 import type { NotificationInput } from "../notifications/notify.js";
 import type { NotificationCategory } from "../notifications/preferences.js";
 import { markdownToText } from "../shared/markdown.js";
@@ -63,7 +63,7 @@ export async function discussionPostNotifications(
         // The post it is about: erasing its author (or the topic's) finds the entries quoting them by id.
         subject: { type: "discussion-post", id: postId },
         // External users without a known address have a placeholder one: the inbox still has it.
-        email: r.email.endsWith("@users.invalid") ? null : email,
+        email: isPlaceholderEmail(r.email) ? null : email,
       };
     }),
   );

@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Database, Executor } from "../db/client.js";
 import { courseEvaluations, courses, enrollments, evaluationReceipts, users } from "../db/schema/index.js";
-import { composeEmail } from "../notifications/compose-email.js";
+import { composeEmail, isPlaceholderEmail } from "../notifications/compose-email.js";
 import { type NotificationInput, recordNotifications } from "../notifications/notify.js";
 import { categoryOf, type NotificationCategory } from "../notifications/preferences.js";
 import { recordEvent } from "../outbox/record-event.js";
@@ -173,7 +173,7 @@ async function notify(
         url: email.actionUrl,
         subject: { type: "course-evaluation", id: e.id },
         // External users without a known address have a placeholder one: the inbox still has it.
-        email: l.email.endsWith("@users.invalid") ? null : email,
+        email: isPlaceholderEmail(l.email) ? null : email,
       };
     }),
   );

@@ -15,6 +15,12 @@ export interface ComposedEmail {
   actionUrl: string | null;
 }
 
+/**
+ * Whether an address is a placeholder under the reserved `.invalid` domain (an external user without a known
+ * address, an erased user's pseudonym): nobody to email, though the inbox still has their notifications.
+ */
+export const isPlaceholderEmail = (address: string): boolean => address.endsWith("@users.invalid");
+
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
 
 function fill(text: string, values: Record<string, string>, escape: (value: string, name: string) => string): string {

@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { assessments, certificates, courses, courseStaff, enrollments, grades, users, webhooks } from "../db/schema/index.js";
 import type { CatalogEvent } from "../events/catalog.js";
-import { type ComposedEmail, composeEmail } from "./compose-email.js";
+import { type ComposedEmail, composeEmail, isPlaceholderEmail } from "./compose-email.js";
 import type { NotificationInput } from "./notify.js";
 import { categoryOf, type NotificationCategory } from "./preferences.js";
 import type { TemplateKey } from "./templates.js";
@@ -20,9 +20,6 @@ interface Recipient {
 }
 
 const recipientColumns = { id: users.id, email: users.email, name: users.displayName, locale: users.locale };
-// External users without a known address have a placeholder one: nobody to email (the inbox still has it).
-const reachable = (address: string): boolean => !address.endsWith("@users.invalid");
-
 // Time-sensitive: sent by push and SMS even in the recipient's quiet hours.
 const urgentTemplates: ReadonlySet<TemplateKey> = new Set(["seat-offered", "class-cancelled"]);
 
@@ -73,7 +70,7 @@ export async function notificationsForEvent(db: Executor, event: CatalogEvent, a
     title: email.subject,
     body: email.summary,
     url: email.actionUrl,
-    email: reachable(email.to) ? email : null,
+    email: isPlaceholderEmail(email.to) ? null : email,
   });
   switch (event.type) {
     case "user.registered": {
