@@ -5,9 +5,9 @@ import { changeAnnouncement, deleteAnnouncement, markAnnouncementRead } from "..
 import { courseAnnouncements } from "../../domain/announcements/list-announcements.js";
 import { postAnnouncement } from "../../domain/announcements/post-announcement.js";
 import { courseMember, courseStaff, type Locator } from "../platform/http/access.js";
-import { notModified } from "../platform/http/etag.js";
+import { notModified, versionFromIfMatch } from "../platform/http/etag.js";
 import { decodeCursorAs, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
-import { ProblemError, unwrap } from "../platform/http/problem.js";
+import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { versionEtag } from "./schemas/section.js";
 
@@ -67,12 +67,7 @@ const announcementBody = (a: AnnouncementView): z.infer<typeof announcementSchem
 const readerEtag = (a: AnnouncementView) => `"v${a.version}.${a.read ? "r" : "u"}"`;
 
 /** The version an If-Match names (either kind of ETag this API issued); undefined without one, or `*`. */
-function expectedVersion(header: string | null): number | undefined {
-  if (header === null || header.trim() === "*") return undefined;
-  const m = /^"v(\d+)(?:\.[ru])?"$/.exec(header.trim());
-  if (!m) throw new ProblemError("PRECONDITION_FAILED", { detail: "If-Match must be an ETag this API issued." });
-  return Number(m[1]);
-}
+const expectedVersion = (header: string | null) => versionFromIfMatch(header, /^"v(\d+)(?:\.[ru])?"$/);
 
 const writeProblems = {
   403: { description: "`SECTION_OUT_OF_SCOPE`: a section-scoped instructor announces only to their sections" },

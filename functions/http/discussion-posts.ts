@@ -5,8 +5,8 @@ import { courseMember, type Locator } from "../platform/http/access.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { discussionRules, POST_BODY_LIMIT_BYTES } from "./discussions.js";
-import { editBody, postEtag, postOut, postSchema } from "./schemas/discussions.js";
-import { expectedVersion } from "./schemas/section.js";
+import { editBody, postOut, postSchema } from "./schemas/discussions.js";
+import { expectedVersion, versionEtag } from "./schemas/section.js";
 
 const postParams = z.object({ postId: z.uuid() });
 const thePostsCourse: Locator = { describe: "the post's course", resolve: (params, db) => postCourse(db, params.postId as string) };
@@ -34,7 +34,7 @@ route({
     const post = unwrap(
       await ctx.transaction((tx) => editPost(ctx.domain(tx), ctx.caller, { postId: params.postId, body: body.body, expectedVersion: version }, discussionRules(ctx.platform.settings))),
     );
-    return { status: 200, body: postOut(post), headers: { etag: postEtag(post) } };
+    return { status: 200, body: postOut(post), headers: { etag: versionEtag(post) } };
   },
 });
 

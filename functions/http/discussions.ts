@@ -11,7 +11,8 @@ import { courseMember, courseStaff, type Locator } from "../platform/http/access
 import { decodeCursorAs, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
-import { hitOut, moderationBody, postEtag, postOut, postSchema, replyBody, searchHitSchema, topicBody, topicOut, topicSchema } from "./schemas/discussions.js";
+import { hitOut, moderationBody, postOut, postSchema, replyBody, searchHitSchema, topicBody, topicOut, topicSchema } from "./schemas/discussions.js";
+import { versionEtag } from "./schemas/section.js";
 
 const courseParams = z.object({ courseId: z.uuid() });
 const topicParams = z.object({ topicId: z.uuid() });
@@ -149,7 +150,7 @@ route({
   },
   handler: async ({ params, body }, ctx) => {
     const post = unwrap(await ctx.transaction((tx) => replyToTopic(ctx.domain(tx), ctx.caller, { topicId: params.topicId, ...body }, discussionRules(ctx.platform.settings))));
-    return { status: 201, body: postOut(post), headers: { etag: postEtag(post) } };
+    return { status: 201, body: postOut(post), headers: { etag: versionEtag(post) } };
   },
 });
 

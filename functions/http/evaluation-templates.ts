@@ -3,9 +3,9 @@ import { createTemplate, listTemplates, templateById, type TemplateView, updateT
 import { questionsSchema } from "../../domain/evaluations/questions.js";
 import { templateResults, templateResultsCsv } from "../../domain/evaluations/results.js";
 import { adminOnly, instructorAnywhere } from "../platform/http/access.js";
-import { notModified } from "../platform/http/etag.js";
+import { notModified, versionFromIfMatch } from "../platform/http/etag.js";
 import { decodeCursorAs, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
-import { ProblemError, unwrap } from "../platform/http/problem.js";
+import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { isoOrNull } from "./schemas/dates.js";
 import { questionSummarySchema, storedQuestionSchema, wantsCsv } from "./schemas/evaluation.js";
@@ -43,13 +43,8 @@ const templateBody = (t: TemplateView): z.input<typeof templateSchema> => ({
 // The version changes with every edit; inUse (which changes without one: an evaluation is opened) is in the tag too.
 const templateEtag = (t: TemplateView) => `"v${t.version}.u${t.inUse ? 1 : 0}"`;
 
-/** The version an If-Match names (undefined: no If-Match, or *); a tag templateEtag did not make is 412. */
-function versionOfTemplateEtag(header: string | null): number | undefined {
-  if (header === null || header.trim() === "*") return undefined;
-  const m = /^"v(\d+)\.u[01]"$/.exec(header.trim());
-  if (!m) throw new ProblemError("PRECONDITION_FAILED", { detail: "If-Match must be an ETag this API issued." });
-  return Number(m[1]);
-}
+/** The ETags templateEtag makes (the version is the first group). */
+const templateEtagPattern = /^"v(\d+)\.u[01]"$/;
 
 const questionsDescription =
   "likert (a 1..n scale, 5 points unless `options` labels it), choice (2–20 unique options, one is chosen) or text (free text up to 5,000 characters); each with a stable slug `id` (unique; results compare by it across terms), a `prompt` and `required`. At most 50.";
@@ -125,7 +120,7 @@ route({
     409: { description: "`EVALUATION_TEMPLATE_IN_USE`" },
   },
   handler: async ({ params, body, request }, ctx) => {
-    const version = versionOfTemplateEtag(request.headers.get("if-match"));
+    const version = versionFromIfMatch(request.headers.get("if-match"), templateEtagPattern);
     const template = unwrap(await ctx.transaction((tx) => updateTemplate(ctx.domain(tx), params.templateId, body, version)));
     return { status: 200, body: templateBody(template), headers: { etag: templateEtag(template) } };
   },

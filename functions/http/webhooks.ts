@@ -4,7 +4,7 @@ import { eventCatalog } from "../../domain/events/catalog.js";
 import { deleteWebhook, updateWebhook } from "../../domain/webhooks/manage-webhook.js";
 import { deliveryWithWebhook, findWebhook, listDeliveries, listWebhooks, registerWebhook, replayDelivery, type DeliveryRow, type WebhookRow } from "../../domain/webhooks/webhooks.js";
 import { adminOnly } from "../platform/http/access.js";
-import { notModified } from "../platform/http/etag.js";
+import { notModified, versionFromIfMatch } from "../platform/http/etag.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
@@ -56,13 +56,8 @@ const webhookBody = (w: WebhookRow) => ({
 /** The ETag carries the version every admin change bumps (a delivery's outcome does not change it). */
 const webhookEtag = (w: WebhookRow) => `"wh${w.version}.f${w.consecutiveFailures}"`;
 
-/** The version an If-Match names; no header or `*` means unconditional. */
-function versionFromIfMatch(header: string | null): number | undefined {
-  if (header === null || header.trim() === "*") return undefined;
-  const m = /^"wh(\d+)\.f\d+"$/.exec(header.trim());
-  if (!m) throw new ProblemError("PRECONDITION_FAILED", { detail: "If-Match must be an ETag this API issued." });
-  return Number(m[1]);
-}
+/** The ETags webhookEtag makes (the version is the first group). */
+const webhookEtagPattern = /^"wh(\d+)\.f\d+"$/;
 
 /** https and a public destination, checked when an endpoint is registered and whenever its URL changes. */
 async function assertAllowedUrl(url: string, allowPrivate: boolean): Promise<void> {
@@ -194,7 +189,7 @@ route({
     422: { description: "`WEBHOOK_URL_FORBIDDEN`" },
   },
   handler: async ({ params, body, request }, ctx) => {
-    const version = versionFromIfMatch(request.headers.get("if-match"));
+    const version = versionFromIfMatch(request.headers.get("if-match"), webhookEtagPattern);
     if (body.url !== undefined) await assertAllowedUrl(body.url, ctx.platform.settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS);
     const hook = unwrap(await ctx.transaction((tx) => updateWebhook(ctx.domain(tx), params.webhookId, body, version)));
     return { status: 200, body: webhookBody(hook), headers: { etag: webhookEtag(hook) } };

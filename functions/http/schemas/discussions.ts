@@ -2,6 +2,7 @@ import { z } from "zod";
 import { BODY_MAX, MENTIONS_MAX, TITLE_MAX } from "../../../domain/discussions/discussion-rules.js";
 import type { PostView, TopicView } from "../../../domain/discussions/discussion-view.js";
 import type { SearchHit } from "../../../domain/discussions/search-posts.js";
+import { versionEtag } from "./section.js";
 
 const iso = z.iso.datetime();
 const author = z.object({ id: z.uuid(), displayName: z.string() }).nullable().meta({ description: "null: the account was erased" });
@@ -72,13 +73,11 @@ export const moderationBody = z
   ])
   .meta({ description: "pin/unpin and lock/unlock act on the topic; hide/unhide and delete on the topic, or on one of its posts with `postId`. delete needs a reason." });
 
-export const postEtag = (p: { version: number }) => `"v${p.version}"`;
-
 export const topicOut = (t: TopicView): z.infer<typeof topicSchema> => ({ ...t, lastPostAt: t.lastPostAt.toISOString(), createdAt: t.createdAt.toISOString() });
 export const postOut = (p: PostView): z.infer<typeof postSchema> => ({
   ...p,
   editedAt: p.editedAt?.toISOString() ?? null,
   createdAt: p.createdAt.toISOString(),
-  etag: postEtag(p),
+  etag: versionEtag(p),
 });
 export const hitOut = (h: SearchHit): z.infer<typeof searchHitSchema> => ({ ...h, createdAt: h.createdAt.toISOString() });

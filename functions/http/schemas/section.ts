@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { GroupView } from "../../../domain/sections/groups.js";
 import type { SectionView } from "../../../domain/sections/section-view.js";
-import { ProblemError } from "../../platform/http/problem.js";
+import { versionFromIfMatch } from "../../platform/http/etag.js";
 
 const iso = z.iso.datetime();
 
@@ -50,10 +50,5 @@ export const versionEtag = (v: { version: number }) => `"v${v.version}"`;
 /** Section ETags carry the version (what If-Match compares) and the learner count (so 304 never hides a placement). */
 export const sectionEtag = (s: SectionView) => `"v${s.version}.l${s.learners}"`;
 
-/** The version an If-Match names; undefined without one (unconditional), `*` too. Refuses an ETag we did not issue. */
-export function expectedVersion(header: string | null): number | undefined {
-  if (header === null || header.trim() === "*") return undefined;
-  const m = /^"v(\d+)(?:\.l\d+)?"$/.exec(header.trim());
-  if (!m) throw new ProblemError("PRECONDITION_FAILED", { detail: "If-Match must be an ETag this API issued." });
-  return Number(m[1]);
-}
+/** The version an If-Match names (a versionEtag or sectionEtag); undefined without one, or `*`. */
+export const expectedVersion = (header: string | null) => versionFromIfMatch(header, /^"v(\d+)(?:\.l\d+)?"$/);

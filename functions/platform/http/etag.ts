@@ -20,6 +20,17 @@ export function notModified(request: HttpRequest, etag: string): boolean {
   return listed(request.headers.get("if-none-match"), etag);
 }
 
+/**
+ * The version an If-Match names: `pattern` matches the ETags this resource issues, its first group being the
+ * version. Undefined without an If-Match, or `*` (unconditional); a tag the pattern does not match is 412.
+ */
+export function versionFromIfMatch(header: string | null, pattern: RegExp): number | undefined {
+  if (header === null || header.trim() === "*") return undefined;
+  const m = pattern.exec(header.trim());
+  if (!m) throw new ProblemError("PRECONDITION_FAILED", { detail: "If-Match must be an ETag this API issued." });
+  return Number(m[1]);
+}
+
 /** Refuses an update whose If-Match does not name the current ETag (412). No If-Match means unconditional. */
 export function assertIfMatch(request: HttpRequest, currentEtag: string): void {
   const header = request.headers.get("if-match");
