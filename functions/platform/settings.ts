@@ -343,7 +343,11 @@ export function runsLocally(s: { BlobStorage?: string | undefined }): boolean {
   if (/(^|;)\s*UseDevelopmentStorage\s*=\s*true\s*(;|$)/i.test(connection)) return true;
   const endpoint = /(?:^|;)\s*BlobEndpoint\s*=\s*([^;]+)/i.exec(connection)?.[1]?.trim();
   if (!endpoint || !URL.canParse(endpoint)) return false;
-  const host = new URL(endpoint).hostname;
+  return isLoopbackHost(new URL(endpoint).hostname);
+}
+
+/** Whether a URL's hostname names this machine (localhost, IPv6 ::1, or 127.x.x.x). */
+export function isLoopbackHost(host: string): boolean {
   return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 

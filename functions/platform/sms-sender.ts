@@ -1,7 +1,7 @@
 import { SmsClient } from "@azure/communication-sms";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { SmsSender } from "../../domain/notifications/channel-deliveries.js";
-import type { Settings } from "./settings.js";
+import { isLoopbackHost, type Settings } from "./settings.js";
 
 /** SMS is on when there is a number to send from and a Communication Services resource to send through. */
 export const smsEnabled = (s: Settings): boolean => Boolean(s.SMS_FROM && (s.SmsAcs || s.SmsAcs__endpoint));
@@ -12,9 +12,7 @@ export const smsEnabled = (s: Settings): boolean => Boolean(s.SMS_FROM && (s.Sms
  */
 function isLoopbackEndpoint(connectionString: string): boolean {
   const endpoint = /(?:^|;)\s*endpoint=([^;]+)/i.exec(connectionString)?.[1]?.trim() ?? "";
-  if (!URL.canParse(endpoint)) return false;
-  const host = new URL(endpoint).hostname;
-  return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return URL.canParse(endpoint) && isLoopbackHost(new URL(endpoint).hostname);
 }
 
 /** How long one send may take: well under the lease a claimed row holds (a quarter of it, at most 20 s). */
