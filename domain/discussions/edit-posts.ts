@@ -43,7 +43,7 @@ export async function editPost(
     return fail("DISCUSSION_EDIT_WINDOW_CLOSED", `Posts can be edited for ${rules.editWindowMinutes} minutes after they are made.`);
   }
   if (own.value.locked && !own.value.staff) return fail("DISCUSSION_TOPIC_LOCKED", "The topic is locked.");
-  const language = (await courseLanguage(ctx, post.courseId)) ?? "en";
+  const language = (await courseLanguage(ctx.db, post.courseId)) ?? "en";
   const text = post.parentPostId === null ? `${own.value.title} ${markdownToText(input.body)}` : markdownToText(input.body);
   const [changed] = await ctx.db
     .update(discussionPosts)

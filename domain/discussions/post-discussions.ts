@@ -1,5 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import { type CourseViewer, seesAsStaff } from "../catalog/viewer.js";
+import type { Executor } from "../db/client.js";
 import { courses, discussionMentions, discussionPosts, discussionSubscriptions, discussionTopics } from "../db/schema/index.js";
 import { countInWindow } from "../identity/login-throttle.js";
 import { recordEvent } from "../outbox/record-event.js";
@@ -29,8 +30,9 @@ export interface NewReply {
 /** The search vector of a post: its text (and, for an opening post, the topic's title) in the course's language. */
 export const searchVector = (language: string, text: string) => sql`to_tsvector(${searchConfigFor(language)}::regconfig, ${text})`;
 
-export async function courseLanguage(ctx: DomainContext, courseId: string): Promise<string | null> {
-  const [row] = await ctx.db.select({ language: courses.language }).from(courses).where(eq(courses.id, courseId));
+/** The course's language (what its posts are indexed and searched in); null when there is no such course. */
+export async function courseLanguage(db: Executor, courseId: string): Promise<string | null> {
+  const [row] = await db.select({ language: courses.language }).from(courses).where(eq(courses.id, courseId));
   return row?.language ?? null;
 }
 
@@ -89,7 +91,7 @@ export async function createTopic(
   input: NewTopic,
   rules: DiscussionRules,
 ): Promise<Result<{ topic: TopicView; post: PostView }, DiscussionErrorCode>> {
-  const language = await courseLanguage(ctx, input.courseId);
+  const language = await courseLanguage(ctx.db, input.courseId);
   if (language === null) return fail("COURSE_NOT_FOUND");
   const mentions = await checkMentions(ctx.db, input.courseId, input.mentions ?? []);
   if (!mentions.ok) return mentions;
@@ -138,7 +140,7 @@ export async function replyToTopic(ctx: DomainContext, viewer: CourseViewer, inp
   if (!mentions.ok) return mentions;
   const rate = await withinRate(ctx, viewer.userId, rules);
   if (!rate.ok) return rate;
-  const language = (await courseLanguage(ctx, topic.courseId)) ?? "en";
+  const language = (await courseLanguage(ctx.db, topic.courseId)) ?? "en";
   const post = await insertPost(ctx, {
     topicId: topic.id,
     courseId: topic.courseId,

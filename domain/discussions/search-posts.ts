@@ -4,6 +4,7 @@ import type { Executor } from "../db/client.js";
 import { markdownToText } from "../shared/markdown.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { SEARCH_QUERY_MAX } from "./discussion-rules.js";
+import { courseLanguage } from "./post-discussions.js";
 import { searchConfigFor } from "./search-config.js";
 
 export interface SearchHit {
@@ -29,9 +30,9 @@ export async function searchPosts(
 ): Promise<Result<SearchHit[], "DISCUSSION_SEARCH_INVALID" | "COURSE_NOT_FOUND">> {
   const q = input.q.trim();
   if (q.length === 0 || q.length > SEARCH_QUERY_MAX) return fail("DISCUSSION_SEARCH_INVALID", `q must have 1 to ${SEARCH_QUERY_MAX} characters.`);
-  const [course] = await db.execute<{ language: string }>(sql`select language from courses where id = ${courseId}`);
-  if (!course) return fail("COURSE_NOT_FOUND");
-  const config = searchConfigFor(course.language);
+  const language = await courseLanguage(db, courseId);
+  if (language === null) return fail("COURSE_NOT_FOUND");
+  const config = searchConfigFor(language);
   const staff = await seesAsStaff(viewer, courseId);
   const rows = await db.execute<{ post_id: string; topic_id: string; title: string; rank: number; body: string; created_at: string }>(sql`
     select p.id as post_id, p.topic_id, t.title, ts_rank(p.search, query) as rank, p.created_at, p.body_markdown as body
