@@ -1,6 +1,6 @@
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { courses, discussionPosts } from "../db/schema/index.js";
-import { byId, PAGE } from "../privacy/pages.js";
+import { after, byId, PAGE } from "../privacy/pages.js";
 import type { PersonalDataPart } from "../privacy/personal-data.js";
 
 /** The data export's part for discussions: the person's own posts (removed ones included), with their topic. */
@@ -24,7 +24,7 @@ export const discussionsPart: PersonalDataPart = {
         })
         .from(discussionPosts)
         .innerJoin(courses, eq(courses.id, discussionPosts.courseId))
-        .where(and(eq(discussionPosts.authorUserId, userId), afterId === null ? undefined : gt(discussionPosts.id, afterId)))
+        .where(and(eq(discussionPosts.authorUserId, userId), after(discussionPosts.id, afterId)))
         .orderBy(asc(discussionPosts.id))
         .limit(PAGE),
     ),

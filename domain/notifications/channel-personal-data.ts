@@ -1,7 +1,7 @@
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { channelDeliveries, notifications, phoneNumbers, pushSubscriptions } from "../db/schema/index.js";
-import { byId, once, PAGE } from "../privacy/pages.js";
+import { after, byId, once, PAGE } from "../privacy/pages.js";
 import type { PersonalDataPart } from "../privacy/personal-data.js";
 
 /**
@@ -27,7 +27,7 @@ export const inboxPart: PersonalDataPart = {
       db
         .select({ id: notifications.id, template: notifications.template, category: notifications.category, title: notifications.title, body: notifications.body, url: notifications.url, createdAt: notifications.createdAt, readAt: notifications.readAt })
         .from(notifications)
-        .where(and(eq(notifications.userId, userId), afterId === null ? undefined : gt(notifications.id, afterId)))
+        .where(and(eq(notifications.userId, userId), after(notifications.id, afterId)))
         .orderBy(asc(notifications.id))
         .limit(PAGE),
     ),

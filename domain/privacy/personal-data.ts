@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNotNull, isNull, or, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, or } from "drizzle-orm";
 import type { ActivityStore } from "../activity/statements.js";
 import { answerFilePrefix } from "../assessment/answer-files.js";
 import type { Executor } from "../db/client.js";
@@ -33,7 +33,7 @@ import { discussionsPart } from "../discussions/discussion-personal-data.js";
 import { announcementsPart } from "../announcements/announcement-personal-data.js";
 import { channelsPart, inboxPart } from "../notifications/channel-personal-data.js";
 import { preferencesOf } from "../notifications/preferences.js";
-import { byId, once, PAGE } from "./pages.js";
+import { after, byId, once, PAGE } from "./pages.js";
 
 /** Where personal data is read from: PostgreSQL and the learning-activity store. */
 export interface PersonalDataSources {
@@ -59,7 +59,6 @@ export interface PersonalFile {
   archivePath: string;
 }
 
-const after = (column: Parameters<typeof gt>[0], id: string | null): SQL | undefined => (id === null ? undefined : gt(column, id));
 
 
 const profile: PersonalDataPart = {
