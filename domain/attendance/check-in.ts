@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
 import type { Executor } from "../db/client.js";
 import { type AttendanceStatus, attendanceMarks, classSessions } from "../db/schema/index.js";
-import { countInWindow } from "../identity/login-throttle.js";
+import { countInWindow, retryAfterSeconds } from "../identity/login-throttle.js";
 import { recordEvent } from "../outbox/record-event.js";
 import { isExpectedAt } from "../schedule/attendees.js";
 import type { StaffViewer } from "../schedule/session-view.js";
@@ -118,8 +118,8 @@ export async function checkIn(ctx: DomainContext, input: { sessionId: string; us
   // they cannot all read "under the limit" before any of them is counted.
   const { count, windowStartedAt } = await countInWindow(ctx.db, throttleKey(session.id, input.userId), CHECK_IN_THROTTLE_WINDOW_SECONDS, now);
   if (count > CHECK_IN_MAX_WRONG) {
-    const retryAfterSeconds = Math.max(1, Math.ceil((windowStartedAt.getTime() + CHECK_IN_THROTTLE_WINDOW_SECONDS * 1000 - now.getTime()) / 1000));
-    return fail("CHECK_IN_THROTTLED", `Too many wrong codes: try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+    const retry = retryAfterSeconds(windowStartedAt, CHECK_IN_THROTTLE_WINDOW_SECONDS, now);
+    return fail("CHECK_IN_THROTTLED", `Too many wrong codes: try again in ${retry} s.`, { retryAfterSeconds: retry });
   }
   const delta = TOTP.validate({
     token: input.code,

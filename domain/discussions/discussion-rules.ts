@@ -1,3 +1,5 @@
+import { retryAfterSeconds as windowRetryAfter } from "../identity/login-throttle.js";
+
 /** The limits posting follows; the edit window and the posting rate come from settings. */
 export interface DiscussionRules {
   editWindowMinutes: number;
@@ -18,6 +20,4 @@ export function withinEditWindow(createdAt: Date, now: Date, editWindowMinutes: 
 }
 
 /** Seconds until a posting window that started at `windowStartedAt` ends (at least 1: the Retry-After value). */
-export function retryAfterSeconds(windowStartedAt: Date, now: Date): number {
-  return Math.max(1, Math.ceil((windowStartedAt.getTime() + RATE_WINDOW_SECONDS * 1000 - now.getTime()) / 1000));
-}
+export const retryAfterSeconds = (windowStartedAt: Date, now: Date): number => windowRetryAfter(windowStartedAt, RATE_WINDOW_SECONDS, now);

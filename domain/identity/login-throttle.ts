@@ -56,6 +56,11 @@ export async function countInWindow(db: Executor, key: string, windowSeconds: nu
   return { count: row?.count ?? 1, windowStartedAt: row?.windowStartedAt ?? now };
 }
 
+/** Seconds until a window that started at `windowStartedAt` ends (at least 1: the Retry-After value). */
+export function retryAfterSeconds(windowStartedAt: Date, windowSeconds: number, now: Date): number {
+  return Math.max(1, Math.ceil((windowStartedAt.getTime() + windowSeconds * 1000 - now.getTime()) / 1000));
+}
+
 /**
  * Counts one failure against each key (concurrent failures all count), restarting the count when the window has
  * passed, and locks a key with an exponentially growing lock once it is over its limit.

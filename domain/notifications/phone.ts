@@ -4,7 +4,7 @@ import { isValidPhoneNumber } from "libphonenumber-js";
 import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
 import { phoneNumbers, users } from "../db/schema/index.js";
-import { countInWindow } from "../identity/login-throttle.js";
+import { countInWindow, retryAfterSeconds } from "../identity/login-throttle.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { hashToken } from "../shared/token-hash.js";
@@ -71,8 +71,8 @@ export async function setPhone(ctx: DomainContext, userId: string, phone: string
   for (const key of [`phone-code:${userId}`, `phone-code-to:${phone}`]) {
     const { count, windowStartedAt } = await countInWindow(ctx.db, key, SEND_WINDOW_S, now);
     if (count > rules.maxSendsPerHour) {
-      const retryAfterSeconds = Math.max(1, Math.ceil((windowStartedAt.getTime() + SEND_WINDOW_S * 1000 - now.getTime()) / 1000));
-      return fail("PHONE_CODE_THROTTLED", `Too many codes sent: try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+      const retry = retryAfterSeconds(windowStartedAt, SEND_WINDOW_S, now);
+      return fail("PHONE_CODE_THROTTLED", `Too many codes sent: try again in ${retry} s.`, { retryAfterSeconds: retry });
     }
   }
   const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
