@@ -43,20 +43,25 @@ export async function evaluationResults(
       responseCount: e.responseCount,
     });
   }
-  const counts = (await answerCounts(db, [e.id], e.questions)).get(e.id) ?? new Map();
-  const texts = await textAnswers(db, e.id, e.questions);
+  // One scan of the responses: text answers come counted like the others (identical texts grouped), and are
+  // listed again as many times as given (summarise shuffles them).
+  const counts: AnswerCounts = (await answerCounts(db, [e.id], e.questions.map((q) => q.id))).get(e.id) ?? new Map();
+  const texts = new Map(
+    e.questions
+      .filter((q) => q.kind === "text")
+      .map((q) => [q.id, [...(counts.get(q.id) ?? new Map<string | number, number>())].flatMap(([value, n]) => (typeof value === "string" && value !== "" ? Array<string>(n).fill(value) : []))]),
+  );
   return ok({ evaluation: e, courseTitle: row.courseTitle, questions: summarise(e.questions, counts, texts, minResponses) });
 }
 
-/** Per evaluation, per likert or choice question, how often each value was given: one grouped query. */
-async function answerCounts(db: Executor, evaluationIds: readonly string[], questions: readonly EvaluationQuestion[]): Promise<Map<string, AnswerCounts>> {
-  const counted = questions.filter((q) => q.kind !== "text").map((q) => q.id);
+/** Per evaluation, per question of `counted`, how often each value was given: one grouped query. */
+async function answerCounts(db: Executor, evaluationIds: readonly string[], counted: readonly string[]): Promise<Map<string, AnswerCounts>> {
   const out = new Map<string, AnswerCounts>();
   if (evaluationIds.length === 0 || counted.length === 0) return out;
   const rows = await db.execute<{ evaluation_id: string; question_id: string; value: string; type: string; count: number }>(sql`
     select r.evaluation_id, a.key as question_id, a.value #>> '{}' as value, jsonb_typeof(a.value) as type, count(*)::int as count
     from evaluation_responses r cross join lateral jsonb_each(r.answers) a
-    where r.evaluation_id = any(${sql.param([...evaluationIds])}::uuid[]) and a.key = any(${sql.param(counted)}::text[]) and jsonb_typeof(a.value) in ('number', 'string')
+    where r.evaluation_id = any(${sql.param([...evaluationIds])}::uuid[]) and a.key = any(${sql.param([...counted])}::text[]) and jsonb_typeof(a.value) in ('number', 'string')
     group by 1, 2, 3, 4`);
   for (const r of rows) {
     const byQuestion = out.get(r.evaluation_id) ?? new Map<string, Map<string | number, number>>();
@@ -65,18 +70,6 @@ async function answerCounts(db: Executor, evaluationIds: readonly string[], ques
     byQuestion.set(r.question_id, values);
     values.set(r.type === "number" ? Number(r.value) : r.value, r.count);
   }
-  return out;
-}
-
-async function textAnswers(db: Executor, evaluationId: string, questions: readonly EvaluationQuestion[]): Promise<Map<string, string[]>> {
-  const ids = questions.filter((q) => q.kind === "text").map((q) => q.id);
-  const out = new Map<string, string[]>();
-  if (ids.length === 0) return out;
-  const rows = await db.execute<{ question_id: string; answer: string }>(sql`
-    select a.key as question_id, a.value #>> '{}' as answer
-    from evaluation_responses r cross join lateral jsonb_each(r.answers) a
-    where r.evaluation_id = ${evaluationId} and a.key = any(${sql.param(ids)}::text[]) and jsonb_typeof(a.value) = 'string' and a.value #>> '{}' <> ''`);
-  for (const r of rows) out.set(r.question_id, [...(out.get(r.question_id) ?? []), r.answer]);
   return out;
 }
 
@@ -125,7 +118,7 @@ export async function templateResults(
     )
     .orderBy(desc(courseEvaluations.closedAt), desc(courseEvaluations.id))
     .limit(options.limit + 1);
-  const counts = await answerCounts(db, rows.map((r) => r.e.id), template.questions);
+  const counts = await answerCounts(db, rows.map((r) => r.e.id), template.questions.filter((q) => q.kind !== "text").map((q) => q.id));
   const items = rows.map(({ e, courseTitle }): TermResults => ({
     evaluationId: e.id,
     courseId: e.courseId,
