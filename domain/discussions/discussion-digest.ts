@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { composeEmail, isPlaceholderEmail } from "../notifications/compose-email.js";
 import { recordEmails } from "../notifications/email-deliveries.js";
 import type { DomainContext } from "../shared/context.js";
-import type { UnsubscribeLinks } from "./discussion-notifications.js";
+import type { EmailLinks } from "../notifications/notifications-for-event.js";
 
 /** Held rows one batch takes at most (a user's rows are sent together unless they alone have more). */
 const ROWS_PER_BATCH = 2_000;
@@ -26,7 +26,7 @@ export interface DigestBatch {
  * email's event id is the user's first held row's id: recording it again (a replay of the same rows) records
  * nothing. A user who has since turned discussion emails off, or was erased, gets none. `users: 0`: nothing left.
  */
-export async function sendDiscussionDigestBatch(ctx: DomainContext, appUrl: string, links: UnsubscribeLinks): Promise<DigestBatch> {
+export async function sendDiscussionDigestBatch(ctx: DomainContext, appUrl: string, links: Pick<EmailLinks, "unsubscribeUrl">): Promise<DigestBatch> {
   // In user order over the partial index, so a user's rows come together.
   const locked = await ctx.db.execute<{ id: string; user_id: string }>(sql`
     select n.id, n.user_id from notifications n where n.digest_pending

@@ -2,15 +2,11 @@ import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { composeEmail, isPlaceholderEmail } from "../notifications/compose-email.js";
 import type { NotificationInput } from "../notifications/notify.js";
-import type { NotificationCategory } from "../notifications/preferences.js";
+import type { EmailLinks } from "../notifications/notifications-for-event.js";
 import { markdownToText } from "../shared/markdown.js";
 import { isCourseMemberSql } from "./members.js";
 
 const EXCERPT_MAX = 200;
-
-export interface UnsubscribeLinks {
-  unsubscribeUrl(userId: string, category: NotificationCategory): Promise<string>;
-}
 
 /**
  * Who hears of a new post, in one query: the members it mentions (`discussion-mention`, once, even when they
@@ -22,7 +18,7 @@ export async function discussionPostNotifications(
   db: Executor,
   event: { id: string; data: { postId: string; topicId: string; courseId: string } },
   appUrl: string,
-  links: UnsubscribeLinks,
+  links: Pick<EmailLinks, "unsubscribeUrl">,
 ): Promise<NotificationInput[]> {
   const { postId, topicId, courseId } = event.data;
   const [post] = await db.execute<{ body: string; author_id: string | null; author_name: string | null; title: string; course: string; topic_hidden: boolean }>(sql`

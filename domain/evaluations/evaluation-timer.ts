@@ -2,14 +2,16 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Database, Executor } from "../db/client.js";
 import { courseEvaluations, courses, enrollments, evaluationReceipts, users } from "../db/schema/index.js";
 import { composeEmail, isPlaceholderEmail } from "../notifications/compose-email.js";
+import type { EmailLinks } from "../notifications/notifications-for-event.js";
 import { type NotificationInput, recordNotifications } from "../notifications/notify.js";
-import { categoryOf, type NotificationCategory } from "../notifications/preferences.js";
+import { categoryOf } from "../notifications/preferences.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { receiptFor } from "./receipts.js";
 import type { CourseEvaluation } from "./course-evaluations.js";
 
-export interface EvaluationTimerOptions {
+/** With a signed one-click unsubscribe link for the category (the emails are optional). */
+export interface EvaluationTimerOptions extends Pick<EmailLinks, "unsubscribeUrl"> {
   /**
    * Non-respondents are reminded once, this many hours before the evaluation closes; only when it was open before
    * then: a window shorter than this (or one the timer opened late) gets no reminder, its opening notice came inside
@@ -18,8 +20,6 @@ export interface EvaluationTimerOptions {
   reminderHours: number;
   receiptKey: string;
   appUrl: string;
-  /** A signed one-click unsubscribe link for the category (the emails are optional). */
-  unsubscribeUrl(userId: string, category: NotificationCategory): Promise<string>;
 }
 
 export interface EvaluationTimerRun {

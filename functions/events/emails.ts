@@ -1,7 +1,7 @@
 import { type EmailLinks, notificationsForEvent } from "../../domain/notifications/notifications-for-event.js";
 import { type NotificationInput, recordNotifications } from "../../domain/notifications/notify.js";
 import { subscriptionHandler } from "../platform/subscription.js";
-import { unsubscribeLinks } from "../platform/unsubscribe-links.js";
+import { emailUnsubscribeLinks } from "../platform/unsubscribe-links.js";
 
 // The `emails` subscription (every notification, not only email): composes what a batch of events calls for, in
 // each recipient's language, and records it in the inbox transaction: the inbox rows, and one email, push and SMS
@@ -11,10 +11,9 @@ subscriptionHandler({
   name: "send-emails-on-event",
   subscription: "emails",
   handleMany: async (events, ctx) => {
-    const unsubscribe = await unsubscribeLinks(ctx.platform.settings);
     const links: EmailLinks = {
       fileDownloadUrl: async (blobName, name) => (await ctx.platform.files.downloadUrl(blobName, 7 * 86_400, name)).url,
-      unsubscribeUrl: (userId, category) => unsubscribe.url(userId, category),
+      ...(await emailUnsubscribeLinks(ctx.platform.settings)),
     };
     const notices: NotificationInput[] = [];
     for (const event of events) notices.push(...(await notificationsForEvent(ctx.tx, event, ctx.platform.settings.PUBLIC_APP_URL, links)));

@@ -1,4 +1,5 @@
 import { errors, jwtVerify, SignJWT } from "jose";
+import type { EmailLinks } from "../../domain/notifications/notifications-for-event.js";
 import { type NotificationCategory, notificationCategories } from "../../domain/notifications/preferences.js";
 import { UUID_PATTERN } from "../../domain/shared/uuid.js";
 import { importSigningKeys } from "./auth/access-tokens.js";
@@ -60,4 +61,10 @@ export function unsubscribeLinks(s: Settings): Promise<UnsubscribeLinks> {
     built.set(s, links);
   }
   return links;
+}
+
+/** The domain's side of it: the link for a user and category in the emails it composes. */
+export async function emailUnsubscribeLinks(s: Settings): Promise<Pick<EmailLinks, "unsubscribeUrl">> {
+  const links = await unsubscribeLinks(s);
+  return { unsubscribeUrl: (userId, category) => links.url(userId, category) };
 }

@@ -3,7 +3,7 @@ import { sendDiscussionDigestBatch } from "../../domain/discussions/discussion-d
 import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { createLogger } from "../platform/log.js";
 import { platform } from "../platform/platform.js";
-import { unsubscribeLinks } from "../platform/unsubscribe-links.js";
+import { emailUnsubscribeLinks } from "../platform/unsubscribe-links.js";
 
 /** Time a firing spends on batches (under the 10-minute function timeout); what is left waits for the next. */
 const BUDGET_MS = 8 * 60_000;
@@ -16,8 +16,7 @@ app.timer("discussion-digest", {
   handler: async (_timer: Timer, context: InvocationContext) => {
     const p = platform();
     const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { timer: "discussion-digest" } });
-    const unsubscribe = await unsubscribeLinks(p.settings);
-    const links = { unsubscribeUrl: (userId: string, category: Parameters<typeof unsubscribe.url>[1]) => unsubscribe.url(userId, category) };
+    const links = await emailUnsubscribeLinks(p.settings);
     const total = { users: 0, items: 0, emails: 0, batches: 0 };
     const deadline = Date.now() + BUDGET_MS;
     let complete = false;

@@ -3,7 +3,7 @@ import { pruneClosedResponses, runEvaluationTimer } from "../../domain/evaluatio
 import { inDomainTransaction } from "../platform/domain-transaction.js";
 import { createLogger } from "../platform/log.js";
 import { platform } from "../platform/platform.js";
-import { unsubscribeLinks } from "../platform/unsubscribe-links.js";
+import { emailUnsubscribeLinks } from "../platform/unsubscribe-links.js";
 
 // Every 5 minutes by default: opens the course evaluations due (telling their learners), reminds those who have not
 // answered once, closes the evaluations due. Counts only in the log: never who answered.
@@ -12,7 +12,7 @@ app.timer("evaluations", {
   handler: async (_timer: Timer, context: InvocationContext) => {
     const p = platform();
     const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { timer: "evaluations" } });
-    const unsubscribe = await unsubscribeLinks(p.settings);
+    const links = await emailUnsubscribeLinks(p.settings);
     const run = await inDomainTransaction(
       p,
       { requestId: context.invocationId },
@@ -21,7 +21,7 @@ app.timer("evaluations", {
           reminderHours: p.settings.EVALUATION_REMINDER_HOURS,
           receiptKey: p.settings.EVALUATION_RECEIPT_KEY,
           appUrl: p.settings.PUBLIC_APP_URL,
-          unsubscribeUrl: (userId, category) => unsubscribe.url(userId, category),
+          unsubscribeUrl: links.unsubscribeUrl,
         }),
       log,
     );
