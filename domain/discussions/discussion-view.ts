@@ -1,5 +1,4 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
 import type { Executor } from "../db/client.js";
 import { discussionPosts, discussionTopics, users } from "../db/schema/index.js";
 import { type CourseViewer, seesAsStaff } from "../catalog/viewer.js";
@@ -47,8 +46,6 @@ export interface PostView {
 export type TopicRow = typeof discussionTopics.$inferSelect;
 export type PostRow = typeof discussionPosts.$inferSelect;
 
-const topicAuthors = alias(users, "topic_author");
-const postAuthors = alias(users, "post_author");
 
 /** The course a topic belongs to (the access check's lookup); null when there is no such topic. */
 export async function topicCourse(db: Executor, topicId: string): Promise<string | null> {
@@ -137,9 +134,9 @@ export async function courseTopics(db: Executor, courseId: string, viewer: Cours
   const staff = await seesAsStaff(viewer, courseId);
   const t = discussionTopics;
   const rows = await db
-    .select({ topic: t, authorId: topicAuthors.id, authorName: topicAuthors.displayName })
+    .select({ topic: t, authorId: users.id, authorName: users.displayName })
     .from(t)
-    .leftJoin(topicAuthors, eq(topicAuthors.id, t.authorUserId))
+    .leftJoin(users, eq(users.id, t.authorUserId))
     .where(
       and(
         eq(t.courseId, courseId),
@@ -166,9 +163,9 @@ export async function topicWithPosts(
   const { topic, staff } = found.value;
   const p = discussionPosts;
   const rows = await db
-    .select({ post: p, authorId: postAuthors.id, authorName: postAuthors.displayName })
+    .select({ post: p, authorId: users.id, authorName: users.displayName })
     .from(p)
-    .leftJoin(postAuthors, eq(postAuthors.id, p.authorUserId))
+    .leftJoin(users, eq(users.id, p.authorUserId))
     .where(
       and(
         eq(p.topicId, topicId),
