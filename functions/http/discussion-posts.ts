@@ -4,8 +4,7 @@ import { deleteOwnPost, editPost } from "../../domain/discussions/edit-posts.js"
 import { courseMember, type Locator } from "../platform/http/access.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
-import { discussionRules, POST_BODY_LIMIT_BYTES } from "./discussions.js";
-import { editBody, postOut, postSchema } from "./schemas/discussions.js";
+import { discussionRules, editBody, POST_BODY_LIMIT_BYTES, postOut, postSchema } from "./schemas/discussions.js";
 import { expectedVersion, versionEtag } from "./schemas/section.js";
 
 const postParams = z.object({ postId: z.uuid() });

@@ -1,27 +1,21 @@
 import { z } from "zod";
-import type { DiscussionRules } from "../../domain/discussions/discussion-rules.js";
 import { courseTopics, topicCourse, topicWithPosts } from "../../domain/discussions/discussion-view.js";
 import { courseMembers } from "../../domain/discussions/members.js";
 import { moderateTopic } from "../../domain/discussions/moderate.js";
 import { createTopic, replyToTopic } from "../../domain/discussions/post-discussions.js";
 import { searchPosts } from "../../domain/discussions/search-posts.js";
 import { followTopic, unfollowTopic } from "../../domain/discussions/subscriptions.js";
-import type { Settings } from "../platform/settings.js";
 import { courseMember, courseStaff, type Locator } from "../platform/http/access.js";
 import { decodeCursorAs, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
-import { hitOut, moderationBody, postOut, postSchema, replyBody, searchHitSchema, topicBody, topicOut, topicSchema } from "./schemas/discussions.js";
+import { discussionRules, hitOut, moderationBody, POST_BODY_LIMIT_BYTES, postOut, postSchema, replyBody, searchHitSchema, topicBody, topicOut, topicSchema } from "./schemas/discussions.js";
 import { versionEtag } from "./schemas/section.js";
 
 const courseParams = z.object({ courseId: z.uuid() });
 const topicParams = z.object({ topicId: z.uuid() });
 const theTopicsCourse: Locator = { describe: "the topic's course", resolve: (params, db) => topicCourse(db, params.topicId as string) };
-/** Posts are Markdown of at most 20,000 characters: a larger request is refused before it is parsed (413). */
-export const POST_BODY_LIMIT_BYTES = 256 * 1024;
 const MEMBERS_LIMIT = 20;
-
-export const discussionRules = (s: Settings): DiscussionRules => ({ editWindowMinutes: s.DISCUSSION_EDIT_WINDOW_MINUTES, postsPerMinute: s.DISCUSSION_POSTS_PER_MINUTE });
 
 const postingProblems = {
   413: { description: "`PAYLOAD_TOO_LARGE`: the request is larger than a post can be" },

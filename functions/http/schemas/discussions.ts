@@ -1,8 +1,14 @@
 import { z } from "zod";
-import { BODY_MAX, MENTIONS_MAX, TITLE_MAX } from "../../../domain/discussions/discussion-rules.js";
+import { BODY_MAX, type DiscussionRules, MENTIONS_MAX, TITLE_MAX } from "../../../domain/discussions/discussion-rules.js";
 import type { PostView, TopicView } from "../../../domain/discussions/discussion-view.js";
 import type { SearchHit } from "../../../domain/discussions/search-posts.js";
+import type { Settings } from "../../platform/settings.js";
 import { versionEtag } from "./section.js";
+
+/** Posts are Markdown of at most 20,000 characters: a larger request is refused before it is parsed (413). */
+export const POST_BODY_LIMIT_BYTES = 256 * 1024;
+
+export const discussionRules = (s: Settings): DiscussionRules => ({ editWindowMinutes: s.DISCUSSION_EDIT_WINDOW_MINUTES, postsPerMinute: s.DISCUSSION_POSTS_PER_MINUTE });
 
 const iso = z.iso.datetime();
 const author = z.object({ id: z.uuid(), displayName: z.string() }).nullable().meta({ description: "null: the account was erased" });
