@@ -5,6 +5,7 @@ import { composeEmail, isPlaceholderEmail } from "../notifications/compose-email
 import type { EmailLinks } from "../notifications/notifications-for-event.js";
 import type { NotificationInput } from "../notifications/notify.js";
 import { markdownToText } from "../shared/markdown.js";
+import { staffCoversSection } from "../sections/staff-scope.js";
 import { preview } from "./announcement-rules.js";
 
 /**
@@ -36,9 +37,7 @@ export async function announcementNotifications(
       union
       select s.user_id from course_staff s
       where s.course_id = ${a.course_id} and s.user_id is distinct from ${a.author_user_id}::uuid
-        and (${a.section_id}::uuid is null
-          or not exists (select 1 from course_staff_sections x where x.course_id = s.course_id and x.user_id = s.user_id)
-          or exists (select 1 from course_staff_sections x where x.course_id = s.course_id and x.user_id = s.user_id and x.section_id = ${a.section_id}::uuid)))
+        and ${staffCoversSection(sql`s.course_id`, sql`s.user_id`, sql`${a.section_id}::uuid`)})
     for key share of u`);
   const text = markdownToText(a.body_markdown);
   const summary = preview(text);

@@ -1,6 +1,7 @@
 import { and, eq, gt, inArray, isNull, lt, ne, or, type SQLWrapper, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { classSessions, courseStaff, courseStaffSections, enrollments } from "../db/schema/index.js";
+import { classSessions, courseStaff, enrollments } from "../db/schema/index.js";
+import { staffCoversSection } from "../sections/staff-scope.js";
 
 /** A session as the schedule, attendance and leave parts pass it around. */
 export interface SessionRef {
@@ -50,10 +51,7 @@ export async function learnerSessions(db: Executor, userId: string, range: { fro
  * or they lead it.
  */
 export const staffWorksAt = (userId: string) => sql`(exists (select 1 from ${courseStaff} cs where cs.course_id = ${classSessions.courseId} and cs.user_id = ${userId})
-  and (${classSessions.staffUserId} = ${userId}
-    or ${classSessions.sectionId} is null
-    or not exists (select 1 from ${courseStaffSections} s where s.course_id = ${classSessions.courseId} and s.user_id = ${userId})
-    or exists (select 1 from ${courseStaffSections} s where s.course_id = ${classSessions.courseId} and s.user_id = ${userId} and s.section_id = ${classSessions.sectionId})))`;
+  and (${classSessions.staffUserId} = ${userId} or ${staffCoversSection(classSessions.courseId, userId, classSessions.sectionId)}))`;
 
 /**
  * The sessions a staff member works at that overlap [from, to) (staffWorksAt): their courses' within their section

@@ -106,6 +106,17 @@ export function staffSeesActiveLearner(courseId: SQLWrapper | string, staffUserI
       where s.course_id = ${courseId} and s.user_id = ${staffUserId} and e.user_id = ${learnerUserId}))`;
 }
 
+/**
+ * SQL: staff member `staffUserId` of course `courseId` covers section `sectionId` (values or columns of the outer
+ * query; a parameter for the section needs its `::uuid` cast): a whole-course target (no section) always, else
+ * when they are scoped to no section or to that one. For set-based queries over staff rows or section targets.
+ */
+export function staffCoversSection(courseId: SQLWrapper | string, staffUserId: SQLWrapper | string, sectionId: SQLWrapper): SQL {
+  return sql`(${sectionId} is null
+    or not exists (select 1 from ${courseStaffSections} x where x.course_id = ${courseId} and x.user_id = ${staffUserId})
+    or exists (select 1 from ${courseStaffSections} x where x.course_id = ${courseId} and x.user_id = ${staffUserId} and x.section_id = ${sectionId}))`;
+}
+
 /** The learners (any enrollment status) placed in any of these sections: what a section filter keeps. */
 export async function learnersInSections(db: Executor, courseId: string, sectionIds: readonly string[]): Promise<Set<string>> {
   if (sectionIds.length === 0) return new Set();
