@@ -51,8 +51,11 @@ export class AfterCommit {
     const steps = this.#steps.splice(0);
     const emailIds = this.#emailIds.splice(0);
     const channelIds = this.#channelIds.splice(0);
-    if (emailIds.length > 0) sendRecordedEmailsSoon(p, log ?? createLogger({ level: p.settings.LOG_LEVEL }), emailIds);
-    if (channelIds.length > 0) sendRecordedChannelMessagesSoon(p, log ?? createLogger({ level: p.settings.LOG_LEVEL }), channelIds);
+    if (emailIds.length > 0 || channelIds.length > 0) {
+      const sendLog = log ?? createLogger({ level: p.settings.LOG_LEVEL });
+      if (emailIds.length > 0) sendRecordedEmailsSoon(p, sendLog, emailIds);
+      if (channelIds.length > 0) sendRecordedChannelMessagesSoon(p, sendLog, channelIds);
+    }
     await forEachBounded(steps, AFTER_COMMIT_CONCURRENCY, (step) => step().catch((err: unknown) => log?.warn("after-commit step failed", { err })));
     if (this.#eventsRecorded) p.relay.kick(log);
   }
