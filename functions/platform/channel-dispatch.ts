@@ -1,6 +1,7 @@
 import { type ChannelAttemptOutcome, type ChannelSender, sendDueChannelMessages } from "../../domain/notifications/channel-deliveries.js";
 import type { DueScope, SendPolicy } from "../../domain/notifications/delivery-queue.js";
 import { deliveryBacklog, logAttemptOutcome } from "./delivery-sender.js";
+import { emailSendPolicy } from "./email-dispatch.js";
 import type { Logger } from "./log.js";
 import type { Platform } from "./platform.js";
 import { createPushSender } from "./push-sender.js";
@@ -11,13 +12,7 @@ import { createSmsSender } from "./sms-sender.js";
 const MAX_RETRY_DELAY_S = 3600;
 
 // SMS and push share the email backoff, lease and concurrency; they give up sooner (a late notification is stale).
-const channelSendPolicy = (s: Settings): SendPolicy => ({
-  maxAttempts: s.CHANNEL_MAX_ATTEMPTS,
-  baseDelaySeconds: s.EMAIL_RETRY_BASE_S,
-  maxDelaySeconds: MAX_RETRY_DELAY_S,
-  leaseSeconds: s.EMAIL_LEASE_S,
-  concurrency: s.EMAIL_SEND_CONCURRENCY,
-});
+const channelSendPolicy = (s: Settings): SendPolicy => ({ ...emailSendPolicy(s), maxAttempts: s.CHANNEL_MAX_ATTEMPTS, maxDelaySeconds: MAX_RETRY_DELAY_S });
 
 // The SDK clients, built once per process on first use.
 let senders: Pick<ChannelSender, "sms" | "push"> | undefined;
