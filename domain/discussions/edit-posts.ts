@@ -14,12 +14,18 @@ import { courseLanguage, searchVector } from "./post-discussions.js";
  * edits or deletes it; moderators use the topic's moderation.
  */
 async function ownPost(ctx: DomainContext, viewer: CourseViewer, postId: string): Promise<Result<{ post: PostRow; locked: boolean; staff: boolean; title: string }, DiscussionErrorCode>> {
-  const [post] = await ctx.db.select().from(discussionPosts).where(eq(discussionPosts.id, postId)).for("update");
-  if (!post || post.authorUserId !== viewer.userId) return fail("DISCUSSION_POST_NOT_FOUND");
-  const [topic] = await ctx.db.select().from(discussionTopics).where(eq(discussionTopics.id, post.topicId));
+  // Only the post is locked: the topic is read with it (nothing that holds the post's lock changes the topic).
+  const [row] = await ctx.db
+    .select({ post: discussionPosts, topic: discussionTopics })
+    .from(discussionPosts)
+    .innerJoin(discussionTopics, eq(discussionTopics.id, discussionPosts.topicId))
+    .where(eq(discussionPosts.id, postId))
+    .for("update", { of: discussionPosts });
+  if (!row || row.post.authorUserId !== viewer.userId) return fail("DISCUSSION_POST_NOT_FOUND");
+  const { post, topic } = row;
   const staff = await seesAsStaff(viewer, post.courseId);
   // A post out of the author's sight (hidden, or in a hidden or deleted topic) is not found either.
-  if (!topic || !topicVisible(topic, staff) || (post.hidden && !staff)) return fail("DISCUSSION_POST_NOT_FOUND");
+  if (!topicVisible(topic, staff) || (post.hidden && !staff)) return fail("DISCUSSION_POST_NOT_FOUND");
   return ok({ post, locked: topic.locked, staff, title: topic.title });
 }
 
