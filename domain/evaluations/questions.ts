@@ -10,11 +10,12 @@ export const DEFAULT_LIKERT_POINTS = 5;
 const noNul = (s: string) => !s.includes("\u0000");
 const label = z.string().trim().min(1).max(200).refine(noNul, "must not contain NUL characters");
 const unique = (values: readonly string[]) => new Set(values).size === values.length;
+const questionId = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "a slug: lower-case letters and digits, single hyphens between").max(60);
 
 /** One question as an administrator writes it; its `id` names it in answers and in results across terms. */
 export const questionSchema = z.discriminatedUnion("kind", [
   z.object({
-    id: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "a slug: lower-case letters and digits, single hyphens between").max(60),
+    id: questionId,
     kind: z.literal("likert"),
     prompt: label.max(1000),
     options: z
@@ -27,14 +28,14 @@ export const questionSchema = z.discriminatedUnion("kind", [
     required: z.boolean().default(true),
   }),
   z.object({
-    id: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/).max(60),
+    id: questionId,
     kind: z.literal("choice"),
     prompt: label.max(1000),
     options: z.array(label).min(2).max(20).refine(unique, "options must be unique"),
     required: z.boolean().default(true),
   }),
   z.object({
-    id: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/).max(60),
+    id: questionId,
     kind: z.literal("text"),
     prompt: label.max(1000),
     required: z.boolean().default(false),
