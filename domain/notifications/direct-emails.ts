@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { DomainContext } from "../shared/context.js";
 import type { ComposedEmail } from "./compose-email.js";
-import { recordEmails } from "./email-deliveries.js";
 import { recordNotifications } from "./notify.js";
 import { categoryOf } from "./preferences.js";
 
@@ -19,17 +18,13 @@ import { categoryOf } from "./preferences.js";
  */
 export async function recordDirectEmails(ctx: DomainContext, emails: ComposedEmail[], options: { eventId?: string; inbox?: boolean } = {}): Promise<string[]> {
   if (emails.length === 0) return [];
-  if (options.inbox === false) {
-    const ids = await recordEmails(
-      ctx,
-      emails.map((email) => ({ eventId: options.eventId ?? ctx.newId(), email })),
-    );
-    if (ids.length > 0) ctx.onEmailsRecorded?.(ids);
-    return ids;
+  // Without an inbox entry every email goes as to an address without an account: no user is looked up.
+  const userIdOf = new Map<string, string>();
+  if (options.inbox !== false) {
+    const addresses = [...new Set(emails.map((e) => e.to.toLowerCase()))];
+    const known = await ctx.db.execute<{ id: string; email: string }>(sql`select id, email from users where email = any(${sql.param(addresses)}::text[]) and erased_at is null`);
+    for (const u of known) userIdOf.set(u.email, u.id);
   }
-  const addresses = [...new Set(emails.map((e) => e.to.toLowerCase()))];
-  const known = await ctx.db.execute<{ id: string; email: string }>(sql`select id, email from users where email = any(${sql.param(addresses)}::text[]) and erased_at is null`);
-  const userIdOf = new Map(known.map((u) => [u.email, u.id]));
   const { emailIds } = await recordNotifications(
     ctx,
     emails.map((email) => ({
