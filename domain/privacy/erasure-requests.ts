@@ -105,7 +105,7 @@ export async function requestErasure(
   files: BlobRemover,
   input: EraseInput,
   policy: ErasePolicy,
-  keys: ErasureKeys = {},
+  keys: ErasureKeys,
 ): Promise<Result<{ erasure: ErasureView; immediate: boolean }, ErasureErrorCode>> {
   if (input.immediate && !input.by.isAdmin) return fail("IMMEDIATE_ERASURE_ADMIN_ONLY", "Only an admin may erase at once; ask for the scheduled erasure.");
   const seen = await erasableUser(ctx.db, input.userId, false);
@@ -216,7 +216,7 @@ export async function erasureOf(db: Executor, userId: string): Promise<Result<Er
  * crash between the two) is finished by a retry or by housekeeping. Called before it is due, it throws, so the
  * activity is retried rather than the request left scheduled with the account disabled.
  */
-export async function eraseWhenDue(ctx: DomainContext, files: BlobRemover, requestId: string, keys: ErasureKeys = {}): Promise<{ erased: boolean }> {
+export async function eraseWhenDue(ctx: DomainContext, files: BlobRemover, requestId: string, keys: ErasureKeys): Promise<{ erased: boolean }> {
   const claimed = await ctx.db.transaction(async (tx) => {
     const [peek] = await tx.select({ userId: erasureRequests.userId }).from(erasureRequests).where(eq(erasureRequests.id, requestId));
     if (!peek) return null;

@@ -208,10 +208,11 @@ export async function removeErasureFiles(files: BlobRemover, plan: ErasureFiles)
   return deleted;
 }
 
-/** Keys the erasure needs to find what is stored under them (the app's settings hand them down). */
+/** Keys the erasure needs to find what is stored under them (the app's settings hand them down). Required: an
+ * erasure without them would silently leave what only they can find. */
 export interface ErasureKeys {
-  /** Finds the user's evaluation receipts (keyed hashes); without it they are left (domain tests). */
-  evaluationReceiptKey?: string;
+  /** Finds the user's evaluation receipts (keyed hashes). */
+  evaluationReceiptKey: string;
 }
 
 /**
@@ -220,7 +221,7 @@ export interface ErasureKeys {
  * were deleted left an archive there, and any export finishing later finds its row gone and discards its own.
  * `ctx.db` is the pool. Idempotent: a retry deletes the files again (harmless) and leaves an erased user alone.
  */
-export async function eraseUser(ctx: DomainContext, files: BlobRemover, userId: string, keys: ErasureKeys = {}): Promise<ErasureOutcome | null> {
+export async function eraseUser(ctx: DomainContext, files: BlobRemover, userId: string, keys: ErasureKeys): Promise<ErasureOutcome | null> {
   let blobsDeleted = await removeErasureFiles(files, await erasureFilesOf(ctx.db, userId));
   const outcome = await ctx.db.transaction((tx) => erasePersonalData({ ...ctx, db: tx }, userId, keys));
   blobsDeleted += await files.removePrefix(exportPrefix(userId));
@@ -232,7 +233,7 @@ export async function eraseUser(ctx: DomainContext, files: BlobRemover, userId: 
  * records `user.erased` (so subscriptions forget what they hold) and the audit entry. Idempotent: the pseudonym
  * comes from the id, and a user already erased is left alone. Blob Storage is eraseUser's part, outside.
  */
-export async function erasePersonalData(ctx: DomainContext, userId: string, keys: ErasureKeys = {}): Promise<ErasureOutcome | null> {
+export async function erasePersonalData(ctx: DomainContext, userId: string, keys: ErasureKeys): Promise<ErasureOutcome | null> {
   const db = ctx.db;
   const [user] = await db.select().from(users).where(eq(users.id, userId)).for("update");
   if (!user) return null;
@@ -295,7 +296,7 @@ export async function erasePersonalData(ctx: DomainContext, userId: string, keys
     .where(eq(leaveApplications.applicantUserId, userId));
 
   // Course evaluation receipts: found with the key; the anonymous responses stay.
-  if (keys.evaluationReceiptKey) await eraseEvaluationReceipts(db, userId, keys.evaluationReceiptKey);
+  await eraseEvaluationReceipts(db, userId, keys.evaluationReceiptKey);
   // Credentials, sessions and everything kept only for the account's own use.
   await db.delete(externalIdentities).where(eq(externalIdentities.userId, userId));
   await db.delete(rosterSources).where(and(eq(rosterSources.entity, "user"), eq(rosterSources.entityId, userId)));

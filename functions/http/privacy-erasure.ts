@@ -5,6 +5,7 @@ import { owner, publicAccess } from "../platform/http/access.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route, type RouteContext } from "../platform/http/route.js";
 import { ERASURE_CANCELLED_EVENT, ERASURE_ORCHESTRATION, erasureInstanceId, type ErasureInput } from "../privacy/erasure.js";
+import { erasureKeys } from "../platform/erasure-keys.js";
 
 const userParams = z.object({ userId: z.uuid() });
 const iso = z.iso.datetime();
@@ -81,7 +82,7 @@ route({
           immediate: body.immediate,
         },
         { graceMs: Math.round(p.settings.PRIVACY_ERASURE_GRACE_H * 3_600_000), kdf: p.kdf, appUrl: p.settings.PUBLIC_APP_URL },
-        { evaluationReceiptKey: p.settings.EVALUATION_RECEIPT_KEY },
+        erasureKeys(p.settings),
       ),
     );
     const erasure = result.erasure;

@@ -3,6 +3,7 @@ import type { OrchestrationContext, OrchestrationHandler } from "durable-functio
 import { eraseWhenDue } from "../../domain/privacy/erasure-requests.js";
 import { onDomainPool } from "../platform/domain-transaction.js";
 import { platform } from "../platform/platform.js";
+import { erasureKeys } from "../platform/erasure-keys.js";
 
 /** One instance per request: a request cancelled and a newer one of the same user never share a timer. */
 export const erasureInstanceId = (erasureId: string) => `erasure-${erasureId}`;
@@ -22,7 +23,7 @@ const eraseDue = df.app.activity("erasure-erase-when-due", {
   handler: async (erasureId: string) => {
     const p = platform();
     // On the pool: the files are deleted outside any transaction, the database part in its own.
-    return onDomainPool(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId, { evaluationReceiptKey: p.settings.EVALUATION_RECEIPT_KEY }));
+    return onDomainPool(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId, erasureKeys(p.settings)));
   },
 });
 

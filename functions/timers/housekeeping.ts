@@ -4,6 +4,7 @@ import { eraseWhenDue, overdueErasures } from "../../domain/privacy/erasure-requ
 import { onDomainPool } from "../platform/domain-transaction.js";
 import { createLogger } from "../platform/log.js";
 import { platform } from "../platform/platform.js";
+import { erasureKeys } from "../platform/erasure-keys.js";
 
 // Daily: purges expired refresh tokens and idempotency records, old inbox rows and published outbox rows, and
 // deletes data-export archives and import files and rows past their retention (and what overlong exports wrote); carries out scheduled erasures whose durable timer was lost.
@@ -17,7 +18,7 @@ app.timer("housekeeping", {
     let erased = 0;
     for (const erasureId of await overdueErasures(p.database.db, p.clock())) {
       try {
-        if ((await onDomainPool(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId, { evaluationReceiptKey: p.settings.EVALUATION_RECEIPT_KEY }), log)).erased) erased++;
+        if ((await onDomainPool(p, {}, (ctx) => eraseWhenDue(ctx, p.files, erasureId, erasureKeys(p.settings)), log)).erased) erased++;
       } catch (err) {
         log.error("overdue erasure not carried out", { erasureId, err });
       }

@@ -12,3 +12,6 @@ export async function openDomainDatabase(): Promise<{ db: TestDatabase; ctx: Dom
 export function inTransactionOf(db: TestDatabase, ctx: DomainContext) {
   return <T>(fn: (tx: DomainContext) => Promise<T>): Promise<T> => db.db.transaction((tx) => fn({ ...ctx, db: tx }));
 }
+
+/** The erasure's keys in domain tests (a receipt key of the length settings ask for). */
+export const testErasureKeys = { evaluationReceiptKey: "domain-tests-evaluation-receipt-key-0123456789" };

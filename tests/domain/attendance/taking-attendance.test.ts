@@ -8,7 +8,7 @@ import { erasePersonalData } from "../../../domain/privacy/erasure.js";
 import { personalDataPart } from "../../../domain/privacy/personal-data.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
-import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
+import { inTransactionOf, openDomainDatabase, testErasureKeys } from "../../support/domain-database.js";
 import { createCourse } from "../../support/identity.js";
 
 const at = (iso: string) => new Date(iso);
@@ -172,7 +172,7 @@ describe("marks in the database", () => {
     for await (const page of (personalDataPart("attendance") as NonNullable<ReturnType<typeof personalDataPart>>).pages({ db: db.db, activity: undefined as never }, d)) exported.push(...page);
     expect(exported).toEqual([expect.objectContaining({ id: sessionId, courseId, status: "absent", note: "Dora Quill was ill", source: "staff" })]);
 
-    await inTransactionOf(db, ctx)((tx) => erasePersonalData(tx, d));
+    await inTransactionOf(db, ctx)((tx) => erasePersonalData(tx, d, testErasureKeys));
     const notes = await db.sql<{ user_id: string; status: string; note: string }[]>`select user_id, status, note from attendance_marks where session_id = ${sessionId} order by note`;
     expect(notes.map((n) => n.note).join(" ")).not.toContain("Dora Quill");
     expect(notes.find((n) => n.user_id === d)?.status).toBe("absent");

@@ -14,7 +14,7 @@ import { recordNotifications } from "../../../domain/notifications/notify.js";
 import { erasePersonalData } from "../../../domain/privacy/erasure.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
-import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
+import { inTransactionOf, openDomainDatabase, testErasureKeys } from "../../support/domain-database.js";
 
 /** The topic counters under concurrent replies, the digest's exactly-once batches, erasure and the data export, on PostgreSQL. */
 
@@ -165,7 +165,7 @@ describe("erasure and the data export", () => {
     for await (const page of discussionsPart.pages({ db: db.db, activity: undefined as never }, gone)) pages.push(...page);
     expect(pages).toEqual([expect.objectContaining({ topicId, courseId, parentPostId: null, body: "my words", deletedAt: null })]);
 
-    await inTx((tx) => erasePersonalData(tx, gone));
+    await inTx((tx) => erasePersonalData(tx, gone, testErasureKeys));
     const posts = await db.sql<{ author_user_id: string; body_markdown: string; body_html: string; deleted: boolean; searchable: boolean }[]>`
       select author_user_id, body_markdown, body_html, deleted_at is not null as deleted, search <> ''::tsvector as searchable from discussion_posts where topic_id = ${topicId} order by created_at`;
     expect(posts).toEqual([
@@ -204,7 +204,7 @@ describe("erasure and the data export", () => {
     await post(other, alsTopic, "hello");
     const beaInAlsTopic = await post(bea, alsTopic, "nice topic"); // Other hears of it: quotes Al's topic title
 
-    await inTx((tx) => erasePersonalData(tx, al));
+    await inTx((tx) => erasePersonalData(tx, al, testErasureKeys));
     const entries = await db.sql<{ user_id: string; subject_id: string; title: string; body: string }[]>`
       select user_id, subject_id, title, body from notifications where user_id = any(${[other, bea]}::uuid[])`;
     const about = (postId: string) => entries.filter((e) => e.subject_id === postId);

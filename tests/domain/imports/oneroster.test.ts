@@ -4,7 +4,7 @@ import { onerosterParts } from "../../../domain/imports/oneroster/index.js";
 import { erasePersonalData } from "../../../domain/privacy/erasure.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
-import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
+import { inTransactionOf, openDomainDatabase, testErasureKeys } from "../../support/domain-database.js";
 import { fixtureFiles, runBundle, tally, tallyByEntity } from "./oneroster-fixture.js";
 
 let db: TestDatabase;
@@ -182,7 +182,7 @@ describe("the oneroster kind's mapping", () => {
 
   it("forgets an erased user's sourcedId: the next bundle naming it makes a new account, not the erased one", async () => {
     const [student] = await db.sql<{ entity_id: string }[]>`select entity_id from roster_sources where entity = 'user' and sourced_id = 'usr-s-4'`;
-    const erased = await inTransactionOf(db, ctx)((tx) => erasePersonalData(tx, student?.entity_id as string));
+    const erased = await inTransactionOf(db, ctx)((tx) => erasePersonalData(tx, student?.entity_id as string, testErasureKeys));
     expect(erased?.erased).toBe(true);
     expect(await db.sql`select sourced_id from roster_sources where entity = 'user' and entity_id = ${student?.entity_id as string}`).toEqual([]);
     const outcomes = await run(fixtureFiles(), true);

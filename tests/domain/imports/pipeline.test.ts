@@ -13,7 +13,7 @@ import { notificationsForEvent } from "../../../domain/notifications/notificatio
 import { erasePersonalData } from "../../../domain/privacy/erasure.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
-import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
+import { inTransactionOf, openDomainDatabase, testErasureKeys } from "../../support/domain-database.js";
 import { insertUser, recordingDeletions } from "../../support/privacy-fixtures.js";
 
 // The pipeline's pieces against a real PostgreSQL, with a part of the test's own: staging (lines, duplicates, bad
@@ -226,7 +226,7 @@ describe("retention and erasure", () => {
       { line: 3, email, refused: true },
       { line: 4, email: "someone@example.test", refused: false },
     ]);
-    await inTransactionOf(db, ctx)((tx) => erasePersonalData(tx, erased));
+    await inTransactionOf(db, ctx)((tx) => erasePersonalData(tx, erased, testErasureKeys));
     expect((await stagedRows(importId)).map((r) => r.line)).toEqual([4]);
   });
 });

@@ -4,7 +4,7 @@ import { applyApprovedLeave } from "../../../domain/leave/approved-leave.js";
 import { erasePersonalData } from "../../../domain/privacy/erasure.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
-import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
+import { inTransactionOf, openDomainDatabase, testErasureKeys } from "../../support/domain-database.js";
 import { insertUser } from "../../support/privacy-fixtures.js";
 
 let db: TestDatabase;
@@ -77,7 +77,7 @@ it("moves a due date inside the leave by the leave's length, never shortening a 
 
 it("erasure keeps an application's dates and outcome and blanks its reason, comment and document", async () => {
   const f = await fixture({ extends: false, dueInDays: 1 });
-  await inTransactionOf(db, ctx)((tx) => erasePersonalData(tx, f.userId));
+  await inTransactionOf(db, ctx)((tx) => erasePersonalData(tx, f.userId, testErasureKeys));
   expect(await db.sql`select status, reason, decision_comment, document_blob, document_file_name from leave_applications where id = ${f.leave.id}`).toEqual([
     { status: "approved", reason: "[erased]", decision_comment: null, document_blob: null, document_file_name: null },
   ]);

@@ -5,7 +5,7 @@ import { erasePersonalData } from "../../../domain/privacy/erasure.js";
 import { eraseWhenDue, overdueErasures } from "../../../domain/privacy/erasure-requests.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
-import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
+import { inTransactionOf, openDomainDatabase, testErasureKeys } from "../../support/domain-database.js";
 import { insertUser, recordingDeletions } from "../../support/privacy-fixtures.js";
 
 let db: TestDatabase;
@@ -27,7 +27,7 @@ it("refuses to carry out an erasure before it is due (the activity is retried) a
   const userId = await user();
   const id = await request(userId, "scheduled", 3_600_000);
   const { removed, files } = deletions();
-  await expect(eraseWhenDue(ctx, files, id)).rejects.toThrow(/not due before/);
+  await expect(eraseWhenDue(ctx, files, id, testErasureKeys)).rejects.toThrow(/not due before/);
   expect(removed).toEqual([]);
   expect(await db.sql`select status from erasure_requests where id = ${id}`).toEqual([{ status: "scheduled" }]);
   expect(await db.sql`select erased_at from users where id = ${userId}`).toEqual([{ erased_at: null }]);
@@ -40,18 +40,18 @@ it("deletes the files of a due erasure before the database part, certificates by
   await db.sql`insert into enrollments (id, course_id, user_id, status, source) values (${uuidv7()}, ${courseId}, ${userId}, 'active', 'self')`;
   const id = await request(userId, "scheduled", -1_000);
   const { removed, files } = deletions();
-  expect(await eraseWhenDue(ctx, files, id)).toEqual({ erased: true });
+  expect(await eraseWhenDue(ctx, files, id, testErasureKeys)).toEqual({ erased: true });
   expect(removed).toEqual([`certificates/${courseId}/${userId}/`, `privacy-exports/${userId}/`, `leave/${userId}/`, `privacy-exports/${userId}/`]);
   expect((await db.sql<{ erased_at: Date | null }[]>`select erased_at from users where id = ${userId}`)[0]?.erased_at).not.toBeNull();
   // A retry finds it done.
-  expect(await eraseWhenDue(ctx, deletions().files, id)).toEqual({ erased: false });
+  expect(await eraseWhenDue(ctx, deletions().files, id, testErasureKeys)).toEqual({ erased: false });
 });
 
 it("lists a completed request whose user is not erased yet (cut off after its claim) for housekeeping, which finishes it", async () => {
   const userId = await user();
   const id = await request(userId, "completed", -60_000);
   expect(await overdueErasures(db.db, new Date())).toContain(id);
-  expect(await eraseWhenDue(ctx, deletions().files, id)).toEqual({ erased: true });
+  expect(await eraseWhenDue(ctx, deletions().files, id, testErasureKeys)).toEqual({ erased: true });
   expect(await overdueErasures(db.db, new Date())).not.toContain(id);
 });
 
@@ -62,7 +62,7 @@ it("makes an export completing during an erasure wait for it, then match nothing
   const link = { url: "https://files.example.test/archive.zip", expiresAt: new Date(Date.now() + 3_600_000) };
   let completed: Promise<boolean> | undefined;
   await inTransactionOf(db, ctx)(async (tx) => {
-    await erasePersonalData(tx, userId);
+    await erasePersonalData(tx, userId, testErasureKeys);
     completed = inTransactionOf(db, ctx)((other) => completeDataExport(other, { exportId, blobName: `privacy-exports/${userId}/${exportId}.zip`, retentionDays: 7, link }));
     const first = await Promise.race([completed.then(() => "completed"), new Promise((r) => setTimeout(() => r("waiting"), 300))]);
     expect(first).toBe("waiting");

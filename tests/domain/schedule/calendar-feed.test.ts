@@ -5,7 +5,7 @@ import { createCalendarFeed, feedCalendar, revokeCalendarFeed } from "../../../d
 import { hashToken } from "../../../domain/shared/token-hash.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
-import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
+import { inTransactionOf, openDomainDatabase, testErasureKeys } from "../../support/domain-database.js";
 import { insertUser } from "../../support/privacy-fixtures.js";
 
 let db: TestDatabase;
@@ -42,7 +42,7 @@ it("tells the data export whether a feed is live (never its token), and erasure 
   expect(rows[0]).toMatchObject({ calendarFeed: { active: true } });
   expect(JSON.stringify(rows)).not.toContain(token);
   expect(JSON.stringify(rows)).not.toContain(hashToken(token));
-  await inTransactionOf(db, ctx)((c) => erasePersonalData(c, userId));
+  await inTransactionOf(db, ctx)((c) => erasePersonalData(c, userId, testErasureKeys));
   expect(await db.sql`select id from calendar_feeds where user_id = ${userId}`).toEqual([]);
   expect(await feedCalendar(db.db, token, new Date(), options)).toBeNull();
 });
