@@ -3,6 +3,7 @@ import { jsonOf, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } fr
 import type { TestDatabase } from "../support/database.js";
 import { call, signUp } from "../support/identity.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
+import { fireFunction } from "../support/timers.js";
 
 let db: TestDatabase;
 let app: RunningApp;
@@ -83,7 +84,7 @@ it("gives staff the course's figures from the Cosmos read models, rolled up nigh
 
   // The nightly rollup stores the past days; a second run changes nothing.
   for (let run = 0; run < 2; run++) {
-    const fired = await fetch(`${app.baseUrl}/admin/functions/analytics-rollup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
+    const fired = await fireFunction(app, "analytics-rollup");
     expect(fired.status).toBe(202);
     const rolled = await waitFor(
       "the rollup",

@@ -8,6 +8,7 @@ import { mailsTo, waitForMail } from "../support/mailbox.js";
 import { browserPushSubscription, type BrowserPushSubscription, pushMessages, waitForPush } from "../support/notifications.js";
 import { expectProblem, expectValidationProblem } from "../support/problems.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
+import { fireFunction } from "../support/timers.js";
 
 // Announcements from post to every channel: a scheduled one published by the announcements timer, fanned out by the
 // `emails` subscription to the learners' inbox, email and push (through the runtime's development push service),
@@ -58,7 +59,7 @@ const json = async <T = Record<string, unknown>>(res: Response, status: number):
   expect(res.status, text).toBe(status);
   return JSON.parse(text) as T;
 };
-const fireTimer = () => fetch(`${app.baseUrl}/admin/functions/announcements-publish`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
+const fireTimer = () => fireFunction(app, "announcements-publish");
 const announce = (body: Record<string, unknown>, token = instructor.accessToken) => call(app, "POST", `/v1/courses/${courseId}/announcements`, { token, body });
 const inbox = async (user: TestUser, query = "") => json<{ items: { id: string; template: string; title: string; body: string; url: string | null; urgent: boolean; readAt: string | null }[]; unreadCount: number; nextCursor: string | null }>(await call(app, "GET", `/v1/me/notifications${query}`, { token: user.accessToken }), 200);
 const pushesFor = async (user: TestUser, title: string) => (await pushMessages(app)).filter((p) => p.endpoint === pushes.get(user.id)?.endpoint && (p.payload ?? "").includes(title));

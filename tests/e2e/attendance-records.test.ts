@@ -11,6 +11,7 @@ import type { TestDatabase } from "../support/database.js";
 import { call, signUp, type TestUser } from "../support/identity.js";
 import { mailsTo, waitForMail } from "../support/mailbox.js";
 import { waitFor } from "../support/wait-for.js";
+import { fireFunction, succeededRuns } from "../support/timers.js";
 
 let db: TestDatabase;
 let app: RunningApp;
@@ -52,12 +53,12 @@ async function attended(courseId: string, userId: string, statuses: string[]): P
 }
 
 async function fireAlertsTimer(): Promise<void> {
-  const res = await fetch(`${app.baseUrl}/admin/functions/attendance-alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
+  const res = await fireFunction(app, "attendance-alerts");
   expect(res.status).toBe(202);
 }
 
 /** Finished runs of the timer, as the runtime logs them. */
-const alertRuns = () => app.output().split("Executed 'Functions.attendance-alerts' (Succeeded").length - 1;
+const alertRuns = () => succeededRuns(app, "attendance-alerts");
 
 /** The text a pdf-lib document draws (hex strings of its Tj operators), page by page. */
 async function pdfText(bytes: Uint8Array): Promise<string> {

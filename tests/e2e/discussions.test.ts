@@ -5,6 +5,7 @@ import { call, signUp, type TestUser } from "../support/identity.js";
 import { mailsTo, waitForMail } from "../support/mailbox.js";
 import { expectProblem } from "../support/problems.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
+import { fireFunction } from "../support/timers.js";
 
 /**
  * Course discussions over HTTP: topics and threaded replies, a mention and a follower notified (inbox and email),
@@ -151,7 +152,7 @@ describe("a discussion", () => {
   });
 
   it("sends the digest once: one email listing the held items, the flags cleared", async () => {
-    const runDigest = () => fetch(`${app.baseUrl}/admin/functions/discussion-digest`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
+    const runDigest = () => fireFunction(app, "discussion-digest");
     expect((await runDigest()).status).toBeLessThan(300);
     const digest = await waitForMail(app, dana.email, "Your discussion digest: 2 new", { timeoutMs: 20_000 });
     expect(digest.text).toContain("New reply in \"Lab 1 questions\"");

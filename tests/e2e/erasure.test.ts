@@ -12,6 +12,7 @@ import { call, login, signUp, strongPassword, type TestUser } from "../support/i
 import { waitForMail } from "../support/mailbox.js";
 import { ownCosmos } from "../support/restartable-services.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
+import { fireFunction } from "../support/timers.js";
 
 // Erasure end to end: a learner with every kind of personal data the platform keeps asks for their erasure, the
 // grace period passes on a durable timer, and then no table, blob or Cosmos item holds their email, name or free
@@ -152,7 +153,7 @@ async function erasureInstance(erasureId: string): Promise<{ runtimeStatus: stri
 
 /** Fires the housekeeping timer now (the runtime's admin endpoint), and waits for it to have run. */
 async function runHousekeeping(): Promise<void> {
-  const fired = await fetch(`${app.baseUrl}/admin/functions/housekeeping`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
+  const fired = await fireFunction(app, "housekeeping");
   expect(fired.status).toBeLessThan(300);
 }
 

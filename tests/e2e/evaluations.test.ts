@@ -6,6 +6,7 @@ import { call, signUp, type TestUser } from "../support/identity.js";
 import { mailsTo, waitForMail } from "../support/mailbox.js";
 import { expectProblem } from "../support/problems.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
+import { fireFunction, succeededRuns } from "../support/timers.js";
 
 // One app for the whole evaluations part: templates, scheduling, the timer (fired through the runtime's admin route;
 // its schedule never comes round by itself), anonymous answers, withheld and shown results, and what is stored.
@@ -36,7 +37,7 @@ async function status(evaluationId: string): Promise<string> {
   return row?.status ?? "";
 }
 
-const timerRuns = () => app.output().split("Executed 'Functions.evaluations' (Succeeded").length - 1;
+const timerRuns = () => succeededRuns(app, "evaluations");
 
 /**
  * Fires the evaluations timer and waits until the run has finished (the admin route only starts it: the runtime's
@@ -44,7 +45,7 @@ const timerRuns = () => app.output().split("Executed 'Functions.evaluations' (Su
  */
 async function runTimer(what: string, done: () => Promise<boolean> = async () => true): Promise<void> {
   const before = timerRuns();
-  const res = await fetch(`${app.baseUrl}/admin/functions/evaluations`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
+  const res = await fireFunction(app, "evaluations");
   expect(res.status).toBe(202);
   await waitFor(what, async () => (timerRuns() > before && (await done()) ? true : undefined), { diagnostics: () => recentErrors(app) });
 }

@@ -8,6 +8,7 @@ import { call, createCourse, signUp, type TestUser } from "../support/identity.j
 import { waitForMail } from "../support/mailbox.js";
 import { expectProblem } from "../support/problems.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
+import { fireFunction } from "../support/timers.js";
 
 // Leave applications over HTTP against the local runtime (one app start): apply with a document, escalation through
 // the runtime's timer admin API and an approval that excuses existing absences and extends a due date, a withdrawal,
@@ -391,7 +392,7 @@ describe("an application whose orchestration start was lost", () => {
         now() - interval '2 minutes', now() - interval '2 minutes')`;
     await db.sql`insert into leave_approvers (application_id, user_id, course_id) values (${id}, ${instructor.id}, ${courseId})`;
     expect((await view(otherLearner, id)).orchestration.runtimeStatus).toBeNull();
-    const runTimer = () => fetch(`${app.baseUrl}/admin/functions/leave-resume`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
+    const runTimer = () => fireFunction(app, "leave-resume");
     expect((await runTimer()).status).toBe(202);
     await stage(id, "waiting", "Running", otherLearner);
     await waitForMail(app, instructor.email, "other-learner asks for leave", { nth: 2 });
@@ -411,7 +412,7 @@ describe("an overdue application whose orchestration is gone", () => {
       values (${id}, ${otherLearner.id}, 'learner', ${at(now + 80 * DAY)}::timestamptz, ${at(now + 81 * DAY)}::timestamptz, 'Stranded', ${`leave-${id}`},
         now() - interval '200 hours', now() - interval '200 hours', now() - interval '200 hours')`;
     await db.sql`insert into leave_approvers (application_id, user_id, course_id) values (${id}, ${instructor.id}, ${courseId})`;
-    const runTimer = () => fetch(`${app.baseUrl}/admin/functions/leave-resume`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
+    const runTimer = () => fireFunction(app, "leave-resume");
     expect((await runTimer()).status).toBe(202);
     const done = await stage(id, "done", "Completed", otherLearner);
     expect(done.status).toBe("expired");
