@@ -29,10 +29,18 @@ export const eventCatalog = {
   "enrollment.created": z.object({ ...enrollmentRef, source: z.enum(["self", "staff", "invitation", "import"]) }),
   "enrollment.waitlisted": z.object({ ...enrollmentRef, position: z.number().int().positive() }),
   "enrollment.offered": z.object({ ...enrollmentRef, offerExpiresAt: at }),
-  "enrollment.promoted": z.object({ ...enrollmentRef, from: z.enum(["waitlisted", "offered"]) }),
+  // The learner became active: moved up from the waitlist, took an offered seat, paid for a held seat
+  // (pending-payment), or paid what was overdue after a suspension.
+  "enrollment.promoted": z.object({ ...enrollmentRef, from: z.enum(["waitlisted", "offered", "pending-payment", "suspended"]) }),
+  // The course asks for payment first: the seat is held until `paymentDueAt` (the invoice is issued from this event).
+  "enrollment.pending-payment": z.object({ ...enrollmentRef, source: z.enum(["self", "staff", "invitation", "import", "waitlist"]), paymentDueAt: at }),
+  // The held seat was released unpaid (by the seat-holds timer); the next in line is offered it.
+  "enrollment.payment-expired": z.object(enrollmentRef),
+  // An invoice went unpaid for ENROLLMENT_SUSPEND_AFTER_DAYS past due: the learner's access is suspended until it is paid.
+  "enrollment.suspended": z.object({ ...enrollmentRef, invoiceId: id }),
   "enrollment.offer-expired": z.object(enrollmentRef),
   "enrollment.offer-declined": z.object(enrollmentRef),
-  "enrollment.dropped": z.object({ ...enrollmentRef, by: z.enum(["learner", "staff"]), previousStatus: z.enum(["active", "waitlisted", "offered"]) }),
+  "enrollment.dropped": z.object({ ...enrollmentRef, by: z.enum(["learner", "staff"]), previousStatus: z.enum(["active", "waitlisted", "offered", "pending-payment", "suspended"]) }),
   "submission.submitted": z.object({ submissionId: id, assessmentId: id, courseId: id, userId: id, submittedAt: at, by: z.enum(["learner", "deadline"]) }),
   "grade.published": z.object({ gradeId: id, submissionId: id, assessmentId: id, courseId: id, userId: id, version: z.number().int(), percent: z.number() }),
   // Each change of a learner's stored progress; `revision` orders them (read models keep the highest).
@@ -114,6 +122,15 @@ export const eventCatalog = {
     decidedByUserId: id.nullable(),
     courseIds: z.array(id),
   }),
+  // Finance (domain/finance). Ids, numbers and amounts in minor units only: no names, emails or free-text reasons.
+  "invoice.issued": z.object({ invoiceId: id, number: z.string(), userId: id, courseId: id, enrollmentId: id, currency: z.string().length(3), totalMinor: z.number().int(), dueAt: at }),
+  "invoice.paid": z.object({ invoiceId: id, userId: id, courseId: id, paidAt: at }),
+  // An instalment (seq; 1 without a plan) passed its due date unpaid: sent once per (invoice, instalment).
+  "invoice.overdue": z.object({ invoiceId: id, userId: id, courseId: id, seq: z.number().int().positive(), dueAt: at, amountDueMinor: z.number().int(), currency: z.string().length(3) }),
+  "invoice.voided": z.object({ invoiceId: id, userId: id, courseId: id, creditNoteId: id }),
+  "credit-note.issued": z.object({ creditNoteId: id, number: z.string(), invoiceId: id, userId: id, currency: z.string().length(3), amountMinor: z.number().int().positive() }),
+  "payment.received": z.object({ paymentId: id, invoiceId: id, userId: id, method: z.enum(["stripe", "bank-transfer", "cash"]), currency: z.string().length(3), amountMinor: z.number().int().positive(), receivedAt: at }),
+  "payment.refunded": z.object({ refundId: id, paymentId: id, invoiceId: id, userId: id, currency: z.string().length(3), amountMinor: z.number().int().positive() }),
 } as const;
 
 export type EventType = keyof typeof eventCatalog;

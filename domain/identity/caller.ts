@@ -4,6 +4,8 @@ import { type CourseRole, courses, courseStaff, enrollments, refreshTokens, user
 
 export interface CallerFlags {
   isAdmin: boolean;
+  /** The bursar role: fees, invoices, payments and the ledger. */
+  isFinance: boolean;
   disabled: boolean;
   /** The token's session still has a live refresh token (true when the token names no session). */
   sessionActive: boolean;
@@ -26,7 +28,7 @@ export async function callerFlags(db: Executor, userId: string, sessionId: strin
   const [row] = sessionId ? await flagsQuery(db, "session", rule).execute({ userId, sessionId }) : await flagsQuery(db, "none", rule).execute({ userId });
   if (!row) return null;
   const applies = ruleCovers(rule, row.isAdmin, row.isStaff);
-  return { isAdmin: row.isAdmin, disabled: row.disabledAt !== null, sessionActive: row.sessionActive, twoFactorPending: applies && !row.secondFactor, emailVerified: row.emailVerified };
+  return { isAdmin: row.isAdmin, isFinance: row.isFinance, disabled: row.disabledAt !== null, sessionActive: row.sessionActive, twoFactorPending: applies && !row.secondFactor, emailVerified: row.emailVerified };
 }
 
 /** True when the two-factor rule covers the user (an admin, or course staff under "staff"). */
@@ -49,6 +51,7 @@ const buildFlagsQuery = (db: Executor, session: Session, rule: TwoFactorRule) =>
   db
     .select({
       isAdmin: users.isAdmin,
+      isFinance: users.isFinance,
       disabledAt: users.disabledAt,
       emailVerified: sql<boolean>`${users.emailVerifiedAt} is not null`,
       sessionActive: session === "session" ? liveSession() : sql<boolean>`true`,

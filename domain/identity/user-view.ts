@@ -2,7 +2,12 @@ import { eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { type CourseRole, courseStaff, users } from "../db/schema/index.js";
 
-export type GlobalRole = "admin";
+export const globalRoles = ["admin", "finance"] as const;
+/** `admin`: everything; `finance`: the bursar (fees, invoices, payments, refunds, the ledger). */
+export type GlobalRole = (typeof globalRoles)[number];
+
+/** The global roles a user row holds. */
+export const rolesOf = (row: { isAdmin: boolean; isFinance: boolean }): GlobalRole[] => [...(row.isAdmin ? (["admin"] as const) : []), ...(row.isFinance ? (["finance"] as const) : [])];
 
 /** A user as the API shows it: never the password hash. */
 export interface UserView {
@@ -29,7 +34,7 @@ export function toUserView(row: UserRow, courseRoles: UserView["courseRoles"] = 
     email: row.email,
     displayName: row.displayName,
     locale: row.locale,
-    roles: row.isAdmin ? ["admin"] : [],
+    roles: rolesOf(row),
     courseRoles,
     disabled: row.disabledAt !== null,
     deactivatedAt: row.disabledAt,

@@ -130,6 +130,20 @@ export const personalDataInventory = {
   course_evaluations: "kept: the creator's id only",
   evaluation_receipts: "deleted: their receipts (keyed hashes of evaluation and user: with the key they are findable)",
   evaluation_responses: "no personal data: anonymous, nothing links a response to a learner",
+  fees: "kept: the creator's id only (staff-written)",
+  fee_instalments: "no personal data",
+  fee_discounts: "kept: ids, amounts and the bursar's reason (an accounting record)",
+  document_counters: "no personal data",
+  invoices:
+    "kept for the legal retention of accounting records (GDPR art. 17(3)(b)): an issued invoice is never edited, so the bill-to name and email it was issued to, its amounts and its PDF in Blob stay",
+  invoice_instalments: "no personal data",
+  credit_notes: "kept (accounting record, as invoices): amounts, the reason and the PDF",
+  payment_attempts: "kept: ids, amounts and the provider's session id",
+  payments: "kept (accounting record): amounts, the provider's payment id, the bursar's reference",
+  refunds: "kept (accounting record): amounts, the provider's refund id, the reason",
+  ledger_entries: "kept (append-only accounting record): ids, amounts and descriptions (no names)",
+  provider_events: "kept: the provider's event and object ids and times only",
+  invoice_reminders: "kept: ids and times only",
 } as const;
 
 const ERASED_TEXT = "[erased]";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { deactivateUser, reactivateUser } from "../../domain/identity/account-lifecycle.js";
 import { getUser, listUsers, revokeAllSessions, setGlobalRoles } from "../../domain/identity/manage-users.js";
+import { globalRoles } from "../../domain/identity/user-view.js";
 import { adminOnly, owner } from "../platform/http/access.js";
 import { etagOf, notModified } from "../platform/http/etag.js";
 import { decodeCursor, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
@@ -20,7 +21,7 @@ route({
   query: z.object({
     ...pageQuery,
     email: z.string().trim().min(1).max(254).optional().meta({ description: "Part of the email address" }),
-    role: z.enum(["admin", "instructor", "grader", "learner"]).optional(),
+    role: z.enum(["admin", "finance", "instructor", "grader", "learner"]).optional(),
     status: z.enum(["active", "deactivated"]).optional().meta({ description: "Active accounts, or those an admin deactivated" }),
   }),
   responses: { 200: { description: "A page of users", body: pageOf(userSchema) } },
@@ -62,10 +63,10 @@ route({
   path: "/v1/users/{userId}/roles",
   access: adminOnly,
   summary: "Set a user's global roles",
-  description: "Course roles (instructor, grader) are set through each course's staff.",
+  description: "`admin`: everything; `finance`: the bursar (fees, invoices, payments, refunds, the ledger). Course roles (instructor, grader) are set through each course's staff.",
   tags: ["users"],
   params: userParams,
-  body: z.object({ roles: z.array(z.enum(["admin"])).max(1) }),
+  body: z.object({ roles: z.array(z.enum(globalRoles)).max(globalRoles.length) }),
   responses: {
     200: { description: "The user with the new roles", body: userSchema },
     404: { description: "`USER_NOT_FOUND`" },

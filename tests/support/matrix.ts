@@ -39,7 +39,7 @@ export async function registeredHttpFunctions(app: RunningApp): Promise<Register
 }
 
 export type AccessDescription =
-  | { kind: "public" | "authenticated" | "admin" | "instructorAnywhere" }
+  | { kind: "public" | "authenticated" | "admin" | "finance" | "instructorAnywhere" }
   | { kind: "courseStaff"; roles: string[]; course: string }
   | { kind: "courseMember"; course: string }
   | { kind: "owner"; owner: string }
@@ -65,6 +65,8 @@ export interface Persona {
   token?: string;
   userId?: string;
   isAdmin: boolean;
+  /** Holds the `finance` role (the bursar). */
+  isFinance?: boolean;
   /** Course id → the persona's staff role there. */
   courseRoles: Record<string, string>;
   /** Courses the persona is actively enrolled in as a learner. */
@@ -105,6 +107,8 @@ function allows(policy: AccessDescription, who: Persona, ctx: MatrixContext): bo
       return Boolean(who.userId);
     case "admin":
       return who.isAdmin;
+    case "finance":
+      return who.isAdmin || who.isFinance === true;
     case "courseStaff": {
       if (!who.userId) return false;
       if (who.isAdmin) return true;

@@ -27,3 +27,4 @@ export * from "./notifications.js";
 export * from "./announcements.js";
 export * from "./discussions.js";
 export * from "./evaluations.js";
+export * from "./finance.js";

@@ -12,6 +12,8 @@ export const users = pgTable(
     // PHC-style string with the KDF parameters; null for users who only sign in through an external issuer
     passwordHash: text("password_hash"),
     isAdmin: boolean("is_admin").notNull().default(false),
+    // the bursar: fees, invoices, payments, refunds and the ledger (admins may do all of it too)
+    isFinance: boolean("is_finance").notNull().default(false),
     // the language emails are written in (a BCP 47 tag); falls back to English where no template exists
     locale: text("locale").notNull().default("en"),
     disabledAt: tstz("disabled_at"),

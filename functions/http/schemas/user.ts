@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { courseRoles } from "../../../domain/db/schema/index.js";
-import type { UserView } from "../../../domain/identity/user-view.js";
+import { globalRoles, type UserView } from "../../../domain/identity/user-view.js";
 
 export const userSchema = z
   .object({
@@ -8,7 +8,7 @@ export const userSchema = z
     email: z.string(),
     displayName: z.string(),
     locale: z.string(),
-    roles: z.array(z.enum(["admin"])).meta({ description: "Global roles" }),
+    roles: z.array(z.enum(globalRoles)).meta({ description: "Global roles: `admin`, `finance` (the bursar)" }),
     courseRoles: z.array(z.object({ courseId: z.uuid(), role: z.enum(courseRoles) })),
     disabled: z.boolean().meta({ description: "Deactivated by an admin: signing in is refused, every record stays" }),
     deactivatedAt: z.iso.datetime().nullable(),

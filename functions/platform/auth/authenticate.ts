@@ -57,11 +57,12 @@ export async function authenticate(
   if (flags.disabled) throw unauthenticated(ACCOUNT_DISABLED_DETAIL);
   // Logout, a password change or an admin revoke end the session at once, not when the token expires.
   if (!flags.sessionActive) throw unauthenticated("the session has ended; sign in again");
-  if (verified.kind === "local") return { userId, isAdmin: flags.isAdmin, sessionId, twoFactorPending: flags.twoFactorPending };
+  if (verified.kind === "local") return { userId, isAdmin: flags.isAdmin, isFinance: flags.isFinance, sessionId, twoFactorPending: flags.twoFactorPending };
   const secondFactor = (verified.amr ?? []).some((m) => SECOND_FACTOR_AMR.has(m));
   return {
     userId,
     isAdmin: flags.isAdmin,
+    isFinance: flags.isFinance,
     sessionId,
     twoFactorPending: flags.twoFactorPending && !secondFactor,
     emailUnverified: policy.unverifiedAccess === "none" && !flags.emailVerified,

@@ -15,6 +15,8 @@ export type AccessPolicy =
   | { kind: "public" }
   | { kind: "authenticated" }
   | { kind: "admin" }
+  /** The bursar (the `finance` role) and admins: fees, invoices, payments, refunds, the ledger. */
+  | { kind: "finance" }
   /** Staff of the course the route is about, in one of `roles`. */
   | { kind: "courseStaff"; roles: readonly CourseRole[]; course: Locator }
   /** Instructors of any course (and admins): who may create courses. */
@@ -34,6 +36,7 @@ export type CallerPolicy = Exclude<AccessPolicy, { kind: "public" } | { kind: "a
 export const publicAccess: AccessPolicy = { kind: "public" };
 export const authenticated: CallerPolicy = { kind: "authenticated" };
 export const adminOnly: CallerPolicy = { kind: "admin" };
+export const financeStaff: CallerPolicy = { kind: "finance" };
 export const courseStaff = (roles: readonly CourseRole[], course: Locator = { param: "courseId" }): CallerPolicy => ({ kind: "courseStaff", roles, course });
 export const instructorAnywhere: CallerPolicy = { kind: "instructorAnywhere" };
 export const courseMember = (course: Locator = { param: "courseId" }): CallerPolicy => ({ kind: "courseMember", course });
@@ -48,6 +51,8 @@ export function anyOf(...policies: AccessPolicy[]): AccessPolicy {
 export interface Principal {
   userId: string | null;
   isAdmin: boolean;
+  /** Holds the `finance` role (the bursar). */
+  isFinance?: boolean;
   /** The session (refresh-token family) of a local access token. */
   sessionId: string | null;
   /** AUTH_TWO_FACTOR_REQUIRED applies to the caller and the session was not signed in with a second factor. */
@@ -111,6 +116,8 @@ export async function decide(
       return caller.userId ? "allow" : "deny";
     case "admin":
       return caller.isAdmin ? "allow" : "deny";
+    case "finance":
+      return caller.isAdmin || caller.isFinance === true ? "allow" : "deny";
     case "courseStaff": {
       if (!caller.userId) return "deny";
       const courseId = await locate(policy.course, params, db);
@@ -148,7 +155,7 @@ export async function decide(
 }
 
 export type AccessDescription =
-  | { kind: "public" | "authenticated" | "admin" | "instructorAnywhere" }
+  | { kind: "public" | "authenticated" | "admin" | "finance" | "instructorAnywhere" }
   | { kind: "courseStaff"; roles: readonly CourseRole[]; course: string }
   | { kind: "courseMember"; course: string }
   | { kind: "owner"; owner: string }
@@ -188,6 +195,7 @@ export function policyOutcomes(policy: AccessPolicy): PolicyOutcomes {
     case "authenticated":
       return { deny: false, notFound: false };
     case "admin":
+    case "finance":
     case "instructorAnywhere":
       return { deny: true, notFound: false };
     case "courseStaff":

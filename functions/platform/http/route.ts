@@ -31,6 +31,8 @@ export interface RouteInput<P, Q, B> {
 export interface Caller {
   userId: string;
   isAdmin: boolean;
+  /** Holds the `finance` role (the bursar); admins may do everything it may. */
+  isFinance: boolean;
   /** The session (refresh-token family) of a local access token. */
   sessionId: string | null;
   /** The caller's role in a course, read once per course per request (the access check's read included). */
@@ -164,7 +166,7 @@ export function route<
         };
         const callerOn = (db: Executor): Caller | null => {
           const { userId } = principal;
-          return userId ? { userId, isAdmin: principal.isAdmin, sessionId: principal.sessionId, roleIn: (courseId) => roleIn(db, userId, courseId) } : null;
+          return userId ? { userId, isAdmin: principal.isAdmin, isFinance: principal.isFinance === true, sessionId: principal.sessionId, roleIn: (courseId) => roleIn(db, userId, courseId) } : null;
         };
         const params = parsePart(spec.params, request.params, "params");
         const { userId } = principal;

@@ -37,7 +37,7 @@ let db: TestDatabase;
 let app: RunningApp;
 let registered: RegisteredHttpFunction[];
 let declared: DeclaredRoute[];
-let users: Record<"learner" | "otherLearner" | "grader" | "instructor" | "otherInstructor" | "admin", TestUser>;
+let users: Record<"learner" | "otherLearner" | "grader" | "instructor" | "otherInstructor" | "bursar" | "admin", TestUser>;
 let courseId: string;
 let otherCourseId: string;
 let personas: Persona[];
@@ -95,15 +95,16 @@ const sampleBodies: Record<string, unknown> = {
 beforeAll(async () => {
   db = await createTestDatabase();
   app = await startApp({ env: { DATABASE_URL: db.url } });
-  const [learner, otherLearner, grader, instructor, otherInstructor, admin] = await Promise.all([
+  const [learner, otherLearner, grader, instructor, otherInstructor, bursar, admin] = await Promise.all([
     signUp(app, db, { label: "learner" }),
     signUp(app, db, { label: "other-learner" }),
     signUp(app, db, { label: "grader" }),
     signUp(app, db, { label: "instructor" }),
     signUp(app, db, { label: "other-instructor" }),
+    signUp(app, db, { label: "bursar", finance: true }),
     signUp(app, db, { label: "admin", admin: true }),
   ]);
-  users = { learner, otherLearner, grader, instructor, otherInstructor, admin };
+  users = { learner, otherLearner, grader, instructor, otherInstructor, bursar, admin };
   courseId = await createCourse(db, [
     { userId: instructor.id, role: "instructor" },
     { userId: grader.id, role: "grader" },
@@ -161,6 +162,7 @@ beforeAll(async () => {
     { name: "grader", token: grader.accessToken, userId: grader.id, isAdmin: false, courseRoles: { [courseId]: "grader" } },
     { name: "instructor", token: instructor.accessToken, userId: instructor.id, isAdmin: false, courseRoles: { [courseId]: "instructor" } },
     { name: "other-instructor", token: otherInstructor.accessToken, userId: otherInstructor.id, isAdmin: false, courseRoles: { [otherCourseId]: "instructor" } },
+    { name: "bursar", token: bursar.accessToken, userId: bursar.id, isAdmin: false, isFinance: true, courseRoles: {} },
     { name: "admin", token: admin.accessToken, userId: admin.id, isAdmin: true, courseRoles: {} },
   ];
 
@@ -339,16 +341,19 @@ describe("authorization matrix", () => {
     const ctx: MatrixContext = { params: fixtures, courseId, ownerId: users.learner.id };
     const expectations = (policy: Parameters<typeof expectedFor>[0]) => Object.fromEntries(personas.map((p) => [p.name, expectedFor(policy, p, ctx)]));
     expect(expectations({ kind: "courseStaff", roles: ["instructor"], course: "param:courseId" })).toEqual({
-      anonymous: 401, learner: 403, "other-learner": 403, grader: 403, instructor: "allowed", "other-instructor": 403, admin: "allowed",
+      anonymous: 401, learner: 403, "other-learner": 403, grader: 403, instructor: "allowed", "other-instructor": 403, bursar: 403, admin: "allowed",
     });
     expect(expectations({ kind: "courseStaff", roles: ["instructor", "grader"], course: "the submission's course" })).toEqual({
-      anonymous: 401, learner: 403, "other-learner": 403, grader: "allowed", instructor: "allowed", "other-instructor": 403, admin: "allowed",
+      anonymous: 401, learner: 403, "other-learner": 403, grader: "allowed", instructor: "allowed", "other-instructor": 403, bursar: 403, admin: "allowed",
     });
     expect(expectations({ kind: "owner", owner: "param:userId" })).toEqual({
-      anonymous: 401, learner: "allowed", "other-learner": 403, grader: 403, instructor: 403, "other-instructor": 403, admin: "allowed",
+      anonymous: 401, learner: "allowed", "other-learner": 403, grader: 403, instructor: 403, "other-instructor": 403, bursar: 403, admin: "allowed",
     });
     expect(expectations({ kind: "anyOf", policies: [{ kind: "owner", owner: "param:userId" }, { kind: "courseStaff", roles: ["grader"], course: "param:courseId" }] })).toEqual({
-      anonymous: 401, learner: "allowed", "other-learner": 403, grader: "allowed", instructor: 403, "other-instructor": 403, admin: "allowed",
+      anonymous: 401, learner: "allowed", "other-learner": 403, grader: "allowed", instructor: 403, "other-instructor": 403, bursar: 403, admin: "allowed",
+    });
+    expect(expectations({ kind: "finance" })).toEqual({
+      anonymous: 401, learner: 403, "other-learner": 403, grader: 403, instructor: 403, "other-instructor": 403, bursar: "allowed", admin: "allowed",
     });
     expect(expectations({ kind: "anyOf", policies: [{ kind: "public" }, { kind: "admin" }] })).toEqual(Object.fromEntries(personas.map((p) => [p.name, "allowed"])));
   });
