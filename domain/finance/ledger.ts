@@ -89,6 +89,8 @@ export interface InvoiceStanding {
   chargedMinor: number;
   /** Paid net of refunds, with credit moved in or out. */
   settledMinor: number;
+  /** What credit notes took back (a positive number). */
+  creditedMinor: number;
   /** The sum of the invoice's ledger entries: above zero still owed, below zero overpaid (credit). */
   outstandingMinor: number;
   instalments: InstalmentState[];
@@ -144,6 +146,7 @@ export async function invoiceStandings(db: Executor, invoiceIds: readonly string
       invoice,
       chargedMinor: charged,
       settledMinor: settled,
+      creditedMinor: reduced,
       outstandingMinor: charged - settled,
       instalments: instalmentStates(parts, { lateFees, reducedMinor: reduced, settledMinor: settled }),
     });

@@ -50,8 +50,9 @@ export async function settleInvoices(ctx: DomainContext, invoiceIds: readonly st
   return settlement;
 }
 
+/** Void once credit notes took back everything asked (what was paid then is credit); a zero invoice is paid at issue. */
 function statusFor(s: InvoiceStanding): "open" | "paid" | "void" {
-  if (s.chargedMinor <= 0) return s.settledMinor > 0 || s.invoice.totalMinor === 0 ? "paid" : "void";
+  if (s.chargedMinor <= 0 && s.creditedMinor > 0) return "void";
   return s.outstandingMinor <= 0 ? "paid" : "open";
 }
 
