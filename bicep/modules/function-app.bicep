@@ -314,6 +314,7 @@ var appSettings = {
   OUTBOX_SWEEP_SCHEDULE: '*/10 * * * * *'
   ATTEMPT_DEADLINES_SCHEDULE: '0 * * * * *'
   DUE_REMINDERS_SCHEDULE: '0 0 * * * *'
+  FINANCE_REMINDERS_SCHEDULE: '0 0 * * * *'
   ATTENDANCE_ALERTS_SCHEDULE: '0 0 7 * * 1'
   EVALUATIONS_SCHEDULE: '0 */5 * * * *'
   WAITLIST_OFFERS_SCHEDULE: '0 */5 * * * *'
@@ -336,6 +337,9 @@ var appSettings = {
   DISCUSSION_DIGEST_SCHEDULE: '0 0 6 * * *'
   // Hours between a user's erasure request and the erasure (cancellable meanwhile).
   PRIVACY_ERASURE_GRACE_H: '72'
+  // Invoice dunning: due-soon reminders this many days ahead; suspend enrollments this many days overdue (0: never).
+  INVOICE_DUE_SOON_DAYS: '3'
+  ENROLLMENT_SUSPEND_AFTER_DAYS: '0'
   // Leave applications: escalation and expiry of an undecided one (hours), how far back and how long a leave may be (days).
   LEAVE_ESCALATION_HOURS: '48'
   LEAVE_DECISION_HOURS: '168'

@@ -122,6 +122,11 @@ export const settingsSchema = databaseSettingsSchema
     // fractions allowed (tests use seconds), at most 30 days.
     PRIVACY_ERASURE_GRACE_H: z.coerce.number().positive().max(24 * 30).default(72),
     DUE_REMINDERS_SCHEDULE: ncrontab.default("0 0 * * * *"),
+    // Hourly: invoice reminders and dunning (due-soon reminders INVOICE_DUE_SOON_DAYS ahead, overdue notices, late fees,
+    // and, when ENROLLMENT_SUSPEND_AFTER_DAYS > 0, suspension of enrollments that many days overdue; 0 never suspends).
+    FINANCE_REMINDERS_SCHEDULE: ncrontab.default("0 0 * * * *"),
+    INVOICE_DUE_SOON_DAYS: z.coerce.number().int().min(0).max(60).default(3),
+    ENROLLMENT_SUSPEND_AFTER_DAYS: z.coerce.number().int().min(0).max(365).default(0),
     // Course evaluations: the timer opens, reminds (once, EVALUATION_REMINDER_HOURS before the close) and closes them;
     // results are shown once closed with at least EVALUATION_MIN_RESPONSES answers. The receipt key turns (evaluation,
     // learner) into the anonymous "answered" receipt (from Key Vault in Azure; changing it forgets who answered).
