@@ -71,6 +71,9 @@ export const auditActions = [
   "discussion.unhidden",
   "discussion.deleted",
   "announcement.deleted",
+  "invoice.credited",
+  "payment.recorded",
+  "payment.refunded",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

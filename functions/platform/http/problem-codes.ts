@@ -222,6 +222,24 @@ export const problemCatalog = {
   PHONE_CODE_INVALID: { status: 422, title: "The verification code is not correct" },
   PHONE_CODE_EXPIRED: { status: 409, title: "The verification code has expired: ask for a new one" },
   PHONE_CODE_ATTEMPTS_EXCEEDED: { status: 429, title: "Too many wrong codes: ask for a new one" },
+
+  // payments (issue 19): checkout, the provider's webhook, manual payments, refunds
+  INVOICE_NOT_FOUND: { status: 404, title: "No such invoice" },
+  PAYMENT_NOT_FOUND: { status: 404, title: "No such payment" },
+  CURRENCY_MISMATCH: { status: 422, title: "The currency is not the invoice's" },
+  INVOICE_NOT_PAYABLE: { status: 409, title: "The invoice is paid or void" },
+  PAYMENT_AMOUNT_INVALID: { status: 422, title: "The amount is not a positive whole number of minor units" },
+  REFUND_EXCEEDS_PAYMENT: { status: 422, title: "The refund is larger than what is left of the payment" },
+  PAYMENT_PROVIDER_REFUSED: { status: 422, title: "The payment provider refused the request" },
+  PAYMENTS_NOT_CONFIGURED: { status: 503, title: "Online payments are not available on this installation" },
+  PAYMENT_PROVIDER_UNAVAILABLE: { status: 503, title: "The payment provider cannot be reached right now" },
+  WEBHOOK_SIGNATURE_INVALID: { status: 400, title: "The webhook signature is missing, wrong or too old" },
+  WEBHOOK_EVENT_UNKNOWN_INVOICE: { status: 422, title: "The event names no invoice of this installation" },
+
+  // invoices and credit notes (issue 19)
+  CREDIT_NOTE_TOO_LARGE: { status: 422, title: "The credit note is larger than what the invoice still asks for" },
+  CREDIT_NOTE_NOT_FOUND: { status: 404, title: "No such credit note" },
+  INVOICE_LINK_INVALID: { status: 404, title: "The invoice link is not valid or has expired" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalog;
