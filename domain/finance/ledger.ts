@@ -71,6 +71,21 @@ export async function postLedgerEntries(ctx: DomainContext, postings: readonly L
   return new Set(inserted.map((r) => r.sourceKey));
 }
 
+/**
+ * Locks the invoices' rows (in id order: no deadlock between two changes naming the same invoices). Every change of
+ * money on an invoice takes it before it decides anything from the ledger (what is left to refund, to credit, to
+ * pay), so two changes of one invoice happen one after the other and each sees the other's postings.
+ */
+export async function lockInvoices(db: Executor, invoiceIds: readonly string[]): Promise<void> {
+  if (invoiceIds.length === 0) return;
+  await db
+    .select({ id: invoices.id })
+    .from(invoices)
+    .where(inArray(invoices.id, [...new Set(invoiceIds)]))
+    .orderBy(asc(invoices.id))
+    .for("update");
+}
+
 /** A learner's balance per currency: above zero they owe, below zero they hold credit. Currencies with entries only. */
 export async function balancesOf(db: Executor, userId: string): Promise<{ currency: string; balanceMinor: number }[]> {
   const rows = await db

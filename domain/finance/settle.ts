@@ -3,7 +3,7 @@ import { enrollments, fees, invoices } from "../db/schema/index.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { overdueInstalments } from "./instalments.js";
-import { type InvoiceStanding, invoiceStandings } from "./ledger.js";
+import { type InvoiceStanding, invoiceStandings, lockInvoices } from "./ledger.js";
 
 export interface Settlement {
   /** Invoices that became paid now (`invoice.paid` recorded for each). */
@@ -25,6 +25,9 @@ export async function settleInvoices(ctx: DomainContext, invoiceIds: readonly st
   const settlement: Settlement = { paid: [], activated: [] };
   if (invoiceIds.length === 0) return settlement;
   const now = ctx.now();
+  // A no-op when the caller locked them already (as every money change should, before deciding anything); when it
+  // did not, this still orders two settlements of one invoice so the later one reads the earlier one's postings.
+  await lockInvoices(ctx.db, invoiceIds);
   const standings = await invoiceStandings(ctx.db, invoiceIds);
   for (const s of standings.values()) {
     const next = statusFor(s);
