@@ -46,6 +46,7 @@ import "./events/activity.js";
 import "./http/analytics.js";
 import "./timers/analytics-rollup.js";
 import "./timers/waitlist-offers.js";
+import "./timers/seat-holds.js";
 import "./timers/outbox-sweep.js";
 import "./timers/webhook-retries.js";
 import "./timers/email-retries.js";

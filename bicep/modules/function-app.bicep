@@ -309,6 +309,9 @@ var appSettings = {
   CORS_ALLOWED_ORIGINS: join(corsAllowedOrigins, ',')
   API_DOCS_ENABLED: apiDocsEnabled ? 'true' : 'false'
 
+  // Seats held for payment are released this long after they were taken (the seat-holds timer).
+  PAYMENT_HOLD_HOURS: '48'
+
   // Timer schedules (6-field NCRONTAB, UTC). The host resolves %NAME% in the trigger registrations from
   // app settings, not from the schema's defaults, so each one must be set here.
   OUTBOX_SWEEP_SCHEDULE: '*/10 * * * * *'
@@ -318,6 +321,7 @@ var appSettings = {
   ATTENDANCE_ALERTS_SCHEDULE: '0 0 7 * * 1'
   EVALUATIONS_SCHEDULE: '0 */5 * * * *'
   WAITLIST_OFFERS_SCHEDULE: '0 */5 * * * *'
+  SEAT_HOLDS_SCHEDULE: '0 */5 * * * *'
   ANNOUNCEMENTS_SCHEDULE: '0 * * * * *'
   HOUSEKEEPING_SCHEDULE: '0 30 3 * * *'
   WEBHOOK_RETRY_SCHEDULE: '0 * * * * *'

@@ -5,6 +5,7 @@ import { eventCatalog } from "../events/catalog.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { emailNotVerified, mayNotEnroll, type UnverifiedAccess } from "../identity/email-verification.js";
+import { paymentDueAt, paymentFirstSql } from "../finance/fees.js";
 import type { EnrollmentErrorCode } from "./enrollment.errors.js";
 import type { EnrollmentView } from "./enrollment-view.js";
 
@@ -37,7 +38,7 @@ interface Standing {
   userVerified: boolean;
   /** The learner is on the course's staff. */
   userIsStaff: boolean;
-  existing: { status: "active" | "waitlisted" | "offered"; position: number | null } | null;
+  existing: { status: "active" | "waitlisted" | "offered" | "pending-payment" | "suspended"; position: number | null } | null;
   missing: { courseId: string; title: string }[];
 }
 
@@ -125,6 +126,10 @@ export async function enroll(ctx: DomainContext, req: EnrollRequest): Promise<Re
   // The event data is built by the statement (the position is known only there); check its shape here.
   eventCatalog["enrollment.created"].parse({ ...ref, source: req.source });
   const at = now.toISOString();
+  // A course that asks for payment first holds the seat as pending-payment until then (decided in the statement,
+  // on the locked course, so a fee created meanwhile counts).
+  const dueAt = paymentDueAt(ctx, now).toISOString();
+  eventCatalog["enrollment.pending-payment"].parse({ ...ref, source: req.source, paymentDueAt: dueAt });
   const actor = JSON.stringify({ userId: ctx.actor.userId, ...(ctx.actor.requestId ? { requestId: ctx.actor.requestId } : {}) });
   // Status and window again, on the locked row: they may have changed since the read above.
   const open =
@@ -139,27 +144,29 @@ export async function enroll(ctx: DomainContext, req: EnrollRequest): Promise<Re
   // the seat count and the waitlisted rows it reads are current. A live enrollment of the same learner that
   // committed meanwhile makes the insert do nothing (the unique index), and nothing else happens.
   const lock = ctx.db.execute(sql`select 1 from ${courses} where id = ${req.courseId} for update`);
-  const take = ctx.db.execute<{ status: "active" | "waitlisted"; position: number | null }>(sql`
+  const take = ctx.db.execute<{ status: "active" | "waitlisted" | "pending-payment"; position: number | null }>(sql`
     with k as (
-      select k.id, (k.capacity is null or k.seats_taken < k.capacity) as seat, k.waitlist_enabled
+      select k.id, (k.capacity is null or k.seats_taken < k.capacity) as seat, k.waitlist_enabled, ${paymentFirstSql(sql`k.id`)} as pay
       from ${courses} k where k.id = ${req.courseId} and ${open}
     ), line as (
       select count(*)::int + 1 as n from ${enrollments} w where w.course_id = ${req.courseId} and w.status = 'waitlisted'
     ), e as (
-      insert into ${enrollments} (id, course_id, user_id, status, source, enrolled_at, waitlisted_at, created_at, updated_at)
-      select ${id}, k.id, ${req.userId}, case when k.seat then 'active' else 'waitlisted' end, ${req.source},
-        case when k.seat then ${at}::timestamptz end, case when k.seat then null else ${at}::timestamptz end, ${at}::timestamptz, ${at}::timestamptz
+      insert into ${enrollments} (id, course_id, user_id, status, source, enrolled_at, waitlisted_at, payment_due_at, created_at, updated_at)
+      select ${id}, k.id, ${req.userId}, case when not k.seat then 'waitlisted' when k.pay then 'pending-payment' else 'active' end, ${req.source},
+        case when k.seat and not k.pay then ${at}::timestamptz end, case when k.seat then null else ${at}::timestamptz end,
+        case when k.seat and k.pay then ${dueAt}::timestamptz end, ${at}::timestamptz, ${at}::timestamptz
       from k where k.seat or k.waitlist_enabled
       on conflict (course_id, user_id) where status in ${liveStatusList} do nothing
       returning id, course_id, user_id, status
     ), s as (
-      update ${courses} set seats_taken = seats_taken + 1 from e where ${courses}.id = e.course_id and e.status = 'active' returning 1
+      update ${courses} set seats_taken = seats_taken + 1 from e where ${courses}.id = e.course_id and e.status <> 'waitlisted' returning 1
     ), o as (
       insert into ${outbox} (id, type, aggregate_type, aggregate_id, course_id, occurred_at, actor, data, traceparent)
-      select ${eventId}, case when e.status = 'active' then 'enrollment.created' else 'enrollment.waitlisted' end, 'enrollment', e.id, e.course_id,
-        ${at}::timestamptz, ${actor}::jsonb,
-        case when e.status = 'active'
-          then jsonb_build_object('enrollmentId', e.id, 'courseId', e.course_id, 'userId', e.user_id, 'source', ${req.source}::text)
+      select ${eventId}, case e.status when 'active' then 'enrollment.created' when 'pending-payment' then 'enrollment.pending-payment' else 'enrollment.waitlisted' end,
+        'enrollment', e.id, e.course_id, ${at}::timestamptz, ${actor}::jsonb,
+        case e.status
+          when 'active' then jsonb_build_object('enrollmentId', e.id, 'courseId', e.course_id, 'userId', e.user_id, 'source', ${req.source}::text)
+          when 'pending-payment' then jsonb_build_object('enrollmentId', e.id, 'courseId', e.course_id, 'userId', e.user_id, 'source', ${req.source}::text, 'paymentDueAt', ${dueAt}::text)
           else jsonb_build_object('enrollmentId', e.id, 'courseId', e.course_id, 'userId', e.user_id, 'position', (select n from line)) end,
         ${ctx.actor.traceparent}
       from e returning 1
@@ -179,6 +186,7 @@ export async function enroll(ctx: DomainContext, req: EnrollRequest): Promise<Re
     enrolledAt: taken.status === "active" ? now : null,
     waitlistedAt: taken.status === "waitlisted" ? now : null,
     offerExpiresAt: null,
+    paymentDueAt: taken.status === "pending-payment" ? new Date(dueAt) : null,
     endedAt: null,
     completedAt: null,
     createdAt: now,

@@ -15,6 +15,8 @@ export interface EnrollmentView {
   enrolledAt: Date | null;
   waitlistedAt: Date | null;
   offerExpiresAt: Date | null;
+  /** While pending-payment: when the held seat is released if the fee is still unpaid. */
+  paymentDueAt: Date | null;
   endedAt: Date | null;
   completedAt: Date | null;
   createdAt: Date;
@@ -34,6 +36,7 @@ export function toEnrollmentView(row: EnrollmentRow, position: number | null): E
     enrolledAt: row.enrolledAt,
     waitlistedAt: row.waitlistedAt,
     offerExpiresAt: row.status === "offered" ? row.offerExpiresAt : null,
+    paymentDueAt: row.status === "pending-payment" ? row.paymentDueAt : null,
     endedAt: row.endedAt,
     completedAt: row.completedAt,
     createdAt: row.createdAt,

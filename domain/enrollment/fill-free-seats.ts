@@ -2,11 +2,12 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import { courses, enrollments } from "../db/schema/index.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
+import { paymentDueAt, requiresPaymentFirst } from "../finance/fees.js";
 import { lockCourse } from "./course-lock.js";
 
 /**
- * Gives free seats to the first in line, in FIFO order: enrolled at once (`auto`) or offered the seat until
- * the offer expires (`offer`; an open offer holds the seat). Runs under the course lock, in the caller's
+ * Gives free seats to the first in line, in FIFO order: enrolled at once (`auto`; `pending-payment` when the
+ * course asks for payment first) or offered the seat until the offer expires (`offer`; an open offer holds the seat). Runs under the course lock, in the caller's
  * transaction. Returns how many learners moved.
  */
 export async function fillFreeSeats(ctx: DomainContext, courseId: string): Promise<number> {
@@ -22,9 +23,19 @@ export async function fillFreeSeats(ctx: DomainContext, courseId: string): Promi
     .limit(Math.min(free, 10_000));
   if (next.length === 0) return 0;
   const now = ctx.now();
+  const holdUntil = course.waitlistMode === "auto" && (await requiresPaymentFirst(ctx, courseId)) ? paymentDueAt(ctx, now) : null;
   for (const row of next) {
     const ref = { enrollmentId: row.id, courseId, userId: row.userId };
-    if (course.waitlistMode === "auto") {
+    if (holdUntil) {
+      await ctx.db.update(enrollments).set({ status: "pending-payment", paymentDueAt: holdUntil, updatedAt: now }).where(eq(enrollments.id, row.id));
+      await recordEvent(ctx, {
+        type: "enrollment.pending-payment",
+        aggregateType: "enrollment",
+        aggregateId: row.id,
+        courseId,
+        data: { ...ref, source: "waitlist", paymentDueAt: holdUntil.toISOString() },
+      });
+    } else if (course.waitlistMode === "auto") {
       await ctx.db.update(enrollments).set({ status: "active", enrolledAt: now, updatedAt: now }).where(eq(enrollments.id, row.id));
       await recordEvent(ctx, { type: "enrollment.promoted", aggregateType: "enrollment", aggregateId: row.id, courseId, data: { ...ref, from: "waitlisted" } });
     } else {

@@ -3,6 +3,7 @@ import { courses, enrollments, liveStatuses } from "../db/schema/index.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import { paymentDueAt, requiresPaymentFirst } from "../finance/fees.js";
 import { lockCourse } from "./course-lock.js";
 import type { EnrollmentErrorCode } from "./enrollment.errors.js";
 import { type EnrollmentView, enrollmentView } from "./enrollment-view.js";
@@ -45,13 +46,26 @@ export async function leaveCourse(
   return ok(await enrollmentView(ctx.db, ended ?? row));
 }
 
-/** The learner takes the seat they were offered. */
+/** The learner takes the seat they were offered (held for payment first when the course asks for it). */
 export async function acceptOffer(ctx: DomainContext, courseId: string, userId: string): Promise<Result<EnrollmentView, EnrollmentErrorCode>> {
   if (!(await lockCourse(ctx.db, courseId))) return fail("COURSE_NOT_FOUND");
   const row = await liveEnrollment(ctx, courseId, userId);
   if (!row || row.status !== "offered") return fail("NO_OPEN_OFFER", "You have no open offer for this course.");
   const now = ctx.now();
   if (row.offerExpiresAt && row.offerExpiresAt <= now) return fail("OFFER_EXPIRED", "The offer has expired.");
+  if (await requiresPaymentFirst(ctx, courseId)) {
+    // The offered seat is held for payment, like a seat taken directly (the invoice is issued from the event).
+    const until = paymentDueAt(ctx, now);
+    const [held] = await ctx.db.update(enrollments).set({ status: "pending-payment", paymentDueAt: until, updatedAt: now }).where(eq(enrollments.id, row.id)).returning();
+    await recordEvent(ctx, {
+      type: "enrollment.pending-payment",
+      aggregateType: "enrollment",
+      aggregateId: row.id,
+      courseId,
+      data: { enrollmentId: row.id, courseId, userId, source: "waitlist", paymentDueAt: until.toISOString() },
+    });
+    return ok(await enrollmentView(ctx.db, held ?? row));
+  }
   const [active] = await ctx.db.update(enrollments).set({ status: "active", enrolledAt: now, updatedAt: now }).where(eq(enrollments.id, row.id)).returning();
   await recordEvent(ctx, { type: "enrollment.promoted", aggregateType: "enrollment", aggregateId: row.id, courseId, data: { enrollmentId: row.id, courseId, userId, from: "offered" } });
   return ok(await enrollmentView(ctx.db, active ?? row));

@@ -17,6 +17,8 @@ export interface DomainContext {
   now(): Date;
   newId(): string;
   actor: Actor;
+  /** How many hours a seat is held for payment (the PAYMENT_HOLD_HOURS setting); left out: 48. */
+  paymentHoldHours?: number;
   /** Told when an event was written to the outbox, so the caller can ask the relay to publish after commit. */
   onEventRecorded?: () => void;
   /** Told which email deliveries were recorded, so the caller can send them once the transaction commits. */

@@ -239,6 +239,10 @@ export const settingsSchema = databaseSettingsSchema
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
     // Timer schedules (6-field NCRONTAB, UTC), read by the host through %NAME% in the registrations.
     WAITLIST_OFFERS_SCHEDULE: ncrontab.default("0 */5 * * * *"),
+    // Seats held for payment (courses whose fee must be paid first) are released this long after they were taken.
+    PAYMENT_HOLD_HOURS: positiveInt.max(24 * 90).default(48),
+    // Every 5 minutes: holds past their payment due time are released and the seats go to the next in line.
+    SEAT_HOLDS_SCHEDULE: ncrontab.default("0 */5 * * * *"),
     // Every minute: scheduled announcements are published within a minute of their time.
     ANNOUNCEMENTS_SCHEDULE: ncrontab.default("0 * * * * *"),
 

@@ -63,5 +63,5 @@ export class AfterCommit {
 
 /** The context domain operations take, bound to `db` and reporting recorded events to `effects`. */
 export function domainContext<D extends Executor>(p: Platform, db: D, actor: Partial<Actor>, effects: AfterCommit): DomainContext & { db: D } {
-  return { db, now: p.clock, newId: p.newId, actor: { ...systemActor, ...actor }, onEventRecorded: effects.eventRecorded, onEmailsRecorded: effects.emailsRecorded, onChannelMessagesRecorded: effects.channelMessagesRecorded };
+  return { db, now: p.clock, newId: p.newId, actor: { ...systemActor, ...actor }, paymentHoldHours: p.settings.PAYMENT_HOLD_HOURS, onEventRecorded: effects.eventRecorded, onEmailsRecorded: effects.emailsRecorded, onChannelMessagesRecorded: effects.channelMessagesRecorded };
 }

@@ -11,7 +11,7 @@ app.timer("waitlist-offers-expire", {
   handler: async (timer: Timer, context: InvocationContext) => {
     const p = platform();
     const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { timer: "waitlist-offers-expire" } });
-    const result = await expireOffers({ db: p.database.db, now: p.clock, newId: p.newId, actor: { ...systemActor, requestId: context.invocationId } });
+    const result = await expireOffers({ db: p.database.db, now: p.clock, newId: p.newId, actor: { ...systemActor, requestId: context.invocationId }, paymentHoldHours: p.settings.PAYMENT_HOLD_HOURS });
     log.info("waitlist offers expired", { ...result, isPastDue: timer.isPastDue });
   },
 });

@@ -126,6 +126,7 @@ export function route<
           now: p.clock,
           newId: p.newId,
           actor: { userId: principal.userId, requestId: meta.requestId, clientIp: meta.clientIp, traceparent: meta.trace.traceparent },
+          paymentHoldHours: p.settings.PAYMENT_HOLD_HOURS,
           onEventRecorded: () => {
             eventsRecorded = true;
           },
