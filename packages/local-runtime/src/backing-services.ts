@@ -20,6 +20,9 @@ import { developmentCosmosSettings, startCosmosEndpoint } from "./services/cosmo
 import { developmentSmsSettings, setActiveSmsEndpoint, startSmsEndpoint } from "./services/sms-endpoint.js";
 import { developmentPushSettings, setActivePushService, startPushService } from "./services/push-service.js";
 // --- end SMS and push ---
+// --- Stripe (services/stripe-emulator.ts) ---
+import { developmentStripeSettings, developmentStripeWebhookSettings, setActiveStripeEmulator, startStripeEmulator } from "./services/stripe-emulator.js";
+// --- end Stripe ---
 
 export interface RunningServices {
   stop(): Promise<void>;
@@ -34,7 +37,17 @@ export function localDataDir(appRoot: string): string {
 
 const azuritePorts = { blobPort: 10000, queuePort: 10001, tablePort: 10002 };
 
-export async function startBackingServices(appRoot: string, databaseName: string, env: NodeJS.ProcessEnv = process.env): Promise<RunningServices> {
+export interface BackingServiceOptions {
+  /** The runtime's HTTP port (webhooks from the Stripe emulator go there); PORT or 7071 when not given. */
+  httpPort?: number;
+}
+
+export async function startBackingServices(
+  appRoot: string,
+  databaseName: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: BackingServiceOptions = {},
+): Promise<RunningServices> {
   const stops: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
     await Promise.allSettled(stops.splice(0).map((s) => s()));
@@ -175,6 +188,28 @@ export async function startBackingServices(appRoot: string, databaseName: string
     });
   }
   // --- end SMS and push ---
+
+  // --- Stripe: UseDevelopmentStripe=true → the emulator's API URL; UseDevelopmentStripeWebhook=<path> → its whsec_
+  // secret, and its events are delivered to this runtime's HTTP port at <path> ---
+  const stripeSettings = developmentStripeSettings(env);
+  const stripeWebhooks = developmentStripeWebhookSettings(env);
+  if (stripeSettings.length > 0 || stripeWebhooks.length > 0) {
+    const httpPort = options.httpPort ?? (Number(env.PORT) || 7071);
+    const webhookUrls = [...new Set(stripeWebhooks.map((w) => `http://127.0.0.1:${httpPort}${w.path}`))];
+    anyPort.push(async () => {
+      const stripe = await startStripeEmulator({ webhookUrls: () => webhookUrls });
+      stops.push(async () => {
+        setActiveStripeEmulator(undefined);
+        await stripe.stop();
+      });
+      setActiveStripeEmulator(stripe);
+      for (const name of stripeSettings) env[name] = stripe.apiUrl;
+      for (const { name } of stripeWebhooks) env[name] = stripe.webhookSecret;
+      const names = [...stripeSettings, ...stripeWebhooks.map((w) => w.name)].join(", ");
+      hostLog(`Development Stripe started: ${stripe.apiUrl} (${names}); events go to ${webhookUrls.join(", ") || "nowhere (no UseDevelopmentStripeWebhook=<path>)"}; admin at /admin/stripe.`);
+    });
+  }
+  // --- end Stripe ---
 
   for (const phase of [named, anyPort]) {
     const results = await Promise.allSettled(phase.map((start) => start()));

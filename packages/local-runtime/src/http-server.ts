@@ -15,6 +15,10 @@ import { activeSmsEndpoint } from "./services/sms-endpoint.js";
 import { activePushService } from "./services/push-service.js";
 import { handleMailboxRequest } from "./mailbox-page.js";
 // --- end Mail ---
+// --- Stripe: the emulator's admin routes under /admin/stripe (services/stripe-admin.ts) ---
+import { activeStripeEmulator } from "./services/stripe-emulator.js";
+import { handleStripeAdminRequest } from "./services/stripe-admin.js";
+// --- end Stripe ---
 // --- Durable: the extension's HTTP API (durable/http-api.ts) ---
 import { activeDurableModule } from "./durable/index.js";
 // --- end Durable ---
@@ -153,6 +157,9 @@ export class LocalHttpServer {
     // --- Mail: /admin/mailbox, its messages, sms and push lists, /admin/push/subscriptions (404 when not running) ---
     if (await handleMailboxRequest({ mail: activeMailSink(), sms: activeSmsEndpoint(), push: activePushService() }, pathname, method, req, res)) return true;
     // --- end Mail ---
+    // --- Stripe ---
+    if (await handleStripeAdminRequest(activeStripeEmulator(), pathname, method, req, res)) return true;
+    // --- end Stripe ---
     return false;
   }
 

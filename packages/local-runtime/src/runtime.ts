@@ -91,7 +91,7 @@ export class LocalRuntime {
     this.#reservation = reservation;
     const port = reservation.port;
 
-    this.#services = await startBackingServices(appRoot, databaseNameFor(appRoot));
+    this.#services = await startBackingServices(appRoot, databaseNameFor(appRoot), process.env, { httpPort: port });
     this.#checkAborted();
 
     for (const command of this.options.beforeCommands) {

@@ -1,0 +1,87 @@
+// The Stripe emulator's admin routes on the runtime (beside /admin/mailbox), for tests and people:
+//   POST /admin/stripe/checkout/<sessionId>/pay   body optional { "deliver": "normal"|"none", "duplicates": n,
+//                                                 "order": "as-made"|"reversed" } → 200 the completed session
+//   GET  /admin/stripe/events                     → the events, newest first, each with its deliveries
+//   POST /admin/stripe/events/<eventId>/resend    body optional { "timestamp": <unix s> } → { status, body } of the app
+//   POST /admin/stripe/payouts                    body optional { "currency": "eur" } → 200 the payout (payout.paid)
+// All answer 404 when no setting asked for the emulator; refusals carry Stripe's error shape.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { readLimited } from "./loopback-http.js";
+import type { StripeEmulator } from "./stripe-emulator.js";
+import type { PayOptions } from "./stripe-state.js";
+
+const maxDuplicates = 10;
+
+/** Handles the /admin/stripe routes; false when the path is none of them. */
+export async function handleStripeAdminRequest(stripe: StripeEmulator | undefined, pathname: string, method: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const pay = /^\/admin\/stripe\/checkout\/([^/]+)\/pay\/?$/i.exec(pathname);
+  const events = /^\/admin\/stripe\/events\/?$/i.test(pathname);
+  const resend = /^\/admin\/stripe\/events\/([^/]+)\/resend\/?$/i.exec(pathname);
+  const payouts = /^\/admin\/stripe\/payouts\/?$/i.test(pathname);
+  if (!pay && !events && !resend && !payouts) return false;
+  res.setHeader("cache-control", "no-store");
+  if (!stripe) return done(res, 404, { error: { type: "invalid_request_error", message: "The Stripe emulator is not running: no setting is UseDevelopmentStripe=true." } });
+  if (events) {
+    if (method !== "GET") return done(res, 405, undefined);
+    return done(res, 200, stripe.events());
+  }
+  if (method !== "POST") return done(res, 405, undefined);
+  const body = await jsonBody(req);
+  if (typeof body === "string") return done(res, 400, refusal(body));
+
+  if (pay) {
+    const options: PayOptions = {};
+    const { deliver, duplicates, order } = body;
+    if (deliver !== undefined && deliver !== "normal" && deliver !== "none") return done(res, 400, refusal('deliver must be "normal" or "none".'));
+    if (duplicates !== undefined && (!Number.isInteger(duplicates) || (duplicates as number) < 0 || (duplicates as number) > maxDuplicates)) {
+      return done(res, 400, refusal(`duplicates must be an integer from 0 to ${maxDuplicates}.`));
+    }
+    if (order !== undefined && order !== "as-made" && order !== "reversed") return done(res, 400, refusal('order must be "as-made" or "reversed".'));
+    if (deliver !== undefined) options.deliver = deliver;
+    if (duplicates !== undefined) options.duplicates = duplicates as number;
+    if (order !== undefined) options.order = order;
+    const outcome = stripe.pay(decodeURIComponent(pay[1] as string), options);
+    if ("fail" in outcome) return done(res, outcome.fail.status === 404 ? 404 : 409, { error: outcome.fail.error });
+    return done(res, 200, outcome.ok);
+  }
+  if (resend) {
+    const { timestamp } = body;
+    if (timestamp !== undefined && (!Number.isInteger(timestamp) || (timestamp as number) < 0)) return done(res, 400, refusal("timestamp must be unix seconds (an integer)."));
+    const results = await stripe.resend(decodeURIComponent(resend[1] as string), timestamp as number | undefined);
+    if (!results) return done(res, 404, refusal(`No such event: '${resend[1] as string}'`));
+    const first = results[0];
+    if (!first) return done(res, 409, refusal("No webhook endpoint: no setting is UseDevelopmentStripeWebhook=<path>."));
+    return done(res, 200, { status: first.status, body: first.body, error: first.error, deliveries: results });
+  }
+  const { currency } = body;
+  if (currency !== undefined && (typeof currency !== "string" || !/^[a-zA-Z]{3}$/.test(currency))) return done(res, 400, refusal("currency must be a three-letter ISO code."));
+  const outcome = stripe.payout(typeof currency === "string" ? currency.toLowerCase() : undefined);
+  if ("fail" in outcome) return done(res, 409, { error: outcome.fail.error });
+  return done(res, 200, outcome.ok);
+}
+
+const refusal = (message: string): unknown => ({ error: { type: "invalid_request_error", message } });
+
+/** The JSON object body ({} when empty), or what is wrong with it. */
+async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown> | string> {
+  const raw = await readLimited(req, 16 * 1024);
+  if (!raw) return "The body is over 16 KiB.";
+  const text = raw.toString("utf8").trim();
+  if (!text) return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // Falls through to the refusal.
+  }
+  return "The body must be a JSON object.";
+}
+
+function done(res: ServerResponse, status: number, body: unknown): true {
+  res.statusCode = status;
+  if (body !== undefined) {
+    res.setHeader("content-type", "application/json; charset=utf-8");
+    res.end(JSON.stringify(body));
+  } else res.end();
+  return true;
+}

@@ -1,0 +1,86 @@
+// The local runtime's Stripe emulator, driven through its admin API (`/admin/stripe`, see
+// packages/local-runtime/src/services/stripe-admin.ts): paying a Checkout Session as a customer would, the events it
+// made and their deliveries to the app, resending one (optionally with an old signature timestamp), payouts.
+import type { RunningApp } from "./app.js";
+import { recentErrors, waitFor } from "./wait-for.js";
+
+export interface StripeDelivery {
+  url: string;
+  /** 1 for the first try, 2-4 for the retries. */
+  attempt: number;
+  /** 0 for the event itself, 1..n for the extra copies asked for with `duplicates`. */
+  copy: number;
+  resend: boolean;
+  at: string;
+  /** The app's HTTP status; null when the request could not be made. */
+  status: number | null;
+  error: string | null;
+}
+
+export interface StripeEventRecord {
+  id: string;
+  type: string;
+  created: number;
+  /** The event exactly as delivered (`object: "event"`, `data.object`, ...). */
+  event: { id: string; type: string; created: number; data: { object: Record<string, unknown> & { id: string } } };
+  deliveries: StripeDelivery[];
+  /** Deliveries queued or waiting for a retry. */
+  pendingDeliveries: number;
+}
+
+export interface PayCheckoutOptions {
+  /** "none": the payment happens but no event is delivered (the app must find out by reconciling). */
+  deliver?: "normal" | "none";
+  /** Extra copies of each event. */
+  duplicates?: number;
+  order?: "as-made" | "reversed";
+}
+
+async function admin<T>(app: RunningApp, method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${app.baseUrl}/admin/stripe${path}`, {
+    method,
+    ...(body !== undefined ? { headers: { "content-type": "application/json" }, body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} /admin/stripe${path} answered ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/**
+ * Pays the Checkout Session as the customer would on the hosted page; answers the completed session (with its
+ * `payment_intent`). The events checkout.session.completed, payment_intent.succeeded and charge.succeeded are
+ * delivered afterwards, asynchronously: wait for them with `waitForStripeDeliveries`.
+ */
+export const payCheckout = (app: RunningApp, sessionId: string, options: PayCheckoutOptions = {}): Promise<{ id: string; status: string; payment_status: string; payment_intent: string; amount_total: number; currency: string }> =>
+  admin(app, "POST", `/checkout/${encodeURIComponent(sessionId)}/pay`, options);
+
+/** Every event the emulator made, newest first, with its deliveries. */
+export const stripeEvents = (app: RunningApp): Promise<StripeEventRecord[]> => admin(app, "GET", "/events");
+
+/** Polls the events until `predicate` holds and returns them (newest first). */
+export const waitForStripeDeliveries = (app: RunningApp, predicate: (events: StripeEventRecord[]) => boolean, options: { timeoutMs?: number } = {}): Promise<StripeEventRecord[]> =>
+  waitFor(
+    "Stripe webhook deliveries",
+    async () => {
+      const events = await stripeEvents(app);
+      return predicate(events) ? events : undefined;
+    },
+    { timeoutMs: options.timeoutMs ?? 20_000, diagnostics: () => recentErrors(app) },
+  );
+
+/** Every delivery of these event types finished (none pending) and the app answered the last try with a 2xx. */
+export const deliveredOk = (...types: string[]) => (events: StripeEventRecord[]): boolean => {
+  const wanted = events.filter((e) => types.includes(e.type));
+  return (
+    types.every((t) => wanted.some((e) => e.type === t)) &&
+    wanted.every((e) => e.pendingDeliveries === 0 && e.deliveries.some((d) => d.status !== null && d.status >= 200 && d.status < 300))
+  );
+};
+
+/** Sends the event to the app again, now; `timestamp` (unix seconds) signs it as of then (an old one is a replay). */
+export const resendStripeEvent = (app: RunningApp, eventId: string, options: { timestamp?: number } = {}): Promise<{ status: number | null; body: string }> =>
+  admin(app, "POST", `/events/${encodeURIComponent(eventId)}/resend`, options);
+
+/** Pays out everything available (in `currency` when the balance holds several); `payout.paid` is delivered. */
+export const createPayout = (app: RunningApp, options: { currency?: string } = {}): Promise<{ id: string; amount: number; currency: string; status: string; balance_transaction: string }> =>
+  admin(app, "POST", "/payouts", options);
