@@ -74,6 +74,11 @@ export const auditActions = [
   "invoice.credited",
   "payment.recorded",
   "payment.refunded",
+  "fee.created",
+  "fee.changed",
+  "fee.retired",
+  "fee.discount-granted",
+  "fee.discount-revoked",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -240,6 +240,16 @@ export const problemCatalog = {
   CREDIT_NOTE_TOO_LARGE: { status: 422, title: "The credit note is larger than what the invoice still asks for" },
   CREDIT_NOTE_NOT_FOUND: { status: 404, title: "No such credit note" },
   INVOICE_LINK_INVALID: { status: 404, title: "The invoice link is not valid or has expired" },
+
+  // fees and discounts (issue 19)
+  FEE_NOT_FOUND: { status: 404, title: "No such fee" },
+  FEE_INVALID: { status: 422, title: "The fee's terms do not hold together" },
+  FEE_INVOICED: { status: 409, title: "Invoices were issued for this fee: retire it and create a new one" },
+  FEE_RETIRED: { status: 409, title: "The fee is retired" },
+  FEE_DISCOUNT_INVALID: { status: 422, title: "The discount does not fit the fee" },
+  FEE_DISCOUNT_EXISTS: { status: 409, title: "The learner has a discount on this fee already: revoke it first" },
+  FEE_DISCOUNT_NOT_FOUND: { status: 404, title: "No such discount" },
+  FEE_DISCOUNT_APPLIED: { status: 409, title: "The discount is on an issued invoice and cannot be revoked" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalog;
