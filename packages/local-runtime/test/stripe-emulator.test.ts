@@ -307,6 +307,9 @@ describe("refunds, payouts and balance transactions", () => {
     const paged = await stripe.balanceTransactions.list({ created: { gte: now - 60, lte: now + 60 }, limit: 2 }).autoPagingToArray({ limit: 1000 });
     expect(paged.map((t) => t.id)).toEqual(all.data.map((t) => t.id));
     expect((await stripe.balanceTransactions.list({ created: { lt: now - 3600 } })).data).toEqual([]);
+    const before = await stripe.balanceTransactions.list({ ending_before: all.data[2]?.id as string, limit: 1 });
+    expect([before.data.map((t) => t.id), before.has_more]).toEqual([[all.data[1]?.id], true]);
+    await expect(stripe.balanceTransactions.list({ starting_after: "txn_nope" })).rejects.toMatchObject({ statusCode: 404, code: "resource_missing" });
   });
 });
 

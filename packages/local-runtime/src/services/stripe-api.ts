@@ -28,7 +28,7 @@ export class StripeApi {
     const method = (req.method ?? "GET").toUpperCase();
     res.setHeader("request-id", `req_${Math.random().toString(36).slice(2, 16)}`);
     res.setHeader("stripe-version", req.headers["stripe-version"]?.toString() ?? "2026-11-18.endive");
-    const key = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "")?.[1];
+    const key = apiKeyOf(req.headers.authorization ?? "");
     if (!key) return send(res, 401, errorBody(invalid("You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")));
     if (!/^sk_test_\S+$/.test(key)) return send(res, 401, errorBody(invalid(`Invalid API Key provided: ${key.slice(0, 8)}${"*".repeat(Math.max(0, Math.min(key.length - 12, 20)))}${key.slice(-4)}`)));
 
@@ -118,6 +118,14 @@ export class StripeApi {
         return { ...failure(invalid(`Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, undefined, undefined, 404)), ran: false };
     }
   }
+}
+
+/** The SDK sends `Bearer <key>`; Stripe also takes Basic auth with the key as the user name (`curl -u sk_test_...:`). */
+function apiKeyOf(authorization: string): string | undefined {
+  const bearer = /^Bearer (\S+)$/i.exec(authorization)?.[1];
+  if (bearer) return bearer;
+  const basic = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization)?.[1];
+  return basic ? Buffer.from(basic, "base64").toString("utf8").split(":")[0] || undefined : undefined;
 }
 
 function ran<T>(outcome: Outcome<T>): Answer & { ran: boolean } {
@@ -246,27 +254,24 @@ function list<T extends { id: string; created: number }>(rows: T[], params: Form
       if (t !== undefined) bounds[op] = t;
     }
   }
-  let newest = [...rows].reverse().filter(
-    (r) =>
-      (bounds.gt === undefined || r.created > bounds.gt) &&
-      (bounds.gte === undefined || r.created >= bounds.gte) &&
-      (bounds.lt === undefined || r.created < bounds.lt) &&
-      (bounds.lte === undefined || r.created <= bounds.lte),
-  );
+  const inBounds = (r: T): boolean =>
+    (bounds.gt === undefined || r.created > bounds.gt) &&
+    (bounds.gte === undefined || r.created >= bounds.gte) &&
+    (bounds.lt === undefined || r.created < bounds.lt) &&
+    (bounds.lte === undefined || r.created <= bounds.lte);
   const after = str(params.starting_after);
   const before = str(params.ending_before);
-  for (const [cursor, param] of [[after, "starting_after"], [before, "ending_before"]] as const) {
-    if (cursor && !rows.some((r) => r.id === cursor)) return failure(missing(url.includes("payouts") ? "payout" : "balance_transaction", cursor, param));
-  }
-  if (after) newest = newest.slice(newest.findIndex((r) => r.id === after) + 1);
+  if (after && before) return failure(invalid("You may only specify one of these parameters: ending_before, starting_after."));
+  // Cursors are positions in the whole list (newest first), so a cursor outside the created bounds still works.
+  const newest = [...rows].reverse();
+  const cursor = after ?? before;
+  const at = cursor ? newest.findIndex((r) => r.id === cursor) : -1;
+  if (cursor && at < 0) return failure(missing(url.includes("payouts") ? "payout" : "balance_transaction", cursor, after ? "starting_after" : "ending_before"));
   const n = limit ?? 10;
-  let page: T[];
   if (before) {
-    const end = newest.findIndex((r) => r.id === before);
-    const earlier = newest.slice(0, Math.max(0, end));
-    page = earlier.slice(Math.max(0, earlier.length - n));
-    return { status: 200, body: { object: "list", data: page, has_more: earlier.length > n, url } };
+    const earlier = newest.slice(0, at).filter(inBounds);
+    return { status: 200, body: { object: "list", data: earlier.slice(Math.max(0, earlier.length - n)), has_more: earlier.length > n, url } };
   }
-  page = newest.slice(0, n);
-  return { status: 200, body: { object: "list", data: page, has_more: newest.length > n, url } };
+  const later = newest.slice(after ? at + 1 : 0).filter(inBounds);
+  return { status: 200, body: { object: "list", data: later.slice(0, n), has_more: later.length > n, url } };
 }
