@@ -25,6 +25,7 @@ import "./http/calendar-feed.js";
 import "./http/assessments.js";
 import "./timers/attempt-deadlines.js";
 import "./timers/due-reminders.js";
+import "./timers/finance-reminders.js";
 import "./timers/attendance-alerts.js";
 import "./http/evaluation-templates.js";
 import "./http/evaluations.js";

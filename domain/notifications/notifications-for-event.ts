@@ -11,6 +11,7 @@ import { announcementNotifications } from "../announcements/announcement-notific
 import { discussionPostNotifications } from "../discussions/discussion-notifications.js";
 import { staffSeesActiveLearner } from "../sections/staff-scope.js";
 import { cancelledSessions, cancelledSessionsText, expectedLearnersSql } from "../schedule/cancel-emails.js";
+import { dunningNotices } from "../finance/dunning.js";
 
 interface Recipient {
   id: string;
@@ -207,6 +208,12 @@ export async function notificationsForEvent(db: Executor, event: CatalogEvent, a
         learners.map((u) => compose("class-cancelled", u, { ...values, name: u.name, sessions: cancelledSessionsText(sessions, u.locale), reason: sessions[0]?.cancelReason ?? (u.locale.startsWith("es") ? "no se ha indicado" : "none given") })),
       );
     }
+    case "invoice.overdue": {
+      const d = event.data;
+      return dunningNotices(db, event.id, appUrl, { kind: "overdue", invoiceId: d.invoiceId, seq: d.seq, dueAt: d.dueAt, amountDueMinor: d.amountDueMinor });
+    }
+    case "enrollment.suspended":
+      return dunningNotices(db, event.id, appUrl, { kind: "suspended", invoiceId: event.data.invoiceId, at: event.occurredAt });
     case "announcement.published":
       return announcementNotifications(db, event.id, event.data, appUrl, links);
     case "discussion.post-created":

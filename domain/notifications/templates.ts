@@ -157,6 +157,55 @@ export const templates = {
       action: { label: "Abrir el curso", url: "{{appUrl}}/courses/{{courseId}}" },
     },
   },
+  // Invoice dunning (the finance-reminders timer): transactional, no opt-out.
+  "invoice-due-soon": {
+    en: {
+      subject: "Invoice {{number}}: {{amount}} due {{dueAt}}",
+      paragraphs: ["Hello {{name}},", "instalment {{seq}} of invoice {{number}} for {{course}}, {{amount}}, is due {{dueAt}}. Paying on time avoids a late fee."],
+      action: { label: "View the invoice", url: "{{appUrl}}/invoices/{{invoiceId}}" },
+    },
+    es: {
+      subject: "Factura {{number}}: {{amount}} vence el {{dueAt}}",
+      paragraphs: ["Hola {{name}}:", "el plazo {{seq}} de la factura {{number}} de {{course}}, {{amount}}, vence el {{dueAt}}. Pagar a tiempo evita un recargo por demora."],
+      action: { label: "Ver la factura", url: "{{appUrl}}/invoices/{{invoiceId}}" },
+    },
+  },
+  "invoice-overdue": {
+    en: {
+      subject: "Invoice {{number}} is overdue",
+      paragraphs: ["Hello {{name}},", "instalment {{seq}} of invoice {{number}} for {{course}} was due {{dueAt}} and {{amount}} is still unpaid. Please pay it as soon as you can."],
+      action: { label: "Pay the invoice", url: "{{appUrl}}/invoices/{{invoiceId}}" },
+    },
+    es: {
+      subject: "La factura {{number}} está vencida",
+      paragraphs: ["Hola {{name}}:", "el plazo {{seq}} de la factura {{number}} de {{course}} vencía el {{dueAt}} y aún quedan {{amount}} por pagar. Págalo lo antes posible."],
+      action: { label: "Pagar la factura", url: "{{appUrl}}/invoices/{{invoiceId}}" },
+    },
+  },
+  "invoice-overdue-late-fee": {
+    en: {
+      subject: "Invoice {{number}} is overdue: a late fee was added",
+      paragraphs: ["Hello {{name}},", "instalment {{seq}} of invoice {{number}} for {{course}} was due {{dueAt}}. A late fee of {{lateFee}} was added, and {{amount}} is now unpaid. Please pay it as soon as you can."],
+      action: { label: "Pay the invoice", url: "{{appUrl}}/invoices/{{invoiceId}}" },
+    },
+    es: {
+      subject: "La factura {{number}} está vencida: se añadió un recargo",
+      paragraphs: ["Hola {{name}}:", "el plazo {{seq}} de la factura {{number}} de {{course}} vencía el {{dueAt}}. Se añadió un recargo por demora de {{lateFee}} y ahora quedan {{amount}} por pagar. Págalo lo antes posible."],
+      action: { label: "Pagar la factura", url: "{{appUrl}}/invoices/{{invoiceId}}" },
+    },
+  },
+  "enrollment-suspended": {
+    en: {
+      subject: "Your enrollment in {{course}} is suspended",
+      paragraphs: ["Hello {{name}},", "your enrollment in {{course}} is suspended because instalment {{seq}} of invoice {{number}} is overdue ({{amount}} unpaid). Your seat is kept: paying the overdue amount gives you access again straight away."],
+      action: { label: "Pay the invoice", url: "{{appUrl}}/invoices/{{invoiceId}}" },
+    },
+    es: {
+      subject: "Tu inscripción en {{course}} está suspendida",
+      paragraphs: ["Hola {{name}}:", "tu inscripción en {{course}} está suspendida porque el plazo {{seq}} de la factura {{number}} está vencido ({{amount}} por pagar). Conservas tu plaza: al pagar lo vencido recuperas el acceso de inmediato."],
+      action: { label: "Pagar la factura", url: "{{appUrl}}/invoices/{{invoiceId}}" },
+    },
+  },
   "attendance-low": {
     en: {
       subject: "Your attendance in {{course}} is {{rate}}",
