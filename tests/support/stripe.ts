@@ -34,6 +34,8 @@ export interface PayCheckoutOptions {
   /** Extra copies of each event. */
   duplicates?: number;
   order?: "as-made" | "reversed";
+  /** Each event's copies are sent at the same moment as the event itself (racing requests), not after all events. */
+  parallel?: boolean;
 }
 
 async function admin<T>(app: RunningApp, method: "GET" | "POST", path: string, body?: unknown): Promise<T> {

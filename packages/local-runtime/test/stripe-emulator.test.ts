@@ -25,12 +25,19 @@ let received: Received[] = [];
 /** How many of the next deliveries of `refuseType` the test endpoint refuses with a 500. */
 let refuseNext = 0;
 let refuseType = "";
+/** Deliveries being answered right now, and the most at once. */
+let inFlight = 0;
+let maxInFlight = 0;
+/** How long the test endpoint takes to answer (so racing deliveries overlap). */
+let answerDelayMs = 0;
 
 beforeAll(async () => {
   hook = http.createServer((req, res) => {
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    res.on("finish", () => inFlight--);
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", () => void new Promise((r) => setTimeout(r, answerDelayMs)).then(() => {
       const body = Buffer.concat(chunks).toString("utf8");
       if (refuseNext > 0 && (JSON.parse(body) as { type: string }).type === refuseType) {
         refuseNext--;
@@ -49,7 +56,7 @@ beforeAll(async () => {
         res.statusCode = 400;
         res.end(error instanceof Error ? error.message : "bad");
       }
-    });
+    }));
   });
   await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
   const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/api/v1/payments/stripe/webhook`;
@@ -73,9 +80,13 @@ afterAll(async () => {
   await Promise.all([emulator?.stop(), new Promise((r) => hook?.close(r)), new Promise((r) => admin?.close(r))]);
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  // The previous test's deliveries (and retries) finish first, so each test counts only its own.
+  while (emulator.events().some((e) => e.pendingDeliveries > 0)) await new Promise((r) => setTimeout(r, 20));
   received = [];
   refuseNext = 0;
+  maxInFlight = 0;
+  answerDelayMs = 0;
 });
 
 const postAdmin = (path: string, body?: unknown): Promise<Response> =>
@@ -176,6 +187,9 @@ describe("paying and webhooks", () => {
     const pi = await stripe.paymentIntents.retrieve(paid.payment_intent as string);
     expect(pi).toMatchObject({ status: "succeeded", amount: 25_000, currency: "eur", metadata: { invoiceId: "inv-42", kind: "intent", enrollmentId: "enr-7" } });
     const charge = await stripe.charges.retrieve(pi.latest_charge as string);
+    const expanded = await stripe.paymentIntents.retrieve(pi.id, { expand: ["latest_charge"] });
+    expect(expanded.latest_charge).toEqual(charge);
+    await expect(stripe.paymentIntents.retrieve(pi.id, { expand: ["metadata.nope"] })).rejects.toMatchObject({ statusCode: 400, param: "expand" });
     expect(charge).toMatchObject({ amount: 25_000, amount_refunded: 0, payment_intent: pi.id, refunded: false });
     const events = await verifiedEvents(3);
     expect(events.map((e) => e.type)).toEqual(["checkout.session.completed", "payment_intent.succeeded", "charge.succeeded"]);
@@ -211,6 +225,16 @@ describe("paying and webhooks", () => {
       ["checkout.session.completed", 0],
     ]);
     expect((await postAdmin(`/checkout/${b.id}/pay`, { duplicates: 99 })).status).toBe(400);
+    // Racing copies: each event and its two copies are sent at once (the app's row locks meet here).
+    expect(maxInFlight).toBe(1);
+    received = [];
+    answerDelayMs = 50;
+    const c = await stripe.checkout.sessions.create(sessionParams());
+    expect((await postAdmin(`/checkout/${c.id}/pay`, { duplicates: 2, parallel: true })).status).toBe(200);
+    const raced = await verifiedEvents(9);
+    expect(raced.slice(0, 3).map((e) => e.type)).toEqual(Array(3).fill("checkout.session.completed"));
+    expect(new Set(raced.map((e) => e.id)).size).toBe(3);
+    expect(maxInFlight).toBe(3);
   });
 
   it("retries a delivery the app refused, and shows each try's status", async () => {
@@ -290,7 +314,9 @@ describe("refunds, payouts and balance transactions", () => {
     const payouts = await stripe.payouts.list({ limit: 100 });
     expect(payouts.object).toBe("list");
     expect(payouts.data[0]?.id).toBe(payout.id);
-    const txns = await stripe.balanceTransactions.list({ payout: payout.id, limit: 100 });
+    const txns = await stripe.balanceTransactions.list({ payout: payout.id, limit: 100, expand: ["data.source"] });
+    // Reconciliation reads each charge's PaymentIntent through the expanded source.
+    expect(txns.data.find((t) => t.type === "charge" && (t.source as Stripe.Charge).payment_intent === paymentIntent)).toBeDefined();
     const charges = txns.data.filter((t) => t.type === "charge");
     const refunds = txns.data.filter((t) => t.type === "refund");
     expect(txns.data.filter((t) => t.type === "payout").map((t) => t.amount)).toEqual([-payout.amount]);

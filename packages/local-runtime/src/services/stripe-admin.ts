@@ -1,6 +1,6 @@
 // The Stripe emulator's admin routes on the runtime (beside /admin/mailbox), for tests and people:
 //   POST /admin/stripe/checkout/<sessionId>/pay   body optional { "deliver": "normal"|"none", "duplicates": n,
-//                                                 "order": "as-made"|"reversed" } → 200 the completed session
+//                                                 "order": "as-made"|"reversed", "parallel": bool } → 200 the session
 //   GET  /admin/stripe/events                     → the events, newest first, each with its deliveries
 //   POST /admin/stripe/events/<eventId>/resend    body optional { "timestamp": <unix s> } → { status, body } of the app
 //   POST /admin/stripe/payouts                    body optional { "currency": "eur" } → 200 the payout (payout.paid)
@@ -31,7 +31,8 @@ export async function handleStripeAdminRequest(stripe: StripeEmulator | undefine
 
   if (pay) {
     const options: PayOptions = {};
-    const { deliver, duplicates, order } = body;
+    const { deliver, duplicates, order, parallel } = body;
+    if (parallel !== undefined && typeof parallel !== "boolean") return done(res, 400, refusal("parallel must be a boolean."));
     if (deliver !== undefined && deliver !== "normal" && deliver !== "none") return done(res, 400, refusal('deliver must be "normal" or "none".'));
     if (duplicates !== undefined && (!Number.isInteger(duplicates) || (duplicates as number) < 0 || (duplicates as number) > maxDuplicates)) {
       return done(res, 400, refusal(`duplicates must be an integer from 0 to ${maxDuplicates}.`));
@@ -40,6 +41,7 @@ export async function handleStripeAdminRequest(stripe: StripeEmulator | undefine
     if (deliver !== undefined) options.deliver = deliver;
     if (duplicates !== undefined) options.duplicates = duplicates as number;
     if (order !== undefined) options.order = order;
+    if (parallel !== undefined) options.parallel = parallel;
     const outcome = stripe.pay(decodeURIComponent(pay[1] as string), options);
     if ("fail" in outcome) return done(res, outcome.fail.status === 404 ? 404 : 409, { error: outcome.fail.error });
     return done(res, 200, outcome.ok);

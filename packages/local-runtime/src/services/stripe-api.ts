@@ -5,6 +5,7 @@
 //   GET /v1/payouts, GET /v1/balance_transactions (Stripe's list params: limit, starting_after, created[...])
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { formList, parseForm, type FormObject, type FormValue } from "./stripe-form.js";
+import { expandAnswer } from "./stripe-expand.js";
 import { IdempotencyStore, requestFingerprint } from "./stripe-idempotency.js";
 import { readLimited } from "./loopback-http.js";
 import { invalid, missing, type LineItem, type NewSession, type Outcome, type StripeAccount, type StripeFailure } from "./stripe-state.js";
@@ -61,7 +62,14 @@ export class StripeApi {
 
     // Sessions past their expiry expire before anything reads them.
     this.dispatcher.deliver(this.account.expireDue());
-    const answer = this.#route(method, url.pathname, params, idempotencyKey);
+    const expand = formList(params.expand) ?? [];
+    if (expand.some((p) => typeof p !== "string")) return send(res, 400, errorBody(invalid("Invalid array", "expand")));
+    const routed = this.#route(method, url.pathname, params, idempotencyKey);
+    const expanded = routed.status === 200 ? expandAnswer(this.account, routed.body, expand as string[]) : { body: routed.body };
+    const answer =
+      "bad" in expanded
+        ? { ...routed, ...failure(invalid(`This property cannot be expanded (${expanded.bad}).`, "expand")) }
+        : { ...routed, body: expanded.body };
     if (idempotencyKey) {
       res.setHeader("idempotency-key", idempotencyKey);
       // Refused parameters keep nothing (the request never ran); a run's outcome, success or error, is kept.

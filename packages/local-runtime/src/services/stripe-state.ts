@@ -151,6 +151,7 @@ export interface PayOptions {
   deliver?: "normal" | "none";
   duplicates?: number;
   order?: "as-made" | "reversed";
+  parallel?: boolean;
 }
 
 const now = (): number => Math.floor(Date.now() / 1000);

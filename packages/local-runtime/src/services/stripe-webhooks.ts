@@ -51,6 +51,8 @@ export interface DeliveryOptions {
   /** Extra copies of each event (the same id), sent after the events themselves. */
   duplicates?: number;
   order?: "as-made" | "reversed";
+  /** The copies of each event are sent at the same moment as the event itself (racing), not after all events. */
+  parallel?: boolean;
 }
 
 export interface WebhookDispatcherOptions {
@@ -103,13 +105,18 @@ export class WebhookDispatcher {
     if (options.deliver === "none" || this.#stopped) return;
     const ordered = options.order === "reversed" ? [...events].reverse() : events;
     const copies = Math.max(0, Math.floor(options.duplicates ?? 0));
-    const sends: { stored: StoredEvent; copy: number; url: string }[] = [];
-    for (let copy = 0; copy <= copies; copy++) {
-      for (const stored of ordered) for (const url of this.options.endpoints()) sends.push({ stored, copy, url });
+    // Groups go out one after another; the sends of a group at once.
+    type Send = { stored: StoredEvent; copy: number; url: string };
+    const groups: Send[][] = [];
+    const urls = this.options.endpoints();
+    if (options.parallel) {
+      for (const stored of ordered) for (const url of urls) groups.push(Array.from({ length: copies + 1 }, (_, copy) => ({ stored, copy, url })));
+    } else {
+      for (let copy = 0; copy <= copies; copy++) for (const stored of ordered) for (const url of urls) groups.push([{ stored, copy, url }]);
     }
-    for (const send of sends) send.stored.pendingDeliveries++;
+    for (const group of groups) for (const send of group) send.stored.pendingDeliveries++;
     this.#chain = this.#chain.then(async () => {
-      for (const send of sends) await this.#attempt(send.stored, send.url, send.copy, 1);
+      for (const group of groups) await Promise.all(group.map((send) => this.#attempt(send.stored, send.url, send.copy, 1)));
     });
   }
 
