@@ -391,6 +391,7 @@ var filesContainers = {
   submissions: 'submissions'
   certificates: 'certificates'
   privacyExports: 'privacy-exports'
+  invoices: 'invoices'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -467,6 +468,7 @@ module filesStorage 'modules/storage.bicep' = {
       filesContainers.submissions
       filesContainers.certificates
       filesContainers.privacyExports
+      filesContainers.invoices
     ]
     corsAllowedOrigins: [publicAppOrigin]
     // Browsers upload and download with short-lived user-delegation SAS URLs, so this account stays

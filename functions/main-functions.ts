@@ -41,6 +41,8 @@ import "./events/grading.js";
 import "./events/progress.js";
 import "./http/progress.js";
 import "./events/certificates.js";
+import "./events/invoices.js";
+import "./http/invoices.js";
 import "./http/certificates.js";
 import "./http/activity.js";
 import "./events/activity.js";

@@ -248,6 +248,8 @@ var appSettings = {
   BLOB_CONTAINER_SUBMISSIONS: filesContainers.submissions
   BLOB_CONTAINER_CERTIFICATES: filesContainers.certificates
   BLOB_CONTAINER_PRIVACY_EXPORTS: filesContainers.privacyExports
+  BLOB_CONTAINER_INVOICES: filesContainers.invoices
+  INVOICE_LINK_TTL_MINUTES: '10'
   // A data export's download link lasts hours, its archive days (privacy requests).
   PRIVACY_EXPORT_LINK_TTL_H: '24'
   PRIVACY_EXPORT_RETENTION_DAYS: '7'

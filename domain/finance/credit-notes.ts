@@ -4,6 +4,7 @@ import { creditNotes, invoices } from "../db/schema/index.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import { UUID_PATTERN } from "../shared/uuid.js";
 import { nextDocumentNumber } from "./document-numbers.js";
 import { invoiceStandings, postLedgerEntries } from "./ledger.js";
 import { settleInvoices } from "./settle.js";
@@ -15,6 +16,8 @@ export interface CreditNoteInput {
   /** The refund the credit note documents: one credit note per refund (a second call answers the first). */
   refundId?: string | null;
   issuedByUserId?: string | null;
+  /** When the caller states it (the bursar's route), it must be the invoice's. */
+  currency?: string;
 }
 
 export interface IssuedCreditNote {
@@ -29,7 +32,7 @@ export interface IssuedCreditNote {
   first: boolean;
 }
 
-export type CreditNoteError = "INVOICE_NOT_FOUND" | "CREDIT_NOTE_TOO_LARGE";
+export type CreditNoteError = "INVOICE_NOT_FOUND" | "CREDIT_NOTE_TOO_LARGE" | "CURRENCY_MISMATCH";
 
 /**
  * Takes back part or all of an issued invoice (which is never edited): a numbered credit note, a `credit-note`
@@ -39,8 +42,10 @@ export type CreditNoteError = "INVOICE_NOT_FOUND" | "CREDIT_NOTE_TOO_LARGE";
  */
 export async function issueCreditNote(ctx: DomainContext, input: CreditNoteInput): Promise<Result<IssuedCreditNote, CreditNoteError>> {
   if (!Number.isSafeInteger(input.amountMinor) || input.amountMinor <= 0) throw new RangeError("a credit note is a positive whole amount");
+  if (!UUID_PATTERN.test(input.invoiceId)) return fail("INVOICE_NOT_FOUND");
   const [invoice] = await ctx.db.select().from(invoices).where(eq(invoices.id, input.invoiceId)).for("update");
   if (!invoice) return fail("INVOICE_NOT_FOUND");
+  if (input.currency !== undefined && input.currency !== invoice.currency) return fail("CURRENCY_MISMATCH", `the invoice is in ${invoice.currency}`);
   if (input.refundId) {
     const [existing] = await ctx.db.select().from(creditNotes).where(eq(creditNotes.refundId, input.refundId));
     if (existing) {

@@ -84,7 +84,14 @@ export function platform(): Platform {
         blob,
         container: s.BLOB_CONTAINER_COURSE_FILES,
         // The prefixes the domain names these files with (answerFilePrefix, issueCertificate, exportArchiveName).
-        containersByPrefix: { "submissions/": s.BLOB_CONTAINER_SUBMISSIONS, "certificates/": s.BLOB_CONTAINER_CERTIFICATES, "privacy-exports/": s.BLOB_CONTAINER_PRIVACY_EXPORTS },
+        containersByPrefix: {
+          "submissions/": s.BLOB_CONTAINER_SUBMISSIONS,
+          "certificates/": s.BLOB_CONTAINER_CERTIFICATES,
+          "privacy-exports/": s.BLOB_CONTAINER_PRIVACY_EXPORTS,
+          // invoice and credit-note PDFs (invoicePdfBlobName, creditNotePdfBlobName): one container for both
+          "invoices/": s.BLOB_CONTAINER_INVOICES,
+          "credit-notes/": s.BLOB_CONTAINER_INVOICES,
+        },
         clock,
       }),
       accessTokens,

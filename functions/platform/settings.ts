@@ -75,6 +75,10 @@ export const settingsSchema = databaseSettingsSchema
     BLOB_CONTAINER_CERTIFICATES: containerName.default("certificates"),
     // Data-export archives (privacy requests), deleted after PRIVACY_EXPORT_RETENTION_DAYS by housekeeping.
     BLOB_CONTAINER_PRIVACY_EXPORTS: containerName.default("privacy-exports"),
+    // Invoice and credit-note PDFs (financial records: kept, never erased), read through short-lived links.
+    BLOB_CONTAINER_INVOICES: containerName.default("invoices"),
+    // How long a link to an invoice or credit-note PDF stays valid (the API's answer and the email link's redirect).
+    INVOICE_LINK_TTL_MINUTES: positiveInt.max(24 * 60).default(10),
 
     // Service Bus: a connection string locally (the local broker), the namespace with a managed identity in Azure.
     // The trigger bindings name the same setting (`connection: "ServiceBusConnection"`).
