@@ -19,6 +19,7 @@ import "./http/courses.js";
 import "./http/content.js";
 import "./http/enrollments.js";
 import "./http/sections.js";
+import "./http/fees.js";
 import "./http/attendance.js";
 import "./http/schedule.js";
 import "./http/calendar-feed.js";
