@@ -68,7 +68,7 @@ export class LocalHttpServer {
         const address = this.server.address();
         const actualPort = typeof address === "object" && address ? address.port : port;
         // --- Mail ---
-        if (activeMailSink() ?? activeSmsEndpoint() ?? activePushService()) hostLog(`Mailbox: http://${hostname}:${actualPort}/admin/mailbox`);
+        if (activeMailSink() ?? activeSmsEndpoint() ?? activePushService() ?? activeStripeEmulator()) hostLog(`Mailbox: http://${hostname}:${actualPort}/admin/mailbox`);
         // --- end Mail ---
         resolve(actualPort);
       });
@@ -155,7 +155,7 @@ export class LocalHttpServer {
     }
     // --- end Durable ---
     // --- Mail: /admin/mailbox, its messages, sms and push lists, /admin/push/subscriptions (404 when not running) ---
-    if (await handleMailboxRequest({ mail: activeMailSink(), sms: activeSmsEndpoint(), push: activePushService() }, pathname, method, req, res)) return true;
+    if (await handleMailboxRequest({ mail: activeMailSink(), sms: activeSmsEndpoint(), push: activePushService(), stripe: activeStripeEmulator() }, pathname, method, req, res)) return true;
     // --- end Mail ---
     // --- Stripe ---
     if (await handleStripeAdminRequest(activeStripeEmulator(), pathname, method, req, res)) return true;

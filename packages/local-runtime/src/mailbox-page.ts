@@ -13,16 +13,20 @@ import type { MailSink, StoredMail } from "./services/mail-sink.js";
 import type { SmsEndpoint, StoredSms } from "./services/sms-endpoint.js";
 import { readLimited } from "./services/loopback-http.js";
 import type { PushService, StoredPush } from "./services/push-service.js";
+import type { StripeEmulator } from "./services/stripe-emulator.js";
+import { formatAmount } from "./services/stripe-checkout-page.js";
 
 export interface DevelopmentInboxes {
   mail: MailSink | undefined;
   sms?: SmsEndpoint | undefined;
   push?: PushService | undefined;
+  /** Shown as a "Payments" section (Checkout Sessions and webhook deliveries); its routes are under /admin/stripe. */
+  stripe?: StripeEmulator | undefined;
 }
 
 /** Handles the mailbox routes; false when the path is none of them (then it is not the mailbox's business). */
 export async function handleMailboxRequest(inboxes: DevelopmentInboxes, pathname: string, method: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  const { mail, sms, push } = inboxes;
+  const { mail, sms, push, stripe } = inboxes;
   const page = /^\/admin\/mailbox\/?$/i.test(pathname);
   const lists = [
     { pattern: /^\/admin\/mailbox\/messages\/?$/i, store: mail },
@@ -35,7 +39,7 @@ export async function handleMailboxRequest(inboxes: DevelopmentInboxes, pathname
   if (!page && !list && !subscriptions && !expire) return false;
   res.setHeader("cache-control", "no-store");
   res.setHeader("x-content-type-options", "nosniff");
-  const running = page ? mail ?? sms ?? push : list ? list.store : push;
+  const running = page ? mail ?? sms ?? push ?? stripe : list ? list.store : push;
   if (!running) {
     res.statusCode = 404;
     res.end();
@@ -55,6 +59,7 @@ export async function handleMailboxRequest(inboxes: DevelopmentInboxes, pathname
       ...(mail ? { smtpUrl: mail.url } : {}),
       ...(sms ? { sms: { endpoint: sms.endpoint, messages: sms.messages() } } : {}),
       ...(push ? { push: { origin: push.origin, messages: push.messages() } } : {}),
+      ...(stripe ? { stripe } : {}),
       nonce,
     });
     res.end(method === "HEAD" ? undefined : html);
@@ -115,6 +120,8 @@ export interface MailboxPageOptions {
   sms?: { endpoint: string; messages: readonly StoredSms[] };
   /** The development push service's messages, newest first (absent when it does not run). */
   push?: { origin: string; messages: readonly StoredPush[] };
+  /** The Stripe emulator (absent when it does not run). */
+  stripe?: Pick<StripeEmulator, "apiUrl" | "sessions" | "events">;
   /** CSP nonce of the page's one script (the clear button). */
   nonce?: string;
 }
@@ -130,7 +137,7 @@ export function renderMailboxPage(mails: readonly StoredMail[], options: Mailbox
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0 auto; max-width: 70rem; padding: 1rem; color: #222; }
 header { display: flex; gap: 1rem; align-items: baseline; flex-wrap: wrap; }
 h1 { font-size: 1.4rem; margin: 0; }
-.mail, .sms, .push { border: 1px solid #ccc; border-radius: 6px; margin: 1rem 0; padding: .75rem 1rem; }
+.mail, .sms, .push, .payment { border: 1px solid #ccc; border-radius: 6px; margin: 1rem 0; padding: .75rem 1rem; }
 section > h2 { font-size: 1.2rem; margin: 1.5rem 0 .25rem; }
 .mail h3 { font-size: 1.1rem; margin: 0 0 .4rem; word-break: break-word; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .75rem; margin: 0 0 .5rem; color: #444; }
@@ -148,6 +155,7 @@ ${mails.length === 0 ? '<p class="empty">No mail yet.</p>' : items}`}
 </section>
 ${options.sms ? renderSmsSection(options.sms) : ""}
 ${options.push ? renderPushSection(options.push) : ""}
+${options.stripe ? renderPaymentsSection(options.stripe) : ""}
 <script${nonceAttr}>
 document.getElementById('clear').addEventListener('click', function () {
   var lists = ${JSON.stringify([options.smtpUrl !== undefined ? "messages" : "", options.sms ? "sms" : "", options.push ? "push" : ""].filter(Boolean))};
@@ -203,5 +211,30 @@ ${m.payload === null ? '<p class="empty">(no payload)</p>' : `<pre class="text">
   return `<section id="push"><h2>Push notifications</h2>
 <p>${push.messages.length} message(s), newest first; push service at <code>${escapeHtml(push.origin)}</code></p>
 ${push.messages.length === 0 ? '<p class="empty">No push messages yet.</p>' : items}
+</section>`;
+}
+
+/** The newest Checkout Sessions (open ones link to the hosted page to pay) and events with their delivery statuses. */
+function renderPaymentsSection(stripe: NonNullable<MailboxPageOptions["stripe"]>): string {
+  const sessions = stripe.sessions().slice(0, 50);
+  const events = stripe.events().slice(0, 50);
+  const sessionItems = sessions
+    .map(
+      (s) => `<article class="payment" id="payment-${escapeHtml(s.id)}">
+<dl>${row("Session", s.id)}${row("Amount", formatAmount(s.amount_total, s.currency))}${row("Status", `${s.status} (${s.payment_status})`)}${row("Customer", s.customer_email ?? "")}${row("Reference", s.client_reference_id ?? "")}${timeRow(new Date(s.created * 1000).toISOString())}</dl>
+${s.status === "open" && s.url ? `<p><a href="${escapeHtml(s.url)}">Open the checkout page to pay</a></p>` : ""}
+</article>`,
+    )
+    .join("\n");
+  const eventRows = events
+    .map((e) => {
+      const statuses = e.deliveries.map((d) => `${d.resend ? "resend " : ""}${d.status ?? "failed"}`).join(", ");
+      return `<tr><td><code>${escapeHtml(e.id)}</code></td><td>${escapeHtml(e.type)}</td><td>${escapeHtml(statuses || "not delivered")}${e.pendingDeliveries > 0 ? " (pending)" : ""}</td></tr>`;
+    })
+    .join("\n");
+  return `<section id="payments"><h2>Payments</h2>
+<p>Stripe emulator at <code>${escapeHtml(stripe.apiUrl)}</code>; newest first.</p>
+${sessions.length === 0 ? '<p class="empty">No Checkout Sessions yet.</p>' : sessionItems}
+${events.length === 0 ? "" : `<table><thead><tr><th>Event</th><th>Type</th><th>Deliveries (app's status)</th></tr></thead><tbody>${eventRows}</tbody></table>`}
 </section>`;
 }

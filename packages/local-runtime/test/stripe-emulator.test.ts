@@ -8,6 +8,7 @@ import Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startStripeEmulator, developmentStripeWebhookSettings, activeStripeEmulator, type StripeEmulator } from "../src/services/stripe-emulator.js";
 import { handleStripeAdminRequest } from "../src/services/stripe-admin.js";
+import { handleMailboxRequest } from "../src/mailbox-page.js";
 import { startBackingServices } from "../src/backing-services.js";
 import type { StoredEvent } from "../src/services/stripe-webhooks.js";
 
@@ -65,7 +66,10 @@ beforeAll(async () => {
   stripe = new Stripe("sk_test_local_development", { host: api.hostname, port: Number(api.port), protocol: "http", maxNetworkRetries: 0 });
   admin = http.createServer((req, res) => {
     const pathname = new URL(req.url ?? "/", "http://local").pathname;
-    void handleStripeAdminRequest(emulator, pathname, req.method ?? "GET", req, res).then((handled) => {
+    const method = req.method ?? "GET";
+    void (async () =>
+      (await handleStripeAdminRequest(emulator, pathname, method, req, res)) ||
+      (await handleMailboxRequest({ mail: undefined, stripe: emulator }, pathname, method, req, res)))().then((handled) => {
       if (!handled) {
         res.statusCode = 404;
         res.end();
@@ -279,6 +283,22 @@ describe("paying and webhooks", () => {
     expect(event).toMatchObject({ type: "checkout.session.expired", data: { object: { id: session.id } } });
     await expect(stripe.checkout.sessions.expire(session.id)).rejects.toMatchObject({ statusCode: 400 });
     expect((await postAdmin(`/checkout/${session.id}/pay`)).status).toBe(409);
+  });
+});
+
+describe("mailbox page", () => {
+  it("lists Checkout Sessions (open ones link to pay) and events with the app's answers, escaped", async () => {
+    const session = await stripe.checkout.sessions.create(sessionParams({ client_reference_id: "<b>ref</b>" }));
+    await stripe.checkout.sessions.expire((await stripe.checkout.sessions.create(sessionParams())).id);
+    await verifiedEvents(1);
+    const page = await fetch(`${adminUrl}/admin/mailbox`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<section id="payments">');
+    expect(html).toContain(`href="${session.url}"`);
+    expect(html).toContain("&#60;b&#62;ref&#60;/b&#62;");
+    expect(html).not.toContain("<b>ref</b>");
+    expect(html).toMatch(/checkout\.session\.expired<\/td><td>200</);
   });
 });
 

@@ -33,6 +33,8 @@ export interface StripeEmulator {
   payout(currency?: string): Outcome<Payout>;
   /** Newest first, with their deliveries. */
   events(): StoredEvent[];
+  /** Checkout Sessions, newest first. */
+  sessions(): CheckoutSession[];
   resend(eventId: string, timestamp?: number): ReturnType<WebhookDispatcher["resend"]>;
   stop(): Promise<void>;
 }
@@ -120,6 +122,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
       return outcome;
     },
     events: () => dispatcher.events(),
+    sessions: () => [...account.sessions.values()].reverse(),
     resend: (eventId, timestamp) => dispatcher.resend(eventId, timestamp),
     stop: async () => {
       clearInterval(sweep);
