@@ -11,6 +11,7 @@ import { handleStripeAdminRequest } from "../src/services/stripe-admin.js";
 import { handleMailboxRequest } from "../src/mailbox-page.js";
 import { startBackingServices } from "../src/backing-services.js";
 import type { StoredEvent } from "../src/services/stripe-webhooks.js";
+import { copyFixture, startRuntime } from "./runtime-harness.js";
 
 interface Received {
   body: string;
@@ -385,5 +386,37 @@ describe("runtime wiring", () => {
     }
     expect(activeStripeEmulator()).toBeUndefined();
     expect(() => developmentStripeWebhookSettings({ X: "UseDevelopmentStripeWebhook=nope" })).toThrow(/webhook path/);
+  });
+});
+
+describe("runtime process", () => {
+  it("hands the app both settings, serves /admin/stripe and delivers events to its own HTTP port", async () => {
+    const runtime = await startRuntime({
+      appRoot: copyFixture("local-app"),
+      env: { STRIPE_API_URL: "UseDevelopmentStripe=true", STRIPE_WEBHOOK_SECRET: "UseDevelopmentStripeWebhook=/api/echo/stripe/hook" },
+    });
+    try {
+      const settings = (await (await fetch(`${runtime.baseUrl}/api/settings?names=STRIPE_API_URL,STRIPE_WEBHOOK_SECRET`)).json()) as Record<string, string>;
+      expect(settings.STRIPE_API_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(settings.STRIPE_WEBHOOK_SECRET).toMatch(/^whsec_/);
+      const api = new URL(settings.STRIPE_API_URL as string);
+      const client = new Stripe("sk_test_local_development", { host: api.hostname, port: Number(api.port), protocol: "http" });
+      const session = await client.checkout.sessions.create(sessionParams());
+      const paid = await fetch(`${runtime.baseUrl}/admin/stripe/checkout/${session.id}/pay`, { method: "POST" });
+      expect(paid.status).toBe(200);
+      const deadline = Date.now() + 10_000;
+      let events: StoredEvent[] = [];
+      while (Date.now() < deadline) {
+        events = (await (await fetch(`${runtime.baseUrl}/admin/stripe/events`)).json()) as StoredEvent[];
+        if (events.length === 3 && events.every((e) => e.pendingDeliveries === 0)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(events.map((e) => [e.type, e.deliveries.map((d) => [d.url, d.status])])).toEqual(
+        ["charge.succeeded", "payment_intent.succeeded", "checkout.session.completed"].map((type) => [type, [[`${runtime.baseUrl}/api/echo/stripe/hook`, 200]]]),
+      );
+      expect((await fetch(`${runtime.baseUrl}/admin/mailbox`)).status).toBe(200);
+    } finally {
+      await runtime.stop();
+    }
   });
 });
