@@ -1,0 +1,179 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { payments, refunds } from "../db/schema/index.js";
+import { recordAudit } from "../audit/record-audit.js";
+import { recordEvent } from "../outbox/record-event.js";
+import type { DomainContext } from "../shared/context.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import { issueCreditNote } from "./credit-notes.js";
+import { invoiceStandings, lockInvoices, postLedgerEntries } from "./ledger.js";
+import { type PaymentProvider, type ProviderRefund, ProviderRefused } from "./payment-provider.js";
+import { type Payment, refundableMinor, spreadCredit } from "./payments.js";
+import { settleInvoices } from "./settle.js";
+
+export type Refund = typeof refunds.$inferSelect;
+
+export type RefundError = "PAYMENT_NOT_FOUND" | "REFUND_EXCEEDS_PAYMENT" | "PAYMENT_AMOUNT_INVALID" | "PAYMENT_PROVIDER_REFUSED" | "CURRENCY_MISMATCH";
+
+export interface RefundInput {
+  paymentId: string;
+  amountMinor: number;
+  reason: string;
+  /** `provider`: through the provider (its payments only; the default for them); `manual`: money given back by hand. */
+  method?: "provider" | "manual" | undefined;
+  reference?: string | undefined;
+}
+
+/** The payment, locked (after its invoice): refunds of one payment are decided one at a time. */
+async function lockPayment(ctx: DomainContext, paymentId: string): Promise<Payment | undefined> {
+  const [found] = await ctx.db.select({ invoiceId: payments.invoiceId }).from(payments).where(eq(payments.id, paymentId));
+  if (!found) return undefined;
+  await lockInvoices(ctx.db, [found.invoiceId]);
+  const [payment] = await ctx.db.select().from(payments).where(eq(payments.id, paymentId)).for("update");
+  return payment;
+}
+
+/**
+ * The bursar's refund of (part of) a payment: never more than what is left of it (nothing is asked of the provider
+ * then). Through the provider, the refund is made with the idempotency key `refund:<refundId>` inside this
+ * transaction, so a provider refusal changes nothing here; the webhook that reports it later finds it by its
+ * provider id and changes nothing either. Audited.
+ */
+export async function refundPayment(ctx: DomainContext, provider: PaymentProvider | null, input: RefundInput): Promise<Result<Refund, RefundError>> {
+  const payment = await lockPayment(ctx, input.paymentId);
+  if (!payment) return fail("PAYMENT_NOT_FOUND");
+  if (!Number.isSafeInteger(input.amountMinor) || input.amountMinor <= 0) return fail("PAYMENT_AMOUNT_INVALID");
+  const left = await refundableMinor(ctx, payment);
+  if (input.amountMinor > left) {
+    return fail("REFUND_EXCEEDS_PAYMENT", `At most ${left} minor units of this payment can be refunded.`, { refundableMinor: left });
+  }
+  const method = input.method ?? (payment.providerPaymentId ? "provider" : "manual");
+  if (method === "provider" && !payment.providerPaymentId) return fail("PAYMENT_PROVIDER_REFUSED", "This payment was not made through the payment provider: refund it as manual.");
+  const id = ctx.newId();
+  let providerRefund: ProviderRefund | undefined;
+  if (method === "provider") {
+    if (!provider) throw new Error("a provider refund needs the payment provider");
+    try {
+      providerRefund = await provider.refund({
+        paymentId: payment.providerPaymentId!,
+        amountMinor: input.amountMinor,
+        idempotencyKey: `refund:${id}`,
+        metadata: { refundId: id, paymentId: payment.id, invoiceId: payment.invoiceId },
+      });
+    } catch (err) {
+      if (err instanceof ProviderRefused) return fail("PAYMENT_PROVIDER_REFUSED", err.message);
+      throw err;
+    }
+  }
+  const [refund] = await ctx.db
+    .insert(refunds)
+    .values({
+      id,
+      paymentId: payment.id,
+      invoiceId: payment.invoiceId,
+      userId: payment.userId,
+      method,
+      currency: payment.currency,
+      amountMinor: input.amountMinor,
+      providerRefundId: providerRefund?.id ?? null,
+      reference: input.reference ?? null,
+      reason: input.reason,
+      status: providerRefund && providerRefund.status !== "succeeded" ? "pending" : "succeeded",
+      recordedByUserId: ctx.actor.userId,
+    })
+    .returning();
+  if (!refund) throw new Error("refund insert returned nothing");
+  if (refund.status === "succeeded") await completeRefund(ctx, payment, refund);
+  await recordAudit(ctx, {
+    action: "payment.refunded",
+    targetType: "payment",
+    targetId: payment.id,
+    details: { refundId: id, method, amountMinor: input.amountMinor, currency: payment.currency, reference: input.reference ?? null, providerRefundId: refund.providerRefundId },
+  });
+  return ok(refund);
+}
+
+/**
+ * A refund the provider reports (webhook): ours (found by provider id, or by the `refundId` we gave it) is completed
+ * once it has succeeded; one made at the provider itself is recorded. Never twice: the provider refund id is unique.
+ */
+export async function recordProviderRefund(ctx: DomainContext, payment: Payment, reported: ProviderRefund): Promise<Result<Refund | null, RefundError>> {
+  const locked = await lockPayment(ctx, payment.id);
+  if (!locked) return fail("PAYMENT_NOT_FOUND");
+  const [byProviderId] = await ctx.db.select().from(refunds).where(eq(refunds.providerRefundId, reported.id));
+  const ourId = reported.metadata.refundId ?? "";
+  const [ours] = byProviderId ? [byProviderId] : /^[0-9a-f-]{36}$/i.test(ourId) ? await ctx.db.select().from(refunds).where(and(eq(refunds.id, ourId), eq(refunds.paymentId, locked.id), isNull(refunds.providerRefundId))) : [];
+  if (ours) {
+    if (ours.status !== "pending") return ok(ours);
+    const status = reported.status === "succeeded" ? "succeeded" : reported.status === "failed" || reported.status === "canceled" ? "failed" : "pending";
+    const [updated] = await ctx.db
+      .update(refunds)
+      .set({ status, providerRefundId: reported.id, updatedAt: ctx.now() })
+      .where(and(eq(refunds.id, ours.id), eq(refunds.status, "pending")))
+      .returning();
+    if (updated?.status === "succeeded") await completeRefund(ctx, locked, updated);
+    return ok(updated ?? ours);
+  }
+  if (reported.status !== "succeeded") return ok(null);
+  if (reported.currency.toUpperCase() !== locked.currency) return fail("CURRENCY_MISMATCH", `The refund is in ${reported.currency.toUpperCase()}; the payment was in ${locked.currency}.`);
+  if (!Number.isSafeInteger(reported.amountMinor) || reported.amountMinor <= 0) return fail("PAYMENT_AMOUNT_INVALID");
+  const left = await refundableMinor(ctx, locked);
+  if (reported.amountMinor > left) return fail("REFUND_EXCEEDS_PAYMENT", `The provider's refund ${reported.id} is larger than what is left of the payment here (${left}).`);
+  const [refund] = await ctx.db
+    .insert(refunds)
+    .values({
+      id: ctx.newId(),
+      paymentId: locked.id,
+      invoiceId: locked.invoiceId,
+      userId: locked.userId,
+      method: "provider",
+      currency: locked.currency,
+      amountMinor: reported.amountMinor,
+      providerRefundId: reported.id,
+      reason: "Refunded at the payment provider",
+      status: "succeeded",
+    })
+    .onConflictDoNothing({ target: refunds.providerRefundId })
+    .returning();
+  if (!refund) return ok(null);
+  await completeRefund(ctx, locked, refund);
+  return ok(refund);
+}
+
+/**
+ * The money side of a succeeded refund: its ledger posting, a credit note for the part that takes back what the
+ * invoice asks (none for the part that gives back credit, i.e. an overpayment), the settlement and
+ * `payment.refunded`. The invoice is locked by the caller.
+ */
+async function completeRefund(ctx: DomainContext, payment: Payment, refund: Refund): Promise<void> {
+  const before = (await invoiceStandings(ctx.db, [payment.invoiceId])).get(payment.invoiceId);
+  if (!before) throw new Error("a refund's invoice is missing");
+  const creditHeld = Math.max(0, -before.outstandingMinor);
+  await postLedgerEntries(ctx, [
+    {
+      userId: payment.userId,
+      currency: payment.currency,
+      kind: "refund",
+      amountMinor: refund.amountMinor,
+      invoiceId: payment.invoiceId,
+      paymentId: payment.id,
+      refundId: refund.id,
+      sourceKey: `refund:${refund.id}`,
+      description: `Refund of a payment for ${before.invoice.number}`,
+    },
+  ]);
+  const takesBack = Math.min(refund.amountMinor - Math.min(refund.amountMinor, creditHeld), Math.max(0, before.chargedMinor));
+  if (takesBack > 0) {
+    const note = await issueCreditNote(ctx, { invoiceId: payment.invoiceId, amountMinor: takesBack, reason: refund.reason, refundId: refund.id, issuedByUserId: ctx.actor.userId });
+    if (!note.ok) throw new Error(`credit note for refund ${refund.id} refused: ${note.error.code}`);
+  } else {
+    await settleInvoices(ctx, [payment.invoiceId]);
+  }
+  await recordEvent(ctx, {
+    type: "payment.refunded",
+    aggregateType: "invoice",
+    aggregateId: payment.invoiceId,
+    courseId: before.invoice.courseId,
+    data: { refundId: refund.id, paymentId: payment.id, invoiceId: payment.invoiceId, userId: payment.userId, currency: payment.currency, amountMinor: refund.amountMinor },
+  });
+  await spreadCredit(ctx, payment.userId, payment.currency);
+}
