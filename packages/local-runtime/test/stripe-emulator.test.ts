@@ -171,6 +171,15 @@ describe("Stripe emulator API", () => {
     const good = await stripe.checkout.sessions.create(sessionParams(), { idempotencyKey: "bad-1" });
     expect(good.status).toBe("open");
     await expect(stripe.checkout.sessions.retrieve("cs_test_nope")).rejects.toMatchObject({ statusCode: 404, code: "resource_missing" });
+    await expect(stripe.refunds.retrieve("nope")).rejects.toMatchObject({ statusCode: 404, code: "resource_missing" });
+    await expect(stripe.customers.list()).rejects.toMatchObject({ statusCode: 404, type: "StripeInvalidRequestError" });
+    await expect(stripe.checkout.sessions.create(sessionParams({ metadata: { note: "a\u0000b" } }))).rejects.toMatchObject({ statusCode: 400 });
+    const huge = await fetch(`${emulator.apiUrl}/v1/checkout/sessions`, {
+      method: "POST",
+      headers: { authorization: "Bearer sk_test_x", "content-type": "application/x-www-form-urlencoded" },
+      body: `mode=payment&metadata[x]=${"y".repeat(300_000)}`,
+    });
+    expect(huge.status).toBe(413);
   });
 
   it("answers 401 in Stripe's format for a key that is not sk_test_", async () => {

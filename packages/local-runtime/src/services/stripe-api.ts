@@ -81,9 +81,10 @@ export class StripeApi {
   }
 
   #route(method: string, path: string, params: FormObject, idempotencyKey: string | null): Answer & { ran: boolean } {
-    const segments = path.split("/").filter(Boolean).map(decodeURIComponent);
-    const route = `${method} /${segments.map((s, i) => (i >= 1 && /^(cs_test|pi|ch|re)_/.test(s) ? ":id" : s)).join("/")}`;
-    const id = segments.find((s, i) => i >= 1 && /^(cs_test|pi|ch|re)_/.test(s)) ?? "";
+    // The id after a collection's path becomes ":id" (any id: an unknown one is a resource_missing, as on Stripe).
+    const withId = /^(\/v1\/checkout\/sessions|\/v1\/payment_intents|\/v1\/charges|\/v1\/refunds)\/([^/]+)(\/expire)?\/?$/.exec(path);
+    const id = withId ? safeDecode(withId[2] as string) : "";
+    const route = `${method} ${withId ? `${withId[1] as string}/:id${withId[3] ?? ""}` : path.replace(/\/$/, "")}`;
     switch (route) {
       case "POST /v1/checkout/sessions": {
         const input = sessionInput(params);
@@ -125,6 +126,14 @@ export class StripeApi {
       default:
         return { ...failure(invalid(`Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, undefined, undefined, 404)), ran: false };
     }
+  }
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }
 
@@ -185,6 +194,7 @@ function sessionInput(params: FormObject): NewSession | StripeFailure {
   if (mode !== "payment") return invalid(`The emulator supports mode "payment" only, not "${mode}".`, "mode", "parameter_invalid_string");
   const items = formList(params.line_items);
   if (!items || items.length === 0) return invalid("Missing required param: line_items.", "line_items", "parameter_missing");
+  if (items.length > 100) return invalid("You may only specify up to 100 line items.", "line_items");
   const lineItems: LineItem[] = [];
   for (const [i, item] of items.entries()) {
     const p = `line_items[${i}]`;
