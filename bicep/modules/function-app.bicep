@@ -313,6 +313,11 @@ var appSettings = {
 
   // Seats held for payment are released this long after they were taken (the seat-holds timer).
   PAYMENT_HOLD_HOURS: '48'
+  // Stripe: STRIPE_API_URL stays unset (the SDK's own host, api.stripe.com); the secret key and the webhook signing
+  // secret from Key Vault (see bicep/README.md: until both secrets are set, checkout and the webhook answer 503).
+  STRIPE_SECRET_KEY: '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}stripe-secret-key)'
+  STRIPE_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}stripe-webhook-secret)'
+  STRIPE_WEBHOOK_TOLERANCE_S: '300'
 
   // Timer schedules (6-field NCRONTAB, UTC). The host resolves %NAME% in the trigger registrations from
   // app settings, not from the schema's defaults, so each one must be set here.

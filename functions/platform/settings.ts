@@ -212,6 +212,15 @@ export const settingsSchema = databaseSettingsSchema
     // This API's own base URL as its callers see it (https in Azure), for links in emails that lead to the API
     // itself: RFC 8058 one-click unsubscribe.
     PUBLIC_API_URL: z.url().default("http://localhost:7071/api"),
+    // Payments through Stripe. STRIPE_API_URL: where the SDK sends its calls (empty: api.stripe.com; locally the
+    // runtime's Stripe emulator, named by `UseDevelopmentStripe=true`). The secret key and the webhook signing
+    // secret come from Key Vault in Azure; while either is empty or an unresolved Key Vault reference, payments
+    // are off (checkout and webhook answer 503), the rest of the app runs.
+    STRIPE_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+    STRIPE_SECRET_KEY: z.string().optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().optional(),
+    // A webhook signed longer ago than this is a replay and refused (Stripe's own default).
+    STRIPE_WEBHOOK_TOLERANCE_S: positiveInt.max(3_600).default(300),
     // Browser origins allowed to call the API (comma-separated, e.g. https://app.example.org); empty = none. The
     // app answers CORS itself, preflights included. A URL counts as its origin (a browser's Origin never has a
     // path, so https://app.example.org/ or .../app would match nothing). `*` only where the app runs locally
@@ -338,6 +347,16 @@ export const settingsSchema = databaseSettingsSchema
     message: "may be set only when the app runs locally (it lets push endpoints be plain http on loopback)",
     when: () => true,
   })
+  .refine((s) => !(/^[sr]k_live_/.test(s.STRIPE_SECRET_KEY ?? "") && isLocalUrl(s.STRIPE_API_URL)), {
+    path: ["STRIPE_SECRET_KEY"],
+    message: "is a live key but STRIPE_API_URL points at this machine (the development Stripe emulator): use a test key",
+    when: () => true,
+  })
+  .refine((s) => runsLocally(s) || !(isLocalUrl(s.STRIPE_API_URL) || s.STRIPE_SECRET_KEY === DEVELOPMENT_STRIPE_KEY || (s.STRIPE_WEBHOOK_SECRET ?? "").startsWith("UseDevelopmentStripe")), {
+    path: ["STRIPE_API_URL"],
+    message: "the development Stripe emulator and the sample key may be used only where the app runs locally (leave STRIPE_API_URL empty in Azure)",
+    when: () => true,
+  })
   .refine((s) => !(Array.isArray(s.CORS_ALLOWED_ORIGINS) && s.CORS_ALLOWED_ORIGINS.includes("*")) || runsLocally(s), {
     path: ["CORS_ALLOWED_ORIGINS"],
     message: "may be * only when the app runs locally (BlobStorage is the local emulator); list the origins instead",
@@ -345,6 +364,18 @@ export const settingsSchema = databaseSettingsSchema
   });
 
 export type Settings = z.infer<typeof settingsSchema>;
+
+/** The sample's Stripe key (local.settings.sample.json): the runtime's emulator takes any sk_test_ key. */
+const DEVELOPMENT_STRIPE_KEY = "sk_test_local_development";
+
+const isLocalUrl = (url: string | undefined): boolean => url !== undefined && URL.canParse(url) && isLoopbackHost(new URL(url).hostname);
+
+/** Online payments work: a Stripe secret key is set (not empty, not a Key Vault reference left unresolved). */
+export const paymentsConfigured = (s: Pick<Settings, "STRIPE_SECRET_KEY">): boolean => /^[sr]k_(test|live)_\S+$/.test(s.STRIPE_SECRET_KEY ?? "");
+
+/** The Stripe webhook can be verified: a signing secret is set (resolved). */
+export const paymentWebhookConfigured = (s: Pick<Settings, "STRIPE_SECRET_KEY" | "STRIPE_WEBHOOK_SECRET">): boolean =>
+  paymentsConfigured(s) && /^whsec_\S+$/.test(s.STRIPE_WEBHOOK_SECRET ?? "");
 
 /**
  * Whether the app runs on a developer's machine (or in tests): its Blob Storage is the local emulator, named by
