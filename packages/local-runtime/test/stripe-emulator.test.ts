@@ -329,6 +329,8 @@ describe("refunds, payouts and balance transactions", () => {
     expect(charge).toMatchObject({ amount_refunded: 25_000, refunded: true });
     expect(charge.refunds?.data.map((r) => r.id)).toEqual([rest.id, part.id]);
     await expect(stripe.refunds.create({ payment_intent: paymentIntent, amount: 1 })).rejects.toMatchObject({ statusCode: 400, code: "charge_already_refunded" });
+    const listed = await stripe.refunds.list({ payment_intent: paymentIntent, limit: 1 }).autoPagingToArray({ limit: 100 });
+    expect(listed.map((r) => r.id)).toEqual([rest.id, part.id]);
   });
 
   it("pays out the available balance with payout.paid, and lists payouts and balance transactions by payout", async () => {

@@ -1,7 +1,8 @@
 // The emulated Stripe REST API (the calls the app makes), as the official `stripe` package speaks it: form-encoded
 // parameters, `Authorization: Bearer sk_test_...`, JSON answers in Stripe's object, list and error shapes.
 //   POST /v1/checkout/sessions, GET /v1/checkout/sessions/:id, POST /v1/checkout/sessions/:id/expire
-//   GET /v1/payment_intents/:id, GET /v1/charges/:id, POST /v1/refunds, GET /v1/refunds/:id
+//   GET /v1/payment_intents/:id, GET /v1/charges/:id, POST /v1/refunds, GET /v1/refunds (payment_intent, charge),
+//   GET /v1/refunds/:id
 //   GET /v1/payouts, GET /v1/balance_transactions (Stripe's list params: limit, starting_after, created[...])
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { formList, parseForm, type FormObject, type FormValue } from "./stripe-form.js";
@@ -113,6 +114,14 @@ export class StripeApi {
         const input = refundInput(params);
         if ("status" in input) return { ...failure(input), ran: false };
         return ran(this.account.refund(input, idempotencyKey));
+      }
+      case "GET /v1/refunds": {
+        const pi = str(params.payment_intent);
+        const charge = str(params.charge);
+        if (pi && !this.account.paymentIntents.has(pi)) return { ...failure(missing("payment_intent", pi, "payment_intent")), ran: true };
+        if (charge && !this.account.charges.has(charge)) return { ...failure(missing("charge", charge, "charge")), ran: true };
+        const rows = [...this.account.refunds.values()].filter((r) => (!pi || r.payment_intent === pi) && (!charge || r.charge === charge));
+        return { ...list(rows, params, "/v1/refunds"), ran: true };
       }
       case "GET /v1/payouts":
         return { ...list(this.account.payouts, params, "/v1/payouts"), ran: true };
