@@ -12,6 +12,7 @@ import { handleMailboxRequest } from "../src/mailbox-page.js";
 import { startBackingServices } from "../src/backing-services.js";
 import type { StoredEvent } from "../src/services/stripe-webhooks.js";
 import { copyFixture, startRuntime } from "./runtime-harness.js";
+import { formList, parseForm } from "../src/services/stripe-form.js";
 
 interface Received {
   body: string;
@@ -160,6 +161,9 @@ describe("Stripe emulator API", () => {
     expect(again.lastResponse.headers["idempotent-replayed"]).toBe("true");
     const other = stripe.checkout.sessions.create(sessionParams({ client_reference_id: "inv-43" }), { idempotencyKey: "pay-inv-42-1" });
     await expect(other).rejects.toMatchObject({ type: "StripeIdempotencyError", statusCode: 400 });
+    // Racing requests with one key make one session.
+    const raced = await Promise.all(Array.from({ length: 5 }, () => stripe.checkout.sessions.create(sessionParams(), { idempotencyKey: "pay-inv-42-race" })));
+    expect(new Set(raced.map((r) => r.id)).size).toBe(1);
   });
 
   it("refuses bad parameters in Stripe's error shape, and keeps nothing for their idempotency key", async () => {
@@ -188,6 +192,20 @@ describe("Stripe emulator API", () => {
     const bare = await fetch(`${emulator.apiUrl}/v1/payouts`);
     expect(bare.status).toBe(401);
     expect(((await bare.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
+  });
+});
+
+describe("form parameters", () => {
+  it("reads nested keys and lists as the SDK writes them, without touching prototypes", () => {
+    const parsed = parseForm("a[b][c]=1&l[1][x]=b&l[0][x]=a&e[]=p&e[]=q&__proto__[polluted]=yes&constructor[prototype][x]=1");
+    expect(typeof parsed).toBe("object");
+    const form = parsed as Exclude<typeof parsed, string>;
+    expect(JSON.parse(JSON.stringify(form))).toMatchObject({ a: { b: { c: "1" } }, e: { 0: "p", 1: "q" } });
+    expect(formList(form.l)).toEqual([{ x: "a" }, { x: "b" }].map((o) => Object.assign(Object.create(null) as object, o)));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(parseForm("a=1&a[b]=2")).toMatch(/Invalid value/);
+    expect(parseForm("a[b][c][d][e][f][g]=1")).toMatch(/nested too deeply/);
+    expect(parseForm("a]b=1")).toMatch(/Invalid parameter name/);
   });
 });
 
