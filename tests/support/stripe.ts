@@ -79,6 +79,9 @@ export const deliveredOk = (...types: string[]) => (events: StripeEventRecord[])
   );
 };
 
+/** No delivery is queued or waiting for a retry (whatever the app answered). */
+export const deliveriesSettled = (events: StripeEventRecord[]): boolean => events.every((e) => e.pendingDeliveries === 0);
+
 /** Sends the event to the app again, now; `timestamp` (unix seconds) signs it as of then (an old one is a replay). */
 export const resendStripeEvent = (app: RunningApp, eventId: string, options: { timestamp?: number } = {}): Promise<{ status: number | null; body: string }> =>
   admin(app, "POST", `/events/${encodeURIComponent(eventId)}/resend`, options);
