@@ -20,6 +20,7 @@ import "./http/content.js";
 import "./http/enrollments.js";
 import "./http/sections.js";
 import "./http/fees.js";
+import "./http/payments.js";
 import "./http/attendance.js";
 import "./http/schedule.js";
 import "./http/calendar-feed.js";

@@ -12,7 +12,7 @@ import { settleInvoices } from "./settle.js";
 
 export type Refund = typeof refunds.$inferSelect;
 
-export type RefundError = "PAYMENT_NOT_FOUND" | "REFUND_EXCEEDS_PAYMENT" | "PAYMENT_AMOUNT_INVALID" | "PAYMENT_PROVIDER_REFUSED" | "CURRENCY_MISMATCH";
+export type RefundError = "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_NOT_FOUND" | "REFUND_EXCEEDS_PAYMENT" | "PAYMENT_AMOUNT_INVALID" | "PAYMENT_PROVIDER_REFUSED" | "CURRENCY_MISMATCH";
 
 export interface RefundInput {
   paymentId: string;
@@ -51,7 +51,7 @@ export async function refundPayment(ctx: DomainContext, provider: PaymentProvide
   const id = ctx.newId();
   let providerRefund: ProviderRefund | undefined;
   if (method === "provider") {
-    if (!provider) throw new Error("a provider refund needs the payment provider");
+    if (!provider) return fail("PAYMENTS_NOT_CONFIGURED", "Online payments are off: refund it as manual, or set the Stripe key.");
     try {
       providerRefund = await provider.refund({
         paymentId: payment.providerPaymentId!,

@@ -1,0 +1,300 @@
+import { z } from "zod";
+import { startCheckout } from "../../domain/finance/checkout.js";
+import { amountMinorSchema, currencySchema } from "../../domain/finance/money.js";
+import { ProviderRefused, ProviderUnavailable } from "../../domain/finance/payment-provider.js";
+import { invoiceOwnerOf, type Payment, recordManualPayment } from "../../domain/finance/payments.js";
+import { handleProviderEvent } from "../../domain/finance/provider-events.js";
+import { reconcile, type ReconciliationLine } from "../../domain/finance/reconciliation.js";
+import { type Refund, refundPayment } from "../../domain/finance/refunds.js";
+import { financeStaff, type Locator, owner, publicAccess } from "../platform/http/access.js";
+import { readBody } from "../platform/http/body.js";
+import { ProblemError, unwrap } from "../platform/http/problem.js";
+import { route, type RouteContext } from "../platform/http/route.js";
+import { paymentsConfigured, paymentWebhookConfigured } from "../platform/settings.js";
+import { paymentProvider, stripeClient, verifyStripeEvent } from "../platform/stripe-provider.js";
+
+const iso = z.iso.datetime();
+/** Free text a person typed: no control characters (NUL included), trimmed, bounded. */
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((v) => !/\p{Cc}/u.test(v), "must not contain control characters");
+
+const invoiceParams = z.object({ invoiceId: z.uuid() });
+const paymentParams = z.object({ paymentId: z.uuid() });
+const invoiceOwner: Locator = { describe: "the invoice's learner", resolve: (params, db) => invoiceOwnerOf(db, params.invoiceId as string) };
+
+/** Online payments need the Stripe key (and the webhook its signing secret): 503 until Key Vault has them. */
+function provider(ctx: RouteContext) {
+  if (!paymentsConfigured(ctx.platform.settings)) throw new ProblemError("PAYMENTS_NOT_CONFIGURED", { headers: { "retry-after": "3600" } });
+  return paymentProvider(ctx.platform.settings);
+}
+
+/** A provider outage is a moment to wait out: 503 with Retry-After, never a 500; a refusal is the request's (422). */
+async function atProvider<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ProviderRefused) throw new ProblemError("PAYMENT_PROVIDER_REFUSED", { detail: err.message });
+    if (err instanceof ProviderUnavailable) {
+      throw new ProblemError("PAYMENT_PROVIDER_UNAVAILABLE", { detail: "The payment provider did not answer; try again shortly.", headers: { "retry-after": String(err.retryAfterSeconds) } });
+    }
+    throw err;
+  }
+}
+
+const checkoutSchema = z
+  .object({
+    url: z.url().meta({ description: "The provider's checkout page: send the learner there" }),
+    expiresAt: iso,
+    amountMinor: z.number().int(),
+    currency: z.string().length(3),
+  })
+  .meta({ id: "Checkout" });
+
+route({
+  name: "invoices-checkout",
+  method: "POST",
+  path: "/v1/invoices/{invoiceId}/checkout",
+  access: owner(invoiceOwner),
+  summary: "Pay an invoice online: a checkout page at the payment provider",
+  description:
+    "Pays what is due now (the next unpaid instalment) or, with `scope: all`, everything still owed. An open checkout for the same amount is handed out again. The payment is recorded when the provider's webhook reports it.",
+  tags: ["payments"],
+  params: invoiceParams,
+  body: z.object({ scope: z.enum(["next-instalment", "all"]).default("next-instalment") }).optional(),
+  responses: {
+    200: { description: "The checkout page", body: checkoutSchema },
+    404: { description: "`INVOICE_NOT_FOUND`" },
+    409: { description: "`INVOICE_NOT_PAYABLE`: paid, void, or nothing owed" },
+    422: { description: "`PAYMENT_PROVIDER_REFUSED`" },
+    503: { description: "`PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_UNAVAILABLE` (with Retry-After)" },
+  },
+  handler: async ({ params, body }, ctx) => {
+    const at = provider(ctx);
+    const app = ctx.platform.settings.PUBLIC_APP_URL.replace(/\/$/, "");
+    const checkout = unwrap(
+      await atProvider(() =>
+        startCheckout(ctx.domain(), at, {
+          invoiceId: params.invoiceId,
+          scope: body?.scope ?? "next-instalment",
+          successUrl: `${app}/invoices/${params.invoiceId}?payment=success`,
+          cancelUrl: `${app}/invoices/${params.invoiceId}?payment=cancelled`,
+        }),
+      ),
+    );
+    return { status: 200, body: { url: checkout.url, expiresAt: checkout.expiresAt.toISOString(), amountMinor: checkout.amountMinor, currency: checkout.currency } };
+  },
+});
+
+route({
+  name: "payments-stripe-webhook",
+  method: "POST",
+  path: "/v1/payments/stripe/webhook",
+  access: publicAccess,
+  personal: false,
+  summary: "Stripe's webhook (signed events about checkouts, payments and refunds)",
+  description:
+    "The raw body is verified against `Stripe-Signature` with the webhook signing secret; a signature older than STRIPE_WEBHOOK_TOLERANCE_S is a replay. Each event is recorded once by its id (a redelivery answers 200 and changes nothing) and applied from the payment's state read back from Stripe, so order does not matter. " +
+    "A 422 (an invoice this installation does not have, a currency that is not the invoice's, an amount that is not a positive whole number) records nothing; Stripe retries it for up to three days, which is right for a race (the invoice's transaction not yet visible) and harmless otherwise: each retry is refused the same way, and the payment shows in the reconciliation as missing in the ledger until someone acts.",
+  tags: ["payments"],
+  responses: {
+    200: { description: "Recorded (or recorded before)", body: z.object({ received: z.literal(true), duplicate: z.boolean(), applied: z.enum(["payment", "refund", "checkout-expired", "ignored"]) }) },
+    400: { description: "`WEBHOOK_SIGNATURE_INVALID`: missing, wrong or too old" },
+    413: { description: "`PAYLOAD_TOO_LARGE`" },
+    422: { description: "`WEBHOOK_EVENT_UNKNOWN_INVOICE`, `CURRENCY_MISMATCH`, `PAYMENT_AMOUNT_INVALID`, `REFUND_EXCEEDS_PAYMENT`" },
+    503: { description: "`PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_UNAVAILABLE`" },
+  },
+  handler: async ({ request }, ctx) => {
+    const s = ctx.platform.settings;
+    if (!paymentWebhookConfigured(s)) throw new ProblemError("PAYMENTS_NOT_CONFIGURED");
+    const raw = await readBody(request, s.HTTP_MAX_BODY_BYTES);
+    const signature = request.headers.get("stripe-signature");
+    const event = signature ? await verifyStripeEvent(stripeClient(s), raw, signature, s.STRIPE_WEBHOOK_SECRET!, s.STRIPE_WEBHOOK_TOLERANCE_S) : null;
+    if (!event) throw new ProblemError("WEBHOOK_SIGNATURE_INVALID");
+    const outcome = unwrap(await atProvider(() => handleProviderEvent(ctx.domain(), paymentProvider(s), event)));
+    return { status: 200, body: { received: true, ...outcome } };
+  },
+});
+
+const paymentSchema = z
+  .object({
+    id: z.uuid(),
+    invoiceId: z.uuid(),
+    userId: z.uuid(),
+    method: z.enum(["stripe", "bank-transfer", "cash"]),
+    amountMinor: z.number().int(),
+    currency: z.string().length(3),
+    providerPaymentId: z.string().nullable(),
+    reference: z.string().nullable(),
+    receivedAt: iso,
+  })
+  .meta({ id: "Payment" });
+const paymentBody = (p: Payment) => ({
+  id: p.id,
+  invoiceId: p.invoiceId,
+  userId: p.userId,
+  method: p.method,
+  amountMinor: p.amountMinor,
+  currency: p.currency,
+  providerPaymentId: p.providerPaymentId,
+  reference: p.reference,
+  receivedAt: p.receivedAt.toISOString(),
+});
+
+route({
+  name: "invoices-payments-record",
+  method: "POST",
+  path: "/v1/invoices/{invoiceId}/payments",
+  access: financeStaff,
+  summary: "Record a bank transfer or cash received for an invoice (audited)",
+  description: "More than is owed stays as credit and pays the learner's other open invoices in the currency. Send an Idempotency-Key: a retry then records nothing twice.",
+  tags: ["payments"],
+  idempotent: true,
+  params: invoiceParams,
+  body: z.object({
+    method: z.enum(["bank-transfer", "cash"]),
+    amountMinor: amountMinorSchema,
+    currency: currencySchema,
+    reference: text(200),
+    receivedAt: iso.optional(),
+  }),
+  responses: {
+    201: { description: "Recorded", body: paymentSchema },
+    404: { description: "`INVOICE_NOT_FOUND`" },
+    409: { description: "`INVOICE_NOT_PAYABLE`: void" },
+    422: { description: "`CURRENCY_MISMATCH`, `PAYMENT_AMOUNT_INVALID`" },
+  },
+  handler: async ({ params, body }, ctx) => {
+    const payment = unwrap(
+      await ctx.transaction((tx) =>
+        recordManualPayment(ctx.domain(tx), { invoiceId: params.invoiceId, method: body.method, amountMinor: body.amountMinor, currency: body.currency, reference: body.reference, receivedAt: body.receivedAt ? new Date(body.receivedAt) : undefined }),
+      ),
+    );
+    return { status: 201, body: paymentBody(payment) };
+  },
+});
+
+const refundSchema = z
+  .object({
+    id: z.uuid(),
+    paymentId: z.uuid(),
+    invoiceId: z.uuid(),
+    method: z.enum(["provider", "manual"]),
+    amountMinor: z.number().int(),
+    currency: z.string().length(3),
+    status: z.enum(["pending", "succeeded", "failed"]),
+    providerRefundId: z.string().nullable(),
+    reference: z.string().nullable(),
+    reason: z.string(),
+  })
+  .meta({ id: "Refund" });
+const refundBody = (r: Refund) => ({
+  id: r.id,
+  paymentId: r.paymentId,
+  invoiceId: r.invoiceId,
+  method: r.method,
+  amountMinor: r.amountMinor,
+  currency: r.currency,
+  status: r.status,
+  providerRefundId: r.providerRefundId,
+  reference: r.reference,
+  reason: r.reason,
+});
+
+route({
+  name: "payments-refunds-create",
+  method: "POST",
+  path: "/v1/payments/{paymentId}/refunds",
+  access: financeStaff,
+  summary: "Refund (part of) a payment, through the provider or by hand (audited)",
+  description:
+    "At most what is left of the payment (else 422 `REFUND_EXCEEDS_PAYMENT`, and nothing is asked of the provider). The part that takes back what the invoice asks gets a credit note; the part that gives back credit (an overpayment) does not. Send an Idempotency-Key.",
+  tags: ["payments"],
+  idempotent: true,
+  params: paymentParams,
+  body: z.object({
+    amountMinor: amountMinorSchema,
+    reason: text(500),
+    method: z.enum(["provider", "manual"]).optional().meta({ description: "Default: `provider` for card payments, `manual` for the others" }),
+    reference: text(200).optional(),
+  }),
+  responses: {
+    201: { description: "Refunded (status `pending` while the provider works on it)", body: refundSchema },
+    404: { description: "`PAYMENT_NOT_FOUND`" },
+    422: { description: "`REFUND_EXCEEDS_PAYMENT`, `PAYMENT_PROVIDER_REFUSED`" },
+    503: { description: "`PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_UNAVAILABLE` (with Retry-After)" },
+  },
+  handler: async ({ params, body }, ctx) => {
+    const at = paymentsConfigured(ctx.platform.settings) ? paymentProvider(ctx.platform.settings) : null;
+    const refund = unwrap(
+      await atProvider(() =>
+        ctx.transaction((tx) => refundPayment(ctx.domain(tx), at, { paymentId: params.paymentId, amountMinor: body.amountMinor, reason: body.reason, method: body.method, reference: body.reference })),
+      ),
+    );
+    return { status: 201, body: refundBody(refund) };
+  },
+});
+
+const lineSchema = z
+  .object({
+    providerTransactionId: z.string().nullable(),
+    providerObjectId: z.string().nullable(),
+    kind: z.enum(["payment", "refund"]),
+    providerAmountMinor: z.number().int().nullable(),
+    providerCurrency: z.string().nullable(),
+    ledgerId: z.uuid().nullable(),
+    ledgerAmountMinor: z.number().int().nullable(),
+    ledgerCurrency: z.string().nullable(),
+    payoutId: z.string().nullable(),
+  })
+  .meta({ id: "ReconciliationLine" });
+const lines = (l: ReconciliationLine[]) => l;
+
+route({
+  name: "finance-reconciliation",
+  method: "GET",
+  path: "/v1/finance/reconciliation",
+  access: financeStaff,
+  summary: "The provider's payouts and balance movements of a period against the ledger",
+  description: "Matched by the provider's payment and refund ids: what is missing in the ledger (a lost webhook), missing at the provider, or differs; per payout its amount, fees and what the ledger holds for it. At most 31 days at a time.",
+  tags: ["payments"],
+  query: z
+    .object({ from: iso, to: iso })
+    .refine((q) => Date.parse(q.to) > Date.parse(q.from) && Date.parse(q.to) - Date.parse(q.from) <= 31 * 86_400_000, { message: "to must follow from, at most 31 days later", path: ["to"] }),
+  responses: {
+    200: {
+      description: "The comparison",
+      body: z.object({
+        from: iso,
+        to: iso,
+        matched: z.array(lineSchema),
+        missingInLedger: z.array(lineSchema),
+        missingAtProvider: z.array(lineSchema),
+        mismatched: z.array(lineSchema),
+        payouts: z.array(z.object({ id: z.string(), status: z.string(), amountMinor: z.number().int(), currency: z.string(), arrivalDate: iso, ledgerMinor: z.number().int(), feesMinor: z.number().int() })),
+      }),
+    },
+    503: { description: "`PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_UNAVAILABLE` (with Retry-After)" },
+  },
+  handler: async ({ query }, ctx) => {
+    const at = provider(ctx);
+    const r = await atProvider(() => reconcile(ctx.db, at, { from: new Date(query.from), to: new Date(query.to) }));
+    return {
+      status: 200,
+      body: {
+        from: r.period.from.toISOString(),
+        to: r.period.to.toISOString(),
+        matched: lines(r.matched),
+        missingInLedger: lines(r.missingInLedger),
+        missingAtProvider: lines(r.missingAtProvider),
+        mismatched: lines(r.mismatched),
+        payouts: r.payouts.map((p) => ({ ...p, arrivalDate: p.arrivalDate.toISOString() })),
+      },
+    };
+  },
+});
+
