@@ -17,11 +17,40 @@ declare module "vitest" {
   }
 }
 
+interface SharedServices {
+  postgresUrl: string;
+  storageConnectionString: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The services of the run, kept on globalThis: vitest runs each project's global setup in turn in its one main
+ * process, so the `ringlet` and `ringlet-domain` projects share one PostgreSQL, one Azurite and one migrated
+ * template instead of starting two of each one after the other before any test runs. The last teardown stops them.
+ */
+const shared = globalThis as typeof globalThis & { ringletTestServices?: { started: Promise<SharedServices>; users: number } };
+
 /**
  * One PostgreSQL server and one Azurite for the whole run. The template database is migrated once;
  * each test file clones it (CREATE DATABASE ... TEMPLATE), which takes milliseconds.
  */
 export default async function setup(project: TestProject) {
+  shared.ringletTestServices ??= { started: startServices(), users: 0 };
+  const entry = shared.ringletTestServices;
+  entry.users += 1;
+  const services = await entry.started;
+  project.provide("postgresUrl", services.postgresUrl);
+  project.provide("storageConnectionString", services.storageConnectionString);
+
+  return async () => {
+    entry.users -= 1;
+    if (entry.users > 0) return;
+    shared.ringletTestServices = undefined;
+    await services.stop();
+  };
+}
+
+async function startServices(): Promise<SharedServices> {
   const dir = await mkdtemp(join(tmpdir(), "ringlet-test-"));
   // PostgreSQL runs as the `postgres` OS user, which must be able to reach its data directory.
   await chmod(dir, 0o755);
@@ -37,12 +66,13 @@ export default async function setup(project: TestProject) {
   const templateUrl = withDatabase(pg.url, TEMPLATE_DATABASE);
   await runMigrations(parseEnv(databaseSettingsSchema, { DATABASE_URL: templateUrl }));
 
-  project.provide("postgresUrl", pg.url);
-  project.provide("storageConnectionString", azurite.connectionString);
-
-  return async () => {
-    await Promise.allSettled([azurite.stop(), pg.stop()]);
-    await rm(dir, { recursive: true, force: true });
+  return {
+    postgresUrl: pg.url,
+    storageConnectionString: azurite.connectionString,
+    stop: async () => {
+      await Promise.allSettled([azurite.stop(), pg.stop()]);
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 
