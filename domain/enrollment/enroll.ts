@@ -143,7 +143,7 @@ export async function enroll(ctx: DomainContext, req: EnrollRequest): Promise<Re
   // The statement runs after the lock is granted, so its snapshot holds every earlier change of the course:
   // the seat count and the waitlisted rows it reads are current. A live enrollment of the same learner that
   // committed meanwhile makes the insert do nothing (the unique index), and nothing else happens.
-  const lock = ctx.db.execute(sql`select 1 from ${courses} where id = ${req.courseId} for update`);
+  const lock = ctx.db.execute(sql`select 1 from ${courses} where id = ${req.courseId} for no key update`);
   const take = ctx.db.execute<{ status: "active" | "waitlisted" | "pending-payment"; position: number | null }>(sql`
     with k as (
       select k.id, (k.capacity is null or k.seats_taken < k.capacity) as seat, k.waitlist_enabled, ${paymentFirstSql(sql`k.id`)} as pay
