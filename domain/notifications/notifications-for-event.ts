@@ -6,6 +6,7 @@ import { type ComposedEmail, composeEmail, isPlaceholderEmail } from "./compose-
 import type { NotificationInput } from "./notify.js";
 import { categoryOf, type NotificationCategory } from "./preferences.js";
 import type { TemplateKey } from "./templates.js";
+import { type DocumentUrl, invoiceNotices } from "../finance/invoice-notices.js";
 import { importEmailValues } from "../imports/import-summary.js";
 import { announcementNotifications } from "../announcements/announcement-notifications.js";
 import { discussionPostNotifications } from "../discussions/discussion-notifications.js";
@@ -46,6 +47,8 @@ export interface EmailLinks {
   fileDownloadUrl(blobName: string, downloadName: string): Promise<string>;
   /** A signed one-click unsubscribe link (no sign-in) that turns `category` off for the user. */
   unsubscribeUrl(userId: string, category: NotificationCategory): Promise<string>;
+  /** A signed link (no sign-in, expires) to an invoice's or credit note's PDF; without it, the invoice's page. */
+  financeDocumentUrl?: DocumentUrl;
 }
 
 const percentText = (percent: number | null) => (percent === null ? "—" : `${Math.round(percent * 100) / 100}%`);
@@ -123,6 +126,13 @@ export async function notificationsForEvent(db: Executor, event: CatalogEvent, a
         ...(u ? [await compose("attendance-low", u, { ...values, name: u.name })] : []),
         ...(await Promise.all(instructors.map((s) => compose("attendance-low-staff", s, { ...values, name: s.name, learner: learner?.name ?? "A learner" })))),
       ];
+    }
+    case "invoice.issued":
+    case "credit-note.issued": {
+      const d = event.data;
+      const documentUrl: DocumentUrl = links.financeDocumentUrl ?? (async () => `${appUrl.replace(/\/+$/, "")}/invoices/${d.invoiceId}`);
+      const what = event.type === "invoice.issued" ? { kind: "invoice" as const, invoiceId: d.invoiceId } : { kind: "credit-note" as const, creditNoteId: event.data.creditNoteId, invoiceId: d.invoiceId };
+      return invoiceNotices(db, event.id, appUrl, documentUrl, what);
     }
     case "certificate.issued": {
       const d = event.data;

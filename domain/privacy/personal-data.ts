@@ -31,6 +31,7 @@ import {
 } from "../db/schema/index.js";
 import { discussionsPart } from "../discussions/discussion-personal-data.js";
 import { announcementsPart } from "../announcements/announcement-personal-data.js";
+import { financeParts } from "../finance/finance-personal-data.js";
 import { channelsPart, inboxPart } from "../notifications/channel-personal-data.js";
 import { preferencesOf } from "../notifications/preferences.js";
 import { after, byId, once, PAGE } from "./pages.js";
@@ -426,7 +427,7 @@ const attendanceAlertsPart: PersonalDataPart = {
     ),
 };
 
-export const personalDataParts: readonly PersonalDataPart[] = [profile, enrollmentsPart, submissions, gradesPart, progress, activity, certificatesPart, audit, emails, preferences, attendancePart, leavePart, attendanceAlertsPart, discussionsPart, inboxPart, channelsPart, announcementsPart];
+export const personalDataParts: readonly PersonalDataPart[] = [profile, enrollmentsPart, submissions, gradesPart, progress, activity, certificatesPart, audit, emails, preferences, attendancePart, leavePart, attendanceAlertsPart, discussionsPart, inboxPart, channelsPart, announcementsPart, ...financeParts];
 
 export const personalDataPart = (name: string): PersonalDataPart | undefined => personalDataParts.find((p) => p.name === name);
 

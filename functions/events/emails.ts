@@ -1,5 +1,6 @@
 import { type EmailLinks, notificationsForEvent } from "../../domain/notifications/notifications-for-event.js";
 import { type NotificationInput, recordNotifications } from "../../domain/notifications/notify.js";
+import { financeDocumentLinks } from "../platform/finance-document-links.js";
 import { subscriptionHandler } from "../platform/subscription.js";
 import { emailUnsubscribeLinks } from "../platform/unsubscribe-links.js";
 
@@ -14,6 +15,7 @@ subscriptionHandler({
     const links: EmailLinks = {
       fileDownloadUrl: async (blobName, name) => (await ctx.platform.files.downloadUrl(blobName, 7 * 86_400, name)).url,
       ...(await emailUnsubscribeLinks(ctx.platform.settings)),
+      financeDocumentUrl: (await financeDocumentLinks(ctx.platform.settings)).url,
     };
     const notices: NotificationInput[] = [];
     for (const event of events) notices.push(...(await notificationsForEvent(ctx.tx, event, ctx.platform.settings.PUBLIC_APP_URL, links)));

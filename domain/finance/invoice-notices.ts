@@ -1,0 +1,77 @@
+import { and, asc, eq, isNull } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import { courses, creditNotes, invoiceInstalments, invoices, users } from "../db/schema/index.js";
+import { composeEmail, isPlaceholderEmail } from "../notifications/compose-email.js";
+import type { NotificationInput } from "../notifications/notify.js";
+import type { TemplateKey } from "../notifications/templates.js";
+import type { FinanceDocumentKind } from "./invoice-view.js";
+import { formatMoney } from "./money.js";
+
+/** The signed link an email gives to a document's PDF (it opens without signing in, and expires). */
+export type DocumentUrl = (kind: FinanceDocumentKind, id: string) => Promise<string>;
+
+/**
+ * The learner's notice of an issued invoice or credit note, for notificationsForEvent: transactional (category
+ * null: inbox and email, no opt-out, never push or SMS), in their language, with the amounts formatted for them
+ * and a link to the PDF. The inbox entry leads to the invoice's page (the email's link expires).
+ */
+export async function invoiceNotices(
+  db: Executor,
+  eventId: string,
+  appUrl: string,
+  documentUrl: DocumentUrl,
+  what: { kind: "invoice"; invoiceId: string } | { kind: "credit-note"; creditNoteId: string; invoiceId: string },
+): Promise<NotificationInput[]> {
+  const [to] = await db
+    .select({
+      number: invoices.number,
+      currency: invoices.currency,
+      totalMinor: invoices.totalMinor,
+      course: courses.title,
+      userId: users.id,
+      email: users.email,
+      name: users.displayName,
+      locale: users.locale,
+    })
+    .from(invoices)
+    .innerJoin(users, eq(users.id, invoices.userId))
+    .innerJoin(courses, eq(courses.id, invoices.courseId))
+    .where(and(eq(invoices.id, what.invoiceId), isNull(users.erasedAt)))
+    // key-share locked until recorded, as notificationsForEvent does (an erasure waits, then scrubs it)
+    .for("key share", { of: users });
+  if (!to) return [];
+  const money = (amount: number) => formatMoney(amount, to.currency, to.locale);
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  const invoicePage = `${appUrl.replace(/\/+$/, "")}/invoices/${what.invoiceId}`;
+  let template: TemplateKey;
+  let values: Record<string, string>;
+  if (what.kind === "invoice") {
+    const plan = await db.select().from(invoiceInstalments).where(eq(invoiceInstalments.invoiceId, what.invoiceId)).orderBy(asc(invoiceInstalments.seq));
+    template = "invoice-issued";
+    values = {
+      total: money(to.totalMinor),
+      dueDates: plan.map((p) => `${day(p.dueAt)}: ${money(p.amountMinor)}`).join("; "),
+      downloadUrl: await documentUrl("invoice", what.invoiceId),
+    };
+  } else {
+    const [note] = await db.select({ number: creditNotes.number, amountMinor: creditNotes.amountMinor, reason: creditNotes.reason }).from(creditNotes).where(eq(creditNotes.id, what.creditNoteId));
+    if (!note) return [];
+    template = "credit-note-issued";
+    values = { creditNoteNumber: note.number, amount: money(note.amountMinor), reason: note.reason, downloadUrl: await documentUrl("credit-note", what.creditNoteId) };
+  }
+  const email = composeEmail(template, to.locale, to.email, { appUrl, name: to.name, number: to.number, course: to.course, ...values });
+  return [
+    {
+      userId: to.userId,
+      eventId,
+      template,
+      category: null,
+      pushAndSms: false,
+      title: email.subject,
+      body: email.summary,
+      url: invoicePage,
+      subject: { type: "invoice", id: what.invoiceId },
+      email: isPlaceholderEmail(to.email) ? null : email,
+    },
+  ];
+}
