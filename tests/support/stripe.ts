@@ -86,6 +86,9 @@ export const deliveriesSettled = (events: StripeEventRecord[]): boolean => event
 export const resendStripeEvent = (app: RunningApp, eventId: string, options: { timestamp?: number } = {}): Promise<{ status: number | null; body: string }> =>
   admin(app, "POST", `/events/${encodeURIComponent(eventId)}/resend`, options);
 
-/** Pays out everything available (in `currency` when the balance holds several); `payout.paid` is delivered. */
+/**
+ * Pays out everything available (only `currency` when given); one payout per currency, each with `payout.paid`.
+ * Answers the first (the currency whose oldest unpaid transaction is oldest); `GET /v1/payouts` lists them all.
+ */
 export const createPayout = (app: RunningApp, options: { currency?: string } = {}): Promise<{ id: string; amount: number; currency: string; status: string; balance_transaction: string }> =>
   admin(app, "POST", "/payouts", options);

@@ -377,6 +377,16 @@ describe("refunds, payouts and balance transactions", () => {
     expect(refunds[0]).toMatchObject({ amount: -5_000, fee: 0, net: -5_000 });
     // Nothing is left: a second payout is refused.
     expect((await postAdmin("/payouts")).status).toBe(409);
+    // Two currencies, no currency named: a payout for each, the older balance's answered.
+    received = [];
+    await paidSession();
+    const gbp = await stripe.checkout.sessions.create(sessionParams({ line_items: [{ price_data: { currency: "gbp", unit_amount: 1_000, product_data: { name: "x" } }, quantity: 1 }] }));
+    await postAdmin(`/checkout/${gbp.id}/pay`);
+    await verifiedEvents(3);
+    received = [];
+    const both = (await (await postAdmin("/payouts")).json()) as Stripe.Payout;
+    expect(both).toMatchObject({ currency: "eur", amount: 24_245 });
+    expect((await verifiedEvents(2)).map((e) => (e.data.object as Stripe.Payout).currency)).toEqual(["eur", "gbp"]);
     // created filters and cursors, as the SDK's auto-pagination uses them.
     const now = Math.floor(Date.now() / 1000);
     const all = await stripe.balanceTransactions.list({ created: { gte: now - 60, lte: now + 60 }, limit: 100 });

@@ -3,7 +3,8 @@
 //                                                 "order": "as-made"|"reversed", "parallel": bool } → 200 the session
 //   GET  /admin/stripe/events                     → the events, newest first, each with its deliveries
 //   POST /admin/stripe/events/<eventId>/resend    body optional { "timestamp": <unix s> } → { status, body } of the app
-//   POST /admin/stripe/payouts                    body optional { "currency": "eur" } → 200 the payout (payout.paid)
+//   POST /admin/stripe/payouts                    body optional { "currency": "eur" } → 200 the payout (payout.paid);
+//                                                 without a currency one payout per currency, the first answered
 // All answer 404 when no setting asked for the emulator; refusals carry Stripe's error shape.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readLimited } from "./loopback-http.js";

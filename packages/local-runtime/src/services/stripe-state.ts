@@ -340,36 +340,46 @@ export class StripeAccount {
     return { ok: refund, events };
   }
 
-  /** Pays out every available balance transaction not yet paid out, in one currency (the only one, or `currency`). */
+  /**
+   * Pays out every available balance transaction not yet paid out: in `currency` only when given, else one payout
+   * per currency (as Stripe pays each currency's balance separately), in the order of each currency's oldest
+   * transaction. Answers the first payout; the others are in the payouts list and each has its payout.paid event.
+   */
   payout(currency: string | undefined): Outcome<Payout> {
     const unpaid = this.balanceTransactions.filter((t) => t.payout === null && t.type !== "payout");
-    const currencies = [...new Set(unpaid.map((t) => t.currency))];
-    if (!currency && currencies.length > 1) return { fail: invalid(`The balance holds several currencies (${currencies.join(", ")}): say which one to pay out.`, "currency") };
-    const chosen = currency ?? currencies[0];
-    const taken = unpaid.filter((t) => t.currency === chosen);
-    const amount = taken.reduce((sum, t) => sum + t.net, 0);
-    if (!chosen || amount <= 0) return { fail: invalid("You have insufficient funds in your Stripe account for this transfer.", undefined, "balance_insufficient") };
-    const id = stripeId("po");
-    const txn = this.#transaction("payout", -amount, chosen, id, 0, "STRIPE PAYOUT");
-    const created = now();
-    const payout: Payout = {
-      id,
-      object: "payout",
-      amount,
-      arrival_date: created,
-      automatic: false,
-      balance_transaction: txn.id,
-      created,
-      currency: chosen,
-      livemode: false,
-      metadata: {},
-      method: "standard",
-      status: "paid",
-      type: "bank_account",
-    };
-    for (const t of [...taken, txn]) t.payout = id;
-    this.payouts.push(payout);
-    return { ok: payout, events: [this.dispatcher.record("payout.paid", payout)] };
+    const currencies = currency ? [currency] : [...new Set(unpaid.map((t) => t.currency))];
+    const made: Payout[] = [];
+    const events: StoredEvent[] = [];
+    for (const chosen of currencies) {
+      const taken = unpaid.filter((t) => t.currency === chosen);
+      const amount = taken.reduce((sum, t) => sum + t.net, 0);
+      if (amount <= 0) continue;
+      const id = stripeId("po");
+      const txn = this.#transaction("payout", -amount, chosen, id, 0, "STRIPE PAYOUT");
+      const created = now();
+      const payout: Payout = {
+        id,
+        object: "payout",
+        amount,
+        arrival_date: created,
+        automatic: false,
+        balance_transaction: txn.id,
+        created,
+        currency: chosen,
+        livemode: false,
+        metadata: {},
+        method: "standard",
+        status: "paid",
+        type: "bank_account",
+      };
+      for (const t of [...taken, txn]) t.payout = id;
+      this.payouts.push(payout);
+      made.push(payout);
+      events.push(this.dispatcher.record("payout.paid", payout));
+    }
+    const first = made[0];
+    if (!first) return { fail: invalid("You have insufficient funds in your Stripe account for this transfer.", undefined, "balance_insufficient") };
+    return { ok: first, events };
   }
 
   #transaction(type: BalanceTransaction["type"], amount: number, currency: string, source: string, fee: number, description: string): BalanceTransaction {
