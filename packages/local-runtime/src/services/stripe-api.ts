@@ -10,7 +10,8 @@ import { expandAnswer } from "./stripe-expand.js";
 import { IdempotencyStore, requestFingerprint } from "./stripe-idempotency.js";
 import { readLimited } from "./loopback-http.js";
 import { invalid, missing, type LineItem, type NewSession, type Outcome, type StripeAccount, type StripeFailure } from "./stripe-state.js";
-import type { WebhookDispatcher } from "./stripe-webhooks.js";
+import { stripeId } from "./stripe-ids.js";
+import { stripeApiVersion, type WebhookDispatcher } from "./stripe-webhooks.js";
 
 const maxBodyBytes = 256 * 1024;
 const refundReasons = new Set(["duplicate", "fraudulent", "requested_by_customer"]);
@@ -28,8 +29,8 @@ export class StripeApi {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://local");
     const method = (req.method ?? "GET").toUpperCase();
-    res.setHeader("request-id", `req_${Math.random().toString(36).slice(2, 16)}`);
-    res.setHeader("stripe-version", req.headers["stripe-version"]?.toString() ?? "2026-11-18.endive");
+    res.setHeader("request-id", stripeId("req", 14));
+    res.setHeader("stripe-version", req.headers["stripe-version"]?.toString() ?? stripeApiVersion);
     const key = apiKeyOf(req.headers.authorization ?? "");
     if (!key) return send(res, 401, errorBody(invalid("You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")));
     if (!/^sk_test_\S+$/.test(key)) return send(res, 401, errorBody(invalid(`Invalid API Key provided: ${key.slice(0, 8)}${"*".repeat(Math.max(0, Math.min(key.length - 12, 20)))}${key.slice(-4)}`)));
