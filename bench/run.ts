@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { type BenchResult, preparePostgresTemplate, printTable, root } from "./environment.js";
 
 /** In the order they run: the cheap ones first, so a broken build shows in seconds. */
-const benches = ["http", "login", "enrollment", "grading", "activity", "events", "imports", "attendance", "announcements"] as const;
+const benches = ["http", "login", "enrollment", "grading", "activity", "events", "imports", "attendance", "announcements", "finance"] as const;
 type Bench = (typeof benches)[number];
 
 /** --quick: each bench's own knobs turned down, and deadlines short enough that a stuck bench cannot eat the budget. */
@@ -29,6 +29,7 @@ const quickKnobs: Record<Bench, Record<string, string>> = {
   attendance: { BENCH_LEARNERS: "300", BENCH_TAKES: "5", BENCH_SECONDS: "3", BENCH_DEADLINE_S: "60" },
   // quick: 1,000 learners instead of 5,000 (the 30 s target is for 5,000: the full run says whether it holds)
   announcements: { BENCH_LEARNERS: "1000", BENCH_SECONDS: "2", BENCH_DEADLINE_S: "60" },
+  finance: { BENCH_ENROLLMENTS: "200", BENCH_DEADLINE_S: "60" },
 };
 /** A bench still running after this is stopped (with everything it started) and reported as timed out. */
 const timeoutSeconds = { quick: 150, full: 1_200 };
