@@ -45,7 +45,8 @@ type Candidate = {
  * a suspension per (invoice, `suspended:<seq>`). The `invoice_reminders` row (insert … on conflict do nothing
  * returning) decides who acts, so a second run, or two at once, does nothing twice. Instalments are taken in pages,
  * each page in its own transaction with its invoices locked, so a payment racing the run is seen before a late fee.
- * Late fees follow the invoice's fee's current terms (the fee row), not a copy taken at issue.
+ * Late fees follow the invoice's fee's terms (the fee row): a fee's terms cannot change once it has invoiced anyone
+ * (FEE_INVOICED), so they are the terms the invoice was issued under.
  */
 export async function runDunning(ctx: DomainContext, options: DunningOptions): Promise<DunningRun> {
   const run: DunningRun = { dueSoon: 0, overdue: 0, lateFees: 0, suspended: 0 };
