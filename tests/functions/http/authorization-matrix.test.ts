@@ -189,6 +189,9 @@ beforeAll(async () => {
     sectionId: crypto.randomUUID(),
     groupId: crypto.randomUUID(),
     enrollmentId: crypto.randomUUID(),
+    // Nobody's fee or discount: callers who pass the policy get 404 (FEE_NOT_FOUND).
+    feeId: crypto.randomUUID(),
+    discountId: crypto.randomUUID(),
     // The learner persona's import, awaiting its upload (nothing to start, nothing to cancel).
     importId,
     // The learner persona's leave application, with the instructor persona its approver.
