@@ -53,6 +53,9 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     LOCAL_SERVICEBUS_DATA: "memory",
     // Durable instances stay with the runtime that made them: test files never resume each other's.
     LOCAL_DURABLE_DATA: "memory",
+    // Timer schedule status too: runtimes of the app share .local-data/timers, so each start would find most timers
+    // past due (another test's runtime ran them a minute ago) and run them all while the test begins.
+    LOCAL_TIMER_DATA: "memory",
     LOG_LEVEL: "warn",
     // A cheaper KDF keeps sign-ins fast in tests; the cost itself is tested separately.
     AUTH_SCRYPT_LOG_N: "12",

@@ -119,7 +119,10 @@ export class LocalRuntime {
     const hostConfig = readHostConfig(appRoot);
     this.invoker.setLogLevels(new LogLevelFilter(hostConfig.logLevel, (message) => hostWarn(message)));
     const routes = new HttpRouteTable(hostConfig.routePrefix);
-    const timers = new TimerTriggerModule(this.invoker, new ScheduleStatusStore(path.join(localDataDir(appRoot), "timers")));
+    // LOCAL_TIMER_DATA: "memory" (tests: no run is past due at start, whatever other runtimes of the app did) or a folder.
+    const timerData = process.env.LOCAL_TIMER_DATA;
+    const timerDir = timerData === "memory" ? "memory" : timerData ? path.resolve(appRoot, timerData) : path.join(localDataDir(appRoot), "timers");
+    const timers = new TimerTriggerModule(this.invoker, new ScheduleStatusStore(timerDir));
     this.triggers.push(timers);
     const serviceBus = new ServiceBusTriggerModule(this.invoker, readServiceBusHostOptions(appRoot)); // Service Bus
     this.triggers.push(serviceBus);

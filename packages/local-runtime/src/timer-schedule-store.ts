@@ -14,6 +14,9 @@ export interface ScheduleStatus {
 export const neverRun = "0001-01-01T00:00:00.000Z";
 
 export class ScheduleStatusStore {
+  /** `memory` (LOCAL_TIMER_DATA=memory): statuses live as long as this process, like a fresh deployment's. */
+  readonly #memory = new Map<string, ScheduleStatus>();
+
   constructor(private readonly directory: string) {}
 
   #file(timerName: string): string {
@@ -21,6 +24,7 @@ export class ScheduleStatusStore {
   }
 
   read(timerName: string): ScheduleStatus | undefined {
+    if (this.directory === "memory") return this.#memory.get(timerName);
     const file = this.#file(timerName);
     if (!existsSync(file)) return undefined;
     try {
@@ -35,6 +39,10 @@ export class ScheduleStatusStore {
   }
 
   write(timerName: string, status: ScheduleStatus): void {
+    if (this.directory === "memory") {
+      this.#memory.set(timerName, status);
+      return;
+    }
     mkdirSync(this.directory, { recursive: true });
     const file = this.#file(timerName);
     // A temp name of this process and write alone: runtimes sharing an app root (tests, a second terminal)
