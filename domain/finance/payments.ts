@@ -11,7 +11,9 @@ import { settleInvoices } from "./settle.js";
 
 export type Payment = typeof payments.$inferSelect;
 
-export type PaymentError = "INVOICE_NOT_FOUND" | "INVOICE_NOT_PAYABLE" | "CURRENCY_MISMATCH" | "PAYMENT_AMOUNT_INVALID" | "WEBHOOK_EVENT_UNKNOWN_INVOICE";
+/** What a payment the provider reports can be refused for (the webhook's 422s). */
+export type ProviderPaymentError = "WEBHOOK_EVENT_UNKNOWN_INVOICE" | "CURRENCY_MISMATCH" | "PAYMENT_AMOUNT_INVALID";
+export type ManualPaymentError = "INVOICE_NOT_FOUND" | "INVOICE_NOT_PAYABLE" | "CURRENCY_MISMATCH" | "PAYMENT_AMOUNT_INVALID";
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -118,7 +120,7 @@ export async function spreadCredit(ctx: DomainContext, userId: string, currency:
  * says is checked like any input: the invoice must exist, the currency be the invoice's, the amount a positive
  * whole number. A payment that has not succeeded is not money: nothing is recorded (`null`).
  */
-export async function recordProviderPayment(ctx: DomainContext, provider: string, payment: ProviderPayment): Promise<Result<Payment | null, PaymentError>> {
+export async function recordProviderPayment(ctx: DomainContext, provider: string, payment: ProviderPayment): Promise<Result<Payment | null, ProviderPaymentError>> {
   if (payment.status !== "succeeded") return ok(null);
   const [known] = await ctx.db.select().from(payments).where(eq(payments.providerPaymentId, payment.id));
   if (known) return ok(known);
@@ -158,7 +160,7 @@ export interface ManualPaymentInput {
  * A bank transfer or cash the bursar received, with its reference (audited). A paid invoice may still take one
  * (it becomes credit); a void one may not.
  */
-export async function recordManualPayment(ctx: DomainContext, input: ManualPaymentInput): Promise<Result<Payment, PaymentError>> {
+export async function recordManualPayment(ctx: DomainContext, input: ManualPaymentInput): Promise<Result<Payment, ManualPaymentError>> {
   const invoice = await lockInvoice(ctx, input.invoiceId);
   if (!invoice) return fail("INVOICE_NOT_FOUND");
   if (invoice.status === "void") return fail("INVOICE_NOT_PAYABLE", "The invoice was cancelled by a credit note.");

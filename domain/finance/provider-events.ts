@@ -5,10 +5,10 @@ import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { expireCheckout } from "./checkout.js";
 import type { PaymentProvider, ProviderEvent, ProviderPayment, ProviderRefund } from "./payment-provider.js";
-import { type PaymentError, recordProviderPayment } from "./payments.js";
-import { recordProviderRefund, type RefundError } from "./refunds.js";
+import { type ProviderPaymentError, recordProviderPayment } from "./payments.js";
+import { type ProviderRefundError, recordProviderRefund } from "./refunds.js";
 
-export type ProviderEventError = PaymentError | RefundError;
+export type ProviderEventError = ProviderPaymentError | ProviderRefundError;
 
 export interface EventOutcome {
   /** The event was recorded before: nothing was done again. */

@@ -12,7 +12,9 @@ import { settleInvoices } from "./settle.js";
 
 export type Refund = typeof refunds.$inferSelect;
 
-export type RefundError = "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_NOT_FOUND" | "REFUND_EXCEEDS_PAYMENT" | "PAYMENT_AMOUNT_INVALID" | "PAYMENT_PROVIDER_REFUSED" | "CURRENCY_MISMATCH";
+export type RefundError = "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_NOT_FOUND" | "REFUND_EXCEEDS_PAYMENT" | "PAYMENT_AMOUNT_INVALID" | "PAYMENT_PROVIDER_REFUSED";
+/** What a refund the provider reports can be refused for (the webhook's 422s). */
+export type ProviderRefundError = "CURRENCY_MISMATCH" | "PAYMENT_AMOUNT_INVALID" | "REFUND_EXCEEDS_PAYMENT";
 
 export interface RefundInput {
   paymentId: string;
@@ -96,9 +98,9 @@ export async function refundPayment(ctx: DomainContext, provider: PaymentProvide
  * A refund the provider reports (webhook): ours (found by provider id, or by the `refundId` we gave it) is completed
  * once it has succeeded; one made at the provider itself is recorded. Never twice: the provider refund id is unique.
  */
-export async function recordProviderRefund(ctx: DomainContext, payment: Payment, reported: ProviderRefund): Promise<Result<Refund | null, RefundError>> {
+export async function recordProviderRefund(ctx: DomainContext, payment: Payment, reported: ProviderRefund): Promise<Result<Refund | null, ProviderRefundError>> {
   const locked = await lockPayment(ctx, payment.id);
-  if (!locked) return fail("PAYMENT_NOT_FOUND");
+  if (!locked) throw new Error(`payment ${payment.id} vanished`);
   const [byProviderId] = await ctx.db.select().from(refunds).where(eq(refunds.providerRefundId, reported.id));
   const ourId = reported.metadata.refundId ?? "";
   const [ours] = byProviderId ? [byProviderId] : /^[0-9a-f-]{36}$/i.test(ourId) ? await ctx.db.select().from(refunds).where(and(eq(refunds.id, ourId), eq(refunds.paymentId, locked.id), isNull(refunds.providerRefundId))) : [];

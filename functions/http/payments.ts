@@ -105,7 +105,7 @@ route({
     200: { description: "Recorded (or recorded before)", body: z.object({ received: z.literal(true), duplicate: z.boolean(), applied: z.enum(["payment", "refund", "checkout-expired", "ignored"]) }) },
     400: { description: "`WEBHOOK_SIGNATURE_INVALID`: missing, wrong or too old" },
     413: { description: "`PAYLOAD_TOO_LARGE`" },
-    422: { description: "`WEBHOOK_EVENT_UNKNOWN_INVOICE`, `CURRENCY_MISMATCH`, `PAYMENT_AMOUNT_INVALID`, `REFUND_EXCEEDS_PAYMENT`" },
+    422: { description: "`WEBHOOK_EVENT_UNKNOWN_INVOICE`, `CURRENCY_MISMATCH`, `PAYMENT_AMOUNT_INVALID`, `REFUND_EXCEEDS_PAYMENT`, `PAYMENT_PROVIDER_REFUSED`" },
     503: { description: "`PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_UNAVAILABLE`" },
   },
   handler: async ({ request }, ctx) => {
@@ -225,7 +225,7 @@ route({
   responses: {
     201: { description: "Refunded (status `pending` while the provider works on it)", body: refundSchema },
     404: { description: "`PAYMENT_NOT_FOUND`" },
-    422: { description: "`REFUND_EXCEEDS_PAYMENT`, `PAYMENT_PROVIDER_REFUSED`" },
+    422: { description: "`REFUND_EXCEEDS_PAYMENT`, `PAYMENT_AMOUNT_INVALID`, `PAYMENT_PROVIDER_REFUSED`" },
     503: { description: "`PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_UNAVAILABLE` (with Retry-After)" },
   },
   handler: async ({ params, body }, ctx) => {
@@ -278,6 +278,7 @@ route({
         payouts: z.array(z.object({ id: z.string(), status: z.string(), amountMinor: z.number().int(), currency: z.string(), arrivalDate: iso, ledgerMinor: z.number().int(), feesMinor: z.number().int() })),
       }),
     },
+    422: { description: "`PAYMENT_PROVIDER_REFUSED`" },
     503: { description: "`PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_UNAVAILABLE` (with Retry-After)" },
   },
   handler: async ({ query }, ctx) => {
