@@ -9,6 +9,7 @@ import type { ImportRun, RowOutcome, RowPart, StagedRow } from "../import-kind.j
 import { type BatchEvent, recordEvents } from "../../outbox/record-events.js";
 import { courseKey, courseRefusal, findSections, type ImportCourse, resolveCourses, sectionKey, sectionNameSchema, courseRefSchema } from "./roster-rows.js";
 import { ensureUsers, importEmailSchema, importNameSchema } from "./users.js";
+import { paymentDueAt, paymentFirstSql } from "../../finance/fees.js";
 
 const liveStatusList = sql.raw(LIVE_STATUSES_SQL);
 
@@ -246,20 +247,31 @@ async function writeChanges(
   const audits: AuditEntry[] = [];
   if (c.newEnrollments.length) {
     const e = c.newEnrollments;
-    // The courses are locked and no live enrollment of these people existed, so every row is inserted.
-    await ctx.db.execute(sql`
-      insert into ${enrollments} (id, course_id, user_id, status, source, section_id, enrolled_at, created_at, updated_at)
-      select v.id, v.course_id, v.user_id, 'active', 'import', v.section_id, ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz
-      from unnest(${sql.param(e.map((x) => x.id))}::uuid[], ${sql.param(e.map((x) => x.courseId))}::uuid[], ${sql.param(e.map((x) => x.userId))}::uuid[],
-        ${sql.param(e.map((x) => x.sectionId))}::uuid[]) as v(id, course_id, user_id, section_id)`);
     const perCourse = new Map<string, number>();
     for (const x of e) perCourse.set(x.courseId, (perCourse.get(x.courseId) ?? 0) + 1);
+    // An imported learner of a course that asks for payment first holds the seat as pending-payment, like any other.
+    const payFirst = new Set(
+      (await ctx.db.execute<{ id: string }>(sql`select c.id from unnest(${sql.param([...perCourse.keys()])}::uuid[]) as c(id) where ${paymentFirstSql(sql`c.id`)}`)).map((r) => r.id),
+    );
+    const dueAt = paymentDueAt(ctx, ctx.now()).toISOString();
+    // The courses are locked and no live enrollment of these people existed, so every row is inserted.
+    await ctx.db.execute(sql`
+      insert into ${enrollments} (id, course_id, user_id, status, source, section_id, enrolled_at, payment_due_at, created_at, updated_at)
+      select v.id, v.course_id, v.user_id, v.status, 'import', v.section_id,
+        case when v.status = 'active' then ${now}::timestamptz end, case when v.status = 'pending-payment' then ${dueAt}::timestamptz end, ${now}::timestamptz, ${now}::timestamptz
+      from unnest(${sql.param(e.map((x) => x.id))}::uuid[], ${sql.param(e.map((x) => x.courseId))}::uuid[], ${sql.param(e.map((x) => x.userId))}::uuid[],
+        ${sql.param(e.map((x) => x.sectionId))}::uuid[], ${sql.param(e.map((x) => (payFirst.has(x.courseId) ? "pending-payment" : "active")))}::text[]) as v(id, course_id, user_id, section_id, status)`);
     await ctx.db.execute(sql`
       update ${courses} set seats_taken = seats_taken + v.n
       from unnest(${sql.param([...perCourse.keys()])}::uuid[], ${sql.param([...perCourse.values()])}::int[]) as v(id, n)
       where ${courses}.id = v.id`);
     for (const x of e) {
-      events.push({ type: "enrollment.created", aggregateType: "enrollment", aggregateId: x.id, courseId: x.courseId, data: { enrollmentId: x.id, courseId: x.courseId, userId: x.userId, source: "import" } });
+      const ref = { enrollmentId: x.id, courseId: x.courseId, userId: x.userId };
+      events.push(
+        payFirst.has(x.courseId)
+          ? { type: "enrollment.pending-payment", aggregateType: "enrollment", aggregateId: x.id, courseId: x.courseId, data: { ...ref, source: "import", paymentDueAt: dueAt } }
+          : { type: "enrollment.created", aggregateType: "enrollment", aggregateId: x.id, courseId: x.courseId, data: { ...ref, source: "import" } },
+      );
     }
   }
   if (c.sectionMoves.length) {

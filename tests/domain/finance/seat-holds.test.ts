@@ -1,0 +1,85 @@
+import { v7 as uuidv7 } from "uuid";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { enroll } from "../../../domain/enrollment/enroll.js";
+import { type EnrollmentRow, enrollmentsPart } from "../../../domain/imports/kinds/enrollments.js";
+import { leaveCourse } from "../../../domain/enrollment/leave.js";
+import { releaseExpiredHolds } from "../../../domain/finance/seat-holds.js";
+import type { DomainContext } from "../../../domain/shared/context.js";
+import type { TestDatabase } from "../../support/database.js";
+import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
+import { courseEvents, enrollmentState, insertLearners, insertPublishedCourse } from "../../support/enrollment-fixtures.js";
+
+// Held seats in the domain, without the app: auto promotion into a held seat, the release timer skipping a hold
+// that was paid meanwhile, two timer runs at once, 20 learners racing for the seats of a pay-first course, and an
+// imported learner's seat held like any other.
+
+let db: TestDatabase;
+let ctx: DomainContext;
+
+beforeAll(async () => ({ db, ctx } = await openDomainDatabase()));
+afterAll(() => db?.drop());
+
+const inTransaction = <T>(fn: (tx: DomainContext) => Promise<T>) => inTransactionOf(db, ctx)(fn);
+
+/** A published course with a course-wide fee that asks for the whole amount first. */
+async function payFirstCourse(capacity: number): Promise<string> {
+  const courseId = await insertPublishedCourse(db.sql, { capacity, waitlistMode: "auto" });
+  await db.sql`insert into fees (id, course_id, name, currency, amount_minor, requirement) values (${uuidv7()}, ${courseId}, 'Tuition', 'EUR', 50000, 'full')`;
+  return courseId;
+}
+const statusOf = async (courseId: string) => Object.fromEntries((await enrollmentState(db.sql, courseId)).map((r) => [r.userId, r.status]));
+const seatsTaken = async (courseId: string) => (await db.sql<{ n: number }[]>`select seats_taken as n from courses where id = ${courseId}`)[0]?.n;
+
+it("promotes the first in line into a held seat (auto), releases holds past due once and skips one that became active", async () => {
+  const courseId = await payFirstCourse(2);
+  const [a, b, c, d] = await insertLearners(db.sql, 4, "hold");
+  for (const userId of [a, b, c, d]) {
+    const r = await inTransaction((tx) => enroll({ ...tx, paymentHoldHours: 1 }, { courseId, userId: userId!, source: "self" }));
+    expect(r.ok).toBe(true);
+  }
+  expect(await statusOf(courseId)).toEqual({ [a!]: "pending-payment", [b!]: "pending-payment", [c!]: "waitlisted", [d!]: "waitlisted" });
+
+  // a drops: c moves up, into a held seat (auto mode), with its own due time.
+  await inTransaction((tx) => leaveCourse(tx, { courseId, userId: a!, by: "learner" }));
+  expect((await statusOf(courseId))[c!]).toBe("pending-payment");
+  const promoted = (await courseEvents(db.sql, courseId)).filter((e) => e.type === "enrollment.pending-payment" && e.data.userId === c);
+  expect(promoted.map((e) => e.data.source)).toEqual(["waitlist"]);
+
+  // b's and c's holds pass their time, but b's invoice was paid just before (settleInvoices made it active).
+  await db.sql`update enrollments set payment_due_at = now() - interval '1 minute' where course_id = ${courseId} and status = 'pending-payment'`;
+  await db.sql`update enrollments set status = 'active', payment_due_at = null, enrolled_at = now() where course_id = ${courseId} and user_id = ${b!}`;
+  // Two runs at once: each hold is released by one of them.
+  const runs = await Promise.all([releaseExpiredHolds(ctx), releaseExpiredHolds(ctx)]);
+  expect(runs.reduce((n, r) => n + r.released, 0)).toBe(1);
+  expect(await statusOf(courseId)).toMatchObject({ [b!]: "active", [c!]: "payment-expired", [d!]: "pending-payment" });
+  expect(await seatsTaken(courseId)).toBe(2);
+  expect((await courseEvents(db.sql, courseId)).filter((e) => e.type === "enrollment.payment-expired").map((e) => e.data.userId)).toEqual([c]);
+  expect((await releaseExpiredHolds(ctx)).released).toBe(0);
+});
+
+it("never holds more seats than the capacity when 20 learners race for a pay-first course", async () => {
+  const courseId = await payFirstCourse(5);
+  const learners = await insertLearners(db.sql, 20, "race");
+  const results = await Promise.all(learners.map((userId) => inTransaction((tx) => enroll(tx, { courseId, userId, source: "self" }))));
+  expect(results.every((r) => r.ok)).toBe(true);
+  const counts = Object.values(await statusOf(courseId)).reduce<Record<string, number>>((m, s) => ({ ...m, [s]: (m[s] ?? 0) + 1 }), {});
+  expect(counts).toEqual({ "pending-payment": 5, waitlisted: 15 });
+  expect(await seatsTaken(courseId)).toBe(5);
+  // The default hold is 48 hours when the context does not say.
+  const [row] = await db.sql<{ hours: number }[]>`select extract(epoch from payment_due_at - created_at)::int / 3600 as hours from enrollments where course_id = ${courseId} and status = 'pending-payment' limit 1`;
+  expect(row?.hours).toBe(48);
+});
+
+it("holds the seat of a learner imported into a pay-first course", async () => {
+  const courseId = await payFirstCourse(3);
+  const code = `PAY-${courseId.slice(-6)}`;
+  await db.sql`update courses set code = ${code} where id = ${courseId}`;
+  const [userId] = await insertLearners(db.sql, 1, "imported");
+  const [user] = await db.sql<{ email: string }[]>`select email from users where id = ${userId!}`;
+  const rows = [{ line: 2, row: enrollmentsPart.schema.parse({ course: code, email: user!.email, name: "", role: "learner", section: "" }) as EnrollmentRow }];
+  const run = { importId: uuidv7(), dryRun: false, importerUserId: userId!, courseId: null, appUrl: "https://app.example", invitationTtlHours: 72 };
+  await inTransaction((tx) => enrollmentsPart.apply(tx, run, rows));
+  expect(await statusOf(courseId)).toEqual({ [userId!]: "pending-payment" });
+  expect((await courseEvents(db.sql, courseId)).map((e) => [e.type, e.data.source])).toEqual([["enrollment.pending-payment", "import"]]);
+  expect(await seatsTaken(courseId)).toBe(1);
+});
