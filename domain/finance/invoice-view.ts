@@ -24,33 +24,36 @@ export const creditNotePdfBlobName = (userId: string, creditNoteId: string) => `
 /** Where PDFs are written and read from (Blob Storage, through the app's file store). */
 export type FinanceDocumentStore = BlobWriter & Pick<FileStore, "downloadUrl">;
 
-export type DocumentLinkError = "INVOICE_NOT_FOUND" | "CREDIT_NOTE_NOT_FOUND";
-
 /**
- * A short-lived read-only link to the PDF of an invoice or credit note. The PDF is rendered on first use and kept:
- * the document never changes after issue, so rendering it later gives what rendering it at issue would have, costs
- * nothing for documents nobody opens, and a failed upload is simply redone by the next request (issuing itself
- * never waits on Blob Storage). `viewer` null: the caller proved access otherwise (a signed email link).
- * Another learner's document is "not found", as for one that does not exist.
+ * A short-lived read-only link to the PDF of an invoice. The PDF is rendered on first use and kept: the document
+ * never changes after issue, so rendering it later gives what rendering it at issue would have, costs nothing for
+ * documents nobody opens, and a failed upload is simply redone by the next request (issuing itself never waits on
+ * Blob Storage). `viewer` null: the caller proved access otherwise (a signed email link). Another learner's
+ * invoice is "not found", as one that does not exist.
  */
-export async function financeDocumentLink(
-  db: Executor,
-  store: FinanceDocumentStore,
-  input: { kind: FinanceDocumentKind; id: string; viewer: FinanceViewer | null },
-  ttlSeconds: number,
-): Promise<Result<{ url: string; expiresAt: Date }, DocumentLinkError>> {
-  const notFound = input.kind === "invoice" ? "INVOICE_NOT_FOUND" : "CREDIT_NOTE_NOT_FOUND";
-  if (!UUID_PATTERN.test(input.id)) return fail(notFound);
-  const source = input.kind === "invoice" ? await invoiceDocument(db, input.id) : await creditNoteDocument(db, input.id);
-  if (!source || (input.viewer && !mayRead(input.viewer, source.userId))) return fail(notFound);
+export async function invoicePdfLink(db: Executor, store: FinanceDocumentStore, id: string, viewer: FinanceViewer | null, ttlSeconds: number): Promise<Result<{ url: string; expiresAt: Date }, "INVOICE_NOT_FOUND">> {
+  const link = await documentLink(db, store, "invoice", id, viewer, ttlSeconds);
+  return link ? ok(link) : fail("INVOICE_NOT_FOUND");
+}
+
+/** A short-lived read-only link to the PDF of a credit note (as `invoicePdfLink`). */
+export async function creditNotePdfLink(db: Executor, store: FinanceDocumentStore, id: string, viewer: FinanceViewer | null, ttlSeconds: number): Promise<Result<{ url: string; expiresAt: Date }, "CREDIT_NOTE_NOT_FOUND">> {
+  const link = await documentLink(db, store, "credit-note", id, viewer, ttlSeconds);
+  return link ? ok(link) : fail("CREDIT_NOTE_NOT_FOUND");
+}
+
+async function documentLink(db: Executor, store: FinanceDocumentStore, kind: FinanceDocumentKind, id: string, viewer: FinanceViewer | null, ttlSeconds: number) {
+  if (!UUID_PATTERN.test(id)) return null;
+  const source = kind === "invoice" ? await invoiceDocument(db, id) : await creditNoteDocument(db, id);
+  if (!source || (viewer && !mayRead(viewer, source.userId))) return null;
   let blobName = source.pdfBlob;
   if (!blobName) {
-    blobName = input.kind === "invoice" ? invoicePdfBlobName(source.userId, input.id) : creditNotePdfBlobName(source.userId, input.id);
+    blobName = kind === "invoice" ? invoicePdfBlobName(source.userId, id) : creditNotePdfBlobName(source.userId, id);
     await store.write(blobName, await renderFinancePdf(source.document), "application/pdf");
-    const table = input.kind === "invoice" ? invoices : creditNotes;
-    await db.update(table).set({ pdfBlob: blobName }).where(and(eq(table.id, input.id), isNull(table.pdfBlob)));
+    const table = kind === "invoice" ? invoices : creditNotes;
+    await db.update(table).set({ pdfBlob: blobName }).where(and(eq(table.id, id), isNull(table.pdfBlob)));
   }
-  return ok(await store.downloadUrl(blobName, ttlSeconds, `${source.document.number}.pdf`));
+  return store.downloadUrl(blobName, ttlSeconds, `${source.document.number}.pdf`);
 }
 
 interface DocumentSource {

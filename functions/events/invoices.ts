@@ -4,7 +4,7 @@ import { subscriptionHandler } from "../platform/subscription.js";
 
 // The `invoices` subscription: an enrollment that takes a seat is invoiced for every fee that applies to it, once
 // per (enrollment, fee) however often the event comes; one that ends unpaid has what it still owes credited.
-// PDFs are rendered on first download (financeDocumentLink), so nothing here waits on Blob Storage.
+// PDFs are rendered on first download (invoicePdfLink), so nothing here waits on Blob Storage.
 subscriptionHandler({
   name: "issue-invoices-on-enrollment",
   subscription: "invoices",

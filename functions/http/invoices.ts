@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { creditInvoice } from "../../domain/finance/credit-notes.js";
-import { balanceSummary, type FinanceDocumentKind, financeDocumentLink, type FinanceViewer, invoiceDetail } from "../../domain/finance/invoice-view.js";
+import { balanceSummary, creditNotePdfLink, type FinanceViewer, invoiceDetail, invoicePdfLink } from "../../domain/finance/invoice-view.js";
 import { type InvoiceListItem, invoicesCsv, ledgerPage, listInvoices } from "../../domain/finance/list-invoices.js";
 import { amountMinorSchema, currencySchema } from "../../domain/finance/money.js";
 import { invoiceStatuses, ledgerKinds } from "../../domain/db/schema/index.js";
@@ -182,10 +182,7 @@ route({
 });
 
 const linkSchema = z.object({ url: z.string(), expiresAt: iso });
-const documentLink = async (ctx: CallerRouteContext, kind: FinanceDocumentKind, id: string) => {
-  const link = unwrap(await financeDocumentLink(ctx.db, ctx.platform.files, { kind, id, viewer: viewerOf(ctx) }, linkTtlSeconds(ctx)));
-  return { status: 200, body: { url: link.url, expiresAt: link.expiresAt.toISOString() } };
-};
+const linkBody = (link: { url: string; expiresAt: Date }) => ({ status: 200, body: { url: link.url, expiresAt: link.expiresAt.toISOString() } });
 
 route({
   name: "invoices-pdf-link",
@@ -197,7 +194,7 @@ route({
   tags: ["finance"],
   params: invoiceParams,
   responses: { 200: { description: "The link", body: linkSchema }, 404: { description: "`INVOICE_NOT_FOUND`" } },
-  handler: async ({ params }, ctx) => documentLink(ctx, "invoice", params.invoiceId),
+  handler: async ({ params }, ctx) => linkBody(unwrap(await invoicePdfLink(ctx.db, ctx.platform.files, params.invoiceId, viewerOf(ctx), linkTtlSeconds(ctx)))),
 });
 
 route({
@@ -210,7 +207,7 @@ route({
   tags: ["finance"],
   params: z.object({ creditNoteId: z.uuid() }),
   responses: { 200: { description: "The link", body: linkSchema }, 404: { description: "`CREDIT_NOTE_NOT_FOUND`" } },
-  handler: async ({ params }, ctx) => documentLink(ctx, "credit-note", params.creditNoteId),
+  handler: async ({ params }, ctx) => linkBody(unwrap(await creditNotePdfLink(ctx.db, ctx.platform.files, params.creditNoteId, viewerOf(ctx), linkTtlSeconds(ctx)))),
 });
 
 route({
@@ -223,11 +220,15 @@ route({
   description: "No sign-in: the token (valid 30 days) names the document. Answers 303 to a Blob link valid INVOICE_LINK_TTL_MINUTES.",
   tags: ["finance"],
   query: z.object({ token: z.string().min(1).max(2048) }),
-  responses: { 303: { description: "To the PDF" }, 404: { description: "`INVOICE_LINK_INVALID`: forged, expired or not a document link" } },
+  responses: {
+    303: { description: "To the PDF" },
+    404: { description: "`INVOICE_LINK_INVALID`: forged, expired or not a document link; `INVOICE_NOT_FOUND`, `CREDIT_NOTE_NOT_FOUND`: the document is gone" },
+  },
   handler: async ({ query }, ctx) => {
     const named = await (await financeDocumentLinks(ctx.platform.settings)).verify(query.token);
     if (!named) throw new ProblemError("INVOICE_LINK_INVALID", { detail: "Use the link from a recent email, or sign in and open the invoice." });
-    const link = unwrap(await financeDocumentLink(ctx.db, ctx.platform.files, { kind: named.kind, id: named.id, viewer: null }, linkTtlSeconds(ctx)));
+    const pdfLink = named.kind === "invoice" ? invoicePdfLink : creditNotePdfLink;
+    const link = unwrap(await pdfLink(ctx.db, ctx.platform.files, named.id, null, linkTtlSeconds(ctx)));
     return { raw: { status: 303, headers: { location: link.url, "cache-control": "no-store" } } };
   },
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Transaction } from "../../../domain/db/client.js";
 import { issueCreditNote } from "../../../domain/finance/credit-notes.js";
 import { formatDocumentNumber } from "../../../domain/finance/document-numbers.js";
+import { renderFinancePdf } from "../../../domain/finance/invoice-pdf.js";
 import { discountAmount, draftInvoice, issueInvoicesForEnrollment } from "../../../domain/finance/invoices.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
@@ -79,6 +80,25 @@ describe("draftInvoice (pure)", () => {
     expect(d.instalments.map((p) => p.dueAt.toISOString())).toEqual([clock.toISOString(), "2031-06-01T00:00:00.000Z"]);
     const single = draftInvoice(fee, [], undefined, clock);
     expect(single.instalments).toEqual([{ seq: 1, amountMinor: 100_000, dueAt: new Date(clock.getTime() + 14 * DAY) }]);
+  });
+
+  it("renders an invoice PDF the same way every time, whatever the characters", async () => {
+    const doc = {
+      kind: "invoice" as const,
+      number: "INV-2031-000001",
+      issuedAt: clock,
+      dueAt: clock,
+      billToName: "Zoë Łukasiewicz 李",
+      billToEmail: "zoe@example.test",
+      courseTitle: "Física",
+      currency: "JPY",
+      lines: [{ description: "Tuition", amountMinor: 120_000 }],
+      totalMinor: 120_000,
+      instalments: Array.from({ length: 60 }, (_, i) => ({ seq: i + 1, amountMinor: 2_000, dueAt: clock })),
+    };
+    const a = await renderFinancePdf(doc);
+    expect(Buffer.from(a).subarray(0, 4).toString()).toBe("%PDF");
+    expect(Buffer.from(await renderFinancePdf(doc)).equals(Buffer.from(a))).toBe(true);
   });
 
   it("formats numbers with the series, the year and six digits", () => {

@@ -192,6 +192,9 @@ beforeAll(async () => {
     sectionId: crypto.randomUUID(),
     groupId: crypto.randomUUID(),
     enrollmentId: crypto.randomUUID(),
+    // Nobody's invoice or credit note: callers who pass the policy get 404 (INVOICE_NOT_FOUND, CREDIT_NOTE_NOT_FOUND).
+    invoiceId: crypto.randomUUID(),
+    creditNoteId: crypto.randomUUID(),
     // Nobody's fee or discount: callers who pass the policy get 404 (FEE_NOT_FOUND).
     feeId: crypto.randomUUID(),
     discountId: crypto.randomUUID(),
