@@ -195,6 +195,8 @@ beforeAll(async () => {
     // Nobody's invoice or credit note: callers who pass the policy get 404 (INVOICE_NOT_FOUND, CREDIT_NOTE_NOT_FOUND).
     invoiceId: crypto.randomUUID(),
     creditNoteId: crypto.randomUUID(),
+    // Nobody's payment: the bursar and admins get 404 (PAYMENT_NOT_FOUND), everyone else 403.
+    paymentId: crypto.randomUUID(),
     // Nobody's fee or discount: callers who pass the policy get 404 (FEE_NOT_FOUND).
     feeId: crypto.randomUUID(),
     discountId: crypto.randomUUID(),
