@@ -5,6 +5,10 @@ import { issueCreditNote } from "../../../domain/finance/credit-notes.js";
 import { formatDocumentNumber } from "../../../domain/finance/document-numbers.js";
 import { renderFinancePdf } from "../../../domain/finance/invoice-pdf.js";
 import { discountAmount, draftInvoice, issueInvoicesForEnrollment } from "../../../domain/finance/invoices.js";
+import { invoiceStandings, postLedgerEntries } from "../../../domain/finance/ledger.js";
+import { overdueInstalments } from "../../../domain/finance/instalments.js";
+import { listInvoices } from "../../../domain/finance/list-invoices.js";
+import { settleInvoices } from "../../../domain/finance/settle.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
 import { insertLearners, insertPublishedCourse } from "../../support/enrollment-fixtures.js";
@@ -209,5 +213,40 @@ describe("issueCreditNote", () => {
     const a = await inTx((ctx) => issueCreditNote(ctx, { invoiceId: invoiceId!, amountMinor: 500, reason: "Refund", refundId }));
     const b = await inTx((ctx) => issueCreditNote(ctx, { invoiceId: invoiceId!, amountMinor: 500, reason: "Refund", refundId }));
     expect(a.ok && b.ok && [a.value.first, b.value.first, a.value.creditNoteId === b.value.creditNoteId]).toEqual([true, false, true]);
+  });
+});
+
+describe("listInvoices overdue filter", () => {
+  it("agrees with instalmentStates: payments go to the first instalments, credit notes come off the last", async () => {
+    const courseId = await insertPublishedCourse(db.sql, { capacity: 10 });
+    const [userId] = await insertLearners(db.sql, 1);
+    await insertFee(courseId, { amountMinor: 120_000, plan: [{ amountMinor: 40_000, dueAfterDays: 0 }, { amountMinor: 80_000, dueAfterDays: 30 }] });
+    const [enrollmentId] = await insertEnrollments(courseId, [userId!]);
+    const [invoiceId] = await inTx((ctx) => issueInvoicesForEnrollment(ctx, enrollmentId!));
+    const later = new Date(clock.getTime() + 1_000);
+    const check = async (expected: boolean) => {
+      const listed = (await listInvoices(db.db, { courseId, overdue: true }, { limit: 10 }, later)).map((i) => i.id);
+      const standing = (await invoiceStandings(db.db, [invoiceId!])).get(invoiceId!)!;
+      expect(overdueInstalments(standing.instalments, later).length > 0).toBe(expected);
+      expect(listed).toEqual(expected ? [invoiceId] : []);
+    };
+    await check(true);
+    // Postings straight to the ledger, then settled, as every money change does.
+    const post = (kind: "payment" | "refund", amountMinor: number) =>
+      inTx(async (ctx) => {
+        await postLedgerEntries(ctx, [{ userId: userId!, currency: "USD", kind, amountMinor, invoiceId: invoiceId!, sourceKey: `${kind}:${uuidv7()}`, description: "test" }]);
+        await settleInvoices(ctx, [invoiceId!]);
+      });
+    const pay = (amountMinor: number) => post("payment", -amountMinor);
+    await pay(39_999);
+    await check(true);
+    await pay(1);
+    await check(false);
+    // The credit note takes the whole second instalment: what is left owed (nothing) is not overdue; a refund makes it so.
+    const note = await inTx((ctx) => issueCreditNote(ctx, { invoiceId: invoiceId!, amountMinor: 80_000, reason: "Scholarship" }));
+    expect(note.ok).toBe(true);
+    await check(false);
+    await post("refund", 5_000);
+    await check(true);
   });
 });
