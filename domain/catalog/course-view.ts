@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { type CourseStatus, coursePrerequisites, courses, type WaitlistMode } from "../db/schema/index.js";
+import { paymentFirstSql } from "../finance/fees.js";
 
 export interface CourseView {
   id: string;
@@ -22,6 +23,8 @@ export interface CourseView {
   enrollmentClosesAt: Date | null;
   sequentialProgress: boolean;
   prerequisiteCourseIds: string[];
+  /** A course-wide fee asks for payment first: a new enrollment holds the seat as pending-payment (its fees: GET .../fees). */
+  paymentRequired: boolean;
   passPercent: number;
   publishedAt: Date | null;
   archivedAt: Date | null;
@@ -57,9 +60,10 @@ export const courseViewColumns = {
   // In the same query (one round trip per page, not one more per course), in id order.
   prerequisiteCourseIds: sql<string[]>`coalesce((select array_agg(p.required_course_id order by p.required_course_id)
     from ${coursePrerequisites} p where p.course_id = ${courses.id}), '{}'::uuid[])`.mapWith((v: string[]) => v),
+  paymentRequired: sql<boolean>`${paymentFirstSql(sql`${courses.id}`)}`.mapWith(Boolean),
 };
 
-export type CourseViewRow = Omit<typeof courses.$inferSelect, "search" | "completionDeadline" | "createdByUserId"> & { prerequisiteCourseIds: string[] };
+export type CourseViewRow = Omit<typeof courses.$inferSelect, "search" | "completionDeadline" | "createdByUserId"> & { prerequisiteCourseIds: string[]; paymentRequired: boolean };
 
 export function toCourseView(row: CourseViewRow): CourseView {
   return {
@@ -81,6 +85,7 @@ export function toCourseView(row: CourseViewRow): CourseView {
     enrollmentClosesAt: row.enrollmentClosesAt,
     sequentialProgress: row.sequentialProgress,
     prerequisiteCourseIds: row.prerequisiteCourseIds,
+    paymentRequired: row.paymentRequired,
     passPercent: row.passPercent,
     publishedAt: row.publishedAt,
     archivedAt: row.archivedAt,

@@ -115,6 +115,8 @@ describe("fees", () => {
     ]);
     expect(await audits("fee.created", feeId)).toBe(1);
 
+    const course = (await (await call(app, "GET", `/v1/courses/${courseId}`)).json()) as { paymentRequired: boolean };
+    expect(course.paymentRequired).toBe(true);
     const listed = await call(app, "GET", feesPath());
     expect(listed.status).toBe(200);
     expect(((await listed.json()) as { items: Fee[] }).items.map((f) => f.id)).toEqual([feeId]);
@@ -226,6 +228,7 @@ describe("held seats", () => {
     expect(await audits("fee.retired", feeId)).toBe(1);
     // A retired fee is not shown to the public, nor changed.
     expect(((await (await call(app, "GET", feesPath())).json()) as { items: unknown[] }).items).toHaveLength(0);
+    expect(((await (await call(app, "GET", `/v1/courses/${courseId}`)).json()) as { paymentRequired: boolean }).paymentRequired).toBe(false);
     await expectProblem(await call(app, "GET", `${feesPath()}/${feeId}`), 404, "FEE_NOT_FOUND");
     await expectProblem(await call(app, "PATCH", `${feesPath()}/${feeId}`, { token: bursar.accessToken, body: { name: "Again" } }), 409, "FEE_RETIRED");
 

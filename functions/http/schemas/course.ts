@@ -26,6 +26,7 @@ export const courseSchema = z
     enrollmentClosesAt: iso.nullable(),
     sequentialProgress: z.boolean(),
     prerequisiteCourseIds: z.array(z.uuid()),
+    paymentRequired: z.boolean().meta({ description: "A course-wide fee must be paid (or its first instalment) before an enrollment becomes active; the seat is held meanwhile. The fees: GET /v1/courses/{courseId}/fees" }),
     passPercent: z.number(),
     publishedAt: iso.nullable(),
     archivedAt: iso.nullable(),
@@ -47,12 +48,13 @@ export const courseBody = (c: CourseView): z.infer<typeof courseSchema> => ({
 });
 
 /** Course ETags carry the version (what If-Match compares) and the seat count (so 304 never hides a seat change). */
-export const courseEtag = (c: CourseView) => `"v${c.version}.s${c.seatsTaken}"`;
+// The fee flag is not part of the course's version (fees change on their own): it is in the tag, so 304 never hides it.
+export const courseEtag = (c: CourseView) => `"v${c.version}.s${c.seatsTaken}${c.paymentRequired ? ".p" : ""}"`;
 /** The version an If-Match names, when it names one of ours; `*` means any. */
 export function versionFromIfMatch(header: string | null): number | "any" | "unknown" | undefined {
   if (header === null) return undefined;
   if (header.trim() === "*") return "any";
-  const m = /^"v(\d+)\.s\d+"$/.exec(header.trim());
+  const m = /^"v(\d+)\.s\d+(?:\.p)?"$/.exec(header.trim());
   return m ? Number(m[1]) : "unknown";
 }
 
