@@ -13,6 +13,8 @@ const REUSE_MARGIN_MS = 10 * 60_000;
 
 export interface CheckoutInput {
   invoiceId: string;
+  /** The learner paying: only their own invoice (someone else's is not found, as if it did not exist). */
+  userId: string;
   /** `next-instalment`: what is due now (the first unpaid instalment); `all`: everything still owed. */
   scope: "next-instalment" | "all";
   successUrl: string;
@@ -39,7 +41,7 @@ export async function startCheckout(ctx: DomainContext, provider: PaymentProvide
   const prepared = await ctx.db.transaction(async (db) => {
     const tx = { ...ctx, db };
     const invoice = await lockInvoice(tx, input.invoiceId);
-    if (!invoice) return fail("INVOICE_NOT_FOUND");
+    if (!invoice || invoice.userId !== input.userId) return fail("INVOICE_NOT_FOUND");
     if (invoice.status !== "open") return fail("INVOICE_NOT_PAYABLE", `The invoice is ${invoice.status}.`);
     const standing = (await invoiceStandings(db, [invoice.id])).get(invoice.id)!;
     const next = standing.instalments.find((i) => i.outstandingMinor > 0);

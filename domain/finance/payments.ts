@@ -1,5 +1,4 @@
 import { and, asc, eq, ne, sql } from "drizzle-orm";
-import type { Executor } from "../db/client.js";
 import { type Invoice, invoices, paymentAttempts, type PaymentMethod, payments, refunds } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
@@ -16,13 +15,6 @@ export type ProviderPaymentError = "WEBHOOK_EVENT_UNKNOWN_INVOICE" | "CURRENCY_M
 export type ManualPaymentError = "INVOICE_NOT_FOUND" | "INVOICE_NOT_PAYABLE" | "CURRENCY_MISMATCH" | "PAYMENT_AMOUNT_INVALID";
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Who an invoice bills (for the access check of the learner's own invoice routes); null when there is none. */
-export async function invoiceOwnerOf(db: Executor, invoiceId: string): Promise<string | null> {
-  if (!uuidPattern.test(invoiceId)) return null;
-  const [row] = await db.select({ userId: invoices.userId }).from(invoices).where(eq(invoices.id, invoiceId));
-  return row?.userId ?? null;
-}
 
 /** The invoice, locked: money changes on one invoice happen one at a time (its standing is read, then posted to). */
 export async function lockInvoice(ctx: DomainContext, invoiceId: string): Promise<Invoice | undefined> {

@@ -79,8 +79,8 @@ describe("payments", () => {
     expect(session).toMatchObject({ amountMinor: FEE, currency: "USD" });
     // A second click hands out the same open checkout.
     expect((await json<{ url: string }>(await checkout(payer, payerInvoice))).url).toBe(session.url);
-    // Someone else's invoice is not theirs to pay.
-    expect((await checkout(banker, payerInvoice)).status).toBe(403);
+    // Someone else's invoice is not theirs to pay (nor to learn of).
+    await expectProblem(await checkout(banker, payerInvoice), 404, "INVOICE_NOT_FOUND");
     stripe = new Stripe("sk_test_payments_e2e", { host: "127.0.0.1", port: Number(new URL(session.url).port), protocol: "http" });
 
     const paid = await payCheckout(app, sessionOf(session.url), { duplicates: 1, order: "reversed" });
