@@ -122,7 +122,8 @@ route({
   path: "/v1/invoices/{invoiceId}",
   access: authenticated,
   summary: "One invoice: lines, instalments with their state, payments, refunds, credit notes and ledger entries",
-  description: "The learner it is for, or the bursar (finance role or admin). Anyone else gets 404, as for an invoice that does not exist.",
+  description:
+    "The learner it is for, or the bursar (finance role or admin). Anyone else gets 404, as for an invoice that does not exist. When the enrollment is dropped or its held seat released, what is still owed is taken back by a credit note and the invoice becomes void (or paid, if part was paid); money already paid is not refunded automatically: refunds are the bursar's decision.",
   tags: ["finance"],
   params: invoiceParams,
   responses: {
