@@ -1,5 +1,5 @@
-import { DefaultAzureCredential } from "@azure/identity";
 import { BlobServiceClient, type StoragePipelineOptions } from "@azure/storage-blob";
+import { defaultAzureCredential } from "./azure-credential.js";
 import type { Settings } from "./settings.js";
 
 /**
@@ -13,8 +13,6 @@ const pipeline: StoragePipelineOptions = { retryOptions: { maxTries: 4, retryDel
 export function openBlobService(s: Settings): BlobServiceClient {
   if (s.BlobStorage) return BlobServiceClient.fromConnectionString(s.BlobStorage, pipeline);
   if (!s.BlobStorage__serviceUri) throw new Error("BlobStorage settings were not validated");
-  const credential = new DefaultAzureCredential(
-    s.BlobStorage__clientId ? { managedIdentityClientId: s.BlobStorage__clientId } : {},
-  );
+  const credential = defaultAzureCredential(s.BlobStorage__clientId);
   return new BlobServiceClient(s.BlobStorage__serviceUri, credential, pipeline);
 }

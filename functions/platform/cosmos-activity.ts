@@ -1,7 +1,7 @@
 import { Agent } from "node:https";
 import { BulkOperationType, type Container, CosmosClient, type JSONObject } from "@azure/cosmos";
-import { DefaultAzureCredential } from "@azure/identity";
 import type { ActivityStore, StoredStatement } from "../../domain/activity/statements.js";
+import { defaultAzureCredential } from "./azure-credential.js";
 import type { Settings } from "./settings.js";
 
 const ACCOUNT_ENDPOINT = /AccountEndpoint=([^;]+)/i;
@@ -22,7 +22,7 @@ export function openCosmos(s: Settings): CosmosClient {
     const agent = agentFor(endpoint);
     return new CosmosClient({ connectionString: s.CosmosConnection, ...(agent ? { agent } : {}) });
   }
-  const credential = new DefaultAzureCredential(s.CosmosConnection__clientId ? { managedIdentityClientId: s.CosmosConnection__clientId } : {});
+  const credential = defaultAzureCredential(s.CosmosConnection__clientId);
   return new CosmosClient({ endpoint: s.CosmosConnection__accountEndpoint as string, aadCredentials: credential });
 }
 

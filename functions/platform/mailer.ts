@@ -1,7 +1,7 @@
 import { EmailClient } from "@azure/communication-email";
-import { DefaultAzureCredential } from "@azure/identity";
 import nodemailer from "nodemailer";
 import type { Mailer } from "../../domain/notifications/email-deliveries.js";
+import { defaultAzureCredential } from "./azure-credential.js";
 import type { Settings } from "./settings.js";
 
 /** A mailer the platform can close at shutdown (the SMTP pool's connections). */
@@ -17,7 +17,7 @@ export function createMailer(s: Settings): ClosableMailer {
   if (s.EMAIL_TRANSPORT === "acs") {
     const client = s.EmailAcs
       ? new EmailClient(s.EmailAcs)
-      : new EmailClient(s.EmailAcs__endpoint as string, new DefaultAzureCredential(s.EmailAcs__clientId ? { managedIdentityClientId: s.EmailAcs__clientId } : {}));
+      : new EmailClient(s.EmailAcs__endpoint as string, defaultAzureCredential(s.EmailAcs__clientId));
     return {
       async send(email) {
         const poller = await client.beginSend({

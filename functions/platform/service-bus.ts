@@ -1,5 +1,5 @@
-import { DefaultAzureCredential } from "@azure/identity";
 import { RetryMode, ServiceBusClient, type ServiceBusReceivedMessage } from "@azure/service-bus";
+import { defaultAzureCredential } from "./azure-credential.js";
 import type { Settings } from "./settings.js";
 
 /** A connection string locally (the local broker), the namespace with the managed identity in Azure. */
@@ -9,9 +9,7 @@ export function openServiceBus(s: Settings): ServiceBusClient {
   const options = { retryOptions: { mode: RetryMode.Exponential, maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 5_000, timeoutInMs: 10_000 } };
   if (s.ServiceBusConnection) return new ServiceBusClient(s.ServiceBusConnection, options);
   if (!s.ServiceBusConnection__fullyQualifiedNamespace) throw new Error("Service Bus settings were not validated");
-  const credential = new DefaultAzureCredential(
-    s.ServiceBusConnection__clientId ? { managedIdentityClientId: s.ServiceBusConnection__clientId } : {},
-  );
+  const credential = defaultAzureCredential(s.ServiceBusConnection__clientId);
   return new ServiceBusClient(s.ServiceBusConnection__fullyQualifiedNamespace, credential, options);
 }
 

@@ -1,6 +1,6 @@
 import { SmsClient } from "@azure/communication-sms";
-import { DefaultAzureCredential } from "@azure/identity";
 import type { SmsSender } from "../../domain/notifications/channel-deliveries.js";
+import { defaultAzureCredential } from "./azure-credential.js";
 import { isLoopbackHost, type Settings } from "./settings.js";
 
 /** SMS is on when there is a number to send from and a Communication Services resource to send through. */
@@ -29,7 +29,7 @@ export function createSmsSender(s: Settings): SmsSender | null {
   const options = { retryOptions: { maxRetries: 0 } };
   const client = s.SmsAcs
     ? new SmsClient(s.SmsAcs, { ...options, allowInsecureConnection: isLoopbackEndpoint(s.SmsAcs) })
-    : new SmsClient(s.SmsAcs__endpoint as string, new DefaultAzureCredential(s.SmsAcs__clientId ? { managedIdentityClientId: s.SmsAcs__clientId } : {}), options);
+    : new SmsClient(s.SmsAcs__endpoint as string, defaultAzureCredential(s.SmsAcs__clientId), options);
   const from = s.SMS_FROM as string;
   const timeoutMs = smsTimeoutMs(s.EMAIL_LEASE_S);
   return {
