@@ -1,5 +1,5 @@
 import { Agent } from "node:https";
-import { BulkOperationType, type Container, CosmosClient, type JSONObject } from "@azure/cosmos";
+import type { Container, CosmosClient, JSONObject } from "@azure/cosmos";
 import type { ActivityStore, StoredStatement } from "../../domain/activity/statements.js";
 import { defaultAzureCredential } from "./azure-credential.js";
 import type { Settings } from "./settings.js";
@@ -16,7 +16,9 @@ function agentFor(endpoint: string): Agent | undefined {
   return host === "127.0.0.1" || host === "localhost" || host === "::1" || host === "[::1]" ? new Agent({ rejectUnauthorized: false, keepAlive: true }) : undefined;
 }
 
-export function openCosmos(s: Settings): CosmosClient {
+/** @azure/cosmos (about 270 modules) loads here, on first use: many instances and most requests never touch Cosmos DB. */
+export async function openCosmos(s: Settings): Promise<CosmosClient> {
+  const { CosmosClient } = await import("@azure/cosmos");
   if (s.CosmosConnection) {
     const endpoint = ACCOUNT_ENDPOINT.exec(s.CosmosConnection)?.[1] ?? "";
     const agent = agentFor(endpoint);
@@ -36,12 +38,12 @@ export function withoutSystemFields<T extends object>(doc: T): Omit<T, "_rid" | 
  * the database and container are created when missing; with a managed identity they are Bicep's to create,
  * since Cosmos data-plane roles cannot create them.
  */
-export function cosmosContainer(client: () => CosmosClient, s: Settings, spec: { id: string; partitionKey: string; ttl?: boolean }): () => Promise<Container> {
+export function cosmosContainer(client: () => CosmosClient | Promise<CosmosClient>, s: Settings, spec: { id: string; partitionKey: string; ttl?: boolean }): () => Promise<Container> {
   let opened: Promise<Container> | undefined;
   return () => {
     opened ??= (async () => {
-      if (!s.CosmosConnection) return client().database(s.COSMOS_DATABASE).container(spec.id);
-      const { database } = await client().databases.createIfNotExists({ id: s.COSMOS_DATABASE });
+      if (!s.CosmosConnection) return (await client()).database(s.COSMOS_DATABASE).container(spec.id);
+      const { database } = await (await client()).databases.createIfNotExists({ id: s.COSMOS_DATABASE });
       // defaultTtl -1: time to live on, no default expiry; documents that carry `ttl` expire.
       const { container } = await database.containers.createIfNotExists({ id: spec.id, partitionKey: { paths: [spec.partitionKey] }, ...(spec.ttl ? { defaultTtl: -1 } : {}) });
       return container;
@@ -100,7 +102,7 @@ export function cosmosActivityStore(container: () => Promise<Container>): Activi
     let results: Awaited<ReturnType<typeof c.items.bulk>>;
     try {
       results = await c.items.bulk(
-        batch.map((p) => ({ operationType: BulkOperationType.Create, partitionKey: p.learnerId, resourceBody: p.doc })),
+        batch.map((p) => ({ operationType: "Create" as const, partitionKey: p.learnerId, resourceBody: p.doc })),
         { continueOnError: true },
       );
     } catch {
@@ -170,7 +172,7 @@ export function cosmosActivityStore(container: () => Promise<Container>): Activi
           .fetchNext();
         if (!resources || resources.length === 0) return deleted;
         const results = await c.items.bulk(
-          resources.map(({ id }) => ({ operationType: BulkOperationType.Delete, id, partitionKey: learnerId })),
+          resources.map(({ id }) => ({ operationType: "Delete" as const, id, partitionKey: learnerId })),
           { continueOnError: true },
         );
         const refused = results.filter((r) => r.statusCode !== 204 && r.statusCode !== 404);

@@ -31,7 +31,8 @@ export interface Platform {
   relay: OutboxRelay;
   /** Learning activity in Cosmos DB; the database and container are made sure of on first use. */
   activity: ActivityStore;
-  cosmos(): CosmosClient;
+  /** The client, built on first use (the SDK is loaded then). */
+  cosmos(): Promise<CosmosClient>;
   activityContainer(): Promise<Container>;
   /** Per-course analytics read models in Cosmos DB (learner records, active-day markers, day rollups). */
   analytics: AnalyticsStore;
@@ -60,8 +61,13 @@ export function platform(): Platform {
     const database = openDatabase(s);
     let serviceBus: ServiceBusClient | undefined;
     let mailer: ClosableMailer | undefined;
-    let cosmos: CosmosClient | undefined;
-    const getCosmos = () => (cosmos ??= openCosmos(s));
+    let cosmos: Promise<CosmosClient> | undefined;
+    const getCosmos = () => {
+      cosmos ??= openCosmos(s);
+      // A failed load is tried again on the next use rather than remembered.
+      cosmos.catch(() => (cosmos = undefined));
+      return cosmos;
+    };
     const getActivity = cosmosContainer(getCosmos, s, { id: "activity", partitionKey: "/learnerId" });
     const getAnalytics = cosmosContainer(getCosmos, s, { id: "analytics", partitionKey: "/courseId", ttl: true });
     const getServiceBus = () => (serviceBus ??= openServiceBus(s));

@@ -15,7 +15,7 @@ const courseId = "00000000-0000-7000-8000-0000000c0001";
 beforeAll(async () => {
   endpoint = await startCosmosEndpoint({ port: 0 });
   const s = testSettings({ CosmosConnection: endpoint.connectionString });
-  const client = openCosmos(s);
+  const client = await openCosmos(s);
   activity = cosmosActivityStore(cosmosContainer(() => client, s, { id: "activity", partitionKey: "/learnerId" }));
   analytics = cosmosAnalyticsStore(cosmosContainer(() => client, s, { id: "analytics", partitionKey: "/courseId", ttl: true }));
 });

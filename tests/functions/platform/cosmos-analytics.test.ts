@@ -13,7 +13,7 @@ const courseId = "00000000-0000-7000-8000-00000000c001";
 beforeAll(async () => {
   endpoint = await startCosmosEndpoint({ port: 0 });
   const s = testSettings({ CosmosConnection: endpoint.connectionString });
-  const client = openCosmos(s);
+  const client = await openCosmos(s);
   store = cosmosAnalyticsStore(cosmosContainer(() => client, s, { id: "analytics", partitionKey: "/courseId", ttl: true }));
 });
 afterAll(async () => {

@@ -85,9 +85,9 @@ describe("Blob Storage", () => {
 
 describe("Cosmos DB", () => {
   it("answers 503 for an unreachable endpoint, and leaves a conflict to the caller", async () => {
-    const down = openCosmos(settings({ CosmosConnection: cosmosConnectionString(`https://127.0.0.1:${closedPort}/`) }));
+    const down = await openCosmos(settings({ CosmosConnection: cosmosConnectionString(`https://127.0.0.1:${closedPort}/`) }));
     expect(classifyDependencyError(await failure(() => down.database("d").container("c").items.create({ id: "a" })))).toMatchObject({ kind: "unavailable", dependency: "cosmos" });
-    const up = openCosmos(settings({ CosmosConnection: cosmos.connectionString }));
+    const up = await openCosmos(settings({ CosmosConnection: cosmos.connectionString }));
     const { database } = await up.databases.createIfNotExists({ id: "d" });
     const { container } = await database.containers.createIfNotExists({ id: "c", partitionKey: { paths: ["/id"] } });
     await container.items.create({ id: "a" });
