@@ -1,4 +1,3 @@
-import { PDFDocument, rgb, StandardFonts } from "pdf-lib";
 
 export interface CertificateText {
   learnerName: string;
@@ -13,6 +12,8 @@ export const winAnsi = (s: string) => s.normalize("NFC").replace(/[^\u0020-\u007
 
 /** A one-page landscape A4 certificate; deterministic for the same text (no creation time inside). */
 export async function renderCertificatePdf(c: CertificateText): Promise<Uint8Array> {
+  // pdf-lib (about 170 modules) loads on the first document, not with the app: most instances never render one.
+  const { PDFDocument, rgb, StandardFonts } = await import("pdf-lib");
   const pdf = await PDFDocument.create({ updateMetadata: false });
   pdf.setTitle(winAnsi(`Certificate: ${c.courseTitle}`));
   const page = pdf.addPage([842, 595]);

@@ -1,4 +1,4 @@
-import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from "pdf-lib";
+import type { PDFFont, PDFPage } from "pdf-lib";
 import { winAnsi } from "../certificates/certificate-pdf.js";
 import { formatMoney } from "./money.js";
 
@@ -23,11 +23,13 @@ export interface FinanceDocument {
 
 const A4: [number, number] = [595, 842];
 const MARGIN = 56;
-const ink = rgb(0.1, 0.1, 0.2);
 const date = (d: Date) => d.toISOString().slice(0, 10);
 
 /** One A4 page per document (more when the instalment schedule is long); deterministic for the same document. */
 export async function renderFinancePdf(doc: FinanceDocument): Promise<Uint8Array> {
+  // pdf-lib (about 170 modules) loads on the first document, not with the app: most instances never render one.
+  const { PDFDocument, rgb, StandardFonts } = await import("pdf-lib");
+  const ink = rgb(0.1, 0.1, 0.2);
   const pdf = await PDFDocument.create({ updateMetadata: false });
   const title = doc.kind === "invoice" ? "Invoice" : "Credit note";
   pdf.setTitle(winAnsi(`${title} ${doc.number}`));

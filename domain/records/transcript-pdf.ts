@@ -1,4 +1,4 @@
-import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from "pdf-lib";
+import type { PDFFont, PDFPage } from "pdf-lib";
 import { winAnsi } from "../certificates/certificate-pdf.js";
 import type { Executor } from "../db/client.js";
 import type { Result } from "../shared/result.js";
@@ -6,8 +6,6 @@ import { type Transcript, transcriptOf } from "./transcript.js";
 
 const pageSize: [number, number] = [595, 842]; // A4 portrait
 const margin = 48;
-const ink = rgb(0.1, 0.1, 0.2);
-const muted = rgb(0.35, 0.35, 0.4);
 // Column left edges and widths: course, status, grade, completion, attendance.
 const columns = [
   { title: "Course", x: margin, width: 215 },
@@ -35,6 +33,10 @@ function fit(text: string, font: PDFFont, size: number, width: number): string {
  * Deterministic for the same transcript (no creation time inside).
  */
 export async function renderTranscriptPdf(t: Transcript): Promise<Uint8Array> {
+  // pdf-lib (about 170 modules) loads on the first document, not with the app: most instances never render one.
+  const { PDFDocument, rgb, StandardFonts } = await import("pdf-lib");
+  const ink = rgb(0.1, 0.1, 0.2);
+  const muted = rgb(0.35, 0.35, 0.4);
   const pdf = await PDFDocument.create({ updateMetadata: false });
   pdf.setTitle(winAnsi(`Transcript: ${t.learner.name}`));
   const regular = await pdf.embedFont(StandardFonts.Helvetica);
