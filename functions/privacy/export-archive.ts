@@ -1,7 +1,6 @@
 import { once } from "node:events";
 import { Readable } from "node:stream";
 import { RestError } from "@azure/storage-blob";
-import { ZipArchive } from "archiver";
 import type { Executor } from "../../domain/db/client.js";
 import { exportStagingPrefix } from "../../domain/privacy/data-exports.js";
 import { type PersonalDataPart, type PersonalDataSources, personalDataParts, personalFiles } from "../../domain/privacy/personal-data.js";
@@ -69,6 +68,8 @@ export interface ArchiveInput {
  * the archive again.
  */
 export async function writeArchive(files: BlobFileStore, db: Executor, input: ArchiveInput): Promise<{ files: number; missing: string[] }> {
+  // archiver (about 110 modules with its zip streams) loads with the first export, not with the app.
+  const { ZipArchive } = await import("archiver");
   const zip = new ZipArchive({ zlib: { level: 6 } });
   const upload = files
     .blobClient(input.archiveName)
