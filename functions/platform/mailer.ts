@@ -1,5 +1,5 @@
-import { EmailClient } from "@azure/communication-email";
-import nodemailer from "nodemailer";
+import type { EmailClient } from "@azure/communication-email";
+import type { Transporter } from "nodemailer";
 import type { Mailer } from "../../domain/notifications/email-deliveries.js";
 import { defaultAzureCredential } from "./azure-credential.js";
 import type { Settings } from "./settings.js";
@@ -11,16 +11,19 @@ export interface ClosableMailer extends Mailer {
 
 /**
  * SMTP (nodemailer) or Azure Communication Services Email, by EMAIL_TRANSPORT. Sends run after the handler's
- * commit (domain/notifications/email-deliveries.ts), never inside a transaction.
+ * commit (domain/notifications/email-deliveries.ts), never inside a transaction. The SDK loads with the first send,
+ * not with the app: most instances send no email.
  */
 export function createMailer(s: Settings): ClosableMailer {
   if (s.EMAIL_TRANSPORT === "acs") {
-    const client = s.EmailAcs
-      ? new EmailClient(s.EmailAcs)
-      : new EmailClient(s.EmailAcs__endpoint as string, defaultAzureCredential(s.EmailAcs__clientId));
+    let opened: Promise<EmailClient> | undefined;
+    const client = () =>
+      (opened ??= import("@azure/communication-email").then(({ EmailClient }) =>
+        s.EmailAcs ? new EmailClient(s.EmailAcs) : new EmailClient(s.EmailAcs__endpoint as string, defaultAzureCredential(s.EmailAcs__clientId)),
+      ));
     return {
       async send(email) {
-        const poller = await client.beginSend({
+        const poller = await (await client()).beginSend({
           senderAddress: s.EMAIL_FROM_ADDRESS,
           content: { subject: email.subject, plainText: email.text, html: email.html },
           recipients: { to: [{ address: email.to }] },
@@ -36,17 +39,22 @@ export function createMailer(s: Settings): ClosableMailer {
   // Pooled: a burst reuses a few open connections instead of a connection (and EHLO) per email. A server that
   // stops answering fails the send within a quarter of the lease, so the claim still holds when it is recorded.
   const timeoutMs = Math.floor((s.EMAIL_LEASE_S * 1000) / 4);
-  const transport = nodemailer.createTransport({
-    url: s.EmailSmtp as string,
-    pool: true,
-    maxConnections: s.EMAIL_SEND_CONCURRENCY,
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
-  });
+  let transport: Transporter | undefined;
+  let loading: Promise<Transporter> | undefined;
+  const open = () =>
+    (loading ??= import("nodemailer").then(({ default: nodemailer }) =>
+      (transport = nodemailer.createTransport({
+        url: s.EmailSmtp as string,
+        pool: true,
+        maxConnections: s.EMAIL_SEND_CONCURRENCY,
+        connectionTimeout: timeoutMs,
+        greetingTimeout: timeoutMs,
+        socketTimeout: timeoutMs,
+      })),
+    ));
   return {
     async send(email) {
-      const info = await transport.sendMail({
+      const info = await (await open()).sendMail({
         from: { name: s.EMAIL_FROM_NAME, address: s.EMAIL_FROM_ADDRESS },
         to: email.to,
         subject: email.subject,
@@ -59,7 +67,7 @@ export function createMailer(s: Settings): ClosableMailer {
       return { messageId: info.messageId ?? null };
     },
     close() {
-      transport.close();
+      transport?.close();
     },
   };
 }

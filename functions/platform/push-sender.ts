@@ -1,6 +1,5 @@
 import https from "node:https";
 import net, { isIP } from "node:net";
-import webpush, { WebPushError } from "web-push";
 import type { PushSender } from "../../domain/notifications/channel-deliveries.js";
 import type { Settings } from "./settings.js";
 import { assertPublicDestination, guardedLookup, isPrivateAddress } from "./webhook-sender.js";
@@ -51,7 +50,8 @@ class PlainHttpAgent extends https.Agent {
 
 /**
  * Web Push with VAPID (the `web-push` package). Pushes to the public internet go through an agent whose DNS
- * lookup refuses private addresses at connect time (rebinding); IP-literal endpoints are checked here.
+ * lookup refuses private addresses at connect time (rebinding); IP-literal endpoints are checked here. web-push
+ * (with its JWT and ASN.1 modules) loads with the first push, not with the app.
  */
 export function createPushSender(s: Settings): PushSender {
   const publicAgent = new https.Agent({ keepAlive: true, maxSockets: 64, lookup: guardedLookup(false) });
@@ -63,6 +63,7 @@ export function createPushSender(s: Settings): PushSender {
       const url = new URL(target.endpoint);
       const host = url.hostname.replace(/^\[|\]$/g, "");
       if (!development && (url.protocol !== "https:" || (isIP(host) && isPrivateAddress(host)))) return { ok: false, error: "the endpoint is not a public https URL", gone: true };
+      const { default: webpush } = await import("web-push");
       try {
         const res = await webpush.sendNotification({ endpoint: target.endpoint, keys: { p256dh: target.p256dh, auth: target.auth } }, JSON.stringify(payload), {
           vapidDetails: { subject: s.WEB_PUSH_SUBJECT, publicKey: s.WEB_PUSH_VAPID_PUBLIC_KEY as string, privateKey: s.WEB_PUSH_VAPID_PRIVATE_KEY as string },
@@ -74,7 +75,7 @@ export function createPushSender(s: Settings): PushSender {
         });
         return { ok: true, messageId: typeof res.headers.location === "string" ? res.headers.location.slice(0, 500) : null };
       } catch (err) {
-        if (err instanceof WebPushError) {
+        if (err instanceof webpush.WebPushError) {
           // RFC 8030 §7.3: 404 or 410, the subscription is gone for good.
           if (err.statusCode === 404 || err.statusCode === 410) return { ok: false, error: `the push service answered ${err.statusCode}`, gone: true };
           const retryAfter = Number(err.headers["retry-after"]);

@@ -1,4 +1,4 @@
-import { SmsClient } from "@azure/communication-sms";
+import type { SmsClient } from "@azure/communication-sms";
 import type { SmsSender } from "../../domain/notifications/channel-deliveries.js";
 import { defaultAzureCredential } from "./azure-credential.js";
 import { isLoopbackHost, type Settings } from "./settings.js";
@@ -27,14 +27,19 @@ export function createSmsSender(s: Settings): SmsSender | null {
   // The delivery queue owns retries (with backoff, under the row's lease): the SDK's own retries, or a send with no
   // timeout, could outlast the lease, and the retry timer would then send the same SMS again.
   const options = { retryOptions: { maxRetries: 0 } };
-  const client = s.SmsAcs
-    ? new SmsClient(s.SmsAcs, { ...options, allowInsecureConnection: isLoopbackEndpoint(s.SmsAcs) })
-    : new SmsClient(s.SmsAcs__endpoint as string, defaultAzureCredential(s.SmsAcs__clientId), options);
+  // The SDK loads with the first SMS, not with the app.
+  let opened: Promise<SmsClient> | undefined;
+  const client = () =>
+    (opened ??= import("@azure/communication-sms").then(({ SmsClient }) =>
+      s.SmsAcs
+        ? new SmsClient(s.SmsAcs, { ...options, allowInsecureConnection: isLoopbackEndpoint(s.SmsAcs) })
+        : new SmsClient(s.SmsAcs__endpoint as string, defaultAzureCredential(s.SmsAcs__clientId), options),
+    ));
   const from = s.SMS_FROM as string;
   const timeoutMs = smsTimeoutMs(s.EMAIL_LEASE_S);
   return {
     async send(to, text) {
-      const [result] = await client.send({ from, to: [to], message: text }, { abortSignal: AbortSignal.timeout(timeoutMs) });
+      const [result] = await (await client()).send({ from, to: [to], message: text }, { abortSignal: AbortSignal.timeout(timeoutMs) });
       if (!result?.successful) return { ok: false, error: `Azure Communication Services answered ${result?.httpStatusCode ?? "nothing"}: ${result?.errorMessage ?? ""}` };
       return { ok: true, messageId: result.messageId ?? null };
     },
