@@ -1,8 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { and, eq, isNull, sql } from "drizzle-orm";
-import ical, { ICalEventStatus } from "ical-generator";
 import { DateTime } from "luxon";
-import { tzlib_get_ical_block } from "timezones-ical-library";
 import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
 import { calendarFeeds, users } from "../db/schema/index.js";
@@ -88,6 +86,8 @@ async function calendarFor(db: Executor, userId: string, now: Date, options: { a
   const from = DateTime.fromJSDate(now, { zone: "UTC" }).minus({ days: FEED_DAYS_BACK }).startOf("day");
   const range = { from: from.toJSDate(), to: from.plus({ days: FEED_DAYS_BACK + FEED_DAYS_AHEAD }).toJSDate() };
   const schedule = await scheduleOf(db, userId, range, FEED_LIMIT);
+  // The iCalendar writer and its time zone blocks load with the first feed served, not with the app.
+  const [{ default: ical, ICalEventStatus }, { tzlib_get_ical_block }] = await Promise.all([import("ical-generator"), import("timezones-ical-library")]);
   const calendar = ical({ name: "Ringlet", prodId: { company: "Ringlet", product: "schedule", language: "EN" }, ttl: 3600 });
   calendar.timezone({ name: null, generator: (zone) => tzlib_get_ical_block(zone)[0] ?? null });
   for (const s of schedule.sessions) {
