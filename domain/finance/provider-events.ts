@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { providerEvents } from "../db/schema/index.js";
+import { payments, providerEvents } from "../db/schema/index.js";
 import type { DomainError } from "../shared/result.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
@@ -37,7 +37,10 @@ export async function handleProviderEvent(ctx: DomainContext, provider: PaymentP
   const subject = event.subject;
   let payment: ProviderPayment | null = null;
   let refunds: ProviderRefund[] = [];
-  if ((subject.kind === "payment" || subject.kind === "refund") && subject.paymentId) {
+  // A payment event about a payment recorded already changes nothing (refunds come in their own events): the
+  // provider is not asked again. A payment's three events (session, intent, charge) cost one read, not three.
+  const known = subject.kind === "payment" && subject.paymentId !== null && (await isRecorded(ctx, subject.paymentId));
+  if ((subject.kind === "payment" || subject.kind === "refund") && subject.paymentId && !known) {
     payment = await provider.retrievePayment(subject.paymentId);
     if (subject.kind === "refund") refunds = await provider.listRefunds(subject.paymentId);
   }
@@ -66,6 +69,11 @@ export async function handleProviderEvent(ctx: DomainContext, provider: PaymentP
     if (err instanceof Refusal) return fail(err.error.code, err.error.detail, err.error.extensions);
     throw err;
   }
+}
+
+async function isRecorded(ctx: DomainContext, providerPaymentId: string): Promise<boolean> {
+  const [row] = await ctx.db.select({ id: payments.id }).from(payments).where(eq(payments.providerPaymentId, providerPaymentId));
+  return row !== undefined;
 }
 
 function subjectOf(event: ProviderEvent): EventOutcome["applied"] {

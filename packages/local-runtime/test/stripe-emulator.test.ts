@@ -269,6 +269,25 @@ describe("paying and webhooks", () => {
     expect(maxInFlight).toBe(3);
   });
 
+  it("delivers different payments' events concurrently, each payment's own in order", async () => {
+    received = [];
+    answerDelayMs = 50;
+    maxInFlight = 0;
+    const sessions = await Promise.all([1, 2, 3].map(() => stripe.checkout.sessions.create(sessionParams())));
+    await Promise.all(sessions.map(async (s) => expect((await postAdmin(`/checkout/${s.id}/pay`)).status).toBe(200)));
+    const events = await verifiedEvents(9);
+    answerDelayMs = 0;
+    expect(maxInFlight).toBe(3);
+    for (const s of sessions) {
+      const paymentIntent = (await stripe.checkout.sessions.retrieve(s.id)).payment_intent as string;
+      const mine = events.filter((e) => {
+        const o = e.data.object as { id: string; payment_intent?: string };
+        return o.id === s.id || o.id === paymentIntent || o.payment_intent === paymentIntent;
+      });
+      expect(mine.map((e) => e.type)).toEqual(["checkout.session.completed", "payment_intent.succeeded", "charge.succeeded"]);
+    }
+  });
+
   it("retries a delivery the app refused, and shows each try's status", async () => {
     refuseNext = 2;
     refuseType = "checkout.session.completed";
