@@ -1,29 +1,44 @@
-import MarkdownIt from "markdown-it";
-import sanitizeHtml from "sanitize-html";
+import { createRequire } from "node:module";
+import type MarkdownIt from "markdown-it";
+import type sanitizeHtml from "sanitize-html";
 
 // Markdown from users (announcements, discussion posts) becomes HTML in two steps, so neither alone has to be
 // perfect: markdown-it with raw HTML off (any `<script>` stays text) and its link check (no javascript:,
 // vbscript:, file: or data: links), then sanitize-html with an allowlist of the tags Markdown makes. Links are
 // marked as user content (`rel="ugc nofollow noopener noreferrer"`); images are not allowed (tracking pixels).
-const markdown = new MarkdownIt({ html: false, linkify: true, breaks: false });
+//
+// Both load on the first text rendered, not with the app (with postcss and htmlparser2, over 100 modules): required,
+// not imported, so that rendering stays synchronous for its many callers.
+const require = createRequire(import.meta.url);
+let loaded: { markdown: { render(source: string): string }; sanitize: typeof sanitizeHtml; allowed: sanitizeHtml.IOptions } | undefined;
 
-const allowed: sanitizeHtml.IOptions = {
+function load(): NonNullable<typeof loaded> {
+  if (loaded) return loaded;
+  const MarkdownItClass = require("markdown-it") as typeof MarkdownIt;
+  const sanitize = require("sanitize-html") as typeof sanitizeHtml;
+  loaded = { markdown: new MarkdownItClass({ html: false, linkify: true, breaks: false }), sanitize, allowed: allowedWith(sanitize) };
+  return loaded;
+}
+
+const allowedWith = (sanitize: typeof sanitizeHtml): sanitizeHtml.IOptions => ({
   allowedTags: ["p", "br", "hr", "strong", "em", "s", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td"],
   allowedAttributes: { a: ["href", "title", "rel"], ol: ["start"], th: ["style"], td: ["style"] },
   allowedStyles: { th: { "text-align": [/^(left|right|center)$/] }, td: { "text-align": [/^(left|right|center)$/] } },
   allowedSchemes: ["https", "http", "mailto"],
   allowProtocolRelative: false,
-  transformTags: { a: sanitizeHtml.simpleTransform("a", { rel: "ugc nofollow noopener noreferrer" }) },
-};
+  transformTags: { a: sanitize.simpleTransform("a", { rel: "ugc nofollow noopener noreferrer" }) },
+});
 
 /** Sanitised HTML for user-written Markdown: safe to put into a page or an email as it is. */
 export function renderMarkdown(source: string): string {
-  return sanitizeHtml(markdown.render(source), allowed);
+  const { markdown, sanitize, allowed } = load();
+  return sanitize(markdown.render(source), allowed);
 }
 
 /** The Markdown as plain text (for search, previews, push and SMS): the rendered HTML's text, whitespace folded. */
 export function markdownToText(source: string): string {
-  const text = sanitizeHtml(markdown.render(source), { allowedTags: [], allowedAttributes: {} });
+  const { markdown, sanitize } = load();
+  const text = sanitize(markdown.render(source), { allowedTags: [], allowedAttributes: {} });
   return text
     .replace(/&(amp|lt|gt|quot|#39);/g, (_m, name: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" })[name] as string)
     .replace(/\s+/g, " ")
