@@ -274,12 +274,15 @@ export const refunds = pgTable(
     reference: text("reference"),
     reason: text("reason").notNull(),
     status: text("status").$type<RefundStatus>().notNull().default("pending"),
+    /** `<caller>:<Idempotency-Key>` of the request that made it: a retry after a provider timeout finds this row. */
+    requestKey: text("request_key"),
     recordedByUserId: uuid("recorded_by_user_id").references(() => users.id, { onDelete: "set null" }),
     ...timestamps,
   },
   (t) => [
     uniqueIndex("refunds_provider_refund_id_idx").on(t.providerRefundId),
     index("refunds_payment_id_idx").on(t.paymentId),
+    uniqueIndex("refunds_request_key_idx").on(t.paymentId, t.requestKey),
     check("refunds_amount_check", sql`${t.amountMinor} > 0`),
   ],
 );
