@@ -3,6 +3,7 @@ import { payments, refunds } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
+import { UUID_PATTERN } from "../shared/uuid.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { issueCreditNote } from "./credit-notes.js";
 import { invoiceStandings, lockInvoices, postLedgerEntries } from "./ledger.js";
@@ -12,7 +13,7 @@ import { settleInvoices } from "./settle.js";
 
 export type Refund = typeof refunds.$inferSelect;
 
-export type RefundError = "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_NOT_FOUND" | "REFUND_EXCEEDS_PAYMENT" | "PAYMENT_AMOUNT_INVALID" | "PAYMENT_PROVIDER_REFUSED";
+export type RefundError = "PAYMENTS_NOT_CONFIGURED" | "PAYMENT_NOT_FOUND" | "REFUND_EXCEEDS_PAYMENT" | "PAYMENT_AMOUNT_INVALID" | "PAYMENT_PROVIDER_REFUSED" | "IDEMPOTENCY_KEY_REUSED";
 /** What a refund the provider reports can be refused for (the webhook's 422s). */
 export type ProviderRefundError = "CURRENCY_MISMATCH" | "PAYMENT_AMOUNT_INVALID" | "REFUND_EXCEEDS_PAYMENT";
 
@@ -23,6 +24,8 @@ export interface RefundInput {
   /** `provider`: through the provider (its payments only; the default for them); `manual`: money given back by hand. */
   method?: "provider" | "manual" | undefined;
   reference?: string | undefined;
+  /** `<caller>:<Idempotency-Key>`: the same key finds the refund it made (a retry after a timeout asks nothing new). */
+  requestKey?: string | undefined;
 }
 
 /** The payment, locked (after its invoice): refunds of one payment are decided one at a time. */
@@ -35,63 +38,97 @@ async function lockPayment(ctx: DomainContext, paymentId: string): Promise<Payme
 }
 
 /**
- * The bursar's refund of (part of) a payment: never more than what is left of it (nothing is asked of the provider
- * then). Through the provider, the refund is made with the idempotency key `refund:<refundId>` inside this
- * transaction, so a provider refusal changes nothing here; the webhook that reports it later finds it by its
- * provider id and changes nothing either. Audited.
+ * The bursar's refund of (part of) a payment: never more than what is left of it, pending refunds included (nothing
+ * is asked of the provider then). A manual refund is recorded and completed in one transaction. Through the
+ * provider, in three steps so a timeout or a crash never refunds twice: (1) a `pending` row is committed, its limit
+ * checked under the invoice and payment locks; (2) the provider is asked with the idempotency key `refund:<rowId>`,
+ * outside any transaction; (3) a second transaction completes the row (unless the webhook, which finds the row by
+ * the `refundId` it carries, already did). A refusal marks the row failed. An outage leaves it pending: the request
+ * retried with the same `requestKey` (the caller's Idempotency-Key) finds the row and asks again with the same key,
+ * and Stripe answers with the refund it already made; the `refund.created` webhook completes it too. `ctx.db` must
+ * be the pool (this opens its own transactions). Audited.
  */
 export async function refundPayment(ctx: DomainContext, provider: PaymentProvider | null, input: RefundInput): Promise<Result<Refund, RefundError>> {
-  const payment = await lockPayment(ctx, input.paymentId);
-  if (!payment) return fail("PAYMENT_NOT_FOUND");
   if (!Number.isSafeInteger(input.amountMinor) || input.amountMinor <= 0) return fail("PAYMENT_AMOUNT_INVALID");
-  const left = await refundableMinor(ctx, payment);
-  if (input.amountMinor > left) {
-    return fail("REFUND_EXCEEDS_PAYMENT", `At most ${left} minor units of this payment can be refunded.`, { refundableMinor: left });
-  }
-  const method = input.method ?? (payment.providerPaymentId ? "provider" : "manual");
-  if (method === "provider" && !payment.providerPaymentId) return fail("PAYMENT_PROVIDER_REFUSED", "This payment was not made through the payment provider: refund it as manual.");
-  const id = ctx.newId();
-  let providerRefund: ProviderRefund | undefined;
-  if (method === "provider") {
-    if (!provider) return fail("PAYMENTS_NOT_CONFIGURED", "Online payments are off: refund it as manual, or set the Stripe key.");
-    try {
-      providerRefund = await provider.refund({
-        paymentId: payment.providerPaymentId!,
-        amountMinor: input.amountMinor,
-        idempotencyKey: `refund:${id}`,
-        metadata: { refundId: id, paymentId: payment.id, invoiceId: payment.invoiceId },
-      });
-    } catch (err) {
-      if (err instanceof ProviderRefused) return fail("PAYMENT_PROVIDER_REFUSED", err.message);
-      throw err;
+  const prepared = await ctx.db.transaction(async (db): Promise<Result<{ refund: Refund; payment: Payment }, RefundError>> => {
+    const tx = { ...ctx, db };
+    const payment = await lockPayment(tx, input.paymentId);
+    if (!payment) return fail("PAYMENT_NOT_FOUND");
+    if (input.requestKey) {
+      const [earlier] = await db.select().from(refunds).where(and(eq(refunds.paymentId, payment.id), eq(refunds.requestKey, input.requestKey)));
+      if (earlier) {
+        if (earlier.amountMinor !== input.amountMinor) return fail("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key made a refund of another amount.");
+        return ok({ refund: earlier, payment });
+      }
     }
-  }
-  const [refund] = await ctx.db
-    .insert(refunds)
-    .values({
-      id,
-      paymentId: payment.id,
-      invoiceId: payment.invoiceId,
-      userId: payment.userId,
-      method,
-      currency: payment.currency,
-      amountMinor: input.amountMinor,
-      providerRefundId: providerRefund?.id ?? null,
-      reference: input.reference ?? null,
-      reason: input.reason,
-      status: providerRefund && providerRefund.status !== "succeeded" ? "pending" : "succeeded",
-      recordedByUserId: ctx.actor.userId,
-    })
-    .returning();
-  if (!refund) throw new Error("refund insert returned nothing");
-  if (refund.status === "succeeded") await completeRefund(ctx, payment, refund);
-  await recordAudit(ctx, {
-    action: "payment.refunded",
-    targetType: "payment",
-    targetId: payment.id,
-    details: { refundId: id, method, amountMinor: input.amountMinor, currency: payment.currency, reference: input.reference ?? null, providerRefundId: refund.providerRefundId },
+    const left = await refundableMinor(tx, payment);
+    if (input.amountMinor > left) {
+      return fail("REFUND_EXCEEDS_PAYMENT", `At most ${left} minor units of this payment can be refunded.`, { refundableMinor: left });
+    }
+    const method = input.method ?? (payment.providerPaymentId ? "provider" : "manual");
+    if (method === "provider" && !payment.providerPaymentId) return fail("PAYMENT_PROVIDER_REFUSED", "This payment was not made through the payment provider: refund it as manual.");
+    if (method === "provider" && !provider) return fail("PAYMENTS_NOT_CONFIGURED", "Online payments are off: refund it as manual, or set the Stripe key.");
+    const id = ctx.newId();
+    const [refund] = await db
+      .insert(refunds)
+      .values({
+        id,
+        paymentId: payment.id,
+        invoiceId: payment.invoiceId,
+        userId: payment.userId,
+        method,
+        currency: payment.currency,
+        amountMinor: input.amountMinor,
+        reference: input.reference ?? null,
+        reason: input.reason,
+        status: method === "manual" ? "succeeded" : "pending",
+        requestKey: input.requestKey ?? null,
+        recordedByUserId: ctx.actor.userId,
+      })
+      .returning();
+    if (!refund) throw new Error("refund insert returned nothing");
+    if (refund.status === "succeeded") await completeRefund(tx, payment, refund);
+    await recordAudit(tx, {
+      action: "payment.refunded",
+      targetType: "payment",
+      targetId: payment.id,
+      details: { refundId: id, method, amountMinor: input.amountMinor, currency: payment.currency, reference: input.reference ?? null },
+    });
+    return ok({ refund, payment });
   });
-  return ok(refund);
+  if (!prepared.ok) return prepared;
+  const { refund, payment } = prepared.value;
+  if (refund.status !== "pending" || refund.method !== "provider") return ok(refund);
+  if (!provider) return fail("PAYMENTS_NOT_CONFIGURED", "Online payments are off: the pending refund is finished once the Stripe key is set.");
+  let providerRefund: ProviderRefund;
+  try {
+    providerRefund = await provider.refund({
+      paymentId: payment.providerPaymentId!,
+      amountMinor: refund.amountMinor,
+      idempotencyKey: `refund:${refund.id}`,
+      metadata: { refundId: refund.id, paymentId: payment.id, invoiceId: payment.invoiceId },
+    });
+  } catch (err) {
+    if (!(err instanceof ProviderRefused)) throw err;
+    // Refused: no money moved; the row no longer counts against the payment.
+    await ctx.db
+      .update(refunds)
+      .set({ status: "failed", updatedAt: ctx.now() })
+      .where(and(eq(refunds.id, refund.id), eq(refunds.status, "pending")));
+    return fail("PAYMENT_PROVIDER_REFUSED", err.message);
+  }
+  return ctx.db.transaction(async (db) => {
+    const tx = { ...ctx, db };
+    const locked = await lockPayment(tx, payment.id);
+    if (!locked) throw new Error(`payment ${payment.id} vanished`);
+    const [current] = await db.select().from(refunds).where(eq(refunds.id, refund.id));
+    if (!current || current.status !== "pending") return ok(current ?? refund);
+    const status = providerRefund.status === "succeeded" ? "succeeded" : providerRefund.status === "failed" || providerRefund.status === "canceled" ? "failed" : "pending";
+    const [updated] = await db.update(refunds).set({ status, providerRefundId: providerRefund.id, updatedAt: ctx.now() }).where(eq(refunds.id, refund.id)).returning();
+    if (!updated) throw new Error("refund update returned nothing");
+    if (updated.status === "succeeded") await completeRefund(tx, locked, updated);
+    return ok(updated);
+  });
 }
 
 /**
@@ -103,7 +140,7 @@ export async function recordProviderRefund(ctx: DomainContext, payment: Payment,
   if (!locked) throw new Error(`payment ${payment.id} vanished`);
   const [byProviderId] = await ctx.db.select().from(refunds).where(eq(refunds.providerRefundId, reported.id));
   const ourId = reported.metadata.refundId ?? "";
-  const [ours] = byProviderId ? [byProviderId] : /^[0-9a-f-]{36}$/i.test(ourId) ? await ctx.db.select().from(refunds).where(and(eq(refunds.id, ourId), eq(refunds.paymentId, locked.id), isNull(refunds.providerRefundId))) : [];
+  const [ours] = byProviderId ? [byProviderId] : UUID_PATTERN.test(ourId) ? await ctx.db.select().from(refunds).where(and(eq(refunds.id, ourId), eq(refunds.paymentId, locked.id), isNull(refunds.providerRefundId))) : [];
   if (ours) {
     if (ours.status !== "pending") return ok(ours);
     const status = reported.status === "succeeded" ? "succeeded" : reported.status === "failed" || reported.status === "canceled" ? "failed" : "pending";

@@ -213,7 +213,8 @@ route({
   access: financeStaff,
   summary: "Refund (part of) a payment, through the provider or by hand (audited)",
   description:
-    "At most what is left of the payment (else 422 `REFUND_EXCEEDS_PAYMENT`, and nothing is asked of the provider). The part that takes back what the invoice asks gets a credit note; the part that gives back credit (an overpayment) does not. Send an Idempotency-Key.",
+    "At most what is left of the payment, pending refunds included (else 422 `REFUND_EXCEEDS_PAYMENT`, and nothing is asked of the provider). The part that takes back what the invoice asks gets a credit note; the part that gives back credit (an overpayment) does not. " +
+    "Through the provider, the refund is recorded `pending` before Stripe is asked (with a key made from that row, so Stripe never refunds it twice). If Stripe does not answer (503), the refund stays pending and counts against the payment: send the same request with the same Idempotency-Key again to finish it (it asks Stripe again with the same key), or let Stripe's `refund.created` webhook complete it. Send an Idempotency-Key.",
   tags: ["payments"],
   idempotent: true,
   params: paymentParams,
@@ -226,14 +227,24 @@ route({
   responses: {
     201: { description: "Refunded (status `pending` while the provider works on it)", body: refundSchema },
     404: { description: "`PAYMENT_NOT_FOUND`" },
-    422: { description: "`REFUND_EXCEEDS_PAYMENT`, `PAYMENT_AMOUNT_INVALID`, `PAYMENT_PROVIDER_REFUSED`" },
-    503: { description: "`PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_UNAVAILABLE` (with Retry-After)" },
+    422: { description: "`REFUND_EXCEEDS_PAYMENT`, `PAYMENT_AMOUNT_INVALID`, `PAYMENT_PROVIDER_REFUSED`, `IDEMPOTENCY_KEY_REUSED` (the key made a refund of another amount)" },
+    503: { description: "`PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_UNAVAILABLE` (with Retry-After; the refund stays pending: retry with the same Idempotency-Key)" },
   },
-  handler: async ({ params, body }, ctx) => {
+  handler: async ({ params, body, request }, ctx) => {
     const at = paymentsConfigured(ctx.platform.settings) ? paymentProvider(ctx.platform.settings) : null;
+    const key = request.headers.get("idempotency-key");
+    // The pool, not the request's transaction: the pending refund must be committed before Stripe is asked, and
+    // must survive a 503 (which rolls the request's transaction back).
     const refund = unwrap(
       await atProvider(() =>
-        ctx.transaction((tx) => refundPayment(ctx.domain(tx), at, { paymentId: params.paymentId, amountMinor: body.amountMinor, reason: body.reason, method: body.method, reference: body.reference })),
+        refundPayment(ctx.domain(ctx.platform.database.db), at, {
+          paymentId: params.paymentId,
+          amountMinor: body.amountMinor,
+          reason: body.reason,
+          method: body.method,
+          reference: body.reference,
+          requestKey: key ? `${ctx.caller.userId}:${key}` : undefined,
+        }),
       ),
     );
     return { status: 201, body: refundBody(refund) };

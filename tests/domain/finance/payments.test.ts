@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueInvoicesForEnrollment } from "../../../domain/finance/invoices.js";
-import type { PaymentProvider, ProviderEvent, ProviderPayment, ProviderRefund } from "../../../domain/finance/payment-provider.js";
+import { type PaymentProvider, type ProviderEvent, type ProviderPayment, type ProviderRefund, ProviderUnavailable } from "../../../domain/finance/payment-provider.js";
 import { handleProviderEvent } from "../../../domain/finance/provider-events.js";
 import { refundPayment } from "../../../domain/finance/refunds.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
@@ -30,20 +30,31 @@ const counts = async () => ({ payments: await n("payments"), refunds: await n("r
 function fakeProvider() {
   const payments = new Map<string, ProviderPayment>();
   const refunds = new Map<string, ProviderRefund[]>();
+  /** Refunds by idempotency key, like Stripe: the same key answers the refund it made. */
+  const byKey = new Map<string, ProviderRefund>();
+  /** The next refund is made but its answer is lost (a timeout after Stripe acted). */
+  const faults = { timeoutAfterRefund: false };
   const provider: PaymentProvider = {
     name: "stripe",
     createCheckout: () => Promise.reject(new Error("not used")),
     retrievePayment: (id) => Promise.resolve(payments.get(id) ?? null),
     listRefunds: (id) => Promise.resolve(refunds.get(id) ?? []),
     refund: (r) => {
+      const known = byKey.get(r.idempotencyKey);
+      if (known) return Promise.resolve(known);
       const made = { id: `re_${uuidv7()}`, paymentId: r.paymentId, status: "succeeded", amountMinor: r.amountMinor, currency: "USD", metadata: r.metadata };
       refunds.set(r.paymentId, [...(refunds.get(r.paymentId) ?? []), made]);
+      byKey.set(r.idempotencyKey, made);
+      if (faults.timeoutAfterRefund) {
+        faults.timeoutAfterRefund = false;
+        return Promise.reject(new ProviderUnavailable("timed out"));
+      }
       return Promise.resolve(made);
     },
     listPayouts: () => Promise.resolve([]),
     listBalanceTransactions: () => Promise.resolve([]),
   };
-  return { provider, payments, refunds };
+  return { provider, payments, refunds, faults };
 }
 
 async function invoice(amountMinor = 50_000): Promise<{ invoiceId: string; userId: string }> {
@@ -116,9 +127,35 @@ describe("provider payments", () => {
     payments.set("pi_refund_race", succeeded("pi_refund_race", invoiceId, 30_000));
     await handleProviderEvent(ctx(), provider, event("payment_intent.succeeded", { kind: "payment", paymentId: "pi_refund_race" }));
     const paymentId = (await db.sql<{ id: string }[]>`select id from payments where provider_payment_id = 'pi_refund_race'`)[0]!.id;
-    const results = await Promise.all([0, 1].map(() => inTx((c) => refundPayment(c, provider, { paymentId, amountMinor: 20_000, reason: "Race" }))));
+    const results = await Promise.all([0, 1].map(() => refundPayment(ctx(), provider, { paymentId, amountMinor: 20_000, reason: "Race" })));
     expect(results.map((r) => (r.ok ? "ok" : r.error.code)).sort()).toEqual(["REFUND_EXCEEDS_PAYMENT", "ok"]);
     expect(await db.sql`select 1 from refunds where payment_id = ${paymentId}`).toHaveLength(1);
+  });
+
+  it("refunds once at the provider when the answer is lost: the pending row counts, the retry with the same key finishes it", async () => {
+    const { invoiceId } = await invoice(30_000);
+    const { provider, payments, refunds, faults } = fakeProvider();
+    payments.set("pi_refund_lost", succeeded("pi_refund_lost", invoiceId, 30_000));
+    await handleProviderEvent(ctx(), provider, event("payment_intent.succeeded", { kind: "payment", paymentId: "pi_refund_lost" }));
+    const paymentId = (await db.sql<{ id: string }[]>`select id from payments where provider_payment_id = 'pi_refund_lost'`)[0]!.id;
+    const request = { paymentId, amountMinor: 20_000, reason: "Dropped", requestKey: "bursar:key-1" };
+    faults.timeoutAfterRefund = true;
+    await expect(refundPayment(ctx(), provider, request)).rejects.toBeInstanceOf(ProviderUnavailable);
+    const [pending] = await db.sql<{ id: string; status: string }[]>`select id, status from refunds where payment_id = ${paymentId}`;
+    expect(pending!.status).toBe("pending");
+    // The pending refund counts: 20,000 of 30,000 are under way.
+    expect(await refundPayment(ctx(), provider, { paymentId, amountMinor: 20_000, reason: "Another" })).toMatchObject({ ok: false, error: { code: "REFUND_EXCEEDS_PAYMENT" } });
+    const retried = await refundPayment(ctx(), provider, request);
+    expect(retried).toMatchObject({ ok: true, value: { id: pending!.id, status: "succeeded" } });
+    expect(await refundPayment(ctx(), provider, request)).toMatchObject({ ok: true, value: { id: pending!.id, status: "succeeded" } });
+    expect(refunds.get("pi_refund_lost")).toHaveLength(1);
+    expect(await db.sql`select 1 from refunds where payment_id = ${paymentId}`).toHaveLength(1);
+    expect(await db.sql`select 1 from ledger_entries where invoice_id = ${invoiceId} and kind = 'refund'`).toHaveLength(1);
+    // The webhook about the same refund finds the row and changes nothing.
+    const before = await counts();
+    await handleProviderEvent(ctx(), provider, event("charge.refunded", { kind: "refund", paymentId: "pi_refund_lost" }));
+    expect({ ...(await counts()), events: 0 }).toEqual({ ...before, events: 0 });
+    expect(await refundPayment(ctx(), provider, { ...request, amountMinor: 5_000 })).toMatchObject({ ok: false, error: { code: "IDEMPOTENCY_KEY_REUSED" } });
   });
 });
 
