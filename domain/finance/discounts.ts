@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, isNull } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
-import { type DiscountKind, enrollments, feeDiscounts, fees, invoices, users } from "../db/schema/index.js";
+import { type DiscountKind, enrollments, feeDiscounts, fees, invoices, LIVE_STATUSES_SQL, users } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { issueCreditNote } from "./credit-notes.js";
@@ -9,7 +9,7 @@ import { discountBreach } from "./fee-rules.js";
 import { discountAmount } from "./invoices.js";
 import { invoiceStandings } from "./ledger.js";
 
-export type DiscountErrorCode = "FEE_NOT_FOUND" | "USER_NOT_FOUND" | "FEE_DISCOUNT_INVALID" | "FEE_DISCOUNT_EXISTS" | "FEE_DISCOUNT_NOT_FOUND" | "FEE_DISCOUNT_APPLIED";
+export type DiscountErrorCode = "FEE_NOT_FOUND" | "USER_NOT_FOUND" | "FEE_DISCOUNT_INVALID" | "FEE_DISCOUNT_EXISTS" | "FEE_DISCOUNT_NOT_FOUND" | "FEE_DISCOUNT_APPLIED" | "FEE_DISCOUNT_NOTHING_TO_CREDIT";
 
 export interface DiscountView {
   id: string;
@@ -71,6 +71,22 @@ export async function grantDiscount(
   const breach = discountBreach(input.kind, input.value, fee.amountMinor);
   if (breach) return fail("FEE_DISCOUNT_INVALID", `${breach.path}: ${breach.message}`, { errors: [{ path: `body.${breach.path}`, message: breach.message }] });
   await lockLearnerEnrollments(ctx.db, fee.courseId, input.userId);
+  // The invoice to credit is the live enrollment's (a learner who left and came back has an older one, of an
+  // ended enrollment, that this discount must not go to), and never a void one.
+  const [invoice] = await ctx.db
+    .select({ id: invoices.id, status: invoices.status, subtotalMinor: invoices.subtotalMinor })
+    .from(invoices)
+    .innerJoin(enrollments, eq(enrollments.id, invoices.enrollmentId))
+    .where(and(eq(invoices.feeId, fee.id), eq(invoices.userId, input.userId), sql`${enrollments.status} in ${sql.raw(LIVE_STATUSES_SQL)}`))
+    .orderBy(sql`${invoices.status} = 'void'`, desc(invoices.issuedAt))
+    .limit(1);
+  let creditAmount = 0;
+  if (invoice) {
+    const standing = invoice.status === "void" ? undefined : (await invoiceStandings(ctx.db, [invoice.id])).get(invoice.id);
+    creditAmount = Math.min(discountAmount(invoice.subtotalMinor, { kind: input.kind, value: input.value, reason: input.reason }), Math.max(0, standing?.chargedMinor ?? 0));
+    // Granting a discount that reaches no money would tell the bursar it was applied when it was not.
+    if (creditAmount <= 0) return fail("FEE_DISCOUNT_NOTHING_TO_CREDIT", "The learner's invoice for this fee asks for nothing the discount could take off.");
+  }
   const now = ctx.now();
   const id = ctx.newId();
   // The partial unique index decides between two racing grants: the loser inserts nothing.
@@ -80,22 +96,12 @@ export async function grantDiscount(
     .onConflictDoNothing()
     .returning();
   if (!row) return fail("FEE_DISCOUNT_EXISTS", "The learner has a live discount on this fee: revoke it first.");
-  const [invoice] = await ctx.db
-    .select({ id: invoices.id, subtotalMinor: invoices.subtotalMinor, discountMinor: invoices.discountMinor })
-    .from(invoices)
-    .where(and(eq(invoices.feeId, fee.id), eq(invoices.userId, input.userId)))
-    .orderBy(asc(invoices.issuedAt))
-    .limit(1);
   let creditNote: DiscountView["creditNote"] = null;
-  if (invoice) {
-    const standing = (await invoiceStandings(ctx.db, [invoice.id])).get(invoice.id);
-    const amount = Math.min(discountAmount(invoice.subtotalMinor, { kind: input.kind, value: input.value, reason: input.reason }), Math.max(0, standing?.chargedMinor ?? 0));
-    if (amount > 0) {
-      const issued = await issueCreditNote(ctx, { invoiceId: invoice.id, amountMinor: amount, reason: `Discount: ${input.reason}`, issuedByUserId: ctx.actor.userId });
-      // The amount is capped at what the invoice asks under its row lock (taken by issueCreditNote): it cannot be too large.
-      if (!issued.ok) throw new Error(`credit note for discount ${id} refused: ${issued.error.code}`);
-      creditNote = { id: issued.value.creditNoteId, number: issued.value.number, amountMinor: amount };
-    }
+  if (invoice && creditAmount > 0) {
+    const issued = await issueCreditNote(ctx, { invoiceId: invoice.id, amountMinor: creditAmount, reason: `Discount: ${input.reason}`, issuedByUserId: ctx.actor.userId });
+    // The amount is capped at what the invoice asks; the enrollment lock keeps other grants out meanwhile.
+    if (!issued.ok) throw new Error(`credit note for discount ${id} refused: ${issued.error.code}`);
+    creditNote = { id: issued.value.creditNoteId, number: issued.value.number, amountMinor: creditAmount };
   }
   await recordAudit(ctx, {
     action: "fee.discount-granted",

@@ -237,7 +237,7 @@ route({
   responses: {
     201: { description: "Granted", body: discountSchema },
     404: { description: "`FEE_NOT_FOUND`, `USER_NOT_FOUND`" },
-    409: { description: "`FEE_DISCOUNT_EXISTS`" },
+    409: { description: "`FEE_DISCOUNT_EXISTS`, `FEE_DISCOUNT_NOTHING_TO_CREDIT` (the live enrollment's invoice is void or asks for nothing more)" },
     422: { description: "`FEE_DISCOUNT_INVALID`" },
   },
   handler: async ({ params, body }, ctx) => {

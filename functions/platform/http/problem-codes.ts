@@ -250,6 +250,7 @@ export const problemCatalog = {
   FEE_DISCOUNT_EXISTS: { status: 409, title: "The learner has a discount on this fee already: revoke it first" },
   FEE_DISCOUNT_NOT_FOUND: { status: 404, title: "No such discount" },
   FEE_DISCOUNT_APPLIED: { status: 409, title: "The discount is on an issued invoice and cannot be revoked" },
+  FEE_DISCOUNT_NOTHING_TO_CREDIT: { status: 409, title: "The learner's invoice asks for nothing the discount could take off" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalog;

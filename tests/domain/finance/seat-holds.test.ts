@@ -3,6 +3,9 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { enroll } from "../../../domain/enrollment/enroll.js";
 import { type EnrollmentRow, enrollmentsPart } from "../../../domain/imports/kinds/enrollments.js";
 import { leaveCourse } from "../../../domain/enrollment/leave.js";
+import { issueCreditNote } from "../../../domain/finance/credit-notes.js";
+import { grantDiscount } from "../../../domain/finance/discounts.js";
+import { issueInvoicesForEnrollment } from "../../../domain/finance/invoices.js";
 import { releaseExpiredHolds } from "../../../domain/finance/seat-holds.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
@@ -82,4 +85,33 @@ it("holds the seat of a learner imported into a pay-first course", async () => {
   expect(await statusOf(courseId)).toEqual({ [userId!]: "pending-payment" });
   expect((await courseEvents(db.sql, courseId)).map((e) => [e.type, e.data.source])).toEqual([["enrollment.pending-payment", "import"]]);
   expect(await seatsTaken(courseId)).toBe(1);
+});
+
+it("credits a discount to the re-enrolled learner's live invoice, and refuses one that reaches no money", async () => {
+  const courseId = await payFirstCourse(2);
+  const [feeRow] = await db.sql<{ id: string }[]>`select id from fees where course_id = ${courseId}`;
+  const [back, voided] = await insertLearners(db.sql, 2, "discounted");
+  const liveEnrollment = async (userId: string) =>
+    (await db.sql<{ id: string }[]>`select id from enrollments where course_id = ${courseId} and user_id = ${userId} and status = 'pending-payment'`)[0]!.id;
+  const enrollAndInvoice = async (userId: string) => {
+    expect((await inTransaction((tx) => enroll(tx, { courseId, userId, source: "self" }))).ok).toBe(true);
+    const [invoiceId] = await inTransaction(async (tx) => issueInvoicesForEnrollment(tx, await liveEnrollment(userId)));
+    return invoiceId!;
+  };
+  // The first hold expires unpaid (its invoice stays, open); the learner comes back and gets a second invoice.
+  const oldInvoice = await enrollAndInvoice(back!);
+  await db.sql`update enrollments set payment_due_at = now() - interval '1 minute' where course_id = ${courseId} and user_id = ${back!}`;
+  expect((await releaseExpiredHolds(ctx)).released).toBe(1);
+  const newInvoice = await enrollAndInvoice(back!);
+  const granted = await inTransaction((tx) => grantDiscount(tx, { courseId, feeId: feeRow!.id, userId: back!, kind: "fixed", value: 5000, reason: "Returning" }));
+  expect(granted.ok && granted.value.creditNote?.amountMinor).toBe(5000);
+  const notes = await db.sql<{ invoice_id: string }[]>`select invoice_id from credit_notes where invoice_id in (${oldInvoice}, ${newInvoice})`;
+  expect(notes.map((n) => n.invoice_id)).toEqual([newInvoice]);
+
+  // A live invoice cancelled in full: nothing to take off, so the grant is refused and nothing is recorded.
+  const cancelled = await enrollAndInvoice(voided!);
+  expect((await inTransaction((tx) => issueCreditNote(tx, { invoiceId: cancelled, amountMinor: 50_000, reason: "Cancelled" }))).ok).toBe(true);
+  const refused = await inTransaction((tx) => grantDiscount(tx, { courseId, feeId: feeRow!.id, userId: voided!, kind: "waiver", value: 0, reason: "Late" }));
+  expect(refused.ok ? "granted" : refused.error.code).toBe("FEE_DISCOUNT_NOTHING_TO_CREDIT");
+  expect(await db.sql`select 1 from fee_discounts where user_id = ${voided!}`).toHaveLength(0);
 });
