@@ -1,4 +1,4 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import { creditNotes, invoices } from "../db/schema/index.js";
 import { recordEvent } from "../outbox/record-event.js";
@@ -124,24 +124,27 @@ export async function creditInvoice(ctx: DomainContext, input: CreditNoteInput):
 }
 
 /**
- * When an enrollment ends unpaid (dropped, or its held seat released): every open invoice of it gets a credit
- * note for what is still owed on it, so nothing stays asked of the learner for a place they no longer have. What
- * was paid stays paid (refunding it is the bursar's decision). A redelivery finds nothing owed and issues nothing.
+ * When an enrollment ends (dropped, or its held seat released): every open or paid invoice of it gets a credit
+ * note for what it still asks for, so nothing stays asked of the learner for a place they no longer have, and what
+ * they paid becomes credit (a balance below zero; refunding it is the bursar's decision) instead of vanishing into
+ * a paid invoice. A redelivery finds nothing asked and issues nothing.
  */
 export async function creditUnpaidInvoicesOfEnrollment(ctx: DomainContext, enrollmentId: string, reason: string): Promise<IssuedCreditNote[]> {
-  const open = await ctx.db
+  const live = await ctx.db
     .select({ id: invoices.id })
     .from(invoices)
-    .where(and(eq(invoices.enrollmentId, enrollmentId), eq(invoices.status, "open")))
-    .orderBy(asc(invoices.issuedAt), asc(invoices.id))
-    // locked before their standing is read: a payment landing in between would make the credit note too large
+    .where(and(eq(invoices.enrollmentId, enrollmentId), inArray(invoices.status, ["open", "paid"])))
+    .orderBy(asc(invoices.id))
+    // locked (in id order, as lockInvoices does) before their standing is read: a payment landing in between
+    // would make the credit note too large
     .for("update");
-  if (open.length === 0) return [];
-  const standings = await invoiceStandings(ctx.db, open.map((o) => o.id));
+  if (live.length === 0) return [];
+  const standings = await invoiceStandings(ctx.db, live.map((o) => o.id));
   const issued: IssuedCreditNote[] = [];
-  for (const { id } of open) {
+  for (const { id } of live) {
     const s = standings.get(id);
-    const amount = s ? Math.min(s.outstandingMinor, s.chargedMinor) : 0;
+    // Money on it: everything it asks is credited (the payment becomes credit); none: what is still owed.
+    const amount = !s ? 0 : s.settledMinor > 0 ? s.chargedMinor : Math.min(s.outstandingMinor, s.chargedMinor);
     if (amount <= 0) continue;
     const result = await issueCreditNote(ctx, { invoiceId: id, amountMinor: amount, reason });
     // The amount was read in this transaction from what the check reads: a refusal here is a broken invariant.

@@ -19,7 +19,7 @@ export interface InstalmentState extends PlannedInstalment {
 export interface InvoiceAmounts {
   /** Late fees by instalment seq. */
   lateFees: ReadonlyMap<number, number>;
-  /** What discounts granted after issue and credit notes took back (a positive number). */
+  /** What credit notes took back (a positive number); discounts are in the plan as issued. */
   reducedMinor: number;
   /** What was paid net of refunds, with credit moved in or out (may exceed what is asked: an overpayment). */
   settledMinor: number;

@@ -175,6 +175,15 @@ export async function invoiceStandings(db: Executor, invoiceIds: readonly string
  * and each invoice's outstanding amount says what is really owed on it. Returns the amount moved.
  */
 export async function applyAvailableCredit(ctx: DomainContext, userId: string, currency: string, toInvoiceId: string): Promise<number> {
+  // Credit is moved out of invoices this change did not name: lock them all (the learner's invoices in the
+  // currency, the target among them, in id order) before reading what they hold, or a refund of one of them
+  // running at the same time could take the same money out twice.
+  await ctx.db
+    .select({ id: invoices.id })
+    .from(invoices)
+    .where(and(eq(invoices.userId, userId), eq(invoices.currency, currency)))
+    .orderBy(asc(invoices.id))
+    .for("update");
   const rows = await ctx.db
     .select({ invoiceId: ledgerEntries.invoiceId, outstanding: sql<string>`sum(${ledgerEntries.amountMinor})` })
     .from(ledgerEntries)

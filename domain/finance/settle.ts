@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { enrollments, fees, invoices } from "../db/schema/index.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
+import { issueCreditNote } from "./credit-notes.js";
 import { overdueInstalments } from "./instalments.js";
 import { type InvoiceStanding, invoiceStandings, lockInvoices } from "./ledger.js";
 
@@ -19,7 +20,8 @@ export interface Settlement {
  * - `pending-payment` becomes active once every invoice of the enrollment whose fee asks for payment first has what
  *   it asks (`full`: nothing owed; `first-instalment`: the first instalment paid);
  * - `suspended` becomes active once none of the enrollment's invoices has an overdue instalment.
- * A seat released unpaid (`payment-expired`) is not taken back: what is paid after that stays as credit.
+ * A seat released unpaid (`payment-expired`) is not taken back: what is paid on an ended enrollment (released,
+ * dropped, removed), before or after it ended, is credited back and stays as credit.
  */
 export async function settleInvoices(ctx: DomainContext, invoiceIds: readonly string[]): Promise<Settlement> {
   const settlement: Settlement = { paid: [], activated: [] };
@@ -29,6 +31,8 @@ export async function settleInvoices(ctx: DomainContext, invoiceIds: readonly st
   // did not, this still orders two settlements of one invoice so the later one reads the earlier one's postings.
   await lockInvoices(ctx.db, invoiceIds);
   const standings = await invoiceStandings(ctx.db, invoiceIds);
+  // Those credited now were settled by their credit notes: the rest go on as usual.
+  for (const id of await creditEndedEnrollments(ctx, standings)) standings.delete(id);
   for (const s of standings.values()) {
     const next = statusFor(s);
     if (next === s.invoice.status) continue;
@@ -53,10 +57,42 @@ export async function settleInvoices(ctx: DomainContext, invoiceIds: readonly st
   return settlement;
 }
 
-/** Void once credit notes took back everything asked (what was paid then is credit); a zero invoice is paid at issue. */
-function statusFor(s: InvoiceStanding): "open" | "paid" | "void" {
-  if (s.chargedMinor <= 0 && s.creditedMinor > 0) return "void";
-  return s.outstandingMinor <= 0 ? "paid" : "open";
+/** Enrollments that ended: a seat they no longer hold is not charged for. */
+const ENDED_STATUSES = ["payment-expired", "dropped", "removed"] as const;
+
+/**
+ * Money paid on an invoice whose enrollment has ended (whichever came first: the end or the payment) must not
+ * vanish into a "paid" invoice for a place the learner does not have: what the invoice still asks for is credited
+ * (reason "Enrollment ended"), so the money is credit (a balance below zero) the bursar can refund or move on.
+ * `issueCreditNote` settles the invoice again; by then it asks for nothing, so this runs once per invoice (no
+ * unbounded recursion). Answers the invoices credited.
+ */
+async function creditEndedEnrollments(ctx: DomainContext, standings: Map<string, InvoiceStanding>): Promise<string[]> {
+  const candidates = [...standings.values()].filter((s) => s.settledMinor > 0 && s.chargedMinor > 0);
+  if (candidates.length === 0) return [];
+  const ended = await ctx.db
+    .select({ id: enrollments.id })
+    .from(enrollments)
+    .where(and(inArray(enrollments.id, [...new Set(candidates.map((s) => s.invoice.enrollmentId))]), inArray(enrollments.status, [...ENDED_STATUSES])));
+  const endedIds = new Set(ended.map((e) => e.id));
+  const credited: string[] = [];
+  for (const s of candidates) {
+    if (!endedIds.has(s.invoice.enrollmentId)) continue;
+    const result = await issueCreditNote(ctx, { invoiceId: s.invoice.id, amountMinor: s.chargedMinor, reason: "Enrollment ended" });
+    if (!result.ok) throw new Error(`credit note for invoice ${s.invoice.id}: ${result.error.code}`);
+    credited.push(s.invoice.id);
+  }
+  return credited;
+}
+
+/**
+ * Void once credit notes took back everything asked and nothing is owed on it (what was paid then is credit); an
+ * invoice that asks for nothing but still has money owed on it (credit moved out, then refunded) stays open. A zero
+ * invoice is paid at issue.
+ */
+export function statusFor(s: Pick<InvoiceStanding, "chargedMinor" | "creditedMinor" | "outstandingMinor">): "open" | "paid" | "void" {
+  if (s.outstandingMinor > 0) return "open";
+  return s.chargedMinor <= 0 && s.creditedMinor > 0 ? "void" : "paid";
 }
 
 async function activateSettledEnrollments(ctx: DomainContext, enrollmentIds: string[], now: Date): Promise<string[]> {

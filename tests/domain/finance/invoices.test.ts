@@ -1,14 +1,14 @@
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Transaction } from "../../../domain/db/client.js";
-import { issueCreditNote } from "../../../domain/finance/credit-notes.js";
+import { creditUnpaidInvoicesOfEnrollment, issueCreditNote } from "../../../domain/finance/credit-notes.js";
 import { formatDocumentNumber } from "../../../domain/finance/document-numbers.js";
 import { renderFinancePdf } from "../../../domain/finance/invoice-pdf.js";
 import { discountAmount, draftInvoice, issueInvoicesForEnrollment } from "../../../domain/finance/invoices.js";
-import { invoiceStandings, postLedgerEntries } from "../../../domain/finance/ledger.js";
+import { applyAvailableCredit, invoiceStandings, lockInvoices, postLedgerEntries } from "../../../domain/finance/ledger.js";
 import { overdueInstalments } from "../../../domain/finance/instalments.js";
 import { listInvoices } from "../../../domain/finance/list-invoices.js";
-import { settleInvoices } from "../../../domain/finance/settle.js";
+import { settleInvoices, statusFor } from "../../../domain/finance/settle.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
 import { insertLearners, insertPublishedCourse } from "../../support/enrollment-fixtures.js";
@@ -248,5 +248,94 @@ describe("listInvoices overdue filter", () => {
     await check(false);
     await post("refund", 5_000);
     await check(true);
+  });
+});
+
+describe("fix round 19: status, ended enrollments, credit moves", () => {
+  const post = (userId: string, invoiceId: string, kind: "payment" | "refund" | "credit-out", amountMinor: number) =>
+    inTx(async (ctx) => {
+      await postLedgerEntries(ctx, [{ userId, currency: "USD", kind, amountMinor, invoiceId, sourceKey: `${kind}:${uuidv7()}`, description: "test" }]);
+      await settleInvoices(ctx, [invoiceId]);
+    });
+  const statusOf = async (invoiceId: string) => (await db.sql<{ status: string }[]>`select status from invoices where id = ${invoiceId}`)[0]!.status;
+  const balanceOf = async (userId: string) => Number((await db.sql<{ sum: string }[]>`select coalesce(sum(amount_minor), 0) as sum from ledger_entries where user_id = ${userId}`)[0]!.sum);
+  async function billed(amountMinor: number, status = "active", userId?: string) {
+    const courseId = await insertPublishedCourse(db.sql, { capacity: 10 });
+    const user = userId ?? (await insertLearners(db.sql, 1))[0]!;
+    await insertFee(courseId, { amountMinor });
+    const [enrollmentId] = await insertEnrollments(courseId, [user], status);
+    const [invoiceId] = await inTx((ctx) => issueInvoicesForEnrollment(ctx, enrollmentId!));
+    return { userId: user, enrollmentId: enrollmentId!, invoiceId: invoiceId! };
+  }
+
+  it("statusFor: void only when nothing is asked and nothing owed; money owed keeps it open", () => {
+    expect(statusFor({ chargedMinor: 0, creditedMinor: 3_000, outstandingMinor: 0 })).toBe("void");
+    expect(statusFor({ chargedMinor: 0, creditedMinor: 3_000, outstandingMinor: -3_000 })).toBe("void");
+    expect(statusFor({ chargedMinor: 0, creditedMinor: 3_000, outstandingMinor: 500 })).toBe("open");
+    expect(statusFor({ chargedMinor: 0, creditedMinor: 0, outstandingMinor: 0 })).toBe("paid");
+  });
+
+  it("reopens a credited invoice whose credit was moved out and then refunded", async () => {
+    const { userId, invoiceId } = await billed(3_000);
+    await post(userId, invoiceId, "payment", -3_000);
+    const note = await inTx((ctx) => issueCreditNote(ctx, { invoiceId, amountMinor: 3_000, reason: "Cancelled" }));
+    expect(note.ok && note.value.invoiceStatus).toBe("void");
+    await post(userId, invoiceId, "credit-out", 3_000);
+    expect(await statusOf(invoiceId)).toBe("void");
+    await post(userId, invoiceId, "refund", 500);
+    expect(await statusOf(invoiceId)).toBe("open");
+  });
+
+  it("turns a payment on a released seat into credit, whether the release or the payment is seen first", async () => {
+    // Released, credited, then paid.
+    const a = await billed(3_000, "pending-payment");
+    await db.sql`update enrollments set status = 'payment-expired' where id = ${a.enrollmentId}`;
+    await inTx((ctx) => creditUnpaidInvoicesOfEnrollment(ctx, a.enrollmentId, "Seat released unpaid"));
+    await post(a.userId, a.invoiceId, "payment", -3_000);
+    expect([await statusOf(a.invoiceId), await balanceOf(a.userId)]).toEqual(["void", -3_000]);
+    // Released, paid before the release is credited (the event comes later): the payment still becomes credit.
+    const b = await billed(3_000, "pending-payment");
+    await db.sql`update enrollments set status = 'payment-expired' where id = ${b.enrollmentId}`;
+    await post(b.userId, b.invoiceId, "payment", -3_000);
+    expect([await statusOf(b.invoiceId), await balanceOf(b.userId)]).toEqual(["void", -3_000]);
+    expect(await inTx((ctx) => creditUnpaidInvoicesOfEnrollment(ctx, b.enrollmentId, "Seat released unpaid"))).toEqual([]);
+    const notes = await db.sql<{ reason: string }[]>`select reason from credit_notes where invoice_id = ${b.invoiceId}`;
+    expect(notes.map((n) => n.reason)).toEqual(["Enrollment ended"]);
+    expect((await db.sql<{ status: string }[]>`select status from enrollments where id = ${b.enrollmentId}`)[0]!.status).toBe("payment-expired");
+  });
+
+  it("credits a paid invoice of a dropped enrollment, so the payment is credit", async () => {
+    const { userId, enrollmentId, invoiceId } = await billed(3_000);
+    await post(userId, invoiceId, "payment", -3_000);
+    expect(await statusOf(invoiceId)).toBe("paid");
+    await db.sql`update enrollments set status = 'dropped' where id = ${enrollmentId}`;
+    const issued = await inTx((ctx) => creditUnpaidInvoicesOfEnrollment(ctx, enrollmentId, "Enrollment cancelled"));
+    expect(issued.map((n) => [n.amountMinor, n.invoiceStatus])).toEqual([[3_000, "void"]]);
+    expect(await balanceOf(userId)).toBe(-3_000);
+  });
+
+  it("moves credit only after locking the invoice it comes from", async () => {
+    const source = await billed(3_000);
+    const target = await billed(3_000, "active", source.userId);
+    await post(source.userId, source.invoiceId, "payment", -5_000);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const held = new Promise<void>((r) => (locked = r));
+    // A refund of the source holds its lock and takes 1,500 of its 2,000 credit.
+    const refund = inTx(async (ctx) => {
+      await lockInvoices(ctx.db, [source.invoiceId]);
+      locked();
+      await gate;
+      await postLedgerEntries(ctx, [{ userId: source.userId, currency: "USD", kind: "refund", amountMinor: 1_500, invoiceId: source.invoiceId, sourceKey: `refund:${uuidv7()}`, description: "test" }]);
+    });
+    await held;
+    const moving = inTx((ctx) => applyAvailableCredit(ctx, source.userId, "USD", target.invoiceId));
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    await refund;
+    expect(await moving).toBe(500);
+    const standings = await invoiceStandings(db.db, [source.invoiceId]);
+    expect(standings.get(source.invoiceId)!.outstandingMinor).toBe(0);
   });
 });
