@@ -15,6 +15,7 @@ import { readLimited } from "./services/loopback-http.js";
 import type { PushService, StoredPush } from "./services/push-service.js";
 import type { StripeEmulator } from "./services/stripe-emulator.js";
 import { formatAmount } from "./services/stripe-checkout-page.js";
+import { escapeHtml } from "./html.js";
 
 export interface DevelopmentInboxes {
   mail: MailSink | undefined;
@@ -108,10 +109,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** Escapes text for HTML content and for quoted attribute values. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export { escapeHtml };
 
 export interface MailboxPageOptions {
   /** Absent when no mail sink runs. */

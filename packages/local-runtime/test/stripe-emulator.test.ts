@@ -186,6 +186,25 @@ describe("Stripe emulator API", () => {
     expect(huge.status).toBe(413);
   });
 
+  it("takes http(s) return URLs only, and refuses a total over Stripe's 99,999,999 minor units", async () => {
+    for (const url of ["javascript:alert(document.cookie)", "data:text/html,<script>alert(1)</script>", "ftp://example.test/x"]) {
+      await expect(stripe.checkout.sessions.create(sessionParams({ success_url: url }))).rejects.toMatchObject({ statusCode: 400, code: "url_invalid", param: "success_url" });
+      await expect(stripe.checkout.sessions.create(sessionParams({ cancel_url: url }))).rejects.toMatchObject({ statusCode: 400, code: "url_invalid", param: "cancel_url" });
+    }
+    expect((await stripe.checkout.sessions.create(sessionParams({ success_url: "https://ringlet.example/paid" }))).success_url).toBe("https://ringlet.example/paid");
+    const item = (unit_amount: number, quantity: number): Stripe.Checkout.SessionCreateParams.LineItem => ({ price_data: { currency: "eur", unit_amount, product_data: { name: "Fee" } }, quantity });
+    // Past 2^53 (15-digit unit amount times a 15-digit quantity) and just past the limit: amount_too_large, like Stripe.
+    for (const line_items of [[item(999_999_999_999_999, 999_999_999_999_999)], [item(50_000_000, 1), item(50_000_000, 1)], [item(100_000_000, 1)]]) {
+      await expect(stripe.checkout.sessions.create(sessionParams({ line_items }))).rejects.toMatchObject({ statusCode: 400, code: "amount_too_large" });
+    }
+    expect((await stripe.checkout.sessions.create(sessionParams({ line_items: [item(33_333_333, 3)] }))).amount_total).toBe(99_999_999);
+    // The Checkout page escapes with the runtime's one escapeHtml (numeric references, as the mailbox page).
+    const named = await stripe.checkout.sessions.create(sessionParams({ line_items: [{ ...item(100, 1), price_data: { currency: "eur", unit_amount: 100, product_data: { name: '<b>"Fee"</b>' } } }] }));
+    const html = await (await fetch(named.url as string)).text();
+    expect(html).toContain("&#60;b&#62;&#34;Fee&#34;&#60;/b&#62;");
+    expect(html).not.toContain("<b>");
+  });
+
   it("answers 401 in Stripe's format for a key that is not sk_test_", async () => {
     const wrong = new Stripe("sk_live_nope", { host: "127.0.0.1", port: emulator.port, protocol: "http", maxNetworkRetries: 0 });
     await expect(wrong.checkout.sessions.create(sessionParams())).rejects.toMatchObject({ type: "StripeAuthenticationError", statusCode: 401 });
@@ -230,6 +249,9 @@ describe("paying and webhooks", () => {
     // Paying twice is refused: the session is complete.
     expect((await postAdmin(`/checkout/${session.id}/pay`)).status).toBe(409);
     expect((await postAdmin("/checkout/cs_test_nope/pay")).status).toBe(404);
+    // A malformed escape in the id is an unknown id (404), not a crash.
+    expect((await postAdmin("/checkout/%E0%A4%A/pay")).status).toBe(404);
+    expect((await postAdmin("/events/%E0%A4%A/resend")).status).toBe(404);
   });
 
   it("delivers duplicates and in reverse order when asked, and nothing with deliver none", async () => {

@@ -8,6 +8,7 @@
 // All answer 404 when no setting asked for the emulator; refusals carry Stripe's error shape.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readLimited } from "./loopback-http.js";
+import { safeDecode } from "./stripe-api.js";
 import type { StripeEmulator } from "./stripe-emulator.js";
 import type { PayOptions } from "./stripe-state.js";
 
@@ -43,14 +44,14 @@ export async function handleStripeAdminRequest(stripe: StripeEmulator | undefine
     if (duplicates !== undefined) options.duplicates = duplicates as number;
     if (order !== undefined) options.order = order;
     if (parallel !== undefined) options.parallel = parallel;
-    const outcome = stripe.pay(decodeURIComponent(pay[1] as string), options);
+    const outcome = stripe.pay(safeDecode(pay[1] as string), options);
     if ("fail" in outcome) return done(res, outcome.fail.status === 404 ? 404 : 409, { error: outcome.fail.error });
     return done(res, 200, outcome.ok);
   }
   if (resend) {
     const { timestamp } = body;
     if (timestamp !== undefined && (!Number.isInteger(timestamp) || (timestamp as number) < 0)) return done(res, 400, refusal("timestamp must be unix seconds (an integer)."));
-    const results = await stripe.resend(decodeURIComponent(resend[1] as string), timestamp as number | undefined);
+    const results = await stripe.resend(safeDecode(resend[1] as string), timestamp as number | undefined);
     if (!results) return done(res, 404, refusal(`No such event: '${resend[1] as string}'`));
     const first = results[0];
     if (!first) return done(res, 409, refusal("No webhook endpoint: no setting is UseDevelopmentStripeWebhook=<path>."));

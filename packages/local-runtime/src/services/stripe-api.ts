@@ -139,7 +139,8 @@ export class StripeApi {
   }
 }
 
-function safeDecode(segment: string): string {
+/** A path segment decoded; a malformed escape (`%E0%A4%A`) stays as it is, so it is looked up and not found. */
+export function safeDecode(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -235,9 +236,10 @@ function sessionInput(params: FormObject): NewSession | StripeFailure {
   if (isFailure(expiresAt)) return expiresAt;
   const clientReferenceId = str(params.client_reference_id) ?? null;
   if (clientReferenceId !== null && clientReferenceId.length > 200) return invalid("client_reference_id must be at most 200 characters.", "client_reference_id");
+  // Stripe takes http(s) URLs only: the page links to them and paying redirects there (no javascript: or data:).
   for (const param of ["success_url", "cancel_url"] as const) {
     const value = str(params[param]);
-    if (value !== undefined && !URL.canParse(value)) return invalid("Not a valid URL", param, "url_invalid");
+    if (value !== undefined && (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol))) return invalid("Not a valid URL", param, "url_invalid");
   }
   const customerEmail = str(params.customer_email) ?? null;
   if (customerEmail !== null && !/^[^\s@]+@[^\s@]+$/.test(customerEmail)) return invalid(`Invalid email address: ${customerEmail}`, "customer_email", "email_invalid");

@@ -1,10 +1,7 @@
 // The hosted Checkout page a session's `url` points at (GET /checkout/<id> on the emulator): the amount and a Pay
 // button that does what POST /admin/stripe/checkout/<id>/pay does, so someone running `npm start` can pay by hand.
+import { escapeHtml } from "../html.js";
 import type { CheckoutSession } from "./stripe-state.js";
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
-}
 
 /** Amounts in minor units shown with the currency's usual digits (Intl knows them). */
 export function formatAmount(amount: number, currency: string): string {
