@@ -36,6 +36,8 @@ export const eventCatalog = {
   "enrollment.pending-payment": z.object({ ...enrollmentRef, source: z.enum(["self", "staff", "invitation", "import", "waitlist"]), paymentDueAt: at }),
   // The held seat was released unpaid (by the seat-holds timer); the next in line is offered it.
   "enrollment.payment-expired": z.object(enrollmentRef),
+  // The learner was placed in a section, moved to another, or taken out of one (null): section fees are invoiced from it.
+  "enrollment.section-changed": z.object({ ...enrollmentRef, sectionId: id.nullable(), previousSectionId: id.nullable() }),
   // An invoice went unpaid for ENROLLMENT_SUSPEND_AFTER_DAYS past due: the learner's access is suspended until it is paid.
   "enrollment.suspended": z.object({ ...enrollmentRef, invoiceId: id }),
   "enrollment.offer-expired": z.object(enrollmentRef),

@@ -1,5 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import { enrollments, sections } from "../db/schema/index.js";
+import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { SectionErrorCode } from "./sections.errors.js";
@@ -38,11 +39,22 @@ export async function placeLearner(
       if ((taken?.n ?? 0) >= section.capacity) return fail("SECTION_FULL", `Section ${section.name} is full (${section.capacity} seats).`);
     }
   }
-  const [updated] = await ctx.db
-    .update(enrollments)
-    .set({ sectionId: input.sectionId, updatedAt: ctx.now() })
-    .where(and(eq(enrollments.id, input.enrollmentId), eq(enrollments.courseId, input.courseId), eq(enrollments.status, "active")))
-    .returning({ userId: enrollments.userId });
+  // The old section is read from the row the update changes (a self-join sees the row as it was).
+  const [updated] = await ctx.db.execute<{ user_id: string; previous_section_id: string | null }>(sql`
+    update ${enrollments} e set section_id = ${input.sectionId}, updated_at = ${ctx.now().toISOString()}::timestamptz
+    from ${enrollments} old
+    where old.id = e.id and e.id = ${input.enrollmentId} and e.course_id = ${input.courseId} and e.status = 'active'
+    returning e.user_id, old.section_id as previous_section_id`);
   if (!updated) return fail("ENROLLMENT_NOT_FOUND", "The course has no active enrollment with this id.");
-  return ok({ enrollmentId: input.enrollmentId, userId: updated.userId, sectionId: input.sectionId });
+  if (updated.previous_section_id !== input.sectionId) {
+    // Section fees are invoiced from this event (the invoices subscription).
+    await recordEvent(ctx, {
+      type: "enrollment.section-changed",
+      aggregateType: "enrollment",
+      aggregateId: input.enrollmentId,
+      courseId: input.courseId,
+      data: { enrollmentId: input.enrollmentId, courseId: input.courseId, userId: updated.user_id, sectionId: input.sectionId, previousSectionId: updated.previous_section_id },
+    });
+  }
+  return ok({ enrollmentId: input.enrollmentId, userId: updated.user_id, sectionId: input.sectionId });
 }

@@ -236,4 +236,22 @@ describe("held seats", () => {
     const enrolled = (await res.json()) as Enrollment;
     expect(enrolled).toMatchObject({ status: "active", paymentDueAt: null });
   });
+
+  it("invoices a section's fee when a learner already enrolled is placed in the section", async () => {
+    const section = await call(app, "POST", `/v1/courses/${courseId}/sections`, { token: instructor.accessToken, body: { name: "Lab" } });
+    expect(section.status, await section.clone().text()).toBe(201);
+    const sectionId = ((await section.json()) as { id: string }).id;
+    const labFee = await call(app, "POST", feesPath(), { token: bursar.accessToken, body: feeBody({ name: "Lab materials", amountMinor: 5_000, requirement: "none", instalments: [], sectionId }) });
+    expect(labFee.status, await labFee.clone().text()).toBe(201);
+    const labFeeId = ((await labFee.json()) as Fee).id;
+    const [enrollment] = await db.sql<{ id: string }[]>`select id from enrollments where course_id = ${courseId} and user_id = ${third.id} and status = 'active'`;
+    const placed = await call(app, "PUT", `/v1/courses/${courseId}/enrollments/${enrollment!.id}/section`, { token: instructor.accessToken, body: { sectionId } });
+    expect(placed.status, await placed.clone().text()).toBe(200);
+    const [event] = await db.sql<{ data: Record<string, unknown> }[]>`select data from outbox where type = 'enrollment.section-changed' and aggregate_id = ${enrollment!.id}`;
+    expect(event?.data).toEqual({ enrollmentId: enrollment!.id, courseId, userId: third.id, sectionId, previousSectionId: null });
+    await waitFor("the section fee's invoice", async () => (await db.sql`select 1 from invoices where fee_id = ${labFeeId} and user_id = ${third.id}`)[0], {
+      timeoutMs: 20_000,
+      diagnostics: () => recentErrors(app),
+    });
+  });
 });

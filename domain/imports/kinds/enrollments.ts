@@ -158,7 +158,7 @@ async function applyEnrollments(ctx: DomainContext, run: ImportRun, rows: Staged
   // Decisions, in line order: each row sees what the rows before it took (seats, section places, staff).
   const seatsTaken = new Map([...courseOf.values()].map((c) => [c.id, c.seatsTaken]));
   const newEnrollments: { id: string; courseId: string; userId: string; sectionId: string | null }[] = [];
-  const sectionMoves: { id: string; sectionId: string; from: string | null }[] = [];
+  const sectionMoves: { id: string; courseId: string; userId: string; sectionId: string; from: string | null }[] = [];
   const staffUpserts: { courseId: string; userId: string; role: CourseRole; previousRole: CourseRole | null }[] = [];
   const scopeAdds: { courseId: string; userId: string; sectionId: string }[] = [];
   const takeSectionPlace = (sectionId: string, capacity: number | null): boolean => {
@@ -184,7 +184,7 @@ async function applyEnrollments(ctx: DomainContext, run: ImportRun, rows: Staged
         else if (!takeSectionPlace(section.id, section.capacity)) outcomes[i] = fullSection();
         else {
           if (existing.section_id) seated.set(existing.section_id, (seated.get(existing.section_id) ?? 1) - 1);
-          sectionMoves.push({ id: existing.id, sectionId: section.id, from: existing.section_id });
+          sectionMoves.push({ id: existing.id, courseId: course.id, userId: existing.user_id, sectionId: section.id, from: existing.section_id });
           existing.section_id = section.id;
           outcomes[i] = { result: "updated", entity: "enrollment" };
         }
@@ -237,7 +237,7 @@ async function writeChanges(
   run: ImportRun,
   c: {
     newEnrollments: { id: string; courseId: string; userId: string; sectionId: string | null }[];
-    sectionMoves: { id: string; sectionId: string }[];
+    sectionMoves: { id: string; courseId: string; userId: string; sectionId: string; from: string | null }[];
     staffUpserts: { courseId: string; userId: string; role: CourseRole; previousRole: CourseRole | null }[];
     scopeAdds: { courseId: string; userId: string; sectionId: string }[];
   },
@@ -279,6 +279,10 @@ async function writeChanges(
       update ${enrollments} set section_id = v.section_id, updated_at = ${now}::timestamptz
       from unnest(${sql.param(c.sectionMoves.map((m) => m.id))}::uuid[], ${sql.param(c.sectionMoves.map((m) => m.sectionId))}::uuid[]) as v(id, section_id)
       where ${enrollments}.id = v.id`);
+    for (const m of c.sectionMoves) {
+      const ref = { enrollmentId: m.id, courseId: m.courseId, userId: m.userId };
+      events.push({ type: "enrollment.section-changed", aggregateType: "enrollment", aggregateId: m.id, courseId: m.courseId, data: { ...ref, sectionId: m.sectionId, previousSectionId: m.from } });
+    }
   }
   if (c.staffUpserts.length) {
     const s = c.staffUpserts;
