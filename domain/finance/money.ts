@@ -3,20 +3,34 @@ import { z } from "zod";
 // Amounts are integers in the currency's minor units (cents, yen, fils) beside an ISO 4217 code; no float ever
 // holds an amount. Rounding is done in one place (here), by one rule: half up, to the nearest minor unit.
 
-const knownCurrencies = new Set(Intl.supportedValuesOf("currency"));
+/**
+ * The currencies accepted and their minor-unit exponent, from ISO 4217 (list one), not from Intl: Intl follows
+ * CLDR's display digits (HUF 0, IQD 0), which are not the ISO minor units amounts are counted in (HUF 2, IQD 3).
+ * Left out: fund codes, precious metals and units of account (no standard exponent), and the currencies Stripe
+ * treats specially, where its amounts do not follow the ISO exponent (ISK, HUF, TWD, UGX; MGA, which Stripe counts
+ * in whole ariary while ISO says 2). Stripe's three-decimal currencies (BHD, JOD, KWD, OMR, TND) follow ISO.
+ */
+const ISO_4217_EXPONENTS: ReadonlyMap<string, number> = new Map(
+  Object.entries({
+    0: "BIF CLP DJF GNF JPY KMF KRW PYG RWF VND VUV XAF XOF XPF",
+    2: [
+      "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CNY",
+      "COP CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG IDR ILS INR",
+      "IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD",
+      "NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN",
+      "SVC SYP SZL THB TJS TMT TOP TRY TTD TZS UAH USD UYU UZS VES WST XCD XCG YER ZAR ZMW ZWG",
+    ].join(" "),
+    3: "BHD IQD JOD KWD LYD OMR TND",
+  }).flatMap(([exponent, codes]) => codes.split(" ").map((code): [string, number] => [code, Number(exponent)])),
+);
 
-/** An ISO 4217 code the platform knows (upper case, three letters). */
-export const isCurrency = (code: string): boolean => /^[A-Z]{3}$/.test(code) && knownCurrencies.has(code);
-
-const digits = new Map<string, number>();
+/** An ISO 4217 code the platform accepts (upper case, three letters, in the table above). */
+export const isCurrency = (code: string): boolean => ISO_4217_EXPONENTS.has(code);
 
 /** How many decimal places the currency's minor unit has (USD 2, JPY 0, KWD 3), as ISO 4217 says. */
 export function minorDigits(currency: string): number {
-  let n = digits.get(currency);
-  if (n === undefined) {
-    n = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-    digits.set(currency, n);
-  }
+  const n = ISO_4217_EXPONENTS.get(currency);
+  if (n === undefined) throw new RangeError(`not an accepted ISO 4217 currency: ${currency}`);
   return n;
 }
 
@@ -58,7 +72,7 @@ export function formatMoney(amountMinor: number, currency: string, locale = "en"
 export const currencySchema = z
   .string()
   .regex(/^[A-Z]{3}$/, "an ISO 4217 code in upper case, e.g. USD")
-  .refine(isCurrency, "not an ISO 4217 currency")
+  .refine(isCurrency, "not an ISO 4217 currency the platform accepts")
   .meta({ description: "ISO 4217 currency code, e.g. `USD`, `EUR`, `JPY`", example: "USD" });
 
 /** A positive amount in minor units at a boundary: an integer (never a decimal), at most 10^12. */

@@ -11,6 +11,20 @@ describe("money", () => {
     expect([minorDigits("USD"), minorDigits("JPY"), minorDigits("KWD")]).toEqual([2, 0, 3]);
   });
 
+  it("takes minor digits from ISO 4217, not CLDR, and agrees with Stripe's zero- and three-decimal lists", () => {
+    // CLDR (Intl) says IQD 0, ISO 4217 says 3; HUF (ISO 2, CLDR 0) is one Stripe treats specially: not accepted.
+    expect(minorDigits("IQD")).toBe(3);
+    for (const special of ["HUF", "ISK", "TWD", "UGX", "MGA", "XAU", "CLF"]) expect(isCurrency(special)).toBe(false);
+    expect(() => minorDigits("HUF")).toThrow(RangeError);
+    expect(currencySchema.safeParse("HUF").success).toBe(false);
+    // https://docs.stripe.com/currencies#zero-decimal and #three-decimal (less the special cases left out above)
+    const stripeZero = ["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "PYG", "RWF", "VND", "VUV", "XAF", "XOF", "XPF"];
+    const stripeThree = ["BHD", "JOD", "KWD", "OMR", "TND"];
+    expect(stripeZero.map(minorDigits)).toEqual(stripeZero.map(() => 0));
+    expect(stripeThree.map(minorDigits)).toEqual(stripeThree.map(() => 3));
+    expect(formatMoney(1_234, "IQD", "en")).toContain("1.234");
+  });
+
   it("rounds percentages half up in whole minor units, exactly beyond 2^53 intermediates", () => {
     expect(percentOf(30_001, 500)).toBe(1_500); // 1,500.05
     expect(percentOf(30_010, 500)).toBe(1_501); // 1,500.5 rounds up
