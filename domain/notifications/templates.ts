@@ -234,24 +234,24 @@ export const templates = {
   "invoice-issued": {
     en: {
       subject: "Invoice {{number}} for {{course}}: {{total}}",
-      paragraphs: ["Hello {{name}},", "here is invoice {{number}} for {{course}}. Total: {{total}}.", "Due: {{dueDates}}.", "The PDF link below works for 30 days; your invoices are always listed in your account."],
+      paragraphs: ["Hello {{name}},", "here is invoice {{number}} for {{course}}. Total: {{total}}.", "Due: {{dueDates}}.", "The PDF link below works for 72 hours; your invoices are always listed in your account."],
       action: { label: "Download the invoice (PDF)", url: "{{downloadUrl}}" },
     },
     es: {
       subject: "Factura {{number}} de {{course}}: {{total}}",
-      paragraphs: ["Hola {{name}}:", "te enviamos la factura {{number}} de {{course}}. Total: {{total}}.", "Vencimientos: {{dueDates}}.", "El enlace al PDF funciona durante 30 días; tus facturas siempre aparecen en tu cuenta."],
+      paragraphs: ["Hola {{name}}:", "te enviamos la factura {{number}} de {{course}}. Total: {{total}}.", "Vencimientos: {{dueDates}}.", "El enlace al PDF funciona durante 72 horas; tus facturas siempre aparecen en tu cuenta."],
       action: { label: "Descargar la factura (PDF)", url: "{{downloadUrl}}" },
     },
   },
   "credit-note-issued": {
     en: {
       subject: "Credit note {{creditNoteNumber}} for invoice {{number}}",
-      paragraphs: ["Hello {{name}},", "credit note {{creditNoteNumber}} takes {{amount}} off invoice {{number}} for {{course}}.", "Reason: {{reason}}", "The PDF link below works for 30 days."],
+      paragraphs: ["Hello {{name}},", "credit note {{creditNoteNumber}} takes {{amount}} off invoice {{number}} for {{course}}.", "Reason: {{reason}}", "The PDF link below works for 72 hours."],
       action: { label: "Download the credit note (PDF)", url: "{{downloadUrl}}" },
     },
     es: {
       subject: "Nota de crédito {{creditNoteNumber}} de la factura {{number}}",
-      paragraphs: ["Hola {{name}}:", "la nota de crédito {{creditNoteNumber}} descuenta {{amount}} de la factura {{number}} de {{course}}.", "Motivo: {{reason}}", "El enlace al PDF funciona durante 30 días."],
+      paragraphs: ["Hola {{name}}:", "la nota de crédito {{creditNoteNumber}} descuenta {{amount}} de la factura {{number}} de {{course}}.", "Motivo: {{reason}}", "El enlace al PDF funciona durante 72 horas."],
       action: { label: "Descargar la nota de crédito (PDF)", url: "{{downloadUrl}}" },
     },
   },

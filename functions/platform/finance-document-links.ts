@@ -8,7 +8,8 @@ import type { Settings } from "./settings.js";
  * Links to an invoice's or credit note's PDF in emails: they must open later in a browser, without a bearer token.
  * A JWT naming the document, signed with the access-token keys (as the unsubscribe links are) under a `typ` and an
  * audience of its own, so it never passes as an access token nor one as it. The link leads to a route that answers
- * 303 to a fresh short-lived Blob link; the link itself expires after LIFETIME (mail is read late, but not forever).
+ * 303 to a fresh short-lived Blob link; the link itself expires after LIFETIME (mail is read late, but a
+ * forwarded or leaked email must not open it for long: after that, sign in and open the invoice).
  */
 export interface FinanceDocumentLinks {
   url(kind: FinanceDocumentKind, id: string): Promise<string>;
@@ -17,7 +18,7 @@ export interface FinanceDocumentLinks {
 }
 
 const TYP = "ringlet-finance-document+jwt";
-const LIFETIME = "30d";
+const LIFETIME = "72h";
 
 async function create(s: Settings): Promise<FinanceDocumentLinks> {
   const audience = `finance-document:${s.AUTH_JWT_AUDIENCE}`;

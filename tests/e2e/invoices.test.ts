@@ -102,6 +102,10 @@ describe("invoices", () => {
     expect(mail.text).toContain("$1,200.00");
     const link = /https?:\/\/\S+\/v1\/finance-documents\/pdf\?token=[\w.-]+/.exec(mail.text)?.[0];
     expect(link, mail.text).toBeDefined();
+    expect(mail.text).toContain("works for 72 hours");
+    // The emailed link lives 72 hours (after that the learner signs in and opens the invoice).
+    const claims = JSON.parse(Buffer.from(link!.split("token=")[1]!.split(".")[1]!, "base64url").toString()) as { iat: number; exp: number };
+    expect(claims.exp - claims.iat).toBe(72 * 3600);
     const path = new URL(link!).pathname.replace(/^\/api/, "") + new URL(link!).search;
     const redirect = await fetch(`${app.baseUrl}/api${path}`, { redirect: "manual" });
     expect(redirect.status).toBe(303);
