@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull, notExists, or, sql } from "drizzle-orm";
-import { enrollments, type Fee, feeDiscounts, feeInstalments, fees, type InvoiceLine, invoiceInstalments, invoices, users } from "../db/schema/index.js";
+import { enrollments, type Fee, feeDiscounts, type FeeRequirement, feeInstalments, fees, type InvoiceLine, invoiceInstalments, invoices, users } from "../db/schema/index.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { nextDocumentNumbers } from "./document-numbers.js";
@@ -53,6 +53,7 @@ export function draftInvoice(
   plan: readonly FeePlanPart[],
   discount: LiveDiscount | undefined,
   issuedAt: Date,
+  hold?: { requirement: FeeRequirement; until: Date | null },
 ): InvoiceDraft {
   const subtotalMinor = fee.amountMinor;
   const discountMinor = discountAmount(subtotalMinor, discount);
@@ -64,6 +65,12 @@ export function draftInvoice(
     plan.length > 0
       ? [...plan].sort((a, b) => a.seq - b.seq).map((p) => ({ seq: p.seq, amountMinor: p.amountMinor, dueAt: dueOf(p.dueAt, p.dueAfterDays) }))
       : [{ seq: 1, amountMinor: subtotalMinor, dueAt: dueOf(fee.dueAt, fee.dueAfterDays) }];
+  // A held seat is released at `until`: what the fee asks first may not fall due after that (the invoice would say
+  // "due in 14 days" while the seat goes in 48 hours). The whole fee for `full`, the first instalment otherwise.
+  if (hold?.until && hold.requirement !== "none") {
+    const cap = new Date(Math.max(hold.until.getTime(), issuedAt.getTime()));
+    for (const p of hold.requirement === "full" ? parts : parts.slice(0, 1)) if (p.dueAt.getTime() > cap.getTime()) p.dueAt = cap;
+  }
   let off = discountMinor;
   for (let i = parts.length - 1; i >= 0 && off > 0; i--) {
     const take = Math.min(parts[i]!.amountMinor, off);
@@ -86,7 +93,7 @@ export function draftInvoice(
  */
 export async function issueInvoicesForEnrollment(ctx: DomainContext, enrollmentId: string): Promise<string[]> {
   const [enrollment] = await ctx.db
-    .select({ id: enrollments.id, courseId: enrollments.courseId, userId: enrollments.userId, sectionId: enrollments.sectionId, status: enrollments.status })
+    .select({ id: enrollments.id, courseId: enrollments.courseId, userId: enrollments.userId, sectionId: enrollments.sectionId, status: enrollments.status, paymentDueAt: enrollments.paymentDueAt })
     .from(enrollments)
     .where(eq(enrollments.id, enrollmentId))
     .for("update");
@@ -124,6 +131,7 @@ export async function issueInvoicesForEnrollment(ctx: DomainContext, enrollmentI
       plans.filter((p) => p.feeId === fee.id),
       discounts.find((d) => d.feeId === fee.id),
       now,
+      enrollment.status === "pending-payment" ? { requirement: fee.requirement, until: enrollment.paymentDueAt } : undefined,
     ),
   }));
   const inserted = await ctx.db

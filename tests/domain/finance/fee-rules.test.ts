@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { discountBreach, type FeeTerms, feeTermsBreach } from "../../../domain/finance/fee-rules.js";
+import { draftInvoice } from "../../../domain/finance/invoices.js";
 
 const base: FeeTerms = {
   name: "Tuition",
@@ -66,5 +67,33 @@ describe("discount terms", () => {
     expect(discountBreach("fixed", 1.5, 500)?.path).toBe("value");
     expect(discountBreach("waiver", 0, 500)).toBeNull();
     expect(discountBreach("waiver", 3, 500)?.path).toBe("value");
+  });
+});
+
+describe("a held seat's invoice", () => {
+  const issuedAt = new Date("2031-03-01T10:00:00Z");
+  const until = new Date("2031-03-03T10:00:00Z");
+  const fee = { name: "Tuition", term: null, amountMinor: 100_000, dueAt: null, dueAfterDays: 14 };
+  const plan = [
+    { seq: 1, amountMinor: 40_000, dueAt: null, dueAfterDays: 7 },
+    { seq: 2, amountMinor: 60_000, dueAt: null, dueAfterDays: 30 },
+  ];
+  const dues = (d: ReturnType<typeof draftInvoice>) => d.instalments.map((p) => p.dueAt.toISOString());
+
+  it("asks for what the hold requires no later than the seat is released", () => {
+    expect(dues(draftInvoice(fee, [], undefined, issuedAt, { requirement: "full", until }))).toEqual([until.toISOString()]);
+    const first = draftInvoice(fee, plan, undefined, issuedAt, { requirement: "first-instalment", until });
+    expect(dues(first)).toEqual([until.toISOString(), "2031-03-31T10:00:00.000Z"]);
+    expect(dues(draftInvoice(fee, plan, undefined, issuedAt, { requirement: "full", until }))).toEqual([until.toISOString(), until.toISOString()]);
+    expect(draftInvoice(fee, plan, undefined, issuedAt, { requirement: "full", until }).dueAt).toEqual(until);
+  });
+
+  it("leaves earlier dates, fees that ask nothing first, and seats that are not held as planned", () => {
+    const soon = [{ seq: 1, amountMinor: 100_000, dueAt: null, dueAfterDays: 1 }, { seq: 2, amountMinor: 0, dueAt: null, dueAfterDays: 2 }];
+    expect(dues(draftInvoice(fee, soon, undefined, issuedAt, { requirement: "full", until }))[0]).toBe("2031-03-02T10:00:00.000Z");
+    expect(dues(draftInvoice(fee, [], undefined, issuedAt, { requirement: "none", until }))).toEqual(["2031-03-15T10:00:00.000Z"]);
+    expect(dues(draftInvoice(fee, [], undefined, issuedAt, { requirement: "full", until: null }))).toEqual(["2031-03-15T10:00:00.000Z"]);
+    // A hold already past at issue: due at issue, never before it.
+    expect(dues(draftInvoice(fee, [], undefined, issuedAt, { requirement: "full", until: new Date("2031-02-01T00:00:00Z") }))).toEqual([issuedAt.toISOString()]);
   });
 });
