@@ -99,6 +99,8 @@ export interface ProviderEvent {
 export interface PaymentProvider {
   readonly name: "stripe";
   createCheckout(request: CheckoutRequest): Promise<ProviderCheckout>;
+  /** Closes an open checkout so it can no longer be paid; ProviderRefused when it is not open (paid, or closed). */
+  expireCheckout(sessionId: string): Promise<void>;
   retrievePayment(paymentId: string): Promise<ProviderPayment | null>;
   listRefunds(paymentId: string): Promise<ProviderRefund[]>;
   refund(request: RefundRequest): Promise<ProviderRefund>;

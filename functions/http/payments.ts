@@ -62,14 +62,15 @@ route({
   access: authenticated,
   summary: "Pay an invoice online: a checkout page at the payment provider",
   description:
-    "Pays what is due now (the next unpaid instalment) or, with `scope: all`, everything still owed. An open checkout for the same amount is handed out again. The payment is recorded when the provider's webhook reports it.",
+    "Pays what is due now (the next unpaid instalment) or, with `scope: all`, everything still owed. An open checkout for the same amount is handed out again; one still being made answers 409 `CHECKOUT_IN_PROGRESS` with Retry-After; an open one for another amount is expired at the provider first (an invoice never has two payable checkouts). " +
+    "A held seat (`pending-payment`) is kept at least until the checkout ends (its `paymentDueAt` moves to the checkout's `expiresAt` if that is later), so it is never released while the checkout can still be paid. The payment is recorded when the provider's webhook reports it.",
   tags: ["payments"],
   params: invoiceParams,
   body: z.object({ scope: z.enum(["next-instalment", "all"]).default("next-instalment") }).optional(),
   responses: {
     200: { description: "The checkout page", body: checkoutSchema },
     404: { description: "`INVOICE_NOT_FOUND`" },
-    409: { description: "`INVOICE_NOT_PAYABLE`: paid, void, or nothing owed" },
+    409: { description: "`INVOICE_NOT_PAYABLE`: paid, void, or nothing owed; `CHECKOUT_IN_PROGRESS` (with Retry-After): a checkout is being made, or an earlier one may have been paid" },
     422: { description: "`PAYMENT_PROVIDER_REFUSED`" },
     503: { description: "`PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_UNAVAILABLE` (with Retry-After)" },
   },

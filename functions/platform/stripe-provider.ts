@@ -68,6 +68,10 @@ export function stripeProvider(stripe: Stripe): PaymentProvider {
         if (!session.url) throw new ProviderUnavailable("the checkout session has no url");
         return { sessionId: session.id, url: session.url, expiresAt: new Date(session.expires_at * 1000) };
       }),
+    expireCheckout: (sessionId) =>
+      call(async () => {
+        await stripe.checkout.sessions.expire(sessionId);
+      }),
     retrievePayment: (id) =>
       call(async () => {
         try {

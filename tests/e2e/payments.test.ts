@@ -19,6 +19,7 @@ let bursar: TestUser;
 let payer: TestUser;
 let banker: TestUser;
 let lost: TestUser;
+let switcher: TestUser;
 let courseId: string;
 let stripe: Stripe;
 let payerInvoice: string;
@@ -52,12 +53,13 @@ const sessionOf = (url: string) => new URL(url).pathname.split("/").pop()!;
 beforeAll(async () => {
   ({ db, app } = await startAppOnOwnDatabase());
   let admin: TestUser;
-  [admin, bursar, payer, banker, lost] = await Promise.all([
+  [admin, bursar, payer, banker, lost, switcher] = await Promise.all([
     signUp(app, db, { admin: true, label: "admin" }),
     signUp(app, db, { finance: true, label: "bursar" }),
     signUp(app, db, { label: "payer" }),
     signUp(app, db, { label: "banker" }),
     signUp(app, db, { label: "lost" }),
+    signUp(app, db, { label: "switcher" }),
   ]);
   const created = await call(app, "POST", "/v1/courses", { token: admin.accessToken, body: { title: "Paid Course 201" } });
   courseId = (await json<{ id: string }>(created)).id;
@@ -73,10 +75,23 @@ afterAll(async () => {
 describe("payments", () => {
   it("pays a held seat through Checkout: webhooks twice and reversed make one payment, the seat active, the balance zero", async () => {
     payerInvoice = await enrollAndAwaitInvoice(payer);
-    const first = await checkout(payer, payerInvoice);
-    expect(first.status).toBe(200);
+    // A hold ending before the checkout does is kept until the checkout ends (it must not be released while payable).
+    await db.sql`update enrollments set payment_due_at = now() + interval '5 minutes' where course_id = ${courseId} and user_id = ${payer.id}`;
+    // Two clicks at once make one checkout: the other is handed the same one, or told to wait a moment.
+    const racing = await Promise.all([checkout(payer, payerInvoice), checkout(payer, payerInvoice)]);
+    const statuses = racing.map((r) => r.status).sort();
+    expect([[200, 200], [200, 409]]).toContainEqual(statuses);
+    const waiting = racing.find((r) => r.status === 409);
+    if (waiting) {
+      expect(waiting.headers.get("retry-after")).toBeTruthy();
+      await expectProblem(waiting, 409, "CHECKOUT_IN_PROGRESS");
+    }
+    expect(await db.sql`select 1 from payment_attempts where invoice_id = ${payerInvoice}`).toHaveLength(1);
+    const first = racing.find((r) => r.status === 200)!;
     const session = await json<{ url: string; amountMinor: number; currency: string; expiresAt: string }>(first);
     expect(session).toMatchObject({ amountMinor: FEE, currency: "USD" });
+    const [held] = await db.sql<{ due: string }[]>`select payment_due_at::text as due from enrollments where course_id = ${courseId} and user_id = ${payer.id}`;
+    expect(Date.parse(held!.due)).toBeGreaterThanOrEqual(Date.parse(session.expiresAt));
     // A second click hands out the same open checkout.
     expect((await json<{ url: string }>(await checkout(payer, payerInvoice))).url).toBe(session.url);
     // Someone else's invoice is not theirs to pay (nor to learn of).
@@ -202,6 +217,21 @@ describe("payments", () => {
     expect(given).toMatchObject({ method: "manual", status: "succeeded" });
     expect(await db.sql`select 1 from credit_notes where refund_id = ${given.id}`).toHaveLength(0);
     expect(await balanceOf(banker)).toEqual([expect.objectContaining({ balanceMinor: 0 })]);
+  });
+
+  it("expires the open checkout at the provider before making one for another amount", async () => {
+    const invoiceId = await enrollAndAwaitInvoice(switcher);
+    const before = await json<{ url: string }>(await checkout(switcher, invoiceId));
+    const paid = await call(app, "POST", `/v1/invoices/${invoiceId}/payments`, { token: bursar.accessToken, body: { method: "bank-transfer", amountMinor: 40_000, currency: "USD", reference: "BT-SWITCH-1" } });
+    expect(paid.status).toBe(201);
+    const after = await checkout(switcher, invoiceId);
+    expect(after.status).toBe(200);
+    const now = await json<{ url: string; amountMinor: number }>(after);
+    expect(now.amountMinor).toBe(FEE - 40_000);
+    expect(sessionOf(now.url)).not.toBe(sessionOf(before.url));
+    expect((await stripe.checkout.sessions.retrieve(sessionOf(before.url))).status).toBe("expired");
+    const attempts = await db.sql<{ status: string }[]>`select status from payment_attempts where invoice_id = ${invoiceId} order by attempt`;
+    expect(attempts.map((a) => a.status)).toEqual(["expired", "open"]);
   });
 
   it("reconciles the provider's balance and payouts with the ledger, finding a payment whose webhooks never came", async () => {

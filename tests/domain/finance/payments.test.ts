@@ -37,6 +37,7 @@ function fakeProvider() {
   const provider: PaymentProvider = {
     name: "stripe",
     createCheckout: () => Promise.reject(new Error("not used")),
+    expireCheckout: () => Promise.reject(new Error("not used")),
     retrievePayment: (id) => Promise.resolve(payments.get(id) ?? null),
     listRefunds: (id) => Promise.resolve(refunds.get(id) ?? []),
     refund: (r) => {
