@@ -1,4 +1,5 @@
-import Stripe from "stripe";
+import { createRequire } from "node:module";
+import type Stripe from "stripe";
 import {
   type PaymentProvider,
   type ProviderBalanceTransaction,
@@ -9,6 +10,12 @@ import {
   ProviderUnavailable,
 } from "../../domain/finance/payment-provider.js";
 import type { Settings } from "./settings.js";
+
+// The SDK (about 220 modules) is required on first use, not imported with the app: most instances and requests never
+// reach Stripe. Required rather than imported so that the client stays synchronous for its callers.
+const require = createRequire(import.meta.url);
+let sdk: typeof Stripe | undefined;
+const loadStripe = (): typeof Stripe => (sdk ??= require("stripe") as typeof Stripe);
 
 /** Most rows one reconciliation reads from the provider (a period larger than that is refused by its page cap). */
 const LIST_CAP = 10_000;
@@ -35,7 +42,8 @@ export function paymentProvider(s: Settings): PaymentProvider {
 /** The official SDK, pointed at STRIPE_API_URL when set (the runtime's emulator locally), else api.stripe.com. */
 export function createStripeClient(s: Settings): Stripe {
   const url = s.STRIPE_API_URL ? new URL(s.STRIPE_API_URL) : undefined;
-  return new Stripe(s.STRIPE_SECRET_KEY ?? "", {
+  const StripeSdk = loadStripe();
+  return new StripeSdk(s.STRIPE_SECRET_KEY ?? "", {
     ...(url ? { host: url.hostname, port: Number(url.port || (url.protocol === "https:" ? 443 : 80)), protocol: url.protocol === "https:" ? "https" : "http" } : {}),
     // The SDK retries network failures and 409/5xx with the same idempotency key: never a second charge or refund.
     maxNetworkRetries: 2,
@@ -77,7 +85,7 @@ export function stripeProvider(stripe: Stripe): PaymentProvider {
         try {
           return paymentOf(await stripe.paymentIntents.retrieve(id));
         } catch (err) {
-          if (err instanceof Stripe.errors.StripeInvalidRequestError && err.statusCode === 404) return null;
+          if (err instanceof loadStripe().errors.StripeInvalidRequestError && err.statusCode === 404) return null;
           throw err;
         }
       }),
@@ -145,7 +153,8 @@ export async function verifyStripeEvent(stripe: Stripe, raw: Buffer, signature: 
   try {
     event = await stripe.webhooks.constructEventAsync(raw, signature, secret, toleranceSeconds);
   } catch (err) {
-    if (err instanceof Stripe.errors.StripeSignatureVerificationError || err instanceof Stripe.errors.StripeError || err instanceof SyntaxError) return null;
+    const E = loadStripe().errors;
+    if (err instanceof E.StripeSignatureVerificationError || err instanceof E.StripeError || err instanceof SyntaxError) return null;
     throw err;
   }
   const object = event.data.object as unknown as { id: string; object: string; payment_intent?: unknown };
@@ -194,7 +203,7 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const E = Stripe.errors;
+    const E = loadStripe().errors;
     if (err instanceof E.StripeConnectionError || err instanceof E.StripeAPIError || err instanceof E.StripeRateLimitError) {
       throw new ProviderUnavailable(`Stripe: ${err.message}`, err instanceof E.StripeRateLimitError ? 2 : 5);
     }
