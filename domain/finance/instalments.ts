@@ -10,7 +10,7 @@ export interface PlannedInstalment {
 export interface InstalmentState extends PlannedInstalment {
   /** Late fees charged on this instalment. */
   lateFeeMinor: number;
-  /** What this instalment asks for now: its amount less what credit notes took back from it, plus its late fees. */
+  /** What this instalment asks for now: its amount plus its late fees, less what credit notes took back from it. */
   dueMinor: number;
   paidMinor: number;
   outstandingMinor: number;
@@ -26,8 +26,8 @@ export interface InvoiceAmounts {
 }
 
 /**
- * The state of each instalment. Reductions (credit notes) come off the last instalments first, so what falls due
- * soonest stays as planned; payments go to the instalments in order (each with its late fees), so the oldest
+ * The state of each instalment. Reductions (credit notes) come off the last instalments first, each with its late
+ * fees, so what falls due soonest stays as planned; payments go to the instalments in order (each with its late fees), so the oldest
  * debt is settled first. An overpayment leaves every instalment at zero (the excess is credit on the invoice).
  */
 export function instalmentStates(plan: readonly PlannedInstalment[], amounts: InvoiceAmounts): InstalmentState[] {
@@ -36,7 +36,8 @@ export function instalmentStates(plan: readonly PlannedInstalment[], amounts: In
   const reduced = new Map<number, number>();
   for (let i = ordered.length - 1; i >= 0 && reduce > 0; i--) {
     const part = ordered[i]!;
-    const take = Math.min(part.amountMinor, reduce);
+    // A part's late fees are asked with it: a credit note for everything asked takes them too.
+    const take = Math.min(part.amountMinor + (amounts.lateFees.get(part.seq) ?? 0), reduce);
     reduced.set(part.seq, take);
     reduce -= take;
   }

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Transaction } from "../../../domain/db/client.js";
-import { issueCreditNote } from "../../../domain/finance/credit-notes.js";
+import { creditUnpaidInvoicesOfEnrollment, issueCreditNote } from "../../../domain/finance/credit-notes.js";
 import { runDunning } from "../../../domain/finance/dunning.js";
 import { issueInvoicesForEnrollment } from "../../../domain/finance/invoices.js";
 import { applyAvailableCredit, balancesOf, invoiceStandings } from "../../../domain/finance/ledger.js";
@@ -16,8 +16,9 @@ import { insertPublishedCourse } from "../../support/enrollment-fixtures.js";
 
 // The ledger's books balance whatever happens: for random sequences of issuing (with and without a discount or an
 // instalment plan), paying (part, exact, over), refunding (within and beyond what was paid), crediting, late fees
-// (through the dunning run) and moving credit, the learner's entries sum to balancesOf, to the sum of their invoices'
-// outstanding amounts, and to a model kept beside the operations; refusals change nothing. Each sequence runs in
+// (through the dunning run), moving credit and ending enrollments (what was paid becomes credit), the learner's
+// entries sum to balancesOf, to the sum of their invoices' outstanding amounts, and to a model kept beside the
+// operations; refusals change nothing. Each sequence runs in
 // one transaction that is rolled back, on one database, through the domain operations themselves (no HTTP).
 
 const RUNS = Number(process.env.LEDGER_PROPERTY_RUNS ?? 1_000);
@@ -62,7 +63,8 @@ type Op =
   | { kind: "refund"; payment: number; share: number; beyond: boolean }
   | { kind: "credit-note"; invoice: number; share: number; beyond: boolean }
   | { kind: "time-passes"; days: number }
-  | { kind: "move-credit"; invoice: number };
+  | { kind: "move-credit"; invoice: number }
+  | { kind: "end"; invoice: number };
 
 const share = fc.double({ min: 0.01, max: 1, noNaN: true });
 const index = fc.nat({ max: 7 });
@@ -74,6 +76,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("credit-note" as const), invoice: index, share, beyond: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("time-passes" as const), days: fc.integer({ min: 1, max: 60 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("move-credit" as const), invoice: index }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("end" as const), invoice: index }) },
 );
 
 class Rollback extends Error {}
@@ -100,6 +103,7 @@ async function runSequence(ops: readonly Op[]): Promise<void> {
       const userId = uuidv7();
       await tx.execute(sql`insert into users (id, email, display_name) values (${userId}::uuid, ${`${userId}@example.test`}, 'Property learner')`);
       const invoiceIds: string[] = [];
+      const enrollmentOf = new Map<string, string>();
       const paymentIds: { id: string; amount: number; refunded: number; currency: string }[] = [];
       const enrolled = new Set<number>();
       // What the books should say per currency, kept from the operations' own amounts.
@@ -123,6 +127,7 @@ async function runSequence(ops: readonly Op[]): Promise<void> {
             const issued = await issueInvoicesForEnrollment(ctx, enrollmentId);
             expect(issued).toHaveLength(1);
             invoiceIds.push(...issued);
+            enrollmentOf.set(issued[0]!, enrollmentId);
             // What the invoice must ask, from the fee's terms and the discount (not read back from the invoice).
             const discount = o.discount === "percent" ? percentOf(course.amount, 1_250) : o.discount === "fixed" ? Math.min(7_777, course.amount) : o.discount === "waiver" ? course.amount : 0;
             const [row] = await tx.execute<{ total_minor: string }>(sql`select total_minor from invoices where id = ${issued[0]!}::uuid`);
@@ -210,6 +215,18 @@ async function runSequence(ops: readonly Op[]): Promise<void> {
               expect(Number(f.amount_minor)).toBe(course.late.kind === "fixed" ? course.late.value : percentOf(part.amountMinor, course.late.value));
               add(f.currency, Number(f.amount_minor));
             }
+            break;
+          }
+          case "end": {
+            // The enrollment is dropped: whatever its invoice still asks is credited, what was paid becomes credit.
+            if (invoiceIds.length === 0) break;
+            const id = invoiceIds[o.invoice % invoiceIds.length]!;
+            await tx.execute(sql`update enrollments set status = 'dropped' where id = ${enrollmentOf.get(id)!}::uuid`);
+            const notes = await creditUnpaidInvoicesOfEnrollment(ctx, enrollmentOf.get(id)!, "property");
+            for (const n of notes) add(n.currency, -n.amountMinor);
+            const after = await standing(id);
+            expect(after.chargedMinor).toBeLessThanOrEqual(0);
+            expect(after.outstandingMinor).toBeLessThanOrEqual(0);
             break;
           }
           case "move-credit": {

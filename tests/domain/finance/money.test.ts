@@ -11,6 +11,16 @@ describe("money", () => {
     expect([minorDigits("USD"), minorDigits("JPY"), minorDigits("KWD")]).toEqual([2, 0, 3]);
   });
 
+  it("lets a credit note for everything asked take the late fees too", () => {
+    const plan = [
+      { seq: 1, amountMinor: 25_000, dueAt: new Date("2031-01-01T00:00:00Z") },
+      { seq: 2, amountMinor: 25_000, dueAt: new Date("2031-02-01T00:00:00Z") },
+    ];
+    const states = instalmentStates(plan, { lateFees: new Map([[1, 1_000]]), reducedMinor: 51_000, settledMinor: 0 });
+    expect(states.map((s) => s.outstandingMinor)).toEqual([0, 0]);
+    expect(overdueInstalments(states, new Date("2031-03-01T00:00:00Z"))).toEqual([]);
+  });
+
   it("takes minor digits from ISO 4217, not CLDR, and agrees with Stripe's zero- and three-decimal lists", () => {
     // CLDR (Intl) says IQD 0, ISO 4217 says 3; HUF (ISO 2, CLDR 0) is one Stripe treats specially: not accepted.
     expect(minorDigits("IQD")).toBe(3);
@@ -116,9 +126,10 @@ describe("instalment states", () => {
           const total = amounts.reduce((a, b) => a + b, 0) + [...lateFees.values()].reduce((a, b) => a + b, 0);
           const outstanding = states.reduce((t, s) => t + s.outstandingMinor, 0);
           return (
-            asked === total - Math.min(reduced, amounts.reduce((a, b) => a + b, 0)) &&
+            // Credit notes take late fees too (a credit note for everything asked leaves nothing on any part).
+            asked === total - Math.min(reduced, total) &&
             outstanding === Math.max(0, asked - Math.max(0, settled)) &&
-            states.every((s) => s.outstandingMinor >= 0 && s.paidMinor >= 0 && s.dueMinor >= s.lateFeeMinor)
+            states.every((s) => s.outstandingMinor >= 0 && s.paidMinor >= 0 && s.dueMinor >= 0 && s.dueMinor <= s.amountMinor + s.lateFeeMinor)
           );
         },
       ),
