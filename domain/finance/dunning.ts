@@ -7,6 +7,7 @@ import type { TemplateKey } from "../notifications/templates.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { type LedgerPosting, invoiceStandings, lockInvoices, postLedgerEntries } from "./ledger.js";
+import { noticeTime } from "./invoice-notices.js";
 import { formatMoney, percentOf } from "./money.js";
 import { settleInvoices } from "./settle.js";
 
@@ -254,7 +255,7 @@ async function dueSoonNotices(ctx: DomainContext, due: readonly { invoiceId: str
   return due.flatMap((d) => {
     const to = who.get(d.invoiceId);
     if (!to) return [];
-    return [notice(ctx.newId(), "invoice-due-soon", to, { seq: String(d.seq), amount: formatMoney(d.amountMinor, to.currency, to.locale), dueAt: d.dueAt.toUTCString() }, appUrl)];
+    return [notice(ctx.newId(), "invoice-due-soon", to, { seq: String(d.seq), amount: formatMoney(d.amountMinor, to.currency, to.locale), dueAt: noticeTime(d.dueAt) }, appUrl)];
   });
 }
 
@@ -277,7 +278,7 @@ export async function dunningNotices(
       .from(ledgerEntries)
       .where(eq(ledgerEntries.sourceKey, `late-fee:${what.invoiceId}:${what.seq}`));
     const lateFee = Number(fee?.amount ?? 0);
-    const values = { seq: String(what.seq), dueAt: new Date(what.dueAt).toUTCString(), amount: money(what.amountDueMinor), lateFee: money(lateFee) };
+    const values = { seq: String(what.seq), dueAt: noticeTime(what.dueAt), amount: money(what.amountDueMinor), lateFee: money(lateFee) };
     return [notice(eventId, lateFee > 0 ? "invoice-overdue-late-fee" : "invoice-overdue", to, values, appUrl)];
   }
   const standing = (await invoiceStandings(db, [what.invoiceId])).get(what.invoiceId);

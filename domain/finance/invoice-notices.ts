@@ -7,6 +7,15 @@ import type { TemplateKey } from "../notifications/templates.js";
 import type { FinanceDocumentKind } from "./invoice-view.js";
 import { formatMoney } from "./money.js";
 
+/**
+ * A date and time in finance emails and notices: written the same in every language (no English month or day
+ * names in a Spanish email), in UTC, like the invoice's due dates.
+ */
+export const noticeTime = (d: Date | string) => {
+  const iso = new Date(d).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+};
+
 /** The signed link an email gives to a document's PDF (it opens without signing in, and expires). */
 export type DocumentUrl = (kind: FinanceDocumentKind, id: string) => Promise<string>;
 
@@ -71,6 +80,41 @@ export async function invoiceNotices(
       body: email.summary,
       url: invoicePage,
       subject: { type: "invoice", id: what.invoiceId },
+      email: isPlaceholderEmail(to.email) ? null : email,
+    },
+  ];
+}
+
+/**
+ * The learner's notice that their seat is held until they pay (`enrollment.pending-payment`), or was released
+ * unpaid (`enrollment.payment-expired`), for notificationsForEvent: transactional, in their language.
+ */
+export async function seatHoldNotices(
+  db: Executor,
+  eventId: string,
+  appUrl: string,
+  what: { kind: "held"; userId: string; courseId: string; paymentDueAt: string } | { kind: "released"; userId: string; courseId: string },
+): Promise<NotificationInput[]> {
+  const [to] = await db
+    .select({ userId: users.id, email: users.email, name: users.displayName, locale: users.locale, course: courses.title })
+    .from(users)
+    .innerJoin(courses, eq(courses.id, what.courseId))
+    .where(and(eq(users.id, what.userId), isNull(users.erasedAt)))
+    .for("key share", { of: users });
+  if (!to) return [];
+  const template: TemplateKey = what.kind === "held" ? "seat-held" : "seat-released";
+  const values = { appUrl, name: to.name, course: to.course, courseId: what.courseId, ...(what.kind === "held" ? { dueAt: noticeTime(what.paymentDueAt) } : {}) };
+  const email = composeEmail(template, to.locale, to.email, values);
+  return [
+    {
+      userId: to.userId,
+      eventId,
+      template,
+      category: null,
+      pushAndSms: false,
+      title: email.subject,
+      body: email.summary,
+      url: email.actionUrl,
       email: isPlaceholderEmail(to.email) ? null : email,
     },
   ];

@@ -6,7 +6,7 @@ import { type ComposedEmail, composeEmail, isPlaceholderEmail } from "./compose-
 import type { NotificationInput } from "./notify.js";
 import { categoryOf, type NotificationCategory } from "./preferences.js";
 import type { TemplateKey } from "./templates.js";
-import { type DocumentUrl, invoiceNotices } from "../finance/invoice-notices.js";
+import { type DocumentUrl, invoiceNotices, seatHoldNotices } from "../finance/invoice-notices.js";
 import { importEmailValues } from "../imports/import-summary.js";
 import { announcementNotifications } from "../announcements/announcement-notifications.js";
 import { discussionPostNotifications } from "../discussions/discussion-notifications.js";
@@ -222,6 +222,10 @@ export async function notificationsForEvent(db: Executor, event: CatalogEvent, a
       const d = event.data;
       return dunningNotices(db, event.id, appUrl, { kind: "overdue", invoiceId: d.invoiceId, seq: d.seq, dueAt: d.dueAt, amountDueMinor: d.amountDueMinor });
     }
+    case "enrollment.pending-payment":
+      return seatHoldNotices(db, event.id, appUrl, { kind: "held", userId: event.data.userId, courseId: event.data.courseId, paymentDueAt: event.data.paymentDueAt });
+    case "enrollment.payment-expired":
+      return seatHoldNotices(db, event.id, appUrl, { kind: "released", userId: event.data.userId, courseId: event.data.courseId });
     case "enrollment.suspended":
       return dunningNotices(db, event.id, appUrl, { kind: "suspended", invoiceId: event.data.invoiceId, at: event.occurredAt });
     case "announcement.published":

@@ -206,6 +206,30 @@ export const templates = {
       action: { label: "Pagar la factura", url: "{{appUrl}}/invoices/{{invoiceId}}" },
     },
   },
+  "seat-held": {
+    en: {
+      subject: "Your seat in {{course}} is held until {{dueAt}}",
+      paragraphs: ["Hello {{name}},", "your seat in {{course}} is held until {{dueAt}}: pay to keep it. Unpaid by then, it goes to the next in line. Your invoice follows in a separate email."],
+      action: { label: "See your invoices", url: "{{appUrl}}/invoices" },
+    },
+    es: {
+      subject: "Tu plaza en {{course}} está reservada hasta el {{dueAt}}",
+      paragraphs: ["Hola {{name}}:", "tu plaza en {{course}} está reservada hasta el {{dueAt}}: paga para conservarla. Si no está pagada para entonces, pasará a la siguiente persona. La factura te llega en otro correo."],
+      action: { label: "Ver tus facturas", url: "{{appUrl}}/invoices" },
+    },
+  },
+  "seat-released": {
+    en: {
+      subject: "Your seat in {{course}} was released",
+      paragraphs: ["Hello {{name}},", "your seat in {{course}} was held for payment and was released because it was not paid in time. You can enroll again if seats are free."],
+      action: { label: "See the course", url: "{{appUrl}}/courses/{{courseId}}" },
+    },
+    es: {
+      subject: "Tu plaza en {{course}} se ha liberado",
+      paragraphs: ["Hola {{name}}:", "tu plaza en {{course}} estaba reservada a la espera del pago y se ha liberado porque no se pagó a tiempo. Puedes volver a inscribirte si quedan plazas."],
+      action: { label: "Ver el curso", url: "{{appUrl}}/courses/{{courseId}}" },
+    },
+  },
   "attendance-low": {
     en: {
       subject: "Your attendance in {{course}} is {{rate}}",

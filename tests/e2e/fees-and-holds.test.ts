@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningApp, startApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { call, createCourse, signUp, type TestUser } from "../support/identity.js";
-import { waitForMail } from "../support/mailbox.js";
+import { mailsTo, waitForMail } from "../support/mailbox.js";
 import { expectProblem, expectValidationProblem } from "../support/problems.js";
 import { fireFunction } from "../support/timers.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
@@ -156,6 +156,14 @@ describe("held seats", () => {
       diagnostics: () => recentErrors(app),
     });
     await expectProblem(await call(app, "PATCH", `${feesPath()}/${feeId}`, { token: bursar.accessToken, body: { amountMinor: 90_000, instalments: [{ amountMinor: 30_000 }, { amountMinor: 60_000, dueAfterDays: 30 }] } }), 409, "FEE_INVOICED");
+
+    // The learner is told until when the seat is held (in UTC, the same in every language), and the required
+    // first instalment falls due by then (the cap itself: tests/domain/finance/fee-rules.test.ts).
+    const heldUntil = new Date(due).toISOString();
+    const notice = await waitForMail(app, first.email, "Your seat in");
+    expect(notice.subject).toContain(`held until ${heldUntil.slice(0, 10)} ${heldUntil.slice(11, 16)} UTC`);
+    const [firstPart] = await db.sql<{ due_at: Date }[]>`select p.due_at from invoice_instalments p join invoices i on i.id = p.invoice_id where i.fee_id = ${feeId} and i.user_id = ${first.id} and p.seq = 1`;
+    expect(Date.parse(String(firstPart!.due_at))).toBeLessThanOrEqual(due);
   });
 
   it("grants and revokes discounts before issue, credits one granted after issue and refuses revoking it, audited", async () => {
@@ -204,6 +212,8 @@ describe("held seats", () => {
     const expired = await db.sql`select 1 from outbox where type = 'enrollment.payment-expired' and data->>'userId' = ${first.id}`;
     expect(expired).toHaveLength(1);
     await waitForMail(app, second.email, "A seat in");
+    await waitForMail(app, first.email, "Your seat in", { nth: 2 });
+    expect((await mailsTo(app, first.email, "Your seat in")).filter((m) => m.subject.endsWith("was released"))).toHaveLength(1);
 
 
     const accepted = await call(app, "POST", `/v1/courses/${courseId}/enrollments/offer/accept`, { token: second.accessToken });
