@@ -14,7 +14,7 @@ export interface CallerFlags {
   emailVerified: boolean;
 }
 
-/** Who must sign in with a second factor (`AUTH_TWO_FACTOR_REQUIRED`); "staff" means admins and course staff. */
+/** Who must sign in with a second factor (`AUTH_TWO_FACTOR_REQUIRED`): "admins" means admins and the bursar; "staff" adds course staff. */
 export type TwoFactorRule = "none" | "admins" | "staff";
 
 type Session = "session" | "none";
@@ -27,21 +27,22 @@ type Session = "session" | "none";
 export async function callerFlags(db: Executor, userId: string, sessionId: string | null, rule: TwoFactorRule = "none"): Promise<CallerFlags | null> {
   const [row] = sessionId ? await flagsQuery(db, "session", rule).execute({ userId, sessionId }) : await flagsQuery(db, "none", rule).execute({ userId });
   if (!row) return null;
-  const applies = ruleCovers(rule, row.isAdmin, row.isStaff);
+  const applies = ruleCovers(rule, row.isAdmin || row.isFinance, row.isStaff);
   return { isAdmin: row.isAdmin, isFinance: row.isFinance, disabled: row.disabledAt !== null, sessionActive: row.sessionActive, twoFactorPending: applies && !row.secondFactor, emailVerified: row.emailVerified };
 }
 
-/** True when the two-factor rule covers the user (an admin, or course staff under "staff"). */
+/** True when the two-factor rule covers the user (an admin or the bursar, or course staff under "staff"). */
 export async function twoFactorRuleCovers(db: Executor, userId: string, rule: TwoFactorRule): Promise<boolean> {
   if (rule === "none") return false;
   const [row] = await db
-    .select({ isAdmin: users.isAdmin, isStaff: isCourseStaff })
+    .select({ isAdmin: users.isAdmin, isFinance: users.isFinance, isStaff: isCourseStaff })
     .from(users)
     .where(eq(users.id, userId));
-  return Boolean(row && ruleCovers(rule, row.isAdmin, row.isStaff));
+  return Boolean(row && ruleCovers(rule, row.isAdmin || row.isFinance, row.isStaff));
 }
 
-const ruleCovers = (rule: TwoFactorRule, isAdmin: boolean, isStaff: boolean) => rule !== "none" && (isAdmin || (rule === "staff" && isStaff));
+// The bursar (finance role) moves money and sees every learner's invoices: covered like an admin, under both rules.
+const ruleCovers = (rule: TwoFactorRule, adminOrFinance: boolean, isStaff: boolean) => rule !== "none" && (adminOrFinance || (rule === "staff" && isStaff));
 const isCourseStaff = sql<boolean>`exists (select 1 from ${courseStaff} where ${courseStaff.userId} = ${users.id})`;
 
 const liveSession = (extra = sql``) =>

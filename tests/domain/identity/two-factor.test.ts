@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Secret, TOTP } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callerFlags, twoFactorRuleCovers } from "../../../domain/identity/caller.js";
 import { hashPassword } from "../../../domain/identity/password-hash.js";
 import { confirmEnrollment, startEnrollment, type TwoFactorDeps } from "../../../domain/identity/two-factor.js";
 import { completeTwoFactorSignIn, issueChallenge } from "../../../domain/identity/two-factor-challenge.js";
@@ -124,5 +125,18 @@ describe("starting enrollment", () => {
       release();
       await holder;
     }
+  });
+});
+
+describe("who the two-factor rule covers", () => {
+  it("covers the bursar (finance role) like an admin, under admins and staff, and a plain learner under neither", async () => {
+    const [bursar, learner] = [ctx.newId(), ctx.newId()];
+    await db.sql`insert into users (id, email, display_name, is_finance) values (${bursar}, ${`${bursar}@example.test`}, 'B', true), (${learner}, ${`${learner}@example.test`}, 'L', false)`;
+    for (const rule of ["admins", "staff"] as const) {
+      expect(await twoFactorRuleCovers(ctx.db, bursar, rule)).toBe(true);
+      expect((await callerFlags(ctx.db, bursar, null, rule))?.twoFactorPending).toBe(true);
+      expect(await twoFactorRuleCovers(ctx.db, learner, rule)).toBe(false);
+    }
+    expect(await twoFactorRuleCovers(ctx.db, bursar, "none")).toBe(false);
   });
 });
