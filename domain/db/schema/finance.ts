@@ -43,7 +43,7 @@ export const fees = pgTable(
     requirement: text("requirement").$type<FeeRequirement>().notNull().default("none"),
     lateFeeKind: text("late_fee_kind").$type<LateFeeKind>().notNull().default("none"),
     // minor units (fixed) or basis points of the overdue instalment (percent: 500 = 5%)
-    lateFeeValue: integer("late_fee_value").notNull().default(0),
+    lateFeeValue: bigint("late_fee_value", { mode: "number" }).notNull().default(0),
     lateFeeGraceDays: integer("late_fee_grace_days").notNull().default(0),
     retiredAt: tstz("retired_at"),
     createdByUserId: uuid("created_by_user_id").references(() => users.id, { onDelete: "set null" }),
@@ -87,7 +87,7 @@ export const feeDiscounts = pgTable(
     userId: keeps("user_id", () => users.id),
     kind: text("kind").$type<DiscountKind>().notNull(),
     // basis points (percent), minor units (fixed), unused (waiver: the whole fee)
-    value: integer("value").notNull().default(0),
+    value: bigint("value", { mode: "number" }).notNull().default(0),
     reason: text("reason").notNull(),
     grantedByUserId: uuid("granted_by_user_id").references(() => users.id, { onDelete: "set null" }),
     revokedAt: tstz("revoked_at"),
