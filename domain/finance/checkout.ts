@@ -2,9 +2,8 @@ import { and, desc, eq, gt, inArray, max, sql } from "drizzle-orm";
 import { enrollments, type Invoice, paymentAttempts } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { invoiceStandings } from "./ledger.js";
+import { invoiceStandings, lockInvoice } from "./ledger.js";
 import { type PaymentProvider, ProviderRefused } from "./payment-provider.js";
-import { lockInvoice } from "./payments.js";
 
 /** How long a checkout stays open at the provider (Stripe allows 30 minutes to 24 hours). */
 const CHECKOUT_TTL_MS = 60 * 60_000;
@@ -94,7 +93,7 @@ async function prepareCheckout(ctx: DomainContext, provider: PaymentProvider, in
   const now = ctx.now();
   return ctx.db.transaction(async (db): Promise<Result<Prepared, CheckoutError>> => {
     const tx = { ...ctx, db };
-    const invoice = await lockInvoice(tx, input.invoiceId);
+    const invoice = await lockInvoice(db, input.invoiceId);
     if (!invoice || invoice.userId !== input.userId) return fail("INVOICE_NOT_FOUND");
     if (invoice.status !== "open") return fail("INVOICE_NOT_PAYABLE", `The invoice is ${invoice.status}.`);
     const standing = (await invoiceStandings(db, [invoice.id])).get(invoice.id)!;

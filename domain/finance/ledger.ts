@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { type Invoice, invoiceInstalments, invoices, type LedgerKind, ledgerEntries } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
+import { UUID_PATTERN } from "../shared/uuid.js";
 import { type InstalmentState, instalmentStates } from "./instalments.js";
 
 /**
@@ -84,6 +85,25 @@ export async function lockInvoices(db: Executor, invoiceIds: readonly string[]):
     .where(inArray(invoices.id, [...new Set(invoiceIds)]))
     .orderBy(asc(invoices.id))
     .for("update");
+}
+
+/**
+ * The invoice, locked with every other invoice of its learner in its currency (in id order, the order
+ * lockInvoices and applyAvailableCredit use): a change that starts on one invoice and later moves credit between
+ * the learner's invoices then takes no lock out of order (no deadlock with a change starting on another of them).
+ * Not an id (a provider's metadata, a path): undefined, like an unknown invoice.
+ */
+export async function lockInvoice(db: Executor, invoiceId: string): Promise<Invoice | undefined> {
+  if (!UUID_PATTERN.test(invoiceId)) return undefined;
+  const [owner] = await db.select({ userId: invoices.userId, currency: invoices.currency }).from(invoices).where(eq(invoices.id, invoiceId));
+  if (!owner) return undefined;
+  const locked = await db
+    .select()
+    .from(invoices)
+    .where(and(eq(invoices.userId, owner.userId), eq(invoices.currency, owner.currency)))
+    .orderBy(asc(invoices.id))
+    .for("update");
+  return locked.find((i) => i.id === invoiceId);
 }
 
 /** A learner's balance per currency: above zero they owe, below zero they hold credit. Currencies with entries only. */

@@ -3,8 +3,9 @@ import { type Invoice, invoices, paymentAttempts, type PaymentMethod, payments, 
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
+import { UUID_PATTERN } from "../shared/uuid.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { applyAvailableCredit, lockInvoices, postLedgerEntries } from "./ledger.js";
+import { applyAvailableCredit, lockInvoice, lockInvoices, postLedgerEntries } from "./ledger.js";
 import type { ProviderPayment } from "./payment-provider.js";
 import { settleInvoices } from "./settle.js";
 
@@ -13,15 +14,6 @@ export type Payment = typeof payments.$inferSelect;
 /** What a payment the provider reports can be refused for (the webhook's 422s). */
 export type ProviderPaymentError = "WEBHOOK_EVENT_UNKNOWN_INVOICE" | "CURRENCY_MISMATCH" | "PAYMENT_AMOUNT_INVALID";
 export type ManualPaymentError = "INVOICE_NOT_FOUND" | "INVOICE_NOT_PAYABLE" | "CURRENCY_MISMATCH" | "PAYMENT_AMOUNT_INVALID";
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The invoice, locked: money changes on one invoice happen one at a time (its standing is read, then posted to). */
-export async function lockInvoice(ctx: DomainContext, invoiceId: string): Promise<Invoice | undefined> {
-  if (!uuidPattern.test(invoiceId)) return undefined;
-  const [invoice] = await ctx.db.select().from(invoices).where(eq(invoices.id, invoiceId)).for("update");
-  return invoice;
-}
 
 const validAmount = (amountMinor: number) => Number.isSafeInteger(amountMinor) && amountMinor > 0;
 
@@ -93,13 +85,19 @@ async function receive(ctx: DomainContext, invoice: Invoice, input: NewPayment):
  * oldest due first, and settles those. An overpayment with nothing else owed stays as credit.
  */
 export async function spreadCredit(ctx: DomainContext, userId: string, currency: string): Promise<void> {
+  // Every invoice it may touch (the open ones credit goes to, the overpaid ones it comes from), locked in id order
+  // before anything is read; callers came through lockInvoice, which holds these already.
+  const mine = await ctx.db
+    .select({ id: invoices.id })
+    .from(invoices)
+    .where(and(eq(invoices.userId, userId), eq(invoices.currency, currency)));
+  await lockInvoices(ctx.db, mine.map((i) => i.id));
   const open = await ctx.db
     .select({ id: invoices.id })
     .from(invoices)
     .where(and(eq(invoices.userId, userId), eq(invoices.currency, currency), eq(invoices.status, "open")))
     .orderBy(asc(invoices.dueAt), asc(invoices.id));
   if (open.length === 0) return;
-  await lockInvoices(ctx.db, open.map((i) => i.id));
   const credited: string[] = [];
   for (const { id } of open) {
     if ((await applyAvailableCredit(ctx, userId, currency, id)) > 0) credited.push(id);
@@ -117,7 +115,7 @@ export async function recordProviderPayment(ctx: DomainContext, provider: string
   const [known] = await ctx.db.select().from(payments).where(eq(payments.providerPaymentId, payment.id));
   if (known) return ok(known);
   const invoiceId = payment.metadata.invoiceId ?? "";
-  const invoice = await lockInvoice(ctx, invoiceId);
+  const invoice = await lockInvoice(ctx.db, invoiceId);
   if (!invoice) return fail("WEBHOOK_EVENT_UNKNOWN_INVOICE", `The payment ${payment.id} names no invoice of this installation.`);
   const currency = payment.currency.toUpperCase();
   if (currency !== invoice.currency) return fail("CURRENCY_MISMATCH", `The payment is in ${currency}; the invoice is in ${invoice.currency}.`);
@@ -130,7 +128,7 @@ export async function recordProviderPayment(ctx: DomainContext, provider: string
     receivedAt: ctx.now(),
   });
   const attemptId = payment.metadata.attemptId ?? "";
-  if (uuidPattern.test(attemptId)) {
+  if (UUID_PATTERN.test(attemptId)) {
     await ctx.db
       .update(paymentAttempts)
       .set({ status: "completed", updatedAt: ctx.now() })
@@ -153,7 +151,7 @@ export interface ManualPaymentInput {
  * (it becomes credit); a void one may not.
  */
 export async function recordManualPayment(ctx: DomainContext, input: ManualPaymentInput): Promise<Result<Payment, ManualPaymentError>> {
-  const invoice = await lockInvoice(ctx, input.invoiceId);
+  const invoice = await lockInvoice(ctx.db, input.invoiceId);
   if (!invoice) return fail("INVOICE_NOT_FOUND");
   if (invoice.status === "void") return fail("INVOICE_NOT_PAYABLE", "The invoice was cancelled by a credit note.");
   if (input.currency !== invoice.currency) return fail("CURRENCY_MISMATCH", `The invoice is in ${invoice.currency}.`);

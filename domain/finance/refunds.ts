@@ -6,7 +6,7 @@ import type { DomainContext } from "../shared/context.js";
 import { UUID_PATTERN } from "../shared/uuid.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { issueCreditNote } from "./credit-notes.js";
-import { invoiceStandings, lockInvoices, postLedgerEntries } from "./ledger.js";
+import { invoiceStandings, lockInvoice, postLedgerEntries } from "./ledger.js";
 import { type PaymentProvider, type ProviderRefund, ProviderRefused } from "./payment-provider.js";
 import { type Payment, refundableMinor, spreadCredit } from "./payments.js";
 import { settleInvoices } from "./settle.js";
@@ -32,7 +32,7 @@ export interface RefundInput {
 async function lockPayment(ctx: DomainContext, paymentId: string): Promise<Payment | undefined> {
   const [found] = await ctx.db.select({ invoiceId: payments.invoiceId }).from(payments).where(eq(payments.id, paymentId));
   if (!found) return undefined;
-  await lockInvoices(ctx.db, [found.invoiceId]);
+  await lockInvoice(ctx.db, found.invoiceId);
   const [payment] = await ctx.db.select().from(payments).where(eq(payments.id, paymentId)).for("update");
   return payment;
 }

@@ -68,6 +68,20 @@ async function invoice(amountMinor = 50_000): Promise<{ invoiceId: string; userI
   return { invoiceId: invoiceId!, userId: userId! };
 }
 
+/** Two invoices of one learner in one currency (two courses). */
+async function twoInvoices(amountMinor: number): Promise<{ userId: string; invoiceIds: string[] }> {
+  const [userId] = await insertLearners(db.sql, 1, "twice");
+  const invoiceIds: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const courseId = await insertPublishedCourse(db.sql, { capacity: 10 });
+    await db.sql`insert into fees (id, course_id, name, currency, amount_minor) values (${uuidv7()}, ${courseId}, 'Tuition', 'USD', ${amountMinor})`;
+    const enrollmentId = uuidv7();
+    await db.sql`insert into enrollments (id, course_id, user_id, status, source) values (${enrollmentId}, ${courseId}, ${userId!}, 'active', 'self')`;
+    invoiceIds.push(...(await inTx((c) => issueInvoicesForEnrollment(c, enrollmentId))));
+  }
+  return { userId: userId!, invoiceIds };
+}
+
 const event = (type: string, subject: ProviderEvent["subject"]): ProviderEvent => ({ id: `evt_${uuidv7()}`, type, occurredAt: new Date(), objectId: "x", subject });
 const succeeded = (id: string, invoiceId: string, amountMinor: number, currency = "USD"): ProviderPayment => ({ id, status: "succeeded", amountMinor, currency, metadata: { invoiceId }, createdAt: new Date() });
 
@@ -131,6 +145,18 @@ describe("provider payments", () => {
     const results = await Promise.all([0, 1].map(() => refundPayment(ctx(), provider, { paymentId, amountMinor: 20_000, reason: "Race" })));
     expect(results.map((r) => (r.ok ? "ok" : r.error.code)).sort()).toEqual(["REFUND_EXCEEDS_PAYMENT", "ok"]);
     expect(await db.sql`select 1 from refunds where payment_id = ${paymentId}`).toHaveLength(1);
+  });
+
+  it("takes a learner's invoice locks in one order: two overpayments of their two invoices at once both land (no deadlock)", async () => {
+    for (let round = 0; round < 3; round++) {
+      const { userId, invoiceIds } = await twoInvoices(10_000);
+      const { provider, payments } = fakeProvider();
+      invoiceIds.forEach((invoiceId, i) => payments.set(`pi_cross_${round}_${i}`, succeeded(`pi_cross_${round}_${i}`, invoiceId, 15_000)));
+      const results = await Promise.all(invoiceIds.map((_, i) => handleProviderEvent(ctx(), provider, event("payment_intent.succeeded", { kind: "payment", paymentId: `pi_cross_${round}_${i}` }))));
+      expect(results.every((r) => r.ok)).toBe(true);
+      const [balance] = await db.sql<{ b: number }[]>`select sum(amount_minor)::int as b from ledger_entries where user_id = ${userId}`;
+      expect(balance!.b).toBe(-10_000);
+    }
   });
 
   it("refunds once at the provider when the answer is lost: the pending row counts, the retry with the same key finishes it", async () => {
