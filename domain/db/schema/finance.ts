@@ -251,6 +251,8 @@ export const payments = pgTable(
   (t) => [
     uniqueIndex("payments_provider_payment_id_idx").on(t.providerPaymentId),
     index("payments_invoice_id_idx").on(t.invoiceId),
+    // A bank transfer or cash receipt is recorded once per invoice (a second recording of it is a duplicate).
+    uniqueIndex("payments_manual_reference_idx").on(t.invoiceId, t.method, t.reference).where(sql`${t.method} <> 'stripe'`),
     index("payments_user_id_idx").on(t.userId),
     check("payments_amount_check", sql`${t.amountMinor} > 0`),
   ],

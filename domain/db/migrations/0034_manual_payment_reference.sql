@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "payments_manual_reference_idx" ON "payments" USING btree ("invoice_id","method","reference") WHERE "payments"."method" <> 'stripe';
