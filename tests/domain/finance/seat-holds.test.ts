@@ -115,3 +115,14 @@ it("credits a discount to the re-enrolled learner's live invoice, and refuses on
   expect(refused.ok ? "granted" : refused.error.code).toBe("FEE_DISCOUNT_NOTHING_TO_CREDIT");
   expect(await db.sql`select 1 from fee_discounts where user_id = ${voided!}`).toHaveLength(0);
 });
+
+it("grants a fixed discount larger than 32 bits (3,000,000,000 IDR) and keeps it exact", async () => {
+  const courseId = await insertPublishedCourse(db.sql, { capacity: 2, waitlistMode: "auto" });
+  const feeId = uuidv7();
+  await db.sql`insert into fees (id, course_id, name, currency, amount_minor, requirement, late_fee_kind, late_fee_value) values (${feeId}, ${courseId}, 'Tuition', 'IDR', 5000000000, 'full', 'fixed', 2500000000)`;
+  const [userId] = await insertLearners(db.sql, 1, "rupiah");
+  const granted = await inTransaction((tx) => grantDiscount(tx, { courseId, feeId, userId: userId!, kind: "fixed", value: 3_000_000_000, reason: "Scholarship" }));
+  expect(granted.ok && granted.value.value).toBe(3_000_000_000);
+  const [row] = await db.sql<{ value: string }[]>`select value::text from fee_discounts where fee_id = ${feeId}`;
+  expect(row?.value).toBe("3000000000");
+});
