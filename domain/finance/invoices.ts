@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, isNull, notExists, or, sql } from "drizzle-orm";
-import { enrollments, type Fee, feeDiscounts, type FeeRequirement, feeInstalments, fees, type InvoiceLine, invoiceInstalments, invoices, users } from "../db/schema/index.js";
-import { recordEvent } from "../outbox/record-event.js";
+import { and, asc, eq, inArray, isNotNull, isNull, notExists, or, sql } from "drizzle-orm";
+import { enrollments, type Fee, feeDiscounts, type FeeRequirement, feeInstalments, fees, type InvoiceLine, invoiceInstalments, invoices, ledgerEntries, users } from "../db/schema/index.js";
+import { type BatchEvent, recordEvents } from "../outbox/record-events.js";
 import type { DomainContext } from "../shared/context.js";
 import { nextDocumentNumbers } from "./document-numbers.js";
 import { applyAvailableCredit, type LedgerPosting, postLedgerEntries } from "./ledger.js";
@@ -92,52 +92,83 @@ export function draftInvoice(
  * Returns the ids issued now (none for an enrollment that is not billed: waitlisted, offered or ended).
  */
 export async function issueInvoicesForEnrollment(ctx: DomainContext, enrollmentId: string): Promise<string[]> {
-  const [enrollment] = await ctx.db
+  return (await issueInvoicesForEnrollments(ctx, [enrollmentId])).get(enrollmentId) ?? [];
+}
+
+/**
+ * `issueInvoicesForEnrollment` for many enrollments at once (a Service Bus batch), set-based: one statement per
+ * table for the whole batch, and the gap-free numbers taken in ONE counter update as late as possible (after every
+ * read), since the counter row stays locked until the transaction commits and every other issue waits on it.
+ * `contextOf` gives each enrollment's own context (its event's actor and trace) for the events recorded about it.
+ * Returns the ids issued now per enrollment.
+ */
+export async function issueInvoicesForEnrollments(
+  ctx: DomainContext,
+  enrollmentIds: readonly string[],
+  contextOf: (enrollmentId: string) => DomainContext = () => ctx,
+): Promise<Map<string, string[]>> {
+  const issued = new Map<string, string[]>();
+  const wanted = [...new Set(enrollmentIds)];
+  if (wanted.length === 0) return issued;
+  // Locked in id order: two batches naming the same enrollments cannot deadlock.
+  const locked = await ctx.db
     .select({ id: enrollments.id, courseId: enrollments.courseId, userId: enrollments.userId, sectionId: enrollments.sectionId, status: enrollments.status, paymentDueAt: enrollments.paymentDueAt })
     .from(enrollments)
-    .where(eq(enrollments.id, enrollmentId))
+    .where(inArray(enrollments.id, wanted))
+    .orderBy(asc(enrollments.id))
     .for("update");
-  if (!enrollment || !(BILLED_STATUSES as readonly string[]).includes(enrollment.status)) return [];
-  const due = await ctx.db
-    .select()
+  const billed = new Map(locked.filter((e) => (BILLED_STATUSES as readonly string[]).includes(e.status)).map((e) => [e.id, e]));
+  if (billed.size === 0) return issued;
+  const dueRows = await ctx.db
+    .select({ fee: fees, enrollmentId: enrollments.id })
     .from(fees)
+    .innerJoin(enrollments, and(eq(enrollments.courseId, fees.courseId), or(isNull(fees.sectionId), eq(fees.sectionId, enrollments.sectionId))))
     .where(
       and(
-        eq(fees.courseId, enrollment.courseId),
+        inArray(enrollments.id, [...billed.keys()]),
         isNull(fees.retiredAt),
-        enrollment.sectionId ? or(isNull(fees.sectionId), eq(fees.sectionId, enrollment.sectionId)) : isNull(fees.sectionId),
-        notExists(ctx.db.select({ one: sql`1` }).from(invoices).where(and(eq(invoices.enrollmentId, enrollment.id), eq(invoices.feeId, fees.id)))),
+        notExists(ctx.db.select({ one: sql`1` }).from(invoices).where(and(eq(invoices.enrollmentId, enrollments.id), eq(invoices.feeId, fees.id)))),
       ),
     )
     .orderBy(asc(fees.createdAt), asc(fees.id));
-  if (due.length === 0) return [];
-  const feeIds = due.map((f) => f.id);
-  const [plans, discounts, [learner]] = await Promise.all([
+  if (dueRows.length === 0) return issued;
+  // In the order asked (the events' order), each enrollment's fees oldest first.
+  const order = new Map(wanted.map((id, i) => [id, i]));
+  dueRows.sort((a, b) => order.get(a.enrollmentId)! - order.get(b.enrollmentId)!);
+  const feeIds = [...new Set(dueRows.map((r) => r.fee.id))];
+  const userIds = [...new Set(dueRows.map((r) => billed.get(r.enrollmentId)!.userId))];
+  const [plans, discounts, learners] = await Promise.all([
     ctx.db.select().from(feeInstalments).where(inArray(feeInstalments.feeId, feeIds)),
     ctx.db
-      .select({ feeId: feeDiscounts.feeId, kind: feeDiscounts.kind, value: feeDiscounts.value, reason: feeDiscounts.reason })
+      .select({ feeId: feeDiscounts.feeId, userId: feeDiscounts.userId, kind: feeDiscounts.kind, value: feeDiscounts.value, reason: feeDiscounts.reason })
       .from(feeDiscounts)
-      .where(and(inArray(feeDiscounts.feeId, feeIds), eq(feeDiscounts.userId, enrollment.userId), isNull(feeDiscounts.revokedAt))),
-    ctx.db.select({ displayName: users.displayName, email: users.email }).from(users).where(eq(users.id, enrollment.userId)),
+      .where(and(inArray(feeDiscounts.feeId, feeIds), inArray(feeDiscounts.userId, userIds), isNull(feeDiscounts.revokedAt))),
+    ctx.db.select({ id: users.id, displayName: users.displayName, email: users.email }).from(users).where(inArray(users.id, userIds)),
   ]);
   const now = ctx.now();
-  const numbers = await nextDocumentNumbers(ctx.db, "INV", now, due.length);
-  const drafts = due.map((fee, i) => ({
-    id: ctx.newId(),
-    fee,
-    number: numbers[i]!,
-    draft: draftInvoice(
+  const drafts = dueRows.map(({ fee, enrollmentId }) => {
+    const enrollment = billed.get(enrollmentId)!;
+    return {
+      id: ctx.newId(),
       fee,
-      plans.filter((p) => p.feeId === fee.id),
-      discounts.find((d) => d.feeId === fee.id),
-      now,
-      enrollment.status === "pending-payment" ? { requirement: fee.requirement, until: enrollment.paymentDueAt } : undefined,
-    ),
-  }));
+      enrollment,
+      learner: learners.find((l) => l.id === enrollment.userId),
+      draft: draftInvoice(
+        fee,
+        plans.filter((p) => p.feeId === fee.id),
+        discounts.find((d) => d.feeId === fee.id && d.userId === enrollment.userId),
+        now,
+        enrollment.status === "pending-payment" ? { requirement: fee.requirement, until: enrollment.paymentDueAt } : undefined,
+      ),
+    };
+  });
+  // Everything read: the numbers now, and only the statements that need them (or the rows they name) after.
+  const numbers = await nextDocumentNumbers(ctx.db, "INV", now, drafts.length);
+  const numbered = drafts.map((d, i) => ({ ...d, number: numbers[i]! }));
   const inserted = await ctx.db
     .insert(invoices)
     .values(
-      drafts.map(({ id, fee, number, draft }) => ({
+      numbered.map(({ id, fee, enrollment, learner, number, draft }) => ({
         id,
         number: number.number,
         year: number.year,
@@ -162,17 +193,21 @@ export async function issueInvoicesForEnrollment(ctx: DomainContext, enrollmentI
     .onConflictDoNothing({ target: [invoices.enrollmentId, invoices.feeId] })
     .returning({ id: invoices.id });
   // Anything else would leave a gap in the numbers taken above: roll back and let the delivery be retried.
-  if (inserted.length !== drafts.length) throw new Error(`invoices: another issue of enrollment ${enrollment.id} raced this one`);
-  await ctx.db.insert(invoiceInstalments).values(drafts.flatMap(({ id, draft }) => draft.instalments.map((p) => ({ invoiceId: id, ...p }))));
-  const postings: LedgerPosting[] = drafts.flatMap(({ id, fee, number, draft }) => {
+  if (inserted.length !== numbered.length) throw new Error(`invoices: another issue of enrollments ${[...billed.keys()].join(", ")} raced this one`);
+  await ctx.db.insert(invoiceInstalments).values(numbered.flatMap(({ id, draft }) => draft.instalments.map((p) => ({ invoiceId: id, ...p }))));
+  const postings: LedgerPosting[] = numbered.flatMap(({ id, fee, enrollment, number, draft }) => {
     const base = { userId: enrollment.userId, currency: fee.currency, invoiceId: id, occurredAt: now };
     const out: LedgerPosting[] = [{ ...base, kind: "charge", amountMinor: draft.subtotalMinor, sourceKey: `charge:${id}`, description: `Invoice ${number.number}` }];
     if (draft.discountMinor > 0) out.push({ ...base, kind: "discount", amountMinor: -draft.discountMinor, sourceKey: `discount:${id}`, description: `Discount on ${number.number}` });
     return out;
   });
   await postLedgerEntries(ctx, postings);
-  for (const { id, fee, number, draft } of drafts) {
-    await recordEvent(ctx, {
+  // One insert per context (an event's actor and trace): one for a single enrollment.
+  const eventsBy = new Map<DomainContext, BatchEvent<"invoice.issued">[]>();
+  for (const { id, fee, enrollment, number, draft } of numbered) {
+    const c = contextOf(enrollment.id);
+    const list = eventsBy.get(c) ?? [];
+    list.push({
       type: "invoice.issued",
       aggregateType: "invoice",
       aggregateId: id,
@@ -188,9 +223,46 @@ export async function issueInvoicesForEnrollment(ctx: DomainContext, enrollmentI
         dueAt: draft.dueAt.toISOString(),
       },
     });
-    if (draft.totalMinor > 0) await applyAvailableCredit(ctx, enrollment.userId, fee.currency, id);
+    eventsBy.set(c, list);
   }
-  const ids = drafts.map((d) => d.id);
-  await settleInvoices(ctx, ids);
-  return ids;
+  for (const [c, list] of eventsBy) await recordEvents(c, list);
+  // Credit the learners hold moves onto the new invoices. Most hold none: one query for the batch says who does.
+  const owing = numbered.filter((d) => d.draft.totalMinor > 0);
+  const holders = await creditHolders(ctx, [...new Set(owing.map((d) => d.enrollment.userId))]);
+  const toSettle = new Set<string>();
+  for (const { id, fee, enrollment } of owing) {
+    if (!holders.has(`${enrollment.userId}:${fee.currency}`)) continue;
+    if ((await applyAvailableCredit(contextOf(enrollment.id), enrollment.userId, fee.currency, id)) > 0) toSettle.add(enrollment.id);
+  }
+  for (const d of numbered) issued.set(d.enrollment.id, [...(issued.get(d.enrollment.id) ?? []), d.id]);
+  // Settling changes nothing when an enrollment's new invoices are all owed in full (open, as inserted) and no
+  // credit moved, if the enrollment is active (no seat to activate) or held with a new invoice that asks for
+  // payment first (owed in full, its first instalment unpaid: the seat cannot be activated yet). A zero invoice,
+  // moved credit, a suspended seat, or a held seat whose new invoices ask for nothing first is settled.
+  for (const [enrollmentId, ids] of issued) {
+    const mine = numbered.filter((d) => d.enrollment.id === enrollmentId);
+    const status = mine[0]!.enrollment.status;
+    const unchanged =
+      !toSettle.has(enrollmentId) &&
+      mine.every((d) => d.draft.totalMinor > 0) &&
+      (status === "active" || (status === "pending-payment" && mine.some((d) => d.fee.requirement !== "none")));
+    if (!unchanged) await settleInvoices(contextOf(enrollmentId), ids);
+  }
+  return issued;
+}
+
+/**
+ * `user:currency` of the learners with an overpaid invoice (credit `applyAvailableCredit` moves). Their invoices are
+ * locked first, in id order, as `applyAvailableCredit` locks them: a money change running at the same time is seen.
+ */
+async function creditHolders(ctx: DomainContext, userIds: string[]): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  await ctx.db.select({ id: invoices.id }).from(invoices).where(inArray(invoices.userId, userIds)).orderBy(asc(invoices.id)).for("update");
+  const rows = await ctx.db
+    .selectDistinct({ userId: ledgerEntries.userId, currency: ledgerEntries.currency })
+    .from(ledgerEntries)
+    .where(and(inArray(ledgerEntries.userId, userIds), isNotNull(ledgerEntries.invoiceId)))
+    .groupBy(ledgerEntries.userId, ledgerEntries.currency, ledgerEntries.invoiceId)
+    .having(sql`sum(${ledgerEntries.amountMinor}) < 0`);
+  return new Set(rows.map((r) => `${r.userId}:${r.currency}`));
 }
