@@ -13,7 +13,7 @@ export type Payment = typeof payments.$inferSelect;
 
 /** What a payment the provider reports can be refused for (the webhook's 422s). */
 export type ProviderPaymentError = "WEBHOOK_EVENT_UNKNOWN_INVOICE" | "CURRENCY_MISMATCH" | "PAYMENT_AMOUNT_INVALID";
-export type ManualPaymentError = "INVOICE_NOT_FOUND" | "INVOICE_NOT_PAYABLE" | "CURRENCY_MISMATCH" | "PAYMENT_AMOUNT_INVALID";
+export type ManualPaymentError = "INVOICE_NOT_FOUND" | "INVOICE_NOT_PAYABLE" | "CURRENCY_MISMATCH" | "PAYMENT_AMOUNT_INVALID" | "PAYMENT_DUPLICATE";
 
 const validAmount = (amountMinor: number) => Number.isSafeInteger(amountMinor) && amountMinor > 0;
 
@@ -48,10 +48,16 @@ async function receive(ctx: DomainContext, invoice: Invoice, input: NewPayment):
       receivedAt: input.receivedAt,
       recordedByUserId: ctx.actor.userId,
     })
-    .onConflictDoNothing({ target: payments.providerPaymentId })
+    // Any unique index: the provider payment id, or a manual payment's (invoice, method, reference).
+    .onConflictDoNothing()
     .returning();
   if (!inserted) {
-    const [existing] = await ctx.db.select().from(payments).where(eq(payments.providerPaymentId, input.providerPaymentId ?? ""));
+    const [existing] = input.providerPaymentId
+      ? await ctx.db.select().from(payments).where(eq(payments.providerPaymentId, input.providerPaymentId))
+      : await ctx.db
+          .select()
+          .from(payments)
+          .where(and(eq(payments.invoiceId, invoice.id), eq(payments.method, input.method), eq(payments.reference, input.reference ?? "")));
     if (!existing) throw new Error("payment conflict without a payment");
     return { payment: existing, created: false };
   }
@@ -147,7 +153,8 @@ export interface ManualPaymentInput {
 }
 
 /**
- * A bank transfer or cash the bursar received, with its reference (audited). A paid invoice may still take one
+ * A bank transfer or cash the bursar received, with its reference (the transfer's reference, the cash receipt's
+ * number; once per invoice: a second recording is PAYMENT_DUPLICATE) (audited). A paid invoice may still take one
  * (it becomes credit); a void one may not.
  */
 export async function recordManualPayment(ctx: DomainContext, input: ManualPaymentInput): Promise<Result<Payment, ManualPaymentError>> {
@@ -156,7 +163,8 @@ export async function recordManualPayment(ctx: DomainContext, input: ManualPayme
   if (invoice.status === "void") return fail("INVOICE_NOT_PAYABLE", "The invoice was cancelled by a credit note.");
   if (input.currency !== invoice.currency) return fail("CURRENCY_MISMATCH", `The invoice is in ${invoice.currency}.`);
   if (!validAmount(input.amountMinor)) return fail("PAYMENT_AMOUNT_INVALID");
-  const { payment } = await receive(ctx, invoice, { method: input.method, amountMinor: input.amountMinor, currency: input.currency, reference: input.reference, receivedAt: input.receivedAt ?? ctx.now() });
+  const { payment, created } = await receive(ctx, invoice, { method: input.method, amountMinor: input.amountMinor, currency: input.currency, reference: input.reference, receivedAt: input.receivedAt ?? ctx.now() });
+  if (!created) return fail("PAYMENT_DUPLICATE", `A ${input.method === "cash" ? "cash payment with receipt" : "bank transfer with reference"} ${input.reference} is already recorded for this invoice.`, { paymentId: payment.id });
   await recordAudit(ctx, {
     action: "payment.recorded",
     targetType: "payment",

@@ -153,7 +153,8 @@ route({
   path: "/v1/invoices/{invoiceId}/payments",
   access: financeStaff,
   summary: "Record a bank transfer or cash received for an invoice (audited)",
-  description: "More than is owed stays as credit and pays the learner's other open invoices in the currency. Send an Idempotency-Key: a retry then records nothing twice.",
+  description:
+    "More than is owed stays as credit and pays the learner's other open invoices in the currency. `reference` is required: the bank transfer's reference, or the cash receipt's number; one invoice takes each (method, reference) once (a second recording is 409 `PAYMENT_DUPLICATE`, with the recorded payment's id). Send an Idempotency-Key: a retry then replays the first answer.",
   tags: ["payments"],
   idempotent: true,
   params: invoiceParams,
@@ -161,13 +162,13 @@ route({
     method: z.enum(["bank-transfer", "cash"]),
     amountMinor: amountMinorSchema,
     currency: currencySchema,
-    reference: text(200),
+    reference: text(200).meta({ description: "The bank transfer's reference, or the cash receipt's number" }),
     receivedAt: iso.optional(),
   }),
   responses: {
     201: { description: "Recorded", body: paymentSchema },
     404: { description: "`INVOICE_NOT_FOUND`" },
-    409: { description: "`INVOICE_NOT_PAYABLE`: void" },
+    409: { description: "`INVOICE_NOT_PAYABLE`: void; `PAYMENT_DUPLICATE`: this reference is already recorded for the invoice" },
     422: { description: "`CURRENCY_MISMATCH`, `PAYMENT_AMOUNT_INVALID`" },
   },
   handler: async ({ params, body }, ctx) => {

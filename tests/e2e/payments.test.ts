@@ -200,7 +200,12 @@ describe("payments", () => {
     const first = await pay({ method: "bank-transfer", amountMinor: 60_000, currency: "USD", reference: "BT-2026-0001" }, "bt-1");
     expect(first.status).toBe(201);
     const replay = await pay({ method: "bank-transfer", amountMinor: 60_000, currency: "USD", reference: "BT-2026-0001" }, "bt-1");
-    expect((await json<{ id: string }>(replay)).id).toBe((await json<{ id: string }>(first)).id);
+    const firstId = (await json<{ id: string }>(first)).id;
+    expect((await json<{ id: string }>(replay)).id).toBe(firstId);
+    // The same transfer recorded again without the key is a duplicate, recording nothing.
+    const again = await counts();
+    expect((await expectProblem(await pay({ method: "bank-transfer", amountMinor: 60_000, currency: "USD", reference: "BT-2026-0001" }), 409, "PAYMENT_DUPLICATE")).paymentId).toBe(firstId);
+    expect(await counts()).toEqual(again);
     expect(await enrollmentStatus(banker)).toBe("pending-payment");
     expect((await pay({ method: "cash", amountMinor: 50_000, currency: "USD", reference: "R-17" })).status).toBe(201);
     expect(await enrollmentStatus(banker)).toBe("active");
