@@ -88,10 +88,20 @@ async function candidates(db: Executor, now: Date, options: DunningOptions, afte
       )
     order by p.due_at, p.invoice_id, p.seq
     limit ${BATCH}`);
-  return [...rows];
+  // bigint comes back from raw SQL as text; amounts stay far below 2^53.
+  return rows.map((r) => ({ ...r, late_fee_value: Number(r.late_fee_value) }));
 }
 
-async function dunPage(ctx: DomainContext, page: readonly Candidate[], now: Date, options: DunningOptions, run: DunningRun): Promise<void> {
+async function dunPage(ctx: DomainContext, candidatesOfPage: readonly Candidate[], now: Date, options: DunningOptions, run: DunningRun): Promise<void> {
+  // Read without locks first: most candidates are instalments already paid (of invoices still open), and locking
+  // their invoices every run would hold up payments for nothing. Only the invoices with something to act on are
+  // locked, and everything below checks again under the lock.
+  const unlocked = await invoiceStandings(ctx.db, [...new Set(candidatesOfPage.map((c) => c.invoice_id))]);
+  const page = candidatesOfPage.filter((c) => {
+    const s = unlocked.get(c.invoice_id);
+    return s?.invoice.status === "open" && (s.instalments.find((p) => p.seq === c.seq)?.outstandingMinor ?? 0) > 0;
+  });
+  if (page.length === 0) return;
   const invoiceIds = [...new Set(page.map((c) => c.invoice_id))].sort();
   // A second run waits here and then finds every step taken; a payment racing this one is seen before a late fee.
   await lockInvoices(ctx.db, invoiceIds);

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { dunningNotices, type DunningOptions, runDunning } from "../../../domain/finance/dunning.js";
@@ -132,4 +133,30 @@ it("charges a fixed late fee in the run that finds the instalment overdue, and n
   expect(await notices(users[1]!)).toEqual([]);
   at(30);
   expect(await runDunning(ctx(), { ...options, suspendAfterDays: 0 })).toEqual({ dueSoon: 0, overdue: 0, lateFees: 0, suspended: 0 });
+});
+
+it("does not lock the invoice of an instalment already paid: a run goes past an invoice another transaction holds", async () => {
+  at(0);
+  const { invoices } = await billedLearners(1, { lateFeeKind: "none", lateFeeValue: 0, graceDays: 0, plan: [{ amountMinor: 10_000, dueAfterDays: 1 }, { amountMinor: 10_000, dueAfterDays: 60 }] });
+  const invoiceId = invoices[0]!;
+  await inTx((c) => recordManualPayment(c, { invoiceId, method: "bank-transfer", amountMinor: 10_000, currency: "USD", reference: "TX-PAID" }));
+  at(5);
+  // The paid first instalment is past due (a candidate every run), the invoice still open: another transaction holds it.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const holder = db.db.transaction(async (tx) => {
+    await tx.execute(sql`select 1 from invoices where id = ${invoiceId} for update`);
+    locked();
+    await held;
+  });
+  await isLocked;
+  try {
+    const outcome = await Promise.race([runDunning(ctx(), options), new Promise((r) => setTimeout(() => r("blocked"), 3000))]);
+    expect(outcome).not.toBe("blocked");
+  } finally {
+    release();
+    await holder;
+  }
 });
