@@ -1,5 +1,5 @@
-import { and, eq, isNull } from "drizzle-orm";
-import { payments, refunds } from "../db/schema/index.js";
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { ledgerEntries, payments, refunds } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
@@ -65,6 +65,14 @@ export async function refundPayment(ctx: DomainContext, provider: PaymentProvide
     if (input.amountMinor > left) {
       return fail("REFUND_EXCEEDS_PAYMENT", `At most ${left} minor units of this payment can be refunded.`, { refundableMinor: left });
     }
+    const held = await heldByInvoice(tx, payment.invoiceId);
+    if (input.amountMinor > held) {
+      return fail(
+        "REFUND_EXCEEDS_PAYMENT",
+        `At most ${Math.max(0, held)} minor units of this payment can be refunded: the rest was applied as credit to another invoice of the learner (refund it from the payment there, or credit-note that invoice first).`,
+        { refundableMinor: Math.max(0, held) },
+      );
+    }
     const method = input.method ?? (payment.providerPaymentId ? "provider" : "manual");
     if (method === "provider" && !payment.providerPaymentId) return fail("PAYMENT_PROVIDER_REFUSED", "This payment was not made through the payment provider: refund it as manual.");
     if (method === "provider" && !provider) return fail("PAYMENTS_NOT_CONFIGURED", "Online payments are off: refund it as manual, or set the Stripe key.");
@@ -129,6 +137,17 @@ export async function refundPayment(ctx: DomainContext, provider: PaymentProvide
     if (updated.status === "succeeded") await completeRefund(tx, locked, updated);
     return ok(updated);
   });
+}
+
+/**
+ * The money an invoice still holds: what was paid on it less what was refunded (pending refunds included) and the
+ * credit moved out of it to the learner's other invoices. A refund never gives back money another invoice uses.
+ */
+async function heldByInvoice(ctx: DomainContext, invoiceId: string): Promise<number> {
+  const [row] = await ctx.db.execute<{ held: string }>(sql`
+    select coalesce((select -sum(amount_minor) from ${ledgerEntries} where invoice_id = ${invoiceId}::uuid and kind in ('payment', 'refund', 'credit-out')), 0)
+      - coalesce((select sum(amount_minor) from ${refunds} where invoice_id = ${invoiceId}::uuid and status = 'pending'), 0) as held`);
+  return Number(row?.held ?? 0);
 }
 
 /**

@@ -159,6 +159,19 @@ describe("provider payments", () => {
     }
   });
 
+  it("refuses to refund the part of a payment that was applied as credit to another invoice", async () => {
+    const { invoiceIds } = await twoInvoices(10_000);
+    const { provider, payments } = fakeProvider();
+    payments.set("pi_spread", succeeded("pi_spread", invoiceIds[0]!, 15_000));
+    await handleProviderEvent(ctx(), provider, event("payment_intent.succeeded", { kind: "payment", paymentId: "pi_spread" }));
+    const paymentId = (await db.sql<{ id: string }[]>`select id from payments where provider_payment_id = 'pi_spread'`)[0]!.id;
+    // 5,000 of the 15,000 paid the other invoice: 10,000 is left here to refund.
+    const refused = await refundPayment(ctx(), provider, { paymentId, amountMinor: 12_000, reason: "Too much" });
+    expect(refused).toMatchObject({ ok: false, error: { code: "REFUND_EXCEEDS_PAYMENT", detail: expect.stringContaining("another invoice") } });
+    expect(await db.sql`select 1 from refunds where payment_id = ${paymentId}`).toHaveLength(0);
+    expect(await refundPayment(ctx(), provider, { paymentId, amountMinor: 10_000, reason: "What is left" })).toMatchObject({ ok: true });
+  });
+
   it("refunds once at the provider when the answer is lost: the pending row counts, the retry with the same key finishes it", async () => {
     const { invoiceId } = await invoice(30_000);
     const { provider, payments, refunds, faults } = fakeProvider();
