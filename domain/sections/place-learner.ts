@@ -3,6 +3,7 @@ import { enrollments, sections } from "../db/schema/index.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import { isSeatStatus, SEAT_STATUSES } from "./seat-statuses.js";
 import type { SectionErrorCode } from "./sections.errors.js";
 
 export interface Placement {
@@ -12,7 +13,7 @@ export interface Placement {
 }
 
 /**
- * Puts an active learner in a section of their course (null: in none). The section's row lock is taken before
+ * Puts a learner who holds a seat (active, or held for payment, offered or suspended) in a section of their course (null: in none). The section's row lock is taken before
  * its learners are counted, so two placements racing for its last seat cannot both take it.
  */
 export async function placeLearner(
@@ -30,11 +31,11 @@ export async function placeLearner(
       .select({ userId: enrollments.userId, status: enrollments.status, sectionId: enrollments.sectionId })
       .from(enrollments)
       .where(and(eq(enrollments.id, input.enrollmentId), eq(enrollments.courseId, input.courseId)));
-    if (!enrollment || enrollment.status !== "active") return fail("ENROLLMENT_NOT_FOUND", "The course has no active enrollment with this id.");
+    if (!enrollment || !isSeatStatus(enrollment.status)) return fail("ENROLLMENT_NOT_FOUND", "The course has no enrollment holding a seat with this id.");
     if (enrollment.sectionId === input.sectionId) return ok({ enrollmentId: input.enrollmentId, userId: enrollment.userId, sectionId: input.sectionId });
     if (section.capacity !== null) {
       const [taken] = await ctx.db.execute<{ n: number }>(
-        sql`select count(*)::int as n from ${enrollments} where section_id = ${input.sectionId} and status = 'active'`,
+        sql`select count(*)::int as n from ${enrollments} where section_id = ${input.sectionId} and status in ${SEAT_STATUSES}`,
       );
       if ((taken?.n ?? 0) >= section.capacity) return fail("SECTION_FULL", `Section ${section.name} is full (${section.capacity} seats).`);
     }
@@ -43,9 +44,9 @@ export async function placeLearner(
   const [updated] = await ctx.db.execute<{ user_id: string; previous_section_id: string | null }>(sql`
     update ${enrollments} e set section_id = ${input.sectionId}, updated_at = ${ctx.now().toISOString()}::timestamptz
     from ${enrollments} old
-    where old.id = e.id and e.id = ${input.enrollmentId} and e.course_id = ${input.courseId} and e.status = 'active'
+    where old.id = e.id and e.id = ${input.enrollmentId} and e.course_id = ${input.courseId} and e.status in ${SEAT_STATUSES}
     returning e.user_id, old.section_id as previous_section_id`);
-  if (!updated) return fail("ENROLLMENT_NOT_FOUND", "The course has no active enrollment with this id.");
+  if (!updated) return fail("ENROLLMENT_NOT_FOUND", "The course has no enrollment holding a seat with this id.");
   if (updated.previous_section_id !== input.sectionId) {
     // Section fees are invoiced from this event (the invoices subscription).
     await recordEvent(ctx, {

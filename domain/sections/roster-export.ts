@@ -3,6 +3,7 @@ import type { Executor } from "../db/client.js";
 import { courses, courseStaff, courseStaffSections, enrollments, sections, users } from "../db/schema/index.js";
 import { csvRow } from "../shared/csv.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import { SEAT_STATUSES } from "./seat-statuses.js";
 import { viewerScope } from "./staff-scope.js";
 import type { CourseViewer } from "./viewer.js";
 
@@ -34,7 +35,7 @@ export async function rosterCsv(db: Executor, courseId: string, sectionIds: read
     const page = await db.execute<{ email: string; name: string; section: string | null }>(sql`
       select u.email, u.display_name as name, s.name as section
       from ${enrollments} e join ${users} u on u.id = e.user_id left join ${sections} s on s.id = e.section_id
-      where e.course_id = ${courseId} and e.status = 'active' and u.email > ${after}
+      where e.course_id = ${courseId} and e.status in ${SEAT_STATUSES} and u.email > ${after}
         ${sectionIds ? sql`and e.section_id = any(${sql.param([...sectionIds])}::uuid[])` : sql``}
       order by u.email limit ${PAGE}`);
     for (const r of page) parts.push(csvRow([course.label, r.email, r.name, "learner", r.section]));

@@ -2,6 +2,7 @@ import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { enrollments, sections } from "../db/schema/index.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import { SEAT_STATUSES } from "./seat-statuses.js";
 import { type CourseViewer, isCourseStaffOrAdmin } from "./viewer.js";
 
 export interface SectionView {
@@ -24,7 +25,7 @@ export const sectionViewColumns = {
   name: sections.name,
   capacity: sections.capacity,
   // Qualified by hand: drizzle writes a lone column unqualified in a single-table select, which the subquery would bind to e.id.
-  learners: sql<number>`(select count(*)::int from ${enrollments} e where e.section_id = "sections"."id" and e.status = 'active')`.mapWith(Number),
+  learners: sql<number>`(select count(*)::int from ${enrollments} e where e.section_id = "sections"."id" and e.status in ${SEAT_STATUSES})`.mapWith(Number),
   scheduleUrl: sections.scheduleUrl,
   version: sections.version,
   createdAt: sections.createdAt,

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { type AuditEntry, recordAudits } from "../../audit/record-audit.js";
-import { courses, courseStaff, courseStaffSections, type CourseRole, enrollments, users, LIVE_STATUSES_SQL } from "../../db/schema/index.js";
+import { courses, courseStaff, courseStaffSections, type CourseRole, enrollments, type LiveStatus, users, LIVE_STATUSES_SQL } from "../../db/schema/index.js";
 import type { EventType } from "../../events/catalog.js";
 import type { DomainContext } from "../../shared/context.js";
 import { csvCellValue } from "../../shared/csv.js";
@@ -10,6 +10,7 @@ import { type BatchEvent, recordEvents } from "../../outbox/record-events.js";
 import { courseKey, courseRefusal, findSections, type ImportCourse, resolveCourses, sectionKey, sectionNameSchema, courseRefSchema } from "./roster-rows.js";
 import { ensureUsers, importEmailSchema, importNameSchema } from "./users.js";
 import { paymentDueAt, paymentFirstSql } from "../../finance/fees.js";
+import { isSeatStatus, SEAT_STATUSES } from "../../sections/seat-statuses.js";
 
 const liveStatusList = sql.raw(LIVE_STATUSES_SQL);
 
@@ -66,7 +67,7 @@ type LiveEnrollment = {
   id: string;
   course_id: string;
   user_id: string;
-  status: "active" | "waitlisted" | "offered";
+  status: LiveStatus;
   section_id: string | null;
 };
 
@@ -151,7 +152,7 @@ async function applyEnrollments(ctx: DomainContext, run: ImportRun, rows: Staged
   const seated = new Map<string, number>();
   if (sectionIds.length) {
     const counts = await ctx.db.execute<{ section_id: string; n: number }>(sql`
-      select section_id, count(*)::int as n from ${enrollments} where section_id = any(${sql.param(sectionIds)}::uuid[]) and status = 'active' group by section_id`);
+      select section_id, count(*)::int as n from ${enrollments} where section_id = any(${sql.param(sectionIds)}::uuid[]) and status in ${SEAT_STATUSES} group by section_id`);
     for (const c of counts) seated.set(c.section_id, c.n);
   }
 
@@ -177,7 +178,8 @@ async function applyEnrollments(ctx: DomainContext, run: ImportRun, rows: Staged
 
     if (row.role === "learner") {
       const existing = userId ? liveOf.get(key) : undefined;
-      if (existing && existing.status !== "active") {
+      // A learner who holds a seat (held for payment or suspended too) is the same learner the roster lists.
+      if (existing && !isSeatStatus(existing.status)) {
         outcomes[i] = failed("enrollment", `${row.email} is ${existing.status} in course ${course.label}`);
       } else if (existing) {
         if (!section || existing.section_id === section.id) outcomes[i] = { result: "unchanged", entity: "enrollment" };

@@ -7,6 +7,7 @@ import { issueCreditNote } from "../../../domain/finance/credit-notes.js";
 import { grantDiscount } from "../../../domain/finance/discounts.js";
 import { issueInvoicesForEnrollment } from "../../../domain/finance/invoices.js";
 import { releaseExpiredHolds } from "../../../domain/finance/seat-holds.js";
+import { placeLearner } from "../../../domain/sections/place-learner.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import type { TestDatabase } from "../../support/database.js";
 import { inTransactionOf, openDomainDatabase } from "../../support/domain-database.js";
@@ -125,4 +126,29 @@ it("grants a fixed discount larger than 32 bits (3,000,000,000 IDR) and keeps it
   expect(granted.ok && granted.value.value).toBe(3_000_000_000);
   const [row] = await db.sql<{ value: string }[]>`select value::text from fee_discounts where fee_id = ${feeId}`;
   expect(row?.value).toBe("3000000000");
+});
+
+it("places a held learner in a section, counts held and suspended seats as section places, and an import round trip leaves them unchanged", async () => {
+  const courseId = await payFirstCourse(3);
+  const code = `SEC-${courseId.slice(-6)}`;
+  const sectionId = uuidv7();
+  await db.sql`update courses set code = ${code} where id = ${courseId}`;
+  await db.sql`insert into sections (id, course_id, name, capacity) values (${sectionId}, ${courseId}, 'Lab', 1)`;
+  const [held, other] = await insertLearners(db.sql, 2, "placed");
+  for (const userId of [held!, other!]) expect((await inTransaction((tx) => enroll(tx, { courseId, userId, source: "self" }))).ok).toBe(true);
+  const enrollmentOf = async (userId: string) => (await db.sql<{ id: string }[]>`select id from enrollments where course_id = ${courseId} and user_id = ${userId}`)[0]!.id;
+  const placed = await inTransaction(async (tx) => placeLearner(tx, { courseId, enrollmentId: await enrollmentOf(held!), sectionId }));
+  expect(placed.ok).toBe(true);
+  // The held learner takes the section's one place.
+  const full = await inTransaction(async (tx) => placeLearner(tx, { courseId, enrollmentId: await enrollmentOf(other!), sectionId }));
+  expect(full.ok ? "placed" : full.error.code).toBe("SECTION_FULL");
+
+  const [user] = await db.sql<{ email: string }[]>`select email from users where id = ${held!}`;
+  const rows = [{ line: 2, row: enrollmentsPart.schema.parse({ course: code, email: user!.email, name: "", role: "learner", section: "Lab" }) as EnrollmentRow }];
+  const run = { importId: uuidv7(), dryRun: false, importerUserId: held!, courseId: null, appUrl: "https://app.example", invitationTtlHours: 72 };
+  for (const status of ["pending-payment", "suspended"]) {
+    await db.sql`update enrollments set status = ${status} where id = ${await enrollmentOf(held!)}`;
+    const outcomes = await inTransaction((tx) => enrollmentsPart.apply(tx, run, rows));
+    expect(outcomes.map((o) => o.result)).toEqual(["unchanged"]);
+  }
 });
