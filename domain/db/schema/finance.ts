@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, check, char, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, check, char, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { type AnyPgColumn } from "drizzle-orm/pg-core";
 import { timestamps, tstz } from "./columns.js";
 import { courses } from "./courses.js";
@@ -278,6 +278,8 @@ export const refunds = pgTable(
     status: text("status").$type<RefundStatus>().notNull().default("pending"),
     /** `<caller>:<Idempotency-Key>` of the request that made it: a retry after a provider timeout finds this row. */
     requestKey: text("request_key"),
+    /** Whether the refund also takes back what the invoice asks (a credit note); null: yes if the invoice was paid. */
+    cancelCharge: boolean("cancel_charge"),
     recordedByUserId: uuid("recorded_by_user_id").references(() => users.id, { onDelete: "set null" }),
     ...timestamps,
   },

@@ -1,0 +1,1 @@
+ALTER TABLE "refunds" ADD COLUMN "cancel_charge" boolean;
