@@ -1,7 +1,8 @@
 import { and, asc, eq, sql, type SQL } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
-import { courses, type Fee, feeInstalments, fees, invoices, sections } from "../db/schema/index.js";
+import { courses, enrollments, type Fee, feeInstalments, fees, invoices, sections } from "../db/schema/index.js";
+import { recordEvents } from "../outbox/record-events.js";
 import { courseRoleOf } from "../identity/caller.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
@@ -173,6 +174,7 @@ export async function changeFee(
     await insertPlan(ctx.db, feeId, terms);
   }
   await recordAudit(ctx, { action: "fee.changed", targetType: "fee", targetId: feeId, details: { courseId, fields: Object.keys(patch).sort() } });
+  if (patch.requirement !== undefined || patch.sectionId !== undefined) await activateHoldsWithoutPayFirstFee(ctx, courseId);
   return ok((await viewsOf(ctx.db, [row!]))[0]!);
 }
 
@@ -186,6 +188,7 @@ export async function retireFee(ctx: DomainContext, courseId: string, feeId: str
     const [retired] = await ctx.db.update(fees).set({ retiredAt: now, version: fee.version + 1, updatedAt: now }).where(eq(fees.id, feeId)).returning();
     fee = retired!;
     await recordAudit(ctx, { action: "fee.retired", targetType: "fee", targetId: feeId, details: { courseId } });
+    await activateHoldsWithoutPayFirstFee(ctx, courseId);
   }
   return ok((await viewsOf(ctx.db, [fee!]))[0]!);
 }
@@ -217,4 +220,31 @@ export async function feeSeenBy(db: Executor, courseId: string, feeId: string, v
   const [row] = await db.select().from(fees).where(and(eq(fees.id, feeId), eq(fees.courseId, courseId)));
   if (!row || (scope === "live" && row.retiredAt)) return fail("FEE_NOT_FOUND");
   return ok((await viewsOf(db, [row]))[0]!);
+}
+
+/**
+ * Once no live course-wide fee asks for payment first (retired, or changed to ask nothing first), the seats held
+ * for payment would only expire unpaid: they become active (`enrollment.promoted` from `pending-payment`). Under the
+ * course lock every seat change takes, so an enrollment racing this either holds its seat first (and is activated
+ * here) or sees the course no longer asks for payment first.
+ */
+async function activateHoldsWithoutPayFirstFee(ctx: DomainContext, courseId: string): Promise<void> {
+  await ctx.db.select({ id: courses.id }).from(courses).where(eq(courses.id, courseId)).for("update");
+  if (await requiresPaymentFirst(ctx, courseId)) return;
+  const now = ctx.now();
+  const activated = await ctx.db
+    .update(enrollments)
+    .set({ status: "active", enrolledAt: now, paymentDueAt: null, updatedAt: now })
+    .where(and(eq(enrollments.courseId, courseId), eq(enrollments.status, "pending-payment")))
+    .returning({ id: enrollments.id, userId: enrollments.userId });
+  await recordEvents(
+    ctx,
+    activated.map((e) => ({
+      type: "enrollment.promoted" as const,
+      aggregateType: "enrollment",
+      aggregateId: e.id,
+      courseId,
+      data: { enrollmentId: e.id, courseId, userId: e.userId, from: "pending-payment" as const },
+    })),
+  );
 }

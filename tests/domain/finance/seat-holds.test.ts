@@ -6,6 +6,7 @@ import { leaveCourse } from "../../../domain/enrollment/leave.js";
 import { issueCreditNote } from "../../../domain/finance/credit-notes.js";
 import { grantDiscount } from "../../../domain/finance/discounts.js";
 import { issueInvoicesForEnrollment } from "../../../domain/finance/invoices.js";
+import { retireFee } from "../../../domain/finance/fees.js";
 import { releaseExpiredHolds } from "../../../domain/finance/seat-holds.js";
 import { placeLearner } from "../../../domain/sections/place-learner.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
@@ -151,4 +152,18 @@ it("places a held learner in a section, counts held and suspended seats as secti
     const outcomes = await inTransaction((tx) => enrollmentsPart.apply(tx, run, rows));
     expect(outcomes.map((o) => o.result)).toEqual(["unchanged"]);
   }
+});
+
+it("activates the held seats once the course's last pay-first fee is retired", async () => {
+  const courseId = await payFirstCourse(3);
+  const [feeRow] = await db.sql<{ id: string }[]>`select id from fees where course_id = ${courseId}`;
+  const [a, b] = await insertLearners(db.sql, 2, "retired-fee");
+  for (const userId of [a!, b!]) expect((await inTransaction((tx) => enroll(tx, { courseId, userId, source: "self" }))).ok).toBe(true);
+  expect(Object.values(await statusOf(courseId))).toEqual(["pending-payment", "pending-payment"]);
+  expect((await inTransaction((tx) => retireFee(tx, courseId, feeRow!.id, undefined))).ok).toBe(true);
+  expect(await statusOf(courseId)).toEqual({ [a!]: "active", [b!]: "active" });
+  expect(await db.sql`select 1 from enrollments where course_id = ${courseId} and (payment_due_at is not null or enrolled_at is null)`).toHaveLength(0);
+  const promoted = (await courseEvents(db.sql, courseId)).filter((e) => e.type === "enrollment.promoted");
+  expect(promoted.map((e) => [e.data.userId, e.data.from]).sort()).toEqual([[a, "pending-payment"], [b, "pending-payment"]].sort());
+  expect(await seatsTaken(courseId)).toBe(2);
 });
