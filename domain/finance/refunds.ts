@@ -26,6 +26,8 @@ export interface RefundInput {
   reference?: string | undefined;
   /** `<caller>:<Idempotency-Key>`: the same key finds the refund it made (a retry after a timeout asks nothing new). */
   requestKey?: string | undefined;
+  /** Also take back what the invoice asks (a credit note for the part the refund re-opens). Default: yes if the invoice is paid, else no (the refund is then owed again). */
+  cancelCharge?: boolean | undefined;
 }
 
 /** The payment, locked (after its invoice): refunds of one payment are decided one at a time. */
@@ -91,6 +93,7 @@ export async function refundPayment(ctx: DomainContext, provider: PaymentProvide
         reason: input.reason,
         status: method === "manual" ? "succeeded" : "pending",
         requestKey: input.requestKey ?? null,
+        cancelCharge: input.cancelCharge ?? null,
         recordedByUserId: ctx.actor.userId,
       })
       .returning();
@@ -219,7 +222,9 @@ async function completeRefund(ctx: DomainContext, payment: Payment, refund: Refu
       description: `Refund of a payment for ${before.invoice.number}`,
     },
   ]);
-  const takesBack = Math.min(refund.amountMinor - Math.min(refund.amountMinor, creditHeld), Math.max(0, before.chargedMinor));
+  // Forgiving debt is a choice (cancelCharge), never a side effect: by default only a paid invoice is reduced.
+  const cancelCharge = refund.cancelCharge ?? before.invoice.status === "paid";
+  const takesBack = cancelCharge ? Math.min(refund.amountMinor - Math.min(refund.amountMinor, creditHeld), Math.max(0, before.chargedMinor)) : 0;
   if (takesBack > 0) {
     const note = await issueCreditNote(ctx, { invoiceId: payment.invoiceId, amountMinor: takesBack, reason: refund.reason, refundId: refund.id, issuedByUserId: ctx.actor.userId });
     if (!note.ok) throw new Error(`credit note for refund ${refund.id} refused: ${note.error.code}`);

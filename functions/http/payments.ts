@@ -215,7 +215,7 @@ route({
   access: financeStaff,
   summary: "Refund (part of) a payment, through the provider or by hand (audited)",
   description:
-    "At most what is left of the payment, pending refunds included (else 422 `REFUND_EXCEEDS_PAYMENT`, and nothing is asked of the provider). The part that takes back what the invoice asks gets a credit note; the part that gives back credit (an overpayment) does not. " +
+    "At most what is left of the payment, pending refunds included (else 422 `REFUND_EXCEEDS_PAYMENT`, and nothing is asked of the provider). With `cancelCharge` (default: when the invoice is paid) the part that takes back what the invoice asks gets a credit note; the part that gives back credit (an overpayment) never does; without it, the refunded money is owed again. " +
     "Through the provider, the refund is recorded `pending` before Stripe is asked (with a key made from that row, so Stripe never refunds it twice). If Stripe does not answer (503), the refund stays pending and counts against the payment: send the same request with the same Idempotency-Key again to finish it (it asks Stripe again with the same key), or let Stripe's `refund.created` webhook complete it. Send an Idempotency-Key.",
   tags: ["payments"],
   idempotent: true,
@@ -225,6 +225,10 @@ route({
     reason: text(500),
     method: z.enum(["provider", "manual"]).optional().meta({ description: "Default: `provider` for card payments, `manual` for the others" }),
     reference: text(200).optional(),
+    cancelCharge: z
+      .boolean()
+      .optional()
+      .meta({ description: "Also take back what the invoice asks for the refunded part (a credit note, at most what the refund re-opens). Default: true if the invoice is paid, false otherwise (the refunded money is then owed again)" }),
   }),
   responses: {
     201: { description: "Refunded (status `pending` while the provider works on it)", body: refundSchema },
@@ -246,6 +250,7 @@ route({
           method: body.method,
           reference: body.reference,
           requestKey: key ? `${ctx.caller.userId}:${key}` : undefined,
+          cancelCharge: body.cancelCharge,
         }),
       ),
     );

@@ -172,6 +172,21 @@ describe("provider payments", () => {
     expect(await refundPayment(ctx(), provider, { paymentId, amountMinor: 10_000, reason: "What is left" })).toMatchObject({ ok: true });
   });
 
+  it("refunds on an invoice not fully paid forgive no debt unless asked (cancelCharge)", async () => {
+    const { invoiceId, userId } = await invoice(50_000);
+    const { provider, payments } = fakeProvider();
+    payments.set("pi_part", succeeded("pi_part", invoiceId, 20_000));
+    await handleProviderEvent(ctx(), provider, event("payment_intent.succeeded", { kind: "payment", paymentId: "pi_part" }));
+    const paymentId = (await db.sql<{ id: string }[]>`select id from payments where provider_payment_id = 'pi_part'`)[0]!.id;
+    const owed = async () => (await db.sql<{ b: number }[]>`select sum(amount_minor)::int as b from ledger_entries where user_id = ${userId}`)[0]!.b;
+    expect(await refundPayment(ctx(), provider, { paymentId, amountMinor: 5_000, reason: "Default" })).toMatchObject({ ok: true });
+    expect(await db.sql`select 1 from credit_notes where invoice_id = ${invoiceId}`).toHaveLength(0);
+    expect(await owed()).toBe(35_000);
+    expect(await refundPayment(ctx(), provider, { paymentId, amountMinor: 5_000, reason: "Cancelled", cancelCharge: true })).toMatchObject({ ok: true });
+    expect(await db.sql<{ a: number }[]>`select amount_minor::int as a from credit_notes where invoice_id = ${invoiceId}`).toEqual([{ a: 5_000 }]);
+    expect(await owed()).toBe(35_000);
+  });
+
   it("refunds once at the provider when the answer is lost: the pending row counts, the retry with the same key finishes it", async () => {
     const { invoiceId } = await invoice(30_000);
     const { provider, payments, refunds, faults } = fakeProvider();
