@@ -4,7 +4,7 @@ import { courses, enrollments, invoiceReminders, invoices, ledgerEntries, users 
 import { composeEmail, isPlaceholderEmail } from "../notifications/compose-email.js";
 import { type NotificationInput, recordNotifications } from "../notifications/notify.js";
 import type { TemplateKey } from "../notifications/templates.js";
-import { recordEvent } from "../outbox/record-event.js";
+import { type BatchEvent, recordEvents } from "../outbox/record-events.js";
 import type { DomainContext } from "../shared/context.js";
 import { type LedgerPosting, invoiceStandings, lockInvoices, postLedgerEntries } from "./ledger.js";
 import { noticeTime } from "./invoice-notices.js";
@@ -149,6 +149,7 @@ async function dunPage(ctx: DomainContext, candidatesOfPage: readonly Candidate[
     : [];
 
   const dueSoon: { invoiceId: string; seq: number; dueAt: Date; amountMinor: number }[] = [];
+  const overdueEvents: BatchEvent<"invoice.overdue">[] = [];
   for (const r of claimed) {
     const [kind, seqText] = r.stage.split(":");
     const seq = Number(seqText);
@@ -160,7 +161,7 @@ async function dunPage(ctx: DomainContext, candidatesOfPage: readonly Candidate[
       continue;
     }
     run.overdue += 1;
-    await recordEvent(ctx, {
+    overdueEvents.push({
       type: "invoice.overdue",
       aggregateType: "invoice",
       aggregateId: r.invoiceId,
@@ -168,6 +169,7 @@ async function dunPage(ctx: DomainContext, candidatesOfPage: readonly Candidate[
       data: { invoiceId: r.invoiceId, userId: s.invoice.userId, courseId: s.invoice.courseId, seq, dueAt: part.dueAt.toISOString(), amountDueMinor: amountDue, currency: s.invoice.currency },
     });
   }
+  await recordEvents(ctx, overdueEvents);
   run.dueSoon += dueSoon.length;
   if (dueSoon.length > 0) await recordNotifications(ctx, await dueSoonNotices(ctx, dueSoon, options.appUrl));
 
@@ -196,16 +198,16 @@ async function suspend(ctx: DomainContext, due: readonly { invoiceId: string; se
     .insert(invoiceReminders)
     .values(rows.map((r) => ({ invoiceId: byEnrollment.get(r.id)!.invoiceId, stage: `suspended:${byEnrollment.get(r.id)!.seq}`, doneAt: now })))
     .onConflictDoNothing();
-  for (const r of rows) {
-    const { invoiceId } = byEnrollment.get(r.id)!;
-    await recordEvent(ctx, {
-      type: "enrollment.suspended",
+  await recordEvents(
+    ctx,
+    rows.map((r) => ({
+      type: "enrollment.suspended" as const,
       aggregateType: "enrollment",
       aggregateId: r.id,
       courseId: r.courseId,
-      data: { enrollmentId: r.id, courseId: r.courseId, userId: r.userId, invoiceId },
-    });
-  }
+      data: { enrollmentId: r.id, courseId: r.courseId, userId: r.userId, invoiceId: byEnrollment.get(r.id)!.invoiceId },
+    })),
+  );
   return rows.length;
 }
 
