@@ -123,3 +123,11 @@ export class ProviderRefused extends Error {
     this.name = "ProviderRefused";
   }
 }
+
+/** A period holds more than the adapter reads at once: ask for a shorter one (never a silently cut list). */
+export class ProviderListTooLarge extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProviderListTooLarge";
+  }
+}

@@ -131,7 +131,8 @@ export async function recordProviderPayment(ctx: DomainContext, provider: string
     amountMinor: payment.amountMinor,
     currency,
     providerPaymentId: payment.id,
-    receivedAt: ctx.now(),
+    // When the provider took the money (the reconciliation's period is counted by it), not when we heard of it.
+    receivedAt: Number.isFinite(payment.createdAt.getTime()) ? payment.createdAt : ctx.now(),
   });
   const attemptId = payment.metadata.attemptId ?? "";
   if (UUID_PATTERN.test(attemptId)) {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { startCheckout } from "../../domain/finance/checkout.js";
 import { amountMinorSchema, currencySchema } from "../../domain/finance/money.js";
-import { ProviderRefused, ProviderUnavailable } from "../../domain/finance/payment-provider.js";
+import { ProviderListTooLarge, ProviderRefused, ProviderUnavailable } from "../../domain/finance/payment-provider.js";
 import { type Payment, recordManualPayment } from "../../domain/finance/payments.js";
 import { handleProviderEvent } from "../../domain/finance/provider-events.js";
 import { reconcile, type ReconciliationLine } from "../../domain/finance/reconciliation.js";
@@ -297,12 +297,17 @@ route({
         payouts: z.array(z.object({ id: z.string(), status: z.string(), amountMinor: z.number().int(), currency: z.string(), arrivalDate: iso, ledgerMinor: z.number().int(), feesMinor: z.number().int() })),
       }),
     },
-    422: { description: "`PAYMENT_PROVIDER_REFUSED`" },
+    422: { description: "`PAYMENT_PROVIDER_REFUSED`, `RECONCILIATION_PERIOD_TOO_LARGE` (more provider movements than one reconciliation reads: ask for a shorter period)" },
     503: { description: "`PAYMENTS_NOT_CONFIGURED`, `PAYMENT_PROVIDER_UNAVAILABLE` (with Retry-After)" },
   },
   handler: async ({ query }, ctx) => {
     const at = provider(ctx);
-    const r = await atProvider(() => reconcile(ctx.db, at, { from: new Date(query.from), to: new Date(query.to) }));
+    const r = await atProvider(() =>
+      reconcile(ctx.db, at, { from: new Date(query.from), to: new Date(query.to) }).catch((err: unknown) => {
+        if (err instanceof ProviderListTooLarge) throw new ProblemError("RECONCILIATION_PERIOD_TOO_LARGE", { detail: `${err.message}: reconcile a shorter period.` });
+        throw err;
+      }),
+    );
     return {
       status: 200,
       body: {

@@ -5,6 +5,7 @@ import {
   type ProviderBalanceTransaction,
   type ProviderEvent,
   type ProviderPayment,
+  ProviderListTooLarge,
   type ProviderRefund,
   ProviderRefused,
   ProviderUnavailable,
@@ -17,7 +18,7 @@ const require = createRequire(import.meta.url);
 let sdk: typeof Stripe | undefined;
 const loadStripe = (): typeof Stripe => (sdk ??= require("stripe") as typeof Stripe);
 
-/** Most rows one reconciliation reads from the provider (a period larger than that is refused by its page cap). */
+/** Most rows one reconciliation reads from the provider (more in the period: ProviderListTooLarge, never a silent cut). */
 const LIST_CAP = 10_000;
 
 let cached: { key: string; url: string; stripe: Stripe; provider: PaymentProvider } | undefined;
@@ -104,6 +105,7 @@ export function stripeProvider(stripe: Stripe): PaymentProvider {
       call(async () => {
         const out = [];
         for await (const p of stripe.payouts.list({ created: range(period), limit: 100 })) {
+          if (out.length >= LIST_CAP) throw new ProviderListTooLarge(`more than ${LIST_CAP} payouts in the period`);
           out.push({ id: p.id, amountMinor: p.amount, currency: p.currency.toUpperCase(), status: p.status, arrivalDate: new Date(p.arrival_date * 1000), createdAt: new Date(p.created * 1000) });
           if (out.length >= LIST_CAP) break;
         }
@@ -112,21 +114,15 @@ export function stripeProvider(stripe: Stripe): PaymentProvider {
     listBalanceTransactions: (period) =>
       call(async () => {
         const rows: Stripe.BalanceTransaction[] = [];
-        for await (const t of stripe.balanceTransactions.list({ created: range(period), limit: 100 })) {
+        // The charge comes expanded with its movement (one list, no read per charge): it names the payment.
+        for await (const t of stripe.balanceTransactions.list({ created: range(period), limit: 100, expand: ["data.source"] })) {
+          if (rows.length >= LIST_CAP) throw new ProviderListTooLarge(`more than ${LIST_CAP} balance transactions in the period`);
           rows.push(t);
-          if (rows.length >= LIST_CAP) break;
         }
-        // A charge's balance transaction names the charge; its payment (PaymentIntent) is on the charge. Read a few
-        // at a time: the provider limits request rates.
-        const charges = [...new Set(rows.filter((t) => t.type === "charge" || t.type === "payment").map((t) => idOf(t.source)).filter((id): id is string => id !== null))];
         const paymentOfCharge = new Map<string, string | null>();
-        for (let i = 0; i < charges.length; i += 8) {
-          await Promise.all(
-            charges.slice(i, i + 8).map(async (id) => {
-              const charge = await stripe.charges.retrieve(id);
-              paymentOfCharge.set(id, idOf(charge.payment_intent));
-            }),
-          );
+        for (const t of rows) {
+          const source = t.source as unknown;
+          if (source && typeof source === "object" && "payment_intent" in source) paymentOfCharge.set(idOf(source)!, idOf(source.payment_intent));
         }
         return rows.map((t): ProviderBalanceTransaction => {
           const source = idOf(t.source);
@@ -185,7 +181,8 @@ function refundOf(r: Stripe.Refund): ProviderRefund {
   return { id: r.id, paymentId: idOf(r.payment_intent), status: r.status ?? "pending", amountMinor: r.amount, currency: r.currency.toUpperCase(), metadata: { ...(r.metadata ?? {}) } };
 }
 
-const range = (period: { from: Date; to: Date }) => ({ gte: Math.floor(period.from.getTime() / 1000), lte: Math.floor(period.to.getTime() / 1000) });
+/** [from, to) in Stripe's whole seconds: the seconds s with from <= s < to, as the ledger side counts them. */
+const range = (period: { from: Date; to: Date }) => ({ gte: Math.ceil(period.from.getTime() / 1000), lte: Math.ceil(period.to.getTime() / 1000) - 1 });
 
 /** An expandable field's id: a string, an object with an id, or null. */
 function idOf(value: unknown): string | null {

@@ -229,6 +229,7 @@ export const problemCatalog = {
   CURRENCY_MISMATCH: { status: 422, title: "The currency is not the invoice's" },
   INVOICE_NOT_PAYABLE: { status: 409, title: "The invoice is paid or void" },
   PAYMENT_DUPLICATE: { status: 409, title: "A payment with this reference is already recorded for the invoice" },
+  RECONCILIATION_PERIOD_TOO_LARGE: { status: 422, title: "The period holds more provider movements than one reconciliation reads" },
   CHECKOUT_IN_PROGRESS: { status: 409, title: "A checkout for this invoice is being made or may be being paid; try again shortly" },
   PAYMENT_AMOUNT_INVALID: { status: 422, title: "The amount is not a positive whole number of minor units" },
   REFUND_EXCEEDS_PAYMENT: { status: 422, title: "The refund is larger than what is left of the payment" },
