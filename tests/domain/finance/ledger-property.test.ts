@@ -142,7 +142,7 @@ async function runSequence(ops: readonly Op[]): Promise<void> {
             const amount = o.how === "exact" ? owed : o.how === "partial" ? Math.floor(owed * o.share) : owed + 1 + Math.floor(10_000 * o.share);
             if (amount <= 0) break;
             const before = s.invoice.status === "void" ? await books(tx, userId) : null;
-            const paid = await recordManualPayment(ctx, { invoiceId: s.invoice.id, method: "bank-transfer", amountMinor: amount, currency: s.invoice.currency, reference: "P" });
+            const paid = await recordManualPayment(ctx, { invoiceId: s.invoice.id, method: "bank-transfer", amountMinor: amount, currency: s.invoice.currency, reference: `P-${uuidv7()}` });
             if (before) {
               expect(paid.ok).toBe(false);
               await unchanged(before);
