@@ -3,6 +3,7 @@ import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
 import { courses, enrollments, type Fee, feeInstalments, fees, invoices, sections } from "../db/schema/index.js";
 import { recordEvents } from "../outbox/record-events.js";
+import { lockCourse } from "../enrollment/course-lock.js";
 import { courseRoleOf } from "../identity/caller.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
@@ -229,7 +230,7 @@ export async function feeSeenBy(db: Executor, courseId: string, feeId: string, v
  * here) or sees the course no longer asks for payment first.
  */
 async function activateHoldsWithoutPayFirstFee(ctx: DomainContext, courseId: string): Promise<void> {
-  await ctx.db.select({ id: courses.id }).from(courses).where(eq(courses.id, courseId)).for("update");
+  await lockCourse(ctx.db, courseId);
   if (await requiresPaymentFirst(ctx, courseId)) return;
   const now = ctx.now();
   const activated = await ctx.db
