@@ -2,6 +2,7 @@ import { z } from "zod";
 import { creditInvoice } from "../../domain/finance/credit-notes.js";
 import { balanceSummary, creditNotePdfLink, type FinanceViewer, invoiceDetail, invoicePdfLink } from "../../domain/finance/invoice-view.js";
 import { type InvoiceListItem, invoicesCsv, ledgerPage, listInvoices } from "../../domain/finance/list-invoices.js";
+import { balancesOf } from "../../domain/finance/ledger.js";
 import { amountMinorSchema, currencySchema } from "../../domain/finance/money.js";
 import { invoiceStatuses, ledgerKinds } from "../../domain/db/schema/index.js";
 import { authenticated, financeStaff, publicAccess } from "../platform/http/access.js";
@@ -343,7 +344,7 @@ route({
     const at = decodeCursorAs(query.cursor, invoiceCursor);
     const rows = await ledgerPage(ctx.db, query.userId, { limit: query.limit, ...(at ? { after: { occurredAt: new Date(at[0]), id: at[1] } } : {}) });
     const page = paginate(rows, query.limit, (e) => [e.occurredAt.toISOString(), e.id]);
-    const balances = (await balanceSummary(ctx.db, query.userId)).map((b) => ({ currency: b.currency, balanceMinor: b.balanceMinor }));
+    const balances = await balancesOf(ctx.db, query.userId);
     return { status: 200, body: { userId: query.userId, balances, items: page.items.map(ledgerBody), nextCursor: page.nextCursor }, headers: nextLink(request.url, page.nextCursor) };
   },
 });
