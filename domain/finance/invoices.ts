@@ -3,7 +3,7 @@ import { enrollments, type Fee, feeDiscounts, type FeeRequirement, feeInstalment
 import { type BatchEvent, recordEvents } from "../outbox/record-events.js";
 import type { DomainContext } from "../shared/context.js";
 import { nextDocumentNumbers } from "./document-numbers.js";
-import { applyAvailableCredit, type LedgerPosting, postLedgerEntries } from "./ledger.js";
+import { type LedgerPosting, lockLearnerInvoices, moveCredit, postLedgerEntries } from "./ledger.js";
 import { percentOf } from "./money.js";
 import { settleInvoices } from "./settle.js";
 
@@ -232,7 +232,7 @@ export async function issueInvoicesForEnrollments(
   const toSettle = new Set<string>();
   for (const { id, fee, enrollment } of owing) {
     if (!holders.has(`${enrollment.userId}:${fee.currency}`)) continue;
-    if ((await applyAvailableCredit(contextOf(enrollment.id), enrollment.userId, fee.currency, id)) > 0) toSettle.add(enrollment.id);
+    if ((await moveCredit(contextOf(enrollment.id), enrollment.userId, fee.currency, [id])).size > 0) toSettle.add(enrollment.id);
   }
   for (const d of numbered) issued.set(d.enrollment.id, [...(issued.get(d.enrollment.id) ?? []), d.id]);
   // Settling changes nothing when an enrollment's new invoices are all owed in full (open, as inserted) and no
@@ -252,12 +252,13 @@ export async function issueInvoicesForEnrollments(
 }
 
 /**
- * `user:currency` of the learners with an overpaid invoice (credit `applyAvailableCredit` moves). Their invoices are
- * locked first, in id order, as `applyAvailableCredit` locks them: a money change running at the same time is seen.
+ * `user:currency` of the learners with an overpaid invoice (credit `moveCredit` moves). Their invoices are locked
+ * first (lockLearnerInvoices, id order): a money change running at the same time is seen, and moving credit needs
+ * no other lock.
  */
 async function creditHolders(ctx: DomainContext, userIds: string[]): Promise<Set<string>> {
   if (userIds.length === 0) return new Set();
-  await ctx.db.select({ id: invoices.id }).from(invoices).where(inArray(invoices.userId, userIds)).orderBy(asc(invoices.id)).for("update");
+  await lockLearnerInvoices(ctx.db, userIds);
   const rows = await ctx.db
     .selectDistinct({ userId: ledgerEntries.userId, currency: ledgerEntries.currency })
     .from(ledgerEntries)

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { type Invoice, invoiceInstalments, invoices, type LedgerKind, ledgerEntries } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
@@ -87,23 +87,38 @@ export async function lockInvoices(db: Executor, invoiceIds: readonly string[]):
     .for("update");
 }
 
+export type LockedInvoice = Pick<Invoice, "id" | "status" | "dueAt">;
+
 /**
- * The invoice, locked with every other invoice of its learner in its currency (in id order, the order
- * lockInvoices and applyAvailableCredit use): a change that starts on one invoice and later moves credit between
- * the learner's invoices then takes no lock out of order (no deadlock with a change starting on another of them).
+ * Locks every invoice of the learners (in the currency, when named), in id order (the order lockInvoices uses), and
+ * returns them. A change that starts on one invoice and later moves credit between the learner's invoices takes this
+ * first: it then takes no lock out of order (no deadlock with a change starting on another of them). Invoices come
+ * before the document counter in the lock order.
+ */
+export async function lockLearnerInvoices(db: Executor, userIds: string | readonly string[], currency?: string): Promise<LockedInvoice[]> {
+  const learners = typeof userIds === "string" ? [userIds] : [...new Set(userIds)];
+  if (learners.length === 0) return [];
+  const mine = learners.length === 1 ? eq(invoices.userId, learners[0]!) : inArray(invoices.userId, learners);
+  return db
+    .select({ id: invoices.id, status: invoices.status, dueAt: invoices.dueAt })
+    .from(invoices)
+    .where(currency === undefined ? mine : and(mine, eq(invoices.currency, currency)))
+    .orderBy(asc(invoices.id))
+    .for("update");
+}
+
+/**
+ * The invoice, locked with every other invoice of its learner in its currency (lockLearnerInvoices).
  * Not an id (a provider's metadata, a path): undefined, like an unknown invoice.
  */
 export async function lockInvoice(db: Executor, invoiceId: string): Promise<Invoice | undefined> {
   if (!UUID_PATTERN.test(invoiceId)) return undefined;
   const [owner] = await db.select({ userId: invoices.userId, currency: invoices.currency }).from(invoices).where(eq(invoices.id, invoiceId));
   if (!owner) return undefined;
-  const locked = await db
-    .select()
-    .from(invoices)
-    .where(and(eq(invoices.userId, owner.userId), eq(invoices.currency, owner.currency)))
-    .orderBy(asc(invoices.id))
-    .for("update");
-  return locked.find((i) => i.id === invoiceId);
+  await lockLearnerInvoices(db, owner.userId, owner.currency);
+  // Read under the lock: what a change committed before it took the lock is seen.
+  const [invoice] = await db.select().from(invoices).where(eq(invoices.id, invoiceId));
+  return invoice;
 }
 
 /** A learner's balance per currency: above zero they owe, below zero they hold credit. Currencies with entries only. */
@@ -198,32 +213,45 @@ export async function applyAvailableCredit(ctx: DomainContext, userId: string, c
   // Credit is moved out of invoices this change did not name: lock them all (the learner's invoices in the
   // currency, the target among them, in id order) before reading what they hold, or a refund of one of them
   // running at the same time could take the same money out twice.
-  await ctx.db
-    .select({ id: invoices.id })
-    .from(invoices)
-    .where(and(eq(invoices.userId, userId), eq(invoices.currency, currency)))
-    .orderBy(asc(invoices.id))
-    .for("update");
+  await lockLearnerInvoices(ctx.db, userId, currency);
+  return (await moveCredit(ctx, userId, currency, [toInvoiceId])).get(toInvoiceId) ?? 0;
+}
+
+/**
+ * Moves credit, as applyAvailableCredit does, onto each target in turn (what is left after one goes to the next),
+ * reading the ledger once. The caller holds lockLearnerInvoices for the learner (and currency). Returns the amount
+ * moved onto each target that received any.
+ */
+export async function moveCredit(ctx: DomainContext, userId: string, currency: string, toInvoiceIds: readonly string[]): Promise<Map<string, number>> {
+  const moved = new Map<string, number>();
+  if (toInvoiceIds.length === 0) return moved;
   const rows = await ctx.db
     .select({ invoiceId: ledgerEntries.invoiceId, outstanding: sql<string>`sum(${ledgerEntries.amountMinor})` })
     .from(ledgerEntries)
-    .where(and(eq(ledgerEntries.userId, userId), eq(ledgerEntries.currency, currency)))
+    .where(and(eq(ledgerEntries.userId, userId), eq(ledgerEntries.currency, currency), isNotNull(ledgerEntries.invoiceId)))
     .groupBy(ledgerEntries.invoiceId)
     .orderBy(asc(ledgerEntries.invoiceId));
-  let owed = Number(rows.find((r) => r.invoiceId === toInvoiceId)?.outstanding ?? 0);
+  // Invoice id → outstanding, in id order (credit is taken from the lowest ids first).
+  const outstanding = new Map(rows.map((r) => [r.invoiceId!, Number(r.outstanding)]));
   const postings: LedgerPosting[] = [];
-  for (const r of rows) {
-    const credit = -Number(r.outstanding);
-    if (owed <= 0) break;
-    if (r.invoiceId === null || r.invoiceId === toInvoiceId || credit <= 0) continue;
-    const moved = Math.min(credit, owed);
-    const transferId = ctx.newId();
-    postings.push(
-      { userId, currency, kind: "credit-out", amountMinor: moved, invoiceId: r.invoiceId, sourceKey: `credit-out:${transferId}`, description: "Credit moved to another invoice" },
-      { userId, currency, kind: "credit-in", amountMinor: -moved, invoiceId: toInvoiceId, sourceKey: `credit-in:${transferId}`, description: "Credit from an overpaid invoice" },
-    );
-    owed -= moved;
+  for (const toInvoiceId of toInvoiceIds) {
+    let owed = outstanding.get(toInvoiceId) ?? 0;
+    for (const [invoiceId, held] of outstanding) {
+      if (owed <= 0) break;
+      const credit = -held;
+      if (invoiceId === toInvoiceId || credit <= 0) continue;
+      const amount = Math.min(credit, owed);
+      const transferId = ctx.newId();
+      postings.push(
+        { userId, currency, kind: "credit-out", amountMinor: amount, invoiceId, sourceKey: `credit-out:${transferId}`, description: "Credit moved to another invoice" },
+        { userId, currency, kind: "credit-in", amountMinor: -amount, invoiceId: toInvoiceId, sourceKey: `credit-in:${transferId}`, description: "Credit from an overpaid invoice" },
+      );
+      outstanding.set(invoiceId, held + amount);
+      owed -= amount;
+      moved.set(toInvoiceId, (moved.get(toInvoiceId) ?? 0) + amount);
+    }
+    if (outstanding.has(toInvoiceId)) outstanding.set(toInvoiceId, owed);
   }
   await postLedgerEntries(ctx, postings);
-  return postings.filter((p) => p.kind === "credit-in").reduce((sum, p) => sum - p.amountMinor, 0);
+  return moved;
 }

@@ -1,11 +1,11 @@
-import { and, asc, eq, ne, sql } from "drizzle-orm";
-import { type Invoice, invoices, paymentAttempts, type PaymentMethod, payments, refunds } from "../db/schema/index.js";
+import { and, eq, ne, sql } from "drizzle-orm";
+import { type Invoice, paymentAttempts, type PaymentMethod, payments, refunds } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { UUID_PATTERN } from "../shared/uuid.js";
 import { fail, ok, type Result } from "../shared/result.js";
-import { applyAvailableCredit, lockInvoice, lockInvoices, postLedgerEntries } from "./ledger.js";
+import { lockInvoice, lockLearnerInvoices, moveCredit, postLedgerEntries } from "./ledger.js";
 import type { ProviderPayment } from "./payment-provider.js";
 import { settleInvoices } from "./settle.js";
 
@@ -93,21 +93,11 @@ async function receive(ctx: DomainContext, invoice: Invoice, input: NewPayment):
 export async function spreadCredit(ctx: DomainContext, userId: string, currency: string): Promise<void> {
   // Every invoice it may touch (the open ones credit goes to, the overpaid ones it comes from), locked in id order
   // before anything is read; callers came through lockInvoice, which holds these already.
-  const mine = await ctx.db
-    .select({ id: invoices.id })
-    .from(invoices)
-    .where(and(eq(invoices.userId, userId), eq(invoices.currency, currency)));
-  await lockInvoices(ctx.db, mine.map((i) => i.id));
-  const open = await ctx.db
-    .select({ id: invoices.id })
-    .from(invoices)
-    .where(and(eq(invoices.userId, userId), eq(invoices.currency, currency), eq(invoices.status, "open")))
-    .orderBy(asc(invoices.dueAt), asc(invoices.id));
+  const open = (await lockLearnerInvoices(ctx.db, userId, currency))
+    .filter((i) => i.status === "open")
+    .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (open.length === 0) return;
-  const credited: string[] = [];
-  for (const { id } of open) {
-    if ((await applyAvailableCredit(ctx, userId, currency, id)) > 0) credited.push(id);
-  }
+  const credited = [...(await moveCredit(ctx, userId, currency, open.map((i) => i.id))).keys()];
   if (credited.length > 0) await settleInvoices(ctx, credited);
 }
 
