@@ -1,9 +1,7 @@
-import { errors, jwtVerify, SignJWT } from "jose";
 import type { EmailLinks } from "../../domain/notifications/notifications-for-event.js";
 import { type NotificationCategory, notificationCategories } from "../../domain/notifications/preferences.js";
-import { UUID_PATTERN } from "../../domain/shared/uuid.js";
-import { importSigningKeys } from "./auth/access-tokens.js";
 import type { Settings } from "./settings.js";
+import { signedLinks } from "./signed-links.js";
 
 /**
  * One-click unsubscribe links (RFC 8058): a JWT naming the user and the category, signed with the access-token
@@ -17,50 +15,23 @@ export interface UnsubscribeLinks {
   verify(token: string): Promise<{ userId: string; category: NotificationCategory } | null>;
 }
 
-const TYP = "ringlet-unsubscribe+jwt";
-const LIFETIME = "365d";
-
-async function create(s: Settings): Promise<UnsubscribeLinks> {
-  const audience = `unsubscribe:${s.AUTH_JWT_AUDIENCE}`;
-  const { alg, signingKey, kid, verificationKey } = await importSigningKeys(s);
-  const base = s.PUBLIC_API_URL.replace(/\/+$/, "");
-  return {
-    async url(userId, category) {
-      const token = await new SignJWT({ cat: category })
-        .setProtectedHeader({ alg, typ: TYP, ...(kid ? { kid } : {}) })
-        .setSubject(userId)
-        .setIssuer(s.AUTH_JWT_ISSUER)
-        .setAudience(audience)
-        .setIssuedAt()
-        .setExpirationTime(LIFETIME)
-        .sign(signingKey);
-      return `${base}/v1/unsubscribe?token=${token}`;
-    },
-    async verify(token) {
-      const options = { issuer: s.AUTH_JWT_ISSUER, audience, typ: TYP, algorithms: [alg], requiredClaims: ["sub", "exp", "cat"], clockTolerance: s.AUTH_CLOCK_SKEW_S };
-      try {
-        const { payload } =
-          typeof verificationKey === "function" ? await jwtVerify(token, verificationKey, options) : await jwtVerify(token, verificationKey, options);
-        const category = notificationCategories.find((c) => c === payload.cat);
-        return category && UUID_PATTERN.test(payload.sub ?? "") ? { userId: payload.sub as string, category } : null;
-      } catch (err) {
-        if (err instanceof errors.JOSEError) return null;
-        throw err;
-      }
-    },
-  };
-}
-
-const built = new WeakMap<Settings, Promise<UnsubscribeLinks>>();
+const links = signedLinks<{ userId: string; category: NotificationCategory }>({
+  typ: "ringlet-unsubscribe+jwt",
+  audience: "unsubscribe",
+  lifetime: "365d",
+  path: "/v1/unsubscribe",
+  claim: "cat",
+  write: ({ userId, category }) => ({ subject: userId, claim: category }),
+  read: (userId, cat) => {
+    const category = notificationCategories.find((c) => c === cat);
+    return category ? { userId, category } : null;
+  },
+});
 
 /** Built once per settings object (per instance): keys are imported once. */
-export function unsubscribeLinks(s: Settings): Promise<UnsubscribeLinks> {
-  let links = built.get(s);
-  if (!links) {
-    links = create(s);
-    built.set(s, links);
-  }
-  return links;
+export async function unsubscribeLinks(s: Settings): Promise<UnsubscribeLinks> {
+  const signed = await links(s);
+  return { url: (userId, category) => signed.url({ userId, category }), verify: (token) => signed.verify(token) };
 }
 
 /** The domain's side of it: the link for a user and category in the emails it composes. */

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, importJWK, type JWK, type JWTVerifyGetKey, jwtVerify, SignJWT } from "jose";
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, importJWK, type JWK, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify, SignJWT } from "jose";
 import { UUID_PATTERN } from "../../../domain/shared/uuid.js";
 import type { Settings } from "../settings.js";
 
@@ -41,6 +41,11 @@ export interface SigningKeys {
   signingKey: Awaited<ReturnType<typeof importJWK>>;
   kid: string | undefined;
   verificationKey: Awaited<ReturnType<typeof importJWK>> | JWTVerifyGetKey;
+}
+
+/** Verifies a token against the app's verification key: one key (HS256) or a key set (the overloads want either, not the union). */
+export function verifyWithKey(verificationKey: SigningKeys["verificationKey"], token: string, options: JWTVerifyOptions) {
+  return typeof verificationKey === "function" ? jwtVerify(token, verificationKey, options) : jwtVerify(token, verificationKey, options);
 }
 
 /** Imports the access-token keys of the settings; other tokens the app signs (unsubscribe links) use them too. */
@@ -115,8 +120,7 @@ export async function createAccessTokens(s: Settings): Promise<AccessTokens> {
           };
         }
         const options = { ...common, issuer: s.AUTH_JWT_ISSUER, audience: s.AUTH_JWT_AUDIENCE, algorithms: [alg], requiredClaims: ["sub", "exp", "iat"] };
-        const { payload } =
-          typeof verificationKey === "function" ? await jwtVerify(token, verificationKey, options) : await jwtVerify(token, verificationKey, options);
+        const { payload } = await verifyWithKey(verificationKey, token, options);
         // Our own tokens name a user id and a session id; anything else was not issued by this app.
         if (!UUID_PATTERN.test(payload.sub ?? "")) throw new TokenRejected("token subject is not accepted");
         if (payload.sid !== undefined && (typeof payload.sid !== "string" || !UUID_PATTERN.test(payload.sid))) throw new TokenRejected("token session is not accepted");
