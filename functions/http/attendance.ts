@@ -11,6 +11,7 @@ import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pa
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { isoOrNull } from "./schemas/dates.js";
+import { wantsCsv } from "./schemas/csv.js";
 
 const iso = z.iso.datetime();
 const courseParams = z.object({ courseId: z.uuid() });
@@ -320,8 +321,7 @@ route({
     );
     const page = paginate(report.rows, query.limit, (r) => [r.userId]);
     const link = nextLink(request.url, page.nextCursor);
-    const csv = query.format === "csv" || (query.format === undefined && /\btext\/csv\b/i.test(request.headers.get("accept") ?? ""));
-    if (csv) {
+    if (wantsCsv(query.format, request)) {
       return {
         raw: {
           status: 200,

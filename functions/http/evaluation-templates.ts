@@ -8,7 +8,8 @@ import { decodeCursorAs, nextLink, pageOf, pageQuery, paginate } from "../platfo
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { isoOrNull } from "./schemas/dates.js";
-import { questionSummarySchema, storedQuestionSchema, wantsCsv } from "./schemas/evaluation.js";
+import { questionSummarySchema, storedQuestionSchema } from "./schemas/evaluation.js";
+import { wantsCsv } from "./schemas/csv.js";
 
 const iso = z.iso.datetime();
 const templateParams = z.object({ templateId: z.uuid() });

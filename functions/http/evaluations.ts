@@ -6,7 +6,8 @@ import { courseMember, courseStaff, type Locator } from "../platform/http/access
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { isoOrNull } from "./schemas/dates.js";
-import { evaluationSchema, questionSummarySchema, wantsCsv } from "./schemas/evaluation.js";
+import { evaluationSchema, questionSummarySchema } from "./schemas/evaluation.js";
+import { wantsCsv } from "./schemas/csv.js";
 
 const iso = z.iso.datetime();
 const courseParams = z.object({ courseId: z.uuid() });

@@ -10,6 +10,7 @@ import { decodeCursorAs, nextLink, pageOf, pageQuery, paginate } from "../platfo
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { type CallerRouteContext, route } from "../platform/http/route.js";
 import { financeDocumentLinks } from "../platform/finance-document-links.js";
+import { wantsCsv } from "./schemas/csv.js";
 
 const iso = z.iso.datetime();
 const money = { currency: z.string(), amountMinor: z.number().int() };
@@ -312,8 +313,7 @@ route({
     const rows = await listInvoices(ctx.db, filters, { limit: query.limit, ...afterOf(query.cursor) }, ctx.now());
     const page = paginate(rows, query.limit, (i) => [i.issuedAt.toISOString(), i.id]);
     const link = nextLink(request.url, page.nextCursor);
-    const csv = query.format === "csv" || (query.format === undefined && /\btext\/csv\b/i.test(request.headers.get("accept") ?? ""));
-    if (csv) {
+    if (wantsCsv(query.format, request)) {
       return {
         raw: {
           status: 200,

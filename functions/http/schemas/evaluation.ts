@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { HttpRequest } from "@azure/functions";
 
 const iso = z.iso.datetime();
 
@@ -56,6 +55,3 @@ export const evaluationSchema = z
   })
   .meta({ id: "CourseEvaluation" });
 
-/** CSV with format=csv, or Accept: text/csv when no format is named. */
-export const wantsCsv = (format: "json" | "csv" | undefined, request: HttpRequest): boolean =>
-  format === "csv" || (format === undefined && /\btext\/csv\b/i.test(request.headers.get("accept") ?? ""));
