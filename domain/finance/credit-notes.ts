@@ -6,7 +6,7 @@ import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { UUID_PATTERN } from "../shared/uuid.js";
 import { nextDocumentNumber } from "./document-numbers.js";
-import { invoiceStandings, postLedgerEntries } from "./ledger.js";
+import { type InvoiceStanding, invoiceStandings, postLedgerEntries } from "./ledger.js";
 import { settleInvoices } from "./settle.js";
 
 export interface CreditNoteInput {
@@ -56,6 +56,18 @@ export async function issueCreditNote(ctx: DomainContext, input: CreditNoteInput
   if (input.amountMinor > standing.chargedMinor) {
     return fail("CREDIT_NOTE_TOO_LARGE", `the invoice asks for ${Math.max(0, standing.chargedMinor)} minor units now`, { creditableMinor: Math.max(0, standing.chargedMinor) });
   }
+  return ok(await creditNoteOn(ctx, standing, input));
+}
+
+/**
+ * The credit note itself, on an invoice the caller has locked and whose standing it read under that lock (and, for
+ * a refund, knows has no credit note yet): for the finance module's own callers that read the standing already
+ * (an ended enrollment's invoices, a refund); never a route's (issueCreditNote checks what it is given).
+ */
+export async function creditNoteOn(ctx: DomainContext, standing: InvoiceStanding, input: Pick<CreditNoteInput, "amountMinor" | "reason" | "refundId" | "issuedByUserId">): Promise<IssuedCreditNote> {
+  const { invoice } = standing;
+  // The caller read the amount under the lock from what this checks: a breach is a broken invariant.
+  if (input.amountMinor <= 0 || input.amountMinor > standing.chargedMinor) throw new Error(`credit note of ${input.amountMinor} on invoice ${invoice.id}: it asks for ${standing.chargedMinor}`);
   const now = ctx.now();
   const { number, year } = await nextDocumentNumber(ctx.db, "CN", now);
   const id = ctx.newId();
@@ -106,7 +118,7 @@ export async function issueCreditNote(ctx: DomainContext, input: CreditNoteInput
       data: { invoiceId: invoice.id, userId: invoice.userId, courseId: invoice.courseId, creditNoteId: id },
     });
   }
-  return ok({ creditNoteId: id, number, invoiceId: invoice.id, currency: invoice.currency, amountMinor: input.amountMinor, invoiceStatus, first: true });
+  return { creditNoteId: id, number, invoiceId: invoice.id, currency: invoice.currency, amountMinor: input.amountMinor, invoiceStatus, first: true };
 }
 
 /** The bursar's credit note (the route's one domain call): issued and audited together. */
@@ -145,11 +157,8 @@ export async function creditUnpaidInvoicesOfEnrollment(ctx: DomainContext, enrol
     const s = standings.get(id);
     // Money on it: everything it asks is credited (the payment becomes credit); none: what is still owed.
     const amount = !s ? 0 : s.settledMinor > 0 ? s.chargedMinor : Math.min(s.outstandingMinor, s.chargedMinor);
-    if (amount <= 0) continue;
-    const result = await issueCreditNote(ctx, { invoiceId: id, amountMinor: amount, reason });
-    // The amount was read in this transaction from what the check reads: a refusal here is a broken invariant.
-    if (!result.ok) throw new Error(`credit note for invoice ${id}: ${result.error.code}`);
-    issued.push(result.value);
+    if (!s || amount <= 0) continue;
+    issued.push(await creditNoteOn(ctx, s, { amountMinor: amount, reason }));
   }
   return issued;
 }

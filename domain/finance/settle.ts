@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { enrollments, fees, invoices } from "../db/schema/index.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
-import { issueCreditNote } from "./credit-notes.js";
+import { creditNoteOn } from "./credit-notes.js";
 import { overdueInstalments } from "./instalments.js";
 import { type InvoiceStanding, invoiceStandings, lockInvoices } from "./ledger.js";
 
@@ -64,7 +64,7 @@ const ENDED_STATUSES = ["payment-expired", "dropped", "removed"] as const;
  * Money paid on an invoice whose enrollment has ended (whichever came first: the end or the payment) must not
  * vanish into a "paid" invoice for a place the learner does not have: what the invoice still asks for is credited
  * (reason "Enrollment ended"), so the money is credit (a balance below zero) the bursar can refund or move on.
- * `issueCreditNote` settles the invoice again; by then it asks for nothing, so this runs once per invoice (no
+ * `creditNoteOn` settles the invoice again; by then it asks for nothing, so this runs once per invoice (no
  * unbounded recursion). Answers the invoices credited.
  */
 async function creditEndedEnrollments(ctx: DomainContext, standings: Map<string, InvoiceStanding>): Promise<string[]> {
@@ -78,8 +78,7 @@ async function creditEndedEnrollments(ctx: DomainContext, standings: Map<string,
   const credited: string[] = [];
   for (const s of candidates) {
     if (!endedIds.has(s.invoice.enrollmentId)) continue;
-    const result = await issueCreditNote(ctx, { invoiceId: s.invoice.id, amountMinor: s.chargedMinor, reason: "Enrollment ended" });
-    if (!result.ok) throw new Error(`credit note for invoice ${s.invoice.id}: ${result.error.code}`);
+    await creditNoteOn(ctx, s, { amountMinor: s.chargedMinor, reason: "Enrollment ended" });
     credited.push(s.invoice.id);
   }
   return credited;
