@@ -119,7 +119,22 @@ describe("security headers", () => {
       .map(({ method, path }) => `${method} ${path}`)
       .sort();
     // A new public route that answers about someone must say `personal: true`; one that does not belongs here.
-    expect(cacheable).toEqual(["GET /docs", "GET /health", "GET /openapi.json", "GET /ready", "GET /v1/courses", "GET /v1/courses/{courseId}", "GET /v1/push/public-key"].sort());
+    // The fees of a published course are the price list (a staff caller's retired fees go with a token: no-store);
+    // Stripe's webhook answers nothing about anyone.
+    expect(cacheable).toEqual(
+      [
+        "GET /docs",
+        "GET /health",
+        "GET /openapi.json",
+        "GET /ready",
+        "GET /v1/courses",
+        "GET /v1/courses/{courseId}",
+        "GET /v1/courses/{courseId}/fees",
+        "GET /v1/courses/{courseId}/fees/{feeId}",
+        "GET /v1/push/public-key",
+        "POST /v1/payments/stripe/webhook",
+      ].sort(),
+    );
   });
 
   it("send HSTS only for https request URLs: a forged X-Forwarded-Proto does not turn it on", async () => {
