@@ -1,4 +1,5 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
+import { lazy } from "./lazy.js";
 
 /**
  * DefaultAzureCredential, loaded on the first token request. @azure/identity (with MSAL, about 160 modules) costs
@@ -6,11 +7,10 @@ import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-
  * connection strings and never load it.
  */
 export function defaultAzureCredential(managedIdentityClientId: string | undefined): TokenCredential {
-  let credential: Promise<TokenCredential> | undefined;
+  const credential = lazy(() => import("@azure/identity").then(({ DefaultAzureCredential }) => new DefaultAzureCredential(managedIdentityClientId ? { managedIdentityClientId } : {})));
   return {
     getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
-      credential ??= import("@azure/identity").then(({ DefaultAzureCredential }) => new DefaultAzureCredential(managedIdentityClientId ? { managedIdentityClientId } : {}));
-      return credential.then((c) => c.getToken(scopes, options));
+      return credential().then((c) => c.getToken(scopes, options));
     },
   };
 }

@@ -1,7 +1,7 @@
-import type { EmailClient } from "@azure/communication-email";
 import type { Transporter } from "nodemailer";
 import type { Mailer } from "../../domain/notifications/email-deliveries.js";
 import { defaultAzureCredential } from "./azure-credential.js";
+import { lazy } from "./lazy.js";
 import type { Settings } from "./settings.js";
 
 /** A mailer the platform can close at shutdown (the SMTP pool's connections). */
@@ -16,11 +16,11 @@ export interface ClosableMailer extends Mailer {
  */
 export function createMailer(s: Settings): ClosableMailer {
   if (s.EMAIL_TRANSPORT === "acs") {
-    let opened: Promise<EmailClient> | undefined;
-    const client = () =>
-      (opened ??= import("@azure/communication-email").then(({ EmailClient }) =>
+    const client = lazy(() =>
+      import("@azure/communication-email").then(({ EmailClient }) =>
         s.EmailAcs ? new EmailClient(s.EmailAcs) : new EmailClient(s.EmailAcs__endpoint as string, defaultAzureCredential(s.EmailAcs__clientId)),
-      ));
+      ),
+    );
     return {
       async send(email) {
         const poller = await (await client()).beginSend({
@@ -40,9 +40,8 @@ export function createMailer(s: Settings): ClosableMailer {
   // stops answering fails the send within a quarter of the lease, so the claim still holds when it is recorded.
   const timeoutMs = Math.floor((s.EMAIL_LEASE_S * 1000) / 4);
   let transport: Transporter | undefined;
-  let loading: Promise<Transporter> | undefined;
-  const open = () =>
-    (loading ??= import("nodemailer").then(({ default: nodemailer }) =>
+  const open = lazy(() =>
+    import("nodemailer").then(({ default: nodemailer }) =>
       (transport = nodemailer.createTransport({
         url: s.EmailSmtp as string,
         pool: true,
@@ -51,7 +50,8 @@ export function createMailer(s: Settings): ClosableMailer {
         greetingTimeout: timeoutMs,
         socketTimeout: timeoutMs,
       })),
-    ));
+    ),
+  );
   return {
     async send(email) {
       const info = await (await open()).sendMail({

@@ -14,6 +14,7 @@ import type { AnalyticsStore } from "../../domain/analytics/store.js";
 import type { ActivityStore } from "../../domain/activity/statements.js";
 import type { Container, CosmosClient } from "@azure/cosmos";
 import type { Mailer } from "../../domain/notifications/email-deliveries.js";
+import { lazy } from "./lazy.js";
 import { openServiceBus } from "./service-bus.js";
 import type { ServiceBusClient } from "@azure/service-bus";
 import { type Settings, settings } from "./settings.js";
@@ -61,13 +62,7 @@ export function platform(): Platform {
     const database = openDatabase(s);
     let serviceBus: ServiceBusClient | undefined;
     let mailer: ClosableMailer | undefined;
-    let cosmos: Promise<CosmosClient> | undefined;
-    const getCosmos = () => {
-      cosmos ??= openCosmos(s);
-      // A failed load is tried again on the next use rather than remembered.
-      cosmos.catch(() => (cosmos = undefined));
-      return cosmos;
-    };
+    const getCosmos = lazy(() => openCosmos(s));
     const getActivity = cosmosContainer(getCosmos, s, { id: "activity", partitionKey: "/learnerId" });
     const getAnalytics = cosmosContainer(getCosmos, s, { id: "analytics", partitionKey: "/courseId", ttl: true });
     const getServiceBus = () => (serviceBus ??= openServiceBus(s));

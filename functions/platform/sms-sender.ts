@@ -1,6 +1,6 @@
-import type { SmsClient } from "@azure/communication-sms";
 import type { SmsSender } from "../../domain/notifications/channel-deliveries.js";
 import { defaultAzureCredential } from "./azure-credential.js";
+import { lazy } from "./lazy.js";
 import { isLoopbackHost, type Settings } from "./settings.js";
 
 /** SMS is on when there is a number to send from and a Communication Services resource to send through. */
@@ -28,13 +28,13 @@ export function createSmsSender(s: Settings): SmsSender | null {
   // timeout, could outlast the lease, and the retry timer would then send the same SMS again.
   const options = { retryOptions: { maxRetries: 0 } };
   // The SDK loads with the first SMS, not with the app.
-  let opened: Promise<SmsClient> | undefined;
-  const client = () =>
-    (opened ??= import("@azure/communication-sms").then(({ SmsClient }) =>
+  const client = lazy(() =>
+    import("@azure/communication-sms").then(({ SmsClient }) =>
       s.SmsAcs
         ? new SmsClient(s.SmsAcs, { ...options, allowInsecureConnection: isLoopbackEndpoint(s.SmsAcs) })
         : new SmsClient(s.SmsAcs__endpoint as string, defaultAzureCredential(s.SmsAcs__clientId), options),
-    ));
+    ),
+  );
   const from = s.SMS_FROM as string;
   const timeoutMs = smsTimeoutMs(s.EMAIL_LEASE_S);
   return {
