@@ -1,9 +1,10 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { courses, enrollments } from "../db/schema/index.js";
-import { recordEvent } from "../outbox/record-event.js";
+import { recordEvents } from "../outbox/record-events.js";
 import type { DomainContext } from "../shared/context.js";
 import { paymentDueAt, requiresPaymentFirst } from "../finance/fees.js";
 import { lockCourse } from "./course-lock.js";
+import { holdSeatsForPayment } from "./hold-seats.js";
 
 /**
  * Gives free seats to the first in line, in FIFO order: enrolled at once (`auto`; `pending-payment` when the
@@ -24,31 +25,34 @@ export async function fillFreeSeats(ctx: DomainContext, courseId: string): Promi
   if (next.length === 0) return 0;
   const now = ctx.now();
   const holdUntil = course.waitlistMode === "auto" && (await requiresPaymentFirst(ctx, courseId)) ? paymentDueAt(ctx, now) : null;
-  for (const row of next) {
-    const ref = { enrollmentId: row.id, courseId, userId: row.userId };
-    if (holdUntil) {
-      await ctx.db.update(enrollments).set({ status: "pending-payment", paymentDueAt: holdUntil, updatedAt: now }).where(eq(enrollments.id, row.id));
-      await recordEvent(ctx, {
-        type: "enrollment.pending-payment",
+  const ids = next.map((r) => r.id);
+  if (holdUntil) {
+    await holdSeatsForPayment(ctx, courseId, next, holdUntil);
+  } else if (course.waitlistMode === "auto") {
+    await ctx.db.update(enrollments).set({ status: "active", enrolledAt: now, updatedAt: now }).where(inArray(enrollments.id, ids));
+    await recordEvents(
+      ctx,
+      next.map((row) => ({
+        type: "enrollment.promoted" as const,
         aggregateType: "enrollment",
         aggregateId: row.id,
         courseId,
-        data: { ...ref, source: "waitlist", paymentDueAt: holdUntil.toISOString() },
-      });
-    } else if (course.waitlistMode === "auto") {
-      await ctx.db.update(enrollments).set({ status: "active", enrolledAt: now, updatedAt: now }).where(eq(enrollments.id, row.id));
-      await recordEvent(ctx, { type: "enrollment.promoted", aggregateType: "enrollment", aggregateId: row.id, courseId, data: { ...ref, from: "waitlisted" } });
-    } else {
-      const offerExpiresAt = new Date(now.getTime() + course.offerTtlHours * 3_600_000);
-      await ctx.db.update(enrollments).set({ status: "offered", offeredAt: now, offerExpiresAt, updatedAt: now }).where(eq(enrollments.id, row.id));
-      await recordEvent(ctx, {
-        type: "enrollment.offered",
+        data: { enrollmentId: row.id, courseId, userId: row.userId, from: "waitlisted" as const },
+      })),
+    );
+  } else {
+    const offerExpiresAt = new Date(now.getTime() + course.offerTtlHours * 3_600_000);
+    await ctx.db.update(enrollments).set({ status: "offered", offeredAt: now, offerExpiresAt, updatedAt: now }).where(inArray(enrollments.id, ids));
+    await recordEvents(
+      ctx,
+      next.map((row) => ({
+        type: "enrollment.offered" as const,
         aggregateType: "enrollment",
         aggregateId: row.id,
         courseId,
-        data: { ...ref, offerExpiresAt: offerExpiresAt.toISOString() },
-      });
-    }
+        data: { enrollmentId: row.id, courseId, userId: row.userId, offerExpiresAt: offerExpiresAt.toISOString() },
+      })),
+    );
   }
   await ctx.db.update(courses).set({ seatsTaken: sql`${courses.seatsTaken} + ${next.length}` }).where(eq(courses.id, courseId));
   return next.length;

@@ -8,6 +8,7 @@ import { lockCourse } from "./course-lock.js";
 import type { EnrollmentErrorCode } from "./enrollment.errors.js";
 import { type EnrollmentView, enrollmentView } from "./enrollment-view.js";
 import { fillFreeSeats } from "./fill-free-seats.js";
+import { holdSeatsForPayment } from "./hold-seats.js";
 
 async function liveEnrollment(ctx: DomainContext, courseId: string, userId: string) {
   const [row] = await ctx.db
@@ -55,15 +56,7 @@ export async function acceptOffer(ctx: DomainContext, courseId: string, userId: 
   if (row.offerExpiresAt && row.offerExpiresAt <= now) return fail("OFFER_EXPIRED", "The offer has expired.");
   if (await requiresPaymentFirst(ctx, courseId)) {
     // The offered seat is held for payment, like a seat taken directly (the invoice is issued from the event).
-    const until = paymentDueAt(ctx, now);
-    const [held] = await ctx.db.update(enrollments).set({ status: "pending-payment", paymentDueAt: until, updatedAt: now }).where(eq(enrollments.id, row.id)).returning();
-    await recordEvent(ctx, {
-      type: "enrollment.pending-payment",
-      aggregateType: "enrollment",
-      aggregateId: row.id,
-      courseId,
-      data: { enrollmentId: row.id, courseId, userId, source: "waitlist", paymentDueAt: until.toISOString() },
-    });
+    const [held] = await holdSeatsForPayment(ctx, courseId, [row], paymentDueAt(ctx, now));
     return ok(await enrollmentView(ctx.db, held ?? row));
   }
   const [active] = await ctx.db.update(enrollments).set({ status: "active", enrolledAt: now, updatedAt: now }).where(eq(enrollments.id, row.id)).returning();
