@@ -1,13 +1,11 @@
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { courses, enrollments, invoiceReminders, invoices, ledgerEntries, users } from "../db/schema/index.js";
-import { composeEmail, isPlaceholderEmail } from "../notifications/compose-email.js";
+import { enrollments, invoiceReminders, ledgerEntries } from "../db/schema/index.js";
 import { type NotificationInput, recordNotifications } from "../notifications/notify.js";
-import type { TemplateKey } from "../notifications/templates.js";
 import { type BatchEvent, recordEvents } from "../outbox/record-events.js";
 import type { DomainContext } from "../shared/context.js";
 import { type LedgerPosting, invoiceStandings, lockInvoices, postLedgerEntries } from "./ledger.js";
-import { noticeTime } from "./invoice-notices.js";
+import { notice, noticeTime, recipients } from "./invoice-notices.js";
 import { formatMoney, percentOf } from "./money.js";
 import { settleInvoices } from "./settle.js";
 
@@ -209,57 +207,6 @@ async function suspend(ctx: DomainContext, due: readonly { invoiceId: string; se
     })),
   );
   return rows.length;
-}
-
-interface InvoiceRecipient {
-  invoiceId: string;
-  number: string;
-  currency: string;
-  courseId: string;
-  course: string;
-  userId: string;
-  email: string;
-  name: string;
-  locale: string;
-}
-
-/** The invoices with their learner (key-share locked until recorded, as notificationsForEvent does) and course title. */
-async function recipients(db: Executor, invoiceIds: readonly string[]): Promise<Map<string, InvoiceRecipient>> {
-  if (invoiceIds.length === 0) return new Map();
-  const rows = await db
-    .select({
-      invoiceId: invoices.id,
-      number: invoices.number,
-      currency: invoices.currency,
-      courseId: invoices.courseId,
-      course: courses.title,
-      userId: users.id,
-      email: users.email,
-      name: users.displayName,
-      locale: users.locale,
-    })
-    .from(invoices)
-    .innerJoin(users, eq(users.id, invoices.userId))
-    .innerJoin(courses, eq(courses.id, invoices.courseId))
-    .where(and(inArray(invoices.id, [...new Set(invoiceIds)]), isNull(users.erasedAt)))
-    .for("key share", { of: users });
-  return new Map(rows.map((r) => [r.invoiceId, r]));
-}
-
-function notice(eventId: string, template: TemplateKey, to: InvoiceRecipient, values: Record<string, string>, appUrl: string): NotificationInput {
-  const email = composeEmail(template, to.locale, to.email, { appUrl, name: to.name, number: to.number, course: to.course, invoiceId: to.invoiceId, ...values });
-  return {
-    userId: to.userId,
-    eventId,
-    template,
-    category: null,
-    pushAndSms: false,
-    title: email.subject,
-    body: email.summary,
-    url: email.actionUrl,
-    subject: { type: "invoice", id: to.invoiceId },
-    email: isPlaceholderEmail(to.email) ? null : email,
-  };
 }
 
 async function dueSoonNotices(ctx: DomainContext, due: readonly { invoiceId: string; seq: number; dueAt: Date; amountMinor: number }[], appUrl: string): Promise<NotificationInput[]> {

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { courses, creditNotes, invoiceInstalments, invoices, users } from "../db/schema/index.js";
 import { composeEmail, isPlaceholderEmail } from "../notifications/compose-email.js";
@@ -31,23 +31,7 @@ export async function invoiceNotices(
   documentUrl: DocumentUrl,
   what: { kind: "invoice"; invoiceId: string } | { kind: "credit-note"; creditNoteId: string; invoiceId: string },
 ): Promise<NotificationInput[]> {
-  const [to] = await db
-    .select({
-      number: invoices.number,
-      currency: invoices.currency,
-      totalMinor: invoices.totalMinor,
-      course: courses.title,
-      userId: users.id,
-      email: users.email,
-      name: users.displayName,
-      locale: users.locale,
-    })
-    .from(invoices)
-    .innerJoin(users, eq(users.id, invoices.userId))
-    .innerJoin(courses, eq(courses.id, invoices.courseId))
-    .where(and(eq(invoices.id, what.invoiceId), isNull(users.erasedAt)))
-    // key-share locked until recorded, as notificationsForEvent does (an erasure waits, then scrubs it)
-    .for("key share", { of: users });
+  const to = (await recipients(db, [what.invoiceId])).get(what.invoiceId);
   if (!to) return [];
   const money = (amount: number) => formatMoney(amount, to.currency, to.locale);
   const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -68,21 +52,64 @@ export async function invoiceNotices(
     template = "credit-note-issued";
     values = { creditNoteNumber: note.number, amount: money(note.amountMinor), reason: note.reason, downloadUrl: await documentUrl("credit-note", what.creditNoteId) };
   }
-  const email = composeEmail(template, to.locale, to.email, { appUrl, name: to.name, number: to.number, course: to.course, ...values });
-  return [
-    {
-      userId: to.userId,
-      eventId,
-      template,
-      category: null,
-      pushAndSms: false,
-      title: email.subject,
-      body: email.summary,
-      url: invoicePage,
-      subject: { type: "invoice", id: what.invoiceId },
-      email: isPlaceholderEmail(to.email) ? null : email,
-    },
-  ];
+  return [notice(eventId, template, to, values, appUrl, invoicePage)];
+}
+
+export interface InvoiceRecipient {
+  invoiceId: string;
+  number: string;
+  currency: string;
+  totalMinor: number;
+  courseId: string;
+  course: string;
+  userId: string;
+  email: string;
+  name: string;
+  locale: string;
+}
+
+/** The invoices with their learner (key-share locked until recorded, as notificationsForEvent does) and course title. */
+export async function recipients(db: Executor, invoiceIds: readonly string[]): Promise<Map<string, InvoiceRecipient>> {
+  if (invoiceIds.length === 0) return new Map();
+  const rows = await db
+    .select({
+      invoiceId: invoices.id,
+      number: invoices.number,
+      currency: invoices.currency,
+      totalMinor: invoices.totalMinor,
+      courseId: invoices.courseId,
+      course: courses.title,
+      userId: users.id,
+      email: users.email,
+      name: users.displayName,
+      locale: users.locale,
+    })
+    .from(invoices)
+    .innerJoin(users, eq(users.id, invoices.userId))
+    .innerJoin(courses, eq(courses.id, invoices.courseId))
+    .where(and(inArray(invoices.id, [...new Set(invoiceIds)]), isNull(users.erasedAt)))
+    .for("key share", { of: users });
+  return new Map(rows.map((r) => [r.invoiceId, r]));
+}
+
+/**
+ * A learner's transactional notice about an invoice (category null: inbox and email, no opt-out, never push or SMS),
+ * in their language. The inbox entry leads to `url`, or to the email's action link.
+ */
+export function notice(eventId: string, template: TemplateKey, to: InvoiceRecipient, values: Record<string, string>, appUrl: string, url?: string): NotificationInput {
+  const email = composeEmail(template, to.locale, to.email, { appUrl, name: to.name, number: to.number, course: to.course, invoiceId: to.invoiceId, ...values });
+  return {
+    userId: to.userId,
+    eventId,
+    template,
+    category: null,
+    pushAndSms: false,
+    title: email.subject,
+    body: email.summary,
+    url: url ?? email.actionUrl,
+    subject: { type: "invoice", id: to.invoiceId },
+    email: isPlaceholderEmail(to.email) ? null : email,
+  };
 }
 
 /**
