@@ -107,7 +107,6 @@ export function stripeProvider(stripe: Stripe): PaymentProvider {
         for await (const p of stripe.payouts.list({ created: range(period), limit: 100 })) {
           if (out.length >= LIST_CAP) throw new ProviderListTooLarge(`more than ${LIST_CAP} payouts in the period`);
           out.push({ id: p.id, amountMinor: p.amount, currency: p.currency.toUpperCase(), status: p.status, arrivalDate: new Date(p.arrival_date * 1000), createdAt: new Date(p.created * 1000) });
-          if (out.length >= LIST_CAP) break;
         }
         return out;
       }),
