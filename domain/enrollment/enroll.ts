@@ -1,6 +1,6 @@
 import { and, eq, isNotNull, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { coursePrerequisites, courses, courseStaff, type EnrollmentSource, enrollments, outbox, users, LIVE_STATUSES_SQL } from "../db/schema/index.js";
+import { coursePrerequisites, courses, courseStaff, type EnrollmentSource, enrollments, outbox, users, LIVE_STATUSES } from "../db/schema/index.js";
 import { eventCatalog } from "../events/catalog.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
@@ -8,8 +8,6 @@ import { emailNotVerified, mayNotEnroll, type UnverifiedAccess } from "../identi
 import { paymentDueAt, paymentFirstSql } from "../finance/fees.js";
 import type { EnrollmentErrorCode } from "./enrollment.errors.js";
 import type { EnrollmentView } from "./enrollment-view.js";
-
-const liveStatusList = sql.raw(LIVE_STATUSES_SQL);
 
 export interface EnrollRequest {
   courseId: string;
@@ -59,7 +57,7 @@ async function standing(db: Executor, courseId: string, userId: string): Promise
       exists (select 1 from ${courseStaff} s where s.course_id = c.id and s.user_id = ${userId}) as user_is_staff,
       (select json_build_object('status', e.status, 'position', case when e.status = 'waitlisted' then (
           select count(*)::int from ${enrollments} w where w.course_id = e.course_id and w.status = 'waitlisted' and w.waitlist_seq <= e.waitlist_seq) end)
-        from ${enrollments} e where e.course_id = c.id and e.user_id = ${userId} and e.status in ${liveStatusList}) as existing,
+        from ${enrollments} e where e.course_id = c.id and e.user_id = ${userId} and e.status in ${LIVE_STATUSES}) as existing,
       coalesce((select json_agg(json_build_object('courseId', r.id, 'title', r.title) order by r.title)
         from ${coursePrerequisites} p join ${courses} r on r.id = p.required_course_id
         where p.course_id = c.id
@@ -156,7 +154,7 @@ export async function enroll(ctx: DomainContext, req: EnrollRequest): Promise<Re
         case when k.seat and not k.pay then ${at}::timestamptz end, case when k.seat then null else ${at}::timestamptz end,
         case when k.seat and k.pay then ${dueAt}::timestamptz end, ${at}::timestamptz, ${at}::timestamptz
       from k where k.seat or k.waitlist_enabled
-      on conflict (course_id, user_id) where status in ${liveStatusList} do nothing
+      on conflict (course_id, user_id) where status in ${LIVE_STATUSES} do nothing
       returning id, course_id, user_id, status
     ), s as (
       update ${courses} set seats_taken = seats_taken + 1 from e where ${courses}.id = e.course_id and e.status <> 'waitlisted' returning 1

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
-import { type DiscountKind, enrollments, feeDiscounts, fees, invoices, LIVE_STATUSES_SQL, users } from "../db/schema/index.js";
+import { type DiscountKind, enrollments, feeDiscounts, fees, invoices, LIVE_STATUSES, users } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { issueCreditNote } from "./credit-notes.js";
@@ -77,7 +77,7 @@ export async function grantDiscount(
     .select({ id: invoices.id, status: invoices.status, subtotalMinor: invoices.subtotalMinor })
     .from(invoices)
     .innerJoin(enrollments, eq(enrollments.id, invoices.enrollmentId))
-    .where(and(eq(invoices.feeId, fee.id), eq(invoices.userId, input.userId), sql`${enrollments.status} in ${sql.raw(LIVE_STATUSES_SQL)}`))
+    .where(and(eq(invoices.feeId, fee.id), eq(invoices.userId, input.userId), sql`${enrollments.status} in ${LIVE_STATUSES}`))
     .orderBy(sql`${invoices.status} = 'void'`, desc(invoices.issuedAt))
     .limit(1);
   let creditAmount = 0;

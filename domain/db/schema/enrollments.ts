@@ -28,7 +28,9 @@ export type EnrollmentStatus = (typeof enrollmentStatuses)[number];
 export const liveStatuses = ["active", "waitlisted", "offered", "pending-payment", "suspended"] as const satisfies readonly EnrollmentStatus[];
 export type LiveStatus = (typeof liveStatuses)[number];
 /** The `liveStatuses` as the SQL list the partial unique index and every `on conflict` naming it spell. */
-export const LIVE_STATUSES_SQL = "('active', 'waitlisted', 'offered', 'pending-payment', 'suspended')";
+export const LIVE_STATUSES_SQL = `(${liveStatuses.map((s) => `'${s}'`).join(", ")})`;
+/** The same list as a SQL chunk, for queries: `status in ${LIVE_STATUSES}`. */
+export const LIVE_STATUSES = sql.raw(LIVE_STATUSES_SQL);
 
 export const enrollmentSources = ["self", "staff", "invitation", "import"] as const;
 export type EnrollmentSource = (typeof enrollmentSources)[number];

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { type AuditEntry, recordAudits } from "../../audit/record-audit.js";
-import { courses, courseStaff, courseStaffSections, type CourseRole, enrollments, type LiveStatus, users, LIVE_STATUSES_SQL } from "../../db/schema/index.js";
+import { courses, courseStaff, courseStaffSections, type CourseRole, enrollments, type LiveStatus, users, LIVE_STATUSES } from "../../db/schema/index.js";
 import type { EventType } from "../../events/catalog.js";
 import type { DomainContext } from "../../shared/context.js";
 import { csvCellValue } from "../../shared/csv.js";
@@ -11,8 +11,6 @@ import { courseKey, courseRefusal, findSections, type ImportCourse, resolveCours
 import { ensureUsers, importEmailSchema, importNameSchema } from "./users.js";
 import { paymentDueAt, paymentFirstSql } from "../../finance/fees.js";
 import { isSeatStatus, SEAT_STATUSES } from "../../sections/seat-statuses.js";
-
-const liveStatusList = sql.raw(LIVE_STATUSES_SQL);
 
 // The `enrollments` kind: a course's learners (with their section) and its staff, one row each; what
 // GET /v1/courses/{id}/roster.csv writes. Learners are enrolled as the staff path enrolls them (the seat taken under
@@ -129,7 +127,7 @@ async function applyEnrollments(ctx: DomainContext, run: ImportRun, rows: Staged
         select e.id, e.course_id, e.user_id, e.status, e.section_id from ${enrollments} e
         join unnest(${sql.param(pairs.map((p) => p.courseId))}::uuid[], ${sql.param(pairs.map((p) => p.userId))}::uuid[]) as v(course_id, user_id)
           on e.course_id = v.course_id and e.user_id = v.user_id
-        where e.status in ${liveStatusList}`)
+        where e.status in ${LIVE_STATUSES}`)
     : [];
   const liveOf = new Map(live.map((e) => [`${e.course_id}|${e.user_id}`, e]));
   const staffRows = pairs.length

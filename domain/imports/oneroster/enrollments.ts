@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
-import { enrollments, importRows, sections, LIVE_STATUSES_SQL } from "../../db/schema/index.js";
+import { enrollments, importRows, sections, LIVE_STATUSES } from "../../db/schema/index.js";
 import type { DomainContext } from "../../shared/context.js";
 import type { ImportRun, RowOutcome, RowPart, StagedRow } from "../import-kind.js";
 import { type EnrollmentRow, enrollmentsPart } from "../kinds/enrollments.js";
@@ -9,8 +9,6 @@ import { columnsOf, guid, refusedForCourseStaff, skipDeleted, status, text } fro
 import { references } from "./references.js";
 import { sourcedIdsOf } from "./sources.js";
 import { addressesOf } from "./users.js";
-
-const liveStatusList = sql.raw(LIVE_STATUSES_SQL);
 
 export interface OneRosterEnrollmentRow {
   sourcedId: string;
@@ -187,7 +185,7 @@ async function placedThroughListedClass(ctx: DomainContext, run: ImportRun, lear
     select e.course_id, e.user_id, e.section_id
     from unnest(${sql.param(learners.map((l) => l.courseId))}::uuid[], ${sql.param(learners.map((l) => l.userId))}::uuid[]) as v(course_id, user_id)
     join ${enrollments} e on e.course_id = v.course_id and e.user_id = v.user_id
-    where e.status in ${liveStatusList} and e.section_id is not null`);
+    where e.status in ${LIVE_STATUSES} and e.section_id is not null`);
   const sectionOf = new Map(placed.map((p) => [`${p.course_id}|${p.user_id}`, p.section_id]));
   const elsewhere = learners.flatMap((l) => {
     const current = sectionOf.get(`${l.courseId}|${l.userId}`);
