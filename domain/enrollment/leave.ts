@@ -1,4 +1,4 @@
-import { and, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { courses, enrollments, liveStatuses } from "../db/schema/index.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
@@ -7,6 +7,7 @@ import { paymentDueAt, requiresPaymentFirst } from "../finance/fees.js";
 import { lockCourse } from "./course-lock.js";
 import type { EnrollmentErrorCode } from "./enrollment.errors.js";
 import { type EnrollmentView, enrollmentView } from "./enrollment-view.js";
+import { endDueSeats } from "./end-due-seats.js";
 import { fillFreeSeats } from "./fill-free-seats.js";
 import { holdSeatsForPayment } from "./hold-seats.js";
 
@@ -82,30 +83,6 @@ export async function declineOffer(ctx: DomainContext, courseId: string, userId:
  * Safe to run twice or late: an expired offer is expired once, under its course's lock.
  */
 export async function expireOffers(ctx: DomainContext): Promise<{ expired: number; courses: number }> {
-  const now = ctx.now();
-  const due = await ctx.db
-    .selectDistinct({ courseId: enrollments.courseId })
-    .from(enrollments)
-    .where(and(eq(enrollments.status, "offered"), lte(enrollments.offerExpiresAt, now)));
-  let expired = 0;
-  for (const { courseId } of due) {
-    await ctx.db.transaction(async (tx) => {
-      const c = { ...ctx, db: tx };
-      await lockCourse(tx, courseId);
-      const rows = await tx
-        .update(enrollments)
-        .set({ status: "offer-expired", endedAt: now, updatedAt: now })
-        .where(and(eq(enrollments.courseId, courseId), eq(enrollments.status, "offered"), lte(enrollments.offerExpiresAt, now)))
-        .returning();
-      for (const r of rows) {
-        await recordEvent(c, { type: "enrollment.offer-expired", aggregateType: "enrollment", aggregateId: r.id, courseId, data: { enrollmentId: r.id, courseId, userId: r.userId } });
-      }
-      if (rows.length) {
-        await tx.update(courses).set({ seatsTaken: sql`${courses.seatsTaken} - ${rows.length}` }).where(eq(courses.id, courseId));
-        await fillFreeSeats(c, courseId);
-      }
-      expired += rows.length;
-    });
-  }
-  return { expired, courses: due.length };
+  const { ended, courses } = await endDueSeats(ctx, "offer");
+  return { expired: ended, courses };
 }
