@@ -9,12 +9,11 @@ import { notModified } from "../platform/http/etag.js";
 import { decodeCursorAs, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
-import { isoOrNull } from "./schemas/dates.js";
+import { isoOrNull, toDate } from "./schemas/dates.js";
 import { expectedVersion, versionEtag } from "./schemas/section.js";
+import { line } from "./schemas/text.js";
 
 const iso = z.iso.datetime();
-// No NUL or other control characters: names, terms and reasons end up on invoices, CSV files and emails.
-const line = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\p{Cc}]+$/u, "no control characters");
 const days = z.number().int().min(0).max(3650);
 
 const courseParams = z.object({ courseId: z.uuid() });
@@ -98,8 +97,8 @@ const discountBody = (d: DiscountView): z.infer<typeof discountSchema> => ({ ...
 
 const toTerms = <T extends { dueAt?: string | null; instalments?: { amountMinor: number; dueAt: string | null; dueAfterDays: number }[] }>(body: T) => ({
   ...body,
-  ...(body.dueAt !== undefined ? { dueAt: body.dueAt === null ? null : new Date(body.dueAt) } : {}),
-  ...(body.instalments ? { instalments: body.instalments.map((p) => ({ ...p, dueAt: p.dueAt === null ? null : new Date(p.dueAt) })) } : {}),
+  ...(body.dueAt !== undefined ? { dueAt: toDate(body.dueAt) } : {}),
+  ...(body.instalments ? { instalments: body.instalments.map((p) => ({ ...p, dueAt: toDate(p.dueAt) })) } : {}),
 });
 
 const viewer = (p: { userId: string | null; isAdmin: boolean; isFinance?: boolean }) => ({ userId: p.userId, isAdmin: p.isAdmin, isFinance: p.isFinance === true });
@@ -183,7 +182,7 @@ route({
   tags: ["fees"],
   conditional: "update",
   params: feeParams,
-  body: z.strictObject(Object.fromEntries(Object.entries(feeFields).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof feeFields]: z.ZodOptional<(typeof feeFields)[K]> }),
+  body: z.strictObject(feeFields).partial(),
   responses: {
     200: { description: "Updated", body: feeSchema },
     404: { description: "`FEE_NOT_FOUND`, `SECTION_NOT_FOUND`" },

@@ -11,6 +11,7 @@ import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { type CallerRouteContext, route } from "../platform/http/route.js";
 import { financeDocumentLinks } from "../platform/finance-document-links.js";
 import { wantsCsv } from "./schemas/csv.js";
+import { toDate } from "./schemas/dates.js";
 
 const iso = z.iso.datetime();
 const money = { currency: z.string(), amountMinor: z.number().int() };
@@ -306,8 +307,8 @@ route({
       ...(query.courseId ? { courseId: query.courseId } : {}),
       ...(query.userId ? { userId: query.userId } : {}),
       ...(query.currency ? { currency: query.currency } : {}),
-      ...(query.issuedFrom ? { issuedFrom: new Date(query.issuedFrom) } : {}),
-      ...(query.issuedTo ? { issuedTo: new Date(query.issuedTo) } : {}),
+      ...(query.issuedFrom ? { issuedFrom: toDate(query.issuedFrom) } : {}),
+      ...(query.issuedTo ? { issuedTo: toDate(query.issuedTo) } : {}),
       ...(query.overdue ? { overdue: query.overdue === "true" } : {}),
     };
     const rows = await listInvoices(ctx.db, filters, { limit: query.limit, ...afterOf(query.cursor) }, ctx.now());

@@ -4,7 +4,7 @@ import { amountMinorSchema, currencySchema } from "../../domain/finance/money.js
 import { ProviderListTooLarge, ProviderRefused, ProviderUnavailable } from "../../domain/finance/payment-provider.js";
 import { type Payment, recordManualPayment } from "../../domain/finance/payments.js";
 import { handleProviderEvent } from "../../domain/finance/provider-events.js";
-import { reconcile, type ReconciliationLine } from "../../domain/finance/reconciliation.js";
+import { reconcile } from "../../domain/finance/reconciliation.js";
 import { type Refund, refundPayment } from "../../domain/finance/refunds.js";
 import { authenticated, financeStaff, publicAccess } from "../platform/http/access.js";
 import { readBody } from "../platform/http/body.js";
@@ -12,16 +12,9 @@ import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route, type RouteContext } from "../platform/http/route.js";
 import { paymentsConfigured, paymentWebhookConfigured } from "../platform/settings.js";
 import { paymentProvider, stripeClient, verifyStripeEvent } from "../platform/stripe-provider.js";
+import { line } from "./schemas/text.js";
 
 const iso = z.iso.datetime();
-/** Free text a person typed: no control characters (NUL included), trimmed, bounded. */
-const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .refine((v) => !/\p{Cc}/u.test(v), "must not contain control characters");
 
 const invoiceParams = z.object({ invoiceId: z.uuid() });
 const paymentParams = z.object({ paymentId: z.uuid() });
@@ -162,7 +155,7 @@ route({
     method: z.enum(["bank-transfer", "cash"]),
     amountMinor: amountMinorSchema,
     currency: currencySchema,
-    reference: text(200).meta({ description: "The bank transfer's reference, or the cash receipt's number" }),
+    reference: line(200).meta({ description: "The bank transfer's reference, or the cash receipt's number" }),
     receivedAt: iso.optional(),
   }),
   responses: {
@@ -222,9 +215,9 @@ route({
   params: paymentParams,
   body: z.object({
     amountMinor: amountMinorSchema,
-    reason: text(500),
+    reason: line(500),
     method: z.enum(["provider", "manual"]).optional().meta({ description: "Default: `provider` for card payments, `manual` for the others" }),
-    reference: text(200).optional(),
+    reference: line(200).optional(),
     cancelCharge: z
       .boolean()
       .optional()
@@ -271,7 +264,6 @@ const lineSchema = z
     payoutId: z.string().nullable(),
   })
   .meta({ id: "ReconciliationLine" });
-const lines = (l: ReconciliationLine[]) => l;
 
 route({
   name: "finance-reconciliation",
@@ -313,10 +305,10 @@ route({
       body: {
         from: r.period.from.toISOString(),
         to: r.period.to.toISOString(),
-        matched: lines(r.matched),
-        missingInLedger: lines(r.missingInLedger),
-        missingAtProvider: lines(r.missingAtProvider),
-        mismatched: lines(r.mismatched),
+        matched: r.matched,
+        missingInLedger: r.missingInLedger,
+        missingAtProvider: r.missingAtProvider,
+        mismatched: r.mismatched,
         payouts: r.payouts.map((p) => ({ ...p, arrivalDate: p.arrivalDate.toISOString() })),
       },
     };

@@ -4,6 +4,7 @@ import type { PostView, TopicView } from "../../../domain/discussions/discussion
 import type { SearchHit } from "../../../domain/discussions/search-posts.js";
 import type { Settings } from "../../platform/settings.js";
 import { versionEtag } from "./section.js";
+import { line } from "./text.js";
 
 /** Posts are Markdown of at most 20,000 characters: a larger request is refused before it is parsed (413). */
 export const POST_BODY_LIMIT_BYTES = 256 * 1024;
@@ -67,7 +68,7 @@ const mentions = z
   .optional()
   .meta({ description: `Members of the course (active learners, staff) the post mentions, at most ${MENTIONS_MAX}; each is notified once` });
 
-export const topicBody = z.object({ title: z.string().trim().min(1).max(TITLE_MAX).regex(/^[^\p{Cc}]+$/u, "no control characters"), body, mentions });
+export const topicBody = z.object({ title: line(TITLE_MAX), body, mentions });
 export const replyBody = z.object({ body, parentPostId: z.uuid().optional().meta({ description: "The post replied to (of the same topic); omitted: the opening post" }), mentions });
 export const editBody = z.object({ body });
 

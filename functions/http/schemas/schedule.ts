@@ -1,10 +1,9 @@
 import { z } from "zod";
 import type { DueEntry, ScheduleEntry } from "../../../domain/schedule/my-schedule.js";
 import type { SeriesView, SessionView } from "../../../domain/schedule/session-view.js";
+import { line } from "./text.js";
 
 const iso = z.iso.datetime();
-// No NUL or other control characters: titles and places end up in emails and calendar files.
-const line = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\p{Cc}]+$/u, "no control characters");
 
 export const localDate = z.iso.date().meta({ description: "A local date, YYYY-MM-DD" });
 export const sessionFields = {

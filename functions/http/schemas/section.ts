@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { GroupView } from "../../../domain/sections/groups.js";
 import type { SectionView } from "../../../domain/sections/section-view.js";
 import { versionFromIfMatch } from "../../platform/http/etag.js";
+import { line } from "./text.js";
 
 const iso = z.iso.datetime();
 
@@ -35,8 +36,7 @@ export const groupSchema = z
 
 export const groupBody = (g: GroupView): z.infer<typeof groupSchema> => ({ ...g, createdAt: g.createdAt.toISOString(), updatedAt: g.updatedAt.toISOString() });
 
-// No NUL or other control characters: names end up in CSV files and emails.
-const name = z.string().trim().min(1).max(100).regex(/^[^\p{Cc}]+$/u, "no control characters");
+const name = line(100);
 
 export const sectionSettingsShape = {
   name,
