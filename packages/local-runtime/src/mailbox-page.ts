@@ -109,8 +109,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-export { escapeHtml };
-
 export interface MailboxPageOptions {
   /** Absent when no mail sink runs. */
   smtpUrl?: string;

@@ -295,7 +295,8 @@ function matchSegment(segment: TemplateSegment, value: string, params: Record<st
   return true;
 }
 
-function safeDecode(segment: string): string {
+/** A path segment decoded; a malformed escape (`%E0%A4%A`) stays as it is, so it is looked up and not found. */
+export function safeDecode(segment: string): string {
   if (!segment.includes("%")) return segment;
   try {
     return decodeURIComponent(segment);

@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startMailSink, type MailSink, type StoredMail } from "../src/services/mail-sink.js";
 import type { StoredSms } from "../src/services/sms-endpoint.js";
 import type { BrowserPushSubscription, StoredPush } from "../src/services/push-service.js";
-import { escapeHtml, renderMailboxPage } from "../src/mailbox-page.js";
+import { escapeHtml } from "../src/html.js";
+import { renderMailboxPage } from "../src/mailbox-page.js";
 import { copyFixture, freePort, startRuntime, type RunningRuntime } from "./runtime-harness.js";
 
 async function send(url: string, mail: SendMailOptions): Promise<void> {

@@ -9,7 +9,8 @@ import webpush, { type PushSubscription, type RequestOptions } from "web-push";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSmsEndpoint, developmentSmsSettings, type SmsEndpoint } from "../src/services/sms-endpoint.js";
 import { startPushService, developmentPushSettings, type BrowserPushSubscription, type PushService, type StoredPush } from "../src/services/push-service.js";
-import { escapeHtml, handleMailboxRequest, renderMailboxPage } from "../src/mailbox-page.js";
+import { escapeHtml } from "../src/html.js";
+import { handleMailboxRequest, renderMailboxPage } from "../src/mailbox-page.js";
 
 /**
  * web-push always calls https.request; the development push service speaks plain HTTP on loopback. An https.Agent

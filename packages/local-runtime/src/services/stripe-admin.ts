@@ -8,7 +8,7 @@
 // All answer 404 when no setting asked for the emulator; refusals carry Stripe's error shape.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readLimited } from "./loopback-http.js";
-import { safeDecode } from "./stripe-api.js";
+import { safeDecode } from "../route-template.js";
 import type { StripeEmulator } from "./stripe-emulator.js";
 import type { PayOptions } from "./stripe-state.js";
 

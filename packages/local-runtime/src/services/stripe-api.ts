@@ -9,6 +9,7 @@ import { formList, parseForm, type FormObject, type FormValue } from "./stripe-f
 import { expandAnswer } from "./stripe-expand.js";
 import { IdempotencyStore, requestFingerprint } from "./stripe-idempotency.js";
 import { readLimited } from "./loopback-http.js";
+import { safeDecode } from "../route-template.js";
 import { invalid, missing, type LineItem, type NewSession, type Outcome, type StripeAccount, type StripeFailure } from "./stripe-state.js";
 import { stripeId } from "./stripe-ids.js";
 import { stripeApiVersion, type WebhookDispatcher } from "./stripe-webhooks.js";
@@ -139,14 +140,6 @@ export class StripeApi {
   }
 }
 
-/** A path segment decoded; a malformed escape (`%E0%A4%A`) stays as it is, so it is looked up and not found. */
-export function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
 
 /** The SDK sends `Bearer <key>`; Stripe also takes Basic auth with the key as the user name (`curl -u sk_test_...:`). */
 function apiKeyOf(authorization: string): string | undefined {

@@ -4,7 +4,7 @@
 // `UseDevelopmentStripeWebhook=<path>` (replaced with its whsec_ signing secret; events go to <runtime><path>).
 import { randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import { httpOrigin, listenOnLoopback, runtimeSlot, serverStopper } from "./loopback-http.js";
+import { httpOrigin, listenOnLoopback, runtimeSlot, serverStopper, settingsWithValue } from "./loopback-http.js";
 import { StripeApi } from "./stripe-api.js";
 import { renderCheckoutPage } from "./stripe-checkout-page.js";
 import { StripeAccount, type CheckoutSession, type Outcome, type PayOptions, type Payout } from "./stripe-state.js";
@@ -142,7 +142,7 @@ export const developmentStripeValue = "UseDevelopmentStripe=true";
 const webhookValuePrefix = "UseDevelopmentStripeWebhook=";
 
 /** Names of the settings whose value is exactly `UseDevelopmentStripe=true` (surrounding blanks ignored). */
-export const developmentStripeSettings = (env: NodeJS.ProcessEnv): string[] => Object.keys(env).filter((name) => env[name]?.trim() === developmentStripeValue);
+export const developmentStripeSettings = (env: NodeJS.ProcessEnv): string[] => settingsWithValue(env, developmentStripeValue);
 
 /** The settings whose value is `UseDevelopmentStripeWebhook=<path>`, with their paths (which start with a slash). */
 export function developmentStripeWebhookSettings(env: NodeJS.ProcessEnv): { name: string; path: string }[] {
