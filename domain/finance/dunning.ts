@@ -4,7 +4,7 @@ import { enrollments, invoiceReminders, ledgerEntries } from "../db/schema/index
 import { type NotificationInput, recordNotifications } from "../notifications/notify.js";
 import { type BatchEvent, recordEvents } from "../outbox/record-events.js";
 import type { DomainContext } from "../shared/context.js";
-import { type LedgerPosting, invoiceStandings, lockInvoices, postLedgerEntries } from "./ledger.js";
+import { type InvoiceStanding, type LedgerPosting, invoiceStandings, lockInvoices, postLedgerEntries } from "./ledger.js";
 import { notice, noticeTime, recipients } from "./invoice-notices.js";
 import { formatMoney, percentOf } from "./money.js";
 import { settleInvoices } from "./settle.js";
@@ -90,14 +90,19 @@ async function candidates(db: Executor, now: Date, options: DunningOptions, afte
   return rows.map((r) => ({ ...r, late_fee_value: Number(r.late_fee_value) }));
 }
 
+/** The instalment, when its invoice is open and something of it is still unpaid. */
+function unpaidPart(s: InvoiceStanding | undefined, seq: number) {
+  const part = s?.invoice.status === "open" ? s.instalments.find((p) => p.seq === seq) : undefined;
+  return part && part.outstandingMinor > 0 ? part : undefined;
+}
+
 async function dunPage(ctx: DomainContext, candidatesOfPage: readonly Candidate[], now: Date, options: DunningOptions, run: DunningRun): Promise<void> {
   // Read without locks first: most candidates are instalments already paid (of invoices still open), and locking
   // their invoices every run would hold up payments for nothing. Only the invoices with something to act on are
   // locked, and everything below checks again under the lock.
   const unlocked = await invoiceStandings(ctx.db, [...new Set(candidatesOfPage.map((c) => c.invoice_id))]);
   const page = candidatesOfPage.filter((c) => {
-    const s = unlocked.get(c.invoice_id);
-    return s?.invoice.status === "open" && (s.instalments.find((p) => p.seq === c.seq)?.outstandingMinor ?? 0) > 0;
+    return unpaidPart(unlocked.get(c.invoice_id), c.seq) !== undefined;
   });
   if (page.length === 0) return;
   const invoiceIds = [...new Set(page.map((c) => c.invoice_id))].sort();
@@ -109,8 +114,8 @@ async function dunPage(ctx: DomainContext, candidatesOfPage: readonly Candidate[
   const lateFees: LedgerPosting[] = [];
   for (const c of page) {
     const s = standings.get(c.invoice_id);
-    const part = s?.instalments.find((p) => p.seq === c.seq);
-    if (!s || s.invoice.status !== "open" || !part || part.outstandingMinor <= 0) continue;
+    const part = unpaidPart(s, c.seq);
+    if (!s || !part) continue;
     if (c.late_fee_kind === "none" || part.dueAt.getTime() + c.late_fee_grace_days * DAY_MS > now.getTime()) continue;
     const amount = c.late_fee_kind === "fixed" ? c.late_fee_value : percentOf(part.amountMinor, c.late_fee_value);
     if (amount <= 0) continue;
@@ -134,9 +139,9 @@ async function dunPage(ctx: DomainContext, candidatesOfPage: readonly Candidate[
   const wanted: { invoiceId: string; stage: string; doneAt: Date }[] = [];
   const suspensions: { invoiceId: string; seq: number }[] = [];
   for (const c of page) {
-    const s = standings.get(c.invoice_id);
-    const part = s?.instalments.find((p) => p.seq === c.seq);
-    if (!s || s.invoice.status !== "open" || !part || part.outstandingMinor + (feeOf.get(`${c.invoice_id}:${c.seq}`) ?? 0) <= 0) continue;
+    // Read before this page's late fees, which are charged only on an unpaid instalment: unpaid before is unpaid now.
+    const part = unpaidPart(standings.get(c.invoice_id), c.seq);
+    if (!part) continue;
     const due = part.dueAt.getTime();
     if (due > now.getTime()) wanted.push({ invoiceId: c.invoice_id, stage: `due-soon:${c.seq}`, doneAt: now });
     else wanted.push({ invoiceId: c.invoice_id, stage: `overdue:${c.seq}`, doneAt: now });
