@@ -1,4 +1,5 @@
 import type { LearnerRecord } from "./learner-record.js";
+import { dayOf } from "../shared/day.js";
 
 /** Figures for one course and UTC day, written by the nightly rollup. */
 export interface DayRollup {
@@ -29,8 +30,8 @@ export interface AnalyticsStore {
   putRollup(rollup: DayRollup): Promise<void>;
 }
 
-/** YYYY-MM-DD of a time, in UTC. */
-export const dayOf = (at: Date | string): string => (typeof at === "string" ? new Date(at) : at).toISOString().slice(0, 10);
+// dayOf moved to domain/shared (finance documents use it too); re-exported for the analytics modules.
+export { dayOf };
 
 /** The date `days` after (or before, when negative) a YYYY-MM-DD date. */
 export const addDays = (date: string, days: number): string => dayOf(new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000));

@@ -4,6 +4,7 @@ import { courses, creditNotes, invoiceInstalments, invoices, users } from "../db
 import { composeEmail, isPlaceholderEmail } from "../notifications/compose-email.js";
 import type { NotificationInput } from "../notifications/notify.js";
 import type { TemplateKey } from "../notifications/templates.js";
+import { dayOf } from "../shared/day.js";
 import type { FinanceDocumentKind } from "./invoice-view.js";
 import { formatMoney } from "./money.js";
 
@@ -34,7 +35,6 @@ export async function invoiceNotices(
   const to = (await recipients(db, [what.invoiceId])).get(what.invoiceId);
   if (!to) return [];
   const money = (amount: number) => formatMoney(amount, to.currency, to.locale);
-  const day = (d: Date) => d.toISOString().slice(0, 10);
   const invoicePage = `${appUrl.replace(/\/+$/, "")}/invoices/${what.invoiceId}`;
   let template: TemplateKey;
   let values: Record<string, string>;
@@ -43,7 +43,7 @@ export async function invoiceNotices(
     template = "invoice-issued";
     values = {
       total: money(to.totalMinor),
-      dueDates: plan.map((p) => `${day(p.dueAt)}: ${money(p.amountMinor)}`).join("; "),
+      dueDates: plan.map((p) => `${dayOf(p.dueAt)}: ${money(p.amountMinor)}`).join("; "),
       downloadUrl: await documentUrl("invoice", what.invoiceId),
     };
   } else {

@@ -1,5 +1,6 @@
 import type { PDFFont, PDFPage } from "pdf-lib";
 import { winAnsi } from "../certificates/certificate-pdf.js";
+import { dayOf } from "../shared/day.js";
 import { formatMoney } from "./money.js";
 
 /** What an invoice or credit-note PDF shows: the document as issued (it never changes, so neither does its PDF). */
@@ -23,7 +24,6 @@ export interface FinanceDocument {
 
 const A4: [number, number] = [595, 842];
 const MARGIN = 56;
-const date = (d: Date) => d.toISOString().slice(0, 10);
 
 /** One A4 page per document (more when the instalment schedule is long); deterministic for the same document. */
 export async function renderFinancePdf(doc: FinanceDocument): Promise<Uint8Array> {
@@ -54,8 +54,8 @@ export async function renderFinancePdf(doc: FinanceDocument): Promise<Uint8Array
   text(title, MARGIN, 24, bold);
   right(doc.number, 14, bold);
   next(36);
-  text(`Issued ${date(doc.issuedAt)}`, MARGIN);
-  if (doc.dueAt) right(`Due ${date(doc.dueAt)}`);
+  text(`Issued ${dayOf(doc.issuedAt)}`, MARGIN);
+  if (doc.dueAt) right(`Due ${dayOf(doc.dueAt)}`);
   next(28);
   text("Bill to", MARGIN, 10, bold);
   next(14);
@@ -92,7 +92,7 @@ export async function renderFinancePdf(doc: FinanceDocument): Promise<Uint8Array
     text("Instalments", MARGIN, 10, bold);
     for (const part of doc.instalments) {
       next(16);
-      text(`${part.seq}. due ${date(part.dueAt)}`, MARGIN);
+      text(`${part.seq}. due ${dayOf(part.dueAt)}`, MARGIN);
       right(money(part.amountMinor));
     }
   }

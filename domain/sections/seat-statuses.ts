@@ -6,7 +6,7 @@ import type { LiveStatus } from "../db/schema/index.js";
  * takes a place in its section, is listed in the roster and can be placed in a section. Course access is another
  * matter (`isActiveLearner`: `active` only).
  */
-export const seatStatuses = ["active", "offered", "pending-payment", "suspended"] as const satisfies readonly LiveStatus[];
+const seatStatuses = ["active", "offered", "pending-payment", "suspended"] as const satisfies readonly LiveStatus[];
 export const isSeatStatus = (status: string): boolean => (seatStatuses as readonly string[]).includes(status);
 /** `seatStatuses` as an SQL list, for `status in ${SEAT_STATUSES}`. */
 export const SEAT_STATUSES = sql.raw(`(${seatStatuses.map((s) => `'${s}'`).join(", ")})`);
