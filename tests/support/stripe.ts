@@ -1,42 +1,11 @@
 // The local runtime's Stripe emulator, driven through its admin API (`/admin/stripe`, see
 // packages/local-runtime/src/services/stripe-admin.ts): paying a Checkout Session as a customer would, the events it
 // made and their deliveries to the app, resending one (optionally with an old signature timestamp), payouts.
+import type { PayOptions as PayCheckoutOptions, StoredEvent as StripeEventRecord } from "@ringlet/local-runtime/stripe";
 import type { RunningApp } from "./app.js";
 import { recentErrors, waitFor } from "./wait-for.js";
 
-export interface StripeDelivery {
-  url: string;
-  /** 1 for the first try, 2-4 for the retries. */
-  attempt: number;
-  /** 0 for the event itself, 1..n for the extra copies asked for with `duplicates`. */
-  copy: number;
-  resend: boolean;
-  at: string;
-  /** The app's HTTP status; null when the request could not be made. */
-  status: number | null;
-  error: string | null;
-}
-
-export interface StripeEventRecord {
-  id: string;
-  type: string;
-  created: number;
-  /** The event exactly as delivered (`object: "event"`, `data.object`, ...). */
-  event: { id: string; type: string; created: number; data: { object: Record<string, unknown> & { id: string } } };
-  deliveries: StripeDelivery[];
-  /** Deliveries queued or waiting for a retry. */
-  pendingDeliveries: number;
-}
-
-export interface PayCheckoutOptions {
-  /** "none": the payment happens but no event is delivered (the app must find out by reconciling). */
-  deliver?: "normal" | "none";
-  /** Extra copies of each event. */
-  duplicates?: number;
-  order?: "as-made" | "reversed";
-  /** Each event's copies are sent at the same moment as the event itself (racing requests), not after all events. */
-  parallel?: boolean;
-}
+export type { Delivery as StripeDelivery, PayOptions as PayCheckoutOptions, StoredEvent as StripeEventRecord } from "@ringlet/local-runtime/stripe";
 
 async function admin<T>(app: RunningApp, method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${app.baseUrl}/admin/stripe${path}`, {
@@ -80,7 +49,6 @@ export const deliveredOk = (...types: string[]) => (events: StripeEventRecord[])
 };
 
 /** No delivery is queued or waiting for a retry (whatever the app answered). */
-export const deliveriesSettled = (events: StripeEventRecord[]): boolean => events.every((e) => e.pendingDeliveries === 0);
 
 /** Sends the event to the app again, now; `timestamp` (unix seconds) signs it as of then (an old one is a replay). */
 export const resendStripeEvent = (app: RunningApp, eventId: string, options: { timestamp?: number } = {}): Promise<{ status: number | null; body: string }> =>

@@ -15,7 +15,7 @@ export interface StripeEvent {
   object: "event";
   api_version: string;
   created: number;
-  data: { object: Record<string, unknown> };
+  data: { object: Record<string, unknown> & { id: string } };
   livemode: false;
   pending_webhooks: number;
   request: { id: string | null; idempotency_key: string | null };
@@ -86,14 +86,14 @@ export class WebhookDispatcher {
   constructor(private readonly options: WebhookDispatcherOptions) {}
 
   /** Records an event about `object` (a snapshot of it, as it is now). */
-  record(type: string, object: object, idempotencyKey: string | null = null): StoredEvent {
+  record(type: string, object: { id: string }, idempotencyKey: string | null = null): StoredEvent {
     const created = Math.floor(Date.now() / 1000);
     const event: StripeEvent = {
       id: stripeId("evt"),
       object: "event",
       api_version: stripeApiVersion,
       created,
-      data: { object: structuredClone(object) as Record<string, unknown> },
+      data: { object: structuredClone(object) as Record<string, unknown> & { id: string } },
       livemode: false,
       pending_webhooks: this.options.endpoints().length,
       request: { id: null, idempotency_key: idempotencyKey },
