@@ -14,7 +14,7 @@
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
-import { benchApi, benchEnvironment, insertUsers, mintAccessToken, printTable, recordResults, runtimeCli, sampleAuth } from "./environment.js";
+import { benchApi, benchEnvironment, insertUsers, mintAccessToken, printTable, recordResults, runtimeCli, sampleAuth, until } from "./environment.js";
 
 const learnersWanted = Number(process.env.BENCH_LEARNERS ?? 5000);
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
@@ -24,18 +24,6 @@ const deadlineSeconds = Number(process.env.BENCH_DEADLINE_S ?? 120);
 async function reads(url: string, headers: Record<string, string> = {}) {
   const r = await autocannon({ url, connections, duration: seconds, headers });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failures: r.errors + r.timeouts + r.non2xx };
-}
-
-/** Polls `count` every 50 ms until it reaches `wanted` or the deadline; ms from `t0` (NaN when it never did). */
-async function until(t0: number, wanted: number, count: () => Promise<number>): Promise<{ ms: number; reached: number }> {
-  const deadline = t0 + deadlineSeconds * 1000;
-  let reached = 0;
-  while (performance.now() < deadline) {
-    reached = await count();
-    if (reached >= wanted) return { ms: performance.now() - t0, reached };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { ms: NaN, reached };
 }
 
 const bench = await benchEnvironment();
@@ -82,10 +70,10 @@ try {
     const counted = (query: () => Promise<{ n: number }[]>) => async () => Number((await query())[0]?.n);
     // Polled side by side, so each is timed on its own.
     const [inbox, pushRecorded, sent, pushSent] = await Promise.all([
-      until(t0, recipients, counted(() => sql`select count(*)::int as n from notifications where subject_type = 'announcement' and subject_id = ${id}`)),
-      until(t0, recipients, counted(() => sql`select count(*)::int as n from channel_deliveries where event_id = ${eventId} and channel = 'push'`)),
-      until(t0, recipients, counted(() => sql`select count(*)::int as n from email_deliveries where event_id = ${eventId} and status = 'sent'`)),
-      until(t0, recipients, counted(() => sql`select count(*)::int as n from channel_deliveries where event_id = ${eventId} and channel = 'push' and status = 'sent'`)),
+      until(t0, deadlineSeconds, recipients, counted(() => sql`select count(*)::int as n from notifications where subject_type = 'announcement' and subject_id = ${id}`)),
+      until(t0, deadlineSeconds, recipients, counted(() => sql`select count(*)::int as n from channel_deliveries where event_id = ${eventId} and channel = 'push'`)),
+      until(t0, deadlineSeconds, recipients, counted(() => sql`select count(*)::int as n from email_deliveries where event_id = ${eventId} and status = 'sent'`)),
+      until(t0, deadlineSeconds, recipients, counted(() => sql`select count(*)::int as n from channel_deliveries where event_id = ${eventId} and channel = 'push' and status = 'sent'`)),
     ]);
     const [counts] = await sql<{ rows: number; users: number; emails: number; pushes: number; pushed: number }[]>`
       select (select count(*)::int from notifications where subject_id = ${id}) as rows,

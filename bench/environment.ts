@@ -304,3 +304,25 @@ export function printSamples(seen: Map<string, number>, what = "during the burst
     [...seen].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([what, n]) => [`${((100 * n) / total).toFixed(1)}%`, what]),
   );
 }
+
+/** Polls `count` every 50 ms until it reaches `wanted` or `deadlineSeconds` after `t0`; ms from `t0` (NaN when it never did). */
+export async function until(t0: number, deadlineSeconds: number, wanted: number, count: () => Promise<number>): Promise<{ ms: number; reached: number }> {
+  const deadline = t0 + deadlineSeconds * 1000;
+  let reached = 0;
+  while (performance.now() < deadline) {
+    reached = await count();
+    if (reached >= wanted) return { ms: performance.now() - t0, reached };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { ms: NaN, reached };
+}
+
+/** Runs `fn` over `items`, `width` at a time. */
+export async function inParallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
+}

@@ -11,32 +11,10 @@
 // Checks: exactly one invoice per enrollment with gap-free numbers, exactly one payment per paid session.
 import postgres from "postgres";
 import { v7 as uuidv7 } from "uuid";
-import { benchApi, benchEnvironment, insertUsers, mintAccessToken, printTable, recordResults, runtimeCli, sampleAuth } from "./environment.js";
+import { benchApi, benchEnvironment, inParallel, insertUsers, mintAccessToken, printTable, recordResults, runtimeCli, sampleAuth, until } from "./environment.js";
 
 const enrollmentsWanted = Number(process.env.BENCH_ENROLLMENTS ?? 1000);
 const deadlineSeconds = Number(process.env.BENCH_DEADLINE_S ?? 180);
-
-/** Polls `count` every 50 ms until it reaches `wanted` or the deadline; ms from `t0` (NaN when it never did). */
-async function until(t0: number, wanted: number, count: () => Promise<number>): Promise<{ ms: number; reached: number }> {
-  const deadline = t0 + deadlineSeconds * 1000;
-  let reached = 0;
-  while (performance.now() < deadline) {
-    reached = await count();
-    if (reached >= wanted) return { ms: performance.now() - t0, reached };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { ms: NaN, reached };
-}
-
-/** Runs `fn` over `items`, `width` at a time. */
-async function inParallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
-}
 
 const bench = await benchEnvironment();
 try {
@@ -86,7 +64,7 @@ try {
         await tx`insert into outbox ${tx(events, "id", "type", "aggregate_type", "aggregate_id", "course_id", "occurred_at", "data")}`;
       }
     });
-    const issued = await until(t0, learners.length, async () => Number((await sql<{ n: number }[]>`select count(*)::int as n from invoices where course_id = ${courseId}`)[0]?.n));
+    const issued = await until(t0, deadlineSeconds, learners.length, async () => Number((await sql<{ n: number }[]>`select count(*)::int as n from invoices where course_id = ${courseId}`)[0]?.n));
     const [check] = await sql<{ invoices: number; enrollments: number }[]>`
       select count(*)::int as invoices, count(distinct enrollment_id)::int as enrollments from invoices where course_id = ${courseId}`;
     return { courseId, issued, once: check?.invoices === learners.length && check?.enrollments === learners.length };
@@ -105,7 +83,7 @@ try {
       const res = await fetch(`${runtime}/admin/stripe/checkout/${s.session}/pay`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
       if (res.status >= 300) throw new Error(`pay ${s.session} answered ${res.status}: ${await res.text()}`);
     });
-    const paid = await until(t0, sessions.length, async () =>
+    const paid = await until(t0, deadlineSeconds, sessions.length, async () =>
       Number((await sql<{ n: number }[]>`select count(*)::int as n from payments p join invoices i on i.id = p.invoice_id where i.course_id = ${courseId}`)[0]?.n),
     );
     // Deliveries arrive three times per payment (session completed, intent succeeded, charge succeeded): still one each.
