@@ -6,6 +6,7 @@ import { issueInvoicesForEnrollment } from "../../../domain/finance/invoices.js"
 import { recordManualPayment } from "../../../domain/finance/payments.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+import { inTransactionOf } from "../../support/domain-database.js";
 import { insertLearners, insertPublishedCourse } from "../../support/enrollment-fixtures.js";
 
 let db: TestDatabase;
@@ -21,7 +22,7 @@ const start = new Date("2031-03-01T09:00:00.000Z");
 let clock = start;
 const at = (days: number) => (clock = new Date(start.getTime() + days * DAY));
 const ctx: () => DomainContext = () => ({ db: db.db, now: () => clock, newId: uuidv7, actor: { userId: null, requestId: null, clientIp: null, traceparent: null } });
-const inTx = <T>(op: (c: DomainContext) => Promise<T>): Promise<T> => db.db.transaction((tx) => op({ ...ctx(), db: tx }));
+const inTx = <T>(op: (c: DomainContext) => Promise<T>): Promise<T> => inTransactionOf(db, ctx())(op);
 const options: DunningOptions = { dueSoonDays: 3, suspendAfterDays: 3, appUrl: "https://app.example.test" };
 
 async function billedLearners(

@@ -7,6 +7,7 @@ import { refundPayment } from "../../../domain/finance/refunds.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import { paymentsConfigured, paymentWebhookConfigured } from "../../../functions/platform/settings.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+import { inTransactionOf } from "../../support/domain-database.js";
 import { insertLearners, insertPublishedCourse } from "../../support/enrollment-fixtures.js";
 import { testSettings } from "../../support/settings.js";
 
@@ -22,7 +23,7 @@ afterAll(async () => {
 });
 
 const ctx = (): DomainContext => ({ db: db.db, now: () => new Date(), newId: uuidv7, actor: { userId: null, requestId: null, clientIp: null, traceparent: null } });
-const inTx = <T>(op: (c: DomainContext) => Promise<T>): Promise<T> => db.db.transaction((tx) => op({ ...ctx(), db: tx }));
+const inTx = <T>(op: (c: DomainContext) => Promise<T>): Promise<T> => inTransactionOf(db, ctx())(op);
 const n = async (table: string) => (await db.sql<{ n: number }[]>`select count(*)::int as n from ${db.sql(table)}`)[0]!.n;
 const counts = async () => ({ payments: await n("payments"), refunds: await n("refunds"), ledger: await n("ledger_entries"), events: await n("provider_events") });
 
