@@ -1,6 +1,5 @@
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Transaction } from "../../../domain/db/client.js";
 import { creditUnpaidInvoicesOfEnrollment, issueCreditNote } from "../../../domain/finance/credit-notes.js";
 import { formatDocumentNumber } from "../../../domain/finance/document-numbers.js";
 import { renderFinancePdf } from "../../../domain/finance/invoice-pdf.js";
@@ -11,6 +10,7 @@ import { listInvoices } from "../../../domain/finance/list-invoices.js";
 import { settleInvoices, statusFor } from "../../../domain/finance/settle.js";
 import type { DomainContext } from "../../../domain/shared/context.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+import { inTransactionOf } from "../../support/domain-database.js";
 import { insertLearners, insertPublishedCourse } from "../../support/enrollment-fixtures.js";
 
 let db: TestDatabase;
@@ -25,7 +25,7 @@ const clock = new Date("2031-03-01T09:00:00.000Z");
 const DAY = 86_400_000;
 
 function inTx<T>(op: (ctx: DomainContext) => Promise<T>): Promise<T> {
-  return db.db.transaction((tx: Transaction) => op({ db: tx, now: () => clock, newId: uuidv7, actor: { userId: null, requestId: null, clientIp: null, traceparent: null } }));
+  return inTransactionOf(db, { db: db.db, now: () => clock, newId: uuidv7, actor: { userId: null, requestId: null, clientIp: null, traceparent: null } })(op);
 }
 
 async function insertFee(courseId: string, options: { amountMinor: number; requirement?: string; currency?: string; plan?: { amountMinor: number; dueAfterDays: number }[] }): Promise<string> {
