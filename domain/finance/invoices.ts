@@ -171,6 +171,9 @@ export async function issueInvoicesForEnrollments(
       ),
     };
   });
+  // Credit the learners hold moves onto the new invoices; most hold none: one query for the batch says who does. It
+  // locks their invoices, so it comes before the counter: the counter's lock never waits behind a money change.
+  const holders = await creditHolders(ctx, [...new Set(drafts.filter((d) => d.draft.totalMinor > 0).map((d) => d.enrollment.userId))]);
   // Everything read: the numbers now, and only the statements that need them (or the rows they name) after.
   const numbers = await nextDocumentNumbers(ctx.db, "INV", now, drafts.length);
   const numbered = drafts.map((d, i) => ({ ...d, number: numbers[i]! }));
@@ -235,9 +238,7 @@ export async function issueInvoicesForEnrollments(
     eventsBy.set(c, list);
   }
   for (const [c, list] of eventsBy) await recordEvents(c, list);
-  // Credit the learners hold moves onto the new invoices. Most hold none: one query for the batch says who does.
   const owing = numbered.filter((d) => d.draft.totalMinor > 0);
-  const holders = await creditHolders(ctx, [...new Set(owing.map((d) => d.enrollment.userId))]);
   const toSettle = new Set<string>();
   for (const { id, fee, enrollment } of owing) {
     if (!holders.has(`${enrollment.userId}:${fee.currency}`)) continue;
