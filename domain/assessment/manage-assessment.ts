@@ -3,7 +3,8 @@ import { type CourseViewer, seesAsStaff } from "../catalog/viewer.js";
 import type { Executor } from "../db/client.js";
 import { assessmentKeys, assessments, type AssessmentKind } from "../db/schema/index.js";
 import type { LatePolicy, ScoringPolicy } from "../grading/final-grade.js";
-import { type Item, type ItemKey, isManual } from "../grading/items.js";
+import type { Item, ItemKey } from "../grading/items.js";
+import { itemProblems } from "../grading/item-checks.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { AssessmentErrorCode } from "./assessment.errors.js";
@@ -36,28 +37,7 @@ export function contradictions(s: Omit<AssessmentSettings, "title" | "kind" | "c
   if (s.latePolicy.kind !== "none" && s.latePolicy.kind !== "no-late-work" && !s.dueAt) problems.push("a late penalty needs dueAt");
   const ids = s.items.map((i) => i.id);
   if (new Set(ids).size !== ids.length) problems.push("item ids repeat");
-  for (const item of s.items) {
-    const key = s.keys[item.id];
-    if (isManual(item)) {
-      if (key) problems.push(`${item.id}: ${item.type} items are graded by a person and take no key`);
-      continue;
-    }
-    if (!key || key.type !== item.type) {
-      problems.push(`${item.id}: needs a ${item.type} key`);
-      continue;
-    }
-    const choiceIds = "choices" in item ? new Set(item.choices.map((c) => c.id)) : new Set<string>();
-    if (key.type === "single" && !choiceIds.has(key.correct)) problems.push(`${item.id}: the key names no choice of the item`);
-    if (key.type === "multiple" && !key.correct.every((c) => choiceIds.has(c))) problems.push(`${item.id}: the key names choices the item lacks`);
-    if (key.type === "numeric" && key.mode === "range" && key.min > key.max) problems.push(`${item.id}: range min is above max`);
-    if (key.type === "short-text" && key.mode === "pattern") {
-      try {
-        new RegExp(key.pattern, "u");
-      } catch {
-        problems.push(`${item.id}: the pattern is not a valid regular expression`);
-      }
-    }
-  }
+  for (const item of s.items) problems.push(...itemProblems(item, s.keys[item.id]));
   for (const id of Object.keys(s.keys)) if (!ids.includes(id)) problems.push(`${id}: a key for no item`);
   return problems;
 }

@@ -47,6 +47,98 @@ export type LatePolicy =
 
 export type ScoringPolicy = "highest" | "latest" | "average";
 
+/** Where a drawn item came from: a bank item's version (immutable), so regrading reads what the learner saw. */
+export interface ItemSource {
+  bankId: string;
+  itemId: string;
+  version: number;
+}
+
+/** An item as one attempt presents it: fixed and drawn items in the attempt's order, choices in its order. */
+export type PresentedItem = Item & { source?: ItemSource };
+
+export const itemDifficulties = ["easy", "medium", "hard"] as const;
+export type ItemDifficulty = (typeof itemDifficulties)[number];
+
+export const tagSchema = z.string().trim().min(1).max(60);
+
+/**
+ * A pool: `count` items drawn per attempt (without repeats across the assessment's pools) from the bank's approved
+ * items that carry every tag in `tags` (and the difficulty, when named). `points` overrides the drawn items' own.
+ */
+export const poolSchema = z.object({
+  id: z.string().min(1).max(64),
+  bankId: z.uuid(),
+  count: z.number().int().min(1).max(200),
+  tags: z.array(tagSchema).max(20).default([]),
+  difficulty: z.enum(itemDifficulties).optional(),
+  points: z.number().positive().max(1000).optional(),
+});
+export type Pool = z.infer<typeof poolSchema>;
+
+/**
+ * How an attempt's items were chosen, stored at its start: the seed (uint32), per pool the candidates it drew from
+ * (ids in ascending order, as the draw read them) and what it drew, and the presented order. Drawing again from the
+ * seed and the candidates gives the same items in the same order (domain/assessment/draw.ts).
+ */
+export interface AttemptDraw {
+  seed: number;
+  pools: { poolId: string; candidates: ItemSource[]; drawn: ItemSource[] }[];
+  order: string[];
+  /** Per single/multiple item, its choice ids in the presented order (when choices are shuffled). */
+  choiceOrder: Record<string, string[]>;
+}
+
+/** A rubric level: its points; a criterion's levels are listed from the most points to the fewest, strictly. */
+export const rubricLevelSchema = z.object({
+  id: z.string().min(1).max(64),
+  title: z.string().trim().min(1).max(200),
+  description: z.string().max(2000).default(""),
+  points: z.number().min(0).max(1000),
+});
+
+/** A rubric criterion: a choice of levels, or free points up to a maximum (the grader's judgement, with a comment). */
+export const rubricCriterionSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("levels"),
+    id: z.string().min(1).max(64),
+    title: z.string().trim().min(1).max(200),
+    description: z.string().max(2000).default(""),
+    levels: z.array(rubricLevelSchema).min(2).max(10),
+  }),
+  z.object({
+    kind: z.literal("free-points"),
+    id: z.string().min(1).max(64),
+    title: z.string().trim().min(1).max(200),
+    description: z.string().max(2000).default(""),
+    maxPoints: z.number().positive().max(1000),
+  }),
+]);
+export type RubricCriterion = z.infer<typeof rubricCriterionSchema>;
+
+/** Which rubric scores what: per essay/file item id, and `whole` for every manual item of the assessment at once. */
+export interface RubricAttachments {
+  items: Record<string, string>;
+  whole: string | null;
+}
+
+/** A grader's rubric choices for one item (or the whole assessment), as stored in manual_scores.rubric. */
+export interface RubricChoices {
+  rubricId: string;
+  criteria: { criterionId: string; levelId: string | null; points: number | null; comment: string }[];
+}
+
+/** A rubric-scored item's share of the explanation: each criterion with its level (or free points) and comment. */
+export interface RubricResult {
+  rubricId: string;
+  version: number;
+  title: string;
+  target: "item" | "whole";
+  earned: number;
+  max: number;
+  criteria: { criterionId: string; title: string; levelId: string | null; level: string | null; points: number; maxPoints: number; comment: string }[];
+}
+
 export interface ItemScore {
   itemId: string;
   /** null while a grader has not scored a manual item. */
@@ -54,6 +146,10 @@ export interface ItemScore {
   maxPoints: number;
   status: "auto" | "needs-grader" | "graded" | "unanswered";
   explanation: string;
+  /** Set for drawn bank items: which version was scored. */
+  source?: ItemSource;
+  /** Set for items scored by rubric. */
+  rubric?: RubricResult;
 }
 
 /** One step of a grade's explanation. */

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, jsonb, pgTable, primaryKey, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import type { Answer, Item, ItemKey, ItemScore, LatePolicy, ScoringPolicy, Step } from "./assessment-json.js";
+import type { Answer, AttemptDraw, Item, ItemKey, ItemScore, LatePolicy, Pool, PresentedItem, RubricAttachments, RubricChoices, ScoringPolicy, Step } from "./assessment-json.js";
 import { courses } from "./courses.js";
 import { belongsTo, timestamps, tstz } from "./columns.js";
 import { users } from "./users.js";
@@ -18,6 +18,12 @@ export const assessments = pgTable(
     // the items as learners see them; keys live in assessment_keys, versioned
     items: jsonb("items").$type<Item[]>().notNull(),
     keyVersion: integer("key_version").notNull().default(1),
+    // drawn per attempt after the fixed items (question banks); shuffling is per attempt, seeded and stored
+    pools: jsonb("pools").$type<Pool[]>().notNull().default([]),
+    shuffleItems: boolean("shuffle_items").notNull().default(false),
+    shuffleChoices: boolean("shuffle_choices").notNull().default(false),
+    // rubrics scoring essay/file items (by item id) or every manual item (whole); a rubric change regrades as a key change
+    rubrics: jsonb("rubrics").$type<RubricAttachments>().notNull().default({ items: {}, whole: null }),
     // null means unlimited
     attemptsAllowed: integer("attempts_allowed"),
     scoringPolicy: text("scoring_policy").$type<ScoringPolicy>().notNull().default("highest"),
@@ -76,6 +82,11 @@ export const attempts = pgTable(
     // fixed by the server at start: min(start + time limit, lock); null when neither applies
     deadlineAt: tstz("deadline_at"),
     answers: jsonb("answers").$type<Record<string, Answer>>().notNull().default({}),
+    // the items as this attempt presents them (drawn, shuffled), fixed at its start; null: the assessment's items as they are
+    items: jsonb("items").$type<PresentedItem[]>(),
+    draw: jsonb("draw").$type<AttemptDraw>(),
+    // seconds the learner's client reported spending on each item (summed over saves; item analysis' mean time)
+    itemSeconds: jsonb("item_seconds").$type<Record<string, number>>().notNull().default({}),
     submittedAt: tstz("submitted_at"),
     submittedBy: text("submitted_by").$type<"learner" | "deadline">(),
     ...timestamps,
@@ -94,6 +105,8 @@ export const manualScores = pgTable(
     itemId: text("item_id").notNull(),
     points: real("points").notNull(),
     feedback: text("feedback").notNull().default(""),
+    // set when scored by rubric: the grader's choices; points are then derived from the rubric as it is at grading
+    rubric: jsonb("rubric").$type<RubricChoices>(),
     graderUserId: uuid("grader_user_id").references(() => users.id, { onDelete: "set null" }),
     ...timestamps,
   },

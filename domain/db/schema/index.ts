@@ -28,3 +28,6 @@ export * from "./announcements.js";
 export * from "./discussions.js";
 export * from "./evaluations.js";
 export * from "./finance.js";
+export * from "./question-banks.js";
+export * from "./rubrics.js";
+export * from "./item-analysis.js";

@@ -1,0 +1,77 @@
+import { integer, jsonb, pgTable, primaryKey, real, text, uuid } from "drizzle-orm/pg-core";
+import { assessments, attempts } from "./assessments.js";
+import { belongsTo, tstz } from "./columns.js";
+
+/**
+ * Classical test theory sums per (assessment, item, item version), kept incrementally by the item-analysis
+ * subscription: every figure (facility, point-biserial against the rest score, variance for alpha, mean time) is
+ * derived from them at read time. Scores are in points; the rest score is the submission's raw points without the
+ * item's. Fixed items are version 1; drawn bank items carry their bank version.
+ */
+export const itemStats = pgTable(
+  "item_stats",
+  {
+    assessmentId: belongsTo("assessment_id", () => assessments.id),
+    itemId: text("item_id").notNull(),
+    itemVersion: integer("item_version").notNull(),
+    itemType: text("item_type").notNull(),
+    maxPoints: real("max_points").notNull(),
+    n: integer("n").notNull().default(0),
+    sumScore: real("sum_score").notNull().default(0),
+    sumScoreSq: real("sum_score_sq").notNull().default(0),
+    sumRest: real("sum_rest").notNull().default(0),
+    sumRestSq: real("sum_rest_sq").notNull().default(0),
+    sumScoreRest: real("sum_score_rest").notNull().default(0),
+    timeN: integer("time_n").notNull().default(0),
+    timeSum: real("time_sum").notNull().default(0),
+    updatedAt: tstz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.assessmentId, t.itemId, t.itemVersion] })],
+);
+
+/** How often each choice of a choice item's version was picked (distractor analysis). */
+export const itemChoiceCounts = pgTable(
+  "item_choice_counts",
+  {
+    assessmentId: belongsTo("assessment_id", () => assessments.id),
+    itemId: text("item_id").notNull(),
+    itemVersion: integer("item_version").notNull(),
+    choiceId: text("choice_id").notNull(),
+    picks: integer("picks").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.assessmentId, t.itemId, t.itemVersion, t.choiceId] })],
+);
+
+/** Per assessment: the submissions counted and their total raw points' sums (alpha's total variance). */
+export const assessmentStats = pgTable("assessment_stats", {
+  assessmentId: belongsTo("assessment_id", () => assessments.id).primaryKey(),
+  n: integer("n").notNull().default(0),
+  sumTotal: real("sum_total").notNull().default(0),
+  sumTotalSq: real("sum_total_sq").notNull().default(0),
+  updatedAt: tstz("updated_at").notNull().defaultNow(),
+});
+
+export interface ItemContribution {
+  itemId: string;
+  itemVersion: number;
+  itemType: string;
+  maxPoints: number;
+  score: number;
+  rest: number;
+  seconds: number | null;
+  choices: string[];
+}
+
+/**
+ * What each submission's newest counted grade added to the sums: a later grade version (a regrade) takes the old
+ * contribution out and puts its own in; the same or an older version changes nothing (exactly once per grade).
+ */
+export const itemAnalysisContributions = pgTable("item_analysis_contributions", {
+  submissionId: belongsTo("submission_id", () => attempts.id).primaryKey(),
+  assessmentId: uuid("assessment_id").notNull(),
+  gradeId: uuid("grade_id").notNull(),
+  gradeVersion: integer("grade_version").notNull(),
+  total: real("total").notNull(),
+  items: jsonb("items").$type<ItemContribution[]>().notNull(),
+  appliedAt: tstz("applied_at").notNull().defaultNow(),
+});
