@@ -9,6 +9,8 @@ import { type FinalGrade, finalGrade } from "./final-grade.js";
 import { isManual } from "./items.js";
 import { inStaffScope } from "../sections/staff-scope.js";
 import { type ItemScore, scoreItems } from "./score-items.js";
+import { bankKeys, keysFor, presentedItems } from "../assessment/presented-items.js";
+import { attachedRubrics } from "./attached-rubrics.js";
 
 export interface GradingOutcome {
   submissionId: string;
@@ -53,17 +55,21 @@ export async function gradeSubmission(db: Executor, submissionId: string): Promi
   if (!row || row.sub.status !== "submitted") return null;
   const { sub, a } = row;
   const learnerSubmitted = and(eq(attempts.assessmentId, a.id), eq(attempts.userId, sub.userId), eq(attempts.status, "submitted"));
-  const [all, manual] = await Promise.all([
+  const [all, manual, rubricsNow] = await Promise.all([
     db.select().from(attempts).where(learnerSubmitted).orderBy(asc(attempts.number)),
     db
-      .select({ submissionId: manualScores.submissionId, itemId: manualScores.itemId, points: manualScores.points, feedback: manualScores.feedback })
+      .select({ submissionId: manualScores.submissionId, itemId: manualScores.itemId, points: manualScores.points, feedback: manualScores.feedback, rubric: manualScores.rubric })
       .from(manualScores)
       .innerJoin(attempts, eq(attempts.id, manualScores.submissionId))
       .where(learnerSubmitted),
+    attachedRubrics(db, a.rubrics),
   ]);
+  // Drawn items are scored with the key of the bank version the attempt saw (one more query, only when something was drawn).
+  const drawn = await bankKeys(db, all.flatMap((attempt) => attempt.items ?? []));
   const scored = all.map((attempt) => {
-    const m = Object.fromEntries(manual.filter((s) => s.submissionId === attempt.id).map((s) => [s.itemId, { points: s.points, feedback: s.feedback }]));
-    return { attemptId: attempt.id, submittedAt: attempt.submittedAt as Date, items: scoreItems(a.items, row.keys ?? {}, attempt.answers, m) };
+    const m = Object.fromEntries(manual.filter((s) => s.submissionId === attempt.id).map((s) => [s.itemId, { points: s.points, feedback: s.feedback, rubric: s.rubric }]));
+    const items = presentedItems(attempt, a);
+    return { attemptId: attempt.id, submittedAt: attempt.submittedAt as Date, items: scoreItems(items, keysFor(items, row.keys ?? {}, drawn), attempt.answers, m, rubricsNow) };
   });
   const own = scored.find((s) => s.attemptId === submissionId);
   const grade = finalGrade({
@@ -159,7 +165,7 @@ export async function submitManualScores(
   // A grader scoped to sections grades only their sections' learners; others' work is not found, as another course's is.
   if (ctx.actor.userId && !(await inStaffScope(ctx.db, sub.courseId, ctx.actor.userId, sub.userId))) return fail("ATTEMPT_NOT_FOUND", "No such submission.");
   const [a] = await ctx.db.select().from(assessments).where(eq(assessments.id, sub.assessmentId));
-  const manualItems = new Map((a?.items ?? []).filter(isManual).map((i) => [i.id, i]));
+  const manualItems = new Map(presentedItems(sub, { items: a?.items ?? [] }).filter(isManual).map((i) => [i.id, i]));
   const bad = scores.filter((s) => !manualItems.has(s.itemId) || s.points < 0 || s.points > (manualItems.get(s.itemId)?.points ?? 0));
   if (bad.length) return fail("INVALID_ANSWER", `Not manual items of this assessment, or points out of range: ${bad.map((b) => b.itemId).join(", ")}`);
   const now = ctx.now();

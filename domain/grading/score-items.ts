@@ -1,5 +1,6 @@
-import type { Answer, Item, ItemKey, ItemScore } from "../db/schema/assessment-json.js";
+import type { Answer, Item, ItemKey, ItemScore, PresentedItem, RubricChoices } from "../db/schema/assessment-json.js";
 import { isManual } from "./items.js";
+import { rubricExplanation, rubricPoints, rubricResult, type ScoringRubric } from "./rubric-score.js";
 
 export type { ItemScore } from "../db/schema/assessment-json.js";
 
@@ -26,13 +27,41 @@ function scoreMultiple(item: Extract<Item, { type: "multiple" }>, correct: strin
   return { fraction, why: `${hits} right minus ${wrongPicks} wrong, of ${right.size} correct choices` };
 }
 
-/** Scores the objective items from the key; manual items wait for a grader (or take the grader's score). */
-export function scoreItems(items: Item[], keys: Record<string, ItemKey>, answers: Record<string, Answer>, manual: Record<string, { points: number; feedback?: string }> = {}): ItemScore[] {
+/** A grader's score of a manual item: points, or rubric choices whose points the rubric decides at grading time. */
+export interface ManualScore {
+  points: number;
+  feedback?: string;
+  rubric?: RubricChoices | null;
+}
+
+/** The rubrics attached to the assessment (as they are now): per item id, and the whole-assessment one. */
+export interface ScoringRubrics {
+  items: Record<string, ScoringRubric>;
+  whole: ScoringRubric | null;
+}
+
+/**
+ * Scores the objective items from the key; manual items wait for a grader (or take the grader's score, or the
+ * rubric's share when the grader scored by rubric). Drawn items carry their source into the score.
+ */
+export function scoreItems(
+  items: (Item | PresentedItem)[],
+  keys: Record<string, ItemKey>,
+  answers: Record<string, Answer>,
+  manual: Record<string, ManualScore> = {},
+  rubrics: ScoringRubrics = { items: {}, whole: null },
+): ItemScore[] {
   return items.map((item) => {
     const answer = answers[item.id] ?? null;
-    const base = { itemId: item.id, maxPoints: item.points };
+    const source = "source" in item && item.source ? { source: item.source } : {};
+    const base = { itemId: item.id, maxPoints: item.points, ...source };
     if (isManual(item)) {
       const m = manual[item.id];
+      const rubric = m?.rubric ? (rubrics.items[item.id] ?? rubrics.whole) : null;
+      if (m && rubric && m.rubric) {
+        const result = rubricResult(rubric, m.rubric, rubrics.items[item.id] ? "item" : "whole");
+        return { ...base, points: rubricPoints(result, item.points), status: "graded", explanation: rubricExplanation(result, item.points), rubric: result };
+      }
       if (m) return { ...base, points: Math.min(Math.max(0, m.points), item.points), status: "graded", explanation: `scored by a grader: ${m.points} of ${item.points}` };
       if (answer === null || answer === "") return { ...base, points: 0, status: "unanswered", explanation: "no answer" };
       return { ...base, points: null, status: "needs-grader", explanation: "waits for a grader" };

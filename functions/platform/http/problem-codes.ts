@@ -104,6 +104,7 @@ export const problemCatalog = {
   // assessments
   ASSESSMENT_NOT_FOUND: { status: 404, title: "No such assessment" },
   INVALID_ASSESSMENT_SETTINGS: { status: 422, title: "These assessment settings contradict each other" },
+  INVALID_ITEM: { status: 422, title: "An item or its answer key is not consistent" },
   ASSESSMENT_NOT_AVAILABLE: { status: 409, title: "The assessment has not opened yet" },
   ASSESSMENT_LOCKED: { status: 409, title: "The assessment is closed" },
   ATTEMPTS_EXHAUSTED: { status: 409, title: "No attempts are left" },
