@@ -4,6 +4,7 @@ import type { FileStore, UploadGrant } from "../catalog/file-store.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { AssessmentErrorCode } from "./assessment.errors.js";
+import { presentedItems } from "./presented-items.js";
 
 export const MAX_ANSWER_FILE_BYTES = 100 * 1024 ** 2;
 const UPLOAD_TTL_SECONDS = 15 * 60;
@@ -25,7 +26,7 @@ export async function requestAnswerUpload(
   if (!attempt) return fail("ATTEMPT_NOT_FOUND");
   if (attempt.status !== "in-progress" || (attempt.deadlineAt && ctx.now() > attempt.deadlineAt)) return fail("ATTEMPT_CLOSED");
   const [a] = await ctx.db.select({ items: assessments.items }).from(assessments).where(eq(assessments.id, attempt.assessmentId));
-  const item = a?.items.find((i) => i.id === input.itemId);
+  const item = presentedItems(attempt, { items: a?.items ?? [] }).find((i) => i.id === input.itemId);
   if (!item || item.type !== "file") return fail("INVALID_ANSWER", `${input.itemId} is not a file item of this assessment.`);
   const extension = /\.([A-Za-z0-9]{1,10})$/.exec(input.fileName)?.[1]?.toLowerCase();
   const blobName = `${answerFilePrefix(attempt.courseId, attempt.id)}${input.itemId}/${ctx.newId()}${extension ? `.${extension}` : ""}`;

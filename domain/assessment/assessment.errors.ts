@@ -6,4 +6,6 @@ export type AssessmentErrorCode =
   | "ATTEMPTS_EXHAUSTED"
   | "ATTEMPT_NOT_FOUND"
   | "ATTEMPT_CLOSED"
-  | "INVALID_ANSWER";
+  | "INVALID_ANSWER"
+  | "POOL_EXHAUSTED"
+  | "DRAW_NOT_FOUND";

@@ -1,12 +1,17 @@
+import { randomBytes } from "node:crypto";
 import { and, count, eq, isNotNull, lt, lte, ne, sql } from "drizzle-orm";
-import { assessmentExtensions, attempts } from "../db/schema/index.js";
+import type { PresentedItem } from "../db/schema/assessment-json.js";
+import { assessmentExtensions, assessments, attempts } from "../db/schema/index.js";
 import type { Answer, Item } from "../grading/items.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { AssessmentErrorCode } from "./assessment.errors.js";
 import { answerFilePrefix } from "./answer-files.js";
-import { findAssessment } from "./manage-assessment.js";
+import { drawItems, drawsPerAttempt } from "./draw.js";
+import { type AssessmentRow, findAssessment } from "./manage-assessment.js";
+import { poolCandidates } from "./pools.js";
+import { presentedItems } from "./presented-items.js";
 
 export type AttemptRow = typeof attempts.$inferSelect;
 
@@ -21,9 +26,11 @@ async function extensionOf(ctx: DomainContext, assessmentId: string, userId: str
 /**
  * Starts an attempt. The server fixes its deadline: min(start + time limit, lock), the learner's extension
  * moving the lock. Refused before the assessment opens, after it locks, and beyond the attempt limit; an
- * attempt already in progress is returned rather than a second one started.
+ * attempt already in progress is returned rather than a second one started. An assessment with pools or shuffling
+ * gives the attempt its own items here, from a fresh random seed, stored with the draw (`POOL_EXHAUSTED` when a
+ * pool no longer has enough approved items: nothing is stored). Answers the attempt with its presented items.
  */
-export async function startAttempt(ctx: DomainContext, assessmentId: string, userId: string): Promise<Result<AttemptRow, AssessmentErrorCode>> {
+export async function startAttempt(ctx: DomainContext, assessmentId: string, userId: string): Promise<Result<{ attempt: AttemptRow; items: PresentedItem[] }, AssessmentErrorCode>> {
   const a = await findAssessment(ctx.db, assessmentId);
   if (!a) return fail("ASSESSMENT_NOT_FOUND");
   // One learner's attempts on one assessment are numbered one at a time.
@@ -37,17 +44,37 @@ export async function startAttempt(ctx: DomainContext, assessmentId: string, use
     .select()
     .from(attempts)
     .where(and(eq(attempts.assessmentId, assessmentId), eq(attempts.userId, userId), eq(attempts.status, "in-progress")));
-  if (open) return ok(open);
+  if (open) return ok({ attempt: open, items: presentedItems(open, a) });
   const [used] = await ctx.db.select({ n: count() }).from(attempts).where(and(eq(attempts.assessmentId, assessmentId), eq(attempts.userId, userId)));
   const number = (used?.n ?? 0) + 1;
   if (a.attemptsAllowed !== null && number > a.attemptsAllowed) return fail("ATTEMPTS_EXHAUSTED", `All ${a.attemptsAllowed} attempts are used.`);
   const byTime = a.timeLimitMinutes ? new Date(now.getTime() + a.timeLimitMinutes * 60_000) : null;
   const deadlineAt = byTime && lockAt ? (byTime < lockAt ? byTime : lockAt) : (byTime ?? lockAt ?? null);
+  const drawn = await drawFor(ctx, a);
+  if (!drawn.ok) return drawn;
   const [row] = await ctx.db
     .insert(attempts)
-    .values({ id: ctx.newId(), assessmentId, courseId: a.courseId, userId, number, startedAt: now, deadlineAt, createdAt: now, updatedAt: now })
+    .values({ id: ctx.newId(), assessmentId, courseId: a.courseId, userId, number, startedAt: now, deadlineAt, ...drawn.value, createdAt: now, updatedAt: now })
     .returning();
-  return ok(row as AttemptRow);
+  return ok({ attempt: row as AttemptRow, items: presentedItems(row as AttemptRow, a) });
+}
+
+/** A new attempt's own items and draw (crypto-random seed), or nothing when the assessment neither draws nor shuffles. */
+async function drawFor(ctx: DomainContext, a: AssessmentRow): Promise<Result<Pick<AttemptRow, "items" | "draw">, AssessmentErrorCode>> {
+  if (!drawsPerAttempt(a)) return ok({ items: null, draw: null });
+  const candidates = await poolCandidates(ctx.db, a.courseId, a.pools);
+  const outcome = drawItems({
+    seed: randomBytes(4).readUInt32BE(0),
+    fixed: a.items,
+    pools: a.pools.map((pool, i) => ({ pool, candidates: candidates[i] ?? [] })),
+    shuffleItems: a.shuffleItems,
+    shuffleChoices: a.shuffleChoices,
+  });
+  if (!outcome.ok) {
+    const s = outcome.shortfall;
+    return fail("POOL_EXHAUSTED", `Pool ${s.poolId} needs ${s.count} items and ${s.available} are approved and matching now.`, { ...s });
+  }
+  return ok({ items: outcome.items, draw: outcome.draw });
 }
 
 function validAnswer(item: Item, answer: Answer, filePrefix: string): boolean {
@@ -70,19 +97,32 @@ function validAnswer(item: Item, answer: Answer, filePrefix: string): boolean {
   }
 }
 
-/** Saves answers (merged over earlier ones) while the attempt is open, up to its deadline. */
-export async function saveAnswers(ctx: DomainContext, attemptId: string, answers: Record<string, Answer>): Promise<Result<AttemptRow, AssessmentErrorCode>> {
+/**
+ * Saves answers (merged over earlier ones) while the attempt is open, up to its deadline, for the items the attempt
+ * presents only. `itemSeconds` (what the learner's client timed per item) is added to what earlier saves reported.
+ */
+export async function saveAnswers(
+  ctx: DomainContext,
+  attemptId: string,
+  answers: Record<string, Answer>,
+  itemSeconds: Record<string, number> = {},
+): Promise<Result<AttemptRow, AssessmentErrorCode>> {
   const [row] = await ctx.db.select().from(attempts).where(eq(attempts.id, attemptId)).for("update");
   if (!row) return fail("ATTEMPT_NOT_FOUND");
   if (row.status !== "in-progress" || (row.deadlineAt && ctx.now() > row.deadlineAt)) return fail("ATTEMPT_CLOSED", "The attempt is closed.");
-  const a = await findAssessment(ctx.db, row.assessmentId);
-  const items = new Map((a?.items ?? []).map((i) => [i.id, i]));
+  const [a] = await ctx.db.select({ items: assessments.items }).from(assessments).where(eq(assessments.id, row.assessmentId));
+  const items = new Map(presentedItems(row, { items: a?.items ?? [] }).map((i) => [i.id, i]));
   const prefix = answerFilePrefix(row.courseId, row.id);
-  const problems = Object.entries(answers).filter(([id, ans]) => !items.has(id) || !validAnswer(items.get(id) as Item, ans, prefix)).map(([id]) => id);
+  const problems = [
+    ...Object.entries(answers).filter(([id, ans]) => !items.has(id) || !validAnswer(items.get(id) as Item, ans, prefix)).map(([id]) => id),
+    ...Object.keys(itemSeconds).filter((id) => !items.has(id) && !(id in answers)),
+  ];
   if (problems.length) return fail("INVALID_ANSWER", `Not valid answers for: ${problems.join(", ")}`, { items: problems });
+  const seconds = { ...row.itemSeconds };
+  for (const [id, s] of Object.entries(itemSeconds)) seconds[id] = (seconds[id] ?? 0) + s;
   const [saved] = await ctx.db
     .update(attempts)
-    .set({ answers: { ...row.answers, ...answers }, updatedAt: ctx.now() })
+    .set({ answers: { ...row.answers, ...answers }, itemSeconds: seconds, updatedAt: ctx.now() })
     .where(eq(attempts.id, attemptId))
     .returning();
   return ok(saved as AttemptRow);

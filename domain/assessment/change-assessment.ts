@@ -6,13 +6,14 @@ import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { AssessmentErrorCode } from "./assessment.errors.js";
-import { type AssessmentRow, type AssessmentSettings, contradictions, currentKeys } from "./manage-assessment.js";
+import { type AssessmentRow, type AssessmentSettings, currentKeys, settingsProblems } from "./manage-assessment.js";
 
 export type AssessmentPatch = Partial<Omit<AssessmentSettings, "items" | "kind">>;
 
 /**
  * Changes settings; a new answer key becomes a new key version and writes `assessment.key-changed`, so
- * the grading worker regrades what it affects. Items themselves do not change once created. Switching held
+ * the grading worker regrades what it affects. Items themselves do not change once created. New pools or shuffling
+ * apply to attempts started afterwards; earlier attempts keep the items they were given. Switching held
  * (manual, unreleased) results to `immediate` shows them to learners: that is a release, made as
  * `releaseResults` makes it, so learners are told once. Answers the assessment with its current key (the
  * staff's view).
@@ -26,8 +27,9 @@ export async function changeAssessment(
   if (!a) return fail("ASSESSMENT_NOT_FOUND");
   const { keys, ...columns } = patch;
   const merged = { ...a, ...columns, keys: keys ?? (await currentKeys(ctx.db, a)) };
-  const problems = contradictions(merged);
-  if (problems.length) return fail("INVALID_ASSESSMENT_SETTINGS", problems.join("; "), { problems });
+  // Pools are checked against the banks only when they change: a bank item retired since must not block a title edit.
+  const refused = await settingsProblems(ctx.db, a.courseId, merged, columns.pools !== undefined);
+  if (refused.problems.length) return fail("INVALID_ASSESSMENT_SETTINGS", refused.problems.join("; "), refused);
   const now = ctx.now();
   const keyVersion = keys ? a.keyVersion + 1 : a.keyVersion;
   // Held results shown by the switch to immediate: released now, in this same update, and announced as a release.

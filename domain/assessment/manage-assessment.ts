@@ -3,11 +3,13 @@ import { type CourseViewer, seesAsStaff } from "../catalog/viewer.js";
 import type { Executor } from "../db/client.js";
 import { assessmentKeys, assessments, type AssessmentKind } from "../db/schema/index.js";
 import type { LatePolicy, ScoringPolicy } from "../grading/final-grade.js";
+import type { Pool } from "../db/schema/assessment-json.js";
 import type { Item, ItemKey } from "../grading/items.js";
 import { itemProblems } from "../grading/item-checks.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { AssessmentErrorCode } from "./assessment.errors.js";
+import { poolProblems, poolShapeProblems } from "./pools.js";
 
 export interface AssessmentSettings {
   title: string;
@@ -24,6 +26,10 @@ export interface AssessmentSettings {
   releaseMode: "immediate" | "manual";
   category: string;
   requiredForCompletion?: boolean;
+  /** Drawn per attempt after the fixed items; with pools an assessment may have no fixed items. */
+  pools: Pool[];
+  shuffleItems: boolean;
+  shuffleChoices: boolean;
 }
 
 export type AssessmentRow = typeof assessments.$inferSelect;
@@ -37,14 +43,24 @@ export function contradictions(s: Omit<AssessmentSettings, "title" | "kind" | "c
   if (s.latePolicy.kind !== "none" && s.latePolicy.kind !== "no-late-work" && !s.dueAt) problems.push("a late penalty needs dueAt");
   const ids = s.items.map((i) => i.id);
   if (new Set(ids).size !== ids.length) problems.push("item ids repeat");
+  if (ids.length === 0 && s.pools.length === 0) problems.push("an assessment needs items or pools");
+  problems.push(...poolShapeProblems(s.pools));
   for (const item of s.items) problems.push(...itemProblems(item, s.keys[item.id]));
   for (const id of Object.keys(s.keys)) if (!ids.includes(id)) problems.push(`${id}: a key for no item`);
   return problems;
 }
 
+/** `contradictions`, then the pools against the banks (they exist, the course may draw from them, enough items match). */
+export async function settingsProblems(db: Executor, courseId: string, s: Parameters<typeof contradictions>[0], checkPools = true): Promise<{ problems: string[]; pools?: object[] }> {
+  const problems = contradictions(s);
+  if (problems.length || !checkPools) return { problems };
+  const pools = await poolProblems(db, courseId, s.pools);
+  return pools.shortfalls.length ? { problems: pools.problems, pools: pools.shortfalls } : { problems: pools.problems };
+}
+
 export async function createAssessment(ctx: DomainContext, courseId: string, input: AssessmentSettings): Promise<Result<AssessmentRow, AssessmentErrorCode>> {
-  const problems = contradictions(input);
-  if (problems.length) return fail("INVALID_ASSESSMENT_SETTINGS", problems.join("; "), { problems });
+  const refused = await settingsProblems(ctx.db, courseId, input);
+  if (refused.problems.length) return fail("INVALID_ASSESSMENT_SETTINGS", refused.problems.join("; "), refused);
   const now = ctx.now();
   const { keys, ...columns } = input;
   const id = ctx.newId();

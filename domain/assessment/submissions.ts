@@ -1,11 +1,13 @@
 import { eq } from "drizzle-orm";
 import type { FileStore } from "../catalog/file-store.js";
 import type { Executor } from "../db/client.js";
-import { attempts } from "../db/schema/index.js";
+import type { PresentedItem } from "../db/schema/assessment-json.js";
+import { assessments, attempts } from "../db/schema/index.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { inStaffScope } from "../sections/staff-scope.js";
 import { answerFilePrefix } from "./answer-files.js";
 import type { AttemptRow } from "./attempts.js";
+import { presentedItems } from "./presented-items.js";
 
 const FILE_READ_TTL_SECONDS = 15 * 60;
 
@@ -16,7 +18,7 @@ export async function attemptOwnership(db: Executor, attemptId: string): Promise
 }
 
 /**
- * A submitted attempt with short-lived read URLs for its file answers (per item id). File answers are blob names
+ * A submitted attempt with the items it presented and short-lived read URLs for its file answers (per item id). File answers are blob names
  * under the attempt's own prefix: whoever may read the submission may read them. An attempt still in progress is
  * no submission.
  */
@@ -25,8 +27,9 @@ export async function submissionWithFiles(
   store: FileStore,
   submissionId: string,
   viewerId: string,
-): Promise<Result<{ submission: AttemptRow; files: Record<string, string> }, "ATTEMPT_NOT_FOUND">> {
-  const [row] = await db.select().from(attempts).where(eq(attempts.id, submissionId));
+): Promise<Result<{ submission: AttemptRow; items: PresentedItem[]; files: Record<string, string> }, "ATTEMPT_NOT_FOUND">> {
+  const [joined] = await db.select({ attempt: attempts, items: assessments.items }).from(attempts).innerJoin(assessments, eq(assessments.id, attempts.assessmentId)).where(eq(attempts.id, submissionId));
+  const row = joined?.attempt;
   if (!row || row.status !== "submitted") return fail("ATTEMPT_NOT_FOUND", "No such submission.");
   // Staff scoped to sections read only their sections' submissions.
   if (!(await inStaffScope(db, row.courseId, viewerId, row.userId))) return fail("ATTEMPT_NOT_FOUND", "No such submission.");
@@ -35,5 +38,5 @@ export async function submissionWithFiles(
   for (const [itemId, answer] of Object.entries(row.answers)) {
     if (typeof answer === "string" && answer.startsWith(prefix)) files[itemId] = (await store.downloadUrl(answer, FILE_READ_TTL_SECONDS)).url;
   }
-  return ok({ submission: row, files });
+  return ok({ submission: row, items: presentedItems(row, { items: joined.items }), files });
 }

@@ -16,7 +16,8 @@ export interface QueuedSubmission {
 }
 
 /**
- * Submissions of the course waiting for a grader: answered essay or file items without a score, oldest first
+ * Submissions of the course waiting for a grader: answered essay or file items (of the items the attempt presents)
+ * without a score, oldest first
  * (limit + 1 rows for pagination). With `sectionIds`, only learners placed in those sections (a scoped grader's).
  */
 export async function gradingQueue(
@@ -36,7 +37,7 @@ export async function gradingQueue(
     join ${assessments} s on s.id = a.assessment_id
     join ${users} u on u.id = a.user_id
     cross join lateral (
-      select array_agg(i->>'id' order by i->>'id') as items from jsonb_array_elements(s.items) i
+      select array_agg(i->>'id' order by i->>'id') as items from jsonb_array_elements(coalesce(a.items, s.items)) i
       where i->>'type' in ('essay', 'file') and coalesce(a.answers->>(i->>'id'), '') <> ''
         and not exists (select 1 from ${manualScores} m where m.submission_id = a.id and m.item_id = i->>'id')
     ) w

@@ -2,6 +2,7 @@ import { type AnyColumn, and, eq, inArray, isNotNull, isNull, or, sql } from "dr
 import type { EventEnvelope } from "../events/catalog.js";
 import { answerFilePrefix } from "../assessment/answer-files.js";
 import type { Executor } from "../db/client.js";
+import type { Item } from "../db/schema/assessment-json.js";
 import { eraseEvaluationReceipts } from "../evaluations/erase-receipts.js";
 import {
   accountTokens,
@@ -168,7 +169,8 @@ export interface ErasureOutcome {
 /** The free text a learner wrote: their essay and short answers (what graders' feedback may quote). */
 async function freeTextOf(db: Executor, userId: string) {
   const rows = await db
-    .select({ id: attempts.id, answers: attempts.answers, items: assessments.items })
+    // the attempt's own items where it drew or shuffled them (a drawn essay is not among the assessment's items)
+    .select({ id: attempts.id, answers: attempts.answers, items: sql<Item[]>`coalesce(${attempts.items}, ${assessments.items})` })
     .from(attempts)
     .innerJoin(assessments, eq(assessments.id, attempts.assessmentId))
     .where(eq(attempts.userId, userId));

@@ -6,8 +6,10 @@ import { changeAssessment, grantExtension, releaseResults } from "../../domain/a
 import { regradeDifferences } from "../../domain/assessment/regrade.js";
 import { attemptOwnership, submissionWithFiles } from "../../domain/assessment/submissions.js";
 import { MAX_ANSWER_FILE_BYTES, requestAnswerUpload } from "../../domain/assessment/answer-files.js";
+import { attemptDraw, attemptSeenBy } from "../../domain/assessment/attempt-views.js";
 import { regradeInstanceId } from "../grading/regrade.js";
 import { assessmentKinds } from "../../domain/db/schema/index.js";
+import { type PresentedItem, poolSchema } from "../../domain/db/schema/assessment-json.js";
 import { itemSchema, keySchema } from "../../domain/grading/items.js";
 import { anyOf, courseMember, courseStaff, type Locator, owner } from "../platform/http/access.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
@@ -28,8 +30,11 @@ const assessmentSchema = z
     courseId: z.uuid(),
     title: z.string(),
     kind: z.enum(assessmentKinds),
-    items: z.array(itemSchema),
+    items: z.array(itemSchema).meta({ description: "The fixed items (every attempt presents them)" }),
     keys: z.record(z.string(), keySchema).optional().meta({ description: "Staff only" }),
+    pools: z.array(poolSchema).meta({ description: "Drawn per attempt after the fixed items, without repeats across pools" }),
+    shuffleItems: z.boolean(),
+    shuffleChoices: z.boolean(),
     keyVersion: z.number().int(),
     attemptsAllowed: z.number().int().nullable(),
     scoringPolicy: z.enum(["highest", "latest", "average"]),
@@ -40,7 +45,7 @@ const assessmentSchema = z
     latePolicy: latePolicySchema,
     releaseMode: z.enum(["immediate", "manual"]),
     category: z.string(),
-    totalPoints: z.number(),
+    totalPoints: z.number().meta({ description: "The fixed items' points plus the drawn items' of pools that set points" }),
   })
   .meta({ id: "Assessment" });
 
@@ -52,6 +57,9 @@ function assessmentBody(a: AssessmentRow, keys?: Record<string, z.infer<typeof k
     kind: a.kind,
     items: a.items,
     ...(keys ? { keys } : {}),
+    pools: a.pools,
+    shuffleItems: a.shuffleItems,
+    shuffleChoices: a.shuffleChoices,
     keyVersion: a.keyVersion,
     attemptsAllowed: a.attemptsAllowed,
     scoringPolicy: a.scoringPolicy,
@@ -62,7 +70,7 @@ function assessmentBody(a: AssessmentRow, keys?: Record<string, z.infer<typeof k
     latePolicy: a.latePolicy,
     releaseMode: a.releaseMode,
     category: a.category,
-    totalPoints: a.items.reduce((s, i) => s + i.points, 0),
+    totalPoints: a.items.reduce((s, i) => s + i.points, 0) + a.pools.reduce((s, p) => s + (p.points ?? 0) * p.count, 0),
   };
 }
 
@@ -78,10 +86,14 @@ const attemptSchema = z
     answers: z.record(z.string(), z.unknown()),
     submittedAt: iso.nullable(),
     submittedBy: z.enum(["learner", "deadline"]).nullable(),
+    items: z
+      .array(itemSchema.and(z.object({ source: z.object({ bankId: z.uuid(), itemId: z.uuid(), version: z.number().int() }).optional() })))
+      .optional()
+      .meta({ description: "The items this attempt presents, in its order, choices in its order (no keys)" }),
   })
   .meta({ id: "Attempt" });
 
-const attemptBody = (t: AttemptRow) => ({
+const attemptBody = (t: AttemptRow, items?: PresentedItem[]) => ({
   id: t.id,
   assessmentId: t.assessmentId,
   userId: t.userId,
@@ -92,6 +104,7 @@ const attemptBody = (t: AttemptRow) => ({
   answers: t.answers,
   submittedAt: isoOrNull(t.submittedAt),
   submittedBy: t.submittedBy,
+  ...(items ? { items } : {}),
 });
 
 const assessmentCourse: Locator = {
@@ -100,12 +113,16 @@ const assessmentCourse: Locator = {
 };
 const attemptOwner: Locator = { describe: "the attempt's learner", resolve: async (params, db) => (await attemptOwnership(db, (params.attemptId ?? params.submissionId) as string))?.userId ?? null };
 const submissionCourse: Locator = { describe: "the submission's course", resolve: async (params, db) => (await attemptOwnership(db, params.submissionId as string))?.courseId ?? null };
+const attemptCourse: Locator = { describe: "the attempt's course", resolve: async (params, db) => (await attemptOwnership(db, params.attemptId as string))?.courseId ?? null };
 
 const settingsShape = {
   title: z.string().trim().min(1).max(200),
   kind: z.enum(assessmentKinds),
-  items: z.array(itemSchema).min(1).max(200),
+  items: z.array(itemSchema).max(200).default([]),
   keys: z.record(z.string(), keySchema).default({}),
+  pools: z.array(poolSchema).max(20).default([]),
+  shuffleItems: z.boolean().default(false),
+  shuffleChoices: z.boolean().default(false),
   attemptsAllowed: z.number().int().min(1).max(100).nullable().default(1),
   scoringPolicy: z.enum(["highest", "latest", "average"]).default("highest"),
   timeLimitMinutes: z.number().int().min(1).max(24 * 60).nullable().default(null),
@@ -139,7 +156,8 @@ route({
   path: "/v1/courses/{courseId}/assessments",
   access: courseStaff(["instructor"]),
   summary: "Create a quiz or assignment with its items and answer key",
-  description: "Contradictory settings (e.g. lock before due, a key that names no choice) are refused with `INVALID_ASSESSMENT_SETTINGS`.",
+  description:
+    "Contradictory settings (e.g. lock before due, a key that names no choice) are refused with `INVALID_ASSESSMENT_SETTINGS`, and so are pools naming a bank the course may not draw from or asking for more approved matching items than the bank has (the counts are in the problem's `pools`).",
   tags: ["assessments"],
   idempotent: true,
   params: z.object({ courseId: z.uuid() }),
@@ -181,17 +199,17 @@ route({
   method: "POST",
   path: "/v1/assessments/{assessmentId}/attempts",
   access: courseMember(assessmentCourse),
-  summary: "Start an attempt; the answer carries its server-fixed deadline",
+  summary: "Start an attempt; the answer carries its server-fixed deadline and the items it presents (drawn and shuffled for it)",
   tags: ["assessments"],
   idempotent: true,
   params: z.object({ assessmentId: z.uuid() }),
   responses: {
     201: { description: "The attempt (an attempt already in progress is returned as is)", body: attemptSchema },
-    409: { description: "`ASSESSMENT_NOT_AVAILABLE`, `ASSESSMENT_LOCKED`, `ATTEMPTS_EXHAUSTED`" },
+    409: { description: "`ASSESSMENT_NOT_AVAILABLE`, `ASSESSMENT_LOCKED`, `ATTEMPTS_EXHAUSTED`, `POOL_EXHAUSTED`" },
     404: { description: "`ASSESSMENT_NOT_FOUND`" },
   },
   handler: async ({ params }, ctx) => {
-    const attempt = unwrap(await ctx.transaction((tx) => startAttempt(ctx.domain(tx), params.assessmentId, ctx.caller.userId)));
+    const { attempt, items } = unwrap(await ctx.transaction((tx) => startAttempt(ctx.domain(tx), params.assessmentId, ctx.caller.userId)));
     if (attempt.deadlineAt) {
       const deadlineAt = attempt.deadlineAt.toISOString();
       // The attempt's own durable timer; the attempt-deadlines timer trigger is the safety net behind it.
@@ -202,7 +220,7 @@ route({
         await client.startNew("attemptDeadline", { instanceId, input: { attemptId: attempt.id, deadlineAt } });
       });
     }
-    return { status: 201, body: attemptBody(attempt), headers: { location: `/api/v1/attempts/${attempt.id}` } };
+    return { status: 201, body: attemptBody(attempt, items), headers: { location: `/api/v1/attempts/${attempt.id}` } };
   },
 });
 
@@ -212,13 +230,64 @@ route({
   path: "/v1/attempts/{attemptId}/answers",
   access: owner(attemptOwner),
   summary: "Save answers (merged over what was saved) while the attempt is open",
+  description: "Only the attempt's presented items take answers. `itemSeconds` (seconds the client timed per item) is added to what earlier saves reported.",
   tags: ["assessments"],
   params: z.object({ attemptId: z.uuid() }),
-  body: z.object({ answers: z.record(z.string().max(64), z.union([z.string(), z.array(z.string()), z.boolean(), z.number(), z.null()])) }),
+  body: z.object({
+    answers: z.record(z.string().max(64), z.union([z.string(), z.array(z.string()), z.boolean(), z.number(), z.null()])).default({}),
+    itemSeconds: z.record(z.string().max(64), z.number().min(0).max(86_400)).default({}),
+  }),
   responses: { 200: { description: "The attempt", body: attemptSchema }, 409: { description: "`ATTEMPT_CLOSED`" }, 422: { description: "`INVALID_ANSWER`" }, 404: { description: "`ATTEMPT_NOT_FOUND`" } },
   handler: async ({ params, body }, ctx) => {
-    const attempt = unwrap(await ctx.transaction((tx) => saveAnswers(ctx.domain(tx), params.attemptId, body.answers)));
+    const attempt = unwrap(await ctx.transaction((tx) => saveAnswers(ctx.domain(tx), params.attemptId, body.answers, body.itemSeconds)));
     return { status: 200, body: attemptBody(attempt) };
+  },
+});
+
+route({
+  name: "attempts-get",
+  method: "GET",
+  path: "/v1/attempts/{attemptId}",
+  access: anyOf(owner(attemptOwner), courseStaff(["instructor", "grader"], attemptCourse)),
+  summary: "An attempt with the items it presents (its own draw and order; no keys)",
+  tags: ["assessments"],
+  params: z.object({ attemptId: z.uuid() }),
+  responses: { 200: { description: "The attempt", body: attemptSchema }, 404: { description: "`ATTEMPT_NOT_FOUND`" } },
+  handler: async ({ params }, ctx) => {
+    const { attempt, items } = unwrap(await attemptSeenBy(ctx.db, params.attemptId, ctx.caller.userId));
+    return { status: 200, body: attemptBody(attempt, items), headers: { "cache-control": "private, no-cache" } };
+  },
+});
+
+const itemSourceSchema = z.object({ bankId: z.uuid(), itemId: z.uuid(), version: z.number().int() });
+
+route({
+  name: "attempts-draw-get",
+  method: "GET",
+  path: "/v1/attempts/{attemptId}/draw",
+  access: courseStaff(["instructor", "grader"], attemptCourse),
+  summary: "How an attempt's items were drawn: the seed, each pool's candidates and draw, the order and the choice order",
+  description: "Drawing again with `domain/assessment/draw.ts` from the seed and the candidates' stored versions gives the same items in the same order.",
+  tags: ["assessments"],
+  params: z.object({ attemptId: z.uuid() }),
+  responses: {
+    200: {
+      description: "The stored draw",
+      body: z
+        .object({
+          attemptId: z.uuid(),
+          seed: z.number().int(),
+          pools: z.array(z.object({ poolId: z.string(), candidates: z.array(itemSourceSchema), drawn: z.array(itemSourceSchema) })),
+          order: z.array(z.string()),
+          choiceOrder: z.record(z.string(), z.array(z.string())),
+        })
+        .meta({ id: "AttemptDraw" }),
+    },
+    404: { description: "`ATTEMPT_NOT_FOUND`, `DRAW_NOT_FOUND` (the attempt presents the assessment's items as they are)" },
+  },
+  handler: async ({ params }, ctx) => {
+    const draw = unwrap(await attemptDraw(ctx.db, params.attemptId, ctx.caller.userId));
+    return { status: 200, body: { attemptId: params.attemptId, ...draw }, headers: { "cache-control": "private, no-cache" } };
   },
 });
 
@@ -248,8 +317,8 @@ route({
   params: z.object({ submissionId: z.uuid() }),
   responses: { 200: { description: "The submission, with read URLs for its file answers", body: attemptSchema.extend({ files: z.record(z.string(), z.string()) }) }, 404: { description: "`ATTEMPT_NOT_FOUND`" } },
   handler: async ({ params }, ctx) => {
-    const { submission, files } = unwrap(await submissionWithFiles(ctx.db, ctx.platform.files, params.submissionId, ctx.caller.userId));
-    return { status: 200, body: { ...attemptBody(submission), files } };
+    const { submission, items, files } = unwrap(await submissionWithFiles(ctx.db, ctx.platform.files, params.submissionId, ctx.caller.userId));
+    return { status: 200, body: { ...attemptBody(submission, items), files } };
   },
 });
 
@@ -259,7 +328,8 @@ route({
   path: "/v1/assessments/{assessmentId}",
   access: courseStaff(["instructor"], assessmentCourse),
   summary: "Change an assessment's settings or answer key",
-  description: "A new `keys` object becomes a new key version; submissions graded with an older key are regraded (a new grade version each).",
+  description:
+    "A new `keys` object becomes a new key version; submissions graded with an older key are regraded (a new grade version each), each with the items its attempt presented. New `pools` or shuffling apply to attempts started afterwards.",
   tags: ["assessments"],
   params: z.object({ assessmentId: z.uuid() }),
   body: z.object({
@@ -274,6 +344,9 @@ route({
     latePolicy: latePolicySchema.optional(),
     releaseMode: z.enum(["immediate", "manual"]).optional(),
     category: z.string().trim().min(1).max(60).optional(),
+    pools: z.array(poolSchema).max(20).optional(),
+    shuffleItems: z.boolean().optional(),
+    shuffleChoices: z.boolean().optional(),
   }),
   responses: { 200: { description: "Updated", body: assessmentSchema }, 422: { description: "`INVALID_ASSESSMENT_SETTINGS`" }, 404: { description: "`ASSESSMENT_NOT_FOUND`" } },
   handler: async ({ params, body }, ctx) => {

@@ -14,6 +14,7 @@ export const problemCatalog = {
   METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed on this route" },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, title: "A request with this Idempotency-Key is still in progress" },
   PRECONDITION_FAILED: { status: 412, title: "The resource has changed since you read it" },
+  PRECONDITION_REQUIRED: { status: 428, title: "Send the ETag you read as If-Match" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "The request body is too large" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported content type" },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: "This Idempotency-Key was used with a different request" },
@@ -110,9 +111,43 @@ export const problemCatalog = {
   ATTEMPTS_EXHAUSTED: { status: 409, title: "No attempts are left" },
   ATTEMPT_NOT_FOUND: { status: 404, title: "No such attempt" },
   ATTEMPT_CLOSED: { status: 409, title: "The attempt is closed" },
+  POOL_EXHAUSTED: { status: 409, title: "A pool of the assessment no longer has enough items to draw" },
+  DRAW_NOT_FOUND: { status: 404, title: "The attempt drew and shuffled nothing: it presents the assessment's items" },
   INVALID_ANSWER: { status: 422, title: "An answer does not fit its item" },
   GRADE_PENDING: { status: 409, title: "The grade waits for a grader" },
   GRADE_NOT_FOUND: { status: 404, title: "No such grade" },
+
+  // rubrics (issue 20)
+  RUBRIC_NOT_FOUND: { status: 404, title: "No such rubric" },
+  INVALID_RUBRIC: { status: 422, title: "The rubric's criteria or levels are not consistent" },
+  RUBRIC_LEVELS_UNORDERED: { status: 422, title: "A criterion's levels must go from the most points to the fewest, strictly" },
+  RUBRIC_IN_USE: { status: 409, title: "Submissions were scored with this rubric, or an assessment uses it" },
+  RUBRIC_LEVELS_IN_USE: { status: 409, title: "Scored submissions chose criteria or levels this change removes" },
+  INVALID_RUBRIC_CHOICES: { status: 422, title: "The rubric choices do not fit the rubric" },
+
+  // question banks and QTI (issue 20)
+  QUESTION_BANK_NOT_FOUND: { status: 404, title: "No such question bank" },
+  QUESTION_BANK_IN_USE: { status: 409, title: "An assessment's pool draws from this bank" },
+  QUESTION_BANK_NOT_SHARED: { status: 422, title: "Only an administrator's shared bank is shared with courses" },
+  BANK_ITEM_NOT_FOUND: { status: 404, title: "No such bank item" },
+  BANK_ITEM_VERSION_NOT_FOUND: { status: 404, title: "The bank item has no such version" },
+  BANK_ITEM_RETIRED: { status: 409, title: "The bank item is retired" },
+  BANK_ITEM_TYPE_CHANGED: { status: 422, title: "A new version keeps the item's type" },
+  BANK_IMPORT_INVALID: { status: 422, title: "The question bank file is not valid" },
+  BANK_IMPORT_TOO_LARGE: { status: 413, title: "The question bank file is larger than an import may be" },
+  QTI_DOCTYPE_FORBIDDEN: { status: 422, title: "QTI documents may not declare a DOCTYPE" },
+  QTI_INVALID: { status: 422, title: "The QTI package or item is not valid" },
+
+  // AI question generation (issue 20)
+  GENERATION_NOT_CONFIGURED: { status: 503, title: "No model is configured for question generation" },
+  GENERATION_JOB_NOT_FOUND: { status: 404, title: "No such generation job" },
+  GENERATION_DOCUMENT_NOT_FOUND: { status: 404, title: "No such generation document in this bank" },
+  GENERATION_DOCUMENT_NOT_UPLOADED: { status: 409, title: "The document has not been uploaded, or was used by a job already" },
+  GENERATION_DOCUMENT_MISMATCH: { status: 422, title: "The uploaded document does not match what was declared" },
+  GENERATION_TOO_MANY_ITEMS: { status: 422, title: "A generation job asks for more items than it may" },
+  GENERATION_SOURCE_EMPTY: { status: 422, title: "The source has no text to generate from" },
+  DOCUMENT_TOO_LARGE: { status: 413, title: "The document is larger than generation takes" },
+  GENERATION_NEEDS_COURSE: { status: 422, title: "A shared bank generates from a course's lesson, not from a document" },
 
   // webhooks
   WEBHOOK_URL_FORBIDDEN: { status: 422, title: "Webhooks may not target this address" },

@@ -1,0 +1,78 @@
+import { sql } from "drizzle-orm";
+import type { Executor } from "../db/client.js";
+import type { Item, Pool } from "../db/schema/assessment-json.js";
+import { bankItems, bankItemVersions, questionBankCourses, questionBanks } from "../db/schema/index.js";
+import type { Candidate } from "./draw.js";
+
+/** The course's own banks and the shared banks named for it, among `bankIds`: what its pools may draw from. One query. */
+async function drawableBanks(db: Executor, courseId: string, bankIds: string[]): Promise<Set<string>> {
+  const rows = await db.execute<{ id: string }>(sql`
+    select qb.id from ${questionBanks} qb
+    where qb.id = any(${bankIds}::uuid[])
+      and (qb.course_id = ${courseId} or exists (select 1 from ${questionBankCourses} qbc where qbc.bank_id = qb.id and qbc.course_id = ${courseId}))`);
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * Every pool's candidates in ONE query: the approved items of a bank the course may draw from that carry all the
+ * pool's tags (and its difficulty), at their current version, ids ascending. Indexed by pool position.
+ */
+export async function poolCandidates(db: Executor, courseId: string, pools: Pool[]): Promise<Candidate[][]> {
+  if (pools.length === 0) return [];
+  const wanted = pools.map((p) => ({ bankId: p.bankId, tags: p.tags, difficulty: p.difficulty ?? null }));
+  const rows = await db.execute<{ pool: number; id: string; bank_id: string; version: number; item: Item }>(sql`
+    with p as (
+      select (ord - 1)::int as pool, (x->>'bankId')::uuid as bank_id, array(select jsonb_array_elements_text(x->'tags')) as tags, x->>'difficulty' as difficulty
+      from jsonb_array_elements(${JSON.stringify(wanted)}::jsonb) with ordinality as t(x, ord)
+    )
+    select p.pool, bi.id, bi.bank_id, v.version, v.item
+    from p
+    join ${questionBanks} qb on qb.id = p.bank_id
+      and (qb.course_id = ${courseId} or exists (select 1 from ${questionBankCourses} qbc where qbc.bank_id = qb.id and qbc.course_id = ${courseId}))
+    join ${bankItems} bi on bi.bank_id = p.bank_id and bi.status = 'approved' and bi.tags @> p.tags and (p.difficulty is null or bi.difficulty = p.difficulty)
+    join ${bankItemVersions} v on v.item_id = bi.id and v.version = bi.current_version
+    order by p.pool, bi.id`);
+  const out: Candidate[][] = pools.map(() => []);
+  for (const r of rows) out[r.pool]?.push({ source: { bankId: r.bank_id, itemId: r.id, version: r.version }, item: r.item });
+  return out;
+}
+
+/** A pool that might come up short: its count, the bank's approved items matching it, and how many of those earlier pools may take. */
+export interface PoolCounts {
+  poolId: string;
+  count: number;
+  matching: number;
+  earlierPoolsMayTake: number;
+}
+
+/**
+ * What is wrong with an assessment's pools, each named: a bank that does not exist or the course may not draw from,
+ * and a pool that might come up short. Pools draw without repeats in order, so a pool is safe only when its matching
+ * items, less what earlier pools could take from them, still cover its count (the counts are in the problem).
+ */
+export async function poolProblems(db: Executor, courseId: string, pools: Pool[]): Promise<{ problems: string[]; shortfalls: PoolCounts[] }> {
+  if (pools.length === 0) return { problems: [], shortfalls: [] };
+  const banks = await drawableBanks(db, courseId, [...new Set(pools.map((p) => p.bankId))]);
+  const problems = pools.filter((p) => !banks.has(p.bankId)).map((p) => `pool ${p.id}: no question bank ${p.bankId} this course may draw from`);
+  if (problems.length) return { problems, shortfalls: [] };
+  const shortfalls: PoolCounts[] = [];
+  const candidates = (await poolCandidates(db, courseId, pools)).map((cs) => new Set(cs.map((c) => c.source.itemId)));
+  pools.forEach((pool, i) => {
+    const mine = candidates[i] as Set<string>;
+    const earlier = pools.slice(0, i).reduce((sum, p, j) => sum + Math.min(p.count, [...(candidates[j] as Set<string>)].filter((id) => mine.has(id)).length), 0);
+    const safe = Math.max(0, mine.size - earlier);
+    if (safe < pool.count) {
+      shortfalls.push({ poolId: pool.id, count: pool.count, matching: mine.size, earlierPoolsMayTake: Math.min(earlier, mine.size) });
+      problems.push(
+        `pool ${pool.id} asks for ${pool.count} items; the bank has ${mine.size} approved items matching it` + (earlier > 0 ? `, of which earlier pools may draw up to ${Math.min(earlier, mine.size)}` : ""),
+      );
+    }
+  });
+  return { problems, shortfalls };
+}
+
+/** Pool shape rules that need no database: ids unique. */
+export function poolShapeProblems(pools: Pool[]): string[] {
+  const ids = pools.map((p) => p.id);
+  return new Set(ids).size === ids.length ? [] : ["pool ids repeat"];
+}
