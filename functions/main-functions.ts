@@ -33,6 +33,7 @@ import "./http/evaluation-templates.js";
 import "./http/evaluations.js";
 import "./timers/evaluations.js";
 import "./http/grading.js";
+import "./http/rubrics.js";
 import "./http/gradebook.js";
 import "./grading/grade-submission.js";
 import "./grading/attempt-deadline.js";

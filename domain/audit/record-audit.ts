@@ -60,6 +60,7 @@ export const auditActions = [
   "calendar-feed.revoked",
   "import.started",
   "import.cancelled",
+  "generation.started",
   "leave.requested",
   "leave.decided",
   "leave.withdrawn",
@@ -79,6 +80,15 @@ export const auditActions = [
   "fee.retired",
   "fee.discount-granted",
   "fee.discount-revoked",
+  "rubric.created",
+  "rubric.changed",
+  "rubric.deleted",
+  "assessment.rubrics-attached",
+  "question-bank.created",
+  "question-bank.deleted",
+  "question-bank.sharing-changed",
+  "question-bank.imported",
+  "bank-item.approved",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -8,9 +8,12 @@ import { fail, ok, type Result } from "../shared/result.js";
 import { type FinalGrade, finalGrade } from "./final-grade.js";
 import { isManual } from "./items.js";
 import { inStaffScope } from "../sections/staff-scope.js";
-import { type ItemScore, scoreItems } from "./score-items.js";
+import { type ItemScore, scoreItems, type ScoringRubrics } from "./score-items.js";
+import type { ScoringRubric } from "./rubric-score.js";
 import { bankKeys, keysFor, presentedItems } from "../assessment/presented-items.js";
 import { attachedRubrics } from "./attached-rubrics.js";
+import { rubricScores } from "../rubrics/rubric-scores.js";
+import type { CriterionChoice } from "../rubrics/rubric-rules.js";
 
 export interface GradingOutcome {
   submissionId: string;
@@ -31,9 +34,9 @@ export interface GradingOutcome {
  * computes the grade with the pure domain functions. Reads only; recording is separate.
  * Three statements whatever the attempt count: the submission with everything it joins to one row, then its
  * learner's submitted attempts and their manual scores (issued together, so inside a transaction postgres.js
- * pipelines them on the one connection).
+ * pipelines them on the one connection). `override`: score with this version of a rubric instead of the stored one.
  */
-export async function gradeSubmission(db: Executor, submissionId: string): Promise<GradingOutcome | null> {
+export async function gradeSubmission(db: Executor, submissionId: string, override?: ScoringRubric): Promise<GradingOutcome | null> {
   const [row] = await db
     .select({
       sub: attempts,
@@ -62,7 +65,7 @@ export async function gradeSubmission(db: Executor, submissionId: string): Promi
       .from(manualScores)
       .innerJoin(attempts, eq(attempts.id, manualScores.submissionId))
       .where(learnerSubmitted),
-    attachedRubrics(db, a.rubrics),
+    attachedRubrics(db, a.rubrics).then((attached) => (override ? withRubric(attached, override) : attached)),
   ]);
   // Drawn items are scored with the key of the bank version the attempt saw (one more query, only when something was drawn).
   const drawn = await bankKeys(db, all.flatMap((attempt) => attempt.items ?? []));
@@ -91,6 +94,12 @@ export async function gradeSubmission(db: Executor, submissionId: string): Promi
     waitingItems: (own?.items ?? []).filter((i) => i.status === "needs-grader").map((i) => i.itemId),
   };
 }
+
+/** The attached rubrics with one replaced by a proposed version of it (a rubric change's dry run). */
+const withRubric = (attached: ScoringRubrics, proposed: ScoringRubric): ScoringRubrics => ({
+  items: Object.fromEntries(Object.entries(attached.items).map(([itemId, r]) => [itemId, r.id === proposed.id ? proposed : r])),
+  whole: attached.whole?.id === proposed.id ? proposed : attached.whole,
+});
 
 /**
  * Records a grade version once: a retried activity finds it recorded and changes nothing. The first
@@ -154,28 +163,69 @@ export async function nextGradeVersion(db: Executor, submissionId: string): Prom
   return (r?.v ?? 0) + 1;
 }
 
-/** A grader's per-item scores and feedback for the manual items of a submission. */
+/** A grader's score of one manual item: points, or rubric choices (whose points the rubric decides). */
+export interface ManualScoreInput {
+  itemId: string;
+  points?: number | undefined;
+  rubric?: { criteria: CriterionChoice[] } | undefined;
+  feedback: string;
+}
+
+/**
+ * A grader's per-item scores and feedback for the manual items of a submission: points, or choices on the rubric
+ * attached to the item, and `wholeRubric` for the assessment's whole rubric (every manual item it scores). A rubric
+ * score stores the choices and, as points, the rubric's share now. One statement writes every score.
+ */
 export async function submitManualScores(
   ctx: DomainContext,
   submissionId: string,
-  scores: { itemId: string; points: number; feedback: string }[],
-): Promise<Result<{ waitingItems: string[] }, "ATTEMPT_NOT_FOUND" | "INVALID_ANSWER">> {
+  scores: ManualScoreInput[],
+  wholeRubric?: { criteria: CriterionChoice[] },
+): Promise<Result<{ waitingItems: string[] }, "ATTEMPT_NOT_FOUND" | "INVALID_ANSWER" | "INVALID_RUBRIC_CHOICES">> {
   const [sub] = await ctx.db.select().from(attempts).where(eq(attempts.id, submissionId));
   if (!sub || sub.status !== "submitted") return fail("ATTEMPT_NOT_FOUND", "No such submission.");
   // A grader scoped to sections grades only their sections' learners; others' work is not found, as another course's is.
   if (ctx.actor.userId && !(await inStaffScope(ctx.db, sub.courseId, ctx.actor.userId, sub.userId))) return fail("ATTEMPT_NOT_FOUND", "No such submission.");
-  const [a] = await ctx.db.select().from(assessments).where(eq(assessments.id, sub.assessmentId));
-  const manualItems = new Map(presentedItems(sub, { items: a?.items ?? [] }).filter(isManual).map((i) => [i.id, i]));
-  const bad = scores.filter((s) => !manualItems.has(s.itemId) || s.points < 0 || s.points > (manualItems.get(s.itemId)?.points ?? 0));
-  if (bad.length) return fail("INVALID_ANSWER", `Not manual items of this assessment, or points out of range: ${bad.map((b) => b.itemId).join(", ")}`);
+  // `for share`: the attachments cannot change (attachRubrics locks the row) between this read and the scores' commit.
+  const [a] = await ctx.db.select({ items: assessments.items, rubrics: assessments.rubrics }).from(assessments).where(eq(assessments.id, sub.assessmentId)).for("share");
+  const manualList = presentedItems(sub, { items: a?.items ?? [] }).filter(isManual);
+  const manualItems = new Map(manualList.map((i) => [i.id, i]));
+  const bad = scores.filter(
+    (s, i) =>
+      !manualItems.has(s.itemId) ||
+      scores.findIndex((o) => o.itemId === s.itemId) !== i ||
+      (s.points === undefined) === (s.rubric === undefined) ||
+      (s.points !== undefined && (s.points < 0 || s.points > (manualItems.get(s.itemId)?.points ?? 0))),
+  );
+  if (bad.length) return fail("INVALID_ANSWER", `Not manual items of this assessment, repeated, points out of range, or not exactly one of points and rubric: ${bad.map((b) => b.itemId).join(", ")}`);
+  const byRubric = await rubricScores(
+    ctx.db,
+    a?.rubrics ?? { items: {}, whole: null },
+    manualList,
+    scores.flatMap((s) => (s.rubric ? [{ itemId: s.itemId, criteria: s.rubric.criteria }] : [])),
+    wholeRubric?.criteria,
+  );
+  if (!byRubric.ok) return byRubric;
+  const feedbackOf = new Map(scores.map((s) => [s.itemId, s.feedback]));
+  const rows = [
+    ...scores.flatMap((s) => (s.points !== undefined ? [{ itemId: s.itemId, points: s.points, rubric: null }] : [])),
+    ...byRubric.value.map((r) => ({ itemId: r.itemId, points: r.points, rubric: r.rubric })),
+  ];
+  if (rows.length === 0) return fail("INVALID_ANSWER", "Nothing to score: the whole rubric scores no manual item of this submission.");
   const now = ctx.now();
-  for (const s of scores) {
-    await ctx.db
-      .insert(manualScores)
-      .values({ submissionId, itemId: s.itemId, points: s.points, feedback: s.feedback, graderUserId: ctx.actor.userId, createdAt: now, updatedAt: now })
-      .onConflictDoUpdate({ target: [manualScores.submissionId, manualScores.itemId], set: { points: s.points, feedback: s.feedback, graderUserId: ctx.actor.userId, updatedAt: now } });
-  }
-  await recordAudit(ctx, { action: "grade.manual-scored", targetType: "submission", targetId: submissionId, details: { items: scores.map((s) => ({ itemId: s.itemId, points: s.points })) } });
+  await ctx.db
+    .insert(manualScores)
+    .values(rows.map((r) => ({ submissionId, itemId: r.itemId, points: r.points, feedback: feedbackOf.get(r.itemId) ?? "", rubric: r.rubric, graderUserId: ctx.actor.userId, createdAt: now, updatedAt: now })))
+    .onConflictDoUpdate({
+      target: [manualScores.submissionId, manualScores.itemId],
+      set: { points: sql`excluded.points`, feedback: sql`excluded.feedback`, rubric: sql`excluded.rubric`, graderUserId: ctx.actor.userId, updatedAt: now },
+    });
+  await recordAudit(ctx, {
+    action: "grade.manual-scored",
+    targetType: "submission",
+    targetId: submissionId,
+    details: { items: rows.map((r) => ({ itemId: r.itemId, points: r.points, ...(r.rubric ? { rubricId: r.rubric.rubricId } : {}) })) },
+  });
   const done = await ctx.db.select({ itemId: manualScores.itemId }).from(manualScores).where(eq(manualScores.submissionId, submissionId));
   const scored = new Set(done.map((d) => d.itemId));
   return ok({ waitingItems: [...manualItems.keys()].filter((id) => !scored.has(id) && sub.answers[id] !== undefined && sub.answers[id] !== null && sub.answers[id] !== "") });

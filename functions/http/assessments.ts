@@ -14,6 +14,7 @@ import { itemSchema, keySchema } from "../../domain/grading/items.js";
 import { anyOf, courseMember, courseStaff, type Locator, owner } from "../platform/http/access.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
+import { rubricAttachmentsSchema } from "./schemas/rubric.js";
 import { isoOrNull, toDate } from "./schemas/dates.js";
 import { deadlineInstanceId } from "../grading/attempt-deadline.js";
 
@@ -35,6 +36,7 @@ const assessmentSchema = z
     pools: z.array(poolSchema).meta({ description: "Drawn per attempt after the fixed items, without repeats across pools" }),
     shuffleItems: z.boolean(),
     shuffleChoices: z.boolean(),
+    rubrics: rubricAttachmentsSchema.meta({ description: "The rubrics scoring its essay/file items and the whole assessment (PUT /v1/assessments/{assessmentId}/rubrics)" }),
     keyVersion: z.number().int(),
     attemptsAllowed: z.number().int().nullable(),
     scoringPolicy: z.enum(["highest", "latest", "average"]),
@@ -60,6 +62,7 @@ function assessmentBody(a: AssessmentRow, keys?: Record<string, z.infer<typeof k
     pools: a.pools,
     shuffleItems: a.shuffleItems,
     shuffleChoices: a.shuffleChoices,
+    rubrics: a.rubrics,
     keyVersion: a.keyVersion,
     attemptsAllowed: a.attemptsAllowed,
     scoringPolicy: a.scoringPolicy,

@@ -11,6 +11,7 @@ import { submissionSeenBy } from "../../domain/sections/staff-scope.js";
 import { type RouteContext, route } from "../platform/http/route.js";
 import { gradingInstanceId, MANUAL_GRADE_EVENT } from "../grading/grade-submission.js";
 import { type GradingStatus, gradingStatusSchema } from "../grading/grading-status.js";
+import { itemScoreSchema, rubricChoicesSchema } from "./schemas/rubric.js";
 
 const submissionCourse: Locator = {
   describe: "the submission's course",
@@ -33,16 +34,33 @@ route({
   method: "POST",
   path: "/v1/submissions/{submissionId}/grades",
   access: courseStaff(["instructor", "grader"], submissionCourse),
-  summary: "Score the manual items of a submission (per item, with feedback)",
-  description: "Raises ManualGradeSubmitted on the submission's grading orchestration, which records the grade once no item waits.",
+  summary: "Score the manual items of a submission (per item, with feedback), with points or by rubric",
+  description:
+    "Per score either `points` or `rubric` (choices on the rubric attached to the item, or the assessment's whole rubric: every criterion once, a level of a levels criterion, free points up to a free criterion's maximum; the item's points are its points × the rubric points earned ÷ the rubric's maximum). `wholeRubric` scores every manual item the whole-assessment rubric scores at once. Raises ManualGradeSubmitted on the submission's grading orchestration, which records the grade once no item waits.",
   tags: ["grading"],
   idempotent: true,
   extraInputs: [df.input.durableClient()],
   params: z.object({ submissionId: z.uuid() }),
-  body: z.object({ scores: z.array(z.object({ itemId: z.string().min(1).max(64), points: z.number().min(0), feedback: z.string().max(10_000).default("") })).min(1).max(200) }),
-  responses: { 200: { description: "Items still waiting for a grader", body: z.object({ waitingItems: z.array(z.string()) }) }, 404: { description: "`ATTEMPT_NOT_FOUND`" }, 422: { description: "`INVALID_ANSWER`" } },
+  body: z
+    .object({
+      scores: z
+        .array(
+          z
+            .object({ itemId: z.string().min(1).max(64), points: z.number().min(0).optional(), rubric: rubricChoicesSchema.optional(), feedback: z.string().max(10_000).default("") })
+            .refine((s) => (s.points === undefined) !== (s.rubric === undefined), "give either points or rubric"),
+        )
+        .max(200)
+        .default([]),
+      wholeRubric: rubricChoicesSchema.optional().meta({ description: "Choices on the assessment's whole rubric, for every manual item it scores" }),
+    })
+    .refine((b) => b.scores.length > 0 || b.wholeRubric !== undefined, "give scores, wholeRubric or both"),
+  responses: {
+    200: { description: "Items still waiting for a grader", body: z.object({ waitingItems: z.array(z.string()) }) },
+    404: { description: "`ATTEMPT_NOT_FOUND`" },
+    422: { description: "`INVALID_ANSWER`, `INVALID_RUBRIC_CHOICES`" },
+  },
   handler: async ({ params, body }, ctx) => {
-    const result = unwrap(await ctx.transaction((tx) => submitManualScores(ctx.domain(tx), params.submissionId, body.scores)));
+    const result = unwrap(await ctx.transaction((tx) => submitManualScores(ctx.domain(tx), params.submissionId, body.scores, body.wholeRubric)));
     ctx.afterCommit(async () => {
       await df.getClient(ctx.invocation).raiseEvent(gradingInstanceId(params.submissionId), MANUAL_GRADE_EVENT, { by: ctx.caller.userId });
     });
@@ -138,12 +156,13 @@ route({
   path: "/v1/grades/{gradeId}/explanation",
   access: anyOf(owner(gradeOwner), courseStaff(["instructor", "grader"], gradeCourse)),
   summary: "How a grade came about: raw score → late deduction → attempts policy → course contribution",
+  description: "Each item's score; an item scored by rubric carries `rubric`: every criterion with its level (or free points) and the grader's comment.",
   tags: ["grading"],
   params: z.object({ gradeId: z.uuid() }),
   responses: {
     200: {
       description: "The explanation",
-      body: z.object({ gradeId: z.uuid(), submissionId: z.uuid(), version: z.number().int(), keyVersion: z.number().int(), percent: z.number().nullable(), items: z.array(z.unknown()), steps: z.array(stepSchema) }),
+      body: z.object({ gradeId: z.uuid(), submissionId: z.uuid(), version: z.number().int(), keyVersion: z.number().int(), percent: z.number().nullable(), items: z.array(itemScoreSchema), steps: z.array(stepSchema) }),
     },
     404: { description: "`GRADE_NOT_FOUND`" },
   },

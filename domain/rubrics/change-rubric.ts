@@ -1,0 +1,123 @@
+import { eq, sql } from "drizzle-orm";
+import { recordAudit } from "../audit/record-audit.js";
+import type { Executor } from "../db/client.js";
+import type { RubricChoices } from "../db/schema/assessment-json.js";
+import { assessmentKeys, assessments, attempts, manualScores, rubrics } from "../db/schema/index.js";
+import { gradeSubmission } from "../grading/grade-submission.js";
+import { recordEvent } from "../outbox/record-event.js";
+import type { DomainContext } from "../shared/context.js";
+import { fail, ok, type Result } from "../shared/result.js";
+import { attachedTo, type RubricInput, type RubricRow } from "./manage-rubrics.js";
+import { removedChoices, type RubricRuleCode, rubricProblems } from "./rubric-rules.js";
+
+export interface RubricChangeDifference {
+  assessmentId: string;
+  submissions: { submissionId: string; userId: string; before: number | null; after: number | null }[];
+}
+
+type ChangeCode = RubricRuleCode | "RUBRIC_NOT_FOUND" | "PRECONDITION_FAILED" | "RUBRIC_LEVELS_IN_USE";
+
+/** The stored choices made with the rubric, per submission, among the assessments using it (two indexed reads). */
+async function scoredWith(db: Executor, rubric: { id: string; courseId: string }): Promise<{ assessmentId: string; submissionId: string; choices: RubricChoices }[]> {
+  const using = await db.select({ id: assessments.id }).from(assessments).where(sql`${assessments.courseId} = ${rubric.courseId} and ${attachedTo(rubric.id)}`);
+  if (using.length === 0) return [];
+  const rows = await db
+    .select({ assessmentId: attempts.assessmentId, submissionId: manualScores.submissionId, choices: manualScores.rubric })
+    .from(manualScores)
+    .innerJoin(attempts, eq(attempts.id, manualScores.submissionId))
+    .where(sql`${attempts.assessmentId} = any(${using.map((u) => u.id)}::uuid[]) and ${manualScores.rubric}->>'rubricId' = ${rubric.id}`)
+    .orderBy(attempts.assessmentId, manualScores.submissionId);
+  return rows.flatMap((r) => (r.choices ? [{ assessmentId: r.assessmentId, submissionId: r.submissionId, choices: r.choices }] : []));
+}
+
+/**
+ * What a rubric change would do to the submissions scored with it: per assessment using it, each such
+ * submission's percent with the rubric now and with the proposed one. Reads only.
+ */
+export async function rubricChangeDryRun(db: Executor, id: string, input: RubricInput): Promise<Result<RubricChangeDifference[], RubricRuleCode | "RUBRIC_NOT_FOUND">> {
+  const rules = rubricProblems(input.criteria);
+  if (!rules.ok) return rules;
+  const [rubric] = await db.select().from(rubrics).where(eq(rubrics.id, id));
+  if (!rubric) return fail("RUBRIC_NOT_FOUND");
+  const proposed = { id, version: rubric.version + 1, title: input.title, criteria: input.criteria };
+  const byAssessment = new Map<string, RubricChangeDifference>();
+  for (const { assessmentId, submissionId } of await scoredWith(db, rubric)) {
+    const entry = byAssessment.get(assessmentId) ?? { assessmentId, submissions: [] };
+    byAssessment.set(assessmentId, entry);
+    if (entry.submissions.some((s) => s.submissionId === submissionId)) continue;
+    // Graded as the orchestration grades (the learner's attempts policy included), once as is and once with the proposal.
+    const [now, after] = await Promise.all([gradeSubmission(db, submissionId), gradeSubmission(db, submissionId, proposed)]);
+    if (now && after) entry.submissions.push({ submissionId, userId: now.userId, before: now.grade.percent, after: after.grade.percent });
+  }
+  return ok([...byAssessment.values()]);
+}
+
+/**
+ * Changes a rubric under its row lock (graders scoring with it take it `for share`, so no choice lands between the
+ * check and the change). A stored choice naming a criterion or level the new version drops is refused with the list.
+ * Otherwise the version goes up and every assessment with submissions scored by it takes a new key version (the
+ * same keys) and writes `assessment.key-changed`: the regrade orchestration then adds a grade version per graded
+ * submission, computed with the rubric as it now is, never overwriting one.
+ */
+export async function changeRubric(
+  ctx: DomainContext,
+  id: string,
+  input: RubricInput,
+  expectedVersion: number,
+): Promise<Result<{ rubric: RubricRow; regrading: string[] }, ChangeCode>> {
+  const rules = rubricProblems(input.criteria);
+  if (!rules.ok) return rules;
+  const [current] = await ctx.db.select().from(rubrics).where(eq(rubrics.id, id)).for("update");
+  if (!current) return fail("RUBRIC_NOT_FOUND");
+  if (current.version !== expectedVersion) return fail("PRECONDITION_FAILED", "The rubric changed since you read it: read it again.");
+  const scored = await scoredWith(ctx.db, current);
+  const removed = removedChoices(input.criteria, scored.map((s) => s.choices));
+  if (removed.length) {
+    const named = removed.map((r) => (r.levelId ? `${r.criterionId}/${r.levelId}` : r.criterionId)).join(", ");
+    return fail("RUBRIC_LEVELS_IN_USE", `Scored submissions chose what this change removes: ${named}. Keep them, or make a new rubric.`, { removed });
+  }
+  const now = ctx.now();
+  const [row] = await ctx.db
+    .update(rubrics)
+    .set({ title: input.title, criteria: input.criteria, version: sql`${rubrics.version} + 1`, updatedAt: now })
+    .where(eq(rubrics.id, id))
+    .returning();
+  const affected = [...new Set(scored.map((s) => s.assessmentId))].sort();
+  const regrading = affected.length ? await newKeyVersions(ctx, affected, now) : [];
+  await recordAudit(ctx, {
+    action: "rubric.changed",
+    targetType: "rubric",
+    targetId: id,
+    details: { version: (row as RubricRow).version, title: input.title, regrading: regrading.map((r) => r.assessmentId) },
+  });
+  return ok({ rubric: row as RubricRow, regrading: regrading.map((r) => r.assessmentId) });
+}
+
+/**
+ * A new key version (the same keys, copied) for each assessment, as an answer-key change makes one, so the
+ * existing regrade path picks the rubric change up. Locks the assessments in id order; one statement per table.
+ */
+async function newKeyVersions(ctx: DomainContext, assessmentIds: string[], now: Date): Promise<{ assessmentId: string; courseId: string; keyVersion: number }[]> {
+  const ids = sql`${assessmentIds}::uuid[]`;
+  await ctx.db.select({ id: assessments.id }).from(assessments).where(sql`${assessments.id} = any(${ids})`).orderBy(assessments.id).for("update");
+  await ctx.db.execute(sql`
+    insert into ${assessmentKeys} (assessment_id, version, keys, created_at)
+    select a.id, a.key_version + 1, coalesce(k.keys, '{}'::jsonb), ${now.toISOString()}::timestamptz
+    from ${assessments} a left join ${assessmentKeys} k on k.assessment_id = a.id and k.version = a.key_version
+    where a.id = any(${ids})`);
+  const bumped = await ctx.db
+    .update(assessments)
+    .set({ keyVersion: sql`${assessments.keyVersion} + 1`, version: sql`${assessments.version} + 1`, updatedAt: now })
+    .where(sql`${assessments.id} = any(${ids})`)
+    .returning({ assessmentId: assessments.id, courseId: assessments.courseId, keyVersion: assessments.keyVersion });
+  for (const b of bumped) {
+    await recordEvent(ctx, {
+      type: "assessment.key-changed",
+      aggregateType: "assessment",
+      aggregateId: b.assessmentId,
+      courseId: b.courseId,
+      data: { assessmentId: b.assessmentId, courseId: b.courseId, keyVersion: b.keyVersion },
+    });
+  }
+  return bumped;
+}
