@@ -42,6 +42,7 @@ export type AccessDescription =
   | { kind: "public" | "authenticated" | "admin" | "finance" | "instructorAnywhere" }
   | { kind: "courseStaff"; roles: string[]; course: string }
   | { kind: "courseMember"; course: string }
+  | { kind: "courseStaffOfAny"; roles: string[]; courses: string }
   | { kind: "owner"; owner: string }
   | { kind: "anyOf"; policies: AccessDescription[] };
 
@@ -117,6 +118,12 @@ function allows(policy: AccessDescription, who: Persona, ctx: MatrixContext): bo
     }
     case "instructorAnywhere":
       return who.isAdmin || Object.values(who.courseRoles).includes("instructor");
+    case "courseStaffOfAny": {
+      // Courses found by a lookup are THE course (the fixtures are hers).
+      if (!who.userId) return false;
+      const role = who.courseRoles[ctx.courseId];
+      return who.isAdmin || (role !== undefined && policy.roles.includes(role));
+    }
     case "courseMember": {
       if (!who.userId) return false;
       if (who.isAdmin) return true;

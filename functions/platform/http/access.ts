@@ -7,6 +7,12 @@ export type Locator =
   | { param: string }
   | { describe: string; resolve(params: Record<string, unknown>, db: Executor): Promise<string | null> };
 
+/** Finds a list of courses by a lookup; null when the resource is not there. */
+export interface CoursesLocator {
+  describe: string;
+  resolve(params: Record<string, unknown>, db: Executor): Promise<string[] | null>;
+}
+
 /**
  * Who may call a route. Every route declares one; the route helper enforces it, and no handler reads
  * tokens itself. Admins pass every policy but `public`'s absence of a caller.
@@ -23,6 +29,8 @@ export type AccessPolicy =
   | { kind: "instructorAnywhere" }
   /** Anyone taking part in the course: its staff and its actively enrolled learners. */
   | { kind: "courseMember"; course: Locator }
+  /** Staff in one of `roles` of any of several courses (e.g. the courses a shared question bank is shared with). */
+  | { kind: "courseStaffOfAny"; roles: readonly CourseRole[]; courses: CoursesLocator }
   /** The user who owns the resource (for `/users/{userId}/...`, that user). */
   | { kind: "owner"; owner: Locator }
   | { kind: "anyOf"; policies: readonly AccessPolicy[] };
@@ -39,6 +47,7 @@ export const adminOnly: CallerPolicy = { kind: "admin" };
 export const financeStaff: CallerPolicy = { kind: "finance" };
 export const courseStaff = (roles: readonly CourseRole[], course: Locator = { param: "courseId" }): CallerPolicy => ({ kind: "courseStaff", roles, course });
 export const instructorAnywhere: CallerPolicy = { kind: "instructorAnywhere" };
+export const courseStaffOfAny = (roles: readonly CourseRole[], courses: CoursesLocator): CallerPolicy => ({ kind: "courseStaffOfAny", roles, courses });
 export const courseMember = (course: Locator = { param: "courseId" }): CallerPolicy => ({ kind: "courseMember", course });
 export const owner = (locator: Locator = { param: "userId" }): CallerPolicy => ({ kind: "owner", owner: locator });
 export function anyOf(...policies: CallerPolicy[]): CallerPolicy;
@@ -126,6 +135,17 @@ export async function decide(
       const role = await roleIn(courseId);
       return role && policy.roles.includes(role) ? "allow" : "deny";
     }
+    case "courseStaffOfAny": {
+      if (!caller.userId) return "deny";
+      const courseIds = await policy.courses.resolve(params, db);
+      if (!courseIds) return "not-found";
+      if (caller.isAdmin) return "allow";
+      for (const courseId of courseIds) {
+        const role = await roleIn(courseId);
+        if (role && policy.roles.includes(role)) return "allow";
+      }
+      return "deny";
+    }
     case "instructorAnywhere":
       if (!caller.userId) return "deny";
       return caller.isAdmin || (await isInstructorAnywhere(db, caller.userId)) ? "allow" : "deny";
@@ -158,6 +178,7 @@ export type AccessDescription =
   | { kind: "public" | "authenticated" | "admin" | "finance" | "instructorAnywhere" }
   | { kind: "courseStaff"; roles: readonly CourseRole[]; course: string }
   | { kind: "courseMember"; course: string }
+  | { kind: "courseStaffOfAny"; roles: readonly CourseRole[]; courses: string }
   | { kind: "owner"; owner: string }
   | { kind: "anyOf"; policies: AccessDescription[] };
 
@@ -169,6 +190,8 @@ export function describeAccess(policy: AccessPolicy): AccessDescription {
       return { kind: "courseStaff", roles: policy.roles, course: where(policy.course) };
     case "courseMember":
       return { kind: "courseMember", course: where(policy.course) };
+    case "courseStaffOfAny":
+      return { kind: "courseStaffOfAny", roles: policy.roles, courses: policy.courses.describe };
     case "owner":
       return { kind: "owner", owner: where(policy.owner) };
     case "anyOf":
@@ -200,6 +223,7 @@ export function policyOutcomes(policy: AccessPolicy): PolicyOutcomes {
       return { deny: true, notFound: false };
     case "courseStaff":
     case "courseMember":
+    case "courseStaffOfAny":
       return { deny: true, notFound: true };
     case "owner":
       return { deny: true, notFound: !("param" in policy.owner) };

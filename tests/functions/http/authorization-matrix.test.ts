@@ -60,6 +60,8 @@ let postId: string;
 let evaluationTemplateId: string;
 let evaluationId: string;
 let announcementId: string;
+let bankId: string;
+let bankItemId: string;
 
 /**
  * Puts back what a caller's allowed call may have ended (the learner's enrollment, the fixture lesson),
@@ -81,6 +83,14 @@ async function restoreFixtures(): Promise<void> {
   if (announcementId) {
     await db.sql`insert into announcements (id, course_id, title, body_markdown, body_html, publish_at, published_at)
       values (${announcementId}, ${courseId}, 'Matrix news', 'Hello', '<p>Hello</p>', now(), now()) on conflict do nothing`;
+  }
+  // A question bank of THE course with one approved item (an instructor's delete or retire is undone here).
+  if (bankId) {
+    await db.sql`insert into question_banks (id, course_id, title) values (${bankId}, ${courseId}, 'Matrix bank') on conflict do nothing`;
+    await db.sql`insert into bank_items (id, bank_id, type, current_version, status) values (${bankItemId}, ${bankId}, 'true-false', 1, 'approved')
+      on conflict (id) do update set status = 'approved'`;
+    await db.sql`insert into bank_item_versions (item_id, version, item, key) values (${bankItemId}, 1,
+      ${JSON.stringify({ id: bankItemId, type: "true-false", points: 1, prompt: "Matrix?" })}::jsonb, ${JSON.stringify({ type: "true-false", correct: true })}::jsonb) on conflict do nothing`;
   }
   // The leave application is pending again for the next caller (the instructor decides it, the learner withdraws it).
   if (applicationId) {
@@ -145,6 +155,8 @@ beforeAll(async () => {
   await db.sql`insert into course_evaluations (id, course_id, template_id, term, questions, opens_at, closes_at, status, opened_at)
     values (${evaluationId}, ${courseId}, ${evaluationTemplateId}, 'Matrix term', ${evaluationQuestions}::jsonb, now() - interval '1 day', now() + interval '10 days', 'open', now())`;
   announcementId = crypto.randomUUID();
+  bankId = crypto.randomUUID();
+  bankItemId = crypto.randomUUID();
   // A discussion topic of THE course opened by the instructor: nobody else's to edit or remove (404), and the
   // moderation and post bodies the matrix sends ({}) are refused (400), so nothing changes it.
   topicId = crypto.randomUUID();
@@ -213,6 +225,10 @@ beforeAll(async () => {
     postId,
     // A published whole-course announcement of THE course.
     announcementId,
+    // A question bank of THE course and its item (version 1).
+    bankId,
+    itemId: bankItemId,
+    version: "1",
     // Nobody's inbox entry: every signed-in caller gets 404 (NOTIFICATION_NOT_FOUND).
     notificationId: crypto.randomUUID(),
     // Nobody's push subscription: deleting it answers 404 (PUSH_SUBSCRIPTION_NOT_FOUND) to every signed-in caller.
