@@ -13,7 +13,7 @@ export async function attachedRubrics(db: Executor, attachments: RubricAttachmen
   const rows = await db
     .select({ id: rubrics.id, version: rubrics.version, title: rubrics.title, criteria: rubrics.criteria })
     .from(rubrics)
-    .where(sql`${rubrics.id} = any(${ids}::uuid[])`);
+    .where(sql`${rubrics.id} = any(${sql.param(ids)}::uuid[])`);
   const byId = new Map(rows.map((r) => [r.id, r]));
   const items = Object.fromEntries(Object.entries(attachments.items).flatMap(([itemId, rubricId]) => (byId.has(rubricId) ? [[itemId, byId.get(rubricId)!]] : [])));
   return { items, whole: attachments.whole ? (byId.get(attachments.whole) ?? null) : null };

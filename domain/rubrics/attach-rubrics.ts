@@ -30,7 +30,7 @@ export async function attachRubrics(
     const found = await ctx.db
       .select({ id: rubrics.id })
       .from(rubrics)
-      .where(sql`${rubrics.id} = any(${ids}::uuid[]) and ${rubrics.courseId} = ${a.courseId}`)
+      .where(sql`${rubrics.id} = any(${sql.param(ids)}::uuid[]) and ${rubrics.courseId} = ${a.courseId}`)
       .orderBy(rubrics.id)
       .for("share");
     const missing = ids.filter((id) => !found.some((f) => f.id === id));

@@ -25,7 +25,7 @@ async function scoredWith(db: Executor, rubric: { id: string; courseId: string }
     .select({ assessmentId: attempts.assessmentId, submissionId: manualScores.submissionId, choices: manualScores.rubric })
     .from(manualScores)
     .innerJoin(attempts, eq(attempts.id, manualScores.submissionId))
-    .where(sql`${attempts.assessmentId} = any(${using.map((u) => u.id)}::uuid[]) and ${manualScores.rubric}->>'rubricId' = ${rubric.id}`)
+    .where(sql`${attempts.assessmentId} = any(${sql.param(using.map((u) => u.id))}::uuid[]) and ${manualScores.rubric}->>'rubricId' = ${rubric.id}`)
     .orderBy(attempts.assessmentId, manualScores.submissionId);
   return rows.flatMap((r) => (r.choices ? [{ assessmentId: r.assessmentId, submissionId: r.submissionId, choices: r.choices }] : []));
 }
@@ -98,7 +98,7 @@ export async function changeRubric(
  * existing regrade path picks the rubric change up. Locks the assessments in id order; one statement per table.
  */
 async function newKeyVersions(ctx: DomainContext, assessmentIds: string[], now: Date): Promise<{ assessmentId: string; courseId: string; keyVersion: number }[]> {
-  const ids = sql`${assessmentIds}::uuid[]`;
+  const ids = sql`${sql.param(assessmentIds)}::uuid[]`;
   await ctx.db.select({ id: assessments.id }).from(assessments).where(sql`${assessments.id} = any(${ids})`).orderBy(assessments.id).for("update");
   await ctx.db.execute(sql`
     insert into ${assessmentKeys} (assessment_id, version, keys, created_at)

@@ -34,7 +34,7 @@ export async function rubricScores(
   const rows = await db
     .select({ id: rubrics.id, version: rubrics.version, title: rubrics.title, criteria: rubrics.criteria })
     .from(rubrics)
-    .where(sql`${rubrics.id} = any(${ids}::uuid[])`)
+    .where(sql`${rubrics.id} = any(${sql.param(ids)}::uuid[])`)
     .orderBy(rubrics.id)
     .for("share");
   const byId = new Map<string, ScoringRubric>(rows.map((r) => [r.id, r]));
