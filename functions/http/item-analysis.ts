@@ -1,0 +1,54 @@
+import { z } from "zod";
+import { findAssessment } from "../../domain/assessment/manage-assessment.js";
+import { itemAnalysisReport } from "../../domain/item-analysis/item-analysis-report.js";
+import { itemFlagKinds } from "../../domain/item-analysis/statistics.js";
+import { courseStaff, type Locator } from "../platform/http/access.js";
+import { unwrap } from "../platform/http/problem.js";
+import { route } from "../platform/http/route.js";
+
+const assessmentCourse: Locator = {
+  describe: "the assessment's course",
+  resolve: async (params, db) => (await findAssessment(db, params.assessmentId as string))?.courseId ?? null,
+};
+
+const figure = (description: string) => z.number().nullable().meta({ description });
+
+const itemFiguresSchema = z.object({
+  itemId: z.string(),
+  itemVersion: z.number().int().meta({ description: "The bank version for drawn items; 1 for the assessment's fixed items" }),
+  origin: z.enum(["assessment", "bank"]),
+  type: z.string(),
+  prompt: z.string().nullable().meta({ description: "An excerpt of the prompt; null when the item is no longer known" }),
+  maxPoints: z.number(),
+  n: z.number().int().meta({ description: "Graded submissions that answered this item version" }),
+  facility: figure("The p-value: mean score / points (null with no responses)"),
+  discrimination: figure("Point-biserial correlation of the item score with the rest score (null when either does not vary)"),
+  meanSeconds: figure("Mean time spent, from the learners' clients (null when none reported)"),
+  choices: z.array(z.object({ id: z.string(), text: z.string(), correct: z.boolean(), picks: z.number().int() })).nullable(),
+  flags: z.array(z.enum(itemFlagKinds)).meta({ description: "For review: negative discrimination, p < 0.2, p > 0.95, an unpicked distractor; few-responses is a note" }),
+});
+
+route({
+  name: "item-analysis-get",
+  method: "GET",
+  path: "/v1/assessments/{assessmentId}/item-analysis",
+  access: courseStaff(["instructor", "grader"], assessmentCourse),
+  summary: "Classical test theory statistics of an assessment's items (facility, discrimination, distractors, time) and its alpha",
+  description: "Kept incrementally from published grades (each submission's newest grade counts once); a regrade replaces its submission's share.",
+  tags: ["grading"],
+  params: z.object({ assessmentId: z.uuid() }),
+  responses: {
+    200: {
+      description: "The item analysis",
+      body: z.object({
+        assessmentId: z.uuid(),
+        submissions: z.number().int(),
+        alpha: figure("Cronbach's alpha (null when it does not apply; see alphaReason)"),
+        alphaReason: z.string().nullable(),
+        items: z.array(itemFiguresSchema),
+      }),
+    },
+    404: { description: "`ASSESSMENT_NOT_FOUND`" },
+  },
+  handler: async ({ params }, ctx) => ({ status: 200, body: unwrap(await itemAnalysisReport(ctx.db, params.assessmentId)), headers: { "cache-control": "no-store" } }),
+});
