@@ -221,6 +221,18 @@ export const settingsSchema = databaseSettingsSchema
     STRIPE_WEBHOOK_SECRET: z.string().optional(),
     // A webhook signed longer ago than this is a replay and refused (Stripe's own default).
     STRIPE_WEBHOOK_TOLERANCE_S: positiveInt.max(3_600).default(300),
+    // AI question generation (Azure OpenAI). Empty endpoint = no model: the generation route answers 503. Locally,
+    // `UseDevelopmentOpenAI=true` becomes the runtime's stand-in's URL. An empty key = the managed identity.
+    AZURE_OPENAI_ENDPOINT: z.union([z.literal(""), z.url({ protocol: /^https?$/ })]).default(""),
+    AZURE_OPENAI_DEPLOYMENT: z.string().default(""),
+    // A GA version with structured outputs (json_schema response formats).
+    AZURE_OPENAI_API_VERSION: z.string().min(1).default("2024-10-21"),
+    AZURE_OPENAI_API_KEY: z.string().default(""),
+    // The user-assigned identity that holds "Cognitive Services OpenAI User" (used when the key is empty).
+    AZURE_OPENAI_CLIENT_ID: z.string().default(""),
+    // The largest document to generate from, and the most items one job may ask for.
+    GENERATION_MAX_DOCUMENT_BYTES: positiveInt.max(100 * 1024 ** 2).default(10 * 1024 ** 2),
+    GENERATION_MAX_ITEMS: positiveInt.max(100).default(20),
     // Browser origins allowed to call the API (comma-separated, e.g. https://app.example.org); empty = none. The
     // app answers CORS itself, preflights included. A URL counts as its origin (a browser's Origin never has a
     // path, so https://app.example.org/ or .../app would match nothing). `*` only where the app runs locally
@@ -372,6 +384,9 @@ const isLocalUrl = (url: string | undefined): boolean => url !== undefined && UR
 
 /** Online payments work: a Stripe secret key is set (not empty, not a Key Vault reference left unresolved). */
 export const paymentsConfigured = (s: Pick<Settings, "STRIPE_SECRET_KEY">): boolean => /^[sr]k_(test|live)_\S+$/.test(s.STRIPE_SECRET_KEY ?? "");
+
+/** A model is configured for question generation: an endpoint and a deployment. */
+export const generationConfigured = (s: Pick<Settings, "AZURE_OPENAI_ENDPOINT" | "AZURE_OPENAI_DEPLOYMENT">): boolean => s.AZURE_OPENAI_ENDPOINT !== "" && s.AZURE_OPENAI_DEPLOYMENT.trim() !== "";
 
 /** The Stripe webhook can be verified: a signing secret is set (resolved). */
 export const paymentWebhookConfigured = (s: Pick<Settings, "STRIPE_SECRET_KEY" | "STRIPE_WEBHOOK_SECRET">): boolean =>

@@ -23,6 +23,9 @@ import { developmentPushSettings, setActivePushService, startPushService } from 
 // --- Stripe (services/stripe-emulator.ts) ---
 import { developmentStripeSettings, developmentStripeWebhookSettings, setActiveStripeEmulator, startStripeEmulator } from "./services/stripe-emulator.js";
 // --- end Stripe ---
+// --- OpenAI (services/openai-standin.ts) ---
+import { developmentOpenAISettings, setActiveOpenAIStandIn, startOpenAIStandIn } from "./services/openai-standin.js";
+// --- end OpenAI ---
 
 export interface RunningServices {
   stop(): Promise<void>;
@@ -210,6 +213,22 @@ export async function startBackingServices(
     });
   }
   // --- end Stripe ---
+
+  // --- OpenAI: UseDevelopmentOpenAI=true → the stand-in's endpoint (Azure OpenAI chat completions) ---
+  const openAISettings = developmentOpenAISettings(env);
+  if (openAISettings.length > 0) {
+    anyPort.push(async () => {
+      const standIn = await startOpenAIStandIn();
+      stops.push(async () => {
+        setActiveOpenAIStandIn(undefined);
+        await standIn.stop();
+      });
+      setActiveOpenAIStandIn(standIn);
+      for (const name of openAISettings) env[name] = standIn.endpoint;
+      hostLog(`Development OpenAI stand-in started: ${standIn.endpoint} (${openAISettings.join(", ")}); scripted at /admin/openai.`);
+    });
+  }
+  // --- end OpenAI ---
 
   for (const phase of [named, anyPort]) {
     const results = await Promise.allSettled(phase.map((start) => start()));

@@ -19,6 +19,10 @@ import { handleMailboxRequest } from "./mailbox-page.js";
 import { activeStripeEmulator } from "./services/stripe-emulator.js";
 import { handleStripeAdminRequest } from "./services/stripe-admin.js";
 // --- end Stripe ---
+// --- OpenAI: the stand-in's admin routes under /admin/openai (services/openai-admin.ts) ---
+import { activeOpenAIStandIn } from "./services/openai-standin.js";
+import { handleOpenAIAdminRequest } from "./services/openai-admin.js";
+// --- end OpenAI ---
 // --- Durable: the extension's HTTP API (durable/http-api.ts) ---
 import { activeDurableModule } from "./durable/index.js";
 // --- end Durable ---
@@ -160,6 +164,9 @@ export class LocalHttpServer {
     // --- Stripe ---
     if (await handleStripeAdminRequest(activeStripeEmulator(), pathname, method, req, res)) return true;
     // --- end Stripe ---
+    // --- OpenAI ---
+    if (await handleOpenAIAdminRequest(activeOpenAIStandIn(), pathname, method, req, res)) return true;
+    // --- end OpenAI ---
     return false;
   }
 

@@ -1,0 +1,57 @@
+import { app, type InvocationContext } from "@azure/functions";
+import { z } from "zod";
+import { runGenerationJob } from "../../domain/generation/run-generation.js";
+import { createLogger } from "../platform/log.js";
+import { azureOpenAIModel } from "../platform/openai-model.js";
+import { platform } from "../platform/platform.js";
+import { deadLetterByLockToken } from "../platform/service-bus.js";
+import { generationConfigured } from "../platform/settings.js";
+import { documentText } from "./document-text.js";
+import { GENERATION_QUEUE, sendGenerationJob } from "./send-generation-job.js";
+
+const messageSchema = z.object({ jobId: z.uuid(), traceparent: z.string().nullable() });
+
+let model: ReturnType<typeof azureOpenAIModel> | undefined;
+
+/**
+ * The AI generator worker: one delivery runs one job (claimed by a conditional update, so a duplicate or redelivered
+ * message does nothing twice). A rate limit puts the job's message back for the Retry-After time rather than
+ * holding this worker; a fault is thrown, so Service Bus delivers the message again.
+ */
+app.serviceBusQueue("generation-on-queue", {
+  connection: "ServiceBusConnection",
+  queueName: GENERATION_QUEUE,
+  handler: async (message: unknown, context: InvocationContext) => {
+    const p = platform();
+    const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { queue: GENERATION_QUEUE } });
+    const parsed = messageSchema.safeParse(typeof message === "string" ? safeJson(message) : message);
+    if (!parsed.success) {
+      const reason = `not a generation job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
+      const lockToken = context.triggerMetadata?.lockToken;
+      log.error("rejected message", { messageId: context.triggerMetadata?.messageId, reason });
+      if (typeof lockToken === "string") {
+        await deadLetterByLockToken(p.serviceBus(), { queue: GENERATION_QUEUE }, { lockToken, messageId: String(context.triggerMetadata?.messageId ?? "") }, { deadLetterReason: "PoisonMessage", deadLetterErrorDescription: reason.slice(0, 1000) });
+        return;
+      }
+      throw new Error(reason);
+    }
+    // The setting was removed after the job was queued: a fault to retry (an operator may set it again).
+    if (!generationConfigured(p.settings)) throw new Error("no model is configured (AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT)");
+    model ??= azureOpenAIModel(p.settings);
+    const { jobId, traceparent } = parsed.data;
+    const outcome = await runGenerationJob({ db: p.database.db, now: p.clock, newId: p.newId, model, documentText: (source) => documentText(p.files, source) }, jobId);
+    if (outcome.kind === "later") {
+      await sendGenerationJob(p, { jobId, traceparent }, outcome.notBefore);
+      log.info("generation job rescheduled", { jobId, notBefore: outcome.notBefore.toISOString() });
+    } else if (outcome.kind === "skipped") log.info("generation message skipped", { jobId, reason: outcome.reason });
+    else log.info("generation job finished", { jobId, status: outcome.status });
+  },
+});
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
