@@ -8,7 +8,7 @@ import type { Candidate } from "./draw.js";
 async function drawableBanks(db: Executor, courseId: string, bankIds: string[]): Promise<Set<string>> {
   const rows = await db.execute<{ id: string }>(sql`
     select qb.id from ${questionBanks} qb
-    where qb.id = any(${bankIds}::uuid[])
+    where qb.id = any(${sql.param(bankIds)}::uuid[])
       and (qb.course_id = ${courseId} or exists (select 1 from ${questionBankCourses} qbc where qbc.bank_id = qb.id and qbc.course_id = ${courseId}))`);
   return new Set(rows.map((r) => r.id));
 }

@@ -16,7 +16,7 @@ export async function bankKeys(db: Executor, items: PresentedItem[]): Promise<Ma
   const rows = await db
     .select({ itemId: bankItemVersions.itemId, version: bankItemVersions.version, key: bankItemVersions.key })
     .from(bankItemVersions)
-    .where(sql`${bankItemVersions.itemId} = any(${ids}::uuid[])`);
+    .where(sql`${bankItemVersions.itemId} = any(${sql.param(ids)}::uuid[])`);
   return new Map(rows.flatMap((r) => (r.key ? [[`${r.itemId}:${r.version}`, r.key] as const] : [])));
 }
 
