@@ -71,8 +71,10 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(create)).toEqual(expect.arrayContaining(["413", "415"]));
     expect(Object.keys(doc.paths["/v1/lessons/{lessonId}"]?.get?.responses ?? {})).toContain("304");
     expect(Object.keys(doc.paths["/v1/me"]?.patch?.responses ?? {})).toContain("412");
-    // Nothing answers 428 (an update without If-Match is unconditional), so nothing declares it.
-    expect(operations.filter((r) => r.operation.responses["428"]).map((r) => r.operation.operationId)).toEqual([]);
+    // An update without If-Match is unconditional, except where a lost update costs a regrade (rubric changes): 428
+    // there, and only on conditional updates (those declare 412 too).
+    expect(operations.filter((r) => r.operation.responses["428"] && !r.operation.responses["412"]).map((r) => r.operation.operationId)).toEqual([]);
+    expect(Object.keys(doc.paths["/v1/rubrics/{rubricId}"]?.put?.responses ?? {})).toEqual(expect.arrayContaining(["412", "428"]));
   });
 
   it("declares the 409 of an answer-file upload for a closed attempt", () => {

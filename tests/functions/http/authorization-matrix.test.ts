@@ -60,6 +60,7 @@ let postId: string;
 let evaluationTemplateId: string;
 let evaluationId: string;
 let announcementId: string;
+let rubricId: string;
 let bankId: string;
 let bankItemId: string;
 
@@ -91,6 +92,11 @@ async function restoreFixtures(): Promise<void> {
       on conflict (id) do update set status = 'approved'`;
     await db.sql`insert into bank_item_versions (item_id, version, item, key) values (${bankItemId}, 1,
       ${JSON.stringify({ id: bankItemId, type: "true-false", points: 1, prompt: "Matrix?" })}::jsonb, ${JSON.stringify({ type: "true-false", correct: true })}::jsonb) on conflict do nothing`;
+  }
+  // A rubric of THE course, attached to nothing (an instructor's delete is undone here).
+  if (rubricId) {
+    await db.sql`insert into rubrics (id, course_id, title, criteria) values (${rubricId}, ${courseId}, 'Matrix rubric',
+      ${JSON.stringify([{ kind: "free-points", id: "overall", title: "Overall", description: "", maxPoints: 4 }])}::jsonb) on conflict do nothing`;
   }
   // The leave application is pending again for the next caller (the instructor decides it, the learner withdraws it).
   if (applicationId) {
@@ -155,6 +161,7 @@ beforeAll(async () => {
   await db.sql`insert into course_evaluations (id, course_id, template_id, term, questions, opens_at, closes_at, status, opened_at)
     values (${evaluationId}, ${courseId}, ${evaluationTemplateId}, 'Matrix term', ${evaluationQuestions}::jsonb, now() - interval '1 day', now() + interval '10 days', 'open', now())`;
   announcementId = crypto.randomUUID();
+  rubricId = crypto.randomUUID();
   bankId = crypto.randomUUID();
   bankItemId = crypto.randomUUID();
   // A discussion topic of THE course opened by the instructor: nobody else's to edit or remove (404), and the
@@ -225,6 +232,8 @@ beforeAll(async () => {
     postId,
     // A published whole-course announcement of THE course.
     announcementId,
+    // A rubric of THE course.
+    rubricId,
     // A question bank of THE course and its item (version 1).
     bankId,
     itemId: bankItemId,
