@@ -1,4 +1,4 @@
-import { asc, inArray, sql } from "drizzle-orm";
+import { asc, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import type { Answer, Item, ItemScore, PresentedItem } from "../db/schema/assessment-json.js";
 import { assessmentStats, attempts, assessments, grades, itemAnalysisContributions, itemChoiceCounts, itemStats } from "../db/schema/index.js";
@@ -37,7 +37,7 @@ export async function applyGrades(db: Executor, gradeIds: string[]): Promise<App
     .from(grades)
     .innerJoin(attempts, sql`${attempts.id} = ${grades.submissionId}`)
     .innerJoin(assessments, sql`${assessments.id} = ${grades.assessmentId}`)
-    .where(inArray(grades.id, ids));
+    .where(sql`${grades.id} = any(${sql.param(ids)}::uuid[])`);
 
   // Per submission, only the batch's newest version can count.
   const newest = new Map<string, (typeof rows)[number]>();
@@ -55,7 +55,7 @@ export async function applyGrades(db: Executor, gradeIds: string[]): Promise<App
   const counted = await db
     .select({ submissionId: itemAnalysisContributions.submissionId, gradeVersion: itemAnalysisContributions.gradeVersion, total: itemAnalysisContributions.total, items: itemAnalysisContributions.items })
     .from(itemAnalysisContributions)
-    .where(inArray(itemAnalysisContributions.submissionId, submissionIds))
+    .where(sql`${itemAnalysisContributions.submissionId} = any(${sql.param(submissionIds)}::uuid[])`)
     .orderBy(asc(itemAnalysisContributions.submissionId))
     .for("update");
   const current = new Map(counted.map((c) => [c.submissionId, c]));

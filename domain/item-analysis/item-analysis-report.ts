@@ -82,7 +82,7 @@ export async function itemAnalysisReport(db: Executor, assessmentId: string): Pr
   const bankVersions = drawn.length === 0 ? [] : await db
     .select({ itemId: bankItemVersions.itemId, version: bankItemVersions.version, item: bankItemVersions.item, key: bankItemVersions.key })
     .from(bankItemVersions)
-    .where(sql`(${bankItemVersions.itemId}, ${bankItemVersions.version}) in (select * from unnest(${drawn.map((s) => s.itemId)}::uuid[], ${drawn.map((s) => s.itemVersion)}::int[]))`);
+    .where(sql`(${bankItemVersions.itemId}, ${bankItemVersions.version}) in (select * from unnest(${sql.param(drawn.map((s) => s.itemId))}::uuid[], ${sql.param(drawn.map((s) => s.itemVersion))}::int[]))`);
   const bank = new Map(bankVersions.map((v) => [`${v.itemId}:${v.version}`, v]));
   const picks = new Map(counts.map((c) => [`${c.itemId}:${c.itemVersion}:${c.choiceId}`, c.picks]));
 
