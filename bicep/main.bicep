@@ -271,6 +271,23 @@ param keyVaultPurgeProtection bool = false
 param logRetentionDays int = 30
 
 // ---------------------------------------------------------------------------
+// AI question generation
+// ---------------------------------------------------------------------------
+
+@description('Provision Azure OpenAI for the AI generator (an account, a model deployment, the apps\' identity as Cognitive Services OpenAI User). Off: no model, and the generation routes answer 503.')
+param deployOpenAI bool = false
+
+@description('Azure OpenAI model for question generation (it must support structured outputs).')
+param openAIModelName string = 'gpt-4o'
+
+@description('Version of openAIModelName.')
+param openAIModelVersion string = '2024-08-06'
+
+@description('Azure OpenAI deployment capacity, in thousands of tokens per minute.')
+@minValue(1)
+param openAICapacity int = 30
+
+// ---------------------------------------------------------------------------
 // Email
 // ---------------------------------------------------------------------------
 
@@ -375,6 +392,7 @@ var names = {
   communication: 'acs-ringlet-${environmentName}-${resourceToken}'
   emailService: 'ecs-ringlet-${environmentName}-${resourceToken}'
   durableTaskScheduler: 'dts-ringlet-${environmentName}-${resourceToken}'
+  openAI: 'oai-ringlet-${environmentName}-${resourceToken}'
   durableTaskHub: 'ringlet${environmentName}'
   importWorkerTaskHub: 'ringlet${environmentName}imports'
 }
@@ -560,6 +578,21 @@ module communication 'modules/communication.bicep' = if (acsDeployed) {
   }
 }
 
+module openAI 'modules/openai.bicep' = if (deployOpenAI) {
+  scope: rg
+  name: 'openai'
+  params: {
+    name: names.openAI
+    location: location
+    tags: allTags
+    deploymentName: 'question-generation'
+    modelName: openAIModelName
+    modelVersion: openAIModelVersion
+    capacity: openAICapacity
+    principalId: identity.outputs.principalId
+  }
+}
+
 module privateEndpoints 'modules/private-endpoints.bicep' = if (enablePrivateNetworking) {
   scope: rg
   name: 'private-endpoints'
@@ -703,6 +736,8 @@ module functionApp 'modules/function-app.bicep' = {
     authTwoFactorRequired: authTwoFactorRequired
     authSessionMaxAgeHours: authSessionMaxAgeHours
     subnetId: enablePrivateNetworking ? network!.outputs.functionSubnetId : ''
+    openAIEndpoint: deployOpenAI ? openAI!.outputs.endpoint : ''
+    openAIDeployment: deployOpenAI ? openAI!.outputs.deploymentName : ''
   }
 }
 
@@ -775,6 +810,8 @@ module importWorkerApp 'modules/function-app.bicep' = {
     authTwoFactorRequired: authTwoFactorRequired
     authSessionMaxAgeHours: authSessionMaxAgeHours
     subnetId: enablePrivateNetworking ? network!.outputs.importWorkerSubnetId : ''
+    openAIEndpoint: deployOpenAI ? openAI!.outputs.endpoint : ''
+    openAIDeployment: deployOpenAI ? openAI!.outputs.deploymentName : ''
   }
 }
 

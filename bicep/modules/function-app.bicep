@@ -207,6 +207,12 @@ param authSessionMaxAgeHours int = 720
 @description('Subnet for VNet integration; empty = none.')
 param subnetId string = ''
 
+@description('Azure OpenAI endpoint for question generation; empty = no model (the generation routes answer 503).')
+param openAIEndpoint string = ''
+
+@description('Azure OpenAI model deployment name; empty = no model.')
+param openAIDeployment string = ''
+
 var isFlex = hostingPlan == 'FlexConsumption'
 
 // Key Vault references resolve with keyVaultReferenceIdentity (below). Versionless URIs follow rotation.
@@ -318,6 +324,16 @@ var appSettings = {
   STRIPE_SECRET_KEY: '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}stripe-secret-key)'
   STRIPE_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}stripe-webhook-secret)'
   STRIPE_WEBHOOK_TOLERANCE_S: '300'
+
+  // AI question generation: the Azure OpenAI account and deployment when deployOpenAI, called with the identity
+  // (no key); empty otherwise (no model: the generation routes answer 503).
+  AZURE_OPENAI_ENDPOINT: openAIEndpoint
+  AZURE_OPENAI_DEPLOYMENT: openAIDeployment
+  AZURE_OPENAI_API_VERSION: '2024-10-21'
+  AZURE_OPENAI_API_KEY: ''
+  AZURE_OPENAI_CLIENT_ID: empty(openAIEndpoint) ? '' : identityClientId
+  GENERATION_MAX_DOCUMENT_BYTES: '10485760'
+  GENERATION_MAX_ITEMS: '20'
 
   // Timer schedules (6-field NCRONTAB, UTC). The host resolves %NAME% in the trigger registrations from
   // app settings, not from the schema's defaults, so each one must be set here.

@@ -63,6 +63,7 @@ let announcementId: string;
 let rubricId: string;
 let bankId: string;
 let bankItemId: string;
+let generationJobId: string;
 
 /**
  * Puts back what a caller's allowed call may have ended (the learner's enrollment, the fixture lesson),
@@ -92,6 +93,9 @@ async function restoreFixtures(): Promise<void> {
       on conflict (id) do update set status = 'approved'`;
     await db.sql`insert into bank_item_versions (item_id, version, item, key) values (${bankItemId}, 1,
       ${JSON.stringify({ id: bankItemId, type: "true-false", points: 1, prompt: "Matrix?" })}::jsonb, ${JSON.stringify({ type: "true-false", correct: true })}::jsonb) on conflict do nothing`;
+    // A finished generation job of the bank (its progress and result are read, nothing more).
+    await db.sql`insert into generation_jobs (id, bank_id, course_id, source, item_types, count, status, progress) values (${generationJobId}, ${bankId}, ${courseId},
+      ${JSON.stringify({ kind: "lesson", lessonId })}::jsonb, '{essay}', 1, 'succeeded', ${JSON.stringify({ requested: 1, generated: 1, stored: 0, discarded: 1 })}::jsonb) on conflict do nothing`;
   }
   // A rubric of THE course, attached to nothing (an instructor's delete is undone here).
   if (rubricId) {
@@ -164,6 +168,7 @@ beforeAll(async () => {
   rubricId = crypto.randomUUID();
   bankId = crypto.randomUUID();
   bankItemId = crypto.randomUUID();
+  generationJobId = crypto.randomUUID();
   // A discussion topic of THE course opened by the instructor: nobody else's to edit or remove (404), and the
   // moderation and post bodies the matrix sends ({}) are refused (400), so nothing changes it.
   topicId = crypto.randomUUID();
@@ -237,6 +242,8 @@ beforeAll(async () => {
     // A question bank of THE course and its item (version 1).
     bankId,
     itemId: bankItemId,
+    // A generation job of that bank.
+    jobId: generationJobId,
     version: "1",
     // Nobody's inbox entry: every signed-in caller gets 404 (NOTIFICATION_NOT_FOUND).
     notificationId: crypto.randomUUID(),
