@@ -114,6 +114,10 @@ describe("rubrics, end to end", () => {
     // (2 + 3) of 8 rubric points → 6.25 of 10.
     const grade = await until("the rubric grade", async () => (await gradesOf(submissionId))[0]);
     expect(grade).toMatchObject({ percent: 62.5, version: 1 });
+    // The learner finds it from their submissions, as their grade views link it.
+    const mine = await jsonOf(await call(app, "GET", `/v1/me/submissions?assessmentId=${assessmentId}`, { token: learner.accessToken }));
+    const link = (mine.items as { grade: { id: string; explanation: string } | null }[])[0]?.grade;
+    expect(link?.id).toBe(grade.id);
     const explanation = await jsonOf(await call(app, "GET", `/v1/grades/${grade.id}/explanation`, { token: learner.accessToken }));
     const [item] = explanation.items as { itemId: string; points: number; explanation: string; rubric: Record<string, unknown> }[];
     expect(item).toMatchObject({ itemId: "e1", points: 6.25, rubric: { rubricId: essayRubricId, version: 1, target: "item", earned: 5, max: 8 } });

@@ -1,14 +1,12 @@
 import { z } from "zod";
 import { rubricCriterionSchema } from "../../../domain/db/schema/assessment-json.js";
 
-const text = (max: number) => z.string().max(max).refine((s) => !s.includes("\u0000"), "must not contain NUL characters");
-
 /** A grader's choice on one criterion: a level (levels criteria) or points (free-points criteria), with a comment. */
 export const criterionChoiceSchema = z.object({
   criterionId: z.string().min(1).max(64),
   levelId: z.string().min(1).max(64).nullable().optional(),
   points: z.number().min(0).max(1000).nullable().optional(),
-  comment: text(5000).default(""),
+  comment: z.string().max(5000).default(""),
 });
 
 export const rubricChoicesSchema = z.object({
@@ -17,7 +15,7 @@ export const rubricChoicesSchema = z.object({
 
 /** A rubric as written: 1–30 criteria, ids unique; levels from the most points to the fewest, strictly. */
 export const rubricInputSchema = z.object({
-  title: z.string().trim().min(1).max(200).refine((s) => !s.includes("\u0000"), "must not contain NUL characters"),
+  title: z.string().trim().min(1).max(200),
   criteria: z.array(rubricCriterionSchema).min(1).max(30),
 });
 
