@@ -177,7 +177,7 @@ const answerFileEntries = (a: { id: string; courseId: string; answers: Record<st
 const submissions: PersonalDataPart = {
   name: "submissions",
   file: "submissions.json",
-  description: "Your attempts and submissions with your answers, the files you uploaded (their copies are under files/submissions/) and graders' feedback on them.",
+  description: "Your attempts and submissions with your answers, the time you spent on each item, the files you uploaded (their copies are under files/submissions/) and graders' feedback on them.",
   pages: ({ db }, userId) => ({
     async *[Symbol.asyncIterator]() {
       for await (const page of byId((afterId) =>
@@ -194,6 +194,8 @@ const submissions: PersonalDataPart = {
             submittedAt: attempts.submittedAt,
             submittedBy: attempts.submittedBy,
             answers: attempts.answers,
+            // seconds the learner's client timed per item
+            itemSeconds: attempts.itemSeconds,
           })
           .from(attempts)
           .innerJoin(assessments, eq(assessments.id, attempts.assessmentId))
