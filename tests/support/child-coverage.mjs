@@ -1,0 +1,28 @@
+// Coverage of the runtime child processes the tests start, loaded into them with NODE_OPTIONS=--import (see
+// vitest.config.ts). It replaces NODE_V8_COVERAGE, which wrote every script of the process (node_modules too)
+// and a cache of every loaded source map (~14 MB a process, parsed at each module load): here V8's precise
+// coverage is taken at exit and only the repository's own built scripts are written, in the same format, for
+// tests/support/coverage-report.ts. A process killed with SIGKILL writes nothing, as with NODE_V8_COVERAGE.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import { join } from "node:path";
+import { threadId } from "node:worker_threads";
+
+const dir = process.env.RINGLET_CHILD_COVERAGE;
+const repoUrl = new URL("../../", import.meta.url).href;
+
+if (dir) {
+  const session = new Session();
+  session.connect();
+  // Same-thread inspector sessions answer synchronously, so this also works inside the 'exit' handler.
+  session.post("Profiler.enable");
+  session.post("Profiler.startPreciseCoverage", { callCount: true, detailed: true });
+  process.on("exit", () => {
+    session.post("Profiler.takePreciseCoverage", (error, taken) => {
+      if (error) return;
+      const result = taken.result.filter((s) => s.url.startsWith(repoUrl) && !s.url.includes("/node_modules/"));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `coverage-${process.pid}-${Date.now()}-${threadId}.json`), JSON.stringify({ result }));
+    });
+  });
+}
