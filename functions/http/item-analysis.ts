@@ -48,7 +48,7 @@ route({
         items: z.array(itemFiguresSchema),
       }),
     },
-    404: { description: "`ASSESSMENT_NOT_FOUND`" },
+    404: { description: "`NOT_FOUND` or `ASSESSMENT_NOT_FOUND`: no such assessment" },
   },
   handler: async ({ params }, ctx) => ({ status: 200, body: unwrap(await itemAnalysisReport(ctx.db, params.assessmentId)), headers: { "cache-control": "no-store" } }),
 });
