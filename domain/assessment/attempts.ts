@@ -8,9 +8,9 @@ import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { AssessmentErrorCode } from "./assessment.errors.js";
 import { answerFilePrefix } from "./answer-files.js";
-import { drawItems, drawsPerAttempt } from "./draw.js";
+import { type DrawInput, drawItems, drawnSources, drawsPerAttempt } from "./draw.js";
 import { type AssessmentRow, findAssessment } from "./manage-assessment.js";
-import { poolCandidates } from "./pools.js";
+import { poolCandidates, versionItems } from "./pools.js";
 import { presentedItems } from "./presented-items.js";
 
 export type AttemptRow = typeof attempts.$inferSelect;
@@ -63,13 +63,16 @@ export async function startAttempt(ctx: DomainContext, assessmentId: string, use
 async function drawFor(ctx: DomainContext, a: AssessmentRow): Promise<Result<Pick<AttemptRow, "items" | "draw">, AssessmentErrorCode>> {
   if (!drawsPerAttempt(a)) return ok({ items: null, draw: null });
   const candidates = await poolCandidates(ctx.db, a.courseId, a.pools);
-  const outcome = drawItems({
+  const input: DrawInput = {
     seed: randomBytes(4).readUInt32BE(0),
     fixed: a.items,
     pools: a.pools.map((pool, i) => ({ pool, candidates: candidates[i] ?? [] })),
     shuffleItems: a.shuffleItems,
     shuffleChoices: a.shuffleChoices,
-  });
+  };
+  // Which versions the seed draws first, so only their content is read; then the draw itself, with it.
+  const sources = drawnSources(input);
+  const outcome = sources.ok ? drawItems(input, await versionItems(ctx.db, sources.drawn)) : sources;
   if (!outcome.ok) {
     const s = outcome.shortfall;
     return fail("POOL_EXHAUSTED", `Pool ${s.poolId} needs ${s.count} items and ${s.available} are approved and matching now.`, { ...s });

@@ -3,17 +3,14 @@ import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator";
 import type { AttemptDraw, Item, ItemSource, Pool, PresentedItem } from "../db/schema/assessment-json.js";
 
-/** A bank item a pool may draw: the version current when the attempt started. */
-export interface Candidate {
-  source: ItemSource;
-  item: Item;
-}
-
 export interface DrawInput {
   seed: number;
   fixed: Item[];
-  /** Per pool, in the assessment's pool order, its candidates with ids ascending (as `poolCandidates` reads them). */
-  pools: { pool: Pool; candidates: Candidate[] }[];
+  /**
+   * Per pool, in the assessment's pool order, its candidates (the bank item versions current at the start) with ids
+   * ascending, as `poolCandidates` reads them.
+   */
+  pools: { pool: Pool; candidates: ItemSource[] }[];
   shuffleItems: boolean;
   shuffleChoices: boolean;
 }
@@ -27,6 +24,9 @@ export interface PoolShortfall {
 
 export type DrawOutcome = { ok: true; items: PresentedItem[]; draw: AttemptDraw } | { ok: false; shortfall: PoolShortfall };
 
+/** The key of a bank item version in the items map `drawItems` reads. */
+export const versionKey = (s: ItemSource) => `${s.itemId}:${s.version}`;
+
 /** Shuffles a copy in place with Fisher–Yates, each swap index from the generator (so a seed fixes the permutation). */
 function shuffled<T>(rng: RandomGenerator, values: readonly T[], take = values.length): T[] {
   const out = [...values];
@@ -37,35 +37,56 @@ function shuffled<T>(rng: RandomGenerator, values: readonly T[], take = values.l
   return out.slice(0, take);
 }
 
-/**
- * An attempt's items from its seed: each pool draws `count` of its candidates not drawn by an earlier pool, then
- * fixed + drawn items are shuffled (when asked), then each choice item's choices (when asked). Pure: the same seed
- * and candidates give the same items in the same order, which is how a stored draw is explained and checked.
- */
-export function drawItems(input: DrawInput): DrawOutcome {
-  const rng = xoroshiro128plus(input.seed >>> 0);
+/** Each pool draws `count` of its candidates not drawn by an earlier pool, in pool order; the first short pool stops it. */
+function pick(rng: RandomGenerator, input: DrawInput): { ok: true; pools: AttemptDraw["pools"] } | { ok: false; shortfall: PoolShortfall } {
   const taken = new Set<string>();
   const pools: AttemptDraw["pools"] = [];
-  const drawn: PresentedItem[] = [];
   for (const { pool, candidates } of input.pools) {
-    const free = candidates.filter((c) => !taken.has(c.source.itemId));
+    const free = candidates.filter((c) => !taken.has(c.itemId));
     if (free.length < pool.count) return { ok: false, shortfall: { poolId: pool.id, count: pool.count, available: free.length } };
-    const picked = shuffled(rng, free, pool.count);
-    for (const c of picked) {
-      taken.add(c.source.itemId);
-      drawn.push({ ...c.item, id: c.source.itemId, ...(pool.points !== undefined ? { points: pool.points } : {}), source: c.source });
-    }
-    pools.push({ poolId: pool.id, candidates: candidates.map((c) => c.source), drawn: picked.map((c) => c.source) });
+    const drawn = shuffled(rng, free, pool.count);
+    for (const s of drawn) taken.add(s.itemId);
+    pools.push({ poolId: pool.id, candidates, drawn });
   }
+  return { ok: true, pools };
+}
+
+/**
+ * The bank item versions a seed draws (or the short pool): what to load before `drawItems`, so that only the drawn
+ * items' content is read, however large the pools' banks are.
+ */
+export function drawnSources(input: DrawInput): { ok: true; drawn: ItemSource[] } | { ok: false; shortfall: PoolShortfall } {
+  const picked = pick(xoroshiro128plus(input.seed >>> 0), input);
+  return picked.ok ? { ok: true, drawn: picked.pools.flatMap((p) => p.drawn) } : picked;
+}
+
+/**
+ * An attempt's items from its seed: each pool draws `count` of its candidates not drawn by an earlier pool, then
+ * fixed + drawn items are shuffled (when asked), then each choice item's choices (when asked). `items` holds at least
+ * the drawn versions' content, by `versionKey`. Pure: the same seed and candidates give the same items in the same
+ * order, which is how a stored draw is explained and checked.
+ */
+export function drawItems(input: DrawInput, items: ReadonlyMap<string, Item>): DrawOutcome {
+  const rng = xoroshiro128plus(input.seed >>> 0);
+  const picked = pick(rng, input);
+  if (!picked.ok) return picked;
+  const drawn = input.pools.flatMap(({ pool }, i) =>
+    (picked.pools[i]?.drawn ?? []).map((source): PresentedItem => {
+      const item = items.get(versionKey(source));
+      if (!item) throw new Error(`drawItems: no content for ${versionKey(source)}`);
+      return { ...item, id: source.itemId, ...(pool.points !== undefined ? { points: pool.points } : {}), source };
+    }),
+  );
+  const pools = picked.pools;
   const ordered = input.shuffleItems ? shuffled(rng, [...input.fixed, ...drawn]) : [...input.fixed, ...drawn];
   const choiceOrder: Record<string, string[]> = {};
-  const items = ordered.map((item): PresentedItem => {
+  const presented = ordered.map((item): PresentedItem => {
     if (!input.shuffleChoices || (item.type !== "single" && item.type !== "multiple")) return item;
     const choices = shuffled(rng, item.choices);
     choiceOrder[item.id] = choices.map((c) => c.id);
     return { ...item, choices };
   });
-  return { ok: true, items, draw: { seed: input.seed >>> 0, pools, order: items.map((i) => i.id), choiceOrder } };
+  return { ok: true, items: presented, draw: { seed: input.seed >>> 0, pools, order: presented.map((i) => i.id), choiceOrder } };
 }
 
 /** Whether an assessment's attempts fix their items at start (a draw or a shuffle); otherwise they present its items as they are. */

@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import type { Item, Pool } from "../db/schema/assessment-json.js";
+import type { Item, ItemSource, Pool } from "../db/schema/assessment-json.js";
 import { bankItems, bankItemVersions, questionBankCourses, questionBanks } from "../db/schema/index.js";
-import type { Candidate } from "./draw.js";
+import { versionKey } from "./draw.js";
 
 /** The course's own banks and the shared banks named for it, among `bankIds`: what its pools may draw from. One query. */
 async function drawableBanks(db: Executor, courseId: string, bankIds: string[]): Promise<Set<string>> {
@@ -15,26 +15,36 @@ async function drawableBanks(db: Executor, courseId: string, bankIds: string[]):
 
 /**
  * Every pool's candidates in ONE query: the approved items of a bank the course may draw from that carry all the
- * pool's tags (and its difficulty), at their current version, ids ascending. Indexed by pool position.
+ * pool's tags (and its difficulty), at their current version, ids ascending. Indexed by pool position. Ids only: the
+ * content of the few drawn is read by `versionItems`.
  */
-export async function poolCandidates(db: Executor, courseId: string, pools: Pool[]): Promise<Candidate[][]> {
+export async function poolCandidates(db: Executor, courseId: string, pools: Pool[]): Promise<ItemSource[][]> {
   if (pools.length === 0) return [];
   const wanted = pools.map((p) => ({ bankId: p.bankId, tags: p.tags, difficulty: p.difficulty ?? null }));
-  const rows = await db.execute<{ pool: number; id: string; bank_id: string; version: number; item: Item }>(sql`
+  const rows = await db.execute<{ pool: number; id: string; bank_id: string; version: number }>(sql`
     with p as (
       select (ord - 1)::int as pool, (x->>'bankId')::uuid as bank_id, array(select jsonb_array_elements_text(x->'tags')) as tags, x->>'difficulty' as difficulty
       from jsonb_array_elements(${JSON.stringify(wanted)}::jsonb) with ordinality as t(x, ord)
     )
-    select p.pool, bi.id, bi.bank_id, v.version, v.item
+    select p.pool, bi.id, bi.bank_id, bi.current_version as version
     from p
     join ${questionBanks} qb on qb.id = p.bank_id
       and (qb.course_id = ${courseId} or exists (select 1 from ${questionBankCourses} qbc where qbc.bank_id = qb.id and qbc.course_id = ${courseId}))
     join ${bankItems} bi on bi.bank_id = p.bank_id and bi.status = 'approved' and bi.tags @> p.tags and (p.difficulty is null or bi.difficulty = p.difficulty)
-    join ${bankItemVersions} v on v.item_id = bi.id and v.version = bi.current_version
     order by p.pool, bi.id`);
-  const out: Candidate[][] = pools.map(() => []);
-  for (const r of rows) out[r.pool]?.push({ source: { bankId: r.bank_id, itemId: r.id, version: r.version }, item: r.item });
+  const out: ItemSource[][] = pools.map(() => []);
+  for (const r of rows) out[r.pool]?.push({ bankId: r.bank_id, itemId: r.id, version: r.version });
   return out;
+}
+
+/** The content of these bank item versions, by `versionKey`. One query. */
+export async function versionItems(db: Executor, sources: ItemSource[]): Promise<Map<string, Item>> {
+  if (sources.length === 0) return new Map();
+  const rows = await db.execute<{ item_id: string; version: number; item: Item }>(sql`
+    select v.item_id, v.version, v.item from ${bankItemVersions} v
+    join unnest(${sql.param(sources.map((s) => s.itemId))}::uuid[], ${sql.param(sources.map((s) => s.version))}::int[]) as s(item_id, version)
+      on v.item_id = s.item_id and v.version = s.version`);
+  return new Map(rows.map((r) => [versionKey({ bankId: "", itemId: r.item_id, version: r.version }), r.item]));
 }
 
 /** A pool that might come up short: its count, the bank's approved items matching it, and how many of those earlier pools may take. */
@@ -56,7 +66,7 @@ export async function poolProblems(db: Executor, courseId: string, pools: Pool[]
   const problems = pools.filter((p) => !banks.has(p.bankId)).map((p) => `pool ${p.id}: no question bank ${p.bankId} this course may draw from`);
   if (problems.length) return { problems, shortfalls: [] };
   const shortfalls: PoolCounts[] = [];
-  const candidates = (await poolCandidates(db, courseId, pools)).map((cs) => new Set(cs.map((c) => c.source.itemId)));
+  const candidates = (await poolCandidates(db, courseId, pools)).map((cs) => new Set(cs.map((c) => c.itemId)));
   pools.forEach((pool, i) => {
     const mine = candidates[i] as Set<string>;
     const earlier = pools.slice(0, i).reduce((sum, p, j) => sum + Math.min(p.count, [...(candidates[j] as Set<string>)].filter((id) => mine.has(id)).length), 0);

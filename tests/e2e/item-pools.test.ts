@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Candidate, drawItems } from "../../domain/assessment/draw.js";
+import { drawItems, versionKey } from "../../domain/assessment/draw.js";
 import type { AttemptDraw, Item, ItemKey, ItemScore, Pool, PresentedItem } from "../../domain/db/schema/assessment-json.js";
 import type { Answer } from "../../domain/grading/items.js";
 import { type RunningApp, startApp } from "../support/app.js";
@@ -189,8 +189,8 @@ describe("pools, shuffling and seeded draws", () => {
     for (const t of taken) {
       const draw = await json<AttemptDraw & { attemptId: string }>(await call(app, "GET", `/v1/attempts/${t.attemptId}/draw`, { token: instructor.accessToken }), 200);
       expect(draw.pools.map((p) => p.candidates.length)).toEqual([6, 6]);
-      const candidates = await Promise.all(draw.pools.map((p) => Promise.all(p.candidates.map(async (source): Promise<Candidate> => ({ source, item: await versionItem(source.itemId, source.version) })))));
-      const again = drawItems({ seed: draw.seed, fixed: fixedItems, pools: pools.map((pool, i) => ({ pool, candidates: candidates[i] as Candidate[] })), shuffleItems: true, shuffleChoices: true });
+      const contents = new Map(await Promise.all(draw.pools.flatMap((p) => p.candidates).map(async (s) => [versionKey(s), await versionItem(s.itemId, s.version)] as const)));
+      const again = drawItems({ seed: draw.seed, fixed: fixedItems, pools: pools.map((pool, i) => ({ pool, candidates: draw.pools[i]?.candidates ?? [] })), shuffleItems: true, shuffleChoices: true }, contents);
       expect(again.ok && again.items).toEqual(t.items);
       expect(again.ok && again.draw).toEqual({ seed: draw.seed, pools: draw.pools, order: draw.order, choiceOrder: draw.choiceOrder });
       expect(t.items.filter((i) => i.source).map((i) => i.source?.itemId)).toEqual(expect.arrayContaining(draw.pools.flatMap((p) => p.drawn.map((s) => s.itemId))));

@@ -1,12 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Candidate, drawItems, type DrawInput } from "../../../domain/assessment/draw.js";
-import type { Item, Pool } from "../../../domain/db/schema/assessment-json.js";
+import { drawItems, type DrawInput, drawnSources, versionKey } from "../../../domain/assessment/draw.js";
+import type { Item, ItemSource, Pool } from "../../../domain/db/schema/assessment-json.js";
 
 const bankId = "0190a1b2-0000-7000-8000-000000000000";
 const itemId = (n: number) => `0190a1b2-0000-7000-8000-${String(n).padStart(12, "0")}`;
 const choiceItem = (id: string): Item => ({ id, type: "single", points: 1, prompt: id, choices: ["a", "b", "c", "d"].map((c) => ({ id: c, text: c.toUpperCase() })) });
-const candidate = (n: number): Candidate => ({ source: { bankId, itemId: itemId(n), version: 1 + (n % 3) }, item: choiceItem(itemId(n)) });
+const candidate = (n: number): ItemSource => ({ bankId, itemId: itemId(n), version: 1 + (n % 3) });
+/** Every candidate's content, by version: drawItems reads the drawn ones'. */
+const contents = new Map(Array.from({ length: 30 }, (_, n) => [versionKey(candidate(n)), choiceItem(itemId(n))]));
 const pool = (id: string, count: number, extra: Partial<Pool> = {}): Pool => ({ id, bankId, count, tags: [], ...extra });
 const fixed: Item[] = [choiceItem("f1"), { id: "f2", type: "true-false", points: 2, prompt: "" }];
 
@@ -24,7 +26,7 @@ const input = (seed: number, over: Partial<DrawInput> = {}): DrawInput => ({
 });
 
 const drawn = (seed: number, over: Partial<DrawInput> = {}) => {
-  const out = drawItems(input(seed, over));
+  const out = drawItems(input(seed, over), contents);
   if (!out.ok) throw new Error(`short: ${JSON.stringify(out.shortfall)}`);
   return out;
 };
@@ -70,8 +72,16 @@ describe("drawItems", () => {
   });
 
   it("names the pool that comes up short", () => {
-    const out = drawItems(input(1, { pools: [{ pool: pool("p1", 3), candidates: [0, 1].map(candidate) }] }));
-    expect(out).toEqual({ ok: false, shortfall: { poolId: "p1", count: 3, available: 2 } });
+    const short = input(1, { pools: [{ pool: pool("p1", 3), candidates: [0, 1].map(candidate) }] });
+    expect(drawItems(short, contents)).toEqual({ ok: false, shortfall: { poolId: "p1", count: 3, available: 2 } });
+    expect(drawnSources(short)).toEqual({ ok: false, shortfall: { poolId: "p1", count: 3, available: 2 } });
+  });
+
+  it("names up front the versions it will draw, so only their content need be read", () => {
+    const { draw } = drawn(11);
+    expect(drawnSources(input(11))).toEqual({ ok: true, drawn: draw.pools.flatMap((p) => p.drawn) });
+    const only = new Map(draw.pools.flatMap((p) => p.drawn).map((s) => [versionKey(s), contents.get(versionKey(s)) as Item]));
+    expect(drawItems(input(11), only)).toEqual(drawn(11));
   });
 
   it("gives different learners different draws: 200 seeds give many distinct draws, each candidate drawn sometimes", () => {
@@ -94,14 +104,14 @@ describe("drawItems", () => {
         fc.boolean(),
         (seed, shapes, shuffleItems, shuffleChoices) => {
           const pools = shapes.map((s, i) => ({ pool: pool(`p${i}`, s.count), candidates: Array.from({ length: s.size }, (_, k) => candidate(s.from + k)) }));
-          const one = drawItems({ seed, fixed, pools, shuffleItems, shuffleChoices });
-          expect(drawItems({ seed, fixed, pools, shuffleItems, shuffleChoices })).toEqual(one);
+          const one = drawItems({ seed, fixed, pools, shuffleItems, shuffleChoices }, contents);
+          expect(drawItems({ seed, fixed, pools, shuffleItems, shuffleChoices }, contents)).toEqual(one);
           if (!one.ok) return;
           const ids = one.items.map((i) => i.id);
           expect(new Set(ids).size).toBe(ids.length);
           expect(ids.length).toBe(fixed.length + shapes.reduce((n, s) => n + s.count, 0));
           one.draw.pools.forEach((p, i) => {
-            const allowed = new Set(pools[i]?.candidates.map((c) => c.source.itemId));
+            const allowed = new Set(pools[i]?.candidates.map((c) => c.itemId));
             expect(p.drawn.every((s) => allowed.has(s.itemId))).toBe(true);
           });
         },
