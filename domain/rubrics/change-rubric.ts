@@ -17,22 +17,25 @@ export interface RubricChangeDifference {
 
 type ChangeCode = RubricRuleCode | "RUBRIC_NOT_FOUND" | "PRECONDITION_FAILED" | "RUBRIC_LEVELS_IN_USE";
 
-/** The stored choices made with the rubric, per submission, among the assessments using it (two indexed reads). */
-async function scoredWith(db: Executor, rubric: { id: string; courseId: string }): Promise<{ assessmentId: string; submissionId: string; choices: RubricChoices }[]> {
-  const using = await db.select({ id: assessments.id }).from(assessments).where(sql`${assessments.courseId} = ${rubric.courseId} and ${attachedTo(rubric.id)}`);
-  if (using.length === 0) return [];
+/** The assessments using the rubric, and the choices stored with it per submission of theirs (two indexed reads). */
+async function scoredWith(
+  db: Executor,
+  rubric: { id: string; courseId: string },
+): Promise<{ using: string[]; scored: { assessmentId: string; submissionId: string; choices: RubricChoices }[] }> {
+  const using = await db.select({ id: assessments.id }).from(assessments).where(sql`${assessments.courseId} = ${rubric.courseId} and ${attachedTo(rubric.id)}`).orderBy(assessments.id);
+  if (using.length === 0) return { using: [], scored: [] };
   const rows = await db
     .select({ assessmentId: attempts.assessmentId, submissionId: manualScores.submissionId, choices: manualScores.rubric })
     .from(manualScores)
     .innerJoin(attempts, eq(attempts.id, manualScores.submissionId))
     .where(sql`${attempts.assessmentId} = any(${sql.param(using.map((u) => u.id))}::uuid[]) and ${manualScores.rubric}->>'rubricId' = ${rubric.id}`)
     .orderBy(attempts.assessmentId, manualScores.submissionId);
-  return rows.flatMap((r) => (r.choices ? [{ assessmentId: r.assessmentId, submissionId: r.submissionId, choices: r.choices }] : []));
+  return { using: using.map((u) => u.id), scored: rows.flatMap((r) => (r.choices ? [{ assessmentId: r.assessmentId, submissionId: r.submissionId, choices: r.choices }] : [])) };
 }
 
 /**
- * What a rubric change would do to the submissions scored with it: per assessment using it, each such
- * submission's percent with the rubric now and with the proposed one. Reads only.
+ * What a rubric change would do to the submissions scored with it: per assessment using it (none scored: an empty
+ * list), each such submission's percent with the rubric now and with the proposed one. Reads only.
  */
 export async function rubricChangeDryRun(db: Executor, id: string, input: RubricInput): Promise<Result<RubricChangeDifference[], RubricRuleCode | "RUBRIC_NOT_FOUND">> {
   const rules = rubricProblems(input.criteria);
@@ -40,11 +43,11 @@ export async function rubricChangeDryRun(db: Executor, id: string, input: Rubric
   const [rubric] = await db.select().from(rubrics).where(eq(rubrics.id, id));
   if (!rubric) return fail("RUBRIC_NOT_FOUND");
   const proposed = { id, version: rubric.version + 1, title: input.title, criteria: input.criteria };
-  const byAssessment = new Map<string, RubricChangeDifference>();
-  for (const { assessmentId, submissionId } of await scoredWith(db, rubric)) {
-    const entry = byAssessment.get(assessmentId) ?? { assessmentId, submissions: [] };
-    byAssessment.set(assessmentId, entry);
-    if (entry.submissions.some((s) => s.submissionId === submissionId)) continue;
+  const { using, scored } = await scoredWith(db, rubric);
+  const byAssessment = new Map<string, RubricChangeDifference>(using.map((assessmentId) => [assessmentId, { assessmentId, submissions: [] }]));
+  for (const { assessmentId, submissionId } of scored) {
+    const entry = byAssessment.get(assessmentId);
+    if (!entry || entry.submissions.some((s) => s.submissionId === submissionId)) continue;
     // Graded as the orchestration grades (the learner's attempts policy included), once as is and once with the proposal.
     const [now, after] = await Promise.all([gradeSubmission(db, submissionId), gradeSubmission(db, submissionId, proposed)]);
     if (now && after) entry.submissions.push({ submissionId, userId: now.userId, before: now.grade.percent, after: after.grade.percent });
@@ -70,7 +73,7 @@ export async function changeRubric(
   const [current] = await ctx.db.select().from(rubrics).where(eq(rubrics.id, id)).for("update");
   if (!current) return fail("RUBRIC_NOT_FOUND");
   if (current.version !== expectedVersion) return fail("PRECONDITION_FAILED", "The rubric changed since you read it: read it again.");
-  const scored = await scoredWith(ctx.db, current);
+  const { scored } = await scoredWith(ctx.db, current);
   const removed = removedChoices(input.criteria, scored.map((s) => s.choices));
   if (removed.length) {
     const named = removed.map((r) => (r.levelId ? `${r.criterionId}/${r.levelId}` : r.criterionId)).join(", ");

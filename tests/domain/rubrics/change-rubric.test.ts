@@ -56,6 +56,11 @@ describe("a rubric change's dry run and the real change", () => {
 
     // Proposed: fair is worth 4 of 6 and style up to 2. a: (4 + min(2, 2)) / 8 → 7.5 of 10 → 87.5%. b: (6 + 2) / 8 → 10 → 50%.
     const proposed = { title: "Essay", criteria: [{ ...thesis, levels: [level("strong", 6), level("fair", 4), level("weak", 0)] }, { ...style, maxPoints: 2 }] as RubricCriterion[] };
+    // Another assessment uses the rubric with nothing scored yet: listed with no submissions, and no new key version.
+    const unscoredId = uuidv7();
+    await db.sql`insert into assessments (id, course_id, title, kind, items) values (${unscoredId}, ${courseId}, 'Later', 'assignment',
+      ${JSON.stringify([{ id: "e1", type: "essay", points: 5, prompt: "" }])}::jsonb)`;
+    expect(await inTx((tx) => attachRubrics(tx, unscoredId, { items: {}, whole: rubricId }))).toMatchObject({ ok: true });
     const keysBefore = await db.sql`select version from assessment_keys where assessment_id = ${assessmentId}`;
     const dry = await rubricChangeDryRun(db.db, rubricId, proposed);
     expect(dry).toEqual({
@@ -68,6 +73,7 @@ describe("a rubric change's dry run and the real change", () => {
             { submissionId: b, userId: expect.any(String), before: 50, after: 50 },
           ],
         },
+        { assessmentId: unscoredId, submissions: [] },
       ],
     });
     expect(await db.sql`select version from assessment_keys where assessment_id = ${assessmentId}`).toEqual(keysBefore);
@@ -82,6 +88,7 @@ describe("a rubric change's dry run and the real change", () => {
     const changed = await inTx((tx) => changeRubric(tx, rubricId, proposed, 1));
     expect(changed).toMatchObject({ ok: true, value: { rubric: { version: 2 }, regrading: [assessmentId] } });
     expect(await db.sql`select key_version from assessments where id = ${assessmentId}`).toEqual([{ key_version: 2 }]);
+    expect(await db.sql`select key_version from assessments where id = ${unscoredId}`).toEqual([{ key_version: 1 }]);
     expect(await db.sql`select 1 from outbox where type = 'assessment.key-changed' and aggregate_id = ${assessmentId}`).toHaveLength(1);
     expect((await gradeSubmission(db.db, a))?.grade.percent).toBe(87.5);
     expect(await db.sql`select 1 from audit_log where action = 'rubric.changed' and target_id = ${rubricId}`).toHaveLength(1);
