@@ -39,7 +39,8 @@ function shuffled<T>(rng: RandomGenerator, values: readonly T[], take = values.l
 
 /** Each pool draws `count` of its candidates not drawn by an earlier pool, in pool order; the first short pool stops it. */
 function pick(rng: RandomGenerator, input: DrawInput): { ok: true; pools: AttemptDraw["pools"] } | { ok: false; shortfall: PoolShortfall } {
-  const taken = new Set<string>();
+  // A fixed item's id is never drawn again (an instructor may have copied a bank item's id): ids stay unique.
+  const taken = new Set<string>(input.fixed.map((i) => i.id));
   const pools: AttemptDraw["pools"] = [];
   for (const { pool, candidates } of input.pools) {
     const free = candidates.filter((c) => !taken.has(c.itemId));

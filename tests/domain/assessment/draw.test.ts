@@ -71,6 +71,12 @@ describe("drawItems", () => {
     for (const item of items) if (item.type === "single") expect(item.choices.map((c) => c.id)).toEqual(["a", "b", "c", "d"]);
   });
 
+  it("never draws a bank item whose id a fixed item already uses", () => {
+    const copied = input(5, { fixed: [choiceItem(itemId(0))], pools: [{ pool: pool("p1", 2), candidates: [0, 1, 2].map(candidate) }] });
+    const out = drawItems(copied, contents);
+    expect(out.ok && out.items.map((i) => i.id).sort()).toEqual([itemId(0), itemId(1), itemId(2)]);
+  });
+
   it("names the pool that comes up short", () => {
     const short = input(1, { pools: [{ pool: pool("p1", 3), candidates: [0, 1].map(candidate) }] });
     expect(drawItems(short, contents)).toEqual({ ok: false, shortfall: { poolId: "p1", count: 3, available: 2 } });
