@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, arrayContains, asc, eq, gt } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
 import type { Item, ItemDifficulty, ItemKey } from "../db/schema/assessment-json.js";
@@ -84,7 +84,7 @@ export async function listBankItems(db: Executor, bankId: string, filter: BankIt
       and(
         eq(bankItems.bankId, bankId),
         filter.status ? eq(bankItems.status, filter.status) : undefined,
-        filter.tags.length ? sql`${bankItems.tags} @> ${sql.param(filter.tags)}::text[]` : undefined,
+        filter.tags.length ? arrayContains(bankItems.tags, filter.tags) : undefined,
         filter.type ? eq(bankItems.type, filter.type) : undefined,
         filter.difficulty ? eq(bankItems.difficulty, filter.difficulty) : undefined,
         filter.afterId ? gt(bankItems.id, filter.afterId) : undefined,

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, notInArray, or, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
 import { courses, questionBankCourses, questionBanks } from "../db/schema/index.js";
@@ -132,7 +132,7 @@ export async function setBankCourses(
   const now = ctx.now();
   await ctx.db
     .delete(questionBankCourses)
-    .where(and(eq(questionBankCourses.bankId, bankId), wanted.length ? sql`${questionBankCourses.courseId} <> all(${sql.param(wanted)}::uuid[])` : undefined));
+    .where(and(eq(questionBankCourses.bankId, bankId), wanted.length ? notInArray(questionBankCourses.courseId, wanted) : undefined));
   if (wanted.length) await ctx.db.insert(questionBankCourses).values(wanted.map((courseId) => ({ bankId, courseId, createdAt: now }))).onConflictDoNothing();
   await ctx.db.update(questionBanks).set({ version: current.version + 1, updatedAt: now }).where(eq(questionBanks.id, bankId));
   const added = wanted.filter((c) => !before.includes(c));

@@ -1,9 +1,14 @@
 import { z } from "zod";
 import { addBankItem, listBankItems } from "../../domain/banks/manage-bank-items.js";
+import { bankFile } from "../../domain/banks/bank-format.js";
+import { bankExport, importIntoBank, type ImportSource } from "../../domain/banks/bank-transfer.js";
+import { qtiPackageFiles } from "../../domain/banks/qti/qti-export.js";
 import { bankById, banksOfCourse, createCourseBank, createSharedBank, deleteBank, setBankCourses, updateBank } from "../../domain/banks/question-banks.js";
 import { itemDifficulties } from "../../domain/db/schema/assessment-json.js";
 import { bankItemStatuses } from "../../domain/db/schema/index.js";
+import { decodeText, isZip, packageFiles, zipOf } from "../banks/package-zip.js";
 import { adminOnly, courseStaff } from "../platform/http/access.js";
+import { readBody } from "../platform/http/body.js";
 import { notModified, versionFromIfMatch } from "../platform/http/etag.js";
 import { decodeCursorAs, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
@@ -180,9 +185,10 @@ route({
     tag: z
       .union([z.string(), z.array(z.string())])
       .optional()
-      .transform((t) => (t === undefined ? [] : Array.isArray(t) ? t : [t]))
+      // The host joins a repeated query key's values with commas: both forms arrive as one list.
+      .transform((t) => (t === undefined ? [] : Array.isArray(t) ? t : [t]).flatMap((v) => v.split(",")))
       .pipe(tagsSchema)
-      .meta({ description: "Repeatable: every tag named must be on the item" }),
+      .meta({ description: "Repeatable (or comma-separated): every tag named must be on the item" }),
     type: z.enum(["single", "multiple", "true-false", "numeric", "short-text", "essay", "file"]).optional(),
     difficulty: z.enum(itemDifficulties).optional(),
   }),
@@ -200,5 +206,68 @@ route({
     });
     const page = paginate(rows, query.limit, (i) => [i.id]);
     return { status: 200, body: { items: page.items.map(bankItemBody), nextCursor: page.nextCursor }, headers: nextLink(request.url, page.nextCursor) };
+  },
+});
+
+const formatQuery = z.object({ format: z.enum(["json", "qti3", "qti21"]).default("json").meta({ description: "json (docs/question-banks.md), qti3 (QTI 3.0) or qti21 (IMS QTI 2.1)" }) });
+
+route({
+  name: "question-banks-export",
+  method: "GET",
+  path: "/v1/question-banks/{bankId}/export",
+  access: bankReaders,
+  summary: "Export a bank: the Ringlet JSON format, or a QTI 3.0 / 2.1 content package (zip)",
+  description: "Items at their current versions with their keys, tags and difficulty, oldest first (at most 10,000).",
+  tags: ["question-banks"],
+  params: bankParams,
+  query: formatQuery,
+  responses: {
+    200: {
+      description: "The bank file",
+      body: z.object({ format: z.literal("ringlet.question-bank"), version: z.literal(1), bank: z.object({ title: z.string(), description: z.string() }), items: z.array(z.unknown()) }),
+      otherContent: { "application/zip": z.string().meta({ description: "An IMS content package: imsmanifest.xml and one QTI item document per item" }) },
+    },
+    404: { description: "`QUESTION_BANK_NOT_FOUND`" },
+  },
+  handler: async ({ params, query }, ctx) => {
+    const { bank, items } = unwrap(await bankExport(ctx.db, params.bankId));
+    const name = `question-bank-${bank.id}`;
+    if (query.format === "json") {
+      return { status: 200, body: bankFile(bank, items), headers: { "content-disposition": `attachment; filename="${name}.json"` } };
+    }
+    const zip = await zipOf(qtiPackageFiles(bank, items, query.format));
+    return { raw: { status: 200, headers: { "content-type": "application/zip", "content-disposition": `attachment; filename="${name}-${query.format}.zip"` }, body: zip } };
+  },
+});
+
+/** Import caps: the body, a package's files, what they inflate to (each and together). */
+const IMPORT_MAX_BYTES = 10 * 1024 * 1024;
+const PACKAGE_LIMITS = { maxEntries: 2_100, maxUncompressedBytes: 50 * 1024 * 1024, maxEntryBytes: 1024 * 1024 };
+
+route({
+  name: "question-banks-import",
+  method: "POST",
+  path: "/v1/question-banks/{bankId}/import",
+  access: bankManagers,
+  summary: "Import items into a bank: the Ringlet JSON format, or QTI 3.0 / 2.1 (a content package zip, or one item document)",
+  description:
+    "The body is the file itself (at most 10 MB; a package of at most 2,100 files inflating to at most 50 MB, 1 MB each; at most 2,000 items). All or nothing: any refused item refuses the import and nothing is added. Imported items are approved, origin `imported`. XML with a DOCTYPE is refused (422 `QTI_DOCTYPE_FORBIDDEN`: QTI needs no DTD, and that is how external entities and entity expansion come in); malformed XML is 422 `QTI_INVALID` naming the file and the line.",
+  tags: ["question-banks"],
+  params: bankParams,
+  query: formatQuery,
+  responses: {
+    201: { description: "Imported", body: z.object({ imported: z.array(z.object({ id: z.uuid(), version: z.number().int() })) }) },
+    404: { description: "`QUESTION_BANK_NOT_FOUND`" },
+    413: { description: "`PAYLOAD_TOO_LARGE`, `BANK_IMPORT_TOO_LARGE`" },
+    422: { description: "`BANK_IMPORT_INVALID`, `INVALID_ITEM`, `QTI_INVALID`, `QTI_DOCTYPE_FORBIDDEN`" },
+  },
+  handler: async ({ params, query, request }, ctx) => {
+    const raw = await readBody(request, IMPORT_MAX_BYTES);
+    const source: ImportSource =
+      query.format === "json"
+        ? { format: "json", text: decodeText(raw, "the file") }
+        : { format: query.format, files: isZip(raw) ? await packageFiles(raw, PACKAGE_LIMITS) : [{ path: "item.xml", text: decodeText(raw, "item.xml") }] };
+    const result = unwrap(await ctx.transaction((tx) => importIntoBank(ctx.domain(tx), params.bankId, source)));
+    return { status: 201, body: result };
   },
 });

@@ -1,27 +1,30 @@
 import { z } from "zod";
-import { bankPlace, itemPlace } from "../../../domain/banks/bank-access.js";
+import { type BankPlace, bankPlace, itemPlace } from "../../../domain/banks/bank-access.js";
 import type { QuestionBankView } from "../../../domain/banks/question-banks.js";
 import type { BankItemView } from "../../../domain/banks/manage-bank-items.js";
 import { itemDifficulties, tagSchema } from "../../../domain/db/schema/assessment-json.js";
 import { bankItemOrigins, bankItemStatuses } from "../../../domain/db/schema/index.js";
 import { itemSchema, keySchema } from "../../../domain/grading/items.js";
-import { adminOnly, anyOf, type CoursesLocator, courseStaff, courseStaffOfAny, type Locator } from "../../platform/http/access.js";
+import { adminOnly, anyOf, type CoursesLocator, courseStaffOfAny } from "../../platform/http/access.js";
 import { isoOrNull } from "./dates.js";
 
 // Who may do what with a bank: a course's bank is its instructors' (graders read it); a shared bank (no course) is
 // the administrators', and the instructors of the courses it is shared with read it. Admins pass every policy.
-const bankCourse: Locator = { describe: "the bank's course", resolve: async (params, db) => (await bankPlace(db, String(params.bankId)))?.courseId ?? null };
-const itemCourse: Locator = { describe: "the item's bank's course", resolve: async (params, db) => (await itemPlace(db, String(params.itemId)))?.courseId ?? null };
+// A course's bank lists its course; a shared bank none (so its managers are the administrators alone), and a
+// missing bank is not found (null).
+const bankOwnCourse: CoursesLocator = { describe: "the bank's course", resolve: async (params, db) => ownCourse(await bankPlace(db, String(params.bankId))) };
+const itemOwnCourse: CoursesLocator = { describe: "the item's bank's course", resolve: async (params, db) => ownCourse(await itemPlace(db, String(params.itemId))) };
 const bankSharedWith: CoursesLocator = { describe: "the courses the bank is shared with", resolve: async (params, db) => (await bankPlace(db, String(params.bankId)))?.sharedWith ?? null };
 const itemSharedWith: CoursesLocator = {
   describe: "the courses the item's bank is shared with",
   resolve: async (params, db) => (await itemPlace(db, String(params.itemId)))?.sharedWith ?? null,
 };
+const ownCourse = (place: BankPlace | null): string[] | null => (place ? (place.courseId ? [place.courseId] : []) : null);
 
-export const bankReaders = anyOf(courseStaff(["instructor", "grader"], bankCourse), courseStaffOfAny(["instructor"], bankSharedWith));
-export const bankManagers = anyOf(adminOnly, courseStaff(["instructor"], bankCourse));
-export const itemReaders = anyOf(courseStaff(["instructor", "grader"], itemCourse), courseStaffOfAny(["instructor"], itemSharedWith));
-export const itemManagers = anyOf(adminOnly, courseStaff(["instructor"], itemCourse));
+export const bankReaders = anyOf(courseStaffOfAny(["instructor", "grader"], bankOwnCourse), courseStaffOfAny(["instructor"], bankSharedWith));
+export const bankManagers = anyOf(adminOnly, courseStaffOfAny(["instructor"], bankOwnCourse));
+export const itemReaders = anyOf(courseStaffOfAny(["instructor", "grader"], itemOwnCourse), courseStaffOfAny(["instructor"], itemSharedWith));
+export const itemManagers = anyOf(adminOnly, courseStaffOfAny(["instructor"], itemOwnCourse));
 
 const iso = z.iso.datetime();
 
