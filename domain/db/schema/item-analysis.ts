@@ -1,4 +1,4 @@
-import { integer, jsonb, pgTable, primaryKey, real, text, uuid } from "drizzle-orm/pg-core";
+import { doublePrecision, integer, jsonb, pgTable, primaryKey, real, text, uuid } from "drizzle-orm/pg-core";
 import { assessments, attempts } from "./assessments.js";
 import { belongsTo, tstz } from "./columns.js";
 
@@ -6,7 +6,7 @@ import { belongsTo, tstz } from "./columns.js";
  * Classical test theory sums per (assessment, item, item version), kept incrementally by the item-analysis
  * subscription: every figure (facility, point-biserial against the rest score, variance for alpha, mean time) is
  * derived from them at read time. Scores are in points; the rest score is the submission's raw points without the
- * item's. Fixed items are version 1; drawn bank items carry their bank version.
+ * item's. Sums are double precision: sums of squares over tens of thousands of grades lose too much in float4. Fixed items are version 1; drawn bank items carry their bank version.
  */
 export const itemStats = pgTable(
   "item_stats",
@@ -17,13 +17,13 @@ export const itemStats = pgTable(
     itemType: text("item_type").notNull(),
     maxPoints: real("max_points").notNull(),
     n: integer("n").notNull().default(0),
-    sumScore: real("sum_score").notNull().default(0),
-    sumScoreSq: real("sum_score_sq").notNull().default(0),
-    sumRest: real("sum_rest").notNull().default(0),
-    sumRestSq: real("sum_rest_sq").notNull().default(0),
-    sumScoreRest: real("sum_score_rest").notNull().default(0),
+    sumScore: doublePrecision("sum_score").notNull().default(0),
+    sumScoreSq: doublePrecision("sum_score_sq").notNull().default(0),
+    sumRest: doublePrecision("sum_rest").notNull().default(0),
+    sumRestSq: doublePrecision("sum_rest_sq").notNull().default(0),
+    sumScoreRest: doublePrecision("sum_score_rest").notNull().default(0),
     timeN: integer("time_n").notNull().default(0),
-    timeSum: real("time_sum").notNull().default(0),
+    timeSum: doublePrecision("time_sum").notNull().default(0),
     updatedAt: tstz("updated_at").notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.assessmentId, t.itemId, t.itemVersion] })],
@@ -46,8 +46,8 @@ export const itemChoiceCounts = pgTable(
 export const assessmentStats = pgTable("assessment_stats", {
   assessmentId: belongsTo("assessment_id", () => assessments.id).primaryKey(),
   n: integer("n").notNull().default(0),
-  sumTotal: real("sum_total").notNull().default(0),
-  sumTotalSq: real("sum_total_sq").notNull().default(0),
+  sumTotal: doublePrecision("sum_total").notNull().default(0),
+  sumTotalSq: doublePrecision("sum_total_sq").notNull().default(0),
   updatedAt: tstz("updated_at").notNull().defaultNow(),
 });
 
