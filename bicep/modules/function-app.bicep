@@ -334,6 +334,7 @@ var appSettings = {
   AZURE_OPENAI_CLIENT_ID: empty(openAIEndpoint) ? '' : identityClientId
   GENERATION_MAX_DOCUMENT_BYTES: '10485760'
   GENERATION_MAX_ITEMS: '20'
+  GENERATION_RESEND_SCHEDULE: '45 * * * * *'
 
   // Timer schedules (6-field NCRONTAB, UTC). The host resolves %NAME% in the trigger registrations from
   // app settings, not from the schema's defaults, so each one must be set here.

@@ -147,6 +147,19 @@ async function finish(w: GenerationWorker, jobId: string, token: Date, end: { st
   return done ? { kind: "finished", status: end.status } : { kind: "skipped", reason: "the job was taken over" };
 }
 
+/**
+ * Jobs queued whose time came more than a while ago (`before`): their message was lost (the send after the start's
+ * commit failed, or it was dead-lettered after repeated faults). At most `limit`, oldest first.
+ */
+export async function generationJobsLeftQueued(db: Executor, before: Date, limit = 100): Promise<{ id: string; notBefore: Date | null }[]> {
+  return db
+    .select({ id: generationJobs.id, notBefore: generationJobs.notBefore })
+    .from(generationJobs)
+    .where(and(eq(generationJobs.status, "queued"), sql`coalesce(${generationJobs.notBefore}, ${generationJobs.updatedAt}) < ${before.toISOString()}::timestamptz`))
+    .orderBy(generationJobs.createdAt)
+    .limit(limit);
+}
+
 async function sourceText(w: GenerationWorker, job: GenerationJobRow): Promise<string | null> {
   if (job.source.kind === "document") return (await w.documentText(job.source))?.trim() || null;
   return lessonText(w.db, job.source.lessonId);

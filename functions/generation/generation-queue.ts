@@ -1,6 +1,6 @@
-import { app, type InvocationContext } from "@azure/functions";
+import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { z } from "zod";
-import { runGenerationJob } from "../../domain/generation/run-generation.js";
+import { generationJobsLeftQueued, runGenerationJob } from "../../domain/generation/run-generation.js";
 import { createLogger } from "../platform/log.js";
 import { azureOpenAIModel } from "../platform/openai-model.js";
 import { platform } from "../platform/platform.js";
@@ -45,6 +45,27 @@ app.serviceBusQueue("generation-on-queue", {
       log.info("generation job rescheduled", { jobId, notBefore: outcome.notBefore.toISOString() });
     } else if (outcome.kind === "skipped") log.info("generation message skipped", { jobId, reason: outcome.reason });
     else log.info("generation job finished", { jobId, status: outcome.status });
+  },
+});
+
+// A job left queued a minute past its time has no message on its way: it is sent again (a claim makes a duplicate
+// harmless, and the same message id within the duplicate-detection window is dropped by Service Bus).
+const LEFT_QUEUED_MS = 60_000;
+
+app.timer("generation-resend", {
+  schedule: "%GENERATION_RESEND_SCHEDULE%",
+  handler: async (_timer: Timer, context: InvocationContext) => {
+    const p = platform();
+    const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { timer: "generation-resend" } });
+    const left = await generationJobsLeftQueued(p.database.db, new Date(p.clock().getTime() - LEFT_QUEUED_MS));
+    for (const job of left) {
+      try {
+        await sendGenerationJob(p, { jobId: job.id, traceparent: null }, job.notBefore ?? undefined);
+      } catch (err) {
+        log.warn("generation job not re-sent; tried again next time", { jobId: job.id, err });
+      }
+    }
+    if (left.length) log.info("generation jobs re-sent", { count: left.length });
   },
 });
 

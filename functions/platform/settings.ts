@@ -233,6 +233,9 @@ export const settingsSchema = databaseSettingsSchema
     // The largest document to generate from, and the most items one job may ask for.
     GENERATION_MAX_DOCUMENT_BYTES: positiveInt.max(100 * 1024 ** 2).default(10 * 1024 ** 2),
     GENERATION_MAX_ITEMS: positiveInt.max(100).default(20),
+    // When the generation-resend timer sends again the jobs left queued a minute past their time (their message
+    // lost: the send after the start's commit failed, or it was dead-lettered after faults).
+    GENERATION_RESEND_SCHEDULE: ncrontab.default("45 * * * * *"),
     // Browser origins allowed to call the API (comma-separated, e.g. https://app.example.org); empty = none. The
     // app answers CORS itself, preflights included. A URL counts as its origin (a browser's Origin never has a
     // path, so https://app.example.org/ or .../app would match nothing). `*` only where the app runs locally

@@ -6,6 +6,7 @@ import { type RunningApp, startApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { call, signUp, type TestUser } from "../support/identity.js";
 import { openAIRequests, openAIStandInSettings, scriptOpenAI } from "../support/openai.js";
+import { fireFunction } from "../support/timers.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
 
 // The AI generator worker (issue 20) over HTTP and the question-generation queue, with the real `openai` client
@@ -150,6 +151,15 @@ describe("AI question generation", () => {
     const at = requests.map((r) => Date.parse(r.at));
     expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(1000);
     expect(at[3]! - at[2]!).toBeGreaterThanOrEqual(2000);
+  });
+
+  it("sends again a job whose message was lost (left queued a minute past its time)", async () => {
+    const jobId = crypto.randomUUID();
+    await db.sql`insert into generation_jobs (id, bank_id, course_id, requested_by_user_id, source, item_types, count, status, progress, created_at, updated_at)
+      values (${jobId}, ${bankId}, ${courseId}, ${instructor.id}, ${JSON.stringify({ kind: "lesson", lessonId })}::jsonb, '{true-false}', 1, 'queued',
+        ${JSON.stringify({ requested: 1, generated: 0, stored: 0, discarded: 0 })}::jsonb, now() - interval '2 minutes', now() - interval '2 minutes')`;
+    expect((await fireFunction(app, "generation-resend")).status).toBe(202);
+    expect(await finished(jobId)).toMatchObject({ status: "succeeded", progress: { stored: 1 } });
   });
 
   it("retries an answer that is not JSON a bounded number of times, then fails the job with the reason", async () => {

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bankItems, generationJobs } from "../../../domain/db/schema/index.js";
-import { CLAIM_LEASE_MS, claimGenerationJob, runGenerationJob, type GenerationWorker } from "../../../domain/generation/run-generation.js";
+import { CLAIM_LEASE_MS, claimGenerationJob, generationJobsLeftQueued, runGenerationJob, type GenerationWorker } from "../../../domain/generation/run-generation.js";
 import type { ModelAnswer, ModelRequest } from "../../../domain/generation/question-model.js";
 import { eq } from "drizzle-orm";
 import { openDomainDatabase } from "../../support/domain-database.js";
@@ -103,6 +103,15 @@ describe("claiming and running a generation job", () => {
     expect(w.calls).toHaveLength(3);
     expect(await jobOf(id)).toMatchObject({ status: "failed", calls: 3, error: "the model's answer is not JSON (3 answers in a row)" });
     expect(await itemsOf(id)).toEqual([]);
+  });
+
+  it("finds the jobs left queued past their time, whose message was lost", async () => {
+    const id = await queuedJob(1);
+    const soon = new Date(Date.now() + 60_000);
+    expect((await generationJobsLeftQueued(db.db, soon, 1000)).map((j) => j.id)).toContain(id);
+    expect((await generationJobsLeftQueued(db.db, new Date(Date.now() - 60_000), 1000)).map((j) => j.id)).not.toContain(id);
+    await runGenerationJob(worker([]), id);
+    expect((await generationJobsLeftQueued(db.db, soon, 1000)).map((j) => j.id)).not.toContain(id);
   });
 
   it("puts the job back on a fault so the redelivered message can claim it", async () => {

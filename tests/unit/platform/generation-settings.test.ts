@@ -23,7 +23,7 @@ describe("question generation settings", () => {
   };
 
   it("has no model by default: the sample leaves the endpoint and deployment empty", () => {
-    expect(Object.keys(sample).sort()).toEqual(["AZURE_OPENAI_API_KEY", "AZURE_OPENAI_API_VERSION", "AZURE_OPENAI_CLIENT_ID", "AZURE_OPENAI_DEPLOYMENT", "AZURE_OPENAI_ENDPOINT", "GENERATION_MAX_DOCUMENT_BYTES", "GENERATION_MAX_ITEMS"]);
+    expect(Object.keys(sample).sort()).toEqual(["AZURE_OPENAI_API_KEY", "AZURE_OPENAI_API_VERSION", "AZURE_OPENAI_CLIENT_ID", "AZURE_OPENAI_DEPLOYMENT", "AZURE_OPENAI_ENDPOINT", "GENERATION_MAX_DOCUMENT_BYTES", "GENERATION_MAX_ITEMS", "GENERATION_RESEND_SCHEDULE"]);
     const s = parseSettings(base);
     expect(s).toMatchObject({ AZURE_OPENAI_ENDPOINT: "", AZURE_OPENAI_DEPLOYMENT: "", GENERATION_MAX_DOCUMENT_BYTES: 10 * 1024 * 1024, GENERATION_MAX_ITEMS: 20 });
     expect(generationConfigured(s)).toBe(false);
