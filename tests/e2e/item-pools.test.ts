@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { insertLearners } from "../support/enrollment-fixtures.js";
 import { call, signUp, type TestUser } from "../support/identity.js";
 import { localClaims, nowSeconds, signHs256 } from "../support/tokens.js";
+import { expectedAnalysis } from "../support/item-statistics.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
 
 // A pooled, shuffled quiz taken by 30 learners, graded, and regraded reproducibly (issue 20), through the HTTP API,
@@ -228,7 +229,7 @@ describe("pools, shuffling and seeded draws", () => {
             version: item.source?.version ?? null,
             points: score?.points ?? 0,
             maxPoints: score?.maxPoints ?? item.points,
-            picked: item.type === "single" ? [answer as string] : item.type === "multiple" ? (answer as string[]) : null,
+            picked: item.type === "single" ? [answer as string] : item.type === "multiple" ? (answer as string[]) : item.type === "true-false" ? [String(answer)] : null,
             seconds: seconds.get(t.attemptId)?.[item.id] ?? 0,
           };
         }),
@@ -236,8 +237,40 @@ describe("pools, shuffling and seeded draws", () => {
     }
     expect(pooledResponses).toHaveLength(LEARNERS);
 
-    // ---- Item analysis (part D): assertions on GET /v1/assessments/{quizId}/item-analysis go here, recomputed from
-    // `pooledResponses` (per learner, per item and version: points, maxPoints, picked choice ids, seconds). ----
+    // Item analysis after the 30 grades (the item-analysis subscription on grade.published): each item version's
+    // figures are what the textbook formulas give on these responses, computed here without the app.
+    const versionOf = (i: { itemId: string; version: number | null }) => `${i.itemId}:${i.version ?? 1}`;
+    const seen = pooledResponses.flatMap((r) => r.items);
+    const itemIds = [...new Set(seen.map(versionOf))].sort();
+    const expected = expectedAnalysis({
+      itemIds,
+      max: itemIds.map((k) => seen.find((i) => versionOf(i) === k)?.maxPoints as number),
+      responses: pooledResponses.map((r) =>
+        itemIds.map((k) => {
+          const i = r.items.find((x) => versionOf(x) === k);
+          return i ? { points: i.points, picked: i.picked ?? [], seconds: i.seconds } : null;
+        }),
+      ),
+    });
+    type Analysis = { submissions: number; alpha: number | null; alphaReason: string | null; items: { itemId: string; itemVersion: number; n: number; facility: number | null; discrimination: number | null; meanSeconds: number | null; choices: { id: string; picks: number }[] | null }[] };
+    const analysis = await until("the 30 grades analysed", async () => {
+      const r = await json<Analysis>(await call(app, "GET", `/v1/assessments/${quizId}/item-analysis`, { token: instructor.accessToken }), 200);
+      return r.submissions === LEARNERS ? r : undefined;
+    });
+    // Learners saw different items: alpha needs one form, and says so.
+    expect(analysis.alpha).toBeNull();
+    expect(analysis.alphaReason).toEqual(expect.any(String));
+    expect(analysis.items.map((i) => `${i.itemId}:${i.itemVersion}`).sort()).toEqual(itemIds);
+    expect(analysis.items.reduce((s, i) => s + i.n, 0)).toBe(LEARNERS * 6);
+    for (const item of analysis.items) {
+      const want = expected.items[itemIds.indexOf(`${item.itemId}:${item.itemVersion}`)] as (typeof expected.items)[number];
+      expect(item.n, item.itemId).toBe(want.n);
+      expect(item.facility, item.itemId).toBeCloseTo(want.facility as number, 6);
+      if (want.discrimination === null) expect(item.discrimination, item.itemId).toBeNull();
+      else expect(item.discrimination, item.itemId).toBeCloseTo(want.discrimination, 6);
+      expect(item.meanSeconds, item.itemId).toBeCloseTo(want.meanSeconds as number, 6);
+      for (const c of item.choices ?? []) expect(c.picks, `${item.itemId}/${c.id}`).toBe(want.picks[c.id] ?? 0);
+    }
   }, 180_000);
 
   it("regrades after a key change with the items and bank versions each learner saw; a bank item edited since changes no grade", async () => {
