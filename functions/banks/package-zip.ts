@@ -19,11 +19,11 @@ export const isZip = (bytes: Buffer): boolean => bytes.length >= 4 && bytes.read
 // Invalid bytes are refused rather than replaced: an item must say what its author wrote.
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-export function decodeText(bytes: Buffer, file: string): string {
+export function decodeText(bytes: Buffer, file: string, code: "QTI_INVALID" | "BANK_IMPORT_INVALID" = "QTI_INVALID"): string {
   try {
     return utf8.decode(bytes);
   } catch {
-    throw refused(`${file}: the file is not UTF-8 text.`);
+    throw new ProblemError(code, { detail: `${file}: the file is not UTF-8 text.` });
   }
 }
 

@@ -265,7 +265,7 @@ route({
     const raw = await readBody(request, IMPORT_MAX_BYTES);
     const source: ImportSource =
       query.format === "json"
-        ? { format: "json", text: decodeText(raw, "the file") }
+        ? { format: "json", text: decodeText(raw, "the file", "BANK_IMPORT_INVALID") }
         : { format: query.format, files: isZip(raw) ? await packageFiles(raw, PACKAGE_LIMITS) : [{ path: "item.xml", text: decodeText(raw, "item.xml") }] };
     const result = unwrap(await ctx.transaction((tx) => importIntoBank(ctx.domain(tx), params.bankId, source)));
     return { status: 201, body: result };

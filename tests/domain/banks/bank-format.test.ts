@@ -27,6 +27,13 @@ describe("the JSON bank format", () => {
     expect(read.ok ? null : read.error).toMatchObject({ code: "INVALID_ITEM", detail: expect.stringContaining("item 3") });
   });
 
+  it("refuses NUL characters, escaped or raw", () => {
+    const withNul = JSON.stringify(bankFile({ title: "B", description: "" }, [{ ...(items[2] as ExportedItem), item: { id: "e", type: "essay", points: 1, prompt: "a\u0000b" } }]));
+    expect(withNul).toContain("\\u0000");
+    expect(readBankFile(withNul).ok).toBe(false);
+    expect(readBankFile(withNul.replace("\\u0000", "\u0000")).ok).toBe(false);
+  });
+
   it("refuses more items than an import holds", () => {
     const many = Array.from({ length: MAX_TRANSFER_ITEMS + 1 }, () => items[1] as ExportedItem);
     expect(readBankFile(JSON.stringify(bankFile({ title: "B", description: "" }, many))).ok).toBe(false);
