@@ -47,7 +47,7 @@ export type TransferProblem = "BANK_IMPORT_INVALID" | "INVALID_ITEM";
  */
 export function readBankFile(text: string): Result<NewBankItem[], TransferProblem> {
   // PostgreSQL's jsonb cannot hold NUL; say so here rather than fail at the insert.
-  if (/\\u0000|\u0000/.test(text)) return fail("BANK_IMPORT_INVALID", "The file holds NUL characters.");
+  if (text.includes("\\u0000") || text.includes("\u0000")) return fail("BANK_IMPORT_INVALID", "The file holds NUL characters.");
   let json: unknown;
   try {
     json = JSON.parse(text);
