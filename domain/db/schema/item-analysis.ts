@@ -15,8 +15,10 @@ export const itemStats = pgTable(
     itemId: text("item_id").notNull(),
     itemVersion: integer("item_version").notNull(),
     itemType: text("item_type").notNull(),
+    // the newest grade's points for the version (shown); facility divides by sumMax, as a version can be drawn at different points
     maxPoints: real("max_points").notNull(),
     n: integer("n").notNull().default(0),
+    sumMax: doublePrecision("sum_max").notNull().default(0),
     sumScore: doublePrecision("sum_score").notNull().default(0),
     sumScoreSq: doublePrecision("sum_score_sq").notNull().default(0),
     sumRest: doublePrecision("sum_rest").notNull().default(0),
@@ -71,7 +73,8 @@ export const itemAnalysisContributions = pgTable("item_analysis_contributions", 
   assessmentId: uuid("assessment_id").notNull(),
   gradeId: uuid("grade_id").notNull(),
   gradeVersion: integer("grade_version").notNull(),
-  total: real("total").notNull(),
+  // double like the sums it is taken out of: a float4-rounded total would leave drift behind at every regrade
+  total: doublePrecision("total").notNull(),
   items: jsonb("items").$type<ItemContribution[]>().notNull(),
   appliedAt: tstz("applied_at").notNull().defaultNow(),
 });
