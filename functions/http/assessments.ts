@@ -12,6 +12,7 @@ import { assessmentKinds } from "../../domain/db/schema/index.js";
 import { type PresentedItem, poolSchema } from "../../domain/db/schema/assessment-json.js";
 import { itemSchema, keySchema } from "../../domain/grading/items.js";
 import { anyOf, courseMember, courseStaff, type Locator, owner } from "../platform/http/access.js";
+import { assessmentCourse } from "./locators.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { rubricAttachmentsSchema } from "./schemas/rubric.js";
@@ -110,10 +111,6 @@ const attemptBody = (t: AttemptRow, items?: PresentedItem[]) => ({
   ...(items ? { items } : {}),
 });
 
-const assessmentCourse: Locator = {
-  describe: "the assessment's course",
-  resolve: async (params, db) => (await findAssessment(db, params.assessmentId as string))?.courseId ?? null,
-};
 const attemptOwner: Locator = { describe: "the attempt's learner", resolve: async (params, db) => (await attemptOwnership(db, (params.attemptId ?? params.submissionId) as string))?.userId ?? null };
 const submissionCourse: Locator = { describe: "the submission's course", resolve: async (params, db) => (await attemptOwnership(db, params.submissionId as string))?.courseId ?? null };
 const attemptCourse: Locator = { describe: "the attempt's course", resolve: async (params, db) => (await attemptOwnership(db, params.attemptId as string))?.courseId ?? null };

@@ -1,18 +1,14 @@
 import { z } from "zod";
 import { gradebookCsv, gradebookSeenBy } from "../../domain/grading/gradebook.js";
 import { setCategories, setExcused } from "../../domain/grading/manage-gradebook.js";
-import { findAssessment } from "../../domain/assessment/manage-assessment.js";
-import { courseStaff, type Locator } from "../platform/http/access.js";
+import { courseStaff } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { courseGradeSchema } from "./schemas/grade.js";
+import { assessmentCourse } from "./locators.js";
 
 const courseParams = z.object({ courseId: z.uuid() });
-const assessmentCourse: Locator = {
-  describe: "the assessment's course",
-  resolve: async (params, db) => (await findAssessment(db, params.assessmentId as string))?.courseId ?? null,
-};
 const categorySchema = z.object({ name: z.string().trim().min(1).max(60), weightPercent: z.number().min(0).max(100), dropLowest: z.number().int().min(0).max(50).default(0) });
 
 route({

@@ -1,15 +1,10 @@
 import { z } from "zod";
-import { findAssessment } from "../../domain/assessment/manage-assessment.js";
 import { itemAnalysisReport } from "../../domain/item-analysis/item-analysis-report.js";
 import { itemFlagKinds } from "../../domain/item-analysis/statistics.js";
-import { courseStaff, type Locator } from "../platform/http/access.js";
+import { courseStaff } from "../platform/http/access.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
-
-const assessmentCourse: Locator = {
-  describe: "the assessment's course",
-  resolve: async (params, db) => (await findAssessment(db, params.assessmentId as string))?.courseId ?? null,
-};
+import { assessmentCourse } from "./locators.js";
 
 const figure = (description: string) => z.number().nullable().meta({ description });
 
