@@ -1,8 +1,9 @@
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, jsonb, pgTable, primaryKey, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import type { Answer, AttemptDraw, Item, ItemKey, ItemScore, LatePolicy, Pool, PresentedItem, RubricAttachments, RubricChoices, ScoringPolicy, Step } from "./assessment-json.js";
+import type { Answer, AttemptDraw, Item, ItemSource, ItemKey, ItemScore, LatePolicy, Pool, PresentedItem, RubricAttachments, RubricChoices, ScoringPolicy, Step } from "./assessment-json.js";
 import { courses } from "./courses.js";
 import { belongsTo, timestamps, tstz } from "./columns.js";
+import { questionBanks } from "./question-banks.js";
 import { users } from "./users.js";
 
 export const assessmentKinds = ["quiz", "assignment"] as const;
@@ -131,3 +132,29 @@ export const grades = pgTable(
   },
   (t) => [uniqueIndex("grades_submission_id_version_idx").on(t.submissionId, t.version), index("grades_course_id_user_id_idx").on(t.courseId, t.userId)],
 );
+
+/**
+ * The banks an assessment's attempts drew from (written at each drawing start, `on conflict do nothing`): a bank
+ * named here keeps its item versions, which those attempts' regrades and item analysis read, so it cannot be deleted
+ * (the foreign key refuses even a racing delete).
+ */
+export const assessmentDrawBanks = pgTable(
+  "assessment_draw_banks",
+  {
+    assessmentId: belongsTo("assessment_id", () => assessments.id),
+    bankId: uuid("bank_id")
+      .notNull()
+      .references(() => questionBanks.id, { onDelete: "no action" }),
+  },
+  (t) => [primaryKey({ columns: [t.assessmentId, t.bankId] }), index("assessment_draw_banks_bank_id_idx").on(t.bankId)],
+);
+
+/**
+ * A pool's candidate list as a draw read it (bank item ids ascending, each at its version), stored once however many
+ * attempts drew from the same list; attempts' draws name it by `hash` (sha256 of the list's JSON).
+ */
+export const drawCandidateSets = pgTable("draw_candidate_sets", {
+  hash: text("hash").primaryKey(),
+  candidates: jsonb("candidates").$type<ItemSource[]>().notNull(),
+  createdAt: tstz("created_at").notNull().defaultNow(),
+});
