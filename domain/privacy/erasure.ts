@@ -85,7 +85,7 @@ export const personalDataInventory = {
   idempotency_keys: "deleted: stored answers of their requests",
   attempts: "free-text and file answers blanked (every file under each attempt's prefix deleted from Blob, uploads replaced or never saved too); choices and numbers stay for the grades",
   grades: "scores kept; explanations quoting their text or naming them scrubbed",
-  manual_scores: "points kept; feedback quoting their text or naming them scrubbed",
+  manual_scores: "points kept; feedback and rubric comments quoting their text or naming them scrubbed",
   grade_excusals: "kept; reasons naming them scrubbed",
   certificates: "kept under the pseudonym (verification names it); every PDF under certificates/<course id>/<user id>/ is deleted from Blob (for each course they were enrolled in or certified by, so also one whose row was rolled back)",
   enrollments: "kept: ids and times only",
@@ -114,6 +114,8 @@ export const personalDataInventory = {
   item_choice_counts: "kept: counts over many learners",
   assessment_stats: "kept: sums over many learners",
   item_analysis_contributions: "kept: a submission's per-item points and picked choice ids (as grades keep scores); no text",
+  assessment_draw_banks: "no personal data: which banks an assessment's attempts drew from",
+  draw_candidate_sets: "no personal data: bank item ids and versions a draw chose from",
   grade_categories: "no personal data",
   webhooks: "kept: the creator's id only (admins register them, and admins are never erased)",
   imports: "kept: the importer's id, the file's name and the counts (the file is deleted after IMPORT_RETENTION_DAYS)",
@@ -292,7 +294,11 @@ export async function erasePersonalData(ctx: DomainContext, userId: string, keys
     const feedback = await db.select().from(manualScores).where(inArray(manualScores.submissionId, submissionIds));
     for (const m of feedback) {
       const scrubbed = scrubText(m.feedback, quoted);
-      if (scrubbed !== m.feedback) await db.update(manualScores).set({ feedback: scrubbed }).where(and(eq(manualScores.submissionId, m.submissionId), eq(manualScores.itemId, m.itemId)));
+      // Rubric comments too (only the comments: ids stay as they are): a regrade rebuilds grades.item_scores from them.
+      const rubric = m.rubric ? { ...m.rubric, criteria: m.rubric.criteria.map((c) => ({ ...c, comment: scrubText(c.comment, quoted) })) } : m.rubric;
+      if (scrubbed !== m.feedback || JSON.stringify(rubric) !== JSON.stringify(m.rubric)) {
+        await db.update(manualScores).set({ feedback: scrubbed, rubric }).where(and(eq(manualScores.submissionId, m.submissionId), eq(manualScores.itemId, m.itemId)));
+      }
     }
   }
   for (const e of await db.select().from(gradeExcusals).where(eq(gradeExcusals.userId, userId))) {

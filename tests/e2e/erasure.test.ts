@@ -205,12 +205,17 @@ describe("erasure", () => {
       const s = await jsonOf(await call(app, "GET", `/v1/submissions/${attempt.id}/grading`, { token: admin.accessToken }));
       return (s.customStatus as { phase?: string } | null)?.phase === "waiting-for-grader" ? s : undefined;
     });
+    // f1 is scored by rubric, its comment quoting the learner: a regrade after the erasure rebuilds from it.
+    const rubric = (await jsonOf(
+      await call(app, "POST", `/v1/courses/${courseId}/rubrics`, { token: admin.accessToken, body: { title: "Notes", criteria: [{ kind: "free-points", id: "care", title: "Care", maxPoints: 10 }] } }),
+    )) as { id: string };
+    expect((await call(app, "PUT", `/v1/assessments/${assessmentId}/rubrics`, { token: admin.accessToken, body: { items: { f1: rubric.id }, whole: null } })).status).toBe(200);
     const scored = await call(app, "POST", `/v1/submissions/${attempt.id}/grades`, {
       token: admin.accessToken,
       body: {
         scores: [
           { itemId: "e1", points: 9, feedback: `"${freeText}" is well put, ${learner.displayName}` },
-          { itemId: "f1", points: 8, feedback: "Tidy notes" },
+          { itemId: "f1", rubric: { criteria: [{ criterionId: "care", points: 8, comment: `Tidy notes, ${learner.displayName}` }] }, feedback: "Tidy notes" },
         ],
       },
     });
@@ -259,7 +264,7 @@ describe("erasure", () => {
     // The scans find what they look for before the erasure (so that finding nothing afterwards means something).
     const needles = [learner.email, learner.displayName, freeText];
     const before = await databaseHits(needles);
-    for (const expected of ["users.email", "users.display_name", "attempts.answers", "audit_log.target_id", "login_throttles.key", "email_deliveries.recipient", "outbox.data", "webhook_deliveries.payload", "certificates.learner_name", "manual_scores.feedback"]) {
+    for (const expected of ["users.email", "users.display_name", "attempts.answers", "audit_log.target_id", "login_throttles.key", "email_deliveries.recipient", "outbox.data", "webhook_deliveries.payload", "certificates.learner_name", "manual_scores.feedback", "manual_scores.rubric"]) {
       expect(before.some((h) => h.startsWith(`${expected}:`)), `${expected} before the erasure (hits: ${before.join(", ")})`).toBe(true);
     }
     expect((await db.sql`select 1 from audit_log where actor_user_id = ${learner.id} and client_ip is not null`).length).toBeGreaterThan(0);
