@@ -3,15 +3,21 @@ import { app } from "@azure/functions";
 import { bootstrapAdminFromSettings } from "./platform/bootstrap-admin.js";
 import { createLogger } from "./platform/log.js";
 import { closePlatform, platform } from "./platform/platform.js";
-import { settings } from "./platform/settings.js";
+import { type AppRole, settings } from "./platform/settings.js";
 
 // Fail fast: a bad setting stops the app at load, naming each problem, before any request arrives.
-const { APP_ROLE: role } = settings();
+const { APP_ROLE: roles } = settings();
 
-// APP_ROLE says which functions this host registers: the main app, the import worker (its own app in Azure, scaled
-// by the bulk-imports queue's depth), or both (tests, a single local host). Both loaders await this module.
-if (role !== "import-worker") await import("./main-functions.js");
-if (role !== "main") await import("./imports/worker-functions.js");
+// APP_ROLE lists the roles whose functions this host registers: the main app and the workers, each its own app in
+// Azure scaled by its own queue (docs/architecture.md, "The workers"); several in one host locally, all in tests.
+// Every loader awaits this module.
+const roleFunctions: Record<AppRole, () => Promise<unknown>> = {
+  main: () => import("./main-functions.js"),
+  "import-worker": () => import("./imports/worker-functions.js"),
+  "enrichment-worker": () => import("./enrichment-worker-functions.js"),
+  "generation-worker": () => import("./generation-worker-functions.js"),
+};
+for (const role of roles) await roleFunctions[role]();
 
 app.setup({ enableHttpStream: false });
 app.hook.appStart(async () => {
@@ -23,7 +29,7 @@ app.hook.appStart(async () => {
     createLogger({ level: p.settings.LOG_LEVEL, fields: { task: "ensure-container" } }).error("course files container not ensured", { err });
   }
   // The first administrator is made where the API is (one host does it, not every worker).
-  if (role !== "import-worker") await bootstrapAdminFromSettings();
+  if (roles.includes("main")) await bootstrapAdminFromSettings();
 });
 app.hook.appTerminate(async () => {
   await closePlatform();

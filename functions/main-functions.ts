@@ -1,5 +1,6 @@
-// The main app's functions (APP_ROLE main or all): the API, events, timers and orchestrations, all but the import
-// worker's (imports/worker-functions.ts). The HTTP import routes are here: starting an import only sends its message.
+// The main app's functions (APP_ROLE main or all): the API, events, timers and orchestrations, all but the workers'
+// (imports/worker-functions.ts, enrichment-worker-functions.ts, generation-worker-functions.ts). The HTTP import and
+// generation-job routes are here: starting an import or a job only sends its message.
 import "./http/system.js";
 import "./http/auth.js";
 import "./http/account-email.js";
@@ -47,7 +48,6 @@ import "./events/progress.js";
 import "./http/progress.js";
 import "./events/certificates.js";
 import "./events/invoices.js";
-import "./events/item-analysis.js";
 import "./http/item-analysis.js";
 import "./http/invoices.js";
 import "./http/certificates.js";
@@ -81,5 +81,4 @@ import "./http/announcements.js";
 import "./http/notifications.js";
 import "./timers/announcements.js";
 import "./http/generation-jobs.js";
-import "./generation/generation-queue.js";
 import "./http/not-found.js";

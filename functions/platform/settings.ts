@@ -10,6 +10,16 @@ const positiveInt = z.coerce.number().int().positive();
 const ncrontab = z.string().regex(/^\S+( \S+){5}$/, "must be a 6-field NCRONTAB expression");
 const containerName = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$/, "must be a Blob container name (3–63 lower-case letters, digits, hyphens)");
 
+/** The roles a host can take (functions/index.ts loads each role's module list). */
+export const appRoleNames = ["main", "import-worker", "enrichment-worker", "generation-worker"] as const;
+export type AppRole = (typeof appRoleNames)[number];
+const appRoles = z
+  .string()
+  .refine((v) => v.trim() !== "", "names no role (one of all, main, import-worker, enrichment-worker, generation-worker, or several with commas)")
+  .transform((v) => v.split(",").map((r) => r.trim()))
+  .pipe(z.array(z.enum(["all", ...appRoleNames], { error: (i) => `unknown role "${String(i.input)}" (one of all, ${appRoleNames.join(", ")})` })))
+  .transform((roles): AppRole[] => (roles.includes("all") ? [...appRoleNames] : appRoleNames.filter((r) => roles.includes(r))));
+
 const postgresUrl = z
   .string({ error: "is required (a postgres:// connection URL)" })
   .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL");
@@ -160,9 +170,10 @@ export const settingsSchema = databaseSettingsSchema
     IMPORT_RETENTION_DAYS: positiveInt.max(3_650).default(30),
     // When the imports-resend timer looks for runs left queued a minute after their start (their message lost).
     IMPORT_RESEND_SCHEDULE: ncrontab.default("30 * * * * *"),
-    // Which functions this host registers: `main` (the API, events, timers), `import-worker` (the bulk-imports
-    // queue, its orchestration and the resend timer: its own app in Azure), or `all` (one host: tests, local).
-    APP_ROLE: z.enum(["all", "main", "import-worker"]).default("all"),
+    // Which functions this host registers: a comma-separated list of roles (functions/index.ts): `main` (the API,
+    // events, timers), `import-worker`, `enrichment-worker`, `generation-worker` (each its own app in Azure), or
+    // `all` (every role in one host: tests). Answers the roles, each once.
+    APP_ROLE: appRoles.prefault("all"),
 
     // Email: SMTP locally (the runtime's development mailbox) or Azure Communication Services in Azure.
     EMAIL_TRANSPORT: z.enum(["smtp", "acs"]).default("smtp"),

@@ -19,14 +19,23 @@ export function parseSetting(text: string): Record<string, string> {
   return { [name]: text.slice(eq + 1) };
 }
 
-/** Parses `NAME=VALUE,NAME=VALUE` (one --with-host); a value cannot hold a comma. */
+/**
+ * Parses `NAME=VALUE,NAME=VALUE` (one --with-host). A piece without `=` after a setting continues that setting's
+ * value, comma included (`APP_ROLE=a,b,LOG_LEVEL=debug`: a list); a value cannot hold a comma followed by `=` text.
+ */
 export function parseSettings(text: string, option: string): Record<string, string> {
   const settings: Record<string, string> = {};
+  let last: string | undefined;
   for (const pair of text.split(",")) {
     const eq = pair.indexOf("=");
+    if (eq < 0 && last !== undefined && pair !== "") {
+      settings[last] += `,${pair}`;
+      continue;
+    }
     const name = eq > 0 ? pair.slice(0, eq).trim() : "";
     if (!name) throw new Error(`${option} expects NAME=VALUE, got: ${pair || "(nothing)"}`);
     settings[name] = pair.slice(eq + 1);
+    last = name;
   }
   return settings;
 }

@@ -60,6 +60,10 @@ afterAll(async () => {
 describe("local-runtime start --with-host", () => {
   it("parses settings and gives each extra host a Durable store of its own", () => {
     expect(parseSettings("A=1,B=x=y", "--with-host")).toEqual({ A: "1", B: "x=y" });
+    // A piece without "=" continues the setting before it: a comma-separated list as one value.
+    expect(parseSettings("ROLES=a,b,c,N=x=y,z", "--with-host")).toEqual({ ROLES: "a,b,c", N: "x=y,z" });
+    expect(() => parseSettings("a,B=1", "--with-host")).toThrow(/--with-host expects NAME=VALUE, got: a/);
+    expect(() => parseSettings("A=1,,B=2", "--with-host")).toThrow(/--with-host expects NAME=VALUE, got: \(nothing\)/);
     expect(() => parseSetting("=1")).toThrow(/--set expects NAME=VALUE/);
     // One --set is one setting: its value may hold commas (connection strings, node flags).
     expect(parseSetting("A=x,y=z")).toEqual({ A: "x,y=z" });
