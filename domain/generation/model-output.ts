@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type Item, type ItemKey, itemDifficulties, itemSchema, keySchema } from "../db/schema/assessment-json.js";
 import type { NewBankItem } from "../banks/bank-items.js";
-import { itemProblems } from "../grading/item-checks.js";
+import { itemProblems, storableText } from "../grading/item-checks.js";
 
 /** An item the model gave that was not stored, and why (kept on the job). `index` counts the job's items from 0. */
 export interface DiscardedItem {
@@ -85,7 +85,8 @@ export function checkModelAnswer(content: string, types: readonly Item["type"][]
   envelope.data.items.forEach((raw, i) => {
     const index = firstIndex + i;
     const reason = problemsOf(raw, types);
-    if (typeof reason === "string") discarded.push({ index, reason: reason.slice(0, 2000) });
+    // A reason may quote the model's field names; cut first, then made storable (a cut may split a surrogate pair).
+    if (typeof reason === "string") discarded.push({ index, reason: storableText(reason.slice(0, 2000)) });
     else valid.push({ ...reason, index });
   });
   return { kind: "items", valid, discarded, given: envelope.data.items.length };

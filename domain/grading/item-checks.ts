@@ -8,7 +8,9 @@ import { normalizeText } from "./score-items.js";
  */
 export function itemProblems(item: Item, key: ItemKey | null | undefined): string[] {
   const problems: string[] = [];
-  const at = (p: string) => problems.push(`${item.id}: ${p}`);
+  // The id is named as a storable string: the problems are stored (a generated item's discard reason).
+  const at = (p: string) => problems.push(`${storableText(item.id)}: ${p}`);
+  if (!storable(item) || !storable(key)) at("its text contains NUL characters or unpaired surrogates, which cannot be stored");
   if ("choices" in item) {
     const ids = item.choices.map((c) => c.id);
     if (new Set(ids).size !== ids.length) at("choice ids repeat");
@@ -45,3 +47,18 @@ export function itemProblems(item: Item, key: ItemKey | null | undefined): strin
   }
   return problems;
 }
+
+// PostgreSQL's text and jsonb refuse U+0000, and a lone UTF-16 surrogate has no UTF-8 form. In a `u` regex a
+// well-formed pair is one code point, so only lone ones match.
+const UNSTORABLE = /\0|\p{Cs}/u;
+const UNSTORABLE_ALL = /\0|\p{Cs}/gu;
+
+/** Every string (and field name) of a JSON value can be stored. Items are shallow, so recursion is fine. */
+function storable(value: unknown): boolean {
+  if (typeof value === "string") return !UNSTORABLE.test(value);
+  if (typeof value !== "object" || value === null) return true;
+  return Object.entries(value).every(([k, v]) => !UNSTORABLE.test(k) && storable(v));
+}
+
+/** A text with what cannot be stored replaced by U+FFFD (for messages that quote input, which are stored). */
+export const storableText = (text: string): string => text.replace(UNSTORABLE_ALL, "\uFFFD");

@@ -3,11 +3,11 @@ import { itemSchema } from "../../domain/db/schema/assessment-json.js";
 import { generationJobStatuses } from "../../domain/db/schema/index.js";
 import { bankPlace } from "../../domain/banks/bank-access.js";
 import { generationDocumentTypes, generationJobById, type GenerationJobView, jobBank, requestGenerationDocument, startGenerationJob } from "../../domain/generation/generation-jobs.js";
-import type { Executor } from "../../domain/db/client.js";
 import { sendGenerationJob } from "../generation/send-generation-job.js";
-import { courseStaffOfAny } from "../platform/http/access.js";
+import { adminOnly, anyOf, courseStaffOfAny } from "../platform/http/access.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
+import { bankManagers, ownCourse } from "./schemas/question-banks.js";
 import { generationConfigured } from "../platform/settings.js";
 
 const iso = z.iso.datetime();
@@ -16,19 +16,18 @@ const itemTypes = itemSchema.options.map((o) => o.shape.type.value);
 const bankParams = z.object({ bankId: z.uuid() });
 const jobParams = z.object({ jobId: z.uuid() });
 
-// Course instructors of the bank's course; an administrator's shared bank: administrators only (admins pass always).
-const coursesOfBank = async (bankId: string, db: Executor): Promise<string[] | null> => {
-  const place = await bankPlace(db, bankId);
-  return place ? (place.courseId ? [place.courseId] : []) : null;
-};
-const bankInstructors = courseStaffOfAny(["instructor"], { describe: "the bank's course (a shared bank: administrators)", resolve: (params, db) => coursesOfBank(params.bankId as string, db) });
-const jobInstructors = courseStaffOfAny(["instructor"], {
-  describe: "the job's bank's course (a shared bank: administrators)",
-  resolve: async (params, db) => {
-    const bankId = await jobBank(db, params.jobId as string);
-    return bankId ? coursesOfBank(bankId, db) : null;
-  },
-});
+// A job is managed by whoever manages its bank (bankManagers): the bank's course instructors; a shared bank's,
+// administrators.
+const jobInstructors = anyOf(
+  adminOnly,
+  courseStaffOfAny(["instructor"], {
+    describe: "the job's bank's course",
+    resolve: async (params, db) => {
+      const bankId = await jobBank(db, params.jobId as string);
+      return bankId ? ownCourse(await bankPlace(db, bankId)) : null;
+    },
+  }),
+);
 
 const startBody = z.object({
   count: z.number().int().min(1).meta({ description: "Items to draft: 1 to GENERATION_MAX_ITEMS (20 by default)" }),
@@ -95,7 +94,7 @@ route({
   name: "generation-jobs-create",
   method: "POST",
   path: "/v1/question-banks/{bankId}/generation-jobs",
-  access: bankInstructors,
+  access: bankManagers,
   idempotent: true,
   summary: "Ask a model for draft items from a lesson or an uploaded document",
   description:
@@ -145,7 +144,7 @@ route({
   name: "generation-documents-create",
   method: "POST",
   path: "/v1/question-banks/{bankId}/generation-documents",
-  access: bankInstructors,
+  access: bankManagers,
   summary: "Ask for a URL to upload a document to generate items from (plain text, markdown or PDF)",
   description: "Upload the file's exact bytes with the returned URL and headers (straight to storage), then start a job with `source: {documentId}`.",
   tags: ["question-banks"],

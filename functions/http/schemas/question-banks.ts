@@ -19,7 +19,7 @@ const itemSharedWith: CoursesLocator = {
   describe: "the courses the item's bank is shared with",
   resolve: async (params, db) => (await itemPlace(db, String(params.itemId)))?.sharedWith ?? null,
 };
-const ownCourse = (place: BankPlace | null): string[] | null => (place ? (place.courseId ? [place.courseId] : []) : null);
+export const ownCourse = (place: BankPlace | null): string[] | null => (place ? (place.courseId ? [place.courseId] : []) : null);
 
 export const bankReaders = anyOf(courseStaffOfAny(["instructor", "grader"], bankOwnCourse), courseStaffOfAny(["instructor"], bankSharedWith));
 export const bankManagers = anyOf(adminOnly, courseStaffOfAny(["instructor"], bankOwnCourse));

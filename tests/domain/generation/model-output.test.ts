@@ -21,6 +21,20 @@ describe("checking a model's answer with the item schemas and checks", () => {
     expect(checked.discarded).toEqual([{ index: 12, reason: "q3: the key names no choice of the item" }]);
   });
 
+  it("discards text PostgreSQL cannot store (NUL, a lone surrogate), with a storable reason", () => {
+    const nul = { ...single("n\u0000"), item: { ...single("n\u0000").item, prompt: "Sky\u0000?" } };
+    const lone = single("s", "a", [{ id: "a", text: "Blue \ud800" }, { id: "b", text: "Red" }]);
+    const nulKey = { ...single("f"), item: { ...single("f").item, ["x\u0000"]: 1 } };
+    const checked = checkModelAnswer(answer(nul, lone, nulKey, single("ok")), ["single"], 0);
+    if (checked.kind !== "items") throw new Error("expected items");
+    expect(checked.valid.map((v) => v.index)).toEqual([3]);
+    expect(checked.discarded.map((d) => d.reason)).toEqual([
+      "n\ufffd: its text contains NUL characters or unpaired surrogates, which cannot be stored",
+      "s: its text contains NUL characters or unpaired surrogates, which cannot be stored",
+      "the item has fields items do not have: x\ufffd",
+    ]);
+  });
+
   it("discards duplicate choices, a tolerance as wide as the value, a type not asked for and extra fields", () => {
     const dup = single("d", "a", [{ id: "a", text: "Blue" }, { id: "b", text: " blue " }]);
     const extraItem = { ...single("e"), item: { ...single("e").item, hint: "look up" } };
