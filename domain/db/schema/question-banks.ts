@@ -124,6 +124,8 @@ export const generationJobs = pgTable(
     error: text("error"),
     // model calls made (each retry after a rate limit counts)
     calls: integer("calls").notNull().default(0),
+    // deliveries that ended in a fault (thrown): the job fails after MAX_GENERATION_FAULTS, so it is not retried forever
+    faults: integer("faults").notNull().default(0),
     // after a rate limit: not before this time (the message is rescheduled for it)
     notBefore: tstz("not_before"),
     createdAt: tstz("created_at").notNull().defaultNow(),

@@ -1,0 +1,1 @@
+ALTER TABLE "generation_jobs" ADD COLUMN "faults" integer DEFAULT 0 NOT NULL;
