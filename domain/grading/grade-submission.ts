@@ -8,7 +8,7 @@ import { fail, ok, type Result } from "../shared/result.js";
 import { type FinalGrade, finalGrade } from "./final-grade.js";
 import { isManual } from "./items.js";
 import { inStaffScope } from "../sections/staff-scope.js";
-import { type ItemScore, scoreItems, type ScoringRubrics } from "./score-items.js";
+import { answered, type ItemScore, scoreItems, type ScoringRubrics } from "./score-items.js";
 import type { ScoringRubric } from "./rubric-score.js";
 import { bankKeys, keysFor, presentedItems } from "../assessment/presented-items.js";
 import { attachedRubrics } from "./attached-rubrics.js";
@@ -202,6 +202,7 @@ export async function submitManualScores(
     ctx.db,
     a?.rubrics ?? { items: {}, whole: null },
     manualList,
+    sub.answers,
     scores.flatMap((s) => (s.rubric ? [{ itemId: s.itemId, criteria: s.rubric.criteria }] : [])),
     wholeRubric?.criteria,
   );
@@ -228,7 +229,7 @@ export async function submitManualScores(
   });
   const done = await ctx.db.select({ itemId: manualScores.itemId }).from(manualScores).where(eq(manualScores.submissionId, submissionId));
   const scored = new Set(done.map((d) => d.itemId));
-  return ok({ waitingItems: [...manualItems.keys()].filter((id) => !scored.has(id) && sub.answers[id] !== undefined && sub.answers[id] !== null && sub.answers[id] !== "") });
+  return ok({ waitingItems: [...manualItems.keys()].filter((id) => !scored.has(id) && answered(sub.answers[id])) });
 }
 
 export interface RegradeDifference {

@@ -8,16 +8,18 @@ export interface ScoringRubric {
   criteria: RubricCriterion[];
 }
 
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
+/** Points to three decimals: item scores and rubric results alike. */
+export const roundPoints = (n: number) => Math.round(n * 1000) / 1000;
 
 export const criterionMax = (c: RubricCriterion): number => (c.kind === "levels" ? Math.max(...c.levels.map((l) => l.points)) : c.maxPoints);
 export const rubricMax = (rubric: { criteria: RubricCriterion[] }): number => rubric.criteria.reduce((s, c) => s + criterionMax(c), 0);
 
 /**
  * A grader's choices read against the rubric as it is now: each criterion's level (its points) or free points
- * (capped at the criterion's maximum), with the grader's comment. A choice naming a level or criterion the rubric
- * no longer has scores 0 for that criterion and says so (rubric changes refuse to remove levels in use, so this is
- * the last line of defence, not the rule). Criteria the grader left out score 0.
+ * (capped at the criterion's maximum), with the grader's comment. A choice naming a level the rubric no longer has
+ * scores 0 for that criterion, shown without a level; criteria the grader did not choose score 0. None of these
+ * happens through the API (rubric changes refuse to drop chosen levels, lower a maximum below a choice or add a
+ * criterion once scores use the rubric): this is the last line of defence, not the rule.
  */
 export function rubricResult(rubric: ScoringRubric, choices: RubricChoices, target: "item" | "whole"): RubricResult {
   const byCriterion = new Map(choices.criteria.map((c) => [c.criterionId, c]));
@@ -36,14 +38,14 @@ export function rubricResult(rubric: ScoringRubric, choices: RubricChoices, targ
     version: rubric.version,
     title: rubric.title,
     target,
-    earned: round3(criteria.reduce((s, c) => s + c.points, 0)),
-    max: round3(criteria.reduce((s, c) => s + c.maxPoints, 0)),
+    earned: roundPoints(criteria.reduce((s, c) => s + c.points, 0)),
+    max: roundPoints(criteria.reduce((s, c) => s + c.maxPoints, 0)),
     criteria,
   };
 }
 
 /** An item's points from a rubric result: the item's points scaled by the share of the rubric's points earned. */
-export const rubricPoints = (result: RubricResult, itemPoints: number): number => (result.max === 0 ? 0 : round3((itemPoints * result.earned) / result.max));
+export const rubricPoints = (result: RubricResult, itemPoints: number): number => (result.max === 0 ? 0 : roundPoints((itemPoints * result.earned) / result.max));
 
 /** One line per criterion for the item's explanation: "Thesis: Proficient (3 of 4) — clear claim". */
 export function rubricExplanation(result: RubricResult, itemPoints: number): string {

@@ -1,6 +1,6 @@
 import type { Answer, Item, ItemKey, ItemScore, PresentedItem, RubricChoices } from "../db/schema/assessment-json.js";
 import { isManual } from "./items.js";
-import { rubricExplanation, rubricPoints, rubricResult, type ScoringRubric } from "./rubric-score.js";
+import { roundPoints as round, rubricExplanation, rubricPoints, rubricResult, type ScoringRubric } from "./rubric-score.js";
 
 export type { ItemScore } from "../db/schema/assessment-json.js";
 
@@ -8,7 +8,8 @@ export type { ItemScore } from "../db/schema/assessment-json.js";
 export const normalizeText = (s: string): string =>
   s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/\s+/g, " ").trim();
 
-const round = (n: number) => Math.round(n * 1000) / 1000;
+/** A learner answered the item (a manual item left blank is unanswered, not waiting for a grader). */
+export const answered = (answer: Answer | null | undefined): boolean => answer !== undefined && answer !== null && answer !== "";
 
 function scoreMultiple(item: Extract<Item, { type: "multiple" }>, correct: string[], picked: string[]): { fraction: number; why: string } {
   const right = new Set(correct);
@@ -58,12 +59,15 @@ export function scoreItems(
     if (isManual(item)) {
       const m = manual[item.id];
       const rubric = m?.rubric ? (rubrics.items[item.id] ?? rubrics.whole) : null;
-      if (m && rubric && m.rubric) {
+      // The whole-assessment rubric scores answered items only (a score stored before that rule does not count).
+      if (m && rubric && m.rubric && (rubrics.items[item.id] || answered(answer))) {
         const result = rubricResult(rubric, m.rubric, rubrics.items[item.id] ? "item" : "whole");
         return { ...base, points: rubricPoints(result, item.points), status: "graded", explanation: rubricExplanation(result, item.points), rubric: result };
       }
+      if (m && !m.rubric) return { ...base, points: Math.min(Math.max(0, m.points), item.points), status: "graded", explanation: `scored by a grader: ${m.points} of ${item.points}` };
+      if (!answered(answer)) return { ...base, points: 0, status: "unanswered", explanation: "no answer" };
+      // A rubric score whose rubric is no longer attached keeps the points stored with it.
       if (m) return { ...base, points: Math.min(Math.max(0, m.points), item.points), status: "graded", explanation: `scored by a grader: ${m.points} of ${item.points}` };
-      if (answer === null || answer === "") return { ...base, points: 0, status: "unanswered", explanation: "no answer" };
       return { ...base, points: null, status: "needs-grader", explanation: "waits for a grader" };
     }
     if (answer === null) return { ...base, points: 0, status: "unanswered", explanation: "no answer" };

@@ -8,7 +8,7 @@ import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { attachedTo, type RubricInput, type RubricRow } from "./manage-rubrics.js";
-import { removedChoices, type RubricRuleCode, rubricProblems } from "./rubric-rules.js";
+import { invalidatedChoices, type RubricRuleCode, rubricProblems } from "./rubric-rules.js";
 
 export interface RubricChangeDifference {
   assessmentId: string;
@@ -16,6 +16,24 @@ export interface RubricChangeDifference {
 }
 
 type ChangeCode = RubricRuleCode | "RUBRIC_NOT_FOUND" | "PRECONDITION_FAILED" | "RUBRIC_LEVELS_IN_USE";
+
+/** The dry run grades at most this many submissions (each twice) in the request; past it, it says `truncated`. */
+export const DRY_RUN_SUBMISSIONS = 500;
+
+export interface RubricDryRun {
+  assessments: RubricChangeDifference[];
+  /** More submissions were scored with the rubric than the dry run grades: the lists hold the first ones (by assessment, submission). */
+  truncated: boolean;
+}
+
+/** The change refused when it would invalidate stored choices (the same check for the dry run and the change). */
+function inUse(criteria: RubricInput["criteria"], scored: { choices: RubricChoices }[]): Result<null, "RUBRIC_LEVELS_IN_USE"> {
+  const inUse = invalidatedChoices(criteria, scored.map((s) => s.choices));
+  if (inUse.length === 0) return ok(null);
+  const why = { removed: "removed", "over-maximum": "maximum below a stored choice", added: "added: scored submissions never chose it" };
+  const named = inUse.map((r) => `${r.levelId ? `${r.criterionId}/${r.levelId}` : r.criterionId} (${why[r.reason]})`).join(", ");
+  return fail("RUBRIC_LEVELS_IN_USE", `Scored submissions chose what this change invalidates: ${named}. A rubric in use may change titles, descriptions and level points and add levels; for more, make a new rubric.`, { inUse });
+}
 
 /** The assessments using the rubric, and the choices stored with it per submission of theirs (two indexed reads). */
 async function scoredWith(
@@ -35,29 +53,34 @@ async function scoredWith(
 
 /**
  * What a rubric change would do to the submissions scored with it: per assessment using it (none scored: an empty
- * list), each such submission's percent with the rubric now and with the proposed one. Reads only.
+ * list), each such submission's percent with the rubric now and with the proposed one. Refused as the change would
+ * be (`RUBRIC_LEVELS_IN_USE`). Grades at most DRY_RUN_SUBMISSIONS submissions, then says `truncated`. Reads only.
  */
-export async function rubricChangeDryRun(db: Executor, id: string, input: RubricInput): Promise<Result<RubricChangeDifference[], RubricRuleCode | "RUBRIC_NOT_FOUND">> {
+export async function rubricChangeDryRun(db: Executor, id: string, input: RubricInput): Promise<Result<RubricDryRun, RubricRuleCode | "RUBRIC_NOT_FOUND" | "RUBRIC_LEVELS_IN_USE">> {
   const rules = rubricProblems(input.criteria);
   if (!rules.ok) return rules;
   const [rubric] = await db.select().from(rubrics).where(eq(rubrics.id, id));
   if (!rubric) return fail("RUBRIC_NOT_FOUND");
   const proposed = { id, version: rubric.version + 1, title: input.title, criteria: input.criteria };
   const { using, scored } = await scoredWith(db, rubric);
+  const refused = inUse(input.criteria, scored);
+  if (!refused.ok) return refused;
+  const submissions = [...new Map(scored.map((s) => [s.submissionId, s])).values()];
+  const graded = submissions.slice(0, DRY_RUN_SUBMISSIONS);
   const byAssessment = new Map<string, RubricChangeDifference>(using.map((assessmentId) => [assessmentId, { assessmentId, submissions: [] }]));
-  for (const { assessmentId, submissionId } of scored) {
+  for (const { assessmentId, submissionId } of graded) {
     const entry = byAssessment.get(assessmentId);
-    if (!entry || entry.submissions.some((s) => s.submissionId === submissionId)) continue;
+    if (!entry) continue;
     // Graded as the orchestration grades (the learner's attempts policy included), once as is and once with the proposal.
     const [now, after] = await Promise.all([gradeSubmission(db, submissionId), gradeSubmission(db, submissionId, proposed)]);
     if (now && after) entry.submissions.push({ submissionId, userId: now.userId, before: now.grade.percent, after: after.grade.percent });
   }
-  return ok([...byAssessment.values()]);
+  return ok({ assessments: [...byAssessment.values()], truncated: submissions.length > graded.length });
 }
 
 /**
  * Changes a rubric under its row lock (graders scoring with it take it `for share`, so no choice lands between the
- * check and the change). A stored choice naming a criterion or level the new version drops is refused with the list.
+ * check and the change). A change invalidating stored choices (see `invalidatedChoices`) is refused with the list.
  * Otherwise the version goes up and every assessment with submissions scored by it takes a new key version (the
  * same keys) and writes `assessment.key-changed`: the regrade orchestration then adds a grade version per graded
  * submission, computed with the rubric as it now is, never overwriting one.
@@ -74,11 +97,8 @@ export async function changeRubric(
   if (!current) return fail("RUBRIC_NOT_FOUND");
   if (current.version !== expectedVersion) return fail("PRECONDITION_FAILED", "The rubric changed since you read it: read it again.");
   const { scored } = await scoredWith(ctx.db, current);
-  const removed = removedChoices(input.criteria, scored.map((s) => s.choices));
-  if (removed.length) {
-    const named = removed.map((r) => (r.levelId ? `${r.criterionId}/${r.levelId}` : r.criterionId)).join(", ");
-    return fail("RUBRIC_LEVELS_IN_USE", `Scored submissions chose what this change removes: ${named}. Keep them, or make a new rubric.`, { removed });
-  }
+  const refused = inUse(input.criteria, scored);
+  if (!refused.ok) return refused;
   const now = ctx.now();
   const [row] = await ctx.db
     .update(rubrics)

@@ -58,14 +58,31 @@ export function checkChoices(rubric: ScoringRubric, choices: CriterionChoice[]):
   });
 }
 
-/** Stored choices naming a criterion or level a proposed version no longer has (or a criterion whose kind changed). */
-export function removedChoices(criteria: RubricCriterion[], stored: RubricChoices[]): { criterionId: string; levelId: string | null }[] {
+/** A stored choice a proposed rubric version would invalidate, and why. */
+export interface InvalidatedChoice {
+  criterionId: string;
+  levelId: string | null;
+  /** `removed`: the criterion or level is gone (or the criterion's kind changed); `over-maximum`: free points above
+   * the new maximum; `added`: a new criterion the scored submissions never chose. */
+  reason: "removed" | "over-maximum" | "added";
+}
+
+/**
+ * What a proposed version does to stored choices: a rubric in use may change titles, descriptions, level points
+ * and free maxima (upwards of every stored choice) and add levels, nothing that makes a stored choice mean something
+ * else. Dropping a chosen criterion or level, lowering a free maximum below a stored choice (it would be capped
+ * quietly) or adding a criterion (every scored submission would get 0 on it) are listed, sorted.
+ */
+export function invalidatedChoices(criteria: RubricCriterion[], stored: RubricChoices[]): InvalidatedChoice[] {
   const byId = new Map(criteria.map((c) => [c.id, c]));
-  const out = new Map<string, { criterionId: string; levelId: string | null }>();
+  const out = new Map<string, InvalidatedChoice>();
+  const add = (x: InvalidatedChoice) => out.set(`${x.criterionId}\u0000${x.levelId ?? ""}\u0000${x.reason}`, x);
   for (const choice of stored.flatMap((s) => s.criteria)) {
     const c = byId.get(choice.criterionId);
     const gone = !c || (choice.levelId !== null ? c.kind !== "levels" || !c.levels.some((l) => l.id === choice.levelId) : c.kind !== "free-points");
-    if (gone) out.set(`${choice.criterionId}\u0000${choice.levelId ?? ""}`, { criterionId: choice.criterionId, levelId: choice.levelId });
+    if (gone) add({ criterionId: choice.criterionId, levelId: choice.levelId, reason: "removed" });
+    else if (c.kind === "free-points" && (choice.points ?? 0) > c.maxPoints) add({ criterionId: c.id, levelId: null, reason: "over-maximum" });
   }
-  return [...out.values()].sort((a, b) => a.criterionId.localeCompare(b.criterionId) || (a.levelId ?? "").localeCompare(b.levelId ?? ""));
+  for (const s of stored) for (const c of criteria) if (!s.criteria.some((x) => x.criterionId === c.id)) add({ criterionId: c.id, levelId: null, reason: "added" });
+  return [...out.values()].sort((a, b) => a.criterionId.localeCompare(b.criterionId) || (a.levelId ?? "").localeCompare(b.levelId ?? "") || a.reason.localeCompare(b.reason));
 }

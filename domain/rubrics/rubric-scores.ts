@@ -1,8 +1,9 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import type { Item, RubricAttachments, RubricChoices } from "../db/schema/assessment-json.js";
+import type { Answer, Item, RubricAttachments, RubricChoices } from "../db/schema/assessment-json.js";
 import { rubrics } from "../db/schema/index.js";
 import { rubricPoints, rubricResult, type ScoringRubric } from "../grading/rubric-score.js";
+import { answered } from "../grading/score-items.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { rubricFor } from "./attach-rubrics.js";
 import { checkChoices, type CriterionChoice } from "./rubric-rules.js";
@@ -16,13 +17,14 @@ export interface RubricScore {
 
 /**
  * Reads a grader's rubric choices against the assessment's attachments: per item (its own rubric, else the whole
- * one) and `whole` (every manual item of the presented items the whole rubric scores, unless scored per item in
- * the same request). Locks the rubrics `for share`, so a change of one waits for this grading to commit.
+ * one) and `whole` (every answered manual item of the presented items the whole rubric scores, unless scored per
+ * item in the same request: a blank item stays unanswered, as it does for `waitingItems`). Locks the rubrics `for share`, so a change of one waits for this grading to commit.
  */
 export async function rubricScores(
   db: Executor,
   attachments: RubricAttachments,
   manualItems: Item[],
+  answers: Record<string, Answer>,
   perItem: { itemId: string; criteria: CriterionChoice[] }[],
   whole: CriterionChoice[] | undefined,
 ): Promise<Result<RubricScore[], "INVALID_RUBRIC_CHOICES">> {
@@ -42,7 +44,7 @@ export async function rubricScores(
   const wanted = [
     ...perItem.map((s) => ({ itemId: s.itemId, rubricId: rubricFor(attachments, s.itemId) as string, criteria: s.criteria })),
     ...(whole && attachments.whole
-      ? manualItems.filter((i) => !attachments.items[i.id] && !perItem.some((s) => s.itemId === i.id)).map((i) => ({ itemId: i.id, rubricId: attachments.whole as string, criteria: whole }))
+      ? manualItems.filter((i) => !attachments.items[i.id] && answered(answers[i.id]) && !perItem.some((s) => s.itemId === i.id)).map((i) => ({ itemId: i.id, rubricId: attachments.whole as string, criteria: whole }))
       : []),
   ];
   const scores: RubricScore[] = [];

@@ -31,6 +31,7 @@ const criteriaDescription =
 
 const dryRunSchema = z.object({
   dryRun: z.literal(true),
+  truncated: z.boolean().meta({ description: "More than 500 submissions were scored with the rubric: the lists hold the first 500 (by assessment, then submission)" }),
   assessments: z.array(
     z.object({
       assessmentId: z.uuid(),
@@ -106,7 +107,7 @@ route({
   path: "/v1/rubrics/{rubricId}",
   access: courseStaff(["instructor"], rubricOf),
   summary: "Change a rubric; `dryRun=true` answers what it would do to scored submissions and changes nothing",
-  description: `${criteriaDescription} Send the ETag you read as If-Match (428 without it, 412 when it changed meanwhile; a dry run needs none). A change may not remove a criterion or level a scored submission chose (409 \`RUBRIC_LEVELS_IN_USE\` lists them). Each assessment with submissions scored by the rubric takes a new key version, so its graded submissions are regraded with the new rubric (a new grade version each, as an answer-key change does); the dry run answers, per such assessment, each scored submission's percent now and after.`,
+  description: `${criteriaDescription} Send the ETag you read as If-Match (428 without it, 412 when it changed meanwhile; a dry run needs none). A rubric that scored submissions may change titles, descriptions and level points, raise free maxima and add levels; removing a chosen criterion or level, lowering a free maximum below a stored choice or adding a criterion is refused (409 \`RUBRIC_LEVELS_IN_USE\` lists them as \`inUse\`, the dry run too). Each assessment with submissions scored by the rubric takes a new key version, so its graded submissions are regraded with the new rubric (a new grade version each, as an answer-key change does); the dry run answers, per such assessment, each scored submission's percent now and after (at most 500 submissions graded: \`truncated\` says when there were more).`,
   tags: ["rubrics"],
   conditional: "update",
   params: rubricParams,
@@ -120,7 +121,7 @@ route({
     428: { description: "`PRECONDITION_REQUIRED`: send If-Match" },
   },
   handler: async ({ params, query, body, request }, ctx) => {
-    if (query.dryRun) return { status: 200, body: { dryRun: true as const, assessments: unwrap(await rubricChangeDryRun(ctx.db, params.rubricId, body)) } };
+    if (query.dryRun) return { status: 200, body: { dryRun: true as const, ...unwrap(await rubricChangeDryRun(ctx.db, params.rubricId, body)) } };
     const version = versionFromIfMatch(request.headers.get("if-match"), rubricEtagPattern);
     if (version === undefined) throw new ProblemError("PRECONDITION_REQUIRED", { detail: "Read the rubric and send its ETag as If-Match." });
     const { rubric } = unwrap(await ctx.transaction((tx) => changeRubric(ctx.domain(tx), params.rubricId, body, version)));

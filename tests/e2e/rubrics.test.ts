@@ -32,7 +32,7 @@ async function essayAssignment(title: string, itemIds: string[]): Promise<string
   return ((await created.json()) as { id: string }).id;
 }
 
-/** The learner answers every item and submits; the grading orchestration waits for a grader. */
+/** The learner answers these items and submits; the grading orchestration waits for a grader. */
 async function submit(assessmentId: string, itemIds: string[]): Promise<string> {
   const attempt = (await (await call(app, "POST", `/v1/assessments/${assessmentId}/attempts`, { token: learner.accessToken })).json()) as { id: string };
   await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.accessToken, body: { answers: Object.fromEntries(itemIds.map((id) => [id, `My answer to ${id}`])) } });
@@ -152,6 +152,21 @@ describe("rubrics, end to end", () => {
     const swap = await call(app, "PUT", `/v1/assessments/${assessmentId}/rubrics`, { token: instructor.accessToken, body: { items: {}, whole: essayRubricId } });
     expect(swap.status).toBe(409);
     expect((await jsonOf(swap)).code).toBe("RUBRIC_IN_USE");
+
+    // An essay left blank stays unanswered: the whole rubric scores the answered one only (4 of 5 → 8 of 10; 8 of 20 = 40%).
+    const partlyBlank = await essayAssignment("Two prompts", ["q1", "q2"]);
+    expect((await call(app, "PUT", `/v1/assessments/${partlyBlank}/rubrics`, { token: instructor.accessToken, body: { items: {}, whole: whole.id } })).status).toBe(200);
+    const blankSubmission = await submit(partlyBlank, ["q1"]);
+    const blankScored = await call(app, "POST", `/v1/submissions/${blankSubmission}/grades`, { token: grader.accessToken, body: { wholeRubric: { criteria: [{ criterionId: "overall", points: 4 }] } } });
+    expect(await jsonOf(blankScored)).toEqual({ waitingItems: [] });
+    expect(await db.sql`select item_id from manual_scores where submission_id = ${blankSubmission}`).toEqual([{ item_id: "q1" }]);
+    const blankGrade = await until("the grade with a blank essay", async () => (await gradesOf(blankSubmission))[0]);
+    expect(blankGrade.percent).toBe(40);
+    const blankExplained = await jsonOf(await call(app, "GET", `/v1/grades/${blankGrade.id}/explanation`, { token: learner.accessToken }));
+    expect((blankExplained.items as { itemId: string; points: number; status: string }[]).map((i) => [i.itemId, i.points, i.status])).toEqual([
+      ["q1", 8, "graded"],
+      ["q2", 0, "unanswered"],
+    ]);
   }, 90_000);
 
   it("dry-runs a rubric change without changing anything, refuses removing a used level, then regrades with a new grade version", async () => {
@@ -167,6 +182,7 @@ describe("rubrics, end to end", () => {
     // Vague now 3: (3 + 3) of 8 → 7.5 of 10.
     expect(await jsonOf(dry)).toEqual({
       dryRun: true,
+      truncated: false,
       assessments: [{ assessmentId: expect.any(String), submissions: [{ submissionId, userId: learner.id, before: 62.5, after: 75 }] }],
     });
     expect(await db.sql`select id, version, percent from grades order by id`).toEqual(before);
@@ -178,7 +194,12 @@ describe("rubrics, end to end", () => {
     const withoutVague = [{ kind: "levels", id: "thesis", title: "Thesis", levels: [level("clear", "Clear", 4), level("missing", "Missing", 0)] }, essayCriteria[1]];
     const removing = await call(app, "PUT", `/v1/rubrics/${essayRubricId}`, { token: instructor.accessToken, headers: { "if-match": '"r1"' }, body: { title: "Essay rubric", criteria: withoutVague } });
     expect(removing.status).toBe(409);
-    expect(await jsonOf(removing)).toMatchObject({ code: "RUBRIC_LEVELS_IN_USE", removed: [{ criterionId: "thesis", levelId: "vague" }] });
+    expect(await jsonOf(removing)).toMatchObject({ code: "RUBRIC_LEVELS_IN_USE", inUse: [{ criterionId: "thesis", levelId: "vague", reason: "removed" }] });
+    // The dry run refuses what the change refuses: here lowering a free maximum below a stored choice (3 evidence points).
+    const lowered = [essayCriteria[0], { kind: "free-points", id: "evidence", title: "Evidence", maxPoints: 2 }];
+    const dryLowered = await call(app, "PUT", `/v1/rubrics/${essayRubricId}?dryRun=true`, { token: instructor.accessToken, body: { title: "Essay rubric", criteria: lowered } });
+    expect(dryLowered.status).toBe(409);
+    expect(await jsonOf(dryLowered)).toMatchObject({ code: "RUBRIC_LEVELS_IN_USE", inUse: [{ criterionId: "evidence", levelId: null, reason: "over-maximum" }] });
 
     const changed = await call(app, "PUT", `/v1/rubrics/${essayRubricId}`, { token: instructor.accessToken, headers: { "if-match": '"r1"' }, body: { title: "Essay rubric", criteria: richer } });
     expect(changed.status).toBe(200);

@@ -54,8 +54,8 @@ describe("a rubric change's dry run and the real change", () => {
     const [stored] = await db.sql<{ points: number }[]>`select points from manual_scores where submission_id = ${a} and item_id = 'e1'`;
     expect(stored?.points).toBe(5);
 
-    // Proposed: fair is worth 4 of 6 and style up to 2. a: (4 + min(2, 2)) / 8 → 7.5 of 10 → 87.5%. b: (6 + 2) / 8 → 10 → 50%.
-    const proposed = { title: "Essay", criteria: [{ ...thesis, levels: [level("strong", 6), level("fair", 4), level("weak", 0)] }, { ...style, maxPoints: 2 }] as RubricCriterion[] };
+    // Proposed: fair is worth 4 of 6 (style stays up to 4). a: (4 + 2) / 10 → 6 of 10 → 80%. b: (6 + 4) / 10 → 10 → 50%.
+    const proposed = { title: "Essay", criteria: [{ ...thesis, levels: [level("strong", 6), level("fair", 4), level("weak", 0)] }, style] as RubricCriterion[] };
     // Another assessment uses the rubric with nothing scored yet: listed with no submissions, and no new key version.
     const unscoredId = uuidv7();
     await db.sql`insert into assessments (id, course_id, title, kind, items) values (${unscoredId}, ${courseId}, 'Later', 'assignment',
@@ -65,16 +65,19 @@ describe("a rubric change's dry run and the real change", () => {
     const dry = await rubricChangeDryRun(db.db, rubricId, proposed);
     expect(dry).toEqual({
       ok: true,
-      value: [
-        {
-          assessmentId,
-          submissions: [
-            { submissionId: a, userId: expect.any(String), before: 75, after: 87.5 },
-            { submissionId: b, userId: expect.any(String), before: 50, after: 50 },
-          ],
-        },
-        { assessmentId: unscoredId, submissions: [] },
-      ],
+      value: {
+        assessments: [
+          {
+            assessmentId,
+            submissions: [
+              { submissionId: a, userId: expect.any(String), before: 75, after: 80 },
+              { submissionId: b, userId: expect.any(String), before: 50, after: 50 },
+            ],
+          },
+          { assessmentId: unscoredId, submissions: [] },
+        ],
+        truncated: false,
+      },
     });
     expect(await db.sql`select version from assessment_keys where assessment_id = ${assessmentId}`).toEqual(keysBefore);
     expect(await db.sql<{ version: number }[]>`select version from rubrics where id = ${rubricId}`).toEqual([{ version: 1 }]);
@@ -83,14 +86,22 @@ describe("a rubric change's dry run and the real change", () => {
     const dropsFair = { title: "Essay", criteria: [{ ...thesis, levels: [level("strong", 4), level("weak", 0)] }, style] as RubricCriterion[] };
     expect(await inTx((tx) => changeRubric(tx, rubricId, dropsFair, 1))).toMatchObject({
       ok: false,
-      error: { code: "RUBRIC_LEVELS_IN_USE", extensions: { removed: [{ criterionId: "thesis", levelId: "fair" }] } },
+      error: { code: "RUBRIC_LEVELS_IN_USE", extensions: { inUse: [{ criterionId: "thesis", levelId: "fair", reason: "removed" }] } },
     });
+    // b chose 4 style points: a maximum of 2 would cap it quietly; a new criterion would score both 0 on it. The dry run refuses as the change does.
+    const lowersStyle = { title: "Essay", criteria: [thesis, { ...style, maxPoints: 2 }] as RubricCriterion[] };
+    const addsVoice = { title: "Essay", criteria: [thesis, style, { ...style, id: "voice", title: "Voice" }] as RubricCriterion[] };
+    for (const refused of [lowersStyle, addsVoice]) {
+      const inUse = [{ criterionId: refused === lowersStyle ? "style" : "voice", levelId: null, reason: refused === lowersStyle ? "over-maximum" : "added" }];
+      expect(await inTx((tx) => changeRubric(tx, rubricId, refused, 1))).toMatchObject({ ok: false, error: { code: "RUBRIC_LEVELS_IN_USE", extensions: { inUse } } });
+      expect(await rubricChangeDryRun(db.db, rubricId, refused)).toMatchObject({ ok: false, error: { code: "RUBRIC_LEVELS_IN_USE", extensions: { inUse } } });
+    }
     const changed = await inTx((tx) => changeRubric(tx, rubricId, proposed, 1));
     expect(changed).toMatchObject({ ok: true, value: { rubric: { version: 2 }, regrading: [assessmentId] } });
     expect(await db.sql`select key_version from assessments where id = ${assessmentId}`).toEqual([{ key_version: 2 }]);
     expect(await db.sql`select key_version from assessments where id = ${unscoredId}`).toEqual([{ key_version: 1 }]);
     expect(await db.sql`select 1 from outbox where type = 'assessment.key-changed' and aggregate_id = ${assessmentId}`).toHaveLength(1);
-    expect((await gradeSubmission(db.db, a))?.grade.percent).toBe(87.5);
+    expect((await gradeSubmission(db.db, a))?.grade.percent).toBe(80);
     expect(await db.sql`select 1 from audit_log where action = 'rubric.changed' and target_id = ${rubricId}`).toHaveLength(1);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RubricCriterion } from "../../../domain/db/schema/assessment-json.js";
-import { checkChoices, removedChoices, rubricProblems } from "../../../domain/rubrics/rubric-rules.js";
+import { checkChoices, invalidatedChoices, rubricProblems } from "../../../domain/rubrics/rubric-rules.js";
 
 const level = (id: string, points: number) => ({ id, title: id, description: "", points });
 const thesis: RubricCriterion = { kind: "levels", id: "thesis", title: "Thesis", description: "", levels: [level("strong", 4), level("fair", 2), level("weak", 0)] };
@@ -51,19 +51,27 @@ describe("a grader's choices", () => {
   });
 });
 
-describe("what a change removes", () => {
+describe("what a change invalidates", () => {
   const stored = [{ rubricId: "r1", criteria: [{ criterionId: "thesis", levelId: "fair", points: null, comment: "" }, { criterionId: "style", levelId: null, points: 1, comment: "" }] }];
 
   it("finds nothing when every chosen criterion and level stays (points may change)", () => {
-    expect(removedChoices([{ ...thesis, levels: [level("strong", 5), level("fair", 3), level("weak", 0)] }, style], stored)).toEqual([]);
+    expect(invalidatedChoices([{ ...thesis, levels: [level("strong", 5), level("fair", 3), level("weak", 0)] }, style], stored)).toEqual([]);
   });
 
   it("lists chosen levels and criteria the new version drops, or whose kind changed", () => {
     const withoutFair: RubricCriterion = { ...thesis, levels: [level("strong", 4), level("weak", 0)] };
-    expect(removedChoices([withoutFair], stored)).toEqual([
-      { criterionId: "style", levelId: null },
-      { criterionId: "thesis", levelId: "fair" },
+    expect(invalidatedChoices([withoutFair], stored)).toEqual([
+      { criterionId: "style", levelId: null, reason: "removed" },
+      { criterionId: "thesis", levelId: "fair", reason: "removed" },
     ]);
-    expect(removedChoices([{ ...style, id: "thesis" }, style], stored)).toEqual([{ criterionId: "thesis", levelId: "fair" }]);
+    expect(invalidatedChoices([{ ...style, id: "thesis" }, style], stored)).toEqual([{ criterionId: "thesis", levelId: "fair", reason: "removed" }]);
+  });
+
+  it("lists a free maximum lowered below a stored choice and an added criterion; raising the maximum is fine", () => {
+    expect(invalidatedChoices([thesis, { ...style, maxPoints: 0.5 }], stored)).toEqual([{ criterionId: "style", levelId: null, reason: "over-maximum" }]);
+    expect(invalidatedChoices([thesis, { ...style, maxPoints: 1 }], stored)).toEqual([]);
+    expect(invalidatedChoices([thesis, { ...style, maxPoints: 9 }], stored)).toEqual([]);
+    const voice: RubricCriterion = { ...style, id: "voice", title: "Voice" };
+    expect(invalidatedChoices([thesis, style, voice], stored)).toEqual([{ criterionId: "voice", levelId: null, reason: "added" }]);
   });
 });
