@@ -65,8 +65,6 @@ export interface GenerationAsk {
   count: number;
   itemTypes: Item["type"][];
   source: { lessonId: string } | { documentId: string };
-  /** `<user id>:<Idempotency-Key>` when the request carried one: the same request twice is the same job. */
-  requestKey: string | null;
 }
 
 /**
@@ -82,14 +80,10 @@ export async function startGenerationJob(
   limits: { maxItems: number; maxDocumentBytes: number },
 ): Promise<Result<GenerationJobRow, GenerationErrorCode>> {
   if (ask.count > limits.maxItems) return fail("GENERATION_TOO_MANY_ITEMS", `A job may ask for at most ${limits.maxItems} items.`, { maxItems: limits.maxItems });
-  if (ask.requestKey) {
-    const [same] = await ctx.db.select().from(generationJobs).where(eq(generationJobs.requestKey, ask.requestKey));
-    if (same) return ok(same);
-  }
   const place = await bankPlace(ctx.db, bankId);
   if (!place) return fail("QUESTION_BANK_NOT_FOUND");
   const now = ctx.now();
-  const asked = { count: ask.count, itemTypes: [...new Set(ask.itemTypes)], status: "queued" as const, progress: emptyProgress(ask.count), requestKey: ask.requestKey, requestedByUserId: ctx.actor.userId, updatedAt: now };
+  const asked = { count: ask.count, itemTypes: [...new Set(ask.itemTypes)], status: "queued" as const, progress: emptyProgress(ask.count), requestedByUserId: ctx.actor.userId, updatedAt: now };
   let job: GenerationJobRow;
   if ("lessonId" in ask.source) {
     const [lesson] = await ctx.db
@@ -100,13 +94,8 @@ export async function startGenerationJob(
     if (!lesson || (place.courseId && lesson.courseId !== place.courseId)) return fail("LESSON_NOT_FOUND");
     if (!lesson.hasText) return fail("GENERATION_SOURCE_EMPTY", "The lesson has no text body to generate from.");
     const source: GenerationSource = { kind: "lesson", lessonId: ask.source.lessonId };
-    const [row] = await ctx.db
-      .insert(generationJobs)
-      .values({ id: ctx.newId(), bankId, courseId: lesson.courseId, source, ...asked, createdAt: now })
-      .onConflictDoNothing({ target: generationJobs.requestKey })
-      .returning();
-    if (!row) return ok((await ctx.db.select().from(generationJobs).where(eq(generationJobs.requestKey, ask.requestKey as string)))[0] as GenerationJobRow);
-    job = row;
+    const [row] = await ctx.db.insert(generationJobs).values({ id: ctx.newId(), bankId, courseId: lesson.courseId, source, ...asked, createdAt: now }).returning();
+    job = row as GenerationJobRow;
   } else {
     const [doc] = await ctx.db
       .select()

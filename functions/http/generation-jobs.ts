@@ -52,7 +52,7 @@ const jobSchema = z.object({
   itemTypes: z.array(z.enum(itemTypes)),
   source: z.union([z.object({ kind: z.literal("lesson"), lessonId: z.uuid() }), z.object({ kind: z.literal("document"), documentId: z.uuid(), fileName: z.string(), contentType: z.string() })]),
   progress: progressSchema,
-  calls: z.number().int().meta({ description: "Model calls made so far (retries included)" }),
+  calls: z.number().int().meta({ description: "Requests made to the model so far (rate-limited, unreadable and failed ones included)" }),
   notBefore: iso.nullable().meta({ description: "Rate limited: the job waits until then" }),
   result: z.object({
     itemIds: z.array(z.uuid()).meta({ description: "The draft items stored (approve each before a pool draws it)" }),
@@ -110,13 +110,12 @@ route({
     422: { description: "`GENERATION_TOO_MANY_ITEMS`, `GENERATION_SOURCE_EMPTY`, `GENERATION_DOCUMENT_MISMATCH`" },
     503: { description: "`GENERATION_NOT_CONFIGURED`: no model (the detail says which settings to set)" },
   },
-  handler: async ({ params, body, request }, ctx) => {
+  handler: async ({ params, body }, ctx) => {
     const s = ctx.platform.settings;
     if (!generationConfigured(s)) throw new ProblemError("GENERATION_NOT_CONFIGURED", { detail: NOT_CONFIGURED_DETAIL });
-    const key = request.headers.get("idempotency-key");
     const job = unwrap(
       await ctx.transaction((tx) =>
-        startGenerationJob(ctx.domain(tx), ctx.platform.files, params.bankId, { ...body, requestKey: key ? `${ctx.caller.userId}:${key}` : null }, { maxItems: s.GENERATION_MAX_ITEMS, maxDocumentBytes: s.GENERATION_MAX_DOCUMENT_BYTES }),
+        startGenerationJob(ctx.domain(tx), ctx.platform.files, params.bankId, body, { maxItems: s.GENERATION_MAX_ITEMS, maxDocumentBytes: s.GENERATION_MAX_DOCUMENT_BYTES }),
       ),
     );
     // After the commit. A redelivered or duplicated message finds the job claimed and does nothing.

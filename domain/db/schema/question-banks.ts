@@ -112,8 +112,6 @@ export const generationJobs = pgTable(
     // the course the items are for (access, and the lesson's course)
     courseId: belongsTo("course_id", () => courses.id),
     requestedByUserId: uuid("requested_by_user_id").references(() => users.id, { onDelete: "set null" }),
-    // `<user id>:<Idempotency-Key>`: the same request twice is the same job
-    requestKey: text("request_key").unique(),
     source: jsonb("source").$type<GenerationSource>().notNull(),
     itemTypes: text("item_types").array().$type<Item["type"][]>().notNull(),
     count: integer("count").notNull(),
