@@ -87,6 +87,32 @@ param importWorkerInstanceMemoryMB int = 512
 @maxValue(100)
 param importWorkerMaximumInstanceCount int = 10
 
+@description('Enrichment worker (APP_ROLE=enrichment-worker, scaled by the item-analysis subscription): Flex Consumption instance memory in MB. A batch of grades is a few SQL statements.')
+@allowed([
+  512
+  2048
+  4096
+])
+param enrichmentWorkerInstanceMemoryMB int = 512
+
+@description('Enrichment worker: maximum instances. Each keeps up to DATABASE_POOL_MAX PostgreSQL connections; the statistics rows of one assessment are locked per batch, so more instances mostly wait.')
+@minValue(1)
+@maxValue(100)
+param enrichmentWorkerMaximumInstanceCount int = 10
+
+@description('AI generator worker (APP_ROLE=generation-worker, scaled by the question-generation queue): Flex Consumption instance memory in MB. It holds an uploaded document\'s text and the model\'s answer.')
+@allowed([
+  512
+  2048
+  4096
+])
+param generationWorkerInstanceMemoryMB int = 2048
+
+@description('AI generator worker: maximum instances. Each runs a job at a time against the model deployment\'s rate limit (429s put the job back), so a few instances suffice.')
+@minValue(1)
+@maxValue(100)
+param generationWorkerMaximumInstanceCount int = 10
+
 @description('Alert when a Service Bus queue (bulk-imports) never emptied over this window: a message has waited that long, so the import worker is not taking imports.')
 @allowed([
   'PT15M'
@@ -379,6 +405,10 @@ var names = {
   // account: "-imports" comes before the token so the two ids differ.
   importWorkerApp: 'func-ringlet-${environmentName}-imports-${resourceToken}'
   importWorkerPlan: 'asp-ringlet-${environmentName}-imports'
+  enrichmentWorkerApp: 'func-ringlet-${environmentName}-enrich-${resourceToken}'
+  enrichmentWorkerPlan: 'asp-ringlet-${environmentName}-enrich'
+  generationWorkerApp: 'func-ringlet-${environmentName}-generate-${resourceToken}'
+  generationWorkerPlan: 'asp-ringlet-${environmentName}-generate'
   hostStorage: 'stfunc${resourceToken}'
   filesStorage: 'stfiles${resourceToken}'
   serviceBus: 'sbns-ringlet-${environmentName}-${resourceToken}'
@@ -395,11 +425,15 @@ var names = {
   openAI: 'oai-ringlet-${environmentName}-${resourceToken}'
   durableTaskHub: 'ringlet${environmentName}'
   importWorkerTaskHub: 'ringlet${environmentName}imports'
+  enrichmentWorkerTaskHub: 'ringlet${environmentName}enrichment'
+  generationWorkerTaskHub: 'ringlet${environmentName}generation'
 }
 var postgresDatabaseName = 'ringlet'
 // Flex Consumption pulls each app's package from its own container with the identity.
 var deploymentContainerName = 'app-package'
 var importWorkerDeploymentContainerName = 'app-package-imports'
+var enrichmentWorkerDeploymentContainerName = 'app-package-enrichment'
+var generationWorkerDeploymentContainerName = 'app-package-generation'
 // The web app's origin (scheme://host[:port]): what browsers send as Origin, for Blob Storage's CORS rule.
 var publicAppOrigin = join(take(split(publicAppUrl, '/'), 3), '/')
 // Containers of the files account, created by the storage module and passed to the app as
@@ -466,6 +500,8 @@ module hostStorage 'modules/storage.bicep' = {
     containers: [
       deploymentContainerName
       importWorkerDeploymentContainerName
+      enrichmentWorkerDeploymentContainerName
+      generationWorkerDeploymentContainerName
     ]
     corsAllowedOrigins: []
     // The host, Durable Functions and the deployment all reach it through the VNet when private.
@@ -656,6 +692,8 @@ module durableTaskScheduler 'modules/durable-task-scheduler.bicep' = {
     tags: allTags
     taskHubName: names.durableTaskHub
     importWorkerTaskHubName: names.importWorkerTaskHub
+    enrichmentWorkerTaskHubName: names.enrichmentWorkerTaskHub
+    generationWorkerTaskHubName: names.generationWorkerTaskHub
     sku: durableTaskSchedulerSku
     capacity: durableTaskSchedulerCapacity
     principalId: identity.outputs.principalId
@@ -810,6 +848,150 @@ module importWorkerApp 'modules/function-app.bicep' = {
     authTwoFactorRequired: authTwoFactorRequired
     authSessionMaxAgeHours: authSessionMaxAgeHours
     subnetId: enablePrivateNetworking ? network!.outputs.importWorkerSubnetId : ''
+    // The model is the generation worker's alone.
+    openAIEndpoint: ''
+    openAIDeployment: ''
+  }
+}
+
+// The enrichment worker: the same package with APP_ROLE=enrichment-worker, so it registers only the item-analysis
+// subscription: a burst of published grades (a whole course graded at once) is applied here, scaled by that
+// subscription's depth, and never shares a process with the API. Its own plan, task hub and subnet like the
+// import worker's; no HTTP; no model.
+module enrichmentWorkerApp 'modules/function-app.bicep' = {
+  scope: rg
+  name: 'function-app-enrichment'
+  dependsOn: [
+    roleAssignments
+    privateEndpoints
+  ]
+  params: {
+    name: names.enrichmentWorkerApp
+    planName: names.enrichmentWorkerPlan
+    location: location
+    tags: allTags
+    appRole: 'enrichment-worker'
+    azdServiceName: 'enrichment'
+    servesHttp: false
+    hostingPlan: hostingPlan
+    instanceMemoryMB: enrichmentWorkerInstanceMemoryMB
+    maximumInstanceCount: enrichmentWorkerMaximumInstanceCount
+    // Queue-triggered: nothing to keep warm for requests.
+    alwaysReadyHttpInstances: 0
+    elasticPremiumSku: elasticPremiumSku
+    elasticPremiumMinimumInstances: 1
+    enableStagingSlot: enableStagingSlot
+    zoneRedundant: functionAppZoneRedundant
+    identityResourceId: identity.outputs.resourceId
+    identityClientId: identity.outputs.clientId
+    identityName: identity.outputs.name
+    deployPrincipalId: deployPrincipalId
+    hostStorageName: hostStorage.outputs.name
+    deploymentContainerUrl: '${hostStorage.outputs.blobEndpoint}${enrichmentWorkerDeploymentContainerName}'
+    filesBlobEndpoint: filesStorage.outputs.blobEndpoint
+    filesContainers: filesContainers
+    serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    serviceBusTopicName: serviceBus.outputs.topicName
+    cosmosEndpoint: cosmos.outputs.endpoint
+    cosmosDatabaseName: cosmos.outputs.databaseName
+    postgresHost: postgres.outputs.fqdn
+    postgresDatabaseName: postgres.outputs.databaseName
+    keyVaultUri: keyVault.outputs.vaultUri
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    durableTaskHubName: durableTaskScheduler.outputs.enrichmentWorkerTaskHubName
+    durableTaskSchedulerEndpoint: durableTaskScheduler.outputs.endpoint
+    publicAppUrl: publicAppUrl
+    // No HTTP triggers: no CORS and no API documents.
+    corsAllowedOrigins: []
+    apiDocsEnabled: false
+    // Links in the emails its events lead to point at the API app, not at itself.
+    publicApiUrl: empty(publicApiUrl) ? '${functionApp.outputs.url}/api' : publicApiUrl
+    emailTransport: emailTransport
+    acsEndpoint: emailTransport == 'acs' ? communication!.outputs.endpoint : ''
+    emailFromAddress: !empty(emailFromAddress) ? emailFromAddress : (emailTransport == 'acs' ? communication!.outputs.senderAddress : '')
+    emailFromName: emailFromName
+    smsEndpoint: !empty(smsFromNumber) ? communication!.outputs.endpoint : ''
+    smsFromNumber: smsFromNumber
+    webPushFromKeyVault: webPushFromKeyVault
+    webPushSubject: webPushSubject
+    logLevel: logLevel
+    databasePoolMax: databasePoolMax
+    bootstrapAdminFromKeyVault: bootstrapAdminFromKeyVault
+    authTwoFactorRequired: authTwoFactorRequired
+    authSessionMaxAgeHours: authSessionMaxAgeHours
+    subnetId: enablePrivateNetworking ? network!.outputs.enrichmentWorkerSubnetId : ''
+    // The model is the generation worker's alone.
+    openAIEndpoint: ''
+    openAIDeployment: ''
+  }
+}
+
+// The AI generator worker: the same package with APP_ROLE=generation-worker, so it registers only the
+// question-generation queue trigger and its generation-resend timer: a model call that takes a minute holds one of
+// its instances, never the API's, and the queue's depth alone scales it. The only app that calls the model.
+module generationWorkerApp 'modules/function-app.bicep' = {
+  scope: rg
+  name: 'function-app-generation'
+  dependsOn: [
+    roleAssignments
+    privateEndpoints
+  ]
+  params: {
+    name: names.generationWorkerApp
+    planName: names.generationWorkerPlan
+    location: location
+    tags: allTags
+    appRole: 'generation-worker'
+    azdServiceName: 'generation'
+    servesHttp: false
+    hostingPlan: hostingPlan
+    instanceMemoryMB: generationWorkerInstanceMemoryMB
+    maximumInstanceCount: generationWorkerMaximumInstanceCount
+    // Queue-triggered: nothing to keep warm for requests.
+    alwaysReadyHttpInstances: 0
+    elasticPremiumSku: elasticPremiumSku
+    elasticPremiumMinimumInstances: 1
+    enableStagingSlot: enableStagingSlot
+    zoneRedundant: functionAppZoneRedundant
+    identityResourceId: identity.outputs.resourceId
+    identityClientId: identity.outputs.clientId
+    identityName: identity.outputs.name
+    deployPrincipalId: deployPrincipalId
+    hostStorageName: hostStorage.outputs.name
+    deploymentContainerUrl: '${hostStorage.outputs.blobEndpoint}${generationWorkerDeploymentContainerName}'
+    filesBlobEndpoint: filesStorage.outputs.blobEndpoint
+    filesContainers: filesContainers
+    serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    serviceBusTopicName: serviceBus.outputs.topicName
+    cosmosEndpoint: cosmos.outputs.endpoint
+    cosmosDatabaseName: cosmos.outputs.databaseName
+    postgresHost: postgres.outputs.fqdn
+    postgresDatabaseName: postgres.outputs.databaseName
+    keyVaultUri: keyVault.outputs.vaultUri
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    durableTaskHubName: durableTaskScheduler.outputs.generationWorkerTaskHubName
+    durableTaskSchedulerEndpoint: durableTaskScheduler.outputs.endpoint
+    publicAppUrl: publicAppUrl
+    // No HTTP triggers: no CORS and no API documents.
+    corsAllowedOrigins: []
+    apiDocsEnabled: false
+    // Links in the emails its events lead to point at the API app, not at itself.
+    publicApiUrl: empty(publicApiUrl) ? '${functionApp.outputs.url}/api' : publicApiUrl
+    emailTransport: emailTransport
+    acsEndpoint: emailTransport == 'acs' ? communication!.outputs.endpoint : ''
+    emailFromAddress: !empty(emailFromAddress) ? emailFromAddress : (emailTransport == 'acs' ? communication!.outputs.senderAddress : '')
+    emailFromName: emailFromName
+    smsEndpoint: !empty(smsFromNumber) ? communication!.outputs.endpoint : ''
+    smsFromNumber: smsFromNumber
+    webPushFromKeyVault: webPushFromKeyVault
+    webPushSubject: webPushSubject
+    logLevel: logLevel
+    databasePoolMax: databasePoolMax
+    bootstrapAdminFromKeyVault: bootstrapAdminFromKeyVault
+    authTwoFactorRequired: authTwoFactorRequired
+    authSessionMaxAgeHours: authSessionMaxAgeHours
+    subnetId: enablePrivateNetworking ? network!.outputs.generationWorkerSubnetId : ''
+    // The model is called from here alone (the API app has the settings too: without them its routes answer 503).
     openAIEndpoint: deployOpenAI ? openAI!.outputs.endpoint : ''
     openAIDeployment: deployOpenAI ? openAI!.outputs.deploymentName : ''
   }
@@ -856,6 +1038,8 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_APP_URL string = functionApp.outputs.url
 output AZURE_IMPORT_WORKER_APP_NAME string = importWorkerApp.outputs.name
+output AZURE_ENRICHMENT_WORKER_APP_NAME string = enrichmentWorkerApp.outputs.name
+output AZURE_GENERATION_WORKER_APP_NAME string = generationWorkerApp.outputs.name
 output AZURE_CLIENT_ID string = identity.outputs.clientId
 output AZURE_POSTGRES_HOST string = postgres.outputs.fqdn
 output AZURE_POSTGRES_DATABASE string = postgres.outputs.databaseName

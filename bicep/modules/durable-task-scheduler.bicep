@@ -1,5 +1,5 @@
 // Durable Functions' backend in Azure: a Durable Task Scheduler with one task hub per function app (the API
-// app's and the import worker's: two apps must never share a hub, or one would replay the other's
+// app's and each worker's: two apps must never share a hub, or one would replay the other's
 // orchestrations without their code), and the app identity's data-plane role on each hub. Why this backend and not Azure Storage, with the published limits it was sized
 // from: bench/durable-backend.md. host.json's durableTask.storageProvider ("azureManaged") reads the
 // connection from DURABLE_TASK_SCHEDULER_CONNECTION_STRING, which the function-app module builds from `endpoint`.
@@ -18,6 +18,12 @@ param taskHubName string
 
 @description('Task hub of the import worker app (its DURABLE_TASK_HUB): letters and digits, not taskHubName.')
 param importWorkerTaskHubName string
+
+@description('Task hub of the enrichment worker app (its DURABLE_TASK_HUB): letters and digits, its own.')
+param enrichmentWorkerTaskHubName string
+
+@description('Task hub of the generation worker app (its DURABLE_TASK_HUB): letters and digits, its own.')
+param generationWorkerTaskHubName string
 
 @description('Consumption: billed per dispatched action, up to 500 actions/s. Dedicated: capacity units of up to 2,000 actions/s each.')
 @allowed([
@@ -69,6 +75,18 @@ resource importWorkerTaskHub 'Microsoft.DurableTask/schedulers/taskHubs@2025-11-
   properties: {}
 }
 
+resource enrichmentWorkerTaskHub 'Microsoft.DurableTask/schedulers/taskHubs@2025-11-01' = {
+  parent: scheduler
+  name: enrichmentWorkerTaskHubName
+  properties: {}
+}
+
+resource generationWorkerTaskHub 'Microsoft.DurableTask/schedulers/taskHubs@2025-11-01' = {
+  parent: scheduler
+  name: generationWorkerTaskHubName
+  properties: {}
+}
+
 resource appRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(taskHub.id, principalId, durableTaskDataContributor)
   scope: taskHub
@@ -89,7 +107,29 @@ resource importWorkerRole 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
+resource enrichmentWorkerRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(enrichmentWorkerTaskHub.id, principalId, durableTaskDataContributor)
+  scope: enrichmentWorkerTaskHub
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', durableTaskDataContributor)
+  }
+}
+
+resource generationWorkerRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(generationWorkerTaskHub.id, principalId, durableTaskDataContributor)
+  scope: generationWorkerTaskHub
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', durableTaskDataContributor)
+  }
+}
+
 output name string = scheduler.name
 output endpoint string = scheduler.properties.endpoint
 output taskHubName string = taskHub.name
 output importWorkerTaskHubName string = importWorkerTaskHub.name
+output enrichmentWorkerTaskHubName string = enrichmentWorkerTaskHub.name
+output generationWorkerTaskHubName string = generationWorkerTaskHub.name

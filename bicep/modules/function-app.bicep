@@ -1,8 +1,8 @@
 // A function app: Flex Consumption (FC1, Linux, Node 22) by default, Elastic Premium when deployment
 // slots are wanted. It runs as the one user-assigned identity: host storage, Service Bus, Blob, Cosmos DB,
 // PostgreSQL, Key Vault references and telemetry all authenticate with it. main.bicep uses it twice, from
-// the same package: the API app (APP_ROLE=main) and the bulk-import worker (APP_ROLE=import-worker), each
-// with its own plan, deployment container and Durable task hub.
+// the same package: the API app (APP_ROLE=main) and the workers (APP_ROLE=import-worker, enrichment-worker,
+// generation-worker), each with its own plan, deployment container and Durable task hub.
 //
 // `appSettings` below is the app's whole configuration in Azure, one object whose keys are the
 // app-setting names. tests/unit/infra/bicep-drift.test.ts reads its keys and holds them against the
@@ -14,10 +14,12 @@ param name string
 @description('App Service plan name.')
 param planName string
 
-@description('APP_ROLE: which functions this app registers (functions/index.ts): main = all but the import worker\'s, import-worker = only those.')
+@description('APP_ROLE: which functions this app registers (functions/index.ts): main = all but the workers\', each worker role only its own.')
 @allowed([
   'main'
   'import-worker'
+  'enrichment-worker'
+  'generation-worker'
 ])
 param appRole string = 'main'
 

@@ -28,6 +28,8 @@ param postgresDnsZoneName string
 var subnetNames = {
   function: 'snet-func'
   importWorker: 'snet-func-imports'
+  enrichmentWorker: 'snet-func-enrichment'
+  generationWorker: 'snet-func-generation'
   privateEndpoints: 'snet-pe'
   postgres: 'snet-psql'
 }
@@ -85,6 +87,42 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
         properties: {
           // After the three below, so their address ranges stay where they were.
           addressPrefix: cidrSubnet(addressPrefix, 24, 3)
+          networkSecurityGroup: {
+            id: nsg.id
+          }
+          delegations: [
+            {
+              name: 'function-app'
+              properties: {
+                serviceName: functionSubnetDelegation
+              }
+            }
+          ]
+        }
+      }
+      {
+        name: subnetNames.enrichmentWorker
+        properties: {
+          // After the import worker's, so the ranges before it stay where they were.
+          addressPrefix: cidrSubnet(addressPrefix, 24, 4)
+          networkSecurityGroup: {
+            id: nsg.id
+          }
+          delegations: [
+            {
+              name: 'function-app'
+              properties: {
+                serviceName: functionSubnetDelegation
+              }
+            }
+          ]
+        }
+      }
+      {
+        name: subnetNames.generationWorker
+        properties: {
+          // After the enrichment worker's.
+          addressPrefix: cidrSubnet(addressPrefix, 24, 5)
           networkSecurityGroup: {
             id: nsg.id
           }
@@ -176,6 +214,12 @@ output functionSubnetId string = resourceId('Microsoft.Network/virtualNetworks/s
 
 @description('Subnet of the import worker app\'s VNet integration.')
 output importWorkerSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, subnetNames.importWorker)
+
+@description('Subnet of the enrichment worker app\'s VNet integration.')
+output enrichmentWorkerSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, subnetNames.enrichmentWorker)
+
+@description('Subnet of the generation worker app\'s VNet integration.')
+output generationWorkerSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, subnetNames.generationWorker)
 
 @description('Subnet of the private endpoints.')
 output privateEndpointSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, subnetNames.privateEndpoints)

@@ -399,11 +399,11 @@ describe("Bicep structure", () => {
     const azureYaml = read(join(repoRoot, "azure.yaml"));
     expect(azureYaml).toMatch(/infra:\s*\n\s+provider: bicep\s*\n\s+path: bicep\s*\n\s+module: main/);
     expect(azureYaml).toMatch(/services:\s*\n\s+api:[\s\S]*host: function/);
-    // azd finds each service's app by its tag: the API app keeps the module's default, the worker is "imports".
+    // azd finds each service's app by its tag: the API app keeps the module's default, the workers have their own.
     expect(functionApp.text, "azd finds the app by its service tag").toContain("'azd-service-name': azdServiceName");
     expect(params(functionApp).find((p) => p.name === "azdServiceName")).toMatchObject({ hasDefault: true });
     expect(functionApp.text).toMatch(/^param azdServiceName string = 'api'$/m);
-    expect(azureYaml).toMatch(/\n {2}imports:\n {4}project: \.\n {4}language: ts\n {4}host: function\n/);
+    for (const service of ["imports", "enrichment", "generation"]) expect(azureYaml).toMatch(new RegExp(`\\n {2}${service}:\\n {4}project: \\.\\n {4}language: ts\\n {4}host: function\\n`));
   });
 });
 
