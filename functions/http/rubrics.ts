@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { findAssessment } from "../../domain/assessment/manage-assessment.js";
 import { attachRubrics } from "../../domain/rubrics/attach-rubrics.js";
 import { changeRubric, rubricChangeDryRun } from "../../domain/rubrics/change-rubric.js";
 import { createRubric, deleteRubric, listRubrics, type RubricRow, rubricById, rubricCourse } from "../../domain/rubrics/manage-rubrics.js";
@@ -8,11 +7,11 @@ import { notModified, versionFromIfMatch } from "../platform/http/etag.js";
 import { decodeCursorAs, nextLink, pageOf, pageQuery, paginate } from "../platform/http/pagination.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
+import { assessmentCourse } from "./locators.js";
 import { rubricAttachmentsSchema, rubricInputSchema, rubricSchema } from "./schemas/rubric.js";
 
 const rubricParams = z.object({ rubricId: z.uuid() });
 const rubricOf: Locator = { describe: "the rubric's course", resolve: async (params, db) => rubricCourse(db, params.rubricId as string) };
-const assessmentCourse: Locator = { describe: "the assessment's course", resolve: async (params, db) => (await findAssessment(db, params.assessmentId as string))?.courseId ?? null };
 
 const rubricBody = (r: RubricRow): z.input<typeof rubricSchema> => ({
   id: r.id,
