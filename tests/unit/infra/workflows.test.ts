@@ -414,32 +414,45 @@ describe("deploy.yml", () => {
     expect(steps[smoke]?.run).toContain("/api/health");
   });
 
-  it("ships the same package to the import worker first, then the API app, and checks the worker's functions", () => {
+  it("ships the same package to the workers first, then the API app, and checks the workers' functions", () => {
+    const workers = { "worker-app-name": "AZURE_IMPORT_WORKER_APP_NAME", "enrichment-worker-app-name": "AZURE_ENRICHMENT_WORKER_APP_NAME", "generation-worker-app-name": "AZURE_GENERATION_WORKER_APP_NAME" };
     for (const id of ["staging", "production", "dev"]) {
       const deployStep = job(deploy, id).steps?.find((s) => s.uses === "./.github/actions/deploy-function-app");
-      expect(deployStep?.with?.["worker-app-name"], `${id} names the worker app`).toBe("${{ vars.AZURE_IMPORT_WORKER_APP_NAME }}");
+      for (const [input, variable] of Object.entries(workers)) expect(deployStep?.with?.[input], `${id} names the ${input}`).toBe(`\${{ vars.${variable} }}`);
     }
     const steps = expandedSteps(staging);
     const ships = steps.flatMap((s, i) => (s.uses?.startsWith("Azure/functions-action@") ? [i] : []));
-    expect(ships.map((i) => steps[i]?.with?.["app-name"])).toEqual(["${{ inputs.worker-app-name }}", "${{ inputs.app-name }}"]);
+    expect(ships.map((i) => steps[i]?.with?.["app-name"])).toEqual([...Object.keys(workers).map((input) => `\${{ inputs.${input} }}`), "${{ inputs.app-name }}"]);
     for (const i of ships) {
-      expect(steps[i]?.with, "one package, as built, to both apps").toMatchObject({ package: "${{ inputs.package }}", sku: "flexconsumption", "remote-build": false });
+      expect(steps[i]?.with, "one package, as built, to every app").toMatchObject({ package: "${{ inputs.package }}", sku: "flexconsumption", "remote-build": false });
     }
     const migrate = indexOfStep(steps, (s) => /commands\/migrate\.js/.test(s.run ?? ""), "migrating");
     expect(migrate).toBeLessThan(ships[0] as number);
     const smoke = indexOfStep(steps, (s) => /\/api\/ready/.test(s.run ?? ""), "smoke-testing");
     const workerCheck = indexOfStep(steps, (s) => /az functionapp function list\b/.test(s.run ?? ""), "checking the worker's functions");
-    expect(ships[1]).toBeLessThan(smoke);
-    expect(ships[1]).toBeLessThan(workerCheck);
+    const last = ships[ships.length - 1] as number;
+    expect(last).toBeLessThan(smoke);
+    expect(last).toBeLessThan(workerCheck);
     const check = steps[workerCheck] as Step;
     expect(check.env?.WORKER_APP_NAME).toBe("${{ inputs.worker-app-name }}");
-    expect(check.run).toContain("imports-on-queue");
+    expect(check.env?.ENRICHMENT_WORKER_APP_NAME).toBe("${{ inputs.enrichment-worker-app-name }}");
+    expect(check.env?.GENERATION_WORKER_APP_NAME).toBe("${{ inputs.generation-worker-app-name }}");
     expect(check.run, "the worker must register no HTTP trigger").toMatch(/httpTrigger/);
-    // The name of the queue trigger the check waits for is the one the app registers.
-    expect(readFileSync(join(root, "functions", "imports", "import-queue.ts"), "utf8")).toContain('app.serviceBusQueue("imports-on-queue"');
+    // The names of the triggers the check waits for are the ones the apps register.
+    const triggers = [
+      ["imports-on-queue", "$WORKER_APP_NAME", ["imports", "import-queue.ts"], 'app.serviceBusQueue("imports-on-queue"'],
+      ["update-item-analysis-on-grade-published", "$ENRICHMENT_WORKER_APP_NAME", ["events", "item-analysis.ts"], 'name: "update-item-analysis-on-grade-published"'],
+      ["generation-on-queue", "$GENERATION_WORKER_APP_NAME", ["generation", "generation-queue.ts"], 'app.serviceBusQueue("generation-on-queue"'],
+    ] as const;
+    for (const [name, app, file, registration] of triggers) {
+      expect(check.run).toContain(`check "${app}" ${name} `);
+      expect(readFileSync(join(root, "functions", ...file), "utf8")).toContain(registration);
+    }
     const action = actions.get("./.github/actions/deploy-function-app");
-    expect(action?.inputs?.["worker-app-name"]?.required).toBe(true);
-    expect(action?.runs.steps[0]?.run, "a missing worker variable is reported with the others").toContain("AZURE_IMPORT_WORKER_APP_NAME");
+    for (const [input, variable] of Object.entries(workers)) {
+      expect(action?.inputs?.[input]?.required).toBe(true);
+      expect(action?.runs.steps[0]?.run, "a missing worker variable is reported with the others").toContain(variable);
+    }
   });
 
   it("deploys names that the infrastructure outputs", () => {
@@ -456,6 +469,8 @@ describe("deploy.yml", () => {
       AZURE_POSTGRES_USER: "AZURE_POSTGRES_USER",
       AZURE_APP_IDENTITY_CLIENT_ID: "AZURE_CLIENT_ID",
       AZURE_IMPORT_WORKER_APP_NAME: "AZURE_IMPORT_WORKER_APP_NAME",
+      AZURE_ENRICHMENT_WORKER_APP_NAME: "AZURE_ENRICHMENT_WORKER_APP_NAME",
+      AZURE_GENERATION_WORKER_APP_NAME: "AZURE_GENERATION_WORKER_APP_NAME",
     };
     const read = new Set(strings(deploy).flatMap((t) => [...t.matchAll(/vars\.(\w+)/g)].map((m) => m[1] as string)));
     for (const [variable, output] of Object.entries(fromOutputs)) {
