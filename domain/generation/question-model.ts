@@ -16,5 +16,5 @@ export interface ModelRequest {
 export type ModelAnswer =
   /** The answer's text (meant to be JSON in the schema's shape; checked by the caller). */
   | { kind: "answer"; content: string }
-  /** The service refused for its rate limit (after the client's own few retries): try again no sooner than this. */
+  /** The service refused for its rate limit: try again no sooner than this. Each `complete` is one request. */
   | { kind: "rate-limited"; retryAfterMs: number };

@@ -1,8 +1,9 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, lt, sql } from "drizzle-orm";
 import { insertBankItems } from "../banks/bank-items.js";
 import type { Database, Executor } from "../db/client.js";
 import { generationJobs, type GenerationProgress, type GenerationSource, lessons } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
+import { storableText } from "../grading/item-checks.js";
 import { checkModelAnswer, type DiscardedItem } from "./model-output.js";
 import { generationRequest, ITEMS_PER_CALL } from "./prompt.js";
 import type { QuestionModel } from "./question-model.js";
@@ -12,6 +13,8 @@ import type { GenerationJobRow } from "./generation-jobs.js";
 export const CLAIM_LEASE_MS = 5 * 60_000;
 /** Calls per batch whose answer is not JSON before the job fails. */
 export const MAX_UNREADABLE_ANSWERS = 3;
+/** Deliveries ending in a fault (the service down, a timeout, a database refusal) before the job fails. */
+export const MAX_GENERATION_FAULTS = 5;
 
 export interface GenerationWorker {
   db: Database;
@@ -59,14 +62,38 @@ export async function runGenerationJob(w: GenerationWorker, jobId: string): Prom
   const claim = await claimGenerationJob(w.db, jobId, w.now());
   if (claim.kind !== "claimed") return claim;
   const { job, token } = claim;
+  const model = countedModel(w.model);
   try {
-    return await generate(w, job, token);
+    return await generate({ ...w, model }, job, token);
   } catch (err) {
-    // A fault (the service down, a timeout): the job goes back to the queue, and the thrown error has the message
-    // redelivered, which claims it again.
-    await w.db.update(generationJobs).set({ status: "queued", updatedAt: w.now() }).where(held(jobId, token));
+    // A fault: counted on the job (with the model request it may have been, so `calls` is what was sent). Under the
+    // limit the job goes back to the queue and the thrown error has the message redelivered, which claims it again;
+    // at the limit the job fails with the reason, so nothing retries it forever.
+    const calls = sql`${generationJobs.calls} + ${model.failed}`;
+    const now = w.now();
+    if (job.faults + 1 >= MAX_GENERATION_FAULTS) {
+      const error = storableText(`${MAX_GENERATION_FAULTS} attempts ended in a fault; the last: ${err instanceof Error ? err.message : String(err)}`).slice(0, 2000);
+      return finish(w, jobId, token, { status: "failed", error, calls: model.failed, faults: 1 });
+    }
+    await w.db.update(generationJobs).set({ status: "queued", faults: sql`${generationJobs.faults} + 1`, calls, updatedAt: now }).where(held(jobId, token));
     throw err;
   }
+}
+
+/** The model, counting its requests that threw (the others are counted where their answer is handled). */
+function countedModel(model: QuestionModel): QuestionModel & { failed: number } {
+  const counted = {
+    failed: 0,
+    complete: async (request: Parameters<QuestionModel["complete"]>[0]) => {
+      try {
+        return await model.complete(request);
+      } catch (err) {
+        counted.failed += 1;
+        throw err;
+      }
+    },
+  };
+  return counted;
 }
 
 async function generate(w: GenerationWorker, job: GenerationJobRow, token: Date): Promise<GenerationOutcome> {
@@ -137,11 +164,18 @@ async function storeBatch(w: GenerationWorker, job: GenerationJobRow, token: Dat
   });
 }
 
-async function finish(w: GenerationWorker, jobId: string, token: Date, end: { status: "succeeded" | "failed"; error: string | null; calls?: number }): Promise<GenerationOutcome> {
+async function finish(w: GenerationWorker, jobId: string, token: Date, end: { status: "succeeded" | "failed"; error: string | null; calls?: number; faults?: number }): Promise<GenerationOutcome> {
   const now = w.now();
   const [done] = await w.db
     .update(generationJobs)
-    .set({ status: end.status, error: end.error, finishedAt: now, updatedAt: now, ...(end.calls ? { calls: sql`${generationJobs.calls} + ${end.calls}` } : {}) })
+    .set({
+      status: end.status,
+      error: end.error,
+      finishedAt: now,
+      updatedAt: now,
+      ...(end.calls ? { calls: sql`${generationJobs.calls} + ${end.calls}` } : {}),
+      ...(end.faults ? { faults: sql`${generationJobs.faults} + ${end.faults}` } : {}),
+    })
     .where(held(jobId, token))
     .returning({ id: generationJobs.id });
   return done ? { kind: "finished", status: end.status } : { kind: "skipped", reason: "the job was taken over" };
@@ -149,13 +183,14 @@ async function finish(w: GenerationWorker, jobId: string, token: Date, end: { st
 
 /**
  * Jobs queued whose time came more than a while ago (`before`): their message was lost (the send after the start's
- * commit failed, or it was dead-lettered after repeated faults). At most `limit`, oldest first.
+ * commit failed, or it was dead-lettered after repeated faults). Failed jobs and jobs at their fault limit are not
+ * among them. At most `limit`, oldest first.
  */
 export async function generationJobsLeftQueued(db: Executor, before: Date, limit = 100): Promise<{ id: string; notBefore: Date | null }[]> {
   return db
     .select({ id: generationJobs.id, notBefore: generationJobs.notBefore })
     .from(generationJobs)
-    .where(and(eq(generationJobs.status, "queued"), sql`coalesce(${generationJobs.notBefore}, ${generationJobs.updatedAt}) < ${before.toISOString()}::timestamptz`))
+    .where(and(eq(generationJobs.status, "queued"), lt(generationJobs.faults, MAX_GENERATION_FAULTS), sql`coalesce(${generationJobs.notBefore}, ${generationJobs.updatedAt}) < ${before.toISOString()}::timestamptz`))
     .orderBy(generationJobs.createdAt)
     .limit(limit);
 }

@@ -6,9 +6,9 @@ import type { Settings } from "./settings.js";
 
 const COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default";
 
-// The SDK retries a 429 itself after the service's Retry-After; one retry only, so a long limit does not hold the
-// worker: the job is put back on the queue for the Retry-After time instead.
-const SDK_RETRIES = 1;
+// The SDK does not retry (its retries would be requests the job's `calls` never sees): a 429 puts the job back on
+// the queue for the Retry-After time, and a fault has the message redelivered, counted on the job up to its limit.
+const SDK_RETRIES = 0;
 const FALLBACK_RETRY_AFTER_MS = 10_000;
 
 /**

@@ -131,13 +131,13 @@ describe("AI question generation", () => {
     expect((await getJob(firstJob.id)).calls).toBe(1);
   });
 
-  it("honours 429 with Retry-After: the client retries once, then the job waits on the queue; progress shows over GET", async () => {
+  it("honours 429 with Retry-After: the job waits on the queue (the SDK does not retry), every request counted; progress shows over GET", async () => {
     const before = (await openAIRequests(app)).length;
     await scriptOpenAI(app, [{}, { status: 429, retryAfterSeconds: 1 }, { status: 429, retryAfterSeconds: 2 }]);
     const started = await json<Job>(await startJob({ count: 7, itemTypes: ["single", "true-false"], source: { lessonId } }), 202);
     const seen: Job[] = [];
     const done = await finished(started.id, (job) => seen.push(job));
-    expect(done).toMatchObject({ status: "succeeded", calls: 3, notBefore: null, progress: { requested: 7, generated: 7, stored: 7, discarded: 0 } });
+    expect(done).toMatchObject({ status: "succeeded", calls: 4, notBefore: null, progress: { requested: 7, generated: 7, stored: 7, discarded: 0 } });
     expect(done.result.itemIds).toHaveLength(7);
     // Waiting out the rate limit on the queue, with the first call's five items stored.
     expect(seen.some((j) => j.status === "queued" && j.notBefore !== null && j.progress.stored === 5)).toBe(true);
@@ -148,6 +148,8 @@ describe("AI question generation", () => {
       [429, "generate count=2 types=single,true-false"],
       [200, "generate count=2 types=single,true-false"],
     ]);
+    // `calls` counts what was sent: no retry happens out of the job's sight.
+    expect(requests).toHaveLength(done.calls);
     const at = requests.map((r) => Date.parse(r.at));
     expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(1000);
     expect(at[3]! - at[2]!).toBeGreaterThanOrEqual(2000);
@@ -186,7 +188,7 @@ describe("AI question generation", () => {
     expect((await json<{ code: string }>(await startJob({ count: 1, itemTypes: ["essay"], source: { documentId: doc.documentId } }), 409)).code).toBe("GENERATION_DOCUMENT_NOT_UPLOADED");
   });
 
-  it("refuses a 50 MB document, a larger upload than declared, and bad asks with a 4xx, creating and queuing nothing", async () => {
+  it("refuses a 50 MB document, an upload over the maximum, an upload other than declared, and bad asks with a 4xx, creating and queuing nothing", async () => {
     const jobs = await jobRows();
     const requests = (await openAIRequests(app)).length;
     const declare = (size: number) => call(app, "POST", `/v1/question-banks/${bankId}/generation-documents`, { ...staff(), body: { fileName: "big.txt", contentType: "text/plain", size } });
@@ -200,6 +202,13 @@ describe("AI question generation", () => {
     expect(tooBig.code).toBe("DOCUMENT_TOO_LARGE");
     expect((await db.sql<{ status: string }[]>`select status from generation_jobs where id = ${doc.documentId}`)[0]?.status).toBe("awaiting-upload");
 
+    // Within the maximum but not the declared size: the stored blob is checked against the declaration.
+    const declared = await json<{ documentId: string; upload: { url: string } }>(await declare(1000), 201);
+    const other = Buffer.alloc(1200, "a");
+    await new BlockBlobClient(declared.upload.url).upload(other, other.length, { blobHTTPHeaders: { blobContentType: "text/plain" } });
+    expect((await json<{ code: string }>(await startJob({ count: 1, itemTypes: ["essay"], source: { documentId: declared.documentId } }), 422)).code).toBe("GENERATION_DOCUMENT_MISMATCH");
+    expect((await db.sql<{ status: string }[]>`select status from generation_jobs where id = ${declared.documentId}`)[0]?.status).toBe("awaiting-upload");
+
     const problem = async (body: unknown, status: number) => (await json<{ code: string }>(await startJob(body), status)).code;
     expect(await problem({ count: 9, itemTypes: ["essay"], source: { lessonId } }, 422)).toBe("GENERATION_TOO_MANY_ITEMS");
     expect(await problem({ count: 1, itemTypes: [], source: { lessonId } }, 400)).toBe("VALIDATION_FAILED");
@@ -209,7 +218,7 @@ describe("AI question generation", () => {
     expect(foreign.status).toBe(403);
     expect((await call(app, "GET", `/v1/generation-jobs/${doc.documentId}`, staff())).status).toBe(404);
     await new Promise((r) => setTimeout(r, 300));
-    expect(await jobRows()).toBe(jobs + 1);
+    expect(await jobRows()).toBe(jobs + 2);
     expect((await openAIRequests(app)).length).toBe(requests);
   });
 });
