@@ -1,6 +1,7 @@
 import { and, isNotNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { accountTokens, idempotencyKeys, inbox, loginThrottles, outbox, refreshTokens, twoFactorChallenges } from "../db/schema/index.js";
+import { expireGenerationDocuments } from "../generation/expire-documents.js";
 import { expireImports } from "../imports/expire-imports.js";
 import { expireDataExports, failOverlongDataExports } from "../privacy/data-exports.js";
 import type { BlobRemover } from "../privacy/erasure.js";
@@ -10,7 +11,7 @@ export interface Retention {
   eventDays: number;
   /** Expired or revoked refresh tokens are kept this long (theft investigations). */
   tokenDays: number;
-  /** An import's file and staged rows are deleted this long after it was created (default 30). */
+  /** An import's file and staged rows are deleted this long after it was created, a finished generation job's document this long after it finished (default 30). */
   importDays?: number;
 }
 
@@ -30,6 +31,8 @@ export interface HousekeepingResult {
   accountTokens: number;
   /** Imports whose file and staged rows were deleted at the end of their retention. */
   imports: number;
+  /** Generation documents: unused ones (row and blob) after a day, finished jobs' blobs after the import retention. */
+  generationDocuments: { unused: number; finished: number };
 }
 
 const daysBefore = (now: Date, days: number) => new Date(now.getTime() - days * 86_400_000);
@@ -63,5 +66,6 @@ export async function housekeeping(db: Executor, now: Date, retention: Retention
     stalledDataExports: await failOverlongDataExports(db, now, exportFiles),
     accountTokens: await count(db.delete(accountTokens).where(lt(accountTokens.expiresAt, tokenCutoff)).returning({ id: accountTokens.id })),
     imports: await expireImports(db, now, retention.importDays ?? 30, exportFiles),
+    generationDocuments: await expireGenerationDocuments(db, now, retention.importDays ?? 30, exportFiles),
   };
 }

@@ -91,7 +91,8 @@ export type GenerationJobStatus = (typeof generationJobStatuses)[number];
 
 export type GenerationSource =
   | { kind: "lesson"; lessonId: string }
-  | { kind: "document"; blobName: string; fileName: string; contentType: string; declaredSize: number };
+  // removedAt: the blob was deleted by housekeeping after the retention (the job row stays)
+  | { kind: "document"; blobName: string; fileName: string; contentType: string; declaredSize: number; removedAt?: string };
 
 export interface GenerationProgress {
   requested: number;

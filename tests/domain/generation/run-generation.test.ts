@@ -1,9 +1,10 @@
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bankItems, generationJobs } from "../../../domain/db/schema/index.js";
-import { CLAIM_LEASE_MS, claimGenerationJob, generationJobsLeftQueued, runGenerationJob, type GenerationWorker } from "../../../domain/generation/run-generation.js";
+import { CLAIM_LEASE_MS, claimGenerationJob, MAX_GENERATION_FAULTS, generationJobsLeftQueued, runGenerationJob, type GenerationWorker } from "../../../domain/generation/run-generation.js";
 import type { ModelAnswer, ModelRequest } from "../../../domain/generation/question-model.js";
 import { eq } from "drizzle-orm";
+import { expireGenerationDocuments } from "../../../domain/generation/expire-documents.js";
 import { openDomainDatabase } from "../../support/domain-database.js";
 import type { TestDatabase } from "../../support/database.js";
 
@@ -119,7 +120,61 @@ describe("claiming and running a generation job", () => {
     const w = worker([]);
     w.model = { complete: () => Promise.reject(new Error("connection reset")) };
     await expect(runGenerationJob(w, id)).rejects.toThrow("connection reset");
-    expect((await jobOf(id)).status).toBe("queued");
+    expect(await jobOf(id)).toMatchObject({ status: "queued", faults: 1, calls: 1 });
     expect(await runGenerationJob(worker([]), id)).toEqual({ kind: "finished", status: "succeeded" });
+    expect(await jobOf(id)).toMatchObject({ status: "succeeded", faults: 1, calls: 2 });
+  });
+
+  it("fails a job after MAX_GENERATION_FAULTS faulted deliveries, and the resend timer no longer picks it", async () => {
+    const id = await queuedJob(1);
+    const w = worker([]);
+    w.model = { complete: () => Promise.reject(new Error("connection reset")) };
+    const soon = new Date(Date.now() + 60_000);
+    for (let i = 1; i < MAX_GENERATION_FAULTS; i++) {
+      await expect(runGenerationJob(w, id)).rejects.toThrow("connection reset");
+      expect((await generationJobsLeftQueued(db.db, soon, 1000)).map((j) => j.id)).toContain(id);
+    }
+    expect(await runGenerationJob(w, id)).toEqual({ kind: "finished", status: "failed" });
+    expect(await jobOf(id)).toMatchObject({ status: "failed", faults: MAX_GENERATION_FAULTS, calls: MAX_GENERATION_FAULTS, error: `${MAX_GENERATION_FAULTS} attempts ended in a fault; the last: connection reset` });
+    expect((await generationJobsLeftQueued(db.db, soon, 1000)).map((j) => j.id)).not.toContain(id);
+    expect(await runGenerationJob(worker([]), id)).toEqual({ kind: "skipped", reason: "the job is failed" });
+  });
+
+  it("does not resend a queued job at its fault limit", async () => {
+    const id = await queuedJob(1);
+    await db.db.update(generationJobs).set({ faults: MAX_GENERATION_FAULTS }).where(eq(generationJobs.id, id));
+    expect((await generationJobsLeftQueued(db.db, new Date(Date.now() + 60_000), 1000)).map((j) => j.id)).not.toContain(id);
+  });
+});
+
+describe("expiring generation documents", () => {
+  const removed: string[] = [];
+  const files = { remove: (name: string) => Promise.resolve(void removed.push(name)), removePrefix: () => Promise.resolve(0) };
+  const documentRow = async (status: string, createdAt: Date, finishedAt: Date | null) => {
+    const id = uuidv7();
+    const source = { kind: "document" as const, blobName: `generation/${id}/document.txt`, fileName: "d.txt", contentType: "text/plain", declaredSize: 10 };
+    await db.db.insert(generationJobs).values({ id, bankId, courseId, source, itemTypes: ["essay"], count: 1, status: status as "queued", progress: { requested: 1, generated: 0, stored: 0, discarded: 0 }, createdAt, finishedAt });
+    return { id, blobName: source.blobName };
+  };
+
+  it("deletes documents no job took after a day, and finished jobs' blobs after the retention, once", async () => {
+    const now = new Date("2031-06-01T00:00:00Z");
+    const ago = (days: number) => new Date(now.getTime() - days * 86_400_000);
+    const unusedOld = await documentRow("awaiting-upload", ago(1.5), null);
+    const unusedNew = await documentRow("awaiting-upload", ago(0.5), null);
+    const doneOld = await documentRow("succeeded", ago(40), ago(31));
+    const failedOld = await documentRow("failed", ago(40), ago(31));
+    const doneNew = await documentRow("succeeded", ago(40), ago(29));
+    const running = await documentRow("running", ago(40), null);
+    expect(await expireGenerationDocuments(db.db, now, 30, files)).toEqual({ unused: 1, finished: 2 });
+    expect(removed.sort()).toEqual([unusedOld.blobName, doneOld.blobName, failedOld.blobName].sort());
+    const ids = (await db.db.select({ id: generationJobs.id }).from(generationJobs)).map((r) => r.id);
+    expect(ids).not.toContain(unusedOld.id);
+    expect(ids).toEqual(expect.arrayContaining([unusedNew.id, doneOld.id, doneNew.id, running.id]));
+    expect((await jobOf(doneOld.id)).source).toMatchObject({ kind: "document", fileName: "d.txt", removedAt: now.toISOString() });
+    expect((await jobOf(doneNew.id)).source).not.toHaveProperty("removedAt");
+    removed.length = 0;
+    expect(await expireGenerationDocuments(db.db, now, 30, files)).toEqual({ unused: 0, finished: 0 });
+    expect(removed).toEqual([]);
   });
 });
