@@ -1,16 +1,20 @@
 import { eq, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import type { RubricAttachments } from "../db/schema/assessment-json.js";
-import { assessments, attempts, manualScores, rubrics } from "../db/schema/index.js";
+import { assessments, attempts, bankItems, manualScores, rubrics } from "../db/schema/index.js";
 import { isManual } from "../grading/items.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The rubric that scores an item under some attachments: its own, else the whole-assessment one. */
 export const rubricFor = (attachments: RubricAttachments, itemId: string): string | null => attachments.items[itemId] ?? attachments.whole;
 
 /**
- * Sets which of the course's rubrics score the assessment's essay/file items, and the whole assessment. Scores
+ * Sets which of the course's rubrics score the assessment's essay/file items, and the whole assessment. An item is
+ * a fixed essay/file item of the assessment, or a bank essay/file item of a bank its pools draw from (a drawn item
+ * is presented under its bank item's id, so its rubric is found by that id whichever attempt drew it). Scores
  * already made with a rubric keep it: a change that would score any of them with another rubric (or none) is
  * refused with `RUBRIC_IN_USE`. The assessment row lock orders this against graders scoring (who take it `for
  * share`); the rubrics are taken `for share` so none is deleted meanwhile.
@@ -20,11 +24,26 @@ export async function attachRubrics(
   assessmentId: string,
   next: RubricAttachments,
 ): Promise<Result<RubricAttachments, "ASSESSMENT_NOT_FOUND" | "INVALID_ASSESSMENT_SETTINGS" | "RUBRIC_NOT_FOUND" | "RUBRIC_IN_USE">> {
-  const [a] = await ctx.db.select({ id: assessments.id, courseId: assessments.courseId, items: assessments.items, rubrics: assessments.rubrics }).from(assessments).where(eq(assessments.id, assessmentId)).for("update");
+  const [a] = await ctx.db
+    .select({ id: assessments.id, courseId: assessments.courseId, items: assessments.items, pools: assessments.pools, rubrics: assessments.rubrics })
+    .from(assessments)
+    .where(eq(assessments.id, assessmentId))
+    .for("update");
   if (!a) return fail("ASSESSMENT_NOT_FOUND");
   const manual = new Set(a.items.filter(isManual).map((i) => i.id));
+  const maybeDrawn = Object.keys(next.items).filter((itemId) => !manual.has(itemId) && UUID.test(itemId));
+  const poolBanks = [...new Set(a.pools.map((p) => p.bankId))];
+  if (maybeDrawn.length && poolBanks.length) {
+    const drawable = await ctx.db
+      .select({ id: bankItems.id })
+      .from(bankItems)
+      .where(sql`${bankItems.id} = any(${sql.param(maybeDrawn)}::uuid[]) and ${bankItems.bankId} = any(${sql.param(poolBanks)}::uuid[]) and ${bankItems.type} in ('essay', 'file')`);
+    for (const d of drawable) manual.add(d.id);
+  }
   const notManual = Object.keys(next.items).filter((itemId) => !manual.has(itemId));
-  if (notManual.length) return fail("INVALID_ASSESSMENT_SETTINGS", `Rubrics score essay and file items of the assessment only: ${notManual.join(", ")}`, { items: notManual });
+  if (notManual.length) {
+    return fail("INVALID_ASSESSMENT_SETTINGS", `Rubrics score essay and file items of the assessment (or of the banks its pools draw from) only: ${notManual.join(", ")}`, { items: notManual });
+  }
   const ids = [...new Set([...Object.values(next.items), ...(next.whole ? [next.whole] : [])])].sort();
   if (ids.length) {
     const found = await ctx.db

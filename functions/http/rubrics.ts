@@ -150,7 +150,7 @@ route({
   access: courseStaff(["instructor"], assessmentCourse),
   summary: "Attach the course's rubrics to the assessment's essay/file items, and to the whole assessment",
   description:
-    "`items` maps an essay or file item to the rubric scoring it; `whole` scores every manual item without its own rubric (drawn items too). Replacing or removing a rubric that scored submissions of this assessment is refused (409 `RUBRIC_IN_USE`).",
+    "`items` maps an essay or file item to the rubric scoring it: a fixed item of the assessment by its id, or an essay/file bank item of a bank the assessment's pools draw from by its bank item id (drawn items are presented under it); `whole` scores every manual item without its own rubric (drawn items too). Replacing or removing a rubric that scored submissions of this assessment is refused (409 `RUBRIC_IN_USE`).",
   tags: ["rubrics"],
   params: z.object({ assessmentId: z.uuid() }),
   body: rubricAttachmentsSchema,
@@ -158,7 +158,7 @@ route({
     200: { description: "The attachments", body: rubricAttachmentsSchema },
     404: { description: "`ASSESSMENT_NOT_FOUND`, `RUBRIC_NOT_FOUND` (not a rubric of the course)" },
     409: { description: "`RUBRIC_IN_USE`" },
-    422: { description: "`INVALID_ASSESSMENT_SETTINGS`: not an essay or file item of the assessment" },
+    422: { description: "`INVALID_ASSESSMENT_SETTINGS`: not an essay or file item of the assessment or of a bank its pools draw from" },
   },
   handler: async ({ params, body }, ctx) => {
     const attachments = unwrap(await ctx.transaction((tx) => attachRubrics(ctx.domain(tx), params.assessmentId, body)));

@@ -120,4 +120,30 @@ describe("a rubric change's dry run and the real change", () => {
     expect(await inTx((tx) => attachRubrics(tx, assessmentId, { items: {}, whole: null }))).toMatchObject({ ok: false, error: { code: "RUBRIC_IN_USE" } });
     expect(await db.sql`select rubrics from assessments where id = ${assessmentId}`).toEqual([{ rubrics: { items: {}, whole: r.value.id } }]);
   });
+
+  it("attaches a rubric to a drawn essay by its bank item id (a bank the pools draw from), and scores the drawn item with it", async () => {
+    const r = await inTx((tx) => createRubric(tx, courseId, { title: "Drawn", criteria: [style] }));
+    if (!r.ok) throw new Error("rubric not created");
+    const [bankId, otherBankId, essayId, singleId, elsewhereId] = [uuidv7(), uuidv7(), uuidv7(), uuidv7(), uuidv7()];
+    await db.sql`insert into question_banks (id, course_id, title) values (${bankId}, ${courseId}, 'Pool bank'), (${otherBankId}, ${courseId}, 'Other bank')`;
+    await db.sql`insert into bank_items (id, bank_id, type) values (${essayId}, ${bankId}, 'essay'), (${singleId}, ${bankId}, 'single'), (${elsewhereId}, ${otherBankId}, 'essay')`;
+    const drawnEssay = { id: essayId, type: "essay", points: 6, prompt: "Argue" };
+    await db.sql`insert into bank_item_versions (item_id, version, item, key) values (${essayId}, 1, ${JSON.stringify(drawnEssay)}::jsonb, null)`;
+    const assessmentId = uuidv7();
+    await db.sql`insert into assessments (id, course_id, title, kind, items, pools) values (${assessmentId}, ${courseId}, 'Drawn', 'assignment', '[]'::jsonb,
+      ${JSON.stringify([{ id: "p1", bankId, count: 1, tags: [] }])}::jsonb)`;
+    await db.sql`insert into assessment_keys (assessment_id, version, keys) values (${assessmentId}, 1, '{}'::jsonb)`;
+    for (const wrong of [singleId, elsewhereId, "not-a-uuid"]) {
+      expect(await inTx((tx) => attachRubrics(tx, assessmentId, { items: { [wrong]: r.value.id }, whole: null }))).toMatchObject({ ok: false, error: { code: "INVALID_ASSESSMENT_SETTINGS", extensions: { items: [wrong] } } });
+    }
+    expect(await inTx((tx) => attachRubrics(tx, assessmentId, { items: { [essayId]: r.value.id }, whole: null }))).toMatchObject({ ok: true });
+    const sub = await essaySubmission(assessmentId, { [essayId]: "Because" });
+    await db.sql`update attempts set items = ${JSON.stringify([{ ...drawnEssay, source: { bankId, itemId: essayId, version: 1 } }])}::jsonb where id = ${sub}`;
+    const scored = await inTx((tx) => submitManualScores(tx, sub, [{ itemId: essayId, rubric: { criteria: [{ criterionId: "style", points: 2 }] }, feedback: "" }]));
+    expect(scored).toEqual({ ok: true, value: { waitingItems: [] } });
+    // 2 of 4 rubric points → 3 of 6.
+    const graded = await gradeSubmission(db.db, sub);
+    expect(graded?.grade.percent).toBe(50);
+    expect(graded?.itemScores[0]).toMatchObject({ itemId: essayId, points: 3, rubric: { rubricId: r.value.id, target: "item" } });
+  });
 });
