@@ -10,9 +10,20 @@ import { type Change, sumDeltas } from "./sum-deltas.js";
 export interface AppliedGrades {
   /** Submissions whose contribution was added or replaced. */
   applied: string[];
-  /** Grades that changed nothing: a version no newer than the one counted, or a grade that no longer exists. */
+  /**
+   * Grades that changed nothing: a version no newer than the one counted, a grade of a learner's later attempt (see
+   * FIRST_ATTEMPT), or a grade that no longer exists.
+   */
   skipped: string[];
 }
+
+/**
+ * Which attempts count: each learner's first submitted attempt on the assessment, the classical choice (Moodle's
+ * quiz statistics default to it too). Repeat takers have seen the items and their feedback, so later attempts would
+ * count one learner several times and inflate the facility; and the first attempt is stable (attempts run one at a
+ * time, so a later one never displaces it). Its regrades still replace its share.
+ */
+export const FIRST_ATTEMPT = "first" as const;
 
 /**
  * Counts published grades in the item-analysis sums, exactly once per grade: a submission's newest grade version
@@ -33,15 +44,18 @@ export async function applyGrades(db: Executor, gradeIds: string[]): Promise<App
       answers: attempts.answers,
       itemSeconds: attempts.itemSeconds,
       assessmentItems: assessments.items,
+      // the attempts_assessment_id_user_id_number_idx index answers this per row
+      firstAttempt: sql<boolean>`not exists (select 1 from attempts earlier where earlier.assessment_id = ${attempts.assessmentId}
+        and earlier.user_id = ${attempts.userId} and earlier.status = 'submitted' and earlier.number < ${attempts.number})`,
     })
     .from(grades)
     .innerJoin(attempts, sql`${attempts.id} = ${grades.submissionId}`)
     .innerJoin(assessments, sql`${assessments.id} = ${grades.assessmentId}`)
     .where(sql`${grades.id} = any(${sql.param(ids)}::uuid[])`);
 
-  // Per submission, only the batch's newest version can count.
+  // Only learners' first attempts count; per submission, only the batch's newest version can.
   const newest = new Map<string, (typeof rows)[number]>();
-  for (const r of rows) if ((newest.get(r.submissionId)?.version ?? 0) < r.version) newest.set(r.submissionId, r);
+  for (const r of rows) if (r.firstAttempt && (newest.get(r.submissionId)?.version ?? 0) < r.version) newest.set(r.submissionId, r);
   const candidates = [...newest.values()].sort((a, b) => (a.submissionId < b.submissionId ? -1 : 1));
   if (candidates.length === 0) return { applied: [], skipped: ids };
   const submissionIds = candidates.map((c) => c.submissionId);
@@ -96,6 +110,7 @@ export async function applyGrades(db: Executor, gradeIds: string[]): Promise<App
           itemType: sql`excluded.item_type`,
           maxPoints: sql`excluded.max_points`,
           n: sql`${itemStats.n} + excluded.n`,
+          sumMax: sql`${itemStats.sumMax} + excluded.sum_max`,
           sumScore: sql`${itemStats.sumScore} + excluded.sum_score`,
           sumScoreSq: sql`${itemStats.sumScoreSq} + excluded.sum_score_sq`,
           sumRest: sql`${itemStats.sumRest} + excluded.sum_rest`,

@@ -5,6 +5,7 @@ import { assessmentStats, bankItemVersions, itemChoiceCounts, itemStats } from "
 import { currentKeys, findAssessment } from "../assessment/manage-assessment.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { UUID_PATTERN } from "../shared/uuid.js";
+import { FIRST_ATTEMPT } from "./apply-grades.js";
 import { cronbachAlpha, discrimination, facility, type ItemFlag, itemFlags, meanSeconds } from "./statistics.js";
 
 export interface ChoiceFigures {
@@ -33,6 +34,8 @@ export interface ItemFigures {
 
 export interface ItemAnalysisReport {
   assessmentId: string;
+  /** Which of a learner's attempts are counted: their first submitted one (FIRST_ATTEMPT). */
+  attemptsCounted: typeof FIRST_ATTEMPT;
   submissions: number;
   alpha: number | null;
   alphaReason: string | null;
@@ -93,6 +96,7 @@ export async function itemAnalysisReport(db: Executor, assessmentId: string): Pr
     const key = own ? keys[s.itemId] : version?.key;
     const choices = choicesOf(item, s.itemType)?.map((c) => ({ id: c.id, text: c.text, correct: isCorrect(key, c.id), picks: picks.get(`${s.itemId}:${s.itemVersion}:${c.id}`) ?? 0 })) ?? null;
     const figures = { n: s.n, facility: facility(s), discrimination: discrimination(s) };
+    // maxPoints shows the newest grade's points; facility divides by what every counted response was worth
     return {
       itemId: s.itemId,
       itemVersion: s.itemVersion,
@@ -110,5 +114,5 @@ export async function itemAnalysisReport(db: Executor, assessmentId: string): Pr
   items.sort((a, b) => a.order - b.order || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : a.itemVersion - b.itemVersion));
   const totals = total ?? { n: 0, sumTotal: 0, sumTotalSq: 0 };
   const alpha = cronbachAlpha(stats, totals, assessment.pools.length > 0);
-  return ok({ assessmentId, submissions: totals.n, alpha: alpha.alpha, alphaReason: alpha.reason, items: items.map(({ order: _order, ...rest }) => rest) });
+  return ok({ assessmentId, attemptsCounted: FIRST_ATTEMPT, submissions: totals.n, alpha: alpha.alpha, alphaReason: alpha.reason, items: items.map(({ order: _order, ...rest }) => rest) });
 }

@@ -5,7 +5,8 @@
 /** The running sums of one item version: scores, rest scores (total minus the item), their cross product, time. */
 export interface ItemSums {
   n: number;
-  maxPoints: number;
+  /** Σ of each counted response's max points (the same version can be worth different points in different draws). */
+  sumMax: number;
   sumScore: number;
   sumScoreSq: number;
   sumRest: number;
@@ -21,7 +22,8 @@ export interface TotalSums {
   sumTotalSq: number;
 }
 
-// Sums kept in float4 columns lose a little: a spread this small is no spread.
+// Double-precision sums still round (n·Σx² − (Σx)² cancels, and regrades subtract what they added): a spread this
+// small is no spread.
 const EPSILON = 1e-9;
 
 /** n·Σx² − (Σx)², clamped at zero (rounding can push a constant column's slightly below). */
@@ -30,8 +32,8 @@ const spread = (n: number, sum: number, sumSq: number) => Math.max(0, n * sumSq 
 /** Population variance from sums; 0 with no data. */
 export const varianceOf = (n: number, sum: number, sumSq: number): number => (n > 0 ? spread(n, sum, sumSq) / (n * n) : 0);
 
-/** Facility (the p-value): the mean score as a share of the item's points. */
-export const facility = (s: ItemSums): number | null => (s.n > 0 && s.maxPoints > 0 ? s.sumScore / s.n / s.maxPoints : null);
+/** Facility (the p-value): the points scored as a share of the points the responses were worth (Σ score / Σ max). */
+export const facility = (s: Pick<ItemSums, "n" | "sumScore" | "sumMax">): number | null => (s.n > 0 && s.sumMax > 0 ? s.sumScore / s.sumMax : null);
 
 /**
  * Discrimination: the point-biserial (Pearson) correlation of the item's score with the rest score (the corrected

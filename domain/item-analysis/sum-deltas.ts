@@ -11,6 +11,8 @@ export interface ItemStatsDelta {
   itemType: string;
   maxPoints: number;
   n: number;
+  /** Σ max points: one version can be drawn at different points (a pool's points changed, or two pools). */
+  sumMax: number;
   sumScore: number;
   sumScoreSq: number;
   sumRest: number;
@@ -62,10 +64,11 @@ export function sumDeltas(changes: Change[]): SumDeltas {
     assessments.set(assessmentId, a);
     for (const i of c.items) {
       const key = JSON.stringify([assessmentId, i.itemId, i.itemVersion]);
-      const d = items.get(key) ?? { assessmentId, itemId: i.itemId, itemVersion: i.itemVersion, itemType: i.itemType, maxPoints: i.maxPoints, n: 0, sumScore: 0, sumScoreSq: 0, sumRest: 0, sumRestSq: 0, sumScoreRest: 0, timeN: 0, timeSum: 0 };
+      const d = items.get(key) ?? { assessmentId, itemId: i.itemId, itemVersion: i.itemVersion, itemType: i.itemType, maxPoints: i.maxPoints, n: 0, sumMax: 0, sumScore: 0, sumScoreSq: 0, sumRest: 0, sumRestSq: 0, sumScoreRest: 0, timeN: 0, timeSum: 0 };
       // The newest grade's item type and points describe the item version from now on.
       if (sign === 1) Object.assign(d, { itemType: i.itemType, maxPoints: i.maxPoints });
       d.n += sign;
+      d.sumMax += sign * i.maxPoints;
       d.sumScore += sign * i.score;
       d.sumScoreSq += sign * i.score * i.score;
       d.sumRest += sign * i.rest;

@@ -14,9 +14,9 @@ const itemFiguresSchema = z.object({
   origin: z.enum(["assessment", "bank"]),
   type: z.string(),
   prompt: z.string().nullable().meta({ description: "An excerpt of the prompt; null when the item is no longer known" }),
-  maxPoints: z.number(),
-  n: z.number().int().meta({ description: "Graded submissions that answered this item version" }),
-  facility: figure("The p-value: mean score / points (null with no responses)"),
+  maxPoints: z.number().meta({ description: "The item version's points in its newest counted grade (facility divides by the points each response was worth)" }),
+  n: z.number().int().meta({ description: "Counted submissions (learners' first attempts) that answered this item version" }),
+  facility: figure("The p-value: points scored / points the responses were worth (null with no responses)"),
   discrimination: figure("Point-biserial correlation of the item score with the rest score (null when either does not vary)"),
   meanSeconds: figure("Mean time spent, from the learners' clients (null when none reported)"),
   choices: z.array(z.object({ id: z.string(), text: z.string(), correct: z.boolean(), picks: z.number().int() })).nullable(),
@@ -29,7 +29,8 @@ route({
   path: "/v1/assessments/{assessmentId}/item-analysis",
   access: courseStaff(["instructor", "grader"], assessmentCourse),
   summary: "Classical test theory statistics of an assessment's items (facility, discrimination, distractors, time) and its alpha",
-  description: "Kept incrementally from published grades (each submission's newest grade counts once); a regrade replaces its submission's share.",
+  description:
+    "Kept incrementally from published grades. One attempt per learner counts: their first submitted attempt (the classical choice; repeat takers have seen the items), with its newest grade counted once; a regrade replaces its share, later attempts are not counted (`attemptsCounted: first`).",
   tags: ["grading"],
   params: z.object({ assessmentId: z.uuid() }),
   responses: {
@@ -37,7 +38,8 @@ route({
       description: "The item analysis",
       body: z.object({
         assessmentId: z.uuid(),
-        submissions: z.number().int(),
+        attemptsCounted: z.literal("first").meta({ description: "Which attempts are counted: each learner's first submitted attempt" }),
+        submissions: z.number().int().meta({ description: "Counted submissions: one per learner (their first attempt)" }),
         alpha: figure("Cronbach's alpha (null when it does not apply; see alphaReason)"),
         alphaReason: z.string().nullable(),
         items: z.array(itemFiguresSchema),

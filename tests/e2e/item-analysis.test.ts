@@ -114,7 +114,7 @@ beforeAll(async () => {
   for (const l of learners) expect((await call(app, "POST", `/v1/courses/${courseId}/enrollments`, { token: l.accessToken })).status).toBe(201);
   const quiz = await call(app, "POST", `/v1/courses/${courseId}/assessments`, {
     token: instructor.accessToken,
-    body: { title: "Science check", kind: "quiz", items: items.map((i) => (i.type === "multiple" ? { ...i, partialCredit: "all-or-nothing" } : i)), keys: firstKeys },
+    body: { title: "Science check", kind: "quiz", items: items.map((i) => (i.type === "multiple" ? { ...i, partialCredit: "all-or-nothing" } : i)), keys: firstKeys, attemptsAllowed: 2 },
   });
   expect(quiz.status).toBe(201);
   quizId = ((await quiz.json()) as { id: string }).id;
@@ -128,6 +128,8 @@ describe("item analysis, from published grades", () => {
       learners.map(async (l, n) => {
         const attempt = await jsonOf(await call(app, "POST", `/v1/assessments/${quizId}/attempts`, { token: l.accessToken }));
         const sheet = sheets[n]!;
+        // started an hour ago, so the item seconds reported below fit in the attempt's time (saves cap them at it)
+        await db.sql`update attempts set started_at = now() - interval '1 hour' where id = ${attempt.id as string}`;
         const saved = await call(app, "PUT", `/v1/attempts/${attempt.id as string}/answers`, { token: l.accessToken, body: { answers: sheet, itemSeconds: secondsOf(n) } });
         expect(saved.status).toBe(200);
         expect((await call(app, "POST", `/v1/attempts/${attempt.id as string}/submit`, { token: l.accessToken })).status).toBe(200);
@@ -197,6 +199,23 @@ describe("item analysis, from published grades", () => {
       await sender.close();
       await client.close();
     }
+    expect(await contributions()).toEqual(before.contributions);
+    expect(await sums()).toEqual(before.sums);
+    expect(await report()).toEqual(before.report);
+  }, 60_000);
+
+  it("counts each learner's first attempt only: a second attempt's published grade changes nothing", async () => {
+    const before = { contributions: await contributions(), sums: await sums(), report: await report() };
+    expect(before.report).toMatchObject({ attemptsCounted: "first", submissions: 12 });
+    const learner = learners[8]!;
+    const attempt = await jsonOf(await call(app, "POST", `/v1/assessments/${quizId}/attempts`, { token: learner.accessToken }));
+    expect(attempt.number).toBe(2);
+    const retake = { q1: "c", q2: true, q3: ["x", "y"], q4: 42 };
+    expect((await call(app, "PUT", `/v1/attempts/${attempt.id as string}/answers`, { token: learner.accessToken, body: { answers: retake, itemSeconds: { q1: 3 } } })).status).toBe(200);
+    expect((await call(app, "POST", `/v1/attempts/${attempt.id as string}/submit`, { token: learner.accessToken })).status).toBe(200);
+    await until("the retake's grade handled by the item analysis", async () =>
+      (await db.sql`select 1 from outbox o join inbox i on i.subscription = 'item-analysis' and i.message_id = o.id::text where o.type = 'grade.published' and o.aggregate_id = ${attempt.id as string}`).length > 0 ? true : undefined,
+    );
     expect(await contributions()).toEqual(before.contributions);
     expect(await sums()).toEqual(before.sums);
     expect(await report()).toEqual(before.report);

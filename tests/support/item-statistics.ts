@@ -4,6 +4,8 @@
 
 export interface Response {
   points: number;
+  /** The points this response was worth when not the matrix's (a pool drew the item at other points). */
+  max?: number;
   /** Picked choice ids (true-false as "true"/"false"); empty for other types. */
   picked?: string[];
   seconds?: number;
@@ -67,7 +69,8 @@ export function expectedAnalysis(matrix: ResponseMatrix): ExpectedAnalysis {
     return {
       itemId,
       n: seen.length,
-      facility: seen.length === 0 ? null : mean(scores) / (matrix.max[j] as number),
+      // the points scored as a share of the points the responses were worth
+      facility: seen.length === 0 ? null : scores.reduce((a, b) => a + b, 0) / seen.reduce((sum, x) => sum + (x.r.max ?? (matrix.max[j] as number)), 0),
       discrimination: pearson(scores, rests),
       meanSeconds: times.length === 0 ? null : mean(times),
       picks,

@@ -9,7 +9,7 @@ import { createCourse } from "../../support/identity.js";
 
 let db: TestDatabase;
 let courseId: string;
-let learnerId: string;
+const learners: string[] = [];
 let assessmentId: string;
 let bankItemId: string;
 const submissions: string[] = [];
@@ -28,22 +28,26 @@ const bankVersion = (version: number) => ({
   source: { bankId: "", itemId: bankItemId, version },
 });
 
-async function submission(number: number, version: number, answers: Record<string, unknown>): Promise<string> {
+const owner = new Map<string, string>();
+
+/** A submitted attempt; `seconds` spent on f1. */
+async function submission(learner: number, number: number, version: number, answers: Record<string, unknown>, seconds: number): Promise<string> {
   const id = uuidv7();
   await db.sql`insert into attempts (id, assessment_id, course_id, user_id, number, status, started_at, submitted_at, submitted_by, answers, items, item_seconds)
-    values (${id}, ${assessmentId}, ${courseId}, ${learnerId}, ${number}, 'submitted', now(), now(), 'learner', ${JSON.stringify(answers)}::jsonb,
-      ${JSON.stringify([fixed, bankVersion(version)])}::jsonb, ${JSON.stringify({ f1: 10 * number })}::jsonb)`;
+    values (${id}, ${assessmentId}, ${courseId}, ${learners[learner]!}, ${number}, 'submitted', now(), now(), 'learner', ${JSON.stringify(answers)}::jsonb,
+      ${JSON.stringify([fixed, bankVersion(version)])}::jsonb, ${JSON.stringify({ f1: seconds })}::jsonb)`;
+  owner.set(id, learners[learner]!);
   return id;
 }
 
-async function grade(submissionId: string, version: number, fixedPoints: number, bankPoints: number, bankItemVersion: number): Promise<string> {
+async function grade(submissionId: string, version: number, fixedPoints: number, bankPoints: number, bankItemVersion: number, bankMax = 2): Promise<string> {
   const id = uuidv7();
   const scores: ItemScore[] = [
     { itemId: "f1", points: fixedPoints, maxPoints: 1, status: "auto", explanation: "" },
-    { itemId: bankItemId, points: bankPoints, maxPoints: 2, status: "auto", explanation: "", source: { bankId: "", itemId: bankItemId, version: bankItemVersion } },
+    { itemId: bankItemId, points: bankPoints, maxPoints: bankMax, status: "auto", explanation: "", source: { bankId: "", itemId: bankItemId, version: bankItemVersion } },
   ];
   await db.sql`insert into grades (id, submission_id, assessment_id, course_id, user_id, version, key_version, percent, item_scores, explanation)
-    values (${id}, ${submissionId}, ${assessmentId}, ${courseId}, ${learnerId}, ${version}, 1, 50, ${JSON.stringify(scores)}::jsonb, '[]'::jsonb)`;
+    values (${id}, ${submissionId}, ${assessmentId}, ${courseId}, ${owner.get(submissionId)!}, ${version}, 1, 50, ${JSON.stringify(scores)}::jsonb, '[]'::jsonb)`;
   return id;
 }
 
@@ -52,8 +56,11 @@ const inTx = (gradeIds: string[]) => db.db.transaction((tx) => applyGrades(tx, g
 beforeAll(async () => {
   ({ db } = await openDomainDatabase());
   courseId = await createCourse(db);
-  learnerId = uuidv7();
-  await db.sql`insert into users (id, email, display_name) values (${learnerId}, ${`l-${learnerId}@example.test`}, 'Learner')`;
+  for (let i = 0; i < 4; i++) {
+    const id = uuidv7();
+    learners.push(id);
+    await db.sql`insert into users (id, email, display_name) values (${id}, ${`l-${id}@example.test`}, 'Learner')`;
+  }
   const bankId = uuidv7();
   bankItemId = uuidv7();
   await db.sql`insert into question_banks (id, course_id, title) values (${bankId}, ${courseId}, 'Bank')`;
@@ -67,7 +74,11 @@ beforeAll(async () => {
   await db.sql`insert into assessments (id, course_id, title, kind, items, pools) values (${assessmentId}, ${courseId}, 'Pooled', 'quiz', ${JSON.stringify([fixed])}::jsonb,
     ${JSON.stringify([{ id: "p", bankId, count: 1, tags: [] }])}::jsonb)`;
   await db.sql`insert into assessment_keys (assessment_id, version, keys) values (${assessmentId}, 1, ${JSON.stringify({ f1: { type: "true-false", correct: true } })}::jsonb)`;
-  submissions.push(await submission(1, 1, { f1: true, [bankItemId]: "a" }), await submission(2, 2, { f1: false, [bankItemId]: "a" }), await submission(3, 2, { f1: true, [bankItemId]: "b" }));
+  submissions.push(
+    await submission(0, 1, 1, { f1: true, [bankItemId]: "a" }, 10),
+    await submission(1, 1, 2, { f1: false, [bankItemId]: "a" }, 20),
+    await submission(2, 1, 2, { f1: true, [bankItemId]: "b" }, 30),
+  );
   firstGrades.push(await grade(submissions[0]!, 1, 1, 2, 1), await grade(submissions[1]!, 1, 0, 0, 2), await grade(submissions[2]!, 1, 1, 2, 2));
 });
 afterAll(() => db?.drop());
@@ -114,5 +125,36 @@ describe("counting published grades in the item analysis", () => {
     expect(v1).toMatchObject({ itemVersion: 1, origin: "bank", prompt: "Bank question, version 1", choices: [{ id: "a", correct: true, picks: 1 }, { id: "b", correct: false, picks: 0 }] });
     expect(v2).toMatchObject({ itemVersion: 2, origin: "bank", prompt: "Bank question, version 2", choices: [{ id: "a", correct: false, picks: 1 }, { id: "b", correct: true, picks: 1 }] });
     expect(await itemAnalysisReport(db.db, uuidv7())).toMatchObject({ ok: false, error: { code: "ASSESSMENT_NOT_FOUND" } });
+  });
+
+  it("counts each learner's first submitted attempt only: later attempts' grades change nothing, in any batch order", async () => {
+    const second = await submission(0, 2, 2, { f1: true, [bankItemId]: "b" }, 40);
+    const secondGrade = await grade(second, 1, 1, 2, 2);
+    expect(await inTx([secondGrade])).toEqual({ applied: [], skipped: [secondGrade] });
+    const first3 = await submission(3, 1, 2, { f1: true, [bankItemId]: "a" }, 50);
+    const second3 = await submission(3, 2, 2, { f1: true, [bankItemId]: "b" }, 60);
+    // the first attempt drew the bank version at 4 points (a pool's points), and scored a third of f1 (partial credit)
+    const [g31, g32] = [await grade(first3, 1, 1 / 3, 1, 2, 4), await grade(second3, 1, 1, 4, 2, 4)];
+    expect(await inTx([g32, g31])).toEqual({ applied: [first3], skipped: [g32] });
+    expect(await db.sql`select submission_id from item_analysis_contributions where assessment_id = ${assessmentId} and grade_version > 0 order by submission_id`).toEqual(
+      [...submissions, first3].sort().map((id) => ({ submission_id: id })),
+    );
+    expect((await db.sql`select n from assessment_stats where assessment_id = ${assessmentId}`)[0]).toEqual({ n: 4 });
+    // the total is kept as computed (double): a float4 1.3333334 would be taken out of the sums at the next regrade
+    expect((await db.sql`select total from item_analysis_contributions where submission_id = ${first3}`)[0]!.total).toBe(1 / 3 + 1);
+  });
+
+  it("takes out exactly what it put in at a regrade, and divides facility by the points each response was worth", async () => {
+    const first3 = (await db.sql<{ id: string }[]>`select id from attempts where user_id = ${learners[3]!} and number = 1`)[0]!.id;
+    await inTx([await grade(first3, 2, 1, 1, 2, 4)]);
+    const [totals] = await db.sql<{ n: number; sum_total: number; sum_total_sq: number }[]>`select n, sum_total, sum_total_sq from assessment_stats where assessment_id = ${assessmentId}`;
+    expect(totals!.n).toBe(4);
+    expect(totals!.sum_total).toBeCloseTo(9 + 2, 12);
+    expect(totals!.sum_total_sq).toBeCloseTo(27 + 4, 12);
+    const report = await itemAnalysisReport(db.db, assessmentId);
+    if (!report.ok) throw new Error(report.error.code);
+    expect(report.value).toMatchObject({ attemptsCounted: "first", submissions: 4 });
+    // version 2: 2 of 2, 2 of 2 and 1 of 4 points = 5 of 8 (n × the newest max would say 5 of 12)
+    expect(report.value.items.find((i) => i.itemId === bankItemId && i.itemVersion === 2)).toMatchObject({ n: 3, maxPoints: 4, facility: 5 / 8 });
   });
 });

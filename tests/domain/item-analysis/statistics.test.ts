@@ -27,11 +27,11 @@ const byHandCorrected = [0.7059, 0.7059, 0, 0.4736, 0.5839, 0.2861, -0.0274, 0.7
 
 /** The sums the item-analysis subscription would hold after these ten grades. */
 function sumsOf(j: number): ItemSums {
-  const s: ItemSums = { n: 0, maxPoints: 1, sumScore: 0, sumScoreSq: 0, sumRest: 0, sumRestSq: 0, sumScoreRest: 0, timeN: 0, timeSum: 0 };
+  const s: ItemSums = { n: 0, sumMax: 0, sumScore: 0, sumScoreSq: 0, sumRest: 0, sumRestSq: 0, sumScoreRest: 0, timeN: 0, timeSum: 0 };
   for (const row of matrix) {
     const score = row[j] as number;
     const rest = row.reduce((a, b) => a + b, 0) - score;
-    Object.assign(s, { n: s.n + 1, sumScore: s.sumScore + score, sumScoreSq: s.sumScoreSq + score ** 2, sumRest: s.sumRest + rest, sumRestSq: s.sumRestSq + rest ** 2, sumScoreRest: s.sumScoreRest + score * rest });
+    Object.assign(s, { n: s.n + 1, sumMax: s.sumMax + 1, sumScore: s.sumScore + score, sumScoreSq: s.sumScoreSq + score ** 2, sumRest: s.sumRest + rest, sumRestSq: s.sumRestSq + rest ** 2, sumScoreRest: s.sumScoreRest + score * rest });
   }
   return s;
 }
@@ -76,9 +76,14 @@ describe("classical test theory figures, on a published worked example (Wuensch,
 
 describe("when the figures do not apply", () => {
   it("has no discrimination for an item everyone got right, nor with one response", () => {
-    expect(discrimination({ n: 5, maxPoints: 1, sumScore: 5, sumScoreSq: 5, sumRest: 10, sumRestSq: 30, sumScoreRest: 10, timeN: 0, timeSum: 0 })).toBeNull();
-    expect(discrimination({ n: 1, maxPoints: 1, sumScore: 1, sumScoreSq: 1, sumRest: 2, sumRestSq: 4, sumScoreRest: 2, timeN: 0, timeSum: 0 })).toBeNull();
-    expect(facility({ n: 0, maxPoints: 1, sumScore: 0, sumScoreSq: 0, sumRest: 0, sumRestSq: 0, sumScoreRest: 0, timeN: 0, timeSum: 0 })).toBeNull();
+    expect(discrimination({ n: 5, sumMax: 5, sumScore: 5, sumScoreSq: 5, sumRest: 10, sumRestSq: 30, sumScoreRest: 10, timeN: 0, timeSum: 0 })).toBeNull();
+    expect(discrimination({ n: 1, sumMax: 1, sumScore: 1, sumScoreSq: 1, sumRest: 2, sumRestSq: 4, sumScoreRest: 2, timeN: 0, timeSum: 0 })).toBeNull();
+    expect(facility({ n: 0, sumMax: 0, sumScore: 0 })).toBeNull();
+  });
+
+  it("takes facility as Σ score / Σ max when one version was worth different points in different draws", () => {
+    // 2 of 2 points in one draw, 1 of 4 in another: 3 of 6 points, 0.5 (n × the newest max, 2 × 4, would say 0.375)
+    expect(facility({ n: 2, sumMax: 6, sumScore: 3 })).toBe(0.5);
   });
 
   it("gives no alpha for pooled assessments, different item sets, one item, one submission or no spread, and says why", () => {

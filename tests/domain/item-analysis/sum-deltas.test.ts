@@ -39,12 +39,13 @@ describe("a grade's contribution", () => {
 type Grade = { submission: number; version: number; contribution: Contribution };
 
 const contribution = fc
-  .record({ scores: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.boolean(), fc.integer({ min: 0, max: 3 })), pick: fc.constantFrom("a", "b", "c"), seconds: fc.option(fc.integer({ min: 0, max: 300 })) })
-  .map(({ scores: [s1, s2, s3], pick, seconds }) =>
+  // q1 drawn at 2 or 4 points (a pool's points changed): a regrade must take out the max its old grade put in
+  .record({ scores: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.boolean(), fc.integer({ min: 0, max: 3 })), max1: fc.constantFrom(2, 4), pick: fc.constantFrom("a", "b", "c"), seconds: fc.option(fc.integer({ min: 0, max: 300 })) })
+  .map(({ scores: [s1, s2, s3], max1, pick, seconds }) =>
     contributionOf({
       items: items.slice(0, 3),
       itemScores: [
-        { itemId: "q1", points: s1, maxPoints: 2, status: "auto", explanation: "" },
+        { itemId: "q1", points: s1, maxPoints: max1, status: "auto", explanation: "" },
         { itemId: "q2", points: s2 ? 1 : 0, maxPoints: 1, status: "auto", explanation: "" },
         { itemId: "q3", points: s3, maxPoints: 3, status: "auto", explanation: "" },
       ],
@@ -56,7 +57,7 @@ const grade = fc.record({ submission: fc.integer({ min: 0, max: 5 }), version: f
 
 type Sums = Record<string, number>;
 function addInto(sums: Sums, deltas: ReturnType<typeof sumDeltas>) {
-  for (const d of deltas.items) for (const f of ["n", "sumScore", "sumScoreSq", "sumRest", "sumRestSq", "sumScoreRest", "timeN", "timeSum"] as const) sums[`${d.itemId}.${f}`] = (sums[`${d.itemId}.${f}`] ?? 0) + d[f];
+  for (const d of deltas.items) for (const f of ["n", "sumMax", "sumScore", "sumScoreSq", "sumRest", "sumRestSq", "sumScoreRest", "timeN", "timeSum"] as const) sums[`${d.itemId}.${f}`] = (sums[`${d.itemId}.${f}`] ?? 0) + d[f];
   for (const d of deltas.choices) sums[`${d.itemId}.${d.choiceId}`] = (sums[`${d.itemId}.${d.choiceId}`] ?? 0) + d.picks;
   for (const d of deltas.assessments) for (const f of ["n", "sumTotal", "sumTotalSq"] as const) sums[`total.${f}`] = (sums[`total.${f}`] ?? 0) + d[f];
 }
