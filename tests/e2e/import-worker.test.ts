@@ -1,14 +1,17 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningApp, startApp } from "../support/app.js";
+import { repoRoot, type RunningApp, startApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { signUp, type TestUser, uniqueEmail } from "../support/identity.js";
 import { requestImport, runImport } from "../support/imports.js";
 import { waitForMail } from "../support/mailbox.js";
 import { waitFor } from "../support/wait-for.js";
 
-// The deployed shape, as `npm start` runs it: a main host (APP_ROLE=main) and the import worker as a second host
-// process (APP_ROLE=import-worker) sharing the services. The main host answers the import routes and only sends
-// the run's message; the worker applies it and sends the invitation; each host registers only its own functions.
+// The shape `npm start` runs: a main host (APP_ROLE=main) and the workers (import, enrichment, generation) as one
+// second host process sharing the services. The main host answers the import routes and only sends the run's
+// message; the worker applies it and sends the invitation; each host registers only its own functions.
+const workerHost = "APP_ROLE=import-worker,enrichment-worker,generation-worker,languageWorkers__node__arguments=--max-old-space-size=256";
 
 let db: TestDatabase;
 let app: RunningApp;
@@ -16,7 +19,7 @@ let admin: TestUser;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  app = await startApp({ env: { DATABASE_URL: db.url }, runtimeArgs: ["--set", "APP_ROLE=main", "--with-host", "APP_ROLE=import-worker,languageWorkers__node__arguments=--max-old-space-size=128"] });
+  app = await startApp({ env: { DATABASE_URL: db.url }, runtimeArgs: ["--set", "APP_ROLE=main", "--with-host", workerHost] });
   admin = await signUp(app, db, { admin: true, label: "admin" });
 });
 
@@ -41,20 +44,22 @@ function listing(prefix: string): Map<string, string> {
   return functions;
 }
 
-describe("the import worker as its own host", () => {
-  it("registers the import worker's functions on the worker host only, and imports users through it", async () => {
+describe("the workers as their own host", () => {
+  it("registers the workers' functions (import, enrichment, generation) on the worker host only, and imports users through it", async () => {
     await waitFor("the import worker host to start", async () => (/\[host 2\] .*Host started/.test(app.output()) ? true : undefined), {
       timeoutMs: 30_000,
       diagnostics: () => app.output().slice(-3000),
     });
     const main = listing("");
     const worker = listing("[host 2] ");
-    for (const name of ["imports-on-queue", "imports-resend", "bulkImport", "import-begin", "import-stage", "import-batch", "import-finish", "import-fail"]) {
+    const workerFunctions = ["imports-on-queue", "imports-resend", "bulkImport", "import-begin", "import-stage", "import-batch", "import-finish", "import-fail", "update-item-analysis-on-grade-published", "generation-on-queue", "generation-resend"];
+    for (const name of workerFunctions) {
       expect(worker.has(name), name).toBe(true);
       expect(main.has(name), name).toBe(false);
     }
-    // The worker serves no HTTP route; the import routes (and everything else) stay in the main host.
-    expect([...worker.keys()].every((name) => /^(imports?-|bulkImport$)/.test(name))).toBe(true);
+    // The workers serve no HTTP route; the import and generation-job routes (and everything else) stay in the main host.
+    expect([...worker.keys()].filter((name) => !/^(imports?-|bulkImport$)/.test(name) && !workerFunctions.includes(name))).toEqual([]);
+    expect(readFileSync(join(repoRoot, "package.json"), "utf8"), "npm start runs this shape").toContain(`--set APP_ROLE=main --with-host ${workerHost}"`);
     expect([...worker.values()].some((trigger) => trigger.startsWith("["))).toBe(false);
     expect(main.get("imports-start")).toMatch(/^\[POST\] /);
     expect(main.has("outbox-sweep")).toBe(true);

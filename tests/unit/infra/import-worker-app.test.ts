@@ -163,8 +163,6 @@ describe.each(workers)("the $role function app (bicep/main.bicep)", ({ w, role, 
 });
 
 describe("the import worker's alerts", () => {
-  const worker = moduleParams(main, "importWorkerApp");
-
   it("alerts on the queues' dead letters and waiting messages and on the worker's failures", () => {
     const passed = moduleParams(main, "alerts");
     expect(passed.get("queueNames")).toBe("serviceBus.outputs.queueNames");
