@@ -1011,6 +1011,8 @@ module alerts 'modules/alerts.bicep' = {
     queueNames: serviceBus.outputs.queueNames
     queueWaitWindow: alertQueueWaitWindow
     importWorkerAppName: importWorkerApp.outputs.name
+    enrichmentWorkerAppName: enrichmentWorkerApp.outputs.name
+    generationWorkerAppName: generationWorkerApp.outputs.name
     http5xxPercent: alertHttp5xxPercent
     p95LatencyMs: alertP95LatencyMs
     outboxAgeSeconds: alertOutboxAgeSeconds

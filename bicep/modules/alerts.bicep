@@ -34,6 +34,12 @@ param queueWaitWindow string = 'PT30M'
 @description('The import worker function app (its telemetry\'s cloud_RoleName).')
 param importWorkerAppName string
 
+@description('The enrichment worker function app (its telemetry\'s cloud_RoleName).')
+param enrichmentWorkerAppName string
+
+@description('The AI generator worker function app (its telemetry\'s cloud_RoleName).')
+param generationWorkerAppName string
+
 @description('Alert above this percentage of 5xx responses.')
 param http5xxPercent int = 5
 
@@ -101,6 +107,30 @@ var logAlerts = [
     description: 'The import worker app (${importWorkerAppName}) had failed executions: an import may have stopped; see GET /api/v1/imports/{id} and the worker\'s logs.'
     severity: 2
     query: 'union (requests | where cloud_RoleName =~ "${importWorkerAppName}" and success == false | project id), (traces | where tostring(customDimensions.Category) == "Host.Triggers.DurableTask" and tostring(customDimensions.prop__functionName) == "bulkImport" and tostring(customDimensions.prop__state) == "Failed" | project id = tostring(customDimensions.prop__instanceId)) | summarize failures = count()'
+    measure: 'failures'
+    threshold: 0
+    frequency: 'PT5M'
+    window: 'PT5M'
+  }
+  {
+    // Every delivery of the item-analysis subscription is a request record under the worker's role name; a
+    // failed one is delivered again, then dead-lettered (the dead-letter alert above).
+    name: 'enrichment-worker-failures'
+    description: 'The enrichment worker app (${enrichmentWorkerAppName}) had failed executions: item statistics may lag; see the worker\'s logs and the item-analysis subscription\'s dead letters.'
+    severity: 2
+    query: 'requests | where cloud_RoleName =~ "${enrichmentWorkerAppName}" and success == false | summarize failures = count()'
+    measure: 'failures'
+    threshold: 0
+    frequency: 'PT5M'
+    window: 'PT5M'
+  }
+  {
+    // A generation job's model failures mark the job failed (not a failed execution); these are faults: the
+    // database, Blob Storage or the model unreachable, the message delivered again.
+    name: 'generation-worker-failures'
+    description: 'The AI generator worker app (${generationWorkerAppName}) had failed executions: generation jobs may wait; see GET /api/v1/generation-jobs/{id} and the worker\'s logs.'
+    severity: 2
+    query: 'requests | where cloud_RoleName =~ "${generationWorkerAppName}" and success == false | summarize failures = count()'
     measure: 'failures'
     threshold: 0
     frequency: 'PT5M'

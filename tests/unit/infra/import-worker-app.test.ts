@@ -171,5 +171,10 @@ describe("the import worker's alerts", () => {
     expect(alerts.text).toMatch(/metricName: 'ActiveMessages'/);
     expect(alerts.text).toMatch(/name: 'import-worker-failures'/);
     expect(alerts.text).toContain('cloud_RoleName =~ "${importWorkerAppName}"');
+    for (const { w, role } of workers.filter((x) => x.w !== "importWorker")) {
+      expect(passed.get(`${w}AppName`)).toBe(`${w}App.outputs.name`);
+      expect(alerts.text).toMatch(new RegExp(`name: '${role}-failures'`));
+      expect(alerts.text).toContain(`cloud_RoleName =~ "\${${w}AppName}"`);
+    }
   });
 });
