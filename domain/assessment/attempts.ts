@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { and, count, eq, isNotNull, lt, lte, ne, sql } from "drizzle-orm";
+import { and, count, eq, getTableColumns, isNotNull, lt, lte, ne, sql } from "drizzle-orm";
 import type { PresentedItem } from "../db/schema/assessment-json.js";
-import { assessmentExtensions, assessments, attempts } from "../db/schema/index.js";
+import { assessmentDrawBanks, assessmentExtensions, assessments, attempts, drawCandidateSets } from "../db/schema/index.js";
 import type { Answer, Item } from "../grading/items.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
@@ -11,9 +11,13 @@ import { answerFilePrefix } from "./answer-files.js";
 import { type DrawInput, drawItems, drawnSources, drawsPerAttempt } from "./draw.js";
 import { type AssessmentRow, findAssessment } from "./manage-assessment.js";
 import { poolCandidates, versionItems } from "./pools.js";
-import { presentedItems } from "./presented-items.js";
+import { learnerItems, presentedItems } from "./presented-items.js";
 
 export type AttemptRow = typeof attempts.$inferSelect;
+
+/** An attempt's columns but its items and draw (which an autosave neither needs nor answers). */
+const { items: _items, draw: _draw, ...savedColumns } = getTableColumns(attempts);
+export type SavedAttempt = Omit<AttemptRow, "items" | "draw">;
 
 async function extensionOf(ctx: DomainContext, assessmentId: string, userId: string) {
   const [row] = await ctx.db
@@ -44,7 +48,7 @@ export async function startAttempt(ctx: DomainContext, assessmentId: string, use
     .select()
     .from(attempts)
     .where(and(eq(attempts.assessmentId, assessmentId), eq(attempts.userId, userId), eq(attempts.status, "in-progress")));
-  if (open) return ok({ attempt: open, items: presentedItems(open, a) });
+  if (open) return ok({ attempt: open, items: learnerItems(presentedItems(open, a)) });
   const [used] = await ctx.db.select({ n: count() }).from(attempts).where(and(eq(attempts.assessmentId, assessmentId), eq(attempts.userId, userId)));
   const number = (used?.n ?? 0) + 1;
   if (a.attemptsAllowed !== null && number > a.attemptsAllowed) return fail("ATTEMPTS_EXHAUSTED", `All ${a.attemptsAllowed} attempts are used.`);
@@ -56,10 +60,14 @@ export async function startAttempt(ctx: DomainContext, assessmentId: string, use
     .insert(attempts)
     .values({ id: ctx.newId(), assessmentId, courseId: a.courseId, userId, number, startedAt: now, deadlineAt, ...drawn.value, createdAt: now, updatedAt: now })
     .returning();
-  return ok({ attempt: row as AttemptRow, items: presentedItems(row as AttemptRow, a) });
+  return ok({ attempt: row as AttemptRow, items: learnerItems(presentedItems(row as AttemptRow, a)) });
 }
 
-/** A new attempt's own items and draw (crypto-random seed), or nothing when the assessment neither draws nor shuffles. */
+/**
+ * A new attempt's own items and draw (crypto-random seed), or nothing when the assessment neither draws nor shuffles.
+ * Each pool's candidate list is stored once (`draw_candidate_sets`, by hash; the draw names it), and the banks drawn
+ * from are recorded against the assessment so none of them can be deleted while these attempts need its versions.
+ */
 async function drawFor(ctx: DomainContext, a: AssessmentRow): Promise<Result<Pick<AttemptRow, "items" | "draw">, AssessmentErrorCode>> {
   if (!drawsPerAttempt(a)) return ok({ items: null, draw: null });
   const candidates = await poolCandidates(ctx.db, a.courseId, a.pools);
@@ -76,6 +84,16 @@ async function drawFor(ctx: DomainContext, a: AssessmentRow): Promise<Result<Pic
   if (!outcome.ok) {
     const s = outcome.shortfall;
     return fail("POOL_EXHAUSTED", `Pool ${s.poolId} needs ${s.count} items and ${s.available} are approved and matching now.`, { ...s });
+  }
+  const sets = new Map(input.pools.map((p, i) => [outcome.draw.pools[i]?.candidateSet as string, p.candidates]));
+  if (sets.size) {
+    await ctx.db
+      .insert(drawCandidateSets)
+      .values([...sets].map(([hash, list]) => ({ hash, candidates: list })))
+      .onConflictDoNothing();
+    // The foreign key takes a key-share lock on each bank: a racing delete waits for this start, then is refused.
+    const banks = [...new Set(outcome.draw.pools.flatMap((p) => p.drawn.map((s) => s.bankId)))];
+    if (banks.length) await ctx.db.insert(assessmentDrawBanks).values(banks.map((bankId) => ({ assessmentId: a.id, bankId }))).onConflictDoNothing();
   }
   return ok({ items: outcome.items, draw: outcome.draw });
 }
@@ -102,17 +120,34 @@ function validAnswer(item: Item, answer: Answer, filePrefix: string): boolean {
 
 /**
  * Saves answers (merged over earlier ones) while the attempt is open, up to its deadline, for the items the attempt
- * presents only. `itemSeconds` (what the learner's client timed per item) is added to what earlier saves reported.
+ * presents only. `itemSeconds` (what the learner's client timed per item) is added to what earlier saves reported,
+ * each item's total capped at the time since the attempt started.
  */
 export async function saveAnswers(
   ctx: DomainContext,
   attemptId: string,
   answers: Record<string, Answer>,
   itemSeconds: Record<string, number> = {},
-): Promise<Result<AttemptRow, AssessmentErrorCode>> {
-  const [row] = await ctx.db.select().from(attempts).where(eq(attempts.id, attemptId)).for("update");
+): Promise<Result<SavedAttempt, AssessmentErrorCode>> {
+  // Not `draw` (staff's record of the draw): an autosave needs only what it checks and merges.
+  const [row] = await ctx.db
+    .select({
+      id: attempts.id,
+      assessmentId: attempts.assessmentId,
+      courseId: attempts.courseId,
+      status: attempts.status,
+      startedAt: attempts.startedAt,
+      deadlineAt: attempts.deadlineAt,
+      items: attempts.items,
+      answers: attempts.answers,
+      itemSeconds: attempts.itemSeconds,
+    })
+    .from(attempts)
+    .where(eq(attempts.id, attemptId))
+    .for("update");
   if (!row) return fail("ATTEMPT_NOT_FOUND");
-  if (row.status !== "in-progress" || (row.deadlineAt && ctx.now() > row.deadlineAt)) return fail("ATTEMPT_CLOSED", "The attempt is closed.");
+  const now = ctx.now();
+  if (row.status !== "in-progress" || (row.deadlineAt && now > row.deadlineAt)) return fail("ATTEMPT_CLOSED", "The attempt is closed.");
   const [a] = await ctx.db.select({ items: assessments.items }).from(assessments).where(eq(assessments.id, row.assessmentId));
   const items = new Map(presentedItems(row, { items: a?.items ?? [] }).map((i) => [i.id, i]));
   const prefix = answerFilePrefix(row.courseId, row.id);
@@ -121,14 +156,16 @@ export async function saveAnswers(
     ...Object.keys(itemSeconds).filter((id) => !items.has(id) && !(id in answers)),
   ];
   if (problems.length) return fail("INVALID_ANSWER", `Not valid answers for: ${problems.join(", ")}`, { items: problems });
+  // No item can have taken longer than the attempt has been open: each total is capped at the time since its start.
+  const elapsed = Math.max(0, (now.getTime() - row.startedAt.getTime()) / 1000);
   const seconds = { ...row.itemSeconds };
-  for (const [id, s] of Object.entries(itemSeconds)) seconds[id] = (seconds[id] ?? 0) + s;
+  for (const [id, s] of Object.entries(itemSeconds)) seconds[id] = Math.min(elapsed, (seconds[id] ?? 0) + s);
   const [saved] = await ctx.db
     .update(attempts)
-    .set({ answers: { ...row.answers, ...answers }, itemSeconds: seconds, updatedAt: ctx.now() })
+    .set({ answers: { ...row.answers, ...answers }, itemSeconds: seconds, updatedAt: now })
     .where(eq(attempts.id, attemptId))
-    .returning();
-  return ok(saved as AttemptRow);
+    .returning(savedColumns);
+  return ok(saved as SavedAttempt);
 }
 
 /**

@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import { uniformInt } from "pure-rand/distribution/uniformInt";
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator";
-import type { AttemptDraw, Item, ItemSource, Pool, PresentedItem } from "../db/schema/assessment-json.js";
+import type { AttemptDraw, AttemptDrawView, Item, ItemSource, Pool, PresentedItem } from "../db/schema/assessment-json.js";
 
 export interface DrawInput {
   seed: number;
@@ -27,6 +28,12 @@ export type DrawOutcome = { ok: true; items: PresentedItem[]; draw: AttemptDraw 
 /** The key of a bank item version in the items map `drawItems` reads. */
 export const versionKey = (s: ItemSource) => `${s.itemId}:${s.version}`;
 
+/** The name of a candidate list in `draw_candidate_sets`: sha256 of its JSON (the same list, the same row). */
+export const candidateSetHash = (candidates: readonly ItemSource[]) =>
+  createHash("sha256")
+    .update(JSON.stringify(candidates.map((c) => [c.bankId, c.itemId, c.version])))
+    .digest("hex");
+
 /** Shuffles a copy in place with Fisher–Yates, each swap index from the generator (so a seed fixes the permutation). */
 function shuffled<T>(rng: RandomGenerator, values: readonly T[], take = values.length): T[] {
   const out = [...values];
@@ -47,7 +54,7 @@ function pick(rng: RandomGenerator, input: DrawInput): { ok: true; pools: Attemp
     if (free.length < pool.count) return { ok: false, shortfall: { poolId: pool.id, count: pool.count, available: free.length } };
     const drawn = shuffled(rng, free, pool.count);
     for (const s of drawn) taken.add(s.itemId);
-    pools.push({ poolId: pool.id, candidates, drawn });
+    pools.push({ poolId: pool.id, pool, candidateSet: candidateSetHash(candidates), drawn });
   }
   return { ok: true, pools };
 }
@@ -63,7 +70,7 @@ export function drawnSources(input: DrawInput): { ok: true; drawn: ItemSource[] 
 
 /**
  * An attempt's items from its seed: each pool draws `count` of its candidates not drawn by an earlier pool, then
- * fixed + drawn items are shuffled (when asked), then each choice item's choices (when asked). `items` holds at least
+ * fixed + drawn items are shuffled (when asked), then each choice item's choices (when asked, from id order). `items` holds at least
  * the drawn versions' content, by `versionKey`. Pure: the same seed and candidates give the same items in the same
  * order, which is how a stored draw is explained and checked.
  */
@@ -83,11 +90,53 @@ export function drawItems(input: DrawInput, items: ReadonlyMap<string, Item>): D
   const choiceOrder: Record<string, string[]> = {};
   const presented = ordered.map((item): PresentedItem => {
     if (!input.shuffleChoices || (item.type !== "single" && item.type !== "multiple")) return item;
-    const choices = shuffled(rng, item.choices);
+    // From the choices in id order, so that the presented (shuffled) copy of a fixed item draws the same again.
+    const choices = shuffled(
+      rng,
+      [...item.choices].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),
+    );
     choiceOrder[item.id] = choices.map((c) => c.id);
     return { ...item, choices };
   });
-  return { ok: true, items: presented, draw: { seed: input.seed >>> 0, pools, order: presented.map((i) => i.id), choiceOrder } };
+  const draw: AttemptDraw = {
+    seed: input.seed >>> 0,
+    shuffleItems: input.shuffleItems,
+    shuffleChoices: input.shuffleChoices,
+    fixedItemIds: input.fixed.map((i) => i.id),
+    pools,
+    order: presented.map((i) => i.id),
+    choiceOrder,
+  };
+  return { ok: true, items: presented, draw };
+}
+
+/**
+ * The input that drew a stored draw again, from the attempt's record alone (the assessment may have changed since):
+ * its settings and pools, the candidates resolved from their sets, and the fixed items as the attempt presents them
+ * (their choices are shuffled from id order, so the presented order does not matter).
+ */
+export function storedDrawInput(draw: AttemptDrawView, presented: readonly PresentedItem[]): DrawInput {
+  const byId = new Map(presented.map((i) => [i.id, i]));
+  return {
+    seed: draw.seed,
+    fixed: draw.fixedItemIds.map((id) => {
+      const item = byId.get(id);
+      if (!item) throw new Error(`storedDrawInput: the attempt presents no fixed item ${id}`);
+      return item;
+    }),
+    pools: draw.pools.map((p) => ({ pool: p.pool, candidates: p.candidates })),
+    shuffleItems: draw.shuffleItems,
+    shuffleChoices: draw.shuffleChoices,
+  };
+}
+
+/**
+ * Every attempt's total points: the fixed items' plus `count × points` per pool; null when a pool leaves its items'
+ * own points (they differ per draw, so no one total is honest).
+ */
+export function totalPoints(a: { items: readonly Item[]; pools: readonly Pool[] }): number | null {
+  if (a.pools.some((p) => p.points === undefined)) return null;
+  return a.items.reduce((s, i) => s + i.points, 0) + a.pools.reduce((s, p) => s + (p.points ?? 0) * p.count, 0);
 }
 
 /** Whether an assessment's attempts fix their items at start (a draw or a shuffle); otherwise they present its items as they are. */

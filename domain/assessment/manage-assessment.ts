@@ -54,7 +54,7 @@ export function contradictions(s: Omit<AssessmentSettings, "title" | "kind" | "c
 export async function settingsProblems(db: Executor, courseId: string, s: Parameters<typeof contradictions>[0], checkPools = true): Promise<{ problems: string[]; pools?: object[] }> {
   const problems = contradictions(s);
   if (problems.length || !checkPools) return { problems };
-  const pools = await poolProblems(db, courseId, s.pools);
+  const pools = await poolProblems(db, courseId, s.pools, s.items.map((i) => i.id));
   return pools.shortfalls.length ? { problems: pools.problems, pools: pools.shortfalls } : { problems: pools.problems };
 }
 

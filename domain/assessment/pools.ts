@@ -4,12 +4,17 @@ import type { Item, ItemSource, Pool } from "../db/schema/assessment-json.js";
 import { bankItems, bankItemVersions, questionBankCourses, questionBanks } from "../db/schema/index.js";
 import { versionKey } from "./draw.js";
 
-/** The course's own banks and the shared banks named for it, among `bankIds`: what its pools may draw from. One query. */
+/**
+ * The course's own banks and the shared banks named for it, among `bankIds`: what its pools may draw from. One query;
+ * it key-share locks them, so a bank deleted concurrently waits for the assessment's save and then sees its pool
+ * (deleteBank refuses), rather than slipping through the check.
+ */
 async function drawableBanks(db: Executor, courseId: string, bankIds: string[]): Promise<Set<string>> {
   const rows = await db.execute<{ id: string }>(sql`
     select qb.id from ${questionBanks} qb
     where qb.id = any(${sql.param(bankIds)}::uuid[])
-      and (qb.course_id = ${courseId} or exists (select 1 from ${questionBankCourses} qbc where qbc.bank_id = qb.id and qbc.course_id = ${courseId}))`);
+      and (qb.course_id = ${courseId} or exists (select 1 from ${questionBankCourses} qbc where qbc.bank_id = qb.id and qbc.course_id = ${courseId}))
+    for key share of qb`);
   return new Set(rows.map((r) => r.id));
 }
 
@@ -57,16 +62,18 @@ export interface PoolCounts {
 
 /**
  * What is wrong with an assessment's pools, each named: a bank that does not exist or the course may not draw from,
- * and a pool that might come up short. Pools draw without repeats in order, so a pool is safe only when its matching
+ * and a pool that might come up short (a bank item whose id a fixed item uses is not counted: it is never drawn). Pools draw without repeats in order, so a pool is safe only when its matching
  * items, less what earlier pools could take from them, still cover its count (the counts are in the problem).
  */
-export async function poolProblems(db: Executor, courseId: string, pools: Pool[]): Promise<{ problems: string[]; shortfalls: PoolCounts[] }> {
+export async function poolProblems(db: Executor, courseId: string, pools: Pool[], fixedItemIds: readonly string[] = []): Promise<{ problems: string[]; shortfalls: PoolCounts[] }> {
   if (pools.length === 0) return { problems: [], shortfalls: [] };
+  // A fixed item's id is never drawn (draw.ts keeps ids unique): a bank item with that id is no candidate.
+  const fixed = new Set(fixedItemIds);
   const banks = await drawableBanks(db, courseId, [...new Set(pools.map((p) => p.bankId))]);
   const problems = pools.filter((p) => !banks.has(p.bankId)).map((p) => `pool ${p.id}: no question bank ${p.bankId} this course may draw from`);
   if (problems.length) return { problems, shortfalls: [] };
   const shortfalls: PoolCounts[] = [];
-  const candidates = (await poolCandidates(db, courseId, pools)).map((cs) => new Set(cs.map((c) => c.itemId)));
+  const candidates = (await poolCandidates(db, courseId, pools)).map((cs) => new Set(cs.map((c) => c.itemId).filter((id) => !fixed.has(id))));
   pools.forEach((pool, i) => {
     const mine = candidates[i] as Set<string>;
     const earlier = pools.slice(0, i).reduce((sum, p, j) => sum + Math.min(p.count, [...(candidates[j] as Set<string>)].filter((id) => mine.has(id)).length), 0);

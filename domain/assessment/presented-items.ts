@@ -1,12 +1,14 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import type { Item, ItemKey, ItemSource, PresentedItem } from "../db/schema/assessment-json.js";
+import type { Item, ItemKey, PresentedItem } from "../db/schema/assessment-json.js";
 import { bankItemVersions } from "../db/schema/index.js";
+import { versionKey } from "./draw.js";
 
 /** The items an attempt presents: fixed at its start when it drew or shuffled; otherwise the assessment's own. */
 export const presentedItems = (attempt: { items: PresentedItem[] | null }, assessment: { items: Item[] }): PresentedItem[] => attempt.items ?? assessment.items;
 
-const sourceKey = (s: ItemSource) => `${s.itemId}:${s.version}`;
+/** The items as their learner sees them: without `source` (which bank item and version: staff's to know). */
+export const learnerItems = (items: PresentedItem[]): PresentedItem[] => items.map(({ source: _source, ...item }) => item as PresentedItem);
 
 /** The keys of the bank item versions these items were drawn from, by `<item id>:<version>`. One query; none when nothing was drawn. */
 export async function bankKeys(db: Executor, items: PresentedItem[]): Promise<Map<string, ItemKey>> {
@@ -17,7 +19,7 @@ export async function bankKeys(db: Executor, items: PresentedItem[]): Promise<Ma
     .select({ itemId: bankItemVersions.itemId, version: bankItemVersions.version, key: bankItemVersions.key })
     .from(bankItemVersions)
     .where(sql`${bankItemVersions.itemId} = any(${sql.param(ids)}::uuid[])`);
-  return new Map(rows.flatMap((r) => (r.key ? [[`${r.itemId}:${r.version}`, r.key] as const] : [])));
+  return new Map(rows.flatMap((r) => (r.key ? [[versionKey({ bankId: "", itemId: r.itemId, version: r.version }), r.key] as const] : [])));
 }
 
 /** An attempt's keys: the assessment's (current version) for its fixed items, each drawn item's version's own for drawn ones. */
@@ -25,7 +27,7 @@ export function keysFor(items: PresentedItem[], assessmentKeys: Record<string, I
   const keys: Record<string, ItemKey> = { ...assessmentKeys };
   for (const item of items) {
     if (!item.source) continue;
-    const key = drawn.get(sourceKey(item.source));
+    const key = drawn.get(versionKey(item.source));
     if (key) keys[item.id] = key;
   }
   return keys;

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, notInArray, or, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
-import { courses, questionBankCourses, questionBanks } from "../db/schema/index.js";
+import { assessmentDrawBanks, courses, questionBankCourses, questionBanks } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 
@@ -111,6 +111,11 @@ export async function deleteBank(ctx: DomainContext, bankId: string): Promise<Re
   if (!current) return fail("QUESTION_BANK_NOT_FOUND");
   const users = await ctx.db.execute<{ id: string }>(sql`select id from assessments where pools @> ${JSON.stringify([{ bankId }])}::jsonb limit 5`);
   if (users.length) return fail("QUESTION_BANK_IN_USE", "Assessments draw from this bank: change their pools first.", { assessmentIds: users.map((u) => u.id) });
+  // Attempts that drew from it regrade and are analysed with its item versions: it stays while their assessments do.
+  const drewFrom = await ctx.db.select({ id: assessmentDrawBanks.assessmentId }).from(assessmentDrawBanks).where(eq(assessmentDrawBanks.bankId, bankId)).limit(5);
+  if (drewFrom.length) {
+    return fail("QUESTION_BANK_IN_USE", "Attempts drew items from this bank: their regrades and item analysis read its item versions.", { assessmentIds: drewFrom.map((u) => u.id) });
+  }
   await ctx.db.delete(questionBanks).where(eq(questionBanks.id, bankId));
   await recordAudit(ctx, { action: "question-bank.deleted", targetType: "question-bank", targetId: bankId, details: { courseId: current.courseId } });
   return ok(null);

@@ -7,6 +7,7 @@ import { regradeDifferences } from "../../domain/assessment/regrade.js";
 import { attemptOwnership, submissionWithFiles } from "../../domain/assessment/submissions.js";
 import { MAX_ANSWER_FILE_BYTES, requestAnswerUpload } from "../../domain/assessment/answer-files.js";
 import { attemptDraw, attemptSeenBy } from "../../domain/assessment/attempt-views.js";
+import { totalPoints } from "../../domain/assessment/draw.js";
 import { regradeInstanceId } from "../grading/regrade.js";
 import { assessmentKinds } from "../../domain/db/schema/index.js";
 import { type PresentedItem, poolSchema } from "../../domain/db/schema/assessment-json.js";
@@ -48,7 +49,10 @@ const assessmentSchema = z
     latePolicy: latePolicySchema,
     releaseMode: z.enum(["immediate", "manual"]),
     category: z.string(),
-    totalPoints: z.number().meta({ description: "The fixed items' points plus the drawn items' of pools that set points" }),
+    totalPoints: z
+      .number()
+      .nullable()
+      .meta({ description: "Every attempt's total: the fixed items' points plus count × points per pool; null when a pool sets no `points` (its drawn items keep their own, which differ per draw)" }),
   })
   .meta({ id: "Assessment" });
 
@@ -74,7 +78,7 @@ function assessmentBody(a: AssessmentRow, keys?: Record<string, z.infer<typeof k
     latePolicy: a.latePolicy,
     releaseMode: a.releaseMode,
     category: a.category,
-    totalPoints: a.items.reduce((s, i) => s + i.points, 0) + a.pools.reduce((s, p) => s + (p.points ?? 0) * p.count, 0),
+    totalPoints: totalPoints(a),
   };
 }
 
@@ -97,7 +101,7 @@ const attemptSchema = z
   })
   .meta({ id: "Attempt" });
 
-const attemptBody = (t: AttemptRow, items?: PresentedItem[]) => ({
+const attemptBody = (t: Omit<AttemptRow, "items" | "draw">, items?: PresentedItem[]) => ({
   id: t.id,
   assessmentId: t.assessmentId,
   userId: t.userId,
@@ -266,8 +270,9 @@ route({
   method: "GET",
   path: "/v1/attempts/{attemptId}/draw",
   access: courseStaff(["instructor", "grader"], attemptCourse),
-  summary: "How an attempt's items were drawn: the seed, each pool's candidates and draw, the order and the choice order",
-  description: "Drawing again with `domain/assessment/draw.ts` from the seed and the candidates' stored versions gives the same items in the same order.",
+  summary: "How an attempt's items were drawn: the seed, the settings, each pool's definition, candidates and draw, the order and the choice order",
+  description:
+    "Everything the draw used, as it was at the attempt's start (a later change to the assessment does not touch it): drawing again with `domain/assessment/draw.ts` (`storedDrawInput`) from this record, the attempt's presented fixed items and the candidates' stored versions gives the same items in the same order.",
   tags: ["assessments"],
   params: z.object({ attemptId: z.uuid() }),
   responses: {
@@ -277,7 +282,18 @@ route({
         .object({
           attemptId: z.uuid(),
           seed: z.number().int(),
-          pools: z.array(z.object({ poolId: z.string(), candidates: z.array(itemSourceSchema), drawn: z.array(itemSourceSchema) })),
+          shuffleItems: z.boolean(),
+          shuffleChoices: z.boolean(),
+          fixedItemIds: z.array(z.string()).meta({ description: "The assessment's own items the attempt presents (as they were at its start)" }),
+          pools: z.array(
+            z.object({
+              poolId: z.string(),
+              pool: poolSchema,
+              candidateSet: z.string().meta({ description: "The hash naming the candidate list (stored once for every attempt that drew from the same list)" }),
+              candidates: z.array(itemSourceSchema),
+              drawn: z.array(itemSourceSchema),
+            }),
+          ),
           order: z.array(z.string()),
           choiceOrder: z.record(z.string(), z.array(z.string())),
         })

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { drawItems, versionKey } from "../../domain/assessment/draw.js";
-import type { AttemptDraw, Item, ItemKey, ItemScore, Pool, PresentedItem } from "../../domain/db/schema/assessment-json.js";
+import { drawItems, storedDrawInput, versionKey } from "../../domain/assessment/draw.js";
+import type { AttemptDrawView, Item, ItemKey, ItemScore, Pool, PresentedItem } from "../../domain/db/schema/assessment-json.js";
 import type { Answer } from "../../domain/grading/items.js";
 import { type RunningApp, startApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
@@ -108,6 +108,31 @@ beforeAll(async () => {
   learners.push(...(await Promise.all(ids.map(async (id) => ({ id, token: await signHs256(localClaims(id, { exp: nowSeconds() + 1800 })) })))));
 }, 120_000);
 
+const versions = new Map<string, Item>();
+const versionItem = async (itemId: string, version: number) => {
+  const k = `${itemId}:${version}`;
+  if (!versions.has(k)) versions.set(k, (await json<{ item: Item }>(await call(app, "GET", `/v1/bank-items/${itemId}/versions/${version}`, { token: instructor.accessToken }), 200)).item);
+  return versions.get(k) as Item;
+};
+
+/**
+ * Draws an attempt again from its stored record alone (the draw as staff read it, the attempt's presented items and
+ * the bank versions): not from the assessment, which a PATCH may have changed since. Same items, same draw.
+ */
+async function expectDrawnAgain(t: (typeof taken)[number]) {
+  const { attemptId: _id, ...draw } = await json<AttemptDrawView & { attemptId: string }>(await call(app, "GET", `/v1/attempts/${t.attemptId}/draw`, { token: instructor.accessToken }), 200);
+  expect(draw.pools.map((p) => p.candidates.length)).toEqual([6, 6]);
+  expect(draw).toMatchObject({ shuffleItems: true, shuffleChoices: true, fixedItemIds: ["f1", "f2"] });
+  expect(draw.pools.map((p) => p.pool)).toEqual(pools);
+  const presented = (await json<{ items: PresentedItem[] }>(await call(app, "GET", `/v1/attempts/${t.attemptId}`, { token: instructor.accessToken }), 200)).items;
+  const contents = new Map(await Promise.all(draw.pools.flatMap((p) => p.candidates).map(async (s) => [versionKey(s), await versionItem(s.itemId, s.version)] as const)));
+  const again = drawItems(storedDrawInput(draw, presented), contents);
+  expect(again.ok && again.items).toEqual(t.items);
+  expect(again.ok && again.draw).toEqual({ ...draw, pools: draw.pools.map(({ candidates: _c, ...p }) => p) });
+  expect(t.items.filter((i) => i.source).map((i) => i.source?.itemId)).toEqual(expect.arrayContaining(draw.pools.flatMap((p) => p.drawn.map((s) => s.itemId))));
+  for (const item of t.items.filter((i) => i.source)) expect(item.points).toBe(bank.get(item.id)?.tags.includes("geometry") ? 2 : 1);
+}
+
 afterAll(async () => {
   await app?.stop();
   await db?.drop();
@@ -132,11 +157,21 @@ describe("pools, shuffling and seeded draws", () => {
     const foreign = await json<{ code: string; detail: string }>(await create([{ id: "x", bankId: otherBankId, count: 1, tags: [] }]), 422);
     expect(foreign.detail).toContain("no question bank");
     expect((await json<{ code: string }>(await create([]), 422)).code).toBe("INVALID_ASSESSMENT_SETTINGS");
+    // A fixed item whose id is a bank item's is never drawn: the pool counts one fewer (every start would fail otherwise).
+    const algebraIds = [...bank.entries()].filter(([, b]) => b.tags.includes("algebra")).map(([id]) => id);
+    const copied = await json<{ pools: unknown[] }>(
+      await call(app, "POST", `/v1/courses/${courseId}/assessments`, {
+        token: instructor.accessToken,
+        body: { title: "Copied id", kind: "quiz", items: [{ id: algebraIds[0], type: "true-false", points: 1, prompt: "Copied" }], keys: { [algebraIds[0] as string]: { type: "true-false", correct: true } }, pools: [{ id: "alg", bankId, count: 6, tags: ["algebra"] }] },
+      }),
+      422,
+    );
+    expect(copied.pools).toEqual([{ poolId: "alg", count: 6, matching: 5, earlierPoolsMayTake: 0 }]);
     expect((await db.sql`select count(*)::int as n from assessments`)[0]?.n).toBe(before);
   });
 
   it("draws, shuffles and grades a quiz taken by 30 learners, each draw reproducible from its stored seed", async () => {
-    const quiz = await json<{ id: string; pools: Pool[]; shuffleItems: boolean; totalPoints: number }>(
+    const quiz = await json<{ id: string; pools: Pool[]; shuffleItems: boolean; totalPoints: number | null }>(
       await call(app, "POST", `/v1/courses/${courseId}/assessments`, {
         token: instructor.accessToken,
         body: { title: "Pooled", kind: "quiz", items: fixedItems, keys: fixedKeys, pools, shuffleItems: true, shuffleChoices: true },
@@ -144,7 +179,8 @@ describe("pools, shuffling and seeded draws", () => {
       201,
     );
     quizId = quiz.id;
-    expect(quiz).toMatchObject({ pools, shuffleItems: true, shuffleChoices: true, totalPoints: 2 + 4 });
+    // The "alg" pool keeps its items' own points, which differ per draw: no one total is honest.
+    expect(quiz).toMatchObject({ pools, shuffleItems: true, shuffleChoices: true, totalPoints: null });
 
     // 30 learners at once, six at a time: start, save answers (with per-item time), submit.
     const notDrawnBy = (attempt: { items: PresentedItem[] }) => [...bank.keys()].find((id) => !attempt.items.some((i) => i.id === id)) as string;
@@ -155,6 +191,10 @@ describe("pools, shuffling and seeded draws", () => {
           const attempt = await json<{ id: string; items: PresentedItem[] }>(await call(app, "POST", `/v1/assessments/${quizId}/attempts`, { token: learner.token }), 201);
           expect(attempt.items).toHaveLength(6);
           expect(JSON.stringify(attempt.items)).not.toMatch(/"correct"|"key"/);
+          // The learner is not told which bank item and version they drew: staff are (below, from the stored attempt).
+          expect(attempt.items.filter((i) => "source" in i)).toEqual([]);
+          // As if the learner had worked for an hour: item times are capped at the time the attempt has been open.
+          await db.sql`update attempts set started_at = started_at - interval '1 hour' where id = ${attempt.id}`;
           const answers = Object.fromEntries(attempt.items.map((item) => [item.id, answerFor(item, keyOf(item.id, fixedKeys), answersRight(index, item.id))]));
           const seconds = Object.fromEntries(attempt.items.map((item, i) => [item.id, 5 + i + index]));
           if (index === 0) {
@@ -173,30 +213,19 @@ describe("pools, shuffling and seeded draws", () => {
           }
           await json(await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.token, body: { answers, itemSeconds: Object.fromEntries(attempt.items.map((item, i) => [item.id, 5 + i + index])) } }), 200);
           await json(await call(app, "POST", `/v1/attempts/${attempt.id}/submit`, { token: learner.token }), 200);
-          taken[index] = { userId: learner.id, token: learner.token, attemptId: attempt.id, items: attempt.items, answers };
-          const [stored] = await db.sql<{ item_seconds: Record<string, number> }[]>`select item_seconds from attempts where id = ${attempt.id}`;
+          const [stored] = await db.sql<{ item_seconds: Record<string, number>; items: PresentedItem[] }[]>`select item_seconds, items from attempts where id = ${attempt.id}`;
           expect(stored?.item_seconds).toEqual(seconds);
+          expect(stored?.items.map(({ source: _source, ...item }) => item)).toEqual(attempt.items);
+          taken[index] = { userId: learner.id, token: learner.token, attemptId: attempt.id, items: stored?.items ?? [], answers };
         }),
       );
     }
 
-    // Each learner's presented items are what drawing again from the stored seed and candidates gives.
-    const versions = new Map<string, Item>();
-    const versionItem = async (itemId: string, version: number) => {
-      const k = `${itemId}:${version}`;
-      if (!versions.has(k)) versions.set(k, (await json<{ item: Item }>(await call(app, "GET", `/v1/bank-items/${itemId}/versions/${version}`, { token: instructor.accessToken }), 200)).item);
-      return versions.get(k) as Item;
-    };
-    for (const t of taken) {
-      const draw = await json<AttemptDraw & { attemptId: string }>(await call(app, "GET", `/v1/attempts/${t.attemptId}/draw`, { token: instructor.accessToken }), 200);
-      expect(draw.pools.map((p) => p.candidates.length)).toEqual([6, 6]);
-      const contents = new Map(await Promise.all(draw.pools.flatMap((p) => p.candidates).map(async (s) => [versionKey(s), await versionItem(s.itemId, s.version)] as const)));
-      const again = drawItems({ seed: draw.seed, fixed: fixedItems, pools: pools.map((pool, i) => ({ pool, candidates: draw.pools[i]?.candidates ?? [] })), shuffleItems: true, shuffleChoices: true }, contents);
-      expect(again.ok && again.items).toEqual(t.items);
-      expect(again.ok && again.draw).toEqual({ seed: draw.seed, pools: draw.pools, order: draw.order, choiceOrder: draw.choiceOrder });
-      expect(t.items.filter((i) => i.source).map((i) => i.source?.itemId)).toEqual(expect.arrayContaining(draw.pools.flatMap((p) => p.drawn.map((s) => s.itemId))));
-      for (const item of t.items.filter((i) => i.source)) expect(item.points).toBe(bank.get(item.id)?.tags.includes("geometry") ? 2 : 1);
-    }
+    // Each learner's presented items are what drawing again from the stored record alone gives.
+    for (const t of taken) await expectDrawnAgain(t);
+    // Each pool's candidate list is stored once, not in each of the 30 draws.
+    expect((await db.sql`select count(*)::int as n from draw_candidate_sets`)[0]?.n).toBe(2);
+    expect((await db.sql`select count(*)::int as n from attempts where assessment_id = ${quizId} and draw::text like '%candidates%'`)[0]?.n).toBe(0);
     // Learners got different draws and orders (30 draws from C(6,2)² × 6! orders: repeats are rare).
     expect(new Set(taken.map((t) => t.items.map((i) => i.id).join(","))).size).toBeGreaterThanOrEqual(28);
     expect(new Set(taken.map((t) => t.items.filter((i) => i.source).map((i) => i.id).sort().join(","))).size).toBeGreaterThan(10);
@@ -313,7 +342,9 @@ describe("pools, shuffling and seeded draws", () => {
   it("keeps earlier attempts' items when the pools change, and refuses a start whose pool has run short since", async () => {
     await json(await call(app, "PATCH", `/v1/assessments/${quizId}`, { token: instructor.accessToken, body: { pools: [{ ...pools[0], count: 3 }], shuffleItems: false } }), 200);
     const first = taken[0] as (typeof taken)[number];
-    expect((await json<{ items: PresentedItem[] }>(await call(app, "GET", `/v1/attempts/${first.attemptId}`, { token: first.token }), 200)).items).toEqual(first.items);
+    expect((await json<{ items: PresentedItem[] }>(await call(app, "GET", `/v1/attempts/${first.attemptId}`, { token: first.token }), 200)).items).toEqual(first.items.map(({ source: _source, ...item }) => item));
+    // Drawn again from the stored record alone, with the settings it was drawn with (shuffled), not the PATCHed ones.
+    for (const t of taken.slice(0, 5)) await expectDrawnAgain(t);
     // Four of the six algebra items are retired: the pool asks for three, a new learner's start is refused.
     const algebra = [...bank.entries()].filter(([, b]) => b.tags.includes("algebra")).map(([id]) => id);
     for (const id of algebra.slice(0, 4)) await json(await call(app, "POST", `/v1/bank-items/${id}/retire`, { token: instructor.accessToken }), 200);
@@ -329,5 +360,14 @@ describe("pools, shuffling and seeded draws", () => {
     expect(plain.items).toEqual(fixedItems);
     expect((await db.sql<{ items: unknown; draw: unknown }[]>`select items, draw from attempts where id = ${plain.id}`)[0]).toEqual({ items: null, draw: null });
     expect((await json<{ code: string }>(await call(app, "GET", `/v1/attempts/${plain.id}/draw`, { token: instructor.accessToken }), 404)).code).toBe("DRAW_NOT_FOUND");
+    // A client's item times add up to no more than the attempt has been open.
+    for (let i = 0; i < 2; i++) await json(await call(app, "PUT", `/v1/attempts/${plain.id}/answers`, { token: late.token, body: { itemSeconds: { f1: 86_400 } } }), 200);
+    const [timed] = await db.sql<{ f1: number; open: number }[]>`select (item_seconds->>'f1')::float8 as f1, extract(epoch from now() - started_at)::float8 as open from attempts where id = ${plain.id}`;
+    expect(timed?.f1).toBeGreaterThan(0);
+    expect(timed?.f1).toBeLessThanOrEqual(timed?.open as number);
+    // No pool names the bank now, but 30 attempts drew from it (their regrades read its versions): it stays.
+    const inUse = await json<{ code: string; assessmentIds: string[] }>(await call(app, "DELETE", `/v1/question-banks/${bankId}`, { token: instructor.accessToken }), 409);
+    expect(inUse).toMatchObject({ code: "QUESTION_BANK_IN_USE", assessmentIds: [quizId] });
+    expect(await db.sql`select 1 from bank_item_versions v join bank_items i on i.id = v.item_id where i.bank_id = ${bankId}`).not.toHaveLength(0);
   });
 });

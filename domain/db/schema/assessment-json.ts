@@ -77,16 +77,27 @@ export const poolSchema = z.object({
 export type Pool = z.infer<typeof poolSchema>;
 
 /**
- * How an attempt's items were chosen, stored at its start: the seed (uint32), per pool the candidates it drew from
- * (ids in ascending order, as the draw read them) and what it drew, and the presented order. Drawing again from the
- * seed and the candidates gives the same items in the same order (domain/assessment/draw.ts).
+ * How an attempt's items were chosen, stored at its start with everything needed to draw it again without reading
+ * the assessment (which a PATCH may change): the seed (uint32), the shuffle flags, the fixed items' ids, per pool its
+ * definition, its candidate list (by `candidateSet`, the hash of a `draw_candidate_sets` row: ids ascending, as the
+ * draw read them) and what it drew, and the presented order. Drawing again from the seed, the candidates, the fixed
+ * items (as the attempt presents them) and these settings gives the same items in the same order
+ * (domain/assessment/draw.ts).
  */
 export interface AttemptDraw {
   seed: number;
-  pools: { poolId: string; candidates: ItemSource[]; drawn: ItemSource[] }[];
+  shuffleItems: boolean;
+  shuffleChoices: boolean;
+  fixedItemIds: string[];
+  pools: { poolId: string; pool: Pool; candidateSet: string; drawn: ItemSource[] }[];
   order: string[];
   /** Per single/multiple item, its choice ids in the presented order (when choices are shuffled). */
   choiceOrder: Record<string, string[]>;
+}
+
+/** A stored draw as staff read it: each pool's candidates resolved from its candidate set. */
+export interface AttemptDrawView extends Omit<AttemptDraw, "pools"> {
+  pools: (AttemptDraw["pools"][number] & { candidates: ItemSource[] })[];
 }
 
 /** A rubric level: its points; a criterion's levels are listed from the most points to the fewest, strictly. */

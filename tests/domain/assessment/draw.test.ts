@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { drawItems, type DrawInput, drawnSources, versionKey } from "../../../domain/assessment/draw.js";
+import { candidateSetHash, drawItems, type DrawInput, drawnSources, storedDrawInput, totalPoints, versionKey } from "../../../domain/assessment/draw.js";
 import type { Item, ItemSource, Pool } from "../../../domain/db/schema/assessment-json.js";
 
 const bankId = "0190a1b2-0000-7000-8000-000000000000";
@@ -42,9 +42,9 @@ describe("drawItems", () => {
     expect(items).toHaveLength(fixed.length + 3 + 4);
     expect(new Set(items.map((i) => i.id)).size).toBe(items.length);
     expect(items.map((i) => i.id)).toEqual(expect.arrayContaining(["f1", "f2"]));
-    expect(draw.pools.map((p) => [p.poolId, p.drawn.length, p.candidates.length])).toEqual([
-      ["p1", 3, 10],
-      ["p2", 4, 7],
+    expect(draw.pools.map((p) => [p.poolId, p.drawn.length, p.candidateSet])).toEqual([
+      ["p1", 3, candidateSetHash([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(candidate))],
+      ["p2", 4, candidateSetHash([5, 6, 7, 8, 9, 10, 11].map(candidate))],
     ]);
     const fromP2 = new Set(draw.pools[1]?.drawn.map((s) => s.itemId));
     for (const item of items.filter((i) => i.source)) {
@@ -75,6 +75,19 @@ describe("drawItems", () => {
     const copied = input(5, { fixed: [choiceItem(itemId(0))], pools: [{ pool: pool("p1", 2), candidates: [0, 1, 2].map(candidate) }] });
     const out = drawItems(copied, contents);
     expect(out.ok && out.items.map((i) => i.id).sort()).toEqual([itemId(0), itemId(1), itemId(2)]);
+  });
+
+  it("draws again from the stored record alone: settings, pools, fixed ids; fixed items as presented (shuffled choices)", () => {
+    for (const seed of [1, 99, 4242]) {
+      const input1 = input(seed, { fixed: [{ ...choiceItem("f1"), choices: ["c", "a", "d", "b"].map((c) => ({ id: c, text: c.toUpperCase() })) } as Item, fixed[1] as Item] });
+      const first = drawItems(input1, contents);
+      if (!first.ok) throw new Error("short");
+      expect(first.draw).toMatchObject({ shuffleItems: true, shuffleChoices: true, fixedItemIds: ["f1", "f2"] });
+      expect(first.draw.pools.map((p) => p.pool)).toEqual(input1.pools.map((p) => p.pool));
+      const view = { ...first.draw, pools: first.draw.pools.map((p, i) => ({ ...p, candidates: input1.pools[i]?.candidates ?? [] })) };
+      // Only what was stored: the presented items (fixed ones with their choices already shuffled) and the draw.
+      expect(drawItems(storedDrawInput(view, first.items), contents)).toEqual(first);
+    }
   });
 
   it("names the pool that comes up short", () => {
@@ -124,5 +137,13 @@ describe("drawItems", () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("totalPoints", () => {
+  it("adds pools' count × points, and is null when a pool keeps its items' own points (they vary per draw)", () => {
+    expect(totalPoints({ items: fixed, pools: [pool("p1", 3, { points: 2 })] })).toBe(1 + 2 + 6);
+    expect(totalPoints({ items: fixed, pools: [pool("p1", 3, { points: 2 }), pool("p2", 1)] })).toBeNull();
+    expect(totalPoints({ items: fixed, pools: [] })).toBe(3);
   });
 });
