@@ -89,6 +89,8 @@ export const auditActions = [
   "question-bank.sharing-changed",
   "question-bank.imported",
   "bank-item.approved",
+  "bank-item.revised",
+  "bank-item.retired",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -1,18 +1,19 @@
 import { z } from "zod";
 import { type Item, type ItemDifficulty, type ItemKey, itemDifficulties, itemSchema, keySchema, tagSchema } from "../db/schema/assessment-json.js";
-import { itemProblems } from "../grading/item-checks.js";
-import { fail, ok, type Result } from "../shared/result.js";
-import type { NewBankItem } from "./bank-items.js";
+import { type BankItemStatus, bankItemStatuses } from "../db/schema/index.js";
+import { fail, type Result } from "../shared/result.js";
+import { checkedItems, type NewBankItem } from "./bank-items.js";
 
-/** An item as exports carry it: content, key, tags and difficulty (no ids of this installation but the item's own). */
+/** An item as exports carry it: content, key, tags, difficulty and standing (no ids of this installation but the item's own). */
 export interface ExportedItem {
   item: Item;
   key: ItemKey | null;
   tags: string[];
   difficulty: ItemDifficulty | null;
+  status: BankItemStatus;
 }
 
-/** The most items one import or export holds. */
+/** The most items one import or export holds (a larger export is refused, never cut). */
 export const MAX_TRANSFER_ITEMS = 2000;
 
 export const BANK_FORMAT = "ringlet.question-bank";
@@ -29,6 +30,8 @@ export const bankFileSchema = z.object({
         key: keySchema.nullable(),
         tags: z.array(tagSchema).max(20).default([]),
         difficulty: z.enum(itemDifficulties).nullable().default(null),
+        // Only `approved` is imported as approved: drafts, retired items and items without a status arrive as drafts.
+        status: z.enum(bankItemStatuses).optional(),
       }),
     )
     .max(MAX_TRANSFER_ITEMS),
@@ -46,8 +49,7 @@ export type TransferProblem = "BANK_IMPORT_INVALID" | "INVALID_ITEM";
  * are listed by item position.
  */
 export function readBankFile(text: string): Result<NewBankItem[], TransferProblem> {
-  // PostgreSQL's jsonb cannot hold NUL; say so here rather than fail at the insert.
-  if (text.includes("\\u0000") || text.includes("\u0000")) return fail("BANK_IMPORT_INVALID", "The file holds NUL characters.");
+  // Text PostgreSQL cannot store (NUL, lone surrogates) is found in the parsed strings by `checkedItems`.
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -59,12 +61,8 @@ export function readBankFile(text: string): Result<NewBankItem[], TransferProble
     const problems = parsed.error.issues.slice(0, 50).map((i) => ({ path: i.path.join("."), message: i.message }));
     return fail("BANK_IMPORT_INVALID", problems.map((p) => `${p.path || "(file)"}: ${p.message}`).join("; "), { problems });
   }
-  return checkedItems(parsed.data.items.map((i) => ({ ...i, tags: [...new Set(i.tags)] })));
+  return checkedItems(parsed.data.items.map((i) => ({ item: i.item, key: i.key, tags: [...new Set(i.tags)], difficulty: i.difficulty, status: importedStatus(i.status) })));
 }
 
-/** Every item through `itemProblems`; any problem refuses the whole set, listed by position. */
-export function checkedItems(items: NewBankItem[]): Result<NewBankItem[], "INVALID_ITEM"> {
-  const problems = items.flatMap((n, index) => itemProblems(n.item, n.key).map((problem) => ({ index, problem })));
-  if (problems.length) return fail("INVALID_ITEM", problems.slice(0, 50).map((p) => `item ${p.index}: ${p.problem}`).join("; "), { problems: problems.slice(0, 200) });
-  return ok(items);
-}
+/** What an imported item's standing becomes: approved stays approved; anything else, or nothing said, is a draft. */
+export const importedStatus = (status: string | undefined): "approved" | "draft" => (status === "approved" ? "approved" : "draft");

@@ -95,6 +95,13 @@ export async function listBankItems(db: Executor, bankId: string, filter: BankIt
   return rows.map(viewOf);
 }
 
+/** A page of a bank's items (`listBankItems`), or not found when there is no such bank. */
+export async function bankItemsPage(db: Executor, bankId: string, filter: BankItemFilter): Promise<Result<BankItemView[], "QUESTION_BANK_NOT_FOUND">> {
+  const [bank] = await db.select({ id: questionBanks.id }).from(questionBanks).where(eq(questionBanks.id, bankId));
+  if (!bank) return fail("QUESTION_BANK_NOT_FOUND");
+  return ok(await listBankItems(db, bankId, filter));
+}
+
 async function lockItem(ctx: DomainContext, itemId: string): Promise<BankItemRow | undefined> {
   const [row] = await ctx.db.select().from(bankItems).where(eq(bankItems.id, itemId)).for("update");
   return row;
@@ -124,6 +131,7 @@ export async function reviseBankItem(
   const now = ctx.now();
   await ctx.db.insert(bankItemVersions).values({ itemId, version, item, key: input.key, createdByUserId: ctx.actor.userId, createdAt: now });
   await ctx.db.update(bankItems).set({ currentVersion: version, updatedAt: now }).where(eq(bankItems.id, itemId));
+  await recordAudit(ctx, { action: "bank-item.revised", targetType: "bank-item", targetId: itemId, details: { bankId: current.bankId, version } });
   return ok(await written(ctx.db, itemId));
 }
 
@@ -142,10 +150,19 @@ export async function tagBankItem(
   return ok(await written(ctx.db, itemId));
 }
 
-/** A draft becomes drawable once a person approves it (approver and time recorded, audited); approving twice changes nothing. */
-export async function approveBankItem(ctx: DomainContext, itemId: string): Promise<Result<BankItemView, "BANK_ITEM_NOT_FOUND" | "BANK_ITEM_RETIRED">> {
+/**
+ * A draft becomes drawable once a person approves it (approver and time recorded, audited); approving twice changes
+ * nothing. The approval names the version the reviewer read (its ETag): compared under the row lock, so a version
+ * written meanwhile is never approved unseen (412).
+ */
+export async function approveBankItem(
+  ctx: DomainContext,
+  itemId: string,
+  expectedVersion: number,
+): Promise<Result<BankItemView, "BANK_ITEM_NOT_FOUND" | "BANK_ITEM_RETIRED" | "PRECONDITION_FAILED">> {
   const current = await lockItem(ctx, itemId);
   if (!current) return fail("BANK_ITEM_NOT_FOUND");
+  if (expectedVersion !== current.currentVersion) return fail("PRECONDITION_FAILED", `The item is at version ${current.currentVersion}: read it again before approving it.`);
   if (current.status === "retired") return fail("BANK_ITEM_RETIRED", "A retired item is never drawn again; add it anew to use it.");
   if (current.status === "draft") {
     const now = ctx.now();
@@ -155,9 +172,13 @@ export async function approveBankItem(ctx: DomainContext, itemId: string): Promi
   return ok(await written(ctx.db, itemId));
 }
 
-/** Retired items stay for the attempts that saw them and are never drawn again; there is no way back. */
+/** Retired items stay for the attempts that saw them and are never drawn again; there is no way back (audited once). */
 export async function retireBankItem(ctx: DomainContext, itemId: string): Promise<Result<BankItemView, "BANK_ITEM_NOT_FOUND">> {
-  const [row] = await ctx.db.update(bankItems).set({ status: "retired", updatedAt: ctx.now() }).where(eq(bankItems.id, itemId)).returning({ id: bankItems.id });
-  if (!row) return fail("BANK_ITEM_NOT_FOUND");
+  const current = await lockItem(ctx, itemId);
+  if (!current) return fail("BANK_ITEM_NOT_FOUND");
+  if (current.status !== "retired") {
+    await ctx.db.update(bankItems).set({ status: "retired", updatedAt: ctx.now() }).where(eq(bankItems.id, itemId));
+    await recordAudit(ctx, { action: "bank-item.retired", targetType: "bank-item", targetId: itemId, details: { bankId: current.bankId, version: current.currentVersion, was: current.status } });
+  }
   return ok(await written(ctx.db, itemId));
 }

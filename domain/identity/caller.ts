@@ -91,6 +91,17 @@ export async function courseRoleOf(db: Executor, userId: string, courseId: strin
   return row?.role ?? null;
 }
 
+/** Whether the user is staff in one of `roles` of any of the courses: one `= any(...)` read however many there are. */
+export async function isStaffOfAny(db: Executor, userId: string, courseIds: readonly string[], roles: readonly CourseRole[]): Promise<boolean> {
+  if (!courseIds.length || !roles.length) return false;
+  const [row] = await db
+    .select({ id: courseStaff.courseId })
+    .from(courseStaff)
+    .where(and(eq(courseStaff.userId, userId), sql`${courseStaff.courseId} = any(${sql.param([...courseIds])}::uuid[])`, sql`${courseStaff.role}::text = any(${sql.param([...roles])}::text[])`))
+    .limit(1);
+  return row !== undefined;
+}
+
 export async function isActiveLearner(db: Executor, userId: string, courseId: string): Promise<boolean> {
   const [row] = await db
     .select({ id: enrollments.id })

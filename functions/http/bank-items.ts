@@ -2,7 +2,7 @@ import { z } from "zod";
 import { approveBankItem, bankItemById, bankItemVersion, retireBankItem, reviseBankItem, tagBankItem } from "../../domain/banks/manage-bank-items.js";
 import { itemDifficulties } from "../../domain/db/schema/assessment-json.js";
 import { versionFromIfMatch } from "../platform/http/etag.js";
-import { unwrap } from "../platform/http/problem.js";
+import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { bankItemBody, bankItemSchema, itemEtag, itemEtagPattern, itemManagers, itemReaders, revisedItemBody, tagsSchema } from "./schemas/question-banks.js";
 
@@ -73,11 +73,20 @@ route({
   path: "/v1/bank-items/{itemId}/approve",
   access: itemManagers,
   summary: "Approve a draft item: pools may draw it from now on",
+  description: "Send the ETag of the version you reviewed as If-Match (428 without it; 412 when another version was written meanwhile).",
   tags: ["question-banks"],
+  conditional: "update",
   params: itemParams,
-  responses: { 200: { description: "The item", body: bankItemSchema }, 404: { description: "`BANK_ITEM_NOT_FOUND`" }, 409: { description: "`BANK_ITEM_RETIRED`" } },
-  handler: async ({ params }, ctx) => {
-    const item = unwrap(await ctx.transaction((tx) => approveBankItem(ctx.domain(tx), params.itemId)));
+  responses: {
+    200: { description: "The item", body: bankItemSchema },
+    404: { description: "`BANK_ITEM_NOT_FOUND`" },
+    409: { description: "`BANK_ITEM_RETIRED`" },
+    428: { description: "`PRECONDITION_REQUIRED`: send If-Match" },
+  },
+  handler: async ({ params, request }, ctx) => {
+    const version = versionFromIfMatch(request.headers.get("if-match"), itemEtagPattern);
+    if (version === undefined) throw new ProblemError("PRECONDITION_REQUIRED", { detail: "Read the item and send its ETag as If-Match: the approval is for the version you reviewed." });
+    const item = unwrap(await ctx.transaction((tx) => approveBankItem(ctx.domain(tx), params.itemId, version)));
     return { status: 200, body: bankItemBody(item), headers: { etag: itemEtag(item) } };
   },
 });

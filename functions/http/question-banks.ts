@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addBankItem, listBankItems } from "../../domain/banks/manage-bank-items.js";
+import { addBankItem, bankItemsPage } from "../../domain/banks/manage-bank-items.js";
 import { bankFile } from "../../domain/banks/bank-format.js";
 import { bankExport, importIntoBank, type ImportSource } from "../../domain/banks/bank-transfer.js";
 import { qtiPackageFiles } from "../../domain/banks/qti/qti-export.js";
@@ -122,7 +122,7 @@ route({
   path: "/v1/question-banks/{bankId}",
   access: bankManagers,
   summary: "Delete a bank and its items",
-  description: "Refused (409 `QUESTION_BANK_IN_USE`) while an assessment's pool draws from it. Attempts that drew its items keep what they were shown.",
+  description: "Refused (409 `QUESTION_BANK_IN_USE`) while an assessment's pool draws from it, or while an assessment's attempts drew from it (their regrades and item analysis read its item versions).",
   tags: ["question-banks"],
   params: bankParams,
   responses: { 204: { description: "Deleted" }, 404: { description: "`QUESTION_BANK_NOT_FOUND`" }, 409: { description: "`QUESTION_BANK_IN_USE`" } },
@@ -194,16 +194,15 @@ route({
   }),
   responses: { 200: { description: "A page of items", body: pageOf(bankItemSchema) }, 400: { description: "`INVALID_CURSOR`" }, 404: { description: "`QUESTION_BANK_NOT_FOUND`" } },
   handler: async ({ params, query, request }, ctx) => {
-    unwrap(await bankById(ctx.db, params.bankId));
     const after = decodeCursorAs(query.cursor, z.tuple([z.uuid()]));
-    const rows = await listBankItems(ctx.db, params.bankId, {
+    const rows = unwrap(await bankItemsPage(ctx.db, params.bankId, {
       limit: query.limit,
       tags: query.tag,
       ...(query.status ? { status: query.status } : {}),
       ...(query.type ? { type: query.type } : {}),
       ...(query.difficulty ? { difficulty: query.difficulty } : {}),
       ...(after ? { afterId: after[0] } : {}),
-    });
+    }));
     const page = paginate(rows, query.limit, (i) => [i.id]);
     return { status: 200, body: { items: page.items.map(bankItemBody), nextCursor: page.nextCursor }, headers: nextLink(request.url, page.nextCursor) };
   },
@@ -217,7 +216,8 @@ route({
   path: "/v1/question-banks/{bankId}/export",
   access: bankReaders,
   summary: "Export a bank: the Ringlet JSON format, or a QTI 3.0 / 2.1 content package (zip)",
-  description: "Items at their current versions with their keys, tags and difficulty, oldest first (at most 10,000).",
+  description:
+    "Items at their current versions with their keys, tags and difficulty, oldest first. The JSON format carries every item with its `status` (an import keeps approved items approved and makes the others drafts); a QTI package holds the approved items alone, marked `data-ringlet-status`. At most 2,000 items, what one import takes: a larger bank is refused (422 `BANK_EXPORT_TOO_LARGE`), never cut.",
   tags: ["question-banks"],
   params: bankParams,
   query: formatQuery,
@@ -228,9 +228,10 @@ route({
       otherContent: { "application/zip": z.string().meta({ description: "An IMS content package: imsmanifest.xml and one QTI item document per item" }) },
     },
     404: { description: "`QUESTION_BANK_NOT_FOUND`" },
+    422: { description: "`BANK_EXPORT_TOO_LARGE`: more than 2,000 items" },
   },
   handler: async ({ params, query }, ctx) => {
-    const { bank, items } = unwrap(await bankExport(ctx.db, params.bankId));
+    const { bank, items } = unwrap(await bankExport(ctx.db, params.bankId, { approvedOnly: query.format !== "json" }));
     const name = `question-bank-${bank.id}`;
     if (query.format === "json") {
       return { status: 200, body: bankFile(bank, items), headers: { "content-disposition": `attachment; filename="${name}.json"` } };
@@ -251,7 +252,7 @@ route({
   access: bankManagers,
   summary: "Import items into a bank: the Ringlet JSON format, or QTI 3.0 / 2.1 (a content package zip, or one item document)",
   description:
-    "The body is the file itself (at most 10 MB; a package of at most 2,100 files inflating to at most 50 MB, 1 MB each; at most 2,000 items). All or nothing: any refused item refuses the import and nothing is added. Imported items are approved, origin `imported`. XML with a DOCTYPE is refused (422 `QTI_DOCTYPE_FORBIDDEN`: QTI needs no DTD, and that is how external entities and entity expansion come in); malformed XML is 422 `QTI_INVALID` naming the file and the line.",
+    "The body is the file itself (at most 10 MB; a package of at most 2,100 files inflating to at most 50 MB, 1 MB each; at most 2,000 items). All or nothing: any refused item refuses the import and nothing is added. Imported items have origin `imported`; those the file marks approved (the JSON `status`, a Ringlet QTI export's `data-ringlet-status`) arrive approved, every other one (drafts, retired items, foreign QTI) arrives as a draft for a person to approve. XML with a DOCTYPE is refused (422 `QTI_DOCTYPE_FORBIDDEN`: QTI needs no DTD, and that is how external entities and entity expansion come in); malformed or too deeply nested XML, and QTI that Ringlet cannot score the same way (a relative tolerance, a case-sensitive mapping, a foreign patternMatch), is 422 `QTI_INVALID` naming the file.",
   tags: ["question-banks"],
   params: bankParams,
   query: formatQuery,

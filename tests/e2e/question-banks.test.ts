@@ -145,17 +145,33 @@ describe("question banks", () => {
     expect(((await moved.json()) as { courseIds: string[] }).courseIds).toEqual([courseId]);
     await expectProblem(await call(app, "GET", `/v1/question-banks/${shared.id}`, as(sharedInstructor)), 403, "FORBIDDEN");
     expect((await call(app, "GET", `/v1/question-banks/${shared.id}`, as(instructor))).status).toBe(200);
+    // Its graders list it and read it alike.
+    const gradersList = (await (await call(app, "GET", `/v1/courses/${courseId}/question-banks`, as(grader))).json()) as { items: { id: string }[] };
+    expect(gradersList.items.map((b) => b.id)).toContain(shared.id);
+    expect((await call(app, "GET", `/v1/question-banks/${shared.id}`, as(grader))).status).toBe(200);
+    expect(await itemsOf(shared.id, grader)).toHaveLength(1);
+    // Shared with several courses: the staff of any of them read it (one read of the caller's roles), others do not.
+    await call(app, "PUT", `/v1/question-banks/${shared.id}/courses`, as(admin, { courseIds: [otherCourseId, sharedCourseId] }));
+    expect((await call(app, "GET", `/v1/question-banks/${shared.id}`, as(sharedInstructor))).status).toBe(200);
+    expect((await call(app, "GET", `/v1/question-banks/${shared.id}`, as(otherInstructor))).status).toBe(200);
+    await expectProblem(await call(app, "GET", `/v1/question-banks/${shared.id}`, as(grader)), 403, "FORBIDDEN");
+    await call(app, "PUT", `/v1/question-banks/${shared.id}/courses`, as(admin, { courseIds: [courseId] }));
     await expectProblem(await call(app, "PUT", `/v1/question-banks/${bankId}/courses`, as(admin, { courseIds: [otherCourseId] })), 422, "QUESTION_BANK_NOT_SHARED");
     await expectProblem(await call(app, "PUT", `/v1/question-banks/${shared.id}/courses`, as(admin, { courseIds: [crypto.randomUUID()] })), 404, "COURSE_NOT_FOUND");
     const [audits] = await db.sql<{ n: number }[]>`select count(*)::int as n from audit_log where target_id = ${shared.id} and action in ('question-bank.created', 'question-bank.sharing-changed')`;
-    expect(audits?.n).toBe(2);
+    expect(audits?.n).toBe(4);
   });
 
   it("keeps item versions immutable behind If-Match, changes tags without a version, approves and retires", async () => {
+    const before = (await call(app, "GET", `/v1/question-banks/${bankId}`, as(instructor))).headers.get("etag") as string;
     for (const a of authored) await created(await call(app, "POST", `/v1/question-banks/${bankId}/items`, as(instructor, a)));
     const draft = await created<BankItemJson>(await call(app, "POST", `/v1/question-banks/${bankId}/items`, as(instructor, { ...authored[0], status: "draft", tags: [" spaced ", "spaced"] })));
     expect(draft).toMatchObject({ status: "draft", origin: "authored", version: 1, tags: ["spaced"], approvedAt: null });
     expect(draft.item.id).toBe(draft.id);
+    // Items do not change the bank's version, but the count it shows: the old ETag is not current.
+    const reread = await call(app, "GET", `/v1/question-banks/${bankId}`, as(instructor, undefined, { "if-none-match": before }));
+    expect(reread.status).toBe(200);
+    expect(((await reread.json()) as { itemCount: number }).itemCount).toBe(authored.length + 1);
     await expectProblem(
       await call(app, "POST", `/v1/question-banks/${bankId}/items`, as(instructor, { item: authored[0]?.item, key: { type: "single", correct: "nope" } })),
       422,
@@ -178,15 +194,23 @@ describe("question banks", () => {
     expect(await tagged.json()).toMatchObject({ version: 2, tags: ["geometry", "unit-1"], difficulty: "medium" });
     await expectProblem(await call(app, "PATCH", `/v1/bank-items/${draft.id}`, as(instructor, { tags: Array.from({ length: 21 }, (_, i) => `t${i}`) })), 400, "VALIDATION_FAILED");
 
-    await expectProblem(await call(app, "POST", `/v1/bank-items/${draft.id}/approve`, as(grader)), 403, "FORBIDDEN");
-    const approved = (await (await call(app, "POST", `/v1/bank-items/${draft.id}/approve`, as(instructor))).json()) as BankItemJson;
+    await expectProblem(await call(app, "POST", `/v1/bank-items/${draft.id}/approve`, as(grader, undefined, { "if-match": '"v2"' })), 403, "FORBIDDEN");
+    // The approval is of the version the reviewer read: none named is 428, an older one 412.
+    await expectProblem(await call(app, "POST", `/v1/bank-items/${draft.id}/approve`, as(instructor)), 428, "PRECONDITION_REQUIRED");
+    await expectProblem(await call(app, "POST", `/v1/bank-items/${draft.id}/approve`, as(instructor, undefined, { "if-match": '"v1"' })), 412, "PRECONDITION_FAILED");
+    expect(((await (await call(app, "GET", `/v1/bank-items/${draft.id}`, as(instructor))).json()) as BankItemJson).status).toBe("draft");
+    const approved = (await (await call(app, "POST", `/v1/bank-items/${draft.id}/approve`, as(instructor, undefined, { "if-match": '"v2"' }))).json()) as BankItemJson;
     expect(approved).toMatchObject({ status: "approved", approvedAt: expect.any(String) });
     const retired = (await (await call(app, "POST", `/v1/bank-items/${draft.id}/retire`, as(instructor))).json()) as BankItemJson;
     expect(retired.status).toBe("retired");
-    await expectProblem(await call(app, "POST", `/v1/bank-items/${draft.id}/approve`, as(instructor)), 409, "BANK_ITEM_RETIRED");
+    await expectProblem(await call(app, "POST", `/v1/bank-items/${draft.id}/approve`, as(instructor, undefined, { "if-match": '"v2"' })), 409, "BANK_ITEM_RETIRED");
     await expectProblem(await call(app, "PUT", `/v1/bank-items/${draft.id}`, as(instructor, revised, { "if-match": '"v2"' })), 409, "BANK_ITEM_RETIRED");
-    const [audits] = await db.sql<{ n: number }[]>`select count(*)::int as n from audit_log where target_id = ${draft.id} and action = 'bank-item.approved'`;
-    expect(audits?.n).toBe(1);
+    const audits = await db.sql<{ action: string; n: number }[]>`select action, count(*)::int as n from audit_log where target_id = ${draft.id} group by action order by action`;
+    expect(audits).toEqual([
+      { action: "bank-item.approved", n: 1 },
+      { action: "bank-item.retired", n: 1 },
+      { action: "bank-item.revised", n: 1 },
+    ]);
   });
 
   it("filters items by status, every named tag, type and difficulty, a page at a time", async () => {
@@ -207,10 +231,10 @@ describe("question banks", () => {
     const zip = Buffer.from(await exported.arrayBuffer());
     const target = await newBank(`Copy ${format}`);
     const imported = await created<{ imported: unknown[] }>(await upload(target, format, zip));
-    expect(imported.imported).toHaveLength(authored.length + 1);
+    // QTI has no place for a status: the approved items alone, marked so, at their current versions.
+    expect(imported.imported).toHaveLength(authored.length);
     const copies = await itemsOf(target);
-    // Current versions are exported (the retired item's version 2 too); imported items are approved and marked.
-    expect(content(copies)).toEqual(content(await itemsOf(bankId)));
+    expect(content(copies)).toEqual(content(await itemsOf(bankId, instructor, "&status=approved")));
     expect(new Set(copies.map((c) => `${c.status}/${c.origin}`))).toEqual(new Set(["approved/imported"]));
   });
 
@@ -219,7 +243,11 @@ describe("question banks", () => {
     expect(exported).toMatchObject({ format: "ringlet.question-bank", version: 1 });
     const target = await newBank("Copy json");
     await created(await upload(target, "json", JSON.stringify(exported)));
-    expect(content(await itemsOf(target))).toEqual(content(await itemsOf(bankId)));
+    const copies = await itemsOf(target);
+    expect(content(copies)).toEqual(content(await itemsOf(bankId)));
+    // Each item's standing travels: approved stays approved, the retired one comes back a draft (never drawable unseen).
+    expect(copies.map((c) => c.status)).toEqual((await itemsOf(bankId)).map((i) => (i.status === "approved" ? "approved" : "draft")));
+    expect(copies.filter((c) => c.status === "draft")).toHaveLength(1);
     const broken = { ...exported, items: [...exported.items, { item: { id: "x", type: "single", points: 1, choices: [{ id: "a", text: "A" }, { id: "b", text: "A" }] }, key: { type: "single", correct: "a" } }] };
     const problem = await expectProblem(await upload(target, "json", JSON.stringify(broken)), 422, "INVALID_ITEM");
     expect(problem.detail).toContain(`item ${exported.items.length}`);
@@ -240,6 +268,9 @@ describe("question banks", () => {
     await expectProblem(await upload(target, "qti21", goodFiles), 422, "QTI_DOCTYPE_FORBIDDEN");
     const malformed = await expectProblem(await upload(target, "qti3", await zipOf([{ name: "items/bad.xml", content: "<qti-assessment-item>\n<qti-item-body></qti-assessment-item>" }])), 422, "QTI_INVALID");
     expect(malformed.detail).toContain("items/bad.xml: line 2");
+    // Deeper than the parser goes: refused as invalid, not a fault.
+    const deep = `<qti-assessment-item identifier="d"><qti-item-body>${"<div>".repeat(150)}x${"</div>".repeat(150)}</qti-item-body></qti-assessment-item>`;
+    await expectProblem(await upload(target, "qti3", deep), 422, "QTI_INVALID");
     // 11 MB of body: refused before it is read whole.
     await expectProblem(await upload(target, "qti3", Buffer.alloc(11 * 1024 * 1024, 1)), 413, "PAYLOAD_TOO_LARGE");
     // A small zip that inflates past the per-file cap (a zip bomb in miniature).
@@ -249,6 +280,23 @@ describe("question banks", () => {
     expect(await itemsOf(target)).toHaveLength(0);
     const [imports] = await db.sql<{ n: number }[]>`select count(*)::int as n from audit_log where target_id = ${target} and action = 'question-bank.imported'`;
     expect(imports?.n).toBe(0);
+  });
+
+  it("refuses an export larger than an import may be, rather than cutting it", async () => {
+    const big = await newBank("Big");
+    await db.sql`insert into bank_items (id, bank_id, type) select gen_random_uuid(), ${big}, 'essay' from generate_series(1, 2001)`;
+    await db.sql`insert into bank_item_versions (item_id, version, item) select id, 1, jsonb_build_object('id', id::text, 'type', 'essay', 'points', 1, 'prompt', 'Discuss') from bank_items where bank_id = ${big}`;
+    for (const format of ["json", "qti3"]) {
+      const problem = await expectProblem(await call(app, "GET", `/v1/question-banks/${big}/export?format=${format}`, as(instructor)), 422, "BANK_EXPORT_TOO_LARGE");
+      expect(problem.detail).toContain("2000");
+    }
+  });
+
+  it("answers a generation job 503 naming the settings when no model is configured", async () => {
+    const res = await call(app, "POST", `/v1/question-banks/${bankId}/generation-jobs`, as(instructor, { count: 2, itemTypes: ["single"], source: { lessonId: crypto.randomUUID() } }, { "idempotency-key": crypto.randomUUID() }));
+    const problem = await expectProblem(res, 503, "GENERATION_NOT_CONFIGURED");
+    expect(problem.detail).toContain("AZURE_OPENAI_ENDPOINT");
+    expect(problem.detail).toContain("AZURE_OPENAI_DEPLOYMENT");
   });
 
   it("deletes a bank unless an assessment's pool draws from it", async () => {

@@ -108,7 +108,7 @@ describe("AI question generation", () => {
     // Drafts are not drawable: a pool of 4 finds none until a person approves them.
     const quiz = () => call(app, "POST", `/v1/courses/${courseId}/assessments`, { ...staff(), body: { title: "Generated quiz", kind: "quiz", pools: [{ id: "gen", bankId, count: 4, tags: [] }] } });
     expect((await json<{ code: string; pools: unknown[] }>(await quiz(), 422)).pools).toEqual([{ poolId: "gen", count: 4, matching: 0, earlierPoolsMayTake: 0 }]);
-    for (const itemId of firstJob.result.itemIds) await json(await call(app, "POST", `/v1/bank-items/${itemId}/approve`, staff()), 200);
+    for (const itemId of firstJob.result.itemIds) await json(await call(app, "POST", `/v1/bank-items/${itemId}/approve`, { ...staff(), headers: { "if-match": '"v1"' } }), 200);
     await json(await quiz(), 201);
     expect((await openAIRequests(app)).length).toBe(1);
   });

@@ -120,12 +120,24 @@ function numericParts(item: Item, key: ItemKey | null, version: QtiVersion): Par
   return { declaration: declaration(exact), body: entryBody(item), processing: el("responseProcessing", { template: TEMPLATES[version].matchCorrect }) };
 }
 
+/**
+ * QTI's patternMatch is an XML Schema regular expression: matched against the whole response, where `^` and `$` are
+ * plain characters. Ringlet matches its patterns whole too, so a leading `^` and a trailing unescaped `$` say nothing
+ * and are dropped. (Case: Ringlet ignores it and XSD has no flag; `data-ringlet-pattern` keeps the original.)
+ */
+export function xsdPattern(pattern: string): string {
+  let p = pattern.startsWith("^") ? pattern.slice(1) : pattern;
+  const trailingBackslashes = /(\\*)\$$/.exec(p)?.[1]?.length ?? -1;
+  if (trailingBackslashes >= 0 && trailingBackslashes % 2 === 0) p = p.slice(0, -1);
+  return p;
+}
+
 function shortTextParts(item: Item, key: ItemKey | null, version: QtiVersion): Parts {
   if (key?.type === "short-text" && key.mode === "pattern") {
     return {
       declaration: el("responseDeclaration", { identifier: "RESPONSE", cardinality: "single", baseType: "string" }),
       body: entryBody(item),
-      processing: scoreIf(el("patternMatch", { pattern: key.pattern }, [variable("RESPONSE")])),
+      processing: scoreIf(el("patternMatch", { pattern: xsdPattern(key.pattern) }, [variable("RESPONSE")])),
     };
   }
   const accepted = key?.type === "short-text" && key.mode === "normalized" ? key.accepted : [];
@@ -186,6 +198,9 @@ export function qtiItemXml(exported: ExportedItem, identifier: string, version: 
       "data-ringlet-partial-credit": item.type === "multiple" ? item.partialCredit : undefined,
       "data-ringlet-tags": exported.tags.length ? JSON.stringify(exported.tags) : undefined,
       "data-ringlet-difficulty": exported.difficulty ?? undefined,
+      "data-ringlet-status": exported.status,
+      // Ringlet's pattern as written (a JavaScript regular expression, matched whole and ignoring case).
+      "data-ringlet-pattern": key?.type === "short-text" && key.mode === "pattern" ? key.pattern : undefined,
     },
     [parts.declaration, outcome("SCORE", 0), outcome("MAXSCORE", item.points), el("itemBody", {}, parts.body), ...(parts.processing ? [parts.processing] : [])],
   );

@@ -1,7 +1,8 @@
 import { type Item, type ItemDifficulty, type ItemKey, itemDifficulties, itemSchema, tagSchema } from "../../db/schema/assessment-json.js";
 import { fail, ok, type Result } from "../../shared/result.js";
 import type { NewBankItem } from "../bank-items.js";
-import { checkedItems, MAX_TRANSFER_ITEMS } from "../bank-format.js";
+import { checkedItems } from "../bank-items.js";
+import { importedStatus, MAX_TRANSFER_ITEMS } from "../bank-format.js";
 import { child, childrenNamed, descendants, elements, parseXml, textOf, type XmlNode, type XmlProblem } from "./xml-tree.js";
 
 /**
@@ -47,14 +48,24 @@ interface Rules {
   pattern?: string;
 }
 
-/** What the response processing says beyond a template: tolerance, range or pattern on RESPONSE. */
-function rulesOf(root: XmlNode): Rules {
+/**
+ * What the response processing says beyond a template: tolerance, range or pattern on RESPONSE. What Ringlet cannot
+ * score the same way is refused (a string naming why): a relative or asymmetric tolerance, and a foreign
+ * patternMatch (an XSD expression matched with case; Ringlet's own carry `data-ringlet-pattern`).
+ */
+function rulesOf(root: XmlNode): Rules | string {
   const processing = child(root, "responseProcessing");
   if (!processing) return {};
   const nodes = descendants(processing);
   const rules: Rules = {};
-  const equal = nodes.find((n) => n.name === "equal" && n.attrs.toleranceMode === "absolute");
-  if (equal) rules.tolerance = number((equal.attrs.tolerance ?? "").trim().split(/\s+/)[0]);
+  const equals = nodes.filter((n) => n.name === "equal" && (n.attrs.toleranceMode ?? "exact") !== "exact");
+  const equal = equals[0];
+  if (equal) {
+    if (equal.attrs.toleranceMode !== "absolute") return `a ${equal.attrs.toleranceMode ?? ""} tolerance is not supported (absolute is)`;
+    const [low, high = low] = (equal.attrs.tolerance ?? "").trim().split(/\s+/).map(number);
+    if (low === undefined || low !== high) return "a tolerance must be one number, the same below and above";
+    rules.tolerance = low;
+  }
   const bound = (name: string) => {
     const node = nodes.find((n) => n.name === name);
     const base = node && elements(node).find((c) => c.name === "baseValue");
@@ -64,7 +75,11 @@ function rulesOf(root: XmlNode): Rules {
   const max = bound("lte");
   if (min !== undefined && max !== undefined) rules.range = { min, max };
   const pattern = nodes.find((n) => n.name === "patternMatch");
-  if (pattern?.attrs.pattern) rules.pattern = pattern.attrs.pattern;
+  if (pattern) {
+    const own = root.attrs["data-ringlet-pattern"];
+    if (!own) return "a patternMatch is not supported (an XML Schema expression matched with case: Ringlet's patterns ignore case)";
+    rules.pattern = own;
+  }
   return rules;
 }
 
@@ -98,10 +113,14 @@ export function qtiItem(root: XmlNode, file: string): Read<NewBankItem> {
   if (!declaration) return invalid(file, `no response declaration for ${responseId}`);
   const correct = values(child(declaration, "correctResponse"));
   const mapping = child(declaration, "mapping");
-  const entries = mapping ? childrenNamed(mapping, "mapEntry").map((e) => ({ key: e.attrs.mapKey ?? "", value: number(e.attrs.mappedValue) ?? 0 })) : [];
+  const mapEntries = mapping ? childrenNamed(mapping, "mapEntry") : [];
+  // Ringlet compares accepted answers ignoring case: a case-sensitive entry would score differently.
+  if (mapEntries.some((e) => e.attrs.caseSensitive === "true")) return invalid(file, "a case-sensitive mapEntry is not supported (accepted answers are compared ignoring case)");
+  const entries = mapEntries.map((e) => ({ key: e.attrs.mapKey ?? "", value: number(e.attrs.mappedValue) ?? 0 }));
   const declaredType = root.attrs["data-ringlet-type"];
   const base = { id: root.attrs.identifier ?? "item", points: pointsOf(root), prompt: promptOf(body, interaction) };
   const rules = rulesOf(root);
+  if (typeof rules === "string") return invalid(file, rules);
 
   let item: unknown;
   let key: ItemKey | null;
@@ -159,7 +178,8 @@ export function qtiItem(root: XmlNode, file: string): Read<NewBankItem> {
   }
   const parsed = itemSchema.safeParse(item);
   if (!parsed.success) return invalid(file, parsed.error.issues.map((i) => `${i.path.join(".") || "item"}: ${i.message}`).join("; "));
-  return ok({ item: parsed.data as Item, key, tags: tagsOf(root), difficulty: difficultyOf(root) });
+  // A foreign item's standing is unknown: only what a Ringlet export marks approved arrives approved.
+  return ok({ item: parsed.data as Item, key, tags: tagsOf(root), difficulty: difficultyOf(root), status: importedStatus(root.attrs["data-ringlet-status"]) });
 }
 
 export interface QtiFile {

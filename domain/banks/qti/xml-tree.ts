@@ -79,7 +79,14 @@ export function parseXml(text: string, file: string): Result<XmlNode, XmlProblem
   if (body.includes("\u0000")) return fail("QTI_INVALID", `${file}: the document holds NUL characters.`, { file });
   const valid = XMLValidator.validate(body);
   if (valid !== true) return fail("QTI_INVALID", `${file}: line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`, { file, line: valid.err.line, column: valid.err.col });
-  const roots = (parser.parse(body) as Ordered[]).map(toNode).filter((n): n is XmlNode => n !== null && typeof n !== "string");
+  let parsed: Ordered[];
+  try {
+    parsed = parser.parse(body) as Ordered[];
+  } catch (err) {
+    // The parser's own limits (e.g. "Maximum nested tags exceeded") throw: the document is refused, not a fault.
+    return fail("QTI_INVALID", `${file}: ${(err as Error).message}`, { file });
+  }
+  const roots = parsed.map(toNode).filter((n): n is XmlNode => n !== null && typeof n !== "string");
   const [root] = roots;
   if (!root || roots.length !== 1) return fail("QTI_INVALID", `${file}: the document must have one root element.`, { file });
   return ok(root);

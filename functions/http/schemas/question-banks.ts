@@ -5,25 +5,36 @@ import type { BankItemView } from "../../../domain/banks/manage-bank-items.js";
 import { itemDifficulties, tagSchema } from "../../../domain/db/schema/assessment-json.js";
 import { bankItemOrigins, bankItemStatuses } from "../../../domain/db/schema/index.js";
 import { itemSchema, keySchema } from "../../../domain/grading/items.js";
+import type { Executor } from "../../../domain/db/client.js";
 import { adminOnly, anyOf, type CoursesLocator, courseStaffOfAny } from "../../platform/http/access.js";
 import { isoOrNull } from "./dates.js";
 
 // Who may do what with a bank: a course's bank is its instructors' (graders read it); a shared bank (no course) is
-// the administrators', and the instructors of the courses it is shared with read it. Admins pass every policy.
+// the administrators', and the staff (instructors and graders) of the courses it is shared with read it, as the
+// courses' bank lists show them. Admins pass every policy.
 // A course's bank lists its course; a shared bank none (so its managers are the administrators alone), and a
 // missing bank is not found (null).
-const bankOwnCourse: CoursesLocator = { describe: "the bank's course", resolve: async (params, db) => ownCourse(await bankPlace(db, String(params.bankId))) };
-const itemOwnCourse: CoursesLocator = { describe: "the item's bank's course", resolve: async (params, db) => ownCourse(await itemPlace(db, String(params.itemId))) };
-const bankSharedWith: CoursesLocator = { describe: "the courses the bank is shared with", resolve: async (params, db) => (await bankPlace(db, String(params.bankId)))?.sharedWith ?? null };
-const itemSharedWith: CoursesLocator = {
-  describe: "the courses the item's bank is shared with",
-  resolve: async (params, db) => (await itemPlace(db, String(params.itemId)))?.sharedWith ?? null,
+// Both readers' policies need the bank's place: it is read once per request (the access check's params object).
+const places = new WeakMap<object, Promise<BankPlace | null>>();
+const placeOnce = (params: Record<string, unknown>, read: () => Promise<BankPlace | null>): Promise<BankPlace | null> => {
+  let place = places.get(params);
+  if (!place) {
+    place = read();
+    places.set(params, place);
+  }
+  return place;
 };
+const bankPlaceOf = (params: Record<string, unknown>, db: Executor) => placeOnce(params, () => bankPlace(db, String(params.bankId)));
+const itemPlaceOf = (params: Record<string, unknown>, db: Executor) => placeOnce(params, () => itemPlace(db, String(params.itemId)));
+const bankOwnCourse: CoursesLocator = { describe: "the bank's course", resolve: async (params, db) => ownCourse(await bankPlaceOf(params, db)) };
+const itemOwnCourse: CoursesLocator = { describe: "the item's bank's course", resolve: async (params, db) => ownCourse(await itemPlaceOf(params, db)) };
+const bankSharedWith: CoursesLocator = { describe: "the courses the bank is shared with", resolve: async (params, db) => (await bankPlaceOf(params, db))?.sharedWith ?? null };
+const itemSharedWith: CoursesLocator = { describe: "the courses the item's bank is shared with", resolve: async (params, db) => (await itemPlaceOf(params, db))?.sharedWith ?? null };
 export const ownCourse = (place: BankPlace | null): string[] | null => (place ? (place.courseId ? [place.courseId] : []) : null);
 
-export const bankReaders = anyOf(courseStaffOfAny(["instructor", "grader"], bankOwnCourse), courseStaffOfAny(["instructor"], bankSharedWith));
+export const bankReaders = anyOf(courseStaffOfAny(["instructor", "grader"], bankOwnCourse), courseStaffOfAny(["instructor", "grader"], bankSharedWith));
 export const bankManagers = anyOf(adminOnly, courseStaffOfAny(["instructor"], bankOwnCourse));
-export const itemReaders = anyOf(courseStaffOfAny(["instructor", "grader"], itemOwnCourse), courseStaffOfAny(["instructor"], itemSharedWith));
+export const itemReaders = anyOf(courseStaffOfAny(["instructor", "grader"], itemOwnCourse), courseStaffOfAny(["instructor", "grader"], itemSharedWith));
 export const itemManagers = anyOf(adminOnly, courseStaffOfAny(["instructor"], itemOwnCourse));
 
 const iso = z.iso.datetime();
@@ -56,8 +67,9 @@ export const bankBody = (b: QuestionBankView): z.input<typeof bankSchema> => ({
   updatedAt: b.updatedAt.toISOString(),
 });
 
-export const bankEtag = (b: { version: number }) => `"b${b.version}"`;
-export const bankEtagPattern = /^"b(\d+)"$/;
+/** The bank's version and its item count (items do not bump the version, and the body shows the count). */
+export const bankEtag = (b: { version: number; itemCount: number }) => `"b${b.version}-${b.itemCount}"`;
+export const bankEtagPattern = /^"b(\d+)-\d+"$/;
 
 export const bankItemSchema = z
   .object({

@@ -1,6 +1,6 @@
 import type { Executor } from "../../../domain/db/client.js";
 import type { CourseRole } from "../../../domain/db/schema/index.js";
-import { courseExists, courseRoleOf, isActiveLearner, isInstructorAnywhere } from "../../../domain/identity/caller.js";
+import { courseExists, courseRoleOf, isActiveLearner, isInstructorAnywhere, isStaffOfAny } from "../../../domain/identity/caller.js";
 
 /** Finds a value from the route's parsed params: directly (`param`) or by a lookup (`resolve`). */
 export type Locator =
@@ -140,11 +140,12 @@ export async function decide(
       const courseIds = await policy.courses.resolve(params, db);
       if (!courseIds) return "not-found";
       if (caller.isAdmin) return "allow";
-      for (const courseId of courseIds) {
-        const role = await roleIn(courseId);
-        if (role && policy.roles.includes(role)) return "allow";
+      // One course: the request's memoised role read; several (a shared bank's, up to 500): one `= any(...)` read.
+      if (courseIds.length === 1) {
+        const role = await roleIn(courseIds[0] as string);
+        return role && policy.roles.includes(role) ? "allow" : "deny";
       }
-      return "deny";
+      return (await isStaffOfAny(db, caller.userId, courseIds, policy.roles)) ? "allow" : "deny";
     }
     case "instructorAnywhere":
       if (!caller.userId) return "deny";

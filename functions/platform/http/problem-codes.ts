@@ -134,6 +134,7 @@ export const problemCatalog = {
   BANK_ITEM_RETIRED: { status: 409, title: "The bank item is retired" },
   BANK_ITEM_TYPE_CHANGED: { status: 422, title: "A new version keeps the item's type" },
   BANK_IMPORT_INVALID: { status: 422, title: "The question bank file is not valid" },
+  BANK_EXPORT_TOO_LARGE: { status: 422, title: "The question bank has more items than an export may hold" },
   BANK_IMPORT_TOO_LARGE: { status: 413, title: "The question bank file is larger than an import may be" },
   QTI_DOCTYPE_FORBIDDEN: { status: 422, title: "QTI documents may not declare a DOCTYPE" },
   QTI_INVALID: { status: 422, title: "The QTI package or item is not valid" },

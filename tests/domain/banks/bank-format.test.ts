@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { bankFile, MAX_TRANSFER_ITEMS, readBankFile, type ExportedItem } from "../../../domain/banks/bank-format.js";
 
 const items: ExportedItem[] = [
-  { item: { id: "q1", type: "single", points: 2, prompt: "Pick", choices: [{ id: "a", text: "A" }, { id: "b", text: "B" }] }, key: { type: "single", correct: "a" }, tags: ["t"], difficulty: "easy" },
-  { item: { id: "q2", type: "numeric", points: 1, prompt: "pi" }, key: { type: "numeric", mode: "tolerance", value: 3.14, tolerance: 0.01 }, tags: [], difficulty: null },
-  { item: { id: "q3", type: "essay", points: 5, prompt: "Discuss" }, key: null, tags: [], difficulty: "hard" },
+  { item: { id: "q1", type: "single", points: 2, prompt: "Pick", choices: [{ id: "a", text: "A" }, { id: "b", text: "B" }] }, key: { type: "single", correct: "a" }, tags: ["t"], difficulty: "easy", status: "approved" },
+  { item: { id: "q2", type: "numeric", points: 1, prompt: "pi" }, key: { type: "numeric", mode: "tolerance", value: 3.14, tolerance: 0.01 }, tags: [], difficulty: null, status: "approved" },
+  { item: { id: "q3", type: "essay", points: 5, prompt: "Discuss" }, key: null, tags: [], difficulty: "hard", status: "approved" },
 ];
 
 describe("the JSON bank format", () => {
@@ -27,11 +27,30 @@ describe("the JSON bank format", () => {
     expect(read.ok ? null : read.error).toMatchObject({ code: "INVALID_ITEM", detail: expect.stringContaining("item 3") });
   });
 
-  it("refuses NUL characters, escaped or raw", () => {
-    const withNul = JSON.stringify(bankFile({ title: "B", description: "" }, [{ ...(items[2] as ExportedItem), item: { id: "e", type: "essay", points: 1, prompt: "a\u0000b" } }]));
+  it("refuses NUL characters and lone surrogates in the parsed strings, and takes the text `\\u0000` as it is", () => {
+    const essay = (prompt: string, tags: string[] = []) => JSON.stringify(bankFile({ title: "B", description: "" }, [{ ...(items[2] as ExportedItem), item: { id: "e", type: "essay", points: 1, prompt }, tags }]));
+    const withNul = essay("a\u0000b");
     expect(withNul).toContain("\\u0000");
-    expect(readBankFile(withNul).ok).toBe(false);
+    expect(readBankFile(withNul).ok ? null : (readBankFile(withNul) as { error: { code: string } }).error.code).toBe("INVALID_ITEM");
     expect(readBankFile(withNul.replace("\\u0000", "\u0000")).ok).toBe(false);
+    const surrogate = readBankFile(essay("a\ud800b"));
+    expect(surrogate.ok ? null : surrogate.error).toMatchObject({ code: "INVALID_ITEM", detail: expect.stringContaining("surrogate") });
+    expect(readBankFile(essay("ok", ["t\u0000"])).ok).toBe(false);
+    // A backslash followed by u0000 is legitimate text (a prompt about escapes).
+    const literal = readBankFile(essay("write \\u0000 for NUL"));
+    expect(literal.ok && literal.value[0]?.item.prompt).toBe("write \\u0000 for NUL");
+  });
+
+  it("imports approved items as approved and everything else (drafts, retired, no status) as drafts", () => {
+    const file = bankFile({ title: "B", description: "" }, [
+      { ...(items[0] as ExportedItem), status: "approved" },
+      { ...(items[1] as ExportedItem), status: "draft" },
+      { ...(items[2] as ExportedItem), status: "retired" },
+    ]);
+    expect(JSON.stringify(file)).toContain('"status":"draft"');
+    const withoutStatus = { ...file, items: [...file.items, { ...file.items[0], status: undefined }] };
+    const read = readBankFile(JSON.stringify(withoutStatus));
+    expect(read.ok && read.value.map((i) => i.status)).toEqual(["approved", "draft", "draft", "draft"]);
   });
 
   it("refuses more items than an import holds", () => {

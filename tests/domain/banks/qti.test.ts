@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { ExportedItem } from "../../../domain/banks/bank-format.js";
-import { qtiItemXml, qtiPackageFiles } from "../../../domain/banks/qti/qti-export.js";
+import { qtiItemXml, qtiPackageFiles, xsdPattern } from "../../../domain/banks/qti/qti-export.js";
 import { readQtiFiles } from "../../../domain/banks/qti/qti-import.js";
 import type { QtiVersion } from "../../../domain/banks/qti/xml-tree.js";
 
 // Every item type and key mode, with tags, difficulty, awkward text and a choice id that is not a QTI identifier.
-const items: ExportedItem[] = [
+const items: ExportedItem[] = ([
   {
     item: { id: "q1", type: "single", points: 2, prompt: "Pick <the> one & only\n(second line)", choices: [{ id: "a", text: "Alpha" }, { id: "1 b", text: "Beta \"quoted\"" }] },
     key: { type: "single", correct: "1 b" },
@@ -26,7 +26,7 @@ const items: ExportedItem[] = [
   { item: { id: "s2", type: "short-text", points: 1, prompt: "A colour" }, key: { type: "short-text", mode: "pattern", pattern: "^(red|blue)\\s*$" }, tags: [], difficulty: null },
   { item: { id: "e1", type: "essay", points: 10, prompt: "Discuss <html> & more." }, key: null, tags: ["writing"], difficulty: null },
   { item: { id: "f1", type: "file", points: 5, prompt: "Upload your work" }, key: null, tags: [], difficulty: null },
-];
+] as Omit<ExportedItem, "status">[]).map((i) => ({ ...i, status: "approved" as const }));
 
 /** What an import gives back: ids are the bank's to assign, so only the content is compared. */
 const comparable = (list: { item: { id: string }; key: unknown; tags: string[]; difficulty: unknown }[]) => list.map(({ item, ...rest }) => ({ ...rest, item: { ...item, id: "" } }));
@@ -38,6 +38,15 @@ describe.each(["qti3", "qti21"] as QtiVersion[])("QTI %s", (version) => {
     const read = readQtiFiles(files.map((f) => ({ path: f.path, text: f.content })));
     if (!read.ok) throw new Error(read.error.detail);
     expect(comparable(read.value)).toEqual(comparable(items));
+  });
+
+  it("writes patterns as XSD expressions: matched whole, so the anchors are dropped, the original kept for Ringlet", () => {
+    const xml = qtiItemXml(items[9] as ExportedItem, "item-10", version);
+    expect(xml).toContain('pattern="(red|blue)\\s*"');
+    expect(xml).toContain('="^(red|blue)\\s*$"');
+    expect(xsdPattern("^a\\$")).toBe("a\\$");
+    expect(xsdPattern("a\\\\$")).toBe("a\\\\");
+    expect(xsdPattern("[^x]+")).toBe("[^x]+");
   });
 
   it("writes the version's own element and attribute names", () => {
@@ -105,6 +114,47 @@ describe("foreign QTI", () => {
     const read = readQtiFiles([{ path: "te.xml", text: xml }]);
     if (!read.ok) throw new Error(read.error.detail);
     expect(read.value[0]).toMatchObject({ item: { type: "short-text", points: 2, prompt: "Identify the missing word: Old is a city." }, key: { type: "short-text", mode: "normalized", accepted: ["York"] } });
+  });
+
+  it("refuses what Ringlet would score differently: a case-sensitive entry, a relative tolerance, a foreign patternMatch", () => {
+    const textEntry = (declaration: string, processing = "") => `<assessmentItem identifier="x"><responseDeclaration identifier="RESPONSE" cardinality="single" baseType="${declaration.includes("float") ? "float" : "string"}">${declaration.replace("float", "")}</responseDeclaration>
+<itemBody><p>Q <textEntryInteraction responseIdentifier="RESPONSE"/></p></itemBody>${processing}</assessmentItem>`;
+    const cased = readQtiFiles([{ path: "cased.xml", text: textEntry(`<mapping defaultValue="0"><mapEntry mapKey="York" mappedValue="1" caseSensitive="true"/></mapping>`) }]);
+    expect(cased.ok ? null : cased.error).toMatchObject({ code: "QTI_INVALID", detail: expect.stringContaining("case-sensitive") });
+    const relative = readQtiFiles([
+      {
+        path: "relative.xml",
+        text: textEntry(
+          `float<correctResponse><value>100</value></correctResponse>`,
+          `<responseProcessing><responseCondition><responseIf><equal toleranceMode="relative" tolerance="5 5"><variable identifier="RESPONSE"/><correct identifier="RESPONSE"/></equal></responseIf></responseCondition></responseProcessing>`,
+        ),
+      },
+    ]);
+    expect(relative.ok ? null : relative.error).toMatchObject({ code: "QTI_INVALID", detail: expect.stringContaining("relative") });
+    const pattern = readQtiFiles([
+      { path: "pattern.xml", text: textEntry("", `<responseProcessing><responseCondition><responseIf><patternMatch pattern="[A-Z]+"><variable identifier="RESPONSE"/></patternMatch></responseIf></responseCondition></responseProcessing>`) },
+    ]);
+    expect(pattern.ok ? null : pattern.error).toMatchObject({ code: "QTI_INVALID", detail: expect.stringContaining("patternMatch") });
+  });
+
+  it("imports foreign items, whose standing is unknown, as drafts; a Ringlet export's approved items as approved", () => {
+    const xml = qtiItemXml(items[4] as ExportedItem, "item-5", "qti21");
+    const own = readQtiFiles([{ path: "own.xml", text: xml }]);
+    expect(own.ok && own.value[0]?.status).toBe("approved");
+    const foreign = readQtiFiles([{ path: "foreign.xml", text: xml.replace(/ data-ringlet-status="approved"/, "") }]);
+    expect(foreign.ok && foreign.value[0]?.status).toBe("draft");
+  });
+
+  it("refuses XML nested deeper than the parser goes as QTI_INVALID, not a fault", () => {
+    const deep = `<assessmentItem identifier="d"><itemBody>${"<div>".repeat(150)}x${"</div>".repeat(150)}</itemBody></assessmentItem>`;
+    const read = readQtiFiles([{ path: "deep.xml", text: deep }]);
+    expect(read.ok ? null : read.error.code).toBe("QTI_INVALID");
+  });
+
+  it("reads a lone surrogate character reference into a refused item, not a database fault", () => {
+    const xml = qtiItemXml(items[10] as ExportedItem, "item-11", "qti21").replaceAll("Discuss", "Discuss &#xD800;");
+    const read = readQtiFiles([{ path: "s.xml", text: xml }]);
+    expect(read.ok ? null : read.error).toMatchObject({ code: "INVALID_ITEM", detail: expect.stringContaining("surrogate") });
   });
 
   it("refuses interactions Ringlet has no type for, naming the file", () => {
