@@ -15,8 +15,8 @@ import { isoOrNull } from "./dates.js";
 // A course's bank lists its course; a shared bank none (so its managers are the administrators alone), and a
 // missing bank is not found (null).
 // Both readers' policies need the bank's place: it is read once per request (the access check's params object).
-const places = new WeakMap<object, Promise<BankPlace | null>>();
-const placeOnce = (params: Record<string, unknown>, read: () => Promise<BankPlace | null>): Promise<BankPlace | null> => {
+type Places = WeakMap<object, Promise<BankPlace | null>>;
+const placeOnce = (places: Places, params: Record<string, unknown>, read: () => Promise<BankPlace | null>): Promise<BankPlace | null> => {
   let place = places.get(params);
   if (!place) {
     place = read();
@@ -24,8 +24,10 @@ const placeOnce = (params: Record<string, unknown>, read: () => Promise<BankPlac
   }
   return place;
 };
-const bankPlaceOf = (params: Record<string, unknown>, db: Executor) => placeOnce(params, () => bankPlace(db, String(params.bankId)));
-const itemPlaceOf = (params: Record<string, unknown>, db: Executor) => placeOnce(params, () => itemPlace(db, String(params.itemId)));
+const bankPlaces: Places = new WeakMap();
+const itemPlaces: Places = new WeakMap();
+const bankPlaceOf = (params: Record<string, unknown>, db: Executor) => placeOnce(bankPlaces, params, () => bankPlace(db, String(params.bankId)));
+const itemPlaceOf = (params: Record<string, unknown>, db: Executor) => placeOnce(itemPlaces, params, () => itemPlace(db, String(params.itemId)));
 const bankOwnCourse: CoursesLocator = { describe: "the bank's course", resolve: async (params, db) => ownCourse(await bankPlaceOf(params, db)) };
 const itemOwnCourse: CoursesLocator = { describe: "the item's bank's course", resolve: async (params, db) => ownCourse(await itemPlaceOf(params, db)) };
 const bankSharedWith: CoursesLocator = { describe: "the courses the bank is shared with", resolve: async (params, db) => (await bankPlaceOf(params, db))?.sharedWith ?? null };
