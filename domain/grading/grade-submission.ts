@@ -29,14 +29,33 @@ export interface GradingOutcome {
   waitingItems: string[];
 }
 
+/** What grading a submission reads (see `loadSubmission`); `scoreSubmission` computes the grade from it without a query. */
+export interface LoadedSubmission {
+  submissionId: string;
+  row: {
+    sub: typeof attempts.$inferSelect;
+    a: typeof assessments.$inferSelect;
+    keys: (typeof assessmentKeys.$inferSelect)["keys"] | null;
+    extendedDue: (typeof assessmentExtensions.$inferSelect)["dueAt"] | null;
+    categoryWeight: (typeof gradeCategories.$inferSelect)["weightPercent"] | null;
+    peers: number;
+  };
+  all: (typeof attempts.$inferSelect)[];
+  manual: Pick<typeof manualScores.$inferSelect, "submissionId" | "itemId" | "points" | "feedback" | "rubric">[];
+  /** The rubrics attached to the assessment, as they are now. */
+  rubricsNow: ScoringRubrics;
+  /** Keys of the bank versions drawn items came from. */
+  drawn: Awaited<ReturnType<typeof bankKeys>>;
+}
+
 /**
- * Loads a submission with the assessment, its current key and every submitted attempt of the learner, and
- * computes the grade with the pure domain functions. Reads only; recording is separate.
+ * Loads a submission with the assessment, its current key and every submitted attempt of the learner: everything
+ * grading reads. Null when the submission is not submitted (or does not exist).
  * Three statements whatever the attempt count: the submission with everything it joins to one row, then its
  * learner's submitted attempts and their manual scores (issued together, so inside a transaction postgres.js
- * pipelines them on the one connection). `override`: score with this version of a rubric instead of the stored one.
+ * pipelines them on the one connection); one more when something was drawn from a bank.
  */
-export async function gradeSubmission(db: Executor, submissionId: string, override?: ScoringRubric): Promise<GradingOutcome | null> {
+export async function loadSubmission(db: Executor, submissionId: string): Promise<LoadedSubmission | null> {
   const [row] = await db
     .select({
       sub: attempts,
@@ -65,14 +84,24 @@ export async function gradeSubmission(db: Executor, submissionId: string, overri
       .from(manualScores)
       .innerJoin(attempts, eq(attempts.id, manualScores.submissionId))
       .where(learnerSubmitted),
-    attachedRubrics(db, a.rubrics).then((attached) => (override ? withRubric(attached, override) : attached)),
+    attachedRubrics(db, a.rubrics),
   ]);
   // Drawn items are scored with the key of the bank version the attempt saw (one more query, only when something was drawn).
   const drawn = await bankKeys(db, all.flatMap((attempt) => attempt.items ?? []));
+  return { submissionId, row, all, manual, rubricsNow, drawn };
+}
+
+/**
+ * Computes a loaded submission's grade with the pure domain functions, scoring rubric choices with `rubrics`
+ * (the attached rubrics as they are now, unless a rubric change's dry run proposes another version). No query.
+ */
+export function scoreSubmission(loaded: LoadedSubmission, rubrics: ScoringRubrics = loaded.rubricsNow): GradingOutcome {
+  const { submissionId, row, all, manual, drawn } = loaded;
+  const { sub, a } = row;
   const scored = all.map((attempt) => {
     const m = Object.fromEntries(manual.filter((s) => s.submissionId === attempt.id).map((s) => [s.itemId, { points: s.points, feedback: s.feedback, rubric: s.rubric }]));
     const items = presentedItems(attempt, a);
-    return { attemptId: attempt.id, submittedAt: attempt.submittedAt as Date, items: scoreItems(items, keysFor(items, row.keys ?? {}, drawn), attempt.answers, m, rubricsNow) };
+    return { attemptId: attempt.id, submittedAt: attempt.submittedAt as Date, items: scoreItems(items, keysFor(items, row.keys ?? {}, drawn), attempt.answers, m, rubrics) };
   });
   const own = scored.find((s) => s.attemptId === submissionId);
   const grade = finalGrade({
@@ -95,8 +124,16 @@ export async function gradeSubmission(db: Executor, submissionId: string, overri
   };
 }
 
+/**
+ * Loads a submission (`loadSubmission`) and computes the grade (`scoreSubmission`). Reads only; recording is separate.
+ */
+export async function gradeSubmission(db: Executor, submissionId: string): Promise<GradingOutcome | null> {
+  const loaded = await loadSubmission(db, submissionId);
+  return loaded && scoreSubmission(loaded);
+}
+
 /** The attached rubrics with one replaced by a proposed version of it (a rubric change's dry run). */
-const withRubric = (attached: ScoringRubrics, proposed: ScoringRubric): ScoringRubrics => ({
+export const withRubric = (attached: ScoringRubrics, proposed: ScoringRubric): ScoringRubrics => ({
   items: Object.fromEntries(Object.entries(attached.items).map(([itemId, r]) => [itemId, r.id === proposed.id ? proposed : r])),
   whole: attached.whole?.id === proposed.id ? proposed : attached.whole,
 });

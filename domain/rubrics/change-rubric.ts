@@ -3,7 +3,7 @@ import { recordAudit } from "../audit/record-audit.js";
 import type { Executor } from "../db/client.js";
 import type { RubricChoices } from "../db/schema/assessment-json.js";
 import { assessmentKeys, assessments, attempts, manualScores, rubrics } from "../db/schema/index.js";
-import { gradeSubmission } from "../grading/grade-submission.js";
+import { loadSubmission, scoreSubmission, withRubric } from "../grading/grade-submission.js";
 import { recordEvent } from "../outbox/record-event.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
@@ -17,7 +17,7 @@ export interface RubricChangeDifference {
 
 type ChangeCode = RubricRuleCode | "RUBRIC_NOT_FOUND" | "PRECONDITION_FAILED" | "RUBRIC_LEVELS_IN_USE";
 
-/** The dry run grades at most this many submissions (each twice) in the request; past it, it says `truncated`. */
+/** The dry run grades at most this many submissions (each loaded once, scored twice) in the request; past it, it says `truncated`. */
 export const DRY_RUN_SUBMISSIONS = 500;
 
 export interface RubricDryRun {
@@ -71,9 +71,12 @@ export async function rubricChangeDryRun(db: Executor, id: string, input: Rubric
   for (const { assessmentId, submissionId } of graded) {
     const entry = byAssessment.get(assessmentId);
     if (!entry) continue;
-    // Graded as the orchestration grades (the learner's attempts policy included), once as is and once with the proposal.
-    const [now, after] = await Promise.all([gradeSubmission(db, submissionId), gradeSubmission(db, submissionId, proposed)]);
-    if (now && after) entry.submissions.push({ submissionId, userId: now.userId, before: now.grade.percent, after: after.grade.percent });
+    // Graded as the orchestration grades (the learner's attempts policy included): loaded once, scored as is and with the proposal.
+    const loaded = await loadSubmission(db, submissionId);
+    if (!loaded) continue;
+    const now = scoreSubmission(loaded);
+    const after = scoreSubmission(loaded, withRubric(loaded.rubricsNow, proposed));
+    entry.submissions.push({ submissionId, userId: now.userId, before: now.grade.percent, after: after.grade.percent });
   }
   return ok({ assessments: [...byAssessment.values()], truncated: submissions.length > graded.length });
 }
