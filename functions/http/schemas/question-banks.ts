@@ -5,7 +5,6 @@ import type { BankItemView } from "../../../domain/banks/manage-bank-items.js";
 import { itemDifficulties, tagSchema } from "../../../domain/db/schema/assessment-json.js";
 import { bankItemOrigins, bankItemStatuses } from "../../../domain/db/schema/index.js";
 import { itemSchema, keySchema } from "../../../domain/grading/items.js";
-import type { Executor } from "../../../domain/db/client.js";
 import { adminOnly, anyOf, type CoursesLocator, courseStaffOfAny } from "../../platform/http/access.js";
 import { isoOrNull } from "./dates.js";
 
@@ -13,30 +12,24 @@ import { isoOrNull } from "./dates.js";
 // the administrators', and the staff (instructors and graders) of the courses it is shared with read it, as the
 // courses' bank lists show them. Admins pass every policy.
 // A course's bank lists its course; a shared bank none (so its managers are the administrators alone), and a
-// missing bank is not found (null).
-// Both readers' policies need the bank's place: it is read once per request (the access check's params object).
-type Places = WeakMap<object, Promise<BankPlace | null>>;
-const placeOnce = (places: Places, params: Record<string, unknown>, read: () => Promise<BankPlace | null>): Promise<BankPlace | null> => {
-  let place = places.get(params);
-  if (!place) {
-    place = read();
-    places.set(params, place);
-  }
-  return place;
-};
-const bankPlaces: Places = new WeakMap();
-const itemPlaces: Places = new WeakMap();
-const bankPlaceOf = (params: Record<string, unknown>, db: Executor) => placeOnce(bankPlaces, params, () => bankPlace(db, String(params.bankId)));
-const itemPlaceOf = (params: Record<string, unknown>, db: Executor) => placeOnce(itemPlaces, params, () => itemPlace(db, String(params.itemId)));
-const bankOwnCourse: CoursesLocator = { describe: "the bank's course", resolve: async (params, db) => ownCourse(await bankPlaceOf(params, db)) };
-const itemOwnCourse: CoursesLocator = { describe: "the item's bank's course", resolve: async (params, db) => ownCourse(await itemPlaceOf(params, db)) };
-const bankSharedWith: CoursesLocator = { describe: "the courses the bank is shared with", resolve: async (params, db) => (await bankPlaceOf(params, db))?.sharedWith ?? null };
-const itemSharedWith: CoursesLocator = { describe: "the courses the item's bank is shared with", resolve: async (params, db) => (await itemPlaceOf(params, db))?.sharedWith ?? null };
+// missing bank is not found (null). Its readers are the staff of its course, or of the courses a shared bank is
+// shared with (a course's bank is never shared).
 export const ownCourse = (place: BankPlace | null): string[] | null => (place ? (place.courseId ? [place.courseId] : []) : null);
+const readingCourses = (place: BankPlace | null): string[] | null => (place ? (place.courseId ? [place.courseId] : place.sharedWith) : null);
+const bankOwnCourse: CoursesLocator = { describe: "the bank's course", resolve: async (params, db) => ownCourse(await bankPlace(db, String(params.bankId))) };
+const itemOwnCourse: CoursesLocator = { describe: "the item's bank's course", resolve: async (params, db) => ownCourse(await itemPlace(db, String(params.itemId))) };
+const bankCourses: CoursesLocator = {
+  describe: "the bank's course, or the courses a shared bank is shared with",
+  resolve: async (params, db) => readingCourses(await bankPlace(db, String(params.bankId))),
+};
+const itemCourses: CoursesLocator = {
+  describe: "the item's bank's course, or the courses its shared bank is shared with",
+  resolve: async (params, db) => readingCourses(await itemPlace(db, String(params.itemId))),
+};
 
-export const bankReaders = anyOf(courseStaffOfAny(["instructor", "grader"], bankOwnCourse), courseStaffOfAny(["instructor", "grader"], bankSharedWith));
+export const bankReaders = courseStaffOfAny(["instructor", "grader"], bankCourses);
 export const bankManagers = anyOf(adminOnly, courseStaffOfAny(["instructor"], bankOwnCourse));
-export const itemReaders = anyOf(courseStaffOfAny(["instructor", "grader"], itemOwnCourse), courseStaffOfAny(["instructor", "grader"], itemSharedWith));
+export const itemReaders = courseStaffOfAny(["instructor", "grader"], itemCourses);
 export const itemManagers = anyOf(adminOnly, courseStaffOfAny(["instructor"], itemOwnCourse));
 
 const iso = z.iso.datetime();
