@@ -4,7 +4,7 @@ import { generationJobsLeftQueued, runGenerationJob } from "../../domain/generat
 import { createLogger } from "../platform/log.js";
 import { azureOpenAIModel } from "../platform/openai-model.js";
 import { platform } from "../platform/platform.js";
-import { deadLetterByLockToken } from "../platform/service-bus.js";
+import { parseQueueMessage } from "../platform/service-bus.js";
 import { generationConfigured } from "../platform/settings.js";
 import { documentText } from "./document-text.js";
 import { GENERATION_QUEUE, sendGenerationJob } from "./send-generation-job.js";
@@ -24,21 +24,12 @@ app.serviceBusQueue("generation-on-queue", {
   handler: async (message: unknown, context: InvocationContext) => {
     const p = platform();
     const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { queue: GENERATION_QUEUE } });
-    const parsed = messageSchema.safeParse(typeof message === "string" ? safeJson(message) : message);
-    if (!parsed.success) {
-      const reason = `not a generation job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
-      const lockToken = context.triggerMetadata?.lockToken;
-      log.error("rejected message", { messageId: context.triggerMetadata?.messageId, reason });
-      if (typeof lockToken === "string") {
-        await deadLetterByLockToken(p.serviceBus(), { queue: GENERATION_QUEUE }, { lockToken, messageId: String(context.triggerMetadata?.messageId ?? "") }, { deadLetterReason: "PoisonMessage", deadLetterErrorDescription: reason.slice(0, 1000) });
-        return;
-      }
-      throw new Error(reason);
-    }
+    const job = await parseQueueMessage(message, messageSchema, { queue: GENERATION_QUEUE, what: "a generation job", serviceBus: () => p.serviceBus(), context, log });
+    if (!job) return;
     // The setting was removed after the job was queued: a fault to retry (an operator may set it again).
     if (!generationConfigured(p.settings)) throw new Error("no model is configured (AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT)");
     model ??= azureOpenAIModel(p.settings);
-    const { jobId, traceparent } = parsed.data;
+    const { jobId, traceparent } = job;
     const outcome = await runGenerationJob({ db: p.database.db, now: p.clock, newId: p.newId, model, documentText: (source) => documentText(p.files, source) }, jobId);
     if (outcome.kind === "later") {
       await sendGenerationJob(p, { jobId, traceparent }, outcome.notBefore);
@@ -68,11 +59,3 @@ app.timer("generation-resend", {
     if (left.length) log.info("generation jobs re-sent", { count: left.length });
   },
 });
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}

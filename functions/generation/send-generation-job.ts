@@ -1,4 +1,5 @@
 import type { Platform } from "../platform/platform.js";
+import { sendToQueue } from "../platform/service-bus.js";
 
 // Kept apart from generation-queue.ts (which registers the worker's trigger): the HTTP route sends jobs without
 // loading the worker.
@@ -16,16 +17,11 @@ export interface GenerationMessage {
  * time, so the same send twice within the duplicate-detection window is dropped by Service Bus.
  */
 export async function sendGenerationJob(p: Platform, message: GenerationMessage, notBefore?: Date): Promise<void> {
-  const sender = p.serviceBus().createSender(GENERATION_QUEUE);
-  try {
-    await sender.sendMessages({
-      messageId: notBefore ? `${message.jobId}@${notBefore.getTime()}` : message.jobId,
-      subject: "generation.job",
-      contentType: "application/json",
-      body: message,
-      ...(notBefore ? { scheduledEnqueueTimeUtc: notBefore } : {}),
-    });
-  } finally {
-    await sender.close().catch(() => undefined);
-  }
+  await sendToQueue(p.serviceBus(), GENERATION_QUEUE, {
+    messageId: notBefore ? `${message.jobId}@${notBefore.getTime()}` : message.jobId,
+    subject: "generation.job",
+    contentType: "application/json",
+    body: message,
+    ...(notBefore ? { scheduledEnqueueTimeUtc: notBefore } : {}),
+  });
 }

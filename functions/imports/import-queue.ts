@@ -5,7 +5,7 @@ import { importsInProgress, importsLeftQueued } from "../../domain/imports/impor
 import { instanceStatus } from "../platform/durable-status.js";
 import { createLogger } from "../platform/log.js";
 import { type Platform, platform } from "../platform/platform.js";
-import { deadLetterByLockToken } from "../platform/service-bus.js";
+import { parseQueueMessage } from "../platform/service-bus.js";
 import { importInstanceId, type ImportRunInput } from "./bulk-import.js";
 import { IMPORTS_QUEUE, sendImportRun } from "./send-import-run.js";
 
@@ -21,18 +21,8 @@ app.serviceBusQueue("imports-on-queue", {
   handler: async (message: unknown, context: InvocationContext) => {
     const p = platform();
     const log = createLogger({ level: p.settings.LOG_LEVEL, context, fields: { queue: IMPORTS_QUEUE } });
-    const parsed = messageSchema.safeParse(typeof message === "string" ? safeJson(message) : message);
-    if (!parsed.success) {
-      const reason = `not an import run: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
-      const lockToken = context.triggerMetadata?.lockToken;
-      log.error("rejected message", { messageId: context.triggerMetadata?.messageId, reason });
-      if (typeof lockToken === "string") {
-        await deadLetterByLockToken(p.serviceBus(), { queue: IMPORTS_QUEUE }, { lockToken, messageId: String(context.triggerMetadata?.messageId ?? "") }, { deadLetterReason: "PoisonMessage", deadLetterErrorDescription: reason.slice(0, 1000) });
-        return;
-      }
-      throw new Error(reason);
-    }
-    const run = parsed.data;
+    const run = await parseQueueMessage(message, messageSchema, { queue: IMPORTS_QUEUE, what: "an import run", serviceBus: () => p.serviceBus(), context, log });
+    if (!run) return;
     const client = df.getClient(context);
     const instanceId = importInstanceId(run.importId, run.run);
     const existing = await instanceStatus(client, instanceId);
@@ -41,14 +31,6 @@ app.serviceBusQueue("imports-on-queue", {
     log.info("import run started", { importId: run.importId, run: run.run, instanceId });
   },
 });
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
 
 // Runs whose message never reached the queue (the send after the start's commit failed) are sent again after a
 // minute; one that did reach it is dropped as a duplicate, or finds its orchestration there.

@@ -1,4 +1,5 @@
 import type { Platform } from "../platform/platform.js";
+import { sendToQueue } from "../platform/service-bus.js";
 import type { ImportRunInput } from "./bulk-import.js";
 
 // Kept apart from import-queue.ts (which registers the worker's trigger and timer): the main app's HTTP routes
@@ -12,10 +13,5 @@ export const IMPORTS_QUEUE = "bulk-imports";
  * queued) within the duplicate-detection window is dropped by Service Bus.
  */
 export async function sendImportRun(p: Platform, run: ImportRunInput): Promise<void> {
-  const sender = p.serviceBus().createSender(IMPORTS_QUEUE);
-  try {
-    await sender.sendMessages({ messageId: `${run.importId}.${run.run}`, subject: "import.run", contentType: "application/json", body: run });
-  } finally {
-    await sender.close().catch(() => undefined);
-  }
+  await sendToQueue(p.serviceBus(), IMPORTS_QUEUE, { messageId: `${run.importId}.${run.run}`, subject: "import.run", contentType: "application/json", body: run });
 }

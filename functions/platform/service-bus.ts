@@ -1,5 +1,8 @@
-import { RetryMode, ServiceBusClient, type ServiceBusReceivedMessage } from "@azure/service-bus";
+import type { InvocationContext } from "@azure/functions";
+import { RetryMode, ServiceBusClient, type ServiceBusMessage, type ServiceBusReceivedMessage } from "@azure/service-bus";
+import type { z } from "zod";
 import { defaultAzureCredential } from "./azure-credential.js";
+import type { Logger } from "./log.js";
 import type { Settings } from "./settings.js";
 
 /** A connection string locally (the local broker), the namespace with the managed identity in Azure. */
@@ -32,5 +35,43 @@ export async function deadLetterByLockToken(
     await receiver.deadLetterMessage(settleable as unknown as ServiceBusReceivedMessage, reason);
   } finally {
     await receiver.close().catch(() => undefined);
+  }
+}
+
+/** A message body's JSON, or the text itself when it is not JSON (the schema reading it then refuses it). */
+export function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A queue trigger's message read by its schema. One that does not fit is poison: it is dead-lettered by its lock
+ * token and the answer is null (the handler returns; retrying would never help); without a lock token it is thrown.
+ */
+export async function parseQueueMessage<S extends z.ZodType>(
+  message: unknown,
+  schema: S,
+  at: { queue: string; what: string; serviceBus(): ServiceBusClient; context: InvocationContext; log: Logger },
+): Promise<z.output<S> | null> {
+  const parsed = schema.safeParse(typeof message === "string" ? safeJson(message) : message);
+  if (parsed.success) return parsed.data;
+  const reason = `not ${at.what}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
+  const lockToken = at.context.triggerMetadata?.lockToken;
+  at.log.error("rejected message", { messageId: at.context.triggerMetadata?.messageId, reason });
+  if (typeof lockToken !== "string") throw new Error(reason);
+  await deadLetterByLockToken(at.serviceBus(), { queue: at.queue }, { lockToken, messageId: String(at.context.triggerMetadata?.messageId ?? "") }, { deadLetterReason: "PoisonMessage", deadLetterErrorDescription: reason.slice(0, 1000) });
+  return null;
+}
+
+/** Sends one message to a queue through a sender of its own, closed whatever happens. */
+export async function sendToQueue(client: ServiceBusClient, queue: string, message: ServiceBusMessage): Promise<void> {
+  const sender = client.createSender(queue);
+  try {
+    await sender.sendMessages(message);
+  } finally {
+    await sender.close().catch(() => undefined);
   }
 }

@@ -5,7 +5,7 @@ import { firstDeliveries, recordRejection, rejectionReasons } from "../../domain
 import type { DomainContext } from "../../domain/shared/context.js";
 import { classifyDependencyError } from "./http/dependency-errors.js";
 import { createLogger, type Logger } from "./log.js";
-import { deadLetterByLockToken } from "./service-bus.js";
+import { deadLetterByLockToken, safeJson } from "./service-bus.js";
 import { AfterCommit, domainContext } from "./unit-of-work.js";
 import { type Platform, platform } from "./platform.js";
 import { childTrace, parseTraceparent } from "./trace-context.js";
@@ -79,14 +79,6 @@ function parseEvent(body: unknown): CatalogEvent {
   // The data passed its type's schema, so the pair is a member of the union; TypeScript cannot follow that
   // through the lookup by a runtime key. The one assertion here spares every handler its own.
   return { ...envelope.data, type: envelope.data.type as EventType, data: data.data } as CatalogEvent;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 /** One message of a delivered batch, with the extension's per-message metadata. */
