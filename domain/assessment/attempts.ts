@@ -10,7 +10,7 @@ import type { AssessmentErrorCode } from "./assessment.errors.js";
 import { answerFilePrefix } from "./answer-files.js";
 import { type DrawInput, drawItems, drawnSources, drawsPerAttempt } from "./draw.js";
 import { type AssessmentRow, findAssessment } from "./manage-assessment.js";
-import { poolCandidates, versionItems } from "./pools.js";
+import { bankVersions, poolCandidates } from "./pools.js";
 import { learnerItems, presentedItems } from "./presented-items.js";
 
 export type AttemptRow = typeof attempts.$inferSelect;
@@ -80,7 +80,7 @@ async function drawFor(ctx: DomainContext, a: AssessmentRow): Promise<Result<Pic
   };
   // Which versions the seed draws first, so only their content is read; then the draw itself, with it.
   const sources = drawnSources(input);
-  const outcome = sources.ok ? drawItems(input, await versionItems(ctx.db, sources.drawn)) : sources;
+  const outcome = sources.ok ? drawItems(input, new Map([...(await bankVersions(ctx.db, sources.drawn))].map(([k, v]) => [k, v.item]))) : sources;
   if (!outcome.ok) {
     const s = outcome.shortfall;
     return fail("POOL_EXHAUSTED", `Pool ${s.poolId} needs ${s.count} items and ${s.available} are approved and matching now.`, { ...s });

@@ -26,7 +26,7 @@ export interface PoolShortfall {
 export type DrawOutcome = { ok: true; items: PresentedItem[]; draw: AttemptDraw } | { ok: false; shortfall: PoolShortfall };
 
 /** The key of a bank item version in the items map `drawItems` reads. */
-export const versionKey = (s: ItemSource) => `${s.itemId}:${s.version}`;
+export const versionKey = (s: Pick<ItemSource, "itemId" | "version">) => `${s.itemId}:${s.version}`;
 
 /** The name of a candidate list in `draw_candidate_sets`: sha256 of its JSON (the same list, the same row). */
 export const candidateSetHash = (candidates: readonly ItemSource[]) =>

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import type { Item, ItemSource, Pool } from "../db/schema/assessment-json.js";
+import type { Item, ItemKey, ItemSource, Pool } from "../db/schema/assessment-json.js";
 import { bankItems, bankItemVersions, questionBankCourses, questionBanks } from "../db/schema/index.js";
 import { versionKey } from "./draw.js";
 
@@ -21,7 +21,7 @@ async function drawableBanks(db: Executor, courseId: string, bankIds: string[]):
 /**
  * Every pool's candidates in ONE query: the approved items of a bank the course may draw from that carry all the
  * pool's tags (and its difficulty), at their current version, ids ascending. Indexed by pool position. Ids only: the
- * content of the few drawn is read by `versionItems`.
+ * content of the few drawn is read by `bankVersions`.
  */
 export async function poolCandidates(db: Executor, courseId: string, pools: Pool[]): Promise<ItemSource[][]> {
   if (pools.length === 0) return [];
@@ -42,14 +42,21 @@ export async function poolCandidates(db: Executor, courseId: string, pools: Pool
   return out;
 }
 
-/** The content of these bank item versions, by `versionKey`. One query. */
-export async function versionItems(db: Executor, sources: ItemSource[]): Promise<Map<string, Item>> {
-  if (sources.length === 0) return new Map();
-  const rows = await db.execute<{ item_id: string; version: number; item: Item }>(sql`
-    select v.item_id, v.version, v.item from ${bankItemVersions} v
-    join unnest(${sql.param(sources.map((s) => s.itemId))}::uuid[], ${sql.param(sources.map((s) => s.version))}::int[]) as s(item_id, version)
-      on v.item_id = s.item_id and v.version = s.version`);
-  return new Map(rows.map((r) => [versionKey({ bankId: "", itemId: r.item_id, version: r.version }), r.item]));
+/** A bank item version as stored: its item and key (null for manual items). */
+export interface BankVersion {
+  item: Item;
+  key: ItemKey | null;
+}
+
+/** These bank item versions (by item and version; repeats read once), by `versionKey`. One query; none when there are none. */
+export async function bankVersions(db: Executor, sources: readonly Pick<ItemSource, "itemId" | "version">[]): Promise<Map<string, BankVersion>> {
+  const unique = [...new Map(sources.map((s) => [versionKey(s), s])).values()];
+  if (unique.length === 0) return new Map();
+  const rows = await db
+    .select({ itemId: bankItemVersions.itemId, version: bankItemVersions.version, item: bankItemVersions.item, key: bankItemVersions.key })
+    .from(bankItemVersions)
+    .where(sql`(${bankItemVersions.itemId}, ${bankItemVersions.version}) in (select * from unnest(${sql.param(unique.map((s) => s.itemId))}::uuid[], ${sql.param(unique.map((s) => s.version))}::int[]))`);
+  return new Map(rows.map((r) => [versionKey(r), { item: r.item, key: r.key }]));
 }
 
 /** A pool that might come up short: its count, the bank's approved items matching it, and how many of those earlier pools may take. */

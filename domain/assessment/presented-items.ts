@@ -1,8 +1,7 @@
-import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import type { Item, ItemKey, PresentedItem } from "../db/schema/assessment-json.js";
-import { bankItemVersions } from "../db/schema/index.js";
 import { versionKey } from "./draw.js";
+import { bankVersions } from "./pools.js";
 
 /** The items an attempt presents: fixed at its start when it drew or shuffled; otherwise the assessment's own. */
 export const presentedItems = (attempt: { items: PresentedItem[] | null }, assessment: { items: Item[] }): PresentedItem[] => attempt.items ?? assessment.items;
@@ -10,16 +9,10 @@ export const presentedItems = (attempt: { items: PresentedItem[] | null }, asses
 /** The items as their learner sees them: without `source` (which bank item and version: staff's to know). */
 export const learnerItems = (items: PresentedItem[]): PresentedItem[] => items.map(({ source: _source, ...item }) => item as PresentedItem);
 
-/** The keys of the bank item versions these items were drawn from, by `<item id>:<version>`. One query; none when nothing was drawn. */
+/** The keys of the bank item versions these items were drawn from, by `versionKey`. One query; none when nothing was drawn. */
 export async function bankKeys(db: Executor, items: PresentedItem[]): Promise<Map<string, ItemKey>> {
-  const sources = items.flatMap((i) => (i.source ? [i.source] : []));
-  if (sources.length === 0) return new Map();
-  const ids = [...new Set(sources.map((s) => s.itemId))];
-  const rows = await db
-    .select({ itemId: bankItemVersions.itemId, version: bankItemVersions.version, key: bankItemVersions.key })
-    .from(bankItemVersions)
-    .where(sql`${bankItemVersions.itemId} = any(${sql.param(ids)}::uuid[])`);
-  return new Map(rows.flatMap((r) => (r.key ? [[versionKey({ bankId: "", itemId: r.itemId, version: r.version }), r.key] as const] : [])));
+  const versions = await bankVersions(db, items.flatMap((i) => (i.source ? [i.source] : [])));
+  return new Map([...versions].flatMap(([k, v]) => (v.key ? [[k, v.key] as const] : [])));
 }
 
 /** An attempt's keys: the assessment's (current version) for its fixed items, each drawn item's version's own for drawn ones. */

@@ -1,8 +1,10 @@
-import { and, eq, gt, sql } from "drizzle-orm";
+import { and, eq, gt } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import type { Item, ItemKey } from "../db/schema/assessment-json.js";
-import { assessmentStats, bankItemVersions, itemChoiceCounts, itemStats } from "../db/schema/index.js";
+import { assessmentStats, itemChoiceCounts, itemStats } from "../db/schema/index.js";
+import { versionKey } from "../assessment/draw.js";
 import { currentKeys, findAssessment } from "../assessment/manage-assessment.js";
+import { bankVersions } from "../assessment/pools.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { UUID_PATTERN } from "../shared/uuid.js";
 import { FIRST_ATTEMPT } from "./apply-grades.js";
@@ -82,16 +84,12 @@ export async function itemAnalysisReport(db: Executor, assessmentId: string): Pr
   const fixed = new Map(assessment.items.map((item, index) => [item.id, { item, index }]));
   // Drawn items carry their bank item's id; an id that is no uuid is a fixed item since removed from the assessment.
   const drawn = stats.filter((s) => !fixed.has(s.itemId) && UUID_PATTERN.test(s.itemId));
-  const bankVersions = drawn.length === 0 ? [] : await db
-    .select({ itemId: bankItemVersions.itemId, version: bankItemVersions.version, item: bankItemVersions.item, key: bankItemVersions.key })
-    .from(bankItemVersions)
-    .where(sql`(${bankItemVersions.itemId}, ${bankItemVersions.version}) in (select * from unnest(${sql.param(drawn.map((s) => s.itemId))}::uuid[], ${sql.param(drawn.map((s) => s.itemVersion))}::int[]))`);
-  const bank = new Map(bankVersions.map((v) => [`${v.itemId}:${v.version}`, v]));
+  const bank = await bankVersions(db, drawn.map((s) => ({ itemId: s.itemId, version: s.itemVersion })));
   const picks = new Map(counts.map((c) => [`${c.itemId}:${c.itemVersion}:${c.choiceId}`, c.picks]));
 
   const items = stats.map((s): ItemFigures & { order: number } => {
     const own = fixed.get(s.itemId);
-    const version = own ? null : bank.get(`${s.itemId}:${s.itemVersion}`);
+    const version = own ? null : bank.get(versionKey({ itemId: s.itemId, version: s.itemVersion }));
     const item = own?.item ?? version?.item ?? null;
     const key = own ? keys[s.itemId] : version?.key;
     const choices = choicesOf(item, s.itemType)?.map((c) => ({ id: c.id, text: c.text, correct: isCorrect(key, c.id), picks: picks.get(`${s.itemId}:${s.itemVersion}:${c.id}`) ?? 0 })) ?? null;
