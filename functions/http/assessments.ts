@@ -13,7 +13,7 @@ import { assessmentKinds } from "../../domain/db/schema/index.js";
 import { type PresentedItem, poolSchema } from "../../domain/db/schema/assessment-json.js";
 import { itemSchema, keySchema } from "../../domain/grading/items.js";
 import { anyOf, courseMember, courseStaff, type Locator, owner } from "../platform/http/access.js";
-import { assessmentCourse } from "./locators.js";
+import { assessmentCourse, attemptCourse } from "./locators.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
 import { rubricAttachmentsSchema } from "./schemas/rubric.js";
@@ -116,8 +116,6 @@ const attemptBody = (t: Omit<AttemptRow, "items" | "draw">, items?: PresentedIte
 });
 
 const attemptOwner: Locator = { describe: "the attempt's learner", resolve: async (params, db) => (await attemptOwnership(db, (params.attemptId ?? params.submissionId) as string))?.userId ?? null };
-const submissionCourse: Locator = { describe: "the submission's course", resolve: async (params, db) => (await attemptOwnership(db, params.submissionId as string))?.courseId ?? null };
-const attemptCourse: Locator = { describe: "the attempt's course", resolve: async (params, db) => (await attemptOwnership(db, params.attemptId as string))?.courseId ?? null };
 
 const settingsShape = {
   title: z.string().trim().min(1).max(200),
@@ -327,7 +325,7 @@ route({
   name: "submissions-get",
   method: "GET",
   path: "/v1/submissions/{submissionId}",
-  access: anyOf(owner(attemptOwner), courseStaff(["instructor", "grader"], submissionCourse)),
+  access: anyOf(owner(attemptOwner), courseStaff(["instructor", "grader"], attemptCourse)),
   summary: "A submission: its answers and when it was submitted",
   tags: ["grading"],
   params: z.object({ submissionId: z.uuid() }),

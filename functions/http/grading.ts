@@ -1,6 +1,5 @@
 import * as df from "durable-functions";
 import { z } from "zod";
-import { attemptOwnership } from "../../domain/assessment/submissions.js";
 import { submitManualScores } from "../../domain/grading/grade-submission.js";
 import { gradeOwnership, gradeSeenBy } from "../../domain/grading/results-release.js";
 import { anyOf, courseStaff, type Locator, owner } from "../platform/http/access.js";
@@ -11,12 +10,9 @@ import { submissionSeenBy } from "../../domain/sections/staff-scope.js";
 import { type RouteContext, route } from "../platform/http/route.js";
 import { gradingInstanceId, MANUAL_GRADE_EVENT } from "../grading/grade-submission.js";
 import { type GradingStatus, gradingStatusSchema } from "../grading/grading-status.js";
+import { attemptCourse } from "./locators.js";
 import { itemScoreSchema, rubricChoicesSchema } from "./schemas/rubric.js";
 
-const submissionCourse: Locator = {
-  describe: "the submission's course",
-  resolve: async (params, db) => (await attemptOwnership(db, params.submissionId as string))?.courseId ?? null,
-};
 const gradeCourse: Locator = { describe: "the grade's course", resolve: async (params, db) => (await gradeOwnership(db, params.gradeId as string))?.courseId ?? null };
 const gradeOwner: Locator = { describe: "the grade's learner", resolve: async (params, db) => (await gradeOwnership(db, params.gradeId as string))?.userId ?? null };
 
@@ -33,7 +29,7 @@ route({
   name: "grades-manual-submit",
   method: "POST",
   path: "/v1/submissions/{submissionId}/grades",
-  access: courseStaff(["instructor", "grader"], submissionCourse),
+  access: courseStaff(["instructor", "grader"], attemptCourse),
   summary: "Score the manual items of a submission (per item, with feedback), with points or by rubric",
   description:
     "Per score either `points` or `rubric` (choices on the rubric attached to the item, or the assessment's whole rubric: every criterion once, a level of a levels criterion, free points up to a free criterion's maximum; the item's points are its points × the rubric points earned ÷ the rubric's maximum). `wholeRubric` scores every manual item the whole-assessment rubric scores at once. Raises ManualGradeSubmitted on the submission's grading orchestration, which records the grade once no item waits.",
@@ -112,7 +108,7 @@ route({
   name: "grading-status-get",
   method: "GET",
   path: "/v1/submissions/{submissionId}/grading",
-  access: courseStaff(["instructor", "grader"], submissionCourse),
+  access: courseStaff(["instructor", "grader"], attemptCourse),
   summary: "Where the submission's grading stands (from the durable orchestration)",
   tags: ["grading"],
   extraInputs: [df.input.durableClient()],
