@@ -23,6 +23,17 @@ export interface StoredFile {
   sizeBytes: number;
 }
 
+/** What differs between a stored blob and what was declared (type, then exact size); empty when it matches. Pure. */
+export function uploadMismatches(stored: StoredFile, declared: { contentType: string | null; sizeBytes: number | null }): string[] {
+  const mismatches: string[] = [];
+  if (stored.contentType !== declared.contentType) mismatches.push(`content type is ${stored.contentType ?? "missing"}, declared ${declared.contentType}`);
+  if (stored.sizeBytes !== declared.sizeBytes) mismatches.push(`size is ${stored.sizeBytes} bytes, declared ${declared.sizeBytes}`);
+  return mismatches;
+}
+
+/** The failure detail naming `uploadMismatches`' list. */
+export const mismatchDetail = (mismatches: string[]) => `The upload does not match what was declared: ${mismatches.join("; ")}.`;
+
 /**
  * Checks an uploaded blob against what was declared (type and exact size) before anyone can rely on it: nothing
  * uploaded yet, or a mismatch, is a clear failure naming what differs.
@@ -34,9 +45,7 @@ export async function checkUpload(
 ): Promise<Result<StoredFile, "FILE_NOT_UPLOADED" | "FILE_MISMATCH">> {
   const stored = await store.stat(blobName);
   if (!stored) return fail("FILE_NOT_UPLOADED", "Nothing was uploaded to the upload URL yet.");
-  const mismatches: string[] = [];
-  if (stored.contentType !== declared.contentType) mismatches.push(`content type is ${stored.contentType ?? "missing"}, declared ${declared.contentType}`);
-  if (stored.sizeBytes !== declared.sizeBytes) mismatches.push(`size is ${stored.sizeBytes} bytes, declared ${declared.sizeBytes}`);
-  if (mismatches.length) return fail("FILE_MISMATCH", `The upload does not match what was declared: ${mismatches.join("; ")}.`, { mismatches });
+  const mismatches = uploadMismatches(stored, declared);
+  if (mismatches.length) return fail("FILE_MISMATCH", mismatchDetail(mismatches), { mismatches });
   return ok(stored);
 }

@@ -1,7 +1,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import { bankPlace } from "../banks/bank-access.js";
-import { checkUpload, type FileStore, type UploadGrant } from "../catalog/file-store.js";
+import { type FileStore, mismatchDetail, type UploadGrant, uploadMismatches } from "../catalog/file-store.js";
 import type { Item } from "../db/schema/assessment-json.js";
 import type { Executor } from "../db/client.js";
 import { bankItems, generationJobs, type GenerationProgress, type GenerationSource, lessons } from "../db/schema/index.js";
@@ -111,8 +111,8 @@ export async function startGenerationJob(
     if (stored.sizeBytes > limits.maxDocumentBytes) {
       return fail("DOCUMENT_TOO_LARGE", `The uploaded document is ${stored.sizeBytes} bytes; generation takes at most ${limits.maxDocumentBytes}.`, { maxBytes: limits.maxDocumentBytes });
     }
-    const checked = await checkUpload(store, blobName, { contentType, sizeBytes: declaredSize });
-    if (!checked.ok) return fail("GENERATION_DOCUMENT_MISMATCH", checked.error.detail);
+    const mismatches = uploadMismatches(stored, { contentType, sizeBytes: declaredSize });
+    if (mismatches.length) return fail("GENERATION_DOCUMENT_MISMATCH", mismatchDetail(mismatches));
     const [row] = await ctx.db.update(generationJobs).set(asked).where(eq(generationJobs.id, doc.id)).returning();
     job = row as GenerationJobRow;
   }
