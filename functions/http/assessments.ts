@@ -16,6 +16,7 @@ import { anyOf, courseMember, courseStaff, type Locator, owner } from "../platfo
 import { assessmentCourse, attemptCourse } from "./locators.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
+import { itemSourceSchema } from "./schemas/question-banks.js";
 import { rubricAttachmentsSchema } from "./schemas/rubric.js";
 import { isoOrNull, toDate } from "./schemas/dates.js";
 import { deadlineInstanceId } from "../grading/attempt-deadline.js";
@@ -95,7 +96,7 @@ const attemptSchema = z
     submittedAt: iso.nullable(),
     submittedBy: z.enum(["learner", "deadline"]).nullable(),
     items: z
-      .array(itemSchema.and(z.object({ source: z.object({ bankId: z.uuid(), itemId: z.uuid(), version: z.number().int() }).optional() })))
+      .array(itemSchema.and(z.object({ source: itemSourceSchema.optional() })))
       .optional()
       .meta({ description: "The items this attempt presents, in its order, choices in its order (no keys)" }),
   })
@@ -260,8 +261,6 @@ route({
     return { status: 200, body: attemptBody(attempt, items), headers: { "cache-control": "private, no-cache" } };
   },
 });
-
-const itemSourceSchema = z.object({ bankId: z.uuid(), itemId: z.uuid(), version: z.number().int() });
 
 route({
   name: "attempts-draw-get",

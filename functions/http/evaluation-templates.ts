@@ -10,10 +10,10 @@ import { route } from "../platform/http/route.js";
 import { isoOrNull } from "./schemas/dates.js";
 import { questionSummarySchema, storedQuestionSchema } from "./schemas/evaluation.js";
 import { wantsCsv } from "./schemas/csv.js";
+import { plain } from "./schemas/text.js";
 
 const iso = z.iso.datetime();
 const templateParams = z.object({ templateId: z.uuid() });
-const plain = (max: number) => z.string().trim().max(max);
 
 const templateSchema = z
   .object({

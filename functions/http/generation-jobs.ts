@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { itemSchema } from "../../domain/db/schema/assessment-json.js";
 import { generationJobStatuses } from "../../domain/db/schema/index.js";
 import { bankPlace } from "../../domain/banks/bank-access.js";
 import { generationDocumentTypes, generationJobById, type GenerationJobView, jobBank, requestGenerationDocument, startGenerationJob } from "../../domain/generation/generation-jobs.js";
@@ -7,13 +6,11 @@ import { sendGenerationJob } from "../generation/send-generation-job.js";
 import { adminOnly, anyOf, courseStaffOfAny } from "../platform/http/access.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
-import { bankManagers, ownCourse } from "./schemas/question-banks.js";
-import { generationConfigured } from "../platform/settings.js";
+import { isoOrNull } from "./schemas/dates.js";
+import { bankManagers, bankParams, itemTypes, ownCourse } from "./schemas/question-banks.js";
+import { generationConfigured, type Settings } from "../platform/settings.js";
 
 const iso = z.iso.datetime();
-const itemTypes = itemSchema.options.map((o) => o.shape.type.value);
-
-const bankParams = z.object({ bankId: z.uuid() });
 const jobParams = z.object({ jobId: z.uuid() });
 
 // A job is managed by whoever manages its bank (bankManagers): the bank's course instructors; a shared bank's,
@@ -75,11 +72,11 @@ function jobBody({ job, itemIds }: GenerationJobView): z.infer<typeof jobSchema>
     source: job.source.kind === "lesson" ? job.source : { kind: "document", documentId: job.id, fileName: job.source.fileName, contentType: job.source.contentType },
     progress: job.progress,
     calls: job.calls,
-    notBefore: job.notBefore?.toISOString() ?? null,
+    notBefore: isoOrNull(job.notBefore),
     result: { itemIds, discarded: job.discarded, error: job.error },
     createdAt: job.createdAt.toISOString(),
-    startedAt: job.startedAt?.toISOString() ?? null,
-    finishedAt: job.finishedAt?.toISOString() ?? null,
+    startedAt: isoOrNull(job.startedAt),
+    finishedAt: isoOrNull(job.finishedAt),
   };
 }
 
@@ -89,6 +86,11 @@ const NOT_CONFIGURED_DETAIL =
   "No model is configured. Set AZURE_OPENAI_ENDPOINT (the Azure OpenAI account's endpoint) and AZURE_OPENAI_DEPLOYMENT (the model deployment's name), " +
   "with AZURE_OPENAI_API_KEY or, left empty, the app's managed identity holding Cognitive Services OpenAI User. " +
   "Locally, AZURE_OPENAI_ENDPOINT=UseDevelopmentOpenAI=true uses the runtime's stand-in model.";
+
+/** 503 `GENERATION_NOT_CONFIGURED` (naming the settings to set) when no model is configured. */
+function requireModel(s: Settings): void {
+  if (!generationConfigured(s)) throw new ProblemError("GENERATION_NOT_CONFIGURED", { detail: NOT_CONFIGURED_DETAIL });
+}
 
 route({
   name: "generation-jobs-create",
@@ -112,7 +114,7 @@ route({
   },
   handler: async ({ params, body }, ctx) => {
     const s = ctx.platform.settings;
-    if (!generationConfigured(s)) throw new ProblemError("GENERATION_NOT_CONFIGURED", { detail: NOT_CONFIGURED_DETAIL });
+    requireModel(s);
     const job = unwrap(
       await ctx.transaction((tx) =>
         startGenerationJob(ctx.domain(tx), ctx.platform.files, params.bankId, body, { maxItems: s.GENERATION_MAX_ITEMS, maxDocumentBytes: s.GENERATION_MAX_DOCUMENT_BYTES }),
@@ -166,7 +168,7 @@ route({
     503: { description: "`GENERATION_NOT_CONFIGURED`: no model (the detail says which settings to set)" },
   },
   handler: async ({ params, body }, ctx) => {
-    if (!generationConfigured(ctx.platform.settings)) throw new ProblemError("GENERATION_NOT_CONFIGURED", { detail: NOT_CONFIGURED_DETAIL });
+    requireModel(ctx.platform.settings);
     const created = unwrap(await ctx.transaction((tx) => requestGenerationDocument(ctx.domain(tx), ctx.platform.files, params.bankId, body, ctx.platform.settings.GENERATION_MAX_DOCUMENT_BYTES)));
     const { document, upload } = created;
     return {

@@ -20,15 +20,16 @@ import {
   bankItemBody,
   bankItemSchema,
   bankManagers,
+  bankParams,
   bankReaders,
   bankSchema,
   itemEtag,
+  itemTypes,
   newBankItemBody,
   tagsSchema,
 } from "./schemas/question-banks.js";
+import { plain } from "./schemas/text.js";
 
-const plain = (max: number) => z.string().trim().max(max);
-const bankParams = z.object({ bankId: z.uuid() });
 const courseIds = z.array(z.uuid()).max(500);
 
 route({
@@ -189,7 +190,7 @@ route({
       .transform((t) => (t === undefined ? [] : Array.isArray(t) ? t : [t]).flatMap((v) => v.split(",")))
       .pipe(tagsSchema)
       .meta({ description: "Repeatable (or comma-separated): every tag named must be on the item" }),
-    type: z.enum(["single", "multiple", "true-false", "numeric", "short-text", "essay", "file"]).optional(),
+    type: z.enum(itemTypes).optional(),
     difficulty: z.enum(itemDifficulties).optional(),
   }),
   responses: { 200: { description: "A page of items", body: pageOf(bankItemSchema) }, 400: { description: "`INVALID_CURSOR`" }, 404: { description: "`QUESTION_BANK_NOT_FOUND`" } },

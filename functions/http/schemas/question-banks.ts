@@ -34,6 +34,14 @@ export const itemManagers = anyOf(adminOnly, courseStaffOfAny(["instructor"], it
 
 const iso = z.iso.datetime();
 
+export const bankParams = z.object({ bankId: z.uuid() });
+
+/** Every item type, in the item schema's order. */
+export const itemTypes = itemSchema.options.map((o) => o.shape.type.value);
+
+/** Where a drawn item came from: its bank, the bank item and the version presented and scored. */
+export const itemSourceSchema = z.object({ bankId: z.uuid(), itemId: z.uuid(), version: z.number().int() });
+
 export const bankSchema = z
   .object({
     id: z.uuid(),

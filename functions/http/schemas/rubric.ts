@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { rubricCriterionSchema } from "../../../domain/db/schema/assessment-json.js";
+import { itemSourceSchema } from "./question-banks.js";
 
 /** A grader's choice on one criterion: a level (levels criteria) or points (free-points criteria), with a comment. */
 export const criterionChoiceSchema = z.object({
@@ -67,7 +68,7 @@ export const itemScoreSchema = z
     maxPoints: z.number(),
     status: z.enum(["auto", "needs-grader", "graded", "unanswered"]),
     explanation: z.string(),
-    source: z.object({ bankId: z.uuid(), itemId: z.uuid(), version: z.number().int() }).optional().meta({ description: "Drawn bank items: the version scored" }),
+    source: itemSourceSchema.optional().meta({ description: "Drawn bank items: the version scored" }),
     rubric: rubricResultSchema.optional().meta({ description: "Items scored by rubric" }),
   })
   .meta({ id: "ItemScore" });
