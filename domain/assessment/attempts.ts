@@ -8,7 +8,7 @@ import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { AssessmentErrorCode } from "./assessment.errors.js";
 import { answerFilePrefix } from "./answer-files.js";
-import { type DrawInput, drawItems, drawnSources, drawsPerAttempt } from "./draw.js";
+import { type DrawInput, drawItems, drawsPerAttempt, pickDraw } from "./draw.js";
 import { type AssessmentRow, findAssessment } from "./manage-assessment.js";
 import { bankVersions, poolCandidates } from "./pools.js";
 import { learnerItems, presentedItems } from "./presented-items.js";
@@ -78,9 +78,9 @@ async function drawFor(ctx: DomainContext, a: AssessmentRow): Promise<Result<Pic
     shuffleItems: a.shuffleItems,
     shuffleChoices: a.shuffleChoices,
   };
-  // Which versions the seed draws first, so only their content is read; then the draw itself, with it.
-  const sources = drawnSources(input);
-  const outcome = sources.ok ? drawItems(input, new Map([...(await bankVersions(ctx.db, sources.drawn))].map(([k, v]) => [k, v.item]))) : sources;
+  // Which versions the seed picks first, so only their content is read; then the draw itself goes on from that pick.
+  const sources = pickDraw(input);
+  const outcome = sources.ok ? drawItems(input, new Map([...(await bankVersions(ctx.db, sources.drawn))].map(([k, v]) => [k, v.item])), sources) : sources;
   if (!outcome.ok) {
     const s = outcome.shortfall;
     return fail("POOL_EXHAUSTED", `Pool ${s.poolId} needs ${s.count} items and ${s.available} are approved and matching now.`, { ...s });

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { uniformInt } from "pure-rand/distribution/uniformInt";
-import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
+import { xoroshiro128plus, xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator";
 import type { AttemptDraw, AttemptDrawView, Item, ItemSource, Pool, PresentedItem } from "../db/schema/assessment-json.js";
 
@@ -59,25 +59,34 @@ function pick(rng: RandomGenerator, input: DrawInput): { ok: true; pools: Attemp
   return { ok: true, pools };
 }
 
+/** What a seed picks from the pools: the drawn versions per pool, and the generator's state after picking (the draw goes on from it). */
+export type PickedDraw = { ok: true; drawn: ItemSource[]; pools: AttemptDraw["pools"]; rngState: readonly number[] } | { ok: false; shortfall: PoolShortfall };
+
 /**
- * The bank item versions a seed draws (or the short pool): what to load before `drawItems`, so that only the drawn
- * items' content is read, however large the pools' banks are.
+ * What a seed picks (or the short pool): `drawn` is what to load before `drawItems`, so that only the drawn items'
+ * content is read, however large the pools' banks are. Pass it on to `drawItems`, which then picks no more.
  */
+export function pickDraw(input: DrawInput): PickedDraw {
+  const rng = xoroshiro128plus(input.seed >>> 0);
+  const picked = pick(rng, input);
+  return picked.ok ? { ok: true, drawn: picked.pools.flatMap((p) => p.drawn), pools: picked.pools, rngState: rng.getState() } : picked;
+}
+
+/** The bank item versions a seed draws (or the short pool): `pickDraw` without the picking's state. */
 export function drawnSources(input: DrawInput): { ok: true; drawn: ItemSource[] } | { ok: false; shortfall: PoolShortfall } {
-  const picked = pick(xoroshiro128plus(input.seed >>> 0), input);
-  return picked.ok ? { ok: true, drawn: picked.pools.flatMap((p) => p.drawn) } : picked;
+  const picked = pickDraw(input);
+  return picked.ok ? { ok: true, drawn: picked.drawn } : picked;
 }
 
 /**
  * An attempt's items from its seed: each pool draws `count` of its candidates not drawn by an earlier pool, then
  * fixed + drawn items are shuffled (when asked), then each choice item's choices (when asked, from id order). `items` holds at least
  * the drawn versions' content, by `versionKey`. Pure: the same seed and candidates give the same items in the same
- * order, which is how a stored draw is explained and checked.
+ * order, which is how a stored draw is explained and checked. `picked`: what `pickDraw` answered for this input.
  */
-export function drawItems(input: DrawInput, items: ReadonlyMap<string, Item>): DrawOutcome {
-  const rng = xoroshiro128plus(input.seed >>> 0);
-  const picked = pick(rng, input);
+export function drawItems(input: DrawInput, items: ReadonlyMap<string, Item>, picked: PickedDraw = pickDraw(input)): DrawOutcome {
   if (!picked.ok) return picked;
+  const rng = xoroshiro128plusFromState(picked.rngState);
   const drawn = input.pools.flatMap(({ pool }, i) =>
     (picked.pools[i]?.drawn ?? []).map((source): PresentedItem => {
       const item = items.get(versionKey(source));
