@@ -41,6 +41,9 @@ export interface ScoringRubrics {
   whole: ScoringRubric | null;
 }
 
+/** No rubric attached. */
+export const noRubrics: ScoringRubrics = { items: {}, whole: null };
+
 /**
  * Scores the objective items from the key; manual items wait for a grader (or take the grader's score, or the
  * rubric's share when the grader scored by rubric). Drawn items carry their source into the score.
@@ -50,7 +53,7 @@ export function scoreItems(
   keys: Record<string, ItemKey>,
   answers: Record<string, Answer>,
   manual: Record<string, ManualScore> = {},
-  rubrics: ScoringRubrics = { items: {}, whole: null },
+  rubrics: ScoringRubrics = noRubrics,
 ): ItemScore[] {
   return items.map((item) => {
     const answer = answers[item.id] ?? null;

@@ -1,8 +1,7 @@
-import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import type { Answer, Item, RubricAttachments, RubricChoices } from "../db/schema/assessment-json.js";
-import { rubrics } from "../db/schema/index.js";
-import { rubricPoints, rubricResult, type ScoringRubric } from "../grading/rubric-score.js";
+import { scoringRubricsById } from "../grading/attached-rubrics.js";
+import { rubricPoints, rubricResult } from "../grading/rubric-score.js";
 import { answered } from "../grading/score-items.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import { rubricFor } from "./attach-rubrics.js";
@@ -33,13 +32,7 @@ export async function rubricScores(
   if (whole && !attachments.whole) return fail("INVALID_RUBRIC_CHOICES", "The assessment has no whole-assessment rubric");
   const ids = [...new Set([...perItem.map((s) => rubricFor(attachments, s.itemId) as string), ...(whole && attachments.whole ? [attachments.whole] : [])])].sort();
   if (ids.length === 0) return ok([]);
-  const rows = await db
-    .select({ id: rubrics.id, version: rubrics.version, title: rubrics.title, criteria: rubrics.criteria })
-    .from(rubrics)
-    .where(sql`${rubrics.id} = any(${sql.param(ids)}::uuid[])`)
-    .orderBy(rubrics.id)
-    .for("share");
-  const byId = new Map<string, ScoringRubric>(rows.map((r) => [r.id, r]));
+  const byId = await scoringRubricsById(db, ids, { lock: true });
   const itemsById = new Map(manualItems.map((i) => [i.id, i]));
   const wanted = [
     ...perItem.map((s) => ({ itemId: s.itemId, rubricId: rubricFor(attachments, s.itemId) as string, criteria: s.criteria })),
