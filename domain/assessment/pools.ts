@@ -4,6 +4,10 @@ import type { Item, ItemKey, ItemSource, Pool } from "../db/schema/assessment-js
 import { bankItems, bankItemVersions, questionBankCourses, questionBanks } from "../db/schema/index.js";
 import { versionKey } from "./draw.js";
 
+/** `qb` (a question bank) is one the course may draw from: its own, or a shared bank named for it. */
+const drawableBy = (courseId: string) =>
+  sql`(qb.course_id = ${courseId} or exists (select 1 from ${questionBankCourses} qbc where qbc.bank_id = qb.id and qbc.course_id = ${courseId}))`;
+
 /**
  * The course's own banks and the shared banks named for it, among `bankIds`: what its pools may draw from. One query;
  * it key-share locks them, so a bank deleted concurrently waits for the assessment's save and then sees its pool
@@ -13,7 +17,7 @@ async function drawableBanks(db: Executor, courseId: string, bankIds: string[]):
   const rows = await db.execute<{ id: string }>(sql`
     select qb.id from ${questionBanks} qb
     where qb.id = any(${sql.param(bankIds)}::uuid[])
-      and (qb.course_id = ${courseId} or exists (select 1 from ${questionBankCourses} qbc where qbc.bank_id = qb.id and qbc.course_id = ${courseId}))
+      and ${drawableBy(courseId)}
     for key share of qb`);
   return new Set(rows.map((r) => r.id));
 }
@@ -34,7 +38,7 @@ export async function poolCandidates(db: Executor, courseId: string, pools: Pool
     select p.pool, bi.id, bi.bank_id, bi.current_version as version
     from p
     join ${questionBanks} qb on qb.id = p.bank_id
-      and (qb.course_id = ${courseId} or exists (select 1 from ${questionBankCourses} qbc where qbc.bank_id = qb.id and qbc.course_id = ${courseId}))
+      and ${drawableBy(courseId)}
     join ${bankItems} bi on bi.bank_id = p.bank_id and bi.status = 'approved' and bi.tags @> p.tags and (p.difficulty is null or bi.difficulty = p.difficulty)
     order by p.pool, bi.id`);
   const out: ItemSource[][] = pools.map(() => []);

@@ -1,6 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { bankItems, questionBankCourses, questionBanks } from "../db/schema/index.js";
+import { bankItems, questionBanks } from "../db/schema/index.js";
 
 /** Where a bank sits for access checks: its course (null for an administrator's shared bank) and what it is shared with. */
 export interface BankPlace {
@@ -24,15 +24,4 @@ export async function bankPlace(db: Executor, bankId: string): Promise<BankPlace
 export async function itemPlace(db: Executor, itemId: string): Promise<BankPlace | null> {
   const [row] = await db.select({ bankId: bankItems.bankId }).from(bankItems).where(eq(bankItems.id, itemId));
   return row ? bankPlace(db, row.bankId) : null;
-}
-
-/**
- * Whether a course's assessments may draw from a bank: the course's own bank, or a shared bank named for the course.
- * Part B checks an assessment's pools with it.
- */
-export async function bankDrawableBy(db: Executor, bankId: string, courseId: string): Promise<boolean> {
-  const rows = await db.execute<{ ok: boolean }>(sql`
-    select exists (select 1 from ${questionBanks} qb where qb.id = ${bankId} and qb.course_id = ${courseId})
-        or exists (select 1 from ${questionBankCourses} qbc where qbc.bank_id = ${bankId} and qbc.course_id = ${courseId}) as ok`);
-  return Boolean(rows[0]?.ok);
 }

@@ -46,7 +46,6 @@ export async function importIntoBank(ctx: DomainContext, bankId: string, source:
   if (!bank) return fail("QUESTION_BANK_NOT_FOUND");
   const read = source.format === "json" ? readBankFile(source.text) : readQtiFiles(source.files);
   if (!read.ok) return read;
-  if (read.value.length > MAX_TRANSFER_ITEMS) return fail("BANK_IMPORT_INVALID", `An import holds at most ${MAX_TRANSFER_ITEMS} items.`);
   const added = await insertBankItems(ctx, bankId, read.value, { status: "draft", origin: "imported" });
   if (!added.ok) return added;
   await recordAudit(ctx, { action: "question-bank.imported", targetType: "question-bank", targetId: bankId, details: { format: source.format, items: added.value.length } });

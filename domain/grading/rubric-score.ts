@@ -12,7 +12,6 @@ export interface ScoringRubric {
 export const roundPoints = (n: number) => Math.round(n * 1000) / 1000;
 
 export const criterionMax = (c: RubricCriterion): number => (c.kind === "levels" ? Math.max(...c.levels.map((l) => l.points)) : c.maxPoints);
-export const rubricMax = (rubric: { criteria: RubricCriterion[] }): number => rubric.criteria.reduce((s, c) => s + criterionMax(c), 0);
 
 /**
  * A grader's choices read against the rubric as it is now: each criterion's level (its points) or free points

@@ -5,8 +5,8 @@ import { assessments, attempts, bankItems, manualScores, rubrics } from "../db/s
 import { isManual } from "../grading/items.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
+import { UUID_PATTERN } from "../shared/uuid.js";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The rubric that scores an item under some attachments: its own, else the whole-assessment one. */
 export const rubricFor = (attachments: RubricAttachments, itemId: string): string | null => attachments.items[itemId] ?? attachments.whole;
@@ -31,7 +31,7 @@ export async function attachRubrics(
     .for("update");
   if (!a) return fail("ASSESSMENT_NOT_FOUND");
   const manual = new Set(a.items.filter(isManual).map((i) => i.id));
-  const maybeDrawn = Object.keys(next.items).filter((itemId) => !manual.has(itemId) && UUID.test(itemId));
+  const maybeDrawn = Object.keys(next.items).filter((itemId) => !manual.has(itemId) && UUID_PATTERN.test(itemId));
   const poolBanks = [...new Set(a.pools.map((p) => p.bankId))];
   if (maybeDrawn.length && poolBanks.length) {
     const drawable = await ctx.db
