@@ -17,7 +17,7 @@ export type AttemptRow = typeof attempts.$inferSelect;
 
 /** An attempt's columns but its items and draw (which an autosave neither needs nor answers). */
 const { items: _items, draw: _draw, ...savedColumns } = getTableColumns(attempts);
-export type SavedAttempt = Omit<AttemptRow, "items" | "draw">;
+type SavedAttempt = Omit<AttemptRow, "items" | "draw">;
 
 async function extensionOf(ctx: DomainContext, assessmentId: string, userId: string) {
   const [row] = await ctx.db

@@ -35,7 +35,7 @@ export interface AssessmentSettings {
 export type AssessmentRow = typeof assessments.$inferSelect;
 
 /** Settings that cannot all hold, each named; an empty list means the settings are consistent. */
-export function contradictions(s: Omit<AssessmentSettings, "title" | "kind" | "category" | "requiredForCompletion">): string[] {
+function contradictions(s: Omit<AssessmentSettings, "title" | "kind" | "category" | "requiredForCompletion">): string[] {
   const problems: string[] = [];
   if (s.lockAt && s.dueAt && s.lockAt < s.dueAt) problems.push("lockAt is before dueAt");
   if (s.availableFrom && s.dueAt && s.dueAt <= s.availableFrom) problems.push("dueAt is not after availableFrom");

@@ -64,7 +64,7 @@ export async function bankVersions(db: Executor, sources: readonly Pick<ItemSour
 }
 
 /** A pool that might come up short: its count, the bank's approved items matching it, and how many of those earlier pools may take. */
-export interface PoolCounts {
+interface PoolCounts {
   poolId: string;
   count: number;
   matching: number;

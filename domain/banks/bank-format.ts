@@ -16,7 +16,7 @@ export interface ExportedItem {
 /** The most items one import or export holds (a larger export is refused, never cut). */
 export const MAX_TRANSFER_ITEMS = 2000;
 
-export const BANK_FORMAT = "ringlet.question-bank";
+const BANK_FORMAT = "ringlet.question-bank";
 
 /** The documented JSON format (docs/question-banks.md), version 1. */
 export const bankFileSchema = z.object({

@@ -4,7 +4,7 @@ import { generationJobs } from "../db/schema/index.js";
 import type { BlobRemover } from "../privacy/erasure.js";
 
 /** A document asked for but never used by a job is deleted (row and blob) this long after it was asked for. */
-export const UNUSED_DOCUMENT_MS = 86_400_000;
+const UNUSED_DOCUMENT_MS = 86_400_000;
 
 export interface ExpiredGenerationDocuments {
   /** `awaiting-upload` rows (documents never started) older than a day, deleted with whatever was uploaded. */

@@ -46,7 +46,7 @@ export interface ItemAnalysisReport {
 
 const EXCERPT = 200;
 
-export const promptExcerpt = (prompt: string): string => {
+const promptExcerpt = (prompt: string): string => {
   const flat = prompt.replace(/\s+/g, " ").trim();
   return flat.length > EXCERPT ? `${flat.slice(0, EXCERPT - 1)}…` : flat;
 };

@@ -72,7 +72,7 @@ export const itemFlagKinds = ["negative-discrimination", "too-hard", "too-easy",
 export type ItemFlag = (typeof itemFlagKinds)[number];
 
 /** Below this many responses the figures are noisy: said as a note, not a fault of the item. */
-export const FEW_RESPONSES = 10;
+const FEW_RESPONSES = 10;
 
 /**
  * What a psychometrician would look at: negative discrimination, p < 0.2 (too hard), p > 0.95 (too easy), a wrong

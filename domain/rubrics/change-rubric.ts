@@ -18,7 +18,7 @@ export interface RubricChangeDifference {
 type ChangeCode = RubricRuleCode | "RUBRIC_NOT_FOUND" | "PRECONDITION_FAILED" | "RUBRIC_LEVELS_IN_USE";
 
 /** The dry run grades at most this many submissions (each loaded once, scored twice) in the request; past it, it says `truncated`. */
-export const DRY_RUN_SUBMISSIONS = 500;
+const DRY_RUN_SUBMISSIONS = 500;
 
 export interface RubricDryRun {
   assessments: RubricChangeDifference[];

@@ -12,7 +12,7 @@ import { buildPlainXml, buildXml, el, type QtiVersion, type XmlNode } from "./xm
  * are not QTI identifiers), `data-ringlet-*` attributes carry it, so an export imported yields the same items.
  */
 
-export const QTI_NAMESPACES: Record<QtiVersion, string> = {
+const QTI_NAMESPACES: Record<QtiVersion, string> = {
   qti3: "http://www.imsglobal.org/xsd/imsqtiasi_v3p0",
   qti21: "http://www.imsglobal.org/xsd/imsqti_v2p1",
 };
@@ -34,7 +34,7 @@ const TEMPLATES: Record<QtiVersion, Record<"matchCorrect" | "mapResponse", strin
 };
 
 /** QTI identifiers are XML names (letters, digits, `-`, `_`, `.`; not starting with a digit). */
-export const isQtiIdentifier = (s: string): boolean => /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(s);
+const isQtiIdentifier = (s: string): boolean => /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(s);
 
 const value = (v: string | number) => el("value", {}, [String(v)]);
 const outcome = (identifier: string, defaultValue: number) =>
