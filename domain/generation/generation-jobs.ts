@@ -1,10 +1,10 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit.js";
 import { bankPlace } from "../banks/bank-access.js";
 import { type FileStore, mismatchDetail, type UploadGrant, uploadMismatches } from "../catalog/file-store.js";
 import type { Item } from "../db/schema/assessment-json.js";
 import type { Executor } from "../db/client.js";
-import { bankItems, generationJobs, type GenerationProgress, type GenerationSource, lessons } from "../db/schema/index.js";
+import { bankItems, generationJobs, type GenerationProgress, type GenerationSource, lessons, questionBanks } from "../db/schema/index.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
 import type { GenerationErrorCode } from "./generation.errors.js";
@@ -120,10 +120,17 @@ export async function startGenerationJob(
   return ok(job);
 }
 
-/** The bank a job (or document) belongs to, for the routes' access check; null when there is none. */
-export async function jobBank(db: Executor, jobId: string): Promise<string | null> {
-  const [row] = await db.select({ bankId: generationJobs.bankId }).from(generationJobs).where(eq(generationJobs.id, jobId));
-  return row?.bankId ?? null;
+/**
+ * A job's bank and that bank's course (null: an administrator's shared bank) in one read, for the routes' access
+ * check; null when there is no such job.
+ */
+export async function jobWithCourse(db: Executor, jobId: string): Promise<{ bankId: string; bankCourseId: string | null } | null> {
+  const [row] = await db
+    .select({ bankId: generationJobs.bankId, bankCourseId: questionBanks.courseId })
+    .from(generationJobs)
+    .innerJoin(questionBanks, eq(questionBanks.id, generationJobs.bankId))
+    .where(eq(generationJobs.id, jobId));
+  return row ?? null;
 }
 
 export interface GenerationJobView {
@@ -133,8 +140,14 @@ export interface GenerationJobView {
 }
 
 export async function generationJobById(db: Executor, jobId: string): Promise<Result<GenerationJobView, "GENERATION_JOB_NOT_FOUND">> {
-  const [job] = await db.select().from(generationJobs).where(eq(generationJobs.id, jobId));
-  if (!job || job.status === "awaiting-upload") return fail("GENERATION_JOB_NOT_FOUND");
-  const items = await db.select({ id: bankItems.id }).from(bankItems).where(eq(bankItems.generationJobId, jobId)).orderBy(asc(bankItems.id));
-  return ok({ job, itemIds: items.map((i) => i.id) });
+  // The job and its items' ids (in id order) in one read; the job's id is qualified (a bare id would be the item's).
+  const [row] = await db
+    .select({
+      job: generationJobs,
+      itemIds: sql<string[]>`coalesce((select array_agg(bi.id::text order by bi.id) from ${bankItems} bi where bi.generation_job_id = ${generationJobs}.id), '{}')`,
+    })
+    .from(generationJobs)
+    .where(eq(generationJobs.id, jobId));
+  if (!row || row.job.status === "awaiting-upload") return fail("GENERATION_JOB_NOT_FOUND");
+  return ok({ job: row.job, itemIds: row.itemIds });
 }

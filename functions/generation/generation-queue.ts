@@ -2,7 +2,6 @@ import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { z } from "zod";
 import { generationJobsLeftQueued, runGenerationJob } from "../../domain/generation/run-generation.js";
 import { createLogger } from "../platform/log.js";
-import { azureOpenAIModel } from "../platform/openai-model.js";
 import { platform } from "../platform/platform.js";
 import { parseQueueMessage } from "../platform/service-bus.js";
 import { generationConfigured } from "../platform/settings.js";
@@ -10,8 +9,6 @@ import { documentText } from "./document-text.js";
 import { GENERATION_QUEUE, sendGenerationJob } from "./send-generation-job.js";
 
 const messageSchema = z.object({ jobId: z.uuid(), traceparent: z.string().nullable() });
-
-let model: ReturnType<typeof azureOpenAIModel> | undefined;
 
 /**
  * The AI generator worker: one delivery runs one job (claimed by a conditional update, so a duplicate or redelivered
@@ -28,9 +25,8 @@ app.serviceBusQueue("generation-on-queue", {
     if (!job) return;
     // The setting was removed after the job was queued: a fault to retry (an operator may set it again).
     if (!generationConfigured(p.settings)) throw new Error("no model is configured (AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT)");
-    model ??= azureOpenAIModel(p.settings);
     const { jobId, traceparent } = job;
-    const outcome = await runGenerationJob({ db: p.database.db, now: p.clock, newId: p.newId, model, documentText: (source) => documentText(p.files, source) }, jobId);
+    const outcome = await runGenerationJob({ db: p.database.db, now: p.clock, newId: p.newId, model: p.questionModel(), documentText: (source) => documentText(p.files, source) }, jobId);
     if (outcome.kind === "later") {
       await sendGenerationJob(p, { jobId, traceparent }, outcome.notBefore);
       log.info("generation job rescheduled", { jobId, notBefore: outcome.notBefore.toISOString() });

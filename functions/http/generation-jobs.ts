@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { generationJobStatuses } from "../../domain/db/schema/index.js";
-import { bankPlace } from "../../domain/banks/bank-access.js";
-import { generationDocumentTypes, generationJobById, type GenerationJobView, jobBank, requestGenerationDocument, startGenerationJob } from "../../domain/generation/generation-jobs.js";
+import { generationDocumentTypes, generationJobById, type GenerationJobView, jobWithCourse, requestGenerationDocument, startGenerationJob } from "../../domain/generation/generation-jobs.js";
 import { sendGenerationJob } from "../generation/send-generation-job.js";
 import { adminOnly, anyOf, courseStaffOfAny } from "../platform/http/access.js";
 import { ProblemError, unwrap } from "../platform/http/problem.js";
@@ -20,8 +19,8 @@ const jobInstructors = anyOf(
   courseStaffOfAny(["instructor"], {
     describe: "the job's bank's course",
     resolve: async (params, db) => {
-      const bankId = await jobBank(db, params.jobId as string);
-      return bankId ? ownCourse(await bankPlace(db, bankId)) : null;
+      const found = await jobWithCourse(db, params.jobId as string);
+      return found ? ownCourse({ courseId: found.bankCourseId, sharedWith: [] }) : null;
     },
   }),
 );

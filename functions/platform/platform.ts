@@ -14,7 +14,9 @@ import type { AnalyticsStore } from "../../domain/analytics/store.js";
 import type { ActivityStore } from "../../domain/activity/statements.js";
 import type { Container, CosmosClient } from "@azure/cosmos";
 import type { Mailer } from "../../domain/notifications/email-deliveries.js";
+import type { QuestionModel } from "../../domain/generation/question-model.js";
 import { lazy } from "./lazy.js";
+import { azureOpenAIModel } from "./openai-model.js";
 import { openServiceBus } from "./service-bus.js";
 import type { ServiceBusClient } from "@azure/service-bus";
 import { type Settings, settings } from "./settings.js";
@@ -39,6 +41,8 @@ export interface Platform {
   analytics: AnalyticsStore;
   /** SMTP or Azure Communication Services, built on first use. */
   mailer(): Mailer;
+  /** The AI generator's model (Azure OpenAI), built on first use; the worker checks it is configured first. */
+  questionModel(): QuestionModel;
   closeServiceBus(): Promise<void>;
   /** Closes the SMTP pool's connections, if the mailer was built. */
   closeMailer(): void;
@@ -62,6 +66,7 @@ export function platform(): Platform {
     const database = openDatabase(s);
     let serviceBus: ServiceBusClient | undefined;
     let mailer: ClosableMailer | undefined;
+    let questionModel: QuestionModel | undefined;
     const getCosmos = lazy(() => openCosmos(s));
     const getActivity = cosmosContainer(getCosmos, s, { id: "activity", partitionKey: "/learnerId" });
     const getAnalytics = cosmosContainer(getCosmos, s, { id: "analytics", partitionKey: "/courseId", ttl: true });
@@ -71,6 +76,7 @@ export function platform(): Platform {
       database,
       serviceBus: getServiceBus,
       mailer: () => (mailer ??= createMailer(s)),
+      questionModel: () => (questionModel ??= azureOpenAIModel(s)),
       cosmos: getCosmos,
       activityContainer: getActivity,
       activity: cosmosActivityStore(getActivity),
