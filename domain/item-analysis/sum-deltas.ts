@@ -1,25 +1,17 @@
 import type { Contribution } from "./contributions.js";
+import type { ItemSums, TotalSums } from "./statistics.js";
 
 // How a batch of grades changes the running sums: each replaced contribution is taken out (sign −1) and the new
 // one put in (+1), folded per key, so each table gets one multi-row upsert. Rows come sorted by key: concurrent
 // batches then lock the rows they share in one order and cannot deadlock.
 
-export interface ItemStatsDelta {
+/** The sums (`ItemSums`; `sumMax`: one version can be drawn at different points, a pool's points changed, or two pools). */
+export interface ItemStatsDelta extends ItemSums {
   assessmentId: string;
   itemId: string;
   itemVersion: number;
   itemType: string;
   maxPoints: number;
-  n: number;
-  /** Σ max points: one version can be drawn at different points (a pool's points changed, or two pools). */
-  sumMax: number;
-  sumScore: number;
-  sumScoreSq: number;
-  sumRest: number;
-  sumRestSq: number;
-  sumScoreRest: number;
-  timeN: number;
-  timeSum: number;
 }
 
 export interface ChoiceDelta {
@@ -30,12 +22,7 @@ export interface ChoiceDelta {
   picks: number;
 }
 
-export interface AssessmentDelta {
-  assessmentId: string;
-  n: number;
-  sumTotal: number;
-  sumTotalSq: number;
-}
+export type AssessmentDelta = TotalSums & { assessmentId: string };
 
 export interface Change {
   assessmentId: string;
