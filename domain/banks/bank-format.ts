@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type Item, type ItemDifficulty, type ItemKey, itemDifficulties, itemSchema, keySchema, tagSchema } from "../db/schema/assessment-json.js";
 import { type BankItemStatus, bankItemStatuses } from "../db/schema/index.js";
 import { fail, type Result } from "../shared/result.js";
+import { zodIssueLines, zodIssueList } from "../shared/zod-issues.js";
 import { checkedItems, type NewBankItem } from "./bank-items.js";
 
 /** An item as exports carry it: content, key, tags, difficulty and standing (no ids of this installation but the item's own). */
@@ -58,8 +59,7 @@ export function readBankFile(text: string): Result<NewBankItem[], TransferProble
   }
   const parsed = bankFileSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.slice(0, 50).map((i) => ({ path: i.path.join("."), message: i.message }));
-    return fail("BANK_IMPORT_INVALID", problems.map((p) => `${p.path || "(file)"}: ${p.message}`).join("; "), { problems });
+    return fail("BANK_IMPORT_INVALID", zodIssueLines(parsed.error, "(file)", 50).join("; "), { problems: zodIssueList(parsed.error, 50) });
   }
   return checkedItems(parsed.data.items.map((i) => ({ item: i.item, key: i.key, tags: [...new Set(i.tags)], difficulty: i.difficulty, status: importedStatus(i.status) })));
 }

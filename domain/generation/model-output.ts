@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type Item, type ItemKey, itemDifficulties, itemSchema, keySchema } from "../db/schema/assessment-json.js";
 import type { NewBankItem } from "../banks/bank-items.js";
 import { itemProblems, storableText } from "../grading/item-checks.js";
+import { zodIssueLines } from "../shared/zod-issues.js";
 
 /** An item the model gave that was not stored, and why (kept on the job). `index` counts the job's items from 0. */
 export interface DiscardedItem {
@@ -51,7 +52,7 @@ export type CheckedAnswer =
 const entrySchema = z.strictObject({ item: z.unknown(), key: z.unknown(), difficulty: z.enum(itemDifficulties).nullable() });
 const envelopeSchema = z.object({ items: z.array(z.unknown()).max(200) });
 
-const issues = (error: z.ZodError): string => error.issues.map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`).join("; ");
+const issues = (error: z.ZodError): string => zodIssueLines(error, "(root)").join("; ");
 
 /** Fields the raw value has that the parsed one dropped (zod's objects strip them silently). */
 function extraFields(raw: unknown, parsed: object): string[] {

@@ -1,5 +1,6 @@
 import { type Item, type ItemDifficulty, type ItemKey, itemDifficulties, itemSchema, tagSchema } from "../../db/schema/assessment-json.js";
 import { fail, ok, type Result } from "../../shared/result.js";
+import { zodIssueLines } from "../../shared/zod-issues.js";
 import type { NewBankItem } from "../bank-items.js";
 import { checkedItems } from "../bank-items.js";
 import { importedStatus, MAX_TRANSFER_ITEMS } from "../bank-format.js";
@@ -177,7 +178,7 @@ export function qtiItem(root: XmlNode, file: string): Read<NewBankItem> {
       key = null;
   }
   const parsed = itemSchema.safeParse(item);
-  if (!parsed.success) return invalid(file, parsed.error.issues.map((i) => `${i.path.join(".") || "item"}: ${i.message}`).join("; "));
+  if (!parsed.success) return invalid(file, zodIssueLines(parsed.error, "item").join("; "));
   // A foreign item's standing is unknown: only what a Ringlet export marks approved arrives approved.
   return ok({ item: parsed.data as Item, key, tags: tagsOf(root), difficulty: difficultyOf(root), status: importedStatus(root.attrs["data-ringlet-status"]) });
 }
