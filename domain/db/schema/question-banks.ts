@@ -127,10 +127,9 @@ export const generationJobs = pgTable(
     faults: integer("faults").notNull().default(0),
     // after a rate limit: not before this time (the message is rescheduled for it)
     notBefore: tstz("not_before"),
-    createdAt: tstz("created_at").notNull().defaultNow(),
     startedAt: tstz("started_at"),
     finishedAt: tstz("finished_at"),
-    updatedAt: tstz("updated_at").notNull().defaultNow(),
+    ...timestamps,
   },
   (t) => [index("generation_jobs_bank_id_idx").on(t.bankId, t.createdAt), index("generation_jobs_queued_idx").on(t.createdAt).where(sql`${t.status} in ('queued', 'running')`)],
 );
