@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drawItems, storedDrawInput, versionKey } from "../../domain/assessment/draw.js";
 import type { AttemptDrawView, Item, ItemKey, ItemScore, Pool, PresentedItem } from "../../domain/db/schema/assessment-json.js";
 import type { Answer } from "../../domain/grading/items.js";
-import { type RunningApp, startApp } from "../support/app.js";
+import { expectJson, type RunningApp, startApp } from "../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { insertLearners } from "../support/enrollment-fixtures.js";
 import { call, signUp, type TestUser } from "../support/identity.js";
@@ -65,16 +65,10 @@ function answerFor(item: Item, key: ItemKey, right: boolean): Answer {
 const scoreOf = (item: Item, key: ItemKey, answer: Answer) => (JSON.stringify(answerFor(item, key, true)) === JSON.stringify(answer) ? item.points : 0);
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-async function json<T>(res: Response, status: number): Promise<T> {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  return JSON.parse(text) as T;
-}
-
 type NewItem = Item extends infer I ? (I extends Item ? Omit<I, "id"> : never) : never;
 
 async function addBankItem(target: string, item: NewItem, key: ItemKey, tags: string[], status?: "draft") {
-  const created = await json<{ id: string; item: Item }>(await call(app, "POST", `/v1/question-banks/${target}/items`, { token: instructor.accessToken, body: { item, key, tags, difficulty: "medium", ...(status ? { status } : {}) } }), 201);
+  const created = await expectJson<{ id: string; item: Item }>(await call(app, "POST", `/v1/question-banks/${target}/items`, { token: instructor.accessToken, body: { item, key, tags, difficulty: "medium", ...(status ? { status } : {}) } }), 201);
   if (target === bankId && !status) bank.set(created.id, { item: created.item, key, tags });
   return created.id;
 }
@@ -85,12 +79,12 @@ beforeAll(async () => {
   db = await createTestDatabase();
   app = await startApp({ env: { DATABASE_URL: db.url, DATABASE_POOL_MAX: "10", OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *", LOCAL_DURABLE_DATA: "memory" } });
   instructor = await signUp(app, db, { admin: true, label: "instructor" });
-  const newCourse = async (title: string) => (await json<{ id: string }>(await call(app, "POST", "/v1/courses", { token: instructor.accessToken, body: { title } }), 201)).id;
+  const newCourse = async (title: string) => (await expectJson<{ id: string }>(await call(app, "POST", "/v1/courses", { token: instructor.accessToken, body: { title } }), 201)).id;
   courseId = await newCourse("Number sense");
   otherCourseId = await newCourse("Elsewhere");
   await call(app, "POST", `/v1/courses/${courseId}/publish`, { token: instructor.accessToken });
-  bankId = (await json<{ id: string }>(await call(app, "POST", `/v1/courses/${courseId}/question-banks`, { token: instructor.accessToken, body: { title: "Arithmetic" } }), 201)).id;
-  otherBankId = (await json<{ id: string }>(await call(app, "POST", `/v1/courses/${otherCourseId}/question-banks`, { token: instructor.accessToken, body: { title: "Not yours" } }), 201)).id;
+  bankId = (await expectJson<{ id: string }>(await call(app, "POST", `/v1/courses/${courseId}/question-banks`, { token: instructor.accessToken, body: { title: "Arithmetic" } }), 201)).id;
+  otherBankId = (await expectJson<{ id: string }>(await call(app, "POST", `/v1/courses/${otherCourseId}/question-banks`, { token: instructor.accessToken, body: { title: "Not yours" } }), 201)).id;
   for (const p of pools) p.bankId = bankId;
   for (let n = 0; n < 6; n++) {
     const choices = ["w", "x", "y", "z"].map((id, i) => ({ id, text: `${n * 4 + i}` }));
@@ -111,7 +105,7 @@ beforeAll(async () => {
 const versions = new Map<string, Item>();
 const versionItem = async (itemId: string, version: number) => {
   const k = `${itemId}:${version}`;
-  if (!versions.has(k)) versions.set(k, (await json<{ item: Item }>(await call(app, "GET", `/v1/bank-items/${itemId}/versions/${version}`, { token: instructor.accessToken }), 200)).item);
+  if (!versions.has(k)) versions.set(k, (await expectJson<{ item: Item }>(await call(app, "GET", `/v1/bank-items/${itemId}/versions/${version}`, { token: instructor.accessToken }), 200)).item);
   return versions.get(k) as Item;
 };
 
@@ -120,11 +114,11 @@ const versionItem = async (itemId: string, version: number) => {
  * the bank versions): not from the assessment, which a PATCH may have changed since. Same items, same draw.
  */
 async function expectDrawnAgain(t: (typeof taken)[number]) {
-  const { attemptId: _id, ...draw } = await json<AttemptDrawView & { attemptId: string }>(await call(app, "GET", `/v1/attempts/${t.attemptId}/draw`, { token: instructor.accessToken }), 200);
+  const { attemptId: _id, ...draw } = await expectJson<AttemptDrawView & { attemptId: string }>(await call(app, "GET", `/v1/attempts/${t.attemptId}/draw`, { token: instructor.accessToken }), 200);
   expect(draw.pools.map((p) => p.candidates.length)).toEqual([6, 6]);
   expect(draw).toMatchObject({ shuffleItems: true, shuffleChoices: true, fixedItemIds: ["f1", "f2"] });
   expect(draw.pools.map((p) => p.pool)).toEqual(pools);
-  const presented = (await json<{ items: PresentedItem[] }>(await call(app, "GET", `/v1/attempts/${t.attemptId}`, { token: instructor.accessToken }), 200)).items;
+  const presented = (await expectJson<{ items: PresentedItem[] }>(await call(app, "GET", `/v1/attempts/${t.attemptId}`, { token: instructor.accessToken }), 200)).items;
   const contents = new Map(await Promise.all(draw.pools.flatMap((p) => p.candidates).map(async (s) => [versionKey(s), await versionItem(s.itemId, s.version)] as const)));
   const again = drawItems(storedDrawInput(draw, presented), contents);
   expect(again.ok && again.items).toEqual(t.items);
@@ -142,11 +136,11 @@ describe("pools, shuffling and seeded draws", () => {
   it("refuses pools that ask for more than the bank has, or name another course's bank, creating nothing", async () => {
     const before = (await db.sql`select count(*)::int as n from assessments`)[0]?.n as number;
     const create = (p: Pool[]) => call(app, "POST", `/v1/courses/${courseId}/assessments`, { token: instructor.accessToken, body: { title: "Too many", kind: "quiz", pools: p } });
-    const tooMany = await json<{ code: string; pools: unknown[] }>(await create([{ id: "alg", bankId, count: 7, tags: ["algebra"] }]), 422);
+    const tooMany = await expectJson<{ code: string; pools: unknown[] }>(await create([{ id: "alg", bankId, count: 7, tags: ["algebra"] }]), 422);
     expect(tooMany.code).toBe("INVALID_ASSESSMENT_SETTINGS");
     expect(tooMany.pools).toEqual([{ poolId: "alg", count: 7, matching: 6, earlierPoolsMayTake: 0 }]);
     // Together: "angles" items (3) are all geometry; geometry (6) less what "angles" may take (3) cannot give 4.
-    const overlapping = await json<{ pools: unknown[] }>(
+    const overlapping = await expectJson<{ pools: unknown[] }>(
       await create([
         { id: "angles", bankId, count: 3, tags: ["angles"] },
         { id: "geo", bankId, count: 4, tags: ["geometry"] },
@@ -154,12 +148,12 @@ describe("pools, shuffling and seeded draws", () => {
       422,
     );
     expect(overlapping.pools).toEqual([{ poolId: "geo", count: 4, matching: 6, earlierPoolsMayTake: 3 }]);
-    const foreign = await json<{ code: string; detail: string }>(await create([{ id: "x", bankId: otherBankId, count: 1, tags: [] }]), 422);
+    const foreign = await expectJson<{ code: string; detail: string }>(await create([{ id: "x", bankId: otherBankId, count: 1, tags: [] }]), 422);
     expect(foreign.detail).toContain("no question bank");
-    expect((await json<{ code: string }>(await create([]), 422)).code).toBe("INVALID_ASSESSMENT_SETTINGS");
+    expect((await expectJson<{ code: string }>(await create([]), 422)).code).toBe("INVALID_ASSESSMENT_SETTINGS");
     // A fixed item whose id is a bank item's is never drawn: the pool counts one fewer (every start would fail otherwise).
     const algebraIds = [...bank.entries()].filter(([, b]) => b.tags.includes("algebra")).map(([id]) => id);
-    const copied = await json<{ pools: unknown[] }>(
+    const copied = await expectJson<{ pools: unknown[] }>(
       await call(app, "POST", `/v1/courses/${courseId}/assessments`, {
         token: instructor.accessToken,
         body: { title: "Copied id", kind: "quiz", items: [{ id: algebraIds[0], type: "true-false", points: 1, prompt: "Copied" }], keys: { [algebraIds[0] as string]: { type: "true-false", correct: true } }, pools: [{ id: "alg", bankId, count: 6, tags: ["algebra"] }] },
@@ -171,7 +165,7 @@ describe("pools, shuffling and seeded draws", () => {
   });
 
   it("draws, shuffles and grades a quiz taken by 30 learners, each draw reproducible from its stored seed", async () => {
-    const quiz = await json<{ id: string; pools: Pool[]; shuffleItems: boolean; totalPoints: number | null }>(
+    const quiz = await expectJson<{ id: string; pools: Pool[]; shuffleItems: boolean; totalPoints: number | null }>(
       await call(app, "POST", `/v1/courses/${courseId}/assessments`, {
         token: instructor.accessToken,
         body: { title: "Pooled", kind: "quiz", items: fixedItems, keys: fixedKeys, pools, shuffleItems: true, shuffleChoices: true },
@@ -188,7 +182,7 @@ describe("pools, shuffling and seeded draws", () => {
       await Promise.all(
         learners.slice(from, from + 6).map(async (learner, k) => {
           const index = from + k;
-          const attempt = await json<{ id: string; items: PresentedItem[] }>(await call(app, "POST", `/v1/assessments/${quizId}/attempts`, { token: learner.token }), 201);
+          const attempt = await expectJson<{ id: string; items: PresentedItem[] }>(await call(app, "POST", `/v1/assessments/${quizId}/attempts`, { token: learner.token }), 201);
           expect(attempt.items).toHaveLength(6);
           expect(JSON.stringify(attempt.items)).not.toMatch(/"correct"|"key"/);
           // The learner is not told which bank item and version they drew: staff are (below, from the stored attempt).
@@ -201,18 +195,18 @@ describe("pools, shuffling and seeded draws", () => {
             // Answers and times for an item this attempt does not present are refused, and nothing is saved.
             const stranger = notDrawnBy(attempt);
             for (const body of [{ answers: { [stranger]: "w" } }, { itemSeconds: { [stranger]: 3 } }]) {
-              expect((await json<{ code: string }>(await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.token, body }), 422)).code).toBe("INVALID_ANSWER");
+              expect((await expectJson<{ code: string }>(await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.token, body }), 422)).code).toBe("INVALID_ANSWER");
             }
-            expect(await json(await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.token, body: { itemSeconds: { [attempt.items[0]?.id as string]: 1.5 } } }), 200)).toMatchObject({ answers: {} });
+            expect(await expectJson(await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.token, body: { itemSeconds: { [attempt.items[0]?.id as string]: 1.5 } } }), 200)).toMatchObject({ answers: {} });
             const firstId = attempt.items[0]?.id as string;
             seconds[firstId] = (seconds[firstId] ?? 0) + 1.5;
             // The attempt as its learner reads it again: the same items in the same order.
-            expect((await json<{ items: PresentedItem[] }>(await call(app, "GET", `/v1/attempts/${attempt.id}`, { token: learner.token }), 200)).items).toEqual(attempt.items);
+            expect((await expectJson<{ items: PresentedItem[] }>(await call(app, "GET", `/v1/attempts/${attempt.id}`, { token: learner.token }), 200)).items).toEqual(attempt.items);
             expect((await call(app, "GET", `/v1/attempts/${attempt.id}`, { token: learners[1]?.token })).status).toBe(403);
             expect((await call(app, "GET", `/v1/attempts/${attempt.id}/draw`, { token: learner.token })).status).toBe(403);
           }
-          await json(await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.token, body: { answers, itemSeconds: Object.fromEntries(attempt.items.map((item, i) => [item.id, 5 + i + index])) } }), 200);
-          await json(await call(app, "POST", `/v1/attempts/${attempt.id}/submit`, { token: learner.token }), 200);
+          await expectJson(await call(app, "PUT", `/v1/attempts/${attempt.id}/answers`, { token: learner.token, body: { answers, itemSeconds: Object.fromEntries(attempt.items.map((item, i) => [item.id, 5 + i + index])) } }), 200);
+          await expectJson(await call(app, "POST", `/v1/attempts/${attempt.id}/submit`, { token: learner.token }), 200);
           const [stored] = await db.sql<{ item_seconds: Record<string, number>; items: PresentedItem[] }[]>`select item_seconds, items from attempts where id = ${attempt.id}`;
           expect(stored?.item_seconds).toEqual(seconds);
           expect(stored?.items.map(({ source: _source, ...item }) => item)).toEqual(attempt.items);
@@ -283,7 +277,7 @@ describe("pools, shuffling and seeded draws", () => {
     });
     type Analysis = { submissions: number; alpha: number | null; alphaReason: string | null; items: { itemId: string; itemVersion: number; n: number; facility: number | null; discrimination: number | null; meanSeconds: number | null; choices: { id: string; picks: number }[] | null }[] };
     const analysis = await until("the 30 grades analysed", async () => {
-      const r = await json<Analysis>(await call(app, "GET", `/v1/assessments/${quizId}/item-analysis`, { token: instructor.accessToken }), 200);
+      const r = await expectJson<Analysis>(await call(app, "GET", `/v1/assessments/${quizId}/item-analysis`, { token: instructor.accessToken }), 200);
       return r.submissions === LEARNERS ? r : undefined;
     });
     // Learners saw different items: alpha needs one form, and says so.
@@ -311,11 +305,11 @@ describe("pools, shuffling and seeded draws", () => {
     const { item: stored } = (await current.json()) as { item: Item };
     const oldKey = bank.get(edited.id)?.key as ItemKey & { type: "single" };
     const newKey = { type: "single", correct: ["w", "x", "y", "z"].find((c) => c !== oldKey.correct) } as ItemKey;
-    await json(await call(app, "PUT", `/v1/bank-items/${edited.id}`, { token: instructor.accessToken, body: { item: { ...stored, prompt: "Changed" }, key: newKey }, headers: { "if-match": etag } }), 200);
+    await expectJson(await call(app, "PUT", `/v1/bank-items/${edited.id}`, { token: instructor.accessToken, body: { item: { ...stored, prompt: "Changed" }, key: newKey }, headers: { "if-match": etag } }), 200);
 
     // The fixed true/false item's key flips: every submission is regraded (a new grade version each).
     const changedKeys = { ...fixedKeys, f2: { type: "true-false", correct: false } as ItemKey };
-    await json(await call(app, "PATCH", `/v1/assessments/${quizId}`, { token: instructor.accessToken, body: { keys: changedKeys } }), 200);
+    await expectJson(await call(app, "PATCH", `/v1/assessments/${quizId}`, { token: instructor.accessToken, body: { keys: changedKeys } }), 200);
     const before = new Map((await db.sql<{ submission_id: string; item_scores: ItemScore[] }[]>`select submission_id, item_scores from grades where assessment_id = ${quizId} and version = 1`).map((r) => [r.submission_id, r.item_scores]));
     const regraded = await until("30 regrades", async () => {
       const rows = await db.sql<{ submission_id: string; percent: number; key_version: number; item_scores: ItemScore[] }[]>`select submission_id, percent, key_version, item_scores from grades where assessment_id = ${quizId} and version = 2`;
@@ -334,39 +328,39 @@ describe("pools, shuffling and seeded draws", () => {
         if (s.itemId === "f2") expect(s.points).toBe(1 - (old.get("f2")?.points as number));
         else expect(s.points).toBe(old.get(s.itemId)?.points);
       }
-      const again = await json<{ items: PresentedItem[] }>(await call(app, "GET", `/v1/attempts/${t.attemptId}`, { token: instructor.accessToken }), 200);
+      const again = await expectJson<{ items: PresentedItem[] }>(await call(app, "GET", `/v1/attempts/${t.attemptId}`, { token: instructor.accessToken }), 200);
       expect(again.items).toEqual(t.items);
     }
   }, 120_000);
 
   it("keeps earlier attempts' items when the pools change, and refuses a start whose pool has run short since", async () => {
-    await json(await call(app, "PATCH", `/v1/assessments/${quizId}`, { token: instructor.accessToken, body: { pools: [{ ...pools[0], count: 3 }], shuffleItems: false } }), 200);
+    await expectJson(await call(app, "PATCH", `/v1/assessments/${quizId}`, { token: instructor.accessToken, body: { pools: [{ ...pools[0], count: 3 }], shuffleItems: false } }), 200);
     const first = taken[0] as (typeof taken)[number];
-    expect((await json<{ items: PresentedItem[] }>(await call(app, "GET", `/v1/attempts/${first.attemptId}`, { token: first.token }), 200)).items).toEqual(first.items.map(({ source: _source, ...item }) => item));
+    expect((await expectJson<{ items: PresentedItem[] }>(await call(app, "GET", `/v1/attempts/${first.attemptId}`, { token: first.token }), 200)).items).toEqual(first.items.map(({ source: _source, ...item }) => item));
     // Drawn again from the stored record alone, with the settings it was drawn with (shuffled), not the PATCHed ones.
     for (const t of taken.slice(0, 5)) await expectDrawnAgain(t);
     // Four of the six algebra items are retired: the pool asks for three, a new learner's start is refused.
     const algebra = [...bank.entries()].filter(([, b]) => b.tags.includes("algebra")).map(([id]) => id);
-    for (const id of algebra.slice(0, 4)) await json(await call(app, "POST", `/v1/bank-items/${id}/retire`, { token: instructor.accessToken }), 200);
+    for (const id of algebra.slice(0, 4)) await expectJson(await call(app, "POST", `/v1/bank-items/${id}/retire`, { token: instructor.accessToken }), 200);
     const late = learners[LEARNERS] as { id: string; token: string };
-    const refused = await json<{ code: string; poolId: string; count: number; available: number }>(await call(app, "POST", `/v1/assessments/${quizId}/attempts`, { token: late.token }), 409);
+    const refused = await expectJson<{ code: string; poolId: string; count: number; available: number }>(await call(app, "POST", `/v1/assessments/${quizId}/attempts`, { token: late.token }), 409);
     expect(refused).toMatchObject({ code: "POOL_EXHAUSTED", poolId: "alg", count: 3, available: 2 });
     expect(await db.sql`select 1 from attempts where user_id = ${late.id}`).toHaveLength(0);
     // Changing the pools is checked against the bank as it is now.
-    expect((await json<{ code: string }>(await call(app, "PATCH", `/v1/assessments/${quizId}`, { token: instructor.accessToken, body: { pools: [{ ...pools[0], count: 3 }] } }), 422)).code).toBe("INVALID_ASSESSMENT_SETTINGS");
+    expect((await expectJson<{ code: string }>(await call(app, "PATCH", `/v1/assessments/${quizId}`, { token: instructor.accessToken, body: { pools: [{ ...pools[0], count: 3 }] } }), 422)).code).toBe("INVALID_ASSESSMENT_SETTINGS");
     // Without pools or shuffling an attempt stores no draw: it presents the assessment's items.
-    await json(await call(app, "PATCH", `/v1/assessments/${quizId}`, { token: instructor.accessToken, body: { pools: [], shuffleChoices: false } }), 200);
-    const plain = await json<{ id: string; items: PresentedItem[] }>(await call(app, "POST", `/v1/assessments/${quizId}/attempts`, { token: late.token }), 201);
+    await expectJson(await call(app, "PATCH", `/v1/assessments/${quizId}`, { token: instructor.accessToken, body: { pools: [], shuffleChoices: false } }), 200);
+    const plain = await expectJson<{ id: string; items: PresentedItem[] }>(await call(app, "POST", `/v1/assessments/${quizId}/attempts`, { token: late.token }), 201);
     expect(plain.items).toEqual(fixedItems);
     expect((await db.sql<{ items: unknown; draw: unknown }[]>`select items, draw from attempts where id = ${plain.id}`)[0]).toEqual({ items: null, draw: null });
-    expect((await json<{ code: string }>(await call(app, "GET", `/v1/attempts/${plain.id}/draw`, { token: instructor.accessToken }), 404)).code).toBe("DRAW_NOT_FOUND");
+    expect((await expectJson<{ code: string }>(await call(app, "GET", `/v1/attempts/${plain.id}/draw`, { token: instructor.accessToken }), 404)).code).toBe("DRAW_NOT_FOUND");
     // A client's item times add up to no more than the attempt has been open.
-    for (let i = 0; i < 2; i++) await json(await call(app, "PUT", `/v1/attempts/${plain.id}/answers`, { token: late.token, body: { itemSeconds: { f1: 86_400 } } }), 200);
+    for (let i = 0; i < 2; i++) await expectJson(await call(app, "PUT", `/v1/attempts/${plain.id}/answers`, { token: late.token, body: { itemSeconds: { f1: 86_400 } } }), 200);
     const [timed] = await db.sql<{ f1: number; open: number }[]>`select (item_seconds->>'f1')::float8 as f1, extract(epoch from now() - started_at)::float8 as open from attempts where id = ${plain.id}`;
     expect(timed?.f1).toBeGreaterThan(0);
     expect(timed?.f1).toBeLessThanOrEqual(timed?.open as number);
     // No pool names the bank now, but 30 attempts drew from it (their regrades read its versions): it stays.
-    const inUse = await json<{ code: string; assessmentIds: string[] }>(await call(app, "DELETE", `/v1/question-banks/${bankId}`, { token: instructor.accessToken }), 409);
+    const inUse = await expectJson<{ code: string; assessmentIds: string[] }>(await call(app, "DELETE", `/v1/question-banks/${bankId}`, { token: instructor.accessToken }), 409);
     expect(inUse).toMatchObject({ code: "QUESTION_BANK_IN_USE", assessmentIds: [quizId] });
     expect(await db.sql`select 1 from bank_item_versions v join bank_items i on i.id = v.item_id where i.bank_id = ${bankId}`).not.toHaveLength(0);
   });

@@ -1,7 +1,7 @@
 import { ZipArchive } from "archiver";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
+import { expectJson, type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
 import type { TestDatabase } from "../support/database.js";
 import { call, createCourse, signUp, type TestUser } from "../support/identity.js";
 import { expectProblem } from "../support/problems.js";
@@ -22,12 +22,6 @@ let sharedCourseId: string;
 let bankId: string;
 
 const as = (user: TestUser, body?: unknown, headers?: Record<string, string>) => ({ token: user.accessToken, ...(body === undefined ? {} : { body }), ...(headers ? { headers } : {}) });
-
-async function created<T = Record<string, unknown>>(res: Response): Promise<T> {
-  const text = await res.text();
-  expect(res.status, text).toBe(201);
-  return JSON.parse(text) as T;
-}
 
 interface BankItemJson {
   id: string;
@@ -85,7 +79,7 @@ const upload = (bank: string, format: string, body: Buffer | string, user: TestU
     body,
   });
 
-const newBank = async (title: string, course = courseId) => (await created<{ id: string }>(await call(app, "POST", `/v1/courses/${course}/question-banks`, as(instructor, { title })))).id;
+const newBank = async (title: string, course = courseId) => (await expectJson<{ id: string }>(await call(app, "POST", `/v1/courses/${course}/question-banks`, as(instructor, { title })), 201)).id;
 
 beforeAll(async () => {
   ({ db, app } = await startAppOnOwnDatabase());
@@ -110,8 +104,9 @@ afterAll(async () => {
 
 describe("question banks", () => {
   it("lets a course's instructors manage its bank, its graders read it, and nobody else see it", async () => {
-    const bank = await created<{ id: string; shared: boolean; courseIds: string[]; itemCount: number }>(
+    const bank = await expectJson<{ id: string; shared: boolean; courseIds: string[]; itemCount: number }>(
       await call(app, "POST", `/v1/courses/${courseId}/question-banks`, as(instructor, { title: "Algebra", description: "Unit 1" })),
+      201,
     );
     bankId = bank.id;
     expect(bank).toMatchObject({ shared: false, courseIds: [courseId], itemCount: 0 });
@@ -130,9 +125,9 @@ describe("question banks", () => {
 
   it("lets administrators share a bank with named courses, whose instructors read it", async () => {
     await expectProblem(await call(app, "POST", "/v1/question-banks", as(instructor, { title: "Shared", courseIds: [courseId] })), 403, "FORBIDDEN");
-    const shared = await created<{ id: string; shared: boolean; courseIds: string[] }>(await call(app, "POST", "/v1/question-banks", as(admin, { title: "Shared", courseIds: [sharedCourseId] })));
+    const shared = await expectJson<{ id: string; shared: boolean; courseIds: string[] }>(await call(app, "POST", "/v1/question-banks", as(admin, { title: "Shared", courseIds: [sharedCourseId] })), 201);
     expect(shared).toMatchObject({ shared: true, courseIds: [sharedCourseId] });
-    await created(await call(app, "POST", `/v1/question-banks/${shared.id}/items`, as(admin, authored[3])));
+    await expectJson(await call(app, "POST", `/v1/question-banks/${shared.id}/items`, as(admin, authored[3])), 201);
     expect((await call(app, "GET", `/v1/question-banks/${shared.id}`, as(sharedInstructor))).status).toBe(200);
     expect(await itemsOf(shared.id, sharedInstructor)).toHaveLength(1);
     // Readers, not managers: only administrators change a shared bank.
@@ -164,8 +159,8 @@ describe("question banks", () => {
 
   it("keeps item versions immutable behind If-Match, changes tags without a version, approves and retires", async () => {
     const before = (await call(app, "GET", `/v1/question-banks/${bankId}`, as(instructor))).headers.get("etag") as string;
-    for (const a of authored) await created(await call(app, "POST", `/v1/question-banks/${bankId}/items`, as(instructor, a)));
-    const draft = await created<BankItemJson>(await call(app, "POST", `/v1/question-banks/${bankId}/items`, as(instructor, { ...authored[0], status: "draft", tags: [" spaced ", "spaced"] })));
+    for (const a of authored) await expectJson(await call(app, "POST", `/v1/question-banks/${bankId}/items`, as(instructor, a)), 201);
+    const draft = await expectJson<BankItemJson>(await call(app, "POST", `/v1/question-banks/${bankId}/items`, as(instructor, { ...authored[0], status: "draft", tags: [" spaced ", "spaced"] })), 201);
     expect(draft).toMatchObject({ status: "draft", origin: "authored", version: 1, tags: ["spaced"], approvedAt: null });
     expect(draft.item.id).toBe(draft.id);
     // Items do not change the bank's version, but the count it shows: the old ETag is not current.
@@ -230,7 +225,7 @@ describe("question banks", () => {
     expect(exported.headers.get("content-type")).toBe("application/zip");
     const zip = Buffer.from(await exported.arrayBuffer());
     const target = await newBank(`Copy ${format}`);
-    const imported = await created<{ imported: unknown[] }>(await upload(target, format, zip));
+    const imported = await expectJson<{ imported: unknown[] }>(await upload(target, format, zip), 201);
     // QTI has no place for a status: the approved items alone, marked so, at their current versions.
     expect(imported.imported).toHaveLength(authored.length);
     const copies = await itemsOf(target);
@@ -242,7 +237,7 @@ describe("question banks", () => {
     const exported = (await (await call(app, "GET", `/v1/question-banks/${bankId}/export?format=json`, as(instructor))).json()) as { format: string; version: number; items: unknown[] };
     expect(exported).toMatchObject({ format: "ringlet.question-bank", version: 1 });
     const target = await newBank("Copy json");
-    await created(await upload(target, "json", JSON.stringify(exported)));
+    await expectJson(await upload(target, "json", JSON.stringify(exported)), 201);
     const copies = await itemsOf(target);
     expect(content(copies)).toEqual(content(await itemsOf(bankId)));
     // Each item's standing travels: approved stays approved, the retired one comes back a draft (never drawable unseen).

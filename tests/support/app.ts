@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import { freePort } from "@ringlet/local-runtime/ports";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 
@@ -97,6 +97,13 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
       await exited;
     },
   };
+}
+
+/** Asserts the answer's status (its body in the message when it differs) and parses its JSON body. */
+export async function expectJson<T = Record<string, unknown>>(res: Response, status: number): Promise<T> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  return JSON.parse(text) as T;
 }
 
 /** Parses a JSON or problem+json body, asserting nothing. */

@@ -37,7 +37,7 @@ export interface ExpectedAnalysis {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Pearson's r; null when either side does not vary. */
-export function pearson(xs: number[], ys: number[]): number | null {
+function pearson(xs: number[], ys: number[]): number | null {
   if (xs.length < 2) return null;
   const [mx, my] = [mean(xs), mean(ys)];
   let [sxy, sxx, syy] = [0, 0, 0];
@@ -52,7 +52,7 @@ export function pearson(xs: number[], ys: number[]): number | null {
 }
 
 /** Population variance. */
-export const variance = (xs: number[]) => {
+const variance = (xs: number[]) => {
   const m = mean(xs);
   return mean(xs.map((x) => (x - m) ** 2));
 };
