@@ -14,7 +14,7 @@ export type GenerationJobRow = typeof generationJobs.$inferSelect;
 export const generationDocumentTypes = ["text/plain", "text/markdown", "application/pdf"] as const;
 export type GenerationDocumentType = (typeof generationDocumentTypes)[number];
 
-export const DOCUMENT_UPLOAD_TTL_SECONDS = 15 * 60;
+const DOCUMENT_UPLOAD_TTL_SECONDS = 15 * 60;
 
 const extensionOf: Record<GenerationDocumentType, string> = { "text/plain": "txt", "text/markdown": "md", "application/pdf": "pdf" };
 /** Where a generation document lives: named by the server, under its own prefix. */
