@@ -1,6 +1,6 @@
 // What the runtime's small development HTTP services (sms-endpoint.ts, push-service.ts) share: listening on loopback,
 // stopping, bounded bodies, finding the settings that ask for them, and the one instance the runtime runs.
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** Listens on `host:port` (0 = a free port) and resolves to the port. */
@@ -40,6 +40,31 @@ export async function readLimited(req: IncomingMessage, limit: number): Promise<
     if (!over) chunks.push(chunk);
   }
   return over ? undefined : Buffer.concat(chunks, size);
+}
+
+/** A JSON object body ({} when empty), or what is wrong with it (over `limit` bytes, or not a JSON object). */
+export async function jsonObjectBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown> | string> {
+  const raw = await readLimited(req, limit);
+  if (!raw) return `The body is over ${limit / 1024} KiB.`;
+  const text = raw.toString("utf8").trim();
+  if (!text) return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // Falls through to the refusal.
+  }
+  return "The body must be a JSON object.";
+}
+
+/** Answers `status` with `body` as JSON, or with no body when it is undefined; true, for handlers that answered. */
+export function answerJson(res: ServerResponse, status: number, body: unknown): true {
+  res.statusCode = status;
+  if (body !== undefined) {
+    res.setHeader("content-type", "application/json; charset=utf-8");
+    res.end(JSON.stringify(body));
+  } else res.end();
+  return true;
 }
 
 /** Names of the settings whose value is exactly `value` (surrounding blanks ignored), e.g. `UseDevelopmentSms=true`. */

@@ -6,7 +6,7 @@
 //   DELETE /admin/openai           → forgets the script and the requests
 // All answer 404 when no setting asked for the stand-in.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { readLimited } from "./loopback-http.js";
+import { answerJson as done, jsonObjectBody } from "./loopback-http.js";
 import type { OpenAIStandIn, ScriptedAnswer } from "./openai-standin.js";
 
 const maxScripted = 100;
@@ -26,14 +26,8 @@ export async function handleOpenAIAdminRequest(standIn: OpenAIStandIn | undefine
     return done(res, 204, undefined);
   }
   if (method !== "POST") return done(res, 405, undefined);
-  const raw = await readLimited(req, 64 * 1024);
-  let body: unknown;
-  try {
-    body = raw ? JSON.parse(raw.toString("utf8")) : undefined;
-  } catch {
-    body = undefined;
-  }
-  const responses = (body as { responses?: unknown } | undefined)?.responses;
+  const body = await jsonObjectBody(req, 64 * 1024);
+  const responses = typeof body === "string" ? undefined : body.responses;
   if (!Array.isArray(responses) || responses.length > maxScripted || !responses.every(isScripted)) {
     return done(res, 400, { error: `The body is { "responses": [...] } with at most ${maxScripted} answers, each { status?, retryAfterSeconds?, malformedItems?, invalidJson?, content? }.` });
   }
@@ -50,16 +44,4 @@ function isScripted(value: unknown): value is ScriptedAnswer {
   if (v.malformedItems !== undefined && !(Array.isArray(v.malformedItems) && v.malformedItems.every((i) => Number.isInteger(i) && i >= 0))) return false;
   if (v.invalidJson !== undefined && typeof v.invalidJson !== "boolean") return false;
   return v.content === undefined || typeof v.content === "string";
-}
-
-function done(res: ServerResponse, status: number, body: unknown): true {
-  if (body === undefined) {
-    res.writeHead(status);
-    res.end();
-  } else {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(text);
-  }
-  return true;
 }

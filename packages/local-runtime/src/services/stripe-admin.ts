@@ -7,7 +7,7 @@
 //                                                 without a currency one payout per currency, the first answered
 // All answer 404 when no setting asked for the emulator; refusals carry Stripe's error shape.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { readLimited } from "./loopback-http.js";
+import { answerJson as done, jsonObjectBody } from "./loopback-http.js";
 import { safeDecode } from "../route-template.js";
 import type { StripeEmulator } from "./stripe-emulator.js";
 import type { PayOptions } from "./stripe-state.js";
@@ -28,7 +28,7 @@ export async function handleStripeAdminRequest(stripe: StripeEmulator | undefine
     return done(res, 200, stripe.events());
   }
   if (method !== "POST") return done(res, 405, undefined);
-  const body = await jsonBody(req);
+  const body = await jsonObjectBody(req, 16 * 1024);
   if (typeof body === "string") return done(res, 400, refusal(body));
 
   if (pay) {
@@ -65,27 +65,3 @@ export async function handleStripeAdminRequest(stripe: StripeEmulator | undefine
 }
 
 const refusal = (message: string): unknown => ({ error: { type: "invalid_request_error", message } });
-
-/** The JSON object body ({} when empty), or what is wrong with it. */
-async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown> | string> {
-  const raw = await readLimited(req, 16 * 1024);
-  if (!raw) return "The body is over 16 KiB.";
-  const text = raw.toString("utf8").trim();
-  if (!text) return {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-  } catch {
-    // Falls through to the refusal.
-  }
-  return "The body must be a JSON object.";
-}
-
-function done(res: ServerResponse, status: number, body: unknown): true {
-  res.statusCode = status;
-  if (body !== undefined) {
-    res.setHeader("content-type", "application/json; charset=utf-8");
-    res.end(JSON.stringify(body));
-  } else res.end();
-  return true;
-}
