@@ -214,7 +214,8 @@ describe("from commit to webhook", () => {
     const committed = await db.sql<{ id: string }[]>`select id from outbox where type = 'enrollment.created' and course_id = ${courseId}`;
     for (const { id } of committed) {
       try {
-        await until(`delivery of ${id}`, async () => ((await deliveriesOf(id)).length === 1 && received.some((r) => r.eventId === id) ? true : undefined), 30_000);
+        // Longer than a subscription's lock (PT1M): a message the killed host had taken stays locked until then.
+        await until(`delivery of ${id}`, async () => ((await deliveriesOf(id)).length === 1 && received.some((r) => r.eventId === id) ? true : undefined), 75_000);
       } catch (err) {
         const state = {
           outbox: await db.sql`select published_at, publish_attempts, last_error from outbox where id = ${id}`,
@@ -230,5 +231,5 @@ describe("from commit to webhook", () => {
       expect((await db.sql`select count(*)::int as n from inbox where subscription = 'webhooks' and message_id = ${id}`)[0]?.n, id).toBe(1);
     }
     expect(committed.length).toBeGreaterThanOrEqual(ids.length);
-  }, 90_000);
+  }, 150_000);
 });
