@@ -5,7 +5,7 @@ import { z } from "zod";
 import { publicAccess } from "../platform/http/access.js";
 import { ProblemError } from "../platform/http/problem.js";
 import type { Platform } from "../platform/platform.js";
-import { openApiDocument } from "../platform/http/openapi.js";
+import { apiDocumentInfo, openApiDocument } from "../platform/http/openapi.js";
 import { route } from "../platform/http/route.js";
 import { checkDependencies, outboxHealth } from "../platform/readiness.js";
 
@@ -90,7 +90,7 @@ route({
   handler: async (_input, ctx) => {
     assertDocsEnabled(ctx.platform);
     // Every route is registered before the first request, so the document is built once.
-    document ??= openApiDocument({ title: "Ringlet API", version: "1" });
+    document ??= openApiDocument(apiDocumentInfo);
     return { status: 200, body: document, headers: { "cache-control": "public, max-age=60" } };
   },
 });

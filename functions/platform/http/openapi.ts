@@ -153,6 +153,9 @@ function operation(route: RouteDeclaration): RouteConfig {
   };
 }
 
+/** The served document's title and version (GET /api/openapi.json, and the generated client's types). */
+export const apiDocumentInfo = { title: "Ringlet API", version: "1" };
+
 /** The OpenAPI 3.1 document, generated from the same declarations and zod schemas that validate requests. */
 export function openApiDocument(info: { title: string; version: string }) {
   const registry = new OpenAPIRegistry();

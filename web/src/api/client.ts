@@ -1,0 +1,98 @@
+import createClient from "openapi-fetch";
+import type { components, paths } from "./schema";
+import { session, type Tokens } from "./session";
+
+export type Problem = components["schemas"]["Problem"];
+export type Schemas = components["schemas"];
+
+const baseUrl = `${location.origin}/api`;
+/** Renew the access token this long before it expires, so a request never carries one about to lapse. */
+const renewMargin = 30_000;
+
+let rotating: Promise<boolean> | null = null;
+
+/**
+ * Exchanges the stored refresh token for new tokens. One rotation at a time in this tab, and across tabs through a
+ * Web Lock: the server treats a refresh token used twice as stolen and ends the session, so a second tab waits and
+ * then rotates the token the first one stored.
+ */
+export function rotateTokens(): Promise<boolean> {
+  rotating ??= (async () => {
+    const run = async (): Promise<boolean> => {
+      const stored = session.stored();
+      if (!stored) return false;
+      const response = await fetch(`${baseUrl}/v1/auth/refresh`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ refreshToken: stored.refreshToken }),
+      }).catch(() => null);
+      if (!response) return false;
+      if (!response.ok) {
+        // 5xx/429: the session may still be good; only a refusal of the token ends it.
+        if (response.status === 401 || response.status === 403) session.end("Your session ended. Please sign in again.");
+        return false;
+      }
+      session.signedIn((await response.json()) as Tokens);
+      return true;
+    };
+    try {
+      return "locks" in navigator ? await navigator.locks.request("ringlet-token-rotation", run) : await run();
+    } finally {
+      rotating = null;
+    }
+  })();
+  return rotating;
+}
+
+async function withToken(request: Request): Promise<Request> {
+  const current = session.get();
+  let accessToken = current.accessToken;
+  if (session.stored() && (!accessToken || current.accessExpiresAt - renewMargin < Date.now())) {
+    await rotateTokens();
+    accessToken = session.get().accessToken;
+  }
+  if (accessToken && !request.headers.has("authorization")) request.headers.set("authorization", `Bearer ${accessToken}`);
+  return request;
+}
+
+/**
+ * fetch for the typed client: sends the session's access token (renewed before it lapses), and on a 401 rotates
+ * the refresh token once and repeats the request; a 401 after a failed rotation ends the session (signs out).
+ */
+async function sessionFetch(input: Request): Promise<Response> {
+  const retry = input.clone();
+  const hadToken = Boolean(session.get().accessToken || session.stored());
+  const response = await fetch(await withToken(input));
+  if (response.status !== 401 || !hadToken || input.url.endsWith("/v1/auth/refresh")) return response;
+  if (await rotateTokens()) return fetch(await withToken(retry));
+  session.end("Your session ended. Please sign in again.");
+  return response;
+}
+
+/** The typed API client: every path, parameter, body and answer comes from the served OpenAPI document. */
+export const api = createClient<paths>({ baseUrl, fetch: sessionFetch });
+
+/** The problem+json of a failed call, or a generic one when the answer was not problem+json (a network error). */
+export function problemOf(error: unknown, response?: Response): Problem {
+  if (error && typeof error === "object" && "code" in error && "title" in error) return error as Problem;
+  return {
+    type: "about:blank",
+    title: response ? `The server answered ${response.status}` : "The server could not be reached",
+    status: response?.status ?? 0,
+    code: "NETWORK_ERROR",
+    detail: "Check your connection and try again.",
+  };
+}
+
+/** Loads the signed-in user into the session (after sign-in, and when the app starts with a stored session). */
+export async function loadUser(): Promise<void> {
+  const { data } = await api.GET("/v1/me");
+  session.setUser(data ?? null);
+}
+
+/** Signs out: the server ends the session of the refresh token, and this tab forgets it. */
+export async function signOut(): Promise<void> {
+  const stored = session.stored();
+  if (stored) await api.POST("/v1/auth/logout", { body: { refreshToken: stored.refreshToken } }).catch(() => undefined);
+  session.end();
+}

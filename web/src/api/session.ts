@@ -1,0 +1,72 @@
+import type { components } from "./schema";
+
+export type Tokens = components["schemas"]["Tokens"];
+export type User = components["schemas"]["User"];
+
+/** What survives a reload: the refresh token (the access token lives in memory only). */
+interface StoredSession {
+  refreshToken: string;
+  refreshTokenExpiresAt: string;
+}
+
+export interface SessionState {
+  accessToken: string | null;
+  /** When the access token stops working (ms since the epoch); it is renewed a little before. */
+  accessExpiresAt: number;
+  user: User | null;
+  /** Why the last session ended without the user asking, for the sign-in page to say. */
+  endedBecause: string | null;
+}
+
+const storageKey = "ringlet.session";
+let state: SessionState = { accessToken: null, accessExpiresAt: 0, user: null, endedBecause: null };
+const listeners = new Set<() => void>();
+
+function publish(next: Partial<SessionState>): void {
+  state = { ...state, ...next };
+  for (const listener of listeners) listener();
+}
+
+export const session = {
+  get: (): SessionState => state,
+  subscribe(listener: () => void): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  },
+  stored(): StoredSession | null {
+    try {
+      const raw = localStorage.getItem(storageKey);
+      if (!raw) return null;
+      const parsed = JSON.parse(raw) as Partial<StoredSession>;
+      if (typeof parsed.refreshToken !== "string" || typeof parsed.refreshTokenExpiresAt !== "string") return null;
+      if (Date.parse(parsed.refreshTokenExpiresAt) <= Date.now()) return null;
+      return { refreshToken: parsed.refreshToken, refreshTokenExpiresAt: parsed.refreshTokenExpiresAt };
+    } catch {
+      return null;
+    }
+  },
+  /** New tokens from sign-in or a rotation: the refresh token is stored, the access token kept in memory. */
+  signedIn(tokens: Tokens): void {
+    const stored: StoredSession = { refreshToken: tokens.refreshToken, refreshTokenExpiresAt: tokens.refreshTokenExpiresAt };
+    localStorage.setItem(storageKey, JSON.stringify(stored));
+    publish({ accessToken: tokens.accessToken, accessExpiresAt: Date.now() + tokens.expiresIn * 1000, endedBecause: null });
+  },
+  setUser(user: User | null): void {
+    publish({ user });
+  },
+  /** Ends the session here (the server's side is ended by the caller when it can be). */
+  end(reason: string | null = null): void {
+    localStorage.removeItem(storageKey);
+    publish({ accessToken: null, accessExpiresAt: 0, user: null, endedBecause: reason });
+  },
+};
+
+/** True when the user holds a global role (`admin`, `finance`). */
+export function hasRole(user: User | null, role: User["roles"][number]): boolean {
+  return Boolean(user?.roles.includes(role));
+}
+
+/** True when the user teaches or grades any course (or is an administrator). */
+export function isStaff(user: User | null): boolean {
+  return Boolean(user && (user.roles.includes("admin") || user.courseRoles.length > 0));
+}
