@@ -1,0 +1,117 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import AxeBuilder from "@axe-core/playwright";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import { expect, onTestFailed } from "vitest";
+import { repoRoot, type RunningApp } from "./app.js";
+
+/** What functions evaluated in the page see (the tests' own lib has no DOM types). */
+interface PageGlobals {
+  document: { activeElement: unknown; documentElement: { scrollWidth: number; clientWidth: number } };
+}
+
+/** Debian's Chromium (`.ci/run` installs the `chromium` package when it is missing); CHROMIUM_PATH overrides. */
+export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/**
+ * Headless Chromium for the journeys. The machine's network is closed: without the background-networking flags
+ * Chromium keeps trying Google's hosts at start (docs: /work/.library/env). No sandbox: CI runs as root.
+ */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-sync"],
+  });
+}
+
+export const phone = { width: 360, height: 740 };
+export const desktop = { width: 1280, height: 800 };
+
+/** A fresh context (no stored session) on the app, at a width; its errors fail the journey. */
+export async function openApp(browser: Browser, app: RunningApp, viewport = desktop): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ baseURL: app.baseUrl, viewport, reducedMotion: "reduce" });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(`page error: ${err.message}`));
+  // A CSP violation is reported on the console: it means a page needs what the policy forbids.
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && /Content Security Policy|Refused to/.test(msg.text())) errors.push(`console: ${msg.text()}`);
+  });
+  return { context, page, errors };
+}
+
+const resultsDir = join(repoRoot, "test-results");
+
+/** Saves a full-page screenshot under test-results/ when the running test fails (registered per test). */
+export function screenshotOnFailure(page: Page, name: string): void {
+  onTestFailed(async () => {
+    await mkdir(resultsDir, { recursive: true });
+    const file = join(resultsDir, `${name.replace(/[^a-z0-9-]+/gi, "-")}-${Date.now()}.png`);
+    await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+    console.error(`screenshot of the failed journey: ${file}`);
+  });
+}
+
+/** axe-core (WCAG 2.x A and AA rules) on the page as it is now: no serious or critical violation. */
+export async function expectAccessible(page: Page, where: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]).analyze();
+  const bad = results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+  expect(bad, `axe on ${where}`).toEqual([]);
+}
+
+/** Nothing is wider than the viewport (no sideways scrolling at 360 px). */
+export async function expectNoSidewaysScroll(page: Page, where: string): Promise<void> {
+  const overflow = await page.evaluate(() => {
+    const root = (globalThis as unknown as PageGlobals).document.documentElement;
+    return root.scrollWidth - root.clientWidth;
+  });
+  expect(overflow, `horizontal overflow on ${where}`).toBeLessThanOrEqual(0);
+}
+
+/**
+ * Moves the focus with Tab (only the keyboard) until `target` has it; fails when it is not reachable within
+ * `maxPresses`. Journeys then type, press Enter or Space: every step a keyboard user could take.
+ */
+export async function tabTo(page: Page, target: Locator, maxPresses = 80): Promise<void> {
+  const handle = await target.elementHandle();
+  if (!handle) throw new Error(`tabTo: ${target} is not on the page`);
+  for (let i = 0; i < maxPresses; i++) {
+    if (await handle.evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement)) return;
+    await page.keyboard.press("Tab");
+  }
+  if (await handle.evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement)) return;
+  throw new Error(`tabTo: ${target} was not reached with ${maxPresses} Tab presses`);
+}
+
+/** Tabs to a field and types into it. */
+export async function typeInto(page: Page, field: Locator, text: string): Promise<void> {
+  await tabTo(page, field);
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.type(text);
+}
+
+/** Tabs to a button or link and presses Enter on it. */
+export async function activate(page: Page, target: Locator): Promise<void> {
+  await tabTo(page, target);
+  await page.keyboard.press("Enter");
+}
+
+/** Gzipped bytes of every script the page loaded so far (what the first page costs a visitor on the wire). */
+export async function scriptBytesGzipped(page: Page): Promise<number> {
+  const urls = await page.evaluate(() =>
+    performance
+      .getEntriesByType("resource")
+      .map((e) => e.name)
+      .filter((n) => /\.m?js(\?|$)/.test(n)),
+  );
+  let total = 0;
+  for (const url of urls) {
+    const res = await page.request.get(url);
+    total += gzipSync(await res.body(), { level: 9 }).length;
+  }
+  return total;
+}
