@@ -38,7 +38,7 @@ describe("the web app's public pages", () => {
     it(`passes axe and fits the screen at ${label}: start, sign-in, register, catalog, not found`, async () => {
       const { page, context, errors } = await openApp(browser, started.app, viewport);
       screenshotOnFailure(page, `public-pages-${label}`);
-      for (const path of ["/", "/sign-in", "/register", "/catalog", "/no-such-page"]) {
+      for (const path of ["/", "/sign-in", "/register", "/courses", "/no-such-page"]) {
         await page.goto(path);
         await page.getByRole("heading", { level: 1 }).waitFor();
         await expectAccessible(page, `${path} at ${label}`);

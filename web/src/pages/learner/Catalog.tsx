@@ -17,7 +17,7 @@ export default function Catalog() {
   const search = (e: Event) => {
     e.preventDefault();
     const words = text.trim();
-    route(words ? `/catalog?q=${encodeURIComponent(words)}` : "/catalog");
+    route(words ? `/courses?q=${encodeURIComponent(words)}` : "/courses");
   };
 
   return (
@@ -58,7 +58,7 @@ export default function Catalog() {
       ) : null}
       {courses.data?.nextCursor ? (
         <p>
-          <a href={`/catalog?${new URLSearchParams({ ...(q ? { q } : {}), cursor: courses.data.nextCursor }).toString()}`}>Next page</a>
+          <a href={`/courses?${new URLSearchParams({ ...(q ? { q } : {}), cursor: courses.data.nextCursor }).toString()}`}>Next page</a>
         </p>
       ) : null}
     </Page>

@@ -8,7 +8,7 @@ export default function Home() {
     <Page title={user ? `Welcome, ${user.displayName}` : "Welcome to Ringlet"}>
       {user ? (
         <p>
-          Find a course in the <a href="/catalog">catalog</a>.
+          Find a course in the <a href="/courses">catalog</a>.
         </p>
       ) : (
         <p>
