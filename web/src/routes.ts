@@ -1,7 +1,9 @@
 import type { ComponentType } from "preact";
 import type { User } from "./api/session";
 import { adminNav, adminRoutes } from "./pages/admin/routes";
+import { assessmentsNav, assessmentsRoutes } from "./pages/assessments/routes";
 import { authRoutes } from "./pages/auth/routes";
+import { communityNav, communityRoutes } from "./pages/community/routes";
 import { instructorNav, instructorRoutes } from "./pages/instructor/routes";
 import { learnerNav, learnerRoutes } from "./pages/learner/routes";
 
@@ -28,7 +30,7 @@ export interface NavItem {
 }
 
 /** Every page of the app, by area (each area's own file lists its pages, loaded lazily). */
-export const routes: AppRoute[] = [...authRoutes, ...learnerRoutes, ...instructorRoutes, ...adminRoutes];
+export const routes: AppRoute[] = [...authRoutes, ...learnerRoutes, ...assessmentsRoutes, ...communityRoutes, ...instructorRoutes, ...adminRoutes];
 
 /** The main menu, in order. */
-export const nav: NavItem[] = [...learnerNav, ...instructorNav, ...adminNav];
+export const nav: NavItem[] = [...learnerNav, ...assessmentsNav, ...communityNav, ...instructorNav, ...adminNav];
