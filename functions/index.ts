@@ -1,5 +1,6 @@
 import "./platform/telemetry.js";
 import { app } from "@azure/functions";
+import { allowBrowserBlobAccess } from "./platform/blob-cors.js";
 import { bootstrapAdminFromSettings } from "./platform/bootstrap-admin.js";
 import { createLogger } from "./platform/log.js";
 import { closePlatform, platform } from "./platform/platform.js";
@@ -27,6 +28,12 @@ app.hook.appStart(async () => {
   } catch (err) {
     // A Blob outage or a missing role at start must not stop the app; /api/ready reports Blob.
     createLogger({ level: p.settings.LOG_LEVEL, fields: { task: "ensure-container" } }).error("course files container not ensured", { err });
+  }
+  // The web app's uploads go from the browser straight to Blob: locally the emulator needs a CORS rule for them.
+  if (roles.includes("main")) {
+    await allowBrowserBlobAccess(p.blob, p.settings).catch((err: unknown) =>
+      createLogger({ level: p.settings.LOG_LEVEL, fields: { task: "blob-cors" } }).error("Blob CORS rule not set", { err }),
+    );
   }
   // The first administrator is made where the API is (one host does it, not every worker).
   if (roles.includes("main")) await bootstrapAdminFromSettings();

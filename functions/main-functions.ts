@@ -82,3 +82,5 @@ import "./http/notifications.js";
 import "./timers/announcements.js";
 import "./http/generation-jobs.js";
 import "./http/not-found.js";
+// The built web app at the site root (outside /api): one command runs the whole product locally.
+import "./http/web-app.js";

@@ -218,8 +218,12 @@ export const settingsSchema = databaseSettingsSchema
     PHONE_CODE_TTL_MINUTES: positiveInt.max(60).default(10),
     PHONE_CODE_MAX_ATTEMPTS: positiveInt.max(20).default(5),
     PHONE_CODE_MAX_SENDS: positiveInt.max(100).default(5),
-    // The learner-facing web app, for links in emails.
-    PUBLIC_APP_URL: z.url().default("http://localhost:3000"),
+    // The learner-facing web app, for links in emails: locally the function app serves it at its root
+    // (functions/http/web-app.ts); in Azure, the Static Web Apps site (Bicep sets its URL).
+    PUBLIC_APP_URL: z.url().default("http://localhost:7071"),
+    // The built web app (`npm run build` writes it to dist/web) the static-files function serves; a relative
+    // path is under the project root.
+    WEB_APP_DIR: z.string().min(1).default("dist/web"),
     // This API's own base URL as its callers see it (https in Azure), for links in emails that lead to the API
     // itself: RFC 8058 one-click unsubscribe.
     PUBLIC_API_URL: z.url().default("http://localhost:7071/api"),

@@ -108,7 +108,8 @@ export function route<
 
   app.http(spec.name, {
     methods: [spec.method],
-    route: spec.path.replace(/^\//, ""),
+    // The host's route prefix is empty (the web app is served at /): the API keeps its /api prefix here.
+    route: `api/${spec.path.replace(/^\//, "")}`,
     authLevel: "anonymous",
     ...(extraInputs ? { extraInputs } : {}),
     handler: async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {

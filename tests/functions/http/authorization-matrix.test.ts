@@ -28,7 +28,10 @@ const RUNTIME_INTERNAL = new Set<string>();
  * App functions that are not routes, with why: they read nothing, change nothing and answer the same to everyone,
  * so there is no access to declare (security-headers.test.ts covers them).
  */
-const NOT_ROUTES = new Map([["system-cors-preflight", "CORS preflight: OPTIONS on every path, answered with CORS headers only"]]);
+const NOT_ROUTES = new Map([
+  ["system-cors-preflight", "CORS preflight: OPTIONS on every path, answered with CORS headers only"],
+  ["web-app", "the built web app's public files outside /api (web-app.test.ts covers it)"],
+]);
 
 /** A path below the route prefix that no declared route matches: what the catch-all routes see. */
 const UNMATCHED = "v1/__authorization-matrix__/no-such-route";
