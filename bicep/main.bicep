@@ -23,10 +23,20 @@ param location string
 @description('Tags added to every resource.')
 param tags object = {}
 
-@description('The learner-facing web app (links in emails, CORS for the API and for direct browser uploads to Blob).')
-param publicAppUrl string
+@description('The learner-facing web app\'s URL when it has a domain of its own (links in emails, CORS for the API and for direct browser uploads to Blob); the domain must be added to the Static Web Apps site. Empty: the site\'s own https URL.')
+param publicAppUrl string = ''
 
-@description('CORS_ALLOWED_ORIGINS: browser origins (scheme://host[:port]) allowed to call the API, answered by the app itself. Never \'*\' in staging or prod (a test checks their parameter files; the app refuses it outside local runs). Default: the origin of publicAppUrl.')
+@description('Region of the Static Web Apps site that serves the web app (the service runs in a few regions only; files are served from its global edge).')
+@allowed([
+  'westus2'
+  'centralus'
+  'eastus2'
+  'westeurope'
+  'eastasia'
+])
+param staticWebAppLocation string = 'westeurope'
+
+@description('CORS_ALLOWED_ORIGINS: browser origins (scheme://host[:port]) allowed to call the API, answered by the app itself. Never \'*\' in staging or prod (a test checks their parameter files; the app refuses it outside local runs). Default: the origin of publicAppUrl (none when it is empty: the site calls the API on its own origin, through the linked backend).')
 param corsAllowedOrigins array = [
   // scheme://host[:port] of publicAppUrl: a trailing slash or a path would match no browser's Origin.
   join(take(split(publicAppUrl, '/'), 3), '/')
@@ -44,7 +54,7 @@ param alertEmailAddress string
 @description('GitHub repository "owner/name" whose deployment environments may sign in as the app identity (OIDC, to run migrations as the table owner). Empty: no federated credential.')
 param githubRepository string = ''
 
-@description('Object id of the deploy principal (the service principal the GitHub deploy workflow signs in as, vars.AZURE_CLIENT_ID there): Website Contributor on the function app and PostgreSQL firewall rules. Empty = none.')
+@description('Object id of the deploy principal (the service principal the GitHub deploy workflow signs in as, vars.AZURE_CLIENT_ID there): Website Contributor on the function app, Contributor on the Static Web Apps site (its deployment token) and PostgreSQL firewall rules. Empty = none.')
 param deployPrincipalId string = ''
 
 @description('GitHub deployment environments trusted for this Azure environment (subject repo:<repo>:environment:<name>).')
@@ -400,6 +410,7 @@ var effectiveServiceBusSku = enablePrivateNetworking ? 'Premium' : serviceBusSku
 var names = {
   identity: 'id-ringlet-${environmentName}'
   functionApp: 'func-ringlet-${environmentName}-${resourceToken}'
+  staticWebApp: 'stapp-ringlet-${environmentName}-${resourceToken}'
   plan: 'asp-ringlet-${environmentName}'
   // The host id is the first 32 characters of the app name, and both apps share the host storage
   // account: "-imports" comes before the token so the two ids differ.
@@ -434,8 +445,10 @@ var deploymentContainerName = 'app-package'
 var importWorkerDeploymentContainerName = 'app-package-imports'
 var enrichmentWorkerDeploymentContainerName = 'app-package-enrichment'
 var generationWorkerDeploymentContainerName = 'app-package-generation'
+// Where the web app is: its own domain when given, else the Static Web Apps site's URL.
+var webAppUrl = empty(publicAppUrl) ? staticWebApp.outputs.url : publicAppUrl
 // The web app's origin (scheme://host[:port]): what browsers send as Origin, for Blob Storage's CORS rule.
-var publicAppOrigin = join(take(split(publicAppUrl, '/'), 3), '/')
+var publicAppOrigin = join(take(split(webAppUrl, '/'), 3), '/')
 // Containers of the files account, created by the storage module and passed to the app as
 // BLOB_CONTAINER_COURSE_FILES / _SUBMISSIONS / _CERTIFICATES / _PRIVACY_EXPORTS (the settings schema's defaults).
 var filesContainers = {
@@ -509,6 +522,19 @@ module hostStorage 'modules/storage.bicep' = {
   }
 }
 
+// The web app, served by Static Web Apps (docs/architecture.md, "The web app"); it depends on nothing, so the
+// function app and the files account can take its URL.
+module staticWebApp 'modules/static-web-app.bicep' = {
+  scope: rg
+  name: 'static-web-app'
+  params: {
+    name: names.staticWebApp
+    location: staticWebAppLocation
+    tags: allTags
+    deployPrincipalId: deployPrincipalId
+  }
+}
+
 module filesStorage 'modules/storage.bicep' = {
   scope: rg
   name: 'storage-files'
@@ -524,7 +550,8 @@ module filesStorage 'modules/storage.bicep' = {
       filesContainers.privacyExports
       filesContainers.invoices
     ]
-    corsAllowedOrigins: [publicAppOrigin]
+    // The site's own URL keeps working beside a custom domain: both may upload.
+    corsAllowedOrigins: union([publicAppOrigin], [staticWebApp.outputs.url])
     // Browsers upload and download with short-lived user-delegation SAS URLs, so this account stays
     // reachable from the internet even with private networking (the app itself uses the private endpoint).
     publicNetworkAccess: 'Enabled'
@@ -756,7 +783,7 @@ module functionApp 'modules/function-app.bicep' = {
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     durableTaskHubName: durableTaskScheduler.outputs.taskHubName
     durableTaskSchedulerEndpoint: durableTaskScheduler.outputs.endpoint
-    publicAppUrl: publicAppUrl
+    publicAppUrl: webAppUrl
     corsAllowedOrigins: corsAllowedOrigins
     apiDocsEnabled: apiDocsEnabled
     publicApiUrl: publicApiUrl
@@ -776,6 +803,17 @@ module functionApp 'modules/function-app.bicep' = {
     subnetId: enablePrivateNetworking ? network!.outputs.functionSubnetId : ''
     openAIEndpoint: deployOpenAI ? openAI!.outputs.endpoint : ''
     openAIDeployment: deployOpenAI ? openAI!.outputs.deploymentName : ''
+  }
+}
+
+// /api/* on the site reaches the main function app (same origin for the browser); made after both exist.
+module staticWebAppBackend 'modules/static-web-app-backend.bicep' = {
+  scope: rg
+  name: 'static-web-app-backend'
+  params: {
+    siteName: staticWebApp.outputs.name
+    backendResourceId: functionApp.outputs.id
+    backendRegion: location
   }
 }
 
@@ -828,7 +866,7 @@ module importWorkerApp 'modules/function-app.bicep' = {
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     durableTaskHubName: durableTaskScheduler.outputs.importWorkerTaskHubName
     durableTaskSchedulerEndpoint: durableTaskScheduler.outputs.endpoint
-    publicAppUrl: publicAppUrl
+    publicAppUrl: webAppUrl
     // No HTTP triggers: no CORS and no API documents.
     corsAllowedOrigins: []
     apiDocsEnabled: false
@@ -900,7 +938,7 @@ module enrichmentWorkerApp 'modules/function-app.bicep' = {
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     durableTaskHubName: durableTaskScheduler.outputs.enrichmentWorkerTaskHubName
     durableTaskSchedulerEndpoint: durableTaskScheduler.outputs.endpoint
-    publicAppUrl: publicAppUrl
+    publicAppUrl: webAppUrl
     // No HTTP triggers: no CORS and no API documents.
     corsAllowedOrigins: []
     apiDocsEnabled: false
@@ -971,7 +1009,7 @@ module generationWorkerApp 'modules/function-app.bicep' = {
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     durableTaskHubName: durableTaskScheduler.outputs.generationWorkerTaskHubName
     durableTaskSchedulerEndpoint: durableTaskScheduler.outputs.endpoint
-    publicAppUrl: publicAppUrl
+    publicAppUrl: webAppUrl
     // No HTTP triggers: no CORS and no API documents.
     corsAllowedOrigins: []
     apiDocsEnabled: false
@@ -1039,6 +1077,9 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_APP_URL string = functionApp.outputs.url
+output AZURE_STATIC_WEB_APP_NAME string = staticWebApp.outputs.name
+output AZURE_STATIC_WEB_APP_URL string = staticWebApp.outputs.url
+output PUBLIC_APP_URL string = webAppUrl
 output AZURE_IMPORT_WORKER_APP_NAME string = importWorkerApp.outputs.name
 output AZURE_ENRICHMENT_WORKER_APP_NAME string = enrichmentWorkerApp.outputs.name
 output AZURE_GENERATION_WORKER_APP_NAME string = generationWorkerApp.outputs.name

@@ -4,7 +4,8 @@ using '../main.bicep'
 
 param environmentName = 'dev'
 param location = readEnvironmentVariable('AZURE_LOCATION', 'swedencentral')
-param publicAppUrl = readEnvironmentVariable('RINGLET_PUBLIC_APP_URL', 'http://localhost:3000')
+// Empty: the Static Web Apps site's own URL.
+param publicAppUrl = readEnvironmentVariable('RINGLET_PUBLIC_APP_URL', '')
 param alertEmailAddress = readEnvironmentVariable('RINGLET_ALERT_EMAIL', 'ops@ringlet.example')
 // GitHub Actions sets GITHUB_REPOSITORY (owner/name); elsewhere no federated credential is created.
 param githubRepository = readEnvironmentVariable('GITHUB_REPOSITORY', '')

@@ -28,12 +28,14 @@ describe("the function app module", () => {
 });
 
 describe("main.bicep", () => {
-  it("defaults CORS, the app's and Blob Storage's, to the origin of publicAppUrl", () => {
+  it("defaults CORS, the app's and Blob Storage's, to the origin of publicAppUrl (Blob's also to the site's URL)", () => {
     const origin = "join(take(split(publicAppUrl, '/'), 3), '/')";
     const corsDefault = /^param corsAllowedOrigins array = \[([\s\S]*?)^\]/m.exec(mainFile)?.[1] ?? "";
     expect(corsDefault.replace(/\/\/.*$/gm, "").trim()).toBe(origin);
-    expect(mainFile).toContain(`var publicAppOrigin = ${origin}`);
-    expect(mainFile).toMatch(/corsAllowedOrigins: \[publicAppOrigin\]/);
+    // Blob's rule: the web app's origin (publicAppUrl, or the Static Web Apps site's URL when it is empty) and the site's.
+    expect(mainFile).toContain("var webAppUrl = empty(publicAppUrl) ? staticWebApp.outputs.url : publicAppUrl");
+    expect(mainFile).toContain(`var publicAppOrigin = ${origin.replace("publicAppUrl", "webAppUrl")}`);
+    expect(mainFile).toMatch(/corsAllowedOrigins: union\(\[publicAppOrigin\], \[staticWebApp\.outputs\.url\]\)/);
     // What the expression yields (Bicep's split, take and join on '/'), and what the app reads from it. The app
     // reduces a URL to its origin itself too, so even a publicAppUrl passed as it is cannot stop it at start.
     const bicepOrigin = (url: string) => url.split("/").slice(0, 3).join("/");

@@ -389,7 +389,8 @@ describe("deploy.yml", () => {
   it("migrates as the app identity before deploying, behind a temporary firewall rule, then smoke-tests", () => {
     const steps = expandedSteps(staging);
     const logins = steps.filter((s) => s.uses?.startsWith("azure/login@"));
-    expect(logins.map((s) => s.with?.["client-id"])).toEqual(["${{ inputs.deploy-client-id }}", "${{ inputs.app-identity-client-id }}"]);
+    // The deploy principal, the app identity (migration), then the deploy principal again for the web app's site.
+    expect(logins.map((s) => s.with?.["client-id"])).toEqual(["${{ inputs.deploy-client-id }}", "${{ inputs.app-identity-client-id }}", "${{ inputs.deploy-client-id }}"]);
     const deployStep = steps.find((s) => s.uses === "./.github/actions/deploy-function-app");
     expect(deployStep?.with).toMatchObject({
       "deploy-client-id": "${{ vars.AZURE_CLIENT_ID }}",
@@ -412,6 +413,23 @@ describe("deploy.yml", () => {
     expect(migration.run).toMatch(/postgres:\/\/.*:5432\//);
     expect(steps[ship]?.with).toMatchObject({ sku: "flexconsumption", "remote-build": false });
     expect(steps[smoke]?.run).toContain("/api/health");
+  });
+
+  it("publishes the web app built once to each environment's Static Web Apps site, after the API", () => {
+    const webUpload = buildSteps.find((s) => s.uses?.startsWith("actions/upload-artifact@") && s.with?.path === "dist/web");
+    expect(webUpload?.with?.name).toBe("${{ env.WEB_ARTIFACT_NAME }}");
+    for (const id of ["staging", "production", "dev"]) {
+      const steps = job(deploy, id).steps ?? [];
+      const api = steps.findIndex((s) => s.uses === "./.github/actions/deploy-function-app");
+      const web = steps.findIndex((s) => s.uses === "./.github/actions/deploy-web-app");
+      expect(api, id).toBeGreaterThanOrEqual(0);
+      expect(web, id).toBeGreaterThan(api);
+      const download = steps.find((s) => s.uses?.startsWith("actions/download-artifact@") && s.with?.name === "${{ env.WEB_ARTIFACT_NAME }}");
+      expect(String(download?.with?.["run-id"])).toMatch(/inputs\.artifact_run_id\s*\|\|\s*github\.run_id/);
+      expect(steps[web]?.with).toMatchObject({ "web-dir": "dist/web", "site-name": "${{ vars.AZURE_STATIC_WEB_APP_NAME }}" });
+    }
+    const publish = expandedSteps(staging).find((s) => s.uses?.startsWith("Azure/static-web-apps-deploy@"));
+    expect(publish?.with).toMatchObject({ skip_app_build: true, action: "upload" });
   });
 
   it("ships the same package to the workers first, then the API app, and checks the workers' functions", () => {
