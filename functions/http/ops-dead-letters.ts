@@ -1,4 +1,5 @@
 import type { ServiceBusReceivedMessage } from "@azure/service-bus";
+import Long from "long";
 import { z } from "zod";
 import { rejectionReason } from "../../domain/outbox/inbox.js";
 import { adminOnly } from "../platform/http/access.js";
@@ -54,7 +55,9 @@ route({
     for (const subscription of query.subscription ? [query.subscription] : subscriptions) {
       const receiver = deadLetterReceiver(ctx.platform, subscription);
       try {
-        for (const m of await receiver.peekMessages(query.limit)) items.push(await describe(ctx.platform, subscription, m));
+        // From the first message every time: the SDK keeps the last peeked sequence number per entity on the shared
+        // client, so a plain peek would continue after the previous request's messages and miss them.
+        for (const m of await receiver.peekMessages(query.limit, { fromSequenceNumber: Long.ZERO })) items.push(await describe(ctx.platform, subscription, m));
       } finally {
         await receiver.close();
       }
