@@ -1,0 +1,202 @@
+import { createServer, type Server } from "node:http";
+import { ServiceBusClient } from "@azure/service-bus";
+import type { Browser, Page } from "playwright-core";
+import { v7 as uuidv7 } from "uuid";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiClient, must } from "../support/api-client.js";
+import { type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
+import { activate, desktop, expectAccessible, expectNoSidewaysScroll, launchBrowser, openApp, phone, screenshotOnFailure, tabTo, typeInto } from "../support/browser.js";
+import type { TestDatabase } from "../support/database.js";
+import { signUp, type TestUser } from "../support/identity.js";
+import { recentErrors, waitFor } from "../support/wait-for.js";
+
+let started: { db: TestDatabase; app: RunningApp };
+let browser: Browser;
+let admin: TestUser;
+/** A webhook receiver on loopback that answers 204 to everything. */
+let receiver: Server;
+let receiverUrl: string;
+let webhookId: string;
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(204).end());
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const address = receiver.address();
+  receiverUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/hooks`;
+  [started, browser] = await Promise.all([startAppOnOwnDatabase({ WEBHOOKS_ALLOW_PRIVATE_TARGETS: "true" }), launchBrowser()]);
+  admin = await signUp(started.app, started.db, { admin: true, label: "ada" });
+  const hook = await must(apiClient(started.app, admin.accessToken).POST("/v1/webhooks", { body: { url: receiverUrl, eventTypes: ["lesson.completed"], description: "lessons" } }));
+  webhookId = hook.id;
+});
+afterAll(async () => {
+  await browser?.close();
+  await stopAppAndDatabase(started ?? {});
+  await new Promise((r) => receiver?.close(r));
+});
+
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) => waitFor(what, probe, { timeoutMs, diagnostics: () => recentErrors(started.app) });
+
+/**
+ * The app opened as the administrator: a fresh sign-in (each context rotates its own refresh token; sharing one
+ * would look like a stolen token to the server) stored where the app looks for it, before the app's first load.
+ */
+async function asAdmin(viewport = desktop) {
+  const tokens = await must(apiClient(started.app).POST("/v1/auth/login", { body: { email: admin.email, password: admin.password } }));
+  if (!("refreshToken" in tokens)) throw new Error("the administrator has no two-factor step");
+  const opened = await openApp(browser, started.app, viewport);
+  const stored = JSON.stringify({ refreshToken: tokens.refreshToken, refreshTokenExpiresAt: tokens.refreshTokenExpiresAt });
+  // Only when nothing is stored yet: later loads keep the token the app rotated.
+  await opened.context.addInitScript((value) => {
+    const storage = (globalThis as unknown as { localStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage;
+    if (!storage.getItem("ringlet.session")) storage.setItem("ringlet.session", value);
+  }, stored);
+  return opened;
+}
+
+async function openPage(page: Page, path: string, heading: string): Promise<void> {
+  await page.goto(path);
+  await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+  await settled(page);
+}
+
+/** Every "Loading…" line of the page is gone (its data arrived). */
+async function settled(page: Page): Promise<void> {
+  await expect.poll(() => page.locator('[aria-busy="true"]').count()).toBe(0);
+}
+
+/** A valid `lesson.completed` envelope on the topic (a course nobody is in: only the webhooks subscription reacts). */
+async function publishLessonCompleted(): Promise<string> {
+  const id = uuidv7();
+  const data = { lessonId: uuidv7(), courseId: uuidv7(), userId: uuidv7(), completedAt: new Date().toISOString() };
+  const body = { id, type: "lesson.completed", occurredAt: new Date().toISOString(), actor: { userId: null }, data, traceparent: null };
+  const client = new ServiceBusClient(started.app.env.ServiceBusConnection as string);
+  try {
+    await client.createSender("lms-events").sendMessages({ messageId: id, subject: "lesson.completed", contentType: "application/json", body });
+  } finally {
+    await client.close();
+  }
+  return id;
+}
+
+describe("the administrator's pages", () => {
+  it("replays a real dead letter with the keyboard: it leaves the list and is handled", async () => {
+    const api = apiClient(started.app, admin.accessToken);
+    // A real fault: the webhooks handler's table is gone, so every delivery of the event throws until the broker
+    // dead-letters it at the subscription's max delivery count.
+    await started.db.sql`alter table webhook_deliveries rename to webhook_deliveries_away`;
+    let eventId: string;
+    try {
+      eventId = await publishLessonCompleted();
+      await until("the dead letter", async () => (await must(api.GET("/v1/ops/dead-letters", { params: { query: { subscription: "webhooks" } } }))).items.find((d) => d.messageId === eventId));
+    } finally {
+      await started.db.sql`alter table webhook_deliveries_away rename to webhook_deliveries`;
+    }
+
+    const { page, context, errors } = await asAdmin();
+    screenshotOnFailure(page, "admin-dead-letters");
+    await openPage(page, "/admin", "Administration");
+    await expect.poll(() => page.locator("dt:text-is('Dead letters') + dd").textContent()).toBe("1 review them");
+    await expectAccessible(page, "/admin");
+    await activate(page, page.getByRole("link", { name: "Dead letters", exact: true }));
+    await page.getByRole("heading", { level: 1, name: "Dead letters" }).waitFor();
+    const replay = page.getByRole("button", { name: `Replay lesson.completed ${eventId}` });
+    await replay.waitFor();
+    await expect.poll(() => page.getByRole("row").filter({ hasText: eventId }).textContent()).toMatch(/MaxDeliveryCountExceeded/);
+    await expectAccessible(page, "/admin/dead-letters with a dead letter");
+    await activate(page, replay);
+    await expect.poll(() => page.getByRole("status").filter({ hasText: "sent again" }).textContent()).toBe("1 message of webhooks sent again.");
+    // The page read the list again: the message is gone from it, and the subscription handled it this time.
+    await page.getByText("No dead letters: every subscription handled its messages.").waitFor();
+    expect((await must(api.GET("/v1/ops/dead-letters", { params: { query: { subscription: "webhooks" } } }))).items).toEqual([]);
+    await until("the replayed event handled", async () => {
+      const [row] = await started.db.sql`select 1 from webhook_deliveries where event_id = ${eventId}`;
+      return row;
+    });
+    expect(await started.db.sql`select subscription from inbox where message_id = ${eventId} and subscription = 'webhooks'`).toHaveLength(1);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("grants a user the admin role from the user page, and the audit log shows the change", async () => {
+    const someone = await signUp(started.app, started.db, { label: "grace" });
+    const { page, context, errors } = await asAdmin();
+    screenshotOnFailure(page, "admin-roles");
+    await openPage(page, "/admin/users", "Users");
+    await typeInto(page, page.getByLabel("Email contains"), someone.email.split("@")[0] as string);
+    await activate(page, page.getByRole("button", { name: "Search" }));
+    const link = page.getByRole("link", { name: "grace", exact: true });
+    await expect.poll(() => page.getByRole("row").count()).toBe(2);
+    await expectAccessible(page, "/admin/users with a search");
+    await activate(page, link);
+    await page.getByRole("heading", { level: 1, name: "grace", exact: true }).waitFor();
+    const adminBox = page.getByRole("checkbox", { name: "Administrator" });
+    await tabTo(page, adminBox);
+    await page.keyboard.press("Space");
+    expect(await adminBox.isChecked()).toBe(true);
+    await activate(page, page.getByRole("button", { name: "Save roles" }));
+    await expect.poll(() => page.getByRole("status").filter({ hasText: "Roles saved" }).textContent()).toBe("Roles saved: Administrator.");
+    await expect.poll(() => page.locator("dt:text-is('Roles') + dd").textContent()).toBe("Administrator");
+    await expectAccessible(page, "/admin/users/:userId");
+    expect((await must(apiClient(started.app, admin.accessToken).GET("/v1/users/{userId}", { params: { path: { userId: someone.id } } }))).roles).toEqual(["admin"]);
+
+    await activate(page, page.getByRole("link", { name: "Audit log entries about this user" }));
+    await page.getByRole("heading", { level: 1, name: "Audit log" }).waitFor();
+    const row = page.getByRole("row").filter({ has: page.getByRole("rowheader", { name: "user.roles-changed" }) });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('"after":["admin"]');
+    await expectAccessible(page, "/admin/audit-log");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("registers a webhook and shows its signing secret once", async () => {
+    const { page, context, errors } = await asAdmin();
+    screenshotOnFailure(page, "admin-webhooks");
+    await openPage(page, "/admin/webhooks", "Webhooks");
+    await typeInto(page, page.getByLabel("URL (HTTPS)"), `${receiverUrl}?from=ui`);
+    await typeInto(page, page.getByLabel("Description (optional)"), "from the admin page");
+    await tabTo(page, page.getByRole("checkbox", { name: "enrollment.created" }), 120);
+    await page.keyboard.press("Space");
+    await activate(page, page.getByRole("button", { name: "Register endpoint" }));
+    await page.getByText("you will not see it again").waitFor();
+    const secret = await page.getByRole("textbox", { name: "Signing secret" }).inputValue();
+    expect(secret.length).toBeGreaterThan(20);
+    await expectAccessible(page, "/admin/webhooks with the new secret");
+    const listed = (await must(apiClient(started.app, admin.accessToken).GET("/v1/webhooks"))).items.find((h) => h.url === `${receiverUrl}?from=ui`);
+    expect(listed).toMatchObject({ eventTypes: ["enrollment.created"], description: "from the admin page", active: true });
+    expect(JSON.stringify(listed)).not.toContain(secret);
+    await activate(page, page.getByRole("button", { name: "I have saved it" }));
+    await expect.poll(() => page.getByRole("textbox", { name: "Signing secret" }).count()).toBe(0);
+    // Once means once: the endpoint's own page never shows it.
+    await activate(page, page.getByRole("link", { name: `${receiverUrl}?from=ui` }));
+    await page.getByRole("heading", { level: 1, name: "Webhook endpoint" }).waitFor();
+    await page.getByRole("checkbox", { name: "enrollment.created" }).waitFor();
+    expect(await page.getByRole("checkbox", { name: "enrollment.created" }).isChecked()).toBe(true);
+    expect(await page.content()).not.toContain(secret);
+    await expectAccessible(page, "/admin/webhooks/:webhookId");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("fits every admin page in 360 px (axe ran on each in the journeys above)", async () => {
+    const { page, context, errors } = await asAdmin(phone);
+    screenshotOnFailure(page, "admin-phone");
+    for (const [path, heading] of [
+      ["/admin", "Administration"],
+      ["/admin/users", "Users"],
+      [`/admin/users/${admin.id}`, "ada"],
+      ["/admin/audit-log", "Audit log"],
+      ["/admin/dead-letters", "Dead letters"],
+      ["/admin/webhooks", "Webhooks"],
+      [`/admin/webhooks/${webhookId}`, "Webhook endpoint"],
+    ] as const) {
+      await openPage(page, path, heading);
+      await expectNoSidewaysScroll(page, `${path} at 360 px`);
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
