@@ -1,0 +1,234 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { apiClient, must } from "../support/api-client.js";
+import { type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
+import { activate, expectAccessible, expectNoSidewaysScroll, launchBrowser, openApp, phone, screenshotOnFailure, tabTo, typeInto } from "../support/browser.js";
+import type { TestDatabase } from "../support/database.js";
+import { signUp, type TestUser } from "../support/identity.js";
+
+let started: { db: TestDatabase; app: RunningApp };
+let browser: Browser;
+let instructor: TestUser;
+let learner: TestUser;
+let courseId: string;
+let quizId: string;
+// One signed-in learner's tab for the whole file: the journeys follow each other.
+let context: BrowserContext;
+let page: Page;
+let errors: string[];
+/** Every page this file visited, checked again at 360 px at the end. */
+const visited = new Set<string>();
+
+beforeAll(async () => {
+  [started, browser] = await Promise.all([
+    // The outbox and deadline timers run every second, so grading and deadline submissions follow quickly.
+    startAppOnOwnDatabase({ OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *", ATTEMPT_DEADLINES_SCHEDULE: "*/1 * * * * *" }),
+    launchBrowser(),
+  ]);
+  const { app, db } = started;
+  [instructor, learner] = await Promise.all([signUp(app, db, { admin: true, label: "instructor" }), signUp(app, db, { label: "learner" })]);
+  const staff = apiClient(app, instructor.accessToken);
+  courseId = (await must(staff.POST("/v1/courses", { body: { title: "Geography" } }))).id;
+  await must(staff.POST("/v1/courses/{courseId}/publish", { params: { path: { courseId } } }));
+  await must(apiClient(app, learner.accessToken).POST("/v1/courses/{courseId}/enrollments", { params: { path: { courseId } }, body: {} }));
+  quizId = (
+    await must(
+      staff.POST("/v1/courses/{courseId}/assessments", {
+        params: { path: { courseId } },
+        body: {
+          title: "Capitals",
+          kind: "quiz",
+          timeLimitMinutes: 30,
+          items: [
+            { id: "q1", type: "single", points: 1, prompt: "The capital of France?", choices: [{ id: "a", text: "Paris" }, { id: "b", text: "Lyon" }] },
+            { id: "q2", type: "multiple", points: 1, prompt: "Capitals on a river?", choices: [{ id: "a", text: "Vienna" }, { id: "b", text: "Madrid" }, { id: "c", text: "Budapest" }] },
+            { id: "q3", type: "true-false", points: 1, prompt: "Canberra is the capital of Australia." },
+            { id: "q4", type: "numeric", points: 1, prompt: "How many capitals has South Africa?" },
+            { id: "q5", type: "short-text", points: 1, prompt: "The capital of Italy?" },
+            { id: "q6", type: "essay", points: 5, prompt: "Why do capitals move?" },
+            { id: "q7", type: "file", points: 1, prompt: "Upload your map." },
+          ],
+          keys: {
+            q1: { type: "single", correct: "a" },
+            q2: { type: "multiple", correct: ["a", "c"] },
+            q3: { type: "true-false", correct: true },
+            q4: { type: "numeric", mode: "exact", value: 3 },
+            q5: { type: "short-text", mode: "normalized", accepted: ["Rome"] },
+          },
+        },
+      }),
+    )
+  ).id;
+  ({ context, page, errors } = await openApp(browser, started.app));
+});
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await stopAppAndDatabase(started ?? {});
+});
+
+/** Waits until the page's data has loaded (no busy "Loading…" line left). */
+async function settled(): Promise<void> {
+  await page.locator('[aria-busy="true"]').first().waitFor({ state: "detached" });
+}
+
+async function visit(path: string, heading: string | RegExp): Promise<void> {
+  await page.goto(path);
+  await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+  await settled();
+  visited.add(path);
+}
+
+describe("a learner's assessments in the web app", () => {
+  it("takes a timed quiz with the keyboard: deadline shown, answers autosaved across a reload, a file straight to Blob, submitted", async () => {
+    screenshotOnFailure(page, "assessments-take-quiz");
+    // Signing in on the way to the assessment (the page a signed-out email link leads to).
+    await page.goto(`/sign-in?next=${encodeURIComponent(`/assessments/${quizId}`)}`);
+    await typeInto(page, page.getByLabel("Email"), learner.email);
+    await typeInto(page, page.getByLabel("Password"), learner.password);
+    await activate(page, page.getByRole("button", { name: "Sign in" }));
+    await page.getByRole("heading", { level: 1, name: "Capitals" }).waitFor();
+    await settled();
+    visited.add(`/assessments/${quizId}`);
+    await expect.poll(() => page.getByText("30 minutes from the start").isVisible()).toBe(true);
+    await expectAccessible(page, "the assessment");
+
+    await activate(page, page.getByRole("button", { name: "Start" }));
+    await page.getByRole("heading", { level: 1, name: "Attempt 1" }).waitFor();
+    const attemptPath = new URL(page.url()).pathname;
+    visited.add(attemptPath);
+    await expect.poll(() => page.getByRole("timer").textContent()).toMatch(/^(29|30):\d\d left$/);
+    await expect(page.getByText("Due by").isVisible()).resolves.toBe(true);
+
+    await tabTo(page, page.getByRole("radio", { name: "Paris" }));
+    await page.keyboard.press("Space");
+    await tabTo(page, page.getByRole("checkbox", { name: "Vienna" }));
+    await page.keyboard.press("Space");
+    await tabTo(page, page.getByRole("checkbox", { name: "Budapest" }));
+    await page.keyboard.press("Space");
+    await typeInto(page, page.getByRole("textbox", { name: "Your answer" }).first(), "Rome");
+    // Saved on the server a moment after typing stops (read back with the learner's own token).
+    const attemptId = attemptPath.split("/").pop() as string;
+    const own = apiClient(started.app, learner.accessToken);
+    await expect.poll(async () => (await must(own.GET("/v1/attempts/{attemptId}", { params: { path: { attemptId } } }))).answers.q5).toBe("Rome");
+    await page.getByRole("status").filter({ hasText: /^Saved at/ }).waitFor();
+    await expectAccessible(page, "the attempt");
+
+    // Autosave: a reload keeps every saved answer.
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "Attempt 1" }).waitFor();
+    await expect.poll(() => page.getByRole("radio", { name: "Paris" }).isChecked()).toBe(true);
+    expect(await page.getByRole("checkbox", { name: "Budapest" }).isChecked()).toBe(true);
+    expect(await page.getByRole("checkbox", { name: "Madrid" }).isChecked()).toBe(false);
+    expect(await page.getByRole("textbox", { name: "Your answer" }).first().inputValue()).toBe("Rome");
+
+    // True or false: the radios share a name, so the arrow keys choose (focus lands on the first).
+    await tabTo(page, page.getByRole("radio", { name: "True" }));
+    await page.keyboard.press("Space");
+    await typeInto(page, page.getByRole("spinbutton", { name: /a number/ }), "3");
+    await typeInto(page, page.locator("textarea"), "Wars, trade and new borders.");
+    // The file goes straight to Blob with the granted URL; its blob name becomes the answer.
+    await page.getByLabel("Your file").setInputFiles({ name: "map.txt", mimeType: "text/plain", buffer: Buffer.from("a map") });
+    await page.getByRole("status").filter({ hasText: "Uploaded map.txt." }).waitFor();
+    await page.getByRole("status").filter({ hasText: /^Saved at/ }).waitFor();
+
+    await activate(page, page.getByRole("button", { name: "Submit" }));
+    await page.getByRole("dialog", { name: "Submit your answers?" }).waitFor();
+    await expectAccessible(page, "the submit confirmation");
+    await activate(page, page.getByRole("button", { name: "Yes, submit" }));
+    await page.getByRole("heading", { level: 1, name: "Submission: attempt 1" }).waitFor();
+    visited.add(new URL(page.url()).pathname);
+    await expect.poll(() => page.getByText("Wars, trade and new borders.").isVisible()).toBe(true);
+    expect(await page.getByRole("link", { name: "Download the file" }).isVisible()).toBe(true);
+    await expectAccessible(page, "the submission");
+    expect(errors).toEqual([]);
+  }, 40_000);
+
+  it("shows the grade once the essay and file are graded, and its explanation step by step", async () => {
+    screenshotOnFailure(page, "assessments-grade");
+    const staff = apiClient(started.app, instructor.accessToken);
+    const submissionId = new URL(page.url()).pathname.split("/").pop() as string;
+    await expect
+      .poll(async () => (await must(staff.GET("/v1/submissions/{submissionId}/grading", { params: { path: { submissionId } } }))).customStatus?.phase, { timeout: 20_000 })
+      .toBe("waiting-for-grader");
+    await must(
+      staff.POST("/v1/submissions/{submissionId}/grades", {
+        params: { path: { submissionId } },
+        body: { scores: [{ itemId: "q6", points: 4, feedback: "Good reasons" }, { itemId: "q7", points: 1 }] },
+      }),
+    );
+    await expect
+      .poll(
+        async () => {
+          await visit("/grades", "Grades");
+          return page.getByRole("link", { name: "How it was worked out for Capitals" }).count();
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(1);
+    // 5 auto points + 4 + 1 of 11.
+    expect(await page.getByRole("row", { name: /Capitals/ }).textContent()).toContain("90.9%");
+    await expectAccessible(page, "the grades");
+
+    await activate(page, page.getByRole("link", { name: "How it was worked out for Capitals" }));
+    await page.getByRole("heading", { level: 1, name: "How the grade was worked out" }).waitFor();
+    visited.add(new URL(page.url()).pathname);
+    const steps = page.getByRole("heading", { name: "Steps to the grade" }).locator("xpath=following-sibling::ol[1]/li");
+    await expect.poll(() => steps.allTextContents()).toEqual([expect.stringMatching(/^Raw score:/), expect.stringMatching(/^Late deduction: on time/), expect.stringMatching(/^Attempts policy:/)]);
+    // The essay's grader score (the explanation carries feedback only for rubric criteria).
+    expect(await page.getByText("scored by a grader: 4 of 5").isVisible()).toBe(true);
+    await expectAccessible(page, "the grade explanation");
+
+    await visit(`/courses/${courseId}/grades`, "Grades: Geography");
+    await expectAccessible(page, "one course's grades");
+    await visit("/submissions", "My submissions");
+    await expectAccessible(page, "my submissions");
+    expect(errors).toEqual([]);
+  }, 40_000);
+
+  it("says when an attempt's deadline passes, and the server submits what was saved", async () => {
+    screenshotOnFailure(page, "assessments-deadline");
+    const staff = apiClient(started.app, instructor.accessToken);
+    const lockAt = new Date(Date.now() + 4000).toISOString();
+    const sprint = await must(
+      staff.POST("/v1/courses/{courseId}/assessments", {
+        params: { path: { courseId } },
+        body: { title: "Sprint", kind: "quiz", timeLimitMinutes: 30, lockAt, items: [{ id: "q", type: "true-false", points: 1, prompt: "Fast?" }], keys: { q: { type: "true-false", correct: true } } },
+      }),
+    );
+    await visit(`/assessments/${sprint.id}`, "Sprint");
+    await activate(page, page.getByRole("button", { name: "Start" }));
+    await page.getByRole("heading", { level: 1, name: "Attempt 1" }).waitFor();
+    await tabTo(page, page.getByRole("radio", { name: "True" }));
+    await page.keyboard.press("Space");
+    await page.getByRole("status").filter({ hasText: /^Saved at/ }).waitFor();
+    await page.getByRole("alert").filter({ hasText: "The time is up." }).waitFor({ timeout: 10_000 });
+    expect(await page.getByRole("radio", { name: "True" }).isDisabled()).toBe(true);
+    await expectAccessible(page, "an attempt past its deadline");
+    await activate(page, page.getByRole("link", { name: "See what was saved" }));
+    await page.getByRole("heading", { level: 1, name: "Submission: attempt 1" }).waitFor();
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          await page.getByText("Started").waitFor();
+          return page.getByText("(by the server, at the deadline)").count();
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(1);
+    expect(errors).toEqual([]);
+  }, 30_000);
+
+  it("fits every page it visited at 360 px", async () => {
+    screenshotOnFailure(page, "assessments-phone");
+    await page.setViewportSize(phone);
+    for (const path of visited) {
+      await page.goto(path);
+      await page.getByRole("heading", { level: 1 }).waitFor();
+      await settled();
+      // axe ran on each of these pages at desktop width; here only the fit.
+      await expectNoSidewaysScroll(page, `${path} at 360 px`);
+    }
+  }, 30_000);
+});
