@@ -130,6 +130,17 @@ describe("the administrator's pages", () => {
     const link = page.getByRole("link", { name: "grace", exact: true });
     await expect.poll(() => page.getByRole("row").count()).toBe(2);
     await expectAccessible(page, "/admin/users with a search");
+
+    // An invitation sent and withdrawn, the withdrawal confirmed first (the confirm button takes the focus).
+    const invitee = `invitee-${someone.id.slice(-8)}@example.test`;
+    await typeInto(page, page.getByLabel("Email to invite"), invitee);
+    await activate(page, page.getByRole("button", { name: "Send invitation" }));
+    await expect.poll(() => page.getByRole("status").filter({ hasText: "Invitation" }).textContent()).toBe(`Invitation sent to ${invitee}.`);
+    await activate(page, page.getByRole("button", { name: `Withdraw the invitation to ${invitee}` }));
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByRole("status").filter({ hasText: "Invitation" }).textContent()).toBe(`Invitation to ${invitee} withdrawn.`);
+    await page.getByText("No pending invitation.").waitFor();
+
     await activate(page, link);
     await page.getByRole("heading", { level: 1, name: "grace", exact: true }).waitFor();
     const adminBox = page.getByRole("checkbox", { name: "Administrator" });
