@@ -97,15 +97,15 @@ describe("the administrator's pages", () => {
 
     const { page, context, errors } = await asAdmin();
     screenshotOnFailure(page, "admin-dead-letters");
-    await openPage(page, "/admin", "Administration");
+    await openPage(page, "/administration", "Administration");
     await expect.poll(() => page.locator("dt:text-is('Dead letters') + dd").textContent()).toBe("1 review them");
-    await expectAccessible(page, "/admin");
+    await expectAccessible(page, "/administration");
     await activate(page, page.getByRole("link", { name: "Dead letters", exact: true }));
     await page.getByRole("heading", { level: 1, name: "Dead letters" }).waitFor();
     const replay = page.getByRole("button", { name: `Replay lesson.completed ${eventId}` });
     await replay.waitFor();
     await expect.poll(() => page.getByRole("row").filter({ hasText: eventId }).textContent()).toMatch(/MaxDeliveryCountExceeded/);
-    await expectAccessible(page, "/admin/dead-letters with a dead letter");
+    await expectAccessible(page, "/administration/dead-letters with a dead letter");
     await activate(page, replay);
     await expect.poll(() => page.getByRole("status").filter({ hasText: "sent again" }).textContent()).toBe("1 message of webhooks sent again.");
     // The page read the list again: the message is gone from it, and the subscription handled it this time.
@@ -124,12 +124,12 @@ describe("the administrator's pages", () => {
     const someone = await signUp(started.app, started.db, { label: "grace" });
     const { page, context, errors } = await asAdmin();
     screenshotOnFailure(page, "admin-roles");
-    await openPage(page, "/admin/users", "Users");
+    await openPage(page, "/administration/users", "Users");
     await typeInto(page, page.getByLabel("Email contains"), someone.email.split("@")[0] as string);
     await activate(page, page.getByRole("button", { name: "Search" }));
     const link = page.getByRole("link", { name: "grace", exact: true });
     await expect.poll(() => page.getByRole("row").count()).toBe(2);
-    await expectAccessible(page, "/admin/users with a search");
+    await expectAccessible(page, "/administration/users with a search");
 
     // An invitation sent and withdrawn, the withdrawal confirmed first (the confirm button takes the focus).
     const invitee = `invitee-${someone.id.slice(-8)}@example.test`;
@@ -137,7 +137,8 @@ describe("the administrator's pages", () => {
     await activate(page, page.getByRole("button", { name: "Send invitation" }));
     await expect.poll(() => page.getByRole("status").filter({ hasText: "Invitation" }).textContent()).toBe(`Invitation sent to ${invitee}.`);
     await activate(page, page.getByRole("button", { name: `Withdraw the invitation to ${invitee}` }));
-    await page.keyboard.press("Enter");
+    // The confirm button takes the focus once it shows: Enter on it (activate waits for it, then presses).
+    await activate(page, page.getByRole("button", { name: "Withdraw it" }));
     await expect.poll(() => page.getByRole("status").filter({ hasText: "Invitation" }).textContent()).toBe(`Invitation to ${invitee} withdrawn.`);
     await page.getByText("No pending invitation.").waitFor();
 
@@ -150,7 +151,7 @@ describe("the administrator's pages", () => {
     await activate(page, page.getByRole("button", { name: "Save roles" }));
     await expect.poll(() => page.getByRole("status").filter({ hasText: "Roles saved" }).textContent()).toBe("Roles saved: Administrator.");
     await expect.poll(() => page.locator("dt:text-is('Roles') + dd").textContent()).toBe("Administrator");
-    await expectAccessible(page, "/admin/users/:userId");
+    await expectAccessible(page, "/administration/users/:userId");
     expect((await must(apiClient(started.app, admin.accessToken).GET("/v1/users/{userId}", { params: { path: { userId: someone.id } } }))).roles).toEqual(["admin"]);
 
     await activate(page, page.getByRole("link", { name: "Audit log entries about this user" }));
@@ -158,7 +159,7 @@ describe("the administrator's pages", () => {
     const row = page.getByRole("row").filter({ has: page.getByRole("rowheader", { name: "user.roles-changed" }) });
     await row.waitFor();
     expect(await row.textContent()).toContain('"after":["admin"]');
-    await expectAccessible(page, "/admin/audit-log");
+    await expectAccessible(page, "/administration/audit-log");
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -166,7 +167,7 @@ describe("the administrator's pages", () => {
   it("registers a webhook and shows its signing secret once", async () => {
     const { page, context, errors } = await asAdmin();
     screenshotOnFailure(page, "admin-webhooks");
-    await openPage(page, "/admin/webhooks", "Webhooks");
+    await openPage(page, "/administration/webhooks", "Webhooks");
     await typeInto(page, page.getByLabel("URL (HTTPS)"), `${receiverUrl}?from=ui`);
     await typeInto(page, page.getByLabel("Description (optional)"), "from the admin page");
     await tabTo(page, page.getByRole("checkbox", { name: "enrollment.created" }), 120);
@@ -175,7 +176,7 @@ describe("the administrator's pages", () => {
     await page.getByText("you will not see it again").waitFor();
     const secret = await page.getByRole("textbox", { name: "Signing secret" }).inputValue();
     expect(secret.length).toBeGreaterThan(20);
-    await expectAccessible(page, "/admin/webhooks with the new secret");
+    await expectAccessible(page, "/administration/webhooks with the new secret");
     const listed = (await must(apiClient(started.app, admin.accessToken).GET("/v1/webhooks"))).items.find((h) => h.url === `${receiverUrl}?from=ui`);
     expect(listed).toMatchObject({ eventTypes: ["enrollment.created"], description: "from the admin page", active: true });
     expect(JSON.stringify(listed)).not.toContain(secret);
@@ -187,7 +188,7 @@ describe("the administrator's pages", () => {
     await page.getByRole("checkbox", { name: "enrollment.created" }).waitFor();
     expect(await page.getByRole("checkbox", { name: "enrollment.created" }).isChecked()).toBe(true);
     expect(await page.content()).not.toContain(secret);
-    await expectAccessible(page, "/admin/webhooks/:webhookId");
+    await expectAccessible(page, "/administration/webhooks/:webhookId");
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -196,13 +197,13 @@ describe("the administrator's pages", () => {
     const { page, context, errors } = await asAdmin(phone);
     screenshotOnFailure(page, "admin-phone");
     for (const [path, heading] of [
-      ["/admin", "Administration"],
-      ["/admin/users", "Users"],
-      [`/admin/users/${admin.id}`, "ada"],
-      ["/admin/audit-log", "Audit log"],
-      ["/admin/dead-letters", "Dead letters"],
-      ["/admin/webhooks", "Webhooks"],
-      [`/admin/webhooks/${webhookId}`, "Webhook endpoint"],
+      ["/administration", "Administration"],
+      ["/administration/users", "Users"],
+      [`/administration/users/${admin.id}`, "ada"],
+      ["/administration/audit-log", "Audit log"],
+      ["/administration/dead-letters", "Dead letters"],
+      ["/administration/webhooks", "Webhooks"],
+      [`/administration/webhooks/${webhookId}`, "Webhook endpoint"],
     ] as const) {
       await openPage(page, path, heading);
       await expectNoSidewaysScroll(page, `${path} at 360 px`);

@@ -49,7 +49,7 @@ export default function AdminHome() {
                 {deadCount > 0 ? (
                   <>
                     {" "}
-                    <a href="/admin/dead-letters">review them</a>
+                    <a href="/administration/dead-letters">review them</a>
                   </>
                 ) : null}
               </dd>
@@ -61,16 +61,16 @@ export default function AdminHome() {
         <h2 id="admin-pages">Pages</h2>
         <ul>
           <li>
-            <a href="/admin/users">Users</a>: search, roles, deactivation, sessions, two-factor reset, invitations
+            <a href="/administration/users">Users</a>: search, roles, deactivation, sessions, two-factor reset, invitations
           </li>
           <li>
-            <a href="/admin/audit-log">Audit log</a>: security-relevant actions, newest first
+            <a href="/administration/audit-log">Audit log</a>: security-relevant actions, newest first
           </li>
           <li>
-            <a href="/admin/dead-letters">Dead letters</a>: messages a subscription could not handle; replay or purge
+            <a href="/administration/dead-letters">Dead letters</a>: messages a subscription could not handle; replay or purge
           </li>
           <li>
-            <a href="/admin/webhooks">Webhooks</a>: endpoints, their events and delivery logs
+            <a href="/administration/webhooks">Webhooks</a>: endpoints, their events and delivery logs
           </li>
         </ul>
       </section>

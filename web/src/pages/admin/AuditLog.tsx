@@ -47,7 +47,7 @@ export default function AuditLog() {
     const params = new URLSearchParams(
       Object.entries({ action: form.action, actorUserId: actor, targetId: form.targetId.trim(), from: toInstant(form.from), to: toInstant(form.to) }).filter(([, v]) => v),
     );
-    route(params.size ? `/admin/audit-log?${params.toString()}` : "/admin/audit-log");
+    route(params.size ? `/administration/audit-log?${params.toString()}` : "/administration/audit-log");
   };
 
   return (
@@ -120,10 +120,10 @@ export default function AuditLog() {
                   <tr key={entry.id}>
                     <td>{formatDateTime(entry.occurredAt)}</td>
                     <th scope="row">{entry.action}</th>
-                    <td>{entry.actorUserId ? <a href={`/admin/users/${entry.actorUserId}`}>{entry.actorUserId.slice(-8)}</a> : "system"}</td>
+                    <td>{entry.actorUserId ? <a href={`/administration/users/${entry.actorUserId}`}>{entry.actorUserId.slice(-8)}</a> : "system"}</td>
                     <td>
                       {entry.targetType === "user" && entry.targetId ? (
-                        <a href={`/admin/users/${entry.targetId}`}>user {entry.targetId.slice(-8)}</a>
+                        <a href={`/administration/users/${entry.targetId}`}>user {entry.targetId.slice(-8)}</a>
                       ) : (
                         [entry.targetType, entry.targetId].filter(Boolean).join(" ") || "—"
                       )}
@@ -138,7 +138,7 @@ export default function AuditLog() {
           </div>
         )
       ) : null}
-      <Pager path="/admin/audit-log" query={{ action, actorUserId, targetId, from, to, cursor }} nextCursor={entries.data?.nextCursor} />
+      <Pager path="/administration/audit-log" query={{ action, actorUserId, targetId, from, to, cursor }} nextCursor={entries.data?.nextCursor} />
     </Page>
   );
 }

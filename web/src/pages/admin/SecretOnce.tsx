@@ -29,7 +29,7 @@ export function SecretOnce({ id, url, secret, onDone }: { id: string; url: strin
       <button type="button" onClick={() => void copy()}>
         Copy secret
       </button>{" "}
-      <a href={`/admin/webhooks/${id}`}>Open the endpoint</a>{" "}
+      <a href={`/administration/webhooks/${id}`}>Open the endpoint</a>{" "}
       <button type="button" class="secondary outline" onClick={onDone}>
         I have saved it
       </button>

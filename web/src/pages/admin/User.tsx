@@ -38,7 +38,7 @@ export default function User({ userId }: { userId: string }) {
       <Page title="User">
         <Problem problem={user.problem} />
         <p>
-          <a href="/admin/users">All users</a>
+          <a href="/administration/users">All users</a>
         </p>
       </Page>
     );
@@ -47,7 +47,7 @@ export default function User({ userId }: { userId: string }) {
   return (
     <Page title={u.displayName}>
       <p>
-        <a href="/admin/users">All users</a>
+        <a href="/administration/users">All users</a>
       </p>
       <dl>
         <dt>Email</dt>
@@ -151,7 +151,7 @@ export default function User({ userId }: { userId: string }) {
           }}
         />
         <p>
-          <a href={`/admin/audit-log?targetId=${u.id}`}>Audit log entries about this user</a>
+          <a href={`/administration/audit-log?targetId=${u.id}`}>Audit log entries about this user</a>
         </p>
       </section>
     </Page>

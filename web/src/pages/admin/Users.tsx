@@ -40,7 +40,7 @@ export default function Users() {
   const search = (e: Event) => {
     e.preventDefault();
     const params = new URLSearchParams(Object.entries({ ...form, email: form.email.trim() }).filter(([, v]) => v));
-    route(params.size ? `/admin/users?${params.toString()}` : "/admin/users");
+    route(params.size ? `/administration/users?${params.toString()}` : "/administration/users");
   };
 
   return (
@@ -97,7 +97,7 @@ export default function Users() {
                 {users.data.items.map((u) => (
                   <tr key={u.id}>
                     <th scope="row">
-                      <a href={`/admin/users/${u.id}`}>{u.displayName}</a>
+                      <a href={`/administration/users/${u.id}`}>{u.displayName}</a>
                       <br />
                       <small>{u.email}</small>
                     </th>
@@ -111,7 +111,7 @@ export default function Users() {
           </div>
         )
       ) : null}
-      <Pager path="/admin/users" query={{ email, role, status, cursor }} nextCursor={users.data?.nextCursor} />
+      <Pager path="/administration/users" query={{ email, role, status, cursor }} nextCursor={users.data?.nextCursor} />
       <Invitations />
     </Page>
   );

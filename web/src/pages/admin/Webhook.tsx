@@ -40,7 +40,7 @@ export default function Webhook({ webhookId }: { webhookId: string }) {
     if (await action.run(() => api.PATCH("/v1/webhooks/{webhookId}", { ...path, body: { active } }))) saved(active ? "The endpoint is enabled." : "The endpoint is disabled.");
   };
   const remove = async () => {
-    if ((await action.run(() => api.DELETE("/v1/webhooks/{webhookId}", path))) !== null) route("/admin/webhooks");
+    if ((await action.run(() => api.DELETE("/v1/webhooks/{webhookId}", path))) !== null) route("/administration/webhooks");
   };
   const replay = async (deliveryId: string) => {
     const r = await action.run(() => api.POST("/v1/webhooks/{webhookId}/deliveries/{deliveryId}/replay", { params: { path: { webhookId, deliveryId } } }));
@@ -57,7 +57,7 @@ export default function Webhook({ webhookId }: { webhookId: string }) {
       <Page title="Webhook">
         <Problem problem={hook.problem} />
         <p>
-          <a href="/admin/webhooks">All webhooks</a>
+          <a href="/administration/webhooks">All webhooks</a>
         </p>
       </Page>
     );
@@ -65,7 +65,7 @@ export default function Webhook({ webhookId }: { webhookId: string }) {
   return (
     <Page title="Webhook endpoint">
       <p>
-        <a href="/admin/webhooks">All webhooks</a>
+        <a href="/administration/webhooks">All webhooks</a>
       </p>
       <dl>
         <dt>URL</dt>

@@ -59,7 +59,7 @@ export default function Webhooks() {
                 {hooks.data.items.map((h) => (
                   <tr key={h.id}>
                     <th scope="row">
-                      <a href={`/admin/webhooks/${h.id}`}>{h.url}</a>
+                      <a href={`/administration/webhooks/${h.id}`}>{h.url}</a>
                       {h.description ? (
                         <>
                           <br />
@@ -77,7 +77,7 @@ export default function Webhooks() {
           </div>
         )
       ) : null}
-      <Pager path="/admin/webhooks" query={{ cursor }} nextCursor={hooks.data?.nextCursor} />
+      <Pager path="/administration/webhooks" query={{ cursor }} nextCursor={hooks.data?.nextCursor} />
 
       <section aria-labelledby="register-heading">
         <h2 id="register-heading">Register an endpoint</h2>

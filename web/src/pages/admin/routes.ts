@@ -2,15 +2,16 @@ import { lazy } from "preact-iso";
 import { hasRole } from "../../api/session";
 import type { AppRoute, NavItem } from "../../routes";
 
-// The administrator's pages, each loaded on demand.
+// The administrator's pages, each loaded on demand, under /administration: the Functions host keeps /admin/* for
+// its own admin API (a deep link there would never reach the web app when the function app serves it).
 export const adminRoutes: AppRoute[] = [
-  { path: "/admin", component: lazy(() => import("./AdminHome")), access: "admin" },
-  { path: "/admin/users", component: lazy(() => import("./Users")), access: "admin" },
-  { path: "/admin/users/:userId", component: lazy(() => import("./User")), access: "admin" },
-  { path: "/admin/audit-log", component: lazy(() => import("./AuditLog")), access: "admin" },
-  { path: "/admin/dead-letters", component: lazy(() => import("./DeadLetters")), access: "admin" },
-  { path: "/admin/webhooks", component: lazy(() => import("./Webhooks")), access: "admin" },
-  { path: "/admin/webhooks/:webhookId", component: lazy(() => import("./Webhook")), access: "admin" },
+  { path: "/administration", component: lazy(() => import("./AdminHome")), access: "admin" },
+  { path: "/administration/users", component: lazy(() => import("./Users")), access: "admin" },
+  { path: "/administration/users/:userId", component: lazy(() => import("./User")), access: "admin" },
+  { path: "/administration/audit-log", component: lazy(() => import("./AuditLog")), access: "admin" },
+  { path: "/administration/dead-letters", component: lazy(() => import("./DeadLetters")), access: "admin" },
+  { path: "/administration/webhooks", component: lazy(() => import("./Webhooks")), access: "admin" },
+  { path: "/administration/webhooks/:webhookId", component: lazy(() => import("./Webhook")), access: "admin" },
 ];
 
-export const adminNav: NavItem[] = [{ href: "/admin", label: "Admin", show: (user) => hasRole(user, "admin") }];
+export const adminNav: NavItem[] = [{ href: "/administration", label: "Admin", show: (user) => hasRole(user, "admin") }];
