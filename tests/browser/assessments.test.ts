@@ -106,7 +106,7 @@ describe("a learner's assessments in the web app", () => {
     await page.keyboard.press("Space");
     await tabTo(page, page.getByRole("checkbox", { name: "Budapest" }));
     await page.keyboard.press("Space");
-    await typeInto(page, page.getByRole("textbox", { name: "Your answer" }).first(), "Rome");
+    await typeInto(page, page.getByRole("textbox", { name: "Your answer", exact: true }).first(), "Rome");
     // Saved on the server a moment after typing stops (read back with the learner's own token).
     const attemptId = attemptPath.split("/").pop() as string;
     const own = apiClient(started.app, learner.accessToken);
@@ -120,12 +120,12 @@ describe("a learner's assessments in the web app", () => {
     await expect.poll(() => page.getByRole("radio", { name: "Paris" }).isChecked()).toBe(true);
     expect(await page.getByRole("checkbox", { name: "Budapest" }).isChecked()).toBe(true);
     expect(await page.getByRole("checkbox", { name: "Madrid" }).isChecked()).toBe(false);
-    expect(await page.getByRole("textbox", { name: "Your answer" }).first().inputValue()).toBe("Rome");
+    expect(await page.getByRole("textbox", { name: "Your answer", exact: true }).first().inputValue()).toBe("Rome");
 
-    // True or false: the radios share a name, so the arrow keys choose (focus lands on the first).
+    // True or false: Tab reaches the group's first radio, Space chooses it.
     await tabTo(page, page.getByRole("radio", { name: "True" }));
     await page.keyboard.press("Space");
-    await typeInto(page, page.getByRole("spinbutton", { name: /a number/ }), "3");
+    await typeInto(page, page.getByRole("textbox", { name: "Your answer (a number)" }), "3");
     await typeInto(page, page.locator("textarea"), "Wars, trade and new borders.");
     // The file goes straight to Blob with the granted URL; its blob name becomes the answer.
     await page.getByLabel("Your file").setInputFiles({ name: "map.txt", mimeType: "text/plain", buffer: Buffer.from("a map") });

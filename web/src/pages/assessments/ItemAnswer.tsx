@@ -54,23 +54,7 @@ export function ItemAnswer({ attemptId, item, number, answer, disabled, onAnswer
           );
         })
       ) : item.type === "numeric" ? (
-        <label>
-          Your answer (a number)
-          <input
-            type="number"
-            step="any"
-            inputMode="decimal"
-            value={typeof answer === "number" ? answer : ""}
-            disabled={disabled}
-            aria-describedby={item.prompt ? promptId : undefined}
-            onInput={(e) => {
-              const n = e.currentTarget.valueAsNumber;
-              // A half-typed number ("-", "1e") is not saved until it is one.
-              if (e.currentTarget.value === "") onAnswer(null);
-              else if (Number.isFinite(n)) onAnswer(n);
-            }}
-          />
-        </label>
+        <NumericAnswer answer={answer} disabled={disabled} promptId={item.prompt ? promptId : undefined} onAnswer={onAnswer} />
       ) : item.type === "short-text" ? (
         <label>
           Your answer
@@ -85,6 +69,33 @@ export function ItemAnswer({ attemptId, item, number, answer, disabled, onAnswer
         <FileAnswer attemptId={attemptId} item={item} answer={answer} disabled={disabled} promptId={item.prompt ? promptId : undefined} onAnswer={onAnswer} />
       )}
     </fieldset>
+  );
+}
+
+/**
+ * A number, kept as the typed text: "3." on the way to "3.5" must stay on screen, so only a whole number is sent
+ * up (and an emptied field clears the answer).
+ */
+function NumericAnswer({ answer, disabled, promptId, onAnswer }: Pick<Props, "answer" | "disabled" | "onAnswer"> & { promptId: string | undefined }) {
+  const [text, setText] = useState(typeof answer === "number" ? String(answer) : "");
+  return (
+    <label>
+      Your answer (a number)
+      <input
+        type="text"
+        inputMode="decimal"
+        value={text}
+        disabled={disabled}
+        aria-describedby={promptId}
+        onInput={(e) => {
+          const value = e.currentTarget.value;
+          setText(value);
+          const n = Number(value.trim().replace(",", "."));
+          if (value.trim() === "") onAnswer(null);
+          else if (Number.isFinite(n)) onAnswer(n);
+        }}
+      />
+    </label>
   );
 }
 
