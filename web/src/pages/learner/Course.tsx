@@ -19,6 +19,8 @@ export default function CoursePage({ courseId }: { courseId: string }) {
   const enrollment = useApi(() => (user ? myEnrollmentIn(courseId) : Promise.resolve({ data: null, response: new Response() })), [courseId, user?.id]);
   const teaches = Boolean(user && (user.roles.includes("admin") || user.courseRoles.some((r) => r.courseId === courseId)));
   const active = enrollment.data?.status === "active";
+  // Held here, not in the panel: the panel is replaced while the enrollment reloads, and the message must stay.
+  const [message, setMessage] = useState<string | null>(null);
 
   if (course.loading && !course.data) return <Loading what="Loading the course" />;
   if (!course.data) {
@@ -41,13 +43,14 @@ export default function CoursePage({ courseId }: { courseId: string }) {
       ) : null}
       {user ? (
         enrollment.loading && enrollment.data === null ? null : (
-          <EnrollmentPanel course={c} enrollment={enrollment.data} userId={user.id} reload={() => (enrollment.reload(), course.reload())} />
+          <EnrollmentPanel course={c} enrollment={enrollment.data} userId={user.id} onChange={(text) => (setMessage(text), enrollment.reload(), course.reload())} />
         )
       ) : (
         <p>
           <a href={`/sign-in?next=${encodeURIComponent(`/courses/${courseId}`)}`}>Sign in</a> to enroll.
         </p>
       )}
+      <div role="status">{message ? <p>{message}</p> : null}</div>
       <Problem problem={enrollment.problem} />
       {active ? <CourseProgress courseId={courseId} /> : null}
       {active || teaches ? <Outline courseId={courseId} /> : null}
@@ -65,23 +68,16 @@ function Seats({ course: c }: { course: Course }) {
   );
 }
 
-function EnrollmentPanel({ course: c, enrollment, userId, reload }: { course: Course; enrollment: Awaited<ReturnType<typeof myEnrollmentIn>>["data"] | null; userId: string; reload: () => void }) {
+function EnrollmentPanel({ course: c, enrollment, userId, onChange }: { course: Course; enrollment: Awaited<ReturnType<typeof myEnrollmentIn>>["data"] | null; userId: string; onChange: (message: string) => void }) {
   const action = useAction();
-  const [message, setMessage] = useState<string | null>(null);
   const enroll = async () => {
     const result = await action.run(() => api.POST("/v1/courses/{courseId}/enrollments", { params: { path: { courseId: c.id } }, body: {} }));
-    if (result) {
-      setMessage(result.status === "waitlisted" ? `You are on the waitlist${result.position == null ? "" : `, number ${result.position}`}.` : result.status === "active" ? "You are enrolled." : enrollmentLabel(result));
-      reload();
-    }
+    if (result) onChange(result.status === "waitlisted" ? `You are on the waitlist${result.position == null ? "" : `, number ${result.position}`}.` : result.status === "active" ? "You are enrolled." : `${enrollmentLabel(result)}.`);
   };
   const drop = async () => {
     if (!confirm(`Leave “${c.title}”?`)) return;
     const result = await action.run(() => api.DELETE("/v1/courses/{courseId}/enrollments/{userId}", { params: { path: { courseId: c.id, userId } } }));
-    if (result !== null) {
-      setMessage("You left the course.");
-      reload();
-    }
+    if (result !== null) onChange("You left the course.");
   };
   const current = enrollment && ["active", "waitlisted", "offered", "pending-payment", "suspended"].includes(enrollment.status) ? enrollment : null;
   const full = c.seatsAvailable != null && c.seatsAvailable <= 0;
@@ -105,7 +101,6 @@ function EnrollmentPanel({ course: c, enrollment, userId, reload }: { course: Co
           {current.status === "waitlisted" ? "Leave the waitlist" : "Drop out"}
         </button>
       ) : null}
-      <div role="status">{message ? <p>{message}</p> : null}</div>
       <Problem problem={action.problem} />
     </section>
   );

@@ -82,7 +82,7 @@ export function TwoFactor() {
       ) : null}
       {s && !s.enabled && !enrolment ? (
         <form onSubmit={start} class="narrow">
-          <Field label="Current password" type="password" name="currentPassword" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          <Field label="Your password (to turn it on)" type="password" name="currentPassword" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
           <button type="submit" disabled={action.pending} aria-busy={action.pending}>
             Turn on two-factor sign-in
           </button>
@@ -91,12 +91,11 @@ export function TwoFactor() {
       {enrolment ? (
         <form onSubmit={confirm} class="narrow">
           <p>Add this key to your authenticator app (type the secret, or paste the link), then enter the code it shows.</p>
-          <p>
-            Secret: <code>{enrolment.secret}</code> <CopyButton text={enrolment.secret} what="the secret" />
-          </p>
-          <p class="break-anywhere">
-            Link: <code>{enrolment.otpauthUri}</code> <CopyButton text={enrolment.otpauthUri} what="the link" />
-          </p>
+          {/* Read-only fields: the long otpauth link stays within a phone's width, and is easy to select. */}
+          <Field label="Secret" name="secret" readOnly value={enrolment.secret} />
+          <CopyButton text={enrolment.secret} what="the secret" />
+          <Field label="Link for authenticator apps (otpauth)" name="otpauthUri" readOnly value={enrolment.otpauthUri} />
+          <CopyButton text={enrolment.otpauthUri} what="the link" />
           <Field label="Code from your authenticator app" name="code" autocomplete="one-time-code" inputMode="numeric" required value={code} onInput={(e) => setCode(e.currentTarget.value)} />
           <button type="submit" disabled={action.pending} aria-busy={action.pending}>
             Confirm
@@ -109,7 +108,7 @@ export function TwoFactor() {
           <button type="submit" class="secondary" disabled={action.pending}>
             New recovery codes
           </button>
-          <Field label="Current password (to turn it off)" type="password" name="currentPassword" autocomplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          <Field label="Your password (to turn it off)" type="password" name="currentPassword" autocomplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
           <button type="button" class="secondary outline" onClick={turnOff} disabled={action.pending || !password || !code}>
             Turn off two-factor sign-in
           </button>

@@ -1,0 +1,247 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { apiClient, must } from "../support/api-client.js";
+import { type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
+import { activate, expectAccessible, expectNoSidewaysScroll, launchBrowser, openApp, phone, screenshotOnFailure, typeInto } from "../support/browser.js";
+import type { TestDatabase } from "../support/database.js";
+import { strongPassword, type TestUser, signUp, uniqueEmail } from "../support/identity.js";
+import { waitForMail } from "../support/mailbox.js";
+import { waitFor } from "../support/wait-for.js";
+
+let started: { db: TestDatabase; app: RunningApp };
+let browser: Browser;
+let admin: TestUser;
+
+beforeAll(async () => {
+  // The outbox is swept every second so completion turns into a certificate within the test.
+  [started, browser] = await Promise.all([startAppOnOwnDatabase({ OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *" }), launchBrowser()]);
+  admin = await signUp(started.app, started.db, { admin: true, label: "course-author" });
+});
+afterAll(async () => {
+  await browser?.close();
+  await stopAppAndDatabase(started ?? {});
+});
+
+const chart = "Polaris: RA 2h 31m, Dec +89°";
+
+/** A published course with one module: a text lesson and a file lesson (uploaded straight to Blob), set up through the API. */
+async function publishedCourse(title: string, options: { capacity?: number } = {}) {
+  const client = apiClient(started.app, admin.accessToken);
+  const course = await must(client.POST("/v1/courses", { body: { title, description: `Learn ${title.toLowerCase()} from the ground up.`, capacity: options.capacity ?? null, waitlistEnabled: true } }));
+  await must(client.POST("/v1/courses/{courseId}/publish", { params: { path: { courseId: course.id } } }));
+  const mod = await must(client.POST("/v1/courses/{courseId}/modules", { params: { path: { courseId: course.id } }, body: { title: "The night sky" } }));
+  const path = { courseId: course.id, moduleId: mod.id };
+  await must(client.POST("/v1/courses/{courseId}/modules/{moduleId}/lessons", { params: { path }, body: { title: "Stars", kind: "text", body: "# Stars\n\nStars are suns, far away." } }));
+  const file = await must(client.POST("/v1/courses/{courseId}/modules/{moduleId}/lessons", { params: { path }, body: { title: "Star chart", kind: "file" } }));
+  const bytes = Buffer.from(chart);
+  const grant = await must(client.POST("/v1/lessons/{lessonId}/files", { params: { path: { lessonId: file.id } }, body: { fileName: "chart.txt", contentType: "text/plain", sizeBytes: bytes.length } }));
+  const put = await fetch(grant.url, { method: grant.method, headers: grant.headers as Record<string, string>, body: bytes });
+  expect(put.status).toBe(201);
+  await must(client.POST("/v1/lessons/{lessonId}/files/confirm", { params: { path: { lessonId: file.id } } }));
+  return course;
+}
+
+/** The path and query of the first link to the app in a mail's text. */
+function linkIn(text: string, path: string): string {
+  const match = new RegExp(`https?://[^\\s"<>]*(${path}[^\\s"<>]*)`).exec(text);
+  if (!match) throw new Error(`no ${path} link in: ${text}`);
+  return match[1]!;
+}
+
+async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { level: 1, name: /^Welcome/ }).waitFor();
+}
+
+describe("the learner's pages", () => {
+  it("signs up, confirms the email, finds and enrolls in a course, completes its lessons and downloads the certificate", async () => {
+    const course = await publishedCourse("Astronomy");
+    const { page, context, errors } = await openApp(browser, started.app);
+    screenshotOnFailure(page, "learner-journey");
+    const email = uniqueEmail("stargazer");
+    const password = strongPassword();
+
+    // Register with the keyboard alone.
+    await page.goto("/register");
+    await typeInto(page, page.getByLabel("Your name"), "Stargazer");
+    await typeInto(page, page.getByLabel("Email"), email);
+    await typeInto(page, page.getByLabel("Password"), password);
+    await activate(page, page.getByRole("button", { name: "Create account" }));
+    await page.getByRole("heading", { level: 1, name: "Welcome, Stargazer" }).waitFor();
+    await page.getByRole("button", { name: "Send a new link" }).waitFor();
+    await expectAccessible(page, "home, unconfirmed");
+
+    const mail = await waitForMail(started.app, email, "Confirm your email");
+    await page.goto(linkIn(mail.text, "/verify-email"));
+    await page.getByText("Your email address is confirmed").waitFor();
+    await expectAccessible(page, "verify-email");
+
+    // Find the course by searching the catalog, and enroll with the keyboard.
+    await page.goto("/courses");
+    await typeInto(page, page.getByLabel("Search courses"), "astronomy");
+    await page.keyboard.press("Enter");
+    await page.getByRole("link", { name: "Astronomy" }).click();
+    await page.getByRole("heading", { level: 1, name: "Astronomy" }).waitFor();
+    await expectAccessible(page, "course, not enrolled");
+    await activate(page, page.getByRole("button", { name: "Enroll" }));
+    await expect.poll(() => page.getByRole("status").filter({ hasText: "You are enrolled." }).count()).toBe(1);
+    const firstLesson = page.getByRole("region", { name: "Modules and lessons" }).getByRole("link", { name: "Stars" });
+    await firstLesson.waitFor();
+    await expectAccessible(page, "course, enrolled");
+
+    // The lessons one by one: the text, then the file (its download link answers the uploaded bytes).
+    await firstLesson.click();
+    await page.getByText("Stars are suns, far away.").waitFor();
+    await activate(page, page.getByRole("button", { name: "Mark complete" }));
+    await page.getByRole("status").filter({ hasText: "Marked complete" }).waitFor();
+    await expectAccessible(page, "lesson, completed");
+    await page.getByRole("link", { name: "Next: Star chart" }).click();
+    const download = page.getByRole("link", { name: "Download chart.txt" });
+    await download.waitFor();
+    const file = await page.request.get((await download.getAttribute("href"))!);
+    expect(await file.text()).toBe(chart);
+    await activate(page, page.getByRole("button", { name: "Mark complete" }));
+    await page.getByRole("status").filter({ hasText: "Marked complete" }).waitFor();
+
+    // Client-side navigation from here: a reload while a silent rotation is in flight can leave the tab holding a
+    // refresh token the server already rotated (and a reused refresh token ends the session).
+    await page.getByRole("link", { name: "Back to the course" }).click();
+    await page.getByText("Progress: 100%, complete").waitFor();
+    await page.getByRole("link", { name: "Ringlet" }).click();
+    await page.getByText("Progress: 100%").waitFor();
+    await expectAccessible(page, "home, enrolled");
+
+    // Completion issues the certificate (an outbox event): listed with its PDF and its public verification page.
+    await waitFor("the certificate", async () => (await started.db.sql`select 1 from certificates where course_id = ${course.id}`)[0], { timeoutMs: 20_000 });
+    await page.getByRole("link", { name: "Certificates" }).click();
+    await page.getByRole("link", { name: /Download the certificate for Astronomy/ }).waitFor();
+    await expectAccessible(page, "certificates");
+    const pdf = await page.request.get((await page.getByRole("link", { name: /Download the certificate/ }).getAttribute("href"))!);
+    expect(pdf.status()).toBe(200);
+    expect((await pdf.body()).subarray(0, 5).toString()).toBe("%PDF-");
+    await page.getByRole("link", { name: "verification page" }).click();
+    await page.getByText("Valid certificate.").waitFor();
+    await page.getByText(/Stargazer completed “Astronomy”/).waitFor();
+    await expectAccessible(page, "certificate verification");
+    expect(errors).toEqual([]);
+    await context.close();
+    // The whole journey in one test (each step builds on the last); CI's two shared cores need more than 30 s.
+  }, 60_000);
+
+  it("puts a learner on the waitlist of a full course, at 360 px", async () => {
+    const course = await publishedCourse("Cartography", { capacity: 1 });
+    const first = await signUp(started.app, started.db, { label: "first" });
+    await must(apiClient(started.app, first.accessToken).POST("/v1/courses/{courseId}/enrollments", { params: { path: { courseId: course.id } }, body: {} }));
+    const second = await signUp(started.app, started.db, { label: "Second" });
+    const { page, context, errors } = await openApp(browser, started.app, phone);
+    screenshotOnFailure(page, "learner-waitlist");
+    await signIn(page, second.email, second.password);
+    await page.goto(`/courses/${course.id}`);
+    await page.getByText("The course is full; the waitlist is open.").waitFor();
+    await activate(page, page.getByRole("button", { name: "Join the waitlist" }));
+    await page.getByRole("status").filter({ hasText: "You are on the waitlist, number 1." }).waitFor();
+    await expectAccessible(page, "course, waitlisted");
+    await expectNoSidewaysScroll(page, "course at 360 px");
+    await page.goto("/");
+    await page.getByText("On the waitlist, number 1").waitFor();
+    await expectNoSidewaysScroll(page, "home at 360 px");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("resets a forgotten password through the emailed link and signs in with the new one", async () => {
+    const user = await signUp(started.app, started.db, { label: "Forgetful" });
+    const { page, context, errors } = await openApp(browser, started.app);
+    screenshotOnFailure(page, "learner-reset");
+    await page.goto("/sign-in");
+    await page.getByRole("link", { name: "Forgot your password?" }).click();
+    await page.getByRole("heading", { level: 1, name: "Forgot your password?" }).waitFor();
+    await typeInto(page, page.getByLabel("Email"), user.email);
+    await activate(page, page.getByRole("button", { name: "Send the link" }));
+    await page.getByRole("status").filter({ hasText: /.+/ }).waitFor();
+    await expectAccessible(page, "forgot-password, sent");
+    const mail = await waitForMail(started.app, user.email, "Reset your Ringlet password");
+    await page.goto(linkIn(mail.text, "/reset-password"));
+    await page.getByRole("heading", { level: 1, name: "Choose a new password" }).waitFor();
+    const newPassword = strongPassword();
+    await typeInto(page, page.getByLabel("New password"), newPassword);
+    await activate(page, page.getByRole("button", { name: "Change the password" }));
+    await page.getByRole("status").filter({ hasText: "Your password is changed." }).waitFor();
+    await expectAccessible(page, "reset-password, done");
+    await signIn(page, user.email, newPassword);
+    await page.getByRole("heading", { level: 1, name: "Welcome, Forgetful" }).waitFor();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("passes axe and fits 360 px on the pages emails link to", async () => {
+    const { page, context, errors } = await openApp(browser, started.app, phone);
+    screenshotOnFailure(page, "email-pages-360");
+    const signedOut: [string, string][] = [
+      ["/forgot-password", "Forgot your password?"],
+      ["/reset-password?token=x", "Choose a new password"],
+      ["/verify-email?token=x", "Confirm your email"],
+      ["/accept-invitation?token=x", "Create your account"],
+      ["/account/erasure/cancel?token=x", "Keep your account"],
+      ["/certificates/verify/AAAA-BBBB-CCCC", "Verify a certificate"],
+    ];
+    for (const [path, title] of signedOut) {
+      await page.goto(path);
+      await page.getByRole("heading", { level: 1, name: title }).waitFor();
+      await expectAccessible(page, `${path} at 360 px`);
+      await expectNoSidewaysScroll(page, `${path} at 360 px`);
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("passes axe and fits 360 px on the signed-in learner and account pages", async () => {
+    const user = await signUp(started.app, started.db, { label: "Phone" });
+    const course = await publishedCourse("Geology");
+    await must(apiClient(started.app, user.accessToken).POST("/v1/courses/{courseId}/enrollments", { params: { path: { courseId: course.id } }, body: {} }));
+    const lesson = (await must(apiClient(started.app, user.accessToken).GET("/v1/courses/{courseId}/modules", { params: { path: { courseId: course.id } } }))).items[0]!.lessons![1]!;
+    const { page, context, errors } = await openApp(browser, started.app, phone);
+    screenshotOnFailure(page, "learner-pages-360");
+    await signIn(page, user.email, user.password);
+    const signedIn: [string, string | RegExp, string][] = [
+      ["/", "Welcome, Phone", "Geology"],
+      [`/courses/${course.id}`, "Geology", "Star chart"],
+      [`/lessons/${lesson.id}`, "Star chart", "Download chart.txt"],
+      [`/courses/${course.id}/offer`, "A seat in Geology", "no open offer"],
+      ["/certificates", "My certificates", "No certificate yet"],
+      ["/invitations/accept?token=x", "Course invitation", "Accept the invitation"],
+    ];
+    for (const [path, title, content] of signedIn) {
+      await page.goto(path);
+      await page.getByRole("heading", { level: 1, name: title }).waitFor();
+      await page.getByText(content).first().waitFor();
+      await expectAccessible(page, `${path} at 360 px`);
+      await expectNoSidewaysScroll(page, `${path} at 360 px`);
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("passes axe and fits 360 px on the account page, two-factor enrolment included", async () => {
+    const user = await signUp(started.app, started.db, { label: "Account" });
+    const { page, context, errors } = await openApp(browser, started.app, phone);
+    screenshotOnFailure(page, "account-360");
+    await signIn(page, user.email, user.password);
+    await page.goto("/account");
+    await page.getByText("This browser").waitFor();
+    await expectAccessible(page, "/account at 360 px");
+    await expectNoSidewaysScroll(page, "/account at 360 px");
+    // Two-factor enrolment shows the secret and its otpauth link as text (no QR library), within 360 px.
+    await page.getByLabel("Your password (to turn it on)").fill(user.password);
+    await page.getByRole("button", { name: "Turn on two-factor sign-in" }).click();
+    await page.getByRole("button", { name: "Copy the secret" }).waitFor();
+    expect(await page.getByLabel("Link for authenticator apps (otpauth)").inputValue()).toMatch(/^otpauth:\/\/totp\//);
+    await expectAccessible(page, "/account, two-factor enrolment");
+    await expectNoSidewaysScroll(page, "/account, two-factor enrolment at 360 px");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
