@@ -1,0 +1,209 @@
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
+import { apiClient, must } from "../support/api-client.js";
+import { activate, expectAccessible, expectNoSidewaysScroll, launchBrowser, openApp, phone, screenshotOnFailure, typeInto } from "../support/browser.js";
+import type { TestDatabase } from "../support/database.js";
+import { login, signUp, type TestUser } from "../support/identity.js";
+import { recentErrors, waitFor } from "../support/wait-for.js";
+
+let started: { db: TestDatabase; app: RunningApp };
+let browser: Browser;
+let instructor: TestUser;
+let learner: TestUser;
+/** What the journey built, for the 360 px pass over the same pages. */
+const built = { courseId: "", submissionId: "" };
+
+const until = <T>(what: string, probe: () => Promise<T | undefined>) => waitFor(what, probe, { timeoutMs: 20_000, diagnostics: () => recentErrors(started.app) });
+
+beforeAll(async () => {
+  // Grading runs through the outbox and the grading orchestration: sweep often, keep durable state in memory.
+  [started, browser] = await Promise.all([startAppOnOwnDatabase({ OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *", LOCAL_DURABLE_DATA: "memory" }), launchBrowser()]);
+  [instructor, learner] = await Promise.all([signUp(started.app, started.db, { admin: true, label: "instructor" }), signUp(started.app, started.db, { label: "learner" })]);
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await stopAppAndDatabase(started ?? {});
+});
+
+/** Signs the page in with a fresh session of the user's (its own refresh token: each browser context rotates its own). */
+async function signIn(page: Page, user: TestUser): Promise<void> {
+  const res = await login(started.app, user.email, user.password);
+  const tokens = (await res.json()) as { refreshToken: string; refreshTokenExpiresAt: string };
+  await page.goto("/");
+  // The tests' own lib has no DOM types: localStorage is reached through globalThis.
+  await page.evaluate((stored) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem("ringlet.session", JSON.stringify(stored)), { refreshToken: tokens.refreshToken, refreshTokenExpiresAt: tokens.refreshTokenExpiresAt });
+}
+
+const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name }).waitFor();
+
+describe("the instructor pages", () => {
+  it("builds a course through the UI, grades the learner's essay from the queue, exports the gradebook and shows the charts", async () => {
+    const { page, context, errors } = await openApp(browser, started.app);
+    screenshotOnFailure(page, "instructor-journey");
+    await signIn(page, instructor);
+    await page.goto("/teach");
+    await heading(page, "Teaching");
+    await expectAccessible(page, "/teach");
+
+    // A new course, with the keyboard alone.
+    await activate(page, page.getByRole("link", { name: "New course" }));
+    await heading(page, "New course");
+    await expectAccessible(page, "/teach/new");
+    await typeInto(page, page.getByLabel("Title"), "Optics");
+    await typeInto(page, page.getByLabel("Code (optional)"), "PHY-210");
+    await activate(page, page.getByRole("button", { name: "Create draft course" }));
+    await heading(page, "Manage: Optics");
+    const courseId = /\/courses\/([0-9a-f-]{36})\/manage/.exec(page.url())?.[1] as string;
+    expect(courseId).toBeTruthy();
+    built.courseId = courseId;
+
+    // A module, with the keyboard alone; then a text lesson and a file lesson (the file goes straight to Blob).
+    await activate(page, page.getByRole("link", { name: "Modules and lessons" }));
+    await heading(page, "Content: Optics");
+    await typeInto(page, page.getByLabel("Module title"), "Week 1");
+    await activate(page, page.getByRole("button", { name: "Add module" }));
+    await page.getByRole("status").filter({ hasText: "Module “Week 1” added." }).waitFor();
+    const week = page.getByRole("region", { name: "Week 1" });
+    await week.getByLabel("Lesson title").fill("Light as a wave");
+    await week.getByLabel("Text (Markdown)").fill("Light **bends** at an edge.");
+    await week.getByRole("button", { name: "Add lesson to Week 1" }).click();
+    await page.getByRole("status").filter({ hasText: "Lesson “Light as a wave” added." }).waitFor();
+    await week.getByLabel("Lesson title").fill("Lecture notes");
+    await week.getByLabel("Kind").selectOption("file");
+    await week.getByLabel("File", { exact: true }).setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("Snell's law: n1 sin a = n2 sin b\n") });
+    await week.getByRole("button", { name: "Add lesson to Week 1" }).click();
+    await week.getByText("file: notes.txt").waitFor();
+    // Reordering is a button press, not a drag.
+    await week.getByRole("button", { name: "Move up Lecture notes" }).click();
+    await expect.poll(() => week.getByRole("list", { name: "Lessons of Week 1" }).locator("strong").allTextContents()).toEqual(["Lecture notes", "Light as a wave"]);
+    await expectAccessible(page, "/courses/:id/manage/content");
+
+    // A quiz with every item type, its keys and rules.
+    await page.goto(`/courses/${courseId}/manage/assessments/new`);
+    await heading(page, "New assessment");
+    await page.getByLabel("Title").first().fill("Week 1 quiz");
+    const item = (n: number) => page.getByRole("group", { name: `Item ${n}`, exact: true });
+    const addItem = async (n: number, type: string, prompt: string) => {
+      if (n > 1) await page.getByRole("button", { name: "Add an item" }).click();
+      await item(n).getByLabel("Type").selectOption(type);
+      await item(n).getByLabel("Question").fill(prompt);
+    };
+    await addItem(1, "single", "Which is a wave property?");
+    await item(1).getByLabel("Choice 1 text").fill("Diffraction");
+    await item(1).getByLabel("Choice 2 text").fill("Mass");
+    await addItem(2, "multiple", "Which are colours of the spectrum?");
+    await item(2).getByLabel("Choice 1 text").fill("Red");
+    await item(2).getByLabel("Choice 2 text").fill("Blue");
+    await item(2).getByLabel("Choice 2 is correct").check();
+    await addItem(3, "true-false", "Light travels at a finite speed.");
+    await addItem(4, "numeric", "Refractive index of vacuum?");
+    await item(4).getByLabel("Correct number").fill("1");
+    await addItem(5, "short-text", "Name the law of refraction.");
+    await item(5).getByLabel("Accepted answers, one a line").fill("Snell's law\nSnell");
+    await addItem(6, "essay", "Explain diffraction in your own words.");
+    await item(6).getByLabel("Points").fill("5");
+    await addItem(7, "file", "Upload a sketch of the experiment (optional).");
+    await page.getByLabel("Time limit (minutes)").fill("30");
+    await page.getByLabel("Late work").selectOption("per-day");
+    await page.getByLabel("Penalty (%)").fill("10");
+    await expectAccessible(page, "/courses/:id/manage/assessments/new");
+    await page.getByRole("button", { name: "Create assessment" }).click();
+    await heading(page, "Manage: Optics");
+    await page.getByText("Week 1 quiz").waitFor();
+    await activate(page, page.getByRole("button", { name: "Publish" }));
+    await page.getByRole("status").filter({ hasText: "The course is published." }).waitFor();
+    await expectAccessible(page, "/courses/:id/manage");
+
+    // The learner (through the API) enrolls, answers and submits.
+    const asLearner = apiClient(started.app, learner.accessToken);
+    await must(asLearner.POST("/v1/courses/{courseId}/enrollments", { params: { path: { courseId } }, body: {} }));
+    const quiz = (await must(asLearner.GET("/v1/courses/{courseId}/assessments", { params: { path: { courseId } } }))).items[0]!;
+    const attempt = await must(asLearner.POST("/v1/assessments/{assessmentId}/attempts", { params: { path: { assessmentId: quiz.id } } }));
+    const answers = { q1: "a", q2: ["a", "b"], q3: true, q4: 1, q5: "snell", q6: "Waves bend around an edge and spread out." };
+    await must(asLearner.PUT("/v1/attempts/{attemptId}/answers", { params: { path: { attemptId: attempt.id } }, body: { answers } }));
+    await must(asLearner.POST("/v1/attempts/{attemptId}/submit", { params: { path: { attemptId: attempt.id } } }));
+    built.submissionId = attempt.id;
+    const asInstructor = apiClient(started.app, instructor.accessToken);
+    await until("the submission to wait for a grader", async () => {
+      const { data } = await asInstructor.GET("/v1/submissions/{submissionId}/grading", { params: { path: { submissionId: attempt.id } } });
+      return data?.customStatus?.phase === "waiting-for-grader" ? data : undefined;
+    });
+
+    // The instructor grades the essay from the queue, with the keyboard alone.
+    await activate(page, page.getByRole("link", { name: "Grading queue" }));
+    await heading(page, "Grading: Optics");
+    await expectAccessible(page, "/courses/:id/grading");
+    await activate(page, page.getByRole("link", { name: /^Grade learner/ }));
+    await heading(page, "Grade: Week 1 quiz");
+    await page.getByText("Waves bend around an edge and spread out.").waitFor();
+    await expectAccessible(page, "/submissions/:id/grade");
+    await typeInto(page, page.getByLabel("Points for item q6 (out of 5)"), "4");
+    // The unanswered file item waits for a grader too.
+    const fileItem = page.getByLabel("Points for item q7 (out of 1)");
+    if (await fileItem.count()) await typeInto(page, fileItem, "0");
+    await typeInto(page, page.getByLabel("Feedback on item q6"), "Good: say why the wavelength matters.");
+    await activate(page, page.getByRole("button", { name: "Save grades" }));
+    await page.getByRole("status").filter({ hasText: "Graded." }).waitFor();
+    await page.goto(`/courses/${courseId}/grading`);
+    await page.getByText("Nothing is waiting to be graded.").waitFor();
+
+    // The learner sees the grade through the API.
+    const grade = await until("the learner's grade", async () => {
+      const { data } = await asLearner.GET("/v1/me/grades", { params: { query: { courseId } } });
+      return data?.items[0]?.grades.find((g) => g.submissionId === attempt.id);
+    });
+    expect(grade.percent).toBeGreaterThan(0);
+
+    // The gradebook and its CSV export (a download of an object URL made from the typed client's blob).
+    await page.goto(`/courses/${courseId}/gradebook`);
+    await heading(page, "Gradebook: Optics");
+    await page.getByRole("rowheader", { name: /learner/ }).waitFor();
+    await page.getByRole("button", { name: "Export as CSV" }).click();
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: /^Download gradebook-PHY-210\.csv/ }).click()]);
+    const csv = await readFile((await download.path()) as string, "utf8");
+    expect(csv.split("\n")[0]).toMatch(/Week 1 quiz/);
+    await expectAccessible(page, "/courses/:id/gradebook");
+
+    // Analytics: the numbers and the four SVG charts, fetched with the token and shown through object URLs.
+    await page.goto(`/courses/${courseId}/analytics`);
+    await heading(page, "Analytics: Optics");
+    const charts = page.locator("figure img");
+    await expect.poll(() => charts.count()).toBe(4);
+    await expect
+      .poll(() => charts.evaluateAll((imgs) => imgs.map((i) => (i as unknown as { complete: boolean; naturalWidth: number; src: string }).naturalWidth > 0 && (i as unknown as { src: string }).src.startsWith("blob:"))))
+      .toEqual([true, true, true, true]);
+    await expectAccessible(page, "/courses/:id/analytics");
+
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it("passes axe and fits 360 px on every instructor page", async () => {
+    expect(built.courseId, "the journey built a course").toBeTruthy();
+    const { page, context, errors } = await openApp(browser, started.app, phone);
+    screenshotOnFailure(page, "instructor-360");
+    await signIn(page, instructor);
+    const c = built.courseId;
+    for (const [path, title] of [
+      ["/teach", "Teaching"],
+      ["/teach/new", "New course"],
+      [`/courses/${c}/manage`, "Manage: Optics"],
+      [`/courses/${c}/manage/content`, "Content: Optics"],
+      [`/courses/${c}/manage/assessments/new`, "New assessment"],
+      [`/courses/${c}/grading`, "Grading: Optics"],
+      [`/submissions/${built.submissionId}/grade`, "Grade: Week 1 quiz"],
+      [`/courses/${c}/gradebook`, "Gradebook: Optics"],
+      [`/courses/${c}/analytics`, "Analytics: Optics"],
+    ] as const) {
+      await page.goto(path);
+      await heading(page, title);
+      await page.waitForLoadState("networkidle");
+      await expectAccessible(page, `${path} at 360 px`);
+      await expectNoSidewaysScroll(page, `${path} at 360 px`);
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 40_000);
+});
