@@ -32,6 +32,7 @@ export default function Attempt({ attemptId }: { attemptId: string }) {
   const [attempt, setAttempt] = useState<Attempt | null>(null);
   const [skew, setSkew] = useState(0);
   const [problem, setProblem] = useState<ProblemBody | null>(null);
+  const [title, setTitle] = useState<string | null>(null);
   const [answers, setAnswers] = useState<Record<string, Answer>>({});
   const autosave = useAutosave(attemptId);
   const submit = useAction();
@@ -39,15 +40,17 @@ export default function Attempt({ attemptId }: { attemptId: string }) {
 
   useEffect(() => {
     setAttempt(null);
-    api
-      .GET("/v1/attempts/{attemptId}", { params: { path: { attemptId } } })
-      .then(({ data, error, response }) => {
-        if (!data) return setProblem(problemOf(error, response));
-        setSkew(clockSkew(response));
-        setAttempt(data);
-        setAnswers(answersOf(data.answers));
-      })
-      .catch(() => setProblem(problemOf(null)));
+    void (async () => {
+      const { data, error, response } = await api.GET("/v1/attempts/{attemptId}", { params: { path: { attemptId } } });
+      if (!data) return setProblem(problemOf(error, response));
+      // The assessment's title for the heading, fetched before showing the page so the heading (which takes the
+      // focus) does not change under the learner; the attempt is usable without it.
+      const named = await api.GET("/v1/assessments/{assessmentId}", { params: { path: { assessmentId: data.assessmentId } } }).catch(() => null);
+      setTitle(named?.data?.title ?? null);
+      setSkew(clockSkew(response));
+      setAttempt(data);
+      setAnswers(answersOf(data.answers));
+    })().catch(() => setProblem(problemOf(null)));
   }, [attemptId]);
 
   const { secondsLeft, announcement } = useCountdown(attempt?.deadlineAt ?? null, skew);
@@ -91,7 +94,7 @@ export default function Attempt({ attemptId }: { attemptId: string }) {
   }
   const items = attempt.items ?? [];
   return (
-    <Page title={`Attempt ${attempt.number}`}>
+    <Page title={title ? `${title}: attempt ${attempt.number}` : `Attempt ${attempt.number}`}>
       <section aria-label="Time and saving" class="attempt-status">
         {attempt.deadlineAt ? (
           <p>
