@@ -30,7 +30,8 @@ function Guarded({ page, ...props }: { page: AppRoute } & Record<string, unknown
   const { user } = useSession();
   const { url, route } = useLocation();
   useEffect(() => {
-    if (page.access !== "public" && !user) route(`/sign-in?next=${encodeURIComponent(url)}`, true);
+    // Once the address is the sign-in page this (old) page is leaving: asking again would wrap `next` in itself.
+    if (page.access !== "public" && !user && !url.startsWith("/sign-in")) route(`/sign-in?next=${encodeURIComponent(url)}`, true);
   }, [user, page, url, route]);
   if (!allowed(page, user)) {
     return user ? (

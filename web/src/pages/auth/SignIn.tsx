@@ -10,7 +10,7 @@ import { useSession } from "../../lib/use-session";
 
 /** Where to go after signing in: the page that asked for it, if it is one of ours. */
 function nextPath(next: string | undefined): string {
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/sign-in") ? next : "/";
 }
 
 /** Sign in with email and password; a second step asks for the authenticator (or a recovery) code when it is on. */
