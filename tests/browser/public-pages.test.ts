@@ -66,6 +66,15 @@ describe("the web app's public pages", () => {
     await page.getByRole("heading", { name: "Welcome, keyboarder" }).waitFor();
     await activate(page, page.getByRole("button", { name: "Sign out" }));
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
+
+    // A page behind sign-in (an email's link) sends a signed-out visitor to sign in, then back to it.
+    await page.goto("/grades");
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    expect(new URL(page.url()).searchParams.get("next")).toBe("/grades");
+    await typeInto(page, page.getByLabel("Email"), user.email);
+    await typeInto(page, page.getByLabel("Password"), user.password);
+    await activate(page, page.getByRole("button", { name: "Sign in" }));
+    await page.waitForURL((url) => url.pathname === "/grades");
     expect(errors).toEqual([]);
     await context.close();
   });
