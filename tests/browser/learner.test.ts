@@ -25,9 +25,9 @@ afterAll(async () => {
 const chart = "Polaris: RA 2h 31m, Dec +89°";
 
 /** A published course with one module: a text lesson and a file lesson (uploaded straight to Blob), set up through the API. */
-async function publishedCourse(title: string, options: { capacity?: number } = {}) {
+async function publishedCourse(title: string, options: { capacity?: number; waitlistMode?: "auto" | "offer" } = {}) {
   const client = apiClient(started.app, admin.accessToken);
-  const course = await must(client.POST("/v1/courses", { body: { title, description: `Learn ${title.toLowerCase()} from the ground up.`, capacity: options.capacity ?? null, waitlistEnabled: true } }));
+  const course = await must(client.POST("/v1/courses", { body: { title, description: `Learn ${title.toLowerCase()} from the ground up.`, capacity: options.capacity ?? null, waitlistEnabled: true, waitlistMode: options.waitlistMode ?? "auto" } }));
   await must(client.POST("/v1/courses/{courseId}/publish", { params: { path: { courseId: course.id } } }));
   const mod = await must(client.POST("/v1/courses/{courseId}/modules", { params: { path: { courseId: course.id } }, body: { title: "The night sky" } }));
   const path = { courseId: course.id, moduleId: mod.id };
@@ -35,7 +35,7 @@ async function publishedCourse(title: string, options: { capacity?: number } = {
   const file = await must(client.POST("/v1/courses/{courseId}/modules/{moduleId}/lessons", { params: { path }, body: { title: "Star chart", kind: "file" } }));
   const bytes = Buffer.from(chart);
   const grant = await must(client.POST("/v1/lessons/{lessonId}/files", { params: { path: { lessonId: file.id } }, body: { fileName: "chart.txt", contentType: "text/plain", sizeBytes: bytes.length } }));
-  const put = await fetch(grant.url, { method: grant.method, headers: grant.headers as Record<string, string>, body: bytes });
+  const put = await fetch(grant.url, { method: grant.method, headers: grant.headers, body: bytes });
   expect(put.status).toBe(201);
   await must(client.POST("/v1/lessons/{lessonId}/files/confirm", { params: { path: { lessonId: file.id } } }));
   return course;
@@ -131,8 +131,8 @@ describe("the learner's pages", () => {
     // The whole journey in one test (each step builds on the last); CI's two shared cores need more than 30 s.
   }, 60_000);
 
-  it("puts a learner on the waitlist of a full course, at 360 px", async () => {
-    const course = await publishedCourse("Cartography", { capacity: 1 });
+  it("puts a learner on the waitlist of a full course and lets them take the seat offered when one frees, at 360 px", async () => {
+    const course = await publishedCourse("Cartography", { capacity: 1, waitlistMode: "offer" });
     const first = await signUp(started.app, started.db, { label: "first" });
     await must(apiClient(started.app, first.accessToken).POST("/v1/courses/{courseId}/enrollments", { params: { path: { courseId: course.id } }, body: {} }));
     const second = await signUp(started.app, started.db, { label: "Second" });
@@ -145,9 +145,22 @@ describe("the learner's pages", () => {
     await page.getByRole("status").filter({ hasText: "You are on the waitlist, number 1." }).waitFor();
     await expectAccessible(page, "course, waitlisted");
     await expectNoSidewaysScroll(page, "course at 360 px");
-    await page.goto("/");
+    await page.getByRole("link", { name: "Ringlet" }).click();
     await page.getByText("On the waitlist, number 1").waitFor();
     await expectNoSidewaysScroll(page, "home at 360 px");
+
+    // The first learner leaves: the seat is offered to the next in line, who takes it on the offer page.
+    const left = await apiClient(started.app, first.accessToken).DELETE("/v1/courses/{courseId}/enrollments/{userId}", { params: { path: { courseId: course.id, userId: first.id } } });
+    expect(left.response.status).toBe(204);
+    await page.getByRole("link", { name: "Catalog" }).click();
+    await page.getByRole("heading", { level: 1, name: "Catalog" }).waitFor();
+    await page.getByRole("link", { name: "Ringlet" }).click();
+    await page.getByRole("link", { name: "Accept or decline the seat" }).click();
+    await page.getByRole("heading", { level: 1, name: "A seat in Cartography" }).waitFor();
+    await expectAccessible(page, "offer");
+    await expectNoSidewaysScroll(page, "offer at 360 px");
+    await activate(page, page.getByRole("button", { name: "Accept the seat" }));
+    await page.getByRole("status").filter({ hasText: "The seat is yours." }).waitFor();
     expect(errors).toEqual([]);
     await context.close();
   });
