@@ -58,6 +58,8 @@ describe("the instructor pages", () => {
     const courseId = /\/courses\/([0-9a-f-]{36})\/manage/.exec(page.url())?.[1] as string;
     expect(courseId).toBeTruthy();
     built.courseId = courseId;
+    // Its lists load after the heading; let them settle so the keyboard's Enter is not lost in a re-render.
+    await page.waitForLoadState("networkidle");
 
     // A module, with the keyboard alone; then a text lesson and a file lesson (the file goes straight to Blob).
     await activate(page, page.getByRole("link", { name: "Modules and lessons" }));
@@ -105,6 +107,7 @@ describe("the instructor pages", () => {
     await addItem(6, "essay", "Explain diffraction in your own words.");
     await item(6).getByLabel("Points").fill("5");
     await addItem(7, "file", "Upload a sketch of the experiment (optional).");
+    await page.getByLabel("Due").fill("2030-01-10T17:00");
     await page.getByLabel("Time limit (minutes)").fill("30");
     await page.getByLabel("Late work").selectOption("per-day");
     await page.getByLabel("Penalty (%)").fill("10");
@@ -132,6 +135,7 @@ describe("the instructor pages", () => {
     });
 
     // The instructor grades the essay from the queue, with the keyboard alone.
+    await page.waitForLoadState("networkidle");
     await activate(page, page.getByRole("link", { name: "Grading queue" }));
     await heading(page, "Grading: Optics");
     await expectAccessible(page, "/courses/:id/grading");
@@ -205,5 +209,5 @@ describe("the instructor pages", () => {
     }
     expect(errors).toEqual([]);
     await context.close();
-  }, 40_000);
+  }, 60_000);
 });

@@ -111,7 +111,8 @@ function ModuleSection({ module: m, first, last, onChanged, onMove }: { module: 
             {m.title}
             {m.hidden ? <span class="muted"> (hidden from learners)</span> : null}
           </h2>
-          <div role="group" aria-label={`Module ${m.title}`}>
+          {/* A plain row, not role="group": Pico lays a group out in one line, too wide for 360 px. */}
+          <div>
             <button type="button" class="secondary outline" disabled={first} onClick={() => onMove(-1)}>
               Move up<span class="visually-hidden"> {m.title}</span>
             </button>
@@ -156,7 +157,7 @@ function ModuleSection({ module: m, first, last, onChanged, onMove }: { module: 
             {lessons.map((l, i) => (
               <li key={l.id}>
                 <strong>{l.title}</strong> <span class="muted">({lessonKind(l)}{l.hidden ? ", hidden" : ""})</span>
-                <div role="group" aria-label={`Lesson ${l.title}`}>
+                <div>
                   <button type="button" class="secondary outline" disabled={i === 0} onClick={() => moveLesson(i, -1)}>
                     Move up<span class="visually-hidden"> {l.title}</span>
                   </button>

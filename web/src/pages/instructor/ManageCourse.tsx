@@ -39,21 +39,12 @@ export default function ManageCourse({ courseId }: { courseId: string }) {
   return (
     <Page title={`Manage: ${c.title}`}>
       <p role="status">{said}</p>
+      {/* Plain links, not Pico's nav list: its negative margins overflow a 360 px screen. */}
       <nav aria-label="Course tools">
-        <ul>
-          <li>
-            <a href={`/courses/${courseId}/manage/content`}>Modules and lessons</a>
-          </li>
-          <li>
-            <a href={`/courses/${courseId}/grading`}>Grading queue</a>
-          </li>
-          <li>
-            <a href={`/courses/${courseId}/gradebook`}>Gradebook</a>
-          </li>
-          <li>
-            <a href={`/courses/${courseId}/analytics`}>Analytics</a>
-          </li>
-        </ul>
+        <p>
+          <a href={`/courses/${courseId}/manage/content`}>Modules and lessons</a> · <a href={`/courses/${courseId}/grading`}>Grading queue</a> ·{" "}
+          <a href={`/courses/${courseId}/gradebook`}>Gradebook</a> · <a href={`/courses/${courseId}/analytics`}>Analytics</a>
+        </p>
       </nav>
 
       <section aria-labelledby="status-heading">
