@@ -190,6 +190,44 @@ describe("the learner's pages", () => {
     await context.close();
   });
 
+  it("accepts a course invitation from its email, signing in first and coming back to it", async () => {
+    const course = await publishedCourse("Botany");
+    const invited = await signUp(started.app, started.db, { label: "Invited" });
+    await must(apiClient(started.app, admin.accessToken).POST("/v1/courses/{courseId}/invitations", { params: { path: { courseId: course.id } }, body: { email: invited.email } }));
+    const mail = await waitForMail(started.app, invited.email, "You are invited to Botany");
+    const { page, context, errors } = await openApp(browser, started.app);
+    screenshotOnFailure(page, "course-invitation");
+    await page.goto(linkIn(mail.text, "/invitations/accept"));
+    await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+    await typeInto(page, page.getByLabel("Email"), invited.email);
+    await typeInto(page, page.getByLabel("Password"), invited.password);
+    await activate(page, page.getByRole("button", { name: "Sign in" }));
+    await page.getByRole("heading", { level: 1, name: "Course invitation" }).waitFor();
+    await activate(page, page.getByRole("button", { name: "Accept the invitation" }));
+    await page.getByRole("status").filter({ hasText: "Enrolled." }).waitFor();
+    await expectAccessible(page, "course invitation, accepted");
+    await page.getByRole("link", { name: "Open the course" }).click();
+    await page.getByRole("heading", { level: 1, name: "Botany" }).waitFor();
+    await page.getByText("Enrolled.").waitFor();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("creates an invited account from its email and signs in with it", async () => {
+    const email = uniqueEmail("newcomer");
+    await must(apiClient(started.app, admin.accessToken).POST("/v1/users/invitations", { body: { email, displayName: "Newcomer" } }));
+    const mail = await waitForMail(started.app, email, "You are invited to Ringlet");
+    const { page, context, errors } = await openApp(browser, started.app);
+    screenshotOnFailure(page, "account-invitation");
+    await page.goto(linkIn(mail.text, "/accept-invitation"));
+    await page.getByRole("heading", { level: 1, name: "Create your account" }).waitFor();
+    await typeInto(page, page.getByLabel("Password"), strongPassword());
+    await activate(page, page.getByRole("button", { name: "Create the account" }));
+    await page.getByRole("heading", { level: 1, name: "Welcome, Newcomer" }).waitFor();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("passes axe and fits 360 px on the pages emails link to", async () => {
     const { page, context, errors } = await openApp(browser, started.app, phone);
     screenshotOnFailure(page, "email-pages-360");
