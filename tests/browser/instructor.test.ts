@@ -45,12 +45,10 @@ describe("the instructor pages", () => {
     await signIn(page, instructor);
     await page.goto("/teach");
     await heading(page, "Teaching");
-    await expectAccessible(page, "/teach");
 
     // A new course, with the keyboard alone.
     await activate(page, page.getByRole("link", { name: "New course" }));
     await heading(page, "New course");
-    await expectAccessible(page, "/teach/new");
     await typeInto(page, page.getByLabel("Title"), "Optics");
     await typeInto(page, page.getByLabel("Code (optional)"), "PHY-210");
     await activate(page, page.getByRole("button", { name: "Create draft course" }));
@@ -80,7 +78,6 @@ describe("the instructor pages", () => {
     // Reordering is a button press, not a drag.
     await week.getByRole("button", { name: "Move up Lecture notes" }).click();
     await expect.poll(() => week.getByRole("list", { name: "Lessons of Week 1" }).locator("strong").allTextContents()).toEqual(["Lecture notes", "Light as a wave"]);
-    await expectAccessible(page, "/courses/:id/manage/content");
 
     // A quiz with every item type, its keys and rules.
     await page.goto(`/courses/${courseId}/manage/assessments/new`);
@@ -111,13 +108,14 @@ describe("the instructor pages", () => {
     await page.getByLabel("Time limit (minutes)").fill("30");
     await page.getByLabel("Late work").selectOption("per-day");
     await page.getByLabel("Penalty (%)").fill("10");
-    await expectAccessible(page, "/courses/:id/manage/assessments/new");
+    // axe runs here on the states the 360 px pass does not see (every item type; the grading form); that pass covers
+    // every page once.
+    await expectAccessible(page, "/courses/:id/manage/assessments/new with every item type");
     await page.getByRole("button", { name: "Create assessment" }).click();
     await heading(page, "Manage: Optics");
     await page.getByText("Week 1 quiz").waitFor();
     await activate(page, page.getByRole("button", { name: "Publish" }));
     await page.getByRole("status").filter({ hasText: "The course is published." }).waitFor();
-    await expectAccessible(page, "/courses/:id/manage");
 
     // The learner (through the API) enrolls, answers and submits.
     const asLearner = apiClient(started.app, learner.accessToken);
@@ -138,11 +136,10 @@ describe("the instructor pages", () => {
     await page.waitForLoadState("networkidle");
     await activate(page, page.getByRole("link", { name: "Grading queue" }));
     await heading(page, "Grading: Optics");
-    await expectAccessible(page, "/courses/:id/grading");
     await activate(page, page.getByRole("link", { name: /^Grade learner/ }));
     await heading(page, "Grade: Week 1 quiz");
     await page.getByText("Waves bend around an edge and spread out.").waitFor();
-    await expectAccessible(page, "/submissions/:id/grade");
+    await expectAccessible(page, "/submissions/:id/grade with its form");
     await typeInto(page, page.getByLabel("Points for item q6 (out of 5)"), "4");
     // The unanswered file item waits for a grader too.
     const fileItem = page.getByLabel("Points for item q7 (out of 1)");
@@ -168,7 +165,6 @@ describe("the instructor pages", () => {
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: /^Download gradebook-PHY-210\.csv/ }).click()]);
     const csv = await readFile((await download.path()) as string, "utf8");
     expect(csv.split("\n")[0]).toMatch(/Week 1 quiz/);
-    await expectAccessible(page, "/courses/:id/gradebook");
 
     // Analytics: the numbers and the four SVG charts, fetched with the token and shown through object URLs.
     await page.goto(`/courses/${courseId}/analytics`);
@@ -178,7 +174,6 @@ describe("the instructor pages", () => {
     await expect
       .poll(() => charts.evaluateAll((imgs) => imgs.map((i) => (i as unknown as { complete: boolean; naturalWidth: number; src: string }).naturalWidth > 0 && (i as unknown as { src: string }).src.startsWith("blob:"))))
       .toEqual([true, true, true, true]);
-    await expectAccessible(page, "/courses/:id/analytics");
 
     expect(errors).toEqual([]);
     await context.close();
@@ -203,7 +198,8 @@ describe("the instructor pages", () => {
     ] as const) {
       await page.goto(path);
       await heading(page, title);
-      await page.waitForLoadState("networkidle");
+      // Loading lines and charts still on their way carry aria-busy: check the page as it ends up.
+      await page.locator('[aria-busy="true"]').first().waitFor({ state: "detached" });
       await expectAccessible(page, `${path} at 360 px`);
       await expectNoSidewaysScroll(page, `${path} at 360 px`);
     }
