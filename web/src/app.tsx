@@ -1,15 +1,18 @@
 import { ErrorBoundary, LocationProvider, Route, Router, useLocation } from "preact-iso";
 import { useEffect, useState } from "preact/hooks";
-import { loadUser, rotateTokens, signOut } from "./api/client";
+import { loadUser, signOut } from "./api/client";
 import { isStaff, session } from "./api/session";
 import { Loading } from "./components/Loading";
 import { Page } from "./components/Page";
 import { useSession } from "./lib/use-session";
 import { nav, type AppRoute, routes } from "./routes";
 
-/** Starts a stored session: a silent rotation of the saved refresh token, then who the user is. */
+/**
+ * Starts a stored session: who the user is, with this tab's access token while it lasts (the client renews it
+ * through the stored refresh token when it is missing or about to lapse).
+ */
 async function resumeSession(): Promise<void> {
-  if (session.stored() && (await rotateTokens())) await loadUser();
+  if (session.stored()) await loadUser();
 }
 
 function allowed(route: AppRoute, user: ReturnType<typeof session.get>["user"]): boolean {

@@ -19,7 +19,26 @@ export interface SessionState {
 }
 
 const storageKey = "ringlet.session";
-let state: SessionState = { accessToken: null, accessExpiresAt: 0, user: null, endedBecause: null };
+/**
+ * The access token is also kept for this tab's life (sessionStorage), so a reload uses it rather than rotating the
+ * refresh token. Rotating at every load was fragile: a reload while a rotation was in flight never stored the new
+ * token, and the next load's reuse of the old one made the server end the whole session (REFRESH_TOKEN_REUSED).
+ */
+const accessKey = "ringlet.access";
+
+function storedAccess(): Pick<SessionState, "accessToken" | "accessExpiresAt"> {
+  try {
+    const parsed = JSON.parse(sessionStorage.getItem(accessKey) ?? "null") as { accessToken?: unknown; accessExpiresAt?: unknown } | null;
+    if (parsed && typeof parsed.accessToken === "string" && typeof parsed.accessExpiresAt === "number" && parsed.accessExpiresAt > Date.now()) {
+      return { accessToken: parsed.accessToken, accessExpiresAt: parsed.accessExpiresAt };
+    }
+  } catch {
+    // Unreadable: start without one.
+  }
+  return { accessToken: null, accessExpiresAt: 0 };
+}
+
+let state: SessionState = { ...storedAccess(), user: null, endedBecause: null };
 const listeners = new Set<() => void>();
 
 function publish(next: Partial<SessionState>): void {
@@ -48,8 +67,10 @@ export const session = {
   /** New tokens from sign-in or a rotation: the refresh token is stored, the access token kept in memory. */
   signedIn(tokens: Tokens): void {
     const stored: StoredSession = { refreshToken: tokens.refreshToken, refreshTokenExpiresAt: tokens.refreshTokenExpiresAt };
+    const accessExpiresAt = Date.now() + tokens.expiresIn * 1000;
     localStorage.setItem(storageKey, JSON.stringify(stored));
-    publish({ accessToken: tokens.accessToken, accessExpiresAt: Date.now() + tokens.expiresIn * 1000, endedBecause: null });
+    sessionStorage.setItem(accessKey, JSON.stringify({ accessToken: tokens.accessToken, accessExpiresAt }));
+    publish({ accessToken: tokens.accessToken, accessExpiresAt, endedBecause: null });
   },
   setUser(user: User | null): void {
     publish({ user });
@@ -57,6 +78,7 @@ export const session = {
   /** Ends the session here (the server's side is ended by the caller when it can be). */
   end(reason: string | null = null): void {
     localStorage.removeItem(storageKey);
+    sessionStorage.removeItem(accessKey);
     publish({ accessToken: null, accessExpiresAt: 0, user: null, endedBecause: reason });
   },
 };
