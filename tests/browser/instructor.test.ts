@@ -172,7 +172,7 @@ describe("the instructor pages", () => {
     const charts = page.locator("figure img");
     await expect.poll(() => charts.count()).toBe(4);
     await expect
-      .poll(() => charts.evaluateAll((imgs) => imgs.map((i) => (i as unknown as { complete: boolean; naturalWidth: number; src: string }).naturalWidth > 0 && (i as unknown as { src: string }).src.startsWith("blob:"))))
+      .poll(() => charts.evaluateAll((imgs) => (imgs as unknown as { naturalWidth: number; src: string }[]).map((i) => i.naturalWidth > 0 && i.src.startsWith("blob:"))))
       .toEqual([true, true, true, true]);
 
     expect(errors).toEqual([]);
