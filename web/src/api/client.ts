@@ -1,11 +1,12 @@
 import createClient from "openapi-fetch";
+import { apiBaseUrl } from "./base-url";
 import type { components, paths } from "./schema";
 import { session, type Tokens } from "./session";
 
 export type Problem = components["schemas"]["Problem"];
 export type Schemas = components["schemas"];
 
-const baseUrl = `${location.origin}/api`;
+const baseUrl = apiBaseUrl();
 /** Renew the access token this long before it expires, so a request never carries one about to lapse. */
 const renewMargin = 30_000;
 
