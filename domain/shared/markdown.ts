@@ -20,13 +20,21 @@ function load(): NonNullable<typeof loaded> {
   return loaded;
 }
 
+// A table column's alignment (markdown-it writes `style="text-align:right"`) becomes a class: the web app's CSP
+// (`style-src 'self'`) refuses inline style attributes, and the class's rule lives in its stylesheet.
+const alignClasses = ["align-left", "align-center", "align-right"];
+function alignAsClass(tagName: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag {
+  const align = /(?:^|;)\s*text-align\s*:\s*(left|center|right)\s*(?:;|$)/i.exec(attribs.style ?? "")?.[1]?.toLowerCase();
+  return { tagName, attribs: align ? { class: `align-${align}` } : {} };
+}
+
 const allowedWith = (sanitize: typeof sanitizeHtml): sanitizeHtml.IOptions => ({
   allowedTags: ["p", "br", "hr", "strong", "em", "s", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td"],
-  allowedAttributes: { a: ["href", "title", "rel"], ol: ["start"], th: ["style"], td: ["style"] },
-  allowedStyles: { th: { "text-align": [/^(left|right|center)$/] }, td: { "text-align": [/^(left|right|center)$/] } },
+  allowedAttributes: { a: ["href", "title", "rel"], ol: ["start"], th: ["class"], td: ["class"] },
+  allowedClasses: { th: alignClasses, td: alignClasses },
   allowedSchemes: ["https", "http", "mailto"],
   allowProtocolRelative: false,
-  transformTags: { a: sanitize.simpleTransform("a", { rel: "ugc nofollow noopener noreferrer" }) },
+  transformTags: { a: sanitize.simpleTransform("a", { rel: "ugc nofollow noopener noreferrer" }), th: alignAsClass, td: alignAsClass },
 });
 
 /** Sanitised HTML for user-written Markdown: safe to put into a page or an email as it is. */

@@ -4,11 +4,14 @@ import { gzipSync } from "node:zlib";
 import AxeBuilder from "@axe-core/playwright";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { expect, onTestFailed } from "vitest";
+import { apiClient, must } from "./api-client.js";
 import { repoRoot, type RunningApp } from "./app.js";
+import type { TestUser } from "./identity.js";
 
 /** What functions evaluated in the page see (the tests' own lib has no DOM types). */
 interface PageGlobals {
   document: { activeElement: unknown; documentElement: { scrollWidth: number; clientWidth: number } };
+  localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
 }
 
 /** Debian's Chromium (`.ci/run` installs the `chromium` package when it is missing); CHROMIUM_PATH overrides. */
@@ -40,6 +43,42 @@ export async function openApp(browser: Browser, app: RunningApp, viewport = desk
     if (msg.type() === "error" && /Content Security Policy|Refused to/.test(msg.text())) errors.push(`console: ${msg.text()}`);
   });
   return { context, page, errors };
+}
+
+/**
+ * A context and page already signed in as `user`: a fresh session (its own refresh token; one token used in two
+ * contexts is a reuse, which the server treats as theft and ends the session) stored as web/src/api/session.ts
+ * stores it, before the app's first script runs.
+ */
+export async function signedInPage(browser: Browser, app: RunningApp, user: TestUser, viewport = desktop): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const tokens = await must(apiClient(app).POST("/v1/auth/login", { body: { email: user.email, password: user.password } }));
+  if (!("refreshToken" in tokens)) throw new Error(`signedInPage: ${user.email} has a two-factor step`);
+  const opened = await openApp(browser, app, viewport);
+  const stored = JSON.stringify({ refreshToken: tokens.refreshToken, refreshTokenExpiresAt: tokens.refreshTokenExpiresAt, userId: user.id });
+  // The init script runs before every load: store the token once per context only, so that later loads keep the
+  // token the app rotated, and a signed-out page stays signed out (the old token again would be a reuse).
+  await opened.context.addInitScript((value) => {
+    const storage = (globalThis as unknown as PageGlobals).localStorage;
+    if (storage.getItem("ringlet.test.seeded")) return;
+    storage.setItem("ringlet.test.seeded", "1");
+    storage.setItem("ringlet.session", value);
+  }, stored);
+  return opened;
+}
+
+/** Every busy region of the page is gone (its data arrived); call once the page itself is there. */
+export async function settled(page: Page): Promise<void> {
+  await expect.poll(() => page.locator('[aria-busy="true"]').count()).toBe(0);
+}
+
+/**
+ * Opens `path` and waits until it is ready: its h1 (when given; otherwise any h1, so a lazy page has rendered
+ * before the busy check, which would pass at once on an empty page), then nothing left `aria-busy`.
+ */
+export async function openPage(page: Page, path: string, h1?: string | RegExp): Promise<void> {
+  await page.goto(path);
+  await page.getByRole("heading", { level: 1, ...(h1 !== undefined ? { name: h1 } : {}) }).first().waitFor();
+  await settled(page);
 }
 
 const resultsDir = join(repoRoot, "test-results");
@@ -74,16 +113,18 @@ export async function expectNoSidewaysScroll(page: Page, where: string): Promise
 
 /**
  * Moves the focus with Tab (only the keyboard) until `target` has it; fails when it is not reachable within
- * `maxPresses`. Journeys then type, press Enter or Space: every step a keyboard user could take.
+ * `maxPresses`. Journeys then type, press Enter or Space: every step a keyboard user could take. The locator is
+ * evaluated again at every step: a re-render (a reload after an action, a keyed list) may replace the node, and a
+ * handle kept from before would never match.
  */
 export async function tabTo(page: Page, target: Locator, maxPresses = 80): Promise<void> {
-  const handle = await target.elementHandle();
-  if (!handle) throw new Error(`tabTo: ${target} is not on the page`);
+  await target.waitFor({ state: "attached" });
+  const focused = () => target.evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement);
   for (let i = 0; i < maxPresses; i++) {
-    if (await handle.evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement)) return;
+    if (await focused()) return;
     await page.keyboard.press("Tab");
   }
-  if (await handle.evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement)) return;
+  if (await focused()) return;
   throw new Error(`tabTo: ${target} was not reached with ${maxPresses} Tab presses`);
 }
 

@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { renderMarkdown } from "../../../domain/shared/markdown.js";
+
+describe("renderMarkdown: table alignment", () => {
+  it("turns a column's alignment into a class, never an inline style (the web app's CSP refuses style attributes)", () => {
+    const html = renderMarkdown("| Name | Score | Note |\n| :--- | ---: | :---: |\n| Ada | 9 | ok |\n");
+    expect(html).not.toContain("style=");
+    expect(html).toContain('<th class="align-left">Name</th>');
+    expect(html).toContain('<th class="align-right">Score</th>');
+    expect(html).toContain('<th class="align-center">Note</th>');
+    expect(html).toContain('<td class="align-right">9</td>');
+  });
+
+  it("leaves unaligned cells without a class", () => {
+    expect(renderMarkdown("| a | b |\n| - | - |\n| 1 | 2 |\n")).toContain("<td>1</td>");
+  });
+
+});
