@@ -1,6 +1,22 @@
-/** Links to the first and next page of a cursor-paged list, keeping the page's other query parameters. */
-export function Pager({ path, query, nextCursor }: { path: string; query: Record<string, string | undefined>; nextCursor: string | null | undefined }) {
-  const { cursor, ...rest } = query;
+/**
+ * Links to the first and next page of a cursor-paged list, keeping the page's other query parameters. The cursor
+ * lives in the URL (not in state), so Back and a reload return to the same page. `param` names the cursor's query
+ * parameter when a page has more than one paged list; `label` names the navigation region then too.
+ */
+export function Pager({
+  path,
+  query,
+  nextCursor,
+  param = "cursor",
+  label = "Pages",
+}: {
+  path: string;
+  query: Record<string, string | undefined>;
+  nextCursor: string | null | undefined;
+  param?: string;
+  label?: string;
+}) {
+  const { [param]: cursor, ...rest } = query;
   const kept = Object.fromEntries(Object.entries(rest).filter((e): e is [string, string] => Boolean(e[1])));
   const href = (extra: Record<string, string>) => {
     const search = new URLSearchParams({ ...kept, ...extra }).toString();
@@ -8,7 +24,7 @@ export function Pager({ path, query, nextCursor }: { path: string; query: Record
   };
   if (!cursor && !nextCursor) return null;
   return (
-    <nav aria-label="Pages">
+    <nav aria-label={label}>
       <ul>
         {cursor ? (
           <li>
@@ -17,7 +33,7 @@ export function Pager({ path, query, nextCursor }: { path: string; query: Record
         ) : null}
         {nextCursor ? (
           <li>
-            <a href={href({ cursor: nextCursor })}>Next page</a>
+            <a href={href({ [param]: nextCursor })}>Next page</a>
           </li>
         ) : null}
       </ul>

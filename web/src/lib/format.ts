@@ -36,3 +36,8 @@ export function formatDuration(totalSeconds: number): string {
   const sec = String(s % 60).padStart(2, "0");
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
+
+/** A percent the API already scaled (0..100) to one decimal, "82.5%"; `whenNull` (an em dash) for none. */
+export function formatPercentValue(value: number | null | undefined, whenNull = "—"): string {
+  return value == null ? whenNull : `${Math.round(value * 10) / 10}%`;
+}

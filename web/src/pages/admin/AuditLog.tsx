@@ -8,7 +8,7 @@ import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
 import { type AuditAction, auditActions } from "./admin-types";
-import { Pager } from "./Pager";
+import { Pager } from "../../components/Pager";
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

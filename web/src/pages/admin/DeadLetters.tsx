@@ -7,7 +7,7 @@ import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 import { type Subscription, subscriptions } from "./admin-types";
-import { ConfirmButton } from "./Confirm";
+import { ConfirmButton } from "../../components/ConfirmButton";
 
 /**
  * Dead-lettered messages, by subscription, with why and how often they were delivered: replay one or all of a

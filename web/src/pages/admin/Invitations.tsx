@@ -5,7 +5,7 @@ import { Loading } from "../../components/Loading";
 import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
-import { ConfirmButton } from "./Confirm";
+import { ConfirmButton } from "../../components/ConfirmButton";
 
 /** Invite someone by email (the API sends the link), and the pending invitations, each withdrawable. */
 export function Invitations() {

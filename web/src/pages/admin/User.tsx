@@ -7,7 +7,7 @@ import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 import { type GlobalRole, globalRoles } from "./admin-types";
-import { ConfirmButton } from "./Confirm";
+import { ConfirmButton } from "../../components/ConfirmButton";
 
 const roleLabels: Record<GlobalRole, string> = { admin: "Administrator", finance: "Finance (bursar)" };
 

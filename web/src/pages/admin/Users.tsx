@@ -9,7 +9,7 @@ import { Problem } from "../../components/Problem";
 import { formatDate } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
 import { Invitations } from "./Invitations";
-import { Pager } from "./Pager";
+import { Pager } from "../../components/Pager";
 
 type RoleFilter = NonNullable<NonNullable<operations["users-list"]["parameters"]["query"]>["role"]>;
 type StatusFilter = NonNullable<NonNullable<operations["users-list"]["parameters"]["query"]>["status"]>;

@@ -9,7 +9,7 @@ import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 import { type WebhookEvent, webhookEvents } from "./admin-types";
-import { ConfirmButton } from "./Confirm";
+import { ConfirmButton } from "../../components/ConfirmButton";
 import { EventPicker } from "./EventPicker";
 
 /** One endpoint: edit its URL, description and events, enable or disable it, delete it; its delivery log with replay. */

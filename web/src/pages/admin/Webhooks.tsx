@@ -10,7 +10,7 @@ import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 import type { WebhookEvent } from "./admin-types";
 import { EventPicker } from "./EventPicker";
-import { Pager } from "./Pager";
+import { Pager } from "../../components/Pager";
 import { SecretOnce } from "./SecretOnce";
 
 /** Webhook endpoints, and registering one (its signing secret is shown once, here). */

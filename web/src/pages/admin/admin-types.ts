@@ -1,4 +1,5 @@
 import type { operations, paths } from "../../api/schema";
+import { everyOf } from "../../lib/every-of";
 
 /** The event types a webhook may subscribe to, as the API declares them. */
 export type WebhookEvent = NonNullable<NonNullable<paths["/v1/webhooks"]["post"]["requestBody"]>["content"]["application/json"]["eventTypes"]>[number];
@@ -7,14 +8,6 @@ export type Subscription = NonNullable<NonNullable<operations["ops-dead-letters-
 /** The actions the audit log can be filtered by. */
 export type AuditAction = NonNullable<NonNullable<operations["audit-log-list"]["parameters"]["query"]>["action"]>;
 export type GlobalRole = NonNullable<paths["/v1/users/{userId}/roles"]["put"]["requestBody"]>["content"]["application/json"]["roles"][number];
-
-/**
- * A list holding every member of a union from the generated types: the pages need the values at run time (check
- * boxes, selects), and a value the API adds or drops breaks the build here instead of leaving the list stale.
- */
-function everyOf<T extends string>() {
-  return <const L extends readonly T[]>(list: L & ([Exclude<T, L[number]>] extends [never] ? unknown : { missing: Exclude<T, L[number]> })): L => list;
-}
 
 export const subscriptions = everyOf<Subscription>()(["emails", "webhooks", "progress", "certificates", "grading", "activity"]);
 
