@@ -25,6 +25,7 @@ export default function NewAssessment({ courseId }: { courseId: string }) {
   const [late, setLate] = useState<LatePolicy["kind"]>("none");
   const [latePercent, setLatePercent] = useState("10");
   const [manualRelease, setManualRelease] = useState(false);
+  const [required, setRequired] = useState(false);
 
   const total = items.reduce((sum, i) => sum + (Number.isFinite(i.points) ? i.points : 0), 0);
 
@@ -43,6 +44,7 @@ export default function NewAssessment({ courseId }: { courseId: string }) {
           attemptsAllowed: optionalInt(attempts),
           latePolicy,
           releaseMode: manualRelease ? "manual" : "immediate",
+          requiredForCompletion: required,
         },
       }),
     );
@@ -105,6 +107,10 @@ export default function NewAssessment({ courseId }: { courseId: string }) {
         </div>
         <label>
           <input type="checkbox" checked={manualRelease} onChange={(e) => setManualRelease(e.currentTarget.checked)} /> Release grades by hand (learners see them when you release)
+        </label>
+        <label>
+          <input type="checkbox" checked={required} onChange={(e) => setRequired(e.currentTarget.checked)} /> Required for completion (a passing grade is needed
+          for the certificate)
         </label>
         <Problem problem={action.problem} />
         <button type="submit" aria-busy={action.pending} disabled={action.pending || items.length === 0}>
