@@ -10,31 +10,46 @@ const baseUrl = apiBaseUrl();
 /** Renew the access token this long before it expires, so a request never carries one about to lapse. */
 const renewMargin = 30_000;
 
-let rotating: Promise<boolean> | null = null;
+/** What a rotation came to: new tokens, a refusal (the session is over), or no answer (it may still be good). */
+export type Rotation = "rotated" | "refused" | "unavailable";
+
+const sessionEnded = "Your session ended. Please sign in again.";
+let rotating: Promise<Rotation> | null = null;
 
 /**
  * Exchanges the stored refresh token for new tokens. One rotation at a time in this tab, and across tabs through a
  * Web Lock: the server treats a refresh token used twice as stolen and ends the session, so a second tab waits and
- * then rotates the token the first one stored.
+ * then rotates the token the first one stored. Only a refusal (401/403) ends the session: a network error, 429 or
+ * 5xx (a cold start, a deploy) leaves the stored token for the next try.
  */
-export function rotateTokens(): Promise<boolean> {
+export function rotateTokens(): Promise<Rotation> {
   rotating ??= (async () => {
-    const run = async (): Promise<boolean> => {
+    const run = async (): Promise<Rotation> => {
       const stored = session.stored();
-      if (!stored) return false;
+      if (!stored) {
+        // Another tab signed out (or was refused) meanwhile.
+        session.endHere(sessionEnded);
+        return "refused";
+      }
+      const shown = session.get().user;
+      if (shown && stored.userId && stored.userId !== shown.id) {
+        // Another tab signed in as someone else: rotating their token would act as them under this user's name.
+        session.endHere("You signed in as someone else in another tab. Please sign in again.");
+        return "refused";
+      }
       const response = await fetch(`${baseUrl}/v1/auth/refresh`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ refreshToken: stored.refreshToken }),
       }).catch(() => null);
-      if (!response) return false;
+      if (!response) return "unavailable";
       if (!response.ok) {
-        // 5xx/429: the session may still be good; only a refusal of the token ends it.
-        if (response.status === 401 || response.status === 403) session.end("Your session ended. Please sign in again.");
-        return false;
+        if (response.status !== 401 && response.status !== 403) return "unavailable";
+        session.end(sessionEnded);
+        return "refused";
       }
-      session.signedIn((await response.json()) as Tokens);
-      return true;
+      session.signedIn((await response.json()) as Tokens, stored.userId ?? shown?.id);
+      return "rotated";
     };
     try {
       return "locks" in navigator ? await navigator.locks.request("ringlet-token-rotation", run) : await run();
@@ -56,17 +71,31 @@ async function withToken(request: Request): Promise<Request> {
   return request;
 }
 
+/** The sign-in routes answer 401 for a wrong password or code: replaying those would count the attempt twice. */
+const authRoutes = `${baseUrl}/v1/auth/`;
+
+/** True when a 401 says the access token is missing, not valid, or its session ended (not a wrong password). */
+async function tokenRefused(response: Response): Promise<boolean> {
+  try {
+    const body = (await response.clone().json()) as { code?: unknown } | null;
+    return body?.code === "UNAUTHENTICATED";
+  } catch {
+    return false;
+  }
+}
+
 /**
- * fetch for the typed client: sends the session's access token (renewed before it lapses), and on a 401 rotates
- * the refresh token once and repeats the request; a 401 after a failed rotation ends the session (signs out).
+ * fetch for the typed client: sends the session's access token (renewed before it lapses), and on a 401 for the
+ * token rotates the refresh token once and repeats the request. A refused rotation ends the session (signs out);
+ * when the server could not answer the rotation, the 401 goes back to the page and the session stays.
  */
 async function sessionFetch(input: Request): Promise<Response> {
   const retry = input.clone();
   const hadToken = Boolean(session.get().accessToken || session.stored());
   const response = await fetch(await withToken(input));
-  if (response.status !== 401 || !hadToken || input.url.endsWith("/v1/auth/refresh")) return response;
-  if (await rotateTokens()) return fetch(await withToken(retry));
-  session.end("Your session ended. Please sign in again.");
+  if (response.status !== 401 || !hadToken || input.url.startsWith(authRoutes)) return response;
+  if (!(await tokenRefused(response))) return response;
+  if ((await rotateTokens()) === "rotated") return fetch(await withToken(retry));
   return response;
 }
 

@@ -3,10 +3,14 @@ import type { components } from "./schema";
 export type Tokens = components["schemas"]["Tokens"];
 export type User = components["schemas"]["User"];
 
-/** What survives a reload: the refresh token (the access token lives in memory only). */
+/**
+ * What survives a reload, shared by every tab: the refresh token, and whose it is (so a tab showing one user never
+ * rotates another's token; absent for a moment after sign-in, until the user is loaded).
+ */
 interface StoredSession {
   refreshToken: string;
   refreshTokenExpiresAt: string;
+  userId?: string;
 }
 
 export interface SessionState {
@@ -59,29 +63,63 @@ export const session = {
       const parsed = JSON.parse(raw) as Partial<StoredSession>;
       if (typeof parsed.refreshToken !== "string" || typeof parsed.refreshTokenExpiresAt !== "string") return null;
       if (Date.parse(parsed.refreshTokenExpiresAt) <= Date.now()) return null;
-      return { refreshToken: parsed.refreshToken, refreshTokenExpiresAt: parsed.refreshTokenExpiresAt };
+      return {
+        refreshToken: parsed.refreshToken,
+        refreshTokenExpiresAt: parsed.refreshTokenExpiresAt,
+        ...(typeof parsed.userId === "string" ? { userId: parsed.userId } : {}),
+      };
     } catch {
       return null;
     }
   },
-  /** New tokens from sign-in or a rotation: the refresh token is stored, the access token kept in memory. */
-  signedIn(tokens: Tokens): void {
-    const stored: StoredSession = { refreshToken: tokens.refreshToken, refreshTokenExpiresAt: tokens.refreshTokenExpiresAt };
+  /**
+   * New tokens from sign-in or a rotation: the refresh token is stored (with its user when known: a rotation keeps
+   * the one it rotated), the access token kept for this tab.
+   */
+  signedIn(tokens: Tokens, userId?: string): void {
+    const stored: StoredSession = { refreshToken: tokens.refreshToken, refreshTokenExpiresAt: tokens.refreshTokenExpiresAt, ...(userId ? { userId } : {}) };
     const accessExpiresAt = Date.now() + tokens.expiresIn * 1000;
     localStorage.setItem(storageKey, JSON.stringify(stored));
     sessionStorage.setItem(accessKey, JSON.stringify({ accessToken: tokens.accessToken, accessExpiresAt }));
     publish({ accessToken: tokens.accessToken, accessExpiresAt, endedBecause: null });
   },
   setUser(user: User | null): void {
+    const stored = session.stored();
+    // Records whose the stored token is, the first time the user is known (just after sign-in).
+    if (user && stored && !stored.userId) localStorage.setItem(storageKey, JSON.stringify({ ...stored, userId: user.id }));
     publish({ user });
   },
-  /** Ends the session here (the server's side is ended by the caller when it can be). */
+  /** Ends the session, in every tab (the server's side is ended by the caller when it can be). */
   end(reason: string | null = null): void {
     localStorage.removeItem(storageKey);
+    session.endHere(reason);
+  },
+  /** Ends this tab's session only, leaving the stored one (another tab's, perhaps another user's) alone. */
+  endHere(reason: string | null = null): void {
     sessionStorage.removeItem(accessKey);
     publish({ accessToken: null, accessExpiresAt: 0, user: null, endedBecause: reason });
   },
 };
+
+/**
+ * Other tabs share the stored session. When one of them signs out (or its session is refused), this tab ends its
+ * own at once rather than keep showing the user's data; when one signs in as someone else, this tab starts over
+ * as that user, so it never shows one user while acting as another.
+ */
+function followOtherTabs(event: StorageEvent): void {
+  if (event.key !== storageKey && event.key !== null) return;
+  const shown = state.user;
+  if (!shown && !state.accessToken) return;
+  const stored = session.stored();
+  if (!stored) {
+    session.endHere("Your session ended in another tab. Please sign in again.");
+  } else if (stored.userId && shown && stored.userId !== shown.id) {
+    sessionStorage.removeItem(accessKey);
+    location.reload();
+  }
+}
+
+if (typeof window !== "undefined") window.addEventListener("storage", followOtherTabs);
 
 /** True when the user holds a global role (`admin`, `finance`). */
 export function hasRole(user: User | null, role: User["roles"][number]): boolean {

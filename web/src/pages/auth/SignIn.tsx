@@ -8,9 +8,19 @@ import { Problem } from "../../components/Problem";
 import { useAction } from "../../lib/use-api";
 import { useSession } from "../../lib/use-session";
 
-/** Where to go after signing in: the page that asked for it, if it is one of ours. */
+/**
+ * Where to go after signing in: the page that asked for it, if it is one of ours. Browsers read `/\host` as
+ * `//host` (another site), and the router cannot follow one, so anything that leaves this origin goes home.
+ */
 function nextPath(next: string | undefined): string {
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/sign-in") ? next : "/";
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\")) return "/";
+  try {
+    const url = new URL(next, location.origin);
+    if (url.origin !== location.origin || url.pathname.startsWith("/sign-in")) return "/";
+    return `${url.pathname}${url.search}${url.hash}`;
+  } catch {
+    return "/";
+  }
 }
 
 /** Sign in with email and password; a second step asks for the authenticator (or a recovery) code when it is on. */
