@@ -1,0 +1,31 @@
+import { afterAll, beforeAll, describe, it } from "vitest";
+import type { Browser } from "playwright-core";
+import { launchBrowser, tabTo } from "../support/browser.js";
+
+// The harness's own behaviour, on a page of its own (no app needed).
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("the browser harness", () => {
+  it("tabTo reaches a control that a re-render replaced on the way (the locator is evaluated at every step)", async () => {
+    const page = await browser.newPage();
+    // Focusing the field re-renders the button as a new node with the same name, as a reload after an action does.
+    await page.setContent(`
+      <input aria-label="Name">
+      <button>Save</button>
+      <script>
+        document.querySelector("input").addEventListener("focus", () => {
+          const fresh = document.createElement("button");
+          fresh.textContent = "Save";
+          document.querySelector("button").replaceWith(fresh);
+        });
+      </script>`);
+    await tabTo(page, page.getByRole("button", { name: "Save" }), 5);
+    await page.close();
+  });
+});
