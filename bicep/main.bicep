@@ -36,11 +36,8 @@ param publicAppUrl string = ''
 ])
 param staticWebAppLocation string = 'westeurope'
 
-@description('CORS_ALLOWED_ORIGINS: browser origins (scheme://host[:port]) allowed to call the API, answered by the app itself. Never \'*\' in staging or prod (a test checks their parameter files; the app refuses it outside local runs). Default: the origin of publicAppUrl (none when it is empty: the site calls the API on its own origin, through the linked backend).')
-param corsAllowedOrigins array = [
-  // scheme://host[:port] of publicAppUrl: a trailing slash or a path would match no browser's Origin.
-  join(take(split(publicAppUrl, '/'), 3), '/')
-]
+@description('CORS_ALLOWED_ORIGINS beyond the web app\'s: further browser origins (scheme://host[:port]) allowed to call the API, answered by the app itself. The web app\'s origins (publicAppUrl\'s and the Static Web Apps site\'s own) are always allowed: the site calls the API cross-origin. Never \'*\' in staging or prod (a test checks their parameter files; the app refuses it outside local runs).')
+param corsAllowedOrigins array = []
 
 @description('API_DOCS_ENABLED: serve /api/docs and /api/openapi.json (off in staging and prod).')
 param apiDocsEnabled bool = true
@@ -784,7 +781,8 @@ module functionApp 'modules/function-app.bicep' = {
     durableTaskHubName: durableTaskScheduler.outputs.taskHubName
     durableTaskSchedulerEndpoint: durableTaskScheduler.outputs.endpoint
     publicAppUrl: webAppUrl
-    corsAllowedOrigins: corsAllowedOrigins
+    // The web app calls the API from the site's origin (and from its custom domain's): no linked backend.
+    corsAllowedOrigins: union([publicAppOrigin], [staticWebApp.outputs.url], corsAllowedOrigins)
     apiDocsEnabled: apiDocsEnabled
     publicApiUrl: publicApiUrl
     emailTransport: emailTransport
@@ -803,17 +801,6 @@ module functionApp 'modules/function-app.bicep' = {
     subnetId: enablePrivateNetworking ? network!.outputs.functionSubnetId : ''
     openAIEndpoint: deployOpenAI ? openAI!.outputs.endpoint : ''
     openAIDeployment: deployOpenAI ? openAI!.outputs.deploymentName : ''
-  }
-}
-
-// /api/* on the site reaches the main function app (same origin for the browser); made after both exist.
-module staticWebAppBackend 'modules/static-web-app-backend.bicep' = {
-  scope: rg
-  name: 'static-web-app-backend'
-  params: {
-    siteName: staticWebApp.outputs.name
-    backendResourceId: functionApp.outputs.id
-    backendRegion: location
   }
 }
 

@@ -82,5 +82,6 @@ import "./http/notifications.js";
 import "./timers/announcements.js";
 import "./http/generation-jobs.js";
 import "./http/not-found.js";
-// The built web app at the site root (outside /api): one command runs the whole product locally.
+// The built web app at the site root (outside /api): one command runs the whole product locally. Not registered
+// where WEB_APP_ENABLED is false (Bicep: the Static Web Apps site serves the app in Azure).
 import "./http/web-app.js";

@@ -315,6 +315,8 @@ var appSettings = {
   WEB_PUSH_VAPID_PRIVATE_KEY: webPushFromKeyVault ? '@Microsoft.KeyVault(SecretUri=${secretUriPrefix}web-push-vapid-private-key)' : ''
   WEB_PUSH_SUBJECT: webPushSubject
   PUBLIC_APP_URL: publicAppUrl
+  // The Static Web Apps site serves the web app: no second copy on this host's origin (functions/http/web-app.ts).
+  WEB_APP_ENABLED: 'false'
   PUBLIC_API_URL: empty(publicApiUrl) ? 'https://${name}.azurewebsites.net/api' : publicApiUrl
   CORS_ALLOWED_ORIGINS: join(corsAllowedOrigins, ',')
   API_DOCS_ENABLED: apiDocsEnabled ? 'true' : 'false'

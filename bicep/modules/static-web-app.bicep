@@ -1,7 +1,10 @@
-// The web app (web/, built to dist/web) on Azure Static Web Apps: files from a global edge, with the main
-// function app linked as its backend (static-web-app-backend.bicep) so /api/* on the site reaches the API on the
-// same origin. Content is published by the deploy workflow with the site's deployment token, not from a linked
-// repository. Written without a Bicep compiler at hand: conservative properties only.
+// The web app (web/, built to dist/web) on Azure Static Web Apps: files only, from a global edge. The app calls the
+// main function app's API cross-origin (its URL is written into index.html by the deploy, and the function app
+// allows the site's origin in CORS_ALLOWED_ORIGINS). No linked backend, on purpose (docs/architecture.md, "The
+// web app"): the site's proxy replaces the Authorization header that carries the app's bearer token, and linking
+// locks the function app to the site, which shuts out Stripe, one-click unsubscribe and every direct client.
+// Content is published by the deploy workflow with the site's deployment token, not from a linked repository.
+// Written without a Bicep compiler at hand: conservative properties only.
 
 @description('Site name.')
 param name string
@@ -29,7 +32,7 @@ resource site 'Microsoft.Web/staticSites@2023-12-01' = {
   name: name
   location: location
   tags: tags
-  // Standard: a linked backend (bring-your-own Functions) needs it.
+  // Standard: the SLA and production limits (Free has neither).
   sku: {
     name: 'Standard'
     tier: 'Standard'
@@ -39,7 +42,7 @@ resource site 'Microsoft.Web/staticSites@2023-12-01' = {
     provider: 'Custom'
     // staticwebapp.config.json (headers, fallback) is honoured from each upload.
     allowConfigFileUpdates: true
-    // Linked backends are not available to preview environments: none are made.
+    // No preview environments: their origins are in no CORS list, so they could not call the API.
     stagingEnvironmentPolicy: 'Disabled'
   }
 }

@@ -68,9 +68,11 @@ route({
   responses: { 200: { description: "The course's figures", body: analyticsSchema }, 403: { description: "`SECTION_OUT_OF_SCOPE`" }, 404: { description: "`COURSE_NOT_FOUND`, `SECTION_NOT_FOUND`" } },
   handler: async ({ params, query, request }, ctx) => {
     const figures = await figuresFor(ctx, params.courseId, query);
-    const base = new URL(`charts/`, `${new URL(request.url).origin}/api/v1/courses/${params.courseId}/analytics/`);
+    // Paths, not absolute URLs (as the Link header's next page): the host this request arrived on is not
+    // necessarily the one its caller sees.
+    const base = `${new URL(request.url).pathname.replace(/\/+$/, "")}/charts/`;
     const range = `?from=${figures.from}&to=${figures.to}`;
-    const links = Object.fromEntries(charts.map((c) => [c, `${base.href}${c}${range}`]));
+    const links = Object.fromEntries(charts.map((c) => [c, `${base}${c}${range}`]));
     return { status: 200, body: { ...figures, charts: links }, headers: { "cache-control": "private, max-age=60" } };
   },
 });

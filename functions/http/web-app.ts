@@ -2,6 +2,7 @@ import { isAbsolute, join } from "node:path";
 import { app, type HttpRequest, type HttpResponseInit } from "@azure/functions";
 import { projectRoot } from "../platform/project-root.js";
 import { platform } from "../platform/platform.js";
+import { webAppEnabled } from "../platform/settings.js";
 import { problemResponse } from "../platform/http/problem.js";
 import { withSecurityHeaders } from "../platform/http/security-headers.js";
 import { chooseEncoding, createStaticFiles, type StaticFile, type StaticFiles, pathSegments, UnsafePathError } from "../platform/http/static-files.js";
@@ -9,7 +10,7 @@ import { CACHE_IMMUTABLE, CACHE_REVALIDATE, CACHE_SHORT, WEB_APP_HEADERS, webApp
 
 /**
  * The built web app at the site's root, so `npm start` runs the whole product on one origin. In Azure the Static
- * Web Apps site serves it (docs/architecture.md, "The web app"). Not a `route()`: it is no part of the API or its
+ * Web Apps site serves it (docs/architecture.md, "The web app") and WEB_APP_ENABLED is false: this is not registered. Not a `route()`: it is no part of the API or its
  * document. The API's own routes (`api/...`) and its not-found catch-all take precedence over this one (literal
  * segments first), so it sees only paths outside /api, and HEAD there, which no API route declares.
  */
@@ -35,7 +36,7 @@ function currentWebApp(): WebApp {
 
 const hasExtension = (segment: string | undefined) => segment !== undefined && /\.[^.]+$/.test(segment);
 
-app.http("web-app", {
+const webAppFunction: Parameters<typeof app.http>[1] = {
   methods: ["GET", "HEAD"],
   route: "{*path}",
   authLevel: "anonymous",
@@ -70,7 +71,11 @@ app.http("web-app", {
     if (!index) return respond(notBuilt(request, files.root));
     return respond(fileResponse(request, index, CACHE_REVALIDATE));
   },
-});
+};
+
+// Not in Azure (WEB_APP_ENABLED false in Bicep): the Static Web Apps site serves the app there, and a second copy
+// on the function app's origin would have its own storage (so its own sign-in) and no Blob CORS.
+if (webAppEnabled()) app.http("web-app", webAppFunction);
 
 function fileResponse(request: HttpRequest, file: StaticFile, cacheControl: string): HttpResponseInit {
   const encoding = chooseEncoding(request.headers.get("accept-encoding"), file.encoded);

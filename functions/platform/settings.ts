@@ -224,6 +224,9 @@ export const settingsSchema = databaseSettingsSchema
     // The built web app (`npm run build` writes it to dist/web) the static-files function serves; a relative
     // path is under the project root.
     WEB_APP_DIR: z.string().min(1).default("dist/web"),
+    // Whether this host serves that build at its root (locally, and in the tests). Bicep: false, the Static Web
+    // Apps site serves the app in Azure, and a copy on the function app's origin would be a second app.
+    WEB_APP_ENABLED: flag.default(true),
     // This API's own base URL as its callers see it (https in Azure), for links in emails that lead to the API
     // itself: RFC 8058 one-click unsubscribe.
     PUBLIC_API_URL: z.url().default("http://localhost:7071/api"),
@@ -453,4 +456,12 @@ let cached: Settings | undefined;
 export function settings(): Settings {
   cached ??= parseSettings(process.env);
   return cached;
+}
+
+/**
+ * WEB_APP_ENABLED alone, for functions/http/web-app.ts when it registers: registering must not need the whole
+ * settings (the client's generation loads every module without them).
+ */
+export function webAppEnabled(): boolean {
+  return cached?.WEB_APP_ENABLED ?? settingsSchema.shape.WEB_APP_ENABLED.parse(process.env.WEB_APP_ENABLED || undefined);
 }

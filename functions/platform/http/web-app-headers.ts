@@ -7,16 +7,17 @@
 /**
  * No inline script or style: everything the app runs is a file of its own build. The Blob endpoint is named
  * because the browser talks to it directly: uploads PUT to SAS URLs, and downloads (images, videos, PDFs in
- * frames) load from them.
+ * frames) load from them. The API's origin is named where the API is not on the app's own origin (Azure: the
+ * Static Web Apps site calls the function app).
  */
-export function webAppCsp(blobOrigin: string): string {
+export function webAppCsp(blobOrigin: string, apiOrigin?: string): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
     `img-src 'self' data: blob: ${blobOrigin}`,
     `media-src 'self' ${blobOrigin}`,
-    `connect-src 'self' ${blobOrigin}`,
+    `connect-src 'self' ${blobOrigin}${apiOrigin ? ` ${apiOrigin}` : ""}`,
     `frame-src ${blobOrigin}`,
     "object-src 'none'",
     "base-uri 'self'",

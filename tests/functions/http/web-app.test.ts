@@ -229,21 +229,20 @@ describe("web/public/staticwebapp.config.json (Azure Static Web Apps)", () => {
     expect(config.navigationFallback.exclude).toEqual(expect.arrayContaining(["/assets/*", "/api/*"]));
   });
 
-  it("sends the function's headers and caching, the blob origin left for the deploy workflow to fill in", () => {
+  it("sends the function's headers and caching, the Blob and API origins left for the deploy workflow to fill in", () => {
     const lower = (headers: Record<string, string> = {}) => Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
     for (const [path, cache] of [["/assets/*", CACHE_IMMUTABLE], ["/*", CACHE_REVALIDATE]] as const) {
       const headers = lower(routeOf(path).headers);
       expect(headers["cache-control"], path).toBe(cache);
-      expect(headers["content-security-policy"], path).toBe(webAppCsp("__BLOB_ORIGIN__"));
+      expect(headers["content-security-policy"], path).toBe(webAppCsp("__BLOB_ORIGIN__", "__API_ORIGIN__"));
       expect(headers["x-content-type-options"]).toBe("nosniff");
       expect(headers["referrer-policy"]).toBe("no-referrer");
       for (const [name, value] of Object.entries(WEB_APP_HEADERS)) expect(headers[name], name).toBe(value);
     }
   });
 
-  it("leaves the API's answers alone: its route comes first and sets no headers, and there are no global headers", () => {
-    expect(config.routes[0]?.route).toBe("/api/*");
-    expect(config.routes[0]?.headers).toBeUndefined();
+  it("has no API: no /api route (no linked backend; the app calls the function app), and no global headers", () => {
+    expect(config.routes.map((r) => r.route)).not.toContain("/api/*");
     expect(config.globalHeaders).toBeUndefined();
   });
 });

@@ -102,6 +102,13 @@ describe("function-app settings against functions/platform/settings.ts", () => {
     expect(valueOf("AUTH_JWT_PRIVATE_JWKS"), "AUTH_JWT_PRIVATE_JWKS is a Key Vault reference").toMatch(/^'@Microsoft\.KeyVault\(SecretUri=/);
   });
 
+  it("leaves the web app to the Static Web Apps site: the function app serves no second copy", () => {
+    expect(valueOf("WEB_APP_ENABLED")).toBe("'false'");
+    expect(settingsSchema.shape.WEB_APP_ENABLED.parse("false")).toBe(false);
+    // Locally (no setting, or the sample's) the runtime serves the app on its own origin.
+    expect(settingsSchema.shape.WEB_APP_ENABLED.parse(undefined)).toBe(true);
+  });
+
   it("sets only settings the schema knows, or host settings on the allowlist", () => {
     const unknown = [...settingNames].filter((n) => !schemaNames.has(n) && !(n in hostSettings));
     expectNone(unknown, `set in ${functionApp.name} but neither in settings.ts nor on the host allowlist of this test`);

@@ -28,14 +28,16 @@ describe("the function app module", () => {
 });
 
 describe("main.bicep", () => {
-  it("defaults CORS, the app's and Blob Storage's, to the origin of publicAppUrl (Blob's also to the site's URL)", () => {
+  it("allows the web app's origins in CORS, the app's and Blob Storage's: publicAppUrl's (or the site's) and the site's own", () => {
     const origin = "join(take(split(publicAppUrl, '/'), 3), '/')";
-    const corsDefault = /^param corsAllowedOrigins array = \[([\s\S]*?)^\]/m.exec(mainFile)?.[1] ?? "";
-    expect(corsDefault.replace(/\/\/.*$/gm, "").trim()).toBe(origin);
-    // Blob's rule: the web app's origin (publicAppUrl, or the Static Web Apps site's URL when it is empty) and the site's.
+    // corsAllowedOrigins only adds origins: the web app's are always there (the site calls the API cross-origin).
+    expect(mainFile).toMatch(/^param corsAllowedOrigins array = \[\]$/m);
     expect(mainFile).toContain("var webAppUrl = empty(publicAppUrl) ? staticWebApp.outputs.url : publicAppUrl");
     expect(mainFile).toContain(`var publicAppOrigin = ${origin.replace("publicAppUrl", "webAppUrl")}`);
-    expect(mainFile).toMatch(/corsAllowedOrigins: union\(\[publicAppOrigin\], \[staticWebApp\.outputs\.url\]\)/);
+    expect(mainFile).toMatch(/corsAllowedOrigins: union\(\[publicAppOrigin\], \[staticWebApp\.outputs\.url\]\)\n/);
+    expect(mainFile).toContain("corsAllowedOrigins: union([publicAppOrigin], [staticWebApp.outputs.url], corsAllowedOrigins)");
+    // No linked backend (bicep/README.md, "Why no linked backend").
+    expect(mainFile).not.toMatch(/linkedBackends|static-web-app-backend/);
     // What the expression yields (Bicep's split, take and join on '/'), and what the app reads from it. The app
     // reduces a URL to its origin itself too, so even a publicAppUrl passed as it is cannot stop it at start.
     const bicepOrigin = (url: string) => url.split("/").slice(0, 3).join("/");

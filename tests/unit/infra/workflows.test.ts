@@ -432,6 +432,20 @@ describe("deploy.yml", () => {
     expect(publish?.with).toMatchObject({ skip_app_build: true, action: "upload" });
   });
 
+  it("points the published app at the function app's API (no linked backend) and checks the API allows the site's origin", () => {
+    const steps = expandedSteps(staging);
+    const point = steps.findIndex((s) => s.run?.includes("ringlet-api-base"));
+    const publish = steps.findIndex((s) => s.uses?.startsWith("Azure/static-web-apps-deploy@"));
+    expect(point).toBeGreaterThanOrEqual(0);
+    expect(point, "index.html and the CSP are filled in before the upload").toBeLessThan(publish);
+    expect(steps[point]?.run).toContain("PUBLIC_API_URL");
+    expect(steps[point]?.run).toContain("__API_ORIGIN__");
+    const smoke = steps.slice(publish).find((s) => s.run?.includes("-X OPTIONS"));
+    expect(smoke?.run, "a CORS preflight from the site's origin").toMatch(/Origin: \$url/);
+    expect(smoke?.run).toMatch(/access-control-allow-origin: \$url/);
+    expect(smoke?.run).not.toContain("$url/api/");
+  });
+
   it("ships the same package to the workers first, then the API app, and checks the workers' functions", () => {
     const workers = { "worker-app-name": "AZURE_IMPORT_WORKER_APP_NAME", "enrichment-worker-app-name": "AZURE_ENRICHMENT_WORKER_APP_NAME", "generation-worker-app-name": "AZURE_GENERATION_WORKER_APP_NAME" };
     for (const id of ["staging", "production", "dev"]) {
