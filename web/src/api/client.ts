@@ -32,9 +32,10 @@ export function rotateTokens(): Promise<Rotation> {
         return "refused";
       }
       const shown = session.get().user;
-      if (shown && stored.userId && stored.userId !== shown.id) {
-        // Another tab signed in as someone else: rotating their token would act as them under this user's name.
-        session.endHere("You signed in as someone else in another tab. Please sign in again.");
+      if (shown && stored.userId !== shown.id) {
+        // Another tab signed in as someone else (or is signing in: whose token it is is not known yet): rotating
+        // it would act as them under this user's name.
+        session.endHere("Another tab signed in to a different account. Please sign in again.");
         return "refused";
       }
       const response = await fetch(`${baseUrl}/v1/auth/refresh`, {
@@ -48,7 +49,7 @@ export function rotateTokens(): Promise<Rotation> {
         session.end(sessionEnded);
         return "refused";
       }
-      session.signedIn((await response.json()) as Tokens, stored.userId ?? shown?.id);
+      session.signedIn((await response.json()) as Tokens, stored.userId);
       return "rotated";
     };
     try {
