@@ -4,8 +4,11 @@ import { fail, ok, type Result } from "../shared/result.js";
 export interface FileStore {
   /** A short-lived URL that can only create/write this one blob. */
   uploadUrl(blobName: string, contentType: string, ttlSeconds: number): Promise<UploadGrant>;
-  /** A short-lived read-only URL for this one blob; `downloadName` sets the saved file's name. */
-  downloadUrl(blobName: string, ttlSeconds: number, downloadName?: string): Promise<{ url: string; expiresAt: Date }>;
+  /**
+   * A short-lived read-only URL for this one blob; `downloadName` sets the saved file's name. `inline` asks the
+   * browser to show the file (a PDF in a frame) instead of saving it.
+   */
+  downloadUrl(blobName: string, ttlSeconds: number, downloadName?: string, options?: { inline?: boolean }): Promise<{ url: string; expiresAt: Date }>;
   /** What was stored under this name, or null when nothing was. */
   stat(blobName: string): Promise<StoredFile | null>;
 }

@@ -15,8 +15,11 @@ export interface LessonView {
   locked: LockReason | null;
   /** Whether the learner completed it; null for staff. */
   completed: boolean | null;
-  /** A short-lived read URL, for an open file lesson whose file is ready. */
-  download: { url: string; expiresAt: Date } | null;
+  /**
+   * A short-lived read URL, for an open file lesson whose file is ready; a PDF also gets `viewUrl`, the same file
+   * with an inline disposition, for showing it in a frame (the attachment one downloads instead).
+   */
+  download: { url: string; viewUrl: string | null; expiresAt: Date } | null;
 }
 
 export interface ModuleView {
@@ -29,11 +32,13 @@ type Unsigned = Omit<LessonView, "download">;
 /** Download links are made only for the lessons shown: signing one may need a key from storage. */
 async function signed(store: FileStore, view: Unsigned): Promise<LessonView> {
   const { lesson, locked } = view;
-  const download =
-    lesson.kind === "file" && lesson.fileStatus === "ready" && lesson.fileBlobName && locked === null
-      ? await store.downloadUrl(lesson.fileBlobName, DOWNLOAD_URL_TTL_SECONDS, lesson.fileName ?? undefined)
-      : null;
-  return { ...view, download };
+  if (!(lesson.kind === "file" && lesson.fileStatus === "ready" && lesson.fileBlobName && locked === null)) return { ...view, download: null };
+  const name = lesson.fileName ?? undefined;
+  const [file, inline] = await Promise.all([
+    store.downloadUrl(lesson.fileBlobName, DOWNLOAD_URL_TTL_SECONDS, name),
+    lesson.fileContentType === "application/pdf" ? store.downloadUrl(lesson.fileBlobName, DOWNLOAD_URL_TTL_SECONDS, name, { inline: true }) : null,
+  ]);
+  return { ...view, download: { url: file.url, viewUrl: inline?.url ?? null, expiresAt: file.expiresAt } };
 }
 
 const signedAll = (store: FileStore, views: Unsigned[]) => Promise.all(views.map((v) => signed(store, v)));

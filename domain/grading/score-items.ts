@@ -61,16 +61,18 @@ export function scoreItems(
     const base = { itemId: item.id, maxPoints: item.points, ...source };
     if (isManual(item)) {
       const m = manual[item.id];
+      // The grader's written feedback travels with the score (only when there is some), so the explanation shows it.
+      const graded = m?.feedback ? { ...base, feedback: m.feedback } : base;
       const rubric = m?.rubric ? (rubrics.items[item.id] ?? rubrics.whole) : null;
       // The whole-assessment rubric scores answered items only (a score stored before that rule does not count).
       if (m && rubric && m.rubric && (rubrics.items[item.id] || answered(answer))) {
         const result = rubricResult(rubric, m.rubric, rubrics.items[item.id] ? "item" : "whole");
-        return { ...base, points: rubricPoints(result, item.points), status: "graded", explanation: rubricExplanation(result, item.points), rubric: result };
+        return { ...graded, points: rubricPoints(result, item.points), status: "graded", explanation: rubricExplanation(result, item.points), rubric: result };
       }
-      if (m && !m.rubric) return { ...base, points: Math.min(Math.max(0, m.points), item.points), status: "graded", explanation: `scored by a grader: ${m.points} of ${item.points}` };
+      if (m && !m.rubric) return { ...graded, points: Math.min(Math.max(0, m.points), item.points), status: "graded", explanation: `scored by a grader: ${m.points} of ${item.points}` };
       if (!answered(answer)) return { ...base, points: 0, status: "unanswered", explanation: "no answer" };
       // A rubric score whose rubric is no longer attached keeps the points stored with it.
-      if (m) return { ...base, points: Math.min(Math.max(0, m.points), item.points), status: "graded", explanation: `scored by a grader: ${m.points} of ${item.points}` };
+      if (m) return { ...graded, points: Math.min(Math.max(0, m.points), item.points), status: "graded", explanation: `scored by a grader: ${m.points} of ${item.points}` };
       return { ...base, points: null, status: "needs-grader", explanation: "waits for a grader" };
     }
     if (answer === null) return { ...base, points: 0, status: "unanswered", explanation: "no answer" };

@@ -104,10 +104,11 @@ export function createBlobFileStore(options: BlobFileStoreOptions): BlobFileStor
       return { url, method: "PUT", headers: { "x-ms-blob-type": "BlockBlob", "content-type": contentType }, expiresAt };
     },
 
-    async downloadUrl(blobName, ttlSeconds, downloadName) {
+    async downloadUrl(blobName, ttlSeconds, downloadName, options) {
+      const disposition = options?.inline ? inlineDisposition(downloadName ?? "file") : downloadName === undefined ? undefined : attachmentDisposition(downloadName);
       return signedUrl(blobName, ttlSeconds, {
         permissions: BlobSASPermissions.parse("r"),
-        ...(downloadName === undefined ? {} : { contentDisposition: attachmentDisposition(downloadName) }),
+        ...(disposition === undefined ? {} : { contentDisposition: disposition }),
       });
     },
 
@@ -201,6 +202,11 @@ const UNSAFE_IN_NAME = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
  * `attachment` with the given file name, per RFC 6266: a plain-ASCII `filename` every client understands and,
  * when the name needs more, an RFC 8187 `filename*` in UTF-8 that current browsers prefer.
  */
+/** `inline` with the file name (same encoding as `attachmentDisposition`): the browser shows the file, e.g. in a frame. */
+export function inlineDisposition(fileName: string): string {
+  return attachmentDisposition(fileName).replace(/^attachment;/, "inline;");
+}
+
 export function attachmentDisposition(fileName: string): string {
   const name =
     fileName

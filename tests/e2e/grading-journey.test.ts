@@ -86,6 +86,9 @@ describe("a learner's assessments, end to end", () => {
     expect(await jsonOf(scored)).toEqual({ waitingItems: [] });
     const grade = await until("the essay grade", () => gradeOf(attempt.id));
     expect(grade).toMatchObject({ percent: 80, version: 1 });
+    // The grader's written feedback reaches the learner in the explanation.
+    const explained = await jsonOf(await call(app, "GET", `/v1/grades/${grade.id}/explanation`, { token: learner.accessToken }));
+    expect(explained.items).toEqual([expect.objectContaining({ itemId: "e1", points: 8, status: "graded", feedback: "Clear" })]);
     await new Promise((r) => setTimeout(r, 500));
     expect(await db.sql`select 1 from grades where submission_id = ${attempt.id}`).toHaveLength(1);
     expect(await db.sql`select 1 from outbox where type = 'grading.requested' and aggregate_id = ${attempt.id}`).toHaveLength(1);

@@ -161,6 +161,8 @@ export interface ItemScore {
   source?: ItemSource;
   /** Set for items scored by rubric. */
   rubric?: RubricResult;
+  /** The grader's written feedback on a manual item, when there is any. */
+  feedback?: string;
 }
 
 /** One step of a grade's explanation. */

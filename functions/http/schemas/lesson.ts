@@ -29,6 +29,7 @@ export const lessonSchema = z
         status: z.enum(fileStatuses).nullable(),
         downloadUrl: z.string().nullable().meta({ description: "Short-lived read-only URL, when the file is ready and the lesson open" }),
         downloadUrlExpiresAt: iso.nullable(),
+        viewUrl: z.string().nullable().meta({ description: "A PDF's short-lived read URL that shows it inline (for a frame); `downloadUrl` saves it" }),
       })
       .nullable(),
     version: z.number().int(),
@@ -52,7 +53,7 @@ export const moduleSchema = z
 export interface LessonPresentation {
   locked: LessonBody["locked"];
   completed: boolean | null;
-  download?: { url: string; expiresAt: Date } | null;
+  download?: { url: string; viewUrl?: string | null; expiresAt: Date } | null;
 }
 
 /** A lesson as its viewer may see it: a locked lesson shows what it is, not what it holds. */
@@ -82,6 +83,7 @@ export function lessonBody(l: LessonRow, view: LessonPresentation): LessonBody {
             status: l.fileStatus,
             downloadUrl: open && view.download ? view.download.url : null,
             downloadUrlExpiresAt: open && view.download ? view.download.expiresAt.toISOString() : null,
+            viewUrl: open && view.download ? (view.download.viewUrl ?? null) : null,
           }
         : null,
     version: l.version,

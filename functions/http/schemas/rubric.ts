@@ -70,5 +70,6 @@ export const itemScoreSchema = z
     explanation: z.string(),
     source: itemSourceSchema.optional().meta({ description: "Drawn bank items: the version scored" }),
     rubric: rubricResultSchema.optional().meta({ description: "Items scored by rubric" }),
+    feedback: z.string().optional().meta({ description: "The grader's written feedback on a manual item, when there is any" }),
   })
   .meta({ id: "ItemScore" });

@@ -23,9 +23,9 @@ function signingStore() {
   const signed: string[] = [];
   const store: FileStore = {
     uploadUrl: () => Promise.reject(new Error("not in this test")),
-    downloadUrl: (blobName) => {
+    downloadUrl: (blobName, _ttl, _name, options) => {
       signed.push(blobName);
-      return Promise.resolve({ url: `https://files.test/${blobName}`, expiresAt: now });
+      return Promise.resolve({ url: `https://files.test/${blobName}${options?.inline ? "?inline" : ""}`, expiresAt: now });
     },
     stat: () => Promise.reject(new Error("not in this test")),
   };
@@ -142,5 +142,15 @@ describe("lessonFor", () => {
     }
     const file = await lessonFor(db.db, store, c.id("b1"), viewer(uuidv7(), "grader"), now);
     expect(file.ok && file.value.view.download?.url).toBe(`https://files.test/courses/${c.courseId}/b1.pdf`);
+    // Not declared a PDF: no inline URL.
+    expect(file.ok && file.value.view.download?.viewUrl).toBeNull();
+  });
+
+  it("gives a PDF an inline read URL beside the download one, for showing it in a frame", async () => {
+    const c = await course();
+    await db.sql`update lessons set file_content_type = 'application/pdf' where id = ${c.id("b1")}`;
+    const { store } = signingStore();
+    const file = await lessonFor(db.db, store, c.id("b1"), viewer(uuidv7(), "grader"), now);
+    expect(file.ok && file.value.view.download).toMatchObject({ url: `https://files.test/courses/${c.courseId}/b1.pdf`, viewUrl: `https://files.test/courses/${c.courseId}/b1.pdf?inline` });
   });
 });

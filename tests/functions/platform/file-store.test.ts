@@ -212,6 +212,13 @@ describe("user-delegation signing (managed identity)", () => {
     expect(u.searchParams.get("sig")).toBeTruthy();
   });
 
+  it("signs an inline read URL on request, so a frame shows the file instead of saving it", async () => {
+    const keys = fakeKeys();
+    const store = createBlobFileStore({ blob, container: "course-files", getUserDelegationKey: keys.getUserDelegationKey });
+    const { url } = await store.downloadUrl("a/b.pdf", 600, "b.pdf", { inline: true });
+    expect(new URL(url).searchParams.get("rscd")).toBe('inline; filename="b.pdf"');
+  });
+
   it("asks for one key, reuses it, and refreshes it within an hour of its expiry", async () => {
     const keys = fakeKeys();
     const t = fakeClock(new Date("2026-03-01T08:00:00Z"));

@@ -4866,6 +4866,8 @@ export interface components {
         };
         ItemScore: {
             explanation: string;
+            /** @description The grader's written feedback on a manual item, when there is any */
+            feedback?: string;
             itemId: string;
             maxPoints: number;
             points: number | null;
@@ -4957,6 +4959,8 @@ export interface components {
                 sizeBytes: number | null;
                 /** @enum {string|null} */
                 status: "awaiting-upload" | "ready" | null;
+                /** @description A PDF's short-lived read URL that shows it inline (for a frame); `downloadUrl` saves it */
+                viewUrl: string | null;
             } | null;
             hidden: boolean;
             /** Format: uuid */

@@ -5,6 +5,7 @@ import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
 import { useApi } from "../../lib/use-api";
 import { percentText } from "./answers";
+import { TableScroll } from "../../components/TableScroll";
 
 const stepLabel = { raw: "Raw score", late: "Late deduction", policy: "Attempts policy", contribution: "Course contribution" } as const;
 
@@ -15,7 +16,7 @@ type Explanation = paths["/v1/grades/{gradeId}/explanation"]["get"]["responses"]
 function Rubric({ rubric }: { rubric: Explanation["items"][number]["rubric"] }) {
   if (!rubric) return null;
   return (
-    <div class="table-scroll">
+    <TableScroll label={`Rubric “${rubric.title}”`}>
       <table>
         <caption>
           Rubric “{rubric.title}”: {rubric.earned} of {rubric.max}
@@ -41,7 +42,7 @@ function Rubric({ rubric }: { rubric: Explanation["items"][number]["rubric"] }) 
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }
 
@@ -70,6 +71,11 @@ export default function GradeExplanation({ gradeId }: { gradeId: string }) {
                   <p>
                     {itemStatus[item.status]}. {item.explanation}
                   </p>
+                  {item.feedback ? (
+                    <p>
+                      <strong>Grader's feedback:</strong> {item.feedback}
+                    </p>
+                  ) : null}
                   <Rubric rubric={item.rubric} />
                 </article>
               </li>

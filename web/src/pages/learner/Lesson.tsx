@@ -119,7 +119,8 @@ function LessonFile({ lesson: l }: { lesson: Lesson }) {
     <>
       {inlineImage.test(type) ? <img src={f.downloadUrl} alt={`${name} (the lesson's image)`} class="lesson-media" /> : null}
       {inlineVideo.test(type) ? <video src={f.downloadUrl} controls class="lesson-media" aria-label={name} /> : null}
-      {type === "application/pdf" ? <iframe src={f.downloadUrl} title={name} class="lesson-media" /> : null}
+      {/* The inline URL: the download one carries an attachment disposition, which a frame would save, not show. */}
+      {f.viewUrl ? <iframe src={f.viewUrl} title={name} class="lesson-media" /> : null}
       <p>
         <a href={f.downloadUrl} download={f.name ?? undefined}>
           Download {name}
