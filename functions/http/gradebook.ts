@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { gradebookCsv, gradebookSeenBy } from "../../domain/grading/gradebook.js";
+import { gradebookCsv, gradebookSeenBy, type GradebookRow } from "../../domain/grading/gradebook.js";
 import { setCategories, setExcused } from "../../domain/grading/manage-gradebook.js";
 import { courseStaff } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
-import { route } from "../platform/http/route.js";
+import { route, type CallerRouteContext } from "../platform/http/route.js";
 import { courseGradeSchema } from "./schemas/grade.js";
 import { assessmentCourse } from "./locators.js";
 
@@ -17,7 +17,8 @@ route({
   path: "/v1/courses/{courseId}/gradebook",
   access: courseStaff(["instructor", "grader"]),
   summary: "The course gradebook: every active learner's results and weighted course grade (JSON, or CSV with format=csv)",
-  description: "Learners whose account was deactivated stay, with `inactive: true` (an `inactive` column in the CSV).",
+  description:
+    "Learners whose account was deactivated stay, with `inactive: true` (an `inactive` column in the CSV). The JSON answer is paged; with format=csv the answer holds every learner in one file (the cursor is ignored and limit only sets how many learners are read at a time), so an export is never cut short.",
   tags: ["grading"],
   params: courseParams,
   query: z.object({ ...pageQuery, format: z.enum(["json", "csv"]).default("json"), section: z.uuid().optional().meta({ description: "Only learners of this section (a grader scoped to sections gets theirs by default)" }) }),
@@ -36,6 +37,16 @@ route({
     404: { description: "`SECTION_NOT_FOUND`" },
   },
   handler: async ({ params, query, request }, ctx) => {
+    if (query.format === "csv") {
+      const book = await wholeGradebook(ctx, params.courseId, query.limit, query.section);
+      return {
+        raw: {
+          status: 200,
+          headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="gradebook-${params.courseId}.csv"` },
+          body: gradebookCsv(book),
+        },
+      };
+    }
     const after = decodeCursor(query.cursor, 1)?.[0];
     const book = unwrap(
       await gradebookSeenBy(ctx.db, params.courseId, ctx.caller, {
@@ -47,18 +58,22 @@ route({
     );
     const page = paginate(book.rows, query.limit, (r) => [r.userId]);
     const link = nextLink(request.url, page.nextCursor);
-    if (query.format === "csv") {
-      return {
-        raw: {
-          status: 200,
-          headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="gradebook-${params.courseId}.csv"`, ...link },
-          body: gradebookCsv({ assessments: book.assessments, attendanceCategory: book.attendanceCategory, rows: page.items }),
-        },
-      };
-    }
     return { status: 200, body: { assessments: book.assessments, attendanceCategory: book.attendanceCategory, items: page.items, nextCursor: page.nextCursor }, headers: link };
   },
 });
+
+/** Every learner's row, read `pageSize` learners at a time (each page's grade query names its learners, so each stays bounded). */
+async function wholeGradebook(ctx: CallerRouteContext, courseId: string, pageSize: number, section: string | undefined) {
+  const rows: GradebookRow[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = unwrap(await gradebookSeenBy(ctx.db, courseId, ctx.caller, { limit: pageSize, asOf: ctx.now(), ...(after ? { afterUserId: after } : {}), ...(section ? { section } : {}) }));
+    // gradebook() reads limit + 1 rows: the extra one only says that another page follows.
+    rows.push(...page.rows.slice(0, pageSize));
+    if (page.rows.length <= pageSize) return { assessments: page.assessments, attendanceCategory: page.attendanceCategory, rows };
+    after = rows[rows.length - 1]!.userId;
+  }
+}
 
 route({
   name: "grade-categories-set",

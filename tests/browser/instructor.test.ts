@@ -3,15 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
 import { apiClient, must } from "../support/api-client.js";
-import { activate, expectAccessible, expectNoSidewaysScroll, launchBrowser, openApp, phone, screenshotOnFailure, typeInto } from "../support/browser.js";
+import { activate, expectAccessible, expectNoSidewaysScroll, launchBrowser, openPage, phone, screenshotOnFailure, settled, signedInPage, typeInto } from "../support/browser.js";
 import type { TestDatabase } from "../support/database.js";
-import { login, signUp, type TestUser } from "../support/identity.js";
+import { signUp, type TestUser } from "../support/identity.js";
 import { recentErrors, waitFor } from "../support/wait-for.js";
 
 let started: { db: TestDatabase; app: RunningApp };
 let browser: Browser;
 let instructor: TestUser;
 let learner: TestUser;
+/** A second learner, so the gradebook has more than one page at a page size of 1. */
+let classmate: TestUser;
 /** What the journey built, for the 360 px pass over the same pages. */
 const built = { courseId: "", submissionId: "" };
 
@@ -20,31 +22,24 @@ const until = <T>(what: string, probe: () => Promise<T | undefined>) => waitFor(
 beforeAll(async () => {
   // Grading runs through the outbox and the grading orchestration: sweep often, keep durable state in memory.
   [started, browser] = await Promise.all([startAppOnOwnDatabase({ OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *", LOCAL_DURABLE_DATA: "memory" }), launchBrowser()]);
-  [instructor, learner] = await Promise.all([signUp(started.app, started.db, { admin: true, label: "instructor" }), signUp(started.app, started.db, { label: "learner" })]);
+  [instructor, learner, classmate] = await Promise.all([
+    signUp(started.app, started.db, { admin: true, label: "instructor" }),
+    signUp(started.app, started.db, { label: "learner" }),
+    signUp(started.app, started.db, { label: "classmate" }),
+  ]);
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await stopAppAndDatabase(started ?? {});
 });
 
-/** Signs the page in with a fresh session of the user's (its own refresh token: each browser context rotates its own). */
-async function signIn(page: Page, user: TestUser): Promise<void> {
-  const res = await login(started.app, user.email, user.password);
-  const tokens = (await res.json()) as { refreshToken: string; refreshTokenExpiresAt: string };
-  await page.goto("/");
-  // The tests' own lib has no DOM types: localStorage is reached through globalThis.
-  await page.evaluate((stored) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem("ringlet.session", JSON.stringify(stored)), { refreshToken: tokens.refreshToken, refreshTokenExpiresAt: tokens.refreshTokenExpiresAt });
-}
-
 const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name }).waitFor();
 
 describe("the instructor pages", () => {
   it("builds a course through the UI, grades the learner's essay from the queue, exports the gradebook and shows the charts", async () => {
-    const { page, context, errors } = await openApp(browser, started.app);
+    const { page, context, errors } = await signedInPage(browser, started.app, instructor);
     screenshotOnFailure(page, "instructor-journey");
-    await signIn(page, instructor);
-    await page.goto("/teach");
-    await heading(page, "Teaching");
+    await openPage(page, "/teach", "Teaching");
 
     // A new course, with the keyboard alone.
     await activate(page, page.getByRole("link", { name: "New course" }));
@@ -56,8 +51,9 @@ describe("the instructor pages", () => {
     const courseId = /\/courses\/([0-9a-f-]{36})\/manage/.exec(page.url())?.[1] as string;
     expect(courseId).toBeTruthy();
     built.courseId = courseId;
-    // Its lists load after the heading; let them settle so the keyboard's Enter is not lost in a re-render.
-    await page.waitForLoadState("networkidle");
+    // Its lists load after the heading; let them arrive so the keyboard's Enter is not lost in a re-render.
+    await page.getByText("No assessment yet.").waitFor();
+    await settled(page);
 
     // A module, with the keyboard alone; then a text lesson and a file lesson (the file goes straight to Blob).
     await activate(page, page.getByRole("link", { name: "Modules and lessons" }));
@@ -73,8 +69,23 @@ describe("the instructor pages", () => {
     await week.getByLabel("Lesson title").fill("Lecture notes");
     await week.getByLabel("Kind").selectOption("file");
     await week.getByLabel("File", { exact: true }).setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("Snell's law: n1 sin a = n2 sin b\n") });
+    // The first PUT to Blob fails: the lesson is kept, and the retry uploads to it instead of creating a second one.
+    let refused = false;
+    await page.route(
+      (url) => !url.pathname.startsWith("/api/") && url.origin !== new URL(page.url()).origin,
+      async (route) => {
+        if (!refused && route.request().method() === "PUT") {
+          refused = true;
+          await route.abort();
+        } else await route.fallback();
+      },
+    );
     await week.getByRole("button", { name: "Add lesson to Week 1" }).click();
+    await week.getByText("was created, but its file was not uploaded").waitFor();
+    await week.getByRole("button", { name: "Retry the upload to Week 1" }).click();
     await week.getByText("file: notes.txt").waitFor();
+    await page.unrouteAll();
+    await expect.poll(() => week.getByRole("list", { name: "Lessons of Week 1" }).locator("strong").allTextContents()).toEqual(["Light as a wave", "Lecture notes"]);
     // Reordering is a button press, not a drag.
     await week.getByRole("button", { name: "Move up Lecture notes" }).click();
     await expect.poll(() => week.getByRole("list", { name: "Lessons of Week 1" }).locator("strong").allTextContents()).toEqual(["Lecture notes", "Light as a wave"]);
@@ -117,6 +128,18 @@ describe("the instructor pages", () => {
     await activate(page, page.getByRole("button", { name: "Publish" }));
     await page.getByRole("status").filter({ hasText: "The course is published." }).waitFor();
 
+    // Settings saved over someone else's change: 412, said as such, with a reload that shows their change.
+    const asInstructor = apiClient(started.app, instructor.accessToken);
+    await must(asInstructor.PATCH("/v1/courses/{courseId}", { params: { path: { courseId } }, body: { description: "Changed in another tab." } }));
+    await page.getByLabel("Pass mark (%)").fill("70");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByRole("alert").filter({ hasText: "Someone else changed this course" }).waitFor();
+    await page.getByRole("button", { name: "Reload the course" }).click();
+    await expect.poll(() => page.getByLabel("Description").inputValue()).toBe("Changed in another tab.");
+    await page.getByLabel("Pass mark (%)").fill("70");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByRole("status").filter({ hasText: "The settings are saved." }).waitFor();
+
     // The learner (through the API) enrolls, answers and submits.
     const asLearner = apiClient(started.app, learner.accessToken);
     await must(asLearner.POST("/v1/courses/{courseId}/enrollments", { params: { path: { courseId } }, body: {} }));
@@ -126,27 +149,31 @@ describe("the instructor pages", () => {
     await must(asLearner.PUT("/v1/attempts/{attemptId}/answers", { params: { path: { attemptId: attempt.id } }, body: { answers } }));
     await must(asLearner.POST("/v1/attempts/{attemptId}/submit", { params: { path: { attemptId: attempt.id } } }));
     built.submissionId = attempt.id;
-    const asInstructor = apiClient(started.app, instructor.accessToken);
-    await until("the submission to wait for a grader", async () => {
+    const asClassmate = apiClient(started.app, classmate.accessToken);
+    await must(asClassmate.POST("/v1/courses/{courseId}/enrollments", { params: { path: { courseId } }, body: {} }));
+    const waiting = await until("the submission to wait for a grader", async () => {
       const { data } = await asInstructor.GET("/v1/submissions/{submissionId}/grading", { params: { path: { submissionId: attempt.id } } });
-      return data?.customStatus?.phase === "waiting-for-grader" ? data : undefined;
+      return data?.customStatus?.phase === "waiting-for-grader" ? data.customStatus.items : undefined;
     });
 
     // The instructor grades the essay from the queue, with the keyboard alone.
-    await page.waitForLoadState("networkidle");
     await activate(page, page.getByRole("link", { name: "Grading queue" }));
     await heading(page, "Grading: Optics");
     await activate(page, page.getByRole("link", { name: /^Grade learner/ }));
     await heading(page, "Grade: Week 1 quiz");
     await page.getByText("Waves bend around an edge and spread out.").waitFor();
     await expectAccessible(page, "/submissions/:id/grade with its form");
-    await typeInto(page, page.getByLabel("Points for item q6 (out of 5)"), "4");
-    // The unanswered file item waits for a grader too.
-    const fileItem = page.getByLabel("Points for item q7 (out of 1)");
-    if (await fileItem.count()) await typeInto(page, fileItem, "0");
-    await typeInto(page, page.getByLabel("Feedback on item q6"), "Good: say why the wavelength matters.");
+    // Only the essay waits (the file item was left unanswered), numbered as in the editor, with its prompt.
+    expect(waiting).toEqual(["q6"]);
+    await expect.poll(() => page.getByRole("heading", { level: 2 }).allTextContents()).toEqual(["Item 6 (5 points)"]);
+    await page.getByText("Explain diffraction in your own words.").waitFor();
+    await typeInto(page, page.getByLabel("Points for item 6 (out of 5)"), "4");
+    await typeInto(page, page.getByLabel("Feedback on item 6"), "Good: say why the wavelength matters.");
     await activate(page, page.getByRole("button", { name: "Save grades" }));
-    await page.getByRole("status").filter({ hasText: "Graded." }).waitFor();
+    const graded = page.getByRole("status").filter({ hasText: "Graded." });
+    await graded.waitFor();
+    // The form went away with the last waiting item: focus is on the status that says so, not on <body>.
+    await expect.poll(() => graded.evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
     await page.goto(`/courses/${courseId}/grading`);
     await page.getByText("Nothing is waiting to be graded.").waitFor();
 
@@ -164,7 +191,14 @@ describe("the instructor pages", () => {
     await page.getByRole("button", { name: "Export as CSV" }).click();
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: /^Download gradebook-PHY-210\.csv/ }).click()]);
     const csv = await readFile((await download.path()) as string, "utf8");
-    expect(csv.split("\n")[0]).toMatch(/Week 1 quiz/);
+    const lines = csv.trim().split(/\r?\n/);
+    expect(lines[0]).toMatch(/Week 1 quiz/);
+    // Every learner, one header: the export is one file however many pages the learners take.
+    expect(lines).toHaveLength(3);
+    expect(csv).toContain(learner.email);
+    expect(csv).toContain(classmate.email);
+    const pagedCsv = await must(asInstructor.GET("/v1/courses/{courseId}/gradebook", { params: { path: { courseId }, query: { format: "csv", limit: 1 } }, parseAs: "text" }));
+    expect(pagedCsv).toBe(csv);
 
     // Analytics: the numbers and the four SVG charts, fetched with the token and shown through object URLs.
     await page.goto(`/courses/${courseId}/analytics`);
@@ -181,9 +215,8 @@ describe("the instructor pages", () => {
 
   it("passes axe and fits 360 px on every instructor page", async () => {
     expect(built.courseId, "the journey built a course").toBeTruthy();
-    const { page, context, errors } = await openApp(browser, started.app, phone);
+    const { page, context, errors } = await signedInPage(browser, started.app, instructor, phone);
     screenshotOnFailure(page, "instructor-360");
-    await signIn(page, instructor);
     const c = built.courseId;
     for (const [path, title] of [
       ["/teach", "Teaching"],
@@ -196,10 +229,8 @@ describe("the instructor pages", () => {
       [`/courses/${c}/gradebook`, "Gradebook: Optics"],
       [`/courses/${c}/analytics`, "Analytics: Optics"],
     ] as const) {
-      await page.goto(path);
-      await heading(page, title);
-      // Loading lines and charts still on their way carry aria-busy: check the page as it ends up.
-      await page.locator('[aria-busy="true"]').first().waitFor({ state: "detached" });
+      // Loading lines and charts still on their way carry aria-busy: openPage waits for them, to check the page as it ends up.
+      await openPage(page, path, title);
       await expectAccessible(page, `${path} at 360 px`);
       await expectNoSidewaysScroll(page, `${path} at 360 px`);
     }

@@ -1174,7 +1174,7 @@ export interface paths {
         };
         /**
          * The course gradebook: every active learner's results and weighted course grade (JSON, or CSV with format=csv)
-         * @description Learners whose account was deactivated stay, with `inactive: true` (an `inactive` column in the CSV).
+         * @description Learners whose account was deactivated stay, with `inactive: true` (an `inactive` column in the CSV). The JSON answer is paged; with format=csv the answer holds every learner in one file (the cursor is ignored and limit only sets how many learners are read at a time), so an export is never cut short.
          */
         get: operations["gradebook-get"];
         put?: never;

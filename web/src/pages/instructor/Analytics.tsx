@@ -5,7 +5,7 @@ import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
 import { formatDate, formatDateTime, formatPercent } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
-import { TableScroll } from "./table-scroll";
+import { TableScroll } from "../../components/TableScroll";
 import { ChartImage, type ChartName } from "./chart-image";
 
 const pct = (value: number | null) => (value == null ? "—" : `${Math.round(value * 10) / 10}%`);

@@ -5,6 +5,7 @@ import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
+import { useFocusAfterAction } from "../../lib/focus";
 import { useAction, useApi } from "../../lib/use-api";
 import { type CriterionChoice, RubricScorer } from "./rubric-scorer";
 
@@ -24,6 +25,9 @@ async function loadGrading(submissionId: string) {
   if (!assessment.data) return { error: assessment.error, response: assessment.response };
   const rubricIds = [...new Set(Object.values(assessment.data.rubrics.items))];
   const rubrics = await Promise.all(rubricIds.map((rubricId) => api.GET("/v1/rubrics/{rubricId}", { params: { path: { rubricId } } })));
+  // A rubric that fails to load stops the page: grading by plain points would bypass the rubric the item carries.
+  const failed = rubrics.find((r) => !r.data);
+  if (failed) return { error: failed.error, response: failed.response };
   const byId = new Map(rubrics.flatMap((r) => (r.data ? [[r.data.id, r.data] as const] : [])));
   const status = grading.data.customStatus;
   return {
@@ -33,6 +37,11 @@ async function loadGrading(submissionId: string) {
       waiting: status?.phase === "waiting-for-grader" ? status.items : [],
       phase: status?.phase ?? null,
       rubricOf: (itemId: string): Schemas["Rubric"] | undefined => byId.get(assessment.data.rubrics.items[itemId] ?? ""),
+      // Items are numbered as the editor and the explanation number them (ids drawn from a bank are opaque).
+      numberOf: (itemId: string): number => {
+        const inAssessment = assessment.data.items.findIndex((i) => i.id === itemId);
+        return (inAssessment >= 0 ? inAssessment : (submission.data.items ?? []).findIndex((i) => i.id === itemId)) + 1;
+      },
     },
     response: submission.response,
   };
@@ -53,10 +62,17 @@ export default function GradeSubmission({ submissionId }: { submissionId: string
   const action = useAction();
   const [scores, setScores] = useState<Record<string, Score>>({});
   const [said, setSaid] = useState("");
+  // Saving may remove the whole form (nothing left to grade): focus goes to the status that says so.
+  const saved = useFocusAfterAction<HTMLParagraphElement>();
 
   if (loaded.loading && !loaded.data) return <Loading what="Loading the submission" />;
-  if (!loaded.data) return <Problem problem={loaded.problem} />;
-  const { submission, assessment, waiting, rubricOf } = loaded.data;
+  if (!loaded.data)
+    return (
+      <Page title="Grade a submission">
+        <Problem problem={loaded.problem} />
+      </Page>
+    );
+  const { submission, assessment, waiting, rubricOf, numberOf } = loaded.data;
   const manual = (submission.items ?? []).filter((i) => waiting.includes(i.id));
   const scoreOf = (itemId: string): Score => scores[itemId] ?? { points: "", feedback: "", criteria: [] };
   const setScore = (itemId: string, next: Partial<Score>) => setScores({ ...scores, [itemId]: { ...scoreOf(itemId), ...next } });
@@ -71,8 +87,9 @@ export default function GradeSubmission({ submissionId }: { submissionId: string
     };
     const result = await action.run(() => api.POST("/v1/submissions/{submissionId}/grades", { params: { path: { submissionId } }, body }));
     if (result) {
-      setSaid(result.waitingItems.length === 0 ? "Graded. The grade is being recorded and the submission has left the queue." : `Saved. Still waiting: ${result.waitingItems.join(", ")}.`);
+      setSaid(result.waitingItems.length === 0 ? "Graded. The grade is being recorded and the submission has left the queue." : `Saved. Still waiting: ${result.waitingItems.map((id) => `item ${numberOf(id)}`).join(", ")}.`);
       setScores({});
+      saved.focusAfter();
       loaded.reload();
     }
   };
@@ -86,7 +103,9 @@ export default function GradeSubmission({ submissionId }: { submissionId: string
         Attempt {submission.number}, submitted {formatDateTime(submission.submittedAt)}
         {submission.submittedBy === "deadline" ? " (at the deadline)" : ""}
       </p>
-      <p role="status">{said}</p>
+      <p role="status" tabIndex={-1} ref={saved.ref}>
+        {said}
+      </p>
       {manual.length === 0 ? (
         <p>{loaded.data.phase === "graded" ? "This submission is graded." : "No item of this submission is waiting for a grader."}</p>
       ) : (
@@ -95,10 +114,11 @@ export default function GradeSubmission({ submissionId }: { submissionId: string
             const rubric = rubricOf(item.id);
             const s = scoreOf(item.id);
             const fileUrl = submission.files?.[item.id];
+            const number = numberOf(item.id);
             return (
               <article key={item.id} aria-labelledby={`item-${n}`}>
                 <h2 id={`item-${n}`}>
-                  Item {item.id} <span class="muted">({item.points} points)</span>
+                  Item {number} <span class="muted">({item.points} points)</span>
                 </h2>
                 <p>{item.prompt}</p>
                 <h3>Answer</h3>
@@ -116,10 +136,10 @@ export default function GradeSubmission({ submissionId }: { submissionId: string
                 {rubric ? (
                   <RubricScorer rubric={rubric} value={s.criteria} onChange={(criteria) => setScore(item.id, { criteria })} />
                 ) : (
-                  <Field label={`Points for item ${item.id} (out of ${item.points})`} type="number" min={0} max={item.points} step="any" required value={s.points} onInput={(e) => setScore(item.id, { points: e.currentTarget.value })} />
+                  <Field label={`Points for item ${number} (out of ${item.points})`} type="number" min={0} max={item.points} step="any" required value={s.points} onInput={(e) => setScore(item.id, { points: e.currentTarget.value })} />
                 )}
                 <label for={`feedback-${n}`}>
-                  Feedback on item {item.id}
+                  Feedback on item {number}
                   <textarea id={`feedback-${n}`} rows={3} value={s.feedback} onInput={(e) => setScore(item.id, { feedback: e.currentTarget.value })} />
                 </label>
               </article>

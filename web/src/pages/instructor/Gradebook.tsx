@@ -4,7 +4,8 @@ import { api } from "../../api/client";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
-import { TableScroll } from "./table-scroll";
+import { TableScroll } from "../../components/TableScroll";
+import { useFocusAfterAction } from "../../lib/focus";
 import { useAction, useApi } from "../../lib/use-api";
 
 const percent = (value: number | null) => (value == null ? "—" : `${Math.round(value * 10) / 10}%`);
@@ -21,13 +22,19 @@ export default function Gradebook({ courseId }: { courseId: string }) {
     return { ...answer, data: typeof answer.data === "string" ? undefined : answer.data };
   }, [courseId, cursor]);
   const exporting = useAction();
+  // The download link replaces the export button: focus moves to it, not to <body>.
+  const ready = useFocusAfterAction<HTMLAnchorElement>();
   const [csvUrl, setCsvUrl] = useState<string | null>(null);
   // An object URL holds the file in memory until it is revoked.
   useEffect(() => () => void (csvUrl && URL.revokeObjectURL(csvUrl)), [csvUrl]);
 
   const prepareCsv = async () => {
+    // The CSV holds every learner (the route reads them all; limit only sets how many it reads at a time).
     const blob = await exporting.run(() => api.GET("/v1/courses/{courseId}/gradebook", { params: { path, query: { format: "csv", limit: 100 } }, parseAs: "blob" }));
-    if (blob) setCsvUrl(URL.createObjectURL(blob));
+    if (blob) {
+      setCsvUrl(URL.createObjectURL(blob));
+      ready.focusAfter();
+    }
   };
 
   const fileName = `gradebook-${course.data?.code ?? courseId}.csv`;
@@ -40,7 +47,7 @@ export default function Gradebook({ courseId }: { courseId: string }) {
         <Problem problem={exporting.problem} />
         {csvUrl ? (
           <p role="status">
-            The export is ready: <a href={csvUrl} download={fileName}>Download {fileName}</a>
+            The export is ready: <a href={csvUrl} download={fileName} ref={ready.ref}>Download {fileName}</a>
           </p>
         ) : (
           <button type="button" class="secondary" aria-busy={exporting.pending} disabled={exporting.pending} onClick={prepareCsv}>

@@ -4,7 +4,7 @@ import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
-import { TableScroll } from "./table-scroll";
+import { TableScroll } from "../../components/TableScroll";
 import { useApi } from "../../lib/use-api";
 
 /** Submissions with essay or file items no grader has scored yet, oldest first, a page at a time. */

@@ -1,11 +1,13 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api/client";
+import { ConfirmButton } from "../../components/ConfirmButton";
 import { Field, fieldError } from "../../components/Field";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
-import { TableScroll } from "./table-scroll";
+import { TableScroll } from "../../components/TableScroll";
+import { useFocusAfterAction } from "../../lib/focus";
 import { useAction, useApi } from "../../lib/use-api";
 import { CourseSettingsForm, settingsOf } from "./course-settings-form";
 
@@ -14,7 +16,12 @@ const statusLabel = { draft: "Draft", published: "Published", archived: "Archive
 /** One course's settings, status, staff and assessments, with links to its content, grading and numbers. */
 export default function ManageCourse({ courseId }: { courseId: string }) {
   const path = { courseId };
-  const course = useApi(() => api.GET("/v1/courses/{courseId}", { params: { path } }), [courseId]);
+  // The ETag read with the course goes back as If-Match, so a save over someone else's change answers 412 (built
+  // from the version, as the route builds it, when a cross-origin answer hides the header).
+  const course = useApi(async () => {
+    const answer = await api.GET("/v1/courses/{courseId}", { params: { path } });
+    return { ...answer, data: answer.data && { ...answer.data, etag: answer.response.headers.get("etag") ?? undefined } };
+  }, [courseId]);
   const staff = useApi(() => api.GET("/v1/courses/{courseId}/staff", { params: { path } }), [courseId]);
   const assessments = useApi(() => api.GET("/v1/courses/{courseId}/assessments", { params: { path } }), [courseId]);
   const save = useAction();
@@ -23,22 +30,33 @@ export default function ManageCourse({ courseId }: { courseId: string }) {
   const [said, setSaid] = useState("");
   const [staffUser, setStaffUser] = useState("");
   const [staffRole, setStaffRole] = useState<"instructor" | "grader">("grader");
+  // Publish, Archive and Save replace the control that was pressed: focus goes to the status that reports it.
+  const reported = useFocusAfterAction<HTMLParagraphElement>();
 
   if (course.loading && !course.data) return <Loading what="Loading the course" />;
-  if (!course.data) return <Problem problem={course.problem} />;
+  if (!course.data)
+    return (
+      <Page title="Manage a course">
+        <Problem problem={course.problem} />
+      </Page>
+    );
   const c = course.data;
+  const changedElsewhere = save.problem?.status === 412;
 
   const changeStatus = async (to: "publish" | "archive") => {
     const done = await status.run(() => (to === "publish" ? api.POST("/v1/courses/{courseId}/publish", { params: { path } }) : api.POST("/v1/courses/{courseId}/archive", { params: { path } })));
     if (done) {
       setSaid(to === "publish" ? "The course is published." : "The course is archived.");
+      reported.focusAfter();
       course.reload();
     }
   };
 
   return (
     <Page title={`Manage: ${c.title}`}>
-      <p role="status">{said}</p>
+      <p role="status" tabIndex={-1} ref={reported.ref}>
+        {said}
+      </p>
       {/* Plain links, not Pico's nav list: its negative margins overflow a 360 px screen. */}
       <nav aria-label="Course tools">
         <p>
@@ -60,9 +78,14 @@ export default function ManageCourse({ courseId }: { courseId: string }) {
           </button>
         ) : null}
         {c.status === "published" ? (
-          <button type="button" class="secondary" aria-busy={status.pending} disabled={status.pending} onClick={() => changeStatus("archive")}>
-            Archive
-          </button>
+          <ConfirmButton
+            label="Archive"
+            question="Archive this course? Learners keep their records; nobody can enroll any more."
+            confirmLabel="Yes, archive it"
+            pending={status.pending}
+            onConfirm={() => changeStatus("archive")}
+            focusAfter={reported.ref}
+          />
         ) : null}
       </section>
 
@@ -89,17 +112,34 @@ export default function ManageCourse({ courseId }: { courseId: string }) {
 
       <section aria-labelledby="settings-heading">
         <h2 id="settings-heading">Settings</h2>
-        <Problem problem={save.problem} />
+        {changedElsewhere ? (
+          <div role="alert">
+            <p>Someone else changed this course since you opened it, so your changes were not saved.</p>
+            <button
+              type="button"
+              class="secondary"
+              onClick={() => {
+                save.clear();
+                course.reload();
+              }}
+            >
+              Reload the course
+            </button>
+          </div>
+        ) : (
+          <Problem problem={save.problem} />
+        )}
         <CourseSettingsForm
           key={c.version}
           initial={settingsOf(c)}
           submitLabel="Save settings"
           pending={save.pending}
-          problem={save.problem}
+          problem={changedElsewhere ? null : save.problem}
           onSubmit={async (settings) => {
-            const saved = await save.run(() => api.PATCH("/v1/courses/{courseId}", { params: { path }, body: settings }));
+            const saved = await save.run(() => api.PATCH("/v1/courses/{courseId}", { params: { path, header: { "If-Match": c.etag ?? `"v${c.version}.s${c.seatsTaken}"` } }, body: settings }));
             if (saved) {
               setSaid("The settings are saved.");
+              reported.focusAfter();
               course.reload();
             }
           }}

@@ -1,9 +1,9 @@
 import { useId, useState } from "preact/hooks";
-import { api, problemOf, type Problem as ProblemBody, type Schemas } from "../../api/client";
+import { api, type Schemas } from "../../api/client";
 import { Field, fieldError } from "../../components/Field";
 import { Problem } from "../../components/Problem";
-import { putToBlob } from "../../lib/upload";
-import { useAction } from "../../lib/use-api";
+import { useAction, useApi } from "../../lib/use-api";
+import { useBlobUpload } from "../../lib/use-blob-upload";
 
 type Kind = Schemas["Lesson"]["kind"];
 const kinds: { value: Kind; label: string }[] = [
@@ -14,72 +14,67 @@ const kinds: { value: Kind; label: string }[] = [
 ];
 
 /**
- * Adds a lesson of any kind to a module. A file lesson is created first, then its file goes straight to Blob with
- * the URL the API grants (never through the function app), then the upload is confirmed so learners see it.
+ * Adds a lesson of any kind to a module. A file lesson is created first (the upload grant names the lesson), then its
+ * file goes straight to Blob with the URL the API grants (never through the function app), then the upload is
+ * confirmed so learners see it. When the upload fails the created lesson is kept: the next press retries the upload
+ * for it instead of creating a second lesson.
  */
 export function AddLessonForm({ module: m, onAdded }: { module: Schemas["Module"]; onAdded: (lesson: Schemas["Lesson"]) => void }) {
   const id = useId();
   const action = useAction();
+  const blob = useBlobUpload();
   const [title, setTitle] = useState("");
   const [kind, setKind] = useState<Kind>("text");
   const [body, setBody] = useState("");
   const [url, setUrl] = useState("");
   const [assessmentId, setAssessmentId] = useState("");
   const [file, setFile] = useState<File | null>(null);
-  const [progress, setProgress] = useState<number | null>(null);
-  const [uploadProblem, setUploadProblem] = useState<ProblemBody | null>(null);
-  const [assessments, setAssessments] = useState<Schemas["Assessment"][] | null>(null);
-
-  const chooseKind = async (next: Kind) => {
-    setKind(next);
-    if (next === "assessment" && !assessments) {
-      const { data } = await api.GET("/v1/courses/{courseId}/assessments", { params: { path: { courseId: m.courseId } } });
-      setAssessments(data?.items ?? []);
-    }
-  };
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setUploadProblem(null);
-    const lesson = await action.run(() =>
-      api.POST("/v1/courses/{courseId}/modules/{moduleId}/lessons", {
-        params: { path: { courseId: m.courseId, moduleId: m.id } },
-        body: {
-          title,
-          kind,
-          ...(kind === "text" ? { body } : {}),
-          ...(kind === "link" ? { url } : {}),
-          ...(kind === "assessment" ? { assessmentId: assessmentId || null } : {}),
-        },
-      }),
-    );
-    if (!lesson) return;
-    if (kind === "file" && file) {
-      const uploaded = await upload(lesson.id, file);
-      if (!uploaded) return;
-    }
+  // A new key empties the file input after a lesson is added (an uncontrolled file input keeps its file).
+  const [fileInputKey, setFileInputKey] = useState(0);
+  // The file lesson created whose upload has not succeeded yet.
+  const [unfinished, setUnfinished] = useState<Schemas["Lesson"] | null>(null);
+  const finish = (lesson: Schemas["Lesson"]) => {
     setTitle("");
     setBody("");
     setUrl("");
     setFile(null);
+    setFileInputKey((n) => n + 1);
+    setUnfinished(null);
     onAdded(lesson);
   };
 
-  const upload = async (lessonId: string, chosen: File): Promise<boolean> => {
-    const grant = await action.run(() =>
-      api.POST("/v1/lessons/{lessonId}/files", { params: { path: { lessonId } }, body: { fileName: chosen.name, contentType: chosen.type || "application/octet-stream", sizeBytes: chosen.size } }),
-    );
-    if (!grant) return false;
-    try {
-      setProgress(0);
-      await putToBlob(grant, chosen, setProgress);
-    } catch (err) {
-      setUploadProblem({ ...problemOf(null), title: err instanceof Error ? err.message : "The upload failed" });
-      return false;
-    } finally {
-      setProgress(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    blob.clear();
+    if (kind === "file" && !file) return; // the input's `required` says so; this guards a stale input
+    const lesson =
+      unfinished ??
+      (await action.run(() =>
+        api.POST("/v1/courses/{courseId}/modules/{moduleId}/lessons", {
+          params: { path: { courseId: m.courseId, moduleId: m.id } },
+          body: {
+            title,
+            kind,
+            ...(kind === "text" ? { body } : {}),
+            ...(kind === "link" ? { url } : {}),
+            ...(kind === "assessment" ? { assessmentId: assessmentId || null } : {}),
+          },
+        }),
+      ));
+    if (!lesson) return;
+    if (lesson.kind === "file" && file) {
+      const lessonId = lesson.id;
+      const uploaded = await blob.upload(
+        file,
+        () => api.POST("/v1/lessons/{lessonId}/files", { params: { path: { lessonId } }, body: { fileName: file.name, contentType: file.type || "application/octet-stream", sizeBytes: file.size } }),
+        () => api.POST("/v1/lessons/{lessonId}/files/confirm", { params: { path: { lessonId } } }),
+      );
+      if (!uploaded) {
+        setUnfinished(lesson);
+        return;
+      }
     }
-    return Boolean(await action.run(() => api.POST("/v1/lessons/{lessonId}/files/confirm", { params: { path: { lessonId } } })));
+    finish(lesson);
   };
 
   return (
@@ -87,11 +82,25 @@ export function AddLessonForm({ module: m, onAdded }: { module: Schemas["Module"
       <h3 id={`${id}-h`}>
         Add a lesson<span class="visually-hidden"> to {m.title}</span>
       </h3>
-      <Problem problem={action.problem ?? uploadProblem} />
-      <Field label="Lesson title" name="lessonTitle" required value={title} error={fieldError(action.problem, "body.title")} onInput={(e) => setTitle(e.currentTarget.value)} />
+      <Problem problem={action.problem ?? blob.problem} />
+      {unfinished ? (
+        <p role="status">
+          The lesson “{unfinished.title}” was created, but its file was not uploaded. Press “Retry the upload” to send the file again (no second lesson is
+          created).
+        </p>
+      ) : null}
+      <Field
+        label="Lesson title"
+        name="lessonTitle"
+        required
+        readOnly={Boolean(unfinished)}
+        value={unfinished?.title ?? title}
+        error={fieldError(action.problem, "body.title")}
+        onInput={(e) => setTitle(e.currentTarget.value)}
+      />
       <label for={`${id}-kind`}>
         Kind
-        <select id={`${id}-kind`} value={kind} onChange={(e) => void chooseKind(e.currentTarget.value as Kind)}>
+        <select id={`${id}-kind`} value={kind} disabled={Boolean(unfinished)} onChange={(e) => setKind(e.currentTarget.value as Kind)}>
           {kinds.map((k) => (
             <option key={k.value} value={k.value}>
               {k.label}
@@ -106,33 +115,50 @@ export function AddLessonForm({ module: m, onAdded }: { module: Schemas["Module"
         </label>
       ) : null}
       {kind === "link" ? <Field label="Address" type="url" required value={url} error={fieldError(action.problem, "body.url")} onInput={(e) => setUrl(e.currentTarget.value)} /> : null}
-      {kind === "assessment" ? (
-        <label for={`${id}-assessment`}>
-          Assessment
-          <select id={`${id}-assessment`} required value={assessmentId} onChange={(e) => setAssessmentId(e.currentTarget.value)}>
-            <option value="">Choose…</option>
-            {(assessments ?? []).map((a) => (
-              <option key={a.id} value={a.id}>
-                {a.title}
-              </option>
-            ))}
-          </select>
-        </label>
-      ) : null}
+      {kind === "assessment" ? <AssessmentChoice id={`${id}-assessment`} courseId={m.courseId} value={assessmentId} onChange={setAssessmentId} /> : null}
       {kind === "file" ? (
         <label for={`${id}-file`}>
           File
-          <input id={`${id}-file`} type="file" required accept=".pdf,.txt,.md,.zip,.docx,.pptx,.xlsx,image/*,video/*,audio/*" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
+          <input
+            key={fileInputKey}
+            id={`${id}-file`}
+            type="file"
+            required
+            accept=".pdf,.txt,.md,.zip,.docx,.pptx,.xlsx,image/*,video/*,audio/*"
+            onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
+          />
         </label>
       ) : null}
-      {progress !== null ? (
-        <progress value={progress} max={1} aria-label="Upload progress">
-          {Math.round(progress * 100)}%
+      {blob.progress !== null ? (
+        <progress value={blob.progress} max={1} aria-label="Upload progress">
+          {Math.round(blob.progress * 100)}%
         </progress>
       ) : null}
-      <button type="submit" aria-busy={action.pending} disabled={action.pending}>
-        Add lesson<span class="visually-hidden"> to {m.title}</span>
+      <button type="submit" aria-busy={action.pending || blob.pending} disabled={action.pending || blob.pending}>
+        {unfinished ? "Retry the upload" : "Add lesson"}
+        <span class="visually-hidden"> to {m.title}</span>
       </button>
     </form>
+  );
+}
+
+/** The course's assessments, loaded each time the choice appears (so one created meanwhile is listed); a failure shows its problem. */
+function AssessmentChoice({ id, courseId, value, onChange }: { id: string; courseId: string; value: string; onChange: (assessmentId: string) => void }) {
+  const assessments = useApi(() => api.GET("/v1/courses/{courseId}/assessments", { params: { path: { courseId } } }), [courseId]);
+  return (
+    <>
+      <Problem problem={assessments.problem} />
+      <label for={id}>
+        Assessment
+        <select id={id} required value={value} aria-busy={assessments.loading} onChange={(e) => onChange(e.currentTarget.value)}>
+          <option value="">Choose…</option>
+          {(assessments.data?.items ?? []).map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.title}
+            </option>
+          ))}
+        </select>
+      </label>
+    </>
   );
 }

@@ -27,7 +27,7 @@ export function RubricScorer({ rubric, value, onChange }: { rubric: Schemas["Rub
             {criterion.kind === "levels" ? (
               criterion.levels.map((level) => (
                 <label key={level.id}>
-                  <input type="radio" name={`${id}-${n}`} checked={choice.levelId === level.id} onChange={() => set({ ...choice, levelId: level.id, points: null })} />
+                  <input type="radio" name={`${id}-${n}`} required checked={choice.levelId === level.id} onChange={() => set({ ...choice, levelId: level.id, points: null })} />
                   {level.title} ({level.points} points)
                 </label>
               ))
