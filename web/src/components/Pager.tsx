@@ -9,12 +9,15 @@ export function Pager({
   nextCursor,
   param = "cursor",
   label = "Pages",
+  nextLabel = "Next page",
 }: {
   path: string;
   query: Record<string, string | undefined>;
   nextCursor: string | null | undefined;
   param?: string;
   label?: string;
+  /** The next link's words when the list has an order worth naming ("Older invoices"). */
+  nextLabel?: string;
 }) {
   const { [param]: cursor, ...rest } = query;
   const kept = Object.fromEntries(Object.entries(rest).filter((e): e is [string, string] => Boolean(e[1])));
@@ -33,7 +36,7 @@ export function Pager({
         ) : null}
         {nextCursor ? (
           <li>
-            <a href={href({ [param]: nextCursor })}>Next page</a>
+            <a href={href({ [param]: nextCursor })}>{nextLabel}</a>
           </li>
         ) : null}
       </ul>

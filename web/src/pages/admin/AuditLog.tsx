@@ -5,6 +5,7 @@ import { api } from "../../api/client";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
+import { TableScroll } from "../../components/TableScroll";
 import { formatDateTime } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
 import { type AuditAction, auditActions } from "./admin-types";
@@ -103,7 +104,7 @@ export default function AuditLog() {
         entries.data.items.length === 0 ? (
           <p role="status">No entry matches.</p>
         ) : (
-          <div class="table-scroll">
+          <TableScroll label="Audit log entries, newest first">
             <table>
               <caption class="visually-hidden">Audit log entries, newest first</caption>
               <thead>
@@ -135,7 +136,7 @@ export default function AuditLog() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )
       ) : null}
       <Pager path="/administration/audit-log" query={{ action, actorUserId, targetId, from, to, cursor }} nextCursor={entries.data?.nextCursor} />

@@ -8,18 +8,26 @@ import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 import { type Subscription, subscriptions } from "./admin-types";
 import { ConfirmButton } from "../../components/ConfirmButton";
+import { TableScroll } from "../../components/TableScroll";
+import { useFocusAfterAction } from "../../lib/focus";
 
 /**
  * Dead-lettered messages, by subscription, with why and how often they were delivered: replay one or all of a
- * subscription (once the fault is fixed), or purge them. The list is read again after every action.
+ * subscription (once the fault is fixed), or purge them. The list is read again after every action, and focus goes
+ * to the status that reports it (the pressed button goes with its row or section). The API lists at most 100 (it peeks
+ * the queues, with no cursor): when the list is full the headings say so, since "Replay all" acts on every one.
  */
+const LIMIT = 100;
+
 export default function DeadLetters() {
-  const letters = useApi(() => api.GET("/v1/ops/dead-letters", { params: { query: { limit: 100 } } }), []);
+  const letters = useApi(() => api.GET("/v1/ops/dead-letters", { params: { query: { limit: LIMIT } } }), []);
+  const status = useFocusAfterAction<HTMLParagraphElement>();
   const action = useAction();
   const [said, setSaid] = useState("");
 
   const after = (message: string) => {
     setSaid(message);
+    status.focusAfter();
     letters.reload();
   };
   const replay = async (subscription: Subscription, messageId?: string) => {
@@ -31,6 +39,7 @@ export default function DeadLetters() {
     if (r) after(`${r.purged} message${r.purged === 1 ? "" : "s"} of ${subscription} purged.`);
   };
 
+  const full = (letters.data?.items.length ?? 0) >= LIMIT;
   const bySubscription = subscriptions.map((s) => ({ subscription: s, items: letters.data?.items.filter((i) => i.subscription === s) ?? [] }));
 
   return (
@@ -42,7 +51,9 @@ export default function DeadLetters() {
         </button>
       }
     >
-      <p role="status">{said}</p>
+      <p role="status" tabIndex={-1} ref={status.ref}>
+        {said}
+      </p>
       <Problem problem={action.problem ?? letters.problem} />
       {letters.loading && !letters.data ? <Loading what="Loading dead letters" /> : null}
       {letters.data && letters.data.items.length === 0 ? <p>No dead letters: every subscription handled its messages.</p> : null}
@@ -52,9 +63,9 @@ export default function DeadLetters() {
             .map(({ subscription, items }) => (
               <section key={subscription} aria-labelledby={`dl-${subscription}`}>
                 <h2 id={`dl-${subscription}`}>
-                  {subscription} ({items.length})
+                  {subscription} ({items.length}{full ? " shown; there may be more" : ""})
                 </h2>
-                <div class="table-scroll">
+                <TableScroll label={`Dead letters of ${subscription}`}>
                   <table>
                     <caption class="visually-hidden">Dead letters of {subscription}</caption>
                     <thead>
@@ -96,7 +107,7 @@ export default function DeadLetters() {
                       ))}
                     </tbody>
                   </table>
-                </div>
+                </TableScroll>
                 <div>
                   <button type="button" class="secondary" disabled={action.pending} onClick={() => void replay(subscription)}>
                     Replay all of {subscription}
@@ -107,6 +118,7 @@ export default function DeadLetters() {
                     confirmLabel={`Purge ${subscription}`}
                     pending={action.pending}
                     onConfirm={() => purge(subscription)}
+                    focusAfter={status.ref}
                   />
                 </div>
               </section>

@@ -3,6 +3,7 @@ import { api } from "../../api/client";
 import { Field, fieldError } from "../../components/Field";
 import { Loading } from "../../components/Loading";
 import { Problem } from "../../components/Problem";
+import { TableScroll } from "../../components/TableScroll";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 import { ConfirmButton } from "../../components/ConfirmButton";
@@ -53,7 +54,7 @@ export function Invitations() {
         pending.data.items.length === 0 ? (
           <p>No pending invitation.</p>
         ) : (
-          <div class="table-scroll">
+          <TableScroll label="Pending invitations">
             <table>
               <caption>Pending invitations</caption>
               <thead>
@@ -87,7 +88,7 @@ export function Invitations() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )
       ) : null}
       {pending.data?.nextCursor || cursor ? (

@@ -6,6 +6,7 @@ import type { operations } from "../../api/schema";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
+import { TableScroll } from "../../components/TableScroll";
 import { formatDate } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
 import { Invitations } from "./Invitations";
@@ -82,7 +83,7 @@ export default function Users() {
         users.data.items.length === 0 ? (
           <p role="status">No user matches.</p>
         ) : (
-          <div class="table-scroll">
+          <TableScroll label="Users">
             <table>
               <caption class="visually-hidden">Users</caption>
               <thead>
@@ -108,7 +109,7 @@ export default function Users() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )
       ) : null}
       <Pager path="/administration/users" query={{ email, role, status, cursor }} nextCursor={users.data?.nextCursor} />

@@ -6,6 +6,7 @@ import { Field, fieldError } from "../../components/Field";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
+import { TableScroll } from "../../components/TableScroll";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 import { type WebhookEvent, webhookEvents } from "./admin-types";
@@ -115,7 +116,7 @@ export default function Webhook({ webhookId }: { webhookId: string }) {
           deliveries.data.items.length === 0 ? (
             <p>No delivery yet.</p>
           ) : (
-            <div class="table-scroll">
+            <TableScroll label="Deliveries, newest first">
               <table>
                 <caption class="visually-hidden">Deliveries, newest first</caption>
                 <thead>
@@ -154,7 +155,7 @@ export default function Webhook({ webhookId }: { webhookId: string }) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableScroll>
           )
         ) : null}
         {deliveries.data?.nextCursor ? (

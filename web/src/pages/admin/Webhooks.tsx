@@ -6,6 +6,7 @@ import { Field, fieldError } from "../../components/Field";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
+import { TableScroll } from "../../components/TableScroll";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 import type { WebhookEvent } from "./admin-types";
@@ -44,7 +45,7 @@ export default function Webhooks() {
         hooks.data.items.length === 0 ? (
           <p>No endpoint is registered.</p>
         ) : (
-          <div class="table-scroll">
+          <TableScroll label="Webhook endpoints">
             <table>
               <caption class="visually-hidden">Webhook endpoints</caption>
               <thead>
@@ -74,7 +75,7 @@ export default function Webhooks() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )
       ) : null}
       <Pager path="/administration/webhooks" query={{ cursor }} nextCursor={hooks.data?.nextCursor} />
