@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { apiClient, must } from "../support/api-client.js";
 import { type RunningApp, startAppOnOwnDatabase, stopAppAndDatabase } from "../support/app.js";
-import { activate, expectAccessible, expectNoSidewaysScroll, launchBrowser, openApp, phone, screenshotOnFailure, typeInto } from "../support/browser.js";
+import { activate, expectAccessible, expectNoSidewaysScroll, launchBrowser, openApp, openPage, phone, screenshotOnFailure, signedInPage, typeInto } from "../support/browser.js";
 import type { TestDatabase } from "../support/database.js";
 import { strongPassword, type TestUser, signUp, uniqueEmail } from "../support/identity.js";
 import { waitForMail } from "../support/mailbox.js";
@@ -130,6 +130,27 @@ describe("the learner's pages", () => {
     await context.close();
     // The whole journey in one test (each step builds on the last); CI's two shared cores need more than 30 s.
   }, 60_000);
+
+  it("shows a PDF lesson inline in a frame (an inline read URL) and keeps the Download link an attachment", async () => {
+    const client = apiClient(started.app, admin.accessToken);
+    const course = await must(client.POST("/v1/courses", { body: { title: "Optics" } }));
+    const mod = await must(client.POST("/v1/courses/{courseId}/modules", { params: { path: { courseId: course.id } }, body: { title: "Light" } }));
+    const lesson = await must(client.POST("/v1/courses/{courseId}/modules/{moduleId}/lessons", { params: { path: { courseId: course.id, moduleId: mod.id } }, body: { title: "Lenses", kind: "file" } }));
+    const bytes = Buffer.from("%PDF-1.4\n%%EOF\n");
+    const grant = await must(client.POST("/v1/lessons/{lessonId}/files", { params: { path: { lessonId: lesson.id } }, body: { fileName: "lenses.pdf", contentType: "application/pdf", sizeBytes: bytes.length } }));
+    expect((await fetch(grant.url, { method: grant.method, headers: grant.headers, body: bytes })).status).toBe(201);
+    await must(client.POST("/v1/lessons/{lessonId}/files/confirm", { params: { path: { lessonId: lesson.id } } }));
+    const { page, context } = await signedInPage(browser, started.app, admin);
+    screenshotOnFailure(page, "learner-pdf-lesson");
+    await openPage(page, `/lessons/${lesson.id}`, "Lenses");
+    const frame = page.locator('iframe[title="lenses.pdf"]');
+    await frame.waitFor({ state: "attached" });
+    const shown = await page.request.get((await frame.getAttribute("src"))!);
+    expect(shown.headers()["content-disposition"]).toMatch(/^inline;/);
+    const saved = await page.request.get((await page.getByRole("link", { name: "Download lenses.pdf" }).getAttribute("href"))!);
+    expect(saved.headers()["content-disposition"]).toMatch(/^attachment;/);
+    await context.close();
+  }, 30_000);
 
   it("puts a learner on the waitlist of a full course and lets them take the seat offered when one frees, at 360 px", async () => {
     const course = await publishedCourse("Cartography", { capacity: 1, waitlistMode: "offer" });

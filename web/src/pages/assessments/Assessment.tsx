@@ -6,6 +6,7 @@ import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 import { describeLatePolicy, kindLabel, percentText } from "./answers";
+import { TableScroll } from "../../components/TableScroll";
 
 /** An assessment for a learner: what it is, Start (or Resume the open attempt), and the earlier submissions. */
 export default function Assessment({ assessmentId }: { assessmentId: string }) {
@@ -86,7 +87,7 @@ export default function Assessment({ assessmentId }: { assessmentId: string }) {
       <Problem problem={mine.problem} />
       {mine.data && attempts.filter((s) => s.status === "submitted").length === 0 ? <p>Nothing submitted yet.</p> : null}
       {attempts.some((s) => s.status === "submitted") ? (
-        <div class="table-scroll">
+        <TableScroll label="Your submissions of this assessment">
           <table>
             <caption class="visually-hidden">Your submissions of this assessment</caption>
             <thead>
@@ -113,7 +114,7 @@ export default function Assessment({ assessmentId }: { assessmentId: string }) {
                 ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
     </Page>
   );

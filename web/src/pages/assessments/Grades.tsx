@@ -6,6 +6,7 @@ import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
 import { kindLabel, percentText } from "./answers";
+import { TableScroll } from "../../components/TableScroll";
 
 /** My released grades per course with the course grade; with `courseId` (/courses/:courseId/grades) one course. */
 export default function Grades({ courseId }: { courseId?: string }) {
@@ -38,7 +39,7 @@ export default function Grades({ courseId }: { courseId?: string }) {
               ))}
             </ul>
           ) : null}
-          <div class="table-scroll">
+          <TableScroll label={`Grades in ${course.courseTitle}`}>
             <table>
               <caption class="visually-hidden">Grades in {course.courseTitle}</caption>
               <thead>
@@ -72,7 +73,7 @@ export default function Grades({ courseId }: { courseId?: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         </section>
       ))}
       {grades.data?.nextCursor ? (

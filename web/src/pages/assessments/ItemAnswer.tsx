@@ -18,7 +18,8 @@ export function ItemAnswer({ attemptId, item, number, answer, disabled, onAnswer
   const base = `item-${item.id}`;
   const promptId = `${base}-prompt`;
   return (
-    <fieldset class="attempt-item" data-item-id={item.id}>
+    // The prompt describes the whole group, so a screen reader names the question with each choice's radio/checkbox.
+    <fieldset class="attempt-item" data-item-id={item.id} aria-describedby={item.prompt && (item.type === "single" || item.type === "multiple" || item.type === "true-false") ? promptId : undefined}>
       <legend>
         Question {number} <span class="muted">({item.points} {item.points === 1 ? "point" : "points"})</span>
       </legend>
@@ -74,28 +75,39 @@ export function ItemAnswer({ attemptId, item, number, answer, disabled, onAnswer
 
 /**
  * A number, kept as the typed text: "3." on the way to "3.5" must stay on screen, so only a whole number is sent
- * up (and an emptied field clears the answer).
+ * up (and an emptied field clears the answer). Text that is not a number (or "1,000", which could mean a thousand
+ * or one) is marked invalid and not saved; a decimal comma alone ("3,5") is read as a point.
  */
 function NumericAnswer({ answer, disabled, promptId, onAnswer }: Pick<Props, "answer" | "disabled" | "onAnswer"> & { promptId: string | undefined }) {
   const [text, setText] = useState(typeof answer === "number" ? String(answer) : "");
+  const invalid = text.trim() !== "" && parseNumber(text) === null;
+  const errorId = `${promptId ?? "numeric"}-error`;
   return (
-    <label>
-      Your answer (a number)
-      <input
-        type="text"
-        inputMode="decimal"
-        value={text}
-        disabled={disabled}
-        aria-describedby={promptId}
-        onInput={(e) => {
-          const value = e.currentTarget.value;
-          setText(value);
-          const n = Number(value.trim().replace(",", "."));
-          if (value.trim() === "") onAnswer(null);
-          else if (Number.isFinite(n)) onAnswer(n);
-        }}
-      />
-    </label>
+    <>
+      <label>
+        Your answer (a number)
+        <input
+          type="text"
+          inputMode="decimal"
+          value={text}
+          disabled={disabled}
+          aria-invalid={invalid || undefined}
+          aria-describedby={[promptId, invalid ? errorId : undefined].filter(Boolean).join(" ") || undefined}
+          onInput={(e) => {
+            const value = e.currentTarget.value;
+            setText(value);
+            const n = parseNumber(value);
+            if (value.trim() === "") onAnswer(null);
+            else if (n !== null) onAnswer(n);
+          }}
+        />
+      </label>
+      {invalid ? (
+        <p id={errorId} class="field-error">
+          Not a number: not saved.
+        </p>
+      ) : null}
+    </>
   );
 }
 
@@ -147,4 +159,14 @@ function FileAnswer({ attemptId, item, answer, disabled, promptId, onAnswer }: O
       ) : null}
     </>
   );
+}
+
+/** A typed number: digits with one decimal point or one decimal comma; null for anything else ("abc", "1,000.5"). */
+export function parseNumber(text: string): number | null {
+  const t = text.trim();
+  if (!/^[-+]?(\d+([.,]\d*)?|[.,]\d+)$/.test(t)) return null;
+  // "1,000" reads as a thousand in some locales and as one in others: ambiguous, so not taken.
+  if (/^[-+]?\d+,\d{3}$/.test(t)) return null;
+  const n = Number(t.replace(",", "."));
+  return Number.isFinite(n) ? n : null;
 }

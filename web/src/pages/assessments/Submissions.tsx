@@ -6,6 +6,7 @@ import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
 import { percentText } from "./answers";
+import { TableScroll } from "../../components/TableScroll";
 
 /** My attempts and submissions, newest first: resume the open ones, open the submitted ones. */
 export default function Submissions() {
@@ -19,7 +20,7 @@ export default function Submissions() {
       <Problem problem={list.problem} />
       {list.data && items.length === 0 ? <p role="status">No attempts yet.</p> : null}
       {items.length ? (
-        <div class="table-scroll">
+        <TableScroll label="Your submissions">
           <table>
             <caption class="visually-hidden">My attempts and submissions</caption>
             <thead>
@@ -47,7 +48,7 @@ export default function Submissions() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
       {list.data?.nextCursor ? (
         <p>

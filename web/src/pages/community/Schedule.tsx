@@ -97,7 +97,7 @@ export default function Schedule() {
             <ul aria-label="Due dates">
               {schedule.data.dueDates.map((d) => (
                 <li key={d.assessmentId}>
-                  {d.title} ({d.courseTitle}): due {formatDateTime(d.dueAt)}
+                  <a href={`/assessments/${d.assessmentId}`}>{d.title}</a> ({d.courseTitle}): due {formatDateTime(d.dueAt)}
                 </li>
               ))}
             </ul>

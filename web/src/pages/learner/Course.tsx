@@ -7,6 +7,7 @@ import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 import { useSession } from "../../lib/use-session";
+import { CourseAssessments } from "./course-assessments";
 import { enrollmentLabel, myEnrollmentIn } from "./enrollment-state";
 import { CourseProgress } from "./Home";
 
@@ -54,6 +55,7 @@ export default function CoursePage({ courseId }: { courseId: string }) {
       <Problem problem={enrollment.problem} />
       {active ? <CourseProgress courseId={courseId} /> : null}
       {active || teaches ? <Outline courseId={courseId} /> : null}
+      {active || teaches ? <CourseAssessments courseId={courseId} /> : null}
     </Page>
   );
 }

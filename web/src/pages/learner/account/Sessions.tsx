@@ -3,6 +3,7 @@ import { Loading } from "../../../components/Loading";
 import { Problem } from "../../../components/Problem";
 import { formatDateTime } from "../../../lib/format";
 import { useAction, useApi } from "../../../lib/use-api";
+import { TableScroll } from "../../../components/TableScroll";
 
 /** Where the account is signed in; any other session can be signed out from here (a lost phone, a shared computer). */
 export function Sessions() {
@@ -17,7 +18,7 @@ export function Sessions() {
       {sessions.loading ? <Loading what="Loading your sessions" /> : null}
       <Problem problem={sessions.problem ?? action.problem} />
       {sessions.data ? (
-        <div class="table-scroll">
+        <TableScroll label="Your sessions">
           <table>
             <caption class="visually-hidden">Your sessions</caption>
             <thead>
@@ -49,7 +50,7 @@ export function Sessions() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       ) : null}
     </section>
   );
