@@ -5,6 +5,7 @@ import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
+import { useIdempotencyKey } from "../../lib/use-idempotency-key";
 import { describeLatePolicy, kindLabel, percentText } from "./answers";
 import { TableScroll } from "../../components/TableScroll";
 
@@ -14,6 +15,7 @@ export default function Assessment({ assessmentId }: { assessmentId: string }) {
   const assessment = useApi(() => api.GET("/v1/assessments/{assessmentId}", { params: { path: { assessmentId } } }), [assessmentId]);
   const mine = useApi(() => api.GET("/v1/me/submissions", { params: { query: { assessmentId, limit: 100 } } }), [assessmentId]);
   const start = useAction();
+  const startKey = useIdempotencyKey(`start-${assessmentId}`);
 
   const a = assessment.data;
   const attempts = mine.data?.items ?? [];
@@ -21,8 +23,8 @@ export default function Assessment({ assessmentId }: { assessmentId: string }) {
   const attemptsLeft = a?.attemptsAllowed == null ? null : Math.max(0, a.attemptsAllowed - attempts.length);
 
   const begin = async () => {
-    // The key makes a double press start one attempt, not two.
-    const started = await start.run(() => api.POST("/v1/assessments/{assessmentId}/attempts", { params: { path: { assessmentId }, header: { "Idempotency-Key": crypto.randomUUID() } } }));
+    // One key per page: a double press, or a retry after a network failure, starts one attempt, not two.
+    const started = await start.run(() => api.POST("/v1/assessments/{assessmentId}/attempts", { params: { path: { assessmentId }, header: { "Idempotency-Key": startKey } } }));
     if (started) route(`/attempts/${started.id}`);
   };
 
