@@ -4,6 +4,7 @@ import { api } from "../../api/client";
 import { Field, fieldError } from "../../components/Field";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
+import { useFocusAfterAction } from "../../lib/focus";
 import { useAction } from "../../lib/use-api";
 import { type ItemDraft, type LatePolicy, newItem, toItemsAndKeys } from "./assessment-items";
 import { ItemEditor } from "./item-editor";
@@ -27,6 +28,8 @@ export default function NewAssessment({ courseId }: { courseId: string }) {
   const [manualRelease, setManualRelease] = useState(false);
   const [required, setRequired] = useState(false);
 
+  // "Remove item n" goes with its item: focus moves to the count, which says what is left.
+  const removed = useFocusAfterAction<HTMLParagraphElement>();
   const total = items.reduce((sum, i) => sum + (Number.isFinite(i.points) ? i.points : 0), 0);
 
   const submit = async (e: Event) => {
@@ -69,7 +72,7 @@ export default function NewAssessment({ courseId }: { courseId: string }) {
         </fieldset>
 
         <h2>Items</h2>
-        <p class="muted">
+        <p class="muted" role="status" tabIndex={-1} ref={removed.ref}>
           {items.length} {items.length === 1 ? "item" : "items"}, {total} points in all
         </p>
         {items.map((item, i) => (
@@ -78,7 +81,10 @@ export default function NewAssessment({ courseId }: { courseId: string }) {
             index={i}
             item={item}
             onChange={(next) => setItems(items.map((x, j) => (j === i ? next : x)))}
-            onRemove={() => setItems(items.filter((_, j) => j !== i))}
+            onRemove={() => {
+              setItems(items.filter((_, j) => j !== i));
+              removed.focusAfter();
+            }}
           />
         ))}
         <button type="button" class="secondary" onClick={() => setItems([...items, newItem()])}>
