@@ -2,6 +2,7 @@ import { useLocation } from "preact-iso";
 import { api } from "../../api/client";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
+import { Pager } from "../../components/Pager";
 import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
@@ -36,11 +37,7 @@ export default function Announcements({ courseId }: { courseId: string }) {
           </ul>
         )
       ) : null}
-      {list.data?.nextCursor ? (
-        <p>
-          <a href={`/courses/${courseId}/announcements?cursor=${encodeURIComponent(list.data.nextCursor)}`}>Older announcements</a>
-        </p>
-      ) : null}
+      <Pager path={`/courses/${courseId}/announcements`} query={query} nextCursor={list.data?.nextCursor} nextLabel="Older announcements" />
     </Page>
   );
 }

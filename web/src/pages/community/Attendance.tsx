@@ -2,7 +2,9 @@ import { useLocation } from "preact-iso";
 import { api } from "../../api/client";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
+import { Pager } from "../../components/Pager";
 import { Problem } from "../../components/Problem";
+import { TableScroll } from "../../components/TableScroll";
 import { formatDateTime, formatPercent } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
 
@@ -29,7 +31,7 @@ export default function Attendance({ courseId }: { courseId: string }) {
         data.sessions.length === 0 ? (
           <p>No class sessions yet.</p>
         ) : (
-          <div class="table-scroll" tabIndex={0} role="region" aria-label="Attendance table (scrolls sideways)">
+          <TableScroll label="Attendance table (scrolls sideways)">
             <table>
               <caption>Attendance by class session</caption>
               <thead>
@@ -57,14 +59,10 @@ export default function Attendance({ courseId }: { courseId: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )
       ) : null}
-      {data?.nextCursor ? (
-        <p>
-          <a href={`/courses/${courseId}/attendance?cursor=${encodeURIComponent(data.nextCursor)}`}>More learners</a>
-        </p>
-      ) : null}
+      <Pager path={`/courses/${courseId}/attendance`} query={query} nextCursor={data?.nextCursor} nextLabel="More learners" />
     </Page>
   );
 }

@@ -3,6 +3,7 @@ import { useState } from "preact/hooks";
 import { api } from "../../api/client";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
+import { Pager } from "../../components/Pager";
 import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
@@ -60,11 +61,7 @@ export default function Forum({ courseId }: { courseId: string }) {
           </ul>
         )
       ) : null}
-      {topics.data?.nextCursor ? (
-        <p>
-          <a href={`${base}?cursor=${encodeURIComponent(topics.data.nextCursor)}`}>More topics</a>
-        </p>
-      ) : null}
+      <Pager path={base} query={query} nextCursor={topics.data?.nextCursor} nextLabel="More topics" />
     </Page>
   );
 }

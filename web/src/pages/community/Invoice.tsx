@@ -2,6 +2,7 @@ import { api } from "../../api/client";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
+import { TableScroll } from "../../components/TableScroll";
 import { formatDate, formatDateTime, formatMoney } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 
@@ -61,7 +62,7 @@ export default function Invoice({ invoiceId }: { invoiceId: string }) {
           </div>
           <Problem problem={pay.problem ?? pdf.problem} />
 
-          <div class="table-scroll">
+          <TableScroll label="Lines">
             <table>
               <caption>Lines</caption>
               <thead>
@@ -91,10 +92,10 @@ export default function Invoice({ invoiceId }: { invoiceId: string }) {
                 </tr>
               </tfoot>
             </table>
-          </div>
+          </TableScroll>
 
           {i.instalments.length > 0 ? (
-            <div class="table-scroll">
+            <TableScroll label="Instalments">
               <table>
                 <caption>Instalments</caption>
                 <thead>
@@ -120,7 +121,7 @@ export default function Invoice({ invoiceId }: { invoiceId: string }) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableScroll>
           ) : null}
 
           <h2>Payments</h2>

@@ -2,7 +2,9 @@ import { useLocation } from "preact-iso";
 import { api } from "../../api/client";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
+import { Pager } from "../../components/Pager";
 import { Problem } from "../../components/Problem";
+import { TableScroll } from "../../components/TableScroll";
 import { formatDate, formatMoney } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
 
@@ -30,7 +32,7 @@ export default function Invoices() {
                 ? "Nothing is owed on these invoices."
                 : `Still owed: ${[...owed].map(([currency, minor]) => formatMoney(minor, currency)).join(", ")}.`}
             </p>
-            <div class="table-scroll">
+            <TableScroll label="My invoices">
               <table>
                 <caption>My invoices</caption>
                 <thead>
@@ -58,15 +60,11 @@ export default function Invoices() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableScroll>
           </>
         )
       ) : null}
-      {list.data?.nextCursor ? (
-        <p>
-          <a href={`/invoices?cursor=${encodeURIComponent(list.data.nextCursor)}`}>Older invoices</a>
-        </p>
-      ) : null}
+      <Pager path={"/invoices"} query={query} nextCursor={list.data?.nextCursor} nextLabel="Older invoices" />
     </Page>
   );
 }

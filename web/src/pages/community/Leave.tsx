@@ -4,9 +4,11 @@ import { api } from "../../api/client";
 import { Field, fieldError } from "../../components/Field";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
+import { Pager } from "../../components/Pager";
 import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
+import { useIdempotencyKey } from "../../lib/use-idempotency-key";
 import { leaveStatusText } from "./leave-status";
 
 /** `datetime-local` values are local wall-clock times; the API wants instants. */
@@ -19,13 +21,14 @@ export default function Leave() {
   const mine = useApi(() => api.GET("/v1/me/leave-applications", { params: { query: { cursor, limit: 20 } } }), [cursor]);
   const apply = useAction();
   const [form, setForm] = useState({ startsAt: "", endsAt: "", reason: "" });
+  const applyKey = useIdempotencyKey(form);
 
   const submit = async (e: Event) => {
     e.preventDefault();
     if (!form.startsAt || !form.endsAt) return;
     const made = await apply.run(() =>
       api.POST("/v1/leave-applications", {
-        params: { header: { "Idempotency-Key": crypto.randomUUID() } },
+        params: { header: { "Idempotency-Key": applyKey } },
         body: { startsAt: toInstant(form.startsAt), endsAt: toInstant(form.endsAt), reason: form.reason },
       }),
     );
@@ -66,11 +69,7 @@ export default function Leave() {
           </ul>
         )
       ) : null}
-      {mine.data?.nextCursor ? (
-        <p>
-          <a href={`/leave?cursor=${encodeURIComponent(mine.data.nextCursor)}`}>Older applications</a>
-        </p>
-      ) : null}
+      <Pager path={"/leave"} query={query} nextCursor={mine.data?.nextCursor} nextLabel="Older applications" />
     </Page>
   );
 }

@@ -3,7 +3,9 @@ import { useState } from "preact/hooks";
 import { api, type Schemas } from "../../api/client";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
+import { Pager } from "../../components/Pager";
 import { Problem } from "../../components/Problem";
+import { useFocusAfterAction } from "../../lib/focus";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 
@@ -23,10 +25,13 @@ export default function Notifications() {
   const inbox = useApi(() => api.GET("/v1/me/notifications", { params: { query: { cursor, limit: 20, unread: unreadOnly ? "true" : undefined } } }), [cursor, unreadOnly]);
   const action = useAction();
   const [status, setStatus] = useState("");
+  // Marking read removes (or disables) the pressed button: focus goes to the status that says what happened.
+  const statusBox = useFocusAfterAction<HTMLParagraphElement>();
 
   const markRead = async (n: Notification) => {
     if (await action.run(() => api.POST("/v1/me/notifications/{notificationId}/read", { params: { path: { notificationId: n.id } } }))) {
       setStatus(`“${n.title}” marked read.`);
+      statusBox.focusAfter();
       inbox.reload();
     }
   };
@@ -34,12 +39,18 @@ export default function Notifications() {
     const done = await action.run(() => api.POST("/v1/me/notifications/read-all"));
     if (done) {
       setStatus(done.marked === 1 ? "1 notification marked read." : `${done.marked} notifications marked read.`);
+      statusBox.focusAfter();
       inbox.reload();
     }
   };
   // Following a notification's link marks it read first, then opens the page (in the app when it is one of ours).
+  // A modified or middle click keeps the browser's own behaviour (a new tab or window), marking read on the side.
   const follow = async (e: MouseEvent, n: Notification) => {
     if (!n.url) return;
+    if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) {
+      if (!n.readAt) void api.POST("/v1/me/notifications/{notificationId}/read", { params: { path: { notificationId: n.id } } }).catch(() => undefined);
+      return;
+    }
     e.preventDefault();
     if (!n.readAt) await api.POST("/v1/me/notifications/{notificationId}/read", { params: { path: { notificationId: n.id } } }).catch(() => undefined);
     const path = inAppPath(n.url);
@@ -57,7 +68,9 @@ export default function Notifications() {
         </button>
       }
     >
-      <p role="status">{status}</p>
+      <p role="status" tabIndex={-1} ref={statusBox.ref}>
+        {status}
+      </p>
       <Problem problem={action.problem ?? inbox.problem} />
       {inbox.data ? (
         <p>
@@ -77,7 +90,7 @@ export default function Notifications() {
                   <h2>
                     {n.readAt ? null : <mark>Unread</mark>} {n.urgent ? <mark>Urgent</mark> : null}{" "}
                     {n.url ? (
-                      <a href={n.url} onClick={(e) => void follow(e, n)}>
+                      <a href={n.url} onClick={(e) => void follow(e, n)} onAuxClick={(e) => void follow(e, n)}>
                         {n.title}
                       </a>
                     ) : (
@@ -100,11 +113,7 @@ export default function Notifications() {
           </ul>
         )
       ) : null}
-      {inbox.data?.nextCursor ? (
-        <p>
-          <a href={`/notifications?${new URLSearchParams({ ...(unreadOnly ? { unread: "true" } : {}), cursor: inbox.data.nextCursor }).toString()}`}>Older notifications</a>
-        </p>
-      ) : null}
+      <Pager path="/notifications" query={query} nextCursor={inbox.data?.nextCursor} nextLabel="Older notifications" />
     </Page>
   );
 }

@@ -4,9 +4,11 @@ import { api, type Schemas } from "../../api/client";
 import { fieldError } from "../../components/Field";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
+import { Pager } from "../../components/Pager";
 import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
+import { useIdempotencyKey } from "../../lib/use-idempotency-key";
 import "./community.css";
 
 type Post = Schemas["DiscussionPost"];
@@ -34,12 +36,13 @@ export default function Topic({ topicId }: { topicId: string }) {
   const [replyTo, setReplyTo] = useState<Post | null>(null);
   const [status, setStatus] = useState("");
   const textarea = useRef<HTMLTextAreaElement>(null);
+  const replyKey = useIdempotencyKey([topicId, body, replyTo?.id]);
 
   const send = async (e: Event) => {
     e.preventDefault();
     const posted = await reply.run(() =>
       api.POST("/v1/discussions/{topicId}/posts", {
-        params: { path: { topicId }, header: { "Idempotency-Key": crypto.randomUUID() } },
+        params: { path: { topicId }, header: { "Idempotency-Key": replyKey } },
         body: { body, ...(replyTo ? { parentPostId: replyTo.id } : {}) },
       }),
     );
@@ -115,11 +118,7 @@ export default function Topic({ topicId }: { topicId: string }) {
           <ul class="card-list thread" aria-label="Posts">
             {tree!.roots.map(renderPost)}
           </ul>
-          {data.posts.nextCursor ? (
-            <p>
-              <a href={`/discussions/${topicId}?cursor=${encodeURIComponent(data.posts.nextCursor)}`}>Later posts</a>
-            </p>
-          ) : null}
+          <Pager path={`/discussions/${topicId}`} query={query} nextCursor={data.posts.nextCursor} nextLabel="Later posts" />
           {data.topic.locked ? null : (
             <form onSubmit={send}>
               <h2>Reply</h2>
