@@ -6,7 +6,8 @@ import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 import { useIdempotencyKey } from "../../lib/use-idempotency-key";
-import { describeLatePolicy, kindLabel, percentText } from "./answers";
+import { describeLatePolicy, percentText } from "./answers";
+import { assessmentKindLabel } from "../../lib/item-labels";
 import { TableScroll } from "../../components/TableScroll";
 
 /** An assessment for a learner: what it is, Start (or Resume the open attempt), and the earlier submissions. */
@@ -37,7 +38,7 @@ export default function Assessment({ assessmentId }: { assessmentId: string }) {
           <dl>
             <dt>Type</dt>
             <dd>
-              {kindLabel[a.kind]} · {a.category}
+              {assessmentKindLabel(a.kind)} · {a.category}
             </dd>
             {a.totalPoints != null ? (
               <>

@@ -5,7 +5,9 @@ import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
-import { kindLabel, percentText } from "./answers";
+import { percentText } from "./answers";
+import { assessmentKindLabel } from "../../lib/item-labels";
+import { Pager } from "../../components/Pager";
 import { TableScroll } from "../../components/TableScroll";
 
 /** My released grades per course with the course grade; with `courseId` (/courses/:courseId/grades) one course. */
@@ -57,7 +59,7 @@ export default function Grades({ courseId }: { courseId?: string }) {
                       <a href={`/assessments/${g.assessment.id}`}>{g.assessment.title}</a>
                       <br />
                       <small class="muted">
-                        {kindLabel[g.assessment.kind]} · {g.assessment.category} · attempt {g.attemptNumber}
+                        {assessmentKindLabel(g.assessment.kind)} · {g.assessment.category} · attempt {g.attemptNumber}
                       </small>
                     </th>
                     <td>{g.excused ? "Excused" : percentText(g.percent)}</td>
@@ -76,11 +78,7 @@ export default function Grades({ courseId }: { courseId?: string }) {
           </TableScroll>
         </section>
       ))}
-      {grades.data?.nextCursor ? (
-        <p>
-          <a href={`${path}?cursor=${encodeURIComponent(grades.data.nextCursor)}`}>More grades</a>
-        </p>
-      ) : null}
+      <Pager path={path} query={{ cursor }} nextCursor={grades.data?.nextCursor} nextLabel="More grades" />
     </Page>
   );
 }

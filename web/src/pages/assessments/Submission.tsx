@@ -6,7 +6,8 @@ import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
 import { useSession } from "../../lib/use-session";
-import { answersOf, describeAnswer, itemTypeLabel, percentText } from "./answers";
+import { answersOf, describeAnswer, percentText } from "./answers";
+import { itemTypeLabels } from "../../lib/item-labels";
 
 type GradingPhase = { phase: "recording" } | { phase: "waiting-for-grader"; items: string[] } | { phase: "graded"; gradeId: string } | null;
 
@@ -103,7 +104,7 @@ export default function Submission({ submissionId }: { submissionId: string }) {
               <li key={item.id}>
                 <article>
                   <h3>
-                    Question {i + 1} <small class="muted">{itemTypeLabel[item.type]}</small>
+                    Question {i + 1} <small class="muted">{itemTypeLabels[item.type]}</small>
                   </h3>
                   {item.prompt ? <p>{item.prompt}</p> : null}
                   <p>

@@ -6,6 +6,7 @@ import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
 import { percentText } from "./answers";
+import { Pager } from "../../components/Pager";
 import { TableScroll } from "../../components/TableScroll";
 
 /** My attempts and submissions, newest first: resume the open ones, open the submitted ones. */
@@ -50,11 +51,7 @@ export default function Submissions() {
           </table>
         </TableScroll>
       ) : null}
-      {list.data?.nextCursor ? (
-        <p>
-          <a href={`/submissions?cursor=${encodeURIComponent(list.data.nextCursor)}`}>More</a>
-        </p>
-      ) : null}
+      <Pager path="/submissions" query={{ cursor }} nextCursor={list.data?.nextCursor} nextLabel="More" />
     </Page>
   );
 }

@@ -1,4 +1,5 @@
 import type { Schemas } from "../../api/client";
+import { formatPercentValue } from "../../lib/format";
 
 /** An item as an attempt presents it (its own order and choice order). */
 export type Item = NonNullable<Schemas["Attempt"]["items"]>[number];
@@ -16,15 +17,6 @@ export function answersOf(record: Record<string, unknown>): Record<string, Answe
   return out;
 }
 
-export const itemTypeLabel: Record<Item["type"], string> = {
-  single: "One choice",
-  multiple: "Several choices",
-  "true-false": "True or false",
-  numeric: "Number",
-  "short-text": "Short answer",
-  essay: "Essay",
-  file: "File",
-};
 
 /** An answer in words, for the submission page. */
 export function describeAnswer(item: Item, answer: Answer | undefined): string {
@@ -39,7 +31,6 @@ export function describeAnswer(item: Item, answer: Answer | undefined): string {
   return String(answer);
 }
 
-export const kindLabel = { quiz: "Quiz", assignment: "Assignment" } as const;
 
 /** A late policy in words. */
 export function describeLatePolicy(policy: Schemas["Assessment"]["latePolicy"]): string {
@@ -55,5 +46,5 @@ export function describeLatePolicy(policy: Schemas["Assessment"]["latePolicy"]):
 
 /** A grade's percent (0..100, as the API sends it); null is a grade still waiting for a step. */
 export function percentText(percent: number | null | undefined, whenNull = "Pending"): string {
-  return percent == null ? whenNull : `${Math.round(percent * 10) / 10}%`;
+  return formatPercentValue(percent, whenNull);
 }

@@ -3,12 +3,11 @@ import { api } from "../../api/client";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
-import { formatDate, formatDateTime, formatPercent } from "../../lib/format";
+import { formatDate, formatDateTime, formatPercent, formatPercentValue } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
 import { TableScroll } from "../../components/TableScroll";
 import { ChartImage, type ChartName } from "./chart-image";
 
-const pct = (value: number | null) => (value == null ? "—" : `${Math.round(value * 10) / 10}%`);
 
 /** A chart with its figures: the image's alt says what it shows; the table under it holds every number. */
 function ChartFigure({ courseId, chart, title, alt, children }: { courseId: string; chart: ChartName; title: string; alt: string; children: ComponentChildren }) {
@@ -55,10 +54,10 @@ export default function Analytics({ courseId }: { courseId: string }) {
             <dt>Completion rate</dt>
             <dd>{formatPercent(a.summary.completionRate)}</dd>
             <dt>Average progress</dt>
-            <dd>{pct(a.summary.averageProgress)}</dd>
+            <dd>{formatPercentValue(a.summary.averageProgress)}</dd>
             <dt>Grades: mean, median, passing</dt>
             <dd>
-              {pct(a.grades.overall.mean)}, {pct(a.grades.overall.median)}, {formatPercent(a.grades.overall.passRate)} ({a.grades.overall.graded} graded, pass mark {a.grades.passPercent}%)
+              {formatPercentValue(a.grades.overall.mean)}, {formatPercentValue(a.grades.overall.median)}, {formatPercent(a.grades.overall.passRate)} ({a.grades.overall.graded} graded, pass mark {a.grades.passPercent}%)
             </dd>
           </dl>
 
@@ -134,7 +133,7 @@ export default function Analytics({ courseId }: { courseId: string }) {
             </table>
           </ChartFigure>
 
-          <ChartFigure courseId={courseId} chart="grades" title="Grade distribution" alt={`Histogram of ${a.grades.overall.graded} grades; mean ${pct(a.grades.overall.mean)}, median ${pct(a.grades.overall.median)}.`}>
+          <ChartFigure courseId={courseId} chart="grades" title="Grade distribution" alt={`Histogram of ${a.grades.overall.graded} grades; mean ${formatPercentValue(a.grades.overall.mean)}, median ${formatPercentValue(a.grades.overall.median)}.`}>
             <table>
               <caption class="visually-hidden">Grade distribution</caption>
               <thead>

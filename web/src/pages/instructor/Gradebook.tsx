@@ -4,11 +4,12 @@ import { api } from "../../api/client";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
+import { Pager } from "../../components/Pager";
 import { TableScroll } from "../../components/TableScroll";
+import { formatPercentValue } from "../../lib/format";
 import { useFocusAfterAction } from "../../lib/focus";
 import { useAction, useApi } from "../../lib/use-api";
 
-const percent = (value: number | null) => (value == null ? "—" : `${Math.round(value * 10) / 10}%`);
 
 /** Every learner × assessment with the course grade; the CSV export is fetched with the session's token. */
 export default function Gradebook({ courseId }: { courseId: string }) {
@@ -88,10 +89,10 @@ export default function Gradebook({ courseId }: { courseId: string }) {
                     </th>
                     {book.data!.assessments.map((a) => {
                       const r = row.results[a.id];
-                      return <td key={a.id}>{r === "excused" ? "Excused" : percent(r ?? null)}</td>;
+                      return <td key={a.id}>{r === "excused" ? "Excused" : formatPercentValue(r ?? null)}</td>;
                     })}
                     <td>
-                      <strong>{percent(row.course.percent)}</strong>
+                      <strong>{formatPercentValue(row.course.percent)}</strong>
                     </td>
                   </tr>
                 ))}
@@ -100,11 +101,7 @@ export default function Gradebook({ courseId }: { courseId: string }) {
           </TableScroll>
         )
       ) : null}
-      {book.data?.nextCursor ? (
-        <p>
-          <a href={`/courses/${courseId}/gradebook?cursor=${encodeURIComponent(book.data.nextCursor)}`}>Next page</a>
-        </p>
-      ) : null}
+      <Pager path={`/courses/${courseId}/gradebook`} query={{ cursor }} nextCursor={book.data?.nextCursor} />
     </Page>
   );
 }

@@ -4,6 +4,7 @@ import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
+import { Pager } from "../../components/Pager";
 import { TableScroll } from "../../components/TableScroll";
 import { useApi } from "../../lib/use-api";
 
@@ -57,11 +58,7 @@ export default function GradingQueue({ courseId }: { courseId: string }) {
           </TableScroll>
         )
       ) : null}
-      {queue.data?.nextCursor ? (
-        <p>
-          <a href={`/courses/${courseId}/grading?cursor=${encodeURIComponent(queue.data.nextCursor)}`}>Next page</a>
-        </p>
-      ) : null}
+      <Pager path={`/courses/${courseId}/grading`} query={{ cursor }} nextCursor={queue.data?.nextCursor} />
     </Page>
   );
 }

@@ -1,4 +1,5 @@
 import type { paths } from "../../api/schema";
+import { itemTypeLabels, itemTypeOrder } from "../../lib/item-labels";
 
 type CreateBody = NonNullable<paths["/v1/courses/{courseId}/assessments"]["post"]["requestBody"]>["content"]["application/json"];
 export type ItemInput = NonNullable<CreateBody["items"]>[number];
@@ -6,15 +7,11 @@ export type KeyInput = NonNullable<CreateBody["keys"]>[string];
 export type ItemType = ItemInput["type"];
 export type LatePolicy = NonNullable<CreateBody["latePolicy"]>;
 
-export const itemTypes: { value: ItemType; label: string }[] = [
-  { value: "single", label: "Single choice" },
-  { value: "multiple", label: "Multiple choice" },
-  { value: "true-false", label: "True or false" },
-  { value: "numeric", label: "Number" },
-  { value: "short-text", label: "Short text" },
-  { value: "essay", label: "Essay (graded by hand)" },
-  { value: "file", label: "File upload (graded by hand)" },
-];
+/** The editor's type choices: the shared words (learners see the same), and which ones a grader scores by hand. */
+export const itemTypes: { value: ItemType; label: string }[] = itemTypeOrder.map((value) => ({
+  value,
+  label: value === "essay" || value === "file" ? `${itemTypeLabels[value]} (graded by hand)` : itemTypeLabels[value],
+}));
 
 /** One item as the form edits it: every type's fields, of which the chosen type's are sent. */
 export interface ItemDraft {

@@ -3,6 +3,7 @@ import { useState } from "preact/hooks";
 import { api } from "../../api/client";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
+import { Pager } from "../../components/Pager";
 import { Problem } from "../../components/Problem";
 import { useApi } from "../../lib/use-api";
 
@@ -56,11 +57,7 @@ export default function Catalog() {
           </ul>
         )
       ) : null}
-      {courses.data?.nextCursor ? (
-        <p>
-          <a href={`/courses?${new URLSearchParams({ ...(q ? { q } : {}), cursor: courses.data.nextCursor }).toString()}`}>Next page</a>
-        </p>
-      ) : null}
+      <Pager path="/courses" query={{ q: q || undefined, cursor }} nextCursor={courses.data?.nextCursor} />
     </Page>
   );
 }

@@ -3,7 +3,7 @@ import { Loading } from "../../components/Loading";
 import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
-import { kindLabel } from "../assessments/answers";
+import { assessmentKindLabel } from "../../lib/item-labels";
 
 /** The course's quizzes and assignments, each linked to its page, with its due date and whether it is open now. */
 export function CourseAssessments({ courseId }: { courseId: string }) {
@@ -21,7 +21,7 @@ export function CourseAssessments({ courseId }: { courseId: string }) {
               <a href={`/assessments/${a.id}`}>{a.title}</a>
               <span class="muted">
                 {" "}
-                — {kindLabel[a.kind]}, {a.dueAt ? `due ${formatDateTime(a.dueAt)}` : "no due date"}, {assessmentState(a)}
+                — {assessmentKindLabel(a.kind)}, {a.dueAt ? `due ${formatDateTime(a.dueAt)}` : "no due date"}, {assessmentState(a)}
               </span>
             </li>
           ))}
