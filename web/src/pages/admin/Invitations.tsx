@@ -1,8 +1,10 @@
+import { useLocation } from "preact-iso";
 import { useState } from "preact/hooks";
 import { api } from "../../api/client";
 import { Field, fieldError } from "../../components/Field";
 import { Loading } from "../../components/Loading";
 import { Problem } from "../../components/Problem";
+import { Pager } from "../../components/Pager";
 import { TableScroll } from "../../components/TableScroll";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
@@ -10,7 +12,9 @@ import { ConfirmButton } from "../../components/ConfirmButton";
 
 /** Invite someone by email (the API sends the link), and the pending invitations, each withdrawable. */
 export function Invitations() {
-  const [cursor, setCursor] = useState<string | undefined>(undefined);
+  // The pending list's page is in the URL beside the user search's own (Back and a reload keep it).
+  const { query } = useLocation();
+  const cursor = query.invitations;
   const pending = useApi(() => api.GET("/v1/users/invitations", { params: { query: { cursor, limit: 20 } } }), [cursor]);
   const invite = useAction();
   const withdraw = useAction();
@@ -91,20 +95,7 @@ export function Invitations() {
           </TableScroll>
         )
       ) : null}
-      {pending.data?.nextCursor || cursor ? (
-        <p>
-          {cursor ? (
-            <button type="button" class="secondary" onClick={() => setCursor(undefined)}>
-              First invitations
-            </button>
-          ) : null}{" "}
-          {pending.data?.nextCursor ? (
-            <button type="button" class="secondary" onClick={() => setCursor(pending.data?.nextCursor ?? undefined)}>
-              More invitations
-            </button>
-          ) : null}
-        </p>
-      ) : null}
+      <Pager path="/administration/users" query={query} param="invitations" label="Invitation pages" nextLabel="More invitations" nextCursor={pending.data?.nextCursor} />
     </section>
   );
 }

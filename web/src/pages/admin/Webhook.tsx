@@ -6,6 +6,7 @@ import { Field, fieldError } from "../../components/Field";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
+import { Pager } from "../../components/Pager";
 import { TableScroll } from "../../components/TableScroll";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
@@ -15,10 +16,11 @@ import { EventPicker } from "./EventPicker";
 
 /** One endpoint: edit its URL, description and events, enable or disable it, delete it; its delivery log with replay. */
 export default function Webhook({ webhookId }: { webhookId: string }) {
-  const { route } = useLocation();
+  const { route, query } = useLocation();
   const path = { params: { path: { webhookId } } };
   const hook = useApi(() => api.GET("/v1/webhooks/{webhookId}", path), [webhookId]);
-  const [cursor, setCursor] = useState<string | undefined>(undefined);
+  // The delivery log's page is in the URL (Back and a reload keep it).
+  const cursor = query.deliveries;
   const deliveries = useApi(() => api.GET("/v1/webhooks/{webhookId}/deliveries", { params: { path: { webhookId }, query: { cursor, limit: 20 } } }), [webhookId, cursor]);
   const action = useAction();
   const [said, setSaid] = useState("");
@@ -158,11 +160,7 @@ export default function Webhook({ webhookId }: { webhookId: string }) {
             </TableScroll>
           )
         ) : null}
-        {deliveries.data?.nextCursor ? (
-          <button type="button" class="secondary" onClick={() => setCursor(deliveries.data?.nextCursor ?? undefined)}>
-            Older deliveries
-          </button>
-        ) : null}
+        <Pager path={`/administration/webhooks/${webhookId}`} query={{ deliveries: cursor }} param="deliveries" label="Delivery log pages" nextLabel="Older deliveries" nextCursor={deliveries.data?.nextCursor} />
       </section>
 
       <section aria-labelledby="delete-heading">
