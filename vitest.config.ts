@@ -17,6 +17,10 @@ const childCoverage = `--import=${pathToFileURL(resolve("tests/support/child-cov
 const childEnv = coverage ? { RINGLET_CHILD_COVERAGE: childCoverageDir, NODE_OPTIONS: [process.env.NODE_OPTIONS, childCoverage].filter(Boolean).join(" ") } : {};
 
 const sharedModuleTests = ["tests/domain/**/*.test.ts", "tests/unit/**/*.test.ts"];
+// Files that drive a runtime process over HTTP and import only the support helpers and pure modules: nothing of
+// theirs lives in the test worker between files, so they too share one module graph per worker (each isolated
+// file paid a fresh fork and ~2-3 s of imports before its first test under load).
+const sharedAppTests = ["tests/e2e/**/*.test.ts", "tests/functions/http/**/*.test.ts"];
 
 export default defineConfig({
   // Test files import workspace packages as their TypeScript sources (the condition their package.json
@@ -28,8 +32,9 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "ringlet", include: ["tests/**/*.test.ts"], exclude: [...configDefaults.exclude, ...sharedModuleTests], globalSetup: ["tests/support/global-setup.ts"] },
+        test: { name: "ringlet", include: ["tests/**/*.test.ts"], exclude: [...configDefaults.exclude, ...sharedModuleTests, ...sharedAppTests], globalSetup: ["tests/support/global-setup.ts"] },
       },
+      { extends: true, test: { name: "ringlet-app", include: sharedAppTests, isolate: false, globalSetup: ["tests/support/global-setup.ts"] } },
       // Domain and unit tests run without per-file isolation: their workers keep the imported modules from file to
       // file. Each file opens its own database, none starts the app or changes process-wide state, so a fresh
       // module graph per file only cost time (tests/domain took 93 s isolated, 58 s shared, on two cores).

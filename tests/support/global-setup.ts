@@ -25,8 +25,8 @@ interface SharedServices {
 
 /**
  * The services of the run, kept on globalThis: vitest runs each project's global setup in turn in its one main
- * process, so the `ringlet` and `ringlet-domain` projects share one PostgreSQL, one Azurite and one migrated
- * template instead of starting two of each one after the other before any test runs. The last teardown stops them.
+ * process, so the `ringlet`, `ringlet-app` and `ringlet-domain` projects share one PostgreSQL, one Azurite and one
+ * migrated template instead of starting one of each per project before any test runs. The last teardown stops them.
  */
 const shared = globalThis as typeof globalThis & { ringletTestServices?: { started: Promise<SharedServices>; users: number } };
 
