@@ -108,6 +108,29 @@ export async function gradebookSeenBy(
 }
 
 /**
+ * Every learner's row the viewer may see, for an export that is never cut short: the sections in view are resolved
+ * once, then learners are read `chunk` at a time (each chunk's grade query names its learners, so it stays bounded).
+ */
+export async function wholeGradebookSeenBy(
+  db: Executor,
+  courseId: string,
+  viewer: { userId: string; isAdmin: boolean },
+  q: { chunk: number; section?: string; asOf: Date },
+): Promise<Result<Gradebook, "SECTION_NOT_FOUND" | "SECTION_OUT_OF_SCOPE">> {
+  const sectionIds = await sectionsInView(db, courseId, viewer, q.section);
+  if (!sectionIds.ok) return sectionIds;
+  const rows: GradebookRow[] = [];
+  let afterUserId: string | undefined;
+  for (;;) {
+    const page = await gradebook(db, courseId, { limit: q.chunk, sectionIds: sectionIds.value, asOf: q.asOf, ...(afterUserId ? { afterUserId } : {}) });
+    // gradebook() reads limit + 1 learners: the extra one only says that another chunk follows.
+    rows.push(...page.rows.slice(0, q.chunk));
+    if (page.rows.length <= q.chunk) return ok({ ...page, rows });
+    afterUserId = rows[rows.length - 1]!.userId;
+  }
+}
+
+/**
  * RFC 4180 CSV: one row per learner, one column per assessment (and the attendance rate when it is graded), then
  * the course grade and whether the account is deactivated.
  */

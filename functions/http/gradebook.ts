@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { gradebookCsv, gradebookSeenBy, type GradebookRow } from "../../domain/grading/gradebook.js";
+import { gradebookCsv, gradebookSeenBy, wholeGradebookSeenBy } from "../../domain/grading/gradebook.js";
 import { setCategories, setExcused } from "../../domain/grading/manage-gradebook.js";
 import { courseStaff } from "../platform/http/access.js";
 import { decodeCursor, nextLink, pageQuery, paginate } from "../platform/http/pagination.js";
 import { unwrap } from "../platform/http/problem.js";
-import { route, type CallerRouteContext } from "../platform/http/route.js";
+import { route } from "../platform/http/route.js";
 import { courseGradeSchema } from "./schemas/grade.js";
 import { assessmentCourse } from "./locators.js";
 
@@ -38,7 +38,7 @@ route({
   },
   handler: async ({ params, query, request }, ctx) => {
     if (query.format === "csv") {
-      const book = await wholeGradebook(ctx, params.courseId, query.limit, query.section);
+      const book = unwrap(await wholeGradebookSeenBy(ctx.db, params.courseId, ctx.caller, { chunk: query.limit, asOf: ctx.now(), ...(query.section ? { section: query.section } : {}) }));
       return {
         raw: {
           status: 200,
@@ -61,19 +61,6 @@ route({
     return { status: 200, body: { assessments: book.assessments, attendanceCategory: book.attendanceCategory, items: page.items, nextCursor: page.nextCursor }, headers: link };
   },
 });
-
-/** Every learner's row, read `pageSize` learners at a time (each page's grade query names its learners, so each stays bounded). */
-async function wholeGradebook(ctx: CallerRouteContext, courseId: string, pageSize: number, section: string | undefined) {
-  const rows: GradebookRow[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = unwrap(await gradebookSeenBy(ctx.db, courseId, ctx.caller, { limit: pageSize, asOf: ctx.now(), ...(after ? { afterUserId: after } : {}), ...(section ? { section } : {}) }));
-    // gradebook() reads limit + 1 rows: the extra one only says that another page follows.
-    rows.push(...page.rows.slice(0, pageSize));
-    if (page.rows.length <= pageSize) return { assessments: page.assessments, attendanceCategory: page.attendanceCategory, rows };
-    after = rows[rows.length - 1]!.userId;
-  }
-}
 
 route({
   name: "grade-categories-set",

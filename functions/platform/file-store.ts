@@ -202,11 +202,6 @@ const UNSAFE_IN_NAME = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
  * `attachment` with the given file name, per RFC 6266: a plain-ASCII `filename` every client understands and,
  * when the name needs more, an RFC 8187 `filename*` in UTF-8 that current browsers prefer.
  */
-/** `inline` with the file name (same encoding as `attachmentDisposition`): the browser shows the file, e.g. in a frame. */
-export function inlineDisposition(fileName: string): string {
-  return attachmentDisposition(fileName).replace(/^attachment;/, "inline;");
-}
-
 export function attachmentDisposition(fileName: string): string {
   const name =
     fileName
@@ -220,4 +215,9 @@ export function attachmentDisposition(fileName: string): string {
   if (fallback === name) return `attachment; filename="${name}"`;
   const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
+
+/** `inline` with the file name (same encoding as `attachmentDisposition`): the browser shows the file, e.g. in a frame. */
+export function inlineDisposition(fileName: string): string {
+  return attachmentDisposition(fileName).replace(/^attachment;/, "inline;");
 }

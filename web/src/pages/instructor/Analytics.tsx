@@ -5,6 +5,7 @@ import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
 import { formatDate, formatDateTime, formatPercent, formatPercentValue } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
+import { useCourseTitle } from "../../lib/use-course-title";
 import { TableScroll } from "../../components/TableScroll";
 import { ChartImage, type ChartName } from "./chart-image";
 
@@ -27,11 +28,11 @@ function ChartFigure({ courseId, chart, title, alt, children }: { courseId: stri
 
 /** The course's numbers for the last 30 days and the four SVG charts, each with its figures as a table. */
 export default function Analytics({ courseId }: { courseId: string }) {
-  const course = useApi(() => api.GET("/v1/courses/{courseId}", { params: { path: { courseId } } }), [courseId]);
+  const course = useCourseTitle(courseId);
   const stats = useApi(() => api.GET("/v1/courses/{courseId}/analytics", { params: { path: { courseId } } }), [courseId]);
   const a = stats.data;
   return (
-    <Page title={course.data ? `Analytics: ${course.data.title}` : "Analytics"}>
+    <Page title={course.title ? `Analytics: ${course.title}` : "Analytics"}>
       <p>
         <a href={`/courses/${courseId}/manage`}>Back to the course</a>
       </p>

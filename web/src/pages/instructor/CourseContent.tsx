@@ -5,6 +5,7 @@ import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
 import { useAction, useApi } from "../../lib/use-api";
+import { useCourseTitle } from "../../lib/use-course-title";
 import { AddLessonForm } from "./add-lesson-form";
 
 type Module = Schemas["Module"];
@@ -24,7 +25,7 @@ function moved(ids: string[], index: number, by: -1 | 1): string[] {
  */
 export default function CourseContent({ courseId }: { courseId: string }) {
   const path = { courseId };
-  const course = useApi(() => api.GET("/v1/courses/{courseId}", { params: { path } }), [courseId]);
+  const course = useCourseTitle(courseId);
   const modules = useApi(() => api.GET("/v1/courses/{courseId}/modules", { params: { path } }), [courseId]);
   const action = useAction();
   const [said, setSaid] = useState("");
@@ -46,7 +47,7 @@ export default function CourseContent({ courseId }: { courseId: string }) {
 
   const items = modules.data?.items ?? [];
   return (
-    <Page title={course.data ? `Content: ${course.data.title}` : "Course content"}>
+    <Page title={course.title ? `Content: ${course.title}` : "Course content"}>
       <p>
         <a href={`/courses/${courseId}/manage`}>Back to the course</a>
       </p>

@@ -7,15 +7,16 @@ import { formatDateTime } from "../../lib/format";
 import { Pager } from "../../components/Pager";
 import { TableScroll } from "../../components/TableScroll";
 import { useApi } from "../../lib/use-api";
+import { useCourseTitle } from "../../lib/use-course-title";
 
 /** Submissions with essay or file items no grader has scored yet, oldest first, a page at a time. */
 export default function GradingQueue({ courseId }: { courseId: string }) {
   const { query } = useLocation();
   const cursor = query.cursor;
-  const course = useApi(() => api.GET("/v1/courses/{courseId}", { params: { path: { courseId } } }), [courseId]);
+  const course = useCourseTitle(courseId);
   const queue = useApi(() => api.GET("/v1/courses/{courseId}/grading-queue", { params: { path: { courseId }, query: { cursor, limit: 50 } } }), [courseId, cursor]);
   return (
-    <Page title={course.data ? `Grading: ${course.data.title}` : "Grading queue"}>
+    <Page title={course.title ? `Grading: ${course.title}` : "Grading queue"}>
       <p>
         <a href={`/courses/${courseId}/manage`}>Back to the course</a>
       </p>
