@@ -168,10 +168,17 @@ async function runSequence(ops: readonly Op[]): Promise<void> {
             const left = p.amount - p.refunded;
             const amount = o.beyond ? left + 1 + Math.floor(1_000 * o.share) : Math.floor(left * o.share);
             if (amount <= 0) break;
-            const before = o.beyond ? await books(tx, userId) : null;
+            const before = await books(tx, userId);
             const refunded = await refundPayment(ctx, null, { paymentId: p.id, amountMinor: amount, reason: "property", method: "manual", reference: "R" });
-            if (before) {
+            if (o.beyond) {
               expect(refunded.ok).toBe(false);
+              await unchanged(before);
+              break;
+            }
+            // Within what was paid, a refund is still refused for the part that became credit and paid another invoice
+            // (the domain says how much it can give back); the refusal changes nothing.
+            if (!refunded.ok && refunded.error.code === "REFUND_EXCEEDS_PAYMENT") {
+              expect(Number(refunded.error.extensions?.refundableMinor)).toBeLessThan(amount);
               await unchanged(before);
               break;
             }
