@@ -111,9 +111,12 @@ describe("one course from its making to a learner's certificate", () => {
     await typeInto(l, l.getByLabel("Password"), strongPassword());
     await activate(l, l.getByRole("button", { name: "Create account" }));
     await heading(l, "Welcome, Sol Learner");
+    await l.getByRole("button", { name: "Send a new link" }).waitFor();
+    await expectAccessible(l, "home, email not confirmed");
     const mail = await waitForMail(started.app, email, "Confirm your email");
     await l.goto(linkIn(mail.text, "/verify-email"));
     await l.getByText("Your email address is confirmed").waitFor();
+    await expectAccessible(l, "verify-email, confirmed");
 
     // Finds the course in the catalog and enrolls.
     await openPage(l, "/courses", "Catalog");
@@ -122,6 +125,7 @@ describe("one course from its making to a learner's certificate", () => {
     await activate(l, l.getByRole("link", { name: "Sundials" }));
     await heading(l, "Sundials");
     await settled(l);
+    await expectAccessible(l, "course, not enrolled");
     await activate(l, l.getByRole("button", { name: "Enroll" }));
     await l.getByRole("status").filter({ hasText: "You are enrolled." }).waitFor();
 
@@ -130,6 +134,7 @@ describe("one course from its making to a learner's certificate", () => {
     await l.getByText("casts the shadow.").waitFor();
     await activate(l, l.getByRole("button", { name: "Mark complete" }));
     await l.getByRole("status").filter({ hasText: "Marked complete" }).waitFor();
+    await expectAccessible(l, "lesson, completed");
     await activate(l, l.getByRole("link", { name: "Next: Hour lines" }));
     const download = l.getByRole("link", { name: "Download hours.txt" });
     await download.waitFor();
@@ -156,7 +161,7 @@ describe("one course from its making to a learner's certificate", () => {
     await tabTo(l, l.getByRole("radio", { name: "At noon" }));
     await l.keyboard.press("Space");
     await typeInto(l, l.locator("textarea"), "The gnomon must point at the celestial pole, which stands at the latitude's angle.");
-    await l.getByRole("status").filter({ hasText: /^Saved at/ }).waitFor();
+    await l.getByText(/^Saved at/).waitFor();
     await activate(l, l.getByRole("button", { name: "Submit" }));
     await l.getByRole("dialog", { name: "Submit your answers?" }).waitFor();
     await activate(l, l.getByRole("button", { name: "Yes, submit" }));
@@ -203,11 +208,18 @@ describe("one course from its making to a learner's certificate", () => {
     await until("the certificate", async () => (await started.db.sql`select 1 from certificates where course_id = ${courseId}`)[0]);
     await openPage(l, "/certificates", "My certificates");
     const pdfLink = l.getByRole("link", { name: /Download the certificate for Sundials/ });
+    await pdfLink.waitFor();
+    await expectAccessible(l, "certificates, with one");
     const pdf = await l.request.get((await pdfLink.getAttribute("href"))!);
     expect(pdf.status()).toBe(200);
     expect((await pdf.body()).subarray(0, 5).toString()).toBe("%PDF-");
     await activate(l, l.getByRole("link", { name: "verification page" }));
+    await l.getByText("Valid certificate.").waitFor();
     await l.getByText(/Sol Learner completed “Sundials”/).waitFor();
+    await expectAccessible(l, "certificate verification, valid");
+    // Home shows the course's progress, complete (client-side navigation: no reload).
+    await activate(l, l.getByRole("link", { name: "Ringlet" }));
+    await l.getByText("Progress: 100%").waitFor();
 
     expect([...teacher.errors, ...learnerSide.errors]).toEqual([]);
     await Promise.all([teacher.context.close(), learnerSide.context.close()]);

@@ -34,7 +34,7 @@ export default function Attempt({ attemptId }: { attemptId: string }) {
   const [problem, setProblem] = useState<ProblemBody | null>(null);
   const [title, setTitle] = useState<string | null>(null);
   const [answers, setAnswers] = useState<Record<string, Answer>>({});
-  const autosave = useAutosave(attemptId);
+  const autosave = useAutosave(attemptId, attempt?.deadlineAt ? Date.parse(attempt.deadlineAt) - skew : null);
   const submit = useAction();
   const dialog = useRef<HTMLDialogElement>(null);
 
@@ -115,11 +115,17 @@ export default function Attempt({ attemptId }: { attemptId: string }) {
         <p class="visually-hidden" aria-live="polite">
           {announcement}
         </p>
-        {attempt.status === "in-progress" ? (
-          <p role="status" class={autosave.state.kind === "failed" ? "field-error" : "muted"}>
+        {/* Saving is shown, not spoken (a save every pause in typing would interrupt the reader); a failed save is
+            an alert. */}
+        {attempt.status !== "in-progress" ? null : autosave.state.kind === "failed" ? (
+          <p role="alert" class="field-error">
             {saveText(autosave.state)}
           </p>
-        ) : null}
+        ) : (
+          <p class="muted">
+            {saveText(autosave.state)}
+          </p>
+        )}
       </section>
       {attempt.status === "submitted" ? (
         <p role="status">

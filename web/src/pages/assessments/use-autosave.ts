@@ -6,13 +6,17 @@ export type SaveState = { kind: "idle" } | { kind: "saving" } | { kind: "saved";
 
 /** How long typing may pause before the answers are saved. */
 const debounceMs = 800;
+/** How long before the deadline everything pending is sent, so that the last answers reach the server in time. */
+const finalSaveMs = 3_000;
 
 /**
  * Saves changed answers with PUT /v1/attempts/{id}/answers a moment after the last change, and at once when the
  * page is left (hidden, closed, or navigated away from inside the app). Only what changed since the last save is
  * sent; the server merges it over what it holds. `itemSeconds` (time spent per item) rides along with each save.
+ * Near the deadline (`deadlineMs`, on this machine's clock) nothing waits for the pause: what is pending is sent a
+ * few seconds before the end, and any change after that at once.
  */
-export function useAutosave(attemptId: string) {
+export function useAutosave(attemptId: string, deadlineMs: number | null = null) {
   const [state, setState] = useState<SaveState>({ kind: "idle" });
   const pending = useRef<Record<string, Answer>>({});
   const seconds = useRef<Record<string, number>>({});
@@ -61,10 +65,20 @@ export function useAutosave(attemptId: string) {
     (itemId: string, answer: Answer, now = false) => {
       pending.current = { ...pending.current, [itemId]: answer };
       if (timer.current) clearTimeout(timer.current);
-      timer.current = setTimeout(() => void flush(), now ? 0 : debounceMs);
+      const closing = deadlineMs !== null && deadlineMs - Date.now() - debounceMs < finalSaveMs;
+      timer.current = setTimeout(() => void flush(), now || closing ? 0 : debounceMs);
     },
-    [flush],
+    [flush, deadlineMs],
   );
+
+  // The final save: whatever is still waiting for a pause goes out before the deadline.
+  useEffect(() => {
+    if (deadlineMs === null) return;
+    const wait = deadlineMs - Date.now() - finalSaveMs;
+    if (wait < 0) return;
+    const final = setTimeout(() => void flush(), wait);
+    return () => clearTimeout(final);
+  }, [deadlineMs, flush]);
 
   const addSeconds = useCallback((itemId: string, s: number) => {
     seconds.current[itemId] = (seconds.current[itemId] ?? 0) + s;
