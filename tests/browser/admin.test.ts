@@ -77,7 +77,6 @@ describe("the administrator's pages", () => {
     screenshotOnFailure(page, "admin-dead-letters");
     await openPage(page, "/administration", "Administration");
     await expect.poll(() => page.locator("dt:text-is('Dead letters') + dd").textContent()).toBe("1 review them");
-    await expectAccessible(page, "/administration");
     await activate(page, page.getByRole("link", { name: "Dead letters", exact: true }));
     await page.getByRole("heading", { level: 1, name: "Dead letters" }).waitFor();
     const replay = page.getByRole("button", { name: `Replay lesson.completed ${eventId}` });
@@ -109,7 +108,6 @@ describe("the administrator's pages", () => {
     await activate(page, page.getByRole("button", { name: "Search" }));
     const link = page.getByRole("link", { name: "grace", exact: true });
     await expect.poll(() => page.getByRole("row").count()).toBe(2);
-    await expectAccessible(page, "/administration/users with a search");
 
     // An invitation sent and withdrawn, the withdrawal confirmed first (the confirm button takes the focus).
     const invitee = `invitee-${someone.id.slice(-8)}@example.test`;
@@ -131,7 +129,6 @@ describe("the administrator's pages", () => {
     await activate(page, page.getByRole("button", { name: "Save roles" }));
     await expect.poll(() => page.getByRole("status").filter({ hasText: "Roles saved" }).textContent()).toBe("Roles saved: Administrator.");
     await expect.poll(() => page.locator("dt:text-is('Roles') + dd").textContent()).toBe("Administrator");
-    await expectAccessible(page, "/administration/users/:userId");
     expect((await must(apiClient(started.app, admin.accessToken).GET("/v1/users/{userId}", { params: { path: { userId: someone.id } } }))).roles).toEqual(["admin"]);
 
     await activate(page, page.getByRole("link", { name: "Audit log entries about this user" }));
@@ -139,7 +136,6 @@ describe("the administrator's pages", () => {
     const row = page.getByRole("row").filter({ has: page.getByRole("rowheader", { name: "user.roles-changed" }) });
     await row.waitFor();
     expect(await row.textContent()).toContain('"after":["admin"]');
-    await expectAccessible(page, "/administration/audit-log");
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -168,7 +164,6 @@ describe("the administrator's pages", () => {
     await page.getByRole("checkbox", { name: "enrollment.created" }).waitFor();
     expect(await page.getByRole("checkbox", { name: "enrollment.created" }).isChecked()).toBe(true);
     expect(await page.content()).not.toContain(secret);
-    await expectAccessible(page, "/administration/webhooks/:webhookId");
     // A two-step confirm cancelled puts the keyboard back on the button that opened it.
     const remove = page.getByRole("button", { name: "Delete endpoint…" });
     await activate(page, remove);

@@ -20,6 +20,8 @@ let announcementId: string;
 let topicId: string;
 let evaluationId: string;
 let sessionId: string;
+/** The session's day: the schedule is opened at its week (this week may have begun since). */
+let sessionDate: string;
 let invoiceId: string;
 let noticeIds: string[];
 
@@ -69,8 +71,12 @@ beforeAll(async () => {
   evaluationId = evaluation.id;
   // Opening is the evaluations timer's work (tests/e2e/evaluations.test.ts); here it is simply open.
   await db.sql`update course_evaluations set status = 'open', opens_at = now() - interval '1 hour', opened_at = now() where id = ${evaluationId}`;
-  const today = new Date().toISOString().slice(0, 10);
-  const session = await must(asInstructor.POST("/v1/courses/{courseId}/sessions", { params: { path: { courseId } }, body: { title: "Week 1 seminar", date: today, startTime: "12:00", durationMinutes: 60, timeZone: "UTC", location: "Room 4" } }));
+  // A session that began five minutes ago: the attendance report lists started sessions only, and check-in is open.
+  const start = new Date(Date.now() - 5 * 60_000).toISOString();
+  sessionDate = start.slice(0, 10);
+  const session = await must(
+    asInstructor.POST("/v1/courses/{courseId}/sessions", { params: { path: { courseId } }, body: { title: "Week 1 seminar", date: sessionDate, startTime: start.slice(11, 16), durationMinutes: 60, timeZone: "UTC", location: "Room 4" } }),
+  );
   sessionId = session.id;
 
   // Two inbox entries as the fan-out would write them (its own tests: tests/e2e/announcements.test.ts).
@@ -94,6 +100,8 @@ const signedIn = (user: TestUser, viewport = desktop) => signedInPage(browser, s
 const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name }).waitFor();
 
 describe("the community pages", () => {
+  // axe runs on each page once, in the 360 px pass below (it covers every page this journey visits); the journey
+  // itself checks axe only on the evaluation's form, which the 360 px pass sees answered.
   it("takes a learner from the inbox through an announcement, a reply, an evaluation, the schedule and an invoice", async () => {
     const { page, context, errors } = await signedIn(learner);
     screenshotOnFailure(page, "community-journey");
@@ -102,18 +110,15 @@ describe("the community pages", () => {
     await page.goto("/notifications");
     await heading(page, "Notifications");
     await page.getByRole("link", { name: "New room for Community 101" }).waitFor();
-    await expectAccessible(page, "/notifications");
     // Following a notification opens its page and marks it read.
     await activate(page, page.getByRole("link", { name: "New room for Community 101" }));
     await heading(page, "Room change");
     await page.getByText("room 4").waitFor();
-    await expectAccessible(page, "/courses/:courseId/announcements/:announcementId");
     await expect.poll(async () => (await must(asLearner.GET("/v1/announcements/{announcementId}", { params: { path: { announcementId } } }))).read).toBe(true);
     const inbox = await must(asLearner.GET("/v1/me/notifications"));
     expect(inbox.items.find((n) => n.id === noticeIds[1])?.readAt).not.toBeNull();
     await activate(page, page.getByRole("link", { name: "All announcements of the course" }));
     await heading(page, "Announcements");
-    await expectAccessible(page, "/courses/:courseId/announcements");
 
     // Mark all read with the keyboard.
     await page.goto("/notifications");
@@ -128,7 +133,6 @@ describe("the community pages", () => {
     // The forum, then a reply with the keyboard.
     await page.goto(`/courses/${courseId}/discussions`);
     await heading(page, "Discussions");
-    await expectAccessible(page, "/courses/:courseId/discussions");
     await activate(page, page.getByRole("link", { name: "Introduce yourself" }));
     await heading(page, "Introduce yourself");
     await typeInto(page, page.getByLabel("Your reply (Markdown)"), "Hello, I am *Lena*.");
@@ -137,7 +141,6 @@ describe("the community pages", () => {
     await page.getByRole("list", { name: "Posts" }).getByText("Hello, I am").waitFor();
     await page.getByRole("button", { name: "Follow this topic" }).click();
     await page.getByText("You follow this topic").waitFor();
-    await expectAccessible(page, "/discussions/:topicId");
 
     // The evaluation, answered once.
     await page.goto(`/courses/${courseId}/evaluations/${evaluationId}`);
@@ -152,43 +155,36 @@ describe("the community pages", () => {
     await page.getByText("You have answered this evaluation").waitFor();
 
     // The schedule with this week's session, and the calendar feed.
-    await page.goto("/schedule");
+    await page.goto(`/schedule?week=${sessionDate}`);
     await heading(page, "Schedule");
     await page.getByRole("heading", { name: "Week 1 seminar" }).waitFor();
     await page.getByRole("button", { name: "Make a calendar feed" }).click();
     await expect.poll(() => page.getByLabel(/Your feed URL/).inputValue()).toMatch(/\/api\/v1\/calendar\/.+\.ics$/);
-    await expectAccessible(page, "/schedule");
     await page.getByRole("link", { name: "Check in to Week 1 seminar" }).click();
     await heading(page, "Check in");
     await page.getByText("Week 1 seminar:").waitFor();
-    await expectAccessible(page, "/sessions/:classSessionId/check-in");
 
     await page.goto(`/courses/${courseId}/attendance`);
     await page.getByRole("table", { name: "Attendance by class session" }).waitFor();
-    await expectAccessible(page, "/courses/:courseId/attendance");
 
     // Invoices: the list, then one with its lines and instalments.
     await page.goto("/invoices");
     await heading(page, "Invoices");
-    await expectAccessible(page, "/invoices");
     await page.getByRole("table", { name: "My invoices" }).getByRole("link").first().click();
     await heading(page, /^Invoice /);
     await page.getByRole("table", { name: "Lines" }).waitFor();
     expect(await page.getByRole("table", { name: "Instalments" }).getByRole("row").count()).toBe(3);
     await page.getByRole("button", { name: "Pay online" }).waitFor();
-    await expectAccessible(page, "/invoices/:invoiceId");
 
     // Leave: apply, and see the application.
     await page.goto("/leave");
     await heading(page, "Leave");
-    await expectAccessible(page, "/leave");
     await page.getByLabel("From").fill("2026-12-20T09:00");
     await page.getByLabel("Until").fill("2026-12-21T17:00");
     await page.getByLabel("Reason").fill("Family matters");
     await page.getByRole("button", { name: "Apply" }).click();
     await heading(page, "Leave application");
     await page.getByText("Family matters").waitFor();
-    await expectAccessible(page, "/leave-applications/:applicationId");
 
     expect(errors).toEqual([]);
     await context.close();
@@ -200,7 +196,7 @@ describe("the community pages", () => {
     const leave = await must(apiClient(started.app, learner.accessToken).GET("/v1/me/leave-applications"));
     const paths = [
       "/notifications",
-      "/schedule",
+      `/schedule?week=${sessionDate}`,
       `/courses/${courseId}/announcements`,
       `/courses/${courseId}/announcements/${announcementId}`,
       `/courses/${courseId}/discussions?q=hello`,

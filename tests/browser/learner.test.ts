@@ -6,7 +6,6 @@ import { activate, expectAccessible, expectNoSidewaysScroll, launchBrowser, open
 import type { TestDatabase } from "../support/database.js";
 import { strongPassword, type TestUser, signUp, uniqueEmail } from "../support/identity.js";
 import { waitForMail } from "../support/mailbox.js";
-import { waitFor } from "../support/wait-for.js";
 
 let started: { db: TestDatabase; app: RunningApp };
 let browser: Browser;
@@ -57,80 +56,8 @@ async function signIn(page: Page, email: string, password: string): Promise<void
 }
 
 describe("the learner's pages", () => {
-  it("signs up, confirms the email, finds and enrolls in a course, completes its lessons and downloads the certificate", async () => {
-    const course = await publishedCourse("Astronomy");
-    const { page, context, errors } = await openApp(browser, started.app);
-    screenshotOnFailure(page, "learner-journey");
-    const email = uniqueEmail("stargazer");
-    const password = strongPassword();
-
-    // Register with the keyboard alone.
-    await page.goto("/register");
-    await typeInto(page, page.getByLabel("Your name"), "Stargazer");
-    await typeInto(page, page.getByLabel("Email"), email);
-    await typeInto(page, page.getByLabel("Password"), password);
-    await activate(page, page.getByRole("button", { name: "Create account" }));
-    await page.getByRole("heading", { level: 1, name: "Welcome, Stargazer" }).waitFor();
-    await page.getByRole("button", { name: "Send a new link" }).waitFor();
-    await expectAccessible(page, "home, unconfirmed");
-
-    const mail = await waitForMail(started.app, email, "Confirm your email");
-    await page.goto(linkIn(mail.text, "/verify-email"));
-    await page.getByText("Your email address is confirmed").waitFor();
-    await expectAccessible(page, "verify-email");
-
-    // Find the course by searching the catalog, and enroll with the keyboard.
-    await page.goto("/courses");
-    await typeInto(page, page.getByLabel("Search courses"), "astronomy");
-    await page.keyboard.press("Enter");
-    await page.getByRole("link", { name: "Astronomy" }).click();
-    await page.getByRole("heading", { level: 1, name: "Astronomy" }).waitFor();
-    await expectAccessible(page, "course, not enrolled");
-    await activate(page, page.getByRole("button", { name: "Enroll" }));
-    await expect.poll(() => page.getByRole("status").filter({ hasText: "You are enrolled." }).count()).toBe(1);
-    const firstLesson = page.getByRole("region", { name: "Modules and lessons" }).getByRole("link", { name: "Stars" });
-    await firstLesson.waitFor();
-    await expectAccessible(page, "course, enrolled");
-
-    // The lessons one by one: the text, then the file (its download link answers the uploaded bytes).
-    await firstLesson.click();
-    await page.getByText("Stars are suns, far away.").waitFor();
-    await activate(page, page.getByRole("button", { name: "Mark complete" }));
-    await page.getByRole("status").filter({ hasText: "Marked complete" }).waitFor();
-    await expectAccessible(page, "lesson, completed");
-    await page.getByRole("link", { name: "Next: Star chart" }).click();
-    const download = page.getByRole("link", { name: "Download chart.txt" });
-    await download.waitFor();
-    const file = await page.request.get((await download.getAttribute("href"))!);
-    expect(await file.text()).toBe(chart);
-    await activate(page, page.getByRole("button", { name: "Mark complete" }));
-    await page.getByRole("status").filter({ hasText: "Marked complete" }).waitFor();
-
-    // Client-side navigation from here: a reload while a silent rotation is in flight can leave the tab holding a
-    // refresh token the server already rotated (and a reused refresh token ends the session).
-    await page.getByRole("link", { name: "Back to the course" }).click();
-    await page.getByText("Progress: 100%, complete").waitFor();
-    await page.getByRole("link", { name: "Ringlet" }).click();
-    await page.getByText("Progress: 100%").waitFor();
-    await expectAccessible(page, "home, enrolled");
-
-    // Completion issues the certificate (an outbox event): listed with its PDF and its public verification page.
-    await waitFor("the certificate", async () => (await started.db.sql`select 1 from certificates where course_id = ${course.id}`)[0], { timeoutMs: 20_000 });
-    await page.getByRole("link", { name: "Certificates" }).click();
-    await page.getByRole("link", { name: /Download the certificate for Astronomy/ }).waitFor();
-    await expectAccessible(page, "certificates");
-    const pdf = await page.request.get((await page.getByRole("link", { name: /Download the certificate/ }).getAttribute("href"))!);
-    expect(pdf.status()).toBe(200);
-    expect((await pdf.body()).subarray(0, 5).toString()).toBe("%PDF-");
-    await page.getByRole("link", { name: "verification page" }).click();
-    await page.getByText("Valid certificate.").waitFor();
-    await page.getByText(/Stargazer completed “Astronomy”/).waitFor();
-    await expectAccessible(page, "certificate verification");
-    expect(errors).toEqual([]);
-    await context.close();
-    // The whole journey in one test (each step builds on the last); CI's two shared cores need more than 30 s.
-  }, 60_000);
-
+  // Signing up, confirming the email, finding and enrolling in a course, completing its lessons and downloading the
+  // certificate: tests/browser/course-journey.test.ts (one story with the instructor's side; axe on each state there).
   it("shows a PDF lesson inline in a frame (an inline read URL) and keeps the Download link an attachment", async () => {
     const client = apiClient(started.app, admin.accessToken);
     const course = await must(client.POST("/v1/courses", { body: { title: "Optics" } }));
