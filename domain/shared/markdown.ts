@@ -28,13 +28,17 @@ function alignAsClass(tagName: string, attribs: sanitizeHtml.Attributes): saniti
   return { tagName, attribs: align ? { class: `align-${align}` } : {} };
 }
 
+const headingsOneLevelDown = (sanitize: typeof sanitizeHtml): Record<string, sanitizeHtml.Transformer> =>
+  Object.fromEntries([1, 2, 3, 4, 5].map((level) => [`h${level}`, sanitize.simpleTransform(`h${level + 1}`, {})]));
+
 const allowedWith = (sanitize: typeof sanitizeHtml): sanitizeHtml.IOptions => ({
-  allowedTags: ["p", "br", "hr", "strong", "em", "s", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td"],
+  allowedTags: ["p", "br", "hr", "strong", "em", "s", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td"],
   allowedAttributes: { a: ["href", "title", "rel"], ol: ["start"], th: ["class"], td: ["class"] },
   allowedClasses: { th: alignClasses, td: alignClasses },
   allowedSchemes: ["https", "http", "mailto"],
   allowProtocolRelative: false,
-  transformTags: { a: sanitize.simpleTransform("a", { rel: "ugc nofollow noopener noreferrer" }), th: alignAsClass, td: alignAsClass },
+  // A page's own title is its h1: the text's headings start one level below it (h6 stays h6).
+  transformTags: { a: sanitize.simpleTransform("a", { rel: "ugc nofollow noopener noreferrer" }), th: alignAsClass, td: alignAsClass, ...headingsOneLevelDown(sanitize) },
 });
 
 /** Sanitised HTML for user-written Markdown: safe to put into a page or an email as it is. */

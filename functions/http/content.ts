@@ -18,7 +18,7 @@ import { courseMember, courseStaff, type Locator } from "../platform/http/access
 import { assertIfMatch, etagOf, notModified } from "../platform/http/etag.js";
 import { unwrap } from "../platform/http/problem.js";
 import { route } from "../platform/http/route.js";
-import { lessonBody, lessonSchema, moduleBody, moduleSchema } from "./schemas/lesson.js";
+import { lessonBody, lessonDetailBody, lessonDetailSchema, lessonSchema, moduleBody, moduleSchema } from "./schemas/lesson.js";
 import { toDate } from "./schemas/dates.js";
 
 const courseParams = z.object({ courseId: z.uuid() });
@@ -176,10 +176,10 @@ route({
   tags: ["content"],
   conditional: "read",
   params: lessonParams,
-  responses: { 200: { description: "The lesson", body: lessonSchema }, 404: { description: "`LESSON_NOT_FOUND`" } },
+  responses: { 200: { description: "The lesson", body: lessonDetailSchema }, 404: { description: "`LESSON_NOT_FOUND`" } },
   handler: async ({ params, request }, ctx) => {
     const { view, asStaff } = unwrap(await lessonFor(ctx.db, ctx.platform.files, params.lessonId, ctx.caller, ctx.now()));
-    const body = viewBody(view);
+    const body = lessonDetailBody(view.lesson, view);
     // The download URL changes with every answer, so the ETag covers what the lesson is, not the URL. Staff
     // get the lesson's own ETag, the one PATCH compares If-Match with.
     const etag = asStaff ? lessonEtag(view.lesson) : etagOf({ v: lessonEtag(view.lesson), locked: body.locked, completed: body.completed });

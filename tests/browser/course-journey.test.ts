@@ -132,6 +132,8 @@ describe("one course from its making to a learner's certificate", () => {
     // Completes both lessons.
     await activate(l, l.getByRole("region", { name: "Modules and lessons" }).getByRole("link", { name: "The gnomon" }));
     await l.getByText("casts the shadow.").waitFor();
+    // The lesson's Markdown arrives rendered (bodyHtml): its bold is bold, not asterisks.
+    expect(await l.locator(".lesson-text strong").textContent()).toBe("gnomon");
     await activate(l, l.getByRole("button", { name: "Mark complete" }));
     await l.getByRole("status").filter({ hasText: "Marked complete" }).waitFor();
     await expectAccessible(l, "lesson, completed");

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { fileStatuses, lessonKinds } from "../../../domain/db/schema/index.js";
 import type { LessonRow, ModuleRow } from "../../../domain/catalog/content.js";
+import { renderMarkdown } from "../../../domain/shared/markdown.js";
 import { isoOrNull } from "./dates.js";
 
 const iso = z.iso.datetime();
@@ -38,6 +39,13 @@ export const lessonSchema = z
   })
   .meta({ id: "Lesson" });
 export type LessonBody = z.infer<typeof lessonSchema>;
+
+/** One lesson on its own: also its text as HTML (lists leave it out, to stay cheap to render). */
+export const lessonDetailSchema = lessonSchema
+  .extend({
+    bodyHtml: z.string().nullable().meta({ description: "A text lesson's Markdown rendered to sanitised HTML, headings starting at h2 (omitted while locked)" }),
+  })
+  .meta({ id: "LessonDetail" });
 
 export const moduleSchema = z
   .object({
@@ -100,3 +108,9 @@ export const moduleBody = (m: ModuleRow, lessons?: LessonBody[]) => ({
   hidden: m.hiddenAt !== null,
   ...(lessons ? { lessons } : {}),
 });
+
+/** A lesson as `lessonBody` shows it, with its text rendered for a page. */
+export function lessonDetailBody(l: LessonRow, view: LessonPresentation): z.infer<typeof lessonDetailSchema> {
+  const body = lessonBody(l, view);
+  return { ...body, bodyHtml: body.body ? renderMarkdown(body.body) : null };
+}

@@ -14,5 +14,10 @@ describe("renderMarkdown: table alignment", () => {
   it("leaves unaligned cells without a class", () => {
     expect(renderMarkdown("| a | b |\n| - | - |\n| 1 | 2 |\n")).toContain("<td>1</td>");
   });
+});
 
+describe("renderMarkdown: headings", () => {
+  it("starts headings one level down (the page's title is its h1); h6 stays h6", () => {
+    expect(renderMarkdown("# One\n\n## Two\n\n###### Six")).toBe("<h2>One</h2>\n<h3>Two</h3>\n<h6>Six</h6>\n");
+  });
 });

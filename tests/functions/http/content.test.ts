@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonOf, type RunningApp, startApp } from "../../support/app.js";
+import { expectJson, jsonOf, type RunningApp, startApp } from "../../support/app.js";
 import { createTestDatabase, type TestDatabase } from "../../support/database.js";
 import { call, signUp, type TestUser } from "../../support/identity.js";
 import { expectProblem, expectValidationProblem } from "../../support/problems.js";
@@ -245,6 +245,23 @@ describe("what learners see", () => {
       403,
       "FORBIDDEN",
     );
+  });
+
+  it("gives one lesson its text as sanitised HTML, headings below the page's h1, and no script or javascript: link", async () => {
+    const courseId = await publishedCourse();
+    const mod = await addModule(courseId);
+    const lesson = await addLesson(mod, { body: "# Stars\n\nStars are **suns**. <script>alert(1)</script> [x](javascript:alert(1)) [y](https://example.test/)" });
+    const learner = await enrolledLearner(courseId);
+    const body = await expectJson<{ body: string; bodyHtml: string }>(await getLesson(lesson.id, learner.accessToken), 200);
+    expect(body.body).toContain("# Stars");
+    expect(body.bodyHtml).toContain("<h2>Stars</h2>");
+    expect(body.bodyHtml).not.toContain("<h1");
+    expect(body.bodyHtml).toContain("<strong>suns</strong>");
+    expect(body.bodyHtml).not.toContain("<script");
+    // The refused link stays as its text; nothing links to it.
+    expect(body.bodyHtml).not.toMatch(/href="javascript:/i);
+    expect(body.bodyHtml).toContain("&lt;script&gt;");
+    expect(body.bodyHtml).toContain('<a href="https://example.test/" rel="ugc nofollow noopener noreferrer">y</a>');
   });
 
   it("hides hidden modules and lessons from learners but not from staff", async () => {

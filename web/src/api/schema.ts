@@ -4984,6 +4984,54 @@ export interface components {
             url: string | null;
             version: number;
         };
+        LessonDetail: {
+            /** Format: uuid */
+            assessmentId: string | null;
+            /** @description Markdown, for text lessons (omitted while locked) */
+            body: string | null;
+            /** @description A text lesson's Markdown rendered to sanitised HTML, headings starting at h2 (omitted while locked) */
+            bodyHtml: string | null;
+            /** @description For learners: whether you completed it */
+            completed: boolean | null;
+            /** Format: uuid */
+            courseId: string;
+            /** Format: date-time */
+            createdAt: string;
+            file: {
+                contentType: string | null;
+                /** @description Short-lived read-only URL, when the file is ready and the lesson open */
+                downloadUrl: string | null;
+                /** Format: date-time */
+                downloadUrlExpiresAt: string | null;
+                name: string | null;
+                sizeBytes: number | null;
+                /** @enum {string|null} */
+                status: "awaiting-upload" | "ready" | null;
+                /** @description A PDF's short-lived read URL that shows it inline (for a frame); `downloadUrl` saves it */
+                viewUrl: string | null;
+            } | null;
+            hidden: boolean;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "text" | "file" | "link" | "assessment";
+            /**
+             * @description Why the lesson is not open to you yet; null when it is
+             * @enum {string|null}
+             */
+            locked: "unlocks-later" | "earlier-lessons-first" | null;
+            /** Format: uuid */
+            moduleId: string;
+            position: number;
+            required: boolean;
+            title: string;
+            /** Format: date-time */
+            unlockAt: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+            url: string | null;
+            version: number;
+        };
         Module: {
             /** Format: uuid */
             courseId: string;
@@ -22957,7 +23005,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Lesson"];
+                    "application/json": components["schemas"]["LessonDetail"];
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current */

@@ -6,9 +6,8 @@ import { Problem } from "../../components/Problem";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
 import { lessonState } from "./Course";
-import { LessonText } from "./lesson-text";
 
-type Lesson = Schemas["Lesson"];
+type Lesson = Schemas["LessonDetail"];
 
 /** Types a browser shows inline without running the file's own code (no SVG or HTML: they can carry script). */
 const inlineImage = /^image\/(png|jpeg|gif|webp|avif)$/;
@@ -90,7 +89,8 @@ function LessonView({ lesson: l }: { lesson: Lesson }) {
 function LessonContent({ lesson: l }: { lesson: Lesson }) {
   switch (l.kind) {
     case "text":
-      return l.body ? <LessonText markdown={l.body} /> : <p>This lesson has no text.</p>;
+      // bodyHtml is rendered by the API from the Markdown through its sanitizer (domain/shared/markdown.ts).
+      return l.bodyHtml ? <div class="lesson-text" dangerouslySetInnerHTML={{ __html: l.bodyHtml }} /> : <p>This lesson has no text.</p>;
     case "link":
       return l.url ? (
         <p>
