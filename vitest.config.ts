@@ -44,7 +44,7 @@ export default defineConfig({
     // Each file gets its own database and, where it needs one, its own runtime process.
     pool: "forks",
     fileParallelism: true,
-    maxWorkers: 2,
+    maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 90_000,
     // CI also writes a JSON report so .ci/run can print a plain "N passed, N failed" line.
