@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** One `route({...})` call and the problem codes its handler can answer with. */
 export interface RouteProblems {
@@ -17,7 +17,7 @@ export interface RouteProblems {
  * Reads the problem codes each route's handler can produce from the source, with the TypeScript checker:
  * `new ProblemError("CODE")` in the handler or in app functions it calls, and for `unwrap(result)` the codes of
  * the result's error union that the domain operations it calls actually `fail(...)` with (the union alone is
- * often a whole context's codes). A guide for the document test, not a proof: a code reached through a callback
+ * often a whole context's codes). A guide for `npm run check:problems`, not a proof: a code reached through a callback
  * or a dynamic call is not seen, which the API fuzz test covers empirically.
  */
 export function handlerProblems(): RouteProblems[] {
