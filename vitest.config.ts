@@ -47,6 +47,9 @@ export default defineConfig({
     maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 90_000,
+    // expect.poll's own default is 1 s: too short for a page or a worker on a loaded CI machine (three test workers
+    // beside runtime processes and Chromium); a poll that needs longer names its own timeout.
+    expect: { poll: { timeout: 5_000 } },
     // CI also writes a JSON report so .ci/run can print a plain "N passed, N failed" line.
     reporters: process.env.CI ? ["default", ["json", { outputFile: ".test-results.json" }]] : ["default"],
     env: childEnv,

@@ -128,6 +128,7 @@ describe("one course from its making to a learner's certificate", () => {
     await expectAccessible(l, "course, not enrolled");
     await activate(l, l.getByRole("button", { name: "Enroll" }));
     await l.getByRole("status").filter({ hasText: "You are enrolled." }).waitFor();
+    await expect.poll(() => l.locator('[role="status"]:focus').filter({ hasText: "You are enrolled." }).count()).toBe(1);
 
     // Completes both lessons.
     await activate(l, l.getByRole("region", { name: "Modules and lessons" }).getByRole("link", { name: "The gnomon" }));
@@ -136,6 +137,8 @@ describe("one course from its making to a learner's certificate", () => {
     expect(await l.locator(".lesson-text strong").textContent()).toBe("gnomon");
     await activate(l, l.getByRole("button", { name: "Mark complete" }));
     await l.getByRole("status").filter({ hasText: "Marked complete" }).waitFor();
+    // The button is gone; the keyboard is on the status that says what happened.
+    await expect.poll(() => l.locator('[role="status"]:focus').filter({ hasText: "Marked complete" }).count()).toBe(1);
     await expectAccessible(l, "lesson, completed");
     await activate(l, l.getByRole("link", { name: "Next: Hour lines" }));
     const download = l.getByRole("link", { name: "Download hours.txt" });

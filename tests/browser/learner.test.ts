@@ -109,6 +109,18 @@ describe("the learner's pages", () => {
     await expectNoSidewaysScroll(page, "offer at 360 px");
     await activate(page, page.getByRole("button", { name: "Accept the seat" }));
     await page.getByRole("status").filter({ hasText: "The seat is yours." }).waitFor();
+
+    // Dropping out asks first, on the page (Cancel keeps the seat), and the keyboard ends on what happened.
+    await page.goto(`/courses/${course.id}`);
+    await activate(page, page.getByRole("button", { name: "Drop out" }));
+    await page.getByRole("group", { name: "Leave “Cartography”?" }).waitFor();
+    await activate(page, page.getByRole("button", { name: "Cancel" }));
+    await expect.poll(() => page.locator("button:focus", { hasText: "Drop out" }).count()).toBe(1);
+    await page.keyboard.press("Enter");
+    await activate(page, page.getByRole("button", { name: "Yes, leave" }));
+    await page.getByRole("status").filter({ hasText: "You left the course." }).waitFor();
+    await expect.poll(() => page.locator('[role="status"]:focus').filter({ hasText: "You left the course." }).count()).toBe(1);
+    await page.getByRole("button", { name: "Enroll" }).waitFor();
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -120,7 +120,9 @@ const sampleBodies: Record<string, unknown> = {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  app = await startApp({ env: { DATABASE_URL: db.url } });
+  // /api/ready probes every dependency within READY_CHECK_TIMEOUT_MS (2 s): on a loaded CI machine a probe can take
+  // longer, and a 503 from readiness says nothing about who may call what.
+  app = await startApp({ env: { DATABASE_URL: db.url, READY_CHECK_TIMEOUT_MS: "15000" } });
   const [learner, otherLearner, grader, instructor, otherInstructor, bursar, admin] = await Promise.all([
     signUp(app, db, { label: "learner" }),
     signUp(app, db, { label: "other-learner" }),

@@ -1,6 +1,7 @@
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { api, type Schemas } from "../../api/client";
 import { isStaff } from "../../api/session";
+import { ConfirmButton } from "../../components/ConfirmButton";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
 import { Problem } from "../../components/Problem";
@@ -22,6 +23,8 @@ export default function CoursePage({ courseId }: { courseId: string }) {
   const active = enrollment.data?.status === "active";
   // Held here, not in the panel: the panel is replaced while the enrollment reloads, and the message must stay.
   const [message, setMessage] = useState<string | null>(null);
+  // The status takes the focus after enrolling or leaving: the button pressed is gone with the panel's new state.
+  const status = useRef<HTMLDivElement>(null);
 
   if (course.loading && !course.data) return <Loading what="Loading the course" />;
   if (!course.data) {
@@ -44,14 +47,27 @@ export default function CoursePage({ courseId }: { courseId: string }) {
       ) : null}
       {user ? (
         enrollment.loading && enrollment.data === null ? null : (
-          <EnrollmentPanel course={c} enrollment={enrollment.data} userId={user.id} onChange={(text) => (setMessage(text), enrollment.reload(), course.reload())} />
+          <EnrollmentPanel
+            course={c}
+            enrollment={enrollment.data}
+            userId={user.id}
+            status={status}
+            onChange={(text) => {
+              setMessage(text);
+              enrollment.reload();
+              course.reload();
+              status.current?.focus();
+            }}
+          />
         )
       ) : (
         <p>
           <a href={`/sign-in?next=${encodeURIComponent(`/courses/${courseId}`)}`}>Sign in</a> to enroll.
         </p>
       )}
-      <div role="status">{message ? <p>{message}</p> : null}</div>
+      <div role="status" tabIndex={-1} ref={status}>
+        {message ? <p>{message}</p> : null}
+      </div>
       <Problem problem={enrollment.problem} />
       {active ? <CourseProgress courseId={courseId} /> : null}
       {active || teaches ? <Outline courseId={courseId} /> : null}
@@ -70,14 +86,25 @@ function Seats({ course: c }: { course: Course }) {
   );
 }
 
-function EnrollmentPanel({ course: c, enrollment, userId, onChange }: { course: Course; enrollment: Awaited<ReturnType<typeof myEnrollmentIn>>["data"] | null; userId: string; onChange: (message: string) => void }) {
+function EnrollmentPanel({
+  course: c,
+  enrollment,
+  userId,
+  status,
+  onChange,
+}: {
+  course: Course;
+  enrollment: Awaited<ReturnType<typeof myEnrollmentIn>>["data"] | null;
+  userId: string;
+  status: { current: HTMLElement | null };
+  onChange: (message: string) => void;
+}) {
   const action = useAction();
   const enroll = async () => {
     const result = await action.run(() => api.POST("/v1/courses/{courseId}/enrollments", { params: { path: { courseId: c.id } }, body: {} }));
     if (result) onChange(result.status === "waitlisted" ? `You are on the waitlist${result.position == null ? "" : `, number ${result.position}`}.` : result.status === "active" ? "You are enrolled." : `${enrollmentLabel(result)}.`);
   };
   const drop = async () => {
-    if (!confirm(`Leave “${c.title}”?`)) return;
     const result = await action.run(() => api.DELETE("/v1/courses/{courseId}/enrollments/{userId}", { params: { path: { courseId: c.id, userId } } }));
     if (result !== null) onChange("You left the course.");
   };
@@ -99,9 +126,14 @@ function EnrollmentPanel({ course: c, enrollment, userId, onChange }: { course: 
         </button>
       ) : null}
       {current && current.status !== "offered" ? (
-        <button type="button" class="secondary" onClick={drop} aria-busy={action.pending} disabled={action.pending}>
-          {current.status === "waitlisted" ? "Leave the waitlist" : "Drop out"}
-        </button>
+        <ConfirmButton
+          label={current.status === "waitlisted" ? "Leave the waitlist" : "Drop out"}
+          question={`Leave “${c.title}”?`}
+          confirmLabel="Yes, leave"
+          pending={action.pending}
+          onConfirm={drop}
+          focusAfter={status}
+        />
       ) : null}
       <Problem problem={action.problem} />
     </section>

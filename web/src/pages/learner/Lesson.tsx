@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { api, type Schemas } from "../../api/client";
 import { Loading } from "../../components/Loading";
 import { Page } from "../../components/Page";
@@ -31,6 +31,8 @@ function LessonView({ lesson: l }: { lesson: Lesson }) {
   const action = useAction();
   const [completed, setCompleted] = useState(Boolean(l.completed));
   const [message, setMessage] = useState<string | null>(null);
+  // The button goes once the lesson is complete: the keyboard moves to the status that says so, not to <body>.
+  const status = useRef<HTMLDivElement>(null);
   const outline = useApi(() => api.GET("/v1/courses/{courseId}/modules", { params: { path: { courseId: l.courseId } } }), [l.courseId, completed]);
   const all = outline.data?.items.flatMap((m) => m.lessons ?? []) ?? [];
   const at = all.findIndex((x) => x.id === l.id);
@@ -42,6 +44,7 @@ function LessonView({ lesson: l }: { lesson: Lesson }) {
     if (result) {
       setCompleted(true);
       setMessage(`Marked complete at ${formatDateTime(result.completedAt)}.`);
+      status.current?.focus();
     }
   };
 
@@ -59,7 +62,9 @@ function LessonView({ lesson: l }: { lesson: Lesson }) {
               Mark complete
             </button>
           ) : null}
-          <div role="status">{message ? <p>{message}</p> : null}</div>
+          <div role="status" tabIndex={-1} ref={status}>
+            {message ? <p>{message}</p> : null}
+          </div>
           <Problem problem={action.problem} />
         </section>
       ) : null}
