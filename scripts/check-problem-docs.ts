@@ -1,26 +1,18 @@
 import { problemCatalog, type ProblemCode } from "../functions/platform/http/problem-codes.js";
+import { buildApiDocument } from "./client-schema.js";
 import { handlerProblems } from "./handler-problems.js";
 
 // `npm run check:problems` (part of `npm test` and `npm run checks`): the API document declares, under its status and
 // naming it, every problem code a route's handler can answer with. A static check of the sources (the TypeScript
 // checker, ~30 s of CPU), so it runs beside lint and the typecheck rather than in a test worker. The document is
-// built in process from the route declarations, as GET /api/openapi.json builds it (scripts/client-schema.ts).
+// built in process from the route declarations (buildApiDocument, as GET /api/openapi.json builds it).
 
 interface Operation {
   operationId: string;
   responses: Record<string, { description: string }>;
 }
 
-const warn = console.warn;
-// Outside a host, @azure/functions warns once per registered function; nothing to read there.
-console.warn = () => {};
-try {
-  await import("../functions/main-functions.js");
-} finally {
-  console.warn = warn;
-}
-const { apiDocumentInfo, openApiDocument } = await import("../functions/platform/http/openapi.js");
-const document = openApiDocument(apiDocumentInfo) as unknown as { paths: Record<string, Record<string, Operation>> };
+const document = (await buildApiDocument()) as { paths: Record<string, Record<string, Operation>> };
 const operations = Object.values(document.paths).flatMap((methods) => Object.values(methods));
 
 const missing: string[] = [];
