@@ -10,9 +10,10 @@ import { CACHE_IMMUTABLE, CACHE_REVALIDATE, CACHE_SHORT, WEB_APP_HEADERS, webApp
 
 /**
  * The built web app at the site's root, so `npm start` runs the whole product on one origin. In Azure the Static
- * Web Apps site serves it (docs/architecture.md, "The web app") and WEB_APP_ENABLED is false: this is not registered. Not a `route()`: it is no part of the API or its
- * document. The API's own routes (`api/...`) and its not-found catch-all take precedence over this one (literal
- * segments first), so it sees only paths outside /api, and HEAD there, which no API route declares.
+ * Web Apps site serves it (docs/architecture.md, "The web app"), WEB_APP_ENABLED is false and this is not
+ * registered. Not a `route()`: it is no part of the API or its document. The API's own routes (`api/...`) and its
+ * not-found catch-all take precedence over this one (literal segments first), so it sees only paths outside /api,
+ * and HEAD there, which no API route declares.
  */
 
 interface WebApp {
