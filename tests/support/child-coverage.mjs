@@ -11,6 +11,7 @@ import { threadId } from "node:worker_threads";
 
 const dir = process.env.RINGLET_CHILD_COVERAGE;
 const repoUrl = new URL("../../", import.meta.url).href;
+const vendorUrl = new URL("../../dist/vendor/", import.meta.url).href;
 
 // Only processes whose main script is the repository's own (the runtime and the hosts it starts): other node programs
 // the tests run (redocly, npm) would only run slower under the profiler, for nothing the report keeps.
@@ -26,7 +27,8 @@ if (dir && main.startsWith(repoUrl) && !main.includes("/node_modules/")) {
   process.on("exit", () => {
     session.post("Profiler.takePreciseCoverage", (error, taken) => {
       if (error) return;
-      const result = taken.result.filter((s) => s.url.startsWith(repoUrl) && !s.url.includes("/node_modules/") && s.url !== import.meta.url);
+      // dist/vendor holds the packages the app imports, bundled (scripts/build-app.ts): not the repository's code.
+      const result = taken.result.filter((s) => s.url.startsWith(repoUrl) && !s.url.includes("/node_modules/") && !s.url.startsWith(vendorUrl) && s.url !== import.meta.url);
       // Other node processes the tests start (redocly, npm) ran none of the repository's scripts: no file.
       if (result.length === 0) return;
       mkdirSync(dir, { recursive: true });
