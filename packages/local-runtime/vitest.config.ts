@@ -6,7 +6,7 @@ export default defineConfig({
     // Many files start a runtime process (dist/cli.js) of their own, with its backing services.
     pool: "forks",
     fileParallelism: true,
-    maxWorkers: 3,
+    maxWorkers: 4,
     testTimeout: 30_000,
     hookTimeout: 90_000,
   },
