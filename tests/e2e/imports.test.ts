@@ -232,8 +232,9 @@ describe("bad files", () => {
     const many = Array.from({ length: MAX_ROWS + 1 }, (_, i) => `many-${i}@example.test,Many ${i}`);
     expect(await refused(csvBytes(["email,name", ...many]))).toMatch(new RegExp(`more than ${MAX_ROWS} rows`));
     expect(await refused(csvBytes(["email,name", `${uniqueEmail()},"unclosed`]))).toMatch(/not valid CSV/);
-    // The importer is told.
-    await waitForMail(app, admin.email, "Your users import failed");
+    // The importer is told. Seven refused runs queue seven emails behind each other's events; on a loaded machine
+    // (a CI try with four workers) the first took longer than the default 20 s.
+    await waitForMail(app, admin.email, "Your users import failed", { timeoutMs: 60_000 });
   });
 
   it("answers a clear problem for an upload that is missing, of another size or type, or empty", async () => {

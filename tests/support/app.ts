@@ -34,11 +34,27 @@ function runtimeCli(): string {
   return createRequire(import.meta.url).resolve("@ringlet/local-runtime/cli");
 }
 
+/** The runtime stopped at start because a port picked for it was taken in the meantime. */
+class PortTakenError extends Error {}
+
 /**
  * Starts the local runtime (`local-runtime start`) as its own process on a free port, against the
  * shared test PostgreSQL and Azurite, and waits until /api/health answers.
  */
 export async function startApp(options: StartOptions): Promise<RunningApp> {
+  // A port is free when it is picked, not held: another test's process can bind it before the runtime does (seen
+  // with four workers: the runtime stopped at start, and an SMS stand-in on its port answered the test's calls). The
+  // runtime is then started again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startAppOnce(options);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startAppOnce(options: StartOptions): Promise<RunningApp> {
   const port = await freePort();
   const storage = inject("storageConnectionString");
   // Each app gets its own in-memory Service Bus broker (the runtime starts one for an emulator endpoint),
@@ -75,10 +91,14 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`runtime exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null) {
+      if (/is already in use/.test(output)) throw new PortTakenError(output);
+      throw new Error(`runtime exited with ${child.exitCode}:\n${output}`);
+    }
     try {
       const res = await fetch(`${baseUrl}/api/health`);
-      if (res.status === 200 || res.status === 404) break;
+      // "Host started" comes once the runtime listens on the port: until then an answer is another process's.
+      if ((res.status === 200 || res.status === 404) && output.includes("Host started")) break;
     } catch {
       // not listening yet
     }
