@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { launchBrowser, tabTo } from "../support/browser.js";
+import { expectAccessible, launchBrowser, tabTo } from "../support/browser.js";
 
 // The harness's own behaviour, on a page of its own (no app needed).
 let browser: Browser;
@@ -26,6 +26,16 @@ describe("the browser harness", () => {
         });
       </script>`);
     await tabTo(page, page.getByRole("button", { name: "Save" }), 5);
+    await page.close();
+  });
+
+  it("expectAccessible passes a clean page and fails on a serious violation", async () => {
+    const page = await browser.newPage();
+    await page.setContent(`<html lang="en"><title>Fine</title><main><h1>Fine</h1><button>Named</button></main></html>`);
+    await expectAccessible(page, "a clean page");
+    // A button without a name is a critical violation (button-name).
+    await page.setContent(`<html lang="en"><title>Broken</title><main><h1>Broken</h1><button></button></main></html>`);
+    await expect(expectAccessible(page, "a nameless button")).rejects.toThrow(/axe on a nameless button/);
     await page.close();
   });
 });
