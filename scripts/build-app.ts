@@ -1,7 +1,7 @@
 // Builds the function app into dist/ with esbuild, in two parts, because a Node host pays for every ES module it
 // loads: the app's ~470 compiled files and ~600 files of its packages' ESM builds took ~1.5 s of CPU to import,
 // which every cold start in Azure and every runtime the tests start (~120 a CI run) paid (docs/architecture.md,
-// "Cold start").
+// "The build and cold start").
 // - The app: functions/ and domain/ bundled from their TypeScript, split at the dynamic imports (each role's
 //   functions and the rarely used paths stay loaded on first use), with source maps back to the TypeScript.
 // - Its packages: each package the app imports is bundled once into dist/vendor/<name>.mjs (shared code split
