@@ -171,12 +171,16 @@ it("gathers a learner's data into a zip, emails a link to it, and shows its prog
   const list = (await jsonOf(await call(app, "GET", "/v1/me/data-export", { token: learner.accessToken }))) as { items: { id: string; status: string }[] };
   expect(list.items).toEqual([expect.objectContaining({ id: accepted.id, status: "ready" })]);
   expect((await jsonOf(await call(app, "GET", "/v1/me/data-export", { token: other.accessToken }))).items).toEqual([]);
-  // The staged parts went when the export became ready; only the archive stays (looked at before another export
-  // starts staging its own).
+  // The staged parts go once the export is ready (right after the email is sent, so this waits for them); only
+  // the archive stays. Looked at before another export starts staging its own.
   const exportsContainer = BlobServiceClient.fromConnectionString(inject("storageConnectionString")).getContainerClient(new URL(link).pathname.split("/")[2] as string);
-  const left: string[] = [];
-  for await (const blob of exportsContainer.listBlobsFlat({ prefix: `privacy-exports/${learner.id}/` })) left.push(blob.name);
-  expect(left).toEqual([`privacy-exports/${learner.id}/${accepted.id}.zip`]);
+  const blobsLeft = async () => {
+    const names: string[] = [];
+    for await (const blob of exportsContainer.listBlobsFlat({ prefix: `privacy-exports/${learner.id}/` })) names.push(blob.name);
+    return names;
+  };
+  await until("the staged parts deleted", async () => ((await blobsLeft()).length === 1 ? true : undefined));
+  expect(await blobsLeft()).toEqual([`privacy-exports/${learner.id}/${accepted.id}.zip`]);
   // Once ready, another export may be asked for.
   expect((await call(app, "POST", "/v1/me/data-export", { token: learner.accessToken })).status).toBe(202);
 
