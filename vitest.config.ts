@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { configDefaults, defineConfig } from "vitest/config";
+import LongFilesFirst from "./tests/support/sequencer.js";
 
 // Coverage is on in CI and with COVERAGE=1; off by default locally, where it only costs time.
 const coverage = Boolean(process.env.CI || process.env.COVERAGE);
@@ -41,6 +42,8 @@ export default defineConfig({
       { extends: true, test: { name: "ringlet-domain", include: sharedModuleTests, isolate: false, globalSetup: ["tests/support/global-setup.ts"] } },
       { extends: "./packages/local-runtime/vitest.config.ts", root: "packages/local-runtime", test: { name: "local-runtime", env: childEnv } },
     ],
+    // The long files start first (see the sequencer).
+    sequence: { sequencer: LongFilesFirst },
     // Each file gets its own database and, where it needs one, its own runtime process.
     pool: "forks",
     fileParallelism: true,

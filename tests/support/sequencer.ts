@@ -1,0 +1,31 @@
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+
+// The order files start in. Vitest's own runs its projects one after another, each's files longest first by its
+// cache, or largest first without one, as in a fresh clone (CI): there the domain project came last and its one long
+// file (the ledger property test, 35-50 s) started at ~415 s and ran alone to the end, with three workers idle.
+// So the long files start first, whatever their project: the browser files (their budget is the span from the
+// first's start to the last's end, so they stay together at the front), then the other long ones, longest first;
+// then the rest as vitest orders them. "Long" is what the vitest cache says once a file has run here, or else
+// tests/support/long-test-files.json (written from a CI run's report by scripts/record-long-tests.mjs).
+// Putting a file of a shared (isolate: false) project out of its project's run costs one worker start (~2 s).
+const LONG_MS = 15_000;
+const recorded = JSON.parse(readFileSync(new URL("./long-test-files.json", import.meta.url), "utf8")) as Record<string, number>;
+
+export default class LongFilesFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const root = this.ctx.config.root;
+    const expectedMs = (spec: TestSpecification) => {
+      const path = relative(root, spec.moduleId);
+      const cached = this.ctx.cache.getFileTestResults(`${spec.project.name}:${path}`);
+      return cached?.duration ?? (recorded[path] ?? 0) * 1000;
+    };
+    const isBrowser = (spec: TestSpecification) => relative(root, spec.moduleId).startsWith("tests/browser/");
+    const byExpected = (a: TestSpecification, b: TestSpecification) => expectedMs(b) - expectedMs(a);
+    const browser = files.filter(isBrowser).sort(byExpected);
+    const long = files.filter((spec) => !isBrowser(spec) && expectedMs(spec) >= LONG_MS).sort(byExpected);
+    const rest = await super.sort(files.filter((spec) => !isBrowser(spec) && expectedMs(spec) < LONG_MS));
+    return [...browser, ...long, ...rest];
+  }
+}
