@@ -14,7 +14,10 @@ export interface CallerFlags {
   emailVerified: boolean;
 }
 
-/** Who must sign in with a second factor (`AUTH_TWO_FACTOR_REQUIRED`): "admins" means admins and the bursar; "staff" adds course staff. */
+/**
+ * Who must sign in with a second factor (`AUTH_TWO_FACTOR_REQUIRED`): "admins" means admins and the bursar; "staff"
+ * adds course staff and course creators.
+ */
 export type TwoFactorRule = "none" | "admins" | "staff";
 
 type Session = "session" | "none";
@@ -43,7 +46,8 @@ export async function twoFactorRuleCovers(db: Executor, userId: string, rule: Tw
 
 // The bursar (finance role) moves money and sees every learner's invoices: covered like an admin, under both rules.
 const ruleCovers = (rule: TwoFactorRule, adminOrFinance: boolean, isStaff: boolean) => rule !== "none" && (adminOrFinance || (rule === "staff" && isStaff));
-const isCourseStaff = sql<boolean>`exists (select 1 from ${courseStaff} where ${courseStaff.userId} = ${users.id})`;
+// A course creator counts as staff here: they are about to teach, and the rule should hold from their first course.
+const isCourseStaff = sql<boolean>`(${users.isCourseCreator} or exists (select 1 from ${courseStaff} where ${courseStaff.userId} = ${users.id}))`;
 
 const liveSession = (extra = sql``) =>
   sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${sql.placeholder("sessionId")} and ${refreshTokens.userId} = ${sql.placeholder("userId")} and ${refreshTokens.revokedAt} is null and ${refreshTokens.expiresAt} > now()${extra})`;
@@ -110,13 +114,15 @@ export async function isActiveLearner(db: Executor, userId: string, courseId: st
   return row !== undefined;
 }
 
+/** Whether the user may create courses: they hold the `course-creator` role, or teach one already. One read. */
 export async function isInstructorAnywhere(db: Executor, userId: string): Promise<boolean> {
   const [row] = await db
-    .select({ id: courseStaff.courseId })
-    .from(courseStaff)
-    .where(and(eq(courseStaff.userId, userId), eq(courseStaff.role, "instructor")))
-    .limit(1);
-  return row !== undefined;
+    .select({
+      may: sql<boolean>`${users.isCourseCreator} or exists (select 1 from ${courseStaff} where ${courseStaff.userId} = ${users.id} and ${courseStaff.role} = 'instructor')`,
+    })
+    .from(users)
+    .where(eq(users.id, userId));
+  return row?.may === true;
 }
 
 export async function courseExists(db: Executor, courseId: string): Promise<boolean> {

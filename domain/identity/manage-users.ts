@@ -8,7 +8,7 @@ import { hashPassword, type ScryptParams, verifyPassword } from "./password-hash
 import { revokeUserSessions } from "./refresh-tokens.js";
 import { passwordChangedEmail } from "./password-reset.js";
 import { recordDirectEmails } from "../notifications/direct-emails.js";
-import { findUserView, type GlobalRole, rolesOf, toUserView, type UserView } from "./user-view.js";
+import { findUserView, type GlobalRole, roleFlags, rolesOf, toUserView, type UserView } from "./user-view.js";
 
 export type RoleFilter = GlobalRole | CourseRole | "learner";
 
@@ -34,11 +34,13 @@ export async function listUsers(db: Executor, q: UserQuery): Promise<UserView[]>
       ? eq(users.isAdmin, true)
       : q.role === "finance"
         ? eq(users.isFinance, true)
-      : q.role === "instructor" || q.role === "grader"
-        ? isStaff(q.role)
-        : q.role === "learner"
-          ? and(eq(users.isAdmin, false), eq(users.isFinance, false), sql`not ${isStaff()}`)
-          : undefined;
+        : q.role === "course-creator"
+          ? eq(users.isCourseCreator, true)
+          : q.role === "instructor" || q.role === "grader"
+            ? isStaff(q.role)
+            : q.role === "learner"
+              ? and(eq(users.isAdmin, false), eq(users.isFinance, false), eq(users.isCourseCreator, false), sql`not ${isStaff()}`)
+              : undefined;
   const rows = await db
     .select()
     .from(users)
@@ -65,24 +67,23 @@ export async function getUser(db: Executor, userId: string): Promise<Result<User
  * platform is never left without one.
  */
 export async function setGlobalRoles(ctx: DomainContext, userId: string, roles: GlobalRole[]): Promise<Result<UserView, "USER_NOT_FOUND" | "LAST_ADMIN">> {
-  const makeAdmin = roles.includes("admin");
-  const makeFinance = roles.includes("finance");
+  const wanted = roleFlags(roles);
   // Every admin row locked in id order before the target's, as deactivateUser does: two admins demoting (or
   // deactivating) each other at once queue here without deadlock, and the second sees that none would remain.
   await ctx.db.select({ id: users.id }).from(users).where(eq(users.isAdmin, true)).orderBy(asc(users.id)).for("update");
   const [user] = await ctx.db.select().from(users).where(eq(users.id, userId)).for("update");
   if (!user) return fail("USER_NOT_FOUND");
-  if (user.isAdmin && !makeAdmin) {
+  if (user.isAdmin && !wanted.isAdmin) {
     const others = await ctx.db.select({ id: users.id }).from(users).where(and(eq(users.isAdmin, true), isNull(users.disabledAt), ne(users.id, userId)));
     if (others.length === 0) return fail("LAST_ADMIN", "At least one active admin must remain.");
   }
-  if (user.isAdmin !== makeAdmin || user.isFinance !== makeFinance) {
-    await ctx.db.update(users).set({ isAdmin: makeAdmin, isFinance: makeFinance, updatedAt: ctx.now() }).where(eq(users.id, userId));
+  if (rolesOf(user).join() !== rolesOf(wanted).join()) {
+    await ctx.db.update(users).set({ ...wanted, updatedAt: ctx.now() }).where(eq(users.id, userId));
     await recordAudit(ctx, {
       action: "user.roles-changed",
       targetType: "user",
       targetId: userId,
-      details: { before: rolesOf(user), after: rolesOf({ isAdmin: makeAdmin, isFinance: makeFinance }) },
+      details: { before: rolesOf(user), after: rolesOf(wanted) },
     });
   }
   return getUser(ctx.db, userId);

@@ -2,12 +2,28 @@ import { eq } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
 import { type CourseRole, courseStaff, users } from "../db/schema/index.js";
 
-export const globalRoles = ["admin", "finance"] as const;
-/** `admin`: everything; `finance`: the bursar (fees, invoices, payments, refunds, the ledger). */
+export const globalRoles = ["admin", "finance", "course-creator"] as const;
+/**
+ * `admin`: everything; `finance`: the bursar (fees, invoices, payments, refunds, the ledger); `course-creator`: may
+ * create courses, and so become their instructor, before teaching any (an instructor of some course already may).
+ */
 export type GlobalRole = (typeof globalRoles)[number];
 
+export interface RoleFlags {
+  isAdmin: boolean;
+  isFinance: boolean;
+  isCourseCreator: boolean;
+}
+
 /** The global roles a user row holds. */
-export const rolesOf = (row: { isAdmin: boolean; isFinance: boolean }): GlobalRole[] => [...(row.isAdmin ? (["admin"] as const) : []), ...(row.isFinance ? (["finance"] as const) : [])];
+export const rolesOf = (row: RoleFlags): GlobalRole[] => [
+  ...(row.isAdmin ? (["admin"] as const) : []),
+  ...(row.isFinance ? (["finance"] as const) : []),
+  ...(row.isCourseCreator ? (["course-creator"] as const) : []),
+];
+
+/** The flags a set of global roles stands for. */
+export const roleFlags = (roles: readonly GlobalRole[]): RoleFlags => ({ isAdmin: roles.includes("admin"), isFinance: roles.includes("finance"), isCourseCreator: roles.includes("course-creator") });
 
 /** A user as the API shows it: never the password hash. */
 export interface UserView {

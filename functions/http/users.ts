@@ -21,7 +21,7 @@ route({
   query: z.object({
     ...pageQuery,
     email: z.string().trim().min(1).max(254).optional().meta({ description: "Part of the email address" }),
-    role: z.enum(["admin", "finance", "instructor", "grader", "learner"]).optional(),
+    role: z.enum(["admin", "finance", "course-creator", "instructor", "grader", "learner"]).optional(),
     status: z.enum(["active", "deactivated"]).optional().meta({ description: "Active accounts, or those an admin deactivated" }),
   }),
   responses: { 200: { description: "A page of users", body: pageOf(userSchema) } },

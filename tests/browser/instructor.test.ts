@@ -23,7 +23,8 @@ beforeAll(async () => {
   // Grading runs through the outbox and the grading orchestration: sweep often, keep durable state in memory.
   [started, browser] = await Promise.all([startAppOnOwnDatabase({ OUTBOX_SWEEP_SCHEDULE: "*/1 * * * * *", LOCAL_DURABLE_DATA: "memory" }), launchBrowser()]);
   [instructor, learner, classmate] = await Promise.all([
-    signUp(started.app, started.db, { admin: true, label: "instructor" }),
+    // A new instructor: no course yet and no admin rights, only the role that lets them create their first course.
+    signUp(started.app, started.db, { courseCreator: true, label: "instructor" }),
     signUp(started.app, started.db, { label: "learner" }),
     signUp(started.app, started.db, { label: "classmate" }),
   ]);

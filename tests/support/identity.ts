@@ -30,10 +30,14 @@ export async function login(app: RunningApp, email: string, password: string, he
 }
 
 /**
- * Registers through the API and signs in; `admin` promotes the user in the database first. The address counts as
+ * Registers through the API and signs in; `admin`, `finance` and `courseCreator` grant the role in the database first. The address counts as
  * confirmed (set in the database, as the emailed link would) unless `unverified`, so fixtures may enroll.
  */
-export async function signUp(app: RunningApp, db: TestDatabase, options: { label?: string; admin?: boolean; finance?: boolean; unverified?: boolean } = {}): Promise<TestUser> {
+export async function signUp(
+  app: RunningApp,
+  db: TestDatabase,
+  options: { label?: string; admin?: boolean; finance?: boolean; courseCreator?: boolean; unverified?: boolean } = {},
+): Promise<TestUser> {
   const email = uniqueEmail(options.label);
   const password = strongPassword();
   const res = await call(app, "POST", "/v1/auth/register", { body: { email, password, displayName: options.label ?? "Test User" } });
@@ -41,6 +45,7 @@ export async function signUp(app: RunningApp, db: TestDatabase, options: { label
   const { id } = (await res.json()) as { id: string };
   if (options.admin) await db.sql`update users set is_admin = true where id = ${id}`;
   if (options.finance) await db.sql`update users set is_finance = true where id = ${id}`;
+  if (options.courseCreator) await db.sql`update users set is_course_creator = true where id = ${id}`;
   if (!options.unverified) await db.sql`update users set email_verified_at = now() where id = ${id}`;
   const signedIn = await login(app, email, password);
   if (signedIn.status !== 200) throw new Error(`login answered ${signedIn.status}: ${await signedIn.text()}`);

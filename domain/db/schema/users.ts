@@ -14,6 +14,8 @@ export const users = pgTable(
     isAdmin: boolean("is_admin").notNull().default(false),
     // the bursar: fees, invoices, payments, refunds and the ledger (admins may do all of it too)
     isFinance: boolean("is_finance").notNull().default(false),
+    // may create courses (and becomes their instructor) before teaching any: an admin grants it to a new instructor
+    isCourseCreator: boolean("is_course_creator").notNull().default(false),
     // the language emails are written in (a BCP 47 tag); falls back to English where no template exists
     locale: text("locale").notNull().default("en"),
     disabledAt: tstz("disabled_at"),

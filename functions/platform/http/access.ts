@@ -25,7 +25,7 @@ export type AccessPolicy =
   | { kind: "finance" }
   /** Staff of the course the route is about, in one of `roles`. */
   | { kind: "courseStaff"; roles: readonly CourseRole[]; course: Locator }
-  /** Instructors of any course (and admins): who may create courses. */
+  /** Instructors of any course, holders of the `course-creator` role, and admins: who may create courses. */
   | { kind: "instructorAnywhere" }
   /** Anyone taking part in the course: its staff and its actively enrolled learners. */
   | { kind: "courseMember"; course: Locator }

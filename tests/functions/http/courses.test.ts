@@ -46,6 +46,31 @@ describe("creating and changing courses", () => {
     await expectProblem(await call(app, "POST", "/v1/courses", { token: learner.accessToken, body: { title: "Nope" } }), 403, "FORBIDDEN");
   });
 
+  it("lets a new instructor with no course create one once an admin makes them a course creator, and while they are one or teach", async () => {
+    const newcomer = await signUp(app, db, { label: "newcomer" });
+    await expectProblem(await call(app, "POST", "/v1/courses", { token: newcomer.accessToken, body: { title: "First" } }), 403, "FORBIDDEN");
+    // Only an admin grants the role: the newcomer cannot give it to themselves.
+    await expectProblem(await call(app, "PUT", `/v1/users/${newcomer.id}/roles`, { token: newcomer.accessToken, body: { roles: ["course-creator"] } }), 403, "FORBIDDEN");
+    const granted = await call(app, "PUT", `/v1/users/${newcomer.id}/roles`, { token: admin.accessToken, body: { roles: ["course-creator"] } });
+    expect(granted.status).toBe(200);
+    expect((await jsonOf(granted)).roles).toEqual(["course-creator"]);
+    const listed = await jsonOf(await call(app, "GET", "/v1/users?role=course-creator", { token: admin.accessToken }));
+    expect((listed.items as { id: string }[]).map((u) => u.id)).toEqual([newcomer.id]);
+    // The role is read per request: the token they already hold now may create a course, and they teach it.
+    const first = await createCourse(newcomer.accessToken, { title: "First" });
+    const me = await jsonOf(await call(app, "GET", "/v1/me", { token: newcomer.accessToken }));
+    expect(me).toMatchObject({ roles: ["course-creator"], courseRoles: [{ courseId: first.id, role: "instructor" }] });
+    expect(await db.sql`select details from audit_log where action = 'user.roles-changed' and target_id = ${newcomer.id}`).toEqual([{ details: { before: [], after: ["course-creator"] } }]);
+    // Taken away, they still teach the course they made, and so still may create courses, as any instructor may.
+    expect((await call(app, "PUT", `/v1/users/${newcomer.id}/roles`, { token: admin.accessToken, body: { roles: [] } })).status).toBe(200);
+    expect((await createCourse(newcomer.accessToken, { title: "Second" })).status).toBe("draft");
+    // A course creator who teaches nothing loses the right with the role.
+    const other = await signUp(app, db, { label: "other-creator" });
+    await call(app, "PUT", `/v1/users/${other.id}/roles`, { token: admin.accessToken, body: { roles: ["course-creator"] } });
+    await call(app, "PUT", `/v1/users/${other.id}/roles`, { token: admin.accessToken, body: { roles: [] } });
+    await expectProblem(await call(app, "POST", "/v1/courses", { token: other.accessToken, body: { title: "Nope" } }), 403, "FORBIDDEN");
+  });
+
   it("refuses contradictory settings and prerequisite cycles", async () => {
     await expectProblem(
       await call(app, "POST", "/v1/courses", {

@@ -5512,7 +5512,7 @@ export interface components {
             id: string;
             locale: string;
             /** @description Global roles: `admin`, `finance` (the bursar) */
-            roles: ("admin" | "finance")[];
+            roles: ("admin" | "finance" | "course-creator")[];
             /** Format: date-time */
             updatedAt: string;
         };
@@ -31698,7 +31698,7 @@ export interface operations {
                 email?: string;
                 /** @description Page size, 1 to 100 (default 20) */
                 limit?: number;
-                role?: "admin" | "finance" | "instructor" | "grader" | "learner";
+                role?: "admin" | "finance" | "course-creator" | "instructor" | "grader" | "learner";
                 /** @description Active accounts, or those an admin deactivated */
                 status?: "active" | "deactivated";
             };
@@ -32418,7 +32418,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    roles: ("admin" | "finance")[];
+                    roles: ("admin" | "finance" | "course-creator")[];
                 };
             };
         };

@@ -121,12 +121,12 @@ function followOtherTabs(event: StorageEvent): void {
 
 if (typeof window !== "undefined") window.addEventListener("storage", followOtherTabs);
 
-/** True when the user holds a global role (`admin`, `finance`). */
+/** True when the user holds a global role (`admin`, `finance`, `course-creator`). */
 export function hasRole(user: User | null, role: User["roles"][number]): boolean {
   return Boolean(user?.roles.includes(role));
 }
 
-/** True when the user teaches or grades any course (or is an administrator). */
+/** True when the user teaches or grades any course, or may create one (a course creator, an administrator). */
 export function isStaff(user: User | null): boolean {
-  return Boolean(user && (user.roles.includes("admin") || user.courseRoles.length > 0));
+  return Boolean(user && (user.roles.includes("admin") || user.roles.includes("course-creator") || user.courseRoles.length > 0));
 }

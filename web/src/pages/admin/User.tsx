@@ -9,7 +9,7 @@ import { useAction, useApi } from "../../lib/use-api";
 import { type GlobalRole, globalRoles } from "./admin-types";
 import { ConfirmButton } from "../../components/ConfirmButton";
 
-const roleLabels: Record<GlobalRole, string> = { admin: "Administrator", finance: "Finance (bursar)" };
+const roleLabels: Record<GlobalRole, string> = { admin: "Administrator", finance: "Finance (bursar)", "course-creator": "Course creator (may create courses)" };
 
 /** One user: global roles, deactivate / reactivate, end every session, reset two-factor. */
 export default function User({ userId }: { userId: string }) {

@@ -17,6 +17,7 @@ type StatusFilter = NonNullable<NonNullable<operations["users-list"]["parameters
 const roleFilters: { value: RoleFilter; label: string }[] = [
   { value: "admin", label: "Administrator" },
   { value: "finance", label: "Finance" },
+  { value: "course-creator", label: "Course creator" },
   { value: "instructor", label: "Instructor" },
   { value: "grader", label: "Grader" },
   { value: "learner", label: "Learner" },

@@ -11,7 +11,7 @@ export type GlobalRole = NonNullable<paths["/v1/users/{userId}/roles"]["put"]["r
 
 export const subscriptions = everyOf<Subscription>()(["emails", "webhooks", "progress", "certificates", "grading", "activity"]);
 
-export const globalRoles = everyOf<GlobalRole>()(["admin", "finance"]);
+export const globalRoles = everyOf<GlobalRole>()(["admin", "finance", "course-creator"]);
 
 export const webhookEvents = everyOf<WebhookEvent>()([
   "user.registered", "user.deactivated", "user.reactivated", "user.erased",

@@ -1,0 +1,1 @@
+ALTER TABLE "users" ADD COLUMN "is_course_creator" boolean DEFAULT false NOT NULL;
