@@ -110,6 +110,11 @@ describe("the community pages", () => {
     await page.goto("/notifications");
     await heading(page, "Notifications");
     await page.getByRole("link", { name: "New room for Community 101" }).waitFor();
+    // The header says how many are unread: a badge, and in words in the link's name.
+    const mainNav = page.getByRole("navigation", { name: "Main" });
+    const unreadBefore = (await must(asLearner.GET("/v1/me/notifications", { params: { query: { limit: 1 } } }))).unreadCount;
+    expect(unreadBefore).toBeGreaterThan(1);
+    await mainNav.getByRole("link", { name: `Notifications (${unreadBefore} unread)`, exact: true }).waitFor();
     // Following a notification opens its page and marks it read.
     await activate(page, page.getByRole("link", { name: "New room for Community 101" }));
     await heading(page, "Room change");
@@ -129,6 +134,8 @@ describe("the community pages", () => {
     // "Mark all read" is disabled now: the keyboard is on the status that says what happened, not on <body>.
     await expect.poll(() => page.locator('[role="status"]:focus').filter({ hasText: "marked read" }).count()).toBe(1);
     await page.getByText("0 unread notifications.").waitFor();
+    // ...and the header's count goes with them, without leaving the page.
+    await mainNav.getByRole("link", { name: "Notifications", exact: true }).waitFor();
 
     // The forum, then a reply with the keyboard.
     await page.goto(`/courses/${courseId}/discussions`);

@@ -5,6 +5,7 @@ import { isStaff, session } from "./api/session";
 import { Loading } from "./components/Loading";
 import { Page } from "./components/Page";
 import { useSession } from "./lib/use-session";
+import { useUnreadCount } from "./lib/unread-count";
 import { nav, type AppRoute, routes } from "./routes";
 
 /**
@@ -59,7 +60,8 @@ function NotFound() {
 
 function Header() {
   const { user } = useSession();
-  const { route } = useLocation();
+  const { route, url } = useLocation();
+  const unread = useUnreadCount(Boolean(user), url);
   return (
     <header class="container">
       <nav aria-label="Main">
@@ -75,7 +77,18 @@ function Header() {
             .filter((item) => item.show(user))
             .map((item) => (
               <li key={item.href}>
-                <a href={item.href}>{item.label}</a>
+                {/* The count in words joins the link's text (not an aria-label, which must contain what is seen). */}
+                <a href={item.href}>
+                  {item.label}
+                  {item.unreadCount && unread ? (
+                    <>
+                      <span class="badge" aria-hidden="true">
+                        {unread}
+                      </span>
+                      <span class="visually-hidden"> ({unread} unread)</span>
+                    </>
+                  ) : null}
+                </a>
               </li>
             ))}
           {user ? (

@@ -27,6 +27,8 @@ export interface NavItem {
   href: string;
   label: string;
   show: (user: User | null) => boolean;
+  /** The link also says how many notifications are unread (a badge, and in words for screen readers). */
+  unreadCount?: true;
 }
 
 /** Every page of the app, by area (each area's own file lists its pages, loaded lazily). */

@@ -8,6 +8,7 @@ import { Problem } from "../../components/Problem";
 import { useFocusAfterAction } from "../../lib/focus";
 import { formatDateTime } from "../../lib/format";
 import { useAction, useApi } from "../../lib/use-api";
+import { inboxChanged } from "../../lib/unread-count";
 
 type Notification = Schemas["InboxNotification"];
 
@@ -33,6 +34,7 @@ export default function Notifications() {
       setStatus(`“${n.title}” marked read.`);
       statusBox.focusAfter();
       inbox.reload();
+      inboxChanged();
     }
   };
   const markAll = async () => {
@@ -41,6 +43,7 @@ export default function Notifications() {
       setStatus(done.marked === 1 ? "1 notification marked read." : `${done.marked} notifications marked read.`);
       statusBox.focusAfter();
       inbox.reload();
+      inboxChanged();
     }
   };
   // Following a notification's link marks it read first, then opens the page (in the app when it is one of ours).

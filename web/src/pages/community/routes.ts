@@ -20,6 +20,6 @@ export const communityRoutes: AppRoute[] = [
 ];
 
 export const communityNav: NavItem[] = [
-  { href: "/notifications", label: "Notifications", show: (user) => Boolean(user) },
+  { href: "/notifications", label: "Notifications", show: (user) => Boolean(user), unreadCount: true },
   { href: "/schedule", label: "Schedule", show: (user) => Boolean(user) },
 ];
