@@ -21,9 +21,12 @@ export function useUnreadCount(signedIn: boolean, url: string): number | null {
       return;
     }
     let live = true;
+    // Only the latest answer counts: an earlier ask answered after a later one would show a stale count.
+    let asked = 0;
     const ask = async () => {
+      const mine = ++asked;
       const inbox = await api.GET("/v1/me/notifications", { params: { query: { limit: 1, unread: "true" } } }).catch(() => null);
-      if (live) setCount(inbox?.data ? inbox.data.unreadCount : null);
+      if (live && mine === asked) setCount(inbox?.data ? inbox.data.unreadCount : null);
     };
     void ask();
     const onShow = () => {
