@@ -38,7 +38,7 @@ export async function callerFlags(db: Executor, userId: string, sessionId: strin
 export async function twoFactorRuleCovers(db: Executor, userId: string, rule: TwoFactorRule): Promise<boolean> {
   if (rule === "none") return false;
   const [row] = await db
-    .select({ isAdmin: users.isAdmin, isFinance: users.isFinance, isStaff: isCourseStaff })
+    .select({ isAdmin: users.isAdmin, isFinance: users.isFinance, isStaff: countsAsStaff })
     .from(users)
     .where(eq(users.id, userId));
   return Boolean(row && ruleCovers(rule, row.isAdmin || row.isFinance, row.isStaff));
@@ -46,8 +46,8 @@ export async function twoFactorRuleCovers(db: Executor, userId: string, rule: Tw
 
 // The bursar (finance role) moves money and sees every learner's invoices: covered like an admin, under both rules.
 const ruleCovers = (rule: TwoFactorRule, adminOrFinance: boolean, isStaff: boolean) => rule !== "none" && (adminOrFinance || (rule === "staff" && isStaff));
-// A course creator counts as staff here: they are about to teach, and the rule should hold from their first course.
-const isCourseStaff = sql<boolean>`(${users.isCourseCreator} or exists (select 1 from ${courseStaff} where ${courseStaff.userId} = ${users.id}))`;
+// Course staff, and course creators: they are about to teach, and the rule should hold from their first course.
+const countsAsStaff = sql<boolean>`(${users.isCourseCreator} or exists (select 1 from ${courseStaff} where ${courseStaff.userId} = ${users.id}))`;
 
 const liveSession = (extra = sql``) =>
   sql<boolean>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${sql.placeholder("sessionId")} and ${refreshTokens.userId} = ${sql.placeholder("userId")} and ${refreshTokens.revokedAt} is null and ${refreshTokens.expiresAt} > now()${extra})`;
@@ -61,7 +61,7 @@ const buildFlagsQuery = (db: Executor, session: Session, rule: TwoFactorRule) =>
       emailVerified: sql<boolean>`${users.emailVerifiedAt} is not null`,
       sessionActive: session === "session" ? liveSession() : sql<boolean>`true`,
       secondFactor: session === "session" && rule !== "none" ? liveSession(sql` and ${refreshTokens.secondFactor}`) : sql<boolean>`false`,
-      isStaff: rule === "staff" ? isCourseStaff : sql<boolean>`false`,
+      isStaff: rule === "staff" ? countsAsStaff : sql<boolean>`false`,
     })
     .from(users)
     .where(eq(users.id, sql.placeholder("userId")))

@@ -1,6 +1,6 @@
 import { and, asc, eq, exists, gt, ilike, isNotNull, isNull, ne, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "../db/client.js";
-import { type CourseRole, courseStaff, users } from "../db/schema/index.js";
+import { type CourseRole, courseRoles, courseStaff, users } from "../db/schema/index.js";
 import { recordAudit } from "../audit/record-audit.js";
 import type { DomainContext } from "../shared/context.js";
 import { fail, ok, type Result } from "../shared/result.js";
@@ -8,9 +8,11 @@ import { hashPassword, type ScryptParams, verifyPassword } from "./password-hash
 import { revokeUserSessions } from "./refresh-tokens.js";
 import { passwordChangedEmail } from "./password-reset.js";
 import { recordDirectEmails } from "../notifications/direct-emails.js";
-import { findUserView, type GlobalRole, roleFlags, rolesOf, toUserView, type UserView } from "./user-view.js";
+import { findUserView, type GlobalRole, globalRoles, roleFlags, rolesOf, toUserView, type UserView } from "./user-view.js";
 
-export type RoleFilter = GlobalRole | CourseRole | "learner";
+/** What the users list filters by: a global role, a role in some course, or neither (a learner). */
+export const roleFilters = [...globalRoles, ...courseRoles, "learner"] as const;
+export type RoleFilter = (typeof roleFilters)[number];
 
 export interface UserQuery {
   /** Substring of the email address, case-insensitive. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { deactivateUser, reactivateUser } from "../../domain/identity/account-lifecycle.js";
-import { getUser, listUsers, revokeAllSessions, setGlobalRoles } from "../../domain/identity/manage-users.js";
+import { getUser, listUsers, revokeAllSessions, roleFilters, setGlobalRoles } from "../../domain/identity/manage-users.js";
 import { globalRoles } from "../../domain/identity/user-view.js";
 import { adminOnly, owner } from "../platform/http/access.js";
 import { etagOf, notModified } from "../platform/http/etag.js";
@@ -21,7 +21,7 @@ route({
   query: z.object({
     ...pageQuery,
     email: z.string().trim().min(1).max(254).optional().meta({ description: "Part of the email address" }),
-    role: z.enum(["admin", "finance", "course-creator", "instructor", "grader", "learner"]).optional(),
+    role: z.enum(roleFilters).optional(),
     status: z.enum(["active", "deactivated"]).optional().meta({ description: "Active accounts, or those an admin deactivated" }),
   }),
   responses: { 200: { description: "A page of users", body: pageOf(userSchema) } },

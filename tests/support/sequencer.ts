@@ -15,17 +15,19 @@ const recorded = JSON.parse(readFileSync(new URL("./long-test-files.json", impor
 
 export default class LongFilesFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const root = this.ctx.config.root;
-    const expectedMs = (spec: TestSpecification) => {
-      const path = relative(root, spec.moduleId);
-      const cached = this.ctx.cache.getFileTestResults(`${spec.project.name}:${path}`);
-      return cached?.duration ?? (recorded[path] ?? 0) * 1000;
-    };
-    const isBrowser = (spec: TestSpecification) => relative(root, spec.moduleId).startsWith("tests/browser/");
-    const byExpected = (a: TestSpecification, b: TestSpecification) => expectedMs(b) - expectedMs(a);
-    const browser = files.filter(isBrowser).sort(byExpected);
-    const long = files.filter((spec) => !isBrowser(spec) && expectedMs(spec) >= LONG_MS).sort(byExpected);
-    const rest = await super.sort(files.filter((spec) => !isBrowser(spec) && expectedMs(spec) < LONG_MS));
+    // Each file's path and expected time, looked up once rather than in every comparison.
+    const known = new Map(
+      files.map((spec) => {
+        const path = relative(this.ctx.config.root, spec.moduleId);
+        const ms = this.ctx.cache.getFileTestResults(`${spec.project.name}:${path}`)?.duration ?? (recorded[path] ?? 0) * 1000;
+        return [spec, { ms, browser: path.startsWith("tests/browser/") }];
+      }),
+    );
+    const info = (spec: TestSpecification) => known.get(spec) as { ms: number; browser: boolean };
+    const byExpected = (a: TestSpecification, b: TestSpecification) => info(b).ms - info(a).ms;
+    const browser = files.filter((spec) => info(spec).browser).sort(byExpected);
+    const long = files.filter((spec) => !info(spec).browser && info(spec).ms >= LONG_MS).sort(byExpected);
+    const rest = await super.sort(files.filter((spec) => !info(spec).browser && info(spec).ms < LONG_MS));
     return [...browser, ...long, ...rest];
   }
 }
